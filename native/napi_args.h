@@ -1,0 +1,87 @@
+// Argument validation at the N-API boundary. Every exported kernel reads its arguments through these
+// helpers, so a wrong type, a negative size or a too-short buffer from TypeScript becomes a JS exception
+// naming the kernel and the argument, never an out-of-bounds access.
+#pragma once
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+namespace olmo {
+
+inline Napi::Error ArgError(const Napi::CallbackInfo& info, const char* op, const std::string& msg) {
+  return Napi::TypeError::New(info.Env(), std::string("olmo native ") + op + ": " + msg);
+}
+
+inline void RequireArgs(const Napi::CallbackInfo& info, const char* op, size_t n) {
+  if (info.Length() < n)
+    throw ArgError(info, op, "expected " + std::to_string(n) + " arguments, got " + std::to_string(info.Length()));
+}
+
+template <typename T>
+inline T* TypedArg(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name,
+                   napi_typedarray_type type, const char* type_name, int64_t need) {
+  if (i >= info.Length() || !info[i].IsTypedArray())
+    throw ArgError(info, op, std::string("argument '") + name + "' must be a " + type_name);
+  auto arr = info[i].As<Napi::TypedArray>();
+  if (arr.TypedArrayType() != type)
+    throw ArgError(info, op, std::string("argument '") + name + "' must be a " + type_name);
+  if (need < 0) throw ArgError(info, op, std::string("negative size for '") + name + "'");
+  if (static_cast<int64_t>(arr.ElementLength()) < need)
+    throw ArgError(info, op, std::string("argument '") + name + "' has " + std::to_string(arr.ElementLength()) +
+                                 " elements, needs at least " + std::to_string(need));
+  auto* base = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+  return reinterpret_cast<T*>(base);
+}
+
+inline float* F32Arg(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t need) {
+  return TypedArg<float>(info, i, op, name, napi_float32_array, "Float32Array", need);
+}
+inline int32_t* I32Arg(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t need) {
+  return TypedArg<int32_t>(info, i, op, name, napi_int32_array, "Int32Array", need);
+}
+inline uint16_t* U16Arg(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t need) {
+  return TypedArg<uint16_t>(info, i, op, name, napi_uint16_array, "Uint16Array", need);
+}
+
+// A non-negative integer (a size, a count, an index bound).
+inline int64_t SizeArg(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name) {
+  if (i >= info.Length() || !info[i].IsNumber())
+    throw ArgError(info, op, std::string("argument '") + name + "' must be a number");
+  double v = info[i].As<Napi::Number>().DoubleValue();
+  if (!(v >= 0) || v != std::floor(v) || v > 9007199254740991.0)
+    throw ArgError(info, op, std::string("argument '") + name + "' must be a non-negative integer, got " +
+                                 std::to_string(v));
+  return static_cast<int64_t>(v);
+}
+
+// Any integer (an offset that may be negative, an ignore index).
+inline int64_t IntArg(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name) {
+  if (i >= info.Length() || !info[i].IsNumber())
+    throw ArgError(info, op, std::string("argument '") + name + "' must be a number");
+  double v = info[i].As<Napi::Number>().DoubleValue();
+  if (v != std::floor(v) || std::fabs(v) > 9007199254740991.0)
+    throw ArgError(info, op, std::string("argument '") + name + "' must be an integer");
+  return static_cast<int64_t>(v);
+}
+
+inline double NumArg(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name) {
+  if (i >= info.Length() || !info[i].IsNumber())
+    throw ArgError(info, op, std::string("argument '") + name + "' must be a number");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+inline bool BoolArg(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name) {
+  if (i >= info.Length() || !info[i].IsBoolean())
+    throw ArgError(info, op, std::string("argument '") + name + "' must be a boolean");
+  return info[i].As<Napi::Boolean>().Value();
+}
+
+// Product of sizes with an overflow check (sizes come from TypeScript and may be absurd).
+inline int64_t CheckedMul(const Napi::CallbackInfo& info, const char* op, int64_t a, int64_t b) {
+  if (a != 0 && b > INT64_MAX / a) throw ArgError(info, op, "size overflow");
+  return a * b;
+}
+
+}  // namespace olmo

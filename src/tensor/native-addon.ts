@@ -1,0 +1,45 @@
+// Loads the compiled C++ addon (build/Release/olmo_native.node) once. When it is missing or fails to load,
+// the engine runs on the pure-TypeScript backend and says so once, clearly.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// The addon's functions are declared next to the kernels that wrap them (see backends/native.ts).
+export type NativeAddon = Record<string, (...args: never[]) => unknown> & {
+  numThreads(): number;
+  setNumThreads(n: number): void;
+  cpuFeatures(): { avx2: boolean; fma: boolean; f16c: boolean };
+};
+
+let cached: NativeAddon | null | undefined;
+let loadError: string | undefined;
+
+function packageRoot(): string {
+  // src/tensor/native-addon.ts and dist/tensor/native-addon.js both sit two levels below the root.
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
+
+/** The native addon, or null when it is not built or cannot load (the reason is in nativeLoadError()). */
+export function loadNativeAddon(): NativeAddon | null {
+  if (cached !== undefined) return cached;
+  const path = join(packageRoot(), 'build', 'Release', 'olmo_native.node');
+  if (!existsSync(path)) {
+    loadError = `native addon not built (${path} is missing; run \`npm rebuild olmo-ts\` with g++ and make installed)`;
+    cached = null;
+    return cached;
+  }
+  try {
+    const require = createRequire(import.meta.url);
+    cached = require(path) as NativeAddon;
+  } catch (err) {
+    loadError = `native addon failed to load: ${(err as Error).message}`;
+    cached = null;
+  }
+  return cached;
+}
+
+export function nativeLoadError(): string | undefined {
+  loadNativeAddon();
+  return loadError;
+}

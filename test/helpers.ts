@@ -1,0 +1,77 @@
+// Shared test utilities: seeded random data and closeness assertions with useful failure messages.
+import assert from 'node:assert/strict';
+import { loadNativeAddon, nativeLoadError, type NativeAddon } from '../src/tensor/native-addon.ts';
+
+/** A small deterministic PRNG (mulberry32), so failures reproduce. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal samples (Box–Muller) times `scale`. */
+export function randn(n: number, seed: number, scale = 1): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = Math.max(r(), 1e-12);
+    out[i] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r()) * scale;
+  }
+  return out;
+}
+
+/** Uniform integers in [lo, hi). */
+export function randInts(n: number, lo: number, hi: number, seed: number): Int32Array {
+  const r = rng(seed);
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + Math.floor(r() * (hi - lo));
+  return out;
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (Number.isNaN(d)) {
+      if (!(Number.isNaN(a[i]) && Number.isNaN(b[i])) && a[i] !== b[i]) return Infinity;
+    } else if (d > m) m = d;
+  }
+  return m;
+}
+
+/**
+ * Asserts |actual − expected| ≤ atol + rtol·|expected| elementwise (NaN equals NaN, ±Inf must match),
+ * naming the first offending index.
+ */
+export function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  opts: { atol?: number; rtol?: number; label?: string } = {},
+): void {
+  const { atol = 1e-5, rtol = 1e-5, label = 'values' } = opts;
+  assert.equal(actual.length, expected.length, `${label}: length ${actual.length} vs expected ${expected.length}`);
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    if (Number.isNaN(e) && Number.isNaN(a)) continue;
+    if (a === e) continue;
+    const tol = atol + rtol * Math.abs(e);
+    if (!(Math.abs(a - e) <= tol)) {
+      assert.fail(`${label}: index ${i}: got ${a}, expected ${e} (|diff| ${Math.abs(a - e)} > tol ${tol})`);
+    }
+  }
+}
+
+/** The native addon, or null with a note when it is not built (tests of native kernels then skip). */
+export function nativeAddonOrNull(): NativeAddon | null {
+  return loadNativeAddon();
+}
+
+export function nativeSkipReason(): string | false {
+  return loadNativeAddon() ? false : `native addon unavailable: ${nativeLoadError()}`;
+}
