@@ -1,8 +1,155 @@
-// Placeholder until the attention kernels land: every function throws.
-import type { AttentionKernels } from '../types.ts';
+// Reference causal scaled-dot-product attention with grouped KV heads: one query row at a time, in float64.
+//
+// Layouts: q, out [B, Tq, Hq, D]; k, v [B, Tk, Hkv, D]; lse [B, Hq, Tq]. Query i of sequence b sits at
+// absolute position p = kvLens[b] − Tq + i and attends to keys 0..p. The reference keeps a row of scores
+// (clear, O(Tk) memory per row); the native kernel tiles keys with an online softmax instead.
+import type { AttentionKernels, F32, I32 } from '../types.ts';
 
-export const jsAttention: AttentionKernels = new Proxy({} as AttentionKernels, {
-  get(_t, name) {
-    throw new Error(`js kernel ${String(name)} is not implemented yet`);
+interface Dims {
+  batch: number;
+  tq: number;
+  tk: number;
+  hq: number;
+  hkv: number;
+  d: number;
+}
+
+function checkDims(op: string, dims: Dims, kvLens: I32 | null, arrays: [string, F32, number][]): void {
+  for (const [name, v] of Object.entries(dims)) {
+    if (!Number.isInteger(v) || v < 0) throw new Error(`js ${op}: ${name} must be a non-negative integer, got ${v}`);
+  }
+  if (dims.hkv === 0 ? dims.hq !== 0 : dims.hq % dims.hkv !== 0) {
+    throw new Error(`js ${op}: hq (${dims.hq}) must be a multiple of hkv (${dims.hkv})`);
+  }
+  for (const [name, arr, need] of arrays) {
+    if (arr.length < need) throw new Error(`js ${op}: ${name} has ${arr.length} elements, needs ${need}`);
+  }
+  if (kvLens) {
+    if (kvLens.length < dims.batch) throw new Error(`js ${op}: kvLens has ${kvLens.length} elements, needs ${dims.batch}`);
+    for (let b = 0; b < dims.batch; b++) {
+      if (kvLens[b] < 0 || kvLens[b] > dims.tk) {
+        throw new Error(`js ${op}: kvLens[${b}] = ${kvLens[b]} is outside [0, ${dims.tk}]`);
+      }
+    }
+  }
+}
+
+/** Scaled scores of query row (b, i, h) against keys 0..n−1, in float64. */
+function scores(q: F32, k: F32, dims: Dims, b: number, i: number, h: number, n: number, scale: number): Float64Array {
+  const { tq, tk, hq, hkv, d } = dims;
+  const kvh = Math.floor(h / (hq / hkv));
+  const qOff = ((b * tq + i) * hq + h) * d;
+  const s = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    const kOff = ((b * tk + j) * hkv + kvh) * d;
+    let dot = 0;
+    for (let x = 0; x < d; x++) dot += q[qOff + x] * k[kOff + x];
+    s[j] = dot * scale;
+  }
+  return s;
+}
+
+export const jsAttention: AttentionKernels = {
+  attention(q, k, v, out, lse, kvLens, batch, tq, tk, hq, hkv, d, scale) {
+    const dims = { batch, tq, tk, hq, hkv, d };
+    const nq = batch * tq * hq * d;
+    const nk = batch * tk * hkv * d;
+    checkDims('attention', dims, kvLens, [
+      ['q', q, nq],
+      ['k', k, nk],
+      ['v', v, nk],
+      ['out', out, nq],
+      ['lse', lse, batch * hq * tq],
+    ]);
+    const group = hq / hkv;
+    for (let b = 0; b < batch; b++) {
+      const len = kvLens ? kvLens[b] : tk;
+      for (let i = 0; i < tq; i++) {
+        const pos = len - tq + i;
+        for (let h = 0; h < hq; h++) {
+          const oOff = ((b * tq + i) * hq + h) * d;
+          const lOff = (b * hq + h) * tq + i;
+          if (pos < 0) {
+            out.fill(0, oOff, oOff + d);
+            lse[lOff] = -Infinity;
+            continue;
+          }
+          const s = scores(q, k, dims, b, i, h, pos + 1, scale);
+          let max = -Infinity;
+          for (const x of s) max = Math.max(max, x);
+          let sum = 0;
+          for (let j = 0; j <= pos; j++) {
+            s[j] = Math.exp(s[j] - max);
+            sum += s[j];
+          }
+          const kvh = Math.floor(h / group);
+          const acc = new Float64Array(d);
+          for (let j = 0; j <= pos; j++) {
+            const vOff = ((b * tk + j) * hkv + kvh) * d;
+            for (let x = 0; x < d; x++) acc[x] += s[j] * v[vOff + x];
+          }
+          for (let x = 0; x < d; x++) out[oOff + x] = acc[x] / sum;
+          lse[lOff] = max + Math.log(sum);
+        }
+      }
+    }
   },
-});
+
+  attentionBackward(q, k, v, out, lse, gOut, gq, gk, gv, kvLens, batch, tq, tk, hq, hkv, d, scale) {
+    const dims = { batch, tq, tk, hq, hkv, d };
+    const nq = batch * tq * hq * d;
+    const nk = batch * tk * hkv * d;
+    checkDims('attentionBackward', dims, kvLens, [
+      ['q', q, nq],
+      ['k', k, nk],
+      ['v', v, nk],
+      ['out', out, nq],
+      ['lse', lse, batch * hq * tq],
+      ['gOut', gOut, nq],
+      ['gq', gq, nq],
+      ['gk', gk, nk],
+      ['gv', gv, nk],
+    ]);
+    const group = hq / hkv;
+    // gk and gv sum over the query heads sharing a KV head: accumulate in float64, write once at the end.
+    const gk64 = new Float64Array(nk);
+    const gv64 = new Float64Array(nk);
+    for (let b = 0; b < batch; b++) {
+      const len = kvLens ? kvLens[b] : tk;
+      for (let i = 0; i < tq; i++) {
+        const pos = len - tq + i;
+        for (let h = 0; h < hq; h++) {
+          const qOff = ((b * tq + i) * hq + h) * d;
+          const gqRow = new Float64Array(d);
+          if (pos >= 0) {
+            const kvh = Math.floor(h / group);
+            const rowLse = lse[(b * hq + h) * tq + i];
+            // D_i = Σ_x gOut·out: the softmax Jacobian's row term, from the saved output.
+            let dRow = 0;
+            for (let x = 0; x < d; x++) dRow += gOut[qOff + x] * out[qOff + x];
+            const s = scores(q, k, dims, b, i, h, pos + 1, scale);
+            for (let j = 0; j <= pos; j++) {
+              const kvOff = ((b * tk + j) * hkv + kvh) * d;
+              const p = Math.exp(s[j] - rowLse);
+              let dp = 0;
+              for (let x = 0; x < d; x++) {
+                gv64[kvOff + x] += p * gOut[qOff + x];
+                dp += gOut[qOff + x] * v[kvOff + x];
+              }
+              const ds = p * (dp - dRow) * scale;
+              for (let x = 0; x < d; x++) {
+                gqRow[x] += ds * k[kvOff + x];
+                gk64[kvOff + x] += ds * q[qOff + x];
+              }
+            }
+          }
+          for (let x = 0; x < d; x++) gq[qOff + x] = gqRow[x];
+        }
+      }
+    }
+    for (let x = 0; x < nk; x++) {
+      gk[x] = gk64[x];
+      gv[x] = gv64[x];
+    }
+  },
+};

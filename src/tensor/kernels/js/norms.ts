@@ -1,8 +1,132 @@
-// Placeholder until the norms kernels land: every function throws.
-import type { NormKernels } from '../types.ts';
+// Reference RMSNorm and LayerNorm, forward and backward: plain loops with float64 accumulation.
+import type { F32, NormKernels } from '../types.ts';
 
-export const jsNorms: NormKernels = new Proxy({} as NormKernels, {
-  get(_t, name) {
-    throw new Error(`js kernel ${String(name)} is not implemented yet`);
+function fail(kernel: string, msg: string): never {
+  throw new TypeError(`js ${kernel}: ${msg}`);
+}
+
+function checkSize(kernel: string, name: string, v: number): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+    fail(kernel, `argument '${name}' must be a non-negative integer, got ${String(v)}`);
+}
+
+function checkF32(kernel: string, name: string, a: unknown, need: number): void {
+  if (!(a instanceof Float32Array)) fail(kernel, `argument '${name}' must be a Float32Array`);
+  if (a.length < need) fail(kernel, `argument '${name}' has ${a.length} elements, needs at least ${need}`);
+}
+
+function checkEps(kernel: string, eps: number): void {
+  if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps))
+    fail(kernel, `argument 'eps' must be a finite non-negative number, got ${String(eps)}`);
+}
+
+export const jsNorms: NormKernels = {
+  rmsNorm(x: F32, w: F32 | null, out: F32, rstd: F32, rows: number, cols: number, eps: number): void {
+    const k = 'rmsNorm';
+    checkSize(k, 'rows', rows);
+    checkSize(k, 'cols', cols);
+    checkEps(k, eps);
+    checkF32(k, 'x', x, rows * cols);
+    if (w !== null) checkF32(k, 'w', w, cols);
+    checkF32(k, 'out', out, rows * cols);
+    checkF32(k, 'rstd', rstd, rows);
+    for (let r = 0; r < rows; r++) {
+      const b = r * cols;
+      let ss = 0;
+      for (let j = 0; j < cols; j++) ss += x[b + j] * x[b + j];
+      // rstd is a float32 value, as transformers computes it; out rounds x·rstd before the weight as it does.
+      const rs = Math.fround(1 / Math.sqrt(ss / cols + eps));
+      rstd[r] = rs;
+      for (let j = 0; j < cols; j++) {
+        const xh = Math.fround(x[b + j] * rs);
+        out[b + j] = w === null ? xh : xh * w[j];
+      }
+    }
   },
-});
+
+  rmsNormBackward(
+    x: F32,
+    w: F32 | null,
+    rstd: F32,
+    gy: F32,
+    gx: F32,
+    gw: F32 | null,
+    rows: number,
+    cols: number,
+  ): void {
+    const k = 'rmsNormBackward';
+    checkSize(k, 'rows', rows);
+    checkSize(k, 'cols', cols);
+    checkF32(k, 'x', x, rows * cols);
+    if (w !== null) checkF32(k, 'w', w, cols);
+    checkF32(k, 'rstd', rstd, rows);
+    checkF32(k, 'gy', gy, rows * cols);
+    checkF32(k, 'gx', gx, rows * cols);
+    // gw belongs to the weight: ignored when w is null, skipped when null.
+    const gwOut = w === null ? null : gw;
+    if (gwOut !== null) checkF32(k, 'gw', gwOut, cols);
+    const acc = new Float64Array(gwOut === null ? 0 : cols);
+    for (let r = 0; r < rows; r++) {
+      const b = r * cols;
+      const rs = rstd[r];
+      let dot = 0;
+      for (let j = 0; j < cols; j++) dot += gy[b + j] * (w === null ? 1 : w[j]) * x[b + j] * rs;
+      const c = dot / cols;
+      for (let j = 0; j < cols; j++) {
+        const xh = x[b + j] * rs;
+        const g = gy[b + j] * (w === null ? 1 : w[j]);
+        if (gwOut !== null) acc[j] += gy[b + j] * xh;
+        gx[b + j] = rs * (g - xh * c);
+      }
+    }
+    if (gwOut !== null) for (let j = 0; j < cols; j++) gwOut[j] = acc[j];
+  },
+
+  layerNorm(x: F32, out: F32, mean: F32, rstd: F32, rows: number, cols: number, eps: number): void {
+    const k = 'layerNorm';
+    checkSize(k, 'rows', rows);
+    checkSize(k, 'cols', cols);
+    checkEps(k, eps);
+    checkF32(k, 'x', x, rows * cols);
+    checkF32(k, 'out', out, rows * cols);
+    checkF32(k, 'mean', mean, rows);
+    checkF32(k, 'rstd', rstd, rows);
+    for (let r = 0; r < rows; r++) {
+      const b = r * cols;
+      let s = 0;
+      for (let j = 0; j < cols; j++) s += x[b + j];
+      const mu = s / cols;
+      let v = 0;
+      for (let j = 0; j < cols; j++) v += (x[b + j] - mu) ** 2;
+      const rs = 1 / Math.sqrt(v / cols + eps);
+      mean[r] = mu;
+      rstd[r] = rs;
+      for (let j = 0; j < cols; j++) out[b + j] = (x[b + j] - mu) * rs;
+    }
+  },
+
+  layerNormBackward(x: F32, mean: F32, rstd: F32, gy: F32, gx: F32, rows: number, cols: number): void {
+    const k = 'layerNormBackward';
+    checkSize(k, 'rows', rows);
+    checkSize(k, 'cols', cols);
+    checkF32(k, 'x', x, rows * cols);
+    checkF32(k, 'mean', mean, rows);
+    checkF32(k, 'rstd', rstd, rows);
+    checkF32(k, 'gy', gy, rows * cols);
+    checkF32(k, 'gx', gx, rows * cols);
+    for (let r = 0; r < rows; r++) {
+      const b = r * cols;
+      const mu = mean[r];
+      const rs = rstd[r];
+      let sg = 0;
+      let sgx = 0;
+      for (let j = 0; j < cols; j++) {
+        sg += gy[b + j];
+        sgx += gy[b + j] * (x[b + j] - mu) * rs;
+      }
+      const a = sg / cols;
+      const c = sgx / cols;
+      for (let j = 0; j < cols; j++) gx[b + j] = rs * (gy[b + j] - a - (x[b + j] - mu) * rs * c);
+    }
+  },
+};

@@ -1,11 +1,20 @@
-// Placeholder until the attention kernels land: every function throws.
+// Native attention: thin forwards to the addon's `attention` / `attentionBackward` (native/attention.cc
+// validates every argument, kvLens included).
 import type { NativeAddon } from '../../native-addon.ts';
 import type { AttentionKernels } from '../types.ts';
 
-export function nativeAttention(_addon: NativeAddon): AttentionKernels {
-  return new Proxy({} as AttentionKernels, {
-    get(_t, name) {
-      throw new Error(`native kernel ${String(name)} is not implemented yet`);
+type AttentionFn = AttentionKernels['attention'];
+type AttentionBackwardFn = AttentionKernels['attentionBackward'];
+
+export function nativeAttention(addon: NativeAddon): AttentionKernels {
+  const attention = addon.attention as unknown as AttentionFn;
+  const attentionBackward = addon.attentionBackward as unknown as AttentionBackwardFn;
+  return {
+    attention(q, k, v, out, lse, kvLens, batch, tq, tk, hq, hkv, d, scale) {
+      attention(q, k, v, out, lse, kvLens, batch, tq, tk, hq, hkv, d, scale);
     },
-  });
+    attentionBackward(q, k, v, out, lse, gOut, gq, gk, gv, kvLens, batch, tq, tk, hq, hkv, d, scale) {
+      attentionBackward(q, k, v, out, lse, gOut, gq, gk, gv, kvLens, batch, tq, tk, hq, hkv, d, scale);
+    },
+  };
 }

@@ -1,11 +1,24 @@
-// Placeholder until the rope kernels land: every function throws.
+// Native RoPE: a thin forward to the addon's `rope` (native/rope.cc validates every argument).
 import type { NativeAddon } from '../../native-addon.ts';
-import type { RopeKernels } from '../types.ts';
+import type { F32, I32, RopeKernels } from '../types.ts';
 
-export function nativeRope(_addon: NativeAddon): RopeKernels {
-  return new Proxy({} as RopeKernels, {
-    get(_t, name) {
-      throw new Error(`native kernel ${String(name)} is not implemented yet`);
+type RopeFn = (
+  x: F32,
+  out: F32,
+  positions: I32,
+  batch: number,
+  seq: number,
+  heads: number,
+  dim: number,
+  theta: number,
+  inverse: boolean,
+) => void;
+
+export function nativeRope(addon: NativeAddon): RopeKernels {
+  const rope = addon.rope as unknown as RopeFn;
+  return {
+    rope(x, out, positions, batch, seq, heads, dim, theta, inverse) {
+      rope(x, out, positions, batch, seq, heads, dim, theta, inverse);
     },
-  });
+  };
 }

@@ -1,0 +1,684 @@
+// Fused causal scaled-dot-product attention with grouped KV heads (GQA/MQA), forward and backward.
+//
+// Layouts: q, out, gq [B, Tq, Hq, D]; k, v, gk, gv [B, Tk, Hkv, D]; lse [B, Hq, Tq]. Query i of sequence b
+// sits at position p = kvLens[b] − Tq + i and sees keys 0..p.
+//
+// Forward (flash-attention style): a task owns a block of query tokens for one KV head and all the query
+// heads that share it (so each K/V tile is loaded once for the whole group), walks key tiles of kBk keys
+// and keeps, per query row, a running max m, a running sum l and an unnormalised output accumulator: the
+// Tq×Tk score matrix never exists. lse = m + log l is saved for backward.
+//
+// Backward (flash-attention 2 style): a task owns a tile of keys of one KV head, so its gk/gv rows are
+// private and need no synchronisation; it walks the query rows that can see those keys, recomputes
+// P = exp(scale·q·k − lse) from the saved lse, and accumulates gv += Pᵀ·gOut, gk += dSᵀ·q and
+// gq += dS·k with dS = P ⊙ (gOut·vᵀ − D), D = rowsum(gOut ⊙ out). gq rows are shared by every key tile
+// of a group, so either a whole group runs on one thread (many groups: the common case), or the tiles of
+// one group are spread over threads that each accumulate gq into a private buffer summed at the end.
+//
+// The inner loops are two small GEMM-like microkernels on row-pointer lists (so strided heads and grouped
+// rows need no copies): Scores (S = scale·A·Bᵀ, 2 rows × 4 keys of 8-wide FMA accumulators) and Accum
+// (C += A·B, 2 rows × 32 columns), plus a vectorised exp. A plain scalar path stands in without AVX2 and
+// can be forced for tests (_attentionForceScalar).
+#include <immintrin.h>
+#include <napi.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "napi_args.h"
+#include "simd.h"
+#include "threadpool.h"
+
+namespace olmo {
+namespace {
+
+constexpr int64_t kBk = 64;          // keys per tile
+constexpr int64_t kRowsTarget = 64;  // query rows (tokens × group heads) per block
+constexpr int64_t kMinParallelWork = 1 << 17;  // multiply-adds below which one thread does everything
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+bool g_force_scalar = false;
+
+// ---------------------------------------------------------------------------------------------------------
+// Microkernels. Row arguments are lists of row pointers; every row has D floats.
+
+struct Ops {
+  // S[r·lds + c] = scale·⟨a[r], b[c]⟩ for r < nr, c < nc.
+  void (*scores)(const float* const* a, const float* const* b, int64_t nr, int64_t nc, int64_t D, float scale,
+                 float* S, int64_t lds);
+  // c[r][x] += Σ_s A[r·ar + s·as]·b[s][x] for r < nr, s < ns, x < D.
+  void (*accum)(float* const* c, int64_t nr, const float* A, int64_t ar, int64_t as, const float* const* b,
+                int64_t ns, int64_t D);
+  // max of s[0..n) (n ≥ 1).
+  float (*row_max)(const float* s, int64_t n);
+  // s[i] = exp(s[i] − m) for i < lim, s[i] = 0 for lim ≤ i < n; returns Σ s.
+  float (*exp_row)(float* s, int64_t lim, int64_t n, float m);
+  // ⟨a, b⟩ over n floats.
+  float (*dot)(const float* a, const float* b, int64_t n);
+};
+
+void ScoresScalar(const float* const* a, const float* const* b, int64_t nr, int64_t nc, int64_t D, float scale,
+                  float* S, int64_t lds) {
+  for (int64_t r = 0; r < nr; ++r)
+    for (int64_t c = 0; c < nc; ++c) {
+      float acc = 0;
+      for (int64_t x = 0; x < D; ++x) acc += a[r][x] * b[c][x];
+      S[r * lds + c] = acc * scale;
+    }
+}
+
+void AccumScalar(float* const* c, int64_t nr, const float* A, int64_t ar, int64_t as, const float* const* b,
+                 int64_t ns, int64_t D) {
+  for (int64_t r = 0; r < nr; ++r)
+    for (int64_t s = 0; s < ns; ++s) {
+      const float w = A[r * ar + s * as];
+      for (int64_t x = 0; x < D; ++x) c[r][x] += w * b[s][x];
+    }
+}
+
+float RowMaxScalar(const float* s, int64_t n) {
+  float m = s[0];
+  for (int64_t i = 1; i < n; ++i) m = std::max(m, s[i]);
+  return m;
+}
+
+float ExpRowScalar(float* s, int64_t lim, int64_t n, float m) {
+  float sum = 0;
+  for (int64_t i = 0; i < lim; ++i) {
+    s[i] = std::exp(s[i] - m);
+    sum += s[i];
+  }
+  for (int64_t i = lim; i < n; ++i) s[i] = 0;
+  return sum;
+}
+
+float DotScalar(const float* a, const float* b, int64_t n) {
+  float acc = 0;
+  for (int64_t i = 0; i < n; ++i) acc += a[i] * b[i];
+  return acc;
+}
+
+const Ops kScalarOps = {ScoresScalar, AccumScalar, RowMaxScalar, ExpRowScalar, DotScalar};
+
+// Lanes [0, rem) set, for the ragged end of a D that is not a multiple of 8.
+OLMO_AVX2 inline __m256i TailMask(int64_t rem) {
+  static const int32_t bits[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bits + 8 - rem));
+}
+
+OLMO_AVX2 inline float HSum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// The four horizontal sums of a0..a3 as one 4-lane vector.
+OLMO_AVX2 inline __m128 HSum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
+  const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+  return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+}
+
+// exp(x) for x in float range: Cody–Waite reduction by ln 2 and a degree-6 polynomial (≈1 ulp). Inputs
+// below −87 give exp(−87) ≈ 1.6e−38 rather than 0; every caller only adds such terms to sums ≥ 1 or uses
+// them as probabilities, where that is zero to float32 precision.
+OLMO_AVX2 inline __m256 Exp256(__m256 x) {
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+// NR query rows against NC keys: NR·NC accumulators, each step loads NR + NC vectors for NR·NC FMAs.
+template <int NR, int NC>
+OLMO_AVX2 inline void DotBlock(const float* const* a, const float* const* b, int64_t D, float scale, float* S,
+                               int64_t lds) {
+  __m256 acc[NR][NC];
+  for (int r = 0; r < NR; ++r)
+    for (int c = 0; c < NC; ++c) acc[r][c] = _mm256_setzero_ps();
+  int64_t d = 0;
+  for (; d + 8 <= D; d += 8) {
+    __m256 bv[NC];
+    for (int c = 0; c < NC; ++c) bv[c] = _mm256_loadu_ps(b[c] + d);
+    for (int r = 0; r < NR; ++r) {
+      const __m256 av = _mm256_loadu_ps(a[r] + d);
+      for (int c = 0; c < NC; ++c) acc[r][c] = _mm256_fmadd_ps(av, bv[c], acc[r][c]);
+    }
+  }
+  if (d < D) {
+    const __m256i mask = TailMask(D - d);
+    __m256 bv[NC];
+    for (int c = 0; c < NC; ++c) bv[c] = _mm256_maskload_ps(b[c] + d, mask);
+    for (int r = 0; r < NR; ++r) {
+      const __m256 av = _mm256_maskload_ps(a[r] + d, mask);
+      for (int c = 0; c < NC; ++c) acc[r][c] = _mm256_fmadd_ps(av, bv[c], acc[r][c]);
+    }
+  }
+  for (int r = 0; r < NR; ++r) {
+    if constexpr (NC == 4) {
+      const __m128 s = HSum4(acc[r][0], acc[r][1], acc[r][2], acc[r][3]);
+      _mm_storeu_ps(S + r * lds, _mm_mul_ps(s, _mm_set1_ps(scale)));
+    } else {
+      for (int c = 0; c < NC; ++c) S[r * lds + c] = HSum(acc[r][c]) * scale;
+    }
+  }
+}
+
+OLMO_AVX2 void ScoresAvx2(const float* const* a, const float* const* b, int64_t nr, int64_t nc, int64_t D,
+                          float scale, float* S, int64_t lds) {
+  int64_t r = 0;
+  for (; r + 2 <= nr; r += 2) {
+    int64_t c = 0;
+    for (; c + 4 <= nc; c += 4) DotBlock<2, 4>(a + r, b + c, D, scale, S + r * lds + c, lds);
+    for (; c < nc; ++c) DotBlock<2, 1>(a + r, b + c, D, scale, S + r * lds + c, lds);
+  }
+  for (; r < nr; ++r) {
+    int64_t c = 0;
+    for (; c + 4 <= nc; c += 4) DotBlock<1, 4>(a + r, b + c, D, scale, S + r * lds + c, lds);
+    for (; c < nc; ++c) DotBlock<1, 1>(a + r, b + c, D, scale, S + r * lds + c, lds);
+  }
+}
+
+// NR output rows × NV·8 columns starting at x0, accumulated over ns source rows; a masked variant (NV = 1)
+// takes the ragged last columns.
+template <int NR, int NV, bool MASKED>
+OLMO_AVX2 inline void AccBlock(float* const* c, const float* A, int64_t ar, int64_t as, const float* const* b,
+                               int64_t ns, int64_t x0, __m256i mask) {
+  __m256 acc[NR][NV];
+  for (int r = 0; r < NR; ++r)
+    for (int v = 0; v < NV; ++v)
+      acc[r][v] = MASKED ? _mm256_maskload_ps(c[r] + x0, mask) : _mm256_loadu_ps(c[r] + x0 + 8 * v);
+  for (int64_t s = 0; s < ns; ++s) {
+    __m256 bv[NV];
+    for (int v = 0; v < NV; ++v)
+      bv[v] = MASKED ? _mm256_maskload_ps(b[s] + x0, mask) : _mm256_loadu_ps(b[s] + x0 + 8 * v);
+    for (int r = 0; r < NR; ++r) {
+      const __m256 w = _mm256_set1_ps(A[r * ar + s * as]);
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_fmadd_ps(w, bv[v], acc[r][v]);
+    }
+  }
+  for (int r = 0; r < NR; ++r)
+    for (int v = 0; v < NV; ++v) {
+      if (MASKED)
+        _mm256_maskstore_ps(c[r] + x0, mask, acc[r][v]);
+      else
+        _mm256_storeu_ps(c[r] + x0 + 8 * v, acc[r][v]);
+    }
+}
+
+template <int NR>
+OLMO_AVX2 inline void AccRows(float* const* c, const float* A, int64_t ar, int64_t as, const float* const* b,
+                              int64_t ns, int64_t D) {
+  const __m256i none = _mm256_setzero_si256();
+  int64_t x = 0;
+  for (; x + 32 <= D; x += 32) AccBlock<NR, 4, false>(c, A, ar, as, b, ns, x, none);
+  for (; x + 8 <= D; x += 8) AccBlock<NR, 1, false>(c, A, ar, as, b, ns, x, none);
+  if (x < D) AccBlock<NR, 1, true>(c, A, ar, as, b, ns, x, TailMask(D - x));
+}
+
+OLMO_AVX2 void AccumAvx2(float* const* c, int64_t nr, const float* A, int64_t ar, int64_t as,
+                         const float* const* b, int64_t ns, int64_t D) {
+  int64_t r = 0;
+  for (; r + 2 <= nr; r += 2) AccRows<2>(c + r, A + r * ar, ar, as, b, ns, D);
+  if (r < nr) AccRows<1>(c + r, A + r * ar, ar, as, b, ns, D);
+}
+
+OLMO_AVX2 float RowMaxAvx2(const float* s, int64_t n) {
+  __m256 mv = _mm256_set1_ps(kNegInf);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) mv = _mm256_max_ps(mv, _mm256_loadu_ps(s + i));
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, mv);
+  float m = lanes[0];
+  for (int l = 1; l < 8; ++l) m = std::max(m, lanes[l]);
+  for (; i < n; ++i) m = std::max(m, s[i]);
+  return m;
+}
+
+OLMO_AVX2 float ExpRowAvx2(float* s, int64_t lim, int64_t n, float m) {
+  const __m256 mv = _mm256_set1_ps(m);
+  __m256 sum = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= lim; i += 8) {
+    const __m256 e = Exp256(_mm256_sub_ps(_mm256_loadu_ps(s + i), mv));
+    _mm256_storeu_ps(s + i, e);
+    sum = _mm256_add_ps(sum, e);
+  }
+  if (i < lim) {
+    const __m256i mask = TailMask(lim - i);
+    const __m256 e = _mm256_and_ps(Exp256(_mm256_sub_ps(_mm256_maskload_ps(s + i, mask), mv)),
+                                   _mm256_castsi256_ps(mask));
+    _mm256_maskstore_ps(s + i, mask, e);
+    sum = _mm256_add_ps(sum, e);
+    i = lim;
+  }
+  for (; i < n; ++i) s[i] = 0;
+  return HSum(sum);
+}
+
+OLMO_AVX2 float DotAvx2(const float* a, const float* b, int64_t n) {
+  __m256 acc = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
+  float s = HSum(acc);
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+const Ops kAvx2Ops = {ScoresAvx2, AccumAvx2, RowMaxAvx2, ExpRowAvx2, DotAvx2};
+
+const Ops& SelectOps() { return (has_avx2_fma() && !g_force_scalar) ? kAvx2Ops : kScalarOps; }
+
+// ---------------------------------------------------------------------------------------------------------
+// Problem description shared by forward and backward.
+
+struct Problem {
+  const float* q;
+  const float* k;
+  const float* v;
+  const float* out_in;  // backward: the saved output
+  float* out;           // forward output
+  float* lse;           // forward output / backward input (read only there)
+  const float* gout;
+  float* gq;
+  float* gk;
+  float* gv;
+  const int32_t* kv_lens;  // null: all Tk
+  int64_t B, Tq, Tk, Hq, Hkv, D, G;
+  float scale;
+
+  int64_t len(int64_t b) const { return kv_lens ? kv_lens[b] : Tk; }
+  // First query token of sequence b that sees key j (its position L − Tq + i ≥ j).
+  int64_t first_token(int64_t b, int64_t j) const { return std::max<int64_t>(0, j - (len(b) - Tq)); }
+  int64_t q_off(int64_t b, int64_t i, int64_t h) const { return ((b * Tq + i) * Hq + h) * D; }
+  int64_t kv_off(int64_t b, int64_t j, int64_t kvh) const { return ((b * Tk + j) * Hkv + kvh) * D; }
+  int64_t lse_off(int64_t b, int64_t i, int64_t h) const { return (b * Hq + h) * Tq + i; }
+  // Query tokens per block, so that a block holds about kRowsTarget rows of the group.
+  int64_t tokens_per_block() const { return std::max<int64_t>(1, kRowsTarget / std::max<int64_t>(G, 1)); }
+};
+
+// Per-thread scratch, grown on demand and kept across calls.
+struct Scratch {
+  std::vector<float> s, dp, acc, m, l, dkv;
+  std::vector<const float*> qrow, krow, vrow, orow, gorow;
+  std::vector<float*> accrow, dqrow, dkrow, dvrow;
+  std::vector<int64_t> pos;
+  std::vector<float> row_lse, row_d;
+
+  void reserve(int64_t rows, int64_t D) {
+    auto grow = [](auto& vec, int64_t n) {
+      if (static_cast<int64_t>(vec.size()) < n) vec.resize(static_cast<size_t>(n));
+    };
+    grow(s, rows * kBk);
+    grow(dp, rows * kBk);
+    grow(acc, rows * D);
+    grow(m, rows);
+    grow(l, rows);
+    grow(dkv, 2 * kBk * D);
+    grow(qrow, rows);
+    grow(orow, rows);
+    grow(gorow, rows);
+    grow(accrow, rows);
+    grow(dqrow, rows);
+    grow(pos, rows);
+    grow(row_lse, rows);
+    grow(row_d, rows);
+    grow(krow, kBk);
+    grow(vrow, kBk);
+    grow(dkrow, kBk);
+    grow(dvrow, kBk);
+  }
+};
+
+thread_local Scratch tls_scratch;
+
+// Runs fn(task) for task in [0, n) on nt threads, handing tasks out one at a time in order (callers sort
+// the heaviest first), which balances the causal triangle's uneven blocks.
+template <typename Fn>
+void RunTasks(int64_t n, int nt, const Fn& fn) {
+  if (n <= 0) return;
+  nt = static_cast<int>(std::min<int64_t>(nt, n));
+  if (nt <= 1) {
+    for (int64_t t = 0; t < n; ++t) fn(t, 0);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  parallel_run(nt, [&](int tid, int) {
+    for (int64_t t = next.fetch_add(1); t < n; t = next.fetch_add(1)) fn(t, tid);
+  });
+}
+
+int ThreadsFor(int64_t work) { return work < kMinParallelWork ? 1 : num_threads(); }
+
+// ---------------------------------------------------------------------------------------------------------
+// Forward.
+
+struct FwdTask {
+  int64_t b, kvh, i0, i1, cost;
+};
+
+// Query tokens [i0, i1) (all at positions ≥ 0) of sequence b, with every query head of KV head kvh.
+void ForwardBlock(const Problem& P, const Ops& ops, int64_t b, int64_t kvh, int64_t i0, int64_t i1) {
+  const int64_t G = P.G, D = P.D, L = P.len(b);
+  const int64_t R = (i1 - i0) * G;
+  Scratch& sc = tls_scratch;
+  sc.reserve(R, D);
+  for (int64_t i = i0; i < i1; ++i)
+    for (int64_t hh = 0; hh < G; ++hh) {
+      const int64_t r = (i - i0) * G + hh;
+      sc.qrow[r] = P.q + P.q_off(b, i, kvh * G + hh);
+      sc.accrow[r] = sc.acc.data() + r * D;
+      sc.pos[r] = L - P.Tq + i;
+      sc.m[r] = kNegInf;
+      sc.l[r] = 0;
+    }
+  std::fill(sc.acc.begin(), sc.acc.begin() + R * D, 0.0f);
+  float* S = sc.s.data();
+  const int64_t kend = sc.pos[R - 1] + 1;  // rows are ordered by position: the last sees the most keys
+  for (int64_t j0 = 0; j0 < kend; j0 += kBk) {
+    const int64_t nc = std::min(kBk, kend - j0);
+    for (int64_t c = 0; c < nc; ++c) {
+      sc.krow[c] = P.k + P.kv_off(b, j0 + c, kvh);
+      sc.vrow[c] = P.v + P.kv_off(b, j0 + c, kvh);
+    }
+    const int64_t rs = std::max<int64_t>(0, P.first_token(b, j0) - i0) * G;  // rows before see no key here
+    ops.scores(sc.qrow.data() + rs, sc.krow.data(), R - rs, nc, D, P.scale, S + rs * kBk, kBk);
+    for (int64_t r = rs; r < R; ++r) {
+      float* srow = S + r * kBk;
+      const int64_t lim = std::min(nc, sc.pos[r] - j0 + 1);
+      const float m_new = std::max(sc.m[r], ops.row_max(srow, lim));
+      const float psum = ops.exp_row(srow, lim, nc, m_new);
+      if (m_new != sc.m[r]) {
+        // Rescale what was accumulated against the old max (nothing yet when the old max was −inf).
+        const float alpha = sc.m[r] == kNegInf ? 0.0f : std::exp(sc.m[r] - m_new);
+        if (sc.l[r] != 0) {
+          float* a = sc.accrow[r];
+          for (int64_t x = 0; x < D; ++x) a[x] *= alpha;
+        }
+        sc.l[r] *= alpha;
+        sc.m[r] = m_new;
+      }
+      sc.l[r] += psum;
+    }
+    ops.accum(sc.accrow.data() + rs, R - rs, S + rs * kBk, kBk, 1, sc.vrow.data(), nc, D);
+  }
+  for (int64_t i = i0; i < i1; ++i)
+    for (int64_t hh = 0; hh < G; ++hh) {
+      const int64_t r = (i - i0) * G + hh, h = kvh * G + hh;
+      const float inv = 1.0f / sc.l[r];
+      float* o = P.out + P.q_off(b, i, h);
+      const float* a = sc.accrow[r];
+      for (int64_t x = 0; x < D; ++x) o[x] = a[x] * inv;
+      P.lse[P.lse_off(b, i, h)] = sc.m[r] + std::log(sc.l[r]);
+    }
+}
+
+void Forward(const Problem& P) {
+  const Ops& ops = SelectOps();
+  std::vector<FwdTask> tasks;
+  int64_t work = 0;
+  const int64_t tb = P.tokens_per_block();
+  for (int64_t b = 0; b < P.B; ++b) {
+    const int64_t L = P.len(b);
+    const int64_t start = std::max<int64_t>(0, P.Tq - L);  // earlier queries have negative positions
+    for (int64_t i = 0; i < start; ++i)
+      for (int64_t h = 0; h < P.Hq; ++h) {
+        std::fill_n(P.out + P.q_off(b, i, h), P.D, 0.0f);
+        P.lse[P.lse_off(b, i, h)] = kNegInf;
+      }
+    if (P.G == 0) continue;
+    for (int64_t i0 = start; i0 < P.Tq; i0 += tb) {
+      const int64_t i1 = std::min(P.Tq, i0 + tb);
+      const int64_t keys = L - P.Tq + i1;  // keys seen by the block's last token
+      const int64_t cost = keys * (i1 - i0) * P.G * (P.D + 1);
+      for (int64_t kvh = 0; kvh < P.Hkv; ++kvh) tasks.push_back({b, kvh, i0, i1, cost});
+      work += cost * P.Hkv;
+    }
+  }
+  std::stable_sort(tasks.begin(), tasks.end(), [](const FwdTask& a, const FwdTask& b) { return a.cost > b.cost; });
+  RunTasks(static_cast<int64_t>(tasks.size()), ThreadsFor(work), [&](int64_t t, int) {
+    const FwdTask& task = tasks[t];
+    ForwardBlock(P, ops, task.b, task.kvh, task.i0, task.i1);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Backward.
+
+// Where a task accumulates gq: row (token i, group head hh) at base + i·ld_tok + hh·D.
+struct DqTarget {
+  float* base;
+  int64_t ld_tok;
+};
+
+// Keys [j0, j0 + nk) of KV head kvh in sequence b: writes their gk/gv rows, adds into gq via dq.
+void BackwardBlock(const Problem& P, const Ops& ops, int64_t b, int64_t kvh, int64_t j0, int64_t nk,
+                   DqTarget dq) {
+  const int64_t G = P.G, D = P.D, L = P.len(b);
+  const int64_t tb = P.tokens_per_block();
+  Scratch& sc = tls_scratch;
+  sc.reserve(tb * G, D);
+  float* dk = sc.dkv.data();
+  float* dvv = dk + kBk * D;
+  std::fill_n(dk, 2 * kBk * D, 0.0f);
+  for (int64_t c = 0; c < nk; ++c) {
+    sc.krow[c] = P.k + P.kv_off(b, j0 + c, kvh);
+    sc.vrow[c] = P.v + P.kv_off(b, j0 + c, kvh);
+    sc.dkrow[c] = dk + c * D;
+    sc.dvrow[c] = dvv + c * D;
+  }
+  float* S = sc.s.data();
+  float* dS = sc.dp.data();
+  for (int64_t i0 = P.first_token(b, j0); i0 < P.Tq; i0 += tb) {
+    const int64_t i1 = std::min(P.Tq, i0 + tb);
+    const int64_t R = (i1 - i0) * G;
+    for (int64_t i = i0; i < i1; ++i)
+      for (int64_t hh = 0; hh < G; ++hh) {
+        const int64_t r = (i - i0) * G + hh, h = kvh * G + hh;
+        const int64_t off = P.q_off(b, i, h);
+        sc.qrow[r] = P.q + off;
+        sc.gorow[r] = P.gout + off;
+        sc.dqrow[r] = dq.base + i * dq.ld_tok + hh * D;
+        sc.pos[r] = L - P.Tq + i;
+        sc.row_lse[r] = P.lse[P.lse_off(b, i, h)];
+        sc.row_d[r] = ops.dot(P.gout + off, P.out_in + off, D);  // D_i = rowsum(gOut ⊙ out)
+      }
+    // P = exp(scale·q·kᵀ − lse), masked to the keys each row sees.
+    ops.scores(sc.qrow.data(), sc.krow.data(), R, nk, D, P.scale, S, kBk);
+    for (int64_t r = 0; r < R; ++r) {
+      const int64_t lim = std::min(nk, sc.pos[r] - j0 + 1);
+      if (sc.row_lse[r] == kNegInf)  // only for inconsistent inputs: such a row has no probability mass
+        ops.exp_row(S + r * kBk, 0, nk, 0);
+      else
+        ops.exp_row(S + r * kBk, lim, nk, sc.row_lse[r]);
+    }
+    ops.accum(sc.dvrow.data(), nk, S, 1, kBk, sc.gorow.data(), R, D);  // gv += Pᵀ·gOut
+    ops.scores(sc.gorow.data(), sc.vrow.data(), R, nk, D, 1.0f, dS, kBk);  // dP = gOut·vᵀ
+    for (int64_t r = 0; r < R; ++r) {
+      const float* p = S + r * kBk;
+      float* ds = dS + r * kBk;
+      const float dr = sc.row_d[r];
+      for (int64_t c = 0; c < nk; ++c) ds[c] = p[c] * (ds[c] - dr) * P.scale;  // scale folded into dS
+    }
+    ops.accum(sc.dqrow.data(), R, dS, kBk, 1, sc.krow.data(), nk, D);  // gq += dS·k
+    ops.accum(sc.dkrow.data(), nk, dS, 1, kBk, sc.qrow.data(), R, D);  // gk += dSᵀ·q
+  }
+  for (int64_t c = 0; c < nk; ++c) {
+    std::memcpy(P.gk + P.kv_off(b, j0 + c, kvh), dk + c * D, sizeof(float) * D);
+    std::memcpy(P.gv + P.kv_off(b, j0 + c, kvh), dvv + c * D, sizeof(float) * D);
+  }
+}
+
+// gk/gv rows of keys no query can use (j ≥ kvLens[b]; all of them without query heads) are zero.
+void ZeroUnusedKv(const Problem& P, int64_t b, int64_t kvh) {
+  const int64_t from = P.G == 0 ? 0 : P.len(b);
+  for (int64_t j = from; j < P.Tk; ++j) {
+    std::fill_n(P.gk + P.kv_off(b, j, kvh), P.D, 0.0f);
+    std::fill_n(P.gv + P.kv_off(b, j, kvh), P.D, 0.0f);
+  }
+}
+
+void Backward(const Problem& P) {
+  const Ops& ops = SelectOps();
+  const int64_t groups = P.B * P.Hkv;
+  std::vector<int64_t> order(static_cast<size_t>(groups));
+  std::vector<int64_t> cost(static_cast<size_t>(groups));
+  int64_t work = 0;
+  for (int64_t g = 0; g < groups; ++g) {
+    const int64_t L = P.len(g / P.Hkv);
+    const int64_t seen = std::min(L, P.Tq);  // queries with keys; ≈ L·seen − seen²/2 pairs
+    cost[g] = (L * seen - seen * seen / 2 + 1) * P.G * (P.D + 1);
+    work += cost[g] * 5 / 2;
+    order[g] = g;
+  }
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return cost[a] > cost[b]; });
+  const int nt = ThreadsFor(work);
+  const int64_t dq_rows = P.Tq * P.G * P.D;  // gq floats of one group
+  auto whole_group = [&](int64_t g, DqTarget dq) {
+    const int64_t b = g / P.Hkv, kvh = g % P.Hkv;
+    for (int64_t j0 = 0; j0 < P.len(b) && P.G > 0; j0 += kBk)
+      BackwardBlock(P, ops, b, kvh, j0, std::min(kBk, P.len(b) - j0), dq);
+    ZeroUnusedKv(P, b, kvh);
+  };
+  auto zero_group_gq = [&](int64_t b, int64_t kvh) {
+    for (int64_t i = 0; i < P.Tq; ++i) std::fill_n(P.gq + P.q_off(b, i, kvh * P.G), P.G * P.D, 0.0f);
+  };
+
+  if (nt <= 1 || groups >= 4 * nt || groups % nt == 0) {
+    // Enough similar groups to keep every thread busy: a group's gq rows belong to one thread.
+    RunTasks(groups, nt, [&](int64_t t, int) {
+      const int64_t g = order[t], b = g / P.Hkv, kvh = g % P.Hkv;
+      zero_group_gq(b, kvh);
+      whole_group(g, DqTarget{P.gq + P.q_off(b, 0, kvh * P.G), P.Hq * P.D});
+    });
+    return;
+  }
+  // Few groups (MQA, a single sequence): spread each group's key tiles over threads, each summing gq into
+  // its own buffer. Threads are limited so those buffers stay under ~256 MiB.
+  const int64_t cap = std::max<int64_t>(1, (int64_t{64} << 20) / std::max<int64_t>(dq_rows, 1));
+  const int ntb = static_cast<int>(std::min<int64_t>(nt, cap));
+  std::vector<std::vector<float>> partial(static_cast<size_t>(ntb), std::vector<float>(dq_rows));
+  for (int64_t g = 0; g < groups; ++g) {
+    const int64_t b = g / P.Hkv, kvh = g % P.Hkv, L = P.len(b);
+    zero_group_gq(b, kvh);
+    if (P.G == 0 || L == 0) {
+      ZeroUnusedKv(P, b, kvh);
+      continue;
+    }
+    for (auto& buf : partial) std::fill(buf.begin(), buf.end(), 0.0f);
+    const int64_t tiles = (L + kBk - 1) / kBk;
+    RunTasks(tiles, ntb, [&](int64_t t, int tid) {
+      const int64_t j0 = t * kBk;
+      BackwardBlock(P, ops, b, kvh, j0, std::min(kBk, L - j0), DqTarget{partial[tid].data(), P.G * P.D});
+    });
+    for (const auto& buf : partial)
+      for (int64_t i = 0; i < P.Tq; ++i) {
+        float* dst = P.gq + P.q_off(b, i, kvh * P.G);
+        const float* src = buf.data() + i * P.G * P.D;
+        for (int64_t x = 0; x < P.G * P.D; ++x) dst[x] += src[x];
+      }
+    ZeroUnusedKv(P, b, kvh);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// N-API entry points.
+
+// Reads the size arguments (starting at index first) and kvLens; fills P's sizes.
+void ReadSizes(const Napi::CallbackInfo& info, const char* op, size_t kv_index, size_t first, Problem& P) {
+  P.B = SizeArg(info, first, op, "batch");
+  P.Tq = SizeArg(info, first + 1, op, "tq");
+  P.Tk = SizeArg(info, first + 2, op, "tk");
+  P.Hq = SizeArg(info, first + 3, op, "hq");
+  P.Hkv = SizeArg(info, first + 4, op, "hkv");
+  P.D = SizeArg(info, first + 5, op, "d");
+  P.scale = static_cast<float>(NumArg(info, first + 6, op, "scale"));
+  if (P.Hkv == 0 ? P.Hq != 0 : P.Hq % P.Hkv != 0)
+    throw ArgError(info, op, "hq (" + std::to_string(P.Hq) + ") must be a multiple of hkv (" +
+                                 std::to_string(P.Hkv) + ")");
+  P.G = P.Hkv == 0 ? 0 : P.Hq / P.Hkv;
+  P.kv_lens = nullptr;
+  if (kv_index < info.Length() && !info[kv_index].IsNull() && !info[kv_index].IsUndefined()) {
+    P.kv_lens = I32Arg(info, kv_index, op, "kvLens", P.B);
+    for (int64_t b = 0; b < P.B; ++b)
+      if (P.kv_lens[b] < 0 || P.kv_lens[b] > P.Tk)
+        throw ArgError(info, op, "kvLens[" + std::to_string(b) + "] = " + std::to_string(P.kv_lens[b]) +
+                                     " is outside [0, " + std::to_string(P.Tk) + "]");
+  }
+}
+
+int64_t QSize(const Napi::CallbackInfo& info, const char* op, const Problem& P) {
+  return CheckedMul(info, op, CheckedMul(info, op, CheckedMul(info, op, P.B, P.Tq), P.Hq), P.D);
+}
+int64_t KvSize(const Napi::CallbackInfo& info, const char* op, const Problem& P) {
+  return CheckedMul(info, op, CheckedMul(info, op, CheckedMul(info, op, P.B, P.Tk), P.Hkv), P.D);
+}
+
+// attention(q, k, v, out, lse, kvLens, batch, tq, tk, hq, hkv, d, scale)
+Napi::Value Attention(const Napi::CallbackInfo& info) {
+  const char* op = "attention";
+  RequireArgs(info, op, 13);
+  Problem P{};
+  ReadSizes(info, op, 5, 6, P);
+  const int64_t nq = QSize(info, op, P), nk = KvSize(info, op, P);
+  const int64_t nl = CheckedMul(info, op, CheckedMul(info, op, P.B, P.Hq), P.Tq);
+  P.q = F32Arg(info, 0, op, "q", nq);
+  P.k = F32Arg(info, 1, op, "k", nk);
+  P.v = F32Arg(info, 2, op, "v", nk);
+  P.out = F32Arg(info, 3, op, "out", nq);
+  P.lse = F32Arg(info, 4, op, "lse", nl);
+  Forward(P);
+  return info.Env().Undefined();
+}
+
+// attentionBackward(q, k, v, out, lse, gOut, gq, gk, gv, kvLens, batch, tq, tk, hq, hkv, d, scale)
+Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
+  const char* op = "attentionBackward";
+  RequireArgs(info, op, 17);
+  Problem P{};
+  ReadSizes(info, op, 9, 10, P);
+  const int64_t nq = QSize(info, op, P), nk = KvSize(info, op, P);
+  const int64_t nl = CheckedMul(info, op, CheckedMul(info, op, P.B, P.Hq), P.Tq);
+  P.q = F32Arg(info, 0, op, "q", nq);
+  P.k = F32Arg(info, 1, op, "k", nk);
+  P.v = F32Arg(info, 2, op, "v", nk);
+  P.out_in = F32Arg(info, 3, op, "out", nq);
+  P.lse = F32Arg(info, 4, op, "lse", nl);
+  P.gout = F32Arg(info, 5, op, "gOut", nq);
+  P.gq = F32Arg(info, 6, op, "gq", nq);
+  P.gk = F32Arg(info, 7, op, "gk", nk);
+  P.gv = F32Arg(info, 8, op, "gv", nk);
+  Backward(P);
+  return info.Env().Undefined();
+}
+
+// Test hook: _attentionForceScalar(true) runs the plain scalar microkernels even where AVX2 exists, so the
+// fallback path is exercised by the tests on this machine.
+Napi::Value AttentionForceScalar(const Napi::CallbackInfo& info) {
+  g_force_scalar = BoolArg(info, 0, "_attentionForceScalar", "on");
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void RegisterAttention(Napi::Env env, Napi::Object exports) {
+  exports.Set("attention", Napi::Function::New(env, Attention));
+  exports.Set("attentionBackward", Napi::Function::New(env, AttentionBackward));
+  exports.Set("_attentionForceScalar", Napi::Function::New(env, AttentionForceScalar));
+}
+
+}  // namespace olmo

@@ -1,0 +1,80 @@
+// N-API entry of the GEMM family: validates every argument, then runs the AVX2/FMA driver
+// (gemm_driver.h) or, on CPUs without AVX2/FMA, the plain scalar loops (gemm_problem.h).
+//
+// gemm(a, b, c, batch, m, n, k, transA, transB, strideA, strideB, strideC, accumulate) — see
+// src/tensor/kernels/types.ts. `gemmScalarForTest` takes the same arguments and always runs the scalar
+// path, so tests exercise it on machines that have AVX2.
+#include <napi.h>
+
+#include <string>
+
+#include "gemm_driver.h"
+#include "gemm_problem.h"
+#include "napi_args.h"
+#include "simd.h"
+#include "threadpool.h"
+
+namespace olmo {
+namespace {
+
+int64_t CheckedAdd(const Napi::CallbackInfo& info, const char* op, int64_t a, int64_t b) {
+  if (b > INT64_MAX - a) throw ArgError(info, op, "size overflow");
+  return a + b;
+}
+
+// Elements a batched operand must hold: the last matrix ends at (batch-1)·stride + rows·cols.
+int64_t Needed(const Napi::CallbackInfo& info, const char* op, int64_t batch, int64_t stride, int64_t rows,
+               int64_t cols) {
+  const int64_t size = CheckedMul(info, op, rows, cols);
+  if (batch == 0 || size == 0) return 0;
+  return CheckedAdd(info, op, CheckedMul(info, op, batch - 1, stride), size);
+}
+
+gemm::Batch ParseGemm(const Napi::CallbackInfo& info, const char* op) {
+  RequireArgs(info, op, 13);
+  const int64_t batch = SizeArg(info, 3, op, "batch");
+  const int64_t m = SizeArg(info, 4, op, "m");
+  const int64_t n = SizeArg(info, 5, op, "n");
+  const int64_t k = SizeArg(info, 6, op, "k");
+  const bool ta = BoolArg(info, 7, op, "transA");
+  const bool tb = BoolArg(info, 8, op, "transB");
+  const int64_t sa = SizeArg(info, 9, op, "strideA");
+  const int64_t sb = SizeArg(info, 10, op, "strideB");
+  const int64_t sc = SizeArg(info, 11, op, "strideC");
+  const bool acc = BoolArg(info, 12, op, "accumulate");
+  // Sizes come from TypeScript: reject products that would overflow before any array is touched.
+  CheckedMul(info, op, CheckedMul(info, op, m, n), k > 0 ? k : 1);
+  const float* a = F32Arg(info, 0, op, "a", Needed(info, op, batch, sa, m, k));
+  const float* b = F32Arg(info, 1, op, "b", Needed(info, op, batch, sb, k, n));
+  float* c = F32Arg(info, 2, op, "c", Needed(info, op, batch, sc, m, n));
+  gemm::Batch B;
+  B.p = gemm::Problem{a, b, c, m, n, k, ta, tb, acc};
+  B.count = batch;
+  B.strideA = sa;
+  B.strideB = sb;
+  B.strideC = sc;
+  return B;
+}
+
+Napi::Value Gemm(const Napi::CallbackInfo& info) {
+  const gemm::Batch B = ParseGemm(info, "gemm");
+  if (has_avx2_fma())
+    gemm::GemmBatchAvx2(B);
+  else
+    gemm::GemmBatchScalar(B);
+  return info.Env().Undefined();
+}
+
+Napi::Value GemmScalarForTest(const Napi::CallbackInfo& info) {
+  gemm::GemmBatchScalar(ParseGemm(info, "gemmScalarForTest"));
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void RegisterGemm(Napi::Env env, Napi::Object exports) {
+  exports.Set("gemm", Napi::Function::New(env, Gemm));
+  exports.Set("gemmScalarForTest", Napi::Function::New(env, GemmScalarForTest));
+}
+
+}  // namespace olmo

@@ -1,0 +1,251 @@
+// AVX2/FMA building blocks of the GEMM: the 6×16 register-blocked micro-kernel and the packing routines
+// that feed it (BLIS structure, see shared/specs/cpu-performance.md). Packing turns any storage order
+// (transA/transB) into contiguous, 32-byte-aligned panels, so the micro-kernel never sees a stride:
+//   A panel: MR rows × kc, stored k-major (MR consecutive floats per k),
+//   B panel: kc × NR columns, stored k-major (NR consecutive floats per k).
+// Rows/columns past the matrix edge are zero in the panels; the micro-kernel writes only the valid part of
+// its tile, so user buffers are never padded.
+#pragma once
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "gemm_problem.h"
+#include "simd.h"
+
+namespace olmo {
+namespace gemm {
+
+constexpr int MR = 6;
+constexpr int NR = 16;
+
+// 8×8 transpose of eight ymm rows, in place.
+OLMO_AVX2 inline void Transpose8x8(__m256& r0, __m256& r1, __m256& r2, __m256& r3, __m256& r4, __m256& r5,
+                                   __m256& r6, __m256& r7) {
+  __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+  __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+  __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+  __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+  __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r0 = _mm256_permute2f128_ps(s0, s4, 0x20);
+  r1 = _mm256_permute2f128_ps(s1, s5, 0x20);
+  r2 = _mm256_permute2f128_ps(s2, s6, 0x20);
+  r3 = _mm256_permute2f128_ps(s3, s7, 0x20);
+  r4 = _mm256_permute2f128_ps(s0, s4, 0x31);
+  r5 = _mm256_permute2f128_ps(s1, s5, 0x31);
+  r6 = _mm256_permute2f128_ps(s2, s6, 0x31);
+  r7 = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+// Packs op(A)[i0 : i0+mc, p0 : p0+kc] into ceil(mc/MR) panels of MR×kc at dst.
+OLMO_AVX2 inline void PackA(const Problem& P, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) {
+  const int64_t lda = P.lda();
+  for (int64_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
+    const int mr = static_cast<int>(mc - ir < MR ? mc - ir : MR);
+    if (P.ta) {
+      // A stored K×M: the MR values of one k are contiguous.
+      const float* src = P.a + p0 * lda + i0 + ir;
+      if (mr == MR) {
+        for (int64_t p = 0; p < kc; ++p, src += lda) {
+          float* d = dst + p * MR;
+          d[0] = src[0]; d[1] = src[1]; d[2] = src[2]; d[3] = src[3]; d[4] = src[4]; d[5] = src[5];
+        }
+      } else {
+        for (int64_t p = 0; p < kc; ++p, src += lda) {
+          float* d = dst + p * MR;
+          for (int i = 0; i < MR; ++i) d[i] = i < mr ? src[i] : 0.0f;
+        }
+      }
+    } else {
+      // A stored M×K: MR rows, each contiguous in k; interleave them.
+      const float* rows[MR];
+      for (int i = 0; i < MR; ++i) rows[i] = P.a + (i0 + ir + (i < mr ? i : 0)) * lda + p0;
+      if (mr == MR) {
+        int64_t p = 0;
+        // 8 k at a time: load 8 floats of each row (6 rows + 2 dummies), transpose, store 8 × 6.
+        for (; p + 8 <= kc; p += 8) {
+          __m256 r0 = _mm256_loadu_ps(rows[0] + p), r1 = _mm256_loadu_ps(rows[1] + p);
+          __m256 r2 = _mm256_loadu_ps(rows[2] + p), r3 = _mm256_loadu_ps(rows[3] + p);
+          __m256 r4 = _mm256_loadu_ps(rows[4] + p), r5 = _mm256_loadu_ps(rows[5] + p);
+          __m256 r6 = _mm256_setzero_ps(), r7 = _mm256_setzero_ps();
+          Transpose8x8(r0, r1, r2, r3, r4, r5, r6, r7);
+          // Row q of the transpose holds (A[0..7][p+q]); the first 6 lanes are the panel's values.
+          // Store 8 lanes (the 2 extra are overwritten by the next k), except for the last one.
+          float* d = dst + p * MR;
+          _mm256_storeu_ps(d + 0 * MR, r0);
+          _mm256_storeu_ps(d + 1 * MR, r1);
+          _mm256_storeu_ps(d + 2 * MR, r2);
+          _mm256_storeu_ps(d + 3 * MR, r3);
+          _mm256_storeu_ps(d + 4 * MR, r4);
+          _mm256_storeu_ps(d + 5 * MR, r5);
+          _mm256_storeu_ps(d + 6 * MR, r6);
+          // The last store may only write 6 lanes: it could run past the panel.
+          _mm_storeu_ps(d + 7 * MR, _mm256_castps256_ps128(r7));
+          _mm_storel_pi(reinterpret_cast<__m64*>(d + 7 * MR + 4), _mm256_extractf128_ps(r7, 1));
+        }
+        for (; p < kc; ++p) {
+          float* d = dst + p * MR;
+          for (int i = 0; i < MR; ++i) d[i] = rows[i][p];
+        }
+      } else {
+        for (int64_t p = 0; p < kc; ++p) {
+          float* d = dst + p * MR;
+          for (int i = 0; i < MR; ++i) d[i] = i < mr ? rows[i][p] : 0.0f;
+        }
+      }
+    }
+  }
+}
+
+// Packs op(B)[p0 : p0+kc, j0 : j0+nc] into ceil(nc/NR) panels of kc×NR at dst.
+OLMO_AVX2 inline void PackB(const Problem& P, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* dst) {
+  const int64_t ldb = P.ldb();
+  for (int64_t jr = 0; jr < nc; jr += NR, dst += NR * kc) {
+    const int nr = static_cast<int>(nc - jr < NR ? nc - jr : NR);
+    if (!P.tb) {
+      // B stored K×N: each k row of the panel is a contiguous run of nr floats.
+      const float* src = P.b + p0 * ldb + j0 + jr;
+      if (nr == NR) {
+        for (int64_t p = 0; p < kc; ++p, src += ldb) {
+          _mm256_store_ps(dst + p * NR, _mm256_loadu_ps(src));
+          _mm256_store_ps(dst + p * NR + 8, _mm256_loadu_ps(src + 8));
+        }
+      } else {
+        for (int64_t p = 0; p < kc; ++p, src += ldb) {
+          float* d = dst + p * NR;
+          for (int j = 0; j < NR; ++j) d[j] = j < nr ? src[j] : 0.0f;
+        }
+      }
+    } else {
+      // B stored N×K: column j of op(B) is row j of storage. Transpose 8×8 blocks.
+      const float* src = P.b + (j0 + jr) * ldb + p0;
+      if (nr == NR) {
+        int64_t p = 0;
+        for (; p + 8 <= kc; p += 8) {
+          for (int h = 0; h < 2; ++h) {
+            const float* s = src + h * 8 * ldb + p;
+            __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + ldb);
+            __m256 r2 = _mm256_loadu_ps(s + 2 * ldb), r3 = _mm256_loadu_ps(s + 3 * ldb);
+            __m256 r4 = _mm256_loadu_ps(s + 4 * ldb), r5 = _mm256_loadu_ps(s + 5 * ldb);
+            __m256 r6 = _mm256_loadu_ps(s + 6 * ldb), r7 = _mm256_loadu_ps(s + 7 * ldb);
+            Transpose8x8(r0, r1, r2, r3, r4, r5, r6, r7);
+            float* d = dst + p * NR + h * 8;
+            _mm256_store_ps(d + 0 * NR, r0);
+            _mm256_store_ps(d + 1 * NR, r1);
+            _mm256_store_ps(d + 2 * NR, r2);
+            _mm256_store_ps(d + 3 * NR, r3);
+            _mm256_store_ps(d + 4 * NR, r4);
+            _mm256_store_ps(d + 5 * NR, r5);
+            _mm256_store_ps(d + 6 * NR, r6);
+            _mm256_store_ps(d + 7 * NR, r7);
+          }
+        }
+        for (; p < kc; ++p) {
+          float* d = dst + p * NR;
+          for (int j = 0; j < NR; ++j) d[j] = src[j * ldb + p];
+        }
+      } else {
+        for (int64_t p = 0; p < kc; ++p) {
+          float* d = dst + p * NR;
+          for (int j = 0; j < NR; ++j) d[j] = j < nr ? src[j * ldb + p] : 0.0f;
+        }
+      }
+    }
+  }
+}
+
+// C[0:mr, 0:nr] (+)= Apanel · Bpanel over kc. Twelve ymm accumulators hold the 6×16 tile; each k step is
+// two aligned loads of B, six broadcasts of A and twelve FMAs.
+OLMO_AVX2 inline void MicroKernel(int64_t kc, const float* __restrict A, const float* __restrict B, float* C,
+                                  int64_t ldc, bool acc, int mr, int nr) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+
+  // Bring the C tile towards L1 while the products are computed.
+  for (int i = 0; i < mr; ++i) {
+    _mm_prefetch(reinterpret_cast<const char*>(C + i * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(C + i * ldc + 15), _MM_HINT_T0);
+  }
+
+#define OLMO_GEMM_STEP(q)                                         \
+  {                                                               \
+    const __m256 b0 = _mm256_load_ps(B + (q) * NR);               \
+    const __m256 b1 = _mm256_load_ps(B + (q) * NR + 8);           \
+    __m256 av = _mm256_broadcast_ss(A + (q) * MR + 0);            \
+    c00 = _mm256_fmadd_ps(av, b0, c00);                           \
+    c01 = _mm256_fmadd_ps(av, b1, c01);                           \
+    av = _mm256_broadcast_ss(A + (q) * MR + 1);                   \
+    c10 = _mm256_fmadd_ps(av, b0, c10);                           \
+    c11 = _mm256_fmadd_ps(av, b1, c11);                           \
+    av = _mm256_broadcast_ss(A + (q) * MR + 2);                   \
+    c20 = _mm256_fmadd_ps(av, b0, c20);                           \
+    c21 = _mm256_fmadd_ps(av, b1, c21);                           \
+    av = _mm256_broadcast_ss(A + (q) * MR + 3);                   \
+    c30 = _mm256_fmadd_ps(av, b0, c30);                           \
+    c31 = _mm256_fmadd_ps(av, b1, c31);                           \
+    av = _mm256_broadcast_ss(A + (q) * MR + 4);                   \
+    c40 = _mm256_fmadd_ps(av, b0, c40);                           \
+    c41 = _mm256_fmadd_ps(av, b1, c41);                           \
+    av = _mm256_broadcast_ss(A + (q) * MR + 5);                   \
+    c50 = _mm256_fmadd_ps(av, b0, c50);                           \
+    c51 = _mm256_fmadd_ps(av, b1, c51);                           \
+  }
+
+  int64_t p = 0;
+  for (; p + 4 <= kc; p += 4) {
+    _mm_prefetch(reinterpret_cast<const char*>(A + 8 * MR * 4), _MM_HINT_T0);
+    OLMO_GEMM_STEP(0)
+    OLMO_GEMM_STEP(1)
+    OLMO_GEMM_STEP(2)
+    OLMO_GEMM_STEP(3)
+    A += 4 * MR;
+    B += 4 * NR;
+  }
+  for (; p < kc; ++p) {
+    OLMO_GEMM_STEP(0)
+    A += MR;
+    B += NR;
+  }
+#undef OLMO_GEMM_STEP
+
+  if (mr == MR && nr == NR) {
+    __m256 acc_rows[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    for (int i = 0; i < MR; ++i) {
+      float* ci = C + i * ldc;
+      __m256 v0 = acc_rows[i][0], v1 = acc_rows[i][1];
+      if (acc) {
+        v0 = _mm256_add_ps(v0, _mm256_loadu_ps(ci));
+        v1 = _mm256_add_ps(v1, _mm256_loadu_ps(ci + 8));
+      }
+      _mm256_storeu_ps(ci, v0);
+      _mm256_storeu_ps(ci + 8, v1);
+    }
+    return;
+  }
+  // Edge tile: spill to a local tile, write only the mr×nr part that exists.
+  alignas(32) float tile[MR][NR];
+  _mm256_store_ps(tile[0], c00); _mm256_store_ps(tile[0] + 8, c01);
+  _mm256_store_ps(tile[1], c10); _mm256_store_ps(tile[1] + 8, c11);
+  _mm256_store_ps(tile[2], c20); _mm256_store_ps(tile[2] + 8, c21);
+  _mm256_store_ps(tile[3], c30); _mm256_store_ps(tile[3] + 8, c31);
+  _mm256_store_ps(tile[4], c40); _mm256_store_ps(tile[4] + 8, c41);
+  _mm256_store_ps(tile[5], c50); _mm256_store_ps(tile[5] + 8, c51);
+  for (int i = 0; i < mr; ++i) {
+    float* ci = C + i * ldc;
+    if (acc)
+      for (int j = 0; j < nr; ++j) ci[j] += tile[i][j];
+    else
+      for (int j = 0; j < nr; ++j) ci[j] = tile[i][j];
+  }
+}
+
+}  // namespace gemm
+}  // namespace olmo

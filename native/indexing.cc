@@ -1,0 +1,129 @@
+// Row gather and scatter-add (embedding lookup and its backward, MoE dispatch and combine).
+//
+// Every index is validated before anything is written, so a bad index leaves the output untouched.
+// scatterAddRows is deterministic and bit-identical to the reference: each output element receives its
+// contributions in ascending i on one thread. Threads split the work by column blocks (wide rows) or by
+// ranges of output rows (narrow rows), never by i, so no two threads touch one element.
+#include <immintrin.h>
+#include <napi.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "napi_args.h"
+#include "simd.h"
+#include "threadpool.h"
+
+namespace olmo {
+namespace {
+
+// Tests switch to the scalar fallback through the exported _indexingForceScalar(on) hook.
+bool g_force_scalar = false;
+bool UseSimd() { return has_avx2_fma() && !g_force_scalar; }
+
+Napi::Value ForceScalar(const Napi::CallbackInfo& info) {
+  g_force_scalar = BoolArg(info, 0, "_indexingForceScalar", "on");
+  return info.Env().Undefined();
+}
+
+void CheckIndices(const Napi::CallbackInfo& info, const char* op, const int32_t* idx, int64_t n, int64_t rows) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (idx[i] < 0 || idx[i] >= rows)
+      throw Napi::RangeError::New(info.Env(), std::string("olmo native ") + op + ": idx[" + std::to_string(i) +
+                                                  "] = " + std::to_string(idx[i]) + " is out of range [0, " +
+                                                  std::to_string(rows) + ")");
+  }
+}
+
+Napi::Value GatherRows(const Napi::CallbackInfo& info) {
+  const char* kOp = "gatherRows";
+  RequireArgs(info, kOp, 6);
+  const int64_t n = SizeArg(info, 3, kOp, "n");
+  const int64_t rowSize = SizeArg(info, 4, kOp, "rowSize");
+  const int64_t srcRows = SizeArg(info, 5, kOp, "srcRows");
+  const float* src = F32Arg(info, 0, kOp, "src", CheckedMul(info, kOp, srcRows, rowSize));
+  const int32_t* idx = I32Arg(info, 1, kOp, "idx", n);
+  float* out = F32Arg(info, 2, kOp, "out", CheckedMul(info, kOp, n, rowSize));
+  CheckIndices(info, kOp, idx, n, srcRows);
+  const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(rowSize, 1));
+  parallel_for(n, grain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i)
+      std::memcpy(out + i * rowSize, src + static_cast<int64_t>(idx[i]) * rowSize, static_cast<size_t>(rowSize) * 4);
+  });
+  return info.Env().Undefined();
+}
+
+// out[idx[i], c0:c1] += src[i, c0:c1] for every i in order.
+OLMO_AVX2 void ScatterColsAvx2(const float* src, const int32_t* idx, float* out, int64_t n, int64_t rowSize,
+                               int64_t c0, int64_t c1) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float* s = src + i * rowSize;
+    float* o = out + static_cast<int64_t>(idx[i]) * rowSize;
+    int64_t c = c0;
+    for (; c + 8 <= c1; c += 8) _mm256_storeu_ps(o + c, _mm256_add_ps(_mm256_loadu_ps(o + c), _mm256_loadu_ps(s + c)));
+    for (; c < c1; ++c) o[c] += s[c];
+  }
+}
+void ScatterColsScalar(const float* src, const int32_t* idx, float* out, int64_t n, int64_t rowSize, int64_t c0,
+                       int64_t c1) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float* s = src + i * rowSize;
+    float* o = out + static_cast<int64_t>(idx[i]) * rowSize;
+    for (int64_t c = c0; c < c1; ++c) o[c] += s[c];
+  }
+}
+
+Napi::Value ScatterAddRows(const Napi::CallbackInfo& info) {
+  const char* kOp = "scatterAddRows";
+  RequireArgs(info, kOp, 6);
+  const int64_t n = SizeArg(info, 3, kOp, "n");
+  const int64_t rowSize = SizeArg(info, 4, kOp, "rowSize");
+  const int64_t outRows = SizeArg(info, 5, kOp, "outRows");
+  const float* src = F32Arg(info, 0, kOp, "src", CheckedMul(info, kOp, n, rowSize));
+  const int32_t* idx = I32Arg(info, 1, kOp, "idx", n);
+  float* out = F32Arg(info, 2, kOp, "out", CheckedMul(info, kOp, outRows, rowSize));
+  CheckIndices(info, kOp, idx, n, outRows);
+  if (n == 0 || rowSize == 0) return info.Env().Undefined();
+  const bool simd = UseSimd();
+  auto cols = [&](int64_t c0, int64_t c1) {
+    if (simd) ScatterColsAvx2(src, idx, out, n, rowSize, c0, c1);
+    else ScatterColsScalar(src, idx, out, n, rowSize, c0, c1);
+  };
+  const int64_t work = n * rowSize;
+  const int nt = num_threads();
+  if (work < 65536 || nt <= 1) {
+    cols(0, rowSize);
+  } else if (rowSize >= 64 * nt) {
+    // Column blocks, 16-float aligned so threads do not share cache lines.
+    const int64_t blocks = (rowSize + 15) / 16;
+    parallel_run(nt, [&](int t, int total) {
+      const int64_t b0 = blocks * t / total, b1 = blocks * (t + 1) / total;
+      if (b0 < b1) cols(b0 * 16, std::min(rowSize, b1 * 16));
+    });
+  } else {
+    // Narrow rows: each thread owns a range of output rows and scans all of idx for them.
+    parallel_run(nt, [&](int t, int total) {
+      const int64_t r0 = outRows * t / total, r1 = outRows * (t + 1) / total;
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t r = idx[i];
+        if (r < r0 || r >= r1) continue;
+        const float* s = src + i * rowSize;
+        float* o = out + r * rowSize;
+        for (int64_t c = 0; c < rowSize; ++c) o[c] += s[c];
+      }
+    });
+  }
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void RegisterIndexing(Napi::Env env, Napi::Object exports) {
+  exports.Set("_indexingForceScalar", Napi::Function::New(env, ForceScalar));
+  exports.Set("gatherRows", Napi::Function::New(env, GatherRows));
+  exports.Set("scatterAddRows", Napi::Function::New(env, ScatterAddRows));
+}
+
+}  // namespace olmo

@@ -1,0 +1,662 @@
+// Reductions along one axis (sum, max/argmax, sum of squares), the row-wise softmax family and top-k.
+//
+// Each kernel has an AVX2/FMA path (chosen at run time) and a plain scalar path. Rows are split over the
+// thread pool when a call touches at least kParallelMin elements; smaller calls run inline, since fork/join
+// costs more than they take. Sums that feed a result directly are carried in float64 (short float32 vector
+// partial sums are flushed into float64 every 32 elements), so the native results track the float64 js
+// reference to float32 rounding.
+//
+// exp: a vectorised Cody–Waite range reduction plus a degree-7 Taylor polynomial (truncation error ~5e-9
+// relative on |r| ≤ ln2/2, so ~1 ulp float32 overall). It is only called with arguments ≤ ~0 here
+// (x − rowmax, log-probabilities); inputs below ln(FLT_MIN) give 0, NaN gives NaN.
+#include <immintrin.h>
+#include <napi.h>
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "napi_args.h"
+#include "simd.h"
+#include "threadpool.h"
+
+namespace olmo {
+namespace {
+
+// Test hook (_reduceForceScalar): run the scalar paths even on AVX2 machines.
+bool g_force_scalar = false;
+bool UseAvx2() { return !g_force_scalar && has_avx2_fma(); }
+
+constexpr int64_t kParallelMin = 32768;  // elements; below this a call runs on the calling thread
+
+// Runs f(r0, r1) over row ranges: inline for small work, else on the pool with chunks of ≥ 16k elements.
+template <class F>
+void ForRows(int64_t rows, int64_t cols, F&& f) {
+  if (rows <= 0) return;
+  if (rows * cols < kParallelMin) {
+    f(int64_t{0}, rows);
+    return;
+  }
+  int64_t grain = std::max<int64_t>(1, (kParallelMin / 2 + cols - 1) / std::max<int64_t>(cols, 1));
+  parallel_for(rows, grain, f);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// AVX2 building blocks
+
+OLMO_AVX2 inline __m256 Exp256(__m256 x) {
+  const __m256 lo = _mm256_set1_ps(-87.33654475f);  // ln(FLT_MIN): below, the result is flushed to 0
+  const __m256 hi = _mm256_set1_ps(88.0f);          // keeps 2^n finite; callers pass x ≤ ~0
+  __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+  // min/max return their second operand when either is NaN, so a NaN x passes through.
+  x = _mm256_min_ps(hi, x);
+  x = _mm256_max_ps(lo, x);
+  __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.0f / 5040);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_andnot_ps(under, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
+}
+
+OLMO_AVX2 inline float HMax(__m256 v) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_movehdup_ps(m));
+  return _mm_cvtss_f32(m);
+}
+
+OLMO_AVX2 inline double HSumD(__m256d v) {
+  __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+  s = _mm_add_sd(s, _mm_unpackhi_pd(s, s));
+  return _mm_cvtsd_f64(s);
+}
+
+// acc (two float64 vectors for 8 lanes) += v.
+OLMO_AVX2 inline void AddToD(__m256d& a0, __m256d& a1, __m256 v) {
+  a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+  a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+}
+
+OLMO_AVX2 float RowMaxAvx2(const float* x, int64_t n) {
+  int64_t j = 0;
+  float m = -std::numeric_limits<float>::infinity();
+  if (n >= 8) {
+    __m256 m0 = _mm256_loadu_ps(x), m1 = m0, m2 = m0, m3 = m0;
+    for (; j + 32 <= n; j += 32) {
+      m0 = _mm256_max_ps(m0, _mm256_loadu_ps(x + j));
+      m1 = _mm256_max_ps(m1, _mm256_loadu_ps(x + j + 8));
+      m2 = _mm256_max_ps(m2, _mm256_loadu_ps(x + j + 16));
+      m3 = _mm256_max_ps(m3, _mm256_loadu_ps(x + j + 24));
+    }
+    for (; j + 8 <= n; j += 8) m0 = _mm256_max_ps(m0, _mm256_loadu_ps(x + j));
+    m = HMax(_mm256_max_ps(_mm256_max_ps(m0, m1), _mm256_max_ps(m2, m3)));
+  }
+  for (; j < n; ++j) m = std::max(m, x[j]);
+  return m;
+}
+
+// out[j] = exp(x[j] − m) when Store; returns Σ_j exp(x[j] − m) in float64.
+template <bool Store>
+OLMO_AVX2 double ExpSumAvx2(const float* x, float* out, int64_t n, float m) {
+  const __m256 vm = _mm256_set1_ps(m);
+  __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+  int64_t j = 0;
+  for (; j + 32 <= n; j += 32) {
+    __m256 e0 = Exp256(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm));
+    __m256 e1 = Exp256(_mm256_sub_ps(_mm256_loadu_ps(x + j + 8), vm));
+    __m256 e2 = Exp256(_mm256_sub_ps(_mm256_loadu_ps(x + j + 16), vm));
+    __m256 e3 = Exp256(_mm256_sub_ps(_mm256_loadu_ps(x + j + 24), vm));
+    if (Store) {
+      _mm256_storeu_ps(out + j, e0);
+      _mm256_storeu_ps(out + j + 8, e1);
+      _mm256_storeu_ps(out + j + 16, e2);
+      _mm256_storeu_ps(out + j + 24, e3);
+    }
+    AddToD(a0, a1, _mm256_add_ps(_mm256_add_ps(e0, e1), _mm256_add_ps(e2, e3)));
+  }
+  for (; j + 8 <= n; j += 8) {
+    __m256 e = Exp256(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm));
+    if (Store) _mm256_storeu_ps(out + j, e);
+    AddToD(a0, a1, e);
+  }
+  double s = HSumD(_mm256_add_pd(a0, a1));
+  for (; j < n; ++j) {
+    float e = std::exp(x[j] - m);
+    if (Store) out[j] = e;
+    s += e;
+  }
+  return s;
+}
+
+// Σ_j a[j]·b[j] (b null: Σ_j a[j]) with float32 products in blocks of 32 flushed into float64.
+OLMO_AVX2 double DotAvx2(const float* a, const float* b, int64_t n) {
+  __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+  int64_t j = 0;
+  if (b != nullptr) {
+    for (; j + 32 <= n; j += 32) {
+      __m256 p0 = _mm256_mul_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(b + j));
+      __m256 p1 = _mm256_mul_ps(_mm256_loadu_ps(a + j + 8), _mm256_loadu_ps(b + j + 8));
+      p0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j + 16), _mm256_loadu_ps(b + j + 16), p0);
+      p1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + j + 24), _mm256_loadu_ps(b + j + 24), p1);
+      AddToD(a0, a1, _mm256_add_ps(p0, p1));
+    }
+    for (; j + 8 <= n; j += 8) AddToD(a0, a1, _mm256_mul_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(b + j)));
+  } else {
+    for (; j + 32 <= n; j += 32) {
+      __m256 p0 = _mm256_add_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(a + j + 8));
+      __m256 p1 = _mm256_add_ps(_mm256_loadu_ps(a + j + 16), _mm256_loadu_ps(a + j + 24));
+      AddToD(a0, a1, _mm256_add_ps(p0, p1));
+    }
+    for (; j + 8 <= n; j += 8) AddToD(a0, a1, _mm256_loadu_ps(a + j));
+  }
+  double s = HSumD(_mm256_add_pd(a0, a1));
+  for (; j < n; ++j) s += b != nullptr ? static_cast<double>(a[j] * b[j]) : static_cast<double>(a[j]);
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Softmax family: one row at a time.
+
+OLMO_AVX2 void SoftmaxRowAvx2(const float* x, float* out, int64_t n) {
+  float m = RowMaxAvx2(x, n);
+  double s = ExpSumAvx2<true>(x, out, n, m);
+  const float inv = static_cast<float>(1.0 / s);
+  const __m256 vi = _mm256_set1_ps(inv);
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) _mm256_storeu_ps(out + j, _mm256_mul_ps(_mm256_loadu_ps(out + j), vi));
+  for (; j < n; ++j) out[j] *= inv;
+}
+
+void SoftmaxRowScalar(const float* x, float* out, int64_t n) {
+  float m = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < n; ++j) m = std::max(m, x[j]);
+  double s = 0;
+  for (int64_t j = 0; j < n; ++j) s += (out[j] = std::exp(x[j] - m));
+  const float inv = static_cast<float>(1.0 / s);
+  for (int64_t j = 0; j < n; ++j) out[j] *= inv;
+}
+
+OLMO_AVX2 void LogSoftmaxRowAvx2(const float* x, float* out, int64_t n) {
+  float m = RowMaxAvx2(x, n);
+  const float ls = static_cast<float>(std::log(ExpSumAvx2<false>(x, nullptr, n, m)));
+  const __m256 vm = _mm256_set1_ps(m), vl = _mm256_set1_ps(ls);
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    _mm256_storeu_ps(out + j, _mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm), vl));
+  for (; j < n; ++j) out[j] = (x[j] - m) - ls;
+}
+
+void LogSoftmaxRowScalar(const float* x, float* out, int64_t n) {
+  float m = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < n; ++j) m = std::max(m, x[j]);
+  double s = 0;
+  for (int64_t j = 0; j < n; ++j) s += std::exp(x[j] - m);
+  const float ls = static_cast<float>(std::log(s));
+  for (int64_t j = 0; j < n; ++j) out[j] = (x[j] - m) - ls;
+}
+
+// gx = y ⊙ (gy − Σ gy·y)
+OLMO_AVX2 void SoftmaxBackwardRowAvx2(const float* y, const float* gy, float* gx, int64_t n) {
+  const float d = static_cast<float>(DotAvx2(gy, y, n));
+  const __m256 vd = _mm256_set1_ps(d);
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    _mm256_storeu_ps(gx + j, _mm256_mul_ps(_mm256_loadu_ps(y + j), _mm256_sub_ps(_mm256_loadu_ps(gy + j), vd)));
+  for (; j < n; ++j) gx[j] = y[j] * (gy[j] - d);
+}
+
+void SoftmaxBackwardRowScalar(const float* y, const float* gy, float* gx, int64_t n) {
+  double s = 0;
+  for (int64_t j = 0; j < n; ++j) s += static_cast<double>(gy[j]) * y[j];
+  const float d = static_cast<float>(s);
+  for (int64_t j = 0; j < n; ++j) gx[j] = y[j] * (gy[j] - d);
+}
+
+// gx = gy − exp(y)·Σ gy
+OLMO_AVX2 void LogSoftmaxBackwardRowAvx2(const float* y, const float* gy, float* gx, int64_t n) {
+  const float s = static_cast<float>(DotAvx2(gy, nullptr, n));
+  const __m256 vs = _mm256_set1_ps(s);
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    _mm256_storeu_ps(gx + j, _mm256_fnmadd_ps(Exp256(_mm256_loadu_ps(y + j)), vs, _mm256_loadu_ps(gy + j)));
+  for (; j < n; ++j) gx[j] = gy[j] - std::exp(y[j]) * s;
+}
+
+void LogSoftmaxBackwardRowScalar(const float* y, const float* gy, float* gx, int64_t n) {
+  double acc = 0;
+  for (int64_t j = 0; j < n; ++j) acc += gy[j];
+  const float s = static_cast<float>(acc);
+  for (int64_t j = 0; j < n; ++j) gx[j] = gy[j] - std::exp(y[j]) * s;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// reduceSum over [outer, len, inner] in float64.
+
+OLMO_AVX2 double SumRowAvx2(const float* x, int64_t n) {
+  __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd(), a2 = _mm256_setzero_pd(),
+          a3 = _mm256_setzero_pd();
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    __m256 v0 = _mm256_loadu_ps(x + j), v1 = _mm256_loadu_ps(x + j + 8);
+    a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(v0)));
+    a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(v0, 1)));
+    a2 = _mm256_add_pd(a2, _mm256_cvtps_pd(_mm256_castps256_ps128(v1)));
+    a3 = _mm256_add_pd(a3, _mm256_cvtps_pd(_mm256_extractf128_ps(v1, 1)));
+  }
+  double s = HSumD(_mm256_add_pd(_mm256_add_pd(a0, a1), _mm256_add_pd(a2, a3)));
+  for (; j < n; ++j) s += x[j];
+  return s;
+}
+
+// acc[i] += x[i] for i < n (acc float64).
+OLMO_AVX2 void AccumulateAvx2(double* acc, const float* x, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 v = _mm256_loadu_ps(x + i);
+    _mm256_storeu_pd(acc + i, _mm256_add_pd(_mm256_loadu_pd(acc + i), _mm256_cvtps_pd(_mm256_castps256_ps128(v))));
+    _mm256_storeu_pd(acc + i + 4,
+                     _mm256_add_pd(_mm256_loadu_pd(acc + i + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))));
+  }
+  for (; i < n; ++i) acc[i] += x[i];
+}
+
+double SumRow(const float* x, int64_t n) {
+  if (UseAvx2()) return SumRowAvx2(x, n);
+  double s = 0;
+  for (int64_t j = 0; j < n; ++j) s += x[j];
+  return s;
+}
+
+void Accumulate(double* acc, const float* x, int64_t n) {
+  if (UseAvx2()) return AccumulateAvx2(acc, x, n);
+  for (int64_t i = 0; i < n; ++i) acc[i] += x[i];
+}
+
+constexpr int64_t kSumChunk = 65536;  // contiguous sums are split into fixed chunks (deterministic)
+constexpr int64_t kInnerTile = 512;   // strided sums accumulate this many outputs at a time
+
+void ReduceSumImpl(const float* x, float* out, int64_t outer, int64_t len, int64_t inner) {
+  const int64_t total = outer * len * inner;
+  if (inner == 1) {
+    // Contiguous: fixed chunks of len, partial sums combined in chunk order, whatever the thread count.
+    const int64_t nchunk = std::max<int64_t>(1, (len + kSumChunk - 1) / kSumChunk);
+    std::vector<double> part(static_cast<size_t>(outer * nchunk), 0.0);
+    auto task = [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        int64_t o = t / nchunk, c = t % nchunk;
+        int64_t b = c * kSumChunk, e = std::min(len, b + kSumChunk);
+        part[t] = SumRow(x + o * len + b, e - b);
+      }
+    };
+    const int64_t tasks = outer * nchunk;
+    if (total < kParallelMin) {
+      task(0, tasks);
+    } else {
+      int64_t per = std::max<int64_t>(1, len / nchunk);
+      parallel_for(tasks, std::max<int64_t>(1, (kParallelMin / 2) / per), task);
+    }
+    for (int64_t o = 0; o < outer; ++o) {
+      double s = 0;
+      for (int64_t c = 0; c < nchunk; ++c) s += part[o * nchunk + c];
+      out[o] = static_cast<float>(s);
+    }
+    return;
+  }
+  // Strided: tiles of (o, inner block), each summing over len into a float64 tile.
+  const int64_t ntile = (inner + kInnerTile - 1) / kInnerTile;
+  auto task = [&](int64_t t0, int64_t t1) {
+    double acc[kInnerTile];
+    for (int64_t t = t0; t < t1; ++t) {
+      int64_t o = t / ntile, i0 = (t % ntile) * kInnerTile, ni = std::min(kInnerTile, inner - i0);
+      std::fill(acc, acc + ni, 0.0);
+      const float* base = x + o * len * inner + i0;
+      for (int64_t l = 0; l < len; ++l) Accumulate(acc, base + l * inner, ni);
+      float* dst = out + o * inner + i0;
+      for (int64_t i = 0; i < ni; ++i) dst[i] = static_cast<float>(acc[i]);
+    }
+  };
+  const int64_t tasks = outer * ntile;
+  if (total < kParallelMin) {
+    task(0, tasks);
+  } else {
+    int64_t per = std::max<int64_t>(1, len * std::min(inner, kInnerTile));
+    parallel_for(tasks, std::max<int64_t>(1, (kParallelMin / 2) / per), task);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// reduceMax with argmax: first index of the max; a NaN is the max (first NaN's index).
+
+// Contiguous row: per-lane running max/index (strictly greater replaces, so each lane keeps its first
+// index), then lanes merged by (NaN first, larger value, lower index).
+OLMO_AVX2 void MaxRowAvx2(const float* x, int64_t n, float* outv, int32_t* outi) {
+  __m256 best = _mm256_loadu_ps(x);
+  __m256i bidx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  __m256i idx = bidx;
+  const __m256i eight = _mm256_set1_epi32(8);
+  int64_t j = 8;
+  for (; j + 8 <= n; j += 8) {
+    idx = _mm256_add_epi32(idx, eight);
+    __m256 v = _mm256_loadu_ps(x + j);
+    __m256 take = _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ),
+                               _mm256_andnot_ps(_mm256_cmp_ps(best, best, _CMP_UNORD_Q),
+                                                _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
+    best = _mm256_blendv_ps(best, v, take);
+    bidx = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(bidx), _mm256_castsi256_ps(idx), take));
+  }
+  alignas(32) float bv[8];
+  alignas(32) int32_t bi[8];
+  _mm256_store_ps(bv, best);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(bi), bidx);
+  float m = bv[0];
+  int32_t mi = bi[0];
+  for (int l = 1; l < 8; ++l) {
+    bool mn = std::isnan(m), vn = std::isnan(bv[l]);
+    bool better = vn ? (!mn || bi[l] < mi) : (!mn && (bv[l] > m || (bv[l] == m && bi[l] < mi)));
+    if (better) m = bv[l], mi = bi[l];
+  }
+  for (; j < n; ++j) {
+    if (x[j] > m || (std::isnan(x[j]) && !std::isnan(m))) m = x[j], mi = static_cast<int32_t>(j);
+  }
+  *outv = m;
+  *outi = mi;
+}
+
+// Strided: for one o, update an inner tile of running max/index with each l.
+OLMO_AVX2 void MaxStridedAvx2(const float* x, int64_t len, int64_t inner, int64_t ni, float* outv, int32_t* outi) {
+  int64_t i = 0;
+  for (; i + 8 <= ni; i += 8) {
+    __m256 best = _mm256_loadu_ps(x + i);
+    __m256i bidx = _mm256_setzero_si256();
+    for (int64_t l = 1; l < len; ++l) {
+      __m256 v = _mm256_loadu_ps(x + l * inner + i);
+      __m256 take = _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ),
+                                 _mm256_andnot_ps(_mm256_cmp_ps(best, best, _CMP_UNORD_Q),
+                                                  _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
+      best = _mm256_blendv_ps(best, v, take);
+      bidx = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(bidx),
+                                                  _mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int32_t>(l))),
+                                                  take));
+    }
+    _mm256_storeu_ps(outv + i, best);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(outi + i), bidx);
+  }
+  for (; i < ni; ++i) {
+    float m = x[i];
+    int32_t mi = 0;
+    for (int64_t l = 1; l < len; ++l) {
+      float v = x[l * inner + i];
+      if (v > m || (std::isnan(v) && !std::isnan(m))) m = v, mi = static_cast<int32_t>(l);
+    }
+    outv[i] = m;
+    outi[i] = mi;
+  }
+}
+
+void MaxScalar(const float* x, int64_t len, int64_t inner, int64_t ni, float* outv, int32_t* outi) {
+  for (int64_t i = 0; i < ni; ++i) {
+    float m = x[i];
+    int32_t mi = 0;
+    for (int64_t l = 1; l < len; ++l) {
+      float v = x[l * inner + i];
+      if (v > m || (std::isnan(v) && !std::isnan(m))) m = v, mi = static_cast<int32_t>(l);
+    }
+    outv[i] = m;
+    outi[i] = mi;
+  }
+}
+
+void ReduceMaxImpl(const float* x, float* out, int32_t* arg, int64_t outer, int64_t len, int64_t inner) {
+  const bool avx = UseAvx2();
+  if (inner == 1) {
+    ForRows(outer, len, [&](int64_t o0, int64_t o1) {
+      for (int64_t o = o0; o < o1; ++o) {
+        if (avx && len >= 8)
+          MaxRowAvx2(x + o * len, len, out + o, arg + o);
+        else
+          MaxScalar(x + o * len, len, 1, 1, out + o, arg + o);
+      }
+    });
+    return;
+  }
+  const int64_t ntile = (inner + kInnerTile - 1) / kInnerTile;
+  const int64_t tileElems = len * std::min(inner, kInnerTile);
+  ForRows(outer * ntile, tileElems, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      int64_t o = t / ntile, i0 = (t % ntile) * kInnerTile, ni = std::min(kInnerTile, inner - i0);
+      const float* base = x + o * len * inner + i0;
+      if (avx)
+        MaxStridedAvx2(base, len, inner, ni, out + o * inner + i0, arg + o * inner + i0);
+      else
+        MaxScalar(base, len, inner, ni, out + o * inner + i0, arg + o * inner + i0);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// sumSquares in float64 (fixed chunks combined in order: the same result for any thread count).
+
+OLMO_AVX2 double SumSquaresAvx2(const float* x, int64_t n) {
+  __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd(), a2 = _mm256_setzero_pd(),
+          a3 = _mm256_setzero_pd();
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    __m256 v0 = _mm256_loadu_ps(x + j), v1 = _mm256_loadu_ps(x + j + 8);
+    __m256d d0 = _mm256_cvtps_pd(_mm256_castps256_ps128(v0)), d1 = _mm256_cvtps_pd(_mm256_extractf128_ps(v0, 1));
+    __m256d d2 = _mm256_cvtps_pd(_mm256_castps256_ps128(v1)), d3 = _mm256_cvtps_pd(_mm256_extractf128_ps(v1, 1));
+    a0 = _mm256_fmadd_pd(d0, d0, a0);
+    a1 = _mm256_fmadd_pd(d1, d1, a1);
+    a2 = _mm256_fmadd_pd(d2, d2, a2);
+    a3 = _mm256_fmadd_pd(d3, d3, a3);
+  }
+  double s = HSumD(_mm256_add_pd(_mm256_add_pd(a0, a1), _mm256_add_pd(a2, a3)));
+  for (; j < n; ++j) s += static_cast<double>(x[j]) * x[j];
+  return s;
+}
+
+double SumSquaresImpl(const float* x, int64_t n) {
+  const bool avx = UseAvx2();
+  auto chunk = [&](const float* p, int64_t m) {
+    if (avx) return SumSquaresAvx2(p, m);
+    double s = 0;
+    for (int64_t j = 0; j < m; ++j) s += static_cast<double>(p[j]) * p[j];
+    return s;
+  };
+  const int64_t nchunk = std::max<int64_t>(1, (n + kSumChunk - 1) / kSumChunk);
+  std::vector<double> part(static_cast<size_t>(nchunk), 0.0);
+  auto task = [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      int64_t b = c * kSumChunk;
+      part[c] = chunk(x + b, std::min(n, b + kSumChunk) - b);
+    }
+  };
+  if (n < kParallelMin)
+    task(0, nchunk);
+  else
+    parallel_for(nchunk, 1, task);
+  double s = 0;
+  for (double p : part) s += p;
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// topk: a bounded heap per row whose front is the worst kept element; "better" = larger value, NaN above
+// every number, lower index on ties. Sorted best first at the end.
+
+struct Cand {
+  float v;
+  int32_t i;
+};
+
+inline bool Better(const Cand& a, const Cand& b) {
+  bool an = std::isnan(a.v), bn = std::isnan(b.v);
+  if (an || bn) return an && (!bn || a.i < b.i);
+  if (a.v != b.v) return a.v > b.v;
+  return a.i < b.i;
+}
+
+void TopkRow(const float* x, int64_t n, int64_t k, float* vals, int32_t* idx, std::vector<Cand>& heap) {
+  heap.clear();
+  for (int64_t j = 0; j < k; ++j) heap.push_back({x[j], static_cast<int32_t>(j)});
+  std::make_heap(heap.begin(), heap.end(), Better);
+  for (int64_t j = k; j < n; ++j) {
+    const float v = x[j];
+    // Fast reject: later indices lose ties, so only a strictly larger value (or a NaN) can enter.
+    const float worst = heap.front().v;
+    if (!(v > worst) && !(std::isnan(v) && !std::isnan(worst))) continue;
+    std::pop_heap(heap.begin(), heap.end(), Better);
+    heap.back() = {v, static_cast<int32_t>(j)};
+    std::push_heap(heap.begin(), heap.end(), Better);
+  }
+  std::sort_heap(heap.begin(), heap.end(), Better);
+  for (int64_t j = 0; j < k; ++j) {
+    vals[j] = heap[j].v;
+    idx[j] = heap[j].i;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// N-API entry points
+
+using RowFn = void (*)(const float*, float*, int64_t);
+using RowFn2 = void (*)(const float*, const float*, float*, int64_t);
+
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  const char* op = "softmax";
+  RequireArgs(info, op, 4);
+  int64_t rows = SizeArg(info, 2, op, "rows"), cols = SizeArg(info, 3, op, "cols");
+  int64_t n = CheckedMul(info, op, rows, cols);
+  const float* x = F32Arg(info, 0, op, "x", n);
+  float* out = F32Arg(info, 1, op, "out", n);
+  RowFn row = UseAvx2() ? SoftmaxRowAvx2 : SoftmaxRowScalar;
+  if (cols > 0)
+    ForRows(rows, cols, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) row(x + r * cols, out + r * cols, cols);
+    });
+  return info.Env().Undefined();
+}
+
+Napi::Value LogSoftmax(const Napi::CallbackInfo& info) {
+  const char* op = "logSoftmax";
+  RequireArgs(info, op, 4);
+  int64_t rows = SizeArg(info, 2, op, "rows"), cols = SizeArg(info, 3, op, "cols");
+  int64_t n = CheckedMul(info, op, rows, cols);
+  const float* x = F32Arg(info, 0, op, "x", n);
+  float* out = F32Arg(info, 1, op, "out", n);
+  RowFn row = UseAvx2() ? LogSoftmaxRowAvx2 : LogSoftmaxRowScalar;
+  if (cols > 0)
+    ForRows(rows, cols, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) row(x + r * cols, out + r * cols, cols);
+    });
+  return info.Env().Undefined();
+}
+
+Napi::Value RowBackward(const Napi::CallbackInfo& info, const char* op, RowFn2 avx, RowFn2 scalar) {
+  RequireArgs(info, op, 5);
+  int64_t rows = SizeArg(info, 3, op, "rows"), cols = SizeArg(info, 4, op, "cols");
+  int64_t n = CheckedMul(info, op, rows, cols);
+  const float* y = F32Arg(info, 0, op, "y", n);
+  const float* gy = F32Arg(info, 1, op, "gy", n);
+  float* gx = F32Arg(info, 2, op, "gx", n);
+  RowFn2 row = UseAvx2() ? avx : scalar;
+  if (cols > 0)
+    ForRows(rows, cols, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) row(y + r * cols, gy + r * cols, gx + r * cols, cols);
+    });
+  return info.Env().Undefined();
+}
+
+Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
+  return RowBackward(info, "softmaxBackward", SoftmaxBackwardRowAvx2, SoftmaxBackwardRowScalar);
+}
+
+Napi::Value LogSoftmaxBackward(const Napi::CallbackInfo& info) {
+  return RowBackward(info, "logSoftmaxBackward", LogSoftmaxBackwardRowAvx2, LogSoftmaxBackwardRowScalar);
+}
+
+Napi::Value ReduceSum(const Napi::CallbackInfo& info) {
+  const char* op = "reduceSum";
+  RequireArgs(info, op, 5);
+  int64_t outer = SizeArg(info, 2, op, "outer"), len = SizeArg(info, 3, op, "len");
+  int64_t inner = SizeArg(info, 4, op, "inner");
+  int64_t nOut = CheckedMul(info, op, outer, inner);
+  const float* x = F32Arg(info, 0, op, "x", CheckedMul(info, op, nOut, len));
+  float* out = F32Arg(info, 1, op, "out", nOut);
+  if (nOut > 0) ReduceSumImpl(x, out, outer, len, inner);
+  return info.Env().Undefined();
+}
+
+Napi::Value ReduceMax(const Napi::CallbackInfo& info) {
+  const char* op = "reduceMax";
+  RequireArgs(info, op, 6);
+  int64_t outer = SizeArg(info, 3, op, "outer"), len = SizeArg(info, 4, op, "len");
+  int64_t inner = SizeArg(info, 5, op, "inner");
+  if (len < 1) throw ArgError(info, op, "argument 'len' must be at least 1 (max over an empty axis)");
+  if (len > INT32_MAX) throw ArgError(info, op, "argument 'len' does not fit an Int32 index");
+  int64_t nOut = CheckedMul(info, op, outer, inner);
+  const float* x = F32Arg(info, 0, op, "x", CheckedMul(info, op, nOut, len));
+  float* out = F32Arg(info, 1, op, "out", nOut);
+  int32_t* arg = I32Arg(info, 2, op, "argmax", nOut);
+  if (nOut > 0) ReduceMaxImpl(x, out, arg, outer, len, inner);
+  return info.Env().Undefined();
+}
+
+Napi::Value SumSquares(const Napi::CallbackInfo& info) {
+  const char* op = "sumSquares";
+  RequireArgs(info, op, 2);
+  int64_t n = SizeArg(info, 1, op, "n");
+  const float* x = F32Arg(info, 0, op, "x", n);
+  return Napi::Number::New(info.Env(), SumSquaresImpl(x, n));
+}
+
+Napi::Value Topk(const Napi::CallbackInfo& info) {
+  const char* op = "topk";
+  RequireArgs(info, op, 6);
+  int64_t rows = SizeArg(info, 3, op, "rows"), cols = SizeArg(info, 4, op, "cols");
+  int64_t k = SizeArg(info, 5, op, "k");
+  if (k < 1 || k > cols)
+    throw ArgError(info, op, "argument 'k' must be in [1, cols=" + std::to_string(cols) + "], got " + std::to_string(k));
+  if (cols > INT32_MAX) throw ArgError(info, op, "argument 'cols' does not fit an Int32 index");
+  const float* x = F32Arg(info, 0, op, "x", CheckedMul(info, op, rows, cols));
+  float* vals = F32Arg(info, 1, op, "values", CheckedMul(info, op, rows, k));
+  int32_t* idx = I32Arg(info, 2, op, "indices", CheckedMul(info, op, rows, k));
+  ForRows(rows, cols, [&](int64_t r0, int64_t r1) {
+    std::vector<Cand> heap;
+    heap.reserve(static_cast<size_t>(k));
+    for (int64_t r = r0; r < r1; ++r) TopkRow(x + r * cols, cols, k, vals + r * k, idx + r * k, heap);
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value ForceScalar(const Napi::CallbackInfo& info) {
+  g_force_scalar = BoolArg(info, 0, "_reduceForceScalar", "on");
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void RegisterReduce(Napi::Env env, Napi::Object exports) {
+  exports.Set("reduceSum", Napi::Function::New(env, ReduceSum));
+  exports.Set("reduceMax", Napi::Function::New(env, ReduceMax));
+  exports.Set("sumSquares", Napi::Function::New(env, SumSquares));
+  exports.Set("softmax", Napi::Function::New(env, Softmax));
+  exports.Set("softmaxBackward", Napi::Function::New(env, SoftmaxBackward));
+  exports.Set("logSoftmax", Napi::Function::New(env, LogSoftmax));
+  exports.Set("logSoftmaxBackward", Napi::Function::New(env, LogSoftmaxBackward));
+  exports.Set("topk", Napi::Function::New(env, Topk));
+  exports.Set("_reduceForceScalar", Napi::Function::New(env, ForceScalar));
+}
+
+}  // namespace olmo

@@ -1,0 +1,200 @@
+// Rotary position embedding, half-split layout (transformers' rotate_half), on x [batch, seq, heads, dim].
+//
+// Numerics follow transformers' float32 computation step by step (see src/tensor/kernels/js/rope.ts):
+// inv_freq = fl(1 / fl(pow(fl(theta), fl(2i/dim)))), angle = fl(fl(pos)·inv_freq), cos/sin rounded to
+// float32, then out = fl(fl(x·cos) ∓ fl(x'·sin)). pow/cos/sin are evaluated in double and rounded once
+// (the correctly rounded float32 value in practice); products and sums are plain float32 operations, never
+// fused (the addon builds with -ffp-contract=off and the AVX2 path uses mul then add), so native and the
+// js reference agree bit for bit up to the double libraries' sub-ulp differences in pow/cos/sin.
+//
+// cos/sin tables are cached per (theta, dim) for positions [0, cap): every head of every row reuses them,
+// and the next layer's call finds them ready (computing cos and sin costs far more than the rotation).
+#include <immintrin.h>
+#include <napi.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "napi_args.h"
+#include "simd.h"
+#include "threadpool.h"
+
+namespace olmo {
+namespace {
+
+// cos and sin for positions [0, npos) of one (theta, dim): row p holds half cos values then half sin values.
+struct RopeTable {
+  float theta;
+  int64_t dim;
+  int64_t npos;
+  std::vector<float> cs;  // npos × dim
+};
+
+std::vector<float> InvFreq(float theta, int64_t dim) {
+  const int64_t half = dim / 2;
+  std::vector<float> inv(half);
+  for (int64_t i = 0; i < half; ++i) {
+    const float exponent = static_cast<float>(2 * i) / static_cast<float>(dim);
+    const float p = static_cast<float>(std::pow(static_cast<double>(theta), static_cast<double>(exponent)));
+    inv[i] = 1.0f / p;
+  }
+  return inv;
+}
+
+void FillRow(const float* inv, int64_t half, int64_t pos, float* cs) {
+  const float fpos = static_cast<float>(pos);
+  for (int64_t i = 0; i < half; ++i) {
+    const float angle = fpos * inv[i];
+    cs[i] = static_cast<float>(std::cos(static_cast<double>(angle)));
+    cs[half + i] = static_cast<float>(std::sin(static_cast<double>(angle)));
+  }
+}
+
+// Tables are at most this many bytes each (positions past the cap are computed on the fly), and few.
+constexpr int64_t kMaxTableBytes = 16 << 20;
+constexpr size_t kMaxTables = 8;
+
+std::mutex g_tables_mu;
+std::vector<std::shared_ptr<const RopeTable>> g_tables;  // guarded by g_tables_mu
+
+// A table covering positions [0, min(need, cap)) for (theta, dim). Tables are immutable once published
+// (a larger one replaces a smaller), so callers read them without locks.
+std::shared_ptr<const RopeTable> GetTable(float theta, int64_t dim, int64_t need) {
+  const int64_t cap = std::max<int64_t>(1, kMaxTableBytes / (dim * static_cast<int64_t>(sizeof(float))));
+  need = std::min(need, cap);
+  std::lock_guard<std::mutex> lock(g_tables_mu);
+  std::shared_ptr<const RopeTable> old;
+  size_t slot = g_tables.size();
+  for (size_t s = 0; s < g_tables.size(); ++s) {
+    const auto& t = g_tables[s];
+    if (t->dim == dim && std::memcmp(&t->theta, &theta, sizeof(float)) == 0) {
+      if (t->npos >= need) return t;
+      old = t;
+      slot = s;
+      break;
+    }
+  }
+  // Grow geometrically so a decode loop that advances one position per step rebuilds rarely.
+  int64_t npos = 256;
+  while (npos < need) npos *= 2;
+  npos = std::min(npos, cap);
+  auto table = std::make_shared<RopeTable>();
+  table->theta = theta;
+  table->dim = dim;
+  table->npos = npos;
+  table->cs.resize(static_cast<size_t>(npos * dim));
+  int64_t start = 0;
+  if (old) {
+    std::memcpy(table->cs.data(), old->cs.data(), sizeof(float) * old->cs.size());
+    start = old->npos;
+  }
+  const std::vector<float> inv = InvFreq(theta, dim);
+  const int64_t half = dim / 2;
+  float* cs = table->cs.data();
+  parallel_for(npos - start, std::max<int64_t>(64, 16384 / std::max<int64_t>(half, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t p = start + b; p < start + e; ++p) FillRow(inv.data(), half, p, cs + p * dim);
+  });
+  if (slot < g_tables.size()) {
+    g_tables[slot] = table;
+  } else {
+    if (g_tables.size() >= kMaxTables) g_tables.erase(g_tables.begin());
+    g_tables.push_back(table);
+  }
+  return table;
+}
+
+// One head: out[i] = x[i]·c − x[i+h]·s, out[i+h] = x[i+h]·c + x[i]·s (s already negated for the inverse).
+void RotateScalar(const float* x, float* out, const float* c, const float* s, int64_t half, int64_t from) {
+  for (int64_t i = from; i < half; ++i) {
+    const float a = x[i];
+    const float b = x[half + i];
+    const float ac = a * c[i];
+    const float bs = b * s[i];
+    const float bc = b * c[i];
+    const float as = a * s[i];
+    out[i] = ac - bs;
+    out[half + i] = bc + as;
+  }
+}
+
+OLMO_AVX2 void RotateAvx2(const float* x, float* out, const float* c, const float* s, int64_t half) {
+  int64_t i = 0;
+  for (; i + 8 <= half; i += 8) {
+    const __m256 a = _mm256_loadu_ps(x + i);
+    const __m256 b = _mm256_loadu_ps(x + half + i);
+    const __m256 cv = _mm256_loadu_ps(c + i);
+    const __m256 sv = _mm256_loadu_ps(s + i);
+    // Separate multiplies and adds (no FMA): the same two roundings as torch's float32 x*cos + rot(x)*sin.
+    _mm256_storeu_ps(out + i, _mm256_sub_ps(_mm256_mul_ps(a, cv), _mm256_mul_ps(b, sv)));
+    _mm256_storeu_ps(out + half + i, _mm256_add_ps(_mm256_mul_ps(b, cv), _mm256_mul_ps(a, sv)));
+  }
+  RotateScalar(x, out, c, s, half, i);
+}
+
+Napi::Value Rope(const Napi::CallbackInfo& info) {
+  const char* op = "rope";
+  RequireArgs(info, op, 9);
+  const int64_t batch = SizeArg(info, 3, op, "batch");
+  const int64_t seq = SizeArg(info, 4, op, "seq");
+  const int64_t heads = SizeArg(info, 5, op, "heads");
+  const int64_t dim = SizeArg(info, 6, op, "dim");
+  const double theta_d = NumArg(info, 7, op, "theta");
+  const bool inverse = BoolArg(info, 8, op, "inverse");
+  if (dim % 2 != 0) throw ArgError(info, op, "dim must be even, got " + std::to_string(dim));
+  if (!(theta_d > 0) || !std::isfinite(static_cast<float>(theta_d)))
+    throw ArgError(info, op, "theta must be positive and finite, got " + std::to_string(theta_d));
+  const int64_t rows = CheckedMul(info, op, batch, seq);
+  const int64_t row_len = CheckedMul(info, op, heads, dim);
+  const int64_t n = CheckedMul(info, op, rows, row_len);
+  const float* x = F32Arg(info, 0, op, "x", n);
+  float* out = F32Arg(info, 1, op, "out", n);
+  const int32_t* positions = I32Arg(info, 2, op, "positions", rows);
+  if (n == 0) return info.Env().Undefined();
+
+  const float theta = static_cast<float>(theta_d);  // torch pows a float32 tensor: the base becomes float32
+  const int64_t half = dim / 2;
+  int64_t max_pos = -1;
+  for (int64_t r = 0; r < rows; ++r) max_pos = std::max<int64_t>(max_pos, positions[r]);
+  const auto table = GetTable(theta, dim, max_pos + 1);
+  const std::vector<float> inv = InvFreq(theta, dim);
+  const bool simd = has_avx2_fma();
+
+  parallel_for(rows, std::max<int64_t>(1, 32768 / row_len), [&](int64_t begin, int64_t end) {
+    std::vector<float> own(static_cast<size_t>(dim));  // positions outside the table, and the negated sin
+    std::vector<float> neg(static_cast<size_t>(half));
+    for (int64_t r = begin; r < end; ++r) {
+      const int64_t pos = positions[r];
+      const float* cs;
+      if (pos >= 0 && pos < table->npos) {
+        cs = table->cs.data() + pos * dim;
+      } else {
+        FillRow(inv.data(), half, pos, own.data());
+        cs = own.data();
+      }
+      const float* c = cs;
+      const float* s = cs + half;
+      if (inverse) {
+        for (int64_t i = 0; i < half; ++i) neg[i] = -s[i];
+        s = neg.data();
+      }
+      for (int64_t h = 0; h < heads; ++h) {
+        const int64_t off = (r * heads + h) * dim;
+        if (simd)
+          RotateAvx2(x + off, out + off, c, s, half);
+        else
+          RotateScalar(x + off, out + off, c, s, half, 0);
+      }
+    }
+  });
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void RegisterRope(Napi::Env env, Napi::Object exports) { exports.Set("rope", Napi::Function::New(env, Rope)); }
+
+}  // namespace olmo

@@ -1,0 +1,65 @@
+// The `olmo` command: dispatches to one module per subcommand.
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { infoCommand } from './info.ts';
+import { UsageError, type Command } from './command.ts';
+import { packageVersion } from './version.ts';
+
+const commands: Command[] = [infoCommand];
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'olmo — the open OLMo workflow in TypeScript',
+    '',
+    'Usage: olmo <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Options:',
+    '  -h, --help     show help (also: olmo <command> --help)',
+    '  -v, --version  show the version',
+    '',
+    'Environment: OLMO_BACKEND=js|native (tensor backend), OLMO_NUM_THREADS=N (native threads).',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    console.log(help());
+    return name === undefined ? 1 : 0;
+  }
+  if (name === '-v' || name === '--version') {
+    console.log(packageVersion());
+    return 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    console.error(`olmo: unknown command '${name}'. Commands: ${commands.map((c) => c.name).join(', ')}. See olmo --help.`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`${err.message}\nSee: olmo ${command.name} --help`);
+      return 2;
+    }
+    console.error(`olmo ${command.name}: ${(err as Error).message}`);
+    if (process.env.OLMO_DEBUG) console.error((err as Error).stack);
+    return 1;
+  }
+}
+
+// Run when executed as a script (`node --import tsx src/cli/main.ts`); bin/olmo.js imports main() instead.
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

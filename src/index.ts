@@ -1,0 +1,2 @@
+// olmo-ts public API.
+export * from './tensor/index.ts';

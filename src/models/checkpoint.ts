@@ -1,0 +1,157 @@
+// Loading and saving Hugging Face checkpoint folders: config.json plus model.safetensors (or shards with
+// model.safetensors.index.json), weights in f32 or bf16. Saving writes a folder transformers loads, into a
+// temporary folder renamed into place.
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync, copyFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { openCheckpointTensors, saveShardedSafetensors, fromFloat32, type TensorSource, type TensorToWrite } from '../io/safetensors.ts';
+import { Tensor } from '../tensor/index.ts';
+import { placeholderInit, type Init } from '../nn/index.ts';
+import { ConfigError, parseConfig, toHfConfig, type ModelConfig } from './config.ts';
+import type { CausalLM } from './decoder.ts';
+import { createModel } from './families.ts';
+
+/** Files of a checkpoint folder that belong to the tokenizer and are carried over on save. */
+export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json', 'vocab.json', 'merges.txt'];
+
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+}
+
+export function readConfig(dir: string): ModelConfig {
+  const path = join(dir, 'config.json');
+  if (!existsSync(path)) throw new CheckpointError(`${dir}: not a checkpoint folder (config.json is missing)`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`${path}: not valid JSON (${(err as Error).message})`);
+  }
+  return parseConfig(raw, path);
+}
+
+/** v5 transformers may save OLMoE experts fused: experts.gate_up_proj [E, 2I, H] and experts.down_proj [E, H, I]. */
+const FUSED_EXPERT = /^(model\.layers\.\d+\.mlp\.experts)\.(\d+)\.(gate_proj|up_proj|down_proj)\.weight$/;
+
+function readParam(src: TensorSource, name: string, shape: readonly number[], file: string): Float32Array {
+  if (src.has(name)) {
+    const info = src.info(name);
+    if (info.shape.join() !== shape.join()) {
+      throw new CheckpointError(`${file}: tensor ${name} has shape [${info.shape}], the config implies [${shape}]`);
+    }
+    return src.readFloat32(name);
+  }
+  const fused = FUSED_EXPERT.exec(name);
+  if (fused) {
+    const [, prefix, e, proj] = fused;
+    const expert = Number(e);
+    const key = proj === 'down_proj' ? `${prefix}.down_proj` : `${prefix}.gate_up_proj`;
+    if (src.has(key)) {
+      const all = src.readFloat32(key);
+      const info = src.info(key);
+      const per = info.shape.slice(1).reduce((a, b) => a * b, 1);
+      const block = all.subarray(expert * per, (expert + 1) * per);
+      if (proj === 'down_proj') return block.slice();
+      const half = per / 2; // gate rows first, then up rows
+      return proj === 'gate_proj' ? block.slice(0, half) : block.slice(half);
+    }
+  }
+  throw new CheckpointError(`${file}: missing tensor ${name}`);
+}
+
+export interface LoadOptions {
+  /** Parameters become trainable (requiresGrad); default true. */
+  trainable?: boolean;
+}
+
+/** Loads an HF checkpoint folder (f32 or bf16 weights; bf16 is widened to f32 exactly). */
+export function loadModel(dir: string, opts: LoadOptions = {}): CausalLM {
+  const cfg = readConfig(dir);
+  const model = createModel(cfg, placeholderInit);
+  let src: TensorSource;
+  try {
+    src = openCheckpointTensors(dir);
+  } catch (err) {
+    throw new CheckpointError(`${dir}: cannot open the weights: ${(err as Error).message}`);
+  }
+  try {
+    const missing: string[] = [];
+    for (const [name, placeholder] of model.namedParameters()) {
+      let data: Float32Array;
+      try {
+        data = readParam(src, name, placeholder.shape, dir);
+      } catch (err) {
+        if (err instanceof CheckpointError && err.message.includes('missing tensor')) {
+          missing.push(name);
+          continue;
+        }
+        throw err;
+      }
+      const t = Tensor.fromStorage(placeholder.shape, 'f32', data);
+      t.kept = true;
+      t.requiresGrad = opts.trainable ?? true;
+      t.name = name;
+      model.setParam(name, t);
+    }
+    if (missing.length > 0) {
+      const shown = missing.slice(0, 10).join(', ');
+      throw new CheckpointError(`${dir}: missing ${missing.length} tensor(s) for a ${cfg.modelType} model: ${shown}${missing.length > 10 ? ', …' : ''}`);
+    }
+  } finally {
+    src.close();
+  }
+  return model;
+}
+
+/** A freshly initialised model (for pretraining from scratch). */
+export function initModel(cfg: ModelConfig, init: Init): CausalLM {
+  const model = createModel(cfg, init);
+  for (const [name, t] of model.namedParameters()) t.name = name;
+  return model;
+}
+
+export interface SaveModelOptions {
+  dtype?: 'float32' | 'bfloat16';
+  /** Copy tokenizer files from this folder. */
+  tokenizerFrom?: string;
+  maxShardSize?: number | string;
+}
+
+/** Writes an HF checkpoint folder atomically: everything goes to DIR.tmp-… first, then is renamed to DIR. */
+export function saveModel(model: CausalLM, dir: string, opts: SaveModelOptions = {}): void {
+  const dtype = opts.dtype ?? 'float32';
+  const target = resolve(dir);
+  const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
+  mkdirSync(tmp, { recursive: true });
+  try {
+    const tensors: [string, TensorToWrite][] = [];
+    for (const [name, t] of model.namedParameters()) {
+      const data = t.f32('saveModel');
+      tensors.push([name, dtype === 'bfloat16' ? { dtype: 'BF16', shape: t.shape, data: fromFloat32(data, 'BF16') } : { dtype: 'F32', shape: t.shape, data }]);
+    }
+    saveShardedSafetensors(tmp, tensors, { maxShardSize: opts.maxShardSize ?? '5GB', metadata: { format: 'pt' } });
+    writeFileSync(join(tmp, 'config.json'), `${JSON.stringify(toHfConfig(model.config, dtype), null, 2)}\n`);
+    if (opts.tokenizerFrom) {
+      for (const f of TOKENIZER_FILES) {
+        const from = join(opts.tokenizerFrom, f);
+        if (existsSync(from)) copyFileSync(from, join(tmp, f));
+      }
+    }
+    if (existsSync(target)) {
+      const old = `${tmp}.old`;
+      renameSync(target, old);
+      renameSync(tmp, target);
+      rmSync(old, { recursive: true, force: true });
+    } else {
+      mkdirSync(dirname(target), { recursive: true });
+      renameSync(tmp, target);
+    }
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Lists the checkpoint's weight files (for messages and tests). */
+export function weightFiles(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.safetensors'));
+}

@@ -1,0 +1,114 @@
+// The decoder-only skeleton every OLMo family shares: token embedding, a stack of blocks, a final norm and
+// the LM head (tied to the embedding or not), under Hugging Face's parameter names (model.embed_tokens,
+// model.layers.i, model.norm, lm_head). Each family supplies its block and final norm.
+import { embedding, linear, tensor, type Tensor } from '../tensor/index.ts';
+import { Embedding, KVCache, Linear, Module, type AttentionContext, type Init, type MoEOutput } from '../nn/index.ts';
+import type { ModelConfig } from './config.ts';
+
+export interface BlockOutput {
+  x: Tensor;
+  moe?: MoEOutput;
+}
+
+export interface DecoderBlock extends Module {
+  forward(x: Tensor, ctx: AttentionContext): BlockOutput;
+}
+
+export interface FinalNorm extends Module {
+  forward(x: Tensor): Tensor;
+}
+
+export interface ForwardOptions {
+  /** Decode with this cache: new tokens go after each sequence's cached ones, and the cache advances. */
+  cache?: KVCache;
+  /** Also return hidden states: the embeddings, each block's output, and the final norm's output last. */
+  outputHiddenStates?: boolean;
+}
+
+export interface ForwardOutput {
+  /** [B, T, vocab] */
+  logits: Tensor;
+  hiddenStates: Tensor[];
+  /** MoE routing per layer (OLMoE); empty for dense models. */
+  moe: MoEOutput[];
+}
+
+class LayerList extends Module {
+  constructor(readonly blocks: DecoderBlock[]) {
+    super();
+    blocks.forEach((b, i) => this.child(String(i), b));
+  }
+}
+
+class DecoderBody extends Module {
+  readonly embedTokens: Embedding;
+  readonly layers: LayerList;
+  readonly norm: FinalNorm;
+  constructor(cfg: ModelConfig, init: Init, makeBlock: (i: number) => DecoderBlock, norm: FinalNorm) {
+    super();
+    this.embedTokens = this.child('embed_tokens', new Embedding(cfg.vocabSize, cfg.hiddenSize, init));
+    this.layers = this.child('layers', new LayerList(Array.from({ length: cfg.numLayers }, (_, i) => makeBlock(i))));
+    this.norm = this.child('norm', norm);
+  }
+}
+
+export class CausalLM extends Module {
+  readonly body: DecoderBody;
+  readonly lmHead: Linear | null;
+
+  constructor(
+    readonly config: ModelConfig,
+    init: Init,
+    makeBlock: (i: number) => DecoderBlock,
+    finalNorm: FinalNorm,
+  ) {
+    super();
+    this.body = this.child('model', new DecoderBody(config, init, makeBlock, finalNorm));
+    this.lmHead = config.tieWordEmbeddings ? null : this.child('lm_head', new Linear(config.hiddenSize, config.vocabSize, init));
+  }
+
+  get blocks(): DecoderBlock[] {
+    return this.body.layers.blocks;
+  }
+
+  /** A KV cache for `batch` sequences of up to `capacity` tokens. */
+  createCache(batch: number, capacity: number): KVCache {
+    const c = this.config;
+    return new KVCache(c.numLayers, batch, capacity, c.numKvHeads, c.headDim);
+  }
+
+  /** Runs the model on token ids (i32 [B, T]). */
+  forward(inputIds: Tensor, opts: ForwardOptions = {}): ForwardOutput {
+    if (inputIds.dtype !== 'i32' || inputIds.rank !== 2) {
+      throw new Error(`forward: input ids must be i32 [batch, seq], got ${inputIds.describe()}`);
+    }
+    const [batch, seq] = inputIds.shape;
+    const cache = opts.cache ?? null;
+    if (cache && cache.batch !== batch) throw new Error(`forward: cache holds ${cache.batch} sequences, input has ${batch}`);
+    const lengths = cache ? cache.lengths : null;
+    const positions = lengths ? sequencePositions(lengths, seq) : 0;
+    let x = embedding(this.body.embedTokens.weight, inputIds, this.config.padTokenId);
+    const hiddenStates: Tensor[] = opts.outputHiddenStates ? [x] : [];
+    const moe: MoEOutput[] = [];
+    this.blocks.forEach((block, i) => {
+      const out = block.forward(x, { cache: cache ? cache.layers[i] : null, lengths, positions });
+      x = out.x;
+      if (out.moe) moe.push(out.moe);
+      if (opts.outputHiddenStates && i < this.blocks.length - 1) hiddenStates.push(x);
+    });
+    x = this.body.norm.forward(x);
+    if (opts.outputHiddenStates) hiddenStates.push(x);
+    const logits = linear(x, this.lmHead ? this.lmHead.weight : this.body.embedTokens.weight);
+    if (cache) cache.advance(seq);
+    return { logits, hiddenStates, moe };
+  }
+}
+
+/** Absolute positions [B, T]: each sequence continues from its cached length. */
+function sequencePositions(lengths: Int32Array, seq: number): Tensor {
+  const pos = new Int32Array(lengths.length * seq);
+  lengths.forEach((len, b) => {
+    for (let t = 0; t < seq; t++) pos[b * seq + t] = len + t;
+  });
+  return tensor(pos, [lengths.length, seq], 'i32');
+}

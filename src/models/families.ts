@@ -1,0 +1,18 @@
+// model_type → constructor.
+import type { Init } from '../nn/index.ts';
+import type { ModelConfig } from './config.ts';
+import type { CausalLM } from './decoder.ts';
+import { createOlmo } from './olmo.ts';
+import { createOlmo2 } from './olmo2.ts';
+import { createOlmoe } from './olmoe.ts';
+
+export function createModel(cfg: ModelConfig, init: Init): CausalLM {
+  switch (cfg.modelType) {
+    case 'olmo':
+      return createOlmo(cfg, init);
+    case 'olmo2':
+      return createOlmo2(cfg, init);
+    case 'olmoe':
+      return createOlmoe(cfg, init);
+  }
+}

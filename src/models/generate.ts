@@ -1,0 +1,116 @@
+// Text generation with the KV cache: one prefill of every prompt (a batch of different lengths), then one
+// token at a time per sequence, until EOS, a stop string or the token budget.
+import { Generator, noGrad, tensor, tidy } from '../tensor/index.ts';
+import type { CausalLM } from './decoder.ts';
+import { sampleToken, validateSampling, type SamplingParams } from './sampling.ts';
+
+export interface GenerateOptions extends SamplingParams {
+  maxNewTokens: number;
+  seed?: number;
+  /** Token ids that end a sequence (default: the config's eos_token_id). */
+  eosTokenIds?: number[];
+  /** Strings that end a sequence; needs `decode`. The returned text is cut before the stop string. */
+  stop?: string[];
+  /** Turns token ids into text (for stop strings and the returned texts). */
+  decode?: (ids: number[]) => string;
+  /** Called with each new token as it is chosen. */
+  onToken?: (sequence: number, token: number) => void;
+}
+
+export type FinishReason = 'eos' | 'stop' | 'length';
+
+export interface GenerateResult {
+  /** New tokens per sequence (EOS excluded). */
+  tokens: number[][];
+  /** Decoded new text per sequence (when `decode` was given), cut at a stop string. */
+  texts: string[];
+  finishReasons: FinishReason[];
+}
+
+export function generate(model: CausalLM, prompts: number[][], opts: GenerateOptions): GenerateResult {
+  validateSampling(opts);
+  if (!Number.isInteger(opts.maxNewTokens) || opts.maxNewTokens < 0) {
+    throw new Error(`maxNewTokens must be a non-negative integer, got ${opts.maxNewTokens}`);
+  }
+  if (prompts.length === 0) return { tokens: [], texts: [], finishReasons: [] };
+  prompts.forEach((p, i) => {
+    if (p.length === 0) throw new Error(`prompt ${i} is empty: generation needs at least one token`);
+    for (const id of p) {
+      if (!Number.isInteger(id) || id < 0 || id >= model.config.vocabSize) {
+        throw new Error(`prompt ${i} has token id ${id} outside the vocabulary [0, ${model.config.vocabSize})`);
+      }
+    }
+  });
+  if (opts.stop?.length && !opts.decode) throw new Error('stop strings need a decode function');
+  const eos = new Set(opts.eosTokenIds ?? (model.config.eosTokenId !== null ? [model.config.eosTokenId] : []));
+  const gen = new Generator(opts.seed ?? 0);
+  const batch = prompts.length;
+  const maxPrompt = Math.max(...prompts.map((p) => p.length));
+  const cache = model.createCache(batch, maxPrompt + opts.maxNewTokens);
+  const tokens: number[][] = prompts.map(() => []);
+  const texts: string[] = prompts.map(() => '');
+  const finish: (FinishReason | null)[] = prompts.map(() => null);
+  const pad = model.config.padTokenId ?? 0;
+  try {
+    noGrad(() => {
+      // Prefill: prompts right-padded; padding sits after each prompt, so causality keeps it invisible, and
+      // each sequence's cache length is then set to its real length so decoding overwrites the padding.
+      let next = tidy(() => {
+        const ids = new Int32Array(batch * maxPrompt).fill(pad);
+        prompts.forEach((p, b) => ids.set(p, b * maxPrompt));
+        const { logits } = model.forward(tensor(ids, [batch, maxPrompt], 'i32'), { cache });
+        const vocab = logits.shape[2];
+        const data = logits.f32();
+        return prompts.map((p, b) => data.slice((b * maxPrompt + p.length - 1) * vocab, (b * maxPrompt + p.length) * vocab));
+      });
+      prompts.forEach((p, b) => (cache.lengths[b] = p.length));
+      for (let step = 0; step < opts.maxNewTokens; step++) {
+        const chosen = next.map((row, b) => (finish[b] ? pad : sampleToken(row, opts, gen)));
+        for (let b = 0; b < batch; b++) {
+          if (finish[b]) continue;
+          const tok = chosen[b];
+          if (eos.has(tok)) {
+            finish[b] = 'eos';
+            continue;
+          }
+          tokens[b].push(tok);
+          opts.onToken?.(b, tok);
+          if (opts.stop?.length) {
+            const text = opts.decode!(tokens[b]);
+            const cut = firstStop(text, opts.stop);
+            if (cut >= 0) {
+              texts[b] = text.slice(0, cut);
+              finish[b] = 'stop';
+            }
+          }
+        }
+        if (finish.every((f) => f !== null) || step === opts.maxNewTokens - 1) break;
+        next = tidy(() => {
+          const { logits } = model.forward(tensor(Int32Array.from(chosen), [batch, 1], 'i32'), { cache });
+          const vocab = logits.shape[2];
+          const data = logits.f32();
+          return chosen.map((_, b) => data.slice(b * vocab, (b + 1) * vocab));
+        });
+      }
+    });
+  } finally {
+    cache.dispose();
+  }
+  const finishReasons = finish.map((f) => f ?? 'length');
+  if (opts.decode) {
+    prompts.forEach((_, b) => {
+      if (finishReasons[b] !== 'stop') texts[b] = opts.decode!(tokens[b]);
+    });
+  }
+  return { tokens, texts, finishReasons };
+}
+
+function firstStop(text: string, stops: string[]): number {
+  let best = -1;
+  for (const s of stops) {
+    if (s === '') continue;
+    const i = text.indexOf(s);
+    if (i >= 0 && (best < 0 || i < best)) best = i;
+  }
+  return best;
+}

@@ -1,0 +1,50 @@
+// OLMo 2 (HF `olmo2`): the "reordered norm" block, with norms on sublayer outputs and QK-norm over the full
+// projected width (spec §2.2):
+//   q = RMSNorm_q(x Wqᵀ), k = RMSNorm_k(x Wkᵀ), v = x Wvᵀ      (before the head split and RoPE)
+//   h  = x + RMSNorm_post_attention(Attn(x))
+//   x' = h + RMSNorm_post_feedforward(down(silu(gate(h)) ⊙ up(h)))
+// then a final RMSNorm and the (untied) LM head. There is no norm on a block's input.
+import { add, type Tensor } from '../tensor/index.ts';
+import { Module, RMSNorm, SelfAttention, SwiGLUMLP, type AttentionContext, type Init } from '../nn/index.ts';
+import type { ModelConfig } from './config.ts';
+import { CausalLM, type BlockOutput, type DecoderBlock } from './decoder.ts';
+
+export class Olmo2Block extends Module implements DecoderBlock {
+  readonly selfAttn: SelfAttention;
+  readonly postAttentionLayernorm: RMSNorm;
+  readonly mlp: SwiGLUMLP;
+  readonly postFeedforwardLayernorm: RMSNorm;
+
+  constructor(cfg: ModelConfig, init: Init) {
+    super();
+    this.selfAttn = this.child(
+      'self_attn',
+      new SelfAttention(
+        {
+          hiddenSize: cfg.hiddenSize,
+          numHeads: cfg.numHeads,
+          numKvHeads: cfg.numKvHeads,
+          headDim: cfg.headDim,
+          ropeTheta: cfg.ropeTheta,
+          qkNorm: true,
+          normEps: cfg.normEps,
+          clipQkv: null,
+          clipAfterNorm: false,
+        },
+        init,
+      ),
+    );
+    this.postAttentionLayernorm = this.child('post_attention_layernorm', new RMSNorm(cfg.hiddenSize, cfg.normEps, init));
+    this.mlp = this.child('mlp', new SwiGLUMLP(cfg.hiddenSize, cfg.intermediateSize, init));
+    this.postFeedforwardLayernorm = this.child('post_feedforward_layernorm', new RMSNorm(cfg.hiddenSize, cfg.normEps, init));
+  }
+
+  forward(x: Tensor, ctx: AttentionContext): BlockOutput {
+    const h = add(x, this.postAttentionLayernorm.forward(this.selfAttn.forward(x, ctx)));
+    return { x: add(h, this.postFeedforwardLayernorm.forward(this.mlp.forward(h))) };
+  }
+}
+
+export function createOlmo2(cfg: ModelConfig, init: Init): CausalLM {
+  return new CausalLM(cfg, init, () => new Olmo2Block(cfg, init), new RMSNorm(cfg.hiddenSize, cfg.normEps, init));
+}

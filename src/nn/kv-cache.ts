@@ -1,0 +1,75 @@
+// Key/value cache for decoding: per layer, keys and values of every sequence in the batch laid out
+// [batch, capacity, kvHeads, headDim], with each sequence's own length (sequences of a batch may differ).
+import { Tensor } from '../tensor/index.ts';
+
+export class LayerKVCache {
+  readonly k: Tensor;
+  readonly v: Tensor;
+
+  constructor(
+    readonly batch: number,
+    readonly capacity: number,
+    readonly kvHeads: number,
+    readonly headDim: number,
+  ) {
+    this.k = Tensor.empty([batch, capacity, kvHeads, headDim], 'f32', true);
+    this.v = Tensor.empty([batch, capacity, kvHeads, headDim], 'f32', true);
+    this.k.kept = true;
+    this.v.kept = true;
+  }
+
+  /**
+   * Writes new keys/values [batch, T, kvHeads, headDim] for every sequence at its current length
+   * (lengths[b]); the caller advances the lengths once every layer has written.
+   */
+  write(kNew: Tensor, vNew: Tensor, lengths: Int32Array): void {
+    const [batch, t] = kNew.shape;
+    const row = this.kvHeads * this.headDim;
+    const kd = this.k.f32();
+    const vd = this.v.f32();
+    const kn = kNew.f32();
+    const vn = vNew.f32();
+    for (let b = 0; b < batch; b++) {
+      if (lengths[b] + t > this.capacity) {
+        throw new Error(`KV cache full: sequence ${b} has ${lengths[b]} tokens, adding ${t} exceeds capacity ${this.capacity}`);
+      }
+      const dst = (b * this.capacity + lengths[b]) * row;
+      kd.set(kn.subarray(b * t * row, (b + 1) * t * row), dst);
+      vd.set(vn.subarray(b * t * row, (b + 1) * t * row), dst);
+    }
+  }
+
+  dispose(): void {
+    this.k.dispose();
+    this.v.dispose();
+  }
+}
+
+/** The whole model's cache: one LayerKVCache per layer plus the shared per-sequence lengths. */
+export class KVCache {
+  readonly layers: LayerKVCache[];
+  /** Tokens cached so far, per sequence. */
+  readonly lengths: Int32Array;
+
+  constructor(numLayers: number, batch: number, capacity: number, kvHeads: number, headDim: number) {
+    this.layers = Array.from({ length: numLayers }, () => new LayerKVCache(batch, capacity, kvHeads, headDim));
+    this.lengths = new Int32Array(batch);
+  }
+
+  get batch(): number {
+    return this.lengths.length;
+  }
+
+  get capacity(): number {
+    return this.layers[0]?.capacity ?? 0;
+  }
+
+  /** Moves every sequence forward by `count` tokens (or by per-sequence counts). */
+  advance(count: number | Int32Array): void {
+    for (let b = 0; b < this.lengths.length; b++) this.lengths[b] += typeof count === 'number' ? count : count[b];
+  }
+
+  dispose(): void {
+    for (const l of this.layers) l.dispose();
+  }
+}

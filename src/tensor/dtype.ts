@@ -1,0 +1,35 @@
+// Data types. Compute happens in f32; bf16 and f16 are storage types (checkpoints arrive in bf16) held as
+// raw 16-bit patterns; i32 holds token ids and indices.
+
+export type DType = 'f32' | 'bf16' | 'f16' | 'i32';
+export type FloatStorage = Float32Array;
+export type Storage = Float32Array | Int32Array | Uint16Array;
+
+export const DTYPES: readonly DType[] = ['f32', 'bf16', 'f16', 'i32'];
+
+export function bytesPerElement(dtype: DType): number {
+  return dtype === 'f32' || dtype === 'i32' ? 4 : 2;
+}
+
+export function allocStorage(dtype: DType, n: number): Storage {
+  switch (dtype) {
+    case 'f32':
+      return new Float32Array(n);
+    case 'i32':
+      return new Int32Array(n);
+    case 'bf16':
+    case 'f16':
+      return new Uint16Array(n);
+  }
+}
+
+export function storageMatches(dtype: DType, data: Storage): boolean {
+  switch (dtype) {
+    case 'f32':
+      return data instanceof Float32Array;
+    case 'i32':
+      return data instanceof Int32Array;
+    default:
+      return data instanceof Uint16Array;
+  }
+}

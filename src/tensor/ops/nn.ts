@@ -1,0 +1,143 @@
+// The fused layers of a transformer: RMSNorm, LayerNorm, RoPE, causal attention, softmax and log-softmax.
+// Each is one forward kernel and one backward kernel.
+import { record } from '../autograd.ts';
+import { kernels } from '../backend.ts';
+import { formatShape, ShapeError } from '../shape.ts';
+import { Tensor } from '../tensor.ts';
+
+function lastAxis(op: string, x: Tensor): { rows: number; cols: number } {
+  if (x.dtype !== 'f32') throw new ShapeError(`${op}: expected f32, got ${x.dtype}${formatShape(x.shape)}`);
+  if (x.rank < 1) throw new ShapeError(`${op}: expected at least one dimension, got a scalar`);
+  const cols = x.shape[x.rank - 1];
+  return { rows: cols === 0 ? 0 : x.size / cols, cols };
+}
+
+/** RMSNorm over the last axis, with an optional weight of the last axis's size. */
+export function rmsNorm(x: Tensor, weight: Tensor | null, eps: number): Tensor {
+  const { rows, cols } = lastAxis('rmsNorm', x);
+  if (weight && (weight.rank !== 1 || weight.shape[0] !== cols)) {
+    throw new ShapeError(`rmsNorm: weight ${formatShape(weight.shape)} does not match the last axis of ${formatShape(x.shape)}`);
+  }
+  const out = Tensor.empty(x.shape);
+  const rstd = Tensor.empty([rows]);
+  kernels().rmsNorm(x.f32(), weight ? weight.f32('rmsNorm') : null, out.f32(), rstd.f32(), rows, cols, eps);
+  const inputs = weight ? [x, weight] : [x];
+  record('rmsNorm', inputs, [out], ([g]) => {
+    const gx = Tensor.empty(x.shape);
+    const gw = weight ? Tensor.empty(weight.shape) : null;
+    kernels().rmsNormBackward(x.f32(), weight ? weight.f32() : null, rstd.f32(), g!.f32(), gx.f32(), gw ? gw.f32() : null, rows, cols);
+    return weight ? [gx, gw] : [gx];
+  }, [rstd]);
+  return out;
+}
+
+/** Non-parametric LayerNorm over the last axis (OLMo 1). */
+export function layerNorm(x: Tensor, eps: number): Tensor {
+  const { rows, cols } = lastAxis('layerNorm', x);
+  const out = Tensor.empty(x.shape);
+  const mean = Tensor.empty([rows]);
+  const rstd = Tensor.empty([rows]);
+  kernels().layerNorm(x.f32(), out.f32(), mean.f32(), rstd.f32(), rows, cols, eps);
+  record('layerNorm', [x], [out], ([g]) => {
+    const gx = Tensor.empty(x.shape);
+    kernels().layerNormBackward(x.f32(), mean.f32(), rstd.f32(), g!.f32(), gx.f32(), rows, cols);
+    return [gx];
+  }, [mean, rstd]);
+  return out;
+}
+
+/**
+ * Rotary embedding on x [batch, seq, heads, dim] (half-split layout). positions: i32 [batch, seq], or a
+ * number: the position of the first token of every sequence (0 for training, the cache length when decoding).
+ */
+export function rope(x: Tensor, positions: Tensor | number, theta: number): Tensor {
+  if (x.dtype !== 'f32' || x.rank !== 4) throw new ShapeError(`rope: expected f32 [batch, seq, heads, dim], got ${x.dtype}${formatShape(x.shape)}`);
+  const [batch, seq, heads, dim] = x.shape;
+  if (dim % 2 !== 0) throw new ShapeError(`rope: head dimension ${dim} must be even`);
+  let pos: Int32Array;
+  if (typeof positions === 'number') {
+    pos = new Int32Array(batch * seq);
+    for (let b = 0; b < batch; b++) for (let t = 0; t < seq; t++) pos[b * seq + t] = positions + t;
+  } else {
+    if (positions.dtype !== 'i32' || positions.size !== batch * seq) {
+      throw new ShapeError(`rope: positions must be i32 [${batch}, ${seq}], got ${positions.dtype}${formatShape(positions.shape)}`);
+    }
+    pos = positions.i32();
+  }
+  const out = Tensor.empty(x.shape);
+  kernels().rope(x.f32(), out.f32(), pos, batch, seq, heads, dim, theta, false);
+  record('rope', [x], [out], ([g]) => {
+    const gx = Tensor.empty(x.shape);
+    kernels().rope(g!.f32(), gx.f32(), pos, batch, seq, heads, dim, theta, true);
+    return [gx];
+  });
+  return out;
+}
+
+export interface AttentionOptions {
+  /** Valid keys per sequence (i32 [batch]); default: all of k's length. */
+  kvLens?: Int32Array | null;
+  /** Score scale; default 1/sqrt(head dim). */
+  scale?: number;
+}
+
+/**
+ * Causal attention: q [B, Tq, Hq, D], k and v [B, Tk, Hkv, D] → [B, Tq, Hq, D]. Grouped KV heads when
+ * Hkv < Hq. Query i of sequence b sits at position kvLen_b − Tq + i.
+ */
+export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  const bad = (why: string) =>
+    new ShapeError(`attention: q ${formatShape(q.shape)}, k ${formatShape(k.shape)}, v ${formatShape(v.shape)}: ${why}`);
+  if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) throw bad('expected [batch, seq, heads, headDim] tensors');
+  if (q.dtype !== 'f32' || k.dtype !== 'f32' || v.dtype !== 'f32') throw bad('expected f32 tensors');
+  const [batch, tq, hq, d] = q.shape;
+  const [kb, tk, hkv, kd] = k.shape;
+  if (k.shape.join() !== v.shape.join()) throw bad('k and v shapes differ');
+  if (kb !== batch || kd !== d) throw bad('batch or head dimension differs');
+  if (hkv === 0 || hq % hkv !== 0) throw bad(`query heads ${hq} are not a multiple of KV heads ${hkv}`);
+  const kvLens = opts.kvLens ?? null;
+  if (kvLens) {
+    if (kvLens.length !== batch) throw bad(`kvLens has ${kvLens.length} entries for batch ${batch}`);
+    for (let b = 0; b < batch; b++) {
+      if (kvLens[b] < 0 || kvLens[b] > tk) throw bad(`kvLens[${b}] = ${kvLens[b]} is outside [0, ${tk}]`);
+    }
+  }
+  const scale = opts.scale ?? 1 / Math.sqrt(d);
+  const out = Tensor.empty(q.shape);
+  const lse = Tensor.empty([batch, hq, tq]);
+  kernels().attention(q.f32(), k.f32(), v.f32(), out.f32(), lse.f32(), kvLens, batch, tq, tk, hq, hkv, d, scale);
+  record('attention', [q, k, v], [out], ([g]) => {
+    const gq = Tensor.empty(q.shape);
+    const gk = Tensor.empty(k.shape);
+    const gv = Tensor.empty(v.shape);
+    kernels().attentionBackward(q.f32(), k.f32(), v.f32(), out.f32(), lse.f32(), g!.f32(), gq.f32(), gk.f32(), gv.f32(), kvLens, batch, tq, tk, hq, hkv, d, scale);
+    return [gq, gk, gv];
+  }, [lse]);
+  return out;
+}
+
+/** Softmax over the last axis. */
+export function softmax(x: Tensor): Tensor {
+  const { rows, cols } = lastAxis('softmax', x);
+  const out = Tensor.empty(x.shape);
+  kernels().softmax(x.f32(), out.f32(), rows, cols);
+  record('softmax', [x], [out], ([g]) => {
+    const gx = Tensor.empty(x.shape);
+    kernels().softmaxBackward(out.f32(), g!.f32(), gx.f32(), rows, cols);
+    return [gx];
+  });
+  return out;
+}
+
+/** Log-softmax over the last axis. */
+export function logSoftmax(x: Tensor): Tensor {
+  const { rows, cols } = lastAxis('logSoftmax', x);
+  const out = Tensor.empty(x.shape);
+  kernels().logSoftmax(x.f32(), out.f32(), rows, cols);
+  record('logSoftmax', [x], [out], ([g]) => {
+    const gx = Tensor.empty(x.shape);
+    kernels().logSoftmaxBackward(out.f32(), g!.f32(), gx.f32(), rows, cols);
+    return [gx];
+  });
+  return out;
+}

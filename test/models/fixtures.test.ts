@@ -1,0 +1,106 @@
+// The three families against the transformers fixtures: logits, hidden states, losses, router logits and
+// every parameter gradient.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { join } from 'node:path';
+import { loadSafetensors } from '../../src/io/safetensors.ts';
+import { toFloat32, toInt32 } from '../../src/io/dtypes.ts';
+import { backward, crossEntropy, tensor, tidy, add, scale, type Tensor } from '../../src/tensor/index.ts';
+import { loadModel, hfLoadBalancingLoss } from '../../src/models/index.ts';
+import { assertClose } from '../helpers.ts';
+
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
+
+export function readReference(family: string, file = 'reference.safetensors') {
+  const { tensors } = loadSafetensors(join(FIXTURES, family, file));
+  const f32 = (name: string) => {
+    const t = tensors.get(name);
+    assert.ok(t, `${file} has no ${name}`);
+    return { shape: t.shape, data: toFloat32(t.dtype, t.data as never) };
+  };
+  const ids = (name: string) => {
+    const t = tensors.get(name)!;
+    return tensor(toInt32(t.dtype, t.data as never), t.shape, 'i32');
+  };
+  return { tensors, f32, ids };
+}
+
+/** Next-token targets: ids shifted left, the last position ignored (lm_loss's definition). */
+export function shiftedTargets(ids: Tensor): Tensor {
+  const [b, t] = ids.shape;
+  const src = ids.i32();
+  const out = new Int32Array(b * t).fill(-100);
+  for (let i = 0; i < b; i++) for (let j = 0; j < t - 1; j++) out[i * t + j] = src[i * t + j + 1];
+  return tensor(out, [b, t], 'i32');
+}
+
+/** |a − e| ≤ tol · max|e| (the acceptance's "relative to the tensor's max"). */
+function assertRelMax(actual: Float32Array, expected: Float32Array, tol: number, label: string) {
+  let maxAbs = 0;
+  for (const v of expected) maxAbs = Math.max(maxAbs, Math.abs(v));
+  assertClose(actual, expected, { atol: tol * Math.max(maxAbs, 1e-12), rtol: 0, label });
+}
+
+for (const family of ['olmo', 'olmo2', 'olmoe']) {
+  describe(`${family} matches transformers`, () => {
+    it('logits, hidden states, loss and gradients from f32 weights', () => {
+      const model = loadModel(join(FIXTURES, family, 'model'));
+      const ref = readReference(family);
+      const ids = ref.ids('input_ids');
+      tidy(() => {
+        const out = model.forward(ids, { outputHiddenStates: true });
+        assertClose(out.logits.f32(), ref.f32('logits').data, { atol: 1e-4, rtol: 0, label: `${family} logits` });
+        assert.equal(out.hiddenStates.length, model.config.numLayers + 1);
+        out.hiddenStates.forEach((h, i) =>
+          assertClose(h.f32(), ref.f32(`hidden_states.${i}`).data, { atol: 1e-4, rtol: 0, label: `${family} hidden_states.${i}` }),
+        );
+        const { loss } = crossEntropy(out.logits, shiftedTargets(ids));
+        assertClose([loss.item()], ref.f32('lm_loss').data, { atol: 1e-5, rtol: 1e-5, label: `${family} lm_loss` });
+        let total: Tensor = loss;
+        if (family === 'olmoe') {
+          out.moe.forEach((m, i) =>
+            assertClose(m.routerLogits.f32(), ref.f32(`router_logits.${i}`).data, { atol: 1e-4, rtol: 0, label: `router_logits.${i}` }),
+          );
+          const aux = hfLoadBalancingLoss(out.moe, model.config.numExperts, model.config.numExpertsPerTok);
+          assertClose([aux.item()], ref.f32('aux_loss').data, { atol: 1e-5, rtol: 1e-5, label: 'aux_loss' });
+          total = add(loss, scale(aux, model.config.routerAuxLossCoef));
+          assertClose([total.item()], ref.f32('total_loss').data, { atol: 1e-5, rtol: 1e-5, label: 'total_loss' });
+        }
+        backward(total);
+      });
+      const grads = new Map([...model.namedParameters()].map(([n, p]) => [n, p.grad!.f32()]));
+      for (const name of ref.tensors.keys()) {
+        if (!name.startsWith('grad.')) continue;
+        const pname = name.slice(5);
+        const expected = ref.f32(name);
+        const fused = /^(model\.layers\.\d+\.mlp\.experts)\.(gate_up_proj|down_proj)$/.exec(pname);
+        if (fused) {
+          // transformers v5 reports expert grads fused: gate_up_proj [E, 2I, H], down_proj [E, H, I].
+          const [numExperts, rows, cols] = expected.shape;
+          const per = rows * cols;
+          for (let e = 0; e < numExperts; e++) {
+            const block = expected.data.subarray(e * per, (e + 1) * per);
+            if (fused[2] === 'down_proj') {
+              assertRelMax(grads.get(`${fused[1]}.${e}.down_proj.weight`)!, block, 1e-3, `${name}[${e}]`);
+            } else {
+              assertRelMax(grads.get(`${fused[1]}.${e}.gate_proj.weight`)!, block.subarray(0, per / 2), 1e-3, `${name}[${e}] gate`);
+              assertRelMax(grads.get(`${fused[1]}.${e}.up_proj.weight`)!, block.subarray(per / 2), 1e-3, `${name}[${e}] up`);
+            }
+          }
+          continue;
+        }
+        assert.ok(grads.has(pname), `no parameter ${pname}`);
+        assertRelMax(grads.get(pname)!, expected.data, 1e-3, name);
+      }
+    });
+
+    it('bf16 weights reproduce reference-bf16 logits', () => {
+      const model = loadModel(join(FIXTURES, family, 'model-bf16'), { trainable: false });
+      const ref = readReference(family, 'reference-bf16.safetensors');
+      tidy(() => {
+        const out = model.forward(ref.ids('input_ids'));
+        assertClose(out.logits.f32(), ref.f32('logits').data, { atol: 1e-4, rtol: 0, label: `${family} bf16 logits` });
+      });
+    });
+  });
+}
