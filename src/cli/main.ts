@@ -1,11 +1,14 @@
 // The `olmo` command: dispatches to one module per subcommand.
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chatCommand } from './chat.ts';
+import { forwardCommand } from './forward.ts';
+import { generateCommand } from './generate.ts';
 import { infoCommand } from './info.ts';
 import { UsageError, type Command } from './command.ts';
 import { packageVersion } from './version.ts';
 
-const commands: Command[] = [infoCommand];
+const commands: Command[] = [forwardCommand, generateCommand, chatCommand, infoCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -3,3 +3,6 @@ export { CausalLM, type ForwardOptions, type ForwardOutput, type DecoderBlock, t
 export { createModel } from './families.ts';
 export { loadModel, saveModel, initModel, readConfig, CheckpointError, TOKENIZER_FILES, type LoadOptions, type SaveModelOptions } from './checkpoint.ts';
 export { hfLoadBalancingLoss } from './olmoe.ts';
+export { generate, type GenerateOptions, type GenerateResult, type FinishReason } from './generate.ts';
+export { sampleToken, argmax, type SamplingParams } from './sampling.ts';
+export { scoreLoglikelihood, type LoglikelihoodRequest, type LoglikelihoodResult, type ScoreOptions } from './score.ts';

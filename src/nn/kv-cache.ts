@@ -69,6 +69,29 @@ export class KVCache {
     for (let b = 0; b < this.lengths.length; b++) this.lengths[b] += typeof count === 'number' ? count : count[b];
   }
 
+  /**
+   * A cache of `copies` sequences that each start with sequence `index` of `src` (a shared prompt prefilled
+   * once, continued several ways), with room for `capacity` tokens.
+   */
+  static forkFrom(src: KVCache, index: number, copies: number, capacity: number): KVCache {
+    const len = src.lengths[index];
+    if (capacity < len) throw new Error(`KV cache fork: capacity ${capacity} is below the prefix length ${len}`);
+    const first = src.layers[0];
+    const out = new KVCache(src.layers.length, copies, capacity, first?.kvHeads ?? 0, first?.headDim ?? 0);
+    src.layers.forEach((layer, l) => {
+      const row = layer.kvHeads * layer.headDim;
+      const from = index * layer.capacity * row;
+      const kPrefix = layer.k.f32().subarray(from, from + len * row);
+      const vPrefix = layer.v.f32().subarray(from, from + len * row);
+      for (let c = 0; c < copies; c++) {
+        out.layers[l].k.f32().set(kPrefix, c * capacity * row);
+        out.layers[l].v.f32().set(vPrefix, c * capacity * row);
+      }
+    });
+    out.lengths.fill(len);
+    return out;
+  }
+
   dispose(): void {
     for (const l of this.layers) l.dispose();
   }

@@ -116,49 +116,72 @@ export class RelaxedHeuristic {
     this.done = new Uint8Array(this.nAtoms);
     this.mark = new Uint8Array(this.nAtoms);
     this.inPlan = new Uint8Array(task.actions.length);
+    this.preferred = new Uint8Array(task.actions.length);
+    this.queue = new Int32Array(this.nAtoms + 1);
   }
 
-  /** Heuristic value of a state (Infinity for a relaxed dead end). */
+  /** Relaxed-plan actions applicable in the last evaluated state (helpful actions), by action index. */
+  readonly preferred: Uint8Array = new Uint8Array(0);
+  private readonly queue: Int32Array = new Int32Array(0);
+
+  /** Heuristic value of a state (Infinity for a relaxed dead end); also fills `preferred`. */
   evaluate(s: Uint32Array): number {
     const { task, cost, supporter, counter, actCost, done } = this;
-    const isMax = this.kind === 'max';
+    const kind = this.kind;
     cost.fill(Infinity);
     supporter.fill(-1);
     done.fill(0);
     counter.set(this.npre);
     actCost.fill(0);
-    const heap = new Heap();
+    const goals = task.goalPos;
+    let goalsLeft = 0;
+    // Unit-cost h_max (used by h_FF, as in FF's planning graph) is a FIFO breadth-first fixpoint; h_add needs
+    // a priority queue. Atoms true in the state have cost 0 and are processed first.
+    const fifo = this.queue;
+    let qh = 0;
+    let qt = 0;
+    const heap = kind === 'add' ? new Heap() : null;
     for (let a = 0; a < this.nAtoms; a++) {
       if ((s[a >>> 5] >>> (a & 31)) & 1) {
         cost[a] = 0;
-        heap.push(0, a, a);
+        fifo[qt++] = a;
       }
     }
+    for (let i = 0; i < goals.length; i++) if (cost[goals[i]] !== 0) goalsLeft++;
     const fire = (ai: number): void => {
       const c = actCost[ai] + 1;
       const add = task.actions[ai].add;
       for (let i = 0; i < add.length; i++) {
         const q = add[i];
         if (c < cost[q]) {
+          if (heap) heap.push(c, q, q);
+          else if (cost[q] === Infinity) fifo[qt++] = q;
+          else continue;
           cost[q] = c;
           supporter[q] = ai;
-          heap.push(c, q, q);
         }
       }
     };
     for (const ai of this.noPre) fire(ai);
-    let goalsLeft = 0;
-    const goals = task.goalPos;
-    for (let i = 0; i < goals.length; i++) if (cost[goals[i]] !== 0) goalsLeft++;
-    while (heap.size && goalsLeft > 0) {
-      const [c, p] = heap.pop();
-      if (done[p] || c > cost[p]) continue;
+    while (goalsLeft > 0) {
+      let p: number;
+      let c: number;
+      if (qh < qt) {
+        p = fifo[qh++];
+        c = cost[p];
+      } else if (heap && heap.size) {
+        const top = heap.pop();
+        c = top[0];
+        p = top[1];
+        if (c > cost[p]) continue;
+      } else break;
+      if (done[p]) continue;
       done[p] = 1;
-      for (let i = 0; i < goals.length; i++) if (goals[i] === p && c !== 0) goalsLeft--;
+      if (c !== 0) for (let i = 0; i < goals.length; i++) if (goals[i] === p) goalsLeft--;
       const us = this.preUsers[p];
       for (let i = 0; i < us.length; i++) {
         const ai = us[i];
-        actCost[ai] = isMax ? Math.max(actCost[ai], c) : actCost[ai] + c;
+        actCost[ai] = kind === 'add' ? actCost[ai] + c : Math.max(actCost[ai], c);
         if (--counter[ai] === 0) fire(ai);
       }
     }
@@ -167,17 +190,19 @@ export class RelaxedHeuristic {
       const a = task.goalNeg[i];
       if ((s[a >>> 5] >>> (a & 31)) & 1) negUnmet++;
     }
-    let h = 0;
+    let hAdd = 0;
+    let hMax = 0;
     for (let i = 0; i < goals.length; i++) {
       const c = cost[goals[i]];
       if (c === Infinity) return Infinity;
-      h = isMax ? Math.max(h, c) : h + c;
+      hAdd += c;
+      hMax = Math.max(hMax, c);
     }
-    if (this.kind !== 'ff') return isMax ? Math.max(h, negUnmet > 0 ? 1 : 0) : h + negUnmet;
-    // h_FF: size of a relaxed plan extracted through the h_add best supporters.
-    const { mark, inPlan } = this;
+    // Relaxed plan through the best supporters: its size is h_FF; its actions applicable now are preferred.
+    const { mark, inPlan, preferred } = this;
     mark.fill(0);
     inPlan.fill(0);
+    preferred.fill(0);
     let n = 0;
     const stack: number[] = [];
     for (let i = 0; i < goals.length; i++) stack.push(goals[i]);
@@ -191,8 +216,15 @@ export class RelaxedHeuristic {
       inPlan[ai] = 1;
       n++;
       const p = this.pre[ai];
-      for (let i = 0; i < p.length; i++) stack.push(p[i]);
+      let now = true;
+      for (let i = 0; i < p.length; i++) {
+        stack.push(p[i]);
+        if (cost[p[i]] !== 0) now = false;
+      }
+      if (now) preferred[ai] = 1;
     }
+    if (kind === 'max') return Math.max(hMax, negUnmet > 0 ? 1 : 0);
+    if (kind === 'add') return hAdd + negUnmet;
     return n + negUnmet;
   }
 }
@@ -222,24 +254,91 @@ export function planHeuristic(domain: Domain, problem: Problem, opts: HeuristicO
   if (isGoal(init)) return done({ status: 'goal-already-satisfied', plan: [] });
   const h = new RelaxedHeuristic(task, opts.heuristic ?? 'ff');
   const store = new StateStore(W);
-  const perState = store.bytesPerState + 48; // + heap entry and g value
-  const h0 = h.evaluate(init);
-  if (h0 === Infinity) return done({ status: 'unsolvable', message: 'the goal is unreachable even ignoring deletes' });
+  const perState = store.bytesPerState + 64; // + open-list entries, g value, flags
   store.add(init, store.key(init), -1, -1);
+  stats.stored = 1;
   let gval = new Int32Array(1024);
-  const open = new Heap();
-  let tie = 0;
-  open.push(algorithm === 'astar' ? h0 : h0, 0, 0);
+  let closed = new Uint8Array(1024);
+  const grow = (id: number): void => {
+    if (id < gval.length) return;
+    const g2 = new Int32Array(gval.length * 2);
+    g2.set(gval);
+    gval = g2;
+    const c2 = new Uint8Array(closed.length * 2);
+    c2.set(closed);
+    closed = c2;
+  };
   const cur = new Uint32Array(W);
   const next = new Uint32Array(W);
+  const overLimit = (): PlanResult | null => {
+    stats.stored = store.size;
+    stats.bytesEstimate = store.size * perState;
+    if (store.size > lim.maxStates || stats.bytesEstimate > lim.maxBytes) {
+      return done({
+        status: 'memory-limit',
+        message: `stored ${store.size} states (~${Math.round(stats.bytesEstimate / 1048576)} MiB) without reaching the goal`,
+      });
+    }
+    return null;
+  };
+  const timeout = () => done({ status: 'timeout', message: `no plan within ${lim.timeLimitMs} ms` });
+
+  if (algorithm === 'gbfs') {
+    // Lazy GBFS with preferred operators (helpful actions) in a second, boosted open list.
+    const openAll = new Heap();
+    const openPref = new Heap();
+    let tie = 0;
+    let prioAll = 0;
+    let prioPref = 0;
+    let best = Infinity;
+    openAll.push(0, tie++, 0);
+    while (openAll.size || openPref.size) {
+      const usePref = openPref.size > 0 && (openAll.size === 0 || prioPref <= prioAll);
+      const [, node] = usePref ? openPref.pop() : openAll.pop();
+      if (usePref) prioPref++;
+      else prioAll++;
+      if (closed[node]) continue;
+      closed[node] = 1;
+      cur.set(store.state(node));
+      const hv = h.evaluate(cur);
+      stats.expanded++;
+      if (hv === Infinity) continue;
+      if (hv < best) {
+        best = hv;
+        prioPref -= 1000;
+      }
+      for (let ai = 0; ai < task.actions.length; ai++) {
+        const a = task.actions[ai];
+        if (!applicable(cur, a)) continue;
+        applyInto(cur, a, next);
+        stats.generated++;
+        const key = store.key(next);
+        if (store.lookup(key) !== undefined) continue;
+        const id = store.add(next, key, node, ai);
+        grow(id);
+        const lim2 = overLimit();
+        if (lim2) return lim2;
+        if (isGoal(next)) return done({ status: 'solved', plan: toSteps(task, store.path(id)) });
+        const t = tie++;
+        openAll.push(hv, t, id);
+        if (h.preferred[ai]) openPref.push(hv, t, id);
+      }
+      if ((stats.expanded & 15) === 0 && performance.now() > deadline) return timeout();
+    }
+    return done({ status: 'unsolvable' });
+  }
+
+  // A*: f = g + h with reopening of states reached more cheaply.
+  const h0 = h.evaluate(init);
+  if (h0 === Infinity) return done({ status: 'unsolvable', message: 'the goal is unreachable even ignoring deletes' });
+  const open = new Heap();
+  open.push(h0, h0, 0);
   let sinceCheck = 0;
   while (open.size) {
     const [, node] = open.pop();
     stats.expanded++;
     cur.set(store.state(node));
-    if (algorithm === 'astar' && isGoal(cur)) {
-      return done({ status: 'solved', plan: toSteps(task, store.path(node)) });
-    }
+    if (isGoal(cur)) return done({ status: 'solved', plan: toSteps(task, store.path(node)) });
     const gn = gval[node] + 1;
     for (let ai = 0; ai < task.actions.length; ai++) {
       const a = task.actions[ai];
@@ -248,42 +347,26 @@ export function planHeuristic(domain: Domain, problem: Problem, opts: HeuristicO
       stats.generated++;
       const key = store.key(next);
       const seen = store.lookup(key);
+      let id: number;
       if (seen !== undefined) {
-        if (algorithm === 'astar' && gn < gval[seen]) {
-          gval[seen] = gn;
-          store.relink(seen, node, ai);
-          const hv = h.evaluate(next);
-          if (hv !== Infinity) open.push(gn + hv, hv, seen);
-        }
-        continue;
-      }
-      const id = store.add(next, key, node, ai);
-      if (id >= gval.length) {
-        const grown = new Int32Array(gval.length * 2);
-        grown.set(gval);
-        gval = grown;
+        if (gn >= gval[seen]) continue;
+        id = seen;
+        store.relink(seen, node, ai);
+      } else {
+        id = store.add(next, key, node, ai);
+        grow(id);
+        const lim2 = overLimit();
+        if (lim2) return lim2;
       }
       gval[id] = gn;
-      stats.stored = store.size;
-      stats.bytesEstimate = store.size * perState;
-      if (store.size > lim.maxStates || stats.bytesEstimate > lim.maxBytes) {
-        return done({
-          status: 'memory-limit',
-          message: `stored ${store.size} states (~${Math.round(stats.bytesEstimate / 1048576)} MiB) without reaching the goal`,
-        });
-      }
-      if (algorithm === 'gbfs' && isGoal(next)) {
-        return done({ status: 'solved', plan: toSteps(task, store.path(id)) });
-      }
       const hv = h.evaluate(next);
-      if (hv === Infinity) continue;
-      open.push(algorithm === 'astar' ? gn + hv : hv, algorithm === 'astar' ? hv : ++tie, id);
+      if (hv !== Infinity) open.push(gn + hv, hv, id);
       if (++sinceCheck >= 64) {
         sinceCheck = 0;
-        if (performance.now() > deadline) return done({ status: 'timeout', message: `no plan within ${lim.timeLimitMs} ms` });
+        if (performance.now() > deadline) return timeout();
       }
     }
-    if (performance.now() > deadline) return done({ status: 'timeout', message: `no plan within ${lim.timeLimitMs} ms` });
+    if (performance.now() > deadline) return timeout();
   }
   return done({ status: 'unsolvable' });
 }

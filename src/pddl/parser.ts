@@ -305,7 +305,7 @@ function parseAction(ctx: Ctx, list: SList, rest: SExpr[], existing: ActionSchem
 
 /** Parses a domain file with the official semantics. Throws PddlParseError (with line:column) when it would. */
 export function parseDomain(text: string, opts: ParseOptions = {}): Domain {
-  const ctx = new Ctx(opts.source ?? '<domain>');
+  const ctx: Ctx = new Ctx(opts.source ?? '<domain>');
   const groups = readDefine(ctx, text, 'domain');
   const domain: Domain = {
     name: null,
@@ -379,7 +379,7 @@ export function parseDomain(text: string, opts: ParseOptions = {}): Domain {
 
 /** Parses a problem against its domain (domain constants come first in the object lists). */
 export function parseProblem(text: string, domain: Domain, opts: ParseOptions = {}): Problem {
-  const ctx = new Ctx(opts.source ?? '<problem>');
+  const ctx: Ctx = new Ctx(opts.source ?? '<problem>');
   const groups = readDefine(ctx, text, 'problem');
   const objects = new Map<string, string[]>();
   for (const [k, v] of domain.constants) objects.set(k, [...v]);

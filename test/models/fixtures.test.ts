@@ -3,36 +3,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { join } from 'node:path';
-import { loadSafetensors } from '../../src/io/safetensors.ts';
-import { toFloat32, toInt32 } from '../../src/io/dtypes.ts';
-import { backward, crossEntropy, tensor, tidy, add, scale, type Tensor } from '../../src/tensor/index.ts';
+import { readReference, shiftedTargets } from './reference.ts';
+import { backward, crossEntropy, tidy, add, scale, type Tensor } from '../../src/tensor/index.ts';
 import { loadModel, hfLoadBalancingLoss } from '../../src/models/index.ts';
 import { assertClose } from '../helpers.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
-
-export function readReference(family: string, file = 'reference.safetensors') {
-  const { tensors } = loadSafetensors(join(FIXTURES, family, file));
-  const f32 = (name: string) => {
-    const t = tensors.get(name);
-    assert.ok(t, `${file} has no ${name}`);
-    return { shape: t.shape, data: toFloat32(t.dtype, t.data as never) };
-  };
-  const ids = (name: string) => {
-    const t = tensors.get(name)!;
-    return tensor(toInt32(t.dtype, t.data as never), t.shape, 'i32');
-  };
-  return { tensors, f32, ids };
-}
-
-/** Next-token targets: ids shifted left, the last position ignored (lm_loss's definition). */
-export function shiftedTargets(ids: Tensor): Tensor {
-  const [b, t] = ids.shape;
-  const src = ids.i32();
-  const out = new Int32Array(b * t).fill(-100);
-  for (let i = 0; i < b; i++) for (let j = 0; j < t - 1; j++) out[i * t + j] = src[i * t + j + 1];
-  return tensor(out, [b, t], 'i32');
-}
 
 /** |a − e| ≤ tol · max|e| (the acceptance's "relative to the tensor's max"). */
 function assertRelMax(actual: Float32Array, expected: Float32Array, tol: number, label: string) {
