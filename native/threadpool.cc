@@ -65,12 +65,14 @@ class Pool {
   void ensure_workers(int n) {
     while (static_cast<int>(workers_.size()) < n) {
       int index = static_cast<int>(workers_.size()) + 1;
-      workers_.emplace_back([this, index] { loop(index); });
+      // The worker starts from the generation current now: if it read it itself, it could start after
+      // run() publishes the next job, take that job for an old one and sleep through it.
+      uint64_t seen = generation_.load(std::memory_order_acquire);
+      workers_.emplace_back([this, index, seen] { loop(index, seen); });
     }
   }
 
-  void loop(int index) {
-    uint64_t seen = generation_.load(std::memory_order_acquire);
+  void loop(int index, uint64_t seen) {
     for (;;) {
       // Spin a little before sleeping: consecutive kernels arrive within microseconds.
       uint64_t g = seen;
