@@ -597,22 +597,114 @@ StridedArgs ReadStrided(const Napi::CallbackInfo& info, const char* op, size_t x
   return s;
 }
 
-// out[i, j] = x[i + j·sj] for an R×C block: the transpose case (x's stride-1 axis is not the last one).
-// Tiled so the source lines of a 32×32 tile stay in L1 while they are read across.
-void TransposeBlock(const float* x, int64_t sj, float* out, int64_t R, int64_t C, int64_t r0, int64_t r1) {
+// The transpose case of a strided copy or scatter: dst[a·ds + b] (+)= src[b·ss + a] for a in [a0, a1),
+// b in [0, nb). Plain strided loops touch a new cache line (and often a new page) per element; here 64×64
+// cache tiles are moved as 8×8 register blocks, each read as 8 contiguous vectors and written as 8.
+template <bool kAcc>
+void TransposeTileScalar(const float* src, int64_t ss, float* dst, int64_t ds, int64_t a0, int64_t a1, int64_t nb) {
   constexpr int64_t T = 32;
-  for (int64_t ib = r0; ib < r1; ib += T) {
-    const int64_t ie = std::min(ib + T, r1);
-    for (int64_t jb = 0; jb < C; jb += T) {
-      const int64_t je = std::min(jb + T, C);
-      for (int64_t i = ib; i < ie; ++i) {
-        float* o = out + i * C;
-        const float* xi = x + i;
-        for (int64_t j = jb; j < je; ++j) o[j] = xi[j * sj];
+  for (int64_t bb = 0; bb < nb; bb += T) {
+    const int64_t be = std::min(bb + T, nb);
+    for (int64_t a = a0; a < a1; ++a) {
+      float* d = dst + a * ds;
+      for (int64_t b = bb; b < be; ++b) {
+        if (kAcc) d[b] += src[b * ss + a]; else d[b] = src[b * ss + a];
       }
     }
   }
-  (void)R;
+}
+
+OLMO_AVX2 inline void Transpose8x8(__m256 r[8]) {
+  __m256 t[8], u[8];
+  for (int k = 0; k < 4; ++k) {
+    t[2 * k] = _mm256_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+    t[2 * k + 1] = _mm256_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+  }
+  for (int k = 0; k < 2; ++k) {
+    u[4 * k + 0] = _mm256_shuffle_ps(t[4 * k], t[4 * k + 2], 0x44);
+    u[4 * k + 1] = _mm256_shuffle_ps(t[4 * k], t[4 * k + 2], 0xee);
+    u[4 * k + 2] = _mm256_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0x44);
+    u[4 * k + 3] = _mm256_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0xee);
+  }
+  for (int k = 0; k < 4; ++k) {
+    r[k] = _mm256_permute2f128_ps(u[k], u[k + 4], 0x20);
+    r[k + 4] = _mm256_permute2f128_ps(u[k], u[k + 4], 0x31);
+  }
+}
+
+// 64×64 tiles go through a contiguous stack buffer: source rows are copied in whole (each cache line read
+// once), then 8×8 register transposes write whole destination lines. Going straight from source to
+// destination thrashes L1 when the strides are powers of two (every row maps to the same cache set).
+template <bool kAcc>
+OLMO_AVX2 void TransposeTileAvx2(const float* src, int64_t ss, float* dst, int64_t ds, int64_t a0, int64_t a1,
+                                 int64_t nb) {
+  constexpr int64_t T = 64;
+  alignas(32) float buf[T * T];
+  for (int64_t bb = 0; bb < nb; bb += T) {
+    const int64_t nbT = std::min(T, nb - bb);
+    for (int64_t aa = a0; aa < a1; aa += T) {
+      const int64_t naT = std::min(T, a1 - aa);
+      for (int64_t j = 0; j < nbT; ++j) std::memcpy(buf + j * T, src + (bb + j) * ss + aa, static_cast<size_t>(naT) * 4);
+      float* d0 = dst + aa * ds + bb;
+      int64_t i = 0;
+      for (; i + 8 <= naT; i += 8) {
+        int64_t j = 0;
+        for (; j + 8 <= nbT; j += 8) {
+          __m256 r[8];
+          for (int k = 0; k < 8; ++k) r[k] = _mm256_load_ps(buf + (j + k) * T + i);  // lanes: i..i+7
+          Transpose8x8(r);                                                       // lanes: j..j+7
+          for (int k = 0; k < 8; ++k) {
+            float* d = d0 + (i + k) * ds + j;
+            _mm256_storeu_ps(d, kAcc ? _mm256_add_ps(_mm256_loadu_ps(d), r[k]) : r[k]);
+          }
+        }
+        for (; j < nbT; ++j)
+          for (int64_t k = i; k < i + 8; ++k) {
+            if (kAcc) d0[k * ds + j] += buf[j * T + k]; else d0[k * ds + j] = buf[j * T + k];
+          }
+      }
+      for (; i < naT; ++i)
+        for (int64_t j = 0; j < nbT; ++j) {
+          if (kAcc) d0[i * ds + j] += buf[j * T + i]; else d0[i * ds + j] = buf[j * T + i];
+        }
+    }
+  }
+}
+
+// Batched transposes: when the view's stride-1 axis is the second to last (l.sa[r-2] == 1, l.sa[r-1] = s),
+// copy does out[o][i][j] = x[base(o) + i + j·s] and scatter does out[base(o) + i + j·s] (+)= x[o][i][j].
+// Tasks are (matrix o, block of 64 destination rows); destination rows never overlap between tasks (for a
+// scatter the caller checked the view is injective). Returns false when the view is not such a transpose.
+bool TransposeView(const Layout& l, const float* x, float* out, bool scatter, bool accumulate) {
+  const int r = static_cast<int>(l.shape.size());
+  if (r < 2 || l.sa[r - 1] == 1 || l.sa[r - 2] != 1 || l.shape[r - 1] < 8 || l.shape[r - 2] < 8) return false;
+  const int64_t R = l.shape[r - 2], C = l.shape[r - 1], sj = l.sa[r - 1];
+  const int64_t rowsDst = scatter ? C : R, colsDst = scatter ? R : C;
+  const int64_t blocks = (rowsDst + 63) / 64, outer = Total(l) / (R * C);
+  const bool simd = UseSimd();
+  const int64_t grain = std::max<int64_t>(1, kGrainCheap / (64 * colsDst));
+  parallel_for(outer * blocks, grain, [&](int64_t tb, int64_t te) {
+    for (int64_t t = tb; t < te; ++t) {
+      const int64_t o = t / blocks, a0 = (t % blocks) * 64, a1 = std::min(rowsDst, a0 + 64);
+      int64_t base = 0, rem = o;
+      for (int d = r - 3; d >= 0; --d) {
+        base += (rem % l.shape[d]) * l.sa[d];
+        rem /= l.shape[d];
+      }
+      // copy: dst = out[o] (ds = C), src = x + base (ss = sj); scatter: dst = out + base (ds = sj), src = x[o] (ss = C).
+      const float* src = scatter ? x + o * R * C : x + base;
+      float* dst = scatter ? out + base : out + o * R * C;
+      const int64_t ss = scatter ? C : sj, ds = scatter ? sj : C;
+      if (simd) {
+        if (accumulate) TransposeTileAvx2<true>(src, ss, dst, ds, a0, a1, colsDst);
+        else TransposeTileAvx2<false>(src, ss, dst, ds, a0, a1, colsDst);
+      } else {
+        if (accumulate) TransposeTileScalar<true>(src, ss, dst, ds, a0, a1, colsDst);
+        else TransposeTileScalar<false>(src, ss, dst, ds, a0, a1, colsDst);
+      }
+    }
+  });
+  return true;
 }
 
 Napi::Value CopyStrided(const Napi::CallbackInfo& info) {
@@ -623,28 +715,7 @@ Napi::Value CopyStrided(const Napi::CallbackInfo& info) {
   float* out = F32Arg(info, 3, kOp, "out", s.total);
   if (s.total == 0) return info.Env().Undefined();
   const Layout l = Normalise(s.rank, s.shape, s.strides, nullptr);
-  const int r = static_cast<int>(l.shape.size());
-  if (r >= 2 && l.sa[r - 1] != 1 && l.sa[r - 2] == 1 && l.shape[r - 1] >= 4 && l.shape[r - 2] >= 4) {
-    // Batched 2-D transpose: parallel over (outer index, 32-row block) tasks.
-    const int64_t R = l.shape[r - 2], C = l.shape[r - 1], sj = l.sa[r - 1];
-    const int64_t blocks = (R + 31) / 32, outer = s.total / (R * C);
-    Layout ol;  // the outer dims alone, to find each matrix's base offset
-    ol.shape.assign(l.shape.begin(), l.shape.end() - 2);
-    ol.sa.assign(l.sa.begin(), l.sa.end() - 2);
-    const int64_t grain = std::max<int64_t>(1, kGrainCheap / (32 * C));
-    parallel_for(outer * blocks, grain, [&](int64_t tb, int64_t te) {
-      for (int64_t t = tb; t < te; ++t) {
-        const int64_t o = t / blocks, blk = t % blocks;
-        int64_t base = 0, rem = o;
-        for (int d = static_cast<int>(ol.shape.size()) - 1; d >= 0; --d) {
-          base += (rem % ol.shape[d]) * ol.sa[d];
-          rem /= ol.shape[d];
-        }
-        TransposeBlock(x + base, sj, out + o * R * C, R, C, blk * 32, std::min(R, blk * 32 + 32));
-      }
-    });
-    return info.Env().Undefined();
-  }
+  if (TransposeView(l, x, out, /*scatter=*/false, /*accumulate=*/false)) return info.Env().Undefined();
   const int64_t inner = l.sa.back();
   parallel_for(s.total, kGrainCheap, [&](int64_t begin, int64_t end) {
     ForEachRun(l, begin, end, [&](int64_t pos, int64_t ox, int64_t, int64_t len) {
@@ -707,10 +778,14 @@ Napi::Value ScatterStrided(const Napi::CallbackInfo& info) {
         if (!accumulate) std::memcpy(dst, src, static_cast<size_t>(len) * 4);
         else if (simd) AddRunAvx2(src, dst, len);
         else for (int64_t i = 0; i < len; ++i) dst[i] += src[i];
-      } else if (inner == 0) {  // accumulate only: sum in order, as the reference does
-        float acc = *dst;
-        for (int64_t i = 0; i < len; ++i) acc += src[i];
-        *dst = acc;
+      } else if (inner == 0) {  // one target for the whole run (an expand's adjoint, or a single element)
+        if (accumulate) {
+          float acc = *dst;  // summed in order, as the reference does
+          for (int64_t i = 0; i < len; ++i) acc += src[i];
+          *dst = acc;
+        } else {
+          *dst = src[len - 1];
+        }
       } else if (accumulate) {
         for (int64_t i = 0; i < len; ++i) dst[i * inner] += src[i];
       } else {
@@ -719,7 +794,8 @@ Napi::Value ScatterStrided(const Napi::CallbackInfo& info) {
     });
   };
   // Overlapping targets (an expand's adjoint) are summed on one thread, in order: deterministic.
-  if (Injective(l)) parallel_for(s.total, kGrainCheap, body); else body(0, s.total);
+  if (!Injective(l)) body(0, s.total);
+  else if (!TransposeView(l, x, out, /*scatter=*/true, accumulate)) parallel_for(s.total, kGrainCheap, body);
   return info.Env().Undefined();
 }
 

@@ -272,6 +272,24 @@ OLMO_AVX2 void AccumulateAvx2(double* acc, const float* x, int64_t n) {
   for (; i < n; ++i) acc[i] += x[i];
 }
 
+// acc[i] += x[i] + x[s+i] + x[2s+i] + x[3s+i] (each converted to float64 first): four rows per pass over
+// acc, so the float64 tile is loaded and stored a quarter as often.
+OLMO_AVX2 void Accumulate4Avx2(double* acc, const float* x, int64_t s, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256d lo = _mm256_loadu_pd(acc + i), hi = _mm256_loadu_pd(acc + i + 4);
+    for (int r = 0; r < 4; ++r) {
+      __m256 v = _mm256_loadu_ps(x + r * s + i);
+      lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+      hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+    }
+    _mm256_storeu_pd(acc + i, lo);
+    _mm256_storeu_pd(acc + i + 4, hi);
+  }
+  for (; i < n; ++i)
+    acc[i] = (((acc[i] + x[i]) + x[s + i]) + x[2 * s + i]) + static_cast<double>(x[3 * s + i]);
+}
+
 double SumRow(const float* x, int64_t n) {
   if (UseAvx2()) return SumRowAvx2(x, n);
   double s = 0;
@@ -322,7 +340,10 @@ void ReduceSumImpl(const float* x, float* out, int64_t outer, int64_t len, int64
       int64_t o = t / ntile, i0 = (t % ntile) * kInnerTile, ni = std::min(kInnerTile, inner - i0);
       std::fill(acc, acc + ni, 0.0);
       const float* base = x + o * len * inner + i0;
-      for (int64_t l = 0; l < len; ++l) Accumulate(acc, base + l * inner, ni);
+      int64_t l = 0;
+      if (UseAvx2())
+        for (; l + 4 <= len; l += 4) Accumulate4Avx2(acc, base + l * inner, inner, ni);
+      for (; l < len; ++l) Accumulate(acc, base + l * inner, ni);
       float* dst = out + o * inner + i0;
       for (int64_t i = 0; i < ni; ++i) dst[i] = static_cast<float>(acc[i]);
     }
@@ -507,15 +528,33 @@ inline bool Better(const Cand& a, const Cand& b) {
   return a.i < b.i;
 }
 
+// Later indices lose ties, so only a strictly larger value (or a NaN, while the worst kept is a number)
+// can enter the heap. Returns the first such index ≥ j, or n.
+int64_t NextCandidateScalar(const float* x, int64_t j, int64_t n, float worst) {
+  if (std::isnan(worst)) return n;
+  for (; j < n; ++j)
+    if (x[j] > worst || std::isnan(x[j])) return j;
+  return n;
+}
+
+OLMO_AVX2 int64_t NextCandidateAvx2(const float* x, int64_t j, int64_t n, float worst) {
+  if (std::isnan(worst)) return n;
+  const __m256 w = _mm256_set1_ps(worst);
+  for (; j + 8 <= n; j += 8) {
+    __m256 v = _mm256_loadu_ps(x + j);
+    int m = _mm256_movemask_ps(_mm256_or_ps(_mm256_cmp_ps(v, w, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
+    if (m != 0) return j + __builtin_ctz(static_cast<unsigned>(m));
+  }
+  return NextCandidateScalar(x, j, n, worst);
+}
+
 void TopkRow(const float* x, int64_t n, int64_t k, float* vals, int32_t* idx, std::vector<Cand>& heap) {
   heap.clear();
   for (int64_t j = 0; j < k; ++j) heap.push_back({x[j], static_cast<int32_t>(j)});
   std::make_heap(heap.begin(), heap.end(), Better);
-  for (int64_t j = k; j < n; ++j) {
+  const auto next = UseAvx2() ? NextCandidateAvx2 : NextCandidateScalar;
+  for (int64_t j = next(x, k, n, heap.front().v); j < n; j = next(x, j + 1, n, heap.front().v)) {
     const float v = x[j];
-    // Fast reject: later indices lose ties, so only a strictly larger value (or a NaN) can enter.
-    const float worst = heap.front().v;
-    if (!(v > worst) && !(std::isnan(v) && !std::isnan(worst))) continue;
     std::pop_heap(heap.begin(), heap.end(), Better);
     heap.back() = {v, static_cast<int32_t>(j)};
     std::push_heap(heap.begin(), heap.end(), Better);

@@ -27,7 +27,13 @@ function holds(init: Atom[], pos: Atom[], neg: Atom[]): boolean {
   return pos.every((a) => s.has(a.join(' '))) && neg.every((a) => !s.has(a.join(' ')));
 }
 
-export function planBfs(domain: Domain, problem: Problem, limits: SearchLimits = {}): PlanResult {
+export interface BfsOptions extends SearchLimits {
+  /** Grounding pruning switches (both on by default; turning them off never changes the plan, only speed). */
+  pruneStatic?: boolean;
+  reachability?: boolean;
+}
+
+export function planBfs(domain: Domain, problem: Problem, limits: BfsOptions = {}): PlanResult {
   const lim = resolveLimits(limits);
   const t0 = performance.now();
   const deadline = t0 + lim.timeLimitMs;
@@ -43,6 +49,8 @@ export function planBfs(domain: Domain, problem: Problem, limits: SearchLimits =
   const g = groundTask(domain, problem, {
     deadline,
     maxGroundActions: Math.max(1000, Math.floor(lim.maxBytes / 256)),
+    pruneStatic: limits.pruneStatic,
+    reachability: limits.reachability,
   });
   if (g.status === 'error') return done({ status: 'error', error: g.error, message: g.error.message });
   if (g.status !== 'ok') {

@@ -21,7 +21,7 @@ export {
   type SearchLimits,
   type SearchStats,
 } from './search-common.ts';
-export { planBfs } from './bfs.ts';
+export { planBfs, type BfsOptions } from './bfs.ts';
 export { planHeuristic, RelaxedHeuristic, type HeuristicName, type HeuristicOptions } from './heuristic.ts';
 export {
   validatePlan,

@@ -12,7 +12,7 @@
 // - unknown sections and unknown action keys are ignored (with a warning here).
 
 import { PddlParseError, type PyErrorClass, type SourcePos } from './errors.ts';
-import { describe, posOf, readSExpr, type SAtom, type SExpr, type SList } from './sexpr.ts';
+import { describe, posOf, readSExpr, type SExpr, type SList } from './sexpr.ts';
 import type { ActionSchema, Atom, Domain, Parameter, PddlWarning, Problem } from './types.ts';
 
 export const SUPPORTED_REQUIREMENTS = [':strips', ':negative-preconditions', ':typing'];
@@ -485,4 +485,3 @@ function lintProblem(ctx: Ctx, d: Domain, p: Problem): void {
   }
 }
 
-export type { SAtom };

@@ -30,3 +30,20 @@ export function shiftedTargets(ids: Tensor): Tensor {
   return tensor(out, [b, t], 'i32');
 }
 
+
+/**
+ * The reference value of parameter `name` stored under `prefix` + name, resolving transformers v5's fused
+ * expert tensors (experts.gate_up_proj [E, 2I, H] = gate rows then up rows; experts.down_proj [E, H, I]) for
+ * the per-expert names the checkpoint files use.
+ */
+export function referenceParam(ref: ReturnType<typeof readReference>, prefix: string, name: string): Float32Array {
+  if (ref.tensors.has(prefix + name)) return ref.f32(prefix + name).data;
+  const m = /^(model\.layers\.\d+\.mlp\.experts)\.(\d+)\.(gate_proj|up_proj|down_proj)\.weight$/.exec(name);
+  assert.ok(m, `reference has no ${prefix}${name}`);
+  const fused = ref.f32(`${prefix}${m[1]}.${m[3] === 'down_proj' ? 'down_proj' : 'gate_up_proj'}`);
+  const [, rows, cols] = fused.shape;
+  const e = Number(m[2]);
+  const block = fused.data.subarray(e * rows * cols, (e + 1) * rows * cols);
+  if (m[3] === 'down_proj') return block;
+  return m[3] === 'gate_proj' ? block.subarray(0, (rows * cols) / 2) : block.subarray((rows * cols) / 2);
+}

@@ -361,7 +361,7 @@ test('native attention validates every argument', { skip }, () => {
   assert.throws(fwd({ batch: -1 }), /attention.*batch/);
   assert.throws(fwd({ d: 1.5 }), /attention.*'d'/);
   assert.throws(fwd({ tq: '2' }), /attention.*tq/);
-  assert.throws(fwd({ hq: 3 }), /attention.*multiple/);
+  assert.throws(fwd({ hq: 3, hkv: 2 }), /attention.*multiple/);
   assert.throws(fwd({ hkv: 0 }), /attention.*multiple/);
   assert.throws(fwd({ scale: null }), /attention.*scale/);
   assert.throws(fwd({ kvLens: new Int32Array(0) }), /attention.*kvLens/);
@@ -380,5 +380,5 @@ test('native attention validates every argument', { skip }, () => {
     assert.throws(bwd({ [name]: new Int32Array(8) }), new RegExp(`attentionBackward.*'${name}'`));
   }
   assert.throws(bwd({ kvLens: Int32Array.of(5) }), /attentionBackward.*kvLens/);
-  assert.throws(() => (n.attentionBackward as (...args: unknown[]) => void)(q, k, v), /attentionBackward.*arguments/);
+  assert.throws(() => (addon!.attentionBackward as (...args: unknown[]) => void)(q, k, v), /attentionBackward.*arguments/);
 });

@@ -1,11 +1,17 @@
-// Placeholder until the gemm kernels land: every function throws.
+// Native GEMM: forwards to the addon's `gemm` (native/gemm.cc validates every argument).
 import type { NativeAddon } from '../../native-addon.ts';
-import type { GemmKernels } from '../types.ts';
+import type { F32, GemmKernels } from '../types.ts';
 
-export function nativeGemm(_addon: NativeAddon): GemmKernels {
-  return new Proxy({} as GemmKernels, {
-    get(_t, name) {
-      throw new Error(`native kernel ${String(name)} is not implemented yet`);
+type GemmFn = (
+  a: F32, b: F32, c: F32, batch: number, m: number, n: number, k: number,
+  transA: boolean, transB: boolean, strideA: number, strideB: number, strideC: number, accumulate: boolean,
+) => void;
+
+export function nativeGemm(addon: NativeAddon): GemmKernels {
+  const gemm = addon.gemm as unknown as GemmFn;
+  return {
+    gemm(a, b, c, batch, m, n, k, transA, transB, strideA, strideB, strideC, accumulate) {
+      gemm(a, b, c, batch, m, n, k, transA, transB, strideA, strideB, strideC, accumulate);
     },
-  });
+  };
 }

@@ -1,0 +1,126 @@
+// GEMM benchmark: olmo-ts native SGEMM against numpy's `a @ b` (OpenBLAS), measured in the same run.
+//
+// Each shape: 3 warm-up calls, then repeated calls for at least ~1 s (and ≥ 5); the figure reported is the
+// BEST time's GFLOP/s for both sides (the least disturbed run on a shared machine; medians go to the notes).
+// numpy runs in a `python3` subprocess with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its
+// environment (see shared/bench/README.md). `npm run bench -- gemm --train` adds training shapes.
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadNativeAddon, nativeLoadError } from '../src/tensor/native-addon.ts';
+import { nativeGemm } from '../src/tensor/kernels/native/gemm.ts';
+import type { BenchOptions, Measurement } from './run.ts';
+
+interface Shape {
+  label: string;
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+}
+
+const square = (s: number): Shape => ({ label: `sgemm ${s}x${s}x${s}`, m: s, n: s, k: s, transA: false, transB: false });
+
+const SHAPES: Shape[] = [
+  square(256),
+  square(512),
+  square(1024),
+  square(2048),
+  { label: 'decode 1x2048 · 2048x8192', m: 1, n: 8192, k: 2048, transA: false, transB: false },
+  { label: 'decode 1x2048 · (8192x2048)ᵀ', m: 1, n: 8192, k: 2048, transA: false, transB: true },
+];
+
+// Shapes of a small training step (tokens 2048, d 256): forward x·Wᵀ, and the two backward products.
+const TRAIN_SHAPES: Shape[] = [
+  { label: 'train 2048x256 · (768x256)ᵀ', m: 2048, n: 768, k: 256, transA: false, transB: true },
+  { label: 'train 2048x256 · 256x768', m: 2048, n: 768, k: 256, transA: false, transB: false },
+  { label: 'train 2048x256 · 256x8192', m: 2048, n: 8192, k: 256, transA: false, transB: false },
+  { label: 'train dW 768x2048ᵀ · 2048x256', m: 768, n: 256, k: 2048, transA: true, transB: false },
+  { label: 'train dX 2048x768 · 768x256', m: 2048, n: 256, k: 768, transA: false, transB: false },
+];
+
+const MIN_SECONDS = 1;
+
+function randomArray(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 4294967296 - 0.5;
+  }
+  return out;
+}
+
+function timeOurs(gemm: ReturnType<typeof nativeGemm>['gemm'], s: Shape): { best: number; median: number; reps: number } {
+  const a = randomArray(s.m * s.k, 1);
+  const b = randomArray(s.k * s.n, 2);
+  const c = new Float32Array(s.m * s.n);
+  const call = () => gemm(a, b, c, 1, s.m, s.n, s.k, s.transA, s.transB, 0, 0, 0, false);
+  for (let i = 0; i < 3; i++) call();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < 5 || performance.now() - start < MIN_SECONDS * 1000) {
+    const t0 = performance.now();
+    call();
+    times.push((performance.now() - t0) / 1000);
+  }
+  times.sort((x, y) => x - y);
+  const flop = 2 * s.m * s.n * s.k;
+  return { best: flop / times[0] / 1e9, median: flop / times[times.length >> 1] / 1e9, reps: times.length };
+}
+
+function pythonEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  return env;
+}
+
+/** null when numpy works, else the reason it does not. */
+function numpyUnavailable(): string | null {
+  const r = spawnSync('python3', ['-c', 'import numpy'], { env: pythonEnv(), encoding: 'utf8' });
+  if (r.error) return `python3 could not start (${r.error.message})`;
+  if (r.status !== 0) return `python3 -c "import numpy" failed: ${r.stderr.trim().split('\n').pop() ?? ''}`;
+  return null;
+}
+
+function timeNumpy(s: Shape): { best: number; median: number; reps: number } | string {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'baselines', 'numpy_gemm.py');
+  const r = spawnSync('python3', [script, String(s.m), String(s.n), String(s.k), s.transA ? '1' : '0', s.transB ? '1' : '0', String(MIN_SECONDS)], {
+    env: pythonEnv(),
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) return `numpy run failed: ${(r.stderr || String(r.error)).trim().split('\n').pop()}`;
+  const out = JSON.parse(r.stdout.trim()) as { best_gflops: number; median_gflops: number; reps: number };
+  return { best: out.best_gflops, median: out.median_gflops, reps: out.reps };
+}
+
+export async function run(opts: BenchOptions): Promise<Measurement[]> {
+  const addon = loadNativeAddon();
+  if (!addon) throw new Error(`gemm benchmark needs the native addon: ${nativeLoadError()}`);
+  const { gemm } = nativeGemm(addon);
+  const shapes = opts.args.includes('--train') ? [...SHAPES, ...TRAIN_SHAPES] : SHAPES;
+  const noNumpy = numpyUnavailable();
+  opts.log(`olmo-ts native threads: ${addon.numThreads()}; figures are the best of ≥ ${MIN_SECONDS} s of repeats`);
+  if (noNumpy) opts.log(`no numpy baseline: ${noNumpy}`);
+  const results: Measurement[] = [];
+  for (const s of shapes) {
+    const ours = timeOurs(gemm, s);
+    const name = `gemm ${s.label}${s.transA ? ' (transA)' : ''}`;
+    const m: Measurement = { name, value: ours.best, unit: 'GFLOP/s' };
+    let note = `${name}: ours best ${ours.best.toFixed(1)} / median ${ours.median.toFixed(1)} (${ours.reps} reps)`;
+    if (!noNumpy) {
+      const np = timeNumpy(s);
+      if (typeof np === 'string') note += `; ${np}`;
+      else {
+        m.baseline = np.best;
+        m.ratio = ours.best / np.best;
+        note += `; numpy best ${np.best.toFixed(1)} / median ${np.median.toFixed(1)} (${np.reps} reps)`;
+      }
+    }
+    opts.log(note);
+    results.push(m);
+  }
+  return results;
+}

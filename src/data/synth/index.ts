@@ -1,0 +1,385 @@
+// The embedded default corpus (`olmo data synth`): a deterministic small world, written as Dolma sources for a
+// pretraining and an anneal mix, a validation split, OLMES-style tasks and post-training data, tokenized into OLMo
+// token files with a ready data config. Same seed and scale → byte-identical output (no timestamps, no absolute
+// paths). Layout of outDir:
+//
+//   pretrain/{world-facts,stories,arithmetic,web-noise}.jsonl   Dolma docs {id, text, source}
+//   anneal/{facts-hq,qa,math-worked}.jsonl                      Dolma docs (Q&A over train facts only)
+//   validation/pretrain.jsonl                                   held-out docs from the pretraining generators
+//   tokens/{pretrain,anneal}/<source>/part-00000.{npy,csv.gz,json}, tokens/validation/…   (dolma2, uint32)
+//   eval/synth_world/{train,test}.jsonl   MC, ARC schema        eval/synth_arith/{train,test}.jsonl  MC
+//   eval/synth_gsm/{train,test}.jsonl     GSM8K schema
+//   sft/{train,test}.jsonl   dpo/train.jsonl   rlvr/{train,test}.jsonl
+//   world.json          the world and every fact with its split
+//   data-config.json    the two-stage data config (paths relative to outDir; parse with parseDataConfig)
+//   synth.json          manifest (counts, sizes, unigram entropy); written last: its presence marks completion
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { writeFileAtomically } from '../../io/safetensors-file.ts';
+import type { DataConfigInput } from '../config.ts';
+import { Rng } from '../random.ts';
+import { expandTokenPaths, TokenFile } from '../token-file.ts';
+import { tokenize, TokenizerPool } from '../tokenize.ts';
+import {
+  arithmeticMc,
+  dpoRows,
+  freshWordProblems,
+  gsmRows,
+  rlvrRows,
+  sftRows,
+  worldMc,
+} from './tasks.ts';
+import {
+  arithmeticDoc,
+  factsHqDoc,
+  mathWorkedDoc,
+  qaDoc,
+  storyDoc,
+  webNoiseDoc,
+  worldFactsDoc,
+} from './text.ts';
+import { buildWorld, type World } from './world.ts';
+
+export { buildWorld, QUESTIONS, STATEMENTS, RELATIONS, answerSentence, type Fact, type World, type Relation } from './world.ts';
+export type { ChatMessage, DpoRow, GsmRow, McRow, RlvrRow, SftRow } from './tasks.ts';
+
+export const SYNTH_VERSION = 1;
+
+export interface SynthesizeOptions {
+  outDir: string;
+  /** Default 1234. */
+  seed?: number;
+  /** Multiplies the amount of pretraining/anneal text; scale 1 ≈ 4 MB of pretraining text (≈1M dolma2 tokens). */
+  scale?: number;
+  /** Also write OLMo token files, the data config and the entropy (default true). */
+  tokenize?: boolean;
+  /** Tokenizer worker threads (default: all cores). */
+  workers?: number;
+  /** Sequence length of the written data config (default 256). */
+  sequenceLength?: number;
+  onProgress?: (message: string) => void;
+}
+
+export interface SynthManifest {
+  format: 'olmo-synth';
+  version: number;
+  seed: number;
+  scale: number;
+  world: { countries: number; cities: number; people: number; facts: number; trainFacts: number; testFacts: number };
+  /** Documents and bytes per JSONL file (paths relative to outDir). */
+  files: Record<string, { rows: number; bytes: number }>;
+  /** Tokens per tokenized source (absent when tokenize is false). */
+  tokens?: Record<string, number>;
+  /**
+   * Unigram entropy of the pretraining mix under the dolma2 tokenizer (EOS included), the baseline that a
+   * model's validation loss (nats/token) must beat: a model that ignores context cannot do better.
+   */
+  unigramEntropy?: { nats: number; bits: number; tokens: number; distinctTokens: number };
+  /**
+   * Cross-entropy (nats/token) on the validation split of count-based models fitted on the pretraining mix:
+   * unigram (add-0.01) and bigram (0.9·bigram + 0.1·unigram). Reference points for a trained model's loss.
+   */
+  baselines?: { unigramValidationNats: number; bigramValidationNats: number };
+  dataConfig?: string;
+}
+
+/** Streams JSONL rows to a temporary file; `commit` renames it into place. */
+class JsonlWriter {
+  private fd: number;
+  private tmp: string;
+  private parts: string[] = [];
+  private size = 0;
+  rows = 0;
+  bytes = 0;
+
+  constructor(readonly file: string) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    this.fd = fs.openSync(this.tmp, 'w');
+  }
+
+  write(row: unknown): void {
+    const line = JSON.stringify(row) + '\n';
+    this.parts.push(line);
+    this.size += line.length;
+    this.rows++;
+    if (this.size > 1 << 20) this.flush();
+  }
+
+  private flush(): void {
+    const buf = Buffer.from(this.parts.join(''));
+    let done = 0;
+    while (done < buf.length) done += fs.writeSync(this.fd, buf, done);
+    this.bytes += buf.length;
+    this.parts = [];
+    this.size = 0;
+  }
+
+  commit(): void {
+    this.flush();
+    fs.closeSync(this.fd);
+    fs.renameSync(this.tmp, this.file);
+  }
+
+  abort(): void {
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      /* closed */
+    }
+    fs.rmSync(this.tmp, { force: true });
+  }
+}
+
+type DocGen = (world: World, rng: Rng) => string;
+
+/** Writes the corpus; see the file comment for the layout. Returns the manifest (also written to synth.json). */
+export async function synthesize(options: SynthesizeOptions): Promise<SynthManifest> {
+  const seed = options.seed ?? 1234;
+  const scale = options.scale ?? 1;
+  if (!(scale > 0 && Number.isFinite(scale))) throw new Error(`synthesize: scale must be a positive number, got ${scale}`);
+  const outDir = options.outDir;
+  const L = options.sequenceLength ?? 256;
+  const log = options.onProgress ?? (() => {});
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.rmSync(path.join(outDir, 'synth.json'), { force: true }); // incomplete until rewritten at the end
+
+  const world = buildWorld(seed);
+  const trainFacts = world.facts.filter((f) => f.split === 'train');
+  const testFacts = world.facts.filter((f) => f.split === 'test');
+  const files: SynthManifest['files'] = {};
+  const avoid = new Set<string>(); // word-problem questions that occur in training text
+  const count = (base: number) => Math.max(4, Math.round(base * scale));
+
+  const writeDocs = (rel: string, gens: { source: string; n: number; gen: DocGen; stream: string }[]) => {
+    const w = new JsonlWriter(path.join(outDir, rel));
+    try {
+      for (const g of gens) {
+        const rng = Rng.from(seed, g.stream);
+        for (let i = 0; i < g.n; i++) {
+          w.write({ id: `${g.source}-${String(i).padStart(6, '0')}`, text: g.gen(world, rng), source: g.source });
+        }
+      }
+      w.commit();
+    } catch (e) {
+      w.abort();
+      throw e;
+    }
+    files[rel] = { rows: w.rows, bytes: w.bytes };
+  };
+  const writeRows = (rel: string, rows: readonly unknown[]) => {
+    const w = new JsonlWriter(path.join(outDir, rel));
+    for (const r of rows) w.write(r);
+    w.commit();
+    files[rel] = { rows: w.rows, bytes: w.bytes };
+  };
+
+  const pretrain: { source: string; base: number; gen: DocGen }[] = [
+    { source: 'world-facts', base: 6000, gen: worldFactsDoc },
+    { source: 'stories', base: 3000, gen: storyDoc },
+    { source: 'arithmetic', base: 2000, gen: (w, r) => arithmeticDoc(w, r, avoid) },
+    { source: 'web-noise', base: 1200, gen: webNoiseDoc },
+  ];
+  const anneal: { source: string; base: number; gen: DocGen }[] = [
+    { source: 'facts-hq', base: 2000, gen: factsHqDoc },
+    { source: 'qa', base: 1500, gen: (_w, r) => qaDoc(trainFacts, r) },
+    { source: 'math-worked', base: 1500, gen: (w, r) => mathWorkedDoc(w, r, avoid) },
+  ];
+  log('writing pretraining sources');
+  for (const s of pretrain) writeDocs(`pretrain/${s.source}.jsonl`, [{ source: s.source, n: count(s.base), gen: s.gen, stream: `pretrain/${s.source}` }]);
+  log('writing anneal sources');
+  for (const s of anneal) writeDocs(`anneal/${s.source}.jsonl`, [{ source: s.source, n: count(s.base), gen: s.gen, stream: `anneal/${s.source}` }]);
+  log('writing validation split');
+  writeDocs(
+    'validation/pretrain.jsonl',
+    pretrain.map((s) => ({ source: s.source, n: Math.max(8, Math.round(count(s.base) * 0.05)), gen: s.gen, stream: `validation/${s.source}` })),
+  );
+
+  log('writing tasks and post-training data');
+  const taskRng = (name: string) => Rng.from(seed, `tasks/${name}`);
+  writeRows('eval/synth_world/train.jsonl', worldMc(world, trainFacts, taskRng('world-train')));
+  writeRows('eval/synth_world/test.jsonl', worldMc(world, testFacts, taskRng('world-test')));
+  writeRows('eval/synth_arith/train.jsonl', arithmeticMc(50, taskRng('arith-train'), 'synth_arith:train'));
+  writeRows('eval/synth_arith/test.jsonl', arithmeticMc(200, taskRng('arith-test'), 'synth_arith:test'));
+  // Test word problems first (fresh against all training text), then train ones (fresh against those too).
+  const gsmTest = freshWordProblems(world, 200, taskRng('gsm-test'), avoid);
+  const rlvrTest = freshWordProblems(world, 200, taskRng('rlvr-test'), avoid);
+  const sftTestMath = freshWordProblems(world, 100, taskRng('sft-test'), avoid);
+  const gsmTrain = freshWordProblems(world, 50, taskRng('gsm-train'), avoid);
+  const sftMath = freshWordProblems(world, 600, taskRng('sft-train'), avoid);
+  const dpoMath = freshWordProblems(world, 400, taskRng('dpo-train'), avoid);
+  const rlvrTrain = freshWordProblems(world, 1000, taskRng('rlvr-train'), avoid);
+  writeRows('eval/synth_gsm/train.jsonl', gsmRows(gsmTrain, 'synth_gsm:train'));
+  writeRows('eval/synth_gsm/test.jsonl', gsmRows(gsmTest, 'synth_gsm:test'));
+  writeRows('sft/train.jsonl', sftRows(trainFacts, sftMath, taskRng('sft'), 'synth_sft:train'));
+  writeRows('sft/test.jsonl', sftRows(testFacts, sftTestMath, taskRng('sft-t'), 'synth_sft:test'));
+  writeRows('dpo/train.jsonl', dpoRows(world, trainFacts, dpoMath, taskRng('dpo')));
+  writeRows('rlvr/train.jsonl', rlvrRows(rlvrTrain, 'synth_rlvr:train'));
+  writeRows('rlvr/test.jsonl', rlvrRows(rlvrTest, 'synth_rlvr:test'));
+  const worldBody = Buffer.from(JSON.stringify(world, null, 1) + '\n');
+  writeFileAtomically(path.join(outDir, 'world.json'), (fd) => fs.writeSync(fd, worldBody));
+
+  const manifest: SynthManifest = {
+    format: 'olmo-synth',
+    version: SYNTH_VERSION,
+    seed,
+    scale,
+    world: {
+      countries: world.countries.length,
+      cities: world.cities.length,
+      people: world.people.length,
+      facts: world.facts.length,
+      trainFacts: trainFacts.length,
+      testFacts: testFacts.length,
+    },
+    files,
+  };
+
+  if (options.tokenize ?? true) {
+    const tokens: Record<string, number> = {};
+    const workers = options.workers ?? os.availableParallelism();
+    const counts = new Float64Array(1 << 17);
+    const bigrams = new Map<number, number>();
+    let total = 0;
+    const pool = workers > 0 ? await TokenizerPool.start({ workers }) : undefined;
+    try {
+    const tok = async (rel: string, inputs: string[]) => {
+      log(`tokenizing ${rel}`);
+      const r = await tokenize({
+        inputs: inputs.map((f) => path.join(outDir, f)),
+        outDir: path.join(outDir, rel),
+        workers: 0,
+        pool,
+        overwrite: true,
+        strict: true,
+        recordPathsRelativeTo: outDir,
+      });
+      tokens[rel] = r.tokens;
+      return r;
+    };
+    for (const s of pretrain) {
+      const r = await tok(`tokens/pretrain/${s.source}`, [`pretrain/${s.source}.jsonl`]);
+      for (const f of r.files) total += countTokens(f, counts, bigrams);
+    }
+    for (const s of anneal) await tok(`tokens/anneal/${s.source}`, [`anneal/${s.source}.jsonl`]);
+    await tok('tokens/validation', ['validation/pretrain.jsonl']);
+    } finally {
+      await pool?.close();
+    }
+    let h = 0;
+    let distinct = 0;
+    for (const c of counts) {
+      if (c > 0) {
+        const p = c / total;
+        h -= p * Math.log(p);
+        distinct++;
+      }
+    }
+    manifest.tokens = tokens;
+    manifest.baselines = countBaselines(path.join(outDir, 'tokens/validation'), counts, bigrams, total, distinct);
+    manifest.unigramEntropy = { nats: h, bits: h / Math.LN2, tokens: total, distinctTokens: distinct };
+
+    // Stage 1: the pretraining sources at their natural token shares, one pass. Stage 2 (anneal, as Dolmino):
+    // high-quality sources up-sampled, with some pretraining replay, over a budget of 30% of stage 1.
+    const pretrainTokens = pretrain.reduce((a, s) => a + tokens[`tokens/pretrain/${s.source}`], 0);
+    const config: DataConfigInput = {
+      sequenceLength: L,
+      tokenizer: 'dolma2',
+      stages: [
+        {
+          name: 'pretrain',
+          seed: 6198,
+          mix: pretrain.map((s) => ({
+            name: s.source,
+            paths: [`tokens/pretrain/${s.source}`],
+            proportion: round6(tokens[`tokens/pretrain/${s.source}`] / pretrainTokens),
+          })),
+        },
+        {
+          name: 'anneal',
+          seed: 42,
+          tokens: Math.max(L * 8, Math.round((pretrainTokens * 0.3) / L) * L),
+          mix: [
+            { name: 'facts-hq', paths: ['tokens/anneal/facts-hq'], proportion: 0.35 },
+            { name: 'qa', paths: ['tokens/anneal/qa'], proportion: 0.2 },
+            { name: 'math-worked', paths: ['tokens/anneal/math-worked'], proportion: 0.25 },
+            { name: 'world-facts', paths: ['tokens/pretrain/world-facts'], proportion: 0.1 },
+            { name: 'stories', paths: ['tokens/pretrain/stories'], proportion: 0.1 },
+          ],
+        },
+      ],
+      validation: { paths: ['tokens/validation'] },
+    };
+    const body = Buffer.from(JSON.stringify(config, null, 2) + '\n');
+    writeFileAtomically(path.join(outDir, 'data-config.json'), (fd) => fs.writeSync(fd, body));
+    manifest.dataConfig = 'data-config.json';
+  }
+
+  const body = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
+  writeFileAtomically(path.join(outDir, 'synth.json'), (fd) => fs.writeSync(fd, body));
+  log('done');
+  return manifest;
+}
+
+const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+
+const BIGRAM_KEY = 1 << 17; // ids < 2^17, so prev·2^17 + cur is an exact integer key
+
+/** Calls `fn(prev, cur)` for every token of a file (prev = -1 for the first). */
+function forEachToken(file: string, fn: (prev: number, cur: number) => void): number {
+  const tf = new TokenFile(file);
+  const chunk = 1 << 16;
+  const buf = new Uint32Array(chunk);
+  let prev = -1;
+  try {
+    for (let start = 0; start < tf.numTokens; start += chunk) {
+      const n = Math.min(chunk, tf.numTokens - start);
+      tf.read(start, n, buf);
+      for (let i = 0; i < n; i++) {
+        fn(prev, buf[i]);
+        prev = buf[i];
+      }
+    }
+    return tf.numTokens;
+  } finally {
+    tf.close();
+  }
+}
+
+/** Adds a token file's unigram and bigram counts; returns its token count. */
+function countTokens(file: string, counts: Float64Array, bigrams: Map<number, number>): number {
+  return forEachToken(file, (prev, cur) => {
+    if (cur >= BIGRAM_KEY) throw new Error(`${file}: token id ${cur} ≥ 2^17`);
+    counts[cur]++;
+    if (prev >= 0) {
+      const k = prev * BIGRAM_KEY + cur;
+      bigrams.set(k, (bigrams.get(k) ?? 0) + 1);
+    }
+  });
+}
+
+function countBaselines(
+  validationDir: string,
+  counts: Float64Array,
+  bigrams: Map<number, number>,
+  total: number,
+  distinct: number,
+): { unigramValidationNats: number; bigramValidationNats: number } {
+  let hu = 0;
+  let hb = 0;
+  let n = 0;
+  for (const f of expandTokenPaths([validationDir])) {
+    forEachToken(f, (prev, cur) => {
+      if (prev < 0) return;
+      const pu = ((cur < BIGRAM_KEY ? counts[cur] : 0) + 0.01) / (total + 0.01 * (distinct + 1));
+      const ctx = counts[prev] ?? 0;
+      const pb = 0.9 * ((bigrams.get(prev * BIGRAM_KEY + cur) ?? 0) / Math.max(ctx, 1)) + 0.1 * pu;
+      hu -= Math.log(pu);
+      hb -= Math.log(pb);
+      n++;
+    });
+  }
+  return { unigramValidationNats: hu / n, bigramValidationNats: hb / n };
+}

@@ -1,0 +1,144 @@
+// The known tasks, regimes and suites, and the resolution of task ids into an evaluation plan: the leaf tasks
+// (one dataset, one format) to run, in order, and the suite aggregations (mc_or_rc, MMLU macro, core_9mcqa macro).
+import type { SuiteAggregation } from './aggregate.ts';
+import { MMLU_SUBJECTS, mmluTask } from './tasks/mmlu.ts';
+import { arcChallenge, arcEasy } from './tasks/arc.ts';
+import { boolq } from './tasks/boolq.ts';
+import { csqa } from './tasks/csqa.ts';
+import { hellaswag } from './tasks/hellaswag.ts';
+import { openbookqa } from './tasks/openbookqa.ts';
+import { piqa } from './tasks/piqa.ts';
+import { socialiqa } from './tasks/siqa.ts';
+import { winogrande } from './tasks/winogrande.ts';
+import { Task, type Format, type TaskConfig, type TaskFamily } from './task.ts';
+import { FORMATS, formatTaskId, parseTaskId, TaskIdError } from './task-id.ts';
+import { OLMES_SUBSAMPLE_SEED } from './selection.ts';
+
+/** The 9 core MC tasks of core_9mcqa, in OLMES suite order. */
+export const CORE_9MCQA = ['arc_challenge', 'arc_easy', 'boolq', 'csqa', 'hellaswag', 'openbookqa', 'piqa', 'socialiqa', 'winogrande'];
+
+export const TASK_FAMILIES: Record<string, TaskFamily> = Object.fromEntries(
+  [arcChallenge, arcEasy, boolq, csqa, hellaswag, openbookqa, piqa, socialiqa, winogrande, ...MMLU_SUBJECTS.map(mmluTask)].map((f) => [f.name, f]),
+);
+
+/** Regime overrides applied over a task's OLMES defaults. */
+export const REGIMES: Record<string, (c: TaskConfig) => TaskConfig> = {
+  olmes: (c) => c,
+  /** ::olmes:full — every doc, no 1,000 sample */
+  'olmes:full': (c) => ({ ...c, limit: null }),
+};
+
+/** Suite names (beyond `<task>::regime` = max(MC, RC)). */
+export const SUITES = ['core_9mcqa', 'mmlu'];
+
+export interface ConfigOverrides {
+  limit?: number | null;
+  num_shots?: number;
+}
+
+export interface SuiteSpec {
+  alias: string;
+  how: SuiteAggregation;
+  /** aliases of leaf tasks or of suites listed earlier */
+  members: string[];
+}
+
+export interface EvalPlan {
+  tasks: Task[];
+  suites: SuiteSpec[];
+}
+
+export class UnknownTaskError extends TaskIdError {}
+
+function checkRegime(regime: string, id: string): void {
+  if (!REGIMES[regime]) {
+    throw new UnknownTaskError(`task id ${JSON.stringify(id)}: unknown regime ${JSON.stringify(regime)}; known regimes: ${Object.keys(REGIMES).join(', ')}`);
+  }
+}
+
+function knownNames(): string {
+  return `${[...SUITES, ...CORE_9MCQA].join(', ')}, mmlu_<subject> (57 subjects, e.g. mmlu_anatomy)`;
+}
+
+export function makeTask(name: string, format: Format, regime: string, overrides: ConfigOverrides = {}): Task {
+  const f = TASK_FAMILIES[name];
+  if (!f) throw new UnknownTaskError(`unknown task ${JSON.stringify(name)}; known tasks: ${knownNames()}`);
+  checkRegime(regime, `${name}:${format}::${regime}`);
+  const def = f.formats[format];
+  let cfg: TaskConfig = {
+    task_name: f.name,
+    task_core: f.name,
+    alias: formatTaskId({ name, format, regime }),
+    format,
+    regime,
+    dataset_path: f.datasetPath,
+    dataset_name: f.datasetName ?? null,
+    split: f.evalSplit,
+    fewshot_split: f.fewshotSplit,
+    num_shots: f.numShots,
+    fewshot_source: f.fewshotSource,
+    fewshot_seed: 1234,
+    primary_metric: def.primaryMetric,
+    limit: f.limit,
+    random_subsample_seed: OLMES_SUBSAMPLE_SEED,
+    native_id_field: f.nativeIdField,
+    uncond: def.uncond,
+    version: 0,
+  };
+  cfg = REGIMES[regime](cfg);
+  if (overrides.limit !== undefined) cfg = { ...cfg, limit: overrides.limit };
+  if (overrides.num_shots !== undefined) cfg = { ...cfg, num_shots: overrides.num_shots };
+  return new Task(f, cfg);
+}
+
+/** Every task id this registry knows: leaf ids, per-task max(MC, RC) ids and suites, for `--list-tasks`. */
+export function listTaskIds(regime = 'olmes'): string[] {
+  const out: string[] = [`core_9mcqa::${regime}`, `mmlu::${regime}`, `mmlu:mc::${regime}`, `mmlu:rc::${regime}`];
+  for (const name of Object.keys(TASK_FAMILIES)) {
+    out.push(`${name}::${regime}`);
+    for (const fmt of FORMATS) out.push(`${name}:${fmt}::${regime}`);
+  }
+  return out;
+}
+
+/** Resolve task ids into leaf tasks (deduplicated, in first-mention order) and suites (members before suites). */
+export function planTasks(ids: readonly string[], overrides: ConfigOverrides = {}): EvalPlan {
+  const tasks = new Map<string, Task>();
+  const suites = new Map<string, SuiteSpec>();
+
+  const leaf = (name: string, format: Format, regime: string): string => {
+    const t = makeTask(name, format, regime, overrides);
+    if (!tasks.has(t.config.alias)) tasks.set(t.config.alias, t);
+    return t.config.alias;
+  };
+  const suite = (alias: string, how: SuiteAggregation, members: string[]): string => {
+    if (!suites.has(alias)) suites.set(alias, { alias, how, members });
+    return alias;
+  };
+  const mmluFormat = (format: Format, regime: string) =>
+    suite(`mmlu:${format}::${regime}`, 'macro', MMLU_SUBJECTS.map((s) => leaf(`mmlu_${s}`, format, regime)));
+  const maxMcRc = (name: string, regime: string, mk: (f: Format) => string) =>
+    suite(`${name}::${regime}`, 'mc_or_rc', [mk('mc'), mk('rc')]);
+
+  const resolve = (id: string): void => {
+    const { name, format, regime } = parseTaskId(id);
+    checkRegime(regime, id);
+    if (name === 'mmlu') {
+      if (format) mmluFormat(format, regime);
+      else maxMcRc('mmlu', regime, (f) => mmluFormat(f, regime));
+      return;
+    }
+    if (name === 'core_9mcqa') {
+      const members = CORE_9MCQA.map((n) =>
+        format ? leaf(n, format, regime) : maxMcRc(n, regime, (f) => leaf(n, f, regime)),
+      );
+      suite(formatTaskId({ name, format, regime }), 'macro', members);
+      return;
+    }
+    if (!TASK_FAMILIES[name]) throw new UnknownTaskError(`task id ${JSON.stringify(id)}: unknown task ${JSON.stringify(name)}; known tasks: ${knownNames()}`);
+    if (format) leaf(name, format, regime);
+    else maxMcRc(name, regime, (f) => leaf(name, f, regime));
+  };
+  for (const id of ids) resolve(id);
+  return { tasks: [...tasks.values()], suites: [...suites.values()] };
+}

@@ -1,0 +1,28 @@
+// The model side of an evaluation, as the runner sees it. A backend (in-process model, OpenAI-compatible server,
+// a fake in tests) answers batches of requests; it owns tokenisation (see ../tokenization.ts: encodePair for the
+// context/continuation split, truncateLeft for cutting long inputs from the left at maxLength).
+import type {
+  GenerateUntilRequest,
+  LoglikelihoodRequest,
+  LoglikelihoodResult,
+  LoglikelihoodRollingRequest,
+  RollingResult,
+} from '../types.ts';
+
+export interface Backend {
+  /** model identity, e.g. "allenai/OLMo-2-0425-1B" or a checkpoint path; part of the request-cache key */
+  readonly name: string;
+  /** the model's context length (OLMES: 2048); inputs longer than this are cut from the left */
+  readonly maxLength: number;
+  /** anything else that changes results (revision, dtype, server URL, add_bos_token…); part of the cache key */
+  readonly identity?: Record<string, unknown>;
+  /** One result per request, in order. Must not depend on how requests are batched. */
+  loglikelihood(requests: LoglikelihoodRequest[]): Promise<LoglikelihoodResult[]>;
+  loglikelihoodRolling(requests: LoglikelihoodRollingRequest[]): Promise<RollingResult[]>;
+  generateUntil(requests: GenerateUntilRequest[]): Promise<string[]>;
+}
+
+/** The model_config written to metrics.json. */
+export function modelConfigOf(backend: Pick<Backend, 'name' | 'maxLength' | 'identity'>): Record<string, unknown> {
+  return { model: backend.name, max_length: backend.maxLength, ...(backend.identity ?? {}) };
+}

@@ -1,0 +1,221 @@
+// A multiple-choice task in one format (RC or MC): how rows become docs, docs become few-shot examples and
+// loglikelihood requests, and per-choice results become OLMES metrics. Task families (tasks/*.ts) provide the
+// per-dataset parts; this file holds what every OLMES MC task shares (base_task.py MultipleChoiceTask).
+import { checkIndex, type RowWhere } from './data/fields.ts';
+import { resolveFewshotRows } from './data/fewshot-sources.ts';
+import { describeRef, type DatasetSource } from './data/source.ts';
+import { mcDocMetrics, type ChoiceScore, type McMetricName, bitsPerByte, charCount, byteCount } from './metrics.ts';
+import { fewshotContext, UNCONDITIONED_CONTEXT, type FewshotExample } from './prompts.ts';
+import { selectInstances } from './selection.ts';
+import type { LoglikelihoodRequest, LoglikelihoodResult, McDoc, RequestInstance, Row } from './types.ts';
+
+export type Format = 'rc' | 'mc';
+
+/** The per-format behaviour a task family supplies. */
+export interface FormatDefinition {
+  /** raw row → processed doc; must validate the fields it reads and throw RowError naming `where` */
+  processDoc(row: Row, index: number, where: RowWhere): McDoc;
+  primaryMetric: McMetricName;
+  /** whether PMI's unconditioned requests (context "Answer:") are made */
+  uncond: boolean;
+  /** doc_to_text; default doc.query */
+  docToText?(doc: McDoc): string;
+  /** doc_to_target; default " " + choices[gold] */
+  docToTarget?(doc: McDoc): string;
+  /** the (context, continuation) per choice given the few-shot context; default (ctx, " " + choice) */
+  choiceRequests?(doc: McDoc, ctx: string): { context: string; continuation: string }[];
+}
+
+export interface TaskFamily {
+  /** oe-eval task_name, e.g. "arc_challenge", "mmlu_anatomy" */
+  name: string;
+  datasetPath: string;
+  datasetName?: string;
+  evalSplit: string;
+  fewshotSplit: string;
+  /** curated source name (OLMES:…), or null for "the first num_shots rows of fewshotSplit" (MMLU) */
+  fewshotSource: string | null;
+  numShots: number;
+  /** OLMES limit: 1000 for splits over 1,500 docs, else null (all) */
+  limit: number | null;
+  /** the field giving native_id; null → the row index */
+  nativeIdField: string | null;
+  /** text before the first shot (MMLU's header) */
+  description?: string;
+  formats: Record<Format, FormatDefinition>;
+}
+
+/** The resolved configuration of one leaf task, written to metrics.json as task_config (oe-eval key names). */
+export interface TaskConfig {
+  task_name: string;
+  task_core: string;
+  alias: string;
+  format: Format;
+  regime: string;
+  dataset_path: string;
+  dataset_name: string | null;
+  split: string;
+  fewshot_split: string;
+  num_shots: number;
+  fewshot_source: string | null;
+  fewshot_seed: number;
+  primary_metric: McMetricName;
+  limit: number | null;
+  random_subsample_seed: number;
+  native_id_field: string | null;
+  uncond: boolean;
+  version: number;
+}
+
+export const UNCOND_DOC_ID_OFFSET = 1_000_000;
+
+export interface ModelOutput {
+  sum_logits: number;
+  num_tokens: number;
+  num_tokens_all?: number;
+  is_greedy: boolean;
+  num_chars: number;
+  num_bytes: number;
+  logits_per_token: number;
+  logits_per_char: number;
+  bits_per_byte: number;
+  sum_logits_uncond?: number;
+}
+
+export interface DocPrediction {
+  doc_id: number;
+  native_id: string | number;
+  metrics: Record<string, number>;
+  model_output: ModelOutput[];
+  label: number;
+}
+
+export class Task {
+  constructor(
+    readonly family: TaskFamily,
+    readonly config: TaskConfig,
+  ) {}
+
+  get def(): FormatDefinition {
+    return this.family.formats[this.config.format];
+  }
+
+  private where(split: string, i: number): string {
+    return `${describeRef({ path: this.config.dataset_path, name: this.config.dataset_name ?? undefined, split })} row ${i}`;
+  }
+
+  processRows(rows: readonly Row[], split: string): McDoc[] {
+    return rows.map((r, i) => this.def.processDoc(r, i, this.where(split, i)));
+  }
+
+  /** All docs of the eval split, then OLMES's selection (random.Random(seed).sample when over the limit). */
+  async loadEvalDocs(source: DatasetSource): Promise<{ docs: McDoc[]; total: number }> {
+    const { rows } = await source.load({ path: this.config.dataset_path, name: this.config.dataset_name ?? undefined, split: this.config.split });
+    const all = this.processRows(rows, this.config.split);
+    return { docs: selectInstances(all, this.config.limit, this.config.random_subsample_seed), total: all.length };
+  }
+
+  /** The few-shot docs: the curated rows resolved from the training split, or the first k rows of it (MMLU dev). */
+  async loadFewshotDocs(source: DatasetSource): Promise<McDoc[]> {
+    const k = this.config.num_shots;
+    if (k === 0) return [];
+    const ref = { path: this.config.dataset_path, name: this.config.dataset_name ?? undefined, split: this.config.fewshot_split };
+    const { rows, files } = await source.load(ref);
+    let picked: Row[];
+    if (this.config.fewshot_source) {
+      picked = resolveFewshotRows(this.config.fewshot_source, rows, k, `${describeRef(ref)} (${files.join(', ')})`);
+    } else {
+      if (rows.length < k) throw new Error(`${describeRef(ref)}: ${rows.length} rows, ${k} few-shot examples needed`);
+      picked = rows.slice(0, k);
+    }
+    return picked.map((r, i) => this.def.processDoc(r, i, `few-shot example ${i} from ${describeRef(ref)}`));
+  }
+
+  docToText(doc: McDoc): string {
+    return this.def.docToText ? this.def.docToText(doc) : doc.query;
+  }
+
+  docToTarget(doc: McDoc): string {
+    return this.def.docToTarget ? this.def.docToTarget(doc) : ' ' + doc.choices[doc.gold];
+  }
+
+  fewshotExamples(shots: readonly McDoc[]): FewshotExample[] {
+    return shots.map((d) => ({ text: this.docToText(d), target: this.docToTarget(d) }));
+  }
+
+  /** The full context for a doc: description + shots + query. */
+  context(doc: McDoc, shots: readonly McDoc[]): string {
+    return fewshotContext(this.docToText(doc), this.fewshotExamples(shots), this.family.description ?? '');
+  }
+
+  /** One loglikelihood request per choice, then (PMI) one unconditioned request per choice. */
+  buildInstances(doc: McDoc, docId: number, shots: readonly McDoc[]): RequestInstance[] {
+    const ctx = this.context(doc, shots);
+    const pairs = this.def.choiceRequests
+      ? this.def.choiceRequests(doc, ctx)
+      : doc.choices.map((c) => ({ context: ctx, continuation: ' ' + c }));
+    const mk = (p: { context: string; continuation: string }, idx: number, uncond: boolean): RequestInstance => ({
+      request_type: 'loglikelihood',
+      request: { type: 'loglikelihood', context: p.context, continuation: p.continuation },
+      task_name: this.config.task_name,
+      doc_id: docId,
+      native_id: doc.native_id,
+      idx,
+      label: doc.gold,
+      uncond,
+    });
+    const out = pairs.map((p, i) => mk(p, i, false));
+    if (this.config.uncond) pairs.forEach((p, i) => out.push(mk({ context: UNCONDITIONED_CONTEXT, continuation: p.continuation }, i, true)));
+    return out;
+  }
+
+  /** Per-doc metrics and model_output from the doc's request instances (as built) and their results. */
+  scoreDoc(docId: number, nativeId: string | number, gold: number, instances: readonly RequestInstance[], results: readonly LoglikelihoodResult[]): DocPrediction {
+    return scoreMcDoc(`${this.config.alias} doc ${docId}`, docId, nativeId, gold, instances, results);
+  }
+}
+
+/**
+ * Per-doc MC metrics and model_output from a doc's loglikelihood instances and their results: conditioned requests
+ * ordered by choice index, PMI's unconditioned ones paired with them by index (as MCAccuracy does by position).
+ */
+export function scoreMcDoc(
+  where: string,
+  docId: number,
+  nativeId: string | number,
+  gold: number,
+  instances: readonly RequestInstance[],
+  results: readonly LoglikelihoodResult[],
+): DocPrediction {
+  const cond = instances.map((inst, i) => ({ inst, res: results[i] })).filter((x) => !x.inst.uncond);
+  const unc = instances.map((inst, i) => ({ inst, res: results[i] })).filter((x) => x.inst.uncond);
+  cond.sort((a, b) => a.inst.idx - b.inst.idx);
+  unc.sort((a, b) => a.inst.idx - b.inst.idx);
+  if (unc.length > 0 && unc.length !== cond.length) {
+    throw new Error(`${where}: ${cond.length} conditioned but ${unc.length} unconditioned requests`);
+  }
+  checkIndex(gold, cond.length, where, 'gold index');
+  const choices: ChoiceScore[] = cond.map(({ inst, res }, i) => ({
+    logprob: res.logprob,
+    numTokens: res.numTokens,
+    continuation: (inst.request as LoglikelihoodRequest).continuation,
+    uncondLogprob: unc.length > 0 ? unc[i].res.logprob : undefined,
+  }));
+  const model_output: ModelOutput[] = cond.map(({ res }, i) => {
+    const c = choices[i];
+    const o: ModelOutput = {
+      sum_logits: res.logprob,
+      num_tokens: res.numTokens,
+      ...(res.numTokensAll !== undefined ? { num_tokens_all: res.numTokensAll } : {}),
+      is_greedy: res.isGreedy,
+      num_chars: charCount(c.continuation),
+      num_bytes: byteCount(c.continuation),
+      logits_per_token: res.logprob / Math.max(1, res.numTokens),
+      logits_per_char: res.logprob / charCount(c.continuation),
+      bits_per_byte: bitsPerByte(res.logprob, c.continuation),
+    };
+    if (c.uncondLogprob !== undefined) o.sum_logits_uncond = c.uncondLogprob;
+    return o;
+  });
+  return { doc_id: docId, native_id: nativeId, metrics: mcDocMetrics(choices, gold), model_output, label: gold };
+}

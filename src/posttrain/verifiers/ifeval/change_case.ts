@@ -1,0 +1,34 @@
+// IFEval `change_case:*` instructions (CapitalWordFrequencyChecker, CapitalLettersEnglishChecker,
+// LowercaseLettersEnglishChecker). English detection is the heuristic of util.ts; undetectable text counts as
+// following, as in IFEval.
+
+import { pyIsLower, pyIsUpper } from '../py.ts';
+import { compare, int, relation, type InstructionSpec } from './args.ts';
+import { detectLanguage, wordTokenize } from './util.ts';
+
+function isEnglishOrUndetectable(value: string): boolean {
+  const l = detectLanguage(value);
+  return l === null || l === 'en';
+}
+
+export const CHANGE_CASE_INSTRUCTIONS: Record<string, InstructionSpec> = {
+  /** Words in all capitals (nltk-style tokens that are `isupper()`) appear less than / at least N times. */
+  'change_case:capital_word_frequency': {
+    args: ['capital_frequency', 'capital_relation'],
+    build: (kw) => {
+      const n = int(kw, 'capital_frequency');
+      const rel = relation(kw, 'capital_relation');
+      return (value) => compare(wordTokenize(value).filter(pyIsUpper).length, rel, n);
+    },
+  },
+  /** All capital letters (`isupper()`), and English. */
+  'change_case:english_capital': {
+    args: [],
+    build: () => (value) => pyIsUpper(value) && isEnglishOrUndetectable(value),
+  },
+  /** All lower-case letters (`islower()`), and English. */
+  'change_case:english_lowercase': {
+    args: [],
+    build: () => (value) => pyIsLower(value) && isEnglishOrUndetectable(value),
+  },
+};
