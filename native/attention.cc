@@ -311,9 +311,17 @@ struct Problem {
   int64_t tokens_per_block() const { return std::max<int64_t>(1, kRowsTarget / std::max<int64_t>(G, 1)); }
 };
 
+// Rows of q, k, v in their [B, T, H, D] layout sit H·D floats apart; when H·D·4 is a multiple of 4 KiB
+// (8 heads of 128, say) every row maps onto the same few L1 sets and a tile's rows evict one another.
+// Rows that a kernel reuses are therefore first copied to contiguous scratch.
+inline const float* PackRow(const float* src, float* dst, int64_t D) {
+  std::memcpy(dst, src, sizeof(float) * D);
+  return dst;
+}
+
 // Per-thread scratch, grown on demand and kept across calls.
 struct Scratch {
-  std::vector<float> s, dp, acc, m, l, dkv;
+  std::vector<float> s, dp, acc, m, l, dkv, pack;
   std::vector<const float*> qrow, krow, vrow, orow, gorow;
   std::vector<float*> accrow, dqrow, dkrow, dvrow;
   std::vector<int64_t> pos;
@@ -329,6 +337,7 @@ struct Scratch {
     grow(m, rows);
     grow(l, rows);
     grow(dkv, 2 * kBk * D);
+    grow(pack, (2 * kBk + 2 * rows) * D);
     grow(qrow, rows);
     grow(orow, rows);
     grow(gorow, rows);
@@ -380,7 +389,7 @@ void ForwardBlock(const Problem& P, const Ops& ops, int64_t b, int64_t kvh, int6
   for (int64_t i = i0; i < i1; ++i)
     for (int64_t hh = 0; hh < G; ++hh) {
       const int64_t r = (i - i0) * G + hh;
-      sc.qrow[r] = P.q + P.q_off(b, i, kvh * G + hh);
+      sc.qrow[r] = PackRow(P.q + P.q_off(b, i, kvh * G + hh), sc.pack.data() + (2 * kBk + r) * D, D);
       sc.accrow[r] = sc.acc.data() + r * D;
       sc.pos[r] = L - P.Tq + i;
       sc.m[r] = kNegInf;
@@ -391,9 +400,14 @@ void ForwardBlock(const Problem& P, const Ops& ops, int64_t b, int64_t kvh, int6
   const int64_t kend = sc.pos[R - 1] + 1;  // rows are ordered by position: the last sees the most keys
   for (int64_t j0 = 0; j0 < kend; j0 += kBk) {
     const int64_t nc = std::min(kBk, kend - j0);
+    const bool pack = R >= 4;  // decoding reads each key row for a handful of queries: no reuse to win
     for (int64_t c = 0; c < nc; ++c) {
       sc.krow[c] = P.k + P.kv_off(b, j0 + c, kvh);
       sc.vrow[c] = P.v + P.kv_off(b, j0 + c, kvh);
+      if (pack) {
+        sc.krow[c] = PackRow(sc.krow[c], sc.pack.data() + c * D, D);
+        sc.vrow[c] = PackRow(sc.vrow[c], sc.pack.data() + (kBk + c) * D, D);
+      }
     }
     const int64_t rs = std::max<int64_t>(0, P.first_token(b, j0) - i0) * G;  // rows before see no key here
     ops.scores(sc.qrow.data() + rs, sc.krow.data(), R - rs, nc, D, P.scale, S + rs * kBk, kBk);
@@ -476,8 +490,8 @@ void BackwardBlock(const Problem& P, const Ops& ops, int64_t b, int64_t kvh, int
   float* dvv = dk + kBk * D;
   std::fill_n(dk, 2 * kBk * D, 0.0f);
   for (int64_t c = 0; c < nk; ++c) {
-    sc.krow[c] = P.k + P.kv_off(b, j0 + c, kvh);
-    sc.vrow[c] = P.v + P.kv_off(b, j0 + c, kvh);
+    sc.krow[c] = PackRow(P.k + P.kv_off(b, j0 + c, kvh), sc.pack.data() + c * D, D);
+    sc.vrow[c] = PackRow(P.v + P.kv_off(b, j0 + c, kvh), sc.pack.data() + (kBk + c) * D, D);
     sc.dkrow[c] = dk + c * D;
     sc.dvrow[c] = dvv + c * D;
   }
@@ -490,8 +504,8 @@ void BackwardBlock(const Problem& P, const Ops& ops, int64_t b, int64_t kvh, int
       for (int64_t hh = 0; hh < G; ++hh) {
         const int64_t r = (i - i0) * G + hh, h = kvh * G + hh;
         const int64_t off = P.q_off(b, i, h);
-        sc.qrow[r] = P.q + off;
-        sc.gorow[r] = P.gout + off;
+        sc.qrow[r] = PackRow(P.q + off, sc.pack.data() + (2 * kBk + r) * D, D);
+        sc.gorow[r] = PackRow(P.gout + off, sc.pack.data() + (2 * kBk + tb * G + r) * D, D);
         sc.dqrow[r] = dq.base + i * dq.ld_tok + hh * D;
         sc.pos[r] = L - P.Tq + i;
         sc.row_lse[r] = P.lse[P.lse_off(b, i, h)];

@@ -426,11 +426,11 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   struct Name {                                                                                    \
     static constexpr bool kVec = vec;                                                              \
     static float s(float x, float y, float g, const UParams& p) {                                  \
-      (void)x; (void)y; (void)p;                                                                   \
+      (void)x; (void)y; (void)g; (void)p;                                                                   \
       return sexpr;                                                                                \
     }                                                                                              \
     OLMO_AVX2 static __m256 v(__m256 x, __m256 y, __m256 g, const UParams& p) {                    \
-      (void)x; (void)y; (void)p;                                                                   \
+      (void)x; (void)y; (void)g; (void)p;                                                                   \
       return vexpr;                                                                                \
     }                                                                                              \
   };
@@ -711,9 +711,9 @@ Napi::Value CopyStrided(const Napi::CallbackInfo& info) {
   const char* kOp = "copyStrided";
   RequireArgs(info, kOp, 5);
   const StridedArgs s = ReadStrided(info, kOp, 0, 1, 2, 4);
-  const float* x = F32Arg(info, 0, kOp, "x", 0) + s.offset;  // every read lies in range (checked above)
   float* out = F32Arg(info, 3, kOp, "out", s.total);
   if (s.total == 0) return info.Env().Undefined();
+  const float* x = F32Arg(info, 0, kOp, "x", 0) + s.offset;  // every read lies in range (checked above)
   const Layout l = Normalise(s.rank, s.shape, s.strides, nullptr);
   if (TransposeView(l, x, out, /*scatter=*/false, /*accumulate=*/false)) return info.Env().Undefined();
   const int64_t inner = l.sa.back();
@@ -761,12 +761,12 @@ Napi::Value ScatterStrided(const Napi::CallbackInfo& info) {
   const StridedArgs s = ReadStrided(info, kOp, 1, 2, 3, 4);
   const bool accumulate = BoolArg(info, 5, kOp, "accumulate");
   const float* x = F32Arg(info, 0, kOp, "x", s.total);
-  float* out = F32Arg(info, 1, kOp, "out", 0) + s.offset;
   if (!accumulate)
     for (int d = 0; d < s.rank; ++d)
       if (s.strides[d] == 0 && s.shape[d] > 1)
         throw ArgError(info, kOp, "strides[" + std::to_string(d) + "] is 0: only allowed when accumulating");
   if (s.total == 0) return info.Env().Undefined();
+  float* out = F32Arg(info, 1, kOp, "out", 0) + s.offset;  // every write lies in range (checked above)
   const Layout l = Normalise(s.rank, s.shape, s.strides, nullptr);
   const int64_t inner = l.sa.back();
   const bool simd = UseSimd();

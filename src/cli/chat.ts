@@ -64,6 +64,7 @@ In the conversation: /reset clears the history, /exit (or Ctrl-D) quits.`,
         ...sampling,
         maxNewTokens: Math.min(sampling.maxNewTokens, room),
         eosTokenIds: tok.eosTokenId !== null ? [tok.eosTokenId] : undefined,
+        vocabLimit: tok.vocabSize,
         decode,
         onToken: (_, id) => printer.push(id, decode),
       });

@@ -41,6 +41,7 @@ ${samplingHelp}`,
     const result = generate(model, [prompt], {
       ...sampling,
       eosTokenIds: tok.eosTokenId !== null ? [tok.eosTokenId] : undefined,
+      vocabLimit: tok.vocabSize,
       decode,
       onToken: printer ? (_, id) => printer.push(id, decode) : undefined,
     });

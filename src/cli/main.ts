@@ -5,10 +5,11 @@ import { chatCommand } from './chat.ts';
 import { forwardCommand } from './forward.ts';
 import { generateCommand } from './generate.ts';
 import { infoCommand } from './info.ts';
+import { pddlCommand } from './pddl.ts';
 import { UsageError, type Command } from './command.ts';
 import { packageVersion } from './version.ts';
 
-const commands: Command[] = [forwardCommand, generateCommand, chatCommand, infoCommand];
+const commands: Command[] = [forwardCommand, generateCommand, chatCommand, pddlCommand, infoCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

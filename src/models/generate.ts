@@ -13,6 +13,11 @@ export interface GenerateOptions extends SamplingParams {
   stop?: string[];
   /** Turns token ids into text (for stop strings and the returned texts). */
   decode?: (ids: number[]) => string;
+  /**
+   * Only ids below this can be generated (the tokenizer's vocabulary: checkpoints pad their embedding
+   * rows past it, and those ids decode to nothing).
+   */
+  vocabLimit?: number;
   /** Called with each new token as it is chosen. */
   onToken?: (sequence: number, token: number) => void;
 }
@@ -65,7 +70,8 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
       });
       prompts.forEach((p, b) => (cache.lengths[b] = p.length));
       for (let step = 0; step < opts.maxNewTokens; step++) {
-        const chosen = next.map((row, b) => (finish[b] ? pad : sampleToken(row, opts, gen)));
+        const limit = opts.vocabLimit;
+        const chosen = next.map((row, b) => (finish[b] ? pad : sampleToken(limit !== undefined && limit < row.length ? row.subarray(0, limit) : row, opts, gen)));
         for (let b = 0; b < batch; b++) {
           if (finish[b]) continue;
           const tok = chosen[b];

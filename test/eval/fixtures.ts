@@ -91,7 +91,7 @@ export function winograndeRow(i: number): Row {
 /** A training row satisfying a curated few-shot key, other fields filled in with synthetic text. */
 function rowForKey(base: Row, key: RowKey): Row {
   const r: Row = structuredClone(base);
-  for (const [f, m] of Object.entries(key)) r[f] = typeof m === 'object' ? `${m.startsWith} (synthetic rest)` : m;
+  for (const [f, m] of Object.entries(key)) r[f] = typeof m === 'object' ? `${m.startsWith} _ (synthetic rest).` : m;
   if (typeof r.answerKey === 'string' && /^[1-5]$/.test(r.answerKey) && r.choices) {
     (r.choices as { label: string[] }).label = ['1', '2', '3', '4'];
   }

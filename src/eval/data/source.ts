@@ -50,8 +50,9 @@ function listFiles(dir: string): string[] {
 
 /** Data files of a split inside one dataset folder, trying the HF layouts in order; [] when none match. */
 export function findSplitFiles(root: string, name: string | undefined, split: string): { files: string[]; tried: string[] } {
-  // A config lives in its own folder; a single-config dataset in data/ or at the top.
-  const dirs = name ? [join(root, name)] : [join(root, 'data'), root];
+  // A config lives in its own folder; a single-config dataset in data/, at the top, or (parquet conversions of
+  // script datasets) in default/ or plain_text/.
+  const dirs = name ? [join(root, name)] : [join(root, 'data'), root, join(root, 'default'), join(root, 'plain_text')];
   const tried: string[] = [];
   const isData = (f: string) => EXTS.some((e) => f.endsWith(e));
   for (const dir of dirs) {

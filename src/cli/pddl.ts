@@ -1,0 +1,94 @@
+// `olmo pddl plan|validate`: plan a PDDL problem (the official Proc2PDDL breadth-first planner, or a
+// heuristic one) and print the plan in the official format; check a plan against a domain and problem.
+import { readFileSync } from 'node:fs';
+import { formatPlan, parseDomain, parsePlan, parseProblem, plan, validatePlan, PddlParseError } from '../pddl/index.ts';
+import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';
+
+function readText(command: string, flag: string, path: string | undefined): string {
+  if (!path) throw new UsageError(`olmo pddl ${command}: --${flag} FILE is required`);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`olmo pddl ${command}: cannot read --${flag} ${path}: ${(err as Error).message}`);
+  }
+}
+
+function parseBoth(command: string, domainPath: string | undefined, problemPath: string | undefined) {
+  const domainText = readText(command, 'domain', domainPath);
+  const problemText = readText(command, 'problem', problemPath);
+  try {
+    const domain = parseDomain(domainText, { source: domainPath });
+    return { domain, problem: parseProblem(problemText, domain, { source: problemPath }) };
+  } catch (err) {
+    if (err instanceof PddlParseError) throw new Error(err.message);
+    throw err;
+  }
+}
+
+const planUsage = `olmo pddl plan --domain FILE --problem FILE [--planner bfs|gbfs|astar] [--timeout S] [--max-states N]
+
+  --planner    bfs: the official Proc2PDDL breadth-first planner (default); gbfs / astar: heuristic
+               search with h_FF, for larger problems
+  --timeout    seconds before giving up (default 30, the official limit)
+  --max-states states to expand at most (default 5,000,000)
+
+Prints the plan one action per line as the official tool writes it: name ('arg1', 'arg2').
+Exit code 0 when solved, 1 when unsolvable or out of limits.`;
+
+const validateUsage = `olmo pddl validate --domain FILE --problem FILE --plan FILE
+
+Checks the plan (official \`name ('a', 'b')\` lines, PDDL \`(name a b)\` or plain \`name a b\`) step by step;
+prints VALID, or the first failing step and why. Exit code 0 when valid, 1 otherwise.`;
+
+async function runPlan(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs('pddl plan', {
+    args: argv,
+    options: { domain: { type: 'string' }, problem: { type: 'string' }, planner: { type: 'string' }, timeout: { type: 'string' }, 'max-states': { type: 'string' } },
+  });
+  const planner = values.planner ?? 'bfs';
+  if (planner !== 'bfs' && planner !== 'gbfs' && planner !== 'astar') {
+    throw new UsageError(`olmo pddl plan: --planner must be bfs, gbfs or astar, got '${planner}'`);
+  }
+  const timeout = numberOption('pddl plan', 'timeout', values.timeout, { min: 0 }) ?? 30;
+  const maxStates = numberOption('pddl plan', 'max-states', values['max-states'], { integer: true, min: 1 });
+  const { domain, problem } = parseBoth('plan', values.domain, values.problem);
+  const result = plan(domain, problem, { planner, timeLimitMs: timeout * 1000, maxStates });
+  if (result.status === 'solved' || result.status === 'goal-already-satisfied') {
+    const text = formatPlan(result.plan ?? []);
+    process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+    process.stderr.write(`[${result.plan?.length ?? 0} steps, ${result.stats.expanded} states expanded]\n`);
+    return 0;
+  }
+  console.error(`no plan: ${result.status}${result.message ? ` (${result.message})` : ''}`);
+  return 1;
+}
+
+async function runValidate(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs('pddl validate', {
+    args: argv,
+    options: { domain: { type: 'string' }, problem: { type: 'string' }, plan: { type: 'string' } },
+  });
+  const { domain, problem } = parseBoth('validate', values.domain, values.problem);
+  const steps = parsePlan(readText('validate', 'plan', values.plan));
+  const result = validatePlan(domain, problem, steps);
+  if (result.valid) {
+    console.log(`VALID (${result.stepsApplied} steps)`);
+    return 0;
+  }
+  const f = result.failure!;
+  console.log(`INVALID at step ${f.step}${f.action ? ` (${f.action})` : ''}: ${f.message}`);
+  if (f.unsatisfied?.length) console.log(`unsatisfied: ${f.unsatisfied.join(' ')}`);
+  return 1;
+}
+
+export const pddlCommand: Command = {
+  name: 'pddl',
+  summary: 'plan PDDL problems and validate plans (Proc2PDDL)',
+  usage: `olmo pddl plan|validate ...\n\n${planUsage}\n\n${validateUsage}`,
+  async run(argv) {
+    const [sub, ...rest] = argv;
+    if (sub === 'plan') return runPlan(rest);
+    if (sub === 'validate') return runValidate(rest);
+    throw new UsageError(`olmo pddl: expected 'plan' or 'validate', got ${sub === undefined ? 'nothing' : `'${sub}'`}`);
+  },
+};
