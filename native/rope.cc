@@ -54,7 +54,7 @@ void FillRow(const float* inv, int64_t half, int64_t pos, float* cs) {
   }
 }
 
-// Tables hold at most this many bytes and positions (positions past the cap are computed on the fly), and few.
+// Tables hold at most this many bytes and positions (later positions are computed on the fly), and few.
 constexpr int64_t kMaxTableBytes = 16 << 20;
 constexpr size_t kMaxTables = 8;
 constexpr int64_t kMaxTablePositions = 65536;
@@ -65,7 +65,8 @@ std::vector<std::shared_ptr<const RopeTable>> g_tables;  // guarded by g_tables_
 // A table covering positions [0, min(need, cap)) for (theta, dim). Tables are immutable once published
 // (a larger one replaces a smaller), so callers read them without locks.
 std::shared_ptr<const RopeTable> GetTable(float theta, int64_t dim, int64_t need) {
-  const int64_t cap = std::clamp<int64_t>(kMaxTableBytes / (dim * static_cast<int64_t>(sizeof(float))), 1, kMaxTablePositions);
+  const int64_t cap =
+      std::clamp<int64_t>(kMaxTableBytes / (dim * static_cast<int64_t>(sizeof(float))), 1, kMaxTablePositions);
   need = std::min(need, cap);
   std::lock_guard<std::mutex> lock(g_tables_mu);
   std::shared_ptr<const RopeTable> old;

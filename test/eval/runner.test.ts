@@ -11,6 +11,7 @@ import { rescore } from '../../src/eval/runner/rescore.ts';
 import { dryRun, runEval, type EvalProgress } from '../../src/eval/runner/run.ts';
 import { planTasks } from '../../src/eval/registry.ts';
 import { mcDocMetrics } from '../../src/eval/metrics.ts';
+import { pyFormat6 } from '../../src/eval/runner/outputs.ts';
 import { FakeBackend, fakeLoglikelihood, writeSyntheticData } from './fixtures.ts';
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `olmo-eval-${p}-`));
@@ -168,4 +169,8 @@ test('clear errors: unknown task id, missing dataset, bad backend output; the ca
   const cache = RequestCache.open(join(out, 'request-cache.jsonl'));
   assert.equal(cache.size, 10);
   cache.close();
+});
+
+test("all_primary_scores use Python's f'{x:.6}' formatting", () => {
+  assert.deepEqual([0.25, 1, 0.4074074074, 0, 0.00001234567].map(pyFormat6), ['0.25', '1.0', '0.407407', '0.0', '1.23457e-05']);
 });

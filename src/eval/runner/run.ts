@@ -4,7 +4,7 @@
 // hold duplicated or missing predictions. Metrics depend only on per-request results, never on batch size.
 import { join } from 'node:path';
 import { aggregateScores, type SuiteScore } from '../aggregate.ts';
-import type { DatasetSource } from '../data/source.ts';
+import { CachingSource, type DatasetSource } from '../data/source.ts';
 import { meanMetrics } from '../metrics.ts';
 import { planTasks, type ConfigOverrides, type EvalPlan, type SuiteSpec } from '../registry.ts';
 import type { Task } from '../task.ts';
@@ -70,7 +70,9 @@ function resolvePlan(tasks: readonly string[] | EvalPlan, overrides?: ConfigOver
 }
 
 /** Load data and build every request of every task in the plan. */
-export async function buildAll(plan: EvalPlan, source: DatasetSource, onProgress?: (p: EvalProgress) => void): Promise<BuiltTask[]> {
+export async function buildAll(plan: EvalPlan, dataSource: DatasetSource, onProgress?: (p: EvalProgress) => void): Promise<BuiltTask[]> {
+  // MC and RC variants (and MMLU subjects' shots) share splits: read each once.
+  const source = dataSource instanceof CachingSource ? dataSource : new CachingSource(dataSource);
   const out: BuiltTask[] = [];
   for (const [idx, task] of plan.tasks.entries()) {
     onProgress?.({ phase: 'build', done: idx, total: plan.tasks.length, task: task.config.alias });
