@@ -158,69 +158,97 @@ OLMO_AVX2 inline void PackB(const Problem& P, int64_t p0, int64_t kc, int64_t j0
   }
 }
 
-// C[0:mr, 0:nr] (+)= Apanel · Bpanel over kc. Twelve ymm accumulators hold the 6×16 tile; each k step is
-// two aligned loads of B, six broadcasts of A and twelve FMAs.
+// The 6×16 tile of Apanel · Bpanel over kc, into `tile` (row-major 6×16). Twelve ymm accumulators hold
+// the tile; each k step is two aligned loads of B, six broadcasts of A and twelve FMAs. Written as inline
+// assembly because GCC's allocation of the 15 live registers spills one accumulator per k step.
+OLMO_AVX2 inline void MicroTile(int64_t kc, const float* A, const float* B, float* tile) {
+  int64_t k4 = kc >> 2, k1 = kc & 3;
+#define OLMO_STEP(q)                                   \
+  "vmovaps " #q "*64(%[b]), %%ymm12\n\t"               \
+  "vmovaps " #q "*64+32(%[b]), %%ymm13\n\t"            \
+  "vbroadcastss " #q "*24(%[a]), %%ymm14\n\t"          \
+  "vfmadd231ps %%ymm12, %%ymm14, %%ymm0\n\t"          \
+  "vfmadd231ps %%ymm13, %%ymm14, %%ymm1\n\t"          \
+  "vbroadcastss " #q "*24+4(%[a]), %%ymm15\n\t"        \
+  "vfmadd231ps %%ymm12, %%ymm15, %%ymm2\n\t"          \
+  "vfmadd231ps %%ymm13, %%ymm15, %%ymm3\n\t"          \
+  "vbroadcastss " #q "*24+8(%[a]), %%ymm14\n\t"        \
+  "vfmadd231ps %%ymm12, %%ymm14, %%ymm4\n\t"          \
+  "vfmadd231ps %%ymm13, %%ymm14, %%ymm5\n\t"          \
+  "vbroadcastss " #q "*24+12(%[a]), %%ymm15\n\t"       \
+  "vfmadd231ps %%ymm12, %%ymm15, %%ymm6\n\t"          \
+  "vfmadd231ps %%ymm13, %%ymm15, %%ymm7\n\t"          \
+  "vbroadcastss " #q "*24+16(%[a]), %%ymm14\n\t"       \
+  "vfmadd231ps %%ymm12, %%ymm14, %%ymm8\n\t"          \
+  "vfmadd231ps %%ymm13, %%ymm14, %%ymm9\n\t"          \
+  "vbroadcastss " #q "*24+20(%[a]), %%ymm15\n\t"       \
+  "vfmadd231ps %%ymm12, %%ymm15, %%ymm10\n\t"         \
+  "vfmadd231ps %%ymm13, %%ymm15, %%ymm11\n\t"
+  __asm__ volatile(
+      "vxorps %%ymm0, %%ymm0, %%ymm0\n\t"
+      "vxorps %%ymm1, %%ymm1, %%ymm1\n\t"
+      "vxorps %%ymm2, %%ymm2, %%ymm2\n\t"
+      "vxorps %%ymm3, %%ymm3, %%ymm3\n\t"
+      "vxorps %%ymm4, %%ymm4, %%ymm4\n\t"
+      "vxorps %%ymm5, %%ymm5, %%ymm5\n\t"
+      "vxorps %%ymm6, %%ymm6, %%ymm6\n\t"
+      "vxorps %%ymm7, %%ymm7, %%ymm7\n\t"
+      "vxorps %%ymm8, %%ymm8, %%ymm8\n\t"
+      "vxorps %%ymm9, %%ymm9, %%ymm9\n\t"
+      "vxorps %%ymm10, %%ymm10, %%ymm10\n\t"
+      "vxorps %%ymm11, %%ymm11, %%ymm11\n\t"
+      "test %[k4], %[k4]\n\t"
+      "jz 2f\n\t"
+      "1:\n\t"
+      "prefetcht0 384(%[a])\n\t"
+      OLMO_STEP(0) OLMO_STEP(1) OLMO_STEP(2) OLMO_STEP(3)
+      "add $96, %[a]\n\t"
+      "add $256, %[b]\n\t"
+      "dec %[k4]\n\t"
+      "jnz 1b\n\t"
+      "2:\n\t"
+      "test %[k1], %[k1]\n\t"
+      "jz 4f\n\t"
+      "3:\n\t"
+      OLMO_STEP(0)
+      "add $24, %[a]\n\t"
+      "add $64, %[b]\n\t"
+      "dec %[k1]\n\t"
+      "jnz 3b\n\t"
+      "4:\n\t"
+      "vmovaps %%ymm0, 0(%[t])\n\t"
+      "vmovaps %%ymm1, 32(%[t])\n\t"
+      "vmovaps %%ymm2, 64(%[t])\n\t"
+      "vmovaps %%ymm3, 96(%[t])\n\t"
+      "vmovaps %%ymm4, 128(%[t])\n\t"
+      "vmovaps %%ymm5, 160(%[t])\n\t"
+      "vmovaps %%ymm6, 192(%[t])\n\t"
+      "vmovaps %%ymm7, 224(%[t])\n\t"
+      "vmovaps %%ymm8, 256(%[t])\n\t"
+      "vmovaps %%ymm9, 288(%[t])\n\t"
+      "vmovaps %%ymm10, 320(%[t])\n\t"
+      "vmovaps %%ymm11, 352(%[t])\n\t"
+      : [a] "+r"(A), [b] "+r"(B), [k4] "+r"(k4), [k1] "+r"(k1)
+      : [t] "r"(tile)
+      : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
+        "xmm12", "xmm13", "xmm14", "xmm15", "cc", "memory");
+#undef OLMO_STEP
+}
+
+// C[0:mr, 0:nr] (+)= Apanel · Bpanel over kc; only the mr×nr part of the tile that exists is written.
 OLMO_AVX2 inline void MicroKernel(int64_t kc, const float* __restrict A, const float* __restrict B, float* C,
                                   int64_t ldc, bool acc, int mr, int nr) {
-  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
-  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
-  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
-  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-
   // Bring the C tile towards L1 while the products are computed.
   for (int i = 0; i < mr; ++i) {
     _mm_prefetch(reinterpret_cast<const char*>(C + i * ldc), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(C + i * ldc + 15), _MM_HINT_T0);
   }
-
-#define OLMO_GEMM_STEP(q)                                         \
-  {                                                               \
-    const __m256 b0 = _mm256_load_ps(B + (q) * NR);               \
-    const __m256 b1 = _mm256_load_ps(B + (q) * NR + 8);           \
-    __m256 av = _mm256_broadcast_ss(A + (q) * MR + 0);            \
-    c00 = _mm256_fmadd_ps(av, b0, c00);                           \
-    c01 = _mm256_fmadd_ps(av, b1, c01);                           \
-    av = _mm256_broadcast_ss(A + (q) * MR + 1);                   \
-    c10 = _mm256_fmadd_ps(av, b0, c10);                           \
-    c11 = _mm256_fmadd_ps(av, b1, c11);                           \
-    av = _mm256_broadcast_ss(A + (q) * MR + 2);                   \
-    c20 = _mm256_fmadd_ps(av, b0, c20);                           \
-    c21 = _mm256_fmadd_ps(av, b1, c21);                           \
-    av = _mm256_broadcast_ss(A + (q) * MR + 3);                   \
-    c30 = _mm256_fmadd_ps(av, b0, c30);                           \
-    c31 = _mm256_fmadd_ps(av, b1, c31);                           \
-    av = _mm256_broadcast_ss(A + (q) * MR + 4);                   \
-    c40 = _mm256_fmadd_ps(av, b0, c40);                           \
-    c41 = _mm256_fmadd_ps(av, b1, c41);                           \
-    av = _mm256_broadcast_ss(A + (q) * MR + 5);                   \
-    c50 = _mm256_fmadd_ps(av, b0, c50);                           \
-    c51 = _mm256_fmadd_ps(av, b1, c51);                           \
-  }
-
-  int64_t p = 0;
-  for (; p + 4 <= kc; p += 4) {
-    _mm_prefetch(reinterpret_cast<const char*>(A + 8 * MR * 4), _MM_HINT_T0);
-    OLMO_GEMM_STEP(0)
-    OLMO_GEMM_STEP(1)
-    OLMO_GEMM_STEP(2)
-    OLMO_GEMM_STEP(3)
-    A += 4 * MR;
-    B += 4 * NR;
-  }
-  for (; p < kc; ++p) {
-    OLMO_GEMM_STEP(0)
-    A += MR;
-    B += NR;
-  }
-#undef OLMO_GEMM_STEP
-
+  alignas(32) float tile[MR * NR];
+  MicroTile(kc, A, B, tile);
   if (mr == MR && nr == NR) {
-    __m256 acc_rows[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
     for (int i = 0; i < MR; ++i) {
       float* ci = C + i * ldc;
-      __m256 v0 = acc_rows[i][0], v1 = acc_rows[i][1];
+      __m256 v0 = _mm256_load_ps(tile + i * NR), v1 = _mm256_load_ps(tile + i * NR + 8);
       if (acc) {
         v0 = _mm256_add_ps(v0, _mm256_loadu_ps(ci));
         v1 = _mm256_add_ps(v1, _mm256_loadu_ps(ci + 8));
@@ -230,20 +258,13 @@ OLMO_AVX2 inline void MicroKernel(int64_t kc, const float* __restrict A, const f
     }
     return;
   }
-  // Edge tile: spill to a local tile, write only the mr×nr part that exists.
-  alignas(32) float tile[MR][NR];
-  _mm256_store_ps(tile[0], c00); _mm256_store_ps(tile[0] + 8, c01);
-  _mm256_store_ps(tile[1], c10); _mm256_store_ps(tile[1] + 8, c11);
-  _mm256_store_ps(tile[2], c20); _mm256_store_ps(tile[2] + 8, c21);
-  _mm256_store_ps(tile[3], c30); _mm256_store_ps(tile[3] + 8, c31);
-  _mm256_store_ps(tile[4], c40); _mm256_store_ps(tile[4] + 8, c41);
-  _mm256_store_ps(tile[5], c50); _mm256_store_ps(tile[5] + 8, c51);
   for (int i = 0; i < mr; ++i) {
     float* ci = C + i * ldc;
+    const float* ti = tile + i * NR;
     if (acc)
-      for (int j = 0; j < nr; ++j) ci[j] += tile[i][j];
+      for (int j = 0; j < nr; ++j) ci[j] += ti[j];
     else
-      for (int j = 0; j < nr; ++j) ci[j] = tile[i][j];
+      for (int j = 0; j < nr; ++j) ci[j] = ti[j];
   }
 }
 

@@ -22,9 +22,10 @@
 namespace olmo {
 namespace gemm {
 
-// Measured on the 2-core Zen machine (bench/gemm.ts); see the report in the commit that tuned them.
-constexpr int64_t KC = 256;
-constexpr int64_t MC = 144;   // multiple of MR; MC×KC floats of A ≈ 144 KiB, well inside L2
+// Chosen by single-thread measurement on the 2-core Zen machine (square 256..2048): KC from 256 to 512 and
+// MC from 72 to 144 were all within ~3%, KC = 512 / MC = 144 at the top (fewer passes over C for large K).
+constexpr int64_t KC = 512;
+constexpr int64_t MC = 144;   // multiple of MR; MC×KC floats of A = 288 KiB, inside the 1 MiB L2
 constexpr int64_t NC = 4080;  // multiple of NR
 // Below this many multiply-adds a GEMM runs on the calling thread (fork/join costs microseconds).
 constexpr int64_t kParallelMacs = 1 << 18;

@@ -1,13 +1,13 @@
 // Rotary position embedding, half-split layout (transformers' rotate_half), on x [batch, seq, heads, dim].
 //
 // Numerics follow transformers' float32 computation step by step (see src/tensor/kernels/js/rope.ts):
-// inv_freq = fl(1 / fl(pow(fl(theta), fl(2i/dim)))), angle = fl(fl(pos)·inv_freq), cos/sin rounded to
+// inv_freq comes from the caller (src/tensor/ops/rope-freq.ts), angle = fl(fl(pos)·inv_freq), cos/sin rounded to
 // float32, then out = fl(fl(x·cos) ∓ fl(x'·sin)). pow/cos/sin are evaluated in double and rounded once
 // (the correctly rounded float32 value in practice); products and sums are plain float32 operations, never
 // fused (the addon builds with -ffp-contract=off and the AVX2 path uses mul then add), so native and the
 // js reference agree bit for bit up to the double libraries' sub-ulp differences in pow/cos/sin.
 //
-// cos/sin tables are cached per (theta, dim) for positions [0, cap): every head of every row reuses them,
+// cos/sin tables are cached per (inv_freq, dim) for positions [0, cap): every head of every row reuses them,
 // and the next layer's call finds them ready (computing cos and sin costs far more than the rotation).
 #include <immintrin.h>
 #include <napi.h>
@@ -26,24 +26,13 @@
 namespace olmo {
 namespace {
 
-// cos and sin for positions [0, npos) of one (theta, dim): row p holds half cos values then half sin values.
+// cos and sin for positions [0, npos) of one (inv_freq, dim): row p holds half cos values then half sin values.
 struct RopeTable {
-  float theta;
+  std::vector<float> inv;  // the frequencies it was built from (the cache key, with dim)
   int64_t dim;
   int64_t npos;
   std::vector<float> cs;  // npos × dim
 };
-
-std::vector<float> InvFreq(float theta, int64_t dim) {
-  const int64_t half = dim / 2;
-  std::vector<float> inv(half);
-  for (int64_t i = 0; i < half; ++i) {
-    const float exponent = static_cast<float>(2 * i) / static_cast<float>(dim);
-    const float p = static_cast<float>(std::pow(static_cast<double>(theta), static_cast<double>(exponent)));
-    inv[i] = 1.0f / p;
-  }
-  return inv;
-}
 
 void FillRow(const float* inv, int64_t half, int64_t pos, float* cs) {
   const float fpos = static_cast<float>(pos);
@@ -62,9 +51,9 @@ constexpr int64_t kMaxTablePositions = 65536;
 std::mutex g_tables_mu;
 std::vector<std::shared_ptr<const RopeTable>> g_tables;  // guarded by g_tables_mu
 
-// A table covering positions [0, min(need, cap)) for (theta, dim). Tables are immutable once published
+// A table covering positions [0, min(need, cap)) for (inv_freq, dim). Tables are immutable once published
 // (a larger one replaces a smaller), so callers read them without locks.
-std::shared_ptr<const RopeTable> GetTable(float theta, int64_t dim, int64_t need) {
+std::shared_ptr<const RopeTable> GetTable(const float* inv, int64_t dim, int64_t need) {
   const int64_t cap =
       std::clamp<int64_t>(kMaxTableBytes / (dim * static_cast<int64_t>(sizeof(float))), 1, kMaxTablePositions);
   need = std::min(need, cap);
@@ -73,7 +62,7 @@ std::shared_ptr<const RopeTable> GetTable(float theta, int64_t dim, int64_t need
   size_t slot = g_tables.size();
   for (size_t s = 0; s < g_tables.size(); ++s) {
     const auto& t = g_tables[s];
-    if (t->dim == dim && std::memcmp(&t->theta, &theta, sizeof(float)) == 0) {
+    if (t->dim == dim && std::memcmp(t->inv.data(), inv, sizeof(float) * static_cast<size_t>(dim / 2)) == 0) {
       if (t->npos >= need) return t;
       old = t;
       slot = s;
@@ -85,7 +74,7 @@ std::shared_ptr<const RopeTable> GetTable(float theta, int64_t dim, int64_t need
   while (npos < need) npos *= 2;
   npos = std::min(npos, cap);
   auto table = std::make_shared<RopeTable>();
-  table->theta = theta;
+  table->inv.assign(inv, inv + dim / 2);
   table->dim = dim;
   table->npos = npos;
   table->cs.resize(static_cast<size_t>(npos * dim));
@@ -94,11 +83,10 @@ std::shared_ptr<const RopeTable> GetTable(float theta, int64_t dim, int64_t need
     std::memcpy(table->cs.data(), old->cs.data(), sizeof(float) * old->cs.size());
     start = old->npos;
   }
-  const std::vector<float> inv = InvFreq(theta, dim);
   const int64_t half = dim / 2;
   float* cs = table->cs.data();
   parallel_for(npos - start, std::max<int64_t>(64, 16384 / std::max<int64_t>(half, 1)), [&](int64_t b, int64_t e) {
-    for (int64_t p = start + b; p < start + e; ++p) FillRow(inv.data(), half, p, cs + p * dim);
+    for (int64_t p = start + b; p < start + e; ++p) FillRow(inv, half, p, cs + p * dim);
   });
   if (slot < g_tables.size()) {
     g_tables[slot] = table;
@@ -144,11 +132,11 @@ Napi::Value Rope(const Napi::CallbackInfo& info) {
   const int64_t seq = SizeArg(info, 4, op, "seq");
   const int64_t heads = SizeArg(info, 5, op, "heads");
   const int64_t dim = SizeArg(info, 6, op, "dim");
-  const double theta_d = NumArg(info, 7, op, "theta");
   const bool inverse = BoolArg(info, 8, op, "inverse");
   if (dim % 2 != 0) throw ArgError(info, op, "dim must be even, got " + std::to_string(dim));
-  if (!(theta_d > 0) || !std::isfinite(static_cast<float>(theta_d)))
-    throw ArgError(info, op, "theta must be positive and finite, got " + std::to_string(theta_d));
+  const float* inv = F32Arg(info, 7, op, "invFreq", dim / 2);
+  for (int64_t i = 0; i < dim / 2; ++i)
+    if (!std::isfinite(inv[i])) throw ArgError(info, op, "invFreq[" + std::to_string(i) + "] is not finite");
   const int64_t rows = CheckedMul(info, op, batch, seq);
   const int64_t row_len = CheckedMul(info, op, heads, dim);
   const int64_t n = CheckedMul(info, op, rows, row_len);
@@ -157,12 +145,10 @@ Napi::Value Rope(const Napi::CallbackInfo& info) {
   const int32_t* positions = I32Arg(info, 2, op, "positions", rows);
   if (n == 0) return info.Env().Undefined();
 
-  const float theta = static_cast<float>(theta_d);  // torch pows a float32 tensor: the base becomes float32
   const int64_t half = dim / 2;
   int64_t max_pos = -1;
   for (int64_t r = 0; r < rows; ++r) max_pos = std::max<int64_t>(max_pos, positions[r]);
-  const auto table = GetTable(theta, dim, max_pos + 1);
-  const std::vector<float> inv = InvFreq(theta, dim);
+  const auto table = GetTable(inv, dim, max_pos + 1);
   const bool simd = has_avx2_fma();
 
   parallel_for(rows, std::max<int64_t>(1, 32768 / row_len), [&](int64_t begin, int64_t end) {
@@ -174,7 +160,7 @@ Napi::Value Rope(const Napi::CallbackInfo& info) {
       if (pos >= 0 && pos < table->npos) {
         cs = table->cs.data() + pos * dim;
       } else {
-        FillRow(inv.data(), half, pos, own.data());
+        FillRow(inv, half, pos, own.data());
         cs = own.data();
       }
       const float* c = cs;

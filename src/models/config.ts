@@ -30,6 +30,12 @@ export interface ModelConfig {
   routerAuxLossCoef: number;
   /** The dtype the checkpoint declares (torch_dtype / dtype), e.g. "float32", "bfloat16". */
   dtype: string;
+  /**
+   * RoPE inverse frequencies rounded to bf16. transformers keeps inv_freq in the model's dtype, so a
+   * checkpoint loaded in bf16 (and run in f32 afterwards) rotates with bf16-rounded frequencies; we follow
+   * the checkpoint's declared dtype to give the same numbers.
+   */
+  ropeInvFreqBf16: boolean;
   /** The original JSON, kept so a saved checkpoint carries every field it came with. */
   raw: Record<string, unknown>;
 }
@@ -125,6 +131,7 @@ export function parseConfig(raw: unknown, source = 'config.json'): ModelConfig {
     normTopkProb: r.norm_topk_prob === true,
     routerAuxLossCoef: isMoE ? (field(r, source, 'router_aux_loss_coef', 'number', { optional: true }) ?? 0.01) : 0,
     dtype: String(r.dtype ?? r.torch_dtype ?? 'float32'),
+    ropeInvFreqBf16: String(r.dtype ?? r.torch_dtype ?? 'float32') === 'bfloat16',
     raw: { ...r },
   };
 }

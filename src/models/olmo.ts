@@ -24,6 +24,7 @@ export class OlmoBlock extends Module implements DecoderBlock {
           numKvHeads: cfg.numKvHeads,
           headDim: cfg.headDim,
           ropeTheta: cfg.ropeTheta,
+          ropeInvFreqBf16: cfg.ropeInvFreqBf16,
           qkNorm: false,
           normEps: 1e-5,
           clipQkv: cfg.clipQkv,

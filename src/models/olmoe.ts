@@ -26,6 +26,7 @@ export class OlmoeBlock extends Module implements DecoderBlock {
           numKvHeads: cfg.numKvHeads,
           headDim: cfg.headDim,
           ropeTheta: cfg.ropeTheta,
+          ropeInvFreqBf16: cfg.ropeInvFreqBf16,
           qkNorm: true,
           normEps: cfg.normEps,
           clipQkv: cfg.clipQkv,

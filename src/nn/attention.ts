@@ -1,6 +1,6 @@
 // Multi-head causal self-attention with grouped KV heads, optional QK-norm over the full projected width
 // (OLMo 2, OLMoE), optional clip_qkv (OLMo 1, OLMoE), RoPE, and a KV cache for decoding.
-import { attention, clamp, reshape, rope, type Tensor } from '../tensor/index.ts';
+import { attention, clamp, reshape, rope, ropeInvFreq, type Tensor } from '../tensor/index.ts';
 import type { Init } from './init.ts';
 import type { LayerKVCache } from './kv-cache.ts';
 import { Linear, RMSNorm } from './layers.ts';
@@ -12,6 +12,8 @@ export interface AttentionConfig {
   numKvHeads: number;
   headDim: number;
   ropeTheta: number;
+  /** Round RoPE's inverse frequencies to bf16, as transformers leaves them in a model loaded in bf16. */
+  ropeInvFreqBf16?: boolean;
   /** RMSNorm on q and k over the full projected width (before the head split). */
   qkNorm: boolean;
   normEps: number;
@@ -37,6 +39,7 @@ export class SelfAttention extends Module {
   readonly oProj: Linear;
   readonly qNorm: RMSNorm | null;
   readonly kNorm: RMSNorm | null;
+  private readonly invFreq: Float32Array;
 
   constructor(
     readonly cfg: AttentionConfig,
@@ -50,6 +53,7 @@ export class SelfAttention extends Module {
     this.oProj = this.child('o_proj', new Linear(numHeads * headDim, h, init));
     this.qNorm = cfg.qkNorm ? this.child('q_norm', new RMSNorm(numHeads * headDim, cfg.normEps, init)) : null;
     this.kNorm = cfg.qkNorm ? this.child('k_norm', new RMSNorm(numKvHeads * headDim, cfg.normEps, init)) : null;
+    this.invFreq = ropeInvFreq(cfg.ropeTheta, headDim, cfg.ropeInvFreqBf16 ?? false);
   }
 
   forward(x: Tensor, ctx: AttentionContext): Tensor {
@@ -62,8 +66,8 @@ export class SelfAttention extends Module {
     if (!clipAfterNorm) [q, k, v] = [clip(q), clip(k), clip(v)];
     if (this.qNorm && this.kNorm) [q, k] = [this.qNorm.forward(q), this.kNorm.forward(k)];
     if (clipAfterNorm) [q, k, v] = [clip(q), clip(k), clip(v)];
-    q = rope(reshape(q, [b, t, numHeads, headDim]), ctx.positions, this.cfg.ropeTheta);
-    k = rope(reshape(k, [b, t, numKvHeads, headDim]), ctx.positions, this.cfg.ropeTheta);
+    q = rope(reshape(q, [b, t, numHeads, headDim]), ctx.positions, this.invFreq);
+    k = rope(reshape(k, [b, t, numKvHeads, headDim]), ctx.positions, this.invFreq);
     v = reshape(v, [b, t, numKvHeads, headDim]);
     let out: Tensor;
     if (ctx.cache && ctx.lengths) {

@@ -163,8 +163,9 @@ export interface NormKernels {
 export interface RopeKernels {
   /**
    * Rotary position embedding, half-split layout (transformers' rotate_half), on x [batch, seq, heads, dim]
-   * (dim even). For row (b, t) the position is positions[b·seq + t]. inv_freq[i] = 1 / theta^(2i/dim) for
-   * i < dim/2, computed in float32 as transformers does; angle = position·inv_freq[i] (float32);
+   * (dim even). For row (b, t) the position is positions[b·seq + t]. invFreq holds dim/2 frequencies (the
+   * caller computes them: 1 / theta^(2i/dim) in float32 as transformers does, see ops/rope-freq.ts, possibly
+   * rounded to bf16 as transformers leaves them in a bf16 model); angle = position·invFreq[i] (float32);
    * out[…, i] = x_i·cos − x_{i+dim/2}·sin and out[…, i+dim/2] = x_{i+dim/2}·cos + x_i·sin.
    * With inverse = true it rotates by −angle (the exact adjoint: the backward pass). out may be x.
    */
@@ -176,7 +177,7 @@ export interface RopeKernels {
     seq: number,
     heads: number,
     dim: number,
-    theta: number,
+    invFreq: F32,
     inverse: boolean,
   ): void;
 }

@@ -7,3 +7,4 @@ export * from './indexing.ts';
 export * from './nn.ts';
 export * from './losses.ts';
 export * from './cast.ts';
+export { ropeInvFreq } from './rope-freq.ts';

@@ -4,6 +4,7 @@ import { record } from '../autograd.ts';
 import { kernels } from '../backend.ts';
 import { formatShape, ShapeError } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
+import { ropeInvFreq } from './rope-freq.ts';
 
 function lastAxis(op: string, x: Tensor): { rows: number; cols: number } {
   if (x.dtype !== 'f32') throw new ShapeError(`${op}: expected f32, got ${x.dtype}${formatShape(x.shape)}`);
@@ -49,8 +50,9 @@ export function layerNorm(x: Tensor, eps: number): Tensor {
 /**
  * Rotary embedding on x [batch, seq, heads, dim] (half-split layout). positions: i32 [batch, seq], or a
  * number: the position of the first token of every sequence (0 for training, the cache length when decoding).
+ * `frequencies` is theta, or the dim/2 inverse frequencies themselves (see rope-freq.ts).
  */
-export function rope(x: Tensor, positions: Tensor | number, theta: number): Tensor {
+export function rope(x: Tensor, positions: Tensor | number, frequencies: number | Float32Array): Tensor {
   if (x.dtype !== 'f32' || x.rank !== 4) throw new ShapeError(`rope: expected f32 [batch, seq, heads, dim], got ${x.dtype}${formatShape(x.shape)}`);
   const [batch, seq, heads, dim] = x.shape;
   if (dim % 2 !== 0) throw new ShapeError(`rope: head dimension ${dim} must be even`);
@@ -64,11 +66,13 @@ export function rope(x: Tensor, positions: Tensor | number, theta: number): Tens
     }
     pos = positions.i32();
   }
+  const invFreq = typeof frequencies === 'number' ? ropeInvFreq(frequencies, dim) : frequencies;
+  if (invFreq.length !== dim / 2) throw new ShapeError(`rope: ${invFreq.length} frequencies for head dimension ${dim} (needs ${dim / 2})`);
   const out = Tensor.empty(x.shape);
-  kernels().rope(x.f32(), out.f32(), pos, batch, seq, heads, dim, theta, false);
+  kernels().rope(x.f32(), out.f32(), pos, batch, seq, heads, dim, invFreq, false);
   record('rope', [x], [out], ([g]) => {
     const gx = Tensor.empty(x.shape);
-    kernels().rope(g!.f32(), gx.f32(), pos, batch, seq, heads, dim, theta, true);
+    kernels().rope(g!.f32(), gx.f32(), pos, batch, seq, heads, dim, invFreq, true);
     return [gx];
   });
   return out;

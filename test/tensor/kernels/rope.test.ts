@@ -3,7 +3,8 @@
 // up to sub-ulp differences of the double pow/cos/sin libraries).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { jsRope, ropeInvFreq } from '../../../src/tensor/kernels/js/rope.ts';
+import { jsRope } from '../../../src/tensor/kernels/js/rope.ts';
+import { ropeInvFreq } from '../../../src/tensor/ops/rope-freq.ts';
 import { nativeRope } from '../../../src/tensor/kernels/native/rope.ts';
 import { assertClose, maxAbsDiff, nativeAddonOrNull, nativeSkipReason, randInts, randn } from '../../helpers.ts';
 
@@ -51,7 +52,7 @@ test('js rope matches the textbook rotation', () => {
     const x = randn(batch * seq * heads * dim, dim + seq);
     const positions = randInts(batch * seq, 0, 600, seq);
     const out = new Float32Array(x.length);
-    jsRope.rope(x, out, positions, batch, seq, heads, dim, theta, false);
+    jsRope.rope(x, out, positions, batch, seq, heads, dim, ropeInvFreq(theta, dim), false);
     // float32 angles of positions < 600 are off by ≤ 600·2^−24 rad, the rest is float32 rounding.
     assertClose(out, naiveRope(x, positions, batch, seq, heads, dim, theta), { atol: 2e-4, rtol: 1e-4, label: `D${dim}` });
   }
@@ -61,16 +62,16 @@ test('js rope: position 0 is the identity, inverse undoes it, and in place works
   const [batch, seq, heads, dim] = [2, 6, 3, 16];
   const x = randn(batch * seq * heads * dim, 5);
   const out = new Float32Array(x.length);
-  jsRope.rope(x, out, new Int32Array(batch * seq), batch, seq, heads, dim, 10000, false);
+  jsRope.rope(x, out, new Int32Array(batch * seq), batch, seq, heads, dim, ropeInvFreq(10000, dim), false);
   assert.deepEqual(out, x);
   const positions = randInts(batch * seq, 0, 4096, 6);
-  jsRope.rope(x, out, positions, batch, seq, heads, dim, 500000, false);
+  jsRope.rope(x, out, positions, batch, seq, heads, dim, ropeInvFreq(500000, dim), false);
   assert.ok(maxAbsDiff(out, x) > 0.1);
   const back = new Float32Array(x.length);
-  jsRope.rope(out, back, positions, batch, seq, heads, dim, 500000, true);
+  jsRope.rope(out, back, positions, batch, seq, heads, dim, ropeInvFreq(500000, dim), true);
   assertClose(back, x, { atol: 2e-6, rtol: 1e-6, label: 'inverse(rope(x))' });
   const inPlace = x.slice();
-  jsRope.rope(inPlace, inPlace, positions, batch, seq, heads, dim, 500000, false);
+  jsRope.rope(inPlace, inPlace, positions, batch, seq, heads, dim, ropeInvFreq(500000, dim), false);
   assert.deepEqual(inPlace, out);
 });
 
@@ -81,8 +82,8 @@ test('js rope: relative positions — ⟨rope(q, m), rope(k, n)⟩ depends only 
   const dot = (m: number, n: number) => {
     const a = new Float32Array(dim);
     const b = new Float32Array(dim);
-    jsRope.rope(q, a, Int32Array.of(m), 1, 1, 1, dim, 10000, false);
-    jsRope.rope(k, b, Int32Array.of(n), 1, 1, 1, dim, 10000, false);
+    jsRope.rope(q, a, Int32Array.of(m), 1, 1, 1, dim, ropeInvFreq(10000, dim), false);
+    jsRope.rope(k, b, Int32Array.of(n), 1, 1, 1, dim, ropeInvFreq(10000, dim), false);
     return a.reduce((s, v, i) => s + v * b[i], 0);
   };
   const ref = dot(7, 3);
@@ -94,18 +95,21 @@ test('js rope: an offset sequence equals the matching rows of a longer one', () 
   const [heads, dim, offset, seq] = [2, 8, 11, 4];
   const full = randn((offset + seq) * heads * dim, 9);
   const fullOut = new Float32Array(full.length);
-  jsRope.rope(full, fullOut, seqPositions(1, offset + seq, [0]), 1, offset + seq, heads, dim, 10000, false);
+  jsRope.rope(full, fullOut, seqPositions(1, offset + seq, [0]), 1, offset + seq, heads, dim, ropeInvFreq(10000, dim), false);
   const tail = full.slice(offset * heads * dim);
   const tailOut = new Float32Array(tail.length);
-  jsRope.rope(tail, tailOut, seqPositions(1, seq, [offset]), 1, seq, heads, dim, 10000, false);
+  jsRope.rope(tail, tailOut, seqPositions(1, seq, [offset]), 1, seq, heads, dim, ropeInvFreq(10000, dim), false);
   assert.deepEqual(tailOut, fullOut.subarray(offset * heads * dim));
 });
 
 test('js rope validates its arguments', () => {
   const x = new Float32Array(12);
-  assert.throws(() => jsRope.rope(x, x, new Int32Array(2), 1, 2, 2, 3, 10000, false), /rope.*even/);
-  assert.throws(() => jsRope.rope(x, x, new Int32Array(1), 1, 2, 1, 6, 10000, false), /rope.*positions/);
-  assert.throws(() => jsRope.rope(x, x, new Int32Array(2), 1, 2, 1, 6, 0, false), /rope.*theta/);
+  const inv = ropeInvFreq(10000, 6);
+  assert.throws(() => jsRope.rope(x, x, new Int32Array(2), 1, 2, 2, 3, inv, false), /rope.*even/);
+  assert.throws(() => jsRope.rope(x, x, new Int32Array(1), 1, 2, 1, 6, inv, false), /rope.*positions/);
+  assert.throws(() => jsRope.rope(x, x, new Int32Array(2), 1, 2, 1, 6, new Float32Array(2), false), /rope.*invFreq/);
+  assert.throws(() => jsRope.rope(x, x, new Int32Array(2), 1, 2, 1, 6, Float32Array.of(1, NaN, 1), false), /rope.*invFreq\[1\]/);
+  assert.throws(() => ropeInvFreq(0, 6), /theta/);
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -135,8 +139,8 @@ test('native rope matches js on many shapes, forward and inverse', { skip }, () 
     for (const inverse of [false, true]) {
       const want = new Float32Array(x.length);
       const got = new Float32Array(x.length).fill(NaN);
-      jsRope.rope(x, want, positions, batch, seq, heads, dim, theta, inverse);
-      native!.rope(x, got, positions, batch, seq, heads, dim, theta, inverse);
+      jsRope.rope(x, want, positions, batch, seq, heads, dim, ropeInvFreq(theta, dim), inverse);
+      native!.rope(x, got, positions, batch, seq, heads, dim, ropeInvFreq(theta, dim), inverse);
       assertClose(got, want, { atol: 1e-6, rtol: 1e-6, label: `B${batch} T${seq} H${heads} D${dim} inv ${inverse}` });
     }
   });
@@ -150,8 +154,8 @@ test('native rope: arbitrary, large and negative positions (past the cached tabl
   for (const theta of [10000, 500000]) {
     const want = new Float32Array(x.length);
     const got = new Float32Array(x.length);
-    jsRope.rope(x, want, positions, batch, seq, heads, dim, theta, false);
-    native!.rope(x, got, positions, batch, seq, heads, dim, theta, false);
+    jsRope.rope(x, want, positions, batch, seq, heads, dim, ropeInvFreq(theta, dim), false);
+    native!.rope(x, got, positions, batch, seq, heads, dim, ropeInvFreq(theta, dim), false);
     assertClose(got, want, { atol: 1e-6, rtol: 1e-6, label: `theta ${theta}` });
   }
 });
@@ -160,14 +164,14 @@ test('native rope: position 0 is the identity, inverse undoes it, in place works
   const [batch, seq, heads, dim] = [2, 9, 3, 40];
   const x = randn(batch * seq * heads * dim, 8);
   const out = new Float32Array(x.length);
-  native!.rope(x, out, new Int32Array(batch * seq), batch, seq, heads, dim, 500000, false);
+  native!.rope(x, out, new Int32Array(batch * seq), batch, seq, heads, dim, ropeInvFreq(500000, dim), false);
   assert.deepEqual(out, x);
   const positions = randInts(batch * seq, 0, 5000, 2);
-  native!.rope(x, out, positions, batch, seq, heads, dim, 500000, false);
+  native!.rope(x, out, positions, batch, seq, heads, dim, ropeInvFreq(500000, dim), false);
   const inPlace = x.slice();
-  native!.rope(inPlace, inPlace, positions, batch, seq, heads, dim, 500000, false);
+  native!.rope(inPlace, inPlace, positions, batch, seq, heads, dim, ropeInvFreq(500000, dim), false);
   assert.deepEqual(inPlace, out);
-  native!.rope(inPlace, inPlace, positions, batch, seq, heads, dim, 500000, true);
+  native!.rope(inPlace, inPlace, positions, batch, seq, heads, dim, ropeInvFreq(500000, dim), true);
   assertClose(inPlace, x, { atol: 2e-6, rtol: 1e-6, label: 'inverse(rope(x))' });
 });
 
@@ -175,8 +179,8 @@ test('native rope validates every argument', { skip }, () => {
   const x = new Float32Array(16);
   const p = new Int32Array(2);
   const call = (over: Partial<Record<string, unknown>>) => () => {
-    const a = { x, out: x, positions: p, batch: 1, seq: 2, heads: 2, dim: 4, theta: 10000, inverse: false, ...over };
-    (addon!.rope as (...args: unknown[]) => void)(a.x, a.out, a.positions, a.batch, a.seq, a.heads, a.dim, a.theta,
+    const a = { x, out: x, positions: p, batch: 1, seq: 2, heads: 2, dim: 4, invFreq: ropeInvFreq(10000, 4), inverse: false, ...over };
+    (addon!.rope as (...args: unknown[]) => void)(a.x, a.out, a.positions, a.batch, a.seq, a.heads, a.dim, a.invFreq,
       a.inverse);
   };
   assert.doesNotThrow(call({}));
@@ -188,9 +192,9 @@ test('native rope validates every argument', { skip }, () => {
   assert.throws(call({ seq: 0.5 }), /rope.*seq/);
   assert.throws(call({ heads: '2' }), /rope.*heads/);
   assert.throws(call({ dim: 3 }), /rope.*even/);
-  assert.throws(call({ theta: 0 }), /rope.*theta/);
-  assert.throws(call({ theta: Infinity }), /rope.*theta/);
-  assert.throws(call({ theta: NaN }), /rope.*theta/);
+  assert.throws(call({ invFreq: new Float32Array(1) }), /rope.*'invFreq'/);
+  assert.throws(call({ invFreq: new Float64Array(2) }), /rope.*'invFreq'.*Float32Array/);
+  assert.throws(call({ invFreq: Float32Array.of(1, Infinity) }), /rope.*invFreq\[1\]/);
   assert.throws(call({ inverse: 1 }), /rope.*inverse/);
   assert.throws(call({ batch: 2 ** 40, seq: 2 ** 40 }), /rope/);
   assert.throws(() => (addon!.rope as (...args: unknown[]) => void)(x, x), /rope.*arguments/);

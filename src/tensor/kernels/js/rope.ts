@@ -14,24 +14,15 @@ import type { F32, I32, RopeKernels } from '../types.ts';
 
 const f = Math.fround;
 
-/** inv_freq[i] = 1 / theta^(2i/dim) for i < dim/2, each step rounded to float32 as torch does. */
-export function ropeInvFreq(theta: number, dim: number): Float64Array {
-  const half = dim / 2;
-  const out = new Float64Array(half);
-  const base = f(theta);
-  for (let i = 0; i < half; i++) {
-    const exponent = f((2 * i) / dim);
-    out[i] = f(1 / f(Math.pow(base, exponent)));
-  }
-  return out;
-}
-
-function check(x: F32, out: F32, positions: I32, batch: number, seq: number, heads: number, dim: number, theta: number): void {
+function check(x: F32, out: F32, positions: I32, batch: number, seq: number, heads: number, dim: number, invFreq: F32): void {
   for (const [name, v] of [['batch', batch], ['seq', seq], ['heads', heads], ['dim', dim]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new Error(`js rope: ${name} must be a non-negative integer, got ${v}`);
   }
   if (dim % 2 !== 0) throw new Error(`js rope: dim must be even, got ${dim}`);
-  if (!(theta > 0) || !Number.isFinite(theta)) throw new Error(`js rope: theta must be positive and finite, got ${theta}`);
+  if (invFreq.length < dim / 2) throw new Error(`js rope: invFreq has ${invFreq.length} elements, needs ${dim / 2}`);
+  for (let i = 0; i < dim / 2; i++) {
+    if (!Number.isFinite(invFreq[i])) throw new Error(`js rope: invFreq[${i}] = ${invFreq[i]} is not finite`);
+  }
   const n = batch * seq * heads * dim;
   if (x.length < n) throw new Error(`js rope: x has ${x.length} elements, needs ${n}`);
   if (out.length < n) throw new Error(`js rope: out has ${out.length} elements, needs ${n}`);
@@ -39,10 +30,9 @@ function check(x: F32, out: F32, positions: I32, batch: number, seq: number, hea
 }
 
 export const jsRope: RopeKernels = {
-  rope(x, out, positions, batch, seq, heads, dim, theta, inverse) {
-    check(x, out, positions, batch, seq, heads, dim, theta);
+  rope(x, out, positions, batch, seq, heads, dim, invFreq, inverse) {
+    check(x, out, positions, batch, seq, heads, dim, invFreq);
     const half = dim / 2;
-    const invFreq = ropeInvFreq(theta, dim);
     const cos = new Float64Array(half);
     const sin = new Float64Array(half);
     for (let row = 0; row < batch * seq; row++) {

@@ -10,15 +10,15 @@ type RopeFn = (
   seq: number,
   heads: number,
   dim: number,
-  theta: number,
+  invFreq: F32,
   inverse: boolean,
 ) => void;
 
 export function nativeRope(addon: NativeAddon): RopeKernels {
   const rope = addon.rope as unknown as RopeFn;
   return {
-    rope(x, out, positions, batch, seq, heads, dim, theta, inverse) {
-      rope(x, out, positions, batch, seq, heads, dim, theta, inverse);
+    rope(x, out, positions, batch, seq, heads, dim, invFreq, inverse) {
+      rope(x, out, positions, batch, seq, heads, dim, invFreq, inverse);
     },
   };
 }
