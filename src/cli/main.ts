@@ -6,10 +6,12 @@ import { forwardCommand } from './forward.ts';
 import { generateCommand } from './generate.ts';
 import { infoCommand } from './info.ts';
 import { pddlCommand } from './pddl.ts';
+import { soupCommand } from './soup.ts';
+import { trainCommand } from './train.ts';
 import { UsageError, type Command } from './command.ts';
 import { packageVersion } from './version.ts';
 
-const commands: Command[] = [forwardCommand, generateCommand, chatCommand, pddlCommand, infoCommand];
+const commands: Command[] = [trainCommand, soupCommand, forwardCommand, generateCommand, chatCommand, pddlCommand, infoCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -10,16 +10,45 @@ import { openbookqa } from './tasks/openbookqa.ts';
 import { piqa } from './tasks/piqa.ts';
 import { socialiqa } from './tasks/siqa.ts';
 import { winogrande } from './tasks/winogrande.ts';
+import { makeGenerativeTask, type GenerativeSpec } from './tasks/generative-common.ts';
+import { gsm8k } from './tasks/gsm8k.ts';
+import { drop } from './tasks/drop.ts';
+import { naturalqs } from './tasks/naturalqs.ts';
+import { triviaqa } from './tasks/triviaqa.ts';
+import { LOCAL_MC_FAMILIES } from './tasks/local-mc.ts';
 import { Task, type Format, type TaskConfig, type TaskFamily } from './task.ts';
 import { FORMATS, formatTaskId, parseTaskId, TaskIdError } from './task-id.ts';
 import { OLMES_SUBSAMPLE_SEED } from './selection.ts';
+import type { TaskId } from './task-id.ts';
+import { simpletomResolver } from './tasks/simpletom/index.ts';
+import { worldValuesBenchResolver } from './tasks/worldvaluesbench/index.ts';
 
 /** The 9 core MC tasks of core_9mcqa, in OLMES suite order. */
 export const CORE_9MCQA = ['arc_challenge', 'arc_easy', 'boolq', 'csqa', 'hellaswag', 'openbookqa', 'piqa', 'socialiqa', 'winogrande'];
 
 export const TASK_FAMILIES: Record<string, TaskFamily> = Object.fromEntries(
-  [arcChallenge, arcEasy, boolq, csqa, hellaswag, openbookqa, piqa, socialiqa, winogrande, ...MMLU_SUBJECTS.map(mmluTask)].map((f) => [f.name, f]),
+  [arcChallenge, arcEasy, boolq, csqa, hellaswag, openbookqa, piqa, socialiqa, winogrande, ...MMLU_SUBJECTS.map(mmluTask), ...LOCAL_MC_FAMILIES].map((f) => [f.name, f]),
 );
+
+/** What a resolver may add to a plan: leaf tasks and suites (members first), deduplicated by alias. */
+export interface PlanBuilder {
+  overrides: ConfigOverrides;
+  addTask(task: Task): string;
+  addSuite(alias: string, how: SuiteAggregation, members: string[]): string;
+}
+
+/** A task family that resolves its own ids (the seed benchmarks); `resolve` returns false for ids it does not own. */
+export interface TaskResolver {
+  /** its task names, for error messages */
+  describe: string;
+  resolve(id: TaskId, plan: PlanBuilder): boolean;
+  listIds(): string[];
+}
+
+export const TASK_RESOLVERS: TaskResolver[] = [simpletomResolver, worldValuesBenchResolver];
+
+/** The OLMES generative tasks (`<name>::<regime>`, no rc/mc format), by the name used in task ids. */
+export const GENERATIVE_TASKS: Record<string, GenerativeSpec> = Object.fromEntries([gsm8k, drop, naturalqs, triviaqa].map((s) => [s.alias, s]));
 
 /** Regime overrides applied over a task's OLMES defaults. */
 export const REGIMES: Record<string, (c: TaskConfig) => TaskConfig> = {
@@ -57,7 +86,7 @@ function checkRegime(regime: string, id: string): void {
 }
 
 function knownNames(): string {
-  return `${[...SUITES, ...CORE_9MCQA].join(', ')}, mmlu_<subject> (57 subjects, e.g. mmlu_anatomy)`;
+  return `${[...SUITES, ...CORE_9MCQA, ...Object.keys(GENERATIVE_TASKS)].join(', ')}, mmlu_<subject> (57 subjects, e.g. mmlu_anatomy), ${TASK_RESOLVERS.map((r) => r.describe).join(', ')}`;
 }
 
 export function makeTask(name: string, format: Format, regime: string, overrides: ConfigOverrides = {}): Task {
@@ -98,6 +127,7 @@ export function listTaskIds(regime = 'olmes'): string[] {
     out.push(`${name}::${regime}`);
     for (const fmt of FORMATS) out.push(`${name}:${fmt}::${regime}`);
   }
+  for (const r of TASK_RESOLVERS) out.push(...r.listIds());
   return out;
 }
 
@@ -120,8 +150,18 @@ export function planTasks(ids: readonly string[], overrides: ConfigOverrides = {
   const maxMcRc = (name: string, regime: string, mk: (f: Format) => string) =>
     suite(`${name}::${regime}`, 'mc_or_rc', [mk('mc'), mk('rc')]);
 
+  const builder: PlanBuilder = {
+    overrides,
+    addTask: (t) => {
+      if (!tasks.has(t.config.alias)) tasks.set(t.config.alias, t);
+      return t.config.alias;
+    },
+    addSuite: (alias, how, members) => suite(alias, how, members),
+  };
   const resolve = (id: string): void => {
-    const { name, format, regime } = parseTaskId(id);
+    const parsed = parseTaskId(id);
+    if (TASK_RESOLVERS.some((r) => r.resolve(parsed, builder))) return;
+    const { name, format, regime } = parsed;
     checkRegime(regime, id);
     if (name === 'mmlu') {
       if (format) mmluFormat(format, regime);
@@ -133,6 +173,13 @@ export function planTasks(ids: readonly string[], overrides: ConfigOverrides = {
         format ? leaf(n, format, regime) : maxMcRc(n, regime, (f) => leaf(n, f, regime)),
       );
       suite(formatTaskId({ name, format, regime }), 'macro', members);
+      return;
+    }
+    const gen = GENERATIVE_TASKS[name];
+    if (gen) {
+      if (format) throw new UnknownTaskError(`task id ${JSON.stringify(id)}: ${name} is a generative task and has no :${format} format; use ${name}::${regime}`);
+      const t = makeGenerativeTask(gen, regime, REGIMES[regime], overrides);
+      if (!tasks.has(t.config.alias)) tasks.set(t.config.alias, t);
       return;
     }
     if (!TASK_FAMILIES[name]) throw new UnknownTaskError(`task id ${JSON.stringify(id)}: unknown task ${JSON.stringify(name)}; known tasks: ${knownNames()}`);

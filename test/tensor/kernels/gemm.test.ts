@@ -178,6 +178,8 @@ describe('native gemm', { skip }, () => {
       [20, 4100, 9], // N beyond one NC block
       [1, 2000, 300], // decode-like rows: skinny paths, threaded
       [3, 1037, 257],
+      [1, 1037, 77], // one row, ragged N and K
+      [2, 8200, 40], // N beyond one skinny column chunk
       [9, 515, 301],
       [16, 700, 129],
       [17, 400, 100],

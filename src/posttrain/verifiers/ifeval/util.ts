@@ -70,10 +70,11 @@ const ABBREVIATIONS = new Set([
   'messrs', 'ave', 'blvd', 'rd',
 ]);
 
-/** Punkt-like sentence count (see the file comment). */
+/** Punkt-like sentence count (see the file comment). Linear in the text. */
 export function countSentences(text: string): number {
   const t = pyStrip(text);
   if (t === '') return 0;
+  const isWs = (c: string): boolean => /\s/u.test(c);
   let count = 0;
   // candidate boundaries: terminal punctuation run, optional closers, then whitespace
   const re = /([.?!]+)["'\u201d\u2019)\]]*(?=\s+(\S))/gu;
@@ -82,8 +83,10 @@ export function countSentences(text: string): number {
     const at = m.index!;
     const punct = m[1]!;
     const next = m[2]!;
-    const before = t.slice(lastEnd, at);
-    const lastTok = /(\S+)$/u.exec(before)?.[1] ?? '';
+    // the token just before the punctuation (scan back to whitespace, at most 64 characters)
+    let k = at;
+    while (k > lastEnd && k > at - 64 && !isWs(t[k - 1]!)) k--;
+    const lastTok = t.slice(k, at);
     if (punct === '.') {
       const word = lastTok.replace(/^[("'\u201c\u2018[]+/u, '').toLowerCase();
       if (ABBREVIATIONS.has(word)) continue;
@@ -91,7 +94,12 @@ export function countSentences(text: string): number {
     } else if (/^\.{2,}$/.test(punct) && !/^\p{Lu}/u.test(next)) {
       continue; // an ellipsis ends a sentence only before a capitalised word
     }
-    if (pyStrip(before) === '' && count > 0) continue;
+    if (lastTok === '' && count > 0) {
+      // only whitespace since the previous boundary: punctuation on its own does not make a sentence
+      let j = at;
+      while (j > lastEnd && isWs(t[j - 1]!)) j--;
+      if (j === lastEnd) continue;
+    }
     count++;
     lastEnd = at + m[0].length;
   }

@@ -1,0 +1,158 @@
+// The in-process backend: an olmo-ts model and its tokenizer answer the evaluation's requests.
+//
+// - loglikelihood: lm-eval's pair encoding (encodePair) and left truncation (truncateLeft), then
+//   scoreLoglikelihood, which runs each distinct context once (KV cache) and forks it for all its continuations.
+// - loglikelihood_rolling: lm-eval's rolling windows (./rolling.ts) scored the same way, summed per text.
+// - generate_until: the context cut from the left to leave room for max_gen_toks, then `generate` with the stop
+//   sequences (and the EOS token); the text is cut before the first stop sequence.
+//
+// Batch invariance. The runner may hand us any slice of the requests; a result must not depend on it. With the
+// default modelBatchSize 1 every context is prefilled on its own and every continuation runs on its own, so a
+// request's numbers depend only on the request, whatever the kernels do. A larger modelBatchSize prefills that
+// many contexts (and runs that many continuations) together, which is faster but gives identical numbers only
+// when every kernel is batch-invariant (true of the js backend; see the report in bench/eval.ts).
+import { generate, scoreLoglikelihood, type CausalLM } from '../../models/index.ts';
+import type { Tokenizer } from '../../tokenizers/index.ts';
+import type { Backend } from '../runner/backend.ts';
+import type { Tokenize } from '../tokenization.ts';
+import type {
+  GenerateUntilRequest,
+  GenerationKwargs,
+  LoglikelihoodRequest,
+  LoglikelihoodResult,
+  LoglikelihoodRollingRequest,
+  RollingResult,
+} from '../types.ts';
+import { cutAtStops, encodeRequest, prefixTokenOf, type TokenPair } from './common.ts';
+import { rollingWindows } from './rolling.ts';
+
+/** OLMES's MODEL_DEFAULTS.max_length. */
+export const OLMES_MAX_LENGTH = 2048;
+
+export interface LocalBackendOptions {
+  model: CausalLM;
+  tokenizer: Tokenizer;
+  /** model identity (checkpoint path or HF id); part of the request-cache key */
+  name: string;
+  /** context length; default min(2048, the model's max_position_embeddings) */
+  maxLength?: number;
+  /** contexts prefilled together / continuations run together (default 1: batch-invariant on any kernels) */
+  modelBatchSize?: number;
+  /** put the BOS token before every context (OLMES: only for models that need it, e.g. Gemma) */
+  addBosToken?: boolean;
+  /** extra identity for the cache key and model_config (revision, dtype…) */
+  identity?: Record<string, unknown>;
+  /** seed for sampled generation (do_sample true) */
+  seed?: number;
+}
+
+export class LocalBackend implements Backend {
+  readonly name: string;
+  readonly maxLength: number;
+  readonly identity: Record<string, unknown>;
+  readonly model: CausalLM;
+  readonly tokenizer: Tokenizer;
+  readonly modelBatchSize: number;
+  private readonly addBos: boolean;
+  private readonly seed: number;
+  readonly tokenize: Tokenize;
+
+  constructor(opts: LocalBackendOptions) {
+    this.model = opts.model;
+    this.tokenizer = opts.tokenizer;
+    this.name = opts.name;
+    const modelMax = opts.model.config.maxPositionEmbeddings;
+    this.maxLength = opts.maxLength ?? Math.min(OLMES_MAX_LENGTH, modelMax);
+    if (!Number.isInteger(this.maxLength) || this.maxLength < 2) throw new Error(`local backend: maxLength must be an integer ≥ 2, got ${this.maxLength}`);
+    if (this.maxLength > modelMax) throw new Error(`local backend: maxLength ${this.maxLength} exceeds the model's max_position_embeddings ${modelMax}`);
+    this.modelBatchSize = opts.modelBatchSize ?? 1;
+    if (!Number.isInteger(this.modelBatchSize) || this.modelBatchSize < 1) throw new Error(`local backend: modelBatchSize must be a positive integer, got ${this.modelBatchSize}`);
+    this.addBos = opts.addBosToken ?? false;
+    if (this.addBos && opts.tokenizer.bosTokenId === null) throw new Error(`local backend: addBosToken is set but tokenizer ${opts.tokenizer.name} has no BOS token`);
+    if (opts.tokenizer.vocabSize > opts.model.config.vocabSize) {
+      throw new Error(`local backend: tokenizer ${opts.tokenizer.name} has ${opts.tokenizer.vocabSize} ids but the model's vocabulary has ${opts.model.config.vocabSize}`);
+    }
+    this.seed = opts.seed ?? 1234;
+    this.identity = { backend: 'local', tokenizer: opts.tokenizer.name, ...(this.addBos ? { add_bos_token: true } : {}), ...(opts.identity ?? {}) };
+    this.tokenize = (text) => this.tokenizer.encode(text, { addSpecialTokens: false });
+  }
+
+  private get bos(): number | undefined {
+    return this.addBos ? (this.tokenizer.bosTokenId as number) : undefined;
+  }
+
+  /** The token pairs a batch of loglikelihood requests is scored as. */
+  encode(requests: readonly LoglikelihoodRequest[]): TokenPair[] {
+    const prefix = prefixTokenOf(this.tokenizer);
+    return requests.map((r) => encodeRequest(r, this.tokenize, prefix, this.maxLength, this.bos));
+  }
+
+  async loglikelihood(requests: LoglikelihoodRequest[]): Promise<LoglikelihoodResult[]> {
+    if (requests.length === 0) return [];
+    const pairs = this.encode(requests);
+    const scored = scoreLoglikelihood(this.model, pairs, { batchSize: this.modelBatchSize, maxLength: this.maxLength });
+    return scored.map((s, i) => ({ logprob: s.sum, isGreedy: s.isGreedy, numTokens: pairs[i].continuation.length, numTokensAll: pairs[i].numTokensAll }));
+  }
+
+  async loglikelihoodRolling(requests: LoglikelihoodRollingRequest[]): Promise<RollingResult[]> {
+    const prefix = prefixTokenOf(this.tokenizer);
+    const windows = requests.map((r) => rollingWindows(this.tokenize(r.context), prefix, this.maxLength));
+    const flat = windows.flat();
+    const scored = flat.length > 0 ? scoreLoglikelihood(this.model, flat, { batchSize: this.modelBatchSize, maxLength: this.maxLength }) : [];
+    let k = 0;
+    return windows.map((ws) => {
+      let logprob = 0;
+      let numTokens = 0;
+      for (const w of ws) {
+        logprob += scored[k++].sum;
+        numTokens += w.continuation.length;
+      }
+      return { logprob, numTokens };
+    });
+  }
+
+  async generateUntil(requests: GenerateUntilRequest[]): Promise<string[]> {
+    const out: string[] = new Array(requests.length);
+    // requests with the same generation settings may share a model batch
+    const groups = new Map<string, number[]>();
+    requests.forEach((r, i) => {
+      const key = JSON.stringify(r.generation_kwargs);
+      groups.set(key, [...(groups.get(key) ?? []), i]);
+    });
+    const decode = (ids: number[]) => this.tokenizer.decode(ids, { skipSpecialTokens: true });
+    const eos = this.tokenizer.eosTokenId;
+    for (const members of groups.values()) {
+      const kw: GenerationKwargs = requests[members[0]].generation_kwargs;
+      const maxNew = kw.max_gen_toks;
+      if (!Number.isInteger(maxNew) || maxNew < 1) throw new Error(`generate_until: max_gen_toks must be a positive integer, got ${JSON.stringify(maxNew)}`);
+      if (maxNew >= this.maxLength) throw new Error(`generate_until: max_gen_toks ${maxNew} leaves no room for the context in max length ${this.maxLength}`);
+      const stops = [...(kw.stop_sequences ?? [])];
+      if (eos !== null) {
+        const eosText = this.tokenizer.idToToken(eos);
+        if (eosText && !stops.includes(eosText)) stops.push(eosText);
+      }
+      for (let s = 0; s < members.length; s += this.modelBatchSize) {
+        const chunk = members.slice(s, s + this.modelBatchSize);
+        const prompts = chunk.map((i) => {
+          const ids = this.tokenize(requests[i].context);
+          const withBos = this.bos !== undefined ? [this.bos, ...ids] : ids;
+          // lm-eval: context_enc[-(max_length - max_gen_toks):]
+          const cut = withBos.slice(-(this.maxLength - maxNew));
+          return cut.length > 0 ? cut : [prefixTokenOf(this.tokenizer)];
+        });
+        const r = generate(this.model, prompts, {
+          maxNewTokens: maxNew,
+          temperature: kw.do_sample ? kw.temperature : 0,
+          ...(kw.do_sample && kw.top_p !== undefined ? { topP: kw.top_p } : {}),
+          seed: this.seed,
+          stop: stops,
+          decode,
+          eosTokenIds: eos !== null ? [eos] : undefined,
+          vocabLimit: this.tokenizer.vocabSize,
+        });
+        chunk.forEach((i, j) => (out[i] = cutAtStops(r.texts[j], stops)));
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,1 @@
+export const worldValuesBenchResolver = { describe: "worldvaluesbench", resolve: () => false, listIds: () => [] as string[] };

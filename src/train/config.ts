@@ -1,0 +1,155 @@
+// The training config: model, data (stages with their mixes and LR schedules), optimizer and run settings.
+// YAML or JSON, validated before any work; errors name the field path.
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { dataConfigSchema, formatIssues, parseDataConfig, type DataConfig } from '../data/index.ts';
+import { parseConfig, type ModelConfig } from '../models/index.ts';
+
+const scheduleSchema = z
+  .object({
+    /** Peak LR of the stage, or 'previous': start from the LR the previous stage ended at (OLMo 2's anneal). */
+    lr: z.union([z.number().positive().finite(), z.literal('previous')]),
+    schedule: z.enum(['cosine', 'linear', 'wsd', 'constant']).default('cosine'),
+    warmupSteps: z.number().int().nonnegative().default(0),
+    /** Final LR as a fraction of the peak (default: 0.1 for cosine, 0 otherwise). */
+    alphaF: z.number().min(0).max(1).optional(),
+    /** Step (within the stage) where the decay ends; default: the stage's length. */
+    horizonSteps: z.number().int().positive().optional(),
+    decaySteps: z.number().int().nonnegative().optional(),
+    warmupMinLr: z.number().min(0).default(0),
+  })
+  .strict();
+
+export type StageSchedule = z.infer<typeof scheduleSchema>;
+
+export const trainConfigSchema = z
+  .object({
+    /** Where checkpoints, metrics and the resolved config go. */
+    output: z.string().min(1),
+    /** A Hugging Face config.json object (model_type olmo2 / olmoe / olmo …) for a new model, … */
+    model: z.record(z.unknown()).optional(),
+    /** … or an HF checkpoint folder to continue from. */
+    initFrom: z.string().min(1).optional(),
+    data: dataConfigSchema.innerType().extend({
+      stages: z.array(dataConfigSchema.innerType().shape.stages.element.and(z.object({ optim: scheduleSchema }))).min(1),
+    }),
+    seed: z.number().int().nonnegative().default(0),
+    /** Tokens per optimizer step (a multiple of sequenceLength × microBatchInstances). */
+    globalBatchTokens: z.number().int().positive(),
+    microBatchInstances: z.number().int().positive().default(1),
+    optimizer: z
+      .object({
+        betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.95]),
+        eps: z.number().positive().default(1e-8),
+        weightDecay: z.number().min(0).default(0.1),
+        /** OLMo 2 does not decay the embedding. */
+        decayEmbeddings: z.boolean().default(false),
+        maxGradNorm: z.number().positive().default(1.0),
+      })
+      .strict()
+      .default({}),
+    /** z-loss multiplier on the LM head's log-sum-exp (OLMo 2 configs: 1e-5; 0 disables). */
+    zLoss: z.number().min(0).default(1e-5),
+    init: z.object({ std: z.number().positive().default(0.02) }).strict().default({}),
+    moe: z
+      .object({
+        /** Load-balancing loss weight (OLMoE: 0.01) and router z-loss weight (0.001), megablocks' definitions. */
+        loadBalancing: z.number().min(0).default(0.01),
+        routerZLoss: z.number().min(0).default(0.001),
+      })
+      .strict()
+      .default({}),
+    checkpoint: z
+      .object({ every: z.number().int().positive().default(100), keepLast: z.number().int().positive().default(2) })
+      .strict()
+      .default({}),
+    validation: z
+      .object({ every: z.number().int().positive().default(50), batches: z.number().int().positive().default(8) })
+      .strict()
+      .default({}),
+    /** Skip a step whose loss or grad norm is not finite or exceeds mean + sigmas·σ of the recent window. */
+    spikes: z
+      .object({
+        window: z.number().int().min(8).default(128),
+        sigmas: z.number().positive().default(6),
+        minHistory: z.number().int().min(2).default(20),
+        /** Abort after this many skipped steps in a row. */
+        maxConsecutiveSkips: z.number().int().positive().default(8),
+      })
+      .strict()
+      .default({}),
+    logEvery: z.number().int().positive().default(10),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (!c.model && !c.initFrom) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['model'], message: 'give either model (a config) or initFrom (a checkpoint folder)' });
+    if (c.model && c.initFrom) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['initFrom'], message: 'give model or initFrom, not both' });
+    const perMicro = c.data.sequenceLength * c.microBatchInstances;
+    if (c.globalBatchTokens % perMicro !== 0) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['globalBatchTokens'],
+        message: `must be a multiple of sequenceLength × microBatchInstances = ${perMicro}, got ${c.globalBatchTokens}`,
+      });
+    }
+    if (c.data.stages[0]?.optim.lr === 'previous') {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['data', 'stages', 0, 'optim', 'lr'], message: "the first stage has no previous stage to continue from; give a number" });
+    }
+  });
+
+export type TrainConfigInput = z.input<typeof trainConfigSchema>;
+export type TrainConfig = z.infer<typeof trainConfigSchema>;
+
+export interface ResolvedTrainConfig extends TrainConfig {
+  dataConfig: DataConfig;
+  /** Folder the config's relative paths are resolved against. */
+  baseDir: string;
+}
+
+export class TrainConfigError extends Error {
+  override name = 'TrainConfigError';
+}
+
+/** Validates a config object; relative paths are resolved against baseDir. */
+export function resolveTrainConfig(value: unknown, baseDir: string, source = 'config'): ResolvedTrainConfig {
+  const r = trainConfigSchema.safeParse(value);
+  if (!r.success) throw new TrainConfigError(`${source}: invalid training config:\n${formatIssues(r.error)}`);
+  const cfg = r.data;
+  let dataConfig: DataConfig;
+  try {
+    dataConfig = parseDataConfig(cfg.data, baseDir);
+  } catch (err) {
+    throw new TrainConfigError(`${source}: ${(err as Error).message}`);
+  }
+  if (cfg.model) {
+    try {
+      parseConfig(cfg.model, `${source}: model`);
+    } catch (err) {
+      throw new TrainConfigError((err as Error).message);
+    }
+  }
+  return { ...cfg, dataConfig, baseDir };
+}
+
+/** Reads a YAML or JSON training config file. */
+export function loadTrainConfig(path: string): ResolvedTrainConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new TrainConfigError(`cannot read the config ${path}: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new TrainConfigError(`${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+  }
+  return resolveTrainConfig(value, dirname(path), path);
+}
+
+export function modelConfigOf(cfg: ResolvedTrainConfig): ModelConfig {
+  return parseConfig(cfg.model, 'model');
+}

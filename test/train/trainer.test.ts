@@ -1,0 +1,121 @@
+// The trainer: two stages on a tiny corpus lower the loss; a run killed with SIGKILL (at a random moment,
+// also while a checkpoint is being written) resumes to bit-identical losses; bad configs and corrupt
+// checkpoints are refused with clear messages.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listCheckpoints, resolveTrainConfig, Trainer, TrainConfigError, CheckpointCorruptError, soup } from '../../src/train/index.ts';
+import { loadModel } from '../../src/models/index.ts';
+import { makeTrainFixture, tinyTrainConfig } from './train-fixture.ts';
+import { olmo } from '../cli/cli-helpers.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'olmo-train-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+before(async () => {
+  await makeTrainFixture(root);
+});
+
+function losses(output: string): Record<string, unknown>[] {
+  return readFileSync(join(output, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
+}
+
+describe('trainer', () => {
+  it('trains two stages: the loss falls, the anneal continues from the pretraining LR to 0, checkpoints are kept', () => {
+    const out = join(root, 'run-a');
+    const cfg = resolveTrainConfig(tinyTrainConfig(root, out), root);
+    const result = new Trainer(cfg, { progress: false, log: () => {} }).train();
+    assert.equal(result.steps, 30);
+    const m = losses(out).filter((r) => r.loss !== undefined) as unknown as { loss: number; lr: number; stage: string }[];
+    const first = m.slice(0, 3).reduce((a, r) => a + r.loss, 0) / 3;
+    const last = m.slice(-3).reduce((a, r) => a + r.loss, 0) / 3;
+    assert.ok(last < first * 0.7, `loss ${first} → ${last}`);
+    const pre = m.filter((r) => r.stage === 'pretrain');
+    const ann = m.filter((r) => r.stage === 'anneal');
+    assert.equal(pre.length, 24);
+    assert.equal(ann.length, 6);
+    assert.ok(Math.abs(ann[0].lr - pre[pre.length - 1].lr) / pre[pre.length - 1].lr < 0.2, 'anneal starts near the final pretraining LR');
+    assert.ok(ann[ann.length - 1].lr < ann[0].lr / 3, 'anneal decays towards 0');
+    assert.ok(result.finalValLoss !== null && result.finalValLoss < first);
+    assert.equal(listCheckpoints(out).length, 2, 'keepLast 2');
+    for (const dir of ['final', 'stages/pretrain', 'stages/anneal']) assert.ok(existsSync(join(out, dir, 'config.json')), dir);
+    const resolved = JSON.parse(readFileSync(join(out, 'config.resolved.json'), 'utf8'));
+    assert.equal(resolved.config.seed, 1);
+    assert.ok(resolved.version);
+  });
+
+  // Step 5's metrics line is written just before its checkpoint, so the first kill lands in (or around) the
+  // checkpoint write; the second lands at a random later step.
+  for (const [label, target] of [['during a checkpoint write', 5], ['at a random step', 6 + Math.floor(Math.random() * 20)]] as const) {
+    it(`resumes after SIGKILL ${label} with bit-identical losses`, async () => {
+      const reference = losses(join(root, 'run-a'));
+      const configPath = join(root, `kill-${target}.json`);
+      const out = join(root, `run-kill-${target}`);
+      writeFileSync(configPath, JSON.stringify(tinyTrainConfig(root, out)));
+      await new Promise<void>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts'), 'train', '--config', configPath], { stdio: 'ignore' });
+        const poll = setInterval(() => {
+          const metrics = join(out, 'metrics.jsonl');
+          if (existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').filter((l) => l.includes('"loss"')).length >= target) {
+            child.kill('SIGKILL');
+            clearInterval(poll);
+          }
+        }, 1);
+        child.on('exit', () => {
+          clearInterval(poll);
+          resolve();
+        });
+        child.on('error', reject);
+      });
+      assert.ok(!existsSync(join(out, 'final')), 'the killed run did not finish');
+      const r = olmo(['train', '--config', configPath, '--resume']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(stripRates(losses(out)), stripRates(reference));
+    });
+  }
+
+  it('rejects bad configs before any work, naming the field', () => {
+    const good = tinyTrainConfig(root, join(root, 'never'));
+    assert.throws(() => resolveTrainConfig({ ...good, globalBatchTokens: 50 }, root), (e: Error) => e instanceof TrainConfigError && /globalBatchTokens: must be a multiple of sequenceLength × microBatchInstances = 32, got 50/.test(e.message));
+    assert.throws(() => resolveTrainConfig({ ...good, model: { ...good.model, model_type: 'gpt2' } }, root), /unsupported model_type "gpt2"/);
+    assert.throws(() => resolveTrainConfig({ ...good, data: { ...good.data, stages: [{ ...good.data.stages[0], optim: { lr: -1 } }] } }, root), /data\.stages\.0\.optim\.lr/);
+    assert.throws(() => resolveTrainConfig({ ...good, optimizer: { betas: [0.9, 1.5] } }, root), /optimizer\.betas\.1/);
+    assert.throws(() => resolveTrainConfig({ ...good, bogus: 1 }, root), /Unrecognized key\(s\) in object: 'bogus'/);
+    assert.ok(!existsSync(join(root, 'never')));
+  });
+
+  it('refuses a corrupt checkpoint on resume and keeps the previous complete one', () => {
+    const out = join(root, 'run-corrupt');
+    cpSync(join(root, 'run-a'), out, { recursive: true });
+    const cfg = resolveTrainConfig(tinyTrainConfig(root, out), root);
+    const [older, latest] = listCheckpoints(out);
+    writeFileSync(join(latest, 'optimizer.safetensors'), Buffer.from('garbage'));
+    assert.throws(() => new Trainer(cfg, { resume: true, progress: false }), (e: Error) => e instanceof CheckpointCorruptError && e.message.includes(latest) && /optimizer\.safetensors/.test(e.message));
+    assert.ok(existsSync(join(older, 'train_state.json')));
+    // An interrupted write (a temp folder) is never taken for a checkpoint.
+    cpSync(older, join(out, 'checkpoints', '.tmp-step-0000099-1'), { recursive: true });
+    assert.deepEqual(listCheckpoints(out), [older, latest]);
+  });
+
+  it('soups checkpoints into their average', () => {
+    const out = join(root, 'soup');
+    soup([join(root, 'run-a', 'stages', 'pretrain'), join(root, 'run-a', 'stages', 'anneal')], out);
+    const a = new Map(loadModel(join(root, 'run-a', 'stages', 'pretrain')).namedParameters());
+    const b = new Map(loadModel(join(root, 'run-a', 'stages', 'anneal')).namedParameters());
+    for (const [name, p] of loadModel(out).namedParameters()) {
+      const x = a.get(name)!.f32();
+      const y = b.get(name)!.f32();
+      p.f32().forEach((v, i) => assert.equal(v, Math.fround((x[i] + y[i]) / 2), name));
+    }
+    assert.throws(() => soup([join(root, 'run-a', 'final'), join(import.meta.dirname, '..', 'fixtures', 'olmo2', 'model')], join(root, 'bad-soup')), /soup: parameter .* has shape/);
+  });
+});
+
+function stripRates(rows: Record<string, unknown>[]): Record<string, unknown>[] {
+  return rows.map(({ tokens_per_s: _t, ...rest }) => rest);
+}
