@@ -5,10 +5,11 @@
 // block of op(B) once; then for each MC-tall row block pack MC×KC of op(A) (it stays in L2) and sweep the
 // micro-kernel over it, one KC×NR micro-panel of B (in L1) at a time.
 //
-// Threads: each thread computes a disjoint block of C (a column range, or a row range when C is tall and
+// Threads: each thread computes disjoint blocks of C (column ranges, or row ranges when C is tall and
 // narrow) with its own pack buffers, so threads never wait on each other. The pack buffers are allocated
 // once per thread and reused by every later call.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -160,16 +161,27 @@ OLMO_AVX2 inline void GemmOne(const Problem& P, int maxThreads) {
     PackedBlock(P, 0, m, 0, n);
     return;
   }
-  // Split the dimension with more micro-tiles, so each thread keeps whole tiles.
+  // Split the dimension with more micro-tiles into a few chunks per thread, handed out in order from a
+  // shared counter: a thread slowed by another process (or by the JS main thread's work) takes fewer
+  // chunks instead of making the whole call wait for it. Each chunk repacks its share of the other
+  // operand, which costs about 1/chunk-width of the arithmetic.
   const bool splitN = (n + NR - 1) / NR >= (m + MR - 1) / MR;
-  parallel_run(nt, [&](int t, int tn) {
-    int64_t lo, hi;
-    if (splitN) {
-      SplitRange(n, NR, t, tn, &lo, &hi);
-      PackedBlock(P, 0, m, lo, hi);
-    } else {
-      SplitRange(m, MR, t, tn, &lo, &hi);
-      PackedBlock(P, lo, hi, 0, n);
+  const int64_t extent = splitN ? n : m;
+  const int64_t align = splitN ? NR : MR;
+  int64_t chunk = (extent + 4 * nt - 1) / (4 * nt);
+  const int64_t minChunk = splitN ? 128 : MC;
+  if (chunk < minChunk) chunk = (extent + nt - 1) / nt;  // small: one static share per thread
+  chunk = (chunk + align - 1) / align * align;
+  std::atomic<int64_t> next{0};
+  parallel_run(nt, [&](int, int) {
+    for (;;) {
+      const int64_t lo = next.fetch_add(chunk, std::memory_order_relaxed);
+      if (lo >= extent) break;
+      const int64_t hi = lo + chunk < extent ? lo + chunk : extent;
+      if (splitN)
+        PackedBlock(P, 0, m, lo, hi);
+      else
+        PackedBlock(P, lo, hi, 0, n);
     }
   });
 }

@@ -127,6 +127,7 @@ export function listTaskIds(regime = 'olmes'): string[] {
     out.push(`${name}::${regime}`);
     for (const fmt of FORMATS) out.push(`${name}:${fmt}::${regime}`);
   }
+  for (const name of Object.keys(GENERATIVE_TASKS)) out.push(`${name}::${regime}`);
   for (const r of TASK_RESOLVERS) out.push(...r.listIds());
   return out;
 }

@@ -11,7 +11,7 @@ export type BackendTokenizer = Pick<Tokenizer, 'name' | 'bosTokenId' | 'eosToken
 export interface TokenPair {
   context: number[];
   continuation: number[];
-  /** context + continuation tokens fed to the model, after truncation */
+  /** context + continuation tokens after truncation (at most maxLength + 1: the model is fed all but the last) */
   numTokensAll: number;
 }
 

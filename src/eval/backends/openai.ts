@@ -9,7 +9,10 @@
 //
 // With a local tokenizer (--tokenizer), requests are tokenised here exactly as the local backend does
 // (lm-eval's pair encoding and left truncation) and sent as token-id prompts, so the continuation is the last
-// numTokens positions and every count matches the in-process backend. Without one, the prompt is sent as text
+// numTokens positions and every count matches the in-process backend. The server must hold the whole prompt, so
+// a truncated request keeps maxLength tokens (lm-eval's API models), one context token fewer than the in-process
+// model's maxLength + 1; rolling windows are maxLength - 1 long for the same reason. Requests that fit are
+// scored identically. Without one, the prompt is sent as text
 // (context with its trailing whitespace moved to the continuation, as lm-eval does) and the continuation's span
 // is found from the server's text_offset: it starts at the last token that begins at or before the end of the
 // context; token counts are the server's.
@@ -336,7 +339,10 @@ export class OpenAIBackend implements Backend {
 
   private encode(req: LoglikelihoodRequest): TokenPair {
     const tok = this.tok!;
-    return encodeRequest(req, this.tokenize!, prefixTokenOf(tok), this.maxLength, this.addBos ? (tok.bosTokenId as number) : undefined);
+    // The server must hold the whole prompt, the scored last token included, in its maxLength positions: keep the
+    // last maxLength tokens (lm-eval's API models do the same), one context token fewer than the in-process
+    // model sees when a request is truncated.
+    return encodeRequest(req, this.tokenize!, prefixTokenOf(tok), this.maxLength - 1, this.addBos ? (tok.bosTokenId as number) : undefined);
   }
 
   async loglikelihood(requests: LoglikelihoodRequest[]): Promise<LoglikelihoodResult[]> {
@@ -351,7 +357,8 @@ export class OpenAIBackend implements Backend {
   async loglikelihoodRolling(requests: LoglikelihoodRollingRequest[]): Promise<RollingResult[]> {
     if (!this.tok) throw new OpenAIBackendError('openai backend: loglikelihood_rolling needs a local tokenizer (--tokenizer) to cut the text into windows');
     const prefix = prefixTokenOf(this.tok);
-    const windows = requests.map((r) => rollingWindows(this.tokenize!(r.context), prefix, this.maxLength));
+    // windows of maxLength - 1 predictions, so that each whole window (its context token included) fits the server
+    const windows = requests.map((r) => rollingWindows(this.tokenize!(r.context), prefix, this.maxLength - 1));
     const flat = windows.flat();
     const scored = await this.mapAll(flat, (w) => this.scoreTokens([...w.context, ...w.continuation], w.continuation.length));
     let k = 0;

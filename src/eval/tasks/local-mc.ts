@@ -17,7 +17,7 @@ import { mcFormats, type Extracted } from './common.ts';
 
 const NUM_TO_LETTER: Record<string, string> = { '1': 'A', '2': 'B', '3': 'C', '4': 'D', '5': 'E' };
 
-/** question, choices.text, and the gold index: answerKey's position in choices.label (else ARC's A–E / 1–5). */
+/** question, choices.text, and the gold index: answerKey's position in choices.label (a digit 1–5 also matches A–E). */
 export function extractLocalMc(row: Row, where: string): Extracted {
   const question = fieldStr(row, 'question', where);
   const choices = fieldStrList(row, 'choices.text', where, 2);
@@ -27,6 +27,7 @@ export function extractLocalMc(row: Row, where: string): Extracted {
   if (Array.isArray(labels)) {
     if (labels.length !== choices.length) throw new RowError(`${where}: "choices.label" has ${labels.length} entries but "choices.text" has ${choices.length}`);
     gold = labels.indexOf(key);
+    if (gold < 0 && NUM_TO_LETTER[key]) gold = labels.indexOf(NUM_TO_LETTER[key]);
     if (gold < 0) throw new RowError(`${where}: field "answerKey" ${JSON.stringify(key)} is not one of choices.label ${JSON.stringify(labels)}`);
   } else {
     gold = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'.indexOf(NUM_TO_LETTER[key] ?? key);

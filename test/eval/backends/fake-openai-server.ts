@@ -71,7 +71,8 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions): Promise<Fa
   const idleMs = opts.idleMs ?? 60_000;
   const stats: FakeServer['stats'] = { requests: 0, inFlight: 0, maxInFlight: 0, bodies: [], authorization: [] };
   const cp = (s: string) => Array.from(s).length;
-  const tokStr = (id: number) => tok.decode([id]);
+  // ids past the tokenizer (checkpoints pad their embedding rows) have no text; vLLM shows them as ''
+  const tokStr = (id: number) => (id < tok.vocabSize ? tok.decode([id]) : `<extra_id_${id}>`);
 
   const send = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' });

@@ -154,16 +154,16 @@ type DsDoc = GenDoc<{ item: DsItem }>;
 /** The evaluated model writes one critique per DSCB record; scored against the chosen reference. */
 export class DigitalSocratesTask extends GenerationTask<DsDoc> {
   template: CritiqueTemplate | null;
+  /** critique these items instead of loading the split (the critic stage of pipeline.ts) */
+  items: DsItem[] | null;
 
-  constructor(
-    config: GenerationTaskConfig,
-    template?: CritiqueTemplate,
-  ) {
+  constructor(config: GenerationTaskConfig, template?: CritiqueTemplate, items?: DsItem[]) {
     super(config);
     this.template = template ?? null;
+    this.items = items ?? null;
   }
 
-  static create(o: DigitalSocratesOptions): DigitalSocratesTask {
+  static create(o: DigitalSocratesOptions & { items?: DsItem[] }): DigitalSocratesTask {
     const reference = o.reference;
     const cfg = makeGenerationConfig({
       name: o.name,
@@ -181,7 +181,7 @@ export class DigitalSocratesTask extends GenerationTask<DsDoc> {
         prompt_source: o.template?.source ?? null,
       },
     });
-    return new DigitalSocratesTask(cfg, o.template);
+    return new DigitalSocratesTask(cfg, o.template, o.items);
   }
 
   /** The official template from DSCB-prompts.json beside the data when present, else ours. */
@@ -200,15 +200,9 @@ export class DigitalSocratesTask extends GenerationTask<DsDoc> {
 
   async loadDocs(source: DatasetSource): Promise<DsDoc[]> {
     this.resolveTemplate(source);
+    if (this.items) return this.docsFromItems(this.items);
     const split = await source.load({ path: this.config.dataset_path, split: this.config.split });
-    return this.itemsFromSplit(split).map((item, index) => ({
-      index,
-      native_id: item.id,
-      query: item.question,
-      choices: [],
-      gold: 0,
-      extra: { item },
-    }));
+    return this.docsFromItems(this.itemsFromSplit(split));
   }
 
   /** Docs straight from items (two-stage pipelines, tests). */
@@ -271,7 +265,7 @@ export class DigitalSocratesTask extends GenerationTask<DsDoc> {
     return { metrics: m, outputs: [output], data: { pred: p.ok ? p.critique.explanation_score : null, ref } };
   }
 
-  corpus(scored: ScoredDoc[]): Record<string, number> {
+  override corpus(scored: ScoredDoc[]): Record<string, number> {
     const pairs = scored
       .map((s) => s.data as { pred: number | null; ref: number | null })
       .filter((d): d is { pred: number; ref: number } => d.pred !== null && d.ref !== null);
@@ -351,7 +345,7 @@ export class DigitalSocratesStudentTask extends GenerationTask<StudentDoc> {
     const correct = s.answer !== null && s.answer === doc.extra.gold_answer.replace(/[()]/g, '').toUpperCase() ? 1 : 0;
     return {
       metrics: { accuracy: correct, answer_parsed: s.answer === null ? 0 : 1 },
-      outputs: [{ continuation: outputs[0], explanation: s.explanation, answer: s.answer, gold_answer: doc.extra.gold_answer, correct }],
+      outputs: [{ continuation: outputs[0], question: doc.extra.question, explanation: s.explanation, answer: s.answer, gold_answer: doc.extra.gold_answer, correct }],
     };
   }
 }
