@@ -29,6 +29,9 @@ export interface Benchmark {
 
 const registry: Record<string, () => Promise<Benchmark>> = {
   gemm: () => import('./gemm.ts'),
+  decode: () => import('./decode.ts'),
+  memory: () => import('./memory.ts'),
+  train: () => import('./train.ts'),
 };
 
 function formatNumber(v: number): string {

@@ -34,3 +34,7 @@ export { RequestCache, requestKey } from './runner/cache.ts';
 export { runEval, dryRun, buildAll, type RunOptions, type EvalOptions, type EvalProgress, type EvalRunResult } from './runner/run.ts';
 export { rescore } from './runner/rescore.ts';
 export { resultsTable, taskFileName } from './runner/outputs.ts';
+export { GENERATIVE_TASKS } from './registry.ts';
+export { GenerativeTask, type GenerativeSpec } from './tasks/generative-common.ts';
+export { dropMetrics, dropGetMetrics, dropNormalize } from './drop-metric.ts';
+export { decontaminate, writeDecontaminationReport, type DecontaminationReport } from './decontaminate/index.ts';

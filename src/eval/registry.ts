@@ -22,6 +22,9 @@ import { OLMES_SUBSAMPLE_SEED } from './selection.ts';
 import type { TaskId } from './task-id.ts';
 import { simpletomResolver } from './tasks/simpletom/index.ts';
 import { worldValuesBenchResolver } from './tasks/worldvaluesbench/index.ts';
+import { proc2pddlResolver } from './tasks/proc2pddl/task.ts';
+import { digitalSocratesResolver } from './tasks/digital-socrates/tasks.ts';
+import { deltaRotResolver } from './tasks/delta-rot/tasks.ts';
 
 /** The 9 core MC tasks of core_9mcqa, in OLMES suite order. */
 export const CORE_9MCQA = ['arc_challenge', 'arc_easy', 'boolq', 'csqa', 'hellaswag', 'openbookqa', 'piqa', 'socialiqa', 'winogrande'];
@@ -45,7 +48,7 @@ export interface TaskResolver {
   listIds(): string[];
 }
 
-export const TASK_RESOLVERS: TaskResolver[] = [simpletomResolver, worldValuesBenchResolver];
+export const TASK_RESOLVERS: TaskResolver[] = [simpletomResolver, worldValuesBenchResolver, proc2pddlResolver, digitalSocratesResolver, deltaRotResolver];
 
 /** The OLMES generative tasks (`<name>::<regime>`, no rc/mc format), by the name used in task ids. */
 export const GENERATIVE_TASKS: Record<string, GenerativeSpec> = Object.fromEntries([gsm8k, drop, naturalqs, triviaqa].map((s) => [s.alias, s]));

@@ -3,8 +3,10 @@
 // sum, and whether greedy decoding would have produced the continuation. Each distinct context is run once
 // (prefilled into a KV cache) and forked for all of its continuations.
 //
-// Batch invariance: every kernel computes a row of its output with the same arithmetic whatever the other
-// rows are, so a request's numbers do not depend on which requests share its batch.
+// Batch invariance: a request's numbers never depend on which other requests are scored with it. Each
+// context is prefilled on its own and each continuation runs on its own fork of that context's cache, so every
+// kernel call a request makes has the same shapes — and so the same arithmetic — whatever the batch. (Merging
+// requests into one forward would change GEMM row counts, and the few-row GEMM paths sum in another order.)
 import { KVCache } from '../nn/index.ts';
 import { kernels, noGrad, tensor, tidy } from '../tensor/index.ts';
 import type { CausalLM } from './decoder.ts';
@@ -23,7 +25,7 @@ export interface LoglikelihoodResult {
 }
 
 export interface ScoreOptions {
-  /** Contexts prefilled together, and continuations run together (default 8). */
+  /** Context groups scored between progress callbacks (default 8); results never depend on it. */
   batchSize?: number;
   /** Context length of the model (default: max_position_embeddings); longer inputs lose context tokens from the left. */
   maxLength?: number;
@@ -64,78 +66,49 @@ export function scoreLoglikelihood(model: CausalLM, requests: readonly Loglikeli
   const all = [...groups.values()];
   let done = 0;
   noGrad(() => {
-    for (let start = 0; start < all.length; start += batchSize) {
-      const chunk = all.slice(start, start + batchSize);
-      const { cache, lastRows } = prefill(model, chunk.map((g) => g.context));
+    all.forEach((g, gi) => {
+      const { cache, lastRow } = prefill(model, g.context);
       try {
-        chunk.forEach((g, ci) => {
-          scoreGroup(model, g, requests, cache, ci, lastRows[ci], batchSize, results);
-          done += g.members.length;
-        });
+        for (const m of g.members) results[m] = scoreContinuation(model, cache, lastRow, requests[m].continuation);
       } finally {
         cache.dispose();
       }
-      opts.onProgress?.(done, requests.length);
-    }
+      done += g.members.length;
+      if ((gi + 1) % batchSize === 0 || gi === all.length - 1) opts.onProgress?.(done, requests.length);
+    });
   });
   return results;
 }
 
-/** Runs the contexts (right-padded) into a cache; returns it and each context's last logit row. */
-function prefill(model: CausalLM, contexts: number[][]): { cache: KVCache; lastRows: Float32Array[] } {
-  const maxLen = Math.max(...contexts.map((c) => c.length));
-  const cache = model.createCache(contexts.length, maxLen);
-  const pad = model.config.padTokenId ?? 0;
-  const lastRows = tidy(() => {
-    const ids = new Int32Array(contexts.length * maxLen).fill(pad);
-    contexts.forEach((c, b) => ids.set(c, b * maxLen));
-    const { logits } = model.forward(tensor(ids, [contexts.length, maxLen], 'i32'), { cache });
+/** Runs one context into a fresh cache; returns it and the context's last logit row. */
+function prefill(model: CausalLM, context: number[]): { cache: KVCache; lastRow: Float32Array } {
+  const cache = model.createCache(1, context.length);
+  const lastRow = tidy(() => {
+    const { logits } = model.forward(tensor(Int32Array.from(context), [1, context.length], 'i32'), { cache });
     const v = logits.shape[2];
-    const d = logits.f32();
-    return contexts.map((c, b) => d.slice((b * maxLen + c.length - 1) * v, (b * maxLen + c.length) * v));
+    return logits.f32().slice((context.length - 1) * v, context.length * v);
   });
-  contexts.forEach((c, b) => (cache.lengths[b] = c.length));
-  return { cache, lastRows };
+  return { cache, lastRow };
 }
 
-function scoreGroup(
-  model: CausalLM,
-  g: Group,
-  requests: readonly LoglikelihoodRequest[],
-  cache: KVCache,
-  index: number,
-  lastRow: Float32Array,
-  batchSize: number,
-  results: LoglikelihoodResult[],
-): void {
-  const pad = model.config.padTokenId ?? 0;
-  for (let s = 0; s < g.members.length; s += batchSize) {
-    const members = g.members.slice(s, s + batchSize);
-    const conts = members.map((m) => requests[m].continuation);
-    const steps = Math.max(...conts.map((c) => c.length)) - 1;
-    // Row j of each continuation's logits predicts token j: row 0 is the context's last row.
-    const rows: Float32Array[][] = conts.map(() => [lastRow]);
-    if (steps > 0) {
-      const forked = KVCache.forkFrom(cache, index, members.length, g.context.length + steps);
-      try {
-        tidy(() => {
-          const ids = new Int32Array(members.length * steps).fill(pad);
-          conts.forEach((c, b) => ids.set(c.slice(0, c.length - 1), b * steps));
-          const { logits } = model.forward(tensor(ids, [members.length, steps], 'i32'), { cache: forked });
-          const v = logits.shape[2];
-          const d = logits.f32();
-          conts.forEach((c, b) => {
-            for (let j = 0; j < c.length - 1; j++) rows[b].push(d.slice((b * steps + j) * v, (b * steps + j + 1) * v));
-          });
-        });
-      } finally {
-        forked.dispose();
-      }
+/** Log-probabilities of a continuation after a prefilled context (row 0 of its logits is the context's last). */
+function scoreContinuation(model: CausalLM, cache: KVCache, lastRow: Float32Array, continuation: readonly number[]): LoglikelihoodResult {
+  const rows: Float32Array[] = [lastRow];
+  const steps = continuation.length - 1;
+  if (steps > 0) {
+    const forked = KVCache.forkFrom(cache, 0, 1, cache.lengths[0] + steps);
+    try {
+      tidy(() => {
+        const { logits } = model.forward(tensor(Int32Array.from(continuation.slice(0, steps)), [1, steps], 'i32'), { cache: forked });
+        const v = logits.shape[2];
+        const d = logits.f32();
+        for (let j = 0; j < steps; j++) rows.push(d.slice(j * v, (j + 1) * v));
+      });
+    } finally {
+      forked.dispose();
     }
-    members.forEach((m, b) => {
-      results[m] = scoreRows(rows[b], conts[b]);
-    });
   }
+  return scoreRows(rows, continuation);
 }
 
 function scoreRows(rows: Float32Array[], continuation: readonly number[]): LoglikelihoodResult {

@@ -17,19 +17,24 @@ import {
   type SynthManifest,
   type World,
 } from '../../src/data/index.ts';
-import { QUESTIONS, STATEMENTS, RELATIONS } from '../../src/data/synth/index.ts';
+import { QUESTIONS, STATEMENTS, RELATIONS, SYNTH_TOKENIZER_VOCAB_SIZE } from '../../src/data/synth/index.ts';
+import { TokenFile } from '../../src/data/token-file.ts';
+import { loadTokenizer } from '../../src/tokenizers/index.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'olmo-data-synth-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const A = join(root, 'a');
 const B = join(root, 'b');
 const C = join(root, 'c');
+const D = join(root, 'd');
 let manifest: SynthManifest;
+let manifestD: SynthManifest;
 
 before(async () => {
   manifest = await synthesize({ outDir: A, seed: 7, scale: 0.05, workers: 0, sequenceLength: 64 });
   await synthesize({ outDir: B, seed: 7, scale: 0.05, workers: 0, sequenceLength: 64 });
   await synthesize({ outDir: C, seed: 8, scale: 0.05, tokenize: false });
+  manifestD = await synthesize({ outDir: D, seed: 7, scale: 0.01, workers: 0, sequenceLength: 64, tokenizer: 'dolma2' });
 });
 
 function listFiles(dir: string): string[] {
@@ -151,8 +156,49 @@ test('manifest reports the unigram entropy, and the data config drives a two-sta
   assert.ok(loader.stage(1).sources.some((s) => s.repetition > 1), 'the anneal up-samples a source');
   const b = loader.nextBatch();
   assert.equal(b.tokens.length, 4 * 64);
-  assert.ok(b.tokens.every((t) => t < 100278));
+  assert.equal(cfg.tokenizer, 'tokenizer');
+  assert.ok(b.tokens.every((t) => t < m.tokenizer!.vocabSize));
   const val = [...validationBatches(cfg.validation!.paths, 64, 8)];
   assert.ok(val.length > 0);
   loader.close();
+});
+
+test('the synth tokenizer: trained on the corpus, loadable, small, and the one the token files use', () => {
+  assert.deepEqual(manifest.tokenizer, { name: 'synth', path: 'tokenizer', vocabSize: SYNTH_TOKENIZER_VOCAB_SIZE });
+  assert.equal(SYNTH_TOKENIZER_VOCAB_SIZE % 64, 0);
+  const tok = loadTokenizer(join(A, 'tokenizer'));
+  assert.equal(tok.vocabSize, SYNTH_TOKENIZER_VOCAB_SIZE);
+  assert.equal(tok.eosToken, '<|endoftext|>');
+  assert.equal(tok.padToken, '<|pad|>');
+  assert.ok(tok.chatTemplate?.includes('<|assistant|>'));
+  // The token files are this tokenizer's encoding of the documents, EOS after each, in uint16.
+  const meta = JSON.parse(readFileSync(join(A, 'tokens/pretrain/stories/part-00000.json'), 'utf8'));
+  assert.equal(meta.dtype, 'uint16');
+  assert.equal(meta.tokenizer, 'tokenizer/tokenizer.json');
+  assert.equal(meta.eos_token_id, tok.eosTokenId);
+  const docs = rows<{ text: string }>(A, 'pretrain/stories.jsonl').slice(0, 5);
+  const expected = docs.flatMap((d) => [...tok.encode(d.text), tok.eosTokenId!]);
+  const tf = new TokenFile(join(A, 'tokens/pretrain/stories/part-00000.npy'));
+  const got = new Uint32Array(expected.length);
+  tf.read(0, expected.length, got);
+  tf.close();
+  assert.deepEqual([...got], expected);
+  assert.equal(tok.decode(expected.slice(0, expected.indexOf(tok.eosTokenId!))), docs[0].text);
+  // Far fewer tokens than bytes.
+  const bytes = PRETRAIN.reduce((a, f) => a + rows<{ text: string }>(A, f).reduce((b, d) => b + Buffer.byteLength(d.text), 0), 0);
+  assert.ok(manifest.unigramEntropy!.tokens < 0.3 * bytes, `${manifest.unigramEntropy!.tokens} tokens for ${bytes} bytes`);
+  // Held-out text (test questions) still round-trips: byte-level BPE covers every string.
+  for (const r of rows<McRow>(A, 'eval/synth_world/test.jsonl').slice(0, 20)) assert.equal(tok.decode(tok.encode(r.question)), r.question);
+});
+
+test("tokenizer: 'dolma2' keeps OLMo 2's tokenizer", () => {
+  assert.deepEqual(manifestD.tokenizer, { name: 'dolma2', vocabSize: 100278 });
+  const files = listFiles(D).map((f) => relative(D, f));
+  assert.ok(!files.some((f) => f.startsWith('tokenizer')));
+  const cfg = JSON.parse(readFileSync(join(D, 'data-config.json'), 'utf8'));
+  assert.equal(cfg.tokenizer, 'dolma2');
+  const meta = JSON.parse(readFileSync(join(D, 'tokens/pretrain/stories/part-00000.json'), 'utf8'));
+  assert.equal(meta.dtype, 'uint32');
+  assert.equal(meta.tokenizer, 'dolma2');
+  assert.ok(manifestD.unigramEntropy!.distinctTokens > 0);
 });

@@ -6,7 +6,9 @@
 //   pretrain/{world-facts,stories,arithmetic,web-noise}.jsonl   Dolma docs {id, text, source}
 //   anneal/{facts-hq,qa,math-worked}.jsonl                      Dolma docs (Q&A over train facts only)
 //   validation/pretrain.jsonl                                   held-out docs from the pretraining generators
-//   tokens/{pretrain,anneal}/<source>/part-00000.{npy,csv.gz,json}, tokens/validation/…   (dolma2, uint32)
+//   tokenizer/{tokenizer.json,tokenizer_config.json}            byte-level BPE trained on pretrain + anneal text
+//   tokens/{pretrain,anneal}/<source>/part-00000.{npy,csv.gz,json}, tokens/validation/…   (uint16 with the synth
+//                                                                 tokenizer; uint32 with tokenizer: 'dolma2')
 //   eval/synth_world/{train,test}.jsonl   MC, ARC schema        eval/synth_arith/{train,test}.jsonl  MC
 //   eval/synth_gsm/{train,test}.jsonl     GSM8K schema
 //   sft/{train,test}.jsonl   dpo/train.jsonl   rlvr/{train,test}.jsonl
@@ -18,9 +20,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { writeFileAtomically } from '../../io/safetensors-file.ts';
+import { DOLMA2_VOCAB_SIZE } from '../../tokenizers/dolma2.ts';
+import { saveTrainedTokenizer, trainByteLevelBpe } from '../../tokenizers/train-bpe.ts';
 import type { DataConfigInput } from '../config.ts';
 import { Rng } from '../random.ts';
-import { expandTokenPaths, TokenFile } from '../token-file.ts';
+import { expandTokenPaths, metadataPathFor, TokenFile, type TokenFileMetadata } from '../token-file.ts';
 import { tokenize, TokenizerPool } from '../tokenize.ts';
 import {
   arithmeticMc,
@@ -45,7 +49,17 @@ import { buildWorld, type World } from './world.ts';
 export { buildWorld, QUESTIONS, STATEMENTS, RELATIONS, answerSentence, type Fact, type World, type Relation } from './world.ts';
 export type { ChatMessage, DpoRow, GsmRow, McRow, RlvrRow, SftRow } from './tasks.ts';
 
-export const SYNTH_VERSION = 1;
+export const SYNTH_VERSION = 2;
+
+/**
+ * Vocabulary of the synth tokenizer (20·64 ids: 2 special tokens, 256 bytes, 1022 merges). The corpus has only
+ * ~1,300–1,600 distinct pre-tokenised words (the cl100k regex keeps words, numbers ≤ 3 digits and punctuation
+ * apart), so byte-level BPE turns into a word-level vocabulary by ~1,550 merges, after which merges occur ≤ 3
+ * times. At scale 1 (seed 1234) the pretraining text takes 0.291 tokens/byte at 1024, 0.271 at 1280, 0.269 at
+ * 1536 and at the limit (~2,080): 1280 is within 1% of the limit, its last merge still occurs ~145 times, and
+ * training reaches it even at scale 0.05 (where the corpus runs out of pairs at ~1,460).
+ */
+export const SYNTH_TOKENIZER_VOCAB_SIZE = 1280;
 
 export interface SynthesizeOptions {
   outDir: string;
@@ -59,6 +73,14 @@ export interface SynthesizeOptions {
   workers?: number;
   /** Sequence length of the written data config (default 256). */
   sequenceLength?: number;
+  /**
+   * 'synth' (default): train a byte-level BPE tokenizer on the pretraining + anneal text, write it to
+   * outDir/tokenizer/ and tokenize with it (small vocabulary: small embedding and LM head). 'dolma2': OLMo 2's
+   * tokenizer (100,278 ids, of which the corpus uses ~1,400).
+   */
+  tokenizer?: 'synth' | 'dolma2';
+  /** Vocabulary of the 'synth' tokenizer (default SYNTH_TOKENIZER_VOCAB_SIZE). */
+  vocabSize?: number;
   onProgress?: (message: string) => void;
 }
 
@@ -70,10 +92,15 @@ export interface SynthManifest {
   world: { countries: number; cities: number; people: number; facts: number; trainFacts: number; testFacts: number };
   /** Documents and bytes per JSONL file (paths relative to outDir). */
   files: Record<string, { rows: number; bytes: number }>;
+  /**
+   * The tokenizer of the token files (absent when tokenize is false): 'dolma2', or 'synth' with its folder
+   * (relative to outDir) and its number of ids.
+   */
+  tokenizer?: { name: 'synth' | 'dolma2'; path?: string; vocabSize: number };
   /** Tokens per tokenized source (absent when tokenize is false). */
   tokens?: Record<string, number>;
   /**
-   * Unigram entropy of the pretraining mix under the dolma2 tokenizer (EOS included), the baseline that a
+   * Unigram entropy of the pretraining mix under the tokenizer used (EOS included), the baseline that a
    * model's validation loss (nats/token) must beat: a model that ignores context cannot do better.
    */
   unigramEntropy?: { nats: number; bits: number; tokens: number; distinctTokens: number };
@@ -237,25 +264,46 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthManif
     files,
   };
 
+  const tokenizerName = options.tokenizer ?? 'synth';
+  if (tokenizerName !== 'synth' && tokenizerName !== 'dolma2') {
+    throw new Error(`synthesize: tokenizer must be 'synth' or 'dolma2', got ${JSON.stringify(tokenizerName)}`);
+  }
   if (options.tokenize ?? true) {
+    let spec = 'dolma2';
+    if (tokenizerName === 'synth') {
+      const vocabSize = options.vocabSize ?? SYNTH_TOKENIZER_VOCAB_SIZE;
+      log(`training the synth tokenizer (${vocabSize} ids)`);
+      const trained = await trainByteLevelBpe({
+        files: [...pretrain.map((s) => `pretrain/${s.source}.jsonl`), ...anneal.map((s) => `anneal/${s.source}.jsonl`)].map((f) => path.join(outDir, f)),
+        vocabSize,
+      });
+      spec = path.join(outDir, 'tokenizer');
+      saveTrainedTokenizer(trained, spec);
+      manifest.tokenizer = { name: 'synth', path: 'tokenizer', vocabSize: trained.stats.vocabSize };
+    } else {
+      fs.rmSync(path.join(outDir, 'tokenizer'), { recursive: true, force: true }); // from an earlier 'synth' run
+      manifest.tokenizer = { name: 'dolma2', vocabSize: DOLMA2_VOCAB_SIZE };
+    }
     const tokens: Record<string, number> = {};
     const workers = options.workers ?? os.availableParallelism();
     const counts = new Float64Array(1 << 17);
     const bigrams = new Map<number, number>();
     let total = 0;
-    const pool = workers > 0 ? await TokenizerPool.start({ workers }) : undefined;
+    const pool = workers > 0 ? await TokenizerPool.start({ workers, tokenizer: spec }) : undefined;
     try {
     const tok = async (rel: string, inputs: string[]) => {
       log(`tokenizing ${rel}`);
       const r = await tokenize({
         inputs: inputs.map((f) => path.join(outDir, f)),
         outDir: path.join(outDir, rel),
+        tokenizer: spec,
         workers: 0,
         pool,
         overwrite: true,
         strict: true,
         recordPathsRelativeTo: outDir,
       });
+      if (spec !== 'dolma2') for (const f of r.files) relativizeTokenizer(f, outDir);
       tokens[rel] = r.tokens;
       return r;
     };
@@ -286,7 +334,7 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthManif
     const pretrainTokens = pretrain.reduce((a, s) => a + tokens[`tokens/pretrain/${s.source}`], 0);
     const config: DataConfigInput = {
       sequenceLength: L,
-      tokenizer: 'dolma2',
+      tokenizer: manifest.tokenizer.path ?? 'dolma2',
       stages: [
         {
           name: 'pretrain',
@@ -324,6 +372,19 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthManif
 }
 
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+
+/**
+ * `tokenize` records a tokenizer folder's tokenizer.json by the path it was given (absolute here); rewrite it
+ * relative to outDir, like the inputs, so that the output does not depend on where it was written.
+ */
+function relativizeTokenizer(tokensFile: string, outDir: string): void {
+  const metaPath = metadataPathFor(tokensFile);
+  const meta = JSON.parse(fs.readFileSync(metaPath, 'utf8')) as TokenFileMetadata;
+  if (!path.isAbsolute(meta.tokenizer)) return;
+  meta.tokenizer = path.relative(outDir, meta.tokenizer).split(path.sep).join('/');
+  const body = Buffer.from(JSON.stringify(meta, null, 2) + '\n');
+  writeFileAtomically(metaPath, (fd) => fs.writeSync(fd, body));
+}
 
 const BIGRAM_KEY = 1 << 17; // ids < 2^17, so prev·2^17 + cur is an exact integer key
 

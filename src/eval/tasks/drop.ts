@@ -7,7 +7,7 @@ import { fieldStr, RowError } from '../data/fields.ts';
 import type { RowKey } from '../data/fewshot-sources.ts';
 import { dropMetrics } from '../drop-metric.ts';
 import type { McDoc, Row } from '../types.ts';
-import { registerFewshotKeys, type GenerativeSpec } from './generative-common.ts';
+import { type GenerativeSpec } from './generative-common.ts';
 
 export const DROP_DESCRIPTION =
   'The following are reading comprehension questions, where the answer to each question is either a segment of text from the corresponding passage, a number, or a date (containing any of the date, month, and/or year components). Some questions may require you to pull together information pieces from the passage and reason over them.\n\n';
@@ -20,7 +20,6 @@ export const OLMES_DROP_KEYS: RowKey[] = [
   { query_id: 'c420c10d-1384-47f1-9850-ec9269570ca8', section_id: 'history_690' },
   { query_id: 'c312a5d0-5318-4bbb-806e-22333f00e990', section_id: 'history_2184' },
 ];
-registerFewshotKeys('OLMES:drop', OLMES_DROP_KEYS);
 
 export interface DropDoc {
   passage: string;

@@ -5,7 +5,7 @@
 // The runner and output writers are built around the MC `Task`; a `GenerativeTask` is a `Task` whose hooks are all
 // overridden, so it runs, caches and writes files through the same code. Its docs are `McDoc`s with
 // `choices` = the gold answers (for the requests file) and the task's own fields under `extra`.
-import { OLMES_FEWSHOT_KEYS, resolveFewshotRows, type RowKey } from '../data/fewshot-sources.ts';
+import { FewshotResolutionError, type RowKey } from '../data/fewshot-sources.ts';
 import type { RowWhere } from '../data/fields.ts';
 import { describeRef, type DatasetSource } from '../data/source.ts';
 import type { McMetricName } from '../metrics.ts';
@@ -52,9 +52,34 @@ export interface GenerativeSpec {
 /** The resolved config of a generative task, as written to metrics.json (oe-eval key names). */
 export type GenerativeTaskConfig = TaskConfig & { generation_kwargs: GenerationKwargs; context_kwargs: { description: string | null } };
 
-/** Make a task's curated few-shot keys known to the shared resolver (data/fewshot-sources.ts) under its source name. */
-export function registerFewshotKeys(source: string, keys: readonly RowKey[]): void {
-  if (!OLMES_FEWSHOT_KEYS[source]) OLMES_FEWSHOT_KEYS[source] = keys.slice();
+function keyMatches(row: Row, key: RowKey): boolean {
+  for (const [field, m] of Object.entries(key)) {
+    const v = row[field];
+    if (typeof m === 'object') {
+      if (typeof v !== 'string' || !v.startsWith(m.startsWith)) return false;
+    } else if (!(v === m || (typeof v === 'number' && String(v) === m) || (typeof m === 'number' && typeof v === 'string' && v.trim() === String(m)))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * The first k keyed rows of a curated source, in key order, from the rows of the training split (the same rule as
+ * data/fewshot-sources.ts resolveFewshotRows: a missing row is an error; several matches only if identical).
+ */
+export function resolveKeyedRows(source: string, keys: readonly RowKey[], rows: readonly Row[], k: number, where: string): Row[] {
+  if (k > keys.length) throw new FewshotResolutionError(`few-shot source ${source} lists ${keys.length} examples, ${k} requested`);
+  return keys.slice(0, k).map((key, i) => {
+    const found = rows.filter((r) => keyMatches(r, key));
+    const desc = Object.entries(key).map(([f, m]) => `${f}${typeof m === 'object' ? ` starting ${JSON.stringify(m.startsWith)}` : `=${JSON.stringify(m)}`}`).join(', ');
+    if (found.length === 0) {
+      throw new FewshotResolutionError(`few-shot example ${i} of ${source} (${desc}) is not in ${where} (${rows.length} rows searched); the curated example must come from the training split, and no substitute is used`);
+    }
+    const first = JSON.stringify(found[0]);
+    if (found.some((r) => JSON.stringify(r) !== first)) throw new FewshotResolutionError(`few-shot example ${i} of ${source} (${desc}) matches ${found.length} different rows in ${where}`);
+    return found[0];
+  });
 }
 
 /**
@@ -138,7 +163,7 @@ export class GenerativeTask extends Task {
     }
     const ref = this.ref(fs.split);
     const { rows, files } = await source.load(ref);
-    const picked = resolveFewshotRows(fs.source, rows, k, `${describeRef(ref)} (${files.join(', ')})`);
+    const picked = resolveKeyedRows(fs.source, fs.keys, rows, k, `${describeRef(ref)} (${files.join(', ')})`);
     return picked.map((r, i) => this.spec.processDoc(fs.edit ? fs.edit(r, i) : r, i, `few-shot example ${i} of ${fs.source} from ${describeRef(ref)}`));
   }
 

@@ -6,7 +6,7 @@ import { fieldStr, fieldStrList } from '../data/fields.ts';
 import type { RowKey } from '../data/fewshot-sources.ts';
 import { dropMetrics } from '../drop-metric.ts';
 import type { McDoc } from '../types.ts';
-import { registerFewshotKeys, type GenerativeSpec } from './generative-common.ts';
+import { type GenerativeSpec } from './generative-common.ts';
 
 /** The first 5 of olmes FEWSHOT_SOURCES["OLMES:naturalqs"], by their (train split) question. */
 export const OLMES_NATURALQS_KEYS: RowKey[] = [
@@ -16,7 +16,6 @@ export const OLMES_NATURALQS_KEYS: RowKey[] = [
   { question: 'who is the guy who voiced disney channel' },
   { question: 'what is the size of the angles of an equilateral triangle' },
 ];
-registerFewshotKeys('OLMES:naturalqs', OLMES_NATURALQS_KEYS);
 
 export interface NaturalQsDoc {
   question: string;

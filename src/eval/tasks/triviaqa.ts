@@ -5,7 +5,7 @@
 import { fieldStr, fieldStrList } from '../data/fields.ts';
 import type { RowKey } from '../data/fewshot-sources.ts';
 import type { McDoc, Row } from '../types.ts';
-import { registerFewshotKeys, squadV1ExactMatch, squadV1F1, type GenerativeSpec } from './generative-common.ts';
+import { squadV1ExactMatch, squadV1F1, type GenerativeSpec } from './generative-common.ts';
 
 /** The first 5 of olmes FEWSHOT_SOURCES["OLMES:triviaqa"], by question_id and question. */
 export const OLMES_TRIVIAQA_KEYS: RowKey[] = [
@@ -15,7 +15,6 @@ export const OLMES_TRIVIAQA_KEYS: RowKey[] = [
   { question_id: 'dpql_11', question: { startsWith: 'In the UK these books are called' } },
   { question_id: 'qb_12', question: { startsWith: 'The conflict between rival political factions' } },
 ];
-registerFewshotKeys('OLMES:triviaqa', OLMES_TRIVIAQA_KEYS);
 
 /** OLMES's edits to its stored copies of the train rows: `"value": "Waldo",  # Original "value": "WALDO"`. */
 export function olmesTriviaqaEdit(row: Row): Row {

@@ -126,3 +126,17 @@ test('TriviaQA: SQuAD v1.1 EM/F1 over aliases ∪ normalized aliases', () => {
   assert.equal(squadNormalizePy('Über the Élan'), 'über élan');
   assert.equal(squadNormalizePy('théa'), 'théa');
 });
+
+test('DROP golds: the answer, then validated answers (parallel lists), parsed and deduplicated in order', async () => {
+  const { dropAnswers } = await import('../../../src/eval/tasks/drop.ts');
+  const row = {
+    answer: { number: '', date: { day: '', month: '', year: '' }, spans: ['Nate Kaeding', 'Philip Rivers'] },
+    validated_answers: {
+      number: ['', '', '4'],
+      date: [{ day: '', month: '', year: '' }, { day: '7', month: 'July', year: '1345' }, { day: '', month: '', year: '' }],
+      spans: [['Nate Kaeding', 'Philip Rivers'], [], []],
+    },
+  };
+  assert.deepEqual(dropAnswers(row, 'row 0'), [['Nate Kaeding', 'Philip Rivers'], ['7 July 1345'], ['4']]);
+  assert.throws(() => dropAnswers({ answer: 'x' }, 'EleutherAI/drop split validation row 3'), /row 3: field "answer" must be an object/);
+});

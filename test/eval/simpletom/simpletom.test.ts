@@ -229,7 +229,7 @@ test('unparsable pass-1 answer: the reminder item counts as wrong and is reporte
   const m = r.tasks[0].metrics;
   assert.equal(m.ms_unparsed, 1);
   assert.equal(m.acc, 0);
-  assert.equal(m.na, 1);
+  assert.equal(m.na_frac, 1);
 });
 
 test('bad ids and mental-state reminder are refused with the known regimes', () => {

@@ -125,10 +125,21 @@ describe('never throws on model output', () => {
       `${'* '.repeat(300000)}`,
       `${'a. '.repeat(300000)}`,
       `${'\\frac'.repeat(150000)}`,
+      'the answer is '.repeat(70000),
+      '1,'.repeat(400000),
     ];
     for (const s of big) {
       const t0 = performance.now();
       for (const name of VERIFIER_NAMES) verify(name, s, GROUND_TRUTH[name]);
+      const ms = performance.now() - t0;
+      assert.ok(ms < 8000, `${s.slice(0, 20)}…: ${ms.toFixed(0)} ms`);
+    }
+  });
+  it('huge inputs through every IFEval instruction and if_function (300 kB)', () => {
+    const big = ['a. '.repeat(100000), '* '.repeat(150000), '***\n'.repeat(75000), 'A '.repeat(150000), '<<'.repeat(150000), '['.repeat(300000), 'p. '.repeat(100000), '******'.repeat(50000), 'x\n'.repeat(150000)];
+    for (const s of big) {
+      const t0 = performance.now();
+      allCalls(s);
       const ms = performance.now() - t0;
       assert.ok(ms < 8000, `${s.slice(0, 20)}…: ${ms.toFixed(0)} ms`);
     }

@@ -184,6 +184,7 @@ describe('native gemm', { skip }, () => {
       [16, 700, 129],
       [17, 400, 100],
       [513, 19, 300], // tall and narrow: threads split M
+      [700, 20, 50], // taller: M handed out in several chunks
     ];
     for (const [transA, transB] of TRANS)
       for (const [m, n, k] of shapes) checkAgainstJs(native, simple(m, n, k, transA, transB, (m + n) % 2 === 0), seed++);

@@ -18,6 +18,7 @@ import type { GenerationKwargs, Row } from '../../types.ts';
 import {
   applyArgs,
   distinctN,
+  generationResolver,
   findDatasetFile,
   GenerationTask,
   makeGenerationConfig,
@@ -404,3 +405,5 @@ export const DELTA_ROT_TASKS: Record<string, GenerationTaskFactory> = {
   delta_rot: (args) => new DeltaRotGenerationTask(applyArgs(DeltaRotGenerationTask.create({ regime: args.regime }).config, args)),
   delta_rot_critic_gold: (args) => new DeltaRotCriticGoldTask(applyArgs(DeltaRotCriticGoldTask.create({ regime: args.regime }).config, args)),
 };
+
+export const deltaRotResolver = generationResolver(Object.keys(DELTA_ROT_TASKS).join(', '), DELTA_ROT_TASKS);

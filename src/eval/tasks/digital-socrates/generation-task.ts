@@ -21,6 +21,8 @@ import {
 import type { McMetricName } from '../../metrics.ts';
 import { OLMES_SUBSAMPLE_SEED, selectInstances } from '../../selection.ts';
 import { Task, type DocPrediction, type Format, type ModelOutput, type TaskConfig, type TaskFamily } from '../../task.ts';
+import type { TaskResolver } from '../../registry.ts';
+import { TaskIdError } from '../../task-id.ts';
 import type { GenerateUntilRequest, GenerationKwargs, LoglikelihoodResult, McDoc, RequestInstance, Row } from '../../types.ts';
 
 export interface ChatMessage {
@@ -112,6 +114,32 @@ export function applyArgs<C extends GenerationTaskConfig>(cfg: C, args: Generati
   if (args.overrides.limit !== undefined) c = { ...c, limit: args.overrides.limit };
   if (args.overrides.num_shots !== undefined) c = { ...c, num_shots: args.overrides.num_shots };
   return c;
+}
+
+/** The regimes a generation task accepts: olmes (its defaults) and olmes:full (no doc limit). */
+export const GENERATION_REGIMES: Record<string, (c: TaskConfig) => TaskConfig> = {
+  olmes: (c) => c,
+  'olmes:full': (c) => ({ ...c, limit: null }),
+};
+
+/** A registry resolver for a map of generation tasks (`name::olmes`, `name::olmes:full`; no rc/mc format). */
+export function generationResolver(describe: string, factories: Record<string, GenerationTaskFactory>): TaskResolver {
+  return {
+    describe,
+    resolve(id, plan) {
+      const f = factories[id.name];
+      if (!f) return false;
+      const text = `${id.name}${id.format ? ':' + id.format : ''}::${id.regime}`;
+      if (id.format) throw new TaskIdError(`task id ${JSON.stringify(text)}: ${id.name} is a generation task and has no :${id.format} format; use ${id.name}::${id.regime}`);
+      const applyRegime = GENERATION_REGIMES[id.regime];
+      if (!applyRegime) throw new TaskIdError(`task id ${JSON.stringify(text)}: unknown regime ${JSON.stringify(id.regime)}; ${id.name} knows ${Object.keys(GENERATION_REGIMES).join(', ')}`);
+      plan.addTask(f({ regime: id.regime, overrides: plan.overrides, applyRegime }));
+      return true;
+    },
+    listIds() {
+      return Object.keys(factories).map((n) => `${n}::olmes`);
+    },
+  };
 }
 
 function placeholderFamily(cfg: TaskConfig): TaskFamily {

@@ -26,6 +26,7 @@ import {
 import {
   applyArgs,
   findDatasetFile,
+  generationResolver,
   GenerationTask,
   makeGenerationConfig,
   pearson,
@@ -369,5 +370,7 @@ export const DIGITAL_SOCRATES_TASKS: Record<string, GenerationTaskFactory> = {
     return new DigitalSocratesStudentTask(applyArgs(t.config, args));
   },
 };
+
+export const digitalSocratesResolver = generationResolver(Object.keys(DIGITAL_SOCRATES_TASKS).join(', '), DIGITAL_SOCRATES_TASKS);
 
 export { DS_SYSTEM_PROMPT };

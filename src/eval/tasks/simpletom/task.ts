@@ -192,7 +192,7 @@ export class SimpleToMGenTask extends Task {
       extra.ms_unparsed = p1.valid ? 0 : 1;
       const branch = p1.valid ? ms.labels.indexOf(p1.predicted) : -1;
       if (branch < 0) {
-        const metrics = { acc: 0, acc_strict: 0, na: 1, ...extra };
+        const metrics = { acc: 0, acc_strict: 0, na_frac: 1, ...extra };
         return { doc_id: docId, native_id: nativeId, metrics: withBreakdowns(metrics, ['acc', 'acc_strict'], item), model_output: outputs, label: gold };
       }
       text = byIdx.get(branch + 1)!;
@@ -201,7 +201,7 @@ export class SimpleToMGenTask extends Task {
     }
     const p = processAnswer(text, this.spec.cot);
     const strict = strictAnswer(text, this.spec.cot, item.choices.length);
-    const metrics = { acc: p.predicted === label ? 1 : 0, acc_strict: strict === label ? 1 : 0, na: p.predicted === 'A' || p.predicted === 'B' ? 0 : 1, ...extra };
+    const metrics = { acc: p.predicted === label ? 1 : 0, acc_strict: strict === label ? 1 : 0, na_frac: p.predicted === 'A' || p.predicted === 'B' ? 0 : 1, ...extra };
     outputs.push(genOutput(text, { ...(this.spec.reminder === 'own' ? { pass: 2 } : {}), predicted: p.predicted, predicted_strict: strict, acc: metrics.acc }));
     return { doc_id: docId, native_id: nativeId, metrics: withBreakdowns(metrics, ['acc', 'acc_strict'], item), model_output: outputs, label: gold };
   }

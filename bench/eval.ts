@@ -1,0 +1,84 @@
+// Evaluation benchmark: log-likelihood requests/s of the in-process backend (LocalBackend, the `olmo eval --model`
+// path) on a random-weight OLMo 2 of about 30M parameters (d 384, 8 layers, 6 heads, vocab 20480), for an
+// OLMES-shaped workload: docs with a few-shot context of CONTEXT tokens and 4 answer continuations of 2–8 tokens.
+//
+//   shared:   all requests in one backend call; each distinct context is prefilled once and forked for its
+//             continuations (model batch 1, the CLI default, exact on any kernels; and model batch 8)
+//   unshared: each request scored alone (its context recomputed every time) — the baseline
+// The ratio is shared / unshared. Args: --docs N (default 12), --context T (default 192 tokens).
+import { LocalBackend } from '../src/eval/backends/local.ts';
+import type { LoglikelihoodRequest } from '../src/eval/types.ts';
+import { initModel, parseConfig, type CausalLM } from '../src/models/index.ts';
+import { truncatedNormalInit } from '../src/nn/index.ts';
+import { Generator, backendName, numThreads } from '../src/tensor/index.ts';
+import type { Tokenizer } from '../src/tokenizers/index.ts';
+import type { BenchOptions, Measurement } from './run.ts';
+
+function makeModel(): CausalLM {
+  const cfg = parseConfig({
+    model_type: 'olmo2', hidden_size: 384, intermediate_size: 1024, num_hidden_layers: 8, num_attention_heads: 6,
+    vocab_size: 20480, max_position_embeddings: 2048, rms_norm_eps: 1e-6, rope_theta: 500000, eos_token_id: 0, pad_token_id: 1,
+  });
+  return initModel(cfg, truncatedNormalInit(new Generator(0), 0.02));
+}
+
+/** A byte-level tokenizer (id = 2 + byte): one token per character of ASCII text, enough for timing. */
+function byteTokenizer(): Tokenizer {
+  const enc = new TextEncoder();
+  const dec = new TextDecoder();
+  return {
+    name: 'bytes', vocabSize: 258, bosTokenId: null, eosTokenId: 0, padTokenId: 1, unkTokenId: null,
+    bosToken: null, eosToken: '<eos>', padToken: '<pad>', unkToken: null, specialTokenIds: new Set([0, 1]), chatTemplate: null,
+    encode: (text: string) => Array.from(enc.encode(text), (b) => 2 + b),
+    decode: (ids: ArrayLike<number>) => dec.decode(Uint8Array.from(Array.from(ids).filter((i) => i >= 2).map((i) => i - 2))),
+    tokenToId: () => undefined,
+    idToToken: (id: number) => (id === 0 ? '<eos>' : undefined),
+    decodeStream: () => { throw new Error('not needed'); },
+  } as Tokenizer;
+}
+
+function workload(docs: number, contextTokens: number): LoglikelihoodRequest[] {
+  const gen = new Generator(7);
+  const word = (n: number) => Array.from({ length: n }, () => String.fromCharCode(97 + gen.int(26))).join('');
+  const reqs: LoglikelihoodRequest[] = [];
+  for (let d = 0; d < docs; d++) {
+    let ctx = '';
+    while (ctx.length < contextTokens - 8) ctx += word(1 + gen.int(7)) + ' ';
+    ctx = ctx.slice(0, contextTokens - 8) + '\nAnswer:';
+    for (let c = 0; c < 4; c++) reqs.push({ type: 'loglikelihood', context: ctx, continuation: ' ' + word(1 + gen.int(7)) });
+  }
+  return reqs;
+}
+
+async function rate(fn: () => Promise<unknown>, n: number): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return n / ((performance.now() - t0) / 1000);
+}
+
+export async function run(opts: BenchOptions): Promise<Measurement[]> {
+  const arg = (name: string, def: number) => {
+    const i = opts.args.indexOf(`--${name}`);
+    return i >= 0 ? Number(opts.args[i + 1]) : def;
+  };
+  const docs = arg('docs', 12);
+  const context = arg('context', 192);
+  const model = makeModel();
+  const params = [...model.namedParameters()].reduce((a, [, t]) => a + t.shape.reduce((x, y) => x * y, 1), 0);
+  const tok = byteTokenizer();
+  const reqs = workload(docs, context);
+  opts.log(`eval bench: ${(params / 1e6).toFixed(1)}M-parameter OLMo 2, ${backendName()} backend, ${numThreads()} threads; ${docs} docs × 4 choices, contexts of ${context} tokens`);
+  const b1 = new LocalBackend({ model, tokenizer: tok, name: 'bench' });
+  const b8 = new LocalBackend({ model, tokenizer: tok, name: 'bench', modelBatchSize: 8 });
+  await b1.loglikelihood(reqs.slice(0, 4)); // warm-up
+  const shared1 = await rate(() => b1.loglikelihood(reqs), reqs.length);
+  const shared8 = await rate(() => b8.loglikelihood(reqs), reqs.length);
+  const unshared = await rate(async () => {
+    for (const r of reqs) await b1.loglikelihood([r]);
+  }, reqs.length);
+  return [
+    { name: 'loglikelihood, each request alone', value: unshared, unit: 'req/s' },
+    { name: 'loglikelihood, shared contexts (model batch 1)', value: shared1, unit: 'req/s', baseline: unshared, ratio: shared1 / unshared },
+    { name: 'loglikelihood, shared contexts (model batch 8)', value: shared8, unit: 'req/s', baseline: unshared, ratio: shared8 / unshared },
+  ];
+}

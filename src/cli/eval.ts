@@ -1,0 +1,223 @@
+// `olmo eval`: OLMES evaluation of an olmo-ts checkpoint in-process or of a model behind an OpenAI-compatible
+// server, writing oe-eval's output files; also --list-tasks, --dry-run (requests files only) and --rescore.
+import { execFileSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LocalBackend, OpenAIBackend, type LogprobsMode } from '../eval/backends/index.ts';
+import {
+  ChainSource, HfCacheSource, LocalHfFolderSource, TASK_FAMILIES, TaskIdError, dryRun, listTaskIds, planTasks, rescore, resultsTable,
+  runEval, type Backend, type ConfigOverrides, type DatasetSource, type EvalPlan,
+} from '../eval/index.ts';
+import { registerLocalMc } from '../eval/tasks/local-mc.ts';
+import { dolma2Tokenizer, loadTokenizer, type Tokenizer } from '../tokenizers/index.ts';
+import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';
+import { EvalProgressPrinter } from './eval-progress.ts';
+import { loadInferenceModel, requireModelDir, resolveTokenizer } from './model-loading.ts';
+import { packageVersion } from './version.ts';
+
+const USAGE = `olmo eval --model DIR | --openai URL --model-name NAME --tasks IDS --output DIR [options]
+olmo eval --list-tasks
+olmo eval --tasks IDS --output DIR --dry-run [--data-dir DIR]
+olmo eval --rescore DIR
+
+  --model DIR           Hugging Face checkpoint folder, evaluated in-process
+  --openai URL          an OpenAI-compatible server (vLLM, SGLang, llama.cpp, olmo serve), e.g. http://127.0.0.1:8000/v1
+  --model-name NAME     the model name the server serves (required with --openai)
+  --tasks IDS           comma-separated task ids name[:mc|:rc][::regime], e.g. arc_easy::olmes,mmlu:mc::olmes,
+                        core_9mcqa::olmes, synth_world:rc (the synthetic corpus), local_mc:NAME (see below)
+  --output DIR          where the oe-eval files and the request cache go; a rerun resumes from the cache
+  --data-dir DIR        datasets in the Hugging Face layout <DIR>/<owner>/<name>/… (also <DIR>/eval/<name>, so
+                        the folder written by \`olmo data synth\` works as is); the hub cache is tried after it
+  --limit N             at most N instances per task (a fraction below 1: that share)
+  --num-shots N         few-shot examples per prompt (default: the task's, 5 for OLMES)
+  --batch-size N        requests per backend call, each call's results cached together (default 32)
+  --model-batch-size N  in-process: contexts prefilled together (default 1, exact whatever the kernels)
+  --max-length N        context length, inputs cut from the left (default min(2048, the model's); --openai: 2048)
+  --tokenizer DIR|dolma2  in-process: when the checkpoint has no tokenizer.json; --openai: tokenise locally
+                        (exact lm-eval token counts, token-id prompts) instead of using the server's counts
+  --concurrency N       --openai: HTTP requests in flight (default 8)
+  --logprobs MODE       --openai: echo (completions with echo+logprobs, default) or prompt_logprobs (vLLM)
+  --chat                --openai: generate through /v1/chat/completions instead of /v1/completions
+  --api-key-env NAME    --openai: read the API key from this variable (default OPENAI_API_KEY)
+  --timeout S           --openai: seconds per HTTP request (default 300)
+  --retries N           --openai: retries on 429/5xx/network errors, exponential backoff (default 5)
+  --list-tasks          print every known task id
+  --dry-run             build and write every task's requests.jsonl (contexts and continuations), no model
+  --rescore DIR         recompute every metric of a finished run from its saved records, no model
+
+Local multiple-choice tasks: folders <data dir>/NAME/{train,test}.jsonl with rows in ARC's schema
+{id, question, choices: {text, label}, answerKey} run as local_mc:NAME[:mc|:rc] (synth_world and synth_arith are
+built in). They use OLMES's ARC-Easy formats; there are no curated shots, so the first k train rows are the shots.`;
+
+/** Where this package lives (src/cli → ../..). */
+function packageRoot(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
+
+/** The git commit of the package's checkout, or null outside a git checkout. */
+export function gitCommit(dir = packageRoot()): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).toString().trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Task ids from --tasks (comma-separated, repeatable); local_mc:NAME ids are registered and rewritten. */
+export function parseTaskList(values: string[]): string[] {
+  const ids = values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  if (ids.length === 0) throw new UsageError('olmo eval: --tasks needs at least one task id (see olmo eval --list-tasks)');
+  return ids.map((id) => (id.startsWith('local_mc:') ? registerLocalMc(TASK_FAMILIES, id) : id));
+}
+
+export function dataSource(dataDir: string | undefined): DatasetSource {
+  const sources: DatasetSource[] = [];
+  if (dataDir !== undefined) {
+    if (!existsSync(dataDir) || !statSync(dataDir).isDirectory()) throw new UsageError(`olmo eval: --data-dir ${dataDir} is not a folder`);
+    sources.push(new LocalHfFolderSource(dataDir));
+    if (existsSync(join(dataDir, 'eval'))) sources.push(new LocalHfFolderSource(join(dataDir, 'eval')));
+  }
+  sources.push(new HfCacheSource());
+  return new ChainSource(sources);
+}
+
+function tokenizerFrom(choice: string): Tokenizer {
+  if (choice === 'dolma2') return dolma2Tokenizer();
+  if (!existsSync(choice)) throw new UsageError(`olmo eval: --tokenizer ${choice} does not exist (a folder with tokenizer.json, or dolma2)`);
+  return loadTokenizer(choice);
+}
+
+export const evalCommand: Command = {
+  name: 'eval',
+  summary: 'evaluate a model on OLMES tasks (in-process or through an OpenAI-compatible server)',
+  usage: USAGE,
+  async run(argv) {
+    const { values } = parseCommandArgs('eval', {
+      args: argv,
+      options: {
+        model: { type: 'string' },
+        openai: { type: 'string' },
+        'model-name': { type: 'string' },
+        tasks: { type: 'string', multiple: true },
+        output: { type: 'string' },
+        'data-dir': { type: 'string' },
+        limit: { type: 'string' },
+        'num-shots': { type: 'string' },
+        'batch-size': { type: 'string' },
+        'model-batch-size': { type: 'string' },
+        'max-length': { type: 'string' },
+        tokenizer: { type: 'string' },
+        concurrency: { type: 'string' },
+        logprobs: { type: 'string' },
+        chat: { type: 'boolean' },
+        'api-key-env': { type: 'string' },
+        timeout: { type: 'string' },
+        retries: { type: 'string' },
+        'list-tasks': { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+        rescore: { type: 'string' },
+      },
+    });
+    const out = process.stdout;
+    const err = process.stderr;
+
+    if (values['list-tasks']) {
+      out.write(listTaskIds().join('\n') + '\nlocal_mc:NAME[:mc|:rc]  (a folder NAME/{train,test}.jsonl under --data-dir)\n');
+      return 0;
+    }
+    if (values.rescore !== undefined) {
+      if (!existsSync(values.rescore)) throw new UsageError(`olmo eval: --rescore ${values.rescore} does not exist`);
+      const run = await rescore(values.rescore);
+      out.write(resultsTable(run) + '\n');
+      return 0;
+    }
+
+    if (values.tasks === undefined) throw new UsageError('olmo eval: --tasks IDS is required (comma-separated task ids; see olmo eval --list-tasks)');
+    if (values.output === undefined) throw new UsageError('olmo eval: --output DIR is required');
+    const limitRaw = numberOption('eval', 'limit', values.limit, { min: Number.MIN_VALUE });
+    if (limitRaw !== undefined && !Number.isInteger(limitRaw) && limitRaw >= 1) throw new UsageError(`olmo eval: --limit must be an integer or a fraction below 1, got '${values.limit}'`);
+    const overrides: ConfigOverrides = {};
+    if (limitRaw !== undefined) overrides.limit = limitRaw;
+    const shots = numberOption('eval', 'num-shots', values['num-shots'], { integer: true, min: 0 });
+    if (shots !== undefined) overrides.num_shots = shots;
+    const batchSize = numberOption('eval', 'batch-size', values['batch-size'], { integer: true, min: 1 }) ?? 32;
+    let plan: EvalPlan;
+    try {
+      plan = planTasks(parseTaskList(values.tasks), overrides);
+    } catch (e) {
+      if (e instanceof TaskIdError) throw new UsageError(`olmo eval: ${e.message}`);
+      throw e;
+    }
+    const source = dataSource(values['data-dir']);
+    const progress = new EvalProgressPrinter(err);
+    const onProgress = (p: Parameters<EvalProgressPrinter['update']>[0]) => progress.update(p);
+
+    if (values['dry-run']) {
+      const r = await dryRun({ tasks: plan, source, outputDir: values.output, onProgress });
+      progress.endLine();
+      out.write(`wrote ${r.files.length} requests files (${r.numRequests} requests) to ${values.output}\n`);
+      return 0;
+    }
+
+    if ((values.model === undefined) === (values.openai === undefined)) {
+      throw new UsageError('olmo eval: give exactly one of --model DIR (in-process) or --openai URL (a server)');
+    }
+    const maxLength = numberOption('eval', 'max-length', values['max-length'], { integer: true, min: 2 });
+    const computeConfig: Record<string, unknown> = { package: 'olmo-ts', package_version: packageVersion(), git_commit: gitCommit(), node_version: process.version };
+    let backend: Backend;
+    if (values.model !== undefined) {
+      for (const o of ['model-name', 'concurrency', 'logprobs', 'chat', 'api-key-env', 'timeout', 'retries'] as const) {
+        if (values[o] !== undefined) throw new UsageError(`olmo eval: --${o} applies to --openai, not to --model`);
+      }
+      const dir = requireModelDir('eval', values.model);
+      const modelBatchSize = numberOption('eval', 'model-batch-size', values['model-batch-size'], { integer: true, min: 1 }) ?? 1;
+      const model = loadInferenceModel(dir);
+      const tokenizer = resolveTokenizer('eval', dir, model, values.tokenizer);
+      const modelMax = model.config.maxPositionEmbeddings;
+      if (maxLength !== undefined && maxLength > modelMax) throw new UsageError(`olmo eval: --max-length ${maxLength} exceeds the model's max_position_embeddings ${modelMax}`);
+      backend = new LocalBackend({ model, tokenizer, name: resolve(dir), maxLength, modelBatchSize });
+      Object.assign(computeConfig, { backend: 'local', model_batch_size: modelBatchSize });
+    } else {
+      if (values['model-batch-size'] !== undefined) throw new UsageError('olmo eval: --model-batch-size applies to --model, not to --openai');
+      if (!values['model-name']) throw new UsageError('olmo eval: --model-name NAME is required with --openai (the model name the server serves)');
+      const mode = values.logprobs ?? 'echo';
+      if (mode !== 'echo' && mode !== 'prompt_logprobs') throw new UsageError(`olmo eval: --logprobs must be echo or prompt_logprobs, got '${mode}'`);
+      if (mode === 'prompt_logprobs' && values.tokenizer === undefined) throw new UsageError('olmo eval: --logprobs prompt_logprobs needs --tokenizer DIR|dolma2');
+      const keyVar = values['api-key-env'] ?? 'OPENAI_API_KEY';
+      const apiKey = process.env[keyVar];
+      if (values['api-key-env'] !== undefined && !apiKey) throw new UsageError(`olmo eval: --api-key-env ${keyVar}: the variable is not set`);
+      const concurrency = numberOption('eval', 'concurrency', values.concurrency, { integer: true, min: 1 }) ?? 8;
+      const timeout = numberOption('eval', 'timeout', values.timeout, { min: 0.001 });
+      const retries = numberOption('eval', 'retries', values.retries, { integer: true, min: 0 });
+      let url: string;
+      try {
+        url = new URL(values.openai!).toString();
+      } catch {
+        throw new UsageError(`olmo eval: --openai ${values.openai} is not a URL (expected e.g. http://127.0.0.1:8000/v1)`);
+      }
+      backend = new OpenAIBackend({
+        baseUrl: url,
+        model: values['model-name'],
+        maxLength,
+        apiKey,
+        tokenizer: values.tokenizer !== undefined ? tokenizerFrom(values.tokenizer) : undefined,
+        logprobsMode: mode as LogprobsMode,
+        generationApi: values.chat ? 'chat' : 'completions',
+        concurrency,
+        ...(timeout !== undefined ? { timeoutMs: Math.round(timeout * 1000) } : {}),
+        ...(retries !== undefined ? { maxRetries: retries } : {}),
+        log: (m) => {
+          progress.endLine();
+          err.write(`${m}\n`);
+        },
+      });
+      Object.assign(computeConfig, { backend: 'openai', concurrency, logprobs: mode });
+    }
+
+    const r = await runEval({ tasks: plan, source, outputDir: values.output, backend, batchSize, onProgress, computeConfig }).finally(() => progress.endLine());
+    err.write(`${r.computed} requests computed, ${r.cached} from the cache; outputs in ${values.output}\n`);
+    out.write(r.table + '\n');
+    return 0;
+  },
+};
