@@ -3,7 +3,7 @@
 // OLMES-shaped workload: docs with a few-shot context of CONTEXT tokens and 4 answer continuations of 2–8 tokens.
 //
 //   shared:   all requests in one backend call; each distinct context is prefilled once and forked for its
-//             continuations (model batch 1, the CLI default, exact on any kernels; and model batch 8)
+//             continuations (model batch 1, the CLI default, and model batch 8)
 //   unshared: each request scored alone (its context recomputed every time) — the baseline
 // The ratio is shared / unshared. Args: --docs N (default 12), --context T (default 192 tokens).
 import { LocalBackend } from '../src/eval/backends/local.ts';

@@ -32,6 +32,7 @@ const registry: Record<string, () => Promise<Benchmark>> = {
   decode: () => import('./decode.ts'),
   memory: () => import('./memory.ts'),
   train: () => import('./train.ts'),
+  eval: () => import('./eval.ts'),
 };
 
 function formatNumber(v: number): string {

@@ -32,7 +32,7 @@ olmo eval --rescore DIR
   --limit N             at most N instances per task (a fraction below 1: that share)
   --num-shots N         few-shot examples per prompt (default: the task's, 5 for OLMES)
   --batch-size N        requests per backend call, each call's results cached together (default 32)
-  --model-batch-size N  in-process: contexts prefilled together (default 1, exact whatever the kernels)
+  --model-batch-size N  in-process: context groups per scoring step (default 1; results never depend on it)
   --max-length N        context length, inputs cut from the left (default min(2048, the model's); --openai: 2048)
   --tokenizer DIR|dolma2  in-process: when the checkpoint has no tokenizer.json; --openai: tokenise locally
                         (exact lm-eval token counts, token-id prompts) instead of using the server's counts

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { chatCommand } from './chat.ts';
 import { dataCommand } from './data.ts';
 import { decontaminateCommand } from './decontaminate.ts';
+import { evalCommand } from './eval.ts';
 import { forwardCommand } from './forward.ts';
 import { generateCommand } from './generate.ts';
 import { infoCommand } from './info.ts';
@@ -13,7 +14,7 @@ import { trainCommand } from './train.ts';
 import { UsageError, type Command } from './command.ts';
 import { packageVersion } from './version.ts';
 
-const commands: Command[] = [dataCommand, trainCommand, soupCommand, forwardCommand, generateCommand, chatCommand, pddlCommand, decontaminateCommand, infoCommand];
+const commands: Command[] = [dataCommand, trainCommand, soupCommand, forwardCommand, generateCommand, chatCommand, evalCommand, pddlCommand, decontaminateCommand, infoCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -6,11 +6,9 @@
 // - generate_until: the context cut from the left to leave room for max_gen_toks, then `generate` with the stop
 //   sequences (and the EOS token); the text is cut before the first stop sequence.
 //
-// Batch invariance. The runner may hand us any slice of the requests; a result must not depend on it. With the
-// default modelBatchSize 1 every context is prefilled on its own and every continuation runs on its own, so a
-// request's numbers depend only on the request, whatever the kernels do. A larger modelBatchSize prefills that
-// many contexts (and runs that many continuations) together, which is faster but gives identical numbers only
-// when every kernel is batch-invariant (true of the js backend; see the report in bench/eval.ts).
+// Batch invariance: the runner may hand us any slice of the requests, and a result must not depend on it.
+// encodePair/truncateLeft depend only on the request, and scoreLoglikelihood prefills each context on its own and
+// runs each continuation on its own fork of it, so a request's numbers never depend on its batch-mates.
 import { generate, scoreLoglikelihood, type CausalLM } from '../../models/index.ts';
 import type { Tokenizer } from '../../tokenizers/index.ts';
 import type { Backend } from '../runner/backend.ts';
@@ -36,7 +34,7 @@ export interface LocalBackendOptions {
   name: string;
   /** context length; default min(2048, the model's max_position_embeddings) */
   maxLength?: number;
-  /** contexts prefilled together / continuations run together (default 1: batch-invariant on any kernels) */
+  /** scoreLoglikelihood's batchSize (context groups between progress callbacks; results never depend on it) */
   modelBatchSize?: number;
   /** put the BOS token before every context (OLMES: only for models that need it, e.g. Gemma) */
   addBosToken?: boolean;

@@ -99,7 +99,7 @@ test('delta_rot generation: test-split (action, direction) pairs, samples, forma
   assert.equal(m.unique_context_rate, (1 + 1 / 3 + 1 / 2) / 3);
   const reqs = lines(path.join(out, 'task-000-delta_rot-requests.jsonl'));
   assert.ok(reqs[0].request.context.includes('Action: help a neighbour\nDirection: more acceptable\nContext: the neighbour is ill\nRationale: care for the vulnerable\n\nAction: skip work\nDirection: less acceptable\nContext: a deadline depends on you'));
-  assert.equal(String((t.task_config as Record<string, unknown>).protocol).startsWith('ours'), true);
+  assert.equal(String((t.task_config as unknown as Record<string, unknown>).protocol).startsWith('ours'), true);
   const again = await runEval({ tasks: ['delta_rot'], source: new LocalHfFolderSource(root), outputDir: out, backend: new ScriptedBackend('fake-generator', () => assert.fail('recomputed')) });
   assert.equal(again.computed, 0);
 });
@@ -120,7 +120,7 @@ test('judged δ-RoT: a second backend judges validity and direction; unparseable
   assert.equal(m.judged, 8 / 9);
   assert.equal(m.judge_parsed, 6 / 8);
   assert.equal(m.direction_match, 1);
-  assert.equal((res.judge.tasks[0].task_config as Record<string, unknown>).generator, 'fake-generator');
+  assert.equal((res.judge.tasks[0].task_config as unknown as Record<string, unknown>).generator, 'fake-generator');
 });
 
 test('delta_rot_critic_gold: the judge against the human context-quality labels (test split)', async () => {

@@ -198,7 +198,7 @@ test('digital_socrates_dev scores against the gpt-4-0613 critique; DSCB-prompts.
   const r = await runEval({ tasks: ['digital_socrates_dev'], source: new LocalHfFolderSource(root), outputDir: tmp('ds-dev-out'), backend });
   const m = r.tasks[0].metrics as Record<string, number>;
   assert.ok(backend.seen[0].context.startsWith('[INST] <<SYS>>\nOFFICIAL\n<</SYS>Q Question 1?'));
-  assert.equal((r.tasks[0].task_config as Record<string, unknown>).prompt_source, 'DSCB-prompts.json digital_socrates_v1');
+  assert.equal((r.tasks[0].task_config as unknown as Record<string, unknown>).prompt_source, 'DSCB-prompts.json digital_socrates_v1');
   // predictions 5, 2, 2, 3 against GPT-4's 5, 1, 2, 4
   assert.equal(m.score_exact, 2 / 4);
   assert.equal(m.score_within1, 1);
