@@ -10,11 +10,12 @@ import { generateCommand } from './generate.ts';
 import { infoCommand } from './info.ts';
 import { pddlCommand } from './pddl.ts';
 import { soupCommand } from './soup.ts';
+import { tokenizerCommand } from './tokenizer.ts';
 import { trainCommand } from './train.ts';
 import { UsageError, type Command } from './command.ts';
 import { packageVersion } from './version.ts';
 
-const commands: Command[] = [dataCommand, trainCommand, soupCommand, forwardCommand, generateCommand, chatCommand, evalCommand, pddlCommand, decontaminateCommand, infoCommand];
+const commands: Command[] = [dataCommand, tokenizerCommand, trainCommand, soupCommand, forwardCommand, generateCommand, chatCommand, evalCommand, pddlCommand, decontaminateCommand, infoCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

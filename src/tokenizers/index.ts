@@ -22,3 +22,4 @@ export {
   type EncodedChat,
 } from './chat.ts';
 export { toWellFormed } from './text.ts';
+export { trainByteLevelBpe, trainByteLevelBpeSync, saveTrainedTokenizer } from './train-bpe.ts';

@@ -21,13 +21,43 @@ export const PY_BOL = '(?:(?<![\\s\\S])|(?<=\\n))';
 /** Python MULTILINE `$`: before `\n` or at end of input. */
 export const PY_EOL = '(?=\\n|(?![\\s\\S]))';
 
-const WS_RUN_START = new RegExp(`^${PY_S}+`, 'u');
-const WS_RUN_END = new RegExp(`${PY_S}+$`, 'u');
+const WS_CHAR = new RegExp(`^${PY_S}$`, 'u');
 const WS_SPLIT = new RegExp(`${PY_S}+`, 'u');
 
-/** Python `s.strip()` (no argument). */
+/** Python `str.isspace()` for one UTF-16 unit (all Python whitespace is in the BMP). */
+export function isPyWs(c: string): boolean {
+  return WS_CHAR.test(c);
+}
+
+/** Python `s.strip()` (no argument). Linear (a `\s+$` regex is quadratic on inner whitespace runs). */
 export function pyStrip(s: string): string {
-  return s.replace(WS_RUN_START, '').replace(WS_RUN_END, '');
+  let a = 0;
+  let b = s.length;
+  while (a < b && isPyWs(s[a]!)) a++;
+  while (b > a && isPyWs(s[b - 1]!)) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+/**
+ * Count the non-overlapping matches of `open [^\n close]* close` (e.g. `\[[^\n\]]*\]`, what Python's lazy
+ * `\[.*?\]` matches) in linear time: a failed start skips to the next line, as every later start on that line
+ * fails too.
+ */
+export function countDelimitedOnLine(s: string, open: string, close: string): number {
+  let n = 0;
+  let i = s.indexOf(open);
+  while (i >= 0) {
+    const c = s.indexOf(close, i + open.length);
+    const nl = s.indexOf('\n', i + open.length);
+    if (c >= 0 && (nl < 0 || c < nl)) {
+      n++;
+      i = s.indexOf(open, c + close.length);
+    } else {
+      if (nl < 0) break;
+      i = s.indexOf(open, nl + 1);
+    }
+  }
+  return n;
 }
 
 /** Python `s.split()` (no argument): split on whitespace runs, no empty pieces. */

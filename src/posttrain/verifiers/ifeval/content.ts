@@ -1,6 +1,6 @@
 // IFEval `detectable_content:*` instructions (PlaceholderChecker, PostscriptChecker).
 
-import { compileUserPattern, pyLower, pyStrip } from '../py.ts';
+import { compileUserPattern, countDelimitedOnLine, pyLower, pyStrip } from '../py.ts';
 import { int, str, type InstructionSpec } from './args.ts';
 
 export const CONTENT_INSTRUCTIONS: Record<string, InstructionSpec> = {
@@ -9,7 +9,7 @@ export const CONTENT_INSTRUCTIONS: Record<string, InstructionSpec> = {
     args: ['num_placeholders'],
     build: (kw) => {
       const n = int(kw, 'num_placeholders');
-      return (value) => (value.match(/\[[^\n\]]*\]/g)?.length ?? 0) >= n;
+      return (value) => countDelimitedOnLine(value, '[', ']') >= n;
     },
   },
   /**

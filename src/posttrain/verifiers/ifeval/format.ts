@@ -1,13 +1,49 @@
 // IFEval `detectable_format:*` instructions (BulletListChecker, ConstrainedResponseChecker,
 // HighlightSectionChecker, SectionChecker, JsonFormat, TitleChecker).
 
-import { compileUserPattern, PY_BOL, PY_EOL, PY_S, pyStrip, pyStripChars } from '../py.ts';
+import { compileUserPattern, isPyWs, PY_S, pyStrip, pyStripChars } from '../py.ts';
 import { int, str, type InstructionSpec } from './args.ts';
 
-/** `re.findall(r"^\s*\*[^\*].*$", value, flags=re.MULTILINE)` (note `\s*` and `[^\*]` may cross newlines). */
-const BULLET_STAR = new RegExp(`${PY_BOL}${PY_S}*\\*[^*][^\\n]*${PY_EOL}`, 'gu');
-/** `re.findall(r"^\s*-.*$", value, flags=re.MULTILINE)` */
-const BULLET_DASH = new RegExp(`${PY_BOL}${PY_S}*-[^\\n]*${PY_EOL}`, 'gu');
+/**
+ * Number of matches of `re.findall(r"^\s*\*[^\*].*$", value, flags=re.MULTILINE)` (star: true) or
+ * `r"^\s*-.*$"` (star: false), counted in linear time. At a line start p the pattern matches iff the first
+ * non-whitespace character q at or after p (`\s*` may cross newlines) is the marker (for `*`: followed by a
+ * character that is not `*`, possibly a newline); the match runs to the end of the line after that; the next
+ * search starts there.
+ */
+export function countBulletMatches(value: string, star: boolean): number {
+  let n = 0;
+  let q = -1; // first non-whitespace index at or after the current line start, cached across a whitespace run
+  let p = 0;
+  while (p <= value.length) {
+    if (q < p) {
+      q = p;
+      while (q < value.length && isPyWs(value[q]!)) q++;
+    }
+    let end = -1;
+    if (star) {
+      if (value[q] === '*' && q + 1 < value.length && value[q + 1] !== '*') {
+        const nl = value.indexOf('\n', q + 2);
+        end = nl < 0 ? value.length : nl;
+      }
+    } else if (value[q] === '-') {
+      const nl = value.indexOf('\n', q + 1);
+      end = nl < 0 ? value.length : nl;
+    }
+    if (end >= 0) {
+      n++;
+      // "*\n\n": the match ends right after a newline, so its end is itself a line start
+      if (end > p && value[end - 1] === '\n') {
+        p = end;
+        continue;
+      }
+    }
+    const nextNl = value.indexOf('\n', end >= 0 ? end : p);
+    if (nextNl < 0) break;
+    p = nextNl + 1;
+  }
+  return n;
+}
 
 const CONSTRAINED_RESPONSE_OPTIONS = ['My answer is yes.', 'My answer is no.', 'My answer is maybe.'];
 
@@ -64,7 +100,7 @@ export const FORMAT_INSTRUCTIONS: Record<string, InstructionSpec> = {
     args: ['num_bullets'],
     build: (kw) => {
       const n = int(kw, 'num_bullets');
-      return (value) => (value.match(BULLET_STAR)?.length ?? 0) + (value.match(BULLET_DASH)?.length ?? 0) === n;
+      return (value) => countBulletMatches(value, true) + countBulletMatches(value, false) === n;
     },
   },
   /** Contains one of "My answer is yes.", "My answer is no.", "My answer is maybe.". */
@@ -119,7 +155,12 @@ export const FORMAT_INSTRUCTIONS: Record<string, InstructionSpec> = {
   'detectable_format:title': {
     args: [],
     build: () => (value) => {
-      for (const t of value.match(/<<[^\n]+>>/g) ?? []) {
+      // re.findall(r"<<[^\n]+>>"): per line, the first "<<" to the last ">>" (at least one character between)
+      for (const line of value.split('\n')) {
+        const i = line.indexOf('<<');
+        const j = line.lastIndexOf('>>');
+        if (i < 0 || j < i + 3) continue;
+        const t = line.slice(i, j + 2);
         if (pyStrip(pyStripChars(pyStripChars(t, '<', 'left'), '>', 'right')) !== '') return true;
       }
       return false;

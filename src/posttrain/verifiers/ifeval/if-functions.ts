@@ -11,7 +11,7 @@
 // `validate_response_language` uses the heuristic detector of util.ts (langdetect there; on text with no letters
 // langdetect raises, which would crash the reference; here it fails the check).
 
-import { cpLen, PY_B, PY_W, pyRound, pySplit, pyStrip } from '../py.ts';
+import { countDelimitedOnLine, cpLen, PY_B, PY_W, pyRound, pySplit, pyStrip } from '../py.ts';
 import { pyJsonLoads } from './format.ts';
 import { detectLanguage } from './util.ts';
 
@@ -157,7 +157,7 @@ export const IF_FUNCTIONS: Readonly<Record<string, IfFunction>> = {
   /** at least N `[...]` placeholders (oi@T3 always passed here: see the file comment) */
   validate_placeholders: {
     params: ['N'],
-    fn: (t, a) => (t.match(/\[[^\n\]]*\]/g)?.length ?? 0) >= num(a, 'N'),
+    fn: (t, a) => countDelimitedOnLine(t, '[', ']') >= num(a, 'N'),
   },
   /** exactly N lines starting with `*` or `-` */
   verify_bullet_points: {
@@ -167,7 +167,7 @@ export const IF_FUNCTIONS: Readonly<Record<string, IfFunction>> = {
   /** has a `<<...>>` title */
   validate_title: {
     params: [],
-    fn: (t) => /<<[^\n]*?>>/.test(t),
+    fn: (t) => countDelimitedOnLine(t, '<<', '>>') > 0, // re.findall(r"<<(.*?)>>")
   },
   /** the response is a substring of one of the options (oi@T3) */
   validate_choice: {

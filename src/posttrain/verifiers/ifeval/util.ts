@@ -107,6 +107,7 @@ export function countSentences(text: string): number {
   return Math.max(count, 1);
 }
 
+const TRAIL_CHARS = new Set(Array.from(')"\'`\u201d\u2019]}>.,;:!?'));
 const CONTRACTION = /^(.+?)((?:n't|'s|'ll|'re|'ve|'d|'m))$/iu;
 
 /** Approximate nltk `word_tokenize` (see the file comment). */
@@ -115,7 +116,10 @@ export function wordTokenize(text: string): string[] {
   for (const raw of text.split(/\s+/u)) {
     if (raw === '') continue;
     const lead = /^[("'`\u201c\u2018[{<]+/u.exec(raw)?.[0] ?? '';
-    const trail = /[)"'`\u201d\u2019\]}>.,;:!?]+$/u.exec(raw.slice(lead.length))?.[0] ?? '';
+    const body = raw.slice(lead.length);
+    let tb = body.length;
+    while (tb > 0 && TRAIL_CHARS.has(body[tb - 1]!)) tb--;
+    const trail = body.slice(tb);
     let core = raw.slice(lead.length, raw.length - trail.length);
     for (const c of lead) out.push(c);
     const cm = core.length > 0 ? CONTRACTION.exec(core) : null;
