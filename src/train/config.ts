@@ -1,7 +1,7 @@
 // The training config: model, data (stages with their mixes and LR schedules), optimizer and run settings.
 // YAML or JSON, validated before any work; errors name the field path.
 import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { dataConfigSchema, formatIssues, parseDataConfig, type DataConfig } from '../data/index.ts';
@@ -32,9 +32,13 @@ export const trainConfigSchema = z
     model: z.record(z.unknown()).optional(),
     /** … or an HF checkpoint folder to continue from. */
     initFrom: z.string().min(1).optional(),
-    data: dataConfigSchema.innerType().extend({
-      stages: z.array(dataConfigSchema.innerType().shape.stages.element.and(z.object({ optim: scheduleSchema }))).min(1),
-    }),
+    /**
+     * The data: stages with their mixes (a data config object), or the path of a data-config JSON file (as
+     * `olmo data synth` writes), whose relative paths are resolved against its own folder.
+     */
+    data: z.union([z.string().min(1), z.record(z.unknown())]),
+    /** LR schedules by stage name, for stages that do not carry their own `optim`. */
+    schedules: z.record(scheduleSchema).default({}),
     seed: z.number().int().nonnegative().default(0),
     /** Tokens per optimizer step (a multiple of sequenceLength × microBatchInstances). */
     globalBatchTokens: z.number().int().positive(),
@@ -86,24 +90,20 @@ export const trainConfigSchema = z
   .superRefine((c, ctx) => {
     if (!c.model && !c.initFrom) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['model'], message: 'give either model (a config) or initFrom (a checkpoint folder)' });
     if (c.model && c.initFrom) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['initFrom'], message: 'give model or initFrom, not both' });
-    const perMicro = c.data.sequenceLength * c.microBatchInstances;
-    if (c.globalBatchTokens % perMicro !== 0) {
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: ['globalBatchTokens'],
-        message: `must be a multiple of sequenceLength × microBatchInstances = ${perMicro}, got ${c.globalBatchTokens}`,
-      });
-    }
-    if (c.data.stages[0]?.optim.lr === 'previous') {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['data', 'stages', 0, 'optim', 'lr'], message: "the first stage has no previous stage to continue from; give a number" });
-    }
   });
 
-export type TrainConfigInput = z.input<typeof trainConfigSchema>;
+/** An inline data config: the data layer's schema, each stage optionally carrying its LR schedule. */
+const inlineDataSchema = dataConfigSchema.innerType().extend({
+  stages: z.array(dataConfigSchema.innerType().shape.stages.element.and(z.object({ optim: scheduleSchema.optional() }))).min(1),
+});
+
+export type TrainConfigInput = Omit<z.input<typeof trainConfigSchema>, 'data'> & { data: string | z.input<typeof inlineDataSchema> };
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
 
 export interface ResolvedTrainConfig extends TrainConfig {
   dataConfig: DataConfig;
+  /** The LR schedule of each stage, in stage order. */
+  stageSchedules: StageSchedule[];
   /** Folder the config's relative paths are resolved against. */
   baseDir: string;
 }
@@ -118,11 +118,42 @@ export function resolveTrainConfig(value: unknown, baseDir: string, source = 'co
   if (!r.success) throw new TrainConfigError(`${source}: invalid training config:\n${formatIssues(r.error)}`);
   const cfg = r.data;
   let dataConfig: DataConfig;
+  let stageOptims: (StageSchedule | undefined)[];
   try {
-    dataConfig = parseDataConfig(cfg.data, baseDir);
+    if (typeof cfg.data === 'string') {
+      const file = isAbsolute(cfg.data) ? cfg.data : join(baseDir, cfg.data);
+      let raw: unknown;
+      try {
+        raw = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (err) {
+        throw new Error(`data: cannot read the data config ${file}: ${(err as Error).message}`);
+      }
+      dataConfig = parseDataConfig(raw, dirname(file));
+      stageOptims = dataConfig.stages.map(() => undefined);
+    } else {
+      const inline = inlineDataSchema.safeParse(cfg.data);
+      if (!inline.success) throw new Error(`invalid training config:\n${formatIssues(inline.error, 'data')}`);
+      dataConfig = parseDataConfig(cfg.data, baseDir);
+      stageOptims = inline.data.stages.map((s) => s.optim);
+    }
   } catch (err) {
     throw new TrainConfigError(`${source}: ${(err as Error).message}`);
   }
+  const problems: string[] = [];
+  const stageSchedules = dataConfig.stages.map((stage, i) => {
+    const sched = stageOptims[i] ?? cfg.schedules[stage.name];
+    if (!sched) problems.push(`data.stages.${i}: stage "${stage.name}" has no LR schedule (give it an optim block, or schedules.${stage.name})`);
+    return sched!;
+  });
+  for (const name of Object.keys(cfg.schedules)) {
+    if (!dataConfig.stages.some((s) => s.name === name)) problems.push(`schedules.${name}: no stage of that name (stages: ${dataConfig.stages.map((s) => s.name).join(', ')})`);
+  }
+  if (stageSchedules[0]?.lr === 'previous') problems.push('the first stage has no previous stage to continue from: its lr must be a number');
+  const perMicro = dataConfig.sequenceLength * cfg.microBatchInstances;
+  if (cfg.globalBatchTokens % perMicro !== 0) {
+    problems.push(`globalBatchTokens: must be a multiple of sequenceLength × microBatchInstances = ${perMicro}, got ${cfg.globalBatchTokens}`);
+  }
+  if (problems.length > 0) throw new TrainConfigError(`${source}: invalid training config:\n${problems.join('\n')}`);
   if (cfg.model) {
     try {
       parseConfig(cfg.model, `${source}: model`);
@@ -130,7 +161,7 @@ export function resolveTrainConfig(value: unknown, baseDir: string, source = 'co
       throw new TrainConfigError((err as Error).message);
     }
   }
-  return { ...cfg, dataConfig, baseDir };
+  return { ...cfg, output: isAbsolute(cfg.output) ? cfg.output : join(baseDir, cfg.output), initFrom: cfg.initFrom && !isAbsolute(cfg.initFrom) ? join(baseDir, cfg.initFrom) : cfg.initFrom, dataConfig, stageSchedules, baseDir };
 }
 
 /** Reads a YAML or JSON training config file. */

@@ -174,7 +174,7 @@ export class Trainer {
   }
 
   private schedule(stage: number): Schedule {
-    const s = this.cfg.data.stages[stage].optim;
+    const s = this.cfg.stageSchedules[stage];
     const steps = this.loader.stageBatches(stage);
     const peak = s.lr === 'previous' ? (this.state.previousStageFinalLr ?? 0) : s.lr;
     return {
@@ -293,7 +293,7 @@ export class Trainer {
 
   /** Runs every remaining step of every stage (or until maxSteps / the abort signal). */
   train(): TrainResult {
-    const totalSteps = this.cfg.data.stages.reduce((n, _, i) => n + this.loader.stageBatches(i), 0);
+    const totalSteps = this.cfg.dataConfig.stages.reduce((n, _, i) => n + this.loader.stageBatches(i), 0);
     const progress = this.opts.progress === false ? null : new Progress({ label: 'train', total: totalSteps, unit: 'steps' });
     const stageValLoss: Record<string, number> = {};
     let finalValLoss: number | null = null;

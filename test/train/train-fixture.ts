@@ -34,7 +34,7 @@ export async function makeTrainFixture(root: string): Promise<string> {
   return tok;
 }
 
-export function tinyTrainConfig(root: string, output: string): TrainConfigInput {
+export function tinyTrainConfig(root: string, output: string): TrainConfigInput & { data: Exclude<TrainConfigInput['data'], string> } {
   return {
     output,
     model: { model_type: 'olmo2', hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 4, vocab_size: 268, max_position_embeddings: 64, eos_token_id: 0, pad_token_id: 1 },
