@@ -83,7 +83,8 @@ describe('trainer', () => {
     const good = tinyTrainConfig(root, join(root, 'never'));
     assert.throws(() => resolveTrainConfig({ ...good, globalBatchTokens: 50 }, root), (e: Error) => e instanceof TrainConfigError && /globalBatchTokens: must be a multiple of sequenceLength × microBatchInstances = 32, got 50/.test(e.message));
     assert.throws(() => resolveTrainConfig({ ...good, model: { ...good.model, model_type: 'gpt2' } }, root), /unsupported model_type "gpt2"/);
-    assert.throws(() => resolveTrainConfig({ ...good, data: { ...good.data, stages: [{ ...(good.data.stages[0] as Record<string, unknown>), optim: { lr: -1 } }] } }, root), /data\.stages\.0\.optim\.lr/);
+    const data = good.data as unknown as { stages: Record<string, unknown>[] };
+    assert.throws(() => resolveTrainConfig({ ...good, data: { ...data, stages: [{ ...data.stages[0], optim: { lr: -1 } }] } }, root), /data\.stages\.0\.optim\.lr/);
     assert.throws(() => resolveTrainConfig({ ...good, optimizer: { betas: [0.9, 1.5] } }, root), /optimizer\.betas\.1/);
     assert.throws(() => resolveTrainConfig({ ...good, bogus: 1 }, root), /Unrecognized key\(s\) in object: 'bogus'/);
     assert.throws(() => resolveTrainConfig({ ...good, schedules: { warmup: { lr: 1 } } }, root), /schedules\.warmup: no stage of that name \(stages: pretrain, anneal\)/);
