@@ -23,7 +23,8 @@ function packageRoot(): string {
 /** The native addon, or null when it is not built or cannot load (the reason is in nativeLoadError()). */
 export function loadNativeAddon(): NativeAddon | null {
   if (cached !== undefined) return cached;
-  const path = join(packageRoot(), 'build', 'Release', 'olmo_native.node');
+  // OLMO_NATIVE_ADDON points at another build of the addon (a debug build, or a missing path to force js).
+  const path = process.env.OLMO_NATIVE_ADDON || join(packageRoot(), 'build', 'Release', 'olmo_native.node');
   if (!existsSync(path)) {
     loadError = `native addon not built (${path} is missing; run \`npm rebuild olmo-ts\` with g++ and make installed)`;
     cached = null;
