@@ -1,6 +1,8 @@
 // Hugging Face config.json for the OLMo families (model_type olmo, olmo2, olmoe), in both the v4 style
 // (top-level rope_theta, torch_dtype) and the v5 style (rope_parameters.rope_theta, dtype).
 
+import type { AttentionConfig } from '../nn/index.ts';
+
 export const SUPPORTED_MODEL_TYPES = ['olmo', 'olmo2', 'olmoe'] as const;
 export type ModelType = (typeof SUPPORTED_MODEL_TYPES)[number];
 
@@ -177,4 +179,20 @@ export function toHfConfig(cfg: ModelConfig, dtype: 'float32' | 'bfloat16' = 'fl
     out.router_aux_loss_coef = cfg.routerAuxLossCoef;
   }
   return out;
+}
+
+/** The attention settings every family shares, from the config; the family says where QK-norm and clipping go. */
+export function attentionConfigOf(
+  cfg: ModelConfig,
+  family: { qkNorm: boolean; normEps: number; clipQkv: number | null; clipAfterNorm: boolean },
+): AttentionConfig {
+  return {
+    hiddenSize: cfg.hiddenSize,
+    numHeads: cfg.numHeads,
+    numKvHeads: cfg.numKvHeads,
+    headDim: cfg.headDim,
+    ropeTheta: cfg.ropeTheta,
+    ropeInvFreqBf16: cfg.ropeInvFreqBf16,
+    ...family,
+  };
 }

@@ -5,7 +5,7 @@
 // then a final LN and the LM head (tied to the embedding in OLMo-1B).
 import { add, type Tensor } from '../tensor/index.ts';
 import { Module, NonParametricLayerNorm, SelfAttention, SwiGLUMLP, type AttentionContext, type Init } from '../nn/index.ts';
-import type { ModelConfig } from './config.ts';
+import { attentionConfigOf, type ModelConfig } from './config.ts';
 import { CausalLM, type BlockOutput, type DecoderBlock } from './decoder.ts';
 
 export class OlmoBlock extends Module implements DecoderBlock {
@@ -17,21 +17,7 @@ export class OlmoBlock extends Module implements DecoderBlock {
     super();
     this.selfAttn = this.child(
       'self_attn',
-      new SelfAttention(
-        {
-          hiddenSize: cfg.hiddenSize,
-          numHeads: cfg.numHeads,
-          numKvHeads: cfg.numKvHeads,
-          headDim: cfg.headDim,
-          ropeTheta: cfg.ropeTheta,
-          ropeInvFreqBf16: cfg.ropeInvFreqBf16,
-          qkNorm: false,
-          normEps: 1e-5,
-          clipQkv: cfg.clipQkv,
-          clipAfterNorm: false,
-        },
-        init,
-      ),
+      new SelfAttention(attentionConfigOf(cfg, { qkNorm: false, normEps: 1e-5, clipQkv: cfg.clipQkv, clipAfterNorm: false }), init),
     );
     this.mlp = this.child('mlp', new SwiGLUMLP(cfg.hiddenSize, cfg.intermediateSize, init));
   }

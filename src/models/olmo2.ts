@@ -6,7 +6,7 @@
 // then a final RMSNorm and the (untied) LM head. There is no norm on a block's input.
 import { add, type Tensor } from '../tensor/index.ts';
 import { Module, RMSNorm, SelfAttention, SwiGLUMLP, type AttentionContext, type Init } from '../nn/index.ts';
-import type { ModelConfig } from './config.ts';
+import { attentionConfigOf, type ModelConfig } from './config.ts';
 import { CausalLM, type BlockOutput, type DecoderBlock } from './decoder.ts';
 
 export class Olmo2Block extends Module implements DecoderBlock {
@@ -19,21 +19,7 @@ export class Olmo2Block extends Module implements DecoderBlock {
     super();
     this.selfAttn = this.child(
       'self_attn',
-      new SelfAttention(
-        {
-          hiddenSize: cfg.hiddenSize,
-          numHeads: cfg.numHeads,
-          numKvHeads: cfg.numKvHeads,
-          headDim: cfg.headDim,
-          ropeTheta: cfg.ropeTheta,
-          ropeInvFreqBf16: cfg.ropeInvFreqBf16,
-          qkNorm: true,
-          normEps: cfg.normEps,
-          clipQkv: null,
-          clipAfterNorm: false,
-        },
-        init,
-      ),
+      new SelfAttention(attentionConfigOf(cfg, { qkNorm: true, normEps: cfg.normEps, clipQkv: null, clipAfterNorm: false }), init),
     );
     this.postAttentionLayernorm = this.child('post_attention_layernorm', new RMSNorm(cfg.hiddenSize, cfg.normEps, init));
     this.mlp = this.child('mlp', new SwiGLUMLP(cfg.hiddenSize, cfg.intermediateSize, init));

@@ -5,7 +5,7 @@
 // then a final RMSNorm and the untied LM head. Also HF's load-balancing auxiliary loss.
 import { add, mean, mul, scale, softmax, sum, concat, tensor, type Tensor } from '../tensor/index.ts';
 import { Module, RMSNorm, SelfAttention, SparseMoE, type AttentionContext, type Init, type MoEOutput } from '../nn/index.ts';
-import type { ModelConfig } from './config.ts';
+import { attentionConfigOf, type ModelConfig } from './config.ts';
 import { CausalLM, type BlockOutput, type DecoderBlock } from './decoder.ts';
 
 export class OlmoeBlock extends Module implements DecoderBlock {
@@ -19,21 +19,7 @@ export class OlmoeBlock extends Module implements DecoderBlock {
     this.inputLayernorm = this.child('input_layernorm', new RMSNorm(cfg.hiddenSize, cfg.normEps, init));
     this.selfAttn = this.child(
       'self_attn',
-      new SelfAttention(
-        {
-          hiddenSize: cfg.hiddenSize,
-          numHeads: cfg.numHeads,
-          numKvHeads: cfg.numKvHeads,
-          headDim: cfg.headDim,
-          ropeTheta: cfg.ropeTheta,
-          ropeInvFreqBf16: cfg.ropeInvFreqBf16,
-          qkNorm: true,
-          normEps: cfg.normEps,
-          clipQkv: cfg.clipQkv,
-          clipAfterNorm: true,
-        },
-        init,
-      ),
+      new SelfAttention(attentionConfigOf(cfg, { qkNorm: true, normEps: cfg.normEps, clipQkv: cfg.clipQkv, clipAfterNorm: true }), init),
     );
     this.postAttentionLayernorm = this.child('post_attention_layernorm', new RMSNorm(cfg.hiddenSize, cfg.normEps, init));
     this.mlp = this.child(
