@@ -52,6 +52,14 @@ export function listCheckpoints(runDir: string): string[] {
 }
 
 export function saveCheckpoint(runDir: string, model: CausalLM, opt: AdamW, state: TrainState, keepLast: number, tokenizerFrom?: string): string {
+  return saveRunCheckpoint(runDir, model, opt, state, keepLast, tokenizerFrom);
+}
+
+/**
+ * saveCheckpoint for any run state with a `step` (post-training keeps its own state shape): the same folder
+ * layout, atomic rename and pruning.
+ */
+export function saveRunCheckpoint(runDir: string, model: CausalLM, opt: AdamW, state: { step: number }, keepLast: number, tokenizerFrom?: string): string {
   const dir = join(runDir, 'checkpoints');
   mkdirSync(dir, { recursive: true });
   const final = join(dir, checkpointName(state.step));
@@ -83,16 +91,24 @@ export interface LoadedCheckpoint {
 
 /** Loads and checks a checkpoint folder; anything missing or inconsistent is a CheckpointCorruptError naming it. */
 export function loadCheckpoint(dir: string): LoadedCheckpoint {
+  return loadRunCheckpoint(dir, (s): s is TrainState => {
+    const state = s as TrainState;
+    return state.version === STATE_VERSION && Number.isInteger(state.step) && !!state.data && !!state.history;
+  });
+}
+
+/** loadCheckpoint for any run state; `isState` says whether the JSON state is of the expected kind. */
+export function loadRunCheckpoint<S extends { step: number }>(dir: string, isState: (value: unknown) => value is S): Omit<LoadedCheckpoint, 'state'> & { state: S } {
   const statePath = join(dir, TRAIN_STATE_FILE);
   if (!existsSync(statePath)) throw new CheckpointCorruptError(`${dir}: incomplete checkpoint (no ${TRAIN_STATE_FILE})`);
-  let state: TrainState;
+  let state: S;
   try {
-    state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainState;
+    state = JSON.parse(readFileSync(statePath, 'utf8')) as S;
   } catch (err) {
     throw new CheckpointCorruptError(`${statePath}: unreadable (${(err as Error).message})`);
   }
-  if (state.version !== STATE_VERSION || !Number.isInteger(state.step) || !state.data || !state.history) {
-    throw new CheckpointCorruptError(`${statePath}: not an olmo-ts training state (version ${state.version})`);
+  if (state === null || typeof state !== 'object' || !isState(state)) {
+    throw new CheckpointCorruptError(`${statePath}: not an olmo-ts training state of the expected kind (version ${(state as { version?: unknown } | null)?.version})`);
   }
   let model: CausalLM;
   try {

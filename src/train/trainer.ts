@@ -56,7 +56,8 @@ export class TrainingAborted extends Error {
   override name = 'TrainingAborted';
 }
 
-function packageInfo(): { version: string; commit: string | null } {
+/** The package version and git commit, recorded with every run's resolved config. */
+export function packageInfo(): { version: string; commit: string | null } {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
   let commit: string | null = null;
