@@ -1,5 +1,10 @@
 // `olmo data tokenize|synth`: documents to OLMo token files, and the embedded synthetic corpus.
-import { synthesize, tokenize } from '../data/index.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+import { synthesize, tokenize, type SynthManifest } from '../data/index.ts';
+import { dolma2Tokenizer, loadTokenizer } from '../tokenizers/index.ts';
 import { Progress } from '../train/progress.ts';
 import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';
 
@@ -68,8 +73,28 @@ async function runSynth(argv: string[]): Promise<number> {
     workers: numberOption('data synth', 'workers', values.workers, { integer: true, min: 0 }),
     onProgress: (m) => process.stderr.write(`${m}\n`),
   });
-  console.log(JSON.stringify({ out: values.out, world: manifest.world, tokens: manifest.tokens }));
+  const config = writePretrainConfig(values.out, manifest);
+  process.stderr.write(`wrote ${config}; train with: olmo train --config ${config}\n`);
+  console.log(JSON.stringify({ out: values.out, world: manifest.world, tokens: manifest.tokens, train_config: config }));
   return 0;
+}
+
+/**
+ * Instantiates the package's configs/quickstart/pretrain.yaml in the corpus folder, with the model's vocabulary
+ * and special ids taken from the corpus tokenizer.
+ */
+function writePretrainConfig(outDir: string, manifest: SynthManifest): string {
+  const template = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'configs', 'quickstart', 'pretrain.yaml');
+  const doc = parseDocument(readFileSync(template, 'utf8'));
+  const tokDir = manifest.tokenizer?.path ? join(outDir, manifest.tokenizer.path) : null;
+  const tok = tokDir ? loadTokenizer(tokDir) : dolma2Tokenizer();
+  // Embedding rows padded to a multiple of 64, as OLMo pads its vocabularies.
+  doc.setIn(['model', 'vocab_size'], Math.ceil(tok.vocabSize / 64) * 64);
+  doc.setIn(['model', 'eos_token_id'], tok.eosTokenId);
+  doc.setIn(['model', 'pad_token_id'], tok.padTokenId ?? tok.eosTokenId);
+  const path = join(outDir, 'pretrain.yaml');
+  writeFileSync(path, doc.toString());
+  return path;
 }
 
 export const dataCommand: Command = {

@@ -7,9 +7,11 @@ import { describeRef, type DatasetSource } from './data/source.ts';
 import { mcDocMetrics, type ChoiceScore, type McMetricName, bitsPerByte, charCount, byteCount } from './metrics.ts';
 import { fewshotContext, UNCONDITIONED_CONTEXT, type FewshotExample } from './prompts.ts';
 import { selectInstances } from './selection.ts';
-import type { LoglikelihoodRequest, LoglikelihoodResult, McDoc, RequestInstance, Row } from './types.ts';
+import type { LoglikelihoodRequest, LoglikelihoodResult, McDoc, RequestInstance, RequestResult, Row } from './types.ts';
 
 export type Format = 'rc' | 'mc';
+/** A task config's `format`: RC or MC, or 'gen' for the seed benchmarks' generation tasks (the OLMES generative tasks write none). */
+export type TaskFormat = Format | 'gen';
 
 /** The per-format behaviour a task family supplies. */
 export interface FormatDefinition {
@@ -50,7 +52,8 @@ export interface TaskConfig {
   task_name: string;
   task_core: string;
   alias: string;
-  format: Format;
+  /** rc or mc for log-likelihood tasks; 'gen' for generation tasks; absent for the OLMES generative tasks */
+  format?: TaskFormat;
   regime: string;
   dataset_path: string;
   dataset_name: string | null;
@@ -59,7 +62,8 @@ export interface TaskConfig {
   num_shots: number;
   fewshot_source: string | null;
   fewshot_seed: number;
-  primary_metric: McMetricName;
+  /** an McMetricName for MC tasks; a generative or seed task names its own (exact_match, f1, success_rate, …) */
+  primary_metric: string;
   limit: number | null;
   random_subsample_seed: number;
   native_id_field: string | null;
@@ -69,7 +73,8 @@ export interface TaskConfig {
 
 export const UNCOND_DOC_ID_OFFSET = 1_000_000;
 
-export interface ModelOutput {
+/** model_output entry of one choice of a log-likelihood (MC/RC) doc, with oe-eval's field names. */
+export interface McModelOutput {
   sum_logits: number;
   num_tokens: number;
   num_tokens_all?: number;
@@ -82,12 +87,50 @@ export interface ModelOutput {
   sum_logits_uncond?: number;
 }
 
+/**
+ * model_output entry: per choice of an MC doc, or per request of a generation doc a record with at least
+ * `continuation` (the raw generation, as oe-eval writes it) plus whatever the task parsed from it.
+ */
+export type ModelOutput = McModelOutput | Record<string, unknown>;
+
 export interface DocPrediction {
   doc_id: number;
   native_id: string | number;
   metrics: Record<string, number>;
   model_output: ModelOutput[];
-  label: number;
+  /** the gold index (MC), or the task's label (e.g. GSM8K's short answer) */
+  label: number | string;
+}
+
+/** A loglikelihood result, or an error naming the request when a backend result is of another kind. */
+export function asLoglikelihood(r: RequestResult, where: string): LoglikelihoodResult {
+  if (typeof r !== 'object' || r === null || typeof r.logprob !== 'number' || typeof (r as LoglikelihoodResult).isGreedy !== 'boolean') {
+    throw new Error(`${where}: expected a loglikelihood result {logprob, isGreedy, numTokens}, got ${JSON.stringify(r)?.slice(0, 80)}`);
+  }
+  return r as LoglikelihoodResult;
+}
+
+/** A family for a task that builds its docs itself (no MC format): every format hook throws. */
+export function configFamily(cfg: TaskConfig, why = 'it builds its docs itself and has no multiple-choice format'): TaskFamily {
+  const def: FormatDefinition = {
+    primaryMetric: cfg.primary_metric as McMetricName,
+    uncond: false,
+    processDoc(): McDoc {
+      throw new Error(`${cfg.alias}: ${why}`);
+    },
+  };
+  return {
+    name: cfg.task_name,
+    datasetPath: cfg.dataset_path,
+    ...(cfg.dataset_name !== null ? { datasetName: cfg.dataset_name } : {}),
+    evalSplit: cfg.split,
+    fewshotSplit: cfg.fewshot_split,
+    fewshotSource: cfg.fewshot_source,
+    numShots: cfg.num_shots,
+    limit: cfg.limit,
+    nativeIdField: cfg.native_id_field,
+    formats: { rc: def, mc: def },
+  };
 }
 
 export class Task {
@@ -97,8 +140,27 @@ export class Task {
   ) {}
 
   get def(): FormatDefinition {
-    return this.family.formats[this.config.format];
+    const f = this.config.format;
+    if (f !== 'rc' && f !== 'mc') throw new Error(`${this.config.alias}: not a multiple-choice task (format ${JSON.stringify(f)})`);
+    return this.family.formats[f];
   }
+
+  /**
+   * This task with another config (rescore puts a run's saved task_config in place of the one the registry makes
+   * today, so that scoring uses exactly the settings the run used).
+   */
+  withConfig(config: TaskConfig): this {
+    const t = Object.create(Object.getPrototypeOf(this)) as this;
+    Object.assign(t, this, { config });
+    return t;
+  }
+
+  /**
+   * Reinstate what scoring needs from the evaluated docs, as a run saved them in its predictions (`doc`), in doc_id
+   * order; called by rescore instead of loading data. A task whose scoring reads more than the requests and results
+   * keeps that in `doc.extra` and restores it here.
+   */
+  restoreDocs(_docs: readonly McDoc[]): void {}
 
   private where(split: string, i: number): string {
     return `${describeRef({ path: this.config.dataset_path, name: this.config.dataset_name ?? undefined, split })} row ${i}`;
@@ -169,9 +231,13 @@ export class Task {
     return out;
   }
 
-  /** Per-doc metrics and model_output from the doc's request instances (as built) and their results. */
-  scoreDoc(docId: number, nativeId: string | number, gold: number, instances: readonly RequestInstance[], results: readonly LoglikelihoodResult[]): DocPrediction {
-    return scoreMcDoc(`${this.config.alias} doc ${docId}`, docId, nativeId, gold, instances, results);
+  /**
+   * Per-doc metrics and model_output from the doc's request instances (as built) and their results (in the same
+   * order). The runner and rescore both score through this, so a rescored run cannot drift from the run.
+   */
+  scoreDoc(docId: number, nativeId: string | number, gold: number, instances: readonly RequestInstance[], results: readonly RequestResult[]): DocPrediction {
+    const where = `${this.config.alias} doc ${docId}`;
+    return scoreMcDoc(where, docId, nativeId, gold, instances, results.map((r, i) => asLoglikelihood(r, `${where} request ${i}`)));
   }
 }
 
@@ -201,9 +267,9 @@ export function scoreMcDoc(
     continuation: (inst.request as LoglikelihoodRequest).continuation,
     uncondLogprob: unc.length > 0 ? unc[i].res.logprob : undefined,
   }));
-  const model_output: ModelOutput[] = cond.map(({ res }, i) => {
+  const model_output: McModelOutput[] = cond.map(({ res }, i) => {
     const c = choices[i];
-    const o: ModelOutput = {
+    const o: McModelOutput = {
       sum_logits: res.logprob,
       num_tokens: res.numTokens,
       ...(res.numTokensAll !== undefined ? { num_tokens_all: res.numTokensAll } : {}),

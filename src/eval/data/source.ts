@@ -48,8 +48,11 @@ function listFiles(dir: string): string[] {
   }
 }
 
-/** Data files of a split inside one dataset folder, trying the HF layouts in order; [] when none match. */
-export function findSplitFiles(root: string, name: string | undefined, split: string): { files: string[]; tried: string[] } {
+/** Data files of a split inside one dataset folder, trying the HF layouts in order; [] when none match.
+ *  `list` gives a folder's file names (default: the disk; the hub source passes a repository's file list). */
+export function findSplitFiles(
+  root: string, name: string | undefined, split: string, list: (dir: string) => string[] = listFiles,
+): { files: string[]; tried: string[] } {
   // A config lives in its own folder; a single-config dataset in data/, at the top, or (parquet conversions of
   // script datasets) in default/ or plain_text/.
   const dirs = name ? [join(root, name)] : [join(root, 'data'), root, join(root, 'default'), join(root, 'plain_text')];
@@ -58,11 +61,11 @@ export function findSplitFiles(root: string, name: string | undefined, split: st
   for (const dir of dirs) {
     // <dir>/<split>-00000-of-00001.parquet, <dir>/<split>.jsonl …
     tried.push(join(dir, `${split}{-*,}.{parquet,jsonl,json}`));
-    const direct = listFiles(dir).filter((f) => isData(f) && (f.startsWith(`${split}-`) || f.startsWith(`${split}.`)));
+    const direct = list(dir).filter((f) => isData(f) && (f.startsWith(`${split}-`) || f.startsWith(`${split}.`)));
     if (direct.length > 0) return { files: pickOneKind(direct).map((f) => join(dir, f)), tried };
     // <dir>/<split>/0000.parquet (refs/convert/parquet layout)
     tried.push(join(dir, split, '*.{parquet,jsonl,json}'));
-    const nested = listFiles(join(dir, split)).filter(isData);
+    const nested = list(join(dir, split)).filter(isData);
     if (nested.length > 0) return { files: pickOneKind(nested).map((f) => join(dir, split, f)), tried };
   }
   return { files: [], tried };
