@@ -368,20 +368,21 @@ async function checkStatus(res: Response, s: Settings, what: string, url: string
   }
   const answered = `${url} answered ${res.status}${code ? ` ${code}` : ''}${detail ? `: ${detail}` : ''}`;
   if (res.status === 429 || res.status >= 500) throw new RetryableError(answered, res.status, retryAfterMs(res));
-  if (res.status === 404 || code === 'RepoNotFound' || code === 'EntryNotFound' || code === 'RevisionNotFound') {
-    throw new HubNotFoundError(
-      `repository or file not found: ${what} (${answered}). Check the repository id, type, revision and file name` +
-        (s.token ? '.' : '; a private or gated repository also needs a token (set HF_TOKEN).'),
-    );
-  }
   if (res.status === 401 || res.status === 403) {
     const gated = code === 'GatedRepo' || res.status === 403;
     throw new HubAuthError(
       s.token
         ? `${what} refused the token from ${s.token.source} (${answered}). ` +
             (gated ? 'The token has no access: for a gated repository accept its terms on the hub page first.' : 'Check that the token is valid.')
-        : `${what} needs a token (${answered}). Set HF_TOKEN, or run \`huggingface-cli login\`` +
-            (gated ? ', after accepting the repository\'s terms on its hub page.' : '.'),
+        : `${what} needs a token (${answered}): the repository is private or gated` +
+            (code === 'RepoNotFound' ? ', or does not exist' : '') +
+            `. Set HF_TOKEN, or run \`huggingface-cli login\`${gated ? ', after accepting the repository\'s terms on its hub page' : ''}.`,
+    );
+  }
+  if (res.status === 404) {
+    throw new HubNotFoundError(
+      `repository or file not found: ${what} (${answered}). Check the repository id, type, revision and file name` +
+        (s.token ? '.' : '; a private or gated repository also needs a token (set HF_TOKEN).'),
     );
   }
   throw new HubHttpError(`${what}: ${answered}`, res.status);
