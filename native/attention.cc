@@ -17,8 +17,8 @@
 //
 // The inner loops are two small GEMM-like microkernels on row-pointer lists (so strided heads and grouped
 // rows need no copies): Scores (S = scale·A·Bᵀ, 2 rows × 4 keys of 8-wide FMA accumulators) and Accum
-// (C += A·B, 2 rows × 32 columns), plus a vectorised exp. A plain scalar path stands in without AVX2 and
-// can be forced for tests (_attentionForceScalar).
+// (C += A·B, 2 rows × 32 columns), plus a vectorised exp (vmath.h's ExpClampedDeg6). A plain scalar path
+// stands in without AVX2 and can be forced for tests (_attentionForceScalar).
 #include <immintrin.h>
 #include <napi.h>
 
@@ -29,9 +29,11 @@
 #include <limits>
 #include <vector>
 
+#include "force_scalar.h"
 #include "napi_args.h"
 #include "simd.h"
 #include "threadpool.h"
+#include "vmath.h"
 
 namespace olmo {
 namespace {
@@ -41,7 +43,9 @@ constexpr int64_t kRowsTarget = 64;  // query rows (tokens × group heads) per b
 constexpr int64_t kMinParallelWork = 1 << 17;  // multiply-adds below which one thread does everything
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
-bool g_force_scalar = false;
+// Test hook: _attentionForceScalar(true) runs the plain scalar microkernels even where AVX2 exists, so the
+// fallback path is exercised by the tests on this machine.
+ScalarSwitch g_paths{"_attentionForceScalar"};
 
 // ---------------------------------------------------------------------------------------------------------
 // Microkernels. Row arguments are lists of row pointers; every row has D floats.
@@ -110,37 +114,10 @@ OLMO_AVX2 inline __m256i TailMask(int64_t rem) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bits + 8 - rem));
 }
 
-OLMO_AVX2 inline float HSum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
 // The four horizontal sums of a0..a3 as one 4-lane vector.
 OLMO_AVX2 inline __m128 HSum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
   const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
   return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
-}
-
-// exp(x) for x in float range: Cody–Waite reduction by ln 2 and a degree-6 polynomial (≈1 ulp). Inputs
-// below −87 give exp(−87) ≈ 1.6e−38 rather than 0; every caller only adds such terms to sums ≥ 1 or uses
-// them as probabilities, where that is zero to float32 precision.
-OLMO_AVX2 inline __m256 Exp256(__m256 x) {
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
 // NR query rows against NC keys: NR·NC accumulators, each step loads NR + NC vectors for NR·NC FMAs.
@@ -254,13 +231,13 @@ OLMO_AVX2 float ExpRowAvx2(float* s, int64_t lim, int64_t n, float m) {
   __m256 sum = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 8 <= lim; i += 8) {
-    const __m256 e = Exp256(_mm256_sub_ps(_mm256_loadu_ps(s + i), mv));
+    const __m256 e = ExpClampedDeg6(_mm256_sub_ps(_mm256_loadu_ps(s + i), mv));
     _mm256_storeu_ps(s + i, e);
     sum = _mm256_add_ps(sum, e);
   }
   if (i < lim) {
     const __m256i mask = TailMask(lim - i);
-    const __m256 e = _mm256_and_ps(Exp256(_mm256_sub_ps(_mm256_maskload_ps(s + i, mask), mv)),
+    const __m256 e = _mm256_and_ps(ExpClampedDeg6(_mm256_sub_ps(_mm256_maskload_ps(s + i, mask), mv)),
                                    _mm256_castsi256_ps(mask));
     _mm256_maskstore_ps(s + i, mask, e);
     sum = _mm256_add_ps(sum, e);
@@ -281,7 +258,7 @@ OLMO_AVX2 float DotAvx2(const float* a, const float* b, int64_t n) {
 
 const Ops kAvx2Ops = {ScoresAvx2, AccumAvx2, RowMaxAvx2, ExpRowAvx2, DotAvx2};
 
-const Ops& SelectOps() { return (has_avx2_fma() && !g_force_scalar) ? kAvx2Ops : kScalarOps; }
+const Ops& SelectOps() { return g_paths.UseAvx2() ? kAvx2Ops : kScalarOps; }
 
 // ---------------------------------------------------------------------------------------------------------
 // Problem description shared by forward and backward.
@@ -625,21 +602,30 @@ void ReadSizes(const Napi::CallbackInfo& info, const char* op, size_t kv_index, 
     throw ArgError(info, op, "hq (" + std::to_string(P.Hq) + ") must be a multiple of hkv (" +
                                  std::to_string(P.Hkv) + ")");
   P.G = P.Hkv == 0 ? 0 : P.Hq / P.Hkv;
-  P.kv_lens = nullptr;
-  if (kv_index < info.Length() && !info[kv_index].IsNull() && !info[kv_index].IsUndefined()) {
-    P.kv_lens = I32Arg(info, kv_index, op, "kvLens", P.B);
-    for (int64_t b = 0; b < P.B; ++b)
-      if (P.kv_lens[b] < 0 || P.kv_lens[b] > P.Tk)
-        throw ArgError(info, op, "kvLens[" + std::to_string(b) + "] = " + std::to_string(P.kv_lens[b]) +
-                                     " is outside [0, " + std::to_string(P.Tk) + "]");
-  }
+  P.kv_lens = OptI32Arg(info, kv_index, op, "kvLens", P.B);
+  if (P.kv_lens == nullptr) return;
+  for (int64_t b = 0; b < P.B; ++b)
+    if (P.kv_lens[b] < 0 || P.kv_lens[b] > P.Tk)
+      throw ArgError(info, op, "kvLens[" + std::to_string(b) + "] = " + std::to_string(P.kv_lens[b]) +
+                                   " is outside [0, " + std::to_string(P.Tk) + "]");
 }
 
-int64_t QSize(const Napi::CallbackInfo& info, const char* op, const Problem& P) {
-  return CheckedMul(info, op, CheckedMul(info, op, CheckedMul(info, op, P.B, P.Tq), P.Hq), P.D);
-}
-int64_t KvSize(const Napi::CallbackInfo& info, const char* op, const Problem& P) {
-  return CheckedMul(info, op, CheckedMul(info, op, CheckedMul(info, op, P.B, P.Tk), P.Hkv), P.D);
+// Element counts of the q-shaped, k/v-shaped and lse arrays (overflow-checked).
+struct Sizes {
+  int64_t q, kv, lse;
+};
+
+// Reads the sizes and kvLens (ReadSizes), then q, k, v (arguments 0-2), which both directions take first.
+Sizes ReadProblem(const Napi::CallbackInfo& info, const char* op, size_t kv_index, size_t first, Problem& P) {
+  ReadSizes(info, op, kv_index, first, P);
+  Sizes n;
+  n.q = CheckedMul(info, op, CheckedMul(info, op, CheckedMul(info, op, P.B, P.Tq), P.Hq), P.D);
+  n.kv = CheckedMul(info, op, CheckedMul(info, op, CheckedMul(info, op, P.B, P.Tk), P.Hkv), P.D);
+  n.lse = CheckedMul(info, op, CheckedMul(info, op, P.B, P.Hq), P.Tq);
+  P.q = F32Arg(info, 0, op, "q", n.q);
+  P.k = F32Arg(info, 1, op, "k", n.kv);
+  P.v = F32Arg(info, 2, op, "v", n.kv);
+  return n;
 }
 
 // attention(q, k, v, out, lse, kvLens, batch, tq, tk, hq, hkv, d, scale)
@@ -647,14 +633,9 @@ Napi::Value Attention(const Napi::CallbackInfo& info) {
   const char* op = "attention";
   RequireArgs(info, op, 13);
   Problem P{};
-  ReadSizes(info, op, 5, 6, P);
-  const int64_t nq = QSize(info, op, P), nk = KvSize(info, op, P);
-  const int64_t nl = CheckedMul(info, op, CheckedMul(info, op, P.B, P.Hq), P.Tq);
-  P.q = F32Arg(info, 0, op, "q", nq);
-  P.k = F32Arg(info, 1, op, "k", nk);
-  P.v = F32Arg(info, 2, op, "v", nk);
-  P.out = F32Arg(info, 3, op, "out", nq);
-  P.lse = F32Arg(info, 4, op, "lse", nl);
+  const Sizes n = ReadProblem(info, op, 5, 6, P);
+  P.out = F32Arg(info, 3, op, "out", n.q);
+  P.lse = F32Arg(info, 4, op, "lse", n.lse);
   Forward(P);
   return info.Env().Undefined();
 }
@@ -664,26 +645,14 @@ Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   const char* op = "attentionBackward";
   RequireArgs(info, op, 17);
   Problem P{};
-  ReadSizes(info, op, 9, 10, P);
-  const int64_t nq = QSize(info, op, P), nk = KvSize(info, op, P);
-  const int64_t nl = CheckedMul(info, op, CheckedMul(info, op, P.B, P.Hq), P.Tq);
-  P.q = F32Arg(info, 0, op, "q", nq);
-  P.k = F32Arg(info, 1, op, "k", nk);
-  P.v = F32Arg(info, 2, op, "v", nk);
-  P.out_in = F32Arg(info, 3, op, "out", nq);
-  P.lse = F32Arg(info, 4, op, "lse", nl);
-  P.gout = F32Arg(info, 5, op, "gOut", nq);
-  P.gq = F32Arg(info, 6, op, "gq", nq);
-  P.gk = F32Arg(info, 7, op, "gk", nk);
-  P.gv = F32Arg(info, 8, op, "gv", nk);
+  const Sizes n = ReadProblem(info, op, 9, 10, P);
+  P.out_in = F32Arg(info, 3, op, "out", n.q);
+  P.lse = F32Arg(info, 4, op, "lse", n.lse);
+  P.gout = F32Arg(info, 5, op, "gOut", n.q);
+  P.gq = F32Arg(info, 6, op, "gq", n.q);
+  P.gk = F32Arg(info, 7, op, "gk", n.kv);
+  P.gv = F32Arg(info, 8, op, "gv", n.kv);
   Backward(P);
-  return info.Env().Undefined();
-}
-
-// Test hook: _attentionForceScalar(true) runs the plain scalar microkernels even where AVX2 exists, so the
-// fallback path is exercised by the tests on this machine.
-Napi::Value AttentionForceScalar(const Napi::CallbackInfo& info) {
-  g_force_scalar = BoolArg(info, 0, "_attentionForceScalar", "on");
   return info.Env().Undefined();
 }
 
@@ -692,7 +661,7 @@ Napi::Value AttentionForceScalar(const Napi::CallbackInfo& info) {
 void RegisterAttention(Napi::Env env, Napi::Object exports) {
   exports.Set("attention", Napi::Function::New(env, Attention));
   exports.Set("attentionBackward", Napi::Function::New(env, AttentionBackward));
-  exports.Set("_attentionForceScalar", Napi::Function::New(env, AttentionForceScalar));
+  g_paths.RegisterHook(env, exports);
 }
 
 }  // namespace olmo

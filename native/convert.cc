@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "force_scalar.h"
 #include "napi_args.h"
 #include "simd.h"
 #include "threadpool.h"
@@ -19,20 +20,13 @@ namespace {
 
 constexpr int64_t kGrain = 65536;
 
-// Tests switch to the scalar fallback through the exported _convertForceScalar(on) hook.
-bool g_force_scalar = false;
-bool UseAvx2() { return has_avx2_fma() && !g_force_scalar; }
-
-Napi::Value ForceScalar(const Napi::CallbackInfo& info) {
-  g_force_scalar = BoolArg(info, 0, "_convertForceScalar", "on");
-  return info.Env().Undefined();
-}
+ScalarSwitch g_paths{"_convertForceScalar"};
 bool UseF16c() {
   static const bool has = [] {
     __builtin_cpu_init();
     return __builtin_cpu_supports("f16c") != 0;
   }();
-  return has && UseAvx2();
+  return has && g_paths.UseAvx2();
 }
 
 // ---- scalar recipes ----
@@ -80,6 +74,31 @@ inline uint32_t F16ToF32(uint16_t h) {
   return sign | ((113u - static_cast<uint32_t>(shift)) << 23) | ((mm & 0x3ffu) << 13);
 }
 
+// ---- whole ranges on the scalar path (also the vector paths' tails) ----
+
+void F32ToBf16Scalar(const uint32_t* src, uint16_t* dst, int64_t b, int64_t e) {
+  for (int64_t i = b; i < e; ++i) dst[i] = F32ToBf16(src[i]);
+}
+
+void Bf16ToF32Scalar(const uint16_t* src, uint32_t* dst, int64_t b, int64_t e) {
+  for (int64_t i = b; i < e; ++i) dst[i] = static_cast<uint32_t>(src[i]) << 16;
+}
+
+void F32ToF16Scalar(const float* src, uint16_t* dst, int64_t b, int64_t e) {
+  uint32_t bits;
+  for (int64_t i = b; i < e; ++i) {
+    std::memcpy(&bits, src + i, 4);
+    dst[i] = F32ToF16(bits);
+  }
+}
+
+void F16ToF32Scalar(const uint16_t* src, float* dst, int64_t b, int64_t e) {
+  for (int64_t i = b; i < e; ++i) {
+    const uint32_t bits = F16ToF32(src[i]);
+    std::memcpy(dst + i, &bits, 4);
+  }
+}
+
 // ---- vector paths ----
 
 OLMO_AVX2 void F32ToBf16Avx2(const uint32_t* src, uint16_t* dst, int64_t b, int64_t e) {
@@ -98,7 +117,7 @@ OLMO_AVX2 void F32ToBf16Avx2(const uint32_t* src, uint16_t* dst, int64_t b, int6
     const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(out[0], out[1]), 0xd8);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), packed);
   }
-  for (; i < e; ++i) dst[i] = F32ToBf16(src[i]);
+  F32ToBf16Scalar(src, dst, i, e);
 }
 
 OLMO_AVX2 void Bf16ToF32Avx2(const uint16_t* src, uint32_t* dst, int64_t b, int64_t e) {
@@ -107,7 +126,7 @@ OLMO_AVX2 void Bf16ToF32Avx2(const uint16_t* src, uint32_t* dst, int64_t b, int6
     const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), _mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
   }
-  for (; i < e; ++i) dst[i] = static_cast<uint32_t>(src[i]) << 16;
+  Bf16ToF32Scalar(src, dst, i, e);
 }
 
 __attribute__((target("avx2,f16c"))) void F32ToF16F16c(const float* src, uint16_t* dst, int64_t b, int64_t e) {
@@ -116,98 +135,73 @@ __attribute__((target("avx2,f16c"))) void F32ToF16F16c(const float* src, uint16_
     const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), h);
   }
-  uint32_t bits;
-  for (; i < e; ++i) {
-    std::memcpy(&bits, src + i, 4);
-    dst[i] = F32ToF16(bits);
-  }
+  F32ToF16Scalar(src, dst, i, e);
 }
 
 __attribute__((target("avx2,f16c"))) void F16ToF32F16c(const uint16_t* src, float* dst, int64_t b, int64_t e) {
   int64_t i = b;
   for (; i + 8 <= e; i += 8)
     _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
-  for (; i < e; ++i) {
-    const uint32_t bits = F16ToF32(src[i]);
-    std::memcpy(dst + i, &bits, 4);
-  }
+  F16ToF32Scalar(src, dst, i, e);
 }
 
 // ---- exported functions: (src, dst, n) ----
 
-Napi::Value F32ToBf16Fn(const Napi::CallbackInfo& info) {
-  const char* kOp = "f32ToBf16";
-  RequireArgs(info, kOp, 3);
-  const int64_t n = SizeArg(info, 2, kOp, "n");
-  const auto* src = reinterpret_cast<const uint32_t*>(F32Arg(info, 0, kOp, "src", n));
-  uint16_t* dst = U16Arg(info, 1, kOp, "dst", n);
-  const bool simd = UseAvx2();
-  parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
-    if (simd) F32ToBf16Avx2(src, dst, b, e);
-    else for (int64_t i = b; i < e; ++i) dst[i] = F32ToBf16(src[i]);
-  });
+// The typed-array argument behind each element type: float32 data (as floats or as their bits) lives in a
+// Float32Array, bf16/half in a Uint16Array.
+template <class T>
+T* ElemArg(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t need);
+template <>
+float* ElemArg<float>(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t need) {
+  return F32Arg(info, i, op, name, need);
+}
+template <>
+uint32_t* ElemArg<uint32_t>(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name,
+                            int64_t need) {
+  return reinterpret_cast<uint32_t*>(F32Arg(info, i, op, name, need));
+}
+template <>
+uint16_t* ElemArg<uint16_t>(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name,
+                            int64_t need) {
+  return U16Arg(info, i, op, name, need);
+}
+
+template <class S, class D>
+using RangeFn = void (*)(const S*, D*, int64_t, int64_t);
+
+// Validates (src, dst, n), then converts [0, n) on the pool: the vector routine when use_vec.
+template <class S, class D>
+Napi::Value Convert(const Napi::CallbackInfo& info, const char* op, bool use_vec, RangeFn<S, D> vec,
+                    RangeFn<S, D> scalar) {
+  RequireArgs(info, op, 3);
+  const int64_t n = SizeArg(info, 2, op, "n");
+  const S* src = ElemArg<S>(info, 0, op, "src", n);
+  D* dst = ElemArg<D>(info, 1, op, "dst", n);
+  const RangeFn<S, D> run = use_vec ? vec : scalar;
+  parallel_for(n, kGrain, [&](int64_t b, int64_t e) { run(src, dst, b, e); });
   return info.Env().Undefined();
+}
+
+Napi::Value F32ToBf16Fn(const Napi::CallbackInfo& info) {
+  return Convert<uint32_t, uint16_t>(info, "f32ToBf16", g_paths.UseAvx2(), F32ToBf16Avx2, F32ToBf16Scalar);
 }
 
 Napi::Value Bf16ToF32Fn(const Napi::CallbackInfo& info) {
-  const char* kOp = "bf16ToF32";
-  RequireArgs(info, kOp, 3);
-  const int64_t n = SizeArg(info, 2, kOp, "n");
-  const uint16_t* src = U16Arg(info, 0, kOp, "src", n);
-  auto* dst = reinterpret_cast<uint32_t*>(F32Arg(info, 1, kOp, "dst", n));
-  const bool simd = UseAvx2();
-  parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
-    if (simd) Bf16ToF32Avx2(src, dst, b, e);
-    else for (int64_t i = b; i < e; ++i) dst[i] = static_cast<uint32_t>(src[i]) << 16;
-  });
-  return info.Env().Undefined();
+  return Convert<uint16_t, uint32_t>(info, "bf16ToF32", g_paths.UseAvx2(), Bf16ToF32Avx2, Bf16ToF32Scalar);
 }
 
 Napi::Value F32ToF16Fn(const Napi::CallbackInfo& info) {
-  const char* kOp = "f32ToF16";
-  RequireArgs(info, kOp, 3);
-  const int64_t n = SizeArg(info, 2, kOp, "n");
-  const float* src = F32Arg(info, 0, kOp, "src", n);
-  uint16_t* dst = U16Arg(info, 1, kOp, "dst", n);
-  const bool f16c = UseF16c();
-  parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
-    if (f16c) {
-      F32ToF16F16c(src, dst, b, e);
-    } else {
-      uint32_t bits;
-      for (int64_t i = b; i < e; ++i) {
-        std::memcpy(&bits, src + i, 4);
-        dst[i] = F32ToF16(bits);
-      }
-    }
-  });
-  return info.Env().Undefined();
+  return Convert<float, uint16_t>(info, "f32ToF16", UseF16c(), F32ToF16F16c, F32ToF16Scalar);
 }
 
 Napi::Value F16ToF32Fn(const Napi::CallbackInfo& info) {
-  const char* kOp = "f16ToF32";
-  RequireArgs(info, kOp, 3);
-  const int64_t n = SizeArg(info, 2, kOp, "n");
-  const uint16_t* src = U16Arg(info, 0, kOp, "src", n);
-  float* dst = F32Arg(info, 1, kOp, "dst", n);
-  const bool f16c = UseF16c();
-  parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
-    if (f16c) {
-      F16ToF32F16c(src, dst, b, e);
-    } else {
-      for (int64_t i = b; i < e; ++i) {
-        const uint32_t bits = F16ToF32(src[i]);
-        std::memcpy(dst + i, &bits, 4);
-      }
-    }
-  });
-  return info.Env().Undefined();
+  return Convert<uint16_t, float>(info, "f16ToF32", UseF16c(), F16ToF32F16c, F16ToF32Scalar);
 }
 
 }  // namespace
 
 void RegisterConvert(Napi::Env env, Napi::Object exports) {
-  exports.Set("_convertForceScalar", Napi::Function::New(env, ForceScalar));
+  g_paths.RegisterHook(env, exports);
   exports.Set("f32ToBf16", Napi::Function::New(env, F32ToBf16Fn));
   exports.Set("bf16ToF32", Napi::Function::New(env, Bf16ToF32Fn));
   exports.Set("f32ToF16", Napi::Function::New(env, F32ToF16Fn));

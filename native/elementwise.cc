@@ -16,9 +16,11 @@
 #include <string>
 #include <vector>
 
+#include "force_scalar.h"
 #include "napi_args.h"
 #include "simd.h"
 #include "threadpool.h"
+#include "vmath.h"
 
 namespace olmo {
 namespace {
@@ -27,14 +29,7 @@ namespace {
 constexpr int64_t kGrainCheap = 32768;
 constexpr int64_t kGrainMath = 8192;
 
-// Tests switch to the scalar fallback through the exported _elementwiseForceScalar(on) hook.
-bool g_force_scalar = false;
-bool UseSimd() { return has_avx2_fma() && !g_force_scalar; }
-
-Napi::Value ForceScalar(const Napi::CallbackInfo& info) {
-  g_force_scalar = BoolArg(info, 0, "_elementwiseForceScalar", "on");
-  return info.Env().Undefined();
-}
+ScalarSwitch g_paths{"_elementwiseForceScalar"};
 
 inline uint32_t Bits(float x) {
   uint32_t u;
@@ -83,24 +78,6 @@ OLMO_AVX2 inline __m256 PerLane(__m256 x, F f) {
   return _mm256_load_ps(t);
 }
 
-// exp on [-87, 88] (normal results): x = n·ln2 + r with |r| ≤ ln2/2, e^r by its degree-7 Taylor polynomial
-// (truncation < 1e-8 relative), 2^n built in the exponent field. Measured ≤ 2 ulp against exp in float64.
-OLMO_AVX2 inline __m256 ExpCore(__m256 x) {
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);  // ln2 high part: exact product
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);      // ln2 low part
-  __m256 p = _mm256_set1_ps(1.f / 5040.f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 720.f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 120.f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 24.f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 6.f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f));
-  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-}
 OLMO_AVX2 inline bool AllIn(__m256 x, float lo, float hi) {
   const __m256 ok = _mm256_and_ps(_mm256_cmp_ps(x, _mm256_set1_ps(lo), _CMP_GE_OQ),
                                   _mm256_cmp_ps(x, _mm256_set1_ps(hi), _CMP_LE_OQ));
@@ -254,7 +231,7 @@ int64_t Total(const Layout& l) {
 template <class Op>
 void BinaryLayout(const Layout& l, const float* a, const float* b, float* out) {
   const int64_t total = Total(l);
-  const bool simd = UseSimd();
+  const bool simd = g_paths.UseAvx2();
   parallel_for(total, kGrainCheap, [&](int64_t begin, int64_t end) {
     const int64_t ia = l.sa.back(), ib = l.sb.back();
     ForEachRun(l, begin, end, [&](int64_t pos, int64_t oa, int64_t ob, int64_t len) {
@@ -345,6 +322,22 @@ struct UParams {
   double p0d;  // p0 as float32, widened: powScalar works in float64 like the reference
 };
 
+// The unary op code (argument 0) of unary and unaryBackward: 0..14, in the order of their switches.
+int64_t UnaryOpArg(const Napi::CallbackInfo& info, const char* op) {
+  const int64_t code = SizeArg(info, 0, op, "op");
+  if (code > 14) throw ArgError(info, op, "unknown unary op code " + std::to_string(code));
+  return code;
+}
+
+// p0 and p1 from arguments i and i + 1, rounded to float32.
+UParams ReadParams(const Napi::CallbackInfo& info, const char* op, size_t i) {
+  UParams p;
+  p.p0 = static_cast<float>(NumArg(info, i, op, "p0"));
+  p.p1 = static_cast<float>(NumArg(info, i + 1, op, "p1"));
+  p.p0d = p.p0;
+  return p;
+}
+
 #define OLMO_UNARY(Name, vec, sexpr, vexpr)                                        \
   struct Name {                                                                    \
     static constexpr bool kVec = vec;                                              \
@@ -381,7 +374,7 @@ OLMO_AVX2 void UnaryAvx2(const float* x, float* o, int64_t b, int64_t e, const U
 }
 template <class Op>
 void UnaryRun(const float* x, float* o, int64_t n, const UParams& p, int64_t grain) {
-  const bool simd = UseSimd() && Op::kVec;
+  const bool simd = g_paths.UseAvx2() && Op::kVec;
   parallel_for(n, grain, [&](int64_t b, int64_t e) {
     if (simd) UnaryAvx2<Op>(x, o, b, e, p); else UnaryScalar<Op>(x, o, b, e, p);
   });
@@ -390,15 +383,11 @@ void UnaryRun(const float* x, float* o, int64_t n, const UParams& p, int64_t gra
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   const char* kOp = "unary";
   RequireArgs(info, kOp, 6);
-  const int64_t op = SizeArg(info, 0, kOp, "op");
-  if (op > 14) throw ArgError(info, kOp, "unknown unary op code " + std::to_string(op));
+  const int64_t op = UnaryOpArg(info, kOp);
   const int64_t n = SizeArg(info, 3, kOp, "n");
   const float* x = F32Arg(info, 1, kOp, "x", n);
   float* out = F32Arg(info, 2, kOp, "out", n);
-  UParams p;
-  p.p0 = static_cast<float>(NumArg(info, 4, kOp, "p0"));
-  p.p1 = static_cast<float>(NumArg(info, 5, kOp, "p1"));
-  p.p0d = p.p0;
+  const UParams p = ReadParams(info, kOp, 4);
   switch (op) {
     case 0: UnaryRun<UNeg>(x, out, n, p, kGrainCheap); break;
     case 1: UnaryRun<UExp>(x, out, n, p, kGrainMath); break;
@@ -491,7 +480,7 @@ OLMO_AVX2 void BackwardAvx2(const float* x, const float* y, const float* g, floa
 template <class Op>
 void BackwardRun(const float* x, const float* y, const float* g, float* gx, int64_t n, const UParams& p,
                  int64_t grain) {
-  const bool simd = UseSimd() && Op::kVec;
+  const bool simd = g_paths.UseAvx2() && Op::kVec;
   parallel_for(n, grain, [&](int64_t b, int64_t e) {
     if (simd) BackwardAvx2<Op>(x, y, g, gx, b, e, p); else BackwardScalar<Op>(x, y, g, gx, b, e, p);
   });
@@ -500,17 +489,13 @@ void BackwardRun(const float* x, const float* y, const float* g, float* gx, int6
 Napi::Value UnaryBackward(const Napi::CallbackInfo& info) {
   const char* kOp = "unaryBackward";
   RequireArgs(info, kOp, 8);
-  const int64_t op = SizeArg(info, 0, kOp, "op");
-  if (op > 14) throw ArgError(info, kOp, "unknown unary op code " + std::to_string(op));
+  const int64_t op = UnaryOpArg(info, kOp);
   const int64_t n = SizeArg(info, 5, kOp, "n");
   const float* x = F32Arg(info, 1, kOp, "x", n);
   const float* y = F32Arg(info, 2, kOp, "y", n);
   const float* gy = F32Arg(info, 3, kOp, "gy", n);
   float* gx = F32Arg(info, 4, kOp, "gx", n);
-  UParams p;
-  p.p0 = static_cast<float>(NumArg(info, 6, kOp, "p0"));
-  p.p1 = static_cast<float>(NumArg(info, 7, kOp, "p1"));
-  p.p0d = p.p0;
+  const UParams p = ReadParams(info, kOp, 6);
   switch (op) {
     case 0: BackwardRun<BNeg>(x, y, gy, gx, n, p, kGrainCheap); break;
     case 1: BackwardRun<BExp>(x, y, gy, gx, n, p, kGrainCheap); break;
@@ -549,7 +534,7 @@ Napi::Value Axpy(const Napi::CallbackInfo& info) {
   const float* x = F32Arg(info, 0, kOp, "x", n);
   float* y = F32Arg(info, 1, kOp, "y", n);
   const float alpha = static_cast<float>(NumArg(info, 3, kOp, "alpha"));
-  const bool simd = UseSimd();
+  const bool simd = g_paths.UseAvx2();
   parallel_for(n, kGrainCheap, [&](int64_t b, int64_t e) {
     if (simd) {
       AxpyAvx2(x, y, b, e, alpha);
@@ -614,24 +599,6 @@ void TransposeTileScalar(const float* src, int64_t ss, float* dst, int64_t ds, i
   }
 }
 
-OLMO_AVX2 inline void Transpose8x8(__m256 r[8]) {
-  __m256 t[8], u[8];
-  for (int k = 0; k < 4; ++k) {
-    t[2 * k] = _mm256_unpacklo_ps(r[2 * k], r[2 * k + 1]);
-    t[2 * k + 1] = _mm256_unpackhi_ps(r[2 * k], r[2 * k + 1]);
-  }
-  for (int k = 0; k < 2; ++k) {
-    u[4 * k + 0] = _mm256_shuffle_ps(t[4 * k], t[4 * k + 2], 0x44);
-    u[4 * k + 1] = _mm256_shuffle_ps(t[4 * k], t[4 * k + 2], 0xee);
-    u[4 * k + 2] = _mm256_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0x44);
-    u[4 * k + 3] = _mm256_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0xee);
-  }
-  for (int k = 0; k < 4; ++k) {
-    r[k] = _mm256_permute2f128_ps(u[k], u[k + 4], 0x20);
-    r[k + 4] = _mm256_permute2f128_ps(u[k], u[k + 4], 0x31);
-  }
-}
-
 // 64×64 tiles go through a contiguous stack buffer: source rows are copied in whole (each cache line read
 // once), then 8×8 register transposes write whole destination lines. Going straight from source to
 // destination thrashes L1 when the strides are powers of two (every row maps to the same cache set).
@@ -652,7 +619,7 @@ OLMO_AVX2 void TransposeTileAvx2(const float* src, int64_t ss, float* dst, int64
         for (; j + 8 <= nbT; j += 8) {
           __m256 r[8];
           for (int k = 0; k < 8; ++k) r[k] = _mm256_load_ps(buf + (j + k) * T + i);  // lanes: i..i+7
-          Transpose8x8(r);                                                       // lanes: j..j+7
+          Transpose8x8(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);  // lanes: j..j+7
           for (int k = 0; k < 8; ++k) {
             float* d = d0 + (i + k) * ds + j;
             _mm256_storeu_ps(d, kAcc ? _mm256_add_ps(_mm256_loadu_ps(d), r[k]) : r[k]);
@@ -681,7 +648,7 @@ bool TransposeView(const Layout& l, const float* x, float* out, bool scatter, bo
   const int64_t R = l.shape[r - 2], C = l.shape[r - 1], sj = l.sa[r - 1];
   const int64_t rowsDst = scatter ? C : R, colsDst = scatter ? R : C;
   const int64_t blocks = (rowsDst + 63) / 64, outer = Total(l) / (R * C);
-  const bool simd = UseSimd();
+  const bool simd = g_paths.UseAvx2();
   const int64_t grain = std::max<int64_t>(1, kGrainCheap / (64 * colsDst));
   parallel_for(outer * blocks, grain, [&](int64_t tb, int64_t te) {
     for (int64_t t = tb; t < te; ++t) {
@@ -769,7 +736,7 @@ Napi::Value ScatterStrided(const Napi::CallbackInfo& info) {
   float* out = F32Arg(info, 1, kOp, "out", 0) + s.offset;  // every write lies in range (checked above)
   const Layout l = Normalise(s.rank, s.shape, s.strides, nullptr);
   const int64_t inner = l.sa.back();
-  const bool simd = UseSimd();
+  const bool simd = g_paths.UseAvx2();
   auto body = [&](int64_t begin, int64_t end) {
     ForEachRun(l, begin, end, [&](int64_t pos, int64_t oo, int64_t, int64_t len) {
       const float* src = x + pos;
@@ -818,7 +785,7 @@ Napi::Value Swiglu(const Napi::CallbackInfo& info) {
   const float* gate = F32Arg(info, 0, kOp, "gate", n);
   const float* up = F32Arg(info, 1, kOp, "up", n);
   float* out = F32Arg(info, 2, kOp, "out", n);
-  const bool simd = UseSimd();
+  const bool simd = g_paths.UseAvx2();
   parallel_for(n, kGrainMath, [&](int64_t b, int64_t e) {
     if (simd) SwigluAvx2(gate, up, out, b, e);
     else for (int64_t i = b; i < e; ++i) out[i] = gate[i] * SigmoidS(gate[i]) * up[i];
@@ -857,7 +824,7 @@ Napi::Value SwigluBackward(const Napi::CallbackInfo& info) {
   const float* gOut = F32Arg(info, 2, kOp, "gOut", n);
   float* gGate = F32Arg(info, 3, kOp, "gGate", n);
   float* gUp = F32Arg(info, 4, kOp, "gUp", n);
-  const bool simd = UseSimd();
+  const bool simd = g_paths.UseAvx2();
   parallel_for(n, kGrainMath, [&](int64_t b, int64_t e) {
     if (simd) SwigluBwAvx2(gate, up, gOut, gGate, gUp, b, e);
     else for (int64_t i = b; i < e; ++i) SwigluBwS(gate[i], up[i], gOut[i], gGate + i, gUp + i);
@@ -868,7 +835,7 @@ Napi::Value SwigluBackward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterElementwise(Napi::Env env, Napi::Object exports) {
-  exports.Set("_elementwiseForceScalar", Napi::Function::New(env, ForceScalar));
+  g_paths.RegisterHook(env, exports);
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("unaryBackward", Napi::Function::New(env, UnaryBackward));

@@ -15,6 +15,7 @@
 
 #include "gemm_problem.h"
 #include "simd.h"
+#include "vmath.h"
 
 namespace olmo {
 namespace gemm {
@@ -78,13 +79,6 @@ OLMO_AVX2 inline void SkinnyNN(const Problem& P, int64_t j0, int64_t j1) {
       }
     }
   }
-}
-
-OLMO_AVX2 inline float HSum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
 }
 
 // Dot products of R rows of x (row stride k) with Q rows of W (row stride k), over k; out[r][q].

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <string>
 
+#include "force_scalar.h"
 #include "napi_args.h"
 #include "simd.h"
 #include "threadpool.h"
@@ -19,14 +20,7 @@
 namespace olmo {
 namespace {
 
-// Tests switch to the scalar fallback through the exported _indexingForceScalar(on) hook.
-bool g_force_scalar = false;
-bool UseSimd() { return has_avx2_fma() && !g_force_scalar; }
-
-Napi::Value ForceScalar(const Napi::CallbackInfo& info) {
-  g_force_scalar = BoolArg(info, 0, "_indexingForceScalar", "on");
-  return info.Env().Undefined();
-}
+ScalarSwitch g_paths{"_indexingForceScalar"};
 
 void CheckIndices(const Napi::CallbackInfo& info, const char* op, const int32_t* idx, int64_t n, int64_t rows) {
   for (int64_t i = 0; i < n; ++i) {
@@ -86,7 +80,7 @@ Napi::Value ScatterAddRows(const Napi::CallbackInfo& info) {
   float* out = F32Arg(info, 2, kOp, "out", CheckedMul(info, kOp, outRows, rowSize));
   CheckIndices(info, kOp, idx, n, outRows);
   if (n == 0 || rowSize == 0) return info.Env().Undefined();
-  const bool simd = UseSimd();
+  const bool simd = g_paths.UseAvx2();
   auto cols = [&](int64_t c0, int64_t c1) {
     if (simd) ScatterColsAvx2(src, idx, out, n, rowSize, c0, c1);
     else ScatterColsScalar(src, idx, out, n, rowSize, c0, c1);
@@ -121,7 +115,7 @@ Napi::Value ScatterAddRows(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterIndexing(Napi::Env env, Napi::Object exports) {
-  exports.Set("_indexingForceScalar", Napi::Function::New(env, ForceScalar));
+  g_paths.RegisterHook(env, exports);
   exports.Set("gatherRows", Napi::Function::New(env, GatherRows));
   exports.Set("scatterAddRows", Napi::Function::New(env, ScatterAddRows));
 }

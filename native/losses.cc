@@ -5,8 +5,8 @@
 // the forward reads each row once with an online log-sum-exp (per-lane running max; the running sums are
 // rescaled only when a lane's max grows, so about one exp per element). Sums are carried in float64.
 //
-// exp: the same vectorised polynomial as reduce.cc (Cody–Waite reduction, degree-7 Taylor, ~1 ulp float32),
-// duplicated here to keep each family in one file; only called with arguments ≤ ~0 (x − max, x − lse).
+// exp: vmath.h's Exp256, as in reduce.cc (degree-7 polynomial, ~1 ulp float32); only called with arguments
+// ≤ ~0 (x − max, x − lse).
 #include <immintrin.h>
 #include <napi.h>
 
@@ -16,56 +16,17 @@
 #include <limits>
 #include <string>
 
+#include "force_scalar.h"
 #include "napi_args.h"
+#include "row_parallel.h"
 #include "simd.h"
 #include "threadpool.h"
+#include "vmath.h"
 
 namespace olmo {
 namespace {
 
-// Test hook (_lossesForceScalar): run the scalar paths even on AVX2 machines.
-bool g_force_scalar = false;
-bool UseAvx2() { return !g_force_scalar && has_avx2_fma(); }
-
-constexpr int64_t kParallelMin = 32768;  // elements
-
-template <class F>
-void ForRows(int64_t rows, int64_t cols, F&& f) {
-  if (rows <= 0) return;
-  if (rows * cols < kParallelMin) {
-    f(int64_t{0}, rows);
-    return;
-  }
-  int64_t grain = std::max<int64_t>(1, (kParallelMin / 2 + cols - 1) / std::max<int64_t>(cols, 1));
-  parallel_for(rows, grain, f);
-}
-
-OLMO_AVX2 inline __m256 Exp256(__m256 x) {
-  const __m256 lo = _mm256_set1_ps(-87.33654475f);  // ln(FLT_MIN): below, the result is flushed to 0
-  const __m256 hi = _mm256_set1_ps(88.0f);          // keeps 2^n finite; callers pass x ≤ ~0
-  __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
-  x = _mm256_min_ps(hi, x);  // min/max return the second operand on NaN: NaN passes through
-  x = _mm256_max_ps(lo, x);
-  __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.0f / 5040);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_andnot_ps(under, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
-}
-
-OLMO_AVX2 inline void AddToD(__m256d& a0, __m256d& a1, __m256 v) {
-  a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
-  a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
-}
+ScalarSwitch g_paths{"_lossesForceScalar"};
 
 // log Σ_j exp(x[j]) in float64, reading x once. -Inf entries contribute 0; an all -Inf row gives -Inf;
 // a NaN anywhere gives NaN.
@@ -158,14 +119,12 @@ Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
   float* loss = F32Arg(info, 2, op, "loss", rows);
   float* lse = F32Arg(info, 3, op, "lse", rows);
   CheckTargets(info, op, targets, rows, vocab, ignore);
-  const bool avx = UseAvx2();
-  ForRows(rows, vocab, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* x = logits + r * vocab;
-      const double l = avx ? LseRowAvx2(x, vocab) : LseRowScalar(x, vocab);
-      lse[r] = static_cast<float>(l);
-      loss[r] = targets[r] == ignore ? 0.0f : static_cast<float>(l - x[targets[r]]);
-    }
+  const bool avx = g_paths.UseAvx2();
+  ForEachRow(rows, vocab, [&](int64_t r) {
+    const float* x = logits + r * vocab;
+    const double l = avx ? LseRowAvx2(x, vocab) : LseRowScalar(x, vocab);
+    lse[r] = static_cast<float>(l);
+    loss[r] = targets[r] == ignore ? 0.0f : static_cast<float>(l - x[targets[r]]);
   });
   return info.Env().Undefined();
 }
@@ -180,32 +139,24 @@ Napi::Value CrossEntropyBackward(const Napi::CallbackInfo& info) {
   const int32_t* targets = I32Arg(info, 1, op, "targets", rows);
   const float* lse = F32Arg(info, 2, op, "lse", rows);
   const float* gLoss = F32Arg(info, 3, op, "gLoss", rows);
-  const float* gLse = nullptr;
-  if (!(info[4].IsNull() || info[4].IsUndefined())) gLse = F32Arg(info, 4, op, "gLse", rows);
+  const float* gLse = OptF32Arg(info, 4, op, "gLse", rows);
   float* g = F32Arg(info, 5, op, "gLogits", n);
   CheckTargets(info, op, targets, rows, vocab, ignore);
-  const bool avx = UseAvx2();
-  ForRows(rows, vocab, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* x = logits + r * vocab;
-      float* gr = g + r * vocab;
-      const bool ignored = targets[r] == ignore;
-      const float gl = ignored ? 0.0f : gLoss[r];
-      const float c = gl + (gLse != nullptr ? gLse[r] : 0.0f);
-      // Read the target logit before the row is written: gLogits may alias logits.
-      const float xt = ignored ? 0.0f : x[targets[r]];
-      if (avx)
-        ScaledProbAvx2(x, lse[r], c, gr, vocab);
-      else
-        ScaledProbScalar(x, lse[r], c, gr, vocab);
-      if (!ignored) gr[targets[r]] = std::exp(xt - lse[r]) * c - gl;
-    }
+  const bool avx = g_paths.UseAvx2();
+  ForEachRow(rows, vocab, [&](int64_t r) {
+    const float* x = logits + r * vocab;
+    float* gr = g + r * vocab;
+    const bool ignored = targets[r] == ignore;
+    const float gl = ignored ? 0.0f : gLoss[r];
+    const float c = gl + (gLse != nullptr ? gLse[r] : 0.0f);
+    // Read the target logit before the row is written: gLogits may alias logits.
+    const float xt = ignored ? 0.0f : x[targets[r]];
+    if (avx)
+      ScaledProbAvx2(x, lse[r], c, gr, vocab);
+    else
+      ScaledProbScalar(x, lse[r], c, gr, vocab);
+    if (!ignored) gr[targets[r]] = std::exp(xt - lse[r]) * c - gl;
   });
-  return info.Env().Undefined();
-}
-
-Napi::Value ForceScalar(const Napi::CallbackInfo& info) {
-  g_force_scalar = BoolArg(info, 0, "_lossesForceScalar", "on");
   return info.Env().Undefined();
 }
 
@@ -214,7 +165,7 @@ Napi::Value ForceScalar(const Napi::CallbackInfo& info) {
 void RegisterLosses(Napi::Env env, Napi::Object exports) {
   exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy));
   exports.Set("crossEntropyBackward", Napi::Function::New(env, CrossEntropyBackward));
-  exports.Set("_lossesForceScalar", Napi::Function::New(env, ForceScalar));
+  g_paths.RegisterHook(env, exports);
 }
 
 }  // namespace olmo

@@ -45,6 +45,17 @@ inline uint16_t* U16Arg(const Napi::CallbackInfo& info, size_t i, const char* op
   return TypedArg<uint16_t>(info, i, op, name, napi_uint16_array, "Uint16Array", need);
 }
 
+// Optional typed arrays: a null or undefined argument gives nullptr (a missing one is still an error).
+inline bool IsNullish(const Napi::CallbackInfo& info, size_t i) {
+  return i < info.Length() && (info[i].IsNull() || info[i].IsUndefined());
+}
+inline float* OptF32Arg(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t need) {
+  return IsNullish(info, i) ? nullptr : F32Arg(info, i, op, name, need);
+}
+inline int32_t* OptI32Arg(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t need) {
+  return IsNullish(info, i) ? nullptr : I32Arg(info, i, op, name, need);
+}
+
 // A non-negative integer (a size, a count, an index bound).
 inline int64_t SizeArg(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name) {
   if (i >= info.Length() || !info[i].IsNumber())

@@ -14,48 +14,19 @@
 #include <cmath>
 #include <vector>
 
+#include "force_scalar.h"
 #include "napi_args.h"
+#include "row_parallel.h"
 #include "simd.h"
 #include "threadpool.h"
+#include "vmath.h"
 
 namespace olmo {
 namespace {
 
-// Test hook (_normsForceScalar): run the scalar paths even on AVX2 machines.
-bool g_force_scalar = false;
-bool UseAvx2() { return !g_force_scalar && has_avx2_fma(); }
+ScalarSwitch g_paths{"_normsForceScalar"};
 
-constexpr int64_t kParallelMin = 32768;  // elements
-constexpr int64_t kGwBlocks = 16;        // fixed row blocks for the gw reduction
-
-template <class F>
-void ForRows(int64_t rows, int64_t cols, F&& f) {
-  if (rows <= 0) return;
-  if (rows * cols < kParallelMin) {
-    f(int64_t{0}, rows);
-    return;
-  }
-  int64_t grain = std::max<int64_t>(1, (kParallelMin / 2 + cols - 1) / std::max<int64_t>(cols, 1));
-  parallel_for(rows, grain, f);
-}
-
-OLMO_AVX2 inline float HSum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-OLMO_AVX2 inline double HSumD(__m256d v) {
-  __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
-  s = _mm_add_sd(s, _mm_unpackhi_pd(s, s));
-  return _mm_cvtsd_f64(s);
-}
-
-OLMO_AVX2 inline void AddToD(__m256d& a0, __m256d& a1, __m256 v) {
-  a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
-  a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
-}
+constexpr int64_t kGwBlocks = 16;  // fixed row blocks for the gw reduction
 
 // ---------------------------------------------------------------------------------------------------
 // RMSNorm forward: rstd = 1/sqrt(mean(x²) + eps) with the mean of squares in float32 (as transformers);
@@ -270,12 +241,6 @@ void LayerBackRowScalar(const float* x, float m, float r, const float* gy, float
 // ---------------------------------------------------------------------------------------------------
 // N-API entry points
 
-// An optional Float32Array: null/undefined gives nullptr.
-float* OptF32Arg(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t need) {
-  if (i < info.Length() && (info[i].IsNull() || info[i].IsUndefined())) return nullptr;
-  return F32Arg(info, i, op, name, need);
-}
-
 double EpsArg(const Napi::CallbackInfo& info, size_t i, const char* op) {
   double eps = NumArg(info, i, op, "eps");
   if (!(eps >= 0) || !std::isfinite(eps))
@@ -293,14 +258,12 @@ Napi::Value RmsNorm(const Napi::CallbackInfo& info) {
   const float* w = OptF32Arg(info, 1, op, "w", cols);
   float* out = F32Arg(info, 2, op, "out", n);
   float* rstd = F32Arg(info, 3, op, "rstd", rows);
-  const bool avx = UseAvx2();
-  ForRows(rows, cols, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      if (avx)
-        RmsRowAvx2(x + r * cols, w, out + r * cols, rstd + r, cols, eps);
-      else
-        RmsRowScalar(x + r * cols, w, out + r * cols, rstd + r, cols, eps);
-    }
+  const bool avx = g_paths.UseAvx2();
+  ForEachRow(rows, cols, [&](int64_t r) {
+    if (avx)
+      RmsRowAvx2(x + r * cols, w, out + r * cols, rstd + r, cols, eps);
+    else
+      RmsRowScalar(x + r * cols, w, out + r * cols, rstd + r, cols, eps);
   });
   return info.Env().Undefined();
 }
@@ -318,7 +281,7 @@ Napi::Value RmsNormBackward(const Napi::CallbackInfo& info) {
   // gw is only meaningful with a weight; with w null it is ignored (not written).
   float* gw = OptF32Arg(info, 5, op, "gw", w != nullptr ? cols : 0);
   if (w == nullptr) gw = nullptr;
-  const bool avx = UseAvx2();
+  const bool avx = g_paths.UseAvx2();
   auto rowRange = [&](int64_t r0, int64_t r1, double* acc) {
     for (int64_t r = r0; r < r1; ++r) {
       if (avx)
@@ -359,14 +322,12 @@ Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   float* out = F32Arg(info, 1, op, "out", n);
   float* mean = F32Arg(info, 2, op, "mean", rows);
   float* rstd = F32Arg(info, 3, op, "rstd", rows);
-  const bool avx = UseAvx2();
-  ForRows(rows, cols, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      if (avx)
-        LayerRowAvx2(x + r * cols, out + r * cols, mean + r, rstd + r, cols, eps);
-      else
-        LayerRowScalar(x + r * cols, out + r * cols, mean + r, rstd + r, cols, eps);
-    }
+  const bool avx = g_paths.UseAvx2();
+  ForEachRow(rows, cols, [&](int64_t r) {
+    if (avx)
+      LayerRowAvx2(x + r * cols, out + r * cols, mean + r, rstd + r, cols, eps);
+    else
+      LayerRowScalar(x + r * cols, out + r * cols, mean + r, rstd + r, cols, eps);
   });
   return info.Env().Undefined();
 }
@@ -381,20 +342,13 @@ Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
   const float* rstd = F32Arg(info, 2, op, "rstd", rows);
   const float* gy = F32Arg(info, 3, op, "gy", n);
   float* gx = F32Arg(info, 4, op, "gx", n);
-  const bool avx = UseAvx2();
-  ForRows(rows, cols, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      if (avx)
-        LayerBackRowAvx2(x + r * cols, mean[r], rstd[r], gy + r * cols, gx + r * cols, cols);
-      else
-        LayerBackRowScalar(x + r * cols, mean[r], rstd[r], gy + r * cols, gx + r * cols, cols);
-    }
+  const bool avx = g_paths.UseAvx2();
+  ForEachRow(rows, cols, [&](int64_t r) {
+    if (avx)
+      LayerBackRowAvx2(x + r * cols, mean[r], rstd[r], gy + r * cols, gx + r * cols, cols);
+    else
+      LayerBackRowScalar(x + r * cols, mean[r], rstd[r], gy + r * cols, gx + r * cols, cols);
   });
-  return info.Env().Undefined();
-}
-
-Napi::Value ForceScalar(const Napi::CallbackInfo& info) {
-  g_force_scalar = BoolArg(info, 0, "_normsForceScalar", "on");
   return info.Env().Undefined();
 }
 
@@ -405,7 +359,7 @@ void RegisterNorms(Napi::Env env, Napi::Object exports) {
   exports.Set("rmsNormBackward", Napi::Function::New(env, RmsNormBackward));
   exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
   exports.Set("layerNormBackward", Napi::Function::New(env, LayerNormBackward));
-  exports.Set("_normsForceScalar", Napi::Function::New(env, ForceScalar));
+  g_paths.RegisterHook(env, exports);
 }
 
 }  // namespace olmo

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "force_scalar.h"
 #include "napi_args.h"
 #include "simd.h"
 #include "threadpool.h"
@@ -16,14 +17,7 @@
 namespace olmo {
 namespace {
 
-// Tests switch to the scalar fallback through the exported _optimForceScalar(on) hook.
-bool g_force_scalar = false;
-bool UseSimd() { return has_avx2_fma() && !g_force_scalar; }
-
-Napi::Value ForceScalar(const Napi::CallbackInfo& info) {
-  g_force_scalar = BoolArg(info, 0, "_optimForceScalar", "on");
-  return info.Env().Undefined();
-}
+ScalarSwitch g_paths{"_optimForceScalar"};
 
 struct AdamScalars {
   float gradScale, decay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, bc2Sqrt, eps, negStepSize;
@@ -90,7 +84,7 @@ Napi::Value AdamW(const Napi::CallbackInfo& info) {
   s.bc2Sqrt = static_cast<float>(std::sqrt(bc2));
   s.eps = static_cast<float>(eps);
   s.negStepSize = static_cast<float>(-(lr / bc1));
-  const bool simd = UseSimd();
+  const bool simd = g_paths.UseAvx2();
   parallel_for(n, 32768, [&](int64_t b, int64_t e) {
     if (simd) {
       AdamAvx2(param, grad, m, v, b, e, s);
@@ -105,7 +99,7 @@ Napi::Value AdamW(const Napi::CallbackInfo& info) {
 
 void RegisterOptim(Napi::Env env, Napi::Object exports) {
   exports.Set("adamw", Napi::Function::New(env, AdamW));
-  exports.Set("_optimForceScalar", Napi::Function::New(env, ForceScalar));
+  g_paths.RegisterHook(env, exports);
 }
 
 }  // namespace olmo

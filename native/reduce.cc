@@ -6,8 +6,7 @@
 // partial sums are flushed into float64 every 32 elements), so the native results track the float64 js
 // reference to float32 rounding.
 //
-// exp: a vectorised Cody–Waite range reduction plus a degree-7 Taylor polynomial (truncation error ~5e-9
-// relative on |r| ≤ ln2/2, so ~1 ulp float32 overall). It is only called with arguments ≤ ~0 here
+// exp: vmath.h's Exp256 (degree-7 polynomial, ~1 ulp float32), only called with arguments ≤ ~0 here
 // (x − rowmax, log-probabilities); inputs below ln(FLT_MIN) give 0, NaN gives NaN.
 #include <immintrin.h>
 #include <napi.h>
@@ -19,75 +18,20 @@
 #include <string>
 #include <vector>
 
+#include "force_scalar.h"
 #include "napi_args.h"
+#include "row_parallel.h"
 #include "simd.h"
 #include "threadpool.h"
+#include "vmath.h"
 
 namespace olmo {
 namespace {
 
-// Test hook (_reduceForceScalar): run the scalar paths even on AVX2 machines.
-bool g_force_scalar = false;
-bool UseAvx2() { return !g_force_scalar && has_avx2_fma(); }
-
-constexpr int64_t kParallelMin = 32768;  // elements; below this a call runs on the calling thread
-
-// Runs f(r0, r1) over row ranges: inline for small work, else on the pool with chunks of ≥ 16k elements.
-template <class F>
-void ForRows(int64_t rows, int64_t cols, F&& f) {
-  if (rows <= 0) return;
-  if (rows * cols < kParallelMin) {
-    f(int64_t{0}, rows);
-    return;
-  }
-  int64_t grain = std::max<int64_t>(1, (kParallelMin / 2 + cols - 1) / std::max<int64_t>(cols, 1));
-  parallel_for(rows, grain, f);
-}
+ScalarSwitch g_paths{"_reduceForceScalar"};
 
 // ---------------------------------------------------------------------------------------------------
 // AVX2 building blocks
-
-OLMO_AVX2 inline __m256 Exp256(__m256 x) {
-  const __m256 lo = _mm256_set1_ps(-87.33654475f);  // ln(FLT_MIN): below, the result is flushed to 0
-  const __m256 hi = _mm256_set1_ps(88.0f);          // keeps 2^n finite; callers pass x ≤ ~0
-  __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
-  // min/max return their second operand when either is NaN, so a NaN x passes through.
-  x = _mm256_min_ps(hi, x);
-  x = _mm256_max_ps(lo, x);
-  __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.0f / 5040);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_andnot_ps(under, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
-}
-
-OLMO_AVX2 inline float HMax(__m256 v) {
-  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-  m = _mm_max_ss(m, _mm_movehdup_ps(m));
-  return _mm_cvtss_f32(m);
-}
-
-OLMO_AVX2 inline double HSumD(__m256d v) {
-  __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
-  s = _mm_add_sd(s, _mm_unpackhi_pd(s, s));
-  return _mm_cvtsd_f64(s);
-}
-
-// acc (two float64 vectors for 8 lanes) += v.
-OLMO_AVX2 inline void AddToD(__m256d& a0, __m256d& a1, __m256 v) {
-  a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
-  a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
-}
 
 OLMO_AVX2 float RowMaxAvx2(const float* x, int64_t n) {
   int64_t j = 0;
@@ -291,14 +235,14 @@ OLMO_AVX2 void Accumulate4Avx2(double* acc, const float* x, int64_t s, int64_t n
 }
 
 double SumRow(const float* x, int64_t n) {
-  if (UseAvx2()) return SumRowAvx2(x, n);
+  if (g_paths.UseAvx2()) return SumRowAvx2(x, n);
   double s = 0;
   for (int64_t j = 0; j < n; ++j) s += x[j];
   return s;
 }
 
 void Accumulate(double* acc, const float* x, int64_t n) {
-  if (UseAvx2()) return AccumulateAvx2(acc, x, n);
+  if (g_paths.UseAvx2()) return AccumulateAvx2(acc, x, n);
   for (int64_t i = 0; i < n; ++i) acc[i] += x[i];
 }
 
@@ -341,7 +285,7 @@ void ReduceSumImpl(const float* x, float* out, int64_t outer, int64_t len, int64
       std::fill(acc, acc + ni, 0.0);
       const float* base = x + o * len * inner + i0;
       int64_t l = 0;
-      if (UseAvx2())
+      if (g_paths.UseAvx2())
         for (; l + 4 <= len; l += 4) Accumulate4Avx2(acc, base + l * inner, inner, ni);
       for (; l < len; ++l) Accumulate(acc, base + l * inner, ni);
       float* dst = out + o * inner + i0;
@@ -360,6 +304,28 @@ void ReduceSumImpl(const float* x, float* out, int64_t outer, int64_t len, int64
 // ---------------------------------------------------------------------------------------------------
 // reduceMax with argmax: first index of the max; a NaN is the max (first NaN's index).
 
+// v replaces the running max m when strictly greater, or when v is the first NaN.
+inline bool Beats(float v, float m) { return v > m || (std::isnan(v) && !std::isnan(m)); }
+
+OLMO_AVX2 inline __m256 BeatsMask(__m256 v, __m256 m) {
+  return _mm256_or_ps(_mm256_cmp_ps(v, m, _CMP_GT_OQ),
+                      _mm256_andnot_ps(_mm256_cmp_ps(m, m, _CMP_UNORD_Q), _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
+}
+
+// Max/argmax over l of x[l·inner + i] for each i < ni.
+void MaxScalar(const float* x, int64_t len, int64_t inner, int64_t ni, float* outv, int32_t* outi) {
+  for (int64_t i = 0; i < ni; ++i) {
+    float m = x[i];
+    int32_t mi = 0;
+    for (int64_t l = 1; l < len; ++l) {
+      float v = x[l * inner + i];
+      if (Beats(v, m)) m = v, mi = static_cast<int32_t>(l);
+    }
+    outv[i] = m;
+    outi[i] = mi;
+  }
+}
+
 // Contiguous row: per-lane running max/index (strictly greater replaces, so each lane keeps its first
 // index), then lanes merged by (NaN first, larger value, lower index).
 OLMO_AVX2 void MaxRowAvx2(const float* x, int64_t n, float* outv, int32_t* outi) {
@@ -371,9 +337,7 @@ OLMO_AVX2 void MaxRowAvx2(const float* x, int64_t n, float* outv, int32_t* outi)
   for (; j + 8 <= n; j += 8) {
     idx = _mm256_add_epi32(idx, eight);
     __m256 v = _mm256_loadu_ps(x + j);
-    __m256 take = _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ),
-                               _mm256_andnot_ps(_mm256_cmp_ps(best, best, _CMP_UNORD_Q),
-                                                _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
+    __m256 take = BeatsMask(v, best);
     best = _mm256_blendv_ps(best, v, take);
     bidx = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(bidx), _mm256_castsi256_ps(idx), take));
   }
@@ -389,7 +353,7 @@ OLMO_AVX2 void MaxRowAvx2(const float* x, int64_t n, float* outv, int32_t* outi)
     if (better) m = bv[l], mi = bi[l];
   }
   for (; j < n; ++j) {
-    if (x[j] > m || (std::isnan(x[j]) && !std::isnan(m))) m = x[j], mi = static_cast<int32_t>(j);
+    if (Beats(x[j], m)) m = x[j], mi = static_cast<int32_t>(j);
   }
   *outv = m;
   *outi = mi;
@@ -403,9 +367,7 @@ OLMO_AVX2 void MaxStridedAvx2(const float* x, int64_t len, int64_t inner, int64_
     __m256i bidx = _mm256_setzero_si256();
     for (int64_t l = 1; l < len; ++l) {
       __m256 v = _mm256_loadu_ps(x + l * inner + i);
-      __m256 take = _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ),
-                                 _mm256_andnot_ps(_mm256_cmp_ps(best, best, _CMP_UNORD_Q),
-                                                  _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
+      __m256 take = BeatsMask(v, best);
       best = _mm256_blendv_ps(best, v, take);
       bidx = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(bidx),
                                                   _mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int32_t>(l))),
@@ -414,41 +376,17 @@ OLMO_AVX2 void MaxStridedAvx2(const float* x, int64_t len, int64_t inner, int64_
     _mm256_storeu_ps(outv + i, best);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(outi + i), bidx);
   }
-  for (; i < ni; ++i) {
-    float m = x[i];
-    int32_t mi = 0;
-    for (int64_t l = 1; l < len; ++l) {
-      float v = x[l * inner + i];
-      if (v > m || (std::isnan(v) && !std::isnan(m))) m = v, mi = static_cast<int32_t>(l);
-    }
-    outv[i] = m;
-    outi[i] = mi;
-  }
-}
-
-void MaxScalar(const float* x, int64_t len, int64_t inner, int64_t ni, float* outv, int32_t* outi) {
-  for (int64_t i = 0; i < ni; ++i) {
-    float m = x[i];
-    int32_t mi = 0;
-    for (int64_t l = 1; l < len; ++l) {
-      float v = x[l * inner + i];
-      if (v > m || (std::isnan(v) && !std::isnan(m))) m = v, mi = static_cast<int32_t>(l);
-    }
-    outv[i] = m;
-    outi[i] = mi;
-  }
+  MaxScalar(x + i, len, inner, ni - i, outv + i, outi + i);
 }
 
 void ReduceMaxImpl(const float* x, float* out, int32_t* arg, int64_t outer, int64_t len, int64_t inner) {
-  const bool avx = UseAvx2();
+  const bool avx = g_paths.UseAvx2();
   if (inner == 1) {
-    ForRows(outer, len, [&](int64_t o0, int64_t o1) {
-      for (int64_t o = o0; o < o1; ++o) {
-        if (avx && len >= 8)
-          MaxRowAvx2(x + o * len, len, out + o, arg + o);
-        else
-          MaxScalar(x + o * len, len, 1, 1, out + o, arg + o);
-      }
+    ForEachRow(outer, len, [&](int64_t o) {
+      if (avx && len >= 8)
+        MaxRowAvx2(x + o * len, len, out + o, arg + o);
+      else
+        MaxScalar(x + o * len, len, 1, 1, out + o, arg + o);
     });
     return;
   }
@@ -488,7 +426,7 @@ OLMO_AVX2 double SumSquaresAvx2(const float* x, int64_t n) {
 }
 
 double SumSquaresImpl(const float* x, int64_t n) {
-  const bool avx = UseAvx2();
+  const bool avx = g_paths.UseAvx2();
   auto chunk = [&](const float* p, int64_t m) {
     if (avx) return SumSquaresAvx2(p, m);
     double s = 0;
@@ -552,7 +490,7 @@ void TopkRow(const float* x, int64_t n, int64_t k, float* vals, int32_t* idx, st
   heap.clear();
   for (int64_t j = 0; j < k; ++j) heap.push_back({x[j], static_cast<int32_t>(j)});
   std::make_heap(heap.begin(), heap.end(), Better);
-  const auto next = UseAvx2() ? NextCandidateAvx2 : NextCandidateScalar;
+  const auto next = g_paths.UseAvx2() ? NextCandidateAvx2 : NextCandidateScalar;
   for (int64_t j = next(x, k, n, heap.front().v); j < n; j = next(x, j + 1, n, heap.front().v)) {
     const float v = x[j];
     std::pop_heap(heap.begin(), heap.end(), Better);
@@ -572,36 +510,19 @@ void TopkRow(const float* x, int64_t n, int64_t k, float* vals, int32_t* idx, st
 using RowFn = void (*)(const float*, float*, int64_t);
 using RowFn2 = void (*)(const float*, const float*, float*, int64_t);
 
-Napi::Value Softmax(const Napi::CallbackInfo& info) {
-  const char* op = "softmax";
+// (x, out, rows, cols): out row r = row(x row r).
+Napi::Value RowForward(const Napi::CallbackInfo& info, const char* op, RowFn avx, RowFn scalar) {
   RequireArgs(info, op, 4);
   int64_t rows = SizeArg(info, 2, op, "rows"), cols = SizeArg(info, 3, op, "cols");
   int64_t n = CheckedMul(info, op, rows, cols);
   const float* x = F32Arg(info, 0, op, "x", n);
   float* out = F32Arg(info, 1, op, "out", n);
-  RowFn row = UseAvx2() ? SoftmaxRowAvx2 : SoftmaxRowScalar;
-  if (cols > 0)
-    ForRows(rows, cols, [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r) row(x + r * cols, out + r * cols, cols);
-    });
+  RowFn row = g_paths.UseAvx2() ? avx : scalar;
+  if (cols > 0) ForEachRow(rows, cols, [&](int64_t r) { row(x + r * cols, out + r * cols, cols); });
   return info.Env().Undefined();
 }
 
-Napi::Value LogSoftmax(const Napi::CallbackInfo& info) {
-  const char* op = "logSoftmax";
-  RequireArgs(info, op, 4);
-  int64_t rows = SizeArg(info, 2, op, "rows"), cols = SizeArg(info, 3, op, "cols");
-  int64_t n = CheckedMul(info, op, rows, cols);
-  const float* x = F32Arg(info, 0, op, "x", n);
-  float* out = F32Arg(info, 1, op, "out", n);
-  RowFn row = UseAvx2() ? LogSoftmaxRowAvx2 : LogSoftmaxRowScalar;
-  if (cols > 0)
-    ForRows(rows, cols, [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r) row(x + r * cols, out + r * cols, cols);
-    });
-  return info.Env().Undefined();
-}
-
+// (y, gy, gx, rows, cols): gx row r = row(y row r, gy row r).
 Napi::Value RowBackward(const Napi::CallbackInfo& info, const char* op, RowFn2 avx, RowFn2 scalar) {
   RequireArgs(info, op, 5);
   int64_t rows = SizeArg(info, 3, op, "rows"), cols = SizeArg(info, 4, op, "cols");
@@ -609,12 +530,18 @@ Napi::Value RowBackward(const Napi::CallbackInfo& info, const char* op, RowFn2 a
   const float* y = F32Arg(info, 0, op, "y", n);
   const float* gy = F32Arg(info, 1, op, "gy", n);
   float* gx = F32Arg(info, 2, op, "gx", n);
-  RowFn2 row = UseAvx2() ? avx : scalar;
+  RowFn2 row = g_paths.UseAvx2() ? avx : scalar;
   if (cols > 0)
-    ForRows(rows, cols, [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r) row(y + r * cols, gy + r * cols, gx + r * cols, cols);
-    });
+    ForEachRow(rows, cols, [&](int64_t r) { row(y + r * cols, gy + r * cols, gx + r * cols, cols); });
   return info.Env().Undefined();
+}
+
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  return RowForward(info, "softmax", SoftmaxRowAvx2, SoftmaxRowScalar);
+}
+
+Napi::Value LogSoftmax(const Napi::CallbackInfo& info) {
+  return RowForward(info, "logSoftmax", LogSoftmaxRowAvx2, LogSoftmaxRowScalar);
 }
 
 Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
@@ -679,11 +606,6 @@ Napi::Value Topk(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value ForceScalar(const Napi::CallbackInfo& info) {
-  g_force_scalar = BoolArg(info, 0, "_reduceForceScalar", "on");
-  return info.Env().Undefined();
-}
-
 }  // namespace
 
 void RegisterReduce(Napi::Env env, Napi::Object exports) {
@@ -695,7 +617,7 @@ void RegisterReduce(Napi::Env env, Napi::Object exports) {
   exports.Set("logSoftmax", Napi::Function::New(env, LogSoftmax));
   exports.Set("logSoftmaxBackward", Napi::Function::New(env, LogSoftmaxBackward));
   exports.Set("topk", Napi::Function::New(env, Topk));
-  exports.Set("_reduceForceScalar", Napi::Function::New(env, ForceScalar));
+  g_paths.RegisterHook(env, exports);
 }
 
 }  // namespace olmo

@@ -6,6 +6,7 @@ import { jsAttention } from '../../../src/tensor/kernels/js/attention.ts';
 import { nativeAttention } from '../../../src/tensor/kernels/native/attention.ts';
 import type { AttentionKernels } from '../../../src/tensor/kernels/types.ts';
 import { assertClose, nativeAddonOrNull, nativeSkipReason, randn } from '../../helpers.ts';
+import { withScalarPaths } from './kernel-test-utils.ts';
 
 interface Case {
   batch: number;
@@ -294,13 +295,9 @@ test('native attention matches js (AVX2 path)', { skip }, () => {
 });
 
 test('native attention matches js (scalar fallback path)', { skip }, () => {
-  const force = addon!._attentionForceScalar as unknown as (on: boolean) => void;
-  force(true);
-  try {
+  withScalarPaths('_attentionForceScalar', () => {
     nativeCases.filter((c) => c.tq * c.tk * c.hq * c.d < 200000).forEach((c, n) => compareNativeJs(c, 700 + n, 2e-5));
-  } finally {
-    force(false);
-  }
+  });
 });
 
 test('native attention is deterministic across threads and repeated calls', { skip }, () => {

@@ -7,6 +7,7 @@ import { jsConvert } from '../../../src/tensor/kernels/js/convert.ts';
 import { nativeConvert } from '../../../src/tensor/kernels/native/convert.ts';
 import type { ConvertKernels } from '../../../src/tensor/kernels/types.ts';
 import { nativeAddonOrNull, nativeSkipReason, rng } from '../../helpers.ts';
+import { testBothPaths } from './kernel-test-utils.ts';
 
 function f32FromBits(bits: number[]): Float32Array {
   return new Float32Array(Uint32Array.from(bits.map((b) => b >>> 0)).buffer);
@@ -172,44 +173,35 @@ function randomBits(n: number, seed: number): Float32Array {
   return new Float32Array(u.buffer);
 }
 
-for (const scalar of [false, true]) {
-  const path = scalar ? 'scalar path' : 'SIMD path';
-  test(`native matches js bit for bit (${path})`, { skip: nativeSkipReason() }, () => {
-    const nat = nativeConvert(addon!);
-    const force = addon!._convertForceScalar as unknown as (on: boolean) => void;
-    force(scalar);
-    try {
-      const all = new Uint16Array(65536).map((_, i) => i);
-      for (const [name, a, b] of [
-        ['bf16ToF32', nat.bf16ToF32, jsConvert.bf16ToF32],
-        ['f16ToF32', nat.f16ToF32, jsConvert.f16ToF32],
-      ] as const) {
-        const x = new Float32Array(65536);
-        const y = new Float32Array(65536);
-        a(all, x, 65536);
-        b(all, y, 65536);
-        assert.deepEqual(bitsOf(x), bitsOf(y), `${name} on all patterns`);
+testBothPaths('native matches js bit for bit', '_convertForceScalar', () => {
+  const nat = nativeConvert(addon!);
+  const all = new Uint16Array(65536).map((_, i) => i);
+  for (const [name, a, b] of [
+    ['bf16ToF32', nat.bf16ToF32, jsConvert.bf16ToF32],
+    ['f16ToF32', nat.f16ToF32, jsConvert.f16ToF32],
+  ] as const) {
+    const x = new Float32Array(65536);
+    const y = new Float32Array(65536);
+    a(all, x, 65536);
+    b(all, y, 65536);
+    assert.deepEqual(bitsOf(x), bitsOf(y), `${name} on all patterns`);
+  }
+  for (const n of [0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 1000, 200003]) {
+    const src = randomBits(n + 3, n).subarray(1, n + 1); // an unaligned view
+    for (const [name, a, b] of [
+      ['f32ToBf16', nat.f32ToBf16, jsConvert.f32ToBf16],
+      ['f32ToF16', nat.f32ToF16, jsConvert.f32ToF16],
+    ] as const) {
+      const x = new Uint16Array(n + 1).fill(0xabcd);
+      const y = new Uint16Array(n + 1).fill(0xabcd);
+      a(src, x, n);
+      b(src, y, n);
+      for (let i = 0; i <= n; i++) {
+        if (x[i] !== y[i]) assert.fail(`${name} n=${n} i=${i}: src ${hex(bitsOf(src)[i])} native ${hex(x[i])} js ${hex(y[i])}`);
       }
-      for (const n of [0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 1000, 200003]) {
-        const src = randomBits(n + 3, n).subarray(1, n + 1); // an unaligned view
-        for (const [name, a, b] of [
-          ['f32ToBf16', nat.f32ToBf16, jsConvert.f32ToBf16],
-          ['f32ToF16', nat.f32ToF16, jsConvert.f32ToF16],
-        ] as const) {
-          const x = new Uint16Array(n + 1).fill(0xabcd);
-          const y = new Uint16Array(n + 1).fill(0xabcd);
-          a(src, x, n);
-          b(src, y, n);
-          for (let i = 0; i <= n; i++) {
-            if (x[i] !== y[i]) assert.fail(`${name} n=${n} i=${i}: src ${hex(bitsOf(src)[i])} native ${hex(x[i])} js ${hex(y[i])}`);
-          }
-        }
-      }
-    } finally {
-      force(false);
     }
-  });
-}
+  }
+});
 
 test('native validates its arguments', { skip: nativeSkipReason() }, () => {
   const nat = nativeConvert(addon!);

@@ -7,6 +7,7 @@ import { jsElementwise as js } from '../../../src/tensor/kernels/js/elementwise.
 import { nativeElementwise } from '../../../src/tensor/kernels/native/elementwise.ts';
 import { BinaryOp, UnaryOp, type ElementwiseKernels } from '../../../src/tensor/kernels/types.ts';
 import { assertClose, nativeAddonOrNull, nativeSkipReason, randn, rng } from '../../helpers.ts';
+import { testBothPaths } from './kernel-test-utils.ts';
 
 const SIZES = [0, 1, 7, 8, 9, 31, 33, 1000, 100000];
 const f32 = Math.fround;
@@ -158,24 +159,7 @@ test('binary (js) matches naive broadcasting on every layout and op', () => {
 
 const addon = nativeAddonOrNull();
 const nat = (): ElementwiseKernels => nativeElementwise(addon!);
-const forceScalar = (on: boolean) => (addon!._elementwiseForceScalar as unknown as (on: boolean) => void)(on);
-
-/** Runs body on the SIMD path and on the scalar path. */
-function bothPaths(name: string, body: (path: string) => void): void {
-  for (const scalar of [false, true]) {
-    const path = scalar ? 'scalar' : 'SIMD';
-    test(`${name} (${path} path)`, { skip: nativeSkipReason() }, () => {
-      forceScalar(scalar);
-      try {
-        body(path);
-      } finally {
-        forceScalar(false);
-      }
-    });
-  }
-}
-
-bothPaths('binary: native matches js exactly on every layout and op', (path) => {
+testBothPaths('binary: native matches js exactly on every layout and op', '_elementwiseForceScalar', (path) => {
   const k = nat();
   for (const l of layouts()) {
     const a = mixed(l.alen, 3);
@@ -339,7 +323,7 @@ function wideInputs(c: UCase, n: number, seed: number): Float32Array {
   return x;
 }
 
-bothPaths('unary: native matches js for every op and size', (path) => {
+testBothPaths('unary: native matches js for every op and size', '_elementwiseForceScalar', (path) => {
   const k = nat();
   for (const c of UCASES) {
     for (const n of SIZES) {
@@ -370,7 +354,7 @@ bothPaths('unary: native matches js for every op and size', (path) => {
   assertUlp(x, ref, 4, `${path} silu in place`);
 });
 
-bothPaths('unaryBackward: native matches js for every op and size', (path) => {
+testBothPaths('unaryBackward: native matches js for every op and size', '_elementwiseForceScalar', (path) => {
   const k = nat();
   for (const c of UCASES) {
     for (const n of SIZES) {
@@ -413,7 +397,7 @@ test('axpy (js): hand-computed', () => {
   assert.deepEqual([...y], [1.5, 2.5, 4]);
 });
 
-bothPaths('axpy: native matches js within 1 ulp', (path) => {
+testBothPaths('axpy: native matches js within 1 ulp', '_elementwiseForceScalar', (path) => {
   const k = nat();
   for (const n of SIZES) {
     const x = randn(n, n + 1);
@@ -446,7 +430,7 @@ test('swiglu / swigluBackward (js): float64 formula and finite differences', () 
   }
 });
 
-bothPaths('swiglu / swigluBackward: native matches js', (path) => {
+testBothPaths('swiglu / swigluBackward: native matches js', '_elementwiseForceScalar', (path) => {
   const k = nat();
   for (const n of SIZES) {
     const g = randn(n, n + 1, 4);
@@ -572,7 +556,7 @@ test('scatterStrided (js) is the adjoint of copyStrided; overwrite mode', () => 
   assert.deepEqual([...out], [13, 7, 9, 2, 9, 3]);
 });
 
-bothPaths('copyStrided / scatterStrided: native matches js exactly', (path) => {
+testBothPaths('copyStrided / scatterStrided: native matches js exactly', '_elementwiseForceScalar', (path) => {
   const k = nat();
   for (const v of views()) {
     const total = v.shape.reduce((p, s) => p * s, 1);

@@ -6,6 +6,7 @@ import { jsIndexing } from '../../../src/tensor/kernels/js/indexing.ts';
 import { nativeIndexing } from '../../../src/tensor/kernels/native/indexing.ts';
 import type { IndexingKernels } from '../../../src/tensor/kernels/types.ts';
 import { nativeAddonOrNull, nativeSkipReason, randInts, randn } from '../../helpers.ts';
+import { testBothPaths } from './kernel-test-utils.ts';
 
 test('gatherRows / scatterAddRows (js): hand-computed', () => {
   const src = Float32Array.of(0, 1, 10, 11, 20, 21); // 3 rows of 2
@@ -52,41 +53,33 @@ test('out-of-range indices throw naming position and value (js)', () => checkInd
 
 const addon = nativeAddonOrNull();
 
-for (const scalar of [false, true]) {
-  test(`native matches js bit for bit (${scalar ? 'scalar' : 'SIMD'} path)`, { skip: nativeSkipReason() }, () => {
-    const nat = nativeIndexing(addon!);
-    const force = addon!._indexingForceScalar as unknown as (on: boolean) => void;
-    force(scalar);
-    try {
-      // (n, rowSize, rows): empty, tiny, odd widths, narrow rows with many indices (row-range threading),
-      // wide rows (column-block threading), many repeats into few rows.
-      const cases: [number, number, number][] = [
-        [0, 4, 3], [1, 1, 1], [7, 7, 5], [9, 8, 9], [33, 31, 4], [1000, 9, 50], [100000, 3, 1000],
-        [300, 1000, 17], [2000, 64, 3], [5, 0, 2],
-      ];
-      for (const [n, rs, rows] of cases) {
-        const table = randn(rows * rs, n + rs);
-        const idx = randInts(n, 0, rows, n + 1);
-        const a = new Float32Array(n * rs + 3).fill(-1);
-        const b = new Float32Array(n * rs + 3).fill(-1);
-        nat.gatherRows(table, idx, a, n, rs, rows);
-        jsIndexing.gatherRows(table, idx, b, n, rs, rows);
-        assert.deepEqual(a, b, `gatherRows n=${n} rowSize=${rs} rows=${rows}`);
+testBothPaths('native matches js bit for bit', '_indexingForceScalar', () => {
+  const nat = nativeIndexing(addon!);
+  // (n, rowSize, rows): empty, tiny, odd widths, narrow rows with many indices (row-range threading),
+  // wide rows (column-block threading), many repeats into few rows.
+  const cases: [number, number, number][] = [
+    [0, 4, 3], [1, 1, 1], [7, 7, 5], [9, 8, 9], [33, 31, 4], [1000, 9, 50], [100000, 3, 1000],
+    [300, 1000, 17], [2000, 64, 3], [5, 0, 2],
+  ];
+  for (const [n, rs, rows] of cases) {
+    const table = randn(rows * rs, n + rs);
+    const idx = randInts(n, 0, rows, n + 1);
+    const a = new Float32Array(n * rs + 3).fill(-1);
+    const b = new Float32Array(n * rs + 3).fill(-1);
+    nat.gatherRows(table, idx, a, n, rs, rows);
+    jsIndexing.gatherRows(table, idx, b, n, rs, rows);
+    assert.deepEqual(a, b, `gatherRows n=${n} rowSize=${rs} rows=${rows}`);
 
-        const src = randn(n * rs, n + 7);
-        const oa = randn(rows * rs, rows);
-        const ob = Float32Array.from(oa);
-        nat.scatterAddRows(src, idx, oa, n, rs, rows);
-        jsIndexing.scatterAddRows(src, idx, ob, n, rs, rows);
-        for (let i = 0; i < oa.length; i++) {
-          if (!Object.is(oa[i], ob[i])) assert.fail(`scatterAddRows n=${n} rs=${rs} i=${i}: ${oa[i]} vs ${ob[i]}`);
-        }
-      }
-    } finally {
-      force(false);
+    const src = randn(n * rs, n + 7);
+    const oa = randn(rows * rs, rows);
+    const ob = Float32Array.from(oa);
+    nat.scatterAddRows(src, idx, oa, n, rs, rows);
+    jsIndexing.scatterAddRows(src, idx, ob, n, rs, rows);
+    for (let i = 0; i < oa.length; i++) {
+      if (!Object.is(oa[i], ob[i])) assert.fail(`scatterAddRows n=${n} rs=${rs} i=${i}: ${oa[i]} vs ${ob[i]}`);
     }
-  });
-}
+  }
+});
 
 test('native: out-of-range indices throw naming position and value', { skip: nativeSkipReason() }, () => {
   checkIndexErrors(nativeIndexing(addon!), /olmo native/);

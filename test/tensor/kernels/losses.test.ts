@@ -7,6 +7,7 @@ import { jsLosses } from '../../../src/tensor/kernels/js/losses.ts';
 import { nativeLosses } from '../../../src/tensor/kernels/native/losses.ts';
 import type { LossKernels } from '../../../src/tensor/kernels/types.ts';
 import { assertClose, nativeAddonOrNull, nativeSkipReason, randInts, randn } from '../../helpers.ts';
+import { expectNativeError, fdGrad, withScalarPaths } from './kernel-test-utils.ts';
 
 const VOCABS = [1, 3, 7, 8, 9, 17, 33, 100, 257, 1000];
 const ROWS = [0, 1, 5];
@@ -17,21 +18,6 @@ function lse64(row: ArrayLike<number>): number {
   let s = 0;
   for (let j = 0; j < row.length; j++) s += Math.exp(row[j]);
   return Math.log(s);
-}
-
-function fdGrad(f: (x: Float64Array) => number, x0: ArrayLike<number>, h = 1e-4): Float64Array {
-  const x = Float64Array.from(x0);
-  const g = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i];
-    x[i] = v + h;
-    const fp = f(x);
-    x[i] = v - h;
-    const fm = f(x);
-    x[i] = v;
-    g[i] = (fp - fm) / (2 * h);
-  }
-  return g;
 }
 
 function run(k: LossKernels, logits: Float32Array, targets: Int32Array, rows: number, vocab: number) {
@@ -118,7 +104,6 @@ describe('js cross-entropy reference', () => {
 const addon = nativeAddonOrNull();
 const skip = nativeSkipReason();
 const nat = addon ? nativeLosses(addon) : (null as unknown as LossKernels);
-const forceScalar = (on: boolean) => (addon?._lossesForceScalar as unknown as (b: boolean) => void)(on);
 
 function compare(rows: number, vocab: number, seed: number, scale = 3): void {
   const n = rows * vocab;
@@ -153,13 +138,10 @@ describe('native cross-entropy vs js', { skip }, () => {
   });
 
   it('agrees on awkward sizes (scalar path)', () => {
-    forceScalar(true);
-    try {
+    withScalarPaths('_lossesForceScalar', () => {
       let seed = 200;
       for (const vocab of [1, 7, 9, 33, 257]) for (const rows of [0, 4]) compare(rows, vocab, (seed += 4));
-    } finally {
-      forceScalar(false);
-    }
+    });
   });
 
   it('agrees on an LM-sized vocabulary, multithreaded', () => {
@@ -221,18 +203,16 @@ describe('native cross-entropy vs js', { skip }, () => {
     const x = new Float32Array(12);
     const o = new Float32Array(3);
     const t = new Int32Array(3);
-    const expect = (kernel: string, f: () => void, what: RegExp) =>
-      assert.throws(f, (e: Error) => e instanceof Error && e.message.includes(`native ${kernel}:`) && what.test(e.message));
-    expect('crossEntropy', () => nat.crossEntropy(x.subarray(1), t, o, o, 3, 4, IGNORE), /'logits'/);
-    expect('crossEntropy', () => nat.crossEntropy(x, new Float32Array(3) as never, o, o, 3, 4, IGNORE), /'targets'.*Int32Array/);
-    expect('crossEntropy', () => nat.crossEntropy(x, t.subarray(1), o, o, 3, 4, IGNORE), /'targets'/);
-    expect('crossEntropy', () => nat.crossEntropy(x, t, o.subarray(1), o, 3, 4, IGNORE), /'loss'/);
-    expect('crossEntropy', () => nat.crossEntropy(x, t, o, o.subarray(1), 3, 4, IGNORE), /'lse'/);
-    expect('crossEntropy', () => nat.crossEntropy(x, t, o, o, 3, 4, 0.5), /'ignoreIndex'/);
-    expect('crossEntropy', () => nat.crossEntropy(x, t, o, o, -3, 4, IGNORE), /'rows'/);
-    expect('crossEntropyBackward', () => nat.crossEntropyBackward(x, t, o, o.subarray(2), null, x, 3, 4, IGNORE), /'gLoss'/);
-    expect('crossEntropyBackward', () => nat.crossEntropyBackward(x, t, o, o, o.subarray(2), x, 3, 4, IGNORE), /'gLse'/);
-    expect('crossEntropyBackward', () => nat.crossEntropyBackward(x, t, o, o, null, x.subarray(1), 3, 4, IGNORE), /'gLogits'/);
-    expect('crossEntropyBackward', () => nat.crossEntropyBackward(x, t, o, o, null, x, 3, 4.5, IGNORE), /'vocab'/);
+    expectNativeError('crossEntropy', () => nat.crossEntropy(x.subarray(1), t, o, o, 3, 4, IGNORE), /'logits'/);
+    expectNativeError('crossEntropy', () => nat.crossEntropy(x, new Float32Array(3) as never, o, o, 3, 4, IGNORE), /'targets'.*Int32Array/);
+    expectNativeError('crossEntropy', () => nat.crossEntropy(x, t.subarray(1), o, o, 3, 4, IGNORE), /'targets'/);
+    expectNativeError('crossEntropy', () => nat.crossEntropy(x, t, o.subarray(1), o, 3, 4, IGNORE), /'loss'/);
+    expectNativeError('crossEntropy', () => nat.crossEntropy(x, t, o, o.subarray(1), 3, 4, IGNORE), /'lse'/);
+    expectNativeError('crossEntropy', () => nat.crossEntropy(x, t, o, o, 3, 4, 0.5), /'ignoreIndex'/);
+    expectNativeError('crossEntropy', () => nat.crossEntropy(x, t, o, o, -3, 4, IGNORE), /'rows'/);
+    expectNativeError('crossEntropyBackward', () => nat.crossEntropyBackward(x, t, o, o.subarray(2), null, x, 3, 4, IGNORE), /'gLoss'/);
+    expectNativeError('crossEntropyBackward', () => nat.crossEntropyBackward(x, t, o, o, o.subarray(2), x, 3, 4, IGNORE), /'gLse'/);
+    expectNativeError('crossEntropyBackward', () => nat.crossEntropyBackward(x, t, o, o, null, x.subarray(1), 3, 4, IGNORE), /'gLogits'/);
+    expectNativeError('crossEntropyBackward', () => nat.crossEntropyBackward(x, t, o, o, null, x, 3, 4.5, IGNORE), /'vocab'/);
   });
 });

@@ -7,6 +7,7 @@ import { jsNorms } from '../../../src/tensor/kernels/js/norms.ts';
 import { nativeNorms } from '../../../src/tensor/kernels/native/norms.ts';
 import type { NormKernels } from '../../../src/tensor/kernels/types.ts';
 import { assertClose, nativeAddonOrNull, nativeSkipReason, randn } from '../../helpers.ts';
+import { expectNativeError, expectJsError, fdGrad, withScalarPaths } from './kernel-test-utils.ts';
 
 const COLS = [1, 3, 7, 8, 9, 17, 33, 100, 257, 1000];
 const ROWS = [0, 1, 5];
@@ -25,21 +26,6 @@ function layer64(x: ArrayLike<number>, eps: number): number[] {
   const mu = Array.from(x).reduce((a, b) => a + b, 0) / n;
   const v = Array.from(x).reduce((a, b) => a + (b - mu) ** 2, 0) / n;
   return Array.from(x, (t) => (t - mu) / Math.sqrt(v + eps));
-}
-
-function fdGrad(f: (x: Float64Array) => number, x0: ArrayLike<number>, h = 1e-4): Float64Array {
-  const x = Float64Array.from(x0);
-  const g = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i];
-    x[i] = v + h;
-    const fp = f(x);
-    x[i] = v - h;
-    const fm = f(x);
-    x[i] = v;
-    g[i] = (fp - fm) / (2 * h);
-  }
-  return g;
 }
 
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -153,7 +139,6 @@ describe('js norms reference', () => {
 const addon = nativeAddonOrNull();
 const skip = nativeSkipReason();
 const nat = addon ? nativeNorms(addon) : (null as unknown as NormKernels);
-const forceScalar = (on: boolean) => (addon?._normsForceScalar as unknown as (b: boolean) => void)(on);
 
 function compare(rows: number, cols: number, seed: number, offset = 0): void {
   const n = rows * cols;
@@ -206,13 +191,10 @@ describe('native norms vs js', { skip }, () => {
   });
 
   it('agrees on awkward sizes (scalar path)', () => {
-    forceScalar(true);
-    try {
+    withScalarPaths('_normsForceScalar', () => {
       let seed = 100;
       for (const cols of [1, 7, 9, 33, 257]) for (const rows of [0, 3]) compare(rows, cols, (seed += 3));
-    } finally {
-      forceScalar(false);
-    }
+    });
   });
 
   it('agrees on multithreaded sizes and on offset data (layerNorm centring)', () => {
@@ -280,23 +262,21 @@ describe('native norms vs js', { skip }, () => {
     const x = new Float32Array(12);
     const r = new Float32Array(3);
     const w = new Float32Array(4);
-    const expect = (kernel: string, f: () => void, what: RegExp) =>
-      assert.throws(f, (e: Error) => e instanceof Error && e.message.includes(`native ${kernel}:`) && what.test(e.message));
-    expect('rmsNorm', () => nat.rmsNorm(new Float64Array(12) as never, w, x, r, 3, 4, 1e-6), /'x'/);
-    expect('rmsNorm', () => nat.rmsNorm(x, w.subarray(1), x, r, 3, 4, 1e-6), /'w'/);
-    expect('rmsNorm', () => nat.rmsNorm(x, w, x.subarray(1), r, 3, 4, 1e-6), /'out'/);
-    expect('rmsNorm', () => nat.rmsNorm(x, w, x, r.subarray(1), 3, 4, 1e-6), /'rstd'/);
-    expect('rmsNorm', () => nat.rmsNorm(x, w, x, r, 3, -4, 1e-6), /'cols'/);
-    expect('rmsNorm', () => nat.rmsNorm(x, w, x, r, 3, 4, 'e' as never), /'eps'/);
-    expect('rmsNorm', () => nat.rmsNorm(x, w, x, r, 3, 4, -1), /'eps'/);
-    expect('rmsNormBackward', () => nat.rmsNormBackward(x, w, r, x.subarray(4), x, w, 3, 4), /'gy'/);
-    expect('rmsNormBackward', () => nat.rmsNormBackward(x, w, r, x, x, w.subarray(2), 3, 4), /'gw'/);
-    expect('rmsNormBackward', () => nat.rmsNormBackward(x, w, r, x, new Int32Array(12) as never, w, 3, 4), /'gx'/);
-    expect('rmsNormBackward', () => nat.rmsNormBackward(x, w, r, x, x, w, 3.5, 4), /'rows'/);
-    expect('layerNorm', () => nat.layerNorm(x, x, r.subarray(1), r, 3, 4, 1e-5), /'mean'/);
-    expect('layerNorm', () => nat.layerNorm(x, x, r, r, 4, 4, 1e-5), /'x'/);
-    expect('layerNormBackward', () => nat.layerNormBackward(x, r, r.subarray(2), x, x, 3, 4), /'rstd'/);
-    expect('layerNormBackward', () => nat.layerNormBackward(x, r, r, x, [] as never, 3, 4), /'gx'/);
+    expectNativeError('rmsNorm', () => nat.rmsNorm(new Float64Array(12) as never, w, x, r, 3, 4, 1e-6), /'x'/);
+    expectNativeError('rmsNorm', () => nat.rmsNorm(x, w.subarray(1), x, r, 3, 4, 1e-6), /'w'/);
+    expectNativeError('rmsNorm', () => nat.rmsNorm(x, w, x.subarray(1), r, 3, 4, 1e-6), /'out'/);
+    expectNativeError('rmsNorm', () => nat.rmsNorm(x, w, x, r.subarray(1), 3, 4, 1e-6), /'rstd'/);
+    expectNativeError('rmsNorm', () => nat.rmsNorm(x, w, x, r, 3, -4, 1e-6), /'cols'/);
+    expectNativeError('rmsNorm', () => nat.rmsNorm(x, w, x, r, 3, 4, 'e' as never), /'eps'/);
+    expectNativeError('rmsNorm', () => nat.rmsNorm(x, w, x, r, 3, 4, -1), /'eps'/);
+    expectNativeError('rmsNormBackward', () => nat.rmsNormBackward(x, w, r, x.subarray(4), x, w, 3, 4), /'gy'/);
+    expectNativeError('rmsNormBackward', () => nat.rmsNormBackward(x, w, r, x, x, w.subarray(2), 3, 4), /'gw'/);
+    expectNativeError('rmsNormBackward', () => nat.rmsNormBackward(x, w, r, x, new Int32Array(12) as never, w, 3, 4), /'gx'/);
+    expectNativeError('rmsNormBackward', () => nat.rmsNormBackward(x, w, r, x, x, w, 3.5, 4), /'rows'/);
+    expectNativeError('layerNorm', () => nat.layerNorm(x, x, r.subarray(1), r, 3, 4, 1e-5), /'mean'/);
+    expectNativeError('layerNorm', () => nat.layerNorm(x, x, r, r, 4, 4, 1e-5), /'x'/);
+    expectNativeError('layerNormBackward', () => nat.layerNormBackward(x, r, r.subarray(2), x, x, 3, 4), /'rstd'/);
+    expectNativeError('layerNormBackward', () => nat.layerNormBackward(x, r, r, x, [] as never, 3, 4), /'gx'/);
   });
 });
 
@@ -304,11 +284,9 @@ describe('js norms validation', () => {
   it('throws errors naming the kernel', () => {
     const x = new Float32Array(12);
     const r = new Float32Array(3);
-    const expect = (kernel: string, f: () => void) =>
-      assert.throws(f, (e: Error) => e instanceof Error && e.message.includes(`js ${kernel}:`));
-    expect('rmsNorm', () => jsNorms.rmsNorm(x, new Float32Array(2), x, r, 3, 4, 1e-6));
-    expect('rmsNormBackward', () => jsNorms.rmsNormBackward(x, null, r, x.subarray(1), x, null, 3, 4));
-    expect('layerNorm', () => jsNorms.layerNorm(x, x, r, r, 3, 4, NaN));
-    expect('layerNormBackward', () => jsNorms.layerNormBackward(x, r, r, x, x, -3, 4));
+    expectJsError('rmsNorm', () => jsNorms.rmsNorm(x, new Float32Array(2), x, r, 3, 4, 1e-6));
+    expectJsError('rmsNormBackward', () => jsNorms.rmsNormBackward(x, null, r, x.subarray(1), x, null, 3, 4));
+    expectJsError('layerNorm', () => jsNorms.layerNorm(x, x, r, r, 3, 4, NaN));
+    expectJsError('layerNormBackward', () => jsNorms.layerNormBackward(x, r, r, x, x, -3, 4));
   });
 });

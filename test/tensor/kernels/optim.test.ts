@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { jsOptim } from '../../../src/tensor/kernels/js/optim.ts';
 import { nativeOptim } from '../../../src/tensor/kernels/native/optim.ts';
 import { nativeAddonOrNull, nativeSkipReason, randn } from '../../helpers.ts';
+import { testBothPaths } from './kernel-test-utils.ts';
 
 interface Hyper {
   lr: number;
@@ -86,32 +87,24 @@ test('adamw (js): hand-computed first step', () => {
 
 const addon = nativeAddonOrNull();
 
-for (const scalar of [false, true]) {
-  test(`adamw: native matches js bit for bit (${scalar ? 'scalar' : 'SIMD'} path)`, { skip: nativeSkipReason() }, () => {
-    const nat = nativeOptim(addon!);
-    const force = addon!._optimForceScalar as unknown as (on: boolean) => void;
-    force(scalar);
-    try {
-      for (const n of [0, 1, 7, 8, 9, 31, 33, 1000, 100000]) {
-        const init = [randn(n, n + 1), randn(n, n + 2), randn(n, n + 3, 0.1), randn(n, n + 4, 0.01).map(Math.abs)];
-        const a = init.map((x) => Float32Array.from(x));
-        const b = init.map((x) => Float32Array.from(x));
-        for (let step = 1; step <= 3; step++) {
-          const g = randn(n, 7 * n + step);
-          nat.adamw(a[0], g, a[2], a[3], n, 1e-3, 0.9, 0.95, 1e-8, 0.1, step + 5, 0.5);
-          jsOptim.adamw(b[0], g, b[2], b[3], n, 1e-3, 0.9, 0.95, 1e-8, 0.1, step + 5, 0.5);
-        }
-        for (const k of [0, 2, 3]) {
-          for (let i = 0; i < n; i++) {
-            if (!Object.is(a[k][i], b[k][i])) assert.fail(`n=${n} array ${k} i=${i}: native ${a[k][i]} js ${b[k][i]}`);
-          }
-        }
-      }
-    } finally {
-      force(false);
+testBothPaths('adamw: native matches js bit for bit', '_optimForceScalar', () => {
+  const nat = nativeOptim(addon!);
+  for (const n of [0, 1, 7, 8, 9, 31, 33, 1000, 100000]) {
+    const init = [randn(n, n + 1), randn(n, n + 2), randn(n, n + 3, 0.1), randn(n, n + 4, 0.01).map(Math.abs)];
+    const a = init.map((x) => Float32Array.from(x));
+    const b = init.map((x) => Float32Array.from(x));
+    for (let step = 1; step <= 3; step++) {
+      const g = randn(n, 7 * n + step);
+      nat.adamw(a[0], g, a[2], a[3], n, 1e-3, 0.9, 0.95, 1e-8, 0.1, step + 5, 0.5);
+      jsOptim.adamw(b[0], g, b[2], b[3], n, 1e-3, 0.9, 0.95, 1e-8, 0.1, step + 5, 0.5);
     }
-  });
-}
+    for (const k of [0, 2, 3]) {
+      for (let i = 0; i < n; i++) {
+        if (!Object.is(a[k][i], b[k][i])) assert.fail(`n=${n} array ${k} i=${i}: native ${a[k][i]} js ${b[k][i]}`);
+      }
+    }
+  }
+});
 
 test('adamw: native validates its arguments', { skip: nativeSkipReason() }, () => {
   const nat = nativeOptim(addon!);

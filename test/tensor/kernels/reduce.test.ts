@@ -6,6 +6,7 @@ import { jsReduce } from '../../../src/tensor/kernels/js/reduce.ts';
 import { nativeReduce } from '../../../src/tensor/kernels/native/reduce.ts';
 import type { ReduceKernels } from '../../../src/tensor/kernels/types.ts';
 import { assertClose, nativeAddonOrNull, nativeSkipReason, randn, rng } from '../../helpers.ts';
+import { expectNativeError, expectJsError, fdGrad, withScalarPaths } from './kernel-test-utils.ts';
 
 const COLS = [1, 3, 7, 8, 9, 17, 33, 100, 257, 1000];
 const ROWS = [0, 1, 5];
@@ -20,22 +21,6 @@ function softmax64(row: ArrayLike<number>): number[] {
 function logSoftmax64(row: ArrayLike<number>): number[] {
   const s = Array.from(row, (v) => Math.exp(v)).reduce((a, b) => a + b, 0);
   return Array.from(row, (v) => v - Math.log(s));
-}
-
-/** Central finite difference of a float64 scalar function f at x (a float64 copy is perturbed). */
-function fdGrad(f: (x: Float64Array) => number, x0: ArrayLike<number>, h = 1e-4): Float64Array {
-  const x = Float64Array.from(x0);
-  const g = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i];
-    x[i] = v + h;
-    const fp = f(x);
-    x[i] = v - h;
-    const fm = f(x);
-    x[i] = v;
-    g[i] = (fp - fm) / (2 * h);
-  }
-  return g;
 }
 
 describe('js reduce reference', () => {
@@ -151,17 +136,6 @@ describe('js reduce reference', () => {
 const addon = nativeAddonOrNull();
 const skip = nativeSkipReason();
 const nat = addon ? nativeReduce(addon) : (null as unknown as ReduceKernels);
-const forceScalar = (on: boolean) => (addon?._reduceForceScalar as unknown as (b: boolean) => void)(on);
-
-/** Runs fn with the native scalar paths forced (restored afterwards). */
-function withScalar(fn: () => void): void {
-  forceScalar(true);
-  try {
-    fn();
-  } finally {
-    forceScalar(false);
-  }
-}
 
 function compareRowKernels(rows: number, cols: number, seed: number): void {
   const n = rows * cols;
@@ -225,7 +199,7 @@ describe('native reduce vs js', { skip }, () => {
   });
 
   it('agrees on awkward sizes (scalar path)', () => {
-    withScalar(() => {
+    withScalarPaths('_reduceForceScalar', () => {
       let seed = 100;
       for (const cols of [1, 7, 9, 33, 257]) for (const rows of [0, 3]) compareRowKernels(rows, cols, seed++);
     });
@@ -319,41 +293,37 @@ describe('native reduce vs js', { skip }, () => {
     const x = new Float32Array(12);
     const o = new Float32Array(12);
     const i = new Int32Array(12);
-    const expect = (kernel: string, f: () => void, what: RegExp) =>
-      assert.throws(f, (e: Error) => e instanceof Error && e.message.includes(`native ${kernel}:`) && what.test(e.message));
     const nx = addon as unknown as Record<string, (...a: unknown[]) => unknown>;
-    expect('softmax', () => nat.softmax(new Float64Array(12) as never, o, 3, 4), /'x'.*Float32Array/);
-    expect('softmax', () => nat.softmax(x, o, 4, 4), /'x' has 12 elements, needs at least 16/);
-    expect('softmax', () => nat.softmax(x, o.subarray(1), 3, 4), /'out'/);
-    expect('softmax', () => nat.softmax(x, o, -1, 4), /'rows'/);
-    expect('softmax', () => nat.softmax(x, o, 1.5, 4), /'rows'/);
-    expect('logSoftmax', () => nat.logSoftmax(x, [] as never, 3, 4), /'out'/);
-    expect('softmaxBackward', () => nat.softmaxBackward(x, x.subarray(2), o, 3, 4), /'gy'/);
-    expect('logSoftmaxBackward', () => nat.logSoftmaxBackward(x, x, o, 3, 'a' as never), /'cols'/);
-    expect('reduceSum', () => nat.reduceSum(x, o, 2, 3, 3), /'x'/);
-    expect('reduceSum', () => nat.reduceSum(x, o.subarray(0, 3), 2, 3, 2), /'out'/);
-    expect('reduceMax', () => nat.reduceMax(x, o, i, 3, 0, 1), /'len' must be at least 1/);
-    expect('reduceMax', () => nat.reduceMax(x, o, o as never, 3, 4, 1), /'argmax'.*Int32Array/);
-    expect('reduceMax', () => nat.reduceMax(x, o, i.subarray(0, 2), 3, 4, 1), /'argmax'/);
-    expect('sumSquares', () => nat.sumSquares(x, 13), /'x'/);
-    expect('sumSquares', () => nat.sumSquares(x, -1), /'n'/);
-    expect('topk', () => nat.topk(x, o, i, 3, 4, 0), /'k' must be in \[1, cols=4\]/);
-    expect('topk', () => nat.topk(x, o, i, 3, 4, 5), /'k'/);
-    expect('topk', () => nat.topk(x, o, i.subarray(0, 5), 3, 4, 2), /'indices'/);
-    expect('topk', () => nat.topk(x, o, new Uint32Array(12) as never, 3, 4, 2), /'indices'/);
-    expect('softmax', () => nx.softmax(x, o, 3), /expected 4 arguments/);
+    expectNativeError('softmax', () => nat.softmax(new Float64Array(12) as never, o, 3, 4), /'x'.*Float32Array/);
+    expectNativeError('softmax', () => nat.softmax(x, o, 4, 4), /'x' has 12 elements, needs at least 16/);
+    expectNativeError('softmax', () => nat.softmax(x, o.subarray(1), 3, 4), /'out'/);
+    expectNativeError('softmax', () => nat.softmax(x, o, -1, 4), /'rows'/);
+    expectNativeError('softmax', () => nat.softmax(x, o, 1.5, 4), /'rows'/);
+    expectNativeError('logSoftmax', () => nat.logSoftmax(x, [] as never, 3, 4), /'out'/);
+    expectNativeError('softmaxBackward', () => nat.softmaxBackward(x, x.subarray(2), o, 3, 4), /'gy'/);
+    expectNativeError('logSoftmaxBackward', () => nat.logSoftmaxBackward(x, x, o, 3, 'a' as never), /'cols'/);
+    expectNativeError('reduceSum', () => nat.reduceSum(x, o, 2, 3, 3), /'x'/);
+    expectNativeError('reduceSum', () => nat.reduceSum(x, o.subarray(0, 3), 2, 3, 2), /'out'/);
+    expectNativeError('reduceMax', () => nat.reduceMax(x, o, i, 3, 0, 1), /'len' must be at least 1/);
+    expectNativeError('reduceMax', () => nat.reduceMax(x, o, o as never, 3, 4, 1), /'argmax'.*Int32Array/);
+    expectNativeError('reduceMax', () => nat.reduceMax(x, o, i.subarray(0, 2), 3, 4, 1), /'argmax'/);
+    expectNativeError('sumSquares', () => nat.sumSquares(x, 13), /'x'/);
+    expectNativeError('sumSquares', () => nat.sumSquares(x, -1), /'n'/);
+    expectNativeError('topk', () => nat.topk(x, o, i, 3, 4, 0), /'k' must be in \[1, cols=4\]/);
+    expectNativeError('topk', () => nat.topk(x, o, i, 3, 4, 5), /'k'/);
+    expectNativeError('topk', () => nat.topk(x, o, i.subarray(0, 5), 3, 4, 2), /'indices'/);
+    expectNativeError('topk', () => nat.topk(x, o, new Uint32Array(12) as never, 3, 4, 2), /'indices'/);
+    expectNativeError('softmax', () => nx.softmax(x, o, 3), /expected 4 arguments/);
   });
 });
 
 describe('js reduce validation', () => {
   it('throws errors naming the kernel', () => {
     const x = new Float32Array(12);
-    const expect = (kernel: string, f: () => void) =>
-      assert.throws(f, (e: Error) => e instanceof Error && e.message.includes(`js ${kernel}:`));
-    expect('softmax', () => jsReduce.softmax(x, new Float32Array(3), 3, 4));
-    expect('logSoftmax', () => jsReduce.logSoftmax(new Float64Array(12) as never, x, 3, 4));
-    expect('reduceMax', () => jsReduce.reduceMax(x, x, new Int32Array(12), 3, 0, 1));
-    expect('topk', () => jsReduce.topk(x, x, new Int32Array(12), 3, 4, 5));
-    expect('reduceSum', () => jsReduce.reduceSum(x, x, -1, 1, 1));
+    expectJsError('softmax', () => jsReduce.softmax(x, new Float32Array(3), 3, 4));
+    expectJsError('logSoftmax', () => jsReduce.logSoftmax(new Float64Array(12) as never, x, 3, 4));
+    expectJsError('reduceMax', () => jsReduce.reduceMax(x, x, new Int32Array(12), 3, 0, 1));
+    expectJsError('topk', () => jsReduce.topk(x, x, new Int32Array(12), 3, 4, 5));
+    expectJsError('reduceSum', () => jsReduce.reduceSum(x, x, -1, 1, 1));
   });
 });
