@@ -6,10 +6,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalBackend, OpenAIBackend, type LogprobsMode } from '../eval/backends/index.ts';
 import {
-  ChainSource, HfCacheSource, LocalHfFolderSource, TASK_FAMILIES, TaskIdError, dryRun, listTaskIds, planTasks, rescore, resultsTable,
+  ChainSource, HfCacheSource, HubDatasetSource, LocalHfFolderSource, TASK_FAMILIES, TaskIdError, dryRun, listTaskIds, planTasks, rescore, resultsTable,
   runEval, type Backend, type ConfigOverrides, type DatasetSource, type EvalPlan,
 } from '../eval/index.ts';
 import { registerLocalMc } from '../eval/tasks/local-mc.ts';
+import { criticModeIds, CRITIC_MODES, splitCriticModes } from '../eval/critic-modes.ts';
+import { runFolders } from '../eval/runner/rescore.ts';
 import { dolma2Tokenizer, loadTokenizer, type Tokenizer } from '../tokenizers/index.ts';
 import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';
 import { EvalProgressPrinter } from './eval-progress.ts';
@@ -17,6 +19,7 @@ import { loadInferenceModel, requireModelDir, resolveTokenizer } from './model-l
 import { packageVersion } from './version.ts';
 
 const USAGE = `olmo eval --model DIR | --openai URL --model-name NAME --tasks IDS --output DIR [options]
+olmo eval ... --tasks digital_socrates_critic,delta_rot_judge --critic-model DIR | --critic-openai URL --critic-model-name NAME
 olmo eval --list-tasks
 olmo eval --tasks IDS --output DIR --dry-run [--data-dir DIR]
 olmo eval --rescore DIR
@@ -28,7 +31,8 @@ olmo eval --rescore DIR
                         core_9mcqa::olmes, synth_world:rc (the synthetic corpus), local_mc:NAME (see below)
   --output DIR          where the oe-eval files and the request cache go; a rerun resumes from the cache
   --data-dir DIR        datasets in the Hugging Face layout <DIR>/<owner>/<name>/… (also <DIR>/eval/<name>, so
-                        the folder written by \`olmo data synth\` works as is); the hub cache is tried after it
+                        the folder written by \`olmo data synth\` works as is); the hub cache is tried after it,
+                        then the hub (HF_ENDPOINT, HF_TOKEN), downloading into the cache, unless HF_HUB_OFFLINE=1
   --limit N             at most N instances per task (a fraction below 1: that share)
   --num-shots N         few-shot examples per prompt (default: the task's, 5 for OLMES)
   --batch-size N        requests per backend call, each call's results cached together (default 32)
@@ -44,7 +48,23 @@ olmo eval --rescore DIR
   --retries N           --openai: retries on 429/5xx/network errors, exponential backoff (default 5)
   --list-tasks          print every known task id
   --dry-run             build and write every task's requests.jsonl (contexts and continuations), no model
-  --rescore DIR         recompute every metric of a finished run from its saved records, no model
+  --rescore DIR         recompute every metric of a finished run from its saved records (predictions.jsonl keeps
+                        each doc and each request's raw result), no model and no data; stage folders of the
+                        critic modes below DIR are rescored too
+
+Critic modes: a second model, through any backend, judges what the evaluated model wrote. Task ids:
+  digital_socrates_critic  Digital Socrates critic mode: the model answers and explains DSCB questions, the critic
+                        critiques each explanation (mean explanation score, dimensions, flaw rate right/wrong)
+  delta_rot_judge       δ-RoT (our protocol): the model writes contexts and rationales, the critic judges validity
+                        and direction (primary: valid and in the intended direction)
+  Each writes <output>/<id>/<stage>/ (student + critic, generation + judge) with its own files and cache; other
+  task ids in --tasks run as usual into <output>. ::olmes:full lifts the default instance limit.
+  --critic-model DIR    the critic: a checkpoint folder, in-process
+  --critic-openai URL   the critic: an OpenAI-compatible server (--concurrency, --timeout, --retries and
+                        --api-key-env apply to it too)
+  --critic-model-name NAME  the model name the critic server serves (required with --critic-openai)
+  --critic-tokenizer DIR|dolma2  --critic-model: when the checkpoint has no tokenizer.json
+  --critic-chat         --critic-openai: generate through /v1/chat/completions
 
 Local multiple-choice tasks: folders <data dir>/NAME/{train,test}.jsonl with rows in ARC's schema
 {id, question, choices: {text, label}, answerKey} run as local_mc:NAME[:mc|:rc] (synth_world and synth_arith are
@@ -79,6 +99,7 @@ export function dataSource(dataDir: string | undefined): DatasetSource {
     if (existsSync(join(dataDir, 'eval'))) sources.push(new LocalHfFolderSource(join(dataDir, 'eval')));
   }
   sources.push(new HfCacheSource());
+  sources.push(new HubDatasetSource({ log: (line) => process.stderr.write(`${line}\n`) })); // online only; HF_HUB_OFFLINE=1 turns it off
   return new ChainSource(sources);
 }
 
@@ -117,19 +138,33 @@ export const evalCommand: Command = {
         'list-tasks': { type: 'boolean' },
         'dry-run': { type: 'boolean' },
         rescore: { type: 'string' },
+        'critic-model': { type: 'string' },
+        'critic-openai': { type: 'string' },
+        'critic-model-name': { type: 'string' },
+        'critic-tokenizer': { type: 'string' },
+        'critic-chat': { type: 'boolean' },
       },
     });
     const out = process.stdout;
     const err = process.stderr;
 
     if (values['list-tasks']) {
-      out.write(listTaskIds().join('\n') + '\nlocal_mc:NAME[:mc|:rc]  (a folder NAME/{train,test}.jsonl under --data-dir)\n');
+      out.write(
+        listTaskIds().join('\n') +
+          '\nlocal_mc:NAME[:mc|:rc]  (a folder NAME/{train,test}.jsonl under --data-dir)\n' +
+          criticModeIds().map((id) => `${id}  (with --critic-model or --critic-openai: ${CRITIC_MODES[id.split('::')[0]].describe})\n`).join(''),
+      );
       return 0;
     }
     if (values.rescore !== undefined) {
-      if (!existsSync(values.rescore)) throw new UsageError(`olmo eval: --rescore ${values.rescore} does not exist`);
-      const run = await rescore(values.rescore);
-      out.write(resultsTable(run) + '\n');
+      if (!existsSync(values.rescore) || !statSync(values.rescore).isDirectory()) throw new UsageError(`olmo eval: --rescore ${values.rescore} is not a folder`);
+      const dirs = runFolders(values.rescore);
+      if (dirs.length === 0) throw new UsageError(`olmo eval: --rescore ${values.rescore}: no task-NNN-*-metrics.json files in it or its stage folders (is it an olmo eval --output folder?)`);
+      for (const d of dirs) {
+        const run = await rescore(d);
+        if (dirs.length > 1 || d !== values.rescore) out.write(`${d}\n`);
+        out.write(resultsTable(run) + '\n');
+      }
       return 0;
     }
 
@@ -143,11 +178,27 @@ export const evalCommand: Command = {
     if (shots !== undefined) overrides.num_shots = shots;
     const batchSize = numberOption('eval', 'batch-size', values['batch-size'], { integer: true, min: 1 }) ?? 32;
     let plan: EvalPlan;
+    let modes: ReturnType<typeof splitCriticModes>['modes'];
     try {
-      plan = planTasks(parseTaskList(values.tasks), overrides);
+      const split = splitCriticModes(parseTaskList(values.tasks));
+      modes = split.modes;
+      plan = split.others.length > 0 ? planTasks(split.others, overrides) : { tasks: [], suites: [] };
     } catch (e) {
       if (e instanceof TaskIdError) throw new UsageError(`olmo eval: ${e.message}`);
       throw e;
+    }
+    const criticGiven = values['critic-model'] !== undefined || values['critic-openai'] !== undefined;
+    if (modes.length > 0 && values['dry-run']) {
+      throw new UsageError(`olmo eval: --dry-run cannot write ${modes.map((m) => m.mode.name).join(', ')}: the critic's requests depend on the evaluated model's outputs`);
+    }
+    if (!values['dry-run']) {
+      if (modes.length > 0 && !criticGiven) {
+        throw new UsageError(`olmo eval: ${modes.map((m) => m.id).join(', ')} needs a critic model: --critic-model DIR or --critic-openai URL --critic-model-name NAME`);
+      }
+      if (criticGiven && modes.length === 0) {
+        throw new UsageError(`olmo eval: --critic-model / --critic-openai are used by the critic modes only (${Object.keys(CRITIC_MODES).join(', ')}); none is in --tasks`);
+      }
+      if (values['critic-model'] !== undefined && values['critic-openai'] !== undefined) throw new UsageError('olmo eval: give one of --critic-model DIR or --critic-openai URL');
     }
     const source = dataSource(values['data-dir']);
     const progress = new EvalProgressPrinter(err);
@@ -165,9 +216,36 @@ export const evalCommand: Command = {
     }
     const maxLength = numberOption('eval', 'max-length', values['max-length'], { integer: true, min: 2 });
     const computeConfig: Record<string, unknown> = { package: 'olmo-ts', package_version: packageVersion(), git_commit: gitCommit(), node_version: process.version };
+    const criticHttp = values['critic-openai'] !== undefined;
+    // HTTP settings shared by --openai and --critic-openai
+    const http = () => {
+      const keyVar = values['api-key-env'] ?? 'OPENAI_API_KEY';
+      const apiKey = process.env[keyVar];
+      if (values['api-key-env'] !== undefined && !apiKey) throw new UsageError(`olmo eval: --api-key-env ${keyVar}: the variable is not set`);
+      const concurrency = numberOption('eval', 'concurrency', values.concurrency, { integer: true, min: 1 }) ?? 8;
+      const timeout = numberOption('eval', 'timeout', values.timeout, { min: 0.001 });
+      const retries = numberOption('eval', 'retries', values.retries, { integer: true, min: 0 });
+      return {
+        apiKey,
+        concurrency,
+        ...(timeout !== undefined ? { timeoutMs: Math.round(timeout * 1000) } : {}),
+        ...(retries !== undefined ? { maxRetries: retries } : {}),
+        log: (m: string) => {
+          progress.endLine();
+          err.write(`${m}\n`);
+        },
+      };
+    };
+    const parseUrl = (flag: string, value: string): string => {
+      try {
+        return new URL(value).toString();
+      } catch {
+        throw new UsageError(`olmo eval: --${flag} ${value} is not a URL (expected e.g. http://127.0.0.1:8000/v1)`);
+      }
+    };
     let backend: Backend;
     if (values.model !== undefined) {
-      for (const o of ['model-name', 'concurrency', 'logprobs', 'chat', 'api-key-env', 'timeout', 'retries'] as const) {
+      for (const o of ['model-name', 'logprobs', 'chat', ...(criticHttp ? [] : (['concurrency', 'api-key-env', 'timeout', 'retries'] as const))] as const) {
         if (values[o] !== undefined) throw new UsageError(`olmo eval: --${o} applies to --openai, not to --model`);
       }
       const dir = requireModelDir('eval', values.model);
@@ -184,40 +262,61 @@ export const evalCommand: Command = {
       const mode = values.logprobs ?? 'echo';
       if (mode !== 'echo' && mode !== 'prompt_logprobs') throw new UsageError(`olmo eval: --logprobs must be echo or prompt_logprobs, got '${mode}'`);
       if (mode === 'prompt_logprobs' && values.tokenizer === undefined) throw new UsageError('olmo eval: --logprobs prompt_logprobs needs --tokenizer DIR|dolma2');
-      const keyVar = values['api-key-env'] ?? 'OPENAI_API_KEY';
-      const apiKey = process.env[keyVar];
-      if (values['api-key-env'] !== undefined && !apiKey) throw new UsageError(`olmo eval: --api-key-env ${keyVar}: the variable is not set`);
-      const concurrency = numberOption('eval', 'concurrency', values.concurrency, { integer: true, min: 1 }) ?? 8;
-      const timeout = numberOption('eval', 'timeout', values.timeout, { min: 0.001 });
-      const retries = numberOption('eval', 'retries', values.retries, { integer: true, min: 0 });
-      let url: string;
-      try {
-        url = new URL(values.openai!).toString();
-      } catch {
-        throw new UsageError(`olmo eval: --openai ${values.openai} is not a URL (expected e.g. http://127.0.0.1:8000/v1)`);
-      }
+      const h = http();
       backend = new OpenAIBackend({
-        baseUrl: url,
+        baseUrl: parseUrl('openai', values.openai!),
         model: values['model-name'],
         maxLength,
-        apiKey,
         tokenizer: values.tokenizer !== undefined ? tokenizerFrom(values.tokenizer) : undefined,
         logprobsMode: mode as LogprobsMode,
         generationApi: values.chat ? 'chat' : 'completions',
-        concurrency,
-        ...(timeout !== undefined ? { timeoutMs: Math.round(timeout * 1000) } : {}),
-        ...(retries !== undefined ? { maxRetries: retries } : {}),
-        log: (m) => {
-          progress.endLine();
-          err.write(`${m}\n`);
-        },
+        ...h,
       });
-      Object.assign(computeConfig, { backend: 'openai', concurrency, logprobs: mode });
+      Object.assign(computeConfig, { backend: 'openai', concurrency: h.concurrency, logprobs: mode });
     }
 
-    const r = await runEval({ tasks: plan, source, outputDir: values.output, backend, batchSize, onProgress, computeConfig }).finally(() => progress.endLine());
-    err.write(`${r.computed} requests computed, ${r.cached} from the cache; outputs in ${values.output}\n`);
-    out.write(r.table + '\n');
+    // the critic of the two-model modes
+    let critic: Backend | undefined;
+    if (values['critic-model'] !== undefined) {
+      for (const o of ['critic-model-name', 'critic-chat'] as const) {
+        if (values[o] !== undefined) throw new UsageError(`olmo eval: --${o} applies to --critic-openai, not to --critic-model`);
+      }
+      const dir = values['critic-model'];
+      if (!existsSync(dir)) throw new UsageError(`olmo eval: --critic-model folder ${dir} does not exist`);
+      const model = loadInferenceModel(dir);
+      critic = new LocalBackend({ model, tokenizer: resolveTokenizer('eval', dir, model, values['critic-tokenizer']), name: resolve(dir) });
+      computeConfig.critic = { backend: 'local', model: resolve(dir) };
+    } else if (values['critic-openai'] !== undefined) {
+      if (values['critic-tokenizer'] !== undefined) throw new UsageError('olmo eval: --critic-tokenizer applies to --critic-model, not to --critic-openai');
+      if (!values['critic-model-name']) throw new UsageError('olmo eval: --critic-model-name NAME is required with --critic-openai (the model name the critic server serves)');
+      critic = new OpenAIBackend({
+        baseUrl: parseUrl('critic-openai', values['critic-openai']),
+        model: values['critic-model-name'],
+        generationApi: values['critic-chat'] ? 'chat' : 'completions',
+        ...http(),
+      });
+      computeConfig.critic = { backend: 'openai', model: values['critic-model-name'] };
+    } else {
+      for (const o of ['critic-model-name', 'critic-tokenizer', 'critic-chat'] as const) {
+        if (values[o] !== undefined) throw new UsageError(`olmo eval: --${o} needs --critic-model or --critic-openai`);
+      }
+    }
+
+    if (plan.tasks.length > 0) {
+      const r = await runEval({ tasks: plan, source, outputDir: values.output, backend, batchSize, onProgress, computeConfig }).finally(() => progress.endLine());
+      err.write(`${r.computed} requests computed, ${r.cached} from the cache; outputs in ${values.output}\n`);
+      out.write(r.table + '\n');
+    }
+    for (const { mode, regime } of modes) {
+      const dir = join(values.output, mode.name);
+      const r = await mode
+        .run({ model: backend, critic: critic!, regime, overrides, source, outputDir: dir, batchSize, onProgress: (_stage, p) => progress.update(p), computeConfig })
+        .finally(() => progress.endLine());
+      for (const st of r.stages) {
+        err.write(`${mode.name} ${st.stage}: ${st.result.computed} requests computed, ${st.result.cached} from the cache; outputs in ${st.dir}\n`);
+        out.write(`${mode.name} — ${st.stage} (${st.dir})\n${st.result.table}\n`);
+      }
+    }
     return 0;
   },
 };

@@ -26,6 +26,7 @@ export {
   LocalHfFolderSource, HfCacheSource, ChainSource, CachingSource, DatasetNotFoundError, defaultHfHubCache,
   type DatasetSource, type DatasetRef, type LoadedSplit,
 } from './data/source.ts';
+export { HubDatasetSource, pickSplitFiles, PARQUET_CONVERSION_REVISION, type HubDatasetSourceOptions } from './data/hub-source.ts';
 export { readRows, DataFileError } from './data/readers.ts';
 export { RowError } from './data/fields.ts';
 export { OLMES_FEWSHOT_KEYS, FewshotResolutionError, resolveFewshotRows } from './data/fewshot-sources.ts';

@@ -16,15 +16,16 @@ import { drop } from './tasks/drop.ts';
 import { naturalqs } from './tasks/naturalqs.ts';
 import { triviaqa } from './tasks/triviaqa.ts';
 import { LOCAL_MC_FAMILIES } from './tasks/local-mc.ts';
-import { Task, type Format, type TaskConfig, type TaskFamily } from './task.ts';
+import { configFamily, Task, type Format, type TaskConfig, type TaskFamily } from './task.ts';
 import { FORMATS, formatTaskId, parseTaskId, TaskIdError } from './task-id.ts';
 import { OLMES_SUBSAMPLE_SEED } from './selection.ts';
 import type { TaskId } from './task-id.ts';
 import { simpletomResolver } from './tasks/simpletom/index.ts';
 import { worldValuesBenchResolver } from './tasks/worldvaluesbench/index.ts';
 import { proc2pddlResolver } from './tasks/proc2pddl/task.ts';
-import { digitalSocratesResolver } from './tasks/digital-socrates/tasks.ts';
-import { deltaRotResolver } from './tasks/delta-rot/tasks.ts';
+import { digitalSocratesResolver, DIGITAL_SOCRATES_STAGE_TASKS } from './tasks/digital-socrates/tasks.ts';
+import { deltaRotResolver, DELTA_ROT_STAGE_TASKS } from './tasks/delta-rot/tasks.ts';
+import type { GenerationTaskConfig } from './tasks/digital-socrates/generation-task.ts';
 
 /** The 9 core MC tasks of core_9mcqa, in OLMES suite order. */
 export const CORE_9MCQA = ['arc_challenge', 'arc_easy', 'boolq', 'csqa', 'hellaswag', 'openbookqa', 'piqa', 'socialiqa', 'winogrande'];
@@ -192,4 +193,27 @@ export function planTasks(ids: readonly string[], overrides: ConfigOverrides = {
   };
   for (const id of ids) resolve(id);
   return { tasks: [...tasks.values()], suites: [...suites.values()] };
+}
+
+/** Tasks that only the two-model modes make (their docs come from a first stage's outputs), by task_name. */
+const STAGE_TASKS: Record<string, (config: GenerationTaskConfig) => Task> = { ...DIGITAL_SOCRATES_STAGE_TASKS, ...DELTA_ROT_STAGE_TASKS };
+
+/**
+ * The task a run's saved task_config describes, carrying exactly that config (rescore): resolved by its alias as a
+ * task id, or by task_name for the two-model modes' second stages; a log-likelihood task this registry no longer
+ * knows by name (e.g. a local_mc:NAME registered at run time) is scored as a plain MC task, which needs no family.
+ */
+export function taskFromConfig(saved: TaskConfig): Task {
+  const stage = STAGE_TASKS[saved.task_name];
+  if (stage) return stage(saved as GenerationTaskConfig);
+  let why = '';
+  try {
+    const t = planTasks([saved.alias]).tasks.find((x) => x.config.alias === saved.alias);
+    if (t) return t.withConfig(saved);
+    why = `the id resolves to ${planTasks([saved.alias]).tasks.map((x) => x.config.alias).join(', ')}`;
+  } catch (e) {
+    why = (e as Error).message;
+  }
+  if (saved.format === 'rc' || saved.format === 'mc') return new Task(configFamily(saved), saved);
+  throw new UnknownTaskError(`task ${JSON.stringify(saved.alias)} (task_name ${saved.task_name}) cannot be rebuilt from its saved config: ${why}`);
 }

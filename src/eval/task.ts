@@ -17,6 +17,7 @@ export type TaskFormat = Format | 'gen';
 export interface FormatDefinition {
   /** raw row → processed doc; must validate the fields it reads and throw RowError naming `where` */
   processDoc(row: Row, index: number, where: RowWhere): McDoc;
+  /** one of mcDocMetrics' keys (McMetricName) */
   primaryMetric: McMetricName;
   /** whether PMI's unconditioned requests (context "Answer:") are made */
   uncond: boolean;
@@ -113,7 +114,7 @@ export function asLoglikelihood(r: RequestResult, where: string): LoglikelihoodR
 /** A family for a task that builds its docs itself (no MC format): every format hook throws. */
 export function configFamily(cfg: TaskConfig, why = 'it builds its docs itself and has no multiple-choice format'): TaskFamily {
   const def: FormatDefinition = {
-    primaryMetric: cfg.primary_metric as McMetricName,
+    primaryMetric: 'acc_raw', // never used: these formats make no docs
     uncond: false,
     processDoc(): McDoc {
       throw new Error(`${cfg.alias}: ${why}`);

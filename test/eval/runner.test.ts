@@ -1,7 +1,7 @@
 // End-to-end runs with a deterministic fake backend: every output file, resume after an interruption with nothing
 // recomputed/lost/duplicated, batch-size invariance, rescore equality, dry-run, progress, error paths.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, appendFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -13,6 +13,7 @@ import { planTasks } from '../../src/eval/registry.ts';
 import { mcDocMetrics } from '../../src/eval/metrics.ts';
 import { pyFormat6 } from '../../src/eval/runner/outputs.ts';
 import { FakeBackend, fakeLoglikelihood, writeSyntheticData } from './fixtures.ts';
+import { assertRescoreIdentical } from './rescore-check.ts';
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `olmo-eval-${p}-`));
 const dataRoot = tmp('data');
@@ -131,7 +132,6 @@ test('rescore recomputes every metric from the saved records and gives the same 
   const beforeTask = readFileSync(join(out, 'task-003-arc_easy-metrics.json'), 'utf8');
   const beforePreds = readFileSync(join(out, 'task-003-arc_easy-predictions.jsonl'), 'utf8');
   // corrupt the stored metrics so that equality proves recomputation
-  const { writeFileSync } = await import('node:fs');
   const t = JSON.parse(beforeTask);
   writeFileSync(join(out, 'task-003-arc_easy-metrics.json'), JSON.stringify({ ...t, metrics: { primary_score: -1 } }));
   const run = await rescore(out);
@@ -140,6 +140,33 @@ test('rescore recomputes every metric from the saved records and gives the same 
   assert.equal(readFileSync(join(out, 'task-003-arc_easy-predictions.jsonl'), 'utf8'), beforePreds);
   assert.deepEqual(run, JSON.parse(before));
   await assert.rejects(rescore(tmp('empty')), /no task-NNN-\*-metrics\.json files/);
+  // every file of every task (PMI, partial scoring, suites) byte-identical after wiping all stored metrics
+  await assertRescoreIdentical(out);
+
+  // a run written before predictions carried doc and raw_results: MC metrics come back from model_output
+  for (const f of readdirSync(out).filter((x) => x.endsWith('-predictions.jsonl'))) {
+    const stripped = lines(join(out, f)).map(({ doc: _d, raw_results: _r, ...p }) => JSON.stringify({ ...p, metrics: {} }) + '\n');
+    writeFileSync(join(out, f), stripped.join(''));
+  }
+  writeFileSync(join(out, 'task-003-arc_easy-metrics.json'), JSON.stringify({ ...t, metrics: { primary_score: -1 } }));
+  await rescore(out);
+  assert.equal(readFileSync(join(out, 'metrics.json'), 'utf8'), before);
+  assert.ok('raw_results' in lines(join(out, 'task-003-arc_easy-predictions.jsonl'))[0]); // rewritten in the current form
+});
+
+test('rescore errors name the file and what is missing', async () => {
+  const out = tmp('rescore-bad');
+  await runEval({ tasks: ['arc_easy:mc::olmes'], source: source(), outputDir: out, backend: new FakeBackend() });
+  const preds = join(out, 'task-000-arc_easy-predictions.jsonl');
+  const good = readFileSync(preds, 'utf8');
+  writeFileSync(preds, good.split('\n').slice(0, 3).join('\n') + '\n');
+  await assert.rejects(rescore(out), /task-000-arc_easy-predictions\.jsonl has 3 lines, metrics\.json says 12 instances/);
+  writeFileSync(preds, good.split('\n').map((l) => (l ? JSON.stringify({ ...JSON.parse(l), raw_results: [] }) : l)).join('\n'));
+  await assert.rejects(rescore(out), /doc 0: 4 requests in requests\.jsonl but 0 saved results/);
+  const m = join(out, 'task-000-arc_easy-metrics.json');
+  writeFileSync(preds, good);
+  writeFileSync(m, JSON.stringify({ ...JSON.parse(readFileSync(m, 'utf8')), task_config: { ...JSON.parse(readFileSync(m, 'utf8')).task_config, alias: 'nope::olmes', format: undefined } }));
+  await assert.rejects(rescore(out), /task "nope::olmes" \(task_name arc_easy\) cannot be rebuilt from its saved config: .*unknown task "nope"/);
 });
 
 test('dry run writes the requests files only, with every context and continuation', async () => {

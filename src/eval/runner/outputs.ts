@@ -5,7 +5,7 @@ import { mkdirSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } 
 import { join } from 'node:path';
 import type { SuiteScore } from '../aggregate.ts';
 import { UNCOND_DOC_ID_OFFSET, type DocPrediction, type TaskConfig } from '../task.ts';
-import type { McDoc, RequestInstance } from '../types.ts';
+import type { McDoc, RequestInstance, RequestResult } from '../types.ts';
 
 export function taskFileName(idx: number, taskName: string, suffix: 'metrics.json' | 'predictions.jsonl' | 'requests.jsonl'): string {
   return `task-${String(idx).padStart(3, '0')}-${taskName}-${suffix}`;
@@ -64,9 +64,17 @@ export interface TaskMetricsFile {
   metrics: Record<string, unknown>;
 }
 
+/**
+ * One line of predictions.jsonl: oe-eval's fields, then what rescore needs to recompute every metric without data
+ * or a model: `doc`, the evaluated doc with the task's own fields (`extra`), and `raw_results`, each request's result
+ * as the backend returned it (log-prob record or generated text), in the order of the doc's lines in requests.jsonl.
+ * Both are absent from files written before they were added; such MC runs still rescore from model_output.
+ */
 export interface PredictionRecord extends DocPrediction {
   task_hash: string;
   model_hash: string;
+  doc?: McDoc;
+  raw_results?: RequestResult[];
 }
 
 export interface SuiteRecord {

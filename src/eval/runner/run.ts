@@ -162,6 +162,23 @@ async function computeMissing(
   return total;
 }
 
+/**
+ * A task's prediction records: each doc scored by the task from its request instances and their results (one list
+ * per doc, in build order). runEval and rescore both score through here, so they cannot drift apart.
+ */
+export function scorePredictions(
+  task: Task,
+  docs: readonly McDoc[],
+  perDoc: readonly (readonly RequestInstance[])[],
+  results: readonly (readonly RequestResult[])[],
+  hashes: { task_hash: string; model_hash: string },
+): PredictionRecord[] {
+  return docs.map((doc, d) => {
+    if (results[d].length !== perDoc[d].length) throw new Error(`${task.config.alias} doc ${d}: ${perDoc[d].length} requests but ${results[d].length} results`);
+    return { ...task.scoreDoc(d, doc.native_id, doc.gold, perDoc[d], results[d]), ...hashes, doc, raw_results: [...results[d]] };
+  });
+}
+
 /** Per-task metrics object (metrics.json's `metrics`) from per-doc metrics. */
 export function taskMetrics(perDoc: readonly Record<string, number>[], primaryMetric: string, where: string): Record<string, number> {
   const m = meanMetrics(perDoc);
@@ -232,11 +249,8 @@ export async function runEval(opts: RunOptions): Promise<EvalRunResult> {
     const ts = performance.now();
     const cfg = { ...b.task.config, metadata: { alias: b.task.config.alias } };
     const taskHash = hashDict(cfg);
-    const preds: PredictionRecord[] = b.perDoc.map((insts, d) => {
-      const results = insts.map((_, j) => cache.get(keys[t][d][j]) as LoglikelihoodResult);
-      const doc = b.docs[d];
-      return { ...b.task.scoreDoc(d, doc.native_id, doc.gold, insts, results), task_hash: taskHash, model_hash: modelHash };
-    });
+    const results = b.perDoc.map((insts, d) => insts.map((_, j) => cache.get(keys[t][d][j])!));
+    const preds = scorePredictions(b.task, b.docs, b.perDoc, results, { task_hash: taskHash, model_hash: modelHash });
     const nReq = b.perDoc.reduce((x, dd) => x + dd.length, 0);
     const file: TaskMetricsFile = {
       task_name: b.task.config.task_name,

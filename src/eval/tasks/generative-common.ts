@@ -3,16 +3,15 @@
 // (description + shots joined by "\n\n" + "\n\n" + query), and per-doc metrics computed from the continuation.
 //
 // The runner and output writers are built around the MC `Task`; a `GenerativeTask` is a `Task` whose hooks are all
-// overridden, so it runs, caches and writes files through the same code. Its docs are `McDoc`s with
+// overridden, so it runs, caches, writes files and rescores through the same code. Its docs are `McDoc`s with
 // `choices` = the gold answers (for the requests file) and the task's own fields under `extra`.
 import { FewshotResolutionError, type RowKey } from '../data/fewshot-sources.ts';
 import type { RowWhere } from '../data/fields.ts';
 import { describeRef, type DatasetSource } from '../data/source.ts';
-import type { McMetricName } from '../metrics.ts';
 import { fewshotContext, type FewshotExample } from '../prompts.ts';
 import { OLMES_SUBSAMPLE_SEED, selectInstances } from '../selection.ts';
-import { Task, type DocPrediction, type ModelOutput, type TaskConfig, type TaskFamily } from '../task.ts';
-import type { GenerationKwargs, LoglikelihoodResult, McDoc, RequestInstance, Row } from '../types.ts';
+import { configFamily, Task, type DocPrediction, type TaskConfig } from '../task.ts';
+import type { GenerationKwargs, McDoc, RequestInstance, RequestResult, Row } from '../types.ts';
 
 /** Where a task's few-shot examples come from. */
 export type FewshotSpec =
@@ -98,11 +97,11 @@ export function cutAtStop(text: string, stops: readonly string[]): string {
 }
 
 /** What a generative prediction line holds (oe-eval: model_output = [{continuation, …}]). */
-export interface GenerativeOutput {
+export type GenerativeOutput = {
   continuation: string;
   /** the continuation after cutting at the first stop sequence, as scored */
   scored_continuation: string;
-}
+};
 
 /** A non-enumerable slot on request instances holding their doc (not written to requests.jsonl, not hashed). */
 const DOC = Symbol('olmo.eval.doc');
@@ -114,29 +113,14 @@ export function withDoc(insts: RequestInstance[], doc: McDoc): RequestInstance[]
 }
 
 export class GenerativeTask extends Task {
+  /** docs reinstated by rescore (restoreDocs), by doc_id */
+  private restored: readonly McDoc[] = [];
+
   constructor(
     readonly spec: GenerativeSpec,
     override readonly config: GenerativeTaskConfig,
   ) {
-    // The MC parts of TaskFamily are never used: every hook that reads them is overridden below.
-    const family: TaskFamily = {
-      name: spec.taskName,
-      datasetPath: spec.datasetPath,
-      ...(spec.datasetName !== undefined ? { datasetName: spec.datasetName } : {}),
-      evalSplit: spec.evalSplit,
-      fewshotSplit: spec.fewshot.kind === 'keys' ? spec.fewshot.split : spec.evalSplit,
-      fewshotSource: spec.fewshot.source,
-      numShots: spec.numShots,
-      limit: spec.limit,
-      nativeIdField: spec.nativeIdField,
-      ...(spec.description !== undefined ? { description: spec.description } : {}),
-      formats: {} as TaskFamily['formats'],
-    };
-    super(family, config);
-  }
-
-  override get def(): never {
-    throw new Error(`${this.config.alias}: a generative task has no MC format definition`);
+    super(configFamily(config, 'a generative task has no multiple-choice format'), config);
   }
 
   private ref(split: string) {
@@ -211,25 +195,26 @@ export class GenerativeTask extends Task {
     return { metrics: this.spec.score(doc, scored), output: { continuation, scored_continuation: scored } };
   }
 
-  override scoreDoc(docId: number, nativeId: string | number, _gold: number, instances: readonly RequestInstance[], results: readonly LoglikelihoodResult[]): DocPrediction {
+  override scoreDoc(docId: number, nativeId: string | number, _gold: number, instances: readonly RequestInstance[], results: readonly RequestResult[]): DocPrediction {
     const where = `${this.config.alias} doc ${docId}`;
     if (instances.length !== 1 || results.length !== 1) throw new Error(`${where}: expected one generate_until request and result, got ${instances.length} and ${results.length}`);
-    const cont: unknown = results[0];
+    const cont = results[0];
     if (typeof cont !== 'string') throw new Error(`${where}: generate_until result must be a string, got ${typeof cont}`);
     const doc = this.docFor(instances[0], docId);
     const { metrics, output } = this.scoreContinuation(doc, cont);
-    return {
-      doc_id: docId,
-      native_id: nativeId,
-      metrics,
-      model_output: [output as unknown as ModelOutput],
-      label: instances[0].label as number,
-    };
+    return { doc_id: docId, native_id: nativeId, metrics, model_output: [output], label: instances[0].label };
   }
 
-  /** The doc a request was built from: the doc is carried on the instance (see withDoc). */
+  override restoreDocs(docs: readonly McDoc[]): void {
+    docs.forEach((d, i) => {
+      if (d.extra === undefined) throw new Error(`${this.config.alias} doc ${i}: the saved doc has no task fields (extra); it cannot be scored`);
+    });
+    this.restored = docs;
+  }
+
+  /** The doc a request was built from: carried on the instance (see withDoc), or reinstated by restoreDocs. */
   private docFor(inst: RequestInstance, docId: number): McDoc {
-    const d = (inst as RequestInstance & { [DOC]?: McDoc })[DOC];
+    const d = (inst as RequestInstance & { [DOC]?: McDoc })[DOC] ?? this.restored[docId];
     if (!d) throw new Error(`${this.config.alias} doc ${docId}: the doc of this request is unknown (build the requests with this task's buildInstances)`);
     return d;
   }
@@ -246,8 +231,7 @@ export function makeGenerativeTask(
     task_name: spec.taskName,
     task_core: spec.taskName,
     alias: `${spec.alias}::${regime}`,
-    // generative tasks have no rc/mc format; the key is left out of the written config
-    format: undefined as unknown as TaskConfig['format'],
+    // generative tasks have no rc/mc format: no `format` key, as oe-eval writes them
     regime,
     dataset_path: spec.datasetPath,
     dataset_name: spec.datasetName ?? null,
@@ -256,7 +240,7 @@ export function makeGenerativeTask(
     num_shots: spec.numShots,
     fewshot_source: spec.fewshot.source,
     fewshot_seed: 1234,
-    primary_metric: spec.primaryMetric as unknown as McMetricName,
+    primary_metric: spec.primaryMetric,
     limit: spec.limit,
     random_subsample_seed: OLMES_SUBSAMPLE_SEED,
     native_id_field: spec.nativeIdField,

@@ -13,6 +13,7 @@ import { runDeltaRotJudged } from '../../../src/eval/tasks/delta-rot/pipeline.ts
 import { criticGoldRow, generationPrompt, parseGeneration, parseJudgement } from '../../../src/eval/tasks/delta-rot/tasks.ts';
 import { parseTsv, readTsv } from '../../../src/eval/tasks/delta-rot/tsv.ts';
 import { sampleDir, ScriptedBackend, tmp } from '../digital-socrates/fake-backend.ts';
+import { assertRescoreAllIdentical, assertRescoreIdentical } from '../rescore-check.ts';
 
 const SAMPLES = sampleDir('delta-rot');
 const sampleTsvs = SAMPLES.skip ? [] : readdirSync(SAMPLES.dir).filter((f) => f.endsWith('.tsv'));
@@ -102,6 +103,7 @@ test('delta_rot generation: test-split (action, direction) pairs, samples, forma
   assert.equal(String((t.task_config as unknown as Record<string, unknown>).protocol).startsWith('ours'), true);
   const again = await runEval({ tasks: ['delta_rot'], source: new LocalHfFolderSource(root), outputDir: out, backend: new ScriptedBackend('fake-generator', () => assert.fail('recomputed')) });
   assert.equal(again.computed, 0);
+  await assertRescoreIdentical(out); // corpus diversity included
 });
 
 test('judged δ-RoT: a second backend judges validity and direction; unparseable generations and judgements count as invalid', async () => {
@@ -121,11 +123,15 @@ test('judged δ-RoT: a second backend judges validity and direction; unparseable
   assert.equal(m.judge_parsed, 6 / 8);
   assert.equal(m.direction_match, 1);
   assert.equal((res.judge.tasks[0].task_config as unknown as Record<string, unknown>).generator, 'fake-generator');
+  // both stages rescore from their saved records (the judge stage is rebuilt from its config, its docs from the file)
+  await assertRescoreAllIdentical(out, 2);
 });
 
 test('delta_rot_critic_gold: the judge against the human context-quality labels (test split)', async () => {
   const root = writeGold();
-  const r = await runEval({ tasks: ['delta_rot_critic_gold'], source: new LocalHfFolderSource(root), outputDir: tmp('drot-cg'), backend: judge() });
+  const cgOut = tmp('drot-cg');
+  const r = await runEval({ tasks: ['delta_rot_critic_gold'], source: new LocalHfFolderSource(root), outputDir: cgOut, backend: judge() });
+  await assertRescoreIdentical(cgOut);
   const m = r.tasks[0].metrics as Record<string, number>;
   // test rows: hospital (+1, label 1) → valid more ✓; TV (−1, 1) → valid less ✓; theft (−1, 0) → valid less ✗; duplicate (−1, 1) → valid less ✓
   assert.equal(r.tasks[0].num_instances, 4);

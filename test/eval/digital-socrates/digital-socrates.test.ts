@@ -20,6 +20,7 @@ import { averageRanks, pearson, spearman } from '../../../src/eval/tasks/digital
 import { runDigitalSocratesCriticMode } from '../../../src/eval/tasks/digital-socrates/pipeline.ts';
 import { parseStudentOutput } from '../../../src/eval/tasks/digital-socrates/tasks.ts';
 import { sampleDir, ScriptedBackend, tmp } from './fake-backend.ts';
+import { assertRescoreAllIdentical, assertRescoreIdentical } from '../rescore-check.ts';
 
 const SAMPLES = sampleDir('digital-socrates');
 const lines = (p: string) => readFileSync(p, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
@@ -186,6 +187,7 @@ test('digital_socrates end to end: oe-eval files, agreement metrics against huma
   const again = await runEval({ tasks: ['digital_socrates'], source: src(), outputDir: out, backend: new ScriptedBackend('fake-critic', () => assert.fail('recomputed')) });
   assert.equal(again.computed, 0);
   assert.deepEqual(again.tasks[0].metrics, r.tasks[0].metrics);
+  await assertRescoreIdentical(out); // Pearson and Spearman from the saved critiques
 });
 
 test('digital_socrates_dev scores against the gpt-4-0613 critique; DSCB-prompts.json beside the data is used', async () => {
@@ -279,4 +281,5 @@ test('critic mode: a second backend critiques the student model\'s explanations;
   });
   assert.equal(again.student.computed + again.critic.computed, 0);
   assert.deepEqual(again.critic.tasks[0].metrics, res.critic.tasks[0].metrics);
+  await assertRescoreAllIdentical(out, 2);
 });

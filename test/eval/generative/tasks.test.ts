@@ -13,6 +13,7 @@ import { DROP_DESCRIPTION } from '../../../src/eval/tasks/drop.ts';
 import { STD_GSM8K } from '../../../src/eval/tasks/gsm8k.ts';
 import { writeSplit } from '../fixtures.ts';
 import { CannedBackend, gsm8kRow, writeGenerativeData } from './fixtures.ts';
+import { assertRescoreIdentical } from '../rescore-check.ts';
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `olmo-gen-${p}-`));
 const root = tmp('data');
@@ -156,4 +157,6 @@ test('end to end with canned generations: per-doc metrics, predictions, primary 
   const again = await runEval({ tasks: ['gsm8k::olmes', 'drop::olmes', 'naturalqs::olmes', 'triviaqa::olmes'], source: source(), outputDir: out, backend });
   assert.equal(again.computed, 0);
   assert.deepEqual(again.tasks.map((t) => t.metrics), r.tasks.map((t) => t.metrics));
+  // rescore: each doc's answer fields come back from the saved doc, each continuation from raw_results
+  await assertRescoreIdentical(out);
 });

@@ -19,6 +19,7 @@ import {
   type PromptTemplates,
 } from '../../../src/eval/tasks/proc2pddl/index.ts';
 import { sampleDir, ScriptedBackend, tmp } from '../digital-socrates/fake-backend.ts';
+import { assertRescoreIdentical } from '../rescore-check.ts';
 
 const SAMPLES = sampleDir('proc2pddl');
 const IDS = ['114061278', '114756331', '114905535'];
@@ -205,7 +206,8 @@ test('self-made domains end to end: perfect and broken predictions, official and
   // resume: same metrics, nothing recomputed
   const again = await runEval({ tasks: ['proc2pddl'], source: new LocalHfFolderSource(root), outputDir: out, backend: new ScriptedBackend('fake', () => assert.fail('recomputed')) });
   assert.equal(again.computed, 0);
-  assert.deepEqual(again.tasks[0].metrics, r.tasks[0].metrics);
+  assert.deepEqual(again.tasks[0].metrics, r.tasks[0].metrics);  // rescore: the domains come back from the saved docs and are planned again (no clone, no model)
+  await assertRescoreIdentical(out);
 });
 
 test('pair and whole prompts on self-made data; pddl_evaluation/true preferred for evaluation files', async () => {

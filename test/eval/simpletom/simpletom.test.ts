@@ -14,6 +14,7 @@ import {
   olmesExtract, olmesPrompt, parseQuestionRow, processAnswer, questionPrompt, strictAnswer, SIMPLETOM_SYSTEM_PROMPT,
 } from '../../../src/eval/tasks/simpletom/index.ts';
 import { fakeLoglikelihood, writeSplit } from '../fixtures.ts';
+import { assertRescoreIdentical } from '../rescore-check.ts';
 
 const SAMPLES = new URL('../../../../shared/fixtures/benchmarks/simpletom/', import.meta.url).pathname;
 const haveSamples = existsSync(join(SAMPLES, 'model_outputs_with_expected_parse.jsonl'));
@@ -215,6 +216,8 @@ test('end to end: paper, reminder (two passes) and OLMES regimes write oe-eval o
   assert.equal(r2.computed, 0);
   assert.equal(again.gen.length, 0);
   assert.deepEqual(r2.metrics.all_primary_scores, r.metrics.all_primary_scores);
+  // rescore: every protocol (the reminder's branch choice included), the MC formats, breakdowns and suites
+  await assertRescoreIdentical(out);
 });
 
 test('unparsable pass-1 answer: the reminder item counts as wrong and is reported', async () => {

@@ -10,6 +10,7 @@ import { planTasks } from '../../../src/eval/registry.ts';
 import type { Backend } from '../../../src/eval/runner/backend.ts';
 import { runEval } from '../../../src/eval/runner/run.ts';
 import type { GenerateUntilRequest, LoglikelihoodRequest } from '../../../src/eval/types.ts';
+import { assertRescoreIdentical } from '../rescore-check.ts';
 import {
   coerceScore, evaluateOfficial, extractScore, majorityBaseline, officialTsv, ordinalAnswer, paperPrompt, parseProbe, questionW1,
   questionW1Strict, readTsv, shareWithin, uniformBaseline, wasserstein1, splitCsvLine,
@@ -233,6 +234,8 @@ test('end to end: sampled (paper) and log-prob runs write outputs; metrics match
   const r2 = await runEval({ tasks: ids, source: new LocalHfFolderSource(root), outputDir: out, backend: again });
   assert.equal(r2.computed, 0);
   assert.deepEqual(r2.metrics.all_primary_scores, r.metrics.all_primary_scores);
+  // rescore: sampled and log-prob protocols, group breakdowns, from the saved rows and raw results (no CSV)
+  await assertRescoreIdentical(out);
 });
 
 test('a missing WVS CSV says where to get it; unknown regimes are refused', async () => {

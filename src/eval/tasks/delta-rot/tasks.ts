@@ -14,6 +14,7 @@
 // `critic-gold-data`).
 import { RowError } from '../../data/fields.ts';
 import { DatasetNotFoundError, type DatasetSource } from '../../data/source.ts';
+import type { Task } from '../../task.ts';
 import type { GenerationKwargs, Row } from '../../types.ts';
 import {
   applyArgs,
@@ -404,6 +405,11 @@ export class DeltaRotCriticGoldTask extends GenerationTask<JudgeDoc> {
 export const DELTA_ROT_TASKS: Record<string, GenerationTaskFactory> = {
   delta_rot: (args) => new DeltaRotGenerationTask(applyArgs(DeltaRotGenerationTask.create({ regime: args.regime }).config, args)),
   delta_rot_critic_gold: (args) => new DeltaRotCriticGoldTask(applyArgs(DeltaRotCriticGoldTask.create({ regime: args.regime }).config, args)),
+};
+
+/** Tasks made only by the judged mode (pipeline.ts), whose docs come from the generation stage: rebuilt for rescore. */
+export const DELTA_ROT_STAGE_TASKS: Record<string, (config: GenerationTaskConfig) => Task> = {
+  delta_rot_judge: (config) => new DeltaRotJudgeTask(config, []),
 };
 
 export const deltaRotResolver = generationResolver(Object.keys(DELTA_ROT_TASKS).join(', '), DELTA_ROT_TASKS);

@@ -18,12 +18,11 @@ import {
   type DatasetSource,
   type LoadedSplit,
 } from '../../data/source.ts';
-import type { McMetricName } from '../../metrics.ts';
 import { OLMES_SUBSAMPLE_SEED, selectInstances } from '../../selection.ts';
-import { Task, type DocPrediction, type Format, type ModelOutput, type TaskConfig, type TaskFamily } from '../../task.ts';
+import { configFamily, Task, type DocPrediction, type TaskConfig } from '../../task.ts';
 import type { TaskResolver } from '../../registry.ts';
 import { TaskIdError } from '../../task-id.ts';
-import type { GenerateUntilRequest, GenerationKwargs, LoglikelihoodResult, McDoc, RequestInstance, Row } from '../../types.ts';
+import type { GenerateUntilRequest, GenerationKwargs, McDoc, RequestInstance, RequestResult, Row } from '../../types.ts';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -86,7 +85,7 @@ export function makeGenerationConfig(c: {
     task_name: c.name,
     task_core: c.name,
     alias: `${c.name}::${c.regime}`,
-    format: 'gen' as unknown as Format,
+    format: 'gen',
     regime: c.regime,
     dataset_path: c.datasetPath,
     dataset_name: c.datasetName ?? null,
@@ -95,7 +94,7 @@ export function makeGenerationConfig(c: {
     num_shots: c.numShots ?? 0,
     fewshot_source: null,
     fewshot_seed: 1234,
-    primary_metric: c.primaryMetric as McMetricName,
+    primary_metric: c.primaryMetric,
     limit: c.limit,
     random_subsample_seed: OLMES_SUBSAMPLE_SEED,
     native_id_field: null,
@@ -142,35 +141,13 @@ export function generationResolver(describe: string, factories: Record<string, G
   };
 }
 
-function placeholderFamily(cfg: TaskConfig): TaskFamily {
-  const def = {
-    primaryMetric: cfg.primary_metric,
-    uncond: false,
-    processDoc(): McDoc {
-      throw new Error(`${cfg.task_name} is a generation task: it has no multiple-choice format`);
-    },
-  };
-  return {
-    name: cfg.task_name,
-    datasetPath: cfg.dataset_path,
-    datasetName: cfg.dataset_name ?? undefined,
-    evalSplit: cfg.split,
-    fewshotSplit: cfg.fewshot_split,
-    fewshotSource: null,
-    numShots: cfg.num_shots,
-    limit: cfg.limit,
-    nativeIdField: null,
-    formats: { rc: def, mc: def },
-  };
-}
-
 export abstract class GenerationTask<D extends GenDoc = GenDoc> extends Task {
   declare readonly config: GenerationTaskConfig;
   private docs: D[] | null = null;
   private round = new Map<number, ScoredDoc>();
 
   constructor(config: GenerationTaskConfig) {
-    super(placeholderFamily(config), config);
+    super(configFamily(config, 'a generation task has no multiple-choice format'), config);
   }
 
   /** Every doc of the evaluation split, in data order (selection by `limit` happens after). */
@@ -218,11 +195,19 @@ export abstract class GenerationTask<D extends GenDoc = GenDoc> extends Task {
     }));
   }
 
-  override scoreDoc(docId: number, nativeId: string | number, gold: number, instances: readonly RequestInstance[], results: readonly LoglikelihoodResult[]): DocPrediction {
+  /** rescore: the saved docs (their `extra` holds everything `score` and `corpus` read). */
+  override restoreDocs(docs: readonly McDoc[]): void {
+    docs.forEach((d, i) => {
+      if (d.extra === undefined) throw new Error(`${this.config.alias} doc ${i}: the saved doc has no task fields (extra); it cannot be scored`);
+    });
+    this.setDocs(docs as D[]);
+  }
+
+  override scoreDoc(docId: number, nativeId: string | number, gold: number, instances: readonly RequestInstance[], results: readonly RequestResult[]): DocPrediction {
     const docs = this.evalDocs;
     const doc = docs[docId];
     if (!doc) throw new Error(`${this.config.alias}: no doc ${docId} (${docs.length} docs loaded)`);
-    const outputs = (results as readonly unknown[]).map((r, i) => {
+    const outputs = results.map((r, i) => {
       if (typeof r !== 'string') throw new Error(`${this.config.alias} doc ${docId} request ${i}: expected a generated string, got ${typeof r}`);
       return r;
     });
@@ -235,7 +220,7 @@ export abstract class GenerationTask<D extends GenDoc = GenDoc> extends Task {
       const all = docs.map((_, i) => this.round.get(i)!);
       Object.assign(metrics, this.corpus(all, docs));
     }
-    return { doc_id: docId, native_id: nativeId, metrics, model_output: scored.outputs as unknown as ModelOutput[], label: gold };
+    return { doc_id: docId, native_id: nativeId, metrics, model_output: scored.outputs, label: gold };
   }
 }
 

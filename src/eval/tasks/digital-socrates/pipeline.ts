@@ -1,6 +1,7 @@
 // Two-stage evaluations: a first model generates, a second model (any Backend) judges what it generated. Each
 // stage is an ordinary runEval run in its own folder (`<out>/<stage1>/`, `<out>/<stage2>/`), so both write the
-// oe-eval files and both resume from their request caches. Not imported by the registry (run.ts imports it).
+// oe-eval files and both resume from their request caches. Not imported by the registry; ../../critic-modes.ts
+// wires both modes to `olmo eval --critic-model | --critic-openai`.
 //
 //   Digital Socrates critic mode: runDigitalSocratesCriticMode({ student, critic, source, outputDir })
 //     stage 1 `digital_socrates_student` (student answers and explains), stage 2 `digital_socrates_critic` (the

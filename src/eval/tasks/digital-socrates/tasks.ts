@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import type { DatasetSource, LoadedSplit } from '../../data/source.ts';
 import { RowError } from '../../data/fields.ts';
+import type { Task } from '../../task.ts';
 import type { GenerationKwargs, Row } from '../../types.ts';
 import {
   DIMENSIONS,
@@ -369,6 +370,14 @@ export const DIGITAL_SOCRATES_TASKS: Record<string, GenerationTaskFactory> = {
     const t = DigitalSocratesStudentTask.create({ regime: args.regime });
     return new DigitalSocratesStudentTask(applyArgs(t.config, args));
   },
+};
+
+/**
+ * Tasks made only by the critic mode (pipeline.ts), whose docs come from the student stage: rebuilt from a saved
+ * task_config (rescore), by task_name.
+ */
+export const DIGITAL_SOCRATES_STAGE_TASKS: Record<string, (config: GenerationTaskConfig) => Task> = {
+  digital_socrates_critic: (config) => new DigitalSocratesTask(config),
 };
 
 export const digitalSocratesResolver = generationResolver(Object.keys(DIGITAL_SOCRATES_TASKS).join(', '), DIGITAL_SOCRATES_TASKS);

@@ -10,7 +10,6 @@ import type { PlanBuilder, TaskResolver } from '../../registry.ts';
 import { OLMES_SUBSAMPLE_SEED } from '../../selection.ts';
 import type { Format, TaskConfig, TaskFamily } from '../../task.ts';
 import type { TaskId } from '../../task-id.ts';
-import type { McMetricName } from '../../metrics.ts';
 import { mcFormats } from '../common.ts';
 import { SIMPLETOM_PATH, SIMPLETOM_QA_CONFIGS, SIMPLETOM_SPLIT, type SimpleToMQaConfig } from './data.ts';
 import { generationKwargs, protocolSpec, SIMPLETOM_PROTOCOLS, SimpleToMGenTask, SimpleToMMcTask, type SimpleToMProtocol } from './task.ts';
@@ -67,7 +66,7 @@ function baseConfig(config: SimpleToMQaConfig, alias: string, format: Format, re
     num_shots: 0,
     fewshot_source: null,
     fewshot_seed: 1234,
-    primary_metric: primary as McMetricName,
+    primary_metric: primary,
     limit: null,
     random_subsample_seed: OLMES_SUBSAMPLE_SEED,
     native_id_field: 'id',

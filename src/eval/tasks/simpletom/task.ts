@@ -15,10 +15,10 @@
 // result is what a sequential two-pass run gives, at the price of one unused branch. When pass 1 has no valid
 // letter there is no answer to feed back; the item counts as wrong and `ms_unparsed` says how often that happened.
 import { describeRef, type DatasetSource } from '../../data/source.ts';
-import { byteCount, type McMetricName } from '../../metrics.ts';
+import { byteCount } from '../../metrics.ts';
 import { selectInstances } from '../../selection.ts';
-import { Task, type DocPrediction, type ModelOutput, type TaskConfig, type TaskFamily } from '../../task.ts';
-import type { GenerateUntilRequest, LoglikelihoodResult, McDoc, RequestInstance } from '../../types.ts';
+import { configFamily, Task, type DocPrediction, type ModelOutput, type TaskConfig, type TaskFamily } from '../../task.ts';
+import type { GenerateUntilRequest, McDoc, RequestInstance, RequestResult } from '../../types.ts';
 import { CONFIG_QTYPE, loadSimpleToM, SIMPLETOM_PATH, SIMPLETOM_SPLIT, type SimpleToMItem, type SimpleToMQaConfig } from './data.ts';
 import { olmesExtract, processAnswer, strictAnswer } from './parse.ts';
 import { chatMessages, olmesPrompt, questionPrompt, type ChatMessage } from './prompts.ts';
@@ -55,32 +55,25 @@ export function withBreakdowns(metrics: Record<string, number>, names: readonly 
   return out;
 }
 
-function stubFamily(config: SimpleToMQaConfig): TaskFamily {
-  const unused = () => {
-    throw new Error('SimpleToM generative tasks build their docs themselves');
-  };
-  const def = { processDoc: unused, primaryMetric: 'acc_raw' as McMetricName, uncond: false };
-  return {
-    name: `simpletom_${config}`,
-    datasetPath: SIMPLETOM_PATH,
-    datasetName: config,
-    evalSplit: SIMPLETOM_SPLIT,
-    fewshotSplit: SIMPLETOM_SPLIT,
-    fewshotSource: null,
-    numShots: 0,
-    limit: null,
-    nativeIdField: 'id',
-    formats: { mc: def, rc: def },
-  };
-}
-
 export function generationKwargs(spec: ProtocolSpec): GenerateUntilRequest['generation_kwargs'] {
   return { max_gen_toks: spec.olmes ? 50 : spec.cot ? 500 : 20, do_sample: false, temperature: 0, stop_sequences: [] };
 }
 
 function genOutput(text: string, extra: Record<string, unknown>): ModelOutput {
   // generation records: the text and its parse (sum_logits etc. do not apply)
-  return { continuation: text, num_chars: text.length, num_bytes: byteCount(text), ...extra } as unknown as ModelOutput;
+  return { continuation: text, num_chars: text.length, num_bytes: byteCount(text), ...extra };
+}
+
+/** What a SimpleToM doc keeps in `extra` for scoring (and rescore): its item, and the story's mental-state item. */
+type SimpleToMExtra = {
+  item: SimpleToMItem;
+  ms?: SimpleToMItem;
+};
+
+function savedExtra(alias: string, doc: McDoc, i: number): SimpleToMExtra {
+  const e = doc.extra as Partial<SimpleToMExtra> | undefined;
+  if (!e || typeof e.item !== 'object' || e.item === null) throw new Error(`${alias} doc ${i}: the saved doc has no SimpleToM item (extra.item); it cannot be scored`);
+  return e as SimpleToMExtra;
 }
 
 export class SimpleToMGenTask extends Task {
@@ -93,7 +86,7 @@ export class SimpleToMGenTask extends Task {
     readonly protocol: SimpleToMProtocol,
     config: TaskConfig,
   ) {
-    super(stubFamily(qaConfig), config);
+    super(configFamily(config, 'SimpleToM generative tasks build their docs themselves'), config);
     this.spec = protocolSpec(protocol);
     if (this.spec.reminder !== 'none' && qaConfig === 'mental-state-qa') {
       throw new Error(`task ${config.alias}: the mental-state reminder applies to behavior-qa and judgment-qa, not to the mental-state questions`);
@@ -122,14 +115,28 @@ export class SimpleToMGenTask extends Task {
       for (const ms of await loadSimpleToM(source, 'mental-state-qa')) this.msItems.set(ms.storyId, ms);
     }
     this.items = new Map(items.map((it) => [it.id, it]));
-    const docs: McDoc[] = items.map((it, i) => ({
-      index: i,
-      native_id: it.id,
-      query: this.userPrompt(it, this.spec.reminder === 'gold' ? this.msFor(it).answerKey : undefined),
-      choices: it.choices,
-      gold: it.gold,
-    }));
+    const docs: McDoc[] = items.map((it, i) => {
+      const extra: SimpleToMExtra = { item: it, ...(this.spec.reminder !== 'none' ? { ms: this.msFor(it) } : {}) };
+      return {
+        index: i,
+        native_id: it.id,
+        query: this.userPrompt(it, this.spec.reminder === 'gold' ? this.msFor(it).answerKey : undefined),
+        choices: it.choices,
+        gold: it.gold,
+        extra,
+      };
+    });
     return { docs: selectInstances(docs, this.config.limit, this.config.random_subsample_seed), total: docs.length };
+  }
+
+  override restoreDocs(docs: readonly McDoc[]): void {
+    this.items = new Map();
+    this.msItems = new Map();
+    docs.forEach((d, i) => {
+      const e = savedExtra(this.config.alias, d, i);
+      this.items.set(e.item.id, e.item);
+      if (e.ms) this.msItems.set(e.ms.storyId, e.ms);
+    });
   }
 
   override async loadFewshotDocs(): Promise<McDoc[]> {
@@ -159,10 +166,10 @@ export class SimpleToMGenTask extends Task {
     return [mk(questionPrompt(ms, { cot: this.spec.cot }), 0), ...ms.labels.map((l, i) => mk(this.userPrompt(item, l), i + 1))];
   }
 
-  override scoreDoc(docId: number, nativeId: string | number, gold: number, instances: readonly RequestInstance[], results: readonly LoglikelihoodResult[]): DocPrediction {
+  override scoreDoc(docId: number, nativeId: string | number, gold: number, instances: readonly RequestInstance[], results: readonly RequestResult[]): DocPrediction {
     const item = this.items.get(String(nativeId));
     if (!item) throw new Error(`${this.config.alias}: doc ${docId} (${nativeId}) was not loaded by this task`);
-    const texts = (results as unknown as unknown[]).map((r, i) => {
+    const texts = results.map((r, i) => {
       if (typeof r !== 'string') throw new Error(`${this.config.alias} doc ${docId}: request ${i} has no generated text`);
       return r;
     });
@@ -219,12 +226,18 @@ export class SimpleToMMcTask extends Task {
   }
   override async loadEvalDocs(source: DatasetSource): Promise<{ docs: McDoc[]; total: number }> {
     this.items = new Map((await loadSimpleToM(source, this.qaConfig)).map((it) => [it.id, it]));
-    return super.loadEvalDocs(source);
+    const { docs, total } = await super.loadEvalDocs(source);
+    // the item rides along in `extra` (not in the requests file), so that rescore has the breakdown keys
+    return { docs: docs.map((d) => ({ ...d, extra: { ...d.extra, item: this.items.get(String(d.native_id)) } })), total };
   }
-  override scoreDoc(docId: number, nativeId: string | number, gold: number, instances: readonly RequestInstance[], results: readonly LoglikelihoodResult[]): DocPrediction {
+  override restoreDocs(docs: readonly McDoc[]): void {
+    this.items = new Map(docs.map((d, i) => [String(d.native_id), savedExtra(this.config.alias, d, i).item]));
+  }
+  override scoreDoc(docId: number, nativeId: string | number, gold: number, instances: readonly RequestInstance[], results: readonly RequestResult[]): DocPrediction {
     const p = super.scoreDoc(docId, nativeId, gold, instances, results);
     const item = this.items.get(String(nativeId));
-    return item ? { ...p, metrics: withBreakdowns(p.metrics, [this.config.primary_metric], item) } : p;
+    if (!item) throw new Error(`${this.config.alias}: doc ${docId} (${nativeId}) was not loaded by this task`);
+    return { ...p, metrics: withBreakdowns(p.metrics, [this.config.primary_metric], item) };
   }
 }
 

@@ -2,7 +2,6 @@
 // ::paper-nodemo, ::logprob, ::logprob-nodemo. See task.ts for the protocols and metrics.
 import type { TaskResolver } from '../../registry.ts';
 import { OLMES_SUBSAMPLE_SEED } from '../../selection.ts';
-import type { McMetricName } from '../../metrics.ts';
 import type { TaskConfig } from '../../task.ts';
 import { WVB_REPO } from './data.ts';
 import { W1_THRESHOLD } from './metric.ts';
@@ -13,7 +12,7 @@ export * from './metric.ts';
 export * from './prompt.ts';
 export * from './task.ts';
 
-export function wvbConfig(regime: string, protocol: WvbProtocol): TaskConfig {
+export function wvbConfig(regime: string, protocol: WvbProtocol): TaskConfig & { protocol: WvbProtocol } {
   return {
     task_name: 'worldvaluesbench',
     task_core: 'worldvaluesbench',
@@ -27,14 +26,14 @@ export function wvbConfig(regime: string, protocol: WvbProtocol): TaskConfig {
     num_shots: 0,
     fewshot_source: null,
     fewshot_seed: 1234,
-    primary_metric: `within_${W1_THRESHOLD}_le` as McMetricName,
+    primary_metric: `within_${W1_THRESHOLD}_le`,
     limit: null,
     random_subsample_seed: OLMES_SUBSAMPLE_SEED,
     native_id_field: 'Question',
     uncond: false,
     version: 0,
     protocol,
-  } as TaskConfig;
+  };
 }
 
 export const worldValuesBenchResolver: TaskResolver = {

@@ -13,10 +13,9 @@
 //   logprob-nodemo   the same without demographics
 // Every protocol also reports `w1_strict` (ours): invalid and off-scale answers are charged the maximum distance.
 import type { DatasetSource } from '../../data/source.ts';
-import type { McMetricName } from '../../metrics.ts';
 import { selectInstances } from '../../selection.ts';
-import { Task, type DocPrediction, type ModelOutput, type TaskConfig, type TaskFamily } from '../../task.ts';
-import type { GenerateUntilRequest, LoglikelihoodRequest, LoglikelihoodResult, McDoc, RequestInstance } from '../../types.ts';
+import { asLoglikelihood, configFamily, Task, type DocPrediction, type ModelOutput, type TaskConfig } from '../../task.ts';
+import type { GenerateUntilRequest, LoglikelihoodRequest, McDoc, RequestInstance, RequestResult } from '../../types.ts';
 import {
   demographicKeys, findReleaseDir, findWvsCsv, loadParticipants, loadRelease, scaleOf, WVB_REPO, WvbDataError,
   type Participant, type ProbeRow, type WvbRelease,
@@ -49,14 +48,6 @@ function seedOf(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
   return h;
-}
-
-function stubFamily(): TaskFamily {
-  const unused = () => {
-    throw new Error('WorldValuesBench builds its docs itself');
-  };
-  const def = { processDoc: unused, primaryMetric: 'acc_raw' as McMetricName, uncond: false };
-  return { name: 'worldvaluesbench', datasetPath: WVB_REPO, evalSplit: 'probe', fewshotSplit: 'probe', fewshotSource: null, numShots: 0, limit: null, nativeIdField: 'Question', formats: { mc: def, rc: def } };
 }
 
 const GROUPS: [string, (r: ProbeRow) => string][] = [
@@ -137,7 +128,7 @@ export class WorldValuesBenchTask extends Task {
     /** test hook: the release folder and CSV instead of the source and environment */
     readonly paths: { releaseDir?: string; csv?: string } = {},
   ) {
-    super(stubFamily(), config);
+    super(configFamily(config, 'WorldValuesBench builds its docs itself'), config);
     this.demo = !protocol.endsWith('-nodemo');
     this.logprob = protocol.startsWith('logprob');
   }
@@ -168,12 +159,25 @@ export class WorldValuesBenchTask extends Task {
       query: release.metadata[d.question].question,
       choices: Array.from({ length: d.scale.max - d.scale.min + 1 }, (_, k) => String(d.scale.min + k)),
       gold: 0,
+      // what scoring reads, kept for rescore: the scale and the probe rows with their human answers (the rows'
+      // answers come from the user's WVS CSV: a run's predictions file holds them, so do not publish it)
+      extra: { scale: d.scale, rows: d.rows.map(({ prompt: _prompt, ...r }) => r) },
     }));
     return { docs: selectInstances(docs, this.config.limit, this.config.random_subsample_seed), total: docs.length };
   }
 
   override async loadFewshotDocs(): Promise<McDoc[]> {
     return [];
+  }
+
+  override restoreDocs(docs: readonly McDoc[]): void {
+    this.qdocs = new Map(
+      docs.map((doc, i) => {
+        const e = doc.extra as { scale?: Scale; rows?: Omit<Row, 'prompt'>[] } | undefined;
+        if (!e?.scale || !Array.isArray(e.rows)) throw new Error(`${this.config.alias} doc ${i}: the saved doc has no scale and probe rows (extra); it cannot be scored`);
+        return [String(doc.native_id), { question: String(doc.native_id), scale: e.scale, rows: e.rows.map((r) => ({ ...r, prompt: '' })) }];
+      }),
+    );
   }
 
   private qdoc(id: string | number): QDoc {
@@ -213,22 +217,27 @@ export class WorldValuesBenchTask extends Task {
     });
   }
 
-  override scoreDoc(docId: number, nativeId: string | number, gold: number, instances: readonly RequestInstance[], results: readonly LoglikelihoodResult[]): DocPrediction {
+  override scoreDoc(docId: number, nativeId: string | number, gold: number, instances: readonly RequestInstance[], results: readonly RequestResult[]): DocPrediction {
     const d = this.qdoc(nativeId);
-    const byIdx = new Map(instances.map((inst, i) => [inst.idx, results[i] as unknown]));
+    const where = `${this.config.alias} question ${nativeId}`;
+    const byIdx = new Map(instances.map((inst, i) => [inst.idx, results[i]]));
     const human = d.rows.map((r) => r.human);
-    const rowOut = (r: Row, extra: Record<string, unknown>) =>
-      ({ participant: r.participant, continent: r.continent, urban_rural: r.urbanRural, education: r.education, ...extra }) as unknown as ModelOutput;
+    const rowOut = (r: Row, extra: Record<string, unknown>): ModelOutput => ({ participant: r.participant, continent: r.continent, urban_rural: r.urbanRural, education: r.education, ...extra });
     if (this.logprob) {
       const k = d.scale.max - d.scale.min + 1;
-      const probs = d.rows.map((_, i) => softmax(Array.from({ length: k }, (_, j) => (byIdx.get(i * k + j) as LoglikelihoodResult).logprob)));
+      const lp = (i: number, j: number) => {
+        const r = byIdx.get(i * k + j);
+        if (r === undefined) throw new Error(`${where}: no result for row ${i}, scale point ${d.scale.min + j}`);
+        return asLoglikelihood(r, `${where} row ${i}`).logprob;
+      };
+      const probs = d.rows.map((_, i) => softmax(Array.from({ length: k }, (_, j) => lp(i, j))));
       const metrics = questionMetrics(d.rows, human, d.scale, { kind: 'dists', probs });
       const expected = (p: number[]) => p.reduce((s, x, j) => s + x * (d.scale.min + j), 0);
       return { doc_id: docId, native_id: nativeId, metrics, model_output: d.rows.map((r, i) => rowOut(r, { probs: probs[i], expected_score: expected(probs[i]) })), label: gold };
     }
     const texts = d.rows.map((_, i) => {
       const t = byIdx.get(i);
-      if (typeof t !== 'string') throw new Error(`${this.config.alias} question ${nativeId}: row ${i} has no generated text`);
+      if (typeof t !== 'string') throw new Error(`${where}: row ${i} has no generated text`);
       return t;
     });
     const raw = texts.map(extractScore);
