@@ -4,18 +4,20 @@ import { fileURLToPath } from 'node:url';
 import { chatCommand } from './chat.ts';
 import { dataCommand } from './data.ts';
 import { decontaminateCommand } from './decontaminate.ts';
+import { dpoCommand } from './dpo.ts';
 import { evalCommand } from './eval.ts';
 import { forwardCommand } from './forward.ts';
 import { generateCommand } from './generate.ts';
 import { infoCommand } from './info.ts';
 import { pddlCommand } from './pddl.ts';
+import { sftCommand } from './sft.ts';
 import { soupCommand } from './soup.ts';
 import { tokenizerCommand } from './tokenizer.ts';
 import { trainCommand } from './train.ts';
 import { UsageError, type Command } from './command.ts';
 import { packageVersion } from './version.ts';
 
-const commands: Command[] = [dataCommand, tokenizerCommand, trainCommand, soupCommand, forwardCommand, generateCommand, chatCommand, evalCommand, pddlCommand, decontaminateCommand, infoCommand];
+const commands: Command[] = [dataCommand, tokenizerCommand, trainCommand, sftCommand, dpoCommand, soupCommand, forwardCommand, generateCommand, chatCommand, evalCommand, pddlCommand, decontaminateCommand, infoCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

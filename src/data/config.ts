@@ -92,6 +92,8 @@ export function parseDataConfig(value: unknown, baseDir = '.', root = 'data'): D
   const cfg = r.data;
   return {
     ...cfg,
+    // 'dolma2' names the built-in tokenizer; anything else is a tokenizer folder, relative to the config.
+    tokenizer: cfg.tokenizer === 'dolma2' ? cfg.tokenizer : abs(cfg.tokenizer),
     stages: cfg.stages.map((s) => ({ ...s, mix: s.mix.map((m) => ({ ...m, paths: m.paths.map(abs) })) })),
     validation: cfg.validation ? { paths: cfg.validation.paths.map(abs) } : undefined,
   };

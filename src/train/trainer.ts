@@ -4,7 +4,7 @@
 // spike skipping, periodic validation, metrics.jsonl, and checkpoints that resume bit-identically.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataLoader, validationBatches, type Batch } from '../data/index.ts';
 import { initModel, loadModel, parseConfig, saveModel, type CausalLM } from '../models/index.ts';
@@ -282,6 +282,14 @@ export class Trainer {
     return count > 0 ? sum / count : null;
   }
 
+  /** The tokenizer folder of the data (copied into every saved model), or undefined for the built-in dolma2. */
+  private tokenizerDir(): string | undefined {
+    const t = this.cfg.dataConfig.tokenizer;
+    if (t === 'dolma2') return undefined;
+    const dir = isAbsolute(t) ? t : join(this.cfg.baseDir, t);
+    return existsSync(join(dir, 'tokenizer.json')) ? dir : undefined;
+  }
+
   private writeMetrics(record: Record<string, unknown>): void {
     appendFileSync(this.metricsPath, `${JSON.stringify(record)}\n`);
   }
@@ -289,7 +297,7 @@ export class Trainer {
   private checkpoint(): string {
     this.state.data = this.loader.state();
     this.state.optimizerStep = this.opt.step;
-    return saveCheckpoint(this.cfg.output, this.model, this.opt, this.state, this.cfg.checkpoint.keepLast);
+    return saveCheckpoint(this.cfg.output, this.model, this.opt, this.state, this.cfg.checkpoint.keepLast, this.tokenizerDir());
   }
 
   /** Runs every remaining step of every stage (or until maxSteps / the abort signal). */
@@ -311,6 +319,8 @@ export class Trainer {
       if (batch.stage !== this.state.stage) {
         this.state.stage = batch.stage;
         this.state.stageStep = 0;
+        // A new stage's mix has another loss level: its first steps are not spikes against the last stage's.
+        this.state.history = { loss: [], gradNorm: [] };
       }
       const sched = this.schedule(batch.stage);
       const lr = lrAt(sched, this.state.stageStep);
@@ -371,7 +381,7 @@ export class Trainer {
           if (batch.lastOfStage) stageValLoss[batch.stageName] = val;
         }
       }
-      if (batch.lastOfStage) saveModel(this.model, join(this.cfg.output, 'stages', batch.stageName));
+      if (batch.lastOfStage) saveModel(this.model, join(this.cfg.output, 'stages', batch.stageName), { tokenizerFrom: this.tokenizerDir() });
       if (this.state.step % this.cfg.checkpoint.every === 0 || batch.lastOfStage) this.checkpoint();
       progress?.update(this.state.step, `loss ${r.loss.toFixed(3)}${finalValLoss !== null ? ` · val ${finalValLoss.toFixed(3)}` : ''}`);
       if (this.state.step % this.cfg.logEvery === 0 && this.opts.progress === false) {
@@ -379,7 +389,7 @@ export class Trainer {
       }
     }
     if (stopped && stepsThisRun > 0) this.checkpoint();
-    if (!stopped) saveModel(this.model, join(this.cfg.output, 'final'));
+    if (!stopped) saveModel(this.model, join(this.cfg.output, 'final'), { tokenizerFrom: this.tokenizerDir() });
     progress?.finish(`trained ${this.state.step} steps${finalValLoss !== null ? `, validation loss ${finalValLoss.toFixed(4)}` : ''}`);
     return { steps: this.state.step, finalValLoss, stageValLoss, outputDir: this.cfg.output, stopped };
   }

@@ -156,7 +156,7 @@ test('manifest reports the unigram entropy, and the data config drives a two-sta
   assert.ok(loader.stage(1).sources.some((s) => s.repetition > 1), 'the anneal up-samples a source');
   const b = loader.nextBatch();
   assert.equal(b.tokens.length, 4 * 64);
-  assert.equal(cfg.tokenizer, 'tokenizer');
+  assert.equal(cfg.tokenizer, join(A, 'tokenizer'), 'the tokenizer folder resolves against the config');
   assert.ok(b.tokens.every((t) => t < m.tokenizer!.vocabSize));
   const val = [...validationBatches(cfg.validation!.paths, 64, 8)];
   assert.ok(val.length > 0);

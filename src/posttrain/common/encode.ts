@@ -47,6 +47,8 @@ export function encodeForTraining(tokenizer: Tokenizer, messages: readonly ChatM
 /** Counts of what encoding did to a data set, for the run log and metrics. */
 export interface EncodeReport {
   file: string;
+  /** What a row is ('conversations', 'pairs'), for the report line. */
+  unit: string;
   rows: number;
   kept: number;
   droppedTooLong: number;
@@ -56,8 +58,8 @@ export interface EncodeReport {
   examples: string[];
 }
 
-export function newEncodeReport(file: string): EncodeReport {
-  return { file, rows: 0, kept: 0, droppedTooLong: 0, droppedNoLabels: 0, truncated: 0, examples: [] };
+export function newEncodeReport(file: string, unit = 'conversations'): EncodeReport {
+  return { file, unit, rows: 0, kept: 0, droppedTooLong: 0, droppedNoLabels: 0, truncated: 0, examples: [] };
 }
 
 /** Adds one outcome to a report. */
@@ -79,7 +81,7 @@ export function noteOutcome(report: EncodeReport, outcome: EncodeOutcome, where:
 }
 
 export function formatEncodeReport(r: EncodeReport): string[] {
-  const head = `${r.file}: ${r.kept}/${r.rows} conversations kept` +
+  const head = `${r.file}: ${r.kept}/${r.rows} ${r.unit} kept` +
     (r.droppedTooLong ? `, ${r.droppedTooLong} dropped as longer than the max length` : '') +
     (r.droppedNoLabels ? `, ${r.droppedNoLabels} dropped with no assistant tokens` : '') +
     (r.truncated ? `, ${r.truncated} truncated to the max length` : '');

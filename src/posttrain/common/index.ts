@@ -1,0 +1,46 @@
+// Shared post-training pieces (SFT, DPO, RLVR, distillation): open-instruct data rows with file:line errors,
+// conversation encoding with assistant-only labels, per-sequence log-probs, config and loop helpers.
+export {
+  DataRowError,
+  RowError,
+  formatProblem,
+  loadRows,
+  parseMessages,
+  parsePreferenceRow,
+  parseSftRow,
+  readJsonl,
+  type BadRowPolicy,
+  type JsonlRow,
+  type PreferencePair,
+  type ReadRowsResult,
+  type RowProblem,
+  type SftExample,
+} from './conversations.ts';
+export {
+  IGNORE_INDEX,
+  encodeForTraining,
+  formatEncodeReport,
+  newEncodeReport,
+  noteOutcome,
+  type EncodeOptions,
+  type EncodeOutcome,
+  type EncodeReport,
+  type EncodedExample,
+  type OverlongPolicy,
+} from './encode.ts';
+export { labelCrossEntropy, padBatch, sequenceLogProbs, type PaddedBatch, type SequenceLogProbs } from './logprobs.ts';
+export { PosttrainConfigError, checkpointSchema, optimizerSchema, readConfigFile, resolvePath, scheduleFields, validateConfig, type OptimizerConfig } from './config.ts';
+export {
+  EpochPlan,
+  MetricsLog,
+  findResume,
+  isPosttrainState,
+  loadStateCheckpoint,
+  makeOptimizer,
+  microBatches,
+  saveStateCheckpoint,
+  warmupRatioSchedule,
+  writeRunInfo,
+  type PosttrainState,
+} from './loop.ts';
+export { encodeConversations, loadChatTokenizer, loadPolicy } from './setup.ts';
