@@ -10,6 +10,8 @@ import { forwardCommand } from './forward.ts';
 import { generateCommand } from './generate.ts';
 import { infoCommand } from './info.ts';
 import { pddlCommand } from './pddl.ts';
+import { distillCommand } from './distill.ts';
+import { rlvrCommand } from './rlvr.ts';
 import { sftCommand } from './sft.ts';
 import { soupCommand } from './soup.ts';
 import { tokenizerCommand } from './tokenizer.ts';
@@ -17,7 +19,7 @@ import { trainCommand } from './train.ts';
 import { UsageError, type Command } from './command.ts';
 import { packageVersion } from './version.ts';
 
-const commands: Command[] = [dataCommand, tokenizerCommand, trainCommand, sftCommand, dpoCommand, soupCommand, forwardCommand, generateCommand, chatCommand, evalCommand, pddlCommand, decontaminateCommand, infoCommand];
+const commands: Command[] = [dataCommand, tokenizerCommand, trainCommand, sftCommand, dpoCommand, rlvrCommand, distillCommand, soupCommand, forwardCommand, generateCommand, chatCommand, evalCommand, pddlCommand, decontaminateCommand, infoCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -192,29 +192,32 @@ export function clippedValueLossTensor(values: Tensor, oldValues: Tensor, return
 export type LossAggregation = 'token' | 'sequence';
 
 /**
- * Mean of per-token losses [N, L] over the mask: 'token' divides the masked sum by the number of masked tokens
- * (open-instruct's masked_mean over the minibatch); 'sequence' averages each sequence's token mean, then the
- * sequences (the GRPO paper's 1/G Σ 1/|o_i| Σ_t).
+ * Weights that turn a masked sum into a mean over [rows × L] positions: 'token' divides by the number of masked
+ * tokens (open-instruct's masked_mean over the minibatch); 'sequence' averages each sequence's token mean, then
+ * the sequences (the GRPO paper's 1/G Σ_i 1/|o_i| Σ_t). Unmasked positions weigh 0.
  */
-export function maskedMean(perToken: Tensor, mask: Float32Array, rows: number, aggregation: LossAggregation = 'token'): Tensor {
+export function lossWeights(mask: Float32Array | readonly number[], rows: number, aggregation: LossAggregation = 'token'): Float32Array {
   const L = mask.length / rows;
   const weights = new Float32Array(mask.length);
   if (aggregation === 'token') {
     let count = 0;
-    for (const m of mask) count += m;
-    for (let i = 0; i < mask.length; i++) weights[i] = mask[i] / Math.max(count, 1);
-  } else {
-    let seqs = 0;
-    for (let r = 0; r < rows; r++) {
-      let c = 0;
-      for (let t = 0; t < L; t++) c += mask[r * L + t];
-      if (c > 0) seqs++;
-    }
-    for (let r = 0; r < rows; r++) {
-      let c = 0;
-      for (let t = 0; t < L; t++) c += mask[r * L + t];
-      for (let t = 0; t < L; t++) if (c > 0) weights[r * L + t] = mask[r * L + t] / c / Math.max(seqs, 1);
-    }
+    for (let i = 0; i < mask.length; i++) count += mask[i] ? 1 : 0;
+    for (let i = 0; i < mask.length; i++) weights[i] = mask[i] ? 1 / Math.max(count, 1) : 0;
+    return weights;
   }
-  return sum(mul(perToken, tensor(weights, perToken.shape)));
+  const counts = Array.from({ length: rows }, (_, r) => {
+    let c = 0;
+    for (let t = 0; t < L; t++) c += mask[r * L + t] ? 1 : 0;
+    return c;
+  });
+  const seqs = counts.filter((c) => c > 0).length;
+  for (let r = 0; r < rows; r++) {
+    for (let t = 0; t < L; t++) if (mask[r * L + t]) weights[r * L + t] = 1 / counts[r] / Math.max(seqs, 1);
+  }
+  return weights;
+}
+
+/** Σ perToken · weights: the masked mean of per-token losses [N, L] (see lossWeights). */
+export function maskedMean(perToken: Tensor, mask: Float32Array, rows: number, aggregation: LossAggregation = 'token'): Tensor {
+  return sum(mul(perToken, tensor(lossWeights(mask, rows, aggregation), perToken.shape)));
 }

@@ -1,0 +1,45 @@
+// `olmo rlvr`: reinforcement learning with verifiable rewards (GRPO by default, PPO with a value model) from a
+// YAML/JSON config; `--resume` continues from the run's latest checkpoint.
+import { loadRlvrConfig, runRlvr } from '../posttrain/rlvr/index.ts';
+import { parseCommandArgs, UsageError, type Command } from './command.ts';
+import { withStopSignal } from './sft.ts';
+
+export const rlvrCommand: Command = {
+  name: 'rlvr',
+  summary: 'reinforcement learning with verifiable rewards (GRPO / PPO, Tülu 3 recipe)',
+  usage: `olmo rlvr --config FILE [--resume [CHECKPOINT_DIR]]
+
+  --config FILE   RLVR config (YAML or JSON): model (HF folder: the policy and, unless "reference" is given, the
+                  frozen reference), data.train / data.test (open-instruct RLVR JSONL: messages, ground_truth,
+                  dataset = verifier), algorithm (grpo | ppo), steps, promptsPerStep, samplesPerPrompt,
+                  generation, lr, kl {beta, estimator}, reward {correct, incorrect, nonStopPenalty,
+                  penaltyValue}, clip, ppo {gamma, lambda, vfCoef, valueModel}, eval; see configs/quickstart/rlvr.yaml
+  --resume [DIR]  continue from the latest checkpoint of the run (or from DIR)
+
+Writes OUTPUT/metrics.jsonl (per step: mean reward, verified rate, stop rate, KL, response length, loss, clip
+fraction, grad norm; eval lines: held-out verified rate), OUTPUT/summary.json (held-out verified rate before
+and after), OUTPUT/config.resolved.json, OUTPUT/checkpoints/step-N/ (HF model folder + optimizer and RLVR state)
+and OUTPUT/final/.`,
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs('rlvr', {
+      args: argv,
+      options: { config: { type: 'string' }, resume: { type: 'boolean' } },
+      allowPositionals: true,
+    });
+    if (!values.config) throw new UsageError('olmo rlvr: --config FILE is required');
+    if (positionals.length > 1 || (positionals.length === 1 && !values.resume)) {
+      throw new UsageError(`olmo rlvr: unexpected argument '${positionals[positionals.length - 1]}'`);
+    }
+    const cfg = loadRlvrConfig(values.config);
+    const result = withStopSignal((signal) => runRlvr(cfg, { resume: values.resume ? (positionals[0] ?? true) : undefined, signal, progress: process.stderr.isTTY === true }));
+    console.log(
+      JSON.stringify({
+        steps: result.steps,
+        heldout_verified_rate_before: result.before?.verified_rate ?? null,
+        heldout_verified_rate_after: result.after?.verified_rate ?? null,
+        output: result.outputDir,
+      }),
+    );
+    return 0;
+  },
+};

@@ -1,0 +1,163 @@
+// `olmo distill --config FILE` as a library call: the δ-RoT loop with the student's own sampling as the
+// generator, a verifier or judge-model critic, and the SFT stage (src/posttrain/sft, assistant-only loss) as each
+// round's fine-tuning; the student of round K is round-K/sft/final, and the last one is copied to final/.
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generate, loadModel, saveModel, type CausalLM } from '../../models/index.ts';
+import { loadTokenizer, type Tokenizer } from '../../tokenizers/index.ts';
+import { loadRows, parseMessages, RowError } from '../common/conversations.ts';
+import { encodePrompt } from '../rlvr/data.ts';
+import { resolveSftConfig, SftTrainer } from '../sft/index.ts';
+import { verify } from '../verifiers/index.ts';
+import type { ResolvedDistillConfig } from './config.ts';
+import { ModelCritic, VerifierCritic, type Critic } from './critic.ts';
+import { runDistillLoop, type DistillPrompt, type DistillResult } from './loop.ts';
+
+export function parseDistillRow(value: unknown, index = 0): DistillPrompt {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new RowError(`expected a JSON object, got ${JSON.stringify(value)}`);
+  const row = value as Record<string, unknown>;
+  let messages = parseMessages(row.messages);
+  if (messages[messages.length - 1].role === 'assistant') messages = messages.slice(0, -1);
+  if (messages.length === 0) throw new RowError('messages: no prompt left once the final assistant turn is removed');
+  const gt = row.ground_truth ?? row.groundTruth;
+  const verifier = typeof row.dataset === 'string' ? row.dataset : typeof row.verifier === 'string' ? row.verifier : undefined;
+  const id = typeof row.id === 'string' || typeof row.id === 'number' ? String(row.id) : `row-${index}`;
+  return { id, messages, ...(gt !== undefined && gt !== null ? { groundTruth: gt } : {}), ...(verifier ? { verifier } : {}) };
+}
+
+function loadPrompts(files: readonly string[], tok: Tokenizer, maxPromptTokens: number, badRows: 'error' | 'skip', limit: number | undefined, log: (l: string) => void): DistillPrompt[] {
+  const out: DistillPrompt[] = [];
+  let tooLong = 0;
+  for (const f of files) {
+    let i = 0;
+    for (const { value } of loadRows(f, (v) => parseDistillRow(v, i++), badRows, log).rows) {
+      if (limit !== undefined && out.length >= limit) break;
+      if (encodePrompt(tok, value.messages).length > maxPromptTokens) {
+        tooLong++;
+        continue;
+      }
+      out.push(value);
+    }
+  }
+  if (tooLong) log(`dropped ${tooLong} prompts longer than ${maxPromptTokens} tokens`);
+  if (out.length === 0) throw new Error('distill: no prompts');
+  return out;
+}
+
+/** Samples `samples` completions per prompt (texts), in batches. */
+export function sampleCompletions(
+  model: CausalLM,
+  tok: Tokenizer,
+  prompts: readonly DistillPrompt[],
+  samples: number,
+  g: { maxNewTokens: number; temperature: number; topK: number; topP: number; batchSize: number },
+  seed: number,
+): string[][] {
+  const flat: number[][] = [];
+  for (const p of prompts) {
+    const ids = encodePrompt(tok, p.messages);
+    for (let s = 0; s < samples; s++) flat.push(ids);
+  }
+  const texts: string[] = [];
+  for (let i = 0; i < flat.length; i += g.batchSize) {
+    const r = generate(model, flat.slice(i, i + g.batchSize), {
+      maxNewTokens: g.maxNewTokens,
+      temperature: g.temperature,
+      topK: g.topK,
+      topP: g.topP,
+      seed: seed + i,
+      eosTokenIds: tok.eosTokenId !== null ? [tok.eosTokenId] : undefined,
+      vocabLimit: Math.min(tok.vocabSize, model.config.vocabSize),
+      decode: (ids) => tok.decode(ids, { skipSpecialTokens: true }),
+    });
+    texts.push(...r.texts);
+  }
+  return prompts.map((_, p) => texts.slice(p * samples, (p + 1) * samples));
+}
+
+/** Greedy verified rate of a model on rows with ground truth. */
+export function verifiedRate(model: CausalLM, tok: Tokenizer, rows: readonly DistillPrompt[], maxNewTokens: number, batchSize: number): number {
+  const usable = rows.filter((r) => r.groundTruth !== undefined && r.verifier);
+  if (usable.length === 0) return 0;
+  const outs = sampleCompletions(model, tok, usable, 1, { maxNewTokens, temperature: 0, topK: 0, topP: 1, batchSize }, 0);
+  let ok = 0;
+  usable.forEach((r, i) => (ok += verify(r.verifier!, outs[i][0], r.groundTruth).verified ? 1 : 0));
+  return ok / usable.length;
+}
+
+export interface RunDistillOptions {
+  log?: (line: string) => void;
+  /** Replace the configured critic (tests, custom judges). */
+  critic?: Critic;
+}
+
+export function runDistill(cfg: ResolvedDistillConfig, opts: RunDistillOptions = {}): DistillResult & { student: string } {
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const tokDir = cfg.tokenizer ?? cfg.student;
+  if (!existsSync(join(tokDir, 'tokenizer.json'))) throw new Error(`no tokenizer.json in ${tokDir}; set "tokenizer" in the config`);
+  const tok = loadTokenizer(tokDir);
+  if (tok.eosTokenId === null) throw new Error(`${tokDir}: the tokenizer has no EOS token`);
+  const prompts = loadPrompts(cfg.data.prompts, tok, cfg.data.maxPromptTokens, cfg.data.badRows, cfg.data.limit, log);
+  const test = cfg.data.test.length ? loadPrompts(cfg.data.test, tok, cfg.data.maxPromptTokens, cfg.data.badRows, cfg.data.testLimit, log) : [];
+  let critic: Critic;
+  if (opts.critic) critic = opts.critic;
+  else if (cfg.critic.type === 'model') {
+    const judgeTokDir = cfg.critic.tokenizer ?? cfg.critic.model!;
+    critic = new ModelCritic(loadModel(cfg.critic.model!, { trainable: false }), loadTokenizer(judgeTokDir), { template: cfg.critic.template });
+  } else critic = new VerifierCritic(cfg.critic.verifier);
+
+  let studentDir = cfg.student;
+  let student = loadModel(studentDir);
+  const g = cfg.generation;
+  log(`distill: ${prompts.length} prompts × ${cfg.candidatesPerPrompt} candidates, ${cfg.rounds} rounds, critic ${critic.name} (threshold ${cfg.critic.threshold})`);
+  const result = runDistillLoop(
+    {
+      rounds: cfg.rounds,
+      prompts,
+      critic,
+      threshold: cfg.critic.threshold,
+      diversity: cfg.diversity,
+      trainOn: cfg.trainOn,
+      output: cfg.output,
+      log,
+    },
+    {
+      generate: (round, ps) => sampleCompletions(student, tok, ps, cfg.candidatesPerPrompt, g, cfg.seed * 1_000_003 + round * 7919),
+      finetune: (round, examples) => {
+        const dir = join(cfg.output, `round-${round}`);
+        const data = join(dir, 'kept.jsonl');
+        writeFileSync(data, examples.map((e) => JSON.stringify(e)).join('\n') + '\n');
+        const s = cfg.sft;
+        const sftCfg = resolveSftConfig(
+          {
+            output: join(dir, 'sft'),
+            initFrom: studentDir,
+            tokenizer: tokDir,
+            data: { train: data, maxLength: s.maxLength, overlong: 'drop' },
+            seed: cfg.seed + round,
+            epochs: s.epochs,
+            batchSize: s.batchSize,
+            microBatchSize: Math.min(s.microBatchSize, s.batchSize),
+            reduction: s.reduction,
+            lr: s.lr,
+            warmupRatio: s.warmupRatio,
+            eval: { atStart: false, exactMatchExamples: 0 },
+            logEvery: 1_000_000,
+          },
+          dir,
+          `${cfg.output} round ${round} SFT`,
+        );
+        const r = new SftTrainer(sftCfg, { log, progress: false }).run();
+        studentDir = join(dir, 'sft', 'final');
+        student = loadModel(studentDir);
+        return { student: studentDir, sft_steps: r.steps };
+      },
+      evaluate: test.length
+        ? (round) => ({ heldout_verified_rate: verifiedRate(student, tok, test, g.maxNewTokens, g.batchSize), round })
+        : undefined,
+    },
+  );
+  saveModel(student, join(cfg.output, 'final'), { tokenizerFrom: tokDir });
+  writeFileSync(join(cfg.output, 'summary.json'), `${JSON.stringify({ before: result.before, rounds: result.rounds, student: studentDir }, null, 2)}\n`);
+  return { ...result, student: studentDir };
+}

@@ -1,0 +1,67 @@
+// `olmo rlvr --config FILE` as a library call: loads the policy, the frozen reference, the tokenizer and the
+// prompts, runs the trainer, and writes the before/after held-out verified rate to OUTPUT/summary.json.
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModel } from '../../models/index.ts';
+import { loadTokenizer } from '../../tokenizers/index.ts';
+import type { ResolvedRlvrConfig } from './config.ts';
+import { loadRlvrPrompts } from './data.ts';
+import { RlvrTrainer, type RlvrResult } from './trainer.ts';
+import { ValueModel } from './value.ts';
+
+export interface RunRlvrOptions {
+  /** true: continue from the run folder's latest checkpoint; a string: from that checkpoint folder. */
+  resume?: boolean | string;
+  signal?: AbortSignal;
+  maxSteps?: number;
+  log?: (line: string) => void;
+  progress?: boolean;
+}
+
+export function runRlvr(cfg: ResolvedRlvrConfig, opts: RunRlvrOptions = {}): RlvrResult {
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const tokDir = cfg.tokenizer ?? cfg.model;
+  if (!existsSync(join(tokDir, 'tokenizer.json'))) {
+    throw new Error(`no tokenizer.json in ${tokDir}; set "tokenizer" in the config to the tokenizer folder`);
+  }
+  const tok = loadTokenizer(tokDir);
+  if (tok.eosTokenId === null) throw new Error(`${tokDir}: the tokenizer has no EOS token; RLVR needs one to end responses`);
+  const load = (files: string[]) => loadRlvrPrompts(files, tok, { maxPromptTokens: cfg.data.maxPromptTokens, badRows: cfg.data.badRows, warn: log }).prompts;
+  const train = load(cfg.data.train);
+  const test = cfg.data.test.length ? load(cfg.data.test) : [];
+  let resumeFrom: string | undefined;
+  if (opts.resume) {
+    const found = typeof opts.resume === 'string' ? opts.resume : RlvrTrainer.latestCheckpoint(cfg.output);
+    if (!found && typeof opts.resume === 'string') throw new Error(`--resume ${opts.resume}: not a checkpoint folder`);
+    resumeFrom = found ?? undefined;
+  }
+  const policy = loadModel(cfg.model);
+  const reference = loadModel(cfg.reference ?? cfg.model, { trainable: false });
+  let value: ValueModel | null = null;
+  if (cfg.algorithm === 'ppo' && cfg.ppo.valueModel !== 'head') {
+    const backbone = loadModel(cfg.ppo.valueModel);
+    value = new ValueModel(backbone, backbone.config.hiddenSize, cfg.seed);
+  }
+  log(`rlvr (${cfg.algorithm}): ${train.length} training prompts, ${test.length} held-out; ${cfg.promptsPerStep} prompts × ${cfg.samplesPerPrompt} samples per step, ${cfg.steps} steps`);
+  const trainer = new RlvrTrainer(cfg, {
+    policy,
+    reference,
+    value,
+    train,
+    test,
+    decode: (ids) => tok.decode(ids, { skipSpecialTokens: true }),
+    eosTokenIds: [tok.eosTokenId],
+    padId: tok.padTokenId ?? undefined,
+    vocabLimit: Math.min(tok.vocabSize, policy.config.vocabSize),
+    tokenizerDir: tokDir,
+    log,
+    progress: opts.progress,
+    resumeFrom,
+  });
+  const result = trainer.train({ maxSteps: opts.maxSteps, signal: opts.signal });
+  writeFileSync(
+    join(cfg.output, 'summary.json'),
+    `${JSON.stringify({ steps: result.steps, algorithm: cfg.algorithm, heldout_before: result.before, heldout_after: result.after }, null, 2)}\n`,
+  );
+  return result;
+}
