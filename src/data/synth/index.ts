@@ -352,9 +352,9 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthManif
           // Half replay of the pretraining sources: the anneal's linear decay to 0 then lowers the loss on the
           // pretraining distribution too, while the high-quality sources are up-sampled (Dolmino keeps ~50% web).
           mix: [
-            { name: 'facts-hq', paths: ['tokens/anneal/facts-hq'], proportion: 0.2 },
+            { name: 'facts-hq', paths: ['tokens/anneal/facts-hq'], proportion: 0.25 },
             { name: 'qa', paths: ['tokens/anneal/qa'], proportion: 0.15 },
-            { name: 'math-worked', paths: ['tokens/anneal/math-worked'], proportion: 0.15 },
+            { name: 'math-worked', paths: ['tokens/anneal/math-worked'], proportion: 0.1 },
             { name: 'world-facts', paths: ['tokens/pretrain/world-facts'], proportion: 0.2 },
             { name: 'stories', paths: ['tokens/pretrain/stories'], proportion: 0.12 },
             { name: 'arithmetic', paths: ['tokens/pretrain/arithmetic'], proportion: 0.13 },
