@@ -1,7 +1,7 @@
 // `olmo dpo`: preference tuning with DPO (length-normalised as Tülu 3, or standard) from a YAML/JSON config.
 import { DpoTrainer, loadDpoConfig, type DpoResult } from '../posttrain/dpo/index.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
-import { withStopSignal } from './sft.ts';
+import { withStopSignal } from './stop-signal.ts';
 
 export const dpoCommand: Command = {
   name: 'dpo',

@@ -2,7 +2,7 @@
 // YAML/JSON config; `--resume` continues from the run's latest checkpoint.
 import { loadRlvrConfig, runRlvr } from '../posttrain/rlvr/index.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
-import { withStopSignal } from './sft.ts';
+import { withStopSignal } from './stop-signal.ts';
 
 export const rlvrCommand: Command = {
   name: 'rlvr',

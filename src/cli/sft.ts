@@ -1,5 +1,6 @@
 // `olmo sft`: supervised fine-tuning (Tülu 3 recipe) from a YAML/JSON config; `--resume` continues a run exactly.
 import { loadSftConfig, SftTrainer, type SftResult } from '../posttrain/sft/index.ts';
+import { withStopSignal } from './stop-signal.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
 
 export const sftCommand: Command = {
@@ -33,24 +34,3 @@ OUTPUT/checkpoints/step-N/ and OUTPUT/final/ (HF folder with the tokenizer).`,
     return result.stopped ? 130 : 0;
   },
 };
-
-/**
- * Runs `fn` with an AbortSignal fired by SIGINT / SIGTERM (the loop stops after the current step and saves a
- * checkpoint); a second signal quits at once. Shared by olmo sft and olmo dpo.
- */
-export function withStopSignal<T>(fn: (signal: AbortSignal) => T): T {
-  const controller = new AbortController();
-  const stop = () => {
-    process.stderr.write('\nstopping after this step (a checkpoint will be saved); press Ctrl-C again to quit now\n');
-    if (controller.signal.aborted) process.exit(130);
-    controller.abort();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  try {
-    return fn(controller.signal);
-  } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-  }
-}

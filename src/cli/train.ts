@@ -1,6 +1,7 @@
 // `olmo train`: pretraining (and annealing) from a YAML/JSON config; `--resume` continues a run exactly.
 import { loadTrainConfig, Trainer, type TrainResult } from '../train/index.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
+import { withStopSignal } from './stop-signal.ts';
 
 export const trainCommand: Command = {
   name: 'train',
@@ -26,22 +27,9 @@ OUTPUT/stages/NAME/ (the model at the end of each stage) and OUTPUT/final/.`,
       throw new UsageError(`olmo train: unexpected argument '${positionals[positionals.length - 1]}'`);
     }
     const cfg = loadTrainConfig(values.config);
-    const controller = new AbortController();
-    const stop = () => {
-      process.stderr.write('\nstopping after this step (a checkpoint will be saved); press Ctrl-C again to quit now\n');
-      if (controller.signal.aborted) process.exit(130);
-      controller.abort();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    let result: TrainResult;
-    try {
-      const trainer = new Trainer(cfg, { resume: values.resume ? (positionals[0] ?? true) : undefined, signal: controller.signal, progress: process.stderr.isTTY === true ? true : false });
-      result = trainer.train();
-    } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    }
+    const result: TrainResult = withStopSignal((signal) =>
+      new Trainer(cfg, { resume: values.resume ? (positionals[0] ?? true) : undefined, signal, progress: process.stderr.isTTY === true }).train(),
+    );
     console.log(JSON.stringify({ steps: result.steps, val_loss: result.finalValLoss, stage_val_loss: result.stageValLoss, output: result.outputDir, stopped: result.stopped }));
     return result.stopped ? 130 : 0;
   },
