@@ -5,21 +5,8 @@
 //   time and return at the first hit, otherwise mark it visited and enqueue it.
 // Limits: wall-clock time (grounding included), stored states, estimated bytes.
 
-import { groundTask } from './ground.ts';
-import {
-  applicable,
-  applyInto,
-  emptyStats,
-  hasAll,
-  hasNone,
-  resolveLimits,
-  StateStore,
-  stateFromIds,
-  toSteps,
-  wordsFor,
-  type PlanResult,
-  type SearchLimits,
-} from './search-common.ts';
+import { applicable, applyInto, hasAll, hasNone, StateStore, toSteps, type PlanResult, type SearchLimits } from './search-common.ts';
+import { groundForSearch, startSearch } from './search-setup.ts';
 import type { Atom, Domain, Problem } from './types.ts';
 
 function holds(init: Atom[], pos: Atom[], neg: Atom[]): boolean {
@@ -34,35 +21,16 @@ export interface BfsOptions extends SearchLimits {
 }
 
 export function planBfs(domain: Domain, problem: Problem, limits: BfsOptions = {}): PlanResult {
-  const lim = resolveLimits(limits);
-  const t0 = performance.now();
-  const deadline = t0 + lim.timeLimitMs;
-  const stats = emptyStats();
-  const done = (r: Omit<PlanResult, 'stats'>): PlanResult => {
-    stats.elapsedMs = performance.now() - t0;
-    return { ...r, stats };
-  };
+  const run = startSearch(limits);
+  const { deadline, stats, done } = run;
 
   if (holds(problem.init, problem.goalPos, problem.goalNeg)) {
     return done({ status: 'goal-already-satisfied', plan: [] });
   }
-  const g = groundTask(domain, problem, {
-    deadline,
-    maxGroundActions: Math.max(1000, Math.floor(lim.maxBytes / 256)),
-    pruneStatic: limits.pruneStatic,
-    reachability: limits.reachability,
-  });
-  if (g.status === 'error') return done({ status: 'error', error: g.error, message: g.error.message });
-  if (g.status !== 'ok') {
-    stats.enumerated = g.enumerated;
-    return done({ status: g.status, message: g.message });
-  }
-  const task = g.task;
-  stats.groundActions = task.actions.length;
-  stats.enumerated = task.enumerated;
-  const W = wordsFor(task);
+  const grounded = groundForSearch(run, domain, problem, limits);
+  if (!('task' in grounded)) return grounded;
+  const { task, W, init } = grounded;
   const store = new StateStore(W);
-  const init = stateFromIds(W, task.init);
   store.add(init, store.key(init), -1, -1);
   stats.stored = 1;
   const acts = task.actions;
@@ -89,20 +57,14 @@ export function planBfs(domain: Domain, problem: Problem, limits: BfsOptions = {
         return done({ status: 'solved', plan: toSteps(task, path) });
       }
       store.add(next, key, parent, ai);
-      stats.stored = store.size;
-      stats.bytesEstimate = store.size * perState;
-      if (store.size > lim.maxStates || stats.bytesEstimate > lim.maxBytes) {
-        return done({
-          status: 'memory-limit',
-          message: `stored ${store.size} states (~${Math.round(stats.bytesEstimate / 1048576)} MiB) without reaching the goal`,
-        });
-      }
+      const over = run.overLimit(store.size, perState);
+      if (over) return over;
     }
     work += acts.length + 1;
     if (work >= 20_000) {
       work = 0;
       if (performance.now() > deadline) {
-        return done({ status: 'timeout', message: `no plan within ${lim.timeLimitMs} ms` });
+        return run.timeout();
       }
     }
   }

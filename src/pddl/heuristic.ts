@@ -3,21 +3,9 @@
 // Plans use the same semantics as the official BFS, so they validate under validatePlan; they are not
 // guaranteed to be the ones the official planner prints (use planBfs for that).
 
-import { groundTask, type GroundTask } from './ground.ts';
-import {
-  applicable,
-  applyInto,
-  emptyStats,
-  hasAll,
-  hasNone,
-  resolveLimits,
-  StateStore,
-  stateFromIds,
-  toSteps,
-  wordsFor,
-  type PlanResult,
-  type SearchLimits,
-} from './search-common.ts';
+import type { GroundTask } from './ground.ts';
+import { applicable, applyInto, hasAll, hasNone, StateStore, toSteps, type PlanResult, type SearchLimits } from './search-common.ts';
+import { groundForSearch, startSearch } from './search-setup.ts';
 import type { Domain, Problem } from './types.ts';
 
 export type HeuristicName = 'ff' | 'add' | 'max';
@@ -230,26 +218,12 @@ export class RelaxedHeuristic {
 }
 
 export function planHeuristic(domain: Domain, problem: Problem, opts: HeuristicOptions = {}): PlanResult {
-  const lim = resolveLimits(opts);
+  const run = startSearch(opts);
+  const { deadline, stats, done } = run;
   const algorithm = opts.algorithm ?? 'gbfs';
-  const t0 = performance.now();
-  const deadline = t0 + lim.timeLimitMs;
-  const stats = emptyStats();
-  const done = (r: Omit<PlanResult, 'stats'>): PlanResult => {
-    stats.elapsedMs = performance.now() - t0;
-    return { ...r, stats };
-  };
-  const g = groundTask(domain, problem, { deadline, maxGroundActions: Math.max(1000, Math.floor(lim.maxBytes / 256)) });
-  if (g.status === 'error') return done({ status: 'error', error: g.error, message: g.error.message });
-  if (g.status !== 'ok') {
-    stats.enumerated = g.enumerated;
-    return done({ status: g.status, message: g.message });
-  }
-  const task = g.task;
-  stats.groundActions = task.actions.length;
-  stats.enumerated = task.enumerated;
-  const W = wordsFor(task);
-  const init = stateFromIds(W, task.init);
+  const grounded = groundForSearch(run, domain, problem);
+  if (!('task' in grounded)) return grounded;
+  const { task, W, init } = grounded;
   const isGoal = (s: Uint32Array) => hasAll(s, task.goalPos) && hasNone(s, task.goalNeg);
   if (isGoal(init)) return done({ status: 'goal-already-satisfied', plan: [] });
   const h = new RelaxedHeuristic(task, opts.heuristic ?? 'ff');
@@ -270,18 +244,6 @@ export function planHeuristic(domain: Domain, problem: Problem, opts: HeuristicO
   };
   const cur = new Uint32Array(W);
   const next = new Uint32Array(W);
-  const overLimit = (): PlanResult | null => {
-    stats.stored = store.size;
-    stats.bytesEstimate = store.size * perState;
-    if (store.size > lim.maxStates || stats.bytesEstimate > lim.maxBytes) {
-      return done({
-        status: 'memory-limit',
-        message: `stored ${store.size} states (~${Math.round(stats.bytesEstimate / 1048576)} MiB) without reaching the goal`,
-      });
-    }
-    return null;
-  };
-  const timeout = () => done({ status: 'timeout', message: `no plan within ${lim.timeLimitMs} ms` });
 
   if (algorithm === 'gbfs') {
     // Lazy GBFS with preferred operators (helpful actions) in a second, boosted open list.
@@ -316,14 +278,14 @@ export function planHeuristic(domain: Domain, problem: Problem, opts: HeuristicO
         if (store.lookup(key) !== undefined) continue;
         const id = store.add(next, key, node, ai);
         grow(id);
-        const lim2 = overLimit();
+        const lim2 = run.overLimit(store.size, perState);
         if (lim2) return lim2;
         if (isGoal(next)) return done({ status: 'solved', plan: toSteps(task, store.path(id)) });
         const t = tie++;
         openAll.push(hv, t, id);
         if (h.preferred[ai]) openPref.push(hv, t, id);
       }
-      if ((stats.expanded & 15) === 0 && performance.now() > deadline) return timeout();
+      if ((stats.expanded & 15) === 0 && performance.now() > deadline) return run.timeout();
     }
     return done({ status: 'unsolvable' });
   }
@@ -355,7 +317,7 @@ export function planHeuristic(domain: Domain, problem: Problem, opts: HeuristicO
       } else {
         id = store.add(next, key, node, ai);
         grow(id);
-        const lim2 = overLimit();
+        const lim2 = run.overLimit(store.size, perState);
         if (lim2) return lim2;
       }
       gval[id] = gn;
@@ -363,10 +325,10 @@ export function planHeuristic(domain: Domain, problem: Problem, opts: HeuristicO
       if (hv !== Infinity) open.push(gn + hv, hv, id);
       if (++sinceCheck >= 64) {
         sinceCheck = 0;
-        if (performance.now() > deadline) return timeout();
+        if (performance.now() > deadline) return run.timeout();
       }
     }
-    if (performance.now() > deadline) return timeout();
+    if (performance.now() > deadline) return run.timeout();
   }
   return done({ status: 'unsolvable' });
 }

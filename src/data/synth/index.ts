@@ -330,7 +330,7 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthManif
     manifest.unigramEntropy = { nats: h, bits: h / Math.LN2, tokens: total, distinctTokens: distinct };
 
     // Stage 1: the pretraining sources at their natural token shares, one pass. Stage 2 (anneal, as Dolmino):
-    // high-quality sources up-sampled, with half pretraining replay, over a budget of 30% of stage 1.
+    // high-quality sources up-sampled, with half pretraining replay, over a budget of half of stage 1.
     const pretrainTokens = pretrain.reduce((a, s) => a + tokens[`tokens/pretrain/${s.source}`], 0);
     const config: DataConfigInput = {
       sequenceLength: L,
@@ -348,7 +348,7 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthManif
         {
           name: 'anneal',
           seed: 42,
-          tokens: Math.max(L * 8, Math.round((pretrainTokens * 0.3) / L) * L),
+          tokens: Math.max(L * 8, Math.round((pretrainTokens * 0.5) / L) * L),
           // Half replay of the pretraining sources: the anneal's linear decay to 0 then lowers the loss on the
           // pretraining distribution too, while the high-quality sources are up-sampled (Dolmino keeps ~50% web).
           mix: [

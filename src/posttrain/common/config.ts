@@ -66,3 +66,80 @@ export const scheduleFields = {
   schedule: z.enum(['linear', 'cosine', 'constant']).default('linear'),
   warmupRatio: z.number().min(0).max(1),
 };
+
+/** Where a run writes and what it starts from (first in every stage's config). */
+export const runTargetFields = {
+  /** Where checkpoints, metrics.jsonl, eval.json and final/ go. */
+  output: z.string().min(1),
+  /** The HF checkpoint folder to train (DPO in Tülu 3: the SFT checkpoint). */
+  initFrom: z.string().min(1),
+};
+
+export const tokenizerFields = {
+  /** Folder with tokenizer.json (default: initFrom). */
+  tokenizer: z.string().min(1).optional(),
+  /** A Jinja chat template overriding the tokenizer's (default: the tokenizer's, else the built-in Tülu template). */
+  chatTemplate: z.string().min(1).optional(),
+};
+
+/** How the data block treats rows that are too long or malformed. */
+export const dataPolicyFields = {
+  /**
+   * Conversations (pairs: either side) longer than maxLength: 'drop' (default) or 'truncate' (open-instruct's
+   * rule: cut at maxLength, drop if no assistant token is left). Both are reported.
+   */
+  overlong: z.enum(['drop', 'truncate']).default('drop'),
+  /** Bad rows (file:line reported): 'error' stops before training, 'skip' leaves them out. */
+  badRows: z.enum(['error', 'skip']).default('error'),
+};
+
+/** Seed, epochs and the global / micro batch sizes (Tülu 3: 128 per optimizer step). */
+export function batchFields(epochs: number) {
+  return {
+    seed: z.number().int().nonnegative().default(123),
+    epochs: z.number().int().positive().default(epochs),
+    /** Examples (sequences or pairs) per optimizer step. */
+    batchSize: z.number().int().positive().default(128),
+    /** Examples per forward pass (gradient accumulation over batchSize / microBatchSize passes). */
+    microBatchSize: z.number().int().positive().default(1),
+  };
+}
+
+/** LR, schedule with its warmup ratio, the optimizer and checkpoint blocks, with the stage's defaults. */
+export function trainingFields(defaults: { lr: number; warmupRatio: number }) {
+  return {
+    lr: scheduleFields.lr.default(defaults.lr),
+    schedule: scheduleFields.schedule,
+    warmupRatio: scheduleFields.warmupRatio.default(defaults.warmupRatio),
+    optimizer: optimizerSchema.default({}),
+    checkpoint: checkpointSchema.default({}),
+  };
+}
+
+/** When held-out evaluation runs (the eval block's common part). */
+export const evalTimingFields = {
+  /** Evaluate every N steps (0: only before training and at the end). */
+  every: z.number().int().nonnegative().default(0),
+  /** Evaluate the starting model before the first step (the "before" numbers). */
+  atStart: z.boolean().default(true),
+};
+
+export const logEveryField = z.number().int().positive().default(10);
+
+/** microBatchSize must divide batchSize (unless packing regroups the batch). */
+export function checkMicroBatch(c: { batchSize: number; microBatchSize: number; packing?: boolean }, ctx: z.RefinementCtx): void {
+  if (c.batchSize % c.microBatchSize !== 0 && !c.packing) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['microBatchSize'], message: `must divide batchSize (${c.batchSize})` });
+  }
+}
+
+/** Resolves the paths every stage has (output, initFrom, tokenizer, data.train, data.test) against baseDir. */
+export function resolveRunPaths<C extends { output: string; initFrom: string; tokenizer?: string; data: { train: string; test?: string } }>(c: C, baseDir: string): C {
+  return {
+    ...c,
+    output: resolvePath(baseDir, c.output),
+    initFrom: resolvePath(baseDir, c.initFrom),
+    tokenizer: resolvePath(baseDir, c.tokenizer),
+    data: { ...c.data, train: resolvePath(baseDir, c.data.train), test: resolvePath(baseDir, c.data.test) },
+  };
+}

@@ -29,7 +29,25 @@ export {
   type OverlongPolicy,
 } from './encode.ts';
 export { labelCrossEntropy, padBatch, sequenceLogProbs, type PaddedBatch, type SequenceLogProbs } from './logprobs.ts';
-export { PosttrainConfigError, checkpointSchema, optimizerSchema, readConfigFile, resolvePath, scheduleFields, validateConfig, type OptimizerConfig } from './config.ts';
+export {
+  PosttrainConfigError,
+  batchFields,
+  checkMicroBatch,
+  checkpointSchema,
+  dataPolicyFields,
+  evalTimingFields,
+  logEveryField,
+  optimizerSchema,
+  readConfigFile,
+  resolvePath,
+  resolveRunPaths,
+  runTargetFields,
+  scheduleFields,
+  tokenizerFields,
+  trainingFields,
+  validateConfig,
+  type OptimizerConfig,
+} from './config.ts';
 export {
   EpochPlan,
   MetricsLog,
@@ -44,3 +62,4 @@ export {
   type PosttrainState,
 } from './loop.ts';
 export { encodeConversations, loadChatTokenizer, loadPolicy } from './setup.ts';
+export { PosttrainRun, openRun, type OpenedRun, type PosttrainOptions, type PosttrainRunConfig, type StepInfo, type TrainingHooks } from './run.ts';

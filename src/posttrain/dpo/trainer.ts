@@ -6,15 +6,15 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { permutation } from '../../data/index.ts';
-import { loadModel, saveModel, type CausalLM } from '../../models/index.ts';
-import { backward, noGrad, scale, slice, sum, tensor, tidy, zeroGrad } from '../../tensor/index.ts';
+import { loadModel, type CausalLM } from '../../models/index.ts';
+import { backward, noGrad, scale, slice, sum, tensor, tidy } from '../../tensor/index.ts';
 import type { Tokenizer } from '../../tokenizers/index.ts';
-import { AdamW, clipFactor, gradNorm, lrAt, Progress, type Schedule } from '../../train/index.ts';
+import type { AdamW } from '../../train/index.ts';
 import { loadRows, parsePreferenceRow, type JsonlRow, type PreferencePair } from '../common/conversations.ts';
 import { encodeForTraining, formatEncodeReport, newEncodeReport, noteOutcome, type EncodeReport, type EncodedExample } from '../common/encode.ts';
 import { sequenceLogProbs } from '../common/logprobs.ts';
-import { EpochPlan, findResume, loadStateCheckpoint, makeOptimizer, MetricsLog, saveStateCheckpoint, warmupRatioSchedule, writeRunInfo, type PosttrainState } from '../common/loop.ts';
-import { loadChatTokenizer, loadPolicy } from '../common/setup.ts';
+import type { EpochPlan } from '../common/loop.ts';
+import { openRun, PosttrainRun, type PosttrainOptions } from '../common/run.ts';
 import type { DpoConfig } from './config.ts';
 import { averagesLogProbs, dpoLoss, dpoLossValues, summarizePairs, type DpoBatchMetrics, type DpoPairValues } from './loss.ts';
 
@@ -26,13 +26,7 @@ export interface EncodedPair {
 /** Reference log-probs of a pair: [chosen sum, chosen label tokens, rejected sum, rejected label tokens]. */
 export type ReferenceLogProbs = [number, number, number, number];
 
-export interface DpoOptions {
-  resume?: string | boolean;
-  signal?: AbortSignal;
-  maxSteps?: number;
-  log?: (line: string) => void;
-  progress?: boolean;
-}
+export type DpoOptions = PosttrainOptions;
 
 export interface DpoEval extends DpoBatchMetrics {
   step: number;
@@ -136,24 +130,19 @@ export class DpoTrainer {
   trainRef: ReferenceLogProbs[] = [];
   testRef: ReferenceLogProbs[] = [];
   referenceCache: 'computed' | 'loaded' = 'computed';
-  private readonly tokenizerDir: string;
-  private readonly schedule: Schedule;
-  private readonly metrics: MetricsLog;
   private readonly log: (line: string) => void;
   private readonly average: boolean;
-  private state: PosttrainState;
-  private before: DpoEval | null = null;
+  private readonly training: PosttrainRun<DpoEval>;
 
   constructor(
     readonly cfg: DpoConfig,
     private readonly opts: DpoOptions = {},
   ) {
-    this.log = opts.log ?? ((l) => process.stderr.write(`${l}\n`));
+    const opened = openRun(cfg, opts);
+    const { tokenizer, encodeOpts } = opened;
+    this.log = opened.log;
     this.average = averagesLogProbs(cfg.loss);
-    const { tokenizer, dir } = loadChatTokenizer(cfg.initFrom, cfg.tokenizer);
     this.tokenizer = tokenizer;
-    this.tokenizerDir = dir;
-    const encodeOpts = { maxLength: cfg.data.maxLength, overlong: cfg.data.overlong, template: cfg.chatTemplate };
     let trainRows = loadRows(cfg.data.train, parsePreferenceRow, cfg.data.badRows, this.log).rows;
     let testRows: JsonlRow<PreferencePair>[] = [];
     let testSource = cfg.data.test ?? null;
@@ -174,26 +163,9 @@ export class DpoTrainer {
     for (const r of [train.report, test?.report]) if (r) for (const l of formatEncodeReport(r)) this.log(l);
     if (this.train.length === 0) throw new Error(`${cfg.data.train}: no preference pair left to train on (see the report above)`);
 
-    this.plan = new EpochPlan(this.train.length, cfg.batchSize, cfg.epochs, cfg.seed);
-    this.schedule = warmupRatioSchedule(cfg, this.plan.totalSteps);
-    const resumeFrom = findResume(cfg.output, opts.resume);
-    const run = writeRunInfo(cfg.output, cfg);
-    if (resumeFrom) {
-      const ckpt = loadStateCheckpoint(resumeFrom, 'dpo');
-      this.model = ckpt.model;
-      this.state = { ...ckpt.state, run };
-      this.opt = makeOptimizer(this.model, cfg.optimizer);
-      this.opt.loadState(ckpt.state.optimizerStep, ckpt.moments);
-      this.before = (ckpt.state.extra?.before as DpoEval | null | undefined) ?? null;
-      this.metrics = new MetricsLog(cfg.output, ckpt.state.step);
-      this.log(`resumed from ${resumeFrom} at step ${ckpt.state.step}`);
-    } else {
-      this.model = loadPolicy(cfg.initFrom, tokenizer);
-      this.opt = makeOptimizer(this.model, cfg.optimizer);
-      this.state = { version: 1, kind: 'dpo', step: 0, optimizerStep: 0, run };
-      this.metrics = new MetricsLog(cfg.output, null);
-    }
-    this.prepareReference(resumeFrom === null);
+    this.training = new PosttrainRun<DpoEval>(cfg, 'dpo', this.train.length, opened, opts);
+    ({ model: this.model, opt: this.opt, plan: this.plan } = this.training);
+    this.prepareReference(this.training.resumeFrom === null);
   }
 
   /** Loads the cached reference log-probs when they match, else computes them with the reference model and caches them. */
@@ -252,7 +224,7 @@ export class DpoTrainer {
       values.push(dpoLossValues(pc, pr, rc, rr, this.cfg.beta, this.cfg.labelSmoothing));
       policyAcc += pc > pr ? 1 : pc === pr ? 0.5 : 0;
     });
-    const out: DpoEval = { step: this.state.step, ...summarizePairs(values), policy_accuracy: policyAcc / values.length };
+    const out: DpoEval = { step: this.training.state.step, ...summarizePairs(values), policy_accuracy: policyAcc / values.length };
     this.log(`eval at step ${out.step}: loss ${out.loss.toFixed(4)}, reward accuracy ${(out.reward_accuracy * 100).toFixed(1)}%, margin ${out.reward_margin.toFixed(4)}, policy accuracy ${(out.policy_accuracy * 100).toFixed(1)}% (${out.pairs} pairs)`);
     return out;
   }
@@ -284,57 +256,25 @@ export class DpoTrainer {
     return { ...summarizePairs(values), logps_chosen: lc / indices.length, logps_rejected: lr / indices.length };
   }
 
-  private checkpoint(): string {
-    this.state.optimizerStep = this.opt.step;
-    this.state.extra = { before: this.before };
-    return saveStateCheckpoint(this.cfg.output, this.model, this.opt, this.state, this.cfg.checkpoint.keepLast, this.tokenizerDir);
-  }
-
   run(): DpoResult {
-    const total = this.plan.totalSteps;
-    if (this.state.step === 0 && this.cfg.eval.atStart) {
-      this.before = this.evaluate();
-      if (this.before) this.metrics.write({ ...prefixed(this.before) });
-    }
-    const progress = this.opts.progress === false ? null : new Progress({ label: 'dpo', total, unit: 'steps' });
-    let stepsThisRun = 0;
-    let stopped = false;
-    let last: DpoEval | null = null;
-    const t0 = performance.now();
-    while (this.state.step < total) {
-      if (this.opts.signal?.aborted || (this.opts.maxSteps !== undefined && stepsThisRun >= this.opts.maxSteps)) {
-        stopped = true;
-        break;
-      }
-      const { epoch, indices } = this.plan.batch(this.state.step);
-      const lr = lrAt(this.schedule, this.state.step);
-      zeroGrad(this.model.parameters());
-      const r = this.accumulate(indices);
-      const norm = gradNorm(this.model.parameters());
-      if (!Number.isFinite(r.loss) || !Number.isFinite(norm)) {
-        throw new Error(`step ${this.state.step + 1}: the loss or gradient is not finite (loss ${r.loss}, grad norm ${norm}); lower the learning rate or β`);
-      }
-      const maxNorm = this.cfg.optimizer.maxGradNorm;
-      this.opt.update(lr, maxNorm > 0 ? clipFactor(norm, maxNorm) : 1);
-      this.state.step++;
-      stepsThisRun++;
-      this.metrics.write({ step: this.state.step, epoch, lr, ...r, grad_norm: norm, pairs_per_s: (stepsThisRun * indices.length) / ((performance.now() - t0) / 1000) });
-      const isLast = this.state.step === total;
-      if ((this.cfg.eval.every > 0 && this.state.step % this.cfg.eval.every === 0) || isLast) {
-        last = this.evaluate();
-        if (last) this.metrics.write(prefixed(last));
-      }
-      if (this.state.step % this.cfg.checkpoint.every === 0 || isLast) this.checkpoint();
-      progress?.update(this.state.step, `loss ${r.loss.toFixed(3)} acc ${r.reward_accuracy.toFixed(2)}`);
-      if (this.opts.progress === false && this.state.step % this.cfg.logEvery === 0) {
-        this.log(`step ${this.state.step}/${total} loss ${r.loss.toFixed(4)} reward acc ${r.reward_accuracy.toFixed(3)} margin ${r.reward_margin.toFixed(4)} lr ${lr.toExponential(2)} grad ${norm.toFixed(3)}`);
-      }
-    }
-    if (stopped && stepsThisRun > 0) this.checkpoint();
-    if (!stopped) saveModel(this.model, join(this.cfg.output, 'final'), { tokenizerFrom: this.tokenizerDir });
-    writeFileSync(join(this.cfg.output, 'eval.json'), `${JSON.stringify({ before: this.before, after: last, data: this.reports, loss: this.cfg.loss, beta: this.cfg.beta }, null, 2)}\n`);
-    progress?.finish(`DPO: ${this.state.step} steps${last ? `, held-out reward accuracy ${(last.reward_accuracy * 100).toFixed(1)}%` : ''}`);
-    return { steps: this.state.step, before: this.before, after: last, outputDir: this.cfg.output, stopped, data: this.reports, referenceCache: this.referenceCache };
+    const { stopped, last, progress } = this.training.train({
+      label: 'dpo',
+      accumulate: (indices) => this.accumulate(indices),
+      loss: (r) => r.loss,
+      lossName: 'loss',
+      hint: 'lower the learning rate or β',
+      record: (r, s) => ({ step: this.training.state.step, epoch: s.epoch, lr: s.lr, ...r, grad_norm: s.norm, pairs_per_s: (s.stepsThisRun * s.indices.length) / s.seconds }),
+      progressText: (r) => `loss ${r.loss.toFixed(3)} acc ${r.reward_accuracy.toFixed(2)}`,
+      logLine: (r, s, total) =>
+        `step ${this.training.state.step}/${total} loss ${r.loss.toFixed(4)} reward acc ${r.reward_accuracy.toFixed(3)} margin ${r.reward_margin.toFixed(4)} lr ${s.lr.toExponential(2)} grad ${s.norm.toFixed(3)}`,
+      evaluate: () => this.evaluate(),
+      evalRecord: prefixed,
+    });
+    const before = this.training.before;
+    const steps = this.training.state.step;
+    writeFileSync(join(this.cfg.output, 'eval.json'), `${JSON.stringify({ before, after: last, data: this.reports, loss: this.cfg.loss, beta: this.cfg.beta }, null, 2)}\n`);
+    progress?.finish(`DPO: ${steps} steps${last ? `, held-out reward accuracy ${(last.reward_accuracy * 100).toFixed(1)}%` : ''}`);
+    return { steps, before, after: last, outputDir: this.cfg.output, stopped, data: this.reports, referenceCache: this.referenceCache };
   }
 }
 
