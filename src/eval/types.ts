@@ -33,6 +33,8 @@ export interface GenerateUntilRequest {
   type: 'generate_until';
   context: string;
   generation_kwargs: GenerationKwargs;
+  /** The conversation for chat backends (system prompt included), when the task has one; else `context` is sent as one user message. */
+  messages?: { role: 'system' | 'user' | 'assistant'; content: string }[];
 }
 
 export type EvalRequest = LoglikelihoodRequest | LoglikelihoodRollingRequest | GenerateUntilRequest;

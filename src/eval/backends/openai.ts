@@ -18,7 +18,7 @@
 // context; token counts are the server's.
 //
 // is_greedy: each continuation token's log-prob is the largest in its top_logprobs (rank 1 for prompt_logprobs).
-// Generation: /v1/completions (prompt text) or /v1/chat/completions (the context as one user message), with the
+// Generation: /v1/completions (prompt text) or /v1/chat/completions (the task's messages, else the context as one user message), with the
 // stop sequences, then the text is cut before the first stop sequence.
 //
 // Transport: at most `concurrency` HTTP requests in flight (per backend), each with a timeout; 429, 5xx, timeouts
@@ -387,7 +387,7 @@ export class OpenAIBackend implements Backend {
       };
       let text: unknown;
       if (this.genApi === 'chat') {
-        const res = (await this.post('/chat/completions', { model: this.name, messages: [{ role: 'user', content: req.context }], ...sampling })) as {
+        const res = (await this.post('/chat/completions', { model: this.name, messages: req.messages ?? [{ role: 'user', content: req.context }], ...sampling })) as {
           choices?: { message?: { content?: unknown } }[];
         };
         text = res?.choices?.[0]?.message?.content;

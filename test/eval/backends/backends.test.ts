@@ -140,6 +140,10 @@ test('generation: stop sequences and max_gen_toks, same text in-process and over
     assert.deepEqual(await openai(server.url, { tokenizer: tok }).generateUntil(reqs), g);
     const chat = await openai(server.url, { generationApi: 'chat' }).generateUntil([reqs[0]]);
     assert.equal(chat[0], g[0]);
+    // A task's own conversation (system prompt included) is sent as is.
+    const messages = [{ role: 'system' as const, content: 'Be brief.' }, { role: 'user' as const, content: 'hello world' }];
+    await openai(server.url, { generationApi: 'chat' }).generateUntil([{ ...reqs[0], messages }]);
+    assert.deepEqual(server.stats.bodies[server.stats.bodies.length - 1].messages, messages);
   } finally {
     await server.close();
   }
