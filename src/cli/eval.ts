@@ -1,9 +1,7 @@
 // `olmo eval`: OLMES evaluation of an olmo-ts checkpoint in-process or of a model behind an OpenAI-compatible
 // server, writing oe-eval's output files; also --list-tasks, --dry-run (requests files only) and --rescore.
-import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { LocalBackend, OpenAIBackend, type LogprobsMode } from '../eval/backends/index.ts';
 import {
   ChainSource, HfCacheSource, HubDatasetSource, LocalHfFolderSource, TASK_FAMILIES, TaskIdError, dryRun, listTaskIds, planTasks, rescore, resultsTable,
@@ -16,7 +14,7 @@ import { dolma2Tokenizer, loadTokenizer, type Tokenizer } from '../tokenizers/in
 import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';
 import { EvalProgressPrinter } from './eval-progress.ts';
 import { loadInferenceModel, requireModelDir, resolveTokenizer } from './model-loading.ts';
-import { packageVersion } from './version.ts';
+import { gitCommit, packageVersion } from '../io/package-info.ts';
 
 const USAGE = `olmo eval --model DIR | --openai URL --model-name NAME --tasks IDS --output DIR [options]
 olmo eval ... --tasks digital_socrates_critic,delta_rot_judge --critic-model DIR | --critic-openai URL --critic-model-name NAME
@@ -69,20 +67,6 @@ Critic modes: a second model, through any backend, judges what the evaluated mod
 Local multiple-choice tasks: folders <data dir>/NAME/{train,test}.jsonl with rows in ARC's schema
 {id, question, choices: {text, label}, answerKey} run as local_mc:NAME[:mc|:rc] (synth_world and synth_arith are
 built in). They use OLMES's ARC-Easy formats; there are no curated shots, so the first k train rows are the shots.`;
-
-/** Where this package lives (src/cli → ../..). */
-function packageRoot(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-}
-
-/** The git commit of the package's checkout, or null outside a git checkout. */
-export function gitCommit(dir = packageRoot()): string | null {
-  try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).toString().trim() || null;
-  } catch {
-    return null;
-  }
-}
 
 /** Task ids from --tasks (comma-separated, repeatable); local_mc:NAME ids are registered and rewritten. */
 export function parseTaskList(values: string[]): string[] {

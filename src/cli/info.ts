@@ -1,7 +1,7 @@
 // `olmo info`: the engine's backend, threads and CPU features, for bug reports and benchmarks.
 import { backendName, nativeAvailable, numThreads } from '../tensor/index.ts';
 import { loadNativeAddon, nativeLoadError } from '../tensor/native-addon.ts';
-import { packageVersion } from './version.ts';
+import { packageVersion } from '../io/package-info.ts';
 import { parseCommandArgs, type Command } from './command.ts';
 
 export const infoCommand: Command = {

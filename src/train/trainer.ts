@@ -3,9 +3,8 @@
 // cross-entropy with z-loss (plus OLMoE's load-balancing and router z-losses), global-norm clipping, AdamW,
 // spike skipping, periodic validation, metrics.jsonl, and checkpoints that resume bit-identically.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
-import { dirname, isAbsolute, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isAbsolute, join } from 'node:path';
+import { packageInfo } from '../io/package-info.ts';
 import { DataLoader, validationBatches, type Batch } from '../data/index.ts';
 import { initModel, loadModel, parseConfig, saveModel, type CausalLM } from '../models/index.ts';
 import { truncatedNormalInit } from '../nn/index.ts';
@@ -56,18 +55,6 @@ export class TrainingAborted extends Error {
   override name = 'TrainingAborted';
 }
 
-/** The package version and git commit, recorded with every run's resolved config. */
-export function packageInfo(): { version: string; commit: string | null } {
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
-  let commit: string | null = null;
-  try {
-    commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-  } catch {
-    commit = null;
-  }
-  return { version, commit };
-}
 
 export class Trainer {
   readonly model: CausalLM;
