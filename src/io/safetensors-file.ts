@@ -3,7 +3,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { writeFileAtomically } from './atomic.ts';
 import {
   arrayBytes,
   bytesToArray,
@@ -373,26 +373,6 @@ export function serializeSafetensors(
   return out;
 }
 
-/**
- * Writes a file atomically: `write(fd)` fills a temporary file in the same folder, which is flushed to disk
- * and renamed onto `file`. On any error the temporary file is removed, so `file` is never partially written.
- */
-export function writeFileAtomically(file: string, write: (fd: number) => void): void {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  let fd: number | null = fs.openSync(tmp, 'wx');
-  try {
-    write(fd);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = null;
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    if (fd !== null) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-}
 
 /**
  * Saves tensors as a safetensors file at `file`, written to a temporary file and renamed into place. The header
@@ -416,3 +396,5 @@ export function saveSafetensors(
     }
   });
 }
+
+export { writeFileAtomically };

@@ -1,8 +1,9 @@
 // Loading and saving Hugging Face checkpoint folders: config.json plus model.safetensors (or shards with
 // model.safetensors.index.json), weights in f32 or bf16. Saving writes a folder transformers loads, into a
 // temporary folder renamed into place.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync, copyFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync, readdirSync, copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeDirAtomically } from '../io/atomic.ts';
 import { openCheckpointTensors, saveShardedSafetensors, fromFloat32, type TensorSource, type TensorToWrite } from '../io/safetensors.ts';
 import { Tensor } from '../tensor/index.ts';
 import { placeholderInit, type Init } from '../nn/index.ts';
@@ -116,13 +117,10 @@ export interface SaveModelOptions {
   maxShardSize?: number | string;
 }
 
-/** Writes an HF checkpoint folder atomically: everything goes to DIR.tmp-… first, then is renamed to DIR. */
+/** Writes an HF checkpoint folder atomically: it is built next to DIR and swapped into place. */
 export function saveModel(model: CausalLM, dir: string, opts: SaveModelOptions = {}): void {
   const dtype = opts.dtype ?? 'float32';
-  const target = resolve(dir);
-  const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
-  mkdirSync(tmp, { recursive: true });
-  try {
+  writeDirAtomically(dir, (tmp) => {
     const tensors: [string, TensorToWrite][] = [];
     for (const [name, t] of model.namedParameters()) {
       const data = t.f32('saveModel');
@@ -136,19 +134,7 @@ export function saveModel(model: CausalLM, dir: string, opts: SaveModelOptions =
         if (existsSync(from)) copyFileSync(from, join(tmp, f));
       }
     }
-    if (existsSync(target)) {
-      const old = `${tmp}.old`;
-      renameSync(target, old);
-      renameSync(tmp, target);
-      rmSync(old, { recursive: true, force: true });
-    } else {
-      mkdirSync(dirname(target), { recursive: true });
-      renameSync(tmp, target);
-    }
-  } catch (err) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw err;
-  }
+  });
 }
 
 /** Lists the checkpoint's weight files (for messages and tests). */

@@ -2,8 +2,9 @@
 // training state — optimizer moments (safetensors), schedule and data positions, skip history and the
 // resolved config (JSON). Each is written into a temporary folder that is renamed into place when complete,
 // and only then are old checkpoints pruned, so a crash at any moment leaves the last complete one intact.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeDirAtomically } from '../io/atomic.ts';
 import { loadSafetensors, saveSafetensors, type TensorToWrite } from '../io/safetensors.ts';
 import { loadModel, saveModel, type CausalLM } from '../models/index.ts';
 import type { DataPosition } from '../data/index.ts';
@@ -63,20 +64,17 @@ export function saveRunCheckpoint(runDir: string, model: CausalLM, opt: AdamW, s
   const dir = join(runDir, 'checkpoints');
   mkdirSync(dir, { recursive: true });
   const final = join(dir, checkpointName(state.step));
-  const tmp = join(dir, `.tmp-${checkpointName(state.step)}-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  saveModel(model, join(tmp, 'model'), { tokenizerFrom });
-  const moments: [string, TensorToWrite][] = [];
-  for (const [name, m] of opt.stateTensors()) {
-    moments.push([`m.${name}`, { dtype: 'F32', shape: [m.m.length], data: m.m }]);
-    moments.push([`v.${name}`, { dtype: 'F32', shape: [m.v.length], data: m.v }]);
-  }
-  saveSafetensors(join(tmp, OPTIMIZER_FILE), moments, { format: 'olmo-ts-adamw' });
-  // The state file is written last: a folder without it is never taken for a checkpoint.
-  writeFileSync(join(tmp, TRAIN_STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
-  rmSync(final, { recursive: true, force: true });
-  renameSync(tmp, final);
+  writeDirAtomically(final, (tmp) => {
+    saveModel(model, join(tmp, 'model'), { tokenizerFrom });
+    const moments: [string, TensorToWrite][] = [];
+    for (const [name, m] of opt.stateTensors()) {
+      moments.push([`m.${name}`, { dtype: 'F32', shape: [m.m.length], data: m.m }]);
+      moments.push([`v.${name}`, { dtype: 'F32', shape: [m.v.length], data: m.v }]);
+    }
+    saveSafetensors(join(tmp, OPTIMIZER_FILE), moments, { format: 'olmo-ts-adamw' });
+    // The state file is written last: a folder without it is never taken for a checkpoint.
+    writeFileSync(join(tmp, TRAIN_STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
+  });
   const all = listCheckpoints(runDir);
   for (const old of all.slice(0, Math.max(0, all.length - keepLast))) rmSync(old, { recursive: true, force: true });
   return final;

@@ -16,7 +16,8 @@
 // what Elasticsearch's standard analyzer does to the indexed text and to each match_phrase query. open-instruct
 // tokenises eval text with spaCy en_core_web_lg, whose punctuation tokens count towards n-grams and lengths there;
 // this is the documented deviation (no spaCy in TypeScript).
-import { createReadStream, createWriteStream, fsyncSync, openSync, closeSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { writeTextAtomically } from '../../io/atomic.ts';
+import { createReadStream, createWriteStream, fsyncSync, openSync, closeSync, renameSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { DatasetSource } from '../data/source.ts';
 import { planTasks } from '../registry.ts';
@@ -419,10 +420,5 @@ export async function decontaminate(opts: DecontaminateOptions): Promise<Deconta
 
 /** Write a report as JSON, atomically. */
 export function writeDecontaminationReport(path: string, report: DecontaminationReport): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(report, null, 2) + '\n');
-  const fd = openSync(tmp, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, path);
+  writeTextAtomically(path, JSON.stringify(report, null, 2) + '\n');
 }

@@ -1,7 +1,7 @@
 // oe-eval's output files: per task `task-{idx:03d}-{task_name}-metrics.json`, `-predictions.jsonl`,
 // `-requests.jsonl`; per run `metrics.json` ({all_primary_scores, tasks, model_config}) and `metrics-all.jsonl`.
 // Every file is written to a temporary name and renamed into place.
-import { mkdirSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SuiteScore } from '../aggregate.ts';
 import { UNCOND_DOC_ID_OFFSET, type DocPrediction, type TaskConfig } from '../task.ts';
@@ -11,14 +11,7 @@ export function taskFileName(idx: number, taskName: string, suffix: 'metrics.jso
   return `task-${String(idx).padStart(3, '0')}-${taskName}-${suffix}`;
 }
 
-export function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  const fd = openSync(tmp, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, path);
-}
+export { writeTextAtomically as writeAtomic } from '../../io/atomic.ts';
 
 export function jsonl(records: readonly unknown[]): string {
   return records.map((r) => JSON.stringify(r) + '\n').join('');

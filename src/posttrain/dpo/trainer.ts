@@ -3,7 +3,8 @@
 // default), with the same length averaging, and cached next to the run (reference_logprobs.json, checked against
 // a fingerprint of the reference weights, the encoded data and the settings); the policy's chosen and rejected
 // replies go through one forward per micro-batch; the loss is averaged over the pairs of the global batch.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { writeTextAtomically } from '../../io/atomic.ts';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { permutation } from '../../data/index.ts';
 import { loadModel, type CausalLM } from '../../models/index.ts';
@@ -200,9 +201,7 @@ export class DpoTrainer {
     this.trainRef = pairLogProbs(refModel, this.train, this.cfg.microBatchSize);
     this.testRef = pairLogProbs(refModel, this.test, this.cfg.microBatchSize);
     const body = JSON.stringify({ format: 'olmo-dpo-reference-logprobs', version: 1, fingerprint, columns: ['chosen_sum', 'chosen_tokens', 'rejected_sum', 'rejected_tokens'], train: this.trainRef, test: this.testRef });
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, body);
-    renameSync(tmp, path);
+    writeTextAtomically(path, body);
     this.referenceCache = 'computed';
     this.log(`reference log-probs of ${this.train.length + this.test.length} pairs computed in ${((performance.now() - t0) / 1000).toFixed(1)}s and cached in ${path}`);
   }
