@@ -17,6 +17,12 @@ const scheduleSchema = z
     alphaF: z.number().min(0).max(1).optional(),
     /** Step (within the stage) where the decay ends; default: the stage's length. */
     horizonSteps: z.number().int().positive().optional(),
+    /**
+     * The decay's horizon as a multiple of the stage's length (when horizonSteps is not given). OLMo 2's stage 1
+     * stopped at ~0.8 of its cosine horizon (4T of 5T tokens), so its final LR stays well above alphaF·peak and the
+     * anneal decays from there: 1.25.
+     */
+    horizonScale: z.number().min(1).finite().optional(),
     decaySteps: z.number().int().nonnegative().optional(),
     warmupMinLr: z.number().min(0).default(0),
   })

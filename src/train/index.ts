@@ -4,6 +4,7 @@ export { loadTrainConfig, resolveTrainConfig, trainConfigSchema, TrainConfigErro
 export { Trainer, TrainingAborted, type TrainOptions, type TrainResult, type StepMetrics } from './trainer.ts';
 export { saveCheckpoint, loadCheckpoint, saveRunCheckpoint, loadRunCheckpoint, listCheckpoints, CheckpointCorruptError, type TrainState, type LoadedCheckpoint } from './checkpoint.ts';
 export { soup } from './soup.ts';
+export { validationLoss, type ValidationOptions } from './validation.ts';
 export { moeLosses } from './moe-losses.ts';
 export { Progress, formatDuration } from './progress.ts';
 export { packageInfo } from '../io/package-info.ts';

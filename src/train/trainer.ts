@@ -5,7 +5,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { packageInfo } from '../io/package-info.ts';
-import { DataLoader, validationBatches, type Batch } from '../data/index.ts';
+import { DataLoader, type Batch } from '../data/index.ts';
 import { initModel, loadModel, parseConfig, saveModel, type CausalLM } from '../models/index.ts';
 import { truncatedNormalInit } from '../nn/index.ts';
 import { add, backward, crossEntropy, Generator, noGrad, scale, tensor, tidy, zeroGrad, numThreads, type Tensor } from '../tensor/index.ts';
@@ -15,6 +15,7 @@ import { moeLosses } from './moe-losses.ts';
 import { AdamW, clipFactor, gradNorm } from './optim.ts';
 import { Progress } from './progress.ts';
 import { lrAt, type Schedule } from './schedule.ts';
+import { nextTokenTargets, tokenIdsFor, validationLoss } from './validation.ts';
 
 export interface StepMetrics {
   step: number;
@@ -170,37 +171,18 @@ export class Trainer {
       peak,
       warmupSteps: s.warmupSteps,
       alphaF: s.alphaF ?? (s.schedule === 'cosine' ? 0.1 : 0),
-      horizon: s.horizonSteps ?? steps,
+      horizon: s.horizonSteps ?? Math.round(steps * (s.horizonScale ?? 1)),
       decaySteps: s.decaySteps ?? Math.round(steps * 0.2),
       warmupMinLr: s.warmupMinLr,
     };
-  }
-
-  private targetsFor(tokens: Int32Array, rows: number): Int32Array {
-    const L = this.seqLen;
-    const out = new Int32Array(rows * L).fill(-100);
-    for (let r = 0; r < rows; r++) out.set(tokens.subarray(r * L + 1, (r + 1) * L), r * L);
-    return out;
-  }
-
-  private toIds(batch: Uint32Array): Int32Array {
-    const vocab = this.model.config.vocabSize;
-    const ids = new Int32Array(batch.length);
-    for (let i = 0; i < batch.length; i++) {
-      if (batch[i] >= vocab) {
-        throw new Error(`token id ${batch[i]} in the training data is outside the model's vocabulary (vocab_size ${vocab}); was the data tokenized with another tokenizer?`);
-      }
-      ids[i] = batch[i];
-    }
-    return ids;
   }
 
   /** Forward and backward of one global batch; gradients accumulate into the parameters. */
   private accumulate(batch: Batch): { loss: number; zLoss: number; lb: number; rz: number; expertLoad: number[][] } {
     const L = this.seqLen;
     const micro = this.cfg.microBatchInstances;
-    const ids = this.toIds(batch.tokens);
-    const targets = this.targetsFor(ids, batch.batchSize);
+    const ids = tokenIdsFor(this.model, batch.tokens);
+    const targets = nextTokenTargets(ids, batch.batchSize, this.seqLen);
     let validTotal = 0;
     for (const t of targets) if (t !== -100) validTotal++;
     const sums = { loss: 0, zLoss: 0, lb: 0, rz: 0 };
@@ -252,21 +234,7 @@ export class Trainer {
   validationLoss(): number | null {
     const v = this.cfg.dataConfig.validation;
     if (!v) return null;
-    let sum = 0;
-    let count = 0;
-    noGrad(() => {
-      for (const b of validationBatches(v.paths, this.seqLen, this.cfg.microBatchInstances, { maxBatches: this.cfg.validation.batches })) {
-        tidy(() => {
-          const ids = this.toIds(b.tokens);
-          const targets = this.targetsFor(ids, b.batchSize);
-          const out = this.model.forward(tensor(ids, [b.batchSize, this.seqLen], 'i32'));
-          const ce = crossEntropy(out.logits, tensor(targets, [b.batchSize, this.seqLen], 'i32'), { reduction: 'sum' });
-          sum += ce.loss.item();
-          count += ce.count;
-        });
-      }
-    });
-    return count > 0 ? sum / count : null;
+    return validationLoss(this.model, { paths: v.paths, sequenceLength: this.seqLen, batchInstances: this.cfg.microBatchInstances, maxBatches: this.cfg.validation.batches });
   }
 
   /** The tokenizer folder of the data (copied into every saved model), or undefined for the built-in dolma2. */

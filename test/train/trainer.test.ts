@@ -49,6 +49,22 @@ describe('trainer', () => {
     assert.ok(resolved.version);
   });
 
+  it('horizonScale stops stage 1 before the end of its cosine (OLMo 2), and the anneal decays from there', () => {
+    const out = join(root, 'run-horizon');
+    const input = tinyTrainConfig(root, out);
+    input.data.stages[0].optim = { lr: 3e-3, schedule: 'cosine', warmupSteps: 4, horizonScale: 1.25 };
+    input.validation = { every: 100, batches: 1 };
+    const cfg = resolveTrainConfig(input, root);
+    new Trainer(cfg, { progress: false, log: () => {} }).train();
+    const m = losses(out).filter((r) => r.loss !== undefined) as unknown as { lr: number; stage: string }[];
+    const pre = m.filter((r) => r.stage === 'pretrain');
+    // 24 steps of a 30-step horizon: lr at step index 23 = 0.1·peak + 0.9·peak·(1 + cos(π·19/26))/2.
+    const expected = 3e-4 + 2.7e-3 * (1 + Math.cos((Math.PI * 19) / 26)) / 2;
+    assert.ok(Math.abs(pre[23].lr - expected) < 1e-12, `${pre[23].lr} vs ${expected}`);
+    const ann = m.filter((r) => r.stage === 'anneal');
+    assert.ok(Math.abs(ann[0].lr - pre[23].lr) / pre[23].lr < 0.2, 'the anneal starts from the truncated stage-1 LR');
+  });
+
   // Step 5's metrics line is written just before its checkpoint, so the first kill lands in (or around) the
   // checkpoint write; the second lands at a random later step.
   for (const [label, target] of [['during a checkpoint write', 5], ['at a random step', 6 + Math.floor(Math.random() * 20)]] as const) {

@@ -3,7 +3,7 @@
 // token files with a ready data config. Same seed and scale → byte-identical output (no timestamps, no absolute
 // paths). Layout of outDir:
 //
-//   pretrain/{world-facts,stories,arithmetic,web-noise}.jsonl   Dolma docs {id, text, source}
+//   pretrain/{world-facts,stories,arithmetic,web-noise,forum-qa}.jsonl   Dolma docs {id, text, source}
 //   anneal/{facts-hq,qa,math-worked}.jsonl                      Dolma docs (Q&A over train facts only)
 //   validation/pretrain.jsonl                                   held-out docs from the pretraining generators
 //   tokenizer/{tokenizer.json,tokenizer_config.json}            byte-level BPE trained on pretrain + anneal text
@@ -11,7 +11,7 @@
 //                                                                 tokenizer; uint32 with tokenizer: 'dolma2')
 //   eval/synth_world/{train,test}.jsonl   MC, ARC schema        eval/synth_arith/{train,test}.jsonl  MC
 //   eval/synth_gsm/{train,test}.jsonl     GSM8K schema
-//   sft/{train,test}.jsonl   dpo/train.jsonl   rlvr/{train,test}.jsonl
+//   sft/{train,test}.jsonl   dpo/{train,test}.jsonl (test: held-out facts, fresh problems)   rlvr/{train,test}.jsonl
 //   world.json          the world and every fact with its split
 //   data-config.json    the two-stage data config (paths relative to outDir; parse with parseDataConfig)
 //   synth.json          manifest (counts, sizes, unigram entropy); written last: its presence marks completion
@@ -38,6 +38,7 @@ import {
 import {
   arithmeticDoc,
   factsHqDoc,
+  forumQaDoc,
   mathWorkedDoc,
   qaDoc,
   storyDoc,
@@ -49,7 +50,7 @@ import { buildWorld, type World } from './world.ts';
 export { buildWorld, QUESTIONS, STATEMENTS, RELATIONS, answerSentence, type Fact, type World, type Relation } from './world.ts';
 export type { ChatMessage, DpoRow, GsmRow, McRow, RlvrRow, SftRow } from './tasks.ts';
 
-export const SYNTH_VERSION = 2;
+export const SYNTH_VERSION = 3;
 
 /**
  * Vocabulary of the synth tokenizer (20·64 ids: 2 special tokens, 256 bytes, 1022 merges). The corpus has only
@@ -208,6 +209,7 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthManif
     { source: 'stories', base: 3000, gen: storyDoc },
     { source: 'arithmetic', base: 2000, gen: (w, r) => arithmeticDoc(w, r, avoid) },
     { source: 'web-noise', base: 1200, gen: webNoiseDoc },
+    { source: 'forum-qa', base: 500, gen: (w, r) => forumQaDoc(w, trainFacts, r, avoid) },
   ];
   const anneal: { source: string; base: number; gen: DocGen }[] = [
     { source: 'facts-hq', base: 2000, gen: factsHqDoc },
@@ -238,11 +240,13 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthManif
   const sftMath = freshWordProblems(world, 600, taskRng('sft-train'), avoid);
   const dpoMath = freshWordProblems(world, 400, taskRng('dpo-train'), avoid);
   const rlvrTrain = freshWordProblems(world, 1000, taskRng('rlvr-train'), avoid);
+  const dpoTestMath = freshWordProblems(world, 60, taskRng('dpo-test'), avoid); // drawn last: the sets above stay as they were
   writeRows('eval/synth_gsm/train.jsonl', gsmRows(gsmTrain, 'synth_gsm:train'));
   writeRows('eval/synth_gsm/test.jsonl', gsmRows(gsmTest, 'synth_gsm:test'));
   writeRows('sft/train.jsonl', sftRows(trainFacts, sftMath, taskRng('sft'), 'synth_sft:train'));
   writeRows('sft/test.jsonl', sftRows(testFacts, sftTestMath, taskRng('sft-t'), 'synth_sft:test'));
   writeRows('dpo/train.jsonl', dpoRows(world, trainFacts, dpoMath, taskRng('dpo')));
+  writeRows('dpo/test.jsonl', dpoRows(world, testFacts, dpoTestMath, taskRng('dpo-test')));
   writeRows('rlvr/train.jsonl', rlvrRows(rlvrTrain, 'synth_rlvr:train'));
   writeRows('rlvr/test.jsonl', rlvrRows(rlvrTest, 'synth_rlvr:test'));
   const worldBody = Buffer.from(JSON.stringify(world, null, 1) + '\n');

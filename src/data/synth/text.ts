@@ -204,6 +204,16 @@ export function qaDoc(trainFacts: readonly Fact[], rng: Rng): string {
   return out.join('\n\n');
 }
 
+/**
+ * Pretraining Q&A pages (FAQ and forum threads): the anneal's question-answer format over train facts only, and
+ * worked word problems. Web text carries some of this; without it the anneal's Q&A is so unfamiliar that its first
+ * steps undo part of stage 1, and answering a question about a fact read only as a statement does not generalise
+ * (knowledge extraction needs some Q&A in pretraining: Allen-Zhu & Li, Physics of Language Models 3.1).
+ */
+export function forumQaDoc(world: World, trainFacts: readonly Fact[], rng: Rng, avoid: Set<string>): string {
+  return rng.chance(0.7) ? qaDoc(trainFacts, rng) : mathWorkedDoc(world, rng, avoid);
+}
+
 export function mathWorkedDoc(world: World, rng: Rng, avoid: Set<string>): string {
   const n = rng.range(2, 5);
   const out: string[] = [];
