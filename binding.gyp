@@ -14,7 +14,8 @@
         "native/losses.cc",
         "native/indexing.cc",
         "native/optim.cc",
-        "native/convert.cc"
+        "native/convert.cc",
+        "native/stop_signal.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

@@ -15,6 +15,7 @@ void RegisterLosses(Napi::Env env, Napi::Object exports);
 void RegisterIndexing(Napi::Env env, Napi::Object exports);
 void RegisterOptim(Napi::Env env, Napi::Object exports);
 void RegisterConvert(Napi::Env env, Napi::Object exports);
+void RegisterStopSignal(Napi::Env env, Napi::Object exports);
 }  // namespace olmo
 
 namespace {
@@ -51,6 +52,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   olmo::RegisterIndexing(env, exports);
   olmo::RegisterOptim(env, exports);
   olmo::RegisterConvert(env, exports);
+  olmo::RegisterStopSignal(env, exports);
   return exports;
 }
 

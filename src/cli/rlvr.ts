@@ -38,8 +38,10 @@ and OUTPUT/final/.`,
         heldout_verified_rate_before: result.before?.verified_rate ?? null,
         heldout_verified_rate_after: result.after?.verified_rate ?? null,
         output: result.outputDir,
+        stopped: result.steps < cfg.steps,
       }),
     );
-    return 0;
+    // Without maxSteps the loop only ends early on SIGINT / SIGTERM: report that like train, sft and dpo.
+    return result.steps < cfg.steps ? 130 : 0;
   },
 };
