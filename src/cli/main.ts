@@ -10,6 +10,7 @@ import { forwardCommand } from './forward.ts';
 import { generateCommand } from './generate.ts';
 import { infoCommand } from './info.ts';
 import { pddlCommand } from './pddl.ts';
+import { quickstartCommand } from './quickstart.ts';
 import { distillCommand } from './distill.ts';
 import { rlvrCommand } from './rlvr.ts';
 import { sftCommand } from './sft.ts';
@@ -19,7 +20,7 @@ import { trainCommand } from './train.ts';
 import { UsageError, type Command } from './command.ts';
 import { packageVersion } from '../io/package-info.ts';
 
-const commands: Command[] = [dataCommand, tokenizerCommand, trainCommand, sftCommand, dpoCommand, rlvrCommand, distillCommand, soupCommand, forwardCommand, generateCommand, chatCommand, evalCommand, pddlCommand, decontaminateCommand, infoCommand];
+const commands: Command[] = [quickstartCommand, dataCommand, tokenizerCommand, trainCommand, sftCommand, dpoCommand, rlvrCommand, distillCommand, soupCommand, forwardCommand, generateCommand, chatCommand, evalCommand, pddlCommand, decontaminateCommand, infoCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -100,7 +100,7 @@ function pairsDigest(pairs: readonly EncodedPair[]): string {
 }
 
 /** Runs the pairs through a model in groups of `micro` (index order); per pair [Σc, nc, Σr, nr] or means. */
-function pairLogProbs(model: CausalLM, pairs: readonly EncodedPair[], micro: number, padId?: number): ReferenceLogProbs[] {
+export function pairLogProbs(model: CausalLM, pairs: readonly EncodedPair[], micro: number, padId?: number): ReferenceLogProbs[] {
   const out: ReferenceLogProbs[] = [];
   noGrad(() => {
     for (let i = 0; i < pairs.length; i += micro) {

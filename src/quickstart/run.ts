@@ -1,0 +1,261 @@
+// `olmo quickstart`: the whole OLMo 2 pipeline in miniature, offline. Each stage calls the same library code and
+// config files as its own command (olmo data synth, olmo train, olmo soup, olmo sft|dpo|rlvr, olmo eval), writes its
+// outputs under the run folder and records itself in quickstart.json; a rerun skips finished stages and resumes an
+// interrupted training stage from its last checkpoint (bit-identical with the same thread count), so the final
+// report is the same as an uninterrupted run's.
+//
+//   RUN/data/            the embedded corpus (olmo data synth)
+//   RUN/configs/*.yaml   the stage configs (from configs/quickstart/*.yaml)
+//   RUN/pretrain/        olmo train: stages/pretrain (base), stages/anneal, checkpoints/, metrics.jsonl
+//   RUN/soup/            the average of the last anneal checkpoints
+//   RUN/sft/ dpo/ rlvr/  post-training runs (final/ is each stage's model)
+//   RUN/evals/<stage>.json and evals/<stage>/ (OLMES outputs)   held-out measures of each stage's model
+//   RUN/report.{md,html,json}
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writeTextAtomically } from '../io/atomic.ts';
+import { synthesize, type SynthManifest } from '../data/synth/index.ts';
+import { loadDpoConfig, DpoTrainer } from '../posttrain/dpo/index.ts';
+import { loadRlvrConfig, runRlvr } from '../posttrain/rlvr/index.ts';
+import { loadSftConfig, SftTrainer } from '../posttrain/sft/index.ts';
+import { listCheckpoints, loadTrainConfig, soup, Trainer } from '../train/index.ts';
+import { TRAIN_STATE_FILE } from '../train/checkpoint.ts';
+import { collectReport } from './collect.ts';
+import { writeQuickstartConfigs } from './configs.ts';
+import { evaluateStage, type MeasureKey, type StageEval } from './evaluate.ts';
+import { sizeByName, type QuickstartSize } from './sizes.ts';
+import { openState, saveState, type QuickstartState } from './state.ts';
+import { writeReport } from './write-report.ts';
+
+export interface QuickstartOptions {
+  out: string;
+  seed?: number;
+  size?: string;
+  signal?: AbortSignal;
+  /** Progress bars of the training stages (a terminal). */
+  progress?: boolean;
+  log?: (line: string) => void;
+  /** Stop after this stage (tests). */
+  stopAfter?: string;
+}
+
+export interface QuickstartResult {
+  runDir: string;
+  stopped: boolean;
+  report?: string;
+}
+
+/** The model folder each evaluated stage produces, relative to the run folder. */
+export const STAGE_MODELS: Record<string, string> = {
+  base: 'pretrain/stages/pretrain',
+  anneal: 'pretrain/stages/anneal',
+  soup: 'soup',
+  sft: 'sft/final',
+  dpo: 'dpo/final',
+  rlvr: 'rlvr/final',
+};
+
+/** Which measures each stage's model gets (chat measures only once the model has been chat-tuned, or just before). */
+export const STAGE_MEASURES: Record<string, MeasureKey[]> = {
+  base: ['val_loss', 'world_rc', 'world_mc'],
+  anneal: ['val_loss', 'world_rc', 'world_mc'],
+  soup: ['val_loss', 'world_rc', 'world_mc', 'arith_em', 'verified'],
+  sft: ['val_loss', 'world_rc', 'world_mc', 'arith_em', 'pref_acc', 'verified'],
+  dpo: ['val_loss', 'world_rc', 'world_mc', 'arith_em', 'pref_acc', 'verified'],
+  rlvr: ['val_loss', 'world_rc', 'world_mc', 'arith_em', 'pref_acc', 'verified'],
+};
+
+/** The commands that reproduce each stage by hand, from the run folder. */
+export function stageCommands(size: QuickstartSize, seed: number): Record<string, string> {
+  return {
+    data: `olmo data synth --out data --seed ${seed} --scale ${size.synthScale}`,
+    pretrain: 'olmo train --config configs/pretrain.yaml',
+    soup: 'olmo soup <the last anneal checkpoints under pretrain/checkpoints> --out soup',
+    sft: 'olmo sft --config configs/sft.yaml',
+    dpo: 'olmo dpo --config configs/dpo.yaml',
+    rlvr: 'olmo rlvr --config configs/rlvr.yaml',
+    eval: 'olmo eval --model soup --tasks synth_world:rc,synth_world:mc --data-dir data --output evals/soup',
+  };
+}
+
+const fmt = (x: number | null | undefined, digits = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits));
+const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '—' : `${(x * 100).toFixed(1)}%`);
+
+export async function runQuickstart(opts: QuickstartOptions): Promise<QuickstartResult> {
+  const runDir = resolve(opts.out);
+  const seed = opts.seed ?? 1234;
+  const size = sizeByName(opts.size ?? 'default');
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const state: QuickstartState = openState(runDir, seed, size.name);
+  saveState(runDir, state);
+  const stopped = () => opts.signal?.aborted === true;
+  const commands = stageCommands(size, seed);
+
+  type Stage = { name: string; title: string; run: () => Promise<string | null> };
+  const evalStage = (name: string): Stage => ({
+    name: `eval-${name}`,
+    title: `evaluate ${name}`,
+    run: async () => {
+      const r = await evaluateOne(runDir, name, size);
+      return `${name}: ${describeEval(r)}`;
+    },
+  });
+  const stages: Stage[] = [
+    {
+      name: 'data',
+      title: 'generate and tokenize the embedded corpus',
+      run: async () => {
+        const m = await synthesize({ outDir: join(runDir, 'data'), seed, scale: size.synthScale, onProgress: (l) => log(`  data: ${l}`) });
+        setAnnealBudget(join(runDir, 'data', 'data-config.json'), size.annealFraction);
+        const tokens = Object.entries(m.tokens ?? {}).filter(([k]) => k.startsWith('tokens/pretrain/')).reduce((a, [, v]) => a + v, 0);
+        return `${m.world.facts} facts (${m.world.testFacts} held out), ${tokens.toLocaleString('en-US')} pretraining tokens, unigram entropy ${fmt(m.unigramEntropy?.nats)} nats`;
+      },
+    },
+    {
+      name: 'pretrain',
+      title: 'pretrain and anneal an OLMo 2 model (olmo train)',
+      run: async () => {
+        const file = join(runDir, 'configs', 'pretrain.yaml');
+        if (!existsSync(file)) writeConfigs(runDir, size, seed);
+        const cfg = loadTrainConfig(file);
+        const resume = listCheckpoints(cfg.output).length > 0 ? true : undefined;
+        const r = new Trainer(cfg, { resume, signal: opts.signal, progress: opts.progress, log }).train();
+        if (r.stopped) return null;
+        return `${r.steps} steps; validation loss ${fmt(r.stageValLoss.pretrain)} after stage 1, ${fmt(r.stageValLoss.anneal)} after the anneal`;
+      },
+    },
+    evalStage('base'),
+    evalStage('anneal'),
+    {
+      name: 'soup',
+      title: 'average the last anneal checkpoints (olmo soup)',
+      run: async () => {
+        const ckpts = annealCheckpoints(runDir, size.soupCheckpoints);
+        soup(ckpts, join(runDir, 'soup'));
+        return `averaged ${ckpts.length} anneal checkpoints (${ckpts.map((c) => c.split('/').slice(-2, -1)[0]).join(', ')})`;
+      },
+    },
+    evalStage('soup'),
+    {
+      name: 'sft',
+      title: 'supervised fine-tuning (olmo sft)',
+      run: async () => {
+        const cfg = loadSftConfig(join(runDir, 'configs', 'sft.yaml'));
+        const resume = existsSync(join(cfg.output, 'checkpoints')) && readdirSync(join(cfg.output, 'checkpoints')).length > 0 ? true : undefined;
+        const r = new SftTrainer(cfg, { resume, signal: opts.signal, progress: opts.progress, log }).run();
+        if (r.stopped) return null;
+        return `${r.steps} steps on ${r.data.train.kept} conversations`;
+      },
+    },
+    evalStage('sft'),
+    {
+      name: 'dpo',
+      title: 'preference tuning (olmo dpo)',
+      run: async () => {
+        const cfg = loadDpoConfig(join(runDir, 'configs', 'dpo.yaml'));
+        const resume = existsSync(join(cfg.output, 'checkpoints')) && readdirSync(join(cfg.output, 'checkpoints')).length > 0 ? true : undefined;
+        const r = new DpoTrainer(cfg, { resume, signal: opts.signal, progress: opts.progress, log }).run();
+        if (r.stopped) return null;
+        return `${r.steps} steps on ${r.data.train.kept} pairs`;
+      },
+    },
+    evalStage('dpo'),
+    {
+      name: 'rlvr',
+      title: 'reinforcement learning with verifiable rewards (olmo rlvr)',
+      run: async () => {
+        const cfg = loadRlvrConfig(join(runDir, 'configs', 'rlvr.yaml'));
+        const resume = existsSync(join(cfg.output, 'checkpoints')) && readdirSync(join(cfg.output, 'checkpoints')).length > 0 ? true : undefined;
+        const r = runRlvr(cfg, { resume, signal: opts.signal, progress: opts.progress, log });
+        if (stopped() && !existsSync(join(runDir, 'rlvr', 'final'))) return null;
+        const last = r.history[r.history.length - 1];
+        return `${r.steps} GRPO steps${last ? `, last step's mean reward ${fmt(last.mean_reward, 2)}` : ''}`;
+      },
+    },
+    evalStage('rlvr'),
+  ];
+
+  const total = stages.length;
+  for (let i = 0; i < stages.length; i++) {
+    const s = stages[i];
+    const rec = (state.stages[s.name] ??= { done: false, seconds: 0 });
+    if (rec.done) {
+      log(`[${i + 1}/${total}] ${s.name}: done earlier — ${rec.summary ?? ''}`);
+      continue;
+    }
+    if (stopped()) return { runDir, stopped: true };
+    log(`[${i + 1}/${total}] ${s.name}: ${s.title}`);
+    const t0 = performance.now();
+    const summary = await s.run();
+    rec.seconds += (performance.now() - t0) / 1000;
+    if (summary === null) {
+      saveState(runDir, state);
+      log(`stopped during ${s.name}; run the same command again to resume`);
+      return { runDir, stopped: true };
+    }
+    rec.done = true;
+    rec.summary = summary;
+    saveState(runDir, state);
+    log(`[${i + 1}/${total}] ${s.name}: ${summary} (${rec.seconds.toFixed(1)} s)`);
+    if (opts.stopAfter === s.name) return { runDir, stopped: true };
+  }
+  const data = collectReport(runDir, state, size, commands);
+  writeReport(runDir, data);
+  log(`report: ${join(runDir, 'report.md')} and ${join(runDir, 'report.html')}`);
+  return { runDir, stopped: false, report: join(runDir, 'report.md') };
+}
+
+function writeConfigs(runDir: string, size: QuickstartSize, seed: number): void {
+  const dataConfig = JSON.parse(readFileSync(join(runDir, 'data', 'data-config.json'), 'utf8')) as { stages: { tokens?: number }[] };
+  const annealTokens = dataConfig.stages[1]?.tokens ?? 0;
+  const batchTokens = 4096; // configs/quickstart/pretrain.yaml's globalBatchTokens
+  writeQuickstartConfigs(runDir, size, seed, { anneal: Math.max(1, Math.floor(annealTokens / batchTokens)) });
+}
+
+/** Sets the anneal's token budget to `fraction` of stage 1's tokens (a multiple of the sequence length). */
+function setAnnealBudget(file: string, fraction: number): void {
+  const cfg = JSON.parse(readFileSync(file, 'utf8')) as { sequenceLength: number; stages: { name: string; tokens?: number; mix: { paths: string[] }[] }[] };
+  const manifest = JSON.parse(readFileSync(join(file, '..', 'synth.json'), 'utf8')) as SynthManifest;
+  const stage1 = Object.entries(manifest.tokens ?? {}).filter(([k]) => k.startsWith('tokens/pretrain/')).reduce((a, [, v]) => a + v, 0);
+  const L = cfg.sequenceLength;
+  cfg.stages[1].tokens = Math.max(L * 8, Math.round((stage1 * fraction) / L) * L);
+  writeTextAtomically(file, `${JSON.stringify(cfg, null, 2)}\n`);
+}
+
+/** The last `n` checkpoints of the pretraining run that belong to the anneal stage. */
+function annealCheckpoints(runDir: string, n: number): string[] {
+  const all = listCheckpoints(join(runDir, 'pretrain'));
+  const anneal = all.filter((dir) => (JSON.parse(readFileSync(join(dir, TRAIN_STATE_FILE), 'utf8')) as { stage: number }).stage === 1);
+  const picked = anneal.slice(-n).map((dir) => join(dir, 'model'));
+  if (picked.length === 0) throw new Error(`no anneal checkpoints under ${join(runDir, 'pretrain', 'checkpoints')}`);
+  return picked;
+}
+
+async function evaluateOne(runDir: string, stage: string, size: QuickstartSize): Promise<StageEval> {
+  const dataCfg = JSON.parse(readFileSync(join(runDir, 'data', 'data-config.json'), 'utf8')) as { sequenceLength: number };
+  const r = await evaluateStage(join(runDir, STAGE_MODELS[stage]), {
+    dataDir: join(runDir, 'data'),
+    outputDir: join(runDir, 'evals', stage),
+    measures: STAGE_MEASURES[stage],
+    referenceModel: join(runDir, STAGE_MODELS.sft),
+    sequenceLength: dataCfg.sequenceLength,
+    validationBatches: size.validationBatches,
+    generativeLimit: size.eval.generativeLimit,
+    preferenceLimit: size.eval.preferenceLimit,
+    maxNewTokens: size.eval.maxNewTokens,
+    beta: 5,
+  });
+  const rel = { ...r, model: STAGE_MODELS[stage] };
+  mkdirSync(join(runDir, 'evals'), { recursive: true });
+  writeTextAtomically(join(runDir, 'evals', `${stage}.json`), `${JSON.stringify(rel, null, 2)}\n`);
+  return r;
+}
+
+function describeEval(r: StageEval): string {
+  const v = r.values;
+  const parts = [`val loss ${fmt(v.val_loss)}`, `world RC ${pct(v.world_rc)}`, `MC ${pct(v.world_mc)}`];
+  if (v.arith_em !== undefined) parts.push(`arith EM ${pct(v.arith_em)}`);
+  if (v.pref_acc !== undefined) parts.push(`pref acc ${pct(v.pref_acc)}`);
+  if (v.verified !== undefined) parts.push(`verified ${pct(v.verified)}`);
+  return parts.join(', ');
+}

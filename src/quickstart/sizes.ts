@@ -1,0 +1,57 @@
+// The two quickstart sizes: 'default' (the README demo: a 3.6M-parameter OLMo 2, within 15 minutes on 2 cores)
+// and 'tiny' (the same pipeline end to end in well under 3 minutes, run by `npm test`). A size only scales the
+// corpus, the model and the step counts; every stage runs the same code and the same config templates.
+
+export interface QuickstartSize {
+  name: 'tiny' | 'default';
+  /** `olmo data synth --scale`. */
+  synthScale: number;
+  /** Overrides of configs/quickstart/pretrain.yaml's model block (HF config keys). */
+  model: Record<string, number>;
+  /** The anneal's token budget as a fraction of stage 1's (the corpus's data config uses 0.5). */
+  annealFraction: number;
+  /** Pretraining validation every N steps, and its batches. */
+  validationEvery: number;
+  validationBatches: number;
+  /** Anneal checkpoints averaged into the soup (the last N, saved every `soupEvery` steps). */
+  soupCheckpoints: number;
+  sft: Record<string, unknown>;
+  dpo: Record<string, unknown>;
+  rlvr: Record<string, unknown>;
+  /** Held-out items per generative measure, preference pairs, and the new-token limit of the stage evals. */
+  eval: { generativeLimit: number; preferenceLimit: number; maxNewTokens: number };
+}
+
+export const SIZES: Record<QuickstartSize['name'], QuickstartSize> = {
+  default: {
+    name: 'default',
+    synthScale: 0.75,
+    model: {},
+    annealFraction: 0.4,
+    validationEvery: 50,
+    validationBatches: 16,
+    soupCheckpoints: 3,
+    sft: { epochs: 6, eval: { every: 0, atStart: false, exactMatchExamples: 0 } },
+    dpo: { epochs: 1, eval: { every: 0, atStart: false } },
+    rlvr: { eval: { every: 0, limit: 16, batchSize: 16 } },
+    eval: { generativeLimit: 100, preferenceLimit: 120, maxNewTokens: 48 },
+  },
+  tiny: {
+    name: 'tiny',
+    synthScale: 0.06,
+    model: { hidden_size: 64, intermediate_size: 160, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 2, max_position_embeddings: 256 },
+    annealFraction: 0.4,
+    validationEvery: 10,
+    validationBatches: 2,
+    soupCheckpoints: 2,
+    sft: { epochs: 1, eval: { every: 0, atStart: false, exactMatchExamples: 0 } },
+    dpo: { epochs: 1, eval: { every: 0, atStart: false } },
+    rlvr: { steps: 2, promptsPerStep: 4, samplesPerPrompt: 4, generation: { maxNewTokens: 16, temperature: 1.0 }, eval: { every: 0, limit: 4, batchSize: 4 } },
+    eval: { generativeLimit: 8, preferenceLimit: 16, maxNewTokens: 16 },
+  },
+};
+
+export function sizeByName(name: string): QuickstartSize {
+  if (name !== 'tiny' && name !== 'default') throw new Error(`--size must be 'tiny' or 'default', got '${name}'`);
+  return SIZES[name];
+}
