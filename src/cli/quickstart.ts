@@ -6,9 +6,11 @@ import { withStopSignal } from './stop-signal.ts';
 export const quickstartCommand: Command = {
   name: 'quickstart',
   summary: 'the whole OLMo 2 pipeline in miniature: corpus → pretrain → anneal → soup → SFT → DPO → RLVR → report',
-  usage: `olmo quickstart [--out DIR] [--seed S] [--size tiny|default]
+  usage: `olmo quickstart [--out DIR] [--minutes N] [--seed S] [--size tiny|default]
 
   --out DIR      run folder (default: quickstart)
+  --minutes N    time budget: scales the corpus, and so the pretraining, by N / the size's nominal minutes
+                 (15 for default, 1 for tiny); approximate, post-training and evaluation do not scale
   --seed S       seed of the corpus and of every stage (default 1234)
   --size NAME    default: a 3.6M-parameter OLMo 2 (≈ 15 min on 2 cores); tiny: a toy model, the same stages in
                  about a minute (what the test suite runs)
@@ -21,7 +23,7 @@ stopped (finished stages are not redone).`,
   async run(argv) {
     const { values, positionals } = parseCommandArgs('quickstart', {
       args: argv,
-      options: { out: { type: 'string' }, seed: { type: 'string' }, size: { type: 'string' } },
+      options: { out: { type: 'string' }, seed: { type: 'string' }, size: { type: 'string' }, minutes: { type: 'string' } },
       allowPositionals: true,
     });
     if (positionals.length > 0) throw new UsageError(`olmo quickstart: unexpected argument '${positionals[0]}'`);
@@ -29,7 +31,9 @@ stopped (finished stages are not redone).`,
     if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`olmo quickstart: --seed must be a non-negative integer, got '${values.seed}'`);
     const size = values.size ?? 'default';
     if (size !== 'tiny' && size !== 'default') throw new UsageError(`olmo quickstart: --size must be tiny or default, got '${size}'`);
-    const r = await withStopSignal((signal) => runQuickstart({ out: values.out ?? 'quickstart', seed, size, signal, progress: process.stderr.isTTY === true }));
+    const minutes = values.minutes === undefined ? undefined : Number(values.minutes);
+    if (minutes !== undefined && !(minutes > 0 && Number.isFinite(minutes))) throw new UsageError(`olmo quickstart: --minutes must be a positive number, got '${values.minutes}'`);
+    const r = await withStopSignal((signal) => runQuickstart({ out: values.out ?? 'quickstart', seed, size, minutes, signal, progress: process.stderr.isTTY === true }));
     if (r.stopped) return 130;
     console.log(JSON.stringify({ out: r.runDir, report: r.report }));
     return 0;

@@ -23,7 +23,7 @@ import { TRAIN_STATE_FILE } from '../train/checkpoint.ts';
 import { collectReport } from './collect.ts';
 import { writeQuickstartConfigs } from './configs.ts';
 import { evaluateStage, type MeasureKey, type StageEval } from './evaluate.ts';
-import { sizeByName, type QuickstartSize } from './sizes.ts';
+import { scaledSize, sizeByName, type QuickstartSize } from './sizes.ts';
 import { openState, saveState, type QuickstartState } from './state.ts';
 import { writeReport } from './write-report.ts';
 
@@ -31,6 +31,11 @@ export interface QuickstartOptions {
   out: string;
   seed?: number;
   size?: string;
+  /**
+   * Time budget in minutes: scales the corpus (and so the pretraining steps, the bulk of the time) by
+   * minutes / the size's nominal minutes. Approximate: post-training and evaluations do not scale.
+   */
+  minutes?: number;
   signal?: AbortSignal;
   /** Progress bars of the training stages (a terminal). */
   progress?: boolean;
@@ -84,12 +89,13 @@ const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ?
 export async function runQuickstart(opts: QuickstartOptions): Promise<QuickstartResult> {
   const runDir = resolve(opts.out);
   const seed = opts.seed ?? 1234;
-  const size = sizeByName(opts.size ?? 'default');
+  const size = scaledSize(sizeByName(opts.size ?? 'default'), opts.minutes);
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const state: QuickstartState = openState(runDir, seed, size.name);
+  const state: QuickstartState = openState(runDir, seed, size.name, size.synthScale);
   saveState(runDir, state);
   const stopped = () => opts.signal?.aborted === true;
   const commands = stageCommands(size, seed);
+  const trainerOpts = { signal: opts.signal, progress: opts.progress, log };
 
   type Stage = { name: string; title: string; run: () => Promise<string | null> };
   const evalStage = (name: string): Stage => ({
@@ -118,8 +124,7 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
         const file = join(runDir, 'configs', 'pretrain.yaml');
         if (!existsSync(file)) writeConfigs(runDir, size, seed);
         const cfg = loadTrainConfig(file);
-        const resume = listCheckpoints(cfg.output).length > 0 ? true : undefined;
-        const r = new Trainer(cfg, { resume, signal: opts.signal, progress: opts.progress, log }).train();
+        const r = new Trainer(cfg, { resume: hasCheckpoints(cfg.output), ...trainerOpts }).train();
         if (r.stopped) return null;
         return `${r.steps} steps; validation loss ${fmt(r.stageValLoss.pretrain)} after stage 1, ${fmt(r.stageValLoss.anneal)} after the anneal`;
       },
@@ -141,10 +146,8 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
       title: 'supervised fine-tuning (olmo sft)',
       run: async () => {
         const cfg = loadSftConfig(join(runDir, 'configs', 'sft.yaml'));
-        const resume = existsSync(join(cfg.output, 'checkpoints')) && readdirSync(join(cfg.output, 'checkpoints')).length > 0 ? true : undefined;
-        const r = new SftTrainer(cfg, { resume, signal: opts.signal, progress: opts.progress, log }).run();
-        if (r.stopped) return null;
-        return `${r.steps} steps on ${r.data.train.kept} conversations`;
+        const r = new SftTrainer(cfg, { resume: hasCheckpoints(cfg.output), ...trainerOpts }).run();
+        return r.stopped ? null : `${r.steps} steps on ${r.data.train.kept} conversations`;
       },
     },
     evalStage('sft'),
@@ -153,10 +156,8 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
       title: 'preference tuning (olmo dpo)',
       run: async () => {
         const cfg = loadDpoConfig(join(runDir, 'configs', 'dpo.yaml'));
-        const resume = existsSync(join(cfg.output, 'checkpoints')) && readdirSync(join(cfg.output, 'checkpoints')).length > 0 ? true : undefined;
-        const r = new DpoTrainer(cfg, { resume, signal: opts.signal, progress: opts.progress, log }).run();
-        if (r.stopped) return null;
-        return `${r.steps} steps on ${r.data.train.kept} pairs`;
+        const r = new DpoTrainer(cfg, { resume: hasCheckpoints(cfg.output), ...trainerOpts }).run();
+        return r.stopped ? null : `${r.steps} steps on ${r.data.train.kept} pairs`;
       },
     },
     evalStage('dpo'),
@@ -165,8 +166,7 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
       title: 'reinforcement learning with verifiable rewards (olmo rlvr)',
       run: async () => {
         const cfg = loadRlvrConfig(join(runDir, 'configs', 'rlvr.yaml'));
-        const resume = existsSync(join(cfg.output, 'checkpoints')) && readdirSync(join(cfg.output, 'checkpoints')).length > 0 ? true : undefined;
-        const r = runRlvr(cfg, { resume, signal: opts.signal, progress: opts.progress, log });
+        const r = runRlvr(cfg, { resume: hasCheckpoints(cfg.output), ...trainerOpts });
         if (stopped() && !existsSync(join(runDir, 'rlvr', 'final'))) return null;
         const last = r.history[r.history.length - 1];
         return `${r.steps} GRPO steps${last ? `, last step's mean reward ${fmt(last.mean_reward, 2)}` : ''}`;
@@ -203,6 +203,13 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
   writeReport(runDir, data);
   log(`report: ${join(runDir, 'report.md')} and ${join(runDir, 'report.html')}`);
   return { runDir, stopped: false, report: join(runDir, 'report.md') };
+}
+
+/** `resume: true` when a training run folder already has a checkpoint (an interrupted earlier invocation). */
+function hasCheckpoints(output: string): true | undefined {
+  const dir = join(output, 'checkpoints');
+  // Temporary folders of an interrupted checkpoint write start with a dot and do not count.
+  return existsSync(dir) && readdirSync(dir).some((name) => !name.startsWith('.')) ? true : undefined;
 }
 
 function writeConfigs(runDir: string, size: QuickstartSize, seed: number): void {

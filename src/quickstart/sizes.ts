@@ -6,6 +6,8 @@ export interface QuickstartSize {
   name: 'tiny' | 'default';
   /** `olmo data synth --scale`. */
   synthScale: number;
+  /** The wall time this size is calibrated for on 2 cores (what --minutes is relative to). */
+  nominalMinutes: number;
   /** Overrides of configs/quickstart/pretrain.yaml's model block (HF config keys). */
   model: Record<string, number>;
   /** The anneal's token budget as a fraction of stage 1's (the corpus's data config uses 0.5). */
@@ -26,6 +28,7 @@ export const SIZES: Record<QuickstartSize['name'], QuickstartSize> = {
   default: {
     name: 'default',
     synthScale: 0.75,
+    nominalMinutes: 15,
     model: {},
     annealFraction: 0.4,
     validationEvery: 50,
@@ -39,6 +42,7 @@ export const SIZES: Record<QuickstartSize['name'], QuickstartSize> = {
   tiny: {
     name: 'tiny',
     synthScale: 0.06,
+    nominalMinutes: 1,
     model: { hidden_size: 64, intermediate_size: 160, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 2, max_position_embeddings: 256 },
     annealFraction: 0.4,
     validationEvery: 10,
@@ -54,4 +58,12 @@ export const SIZES: Record<QuickstartSize['name'], QuickstartSize> = {
 export function sizeByName(name: string): QuickstartSize {
   if (name !== 'tiny' && name !== 'default') throw new Error(`--size must be 'tiny' or 'default', got '${name}'`);
   return SIZES[name];
+}
+
+/** The size with its corpus scaled to a time budget (--minutes); the size itself when no budget is given. */
+export function scaledSize(size: QuickstartSize, minutes: number | undefined): QuickstartSize {
+  if (minutes === undefined) return size;
+  if (!(minutes > 0 && Number.isFinite(minutes))) throw new Error(`--minutes must be a positive number, got ${minutes}`);
+  const factor = Math.min(4, Math.max(0.1, minutes / size.nominalMinutes));
+  return { ...size, synthScale: Math.round(size.synthScale * factor * 1000) / 1000 };
 }

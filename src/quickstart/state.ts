@@ -16,6 +16,8 @@ export interface QuickstartState {
   version: 1;
   seed: number;
   size: string;
+  /** The corpus scale (--minutes changes it). */
+  scale: number;
   /** When the run was started (the report's date, so a resumed run writes the same report). */
   created: string;
   stages: Record<string, StageState>;
@@ -24,9 +26,9 @@ export interface QuickstartState {
 export const STATE_FILE = 'quickstart.json';
 
 /** Reads the run's state, or starts a new one; refuses a folder made with other options. */
-export function openState(runDir: string, seed: number, size: string): QuickstartState {
+export function openState(runDir: string, seed: number, size: string, scale: number): QuickstartState {
   const file = join(runDir, STATE_FILE);
-  if (!existsSync(file)) return { format: 'olmo-quickstart', version: 1, seed, size, created: new Date().toISOString(), stages: {} };
+  if (!existsSync(file)) return { format: 'olmo-quickstart', version: 1, seed, size, scale, created: new Date().toISOString(), stages: {} };
   let s: QuickstartState;
   try {
     s = JSON.parse(readFileSync(file, 'utf8')) as QuickstartState;
@@ -36,8 +38,10 @@ export function openState(runDir: string, seed: number, size: string): Quickstar
   if (s.format !== 'olmo-quickstart' || typeof s.stages !== 'object' || s.stages === null) {
     throw new Error(`${file}: not a quickstart state file; remove the folder or choose another --out`);
   }
-  if (s.seed !== seed || s.size !== size) {
-    throw new Error(`${runDir} holds a quickstart run made with --seed ${s.seed} --size ${s.size}; rerun with those options to resume it, or choose another --out`);
+  if (s.seed !== seed || s.size !== size || s.scale !== scale) {
+    throw new Error(
+      `${runDir} holds a quickstart run made with --seed ${s.seed} --size ${s.size} (corpus scale ${s.scale}, here ${scale}); rerun with the same options (and --minutes) to resume it, or choose another --out`,
+    );
   }
   return s;
 }

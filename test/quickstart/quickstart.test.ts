@@ -113,5 +113,10 @@ describe('olmo quickstart --size tiny', { timeout: 600_000 }, () => {
     assert.match(bad.stderr, /--size must be tiny or default, got 'huge'/);
     const seed = olmo(['quickstart', '--seed', '1.5', '--out', join(root, 'x')]);
     assert.match(seed.stderr, /--seed must be a non-negative integer/);
+    const minutes = olmo(['quickstart', '--minutes', 'soon', '--out', join(root, 'x')]);
+    assert.match(minutes.stderr, /--minutes must be a positive number, got 'soon'/);
+    const other = olmo(['quickstart', '--size', 'tiny', '--minutes', '3', '--out', full]);
+    assert.match(other.stderr, /corpus scale 0\.06, here 0\.18/);
+    assert.ok(!existsSync(join(root, 'x')), 'nothing is written for bad options');
   });
 });
