@@ -151,7 +151,15 @@ export function sftRows(facts: readonly Fact[], problems: readonly WordProblem[]
   return rng.shuffle(rows);
 }
 
-/** Preference pairs: the right answer sentence against one naming a wrong object (or a wrong sum). */
+/**
+ * The worked solution with a wrong final result (the same format as the right one, so the preference is about the
+ * arithmetic, not the style: a bare "The answer is N." as the rejected reply teaches DPO to avoid the format).
+ */
+function wrongSolution(p: WordProblem, bad: number): string {
+  return p.solution.replace(new RegExp(`= ${p.answer}\\b`, 'g'), `= ${bad}`).replace(`The answer is ${p.answer}.`, `The answer is ${bad}.`);
+}
+
+/** Preference pairs: the right answer sentence against one naming a wrong object, or a worked solution with a wrong result. */
 export function dpoRows(world: World, facts: readonly Fact[], problems: readonly WordProblem[], rng: Rng): DpoRow[] {
   const rows: DpoRow[] = [];
   for (const f of facts) {
@@ -183,7 +191,7 @@ export function dpoRows(world: World, facts: readonly Fact[], problems: readonly
       ],
       rejected: [
         { role: 'user', content: p.question },
-        { role: 'assistant', content: `The answer is ${bad}.` },
+        { role: 'assistant', content: wrongSolution(p, bad) },
       ],
       source: 'synth_math',
     });
@@ -191,11 +199,16 @@ export function dpoRows(world: World, facts: readonly Fact[], problems: readonly
   return rng.shuffle(rows);
 }
 
-/** RLVR prompts with a verifiable final number (open-instruct's gsm8k verifier: last number in the reply). */
+/**
+ * RLVR prompts with a verifiable final number (open-instruct's gsm8k verifier: last number in the reply). The
+ * prompt is the bare question, worded exactly as the SFT math rows: the quickstart SFT model never saw an
+ * instruction suffix, and one (' Show your work and end with "The answer is N."') dropped its greedy verified
+ * rate on rlvr/test from 40.5% to 4% (it stopped copying the question's names and numbers into its worked line).
+ */
 export function rlvrRows(problems: readonly WordProblem[], prefix: string): RlvrRow[] {
   return problems.map((p, i) => ({
     id: `${prefix}:${i}`,
-    messages: [{ role: 'user', content: `${p.question} Show your work and end with "The answer is N."` }],
+    messages: [{ role: 'user', content: p.question }],
     ground_truth: String(p.answer),
     dataset: 'gsm8k',
     source: 'synth_math',
