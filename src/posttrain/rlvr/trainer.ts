@@ -407,19 +407,12 @@ export class RlvrTrainer {
     return { loss, pg: pgSum, vf: vfSum, clipfrac: tokens ? clipped / tokens : 0, gradNorm: norm };
   }
 
-  /** One RLVR step: rollouts, rewards, advantages, epochsPerBatch × minibatches updates. */
-  trainStep(): RlvrStepMetrics {
-    const step = this.stepCount;
-    const t0 = performance.now();
-    const idx = this.promptIndices(step);
-    const g = this.cfg.generation;
-    const rollouts = this.rollouts(idx, this.cfg.samplesPerPrompt, this.cfg.seed * 1_000_003 + step, g.temperature, g.maxNewTokens);
-    const { prep, klSeq, klToken, advStd } = this.prepare(rollouts);
-    const t1 = performance.now();
+  /** epochsPerBatch × minibatches clipped updates over a prepared batch (the minibatch order depends on the step). */
+  private optimise(prep: Prepared, step: number): { last: { loss: number; pg: number; vf: number; clipfrac: number; gradNorm: number }; lr: number } {
     const rng = Rng.from(this.cfg.seed, `rlvr-minibatch-${step}`);
     let last = { loss: 0, pg: 0, vf: 0, clipfrac: 0, gradNorm: 0 };
     let lr = 0;
-    const n = rollouts.length;
+    const n = prep.rollouts.length;
     for (let epoch = 0; epoch < this.cfg.epochsPerBatch; epoch++) {
       const order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
       const mb = this.cfg.minibatches;
@@ -429,6 +422,30 @@ export class RlvrTrainer {
         last = this.update(prep, part, lr);
       }
     }
+    return { last, lr };
+  }
+
+  /**
+   * The learning half of a step on given rollouts (consecutive groups of samplesPerPrompt, rewards already set):
+   * old/reference log-probs, advantages and the clipped updates. Does not advance the step counter. Lets tests
+   * check the direction of an update on a fixed batch with hand-set rewards.
+   */
+  learnFrom(rollouts: Rollout[]): { loss: number; gradNorm: number; advantageStd: number; kl: number } {
+    const { prep, klSeq, advStd } = this.prepare(rollouts);
+    const { last } = this.optimise(prep, this.stepCount);
+    return { loss: last.loss, gradNorm: last.gradNorm, advantageStd: advStd, kl: klSeq };
+  }
+
+  /** One RLVR step: rollouts, rewards, advantages, epochsPerBatch × minibatches updates. */
+  trainStep(): RlvrStepMetrics {
+    const step = this.stepCount;
+    const t0 = performance.now();
+    const idx = this.promptIndices(step);
+    const g = this.cfg.generation;
+    const rollouts = this.rollouts(idx, this.cfg.samplesPerPrompt, this.cfg.seed * 1_000_003 + step, g.temperature, g.maxNewTokens);
+    const { prep, klSeq, klToken, advStd } = this.prepare(rollouts);
+    const t1 = performance.now();
+    const { last, lr } = this.optimise(prep, step);
     this.stepCount++;
     const metrics: RlvrStepMetrics = {
       step: this.stepCount,
