@@ -59,7 +59,7 @@ export function writeQuickstartConfigs(runDir: string, size: QuickstartSize, see
         data: '../data/data-config.json',
         seed,
         model: { ...size.model, ...vocab },
-        checkpoint: { every: soupEvery, keepLast: size.soupCheckpoints },
+        checkpoint: { every: soupEvery, keepLast: size.soupCheckpoints + 1 }, // one spare: see annealCheckpoints
         validation: { every: size.validationEvery, batches: size.validationBatches },
       },
       'OLMo 2 pretraining + anneal of the quickstart model.',

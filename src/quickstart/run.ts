@@ -135,7 +135,8 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
       name: 'soup',
       title: 'average the last anneal checkpoints (olmo soup)',
       run: async () => {
-        const ckpts = annealCheckpoints(runDir, size.soupCheckpoints);
+        const every = loadTrainConfig(join(runDir, 'configs', 'pretrain.yaml')).checkpoint.every;
+        const ckpts = annealCheckpoints(runDir, size.soupCheckpoints, every);
         soup(ckpts, join(runDir, 'soup'));
         return `averaged ${ckpts.length} anneal checkpoints (${ckpts.map((c) => c.split('/').slice(-2, -1)[0]).join(', ')})`;
       },
@@ -229,13 +230,20 @@ function setAnnealBudget(file: string, fraction: number): void {
   writeTextAtomically(file, `${JSON.stringify(cfg, null, 2)}\n`);
 }
 
-/** The last `n` checkpoints of the pretraining run that belong to the anneal stage. */
-function annealCheckpoints(runDir: string, n: number): string[] {
-  const all = listCheckpoints(join(runDir, 'pretrain'));
-  const anneal = all.filter((dir) => (JSON.parse(readFileSync(join(dir, TRAIN_STATE_FILE), 'utf8')) as { stage: number }).stage === 1);
-  const picked = anneal.slice(-n).map((dir) => join(dir, 'model'));
+/**
+ * `n` anneal checkpoints of the pretraining run, ending with the last and spaced at least `every / 2` steps apart
+ * (the final checkpoint of a stage can fall just after a periodic one, and two nearly equal models would weigh
+ * double in the average).
+ */
+function annealCheckpoints(runDir: string, n: number, every: number): string[] {
+  const anneal = listCheckpoints(join(runDir, 'pretrain')).filter((dir) => (JSON.parse(readFileSync(join(dir, TRAIN_STATE_FILE), 'utf8')) as { stage: number }).stage === 1);
+  const stepOf = (dir: string) => (JSON.parse(readFileSync(join(dir, TRAIN_STATE_FILE), 'utf8')) as { step: number }).step;
+  const picked: string[] = [];
+  for (let i = anneal.length - 1; i >= 0 && picked.length < n; i--) {
+    if (picked.length === 0 || stepOf(picked[0]) - stepOf(anneal[i]) >= every / 2) picked.unshift(anneal[i]);
+  }
   if (picked.length === 0) throw new Error(`no anneal checkpoints under ${join(runDir, 'pretrain', 'checkpoints')}`);
-  return picked;
+  return picked.map((dir) => join(dir, 'model'));
 }
 
 async function evaluateOne(runDir: string, stage: string, size: QuickstartSize): Promise<StageEval> {

@@ -39,7 +39,7 @@ export const SIZES: Record<QuickstartSize['name'], QuickstartSize> = {
     sft: { epochs: 6, eval: { every: 0, atStart: false, exactMatchExamples: 0 } },
     dpo: { epochs: 1, eval: { every: 0, atStart: false } },
     rlvr: { eval: { every: 0, limit: 16, batchSize: 16 } },
-    eval: { generativeLimit: 100, preferenceLimit: 120, maxNewTokens: 48 },
+    eval: { generativeLimit: 200, preferenceLimit: 1000, maxNewTokens: 48 },
   },
   tiny: {
     name: 'tiny',
