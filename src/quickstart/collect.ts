@@ -50,6 +50,14 @@ function pretrainChart(runDir: string): ReportChart {
     const val = num(r.val_loss);
     if (val !== null) series['validation loss'].push({ step, tokens: tokensAt.get(step) ?? 0, value: val });
   }
+  // Further anneal ingredients start from the end of stage 1: their tokens count from there.
+  const stage1 = series['stage 1 train loss'];
+  const offset = stage1.length > 0 ? stage1[stage1.length - 1].tokens : 0;
+  for (let k = 2; existsSync(join(runDir, `anneal-${k}`, 'metrics.jsonl')); k++) {
+    series[`anneal ${k} train loss`] = readJsonl(join(runDir, `anneal-${k}`, 'metrics.jsonl'))
+      .filter((r) => num(r.loss) !== null && num(r.tokens) !== null && r.skipped !== true)
+      .map((r) => ({ step: r.step as number, tokens: offset + (r.tokens as number), value: r.loss as number }));
+  }
   return { id: 'pretrain', title: 'Pretraining and anneal', xLabel: 'tokens seen', yLabel: 'loss (nats/token)', series: Object.entries(series).map(([name, points]) => ({ name, points })) };
 }
 
@@ -94,14 +102,14 @@ export function collectReport(runDir: string, state: QuickstartState, size: Quic
   }
   const manifest = JSON.parse(readFileSync(join(runDir, 'data', 'synth.json'), 'utf8')) as SynthManifest;
   const info = packageInfo();
-  const stageNames = ['data', 'pretrain', 'soup', 'sft', 'dpo', 'rlvr'];
+  const stageNames = ['data', 'pretrain', ...Object.keys(state.stages).filter((k) => /^anneal-\d+$/.test(k)), 'soup', 'sft', 'dpo', 'rlvr'];
   const evalSeconds = (name: string) => state.stages[`eval-${name}`]?.seconds ?? 0;
   const stages = stageNames.map((name) => ({
     name,
     summary: state.stages[name]?.summary ?? '',
     seconds: state.stages[name]?.seconds ?? 0,
-    output: name === 'data' ? 'data' : name,
-    command: commands[name],
+    output: name,
+    command: commands[name] ?? `olmo train --config configs/${name}.yaml`,
   }));
   stages.push({
     name: 'evaluations',
@@ -114,7 +122,7 @@ export function collectReport(runDir: string, state: QuickstartState, size: Quic
   const notes = [
     `Chance is 25% on world RC and MC (4 options). The corpus's unigram entropy is ${manifest.unigramEntropy?.nats.toFixed(3) ?? '—'} nats/token and a bigram model's validation loss ${manifest.baselines?.bigramValidationNats.toFixed(3) ?? '—'}.`,
     `Held-out sets: ${manifest.world.testFacts} test facts (never asked in training), fresh word problems, and preference pairs about the test facts.`,
-    'base = end of pretraining stage 1, anneal = end of the anneal, soup = average of the last anneal checkpoints; chat measures start at soup (the model SFT starts from).',
+    'base = end of pretraining stage 1, anneal = end of the anneal, soup = the average of that anneal and of further anneals from the end of stage 1 in other data orders (as OLMo 2 soups its anneal ingredients); chat measures start at soup (the model SFT starts from).',
   ];
   return {
     title: 'OLMo 2 quickstart report',

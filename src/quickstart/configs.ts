@@ -28,12 +28,19 @@ function setAll(doc: Document, prefix: (string | number)[], value: unknown): voi
  * Writes RUN/configs/<stage>.yaml from its template: `set` holds dotted overrides (nested objects are merged key by
  * key). Paths in the written file are relative to RUN/configs, as the templates' are to theirs.
  */
-export function writeStageConfig(runDir: string, stage: ConfigStage, set: Record<string, unknown>, header: string): string {
+export function writeStageConfig(
+  runDir: string,
+  stage: ConfigStage,
+  set: Record<string, unknown>,
+  header: string,
+  opts: { name?: string; remove?: string[][] } = {},
+): string {
   const template = join(templateDir(), `${stage}.yaml`);
   const doc = parseDocument(readFileSync(template, 'utf8'));
+  for (const key of opts.remove ?? []) doc.deleteIn(key);
   setAll(doc, [], set);
   doc.commentBefore = ` ${header}\n (written by olmo quickstart from configs/quickstart/${stage}.yaml; paths are relative to this folder)\n`;
-  const file = join(runDir, 'configs', `${stage}.yaml`);
+  const file = join(runDir, 'configs', `${opts.name ?? stage}.yaml`);
   mkdirSync(dirname(file), { recursive: true });
   writeTextAtomically(file, doc.toString());
   return file;
@@ -47,9 +54,8 @@ export function vocabularyOf(tokenizerDir: string): { vocab_size: number; eos_to
 }
 
 /** All four stage configs of a run. */
-export function writeQuickstartConfigs(runDir: string, size: QuickstartSize, seed: number, pretrainSteps: { anneal: number }): Record<ConfigStage, string> {
+export function writeQuickstartConfigs(runDir: string, size: QuickstartSize, seed: number): Record<ConfigStage, string> {
   const vocab = vocabularyOf(join(runDir, 'data', 'tokenizer'));
-  const soupEvery = Math.max(1, Math.floor(pretrainSteps.anneal / (size.soupCheckpoints + 1)));
   return {
     pretrain: writeStageConfig(
       runDir,
@@ -59,7 +65,6 @@ export function writeQuickstartConfigs(runDir: string, size: QuickstartSize, see
         data: '../data/data-config.json',
         seed,
         model: { ...size.model, ...vocab },
-        checkpoint: { every: soupEvery, keepLast: size.soupCheckpoints + 1 }, // one spare: see annealCheckpoints
         validation: { every: size.validationEvery, batches: size.validationBatches },
       },
       'OLMo 2 pretraining + anneal of the quickstart model.',
@@ -83,4 +88,35 @@ export function writeQuickstartConfigs(runDir: string, size: QuickstartSize, see
       'RLVR (GRPO) of the DPO model on arithmetic word problems with verifiable answers.',
     ),
   };
+}
+
+/** Data seeds of the anneal ingredients that are souped (OLMo 2 1B/7B: 42, 42069, 666); the first is the corpus's. */
+export const ANNEAL_SEEDS = [42, 42069, 666];
+
+/**
+ * A further anneal ingredient, as OLMo 2 makes them: from the end of stage 1, the anneal mix in another data order,
+ * LR linearly from stage 1's final LR to 0. Writes data/data-config-anneal-K.json (the anneal stage alone, seed
+ * ANNEAL_SEEDS[K-1]) and configs/anneal-K.yaml. OLMo 2 also restores the AdamW moments; this run starts them
+ * fresh (an HF folder carries no optimizer state), which the first steps of a linear decay absorb.
+ */
+export function writeAnnealIngredientConfig(runDir: string, k: number, seed: number, size: QuickstartSize, stage1FinalLr: number): string {
+  const dataCfg = JSON.parse(readFileSync(join(runDir, 'data', 'data-config.json'), 'utf8')) as { stages: { name: string; seed?: number }[] };
+  const anneal = dataCfg.stages.find((s) => s.name === 'anneal');
+  if (!anneal) throw new Error(`${join(runDir, 'data', 'data-config.json')}: no stage named anneal`);
+  const dataFile = `data-config-anneal-${k}.json`;
+  writeTextAtomically(join(runDir, 'data', dataFile), `${JSON.stringify({ ...dataCfg, stages: [{ ...anneal, seed: ANNEAL_SEEDS[k - 1] }] }, null, 2)}\n`);
+  return writeStageConfig(
+    runDir,
+    'pretrain',
+    {
+      output: `../anneal-${k}`,
+      initFrom: '../pretrain/stages/pretrain',
+      data: `../data/${dataFile}`,
+      seed,
+      schedules: { anneal: { lr: stage1FinalLr, schedule: 'linear', alphaF: 0 } },
+      validation: { every: size.validationEvery, batches: size.validationBatches },
+    },
+    `Anneal ingredient ${k} (data seed ${ANNEAL_SEEDS[k - 1]}) from the end of stage 1, for the soup.`,
+    { name: `anneal-${k}`, remove: [['model'], ['schedules', 'pretrain']] },
+  );
 }

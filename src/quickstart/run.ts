@@ -7,7 +7,8 @@
 //   RUN/data/            the embedded corpus (olmo data synth)
 //   RUN/configs/*.yaml   the stage configs (from configs/quickstart/*.yaml)
 //   RUN/pretrain/        olmo train: stages/pretrain (base), stages/anneal, checkpoints/, metrics.jsonl
-//   RUN/soup/            the average of the last anneal checkpoints
+//   RUN/anneal-2/        a second anneal from the end of stage 1 with another data order
+//   RUN/soup/            the average of the anneal runs (OLMo 2's souping)
 //   RUN/sft/ dpo/ rlvr/  post-training runs (final/ is each stage's model)
 //   RUN/evals/<stage>.json and evals/<stage>/ (OLMES outputs)   held-out measures of each stage's model
 //   RUN/report.{md,html,json}
@@ -19,9 +20,8 @@ import { loadDpoConfig, DpoTrainer } from '../posttrain/dpo/index.ts';
 import { loadRlvrConfig, runRlvr } from '../posttrain/rlvr/index.ts';
 import { loadSftConfig, SftTrainer } from '../posttrain/sft/index.ts';
 import { listCheckpoints, loadTrainConfig, soup, Trainer } from '../train/index.ts';
-import { TRAIN_STATE_FILE } from '../train/checkpoint.ts';
 import { collectReport } from './collect.ts';
-import { writeQuickstartConfigs } from './configs.ts';
+import { ANNEAL_SEEDS, writeAnnealIngredientConfig, writeQuickstartConfigs } from './configs.ts';
 import { evaluateStage, type MeasureKey, type StageEval } from './evaluate.ts';
 import { scaledSize, sizeByName, type QuickstartSize } from './sizes.ts';
 import { openState, saveState, type QuickstartState } from './state.ts';
@@ -75,7 +75,8 @@ export function stageCommands(size: QuickstartSize, seed: number): Record<string
   return {
     data: `olmo data synth --out data --seed ${seed} --scale ${size.synthScale}`,
     pretrain: 'olmo train --config configs/pretrain.yaml',
-    soup: 'olmo soup <the last anneal checkpoints under pretrain/checkpoints> --out soup',
+    'anneal-2': 'olmo train --config configs/anneal-2.yaml',
+    soup: 'olmo soup pretrain/stages/anneal anneal-2/final --out soup',
     sft: 'olmo sft --config configs/sft.yaml',
     dpo: 'olmo dpo --config configs/dpo.yaml',
     rlvr: 'olmo rlvr --config configs/rlvr.yaml',
@@ -131,14 +132,27 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
     },
     evalStage('base'),
     evalStage('anneal'),
+    ...Array.from({ length: size.annealIngredients - 1 }, (_, i): Stage => {
+      const k = i + 2;
+      return {
+        name: `anneal-${k}`,
+        title: `anneal ingredient ${k}: the anneal again from the end of stage 1, data seed ${ANNEAL_SEEDS[k - 1]} (olmo train)`,
+        run: async () => {
+          const file = join(runDir, 'configs', `anneal-${k}.yaml`);
+          if (!existsSync(file)) writeAnnealIngredientConfig(runDir, k, seed, size, stage1FinalLr(runDir));
+          const cfg = loadTrainConfig(file);
+          const r = new Trainer(cfg, { resume: hasCheckpoints(cfg.output), ...trainerOpts }).train();
+          return r.stopped ? null : `${r.steps} steps; validation loss ${fmt(r.finalValLoss)}`;
+        },
+      };
+    }),
     {
       name: 'soup',
-      title: 'average the last anneal checkpoints (olmo soup)',
+      title: 'average the anneal ingredients (olmo soup)',
       run: async () => {
-        const every = loadTrainConfig(join(runDir, 'configs', 'pretrain.yaml')).checkpoint.every;
-        const ckpts = annealCheckpoints(runDir, size.soupCheckpoints, every);
-        soup(ckpts, join(runDir, 'soup'));
-        return `averaged ${ckpts.length} anneal checkpoints (${ckpts.map((c) => c.split('/').slice(-2, -1)[0]).join(', ')})`;
+        const models = soupIngredients(runDir, size);
+        soup(models, join(runDir, 'soup'));
+        return `averaged ${models.length} anneal runs (data seeds ${ANNEAL_SEEDS.slice(0, models.length).join(', ')})`;
       },
     },
     evalStage('soup'),
@@ -214,10 +228,7 @@ function hasCheckpoints(output: string): true | undefined {
 }
 
 function writeConfigs(runDir: string, size: QuickstartSize, seed: number): void {
-  const dataConfig = JSON.parse(readFileSync(join(runDir, 'data', 'data-config.json'), 'utf8')) as { stages: { tokens?: number }[] };
-  const annealTokens = dataConfig.stages[1]?.tokens ?? 0;
-  const batchTokens = 4096; // configs/quickstart/pretrain.yaml's globalBatchTokens
-  writeQuickstartConfigs(runDir, size, seed, { anneal: Math.max(1, Math.floor(annealTokens / batchTokens)) });
+  writeQuickstartConfigs(runDir, size, seed);
 }
 
 /** Sets the anneal's token budget to `fraction` of stage 1's tokens (a multiple of the sequence length). */
@@ -230,20 +241,20 @@ function setAnnealBudget(file: string, fraction: number): void {
   writeTextAtomically(file, `${JSON.stringify(cfg, null, 2)}\n`);
 }
 
-/**
- * `n` anneal checkpoints of the pretraining run, ending with the last and spaced at least `every / 2` steps apart
- * (the final checkpoint of a stage can fall just after a periodic one, and two nearly equal models would weigh
- * double in the average).
- */
-function annealCheckpoints(runDir: string, n: number, every: number): string[] {
-  const anneal = listCheckpoints(join(runDir, 'pretrain')).filter((dir) => (JSON.parse(readFileSync(join(dir, TRAIN_STATE_FILE), 'utf8')) as { stage: number }).stage === 1);
-  const stepOf = (dir: string) => (JSON.parse(readFileSync(join(dir, TRAIN_STATE_FILE), 'utf8')) as { step: number }).step;
-  const picked: string[] = [];
-  for (let i = anneal.length - 1; i >= 0 && picked.length < n; i--) {
-    if (picked.length === 0 || stepOf(picked[0]) - stepOf(anneal[i]) >= every / 2) picked.unshift(anneal[i]);
+/** The final models of the anneal ingredients: the pretraining run's anneal, then anneal-2, anneal-3, … */
+export function soupIngredients(runDir: string, size: QuickstartSize): string[] {
+  return [join(runDir, 'pretrain', 'stages', 'anneal'), ...Array.from({ length: size.annealIngredients - 1 }, (_, i) => join(runDir, `anneal-${i + 2}`, 'final'))];
+}
+
+/** The LR stage 1 ended at: the first anneal step's LR in the pretraining run's metrics. */
+function stage1FinalLr(runDir: string): number {
+  const file = join(runDir, 'pretrain', 'metrics.jsonl');
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const m = JSON.parse(line) as { stage?: string; lr?: number };
+    if (m.stage === 'anneal' && typeof m.lr === 'number') return m.lr;
   }
-  if (picked.length === 0) throw new Error(`no anneal checkpoints under ${join(runDir, 'pretrain', 'checkpoints')}`);
-  return picked.map((dir) => join(dir, 'model'));
+  throw new Error(`${file}: no anneal step recorded`);
 }
 
 async function evaluateOne(runDir: string, stage: string, size: QuickstartSize): Promise<StageEval> {

@@ -15,8 +15,8 @@ export interface QuickstartSize {
   /** Pretraining validation every N steps, and its batches. */
   validationEvery: number;
   validationBatches: number;
-  /** Anneal checkpoints averaged into the soup (the last N, saved every `soupEvery` steps). */
-  soupCheckpoints: number;
+  /** Anneal runs with different data orders averaged into the soup (OLMo 2: 3 for 1B/7B). */
+  annealIngredients: number;
   sft: Record<string, unknown>;
   dpo: Record<string, unknown>;
   rlvr: Record<string, unknown>;
@@ -35,10 +35,10 @@ export const SIZES: Record<QuickstartSize['name'], QuickstartSize> = {
     annealFraction: 0.5,
     validationEvery: 50,
     validationBatches: 16,
-    soupCheckpoints: 3,
+    annealIngredients: 2,
     sft: { epochs: 6, eval: { every: 0, atStart: false, exactMatchExamples: 0 } },
     dpo: { epochs: 1, eval: { every: 0, atStart: false } },
-    rlvr: { eval: { every: 0, limit: 16, batchSize: 16 } },
+    rlvr: { steps: 16, eval: { every: 0, limit: 16, batchSize: 16 } }, // 24 in the template: fits the 15-minute budget
     eval: { generativeLimit: 200, preferenceLimit: 1000, maxNewTokens: 48 },
   },
   tiny: {
@@ -49,7 +49,7 @@ export const SIZES: Record<QuickstartSize['name'], QuickstartSize> = {
     annealFraction: 0.4,
     validationEvery: 10,
     validationBatches: 2,
-    soupCheckpoints: 2,
+    annealIngredients: 2,
     sft: { epochs: 1, eval: { every: 0, atStart: false, exactMatchExamples: 0 } },
     dpo: { epochs: 1, eval: { every: 0, atStart: false } },
     rlvr: { steps: 2, promptsPerStep: 4, samplesPerPrompt: 4, generation: { maxNewTokens: 16, temperature: 1.0 }, eval: { every: 0, limit: 4, batchSize: 4 } },

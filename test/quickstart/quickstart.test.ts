@@ -52,14 +52,14 @@ describe('olmo quickstart --size tiny', { timeout: 600_000 }, () => {
     for (const f of [
       'data/synth.json', 'data/data-config.json', 'configs/pretrain.yaml', 'configs/sft.yaml', 'configs/dpo.yaml', 'configs/rlvr.yaml',
       'pretrain/metrics.jsonl', 'pretrain/stages/pretrain/model.safetensors', 'pretrain/stages/anneal/model.safetensors',
-      'soup/model.safetensors', 'soup/tokenizer.json', 'sft/final/model.safetensors', 'dpo/final/model.safetensors', 'rlvr/final/model.safetensors',
+      'configs/anneal-2.yaml', 'anneal-2/final/model.safetensors', 'soup/model.safetensors', 'soup/tokenizer.json', 'sft/final/model.safetensors', 'dpo/final/model.safetensors', 'rlvr/final/model.safetensors',
       'evals/base.json', 'evals/anneal.json', 'evals/soup.json', 'evals/sft.json', 'evals/dpo.json', 'evals/rlvr.json',
       'report.md', 'report.html', 'report.json', 'quickstart.json',
     ]) {
       assert.ok(existsSync(join(full, f)), `missing ${f}`);
     }
     const state = JSON.parse(readFileSync(join(full, 'quickstart.json'), 'utf8')) as { stages: Record<string, { done: boolean }> };
-    assert.equal(Object.keys(state.stages).length, 12);
+    assert.equal(Object.keys(state.stages).length, 13);
     assert.ok(Object.values(state.stages).every((s) => s.done));
   });
 
@@ -80,7 +80,7 @@ describe('olmo quickstart --size tiny', { timeout: 600_000 }, () => {
     const metrics = readFileSync(join(full, 'pretrain', 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
     const trainLoss = metrics.filter((m) => m.loss !== undefined && m.skipped !== true).map((m) => m.loss);
     const chart = report(full).charts.find((c) => c.id === 'pretrain')!;
-    const plotted = chart.series.filter((s) => s.name.includes('train loss')).flatMap((s) => s.points.map((p) => p.value));
+    const plotted = chart.series.filter((s) => s.name === 'stage 1 train loss' || s.name === 'anneal train loss').flatMap((s) => s.points.map((p) => p.value));
     assert.deepEqual(plotted, trainLoss);
     assert.ok(readFileSync(join(full, 'report.html'), 'utf8').includes('id="eval-table"'));
   });
