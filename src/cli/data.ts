@@ -1,10 +1,11 @@
 // `olmo data tokenize|synth`: documents to OLMo token files, and the embedded synthetic corpus.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { writeTextAtomically } from '../io/atomic.ts';
+import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { synthesize, tokenize, type SynthManifest } from '../data/index.ts';
 import { dolma2Tokenizer, loadTokenizer } from '../tokenizers/index.ts';
+import { templateDir, vocabularyOf } from '../quickstart/configs.ts';
 import { Progress } from '../train/progress.ts';
 import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';
 
@@ -84,16 +85,13 @@ async function runSynth(argv: string[]): Promise<number> {
  * and special ids taken from the corpus tokenizer.
  */
 function writePretrainConfig(outDir: string, manifest: SynthManifest): string {
-  const template = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'configs', 'quickstart', 'pretrain.yaml');
+  const template = join(templateDir(), 'pretrain.yaml');
   const doc = parseDocument(readFileSync(template, 'utf8'));
   const tokDir = manifest.tokenizer?.path ? join(outDir, manifest.tokenizer.path) : null;
   const tok = tokDir ? loadTokenizer(tokDir) : dolma2Tokenizer();
-  // Embedding rows padded to a multiple of 64, as OLMo pads its vocabularies.
-  doc.setIn(['model', 'vocab_size'], Math.ceil(tok.vocabSize / 64) * 64);
-  doc.setIn(['model', 'eos_token_id'], tok.eosTokenId);
-  doc.setIn(['model', 'pad_token_id'], tok.padTokenId ?? tok.eosTokenId);
+  for (const [key, value] of Object.entries(vocabularyOf(tok, tokDir ?? 'dolma2'))) doc.setIn(['model', key], value);
   const path = join(outDir, 'pretrain.yaml');
-  writeFileSync(path, doc.toString());
+  writeTextAtomically(path, doc.toString());
   return path;
 }
 

@@ -4,8 +4,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { readJsonLines } from '../io/jsonl.ts';
 import { packageInfo } from '../io/package-info.ts';
 import type { SynthManifest } from '../data/synth/index.ts';
+import { loadModel } from '../models/index.ts';
 import { numThreads } from '../tensor/index.ts';
 import type { MeasureKey, StageEval } from './evaluate.ts';
 import type { CurvePoint, EvalColumn, ReportChart, ReportData } from './report-data.ts';
@@ -23,12 +25,9 @@ export const COLUMNS: (EvalColumn & { key: MeasureKey })[] = [
   { key: 'verified', label: 'verified', format: 'percent', description: 'Greedy verified rate on held-out RLVR prompts (GSM8K verifier: the last number of the reply equals the answer).' },
 ];
 
+/** A run's metrics.jsonl, or nothing when the stage did not write one. */
 function readJsonl(file: string): Record<string, unknown>[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return existsSync(file) ? readJsonLines<Record<string, unknown>>(file) : [];
 }
 
 const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
@@ -84,14 +83,11 @@ function posttrainChart(runDir: string): ReportChart {
 }
 
 function modelDescription(runDir: string): string {
-  const file = join(runDir, 'pretrain', 'stages', 'pretrain', 'config.json');
-  if (!existsSync(file)) return 'OLMo 2';
-  const c = JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>;
-  const d = c.hidden_size;
-  const layers = c.num_hidden_layers;
-  const perLayer = 4 * d * d + 3 * d * c.intermediate_size + 2 * d + 2 * d; // q,k,v,o + SwiGLU + q/k norms + 2 block norms
-  const params = layers * perLayer + 2 * c.vocab_size * d + d;
-  return `OLMo 2, ${(params / 1e6).toFixed(2)}M parameters (d ${d}, ${layers} layers, ${c.num_attention_heads} heads, vocab ${c.vocab_size.toLocaleString('en-US')})`;
+  const dir = join(runDir, 'pretrain', 'stages', 'pretrain');
+  if (!existsSync(join(dir, 'config.json'))) return 'OLMo 2';
+  const model = loadModel(dir, { trainable: false });
+  const c = model.config;
+  return `OLMo 2, ${(model.numParameters() / 1e6).toFixed(2)}M parameters (d ${c.hiddenSize}, ${c.numLayers} layers, ${c.numHeads} heads, vocab ${c.vocabSize.toLocaleString('en-US')})`;
 }
 
 export function collectReport(runDir: string, state: QuickstartState, size: QuickstartSize, commands: Record<string, string>): ReportData {

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument, type Document } from 'yaml';
 import { writeTextAtomically } from '../io/atomic.ts';
-import { loadTokenizer } from '../tokenizers/index.ts';
+import { loadTokenizer, type Tokenizer } from '../tokenizers/index.ts';
 import type { QuickstartSize } from './sizes.ts';
 
 export type ConfigStage = 'pretrain' | 'sft' | 'dpo' | 'rlvr';
@@ -46,16 +46,16 @@ export function writeStageConfig(
   return file;
 }
 
-/** The model's vocabulary (padded to a multiple of 64, as OLMo pads its embeddings) and special ids, from a tokenizer folder. */
-export function vocabularyOf(tokenizerDir: string): { vocab_size: number; eos_token_id: number; pad_token_id: number } {
-  const tok = loadTokenizer(tokenizerDir);
-  if (tok.eosTokenId === null) throw new Error(`${tokenizerDir}: the tokenizer has no EOS token`);
+/** The model's vocabulary (padded to a multiple of 64, as OLMo pads its embeddings) and special ids for a tokenizer. */
+export function vocabularyOf(tok: Tokenizer, name: string): { vocab_size: number; eos_token_id: number; pad_token_id: number } {
+  if (tok.eosTokenId === null) throw new Error(`${name}: the tokenizer has no EOS token`);
   return { vocab_size: Math.ceil(tok.vocabSize / 64) * 64, eos_token_id: tok.eosTokenId, pad_token_id: tok.padTokenId ?? tok.eosTokenId };
 }
 
 /** All four stage configs of a run. */
 export function writeQuickstartConfigs(runDir: string, size: QuickstartSize, seed: number): Record<ConfigStage, string> {
-  const vocab = vocabularyOf(join(runDir, 'data', 'tokenizer'));
+  const tokDir = join(runDir, 'data', 'tokenizer');
+  const vocab = vocabularyOf(loadTokenizer(tokDir), tokDir);
   return {
     pretrain: writeStageConfig(
       runDir,

@@ -14,7 +14,7 @@ import { ChainSource, LocalHfFolderSource, runEval } from '../eval/index.ts';
 import { loadModel, type CausalLM } from '../models/index.ts';
 import { loadRows, parsePreferenceRow, parseSftRow } from '../posttrain/common/index.ts';
 import { parseDistillRow, verifiedRate } from '../posttrain/distill/index.ts';
-import { encodePairs, pairLogProbs } from '../posttrain/dpo/index.ts';
+import { dpoLossValues, encodePairs, pairLogProbs, summarizePairs } from '../posttrain/dpo/index.ts';
 import { exactMatch, exactMatchItem } from '../posttrain/sft/index.ts';
 import { loadTokenizer, type Tokenizer } from '../tokenizers/index.ts';
 import { validationLoss } from '../train/index.ts';
@@ -35,8 +35,6 @@ export interface StageEvalOptions {
   generativeLimit: number;
   preferenceLimit: number;
   maxNewTokens: number;
-  /** DPO β of the implicit reward (only its sign matters for the accuracy). */
-  beta: number;
 }
 
 export interface StageEval {
@@ -66,8 +64,8 @@ export async function evaluateStage(modelDir: string, opts: StageEvalOptions): P
     const backend = new LocalBackend({ model, tokenizer: tok, name: modelDir, maxLength: model.config.maxPositionEmbeddings });
     const r = await runEval({ tasks, source, outputDir: opts.outputDir, backend, batchSize: 64 });
     olmes.forEach((k, i) => {
-      const t = r.tasks.find((x) => x.task_name === tasks[i].split(':')[0] && String(x.task_config.metadata.alias ?? '').includes(tasks[i].split(':')[1]))
-        ?? r.tasks[i];
+      const t = r.tasks.find((x) => x.task_idx === i); // task files are numbered in the order of `tasks`
+      if (!t) throw new Error(`evaluateStage: the evaluation of ${tasks[i]} wrote no results`);
       out.values[k] = (t.metrics as { primary_score: number }).primary_score;
       out.counts[k] = t.num_instances;
     });
@@ -100,20 +98,17 @@ export async function evaluateStage(modelDir: string, opts: StageEvalOptions): P
 }
 
 /**
- * DPO's held-out reward accuracy: with per-token mean log-probs (dpo_norm), the pair counts as right when
- * (π_c − ref_c) > (π_r − ref_r), half when equal (so the reference model itself scores exactly 50%).
+ * DPO's held-out reward accuracy, as DpoTrainer.evaluate computes it for dpo_norm: per-token mean log-probs, the
+ * implicit reward (π − π_ref) of the chosen reply above the rejected one's, a tie counting ½ (so the reference model
+ * itself scores exactly 50%). β only scales both rewards, so it is 1 here.
  */
 function preferenceAccuracy(policy: CausalLM, reference: CausalLM, tok: Tokenizer, file: string, limit: number): { accuracy: number; n: number } {
   const rows = loadRows(file, parsePreferenceRow).rows.slice(0, limit);
   const { pairs } = encodePairs(rows, tok, { maxLength: policy.config.maxPositionEmbeddings, overlong: 'drop' }, file);
+  if (pairs.length === 0) return { accuracy: NaN, n: 0 };
+  const mean = (sum: number, count: number) => (count > 0 ? sum / count : 0);
   const p = pairLogProbs(policy, pairs, 8, tok.padTokenId ?? undefined);
   const r = pairLogProbs(reference, pairs, 8, tok.padTokenId ?? undefined);
-  let right = 0;
-  p.forEach((x, i) => {
-    const y = r[i];
-    const chosen = x[0] / x[1] - y[0] / y[1];
-    const rejected = x[2] / x[3] - y[2] / y[3];
-    right += chosen > rejected ? 1 : chosen === rejected ? 0.5 : 0;
-  });
-  return { accuracy: pairs.length > 0 ? right / pairs.length : NaN, n: pairs.length };
+  const values = p.map((x, i) => dpoLossValues(mean(x[0], x[1]), mean(x[2], x[3]), mean(r[i][0], r[i][1]), mean(r[i][2], r[i][3]), 1));
+  return { accuracy: summarizePairs(values).reward_accuracy, n: pairs.length };
 }

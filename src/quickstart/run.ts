@@ -12,15 +12,17 @@
 //   RUN/sft/ dpo/ rlvr/  post-training runs (final/ is each stage's model)
 //   RUN/evals/<stage>.json and evals/<stage>/ (OLMES outputs)   held-out measures of each stage's model
 //   RUN/report.{md,html,json}
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeTextAtomically } from '../io/atomic.ts';
-import { synthesize, type SynthManifest } from '../data/synth/index.ts';
+import { readJsonLines } from '../io/jsonl.ts';
+import { synthesize } from '../data/synth/index.ts';
 import { loadDpoConfig, DpoTrainer } from '../posttrain/dpo/index.ts';
-import { loadRlvrConfig, runRlvr } from '../posttrain/rlvr/index.ts';
+import { listRlvrCheckpoints, loadRlvrConfig, runRlvr } from '../posttrain/rlvr/index.ts';
 import { loadSftConfig, SftTrainer } from '../posttrain/sft/index.ts';
 import { listCheckpoints, loadTrainConfig, soup, Trainer } from '../train/index.ts';
-import { collectReport } from './collect.ts';
+import { collectReport, COLUMNS } from './collect.ts';
+import { formatValue } from './render-markdown.ts';
 import { ANNEAL_SEEDS, writeAnnealIngredientConfig, writeQuickstartConfigs } from './configs.ts';
 import { evaluateStage, type MeasureKey, type StageEval } from './evaluate.ts';
 import { scaledSize, sizeByName, type QuickstartSize } from './sizes.ts';
@@ -75,8 +77,8 @@ export function stageCommands(size: QuickstartSize, seed: number): Record<string
   return {
     data: `olmo data synth --out data --seed ${seed} --scale ${size.synthScale}`,
     pretrain: 'olmo train --config configs/pretrain.yaml',
-    'anneal-2': 'olmo train --config configs/anneal-2.yaml',
-    soup: 'olmo soup pretrain/stages/anneal anneal-2/final --out soup',
+    ...Object.fromEntries(Array.from({ length: size.annealIngredients - 1 }, (_, i) => [`anneal-${i + 2}`, `olmo train --config configs/anneal-${i + 2}.yaml`])),
+    soup: `olmo soup ${soupIngredients('.', size).join(' ')} --out soup`,
     sft: 'olmo sft --config configs/sft.yaml',
     dpo: 'olmo dpo --config configs/dpo.yaml',
     rlvr: 'olmo rlvr --config configs/rlvr.yaml',
@@ -85,7 +87,6 @@ export function stageCommands(size: QuickstartSize, seed: number): Record<string
 }
 
 const fmt = (x: number | null | undefined, digits = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits));
-const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '—' : `${(x * 100).toFixed(1)}%`);
 
 export async function runQuickstart(opts: QuickstartOptions): Promise<QuickstartResult> {
   const runDir = resolve(opts.out);
@@ -113,8 +114,8 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
       title: 'generate and tokenize the embedded corpus',
       run: async () => {
         const m = await synthesize({ outDir: join(runDir, 'data'), seed, scale: size.synthScale, onProgress: (l) => log(`  data: ${l}`) });
-        setAnnealBudget(join(runDir, 'data', 'data-config.json'), size.annealFraction);
         const tokens = Object.entries(m.tokens ?? {}).filter(([k]) => k.startsWith('tokens/pretrain/')).reduce((a, [, v]) => a + v, 0);
+        setAnnealBudget(join(runDir, 'data', 'data-config.json'), tokens, size.annealFraction);
         return `${m.world.facts} facts (${m.world.testFacts} held out), ${tokens.toLocaleString('en-US')} pretraining tokens, unigram entropy ${fmt(m.unigramEntropy?.nats)} nats`;
       },
     },
@@ -123,9 +124,9 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
       title: 'pretrain and anneal an OLMo 2 model (olmo train)',
       run: async () => {
         const file = join(runDir, 'configs', 'pretrain.yaml');
-        if (!existsSync(file)) writeConfigs(runDir, size, seed);
+        if (!existsSync(file)) writeQuickstartConfigs(runDir, size, seed);
         const cfg = loadTrainConfig(file);
-        const r = new Trainer(cfg, { resume: hasCheckpoints(cfg.output), ...trainerOpts }).train();
+        const r = new Trainer(cfg, { resume: resumable(listCheckpoints(cfg.output)), ...trainerOpts }).train();
         if (r.stopped) return null;
         return `${r.steps} steps; validation loss ${fmt(r.stageValLoss.pretrain)} after stage 1, ${fmt(r.stageValLoss.anneal)} after the anneal`;
       },
@@ -141,7 +142,7 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
           const file = join(runDir, 'configs', `anneal-${k}.yaml`);
           if (!existsSync(file)) writeAnnealIngredientConfig(runDir, k, seed, size, stage1FinalLr(runDir));
           const cfg = loadTrainConfig(file);
-          const r = new Trainer(cfg, { resume: hasCheckpoints(cfg.output), ...trainerOpts }).train();
+          const r = new Trainer(cfg, { resume: resumable(listCheckpoints(cfg.output)), ...trainerOpts }).train();
           return r.stopped ? null : `${r.steps} steps; validation loss ${fmt(r.finalValLoss)}`;
         },
       };
@@ -161,7 +162,7 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
       title: 'supervised fine-tuning (olmo sft)',
       run: async () => {
         const cfg = loadSftConfig(join(runDir, 'configs', 'sft.yaml'));
-        const r = new SftTrainer(cfg, { resume: hasCheckpoints(cfg.output), ...trainerOpts }).run();
+        const r = new SftTrainer(cfg, { resume: resumable(listCheckpoints(cfg.output)), ...trainerOpts }).run();
         return r.stopped ? null : `${r.steps} steps on ${r.data.train.kept} conversations`;
       },
     },
@@ -171,7 +172,7 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
       title: 'preference tuning (olmo dpo)',
       run: async () => {
         const cfg = loadDpoConfig(join(runDir, 'configs', 'dpo.yaml'));
-        const r = new DpoTrainer(cfg, { resume: hasCheckpoints(cfg.output), ...trainerOpts }).run();
+        const r = new DpoTrainer(cfg, { resume: resumable(listCheckpoints(cfg.output)), ...trainerOpts }).run();
         return r.stopped ? null : `${r.steps} steps on ${r.data.train.kept} pairs`;
       },
     },
@@ -181,8 +182,8 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
       title: 'reinforcement learning with verifiable rewards (olmo rlvr)',
       run: async () => {
         const cfg = loadRlvrConfig(join(runDir, 'configs', 'rlvr.yaml'));
-        const r = runRlvr(cfg, { resume: hasCheckpoints(cfg.output), ...trainerOpts });
-        if (stopped() && !existsSync(join(runDir, 'rlvr', 'final'))) return null;
+        const r = runRlvr(cfg, { resume: resumable(listRlvrCheckpoints(cfg.output)), ...trainerOpts });
+        if (r.steps < cfg.steps) return null; // stopped early (as olmo rlvr decides it)
         const last = r.history[r.history.length - 1];
         return `${r.steps} GRPO steps${last ? `, last step's mean reward ${fmt(last.mean_reward, 2)}` : ''}`;
       },
@@ -220,22 +221,14 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
   return { runDir, stopped: false, report: join(runDir, 'report.md') };
 }
 
-/** `resume: true` when a training run folder already has a checkpoint (an interrupted earlier invocation). */
-function hasCheckpoints(output: string): true | undefined {
-  const dir = join(output, 'checkpoints');
-  // Temporary folders of an interrupted checkpoint write start with a dot and do not count.
-  return existsSync(dir) && readdirSync(dir).some((name) => !name.startsWith('.')) ? true : undefined;
-}
-
-function writeConfigs(runDir: string, size: QuickstartSize, seed: number): void {
-  writeQuickstartConfigs(runDir, size, seed);
+/** `resume: true` when an earlier invocation left a complete checkpoint (as listed by the run's own loader). */
+function resumable(checkpoints: readonly string[]): true | undefined {
+  return checkpoints.length > 0 ? true : undefined;
 }
 
 /** Sets the anneal's token budget to `fraction` of stage 1's tokens (a multiple of the sequence length). */
-function setAnnealBudget(file: string, fraction: number): void {
+function setAnnealBudget(file: string, stage1: number, fraction: number): void {
   const cfg = JSON.parse(readFileSync(file, 'utf8')) as { sequenceLength: number; stages: { name: string; tokens?: number; mix: { paths: string[] }[] }[] };
-  const manifest = JSON.parse(readFileSync(join(file, '..', 'synth.json'), 'utf8')) as SynthManifest;
-  const stage1 = Object.entries(manifest.tokens ?? {}).filter(([k]) => k.startsWith('tokens/pretrain/')).reduce((a, [, v]) => a + v, 0);
   const L = cfg.sequenceLength;
   cfg.stages[1].tokens = Math.max(L * 8, Math.round((stage1 * fraction) / L) * L);
   writeTextAtomically(file, `${JSON.stringify(cfg, null, 2)}\n`);
@@ -249,11 +242,8 @@ export function soupIngredients(runDir: string, size: QuickstartSize): string[] 
 /** The LR stage 1 ended at: the first anneal step's LR in the pretraining run's metrics. */
 function stage1FinalLr(runDir: string): number {
   const file = join(runDir, 'pretrain', 'metrics.jsonl');
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const m = JSON.parse(line) as { stage?: string; lr?: number };
-    if (m.stage === 'anneal' && typeof m.lr === 'number') return m.lr;
-  }
+  const first = readJsonLines<{ stage?: string; lr?: number }>(file).find((m) => m.stage === 'anneal' && typeof m.lr === 'number');
+  if (first) return first.lr!;
   throw new Error(`${file}: no anneal step recorded`);
 }
 
@@ -269,7 +259,6 @@ async function evaluateOne(runDir: string, stage: string, size: QuickstartSize):
     generativeLimit: size.eval.generativeLimit,
     preferenceLimit: size.eval.preferenceLimit,
     maxNewTokens: size.eval.maxNewTokens,
-    beta: 5,
   });
   const rel = { ...r, model: STAGE_MODELS[stage] };
   mkdirSync(join(runDir, 'evals'), { recursive: true });
@@ -277,11 +266,9 @@ async function evaluateOne(runDir: string, stage: string, size: QuickstartSize):
   return r;
 }
 
+/** The stage's measures as the report shows them (same labels and number formats). */
 function describeEval(r: StageEval): string {
-  const v = r.values;
-  const parts = [`val loss ${fmt(v.val_loss)}`, `world RC ${pct(v.world_rc)}`, `MC ${pct(v.world_mc)}`];
-  if (v.arith_em !== undefined) parts.push(`arith EM ${pct(v.arith_em)}`);
-  if (v.pref_acc !== undefined) parts.push(`pref acc ${pct(v.pref_acc)}`);
-  if (v.verified !== undefined) parts.push(`verified ${pct(v.verified)}`);
-  return parts.join(', ');
+  return COLUMNS.filter((c) => r.values[c.key] !== undefined)
+    .map((c) => `${c.label} ${formatValue(c, r.values[c.key]!)}`)
+    .join(', ');
 }

@@ -10,21 +10,12 @@ import { taskFromConfig, type SuiteSpec } from '../registry.ts';
 import { UNCOND_DOC_ID_OFFSET, type McModelOutput, type Task, type TaskConfig } from '../task.ts';
 import type { EvalRequest, LoglikelihoodResult, McDoc, RequestInstance, RequestResult, RequestType } from '../types.ts';
 import { computeSuites, scorePredictions, taskMetrics, writeRunFiles } from './run.ts';
+import { readJsonLines } from '../../io/jsonl.ts';
 import { jsonl, writeAtomic, type PredictionRecord, type RequestRecord, type RunMetricsFile, type TaskMetricsFile } from './outputs.ts';
 
 function readJsonl<T>(path: string): T[] {
   if (!existsSync(path)) throw new Error(`rescore: missing ${path}`);
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .map((l, i) => ({ l, i }))
-    .filter(({ l }) => l.trim() !== '')
-    .map(({ l, i }) => {
-      try {
-        return JSON.parse(l) as T;
-      } catch (e) {
-        throw new Error(`rescore: ${path}:${i + 1}: malformed JSON (${(e as Error).message})`);
-      }
-    });
+  return readJsonLines<T>(path, 'rescore: ');
 }
 
 /** A request instance as the runner built it, from its requests.jsonl line. */

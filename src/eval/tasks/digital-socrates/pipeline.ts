@@ -6,8 +6,9 @@
 //   Digital Socrates critic mode: runDigitalSocratesCriticMode({ student, critic, source, outputDir })
 //     stage 1 `digital_socrates_student` (student answers and explains), stage 2 `digital_socrates_critic` (the
 //     critic critiques each explanation: mean explanation score, dimension shares, flaw rate when right / wrong).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { readJsonLines } from '../../../io/jsonl.ts';
 import type { DatasetSource } from '../../data/source.ts';
 import type { Backend } from '../../runner/backend.ts';
 import { taskFileName, type PredictionRecord } from '../../runner/outputs.ts';
@@ -42,17 +43,7 @@ export async function runStage(task: Task, backend: Backend, dir: string, o: Sta
 
 export function readPredictions(path: string): PredictionRecord[] {
   if (!existsSync(path)) throw new Error(`missing predictions file ${path}`);
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .map((l, i) => ({ l, i }))
-    .filter(({ l }) => l.trim() !== '')
-    .map(({ l, i }) => {
-      try {
-        return JSON.parse(l) as PredictionRecord;
-      } catch (e) {
-        throw new Error(`${path}:${i + 1}: malformed JSON (${(e as Error).message})`);
-      }
-    });
+  return readJsonLines<PredictionRecord>(path);
 }
 
 export interface CriticModeOptions extends StageCommon {
