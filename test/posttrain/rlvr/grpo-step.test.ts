@@ -15,10 +15,10 @@ function rollout(prompt: RlvrPrompt, promptIndex: number, response: number[], re
   return { promptIndex, prompt, response, text: decodeDigits(response), stopped: response[response.length - 1] === 0, reward, verified: reward > 0 };
 }
 
-function makeTrainer(over: Parameters<typeof tinyRlvrConfig>[0] = {}) {
+function makeTrainer(over: Parameters<typeof tinyRlvrConfig>[0] = {}, referenceSeed = 7) {
   return new RlvrTrainer(tinyRlvrConfig({ samplesPerPrompt: 4, promptsPerStep: 2, epochsPerBatch: 1, lr: 0.01, kl: { beta: 0.01, estimator: 'kl3' }, ...over }), {
     policy: tinyModel(7),
-    reference: tinyModel(7),
+    reference: tinyModel(referenceSeed),
     train: [P1, P2],
     decode: decodeDigits,
     eosTokenIds: [0],
@@ -27,10 +27,10 @@ function makeTrainer(over: Parameters<typeof tinyRlvrConfig>[0] = {}) {
   });
 }
 
-/** Σ_t log π(response_t | prompt, response_<t) of each rollout (EOS included) under the trainer's policy. */
-function seqLogProbs(t: RlvrTrainer, rollouts: readonly Rollout[]): number[] {
+/** Σ_t log π(response_t | prompt, response_<t) of each rollout (EOS included) under the trainer's policy (or reference). */
+function seqLogProbs(t: RlvrTrainer, rollouts: readonly Rollout[], model = t.policy): number[] {
   const batch = packRollouts(rollouts.map((r) => ({ prompt: r.prompt.ids, response: r.response })), 1);
-  const lp = noGrad(() => tokenLogProbs(t.policy, batch, { temperature: t.cfg.generation.temperature }).logprobs.f32());
+  const lp = noGrad(() => tokenLogProbs(model, batch, { temperature: t.cfg.generation.temperature }).logprobs.f32());
   return rollouts.map((_, b) => {
     let s = 0;
     for (let i = 0; i < batch.length; i++) if (batch.mask[b * batch.length + i]) s += lp[b * batch.length + i];
@@ -73,5 +73,21 @@ describe('GRPO update direction on a fixed batch', () => {
     assert.equal(res.advantageStd, 0);
     assert.equal(res.gradNorm, 0);
     t.policy.parameters().forEach((p, i) => assert.deepEqual(Array.from(p.f32()), Array.from(params[i]), `param ${i} changed`));
+  });
+
+  it('takes the old log-probs of a one-update step from the training forward, before the update', () => {
+    // One pass of one minibatch skips the separate scoring forward; the step's KL must still be that of the policy
+    // that generated the rollouts (not of the updated one) against the reference.
+    for (const epochsPerBatch of [1, 2]) {
+      const t = makeTrainer({ epochsPerBatch }, 8);
+      const batch = [rollout(P1, 0, [6, 0], 10), rollout(P1, 0, [7, 0], 0), rollout(P1, 0, [8, 3, 0], 0), rollout(P1, 0, [9, 9, 0], 10)];
+      const pol = seqLogProbs(t, batch);
+      const ref = seqLogProbs(t, batch, t.reference);
+      const expected = pol.reduce((s, x, i) => s + x - ref[i], 0) / batch.length;
+      const res = t.learnFrom(batch);
+      assert.ok(Math.abs(expected) > 1e-3, 'policy and reference differ');
+      assert.ok(Math.abs(res.kl - expected) < 1e-5, `epochs ${epochsPerBatch}: kl ${res.kl} vs ${expected}`);
+      assert.ok(Math.abs(seqLogProbs(t, batch)[0] - pol[0]) > 1e-4, 'the update moved the policy');
+    }
   });
 });
