@@ -7,6 +7,7 @@
 //   await rescore(outputDir);                                               // metrics from saved records
 export * from './types.ts';
 export { PyRandom } from './pyrandom.ts';
+export { pairedComparison, signTestPValue, type PairedComparison } from './paired.ts';
 export { pyCapitalize, pyStrip, pyRstrip, pyLstrip, pyLen, utf8Length } from './pystr.ts';
 export { makeMcqPrompt, makeClozePrompt, fewshotContext, choiceLabels, UNCONDITIONED_CONTEXT } from './prompts.ts';
 export { encodePair, truncateLeft, type Tokenize, type EncodedPair, type TruncatedInput } from './tokenization.ts';

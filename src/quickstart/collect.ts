@@ -10,7 +10,8 @@ import type { SynthManifest } from '../data/synth/index.ts';
 import { loadModel } from '../models/index.ts';
 import { numThreads } from '../tensor/index.ts';
 import type { MeasureKey, StageEval } from './evaluate.ts';
-import type { CurvePoint, EvalColumn, ReportChart, ReportData } from './report-data.ts';
+import { pairedComparison } from '../eval/index.ts';
+import type { CurvePoint, EvalColumn, PairedRow, ReportChart, ReportData } from './report-data.ts';
 import type { QuickstartSize } from './sizes.ts';
 import type { QuickstartState } from './state.ts';
 
@@ -82,6 +83,28 @@ function posttrainChart(runDir: string): ReportChart {
   };
 }
 
+/**
+ * Each post-training stage against the stage before it on the same held-out items, where both wrote per-item
+ * outcomes (evals/<stage>.json "outcomes"): the verified rate moves by a few points, which only a paired test can
+ * tell apart from noise at a few hundred items.
+ */
+function pairedRows(evals: Map<string, StageEval>): PairedRow[] {
+  const rows: PairedRow[] = [];
+  const order = EVAL_STAGES.filter((s) => evals.has(s));
+  for (let i = 1; i < order.length; i++) {
+    const [from, to] = [order[i - 1], order[i]];
+    for (const measure of ['verified'] as const) {
+      const a = evals.get(from)!.outcomes?.[measure];
+      const b = evals.get(to)!.outcomes?.[measure];
+      if (!a || !b) continue;
+      if (a.length !== b.length) throw new Error(`evals/${from}.json and evals/${to}.json scored ${a.length} and ${b.length} ${measure} items; rerun the evaluations on the same split`);
+      const cmp = pairedComparison([...a].map((c) => c === '1'), [...b].map((c) => c === '1'));
+      rows.push({ measure, label: COLUMNS.find((c) => c.key === measure)!.label, from, to, ...cmp });
+    }
+  }
+  return rows;
+}
+
 function modelDescription(runDir: string): string {
   const dir = join(runDir, 'pretrain', 'stages', 'pretrain');
   if (!existsSync(join(dir, 'config.json'))) return 'OLMo 2';
@@ -136,6 +159,7 @@ export function collectReport(runDir: string, state: QuickstartState, size: Quic
       stage: s,
       values: Object.fromEntries(COLUMNS.map((c) => [c.key, evals.get(s)!.values[c.key] ?? null])),
     })),
+    paired: pairedRows(evals),
     notes,
   };
 }

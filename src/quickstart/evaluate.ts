@@ -13,7 +13,7 @@ import { LocalBackend } from '../eval/backends/index.ts';
 import { ChainSource, LocalHfFolderSource, runEval } from '../eval/index.ts';
 import { loadModel, type CausalLM } from '../models/index.ts';
 import { loadRows, parsePreferenceRow, parseSftRow } from '../posttrain/common/index.ts';
-import { parseDistillRow, verifiedRate } from '../posttrain/distill/index.ts';
+import { parseDistillRow, verifiedOutcomes } from '../posttrain/distill/index.ts';
 import { dpoLossValues, encodePairs, pairLogProbs, summarizePairs } from '../posttrain/dpo/index.ts';
 import { exactMatch, exactMatchItem } from '../posttrain/sft/index.ts';
 import { loadTokenizer, type Tokenizer } from '../tokenizers/index.ts';
@@ -42,6 +42,11 @@ export interface StageEval {
   values: Partial<Record<MeasureKey, number>>;
   /** Items each measure was computed on. */
   counts: Partial<Record<MeasureKey, number>>;
+  /**
+   * Per-item outcomes of the generative measures in the held-out file's order ('1' passed, '0' failed), so that two
+   * stages can be compared on the same items (the report's paired comparisons).
+   */
+  outcomes?: Partial<Record<'verified', string>>;
   /** A few generations, for the reader of the JSON. */
   samples: { measure: MeasureKey; prompt: string; output: string }[];
   seconds: number;
@@ -90,8 +95,10 @@ export async function evaluateStage(modelDir: string, opts: StageEvalOptions): P
   }
   if (want.has('verified')) {
     const rows = loadRows(join(opts.dataDir, 'rlvr', 'test.jsonl'), (v) => parseDistillRow(v)).rows.map((r) => r.value).slice(0, opts.generativeLimit);
-    out.values.verified = verifiedRate(model, tok, rows, opts.maxNewTokens, 32);
-    out.counts.verified = rows.length;
+    const outcomes = verifiedOutcomes(model, tok, rows, opts.maxNewTokens, 64);
+    out.values.verified = outcomes.length ? outcomes.filter(Boolean).length / outcomes.length : 0;
+    out.counts.verified = outcomes.length;
+    out.outcomes = { verified: outcomes.map((ok) => (ok ? '1' : '0')).join('') };
   }
   out.seconds = (performance.now() - t0) / 1000;
   return out;

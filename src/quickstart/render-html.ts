@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { ReportData } from './report-data.ts';
-import { formatCount, formatDate, formatDuration, formatValue, MISSING } from './render-markdown.ts';
+import { formatCount, formatDate, formatDuration, formatValue, MISSING, pairedSentence } from './render-markdown.ts';
 
 /** Escapes text for HTML element content and double-quoted attribute values. */
 export function escapeHtml(text: string): string {
@@ -167,6 +167,7 @@ function evalTable(data: ReportData): string {
 function evalNotes(data: ReportData): string {
   const items = [
     ...data.columns.map((c) => `<li><strong>${escapeHtml(c.label)}</strong>: ${escapeHtml(c.description)}${c.lowerIsBetter ? ' Lower is better.' : ''}</li>`),
+    ...data.paired.map((p) => `<li class="paired">${escapeHtml(pairedSentence(p))}</li>`),
     ...data.notes.map((n) => `<li>${escapeHtml(n)}</li>`),
   ];
   if (data.columns.length > 0) items.push('<li>The best value in each column is highlighted.</li>');

@@ -1,7 +1,7 @@
 // The quickstart report as markdown (report.md). It must stand on its own: a reader with only this file (no
 // browser, no charts) still gets every number, so the loss curves are also given as compact tables. The value
 // formatters live here and are shared with render-html.ts, so both files show exactly the same strings.
-import type { CurvePoint, EvalColumn, ReportChart, ReportData } from './report-data.ts';
+import type { CurvePoint, EvalColumn, PairedRow, ReportChart, ReportData } from './report-data.ts';
 
 /** Shown for a stage that was not measured on a column. */
 export const MISSING = '—';
@@ -16,6 +16,13 @@ export function formatValue(column: EvalColumn, value: number | null | undefined
 }
 
 /** Wall-clock seconds as "4.2 s", "34 s", "12 min 34 s" or "1 h 2 min 5 s". */
+/** One sentence on a paired comparison, e.g. "verified, dpo → rlvr, on the same 600 items: 39.7% → 43.0%; …". */
+export function pairedSentence(p: PairedRow): string {
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const pValue = p.pValue < 0.001 ? '< 0.001' : `= ${p.pValue.toFixed(3)}`;
+  return `${p.label}, ${p.from} → ${p.to}, on the same ${p.n} held-out items: ${pct(p.before)} → ${pct(p.after)}; ${p.fixed} fixed, ${p.broken} broken (exact sign test p ${pValue}).`;
+}
+
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return MISSING;
   if (seconds < 10) return `${seconds.toFixed(1)} s`;
@@ -86,6 +93,7 @@ function evaluationSection(data: ReportData): string[] {
   const out = ['## Evaluation after each stage', '', ...tableLines(header, rows, header.map((_, i) => i > 0)), ''];
   const bullets = [
     ...data.columns.map((c) => `**${escapeMarkdown(c.label)}**: ${escapeMarkdown(c.description)}${c.lowerIsBetter ? ' Lower is better.' : ''}`),
+    ...data.paired.map((p) => escapeMarkdown(pairedSentence(p))),
     ...data.notes.map(escapeMarkdown),
   ];
   if (bullets.length > 0) out.push(...bullets.map((b) => `- ${b}`), '');

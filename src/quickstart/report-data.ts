@@ -44,6 +44,23 @@ export interface EvalRow {
   values: Record<string, number | null>;
 }
 
+/** Two stages compared item by item on the same held-out items of one measure (src/eval/paired.ts). */
+export interface PairedRow {
+  /** The column key and label of the measure. */
+  measure: string;
+  label: string;
+  from: string;
+  to: string;
+  n: number;
+  /** Items the later stage passes and the earlier one failed, and the reverse. */
+  fixed: number;
+  broken: number;
+  before: number;
+  after: number;
+  /** Exact two-sided sign test on fixed vs broken. */
+  pValue: number;
+}
+
 export interface StageSummary {
   name: string;
   /** One-line summary written when the stage ended (e.g. "val loss 1.13 → 1.05 in 312 steps"). */
@@ -73,6 +90,8 @@ export interface ReportData {
   charts: ReportChart[];
   columns: EvalColumn[];
   rows: EvalRow[];
+  /** Consecutive stages compared on the same held-out items (the post-training stages' verified rate). */
+  paired: PairedRow[];
   /** Extra remarks shown under the table (e.g. what chance level is). */
   notes: string[];
 }

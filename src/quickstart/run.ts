@@ -66,7 +66,7 @@ export const STAGE_MODELS: Record<string, string> = {
 export const STAGE_MEASURES: Record<string, MeasureKey[]> = {
   base: ['val_loss', 'world_rc', 'world_mc'],
   anneal: ['val_loss', 'world_rc', 'world_mc'],
-  soup: ['val_loss', 'world_rc', 'world_mc', 'arith_em', 'verified'],
+  soup: ['val_loss', 'world_rc', 'world_mc', 'arith_em'], // arith EM shows it cannot chat yet; no verified rate (600 replies of 48 tokens)
   sft: ['val_loss', 'world_rc', 'world_mc', 'arith_em', 'pref_acc', 'verified'],
   dpo: ['val_loss', 'world_rc', 'world_mc', 'arith_em', 'pref_acc', 'verified'],
   rlvr: ['val_loss', 'world_rc', 'world_mc', 'arith_em', 'pref_acc', 'verified'],

@@ -38,8 +38,9 @@ export const SIZES: Record<QuickstartSize['name'], QuickstartSize> = {
     annealIngredients: 2,
     sft: { epochs: 6, eval: { every: 0, atStart: false, exactMatchExamples: 0 } },
     dpo: { epochs: 1, eval: { every: 0, atStart: false } },
-    rlvr: { steps: 16, eval: { every: 0, limit: 16, batchSize: 16 } }, // 24 in the template: fits the 15-minute budget
-    eval: { generativeLimit: 200, preferenceLimit: 1000, maxNewTokens: 48 },
+    rlvr: { steps: 16, eval: { every: 0, limit: 16, batchSize: 16 } }, // 32 in the template: fits the 15-minute budget
+    // 600 held-out RLVR prompts (all of rlvr/test.jsonl): RLVR's few points need that many to be told from noise.
+    eval: { generativeLimit: 600, preferenceLimit: 1000, maxNewTokens: 48 },
   },
   tiny: {
     name: 'tiny',

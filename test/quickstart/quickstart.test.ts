@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { StageEval } from '../../src/quickstart/evaluate.ts';
 import { COLUMNS } from '../../src/quickstart/collect.ts';
 import type { ReportData } from '../../src/quickstart/report-data.ts';
-import { formatValue, parseMarkdownTable } from '../../src/quickstart/render-markdown.ts';
+import { formatValue, pairedSentence, parseMarkdownTable } from '../../src/quickstart/render-markdown.ts';
 import { olmo } from '../cli/cli-helpers.ts';
 
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
@@ -83,6 +83,17 @@ describe('olmo quickstart --size tiny', { timeout: 600_000 }, () => {
     const plotted = chart.series.filter((s) => s.name === 'stage 1 train loss' || s.name === 'anneal train loss').flatMap((s) => s.points.map((p) => p.value));
     assert.deepEqual(plotted, trainLoss);
     assert.ok(readFileSync(join(full, 'report.html'), 'utf8').includes('id="eval-table"'));
+    // The paired comparisons (sft → dpo → rlvr) are counted from the per-prompt outcomes the evaluations wrote.
+    const outcomes = (stage: string) => [...(JSON.parse(readFileSync(join(full, 'evals', `${stage}.json`), 'utf8')) as StageEval).outcomes!.verified!].map((c) => c === '1');
+    const paired = report(full).paired;
+    assert.deepEqual(paired.map((p) => `${p.from}>${p.to}`), ['sft>dpo', 'dpo>rlvr']);
+    for (const p of paired) {
+      const [a, b] = [outcomes(p.from), outcomes(p.to)];
+      assert.equal(p.n, a.length);
+      assert.equal(p.fixed, a.filter((ok, i) => !ok && b[i]).length);
+      assert.equal(p.broken, a.filter((ok, i) => ok && !b[i]).length);
+      assert.ok(md.includes(pairedSentence(p)), 'report.md states the comparison');
+    }
   });
 
   it('resumes after Ctrl-C and after SIGKILL to the same report as an uninterrupted run', async () => {

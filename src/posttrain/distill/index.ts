@@ -4,4 +4,4 @@ export { distillConfigSchema, resolveDistillConfig, loadDistillConfig, type Dist
 export { VerifierCritic, ModelCritic, DEFAULT_CRITIC_TEMPLATE, type Critic, type CriticItem, type ModelCriticOptions } from './critic.ts';
 export { ngrams, jaccard, dedupeByJaccard } from './diversity.ts';
 export { runDistillLoop, type DistillPrompt, type Candidate, type RoundRecord, type DistillHooks, type DistillLoopOptions, type DistillResult } from './loop.ts';
-export { runDistill, parseDistillRow, sampleCompletions, verifiedRate, type RunDistillOptions } from './run.ts';
+export { runDistill, parseDistillRow, sampleCompletions, verifiedRate, verifiedOutcomes, type RunDistillOptions } from './run.ts';

@@ -75,14 +75,21 @@ export function sampleCompletions(
   return prompts.map((_, p) => texts.slice(p * samples, (p + 1) * samples));
 }
 
+/**
+ * Whether the greedy reply to each row with ground truth and a verifier passes it, in row order (rows without
+ * either are left out). Per-prompt outcomes let two models be compared on the same prompts (a paired test).
+ */
+export function verifiedOutcomes(model: CausalLM, tok: Tokenizer, rows: readonly DistillPrompt[], maxNewTokens: number, batchSize: number): boolean[] {
+  const usable = rows.filter((r) => r.groundTruth !== undefined && r.verifier);
+  if (usable.length === 0) return [];
+  const outs = sampleCompletions(model, tok, usable, 1, { maxNewTokens, temperature: 0, topK: 0, topP: 1, batchSize }, 0);
+  return usable.map((r, i) => verify(r.verifier!, outs[i][0], r.groundTruth).verified);
+}
+
 /** Greedy verified rate of a model on rows with ground truth. */
 export function verifiedRate(model: CausalLM, tok: Tokenizer, rows: readonly DistillPrompt[], maxNewTokens: number, batchSize: number): number {
-  const usable = rows.filter((r) => r.groundTruth !== undefined && r.verifier);
-  if (usable.length === 0) return 0;
-  const outs = sampleCompletions(model, tok, usable, 1, { maxNewTokens, temperature: 0, topK: 0, topP: 1, batchSize }, 0);
-  let ok = 0;
-  usable.forEach((r, i) => (ok += verify(r.verifier!, outs[i][0], r.groundTruth).verified ? 1 : 0));
-  return ok / usable.length;
+  const outcomes = verifiedOutcomes(model, tok, rows, maxNewTokens, batchSize);
+  return outcomes.length ? outcomes.filter(Boolean).length / outcomes.length : 0;
 }
 
 export interface RunDistillOptions {
