@@ -1,6 +1,6 @@
 // `olmo rlvr`: reinforcement learning with verifiable rewards (GRPO by default, PPO with a value model) from a
 // YAML/JSON config; `--resume` continues from the run's latest checkpoint.
-import { loadRlvrConfig, runRlvr } from '../posttrain/rlvr/index.ts';
+import { heldoutPaired, loadRlvrConfig, runRlvr } from '../posttrain/rlvr/index.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
 import { withStopSignal } from './stop-signal.ts';
 
@@ -37,6 +37,7 @@ and OUTPUT/final/.`,
         steps: result.steps,
         heldout_verified_rate_before: result.before?.verified_rate ?? null,
         heldout_verified_rate_after: result.after?.verified_rate ?? null,
+        heldout_paired: heldoutPaired(result),
         output: result.outputDir,
         stopped: result.steps < cfg.steps,
       }),

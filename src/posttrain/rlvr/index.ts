@@ -23,4 +23,4 @@ export { DEFAULT_REWARDS, shapeReward, verifiableReward, type RewardConfig, type
 export { ValueModel, VALUE_HEAD_FILE } from './value.ts';
 export { saveRlvrCheckpoint, loadRlvrCheckpoint, listRlvrCheckpoints, RLVR_STATE_FILE, type RlvrState } from './checkpoint.ts';
 export { RlvrTrainer, type RlvrTrainerOptions, type Rollout, type EvalResult, type RlvrStepMetrics, type RlvrResult, type RewardFn } from './trainer.ts';
-export { runRlvr, type RunRlvrOptions } from './run.ts';
+export { runRlvr, heldoutPaired, type RunRlvrOptions } from './run.ts';

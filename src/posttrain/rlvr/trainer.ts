@@ -77,6 +77,8 @@ export interface EvalResult {
   stop_rate: number;
   response_length: number;
   n: number;
+  /** Whether each prompt's response was verified, in prompt order (for a paired before/after comparison). */
+  outcomes: boolean[];
 }
 
 export interface RlvrStepMetrics {
@@ -235,6 +237,7 @@ export class RlvrTrainer {
   evaluate(prompts: readonly RlvrPrompt[] = this.opts.test ?? [], limit = this.cfg.eval.limit): EvalResult {
     const use = prompts.slice(0, limit ?? prompts.length);
     const e = this.cfg.eval;
+    const outcomes: boolean[] = [];
     let verified = 0;
     let reward = 0;
     let stopped = 0;
@@ -243,6 +246,7 @@ export class RlvrTrainer {
       const idx = Array.from({ length: Math.min(e.batchSize, use.length - i) }, (_, j) => i + j);
       const rs = this.rollouts(idx, 1, this.cfg.seed + 7919 * i, e.temperature, e.maxNewTokens ?? this.cfg.generation.maxNewTokens, use);
       for (const r of rs) {
+        outcomes.push(r.verified);
         verified += r.verified ? 1 : 0;
         reward += r.reward;
         stopped += r.stopped ? 1 : 0;
@@ -250,7 +254,7 @@ export class RlvrTrainer {
       }
     }
     const n = Math.max(use.length, 1);
-    return { verified_rate: verified / n, mean_reward: reward / n, stop_rate: stopped / n, response_length: length / n, n: use.length };
+    return { verified_rate: verified / n, mean_reward: reward / n, stop_rate: stopped / n, response_length: length / n, n: use.length, outcomes };
   }
 
   /** Sequences of rollouts [start, end) as a packed batch. */
@@ -554,6 +558,7 @@ function mean(xs: readonly number[]): number {
 }
 
 function prefixed(prefix: string, r: EvalResult): Record<string, number> {
-  return Object.fromEntries(Object.entries(r).map(([k, v]) => [`${prefix}${k}`, v]));
+  const { outcomes: _perPrompt, ...rates } = r;
+  return Object.fromEntries(Object.entries(rates).map(([k, v]) => [`${prefix}${k}`, v]));
 }
 

@@ -43,15 +43,22 @@ describe('olmo rlvr', () => {
     );
     const { value: code, stdout } = await quiet(() => rlvrCommand.run(['--config', join(root, 'rlvr.yaml')]));
     assert.equal(code, 0);
-    const res = JSON.parse(stdout.trim()) as { steps: number; heldout_verified_rate_before: number };
+    const res = JSON.parse(stdout.trim()) as { steps: number; heldout_verified_rate_before: number; heldout_paired: { n: number; fixed: number; broken: number; pValue: number } };
     assert.equal(res.steps, 1);
     assert.equal(typeof res.heldout_verified_rate_before, 'number');
+    // Before and after on the same held-out prompt, compared item by item.
+    assert.equal(res.heldout_paired.n, 1);
+    assert.ok(res.heldout_paired.fixed + res.heldout_paired.broken <= 1 && res.heldout_paired.pValue === 1);
+    const summary = JSON.parse(readFileSync(join(root, 'run', 'summary.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+    assert.deepEqual(summary.heldout_paired, res.heldout_paired);
+    assert.equal(summary.heldout_before.outcomes, undefined, 'per-prompt outcomes stay out of summary.json');
     for (const f of ['metrics.jsonl', 'summary.json', 'config.resolved.json', 'final/config.json', 'final/tokenizer.json', 'checkpoints/step-0000001/rlvr_state.json']) {
       assert.ok(existsSync(join(root, 'run', f)), f);
     }
     const metrics = readFileSync(join(root, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
     const step = metrics.find((m) => m.step === 1 && 'mean_reward' in m)!;
     for (const k of ['mean_reward', 'verified_rate', 'kl', 'response_length']) assert.equal(typeof step[k], 'number', k);
+    assert.ok(metrics.every((m) => !('eval_outcomes' in m)), 'metrics lines hold rates, not per-prompt outcomes');
   });
 
   it('names a bad field and requires --config', async () => {
