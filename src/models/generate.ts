@@ -51,11 +51,15 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
   const gen = new Generator(opts.seed ?? 0);
   const batch = prompts.length;
   const maxPrompt = Math.max(...prompts.map((p) => p.length));
-  const cache = model.createCache(batch, maxPrompt + opts.maxNewTokens);
+  let cache = model.createCache(batch, maxPrompt + opts.maxNewTokens);
+  // The sequence each cache row belongs to: rows of finished sequences are dropped once they are a quarter
+  // of the batch (sampling runs long after most replies have ended; each drop copies the cache once).
+  let rows = prompts.map((_, b) => b);
   const tokens: number[][] = prompts.map(() => []);
   const texts: string[] = prompts.map(() => '');
   const finish: (FinishReason | null)[] = prompts.map(() => null);
   const pad = model.config.padTokenId ?? 0;
+  const limit = opts.vocabLimit;
   try {
     noGrad(() => {
       // Prefill: prompts right-padded; padding sits after each prompt, so causality keeps it invisible, and
@@ -70,14 +74,14 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
       });
       prompts.forEach((p, b) => (cache.lengths[b] = p.length));
       for (let step = 0; step < opts.maxNewTokens; step++) {
-        const limit = opts.vocabLimit;
-        const chosen = next.map((row, b) => (finish[b] ? pad : sampleToken(limit !== undefined && limit < row.length ? row.subarray(0, limit) : row, opts, gen)));
-        for (let b = 0; b < batch; b++) {
-          if (finish[b]) continue;
-          const tok = chosen[b];
+        // next[r] is the logits row of cache row r; sequences draw in sequence order, one uniform each.
+        const chosen = rows.map((b, r) => (finish[b] ? pad : sampleToken(limit !== undefined && limit < next[r].length ? next[r].subarray(0, limit) : next[r], opts, gen)));
+        rows.forEach((b, r) => {
+          if (finish[b]) return;
+          const tok = chosen[r];
           if (eos.has(tok)) {
             finish[b] = 'eos';
-            continue;
+            return;
           }
           tokens[b].push(tok);
           opts.onToken?.(b, tok);
@@ -89,13 +93,22 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
               finish[b] = 'stop';
             }
           }
-        }
+        });
         if (finish.every((f) => f !== null) || step === opts.maxNewTokens - 1) break;
+        const live = rows.flatMap((b, r) => (finish[b] ? [] : [r]));
+        let input = chosen;
+        if ((rows.length - live.length) * 4 >= rows.length) {
+          const kept = cache.select(live);
+          cache.dispose();
+          cache = kept;
+          rows = live.map((r) => rows[r]);
+          input = live.map((r) => chosen[r]);
+        }
         next = tidy(() => {
-          const { logits } = model.forward(tensor(Int32Array.from(chosen), [batch, 1], 'i32'), { cache });
+          const { logits } = model.forward(tensor(Int32Array.from(input), [input.length, 1], 'i32'), { cache });
           const vocab = logits.shape[2];
           const data = logits.f32();
-          return chosen.map((_, b) => data.slice(b * vocab, (b + 1) * vocab));
+          return input.map((_, r) => data.slice(r * vocab, (r + 1) * vocab));
         });
       }
     });

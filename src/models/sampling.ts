@@ -25,34 +25,73 @@ export function argmax(logits: Float32Array): number {
   return best;
 }
 
+/**
+ * The next token: the argmax at temperature 0; otherwise a draw from softmax(logits / temperature), restricted
+ * to the top-k and then the top-p nucleus when those are set. One uniform from `gen` per draw.
+ */
 export function sampleToken(logits: Float32Array, p: SamplingParams, gen: Generator): number {
   const { temperature = 0, topK = 0, topP = 1 } = p;
   if (temperature === 0) return argmax(logits);
   const n = logits.length;
-  let order = Array.from({ length: n }, (_, i) => i);
-  order.sort((a, b) => logits[b] - logits[a] || a - b);
-  if (topK > 0 && topK < n) order = order.slice(0, topK);
-  const maxLogit = logits[order[0]];
-  const probs = order.map((i) => Math.exp((logits[i] - maxLogit) / temperature));
-  let total = probs.reduce((s, x) => s + x, 0);
+  if ((topK === 0 || topK >= n) && topP >= 1) return sampleFullVocabulary(logits, temperature, gen);
+  return sampleTruncated(logits, temperature, topK > 0 && topK < n ? topK : n, topP, gen);
+}
+
+/**
+ * Plain temperature sampling: one pass in vocabulary order, as torch.multinomial draws (no sort: a sort per
+ * token is most of a decode step's time at real vocabulary sizes).
+ */
+function sampleFullVocabulary(logits: Float32Array, temperature: number, gen: Generator): number {
+  const n = logits.length;
+  let maxLogit = -Infinity;
+  for (let i = 0; i < n; i++) if (logits[i] > maxLogit) maxLogit = logits[i];
+  const weights = new Float64Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) total += weights[i] = Math.exp((logits[i] - maxLogit) / temperature);
+  let u = gen.uniform() * total;
+  let last = 0;
+  for (let i = 0; i < n; i++) {
+    if (weights[i] === 0) continue;
+    last = i;
+    u -= weights[i];
+    if (u < 0) return i;
+  }
+  return last; // rounding left u just above the total: the last token with any weight
+}
+
+/**
+ * Top-k / top-p: the candidates in order of decreasing logit (ties: lower id first), the k best, then the
+ * shortest prefix whose probability reaches p, renormalised; the draw walks them in that order. The cut-off is
+ * found on a natively sorted copy of the values, so only the kept candidates are sorted by the (slow) comparator.
+ */
+function sampleTruncated(logits: Float32Array, temperature: number, k: number, topP: number, gen: Generator): number {
+  const values = Float32Array.from(logits).sort().reverse();
+  const maxLogit = values[0];
+  const weights = new Float64Array(k);
+  let total = 0;
+  for (let j = 0; j < k; j++) total += weights[j] = Math.exp((values[j] - maxLogit) / temperature);
+  let keep = k;
   if (topP < 1) {
     let cumulative = 0;
-    let keep = probs.length;
-    for (let j = 0; j < probs.length; j++) {
-      cumulative += probs[j] / total;
+    for (let j = 0; j < k; j++) {
+      cumulative += weights[j] / total;
       if (cumulative >= topP) {
         keep = j + 1;
         break;
       }
     }
-    order = order.slice(0, keep);
-    probs.length = keep;
-    total = probs.reduce((s, x) => s + x, 0);
   }
-  let u = gen.uniform() * total;
-  for (let j = 0; j < order.length; j++) {
-    u -= probs[j];
+  const threshold = values[keep - 1];
+  const order: number[] = [];
+  for (let i = 0; i < logits.length; i++) if (logits[i] >= threshold) order.push(i);
+  order.sort((a, b) => logits[b] - logits[a] || a - b);
+  order.length = keep;
+  let kept = 0;
+  for (let j = 0; j < keep; j++) kept += weights[j];
+  let u = gen.uniform() * kept;
+  for (let j = 0; j < keep; j++) {
+    u -= weights[j];
     if (u < 0) return order[j];
   }
-  return order[order.length - 1];
+  return order[keep - 1];
 }

@@ -92,6 +92,29 @@ export class KVCache {
     return out;
   }
 
+  /**
+   * A new cache holding only the given sequences, in that order, with their cached tokens and lengths (decoding
+   * drops the sequences that have finished, so later steps do not compute rows nobody reads).
+   */
+  select(rows: readonly number[]): KVCache {
+    const first = this.layers[0];
+    const out = new KVCache(this.layers.length, rows.length, this.capacity, first?.kvHeads ?? 0, first?.headDim ?? 0);
+    this.layers.forEach((layer, l) => {
+      const row = layer.kvHeads * layer.headDim;
+      const [k, v] = [layer.k.f32(), layer.v.f32()];
+      const [outK, outV] = [out.layers[l].k.f32(), out.layers[l].v.f32()];
+      rows.forEach((src, dst) => {
+        if (!(Number.isInteger(src) && src >= 0 && src < this.batch)) throw new Error(`KV cache select: row ${src} is not in [0, ${this.batch})`);
+        const from = src * layer.capacity * row;
+        const used = this.lengths[src] * row;
+        outK.set(k.subarray(from, from + used), dst * layer.capacity * row);
+        outV.set(v.subarray(from, from + used), dst * layer.capacity * row);
+      });
+    });
+    rows.forEach((src, dst) => (out.lengths[dst] = this.lengths[src]));
+    return out;
+  }
+
   dispose(): void {
     for (const l of this.layers) l.dispose();
   }

@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { writeTextAtomically } from '../io/atomic.ts';
 import { readJsonLines } from '../io/jsonl.ts';
 import { synthesize } from '../data/synth/index.ts';
+import { clearPool } from '../tensor/index.ts';
 import { loadDpoConfig, DpoTrainer } from '../posttrain/dpo/index.ts';
 import { listRlvrCheckpoints, loadRlvrConfig, runRlvr } from '../posttrain/rlvr/index.ts';
 import { loadSftConfig, SftTrainer } from '../posttrain/sft/index.ts';
@@ -203,6 +204,8 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
     log(`[${i + 1}/${total}] ${s.name}: ${s.title}`);
     const t0 = performance.now();
     const summary = await s.run();
+    // Each stage has its own tensor shapes: buffers pooled by the last one would only crowd out the next one's.
+    clearPool();
     rec.seconds += (performance.now() - t0) / 1000;
     if (summary === null) {
       saveState(runDir, state);

@@ -61,6 +61,44 @@ describe('decoding with the KV cache', () => {
     });
   }
 
+  it('generation drops finished sequences from the batch, and each sequence gets what it gets alone', () => {
+    const model = loadModel(join(FIXTURES, 'olmo2', 'model'), { trainable: false });
+    const prompts = [[5, 9, 2], [8, 6, 10, 12], [4, 2], [7, 3, 11, 4, 1], [9, 9], [2, 5, 8], [6], [12, 3, 3]];
+    const free = prompts.map((p) => generate(model, [p], { maxNewTokens: 8, eosTokenIds: [] }).tokens[0]);
+    // End-of-sequence ids taken from the free continuations at different depths, so sequences end at different steps.
+    const eosTokenIds = [...new Set([free[0][1], free[2][3], free[5][5]])];
+    const alone = prompts.map((p) => generate(model, [p], { maxNewTokens: 8, eosTokenIds }));
+    const batchSizes: number[] = [];
+    const forward = model.forward.bind(model);
+    model.forward = (ids, opts) => (batchSizes.push(ids.shape[0]), forward(ids, opts));
+    const together = generate(model, prompts, { maxNewTokens: 8, eosTokenIds });
+    prompts.forEach((_, b) => {
+      assert.deepEqual(together.tokens[b], alone[b].tokens[0], `sequence ${b}`);
+      assert.equal(together.finishReasons[b], alone[b].finishReasons[0], `sequence ${b}`);
+    });
+    const ended = new Set(alone.map((r) => (r.finishReasons[0] === 'eos' ? r.tokens[0].length : -1)).filter((n) => n >= 0));
+    assert.ok(ended.size >= 2, `sequences end at different steps: ${[...ended]}`);
+    assert.equal(batchSizes[0], prompts.length);
+    assert.ok(Math.min(...batchSizes) < prompts.length, `decode batches ${batchSizes.join(',')} never shrank`);
+  });
+
+  it('a KV cache selection keeps the chosen sequences, in order, and names a row that is not there', () => {
+    const model = loadModel(join(FIXTURES, 'olmo2', 'model'), { trainable: false });
+    const cache = model.createCache(3, 6);
+    noGrad(() => tidy(() => void model.forward(tensor(Int32Array.from([5, 9, 2, 8, 6, 10, 4, 2, 7]), [3, 3], 'i32'), { cache })));
+    cache.lengths.set([3, 2, 3]);
+    const picked = cache.select([2, 1]);
+    assert.deepEqual([...picked.lengths], [3, 2]);
+    const row = picked.layers[0].kvHeads * picked.layers[0].headDim;
+    const src = cache.layers[1].k.f32();
+    const dst = picked.layers[1].k.f32();
+    assert.deepEqual(dst.subarray(0, 3 * row), src.subarray(2 * 6 * row, (2 * 6 + 3) * row));
+    assert.deepEqual(dst.subarray(6 * row, (6 + 2) * row), src.subarray(6 * row, (6 + 2) * row));
+    assert.throws(() => cache.select([0, 3]), /KV cache select: row 3 is not in \[0, 3\)/);
+    picked.dispose();
+    cache.dispose();
+  });
+
   for (const family of ['olmo', 'olmo2', 'olmoe']) {
     it(`${family}: greedy continuation equals transformers'`, () => {
       const model = loadModel(join(FIXTURES, family, 'model'), { trainable: false });
