@@ -164,7 +164,9 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
       run: async () => {
         const cfg = loadSftConfig(join(runDir, 'configs', 'sft.yaml'));
         const r = new SftTrainer(cfg, { resume: resumable(listCheckpoints(cfg.output)), ...trainerOpts }).run();
-        return r.stopped ? null : `${r.steps} steps on ${r.data.train.kept} conversations`;
+        if (r.stopped) return null;
+        const loss = r.before && r.after ? `; held-out assistant loss ${fmt(r.before.eval_loss)} → ${fmt(r.after.eval_loss)}` : '';
+        return `${r.steps} steps on ${r.data.train.kept} conversations${loss}`;
       },
     },
     evalStage('sft'),

@@ -83,6 +83,10 @@ describe('olmo quickstart --size tiny', { timeout: 600_000 }, () => {
     const plotted = chart.series.filter((s) => s.name === 'stage 1 train loss' || s.name === 'anneal train loss').flatMap((s) => s.points.map((p) => p.value));
     assert.deepEqual(plotted, trainLoss);
     assert.ok(readFileSync(join(full, 'report.html'), 'utf8').includes('id="eval-table"'));
+    // SFT's summary states the held-out assistant loss before and after, from its eval.json.
+    const sftEval = JSON.parse(readFileSync(join(full, 'sft', 'eval.json'), 'utf8')) as { before: { eval_loss: number }; after: { eval_loss: number } };
+    const sftSummary = report(full).stages.find((s) => s.name === 'sft')!.summary;
+    assert.ok(sftSummary.endsWith(`held-out assistant loss ${sftEval.before.eval_loss.toFixed(3)} → ${sftEval.after.eval_loss.toFixed(3)}`), sftSummary);
     // The paired comparisons (sft → dpo → rlvr) are counted from the per-prompt outcomes the evaluations wrote.
     const outcomes = (stage: string) => [...(JSON.parse(readFileSync(join(full, 'evals', `${stage}.json`), 'utf8')) as StageEval).outcomes!.verified!].map((c) => c === '1');
     const paired = report(full).paired;

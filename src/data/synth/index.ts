@@ -50,7 +50,7 @@ import { buildWorld, type World } from './world.ts';
 export { buildWorld, QUESTIONS, STATEMENTS, RELATIONS, answerSentence, type Fact, type World, type Relation } from './world.ts';
 export type { ChatMessage, DpoRow, GsmRow, McRow, RlvrRow, SftRow } from './tasks.ts';
 
-export const SYNTH_VERSION = 4;
+export const SYNTH_VERSION = 5;
 
 /**
  * Vocabulary of the synth tokenizer (20·64 ids: 2 special tokens, 256 bytes, 1022 merges). The corpus has only
@@ -234,15 +234,16 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthManif
   writeRows('eval/synth_arith/test.jsonl', arithmeticMc(200, taskRng('arith-test'), 'synth_arith:test'));
   // Test word problems first (fresh against all training text), then train ones (fresh against those too).
   const gsmTest = freshWordProblems(world, 200, taskRng('gsm-test'), avoid);
-  // 600 held-out RLVR prompts: RLVR moves the verified rate by a few points, which 200 items cannot resolve (the
-  // quickstart report compares the stages on them item by item).
+  // 1,200 held-out RLVR prompts: RLVR moves the verified rate by a few points, which 200 items cannot resolve (the
+  // quickstart report compares the stages on them item by item). The second 600 are drawn last (below).
   const rlvrTest = freshWordProblems(world, 600, taskRng('rlvr-test'), avoid);
   const sftTestMath = freshWordProblems(world, 100, taskRng('sft-test'), avoid);
   const gsmTrain = freshWordProblems(world, 50, taskRng('gsm-train'), avoid);
   const sftMath = freshWordProblems(world, 600, taskRng('sft-train'), avoid);
   const dpoMath = freshWordProblems(world, 400, taskRng('dpo-train'), avoid);
   const rlvrTrain = freshWordProblems(world, 1000, taskRng('rlvr-train'), avoid);
-  const dpoTestMath = freshWordProblems(world, 60, taskRng('dpo-test'), avoid); // drawn last: the sets above stay as they were
+  const dpoTestMath = freshWordProblems(world, 60, taskRng('dpo-test'), avoid); // drawn late: the sets above stay as they were
+  rlvrTest.push(...freshWordProblems(world, 600, taskRng('rlvr-test-2'), avoid)); // drawn last, for the same reason
   writeRows('eval/synth_gsm/train.jsonl', gsmRows(gsmTrain, 'synth_gsm:train'));
   writeRows('eval/synth_gsm/test.jsonl', gsmRows(gsmTest, 'synth_gsm:test'));
   writeRows('sft/train.jsonl', sftRows(trainFacts, sftMath, taskRng('sft'), 'synth_sft:train'));
