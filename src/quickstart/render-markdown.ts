@@ -20,7 +20,7 @@ export function formatValue(column: EvalColumn, value: number | null | undefined
 export function pairedSentence(p: PairedRow): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   const pValue = p.pValue < 0.001 ? '< 0.001' : `= ${p.pValue.toFixed(3)}`;
-  return `${p.label}, ${p.from} → ${p.to}, on the same ${p.n} held-out items: ${pct(p.before)} → ${pct(p.after)}; ${p.fixed} fixed, ${p.broken} broken (exact sign test p ${pValue}).`;
+  return `${p.label}, ${p.from} → ${p.to}, on the same ${p.n.toLocaleString('en-US')} held-out items: ${pct(p.before)} → ${pct(p.after)}; ${p.fixed} fixed, ${p.broken} broken (exact sign test p ${pValue}).`;
 }
 
 export function formatDuration(seconds: number): string {

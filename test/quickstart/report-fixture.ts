@@ -76,7 +76,7 @@ export function reportFixture(): ReportData {
       { stage: 'dpo', values: { val_loss: 1.2555, world_rc: 0.465, world_mc: 0.305, arith_em: 0.2, pref_acc: 0.8125, verified: 0.14, chat_rc: 0.535 } },
       { stage: 'rlvr', values: { val_loss: 1.2601, world_rc: 0.46, world_mc: 0.3, arith_em: 0.31, pref_acc: 0.79, verified: 0.3125, chat_rc: 0.53 } },
     ],
-    paired: [{ measure: 'verified', label: 'verified', from: 'dpo', to: 'rlvr', n: 600, fixed: 41, broken: 21, before: 0.14, after: 0.3125, pValue: 0.0152 }],
+    paired: [{ measure: 'verified', label: 'verified', from: 'dpo', to: 'rlvr', n: 1200, fixed: 41, broken: 21, before: 0.14, after: 0.3125, pValue: 0.0152 }],
     notes: ['Chance is 25% on world MC (4 options) and 0% on arith EM.', 'Post-training columns are measured only after sft.'],
   };
 }

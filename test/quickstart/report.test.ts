@@ -90,7 +90,7 @@ test('markdown: header line, evaluation table with formatValue strings and dashe
   assert.equal(table[5][5], '81.3%');
   assert.match(md, /^- \*\*val loss\*\*: Cross-entropy per token on the held-out synthetic corpus\. Lower is better\.$/m);
   assert.match(md, /^- Chance is 25% on world MC \(4 options\) and 0% on arith EM\.$/m);
-  assert.match(md, /^- verified, dpo → rlvr, on the same 600 held-out items: 14\.0% → 31\.3%; 41 fixed, 21 broken \(exact sign test p = 0\.015\)\.$/m);
+  assert.match(md, /^- verified, dpo → rlvr, on the same 1,200 held-out items: 14\.0% → 31\.3%; 41 fixed, 21 broken \(exact sign test p = 0\.015\)\.$/m);
   // Numeric columns are right-aligned.
   assert.match(md, /^\| --- \| ---: \| ---: \|/m);
 });
