@@ -38,7 +38,8 @@ export const SIZES: Record<QuickstartSize['name'], QuickstartSize> = {
     annealIngredients: 2,
     // The held-out assistant loss before and after (a forward pass, seconds); exact match is the stage evals' job.
     sft: { epochs: 6, eval: { every: 0, atStart: true, exactMatchExamples: 0 } },
-    dpo: { epochs: 1, eval: { every: 0, atStart: false } },
+    // Two epochs: held-out preference accuracy 64.7% on 184 pairs (one epoch: 57.6%), the verified rate unchanged.
+    dpo: { epochs: 2, eval: { every: 0, atStart: false } },
     rlvr: { steps: 16, eval: { every: 0, limit: 16, batchSize: 16 } }, // 32 in the template: fits the 15-minute budget
     // 1,200 held-out RLVR prompts (all of rlvr/test.jsonl): RLVR's few points need that many to be told from noise
     // (at 600 the same gain of 2.6 points came out at p = 0.05 in the item-by-item comparison).
