@@ -1,4 +1,4 @@
-// Graceful stop for long-running commands (train, sft, dpo, rlvr).
+// Graceful stop for long-running commands (train, sft, dpo, rlvr, distill, quickstart).
 //
 // The training loops are synchronous: they never give the event loop a turn, so `process.on('SIGINT')`
 // listeners would only run once the whole run is over. With the native addon, SIGINT and SIGTERM are caught by

@@ -67,25 +67,47 @@ export interface DistillLoopOptions {
   /** Where rounds.jsonl and round-K/{candidates,kept}.jsonl go (null: nowhere). */
   output: string | null;
   log?: (line: string) => void;
+  /** Checked before each round: once aborted, the loop returns after the round in progress. */
+  signal?: AbortSignal;
+  /** Rounds an earlier run completed: the loop continues after them (rounds.jsonl is appended to, not reset). */
+  resume?: DistillResume;
+}
+
+/** What a resumed run needs from the completed rounds (run.ts reads it back from OUTPUT). */
+export interface DistillResume {
+  rounds: RoundRecord[];
+  before: Record<string, unknown> | null;
+  /** With trainOn 'all': every example kept so far (the last completed round's kept.jsonl). */
+  pool: { messages: ChatMessage[] }[];
 }
 
 export interface DistillResult {
   rounds: RoundRecord[];
   /** Initial evaluation (before round 1), when an evaluate hook is given. */
   before: Record<string, unknown> | null;
+  /** True when the signal stopped the loop before its last round. */
+  stopped: boolean;
 }
 
 export function runDistillLoop(o: DistillLoopOptions, hooks: DistillHooks): DistillResult {
   const log = o.log ?? (() => {});
   if (o.output) {
     mkdirSync(o.output, { recursive: true });
-    writeFileSync(join(o.output, 'rounds.jsonl'), '');
+    if (!o.resume) writeFileSync(join(o.output, 'rounds.jsonl'), '');
   }
-  const before = hooks.evaluate ? hooks.evaluate(0) : null;
-  if (before && o.output) appendFileSync(join(o.output, 'rounds.jsonl'), `${JSON.stringify({ round: 0, eval: before })}\n`);
-  const records: RoundRecord[] = [];
-  const pool: { messages: ChatMessage[] }[] = [];
-  for (let round = 1; round <= o.rounds; round++) {
+  let before: Record<string, unknown> | null;
+  if (o.resume) before = o.resume.before;
+  else {
+    before = hooks.evaluate ? hooks.evaluate(0) : null;
+    if (before && o.output) appendFileSync(join(o.output, 'rounds.jsonl'), `${JSON.stringify({ round: 0, eval: before })}\n`);
+  }
+  const records: RoundRecord[] = [...(o.resume?.rounds ?? [])];
+  const pool: { messages: ChatMessage[] }[] = [...(o.resume?.pool ?? [])];
+  for (let round = records.length + 1; round <= o.rounds; round++) {
+    if (o.signal?.aborted) {
+      log(`stopped before round ${round} of ${o.rounds}; rerun with --resume to continue`);
+      return { rounds: records, before, stopped: true };
+    }
     const generated = hooks.generate(round, o.prompts);
     if (generated.length !== o.prompts.length) throw new Error(`distill round ${round}: the generator returned ${generated.length} candidate lists for ${o.prompts.length} prompts`);
     const candidates: Candidate[] = generated.flatMap((list, p) => list.map((completion) => ({ promptIndex: p, completion, score: 0, valid: false, kept: false })));
@@ -147,7 +169,7 @@ export function runDistillLoop(o: DistillLoopOptions, hooks: DistillHooks): Dist
         (evalResult ? ` · ${JSON.stringify(evalResult)}` : ''),
     );
   }
-  return { rounds: records, before };
+  return { rounds: records, before, stopped: false };
 }
 
 function groupBy<T>(xs: readonly T[], key: (x: T) => number): T[][] {

@@ -1,17 +1,18 @@
 // `olmo distill --config FILE` as a library call: the δ-RoT loop with the student's own sampling as the
 // generator, a verifier or judge-model critic, and the SFT stage (src/posttrain/sft, assistant-only loss) as each
 // round's fine-tuning; the student of round K is round-K/sft/final, and the last one is copied to final/.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readJsonLines } from '../../io/jsonl.ts';
 import { generate, loadModel, saveModel, type CausalLM } from '../../models/index.ts';
-import { loadTokenizer, type Tokenizer } from '../../tokenizers/index.ts';
+import { loadTokenizer, type ChatMessage, type Tokenizer } from '../../tokenizers/index.ts';
 import { loadRows, parseMessages, RowError } from '../common/conversations.ts';
 import { encodePrompt } from '../rlvr/data.ts';
 import { resolveSftConfig, SftTrainer } from '../sft/index.ts';
 import { verify } from '../verifiers/index.ts';
 import type { ResolvedDistillConfig } from './config.ts';
 import { ModelCritic, VerifierCritic, type Critic } from './critic.ts';
-import { runDistillLoop, type DistillPrompt, type DistillResult } from './loop.ts';
+import { runDistillLoop, type DistillPrompt, type DistillResult, type DistillResume, type RoundRecord } from './loop.ts';
 
 export function parseDistillRow(value: unknown, index = 0): DistillPrompt {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new RowError(`expected a JSON object, got ${JSON.stringify(value)}`);
@@ -96,6 +97,34 @@ export interface RunDistillOptions {
   log?: (line: string) => void;
   /** Replace the configured critic (tests, custom judges). */
   critic?: Critic;
+  /** Stops between rounds (the round in progress is finished first). */
+  signal?: AbortSignal;
+  /** Continue after the rounds OUTPUT/rounds.jsonl records as complete. */
+  resume?: boolean;
+}
+
+/**
+ * The completed rounds of an earlier run in `output`, and where they left the student: rounds.jsonl must hold
+ * rounds 1…R in order (a round is written there only once its fine-tuning and evaluation are done).
+ */
+export function readDistillResume(output: string, student: string, trainOn: 'round' | 'all'): DistillResume & { student: string } {
+  const file = join(output, 'rounds.jsonl');
+  if (!existsSync(file)) throw new Error(`distill --resume: ${file} not found; nothing to resume (run without --resume to start)`);
+  const lines = readJsonLines<Partial<RoundRecord> & { round?: unknown; eval?: Record<string, unknown> }>(file);
+  const before = lines.find((l) => l.round === 0)?.eval ?? null;
+  const rounds = lines.filter((l) => l.round !== 0) as RoundRecord[];
+  rounds.forEach((r, i) => {
+    if (r.round !== i + 1) throw new Error(`${file}: line for round ${JSON.stringify(r.round)} where round ${i + 1} was expected`);
+  });
+  let current = student;
+  for (const r of rounds) {
+    const dir = r.finetune?.student;
+    if (typeof dir === 'string') current = dir;
+  }
+  if (!existsSync(join(current, 'config.json'))) throw new Error(`${file}: the student of round ${rounds.length} (${current}) is missing`);
+  const last = rounds.length ? join(output, `round-${rounds.length}`, 'kept.jsonl') : null;
+  const pool = trainOn === 'all' && last ? readJsonLines<{ messages: ChatMessage[] }>(last) : [];
+  return { rounds, before, pool, student: current };
 }
 
 export function runDistill(cfg: ResolvedDistillConfig, opts: RunDistillOptions = {}): DistillResult & { student: string } {
@@ -113,7 +142,9 @@ export function runDistill(cfg: ResolvedDistillConfig, opts: RunDistillOptions =
     critic = new ModelCritic(loadModel(cfg.critic.model!, { trainable: false }), loadTokenizer(judgeTokDir), { template: cfg.critic.template });
   } else critic = new VerifierCritic(cfg.critic.verifier);
 
-  let studentDir = cfg.student;
+  const resume = opts.resume ? readDistillResume(cfg.output, cfg.student, cfg.trainOn) : undefined;
+  if (resume) log(`distill: resuming after round ${resume.rounds.length} of ${cfg.rounds} (student ${resume.student})`);
+  let studentDir = resume?.student ?? cfg.student;
   let student = loadModel(studentDir);
   const g = cfg.generation;
   log(`distill: ${prompts.length} prompts × ${cfg.candidatesPerPrompt} candidates, ${cfg.rounds} rounds, critic ${critic.name} (threshold ${cfg.critic.threshold})`);
@@ -127,11 +158,15 @@ export function runDistill(cfg: ResolvedDistillConfig, opts: RunDistillOptions =
       trainOn: cfg.trainOn,
       output: cfg.output,
       log,
+      signal: opts.signal,
+      resume,
     },
     {
       generate: (round, ps) => sampleCompletions(student, tok, ps, cfg.candidatesPerPrompt, g, cfg.seed * 1_000_003 + round * 7919),
       finetune: (round, examples) => {
         const dir = join(cfg.output, `round-${round}`);
+        // A fine-tuning folder here is left by an interrupted run of this round: the round starts over.
+        rmSync(join(dir, 'sft'), { recursive: true, force: true });
         const data = join(dir, 'kept.jsonl');
         writeFileSync(data, examples.map((e) => JSON.stringify(e)).join('\n') + '\n');
         const s = cfg.sft;
@@ -164,6 +199,7 @@ export function runDistill(cfg: ResolvedDistillConfig, opts: RunDistillOptions =
         : undefined,
     },
   );
+  if (result.stopped) return { ...result, student: studentDir };
   saveModel(student, join(cfg.output, 'final'), { tokenizerFrom: tokDir });
   writeFileSync(join(cfg.output, 'summary.json'), `${JSON.stringify({ before: result.before, rounds: result.rounds, student: studentDir }, null, 2)}\n`);
   return { ...result, student: studentDir };

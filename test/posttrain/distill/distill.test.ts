@@ -13,6 +13,7 @@ import {
   resolveDistillConfig,
   runDistill,
   runDistillLoop,
+  readDistillResume,
   VerifierCritic,
   type Critic,
   type CriticItem,
@@ -115,6 +116,52 @@ describe('distillation rounds (fake generator and critic)', () => {
     assert.deepEqual(trained, [1, 2]);
   });
 
+  it('stops between rounds and, resumed, ends with the records of an uninterrupted run', () => {
+    const gens: Record<number, string[][]> = { 1: [['good a1'], ['good b1']], 2: [['good a2', 'bad'], ['nope']], 3: [['good a3'], ['good b3 other']] };
+    const options = (output: string) => ({ rounds: 3, prompts, critic: new FakeCritic(), threshold: 0.5, diversity: { n: 3, threshold: 0.7, scope: 'prompt' as const }, trainOn: 'all' as const, output });
+    const run = (output: string, hooksExtra: { onFinetune?: (round: number) => void } = {}, more: object = {}) => {
+      const trained: number[] = [];
+      const r = runDistillLoop(
+        { ...options(output), ...more },
+        {
+          generate: (round) => gens[round],
+          finetune: (round, examples) => (trained.push(examples.length), hooksExtra.onFinetune?.(round), { student: `student-${round}` }),
+          evaluate: (round) => ({ score: round }),
+        },
+      );
+      return { r, trained };
+    };
+    const whole = mkdtempSync(join(tmpdir(), 'distill-whole-'));
+    const uninterrupted = run(whole);
+    const parts = mkdtempSync(join(tmpdir(), 'distill-parts-'));
+    const stop = new AbortController();
+    const first = run(parts, { onFinetune: (round) => round === 2 && stop.abort() }, { signal: stop.signal });
+    assert.equal(first.r.stopped, true);
+    assert.deepEqual(first.r.rounds.map((x) => x.round), [1, 2], 'the round in progress is finished, the next one not started');
+    const pool = readFileSync(join(parts, 'round-2', 'kept.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { messages: ChatMessage[] });
+    const second = run(parts, {}, { resume: { rounds: first.r.rounds, before: first.r.before, pool } });
+    assert.equal(second.r.stopped, false);
+    assert.deepEqual(second.r, uninterrupted.r);
+    assert.deepEqual([...first.trained, ...second.trained], uninterrupted.trained);
+    assert.equal(readFileSync(join(parts, 'rounds.jsonl'), 'utf8'), readFileSync(join(whole, 'rounds.jsonl'), 'utf8'));
+  });
+
+  it('a resume reads the completed rounds back and names what is missing or out of order', () => {
+    const out = mkdtempSync(join(tmpdir(), 'distill-resume-'));
+    assert.throws(() => readDistillResume(out, join(out, 'student'), 'round'), /rounds\.jsonl not found; nothing to resume/);
+    const student = join(out, 'round-1', 'sft', 'final');
+    mkdirSync(student, { recursive: true });
+    writeFileSync(join(student, 'config.json'), '{}');
+    writeFileSync(join(out, 'round-1', 'kept.jsonl'), `${JSON.stringify({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'a' }] })}\n`);
+    writeFileSync(join(out, 'rounds.jsonl'), [{ round: 0, eval: { score: 0 } }, { round: 1, kept: 1, finetune: { student } }].map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const r = readDistillResume(out, join(out, 'student'), 'all');
+    assert.deepEqual({ rounds: r.rounds.length, before: r.before, student: r.student, pool: r.pool.length }, { rounds: 1, before: { score: 0 }, student, pool: 1 });
+    writeFileSync(join(out, 'rounds.jsonl'), [{ round: 1, finetune: { student } }, { round: 3 }].map((l) => JSON.stringify(l)).join('\n') + '\n');
+    assert.throws(() => readDistillResume(out, join(out, 'student'), 'round'), /line for round 3 where round 2 was expected/);
+    writeFileSync(join(out, 'rounds.jsonl'), `${JSON.stringify({ round: 1, finetune: { student: join(out, 'gone') } })}\n`);
+    assert.throws(() => readDistillResume(out, join(out, 'student'), 'round'), /the student of round 1 \(.*gone\) is missing/);
+  });
+
   it('rejects a generator or critic that returns the wrong number of items', () => {
     assert.throws(
       () => runDistillLoop({ rounds: 1, prompts, critic: new FakeCritic(), threshold: 0.5, diversity: { n: 3, threshold: 0.7, scope: 'prompt' }, trainOn: 'round', output: null }, { generate: () => [['x']], finetune: () => ({}) }),
@@ -192,5 +239,19 @@ describe('olmo distill end to end (tiny model)', () => {
     assert.ok(existsSync(join(root, 'run', 'final', 'config.json')));
     assert.ok(existsSync(join(root, 'run', 'summary.json')));
     assert.equal(typeof rec.eval?.heldout_verified_rate, 'number');
+
+    // Two rounds stopped after the first, then resumed, give the rounds of an uninterrupted two-round run.
+    const twoRounds = (output: string) => ({ ...dcfg, rounds: 2, output: join(root, output) });
+    const whole = runDistill(twoRounds('whole'), { log: () => {} });
+    const stop = new AbortController();
+    const first = runDistill(twoRounds('parts'), { log: (l) => l.startsWith('round 1/') && stop.abort(), signal: stop.signal });
+    assert.equal(first.stopped, true);
+    assert.ok(!existsSync(join(root, 'parts', 'final')), 'a stopped run writes no final student');
+    const resumed = runDistill(twoRounds('parts'), { log: () => {}, resume: true });
+    assert.equal(resumed.stopped, false);
+    const strip = (rs: typeof whole.rounds) => rs.map(({ finetune, ...rest }) => ({ ...rest, sft_steps: finetune?.sft_steps }));
+    assert.deepEqual(strip(resumed.rounds), strip(whole.rounds));
+    assert.equal(resumed.student, join(root, 'parts', 'round-2', 'sft', 'final'));
+    assert.ok(existsSync(join(root, 'parts', 'final', 'config.json')));
   });
 });
