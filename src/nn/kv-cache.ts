@@ -97,6 +97,9 @@ export class KVCache {
    * drops the sequences that have finished, so later steps do not compute rows nobody reads).
    */
   select(rows: readonly number[]): KVCache {
+    for (const src of rows) {
+      if (!(Number.isInteger(src) && src >= 0 && src < this.batch)) throw new Error(`KV cache select: row ${src} is not in [0, ${this.batch})`);
+    }
     const first = this.layers[0];
     const out = new KVCache(this.layers.length, rows.length, this.capacity, first?.kvHeads ?? 0, first?.headDim ?? 0);
     this.layers.forEach((layer, l) => {
@@ -104,7 +107,6 @@ export class KVCache {
       const [k, v] = [layer.k.f32(), layer.v.f32()];
       const [outK, outV] = [out.layers[l].k.f32(), out.layers[l].v.f32()];
       rows.forEach((src, dst) => {
-        if (!(Number.isInteger(src) && src >= 0 && src < this.batch)) throw new Error(`KV cache select: row ${src} is not in [0, ${this.batch})`);
         const from = src * layer.capacity * row;
         const used = this.lengths[src] * row;
         outK.set(k.subarray(from, from + used), dst * layer.capacity * row);

@@ -42,7 +42,7 @@ export const SIZES: Record<QuickstartSize['name'], QuickstartSize> = {
     dpo: { epochs: 2, eval: { every: 0, atStart: false } },
     rlvr: { steps: 16, eval: { every: 0, limit: 16, batchSize: 16 } }, // 32 in the template: fits the 15-minute budget
     // 1,200 held-out RLVR prompts (all of rlvr/test.jsonl): RLVR's few points need that many to be told from noise
-    // (at 600 the same gain of 2.6 points came out at p = 0.05 in the item-by-item comparison).
+    // (at 600, a gain of 2.6 points came out at p = 0.05 in the item-by-item comparison).
     eval: { generativeLimit: 1200, preferenceLimit: 1000, maxNewTokens: 48 },
   },
   tiny: {

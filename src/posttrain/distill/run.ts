@@ -167,8 +167,7 @@ export function runDistill(cfg: ResolvedDistillConfig, opts: RunDistillOptions =
         const dir = join(cfg.output, `round-${round}`);
         // A fine-tuning folder here is left by an interrupted run of this round: the round starts over.
         rmSync(join(dir, 'sft'), { recursive: true, force: true });
-        const data = join(dir, 'kept.jsonl');
-        writeFileSync(data, examples.map((e) => JSON.stringify(e)).join('\n') + '\n');
+        const data = join(dir, 'kept.jsonl'); // the loop has written `examples` there
         const s = cfg.sft;
         const sftCfg = resolveSftConfig(
           {
