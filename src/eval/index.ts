@@ -6,9 +6,9 @@
 //   const r = await runEval({ tasks: plan, source, outputDir, backend, batchSize: 32, log: console.log });
 //   await rescore(outputDir);                                               // metrics from saved records
 export * from './types.ts';
-export { PyRandom } from './pyrandom.ts';
-export { pairedComparison, signTestPValue, type PairedComparison } from './paired.ts';
-export { pyCapitalize, pyStrip, pyRstrip, pyLstrip, pyLen, utf8Length } from './pystr.ts';
+export { PyRandom } from '../pycompat/pyrandom.ts';
+export { pairedComparison, signTestPValue, type PairedComparison } from '../stats/paired.ts';
+export { pyCapitalize, pyStrip, pyRstrip, pyLstrip, pyLen, utf8Length } from '../pycompat/pystr.ts';
 export { makeMcqPrompt, makeClozePrompt, fewshotContext, choiceLabels, UNCONDITIONED_CONTEXT } from './prompts.ts';
 export { encodePair, truncateLeft, type Tokenize, type EncodedPair, type TruncatedInput } from './tokenization.ts';
 export * from './metrics.ts';

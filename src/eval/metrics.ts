@@ -2,7 +2,7 @@
 // none / per-token / per-character / per-byte / PMI, the acc_* metrics with ties to the lowest index, and the
 // mean over docs. Character counts are code points of the continuation INCLUDING its leading space (OLMES, not
 // lm-eval's acc_norm); byte counts are UTF-8; every count is floored at 1.
-import { pyLen, utf8Length } from './pystr.ts';
+import { pyLen, utf8Length } from '../pycompat/pystr.ts';
 
 export type Normalization = 'none' | 'token' | 'char' | 'byte' | 'pmi';
 

@@ -1,7 +1,7 @@
 // OLMES instance selection (base_task.py get_eval_docs): when a split has more docs than the task's limit, the
 // evaluated docs are exactly random.Random(1234).sample(all_docs, limit) over the split in its dataset row order,
 // kept in SAMPLE order (not re-sorted). A fractional limit means ceil(fraction × n). No seed → the first `limit`.
-import { PyRandom } from './pyrandom.ts';
+import { PyRandom } from '../pycompat/pyrandom.ts';
 
 export const OLMES_SUBSAMPLE_SEED = 1234;
 

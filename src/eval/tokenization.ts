@@ -1,6 +1,6 @@
 // lm-eval 0.4.3's context/continuation tokenisation rule (`_encode_pair`) and the left truncation that
 // backends must apply (`_loglikelihood_tokens`), as pure functions over a tokenizer callback.
-import { pyRstrip } from './pystr.ts';
+import { pyRstrip } from '../pycompat/pystr.ts';
 
 export type Tokenize = (text: string) => number[];
 

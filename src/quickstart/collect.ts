@@ -10,7 +10,7 @@ import type { SynthManifest } from '../data/synth/index.ts';
 import { loadModel } from '../models/index.ts';
 import { numThreads } from '../tensor/index.ts';
 import type { MeasureKey, StageEval } from './evaluate.ts';
-import { pairedComparison } from '../eval/index.ts';
+import { pairedComparison } from '../stats/paired.ts';
 import type { CurvePoint, EvalColumn, PairedRow, ReportChart, ReportData } from './report-data.ts';
 import type { QuickstartSize } from './sizes.ts';
 import type { QuickstartState } from './state.ts';

@@ -44,7 +44,7 @@ export interface EvalRow {
   values: Record<string, number | null>;
 }
 
-/** Two stages compared item by item on the same held-out items of one measure (src/eval/paired.ts). */
+/** Two stages compared item by item on the same held-out items of one measure (src/stats/paired.ts). */
 export interface PairedRow {
   /** The column key and label of the measure. */
   measure: string;

@@ -27,7 +27,7 @@
 // concurrency or on how the runner batches.
 import type { Backend } from '../runner/backend.ts';
 import type { Tokenize } from '../tokenization.ts';
-import { pyRstrip } from '../pystr.ts';
+import { pyRstrip } from '../../pycompat/pystr.ts';
 import type {
   GenerateUntilRequest,
   LoglikelihoodRequest,

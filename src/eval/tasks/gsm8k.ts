@@ -8,10 +8,10 @@
 // Extra metrics, for comparison with lm-eval's gsm8k-cot (not OLMES): exact_match_strict (the first "The answer is
 // N." — lm-eval "strict-match") and exact_match_flex (the last `-?[$0-9.,]{2,}|-?[0-9]+` — "flexible-extract").
 import { fieldStr, RowError } from '../data/fields.ts';
-import { pyStrip } from '../pystr.ts';
+import { pyStrip } from '../../pycompat/pystr.ts';
 import { hfExactMatch } from '../text-metrics.ts';
 import type { McDoc, Row } from '../types.ts';
-import { extractAnswerIsStrict, extractFlexible, extractLastNumber } from '../../posttrain/verifiers/gsm8k.ts';
+import { extractAnswerIsStrict, extractFlexible, extractLastNumber } from '../../verifiers/gsm8k.ts';
 import type { GenerativeSpec } from './generative-common.ts';
 
 /** olmes FEWSHOT_SOURCES["STD:GSM8k"] (Wei et al. 2022, chain-of-thought exemplars), in stored order. */

@@ -4,7 +4,7 @@
 // through P once (endings raw inside). Cap is Python's str.capitalize (rest lower-cased).
 import { checkIndex, fieldInt, fieldStr, fieldStrList } from '../data/fields.ts';
 import { choiceLabels, makeMcqPrompt } from '../prompts.ts';
-import { pyCapitalize, pyStrip } from '../pystr.ts';
+import { pyCapitalize, pyStrip } from '../../pycompat/pystr.ts';
 import type { Format, FormatDefinition, TaskFamily } from '../task.ts';
 import type { McDoc, Row } from '../types.ts';
 import { nativeId } from './common.ts';

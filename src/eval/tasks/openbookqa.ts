@@ -1,7 +1,7 @@
 // OpenBookQA (oe_eval openbookqa.py, allenai/openbookqa main): "Question: {question_stem}\nAnswer:",
 // gold = index of answerKey.strip() in A–D. RC: PMI.
 import { checkIndex, fieldStr, fieldStrList, RowError } from '../data/fields.ts';
-import { pyStrip } from '../pystr.ts';
+import { pyStrip } from '../../pycompat/pystr.ts';
 import type { TaskFamily } from '../task.ts';
 import type { Row } from '../types.ts';
 import { mcFormats, type Extracted } from './common.ts';

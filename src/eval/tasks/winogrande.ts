@@ -5,7 +5,7 @@
 // MC: "Fill in the blank: {sentence with _ → ___}\n A. {option1}\n B. {option2}\nAnswer:".
 import { checkIndex, fieldInt, fieldStr, RowError } from '../data/fields.ts';
 import { choiceLabels, makeMcqPrompt } from '../prompts.ts';
-import { pyStrip } from '../pystr.ts';
+import { pyStrip } from '../../pycompat/pystr.ts';
 import type { Format, FormatDefinition, TaskFamily } from '../task.ts';
 import type { McDoc, Row } from '../types.ts';
 

@@ -7,7 +7,7 @@
 import type { CausalLM } from '../../models/index.ts';
 import { scoreLoglikelihood } from '../../models/index.ts';
 import { applyChatTemplate, type ChatMessage, type Tokenizer } from '../../tokenizers/index.ts';
-import { verify } from '../verifiers/index.ts';
+import { verify } from '../../verifiers/index.ts';
 
 export interface CriticItem {
   prompt: ChatMessage[];

@@ -9,7 +9,7 @@ import { loadTokenizer, type ChatMessage, type Tokenizer } from '../../tokenizer
 import { loadRows, parseMessages, RowError } from '../common/conversations.ts';
 import { encodePrompt } from '../rlvr/data.ts';
 import { resolveSftConfig, SftTrainer } from '../sft/index.ts';
-import { verify } from '../verifiers/index.ts';
+import { verify } from '../../verifiers/index.ts';
 import type { ResolvedDistillConfig } from './config.ts';
 import { ModelCritic, VerifierCritic, type Critic } from './critic.ts';
 import { runDistillLoop, type DistillPrompt, type DistillResult, type DistillResume, type RoundRecord } from './loop.ts';

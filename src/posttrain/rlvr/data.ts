@@ -3,7 +3,7 @@
 // names the verifier (gsm8k, math, ifeval, … matched case-insensitively by the verifier registry).
 import { applyChatTemplate, type ChatMessage, type Tokenizer } from '../../tokenizers/index.ts';
 import { loadRows, parseMessages, RowError, type BadRowPolicy } from '../common/conversations.ts';
-import { getVerifier } from '../verifiers/index.ts';
+import { getVerifier } from '../../verifiers/index.ts';
 
 export interface RlvrRow {
   id: string;

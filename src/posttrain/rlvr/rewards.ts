@@ -1,7 +1,7 @@
 // Verifiable rewards (spec §3.4): α = 10 when the verifier accepts the answer, 0 otherwise; a response that never
 // emitted EOS has its score *replaced* by the penalty value when the non-stop penalty is on (open-instruct
 // `--non_stop_penalty`, `penalty_reward_value`).
-import { verify } from '../verifiers/index.ts';
+import { verify } from '../../verifiers/index.ts';
 
 export interface RewardConfig {
   /** Reward for a verified answer (α = 10). */

@@ -2,7 +2,7 @@
 // prompts, runs the trainer, and writes the before/after held-out verified rate to OUTPUT/summary.json.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pairedComparison, type PairedComparison } from '../../eval/index.ts';
+import { pairedComparison, type PairedComparison } from '../../stats/paired.ts';
 import { loadModel } from '../../models/index.ts';
 import { loadTokenizer } from '../../tokenizers/index.ts';
 import type { ResolvedRlvrConfig } from './config.ts';

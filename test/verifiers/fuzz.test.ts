@@ -2,7 +2,7 @@
 // characters, for every verifier; and stay fast on adversarial inputs.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { INSTRUCTION_IDS, IF_FUNCTION_NAMES, verify, VERIFIER_NAMES } from '../../../src/posttrain/verifiers/index.ts';
+import { INSTRUCTION_IDS, IF_FUNCTION_NAMES, verify, VERIFIER_NAMES } from '../../src/verifiers/index.ts';
 
 /** Deterministic PRNG (mulberry32). */
 function rng(seed: number): () => number {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pyCapitalize, pyLen, pyRstrip, pyStrip, utf8Length } from '../../src/eval/pystr.ts';
+import { pyCapitalize, pyLen, pyRstrip, pyStrip, utf8Length } from '../../src/pycompat/pystr.ts';
 
 test('pyCapitalize matches Python 3.11 str.capitalize (values produced by CPython)', () => {
   const cases: [string, string][] = [

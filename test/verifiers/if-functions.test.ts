@@ -2,7 +2,7 @@
 // pass and fail examples for each, and argument errors.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { IF_FUNCTION_NAMES, verify, VerifierGroundTruthError } from '../../../src/posttrain/verifiers/index.ts';
+import { IF_FUNCTION_NAMES, verify, VerifierGroundTruthError } from '../../src/verifiers/index.ts';
 
 type Case = { args: Record<string, unknown>; pass: string[]; fail: string[] };
 

@@ -13,7 +13,7 @@ import {
   verify,
   VerifierGroundTruthError,
   wordTokenize,
-} from '../../../src/posttrain/verifiers/index.ts';
+} from '../../src/verifiers/index.ts';
 
 type Case = { kwargs: Record<string, unknown>; pass: string[]; fail: string[] };
 

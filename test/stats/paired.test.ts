@@ -2,7 +2,7 @@
 // checked against exact integer sums: min(1, 2·Σ_{i≤min(k,m)} C(k+m, i) / 2^(k+m)) with Python's math.comb.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pairedComparison, signTestPValue } from '../../src/eval/index.ts';
+import { pairedComparison, signTestPValue } from '../../src/stats/paired.ts';
 
 test('sign test p-values match the exact binomial test', () => {
   assert.equal(signTestPValue(0, 0), 1);

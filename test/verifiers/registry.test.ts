@@ -1,7 +1,7 @@
 // The registry: names, case-insensitive lookup, unknown names, results shape.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { getVerifier, verify, VERIFIER_NAMES } from '../../../src/posttrain/verifiers/index.ts';
+import { getVerifier, verify, VERIFIER_NAMES } from '../../src/verifiers/index.ts';
 
 describe('verifier registry', () => {
   it('knows the open-instruct names and the evaluation variants', () => {

@@ -15,7 +15,7 @@ import {
   stripString,
   verify,
   VerifierGroundTruthError,
-} from '../../../src/posttrain/verifiers/index.ts';
+} from '../../src/verifiers/index.ts';
 
 describe('MATH extraction', () => {
   it('last \\boxed{} with nested braces', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { PyRandom, bitLength } from '../../src/eval/pyrandom.ts';
+import { PyRandom, bitLength } from '../../src/pycompat/pyrandom.ts';
 import { selectInstances } from '../../src/eval/selection.ts';
 
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/python-random/sample.json', import.meta.url), 'utf8')) as {

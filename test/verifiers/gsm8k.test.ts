@@ -9,7 +9,7 @@ import {
   gsm8kEmNormalize,
   verify,
   VerifierGroundTruthError,
-} from '../../../src/posttrain/verifiers/index.ts';
+} from '../../src/verifiers/index.ts';
 
 describe('GSM8K extraction', () => {
   it('reproduces open-instruct last-number extraction, quirks included', () => {
