@@ -1,18 +1,10 @@
 // Shared test utilities: seeded random data and closeness assertions with useful failure messages.
 import assert from 'node:assert/strict';
 import { loadNativeAddon, nativeLoadError, type NativeAddon } from '../src/tensor/native-addon.ts';
+import { mulberry32 } from '../src/random/index.ts';
 
-/** A small deterministic PRNG (mulberry32), so failures reproduce. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG (mulberry32, from the project's random module), so failures reproduce. */
+export const rng: (seed: number) => () => number = mulberry32;
 
 /** Standard normal samples (Box–Muller) times `scale`. */
 export function randn(n: number, seed: number, scale = 1): Float32Array {

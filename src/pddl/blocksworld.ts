@@ -1,4 +1,5 @@
 // A blocksworld generator (4-operator version with a hand) for tests and benchmarks of the planners.
+import { mulberry32 } from '../random/index.ts';
 
 export const BLOCKSWORLD_DOMAIN = `(define (domain blocksworld)
   (:requirements :strips :typing)
@@ -21,18 +22,6 @@ export const BLOCKSWORLD_DOMAIN = `(define (domain blocksworld)
     :precondition (and (on ?x ?y) (clear ?x) (handempty))
     :effect (and (holding ?x) (clear ?y) (not (clear ?x)) (not (handempty)) (not (on ?x ?y)))))
 `;
-
-/** mulberry32: small deterministic PRNG. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random towers: a shuffled list of blocks cut at random points; returns towers bottom → top. */
 function randomTowers(blocks: string[], r: () => number): string[][] {
@@ -66,7 +55,7 @@ function towerFacts(towers: string[][]): string[] {
 
 /** A random blocksworld problem with n blocks: random initial towers, goal = the `on` facts of other towers. */
 export function blocksworldProblem(n: number, seed = 1): string {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const blocks = Array.from({ length: n }, (_, i) => `b${i + 1}`);
   const init = towerFacts(randomTowers(blocks, r));
   let goal = towerFacts(randomTowers(blocks, r)).filter((f) => f.startsWith('(on '));

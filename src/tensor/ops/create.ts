@@ -2,6 +2,10 @@
 import { type DType, allocStorage } from '../dtype.ts';
 import { checkShape, formatShape, ShapeError, sizeOf, type Shape } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
+import { Generator } from '../../random/index.ts';
+
+// The seeded generator (xoshiro128**) lives in the project's random module; tensor users get it from here.
+export { Generator };
 
 type Nested = number | Nested[];
 
@@ -69,73 +73,6 @@ export function arange(start: number, end: number, dtype: 'i32' | 'f32' = 'i32')
   const t = Tensor.empty([n], dtype);
   for (let i = 0; i < n; i++) t.data[i] = start + i;
   return t;
-}
-
-/**
- * A seeded generator (xoshiro128**) for reproducible initialisation and sampling. Its state is four 32-bit
- * words, so it can be saved in a checkpoint and restored exactly.
- */
-export class Generator {
-  private s: Uint32Array;
-
-  constructor(seed: number | Uint32Array) {
-    if (seed instanceof Uint32Array) {
-      this.s = new Uint32Array(seed);
-    } else {
-      // splitmix32 expands the seed into a non-zero state.
-      this.s = new Uint32Array(4);
-      let x = seed >>> 0;
-      for (let i = 0; i < 4; i++) {
-        x = (x + 0x9e3779b9) >>> 0;
-        let z = x;
-        z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-        z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-        this.s[i] = (z ^ (z >>> 16)) >>> 0;
-      }
-      if (this.s.every((w) => w === 0)) this.s[0] = 1;
-    }
-  }
-
-  get state(): Uint32Array {
-    return new Uint32Array(this.s);
-  }
-
-  /** A uniform 32-bit unsigned integer. */
-  nextU32(): number {
-    const s = this.s;
-    const result = Math.imul(rotl(Math.imul(s[1], 5) >>> 0, 7), 9) >>> 0;
-    const t = (s[1] << 9) >>> 0;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 11);
-    return result;
-  }
-
-  /** Uniform in [0, 1) with 53 random bits. */
-  uniform(): number {
-    const hi = this.nextU32() >>> 5;
-    const lo = this.nextU32() >>> 6;
-    return (hi * 67108864 + lo) / 9007199254740992;
-  }
-
-  /** Standard normal (Box–Muller, one draw per call for a simple, reproducible stream). */
-  normal(): number {
-    let u = this.uniform();
-    while (u <= 0) u = this.uniform();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.uniform());
-  }
-
-  /** Uniform integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.uniform() * n);
-  }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
 export function randn(shape: Shape, gen: Generator, std = 1, mean = 0): Tensor {
