@@ -6,6 +6,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join, isAbsolute } from 'node:path';
 import { createHash } from 'node:crypto';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { writeTextAtomically } from './atomic.ts';
 
 export const CHECKSUMS_FILE = 'checksums.json';
@@ -112,22 +113,102 @@ export function parseChecksums(raw: unknown, where: string): ChecksumManifest {
  * ignored. Throws a ChecksumError naming the file, the expected and the actual value.
  */
 export function verifyChecksums(dir: string, manifest: ChecksumManifest, level: VerifyLevel = 'full'): void {
-  if (level === 'none') return;
+  startVerification(dir, manifest, level, Infinity).wait();
+}
+
+/** A hash check running beside the caller's work: `wait` blocks until it is done and throws on a mismatch. */
+export interface PendingVerification {
+  wait(): void;
+  /** Stop hashing (the caller failed for another reason and will not wait). */
+  cancel(): void;
+}
+
+/** Below this many bytes a worker thread costs more than it saves: hash on the calling thread. */
+const BACKGROUND_MIN_BYTES = 64 << 20;
+
+/**
+ * Checks sizes now (a stat per file, so a truncated file fails at once) and, with 'full', starts hashing: on a
+ * worker thread when the files hold at least `backgroundMinBytes`, so that a loader can read and convert tensors
+ * on its own thread while the hash runs on another core, else right away. `wait()` reports the result.
+ */
+export function startVerification(dir: string, manifest: ChecksumManifest, level: VerifyLevel, backgroundMinBytes = BACKGROUND_MIN_BYTES): PendingVerification {
+  const done: PendingVerification = { wait: () => {}, cancel: () => {} };
+  if (level === 'none') return done;
   const names = Object.keys(manifest.files).sort();
+  let total = 0;
   for (const name of names) {
     const path = join(dir, name);
     if (!existsSync(path)) throw new ChecksumError(`${path}: listed in ${CHECKSUMS_FILE} but missing`);
     const size = statSync(path).size;
     const want = manifest.files[name].size;
     if (size !== want) throw new ChecksumError(`${path}: size ${size} bytes, ${CHECKSUMS_FILE} expects ${want} (the file is truncated or was replaced); re-save the checkpoint or restore the file`);
+    total += size;
   }
-  if (level !== 'full') return;
-  for (const name of names) {
-    const path = join(dir, name);
-    const got = hashFile(path).sha256;
-    const want = manifest.files[name].sha256;
-    if (got !== want) throw new ChecksumError(`${path}: sha256 ${got}, ${CHECKSUMS_FILE} expects ${want} (the file is corrupt or was changed after saving); re-save the checkpoint or restore the file`);
+  if (level !== 'full') return done;
+  const jobs = names.map((name) => ({ path: join(dir, name), want: manifest.files[name].sha256 }));
+  if (total < backgroundMinBytes) {
+    for (const j of jobs) checkHash(j.path, hashFile(j.path).sha256, j.want);
+    return done;
   }
+  return hashInWorker(jobs);
+}
+
+function checkHash(path: string, got: string, want: string): void {
+  if (got !== want) throw new ChecksumError(`${path}: sha256 ${got}, ${CHECKSUMS_FILE} expects ${want} (the file is corrupt or was changed after saving); restore the file, re-save the folder, or delete ${CHECKSUMS_FILE} to accept the change`);
+}
+
+// The worker is plain JavaScript (eval: true) so it runs without the TypeScript loader; it hashes exactly as
+// hashFile does and always raises the flag, posting either the hashes or the error.
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const { createHash } = require('node:crypto');
+const { jobs, port, flag, chunk } = workerData;
+try {
+  const buf = Buffer.allocUnsafe(chunk);
+  const hashes = jobs.map(({ path }) => {
+    const fd = fs.openSync(path, 'r');
+    try {
+      const h = createHash('sha256');
+      for (let pos = 0, n; (n = fs.readSync(fd, buf, 0, buf.length, pos)) > 0; pos += n) h.update(buf.subarray(0, n));
+      return h.digest('hex');
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+  port.postMessage({ hashes });
+} catch (e) {
+  port.postMessage({ error: String(e && e.message ? e.message : e) });
+} finally {
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+}
+`;
+
+function hashInWorker(jobs: { path: string; want: string }[]): PendingVerification {
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { jobs, port: port2, flag, chunk: CHUNK }, transferList: [port2] });
+  worker.unref();
+  let finished = false;
+  return {
+    wait() {
+      if (finished) return;
+      // loaders are synchronous, so block this thread until the worker raises the flag
+      while (Atomics.load(flag, 0) === 0) Atomics.wait(flag, 0, 0, 1000);
+      finished = true;
+      const msg = receiveMessageOnPort(port1)?.message as { hashes?: string[]; error?: string } | undefined;
+      port1.close();
+      void worker.terminate();
+      if (!msg?.hashes) throw new ChecksumError(`verifying ${jobs.map((j) => j.path).join(', ')}: ${msg?.error ?? 'the hashing thread stopped without a result'}`);
+      msg.hashes.forEach((got, i) => checkHash(jobs[i].path, got, jobs[i].want));
+    },
+    cancel() {
+      finished = true;
+      port1.close();
+      void worker.terminate();
+    },
+  };
 }
 
 /** Verifies `dir` against its checksums.json when it has one; returns the manifest (null: nothing to verify). */

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, writeFileSync, readdirSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeDirAtomically } from '../io/atomic.ts';
+import { ChecksumError, readChecksums, saveChecksums, startVerification, type PendingVerification, type VerifyLevel } from '../io/checksums.ts';
 import { openCheckpointTensors, saveShardedSafetensors, fromFloat32, type TensorSource, type TensorToWrite } from '../io/safetensors.ts';
 import { Tensor } from '../tensor/index.ts';
 import { placeholderInit, type Init } from '../nn/index.ts';
@@ -62,18 +63,40 @@ function readParam(src: TensorSource, name: string, shape: readonly number[], fi
 export interface LoadOptions {
   /** Parameters become trainable (requiresGrad); default true. */
   trainable?: boolean;
+  /**
+   * How much of checksums.json to check (folders without one, such as Hugging Face downloads, load unchecked):
+   * 'full' (default) sizes and SHA-256 of every listed file, 'size' sizes only, 'none' nothing. The default is
+   * 'full' because a flipped bit in a weight file otherwise loads silently and is trained or evaluated on; the
+   * hash runs on a worker thread while the tensors are read and converted, so it adds little wall time where a
+   * second core is free. 'size' still catches truncated and replaced files, for callers that load one
+   * checkpoint many times.
+   */
+  verify?: VerifyLevel;
+}
+
+/** Starts checking DIR against its checksums.json (sizes now, hashes in the background for 'full'). */
+function startChecks(dir: string, level: VerifyLevel): PendingVerification | null {
+  try {
+    const manifest = level === 'none' ? null : readChecksums(dir);
+    return manifest ? startVerification(dir, manifest, level) : null;
+  } catch (err) {
+    throw err instanceof ChecksumError ? new CheckpointError(`${dir}: refusing to load: ${err.message}`) : err;
+  }
 }
 
 /** Loads an HF checkpoint folder (f32 or bf16 weights; bf16 is widened to f32 exactly). */
 export function loadModel(dir: string, opts: LoadOptions = {}): CausalLM {
   const cfg = readConfig(dir);
   const model = createModel(cfg, placeholderInit);
+  const checks = startChecks(dir, opts.verify ?? 'full');
   let src: TensorSource;
   try {
     src = openCheckpointTensors(dir);
   } catch (err) {
+    checks?.cancel();
     throw new CheckpointError(`${dir}: cannot open the weights: ${(err as Error).message}`);
   }
+  let loaded = false;
   try {
     const missing: string[] = [];
     for (const [name, placeholder] of model.namedParameters()) {
@@ -97,8 +120,15 @@ export function loadModel(dir: string, opts: LoadOptions = {}): CausalLM {
       const shown = missing.slice(0, 10).join(', ');
       throw new CheckpointError(`${dir}: missing ${missing.length} tensor(s) for a ${cfg.modelType} model: ${shown}${missing.length > 10 ? ', …' : ''}`);
     }
+    loaded = true;
   } finally {
     src.close();
+    if (!loaded) checks?.cancel();
+  }
+  try {
+    checks?.wait();
+  } catch (err) {
+    throw err instanceof ChecksumError ? new CheckpointError(`${dir}: refusing to load: ${err.message}`) : err;
   }
   return model;
 }
@@ -117,7 +147,11 @@ export interface SaveModelOptions {
   maxShardSize?: number | string;
 }
 
-/** Writes an HF checkpoint folder atomically: it is built next to DIR and swapped into place. */
+/**
+ * Writes an HF checkpoint folder atomically: it is built next to DIR and swapped into place. checksums.json
+ * records the size and SHA-256 of every file written (weights, index, config, tokenizer files), so loadModel
+ * can refuse a corrupt file and evaluation can key its cache by the weights' content.
+ */
 export function saveModel(model: CausalLM, dir: string, opts: SaveModelOptions = {}): void {
   const dtype = opts.dtype ?? 'float32';
   writeDirAtomically(dir, (tmp) => {
@@ -134,6 +168,7 @@ export function saveModel(model: CausalLM, dir: string, opts: SaveModelOptions =
         if (existsSync(from)) copyFileSync(from, join(tmp, f));
       }
     }
+    saveChecksums(tmp, readdirSync(tmp));
   });
 }
 

@@ -15,6 +15,7 @@ import {
   parseChecksums,
   readChecksums,
   saveChecksums,
+  startVerification,
   verifyChecksums,
   verifyFolder,
 } from '../../src/io/checksums.ts';
@@ -100,4 +101,20 @@ test('manifestDigest depends on the selected entries only, not on key order', ()
   writeFileSync(join(dir, 'a.safetensors'), 'Z');
   assert.notEqual(manifestDigest(computeChecksums(dir, ['a.safetensors', 'b.safetensors']), weights), manifestDigest(m, weights));
   assert.equal(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).changed, 1);
+});
+
+test('hashing on a worker thread (startVerification) reports the same results as hashing inline', () => {
+  const data = Buffer.alloc(3 << 20, 9);
+  const dir = folder({ 'a.safetensors': data, 'b.json': '{}' });
+  const m = saveChecksums(dir, ['a.safetensors', 'b.json']);
+  startVerification(dir, m, 'full', 0).wait();
+  const flipped = Buffer.from(data);
+  flipped[12345] ^= 1;
+  writeFileSync(join(dir, 'a.safetensors'), flipped);
+  const pending = startVerification(dir, m, 'full', 0);
+  assert.throws(() => pending.wait(), (e: Error) => e instanceof ChecksumError && e.message.includes(`a.safetensors: sha256 ${sha(flipped)}, checksums.json expects ${sha(data)}`));
+  startVerification(dir, m, 'size', 0).wait();
+  startVerification(dir, m, 'full', 0).cancel();
+  truncateSync(join(dir, 'a.safetensors'), 10);
+  assert.throws(() => startVerification(dir, m, 'full', 0), /a\.safetensors: size 10 bytes/, 'sizes are checked before any hashing starts');
 });
