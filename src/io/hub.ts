@@ -16,11 +16,12 @@
 //
 // Files already in the cache are not fetched again: `hfHubDownload` of a cached file makes no request at all (pass
 // `refresh: true` to re-resolve a branch), `downloadSnapshot` asks only for the revision's file list.
-import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { copyFileSync, createReadStream, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
+import { acquireFileLock } from './file-lock.ts';
 
 export type RepoType = 'model' | 'dataset' | 'space';
 
@@ -57,6 +58,8 @@ export interface HubOptions {
   backoffMs?: number;
   /** ms without any response or body bytes after which a request is abandoned and retried (default 60000) */
   timeoutMs?: number;
+  /** ms to wait for another process downloading the same file before giving up (default 30 minutes) */
+  lockWaitMs?: number;
   onProgress?: (p: HubProgress) => void;
   /** the fetch to use (default the global one) */
   fetch?: typeof fetch;
@@ -98,6 +101,8 @@ export interface RepoRevision {
 // ---- errors ----
 
 export class HubError extends Error {
+  /** the hub's X-Error-Code (RepoNotFound, RevisionNotFound, EntryNotFound, GatedRepo…) when it sent one */
+  code: string | null = null;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'HubError';
@@ -112,16 +117,18 @@ export class HubOfflineError extends HubError {
 }
 /** 404: the repository, revision or file does not exist (or is private and no token was sent). */
 export class HubNotFoundError extends HubError {
-  constructor(message: string) {
+  constructor(message: string, code: string | null = null) {
     super(message);
     this.name = 'HubNotFoundError';
+    this.code = code;
   }
 }
 /** 401/403: a token is needed, was rejected, or lacks access (gated repositories). */
 export class HubAuthError extends HubError {
-  constructor(message: string) {
+  constructor(message: string, code: string | null = null) {
     super(message);
     this.name = 'HubAuthError';
+    this.code = code;
   }
 }
 /** Another HTTP status, a network failure or a timeout, after the retries. */
@@ -133,6 +140,16 @@ export class HubHttpError extends HubError {
   ) {
     super(message, options);
     this.name = 'HubHttpError';
+  }
+}
+/** A downloaded file's size or hash differs from the hub's metadata: refused, the bytes kept aside (`keptAt`). */
+export class HubChecksumError extends HubError {
+  constructor(
+    message: string,
+    readonly keptAt: string,
+  ) {
+    super(message);
+    this.name = 'HubChecksumError';
   }
 }
 
@@ -185,6 +202,7 @@ interface Settings {
   retries: number;
   backoffMs: number;
   timeoutMs: number;
+  lockWaitMs: number;
   onProgress?: (p: HubProgress) => void;
   fetch: typeof fetch;
 }
@@ -202,6 +220,7 @@ function settings(opts: HubOptions): Settings {
     retries: opts.retries ?? 5,
     backoffMs: opts.backoffMs ?? 1000,
     timeoutMs: opts.timeoutMs ?? 60_000,
+    lockWaitMs: opts.lockWaitMs ?? 30 * 60_000,
     onProgress: opts.onProgress,
     fetch: opts.fetch ?? globalThis.fetch,
   };
@@ -376,17 +395,23 @@ async function checkStatus(res: Response, s: Settings, what: string, url: string
             (gated ? 'The token has no access: for a gated repository accept its terms on the hub page first.' : 'Check that the token is valid.')
         : `${what} needs a token (${answered}): the repository is private or gated` +
             (code === 'RepoNotFound' ? ', or does not exist' : '') +
-            `. Set HF_TOKEN, or run \`huggingface-cli login\`${gated ? ', after accepting the repository\'s terms on its hub page' : ''}.`,
+            `. ${TOKEN_HINT}${gated ? ', after accepting the repository\'s terms on its hub page' : ''}.`,
+      code,
     );
   }
   if (res.status === 404) {
     throw new HubNotFoundError(
       `repository or file not found: ${what} (${answered}). Check the repository id, type, revision and file name` +
         (s.token ? '.' : '; a private or gated repository also needs a token (set HF_TOKEN).'),
+      code,
     );
   }
   throw new HubHttpError(`${what}: ${answered}`, res.status);
 }
+
+/** Where a token can come from, as huggingface_hub reads it. */
+export const TOKEN_HINT =
+  'Set HF_TOKEN (or HUGGING_FACE_HUB_TOKEN) to a token from https://huggingface.co/settings/tokens, or put it in the token file ($HF_TOKEN_PATH, default $HF_HOME/token, which `huggingface-cli login` writes)';
 
 function authHeaders(s: Settings): Record<string, string> {
   const h: Record<string, string> = { 'user-agent': 'olmo-ts; hf-hub-client' };
@@ -437,6 +462,15 @@ function offlineError(s: Settings, repo: string, what: string): HubOfflineError 
 }
 
 // ---- downloads ----
+//
+// A file is written to blobs/{blob}.incomplete (the name huggingface_hub uses) and renamed to blobs/{blob} only
+// once its size and hash match the hub's metadata, so a blob that exists is complete. An interrupted download
+// keeps its .incomplete file, and the next attempt (a retry, or a later run) asks for the rest with an HTTP
+// Range request, as huggingface_hub does. A file whose bytes do not match is renamed to blobs/{blob}.corrupt and
+// refused. A lock file per blob keeps two processes from writing the same .incomplete file.
+
+const SHA256 = /^[0-9a-f]{64}$/;
+const GIT_SHA1 = /^[0-9a-f]{40}$/;
 
 function normEtag(v: string | null): string | null {
   if (!v) return null;
@@ -448,76 +482,195 @@ interface FileProgress {
   (bytes: number, total: number | null): void;
 }
 
-/** Downloads one file of a commit into blobs/ (unless its blob is there); returns the blob name. */
-async function fetchBlob(s: Settings, repo: string, sha: string, file: RepoFile, blobsDir: string, progress: FileProgress): Promise<string> {
-  const expected = file.lfsSha256 ?? file.blobId ?? null;
-  if (expected && existsSync(join(blobsDir, expected))) return expected;
-  const url = `${s.endpoint}/${URL_PREFIX[s.type]}${repo}/resolve/${sha}/${encodePath(file.path)}`;
-  const what = describeRepo(s, repo, sha, file.path);
-  return withRetries(s, `downloading ${what}`, url, async (timeout) => {
-    const signal = timeout.controller.signal;
-    const headers = { ...authHeaders(s), 'accept-encoding': 'identity' };
-    let res = await s.fetch(url, { headers, redirect: 'manual', signal });
-    let etag = normEtag(res.headers.get('x-linked-etag')) ?? null;
-    let linkedSize = res.headers.get('x-linked-size');
-    let current = url;
-    // Relative redirects stay on the hub (a renamed repository); an absolute one goes to the file storage, which
-    // gets no token unless it is the hub's own host.
-    for (let hops = 0; res.status >= 300 && res.status < 400 && res.headers.get('location'); hops++) {
-      if (hops >= 10) throw new HubHttpError(`${what}: too many redirects from ${url}`, res.status);
-      etag ??= normEtag(res.headers.get('x-linked-etag')) ?? normEtag(res.headers.get('etag'));
-      linkedSize ??= res.headers.get('x-linked-size');
-      const location = res.headers.get('location')!;
-      const next = new URL(location, current);
+/** One file to download: where it comes from and what the listing says it is. */
+interface BlobTarget {
+  url: string;
+  what: string;
+  file: RepoFile;
+  blobsDir: string;
+  progress: FileProgress;
+}
+
+/** The final answer to a resolve URL after its redirects, with the hub's headers from the first hop. */
+interface Opened {
+  res: Response;
+  url: string;
+  linkedEtag: string | null;
+  linkedSize: number | null;
+}
+
+/** GET with redirects followed by hand: the token goes only to the hub's own host; `range` goes to every hop. */
+async function openDownload(s: Settings, t: BlobTarget, offset: number, timeout: IdleTimeout): Promise<Opened> {
+  const signal = timeout.controller.signal;
+  const plain: Record<string, string> = { 'accept-encoding': 'identity', ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) };
+  const hub = { ...authHeaders(s), ...plain };
+  let res = await s.fetch(t.url, { headers: hub, redirect: 'manual', signal });
+  let linkedEtag = normEtag(res.headers.get('x-linked-etag'));
+  let linkedSize = res.headers.get('x-linked-size');
+  let current = t.url;
+  // Relative redirects stay on the hub (a renamed repository); an absolute one goes to the file storage.
+  for (let hops = 0; res.status >= 300 && res.status < 400 && res.headers.get('location'); hops++) {
+    if (hops >= 10) throw new HubHttpError(`${t.what}: too many redirects from ${t.url}`, res.status);
+    linkedEtag ??= normEtag(res.headers.get('x-linked-etag'));
+    linkedSize ??= res.headers.get('x-linked-size');
+    const next = new URL(res.headers.get('location')!, current);
+    await res.body?.cancel().catch(() => {});
+    current = next.toString();
+    res = await s.fetch(current, { headers: next.host === new URL(s.endpoint).host ? hub : plain, redirect: 'manual', signal });
+    timeout.touch();
+  }
+  const size = linkedSize !== null ? Number(linkedSize) : NaN;
+  return { res, url: current, linkedEtag, linkedSize: Number.isSafeInteger(size) ? size : null };
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** `bytes START-END/TOTAL` → its start and total (null when the total is `*` or the header is malformed). */
+function parseContentRange(v: string | null): { start: number; total: number | null } | null {
+  const m = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(v?.trim() ?? '');
+  return m ? { start: Number(m[1]), total: m[2] === '*' ? null : Number(m[2]) } : null;
+}
+
+/** The sha256 and (when the size is known) the git blob id of a file, fed in pieces. */
+class FileHashes {
+  private readonly sha256 = createHash('sha256');
+  private readonly git: Hash | null;
+  constructor(size: number | null) {
+    this.git = size === null ? null : createHash('sha1').update(`blob ${size}\0`);
+  }
+  update(chunk: Uint8Array): void {
+    this.sha256.update(chunk);
+    this.git?.update(chunk);
+  }
+  /** Feeds the first `bytes` of a file already on disk (the part of an interrupted download being resumed). */
+  async updateFromFile(path: string, bytes: number): Promise<void> {
+    if (bytes === 0) return;
+    for await (const chunk of createReadStream(path, { start: 0, end: bytes - 1 })) this.update(chunk as Buffer);
+  }
+  digest(): { sha256: string; gitSha1: string | null } {
+    return { sha256: this.sha256.digest('hex'), gitSha1: this.git?.digest('hex') ?? null };
+  }
+}
+
+/** Why the received bytes are not the file the metadata describes, or null when they are. */
+function mismatch(bytes: number, total: number | null, got: { sha256: string; gitSha1: string | null }, want: { sha256: string | null; gitSha1: string | null }): string | null {
+  if (total !== null && bytes !== total) return `size mismatch: expected ${total} bytes, received ${bytes}`;
+  if (want.sha256 && got.sha256 !== want.sha256) return `sha256 mismatch: expected ${want.sha256} (the hub's metadata), got ${got.sha256}`;
+  if (want.gitSha1 && got.gitSha1 && got.gitSha1 !== want.gitSha1) return `git blob id mismatch: expected ${want.gitSha1} (the hub's metadata), got ${got.gitSha1}`;
+  return null;
+}
+
+/** Renames a file that failed its checks to {blob}.corrupt, next to the blobs but never one of them. */
+function keepAside(partial: string, blobsDir: string, blob: string | null, what: string, why: string, resumedFrom: number): HubChecksumError {
+  const corrupt = join(blobsDir, `${blob ?? basename(partial).replace(/\.incomplete$/, '')}.corrupt`);
+  renameSync(partial, corrupt);
+  return new HubChecksumError(
+    `${what}: ${why}${resumedFrom > 0 ? ` (the download resumed an earlier partial file at byte ${resumedFrom})` : ''}. ` +
+      `The file is refused and nothing was added to the cache; its bytes were kept aside at ${corrupt}. Run again to download it afresh.`,
+    corrupt,
+  );
+}
+
+/** One attempt at a file: resumes its .incomplete file when there is one; returns the blob name. */
+async function downloadAttempt(s: Settings, t: BlobTarget, timeout: IdleTimeout): Promise<string> {
+  const known = t.file.lfsSha256 ?? t.file.blobId ?? null;
+  const partialOf = (blob: string) => join(t.blobsDir, `${blob}.incomplete`);
+  let offset = known ? sizeOf(partialOf(known)) : 0;
+  const { res, url, linkedEtag, linkedSize } = await openDownload(s, t, offset, timeout);
+  if (res.status === 416 && known) {
+    // the partial file is not a prefix the server can continue (as long as the file, or longer): start over
+    await res.body?.cancel().catch(() => {});
+    rmSync(partialOf(known), { force: true });
+    throw new RetryableError(`${url} answered 416 to a request from byte ${offset}; starting the file over`, 416);
+  }
+  await checkStatus(res, s, t.what, url);
+  const etag = linkedEtag ?? normEtag(res.headers.get('etag'));
+  const blob = known ?? etag;
+  if (blob && existsSync(join(t.blobsDir, blob))) {
+    await res.body?.cancel().catch(() => {});
+    return blob;
+  }
+  let total = t.file.size ?? linkedSize;
+  if (res.status === 206) {
+    const range = parseContentRange(res.headers.get('content-range'));
+    if (!range || range.start !== offset) {
       await res.body?.cancel().catch(() => {});
-      const sameHost = next.host === new URL(s.endpoint).host;
-      current = next.toString();
-      res = await s.fetch(current, { headers: sameHost ? headers : { 'accept-encoding': 'identity' }, redirect: 'manual', signal });
+      if (known) rmSync(partialOf(known), { force: true });
+      throw new RetryableError(`${url} answered the range ${res.headers.get('content-range')} to a request from byte ${offset}; starting the file over`, 206);
+    }
+    total ??= range.total;
+  } else {
+    offset = 0; // a full answer (a server that ignores Range): the partial file is rewritten from the start
+    const length = res.headers.get('content-length');
+    total ??= length !== null && Number.isSafeInteger(Number(length)) ? Number(length) : null;
+  }
+  const want = {
+    sha256: t.file.lfsSha256 ?? (linkedEtag && SHA256.test(linkedEtag) ? linkedEtag : null),
+    gitSha1: t.file.lfsSha256 || linkedEtag ? null : (t.file.blobId ?? (etag && GIT_SHA1.test(etag) ? etag : null)),
+  };
+  mkdirSync(t.blobsDir, { recursive: true });
+  const partial = blob ? partialOf(blob) : join(t.blobsDir, `download.${process.pid}.${randomBytes(4).toString('hex')}.incomplete`);
+  const hashes = new FileHashes(total);
+  await hashes.updateFromFile(partial, offset);
+  const bytes = await appendBody(res, partial, offset, total, hashes, timeout, t.progress);
+  // short: keep the partial file for the next attempt to resume (an unnamed one cannot be resumed)
+  if (total !== null && bytes < total) {
+    if (!blob) rmSync(partial, { force: true });
+    throw new RetryableError(`received ${bytes} bytes of ${total}`, res.status);
+  }
+  const got = hashes.digest();
+  const why = mismatch(bytes, total, got, want);
+  if (why) throw keepAside(partial, t.blobsDir, blob, t.what, why, offset);
+  const name = blob ?? got.sha256;
+  renameSync(partial, join(t.blobsDir, name));
+  return name;
+}
+
+/** Writes the body after `offset` bytes of `partial` (truncating when offset is 0); returns the bytes it holds. */
+async function appendBody(res: Response, partial: string, offset: number, total: number | null, hashes: FileHashes, timeout: IdleTimeout, progress: FileProgress): Promise<number> {
+  if (!res.body) throw new RetryableError('empty response body', res.status);
+  const fh = await open(partial, offset > 0 ? 'a' : 'w');
+  let bytes = offset;
+  try {
+    progress(bytes, total);
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
       timeout.touch();
+      await fh.write(chunk);
+      hashes.update(chunk);
+      bytes += chunk.length;
+      progress(bytes, total);
     }
-    await checkStatus(res, s, what, current);
-    etag ??= normEtag(res.headers.get('etag'));
-    const blob = expected ?? etag;
-    if (blob && existsSync(join(blobsDir, blob))) {
-      await res.body?.cancel().catch(() => {});
-      return blob;
-    }
-    const lengthHeader = res.headers.get('content-length');
-    const total = file.size ?? (linkedSize ? Number(linkedSize) : lengthHeader ? Number(lengthHeader) : null);
-    mkdirSync(blobsDir, { recursive: true });
-    const tmp = join(blobsDir, `${blob ?? 'download'}.${process.pid}.${randomBytes(4).toString('hex')}.incomplete`);
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const fh = await open(tmp, 'w');
-    let ok = false;
-    try {
-      if (!res.body) throw new RetryableError('empty response body', res.status);
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        timeout.touch();
-        await fh.write(chunk);
-        hash.update(chunk);
-        bytes += chunk.length;
-        progress(bytes, total);
-      }
-      await fh.close();
-      if (total !== null && Number.isFinite(total) && bytes !== total) {
-        throw new RetryableError(`received ${bytes} bytes of ${total}`, res.status);
-      }
-      const digest = hash.digest('hex');
-      if (file.lfsSha256 && digest !== file.lfsSha256) {
-        throw new RetryableError(`sha256 mismatch: expected ${file.lfsSha256}, got ${digest}`, res.status);
-      }
-      const name = blob ?? digest;
-      renameSync(tmp, join(blobsDir, name));
-      ok = true;
-      return name;
-    } finally {
-      if (!ok) {
-        await fh.close().catch(() => {});
-        rmSync(tmp, { force: true });
-      }
-    }
-  });
+  } finally {
+    await fh.close();
+  }
+  return bytes;
+}
+
+/** huggingface_hub keeps its locks in {cache}/.locks/{repo folder}/; ours are named apart from its own. */
+function blobLockPath(repoDir: string, blob: string): string {
+  return join(dirname(repoDir), '.locks', basename(repoDir), `${blob}.olmo-ts.lock`);
+}
+
+/** Downloads one file of a commit into blobs/ (unless its blob is there); returns the blob name. */
+async function fetchBlob(s: Settings, repo: string, sha: string, file: RepoFile, repoDir: string, progress: FileProgress): Promise<string> {
+  const blobsDir = join(repoDir, 'blobs');
+  const known = file.lfsSha256 ?? file.blobId ?? null;
+  if (known && existsSync(join(blobsDir, known))) return known;
+  const what = describeRepo(s, repo, sha, file.path);
+  const target: BlobTarget = { url: `${s.endpoint}/${URL_PREFIX[s.type]}${repo}/resolve/${sha}/${encodePath(file.path)}`, what, file, blobsDir, progress };
+  const release = known ? await acquireFileLock(blobLockPath(repoDir, known), `downloading ${what}`, s.lockWaitMs) : () => {};
+  try {
+    if (known && existsSync(join(blobsDir, known))) return known; // finished by the holder we waited for
+    return await withRetries(s, `downloading ${what}`, target.url, (timeout) => downloadAttempt(s, target, timeout));
+  } finally {
+    release();
+  }
 }
 
 /** snapshots/{sha}/{path} → ../../blobs/{blob} (relative symlink; a copy where symlinks fail). */
@@ -558,9 +711,10 @@ function writeRef(repoDir: string, revision: string, sha: string): void {
 
 /**
  * Downloads `files` of a resolved revision into the cache (skipping those present), then links them all into the
- * snapshot and writes refs/{revision}: a split is never visible half-downloaded. Returns the snapshot folder.
+ * snapshot and writes refs/{revision} (unless `writeRef: false`, for a caller with more files to fetch): a split is
+ * never visible half-downloaded. Returns the snapshot folder.
  */
-export async function downloadFiles(rev: RepoRevision, files: RepoFile[], opts: HubOptions & { concurrency?: number } = {}): Promise<string> {
+export async function downloadFiles(rev: RepoRevision, files: RepoFile[], opts: HubOptions & { concurrency?: number; writeRef?: boolean } = {}): Promise<string> {
   checkRepo(rev.repo);
   const s = settings({ ...opts, type: rev.type, revision: rev.revision });
   if (!COMMIT.test(rev.sha)) throw new HubError(`${rev.repo}: ${JSON.stringify(rev.sha)} is not a commit sha`);
@@ -575,7 +729,7 @@ export async function downloadFiles(rev: RepoRevision, files: RepoFile[], opts: 
   const worker = async () => {
     while (next < todo.length) {
       const f = todo[next++];
-      const blob = await fetchBlob(s, rev.repo, rev.sha, f, join(repoDir, 'blobs'), (bytes, total) =>
+      const blob = await fetchBlob(s, rev.repo, rev.sha, f, repoDir, (bytes, total) =>
         s.onProgress?.({ repo: rev.repo, file: f.path, bytes, total, filesDone, filesTotal: files.length }),
       );
       blobs.set(f.path, blob);
@@ -587,7 +741,7 @@ export async function downloadFiles(rev: RepoRevision, files: RepoFile[], opts: 
   await Promise.all(Array.from({ length: concurrency }, worker));
   for (const f of todo) linkSnapshotFile(repoDir, rev.sha, f.path, blobs.get(f.path)!);
   mkdirSync(snapshot, { recursive: true });
-  writeRef(repoDir, rev.revision, rev.sha);
+  if (opts.writeRef !== false) writeRef(repoDir, rev.revision, rev.sha);
   return snapshot;
 }
 

@@ -1,8 +1,9 @@
 // A fake Hugging Face hub on 127.0.0.1 (port 0) for the hub client's tests: the revision API
 // (/api/{models|datasets}/{repo}/revision/{rev}?blobs=true), resolve URLs with the hub's headers (ETag = git blob id
-// for regular files; 302 to a storage URL with X-Linked-Etag = sha256 for LFS files), 404s with X-Error-Code,
-// private repositories answering 401 without the right token, and injected faults (5xx, 429, a body cut short,
-// a stalled answer). Every request is logged.
+// for regular files; 302 to a storage URL with X-Linked-Etag = sha256 for LFS files), Range requests (206 with
+// Content-Range, 416 past the end) on file bytes, 404s with X-Error-Code, private repositories answering 401
+// without the right token, gated ones whose listing is public but whose files answer 401/403 GatedRepo, and
+// injected faults (5xx, 429, a body cut short, bytes altered, a stalled answer). Every request is logged.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,14 +23,17 @@ export interface FakeRepo {
   commits: Record<string, Record<string, FakeFile>>;
   /** answers 401 unless the request carries `Bearer ${token}` */
   token?: string;
+  /** gated: the listing is public, files need `Bearer ${token}` (401 GatedRepo without a token, 403 with another) */
+  gated?: boolean;
 }
 
-export type Fault = { status: number; retryAfter?: string } | { truncate: true } | { stallMs: number };
+export type Fault = { status: number; retryAfter?: string } | { truncate: true } | { corrupt: true } | { stallMs: number };
 
 export interface LoggedRequest {
   method: string;
   path: string;
   auth: string | null;
+  range: string | null;
 }
 
 export const gitBlobId = (b: Buffer) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
@@ -79,7 +83,7 @@ export class FakeHub {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://x');
     const path = decodeURIComponent(url.pathname);
-    this.requests.push({ method: req.method ?? 'GET', path, auth: req.headers.authorization ?? null });
+    this.requests.push({ method: req.method ?? 'GET', path, auth: req.headers.authorization ?? null, range: req.headers.range ?? null });
     const fault = this.takeFault(path);
     if (fault && 'status' in fault) {
       res.writeHead(fault.status, { 'content-type': 'application/json', ...(fault.retryAfter ? { 'retry-after': fault.retryAfter } : {}) });
@@ -99,8 +103,27 @@ export class FakeHub {
     res.end(JSON.stringify({ error: message }));
   }
 
-  private send(res: ServerResponse, body: Buffer, headers: Record<string, string>, fault: Fault | undefined): void {
-    res.writeHead(200, { 'content-length': String(body.length), 'content-type': 'application/octet-stream', ...headers });
+  /** File bytes, honouring `Range: bytes=N-` as the hub's storage does. */
+  private send(req: IncomingMessage, res: ServerResponse, whole: Buffer, headers: Record<string, string>, fault: Fault | undefined): void {
+    if (fault && 'corrupt' in fault) {
+      whole = Buffer.from(whole);
+      whole[whole.length >> 1] ^= 0xff;
+    }
+    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    const start = range ? Number(range[1]) : 0;
+    if (range && start >= whole.length) {
+      res.writeHead(416, { 'content-range': `bytes */${whole.length}` });
+      res.end();
+      return;
+    }
+    const body = whole.subarray(start);
+    res.writeHead(range ? 206 : 200, {
+      'content-length': String(body.length),
+      'content-type': 'application/octet-stream',
+      'accept-ranges': 'bytes',
+      ...(range ? { 'content-range': `bytes ${start}-${whole.length - 1}/${whole.length}` } : {}),
+      ...headers,
+    });
     if (fault && 'truncate' in fault) {
       res.write(body.subarray(0, Math.floor(body.length / 2)));
       setTimeout(() => res.socket?.destroy(), 20);
@@ -113,7 +136,7 @@ export class FakeHub {
     if (path.startsWith('/cdn/')) {
       const blob = this.blobs.get(path.slice(5));
       if (!blob) return this.error(res, 404, 'EntryNotFound', 'no such object');
-      return this.send(res, blob, { etag: '"storage-etag-not-the-sha"' }, fault);
+      return this.send(req, res, blob, { etag: '"storage-etag-not-the-sha"' }, fault);
     }
     // /api/{models|datasets}/{owner}/{name}/revision/{rev}
     let m = /^\/api\/(models|datasets)\/([^/]+\/[^/]+)\/revision\/(.+)$/.exec(path);
@@ -136,7 +159,7 @@ export class FakeHub {
     // /{datasets/}{owner}/{name}/resolve/{rev}/{path}
     m = /^\/(datasets\/)?([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(path);
     if (m) {
-      const found = this.find(m[1] ? 'dataset' : 'model', m[2], req, res);
+      const found = this.find(m[1] ? 'dataset' : 'model', m[2], req, res, true);
       if (!found) return;
       const sha = found.refs[m[3]] ?? (found.commits[m[3]] ? m[3] : undefined);
       if (!sha) return this.error(res, 404, 'RevisionNotFound', `Invalid rev id: ${m[3]}`);
@@ -154,13 +177,21 @@ export class FakeHub {
         res.end();
         return;
       }
-      return this.send(res, b, { etag: `"${gitBlobId(b)}"`, 'x-repo-commit': sha }, fault);
+      return this.send(req, res, b, { etag: `"${gitBlobId(b)}"`, 'x-repo-commit': sha }, fault);
     }
     this.error(res, 404, 'NotFound', `no route ${path}`);
   }
 
-  private find(type: 'model' | 'dataset', id: string, req: IncomingMessage, res: ServerResponse): FakeRepo | null {
+  private find(type: 'model' | 'dataset', id: string, req: IncomingMessage, res: ServerResponse, file = false): FakeRepo | null {
     const r = this.repos.find((x) => x.type === type && x.id === id);
+    if (r?.gated) {
+      if (file && req.headers.authorization !== `Bearer ${r.token}`) {
+        const message = `Access to model ${id} is restricted. You must have access to it and be authenticated to access it. Please log in.`;
+        this.error(res, req.headers.authorization ? 403 : 401, 'GatedRepo', message);
+        return null;
+      }
+      return r;
+    }
     if (r?.token !== undefined && req.headers.authorization !== `Bearer ${r.token}`) {
       this.error(res, 401, req.headers.authorization ? 'InvalidCredentials' : 'RepoNotFound', req.headers.authorization ? 'Invalid credentials in Authorization header' : 'Repository not found');
       return null;

@@ -183,7 +183,7 @@ test('5xx and 429 are retried with backoff; persistent failures name the URL, st
   assert.deepEqual(listAll(cache2), []);
 });
 
-test('a download cut short leaves no final file, no temp file and no ref; a retry completes it', async () => {
+test('a download cut short keeps only its .incomplete file (no blob, no snapshot entry, no ref); the next attempt resumes it', async () => {
   const cache = tmp();
   const sha = sha256(parquetBytes);
   hub.addFault(`/cdn/${sha}`, { truncate: true });
@@ -192,14 +192,18 @@ test('a download cut short leaves no final file, no temp file and no ref; a retr
     (e: Error) => e instanceof HubHttpError && /failed after 1 attempt: /.test(e.message),
   );
   const repo = join(cache, 'datasets--allenai--ai2_arc');
-  assert.deepEqual(listAll(join(repo, 'blobs')), []); // the .incomplete file is gone too
+  assert.deepEqual(listAll(join(repo, 'blobs')), [`${sha}.incomplete`]); // huggingface_hub's name for a partial blob
+  assert.equal(readFileSync(join(repo, 'blobs', `${sha}.incomplete`)).length, parquetBytes.length / 2);
   assert.ok(!existsSync(join(repo, 'snapshots', SHA, 'ARC-Easy/test-00000-of-00001.parquet')));
   assert.ok(!existsSync(join(repo, 'refs', 'main')));
 
-  hub.addFault(`/cdn/${sha}`, { truncate: true });
-  const file = await hfHubDownload('allenai/ai2_arc', 'ARC-Easy/test-00000-of-00001.parquet', opts(cache, { retries: 1 }));
+  const start = hub.requests.length;
+  const file = await hfHubDownload('allenai/ai2_arc', 'ARC-Easy/test-00000-of-00001.parquet', opts(cache, { retries: 0 }));
   assert.deepEqual(readFileSync(file), parquetBytes);
   assert.deepEqual(listAll(join(repo, 'blobs')), [sha]);
+  const cdn = hub.requests.slice(start).filter((r) => r.path.startsWith('/cdn/'));
+  assert.deepEqual(cdn.map((r) => r.range), [`bytes=${parquetBytes.length / 2}-`], 'only the missing half is asked for');
+  assert.deepEqual(listAll(join(cache, '.locks')), ['datasets--allenai--ai2_arc'], 'the lock is released');
 });
 
 test('a stalled answer times out and is retried', async () => {
