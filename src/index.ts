@@ -10,3 +10,28 @@ export * as train from './train/index.ts';
 export * as evaluation from './eval/index.ts';
 export * as evalBackends from './eval/backends/index.ts';
 export * as pddl from './pddl/index.ts';
+
+// Each workflow stage's entry points, by name: everything the `olmo` command uses comes from here, so the
+// command is a thin wrapper over what a library user can call (test/architecture/layers.test.ts checks it).
+export { packageInfo, packageVersion, gitCommit } from './io/package-info.ts';
+export { loadNativeAddon, nativeLoadError, type NativeAddon } from './tensor/native-addon.ts';
+export { writeTextAtomically } from './io/atomic.ts';
+export { openSafetensors, saveSafetensors, type TensorToWrite } from './io/safetensors.ts';
+export { DEFAULT_BPE_SPECIAL_TOKENS } from './tokenizers/train-bpe.ts';
+export { synthesize, tokenize, type SynthManifest } from './data/index.ts';
+export { loadTrainConfig, Trainer, soup, Progress, type TrainResult } from './train/index.ts';
+export { loadSftConfig, SftTrainer, type SftResult } from './posttrain/sft/index.ts';
+export { loadDpoConfig, DpoTrainer, type DpoResult } from './posttrain/dpo/index.ts';
+export { loadRlvrConfig, runRlvr, heldoutPaired } from './posttrain/rlvr/index.ts';
+export { loadDistillConfig, runDistill } from './posttrain/distill/index.ts';
+export { runQuickstart, type QuickstartOptions, type QuickstartResult } from './quickstart/run.ts';
+export { templateDir, vocabularyOf } from './quickstart/configs.ts';
+export { formatPlan, parseDomain, parsePlan, parseProblem, plan, validatePlan, PddlParseError } from './pddl/index.ts';
+export {
+  decontaminate,
+  writeDecontaminationReport,
+  DEFAULT_DATASET_THRESHOLD,
+  DEFAULT_MATCH_THRESHOLD,
+  DEFAULT_NGRAM,
+} from './eval/decontaminate/index.ts';
+export { ChainSource, HfCacheSource, LocalHfFolderSource, type DatasetSource } from './eval/data/source.ts';

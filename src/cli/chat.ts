@@ -1,8 +1,7 @@
 // `olmo chat`: an interactive conversation through the chat template, streaming each reply and keeping the
 // history. Reads one user message per line (so it also works with piped input).
 import { createInterface } from 'node:readline';
-import { generate } from '../models/index.ts';
-import { applyChatTemplate, type ChatMessage } from '../tokenizers/index.ts';
+import { generate, applyChatTemplate, type ChatMessage } from '../index.ts';
 import { parseCommandArgs, type Command } from './command.ts';
 import { StreamPrinter } from './generate.ts';
 import { loadInferenceModel, requireModelDir, resolveTokenizer } from './model-loading.ts';

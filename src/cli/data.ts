@@ -1,12 +1,8 @@
 // `olmo data tokenize|synth`: documents to OLMo token files, and the embedded synthetic corpus.
 import { readFileSync } from 'node:fs';
-import { writeTextAtomically } from '../io/atomic.ts';
+import { writeTextAtomically, synthesize, tokenize, type SynthManifest, dolma2Tokenizer, loadTokenizer, templateDir, vocabularyOf, Progress } from '../index.ts';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
-import { synthesize, tokenize, type SynthManifest } from '../data/index.ts';
-import { dolma2Tokenizer, loadTokenizer } from '../tokenizers/index.ts';
-import { templateDir, vocabularyOf } from '../quickstart/configs.ts';
-import { Progress } from '../train/progress.ts';
 import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';
 
 const tokenizeUsage = `olmo data tokenize INPUT.jsonl[.gz]... --out DIR [options]
@@ -17,7 +13,8 @@ uint32, EOS after every document), with part-NNNNN.csv.gz (document boundaries) 
   --tokenizer dolma2|DIR   built-in dolma2 (OLMo 2, default) or an HF folder with tokenizer.json
   --dtype uint16|uint32    default: uint16 when the vocabulary fits
   --workers N              tokenizer threads (default: all cores)
-  --strict                 fail on the first malformed line (default: report it with file:line and skip it)
+  --strict                 fail on the first malformed line or invalid UTF-8 (default: report a malformed line
+                           with file:line and skip it; tokenize invalid UTF-8 as U+FFFD and count it)
   --overwrite              replace existing outputs in DIR`;
 
 const synthUsage = `olmo data synth --out DIR [--seed S] [--scale X] [--seq-len L]
@@ -48,15 +45,20 @@ async function runTokenize(argv: string[]): Promise<number> {
     strict: values.strict ?? false,
     overwrite: values.overwrite ?? false,
     onMalformed: (m) => process.stderr.write(`\n${m.file}:${m.line}: skipped: ${m.message}\n`),
+    onInvalidUtf8: (m) => process.stderr.write(`\n${invalidUtf8Message(m)}: replaced with U+FFFD\n`),
     onProgress: (p) => {
       bar ??= new Progress({ label: 'tokenize', total: p.totalBytes, unit: 'bytes' });
       bar.update(p.bytesRead, `${p.documents} docs · ${Math.round(p.tokensPerSec)} tokens/s`);
     },
   });
-  const done = `${result.documents} documents, ${result.tokens} tokens in ${result.files.length} file(s), ${Math.round(result.tokensPerSec)} tokens/s${result.skippedLines ? `, ${result.skippedLines} malformed line(s) skipped` : ''}`;
+  const invalid = result.invalidUtf8Documents;
+  const done =
+    `${result.documents} documents, ${result.tokens} tokens in ${result.files.length} file(s), ${Math.round(result.tokensPerSec)} tokens/s` +
+    (result.skippedLines ? `, ${result.skippedLines} malformed line(s) skipped` : '') +
+    (invalid ? `, ${invalid} document(s) had invalid UTF-8 (replaced with U+FFFD)` : '');
   if (bar) (bar as Progress).finish(done);
   else console.error(done);
-  console.log(JSON.stringify({ files: result.files, documents: result.documents, tokens: result.tokens, skipped_lines: result.skippedLines, tokens_per_s: result.tokensPerSec }));
+  console.log(JSON.stringify({ files: result.files, documents: result.documents, tokens: result.tokens, skipped_lines: result.skippedLines, invalid_utf8_documents: invalid, tokens_per_s: result.tokensPerSec }));
   return 0;
 }
 

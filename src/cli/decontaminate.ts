@@ -1,8 +1,5 @@
 // `olmo decontaminate`: Tülu 3 8-gram decontamination of training prompts against evaluation sets.
-import { ChainSource, HfCacheSource, LocalHfFolderSource, type DatasetSource } from '../eval/data/source.ts';
-import {
-  decontaminate, writeDecontaminationReport, DEFAULT_DATASET_THRESHOLD, DEFAULT_MATCH_THRESHOLD, DEFAULT_NGRAM,
-} from '../eval/decontaminate/index.ts';
+import { ChainSource, HfCacheSource, LocalHfFolderSource, type DatasetSource, decontaminate, writeDecontaminationReport, DEFAULT_DATASET_THRESHOLD, DEFAULT_MATCH_THRESHOLD, DEFAULT_NGRAM } from '../index.ts';
 import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';
 
 const list = (values: string[] | undefined) => (values ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter((s) => s !== '');

@@ -1,6 +1,6 @@
 // `olmo distill`: iterative self-distillation (δ-RoT): the student generates, a critic keeps the valid candidates,
 // near-duplicates are dropped, the student is fine-tuned on the rest; N rounds.
-import { loadDistillConfig, runDistill } from '../posttrain/distill/index.ts';
+import { loadDistillConfig, runDistill } from '../index.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
 import { withStopSignal } from './stop-signal.ts';
 

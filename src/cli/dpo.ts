@@ -1,5 +1,5 @@
 // `olmo dpo`: preference tuning with DPO (length-normalised as Tülu 3, or standard) from a YAML/JSON config.
-import { DpoTrainer, loadDpoConfig, type DpoResult } from '../posttrain/dpo/index.ts';
+import { DpoTrainer, loadDpoConfig, type DpoResult } from '../index.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
 import { withStopSignal } from './stop-signal.ts';
 

@@ -1,8 +1,7 @@
 // `olmo forward`: one forward pass on token ids, writing logits and hidden states as safetensors (the same
 // names as the transformers fixtures) so numerics can be compared with other implementations.
 import { readFileSync } from 'node:fs';
-import { openSafetensors, saveSafetensors, type TensorToWrite } from '../io/safetensors.ts';
-import { noGrad, tensor, tidy } from '../tensor/index.ts';
+import { openSafetensors, saveSafetensors, type TensorToWrite, noGrad, tensor, tidy } from '../index.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
 import { loadInferenceModel, requireModelDir } from './model-loading.ts';
 

@@ -1,6 +1,5 @@
 // `olmo generate`: continue a prompt (or answer it through the chat template), streaming tokens as they come.
-import { generate } from '../models/index.ts';
-import { applyChatTemplate } from '../tokenizers/index.ts';
+import { generate, applyChatTemplate } from '../index.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
 import { loadInferenceModel, requireModelDir, resolveTokenizer } from './model-loading.ts';
 import { readSampling, samplingHelp, samplingOptions } from './sampling-args.ts';

@@ -1,7 +1,5 @@
 // `olmo info`: the engine's backend, threads and CPU features, for bug reports and benchmarks.
-import { backendName, nativeAvailable, numThreads } from '../tensor/index.ts';
-import { loadNativeAddon, nativeLoadError } from '../tensor/native-addon.ts';
-import { packageVersion } from '../io/package-info.ts';
+import { backendName, nativeAvailable, numThreads, loadNativeAddon, nativeLoadError, packageVersion } from '../index.ts';
 import { parseCommandArgs, type Command } from './command.ts';
 
 export const infoCommand: Command = {

@@ -18,7 +18,7 @@ import { soupCommand } from './soup.ts';
 import { tokenizerCommand } from './tokenizer.ts';
 import { trainCommand } from './train.ts';
 import { UsageError, type Command } from './command.ts';
-import { packageVersion } from '../io/package-info.ts';
+import { packageVersion } from '../index.ts';
 
 const commands: Command[] = [quickstartCommand, dataCommand, tokenizerCommand, trainCommand, sftCommand, dpoCommand, rlvrCommand, distillCommand, soupCommand, forwardCommand, generateCommand, chatCommand, evalCommand, pddlCommand, decontaminateCommand, infoCommand];
 

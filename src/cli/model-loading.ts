@@ -2,8 +2,7 @@
 // say what is missing and what to do.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModel, type CausalLM } from '../models/index.ts';
-import { dolma2Tokenizer, loadTokenizer, type Tokenizer } from '../tokenizers/index.ts';
+import { loadModel, type CausalLM, dolma2Tokenizer, loadTokenizer, type Tokenizer } from '../index.ts';
 import { UsageError } from './command.ts';
 
 export function requireModelDir(command: string, dir: string | undefined): string {

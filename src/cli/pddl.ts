@@ -1,7 +1,7 @@
 // `olmo pddl plan|validate`: plan a PDDL problem (the official Proc2PDDL breadth-first planner, or a
 // heuristic one) and print the plan in the official format; check a plan against a domain and problem.
 import { readFileSync } from 'node:fs';
-import { formatPlan, parseDomain, parsePlan, parseProblem, plan, validatePlan, PddlParseError } from '../pddl/index.ts';
+import { formatPlan, parseDomain, parsePlan, parseProblem, plan, validatePlan, PddlParseError } from '../index.ts';
 import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';
 
 function readText(command: string, flag: string, path: string | undefined): string {

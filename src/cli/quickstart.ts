@@ -1,5 +1,5 @@
 // `olmo quickstart`: the whole OLMo 2 pipeline in miniature, offline (src/quickstart/run.ts).
-import { runQuickstart } from '../quickstart/run.ts';
+import { runQuickstart } from '../index.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
 import { withStopSignal } from './stop-signal.ts';
 

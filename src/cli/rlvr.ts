@@ -1,6 +1,6 @@
 // `olmo rlvr`: reinforcement learning with verifiable rewards (GRPO by default, PPO with a value model) from a
 // YAML/JSON config; `--resume` continues from the run's latest checkpoint.
-import { heldoutPaired, loadRlvrConfig, runRlvr } from '../posttrain/rlvr/index.ts';
+import { heldoutPaired, loadRlvrConfig, runRlvr } from '../index.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
 import { withStopSignal } from './stop-signal.ts';
 

@@ -1,5 +1,5 @@
 // `olmo sft`: supervised fine-tuning (Tülu 3 recipe) from a YAML/JSON config; `--resume` continues a run exactly.
-import { loadSftConfig, SftTrainer, type SftResult } from '../posttrain/sft/index.ts';
+import { loadSftConfig, SftTrainer, type SftResult } from '../index.ts';
 import { withStopSignal } from './stop-signal.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
 

@@ -1,5 +1,5 @@
 // `olmo soup`: average checkpoints of one architecture into a new HF folder.
-import { soup } from '../train/index.ts';
+import { soup } from '../index.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
 
 export const soupCommand: Command = {

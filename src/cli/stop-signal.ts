@@ -9,7 +9,7 @@
 // Without the addon (OLMO_BACKEND=js, no build, or an addon built before stop_signal.cc) the listeners are
 // ordinary process ones: Ctrl-C then only takes effect where `fn` yields to the event loop (between the stages
 // of an async `fn`), never inside a synchronous training loop.
-import { loadNativeAddon } from '../tensor/native-addon.ts';
+import { loadNativeAddon } from '../index.ts';
 
 const STOP_MESSAGE = '\nstopping after this step (a checkpoint will be saved); press Ctrl-C again to quit now\n';
 

@@ -1,6 +1,6 @@
 // `olmo tokenizer train`: a byte-level BPE tokenizer trained on Dolma JSONL or plain text, written as a Hugging Face
 // tokenizer folder (tokenizer.json + tokenizer_config.json).
-import { DEFAULT_BPE_SPECIAL_TOKENS, saveTrainedTokenizer, trainByteLevelBpe } from '../tokenizers/train-bpe.ts';
+import { DEFAULT_BPE_SPECIAL_TOKENS, saveTrainedTokenizer, trainByteLevelBpe } from '../index.ts';
 import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';
 
 const trainUsage = `olmo tokenizer train INPUT... --vocab-size N --out DIR [options]
