@@ -238,7 +238,7 @@ export const evalCommand: Command = {
       const tokenizer = resolveTokenizer('eval', dir, model, values.tokenizer);
       const modelMax = model.config.maxPositionEmbeddings;
       if (maxLength !== undefined && maxLength > modelMax) throw new UsageError(`olmo eval: --max-length ${maxLength} exceeds the model's max_position_embeddings ${modelMax}`);
-      backend = new LocalBackend({ model, tokenizer, name: resolve(dir), maxLength, modelBatchSize });
+      backend = new LocalBackend({ model, tokenizer, name: resolve(dir), checkpointDir: dir, maxLength, modelBatchSize });
       Object.assign(computeConfig, { backend: 'local', model_batch_size: modelBatchSize });
     } else {
       if (values['model-batch-size'] !== undefined) throw new UsageError('olmo eval: --model-batch-size applies to --model, not to --openai');
@@ -268,7 +268,7 @@ export const evalCommand: Command = {
       const dir = values['critic-model'];
       if (!existsSync(dir)) throw new UsageError(`olmo eval: --critic-model folder ${dir} does not exist`);
       const model = loadInferenceModel(dir);
-      critic = new LocalBackend({ model, tokenizer: resolveTokenizer('eval', dir, model, values['critic-tokenizer']), name: resolve(dir) });
+      critic = new LocalBackend({ model, tokenizer: resolveTokenizer('eval', dir, model, values['critic-tokenizer']), name: resolve(dir), checkpointDir: dir });
       computeConfig.critic = { backend: 'local', model: resolve(dir) };
     } else if (values['critic-openai'] !== undefined) {
       if (values['critic-tokenizer'] !== undefined) throw new UsageError('olmo eval: --critic-tokenizer applies to --critic-model, not to --critic-openai');

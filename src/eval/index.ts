@@ -32,7 +32,7 @@ export { readRows, DataFileError } from './data/readers.ts';
 export { RowError } from './data/fields.ts';
 export { OLMES_FEWSHOT_KEYS, FewshotResolutionError, resolveFewshotRows } from './data/fewshot-sources.ts';
 export { type Backend, modelConfigOf } from './runner/backend.ts';
-export { RequestCache, requestKey } from './runner/cache.ts';
+export { RequestCache, requestKey, cacheIdentityOf } from './runner/cache.ts';
 export { runEval, dryRun, buildAll, type RunOptions, type EvalOptions, type EvalProgress, type EvalRunResult } from './runner/run.ts';
 export { rescore } from './runner/rescore.ts';
 export { resultsTable, taskFileName } from './runner/outputs.ts';

@@ -10,6 +10,7 @@
 // encodePair/truncateLeft depend only on the request, and scoreLoglikelihood prefills each context on its own and
 // runs each continuation on its own fork of it, so a request's numbers never depend on its batch-mates.
 import { generate, scoreLoglikelihood, type CausalLM } from '../../models/index.ts';
+import { backendName } from '../../tensor/index.ts';
 import type { Tokenizer } from '../../tokenizers/index.ts';
 import type { Backend } from '../runner/backend.ts';
 import type { Tokenize } from '../tokenization.ts';
@@ -22,6 +23,7 @@ import type {
   RollingResult,
 } from '../types.ts';
 import { cutAtStops, encodeRequest, prefixTokenOf, type TokenPair } from './common.ts';
+import { jsonFingerprint, tokenizerFingerprint, weightsFingerprint } from './fingerprint.ts';
 import { rollingWindows } from './rolling.ts';
 
 /** OLMES's MODEL_DEFAULTS.max_length. */
@@ -30,8 +32,13 @@ export const OLMES_MAX_LENGTH = 2048;
 export interface LocalBackendOptions {
   model: CausalLM;
   tokenizer: Tokenizer;
-  /** model identity (checkpoint path or HF id); part of the request-cache key */
+  /** model identity (checkpoint path or HF id), written to model_config; the request cache keys by content instead */
   name: string;
+  /**
+   * The folder the model was loaded from: its checksums.json (checked by loadModel) names the weights' content
+   * for the cache key without hashing them again; without it the loaded parameters are hashed once.
+   */
+  checkpointDir?: string;
   /** context length; default min(2048, the model's max_position_embeddings) */
   maxLength?: number;
   /** scoreLoglikelihood's batchSize (context groups between progress callbacks; results never depend on it) */
@@ -53,6 +60,9 @@ export class LocalBackend implements Backend {
   readonly modelBatchSize: number;
   private readonly addBos: boolean;
   private readonly seed: number;
+  private readonly checkpointDir: string | undefined;
+  private readonly extraIdentity: Record<string, unknown> | undefined;
+  private contentIdentity: Promise<Record<string, unknown>> | undefined;
   readonly tokenize: Tokenize;
 
   constructor(opts: LocalBackendOptions) {
@@ -72,7 +82,30 @@ export class LocalBackend implements Backend {
     }
     this.seed = opts.seed ?? 1234;
     this.identity = { backend: 'local', tokenizer: opts.tokenizer.name, ...(this.addBos ? { add_bos_token: true } : {}), ...(opts.identity ?? {}) };
+    this.checkpointDir = opts.checkpointDir;
+    this.extraIdentity = opts.identity;
     this.tokenize = (text) => this.tokenizer.encode(text, { addSpecialTokens: false });
+  }
+
+  /**
+   * The results depend on the weights, the model's config, the tokenizer, the kernels (js and native round
+   * differently), the context length, BOS handling and the sampling seed: all by content, none by path. The
+   * model computes in f32 whatever the file's dtype, and the weights' fingerprint covers the stored values.
+   */
+  cacheIdentity(): Promise<Record<string, unknown>> {
+    this.contentIdentity ??= Promise.resolve().then(() => ({
+      backend: 'local',
+      weights: weightsFingerprint(this.checkpointDir, () => this.model.namedParameters()),
+      model_config: jsonFingerprint(this.model.config.raw),
+      tokenizer: tokenizerFingerprint(this.tokenizer),
+      kernels: backendName(),
+      compute_dtype: 'float32',
+      max_length: this.maxLength,
+      add_bos_token: this.addBos,
+      seed: this.seed,
+      ...(this.extraIdentity ? { extra: this.extraIdentity } : {}),
+    }));
+    return this.contentIdentity;
   }
 
   private get bos(): number | undefined {

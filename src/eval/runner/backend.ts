@@ -16,6 +16,12 @@ export interface Backend {
   readonly maxLength: number;
   /** anything else that changes results (revision, dtype, server URL, add_bos_token…); part of the cache key */
   readonly identity?: Record<string, unknown>;
+  /**
+   * What determines the results, independent of where the model lives (weights and tokenizer content, numerics,
+   * the server's reported model): when present the request cache is keyed by it instead of model_config, so
+   * replacing the weights behind a path misses the cache and two paths to one model share it.
+   */
+  cacheIdentity?(): Promise<Record<string, unknown>>;
   /** One result per request, in order. Must not depend on how requests are batched. */
   loglikelihood(requests: LoglikelihoodRequest[]): Promise<LoglikelihoodResult[]>;
   loglikelihoodRolling(requests: LoglikelihoodRollingRequest[]): Promise<RollingResult[]>;

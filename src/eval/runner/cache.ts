@@ -1,6 +1,7 @@
 // The request cache: one JSONL line {"k": key, "r": result} per answered request, appended and fsynced once per
-// batch, so a run killed at any point keeps every completed batch. The key is a hash of the model identity and the
-// request, so a cache can be shared across tasks and runs of the same model. A line cut short by a crash is
+// batch, so a run killed at any point keeps every completed batch. The key is a hash of the model's identity (its
+// content where the backend can tell it: weights, tokenizer, numerics; see Backend.cacheIdentity) and the
+// request, so a cache can be shared across tasks and runs of the same model and never answers for another one. A line cut short by a crash is
 // dropped (and the file truncated back to the last complete line) when the cache is opened.
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -8,8 +9,14 @@ import type { EvalRequest, RequestResult } from '../types.ts';
 import { modelConfigOf, type Backend } from './backend.ts';
 import { sha256 } from './hash.ts';
 
-export function requestKey(model: Pick<Backend, 'name' | 'maxLength' | 'identity'>, request: EvalRequest): string {
-  return sha256(JSON.stringify([modelConfigOf(model), request]));
+/** What cached results of `backend` are keyed by: its content identity when it has one, else its model_config. */
+export async function cacheIdentityOf(backend: Pick<Backend, 'name' | 'maxLength' | 'identity' | 'cacheIdentity'>): Promise<Record<string, unknown>> {
+  return backend.cacheIdentity ? { content: await backend.cacheIdentity() } : modelConfigOf(backend);
+}
+
+/** The cache key of one request: a hash of the backend's cache identity (see cacheIdentityOf) and the request. */
+export function requestKey(identity: Record<string, unknown>, request: EvalRequest): string {
+  return sha256(JSON.stringify([identity, request]));
 }
 
 export class RequestCache {

@@ -10,7 +10,7 @@ import { planTasks, type ConfigOverrides, type EvalPlan, type SuiteSpec } from '
 import type { Task } from '../task.ts';
 import type { EvalRequest, LoglikelihoodResult, McDoc, RequestInstance, RequestResult, RollingResult } from '../types.ts';
 import { modelConfigOf, type Backend } from './backend.ts';
-import { RequestCache, requestKey } from './cache.ts';
+import { cacheIdentityOf, RequestCache, requestKey } from './cache.ts';
 import { hashDict } from './hash.ts';
 import {
   ensureDir, jsonl, requestRecord, resultsTable, runMetrics, taskFileName, writeAtomic,
@@ -225,7 +225,8 @@ export async function runEval(opts: RunOptions): Promise<EvalRunResult> {
   const built = await buildAll(plan, opts.source, onProgress);
   ensureDir(outputDir);
 
-  const keys = built.map((b) => b.perDoc.map((insts) => insts.map((i) => requestKey(backend, i.request))));
+  const cacheIdentity = await cacheIdentityOf(backend);
+  const keys = built.map((b) => b.perDoc.map((insts) => insts.map((i) => requestKey(cacheIdentity, i.request))));
   const pending = new Map<string, EvalRequest>();
   built.forEach((b, t) => b.perDoc.forEach((insts, d) => insts.forEach((inst, j) => pending.set(keys[t][d][j], inst.request))));
 
