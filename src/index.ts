@@ -16,6 +16,7 @@ export * as pddl from './pddl/index.ts';
 export { packageInfo, packageVersion, gitCommit } from './io/package-info.ts';
 export { loadNativeAddon, nativeLoadError, type NativeAddon } from './tensor/native-addon.ts';
 export { writeTextAtomically } from './io/atomic.ts';
+export { resolveModelRef, modelPathOrHubId, looksLikeHubId, ModelRefError, type ModelRefOptions, type ModelDownloadProgress } from './io/model-ref.ts';
 export { openSafetensors, saveSafetensors, type TensorToWrite } from './io/safetensors.ts';
 export { DEFAULT_BPE_SPECIAL_TOKENS } from './tokenizers/train-bpe.ts';
 export { synthesize, tokenize, type SynthManifest } from './data/index.ts';
