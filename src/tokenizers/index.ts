@@ -20,6 +20,8 @@ export {
   type ChatMessage,
   type ChatTemplateOptions,
   type EncodedChat,
+  type RenderOptions,
 } from './chat.ts';
+export { DEFAULT_TEMPLATE_LIMITS, TemplateLimitError, type TemplateLimits } from './template-sandbox.ts';
 export { toWellFormed } from './text.ts';
 export { trainByteLevelBpe, trainByteLevelBpeSync, saveTrainedTokenizer } from './train-bpe.ts';
