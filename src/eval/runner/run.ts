@@ -11,6 +11,7 @@ import type { Task } from '../task.ts';
 import type { EvalRequest, LoglikelihoodResult, McDoc, RequestInstance, RequestResult, RollingResult } from '../types.ts';
 import { modelConfigOf, type Backend } from './backend.ts';
 import { cacheIdentityOf, RequestCache, requestKey } from './cache.ts';
+import { lockFolder } from '../../io/lock.ts';
 import { hashDict } from './hash.ts';
 import {
   ensureDir, jsonl, requestRecord, resultsTable, runMetrics, taskFileName, writeAtomic,
@@ -216,8 +217,20 @@ export function writeRunFiles(dir: string, tasks: readonly TaskMetricsFile[], su
   return run;
 }
 
-/** Run an evaluation end to end. */
+/**
+ * Run an evaluation end to end. The output folder is locked for the run (src/io/lock.ts): a second run into it
+ * fails at once, naming the holder, rather than interleaving its files with this one's.
+ */
 export async function runEval(opts: RunOptions): Promise<EvalRunResult> {
+  const release = lockFolder(opts.outputDir, 'olmo eval', { warn: (m) => process.stderr.write(`${m}\n`) });
+  try {
+    return await evaluate(opts);
+  } finally {
+    release();
+  }
+}
+
+async function evaluate(opts: RunOptions): Promise<EvalRunResult> {
   const { backend, outputDir, onProgress } = opts;
   const batchSize = opts.batchSize ?? 32;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
