@@ -1,14 +1,9 @@
 // Chat templates: Jinja rendering of tokenizer_config.json's `chat_template` (@huggingface/jinja), the built-in
 // Tülu / OLMo 2 template, and conversation → (ids, assistant mask) for SFT loss masking. Every render in the
 // package goes through renderChatTemplate, so the sandbox's limits (template-sandbox.ts) bound them all.
-import { Template } from "@huggingface/jinja";
-import {
-  DEFAULT_TEMPLATE_LIMITS,
-  TemplateLimitError,
-  renderBounded,
-  type TemplateLimits,
-} from "./template-sandbox.ts";
-import type { Tokenizer } from "./types.ts";
+import { Template } from '@huggingface/jinja';
+import { DEFAULT_TEMPLATE_LIMITS, TemplateLimitError, renderBounded, type TemplateLimits } from './template-sandbox.ts';
+import type { Tokenizer } from './types.ts';
 
 export interface ChatMessage {
   role: string;
@@ -22,23 +17,23 @@ export interface ChatMessage {
  * `<|endoftext|><|system|>\n{sys}\n<|user|>\n{u1}\n<|assistant|>\n{a1}<|endoftext|>\n<|user|>\n{u2}\n<|assistant|>\n`.
  */
 export const TULU_CHAT_TEMPLATE =
-  "{{ bos_token }}" +
-  "{% for message in messages %}" +
+  '{{ bos_token }}' +
+  '{% for message in messages %}' +
   "{% if message['role'] == 'system' %}" +
   "{{ '<|system|>\\n' + message['content'] + '\\n' }}" +
   "{% elif message['role'] == 'user' %}" +
   "{{ '<|user|>\\n' + message['content'] + '\\n' }}" +
   "{% elif message['role'] == 'assistant' %}" +
-  "{% if not loop.last %}" +
+  '{% if not loop.last %}' +
   "{{ '<|assistant|>\\n'  + message['content'] + eos_token + '\\n' }}" +
-  "{% else %}" +
+  '{% else %}' +
   "{{ '<|assistant|>\\n'  + message['content'] + eos_token }}" +
-  "{% endif %}" +
-  "{% endif %}" +
-  "{% if loop.last and add_generation_prompt %}" +
+  '{% endif %}' +
+  '{% endif %}' +
+  '{% if loop.last and add_generation_prompt %}' +
   "{{ '<|assistant|>\\n' }}" +
-  "{% endif %}" +
-  "{% endfor %}";
+  '{% endif %}' +
+  '{% endfor %}';
 
 export interface ChatTemplateOptions {
   /** Append the prompt that starts an assistant turn (`<|assistant|>\n` for Tülu). Default false. */
@@ -67,10 +62,7 @@ function compile(template: string, source: string): Template {
     try {
       t = new Template(template);
     } catch (e) {
-      throw new Error(
-        `chat template does not parse: ${(e as Error).message} (in ${source})`,
-        { cause: e },
-      );
+      throw new Error(`chat template does not parse: ${(e as Error).message} (in ${source})`, { cause: e });
     }
     if (compiled.size > 64) compiled.clear();
     compiled.set(template, t);
@@ -88,7 +80,7 @@ export function renderChatTemplate(
   variables: Record<string, unknown>,
   options: RenderOptions = {},
 ): string {
-  const source = options.source ?? "the given chat template";
+  const source = options.source ?? 'the given chat template';
   const t = compile(template, source);
   try {
     return renderBounded(t, variables, source, {
@@ -97,33 +89,22 @@ export function renderChatTemplate(
     });
   } catch (e) {
     if (e instanceof TemplateLimitError) throw e;
-    throw new Error(
-      `chat template failed to render: ${(e as Error).message} (in ${source})`,
-      { cause: e },
-    );
+    throw new Error(`chat template failed to render: ${(e as Error).message} (in ${source})`, { cause: e });
   }
 }
 
-function templateSource(
-  tokenizer: Tokenizer,
-  options: ChatTemplateOptions,
-): string {
+function templateSource(tokenizer: Tokenizer, options: ChatTemplateOptions): string {
   if (options.source !== undefined) return options.source;
-  if (options.template !== undefined)
-    return "the chat template given in the options";
-  if (tokenizer.chatTemplate !== null)
-    return `the chat template of tokenizer ${tokenizer.name}`;
-  return "the built-in Tülu chat template";
+  if (options.template !== undefined) return 'the chat template given in the options';
+  if (tokenizer.chatTemplate !== null) return `the chat template of tokenizer ${tokenizer.name}`;
+  return 'the built-in Tülu chat template';
 }
 
 function checkMessages(messages: readonly ChatMessage[]): void {
-  if (!Array.isArray(messages))
-    throw new TypeError("chat messages must be an array of {role, content}");
+  if (!Array.isArray(messages)) throw new TypeError('chat messages must be an array of {role, content}');
   messages.forEach((m, i) => {
-    if (m === null || typeof m !== "object" || typeof m.role !== "string") {
-      throw new TypeError(
-        `chat message ${i}: expected an object with a string "role", got ${JSON.stringify(m)}`,
-      );
+    if (m === null || typeof m !== 'object' || typeof m.role !== 'string') {
+      throw new TypeError(`chat message ${i}: expected an object with a string "role", got ${JSON.stringify(m)}`);
     }
   });
 }
@@ -139,8 +120,7 @@ export function applyChatTemplate(
   options: ChatTemplateOptions = {},
 ): string {
   checkMessages(messages);
-  const template =
-    options.template ?? tokenizer.chatTemplate ?? TULU_CHAT_TEMPLATE;
+  const template = options.template ?? tokenizer.chatTemplate ?? TULU_CHAT_TEMPLATE;
   const vars: Record<string, unknown> = { ...(options.variables ?? {}) };
   if (tokenizer.bosToken !== null) vars.bos_token = tokenizer.bosToken;
   if (tokenizer.eosToken !== null) vars.eos_token = tokenizer.eosToken;
@@ -173,11 +153,10 @@ export interface EncodedChat {
 export function encodeChat(
   tokenizer: Tokenizer,
   messages: readonly ChatMessage[],
-  options: Omit<ChatTemplateOptions, "addGenerationPrompt"> = {},
+  options: Omit<ChatTemplateOptions, 'addGenerationPrompt'> = {},
 ): EncodedChat {
   checkMessages(messages);
-  const encode = (text: string): number[] =>
-    tokenizer.encode(text, { addSpecialTokens: false, allowSpecial: true });
+  const encode = (text: string): number[] => tokenizer.encode(text, { addSpecialTokens: false, allowSpecial: true });
   const render = (upTo: number, addGenerationPrompt: boolean): string =>
     applyChatTemplate(tokenizer, messages.slice(0, upTo), {
       ...options,
@@ -187,14 +166,10 @@ export function encodeChat(
   const ids = encode(text);
   const assistantMask = new Array<number>(ids.length).fill(1);
   for (let i = 0; i < messages.length; i++) {
-    if (messages[i].role === "assistant") continue;
+    if (messages[i].role === 'assistant') continue;
     const start = i === 0 ? 0 : encode(render(i, false)).length;
-    const nextIsAssistant =
-      i + 1 < messages.length && messages[i + 1].role === "assistant";
-    const end = Math.min(
-      encode(render(i + 1, nextIsAssistant)).length,
-      ids.length,
-    );
+    const nextIsAssistant = i + 1 < messages.length && messages[i + 1].role === 'assistant';
+    const end = Math.min(encode(render(i + 1, nextIsAssistant)).length, ids.length);
     for (let t = start; t < end; t++) assistantMask[t] = 0;
   }
   return { text, ids, assistantMask };

@@ -9,7 +9,7 @@
 // it checks the deadline, the size of each string and list built, and charges each for-loop the length of what
 // it iterates over. Globals are the library's `setupGlobals` list with range() replaced. Escapes such as `__class__`, `__globals__`, `constructor` resolve to undefined in this
 // library: attribute access only reads its own runtime maps, never JavaScript properties.
-import { Environment, Interpreter, Template } from "@huggingface/jinja";
+import { Environment, Interpreter, Template } from '@huggingface/jinja';
 
 /** Resource limits for one render. */
 export interface TemplateLimits {
@@ -40,7 +40,7 @@ export class TemplateLimitError extends Error {
     message: string,
   ) {
     super(message);
-    this.name = "TemplateLimitError";
+    this.name = 'TemplateLimitError';
   }
 }
 
@@ -57,21 +57,14 @@ interface JinjaEnvironment {
   set(name: string, value: unknown): unknown;
 }
 interface JinjaInterpreter {
-  evaluate(
-    statement: Statement | undefined,
-    environment: JinjaEnvironment,
-  ): RuntimeValue;
+  evaluate(statement: Statement | undefined, environment: JinjaEnvironment): RuntimeValue;
   run(program: unknown): RuntimeValue;
 }
-const EnvironmentClass = Environment as new (
-  parent?: JinjaEnvironment,
-) => JinjaEnvironment;
-const InterpreterClass = Interpreter as new (
-  env: JinjaEnvironment,
-) => JinjaInterpreter;
+const EnvironmentClass = Environment as new (parent?: JinjaEnvironment) => JinjaEnvironment;
+const InterpreterClass = Interpreter as new (env: JinjaEnvironment) => JinjaInterpreter;
 
 /** Nodes whose value is an existing one looked up, not a newly built string or list. */
-const LOOKUPS = new Set(["Identifier", "MemberExpression"]);
+const LOOKUPS = new Set(['Identifier', 'MemberExpression']);
 
 /** Counts what one render spends and throws TemplateLimitError at the first limit crossed. */
 class Budget {
@@ -96,37 +89,27 @@ class Budget {
 
   tick(): void {
     if ((++this.ticks & 255) === 0 && performance.now() > this.deadline) {
-      this.fail("timeoutMs", `its time limit of ${this.limits.timeoutMs} ms`);
+      this.fail('timeoutMs', `its time limit of ${this.limits.timeoutMs} ms`);
     }
   }
 
   iterations(n: number): void {
     if ((this.loops += n) > this.limits.maxLoopIterations) {
-      this.fail(
-        "maxLoopIterations",
-        `${this.limits.maxLoopIterations} loop iterations`,
-      );
+      this.fail('maxLoopIterations', `${this.limits.maxLoopIterations} loop iterations`);
     }
   }
 
   items(n: number, what: string): void {
-    if (n > this.limits.maxItems)
-      this.fail("maxItems", `${this.limits.maxItems} items: ${what} has ${n}`);
+    if (n > this.limits.maxItems) this.fail('maxItems', `${this.limits.maxItems} items: ${what} has ${n}`);
   }
 
   /** A string value: its own length, and (when newly built) its share of the work budget. */
   text(length: number, built: boolean): void {
     if (length > this.limits.maxOutputChars) {
-      this.fail(
-        "maxOutputChars",
-        `${this.limits.maxOutputChars} characters: it built a string of ${length}`,
-      );
+      this.fail('maxOutputChars', `${this.limits.maxOutputChars} characters: it built a string of ${length}`);
     }
     if (built && (this.work += length) > this.limits.maxWorkChars) {
-      this.fail(
-        "maxWorkChars",
-        `${this.limits.maxWorkChars} characters of text built while rendering`,
-      );
+      this.fail('maxWorkChars', `${this.limits.maxWorkChars} characters of text built while rendering`);
     }
   }
 }
@@ -142,26 +125,18 @@ class BoundedInterpreter extends InterpreterClass {
     super(env);
   }
 
-  override evaluate(
-    statement: Statement | undefined,
-    environment: JinjaEnvironment,
-  ): RuntimeValue {
+  override evaluate(statement: Statement | undefined, environment: JinjaEnvironment): RuntimeValue {
     this.budget.tick();
-    if (statement?.type === "For")
-      this.loopIterables.add(loopIterable(statement));
+    if (statement?.type === 'For') this.loopIterables.add(loopIterable(statement));
     const value = super.evaluate(statement, environment);
-    const type = statement?.type ?? "";
+    const type = statement?.type ?? '';
     const raw: unknown = value.value;
-    if (typeof raw === "string")
-      this.budget.text(raw.length, !LOOKUPS.has(type));
-    else if (Array.isArray(raw) && !LOOKUPS.has(type))
-      this.budget.items(raw.length, "a list it built");
+    if (typeof raw === 'string') this.budget.text(raw.length, !LOOKUPS.has(type));
+    else if (Array.isArray(raw) && !LOOKUPS.has(type)) this.budget.items(raw.length, 'a list it built');
     // The library's for-loop prepares every item before running the first iteration, so the whole length is
     // charged as soon as the iterable is known (nested loops add up, a `break` does not refund).
     if (statement !== undefined && this.loopIterables.has(statement)) {
-      this.budget.iterations(
-        Array.isArray(raw) ? raw.length : raw instanceof Map ? raw.size : 0,
-      );
+      this.budget.iterations(Array.isArray(raw) ? raw.length : raw instanceof Map ? raw.size : 0);
     }
     return value;
   }
@@ -169,21 +144,15 @@ class BoundedInterpreter extends InterpreterClass {
 
 /** The expression a for-loop iterates over (`for x in ITEMS if test` iterates ITEMS). */
 function loopIterable(node: Statement): object {
-  const iterable = (
-    node as unknown as { iterable: { type: string; lhs?: object } }
-  ).iterable;
-  return iterable.type === "SelectExpression" && iterable.lhs !== undefined
-    ? iterable.lhs
-    : iterable;
+  const iterable = (node as unknown as { iterable: { type: string; lhs?: object } }).iterable;
+  return iterable.type === 'SelectExpression' && iterable.lhs !== undefined ? iterable.lhs : iterable;
 }
 
 /** Python's range() with the sandbox's cap, checked before anything is allocated. */
-function boundedRange(
-  budget: Budget,
-): (start: number, stop?: number, step?: number) => number[] {
+function boundedRange(budget: Budget): (start: number, stop?: number, step?: number) => number[] {
   return (start, stop, step = 1) => {
     if (stop === undefined) [start, stop] = [0, start];
-    if (step === 0) throw new Error("range() step must not be zero");
+    if (step === 0) throw new Error('range() step must not be zero');
     const span = Math.ceil((stop - start) / step);
     const n = span > 0 ? span : 0; // NaN (non-numeric bounds) gives an empty range, as the library's loop does
     budget.items(n, `range(${start}, ${stop}, ${step})`);
@@ -194,7 +163,7 @@ function boundedRange(
 }
 
 /** strftime_now is delegated to the library's own implementation through an ordinary render. */
-const strftimeTemplate = new Template("{{ strftime_now(format) }}");
+const strftimeTemplate = new Template('{{ strftime_now(format) }}');
 
 /** The globals of @huggingface/jinja's `setupGlobals` (not exported by the package), range() bounded. */
 function sandboxGlobals(budget: Budget): JinjaEnvironment {
@@ -208,13 +177,11 @@ function sandboxGlobals(budget: Budget): JinjaEnvironment {
     None: null,
   };
   for (const [name, value] of Object.entries(constants)) env.set(name, value);
-  env.set("raise_exception", (message: string) => {
+  env.set('raise_exception', (message: string) => {
     throw new Error(message);
   });
-  env.set("range", boundedRange(budget));
-  env.set("strftime_now", (format: string) =>
-    strftimeTemplate.render({ format }),
-  );
+  env.set('range', boundedRange(budget));
+  env.set('strftime_now', (format: string) => strftimeTemplate.render({ format }));
   return env;
 }
 
