@@ -19,7 +19,7 @@ export { writeTextAtomically } from './io/atomic.ts';
 export { resolveModelRef, modelPathOrHubId, looksLikeHubId, ModelRefError, type ModelRefOptions, type ModelDownloadProgress } from './io/model-ref.ts';
 export { openSafetensors, saveSafetensors, type TensorToWrite } from './io/safetensors.ts';
 export { DEFAULT_BPE_SPECIAL_TOKENS } from './tokenizers/train-bpe.ts';
-export { synthesize, tokenize, type SynthManifest } from './data/index.ts';
+export { invalidUtf8Message, synthesize, tokenize, type SynthManifest } from './data/index.ts';
 export { loadTrainConfig, Trainer, soup, Progress, type TrainResult } from './train/index.ts';
 export { loadSftConfig, SftTrainer, type SftResult } from './posttrain/sft/index.ts';
 export { loadDpoConfig, DpoTrainer, type DpoResult } from './posttrain/dpo/index.ts';

@@ -1,6 +1,6 @@
 // `olmo data tokenize|synth`: documents to OLMo token files, and the embedded synthetic corpus.
 import { readFileSync } from 'node:fs';
-import { writeTextAtomically, synthesize, tokenize, type SynthManifest, dolma2Tokenizer, loadTokenizer, templateDir, vocabularyOf, Progress } from '../index.ts';
+import { writeTextAtomically, invalidUtf8Message, synthesize, tokenize, type SynthManifest, dolma2Tokenizer, loadTokenizer, templateDir, vocabularyOf, Progress } from '../index.ts';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';

@@ -22,7 +22,9 @@ export {
 } from './token-file.ts';
 export {
   TokenizerPool,
+  invalidUtf8Message,
   tokenize,
+  type InvalidUtf8Document,
   type TokenizeOptions,
   type TokenizeProgress,
   type TokenizeResult,

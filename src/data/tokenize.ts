@@ -10,10 +10,10 @@ import { Worker } from 'node:worker_threads';
 import { createGzip, type Gzip } from 'node:zlib';
 import { writeFileAtomically } from '../io/safetensors-file.ts';
 import {
-  readLineChunks,
+  readByteLineChunks,
   resolveTokenizer,
   tokenizeChunk,
-  type LineChunk,
+  type ByteLineChunk,
   type MalformedLine,
   type TokenizedChunk,
   type TokenizerSpec,
@@ -54,7 +54,10 @@ export interface TokenizeOptions {
   workers?: number;
   /** Start a new part once a part holds this many tokens (documents never split). Default 2^28 (1 GiB of uint32). */
   maxTokensPerFile?: number;
-  /** Fail on the first malformed line instead of skipping it. */
+  /**
+   * Fail on the first malformed line, or the first line holding invalid UTF-8, instead of skipping the former
+   * and tokenizing the latter with U+FFFD in place of the bad bytes.
+   */
   strict?: boolean;
   /**
    * Record input paths relative to this folder (in the boundaries' `src` column and the metadata's `inputs`),
@@ -72,6 +75,8 @@ export interface TokenizeOptions {
   pool?: TokenizerPool;
   /** Called for each skipped line, in input order. */
   onMalformed?: (m: MalformedLine) => void;
+  /** Called for each document whose invalid UTF-8 was replaced with U+FFFD (not in strict mode), in input order. */
+  onInvalidUtf8?: (m: InvalidUtf8Document) => void;
   signal?: AbortSignal;
 }
 
@@ -84,8 +89,25 @@ export interface TokenizeResult {
   skippedLines: number;
   /** The first 1000 malformed lines (all of them are passed to onMalformed). */
   malformed: MalformedLine[];
+  /** Documents tokenized with U+FFFD in place of invalid UTF-8 (each is passed to onInvalidUtf8). */
+  invalidUtf8Documents: number;
   elapsedSec: number;
   tokensPerSec: number;
+}
+
+/** A document whose line held invalid UTF-8. `line` is 1-based; offsets are in the decompressed bytes. */
+export interface InvalidUtf8Document {
+  file: string;
+  line: number;
+  /** Offset of the first invalid byte in the line and in the file. */
+  lineByte: number;
+  fileByte: number;
+}
+
+/** The message for a line with invalid UTF-8: where the first bad byte is. */
+export function invalidUtf8Message(m: InvalidUtf8Document): string {
+  const of = m.file.endsWith('.gz') ? 'the decompressed file' : 'the file';
+  return `${m.file}:${m.line}: invalid UTF-8 at byte offset ${m.fileByte} of ${of} (byte ${m.lineByte} of the line)`;
 }
 
 interface PartState {
@@ -129,7 +151,8 @@ export class TokenizerPool {
   readonly allowSpecial: boolean;
   private workers: Worker[] = [];
   private idle: Worker[] = [];
-  private waiting: { seq: number; chunk: LineChunk; resolve: (r: TokenizedChunk) => void; reject: (e: Error) => void }[] = [];
+  private waiting: { seq: number; chunk: ByteLineChunk; resolve: (r: TokenizedChunk) => void; reject: (e: Error) => void }[] = [];
+  // Only the callbacks: the chunk's bytes were transferred to the worker and must not be kept alive here.
   private pending = new Map<Worker, { resolve: (r: TokenizedChunk) => void; reject: (e: Error) => void }>();
   private failed: Error | null = null;
 
@@ -197,7 +220,7 @@ export class TokenizerPool {
     return pool;
   }
 
-  run(seq: number, chunk: LineChunk): Promise<TokenizedChunk> {
+  run(seq: number, chunk: ByteLineChunk): Promise<TokenizedChunk> {
     if (this.failed) return Promise.reject(this.failed);
     return new Promise((resolve, reject) => {
       this.waiting.push({ seq, chunk, resolve, reject });
@@ -209,8 +232,8 @@ export class TokenizerPool {
     while (this.idle.length > 0 && this.waiting.length > 0) {
       const w = this.idle.pop()!;
       const task = this.waiting.shift()!;
-      this.pending.set(w, task);
-      w.postMessage({ seq: task.seq, chunk: task.chunk });
+      this.pending.set(w, { resolve: task.resolve, reject: task.reject });
+      w.postMessage({ seq: task.seq, chunk: task.chunk }, [task.chunk.data.buffer as ArrayBuffer]);
     }
   }
 
@@ -237,6 +260,16 @@ export class TokenizerPool {
     this.failed ??= new Error('pool closed');
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
+}
+
+/** Strict mode: the first malformed or invalid-UTF-8 line of a chunk, in input order, stops the run. */
+function throwFirstProblem(file: string, r: TokenizedChunk): void {
+  const err = r.errors[0];
+  const bad = r.invalidUtf8[0];
+  if (bad !== undefined && (err === undefined || bad.line < err.line)) {
+    throw new Error(`${invalidUtf8Message({ file, ...bad })}: strict mode does not replace it with U+FFFD (no output written)`);
+  }
+  if (err !== undefined) throw new Error(`${file}:${err.line}: ${err.message} (strict mode: no output written)`);
 }
 
 /** Tokenizes Dolma JSONL documents into OLMo token files. See the file comment for the format and guarantees. */
@@ -282,6 +315,7 @@ export async function tokenize(options: TokenizeOptions): Promise<TokenizeResult
   let tokens = 0;
   let skipped = 0;
   let skippedSincePart = 0; // malformed lines not yet attributed to a part
+  let invalidUtf8Documents = 0;
   const malformed: MalformedLine[] = [];
   let bytesBefore = 0; // bytes of fully read files
   let bytesInFile = 0;
@@ -378,9 +412,13 @@ export async function tokenize(options: TokenizeOptions): Promise<TokenizeResult
       : path.relative(options.recordPathsRelativeTo, file).split(path.sep).join('/');
   const consume = async (inputFile: string, r: TokenizedChunk) => {
     const file = recorded(inputFile);
+    if (options.strict) throwFirstProblem(inputFile, r);
+    for (const bad of r.invalidUtf8) {
+      invalidUtf8Documents++;
+      options.onInvalidUtf8?.({ file: inputFile, ...bad });
+    }
     for (const err of r.errors) {
       const m: MalformedLine = { file: inputFile, line: err.line, message: err.message };
-      if (options.strict) throw new Error(`${inputFile}:${err.line}: ${err.message} (strict mode: no output written)`);
       skipped++;
       skippedSincePart++;
       if (malformed.length < 1000) malformed.push(m);
@@ -446,7 +484,7 @@ export async function tokenize(options: TokenizeOptions): Promise<TokenizeResult
     for (const file of options.inputs) {
       currentFile = file;
       bytesInFile = 0;
-      for await (const chunk of readLineChunks(file, {
+      for await (const chunk of readByteLineChunks(file, {
         maxLines: options.chunkLines ?? 256,
         onBytes: (b) => (bytesInFile = b),
       })) {
@@ -508,6 +546,7 @@ export async function tokenize(options: TokenizeOptions): Promise<TokenizeResult
     tokens,
     skippedLines: skipped,
     malformed,
+    invalidUtf8Documents,
     elapsedSec,
     tokensPerSec: elapsedSec > 0 ? tokens / elapsedSec : 0,
   };
