@@ -4,15 +4,15 @@ import { createInterface } from 'node:readline';
 import { generate, applyChatTemplate, type ChatMessage } from '../index.ts';
 import { parseCommandArgs, type Command } from './command.ts';
 import { StreamPrinter } from './generate.ts';
-import { loadInferenceModel, requireModelDir, resolveTokenizer } from './model-loading.ts';
+import { loadInferenceModel, resolveModelArg, resolveTokenizer } from './model-loading.ts';
 import { readSampling, samplingHelp, samplingOptions } from './sampling-args.ts';
 
 export const chatCommand: Command = {
   name: 'chat',
   summary: 'chat with a model interactively (chat template, streaming, history)',
-  usage: `olmo chat --model DIR [options]
+  usage: `olmo chat --model DIR|ID [options]
 
-  --model DIR          Hugging Face checkpoint folder (its chat template, or the built-in Tülu/OLMo 2 one)
+  --model DIR|ID       checkpoint folder or hub id owner/name[@revision] (its chat template, or the built-in Tülu/OLMo 2 one)
   --system TEXT        a system message at the start of the conversation
   --tokenizer DIR|dolma2  tokenizer to use when the checkpoint has no tokenizer.json
 ${samplingHelp}
@@ -23,7 +23,7 @@ In the conversation: /reset clears the history, /exit (or Ctrl-D) quits.`,
       args: argv,
       options: { model: { type: 'string' }, system: { type: 'string' }, tokenizer: { type: 'string' }, ...samplingOptions },
     });
-    const dir = requireModelDir('chat', values.model);
+    const dir = await resolveModelArg('chat', values.model);
     const sampling = readSampling('chat', values);
     const model = loadInferenceModel(dir);
     const tok = resolveTokenizer('chat', dir, model, values.tokenizer);

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { openSafetensors, saveSafetensors, type TensorToWrite, noGrad, tensor, tidy } from '../index.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
-import { loadInferenceModel, requireModelDir } from './model-loading.ts';
+import { loadInferenceModel, resolveModelArg } from './model-loading.ts';
 
 function readInputIds(path: string): { ids: Int32Array; shape: [number, number] } {
   if (path.endsWith('.safetensors')) {
@@ -35,9 +35,9 @@ function readInputIds(path: string): { ids: Int32Array; shape: [number, number] 
 export const forwardCommand: Command = {
   name: 'forward',
   summary: 'run a forward pass on token ids and save logits and hidden states',
-  usage: `olmo forward --model DIR --input FILE --output FILE.safetensors
+  usage: `olmo forward --model DIR|ID --input FILE --output FILE.safetensors
 
-  --model DIR     Hugging Face checkpoint folder (olmo, olmo2, olmoe)
+  --model DIR|ID  checkpoint folder (olmo, olmo2, olmoe), or hub id owner/name[@revision]
   --input FILE    token ids: a .safetensors file with input_ids [batch, seq] (any integer dtype),
                   or JSON: [[ids...], ...] or {"input_ids": [[...]]}
   --output FILE   writes input_ids (I64), logits [batch, seq, vocab], hidden_states.0..L (embeddings,
@@ -47,9 +47,9 @@ export const forwardCommand: Command = {
       args: argv,
       options: { model: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' } },
     });
-    const dir = requireModelDir('forward', values.model);
     if (!values.input) throw new UsageError('olmo forward: --input FILE is required');
     if (!values.output) throw new UsageError('olmo forward: --output FILE.safetensors is required');
+    const dir = await resolveModelArg('forward', values.model);
     const model = loadInferenceModel(dir);
     const { ids, shape } = readInputIds(values.input);
     const out: Record<string, TensorToWrite> = {};

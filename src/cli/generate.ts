@@ -1,15 +1,15 @@
 // `olmo generate`: continue a prompt (or answer it through the chat template), streaming tokens as they come.
 import { generate, applyChatTemplate } from '../index.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
-import { loadInferenceModel, requireModelDir, resolveTokenizer } from './model-loading.ts';
+import { loadInferenceModel, resolveModelArg, resolveTokenizer } from './model-loading.ts';
 import { readSampling, samplingHelp, samplingOptions } from './sampling-args.ts';
 
 export const generateCommand: Command = {
   name: 'generate',
   summary: 'generate text from a prompt',
-  usage: `olmo generate --model DIR --prompt TEXT [options]
+  usage: `olmo generate --model DIR|ID --prompt TEXT [options]
 
-  --model DIR          Hugging Face checkpoint folder
+  --model DIR|ID       Hugging Face checkpoint folder, or hub id owner/name[@revision]
   --prompt TEXT        the prompt (use --chat to wrap it as a user message)
   --chat               render the prompt with the chat template (the built-in Tülu/OLMo 2 one if none)
   --tokenizer DIR|dolma2  tokenizer to use when the checkpoint has no tokenizer.json
@@ -27,9 +27,9 @@ ${samplingHelp}`,
         ...samplingOptions,
       },
     });
-    const dir = requireModelDir('generate', values.model);
     if (values.prompt === undefined) throw new UsageError('olmo generate: --prompt TEXT is required');
     const sampling = readSampling('generate', values);
+    const dir = await resolveModelArg('generate', values.model);
     const model = loadInferenceModel(dir);
     const tok = resolveTokenizer('generate', dir, model, values.tokenizer);
     const text = values.chat ? applyChatTemplate(tok, [{ role: 'user', content: values.prompt }], { addGenerationPrompt: true }) : values.prompt;

@@ -1,14 +1,46 @@
-// Shared by the commands that take --model: loading the checkpoint and its tokenizer, with messages that
-// say what is missing and what to do.
+// Shared by the commands that take --model: resolving the reference (a folder, or a hub id downloaded into the
+// Hugging Face cache with a progress bar), loading the checkpoint and its tokenizer, with messages that say what is
+// missing and what to do.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModel, type CausalLM, dolma2Tokenizer, loadTokenizer, type Tokenizer } from '../index.ts';
+import {
+  loadModel, type CausalLM, dolma2Tokenizer, loadTokenizer, type Tokenizer, Progress, resolveModelRef, ModelRefError, type ModelDownloadProgress,
+} from '../index.ts';
 import { UsageError } from './command.ts';
 
+/** What `--model` takes, for usage texts. */
+export const MODEL_REF_HELP = 'a checkpoint folder, or a hub id owner/name[@revision] (downloaded into the Hugging Face cache)';
+
+/** A bar on a terminal (plain lines every 10 s elsewhere) over the bytes of the weights being downloaded. */
+function downloadProgress(): (p: ModelDownloadProgress) => void {
+  let bar: Progress | null = null;
+  return (p) => {
+    if (p.stage !== 'weights' || p.total === 0) return;
+    const mb = (n: number) => Math.round(n / 1e5) / 10;
+    bar ??= new Progress({ label: `downloading ${p.repo}`, total: mb(p.total), unit: 'MB' });
+    bar.update(mb(p.bytes), `${p.file} (${p.filesDone}/${p.filesTotal} files)`);
+  };
+}
+
+/** A folder argument that must exist (callers that resolved a hub id already pass its snapshot folder). */
 export function requireModelDir(command: string, dir: string | undefined): string {
-  if (!dir) throw new UsageError(`olmo ${command}: --model DIR is required (a Hugging Face checkpoint folder)`);
+  if (!dir) throw new UsageError(`olmo ${command}: --model is required (${MODEL_REF_HELP})`);
   if (!existsSync(dir)) throw new UsageError(`olmo ${command}: model folder ${dir} does not exist`);
   return dir;
+}
+
+/**
+ * The local folder of `--model` (or `flag`): the folder itself, or the hub id's snapshot in the cache, downloaded
+ * when missing and online. A malformed or unknown reference is a usage error.
+ */
+export async function resolveModelArg(command: string, ref: string | undefined, flag = '--model'): Promise<string> {
+  if (!ref) throw new UsageError(`olmo ${command}: ${flag} is required (${MODEL_REF_HELP})`);
+  try {
+    return await resolveModelRef(ref, { onProgress: downloadProgress(), log: (line) => process.stderr.write(`${line}\n`) });
+  } catch (e) {
+    if (e instanceof ModelRefError && (e.problem === 'malformed' || e.problem === 'not-found')) throw new UsageError(`olmo ${command}: ${flag}: ${e.message}`);
+    throw e;
+  }
 }
 
 export function loadInferenceModel(dir: string): CausalLM {
