@@ -21,9 +21,13 @@
 // Generation: /v1/completions (prompt text) or /v1/chat/completions (the task's messages, else the context as one user message), with the
 // stop sequences, then the text is cut before the first stop sequence.
 //
-// Transport: at most `concurrency` HTTP requests in flight (per backend), each with a timeout; 429, 5xx, timeouts
-// and network errors are retried with exponential backoff (Retry-After honoured), other HTTP errors fail at once.
-// After the last retry the error names the URL. Results are returned in request order, so nothing depends on
+// Transport: at most `concurrency` HTTP requests in flight (per backend), each with a deadline that covers the
+// whole answer, body included (a server that drips bytes is cut off like one that hangs); 429, 5xx, timeouts and
+// network errors are retried with exponential backoff (Retry-After honoured) and a log line per retry giving the
+// reason and the wait, other HTTP errors fail at once. After the last retry the error names the URL. A circuit
+// breaker stops the whole backend after `maxConsecutiveFailures` connection failures or timeouts in a row (any
+// HTTP answer resets it): without it every queued request would wait out its own retries, hours for a dead
+// server. Bodies are streamed and refused past `maxResponseBytes` instead of being buffered whole. Results are returned in request order, so nothing depends on
 // concurrency or on how the runner batches.
 import type { Backend } from '../runner/backend.ts';
 import type { Tokenize } from '../tokenization.ts';
@@ -36,6 +40,7 @@ import type {
   RollingResult,
 } from '../types.ts';
 import { cutAtStops, encodeRequest, prefixTokenOf, type BackendTokenizer, type TokenPair } from './common.ts';
+import { tokenizerFingerprint } from './fingerprint.ts';
 import { rollingWindows } from './rolling.ts';
 
 export type LogprobsMode = 'echo' | 'prompt_logprobs';
@@ -60,8 +65,12 @@ export interface OpenAIBackendOptions {
   maxRetries?: number;
   /** first backoff delay in ms, doubled on every retry, capped at 30 s (default 500) */
   retryBaseMs?: number;
-  /** per-request timeout in ms (default 300 000) */
+  /** deadline per attempt in ms, from sending the request to the last byte of the answer (default 300 000) */
   timeoutMs?: number;
+  /** connection failures or timeouts in a row (across all requests) after which every request fails (default 8) */
+  maxConsecutiveFailures?: number;
+  /** largest response body accepted, in bytes (default 64 MiB) */
+  maxResponseBytes?: number;
   /** max_tokens sent with echo requests (default 0; 1 for servers that refuse 0) */
   echoMaxTokens?: number;
   /** put the BOS token before every context (token mode only) */
@@ -148,6 +157,13 @@ export class OpenAIBackend implements Backend {
   private readonly addBos: boolean;
   private readonly log: (m: string) => void;
   private readonly fetchFn: typeof fetch;
+  private readonly maxConsecutiveFailures: number;
+  private readonly maxResponseBytes: number;
+  private consecutiveFailures = 0;
+  /** set when the circuit breaker trips: every later request fails with it */
+  private broken: OpenAIBackendError | null = null;
+  private contentIdentity: Promise<Record<string, unknown>> | undefined;
+  private readonly extraIdentity: Record<string, unknown> | undefined;
 
   constructor(opts: OpenAIBackendOptions) {
     this.baseUrl = normalizeBaseUrl(opts.baseUrl);
@@ -165,6 +181,11 @@ export class OpenAIBackend implements Backend {
     this.retryBaseMs = opts.retryBaseMs ?? 500;
     this.timeoutMs = opts.timeoutMs ?? 300_000;
     posInt(this.timeoutMs, 'timeoutMs');
+    this.maxConsecutiveFailures = opts.maxConsecutiveFailures ?? 8;
+    posInt(this.maxConsecutiveFailures, 'maxConsecutiveFailures');
+    this.maxResponseBytes = opts.maxResponseBytes ?? 64 << 20;
+    posInt(this.maxResponseBytes, 'maxResponseBytes');
+    this.extraIdentity = opts.identity;
     this.echoMaxTokens = opts.echoMaxTokens ?? 0;
     this.sem = new Semaphore(this.concurrency);
     this.apiKey = opts.apiKey ?? process.env.OPENAI_API_KEY ?? undefined;
@@ -192,10 +213,14 @@ export class OpenAIBackend implements Backend {
 
   /** POST JSON with retries; returns the parsed response body. */
   async post(path: string, body: unknown): Promise<unknown> {
+    return this.send('POST', path, JSON.stringify(body));
+  }
+
+  /** One request with retries, the deadline, the size cap and the circuit breaker; returns the parsed body. */
+  private async send(method: 'GET' | 'POST', path: string, payload?: string): Promise<unknown> {
     const url = this.baseUrl + path;
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    const headers: Record<string, string> = payload !== undefined ? { 'content-type': 'application/json' } : {};
     if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
-    const payload = JSON.stringify(body);
     let last = '';
     for (let attempt = 0; ; attempt++) {
       let retryAfterMs: number | undefined;
@@ -203,8 +228,10 @@ export class OpenAIBackend implements Backend {
       const ctrl = new AbortController();
       const timer = setTimeout(() => ctrl.abort(), this.timeoutMs);
       try {
-        const res = await this.fetchFn(url, { method: 'POST', headers, body: payload, signal: ctrl.signal });
-        const text = await res.text();
+        if (this.broken) throw this.broken;
+        const res = await this.fetchFn(url, { method, headers, body: payload, signal: ctrl.signal });
+        const text = await this.readBody(res, url, ctrl);
+        this.consecutiveFailures = 0; // the server answered: it is alive
         if (res.ok) {
           try {
             return JSON.parse(text);
@@ -221,7 +248,8 @@ export class OpenAIBackend implements Backend {
       } catch (e) {
         if (e instanceof OpenAIBackendError) throw e;
         const err = e as Error & { cause?: { code?: string; message?: string } };
-        last = ctrl.signal.aborted ? `no answer within ${this.timeoutMs} ms` : `${err.message}${err.cause ? ` (${err.cause.code ?? err.cause.message})` : ''}`;
+        last = ctrl.signal.aborted ? `no answer within ${this.timeoutMs} ms (the deadline covers the whole response)` : `${err.message}${err.cause ? ` (${err.cause.code ?? err.cause.message})` : ''}`;
+        this.noteFailure(last);
       } finally {
         clearTimeout(timer);
         this.sem.release();
@@ -230,9 +258,85 @@ export class OpenAIBackend implements Backend {
         throw new OpenAIBackendError(`cannot get an answer from the OpenAI-compatible server at ${url}: ${last} (after ${attempt + 1} attempt${attempt ? 's' : ''}). Is the server running, and is the URL right?`);
       }
       const delay = retryAfterMs ?? Math.min(30_000, this.retryBaseMs * 2 ** attempt);
-      this.log(`${url}: ${last}; retry ${attempt + 1}/${this.maxRetries} in ${delay} ms`);
+      const streak = this.consecutiveFailures > 0 ? `; ${this.consecutiveFailures} of ${this.maxConsecutiveFailures} connection failures in a row before giving up` : '';
+      this.log(`${url}: ${last}; retry ${attempt + 1}/${this.maxRetries} in ${delay} ms${streak}`);
       await sleep(delay);
     }
+  }
+
+  /** Counts a connection failure or timeout; trips the circuit breaker at maxConsecutiveFailures. */
+  private noteFailure(reason: string): void {
+    this.consecutiveFailures++;
+    if (this.consecutiveFailures >= this.maxConsecutiveFailures && !this.broken) {
+      this.broken = new OpenAIBackendError(
+        `the OpenAI-compatible server at ${this.baseUrl} failed ${this.consecutiveFailures} times in a row (last: ${reason}); stopping instead of retrying every request. ` +
+          'Is the server running and answering? (--timeout sets the deadline per attempt, --retries the retries)',
+      );
+    }
+    if (this.broken) throw this.broken;
+  }
+
+  /** The body as text, streamed: refused (and the connection aborted) once it passes maxResponseBytes. */
+  private async readBody(res: Response, url: string, ctrl: AbortController): Promise<string> {
+    const tooBig = (n: number | string) => {
+      ctrl.abort();
+      return new OpenAIBackendError(`${url}: the response is larger than ${this.maxResponseBytes} bytes (${n}); refusing to buffer it (maxResponseBytes)`);
+    };
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    if (declared > this.maxResponseBytes) throw tooBig(`content-length ${declared}`);
+    if (!res.body) return '';
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      total += chunk.byteLength;
+      if (total > this.maxResponseBytes) throw tooBig(`over ${total} bytes read`);
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  /**
+   * The results depend on the served model, which its name alone does not pin down (a server restarted with other
+   * weights under the same name): the entry GET /v1/models reports for it (id, owned_by, root, parent,
+   * max_model_len) joins the key. `created` is left out because vLLM stamps it with the time of the listing
+   * request. Without a /models listing (HTTP 4xx) the base URL stands in, with a log line.
+   */
+  cacheIdentity(): Promise<Record<string, unknown>> {
+    this.contentIdentity ??= this.servedModel().then((served) => ({
+      backend: 'openai',
+      model: this.name,
+      server: served ?? { url: this.baseUrl },
+      tokenizer: this.tok ? tokenizerFingerprint(this.tok) : 'server',
+      logprobs: this.mode,
+      generation_api: this.genApi,
+      echo_max_tokens: this.echoMaxTokens,
+      max_length: this.maxLength,
+      add_bos_token: this.addBos,
+      ...(this.extraIdentity ? { extra: this.extraIdentity } : {}),
+    }));
+    return this.contentIdentity;
+  }
+
+  private async servedModel(): Promise<Record<string, unknown> | null> {
+    let listing: unknown;
+    try {
+      listing = await this.send('GET', '/models');
+    } catch (e) {
+      if (e instanceof OpenAIBackendError && /rejected the request: HTTP 4/.test(e.message)) {
+        this.log(`${this.baseUrl}/models: ${e.message}; the request cache is keyed by the server URL and model name only`);
+        return null;
+      }
+      throw e;
+    }
+    const data = (listing as { data?: unknown })?.data;
+    const entry = Array.isArray(data) ? (data as Record<string, unknown>[]).find((m) => m?.id === this.name) : undefined;
+    if (!entry) {
+      this.log(`${this.baseUrl}/models does not list ${JSON.stringify(this.name)}; the request cache is keyed by the server URL and model name only`);
+      return null;
+    }
+    const pick: Record<string, unknown> = {};
+    for (const k of ['id', 'owned_by', 'root', 'parent', 'max_model_len']) if (entry[k] !== undefined) pick[k] = entry[k];
+    return pick;
   }
 
   /** fn over every item, at most `concurrency` HTTP requests in flight; results in order. */

@@ -139,6 +139,10 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions): Promise<Fa
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse, raw: string) => {
+    // vLLM's listing: the served model's identity (the evaluation cache keys by it)
+    if (req.method === 'GET' && req.url === '/v1/models') {
+      return send(res, 200, { object: 'list', data: [{ id: modelName, object: 'model', created: Math.floor(Date.now() / 1000), owned_by: 'olmo-ts-test', root: modelName, max_model_len: model.config.maxPositionEmbeddings }] });
+    }
     let body: Record<string, unknown>;
     try {
       body = JSON.parse(raw);
