@@ -48,7 +48,14 @@ export class ConfigError extends Error {
 
 type Json = Record<string, unknown>;
 
-function field(raw: Json, source: string, name: string, kind: 'int' | 'number', opts: { min?: number; optional?: boolean } = {}): number | undefined {
+/** `min` is inclusive; `positive` asks for a value above 0 (eps, RoPE base: 0 is as wrong as negative). */
+function field(
+  raw: Json,
+  source: string,
+  name: string,
+  kind: 'int' | 'number',
+  opts: { min?: number; positive?: boolean; optional?: boolean } = {},
+): number | undefined {
   const v = raw[name];
   if (v === undefined || v === null) {
     if (opts.optional) return undefined;
@@ -59,6 +66,9 @@ function field(raw: Json, source: string, name: string, kind: 'int' | 'number', 
   }
   if (opts.min !== undefined && v < opts.min) {
     throw new ConfigError(`${source}: field '${name}' must be ≥ ${opts.min}, got ${v}`);
+  }
+  if (opts.positive && !(v > 0)) {
+    throw new ConfigError(`${source}: field '${name}' must be > 0, got ${v}`);
   }
   return v;
 }
@@ -94,8 +104,10 @@ export function parseConfig(raw: unknown, source = 'config.json'): ModelConfig {
   }
   const ropeParams = r.rope_parameters as Json | undefined;
   const ropeTheta =
-    (ropeParams && typeof ropeParams === 'object' ? field(ropeParams, `${source} rope_parameters`, 'rope_theta', 'number', { optional: true }) : undefined) ??
-    field(r, source, 'rope_theta', 'number', { optional: true }) ??
+    (ropeParams && typeof ropeParams === 'object'
+      ? field(ropeParams, `${source} rope_parameters`, 'rope_theta', 'number', { positive: true, optional: true })
+      : undefined) ??
+    field(r, source, 'rope_theta', 'number', { positive: true, optional: true }) ??
     10000;
   const ropeType = ropeParams?.rope_type ?? (r.rope_scaling as Json | null | undefined)?.rope_type ?? (r.rope_scaling as Json | null | undefined)?.type;
   if (ropeType !== undefined && ropeType !== 'default') {
@@ -115,14 +127,14 @@ export function parseConfig(raw: unknown, source = 'config.json'): ModelConfig {
     modelType: type,
     hiddenSize,
     intermediateSize: field(r, source, 'intermediate_size', 'int', { min: 1 })!,
-    numLayers: field(r, source, 'num_hidden_layers', 'int', { min: 0 })!,
+    numLayers: field(r, source, 'num_hidden_layers', 'int', { min: 1 })!,
     numHeads,
     numKvHeads,
     headDim,
     vocabSize: field(r, source, 'vocab_size', 'int', { min: 1 })!,
     maxPositionEmbeddings: field(r, source, 'max_position_embeddings', 'int', { min: 1, optional: true }) ?? 4096,
     ropeTheta,
-    normEps: type === 'olmo' ? 1e-5 : (field(r, source, 'rms_norm_eps', 'number', { optional: true }) ?? (type === 'olmo2' ? 1e-6 : 1e-5)),
+    normEps: type === 'olmo' ? 1e-5 : (field(r, source, 'rms_norm_eps', 'number', { positive: true, optional: true }) ?? (type === 'olmo2' ? 1e-6 : 1e-5)),
     tieWordEmbeddings: r.tie_word_embeddings === true,
     clipQkv: typeof clip === 'number' ? clip : null,
     eosTokenId: tokenId(r, source, 'eos_token_id'),

@@ -5,8 +5,11 @@ import type { CausalLM } from './decoder.ts';
 import { createOlmo } from './olmo.ts';
 import { createOlmo2 } from './olmo2.ts';
 import { createOlmoe } from './olmoe.ts';
+import { assertFits, describeShape, estimateMemory } from './memory.ts';
 
 export function createModel(cfg: ModelConfig, init: Init): CausalLM {
+  // Before any parameter exists: a config too large for this machine fails here, naming its sizes.
+  assertFits(`the weights of ${describeShape(cfg)}`, estimateMemory(cfg));
   switch (cfg.modelType) {
     case 'olmo':
       return createOlmo(cfg, init);

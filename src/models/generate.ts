@@ -2,6 +2,7 @@
 // token at a time per sequence, until EOS, a stop string or the token budget.
 import { Generator, noGrad, tensor, tidy } from '../tensor/index.ts';
 import type { CausalLM } from './decoder.ts';
+import { assertFits, estimateMemory } from './memory.ts';
 import { sampleToken, validateSampling, type SamplingParams } from './sampling.ts';
 
 export interface GenerateOptions extends SamplingParams {
@@ -51,6 +52,11 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
   const gen = new Generator(opts.seed ?? 0);
   const batch = prompts.length;
   const maxPrompt = Math.max(...prompts.map((p) => p.length));
+  // The cache is allocated whole up front: refuse a budget it cannot hold before trying.
+  assertFits(
+    `generating ${opts.maxNewTokens} tokens after ${batch} prompt(s) of up to ${maxPrompt} tokens`,
+    estimateMemory(model.config, { batch, context: maxPrompt + opts.maxNewTokens, tokens: maxPrompt, weightsLoaded: true }),
+  );
   let cache = model.createCache(batch, maxPrompt + opts.maxNewTokens);
   // The sequence each cache row belongs to: rows of finished sequences are dropped once they are a quarter
   // of the batch (sampling runs long after most replies have ended; each drop copies the cache once).

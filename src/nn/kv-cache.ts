@@ -1,6 +1,28 @@
 // Key/value cache for decoding: per layer, keys and values of every sequence in the batch laid out
 // [batch, capacity, kvHeads, headDim], with each sequence's own length (sequences of a batch may differ).
+import { constants as bufferConstants } from 'node:buffer';
 import { Tensor } from '../tensor/index.ts';
+
+/**
+ * The most elements one typed array may hold in this Node.js (V8's limit, which `buffer.constants.MAX_LENGTH`
+ * reports: 2^32 in Node 20); every tensor is one typed array.
+ */
+export const MAX_TENSOR_ELEMENTS: number = bufferConstants.MAX_LENGTH;
+
+/** Refuses cache sizes that are not counts, or whose per-layer K/V tensor no typed array can hold. */
+function checkCacheSize(sizes: Record<string, number>): void {
+  for (const [name, v] of Object.entries(sizes)) {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`KV cache: ${name} must be a non-negative integer, got ${v}`);
+  }
+  const { batch, capacity, kvHeads, headDim } = sizes;
+  const elements = batch * capacity * kvHeads * headDim;
+  if (elements > MAX_TENSOR_ELEMENTS) {
+    throw new RangeError(
+      `KV cache: batch ${batch} × capacity ${capacity} × ${kvHeads} KV heads × head_dim ${headDim} = ${elements} elements per ` +
+        `layer, more than the ${MAX_TENSOR_ELEMENTS} one typed array can hold; lower the batch or the tokens to generate`,
+    );
+  }
+}
 
 export class LayerKVCache {
   readonly k: Tensor;
@@ -52,6 +74,7 @@ export class KVCache {
   readonly lengths: Int32Array;
 
   constructor(numLayers: number, batch: number, capacity: number, kvHeads: number, headDim: number) {
+    checkCacheSize({ numLayers, batch, capacity, kvHeads, headDim });
     this.layers = Array.from({ length: numLayers }, () => new LayerKVCache(batch, capacity, kvHeads, headDim));
     this.lengths = new Int32Array(batch);
   }
