@@ -82,11 +82,13 @@ export function firstInvalidUtf8(b: Uint8Array): number {
     let hi = 0xbf;
     if (c >= 0xc2 && c <= 0xdf) need = 1;
     else if (c === 0xe0) [need, lo] = [2, 0xa0];
-    else if (c === 0xed) [need, hi] = [2, 0x9f]; // no UTF-16 surrogates
+    else if (c === 0xed)
+      [need, hi] = [2, 0x9f]; // no UTF-16 surrogates
     else if (c >= 0xe1 && c <= 0xef) need = 2;
     else if (c === 0xf0) [need, lo] = [3, 0x90];
     else if (c >= 0xf1 && c <= 0xf3) need = 3;
-    else if (c === 0xf4) [need, hi] = [3, 0x8f]; // nothing above U+10FFFF
+    else if (c === 0xf4)
+      [need, hi] = [3, 0x8f]; // nothing above U+10FFFF
     else return i;
     for (let k = 1; k <= need; k++) {
       const d = i + k < n ? b[i + k] : -1;
@@ -259,7 +261,8 @@ export function parseDocumentLine(line: string, fallbackSource: string): DolmaDo
   }
   const obj = value as Record<string, unknown>;
   if (!('text' in obj)) return 'missing "text" field';
-  if (typeof obj.text !== 'string') return `"text" must be a string, got ${obj.text === null ? 'null' : typeof obj.text}`;
+  if (typeof obj.text !== 'string')
+    return `"text" must be a string, got ${obj.text === null ? 'null' : typeof obj.text}`;
   const id = obj.id;
   if (id !== undefined && typeof id !== 'string' && typeof id !== 'number') {
     return `"id" must be a string or number, got ${id === null ? 'null' : typeof id}`;
@@ -286,7 +289,10 @@ export interface TokenizedChunk {
 
 /** Default source name for documents without a "source": the input file's base name without extensions. */
 export function fallbackSourceName(file: string): string {
-  return path.basename(file).replace(/\.gz$/, '').replace(/\.(jsonl|json|ndjson)$/, '');
+  return path
+    .basename(file)
+    .replace(/\.gz$/, '')
+    .replace(/\.(jsonl|json|ndjson)$/, '');
 }
 
 /** Documents longer than this many UTF-16 units are tokenized in pieces (see `encodeDocument`). */
@@ -324,23 +330,25 @@ export function encodeDocument(
     out[ids.length] = eosId;
     return out;
   }
-  const parts: Uint32Array[] = [];
-  let total = 0;
-  for (let start = 0; start < text.length; ) {
+  // The ids go straight into one array sized from the ids-per-character rate seen so far (grown if the rate
+  // rises), so the document's ids exist once, not once per segment plus once joined.
+  let out = new Uint32Array(0);
+  let n = 0;
+  for (let start = 0; start < text.length;) {
     const end = safeCut(text, start + segmentChars);
-    const ids = new Uint32Array(tokenizer.encode(text.slice(start, end), opts));
-    parts.push(ids);
-    total += ids.length;
+    const ids = tokenizer.encode(text.slice(start, end), opts);
+    if (n + ids.length + 1 > out.length) {
+      const expected = Math.ceil(((n + ids.length) / end) * text.length * 1.1) + 1;
+      const grown = new Uint32Array(Math.max(expected, n + ids.length + 1, Math.floor(out.length * 1.5)));
+      grown.set(out.subarray(0, n));
+      out = grown;
+    }
+    out.set(ids, n);
+    n += ids.length;
     start = end;
   }
-  const out = new Uint32Array(total + 1);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  out[total] = eosId;
-  return out;
+  out[n] = eosId;
+  return out.subarray(0, n + 1);
 }
 
 export function tokenizeChunk(
