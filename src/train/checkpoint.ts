@@ -1,37 +1,50 @@
-// Training checkpoints: the model as an HF folder (loadable by `olmo generate` and transformers) plus the
-// training state — optimizer moments (safetensors), schedule and data positions, skip history and the
-// resolved config (JSON). Each is written into a temporary folder that is renamed into place when complete,
-// and only then are old checkpoints pruned, so a crash at any moment leaves the last complete one intact.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Training checkpoints, one format for every stage (pretraining, SFT, DPO, RLVR): checkpoints/step-N/ holds the
+// model as an HF folder (loadable by `olmo generate` and transformers), the AdamW moments (safetensors), any files
+// the stage adds (RLVR's value head), checksums.json over the files beside the model, and train_state.json — a
+// typed state: the stage kind, steps, the run's resolved config, the loop's records and the stage's own state
+// (data position, …). Each is written into a temporary folder renamed into place when complete, the state file
+// last, and only then are old checkpoints pruned, so a crash at any moment leaves the last complete one intact.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeDirAtomically } from '../io/atomic.ts';
+import { CHECKSUMS_FILE, saveChecksums, verifyFolder } from '../io/checksums.ts';
 import { loadSafetensors, saveSafetensors, type TensorToWrite } from '../io/safetensors.ts';
 import { loadModel, saveModel, type CausalLM } from '../models/index.ts';
-import type { DataPosition } from '../data/index.ts';
 import type { AdamW } from './optim.ts';
 
 export const TRAIN_STATE_FILE = 'train_state.json';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
-const STATE_VERSION = 1;
+export const STATE_FORMAT = 'olmo-ts-train-state';
+export const STATE_VERSION = 2;
 
-export interface TrainState {
-  version: number;
-  /** Optimizer steps completed in the whole run. */
+export type StageKind = 'pretrain' | 'sft' | 'dpo' | 'rlvr';
+
+/** What a run records about itself: its resolved config, package version, git commit and thread count. */
+export interface RunInfo {
+  config: Record<string, unknown>;
+  version: string;
+  commit: string | null;
+  threads: number;
+}
+
+/** The loop's own records: the evaluation before training and the callbacks' states (the bad-step policy's). */
+export interface LoopState {
+  before: unknown;
+  callbacks: Record<string, unknown>;
+}
+
+/** train_state.json: the same envelope for every stage; `stage` is the stage's own state. */
+export interface CheckpointState<S = unknown> {
+  format: typeof STATE_FORMAT;
+  version: typeof STATE_VERSION;
+  kind: StageKind;
+  /** Steps completed in the whole run (optimizer steps; RLVR: rollout batches). */
   step: number;
-  /** Steps completed in the current stage, and the stage's index. */
-  stage: number;
-  stageStep: number;
-  /** LR the previous stage ended at (for a stage whose LR starts from it). */
-  previousStageFinalLr: number | null;
-  data: DataPosition;
-  tokensSeen: number;
-  skippedSteps: number;
-  consecutiveSkips: number;
-  /** Recent (loss, grad norm) of accepted steps, for spike detection. */
-  history: { loss: number[]; gradNorm: number[] };
+  /** Optimizer updates completed (RLVR makes several per step). */
   optimizerStep: number;
-  /** Resolved config, package version, git commit. */
-  run: Record<string, unknown>;
+  run: RunInfo;
+  loop: LoopState;
+  stage: S;
 }
 
 export class CheckpointCorruptError extends Error {
@@ -52,82 +65,108 @@ export function listCheckpoints(runDir: string): string[] {
     .map((n) => join(dir, n));
 }
 
-export function saveCheckpoint(runDir: string, model: CausalLM, opt: AdamW, state: TrainState, keepLast: number, tokenizerFrom?: string): string {
-  return saveRunCheckpoint(runDir, model, opt, state, keepLast, tokenizerFrom);
+export interface CheckpointContents<S> {
+  model: CausalLM;
+  opt: AdamW;
+  state: CheckpointState<S>;
+  /** Tokenizer files copied into the model folder. */
+  tokenizerFrom?: string;
+  /** Writes the stage's extra files into the checkpoint folder (RLVR: the value head). */
+  extraFiles?: (dir: string) => void;
 }
 
-/**
- * saveCheckpoint for any run state with a `step` (post-training keeps its own state shape): the same folder
- * layout, atomic rename and pruning.
- */
-export function saveRunCheckpoint(runDir: string, model: CausalLM, opt: AdamW, state: { step: number }, keepLast: number, tokenizerFrom?: string): string {
+/** Writes checkpoints/step-N/ atomically, then keeps only the newest `keepLast`. Returns the folder. */
+export function saveCheckpoint<S>(runDir: string, c: CheckpointContents<S>, keepLast: number): string {
   const dir = join(runDir, 'checkpoints');
   mkdirSync(dir, { recursive: true });
-  const final = join(dir, checkpointName(state.step));
+  const final = join(dir, checkpointName(c.state.step));
   writeDirAtomically(final, (tmp) => {
-    saveModel(model, join(tmp, 'model'), { tokenizerFrom });
+    saveModel(c.model, join(tmp, 'model'), { tokenizerFrom: c.tokenizerFrom });
     const moments: [string, TensorToWrite][] = [];
-    for (const [name, m] of opt.stateTensors()) {
+    for (const [name, m] of c.opt.stateTensors()) {
       moments.push([`m.${name}`, { dtype: 'F32', shape: [m.m.length], data: m.m }]);
       moments.push([`v.${name}`, { dtype: 'F32', shape: [m.v.length], data: m.v }]);
     }
     saveSafetensors(join(tmp, OPTIMIZER_FILE), moments, { format: 'olmo-ts-adamw' });
-    // The state file is written last: a folder without it is never taken for a checkpoint.
-    writeFileSync(join(tmp, TRAIN_STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
+    c.extraFiles?.(tmp);
+    writeFileSync(join(tmp, TRAIN_STATE_FILE), `${JSON.stringify(c.state, null, 2)}\n`);
+    // Model folders carry their own checksums; these cover the optimizer, train-state and extra files.
+    saveChecksums(tmp, readdirSync(tmp).filter((n) => n !== CHECKSUMS_FILE && statSync(join(tmp, n)).isFile()));
   });
   const all = listCheckpoints(runDir);
   for (const old of all.slice(0, Math.max(0, all.length - keepLast))) rmSync(old, { recursive: true, force: true });
   return final;
 }
 
-export interface LoadedCheckpoint {
+export interface LoadedCheckpoint<S = unknown> {
   dir: string;
   model: CausalLM;
-  state: TrainState;
+  state: CheckpointState<S>;
   moments: Map<string, { m: Float32Array; v: Float32Array }>;
 }
 
-/** Loads and checks a checkpoint folder; anything missing or inconsistent is a CheckpointCorruptError naming it. */
-export function loadCheckpoint(dir: string): LoadedCheckpoint {
-  return loadRunCheckpoint(dir, (s): s is TrainState => {
-    const state = s as TrainState;
-    return state.version === STATE_VERSION && Number.isInteger(state.step) && !!state.data && !!state.history;
-  });
-}
-
-/** loadCheckpoint for any run state; `isState` says whether the JSON state is of the expected kind. */
-export function loadRunCheckpoint<S extends { step: number }>(dir: string, isState: (value: unknown) => value is S): Omit<LoadedCheckpoint, 'state'> & { state: S } {
+/** Reads and checks train_state.json: the format, the stage kind and the step counters. */
+export function readCheckpointState<S>(dir: string, kind: StageKind): CheckpointState<S> {
   const statePath = join(dir, TRAIN_STATE_FILE);
   if (!existsSync(statePath)) throw new CheckpointCorruptError(`${dir}: incomplete checkpoint (no ${TRAIN_STATE_FILE})`);
-  let state: S;
+  let state: CheckpointState<S>;
   try {
-    state = JSON.parse(readFileSync(statePath, 'utf8')) as S;
+    state = JSON.parse(readFileSync(statePath, 'utf8')) as CheckpointState<S>;
   } catch (err) {
     throw new CheckpointCorruptError(`${statePath}: unreadable (${(err as Error).message})`);
   }
-  if (state === null || typeof state !== 'object' || !isState(state)) {
-    throw new CheckpointCorruptError(`${statePath}: not an olmo-ts training state of the expected kind (version ${(state as { version?: unknown } | null)?.version})`);
+  if (state === null || typeof state !== 'object' || state.format !== STATE_FORMAT || state.version !== STATE_VERSION) {
+    const v = (state as { version?: unknown } | null)?.version;
+    throw new CheckpointCorruptError(`${statePath}: not an olmo-ts training state of format ${STATE_FORMAT} version ${STATE_VERSION} (version ${JSON.stringify(v)}; a checkpoint of an older olmo-ts cannot be resumed)`);
   }
+  if (state.kind !== kind) throw new CheckpointCorruptError(`${statePath}: a ${state.kind} checkpoint, expected ${kind}`);
+  if (!Number.isInteger(state.step) || !Number.isInteger(state.optimizerStep) || !state.run || !state.loop) {
+    throw new CheckpointCorruptError(`${statePath}: step, optimizerStep, run or loop is missing or malformed`);
+  }
+  return state;
+}
+
+/** Loads and checks a checkpoint folder; anything missing, inconsistent or altered is a CheckpointCorruptError naming it. */
+export function loadCheckpoint<S>(dir: string, kind: StageKind): LoadedCheckpoint<S> {
+  let manifest: ReturnType<typeof verifyFolder>;
+  try {
+    manifest = verifyFolder(dir);
+  } catch (err) {
+    throw new CheckpointCorruptError((err as Error).message);
+  }
+  if (!manifest) throw new CheckpointCorruptError(`${dir}: no ${CHECKSUMS_FILE} (every complete checkpoint has one)`);
+  const state = readCheckpointState<S>(dir, kind);
   let model: CausalLM;
   try {
     model = loadModel(join(dir, 'model'));
   } catch (err) {
     throw new CheckpointCorruptError(`${dir}: the model cannot be loaded: ${(err as Error).message}`);
   }
-  const moments = new Map<string, { m: Float32Array; v: Float32Array }>();
+  let moments: Map<string, { m: Float32Array; v: Float32Array }>;
   try {
-    const { tensors } = loadSafetensors(join(dir, OPTIMIZER_FILE));
-    for (const [name, p] of model.namedParameters()) {
-      const m = tensors.get(`m.${name}`);
-      const v = tensors.get(`v.${name}`);
-      if (!m && !v) continue;
-      if (!m || !v || m.data.length !== p.size || v.data.length !== p.size) {
-        throw new Error(`moments of ${name} are missing or have the wrong size`);
-      }
-      moments.set(name, { m: (m.data as Float32Array).slice(), v: (v.data as Float32Array).slice() });
-    }
+    moments = readMoments(join(dir, OPTIMIZER_FILE), model);
   } catch (err) {
     throw new CheckpointCorruptError(`${join(dir, OPTIMIZER_FILE)}: ${(err as Error).message}`);
   }
   return { dir, model, state, moments };
+}
+
+/** The m./v. moment pairs of optimizer.safetensors; those of the model's parameters must match their sizes. */
+function readMoments(path: string, model: CausalLM): Map<string, { m: Float32Array; v: Float32Array }> {
+  const { tensors } = loadSafetensors(path);
+  const sizes = new Map([...model.namedParameters()].map(([name, p]) => [name, p.size]));
+  const moments = new Map<string, { m: Float32Array; v: Float32Array }>();
+  for (const key of tensors.keys()) {
+    if (!key.startsWith('m.')) continue;
+    const name = key.slice(2);
+    const m = tensors.get(key)!;
+    const v = tensors.get(`v.${name}`);
+    const size = sizes.get(name);
+    if (!v || m.data.length !== v.data.length || (size !== undefined && m.data.length !== size)) {
+      throw new Error(`moments of ${name} are missing or have the wrong size`);
+    }
+    moments.set(name, { m: (m.data as Float32Array).slice(), v: (v.data as Float32Array).slice() });
+  }
+  for (const key of tensors.keys()) if (key.startsWith('v.') && !moments.has(key.slice(2))) throw new Error(`moments of ${key.slice(2)} are missing or have the wrong size`);
+  return moments;
 }

@@ -112,6 +112,8 @@ export interface ResolvedTrainConfig extends TrainConfig {
   stageSchedules: StageSchedule[];
   /** Folder the config's relative paths are resolved against. */
   baseDir: string;
+  /** The config file (or "config" for an object), for messages. */
+  source: string;
 }
 
 export class TrainConfigError extends Error {
@@ -167,7 +169,7 @@ export function resolveTrainConfig(value: unknown, baseDir: string, source = 'co
       throw new TrainConfigError((err as Error).message);
     }
   }
-  return { ...cfg, output: isAbsolute(cfg.output) ? cfg.output : join(baseDir, cfg.output), initFrom: cfg.initFrom && !isAbsolute(cfg.initFrom) ? join(baseDir, cfg.initFrom) : cfg.initFrom, dataConfig, stageSchedules, baseDir };
+  return { ...cfg, output: isAbsolute(cfg.output) ? cfg.output : join(baseDir, cfg.output), initFrom: cfg.initFrom && !isAbsolute(cfg.initFrom) ? join(baseDir, cfg.initFrom) : cfg.initFrom, dataConfig, stageSchedules, baseDir, source };
 }
 
 /** Reads a YAML or JSON training config file. */

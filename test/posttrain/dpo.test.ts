@@ -110,7 +110,10 @@ describe('dpo training', () => {
     assert.equal(cache.train.length, 160);
     assert.equal(cache.test.length, 40);
     // A second run with the same reference and data reuses the cache.
-    const again = new DpoTrainer(resolveDpoConfig(config(out, { epochs: 1 }), root), quiet);
+    // A fresh run refuses the folder of another run; with overwrite it moves that run aside and still reuses
+    // the cache (the fingerprint matches).
+    assert.throws(() => new DpoTrainer(resolveDpoConfig(config(out, { epochs: 1 }), root), quiet), /already holds a run with 20 steps[\s\S]*--resume[\s\S]*--overwrite/);
+    const again = new DpoTrainer(resolveDpoConfig(config(out, { epochs: 1 }), root), { ...quiet, overwrite: true });
     assert.equal(again.referenceCache, 'loaded');
     assert.deepEqual(again.testRef, cache.test);
   });

@@ -1,13 +1,13 @@
 // The trainer: two stages on a tiny corpus lower the loss; a run killed with SIGKILL (at a random moment,
-// also while a checkpoint is being written) resumes to bit-identical losses; bad configs and corrupt
-// checkpoints are refused with clear messages.
+// also while a checkpoint is being written) resumes to bit-identical losses; bad configs are refused with clear
+// messages; a bit-flipped newest checkpoint is set aside and the run resumes from the one before it.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listCheckpoints, resolveTrainConfig, Trainer, TrainConfigError, CheckpointCorruptError, soup } from '../../src/train/index.ts';
+import { listCheckpoints, loadCheckpoint, resolveTrainConfig, Trainer, TrainConfigError, CheckpointCorruptError, soup } from '../../src/train/index.ts';
 import { loadModel } from '../../src/models/index.ts';
 import { makeTrainFixture, tinyTrainConfig } from './train-fixture.ts';
 import { olmo } from '../cli/cli-helpers.ts';
@@ -108,17 +108,28 @@ describe('trainer', () => {
     assert.ok(!existsSync(join(root, 'never')));
   });
 
-  it('refuses a corrupt checkpoint on resume and keeps the previous complete one', () => {
+  it('falls back from a bit-flipped newest checkpoint to the one before it, naming both, and ends as an uninterrupted run', () => {
     const out = join(root, 'run-corrupt');
-    cpSync(join(root, 'run-a'), out, { recursive: true });
     const cfg = resolveTrainConfig(tinyTrainConfig(root, out), root);
+    new Trainer(cfg, { progress: false, log: () => {}, maxSteps: 10 }).train();
     const [older, latest] = listCheckpoints(out);
-    writeFileSync(join(latest, 'optimizer.safetensors'), Buffer.from('garbage'));
-    assert.throws(() => new Trainer(cfg, { resume: true, progress: false }), (e: Error) => e instanceof CheckpointCorruptError && e.message.includes(latest) && /optimizer\.safetensors/.test(e.message));
-    assert.ok(existsSync(join(older, 'train_state.json')));
+    assert.ok(older.endsWith('step-0000005') && latest.endsWith('step-0000010'), `${older} ${latest}`);
+    // One flipped bit, same size: only the checksum can tell.
+    const file = join(latest, 'optimizer.safetensors');
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 5] ^= 0x10;
+    writeFileSync(file, bytes);
+    assert.throws(() => loadCheckpoint(latest, 'pretrain'), (e: Error) => e instanceof CheckpointCorruptError && e.message.includes(file) && /sha256/.test(e.message));
+    const logs: string[] = [];
+    const r = new Trainer(cfg, { resume: true, progress: false, log: (l) => logs.push(l) }).train();
+    assert.equal(r.steps, 30);
+    const warning = logs.find((l) => l.startsWith('warning: checkpoint'));
+    assert.ok(warning && warning.includes(latest) && warning.includes(older), logs.join('\n'));
+    assert.ok(existsSync(`${latest}.corrupt`), 'the corrupt checkpoint is set aside');
+    assert.deepEqual(stripRates(losses(out)), stripRates(losses(join(root, 'run-a'))));
     // An interrupted write (a temp folder) is never taken for a checkpoint.
-    cpSync(older, join(out, 'checkpoints', '.tmp-step-0000099-1'), { recursive: true });
-    assert.deepEqual(listCheckpoints(out), [older, latest]);
+    cpSync(listCheckpoints(out)[0], join(out, 'checkpoints', '.tmp-step-0000099-1'), { recursive: true });
+    assert.equal(listCheckpoints(out).length, 2);
   });
 
   it('soups checkpoints into their average', () => {

@@ -48,18 +48,6 @@ export {
   validateConfig,
   type OptimizerConfig,
 } from './config.ts';
-export {
-  EpochPlan,
-  MetricsLog,
-  findResume,
-  isPosttrainState,
-  loadStateCheckpoint,
-  makeOptimizer,
-  microBatches,
-  saveStateCheckpoint,
-  warmupRatioSchedule,
-  writeRunInfo,
-  type PosttrainState,
-} from './loop.ts';
+export { EpochPlan, makeOptimizer, mean, microBatches, warmupRatioSchedule } from './loop.ts';
 export { encodeConversations, loadChatTokenizer, loadPolicy } from './setup.ts';
-export { PosttrainRun, openRun, type OpenedRun, type PosttrainOptions, type PosttrainRunConfig, type StepInfo, type TrainingHooks } from './run.ts';
+export { PosttrainRun, POSTTRAIN_CHANGEABLE, openRun, type OpenedRun, type PosttrainOptions, type PosttrainRunConfig, type StepInfo, type TrainingHooks } from './run.ts';

@@ -1,12 +1,9 @@
-// Pieces of the post-training loops (SFT, DPO) on top of src/train: the optimizer, the LR schedule from a warmup
-// ratio, a deterministic epoch order (so the data position is a function of the step and a resumed run is exact),
-// micro-batching (optionally length-packed), metrics.jsonl, run info and checkpoints with a post-training state.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// Pieces of the post-training stages (SFT, DPO) on top of src/train: the optimizer, the LR schedule from a warmup
+// ratio, a deterministic epoch order (so the data position is a function of the step and a resumed run is exact)
+// and micro-batching (optionally length-packed).
 import { permutation } from '../../data/index.ts';
 import type { CausalLM } from '../../models/index.ts';
-import { numThreads } from '../../tensor/index.ts';
-import { AdamW, listCheckpoints, loadRunCheckpoint, lrAt, packageInfo, saveRunCheckpoint, type Schedule } from '../../train/index.ts';
+import { AdamW, lrAt, type Schedule } from '../../train/index.ts';
 import type { OptimizerConfig } from './config.ts';
 
 export function makeOptimizer(model: CausalLM, o: OptimizerConfig): AdamW {
@@ -80,83 +77,6 @@ export function microBatches(indices: readonly number[], lengths: (i: number) =>
   }
   if (cur.length > 0) out.push(cur);
   return out;
-}
-
-/** metrics.jsonl: one JSON object per line; a resumed run drops the lines after its checkpoint's step. */
-export class MetricsLog {
-  readonly path: string;
-  constructor(outDir: string, resumeStep: number | null) {
-    this.path = join(outDir, 'metrics.jsonl');
-    if (resumeStep === null || !existsSync(this.path)) {
-      writeFileSync(this.path, '');
-      return;
-    }
-    const kept = readFileSync(this.path, 'utf8')
-      .split('\n')
-      .filter((l) => {
-        if (!l.trim()) return false;
-        try {
-          return (JSON.parse(l) as { step: number }).step <= resumeStep;
-        } catch {
-          return false;
-        }
-      });
-    writeFileSync(this.path, kept.map((l) => `${l}\n`).join(''));
-  }
-
-  write(record: Record<string, unknown>): void {
-    appendFileSync(this.path, `${JSON.stringify(record)}\n`);
-  }
-}
-
-/** The state a post-training checkpoint carries (train_state.json). */
-export interface PosttrainState {
-  version: 1;
-  kind: 'sft' | 'dpo' | string;
-  /** Optimizer steps done. */
-  step: number;
-  optimizerStep: number;
-  /** Resolved config, version, commit. */
-  run: Record<string, unknown>;
-  /** Stage-specific extras (e.g. the last evaluation). */
-  extra?: Record<string, unknown>;
-}
-
-export function isPosttrainState(kind: string): (v: unknown) => v is PosttrainState {
-  return (v: unknown): v is PosttrainState => {
-    const s = v as PosttrainState;
-    return s.version === 1 && s.kind === kind && Number.isInteger(s.step) && Number.isInteger(s.optimizerStep);
-  };
-}
-
-export function saveStateCheckpoint(outDir: string, model: CausalLM, opt: AdamW, state: PosttrainState, keepLast: number, tokenizerFrom?: string): string {
-  return saveRunCheckpoint(outDir, model, opt, state, keepLast, tokenizerFrom);
-}
-
-/** The checkpoint to resume from: a checkpoint folder, or the latest complete one of a run folder (null: start fresh). */
-export function findResume(outDir: string, resume: string | boolean | undefined): string | null {
-  if (!resume) return null;
-  if (typeof resume === 'string' && existsSync(join(resume, 'train_state.json'))) return resume;
-  const runDir = typeof resume === 'string' ? resume : outDir;
-  const all = listCheckpoints(runDir);
-  if (all.length === 0) {
-    if (typeof resume === 'string') throw new Error(`--resume ${resume}: no complete checkpoint found (looked in ${join(runDir, 'checkpoints')})`);
-    return null;
-  }
-  return all[all.length - 1];
-}
-
-export function loadStateCheckpoint(dir: string, kind: string): ReturnType<typeof loadRunCheckpoint<PosttrainState>> {
-  return loadRunCheckpoint(dir, isPosttrainState(kind));
-}
-
-/** Writes OUTPUT/config.resolved.json (config, seed, package version, git commit, threads) and returns it. */
-export function writeRunInfo(outDir: string, config: unknown): Record<string, unknown> {
-  mkdirSync(outDir, { recursive: true });
-  const info = packageInfo();
-  const run = { config, version: info.version, commit: info.commit, threads: numThreads() };
-  writeFileSync(join(outDir, 'config.resolved.json'), `${JSON.stringify(run, null, 2)}\n`);
-  return run;
 }
 
 /** Weighted mean helper for metrics. */

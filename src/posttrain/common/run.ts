@@ -1,25 +1,25 @@
-// The run skeleton the SFT and DPO trainers share: the chat tokenizer and encoding options, a fresh or resumed
-// model / optimizer / state with the epoch plan and LR schedule, checkpoints, and the optimizer-step loop
-// (stop requests, finiteness check, clipping, metrics, periodic evaluation and checkpoints, the final model).
-// The stage supplies the batch forward/backward, its metrics and its evaluation through hooks.
-import { join } from 'node:path';
-import { saveModel, type CausalLM } from '../../models/index.ts';
+// The SFT and DPO stages on the shared training loop (src/train/loop.ts): the chat tokenizer and encoding
+// options, a fresh or resumed model / optimizer with the epoch plan and LR schedule, and the step — zero the
+// gradients, accumulate the batch, ask the bad-step policy (a non-finite loss stops the run), clip and update.
+// The stage supplies the batch forward/backward, its records and its evaluation through hooks.
+import type { CausalLM } from '../../models/index.ts';
 import { zeroGrad } from '../../tensor/index.ts';
 import type { Tokenizer } from '../../tokenizers/index.ts';
-import { AdamW, clipFactor, gradNorm, lrAt, Progress, type Schedule } from '../../train/index.ts';
+import { AdamW, clipFactor, failOnNonFinite, gradNorm, lrAt, openRun as openTrainingRun, runTrainingLoop, type OpenedRun as OpenedTrainingRun, type Progress, type RunStartOptions, type Schedule } from '../../train/index.ts';
 import type { OptimizerConfig } from './config.ts';
-import { EpochPlan, findResume, loadStateCheckpoint, makeOptimizer, MetricsLog, saveStateCheckpoint, warmupRatioSchedule, writeRunInfo, type PosttrainState } from './loop.ts';
+import { EpochPlan, makeOptimizer, warmupRatioSchedule } from './loop.ts';
 import { loadChatTokenizer, loadPolicy } from './setup.ts';
 
-export interface PosttrainOptions {
-  /** Continue from the latest checkpoint of the run folder (true) or from this run / checkpoint folder. */
-  resume?: string | boolean;
+export interface PosttrainOptions extends RunStartOptions {
   signal?: AbortSignal;
   /** Stop after this many steps of this invocation (tests). */
   maxSteps?: number;
   log?: (line: string) => void;
   progress?: boolean;
 }
+
+/** Config fields a resumed SFT or DPO run can change (with --allow-config-change). */
+export const POSTTRAIN_CHANGEABLE = ['lr', 'schedule', 'warmupRatio', 'epochs', 'checkpoint', 'eval', 'logEvery', 'optimizer.maxGradNorm', 'microBatchSize'];
 
 /** The config fields the shared run skeleton reads. */
 export interface PosttrainRunConfig {
@@ -75,110 +75,98 @@ export interface TrainingHooks<E, R> {
   lossName: string;
   hint: string;
   /** The metrics.jsonl record of the step. */
-  record(r: R, s: StepInfo): Record<string, unknown>;
+  record(r: R, s: StepInfo): object;
   progressText(r: R): string;
   /** The line logged every logEvery steps when there is no progress bar. */
   logLine(r: R, s: StepInfo, total: number): string;
   evaluate(): E | null;
   /** The metrics.jsonl record of an evaluation. */
-  evalRecord(e: E): Record<string, unknown>;
+  evalRecord(e: E): object;
 }
 
-/** A post-training run: the model, optimizer, plan, schedule, state and metrics, fresh or resumed. */
+/** A post-training run: the model, optimizer, plan and schedule, fresh or resumed. */
 export class PosttrainRun<E> {
   readonly model: CausalLM;
   readonly opt: AdamW;
   readonly plan: EpochPlan;
   readonly schedule: Schedule;
-  readonly metrics: MetricsLog;
   readonly resumeFrom: string | null;
-  state: PosttrainState;
+  /** Where --overwrite moved an earlier run of this folder. */
+  readonly movedAside: string | null;
+  /** Steps completed (kept current by the loop). */
+  step: number;
   /** The evaluation before training (kept in checkpoints). */
   before: E | null = null;
+  private readonly training: OpenedTrainingRun<null>;
 
   constructor(
     readonly cfg: PosttrainRunConfig,
-    kind: string,
+    readonly kind: 'sft' | 'dpo',
     examples: number,
     private readonly opened: OpenedRun,
     private readonly opts: PosttrainOptions,
   ) {
     this.plan = new EpochPlan(examples, cfg.batchSize, cfg.epochs, cfg.seed);
     this.schedule = warmupRatioSchedule(cfg, this.plan.totalSteps);
-    this.resumeFrom = findResume(cfg.output, opts.resume);
-    const run = writeRunInfo(cfg.output, cfg);
-    if (this.resumeFrom) {
-      const ckpt = loadStateCheckpoint(this.resumeFrom, kind);
-      this.model = ckpt.model;
-      this.state = { ...ckpt.state, run };
-      this.opt = makeOptimizer(this.model, cfg.optimizer);
-      this.opt.loadState(ckpt.state.optimizerStep, ckpt.moments);
-      this.before = (ckpt.state.extra?.before as E | null | undefined) ?? null;
-      this.metrics = new MetricsLog(cfg.output, ckpt.state.step);
-      opened.log(`resumed from ${this.resumeFrom} at step ${ckpt.state.step}`);
-    } else {
-      this.model = loadPolicy(cfg.initFrom, opened.tokenizer);
-      this.opt = makeOptimizer(this.model, cfg.optimizer);
-      this.state = { version: 1, kind, step: 0, optimizerStep: 0, run };
-      this.metrics = new MetricsLog(cfg.output, null);
-    }
-  }
-
-  checkpoint(): string {
-    this.state.optimizerStep = this.opt.step;
-    this.state.extra = { before: this.before };
-    return saveStateCheckpoint(this.cfg.output, this.model, this.opt, this.state, this.cfg.checkpoint.keepLast, this.opened.tokenizerDir);
+    const config = JSON.parse(JSON.stringify(cfg)) as Record<string, unknown>;
+    this.training = openTrainingRun<null>({ kind, output: cfg.output, config, source: `the ${kind} config of ${cfg.output}`, changeable: POSTTRAIN_CHANGEABLE, log: opened.log }, opts);
+    const ckpt = this.training.resumed;
+    this.resumeFrom = ckpt?.dir ?? null;
+    this.movedAside = this.training.movedAside;
+    this.model = ckpt ? ckpt.model : loadPolicy(cfg.initFrom, opened.tokenizer);
+    this.opt = makeOptimizer(this.model, cfg.optimizer);
+    if (ckpt) this.opt.loadState(ckpt.state.optimizerStep, ckpt.moments);
+    this.step = ckpt?.state.step ?? 0;
   }
 
   /**
-   * Trains to the end of the plan (or until stopped): evaluates first on a fresh run, then per step zeroes the
-   * gradients, accumulates, checks, clips and updates, logs, evaluates and checkpoints. A stopped run is
-   * checkpointed; a finished one saves OUTPUT/final.
+   * Trains to the end of the plan (or until stopped) on the shared loop: evaluates first on a fresh run; per step
+   * zeroes the gradients, accumulates, checks, clips and updates. A stopped run is checkpointed; a finished one
+   * saves OUTPUT/final.
    */
   train<R>(h: TrainingHooks<E, R>): { stopped: boolean; last: E | null; progress: Progress | null } {
     const { cfg, opts } = this;
     const total = this.plan.totalSteps;
-    if (this.state.step === 0 && cfg.eval.atStart) {
-      this.before = h.evaluate();
-      if (this.before) this.metrics.write(h.evalRecord(this.before));
-    }
-    const progress = opts.progress === false ? null : new Progress({ label: h.label, total, unit: 'steps' });
-    const t0 = performance.now();
-    let stepsThisRun = 0;
-    let stopped = false;
-    let last: E | null = null;
-    while (this.state.step < total) {
-      if (opts.signal?.aborted || (opts.maxSteps !== undefined && stepsThisRun >= opts.maxSteps)) {
-        stopped = true;
-        break;
-      }
-      const { epoch, indices } = this.plan.batch(this.state.step);
-      const lr = lrAt(this.schedule, this.state.step);
-      zeroGrad(this.model.parameters());
-      const r = h.accumulate(indices);
-      const norm = gradNorm(this.model.parameters());
-      const loss = h.loss(r);
-      if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
-        throw new Error(`step ${this.state.step + 1}: the loss or gradient is not finite (${h.lossName} ${loss}, grad norm ${norm}); ${h.hint}`);
-      }
-      const maxNorm = cfg.optimizer.maxGradNorm;
-      this.opt.update(lr, maxNorm > 0 ? clipFactor(norm, maxNorm) : 1);
-      this.state.step++;
-      stepsThisRun++;
-      const info: StepInfo = { epoch, lr, norm, indices, stepsThisRun, seconds: (performance.now() - t0) / 1000 };
-      this.metrics.write(h.record(r, info));
-      const isLast = this.state.step === total;
-      if ((cfg.eval.every > 0 && this.state.step % cfg.eval.every === 0) || isLast) {
-        last = h.evaluate();
-        if (last) this.metrics.write(h.evalRecord(last));
-      }
-      if (this.state.step % cfg.checkpoint.every === 0 || isLast) this.checkpoint();
-      progress?.update(this.state.step, h.progressText(r));
-      if (opts.progress === false && this.state.step % cfg.logEvery === 0) this.opened.log(h.logLine(r, info, total));
-    }
-    if (stopped && stepsThisRun > 0) this.checkpoint();
-    if (!stopped) saveModel(this.model, join(cfg.output, 'final'), { tokenizerFrom: this.opened.tokenizerDir });
-    return { stopped, last, progress };
+    const badSteps = failOnNonFinite(h.lossName, h.hint);
+    const r = runTrainingLoop<E>(
+      {
+        kind: this.kind,
+        label: h.label,
+        model: this.model,
+        opt: this.opt,
+        tokenizerDir: this.opened.tokenizerDir,
+        badSteps,
+        totalSteps: total,
+        step: (loop) => {
+          const { epoch, indices } = this.plan.batch(loop.step);
+          const lr = lrAt(this.schedule, loop.step);
+          zeroGrad(this.model.parameters());
+          const res = h.accumulate(indices);
+          const norm = gradNorm(this.model.parameters());
+          badSteps.accept(loop.step + 1, h.loss(res), norm);
+          const maxNorm = cfg.optimizer.maxGradNorm;
+          this.opt.update(lr, maxNorm > 0 ? clipFactor(norm, maxNorm) : 1);
+          this.step = loop.step + 1;
+          const info: StepInfo = { epoch, lr, norm, indices, stepsThisRun: loop.stepsThisRun + 1, seconds: loop.seconds() };
+          return { record: h.record(res, info), progress: h.progressText(res), logLine: h.logLine(res, info, total) };
+        },
+        evaluate: () => h.evaluate(),
+        evalRecord: (e) => h.evalRecord(e),
+        state: () => null,
+      },
+      {
+        ...this.training,
+        output: cfg.output,
+        checkpoint: cfg.checkpoint,
+        eval: cfg.eval,
+        logEvery: cfg.logEvery,
+        signal: opts.signal,
+        maxSteps: opts.maxSteps,
+        progress: opts.progress !== false,
+        log: this.opened.log,
+      },
+    );
+    this.before = r.before;
+    return { stopped: r.stopped, last: r.last, progress: r.progress };
   }
 }
-

@@ -182,19 +182,23 @@ export class DpoTrainer {
       test: pairsDigest(this.test),
       microBatchSize: this.cfg.microBatchSize,
     };
-    if (existsSync(path)) {
+    // A run started over with --overwrite may reuse the moved-aside run's cache (the fingerprint decides).
+    const aside = this.training.movedAside ? join(this.training.movedAside, REFERENCE_CACHE_FILE) : null;
+    const source = existsSync(path) ? path : aside && existsSync(aside) ? aside : null;
+    if (source) {
       try {
-        const cached = JSON.parse(readFileSync(path, 'utf8')) as { fingerprint: typeof fingerprint; train: ReferenceLogProbs[]; test: ReferenceLogProbs[] };
+        const cached = JSON.parse(readFileSync(source, 'utf8')) as { fingerprint: typeof fingerprint; train: ReferenceLogProbs[]; test: ReferenceLogProbs[] };
         if (JSON.stringify(cached.fingerprint) === JSON.stringify(fingerprint) && cached.train.length === this.train.length && cached.test.length === this.test.length) {
           this.trainRef = cached.train;
           this.testRef = cached.test;
           this.referenceCache = 'loaded';
-          this.log(`reference log-probs loaded from ${path}`);
+          if (source !== path) writeTextAtomically(path, readFileSync(source, 'utf8'));
+          this.log(`reference log-probs loaded from ${source}`);
           return;
         }
-        this.log(`${path} was computed for another reference model, data or settings: recomputing`);
+        this.log(`${source} was computed for another reference model, data or settings: recomputing`);
       } catch (err) {
-        this.log(`${path} is unreadable (${(err as Error).message}): recomputing`);
+        this.log(`${source} is unreadable (${(err as Error).message}): recomputing`);
       }
     }
     const t0 = performance.now();
@@ -223,7 +227,7 @@ export class DpoTrainer {
       values.push(dpoLossValues(pc, pr, rc, rr, this.cfg.beta, this.cfg.labelSmoothing));
       policyAcc += pc > pr ? 1 : pc === pr ? 0.5 : 0;
     });
-    const out: DpoEval = { step: this.training.state.step, ...summarizePairs(values), policy_accuracy: policyAcc / values.length };
+    const out: DpoEval = { step: this.training.step, ...summarizePairs(values), policy_accuracy: policyAcc / values.length };
     this.log(`eval at step ${out.step}: loss ${out.loss.toFixed(4)}, reward accuracy ${(out.reward_accuracy * 100).toFixed(1)}%, margin ${out.reward_margin.toFixed(4)}, policy accuracy ${(out.policy_accuracy * 100).toFixed(1)}% (${out.pairs} pairs)`);
     return out;
   }
@@ -262,15 +266,15 @@ export class DpoTrainer {
       loss: (r) => r.loss,
       lossName: 'loss',
       hint: 'lower the learning rate or β',
-      record: (r, s) => ({ step: this.training.state.step, epoch: s.epoch, lr: s.lr, ...r, grad_norm: s.norm, pairs_per_s: (s.stepsThisRun * s.indices.length) / s.seconds }),
+      record: (r, s) => ({ step: this.training.step, epoch: s.epoch, lr: s.lr, ...r, grad_norm: s.norm, pairs_per_s: (s.stepsThisRun * s.indices.length) / s.seconds }),
       progressText: (r) => `loss ${r.loss.toFixed(3)} acc ${r.reward_accuracy.toFixed(2)}`,
       logLine: (r, s, total) =>
-        `step ${this.training.state.step}/${total} loss ${r.loss.toFixed(4)} reward acc ${r.reward_accuracy.toFixed(3)} margin ${r.reward_margin.toFixed(4)} lr ${s.lr.toExponential(2)} grad ${s.norm.toFixed(3)}`,
+        `step ${this.training.step}/${total} loss ${r.loss.toFixed(4)} reward acc ${r.reward_accuracy.toFixed(3)} margin ${r.reward_margin.toFixed(4)} lr ${s.lr.toExponential(2)} grad ${s.norm.toFixed(3)}`,
       evaluate: () => this.evaluate(),
       evalRecord: prefixed,
     });
     const before = this.training.before;
-    const steps = this.training.state.step;
+    const steps = this.training.step;
     writeFileSync(join(this.cfg.output, 'eval.json'), `${JSON.stringify({ before, after: last, data: this.reports, loss: this.cfg.loss, beta: this.cfg.beta }, null, 2)}\n`);
     progress?.finish(`DPO: ${steps} steps${last ? `, held-out reward accuracy ${(last.reward_accuracy * 100).toFixed(1)}%` : ''}`);
     return { steps, before, after: last, outputDir: this.cfg.output, stopped, data: this.reports, referenceCache: this.referenceCache };

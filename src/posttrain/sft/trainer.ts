@@ -100,7 +100,7 @@ export class SftTrainer {
   evaluate(): SftEval | null {
     if (this.test.length === 0) return null;
     const { loss, tokens } = assistantLoss(this.model, this.test, Math.max(this.cfg.microBatchSize, 8));
-    const out: SftEval = { step: this.training.state.step, eval_loss: loss, eval_tokens: tokens };
+    const out: SftEval = { step: this.training.step, eval_loss: loss, eval_tokens: tokens };
     if (this.exactMatchItems.length > 0) {
       const em = exactMatch(this.model, this.tokenizer, this.exactMatchItems, { maxNewTokens: this.cfg.eval.maxNewTokens, batch: this.cfg.eval.generationBatch });
       out.exact_match = em.exactMatch;
@@ -144,7 +144,7 @@ export class SftTrainer {
       record: (r, s) => {
         tokensThisRun += r.tokens;
         const m: SftStepMetrics = {
-          step: this.training.state.step,
+          step: this.training.step,
           epoch: s.epoch,
           lr: s.lr,
           loss: r.sum / Math.max(r.tokens, 1),
@@ -158,7 +158,7 @@ export class SftTrainer {
       },
       progressText: (r) => `loss ${(r.sum / Math.max(r.tokens, 1)).toFixed(3)}`,
       logLine: (r, s, total) =>
-        `step ${this.training.state.step}/${total} epoch ${s.epoch} loss ${(r.sum / Math.max(r.tokens, 1)).toFixed(4)} lr ${s.lr.toExponential(2)} grad ${s.norm.toFixed(3)}`,
+        `step ${this.training.step}/${total} epoch ${s.epoch} loss ${(r.sum / Math.max(r.tokens, 1)).toFixed(4)} lr ${s.lr.toExponential(2)} grad ${s.norm.toFixed(3)}`,
       evaluate: () => this.evaluate(),
       evalRecord: (e) => ({ ...e }),
     });
@@ -168,7 +168,7 @@ export class SftTrainer {
       }
     }
     const before = this.training.before;
-    const steps = this.training.state.step;
+    const steps = this.training.step;
     const result: SftResult = { steps, before, after: last, outputDir: this.cfg.output, stopped, data: this.reports };
     writeFileSync(join(this.cfg.output, 'eval.json'), `${JSON.stringify({ before, after: last, data: this.reports }, null, 2)}\n`);
     progress?.finish(`SFT: ${steps} steps${last ? `, held-out assistant loss ${last.eval_loss.toFixed(4)}` : ''}`);
