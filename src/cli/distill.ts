@@ -3,6 +3,7 @@
 import { loadDistillConfig, runDistill } from '../index.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
 import { withStopSignal } from './stop-signal.ts';
+import { resolveConfigModels } from './model-loading.ts';
 
 export const distillCommand: Command = {
   name: 'distill',
@@ -25,7 +26,7 @@ OUTPUT/round-K/sft/ (that round's fine-tuning run), OUTPUT/summary.json and OUTP
     const { values, positionals } = parseCommandArgs('distill', { args: argv, options: { config: { type: 'string' }, resume: { type: 'boolean' } }, allowPositionals: true });
     if (!values.config) throw new UsageError('olmo distill: --config FILE is required');
     if (positionals.length > 0) throw new UsageError(`olmo distill: unexpected argument '${positionals[0]}'`);
-    const cfg = loadDistillConfig(values.config);
+    const cfg = await resolveConfigModels('distill', loadDistillConfig(values.config), ['student', 'critic.model']);
     const r = withStopSignal((signal) => runDistill(cfg, { signal, resume: values.resume === true }));
     console.log(JSON.stringify({ rounds: r.rounds.map((x) => ({ round: x.round, yield: x.yield, kept: x.kept, critic_mean: x.critic_mean, eval: x.eval })), before: r.before, student: r.student, stopped: r.stopped }));
     return r.stopped ? 130 : 0;

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  loadModel, type CausalLM, dolma2Tokenizer, loadTokenizer, type Tokenizer, Progress, resolveModelRef, ModelRefError, type ModelDownloadProgress,
+  loadModel, type CausalLM, dolma2Tokenizer, loadTokenizer, type Tokenizer, Progress, resolveModelRef, ModelRefError, looksLikeHubId, type ModelDownloadProgress,
 } from '../index.ts';
 import { UsageError } from './command.ts';
 
@@ -41,6 +41,21 @@ export async function resolveModelArg(command: string, ref: string | undefined, 
     if (e instanceof ModelRefError && (e.problem === 'malformed' || e.problem === 'not-found')) throw new UsageError(`olmo ${command}: ${flag}: ${e.message}`);
     throw e;
   }
+}
+
+/**
+ * Replaces the model fields of a loaded post-training config (dotted paths such as `initFrom`, `ppo.valueModel`)
+ * that hold hub ids with their snapshot folders, downloading what is missing; folders are left as they are.
+ */
+export async function resolveConfigModels<T extends object>(command: string, cfg: T, fields: readonly string[]): Promise<T> {
+  for (const field of fields) {
+    const keys = field.split('.');
+    let holder = cfg as Record<string, unknown> | undefined;
+    for (const k of keys.slice(0, -1)) holder = holder?.[k] as Record<string, unknown> | undefined;
+    const value = holder?.[keys.at(-1)!];
+    if (holder && typeof value === 'string' && looksLikeHubId(value)) holder[keys.at(-1)!] = await resolveModelArg(command, value, `the config's ${field}`);
+  }
+  return cfg;
 }
 
 export function loadInferenceModel(dir: string): CausalLM {

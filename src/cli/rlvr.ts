@@ -3,6 +3,7 @@
 import { heldoutPaired, loadRlvrConfig, runRlvr } from '../index.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
 import { withStopSignal } from './stop-signal.ts';
+import { resolveConfigModels } from './model-loading.ts';
 
 export const rlvrCommand: Command = {
   name: 'rlvr',
@@ -30,7 +31,7 @@ and OUTPUT/final/.`,
     if (positionals.length > 1 || (positionals.length === 1 && !values.resume)) {
       throw new UsageError(`olmo rlvr: unexpected argument '${positionals[positionals.length - 1]}'`);
     }
-    const cfg = loadRlvrConfig(values.config);
+    const cfg = await resolveConfigModels('rlvr', loadRlvrConfig(values.config), ['model', 'reference', 'ppo.valueModel']);
     const result = withStopSignal((signal) => runRlvr(cfg, { resume: values.resume ? (positionals[0] ?? true) : undefined, signal, progress: process.stderr.isTTY === true }));
     console.log(
       JSON.stringify({

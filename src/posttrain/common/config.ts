@@ -6,6 +6,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { formatIssues } from '../../data/index.ts';
+import { modelPathOrHubId } from '../../io/model-ref.ts';
 
 export class PosttrainConfigError extends Error {
   override name = 'PosttrainConfigError';
@@ -138,7 +139,7 @@ export function resolveRunPaths<C extends { output: string; initFrom: string; to
   return {
     ...c,
     output: resolvePath(baseDir, c.output),
-    initFrom: resolvePath(baseDir, c.initFrom),
+    initFrom: modelPathOrHubId(baseDir, c.initFrom), // a folder, or a hub id the command resolves
     tokenizer: resolvePath(baseDir, c.tokenizer),
     data: { ...c.data, train: resolvePath(baseDir, c.data.train), test: resolvePath(baseDir, c.data.test) },
   };

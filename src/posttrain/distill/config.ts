@@ -2,6 +2,7 @@
 // filter and the fine-tuning of each round (the SFT stage's loss: assistant tokens only).
 import { z } from 'zod';
 import { configDir, PosttrainConfigError, readConfigFile, resolvePath, validateConfig } from '../common/config.ts';
+import { modelPathOrHubId } from '../../io/model-ref.ts';
 
 const paths = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
@@ -94,10 +95,10 @@ export function resolveDistillConfig(value: unknown, baseDir = '.', source = 'co
   return {
     ...c,
     output: resolvePath(baseDir, c.output),
-    student: resolvePath(baseDir, c.student),
+    student: modelPathOrHubId(baseDir, c.student), // a folder, or a hub id the command resolves
     tokenizer: resolvePath(baseDir, c.tokenizer),
     data: { ...c.data, prompts: list(c.data.prompts), test: list(c.data.test) },
-    critic: { ...c.critic, model: resolvePath(baseDir, c.critic.model), tokenizer: resolvePath(baseDir, c.critic.tokenizer) },
+    critic: { ...c.critic, model: modelPathOrHubId(baseDir, c.critic.model), tokenizer: resolvePath(baseDir, c.critic.tokenizer) },
   };
 }
 

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { configDir, optimizerSchema, PosttrainConfigError, readConfigFile, resolvePath, validateConfig } from '../common/config.ts';
 import type { KlEstimator, LossAggregation } from './losses.ts';
 import type { RewardConfig } from './rewards.ts';
+import { modelPathOrHubId } from '../../io/model-ref.ts';
 
 const paths = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
@@ -136,8 +137,8 @@ export function resolveRlvrConfig(value: unknown, baseDir = '.', source = 'confi
   const resolved: ResolvedRlvrConfig = {
     ...c,
     output: resolvePath(baseDir, c.output),
-    model: resolvePath(baseDir, c.model),
-    reference: resolvePath(baseDir, c.reference),
+    model: modelPathOrHubId(baseDir, c.model), // a folder, or a hub id the command resolves
+    reference: modelPathOrHubId(baseDir, c.reference),
     tokenizer: resolvePath(baseDir, c.tokenizer),
     data: { train: list(c.data.train), test: list(c.data.test), maxPromptTokens: c.data.maxPromptTokens, badRows: c.data.badRows },
     samplesPerPrompt: c.samplesPerPrompt ?? (grpo ? 16 : 1),
@@ -150,7 +151,7 @@ export function resolveRlvrConfig(value: unknown, baseDir = '.', source = 'confi
       nonStopPenalty: c.reward.nonStopPenalty,
       penaltyValue: c.reward.penaltyValue ?? (grpo ? 0 : -10),
     },
-    ppo: { ...c.ppo, valueModel: c.ppo.valueModel === 'head' ? 'head' : resolvePath(baseDir, c.ppo.valueModel) },
+    ppo: { ...c.ppo, valueModel: c.ppo.valueModel === 'head' ? 'head' : modelPathOrHubId(baseDir, c.ppo.valueModel) },
   };
   if (grpo && resolved.samplesPerPrompt < 2) {
     throw new PosttrainConfigError(`${source}: GRPO needs samplesPerPrompt ≥ 2 (advantages are normalised within each prompt's group), got ${resolved.samplesPerPrompt}`);
