@@ -2,7 +2,9 @@
 // files into the standard huggingface_hub cache, so that Python tools and olmo-ts share one cache:
 //
 //   {cache}/{models|datasets|spaces}--{owner}--{name}/
-//     blobs/{sha256 for LFS files, git blob id otherwise}     the bytes, written to a .incomplete file then renamed
+//     blobs/{sha256 for LFS files, git blob id otherwise}     the bytes, written to {blob}.incomplete (resumed with a
+//                                                             Range request after an interruption) and renamed once
+//                                                             their size and hash match the hub's metadata
 //     snapshots/{commit}/{path}                               a relative symlink to ../../blobs/… (a copy where
 //                                                             symlinks fail)
 //     refs/{revision}                                         the commit the revision (a branch or tag) resolved to
