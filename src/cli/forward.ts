@@ -1,7 +1,7 @@
 // `olmo forward`: one forward pass on token ids, writing logits and hidden states as safetensors (the same
 // names as the transformers fixtures) so numerics can be compared with other implementations.
 import { readFileSync } from 'node:fs';
-import { openSafetensors, saveSafetensors, type TensorToWrite, noGrad, tensor, tidy } from '../index.ts';
+import { openSafetensors, saveSafetensors, type TensorToWrite, noGrad, tensor, tidy, readConfig, assertFits, estimateMemory } from '../index.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
 import { loadInferenceModel, resolveModelArg } from './model-loading.ts';
 
@@ -50,8 +50,19 @@ export const forwardCommand: Command = {
     if (!values.input) throw new UsageError('olmo forward: --input FILE is required');
     if (!values.output) throw new UsageError('olmo forward: --output FILE.safetensors is required');
     const dir = await resolveModelArg('forward', values.model);
-    const model = loadInferenceModel(dir);
     const { ids, shape } = readInputIds(values.input);
+    const config = readConfig(dir);
+    if (shape[1] > config.maxPositionEmbeddings) {
+      throw new UsageError(
+        `olmo forward: ${values.input} has ${shape[1]} tokens per row, the model's context (max_position_embeddings in ${dir}/config.json) is ${config.maxPositionEmbeddings}`,
+      );
+    }
+    // Logits [batch, seq, vocab] and every hidden state are kept: refuse before loading what cannot be held.
+    assertFits(
+      `olmo forward on ${shape[0]} × ${shape[1]} tokens`,
+      estimateMemory(config, { batch: shape[0], tokens: shape[1], hiddenStates: true }),
+    );
+    const model = loadInferenceModel(dir);
     const out: Record<string, TensorToWrite> = {};
     noGrad(() =>
       tidy(() => {

@@ -35,10 +35,12 @@ ${samplingHelp}`,
     const text = values.chat ? applyChatTemplate(tok, [{ role: 'user', content: values.prompt }], { addGenerationPrompt: true }) : values.prompt;
     const prompt = tok.encode(text, { addSpecialTokens: !values.chat });
     if (prompt.length === 0) throw new UsageError('olmo generate: the prompt encodes to no tokens');
+    const maxNewTokens = capToContext(model.config.maxPositionEmbeddings, prompt.length, sampling.maxNewTokens);
     const printer = values['no-stream'] ? null : new StreamPrinter(sampling.stop);
     const decode = (ids: number[]) => tok.decode(ids, { skipSpecialTokens: true });
     const result = generate(model, [prompt], {
       ...sampling,
+      maxNewTokens,
       eosTokenIds: tok.eosTokenId !== null ? [tok.eosTokenId] : undefined,
       vocabLimit: tok.vocabSize,
       decode,
@@ -50,6 +52,21 @@ ${samplingHelp}`,
     return 0;
   },
 };
+
+/**
+ * The tokens that fit after the prompt within the model's context (max_position_embeddings): the budget itself,
+ * or what is left with a note on stderr; a prompt that fills the context is refused. Without this a 64-position
+ * model asked for 1e6 new tokens allocated a cache for all of them and went on past what it was trained for.
+ */
+export function capToContext(context: number, promptTokens: number, maxNewTokens: number, log = (s: string) => process.stderr.write(s)): number {
+  const room = context - promptTokens;
+  if (room <= 0) {
+    throw new UsageError(`olmo generate: the prompt is ${promptTokens} tokens, the model's context is ${context} positions; shorten the prompt`);
+  }
+  if (maxNewTokens <= room) return maxNewTokens;
+  log(`olmo generate: --max-new-tokens ${maxNewTokens} capped to ${room}: the model's context is ${context} positions and the prompt takes ${promptTokens}\n`);
+  return room;
+}
 
 /**
  * Prints generated text as it grows, holding back the last characters that could still turn out to be the

@@ -1,13 +1,102 @@
-// `olmo info`: the engine's backend, threads and CPU features, for bug reports and benchmarks.
-import { backendName, nativeAvailable, numThreads, loadNativeAddon, nativeLoadError, packageVersion } from '../index.ts';
-import { parseCommandArgs, type Command } from './command.ts';
+// `olmo info`: the engine's backend, threads and CPU features, for bug reports and benchmarks; with --model, what
+// that model needs in memory (weights, KV cache, activations) and whether it fits, from config.json alone.
+import {
+  backendName,
+  nativeAvailable,
+  numThreads,
+  loadNativeAddon,
+  nativeLoadError,
+  packageVersion,
+  readConfig,
+  estimateMemory,
+  formatBytes,
+  machineMemory,
+  storedDType,
+  weightBytes,
+  type ModelConfig,
+} from '../index.ts';
+import { numberOption, parseCommandArgs, type Command } from './command.ts';
+import { resolveModelArg } from './model-loading.ts';
+
+/** The memory a model needs for `batch` sequences of `context` tokens, and this machine's, as printed and as JSON. */
+export function modelMemoryReport(cfg: ModelConfig, context: number, batch: number) {
+  const stored = storedDType(cfg);
+  // Generation allocates the cache for batch × context and prefills up to context tokens at once.
+  const need = estimateMemory(cfg, { batch, context, tokens: context });
+  const machine = machineMemory();
+  return {
+    modelType: cfg.modelType,
+    parameters: need.parameters,
+    storedDtype: stored,
+    storedWeightBytes: weightBytes(cfg, stored),
+    loadedDtype: need.weightDtype,
+    loadedWeightBytes: need.weightBytes,
+    context,
+    batch,
+    kvCacheBytes: need.kvCacheBytes,
+    activationBytes: need.activationBytes,
+    totalBytes: need.totalBytes,
+    availableBytes: machine.availableBytes,
+    machineBytes: machine.totalBytes,
+    memorySource: machine.source,
+    fits: need.totalBytes <= machine.availableBytes,
+  };
+}
+
+/** 1.48B, 173.6K: the way model sizes are usually written. */
+function shortCount(n: number): string {
+  const [div, unit] = n >= 1e9 ? [1e9, 'B'] : n >= 1e6 ? [1e6, 'M'] : n >= 1e3 ? [1e3, 'K'] : [1, ''];
+  return `${(n / div).toFixed(div === 1 ? 0 : div === 1e9 ? 2 : 1)}${unit}`;
+}
+
+function printModelReport(dir: string, r: ReturnType<typeof modelMemoryReport>): void {
+  const b = formatBytes;
+  console.log(`model: ${dir} (${r.modelType})`);
+  console.log(`parameters: ${r.parameters.toLocaleString('en-US')} (${shortCount(r.parameters)})`);
+  console.log(
+    `weights: ${b(r.storedWeightBytes)} stored (${r.storedDtype}); ${b(r.loadedWeightBytes)} in memory (${r.loadedDtype})`,
+  );
+  console.log(`KV cache: ${b(r.kvCacheBytes)} for ${r.batch} × ${r.context} tokens`);
+  console.log(`activations: ${b(r.activationBytes)} for a forward pass over ${r.batch} × ${r.context} tokens`);
+  console.log(
+    `total: ${b(r.totalBytes)}; available ${b(r.availableBytes)} of ${b(r.machineBytes)} (${r.memorySource}): ` +
+      (r.fits ? 'fits' : 'does NOT fit'),
+  );
+}
 
 export const infoCommand: Command = {
   name: 'info',
-  summary: 'show the tensor backend, thread count and CPU features',
-  usage: 'olmo info [--json]\n\nPrints the package version, the active tensor backend (OLMO_BACKEND), the thread count\n(OLMO_NUM_THREADS) and the CPU features the native kernels use.',
+  summary: 'show the tensor backend, thread count and CPU features; with --model, the memory a model needs',
+  usage: `olmo info [--model DIR|ID [--context N] [--batch B]] [--json]
+
+Prints the package version, the active tensor backend (OLMO_BACKEND), the thread count
+(OLMO_NUM_THREADS) and the CPU features the native kernels use.
+
+  --model DIR|ID  also print the model's parameters, bytes of weights (as stored and in memory), the KV
+                  cache and activations for --batch sequences of --context tokens, and whether that fits
+                  in this machine's available memory (free memory, capped by a cgroup limit, or
+                  OLMO_MEMORY_LIMIT); computed from config.json, nothing is loaded
+  --context N     tokens per sequence (default: the model's max_position_embeddings)
+  --batch B       sequences decoded together (default 1)
+  --json          one JSON object instead of text`,
   async run(argv) {
-    const { values } = parseCommandArgs('info', { args: argv, options: { json: { type: 'boolean' } } });
+    const { values } = parseCommandArgs('info', {
+      args: argv,
+      options: {
+        json: { type: 'boolean' },
+        model: { type: 'string' },
+        context: { type: 'string' },
+        batch: { type: 'string' },
+      },
+    });
+    const context = numberOption('info', 'context', values.context, { integer: true, min: 1 });
+    const batch = numberOption('info', 'batch', values.batch, { integer: true, min: 1 }) ?? 1;
+    let model: { dir: string; report: ReturnType<typeof modelMemoryReport> } | undefined;
+    if (values.model !== undefined || values.context !== undefined || values.batch !== undefined) {
+      const dir = await resolveModelArg('info', values.model);
+      const cfg = readConfig(dir);
+      model = { dir, report: modelMemoryReport(cfg, context ?? cfg.maxPositionEmbeddings, batch) };
+    }
     const addon = loadNativeAddon();
     const info = {
       version: packageVersion(),
@@ -17,6 +106,7 @@ export const infoCommand: Command = {
       nativeError: nativeAvailable() ? undefined : nativeLoadError(),
       threads: numThreads(),
       cpu: addon ? addon.cpuFeatures() : undefined,
+      model: model ? { path: model.dir, ...model.report } : undefined,
     };
     if (values.json) {
       console.log(JSON.stringify(info));
@@ -25,6 +115,7 @@ export const infoCommand: Command = {
       console.log(`backend: ${info.backend}${info.nativeError ? ` (native unavailable: ${info.nativeError})` : ''}`);
       console.log(`threads: ${info.threads}`);
       if (info.cpu) console.log(`cpu: avx2=${info.cpu.avx2} fma=${info.cpu.fma} f16c=${info.cpu.f16c}`);
+      if (model) printModelReport(model.dir, model.report);
     }
     return 0;
   },

@@ -6,3 +6,19 @@ export { hfLoadBalancingLoss } from './olmoe.ts';
 export { generate, type GenerateOptions, type GenerateResult, type FinishReason } from './generate.ts';
 export { sampleToken, argmax, type SamplingParams } from './sampling.ts';
 export { scoreLoglikelihood, type LoglikelihoodRequest, type LoglikelihoodResult, type ScoreOptions } from './score.ts';
+export {
+  MemoryError,
+  activationBytes,
+  assertFits,
+  estimateMemory,
+  formatBytes,
+  kvCacheBytes,
+  machineMemory,
+  parameterCount,
+  storedDType,
+  weightBytes,
+  type MachineMemory,
+  type MemoryEstimate,
+  type MemoryPlan,
+  type WeightDType,
+} from './memory.ts';
