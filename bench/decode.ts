@@ -12,14 +12,26 @@ const MODELS: Record<string, Record<string, unknown>> = {
   // 8 layers, d 384, vocab 20480 (untied): ≈ 30M parameters.
   '30M': { hidden_size: 384, intermediate_size: 1024, num_hidden_layers: 8, num_attention_heads: 6, vocab_size: 20480 },
   // 12 layers, d 768, vocab 50304 (untied): ≈ 162M parameters.
-  '150M': { hidden_size: 768, intermediate_size: 2048, num_hidden_layers: 12, num_attention_heads: 12, vocab_size: 50304 },
+  '150M': {
+    hidden_size: 768,
+    intermediate_size: 2048,
+    num_hidden_layers: 12,
+    num_attention_heads: 12,
+    vocab_size: 50304,
+  },
 };
 
 const PROMPT = 128;
 const NEW = 32;
 
 function makeModel(raw: Record<string, unknown>): CausalLM {
-  const cfg = parseConfig({ model_type: 'olmo2', max_position_embeddings: 4096, rms_norm_eps: 1e-6, rope_theta: 500000, ...raw });
+  const cfg = parseConfig({
+    model_type: 'olmo2',
+    max_position_embeddings: 4096,
+    rms_norm_eps: 1e-6,
+    rope_theta: 500000,
+    ...raw,
+  });
   return initModel(cfg, truncatedNormalInit(new Generator(0), 0.02));
 }
 

@@ -16,8 +16,17 @@ import type { BenchOptions, Measurement } from './run.ts';
 
 function makeModel(): CausalLM {
   const cfg = parseConfig({
-    model_type: 'olmo2', hidden_size: 384, intermediate_size: 1024, num_hidden_layers: 8, num_attention_heads: 6,
-    vocab_size: 20480, max_position_embeddings: 2048, rms_norm_eps: 1e-6, rope_theta: 500000, eos_token_id: 0, pad_token_id: 1,
+    model_type: 'olmo2',
+    hidden_size: 384,
+    intermediate_size: 1024,
+    num_hidden_layers: 8,
+    num_attention_heads: 6,
+    vocab_size: 20480,
+    max_position_embeddings: 2048,
+    rms_norm_eps: 1e-6,
+    rope_theta: 500000,
+    eos_token_id: 0,
+    pad_token_id: 1,
   });
   return initModel(cfg, truncatedNormalInit(new Generator(0), 0.02));
 }
@@ -27,13 +36,32 @@ function byteTokenizer(): Tokenizer {
   const enc = new TextEncoder();
   const dec = new TextDecoder();
   return {
-    name: 'bytes', vocabSize: 258, bosTokenId: null, eosTokenId: 0, padTokenId: 1, unkTokenId: null,
-    bosToken: null, eosToken: '<eos>', padToken: '<pad>', unkToken: null, specialTokenIds: new Set([0, 1]), chatTemplate: null,
+    name: 'bytes',
+    vocabSize: 258,
+    bosTokenId: null,
+    eosTokenId: 0,
+    padTokenId: 1,
+    unkTokenId: null,
+    bosToken: null,
+    eosToken: '<eos>',
+    padToken: '<pad>',
+    unkToken: null,
+    specialTokenIds: new Set([0, 1]),
+    chatTemplate: null,
     encode: (text: string) => Array.from(enc.encode(text), (b) => 2 + b),
-    decode: (ids: ArrayLike<number>) => dec.decode(Uint8Array.from(Array.from(ids).filter((i) => i >= 2).map((i) => i - 2))),
+    decode: (ids: ArrayLike<number>) =>
+      dec.decode(
+        Uint8Array.from(
+          Array.from(ids)
+            .filter((i) => i >= 2)
+            .map((i) => i - 2),
+        ),
+      ),
     tokenToId: () => undefined,
     idToToken: (id: number) => (id === 0 ? '<eos>' : undefined),
-    decodeStream: () => { throw new Error('not needed'); },
+    decodeStream: () => {
+      throw new Error('not needed');
+    },
   } as Tokenizer;
 }
 
@@ -45,7 +73,8 @@ function workload(docs: number, contextTokens: number): LoglikelihoodRequest[] {
     let ctx = '';
     while (ctx.length < contextTokens - 8) ctx += word(1 + gen.int(7)) + ' ';
     ctx = ctx.slice(0, contextTokens - 8) + '\nAnswer:';
-    for (let c = 0; c < 4; c++) reqs.push({ type: 'loglikelihood', context: ctx, continuation: ' ' + word(1 + gen.int(7)) });
+    for (let c = 0; c < 4; c++)
+      reqs.push({ type: 'loglikelihood', context: ctx, continuation: ' ' + word(1 + gen.int(7)) });
   }
   return reqs;
 }
@@ -67,7 +96,9 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
   const params = [...model.namedParameters()].reduce((a, [, t]) => a + t.shape.reduce((x, y) => x * y, 1), 0);
   const tok = byteTokenizer();
   const reqs = workload(docs, context);
-  opts.log(`eval bench: ${(params / 1e6).toFixed(1)}M-parameter OLMo 2, ${backendName()} backend, ${numThreads()} threads; ${docs} docs × 4 choices, contexts of ${context} tokens`);
+  opts.log(
+    `eval bench: ${(params / 1e6).toFixed(1)}M-parameter OLMo 2, ${backendName()} backend, ${numThreads()} threads; ${docs} docs × 4 choices, contexts of ${context} tokens`,
+  );
   const b1 = new LocalBackend({ model, tokenizer: tok, name: 'bench' });
   const b8 = new LocalBackend({ model, tokenizer: tok, name: 'bench', modelBatchSize: 8 });
   await b1.loglikelihood(reqs.slice(0, 4)); // warm-up
@@ -78,7 +109,19 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
   }, reqs.length);
   return [
     { name: 'loglikelihood, each request alone', value: unshared, unit: 'req/s' },
-    { name: 'loglikelihood, shared contexts (model batch 1)', value: shared1, unit: 'req/s', baseline: unshared, ratio: shared1 / unshared },
-    { name: 'loglikelihood, shared contexts (model batch 8)', value: shared8, unit: 'req/s', baseline: unshared, ratio: shared8 / unshared },
+    {
+      name: 'loglikelihood, shared contexts (model batch 1)',
+      value: shared1,
+      unit: 'req/s',
+      baseline: unshared,
+      ratio: shared1 / unshared,
+    },
+    {
+      name: 'loglikelihood, shared contexts (model batch 8)',
+      value: shared8,
+      unit: 'req/s',
+      baseline: unshared,
+      ratio: shared8 / unshared,
+    },
   ];
 }

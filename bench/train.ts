@@ -7,7 +7,16 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Generator, backendName, backward, crossEntropy, numThreads, tensor, tidy, zeroGrad } from '../src/tensor/index.ts';
+import {
+  Generator,
+  backendName,
+  backward,
+  crossEntropy,
+  numThreads,
+  tensor,
+  tidy,
+  zeroGrad,
+} from '../src/tensor/index.ts';
 import { initModel, parseConfig } from '../src/models/index.ts';
 import { truncatedNormalInit } from '../src/nn/index.ts';
 import { AdamW, clipFactor, gradNorm } from '../src/train/optim.ts';
@@ -21,12 +30,22 @@ const TORCH_SCRIPT = join(ROOT, '..', 'shared', 'bench', 'torch_olmo2.py');
 
 function olmoTokensPerSecond(): number {
   const cfg = parseConfig({
-    model_type: 'olmo2', hidden_size: CFG.d, intermediate_size: CFG.ff, num_hidden_layers: CFG.layers, num_attention_heads: CFG.heads,
-    vocab_size: CFG.vocab, rms_norm_eps: 1e-6, rope_theta: 500000, max_position_embeddings: CFG.seq,
+    model_type: 'olmo2',
+    hidden_size: CFG.d,
+    intermediate_size: CFG.ff,
+    num_hidden_layers: CFG.layers,
+    num_attention_heads: CFG.heads,
+    vocab_size: CFG.vocab,
+    rms_norm_eps: 1e-6,
+    rope_theta: 500000,
+    max_position_embeddings: CFG.seq,
   });
   const model = initModel(cfg, truncatedNormalInit(new Generator(0)));
   const params = [...model.namedParameters()];
-  const opt = new AdamW(params.map(([name, param]) => ({ name, param })), { lr: 3e-4, betas: [0.9, 0.95], weightDecay: 0.1 });
+  const opt = new AdamW(
+    params.map(([name, param]) => ({ name, param })),
+    { lr: 3e-4, betas: [0.9, 0.95], weightDecay: 0.1 },
+  );
   const gen = new Generator(1);
   const raw = Int32Array.from({ length: CFG.batch * (CFG.seq + 1) }, () => gen.int(CFG.vocab));
   const ids = new Int32Array(CFG.batch * CFG.seq);
@@ -63,9 +82,36 @@ function torchTokensPerSecond(log: (m: string) => void): number | undefined {
   delete env.OPENBLAS_L2_SIZE;
   let best: number | undefined;
   for (let rep = 0; rep < 3; rep++) {
-    const r = spawnSync('/usr/bin/python3', [TORCH_SCRIPT, 'train', '--d', '256', '--layers', '4', '--heads', '4', '--kv', '4', '--vocab', '8192', '--seq', '256', '--batch', '8', '--steps', String(STEPS), '--threads', String(numThreads())], { env, encoding: 'utf8' });
+    const r = spawnSync(
+      '/usr/bin/python3',
+      [
+        TORCH_SCRIPT,
+        'train',
+        '--d',
+        '256',
+        '--layers',
+        '4',
+        '--heads',
+        '4',
+        '--kv',
+        '4',
+        '--vocab',
+        '8192',
+        '--seq',
+        '256',
+        '--batch',
+        '8',
+        '--steps',
+        String(STEPS),
+        '--threads',
+        String(numThreads()),
+      ],
+      { env, encoding: 'utf8' },
+    );
     if (r.status !== 0) {
-      log(`PyTorch baseline skipped: /usr/bin/python3 torch_olmo2.py failed (${(r.stderr || '').trim().split('\n').pop()}); install it with: apt-get install -y python3-torch python3-numpy libopenblas0-pthread`);
+      log(
+        `PyTorch baseline skipped: /usr/bin/python3 torch_olmo2.py failed (${(r.stderr || '').trim().split('\n').pop()}); install it with: apt-get install -y python3-torch python3-numpy libopenblas0-pthread`,
+      );
       return undefined;
     }
     const tps = (JSON.parse(r.stdout.trim().split('\n').pop()!) as { tokens_per_s: number }).tokens_per_s;
@@ -78,7 +124,22 @@ async function tokenizeTokensPerSecond(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'olmo-bench-tok-'));
   try {
     const gen = new Generator(3);
-    const words = ['the', 'model', 'learns', 'from', 'open', 'data', 'and', 'language', 'tokens', 'quickly', 'while', 'training', 'on', 'documents'];
+    const words = [
+      'the',
+      'model',
+      'learns',
+      'from',
+      'open',
+      'data',
+      'and',
+      'language',
+      'tokens',
+      'quickly',
+      'while',
+      'training',
+      'on',
+      'documents',
+    ];
     const lines: string[] = [];
     for (let d = 0; d < 4000; d++) {
       const text = Array.from({ length: 200 }, () => words[gen.int(words.length)]).join(' ');
@@ -94,10 +155,19 @@ async function tokenizeTokensPerSecond(): Promise<number> {
 }
 
 export async function run(opts: BenchOptions): Promise<Measurement[]> {
-  opts.log(`backend ${backendName()}, ${numThreads()} threads; OLMo 2 d ${CFG.d}, ${CFG.layers} layers, ${CFG.heads} heads, vocab ${CFG.vocab}, seq ${CFG.seq}, batch ${CFG.batch}, f32; best of 3×${STEPS} steps`);
+  opts.log(
+    `backend ${backendName()}, ${numThreads()} threads; OLMo 2 d ${CFG.d}, ${CFG.layers} layers, ${CFG.heads} heads, vocab ${CFG.vocab}, seq ${CFG.seq}, batch ${CFG.batch}, f32; best of 3×${STEPS} steps`,
+  );
   const ours = olmoTokensPerSecond();
   const torch = torchTokensPerSecond(opts.log);
-  const out: Measurement[] = [{ name: 'train step (olmo2 d256 L4 V8192 T256 B8)', value: ours, unit: 'tokens/s', ...(torch ? { baseline: torch, ratio: ours / torch } : {}) }];
+  const out: Measurement[] = [
+    {
+      name: 'train step (olmo2 d256 L4 V8192 T256 B8)',
+      value: ours,
+      unit: 'tokens/s',
+      ...(torch ? { baseline: torch, ratio: ours / torch } : {}),
+    },
+  ];
   out.push({ name: 'olmo data tokenize (dolma2)', value: await tokenizeTokensPerSecond(), unit: 'tokens/s' });
   return out;
 }

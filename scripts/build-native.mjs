@@ -6,7 +6,10 @@ if (process.env.OLMO_SKIP_NATIVE === '1') {
   console.log('olmo-ts: OLMO_SKIP_NATIVE=1, skipping the native addon build (pure-TypeScript backend).');
   process.exit(0);
 }
-const result = spawnSync('node-gyp', ['rebuild', '-j', 'max'], { stdio: 'inherit', shell: process.platform === 'win32' });
+const result = spawnSync('node-gyp', ['rebuild', '-j', 'max'], {
+  stdio: 'inherit',
+  shell: process.platform === 'win32',
+});
 if (result.status !== 0) {
   console.warn(
     '\nolmo-ts: the native addon did not build (see the node-gyp output above).\n' +

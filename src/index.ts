@@ -16,7 +16,14 @@ export * as pddl from './pddl/index.ts';
 export { packageInfo, packageVersion, gitCommit } from './io/package-info.ts';
 export { loadNativeAddon, nativeLoadError, type NativeAddon } from './tensor/native-addon.ts';
 export { writeTextAtomically } from './io/atomic.ts';
-export { resolveModelRef, modelPathOrHubId, looksLikeHubId, ModelRefError, type ModelRefOptions, type ModelDownloadProgress } from './io/model-ref.ts';
+export {
+  resolveModelRef,
+  modelPathOrHubId,
+  looksLikeHubId,
+  ModelRefError,
+  type ModelRefOptions,
+  type ModelDownloadProgress,
+} from './io/model-ref.ts';
 export { openSafetensors, saveSafetensors, type TensorToWrite } from './io/safetensors.ts';
 export { DEFAULT_BPE_SPECIAL_TOKENS } from './tokenizers/train-bpe.ts';
 export { invalidUtf8Message, synthesize, tokenize, type SynthManifest } from './data/index.ts';
@@ -27,7 +34,7 @@ export { loadRlvrConfig, runRlvr, heldoutPaired } from './posttrain/rlvr/index.t
 export { loadDistillConfig, runDistill } from './posttrain/distill/index.ts';
 export { runQuickstart, type QuickstartOptions, type QuickstartResult } from './quickstart/run.ts';
 export { templateDir, vocabularyOf } from './quickstart/configs.ts';
-export { formatPlan, parseDomain, parsePlan, parseProblem, plan, validatePlan, PddlParseError } from './pddl/index.ts';
+export { checkDomain, checkProblem, formatPlan, parseDomain, parsePlan, parseProblem, plan, validatePlan, PddlCheckError, PddlParseError } from './pddl/index.ts';
 export {
   decontaminate,
   writeDecontaminationReport,

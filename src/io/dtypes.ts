@@ -81,7 +81,17 @@ export const FLOAT_DTYPES: ReadonlySet<SafetensorsDtype> = new Set<SafetensorsDt
   'F64',
 ]);
 
-export const INT_DTYPES: ReadonlySet<SafetensorsDtype> = new Set<SafetensorsDtype>(['BOOL', 'U8', 'I8', 'I16', 'U16', 'I32', 'U32', 'I64', 'U64']);
+export const INT_DTYPES: ReadonlySet<SafetensorsDtype> = new Set<SafetensorsDtype>([
+  'BOOL',
+  'U8',
+  'I8',
+  'I16',
+  'U16',
+  'I32',
+  'U32',
+  'I64',
+  'U64',
+]);
 
 /** The typed array a tensor of each dtype is returned as. Half and 8-bit floats keep their raw bits. */
 export interface DtypeArrayMap {
@@ -341,7 +351,9 @@ export function toFloat32(dtype: SafetensorsDtype, data: TensorData | Uint8Array
       return out;
     }
     default:
-      throw new Error(`${label}: cannot convert dtype ${dtype} to float32 (only F64, F32, F16, BF16 and F8 are floating types with a float32 reading)`);
+      throw new Error(
+        `${label}: cannot convert dtype ${dtype} to float32 (only F64, F32, F16, BF16 and F8 are floating types with a float32 reading)`,
+      );
   }
 }
 
@@ -349,8 +361,14 @@ export function toFloat32(dtype: SafetensorsDtype, data: TensorData | Uint8Array
 export function fromFloat32(data: Float32Array, dtype: 'F32'): Float32Array;
 export function fromFloat32(data: Float32Array, dtype: 'F64'): Float64Array;
 export function fromFloat32(data: Float32Array, dtype: 'BF16' | 'F16'): Uint16Array;
-export function fromFloat32(data: Float32Array, dtype: 'F32' | 'F64' | 'BF16' | 'F16'): Float32Array | Float64Array | Uint16Array;
-export function fromFloat32(data: Float32Array, dtype: 'F32' | 'F64' | 'BF16' | 'F16'): Float32Array | Float64Array | Uint16Array {
+export function fromFloat32(
+  data: Float32Array,
+  dtype: 'F32' | 'F64' | 'BF16' | 'F16',
+): Float32Array | Float64Array | Uint16Array;
+export function fromFloat32(
+  data: Float32Array,
+  dtype: 'F32' | 'F64' | 'BF16' | 'F16',
+): Float32Array | Float64Array | Uint16Array {
   switch (dtype) {
     case 'F32':
       return Float32Array.from(data);

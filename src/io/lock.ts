@@ -47,14 +47,16 @@ function isAlive(pid: number): boolean {
 function readHolder(path: string): LockHolder | null {
   try {
     const h = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockHolder>;
-    if (Number.isInteger(h.pid) && typeof h.host === 'string' && typeof h.started === 'string') return { pid: h.pid!, host: h.host, started: h.started, command: String(h.command ?? '') };
+    if (Number.isInteger(h.pid) && typeof h.host === 'string' && typeof h.started === 'string')
+      return { pid: h.pid!, host: h.host, started: h.started, command: String(h.command ?? '') };
   } catch {
     // unreadable: reported below
   }
   return null;
 }
 
-const describeHolder = (h: LockHolder) => `pid ${h.pid} on ${h.host}, started ${h.started}${h.command ? ` (${h.command})` : ''}`;
+const describeHolder = (h: LockHolder) =>
+  `pid ${h.pid} on ${h.host}, started ${h.started}${h.command ? ` (${h.command})` : ''}`;
 
 /**
  * Takes the lock on `dir` (created if needed) for `what` (e.g. "olmo eval"); returns the function that releases
@@ -63,7 +65,12 @@ const describeHolder = (h: LockHolder) => `pid ${h.pid} on ${h.host}, started ${
 export function lockFolder(dir: string, what: string, opts: LockOptions = {}): () => void {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, LOCK_FILE);
-  const me: LockHolder = { pid: process.pid, host: hostname(), started: new Date().toISOString(), command: opts.command ?? process.argv.slice(1).join(' ') };
+  const me: LockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    started: new Date().toISOString(),
+    command: opts.command ?? process.argv.slice(1).join(' '),
+  };
   const tmp = join(dir, `${LOCK_FILE}.${process.pid}-${randomBytes(6).toString('hex')}`);
   writeFileSync(tmp, `${JSON.stringify(me)}\n`);
   try {
@@ -76,7 +83,10 @@ export function lockFolder(dir: string, what: string, opts: LockOptions = {}): (
       }
       const holder = readHolder(path);
       if (!holder) {
-        throw new FolderLockedError(`${what}: ${dir} is locked by ${path}, which cannot be read; if no other run uses this folder, delete that file`, null);
+        throw new FolderLockedError(
+          `${what}: ${dir} is locked by ${path}, which cannot be read; if no other run uses this folder, delete that file`,
+          null,
+        );
       }
       const stale = holder.host === me.host && holder.pid !== process.pid && !isAlive(holder.pid);
       if (!stale || attempt >= 3) {
@@ -87,7 +97,9 @@ export function lockFolder(dir: string, what: string, opts: LockOptions = {}): (
         );
       }
       takeOver(path, holder);
-      opts.warn?.(`${what}: taking over the lock on ${dir} left by a run that is no longer running (${describeHolder(holder)})`);
+      opts.warn?.(
+        `${what}: taking over the lock on ${dir} left by a run that is no longer running (${describeHolder(holder)})`,
+      );
     }
   } finally {
     rmSync(tmp, { force: true });

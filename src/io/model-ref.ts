@@ -11,9 +11,25 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import {
-  HubAuthError, HubChecksumError, HubError, HubHttpError, HubNotFoundError, HubOfflineError, TOKEN_HINT,
-  cachedSnapshotDir, downloadFiles, hubCacheDir, hubEndpoint, hubOfflineVariable, hubToken, repoCacheDir, resolveRevision,
-  type HubOptions, type HubProgress, type RepoFile, type RepoRevision,
+  HubAuthError,
+  HubChecksumError,
+  HubError,
+  HubHttpError,
+  HubNotFoundError,
+  HubOfflineError,
+  TOKEN_HINT,
+  cachedSnapshotDir,
+  downloadFiles,
+  hubCacheDir,
+  hubEndpoint,
+  hubOfflineVariable,
+  hubToken,
+  repoCacheDir,
+  resolveRevision,
+  type HubOptions,
+  type HubProgress,
+  type RepoFile,
+  type RepoRevision,
 } from './hub.ts';
 import { SAFETENSORS_INDEX_NAME, SAFETENSORS_WEIGHTS_NAME } from './safetensors-sharded.ts';
 
@@ -68,13 +84,17 @@ function hubIdProblem(ref: string): string | null {
   const [owner, name] = parts;
   if (owner === '') return 'the owner (before the /) is empty';
   if (name === '') return 'the name (after the /) is empty';
-  for (const [what, v] of [['owner', owner], ['name', name]] as const) {
+  for (const [what, v] of [
+    ['owner', owner],
+    ['name', name],
+  ] as const) {
     if (!NAME_PART.test(v) || v.includes('--') || v.includes('..') || v.length > 96) {
       return `the ${what} '${v}' may hold only letters, digits, '-', '_' and '.' (not '--' or '..'), starting with a letter or digit`;
     }
   }
   if (revision !== null && revision === '') return "the revision after '@' is empty";
-  if (revision !== null && (!REVISION.test(revision) || revision.includes('..'))) return `the revision '${revision}' is not a branch, tag or commit name`;
+  if (revision !== null && (!REVISION.test(revision) || revision.includes('..')))
+    return `the revision '${revision}' is not a branch, tag or commit name`;
   return null;
 }
 
@@ -85,22 +105,37 @@ export function looksLikeHubId(ref: string): boolean {
 
 /** Reads a reference: an existing folder (relative to `cwd`), else a hub id; a malformed one is a ModelRefError. */
 export function parseModelRef(ref: string, cwd = process.cwd()): ModelRef {
-  if (ref.trim() === '') throw new ModelRefError('the model reference is empty: give a checkpoint folder or a hub id owner/name[@revision]', 'malformed');
+  if (ref.trim() === '')
+    throw new ModelRefError(
+      'the model reference is empty: give a checkpoint folder or a hub id owner/name[@revision]',
+      'malformed',
+    );
   const local = resolve(cwd, ref);
   if (existsSync(local)) {
-    if (!statSync(local).isDirectory()) throw new ModelRefError(`model ${ref}: ${local} is a file; a model is a checkpoint folder (config.json + safetensors) or a hub id owner/name[@revision]`, 'malformed');
+    if (!statSync(local).isDirectory())
+      throw new ModelRefError(
+        `model ${ref}: ${local} is a file; a model is a checkpoint folder (config.json + safetensors) or a hub id owner/name[@revision]`,
+        'malformed',
+      );
     return { kind: 'folder', path: local };
   }
   if (pathLike(ref)) {
     throw new ModelRefError(
-      `model folder ${local} does not exist` + (ref.includes('/') ? '' : ` (a hub id is owner/name[@revision], e.g. allenai/OLMo-2-0425-1B, not '${ref}')`),
+      `model folder ${local} does not exist` +
+        (ref.includes('/') ? '' : ` (a hub id is owner/name[@revision], e.g. allenai/OLMo-2-0425-1B, not '${ref}')`),
       ref.includes('/') ? 'not-found' : 'malformed',
     );
   }
   const problem = hubIdProblem(ref);
-  if (problem) throw new ModelRefError(`model '${ref}' is neither a folder (${local} does not exist) nor a hub id: ${problem}`, 'malformed');
+  if (problem)
+    throw new ModelRefError(
+      `model '${ref}' is neither a folder (${local} does not exist) nor a hub id: ${problem}`,
+      'malformed',
+    );
   const at = ref.indexOf('@');
-  return at < 0 ? { kind: 'hub', repo: ref, revision: 'main' } : { kind: 'hub', repo: ref.slice(0, at), revision: ref.slice(at + 1) };
+  return at < 0
+    ? { kind: 'hub', repo: ref, revision: 'main' }
+    : { kind: 'hub', repo: ref.slice(0, at), revision: ref.slice(at + 1) };
 }
 
 /**
@@ -140,11 +175,17 @@ function indexShards(indexPath: string, label: string): string[] {
   try {
     json = JSON.parse(readFileSync(indexPath, 'utf8'));
   } catch (e) {
-    throw new ModelRefError(`${label}: ${SAFETENSORS_INDEX_NAME} is not valid JSON (${(e as Error).message})`, 'incomplete');
+    throw new ModelRefError(
+      `${label}: ${SAFETENSORS_INDEX_NAME} is not valid JSON (${(e as Error).message})`,
+      'incomplete',
+    );
   }
   const map = (json as { weight_map?: unknown } | null)?.weight_map;
   if (typeof map !== 'object' || map === null || Object.values(map).some((v) => typeof v !== 'string')) {
-    throw new ModelRefError(`${label}: ${SAFETENSORS_INDEX_NAME} has no "weight_map" of tensor name → shard file`, 'incomplete');
+    throw new ModelRefError(
+      `${label}: ${SAFETENSORS_INDEX_NAME} has no "weight_map" of tensor name → shard file`,
+      'incomplete',
+    );
   }
   return [...new Set(Object.values(map as Record<string, string>))].sort();
 }
@@ -164,13 +205,18 @@ export function missingModelFiles(dir: string): string[] {
 function metadataFiles(rev: RepoRevision, label: string): RepoFile[] {
   const listed = new Set(rev.files.map((f) => f.path));
   if (!listed.has('config.json')) {
-    throw new ModelRefError(`${label} (commit ${rev.sha}) has no config.json: it is not a transformers checkpoint`, 'incomplete');
+    throw new ModelRefError(
+      `${label} (commit ${rev.sha}) has no config.json: it is not a transformers checkpoint`,
+      'incomplete',
+    );
   }
   if (!listed.has(SAFETENSORS_INDEX_NAME) && !listed.has(SAFETENSORS_WEIGHTS_NAME)) {
     const other = rev.files.map((f) => f.path).filter((p) => /\.(bin|pth|pt|ckpt|gguf|onnx|h5|msgpack)$/.test(p));
     throw new ModelRefError(
       `${label} (commit ${rev.sha}) has no safetensors weights (${SAFETENSORS_WEIGHTS_NAME} or ${SAFETENSORS_INDEX_NAME})` +
-        (other.length ? `, only ${other.slice(0, 4).join(', ')}${other.length > 4 ? ', …' : ''}: olmo-ts reads safetensors only` : ''),
+        (other.length
+          ? `, only ${other.slice(0, 4).join(', ')}${other.length > 4 ? ', …' : ''}: olmo-ts reads safetensors only`
+          : ''),
       'incomplete',
     );
   }
@@ -184,7 +230,10 @@ function weightFiles(rev: RepoRevision, snapshot: string, label: string): RepoFi
   const shards = indexShards(join(snapshot, SAFETENSORS_INDEX_NAME), label);
   const absent = shards.filter((f) => !byPath.has(f));
   if (absent.length) {
-    throw new ModelRefError(`${label} (commit ${rev.sha}): ${SAFETENSORS_INDEX_NAME} names shards the repository does not have: ${absent.join(', ')}`, 'incomplete');
+    throw new ModelRefError(
+      `${label} (commit ${rev.sha}): ${SAFETENSORS_INDEX_NAME} names shards the repository does not have: ${absent.join(', ')}`,
+      'incomplete',
+    );
   }
   return shards.map((f) => byPath.get(f)!);
 }
@@ -204,14 +253,24 @@ function explain(e: unknown, c: HubContext): unknown {
   if (!(e instanceof HubError) || e instanceof HubOfflineError) return e;
   const where = `on ${c.endpoint}`;
   if (e instanceof HubNotFoundError && e.code === 'RevisionNotFound') {
-    return new ModelRefError(`revision '${c.revision}' of model '${c.repo}' not found ${where} (give a branch, a tag or a 40-character commit sha). ${e.message}`, 'not-found', { cause: e });
+    return new ModelRefError(
+      `revision '${c.revision}' of model '${c.repo}' not found ${where} (give a branch, a tag or a 40-character commit sha). ${e.message}`,
+      'not-found',
+      { cause: e },
+    );
   }
   if (e instanceof HubNotFoundError || (e instanceof HubAuthError && e.code === 'RepoNotFound' && !c.hasToken)) {
     const priv = c.hasToken ? '' : ` If it is private, it needs a token: ${TOKEN_HINT}.`;
-    return new ModelRefError(`model '${c.repo}' not found ${where}, and there is no folder ${c.folder} either.${priv} (${e.message})`, 'not-found', { cause: e });
+    return new ModelRefError(
+      `model '${c.repo}' not found ${where}, and there is no folder ${c.folder} either.${priv} (${e.message})`,
+      'not-found',
+      { cause: e },
+    );
   }
-  if (e instanceof HubAuthError) return new ModelRefError(`model '${c.repo}' ${where} is gated or private: ${e.message}`, 'auth', { cause: e });
-  if (e instanceof HubChecksumError) return new ModelRefError(`model '${c.repo}': ${e.message}`, 'checksum', { cause: e });
+  if (e instanceof HubAuthError)
+    return new ModelRefError(`model '${c.repo}' ${where} is gated or private: ${e.message}`, 'auth', { cause: e });
+  if (e instanceof HubChecksumError)
+    return new ModelRefError(`model '${c.repo}': ${e.message}`, 'checksum', { cause: e });
   return new ModelRefError(`model '${c.repo}': ${e.message}`, 'network', { cause: e });
 }
 
@@ -243,9 +302,20 @@ async function download(c: HubContext, rev: RepoRevision, hub: HubOptions, opts:
     const onProgress = (p: HubProgress) => {
       done.set(p.file, p.bytes);
       const bytes = [...done.values()].reduce((a, b) => a + b, 0);
-      opts.onProgress?.({ repo: c.repo, stage: name, file: p.file, bytes, total, filesDone: p.filesDone, filesTotal: todo.length });
+      opts.onProgress?.({
+        repo: c.repo,
+        stage: name,
+        file: p.file,
+        bytes,
+        total,
+        filesDone: p.filesDone,
+        filesTotal: todo.length,
+      });
     };
-    if (todo.length && name === 'weights') opts.log?.(`${c.label}: downloading ${todo.length} weight file${todo.length === 1 ? '' : 's'} (${(total / 1e6).toFixed(1)} MB) into ${repoCacheDir(c.repo, hub)}`);
+    if (todo.length && name === 'weights')
+      opts.log?.(
+        `${c.label}: downloading ${todo.length} weight file${todo.length === 1 ? '' : 's'} (${(total / 1e6).toFixed(1)} MB) into ${repoCacheDir(c.repo, hub)}`,
+      );
     return { todo, onProgress };
   };
   const meta = stage('metadata', metadataFiles(rev, c.label));
@@ -253,7 +323,11 @@ async function download(c: HubContext, rev: RepoRevision, hub: HubOptions, opts:
   const weights = stage('weights', weightFiles(rev, snapshot, c.label));
   snapshot = await downloadFiles(rev, weights.todo, { ...hub, onProgress: weights.onProgress, concurrency: 1 });
   const missing = missingModelFiles(snapshot);
-  if (missing.length) throw new ModelRefError(`${c.label}: after the download, ${snapshot} still lacks ${missing.join(', ')}`, 'incomplete');
+  if (missing.length)
+    throw new ModelRefError(
+      `${c.label}: after the download, ${snapshot} still lacks ${missing.join(', ')}`,
+      'incomplete',
+    );
   return snapshot;
 }
 
@@ -274,7 +348,8 @@ export async function resolveModelRef(ref: string, opts: ModelRefOptions = {}): 
     hasToken: opts.token !== undefined ? opts.token !== null : hubToken(env) !== null,
     folder: resolve(cwd, ref),
   };
-  const offlineBy = opts.offline !== undefined ? (opts.offline ? 'offline: true' : null) : hubOfflineVariable('model', env);
+  const offlineBy =
+    opts.offline !== undefined ? (opts.offline ? 'offline: true' : null) : hubOfflineVariable('model', env);
   // A commit is immutable: its complete snapshot needs no request. A branch or tag is re-resolved when online.
   const cached = fromCache(c, opts, offlineBy);
   if (cached && (offlineBy !== null || COMMIT.test(c.revision))) {

@@ -17,7 +17,11 @@ export function packageVersion(): string {
 /** The git commit of the package's checkout, or null outside a git checkout. */
 export function gitCommit(dir = packageRoot()): string | null {
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).toString().trim() || null;
+    return (
+      execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 })
+        .toString()
+        .trim() || null
+    );
   } catch {
     return null;
   }

@@ -2,7 +2,6 @@
 // parsing, serialisation and atomic saving.
 
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { writeFileAtomically } from './atomic.ts';
 import {
   arrayBytes,
@@ -86,7 +85,10 @@ function readExact(fd: number, buf: Uint8Array, position: number, file: string, 
   while (done < buf.length) {
     const n = fs.readSync(fd, buf, done, Math.min(buf.length - done, CHUNK), position + done);
     if (n === 0) {
-      throw new SafetensorsError(`${file} is truncated: reading ${what} hit the end of the file at byte ${position + done}`, file);
+      throw new SafetensorsError(
+        `${file} is truncated: reading ${what} hit the end of the file at byte ${position + done}`,
+        file,
+      );
     }
     done += n;
   }
@@ -142,9 +144,16 @@ export function readSafetensorsHeader(file: string): SafetensorsHeaderInfo {
 }
 
 function missing(file: string, name: string, names: string[]): SafetensorsError {
-  const some = names.slice(0, 3).map((s) => JSON.stringify(s)).join(', ');
+  const some = names
+    .slice(0, 3)
+    .map((s) => JSON.stringify(s))
+    .join(', ');
   const more = names.length > 3 ? `, ... (${names.length} in all)` : '';
-  return new SafetensorsError(`${file}: no tensor ${JSON.stringify(name)}; it holds ${some || 'no tensors'}${more}`, file, name);
+  return new SafetensorsError(
+    `${file}: no tensor ${JSON.stringify(name)}; it holds ${some || 'no tensors'}${more}`,
+    file,
+    name,
+  );
 }
 
 /**
@@ -194,7 +203,12 @@ export class SafetensorsFile implements TensorSource {
 
   readBytes(name: string): Uint8Array {
     const t = this.info(name);
-    if (this.fd === null) throw new SafetensorsError(`${this.path}: cannot read tensor ${JSON.stringify(name)}: the file was closed`, this.path, name);
+    if (this.fd === null)
+      throw new SafetensorsError(
+        `${this.path}: cannot read tensor ${JSON.stringify(name)}: the file was closed`,
+        this.path,
+        name,
+      );
     const buf = new Uint8Array(t.byteLength);
     readExact(this.fd, buf, this.header.dataStart + t.dataOffsets[0], this.path, `tensor ${JSON.stringify(name)}`);
     return buf;
@@ -248,11 +262,17 @@ export function loadSafetensors(file: string): LoadedSafetensors {
 /** Parses a safetensors file held in memory. Tensor data are views of `bytes` where aligned, else copies. */
 export function parseSafetensors(bytes: Uint8Array, label = '<safetensors buffer>'): LoadedSafetensors {
   if (bytes.length < N_LEN) {
-    throw new SafetensorsError(`${label}: not a safetensors file: it is ${bytes.length} bytes long, shorter than the 8-byte header length`, label);
+    throw new SafetensorsError(
+      `${label}: not a safetensors file: it is ${bytes.length} bytes long, shorter than the 8-byte header length`,
+      label,
+    );
   }
   const n = new DataView(bytes.buffer, bytes.byteOffset, N_LEN).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_SIZE)) {
-    throw new SafetensorsError(`${label}: header length ${n} bytes is over the ${MAX_HEADER_SIZE}-byte limit: not a safetensors file, or corrupt`, label);
+    throw new SafetensorsError(
+      `${label}: header length ${n} bytes is over the ${MAX_HEADER_SIZE}-byte limit: not a safetensors file, or corrupt`,
+      label,
+    );
   }
   const dataStart = N_LEN + Number(n);
   if (dataStart > bytes.length) {
@@ -292,7 +312,8 @@ interface PreparedEntry {
 
 export function tensorEntries(tensors: TensorsToWrite): [string, TensorToWrite][] {
   if (tensors instanceof Map) return [...(tensors as ReadonlyMap<string, TensorToWrite>).entries()];
-  if (Symbol.iterator in (tensors as object)) return [...(tensors as Iterable<readonly [string, TensorToWrite]>)].map(([k, v]) => [k, v]);
+  if (Symbol.iterator in (tensors as object))
+    return [...(tensors as Iterable<readonly [string, TensorToWrite]>)].map(([k, v]) => [k, v]);
   return Object.entries(tensors as Record<string, TensorToWrite>);
 }
 
@@ -313,7 +334,8 @@ export function checkTensorsToWrite(
     if (name === '__metadata__') throw new Error(`${label}: "__metadata__" is reserved and cannot name a tensor`);
     if (seen.has(name)) throw new Error(`${where} is given twice`);
     seen.add(name);
-    if (t === null || typeof t !== 'object') throw new Error(`${where}: expected {dtype, shape, data}, got ${String(t)}`);
+    if (t === null || typeof t !== 'object')
+      throw new Error(`${where}: expected {dtype, shape, data}, got ${String(t)}`);
     if (!isDtype(t.dtype)) throw new Error(`${where}: unknown dtype ${JSON.stringify(t.dtype)}`);
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       throw new Error(`${where}: shape must be an array of non-negative integers, got ${JSON.stringify(t.shape)}`);
@@ -321,7 +343,8 @@ export function checkTensorsToWrite(
     const typeError = checkArrayType(t.dtype, t.data);
     if (typeError) throw new Error(`${where}: ${typeError}`);
     const need = byteLengthOf(t.dtype, numel(t.shape));
-    if (need === null) throw new Error(`${where}: shape [${t.shape.join(', ')}] of ${t.dtype} is not a whole number of bytes`);
+    if (need === null)
+      throw new Error(`${where}: shape [${t.shape.join(', ')}] of ${t.dtype} is not a whole number of bytes`);
     if (t.data.byteLength !== need) {
       throw new Error(
         `${where}: data has ${t.data.byteLength} bytes, but dtype ${t.dtype} × shape [${t.shape.join(', ')}] needs ${need}`,
@@ -330,7 +353,8 @@ export function checkTensorsToWrite(
   }
   if (metadata !== undefined) {
     for (const [k, v] of Object.entries(metadata)) {
-      if (typeof v !== 'string') throw new Error(`${label}: metadata values must be strings, but ${JSON.stringify(k)} is ${typeof v}`);
+      if (typeof v !== 'string')
+        throw new Error(`${label}: metadata values must be strings, but ${JSON.stringify(k)} is ${typeof v}`);
     }
   }
   return given;
@@ -372,7 +396,6 @@ export function serializeSafetensors(
   }
   return out;
 }
-
 
 /**
  * Saves tensors as a safetensors file at `file`, written to a temporary file and renamed into place. The header

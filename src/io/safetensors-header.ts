@@ -97,7 +97,10 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number, file: s
   try {
     text = utf8.decode(headerBytes);
   } catch {
-    throw new SafetensorsError(`${file}: the safetensors header is not valid UTF-8 (not a safetensors file, or corrupt)`, file);
+    throw new SafetensorsError(
+      `${file}: the safetensors header is not valid UTF-8 (not a safetensors file, or corrupt)`,
+      file,
+    );
   }
   let json: unknown;
   try {
@@ -110,13 +113,20 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number, file: s
     );
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new SafetensorsError(`${file}: the safetensors header must be a JSON object, but it is ${kindOf(json)}`, file);
+    throw new SafetensorsError(
+      `${file}: the safetensors header must be a JSON object, but it is ${kindOf(json)}`,
+      file,
+    );
   }
   const seen = new Set<string>();
   for (const key of topLevelKeys(text)) {
     if (seen.has(key)) {
       const what = key === '__metadata__' ? '"__metadata__"' : `tensor ${q(key)}`;
-      throw new SafetensorsError(`${file}: ${what} appears more than once in the header`, file, key === '__metadata__' ? undefined : key);
+      throw new SafetensorsError(
+        `${file}: ${what} appears more than once in the header`,
+        file,
+        key === '__metadata__' ? undefined : key,
+      );
     }
     seen.add(key);
   }
@@ -127,11 +137,17 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number, file: s
   for (const [name, entry] of Object.entries(obj)) {
     if (name === '__metadata__') {
       if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-        throw new SafetensorsError(`${file}: "__metadata__" must be an object of string → string, but it is ${kindOf(entry)}`, file);
+        throw new SafetensorsError(
+          `${file}: "__metadata__" must be an object of string → string, but it is ${kindOf(entry)}`,
+          file,
+        );
       }
       for (const [k, v] of Object.entries(entry)) {
         if (typeof v !== 'string') {
-          throw new SafetensorsError(`${file}: "__metadata__" values must be strings, but ${q(k)} is ${kindOf(v)} (${describe(v)})`, file);
+          throw new SafetensorsError(
+            `${file}: "__metadata__" values must be strings, but ${q(k)} is ${kindOf(v)} (${describe(v)})`,
+            file,
+          );
         }
       }
       metadata = entry as Record<string, string>;
@@ -155,7 +171,9 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number, file: s
       );
     }
     if (b > end) {
-      const after = prev ? `after tensor ${q(prev.name)}, which ends at byte ${end}` : 'at the start of the data section';
+      const after = prev
+        ? `after tensor ${q(prev.name)}, which ends at byte ${end}`
+        : 'at the start of the data section';
       throw new SafetensorsError(
         `${file}: ${b - end} unused bytes ${after}, before tensor ${q(t.name)} at byte ${b}; ` +
           `safetensors requires the tensors to cover the data section contiguously`,
@@ -187,7 +205,11 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number, file: s
 function parseEntry(name: string, entry: unknown, file: string): TensorInfo {
   const where = `${file}: tensor ${q(name)}`;
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-    throw new SafetensorsError(`${where}: its header entry must be an object {dtype, shape, data_offsets}, but it is ${kindOf(entry)}`, file, name);
+    throw new SafetensorsError(
+      `${where}: its header entry must be an object {dtype, shape, data_offsets}, but it is ${kindOf(entry)}`,
+      file,
+      name,
+    );
   }
   const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
   if (!isDtype(dtype)) {
@@ -198,7 +220,11 @@ function parseEntry(name: string, entry: unknown, file: string): TensorInfo {
     );
   }
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new SafetensorsError(`${where}: shape must be an array of non-negative integers, got ${describe(shape)}`, file, name);
+    throw new SafetensorsError(
+      `${where}: shape must be an array of non-negative integers, got ${describe(shape)}`,
+      file,
+      name,
+    );
   }
   if (
     !Array.isArray(offsets) ||
@@ -249,7 +275,9 @@ export function compareNames(a: string, b: string): number {
  * The order the Rust writer lays tensors out in (and so `safetensors.torch.save_file` and transformers'
  * `save_pretrained`): by descending dtype rank — larger alignment first — then by name.
  */
-export function safetensorsWriteOrder<T extends { readonly dtype: SafetensorsDtype }>(entries: readonly (readonly [string, T])[]): (readonly [string, T])[] {
+export function safetensorsWriteOrder<T extends { readonly dtype: SafetensorsDtype }>(
+  entries: readonly (readonly [string, T])[],
+): (readonly [string, T])[] {
   return [...entries].sort(([an, a], [bn, b]) => dtypeRank(b.dtype) - dtypeRank(a.dtype) || compareNames(an, bn));
 }
 
@@ -259,22 +287,35 @@ export function safetensorsWriteOrder<T extends { readonly dtype: SafetensorsDty
  * crate: compact, `__metadata__` first, then the tensors in data order, fields dtype, shape, data_offsets.
  */
 export function buildHeader(
-  entries: readonly { readonly name: string; readonly dtype: SafetensorsDtype; readonly shape: readonly number[]; readonly byteLength: number }[],
+  entries: readonly {
+    readonly name: string;
+    readonly dtype: SafetensorsDtype;
+    readonly shape: readonly number[];
+    readonly byteLength: number;
+  }[],
   metadata: Readonly<Record<string, string>> | undefined,
 ): { header: Uint8Array; dataLength: number } {
   const parts: string[] = [];
   if (metadata !== undefined) {
-    parts.push(`"__metadata__":{${Object.entries(metadata).map(([k, v]) => `${q(k)}:${q(v)}`).join(',')}}`);
+    parts.push(
+      `"__metadata__":{${Object.entries(metadata)
+        .map(([k, v]) => `${q(k)}:${q(v)}`)
+        .join(',')}}`,
+    );
   }
   let offset = 0;
   for (const e of entries) {
-    parts.push(`${q(e.name)}:{"dtype":"${e.dtype}","shape":[${e.shape.join(',')}],"data_offsets":[${offset},${offset + e.byteLength}]}`);
+    parts.push(
+      `${q(e.name)}:{"dtype":"${e.dtype}","shape":[${e.shape.join(',')}],"data_offsets":[${offset},${offset + e.byteLength}]}`,
+    );
     offset += e.byteLength;
   }
   const json = Buffer.from(`{${parts.join(',')}}`, 'utf8');
   const padded = Math.ceil(json.length / N_LEN) * N_LEN;
   if (padded > MAX_HEADER_SIZE) {
-    throw new Error(`safetensors header would be ${padded} bytes, over the ${MAX_HEADER_SIZE}-byte limit readers enforce`);
+    throw new Error(
+      `safetensors header would be ${padded} bytes, over the ${MAX_HEADER_SIZE}-byte limit readers enforce`,
+    );
   }
   const header = new Uint8Array(N_LEN + padded).fill(0x20);
   new DataView(header.buffer).setBigUint64(0, BigInt(padded), true);

@@ -57,7 +57,10 @@ export class ShardedSafetensors implements TensorSource {
     try {
       json = JSON.parse(text);
     } catch (e) {
-      throw new SafetensorsError(`${indexPath}: the shard index is not valid JSON (${(e as Error).message})`, indexPath);
+      throw new SafetensorsError(
+        `${indexPath}: the shard index is not valid JSON (${(e as Error).message})`,
+        indexPath,
+      );
     }
     if (json === null || typeof json !== 'object' || Array.isArray(json)) {
       throw new SafetensorsError(`${indexPath}: the shard index must be a JSON object with "weight_map"`, indexPath);
@@ -67,18 +70,29 @@ export class ShardedSafetensors implements TensorSource {
       throw new SafetensorsError(`${indexPath}: "metadata" must be an object`, indexPath);
     }
     if (wm === null || typeof wm !== 'object' || Array.isArray(wm)) {
-      throw new SafetensorsError(`${indexPath}: the shard index needs a "weight_map" object of tensor name → shard file`, indexPath);
+      throw new SafetensorsError(
+        `${indexPath}: the shard index needs a "weight_map" object of tensor name → shard file`,
+        indexPath,
+      );
     }
     const dir = path.dirname(indexPath);
     const weightMap = new Map<string, string>();
     const byShard = new Map<string, string[]>();
     for (const [name, shard] of Object.entries(wm)) {
       if (typeof shard !== 'string' || shard === '') {
-        throw new SafetensorsError(`${indexPath}: weight_map entry for tensor ${q(name)} must be a shard file name, got ${JSON.stringify(shard)}`, indexPath, name);
+        throw new SafetensorsError(
+          `${indexPath}: weight_map entry for tensor ${q(name)} must be a shard file name, got ${JSON.stringify(shard)}`,
+          indexPath,
+          name,
+        );
       }
       const rel = path.relative(dir, path.resolve(dir, shard));
       if (path.isAbsolute(shard) || rel.startsWith('..')) {
-        throw new SafetensorsError(`${indexPath}: weight_map puts tensor ${q(name)} in ${q(shard)}, which is outside the checkpoint folder`, indexPath, name);
+        throw new SafetensorsError(
+          `${indexPath}: weight_map puts tensor ${q(name)} in ${q(shard)}, which is outside the checkpoint folder`,
+          indexPath,
+          name,
+        );
       }
       weightMap.set(name, shard);
       const list = byShard.get(shard);
@@ -128,7 +142,11 @@ export class ShardedSafetensors implements TensorSource {
   shardOf(name: string): SafetensorsFile {
     const shard = this.weightMap.get(name);
     if (shard === undefined) {
-      throw new SafetensorsError(`${this.indexPath}: no tensor ${q(name)} in the weight map (${this.weightMap.size} tensors)`, this.indexPath, name);
+      throw new SafetensorsError(
+        `${this.indexPath}: no tensor ${q(name)} in the weight map (${this.weightMap.size} tensors)`,
+        this.indexPath,
+        name,
+      );
     }
     return this.shards.get(shard)!;
   }
@@ -200,11 +218,15 @@ export function openCheckpointTensors(location: string): SafetensorsFile | Shard
  */
 export function parseSize(size: number | string): number {
   if (typeof size === 'number') {
-    if (!(Number.isFinite(size) && size > 0)) throw new Error(`shard size must be a positive number of bytes, got ${size}`);
+    if (!(Number.isFinite(size) && size > 0))
+      throw new Error(`shard size must be a positive number of bytes, got ${size}`);
     return Math.floor(size);
   }
   const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$/i.exec(size);
-  if (!m) throw new Error(`cannot parse shard size ${JSON.stringify(size)} (expected e.g. 5GB, 500MB, 2GiB or a number of bytes)`);
+  if (!m)
+    throw new Error(
+      `cannot parse shard size ${JSON.stringify(size)} (expected e.g. 5GB, 500MB, 2GiB or a number of bytes)`,
+    );
   const unit = (m[2] ?? 'B').toUpperCase();
   const pow = { B: 0, K: 1, M: 2, G: 3, T: 4 }[unit[0] as 'B' | 'K' | 'M' | 'G' | 'T'];
   const base = unit.includes('I') ? 1024 : 1000;
@@ -271,17 +293,23 @@ function pythonJson(value: unknown, indent = ''): string {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const keys = Object.keys(value).sort(compareNames);
     if (keys.length === 0) return '{}';
-    const body = keys.map((k) => `${inner}${pythonJson(k)}: ${pythonJson((value as Record<string, unknown>)[k], inner)}`);
+    const body = keys.map(
+      (k) => `${inner}${pythonJson(k)}: ${pythonJson((value as Record<string, unknown>)[k], inner)}`,
+    );
     return `{\n${body.join(',\n')}\n${indent}}`;
   }
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';
     return `[\n${value.map((v) => `${inner}${pythonJson(v, inner)}`).join(',\n')}\n${indent}]`;
   }
-  return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value).replace(
+    /[\u0080-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
-const SHARD_RE = (prefix: string): RegExp => new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d{5}-of-\\d{5}\\.safetensors$`);
+const SHARD_RE = (prefix: string): RegExp =>
+  new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d{5}-of-\\d{5}\\.safetensors$`);
 
 /**
  * Saves tensors as a (possibly sharded) checkpoint in `dir`, as transformers' `save_pretrained` does: shards
@@ -289,7 +317,11 @@ const SHARD_RE = (prefix: string): RegExp => new RegExp(`^${prefix.replace(/[.*+
  * metadata {total_parameters, total_size}); a single `model.safetensors` and no index when one shard suffices.
  * Every file is written to a temporary file and renamed into place; the index is written last.
  */
-export function saveShardedSafetensors(dir: string, tensors: TensorsToWrite, options: ShardedSaveOptions = {}): ShardedSaveResult {
+export function saveShardedSafetensors(
+  dir: string,
+  tensors: TensorsToWrite,
+  options: ShardedSaveOptions = {},
+): ShardedSaveResult {
   const prefix = options.prefix ?? 'model';
   const maxShardSize = parseSize(options.maxShardSize ?? '5GB');
   const metadata = options.metadata ?? { format: 'pt' };
@@ -302,7 +334,8 @@ export function saveShardedSafetensors(dir: string, tensors: TensorsToWrite, opt
   );
   const n = plan.length;
   const pad = (i: number): string => String(i).padStart(5, '0');
-  const files = n <= 1 ? [`${prefix}.safetensors`] : plan.map((_, i) => `${prefix}-${pad(i + 1)}-of-${pad(n)}.safetensors`);
+  const files =
+    n <= 1 ? [`${prefix}.safetensors`] : plan.map((_, i) => `${prefix}-${pad(i + 1)}-of-${pad(n)}.safetensors`);
   if (n === 0) plan.push([]);
 
   fs.mkdirSync(dir, { recursive: true });
@@ -340,4 +373,3 @@ export function saveShardedSafetensors(dir: string, tensors: TensorsToWrite, opt
   }
   return { files, indexPath, weightMap, totalSize, totalParameters };
 }
-

@@ -69,7 +69,9 @@ export class SparseMoE extends Module {
     const flat = reshape(x, [tokens, hiddenSize]);
     const routerLogits = this.gate.forward(flat);
     const probs = softmax(routerLogits);
-    let { values: weights, indices } = topk(probs, topK);
+    const top = topk(probs, topK);
+    const indices = top.indices;
+    let weights = top.values;
     if (normTopkProb) weights = div(weights, sum(weights, -1, true));
 
     // Group the (token, slot) pairs by expert, in token order within each expert.
@@ -83,13 +85,21 @@ export class SparseMoE extends Module {
     const destTokens: number[] = [];
     byExpert.forEach((slots, e) => {
       if (slots.length === 0) return;
-      const tokenIds = tensor(Int32Array.from(slots, (s) => Math.floor(s / topK)), [slots.length], 'i32');
+      const tokenIds = tensor(
+        Int32Array.from(slots, (s) => Math.floor(s / topK)),
+        [slots.length],
+        'i32',
+      );
       const slotIds = tensor(Int32Array.from(slots), [slots.length], 'i32');
       const y = this.expertList.experts[e].forward(gatherRows(flat, tokenIds));
       outputs.push(mul(y, gatherRows(flatWeights, slotIds)));
       for (const s of slots) destTokens.push(Math.floor(s / topK));
     });
-    const combined = scatterAddRows(concat(outputs, 0), tensor(Int32Array.from(destTokens), [destTokens.length], 'i32'), tokens);
+    const combined = scatterAddRows(
+      concat(outputs, 0),
+      tensor(Int32Array.from(destTokens), [destTokens.length], 'i32'),
+      tokens,
+    );
     return { out: reshape(combined, x.shape), routerLogits, expertIndices: indices, expertLoad };
   }
 }

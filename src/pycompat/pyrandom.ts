@@ -130,7 +130,8 @@ export class PyRandom {
 
   /** _randbelow(n) = _randbelow_with_getrandbits: rejection sampling on n.bit_length() bits. Returns 0 for n = 0. */
   randbelow(n: number): number {
-    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`randbelow: n must be a non-negative safe integer, got ${n}`);
+    if (!Number.isSafeInteger(n) || n < 0)
+      throw new RangeError(`randbelow: n must be a non-negative safe integer, got ${n}`);
     if (n === 0) return 0;
     const k = bitLength(n);
     if (k <= 32) {

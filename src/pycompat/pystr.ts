@@ -4,9 +4,35 @@
 
 /** Characters Python's str.isspace()/strip() treat as whitespace (Py_UNICODE_ISSPACE: Zs plus bidi WS/B/S). */
 const PY_WHITESPACE = new Set<string>([
-  '\t', '\n', '\v', '\f', '\r', '\x1c', '\x1d', '\x1e', '\x1f', ' ', '\x85', '\xa0', '\u1680',
-  '\u2000', '\u2001', '\u2002', '\u2003', '\u2004', '\u2005', '\u2006', '\u2007', '\u2008', '\u2009', '\u200a',
-  '\u2028', '\u2029', '\u202f', '\u205f', '\u3000',
+  '\t',
+  '\n',
+  '\v',
+  '\f',
+  '\r',
+  '\x1c',
+  '\x1d',
+  '\x1e',
+  '\x1f',
+  ' ',
+  '\x85',
+  '\xa0',
+  '\u1680',
+  '\u2000',
+  '\u2001',
+  '\u2002',
+  '\u2003',
+  '\u2004',
+  '\u2005',
+  '\u2006',
+  '\u2007',
+  '\u2008',
+  '\u2009',
+  '\u200a',
+  '\u2028',
+  '\u2029',
+  '\u202f',
+  '\u205f',
+  '\u3000',
 ]);
 
 export function pyIsSpace(ch: string): boolean {
@@ -44,10 +70,18 @@ export function utf8Length(s: string): number {
 
 // Titlecase mappings that differ from uppercase (UnicodeData.txt field 14 ≠ field 12): the Latin digraphs.
 const TITLECASE_EXCEPTIONS: Record<string, string> = {
-  '\u01c4': '\u01c5', '\u01c5': '\u01c5', '\u01c6': '\u01c5',
-  '\u01c7': '\u01c8', '\u01c8': '\u01c8', '\u01c9': '\u01c8',
-  '\u01ca': '\u01cb', '\u01cb': '\u01cb', '\u01cc': '\u01cb',
-  '\u01f1': '\u01f2', '\u01f2': '\u01f2', '\u01f3': '\u01f2',
+  '\u01c4': '\u01c5',
+  '\u01c5': '\u01c5',
+  '\u01c6': '\u01c5',
+  '\u01c7': '\u01c8',
+  '\u01c8': '\u01c8',
+  '\u01c9': '\u01c8',
+  '\u01ca': '\u01cb',
+  '\u01cb': '\u01cb',
+  '\u01cc': '\u01cb',
+  '\u01f1': '\u01f2',
+  '\u01f2': '\u01f2',
+  '\u01f3': '\u01f2',
 };
 
 /**
@@ -78,6 +112,8 @@ export function pyCapitalize(s: string): string {
   const wholeLower = s.toLowerCase();
   // Lowercasing the whole string keeps the sigma context of the first character; the first character's own
   // lowercase is context-free, so the rest is everything after its lowercase form.
-  const rest = wholeLower.startsWith(firstLower) ? wholeLower.slice(firstLower.length) : s.slice(first.length).toLowerCase();
+  const rest = wholeLower.startsWith(firstLower)
+    ? wholeLower.slice(firstLower.length)
+    : s.slice(first.length).toLowerCase();
   return pyTitleChar(first) + rest;
 }

@@ -174,7 +174,7 @@ function splitRow(line: string): string[] {
   const s = line.trim().replace(/^\|/, '');
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
-    if (c === '\\' && i + 1 < s.length && /[!-\/:-@[-`{-~]/.test(s[i + 1])) {
+    if (c === '\\' && i + 1 < s.length && /[!-/:-@[-`{-~]/.test(s[i + 1])) {
       cell += s[++i];
     } else if (c === '|') {
       cells.push(cell.trim());

@@ -33,7 +33,9 @@ export function openState(runDir: string, seed: number, size: string, scale: num
   try {
     s = JSON.parse(readFileSync(file, 'utf8')) as QuickstartState;
   } catch (e) {
-    throw new Error(`${file}: not a readable quickstart state (${(e as Error).message}); remove the folder or choose another --out`);
+    throw new Error(`${file}: not a readable quickstart state (${(e as Error).message}); remove the folder or choose another --out`, {
+      cause: e,
+    });
   }
   if (s.format !== 'olmo-quickstart' || typeof s.stages !== 'object' || s.stages === null) {
     throw new Error(`${file}: not a quickstart state file; remove the folder or choose another --out`);

@@ -18,7 +18,10 @@ export interface PairedComparison {
 
 /** Compares per-item outcomes (true = passed) of two models on the same items, in the same order. */
 export function pairedComparison(before: readonly boolean[], after: readonly boolean[]): PairedComparison {
-  if (before.length !== after.length) throw new Error(`pairedComparison: ${before.length} outcomes before but ${after.length} after; the items must be the same`);
+  if (before.length !== after.length)
+    throw new Error(
+      `pairedComparison: ${before.length} outcomes before but ${after.length} after; the items must be the same`,
+    );
   let fixed = 0;
   let broken = 0;
   let passedBefore = 0;
@@ -30,7 +33,14 @@ export function pairedComparison(before: readonly boolean[], after: readonly boo
     else if (before[i] && !after[i]) broken++;
   }
   const n = before.length;
-  return { n, fixed, broken, before: n ? passedBefore / n : 0, after: n ? passedAfter / n : 0, pValue: signTestPValue(fixed, broken) };
+  return {
+    n,
+    fixed,
+    broken,
+    before: n ? passedBefore / n : 0,
+    after: n ? passedAfter / n : 0,
+    pValue: signTestPValue(fixed, broken),
+  };
 }
 
 /** Exact two-sided binomial test of k successes out of k + m trials at p = ½ (doubled smaller tail, capped at 1). */

@@ -25,7 +25,8 @@ export class ByteBpe {
     this.pieces = [];
     for (const [piece, rank] of ranks) this.pieces[rank] = piece;
     for (let b = 0; b < 256; b++) {
-      if (!ranks.has(String.fromCharCode(b))) throw new Error(`BPE rank table lacks the single byte 0x${b.toString(16)}`);
+      if (!ranks.has(String.fromCharCode(b)))
+        throw new Error(`BPE rank table lacks the single byte 0x${b.toString(16)}`);
     }
   }
 

@@ -163,7 +163,9 @@ export class Dolma2Tokenizer implements Tokenizer {
     if (special !== undefined) return skipSpecial ? null : special;
     const piece = Number.isInteger(id) ? this.bpe.pieceOf(id) : undefined;
     if (piece === undefined) {
-      throw new RangeError(`dolma2 tokenizer: token id ${id} is not in the vocabulary (valid ids are 0..${DOLMA2_VOCAB_SIZE - 1})`);
+      throw new RangeError(
+        `dolma2 tokenizer: token id ${id} is not in the vocabulary (valid ids are 0..${DOLMA2_VOCAB_SIZE - 1})`,
+      );
     }
     return binaryBytes(piece);
   }

@@ -75,7 +75,9 @@ export class HfTokenizer implements Tokenizer {
     }
     const model = json.model as Json;
     if (!['BPE', 'WordPiece', 'Unigram'].includes(model.type as string)) {
-      throw new Error(`${name}: model.type ${JSON.stringify(model.type)} is not supported (BPE, WordPiece, Unigram are)`);
+      throw new Error(
+        `${name}: model.type ${JSON.stringify(model.type)} is not supported (BPE, WordPiece, Unigram are)`,
+      );
     }
     if (model.vocab === null || typeof model.vocab !== 'object') {
       throw new Error(`${name}: model.vocab is missing`);
@@ -88,7 +90,9 @@ export class HfTokenizer implements Tokenizer {
     }
     const added = ((json.added_tokens as AddedTokenJson[] | undefined) ?? []).map((t, i) => {
       if (t === null || typeof t !== 'object' || !Number.isInteger(t.id) || typeof t.content !== 'string') {
-        throw new Error(`${name}: added_tokens[${i}] needs an integer "id" and a string "content", got ${JSON.stringify(t)}`);
+        throw new Error(
+          `${name}: added_tokens[${i}] needs an integer "id" and a string "content", got ${JSON.stringify(t)}`,
+        );
       }
       return t;
     });
@@ -115,7 +119,7 @@ export class HfTokenizer implements Tokenizer {
     try {
       this.tk = new HfJsTokenizer(this.json, config);
     } catch (e) {
-      throw new Error(`${name}: cannot build the tokenizer: ${(e as Error).message}`);
+      throw new Error(`${name}: cannot build the tokenizer: ${(e as Error).message}`, { cause: e });
     }
 
     let maxId = -1;
@@ -175,11 +179,13 @@ export class HfTokenizer implements Tokenizer {
     try {
       ids = tk.encode(toWellFormed(text), { add_special_tokens: addSpecial }).ids;
     } catch (e) {
-      throw new Error(`${this.name}: encoding failed: ${(e as Error).message}`);
+      throw new Error(`${this.name}: encoding failed: ${(e as Error).message}`, { cause: e });
     }
     const bad = ids.findIndex((id) => !Number.isInteger(id));
     if (bad >= 0) {
-      throw new Error(`${this.name}: a piece of the input has no token and the tokenizer has no unk token (token ${bad})`);
+      throw new Error(
+        `${this.name}: a piece of the input has no token and the tokenizer has no unk token (token ${bad})`,
+      );
     }
     if (addSpecial) {
       if (this.addBosToken && !this.postAddsBos) ids.unshift(this.bosTokenId!);
@@ -191,8 +197,13 @@ export class HfTokenizer implements Tokenizer {
   /** A second tokenizers.js instance that does not match special added tokens (non-special ones still match). */
   private withoutSpecialMatching(): HfJsTokenizer {
     if (this.plainTk === undefined) {
-      const added = (this.json.added_tokens as AddedTokenJson[]).filter((t) => !t.special && !this.specialTokenIds.has(t.id));
-      this.plainTk = new HfJsTokenizer({ ...this.json, added_tokens: added }, { ...this.config, additional_special_tokens: [] });
+      const added = (this.json.added_tokens as AddedTokenJson[]).filter(
+        (t) => !t.special && !this.specialTokenIds.has(t.id),
+      );
+      this.plainTk = new HfJsTokenizer(
+        { ...this.json, added_tokens: added },
+        { ...this.config, additional_special_tokens: [] },
+      );
     }
     return this.plainTk;
   }
@@ -254,13 +265,13 @@ function readJson(path: string): Json {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new Error(`${path}: cannot read: ${(e as Error).message}`);
+    throw new Error(`${path}: cannot read: ${(e as Error).message}`, { cause: e });
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${path}: invalid JSON: ${(e as Error).message}`);
+    throw new Error(`${path}: invalid JSON: ${(e as Error).message}`, { cause: e });
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new Error(`${path}: expected a JSON object at the top level`);
@@ -275,7 +286,9 @@ function readJson(path: string): Json {
  */
 export function loadTokenizer(dir: string): HfTokenizer {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new Error(`loadTokenizer: ${dir} is not a folder (expected a Hugging Face checkpoint folder with tokenizer.json)`);
+    throw new Error(
+      `loadTokenizer: ${dir} is not a folder (expected a Hugging Face checkpoint folder with tokenizer.json)`,
+    );
   }
   const tokenizerPath = join(dir, 'tokenizer.json');
   if (!existsSync(tokenizerPath)) {

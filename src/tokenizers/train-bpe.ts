@@ -109,7 +109,10 @@ export class BpeWordCounter {
   private readonly specials: RegExp | null;
 
   constructor(pattern: RegExp, specialTokens: readonly string[]) {
-    if (!pattern.global) throw new Error(`trainByteLevelBpe: the pre-tokenisation regex needs the g flag: /${pattern.source}/${pattern.flags}`);
+    if (!pattern.global)
+      throw new Error(
+        `trainByteLevelBpe: the pre-tokenisation regex needs the g flag: /${pattern.source}/${pattern.flags}`,
+      );
     this.pattern = new RegExp(pattern.source, pattern.flags);
     const alternatives = [...specialTokens].sort((a, b) => b.length - a.length).map(escapeRegex);
     this.specials = alternatives.length > 0 ? new RegExp(alternatives.join('|'), 'g') : null;
@@ -165,7 +168,9 @@ class PairHeap {
   }
 
   private swap(i: number, j: number): void {
-    const c = this.count, l = this.left, r = this.right;
+    const c = this.count,
+      l = this.left,
+      r = this.right;
     [c[i], c[j]] = [c[j], c[i]];
     [l[i], l[j]] = [l[j], l[i]];
     [r[i], r[j]] = [r[j], r[i]];
@@ -226,7 +231,8 @@ function resolveOptions(o: TrainBpeOptions): ResolvedOptions {
   const specialTokens = [...(o.specialTokens ?? DEFAULT_BPE_SPECIAL_TOKENS)];
   const seen = new Set<string>();
   for (const t of specialTokens) {
-    if (typeof t !== 'string' || t.length === 0) throw new Error(`trainByteLevelBpe: special tokens must be non-empty strings, got ${JSON.stringify(t)}`);
+    if (typeof t !== 'string' || t.length === 0)
+      throw new Error(`trainByteLevelBpe: special tokens must be non-empty strings, got ${JSON.stringify(t)}`);
     if (seen.has(t)) throw new Error(`trainByteLevelBpe: special token ${JSON.stringify(t)} is given twice`);
     seen.add(t);
   }
@@ -237,15 +243,22 @@ function resolveOptions(o: TrainBpeOptions): ResolvedOptions {
     );
   }
   const minFrequency = o.minFrequency ?? 0;
-  if (!(minFrequency >= 0 && Number.isFinite(minFrequency))) throw new Error(`trainByteLevelBpe: minFrequency must be ≥ 0, got ${minFrequency}`);
+  if (!(minFrequency >= 0 && Number.isFinite(minFrequency)))
+    throw new Error(`trainByteLevelBpe: minFrequency must be ≥ 0, got ${minFrequency}`);
   const pattern = o.pattern ?? CL100K_PATTERN;
   const hfPattern = o.hfPattern ?? (pattern === CL100K_PATTERN ? CL100K_HF_PATTERN : pattern.source);
   const eosToken = o.eosToken ?? '<|endoftext|>';
   const bosToken = o.bosToken === undefined ? eosToken : o.bosToken;
   const padToken = o.padToken === undefined ? '<|pad|>' : o.padToken;
-  for (const [name, t] of [['eosToken', eosToken], ['bosToken', bosToken], ['padToken', padToken]] as const) {
+  for (const [name, t] of [
+    ['eosToken', eosToken],
+    ['bosToken', bosToken],
+    ['padToken', padToken],
+  ] as const) {
     if (t !== null && !seen.has(t)) {
-      throw new Error(`trainByteLevelBpe: ${name} ${JSON.stringify(t)} is not among the special tokens ${JSON.stringify(specialTokens)}`);
+      throw new Error(
+        `trainByteLevelBpe: ${name} ${JSON.stringify(t)} is not among the special tokens ${JSON.stringify(specialTokens)}`,
+      );
     }
   }
   return {
@@ -263,7 +276,9 @@ function resolveOptions(o: TrainBpeOptions): ResolvedOptions {
 }
 
 /** Trains on `texts` (a synchronous iterable only; no files). Same result as `trainByteLevelBpe`. */
-export function trainByteLevelBpeSync(options: Omit<TrainBpeOptions, 'texts' | 'files'> & { texts: Iterable<string> }): TrainedBpe {
+export function trainByteLevelBpeSync(
+  options: Omit<TrainBpeOptions, 'texts' | 'files'> & { texts: Iterable<string> },
+): TrainedBpe {
   const o = resolveOptions(options);
   const counter = new BpeWordCounter(o.pattern, o.specialTokens);
   for (const t of options.texts) {
@@ -322,7 +337,7 @@ export async function* readTrainingDocuments(file: string): AsyncGenerator<strin
     try {
       doc = JSON.parse(line);
     } catch (e) {
-      throw new Error(`${file}:${lineNo}: invalid JSON: ${(e as Error).message}`);
+      throw new Error(`${file}:${lineNo}: invalid JSON: ${(e as Error).message}`, { cause: e });
     }
     const text = (doc as { text?: unknown } | null)?.text;
     if (typeof text !== 'string') throw new Error(`${file}:${lineNo}: expected an object with a string "text" field`);
@@ -340,7 +355,9 @@ export async function* readTrainingDocuments(file: string): AsyncGenerator<strin
 
 /** Byte → id of its symbol (after the special tokens), with the 256 symbols sorted by code point as HF does. */
 function byteSymbolIds(first: number): { idOfByte: Int32Array; symbols: string[] } {
-  const order = Array.from({ length: 256 }, (_, b) => b).sort((x, y) => BYTE_TO_UNICODE[x].charCodeAt(0) - BYTE_TO_UNICODE[y].charCodeAt(0));
+  const order = Array.from({ length: 256 }, (_, b) => b).sort(
+    (x, y) => BYTE_TO_UNICODE[x].charCodeAt(0) - BYTE_TO_UNICODE[y].charCodeAt(0),
+  );
   const idOfByte = new Int32Array(256);
   order.forEach((b, i) => (idOfByte[b] = first + i));
   return { idOfByte, symbols: order.map((b) => BYTE_TO_UNICODE[b]) };
@@ -446,7 +463,7 @@ function trainFromWordCounts(wordCounts: Map<string, number>, documents: number,
       // neighbour (possibly the previous replacement) and s[j+2] the untouched right one. Only the pairs around
       // each occurrence change, as in HF's Word::merge.
       let out = 0;
-      for (let j = 0; j < len; ) {
+      for (let j = 0; j < len;) {
         if (j + 1 < len && s[j] === a && s[j + 1] === b) {
           if (out > 0) {
             const x = s[out - 1];
@@ -491,7 +508,13 @@ function trainFromWordCounts(wordCounts: Map<string, number>, documents: number,
     tokens,
     lastMergeCount,
   };
-  return { tokenizerJson: buildTokenizerJson(vocab, merges, o), tokenizerConfig: buildTokenizerConfig(o), vocab, merges, stats };
+  return {
+    tokenizerJson: buildTokenizerJson(vocab, merges, o),
+    tokenizerConfig: buildTokenizerConfig(o),
+    vocab,
+    merges,
+    stats,
+  };
 }
 
 function buildTokenizerJson(vocab: string[], merges: [string, string][], o: ResolvedOptions): Record<string, unknown> {
@@ -567,14 +590,19 @@ export function tokenizerJsonString(json: Record<string, unknown>): string {
   const text = JSON.stringify({ ...json, model: { ...model, vocab: placeholder } }, null, 2);
   const entries = Object.entries(vocab).sort((x, y) => x[1] - y[1]);
   const body =
-    entries.length === 0 ? '{}' : `{\n${entries.map(([t, id]) => `      ${JSON.stringify(t)}: ${id}`).join(',\n')}\n    }`;
+    entries.length === 0
+      ? '{}'
+      : `{\n${entries.map(([t, id]) => `      ${JSON.stringify(t)}: ${id}`).join(',\n')}\n    }`;
   const at = text.indexOf(JSON.stringify(placeholder));
   if (at < 0) throw new Error('tokenizerJsonString: internal error (vocab placeholder not found)');
   return text.slice(0, at) + body + text.slice(at + JSON.stringify(placeholder).length) + '\n';
 }
 
 /** Writes tokenizer.json and tokenizer_config.json into `dir` (created if missing), each atomically. */
-export function saveTrainedTokenizer(trained: Pick<TrainedBpe, 'tokenizerJson' | 'tokenizerConfig'>, dir: string): void {
+export function saveTrainedTokenizer(
+  trained: Pick<TrainedBpe, 'tokenizerJson' | 'tokenizerConfig'>,
+  dir: string,
+): void {
   fs.mkdirSync(dir, { recursive: true });
   const write = (name: string, text: string) => {
     const body = Buffer.from(text, 'utf8');

@@ -9,13 +9,16 @@ const PUNCT = new Set(Array.from('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~'));
 
 /** SQuAD `normalize_answer`. */
 export function squadNormalize(s: string): string {
-  const noPunct = Array.from(s.toLowerCase()).filter((c) => !PUNCT.has(c)).join('');
+  const noPunct = Array.from(s.toLowerCase())
+    .filter((c) => !PUNCT.has(c))
+    .join('');
   const noArticles = noPunct.replace(/\b(a|an|the)\b/g, ' ');
   return pySplit(noArticles).join(' ');
 }
 
 export function verifyFlan(output: string, groundTruth: unknown): VerifyResult {
-  if (typeof groundTruth !== 'string') throw new VerifierGroundTruthError('flan', `expected a string, got ${show(groundTruth)}`);
+  if (typeof groundTruth !== 'string')
+    throw new VerifierGroundTruthError('flan', `expected a string, got ${show(groundTruth)}`);
   const parts = output.split('The answer is: ');
   const answer = parts[parts.length - 1]!.trim();
   const verified = squadNormalize(answer) === squadNormalize(groundTruth);

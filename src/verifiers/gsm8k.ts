@@ -90,11 +90,17 @@ export function parseGsm8kGroundTruth(verifier: string, groundTruth: unknown): s
   let s: string;
   if (typeof groundTruth === 'number' && Number.isFinite(groundTruth)) s = String(groundTruth);
   else if (typeof groundTruth === 'string') s = groundTruth;
-  else if (Array.isArray(groundTruth) && groundTruth.length === 1) return parseGsm8kGroundTruth(verifier, groundTruth[0]);
+  else if (Array.isArray(groundTruth) && groundTruth.length === 1)
+    return parseGsm8kGroundTruth(verifier, groundTruth[0]);
   else throw new VerifierGroundTruthError(verifier, `expected a number or a numeric string, got ${show(groundTruth)}`);
   const hash = s.lastIndexOf('####');
   if (hash >= 0) s = s.slice(hash + 4);
-  s = s.trim().replace(/^\$/, '').replace(/(\d),(?=\d)/g, '$1').replace(/\.$/, '').trim();
+  s = s
+    .trim()
+    .replace(/^\$/, '')
+    .replace(/(\d),(?=\d)/g, '$1')
+    .replace(/\.$/, '')
+    .trim();
   if (canonicalDecimal(s) === null)
     throw new VerifierGroundTruthError(verifier, `expected a number (e.g. "1234", "-2.5"), got ${show(groundTruth)}`);
   return s;
@@ -107,12 +113,17 @@ export function verifyGsm8k(output: string, groundTruth: unknown): VerifyResult 
   const exactMatch = extractLastNumber(output).answer.toLowerCase() === gt.toLowerCase();
   const a = found ? canonicalDecimal(answer) : null;
   const verified = exactMatch || (a !== null && a === canonicalDecimal(gt));
-  return { score: verified ? 1 : 0, verified, details: { extracted: found ? answer : null, groundTruth: gt, exactMatch } };
+  return {
+    score: verified ? 1 : 0,
+    verified,
+    details: { extracted: found ? answer : null, groundTruth: gt, exactMatch },
+  };
 }
 
 /** `gsm8k_exact`: open-instruct's GSM8KVerifier exactly (string equality, so "18.0" != "18"). */
 export function verifyGsm8kExact(output: string, groundTruth: unknown): VerifyResult {
-  const label = typeof groundTruth === 'string' ? groundTruth : typeof groundTruth === 'number' ? String(groundTruth) : null;
+  const label =
+    typeof groundTruth === 'string' ? groundTruth : typeof groundTruth === 'number' ? String(groundTruth) : null;
   if (label === null) throw new VerifierGroundTruthError('gsm8k_exact', `expected a string, got ${show(groundTruth)}`);
   const { answer, found } = extractLastNumber(output);
   const verified = answer.toLowerCase() === label.toLowerCase();

@@ -39,27 +39,37 @@ function parseJsonish(verifier: string, gt: unknown): unknown {
         .replace(/\bFalse\b/g, 'false');
       return JSON.parse(j);
     } catch {
-      throw new VerifierGroundTruthError(verifier, `ground truth string is neither JSON nor a Python literal: ${show(gt)}`);
+      throw new VerifierGroundTruthError(
+        verifier,
+        `ground truth string is neither JSON nor a Python literal: ${show(gt)}`,
+      );
     }
   }
 }
 
 function rethrow(verifier: string, e: unknown): never {
-  if (e instanceof IfEvalArgError || e instanceof IfFunctionArgError) throw new VerifierGroundTruthError(verifier, e.message);
+  if (e instanceof IfEvalArgError || e instanceof IfFunctionArgError)
+    throw new VerifierGroundTruthError(verifier, e.message);
   throw e;
 }
 
 function asKwargsList(verifier: string, v: unknown, n: number): Array<Kwargs | null> {
   if (v === undefined || v === null) return Array.from({ length: n }, () => null);
   if (!Array.isArray(v) || v.length !== n)
-    throw new VerifierGroundTruthError(verifier, `'kwargs' must be a list with one entry per instruction (${n}), got ${show(v)}`);
+    throw new VerifierGroundTruthError(
+      verifier,
+      `'kwargs' must be a list with one entry per instruction (${n}), got ${show(v)}`,
+    );
   return v as Array<Kwargs | null>;
 }
 
 function asIdList(verifier: string, v: unknown, field: string): string[] {
   if (typeof v === 'string') return [v];
   if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'string'))
-    throw new VerifierGroundTruthError(verifier, `'${field}' must be a non-empty list of instruction ids, got ${show(v)}`);
+    throw new VerifierGroundTruthError(
+      verifier,
+      `'${field}' must be a non-empty list of instruction ids, got ${show(v)}`,
+    );
   return v as string[];
 }
 
@@ -69,10 +79,17 @@ export function verifyIfEval(output: string, groundTruth: unknown): VerifyResult
   if (Array.isArray(gt)) gt = gt[0];
   if (typeof gt === 'string') gt = parseJsonish('ifeval', gt);
   if (typeof gt !== 'object' || gt === null)
-    throw new VerifierGroundTruthError('ifeval', `expected {"instruction_id": [...], "kwargs": [...]}, got ${show(groundTruth)}`);
+    throw new VerifierGroundTruthError(
+      'ifeval',
+      `expected {"instruction_id": [...], "kwargs": [...]}, got ${show(groundTruth)}`,
+    );
   const o = gt as Record<string, unknown>;
   const ids = asIdList('ifeval', o['instruction_id'] ?? o['instruction_id_list'], 'instruction_id');
-  const kwargs = asKwargsList('ifeval', Array.isArray(o['kwargs']) || o['kwargs'] == null ? o['kwargs'] : [o['kwargs']], ids.length);
+  const kwargs = asKwargsList(
+    'ifeval',
+    Array.isArray(o['kwargs']) || o['kwargs'] == null ? o['kwargs'] : [o['kwargs']],
+    ids.length,
+  );
   let checks: Array<(r: string) => boolean>;
   try {
     checks = ids.map((id, i) => buildInstruction(id, kwargs[i]));
@@ -106,7 +123,7 @@ export function verifyIfEvalOld(output: string, groundTruth: unknown): VerifyRes
   }
   // The reference passes the raw prediction when the constraint has no other keys, else the cleaned answer.
   const text = Object.keys(rest).length === 0 ? output : removeThinkingSection(output);
-  let ok = false;
+  let ok: boolean;
   try {
     ok = check(text);
   } catch {
@@ -118,7 +135,10 @@ export function verifyIfEvalOld(output: string, groundTruth: unknown): VerifyRes
 function parseIfEvalRow(verifier: string, groundTruth: unknown): IfEvalPrompt {
   const gt = parseJsonish(verifier, groundTruth);
   if (typeof gt !== 'object' || gt === null || Array.isArray(gt))
-    throw new VerifierGroundTruthError(verifier, `expected an IFEval row {"instruction_id_list": [...], "kwargs": [...]}, got ${show(groundTruth)}`);
+    throw new VerifierGroundTruthError(
+      verifier,
+      `expected an IFEval row {"instruction_id_list": [...], "kwargs": [...]}, got ${show(groundTruth)}`,
+    );
   const o = gt as Record<string, unknown>;
   const ids = asIdList(verifier, o['instruction_id_list'] ?? o['instruction_id'], 'instruction_id_list');
   const kwargs = asKwargsList(verifier, o['kwargs'], ids.length);

@@ -32,8 +32,20 @@ export {
   verifyMathLenient,
   verifyStrictMath,
 } from './math.ts';
-export { removeThinkingSection, verifyIfEval, verifyIfEvalLoose, verifyIfEvalOld, verifyIfEvalStrict } from './ifeval.ts';
-export { buildInstruction, evaluateIfEval, INSTRUCTION_IDS, looseVariants, type IfEvalPrompt } from './ifeval/registry.ts';
+export {
+  removeThinkingSection,
+  verifyIfEval,
+  verifyIfEvalLoose,
+  verifyIfEvalOld,
+  verifyIfEvalStrict,
+} from './ifeval.ts';
+export {
+  buildInstruction,
+  evaluateIfEval,
+  INSTRUCTION_IDS,
+  looseVariants,
+  type IfEvalPrompt,
+} from './ifeval/registry.ts';
 export { IF_FUNCTION_NAMES } from './ifeval/if-functions.ts';
 export { countSentences, countWords, detectLanguage, splitIntoSentences, wordTokenize } from './ifeval/util.ts';
 export { squadNormalize, verifyFlan } from './flan.ts';

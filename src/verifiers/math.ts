@@ -20,7 +20,14 @@ import { latexEquivalent } from './math/latex-eval.ts';
 import { hendrycksIsEquiv, normalizeFinalAnswer } from './math/normalize.ts';
 import { VerifierGroundTruthError, show, type VerifyResult } from './types.ts';
 
-export { extractAnswerIs, extractBoxed, extractLastDollarSpan, extractMinervaAnswer, lastBoxedOnlyString, removeBoxed } from './math/extract.ts';
+export {
+  extractAnswerIs,
+  extractBoxed,
+  extractLastDollarSpan,
+  extractMinervaAnswer,
+  lastBoxedOnlyString,
+  removeBoxed,
+} from './math/extract.ts';
 export { hendrycksIsEquiv, normalizeFinalAnswer, stripString } from './math/normalize.ts';
 export { latexEquivalent, parseLatexExpr } from './math/latex-eval.ts';
 

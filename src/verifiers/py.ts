@@ -9,7 +9,8 @@
 // - Python `len` counts code points; `cpLen` does the same.
 
 /** Python's whitespace (str.isspace), as a regex character-class body. */
-export const PY_WS_CLASS = '\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+export const PY_WS_CLASS =
+  '\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 /** Python `\s`. */
 export const PY_S = `[${PY_WS_CLASS}]`;
 /** Python `\w` (Unicode: str.isalnum() or underscore, i.e. letters, numbers, underscore). Use with the `u` flag. */

@@ -11,7 +11,7 @@ import { VerifierGroundTruthError, type Verifier, type VerifyResult } from './ty
 
 export const VERIFIERS: Readonly<Record<string, { verify: Verifier; description: string }>> = {
   gsm8k: { verify: verifyGsm8k, description: 'last number (open-instruct extraction, signed), compared numerically' },
-  gsm8k_exact: { verify: verifyGsm8kExact, description: "open-instruct GSM8KVerifier exactly (string equality)" },
+  gsm8k_exact: { verify: verifyGsm8kExact, description: 'open-instruct GSM8KVerifier exactly (string equality)' },
   gsm8k_olmes: { verify: verifyGsm8kOlmes, description: 'olmes gsm8k: last number, HF exact_match normalisation' },
   gsm8k_cot_strict: { verify: verifyGsm8kCotStrict, description: 'lm-eval gsm8k-cot strict: first "The answer is N."' },
   math: { verify: verifyMath, description: 'open-instruct flex MathVerifier: boxed, Minerva, last $...$' },

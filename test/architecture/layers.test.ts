@@ -115,7 +115,9 @@ function sourceEdges(): Edge[] {
     const from = relative(ROOT, abs).split(sep).join('/');
     for (const spec of moduleSpecifiers(readFileSync(abs, 'utf8'), from)) {
       if (!spec.startsWith('.')) continue;
-      const to = relative(ROOT, resolve(dirname(abs), spec)).split(sep).join('/');
+      const to = relative(ROOT, resolve(dirname(abs), spec))
+        .split(sep)
+        .join('/');
       edges.push({ from, to, spec });
     }
   }
@@ -139,7 +141,12 @@ export function layerViolation(edge: Edge, entries: ReadonlySet<string>): string
   if (a === 'eval' && from.startsWith('src/eval/tasks/')) allowed = closure(['eval', ...EVAL_TASKS_EXTRA]);
   if (from === EVAL_LOCAL_BACKEND) allowed = closure(['eval', 'models']);
   if (allowed.has(b)) return null;
-  return `${from} imports ${edge.spec}: src/${a} may not import src/${b} (allowed: ${[...allowed].filter((l) => l !== a).sort().join(', ') || 'nothing'})`;
+  return `${from} imports ${edge.spec}: src/${a} may not import src/${b} (allowed: ${
+    [...allowed]
+      .filter((l) => l !== a)
+      .sort()
+      .join(', ') || 'nothing'
+  })`;
 }
 
 test('every import in src/ follows the layer table', () => {
@@ -153,11 +160,16 @@ test('every import in src/ follows the layer table', () => {
 test('every folder of src/ is in the layer table', () => {
   const folders = readdirSync(join(ROOT, 'src')).filter((n) => statSync(join(ROOT, 'src', n)).isDirectory());
   const known = new Set([...LIBRARY, ...Object.keys(APPLICATIONS), 'cli']);
-  assert.deepEqual(folders.filter((f) => !known.has(f)), [], 'add new src/ folders to DIRECT in this test and to docs/architecture.md');
+  assert.deepEqual(
+    folders.filter((f) => !known.has(f)),
+    [],
+    'add new src/ folders to DIRECT in this test and to docs/architecture.md',
+  );
 });
 
 test('package.json entry points exist in src/', () => {
-  for (const entry of entryPoints()) assert.ok(statSync(join(ROOT, entry)).isFile(), `${entry} (from package.json exports) is missing`);
+  for (const entry of entryPoints())
+    assert.ok(statSync(join(ROOT, entry)).isFile(), `${entry} (from package.json exports) is missing`);
   assert.ok(entryPoints().has('src/index.ts'), 'package.json exports "." must be dist/index.js');
 });
 
@@ -186,7 +198,10 @@ test('the checker finds every import form and refuses what the table forbids', (
   assert.match(check('src/posttrain/sft/run.ts', 'src/eval/index.ts') ?? '', /may not import src\/eval/);
   assert.match(check('src/cli/train.ts', 'src/train/index.ts') ?? '', /the CLI may import only src\/index\.ts/);
   assert.equal(check('src/cli/train.ts', 'src/index.ts'), null);
-  assert.equal(layerViolation({ from: 'src/cli/x.ts', to: 'src/train/index.ts', spec: '' }, new Set(['src/train/index.ts'])), null);
+  assert.equal(
+    layerViolation({ from: 'src/cli/x.ts', to: 'src/train/index.ts', spec: '' }, new Set(['src/train/index.ts'])),
+    null,
+  );
   assert.match(check('src/train/loop.ts', 'src/cli/command.ts') ?? '', /nothing in the library imports the CLI/);
   assert.match(check('src/widgets/a.ts', 'src/io/jsonl.ts') ?? '', /not in the layer table/);
 });

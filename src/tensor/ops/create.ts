@@ -24,18 +24,16 @@ function inferShape(values: Nested): number[] {
  * A tensor from nested arrays or a flat array/typed array plus a shape. The data is copied unless it is a
  * typed array of the dtype's storage type.
  */
-export function tensor(
-  values: Nested | ArrayLike<number>,
-  shape?: Shape,
-  dtype: DType = 'f32',
-): Tensor {
+export function tensor(values: Nested | ArrayLike<number>, shape?: Shape, dtype: DType = 'f32'): Tensor {
   if (dtype === 'bf16' || dtype === 'f16') {
     throw new ShapeError(`tensor: create f32 values and cast them to ${dtype}`);
   }
   if ((dtype === 'f32' && values instanceof Float32Array) || (dtype === 'i32' && values instanceof Int32Array)) {
     return Tensor.fromStorage(shape ?? [values.length], dtype, values);
   }
-  const flat: number[] = Array.isArray(values) ? (values as Nested[]).flat(Infinity as 1) as number[] : Array.from(values as ArrayLike<number>);
+  const flat: number[] = Array.isArray(values)
+    ? ((values as Nested[]).flat(Infinity as 1) as number[])
+    : Array.from(values as ArrayLike<number>);
   const s = shape ?? (Array.isArray(values) ? inferShape(values as Nested) : [flat.length]);
   checkShape('tensor', s);
   if (sizeOf(s) !== flat.length) {
@@ -43,7 +41,8 @@ export function tensor(
   }
   const data = allocStorage(dtype, flat.length);
   for (let i = 0; i < flat.length; i++) {
-    if (dtype === 'i32' && !Number.isInteger(flat[i])) throw new ShapeError(`tensor: i32 value ${flat[i]} at ${i} is not an integer`);
+    if (dtype === 'i32' && !Number.isInteger(flat[i]))
+      throw new ShapeError(`tensor: i32 value ${flat[i]} at ${i} is not an integer`);
     data[i] = flat[i];
   }
   return Tensor.fromStorage(s, dtype, data);

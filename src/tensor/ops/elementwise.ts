@@ -6,7 +6,6 @@ import {
   broadcastShapes,
   broadcastStrides,
   collapseDims,
-
   formatShape,
   sameShape,
   ShapeError,
@@ -18,7 +17,9 @@ import { Tensor } from '../tensor.ts';
 function checkF32(op: string, ...ts: Tensor[]): void {
   for (const t of ts) {
     if (t.dtype !== 'f32') {
-      throw new ShapeError(`${op}: expected f32 operands, got ${ts.map((x) => `${x.dtype}${formatShape(x.shape)}`).join(' and ')}`);
+      throw new ShapeError(
+        `${op}: expected f32 operands, got ${ts.map((x) => `${x.dtype}${formatShape(x.shape)}`).join(' and ')}`,
+      );
     }
   }
 }
@@ -183,16 +184,11 @@ export const minimum = (a: Tensor, b: Tensor | number): Tensor => scalarOrTensor
 
 function unary(op: UnaryOpName, x: Tensor, p0 = 0, p1 = 0): Tensor {
   const out = unaryRaw(op, x, p0, p1);
-  record(
-    op,
-    [x],
-    [out],
-    ([g]) => {
-      const gx = Tensor.empty(x.shape);
-      kernels().unaryBackward(UnaryOp[op], x.f32(), out.f32(), g!.f32(), gx.f32(), x.size, p0, p1);
-      return [gx];
-    },
-  );
+  record(op, [x], [out], ([g]) => {
+    const gx = Tensor.empty(x.shape);
+    kernels().unaryBackward(UnaryOp[op], x.f32(), out.f32(), g!.f32(), gx.f32(), x.size, p0, p1);
+    return [gx];
+  });
   return out;
 }
 
@@ -221,7 +217,9 @@ export function clamp(x: Tensor, min: number, max: number): Tensor {
 export function swiglu(gate: Tensor, up: Tensor): Tensor {
   checkF32('swiglu', gate, up);
   if (!sameShape(gate.shape, up.shape)) {
-    throw new ShapeError(`swiglu: gate ${formatShape(gate.shape)} and up ${formatShape(up.shape)} must have the same shape`);
+    throw new ShapeError(
+      `swiglu: gate ${formatShape(gate.shape)} and up ${formatShape(up.shape)} must have the same shape`,
+    );
   }
   const out = Tensor.empty(gate.shape);
   kernels().swiglu(gate.f32(), up.f32(), out.f32(), out.size);
@@ -233,4 +231,3 @@ export function swiglu(gate: Tensor, up: Tensor): Tensor {
   });
   return out;
 }
-

@@ -6,7 +6,8 @@ import { formatShape, ShapeError, sizeOf } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
 
 function checkIndices(op: string, idx: Tensor): Int32Array {
-  if (idx.dtype !== 'i32') throw new ShapeError(`${op}: indices must be i32, got ${idx.dtype}${formatShape(idx.shape)}`);
+  if (idx.dtype !== 'i32')
+    throw new ShapeError(`${op}: indices must be i32, got ${idx.dtype}${formatShape(idx.shape)}`);
   return idx.i32();
 }
 
@@ -23,24 +24,33 @@ export function gatherRows(src: Tensor, idx: Tensor): Tensor {
  * nn.Embedding(padding_idx=pad_token_id)), that row receives no gradient.
  */
 export function embedding(weight: Tensor, ids: Tensor, paddingIdx: number | null = null): Tensor {
-  if (weight.rank !== 2) throw new ShapeError(`embedding: weight must be [vocab, dim], got ${formatShape(weight.shape)}`);
+  if (weight.rank !== 2)
+    throw new ShapeError(`embedding: weight must be [vocab, dim], got ${formatShape(weight.shape)}`);
   return gatherRowsImpl('embedding', weight, ids, paddingIdx);
 }
 
 function gatherRowsImpl(op: string, src: Tensor, idx: Tensor, frozenRow: number | null): Tensor {
   const ids = checkIndices(op, idx);
-  if (src.rank < 1) throw new ShapeError(`${op}: source must have at least one dimension, got ${formatShape(src.shape)}`);
+  if (src.rank < 1)
+    throw new ShapeError(`${op}: source must have at least one dimension, got ${formatShape(src.shape)}`);
   const rows = src.shape[0];
   const rest = src.shape.slice(1);
   const rowSize = sizeOf(rest);
   const out = Tensor.empty([...idx.shape, ...rest]);
   kernels().gatherRows(src.f32(op), ids, out.f32(), ids.length, rowSize, rows);
-  record(op, [src], [out], ([g]) => {
-    const gs = Tensor.empty(src.shape, 'f32', true);
-    kernels().scatterAddRows(g!.f32(), ids, gs.f32(), ids.length, rowSize, rows);
-    if (frozenRow !== null && frozenRow >= 0 && frozenRow < rows) gs.f32().fill(0, frozenRow * rowSize, (frozenRow + 1) * rowSize);
-    return [gs];
-  }, [idx]);
+  record(
+    op,
+    [src],
+    [out],
+    ([g]) => {
+      const gs = Tensor.empty(src.shape, 'f32', true);
+      kernels().scatterAddRows(g!.f32(), ids, gs.f32(), ids.length, rowSize, rows);
+      if (frozenRow !== null && frozenRow >= 0 && frozenRow < rows)
+        gs.f32().fill(0, frozenRow * rowSize, (frozenRow + 1) * rowSize);
+      return [gs];
+    },
+    [idx],
+  );
   return out;
 }
 
@@ -50,17 +60,25 @@ function gatherRowsImpl(op: string, src: Tensor, idx: Tensor, frozenRow: number 
 export function scatterAddRows(src: Tensor, idx: Tensor, outRows: number): Tensor {
   const ids = checkIndices('scatterAddRows', idx);
   if (src.rank < 1 || src.shape[0] !== ids.length) {
-    throw new ShapeError(`scatterAddRows: source ${formatShape(src.shape)} needs one row per index (${ids.length} indices)`);
+    throw new ShapeError(
+      `scatterAddRows: source ${formatShape(src.shape)} needs one row per index (${ids.length} indices)`,
+    );
   }
   const rest = src.shape.slice(1);
   const rowSize = sizeOf(rest);
   const out = Tensor.empty([outRows, ...rest], 'f32', true);
   kernels().scatterAddRows(src.f32('scatterAddRows'), ids, out.f32(), ids.length, rowSize, outRows);
-  record('scatterAddRows', [src], [out], ([g]) => {
-    const gs = Tensor.empty(src.shape);
-    kernels().gatherRows(g!.f32(), ids, gs.f32(), ids.length, rowSize, outRows);
-    return [gs];
-  }, [idx]);
+  record(
+    'scatterAddRows',
+    [src],
+    [out],
+    ([g]) => {
+      const gs = Tensor.empty(src.shape);
+      kernels().gatherRows(g!.f32(), ids, gs.f32(), ids.length, rowSize, outRows);
+      return [gs];
+    },
+    [idx],
+  );
   return out;
 }
 
@@ -70,7 +88,9 @@ export function takeAlongLastAxis(x: Tensor, idx: Tensor): Tensor {
   const cols = x.shape[x.rank - 1];
   const k = idx.shape[idx.rank - 1];
   if (x.rank !== idx.rank || x.shape.slice(0, -1).join() !== idx.shape.slice(0, -1).join()) {
-    throw new ShapeError(`takeAlongLastAxis: indices ${formatShape(idx.shape)} do not match ${formatShape(x.shape)} outside the last axis`);
+    throw new ShapeError(
+      `takeAlongLastAxis: indices ${formatShape(idx.shape)} do not match ${formatShape(x.shape)} outside the last axis`,
+    );
   }
   const rows = x.size / Math.max(cols, 1);
   const xd = x.f32('takeAlongLastAxis');
@@ -79,17 +99,24 @@ export function takeAlongLastAxis(x: Tensor, idx: Tensor): Tensor {
   for (let r = 0; r < (cols === 0 ? 0 : rows); r++) {
     for (let j = 0; j < k; j++) {
       const c = ids[r * k + j];
-      if (c < 0 || c >= cols) throw new ShapeError(`takeAlongLastAxis: index ${c} at row ${r} is out of range [0, ${cols})`);
+      if (c < 0 || c >= cols)
+        throw new ShapeError(`takeAlongLastAxis: index ${c} at row ${r} is out of range [0, ${cols})`);
       od[r * k + j] = xd[r * cols + c];
     }
   }
-  record('takeAlongLastAxis', [x], [out], ([g]) => {
-    const gx = Tensor.empty(x.shape, 'f32', true);
-    const gd = gx.f32();
-    const gv = g!.f32();
-    for (let r = 0; r < rows; r++) for (let j = 0; j < k; j++) gd[r * cols + ids[r * k + j]] += gv[r * k + j];
-    return [gx];
-  }, [idx]);
+  record(
+    'takeAlongLastAxis',
+    [x],
+    [out],
+    ([g]) => {
+      const gx = Tensor.empty(x.shape, 'f32', true);
+      const gd = gx.f32();
+      const gv = g!.f32();
+      for (let r = 0; r < rows; r++) for (let j = 0; j < k; j++) gd[r * cols + ids[r * k + j]] += gv[r * k + j];
+      return [gx];
+    },
+    [idx],
+  );
   return out;
 }
 
@@ -104,13 +131,19 @@ export function topk(x: Tensor, k: number): { values: Tensor; indices: Tensor } 
   const values = Tensor.empty(shape);
   const indices = Tensor.empty(shape, 'i32');
   kernels().topk(x.f32('topk'), values.f32(), indices.i32(), rows, cols, k);
-  record('topk', [x], [values], ([g]) => {
-    const gx = Tensor.empty(x.shape, 'f32', true);
-    const gd = gx.f32();
-    const gv = g!.f32();
-    const id = indices.i32();
-    for (let r = 0; r < rows; r++) for (let j = 0; j < k; j++) gd[r * cols + id[r * k + j]] += gv[r * k + j];
-    return [gx];
-  }, [indices]);
+  record(
+    'topk',
+    [x],
+    [values],
+    ([g]) => {
+      const gx = Tensor.empty(x.shape, 'f32', true);
+      const gd = gx.f32();
+      const gv = g!.f32();
+      const id = indices.i32();
+      for (let r = 0; r < rows; r++) for (let j = 0; j < k; j++) gd[r * cols + id[r * k + j]] += gv[r * k + j];
+      return [gx];
+    },
+    [indices],
+  );
   return { values, indices };
 }

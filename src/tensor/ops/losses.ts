@@ -13,7 +13,9 @@ import { sum } from './reduce.ts';
  */
 export function crossEntropyRows(logits: Tensor, targets: Tensor, ignoreIndex = -100): { loss: Tensor; lse: Tensor } {
   if (logits.dtype !== 'f32' || logits.rank < 1) {
-    throw new ShapeError(`crossEntropy: logits must be f32 [..., vocab], got ${logits.dtype}${formatShape(logits.shape)}`);
+    throw new ShapeError(
+      `crossEntropy: logits must be f32 [..., vocab], got ${logits.dtype}${formatShape(logits.shape)}`,
+    );
   }
   const vocab = logits.shape[logits.rank - 1];
   const rowShape = logits.shape.slice(0, -1);
@@ -26,12 +28,28 @@ export function crossEntropyRows(logits: Tensor, targets: Tensor, ignoreIndex = 
   const loss = Tensor.empty(rowShape);
   const lse = Tensor.empty(rowShape);
   kernels().crossEntropy(logits.f32(), targets.i32(), loss.f32(), lse.f32(), rows, vocab, ignoreIndex);
-  record('crossEntropy', [logits], [loss, lse], ([gLoss, gLse]) => {
-    const gl = Tensor.empty(logits.shape);
-    const zeros = gLoss ? null : new Float32Array(rows);
-    kernels().crossEntropyBackward(logits.f32(), targets.i32(), lse.f32(), gLoss ? gLoss.f32() : zeros!, gLse ? gLse.f32() : null, gl.f32(), rows, vocab, ignoreIndex);
-    return [gl];
-  }, [targets]);
+  record(
+    'crossEntropy',
+    [logits],
+    [loss, lse],
+    ([gLoss, gLse]) => {
+      const gl = Tensor.empty(logits.shape);
+      const zeros = gLoss ? null : new Float32Array(rows);
+      kernels().crossEntropyBackward(
+        logits.f32(),
+        targets.i32(),
+        lse.f32(),
+        gLoss ? gLoss.f32() : zeros!,
+        gLse ? gLse.f32() : null,
+        gl.f32(),
+        rows,
+        vocab,
+        ignoreIndex,
+      );
+      return [gl];
+    },
+    [targets],
+  );
   return { loss, lse };
 }
 

@@ -22,7 +22,9 @@ interface Plan {
 
 function plan(a: Tensor, b: Tensor, transB: boolean): Plan {
   const err = (why: string) =>
-    new ShapeError(`matmul: cannot multiply ${formatShape(a.shape)} by ${formatShape(b.shape)}${transB ? 'ᵀ' : ''}: ${why}`);
+    new ShapeError(
+      `matmul: cannot multiply ${formatShape(a.shape)} by ${formatShape(b.shape)}${transB ? 'ᵀ' : ''}: ${why}`,
+    );
   if (a.dtype !== 'f32' || b.dtype !== 'f32') throw err(`operands must be f32 (got ${a.dtype} and ${b.dtype})`);
   if (a.rank < 2 || b.rank < 2) throw err('both operands need at least 2 dimensions');
   const m = a.shape[a.rank - 2];
@@ -54,7 +56,21 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const p = plan(a, b, transB);
   const { batch, m, n, k } = p;
   const out = Tensor.empty(p.outShape);
-  kernels().gemm(a.f32(), b.f32(), out.f32(), batch, m, n, k, false, transB, p.aShared ? 0 : m * k, p.bShared ? 0 : n * k, m * n, false);
+  kernels().gemm(
+    a.f32(),
+    b.f32(),
+    out.f32(),
+    batch,
+    m,
+    n,
+    k,
+    false,
+    transB,
+    p.aShared ? 0 : m * k,
+    p.bShared ? 0 : n * k,
+    m * n,
+    false,
+  );
   record('matmul', [a, b], [out], ([g]) => {
     const gc = g!.f32();
     let ga: Tensor | null = null;
@@ -64,10 +80,38 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       ga = Tensor.empty(a.shape, 'f32', p.aShared);
       if (p.aShared) {
         for (let i = 0; i < batch; i++) {
-          kernels().gemm(gc.subarray(i * m * n), b.f32().subarray(i * n * k), ga.f32(), 1, m, k, n, false, !transB, 0, 0, 0, true);
+          kernels().gemm(
+            gc.subarray(i * m * n),
+            b.f32().subarray(i * n * k),
+            ga.f32(),
+            1,
+            m,
+            k,
+            n,
+            false,
+            !transB,
+            0,
+            0,
+            0,
+            true,
+          );
         }
       } else {
-        kernels().gemm(gc, b.f32(), ga.f32(), batch, m, k, n, false, !transB, m * n, p.bShared ? 0 : n * k, m * k, false);
+        kernels().gemm(
+          gc,
+          b.f32(),
+          ga.f32(),
+          batch,
+          m,
+          k,
+          n,
+          false,
+          !transB,
+          m * n,
+          p.bShared ? 0 : n * k,
+          m * k,
+          false,
+        );
       }
     }
     if (b.requiresGrad) {

@@ -25,5 +25,3 @@ function roundToBf16(values: Float32Array): void {
     bits[i] = ((u + 0x7fff + ((u >>> 16) & 1)) & 0xffff0000) >>> 0;
   }
 }
-
-

@@ -27,7 +27,9 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   }
   checkShape('reshape', resolved);
   if (sizeOf(resolved) !== x.size) {
-    throw new ShapeError(`reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) into ${formatShape(shape)}`);
+    throw new ShapeError(
+      `reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) into ${formatShape(shape)}`,
+    );
   }
   const out = x.viewAs(resolved);
   record('reshape', [x], [out], ([g]) => [g!.viewAs(x.shape)]);
@@ -96,7 +98,9 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
   const s = start < 0 ? start + len : start;
   const e = end === undefined ? len : end < 0 ? end + len : end;
   if (!Number.isInteger(s) || !Number.isInteger(e) || s < 0 || e > len || s > e) {
-    throw new ShapeError(`slice: range [${start}, ${end ?? len}) is out of bounds for axis ${axis} of ${formatShape(x.shape)}`);
+    throw new ShapeError(
+      `slice: range [${start}, ${end ?? len}) is out of bounds for axis ${axis} of ${formatShape(x.shape)}`,
+    );
   }
   const strides = contiguousStrides(x.shape);
   const shape = [...x.shape];
@@ -113,7 +117,8 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
   const first = xs[0];
   const a = normalizeAxis('concat', axis, first.rank);
   for (const t of xs) {
-    const ok = t.rank === first.rank && t.dtype === first.dtype && t.shape.every((d, i) => i === a || d === first.shape[i]);
+    const ok =
+      t.rank === first.rank && t.dtype === first.dtype && t.shape.every((d, i) => i === a || d === first.shape[i]);
     if (!ok) {
       throw new ShapeError(
         `concat: shapes ${xs.map((x) => `${x.dtype}${formatShape(x.shape)}`).join(', ')} do not match outside axis ${axis}`,
@@ -131,7 +136,14 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
     if (t.size > 0) {
       if (t.dtype === 'f32') {
         const c = collapseDims(t.shape, [outStrides]);
-        kernels().scatterStrided(t.f32(), out.f32(), pos * outStrides[a], Int32Array.from(c.strides[0]), Int32Array.from(c.shape), false);
+        kernels().scatterStrided(
+          t.f32(),
+          out.f32(),
+          pos * outStrides[a],
+          Int32Array.from(c.strides[0]),
+          Int32Array.from(c.shape),
+          false,
+        );
       } else {
         const part = gatherStrided(t, [...t.shape], 0, contiguousStrides(t.shape));
         scatterI32(part.i32(), out.i32(), t.shape, pos * outStrides[a], outStrides);

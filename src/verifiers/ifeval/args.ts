@@ -39,7 +39,8 @@ export function int(kwargs: Kwargs, name: string, min = 0): number {
 
 export function str(kwargs: Kwargs, name: string): string {
   const v = kwargs[name];
-  if (typeof v !== 'string' || v === '') throw new IfEvalArgError(`kwarg '${name}' must be a non-empty string, got ${describe(v)}`);
+  if (typeof v !== 'string' || v === '')
+    throw new IfEvalArgError(`kwarg '${name}' must be a non-empty string, got ${describe(v)}`);
   return v;
 }
 
@@ -53,7 +54,9 @@ export function strList(kwargs: Kwargs, name: string): string[] {
 export function relation(kwargs: Kwargs, name: string): Relation {
   const v = kwargs[name];
   if (typeof v !== 'string' || !(RELATIONS as readonly string[]).includes(v))
-    throw new IfEvalArgError(`kwarg '${name}' must be one of ${RELATIONS.map((r) => `'${r}'`).join(', ')}, got ${describe(v)}`);
+    throw new IfEvalArgError(
+      `kwarg '${name}' must be one of ${RELATIONS.map((r) => `'${r}'`).join(', ')}, got ${describe(v)}`,
+    );
   return v as Relation;
 }
 

@@ -27,12 +27,14 @@ interface IfFunction {
 
 function num(a: Args, name: string): number {
   const v = a[name];
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new IfFunctionArgError(`argument '${name}' must be a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new IfFunctionArgError(`argument '${name}' must be a number, got ${JSON.stringify(v)}`);
   return v;
 }
 function text(a: Args, name: string): string {
   const v = a[name];
-  if (typeof v !== 'string') throw new IfFunctionArgError(`argument '${name}' must be a string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string')
+    throw new IfFunctionArgError(`argument '${name}' must be a string, got ${JSON.stringify(v)}`);
   return v;
 }
 function list(a: Args, name: string): string[] {
@@ -49,6 +51,9 @@ function quantifier(a: Args, name: string): 'at least' | 'at most' | 'around' | 
 const WORD_RUN = new RegExp(`${PY_W}+`, 'gu');
 const SENTENCE_SPLIT = new RegExp(`(?<!${PY_W}\\.${PY_W}[^\\n])(?<![A-Z][a-z]\\.)(?<=\\.|\\?|!)\\s`, 'u');
 const CAPITAL_WORD = new RegExp(`${PY_B}[A-Z]+${PY_B}`, 'gu');
+// Python's str.splitlines() boundaries, which include the control characters \x1c–\x1e.
+// eslint-disable-next-line no-control-regex
+const PY_LINE_BREAK = /\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/;
 
 export const IF_FUNCTIONS: Readonly<Record<string, IfFunction>> = {
   /** all keywords present (case-insensitive substring) */
@@ -82,7 +87,8 @@ export const IF_FUNCTIONS: Readonly<Record<string, IfFunction>> = {
     params: ['letter', 'N'],
     fn: (t, a) => {
       const letter = text(a, 'letter');
-      if (cpLen(letter) !== 1) throw new IfFunctionArgError(`argument 'letter' must be a single character, got ${JSON.stringify(letter)}`);
+      if (cpLen(letter) !== 1)
+        throw new IfFunctionArgError(`argument 'letter' must be a single character, got ${JSON.stringify(letter)}`);
       let n = 0;
       for (const c of t) if (c === letter) n++;
       return n === num(a, 'N');
@@ -97,7 +103,12 @@ export const IF_FUNCTIONS: Readonly<Record<string, IfFunction>> = {
   verify_paragraph_count: {
     params: ['N'],
     fn: (t, a) => {
-      const cleaned = pyStrip(t.split(/\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/).map((l) => pyStrip(l)).join('\n'));
+      const cleaned = pyStrip(
+        t
+          .split(PY_LINE_BREAK)
+          .map((l) => pyStrip(l))
+          .join('\n'),
+      );
       const paragraphs = cleaned.split('* * *');
       if (paragraphs.some((p) => pyStrip(p) === '')) return false;
       return paragraphs.length === num(a, 'N');
@@ -247,7 +258,10 @@ export function bindIfFunction(funcName: string, args: Args): (t: string) => boo
   const f = IF_FUNCTIONS[funcName];
   if (!f) throw new IfFunctionArgError(`unknown func_name '${funcName}'; known: ${IF_FUNCTION_NAMES.join(', ')}`);
   for (const k of Object.keys(args)) {
-    if (!f.params.includes(k)) throw new IfFunctionArgError(`${funcName}() got an unexpected argument '${k}' (takes ${f.params.join(', ') || 'only the text'})`);
+    if (!f.params.includes(k))
+      throw new IfFunctionArgError(
+        `${funcName}() got an unexpected argument '${k}' (takes ${f.params.join(', ') || 'only the text'})`,
+      );
   }
   for (const p of f.params) {
     if (!(p in args)) throw new IfFunctionArgError(`${funcName}() is missing argument '${p}'`);

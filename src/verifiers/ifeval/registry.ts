@@ -42,7 +42,8 @@ export const INSTRUCTION_IDS: readonly string[] = Object.keys(INSTRUCTIONS).sort
  */
 export function buildInstruction(id: string, kwargs: Kwargs | null | undefined): Check {
   const spec = INSTRUCTIONS[id];
-  if (!spec) throw new IfEvalArgError(`unknown IFEval instruction id '${id}'; known ids: ${INSTRUCTION_IDS.join(', ')}`);
+  if (!spec)
+    throw new IfEvalArgError(`unknown IFEval instruction id '${id}'; known ids: ${INSTRUCTION_IDS.join(', ')}`);
   const kw: Kwargs = {};
   if (kwargs !== null && kwargs !== undefined) {
     if (typeof kwargs !== 'object' || Array.isArray(kwargs))
@@ -50,7 +51,9 @@ export function buildInstruction(id: string, kwargs: Kwargs | null | undefined):
     for (const [k, v] of Object.entries(kwargs)) {
       if (v === null || v === undefined) continue;
       if (!spec.args.includes(k))
-        throw new IfEvalArgError(`'${id}' takes ${spec.args.length ? spec.args.map((a) => `'${a}'`).join(', ') : 'no kwargs'}, got '${k}'`);
+        throw new IfEvalArgError(
+          `'${id}' takes ${spec.args.length ? spec.args.map((a) => `'${a}'`).join(', ') : 'no kwargs'}, got '${k}'`,
+        );
       kw[k] = v;
     }
   }
@@ -71,7 +74,16 @@ export function looseVariants(response: string): string[] {
   const removeLast = pyStrip(r.slice(0, -1).join('\n'));
   const removeBoth = pyStrip(r.slice(1, -1).join('\n'));
   const noStar = (s: string): string => s.split('*').join('');
-  return [response, noStar(response), removeFirst, removeLast, removeBoth, noStar(removeFirst), noStar(removeLast), noStar(removeBoth)];
+  return [
+    response,
+    noStar(response),
+    removeFirst,
+    removeLast,
+    removeBoth,
+    noStar(removeFirst),
+    noStar(removeLast),
+    noStar(removeBoth),
+  ];
 }
 
 export interface IfEvalPrompt {

@@ -127,16 +127,71 @@ function factorial(a: Value): Value {
 type Node = (env: Map<string, Value>) => Value;
 
 const FUNCS: Record<string, (x: number) => number> = {
-  sin: Math.sin, cos: Math.cos, tan: Math.tan, sec: (x) => 1 / Math.cos(x), csc: (x) => 1 / Math.sin(x),
-  cot: (x) => 1 / Math.tan(x), arcsin: Math.asin, arccos: Math.acos, arctan: Math.atan, sinh: Math.sinh,
-  cosh: Math.cosh, tanh: Math.tanh, ln: Math.log, log: Math.log, exp: Math.exp,
+  sin: Math.sin,
+  cos: Math.cos,
+  tan: Math.tan,
+  sec: (x) => 1 / Math.cos(x),
+  csc: (x) => 1 / Math.sin(x),
+  cot: (x) => 1 / Math.tan(x),
+  arcsin: Math.asin,
+  arccos: Math.acos,
+  arctan: Math.atan,
+  sinh: Math.sinh,
+  cosh: Math.cosh,
+  tanh: Math.tanh,
+  ln: Math.log,
+  log: Math.log,
+  exp: Math.exp,
 };
 const GREEK = new Set([
-  'alpha', 'beta', 'gamma', 'delta', 'epsilon', 'varepsilon', 'zeta', 'eta', 'theta', 'vartheta', 'iota', 'kappa',
-  'lambda', 'mu', 'nu', 'xi', 'rho', 'sigma', 'tau', 'upsilon', 'phi', 'varphi', 'chi', 'psi', 'omega', 'Gamma',
-  'Delta', 'Theta', 'Lambda', 'Xi', 'Sigma', 'Phi', 'Psi', 'Omega',
+  'alpha',
+  'beta',
+  'gamma',
+  'delta',
+  'epsilon',
+  'varepsilon',
+  'zeta',
+  'eta',
+  'theta',
+  'vartheta',
+  'iota',
+  'kappa',
+  'lambda',
+  'mu',
+  'nu',
+  'xi',
+  'rho',
+  'sigma',
+  'tau',
+  'upsilon',
+  'phi',
+  'varphi',
+  'chi',
+  'psi',
+  'omega',
+  'Gamma',
+  'Delta',
+  'Theta',
+  'Lambda',
+  'Xi',
+  'Sigma',
+  'Phi',
+  'Psi',
+  'Omega',
 ]);
-const IGNORED_CMDS = new Set(['left', 'right', 'displaystyle', 'mathrm', 'mathit', 'bigl', 'bigr', 'Bigl', 'Bigr', 'big', 'Big']);
+const IGNORED_CMDS = new Set([
+  'left',
+  'right',
+  'displaystyle',
+  'mathrm',
+  'mathit',
+  'bigl',
+  'bigr',
+  'Bigl',
+  'Bigr',
+  'big',
+  'Big',
+]);
 
 class Parser {
   private i = 0;
@@ -231,7 +286,16 @@ class Parser {
     if (/[0-9.a-zA-Z({[]/.test(c)) return true;
     if (c === '\\') {
       const cmd = this.peekCmd();
-      return cmd !== null && (cmd === 'frac' || cmd === 'dfrac' || cmd === 'tfrac' || cmd === 'sqrt' || cmd === 'pi' || cmd in FUNCS || GREEK.has(cmd));
+      return (
+        cmd !== null &&
+        (cmd === 'frac' ||
+          cmd === 'dfrac' ||
+          cmd === 'tfrac' ||
+          cmd === 'sqrt' ||
+          cmd === 'pi' ||
+          cmd in FUNCS ||
+          GREEK.has(cmd))
+      );
     }
     return false;
   }
@@ -286,7 +350,7 @@ class Parser {
     throw new ParseFail('bad argument');
   }
 
-  private group(open: string, close: string): Node {
+  private group(_open: string, close: string): Node {
     this.i++; // open
     this.enter();
     const inner = this.expr();
@@ -413,7 +477,14 @@ function close(a: Value, b: Value): boolean | null {
 }
 
 const SAMPLE_POINTS: ReadonlyArray<readonly [bigint, bigint]> = [
-  [3n, 7n], [11n, 5n], [-5n, 13n], [17n, 3n], [2n, 9n], [-19n, 7n], [23n, 11n], [7n, 29n],
+  [3n, 7n],
+  [11n, 5n],
+  [-5n, 13n],
+  [17n, 3n],
+  [2n, 9n],
+  [-19n, 7n],
+  [23n, 11n],
+  [7n, 29n],
 ];
 
 /**
