@@ -4,6 +4,7 @@
       "target_name": "olmo_native",
       "sources": [
         "native/addon.cc",
+        "native/napi_args.cc",
         "native/threadpool.cc",
         "native/gemm.cc",
         "native/elementwise.cc",
@@ -21,7 +22,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions", "-O2"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-O2"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-ffp-contract=off", "-fno-math-errno", "-pthread"],
+      "cflags_cc": ["-std=c++17", "-O3", "-Wall", "-Wextra", "-fexceptions", "-ffp-contract=off", "-fno-math-errno", "-pthread"],
       "ldflags": ["-pthread"]
     }
   ]

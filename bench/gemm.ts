@@ -10,7 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadNativeAddon, nativeLoadError } from '../src/tensor/native-addon.ts';
-import { nativeGemm } from '../src/tensor/kernels/native/gemm.ts';
+import { createNativeKernels } from '../src/tensor/kernels/native.ts';
+import type { Kernels } from '../src/tensor/kernels/types.ts';
 import type { BenchOptions, Measurement } from './run.ts';
 
 interface Shape {
@@ -71,7 +72,7 @@ function bestOf(ts: Timing[]): Timing {
   };
 }
 
-function timeOurs(gemm: ReturnType<typeof nativeGemm>['gemm'], s: Shape): Timing {
+function timeOurs(gemm: Kernels['gemm'], s: Shape): Timing {
   const a = randomArray(s.m * s.k, 1);
   const b = randomArray(s.k * s.n, 2);
   const c = new Float32Array(s.m * s.n);
@@ -118,7 +119,7 @@ function timeNumpy(s: Shape): Timing | string {
 export async function run(opts: BenchOptions): Promise<Measurement[]> {
   const addon = loadNativeAddon();
   if (!addon) throw new Error(`gemm benchmark needs the native addon: ${nativeLoadError()}`);
-  const { gemm } = nativeGemm(addon);
+  const { gemm } = createNativeKernels(addon);
   const shapes = opts.args.includes('--train') ? [...SHAPES, ...TRAIN_SHAPES] : SHAPES;
   const noNumpy = numpyUnavailable();
   opts.log(`olmo-ts native threads: ${addon.numThreads()}; figures are the best call of ${ROUNDS} alternating rounds of ≥ ${MIN_SECONDS.toFixed(2)} s per side`);

@@ -42,6 +42,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("numThreads", Napi::Function::New(env, NumThreads));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeatures));
+  exports.Set("kernelSignatures", Napi::Function::New(env, olmo::KernelSignatures));
   olmo::RegisterGemm(env, exports);
   olmo::RegisterElementwise(env, exports);
   olmo::RegisterReduce(env, exports);

@@ -589,20 +589,22 @@ void Backward(const Problem& P) {
 // ---------------------------------------------------------------------------------------------------------
 // N-API entry points.
 
-// Reads the size arguments (starting at index first) and kvLens; fills P's sizes.
-void ReadSizes(const Napi::CallbackInfo& info, const char* op, size_t kv_index, size_t first, Problem& P) {
-  P.B = SizeArg(info, first, op, "batch");
-  P.Tq = SizeArg(info, first + 1, op, "tq");
-  P.Tk = SizeArg(info, first + 2, op, "tk");
-  P.Hq = SizeArg(info, first + 3, op, "hq");
-  P.Hkv = SizeArg(info, first + 4, op, "hkv");
-  P.D = SizeArg(info, first + 5, op, "d");
-  P.scale = static_cast<float>(NumArg(info, first + 6, op, "scale"));
+// Reads the shape object and kvLens; fills P's sizes.
+void ReadSizes(const Args& A, Problem& P) {
+  const Napi::CallbackInfo& info = A.info();
+  const char* op = A.op();
+  P.B = A.FieldSize("shape", "batch");
+  P.Tq = A.FieldSize("shape", "tq");
+  P.Tk = A.FieldSize("shape", "tk");
+  P.Hq = A.FieldSize("shape", "hq");
+  P.Hkv = A.FieldSize("shape", "hkv");
+  P.D = A.FieldSize("shape", "d");
+  P.scale = static_cast<float>(A.FieldNum("shape", "scale"));
   if (P.Hkv == 0 ? P.Hq != 0 : P.Hq % P.Hkv != 0)
     throw ArgError(info, op, "hq (" + std::to_string(P.Hq) + ") must be a multiple of hkv (" +
                                  std::to_string(P.Hkv) + ")");
   P.G = P.Hkv == 0 ? 0 : P.Hq / P.Hkv;
-  P.kv_lens = OptI32Arg(info, kv_index, op, "kvLens", P.B);
+  P.kv_lens = A.OptI32("kvLens", P.B);
   if (P.kv_lens == nullptr) return;
   for (int64_t b = 0; b < P.B; ++b)
     if (P.kv_lens[b] < 0 || P.kv_lens[b] > P.Tk)
@@ -616,42 +618,40 @@ struct Sizes {
 };
 
 // Reads the sizes and kvLens (ReadSizes), then q, k, v (arguments 0-2), which both directions take first.
-Sizes ReadProblem(const Napi::CallbackInfo& info, const char* op, size_t kv_index, size_t first, Problem& P) {
-  ReadSizes(info, op, kv_index, first, P);
+Sizes ReadProblem(const Args& A, Problem& P) {
+  const Napi::CallbackInfo& info = A.info();
+  const char* op = A.op();
+  ReadSizes(A, P);
   Sizes n;
   n.q = CheckedMul(info, op, CheckedMul(info, op, CheckedMul(info, op, P.B, P.Tq), P.Hq), P.D);
   n.kv = CheckedMul(info, op, CheckedMul(info, op, CheckedMul(info, op, P.B, P.Tk), P.Hkv), P.D);
   n.lse = CheckedMul(info, op, CheckedMul(info, op, P.B, P.Hq), P.Tq);
-  P.q = F32Arg(info, 0, op, "q", n.q);
-  P.k = F32Arg(info, 1, op, "k", n.kv);
-  P.v = F32Arg(info, 2, op, "v", n.kv);
+  P.q = A.F32("q", n.q);
+  P.k = A.F32("k", n.kv);
+  P.v = A.F32("v", n.kv);
   return n;
 }
 
-// attention(q, k, v, out, lse, kvLens, batch, tq, tk, hq, hkv, d, scale)
 Napi::Value Attention(const Napi::CallbackInfo& info) {
-  const char* op = "attention";
-  RequireArgs(info, op, 13);
+  const Args A(info);
   Problem P{};
-  const Sizes n = ReadProblem(info, op, 5, 6, P);
-  P.out = F32Arg(info, 3, op, "out", n.q);
-  P.lse = F32Arg(info, 4, op, "lse", n.lse);
+  const Sizes n = ReadProblem(A, P);
+  P.out = A.F32("out", n.q);
+  P.lse = A.F32("lse", n.lse);
   Forward(P);
   return info.Env().Undefined();
 }
 
-// attentionBackward(q, k, v, out, lse, gOut, gq, gk, gv, kvLens, batch, tq, tk, hq, hkv, d, scale)
 Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
-  const char* op = "attentionBackward";
-  RequireArgs(info, op, 17);
+  const Args A(info);
   Problem P{};
-  const Sizes n = ReadProblem(info, op, 9, 10, P);
-  P.out_in = F32Arg(info, 3, op, "out", n.q);
-  P.lse = F32Arg(info, 4, op, "lse", n.lse);
-  P.gout = F32Arg(info, 5, op, "gOut", n.q);
-  P.gq = F32Arg(info, 6, op, "gq", n.q);
-  P.gk = F32Arg(info, 7, op, "gk", n.kv);
-  P.gv = F32Arg(info, 8, op, "gv", n.kv);
+  const Sizes n = ReadProblem(A, P);
+  P.out_in = A.F32("out", n.q);
+  P.lse = A.F32("lse", n.lse);
+  P.gout = A.F32("gOut", n.q);
+  P.gq = A.F32("gq", n.q);
+  P.gk = A.F32("gk", n.kv);
+  P.gv = A.F32("gv", n.kv);
   Backward(P);
   return info.Env().Undefined();
 }
@@ -659,8 +659,11 @@ Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterAttention(Napi::Env env, Napi::Object exports) {
-  exports.Set("attention", Napi::Function::New(env, Attention));
-  exports.Set("attentionBackward", Napi::Function::New(env, AttentionBackward));
+  static const KernelDef kKernels[] = {
+      {"attention", "q:f32 k:f32 v:f32 out:f32 lse:f32 kvLens:i32? shape:AttentionShape", Attention},
+      {"attentionBackward", "q:f32 k:f32 v:f32 out:f32 lse:f32 gOut:f32 gq:f32 gk:f32 gv:f32 kvLens:i32? shape:AttentionShape", AttentionBackward},
+  };
+  RegisterKernels(env, exports, kKernels);
   g_paths.RegisterHook(env, exports);
 }
 

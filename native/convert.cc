@@ -150,20 +150,18 @@ __attribute__((target("avx2,f16c"))) void F16ToF32F16c(const uint16_t* src, floa
 // The typed-array argument behind each element type: float32 data (as floats or as their bits) lives in a
 // Float32Array, bf16/half in a Uint16Array.
 template <class T>
-T* ElemArg(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t need);
+T* ElemArg(const Args& A, const char* name, int64_t need);
 template <>
-float* ElemArg<float>(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t need) {
-  return F32Arg(info, i, op, name, need);
+float* ElemArg<float>(const Args& A, const char* name, int64_t need) {
+  return A.F32(name, need);
 }
 template <>
-uint32_t* ElemArg<uint32_t>(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name,
-                            int64_t need) {
-  return reinterpret_cast<uint32_t*>(F32Arg(info, i, op, name, need));
+uint32_t* ElemArg<uint32_t>(const Args& A, const char* name, int64_t need) {
+  return reinterpret_cast<uint32_t*>(A.F32(name, need));
 }
 template <>
-uint16_t* ElemArg<uint16_t>(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name,
-                            int64_t need) {
-  return U16Arg(info, i, op, name, need);
+uint16_t* ElemArg<uint16_t>(const Args& A, const char* name, int64_t need) {
+  return A.U16(name, need);
 }
 
 template <class S, class D>
@@ -171,41 +169,44 @@ using RangeFn = void (*)(const S*, D*, int64_t, int64_t);
 
 // Validates (src, dst, n), then converts [0, n) on the pool: the vector routine when use_vec.
 template <class S, class D>
-Napi::Value Convert(const Napi::CallbackInfo& info, const char* op, bool use_vec, RangeFn<S, D> vec,
+Napi::Value Convert(const Napi::CallbackInfo& info, bool use_vec, RangeFn<S, D> vec,
                     RangeFn<S, D> scalar) {
-  RequireArgs(info, op, 3);
-  const int64_t n = SizeArg(info, 2, op, "n");
-  const S* src = ElemArg<S>(info, 0, op, "src", n);
-  D* dst = ElemArg<D>(info, 1, op, "dst", n);
+  const Args A(info);
+  const int64_t n = A.Size("n");
+  const S* src = ElemArg<S>(A, "src", n);
+  D* dst = ElemArg<D>(A, "dst", n);
   const RangeFn<S, D> run = use_vec ? vec : scalar;
   parallel_for(n, kGrain, [&](int64_t b, int64_t e) { run(src, dst, b, e); });
   return info.Env().Undefined();
 }
 
 Napi::Value F32ToBf16Fn(const Napi::CallbackInfo& info) {
-  return Convert<uint32_t, uint16_t>(info, "f32ToBf16", g_paths.UseAvx2(), F32ToBf16Avx2, F32ToBf16Scalar);
+  return Convert<uint32_t, uint16_t>(info, g_paths.UseAvx2(), F32ToBf16Avx2, F32ToBf16Scalar);
 }
 
 Napi::Value Bf16ToF32Fn(const Napi::CallbackInfo& info) {
-  return Convert<uint16_t, uint32_t>(info, "bf16ToF32", g_paths.UseAvx2(), Bf16ToF32Avx2, Bf16ToF32Scalar);
+  return Convert<uint16_t, uint32_t>(info, g_paths.UseAvx2(), Bf16ToF32Avx2, Bf16ToF32Scalar);
 }
 
 Napi::Value F32ToF16Fn(const Napi::CallbackInfo& info) {
-  return Convert<float, uint16_t>(info, "f32ToF16", UseF16c(), F32ToF16F16c, F32ToF16Scalar);
+  return Convert<float, uint16_t>(info, UseF16c(), F32ToF16F16c, F32ToF16Scalar);
 }
 
 Napi::Value F16ToF32Fn(const Napi::CallbackInfo& info) {
-  return Convert<uint16_t, float>(info, "f16ToF32", UseF16c(), F16ToF32F16c, F16ToF32Scalar);
+  return Convert<uint16_t, float>(info, UseF16c(), F16ToF32F16c, F16ToF32Scalar);
 }
 
 }  // namespace
 
 void RegisterConvert(Napi::Env env, Napi::Object exports) {
   g_paths.RegisterHook(env, exports);
-  exports.Set("f32ToBf16", Napi::Function::New(env, F32ToBf16Fn));
-  exports.Set("bf16ToF32", Napi::Function::New(env, Bf16ToF32Fn));
-  exports.Set("f32ToF16", Napi::Function::New(env, F32ToF16Fn));
-  exports.Set("f16ToF32", Napi::Function::New(env, F16ToF32Fn));
+  static const KernelDef kKernels[] = {
+      {"f32ToBf16", "src:f32 dst:u16 n:size", F32ToBf16Fn},
+      {"bf16ToF32", "src:u16 dst:f32 n:size", Bf16ToF32Fn},
+      {"f32ToF16", "src:f32 dst:u16 n:size", F32ToF16Fn},
+      {"f16ToF32", "src:u16 dst:f32 n:size", F16ToF32Fn},
+  };
+  RegisterKernels(env, exports, kKernels);
 }
 
 }  // namespace olmo

@@ -254,10 +254,6 @@ int64_t ShapeTotal(const Napi::CallbackInfo& info, const char* op, const int32_t
   return total;
 }
 
-// Length of a typed-array argument (its type was already checked by TypedArg).
-int64_t ArgLen(const Napi::CallbackInfo& info, size_t i) {
-  return static_cast<int64_t>(info[i].As<Napi::TypedArray>().ElementLength());
-}
 
 // Smallest and largest offset Σ idx_d·strides_d reached over a non-empty shape (saturated to ±2^62, far
 // beyond any array length, so absurd shapes fail the range check instead of overflowing).
@@ -276,17 +272,17 @@ constexpr int kMaxRank = 64;
 
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   const char* kOp = "binary";
-  RequireArgs(info, kOp, 7);
-  const int64_t op = SizeArg(info, 0, kOp, "op");
+  const Args A(info);
+  const int64_t op = A.Size("op");
   if (op > 5) throw ArgError(info, kOp, "unknown binary op code " + std::to_string(op));
-  const int32_t* shape = I32Arg(info, 6, kOp, "shape", 0);
-  const int64_t rank = ArgLen(info, 6);
+  const int32_t* shape = A.I32("shape", 0);
+  const int64_t rank = A.Length("shape");
   if (rank > kMaxRank) throw ArgError(info, kOp, "rank " + std::to_string(rank) + " exceeds 64");
-  const int32_t* as = I32Arg(info, 2, kOp, "aStrides", 0);
-  const int32_t* bs = I32Arg(info, 4, kOp, "bStrides", 0);
-  if (ArgLen(info, 2) != rank || ArgLen(info, 4) != rank)
+  const int32_t* as = A.I32("aStrides", 0);
+  const int32_t* bs = A.I32("bStrides", 0);
+  if (A.Length("aStrides") != rank || A.Length("bStrides") != rank)
     throw ArgError(info, kOp, "shape, aStrides and bStrides must have the same length (got " + std::to_string(rank) +
-                                  ", " + std::to_string(ArgLen(info, 2)) + ", " + std::to_string(ArgLen(info, 4)) + ")");
+                                  ", " + std::to_string(A.Length("aStrides")) + ", " + std::to_string(A.Length("bStrides")) + ")");
   for (int d = 0; d < rank; ++d) {
     if (as[d] < 0) throw ArgError(info, kOp, "aStrides[" + std::to_string(d) + "] is negative");
     if (bs[d] < 0) throw ArgError(info, kOp, "bStrides[" + std::to_string(d) + "] is negative");
@@ -298,9 +294,9 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
     OffsetRange(shape, as, r, &lo, &hiA);
     OffsetRange(shape, bs, r, &lo, &hiB);
   }
-  const float* a = F32Arg(info, 1, kOp, "a", hiA + 1);
-  const float* b = F32Arg(info, 3, kOp, "b", hiB + 1);
-  float* out = F32Arg(info, 5, kOp, "out", total);
+  const float* a = A.F32("a", hiA + 1);
+  const float* b = A.F32("b", hiB + 1);
+  float* out = A.F32("out", total);
   if (total == 0) return info.Env().Undefined();
   const Layout l = Normalise(r, shape, as, bs);
   switch (op) {
@@ -323,17 +319,17 @@ struct UParams {
 };
 
 // The unary op code (argument 0) of unary and unaryBackward: 0..14, in the order of their switches.
-int64_t UnaryOpArg(const Napi::CallbackInfo& info, const char* op) {
-  const int64_t code = SizeArg(info, 0, op, "op");
-  if (code > 14) throw ArgError(info, op, "unknown unary op code " + std::to_string(code));
+int64_t UnaryOpArg(const Args& A) {
+  const int64_t code = A.Size("op");
+  if (code > 14) throw ArgError(A.info(), A.op(), "unknown unary op code " + std::to_string(code));
   return code;
 }
 
 // p0 and p1 from arguments i and i + 1, rounded to float32.
-UParams ReadParams(const Napi::CallbackInfo& info, const char* op, size_t i) {
+UParams ReadParams(const Args& A) {
   UParams p;
-  p.p0 = static_cast<float>(NumArg(info, i, op, "p0"));
-  p.p1 = static_cast<float>(NumArg(info, i + 1, op, "p1"));
+  p.p0 = static_cast<float>(A.Num("p0"));
+  p.p1 = static_cast<float>(A.Num("p1"));
   p.p0d = p.p0;
   return p;
 }
@@ -381,13 +377,12 @@ void UnaryRun(const float* x, float* o, int64_t n, const UParams& p, int64_t gra
 }
 
 Napi::Value Unary(const Napi::CallbackInfo& info) {
-  const char* kOp = "unary";
-  RequireArgs(info, kOp, 6);
-  const int64_t op = UnaryOpArg(info, kOp);
-  const int64_t n = SizeArg(info, 3, kOp, "n");
-  const float* x = F32Arg(info, 1, kOp, "x", n);
-  float* out = F32Arg(info, 2, kOp, "out", n);
-  const UParams p = ReadParams(info, kOp, 4);
+  const Args A(info);
+  const int64_t op = UnaryOpArg(A);
+  const int64_t n = A.Size("n");
+  const float* x = A.F32("x", n);
+  float* out = A.F32("out", n);
+  const UParams p = ReadParams(A);
   switch (op) {
     case 0: UnaryRun<UNeg>(x, out, n, p, kGrainCheap); break;
     case 1: UnaryRun<UExp>(x, out, n, p, kGrainMath); break;
@@ -487,15 +482,14 @@ void BackwardRun(const float* x, const float* y, const float* g, float* gx, int6
 }
 
 Napi::Value UnaryBackward(const Napi::CallbackInfo& info) {
-  const char* kOp = "unaryBackward";
-  RequireArgs(info, kOp, 8);
-  const int64_t op = UnaryOpArg(info, kOp);
-  const int64_t n = SizeArg(info, 5, kOp, "n");
-  const float* x = F32Arg(info, 1, kOp, "x", n);
-  const float* y = F32Arg(info, 2, kOp, "y", n);
-  const float* gy = F32Arg(info, 3, kOp, "gy", n);
-  float* gx = F32Arg(info, 4, kOp, "gx", n);
-  const UParams p = ReadParams(info, kOp, 6);
+  const Args A(info);
+  const int64_t op = UnaryOpArg(A);
+  const int64_t n = A.Size("n");
+  const float* x = A.F32("x", n);
+  const float* y = A.F32("y", n);
+  const float* gy = A.F32("gy", n);
+  float* gx = A.F32("gx", n);
+  const UParams p = ReadParams(A);
   switch (op) {
     case 0: BackwardRun<BNeg>(x, y, gy, gx, n, p, kGrainCheap); break;
     case 1: BackwardRun<BExp>(x, y, gy, gx, n, p, kGrainCheap); break;
@@ -528,12 +522,11 @@ OLMO_AVX2 void AxpyAvx2(const float* x, float* y, int64_t b, int64_t e, float al
 }
 
 Napi::Value Axpy(const Napi::CallbackInfo& info) {
-  const char* kOp = "axpy";
-  RequireArgs(info, kOp, 4);
-  const int64_t n = SizeArg(info, 2, kOp, "n");
-  const float* x = F32Arg(info, 0, kOp, "x", n);
-  float* y = F32Arg(info, 1, kOp, "y", n);
-  const float alpha = static_cast<float>(NumArg(info, 3, kOp, "alpha"));
+  const Args A(info);
+  const int64_t n = A.Size("n");
+  const float* x = A.F32("x", n);
+  float* y = A.F32("y", n);
+  const float alpha = static_cast<float>(A.Num("alpha"));
   const bool simd = g_paths.UseAvx2();
   parallel_for(n, kGrainCheap, [&](int64_t b, int64_t e) {
     if (simd) {
@@ -556,28 +549,28 @@ struct StridedArgs {
   int64_t offset, total;
 };
 
-StridedArgs ReadStrided(const Napi::CallbackInfo& info, const char* op, size_t xIdx, size_t offIdx, size_t strIdx,
-                        size_t shapeIdx) {
+StridedArgs ReadStrided(const Args& A, const char* xname) {
+  const Napi::CallbackInfo& info = A.info();
+  const char* op = A.op();
   StridedArgs s;
-  s.offset = IntArg(info, offIdx, op, "offset");
-  s.strides = I32Arg(info, strIdx, op, "strides", 0);
-  s.shape = I32Arg(info, shapeIdx, op, "shape", 0);
-  const int64_t rank = ArgLen(info, shapeIdx);
-  if (ArgLen(info, strIdx) != rank)
-    throw ArgError(info, op, "strides has length " + std::to_string(ArgLen(info, strIdx)) + " but shape has " +
+  s.offset = A.Int("offset");
+  s.strides = A.I32("strides", 0);
+  s.shape = A.I32("shape", 0);
+  const int64_t rank = A.Length("shape");
+  if (A.Length("strides") != rank)
+    throw ArgError(info, op, "strides has length " + std::to_string(A.Length("strides")) + " but shape has " +
                                  std::to_string(rank));
   if (rank > kMaxRank) throw ArgError(info, op, "rank " + std::to_string(rank) + " exceeds 64");
   s.rank = static_cast<int>(rank);
   s.total = ShapeTotal(info, op, s.shape, s.rank);
-  const char* xname = xIdx == 0 ? "x" : "out";
-  F32Arg(info, xIdx, op, xname, 0);
+  A.F32(xname, 0);
   if (s.total > 0) {
     int64_t lo, hi;
     OffsetRange(s.shape, s.strides, s.rank, &lo, &hi);
-    if (s.offset + lo < 0 || s.offset + hi >= ArgLen(info, xIdx))
+    if (s.offset + lo < 0 || s.offset + hi >= A.Length(xname))
       throw ArgError(info, op, std::string("strided view reaches offsets [") + std::to_string(s.offset + lo) + ", " +
                                    std::to_string(s.offset + hi) + "], outside '" + xname + "' of length " +
-                                   std::to_string(ArgLen(info, xIdx)));
+                                   std::to_string(A.Length(xname)));
   }
   return s;
 }
@@ -675,12 +668,11 @@ bool TransposeView(const Layout& l, const float* x, float* out, bool scatter, bo
 }
 
 Napi::Value CopyStrided(const Napi::CallbackInfo& info) {
-  const char* kOp = "copyStrided";
-  RequireArgs(info, kOp, 5);
-  const StridedArgs s = ReadStrided(info, kOp, 0, 1, 2, 4);
-  float* out = F32Arg(info, 3, kOp, "out", s.total);
+  const Args A(info);
+  const StridedArgs s = ReadStrided(A, "x");
+  float* out = A.F32("out", s.total);
   if (s.total == 0) return info.Env().Undefined();
-  const float* x = F32Arg(info, 0, kOp, "x", 0) + s.offset;  // every read lies in range (checked above)
+  const float* x = A.F32("x", 0) + s.offset;  // every read lies in range (checked above)
   const Layout l = Normalise(s.rank, s.shape, s.strides, nullptr);
   if (TransposeView(l, x, out, /*scatter=*/false, /*accumulate=*/false)) return info.Env().Undefined();
   const int64_t inner = l.sa.back();
@@ -724,16 +716,16 @@ OLMO_AVX2 void AddRunAvx2(const float* x, float* o, int64_t len) {
 
 Napi::Value ScatterStrided(const Napi::CallbackInfo& info) {
   const char* kOp = "scatterStrided";
-  RequireArgs(info, kOp, 6);
-  const StridedArgs s = ReadStrided(info, kOp, 1, 2, 3, 4);
-  const bool accumulate = BoolArg(info, 5, kOp, "accumulate");
-  const float* x = F32Arg(info, 0, kOp, "x", s.total);
+  const Args A(info);
+  const StridedArgs s = ReadStrided(A, "out");
+  const bool accumulate = A.Bool("accumulate");
+  const float* x = A.F32("x", s.total);
   if (!accumulate)
     for (int d = 0; d < s.rank; ++d)
       if (s.strides[d] == 0 && s.shape[d] > 1)
         throw ArgError(info, kOp, "strides[" + std::to_string(d) + "] is 0: only allowed when accumulating");
   if (s.total == 0) return info.Env().Undefined();
-  float* out = F32Arg(info, 1, kOp, "out", 0) + s.offset;  // every write lies in range (checked above)
+  float* out = A.F32("out", 0) + s.offset;  // every write lies in range (checked above)
   const Layout l = Normalise(s.rank, s.shape, s.strides, nullptr);
   const int64_t inner = l.sa.back();
   const bool simd = g_paths.UseAvx2();
@@ -779,12 +771,11 @@ OLMO_AVX2 void SwigluAvx2(const float* g, const float* u, float* o, int64_t b, i
 }
 
 Napi::Value Swiglu(const Napi::CallbackInfo& info) {
-  const char* kOp = "swiglu";
-  RequireArgs(info, kOp, 4);
-  const int64_t n = SizeArg(info, 3, kOp, "n");
-  const float* gate = F32Arg(info, 0, kOp, "gate", n);
-  const float* up = F32Arg(info, 1, kOp, "up", n);
-  float* out = F32Arg(info, 2, kOp, "out", n);
+  const Args A(info);
+  const int64_t n = A.Size("n");
+  const float* gate = A.F32("gate", n);
+  const float* up = A.F32("up", n);
+  float* out = A.F32("out", n);
   const bool simd = g_paths.UseAvx2();
   parallel_for(n, kGrainMath, [&](int64_t b, int64_t e) {
     if (simd) SwigluAvx2(gate, up, out, b, e);
@@ -816,14 +807,13 @@ OLMO_AVX2 void SwigluBwAvx2(const float* g, const float* u, const float* go, flo
 }
 
 Napi::Value SwigluBackward(const Napi::CallbackInfo& info) {
-  const char* kOp = "swigluBackward";
-  RequireArgs(info, kOp, 6);
-  const int64_t n = SizeArg(info, 5, kOp, "n");
-  const float* gate = F32Arg(info, 0, kOp, "gate", n);
-  const float* up = F32Arg(info, 1, kOp, "up", n);
-  const float* gOut = F32Arg(info, 2, kOp, "gOut", n);
-  float* gGate = F32Arg(info, 3, kOp, "gGate", n);
-  float* gUp = F32Arg(info, 4, kOp, "gUp", n);
+  const Args A(info);
+  const int64_t n = A.Size("n");
+  const float* gate = A.F32("gate", n);
+  const float* up = A.F32("up", n);
+  const float* gOut = A.F32("gOut", n);
+  float* gGate = A.F32("gGate", n);
+  float* gUp = A.F32("gUp", n);
   const bool simd = g_paths.UseAvx2();
   parallel_for(n, kGrainMath, [&](int64_t b, int64_t e) {
     if (simd) SwigluBwAvx2(gate, up, gOut, gGate, gUp, b, e);
@@ -836,14 +826,17 @@ Napi::Value SwigluBackward(const Napi::CallbackInfo& info) {
 
 void RegisterElementwise(Napi::Env env, Napi::Object exports) {
   g_paths.RegisterHook(env, exports);
-  exports.Set("binary", Napi::Function::New(env, Binary));
-  exports.Set("unary", Napi::Function::New(env, Unary));
-  exports.Set("unaryBackward", Napi::Function::New(env, UnaryBackward));
-  exports.Set("axpy", Napi::Function::New(env, Axpy));
-  exports.Set("copyStrided", Napi::Function::New(env, CopyStrided));
-  exports.Set("scatterStrided", Napi::Function::New(env, ScatterStrided));
-  exports.Set("swiglu", Napi::Function::New(env, Swiglu));
-  exports.Set("swigluBackward", Napi::Function::New(env, SwigluBackward));
+  static const KernelDef kKernels[] = {
+      {"binary", "op:binaryOp a:f32 aStrides:i32 b:f32 bStrides:i32 out:f32 shape:i32", Binary},
+      {"unary", "op:unaryOp x:f32 out:f32 n:size p0:num p1:num", Unary},
+      {"unaryBackward", "op:unaryOp x:f32 y:f32 gy:f32 gx:f32 n:size p0:num p1:num", UnaryBackward},
+      {"axpy", "x:f32 y:f32 n:size alpha:num", Axpy},
+      {"copyStrided", "x:f32 offset:int strides:i32 out:f32 shape:i32", CopyStrided},
+      {"scatterStrided", "x:f32 out:f32 offset:int strides:i32 shape:i32 accumulate:bool", ScatterStrided},
+      {"swiglu", "gate:f32 up:f32 out:f32 n:size", Swiglu},
+      {"swigluBackward", "gate:f32 up:f32 gOut:f32 gGate:f32 gUp:f32 n:size", SwigluBackward},
+  };
+  RegisterKernels(env, exports, kKernels);
 }
 
 }  // namespace olmo

@@ -31,22 +31,22 @@ int64_t Needed(const Napi::CallbackInfo& info, const char* op, int64_t batch, in
 }
 
 gemm::Batch ParseGemm(const Napi::CallbackInfo& info, const char* op) {
-  RequireArgs(info, op, 13);
-  const int64_t batch = SizeArg(info, 3, op, "batch");
-  const int64_t m = SizeArg(info, 4, op, "m");
-  const int64_t n = SizeArg(info, 5, op, "n");
-  const int64_t k = SizeArg(info, 6, op, "k");
-  const bool ta = BoolArg(info, 7, op, "transA");
-  const bool tb = BoolArg(info, 8, op, "transB");
-  const int64_t sa = SizeArg(info, 9, op, "strideA");
-  const int64_t sb = SizeArg(info, 10, op, "strideB");
-  const int64_t sc = SizeArg(info, 11, op, "strideC");
-  const bool acc = BoolArg(info, 12, op, "accumulate");
+  const Args A(info);
+  const int64_t batch = A.Size("batch");
+  const int64_t m = A.Size("m");
+  const int64_t n = A.Size("n");
+  const int64_t k = A.Size("k");
+  const bool ta = A.Bool("transA");
+  const bool tb = A.Bool("transB");
+  const int64_t sa = A.Size("strideA");
+  const int64_t sb = A.Size("strideB");
+  const int64_t sc = A.Size("strideC");
+  const bool acc = A.Bool("accumulate");
   // Sizes come from TypeScript: reject products that would overflow before any array is touched.
   CheckedMul(info, op, CheckedMul(info, op, m, n), k > 0 ? k : 1);
-  const float* a = F32Arg(info, 0, op, "a", Needed(info, op, batch, sa, m, k));
-  const float* b = F32Arg(info, 1, op, "b", Needed(info, op, batch, sb, k, n));
-  float* c = F32Arg(info, 2, op, "c", Needed(info, op, batch, sc, m, n));
+  const float* a = A.F32("a", Needed(info, op, batch, sa, m, k));
+  const float* b = A.F32("b", Needed(info, op, batch, sb, k, n));
+  float* c = A.F32("c", Needed(info, op, batch, sc, m, n));
   gemm::Batch B;
   B.p = gemm::Problem{a, b, c, m, n, k, ta, tb, acc};
   B.count = batch;
@@ -73,8 +73,11 @@ Napi::Value GemmScalarForTest(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterGemm(Napi::Env env, Napi::Object exports) {
-  exports.Set("gemm", Napi::Function::New(env, Gemm));
-  exports.Set("gemmScalarForTest", Napi::Function::New(env, GemmScalarForTest));
+  static const KernelDef kKernels[] = {
+      {"gemm", "a:f32 b:f32 c:f32 batch:size m:size n:size k:size transA:bool transB:bool strideA:size strideB:size strideC:size accumulate:bool", Gemm},
+      {"gemmScalarForTest", "a:f32 b:f32 c:f32 batch:size m:size n:size k:size transA:bool transB:bool strideA:size strideB:size strideC:size accumulate:bool", GemmScalarForTest},
+  };
+  RegisterKernels(env, exports, kKernels);
 }
 
 }  // namespace olmo

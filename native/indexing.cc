@@ -33,13 +33,13 @@ void CheckIndices(const Napi::CallbackInfo& info, const char* op, const int32_t*
 
 Napi::Value GatherRows(const Napi::CallbackInfo& info) {
   const char* kOp = "gatherRows";
-  RequireArgs(info, kOp, 6);
-  const int64_t n = SizeArg(info, 3, kOp, "n");
-  const int64_t rowSize = SizeArg(info, 4, kOp, "rowSize");
-  const int64_t srcRows = SizeArg(info, 5, kOp, "srcRows");
-  const float* src = F32Arg(info, 0, kOp, "src", CheckedMul(info, kOp, srcRows, rowSize));
-  const int32_t* idx = I32Arg(info, 1, kOp, "idx", n);
-  float* out = F32Arg(info, 2, kOp, "out", CheckedMul(info, kOp, n, rowSize));
+  const Args A(info);
+  const int64_t n = A.Size("n");
+  const int64_t rowSize = A.Size("rowSize");
+  const int64_t srcRows = A.Size("srcRows");
+  const float* src = A.F32("src", CheckedMul(info, kOp, srcRows, rowSize));
+  const int32_t* idx = A.I32("idx", n);
+  float* out = A.F32("out", CheckedMul(info, kOp, n, rowSize));
   CheckIndices(info, kOp, idx, n, srcRows);
   const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(rowSize, 1));
   parallel_for(n, grain, [&](int64_t b, int64_t e) {
@@ -71,13 +71,13 @@ void ScatterColsScalar(const float* src, const int32_t* idx, float* out, int64_t
 
 Napi::Value ScatterAddRows(const Napi::CallbackInfo& info) {
   const char* kOp = "scatterAddRows";
-  RequireArgs(info, kOp, 6);
-  const int64_t n = SizeArg(info, 3, kOp, "n");
-  const int64_t rowSize = SizeArg(info, 4, kOp, "rowSize");
-  const int64_t outRows = SizeArg(info, 5, kOp, "outRows");
-  const float* src = F32Arg(info, 0, kOp, "src", CheckedMul(info, kOp, n, rowSize));
-  const int32_t* idx = I32Arg(info, 1, kOp, "idx", n);
-  float* out = F32Arg(info, 2, kOp, "out", CheckedMul(info, kOp, outRows, rowSize));
+  const Args A(info);
+  const int64_t n = A.Size("n");
+  const int64_t rowSize = A.Size("rowSize");
+  const int64_t outRows = A.Size("outRows");
+  const float* src = A.F32("src", CheckedMul(info, kOp, n, rowSize));
+  const int32_t* idx = A.I32("idx", n);
+  float* out = A.F32("out", CheckedMul(info, kOp, outRows, rowSize));
   CheckIndices(info, kOp, idx, n, outRows);
   if (n == 0 || rowSize == 0) return info.Env().Undefined();
   const bool simd = g_paths.UseAvx2();
@@ -116,8 +116,11 @@ Napi::Value ScatterAddRows(const Napi::CallbackInfo& info) {
 
 void RegisterIndexing(Napi::Env env, Napi::Object exports) {
   g_paths.RegisterHook(env, exports);
-  exports.Set("gatherRows", Napi::Function::New(env, GatherRows));
-  exports.Set("scatterAddRows", Napi::Function::New(env, ScatterAddRows));
+  static const KernelDef kKernels[] = {
+      {"gatherRows", "src:f32 idx:i32 out:f32 n:size rowSize:size srcRows:size", GatherRows},
+      {"scatterAddRows", "src:f32 idx:i32 out:f32 n:size rowSize:size outRows:size", ScatterAddRows},
+  };
+  RegisterKernels(env, exports, kKernels);
 }
 
 }  // namespace olmo

@@ -111,13 +111,13 @@ void CheckTargets(const Napi::CallbackInfo& info, const char* op, const int32_t*
 
 Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
   const char* op = "crossEntropy";
-  RequireArgs(info, op, 7);
-  int64_t rows = SizeArg(info, 4, op, "rows"), vocab = SizeArg(info, 5, op, "vocab");
-  int64_t ignore = IntArg(info, 6, op, "ignoreIndex");
-  const float* logits = F32Arg(info, 0, op, "logits", CheckedMul(info, op, rows, vocab));
-  const int32_t* targets = I32Arg(info, 1, op, "targets", rows);
-  float* loss = F32Arg(info, 2, op, "loss", rows);
-  float* lse = F32Arg(info, 3, op, "lse", rows);
+  const Args A(info);
+  int64_t rows = A.Size("rows"), vocab = A.Size("vocab");
+  int64_t ignore = A.Int("ignoreIndex");
+  const float* logits = A.F32("logits", CheckedMul(info, op, rows, vocab));
+  const int32_t* targets = A.I32("targets", rows);
+  float* loss = A.F32("loss", rows);
+  float* lse = A.F32("lse", rows);
   CheckTargets(info, op, targets, rows, vocab, ignore);
   const bool avx = g_paths.UseAvx2();
   ForEachRow(rows, vocab, [&](int64_t r) {
@@ -131,16 +131,16 @@ Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
 
 Napi::Value CrossEntropyBackward(const Napi::CallbackInfo& info) {
   const char* op = "crossEntropyBackward";
-  RequireArgs(info, op, 9);
-  int64_t rows = SizeArg(info, 6, op, "rows"), vocab = SizeArg(info, 7, op, "vocab");
-  int64_t ignore = IntArg(info, 8, op, "ignoreIndex");
+  const Args A(info);
+  int64_t rows = A.Size("rows"), vocab = A.Size("vocab");
+  int64_t ignore = A.Int("ignoreIndex");
   int64_t n = CheckedMul(info, op, rows, vocab);
-  const float* logits = F32Arg(info, 0, op, "logits", n);
-  const int32_t* targets = I32Arg(info, 1, op, "targets", rows);
-  const float* lse = F32Arg(info, 2, op, "lse", rows);
-  const float* gLoss = F32Arg(info, 3, op, "gLoss", rows);
-  const float* gLse = OptF32Arg(info, 4, op, "gLse", rows);
-  float* g = F32Arg(info, 5, op, "gLogits", n);
+  const float* logits = A.F32("logits", n);
+  const int32_t* targets = A.I32("targets", rows);
+  const float* lse = A.F32("lse", rows);
+  const float* gLoss = A.F32("gLoss", rows);
+  const float* gLse = A.OptF32("gLse", rows);
+  float* g = A.F32("gLogits", n);
   CheckTargets(info, op, targets, rows, vocab, ignore);
   const bool avx = g_paths.UseAvx2();
   ForEachRow(rows, vocab, [&](int64_t r) {
@@ -163,8 +163,11 @@ Napi::Value CrossEntropyBackward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterLosses(Napi::Env env, Napi::Object exports) {
-  exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy));
-  exports.Set("crossEntropyBackward", Napi::Function::New(env, CrossEntropyBackward));
+  static const KernelDef kKernels[] = {
+      {"crossEntropy", "logits:f32 targets:i32 loss:f32 lse:f32 rows:size vocab:size ignoreIndex:int", CrossEntropy},
+      {"crossEntropyBackward", "logits:f32 targets:i32 lse:f32 gLoss:f32 gLse:f32? gLogits:f32 rows:size vocab:size ignoreIndex:int", CrossEntropyBackward},
+  };
+  RegisterKernels(env, exports, kKernels);
   g_paths.RegisterHook(env, exports);
 }
 

@@ -6,7 +6,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
+#include <vector>
 
 namespace olmo {
 
@@ -94,5 +96,82 @@ inline int64_t CheckedMul(const Napi::CallbackInfo& info, const char* op, int64_
   if (a != 0 && b > INT64_MAX / a) throw ArgError(info, op, "size overflow");
   return a * b;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Kernel signatures. Each kernel is declared once as a string, "name:kind name:kind … [-> kind]", the same
+// string as in src/tensor/kernels/types.ts (the TypeScript side compares the two when it loads the addon,
+// see kernelSignatures()). Kinds: f32, f32?, i32, i32?, u16 (typed arrays; ? allows null), size
+// (non-negative integer), int, num, bool, unaryOp, binaryOp (op codes), and object kinds named by their
+// TypeScript type (AttentionShape). A kernel reads its arguments by name through Args, which finds each
+// position from the signature, so the layout is written only there.
+
+enum class Kind { F32, OptF32, I32, OptI32, U16, Size, Int, Num, Bool, Object };
+
+struct KernelDef {
+  const char* name;
+  const char* signature;
+  Napi::Value (*fn)(const Napi::CallbackInfo&);
+};
+
+struct ArgSpec {
+  std::string name;
+  Kind kind;
+};
+
+// A signature parsed once at registration; it is the `data` of the kernel's JS function.
+struct ParsedSignature {
+  const KernelDef* def;
+  std::vector<ArgSpec> args;
+};
+
+ParsedSignature* ParseSignature(const KernelDef& def);  // aborts the load on a malformed signature
+// Registers each kernel as a JS function named def.name and records its signature for kernelSignatures().
+void RegisterKernels(Napi::Env env, Napi::Object exports, const KernelDef* defs, size_t count);
+template <size_t N>
+void RegisterKernels(Napi::Env env, Napi::Object exports, const KernelDef (&defs)[N]) {
+  RegisterKernels(env, exports, defs, N);
+}
+// kernelSignatures(): { name: signature } of every registered kernel.
+Napi::Value KernelSignatures(const Napi::CallbackInfo& info);
+
+// The arguments of one call, read by name.
+class Args {
+ public:
+  explicit Args(const Napi::CallbackInfo& info)
+      : info_(info), sig_(*static_cast<const ParsedSignature*>(info.Data())) {
+    RequireArgs(info, op(), sig_.args.size());
+  }
+  const char* op() const { return sig_.def->name; }
+
+  float* F32(const char* name, int64_t need) const { return F32Arg(info_, At(name, Kind::F32), op(), name, need); }
+  float* OptF32(const char* name, int64_t need) const {
+    return OptF32Arg(info_, At(name, Kind::OptF32), op(), name, need);
+  }
+  int32_t* I32(const char* name, int64_t need) const { return I32Arg(info_, At(name, Kind::I32), op(), name, need); }
+  int32_t* OptI32(const char* name, int64_t need) const {
+    return OptI32Arg(info_, At(name, Kind::OptI32), op(), name, need);
+  }
+  uint16_t* U16(const char* name, int64_t need) const { return U16Arg(info_, At(name, Kind::U16), op(), name, need); }
+  int64_t Size(const char* name) const { return SizeArg(info_, At(name, Kind::Size), op(), name); }
+  int64_t Int(const char* name) const { return IntArg(info_, At(name, Kind::Int), op(), name); }
+  double Num(const char* name) const { return NumArg(info_, At(name, Kind::Num), op(), name); }
+  bool Bool(const char* name) const { return BoolArg(info_, At(name, Kind::Bool), op(), name); }
+  // Element count of a typed-array argument (after it has been read and checked).
+  int64_t Length(const char* name) const {
+    return static_cast<int64_t>(info_[Find(name)].As<Napi::TypedArray>().ElementLength());
+  }
+  // A field of an object argument: a non-negative integer, or any number.
+  int64_t FieldSize(const char* name, const char* field) const;
+  double FieldNum(const char* name, const char* field) const;
+  const Napi::CallbackInfo& info() const { return info_; }
+
+ private:
+  size_t Find(const char* name) const;
+  size_t At(const char* name, Kind kind) const;
+  Napi::Value Field(const char* name, const char* field) const;
+
+  const Napi::CallbackInfo& info_;
+  const ParsedSignature& sig_;
+};
 
 }  // namespace olmo

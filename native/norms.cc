@@ -241,23 +241,23 @@ void LayerBackRowScalar(const float* x, float m, float r, const float* gy, float
 // ---------------------------------------------------------------------------------------------------
 // N-API entry points
 
-double EpsArg(const Napi::CallbackInfo& info, size_t i, const char* op) {
-  double eps = NumArg(info, i, op, "eps");
+double EpsArg(const Args& A) {
+  double eps = A.Num("eps");
   if (!(eps >= 0) || !std::isfinite(eps))
-    throw ArgError(info, op, "argument 'eps' must be a finite non-negative number, got " + std::to_string(eps));
+    throw ArgError(A.info(), A.op(), "argument 'eps' must be a finite non-negative number, got " + std::to_string(eps));
   return eps;
 }
 
 Napi::Value RmsNorm(const Napi::CallbackInfo& info) {
   const char* op = "rmsNorm";
-  RequireArgs(info, op, 7);
-  int64_t rows = SizeArg(info, 4, op, "rows"), cols = SizeArg(info, 5, op, "cols");
-  const float eps = static_cast<float>(EpsArg(info, 6, op));
+  const Args A(info);
+  int64_t rows = A.Size("rows"), cols = A.Size("cols");
+  const float eps = static_cast<float>(EpsArg(A));
   int64_t n = CheckedMul(info, op, rows, cols);
-  const float* x = F32Arg(info, 0, op, "x", n);
-  const float* w = OptF32Arg(info, 1, op, "w", cols);
-  float* out = F32Arg(info, 2, op, "out", n);
-  float* rstd = F32Arg(info, 3, op, "rstd", rows);
+  const float* x = A.F32("x", n);
+  const float* w = A.OptF32("w", cols);
+  float* out = A.F32("out", n);
+  float* rstd = A.F32("rstd", rows);
   const bool avx = g_paths.UseAvx2();
   ForEachRow(rows, cols, [&](int64_t r) {
     if (avx)
@@ -270,16 +270,16 @@ Napi::Value RmsNorm(const Napi::CallbackInfo& info) {
 
 Napi::Value RmsNormBackward(const Napi::CallbackInfo& info) {
   const char* op = "rmsNormBackward";
-  RequireArgs(info, op, 8);
-  int64_t rows = SizeArg(info, 6, op, "rows"), cols = SizeArg(info, 7, op, "cols");
+  const Args A(info);
+  int64_t rows = A.Size("rows"), cols = A.Size("cols");
   int64_t n = CheckedMul(info, op, rows, cols);
-  const float* x = F32Arg(info, 0, op, "x", n);
-  const float* w = OptF32Arg(info, 1, op, "w", cols);
-  const float* rstd = F32Arg(info, 2, op, "rstd", rows);
-  const float* gy = F32Arg(info, 3, op, "gy", n);
-  float* gx = F32Arg(info, 4, op, "gx", n);
+  const float* x = A.F32("x", n);
+  const float* w = A.OptF32("w", cols);
+  const float* rstd = A.F32("rstd", rows);
+  const float* gy = A.F32("gy", n);
+  float* gx = A.F32("gx", n);
   // gw is only meaningful with a weight; with w null it is ignored (not written).
-  float* gw = OptF32Arg(info, 5, op, "gw", w != nullptr ? cols : 0);
+  float* gw = A.OptF32("gw", w != nullptr ? cols : 0);
   if (w == nullptr) gw = nullptr;
   const bool avx = g_paths.UseAvx2();
   auto rowRange = [&](int64_t r0, int64_t r1, double* acc) {
@@ -314,14 +314,14 @@ Napi::Value RmsNormBackward(const Napi::CallbackInfo& info) {
 
 Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   const char* op = "layerNorm";
-  RequireArgs(info, op, 7);
-  int64_t rows = SizeArg(info, 4, op, "rows"), cols = SizeArg(info, 5, op, "cols");
-  const double eps = EpsArg(info, 6, op);
+  const Args A(info);
+  int64_t rows = A.Size("rows"), cols = A.Size("cols");
+  const double eps = EpsArg(A);
   int64_t n = CheckedMul(info, op, rows, cols);
-  const float* x = F32Arg(info, 0, op, "x", n);
-  float* out = F32Arg(info, 1, op, "out", n);
-  float* mean = F32Arg(info, 2, op, "mean", rows);
-  float* rstd = F32Arg(info, 3, op, "rstd", rows);
+  const float* x = A.F32("x", n);
+  float* out = A.F32("out", n);
+  float* mean = A.F32("mean", rows);
+  float* rstd = A.F32("rstd", rows);
   const bool avx = g_paths.UseAvx2();
   ForEachRow(rows, cols, [&](int64_t r) {
     if (avx)
@@ -334,14 +334,14 @@ Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
 
 Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
   const char* op = "layerNormBackward";
-  RequireArgs(info, op, 7);
-  int64_t rows = SizeArg(info, 5, op, "rows"), cols = SizeArg(info, 6, op, "cols");
+  const Args A(info);
+  int64_t rows = A.Size("rows"), cols = A.Size("cols");
   int64_t n = CheckedMul(info, op, rows, cols);
-  const float* x = F32Arg(info, 0, op, "x", n);
-  const float* mean = F32Arg(info, 1, op, "mean", rows);
-  const float* rstd = F32Arg(info, 2, op, "rstd", rows);
-  const float* gy = F32Arg(info, 3, op, "gy", n);
-  float* gx = F32Arg(info, 4, op, "gx", n);
+  const float* x = A.F32("x", n);
+  const float* mean = A.F32("mean", rows);
+  const float* rstd = A.F32("rstd", rows);
+  const float* gy = A.F32("gy", n);
+  float* gx = A.F32("gx", n);
   const bool avx = g_paths.UseAvx2();
   ForEachRow(rows, cols, [&](int64_t r) {
     if (avx)
@@ -355,10 +355,13 @@ Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterNorms(Napi::Env env, Napi::Object exports) {
-  exports.Set("rmsNorm", Napi::Function::New(env, RmsNorm));
-  exports.Set("rmsNormBackward", Napi::Function::New(env, RmsNormBackward));
-  exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
-  exports.Set("layerNormBackward", Napi::Function::New(env, LayerNormBackward));
+  static const KernelDef kKernels[] = {
+      {"rmsNorm", "x:f32 w:f32? out:f32 rstd:f32 rows:size cols:size eps:num", RmsNorm},
+      {"rmsNormBackward", "x:f32 w:f32? rstd:f32 gy:f32 gx:f32 gw:f32? rows:size cols:size", RmsNormBackward},
+      {"layerNorm", "x:f32 out:f32 mean:f32 rstd:f32 rows:size cols:size eps:num", LayerNorm},
+      {"layerNormBackward", "x:f32 mean:f32 rstd:f32 gy:f32 gx:f32 rows:size cols:size", LayerNormBackward},
+  };
+  RegisterKernels(env, exports, kKernels);
   g_paths.RegisterHook(env, exports);
 }
 

@@ -56,19 +56,19 @@ OLMO_AVX2 void AdamAvx2(float* p, const float* gr, float* m, float* v, int64_t b
 
 Napi::Value AdamW(const Napi::CallbackInfo& info) {
   const char* kOp = "adamw";
-  RequireArgs(info, kOp, 12);
-  const int64_t n = SizeArg(info, 4, kOp, "n");
-  float* param = F32Arg(info, 0, kOp, "param", n);
-  const float* grad = F32Arg(info, 1, kOp, "grad", n);
-  float* m = F32Arg(info, 2, kOp, "m", n);
-  float* v = F32Arg(info, 3, kOp, "v", n);
-  const double lr = NumArg(info, 5, kOp, "lr");
-  const double beta1 = NumArg(info, 6, kOp, "beta1");
-  const double beta2 = NumArg(info, 7, kOp, "beta2");
-  const double eps = NumArg(info, 8, kOp, "eps");
-  const double wd = NumArg(info, 9, kOp, "weightDecay");
-  const int64_t step = SizeArg(info, 10, kOp, "step");
-  const double gradScale = NumArg(info, 11, kOp, "gradScale");
+  const Args A(info);
+  const int64_t n = A.Size("n");
+  float* param = A.F32("param", n);
+  const float* grad = A.F32("grad", n);
+  float* m = A.F32("m", n);
+  float* v = A.F32("v", n);
+  const double lr = A.Num("lr");
+  const double beta1 = A.Num("beta1");
+  const double beta2 = A.Num("beta2");
+  const double eps = A.Num("eps");
+  const double wd = A.Num("weightDecay");
+  const int64_t step = A.Size("step");
+  const double gradScale = A.Num("gradScale");
   if (step < 1) throw ArgError(info, kOp, "argument 'step' must be ≥ 1 (steps count from 1)");
   if (!(beta1 >= 0 && beta1 < 1)) throw ArgError(info, kOp, "argument 'beta1' must be in [0, 1)");
   if (!(beta2 >= 0 && beta2 < 1)) throw ArgError(info, kOp, "argument 'beta2' must be in [0, 1)");
@@ -98,7 +98,10 @@ Napi::Value AdamW(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterOptim(Napi::Env env, Napi::Object exports) {
-  exports.Set("adamw", Napi::Function::New(env, AdamW));
+  static const KernelDef kKernels[] = {
+      {"adamw", "param:f32 grad:f32 m:f32 v:f32 n:size lr:num beta1:num beta2:num eps:num weightDecay:num step:size gradScale:num", AdamW},
+  };
+  RegisterKernels(env, exports, kKernels);
   g_paths.RegisterHook(env, exports);
 }
 

@@ -512,11 +512,11 @@ using RowFn2 = void (*)(const float*, const float*, float*, int64_t);
 
 // (x, out, rows, cols): out row r = row(x row r).
 Napi::Value RowForward(const Napi::CallbackInfo& info, const char* op, RowFn avx, RowFn scalar) {
-  RequireArgs(info, op, 4);
-  int64_t rows = SizeArg(info, 2, op, "rows"), cols = SizeArg(info, 3, op, "cols");
+  const Args A(info);
+  int64_t rows = A.Size("rows"), cols = A.Size("cols");
   int64_t n = CheckedMul(info, op, rows, cols);
-  const float* x = F32Arg(info, 0, op, "x", n);
-  float* out = F32Arg(info, 1, op, "out", n);
+  const float* x = A.F32("x", n);
+  float* out = A.F32("out", n);
   RowFn row = g_paths.UseAvx2() ? avx : scalar;
   if (cols > 0) ForEachRow(rows, cols, [&](int64_t r) { row(x + r * cols, out + r * cols, cols); });
   return info.Env().Undefined();
@@ -524,12 +524,12 @@ Napi::Value RowForward(const Napi::CallbackInfo& info, const char* op, RowFn avx
 
 // (y, gy, gx, rows, cols): gx row r = row(y row r, gy row r).
 Napi::Value RowBackward(const Napi::CallbackInfo& info, const char* op, RowFn2 avx, RowFn2 scalar) {
-  RequireArgs(info, op, 5);
-  int64_t rows = SizeArg(info, 3, op, "rows"), cols = SizeArg(info, 4, op, "cols");
+  const Args A(info);
+  int64_t rows = A.Size("rows"), cols = A.Size("cols");
   int64_t n = CheckedMul(info, op, rows, cols);
-  const float* y = F32Arg(info, 0, op, "y", n);
-  const float* gy = F32Arg(info, 1, op, "gy", n);
-  float* gx = F32Arg(info, 2, op, "gx", n);
+  const float* y = A.F32("y", n);
+  const float* gy = A.F32("gy", n);
+  float* gx = A.F32("gx", n);
   RowFn2 row = g_paths.UseAvx2() ? avx : scalar;
   if (cols > 0)
     ForEachRow(rows, cols, [&](int64_t r) { row(y + r * cols, gy + r * cols, gx + r * cols, cols); });
@@ -554,50 +554,49 @@ Napi::Value LogSoftmaxBackward(const Napi::CallbackInfo& info) {
 
 Napi::Value ReduceSum(const Napi::CallbackInfo& info) {
   const char* op = "reduceSum";
-  RequireArgs(info, op, 5);
-  int64_t outer = SizeArg(info, 2, op, "outer"), len = SizeArg(info, 3, op, "len");
-  int64_t inner = SizeArg(info, 4, op, "inner");
+  const Args A(info);
+  int64_t outer = A.Size("outer"), len = A.Size("len");
+  int64_t inner = A.Size("inner");
   int64_t nOut = CheckedMul(info, op, outer, inner);
-  const float* x = F32Arg(info, 0, op, "x", CheckedMul(info, op, nOut, len));
-  float* out = F32Arg(info, 1, op, "out", nOut);
+  const float* x = A.F32("x", CheckedMul(info, op, nOut, len));
+  float* out = A.F32("out", nOut);
   if (nOut > 0) ReduceSumImpl(x, out, outer, len, inner);
   return info.Env().Undefined();
 }
 
 Napi::Value ReduceMax(const Napi::CallbackInfo& info) {
   const char* op = "reduceMax";
-  RequireArgs(info, op, 6);
-  int64_t outer = SizeArg(info, 3, op, "outer"), len = SizeArg(info, 4, op, "len");
-  int64_t inner = SizeArg(info, 5, op, "inner");
+  const Args A(info);
+  int64_t outer = A.Size("outer"), len = A.Size("len");
+  int64_t inner = A.Size("inner");
   if (len < 1) throw ArgError(info, op, "argument 'len' must be at least 1 (max over an empty axis)");
   if (len > INT32_MAX) throw ArgError(info, op, "argument 'len' does not fit an Int32 index");
   int64_t nOut = CheckedMul(info, op, outer, inner);
-  const float* x = F32Arg(info, 0, op, "x", CheckedMul(info, op, nOut, len));
-  float* out = F32Arg(info, 1, op, "out", nOut);
-  int32_t* arg = I32Arg(info, 2, op, "argmax", nOut);
+  const float* x = A.F32("x", CheckedMul(info, op, nOut, len));
+  float* out = A.F32("out", nOut);
+  int32_t* arg = A.I32("argmax", nOut);
   if (nOut > 0) ReduceMaxImpl(x, out, arg, outer, len, inner);
   return info.Env().Undefined();
 }
 
 Napi::Value SumSquares(const Napi::CallbackInfo& info) {
-  const char* op = "sumSquares";
-  RequireArgs(info, op, 2);
-  int64_t n = SizeArg(info, 1, op, "n");
-  const float* x = F32Arg(info, 0, op, "x", n);
+  const Args A(info);
+  int64_t n = A.Size("n");
+  const float* x = A.F32("x", n);
   return Napi::Number::New(info.Env(), SumSquaresImpl(x, n));
 }
 
 Napi::Value Topk(const Napi::CallbackInfo& info) {
   const char* op = "topk";
-  RequireArgs(info, op, 6);
-  int64_t rows = SizeArg(info, 3, op, "rows"), cols = SizeArg(info, 4, op, "cols");
-  int64_t k = SizeArg(info, 5, op, "k");
+  const Args A(info);
+  int64_t rows = A.Size("rows"), cols = A.Size("cols");
+  int64_t k = A.Size("k");
   if (k < 1 || k > cols)
     throw ArgError(info, op, "argument 'k' must be in [1, cols=" + std::to_string(cols) + "], got " + std::to_string(k));
   if (cols > INT32_MAX) throw ArgError(info, op, "argument 'cols' does not fit an Int32 index");
-  const float* x = F32Arg(info, 0, op, "x", CheckedMul(info, op, rows, cols));
-  float* vals = F32Arg(info, 1, op, "values", CheckedMul(info, op, rows, k));
-  int32_t* idx = I32Arg(info, 2, op, "indices", CheckedMul(info, op, rows, k));
+  const float* x = A.F32("x", CheckedMul(info, op, rows, cols));
+  float* vals = A.F32("values", CheckedMul(info, op, rows, k));
+  int32_t* idx = A.I32("indices", CheckedMul(info, op, rows, k));
   ForRows(rows, cols, [&](int64_t r0, int64_t r1) {
     std::vector<Cand> heap;
     heap.reserve(static_cast<size_t>(k));
@@ -609,14 +608,17 @@ Napi::Value Topk(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterReduce(Napi::Env env, Napi::Object exports) {
-  exports.Set("reduceSum", Napi::Function::New(env, ReduceSum));
-  exports.Set("reduceMax", Napi::Function::New(env, ReduceMax));
-  exports.Set("sumSquares", Napi::Function::New(env, SumSquares));
-  exports.Set("softmax", Napi::Function::New(env, Softmax));
-  exports.Set("softmaxBackward", Napi::Function::New(env, SoftmaxBackward));
-  exports.Set("logSoftmax", Napi::Function::New(env, LogSoftmax));
-  exports.Set("logSoftmaxBackward", Napi::Function::New(env, LogSoftmaxBackward));
-  exports.Set("topk", Napi::Function::New(env, Topk));
+  static const KernelDef kKernels[] = {
+      {"reduceSum", "x:f32 out:f32 outer:size len:size inner:size", ReduceSum},
+      {"reduceMax", "x:f32 out:f32 argmax:i32 outer:size len:size inner:size", ReduceMax},
+      {"sumSquares", "x:f32 n:size -> num", SumSquares},
+      {"softmax", "x:f32 out:f32 rows:size cols:size", Softmax},
+      {"softmaxBackward", "y:f32 gy:f32 gx:f32 rows:size cols:size", SoftmaxBackward},
+      {"logSoftmax", "x:f32 out:f32 rows:size cols:size", LogSoftmax},
+      {"logSoftmaxBackward", "y:f32 gy:f32 gx:f32 rows:size cols:size", LogSoftmaxBackward},
+      {"topk", "x:f32 values:f32 indices:i32 rows:size cols:size k:size", Topk},
+  };
+  RegisterKernels(env, exports, kKernels);
   g_paths.RegisterHook(env, exports);
 }
 

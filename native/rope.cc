@@ -127,22 +127,22 @@ OLMO_AVX2 void RotateAvx2(const float* x, float* out, const float* c, const floa
 
 Napi::Value Rope(const Napi::CallbackInfo& info) {
   const char* op = "rope";
-  RequireArgs(info, op, 9);
-  const int64_t batch = SizeArg(info, 3, op, "batch");
-  const int64_t seq = SizeArg(info, 4, op, "seq");
-  const int64_t heads = SizeArg(info, 5, op, "heads");
-  const int64_t dim = SizeArg(info, 6, op, "dim");
-  const bool inverse = BoolArg(info, 8, op, "inverse");
+  const Args A(info);
+  const int64_t batch = A.Size("batch");
+  const int64_t seq = A.Size("seq");
+  const int64_t heads = A.Size("heads");
+  const int64_t dim = A.Size("dim");
+  const bool inverse = A.Bool("inverse");
   if (dim % 2 != 0) throw ArgError(info, op, "dim must be even, got " + std::to_string(dim));
-  const float* inv = F32Arg(info, 7, op, "invFreq", dim / 2);
+  const float* inv = A.F32("invFreq", dim / 2);
   for (int64_t i = 0; i < dim / 2; ++i)
     if (!std::isfinite(inv[i])) throw ArgError(info, op, "invFreq[" + std::to_string(i) + "] is not finite");
   const int64_t rows = CheckedMul(info, op, batch, seq);
   const int64_t row_len = CheckedMul(info, op, heads, dim);
   const int64_t n = CheckedMul(info, op, rows, row_len);
-  const float* x = F32Arg(info, 0, op, "x", n);
-  float* out = F32Arg(info, 1, op, "out", n);
-  const int32_t* positions = I32Arg(info, 2, op, "positions", rows);
+  const float* x = A.F32("x", n);
+  float* out = A.F32("out", n);
+  const int32_t* positions = A.I32("positions", rows);
   if (n == 0) return info.Env().Undefined();
 
   const int64_t half = dim / 2;
@@ -183,6 +183,11 @@ Napi::Value Rope(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void RegisterRope(Napi::Env env, Napi::Object exports) { exports.Set("rope", Napi::Function::New(env, Rope)); }
+void RegisterRope(Napi::Env env, Napi::Object exports) {
+  static const KernelDef kKernels[] = {
+      {"rope", "x:f32 out:f32 positions:i32 batch:size seq:size heads:size dim:size invFreq:f32 inverse:bool", Rope},
+  };
+  RegisterKernels(env, exports, kKernels);
+}
 
 }  // namespace olmo

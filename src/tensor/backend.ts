@@ -1,6 +1,6 @@
 // Backend selection: `native` (C++ kernels) when the addon loaded, else `js`; OLMO_BACKEND=js|native
 // overrides. Falling back to js is announced once on stderr, since it is much slower.
-import { createNativeKernels } from './kernels/native/index.ts';
+import { createNativeKernels } from './kernels/native.ts';
 import { jsKernels } from './kernels/js/index.ts';
 import type { Kernels } from './kernels/types.ts';
 import { loadNativeAddon, nativeLoadError } from './native-addon.ts';

@@ -5,11 +5,13 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// The addon's functions are declared next to the kernels that wrap them (see backends/native.ts).
+// The kernels' types are derived from their signatures in kernels/types.ts (checked at load by kernels/native.ts).
 export type NativeAddon = Record<string, (...args: never[]) => unknown> & {
   numThreads(): number;
   setNumThreads(n: number): void;
   cpuFeatures(): { avx2: boolean; fma: boolean; f16c: boolean };
+  /** Each kernel's signature as the addon declares it (compared with kernels/types.ts at load). */
+  kernelSignatures(): Record<string, string>;
 };
 
 let cached: NativeAddon | null | undefined;

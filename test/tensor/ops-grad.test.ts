@@ -1,7 +1,7 @@
 // Every op's backward agrees with finite differences, on every available backend.
 import { describe, it } from 'node:test';
 import * as T from '../../src/tensor/index.ts';
-import { tensor, type Tensor } from '../../src/tensor/index.ts';
+import { tensor } from '../../src/tensor/index.ts';
 import { randInts, randn } from '../helpers.ts';
 import { gradcheck } from './gradcheck.ts';
 

@@ -109,12 +109,13 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const scale = opts.scale ?? 1 / Math.sqrt(d);
   const out = Tensor.empty(q.shape);
   const lse = Tensor.empty([batch, hq, tq]);
-  kernels().attention(q.f32(), k.f32(), v.f32(), out.f32(), lse.f32(), kvLens, batch, tq, tk, hq, hkv, d, scale);
+  const shape = { batch, tq, tk, hq, hkv, d, scale };
+  kernels().attention(q.f32(), k.f32(), v.f32(), out.f32(), lse.f32(), kvLens, shape);
   record('attention', [q, k, v], [out], ([g]) => {
     const gq = Tensor.empty(q.shape);
     const gk = Tensor.empty(k.shape);
     const gv = Tensor.empty(v.shape);
-    kernels().attentionBackward(q.f32(), k.f32(), v.f32(), out.f32(), lse.f32(), g!.f32(), gq.f32(), gk.f32(), gv.f32(), kvLens, batch, tq, tk, hq, hkv, d, scale);
+    kernels().attentionBackward(q.f32(), k.f32(), v.f32(), out.f32(), lse.f32(), g!.f32(), gq.f32(), gk.f32(), gv.f32(), kvLens, shape);
     return [gq, gk, gv];
   }, [lse]);
   return out;

@@ -1,6 +1,7 @@
 // Reductions over one axis (or all elements): sum, mean, max.
 import { record } from '../autograd.ts';
 import { kernels } from '../backend.ts';
+import { UnaryOp } from '../kernels/types.ts';
 import { normalizeAxis, sizeOf, formatShape, ShapeError } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
 import { expandRaw } from './elementwise.ts';
@@ -45,11 +46,11 @@ export function mean(x: Tensor, axis?: number, keepDims = false): Tensor {
   if (v.len === 0) throw new ShapeError(`mean: axis ${axis} of ${formatShape(x.shape)} is empty`);
   const out = Tensor.empty(v.outShape);
   kernels().reduceSum(x.f32(), out.f32(), v.outer, v.len, v.inner);
-  kernels().unary(6 /* scale */, out.f32(), out.f32(), out.size, 1 / v.len, 0);
+  kernels().unary(UnaryOp.scale, out.f32(), out.f32(), out.size, 1 / v.len, 0);
   record('mean', [x], [out], ([g]) => {
     const gx = expandRaw(g!.viewAs(v.keptShape), x.shape);
     const scaled = Tensor.empty(x.shape);
-    kernels().unary(6, gx.f32(), scaled.f32(), gx.size, 1 / v.len, 0);
+    kernels().unary(UnaryOp.scale, gx.f32(), scaled.f32(), gx.size, 1 / v.len, 0);
     return [scaled];
   });
   return out;

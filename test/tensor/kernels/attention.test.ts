@@ -3,18 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { jsAttention } from '../../../src/tensor/kernels/js/attention.ts';
-import { nativeAttention } from '../../../src/tensor/kernels/native/attention.ts';
-import type { AttentionKernels } from '../../../src/tensor/kernels/types.ts';
+import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
+import type { AttentionKernels, AttentionShape } from '../../../src/tensor/kernels/types.ts';
 import { assertClose, nativeAddonOrNull, nativeSkipReason, randn } from '../../helpers.ts';
 import { withScalarPaths } from './kernel-test-utils.ts';
 
-interface Case {
-  batch: number;
-  tq: number;
-  tk: number;
-  hq: number;
-  hkv: number;
-  d: number;
+interface Case extends Omit<AttentionShape, 'scale'> {
   kvLens?: number[];
 }
 
@@ -64,11 +58,9 @@ function run(kernels: AttentionKernels, c: Case, x: Inputs, backward = true): Re
     gv: new Float32Array(nk).fill(NaN),
   };
   const { batch, tq, tk, hq, hkv, d } = c;
-  kernels.attention(x.q, x.k, x.v, r.out, r.lse, x.kvLens, batch, tq, tk, hq, hkv, d, x.scale);
-  if (backward) {
-    kernels.attentionBackward(x.q, x.k, x.v, r.out, r.lse, x.gOut, r.gq, r.gk, r.gv, x.kvLens, batch, tq, tk, hq,
-      hkv, d, x.scale);
-  }
+  const shape = { batch, tq, tk, hq, hkv, d, scale: x.scale };
+  kernels.attention(x.q, x.k, x.v, r.out, r.lse, x.kvLens, shape);
+  if (backward) kernels.attentionBackward(x.q, x.k, x.v, r.out, r.lse, x.gOut, r.gq, r.gk, r.gv, x.kvLens, shape);
   return r;
 }
 
@@ -245,16 +237,17 @@ test('js attention validates its arguments', () => {
   const x = makeInputs(c, 1);
   const out = new Float32Array(8);
   const lse = new Float32Array(4);
-  assert.throws(() => jsAttention.attention(x.q, x.k, x.v, out, lse, Int32Array.of(3), 1, 2, 2, 2, 1, 2, 1), /attention.*kvLens/);
-  assert.throws(() => jsAttention.attention(x.q, x.k, x.v, out, lse, null, 1, 2, 2, 3, 2, 2, 1), /attention.*multiple/);
-  assert.throws(() => jsAttention.attention(x.q, x.k, x.v, out.subarray(1), lse, null, 1, 2, 2, 2, 1, 2, 1), /attention.*out/);
+  const shape = { batch: 1, tq: 2, tk: 2, hq: 2, hkv: 1, d: 2, scale: 1 };
+  assert.throws(() => jsAttention.attention(x.q, x.k, x.v, out, lse, Int32Array.of(3), shape), /attention.*kvLens/);
+  assert.throws(() => jsAttention.attention(x.q, x.k, x.v, out, lse, null, { ...shape, hq: 3, hkv: 2 }), /attention.*multiple/);
+  assert.throws(() => jsAttention.attention(x.q, x.k, x.v, out.subarray(1), lse, null, shape), /attention.*out/);
 });
 
 // ---------------------------------------------------------------------------------------------------------
 // Native against js.
 
 const addon = nativeAddonOrNull();
-const native = addon ? nativeAttention(addon) : null;
+const native = addon ? createNativeKernels(addon) : null;
 const skip = nativeSkipReason();
 
 const nativeCases: Case[] = [
@@ -346,8 +339,8 @@ test('native attention validates every argument', { skip }, () => {
   const g = new Float32Array(8);
   const fwd = (over: Partial<Record<string, unknown>>) => () => {
     const a = { q, k, v, out, lse, kvLens: null as unknown, batch: 1, tq: 2, tk: 2, hq: 2, hkv: 1, d: 2, scale: 1, ...over };
-    (n.attention as (...args: unknown[]) => void)(a.q, a.k, a.v, a.out, a.lse, a.kvLens, a.batch, a.tq, a.tk, a.hq,
-      a.hkv, a.d, a.scale);
+    const shape = { batch: a.batch, tq: a.tq, tk: a.tk, hq: a.hq, hkv: a.hkv, d: a.d, scale: a.scale };
+    (n.attention as (...args: unknown[]) => void)(a.q, a.k, a.v, a.out, a.lse, a.kvLens, shape);
   };
   assert.doesNotThrow(fwd({}));
   assert.throws(fwd({ q: new Float64Array(8) }), /attention.*'q'.*Float32Array/);
@@ -356,7 +349,7 @@ test('native attention validates every argument', { skip }, () => {
   assert.throws(fwd({ out: new Float32Array(7) }), /attention.*'out'/);
   assert.throws(fwd({ lse: new Float32Array(3) }), /attention.*'lse'/);
   assert.throws(fwd({ batch: -1 }), /attention.*batch/);
-  assert.throws(fwd({ d: 1.5 }), /attention.*'d'/);
+  assert.throws(fwd({ d: 1.5 }), /attention.*'shape.d'/);
   assert.throws(fwd({ tq: '2' }), /attention.*tq/);
   assert.throws(fwd({ hq: 3, hkv: 2 }), /attention.*multiple/);
   assert.throws(fwd({ hkv: 0 }), /attention.*multiple/);
@@ -369,7 +362,7 @@ test('native attention validates every argument', { skip }, () => {
   const bwd = (over: Partial<Record<string, unknown>>) => () => {
     const a = { q, k, v, out, lse, gOut: g, gq: g.slice(), gk: k.slice(), gv: v.slice(), kvLens: null as unknown, ...over };
     (n.attentionBackward as (...args: unknown[]) => void)(a.q, a.k, a.v, a.out, a.lse, a.gOut, a.gq, a.gk, a.gv,
-      a.kvLens, 1, 2, 2, 2, 1, 2, 1);
+      a.kvLens, { batch: 1, tq: 2, tk: 2, hq: 2, hkv: 1, d: 2, scale: 1 });
   };
   assert.doesNotThrow(bwd({}));
   for (const name of ['q', 'k', 'v', 'out', 'lse', 'gOut', 'gq', 'gk', 'gv']) {
@@ -378,4 +371,6 @@ test('native attention validates every argument', { skip }, () => {
   }
   assert.throws(bwd({ kvLens: Int32Array.of(5) }), /attentionBackward.*kvLens/);
   assert.throws(() => (addon!.attentionBackward as (...args: unknown[]) => void)(q, k, v), /attentionBackward.*arguments/);
+  assert.throws(() => (addon!.attention as (...args: unknown[]) => void)(q, k, v, out, lse, null, 7), /attention: argument 'shape' must be an object/);
+  assert.throws(() => (addon!.attention as (...args: unknown[]) => void)(q, k, v, out, lse, null, {}), /attention: argument 'shape.batch'/);
 });

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { jsConvert } from '../../../src/tensor/kernels/js/convert.ts';
-import { nativeConvert } from '../../../src/tensor/kernels/native/convert.ts';
+import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
 import type { ConvertKernels } from '../../../src/tensor/kernels/types.ts';
 import { nativeAddonOrNull, nativeSkipReason, rng } from '../../helpers.ts';
 import { testBothPaths } from './kernel-test-utils.ts';
@@ -174,7 +174,7 @@ function randomBits(n: number, seed: number): Float32Array {
 }
 
 testBothPaths('native matches js bit for bit', '_convertForceScalar', () => {
-  const nat = nativeConvert(addon!);
+  const nat = createNativeKernels(addon!);
   const all = new Uint16Array(65536).map((_, i) => i);
   for (const [name, a, b] of [
     ['bf16ToF32', nat.bf16ToF32, jsConvert.bf16ToF32],
@@ -204,7 +204,7 @@ testBothPaths('native matches js bit for bit', '_convertForceScalar', () => {
 });
 
 test('native validates its arguments', { skip: nativeSkipReason() }, () => {
-  const nat = nativeConvert(addon!);
+  const nat = createNativeKernels(addon!);
   const f = new Float32Array(4);
   const h = new Uint16Array(4);
   const bad = nat as unknown as Record<string, (...a: unknown[]) => void>;

@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { jsElementwise as js } from '../../../src/tensor/kernels/js/elementwise.ts';
-import { nativeElementwise } from '../../../src/tensor/kernels/native/elementwise.ts';
-import { BinaryOp, UnaryOp, type ElementwiseKernels } from '../../../src/tensor/kernels/types.ts';
+import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
+import { BinaryOp, UnaryOp, type BinaryOpCode, type ElementwiseKernels, type UnaryOpCode } from '../../../src/tensor/kernels/types.ts';
 import { assertClose, nativeAddonOrNull, nativeSkipReason, randn, rng } from '../../helpers.ts';
 import { testBothPaths } from './kernel-test-utils.ts';
 
@@ -158,7 +158,7 @@ test('binary (js) matches naive broadcasting on every layout and op', () => {
 });
 
 const addon = nativeAddonOrNull();
-const nat = (): ElementwiseKernels => nativeElementwise(addon!);
+const nat = (): ElementwiseKernels => createNativeKernels(addon!);
 testBothPaths('binary: native matches js exactly on every layout and op', '_elementwiseForceScalar', (path) => {
   const k = nat();
   for (const l of layouts()) {
@@ -194,7 +194,7 @@ test('binary: native validates strides, lengths and op', { skip: nativeSkipReaso
   assert.throws(() => k.binary(0, a, I(3, 1), new Float32Array(5), I(3, 1), out, I(2, 3)), /binary.*'b'/);
   assert.throws(() => k.binary(0, a, I(0, 0), a, I(0, 0), new Float32Array(5), I(2, 3)), /binary.*'out'/);
   assert.throws(() => k.binary(0, a, I(3, 1), a, I(3, 1), out, I(-2, 3)), /binary.*shape\[0\]/);
-  assert.throws(() => k.binary(6, a, I(3, 1), a, I(3, 1), out, I(2, 3)), /binary.*op code/);
+  assert.throws(() => k.binary(6 as BinaryOpCode, a, I(3, 1), a, I(3, 1), out, I(2, 3)), /binary.*op code/);
   assert.throws(() => bad.binary(0, a, [3, 1], a, I(3, 1), out, I(2, 3)), /binary.*aStrides.*Int32Array/);
   assert.throws(() => bad.binary(0, new Float64Array(6), I(3, 1), a, I(3, 1), out, I(2, 3)), /binary.*'a'.*Float32Array/);
   // Stride 0 over a one-element array is fine; an empty shape reads nothing.
@@ -251,7 +251,7 @@ test('unary (js): hand-computed values', () => {
   const x = Float32Array.of(0, 1, -2, 4);
   const run = (op: number, p0 = 0, p1 = 0) => {
     const out = new Float32Array(4);
-    js.unary(op, x, out, 4, p0, p1);
+    js.unary(op as UnaryOpCode, x, out, 4, p0, p1);
     return [...out];
   };
   assert.deepEqual(run(UnaryOp.neg), [-0, -1, 2, -4]);
@@ -273,7 +273,7 @@ test('unary (js): hand-computed values', () => {
   const y = Float32Array.of(1, -1);
   js.unary(UnaryOp.neg, y, y, 2, 0, 0);
   assert.deepEqual([...y], [-1, 1]);
-  assert.throws(() => js.unary(99, x, x, 4, 0, 0), /unary: unknown op/);
+  assert.throws(() => js.unary(99 as UnaryOpCode, x, x, 4, 0, 0), /unary: unknown op/);
 });
 
 test('unaryBackward (js) matches float64 central differences for every op', () => {
@@ -281,10 +281,10 @@ test('unaryBackward (js) matches float64 central differences for every op', () =
   for (const c of UCASES) {
     const x = c.domain(n, c.op + 1);
     const y = new Float32Array(n);
-    js.unary(c.op, x, y, n, c.p0, c.p1);
+    js.unary(c.op as UnaryOpCode, x, y, n, c.p0, c.p1);
     const gy = randn(n, c.op + 50);
     const gx = new Float32Array(n);
-    js.unaryBackward(c.op, x, y, gy, gx, n, c.p0, c.p1);
+    js.unaryBackward(c.op as UnaryOpCode, x, y, gy, gx, n, c.p0, c.p1);
     for (let i = 0; i < n; i++) {
       const h = 1e-4 * Math.max(1, Math.abs(x[i]));
       const fd = ((c.f(x[i] + h) - c.f(x[i] - h)) / (2 * h)) * gy[i];
@@ -330,8 +330,8 @@ testBothPaths('unary: native matches js for every op and size', '_elementwiseFor
       const x = wideInputs(c, n, n + c.op);
       const a = new Float32Array(n + 1).fill(7);
       const b = new Float32Array(n + 1).fill(7);
-      k.unary(c.op, x, a, n, c.p0, c.p1);
-      js.unary(c.op, x, b, n, c.p0, c.p1);
+      k.unary(c.op as UnaryOpCode, x, a, n, c.p0, c.p1);
+      js.unary(c.op as UnaryOpCode, x, b, n, c.p0, c.p1);
       const label = `${path} ${c.name} n=${n}`;
       if (c.ulps === 0) assertSame(a, b, label);
       else assertUlp(a, b, c.ulps, label);
@@ -360,12 +360,12 @@ testBothPaths('unaryBackward: native matches js for every op and size', '_elemen
     for (const n of SIZES) {
       const x = c.domain(n, 3 * n + c.op);
       const y = new Float32Array(n);
-      js.unary(c.op, x, y, n, c.p0, c.p1);
+      js.unary(c.op as UnaryOpCode, x, y, n, c.p0, c.p1);
       const gy = randn(n, n + 17);
       const a = new Float32Array(n + 1).fill(7);
       const b = new Float32Array(n + 1).fill(7);
-      k.unaryBackward(c.op, x, y, gy, a, n, c.p0, c.p1);
-      js.unaryBackward(c.op, x, y, gy, b, n, c.p0, c.p1);
+      k.unaryBackward(c.op as UnaryOpCode, x, y, gy, a, n, c.p0, c.p1);
+      js.unaryBackward(c.op as UnaryOpCode, x, y, gy, b, n, c.p0, c.p1);
       const label = `${path} ${c.name}' n=${n}`;
       // silu' = s·(1 + x·(1 − s)) cancels near its root (x ≈ −1.28): there the error scales with |gy|.
       if (c.bwUlps === 0) assertSame(a, b, label);
@@ -378,13 +378,13 @@ test('unary / unaryBackward: native validates arguments', { skip: nativeSkipReas
   const k = nat();
   const bad = k as unknown as Record<string, (...a: unknown[]) => void>;
   const x = new Float32Array(4);
-  assert.throws(() => k.unary(15, x, x, 4, 0, 0), /unary.*op code/);
+  assert.throws(() => k.unary(15 as UnaryOpCode, x, x, 4, 0, 0), /unary.*op code/);
   assert.throws(() => k.unary(0, x, new Float32Array(3), 4, 0, 0), /unary.*'out'/);
   assert.throws(() => k.unary(0, x, x, -1, 0, 0), /unary.*'n'/);
   assert.throws(() => bad.unary(0, x, x, 4, 'a', 0), /unary.*'p0'/);
   assert.throws(() => bad.unary(0, [1, 2, 3, 4], x, 4, 0, 0), /unary.*'x'.*Float32Array/);
   assert.throws(() => k.unaryBackward(0, x, x, new Float32Array(2), x, 4, 0, 0), /unaryBackward.*'gy'/);
-  assert.throws(() => k.unaryBackward(-1, x, x, x, x, 4, 0, 0), /unaryBackward.*'op'/);
+  assert.throws(() => k.unaryBackward(-1 as UnaryOpCode, x, x, x, x, 4, 0, 0), /unaryBackward.*'op'/);
   assert.throws(() => bad.unaryBackward(0, x, x, x, new Uint16Array(4), 4, 0, 0), /unaryBackward.*'gx'/);
 });
 

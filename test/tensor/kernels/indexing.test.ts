@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { jsIndexing } from '../../../src/tensor/kernels/js/indexing.ts';
-import { nativeIndexing } from '../../../src/tensor/kernels/native/indexing.ts';
+import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
 import type { IndexingKernels } from '../../../src/tensor/kernels/types.ts';
 import { nativeAddonOrNull, nativeSkipReason, randInts, randn } from '../../helpers.ts';
 import { testBothPaths } from './kernel-test-utils.ts';
@@ -54,7 +54,7 @@ test('out-of-range indices throw naming position and value (js)', () => checkInd
 const addon = nativeAddonOrNull();
 
 testBothPaths('native matches js bit for bit', '_indexingForceScalar', () => {
-  const nat = nativeIndexing(addon!);
+  const nat = createNativeKernels(addon!);
   // (n, rowSize, rows): empty, tiny, odd widths, narrow rows with many indices (row-range threading),
   // wide rows (column-block threading), many repeats into few rows.
   const cases: [number, number, number][] = [
@@ -82,11 +82,11 @@ testBothPaths('native matches js bit for bit', '_indexingForceScalar', () => {
 });
 
 test('native: out-of-range indices throw naming position and value', { skip: nativeSkipReason() }, () => {
-  checkIndexErrors(nativeIndexing(addon!), /olmo native/);
+  checkIndexErrors(createNativeKernels(addon!), /olmo native/);
 });
 
 test('native validates its arguments', { skip: nativeSkipReason() }, () => {
-  const nat = nativeIndexing(addon!);
+  const nat = createNativeKernels(addon!);
   const bad = nat as unknown as Record<string, (...a: unknown[]) => void>;
   const f = (n: number) => new Float32Array(n);
   const idx = Int32Array.of(0, 1);

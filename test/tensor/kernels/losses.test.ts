@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { jsLosses } from '../../../src/tensor/kernels/js/losses.ts';
-import { nativeLosses } from '../../../src/tensor/kernels/native/losses.ts';
+import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
 import type { LossKernels } from '../../../src/tensor/kernels/types.ts';
 import { assertClose, nativeAddonOrNull, nativeSkipReason, randInts, randn } from '../../helpers.ts';
 import { expectNativeError, fdGrad, withScalarPaths } from './kernel-test-utils.ts';
@@ -103,7 +103,7 @@ describe('js cross-entropy reference', () => {
 
 const addon = nativeAddonOrNull();
 const skip = nativeSkipReason();
-const nat = addon ? nativeLosses(addon) : (null as unknown as LossKernels);
+const nat = addon ? createNativeKernels(addon) : (null as unknown as LossKernels);
 
 function compare(rows: number, vocab: number, seed: number, scale = 3): void {
   const n = rows * vocab;

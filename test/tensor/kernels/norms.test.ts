@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { jsNorms } from '../../../src/tensor/kernels/js/norms.ts';
-import { nativeNorms } from '../../../src/tensor/kernels/native/norms.ts';
+import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
 import type { NormKernels } from '../../../src/tensor/kernels/types.ts';
 import { assertClose, nativeAddonOrNull, nativeSkipReason, randn } from '../../helpers.ts';
 import { expectNativeError, expectJsError, fdGrad, withScalarPaths } from './kernel-test-utils.ts';
@@ -138,7 +138,7 @@ describe('js norms reference', () => {
 
 const addon = nativeAddonOrNull();
 const skip = nativeSkipReason();
-const nat = addon ? nativeNorms(addon) : (null as unknown as NormKernels);
+const nat = addon ? createNativeKernels(addon) : (null as unknown as NormKernels);
 
 function compare(rows: number, cols: number, seed: number, offset = 0): void {
   const n = rows * cols;

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { jsOptim } from '../../../src/tensor/kernels/js/optim.ts';
-import { nativeOptim } from '../../../src/tensor/kernels/native/optim.ts';
+import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
 import { nativeAddonOrNull, nativeSkipReason, randn } from '../../helpers.ts';
 import { testBothPaths } from './kernel-test-utils.ts';
 
@@ -88,7 +88,7 @@ test('adamw (js): hand-computed first step', () => {
 const addon = nativeAddonOrNull();
 
 testBothPaths('adamw: native matches js bit for bit', '_optimForceScalar', () => {
-  const nat = nativeOptim(addon!);
+  const nat = createNativeKernels(addon!);
   for (const n of [0, 1, 7, 8, 9, 31, 33, 1000, 100000]) {
     const init = [randn(n, n + 1), randn(n, n + 2), randn(n, n + 3, 0.1), randn(n, n + 4, 0.01).map(Math.abs)];
     const a = init.map((x) => Float32Array.from(x));
@@ -107,7 +107,7 @@ testBothPaths('adamw: native matches js bit for bit', '_optimForceScalar', () =>
 });
 
 test('adamw: native validates its arguments', { skip: nativeSkipReason() }, () => {
-  const nat = nativeOptim(addon!);
+  const nat = createNativeKernels(addon!);
   const f = () => new Float32Array(8);
   const bad = nat as unknown as Record<string, (...a: unknown[]) => void>;
   assert.throws(() => nat.adamw(f(), f(), f(), new Float32Array(7), 8, 1e-3, 0.9, 0.99, 1e-8, 0, 1, 1), /adamw.*'v'/);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { jsReduce } from '../../../src/tensor/kernels/js/reduce.ts';
-import { nativeReduce } from '../../../src/tensor/kernels/native/reduce.ts';
+import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
 import type { ReduceKernels } from '../../../src/tensor/kernels/types.ts';
 import { assertClose, nativeAddonOrNull, nativeSkipReason, randn, rng } from '../../helpers.ts';
 import { expectNativeError, expectJsError, fdGrad, withScalarPaths } from './kernel-test-utils.ts';
@@ -135,7 +135,7 @@ describe('js reduce reference', () => {
 
 const addon = nativeAddonOrNull();
 const skip = nativeSkipReason();
-const nat = addon ? nativeReduce(addon) : (null as unknown as ReduceKernels);
+const nat = addon ? createNativeKernels(addon) : (null as unknown as ReduceKernels);
 
 function compareRowKernels(rows: number, cols: number, seed: number): void {
   const n = rows * cols;

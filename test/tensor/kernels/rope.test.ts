@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { jsRope } from '../../../src/tensor/kernels/js/rope.ts';
 import { ropeInvFreq } from '../../../src/tensor/ops/rope-freq.ts';
-import { nativeRope } from '../../../src/tensor/kernels/native/rope.ts';
+import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
 import { assertClose, maxAbsDiff, nativeAddonOrNull, nativeSkipReason, randInts, randn } from '../../helpers.ts';
 
 /** Textbook half-split RoPE in float64: pair (i, i + dim/2) rotated by pos·theta^(−2i/dim). */
@@ -115,7 +115,7 @@ test('js rope validates its arguments', () => {
 // ---------------------------------------------------------------------------------------------------------
 
 const addon = nativeAddonOrNull();
-const native = addon ? nativeRope(addon) : null;
+const native = addon ? createNativeKernels(addon) : null;
 const skip = nativeSkipReason();
 
 test('native rope matches js on many shapes, forward and inverse', { skip }, () => {

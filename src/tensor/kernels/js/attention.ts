@@ -3,16 +3,9 @@
 // Layouts: q, out [B, Tq, Hq, D]; k, v [B, Tk, Hkv, D]; lse [B, Hq, Tq]. Query i of sequence b sits at
 // absolute position p = kvLens[b] − Tq + i and attends to keys 0..p. The reference keeps a row of scores
 // (clear, O(Tk) memory per row); the native kernel tiles keys with an online softmax instead.
-import type { AttentionKernels, F32, I32 } from '../types.ts';
+import type { AttentionKernels, AttentionShape, F32, I32 } from '../types.ts';
 
-interface Dims {
-  batch: number;
-  tq: number;
-  tk: number;
-  hq: number;
-  hkv: number;
-  d: number;
-}
+type Dims = Omit<AttentionShape, 'scale'>;
 
 function checkDims(op: string, dims: Dims, kvLens: I32 | null, arrays: [string, F32, number][]): void {
   for (const [name, v] of Object.entries(dims)) {
@@ -50,7 +43,8 @@ function scores(q: F32, k: F32, dims: Dims, b: number, i: number, h: number, n: 
 }
 
 export const jsAttention: AttentionKernels = {
-  attention(q, k, v, out, lse, kvLens, batch, tq, tk, hq, hkv, d, scale) {
+  attention(q, k, v, out, lse, kvLens, shape) {
+    const { batch, tq, tk, hq, hkv, d, scale } = shape;
     const dims = { batch, tq, tk, hq, hkv, d };
     const nq = batch * tq * hq * d;
     const nk = batch * tk * hkv * d;
@@ -95,7 +89,8 @@ export const jsAttention: AttentionKernels = {
     }
   },
 
-  attentionBackward(q, k, v, out, lse, gOut, gq, gk, gv, kvLens, batch, tq, tk, hq, hkv, d, scale) {
+  attentionBackward(q, k, v, out, lse, gOut, gq, gk, gv, kvLens, shape) {
+    const { batch, tq, tk, hq, hkv, d, scale } = shape;
     const dims = { batch, tq, tk, hq, hkv, d };
     const nq = batch * tq * hq * d;
     const nk = batch * tk * hkv * d;

@@ -1,14 +1,6 @@
 // Reference cross-entropy from logits (forward and backward): plain loops, float64 throughout.
 import type { F32, I32, LossKernels } from '../types.ts';
-
-function fail(kernel: string, msg: string): never {
-  throw new TypeError(`js ${kernel}: ${msg}`);
-}
-
-function checkSize(kernel: string, name: string, v: number): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
-    fail(kernel, `argument '${name}' must be a non-negative integer, got ${String(v)}`);
-}
+import { checkSize, fail } from './check.ts';
 
 function checkArray(kernel: string, name: string, a: unknown, need: number, i32 = false): void {
   const ok = i32 ? a instanceof Int32Array : a instanceof Float32Array;
@@ -40,15 +32,7 @@ function logSumExp(x: F32, b: number, vocab: number): number {
 }
 
 export const jsLosses: LossKernels = {
-  crossEntropy(
-    logits: F32,
-    targets: I32,
-    loss: F32,
-    lse: F32,
-    rows: number,
-    vocab: number,
-    ignoreIndex: number,
-  ): void {
+  crossEntropy(logits, targets, loss, lse, rows, vocab, ignoreIndex) {
     const k = 'crossEntropy';
     checkSize(k, 'rows', rows);
     checkSize(k, 'vocab', vocab);
@@ -64,17 +48,7 @@ export const jsLosses: LossKernels = {
     }
   },
 
-  crossEntropyBackward(
-    logits: F32,
-    targets: I32,
-    lse: F32,
-    gLoss: F32,
-    gLse: F32 | null,
-    gLogits: F32,
-    rows: number,
-    vocab: number,
-    ignoreIndex: number,
-  ): void {
+  crossEntropyBackward(logits, targets, lse, gLoss, gLse, gLogits, rows, vocab, ignoreIndex) {
     const k = 'crossEntropyBackward';
     checkSize(k, 'rows', rows);
     checkSize(k, 'vocab', vocab);

@@ -1,19 +1,6 @@
 // Reference RMSNorm and LayerNorm, forward and backward: plain loops with float64 accumulation.
-import type { F32, NormKernels } from '../types.ts';
-
-function fail(kernel: string, msg: string): never {
-  throw new TypeError(`js ${kernel}: ${msg}`);
-}
-
-function checkSize(kernel: string, name: string, v: number): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
-    fail(kernel, `argument '${name}' must be a non-negative integer, got ${String(v)}`);
-}
-
-function checkF32(kernel: string, name: string, a: unknown, need: number): void {
-  if (!(a instanceof Float32Array)) fail(kernel, `argument '${name}' must be a Float32Array`);
-  if (a.length < need) fail(kernel, `argument '${name}' has ${a.length} elements, needs at least ${need}`);
-}
+import type { NormKernels } from '../types.ts';
+import { checkF32, checkSize, fail } from './check.ts';
 
 function checkEps(kernel: string, eps: number): void {
   if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps))
@@ -21,7 +8,7 @@ function checkEps(kernel: string, eps: number): void {
 }
 
 export const jsNorms: NormKernels = {
-  rmsNorm(x: F32, w: F32 | null, out: F32, rstd: F32, rows: number, cols: number, eps: number): void {
+  rmsNorm(x, w, out, rstd, rows, cols, eps) {
     const k = 'rmsNorm';
     checkSize(k, 'rows', rows);
     checkSize(k, 'cols', cols);
@@ -44,16 +31,7 @@ export const jsNorms: NormKernels = {
     }
   },
 
-  rmsNormBackward(
-    x: F32,
-    w: F32 | null,
-    rstd: F32,
-    gy: F32,
-    gx: F32,
-    gw: F32 | null,
-    rows: number,
-    cols: number,
-  ): void {
+  rmsNormBackward(x, w, rstd, gy, gx, gw, rows, cols) {
     const k = 'rmsNormBackward';
     checkSize(k, 'rows', rows);
     checkSize(k, 'cols', cols);
@@ -82,7 +60,7 @@ export const jsNorms: NormKernels = {
     if (gwOut !== null) for (let j = 0; j < cols; j++) gwOut[j] = acc[j];
   },
 
-  layerNorm(x: F32, out: F32, mean: F32, rstd: F32, rows: number, cols: number, eps: number): void {
+  layerNorm(x, out, mean, rstd, rows, cols, eps) {
     const k = 'layerNorm';
     checkSize(k, 'rows', rows);
     checkSize(k, 'cols', cols);
@@ -105,7 +83,7 @@ export const jsNorms: NormKernels = {
     }
   },
 
-  layerNormBackward(x: F32, mean: F32, rstd: F32, gy: F32, gx: F32, rows: number, cols: number): void {
+  layerNormBackward(x, mean, rstd, gy, gx, rows, cols) {
     const k = 'layerNormBackward';
     checkSize(k, 'rows', rows);
     checkSize(k, 'cols', cols);

@@ -1,24 +1,6 @@
 // Reference reductions, softmax family and top-k: plain loops, float64 accumulation, clear over fast.
-import type { F32, I32, ReduceKernels } from '../types.ts';
-
-function fail(kernel: string, msg: string): never {
-  throw new TypeError(`js ${kernel}: ${msg}`);
-}
-
-function checkSize(kernel: string, name: string, v: number): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
-    fail(kernel, `argument '${name}' must be a non-negative integer, got ${String(v)}`);
-}
-
-function checkF32(kernel: string, name: string, a: unknown, need: number): void {
-  if (!(a instanceof Float32Array)) fail(kernel, `argument '${name}' must be a Float32Array`);
-  if (a.length < need) fail(kernel, `argument '${name}' has ${a.length} elements, needs at least ${need}`);
-}
-
-function checkI32(kernel: string, name: string, a: unknown, need: number): void {
-  if (!(a instanceof Int32Array)) fail(kernel, `argument '${name}' must be an Int32Array`);
-  if (a.length < need) fail(kernel, `argument '${name}' has ${a.length} elements, needs at least ${need}`);
-}
+import type { F32, ReduceKernels } from '../types.ts';
+import { checkF32, checkI32, checkSize, fail } from './check.ts';
 
 function checkRows(kernel: string, names: string[], arrays: unknown[], rows: number, cols: number): void {
   checkSize(kernel, 'rows', rows);
@@ -45,7 +27,7 @@ function before(x: F32, base: number, a: number, b: number): number {
 }
 
 export const jsReduce: ReduceKernels = {
-  reduceSum(x: F32, out: F32, outer: number, len: number, inner: number): void {
+  reduceSum(x, out, outer, len, inner) {
     const k = 'reduceSum';
     checkSize(k, 'outer', outer);
     checkSize(k, 'len', len);
@@ -61,7 +43,7 @@ export const jsReduce: ReduceKernels = {
     }
   },
 
-  reduceMax(x: F32, out: F32, argmax: I32, outer: number, len: number, inner: number): void {
+  reduceMax(x, out, argmax, outer, len, inner) {
     const k = 'reduceMax';
     checkSize(k, 'outer', outer);
     checkSize(k, 'len', len);
@@ -87,7 +69,7 @@ export const jsReduce: ReduceKernels = {
     }
   },
 
-  sumSquares(x: F32, n: number): number {
+  sumSquares(x, n) {
     checkSize('sumSquares', 'n', n);
     checkF32('sumSquares', 'x', x, n);
     let s = 0;
@@ -95,7 +77,7 @@ export const jsReduce: ReduceKernels = {
     return s;
   },
 
-  softmax(x: F32, out: F32, rows: number, cols: number): void {
+  softmax(x, out, rows, cols) {
     checkRows('softmax', ['x', 'out'], [x, out], rows, cols);
     const e = new Float64Array(cols);
     for (let r = 0; r < rows; r++) {
@@ -107,7 +89,7 @@ export const jsReduce: ReduceKernels = {
     }
   },
 
-  softmaxBackward(y: F32, gy: F32, gx: F32, rows: number, cols: number): void {
+  softmaxBackward(y, gy, gx, rows, cols) {
     checkRows('softmaxBackward', ['y', 'gy', 'gx'], [y, gy, gx], rows, cols);
     for (let r = 0; r < rows; r++) {
       const b = r * cols;
@@ -117,7 +99,7 @@ export const jsReduce: ReduceKernels = {
     }
   },
 
-  logSoftmax(x: F32, out: F32, rows: number, cols: number): void {
+  logSoftmax(x, out, rows, cols) {
     checkRows('logSoftmax', ['x', 'out'], [x, out], rows, cols);
     for (let r = 0; r < rows; r++) {
       const b = r * cols;
@@ -129,7 +111,7 @@ export const jsReduce: ReduceKernels = {
     }
   },
 
-  logSoftmaxBackward(y: F32, gy: F32, gx: F32, rows: number, cols: number): void {
+  logSoftmaxBackward(y, gy, gx, rows, cols) {
     checkRows('logSoftmaxBackward', ['y', 'gy', 'gx'], [y, gy, gx], rows, cols);
     for (let r = 0; r < rows; r++) {
       const b = r * cols;
@@ -139,7 +121,7 @@ export const jsReduce: ReduceKernels = {
     }
   },
 
-  topk(x: F32, values: F32, indices: I32, rows: number, cols: number, k: number): void {
+  topk(x, values, indices, rows, cols, k) {
     const kn = 'topk';
     checkSize(kn, 'rows', rows);
     checkSize(kn, 'cols', cols);
