@@ -23,7 +23,7 @@ import { copyFileSync, createReadStream, existsSync, lstatSync, mkdirSync, readF
 import { open } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
-import { acquireFileLock } from './file-lock.ts';
+import { FolderLockedError, lockFolder } from './lock.ts';
 
 export type RepoType = 'model' | 'dataset' | 'space';
 
@@ -654,9 +654,22 @@ async function appendBody(res: Response, partial: string, offset: number, total:
   return bytes;
 }
 
-/** huggingface_hub keeps its locks in {cache}/.locks/{repo folder}/; ours are named apart from its own. */
-function blobLockPath(repoDir: string, blob: string): string {
-  return join(dirname(repoDir), '.locks', basename(repoDir), `${blob}.olmo-ts.lock`);
+/**
+ * Locks one blob against other downloads of it (another process, or another task of this one), waiting while a live
+ * holder has it. huggingface_hub keeps its locks in {cache}/.locks/{repo folder}/; ours are named apart from its own.
+ */
+async function lockBlob(repoDir: string, blob: string, what: string, waitMs: number): Promise<() => void> {
+  const dir = join(dirname(repoDir), '.locks', basename(repoDir), `${blob}.olmo-ts`);
+  const start = Date.now();
+  for (;;) {
+    try {
+      return lockFolder(dir, what);
+    } catch (e) {
+      if (!(e instanceof FolderLockedError) || e.holder === null) throw e;
+      if (Date.now() - start >= waitMs) throw new HubError(`${what}: gave up after waiting ${Math.round(waitMs / 1000)} s for another download of the same file: ${e.message}`);
+      await sleep(200);
+    }
+  }
 }
 
 /** Downloads one file of a commit into blobs/ (unless its blob is there); returns the blob name. */
@@ -666,7 +679,7 @@ async function fetchBlob(s: Settings, repo: string, sha: string, file: RepoFile,
   if (known && existsSync(join(blobsDir, known))) return known;
   const what = describeRepo(s, repo, sha, file.path);
   const target: BlobTarget = { url: `${s.endpoint}/${URL_PREFIX[s.type]}${repo}/resolve/${sha}/${encodePath(file.path)}`, what, file, blobsDir, progress };
-  const release = known ? await acquireFileLock(blobLockPath(repoDir, known), `downloading ${what}`, s.lockWaitMs) : () => {};
+  const release = known ? await lockBlob(repoDir, known, `downloading ${what}`, s.lockWaitMs) : () => {};
   try {
     if (known && existsSync(join(blobsDir, known))) return known; // finished by the holder we waited for
     return await withRetries(s, `downloading ${what}`, target.url, (timeout) => downloadAttempt(s, target, timeout));
