@@ -2,6 +2,18 @@
 import assert from 'node:assert/strict';
 import { loadNativeAddon, nativeLoadError, type NativeAddon } from '../src/tensor/native-addon.ts';
 import { mulberry32 } from '../src/random/index.ts';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The shared workspace beside the checkout (../shared): reference fixtures too large for the repository. Tests
+ * that need it skip with a message naming "shared" where it is absent (scripts/run-tests.mjs fails such a skip in
+ * CI when it is present).
+ */
+export const SHARED_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared');
+
+/** Whether this run is CI (CI set to anything but '', '0', 'false'): skips for missing prerequisites then fail. */
+export const IN_CI = !['', '0', 'false'].includes((process.env.CI ?? '').toLowerCase());
 
 /** A small deterministic PRNG (mulberry32, from the project's random module), so failures reproduce. */
 export const rng: (seed: number) => () => number = mulberry32;
@@ -64,6 +76,9 @@ export function nativeAddonOrNull(): NativeAddon | null {
   return loadNativeAddon();
 }
 
+/** False when the native addon loads; else why native tests skip. In CI a missing addon is an error instead. */
 export function nativeSkipReason(): string | false {
-  return loadNativeAddon() ? false : `native addon unavailable: ${nativeLoadError()}`;
+  if (loadNativeAddon()) return false;
+  if (IN_CI) throw new Error(`CI: the native addon must load: ${nativeLoadError()}`);
+  return `native addon unavailable: ${nativeLoadError()}`;
 }

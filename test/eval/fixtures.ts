@@ -4,12 +4,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import { SHARED_DIR } from '../helpers.ts';
 import { OLMES_FEWSHOT_KEYS, type RowKey } from '../../src/eval/data/fewshot-sources.ts';
 import { MMLU_SUBJECTS } from '../../src/eval/tasks/mmlu.ts';
 import type { Backend } from '../../src/eval/runner/backend.ts';
 import type { LoglikelihoodRequest, LoglikelihoodResult, Row } from '../../src/eval/types.ts';
 
-export const FEWSHOT_FIXTURE = '/work/shared/fixtures/olmes/fewshot_rows.json';
+export const FEWSHOT_FIXTURE = join(SHARED_DIR, 'fixtures', 'olmes', 'fewshot_rows.json');
 export const FEWSHOT_FIXTURE_ALT = new URL('../../../shared/fixtures/olmes/fewshot_rows.json', import.meta.url).pathname;
 
 export type FileKind = 'parquet' | 'jsonl' | 'json';
