@@ -1,7 +1,7 @@
 // `olmo pddl plan|validate`: plan a PDDL problem (the official Proc2PDDL breadth-first planner, or a
 // heuristic one) and print the plan in the official format; check a plan against a domain and problem.
 import { readFileSync } from 'node:fs';
-import { formatPlan, parseDomain, parsePlan, parseProblem, plan, validatePlan, PddlParseError } from '../index.ts';
+import { checkDomain, checkProblem, formatPlan, parseDomain, parsePlan, parseProblem, plan, validatePlan, PddlCheckError, PddlParseError } from '../index.ts';
 import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';
 
 function readText(command: string, flag: string, path: string | undefined): string {
@@ -13,29 +13,50 @@ function readText(command: string, flag: string, path: string | undefined): stri
   }
 }
 
-function parseBoth(command: string, domainPath: string | undefined, problemPath: string | undefined) {
+/**
+ * Parses both files. By default also refuses undeclared predicates, wrong arities and undeclared objects or
+ * variables (each named with file:line:column); `lenient` reads them as the official Proc2PDDL tooling does and
+ * prints them as warnings.
+ */
+function parseBoth(command: string, domainPath: string | undefined, problemPath: string | undefined, lenient: boolean) {
   const domainText = readText(command, 'domain', domainPath);
   const problemText = readText(command, 'problem', problemPath);
   try {
-    const domain = parseDomain(domainText, { source: domainPath });
-    return { domain, problem: parseProblem(problemText, domain, { source: problemPath }) };
+    const domain = parseDomain(domainText, { source: domainPath, strict: !lenient });
+    const problem = parseProblem(problemText, domain, { source: problemPath, strict: !lenient });
+    if (lenient) {
+      for (const issue of [...checkDomain(domain), ...checkProblem(domain, problem)]) {
+        process.stderr.write(`warning: ${issue.message}\n`);
+      }
+    }
+    return { domain, problem };
   } catch (err) {
+    if (err instanceof PddlCheckError) {
+      throw new Error(`${err.message}\n(pass --lenient to accept this as the official Proc2PDDL planner does)`);
+    }
     if (err instanceof PddlParseError) throw new Error(err.message);
     throw err;
   }
 }
 
-const planUsage = `olmo pddl plan --domain FILE --problem FILE [--planner bfs|gbfs|astar] [--timeout S] [--max-states N]
+const lenientHelp = `  --lenient    accept undeclared predicates, wrong numbers of arguments and undeclared objects or
+               variables, as the official Proc2PDDL tooling does (printed as warnings); by default
+               each is an error naming file:line:column`;
+
+const planUsage = `olmo pddl plan --domain FILE --problem FILE [--planner bfs|gbfs|astar] [--timeout S] [--max-states N] [--lenient]
 
   --planner    bfs: the official Proc2PDDL breadth-first planner (default); gbfs / astar: heuristic
                search with h_FF, for larger problems
   --timeout    seconds before giving up (default 30, the official limit)
   --max-states states to expand at most (default 5,000,000)
+${lenientHelp}
 
 Prints the plan one action per line as the official tool writes it: name ('arg1', 'arg2').
 Exit code 0 when solved, 1 when unsolvable or out of limits.`;
 
-const validateUsage = `olmo pddl validate --domain FILE --problem FILE --plan FILE
+const validateUsage = `olmo pddl validate --domain FILE --problem FILE --plan FILE [--lenient]
+
+${lenientHelp}
 
 Checks the plan (official \`name ('a', 'b')\` lines, PDDL \`(name a b)\` or plain \`name a b\`) step by step;
 prints VALID, or the first failing step and why. Exit code 0 when valid, 1 otherwise.`;
@@ -43,7 +64,7 @@ prints VALID, or the first failing step and why. Exit code 0 when valid, 1 other
 async function runPlan(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('pddl plan', {
     args: argv,
-    options: { domain: { type: 'string' }, problem: { type: 'string' }, planner: { type: 'string' }, timeout: { type: 'string' }, 'max-states': { type: 'string' } },
+    options: { domain: { type: 'string' }, problem: { type: 'string' }, planner: { type: 'string' }, timeout: { type: 'string' }, 'max-states': { type: 'string' }, lenient: { type: 'boolean' } },
   });
   const planner = values.planner ?? 'bfs';
   if (planner !== 'bfs' && planner !== 'gbfs' && planner !== 'astar') {
@@ -51,7 +72,7 @@ async function runPlan(argv: string[]): Promise<number> {
   }
   const timeout = numberOption('pddl plan', 'timeout', values.timeout, { min: 0 }) ?? 30;
   const maxStates = numberOption('pddl plan', 'max-states', values['max-states'], { integer: true, min: 1 });
-  const { domain, problem } = parseBoth('plan', values.domain, values.problem);
+  const { domain, problem } = parseBoth('plan', values.domain, values.problem, values.lenient ?? false);
   const result = plan(domain, problem, { planner, timeLimitMs: timeout * 1000, maxStates });
   if (result.status === 'solved' || result.status === 'goal-already-satisfied') {
     const text = formatPlan(result.plan ?? []);
@@ -66,9 +87,9 @@ async function runPlan(argv: string[]): Promise<number> {
 async function runValidate(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('pddl validate', {
     args: argv,
-    options: { domain: { type: 'string' }, problem: { type: 'string' }, plan: { type: 'string' } },
+    options: { domain: { type: 'string' }, problem: { type: 'string' }, plan: { type: 'string' }, lenient: { type: 'boolean' } },
   });
-  const { domain, problem } = parseBoth('validate', values.domain, values.problem);
+  const { domain, problem } = parseBoth('validate', values.domain, values.problem, values.lenient ?? false);
   const steps = parsePlan(readText('validate', 'plan', values.plan));
   const result = validatePlan(domain, problem, steps);
   if (result.valid) {

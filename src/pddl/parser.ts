@@ -11,6 +11,7 @@
 // - a type named before being declared as a supertype cannot be declared later ("Redefined supertype").
 // - unknown sections and unknown action keys are ignored (with a warning here).
 
+import { checkDomain, checkProblem, literalPos, PddlCheckError, recordLiteral } from './check.ts';
 import { PddlParseError, type PyErrorClass, type SourcePos } from './errors.ts';
 import { describe, posOf, readSExpr, type SExpr, type SList } from './sexpr.ts';
 import type { ActionSchema, Atom, Domain, Parameter, PddlWarning, Problem } from './types.ts';
@@ -20,6 +21,12 @@ export const SUPPORTED_REQUIREMENTS = [':strips', ':negative-preconditions', ':t
 export interface ParseOptions {
   /** File name used in error messages. */
   source?: string;
+  /**
+   * Also refuse what the official tooling accepts silently (check.ts): undeclared predicates, wrong numbers of
+   * arguments, undeclared objects and variables. Throws a PddlCheckError listing each with line and column.
+   * Default false: Proc2PDDL scoring must read model output exactly as the official evaluation does.
+   */
+  strict?: boolean;
 }
 
 /** Renders an s-expression the way it reads (used for names that are lists, which Python compares by value). */
@@ -67,8 +74,13 @@ function dedupe(atoms: Atom[]): Atom[] {
 
 /** tuple(t) in Python: a list of atoms becomes its values; a nested list is unhashable (TypeError). */
 function toAtom(ctx: Ctx, e: SExpr): Atom {
-  if (e.kind === 'atom') return Array.from(e.value); // tuple('abc') == ('a', 'b', 'c')
+  if (e.kind === 'atom') {
+    const chars = Array.from(e.value); // tuple('abc') == ('a', 'b', 'c')
+    recordLiteral(chars, e);
+    return chars;
+  }
   const out: string[] = [];
+  recordLiteral(out, e);
   for (const it of e.items) {
     if (it.kind === 'list') {
       ctx.fail(
@@ -374,6 +386,10 @@ export function parseDomain(text: string, opts: ParseOptions = {}): Domain {
     }
   }
   lintDomain(ctx, domain);
+  if (opts.strict) {
+    const issues = checkDomain(domain);
+    if (issues.length > 0) throw new PddlCheckError(issues);
+  }
   return domain;
 }
 
@@ -430,6 +446,10 @@ export function parseProblem(text: string, domain: Domain, opts: ParseOptions = 
     }
   }
   lintProblem(ctx, domain, problem);
+  if (opts.strict) {
+    const issues = checkProblem(domain, problem);
+    if (issues.length > 0) throw new PddlCheckError(issues);
+  }
   return problem;
 }
 
@@ -460,9 +480,9 @@ function lintDomain(ctx: Ctx, d: Domain): void {
     }
     for (const lit of [...a.pos, ...a.neg, ...a.add, ...a.del]) {
       const decl = d.predicates.get(lit[0]);
-      if (d.predicates.size > 0 && !decl) ctx.warn(at, `action ${a.name}: undeclared predicate '${lit[0]}'`);
+      if (d.predicates.size > 0 && !decl) ctx.warn(literalPos(lit, at), `action ${a.name}: undeclared predicate '${lit[0]}'`);
       else if (decl && decl.length !== lit.length - 1) {
-        ctx.warn(at, `action ${a.name}: (${lit.join(' ')}) has ${lit.length - 1} arguments, predicate declares ${decl.length}`);
+        ctx.warn(literalPos(lit, at), `action ${a.name}: (${lit.join(' ')}) has ${lit.length - 1} arguments, predicate declares ${decl.length}`);
       }
       for (const term of lit.slice(1)) {
         if (term.startsWith('?') && !params.has(term)) {
@@ -480,7 +500,7 @@ function lintProblem(ctx: Ctx, d: Domain, p: Problem): void {
   }
   for (const lit of [...p.init, ...p.goalPos, ...p.goalNeg]) {
     if (d.predicates.size > 0 && !d.predicates.has(lit[0])) {
-      ctx.warn({ line: 1, column: 1 }, `(${lit.join(' ')}) uses undeclared predicate '${lit[0]}'`);
+      ctx.warn(literalPos(lit), `(${lit.join(' ')}) uses undeclared predicate '${lit[0]}'`);
     }
   }
 }
