@@ -56,6 +56,7 @@ before(async () => {
     let body = '';
     req.on('data', (d) => (body += d));
     req.on('end', () => {
+      if (req.method === 'GET') return res.end(JSON.stringify({ object: 'list', data: [{ id: 'student' }, { id: 'critic' }] })); // GET /v1/models
       const b = JSON.parse(body) as { model: string; prompt: string };
       served.push(b.model);
       res.setHeader('content-type', 'application/json');

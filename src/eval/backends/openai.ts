@@ -299,7 +299,7 @@ export class OpenAIBackend implements Backend {
    * The results depend on the served model, which its name alone does not pin down (a server restarted with other
    * weights under the same name): the entry GET /v1/models reports for it (id, owned_by, root, parent,
    * max_model_len) joins the key. `created` is left out because vLLM stamps it with the time of the listing
-   * request. Without a /models listing (HTTP 4xx) the base URL stands in, with a log line.
+   * request. Without a usable /models listing the base URL stands in, with a log line.
    */
   cacheIdentity(): Promise<Record<string, unknown>> {
     this.contentIdentity ??= this.servedModel().then((served) => ({
@@ -322,11 +322,9 @@ export class OpenAIBackend implements Backend {
     try {
       listing = await this.send('GET', '/models');
     } catch (e) {
-      if (e instanceof OpenAIBackendError && /rejected the request: HTTP 4/.test(e.message)) {
-        this.log(`${this.baseUrl}/models: ${e.message}; the request cache is keyed by the server URL and model name only`);
-        return null;
-      }
-      throw e;
+      // not every server lists its models; a server that cannot answer this fails on the requests themselves
+      this.log(`${this.baseUrl}/models: ${(e as Error).message}; the request cache is keyed by the server URL and model name only`);
+      return null;
     }
     const data = (listing as { data?: unknown })?.data;
     const entry = Array.isArray(data) ? (data as Record<string, unknown>[]).find((m) => m?.id === this.name) : undefined;
