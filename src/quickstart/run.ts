@@ -19,9 +19,9 @@ import { readJsonLines } from '../io/jsonl.ts';
 import { synthesize } from '../data/synth/index.ts';
 import { clearPool } from '../tensor/index.ts';
 import { loadDpoConfig, DpoTrainer } from '../posttrain/dpo/index.ts';
-import { listRlvrCheckpoints, loadRlvrConfig, runRlvr } from '../posttrain/rlvr/index.ts';
+import { loadRlvrConfig, runRlvr } from '../posttrain/rlvr/index.ts';
 import { loadSftConfig, SftTrainer } from '../posttrain/sft/index.ts';
-import { listCheckpoints, loadTrainConfig, soup, Trainer } from '../train/index.ts';
+import { loadTrainConfig, soup, Trainer } from '../train/index.ts';
 import { collectReport, COLUMNS } from './collect.ts';
 import { formatValue } from './render-markdown.ts';
 import { ANNEAL_SEEDS, writeAnnealIngredientConfig, writeQuickstartConfigs } from './configs.ts';
@@ -127,7 +127,7 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
         const file = join(runDir, 'configs', 'pretrain.yaml');
         if (!existsSync(file)) writeQuickstartConfigs(runDir, size, seed);
         const cfg = loadTrainConfig(file);
-        const r = new Trainer(cfg, { resume: resumable(listCheckpoints(cfg.output)), ...trainerOpts }).train();
+        const r = new Trainer(cfg, { resume: true, ...trainerOpts }).train();
         if (r.stopped) return null;
         return `${r.steps} steps; validation loss ${fmt(r.stageValLoss.pretrain)} after stage 1, ${fmt(r.stageValLoss.anneal)} after the anneal`;
       },
@@ -143,7 +143,7 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
           const file = join(runDir, 'configs', `anneal-${k}.yaml`);
           if (!existsSync(file)) writeAnnealIngredientConfig(runDir, k, seed, size, stage1FinalLr(runDir));
           const cfg = loadTrainConfig(file);
-          const r = new Trainer(cfg, { resume: resumable(listCheckpoints(cfg.output)), ...trainerOpts }).train();
+          const r = new Trainer(cfg, { resume: true, ...trainerOpts }).train();
           return r.stopped ? null : `${r.steps} steps; validation loss ${fmt(r.finalValLoss)}`;
         },
       };
@@ -163,7 +163,7 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
       title: 'supervised fine-tuning (olmo sft)',
       run: async () => {
         const cfg = loadSftConfig(join(runDir, 'configs', 'sft.yaml'));
-        const r = new SftTrainer(cfg, { resume: resumable(listCheckpoints(cfg.output)), ...trainerOpts }).run();
+        const r = new SftTrainer(cfg, { resume: true, ...trainerOpts }).run();
         if (r.stopped) return null;
         const loss = r.before && r.after ? `; held-out assistant loss ${fmt(r.before.eval_loss)} → ${fmt(r.after.eval_loss)}` : '';
         return `${r.steps} steps on ${r.data.train.kept} conversations${loss}`;
@@ -175,7 +175,7 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
       title: 'preference tuning (olmo dpo)',
       run: async () => {
         const cfg = loadDpoConfig(join(runDir, 'configs', 'dpo.yaml'));
-        const r = new DpoTrainer(cfg, { resume: resumable(listCheckpoints(cfg.output)), ...trainerOpts }).run();
+        const r = new DpoTrainer(cfg, { resume: true, ...trainerOpts }).run();
         return r.stopped ? null : `${r.steps} steps on ${r.data.train.kept} pairs`;
       },
     },
@@ -185,7 +185,7 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
       title: 'reinforcement learning with verifiable rewards (olmo rlvr)',
       run: async () => {
         const cfg = loadRlvrConfig(join(runDir, 'configs', 'rlvr.yaml'));
-        const r = runRlvr(cfg, { resume: resumable(listRlvrCheckpoints(cfg.output)), ...trainerOpts });
+        const r = runRlvr(cfg, { resume: true, ...trainerOpts });
         if (r.steps < cfg.steps) return null; // stopped early (as olmo rlvr decides it)
         const last = r.history[r.history.length - 1];
         return `${r.steps} GRPO steps${last ? `, last step's mean reward ${fmt(last.mean_reward, 2)}` : ''}`;
@@ -224,11 +224,6 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
   writeReport(runDir, data);
   log(`report: ${join(runDir, 'report.md')} and ${join(runDir, 'report.html')}`);
   return { runDir, stopped: false, report: join(runDir, 'report.md') };
-}
-
-/** `resume: true` when an earlier invocation left a complete checkpoint (as listed by the run's own loader). */
-function resumable(checkpoints: readonly string[]): true | undefined {
-  return checkpoints.length > 0 ? true : undefined;
 }
 
 /** Sets the anneal's token budget to `fraction` of stage 1's tokens (a multiple of the sequence length). */

@@ -11,7 +11,7 @@ import { numThreads } from '../tensor/index.ts';
 import { CheckpointCorruptError, listCheckpoints, loadCheckpoint, TRAIN_STATE_FILE, type LoadedCheckpoint, type RunInfo, type StageKind } from './checkpoint.ts';
 import { checkConfigChanges, recordConfigChanges, type FieldPatterns } from './config-changes.ts';
 import { MetricsLog } from './metrics-log.ts';
-import { claimFreshRunFolder, removeStaleTemporaries } from './run-folder.ts';
+import { claimFreshRunFolder, findRun, removeStaleTemporaries } from './run-folder.ts';
 
 /** How a stage's run starts: the options every training command shares. */
 export interface RunStartOptions {
@@ -52,7 +52,8 @@ export function openRun<S>(setup: RunSetup, opts: RunStartOptions): OpenedRun<S>
   if (output && existsSync(output)) removeStaleTemporaries(output, log);
   const resumed = opts.resume ? findResumeCheckpoint<S>(output, opts.resume, setup.kind, log) : null;
   const movedAside = output && !opts.resume ? claimFreshRunFolder(output, opts.overwrite === true, log) : null;
-  if (opts.resume && !resumed) log(`no checkpoint to resume in ${output}: starting from step 0`);
+  // (quickstart resumes every stage: a folder without a run starts fresh without a word)
+  if (opts.resume && !resumed && output && existsSync(output) && findRun(output)) log(`no checkpoint to resume in ${output}: starting from step 0`);
   if (resumed) {
     const changes = checkConfigChanges(resumed.state.run.config, setup.config, {
       source: setup.source,

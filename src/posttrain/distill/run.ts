@@ -188,7 +188,8 @@ export function runDistill(cfg: ResolvedDistillConfig, opts: RunDistillOptions =
           dir,
           `${cfg.output} round ${round} SFT`,
         );
-        const r = new SftTrainer(sftCfg, { log, progress: false }).run();
+        // An interrupted round starts over: its partial fine-tuning run is moved aside (round-K/sft.old-<time>).
+        const r = new SftTrainer(sftCfg, { log, progress: false, overwrite: true }).run();
         studentDir = join(dir, 'sft', 'final');
         student = loadModel(studentDir);
         return { student: studentDir, sft_steps: r.steps };

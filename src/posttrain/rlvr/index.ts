@@ -21,6 +21,5 @@ export {
 export { packRollouts, tokenLogProbs, type RolloutBatch, type TokenLogProbs } from './logprobs.ts';
 export { DEFAULT_REWARDS, shapeReward, verifiableReward, type RewardConfig, type RewardResult } from './rewards.ts';
 export { ValueModel, VALUE_HEAD_FILE } from './value.ts';
-export { saveRlvrCheckpoint, loadRlvrCheckpoint, listRlvrCheckpoints, RLVR_STATE_FILE, type RlvrState } from './checkpoint.ts';
-export { RlvrTrainer, type RlvrTrainerOptions, type Rollout, type EvalResult, type RlvrStepMetrics, type RlvrResult, type RewardFn } from './trainer.ts';
+export { RlvrTrainer, RLVR_CHANGEABLE, type RlvrTrainerOptions, type Rollout, type EvalResult, type RlvrStepMetrics, type RlvrResult, type RewardFn } from './trainer.ts';
 export { runRlvr, heldoutPaired, type RunRlvrOptions } from './run.ts';

@@ -5,14 +5,13 @@ import { join } from 'node:path';
 import { pairedComparison, type PairedComparison } from '../../stats/paired.ts';
 import { loadModel } from '../../models/index.ts';
 import { loadTokenizer } from '../../tokenizers/index.ts';
+import type { RunStartOptions } from '../../train/index.ts';
 import type { ResolvedRlvrConfig } from './config.ts';
 import { loadRlvrPrompts } from './data.ts';
 import { RlvrTrainer, type RlvrResult } from './trainer.ts';
 import { ValueModel } from './value.ts';
 
-export interface RunRlvrOptions {
-  /** true: continue from the run folder's latest checkpoint; a string: from that checkpoint folder. */
-  resume?: boolean | string;
+export interface RunRlvrOptions extends RunStartOptions {
   signal?: AbortSignal;
   maxSteps?: number;
   log?: (line: string) => void;
@@ -30,12 +29,6 @@ export function runRlvr(cfg: ResolvedRlvrConfig, opts: RunRlvrOptions = {}): Rlv
   const load = (files: string[]) => loadRlvrPrompts(files, tok, { maxPromptTokens: cfg.data.maxPromptTokens, badRows: cfg.data.badRows, warn: log }).prompts;
   const train = load(cfg.data.train);
   const test = cfg.data.test.length ? load(cfg.data.test) : [];
-  let resumeFrom: string | undefined;
-  if (opts.resume) {
-    const found = typeof opts.resume === 'string' ? opts.resume : RlvrTrainer.latestCheckpoint(cfg.output);
-    if (!found && typeof opts.resume === 'string') throw new Error(`--resume ${opts.resume}: not a checkpoint folder`);
-    resumeFrom = found ?? undefined;
-  }
   const policy = loadModel(cfg.model);
   const reference = loadModel(cfg.reference ?? cfg.model, { trainable: false });
   let value: ValueModel | null = null;
@@ -57,7 +50,9 @@ export function runRlvr(cfg: ResolvedRlvrConfig, opts: RunRlvrOptions = {}): Rlv
     tokenizerDir: tokDir,
     log,
     progress: opts.progress,
-    resumeFrom,
+    resume: opts.resume,
+    overwrite: opts.overwrite,
+    allowConfigChange: opts.allowConfigChange,
   });
   const result = trainer.train({ maxSteps: opts.maxSteps, signal: opts.signal });
   const paired = heldoutPaired(result);

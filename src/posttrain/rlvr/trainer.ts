@@ -9,14 +9,13 @@
 //   5. epochsPerBatch passes of minibatches over the batch with the clipped objective, AdamW, grad clipping.
 // Metrics per step go to metrics.jsonl; the held-out verified rate is measured before, every `eval.every` steps
 // and after; checkpoints hold the policy as an HF folder plus optimizer and RLVR state.
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../../data/random.ts';
-import { generate, saveModel, type CausalLM } from '../../models/index.ts';
+import { generate, type CausalLM } from '../../models/index.ts';
 import { add, backward, noGrad, scale, sum, mul, tensor, tidy, zeroGrad, type Tensor } from '../../tensor/index.ts';
-import { AdamW, clipFactor, gradNorm, lrAt, Progress } from '../../train/index.ts';
+import { AdamW, clipFactor, gradNorm, lrAt, openRun, runTrainingLoop, skipNonFinite, type BadStepPolicy, type OpenedRun, type RunStartOptions } from '../../train/index.ts';
 import type { ResolvedRlvrConfig } from './config.ts';
-import { listRlvrCheckpoints, loadRlvrCheckpoint, saveRlvrCheckpoint, type RlvrState } from './checkpoint.ts';
 import type { RlvrPrompt } from './data.ts';
 import {
   clippedSurrogateTensor,
@@ -31,12 +30,12 @@ import {
 } from './losses.ts';
 import { packRollouts, tokenLogProbs, type RolloutBatch } from './logprobs.ts';
 import { verifiableReward } from './rewards.ts';
-import { ValueModel } from './value.ts';
+import { VALUE_HEAD_FILE, ValueModel } from './value.ts';
 
 /** Overrides the verifier-based reward (tests, custom tasks): the response text and whether it stopped. */
 export type RewardFn = (prompt: RlvrPrompt, response: string, stopped: boolean) => { reward: number; verified: boolean };
 
-export interface RlvrTrainerOptions {
+export interface RlvrTrainerOptions extends RunStartOptions {
   policy: CausalLM;
   /** The frozen reference (KL anchor); never updated. */
   reference: CausalLM;
@@ -56,9 +55,10 @@ export interface RlvrTrainerOptions {
   rewardFn?: RewardFn;
   log?: (line: string) => void;
   progress?: boolean;
-  /** Continue from this checkpoint folder (state, optimizer moments, value head). */
-  resumeFrom?: string;
 }
+
+/** Config fields a resumed RLVR run can change (with --allow-config-change). */
+export const RLVR_CHANGEABLE = ['lr', 'schedule', 'warmupRatio', 'steps', 'checkpoint', 'eval', 'logEvery', 'optimizer.maxGradNorm'];
 
 export interface Rollout {
   promptIndex: number;
@@ -129,6 +129,8 @@ export class RlvrTrainer {
   private readonly log: (line: string) => void;
   private readonly padId: number;
   private readonly params: Tensor[];
+  private readonly badSteps: BadStepPolicy;
+  private readonly opened: OpenedRun<null>;
 
   constructor(
     readonly cfg: ResolvedRlvrConfig,
@@ -136,18 +138,17 @@ export class RlvrTrainer {
   ) {
     if (opts.train.length === 0) throw new Error('RLVR: no training prompts');
     this.log = opts.log ?? ((l) => process.stderr.write(`${l}\n`));
+    this.badSteps = skipNonFinite(this.log);
     this.output = opts.output === undefined ? cfg.output : opts.output;
     this.reference = opts.reference;
-    let policy = opts.policy;
+    const config = JSON.parse(JSON.stringify(cfg)) as Record<string, unknown>;
+    this.opened = openRun<null>({ kind: 'rlvr', output: this.output, config, source: `the RLVR config of ${cfg.output}`, changeable: RLVR_CHANGEABLE, log: this.log }, opts);
+    const resumed = this.opened.resumed;
+    const policy = resumed?.model ?? opts.policy;
     let value = opts.value ?? null;
-    let resumed: ReturnType<typeof loadRlvrCheckpoint> | null = null;
-    if (opts.resumeFrom) {
-      resumed = loadRlvrCheckpoint(opts.resumeFrom, cfg.seed);
-      policy = resumed.policy;
-      value = resumed.value ?? value;
-      this.stepCount = resumed.state.step;
-    }
+    if (resumed && existsSync(join(resumed.dir, VALUE_HEAD_FILE))) value = ValueModel.load(resumed.dir, policy.config.hiddenSize, cfg.seed);
     if (cfg.algorithm === 'ppo' && !value) value = new ValueModel(null, policy.config.hiddenSize, cfg.seed);
+    this.stepCount = resumed?.state.step ?? 0;
     this.policy = policy;
     this.value = cfg.algorithm === 'ppo' ? value : null;
     this.padId = opts.padId ?? policy.config.padTokenId ?? opts.eosTokenIds[0] ?? 0;
@@ -156,21 +157,7 @@ export class RlvrTrainer {
     this.params = groups.map((g) => g.param);
     const o = cfg.optimizer;
     this.opt = new AdamW(groups, { lr: cfg.lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay });
-    if (resumed) {
-      this.opt.loadState(resumed.state.optimizerStep, resumed.moments);
-      this.log(`resumed from ${opts.resumeFrom} at step ${resumed.state.step}`);
-    }
-    if (this.output) {
-      mkdirSync(this.output, { recursive: true });
-      if (!resumed) writeFileSync(join(this.output, 'metrics.jsonl'), '');
-      writeFileSync(join(this.output, 'config.resolved.json'), `${JSON.stringify({ config: cfg, trainPrompts: opts.train.length, testPrompts: opts.test?.length ?? 0 }, null, 2)}\n`);
-    }
-  }
-
-  /** The latest complete checkpoint of a run folder, or null. */
-  static latestCheckpoint(runDir: string): string | null {
-    const all = listRlvrCheckpoints(runDir);
-    return all.length ? all[all.length - 1] : null;
+    if (resumed) this.opt.loadState(resumed.state.optimizerStep, resumed.moments);
   }
 
   private updatesPerStep(): number {
@@ -428,8 +415,7 @@ export class RlvrTrainer {
     }
     const norm = gradNorm(this.params);
     const max = this.cfg.optimizer.maxGradNorm;
-    if (Number.isFinite(norm)) this.opt.update(lr, max > 0 ? clipFactor(norm, max) : 1);
-    else this.log(`step ${this.stepCount + 1}: non-finite gradient norm, update skipped`);
+    if (this.badSteps.accept(this.stepCount + 1, loss, norm)) this.opt.update(lr, max > 0 ? clipFactor(norm, max) : 1);
     return { loss, pg: pgSum, vf: vfSum, clipfrac: tokens ? clipped / tokens : 0, gradNorm: norm };
   }
 
@@ -495,61 +481,53 @@ export class RlvrTrainer {
     return metrics;
   }
 
-  private writeMetrics(record: object): void {
-    if (this.output) appendFileSync(join(this.output, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
-  }
-
-  checkpoint(): string | null {
-    if (!this.output) return null;
-    const state: RlvrState = { kind: 'rlvr', version: 1, step: this.stepCount, optimizerStep: this.opt.step, run: { config: this.cfg } };
-    return saveRlvrCheckpoint(this.output, this.policy, this.value, this.opt, state, this.cfg.checkpoint.keepLast, this.opts.tokenizerDir);
-  }
-
-  /** Runs the remaining steps (or maxSteps of them), evaluating before and after on the test prompts. */
+  /** Runs the remaining steps (or maxSteps of them) on the shared loop, evaluating before and after on the test prompts. */
   train(run: { maxSteps?: number; signal?: AbortSignal } = {}): RlvrResult {
     const hasTest = (this.opts.test?.length ?? 0) > 0;
     const history: RlvrStepMetrics[] = [];
-    let before: EvalResult | null = null;
-    if (hasTest) {
-      before = this.evaluate();
-      this.writeMetrics({ step: this.stepCount, ...prefixed('eval_', before) });
-      this.log(`eval before (step ${this.stepCount}): verified rate ${before.verified_rate.toFixed(3)} over ${before.n} held-out prompts`);
-    }
-    const progress = this.opts.progress ? new Progress({ label: 'rlvr', total: this.cfg.steps, unit: 'steps' }) : null;
-    let done = 0;
-    let evaluatedAt = this.stepCount;
-    let after: EvalResult | null = before;
-    while (this.stepCount < this.cfg.steps) {
-      if (run.signal?.aborted || (run.maxSteps !== undefined && done >= run.maxSteps)) break;
-      const m = this.trainStep();
-      done++;
-      history.push(m);
-      this.writeMetrics(m);
-      progress?.update(this.stepCount, `reward ${m.mean_reward.toFixed(2)} · verified ${m.verified_rate.toFixed(2)} · kl ${m.kl.toFixed(3)}`);
-      if (!progress && this.stepCount % this.cfg.logEvery === 0) {
-        this.log(
-          `step ${this.stepCount}/${this.cfg.steps} reward ${m.mean_reward.toFixed(3)} verified ${m.verified_rate.toFixed(3)} kl ${m.kl.toFixed(4)} len ${m.response_length.toFixed(1)} loss ${m.loss.toFixed(4)} grad ${m.grad_norm.toFixed(3)} (${(m.rollout_s + m.train_s).toFixed(1)} s)`,
-        );
-      }
-      if (hasTest && this.cfg.eval.every > 0 && this.stepCount % this.cfg.eval.every === 0 && this.stepCount < this.cfg.steps) {
-        after = this.evaluate();
-        evaluatedAt = this.stepCount;
-        this.writeMetrics({ step: this.stepCount, ...prefixed('eval_', after) });
-        this.log(`eval at step ${this.stepCount}: verified rate ${after.verified_rate.toFixed(3)}`);
-      }
-      if (this.stepCount % this.cfg.checkpoint.every === 0) this.checkpoint();
-    }
-    if (hasTest && evaluatedAt !== this.stepCount) {
-      after = this.evaluate();
-      this.writeMetrics({ step: this.stepCount, ...prefixed('eval_', after) });
-      this.log(`eval after (step ${this.stepCount}): verified rate ${after.verified_rate.toFixed(3)}`);
-    }
-    if (this.output && done > 0) {
-      this.checkpoint();
-      if (this.stepCount >= this.cfg.steps) saveModel(this.policy, join(this.output, 'final'), { tokenizerFrom: this.opts.tokenizerDir });
-    }
-    progress?.finish(`${this.stepCount} steps${after ? `, held-out verified rate ${after.verified_rate.toFixed(3)}` : ''}`);
-    return { steps: this.stepCount, before, after, history, outputDir: this.output };
+    const r = runTrainingLoop<EvalResult>(
+      {
+        kind: 'rlvr',
+        label: 'rlvr',
+        model: this.policy,
+        opt: this.opt,
+        tokenizerDir: this.opts.tokenizerDir,
+        badSteps: this.badSteps,
+        totalSteps: this.cfg.steps,
+        step: () => {
+          const m = this.trainStep();
+          history.push(m);
+          return {
+            record: m,
+            progress: `reward ${m.mean_reward.toFixed(2)} · verified ${m.verified_rate.toFixed(2)} · kl ${m.kl.toFixed(3)}`,
+            logLine: `step ${this.stepCount}/${this.cfg.steps} reward ${m.mean_reward.toFixed(3)} verified ${m.verified_rate.toFixed(3)} kl ${m.kl.toFixed(4)} len ${m.response_length.toFixed(1)} loss ${m.loss.toFixed(4)} grad ${m.grad_norm.toFixed(3)} (${(m.rollout_s + m.train_s).toFixed(1)} s)`,
+          };
+        },
+        evaluate: () => {
+          if (!hasTest) return null;
+          const e = this.evaluate();
+          this.log(`eval at step ${this.stepCount}: verified rate ${e.verified_rate.toFixed(3)} over ${e.n} held-out prompts`);
+          return e;
+        },
+        evalRecord: (e, step) => ({ step, ...prefixed('eval_', e) }),
+        state: () => null,
+        extraFiles: (dir) => this.value?.save(dir),
+      },
+      {
+        ...this.opened,
+        output: this.output,
+        checkpoint: this.cfg.checkpoint,
+        eval: { every: this.cfg.eval.every, atStart: hasTest },
+        logEvery: this.cfg.logEvery,
+        signal: run.signal,
+        maxSteps: run.maxSteps,
+        progress: this.opts.progress === true,
+        log: this.log,
+      },
+    );
+    const after = r.last;
+    r.progress?.finish(`${this.stepCount} steps${after ? `, held-out verified rate ${after.verified_rate.toFixed(3)}` : ''}`);
+    return { steps: this.stepCount, before: r.before, after, history, outputDir: this.output };
   }
 }
 

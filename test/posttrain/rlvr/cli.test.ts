@@ -52,7 +52,7 @@ describe('olmo rlvr', () => {
     const summary = JSON.parse(readFileSync(join(root, 'run', 'summary.json'), 'utf8')) as Record<string, Record<string, unknown>>;
     assert.deepEqual(summary.heldout_paired, res.heldout_paired);
     assert.equal(summary.heldout_before.outcomes, undefined, 'per-prompt outcomes stay out of summary.json');
-    for (const f of ['metrics.jsonl', 'summary.json', 'config.resolved.json', 'final/config.json', 'final/tokenizer.json', 'checkpoints/step-0000001/rlvr_state.json']) {
+    for (const f of ['metrics.jsonl', 'summary.json', 'config.resolved.json', 'final/config.json', 'final/tokenizer.json', 'checkpoints/step-0000001/train_state.json']) {
       assert.ok(existsSync(join(root, 'run', f)), f);
     }
     const metrics = readFileSync(join(root, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);

@@ -11,6 +11,7 @@ import { loadRlvrPrompts, packRollouts, resolveRlvrConfig, RlvrTrainer, tokenLog
 import { loadTokenizer } from '../../../src/tokenizers/index.ts';
 import { decodeDigits, fourPrompts, tinyModel, tinyRlvrConfig } from './tiny.ts';
 import { tinyTokenizerJson } from '../../tokenizers/tiny-tokenizer.ts';
+import { listCheckpoints } from '../../../src/train/index.ts';
 
 function trainer(cfg: ReturnType<typeof tinyRlvrConfig>, output: string | null = null, resumeFrom?: string) {
   return new RlvrTrainer(cfg, {
@@ -22,7 +23,7 @@ function trainer(cfg: ReturnType<typeof tinyRlvrConfig>, output: string | null =
     eosTokenIds: [0],
     output,
     log: () => {},
-    resumeFrom,
+    resume: resumeFrom,
   });
 }
 
@@ -79,9 +80,9 @@ describe('RLVR pieces', () => {
     const cfg = tinyRlvrConfig({ steps: 4, checkpoint: { every: 2, keepLast: 2 }, eval: { limit: 16, temperature: 1, every: 2 } });
     const first = trainer(cfg, out).train({ maxSteps: 2 });
     assert.equal(first.steps, 2);
-    const ckpt = RlvrTrainer.latestCheckpoint(out);
+    const ckpt = listCheckpoints(out).at(-1);
     assert.ok(ckpt && ckpt.endsWith('step-0000002'), String(ckpt));
-    for (const f of ['model/config.json', 'model/model.safetensors', 'optimizer.safetensors', 'rlvr_state.json']) assert.ok(existsSync(join(ckpt, f)), f);
+    for (const f of ['model/config.json', 'model/model.safetensors', 'optimizer.safetensors', 'train_state.json', 'checksums.json']) assert.ok(existsSync(join(ckpt, f)), f);
     const resumed = trainer(cfg, out, ckpt);
     assert.equal(resumed.stepCount, 2);
     const second = resumed.train();
