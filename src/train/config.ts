@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { dataConfigSchema, formatIssues, parseDataConfig, type DataConfig } from '../data/index.ts';
 import { parseConfig, type ModelConfig } from '../models/index.ts';
+import { preflightProblems } from './preflight.ts';
 
 const scheduleSchema = z
   .object({
@@ -169,7 +170,11 @@ export function resolveTrainConfig(value: unknown, baseDir: string, source = 'co
       throw new TrainConfigError((err as Error).message);
     }
   }
-  return { ...cfg, output: isAbsolute(cfg.output) ? cfg.output : join(baseDir, cfg.output), initFrom: cfg.initFrom && !isAbsolute(cfg.initFrom) ? join(baseDir, cfg.initFrom) : cfg.initFrom, dataConfig, stageSchedules, baseDir, source };
+  const initFrom = cfg.initFrom && !isAbsolute(cfg.initFrom) ? join(baseDir, cfg.initFrom) : cfg.initFrom;
+  const dataSource = typeof cfg.data === 'string' ? `data config ${isAbsolute(cfg.data) ? cfg.data : join(baseDir, cfg.data)}` : `${source}: data`;
+  const preflight = preflightProblems({ dataConfig, dataSource, model: cfg.model, initFrom, source });
+  if (preflight.length > 0) throw new TrainConfigError(`${source}: not ready to train:\n${preflight.join('\n')}`);
+  return { ...cfg, output: isAbsolute(cfg.output) ? cfg.output : join(baseDir, cfg.output), initFrom, dataConfig, stageSchedules, baseDir, source };
 }
 
 /** Reads a YAML or JSON training config file. */

@@ -3,14 +3,13 @@
 // messages; a bit-flipped newest checkpoint is set aside and the run resumes from the one before it.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listCheckpoints, loadCheckpoint, resolveTrainConfig, Trainer, TrainConfigError, CheckpointCorruptError, soup } from '../../src/train/index.ts';
 import { loadModel } from '../../src/models/index.ts';
 import { makeTrainFixture, tinyTrainConfig } from './train-fixture.ts';
-import { olmo } from '../cli/cli-helpers.ts';
+import { killAndResume, withoutTimings } from './kill-resume.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'olmo-train-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -69,29 +68,11 @@ describe('trainer', () => {
   // checkpoint write; the second lands at a random later step.
   for (const [label, target] of [['during a checkpoint write', 5], ['at a random step', 6 + Math.floor(Math.random() * 20)]] as const) {
     it(`resumes after SIGKILL ${label} with bit-identical losses`, async () => {
-      const reference = losses(join(root, 'run-a'));
       const configPath = join(root, `kill-${target}.json`);
       const out = join(root, `run-kill-${target}`);
       writeFileSync(configPath, JSON.stringify(tinyTrainConfig(root, out)));
-      await new Promise<void>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts'), 'train', '--config', configPath], { stdio: 'ignore' });
-        const poll = setInterval(() => {
-          const metrics = join(out, 'metrics.jsonl');
-          if (existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').filter((l) => l.includes('"loss"')).length >= target) {
-            child.kill('SIGKILL');
-            clearInterval(poll);
-          }
-        }, 1);
-        child.on('exit', () => {
-          clearInterval(poll);
-          resolve();
-        });
-        child.on('error', reject);
-      });
-      assert.ok(!existsSync(join(out, 'final')), 'the killed run did not finish');
-      const r = olmo(['train', '--config', configPath, '--resume']);
-      assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(stripRates(losses(out)), stripRates(reference));
+      const resumed = await killAndResume('train', configPath, out, target, 'loss');
+      assert.deepEqual(withoutTimings(resumed), withoutTimings(losses(join(root, 'run-a'))));
     });
   }
 
@@ -126,7 +107,7 @@ describe('trainer', () => {
     const warning = logs.find((l) => l.startsWith('warning: checkpoint'));
     assert.ok(warning && warning.includes(latest) && warning.includes(older), logs.join('\n'));
     assert.ok(existsSync(`${latest}.corrupt`), 'the corrupt checkpoint is set aside');
-    assert.deepEqual(stripRates(losses(out)), stripRates(losses(join(root, 'run-a'))));
+    assert.deepEqual(withoutTimings(losses(out)), withoutTimings(losses(join(root, 'run-a'))));
     // An interrupted write (a temp folder) is never taken for a checkpoint.
     cpSync(listCheckpoints(out)[0], join(out, 'checkpoints', '.tmp-step-0000099-1'), { recursive: true });
     assert.equal(listCheckpoints(out).length, 2);
@@ -146,6 +127,3 @@ describe('trainer', () => {
   });
 });
 
-function stripRates(rows: Record<string, unknown>[]): Record<string, unknown>[] {
-  return rows.map(({ tokens_per_s: _t, ...rest }) => rest);
-}
