@@ -28,6 +28,8 @@ const DIRECT: Record<string, readonly string[]> = {
   train: ['models', 'data'],
   posttrain: ['train', 'verifiers', 'stats'],
   pddl: ['random'],
+  // The OpenAI-compatible server: HTTP routes and the continuous-batching scheduler over the models.
+  serve: ['models', 'tokenizers'],
   // The eval core: no model code. Its tasks add pddl and the verifiers; only backends/local.ts adds models.
   eval: ['io', 'tokenizers', 'pycompat', 'stats', 'random'],
 };
