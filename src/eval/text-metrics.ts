@@ -74,3 +74,38 @@ export function hfExactMatch(prediction: string, reference: string, opts: HfExac
   }
   return p === r ? 1 : 0;
 }
+
+// ---- SQuAD v1.1 EM/F1 as olmes' squad_emf1.py (TriviaQA) ----
+
+/** Python's `\b(a|an|the)\b` on a str pattern: word boundaries use Unicode word characters, not ASCII only. */
+const ARTICLES = /(?<![\p{L}\p{N}_])(?:a|an|the)(?![\p{L}\p{N}_])/gu;
+
+/** SQuAD normalize_answer with Python's Unicode-aware word boundaries. */
+export function squadNormalizePy(s: string): string {
+  const t = Array.from(s.toLowerCase()).filter((c) => !PUNCTUATION.has(c)).join('');
+  return t.replace(ARTICLES, ' ').split(/\s+/).filter((w) => w !== '').join(' ');
+}
+
+/** SQuAD v1.1 f1_score: token-multiset F1; 0 when nothing is shared (so two empty answers score 0, unlike v2). */
+export function squadV1F1(prediction: string, gold: string): number {
+  const p = squadNormalizePy(prediction).split(' ').filter((w) => w);
+  const g = squadNormalizePy(gold).split(' ').filter((w) => w);
+  const counts = new Map<string, number>();
+  for (const w of g) counts.set(w, (counts.get(w) ?? 0) + 1);
+  let same = 0;
+  for (const w of p) {
+    const c = counts.get(w) ?? 0;
+    if (c > 0) {
+      same++;
+      counts.set(w, c - 1);
+    }
+  }
+  if (same === 0) return 0;
+  const precision = same / p.length;
+  const recall = same / g.length;
+  return (2 * precision * recall) / (precision + recall);
+}
+
+export function squadV1ExactMatch(prediction: string, gold: string): number {
+  return squadNormalizePy(prediction) === squadNormalizePy(gold) ? 1 : 0;
+}

@@ -1,5 +1,6 @@
 // Plain-data types of the OLMES evaluation core: rows, processed docs, requests and their instances,
 // per-request model results. Everything here is JSON-serialisable, so requests can be written, cached and re-read.
+import type { ChatMessage } from '../tokenizers/index.ts';
 
 /** A dataset row as read from the Hugging Face files (Parquet/JSONL/JSON), before any processing. */
 export type Row = Record<string, unknown>;
@@ -34,7 +35,7 @@ export interface GenerateUntilRequest {
   context: string;
   generation_kwargs: GenerationKwargs;
   /** The conversation for chat backends (system prompt included), when the task has one; else `context` is sent as one user message. */
-  messages?: { role: 'system' | 'user' | 'assistant'; content: string }[];
+  messages?: ChatMessage[];
 }
 
 export type EvalRequest = LoglikelihoodRequest | LoglikelihoodRollingRequest | GenerateUntilRequest;
@@ -56,17 +57,34 @@ export interface RequestInstance {
   uncond: boolean;
 }
 
-/** A processed multiple-choice doc (oe-eval `_process_doc` output). */
-export interface McDoc {
+/**
+ * A processed doc of any task: its position and id, what requests.jsonl shows of it (oe-eval's `doc` field: the
+ * query and the reference answers), and the task's own fields under `extra`, which rescore gets back from the
+ * predictions file.
+ */
+export interface Doc {
   /** index of the row in its split as loaded */
   index: number;
   native_id: string | number;
+  /** the prompt text of the doc as requests.jsonl shows it */
+  query: string;
+  /** the reference answers as requests.jsonl shows them (generation tasks: the gold answers) */
+  choices: string[];
+  /** the index of the gold answer in `choices` */
+  gold: number;
+  /** the task's own fields: everything its scoring reads beyond the requests and their results */
+  extra?: Record<string, unknown>;
+}
+
+/** A processed multiple-choice doc (oe-eval `_process_doc` output): the options the model's log-likelihoods rank. */
+export interface McDoc extends Doc {
   /** the text before the target: doc_to_text */
   query: string;
   /** answer strings without the leading space (RC) or the letters (MC) */
   choices: string[];
+  /** the index of the correct option */
   gold: number;
-  /** extra per-task fields (e.g. WinoGrande's per-option contexts) */
+  /** per-format fields (e.g. WinoGrande's per-option contexts) */
   extra?: Record<string, unknown>;
 }
 

@@ -109,6 +109,11 @@ function describeKey(key: RowKey): string {
 export function resolveFewshotRows(source: string, rows: readonly Row[], k: number, where: string): Row[] {
   const keys = OLMES_FEWSHOT_KEYS[source];
   if (!keys) throw new FewshotResolutionError(`unknown few-shot source ${source}; known: ${Object.keys(OLMES_FEWSHOT_KEYS).join(', ')}`);
+  return resolveKeyedRows(source, keys, rows, k, where);
+}
+
+/** The first k keyed rows of a curated source (`keys`, e.g. a generative task's own list), as resolveFewshotRows. */
+export function resolveKeyedRows(source: string, keys: readonly RowKey[], rows: readonly Row[], k: number, where: string): Row[] {
   if (k > keys.length) throw new FewshotResolutionError(`few-shot source ${source} lists ${keys.length} examples, ${k} requested`);
   return keys.slice(0, k).map((key, i) => {
     const found = rows.filter((r) => matches(r, key));

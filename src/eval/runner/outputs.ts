@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SuiteScore } from '../aggregate.ts';
 import { UNCOND_DOC_ID_OFFSET, type DocPrediction, type TaskConfig } from '../task.ts';
-import type { McDoc, RequestInstance, RequestResult } from '../types.ts';
+import type { Doc, RequestInstance, RequestResult } from '../types.ts';
 
 export function taskFileName(idx: number, taskName: string, suffix: 'metrics.json' | 'predictions.jsonl' | 'requests.jsonl'): string {
   return `task-${String(idx).padStart(3, '0')}-${taskName}-${suffix}`;
@@ -29,7 +29,7 @@ export interface RequestRecord {
   label: number | string;
 }
 
-export function requestRecord(inst: RequestInstance, doc: McDoc): RequestRecord {
+export function requestRecord(inst: RequestInstance, doc: Doc): RequestRecord {
   const { type: _type, ...request } = inst.request;
   return {
     request_type: inst.request_type,
@@ -66,7 +66,7 @@ export interface TaskMetricsFile {
 export interface PredictionRecord extends DocPrediction {
   task_hash: string;
   model_hash: string;
-  doc?: McDoc;
+  doc?: Doc;
   raw_results?: RequestResult[];
 }
 

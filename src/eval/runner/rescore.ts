@@ -1,14 +1,15 @@
 // `olmo eval --rescore DIR`: recompute every metric of a finished run from its saved per-request records, with no
-// model and no data. Each task is rebuilt from its saved task_config (registry.taskFromConfig), given back its docs
+// model and no data. Each task is rebuilt from its saved task_config (TaskRegistry.fromConfig), given back its docs
 // as the run saved them (predictions' `doc`), and each request of requests.jsonl is paired with its saved result
 // (predictions' `raw_results`); then the task scores the docs through the same function the runner uses
 // (run.ts scorePredictions), and the task, suite and run metrics are rewritten. A run that saved no raw results
 // (written by an older version) can still be rescored when it is log-likelihood only, from model_output.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { taskFromConfig, type SuiteSpec } from '../registry.ts';
-import { UNCOND_DOC_ID_OFFSET, type McModelOutput, type Task, type TaskConfig } from '../task.ts';
-import type { EvalRequest, LoglikelihoodResult, McDoc, RequestInstance, RequestResult, RequestType } from '../types.ts';
+import type { McModelOutput } from '../kinds/multiple-choice.ts';
+import { TASKS, type SuiteSpec, type TaskRegistry } from '../registry.ts';
+import { UNCOND_DOC_ID_OFFSET, type Task, type TaskConfig } from '../task.ts';
+import type { Doc, EvalRequest, LoglikelihoodResult, RequestInstance, RequestResult, RequestType } from '../types.ts';
 import { computeSuites, scorePredictions, taskMetrics, writeRunFiles } from './run.ts';
 import { readJsonLines } from '../../io/jsonl.ts';
 import { jsonl, writeAtomic, type PredictionRecord, type RequestRecord, type RunMetricsFile, type TaskMetricsFile } from './outputs.ts';
@@ -55,6 +56,8 @@ export interface RescoreOptions {
    * classes); the saved config is put in place of theirs.
    */
   tasks?: readonly Task[];
+  /** the registry that rebuilds the other tasks (default: the built-in tasks) */
+  registry?: TaskRegistry;
 }
 
 /** Rescore one task's files (task-NNN-<name>-{metrics.json,requests.jsonl,predictions.jsonl}) in place. */
@@ -64,7 +67,7 @@ function rescoreTask(dir: string, metricsFile: string, opts: RescoreOptions): Ta
   const file = JSON.parse(readFileSync(join(dir, metricsFile), 'utf8')) as TaskMetricsFile;
   const { metadata: _metadata, ...config } = file.task_config as TaskConfig & { metadata?: unknown };
   const own = opts.tasks?.find((t) => t.config.alias === config.alias);
-  const task = own ? own.withConfig(config) : taskFromConfig(config);
+  const task = own ? own.withConfig(config) : (opts.registry ?? TASKS).fromConfig(config);
 
   const records = readJsonl<RequestRecord>(at + 'requests.jsonl');
   const preds = readJsonl<PredictionRecord>(at + 'predictions.jsonl');
@@ -80,7 +83,7 @@ function rescoreTask(dir: string, metricsFile: string, opts: RescoreOptions): Ta
   const stray = [...byDoc.keys()].filter((d) => !Number.isInteger(d) || d < 0 || d >= preds.length);
   if (stray.length) throw new Error(`rescore: ${at}requests.jsonl has requests of doc ${stray[0]}, which has no prediction`);
 
-  const docs: McDoc[] = preds.map((p, d) => {
+  const docs: Doc[] = preds.map((p, d) => {
     if (p.doc) return p.doc;
     // older runs: the requests file's doc (enough for plain MC tasks; tasks that need more say so in restoreDocs)
     const r = byDoc.get(d)?.[0]?.rec;

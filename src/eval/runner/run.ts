@@ -8,7 +8,7 @@ import { CachingSource, type DatasetSource } from '../data/source.ts';
 import { meanMetrics } from '../metrics.ts';
 import { planTasks, type ConfigOverrides, type EvalPlan, type SuiteSpec } from '../registry.ts';
 import type { Task } from '../task.ts';
-import type { EvalRequest, LoglikelihoodResult, McDoc, RequestInstance, RequestResult, RollingResult } from '../types.ts';
+import type { Doc, EvalRequest, LoglikelihoodResult, RequestInstance, RequestResult, RollingResult } from '../types.ts';
 import { modelConfigOf, type Backend } from './backend.ts';
 import { cacheIdentityOf, RequestCache, requestKey } from './cache.ts';
 import { lockFolder } from '../../io/lock.ts';
@@ -50,7 +50,7 @@ export interface RunOptions extends EvalOptions {
 export interface BuiltTask {
   task: Task;
   idx: number;
-  docs: McDoc[];
+  docs: Doc[];
   /** per doc, its request instances in build order */
   perDoc: RequestInstance[][];
   buildSeconds: number;
@@ -169,14 +169,14 @@ async function computeMissing(
  */
 export function scorePredictions(
   task: Task,
-  docs: readonly McDoc[],
+  docs: readonly Doc[],
   perDoc: readonly (readonly RequestInstance[])[],
   results: readonly (readonly RequestResult[])[],
   hashes: { task_hash: string; model_hash: string },
 ): PredictionRecord[] {
   return docs.map((doc, d) => {
     if (results[d].length !== perDoc[d].length) throw new Error(`${task.config.alias} doc ${d}: ${perDoc[d].length} requests but ${results[d].length} results`);
-    return { ...task.scoreDoc(d, doc.native_id, doc.gold, perDoc[d], results[d]), ...hashes, doc, raw_results: [...results[d]] };
+    return { ...task.scoreDoc(doc, d, perDoc[d], results[d]), ...hashes, doc, raw_results: [...results[d]] };
   });
 }
 

@@ -1,7 +1,7 @@
 // ARC-Easy and ARC-Challenge (oe_eval arc.py): "Question: {question}\nAnswer:", answers from choices.text;
 // answerKey is a letter or "1"–"5" mapped to A–E. RC: ARC-Easy per-char, ARC-Challenge PMI.
 import { checkIndex, fieldStr, fieldStrList, RowError } from '../data/fields.ts';
-import type { TaskFamily } from '../task.ts';
+import type { McTaskFamily } from '../kinds/multiple-choice.ts';
 import type { Row } from '../types.ts';
 import { mcFormats, type Extracted } from './common.ts';
 
@@ -18,7 +18,7 @@ export function extractArc(row: Row, where: string): Extracted {
   return { question, choices, gold: checkIndex(gold, choices.length, where, 'answerKey index') };
 }
 
-function arc(name: string, config: string, limit: number | null, rcPrimary: 'acc_per_char' | 'acc_uncond', source: string): TaskFamily {
+function arc(name: string, config: string, limit: number | null, rcPrimary: 'acc_per_char' | 'acc_uncond', source: string): McTaskFamily {
   return {
     name,
     datasetPath: 'allenai/ai2_arc',

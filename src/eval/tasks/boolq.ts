@@ -1,7 +1,7 @@
 // BoolQ (oe_eval boolq.py, aps/super_glue boolq): "{passage}\nQuestion: {question}?\nAnswer:" with " yes"/" no";
 // gold = 1 - label (label 1 = true = "yes" = index 0). RC normalisation none, no PMI requests.
 import { fieldInt, fieldStr, RowError } from '../data/fields.ts';
-import type { TaskFamily } from '../task.ts';
+import type { McTaskFamily } from '../kinds/multiple-choice.ts';
 import type { Row } from '../types.ts';
 import { mcFormats, type Extracted } from './common.ts';
 
@@ -17,7 +17,7 @@ export function extractBoolq(row: Row, where: string): Extracted {
   return { question, choices: ['yes', 'no'], gold: 1 - label };
 }
 
-export const boolq: TaskFamily = {
+export const boolq: McTaskFamily = {
   name: 'boolq',
   datasetPath: 'aps/super_glue',
   datasetName: 'boolq',

@@ -2,7 +2,8 @@
 import { fieldId, type RowWhere } from '../data/fields.ts';
 import type { McMetricName } from '../metrics.ts';
 import { choiceLabels, makeClozePrompt, makeMcqPrompt, type McqPromptOptions } from '../prompts.ts';
-import type { Format, FormatDefinition } from '../task.ts';
+import type { Format } from '../task.ts';
+import type { FormatDefinition } from '../kinds/multiple-choice.ts';
 import type { McDoc, Row } from '../types.ts';
 
 /** What a task reads from a row: the question text, the answer texts and the gold index. */

@@ -1,7 +1,7 @@
 // CommonsenseQA (oe_eval csqa.py, tau/commonsense_qa): "Question: {question}\nAnswer:", 5 answers from
 // choices.text, gold = index of answerKey among choices.label. RC: PMI.
 import { checkIndex, fieldStr, fieldStrList, RowError } from '../data/fields.ts';
-import type { TaskFamily } from '../task.ts';
+import type { McTaskFamily } from '../kinds/multiple-choice.ts';
 import type { Row } from '../types.ts';
 import { mcFormats, type Extracted } from './common.ts';
 
@@ -15,7 +15,7 @@ export function extractCsqa(row: Row, where: string): Extracted {
   return { question, choices, gold: checkIndex(gold, choices.length, where, 'answerKey index') };
 }
 
-export const csqa: TaskFamily = {
+export const csqa: McTaskFamily = {
   name: 'csqa',
   datasetPath: 'tau/commonsense_qa',
   evalSplit: 'validation',

@@ -6,8 +6,8 @@
 import { fieldStr, RowError } from '../data/fields.ts';
 import type { RowKey } from '../data/fewshot-sources.ts';
 import { dropMetrics } from '../drop-metric.ts';
-import type { McDoc, Row } from '../types.ts';
-import { type GenerativeSpec } from './generative-common.ts';
+import type { Doc, Row } from '../types.ts';
+import type { GenerativeSpec } from '../kinds/olmes-generative.ts';
 
 export const DROP_DESCRIPTION =
   'The following are reading comprehension questions, where the answer to each question is either a segment of text from the corresponding passage, a number, or a date (containing any of the date, month, and/or year components). Some questions may require you to pull together information pieces from the passage and reason over them.\n\n';
@@ -28,7 +28,7 @@ export interface DropDoc {
   answers: string[][];
 }
 
-const d = (doc: McDoc) => doc.extra as unknown as DropDoc;
+const d = (doc: Doc) => doc.extra as unknown as DropDoc;
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -10,9 +10,9 @@
 import { fieldStr, RowError } from '../data/fields.ts';
 import { pyStrip } from '../../pycompat/pystr.ts';
 import { hfExactMatch } from '../text-metrics.ts';
-import type { McDoc, Row } from '../types.ts';
+import type { Doc, Row } from '../types.ts';
 import { extractAnswerIsStrict, extractFlexible, extractLastNumber } from '../../verifiers/gsm8k.ts';
-import type { GenerativeSpec } from './generative-common.ts';
+import type { GenerativeSpec } from '../kinds/olmes-generative.ts';
 
 /** olmes FEWSHOT_SOURCES["STD:GSM8k"] (Wei et al. 2022, chain-of-thought exemplars), in stored order. */
 export const STD_GSM8K: readonly Row[] = [
@@ -68,7 +68,7 @@ export interface Gsm8kDoc {
   short_answer: string;
 }
 
-const g = (doc: McDoc) => doc.extra as unknown as Gsm8kDoc;
+const g = (doc: Doc) => doc.extra as unknown as Gsm8kDoc;
 
 /** HF exact_match as olmes configures it for GSM8K. */
 export function gsm8kExactMatch(pred: string, shortAnswer: string): number {

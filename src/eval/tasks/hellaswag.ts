@@ -5,7 +5,8 @@
 import { checkIndex, fieldInt, fieldStr, fieldStrList } from '../data/fields.ts';
 import { choiceLabels, makeMcqPrompt } from '../prompts.ts';
 import { pyCapitalize, pyStrip } from '../../pycompat/pystr.ts';
-import type { Format, FormatDefinition, TaskFamily } from '../task.ts';
+import type { Format } from '../task.ts';
+import type { FormatDefinition, McTaskFamily } from '../kinds/multiple-choice.ts';
 import type { McDoc, Row } from '../types.ts';
 import { nativeId } from './common.ts';
 
@@ -47,7 +48,7 @@ const formats: Record<Format, FormatDefinition> = {
   },
 };
 
-export const hellaswag: TaskFamily = {
+export const hellaswag: McTaskFamily = {
   name: 'hellaswag',
   datasetPath: 'allenai/hellaswag',
   evalSplit: 'validation',

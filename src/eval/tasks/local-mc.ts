@@ -11,7 +11,7 @@
 // (limit null: every test row, unless --limit).
 import { checkIndex, fieldStr, fieldStrList, RowError } from '../data/fields.ts';
 import { TaskIdError } from '../task-id.ts';
-import type { TaskFamily } from '../task.ts';
+import type { McTaskFamily } from '../kinds/multiple-choice.ts';
 import type { Row } from '../types.ts';
 import { mcFormats, type Extracted } from './common.ts';
 
@@ -37,7 +37,7 @@ export function extractLocalMc(row: Row, where: string): Extracted {
 }
 
 /** A local ARC-schema MC task named `name`, read from `<data dir>/<datasetPath ?? name>/{test,train}`. */
-export function localMcFamily(name: string, datasetPath = name): TaskFamily {
+export function localMcFamily(name: string, datasetPath = name): McTaskFamily {
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new TaskIdError(`local MC task name ${JSON.stringify(name)}: use letters, digits, "_", "-" and "."`);
   return {
     name,
@@ -55,21 +55,26 @@ export function localMcFamily(name: string, datasetPath = name): TaskFamily {
 export const synthWorld = localMcFamily('synth_world');
 export const synthArith = localMcFamily('synth_arith');
 /** The synthetic corpus's MC tasks (registered in ../registry.ts). */
-export const LOCAL_MC_FAMILIES: TaskFamily[] = [synthWorld, synthArith];
+export const LOCAL_MC_FAMILIES: McTaskFamily[] = [synthWorld, synthArith];
 
 /**
- * Register a local MC task under `name` in a families table (the registry's TASK_FAMILIES), for ids such as
- * `local_mc:NAME[:mc|:rc][::regime]`. Returns the plain id to plan (`NAME[:fmt]::regime`). A name the table already
- * holds for another dataset is refused.
+ * The local_mc:NAME[:mc|:rc][::regime] ids of a task list as plain ids (`NAME[:fmt]::regime`), and the families of
+ * the NAMEs that `known` (the registry's MC families) does not hold yet, to pass to the registry. A NAME that is
+ * already a task for another dataset is refused.
  */
-export function registerLocalMc(families: Record<string, TaskFamily>, id: string): string {
-  const m = /^local_mc:([^:]+)((?::(?:mc|rc))?)((?:::.+)?)$/.exec(id.trim());
-  if (!m) throw new TaskIdError(`task id ${JSON.stringify(id)}: expected local_mc:NAME[:mc|:rc][::regime]`);
-  const [, name, fmt, regime] = m;
-  const existing = families[name];
-  if (existing && existing.datasetPath !== name) {
-    throw new TaskIdError(`task id ${JSON.stringify(id)}: ${name} is already a task (dataset ${existing.datasetPath}); rename the folder`);
-  }
-  if (!existing) families[name] = localMcFamily(name);
-  return `${name}${fmt}${regime || '::olmes'}`;
+export function localMcIds(ids: readonly string[], known: (name: string) => McTaskFamily | undefined): { ids: string[]; families: McTaskFamily[] } {
+  const families = new Map<string, McTaskFamily>();
+  const out = ids.map((id) => {
+    if (!id.startsWith('local_mc:')) return id;
+    const m = /^local_mc:([^:]+)((?::(?:mc|rc))?)((?:::.+)?)$/.exec(id.trim());
+    if (!m) throw new TaskIdError(`task id ${JSON.stringify(id)}: expected local_mc:NAME[:mc|:rc][::regime]`);
+    const [, name, fmt, regime] = m;
+    const existing = known(name);
+    if (existing && existing.datasetPath !== name) {
+      throw new TaskIdError(`task id ${JSON.stringify(id)}: ${name} is already a task (dataset ${existing.datasetPath}); rename the folder`);
+    }
+    if (!existing && !families.has(name)) families.set(name, localMcFamily(name));
+    return `${name}${fmt}${regime || '::olmes'}`;
+  });
+  return { ids: out, families: [...families.values()] };
 }

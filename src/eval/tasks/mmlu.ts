@@ -2,7 +2,7 @@
 // "The following are multiple choice questions (with answers) about {subject with _ → space}.\n\n" before the
 // first shot in both RC and MC; shots are the first 5 rows of `dev` in order; test split, all docs.
 import { checkIndex, fieldInt, fieldStr, fieldStrList } from '../data/fields.ts';
-import type { TaskFamily } from '../task.ts';
+import type { McTaskFamily } from '../kinds/multiple-choice.ts';
 import type { Row } from '../types.ts';
 import { mcFormats, type Extracted } from './common.ts';
 
@@ -32,7 +32,7 @@ export function extractMmlu(row: Row, where: string): Extracted {
   return { question, choices, gold };
 }
 
-export function mmluTask(subject: string): TaskFamily {
+export function mmluTask(subject: string): McTaskFamily {
   return {
     name: `mmlu_${subject}`,
     datasetPath: 'cais/mmlu',

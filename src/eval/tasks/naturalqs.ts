@@ -5,8 +5,8 @@
 import { fieldStr, fieldStrList } from '../data/fields.ts';
 import type { RowKey } from '../data/fewshot-sources.ts';
 import { dropMetrics } from '../drop-metric.ts';
-import type { McDoc } from '../types.ts';
-import { type GenerativeSpec } from './generative-common.ts';
+import type { Doc } from '../types.ts';
+import type { GenerativeSpec } from '../kinds/olmes-generative.ts';
 
 /** The first 5 of olmes FEWSHOT_SOURCES["OLMES:naturalqs"], by their (train split) question. */
 export const OLMES_NATURALQS_KEYS: RowKey[] = [
@@ -22,7 +22,7 @@ export interface NaturalQsDoc {
   answers: string[];
 }
 
-const q = (doc: McDoc) => doc.extra as unknown as NaturalQsDoc;
+const q = (doc: Doc) => doc.extra as unknown as NaturalQsDoc;
 
 export const naturalqs: GenerativeSpec = {
   alias: 'naturalqs',

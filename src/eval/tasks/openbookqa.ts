@@ -2,7 +2,7 @@
 // gold = index of answerKey.strip() in A–D. RC: PMI.
 import { checkIndex, fieldStr, fieldStrList, RowError } from '../data/fields.ts';
 import { pyStrip } from '../../pycompat/pystr.ts';
-import type { TaskFamily } from '../task.ts';
+import type { McTaskFamily } from '../kinds/multiple-choice.ts';
 import type { Row } from '../types.ts';
 import { mcFormats, type Extracted } from './common.ts';
 
@@ -15,7 +15,7 @@ export function extractObqa(row: Row, where: string): Extracted {
   return { question, choices, gold: checkIndex(gold, choices.length, where, 'answerKey index') };
 }
 
-export const openbookqa: TaskFamily = {
+export const openbookqa: McTaskFamily = {
   name: 'openbookqa',
   datasetPath: 'allenai/openbookqa',
   datasetName: 'main',

@@ -1,7 +1,7 @@
 // PIQA (oe_eval piqa.py, ybisk/piqa): "Goal: {goal}\nAnswer:" with " {sol1}", " {sol2}"; gold = label.
 import { checkIndex, fieldInt, fieldStr } from '../data/fields.ts';
 import { makeClozePrompt } from '../prompts.ts';
-import type { TaskFamily } from '../task.ts';
+import type { McTaskFamily } from '../kinds/multiple-choice.ts';
 import type { Row } from '../types.ts';
 import { mcFormats, type Extracted } from './common.ts';
 
@@ -11,7 +11,7 @@ export function extractPiqa(row: Row, where: string): Extracted {
   return { question, choices, gold: checkIndex(fieldInt(row, 'label', where), 2, where, 'label') };
 }
 
-export const piqa: TaskFamily = {
+export const piqa: McTaskFamily = {
   name: 'piqa',
   datasetPath: 'ybisk/piqa',
   evalSplit: 'validation',

@@ -1,7 +1,7 @@
 // Social IQa (oe_eval siqa.py, allenai/social_i_qa): "Question: {context} {question}\nAnswer:" with
 // " {answerA}", " {answerB}", " {answerC}"; gold = int(label) - 1.
 import { checkIndex, fieldInt, fieldStr } from '../data/fields.ts';
-import type { TaskFamily } from '../task.ts';
+import type { McTaskFamily } from '../kinds/multiple-choice.ts';
 import type { Row } from '../types.ts';
 import { mcFormats, type Extracted } from './common.ts';
 
@@ -11,7 +11,7 @@ export function extractSiqa(row: Row, where: string): Extracted {
   return { question, choices, gold: checkIndex(fieldInt(row, 'label', where) - 1, 3, where, 'label - 1') };
 }
 
-export const socialiqa: TaskFamily = {
+export const socialiqa: McTaskFamily = {
   name: 'socialiqa',
   datasetPath: 'allenai/social_i_qa',
   evalSplit: 'validation',

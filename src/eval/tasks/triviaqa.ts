@@ -4,8 +4,9 @@
 // greedy, max 50 tokens, stop "\n\n". Metrics: SQuAD v1.1 exact match and F1, max over aliases ∪ normalized_aliases.
 import { fieldStr, fieldStrList } from '../data/fields.ts';
 import type { RowKey } from '../data/fewshot-sources.ts';
-import type { McDoc, Row } from '../types.ts';
-import { squadV1ExactMatch, squadV1F1, type GenerativeSpec } from './generative-common.ts';
+import type { Doc, Row } from '../types.ts';
+import { squadV1ExactMatch, squadV1F1 } from '../text-metrics.ts';
+import type { GenerativeSpec } from '../kinds/olmes-generative.ts';
 
 /** The first 5 of olmes FEWSHOT_SOURCES["OLMES:triviaqa"], by question_id and question. */
 export const OLMES_TRIVIAQA_KEYS: RowKey[] = [
@@ -30,7 +31,7 @@ export interface TriviaQaDoc {
   answers: string[];
 }
 
-const t = (doc: McDoc) => doc.extra as unknown as TriviaQaDoc;
+const t = (doc: Doc) => doc.extra as unknown as TriviaQaDoc;
 
 export function triviaqaScore(continuation: string, answers: readonly string[]): Record<string, number> {
   if (answers.length === 0) return { exact_match: 0, f1: 0 };

@@ -6,7 +6,8 @@
 import { checkIndex, fieldInt, fieldStr, RowError } from '../data/fields.ts';
 import { choiceLabels, makeMcqPrompt } from '../prompts.ts';
 import { pyStrip } from '../../pycompat/pystr.ts';
-import type { Format, FormatDefinition, TaskFamily } from '../task.ts';
+import type { Format } from '../task.ts';
+import type { FormatDefinition, McTaskFamily } from '../kinds/multiple-choice.ts';
 import type { McDoc, Row } from '../types.ts';
 
 function read(row: Row, where: string) {
@@ -52,7 +53,7 @@ const formats: Record<Format, FormatDefinition> = {
   },
 };
 
-export const winogrande: TaskFamily = {
+export const winogrande: McTaskFamily = {
   name: 'winogrande',
   datasetPath: 'allenai/winogrande',
   datasetName: 'winogrande_xl',

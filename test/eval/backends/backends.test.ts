@@ -11,8 +11,9 @@ import { runEval } from '../../../src/eval/runner/run.ts';
 import { LocalBackend } from '../../../src/eval/backends/local.ts';
 import { OpenAIBackend, OpenAIBackendError, normalizeBaseUrl } from '../../../src/eval/backends/openai.ts';
 import { rollingWindows } from '../../../src/eval/backends/rolling.ts';
-import { registerLocalMc, extractLocalMc } from '../../../src/eval/tasks/local-mc.ts';
-import { TASK_FAMILIES } from '../../../src/eval/registry.ts';
+import { extractLocalMc, localMcIds } from '../../../src/eval/tasks/local-mc.ts';
+import { TASKS as REGISTRY } from '../../../src/eval/registry.ts';
+import { planEvaluation } from '../../../src/eval/runner/evaluate.ts';
 import type { GenerateUntilRequest, LoglikelihoodRequest } from '../../../src/eval/types.ts';
 import { loadModel } from '../../../src/models/index.ts';
 import { setBackend } from '../../../src/tensor/index.ts';
@@ -28,8 +29,8 @@ const model = loadModel(ckpt, { trainable: false });
 const tok = loadTokenizer(ckpt);
 const dataRoot = tmp('backend-data');
 writeMcTask(dataRoot, 'tinymc', 4);
-const taskId = registerLocalMc(TASK_FAMILIES, 'local_mc:tinymc');
-const TASKS = [taskId.replace('::olmes', ':mc::olmes'), taskId.replace('::olmes', ':rc::olmes')];
+// local_mc:NAME ids become a family of their own, passed to the registry (no global table is changed)
+const TASKS = planEvaluation(['local_mc:tinymc:mc', 'local_mc:tinymc:rc'], { num_shots: 0 }).plan;
 const source = () => new LocalHfFolderSource(dataRoot);
 const local = (modelBatchSize = 1) => new LocalBackend({ model, tokenizer: tok, name: 'tiny', modelBatchSize });
 const openai = (url: string, extra: Partial<ConstructorParameters<typeof OpenAIBackend>[0]> = {}) =>
@@ -77,17 +78,23 @@ test('local_mc rows: answerKey as label or digit, clear errors for bad rows and 
   assert.equal(extractLocalMc({ question: 'q', choices: { text: ['a', 'b'], label: ['A', 'B'] }, answerKey: '2' }, 'w').gold, 1);
   assert.equal(extractLocalMc({ question: 'q', choices: { text: ['a', 'b'], label: ['1', '2'] }, answerKey: '2' }, 'w').gold, 1);
   assert.throws(() => extractLocalMc({ question: 'q', choices: { text: ['a', 'b'], label: ['A', 'B'] }, answerKey: 'C' }, 'f.jsonl row 3'), /f\.jsonl row 3: field "answerKey" "C" is not one of choices\.label/);
-  assert.throws(() => registerLocalMc(TASK_FAMILIES, 'local_mc:arc_easy'), /already a task/);
-  assert.throws(() => registerLocalMc(TASK_FAMILIES, 'local_mc:x:zz'), /expected local_mc:NAME/);
+  const known = (n: string) => REGISTRY.mcFamily(n);
+  assert.throws(() => localMcIds(['local_mc:arc_easy'], known), /already a task/);
+  assert.throws(() => localMcIds(['local_mc:x:zz'], known), /expected local_mc:NAME/);
+  assert.deepEqual(localMcIds(['local_mc:synth_world:rc', 'arc_easy'], known), { ids: ['synth_world:rc::olmes', 'arc_easy'], families: [] });
+  const fresh = localMcIds(['local_mc:mine', 'local_mc:mine:mc::olmes:full'], known);
+  assert.deepEqual(fresh.ids, ['mine::olmes', 'mine:mc::olmes:full']);
+  assert.deepEqual(fresh.families.map((f) => f.name), ['mine']);
+  assert.equal(REGISTRY.mcFamily('mine'), undefined, 'the built-in registry is not changed');
 });
 
 test('local and openai backends give identical metrics (echo and prompt_logprobs, text and token prompts)', async () => {
   const server = await startFakeOpenAIServer({ model, tokenizer: tok });
   try {
     const outL = tmp('run-local');
-    const rl = await runEval({ tasks: TASKS, source: source(), outputDir: outL, backend: local(), batchSize: 7, overrides: { num_shots: 0 } });
+    const rl = await runEval({ tasks: TASKS, source: source(), outputDir: outL, backend: local(), batchSize: 7 });
     const out = tmp('run-openai');
-    const ro = await runEval({ tasks: TASKS, source: source(), outputDir: out, backend: openai(server.url, { tokenizer: tok, concurrency: 3 }), batchSize: 5, overrides: { num_shots: 0 } });
+    const ro = await runEval({ tasks: TASKS, source: source(), outputDir: out, backend: openai(server.url, { tokenizer: tok, concurrency: 3 }), batchSize: 5 });
     assert.deepEqual(taskMetricsOf(ro), taskMetricsOf(rl));
     assert.deepEqual(ro.metrics.all_primary_scores, rl.metrics.all_primary_scores);
     for (const f of ['task-000-tinymc-predictions.jsonl', 'task-001-tinymc-predictions.jsonl']) assert.deepEqual(predsOf(out, f), predsOf(outL, f), f);

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { LocalHfFolderSource } from '../../../src/eval/data/source.ts';
 import { planTasks } from '../../../src/eval/registry.ts';
 import { runEval } from '../../../src/eval/runner/run.ts';
-import { distinctN } from '../../../src/eval/tasks/digital-socrates/generation-task.ts';
+import { distinctN } from '../../../src/eval/correlation.ts';
 import { runDeltaRotJudged } from '../../../src/eval/tasks/delta-rot/pipeline.ts';
 import { criticGoldRow, generationPrompt, parseGeneration, parseJudgement } from '../../../src/eval/tasks/delta-rot/tasks.ts';
 import { parseTsv, readTsv } from '../../../src/eval/tasks/delta-rot/tsv.ts';

@@ -16,7 +16,7 @@ import {
   parseCritique,
   templateFromPromptsJson,
 } from '../../../src/eval/tasks/digital-socrates/critique.ts';
-import { averageRanks, pearson, spearman } from '../../../src/eval/tasks/digital-socrates/generation-task.ts';
+import { averageRanks, pearson, spearman } from '../../../src/eval/correlation.ts';
 import { runDigitalSocratesCriticMode } from '../../../src/eval/tasks/digital-socrates/pipeline.ts';
 import { parseStudentOutput } from '../../../src/eval/tasks/digital-socrates/tasks.ts';
 import { sampleDir, ScriptedBackend, tmp } from './fake-backend.ts';

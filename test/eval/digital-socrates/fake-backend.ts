@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from '../../../src/eval/runner/backend.ts';
-import type { ChatGenerateRequest } from '../../../src/eval/tasks/digital-socrates/generation-task.ts';
+import type { ChatGenerateRequest } from '../../../src/eval/kinds/chat-generation.ts';
 import type { GenerateUntilRequest } from '../../../src/eval/types.ts';
 
 export class ScriptedBackend implements Backend {

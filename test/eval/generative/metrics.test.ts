@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { alignBags, answerToBags, dropGetMetrics, dropMetrics, dropNormalize, maxAssignment, pyFloatRepr, pyParseFloat, pyRound2 } from '../../../src/eval/drop-metric.ts';
-import { cutAtStop, squadNormalizePy, squadV1ExactMatch, squadV1F1 } from '../../../src/eval/tasks/generative-common.ts';
+import { cutAtStop } from '../../../src/eval/kinds/olmes-generative.ts';
+import { squadNormalizePy, squadV1ExactMatch, squadV1F1 } from '../../../src/eval/text-metrics.ts';
 import { gsm8kScore } from '../../../src/eval/tasks/gsm8k.ts';
 import { triviaqaScore } from '../../../src/eval/tasks/triviaqa.ts';
 

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { LocalHfFolderSource } from '../../../src/eval/data/source.ts';
 import { planTasks } from '../../../src/eval/registry.ts';
 import { runEval } from '../../../src/eval/runner/run.ts';
-import { RowsSource } from '../../../src/eval/tasks/digital-socrates/generation-task.ts';
+import { RowsSource } from '../../../src/eval/data/dataset-files.ts';
 import {
   actionTextPairs,
   goalOf,

@@ -16,20 +16,9 @@ import { RowError } from '../../data/fields.ts';
 import { DatasetNotFoundError, type DatasetSource } from '../../data/source.ts';
 import type { Task } from '../../task.ts';
 import type { GenerationKwargs, Row } from '../../types.ts';
-import {
-  applyArgs,
-  distinctN,
-  generationResolver,
-  findDatasetFile,
-  GenerationTask,
-  makeGenerationConfig,
-  rowLocator,
-  type ChatGenerateRequest,
-  type GenDoc,
-  type GenerationTaskConfig,
-  type GenerationTaskFactory,
-  type ScoredDoc,
-} from '../digital-socrates/generation-task.ts';
+import { applyArgs, generationResolver, ChatGenerationTask, makeGenerationConfig, type ChatGenerateRequest, type GenDoc, type GenerationTaskConfig, type GenerationTaskFactory, type ScoredDoc } from '../../kinds/chat-generation.ts';
+import { findDatasetFile, rowLocator } from '../../data/dataset-files.ts';
+import { distinctN } from '../../correlation.ts';
 import { readTsv } from './tsv.ts';
 
 export const DROT_PATH = 'kavelrao/d-Rules-of-Thumb';
@@ -138,7 +127,7 @@ export function parseGeneration(completion: string): { context: string | null; r
 
 type GenDocT = GenDoc<{ action: string; direction: Direction; shots: Shot[] }>;
 
-export class DeltaRotGenerationTask extends GenerationTask<GenDocT> {
+export class DeltaRotGenerationTask extends ChatGenerationTask<GenDocT> {
   static create(o: { name?: string; regime?: string; limit?: number | null; numSamples?: number; numShots?: number } = {}): DeltaRotGenerationTask {
     return new DeltaRotGenerationTask(
       makeGenerationConfig({
@@ -282,7 +271,7 @@ function judgeRequest(item: JudgeItem, kwargs: GenerationKwargs): ChatGenerateRe
 }
 
 /** The judged stage: every generated sample is a doc; unparseable generations are not sent and count as invalid. */
-export class DeltaRotJudgeTask extends GenerationTask<JudgeDoc> {
+export class DeltaRotJudgeTask extends ChatGenerationTask<JudgeDoc> {
   constructor(
     config: GenerationTaskConfig,
     readonly items: JudgeItem[],
@@ -334,7 +323,7 @@ export class DeltaRotJudgeTask extends GenerationTask<JudgeDoc> {
 }
 
 /** The critic's accuracy against the human labels of critic-gold-data (split test by default). */
-export class DeltaRotCriticGoldTask extends GenerationTask<JudgeDoc> {
+export class DeltaRotCriticGoldTask extends ChatGenerationTask<JudgeDoc> {
   static create(o: { name?: string; regime?: string; limit?: number | null; split?: string } = {}): DeltaRotCriticGoldTask {
     return new DeltaRotCriticGoldTask(
       makeGenerationConfig({
@@ -412,4 +401,4 @@ export const DELTA_ROT_STAGE_TASKS: Record<string, (config: GenerationTaskConfig
   delta_rot_judge: (config) => new DeltaRotJudgeTask(config, []),
 };
 
-export const deltaRotResolver = generationResolver(Object.keys(DELTA_ROT_TASKS).join(', '), DELTA_ROT_TASKS);
+export const deltaRotResolver = generationResolver(Object.keys(DELTA_ROT_TASKS).join(', '), DELTA_ROT_TASKS, DELTA_ROT_STAGE_TASKS);

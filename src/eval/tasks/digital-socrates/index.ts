@@ -15,19 +15,3 @@ export {
   type PromptStyle,
   type Reference,
 } from './tasks.ts';
-export {
-  GenerationTask,
-  RowsSource,
-  datasetFolders,
-  findDatasetFile,
-  pearson,
-  spearman,
-  averageRanks,
-  distinctN,
-  type ChatMessage,
-  type ChatGenerateRequest,
-  type GenDoc,
-  type ScoredDoc,
-  type GenerationTaskConfig,
-  type GenerationTaskFactory,
-} from './generation-task.ts';

@@ -24,21 +24,9 @@ import {
   type CritiqueTemplate,
   type Dimension,
 } from './critique.ts';
-import {
-  applyArgs,
-  findDatasetFile,
-  generationResolver,
-  GenerationTask,
-  makeGenerationConfig,
-  pearson,
-  rowLocator,
-  spearman,
-  type ChatGenerateRequest,
-  type GenDoc,
-  type GenerationTaskConfig,
-  type GenerationTaskFactory,
-  type ScoredDoc,
-} from './generation-task.ts';
+import { applyArgs, generationResolver, ChatGenerationTask, makeGenerationConfig, type ChatGenerateRequest, type GenDoc, type GenerationTaskConfig, type GenerationTaskFactory, type ScoredDoc } from '../../kinds/chat-generation.ts';
+import { findDatasetFile, rowLocator } from '../../data/dataset-files.ts';
+import { pearson, spearman } from '../../correlation.ts';
 
 export const DSCB_PATH = 'allenai/DS_Critique_Bank';
 export const DEFAULT_REFERENCE_CRITIC = 'gpt-4-0613';
@@ -154,7 +142,7 @@ export interface DigitalSocratesOptions {
 type DsDoc = GenDoc<{ item: DsItem }>;
 
 /** The evaluated model writes one critique per DSCB record; scored against the chosen reference. */
-export class DigitalSocratesTask extends GenerationTask<DsDoc> {
+export class DigitalSocratesTask extends ChatGenerationTask<DsDoc> {
   template: CritiqueTemplate | null;
   /** critique these items instead of loading the split (the critic stage of pipeline.ts) */
   items: DsItem[] | null;
@@ -304,7 +292,7 @@ export function parseStudentOutput(text: string): { explanation: string; answer:
 
 type StudentDoc = GenDoc<{ qid: string; question: string; gold_answer: string }>;
 
-export class DigitalSocratesStudentTask extends GenerationTask<StudentDoc> {
+export class DigitalSocratesStudentTask extends ChatGenerationTask<StudentDoc> {
   static create(o: { name?: string; split?: string; limit?: number | null; regime?: string } = {}): DigitalSocratesStudentTask {
     return new DigitalSocratesStudentTask(
       makeGenerationConfig({
@@ -380,6 +368,6 @@ export const DIGITAL_SOCRATES_STAGE_TASKS: Record<string, (config: GenerationTas
   digital_socrates_critic: (config) => new DigitalSocratesTask(config),
 };
 
-export const digitalSocratesResolver = generationResolver(Object.keys(DIGITAL_SOCRATES_TASKS).join(', '), DIGITAL_SOCRATES_TASKS);
+export const digitalSocratesResolver = generationResolver(Object.keys(DIGITAL_SOCRATES_TASKS).join(', '), DIGITAL_SOCRATES_TASKS, DIGITAL_SOCRATES_STAGE_TASKS);
 
 export { DS_SYSTEM_PROMPT };

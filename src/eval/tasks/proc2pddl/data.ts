@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatasetNotFoundError, type DatasetSource } from '../../data/source.ts';
-import { datasetFolders } from '../digital-socrates/generation-task.ts';
+import { datasetFolders } from '../../data/dataset-files.ts';
 
 export const PROC2PDDL_PATH = 'zharry29/proc2pddl';
 

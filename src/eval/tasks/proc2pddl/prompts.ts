@@ -5,7 +5,7 @@
 // "please follow the instruction and generate pddl actions."; user the PDDL prompt (instruction_text: the whole
 // text; instruction_pair: action–step pairs; instruction_no_text: names and descriptions only, the "desc" runs).
 // Slots `<insert_X>` are filled by plain string replacement.
-import type { ChatMessage } from '../digital-socrates/generation-task.ts';
+import type { ChatMessage } from '../../../tokenizers/index.ts';
 import type { Proc2PddlDomain } from './data.ts';
 
 export type PromptTemplates = Record<string, string>;

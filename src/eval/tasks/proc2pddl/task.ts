@@ -26,17 +26,7 @@ import {
 } from '../../../pddl/index.ts';
 import type { DatasetSource } from '../../data/source.ts';
 import type { GenerationKwargs } from '../../types.ts';
-import {
-  applyArgs,
-  generationResolver,
-  GenerationTask,
-  makeGenerationConfig,
-  type ChatGenerateRequest,
-  type GenDoc,
-  type GenerationTaskConfig,
-  type GenerationTaskFactory,
-  type ScoredDoc,
-} from '../digital-socrates/generation-task.ts';
+import { applyArgs, generationResolver, ChatGenerationTask, makeGenerationConfig, type ChatGenerateRequest, type GenDoc, type GenerationTaskConfig, type GenerationTaskFactory, type ScoredDoc } from '../../kinds/chat-generation.ts';
 import { loadProc2PddlDomains, PROC2PDDL_PATH, resolveProc2PddlData, type Proc2PddlDomain } from './data.ts';
 import { checkTemplates, flattenMessages, proc2pddlMessages, type InstructionKind, type PddlPromptKind, type PromptTemplates } from './prompts.ts';
 
@@ -64,7 +54,7 @@ export interface Proc2PddlOptions {
 
 type P2Doc = GenDoc<{ domain: Proc2PddlDomain }>;
 
-export class Proc2PddlTask extends GenerationTask<P2Doc> {
+export class Proc2PddlTask extends ChatGenerationTask<P2Doc> {
   constructor(
     config: GenerationTaskConfig,
     public templates: PromptTemplates | null = null,

@@ -8,7 +8,8 @@ import { RowError } from '../../data/fields.ts';
 import { makeClozePrompt } from '../../prompts.ts';
 import type { PlanBuilder, TaskResolver } from '../../registry.ts';
 import { OLMES_SUBSAMPLE_SEED } from '../../selection.ts';
-import type { Format, TaskConfig, TaskFamily } from '../../task.ts';
+import type { Format, TaskConfig } from '../../task.ts';
+import type { McTaskFamily } from '../../kinds/multiple-choice.ts';
 import type { TaskId } from '../../task-id.ts';
 import { mcFormats } from '../common.ts';
 import { SIMPLETOM_PATH, SIMPLETOM_QA_CONFIGS, SIMPLETOM_SPLIT, type SimpleToMQaConfig } from './data.ts';
@@ -20,7 +21,7 @@ export * from './prompts.ts';
 export * from './task.ts';
 
 /** The OLMES MC (letters) and RC (answer texts) log-likelihood formats: story, question, options, "Answer:". */
-export function simpletomFamily(config: SimpleToMQaConfig): TaskFamily {
+export function simpletomFamily(config: SimpleToMQaConfig): McTaskFamily {
   return {
     name: `simpletom_${config}`,
     datasetPath: SIMPLETOM_PATH,

@@ -12,6 +12,7 @@
 //   What is the correct answer? {FINAL} "(A)" or "(B)"
 //
 // sent as a chat (system "You are a helpful assistant.", then the user message), and the OLMES port's template.
+import type { ChatMessage } from '../../../tokenizers/index.ts';
 import type { SimpleToMItem } from './data.ts';
 
 export const SIMPLETOM_SYSTEM_PROMPT = 'You are a helpful assistant.';
@@ -23,10 +24,6 @@ export const EITHER_CHOICE = 'Both (A) and (B) are likely';
 export const NEITHER_CHOICE = 'Neither (A) nor (B) is likely';
 const LABELS = ['A', 'B', 'C', 'D', 'E'];
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
 
 /** make_mcq: `{question} \n(A) c0 \n(B) c1`. */
 export function makeMcq(question: string, choices: readonly string[]): string {

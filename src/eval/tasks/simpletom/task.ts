@@ -17,11 +17,13 @@
 import { describeRef, type DatasetSource } from '../../data/source.ts';
 import { byteCount } from '../../metrics.ts';
 import { selectInstances } from '../../selection.ts';
-import { configFamily, Task, type DocPrediction, type ModelOutput, type TaskConfig, type TaskFamily } from '../../task.ts';
-import type { GenerateUntilRequest, McDoc, RequestInstance, RequestResult } from '../../types.ts';
+import { MultipleChoiceTask, type McTaskFamily } from '../../kinds/multiple-choice.ts';
+import { copyWithConfig, type DocPrediction, type ModelOutput, type Task, type TaskConfig } from '../../task.ts';
+import type { Doc, GenerateUntilRequest, McDoc, RequestInstance, RequestResult } from '../../types.ts';
 import { CONFIG_QTYPE, loadSimpleToM, SIMPLETOM_PATH, SIMPLETOM_SPLIT, type SimpleToMItem, type SimpleToMQaConfig } from './data.ts';
 import { olmesExtract, processAnswer, strictAnswer } from './parse.ts';
-import { chatMessages, olmesPrompt, questionPrompt, type ChatMessage } from './prompts.ts';
+import type { ChatMessage } from '../../../tokenizers/index.ts';
+import { chatMessages, olmesPrompt, questionPrompt } from './prompts.ts';
 
 export type SimpleToMProtocol = 'original' | 'paper' | 'paper-cot' | 'paper-msr' | 'paper-msr-cot' | 'paper-msr-gold' | 'paper-msr-gold-cot';
 export const SIMPLETOM_PROTOCOLS: readonly SimpleToMProtocol[] = ['original', 'paper', 'paper-cot', 'paper-msr', 'paper-msr-cot', 'paper-msr-gold', 'paper-msr-gold-cot'];
@@ -70,13 +72,13 @@ type SimpleToMExtra = {
   ms?: SimpleToMItem;
 };
 
-function savedExtra(alias: string, doc: McDoc, i: number): SimpleToMExtra {
+function savedExtra(alias: string, doc: Doc, i: number): SimpleToMExtra {
   const e = doc.extra as Partial<SimpleToMExtra> | undefined;
   if (!e || typeof e.item !== 'object' || e.item === null) throw new Error(`${alias} doc ${i}: the saved doc has no SimpleToM item (extra.item); it cannot be scored`);
   return e as SimpleToMExtra;
 }
 
-export class SimpleToMGenTask extends Task {
+export class SimpleToMGenTask implements Task {
   readonly spec: ProtocolSpec;
   private items = new Map<string, SimpleToMItem>();
   private msItems = new Map<string, SimpleToMItem>();
@@ -84,13 +86,16 @@ export class SimpleToMGenTask extends Task {
   constructor(
     readonly qaConfig: SimpleToMQaConfig,
     readonly protocol: SimpleToMProtocol,
-    config: TaskConfig,
+    readonly config: TaskConfig,
   ) {
-    super(configFamily(config, 'SimpleToM generative tasks build their docs themselves'), config);
     this.spec = protocolSpec(protocol);
     if (this.spec.reminder !== 'none' && qaConfig === 'mental-state-qa') {
       throw new Error(`task ${config.alias}: the mental-state reminder applies to behavior-qa and judgment-qa, not to the mental-state questions`);
     }
+  }
+
+  withConfig(config: TaskConfig): this {
+    return copyWithConfig(this, config);
   }
 
   userPrompt(item: SimpleToMItem, reminderAnswer?: string): string {
@@ -109,13 +114,13 @@ export class SimpleToMGenTask extends Task {
     return ms;
   }
 
-  override async loadEvalDocs(source: DatasetSource): Promise<{ docs: McDoc[]; total: number }> {
+  async loadEvalDocs(source: DatasetSource): Promise<{ docs: Doc[]; total: number }> {
     const items = await loadSimpleToM(source, this.qaConfig);
     if (this.spec.reminder !== 'none') {
       for (const ms of await loadSimpleToM(source, 'mental-state-qa')) this.msItems.set(ms.storyId, ms);
     }
     this.items = new Map(items.map((it) => [it.id, it]));
-    const docs: McDoc[] = items.map((it, i) => {
+    const docs: Doc[] = items.map((it, i) => {
       const extra: SimpleToMExtra = { item: it, ...(this.spec.reminder !== 'none' ? { ms: this.msFor(it) } : {}) };
       return {
         index: i,
@@ -129,7 +134,7 @@ export class SimpleToMGenTask extends Task {
     return { docs: selectInstances(docs, this.config.limit, this.config.random_subsample_seed), total: docs.length };
   }
 
-  override restoreDocs(docs: readonly McDoc[]): void {
+  restoreDocs(docs: readonly Doc[]): void {
     this.items = new Map();
     this.msItems = new Map();
     docs.forEach((d, i) => {
@@ -139,7 +144,7 @@ export class SimpleToMGenTask extends Task {
     });
   }
 
-  override async loadFewshotDocs(): Promise<McDoc[]> {
+  async loadFewshotDocs(): Promise<Doc[]> {
     return [];
   }
 
@@ -147,7 +152,7 @@ export class SimpleToMGenTask extends Task {
     return { type: 'generate_until', context: user, generation_kwargs: generationKwargs(this.spec), messages: chatMessages(user) };
   }
 
-  override buildInstances(doc: McDoc, docId: number): RequestInstance[] {
+  buildInstances(doc: Doc, docId: number): RequestInstance[] {
     const item = this.items.get(String(doc.native_id));
     if (!item) throw new Error(`${this.config.alias}: doc ${docId} (${doc.native_id}) was not loaded by this task`);
     const mk = (user: string, idx: number): RequestInstance => ({
@@ -166,7 +171,8 @@ export class SimpleToMGenTask extends Task {
     return [mk(questionPrompt(ms, { cot: this.spec.cot }), 0), ...ms.labels.map((l, i) => mk(this.userPrompt(item, l), i + 1))];
   }
 
-  override scoreDoc(docId: number, nativeId: string | number, gold: number, instances: readonly RequestInstance[], results: readonly RequestResult[]): DocPrediction {
+  scoreDoc(doc: Doc, docId: number, instances: readonly RequestInstance[], results: readonly RequestResult[]): DocPrediction {
+    const { native_id: nativeId, gold } = doc;
     const item = this.items.get(String(nativeId));
     if (!item) throw new Error(`${this.config.alias}: doc ${docId} (${nativeId}) was not loaded by this task`);
     const texts = results.map((r, i) => {
@@ -215,10 +221,10 @@ export class SimpleToMGenTask extends Task {
 }
 
 /** The OLMES MC/RC log-likelihood formats with the scenario and severity breakdowns added to the primary metric. */
-export class SimpleToMMcTask extends Task {
+export class SimpleToMMcTask extends MultipleChoiceTask {
   private items = new Map<string, SimpleToMItem>();
   constructor(
-    family: TaskFamily,
+    family: McTaskFamily,
     config: TaskConfig,
     readonly qaConfig: SimpleToMQaConfig,
   ) {
@@ -233,10 +239,10 @@ export class SimpleToMMcTask extends Task {
   override restoreDocs(docs: readonly McDoc[]): void {
     this.items = new Map(docs.map((d, i) => [String(d.native_id), savedExtra(this.config.alias, d, i).item]));
   }
-  override scoreDoc(docId: number, nativeId: string | number, gold: number, instances: readonly RequestInstance[], results: readonly RequestResult[]): DocPrediction {
-    const p = super.scoreDoc(docId, nativeId, gold, instances, results);
-    const item = this.items.get(String(nativeId));
-    if (!item) throw new Error(`${this.config.alias}: doc ${docId} (${nativeId}) was not loaded by this task`);
+  override scoreDoc(doc: McDoc, docId: number, instances: readonly RequestInstance[], results: readonly RequestResult[]): DocPrediction {
+    const p = super.scoreDoc(doc, docId, instances, results);
+    const item = this.items.get(String(doc.native_id));
+    if (!item) throw new Error(`${this.config.alias}: doc ${docId} (${doc.native_id}) was not loaded by this task`);
     return { ...p, metrics: withBreakdowns(p.metrics, [this.config.primary_metric], item) };
   }
 }

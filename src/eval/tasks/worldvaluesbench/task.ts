@@ -14,8 +14,9 @@
 // Every protocol also reports `w1_strict` (ours): invalid and off-scale answers are charged the maximum distance.
 import type { DatasetSource } from '../../data/source.ts';
 import { selectInstances } from '../../selection.ts';
-import { asLoglikelihood, configFamily, Task, type DocPrediction, type ModelOutput, type TaskConfig } from '../../task.ts';
-import type { GenerateUntilRequest, LoglikelihoodRequest, McDoc, RequestInstance, RequestResult } from '../../types.ts';
+import { asLoglikelihood } from '../../kinds/multiple-choice.ts';
+import { copyWithConfig, type DocPrediction, type ModelOutput, type Task, type TaskConfig } from '../../task.ts';
+import type { Doc, GenerateUntilRequest, LoglikelihoodRequest, RequestInstance, RequestResult } from '../../types.ts';
 import {
   demographicKeys, findReleaseDir, findWvsCsv, loadParticipants, loadRelease, scaleOf, WVB_REPO, WvbDataError,
   type Participant, type ProbeRow, type WvbRelease,
@@ -116,24 +117,27 @@ export function softmax(xs: readonly number[]): number[] {
   return e.map((x) => x / s);
 }
 
-export class WorldValuesBenchTask extends Task {
+export class WorldValuesBenchTask implements Task {
   private qdocs = new Map<string, QDoc>();
   readonly demo: boolean;
   readonly logprob: boolean;
 
   constructor(
     readonly protocol: WvbProtocol,
-    config: TaskConfig,
+    readonly config: TaskConfig,
     readonly options: WvbOptions = {},
     /** test hook: the release folder and CSV instead of the source and environment */
     readonly paths: { releaseDir?: string; csv?: string } = {},
   ) {
-    super(configFamily(config, 'WorldValuesBench builds its docs itself'), config);
     this.demo = !protocol.endsWith('-nodemo');
     this.logprob = protocol.startsWith('logprob');
   }
 
-  override async loadEvalDocs(source: DatasetSource): Promise<{ docs: McDoc[]; total: number }> {
+  withConfig(config: TaskConfig): this {
+    return copyWithConfig(this, config);
+  }
+
+  async loadEvalDocs(source: DatasetSource): Promise<{ docs: Doc[]; total: number }> {
     const release: WvbRelease = loadRelease(this.paths.releaseDir ?? findReleaseDir(source));
     const csv = this.paths.csv ?? findWvsCsv(release.dir);
     const keys = demographicKeys(release.metadata, this.options.demographics ?? 'all');
@@ -153,7 +157,7 @@ export class WorldValuesBenchTask extends Task {
       byQ.set(p.question, d);
     }
     this.qdocs = byQ;
-    const docs: McDoc[] = [...byQ.values()].map((d, i) => ({
+    const docs: Doc[] = [...byQ.values()].map((d, i) => ({
       index: i,
       native_id: d.question,
       query: release.metadata[d.question].question,
@@ -166,11 +170,11 @@ export class WorldValuesBenchTask extends Task {
     return { docs: selectInstances(docs, this.config.limit, this.config.random_subsample_seed), total: docs.length };
   }
 
-  override async loadFewshotDocs(): Promise<McDoc[]> {
+  async loadFewshotDocs(): Promise<Doc[]> {
     return [];
   }
 
-  override restoreDocs(docs: readonly McDoc[]): void {
+  restoreDocs(docs: readonly Doc[]): void {
     this.qdocs = new Map(
       docs.map((doc, i) => {
         const e = doc.extra as { scale?: Scale; rows?: Omit<Row, 'prompt'>[] } | undefined;
@@ -186,7 +190,7 @@ export class WorldValuesBenchTask extends Task {
     return d;
   }
 
-  override buildInstances(doc: McDoc, docId: number): RequestInstance[] {
+  buildInstances(doc: Doc, docId: number): RequestInstance[] {
     const d = this.qdoc(doc.native_id);
     const base = { task_name: this.config.task_name, doc_id: docId, native_id: doc.native_id, uncond: false };
     if (this.logprob) {
@@ -217,7 +221,8 @@ export class WorldValuesBenchTask extends Task {
     });
   }
 
-  override scoreDoc(docId: number, nativeId: string | number, gold: number, instances: readonly RequestInstance[], results: readonly RequestResult[]): DocPrediction {
+  scoreDoc(doc: Doc, docId: number, instances: readonly RequestInstance[], results: readonly RequestResult[]): DocPrediction {
+    const { native_id: nativeId, gold } = doc;
     const d = this.qdoc(nativeId);
     const where = `${this.config.alias} question ${nativeId}`;
     const byIdx = new Map(instances.map((inst, i) => [inst.idx, results[i]]));
