@@ -33,9 +33,11 @@ export class LayerKVCache {
     readonly capacity: number,
     readonly kvHeads: number,
     readonly headDim: number,
+    /** Existing K/V storage to use instead of allocating (a view of another cache's rows). */
+    storage?: { k: Tensor; v: Tensor },
   ) {
-    this.k = Tensor.empty([batch, capacity, kvHeads, headDim], 'f32', true);
-    this.v = Tensor.empty([batch, capacity, kvHeads, headDim], 'f32', true);
+    this.k = storage?.k ?? Tensor.empty([batch, capacity, kvHeads, headDim], 'f32', true);
+    this.v = storage?.v ?? Tensor.empty([batch, capacity, kvHeads, headDim], 'f32', true);
     this.k.kept = true;
     this.v.kept = true;
   }
@@ -73,10 +75,29 @@ export class KVCache {
   /** Tokens cached so far, per sequence. */
   readonly lengths: Int32Array;
 
-  constructor(numLayers: number, batch: number, capacity: number, kvHeads: number, headDim: number) {
+  constructor(numLayers: number, batch: number, capacity: number, kvHeads: number, headDim: number, shared?: { layers: LayerKVCache[]; lengths: Int32Array }) {
     checkCacheSize({ numLayers, batch, capacity, kvHeads, headDim });
-    this.layers = Array.from({ length: numLayers }, () => new LayerKVCache(batch, capacity, kvHeads, headDim));
-    this.lengths = new Int32Array(batch);
+    this.layers = shared?.layers ?? Array.from({ length: numLayers }, () => new LayerKVCache(batch, capacity, kvHeads, headDim));
+    this.lengths = shared?.lengths ?? new Int32Array(batch);
+  }
+
+  /**
+   * Sequences [start, start + count) of this cache as a cache of their own that shares its memory: a forward
+   * through the view writes keys, values and lengths straight into these rows (a server decodes the sequences it
+   * holds as one contiguous block of rows, without copying them out). Disposing the view frees nothing.
+   */
+  rows(start: number, count: number): KVCache {
+    if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 1 && start + count <= this.batch)) {
+      throw new Error(`KV cache rows: [${start}, ${start + count}) is not a range of sequences in [0, ${this.batch})`);
+    }
+    const first = this.layers[0];
+    const [kvHeads, headDim] = [first?.kvHeads ?? 0, first?.headDim ?? 0];
+    const per = this.capacity * kvHeads * headDim;
+    const layers = this.layers.map((l) => {
+      const view = (t: Tensor) => Tensor.fromStorage([count, l.capacity, kvHeads, headDim], 'f32', t.f32().subarray(start * per, (start + count) * per));
+      return new LayerKVCache(count, l.capacity, kvHeads, headDim, { k: view(l.k), v: view(l.v) });
+    });
+    return new KVCache(this.layers.length, count, this.capacity, kvHeads, headDim, { layers, lengths: this.lengths.subarray(start, start + count) });
   }
 
   get batch(): number {
