@@ -27,7 +27,7 @@ export {
 export { openSafetensors, saveSafetensors, type TensorToWrite } from './io/safetensors.ts';
 export { DEFAULT_BPE_SPECIAL_TOKENS } from './tokenizers/train-bpe.ts';
 export { invalidUtf8Message, synthesize, tokenize, type SynthManifest } from './data/index.ts';
-export { loadTrainConfig, Trainer, soup, Progress, type TrainResult } from './train/index.ts';
+export { loadTrainConfig, Trainer, soup, Progress, type TrainResult, type RunStartOptions } from './train/index.ts';
 export { loadSftConfig, SftTrainer, type SftResult } from './posttrain/sft/index.ts';
 export { loadDpoConfig, DpoTrainer, type DpoResult } from './posttrain/dpo/index.ts';
 export { loadRlvrConfig, runRlvr, heldoutPaired } from './posttrain/rlvr/index.ts';

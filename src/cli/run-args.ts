@@ -1,6 +1,6 @@
 // The arguments every training command shares (olmo train, sft, dpo, rlvr): the config, and how the run folder is
 // used — resume, overwrite, or apply config changes on resume.
-import type { RunStartOptions } from '../train/index.ts';
+import type { RunStartOptions } from '../index.ts';
 import { parseCommandArgs, UsageError } from './command.ts';
 
 export const RUN_FLAGS_USAGE = `  --resume [DIR]  continue from the newest intact checkpoint of the run (the config's output folder by default,

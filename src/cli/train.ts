@@ -1,5 +1,5 @@
 // `olmo train`: pretraining (and annealing) from a YAML/JSON config; `--resume` continues a run exactly.
-import { loadTrainConfig, Trainer, type TrainResult } from '../train/index.ts';
+import { loadTrainConfig, Trainer, type TrainResult } from '../index.ts';
 import type { Command } from './command.ts';
 import { parseRunArgs, RUN_FLAGS_USAGE } from './run-args.ts';
 import { withStopSignal } from './stop-signal.ts';
