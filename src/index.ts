@@ -34,7 +34,18 @@ export { loadRlvrConfig, runRlvr, heldoutPaired } from './posttrain/rlvr/index.t
 export { loadDistillConfig, runDistill } from './posttrain/distill/index.ts';
 export { runQuickstart, type QuickstartOptions, type QuickstartResult } from './quickstart/run.ts';
 export { templateDir, vocabularyOf } from './quickstart/configs.ts';
-export { checkDomain, checkProblem, formatPlan, parseDomain, parsePlan, parseProblem, plan, validatePlan, PddlCheckError, PddlParseError } from './pddl/index.ts';
+export {
+  checkDomain,
+  checkProblem,
+  formatPlan,
+  parseDomain,
+  parsePlan,
+  parseProblem,
+  plan,
+  validatePlan,
+  PddlCheckError,
+  PddlParseError,
+} from './pddl/index.ts';
 export {
   decontaminate,
   writeDecontaminationReport,
@@ -43,3 +54,4 @@ export {
   DEFAULT_NGRAM,
 } from './eval/decontaminate/index.ts';
 export { ChainSource, HfCacheSource, LocalHfFolderSource, type DatasetSource } from './eval/data/source.ts';
+export { startServer, isLoopback, type ServeOptions, type RunningServer } from './serve/index.ts';
