@@ -3,7 +3,8 @@
 // "Question: {q}\nAnswer:" with target " {cot}", greedy, max 512 tokens, stop "Question:", "</s>", "<|im_end|>",
 // "\n\n". Metric exact_match: commas between digits removed, the last number of the output taken (else the whole
 // output), then HF exact_match with ignore_case and regexes_to_ignore `,` `\$` `(?s).*#### ` `\.$` against the
-// short answer (the text after "####"). The extraction is the posttrain GSM8K verifier's olmes rule.
+// cleaned short answer: the text after "####" cleaned by the same rule ("1,250" → "1250", "5 hours" → "5"), which
+// is also the request and prediction label. The extraction is the GSM8K verifier's olmes rule.
 //
 // Extra metrics, for comparison with lm-eval's gsm8k-cot (not OLMES): exact_match_strict (the first "The answer is
 // N." — lm-eval "strict-match") and exact_match_flex (the last `-?[$0-9.,]{2,}|-?[0-9]+` — "flexible-extract").
@@ -75,6 +76,11 @@ export function gsm8kExactMatch(pred: string, shortAnswer: string): number {
   return hfExactMatch(pred, shortAnswer, { regexesToIgnore: GSM8K_REGEXES_TO_IGNORE, ignoreCase: true });
 }
 
+/** olmes's cleaned short answer: commas between digits removed, the last number kept (else the text as it is). */
+export function cleanShortAnswer(shortAnswer: string): string {
+  return extractLastNumber(shortAnswer).answer;
+}
+
 export function gsm8kScore(continuation: string, shortAnswer: string): Record<string, number> {
   const strict = extractAnswerIsStrict(continuation);
   const flex = extractFlexible(continuation);
@@ -112,6 +118,6 @@ export const gsm8k: GenerativeSpec = {
   },
   docToText: (doc) => `Question: ${g(doc).question}\nAnswer:`,
   docToTarget: (doc) => ` ${g(doc).answer}`,
-  label: (doc) => g(doc).short_answer,
-  score: (doc, cont) => gsm8kScore(cont, g(doc).short_answer),
+  label: (doc) => cleanShortAnswer(g(doc).short_answer),
+  score: (doc, cont) => gsm8kScore(cont, cleanShortAnswer(g(doc).short_answer)),
 };
