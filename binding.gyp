@@ -16,7 +16,9 @@
         "native/indexing.cc",
         "native/optim.cc",
         "native/convert.cc",
-        "native/stop_signal.cc"
+        "native/stop_signal.cc",
+        "native/wgemm.cc",
+        "native/mmap.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

@@ -1,7 +1,10 @@
 // Entry point of the native backend: each kernel family registers its functions here.
 #include <napi.h>
 
+#include <string>
+
 #include "napi_args.h"
+#include "simd.h"
 #include "threadpool.h"
 
 namespace olmo {
@@ -16,6 +19,8 @@ void RegisterIndexing(Napi::Env env, Napi::Object exports);
 void RegisterOptim(Napi::Env env, Napi::Object exports);
 void RegisterConvert(Napi::Env env, Napi::Object exports);
 void RegisterStopSignal(Napi::Env env, Napi::Object exports);
+void RegisterWgemm(Napi::Env env, Napi::Object exports);
+void RegisterMmap(Napi::Env env, Napi::Object exports);
 }  // namespace olmo
 
 namespace {
@@ -35,13 +40,37 @@ Napi::Value CpuFeatures(const Napi::CallbackInfo& info) {
   obj.Set("avx2", Napi::Boolean::New(info.Env(), __builtin_cpu_supports("avx2")));
   obj.Set("fma", Napi::Boolean::New(info.Env(), __builtin_cpu_supports("fma")));
   obj.Set("f16c", Napi::Boolean::New(info.Env(), __builtin_cpu_supports("f16c")));
+  obj.Set("avx512", Napi::Boolean::New(info.Env(), olmo::has_avx512()));
   return obj;
+}
+
+// cpuPath(): { detected, active }, the widest SIMD path of this CPU and the one in use (simd.h).
+Napi::Value CpuPathInfo(const Napi::CallbackInfo& info) {
+  auto obj = Napi::Object::New(info.Env());
+  obj.Set("detected", olmo::PathName(olmo::DetectedPath()));
+  obj.Set("active", olmo::PathName(olmo::ActivePath()));
+  return obj;
+}
+
+// setCpuPath(name): uses at most the path named ("avx512", "avx2" or "scalar") from now on.
+Napi::Value SetCpuPath(const Napi::CallbackInfo& info) {
+  const std::string name = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  const olmo::CpuPath paths[] = {olmo::CpuPath::kScalar, olmo::CpuPath::kAvx2, olmo::CpuPath::kAvx512};
+  for (olmo::CpuPath p : paths)
+    if (name == olmo::PathName(p)) {
+      olmo::PathLimit().store(static_cast<int>(p));
+      return info.Env().Undefined();
+    }
+  throw Napi::TypeError::New(info.Env(), "olmo native setCpuPath: argument 'path' must be \"avx512\", \"avx2\" or "
+                                         "\"scalar\", got \"" + name + "\"");
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("numThreads", Napi::Function::New(env, NumThreads));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeatures));
+  exports.Set("cpuPath", Napi::Function::New(env, CpuPathInfo));
+  exports.Set("setCpuPath", Napi::Function::New(env, SetCpuPath));
   exports.Set("kernelSignatures", Napi::Function::New(env, olmo::KernelSignatures));
   olmo::RegisterGemm(env, exports);
   olmo::RegisterElementwise(env, exports);
@@ -54,6 +83,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   olmo::RegisterOptim(env, exports);
   olmo::RegisterConvert(env, exports);
   olmo::RegisterStopSignal(env, exports);
+  olmo::RegisterWgemm(env, exports);
+  olmo::RegisterMmap(env, exports);
   return exports;
 }
 

@@ -16,8 +16,8 @@ class ScalarSwitch {
  public:
   explicit ScalarSwitch(const char* hook_name) : hook_name_(hook_name) {}
 
-  // True when the CPU has AVX2/FMA and the scalar paths are not forced.
-  bool UseAvx2() const { return !forced_ && has_avx2_fma(); }
+  // True when the AVX2/FMA path is in use (ActivePath()) and this family's scalar paths are not forced.
+  bool UseAvx2() const { return !forced_ && ActivePath() >= CpuPath::kAvx2; }
 
   void RegisterHook(Napi::Env env, Napi::Object exports) {
     exports.Set(hook_name_, Napi::Function::New(env, SetForced, hook_name_, this));

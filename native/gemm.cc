@@ -1,9 +1,6 @@
-// N-API entry of the GEMM family: validates every argument, then runs the AVX2/FMA driver
-// (gemm_driver.h) or, on CPUs without AVX2/FMA, the plain scalar loops (gemm_problem.h).
-//
-// gemm(a, b, c, batch, m, n, k, transA, transB, strideA, strideB, strideC, accumulate) — see
-// src/tensor/kernels/types.ts. `gemmScalarForTest` takes the same arguments and always runs the scalar
-// path, so tests exercise it on machines that have AVX2.
+// N-API entry of the GEMM family: validates every argument, then runs the driver (gemm_driver.h) with the
+// AVX-512 or the AVX2 micro-kernel, or the plain scalar loops (gemm_problem.h), by ActivePath() (simd.h).
+// The two SIMD paths give bit-identical results; the scalar path sums in another order.
 #include <napi.h>
 
 #include <string>
@@ -58,15 +55,11 @@ gemm::Batch ParseGemm(const Napi::CallbackInfo& info, const char* op) {
 
 Napi::Value Gemm(const Napi::CallbackInfo& info) {
   const gemm::Batch B = ParseGemm(info, "gemm");
-  if (has_avx2_fma())
-    gemm::GemmBatchAvx2(B);
-  else
-    gemm::GemmBatchScalar(B);
-  return info.Env().Undefined();
-}
-
-Napi::Value GemmScalarForTest(const Napi::CallbackInfo& info) {
-  gemm::GemmBatchScalar(ParseGemm(info, "gemmScalarForTest"));
+  switch (ActivePath()) {
+    case CpuPath::kAvx512: gemm::GemmBatchSimd<gemm::Avx512Kernel>(B); break;
+    case CpuPath::kAvx2: gemm::GemmBatchSimd<gemm::Avx2Kernel>(B); break;
+    case CpuPath::kScalar: gemm::GemmBatchScalar(B); break;
+  }
   return info.Env().Undefined();
 }
 
@@ -75,7 +68,6 @@ Napi::Value GemmScalarForTest(const Napi::CallbackInfo& info) {
 void RegisterGemm(Napi::Env env, Napi::Object exports) {
   static const KernelDef kKernels[] = {
       {"gemm", "a:f32 b:f32 c:f32 batch:size m:size n:size k:size transA:bool transB:bool strideA:size strideB:size strideC:size accumulate:bool", Gemm},
-      {"gemmScalarForTest", "a:f32 b:f32 c:f32 batch:size m:size n:size k:size transA:bool transB:bool strideA:size strideB:size strideC:size accumulate:bool", GemmScalarForTest},
   };
   RegisterKernels(env, exports, kKernels);
 }

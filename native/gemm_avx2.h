@@ -18,8 +18,7 @@
 namespace olmo {
 namespace gemm {
 
-constexpr int MR = 6;
-constexpr int NR = 16;
+constexpr int MR = 6;  // rows of a micro-tile, on every path (PackA's layout)
 
 // Packs op(A)[i0 : i0+mc, p0 : p0+kc] into ceil(mc/MR) panels of MR×kc at dst.
 OLMO_AVX2 inline void PackA(const Problem& P, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) {
@@ -81,57 +80,58 @@ OLMO_AVX2 inline void PackA(const Problem& P, int64_t i0, int64_t mc, int64_t p0
   }
 }
 
-// Packs op(B)[p0 : p0+kc, j0 : j0+nc] into ceil(nc/NR) panels of kc×NR at dst.
+// Packs op(B)[p0 : p0+kc, j0 : j0+nc] into ceil(nc/W) panels of kc×W at dst (W = 16 for the AVX2
+// micro-kernel, 32 for the AVX-512 one; a multiple of 8).
+template <int W>
 OLMO_AVX2 inline void PackB(const Problem& P, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* dst) {
+  static_assert(W % 8 == 0, "panel width is a multiple of 8");
   const int64_t ldb = P.ldb();
-  for (int64_t jr = 0; jr < nc; jr += NR, dst += NR * kc) {
-    const int nr = static_cast<int>(nc - jr < NR ? nc - jr : NR);
+  for (int64_t jr = 0; jr < nc; jr += W, dst += W * kc) {
+    const int nr = static_cast<int>(nc - jr < W ? nc - jr : W);
     if (!P.tb) {
       // B stored K×N: each k row of the panel is a contiguous run of nr floats.
       const float* src = P.b + p0 * ldb + j0 + jr;
-      if (nr == NR) {
-        for (int64_t p = 0; p < kc; ++p, src += ldb) {
-          _mm256_store_ps(dst + p * NR, _mm256_loadu_ps(src));
-          _mm256_store_ps(dst + p * NR + 8, _mm256_loadu_ps(src + 8));
-        }
+      if (nr == W) {
+        for (int64_t p = 0; p < kc; ++p, src += ldb)
+          for (int q = 0; q < W; q += 8) _mm256_store_ps(dst + p * W + q, _mm256_loadu_ps(src + q));
       } else {
         for (int64_t p = 0; p < kc; ++p, src += ldb) {
-          float* d = dst + p * NR;
-          for (int j = 0; j < NR; ++j) d[j] = j < nr ? src[j] : 0.0f;
+          float* d = dst + p * W;
+          for (int j = 0; j < W; ++j) d[j] = j < nr ? src[j] : 0.0f;
         }
       }
     } else {
       // B stored N×K: column j of op(B) is row j of storage. Transpose 8×8 blocks.
       const float* src = P.b + (j0 + jr) * ldb + p0;
-      if (nr == NR) {
+      if (nr == W) {
         int64_t p = 0;
         for (; p + 8 <= kc; p += 8) {
-          for (int h = 0; h < 2; ++h) {
+          for (int h = 0; h < W / 8; ++h) {
             const float* s = src + h * 8 * ldb + p;
             __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + ldb);
             __m256 r2 = _mm256_loadu_ps(s + 2 * ldb), r3 = _mm256_loadu_ps(s + 3 * ldb);
             __m256 r4 = _mm256_loadu_ps(s + 4 * ldb), r5 = _mm256_loadu_ps(s + 5 * ldb);
             __m256 r6 = _mm256_loadu_ps(s + 6 * ldb), r7 = _mm256_loadu_ps(s + 7 * ldb);
             Transpose8x8(r0, r1, r2, r3, r4, r5, r6, r7);
-            float* d = dst + p * NR + h * 8;
-            _mm256_store_ps(d + 0 * NR, r0);
-            _mm256_store_ps(d + 1 * NR, r1);
-            _mm256_store_ps(d + 2 * NR, r2);
-            _mm256_store_ps(d + 3 * NR, r3);
-            _mm256_store_ps(d + 4 * NR, r4);
-            _mm256_store_ps(d + 5 * NR, r5);
-            _mm256_store_ps(d + 6 * NR, r6);
-            _mm256_store_ps(d + 7 * NR, r7);
+            float* d = dst + p * W + h * 8;
+            _mm256_store_ps(d + 0 * W, r0);
+            _mm256_store_ps(d + 1 * W, r1);
+            _mm256_store_ps(d + 2 * W, r2);
+            _mm256_store_ps(d + 3 * W, r3);
+            _mm256_store_ps(d + 4 * W, r4);
+            _mm256_store_ps(d + 5 * W, r5);
+            _mm256_store_ps(d + 6 * W, r6);
+            _mm256_store_ps(d + 7 * W, r7);
           }
         }
         for (; p < kc; ++p) {
-          float* d = dst + p * NR;
-          for (int j = 0; j < NR; ++j) d[j] = src[j * ldb + p];
+          float* d = dst + p * W;
+          for (int j = 0; j < W; ++j) d[j] = src[j * ldb + p];
         }
       } else {
         for (int64_t p = 0; p < kc; ++p) {
-          float* d = dst + p * NR;
-          for (int j = 0; j < NR; ++j) d[j] = j < nr ? src[j * ldb + p] : 0.0f;
+          float* d = dst + p * W;
+          for (int j = 0; j < W; ++j) d[j] = j < nr ? src[j * ldb + p] : 0.0f;
         }
       }
     }
@@ -216,13 +216,16 @@ OLMO_AVX2 inline void MicroTile(int64_t kc, const float* A, const float* B, floa
 }
 
 // C[0:mr, 0:nr] (+)= Apanel · Bpanel over kc; only the mr×nr part of the tile that exists is written.
-OLMO_AVX2 inline void MicroKernel(int64_t kc, const float* __restrict A, const float* __restrict B, float* C,
+// Every element of the tile is one FMA chain over k from 0, added to C afterwards: the order that every
+// GEMM path (AVX-512, the skinny paths) reproduces, so results do not depend on the path or on M.
+OLMO_AVX2 inline void MicroKernelAvx2(int64_t kc, const float* __restrict A, const float* __restrict B, float* C,
                                   int64_t ldc, bool acc, int mr, int nr) {
   // Bring the C tile towards L1 while the products are computed.
   for (int i = 0; i < mr; ++i) {
     _mm_prefetch(reinterpret_cast<const char*>(C + i * ldc), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(C + i * ldc + 15), _MM_HINT_T0);
   }
+  constexpr int NR = 16;
   alignas(32) float tile[MR * NR];
   MicroTile(kc, A, B, tile);
   if (mr == MR && nr == NR) {

@@ -11,12 +11,12 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
-#include <new>
 
 #include "gemm_avx2.h"
+#include "gemm_avx512.h"
 #include "gemm_problem.h"
+#include "gemm_scratch.h"
 #include "gemm_skinny.h"
 #include "threadpool.h"
 
@@ -25,53 +25,35 @@ namespace gemm {
 
 // Chosen by single-thread measurement on the 2-core Zen machine (square 256..2048): KC from 256 to 512 and
 // MC from 72 to 144 were all within ~3%, KC = 512 / MC = 144 at the top (fewer passes over C for large K).
-constexpr int64_t KC = 512;
+// KC (gemm_problem.h) fixes the results; MC and NC only move work.
 constexpr int64_t MC = 144;   // multiple of MR; MC×KC floats of A = 288 KiB, inside the 1 MiB L2
-constexpr int64_t NC = 4080;  // multiple of NR
+constexpr int64_t NC = 4064;  // multiple of both panel widths (16, 32)
 // Below this many multiply-adds a GEMM runs on the calling thread (fork/join costs microseconds).
 constexpr int64_t kParallelMacs = 1 << 18;
 // At most this many rows of op(A) take the skinny (unpacked, streaming) paths.
 constexpr int64_t kSkinnyRowsNN = 16;
 constexpr int64_t kSkinnyRowsNT = 8;
 
-// A per-thread, 64-byte-aligned scratch buffer that only grows.
-class Scratch {
- public:
-  ~Scratch() { std::free(p_); }
-  float* get(int64_t count) {
-    if (count > cap_) {
-      std::free(p_);
-      const size_t bytes = (static_cast<size_t>(count) * sizeof(float) + 63) & ~size_t(63);
-      p_ = static_cast<float*>(std::aligned_alloc(64, bytes));
-      if (p_ == nullptr) {
-        cap_ = 0;
-        throw std::bad_alloc();
-      }
-      cap_ = count;
-    }
-    return p_;
+// The two micro-kernels with their B panel width; the driver below is written once for both.
+struct Avx2Kernel {
+  static constexpr int NR = 16;
+  OLMO_AVX2 static void Micro(int64_t kc, const float* A, const float* B, float* C, int64_t ldc, bool acc, int mr,
+                              int nr) {
+    MicroKernelAvx2(kc, A, B, C, ldc, acc, mr, nr);
   }
-
- private:
-  float* p_ = nullptr;
-  int64_t cap_ = 0;
+};
+struct Avx512Kernel {
+  static constexpr int NR = 32;
+  OLMO_AVX512 static void Micro(int64_t kc, const float* A, const float* B, float* C, int64_t ldc, bool acc,
+                                int mr, int nr) {
+    MicroKernelAvx512(kc, A, B, C, ldc, acc, mr, nr);
+  }
 };
 
-inline Scratch& ScratchA() {
-  static thread_local Scratch s;
-  return s;
-}
-inline Scratch& ScratchB() {
-  static thread_local Scratch s;
-  return s;
-}
-inline Scratch& ScratchX() {
-  static thread_local Scratch s;
-  return s;
-}
-
 // C[i0:i1, j0:j1] of one problem, on the calling thread, through packing and the micro-kernel.
+template <class K>
 OLMO_AVX2 inline void PackedBlock(const Problem& P, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+  constexpr int NR = K::NR;
   if (i0 >= i1 || j0 >= j1) return;
   const int64_t k = P.k, ldc = P.n;
   const int64_t ncMax = j1 - j0 < NC ? j1 - j0 : NC;
@@ -84,7 +66,7 @@ OLMO_AVX2 inline void PackedBlock(const Problem& P, int64_t i0, int64_t i1, int6
     for (int64_t pc = 0; pc < k; pc += KC) {
       const int64_t kc = k - pc < KC ? k - pc : KC;
       const bool acc = P.acc || pc > 0;
-      PackB(P, pc, kc, jc, nc, bufB);
+      PackB<NR>(P, pc, kc, jc, nc, bufB);
       for (int64_t ic = i0; ic < i1; ic += MC) {
         const int64_t mc = i1 - ic < MC ? i1 - ic : MC;
         PackA(P, ic, mc, pc, kc, bufA);
@@ -94,7 +76,7 @@ OLMO_AVX2 inline void PackedBlock(const Problem& P, int64_t i0, int64_t i1, int6
           float* cBase = P.c + jc + jr;
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int mr = static_cast<int>(mc - ir < MR ? mc - ir : MR);
-            MicroKernel(kc, bufA + ir * kc, bp, cBase + (ic + ir) * ldc, ldc, acc, mr, nr);
+            K::Micro(kc, bufA + ir * kc, bp, cBase + (ic + ir) * ldc, ldc, acc, mr, nr);
           }
         }
       }
@@ -111,7 +93,9 @@ inline void SplitRange(int64_t n, int64_t align, int t, int nt, int64_t* lo, int
 }
 
 // One GEMM of the batch with up to `maxThreads` threads.
+template <class K>
 OLMO_AVX2 inline void GemmOne(const Problem& P, int maxThreads) {
+  constexpr int NR = K::NR;
   const int64_t m = P.m, n = P.n, k = P.k;
   if (m == 0 || n == 0) return;
   if (k == 0) {
@@ -137,7 +121,7 @@ OLMO_AVX2 inline void GemmOne(const Problem& P, int maxThreads) {
     } else {
       parallel_run(nt, [&](int t, int tn) {
         int64_t lo, hi;
-        SplitRange(n, 4, t, tn, &lo, &hi);
+        SplitRange(n, 16, t, tn, &lo, &hi);
         SkinnyNT(P, x, lo, hi);
       });
     }
@@ -158,7 +142,7 @@ OLMO_AVX2 inline void GemmOne(const Problem& P, int maxThreads) {
     return;
   }
   if (nt <= 1) {
-    PackedBlock(P, 0, m, 0, n);
+    PackedBlock<K>(P, 0, m, 0, n);
     return;
   }
   // Split the dimension with more micro-tiles into two chunks per thread, handed out in order from a
@@ -179,9 +163,9 @@ OLMO_AVX2 inline void GemmOne(const Problem& P, int maxThreads) {
       if (lo >= extent) break;
       const int64_t hi = lo + chunk < extent ? lo + chunk : extent;
       if (splitN)
-        PackedBlock(P, 0, m, lo, hi);
+        PackedBlock<K>(P, 0, m, lo, hi);
       else
-        PackedBlock(P, lo, hi, 0, n);
+        PackedBlock<K>(P, lo, hi, 0, n);
     }
   });
 }
@@ -198,7 +182,8 @@ struct Batch {
   }
 };
 
-OLMO_AVX2 inline void GemmBatchAvx2(const Batch& B) {
+template <class K>
+OLMO_AVX2 inline void GemmBatchSimd(const Batch& B) {
   const Problem& P = B.p;
   if (B.count == 0 || P.m == 0 || P.n == 0) return;
   const int nt = num_threads();
@@ -210,11 +195,11 @@ OLMO_AVX2 inline void GemmBatchAvx2(const Batch& B) {
     int64_t grain = kParallelMacs / macs;
     if (grain < 1) grain = 1;
     parallel_for(B.count, grain, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) GemmOne(B.at(i), 1);
+      for (int64_t i = lo; i < hi; ++i) GemmOne<K>(B.at(i), 1);
     });
     return;
   }
-  for (int64_t i = 0; i < B.count; ++i) GemmOne(B.at(i), nt);
+  for (int64_t i = 0; i < B.count; ++i) GemmOne<K>(B.at(i), nt);
 }
 
 inline void GemmBatchScalar(const Batch& B) {

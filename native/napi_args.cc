@@ -19,7 +19,7 @@ bool KindOf(const std::string& s, Kind* kind) {
     const char* name;
     Kind kind;
   } kKinds[] = {{"f32", Kind::F32},   {"f32?", Kind::OptF32}, {"i32", Kind::I32},          {"i32?", Kind::OptI32},
-                {"u16", Kind::U16},   {"size", Kind::Size},   {"unaryOp", Kind::Size},     {"binaryOp", Kind::Size},
+                {"u16", Kind::U16},   {"i8", Kind::I8},       {"size", Kind::Size},   {"unaryOp", Kind::Size},     {"binaryOp", Kind::Size},
                 {"int", Kind::Int},   {"num", Kind::Num},     {"bool", Kind::Bool}};
   for (const auto& k : kKinds)
     if (s == k.name) {
@@ -41,6 +41,7 @@ const char* KindName(Kind k) {
     case Kind::I32: return "i32";
     case Kind::OptI32: return "i32?";
     case Kind::U16: return "u16";
+    case Kind::I8: return "i8";
     case Kind::Size: return "size";
     case Kind::Int: return "int";
     case Kind::Num: return "num";

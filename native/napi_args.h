@@ -46,6 +46,9 @@ inline int32_t* I32Arg(const Napi::CallbackInfo& info, size_t i, const char* op,
 inline uint16_t* U16Arg(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t need) {
   return TypedArg<uint16_t>(info, i, op, name, napi_uint16_array, "Uint16Array", need);
 }
+inline int8_t* I8Arg(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t need) {
+  return TypedArg<int8_t>(info, i, op, name, napi_int8_array, "Int8Array", need);
+}
 
 // Optional typed arrays: a null or undefined argument gives nullptr (a missing one is still an error).
 inline bool IsNullish(const Napi::CallbackInfo& info, size_t i) {
@@ -100,12 +103,12 @@ inline int64_t CheckedMul(const Napi::CallbackInfo& info, const char* op, int64_
 // ---------------------------------------------------------------------------------------------------------
 // Kernel signatures. Each kernel is declared once as a string, "name:kind name:kind … [-> kind]", the same
 // string as in src/tensor/kernels/types.ts (the TypeScript side compares the two when it loads the addon,
-// see kernelSignatures()). Kinds: f32, f32?, i32, i32?, u16 (typed arrays; ? allows null), size
+// see kernelSignatures()). Kinds: f32, f32?, i32, i32?, u16, i8 (typed arrays; ? allows null), size
 // (non-negative integer), int, num, bool, unaryOp, binaryOp (op codes), and object kinds named by their
 // TypeScript type (AttentionShape). A kernel reads its arguments by name through Args, which finds each
 // position from the signature, so the layout is written only there.
 
-enum class Kind { F32, OptF32, I32, OptI32, U16, Size, Int, Num, Bool, Object };
+enum class Kind { F32, OptF32, I32, OptI32, U16, I8, Size, Int, Num, Bool, Object };
 
 struct KernelDef {
   const char* name;
@@ -152,6 +155,7 @@ class Args {
     return OptI32Arg(info_, At(name, Kind::OptI32), op(), name, need);
   }
   uint16_t* U16(const char* name, int64_t need) const { return U16Arg(info_, At(name, Kind::U16), op(), name, need); }
+  int8_t* I8(const char* name, int64_t need) const { return I8Arg(info_, At(name, Kind::I8), op(), name, need); }
   int64_t Size(const char* name) const { return SizeArg(info_, At(name, Kind::Size), op(), name); }
   int64_t Int(const char* name) const { return IntArg(info_, At(name, Kind::Int), op(), name); }
   double Num(const char* name) const { return NumArg(info_, At(name, Kind::Num), op(), name); }

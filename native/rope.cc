@@ -149,7 +149,7 @@ Napi::Value Rope(const Napi::CallbackInfo& info) {
   int64_t max_pos = -1;
   for (int64_t r = 0; r < rows; ++r) max_pos = std::max<int64_t>(max_pos, positions[r]);
   const auto table = GetTable(inv, dim, max_pos + 1);
-  const bool simd = has_avx2_fma();
+  const bool simd = ActivePath() >= CpuPath::kAvx2;
 
   parallel_for(rows, std::max<int64_t>(1, 32768 / row_len), [&](int64_t begin, int64_t end) {
     std::vector<float> own(static_cast<size_t>(dim));  // positions outside the table, and the negated sin

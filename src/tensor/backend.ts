@@ -3,7 +3,7 @@
 import { createNativeKernels } from './kernels/native.ts';
 import { jsKernels } from './kernels/js/index.ts';
 import type { Kernels } from './kernels/types.ts';
-import { loadNativeAddon, nativeLoadError } from './native-addon.ts';
+import { CPU_PATHS, loadNativeAddon, nativeLoadError, type CpuPathName, type NativeAddon } from './native-addon.ts';
 
 export type BackendName = 'js' | 'native';
 
@@ -15,8 +15,18 @@ function native(): Kernels | null {
   if (nativeKernels === undefined) {
     const addon = loadNativeAddon();
     nativeKernels = addon ? createNativeKernels(addon) : null;
+    if (addon) applyCpuPathEnv(addon);
   }
   return nativeKernels;
+}
+
+// OLMO_CPU_PATH=avx2 (or scalar) runs the native kernels on a narrower path than the CPU has.
+function applyCpuPathEnv(addon: NativeAddon): void {
+  const want = process.env.OLMO_CPU_PATH;
+  if (want === undefined || want === '') return;
+  if (!(CPU_PATHS as readonly string[]).includes(want))
+    throw new Error(`OLMO_CPU_PATH must be one of ${CPU_PATHS.join(', ')}, got "${want}"`);
+  addon.setCpuPath(want as CpuPathName);
 }
 
 function warnFallback(): void {
@@ -71,4 +81,33 @@ export function numThreads(): number {
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`setNumThreads: expected a positive integer, got ${n}`);
   loadNativeAddon()?.setNumThreads(n);
+}
+
+/** The SIMD paths of the native kernels: what the CPU has, and what each kernel family runs. */
+export interface CpuPaths {
+  /** The widest path this CPU has ('scalar' on the js backend's view when the addon is missing). */
+  detected: CpuPathName;
+  /** The path in use: `detected`, or narrower when OLMO_CPU_PATH / setCpuPath asked for it. */
+  active: CpuPathName;
+  /** The GEMM's path (AVX-512 and AVX2 give bit-identical results). */
+  gemm: CpuPathName;
+  /** Every other kernel family (elementwise, reductions, norms, attention, losses…): AVX2 at most. */
+  other: CpuPathName;
+}
+
+/** The native kernels' SIMD paths, or null when the native addon is not available. */
+export function cpuPaths(): CpuPaths | null {
+  const addon = native() ? loadNativeAddon() : null;
+  if (!addon) return null;
+  const { detected, active } = addon.cpuPath();
+  return { detected, active, gemm: active, other: active === 'avx512' ? 'avx2' : active };
+}
+
+/** Runs the native kernels on at most `path` from now on (tests force each path this way). */
+export function setCpuPath(path: CpuPathName): void {
+  if (!(CPU_PATHS as readonly string[]).includes(path))
+    throw new Error(`setCpuPath: expected one of ${CPU_PATHS.join(', ')}, got "${String(path)}"`);
+  const addon = native() ? loadNativeAddon() : null;
+  if (!addon) throw new Error(`setCpuPath: ${nativeLoadError()}`);
+  addon.setCpuPath(path);
 }

@@ -5,5 +5,17 @@ export { ShapeError, formatShape, sizeOf, type Shape } from './shape.ts';
 export { backward, noGrad, isGradEnabled, zeroGrad, type GradNode } from './autograd.ts';
 export { tidy, keep } from './scope.ts';
 export { clearPool } from './pool.ts';
-export { kernels, setBackend, backendName, nativeAvailable, numThreads, setNumThreads, type BackendName } from './backend.ts';
+export {
+  kernels,
+  setBackend,
+  backendName,
+  nativeAvailable,
+  numThreads,
+  setNumThreads,
+  cpuPaths,
+  setCpuPath,
+  type BackendName,
+  type CpuPaths,
+} from './backend.ts';
+export type { CpuPathName } from './native-addon.ts';
 export * from './ops/index.ts';

@@ -6,10 +6,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // The kernels' types are derived from their signatures in kernels/types.ts (checked at load by kernels/native.ts).
+/** The addon's SIMD paths, widest first (native/simd.h). */
+export const CPU_PATHS = ['avx512', 'avx2', 'scalar'] as const;
+export type CpuPathName = (typeof CPU_PATHS)[number];
+
 export type NativeAddon = Record<string, (...args: never[]) => unknown> & {
   numThreads(): number;
   setNumThreads(n: number): void;
-  cpuFeatures(): { avx2: boolean; fma: boolean; f16c: boolean };
+  cpuFeatures(): { avx2: boolean; fma: boolean; f16c: boolean; avx512: boolean };
+  /** The widest SIMD path this CPU has, and the one in use. */
+  cpuPath(): { detected: CpuPathName; active: CpuPathName };
+  /** Uses at most the given path from now on (OLMO_CPU_PATH is applied through it). */
+  setCpuPath(path: CpuPathName): void;
   /** Each kernel's signature as the addon declares it (compared with kernels/types.ts at load). */
   kernelSignatures(): Record<string, string>;
 };

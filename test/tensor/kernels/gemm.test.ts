@@ -7,6 +7,7 @@ import { jsGemm } from '../../../src/tensor/kernels/js/gemm.ts';
 import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
 import type { GemmKernels } from '../../../src/tensor/kernels/types.ts';
 import { assertClose, nativeAddonOrNull, nativeSkipReason, randn } from '../../helpers.ts';
+import { simdPaths, withCpuPath } from './kernel-test-utils.ts';
 
 type Args = Parameters<GemmKernels['gemm']>;
 
@@ -121,7 +122,10 @@ describe('js gemm (reference)', () => {
   });
 
   it('handles batches with strides (0 = shared) and accumulation over a shared C', () => {
-    const m = 3, n = 4, k = 5, batch = 3;
+    const m = 3,
+      n = 4,
+      k = 5,
+      batch = 3;
     const a = randn((batch - 1) * 17 + m * k, 11);
     const b = randn(k * n, 12);
     const c = randn(m * n, 13);
@@ -148,175 +152,247 @@ describe('js gemm (reference)', () => {
 const addon = nativeAddonOrNull();
 const skip = nativeSkipReason();
 
-describe('native gemm', { skip }, () => {
-  const native = addon ? createNativeKernels(addon) : jsGemm;
-  const scalarFn = addon ? (addon.gemmScalarForTest as unknown as (...args: Args) => void) : undefined;
-  const scalar: GemmKernels = { gemm: (...args: Args) => scalarFn!(...args) };
+// Every test below runs once on each SIMD path this CPU has (AVX-512 and AVX2 on an AVX-512 machine).
+for (const path of skip ? ['avx2' as const] : simdPaths())
+  describe(`native gemm (${path} path)`, { skip }, () => {
+    const kernels = addon ? createNativeKernels(addon) : jsGemm;
+    const native: GemmKernels = { gemm: (...args: Args) => withCpuPath(path, () => kernels.gemm(...args)) };
+    const scalar: GemmKernels = { gemm: (...args: Args) => withCpuPath('scalar', () => kernels.gemm(...args)) };
 
-  it('agrees with js on mixed odd sizes, all transpose modes, accumulate on/off', () => {
-    let seed = 100;
-    for (const [transA, transB] of TRANS) {
-      for (let s = 0; s < SIZES.length; s++) {
-        const m = SIZES[s];
-        const n = SIZES[(s * 5 + 3) % SIZES.length];
-        const k = SIZES[(s * 7 + 6) % SIZES.length];
-        for (const accumulate of [false, true]) {
-          checkAgainstJs(native, simple(m, n, k, transA, transB, accumulate), seed++);
-          // and with the roles of the sizes rotated, so each size appears as M, N and K
-          checkAgainstJs(native, simple(n, k, m, transA, transB, accumulate), seed++);
-          checkAgainstJs(native, simple(k, m, n, transA, transB, accumulate), seed++);
+    it('agrees with js on mixed odd sizes, all transpose modes, accumulate on/off', () => {
+      let seed = 100;
+      for (const [transA, transB] of TRANS) {
+        for (let s = 0; s < SIZES.length; s++) {
+          const m = SIZES[s];
+          const n = SIZES[(s * 5 + 3) % SIZES.length];
+          const k = SIZES[(s * 7 + 6) % SIZES.length];
+          for (const accumulate of [false, true]) {
+            checkAgainstJs(native, simple(m, n, k, transA, transB, accumulate), seed++);
+            // and with the roles of the sizes rotated, so each size appears as M, N and K
+            checkAgainstJs(native, simple(n, k, m, transA, transB, accumulate), seed++);
+            checkAgainstJs(native, simple(k, m, n, transA, transB, accumulate), seed++);
+          }
         }
       }
-    }
-  });
+    });
 
-  it('agrees with js on larger shapes (multi-threaded, K and M beyond one cache block, skinny rows)', () => {
-    let seed = 500;
-    const shapes: Array<[number, number, number]> = [
-      [300, 257, 190],
-      [150, 70, 600], // K beyond one KC slice, M beyond one MC block
-      [20, 4100, 9], // N beyond one NC block
-      [1, 2000, 300], // decode-like rows: skinny paths, threaded
-      [3, 1037, 257],
-      [1, 1037, 77], // one row, ragged N and K
-      [2, 8200, 40], // N beyond one skinny column chunk
-      [9, 515, 301],
-      [16, 700, 129],
-      [17, 400, 100],
-      [513, 19, 300], // tall and narrow: threads split M
-      [700, 20, 50], // taller: M handed out in several chunks
-    ];
-    for (const [transA, transB] of TRANS)
-      for (const [m, n, k] of shapes) checkAgainstJs(native, simple(m, n, k, transA, transB, (m + n) % 2 === 0), seed++);
-  });
+    it('agrees with js on larger shapes (multi-threaded, K and M beyond one cache block, skinny rows)', () => {
+      let seed = 500;
+      const shapes: Array<[number, number, number]> = [
+        [300, 257, 190],
+        [150, 70, 600], // K beyond one KC slice, M beyond one MC block
+        [20, 4100, 9], // N beyond one NC block
+        [1, 2000, 300], // decode-like rows: skinny paths, threaded
+        [3, 1037, 257],
+        [1, 1037, 77], // one row, ragged N and K
+        [2, 8200, 40], // N beyond one skinny column chunk
+        [9, 515, 301],
+        [16, 700, 129],
+        [17, 400, 100],
+        [513, 19, 300], // tall and narrow: threads split M
+        [700, 20, 50], // taller: M handed out in several chunks
+      ];
+      for (const [transA, transB] of TRANS)
+        for (const [m, n, k] of shapes)
+          checkAgainstJs(native, simple(m, n, k, transA, transB, (m + n) % 2 === 0), seed++);
+    });
 
-  it('agrees with js on batches with strides, shared (stride 0) operands and a shared accumulated C', () => {
-    let seed = 900;
-    for (const [transA, transB] of TRANS) {
-      for (const [batch, m, n, k] of [
-        [3, 5, 7, 13],
-        [4, 33, 17, 65],
-        [2, 100, 129, 31],
-        [5, 1, 300, 64],
-        [0, 5, 5, 5],
-      ]) {
-        for (const accumulate of [false, true]) {
-          // gaps between matrices
-          checkAgainstJs(
-            native,
-            { batch, m, n, k, transA, transB, strideA: m * k + 3, strideB: k * n + 1, strideC: m * n + 2, accumulate },
-            seed++,
-          );
-          // shared A, shared B
-          checkAgainstJs(native, { batch, m, n, k, transA, transB, strideA: 0, strideB: 0, strideC: m * n, accumulate }, seed++);
-          // one C for the whole batch: with accumulate it sums the products, without the last one wins
-          checkAgainstJs(native, { batch, m, n, k, transA, transB, strideA: m * k, strideB: 0, strideC: 0, accumulate }, seed++);
+    it('agrees with js on batches with strides, shared (stride 0) operands and a shared accumulated C', () => {
+      let seed = 900;
+      for (const [transA, transB] of TRANS) {
+        for (const [batch, m, n, k] of [
+          [3, 5, 7, 13],
+          [4, 33, 17, 65],
+          [2, 100, 129, 31],
+          [5, 1, 300, 64],
+          [0, 5, 5, 5],
+        ]) {
+          for (const accumulate of [false, true]) {
+            // gaps between matrices
+            checkAgainstJs(
+              native,
+              {
+                batch,
+                m,
+                n,
+                k,
+                transA,
+                transB,
+                strideA: m * k + 3,
+                strideB: k * n + 1,
+                strideC: m * n + 2,
+                accumulate,
+              },
+              seed++,
+            );
+            // shared A, shared B
+            checkAgainstJs(
+              native,
+              { batch, m, n, k, transA, transB, strideA: 0, strideB: 0, strideC: m * n, accumulate },
+              seed++,
+            );
+            // one C for the whole batch: with accumulate it sums the products, without the last one wins
+            checkAgainstJs(
+              native,
+              { batch, m, n, k, transA, transB, strideA: m * k, strideB: 0, strideC: 0, accumulate },
+              seed++,
+            );
+          }
         }
       }
-    }
-  });
-
-  it('k = 0 zeroes C, or leaves it unchanged when accumulating; m = 0 / n = 0 touch nothing', () => {
-    const c = new Float32Array([1, 2, 3, 4, 5, 6]);
-    native.gemm(new Float32Array(0), new Float32Array(0), c, 2, 1, 3, 0, false, false, 0, 0, 3, true);
-    assert.deepEqual(Array.from(c), [1, 2, 3, 4, 5, 6]);
-    native.gemm(new Float32Array(0), new Float32Array(0), c, 2, 1, 3, 0, false, false, 0, 0, 3, false);
-    assert.deepEqual(Array.from(c), [0, 0, 0, 0, 0, 0]);
-    const d = new Float32Array([7]);
-    native.gemm(new Float32Array(10), new Float32Array(0), d, 1, 0, 0, 10, false, false, 0, 0, 0, false);
-    native.gemm(new Float32Array(0), new Float32Array(10), d, 1, 0, 10, 0, false, false, 0, 0, 0, false);
-    assert.deepEqual(Array.from(d), [7]);
-  });
-
-  it('writes exactly C: elements past the batch end and in stride gaps are untouched', () => {
-    const m = 7, n = 9, k = 5, batch = 2, strideC = m * n + 4;
-    const a = randn(batch * m * k, 1);
-    const b = randn(k * n, 2);
-    const c = new Float32Array(batch * strideC + 8).fill(42);
-    native.gemm(a, b, c, batch, m, n, k, false, false, m * k, 0, strideC, false);
-    for (let g = m * n; g < strideC; g++) assert.equal(c[g], 42);
-    for (let g = strideC + m * n; g < c.length; g++) assert.equal(c[g], 42);
-  });
-
-  it('the scalar fallback agrees with js', () => {
-    let seed = 2000;
-    for (const [transA, transB] of TRANS) {
-      for (const [m, n, k] of [
-        [0, 3, 3],
-        [1, 1, 1],
-        [5, 7, 13],
-        [17, 2, 33],
-        [31, 19, 0],
-      ])
-        for (const accumulate of [false, true]) checkAgainstJs(scalar, simple(m, n, k, transA, transB, accumulate), seed++);
-      checkAgainstJs(
-        scalar,
-        { batch: 3, m: 4, n: 5, k: 6, transA, transB, strideA: 24, strideB: 0, strideC: 0, accumulate: true },
-        seed++,
-      );
-    }
-  });
-
-  describe('validation', () => {
-    const good = (): Args => [new Float32Array(6), new Float32Array(12), new Float32Array(8), 1, 2, 4, 3, false, false, 6, 12, 8, false];
-    const expectThrow = (args: unknown[], what: RegExp) => {
-      assert.throws(
-        () => (native.gemm as (...a: unknown[]) => void)(...args),
-        (err: Error) => /gemm/.test(err.message) && what.test(err.message),
-      );
-    };
-    const withArg = (i: number, v: unknown): unknown[] => {
-      const args: unknown[] = good();
-      args[i] = v;
-      return args;
-    };
-
-    it('accepts the well-formed call', () => {
-      native.gemm(...good());
     });
-    it('rejects wrong array types', () => {
-      expectThrow(withArg(0, new Float64Array(6)), /'a'.*Float32Array/);
-      expectThrow(withArg(1, [1, 2, 3]), /'b'.*Float32Array/);
-      expectThrow(withArg(2, null), /'c'.*Float32Array/);
-      expectThrow(withArg(2, new Int32Array(8)), /'c'/);
+
+    it('k = 0 zeroes C, or leaves it unchanged when accumulating; m = 0 / n = 0 touch nothing', () => {
+      const c = new Float32Array([1, 2, 3, 4, 5, 6]);
+      native.gemm(new Float32Array(0), new Float32Array(0), c, 2, 1, 3, 0, false, false, 0, 0, 3, true);
+      assert.deepEqual(Array.from(c), [1, 2, 3, 4, 5, 6]);
+      native.gemm(new Float32Array(0), new Float32Array(0), c, 2, 1, 3, 0, false, false, 0, 0, 3, false);
+      assert.deepEqual(Array.from(c), [0, 0, 0, 0, 0, 0]);
+      const d = new Float32Array([7]);
+      native.gemm(new Float32Array(10), new Float32Array(0), d, 1, 0, 0, 10, false, false, 0, 0, 0, false);
+      native.gemm(new Float32Array(0), new Float32Array(10), d, 1, 0, 10, 0, false, false, 0, 0, 0, false);
+      assert.deepEqual(Array.from(d), [7]);
     });
-    it('rejects too-short arrays', () => {
-      expectThrow(withArg(0, new Float32Array(5)), /'a'/);
-      expectThrow(withArg(1, new Float32Array(11)), /'b'/);
-      expectThrow(withArg(2, new Float32Array(7)), /'c'/);
+
+    it('writes exactly C: elements past the batch end and in stride gaps are untouched', () => {
+      const m = 7,
+        n = 9,
+        k = 5,
+        batch = 2,
+        strideC = m * n + 4;
+      const a = randn(batch * m * k, 1);
+      const b = randn(k * n, 2);
+      const c = new Float32Array(batch * strideC + 8).fill(42);
+      native.gemm(a, b, c, batch, m, n, k, false, false, m * k, 0, strideC, false);
+      for (let g = m * n; g < strideC; g++) assert.equal(c[g], 42);
+      for (let g = strideC + m * n; g < c.length; g++) assert.equal(c[g], 42);
     });
-    it('rejects negative, fractional and non-numeric sizes and strides', () => {
-      expectThrow(withArg(3, -1), /batch/);
-      expectThrow(withArg(4, -2), /'m'/);
-      expectThrow(withArg(5, 1.5), /'n'/);
-      expectThrow(withArg(6, '3'), /'k'/);
-      expectThrow(withArg(9, -6), /strideA/);
-      expectThrow(withArg(10, Number.NaN), /strideB/);
-      expectThrow(withArg(11, 0.5), /strideC/);
+
+    it('the scalar fallback agrees with js', () => {
+      let seed = 2000;
+      for (const [transA, transB] of TRANS) {
+        for (const [m, n, k] of [
+          [0, 3, 3],
+          [1, 1, 1],
+          [5, 7, 13],
+          [17, 2, 33],
+          [31, 19, 0],
+        ])
+          for (const accumulate of [false, true])
+            checkAgainstJs(scalar, simple(m, n, k, transA, transB, accumulate), seed++);
+        checkAgainstJs(
+          scalar,
+          { batch: 3, m: 4, n: 5, k: 6, transA, transB, strideA: 24, strideB: 0, strideC: 0, accumulate: true },
+          seed++,
+        );
+      }
     });
-    it('rejects non-boolean flags and missing arguments', () => {
-      expectThrow(withArg(7, 1), /transA/);
-      expectThrow(withArg(8, 'no'), /transB/);
-      expectThrow(withArg(12, undefined), /accumulate/);
-      expectThrow(good().slice(0, 12), /13 arguments/);
-      assert.throws(() => (addon!.gemm as (...a: unknown[]) => void)(...good().slice(0, 12)), /gemm.*13 arguments/);
-    });
-    it('rejects strides that would read or write past the end for the batch', () => {
-      // batch 2: A needs 6 + 6, B needs 12 + 12, C needs 8 + 8
-      const args = (): unknown[] => [new Float32Array(12), new Float32Array(24), new Float32Array(16), 2, 2, 4, 3, false, false, 6, 12, 8, false];
-      const bump = (i: number, v: number) => {
-        const x = args();
-        x[i] = v;
-        return x;
+
+    describe('validation', () => {
+      const good = (): Args => [
+        new Float32Array(6),
+        new Float32Array(12),
+        new Float32Array(8),
+        1,
+        2,
+        4,
+        3,
+        false,
+        false,
+        6,
+        12,
+        8,
+        false,
+      ];
+      const expectThrow = (args: unknown[], what: RegExp) => {
+        assert.throws(
+          () => (native.gemm as (...a: unknown[]) => void)(...args),
+          (err: Error) => /gemm/.test(err.message) && what.test(err.message),
+        );
       };
-      (native.gemm as (...a: unknown[]) => void)(...args());
-      expectThrow(bump(9, 7), /'a'/);
-      expectThrow(bump(10, 13), /'b'/);
-      expectThrow(bump(11, 9), /'c'/);
-      expectThrow(bump(3, 3), /'a'/);
-    });
-    it('rejects sizes whose product overflows', () => {
-      expectThrow([new Float32Array(1), new Float32Array(1), new Float32Array(1), 1, 2 ** 40, 2 ** 40, 2 ** 10, false, false, 0, 0, 0, false], /overflow/);
+      const withArg = (i: number, v: unknown): unknown[] => {
+        const args: unknown[] = good();
+        args[i] = v;
+        return args;
+      };
+
+      it('accepts the well-formed call', () => {
+        native.gemm(...good());
+      });
+      it('rejects wrong array types', () => {
+        expectThrow(withArg(0, new Float64Array(6)), /'a'.*Float32Array/);
+        expectThrow(withArg(1, [1, 2, 3]), /'b'.*Float32Array/);
+        expectThrow(withArg(2, null), /'c'.*Float32Array/);
+        expectThrow(withArg(2, new Int32Array(8)), /'c'/);
+      });
+      it('rejects too-short arrays', () => {
+        expectThrow(withArg(0, new Float32Array(5)), /'a'/);
+        expectThrow(withArg(1, new Float32Array(11)), /'b'/);
+        expectThrow(withArg(2, new Float32Array(7)), /'c'/);
+      });
+      it('rejects negative, fractional and non-numeric sizes and strides', () => {
+        expectThrow(withArg(3, -1), /batch/);
+        expectThrow(withArg(4, -2), /'m'/);
+        expectThrow(withArg(5, 1.5), /'n'/);
+        expectThrow(withArg(6, '3'), /'k'/);
+        expectThrow(withArg(9, -6), /strideA/);
+        expectThrow(withArg(10, Number.NaN), /strideB/);
+        expectThrow(withArg(11, 0.5), /strideC/);
+      });
+      it('rejects non-boolean flags and missing arguments', () => {
+        expectThrow(withArg(7, 1), /transA/);
+        expectThrow(withArg(8, 'no'), /transB/);
+        expectThrow(withArg(12, undefined), /accumulate/);
+        expectThrow(good().slice(0, 12), /13 arguments/);
+        assert.throws(() => (addon!.gemm as (...a: unknown[]) => void)(...good().slice(0, 12)), /gemm.*13 arguments/);
+      });
+      it('rejects strides that would read or write past the end for the batch', () => {
+        // batch 2: A needs 6 + 6, B needs 12 + 12, C needs 8 + 8
+        const args = (): unknown[] => [
+          new Float32Array(12),
+          new Float32Array(24),
+          new Float32Array(16),
+          2,
+          2,
+          4,
+          3,
+          false,
+          false,
+          6,
+          12,
+          8,
+          false,
+        ];
+        const bump = (i: number, v: number) => {
+          const x = args();
+          x[i] = v;
+          return x;
+        };
+        (native.gemm as (...a: unknown[]) => void)(...args());
+        expectThrow(bump(9, 7), /'a'/);
+        expectThrow(bump(10, 13), /'b'/);
+        expectThrow(bump(11, 9), /'c'/);
+        expectThrow(bump(3, 3), /'a'/);
+      });
+      it('rejects sizes whose product overflows', () => {
+        expectThrow(
+          [
+            new Float32Array(1),
+            new Float32Array(1),
+            new Float32Array(1),
+            1,
+            2 ** 40,
+            2 ** 40,
+            2 ** 10,
+            false,
+            false,
+            0,
+            0,
+            0,
+            false,
+          ],
+          /overflow/,
+        );
+      });
     });
   });
-});

@@ -2,6 +2,7 @@
 // scalar paths, and checking the native argument errors.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { CPU_PATHS, type CpuPathName } from '../../../src/tensor/native-addon.ts';
 import { nativeAddonOrNull, nativeSkipReason } from '../../helpers.ts';
 
 /** Central finite difference of a float64 scalar function f at x0 (a float64 copy is perturbed). */
@@ -66,4 +67,23 @@ export function expectNativeError(kernel: string, f: () => void, what: RegExp): 
 /** Asserts f throws an error from the js reference `kernel` ("js kernel: …"). */
 export function expectJsError(kernel: string, f: () => void): void {
   assert.throws(f, (e: Error) => e instanceof Error && e.message.includes(`js ${kernel}:`));
+}
+
+/** The SIMD paths this CPU can run, widest first ('avx512' and/or 'avx2'); empty without the addon. */
+export function simdPaths(): CpuPathName[] {
+  const addon = nativeAddonOrNull();
+  if (!addon) return [];
+  const detected = addon.cpuPath().detected;
+  return CPU_PATHS.slice(CPU_PATHS.indexOf(detected)).filter((p) => p !== 'scalar');
+}
+
+/** Runs fn with the native kernels held to `path` (at most), restoring the widest path after. */
+export function withCpuPath<T>(path: CpuPathName, fn: () => T): T {
+  const addon = nativeAddonOrNull()!;
+  addon.setCpuPath(path);
+  try {
+    return fn();
+  } finally {
+    addon.setCpuPath('avx512');
+  }
 }

@@ -1,0 +1,287 @@
+// Weight-only GEMM for inference: out[m, n] = x[m, k] · W[n, k]ᵀ with x in f32 and W stored as bf16, f16 or
+// q8_0 (int8 in 32-element blocks, one f16 scale per block: llama.cpp's q8_0 idea, weights only), widened
+// inside the kernel and accumulated in f32. One loop serves decoding (m = 1: a GEMV that streams W once, both
+// threads on disjoint weight rows) and prefill (tiles of x rows share each widened weight vector).
+//
+// Each output element's sum has one fixed order (wgemm_isa.h), the same on the AVX-512, AVX2 and scalar paths
+// and for any m, so results are bit-identical across batch sizes, batch positions and machines.
+#include <immintrin.h>
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "napi_args.h"
+#include "simd.h"
+#include "threadpool.h"
+
+namespace olmo {
+namespace {
+
+inline uint32_t Bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
+inline float FromBits(uint32_t u) {
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+// IEEE half -> f32, exact (subnormals included): the scale of a q8_0 block.
+inline float HalfToFloat(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  const uint32_t e = (h >> 10) & 31u, mant = h & 0x3ffu;
+  if (e == 31) return FromBits(sign | 0x7f800000u | (mant << 13));
+  if (e == 0) return FromBits(sign) + (sign ? -1.f : 1.f) * static_cast<float>(mant) * 0x1p-24f;
+  return FromBits(sign | ((e + 112u) << 23) | (mant << 13));
+}
+
+// f32 -> IEEE half, round to nearest even (F. Giesen's float_to_half_fast3_rtne, public domain:
+// https://gist.github.com/rygorous/2156668). Only for q8_0 scales at quantisation time.
+inline uint16_t FloatToHalf(float f) {
+  const uint32_t f32_inf = 255u << 23, f16_max = (127u + 16u) << 23;
+  const float denorm_magic = FromBits(((127u - 15u) + (23u - 10u) + 1u) << 23);
+  uint32_t x = Bits(f);
+  const uint32_t sign = x & 0x80000000u;
+  x ^= sign;
+  uint16_t o;
+  if (x >= f16_max) {
+    o = x > f32_inf ? 0x7e00 : 0x7c00;
+  } else if (x < (113u << 23)) {
+    o = static_cast<uint16_t>(Bits(FromBits(x) + denorm_magic) - Bits(denorm_magic));
+  } else {
+    const uint32_t odd = (x >> 13) & 1u;
+    x += (static_cast<uint32_t>(15 - 127) << 23) + 0xfffu;
+    x += odd;
+    o = static_cast<uint16_t>(x >> 13);
+  }
+  return static_cast<uint16_t>(o | (sign >> 16));
+}
+
+inline float Bf16ToFloat(uint16_t b) { return FromBits(static_cast<uint32_t>(b) << 16); }
+
+// ---- scalar path: 16 lanes in an array, std::fma (one rounding, as the SIMD paths) ----
+namespace scalar {
+struct V {
+  float a[16];
+};
+inline V VZero() { return V{}; }
+inline V VLoad(const float* p) {
+  V v;
+  std::memcpy(v.a, p, sizeof v.a);
+  return v;
+}
+inline V VSet1(float s) {
+  V v;
+  for (float& x : v.a) x = s;
+  return v;
+}
+inline V VMul(V a, V b) {
+  for (int l = 0; l < 16; ++l) a.a[l] *= b.a[l];
+  return a;
+}
+inline V VFma(V a, V b, V c) {
+  for (int l = 0; l < 16; ++l) c.a[l] = std::fma(a.a[l], b.a[l], c.a[l]);
+  return c;
+}
+inline float VReduce(V v) {
+  for (int w = 8; w >= 1; w /= 2)
+    for (int l = 0; l < w; ++l) v.a[l] += v.a[l + w];
+  return v.a[0];
+}
+inline V WidenBf16(const uint16_t* p) {
+  V v;
+  for (int l = 0; l < 16; ++l) v.a[l] = Bf16ToFloat(p[l]);
+  return v;
+}
+inline V WidenF16(const uint16_t* p) {
+  V v;
+  for (int l = 0; l < 16; ++l) v.a[l] = HalfToFloat(p[l]);
+  return v;
+}
+inline V WidenI8(const int8_t* p) {
+  V v;
+  for (int l = 0; l < 16; ++l) v.a[l] = static_cast<float>(p[l]);
+  return v;
+}
+#include "wgemm_isa.h"
+constexpr int kRM = 1, kRN = 1;
+}  // namespace scalar
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+namespace avx2 {
+// 16 lanes as two ymm: lanes 0-7 in lo, 8-15 in hi.
+struct V {
+  __m256 lo, hi;
+};
+inline V VZero() { return V{_mm256_setzero_ps(), _mm256_setzero_ps()}; }
+inline V VLoad(const float* p) { return V{_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8)}; }
+inline V VSet1(float s) { return V{_mm256_set1_ps(s), _mm256_set1_ps(s)}; }
+inline V VMul(V a, V b) { return V{_mm256_mul_ps(a.lo, b.lo), _mm256_mul_ps(a.hi, b.hi)}; }
+inline V VFma(V a, V b, V c) { return V{_mm256_fmadd_ps(a.lo, b.lo, c.lo), _mm256_fmadd_ps(a.hi, b.hi, c.hi)}; }
+inline float VReduce(V v) {
+  const __m256 s = _mm256_add_ps(v.lo, v.hi);  // lanes l + l+8
+  const __m128 t = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));  // + l+4
+  const __m128 u = _mm_add_ps(t, _mm_movehl_ps(t, t));  // + l+2
+  return _mm_cvtss_f32(_mm_add_ss(u, _mm_shuffle_ps(u, u, 1)));
+}
+inline __m256 Bf16x8(const uint16_t* p) {
+  const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
+}
+inline V WidenBf16(const uint16_t* p) { return V{Bf16x8(p), Bf16x8(p + 8)}; }
+inline V WidenF16(const uint16_t* p) {
+  return V{_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))),
+           _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 8)))};
+}
+inline __m256 I8x8(const int8_t* p) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+}
+inline V WidenI8(const int8_t* p) { return V{I8x8(p), I8x8(p + 8)}; }
+#include "wgemm_isa.h"
+constexpr int kRM = 2, kRN = 2;
+}  // namespace avx2
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl")
+namespace avx512 {
+using V = __m512;
+inline V VZero() { return _mm512_setzero_ps(); }
+inline V VLoad(const float* p) { return _mm512_loadu_ps(p); }
+inline V VSet1(float s) { return _mm512_set1_ps(s); }
+inline V VMul(V a, V b) { return _mm512_mul_ps(a, b); }
+inline V VFma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+inline float VReduce(V v) {
+  const __m256 s = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+  const __m128 t = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+  const __m128 u = _mm_add_ps(t, _mm_movehl_ps(t, t));
+  return _mm_cvtss_f32(_mm_add_ss(u, _mm_shuffle_ps(u, u, 1)));
+}
+inline V WidenBf16(const uint16_t* p) {
+  const __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
+}
+inline V WidenF16(const uint16_t* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+inline V WidenI8(const int8_t* p) {
+  return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+}
+#include "wgemm_isa.h"
+constexpr int kRM = 4, kRN = 4;
+}  // namespace avx512
+#pragma GCC pop_options
+
+// The last k % 16 weights of every row, widened and zero-padded to 16 (empty when k % 16 == 0).
+template <class Widen>
+std::vector<float> WidenedTails(int64_t n, int64_t k, Widen widen) {
+  std::vector<float> t;
+  const int64_t k16 = k - k % 16;
+  if (k16 == k) return t;
+  t.assign(static_cast<size_t>(n * 16), 0.f);
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t c = k16; c < k; ++c) t[j * 16 + (c - k16)] = widen(j * k + c);
+  return t;
+}
+
+// Runs the path in use over column ranges on the thread pool. MakeRows(ns) builds the weight view of a path.
+template <class Scalar, class Avx2, class Avx512>
+void Run(const float* x, float* out, int64_t m, int64_t n, int64_t k, const float* tail, const Scalar& ws,
+         const Avx2& w2, const Avx512& w5) {
+  const int64_t grain = std::max<int64_t>(4, 262144 / std::max<int64_t>(1, m * k));
+  const CpuPath path = ActivePath();
+  parallel_for(n, grain, [&](int64_t j0, int64_t j1) {
+    if (path == CpuPath::kAvx512)
+      avx512::Columns<avx512::kRM, avx512::kRN>(x, w5, out, m, n, k, j0, j1, tail);
+    else if (path == CpuPath::kAvx2)
+      avx2::Columns<avx2::kRM, avx2::kRN>(x, w2, out, m, n, k, j0, j1, tail);
+    else
+      scalar::Columns<scalar::kRM, scalar::kRN>(x, ws, out, m, n, k, j0, j1, tail);
+  });
+}
+
+Napi::Value LinearBf16(const Napi::CallbackInfo& info) {
+  Args a(info);
+  const int64_t m = a.Size("m"), n = a.Size("n"), k = a.Size("k");
+  const float* x = a.F32("x", CheckedMul(info, a.op(), m, k));
+  const uint16_t* w = a.U16("w", CheckedMul(info, a.op(), n, k));
+  float* out = a.F32("out", CheckedMul(info, a.op(), m, n));
+  const auto tail = WidenedTails(n, k, [&](int64_t i) { return Bf16ToFloat(w[i]); });
+  Run(x, out, m, n, k, tail.data(), scalar::Bf16Rows{w, k}, avx2::Bf16Rows{w, k}, avx512::Bf16Rows{w, k});
+  return info.Env().Undefined();
+}
+
+Napi::Value LinearF16(const Napi::CallbackInfo& info) {
+  Args a(info);
+  const int64_t m = a.Size("m"), n = a.Size("n"), k = a.Size("k");
+  const float* x = a.F32("x", CheckedMul(info, a.op(), m, k));
+  const uint16_t* w = a.U16("w", CheckedMul(info, a.op(), n, k));
+  float* out = a.F32("out", CheckedMul(info, a.op(), m, n));
+  const auto tail = WidenedTails(n, k, [&](int64_t i) { return HalfToFloat(w[i]); });
+  Run(x, out, m, n, k, tail.data(), scalar::F16Rows{w, k}, avx2::F16Rows{w, k}, avx512::F16Rows{w, k});
+  return info.Env().Undefined();
+}
+
+Napi::Value LinearQ8(const Napi::CallbackInfo& info) {
+  Args a(info);
+  const int64_t m = a.Size("m"), n = a.Size("n"), k = a.Size("k");
+  if (k % 32 != 0) throw ArgError(info, a.op(), "k must be a multiple of 32 (q8_0 blocks), got " + std::to_string(k));
+  const float* x = a.F32("x", CheckedMul(info, a.op(), m, k));
+  const int8_t* w = a.I8("w", CheckedMul(info, a.op(), n, k));
+  const uint16_t* s = a.U16("scales", CheckedMul(info, a.op(), n, k / 32));
+  float* out = a.F32("out", CheckedMul(info, a.op(), m, n));
+  Run(x, out, m, n, k, nullptr, scalar::Q8Rows{w, s, k}, avx2::Q8Rows{w, s, k}, avx512::Q8Rows{w, s, k});
+  return info.Env().Undefined();
+}
+
+// q8_0 quantisation of f32 rows: per 32-element block, d = max|w| / 127, q = round(w / d) (half away from
+// zero, as llama.cpp's quantize_row_q8_0), the scale stored as half(d). Returns the number of blocks whose
+// scale is not a finite half (non-finite weights, or max|w| ≥ 127·65520): the caller refuses those.
+Napi::Value QuantizeQ8(const Napi::CallbackInfo& info) {
+  Args a(info);
+  const int64_t rows = a.Size("rows"), cols = a.Size("cols");
+  if (cols % 32 != 0)
+    throw ArgError(info, a.op(), "cols must be a multiple of 32 (q8_0 blocks), got " + std::to_string(cols));
+  const float* w = a.F32("w", CheckedMul(info, a.op(), rows, cols));
+  int8_t* q = a.I8("q", CheckedMul(info, a.op(), rows, cols));
+  uint16_t* scales = a.U16("scales", CheckedMul(info, a.op(), rows, cols / 32));
+  const int64_t blocks = rows * (cols / 32);
+  std::vector<int64_t> bad(static_cast<size_t>(num_threads()) + 1, 0);
+  parallel_run(num_threads(), [&](int t, int nt) {
+    for (int64_t b = blocks * t / nt; b < blocks * (t + 1) / nt; ++b) {
+      const float* src = w + b * 32;
+      float amax = 0.f;
+      for (int i = 0; i < 32; ++i) amax = std::fmax(amax, std::fabs(src[i]));
+      const float d = amax / 127.f, id = d != 0.f ? 1.f / d : 0.f;
+      const uint16_t h = FloatToHalf(d);
+      if (!std::isfinite(amax) || (h & 0x7c00u) == 0x7c00u) ++bad[t];
+      scales[b] = h;
+      for (int i = 0; i < 32; ++i) {
+        const float v = std::round(src[i] * id);
+        q[b * 32 + i] = static_cast<int8_t>(v > 127.f ? 127.f : v < -127.f ? -127.f : v);
+      }
+    }
+  });
+  int64_t total = 0;
+  for (int64_t c : bad) total += c;
+  return Napi::Number::New(info.Env(), static_cast<double>(total));
+}
+
+const KernelDef kKernels[] = {
+    {"linearBf16", "x:f32 w:u16 out:f32 m:size n:size k:size", LinearBf16},
+    {"linearF16", "x:f32 w:u16 out:f32 m:size n:size k:size", LinearF16},
+    {"linearQ8", "x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size", LinearQ8},
+    {"quantizeQ8", "w:f32 q:i8 scales:u16 rows:size cols:size -> size", QuantizeQ8},
+};
+
+}  // namespace
+
+void RegisterWgemm(Napi::Env env, Napi::Object exports) { RegisterKernels(env, exports, kKernels); }
+
+}  // namespace olmo

@@ -1,0 +1,81 @@
+// The weight-only GEMM's inner tiles for one instruction set, included once per path by wgemm.cc inside a
+// namespace and a target pragma (see there). The includer defines:
+//   V                  a vector of 16 f32 lanes (one zmm, or two ymm);
+//   VZero(), VLoad(p)  (16 floats), VFma(a, b, c) = a·b + c per lane (one rounding), VReduce(v) -> float;
+//   WidenBf16(p), WidenF16(p), WidenI8(p)   16 stored weights -> 16 floats, exact.
+//
+// Every output element out[i, j] = Σ_k x[i, k]·w[j, k] is computed the same way, whatever the tile it falls in:
+// lane l accumulates x·w over k ≡ l (mod 16) in increasing k with FMA, a zero-padded last step covers k % 16,
+// and VReduce adds the lanes in a fixed tree. So a row's result does not depend on how many rows share the
+// call, where it sits among them, or on the vector width (the scalar path of wgemm.cc does the same sums).
+
+// One weight format: Load(j, kk) gives w[j, kk .. kk+16) as floats.
+struct Bf16Rows {
+  const uint16_t* w;
+  int64_t k;
+  V Load(int64_t j, int64_t kk) const { return WidenBf16(w + j * k + kk); }
+};
+struct F16Rows {
+  const uint16_t* w;
+  int64_t k;
+  V Load(int64_t j, int64_t kk) const { return WidenF16(w + j * k + kk); }
+};
+// q8_0: 32-element blocks of int8 with one f16 scale each; the weight is q·scale rounded to f32.
+struct Q8Rows {
+  const int8_t* w;
+  const uint16_t* scales;
+  int64_t k;
+  V Load(int64_t j, int64_t kk) const {
+    const float s = HalfToFloat(scales[j * (k / 32) + kk / 32]);
+    return VMul(WidenI8(w + j * k + kk), VSet1(s));
+  }
+};
+
+// out[i0..i0+RM, j0..j0+RN) for x rows of length k (row stride k) and out's row stride n.
+template <int RM, int RN, class W>
+inline void Tile(const float* x, const W& w, float* out, int64_t i0, int64_t j0, int64_t n, int64_t k,
+                 const float* wtail) {
+  V acc[RM][RN];
+  for (int r = 0; r < RM; ++r)
+    for (int c = 0; c < RN; ++c) acc[r][c] = VZero();
+  const int64_t k16 = k - k % 16;
+  for (int64_t kk = 0; kk < k16; kk += 16) {
+    V wv[RN];
+    for (int c = 0; c < RN; ++c) wv[c] = w.Load(j0 + c, kk);
+    for (int r = 0; r < RM; ++r) {
+      const V xv = VLoad(x + (i0 + r) * k + kk);
+      for (int c = 0; c < RN; ++c) acc[r][c] = VFma(xv, wv[c], acc[r][c]);
+    }
+  }
+  if (k16 < k) {  // the zero-padded last step; wtail holds w[j, k16..k) widened, 16 per row of the tile
+    alignas(64) float xt[16];
+    for (int r = 0; r < RM; ++r) {
+      for (int l = 0; l < 16; ++l) xt[l] = k16 + l < k ? x[(i0 + r) * k + k16 + l] : 0.f;
+      const V xv = VLoad(xt);
+      for (int c = 0; c < RN; ++c) acc[r][c] = VFma(xv, VLoad(wtail + 16 * (j0 + c)), acc[r][c]);
+    }
+  }
+  for (int r = 0; r < RM; ++r)
+    for (int c = 0; c < RN; ++c) out[(i0 + r) * n + j0 + c] = VReduce(acc[r][c]);
+}
+
+// Output columns [j0, j1) for every row: weight rows in blocks that stay in cache while all x rows pass.
+template <int RM, int RN, class W>
+inline void Columns(const float* x, const W& w, float* out, int64_t m, int64_t n, int64_t k, int64_t j0, int64_t j1,
+                    const float* wtail) {
+  constexpr int64_t kBlock = 32;  // weight rows per cache block
+  for (int64_t jb = j0; jb < j1; jb += kBlock) {
+    const int64_t je = jb + kBlock < j1 ? jb + kBlock : j1;
+    int64_t i = 0;
+    for (; i + RM <= m; i += RM) {
+      int64_t j = jb;
+      for (; j + RN <= je; j += RN) Tile<RM, RN>(x, w, out, i, j, n, k, wtail);
+      for (; j < je; ++j) Tile<RM, 1>(x, w, out, i, j, n, k, wtail);
+    }
+    for (; i < m; ++i) {
+      int64_t j = jb;
+      for (; j + RN <= je; j += RN) Tile<1, RN>(x, w, out, i, j, n, k, wtail);
+      for (; j < je; ++j) Tile<1, 1>(x, w, out, i, j, n, k, wtail);
+    }
+  }
+}
