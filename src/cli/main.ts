@@ -14,13 +14,14 @@ import { quickstartCommand } from './quickstart.ts';
 import { distillCommand } from './distill.ts';
 import { rlvrCommand } from './rlvr.ts';
 import { sftCommand } from './sft.ts';
+import { serveCommand } from './serve.ts';
 import { soupCommand } from './soup.ts';
 import { tokenizerCommand } from './tokenizer.ts';
 import { trainCommand } from './train.ts';
 import { UsageError, type Command } from './command.ts';
 import { packageVersion } from '../index.ts';
 
-const commands: Command[] = [quickstartCommand, dataCommand, tokenizerCommand, trainCommand, sftCommand, dpoCommand, rlvrCommand, distillCommand, soupCommand, forwardCommand, generateCommand, chatCommand, evalCommand, pddlCommand, decontaminateCommand, infoCommand];
+const commands: Command[] = [quickstartCommand, dataCommand, tokenizerCommand, trainCommand, sftCommand, dpoCommand, rlvrCommand, distillCommand, soupCommand, forwardCommand, generateCommand, chatCommand, serveCommand, evalCommand, pddlCommand, decontaminateCommand, infoCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
