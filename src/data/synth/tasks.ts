@@ -4,14 +4,12 @@
 //   SFT (open-instruct): {id, messages: [{role, content}], source}
 //   DPO (open-instruct preference): {id, prompt, chosen: messages, rejected: messages, source}
 //   RLVR (open-instruct): {id, messages: [user], ground_truth, dataset: "gsm8k", source}
+import type { ChatMessage } from '../../tokenizers/index.ts';
 import { Rng } from '../random.ts';
 import { equation, wordProblem, type WordProblem } from './text.ts';
 import { answerSentence, objectPool, QUESTIONS, STATEMENTS, type Fact, type World } from './world.ts';
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
+export type { ChatMessage };
 
 export interface McRow {
   id: string;
