@@ -5,6 +5,7 @@
 // And the AVX-512 and AVX2 paths must give bit-identical results on every kernel, so the same seed gives
 // the same training run on an AVX2-only and an AVX-512 host.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
 import { UnaryOp, type Kernels } from '../../../src/tensor/kernels/types.ts';
@@ -216,5 +217,19 @@ describe('cpu paths', { skip }, () => {
     withCpuPath('scalar', () => assert.equal(addon!.cpuPath().active, 'scalar'));
     withCpuPath('avx2', () => assert.equal(addon!.cpuPath().active, detected === 'scalar' ? 'scalar' : 'avx2'));
     assert.equal(addon!.cpuPath().active, detected);
+  });
+  it('OLMO_CPU_PATH narrows the path at start-up and refuses an unknown value by name', () => {
+    const run = (value: string) =>
+      spawnSync(
+        process.execPath,
+        ['--import', 'tsx', '-e', "const t = await import('./src/tensor/index.ts'); console.log(t.cpuPaths()?.active)"],
+        { env: { ...process.env, OLMO_CPU_PATH: value, OLMO_BACKEND: 'native' }, encoding: 'utf8' },
+      );
+    const ok = run('scalar');
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(ok.stdout.trim(), 'scalar');
+    const bad = run('avx9');
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /OLMO_CPU_PATH must be one of avx512, avx2, scalar, got "avx9"/);
   });
 });
