@@ -21,6 +21,11 @@ export function squadF1(prediction: string, gold: string): number {
   const p = squadNormalize(prediction).split(' ').filter((w) => w);
   const g = squadNormalize(gold).split(' ').filter((w) => w);
   if (p.length === 0 || g.length === 0) return p.length === g.length ? 1 : 0;
+  return tokenF1(p, g);
+}
+
+/** F1 of two token multisets; 0 when they share nothing. */
+function tokenF1(p: readonly string[], g: readonly string[]): number {
   const counts = new Map<string, number>();
   for (const w of g) counts.set(w, (counts.get(w) ?? 0) + 1);
   let common = 0;
@@ -88,22 +93,7 @@ export function squadNormalizePy(s: string): string {
 
 /** SQuAD v1.1 f1_score: token-multiset F1; 0 when nothing is shared (so two empty answers score 0, unlike v2). */
 export function squadV1F1(prediction: string, gold: string): number {
-  const p = squadNormalizePy(prediction).split(' ').filter((w) => w);
-  const g = squadNormalizePy(gold).split(' ').filter((w) => w);
-  const counts = new Map<string, number>();
-  for (const w of g) counts.set(w, (counts.get(w) ?? 0) + 1);
-  let same = 0;
-  for (const w of p) {
-    const c = counts.get(w) ?? 0;
-    if (c > 0) {
-      same++;
-      counts.set(w, c - 1);
-    }
-  }
-  if (same === 0) return 0;
-  const precision = same / p.length;
-  const recall = same / g.length;
-  return (2 * precision * recall) / (precision + recall);
+  return tokenF1(squadNormalizePy(prediction).split(' ').filter((w) => w), squadNormalizePy(gold).split(' ').filter((w) => w));
 }
 
 export function squadV1ExactMatch(prediction: string, gold: string): number {

@@ -3,6 +3,7 @@
 // (description + shots joined by "\n\n" + "\n\n" + query), and per-doc metrics computed from the continuation.
 // A `GenerativeSpec` gives the per-dataset parts. Docs keep `choices` = the gold answers (for the requests file) and
 // the task's own fields under `extra`, which is all scoring reads.
+import { cutAtStops } from '../backends/common.ts';
 import { resolveKeyedRows, type RowKey } from '../data/fewshot-sources.ts';
 import type { RowWhere } from '../data/fields.ts';
 import { describeRef, type DatasetSource } from '../data/source.ts';
@@ -51,18 +52,9 @@ export type GenerativeTaskConfig = TaskConfig & { generation_kwargs: GenerationK
 
 /**
  * The continuation up to the first stop sequence. Backends already stop there (lm-eval and the OpenAI API return
- * the text without the stop string); this makes scoring independent of a backend that does not, and is a no-op
- * otherwise.
+ * the text without the stop string); cutting again makes scoring independent of a backend that does not.
  */
-export function cutAtStop(text: string, stops: readonly string[]): string {
-  let cut = text.length;
-  for (const s of stops) {
-    if (s === '') continue;
-    const i = text.indexOf(s);
-    if (i >= 0 && i < cut) cut = i;
-  }
-  return text.slice(0, cut);
-}
+export const cutAtStop = cutAtStops;
 
 /** What a generative prediction line holds (oe-eval: model_output = [{continuation, …}]). */
 export type GenerativeOutput = {
