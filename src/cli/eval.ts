@@ -8,11 +8,10 @@ import {
   ChainSource, CRITIC_MODES, HfCacheSource, HubDatasetSource, LocalHfFolderSource, TaskIdError, criticModeIds, evaluate, listTaskIds, planEvaluation,
   rescore, resultsTable, runFolders, type Backend, type ConfigOverrides, type DatasetSource, type EvaluatePlan,
 } from '../eval/index.ts';
-import { dolma2Tokenizer, loadTokenizer, type Tokenizer } from '../tokenizers/index.ts';
+import { dolma2Tokenizer, gitCommit, loadTokenizer, packageVersion, type Tokenizer } from '../index.ts';
 import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';
 import { EvalProgressPrinter } from './eval-progress.ts';
 import { loadInferenceModel, requireModelDir, resolveModelArg, resolveTokenizer } from './model-loading.ts';
-import { gitCommit, packageVersion } from '../io/package-info.ts';
 
 const USAGE = `olmo eval --model DIR | --openai URL --model-name NAME --tasks IDS --output DIR [options]
 olmo eval ... --tasks digital_socrates_critic,delta_rot_judge --critic-model DIR | --critic-openai URL --critic-model-name NAME
