@@ -150,6 +150,10 @@ constexpr int kRM = 2, kRN = 2;
 
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl")
+// GCC 12 flags the deliberately undefined upper halves inside its own AVX-512 conversion intrinsics.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 namespace avx512 {
 using V = __m512;
 inline V VZero() { return _mm512_setzero_ps(); }
@@ -176,6 +180,7 @@ inline V WidenI8(const int8_t* p) {
 #include "wgemm_isa.h"
 constexpr int kRM = 4, kRN = 4;
 }  // namespace avx512
+#pragma GCC diagnostic pop
 #pragma GCC pop_options
 
 // The last k % 16 weights of every row, widened and zero-padded to 16 (empty when k % 16 == 0).
@@ -257,10 +262,14 @@ Napi::Value QuantizeQ8(const Napi::CallbackInfo& info) {
     for (int64_t b = blocks * t / nt; b < blocks * (t + 1) / nt; ++b) {
       const float* src = w + b * 32;
       float amax = 0.f;
-      for (int i = 0; i < 32; ++i) amax = std::fmax(amax, std::fabs(src[i]));
+      bool finite = true;
+      for (int i = 0; i < 32; ++i) {
+        amax = std::fmax(amax, std::fabs(src[i]));
+        finite = finite && std::isfinite(src[i]);
+      }
       const float d = amax / 127.f, id = d != 0.f ? 1.f / d : 0.f;
       const uint16_t h = FloatToHalf(d);
-      if (!std::isfinite(amax) || (h & 0x7c00u) == 0x7c00u) ++bad[t];
+      if (!finite || (h & 0x7c00u) == 0x7c00u) ++bad[t];
       scales[b] = h;
       for (int i = 0; i < 32; ++i) {
         const float v = std::round(src[i] * id);

@@ -1,14 +1,15 @@
 // Data types. Compute happens in f32; bf16 and f16 are storage types (checkpoints arrive in bf16) held as
-// raw 16-bit patterns; i32 holds token ids and indices.
+// raw 16-bit patterns; i32 holds token ids and indices; i8 holds the quants of q8_0 inference weights (their
+// block scales travel beside them, see ops/weight-linear.ts).
 
-export type DType = 'f32' | 'bf16' | 'f16' | 'i32';
+export type DType = 'f32' | 'bf16' | 'f16' | 'i32' | 'i8';
 export type FloatStorage = Float32Array;
-export type Storage = Float32Array | Int32Array | Uint16Array;
+export type Storage = Float32Array | Int32Array | Uint16Array | Int8Array;
 
-export const DTYPES: readonly DType[] = ['f32', 'bf16', 'f16', 'i32'];
+export const DTYPES: readonly DType[] = ['f32', 'bf16', 'f16', 'i32', 'i8'];
 
 export function bytesPerElement(dtype: DType): number {
-  return dtype === 'f32' || dtype === 'i32' ? 4 : 2;
+  return dtype === 'f32' || dtype === 'i32' ? 4 : dtype === 'i8' ? 1 : 2;
 }
 
 export function allocStorage(dtype: DType, n: number): Storage {
@@ -17,6 +18,8 @@ export function allocStorage(dtype: DType, n: number): Storage {
       return new Float32Array(n);
     case 'i32':
       return new Int32Array(n);
+    case 'i8':
+      return new Int8Array(n);
     case 'bf16':
     case 'f16':
       return new Uint16Array(n);
@@ -29,6 +32,8 @@ export function storageMatches(dtype: DType, data: Storage): boolean {
       return data instanceof Float32Array;
     case 'i32':
       return data instanceof Int32Array;
+    case 'i8':
+      return data instanceof Int8Array;
     default:
       return data instanceof Uint16Array;
   }

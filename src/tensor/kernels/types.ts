@@ -236,6 +236,29 @@ export const KERNEL_SIGNATURES = {
     adamw:
       "param:f32 grad:f32 m:f32 v:f32 n:size lr:num beta1:num beta2:num eps:num weightDecay:num step:size gradScale:num",
   },
+  wgemm: {
+    /**
+     * Weight-only GEMM for inference: out[m, n] = x[m, k] · Wᵀ with W [n, k] stored as bf16 bits, widened
+     * exactly inside the kernel, f32 accumulation. Every out[i, j] sums in one fixed order, whatever m, the
+     * row's position or the SIMD width: lane l (0..15) accumulates x·w over k ≡ l (mod 16) in increasing k with
+     * fused multiply-adds (the last partial step zero-padded), then the lanes are added as a tree (l + l+8,
+     * then + l+4, + l+2, + l+1). So results are bit-identical across batch sizes and paths.
+     */
+    linearBf16: 'x:f32 w:u16 out:f32 m:size n:size k:size',
+    /** linearBf16 with W stored as IEEE half bits. */
+    linearF16: 'x:f32 w:u16 out:f32 m:size n:size k:size',
+    /**
+     * linearBf16 with W in q8_0: w [n, k] int8, scales [n, k/32] half bits (one per 32-element block, k a
+     * multiple of 32); each weight is w·scale rounded to f32, then summed in linearBf16's order.
+     */
+    linearQ8: 'x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size',
+    /**
+     * q8_0 quantisation of w [rows, cols] (cols a multiple of 32): per block d = max|w|/127,
+     * q = round(w·(1/d)) half away from zero (0 when d = 0), scales = half(d). Returns the number of blocks
+     * whose scale is not a finite half (non-finite weights, or too large): callers refuse those.
+     */
+    quantizeQ8: 'w:f32 q:i8 scales:u16 rows:size cols:size -> size',
+  },
   convert: {
     /** float32 → bfloat16 bits, round to nearest even; NaN stays NaN (quiet), ±Inf and ±0 exact. */
     f32ToBf16: "src:f32 dst:u16 n:size",
@@ -255,6 +278,7 @@ interface KindTypes {
   i32: I32;
   "i32?": I32 | null;
   u16: Uint16Array;
+  i8: Int8Array;
   size: number;
   int: number;
   num: number;
@@ -294,6 +318,7 @@ export type LossKernels = KernelFamily<"losses">;
 export type IndexingKernels = KernelFamily<"indexing">;
 export type OptimKernels = KernelFamily<"optim">;
 export type ConvertKernels = KernelFamily<"convert">;
+export type WgemmKernels = KernelFamily<"wgemm">;
 
 export interface Kernels
   extends
@@ -306,7 +331,8 @@ export interface Kernels
     LossKernels,
     IndexingKernels,
     OptimKernels,
-    ConvertKernels {
+    ConvertKernels,
+    WgemmKernels {
   readonly name: "js" | "native";
 }
 export type KernelName = Exclude<keyof Kernels, "name">;

@@ -8,7 +8,7 @@ import { kernelSignatures, type KernelName } from '../../../src/tensor/kernels/t
 import type { NativeAddon } from '../../../src/tensor/native-addon.ts';
 import { nativeAddonOrNull, nativeSkipReason } from '../../helpers.ts';
 
-const KINDS = /^(f32\??|i32\??|u16|size|int|num|bool|unaryOp|binaryOp|[A-Z]\w*)$/;
+const KINDS = /^(f32\??|i32\??|u16|i8|size|int|num|bool|unaryOp|binaryOp|[A-Z]\w*)$/;
 const entries = Object.entries(kernelSignatures) as [KernelName, string][];
 
 function argsOf(sig: string): string[][] {

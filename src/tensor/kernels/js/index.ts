@@ -10,6 +10,7 @@ import { jsNorms } from './norms.ts';
 import { jsOptim } from './optim.ts';
 import { jsReduce } from './reduce.ts';
 import { jsRope } from './rope.ts';
+import { jsWgemm } from './wgemm.ts';
 
 export const jsKernels: Kernels = Object.freeze({
   name: 'js' as const,
@@ -23,6 +24,7 @@ export const jsKernels: Kernels = Object.freeze({
   ...bindAll(jsIndexing),
   ...bindAll(jsOptim),
   ...bindAll(jsConvert),
+  ...bindAll(jsWgemm),
 });
 
 function bindAll<T extends object>(family: T): T {

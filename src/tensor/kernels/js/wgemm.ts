@@ -1,0 +1,124 @@
+// The weight-only GEMM, reference: the same per-element summation order as native/wgemm.cc (16 lanes over
+// k mod 16, fused multiply-adds, a fixed lane tree), so the native kernels match it bit for bit. JavaScript
+// has no fused multiply-add: fma32 computes one exactly (the product of two floats is exact in a double;
+// the double sum's rounding error is recovered and used to break float ties).
+import type { F32, WgemmKernels } from '../types.ts';
+import { f16BitsToF32, f32BitsToF16 } from './convert.ts';
+import { fail } from './check.ts';
+
+const LANES = 16;
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** The float nearest to a·b + c with one rounding (a, b, c floats). */
+export function fma32(a: number, b: number, c: number): number {
+  const p = a * b; // exact: 24 + 24 significant bits fit a double's 53
+  const s = p + c;
+  const e = Number.isFinite(s) ? p - (s - (s - p)) + (c - (s - p)) : 0; // TwoSum: p + c = s + e exactly
+  const r = Math.fround(s);
+  if (e === 0 || r === s || r === 0 || !Number.isFinite(r)) return r;
+  // s is not a float: the double rounding only matters when s is exactly halfway between r and its neighbour.
+  f32[0] = r;
+  u32[0] += (s > r) === r > 0 ? 1 : -1; // the float on s's other side (r ≠ 0 here, as s ≠ r)
+  const other = f32[0];
+  if (r + other !== 2 * s) return r;
+  // A tie in s that is not a tie in p + c: go the way the error e points.
+  return e > 0 === other > r ? other : r;
+}
+
+function bf16(b: number): number {
+  u32[0] = b << 16;
+  return f32[0];
+}
+
+/** Σ_k x[xo + k]·w(k) in the kernels' fixed order (w(k) gives the widened weight). */
+function dot(x: F32, xo: number, k: number, w: (c: number) => number): number {
+  const acc = new Array<number>(LANES).fill(0);
+  for (let c0 = 0; c0 < k; c0 += LANES) {
+    for (let l = 0; l < LANES; l++) {
+      const c = c0 + l;
+      acc[l] = c < k ? fma32(x[xo + c], w(c), acc[l]) : fma32(0, 0, acc[l]);
+    }
+  }
+  for (let width = LANES / 2; width >= 1; width /= 2) {
+    for (let l = 0; l < width; l++) acc[l] = Math.fround(acc[l] + acc[l + width]);
+  }
+  return acc[0];
+}
+
+function linear(x: F32, out: F32, m: number, n: number, k: number, weight: (j: number, c: number) => number): void {
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) out[i * n + j] = dot(x, i * k, k, (c) => weight(j, c));
+  }
+}
+
+function checkBlocks(op: string, what: string, k: number): void {
+  if (k % 32 !== 0) fail(op, `${what} must be a multiple of 32 (q8_0 blocks), got ${k}`);
+}
+
+type Typed = Float32Array | Uint16Array | Int8Array;
+const TYPE_NAMES = new Map<unknown, string>([
+  [Float32Array, 'Float32Array'],
+  [Uint16Array, 'Uint16Array'],
+  [Int8Array, 'Int8Array'],
+]);
+
+/** Each named array has its expected type and at least the elements needed (the addon's messages). */
+function checkLength(op: string, arrays: Record<string, [Typed, number, new (n: number) => Typed]>): void {
+  for (const [name, [a, need, type]] of Object.entries(arrays)) {
+    if (!(a instanceof type)) fail(op, `argument '${name}' must be a ${TYPE_NAMES.get(type)}`);
+    if (a.length < need) fail(op, `argument '${name}' has ${a.length} elements, needs at least ${need}`);
+  }
+}
+
+export const jsWgemm: WgemmKernels = {
+  linearBf16(x, w, out, m, n, k) {
+    checkLength('linearBf16', { x: [x, m * k, Float32Array], w: [w, n * k, Uint16Array], out: [out, m * n, Float32Array] });
+    linear(x, out, m, n, k, (j, c) => bf16(w[j * k + c]));
+  },
+  linearF16(x, w, out, m, n, k) {
+    checkLength('linearF16', { x: [x, m * k, Float32Array], w: [w, n * k, Uint16Array], out: [out, m * n, Float32Array] });
+    const table = new Float32Array(65536).map((_, h) => f16FromBits(h));
+    linear(x, out, m, n, k, (j, c) => table[w[j * k + c]]);
+  },
+  linearQ8(x, w, scales, out, m, n, k) {
+    checkBlocks('linearQ8', 'k', k);
+    checkLength('linearQ8', {
+      x: [x, m * k, Float32Array],
+      w: [w, n * k, Int8Array],
+      scales: [scales, (n * k) / 32, Uint16Array],
+      out: [out, m * n, Float32Array],
+    });
+    const bpr = k / 32;
+    linear(x, out, m, n, k, (j, c) => Math.fround(w[j * k + c] * f16FromBits(scales[j * bpr + (c >> 5)])));
+  },
+  quantizeQ8(w, q, scales, rows, cols) {
+    checkBlocks('quantizeQ8', 'cols', cols);
+    checkLength('quantizeQ8', {
+      w: [w, rows * cols, Float32Array],
+      q: [q, rows * cols, Int8Array],
+      scales: [scales, (rows * cols) / 32, Uint16Array],
+    });
+    let bad = 0;
+    for (let b = 0; b < (rows * cols) / 32; b++) {
+      let amax = 0;
+      for (let i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(w[b * 32 + i]));
+      const d = Math.fround(amax / 127);
+      const id = d !== 0 ? Math.fround(1 / d) : 0;
+      f32[0] = d;
+      const h = f32BitsToF16(u32[0]);
+      if (!Number.isFinite(amax) || (h & 0x7c00) === 0x7c00) bad++;
+      scales[b] = h;
+      for (let i = 0; i < 32; i++) {
+        const v = Math.fround(w[b * 32 + i] * id);
+        q[b * 32 + i] = Math.max(-127, Math.min(127, Math.sign(v) * Math.round(Math.abs(v))));
+      }
+    }
+    return bad;
+  },
+};
+
+function f16FromBits(h: number): number {
+  u32[0] = f16BitsToF32(h);
+  return f32[0];
+}

@@ -1,0 +1,168 @@
+// Weight-only GEMM (bf16 / f16 / q8_0 weights, f32 activations): the exact fused multiply-add of the js
+// reference, native against js bit for bit on every path (AVX-512, AVX2, scalar), batch invariance (a row alone
+// or among others, at any position: the same bits), q8_0 quantisation against its definition, bad arguments.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fma32, jsWgemm } from '../../../src/tensor/kernels/js/wgemm.ts';
+import { jsConvert } from '../../../src/tensor/kernels/js/convert.ts';
+import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
+import type { WgemmKernels } from '../../../src/tensor/kernels/types.ts';
+import type { CpuPathName } from '../../../src/tensor/native-addon.ts';
+import { nativeAddonOrNull, nativeSkipReason, rng } from '../../helpers.ts';
+import { expectJsError, expectNativeError, simdPaths, withCpuPath } from './kernel-test-utils.ts';
+
+const native = (): WgemmKernels => createNativeKernels(nativeAddonOrNull()!);
+const paths = (): CpuPathName[] => [...simdPaths(), 'scalar'];
+
+function randomF32(n: number, seed: number, scale = 1): Float32Array {
+  const r = rng(seed);
+  return Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);
+}
+function toBf16(x: Float32Array): Uint16Array {
+  const out = new Uint16Array(x.length);
+  jsConvert.f32ToBf16(x, out, x.length);
+  return out;
+}
+function toF16(x: Float32Array): Uint16Array {
+  const out = new Uint16Array(x.length);
+  jsConvert.f32ToF16(x, out, x.length);
+  return out;
+}
+function quantize(k: WgemmKernels, w: Float32Array, rows: number, cols: number): { q: Int8Array; s: Uint16Array } {
+  const q = new Int8Array(rows * cols);
+  const s = new Uint16Array((rows * cols) / 32);
+  assert.equal(k.quantizeQ8(w, q, s, rows, cols), 0);
+  return { q, s };
+}
+const bits = (a: Float32Array) => [...new Uint32Array(a.buffer, a.byteOffset, a.length)];
+
+/** The three formats' products of x [m, k] by the same random weights [n, k], on kernels `kern`. */
+function products(kern: WgemmKernels, x: Float32Array, m: number, n: number, k: number, seed: number) {
+  const w = randomF32(n * k, seed, 0.5);
+  const out = () => new Float32Array(m * n);
+  const bf = out(),
+    f16 = out();
+  kern.linearBf16(x, toBf16(w), bf, m, n, k);
+  kern.linearF16(x, toF16(w), f16, m, n, k);
+  const res = { bf16: bf, f16 };
+  if (k % 32 !== 0) return res;
+  const { q, s } = quantize(jsWgemm, w, n, k);
+  const q8 = out();
+  kern.linearQ8(x, q, s, q8, m, n, k);
+  return { ...res, q8 };
+}
+
+test('fma32 rounds a·b + c once (hand-checked ties that a double sum rounds wrongly)', () => {
+  // 1 + 2^-24 is a float tie; with c = 2^-60 added the exact value is just above it, so the fused result rounds up.
+  assert.equal(fma32(1 + 2 ** -23, 1, 2 ** -60), 1 + 2 ** -23);
+  assert.equal(fma32(1, 1, 2 ** -24 + 2 ** -60), 1 + 2 ** -23);
+  assert.equal(fma32(1, 1, 2 ** -24), 1); // an exact tie goes to even
+  assert.equal(fma32(1, 1, -(2 ** -25) - 2 ** -70), 1 - 2 ** -24);
+  assert.equal(fma32(3, 5, 7), 22);
+  // Against BigInt-free exact arithmetic: a·b + c with small integers scaled into the float range stays exact.
+  assert.equal(fma32(1.5, 1.5, -2.25), 0);
+});
+
+test('linear (js): hand-computed products and the q8_0 definition', () => {
+  const x = Float32Array.from({ length: 32 }, (_, i) => i - 16);
+  const w = Float32Array.from({ length: 64 }, (_, i) => (i < 32 ? 1 : i % 2 ? 0.5 : -0.25));
+  const out = new Float32Array(2);
+  jsWgemm.linearBf16(x, toBf16(w), out, 1, 2, 32);
+  let want1 = 0;
+  for (let i = 0; i < 32; i++) want1 += (i - 16) * (i % 2 ? 0.5 : -0.25);
+  assert.deepEqual([...out], [-16, want1]);
+  const { q, s } = quantize(jsWgemm, w, 2, 32);
+  assert.deepEqual([...q.subarray(0, 4)], [127, 127, 127, 127]);
+  assert.deepEqual([...q.subarray(32, 36)], [-64, 127, -64, 127]); // -0.25 / (0.5/127) = -63.5 → -64 (half away)
+  jsWgemm.linearQ8(x, q, s, out, 1, 2, 32);
+  assert.ok(Math.abs(out[0] + 16) < 0.02 && Math.abs(out[1] - want1) < 0.05);
+});
+
+for (const [m, n, k] of [
+  [1, 7, 64],
+  [5, 9, 96],
+  [3, 5, 37],
+  [9, 33, 16],
+  [2, 3, 0],
+] as const) {
+  test(`linear native = js bit for bit on every path (m ${m}, n ${n}, k ${k})`, { skip: nativeSkipReason() }, () => {
+    const x = randomF32(m * k, 11 + m);
+    const want = products(jsWgemm, x, m, n, k, 5);
+    for (const path of paths()) {
+      const got = withCpuPath(path, () => products(native(), x, m, n, k, 5));
+      for (const fmt of Object.keys(want) as (keyof typeof want)[])
+        assert.deepEqual(bits(got[fmt]!), bits(want[fmt]!), `${fmt} on the ${path} path`);
+    }
+  });
+}
+
+test('linear is batch-invariant: a row alone, and in batches of 2..64 at several positions, gives the same bits', { skip: nativeSkipReason() }, () => {
+  const [n, k] = [24, 160];
+  const row = randomF32(k, 99);
+  for (const path of paths()) {
+    withCpuPath(path, () => {
+      const alone = products(native(), row, 1, n, k, 7);
+      for (const m of [2, 3, 5, 8, 17, 64]) {
+        for (const pos of new Set([0, 1, m >> 1, m - 1])) {
+          const x = randomF32(m * k, m * 31 + pos);
+          x.set(row, pos * k);
+          const batch = products(native(), x, m, n, k, 7);
+          for (const fmt of Object.keys(alone) as (keyof typeof alone)[])
+            assert.deepEqual(bits(batch[fmt]!.subarray(pos * n, (pos + 1) * n)), bits(alone[fmt]!), `${fmt}, ${path}, m ${m}, row ${pos}`);
+        }
+      }
+    });
+  }
+});
+
+test('linear: a multithreaded large call equals the single-row calls (threads split weight rows only)', { skip: nativeSkipReason() }, () => {
+  const [m, n, k] = [6, 1000, 512];
+  const x = randomF32(m * k, 3);
+  const w = toBf16(randomF32(n * k, 4, 0.1));
+  const all = new Float32Array(m * n);
+  native().linearBf16(x, w, all, m, n, k);
+  for (let i = 0; i < m; i++) {
+    const one = new Float32Array(n);
+    native().linearBf16(x.subarray(i * k, (i + 1) * k), w, one, 1, n, k);
+    assert.deepEqual(bits(all.subarray(i * n, (i + 1) * n)), bits(one));
+  }
+});
+
+test('quantizeQ8: native = js; round trip within half a step per block; zero blocks; refusals counted', { skip: nativeSkipReason() }, () => {
+  const [rows, cols] = [7, 96];
+  const w = randomF32(rows * cols, 8, 3);
+  w.fill(0, 32, 64); // an all-zero block: scale 0, quants 0
+  w[100] = 2.5 * (3 / 127); // values on exact half steps round away from zero
+  const a = quantize(jsWgemm, w, rows, cols);
+  const b = quantize(native(), w, rows, cols);
+  assert.deepEqual([...b.q], [...a.q]);
+  assert.deepEqual([...b.s], [...a.s]);
+  assert.deepEqual([...a.q.subarray(32, 64)], new Array(32).fill(0));
+  assert.equal(a.s[1], 0);
+  const scale = new Float32Array(a.s.length);
+  jsConvert.f16ToF32(a.s, scale, a.s.length);
+  for (let i = 0; i < w.length; i++) {
+    const d = scale[i >> 5];
+    // |w − q·d| ≤ d/2 plus the scale's own half rounding (relative 2^-11 of |q·d| ≤ 127·d).
+    assert.ok(Math.abs(w[i] - a.q[i] * d) <= d / 2 + 127 * d * 2 ** -11 + 1e-12, `element ${i}`);
+  }
+  const bad = randomF32(64, 1);
+  bad[3] = NaN;
+  bad[40] = 1e7; // max|w|/127 over the largest half
+  for (const kern of [jsWgemm, native()]) assert.equal(kern.quantizeQ8(bad, new Int8Array(64), new Uint16Array(2), 1, 64), 2);
+});
+
+test('linear/quantize: bad arguments are errors naming the kernel and the argument', { skip: nativeSkipReason() }, () => {
+  const x = new Float32Array(64);
+  const out = new Float32Array(4);
+  for (const [kern, expect] of [
+    [native(), (op: string, f: () => void, what: RegExp) => expectNativeError(op, f, what)],
+    [jsWgemm, (op: string, f: () => void) => expectJsError(op, f)],
+  ] as const) {
+    expect('linearBf16', () => kern.linearBf16(x, new Uint16Array(10), out, 1, 2, 32), /'w' has 10 elements, needs at least 64/);
+    expect('linearQ8', () => kern.linearQ8(x, new Int8Array(40), new Uint16Array(2), out, 1, 2, 20), /multiple of 32/);
+    expect('linearQ8', () => kern.linearQ8(x, new Int8Array(64), new Uint16Array(1), out, 1, 2, 32), /'scales' has 1 elements/);
+    expect('quantizeQ8', () => kern.quantizeQ8(x, new Int8Array(64), new Uint16Array(2), 1, 48), /multiple of 32/);
+  }
+  assert.throws(() => (native().linearQ8 as (...a: unknown[]) => void)(x, new Uint8Array(64), new Uint16Array(2), out, 1, 2, 32), /'w' must be a Int8Array/);
+});
