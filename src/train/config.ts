@@ -135,7 +135,7 @@ export function resolveTrainConfig(value: unknown, baseDir: string, source = 'co
       try {
         raw = JSON.parse(readFileSync(file, 'utf8'));
       } catch (err) {
-        throw new Error(`data: cannot read the data config ${file}: ${(err as Error).message}`);
+        throw new Error(`data: cannot read the data config ${file}: ${(err as Error).message}`, { cause: err });
       }
       dataConfig = parseDataConfig(raw, dirname(file));
       stageOptims = dataConfig.stages.map(() => undefined);

@@ -199,7 +199,12 @@ export class RlvrTrainer {
   rollouts(promptIdx: readonly number[], samples: number, seed: number, temperature: number, maxNewTokens: number, prompts = this.opts.train): Rollout[] {
     const list: RlvrPrompt[] = [];
     const index: number[] = [];
-    for (const i of promptIdx) for (let s = 0; s < samples; s++) (list.push(prompts[i]), index.push(i));
+    for (const i of promptIdx) {
+      for (let s = 0; s < samples; s++) {
+        list.push(prompts[i]);
+        index.push(i);
+      }
+    }
     const g = this.cfg.generation;
     const res = generate(this.policy, list.map((p) => p.ids), {
       maxNewTokens,
@@ -349,7 +354,13 @@ export class RlvrTrainer {
     let s = 0;
     let s2 = 0;
     let n = 0;
-    for (const a of advantages) for (const x of a) (s += x, (s2 += x * x), n++);
+    for (const a of advantages) {
+      for (const x of a) {
+        s += x;
+        s2 += x * x;
+        n++;
+      }
+    }
     const mean = n ? s / n : 0;
     const advStd = n ? Math.sqrt(Math.max(0, s2 / n - mean * mean)) : 0;
     return { prep: { rollouts, oldLogp, refLogp, advantages, returns, oldValues }, advStd };
