@@ -17,13 +17,22 @@ export class ByteBpe {
   private readonly ranks: Map<string, number>;
   /** rank → binary string */
   private readonly pieces: string[];
+  /** Byte length of the longest token (sizes the part lengths of `mergeLong`). */
+  private readonly maxTokenBytes: number;
   private cache = new Map<string, number[]>();
   private static readonly CACHE_LIMIT = 200_000;
+  /** Longer pieces are neither cached (a cache entry would keep a document-sized key alive) nor copied. */
+  private static readonly CACHE_MAX_BYTES = 256;
 
   constructor(ranks: Map<string, number>) {
     this.ranks = ranks;
     this.pieces = [];
-    for (const [piece, rank] of ranks) this.pieces[rank] = piece;
+    let maxTokenBytes = 1;
+    for (const [piece, rank] of ranks) {
+      this.pieces[rank] = piece;
+      if (piece.length > maxTokenBytes) maxTokenBytes = piece.length;
+    }
+    this.maxTokenBytes = maxTokenBytes;
     for (let b = 0; b < 256; b++) {
       if (!ranks.has(String.fromCharCode(b)))
         throw new Error(`BPE rank table lacks the single byte 0x${b.toString(16)}`);
@@ -45,6 +54,10 @@ export class ByteBpe {
 
   /** Encodes one pre-tokenised piece given as a binary string; appends ids to `out`. */
   encodePiece(piece: string, out: number[]): void {
+    if (piece.length > ByteBpe.CACHE_MAX_BYTES) {
+      this.mergeLong(piece, out);
+      return;
+    }
     const cached = this.cache.get(piece);
     if (cached !== undefined) {
       for (const id of cached) out.push(id);
@@ -59,7 +72,7 @@ export class ByteBpe {
   /** Runs the merges on a binary string and returns the resulting ids. */
   merge(piece: string): number[] {
     if (piece.length === 1) return [this.ranks.get(piece)!];
-    return piece.length <= 48 ? this.mergeLinear(piece) : this.mergeHeap(piece);
+    return piece.length <= 48 ? this.mergeLinear(piece) : this.mergeLong(piece);
   }
 
   /** Quadratic merge loop (tiktoken's): fastest for the short pieces that make up almost all text. */
@@ -98,46 +111,51 @@ export class ByteBpe {
   }
 
   /**
-   * The same merges in O(n log n) for long pieces (a run of 100 000 letters is one pre-token): a heap of
-   * candidate pairs keyed by (rank, start), so ties go to the leftmost pair exactly as in `mergeLinear`.
+   * The same merges for long pieces (a run of a million letters is one pre-token) in O(n log n) time and about
+   * six bytes of memory per byte. The next merge is the candidate pair with the lowest (rank, start), so ties go
+   * to the leftmost pair exactly as in `mergeLinear` (and as Hugging Face `tokenizers`' `Word::merge_all` and
+   * tiktoken's `_byte_pair_merge` order them). Candidates live in flat typed arrays rather than a heap of
+   * objects: `lens` holds each part's length at its first and its last byte (boundary tags, so both neighbours
+   * are found in O(1)), `cand` the rank of the pair starting at each part, and a tournament tree over blocks
+   * of `cand` gives the minimum; a merge only touches the blocks around it.
    */
-  mergeHeap(piece: string): number[] {
+  mergeLong(piece: string, out: number[] = []): number[] {
     const n = piece.length;
-    if (n === 0) return [];
-    const next = new Int32Array(n); // next part's start, n at the end
-    const prev = new Int32Array(n); // previous part's start, -1 at the beginning
-    const version = new Uint32Array(n);
-    const alive = new Uint8Array(n).fill(1);
-    for (let i = 0; i < n; i++) {
-      next[i] = i + 1;
-      prev[i] = i - 1;
+    if (n === 0) return out;
+    if (this.size * n >= Number.MAX_SAFE_INTEGER) {
+      throw new RangeError(`BPE: a piece of ${n} bytes is too long to merge with a ${this.size}-token table`);
     }
-    const heap = new PairHeap();
-    const push = (i: number): void => {
-      const j = next[i];
-      if (j >= n) return;
-      const rank = this.ranks.get(piece.slice(i, next[j]));
-      if (rank !== undefined) heap.push(rank * (n + 1) + i, i, j, version[i], version[j]);
+    const lens = this.maxTokenBytes < 256 ? new Uint8Array(n) : new Uint32Array(n);
+    lens.fill(1);
+    const cand = new Uint32Array(n).fill(NO_PAIR);
+    const pairAt = (i: number): number => {
+      const j = i + lens[i];
+      return j >= n ? NO_PAIR : (this.ranks.get(piece.slice(i, j + lens[j])) ?? NO_PAIR);
     };
-    for (let i = 0; i < n - 1; i++) push(i);
-    while (heap.size > 0) {
-      const [, i, j, vi, vj] = heap.pop();
-      if (!alive[i] || !alive[j] || next[i] !== j || version[i] !== vi || version[j] !== vj) continue;
-      // Merge part j into part i.
-      alive[j] = 0;
-      next[i] = next[j];
-      if (next[j] < n) prev[next[j]] = i;
-      version[i]++;
-      if (prev[i] >= 0) push(prev[i]);
-      push(i);
+    for (let i = 0; i < n - 1; i++) cand[i] = pairAt(i);
+    const tree = new MinBlockTree(cand, n);
+    for (let key = tree.min(); key !== Infinity; key = tree.min()) {
+      const i = key % n;
+      const j = i + lens[i];
+      const e = j + lens[j];
+      // Part j joins part i; the pairs starting at i and at i's left neighbour change.
+      lens[i] = e - i;
+      lens[e - 1] = e - i;
+      cand[j] = NO_PAIR;
+      cand[i] = pairAt(i);
+      let from = i;
+      if (i > 0) {
+        from = i - lens[i - 1];
+        cand[from] = pairAt(from);
+      }
+      tree.update(from, j);
     }
-    const ids: number[] = [];
-    for (let i = 0; i < n; i = next[i]) {
-      const id = this.ranks.get(piece.slice(i, next[i]));
+    for (let i = 0; i < n; i += lens[i]) {
+      const id = this.ranks.get(piece.slice(i, i + lens[i]));
       if (id === undefined) throw new Error('BPE produced a piece that is not in the rank table');
-      ids.push(id);
+      out.push(id);
     }
-    return ids;
+    return out;
   }
 
   private pairRank(piece: string, bounds: number[], i: number): number {
@@ -169,53 +187,64 @@ export function binaryBytes(piece: string): Uint8Array {
   return new Uint8Array(Buffer.from(piece, 'latin1'));
 }
 
-/** A binary min-heap of merge candidates (key, left part, right part, their versions). */
-class PairHeap {
-  private keys: number[] = [];
-  private data: [number, number, number, number, number][] = [];
+/** `cand` value of a position that starts no mergeable pair (or no part). */
+const NO_PAIR = 0xffffffff;
 
-  get size(): number {
-    return this.keys.length;
+/** Positions per leaf of `MinBlockTree`: a rescan of one block costs little, and the tree stays small. */
+const BLOCK = 32;
+
+/**
+ * The lowest (rank, position) over `cand`, as the key `rank * n + position`: a tournament tree whose leaves are
+ * the minima of blocks of `BLOCK` positions. `update(from, to)` rescans the blocks holding positions from..to
+ * and the tree paths above them, stopping where a node's minimum does not change.
+ */
+class MinBlockTree {
+  private readonly cand: Uint32Array;
+  private readonly n: number;
+  private readonly leaves: number;
+  private readonly tree: Float64Array;
+
+  constructor(cand: Uint32Array, n: number) {
+    this.cand = cand;
+    this.n = n;
+    const blocks = Math.ceil(n / BLOCK);
+    let leaves = 1;
+    while (leaves < blocks) leaves *= 2;
+    this.leaves = leaves;
+    this.tree = new Float64Array(2 * leaves).fill(Infinity);
+    for (let b = 0; b < blocks; b++) this.tree[leaves + b] = this.blockMin(b);
+    for (let k = leaves - 1; k >= 1; k--) this.tree[k] = Math.min(this.tree[2 * k], this.tree[2 * k + 1]);
   }
 
-  push(key: number, i: number, j: number, vi: number, vj: number): void {
-    const keys = this.keys;
-    const data = this.data;
-    let at = keys.length;
-    keys.push(key);
-    data.push([key, i, j, vi, vj]);
-    while (at > 0) {
-      const parent = (at - 1) >> 1;
-      if (keys[parent] <= key) break;
-      keys[at] = keys[parent];
-      data[at] = data[parent];
-      at = parent;
-    }
-    keys[at] = key;
-    data[at] = [key, i, j, vi, vj];
+  min(): number {
+    return this.tree[1];
   }
 
-  pop(): [number, number, number, number, number] {
-    const keys = this.keys;
-    const data = this.data;
-    const top = data[0];
-    const lastKey = keys.pop()!;
-    const last = data.pop()!;
-    const n = keys.length;
-    if (n > 0) {
-      let at = 0;
-      for (;;) {
-        let child = 2 * at + 1;
-        if (child >= n) break;
-        if (child + 1 < n && keys[child + 1] < keys[child]) child++;
-        if (keys[child] >= lastKey) break;
-        keys[at] = keys[child];
-        data[at] = data[child];
-        at = child;
+  update(from: number, to: number): void {
+    for (let b = Math.floor(from / BLOCK); b <= Math.floor(to / BLOCK); b++) {
+      const tree = this.tree;
+      let k = this.leaves + b;
+      tree[k] = this.blockMin(b);
+      for (k >>= 1; k >= 1; k >>= 1) {
+        const m = Math.min(tree[2 * k], tree[2 * k + 1]);
+        if (tree[k] === m) break;
+        tree[k] = m;
       }
-      keys[at] = lastKey;
-      data[at] = last;
     }
-    return top;
+  }
+
+  private blockMin(b: number): number {
+    const cand = this.cand;
+    const end = Math.min(this.n, (b + 1) * BLOCK);
+    let best = Infinity;
+    // Positions rise through the block, so the first lowest rank is the leftmost.
+    let bestRank = NO_PAIR;
+    for (let p = b * BLOCK; p < end; p++) {
+      if (cand[p] < bestRank) {
+        bestRank = cand[p];
+        best = bestRank * this.n + p;
+      }
+    }
+    return best;
   }
 }

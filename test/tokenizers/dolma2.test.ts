@@ -178,7 +178,7 @@ test('decode stream emits only complete characters and concatenates to decode()'
   assert.equal(s3.flush(), '\uFFFD');
 });
 
-test('long pieces: the heap merge equals the linear merge and tiktoken', () => {
+test('long pieces: mergeLong equals the linear merge and tiktoken', () => {
   const r = rng(9);
   const alphabets = ['ab', 'aaaa= ', 'the quick brown fox=', '日本語😀'];
   for (let k = 0; k < 600; k++) {
@@ -187,7 +187,7 @@ test('long pieces: the heap merge equals the linear merge and tiktoken', () => {
     const len = 1 + Math.floor(r() * 150);
     for (let i = 0; i < len; i++) s += alph[Math.floor(r() * alph.length)];
     const bin = Buffer.from(s, 'utf8').toString('latin1');
-    assert.deepEqual(tok.model.mergeHeap(bin), tok.model.mergeLinear(bin), JSON.stringify(s));
+    assert.deepEqual(tok.model.mergeLong(bin), tok.model.mergeLinear(bin), JSON.stringify(s));
   }
   for (const s of ['a'.repeat(3000), 'x'.repeat(1000) + 'yz'.repeat(700), ' '.repeat(2000) + 'x', '7'.repeat(999), '='.repeat(1500)]) {
     assert.deepEqual(tok.encode(s), tiktokenIds(s), `${s.slice(0, 10)}… (${s.length})`);
