@@ -20,7 +20,7 @@ export interface EngineOptions {
   maxQueue?: number;
   /** Default: the model's max_position_embeddings. */
   maxModelLen?: number;
-  /** Prompt tokens per prefill forward (default 256). */
+  /** Prompt tokens per prefill forward, and the unit of prefix reuse (default 64). */
   prefillChunk?: number;
 }
 
@@ -121,7 +121,7 @@ export class Engine {
       maxNumSeqs,
       maxModelLen: this.maxModelLen,
       maxQueue: opts.maxQueue ?? 256,
-      prefillChunk: opts.prefillChunk ?? 256,
+      prefillChunk: opts.prefillChunk ?? 64,
       vocabLimit: Math.min(this.tok.vocabSize, this.model.config.vocabSize),
     });
     const eos = [this.tok.eosTokenId, this.model.config.eosTokenId].filter((x): x is number => x !== null);

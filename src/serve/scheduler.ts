@@ -6,8 +6,8 @@
 // yields to the event loop (setImmediate) so that HTTP keeps flowing.
 //
 // Batch invariance: a sequence's numbers come from kernels whose per-row results do not depend on the other rows
-// (the batch-invariant GEMM, row-wise norms and attention), chunk boundaries depend only on the prompt (and the
-// reused prefix), and every sequence samples from its own seeded generator, one uniform per draw. So a seeded
+// (the batch-invariant GEMM, row-wise norms and attention), its prompt is cut into chunks at multiples of the
+// chunk size whatever prefix is reused (reuse is in whole chunks), and every sequence samples from its own seeded generator, one uniform per draw. So a seeded
 // request gets the same tokens and log-probs whatever else runs.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Generator, noGrad, tensor, tidy } from '../tensor/index.ts';
@@ -84,6 +84,8 @@ export class Scheduler {
   /** Sequences being decoded; sequence i sits in slot i. */
   private readonly decoding: Sequence[] = [];
   private loopRunning = false;
+  /** Prompt tokens whose keys/values came from a held prefix instead of a prefill (a counter for /metrics). */
+  reusedTokens = 0;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -186,8 +188,11 @@ export class Scheduler {
       const s = this.waiting.shift()!;
       // at least the last prompt token is computed (its logits choose the first token); prompt log-probs need all
       const maxReuse = s.req.promptLogprobs !== null ? 0 : s.req.prompt.length - 1;
-      const { reused } = this.slots.claim(s, s.req.prompt, maxReuse);
+      // reuse in whole chunks: the prompt is then cut into the same chunks whatever was held, so its numbers never
+      // depend on which prefixes other requests left behind (even where a kernel's rounding depends on the rows)
+      const { reused } = this.slots.claim(s, s.req.prompt, maxReuse, this.opts.prefillChunk);
       s.computed = reused;
+      this.reusedTokens += reused;
       s.state = 'prefill';
       this.prefilling.push(s);
     }

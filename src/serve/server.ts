@@ -102,7 +102,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   app.get('/health', async () => ({}));
   app.get('/metrics', async (_req, reply) => {
     reply.type('text/plain; version=0.0.4; charset=utf-8');
-    return engine.metrics.render({ waiting: engine.scheduler.numWaiting, running: engine.scheduler.numRunning });
+    const { numWaiting: waiting, numRunning: running, reusedTokens } = engine.scheduler;
+    return engine.metrics.render({ waiting, running, reusedTokens });
   });
   app.get('/v1/models', async () => ({
     object: 'list',

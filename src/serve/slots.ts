@@ -44,15 +44,16 @@ export class SlotCache {
   /**
    * A free slot for `prompt`, holding the longest prefix of it that any slot (free or owned) has, at most
    * `maxReuse` tokens: a free slot's own contents are cut back to the shared prefix; a prefix held elsewhere is
-   * copied in. Returns the slot and how many prompt tokens it already holds. Assumes a free slot exists.
+   * copied in. Only whole multiples of `align` tokens are reused, so that the prompt's remaining chunks start where
+   * they would without reuse. Returns the slot and how many prompt tokens it already holds. Assumes a free slot.
    */
-  claim(owner: { slot: number }, prompt: readonly number[], maxReuse: number): { slot: number; reused: number } {
+  claim(owner: { slot: number }, prompt: readonly number[], maxReuse: number, align = 1): { slot: number; reused: number } {
     let bestFree = -1;
     let bestFreeLen = -1;
     let bestAny = -1;
     let bestAnyLen = 0;
     for (let s = 0; s < this.slots; s++) {
-      const common = Math.min(commonPrefix(this.tokens[s], prompt), maxReuse);
+      const common = Math.floor(Math.min(commonPrefix(this.tokens[s], prompt), maxReuse) / align) * align;
       if (this.owners[s] === null && (common > bestFreeLen || (common === bestFreeLen && this.freedAt[s] < this.freedAt[bestFree]))) {
         bestFree = s;
         bestFreeLen = common;
