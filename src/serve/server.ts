@@ -146,7 +146,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         if ((await Promise.race([engine.scheduler.idle(), graceOver])) === 'timeout') engine.scheduler.abortAll();
         clearTimeout(timer);
         await engine.scheduler.idle();
+        // every reply has been written; a connection still open after a moment is one a client left half-open
+        // (an aborted stream) and would hold the close for its keep-alive time
+        const lingering = setTimeout(() => app.server.closeAllConnections(), 500);
         await closed;
+        clearTimeout(lingering);
         engine.scheduler.dispose();
       })();
       return closing;
