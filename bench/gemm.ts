@@ -6,7 +6,11 @@
 // shared machine); medians go to the notes.
 // numpy runs in a `python3` subprocess with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its
 // environment (see shared/bench/README.md). `npm run bench -- gemm --train` adds training shapes.
+// On a CPU with AVX-512 every shape is measured twice: on the default paths (our AVX-512 kernel against
+// OpenBLAS's own choice), then with our AVX2 path forced (setCpuPath) against numpy held to its AVX2
+// kernel (OPENBLAS_CORETYPE=Haswell), so both paths are compared like for like in one invocation.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadNativeAddon, nativeLoadError } from '../src/tensor/native-addon.ts';
@@ -90,11 +94,22 @@ function timeOurs(gemm: Kernels['gemm'], s: Shape): Timing {
   return { best: flop / times[0] / 1e9, median: flop / times[times.length >> 1] / 1e9, reps: times.length };
 }
 
-function pythonEnv(): NodeJS.ProcessEnv {
+function pythonEnv(coretype?: string): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
+  if (coretype) env.OPENBLAS_CORETYPE = coretype;
   return env;
+}
+
+/** The CPU's model name (Linux), for the report. */
+function cpuModel(): string {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+    return line ? line.split(':')[1].trim() : 'unknown CPU';
+  } catch {
+    return 'unknown CPU';
+  }
 }
 
 /** null when numpy works, else the reason it does not. */
@@ -105,10 +120,10 @@ function numpyUnavailable(): string | null {
   return null;
 }
 
-function timeNumpy(s: Shape): Timing | string {
+function timeNumpy(s: Shape, coretype?: string): Timing | string {
   const script = join(dirname(fileURLToPath(import.meta.url)), 'baselines', 'numpy_gemm.py');
   const r = spawnSync('python3', [script, String(s.m), String(s.n), String(s.k), s.transA ? '1' : '0', s.transB ? '1' : '0', String(MIN_SECONDS)], {
-    env: pythonEnv(),
+    env: pythonEnv(coretype),
     encoding: 'utf8',
   });
   if (r.status !== 0) return `numpy run failed: ${(r.stderr || String(r.error)).trim().split('\n').pop()}`;
@@ -116,24 +131,19 @@ function timeNumpy(s: Shape): Timing | string {
   return { best: out.best_gflops, median: out.median_gflops, reps: out.reps };
 }
 
-export async function run(opts: BenchOptions): Promise<Measurement[]> {
-  const addon = loadNativeAddon();
-  if (!addon) throw new Error(`gemm benchmark needs the native addon: ${nativeLoadError()}`);
-  const { gemm } = createNativeKernels(addon);
-  const shapes = opts.args.includes('--train') ? [...SHAPES, ...TRAIN_SHAPES] : SHAPES;
+/** One pass over the shapes: ours on `path` against numpy (held to `coretype` when given). */
+function measure(opts: BenchOptions, gemm: Kernels['gemm'], shapes: Shape[], tag: string, coretype?: string) {
   const noNumpy = numpyUnavailable();
-  opts.log(`olmo-ts native threads: ${addon.numThreads()}; figures are the best call of ${ROUNDS} alternating rounds of ≥ ${MIN_SECONDS.toFixed(2)} s per side`);
-  if (noNumpy) opts.log(`no numpy baseline: ${noNumpy}`);
   const results: Measurement[] = [];
   for (const s of shapes) {
-    const name = `gemm ${s.label}${s.transA ? ' (transA)' : ''}`;
+    const name = `gemm ${s.label}${s.transA ? ' (transA)' : ''}${tag}`;
     const ours: Timing[] = [];
     const np: Timing[] = [];
     let npError: string | null = noNumpy;
     for (let r = 0; r < ROUNDS; r++) {
       ours.push(timeOurs(gemm, s));
       if (!npError) {
-        const t = timeNumpy(s);
+        const t = timeNumpy(s, coretype);
         if (typeof t === 'string') npError = t;
         else np.push(t);
       }
@@ -149,6 +159,29 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
     } else if (!noNumpy) note += `; ${npError}`;
     opts.log(note);
     results.push(m);
+  }
+  return results;
+}
+
+export async function run(opts: BenchOptions): Promise<Measurement[]> {
+  const addon = loadNativeAddon();
+  if (!addon) throw new Error(`gemm benchmark needs the native addon: ${nativeLoadError()}`);
+  const { gemm } = createNativeKernels(addon);
+  const shapes = opts.args.includes('--train') ? [...SHAPES, ...TRAIN_SHAPES] : SHAPES;
+  const { detected, active } = addon.cpuPath();
+  opts.log(`cpu: ${cpuModel()}; SIMD path ${active} (detected ${detected})`);
+  opts.log(`olmo-ts native threads: ${addon.numThreads()}; figures are the best call of ${ROUNDS} alternating rounds of ≥ ${MIN_SECONDS.toFixed(2)} s per side`);
+  const noNumpy = numpyUnavailable();
+  if (noNumpy) opts.log(`no numpy baseline: ${noNumpy}`);
+  const results = measure(opts, gemm, shapes, '');
+  if (active === 'avx512') {
+    opts.log('AVX2 against AVX2: our AVX2 path forced, numpy with OPENBLAS_CORETYPE=Haswell');
+    addon.setCpuPath('avx2');
+    try {
+      results.push(...measure(opts, gemm, shapes, ' [avx2 vs Haswell]', 'Haswell'));
+    } finally {
+      addon.setCpuPath(active);
+    }
   }
   return results;
 }

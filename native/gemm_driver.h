@@ -121,7 +121,7 @@ OLMO_AVX2 inline void GemmOne(const Problem& P, int maxThreads) {
     } else {
       parallel_run(nt, [&](int t, int tn) {
         int64_t lo, hi;
-        SplitRange(n, 16, t, tn, &lo, &hi);
+        SplitRange(n, 64, t, tn, &lo, &hi);
         SkinnyNT(P, x, lo, hi);
       });
     }

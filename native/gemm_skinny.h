@@ -7,9 +7,9 @@
 // partial t (in L1/L2) is updated with t = fma(a7, b7, … fma(a0, b0, t)), so B is read row by row,
 // contiguously, in eight concurrent streams; at the end of each KC slice t is added to C.
 //
-// SkinnyNT: B stored N×K (x @ Wᵀ). Each thread owns a range of B rows (= C columns). Sixteen B rows of a
-// KC slice are transposed into a k-major panel (PackB<16>), then up to four rows of x run over it with the
-// accumulators in registers.
+// SkinnyNT: B stored N×K (x @ Wᵀ). Each thread owns a range of B rows (= C columns). 64 B rows of a KC
+// slice are transposed into four k-major panels (PackB<16>), then up to four rows of x run over each panel
+// with the accumulators in registers (one row: over all four at once).
 #pragma once
 #include <immintrin.h>
 
@@ -118,25 +118,49 @@ OLMO_AVX2 inline void RowsTimesPanel(const float* x, int64_t ldx, const float* p
   }
 }
 
+// C[0, 0:64] (+)= x[0:kc] · four consecutive 16-wide panels: one row, eight independent FMA chains (the
+// latency of one chain per panel half would otherwise bound decoding).
+OLMO_AVX2 inline void RowTimesFourPanels(const float* x, const float* panels, int64_t kc, float* c, bool acc) {
+  __m256 s[8];
+  for (int q = 0; q < 8; ++q) s[q] = _mm256_setzero_ps();
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m256 a = _mm256_set1_ps(x[p]);
+    for (int q = 0; q < 8; ++q)
+      s[q] = _mm256_fmadd_ps(a, _mm256_load_ps(panels + (q >> 1) * kc * 16 + p * 16 + (q & 1) * 8), s[q]);
+  }
+  for (int q = 0; q < 8; ++q) {
+    float* cq = c + (q >> 1) * 16 + (q & 1) * 8;
+    _mm256_storeu_ps(cq, acc ? _mm256_add_ps(_mm256_loadu_ps(cq), s[q]) : s[q]);
+  }
+}
+
 // Columns [j0, j1) of C (rows [j0, j1) of B), B transposed. `x` is op(A) as m×k row-major (A itself when
-// not transposed, else a copy made by the caller).
+// not transposed, else a copy made by the caller). 64 B rows per KC slice are packed at a time.
 OLMO_AVX2 inline void SkinnyNT(const Problem& P, const float* x, int64_t j0, int64_t j1) {
   const int64_t m = P.m, n = P.n, k = P.k;
-  float* panel = ScratchT().get(KC * 16);
-  for (int64_t jr = j0; jr < j1; jr += 16) {
-    const int nr = static_cast<int>(j1 - jr < 16 ? j1 - jr : 16);
+  float* panels = ScratchT().get(KC * 64);
+  for (int64_t jg = j0; jg < j1; jg += 64) {
+    const int64_t ng = j1 - jg < 64 ? j1 - jg : 64;
     for (int64_t pc = 0; pc < k; pc += KC) {
       const int64_t kc = k - pc < KC ? k - pc : KC;
       const bool acc = P.acc || pc > 0;
-      PackB<16>(P, pc, kc, jr, nr, panel);
-      for (int64_t i = 0; i < m; i += 4) {
-        const float* xi = x + i * k + pc;
-        float* ci = P.c + i * n + jr;
-        switch (m - i < 4 ? m - i : 4) {
-          case 1: RowsTimesPanel<1>(xi, k, panel, kc, ci, n, acc, nr); break;
-          case 2: RowsTimesPanel<2>(xi, k, panel, kc, ci, n, acc, nr); break;
-          case 3: RowsTimesPanel<3>(xi, k, panel, kc, ci, n, acc, nr); break;
-          default: RowsTimesPanel<4>(xi, k, panel, kc, ci, n, acc, nr); break;
+      PackB<16>(P, pc, kc, jg, ng, panels);
+      if (m == 1 && ng == 64) {
+        RowTimesFourPanels(x + pc, panels, kc, P.c + jg, acc);
+        continue;
+      }
+      for (int64_t jr = 0; jr < ng; jr += 16) {
+        const int nr = static_cast<int>(ng - jr < 16 ? ng - jr : 16);
+        const float* panel = panels + jr * kc;
+        for (int64_t i = 0; i < m; i += 4) {
+          const float* xi = x + i * k + pc;
+          float* ci = P.c + i * n + jg + jr;
+          switch (m - i < 4 ? m - i : 4) {
+            case 1: RowsTimesPanel<1>(xi, k, panel, kc, ci, n, acc, nr); break;
+            case 2: RowsTimesPanel<2>(xi, k, panel, kc, ci, n, acc, nr); break;
+            case 3: RowsTimesPanel<3>(xi, k, panel, kc, ci, n, acc, nr); break;
+            default: RowsTimesPanel<4>(xi, k, panel, kc, ci, n, acc, nr); break;
+          }
         }
       }
     }

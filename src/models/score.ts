@@ -5,8 +5,9 @@
 //
 // Batch invariance: a request's numbers never depend on which other requests are scored with it. Each
 // context is prefilled on its own and each continuation runs on its own fork of that context's cache, so every
-// kernel call a request makes has the same shapes — and so the same arithmetic — whatever the batch. (Merging
-// requests into one forward would change GEMM row counts, and the few-row GEMM paths sum in another order.)
+// kernel call a request makes has the same shapes — and so the same arithmetic — whatever the batch. (The f32
+// GEMM is now batch-invariant — every path sums each element in one order, native/gemm_problem.h — so
+// merging requests into one padded forward is the next step; it is not done yet.)
 import { KVCache } from '../nn/index.ts';
 import { kernels, noGrad, tensor, tidy } from '../tensor/index.ts';
 import type { CausalLM } from './decoder.ts';
