@@ -54,4 +54,25 @@ export {
   DEFAULT_NGRAM,
 } from './eval/decontaminate/index.ts';
 export { ChainSource, HfCacheSource, LocalHfFolderSource, type DatasetSource } from './eval/data/source.ts';
+// `olmo eval`: plan, run and rescore OLMES evaluations through a backend (the eval `Backend` is named
+// `EvalBackend` here, apart from the tensor backends).
+export {
+  evaluate,
+  planEvaluation,
+  rescore,
+  runFolders,
+  resultsTable,
+  listTaskIds,
+  TaskIdError,
+  CRITIC_MODES,
+  criticModeIds,
+  HubDatasetSource,
+  type Backend as EvalBackend,
+  type ConfigOverrides,
+  type EvalProgress,
+  type EvaluateOptions,
+  type EvaluatePlan,
+  type EvaluateResult,
+} from './eval/index.ts';
+export { LocalBackend, OpenAIBackend, type LogprobsMode } from './eval/backends/index.ts';
 export { startServer, isLoopback, type ServeOptions, type RunningServer } from './serve/index.ts';

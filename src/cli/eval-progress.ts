@@ -1,6 +1,6 @@
 // Progress of `olmo eval`: a bar with rate and ETA redrawn in place on a terminal, plain lines every few seconds
 // (and at each phase's end) otherwise.
-import type { EvalProgress } from '../eval/index.ts';
+import type { EvalProgress } from '../index.ts';
 
 export interface ProgressSink {
   isTTY?: boolean;

@@ -3,12 +3,33 @@
 import { existsSync, statSync } from 'node:fs';
 import type { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
-import { LocalBackend, OpenAIBackend, type LogprobsMode } from '../eval/backends/index.ts';
 import {
-  ChainSource, CRITIC_MODES, HfCacheSource, HubDatasetSource, LocalHfFolderSource, TaskIdError, criticModeIds, evaluate, listTaskIds, planEvaluation,
-  rescore, resultsTable, runFolders, type Backend, type ConfigOverrides, type DatasetSource, type EvaluatePlan,
-} from '../eval/index.ts';
-import { dolma2Tokenizer, gitCommit, loadTokenizer, packageVersion, type Tokenizer } from '../index.ts';
+  ChainSource,
+  CRITIC_MODES,
+  HfCacheSource,
+  HubDatasetSource,
+  LocalBackend,
+  LocalHfFolderSource,
+  OpenAIBackend,
+  TaskIdError,
+  criticModeIds,
+  dolma2Tokenizer,
+  evaluate,
+  gitCommit,
+  listTaskIds,
+  loadTokenizer,
+  packageVersion,
+  planEvaluation,
+  rescore,
+  resultsTable,
+  runFolders,
+  type ConfigOverrides,
+  type DatasetSource,
+  type EvalBackend as Backend,
+  type EvaluatePlan,
+  type LogprobsMode,
+  type Tokenizer,
+} from '../index.ts';
 import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';
 import { EvalProgressPrinter } from './eval-progress.ts';
 import { loadInferenceModel, requireModelDir, resolveModelArg, resolveTokenizer } from './model-loading.ts';
