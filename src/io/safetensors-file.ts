@@ -57,6 +57,8 @@ export interface TensorSource {
   info(name: string): TensorInfo;
   /** The tensor's bytes, read from disk now. */
   readBytes(name: string): Uint8Array;
+  /** Where the tensor's bytes lie: its file and absolute byte range (for memory-mapping instead of reading). */
+  locate(name: string): TensorLocation;
   /** The tensor with its data as the dtype's natural typed array. */
   read(name: string): SafetensorsTensor;
   /** A floating tensor as float32 (exact from BF16/F16/F8, rounded from F64). */
@@ -64,6 +66,13 @@ export interface TensorSource {
   /** An integer tensor as int32 (e.g. token ids), range-checked. */
   readInt32(name: string): Int32Array;
   close(): void;
+}
+
+export interface TensorLocation {
+  readonly file: string;
+  /** Absolute offset of the tensor's first byte in the file (not necessarily aligned to its element size). */
+  readonly offset: number;
+  readonly byteLength: number;
 }
 
 export interface SafetensorsHeaderInfo {
@@ -212,6 +221,11 @@ export class SafetensorsFile implements TensorSource {
     const buf = new Uint8Array(t.byteLength);
     readExact(this.fd, buf, this.header.dataStart + t.dataOffsets[0], this.path, `tensor ${JSON.stringify(name)}`);
     return buf;
+  }
+
+  locate(name: string): TensorLocation {
+    const t = this.info(name);
+    return { file: this.path, offset: this.header.dataStart + t.dataOffsets[0], byteLength: t.byteLength };
   }
 
   read(name: string): SafetensorsTensor {

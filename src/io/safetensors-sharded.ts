@@ -11,6 +11,7 @@ import {
   writeFileAtomically,
   type SaveOptions,
   type SafetensorsTensor,
+  type TensorLocation,
   type TensorSource,
   type TensorsToWrite,
 } from './safetensors-file.ts';
@@ -157,6 +158,10 @@ export class ShardedSafetensors implements TensorSource {
 
   readBytes(name: string): Uint8Array {
     return this.shardOf(name).readBytes(name);
+  }
+
+  locate(name: string): TensorLocation {
+    return this.shardOf(name).locate(name);
   }
 
   read(name: string): SafetensorsTensor {

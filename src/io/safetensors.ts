@@ -30,6 +30,7 @@ export {
   type SaveOptions,
   type SafetensorsTensor,
   type TensorSource,
+  type TensorLocation,
   type TensorToWrite,
   type TensorsToWrite,
 } from './safetensors-file.ts';

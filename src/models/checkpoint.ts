@@ -1,6 +1,7 @@
 // Loading and saving Hugging Face checkpoint folders: config.json plus model.safetensors (or shards with
-// model.safetensors.index.json), weights in f32 or bf16. Saving writes a folder transformers loads, into a
-// temporary folder renamed into place.
+// model.safetensors.index.json), weights in f32 or bf16 (or olmo-ts's q8_0). Saving writes a folder transformers
+// loads (q8_0 folders excepted), into a temporary folder renamed into place. Loading gives f32 master weights
+// by default; inference asks for compact ones (compact-weights.ts: memory-mapped in the stored dtype, or q8_0).
 import { existsSync, readFileSync, writeFileSync, readdirSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeDirAtomically } from '../io/atomic.ts';
@@ -11,13 +12,13 @@ import { placeholderInit, type Init } from '../nn/index.ts';
 import { ConfigError, parseConfig, toHfConfig, type ModelConfig } from './config.ts';
 import type { CausalLM } from './decoder.ts';
 import { createModel } from './families.ts';
+import { CheckpointError } from './checkpoint-error.ts';
+import { compactParam, MappedTensors, Q8_QUANTIZATION_CONFIG, readQuantization, tensorsToWrite, type WeightMode } from './compact-weights.ts';
 
 /** Files of a checkpoint folder that belong to the tokenizer and are carried over on save. */
 export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json', 'vocab.json', 'merges.txt'];
 
-export class CheckpointError extends Error {
-  override name = 'CheckpointError';
-}
+export { CheckpointError } from './checkpoint-error.ts';
 
 export function readConfig(dir: string): ModelConfig {
   const path = join(dir, 'config.json');
@@ -72,6 +73,12 @@ export interface LoadOptions {
    * checkpoint many times.
    */
   verify?: VerifyLevel;
+  /**
+   * How matrices are held: 'f32' (default: widened f32 copies, trainable), 'stored' (inference: the
+   * checkpoint's own bf16/f16/f32, memory-mapped, nothing widened or copied) or 'int8' (inference: quantised
+   * to q8_0 at load; a q8_0 checkpoint loads as it is). Compact weights cannot be trainable.
+   */
+  weights?: WeightMode;
 }
 
 /** Starts checking DIR against its checksums.json (sizes now, hashes in the background for 'full'). */
@@ -84,9 +91,16 @@ function startChecks(dir: string, level: VerifyLevel): PendingVerification | nul
   }
 }
 
-/** Loads an HF checkpoint folder (f32 or bf16 weights; bf16 is widened to f32 exactly). */
+/**
+ * Loads an HF checkpoint folder: f32 weights by default (bf16 widened exactly), or compact inference weights
+ * (opts.weights).
+ */
 export function loadModel(dir: string, opts: LoadOptions = {}): CausalLM {
   const cfg = readConfig(dir);
+  const mode = opts.weights ?? 'f32';
+  if (mode !== 'f32' && opts.trainable === true)
+    throw new CheckpointError(`${dir}: weights '${mode}' are for inference and cannot be trainable; load with weights 'f32' to train`);
+  const quantized = readQuantization(dir) === 'q8_0';
   const model = createModel(cfg, placeholderInit);
   const checks = startChecks(dir, opts.verify ?? 'full');
   let src: TensorSource;
@@ -99,20 +113,22 @@ export function loadModel(dir: string, opts: LoadOptions = {}): CausalLM {
   let loaded = false;
   try {
     const missing: string[] = [];
+    const mapped = new MappedTensors(src);
     for (const [name, placeholder] of model.namedParameters()) {
-      let data: Float32Array;
-      try {
-        data = readParam(src, name, placeholder.shape, dir);
-      } catch (err) {
-        if (err instanceof CheckpointError && err.message.includes('missing tensor')) {
-          missing.push(name);
-          continue;
+      let t: Tensor | null = mode === 'f32' && !quantized ? null : compactParam(mapped, name, placeholder.shape, mode, quantized);
+      if (!t) {
+        try {
+          t = Tensor.fromStorage(placeholder.shape, 'f32', readParam(src, name, placeholder.shape, dir));
+        } catch (err) {
+          if (err instanceof CheckpointError && err.message.includes('missing tensor')) {
+            missing.push(name);
+            continue;
+          }
+          throw err;
         }
-        throw err;
       }
-      const t = Tensor.fromStorage(placeholder.shape, 'f32', data);
       t.kept = true;
-      t.requiresGrad = opts.trainable ?? true;
+      t.requiresGrad = mode === 'f32' && (opts.trainable ?? true);
       t.name = name;
       model.setParam(name, t);
     }
@@ -156,12 +172,16 @@ export function saveModel(model: CausalLM, dir: string, opts: SaveModelOptions =
   const dtype = opts.dtype ?? 'float32';
   writeDirAtomically(dir, (tmp) => {
     const tensors: [string, TensorToWrite][] = [];
+    let quantized = false;
     for (const [name, t] of model.namedParameters()) {
-      const data = t.f32('saveModel');
-      tensors.push([name, dtype === 'bfloat16' ? { dtype: 'BF16', shape: t.shape, data: fromFloat32(data, 'BF16') } : { dtype: 'F32', shape: t.shape, data }]);
+      quantized ||= t.dtype === 'i8';
+      tensors.push(...tensorsToWrite(name, t, dtype, (f) => fromFloat32(f, 'BF16') as Uint16Array));
     }
     saveShardedSafetensors(tmp, tensors, { maxShardSize: opts.maxShardSize ?? '5GB', metadata: { format: 'pt' } });
-    writeFileSync(join(tmp, 'config.json'), `${JSON.stringify(toHfConfig(model.config, dtype), null, 2)}\n`);
+    const hfConfig = toHfConfig(model.config, dtype);
+    delete hfConfig.quantization_config; // carried over from a loaded config: true only when this save is q8_0
+    if (quantized) hfConfig.quantization_config = { ...Q8_QUANTIZATION_CONFIG };
+    writeFileSync(join(tmp, 'config.json'), `${JSON.stringify(hfConfig, null, 2)}\n`);
     if (opts.tokenizerFrom) {
       for (const f of TOKENIZER_FILES) {
         const from = join(opts.tokenizerFrom, f);

@@ -4,6 +4,7 @@ import { record } from '../autograd.ts';
 import { kernels } from '../backend.ts';
 import { formatShape, ShapeError, sizeOf } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
+import { compactEmbedding, isCompactWeight } from './weight-linear.ts';
 
 function checkIndices(op: string, idx: Tensor): Int32Array {
   if (idx.dtype !== 'i32')
@@ -26,6 +27,7 @@ export function gatherRows(src: Tensor, idx: Tensor): Tensor {
 export function embedding(weight: Tensor, ids: Tensor, paddingIdx: number | null = null): Tensor {
   if (weight.rank !== 2)
     throw new ShapeError(`embedding: weight must be [vocab, dim], got ${formatShape(weight.shape)}`);
+  if (isCompactWeight(weight)) return compactEmbedding(weight, ids); // bf16 / f16 / q8_0 inference weights
   return gatherRowsImpl('embedding', weight, ids, paddingIdx);
 }
 

@@ -4,6 +4,7 @@ import { record } from '../autograd.ts';
 import { kernels } from '../backend.ts';
 import { formatShape, ShapeError, sizeOf } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
+import { compactLinear, isCompactWeight } from './weight-linear.ts';
 
 export interface MatmulOptions {
   /** Treat b's last two axes as [N, K] (multiply by bᵀ). */
@@ -135,6 +136,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
 
 /** A Linear layer's product x · Wᵀ for W stored [out, in] (no bias: OLMo has none). */
 export function linear(x: Tensor, weight: Tensor): Tensor {
+  if (isCompactWeight(weight)) return compactLinear(x, weight); // bf16 / f16 / q8_0 inference weights
   if (weight.rank !== 2) throw new ShapeError(`linear: weight must be [out, in], got ${formatShape(weight.shape)}`);
   return matmul(x, weight, { transposeB: true });
 }

@@ -1,0 +1,121 @@
+// Inference weights in compact form (LoadOptions.weights): 'stored' keeps every matrix in the checkpoint's own
+// dtype (bf16, f16 or f32) as a view of the memory-mapped file, so loading copies nothing and nothing is
+// widened; 'int8' quantises each matrix to q8_0 at load (ops/weight-linear.ts). Vectors (norm weights) are
+// small and read as f32 either way. A checkpoint saved quantised carries, for each q8_0 matrix NAME, an I8
+// tensor NAME and its f16 block scales NAME_scale, and says so in config.json (quantization_config).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SafetensorsDtype, TensorSource, TensorToWrite } from '../io/safetensors.ts';
+import { isCompactWeight, q8ScalesOf, q8Weight, quantizeWeight, Q8_BLOCK, Tensor, widenRows } from '../tensor/index.ts';
+import { mapFile } from '../tensor/mapped-file.ts';
+import { CheckpointError } from './checkpoint-error.ts';
+
+export type WeightMode = 'f32' | 'stored' | 'int8';
+
+/** config.json's quantization_config for a q8_0 checkpoint saved by olmo-ts. */
+export const Q8_QUANTIZATION_CONFIG = { quant_method: 'olmo-ts', scheme: 'q8_0', block_size: Q8_BLOCK, scale_dtype: 'float16' } as const;
+
+/** The suffix of a q8_0 matrix's block scales beside its quants. */
+export const SCALE_SUFFIX = '_scale';
+
+/**
+ * The quantisation a checkpoint folder declares: null (plain weights) or 'q8_0'. Anything else is refused by
+ * name (GPTQ, AWQ, bitsandbytes, … are not loadable here).
+ */
+export function readQuantization(dir: string): 'q8_0' | null {
+  const path = join(dir, 'config.json');
+  const raw = JSON.parse(readFileSync(path, 'utf8')) as { quantization_config?: Record<string, unknown> };
+  const q = raw.quantization_config;
+  if (q === undefined || q === null) return null;
+  if (q.quant_method === Q8_QUANTIZATION_CONFIG.quant_method && q.scheme === 'q8_0' && (q.block_size ?? Q8_BLOCK) === Q8_BLOCK)
+    return 'q8_0';
+  throw new CheckpointError(
+    `${path}: unknown quantization_config ${JSON.stringify(q)}; olmo-ts loads only plain f32/bf16/f16 weights and ` +
+      `its own q8_0 (${JSON.stringify(Q8_QUANTIZATION_CONFIG)})`,
+  );
+}
+
+const ELEMENT: Partial<Record<SafetensorsDtype, { dtype: 'bf16' | 'f16' | 'f32' | 'i8'; bytes: number }>> = {
+  BF16: { dtype: 'bf16', bytes: 2 },
+  F16: { dtype: 'f16', bytes: 2 },
+  F32: { dtype: 'f32', bytes: 4 },
+  I8: { dtype: 'i8', bytes: 1 },
+};
+
+type View = Uint16Array | Float32Array | Int8Array;
+
+function viewOf(dtype: 'bf16' | 'f16' | 'f32' | 'i8', buf: ArrayBuffer, offset: number, n: number): View {
+  if (dtype === 'f32') return new Float32Array(buf, offset, n);
+  if (dtype === 'i8') return new Int8Array(buf, offset, n);
+  return new Uint16Array(buf, offset, n);
+}
+
+/** Views of a checkpoint's tensors over its memory-mapped files (each file mapped once). */
+export class MappedTensors {
+  private readonly maps = new Map<string, ArrayBuffer | null>();
+  constructor(private readonly src: TensorSource) {}
+
+  /** Whether `name` can be taken as it is stored (a dtype with a compact or f32 typed array). */
+  storable(name: string): boolean {
+    return this.src.has(name) && ELEMENT[this.src.info(name).dtype] !== undefined;
+  }
+
+  /**
+   * The tensor's data in its stored dtype: a view of the mapping when its offset is aligned to its element
+   * size (safetensors does not promise that), else a copy; read from disk when there is no addon to map with.
+   */
+  view(name: string): { dtype: 'bf16' | 'f16' | 'f32' | 'i8'; data: View } {
+    const info = this.src.info(name);
+    const el = ELEMENT[info.dtype];
+    if (!el) throw new CheckpointError(`tensor ${name}: dtype ${info.dtype} cannot be kept as stored`);
+    const n = info.byteLength / el.bytes;
+    const loc = this.src.locate(name);
+    if (!this.maps.has(loc.file)) this.maps.set(loc.file, mapFile(loc.file));
+    const buf = this.maps.get(loc.file)!;
+    if (!buf) return { dtype: el.dtype, data: viewOf(el.dtype, this.src.readBytes(name).buffer as ArrayBuffer, 0, n) };
+    if (loc.offset + loc.byteLength > buf.byteLength)
+      throw new CheckpointError(`${loc.file}: tensor ${name} ends at byte ${loc.offset + loc.byteLength}, past the end of the file (${buf.byteLength} bytes): truncated`);
+    if (loc.offset % el.bytes === 0) return { dtype: el.dtype, data: viewOf(el.dtype, buf, loc.offset, n) };
+    const copy = new Uint8Array(loc.byteLength);
+    copy.set(new Uint8Array(buf, loc.offset, loc.byteLength));
+    return { dtype: el.dtype, data: viewOf(el.dtype, copy.buffer, 0, n) };
+  }
+}
+
+/**
+ * One parameter in compact form, or null when it should be read as f32 (vectors, other dtypes, tensors the
+ * checkpoint lacks under this name). `quantized` says the checkpoint holds q8_0 matrices (NAME + NAME_scale).
+ */
+export function compactParam(mapped: MappedTensors, name: string, shape: readonly number[], mode: WeightMode, quantized: boolean): Tensor | null {
+  if (shape.length !== 2 || !mapped.storable(name)) return null;
+  const { dtype, data } = mapped.view(name);
+  let t: Tensor;
+  if (dtype === 'i8') {
+    if (!quantized) throw new CheckpointError(`tensor ${name} is I8 but config.json declares no quantization_config`);
+    const scaleName = name + SCALE_SUFFIX;
+    if (!mapped.storable(scaleName)) throw new CheckpointError(`q8_0 tensor ${name} has no block scales ${scaleName}`);
+    const scales = mapped.view(scaleName);
+    if (scales.dtype !== 'f16') throw new CheckpointError(`${scaleName} must be F16, got ${scales.dtype}`);
+    t = q8Weight(shape, data as Int8Array, scales.data as Uint16Array);
+  } else {
+    t = Tensor.fromStorage(shape, dtype, data);
+  }
+  t.name = name;
+  if (mode === 'f32') return t.dtype === 'f32' ? t : Tensor.fromStorage(shape, 'f32', widenRows(t, 0, shape[0]));
+  if (mode === 'int8' && t.dtype !== 'i8' && shape[1] % Q8_BLOCK === 0) return quantizeWeight(t);
+  return t;
+}
+
+/** The safetensors entries that save one parameter (a q8_0 matrix becomes its quants and its scales). */
+export function tensorsToWrite(name: string, t: Tensor, dtype: 'float32' | 'bfloat16', toBf16: (x: Float32Array) => Uint16Array): [string, TensorToWrite][] {
+  if (t.dtype === 'i8') {
+    const scales = q8ScalesOf(t);
+    return [
+      [name, { dtype: 'I8', shape: t.shape, data: t.data as Int8Array }],
+      [name + SCALE_SUFFIX, { dtype: 'F16', shape: [t.shape[0], t.shape[1] / Q8_BLOCK], data: scales }],
+    ];
+  }
+  if (t.dtype === 'bf16' && dtype === 'bfloat16') return [[name, { dtype: 'BF16', shape: t.shape, data: t.data as Uint16Array }]];
+  const f = isCompactWeight(t) ? widenRows(t, 0, t.shape[0]) : t.f32('saveModel');
+  return [[name, dtype === 'bfloat16' ? { dtype: 'BF16', shape: t.shape, data: toBf16(f) } : { dtype: 'F32', shape: t.shape, data: f }]];
+}

@@ -1,0 +1,136 @@
+// Inference weights kept in a compact dtype: a Linear layer's product and an embedding lookup for weights
+// stored as bf16 or f16 bits (as the checkpoint holds them) or as q8_0 (int8 quants in 32-element blocks with
+// one f16 scale each, made at load time with quantizeWeight). Activations stay f32; the weight is widened inside
+// the kernel (kernels/types.ts, family wgemm), so no f32 copy of it ever exists. These ops have no backward:
+// training needs f32 master weights (loadModel's default), and trying to differentiate through a compact weight
+// is an error that says so.
+import { needsGrad } from '../autograd.ts';
+import { kernels } from '../backend.ts';
+import { formatShape, ShapeError, sizeOf } from '../shape.ts';
+import { Tensor } from '../tensor.ts';
+
+/** The block scales (f16 bits, [rows, cols/32]) of each q8_0 weight, keyed by its i8 tensor of quants. */
+const q8Scales = new WeakMap<Tensor, Uint16Array>();
+
+export const Q8_BLOCK = 32;
+
+/** A q8_0 weight [rows, cols] from its quants and block scales (not copied). */
+export function q8Weight(shape: readonly number[], quants: Int8Array, scales: Uint16Array): Tensor {
+  if (shape.length !== 2 || shape[1] % Q8_BLOCK !== 0)
+    throw new ShapeError(`q8_0 weight: shape must be [rows, cols] with cols a multiple of ${Q8_BLOCK}, got ${formatShape(shape)}`);
+  if (scales.length !== sizeOf(shape) / Q8_BLOCK)
+    throw new ShapeError(`q8_0 weight ${formatShape(shape)}: needs ${sizeOf(shape) / Q8_BLOCK} block scales, got ${scales.length}`);
+  const t = Tensor.fromStorage(shape, 'i8', quants);
+  q8Scales.set(t, scales);
+  return t;
+}
+
+/** The block scales of a q8_0 weight (f16 bits, one per 32 elements of a row). */
+export function q8ScalesOf(t: Tensor): Uint16Array {
+  const s = q8Scales.get(t);
+  if (!s) throw new ShapeError(`${t.describe()} is not a q8_0 weight (an i8 tensor made by q8Weight or quantizeWeight)`);
+  return s;
+}
+
+/** Whether a weight is kept compact for inference (bf16, f16 or q8_0) rather than f32. */
+export function isCompactWeight(t: Tensor): boolean {
+  return t.dtype === 'bf16' || t.dtype === 'f16' || t.dtype === 'i8';
+}
+
+function refuseGrad(op: string, tensors: Tensor[], weight: Tensor): void {
+  if (needsGrad(tensors))
+    throw new Error(
+      `${op}: cannot differentiate through the ${weight.dtype === 'i8' ? 'q8_0' : weight.dtype} weight ${weight.describe()}: ` +
+        `compact weights are for inference; load the checkpoint with f32 weights (loadModel's default) to train`,
+    );
+}
+
+/** Rows [r0, r1) of a 2-D weight as f32 (exact for bf16/f16; q8_0 as quant·scale). */
+export function widenRows(w: Tensor, r0: number, r1: number): Float32Array {
+  const cols = w.shape[1];
+  const out = new Float32Array((r1 - r0) * cols);
+  const k = kernels();
+  if (w.dtype === 'f32') out.set(w.f32().subarray(r0 * cols, r1 * cols));
+  else if (w.dtype === 'bf16') k.bf16ToF32((w.data as Uint16Array).subarray(r0 * cols, r1 * cols), out, out.length);
+  else if (w.dtype === 'f16') k.f16ToF32((w.data as Uint16Array).subarray(r0 * cols, r1 * cols), out, out.length);
+  else if (w.dtype === 'i8') {
+    const q = w.data as Int8Array;
+    const bpr = cols / Q8_BLOCK;
+    const scales = new Float32Array((r1 - r0) * bpr);
+    k.f16ToF32(q8ScalesOf(w).subarray(r0 * bpr, r1 * bpr), scales, scales.length);
+    for (let i = 0; i < out.length; i++) out[i] = q[r0 * cols + i] * scales[i >> 5];
+  } else throw new ShapeError(`widenRows: ${w.describe()} is not a floating weight`);
+  return out;
+}
+
+/** x [..., k] · Wᵀ for a compact W [n, k]: [..., n] in f32. */
+export function compactLinear(x: Tensor, w: Tensor): Tensor {
+  const op = 'linear';
+  if (w.rank !== 2) throw new ShapeError(`${op}: weight must be [out, in], got ${formatShape(w.shape)}`);
+  const [n, k] = w.shape;
+  if (x.rank < 1 || x.shape[x.rank - 1] !== k)
+    throw new ShapeError(`${op}: cannot multiply ${formatShape(x.shape)} by ${w.describe()}ᵀ: inner dimensions differ`);
+  refuseGrad(op, [x, w], w);
+  const m = x.size / k;
+  const out = Tensor.empty([...x.shape.slice(0, -1), n]);
+  const kern = kernels();
+  const xs = x.f32(op);
+  if (w.dtype === 'bf16') kern.linearBf16(xs, w.data as Uint16Array, out.f32(), m, n, k);
+  else if (w.dtype === 'f16') kern.linearF16(xs, w.data as Uint16Array, out.f32(), m, n, k);
+  else if (w.dtype === 'i8') kern.linearQ8(xs, w.data as Int8Array, q8ScalesOf(w), out.f32(), m, n, k);
+  else throw new ShapeError(`${op}: ${w.describe()} is not a compact weight`);
+  return out;
+}
+
+/** Embedding lookup in a compact table [vocab, dim]: [...ids.shape, dim] in f32. */
+export function compactEmbedding(w: Tensor, ids: Tensor): Tensor {
+  const op = 'embedding';
+  if (w.rank !== 2) throw new ShapeError(`${op}: weight must be [vocab, dim], got ${formatShape(w.shape)}`);
+  refuseGrad(op, [w], w);
+  const [vocab, dim] = w.shape;
+  const idx = ids.i32(op);
+  const out = Tensor.empty([...ids.shape, dim]);
+  const o = out.f32();
+  for (let i = 0; i < idx.length; i++) {
+    const id = idx[i];
+    if (!Number.isInteger(id) || id < 0 || id >= vocab)
+      throw new ShapeError(`${op}: index ${id} at position ${i} is outside [0, ${vocab})`);
+    o.set(widenRows(w, id, id + 1), i * dim);
+  }
+  return out;
+}
+
+/** Rows per chunk when quantising, so the f32 staging buffer stays near 16 MiB whatever the matrix. */
+function chunkRows(cols: number): number {
+  return Math.max(1, Math.floor((4 << 20) / cols));
+}
+
+/**
+ * A 2-D f32/bf16/f16 weight as q8_0 (cols a multiple of 32), staged through f32 a chunk of rows at a time.
+ * Refuses weights with non-finite values or blocks whose scale overflows f16, naming the tensor.
+ */
+export function quantizeWeight(w: Tensor): Tensor {
+  if (w.rank !== 2 || w.shape[1] % Q8_BLOCK !== 0)
+    throw new ShapeError(`quantizeWeight: ${w.describe()} must be [rows, cols] with cols a multiple of ${Q8_BLOCK}`);
+  const [rows, cols] = w.shape;
+  const quants = new Int8Array(rows * cols);
+  const scales = new Uint16Array((rows * cols) / Q8_BLOCK);
+  const step = chunkRows(cols);
+  let bad = 0;
+  for (let r0 = 0; r0 < rows; r0 += step) {
+    const r1 = Math.min(rows, r0 + step);
+    const f = widenRows(w, r0, r1);
+    bad += kernels().quantizeQ8(
+      f,
+      quants.subarray(r0 * cols, r1 * cols),
+      scales.subarray((r0 * cols) / Q8_BLOCK, (r1 * cols) / Q8_BLOCK),
+      r1 - r0,
+      cols,
+    );
+  }
+  if (bad > 0)
+    throw new ShapeError(`quantizeWeight: ${w.describe()} has ${bad} block(s) of ${Q8_BLOCK} with non-finite values or a scale beyond f16's range`);
+  const t = q8Weight(w.shape, quants, scales);
+  t.name = w.name;
+  return t;
+}

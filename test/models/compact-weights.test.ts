@@ -1,0 +1,143 @@
+// Compact inference weights (loadModel's weights 'stored' | 'int8'): bf16 matrices kept as stored and
+// memory-mapped reproduce transformers' bf16 logits at today's 1e-4; q8_0 logits within the stated bound of
+// the f32 ones; q8_0 checkpoints save and load as such; bad input (unknown quantisation, truncated or
+// missing shards, training through compact weights) fails clearly; misaligned tensors are copied right.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readReference } from './reference.ts';
+import { linear, tidy, Tensor } from '../../src/tensor/index.ts';
+import { loadModel, saveModel, type CausalLM } from '../../src/models/index.ts';
+import { MappedTensors } from '../../src/models/compact-weights.ts';
+import { openSafetensors } from '../../src/io/safetensors.ts';
+import { assertClose, maxAbsDiff } from '../helpers.ts';
+
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
+const root = mkdtempSync(join(tmpdir(), 'olmo-compact-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+function logits(model: CausalLM, ids: Tensor): Float32Array {
+  return tidy(() => model.forward(ids).logits.f32().slice());
+}
+function dtypes(model: CausalLM): Set<string> {
+  return new Set([...model.namedParameters()].filter(([, t]) => t.rank === 2).map(([, t]) => t.dtype));
+}
+function maxAbs(a: Float32Array): number {
+  return a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+}
+
+// The stated q8_0 bound: every logit within 5% of the largest |logit| of the f32 model. Each weight moves by at
+// most half a step (1/254 of its block's largest |w|); on these tiny random-weight models the logits are small
+// and the errors of every layer add up, so the bound is loose on purpose (observed 0.6–2.8%).
+const Q8_BOUND = 0.05;
+
+for (const family of ['olmo', 'olmo2', 'olmoe']) {
+  describe(`${family}: compact inference weights`, () => {
+    it('bf16 weights kept as stored (exact mode) reproduce transformers bf16 logits at 1e-4', () => {
+      const model = loadModel(join(FIXTURES, family, 'model-bf16'), { weights: 'stored' });
+      assert.deepEqual(dtypes(model), new Set(['bf16']));
+      const ref = readReference(family, 'reference-bf16.safetensors');
+      assertClose(logits(model, ref.ids('input_ids')), ref.f32('logits').data, { atol: 1e-4, rtol: 0, label: `${family} bf16 stored logits` });
+    });
+
+    it('f32 weights kept as stored give the f32 logits bit for bit', () => {
+      const ref = readReference(family);
+      const ids = ref.ids('input_ids');
+      const stored = loadModel(join(FIXTURES, family, 'model'), { weights: 'stored' });
+      assert.deepEqual(dtypes(stored), new Set(['f32']));
+      assert.deepEqual(logits(stored, ids), logits(loadModel(join(FIXTURES, family, 'model'), { trainable: false }), ids));
+    });
+
+    it(`int8 (q8_0) logits within ${Q8_BOUND} of max|logit|; saved q8_0 folders load back identically`, () => {
+      const ref = readReference(family);
+      const ids = ref.ids('input_ids');
+      const f32 = logits(loadModel(join(FIXTURES, family, 'model'), { trainable: false }), ids);
+      const q8model = loadModel(join(FIXTURES, family, 'model'), { weights: 'int8' });
+      assert.ok(dtypes(q8model).has('i8'));
+      const q8 = logits(q8model, ids);
+      const err = maxAbsDiff(q8, f32);
+      assert.ok(err <= Q8_BOUND * maxAbs(f32), `${family}: q8_0 error ${err} over ${Q8_BOUND}·${maxAbs(f32)}`);
+      assert.ok(err > 0, 'quantisation changed nothing: the q8_0 path is not in use');
+      if (process.env.OLMO_TEST_VERBOSE) console.log(`${family} q8_0 max error ${err} (max|logit| ${maxAbs(f32)})`);
+      const dir = join(root, `${family}-q8`);
+      saveModel(q8model, dir);
+      const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+      assert.equal(cfg.quantization_config.scheme, 'q8_0');
+      assert.deepEqual(logits(loadModel(dir, { weights: 'int8' }), ids), q8);
+      assert.deepEqual(logits(loadModel(dir, { weights: 'stored' }), ids), q8);
+      // f32 master weights from a q8_0 folder: the dequantised values, and trainable.
+      const widened = loadModel(dir);
+      assert.deepEqual(dtypes(widened), new Set(['f32']));
+      assert.ok(maxAbsDiff(logits(widened, ids), q8) < 1e-3 * maxAbs(f32));
+    });
+  });
+}
+
+describe('compact weights: bad input and limits', () => {
+  const olmo2 = join(FIXTURES, 'olmo2', 'model-bf16');
+  function copy(name: string, from = olmo2): string {
+    const dir = join(root, name);
+    cpSync(from, dir, { recursive: true });
+    return dir;
+  }
+
+  it('an unknown quantization_config in config.json is refused, naming it', () => {
+    const dir = copy('unknown-quant');
+    const cfgPath = join(dir, 'config.json');
+    const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
+    cfg.quantization_config = { quant_method: 'gptq', bits: 4 };
+    writeFileSync(cfgPath, JSON.stringify(cfg));
+    for (const weights of ['f32', 'stored', 'int8'] as const)
+      assert.throws(() => loadModel(dir, { weights }), /config\.json: unknown quantization_config.*gptq/);
+  });
+
+  it('a safetensors file shorter than its header says is refused before anything is mapped', () => {
+    const dir = copy('truncated');
+    const path = join(dir, 'model.safetensors');
+    truncateSync(path, statSync(path).size - 64);
+    assert.throws(() => loadModel(dir, { weights: 'stored' }), /model\.safetensors.*truncated/);
+  });
+
+  it('a sharded checkpoint with a missing shard is refused, naming the shard', () => {
+    const dir = join(root, 'sharded');
+    saveModel(loadModel(olmo2, { weights: 'stored' }), dir, { dtype: 'bfloat16', maxShardSize: 20000 });
+    const index = JSON.parse(readFileSync(join(dir, 'model.safetensors.index.json'), 'utf8'));
+    const shard = Object.values(index.weight_map as Record<string, string>)[0];
+    const reloaded = loadModel(dir, { weights: 'stored', verify: 'none' });
+    assert.deepEqual(dtypes(reloaded), new Set(['bf16']));
+    unlinkSync(join(dir, shard));
+    assert.throws(() => loadModel(dir, { weights: 'stored', verify: 'none' }), new RegExp(shard.replace(/\./g, '\\.')));
+  });
+
+  it('compact weights cannot be trained: trainable is refused, and so is a gradient through them', () => {
+    assert.throws(() => loadModel(olmo2, { weights: 'stored', trainable: true }), /for inference and cannot be trainable/);
+    const model = loadModel(olmo2, { weights: 'stored' });
+    const w = model.namedParameters().next().value![1];
+    const x = Tensor.fromStorage([1, w.shape[1]], 'f32', new Float32Array(w.shape[1]).fill(1));
+    x.requiresGrad = true;
+    assert.throws(() => tidy(() => linear(x, w)), /linear: cannot differentiate through the bf16 weight .* load the checkpoint with f32 weights/);
+  });
+
+  it('a tensor at an offset not aligned to its element size is copied, with the right values', () => {
+    // A header of odd length puts every tensor's data at an odd file offset.
+    const values = Uint16Array.from([0x3f80, 0x4000, 0xc040, 0x3f00]); // bf16 1, 2, -3, 0.5
+    let json = JSON.stringify({ w: { dtype: 'BF16', shape: [2, 2], data_offsets: [0, 8] } });
+    if (json.length % 2 === 0) json += ' ';
+    const head = Buffer.alloc(8);
+    head.writeBigUInt64LE(BigInt(json.length));
+    const path = join(root, 'odd.safetensors');
+    writeFileSync(path, Buffer.concat([head, Buffer.from(json), Buffer.from(values.buffer)]));
+    const f = openSafetensors(path);
+    try {
+      assert.equal(f.locate('w').offset % 2, 1);
+      const { dtype, data } = new MappedTensors(f).view('w');
+      assert.equal(dtype, 'bf16');
+      assert.deepEqual([...data], [...values]);
+      assert.equal(data.byteOffset % 2, 0);
+    } finally {
+      f.close();
+    }
+  });
+});
