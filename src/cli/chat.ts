@@ -4,7 +4,14 @@ import { createInterface } from 'node:readline';
 import { generate, applyChatTemplate, type ChatMessage } from '../index.ts';
 import { parseCommandArgs, type Command } from './command.ts';
 import { StreamPrinter } from './generate.ts';
-import { loadInferenceModel, resolveModelArg, resolveTokenizer } from './model-loading.ts';
+import {
+  loadInferenceModel,
+  QUANTIZE_HELP,
+  quantizeOption,
+  readQuantize,
+  resolveModelArg,
+  resolveTokenizer,
+} from './model-loading.ts';
 import { readSampling, samplingHelp, samplingOptions } from './sampling-args.ts';
 
 export const chatCommand: Command = {
@@ -15,22 +22,33 @@ export const chatCommand: Command = {
   --model DIR|ID       checkpoint folder or hub id owner/name[@revision] (its chat template, or the built-in Tülu/OLMo 2 one)
   --system TEXT        a system message at the start of the conversation
   --tokenizer DIR|dolma2  tokenizer to use when the checkpoint has no tokenizer.json
+${QUANTIZE_HELP}
 ${samplingHelp}
 
 In the conversation: /reset clears the history, /exit (or Ctrl-D) quits.`,
   async run(argv) {
     const { values } = parseCommandArgs('chat', {
       args: argv,
-      options: { model: { type: 'string' }, system: { type: 'string' }, tokenizer: { type: 'string' }, ...samplingOptions },
+      options: {
+        model: { type: 'string' },
+        system: { type: 'string' },
+        tokenizer: { type: 'string' },
+        ...quantizeOption,
+        ...samplingOptions,
+      },
     });
     const dir = await resolveModelArg('chat', values.model);
     const sampling = readSampling('chat', values);
-    const model = loadInferenceModel(dir);
+    const model = loadInferenceModel(dir, readQuantize('chat', values.quantize));
     const tok = resolveTokenizer('chat', dir, model, values.tokenizer);
     const initial: ChatMessage[] = values.system ? [{ role: 'system', content: values.system }] : [];
     let history: ChatMessage[] = [...initial];
     const interactive = process.stdin.isTTY === true;
-    const rl = createInterface({ input: process.stdin, output: interactive ? process.stdout : undefined, prompt: interactive ? 'you> ' : '' });
+    const rl = createInterface({
+      input: process.stdin,
+      output: interactive ? process.stdout : undefined,
+      prompt: interactive ? 'you> ' : '',
+    });
     if (interactive) {
       console.log(`Chatting with ${dir} (${model.config.modelType}). /reset clears the history, /exit quits.`);
       rl.prompt();
@@ -48,10 +66,14 @@ In the conversation: /reset clears the history, /exit (or Ctrl-D) quits.`,
         continue;
       }
       history.push({ role: 'user', content: input });
-      const ids = tok.encode(applyChatTemplate(tok, history, { addGenerationPrompt: true }), { addSpecialTokens: false });
+      const ids = tok.encode(applyChatTemplate(tok, history, { addGenerationPrompt: true }), {
+        addSpecialTokens: false,
+      });
       const room = model.config.maxPositionEmbeddings - ids.length;
       if (room <= 0) {
-        console.error(`the conversation is ${ids.length} tokens, the model's context is ${model.config.maxPositionEmbeddings}; /reset to start over`);
+        console.error(
+          `the conversation is ${ids.length} tokens, the model's context is ${model.config.maxPositionEmbeddings}; /reset to start over`,
+        );
         history.pop();
         if (interactive) rl.prompt();
         continue;

@@ -16,7 +16,10 @@ export class UsageError extends Error {
 }
 
 /** util.parseArgs (strict) with errors turned into UsageErrors that name the command. */
-export function parseCommandArgs<T extends ParseArgsConfig>(command: string, config: T): ReturnType<typeof parseArgs<T>> {
+export function parseCommandArgs<T extends ParseArgsConfig>(
+  command: string,
+  config: T,
+): ReturnType<typeof parseArgs<T>> {
   try {
     return parseArgs<T>({ strict: true, ...config });
   } catch (err) {
@@ -25,13 +28,27 @@ export function parseCommandArgs<T extends ParseArgsConfig>(command: string, con
 }
 
 /** Parses a numeric option, naming it when the value is not a number in range. */
-export function numberOption(command: string, name: string, value: string | undefined, opts: { integer?: boolean; min?: number; max?: number } = {}): number | undefined {
+export function numberOption(
+  command: string,
+  name: string,
+  value: string | undefined,
+  opts: { integer?: boolean; min?: number; max?: number } = {},
+): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  const ok = value.trim() !== '' && Number.isFinite(n) && (!opts.integer || Number.isInteger(n)) && (opts.min === undefined || n >= opts.min) && (opts.max === undefined || n <= opts.max);
+  const ok =
+    value.trim() !== '' &&
+    Number.isFinite(n) &&
+    (!opts.integer || Number.isInteger(n)) &&
+    (opts.min === undefined || n >= opts.min) &&
+    (opts.max === undefined || n <= opts.max);
   if (!ok) {
-    const range = [opts.min !== undefined ? `≥ ${opts.min}` : '', opts.max !== undefined ? `≤ ${opts.max}` : ''].filter(Boolean).join(' and ');
-    throw new UsageError(`olmo ${command}: --${name} must be ${opts.integer ? 'an integer' : 'a number'}${range ? ` ${range}` : ''}, got '${value}'`);
+    const range = [opts.min !== undefined ? `≥ ${opts.min}` : '', opts.max !== undefined ? `≤ ${opts.max}` : '']
+      .filter(Boolean)
+      .join(' and ');
+    throw new UsageError(
+      `olmo ${command}: --${name} must be ${opts.integer ? 'an integer' : 'a number'}${range ? ` ${range}` : ''}, got '${value}'`,
+    );
   }
   return n;
 }

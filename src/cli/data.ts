@@ -1,6 +1,17 @@
 // `olmo data tokenize|synth`: documents to OLMo token files, and the embedded synthetic corpus.
 import { readFileSync } from 'node:fs';
-import { writeTextAtomically, invalidUtf8Message, synthesize, tokenize, type SynthManifest, dolma2Tokenizer, loadTokenizer, templateDir, vocabularyOf, Progress } from '../index.ts';
+import {
+  writeTextAtomically,
+  invalidUtf8Message,
+  synthesize,
+  tokenize,
+  type SynthManifest,
+  dolma2Tokenizer,
+  loadTokenizer,
+  templateDir,
+  vocabularyOf,
+  Progress,
+} from '../index.ts';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';
@@ -26,7 +37,14 @@ conversations, DPO pairs and RLVR prompts from held-out facts, and a data config
 async function runTokenize(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('data tokenize', {
     args: argv,
-    options: { out: { type: 'string' }, tokenizer: { type: 'string' }, dtype: { type: 'string' }, workers: { type: 'string' }, strict: { type: 'boolean' }, overwrite: { type: 'boolean' } },
+    options: {
+      out: { type: 'string' },
+      tokenizer: { type: 'string' },
+      dtype: { type: 'string' },
+      workers: { type: 'string' },
+      strict: { type: 'boolean' },
+      overwrite: { type: 'boolean' },
+    },
     allowPositionals: true,
   });
   if (!values.out) throw new UsageError('olmo data tokenize: --out DIR is required');
@@ -58,14 +76,29 @@ async function runTokenize(argv: string[]): Promise<number> {
     (invalid ? `, ${invalid} document(s) had invalid UTF-8 (replaced with U+FFFD)` : '');
   if (bar) (bar as Progress).finish(done);
   else console.error(done);
-  console.log(JSON.stringify({ files: result.files, documents: result.documents, tokens: result.tokens, skipped_lines: result.skippedLines, invalid_utf8_documents: invalid, tokens_per_s: result.tokensPerSec }));
+  console.log(
+    JSON.stringify({
+      files: result.files,
+      documents: result.documents,
+      tokens: result.tokens,
+      skipped_lines: result.skippedLines,
+      invalid_utf8_documents: invalid,
+      tokens_per_s: result.tokensPerSec,
+    }),
+  );
   return 0;
 }
 
 async function runSynth(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('data synth', {
     args: argv,
-    options: { out: { type: 'string' }, seed: { type: 'string' }, scale: { type: 'string' }, 'seq-len': { type: 'string' }, workers: { type: 'string' } },
+    options: {
+      out: { type: 'string' },
+      seed: { type: 'string' },
+      scale: { type: 'string' },
+      'seq-len': { type: 'string' },
+      workers: { type: 'string' },
+    },
   });
   if (!values.out) throw new UsageError('olmo data synth: --out DIR is required');
   const manifest = await synthesize({
@@ -78,7 +111,9 @@ async function runSynth(argv: string[]): Promise<number> {
   });
   const config = writePretrainConfig(values.out, manifest);
   process.stderr.write(`wrote ${config}; train with: olmo train --config ${config}\n`);
-  console.log(JSON.stringify({ out: values.out, world: manifest.world, tokens: manifest.tokens, train_config: config }));
+  console.log(
+    JSON.stringify({ out: values.out, world: manifest.world, tokens: manifest.tokens, train_config: config }),
+  );
   return 0;
 }
 
@@ -105,6 +140,8 @@ export const dataCommand: Command = {
     const [sub, ...rest] = argv;
     if (sub === 'tokenize') return runTokenize(rest);
     if (sub === 'synth') return runSynth(rest);
-    throw new UsageError(`olmo data: expected 'tokenize' or 'synth', got ${sub === undefined ? 'nothing' : `'${sub}'`}`);
+    throw new UsageError(
+      `olmo data: expected 'tokenize' or 'synth', got ${sub === undefined ? 'nothing' : `'${sub}'`}`,
+    );
   },
 };

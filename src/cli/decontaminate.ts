@@ -1,8 +1,22 @@
 // `olmo decontaminate`: Tülu 3 8-gram decontamination of training prompts against evaluation sets.
-import { ChainSource, HfCacheSource, LocalHfFolderSource, type DatasetSource, decontaminate, writeDecontaminationReport, DEFAULT_DATASET_THRESHOLD, DEFAULT_MATCH_THRESHOLD, DEFAULT_NGRAM } from '../index.ts';
+import {
+  ChainSource,
+  HfCacheSource,
+  LocalHfFolderSource,
+  type DatasetSource,
+  decontaminate,
+  writeDecontaminationReport,
+  DEFAULT_DATASET_THRESHOLD,
+  DEFAULT_MATCH_THRESHOLD,
+  DEFAULT_NGRAM,
+} from '../index.ts';
 import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';
 
-const list = (values: string[] | undefined) => (values ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+const list = (values: string[] | undefined) =>
+  (values ?? [])
+    .flatMap((v) => v.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 
 export const decontaminateCommand: Command = {
   name: 'decontaminate',
@@ -40,22 +54,41 @@ export const decontaminateCommand: Command = {
     if (tasks.length === 0) throw new UsageError('olmo decontaminate: --tasks IDS is required');
     const n = numberOption('decontaminate', 'ngram', values.ngram, { integer: true, min: 1 });
     const threshold = numberOption('decontaminate', 'threshold', values.threshold, { min: 0, max: 0.999999 });
-    const datasetThreshold = numberOption('decontaminate', 'dataset-threshold', values['dataset-threshold'], { min: 0, max: 1 });
+    const datasetThreshold = numberOption('decontaminate', 'dataset-threshold', values['dataset-threshold'], {
+      min: 0,
+      max: 1,
+    });
     const hub = new HfCacheSource();
-    const source: DatasetSource = values['data-dir'] ? new ChainSource([new LocalHfFolderSource(values['data-dir']), hub]) : hub;
+    const source: DatasetSource = values['data-dir']
+      ? new ChainSource([new LocalHfFolderSource(values['data-dir']), hub])
+      : hub;
     const report = await decontaminate({
-      trainFiles, tasks, source, n, threshold, datasetThreshold,
+      trainFiles,
+      tasks,
+      source,
+      n,
+      threshold,
+      datasetThreshold,
       ...(values.out ? { out: values.out } : {}),
       onProgress: ({ file, documents }) => process.stderr.write(`${file}: ${documents} documents\n`),
     });
     for (const s of report.evalSets) {
-      process.stdout.write(`${s.set}: ${s.flagged}/${s.instances} items overlap training prompts (${(100 * s.fraction).toFixed(2)}%)\n`);
+      process.stdout.write(
+        `${s.set}: ${s.flagged}/${s.instances} items overlap training prompts (${(100 * s.fraction).toFixed(2)}%)\n`,
+      );
     }
     for (const f of report.trainFiles) {
-      const bad = Object.entries(f.perEvalSet).filter(([, v]) => v.contaminated).map(([k, v]) => `${k} ${(100 * v.fraction).toFixed(2)}%`);
-      process.stdout.write(`${f.file}: ${f.flaggedDocuments}/${f.documents} documents flagged${bad.length ? `; contaminated (> ${100 * report.datasetThreshold}% of items) for ${bad.join(', ')}` : ''}\n`);
+      const bad = Object.entries(f.perEvalSet)
+        .filter(([, v]) => v.contaminated)
+        .map(([k, v]) => `${k} ${(100 * v.fraction).toFixed(2)}%`);
+      process.stdout.write(
+        `${f.file}: ${f.flaggedDocuments}/${f.documents} documents flagged${bad.length ? `; contaminated (> ${100 * report.datasetThreshold}% of items) for ${bad.join(', ')}` : ''}\n`,
+      );
     }
-    if (report.filtered) process.stdout.write(`wrote ${report.filtered.kept} documents (${report.filtered.dropped} dropped) to ${report.filtered.path}\n`);
+    if (report.filtered)
+      process.stdout.write(
+        `wrote ${report.filtered.kept} documents (${report.filtered.dropped} dropped) to ${report.filtered.path}\n`,
+      );
     if (values.report) {
       writeDecontaminationReport(values.report, report);
       process.stdout.write(`report: ${values.report}\n`);

@@ -37,7 +37,8 @@ export class EvalProgressPrinter {
       this.lastLine = t;
     }
     if (p.phase === 'build') {
-      if (p.task !== undefined) this.line(`building requests: task ${p.done + 1}/${p.total} ${p.task}`, t, p.done === 0);
+      if (p.task !== undefined)
+        this.line(`building requests: task ${p.done + 1}/${p.total} ${p.task}`, t, p.done === 0);
       return;
     }
     if (p.phase === 'write') {
@@ -52,7 +53,9 @@ export class EvalProgressPrinter {
     if (this.out.isTTY) {
       const width = 30;
       const fill = p.total > 0 ? Math.round((width * p.done) / p.total) : width;
-      this.out.write(`\r\x1b[2K[${'='.repeat(fill)}${fill < width ? '>' : ''}${' '.repeat(Math.max(0, width - fill - 1))}] ${stats}`);
+      this.out.write(
+        `\r\x1b[2K[${'='.repeat(fill)}${fill < width ? '>' : ''}${' '.repeat(Math.max(0, width - fill - 1))}] ${stats}`,
+      );
       this.drawn = true;
       if (p.done === p.total) this.endLine();
     } else if (p.done === p.total || p.done === 0 || t - this.lastLine >= this.intervalMs) {

@@ -32,7 +32,13 @@ import {
 } from '../index.ts';
 import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';
 import { EvalProgressPrinter } from './eval-progress.ts';
-import { loadInferenceModel, requireModelDir, resolveModelArg, resolveTokenizer } from './model-loading.ts';
+import {
+  loadInferenceModel,
+  readQuantize,
+  requireModelDir,
+  resolveModelArg,
+  resolveTokenizer,
+} from './model-loading.ts';
 
 const USAGE = `olmo eval --model DIR | --openai URL --model-name NAME --tasks IDS --output DIR [options]
 olmo eval ... --tasks digital_socrates_critic,delta_rot_judge --critic-model DIR | --critic-openai URL --critic-model-name NAME
@@ -53,6 +59,7 @@ olmo eval --rescore DIR
   --num-shots N         few-shot examples per prompt (default: the task's, 5 for OLMES)
   --batch-size N        requests per backend call, each call's results cached together (default 32)
   --model-batch-size N  in-process: context groups per scoring step (default 1; results never depend on it)
+  --quantize int8       in-process: weights as q8_0 (int8 in 32-element blocks with f16 scales), quantised at load
   --max-length N        context length, inputs cut from the left (default min(2048, the model's); --openai: 2048)
   --tokenizer DIR|dolma2  in-process: when the checkpoint has no tokenizer.json; --openai: tokenise locally
                         (exact lm-eval token counts, token-id prompts) instead of using the server's counts
@@ -89,7 +96,8 @@ built in). They use OLMES's ARC-Easy formats; there are no curated shots, so the
 export function dataSource(dataDir: string | undefined): DatasetSource {
   const sources: DatasetSource[] = [];
   if (dataDir !== undefined) {
-    if (!existsSync(dataDir) || !statSync(dataDir).isDirectory()) throw new UsageError(`olmo eval: --data-dir ${dataDir} is not a folder`);
+    if (!existsSync(dataDir) || !statSync(dataDir).isDirectory())
+      throw new UsageError(`olmo eval: --data-dir ${dataDir} is not a folder`);
     sources.push(new LocalHfFolderSource(dataDir));
     if (existsSync(join(dataDir, 'eval'))) sources.push(new LocalHfFolderSource(join(dataDir, 'eval')));
   }
@@ -100,7 +108,8 @@ export function dataSource(dataDir: string | undefined): DatasetSource {
 
 function tokenizerFrom(choice: string): Tokenizer {
   if (choice === 'dolma2') return dolma2Tokenizer();
-  if (!existsSync(choice)) throw new UsageError(`olmo eval: --tokenizer ${choice} does not exist (a folder with tokenizer.json, or dolma2)`);
+  if (!existsSync(choice))
+    throw new UsageError(`olmo eval: --tokenizer ${choice} does not exist (a folder with tokenizer.json, or dolma2)`);
   return loadTokenizer(choice);
 }
 
@@ -115,6 +124,7 @@ const OPTIONS = {
   'num-shots': { type: 'string' },
   'batch-size': { type: 'string' },
   'model-batch-size': { type: 'string' },
+  quantize: { type: 'string' },
   'max-length': { type: 'string' },
   tokenizer: { type: 'string' },
   concurrency: { type: 'string' },
@@ -140,15 +150,21 @@ function listTasks(out: NodeJS.WritableStream): number {
   out.write(
     listTaskIds().join('\n') +
       '\nlocal_mc:NAME[:mc|:rc]  (a folder NAME/{train,test}.jsonl under --data-dir)\n' +
-      criticModeIds().map((id) => `${id}  (with --critic-model or --critic-openai: ${CRITIC_MODES[id.split('::')[0]].describe})\n`).join(''),
+      criticModeIds()
+        .map((id) => `${id}  (with --critic-model or --critic-openai: ${CRITIC_MODES[id.split('::')[0]].describe})\n`)
+        .join(''),
   );
   return 0;
 }
 
 async function rescoreFolders(dir: string, out: NodeJS.WritableStream): Promise<number> {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`olmo eval: --rescore ${dir} is not a folder`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UsageError(`olmo eval: --rescore ${dir} is not a folder`);
   const dirs = runFolders(dir);
-  if (dirs.length === 0) throw new UsageError(`olmo eval: --rescore ${dir}: no task-NNN-*-metrics.json files in it or its stage folders (is it an olmo eval --output folder?)`);
+  if (dirs.length === 0)
+    throw new UsageError(
+      `olmo eval: --rescore ${dir}: no task-NNN-*-metrics.json files in it or its stage folders (is it an olmo eval --output folder?)`,
+    );
   for (const d of dirs) {
     const run = await rescore(d);
     if (dirs.length > 1 || d !== dir) out.write(`${d}\n`);
@@ -160,7 +176,8 @@ async function rescoreFolders(dir: string, out: NodeJS.WritableStream): Promise<
 /** --limit and --num-shots as config overrides. */
 function overridesFrom(values: Values): ConfigOverrides {
   const limitRaw = numberOption('eval', 'limit', values.limit, { min: Number.MIN_VALUE });
-  if (limitRaw !== undefined && !Number.isInteger(limitRaw) && limitRaw >= 1) throw new UsageError(`olmo eval: --limit must be an integer or a fraction below 1, got '${values.limit}'`);
+  if (limitRaw !== undefined && !Number.isInteger(limitRaw) && limitRaw >= 1)
+    throw new UsageError(`olmo eval: --limit must be an integer or a fraction below 1, got '${values.limit}'`);
   const overrides: ConfigOverrides = {};
   if (limitRaw !== undefined) overrides.limit = limitRaw;
   const shots = numberOption('eval', 'num-shots', values['num-shots'], { integer: true, min: 0 });
@@ -170,8 +187,12 @@ function overridesFrom(values: Values): ConfigOverrides {
 
 /** The task list resolved, and the critic options checked against the critic modes it names. */
 function planFrom(values: Values, overrides: ConfigOverrides): EvaluatePlan {
-  const ids = values.tasks!.flatMap((v) => v.split(',')).map((s) => s.trim()).filter((s) => s !== '');
-  if (ids.length === 0) throw new UsageError('olmo eval: --tasks needs at least one task id (see olmo eval --list-tasks)');
+  const ids = values
+    .tasks!.flatMap((v) => v.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (ids.length === 0)
+    throw new UsageError('olmo eval: --tasks needs at least one task id (see olmo eval --list-tasks)');
   let planned: EvaluatePlan;
   try {
     planned = planEvaluation(ids, overrides);
@@ -182,16 +203,23 @@ function planFrom(values: Values, overrides: ConfigOverrides): EvaluatePlan {
   const { modes } = planned;
   const criticGiven = values['critic-model'] !== undefined || values['critic-openai'] !== undefined;
   if (modes.length > 0 && values['dry-run']) {
-    throw new UsageError(`olmo eval: --dry-run cannot write ${modes.map((m) => m.mode.name).join(', ')}: the critic's requests depend on the evaluated model's outputs`);
+    throw new UsageError(
+      `olmo eval: --dry-run cannot write ${modes.map((m) => m.mode.name).join(', ')}: the critic's requests depend on the evaluated model's outputs`,
+    );
   }
   if (!values['dry-run']) {
     if (modes.length > 0 && !criticGiven) {
-      throw new UsageError(`olmo eval: ${modes.map((m) => m.id).join(', ')} needs a critic model: --critic-model DIR or --critic-openai URL --critic-model-name NAME`);
+      throw new UsageError(
+        `olmo eval: ${modes.map((m) => m.id).join(', ')} needs a critic model: --critic-model DIR or --critic-openai URL --critic-model-name NAME`,
+      );
     }
     if (criticGiven && modes.length === 0) {
-      throw new UsageError(`olmo eval: --critic-model / --critic-openai are used by the critic modes only (${Object.keys(CRITIC_MODES).join(', ')}); none is in --tasks`);
+      throw new UsageError(
+        `olmo eval: --critic-model / --critic-openai are used by the critic modes only (${Object.keys(CRITIC_MODES).join(', ')}); none is in --tasks`,
+      );
     }
-    if (values['critic-model'] !== undefined && values['critic-openai'] !== undefined) throw new UsageError('olmo eval: give one of --critic-model DIR or --critic-openai URL');
+    if (values['critic-model'] !== undefined && values['critic-openai'] !== undefined)
+      throw new UsageError('olmo eval: give one of --critic-model DIR or --critic-openai URL');
   }
   return planned;
 }
@@ -200,7 +228,8 @@ function planFrom(values: Values, overrides: ConfigOverrides): EvaluatePlan {
 function httpOptions(values: Values, log: Log) {
   const keyVar = values['api-key-env'] ?? 'OPENAI_API_KEY';
   const apiKey = process.env[keyVar];
-  if (values['api-key-env'] !== undefined && !apiKey) throw new UsageError(`olmo eval: --api-key-env ${keyVar}: the variable is not set`);
+  if (values['api-key-env'] !== undefined && !apiKey)
+    throw new UsageError(`olmo eval: --api-key-env ${keyVar}: the variable is not set`);
   const concurrency = numberOption('eval', 'concurrency', values.concurrency, { integer: true, min: 1 }) ?? 8;
   const timeout = numberOption('eval', 'timeout', values.timeout, { min: 0.001 });
   const retries = numberOption('eval', 'retries', values.retries, { integer: true, min: 0 });
@@ -229,23 +258,38 @@ function modelBackend(values: Values, computeConfig: Record<string, unknown>, lo
   const maxLength = numberOption('eval', 'max-length', values['max-length'], { integer: true, min: 2 });
   if (values.model !== undefined) {
     const criticHttp = values['critic-openai'] !== undefined;
-    for (const o of ['model-name', 'logprobs', 'chat', ...(criticHttp ? [] : (['concurrency', 'api-key-env', 'timeout', 'retries'] as const))] as const) {
+    for (const o of [
+      'model-name',
+      'logprobs',
+      'chat',
+      ...(criticHttp ? [] : (['concurrency', 'api-key-env', 'timeout', 'retries'] as const)),
+    ] as const) {
       if (values[o] !== undefined) throw new UsageError(`olmo eval: --${o} applies to --openai, not to --model`);
     }
     const dir = requireModelDir('eval', values.model);
-    const modelBatchSize = numberOption('eval', 'model-batch-size', values['model-batch-size'], { integer: true, min: 1 }) ?? 1;
-    const model = loadInferenceModel(dir);
+    const modelBatchSize =
+      numberOption('eval', 'model-batch-size', values['model-batch-size'], { integer: true, min: 1 }) ?? 1;
+    const quantize = readQuantize('eval', values.quantize);
+    const model = loadInferenceModel(dir, quantize);
+    if (quantize) computeConfig.quantize = quantize; // results differ from the unquantised model's: keep their caches apart
     const tokenizer = resolveTokenizer('eval', dir, model, values.tokenizer);
     const modelMax = model.config.maxPositionEmbeddings;
-    if (maxLength !== undefined && maxLength > modelMax) throw new UsageError(`olmo eval: --max-length ${maxLength} exceeds the model's max_position_embeddings ${modelMax}`);
+    if (maxLength !== undefined && maxLength > modelMax)
+      throw new UsageError(
+        `olmo eval: --max-length ${maxLength} exceeds the model's max_position_embeddings ${modelMax}`,
+      );
     Object.assign(computeConfig, { backend: 'local', model_batch_size: modelBatchSize });
     return new LocalBackend({ model, tokenizer, name: resolve(dir), checkpointDir: dir, maxLength, modelBatchSize });
   }
-  if (values['model-batch-size'] !== undefined) throw new UsageError('olmo eval: --model-batch-size applies to --model, not to --openai');
-  if (!values['model-name']) throw new UsageError('olmo eval: --model-name NAME is required with --openai (the model name the server serves)');
+  if (values['model-batch-size'] !== undefined)
+    throw new UsageError('olmo eval: --model-batch-size applies to --model, not to --openai');
+  if (!values['model-name'])
+    throw new UsageError('olmo eval: --model-name NAME is required with --openai (the model name the server serves)');
   const mode = values.logprobs ?? 'echo';
-  if (mode !== 'echo' && mode !== 'prompt_logprobs') throw new UsageError(`olmo eval: --logprobs must be echo or prompt_logprobs, got '${mode}'`);
-  if (mode === 'prompt_logprobs' && values.tokenizer === undefined) throw new UsageError('olmo eval: --logprobs prompt_logprobs needs --tokenizer DIR|dolma2');
+  if (mode !== 'echo' && mode !== 'prompt_logprobs')
+    throw new UsageError(`olmo eval: --logprobs must be echo or prompt_logprobs, got '${mode}'`);
+  if (mode === 'prompt_logprobs' && values.tokenizer === undefined)
+    throw new UsageError('olmo eval: --logprobs prompt_logprobs needs --tokenizer DIR|dolma2');
   const h = httpOptions(values, log);
   Object.assign(computeConfig, { backend: 'openai', concurrency: h.concurrency, logprobs: mode });
   return new OpenAIBackend({
@@ -263,17 +307,27 @@ function modelBackend(values: Values, computeConfig: Record<string, unknown>, lo
 function criticBackend(values: Values, computeConfig: Record<string, unknown>, log: Log): Backend | undefined {
   if (values['critic-model'] !== undefined) {
     for (const o of ['critic-model-name', 'critic-chat'] as const) {
-      if (values[o] !== undefined) throw new UsageError(`olmo eval: --${o} applies to --critic-openai, not to --critic-model`);
+      if (values[o] !== undefined)
+        throw new UsageError(`olmo eval: --${o} applies to --critic-openai, not to --critic-model`);
     }
     const dir = values['critic-model'];
     if (!existsSync(dir)) throw new UsageError(`olmo eval: --critic-model folder ${dir} does not exist`);
     const model = loadInferenceModel(dir);
     computeConfig.critic = { backend: 'local', model: resolve(dir) };
-    return new LocalBackend({ model, tokenizer: resolveTokenizer('eval', dir, model, values['critic-tokenizer']), name: resolve(dir), checkpointDir: dir });
+    return new LocalBackend({
+      model,
+      tokenizer: resolveTokenizer('eval', dir, model, values['critic-tokenizer']),
+      name: resolve(dir),
+      checkpointDir: dir,
+    });
   }
   if (values['critic-openai'] !== undefined) {
-    if (values['critic-tokenizer'] !== undefined) throw new UsageError('olmo eval: --critic-tokenizer applies to --critic-model, not to --critic-openai');
-    if (!values['critic-model-name']) throw new UsageError('olmo eval: --critic-model-name NAME is required with --critic-openai (the model name the critic server serves)');
+    if (values['critic-tokenizer'] !== undefined)
+      throw new UsageError('olmo eval: --critic-tokenizer applies to --critic-model, not to --critic-openai');
+    if (!values['critic-model-name'])
+      throw new UsageError(
+        'olmo eval: --critic-model-name NAME is required with --critic-openai (the model name the critic server serves)',
+      );
     computeConfig.critic = { backend: 'openai', model: values['critic-model-name'] };
     return new OpenAIBackend({
       baseUrl: parseUrl('critic-openai', values['critic-openai']),
@@ -299,7 +353,8 @@ export const evalCommand: Command = {
     if (values['list-tasks']) return listTasks(out);
     if (values.rescore !== undefined) return rescoreFolders(values.rescore, out);
 
-    if (values.tasks === undefined) throw new UsageError('olmo eval: --tasks IDS is required (comma-separated task ids; see olmo eval --list-tasks)');
+    if (values.tasks === undefined)
+      throw new UsageError('olmo eval: --tasks IDS is required (comma-separated task ids; see olmo eval --list-tasks)');
     if (values.output === undefined) throw new UsageError('olmo eval: --output DIR is required');
     const outputDir = values.output;
     const overrides = overridesFrom(values);
@@ -315,18 +370,33 @@ export const evalCommand: Command = {
       out.write(`wrote ${r.dry!.files.length} requests files (${r.dry!.numRequests} requests) to ${outputDir}\n`);
       return 0;
     }
-    const computeConfig: Record<string, unknown> = { package: 'olmo-ts', package_version: packageVersion(), git_commit: gitCommit(), node_version: process.version };
+    const computeConfig: Record<string, unknown> = {
+      package: 'olmo-ts',
+      package_version: packageVersion(),
+      git_commit: gitCommit(),
+      node_version: process.version,
+    };
     const log = (m: string) => {
       progress.endLine();
       err.write(`${m}\n`);
     };
     // a hub id (owner/name[@revision]) becomes its snapshot folder in the Hugging Face cache, downloaded when online
-    if (values.model !== undefined && values.openai === undefined) values.model = await resolveModelArg('eval', values.model);
-    if (values['critic-model'] !== undefined) values['critic-model'] = await resolveModelArg('eval', values['critic-model'], '--critic-model');
+    if (values.model !== undefined && values.openai === undefined)
+      values.model = await resolveModelArg('eval', values.model);
+    if (values['critic-model'] !== undefined)
+      values['critic-model'] = await resolveModelArg('eval', values['critic-model'], '--critic-model');
     const backend = modelBackend(values, computeConfig, log);
     const critic = criticBackend(values, computeConfig, log);
     await evaluate({
-      tasks, overrides, source, outputDir, backend, critic, batchSize, onProgress, computeConfig,
+      tasks,
+      overrides,
+      source,
+      outputDir,
+      backend,
+      critic,
+      batchSize,
+      onProgress,
+      computeConfig,
       onPart: ({ mode, stage, dir, result }) => {
         progress.endLine();
         const what = mode === undefined ? '' : `${mode} ${stage}: `;

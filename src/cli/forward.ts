@@ -1,7 +1,17 @@
 // `olmo forward`: one forward pass on token ids, writing logits and hidden states as safetensors (the same
 // names as the transformers fixtures) so numerics can be compared with other implementations.
 import { readFileSync } from 'node:fs';
-import { openSafetensors, saveSafetensors, type TensorToWrite, noGrad, tensor, tidy, readConfig, assertFits, estimateMemory } from '../index.ts';
+import {
+  openSafetensors,
+  saveSafetensors,
+  type TensorToWrite,
+  noGrad,
+  tensor,
+  tidy,
+  readConfig,
+  assertFits,
+  estimateMemory,
+} from '../index.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
 import { loadInferenceModel, resolveModelArg } from './model-loading.ts';
 
@@ -12,7 +22,8 @@ function readInputIds(path: string): { ids: Int32Array; shape: [number, number] 
       if (!f.has('input_ids')) throw new UsageError(`olmo forward: ${path} has no tensor named input_ids`);
       const info = f.info('input_ids');
       const shape = info.shape.length === 1 ? [1, info.shape[0]] : info.shape;
-      if (shape.length !== 2) throw new UsageError(`olmo forward: ${path}: input_ids must be [batch, seq], got [${info.shape}]`);
+      if (shape.length !== 2)
+        throw new UsageError(`olmo forward: ${path}: input_ids must be [batch, seq], got [${info.shape}]`);
       return { ids: f.readInt32('input_ids'), shape: shape as [number, number] };
     } finally {
       f.close();
@@ -26,7 +37,13 @@ function readInputIds(path: string): { ids: Int32Array; shape: [number, number] 
   }
   const rows = (json as { input_ids?: unknown }).input_ids ?? json;
   const batch = Array.isArray(rows) && rows.every((r) => typeof r === 'number') ? [rows] : rows;
-  if (!Array.isArray(batch) || batch.length === 0 || !batch.every((r) => Array.isArray(r) && r.length === batch[0].length && r.every((x: unknown) => Number.isInteger(x)))) {
+  if (
+    !Array.isArray(batch) ||
+    batch.length === 0 ||
+    !batch.every(
+      (r) => Array.isArray(r) && r.length === batch[0].length && r.every((x: unknown) => Number.isInteger(x)),
+    )
+  ) {
     throw new UsageError(`olmo forward: ${path} must hold input_ids as a list of equal-length lists of integers`);
   }
   return { ids: Int32Array.from((batch as number[][]).flat()), shape: [batch.length, (batch[0] as number[]).length] };
@@ -69,12 +86,23 @@ export const forwardCommand: Command = {
         const result = model.forward(tensor(ids, shape, 'i32'), { outputHiddenStates: true });
         out.input_ids = { dtype: 'I64', shape, data: BigInt64Array.from(ids, (x) => BigInt(x)) };
         out.logits = { dtype: 'F32', shape: result.logits.shape, data: result.logits.f32().slice() };
-        result.hiddenStates.forEach((h, i) => (out[`hidden_states.${i}`] = { dtype: 'F32', shape: h.shape, data: h.f32().slice() }));
-        result.moe.forEach((m, i) => (out[`router_logits.${i}`] = { dtype: 'F32', shape: m.routerLogits.shape, data: m.routerLogits.f32().slice() }));
+        result.hiddenStates.forEach(
+          (h, i) => (out[`hidden_states.${i}`] = { dtype: 'F32', shape: h.shape, data: h.f32().slice() }),
+        );
+        result.moe.forEach(
+          (m, i) =>
+            (out[`router_logits.${i}`] = {
+              dtype: 'F32',
+              shape: m.routerLogits.shape,
+              data: m.routerLogits.f32().slice(),
+            }),
+        );
       }),
     );
     saveSafetensors(values.output, out);
-    console.log(`wrote ${Object.keys(out).length} tensors to ${values.output} (logits [${shape[0]}, ${shape[1]}, ${model.config.vocabSize}])`);
+    console.log(
+      `wrote ${Object.keys(out).length} tensors to ${values.output} (logits [${shape[0]}, ${shape[1]}, ${model.config.vocabSize}])`,
+    );
     return 0;
   },
 };

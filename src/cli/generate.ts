@@ -1,7 +1,14 @@
 // `olmo generate`: continue a prompt (or answer it through the chat template), streaming tokens as they come.
 import { generate, applyChatTemplate } from '../index.ts';
 import { parseCommandArgs, UsageError, type Command } from './command.ts';
-import { loadInferenceModel, resolveModelArg, resolveTokenizer } from './model-loading.ts';
+import {
+  loadInferenceModel,
+  QUANTIZE_HELP,
+  quantizeOption,
+  readQuantize,
+  resolveModelArg,
+  resolveTokenizer,
+} from './model-loading.ts';
 import { readSampling, samplingHelp, samplingOptions } from './sampling-args.ts';
 
 export const generateCommand: Command = {
@@ -14,6 +21,7 @@ export const generateCommand: Command = {
   --chat               render the prompt with the chat template (the built-in Tülu/OLMo 2 one if none)
   --tokenizer DIR|dolma2  tokenizer to use when the checkpoint has no tokenizer.json
   --no-stream          print the text only when it is complete
+${QUANTIZE_HELP}
 ${samplingHelp}`,
   async run(argv) {
     const { values } = parseCommandArgs('generate', {
@@ -24,15 +32,18 @@ ${samplingHelp}`,
         chat: { type: 'boolean' },
         tokenizer: { type: 'string' },
         'no-stream': { type: 'boolean' },
+        ...quantizeOption,
         ...samplingOptions,
       },
     });
     if (values.prompt === undefined) throw new UsageError('olmo generate: --prompt TEXT is required');
     const sampling = readSampling('generate', values);
     const dir = await resolveModelArg('generate', values.model);
-    const model = loadInferenceModel(dir);
+    const model = loadInferenceModel(dir, readQuantize('generate', values.quantize));
     const tok = resolveTokenizer('generate', dir, model, values.tokenizer);
-    const text = values.chat ? applyChatTemplate(tok, [{ role: 'user', content: values.prompt }], { addGenerationPrompt: true }) : values.prompt;
+    const text = values.chat
+      ? applyChatTemplate(tok, [{ role: 'user', content: values.prompt }], { addGenerationPrompt: true })
+      : values.prompt;
     const prompt = tok.encode(text, { addSpecialTokens: !values.chat });
     if (prompt.length === 0) throw new UsageError('olmo generate: the prompt encodes to no tokens');
     const maxNewTokens = capToContext(model.config.maxPositionEmbeddings, prompt.length, sampling.maxNewTokens);
@@ -58,13 +69,22 @@ ${samplingHelp}`,
  * or what is left with a note on stderr; a prompt that fills the context is refused. Without this a 64-position
  * model asked for 1e6 new tokens allocated a cache for all of them and went on past what it was trained for.
  */
-export function capToContext(context: number, promptTokens: number, maxNewTokens: number, log = (s: string) => process.stderr.write(s)): number {
+export function capToContext(
+  context: number,
+  promptTokens: number,
+  maxNewTokens: number,
+  log = (s: string) => process.stderr.write(s),
+): number {
   const room = context - promptTokens;
   if (room <= 0) {
-    throw new UsageError(`olmo generate: the prompt is ${promptTokens} tokens, the model's context is ${context} positions; shorten the prompt`);
+    throw new UsageError(
+      `olmo generate: the prompt is ${promptTokens} tokens, the model's context is ${context} positions; shorten the prompt`,
+    );
   }
   if (maxNewTokens <= room) return maxNewTokens;
-  log(`olmo generate: --max-new-tokens ${maxNewTokens} capped to ${room}: the model's context is ${context} positions and the prompt takes ${promptTokens}\n`);
+  log(
+    `olmo generate: --max-new-tokens ${maxNewTokens} capped to ${room}: the model's context is ${context} positions and the prompt takes ${promptTokens}\n`,
+  );
   return room;
 }
 
@@ -77,7 +97,10 @@ export class StreamPrinter {
   private readonly ids: number[] = [];
   private readonly holdBack: number;
 
-  constructor(stops: string[], private readonly out: (s: string) => void = (s) => process.stdout.write(s)) {
+  constructor(
+    stops: string[],
+    private readonly out: (s: string) => void = (s) => process.stdout.write(s),
+  ) {
     this.holdBack = Math.max(0, ...stops.map((s) => s.length - 1));
   }
 

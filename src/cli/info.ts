@@ -117,7 +117,10 @@ Prints the package version, the active tensor backend (OLMO_BACKEND), the thread
       console.log(`backend: ${info.backend}${info.nativeError ? ` (native unavailable: ${info.nativeError})` : ''}`);
       console.log(`threads: ${info.threads}`);
       if (info.cpu) console.log(`cpu: avx2=${info.cpu.avx2} fma=${info.cpu.fma} f16c=${info.cpu.f16c}`);
-      if (info.cpuPaths) console.log(`cpu paths: ${info.cpuPaths.active} (detected ${info.cpuPaths.detected}; gemm ${info.cpuPaths.gemm}, other kernels ${info.cpuPaths.other}; OLMO_CPU_PATH=avx2|scalar narrows)`);
+      if (info.cpuPaths)
+        console.log(
+          `cpu paths: ${info.cpuPaths.active} (detected ${info.cpuPaths.detected}; gemm ${info.cpuPaths.gemm}, other kernels ${info.cpuPaths.other}; OLMO_CPU_PATH=avx2|scalar narrows)`,
+        );
       if (model) printModelReport(model.dir, model.report);
     }
     return 0;

@@ -21,7 +21,25 @@ import { trainCommand } from './train.ts';
 import { UsageError, type Command } from './command.ts';
 import { packageVersion } from '../index.ts';
 
-const commands: Command[] = [quickstartCommand, dataCommand, tokenizerCommand, trainCommand, sftCommand, dpoCommand, rlvrCommand, distillCommand, soupCommand, forwardCommand, generateCommand, chatCommand, serveCommand, evalCommand, pddlCommand, decontaminateCommand, infoCommand];
+const commands: Command[] = [
+  quickstartCommand,
+  dataCommand,
+  tokenizerCommand,
+  trainCommand,
+  sftCommand,
+  dpoCommand,
+  rlvrCommand,
+  distillCommand,
+  soupCommand,
+  forwardCommand,
+  generateCommand,
+  chatCommand,
+  serveCommand,
+  evalCommand,
+  pddlCommand,
+  decontaminateCommand,
+  infoCommand,
+];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -53,7 +71,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    console.error(`olmo: unknown command '${name}'. Commands: ${commands.map((c) => c.name).join(', ')}. See olmo --help.`);
+    console.error(
+      `olmo: unknown command '${name}'. Commands: ${commands.map((c) => c.name).join(', ')}. See olmo --help.`,
+    );
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {

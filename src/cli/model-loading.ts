@@ -4,12 +4,22 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  loadModel, type CausalLM, dolma2Tokenizer, loadTokenizer, type Tokenizer, Progress, resolveModelRef, ModelRefError, looksLikeHubId, type ModelDownloadProgress,
+  loadModel,
+  type CausalLM,
+  dolma2Tokenizer,
+  loadTokenizer,
+  type Tokenizer,
+  Progress,
+  resolveModelRef,
+  ModelRefError,
+  looksLikeHubId,
+  type ModelDownloadProgress,
 } from '../index.ts';
 import { UsageError } from './command.ts';
 
 /** What `--model` takes, for usage texts. */
-export const MODEL_REF_HELP = 'a checkpoint folder, or a hub id owner/name[@revision] (downloaded into the Hugging Face cache)';
+export const MODEL_REF_HELP =
+  'a checkpoint folder, or a hub id owner/name[@revision] (downloaded into the Hugging Face cache)';
 
 /** A bar on a terminal (plain lines every 10 s elsewhere) over the bytes of the weights being downloaded. */
 function downloadProgress(): (p: ModelDownloadProgress) => void {
@@ -36,9 +46,13 @@ export function requireModelDir(command: string, dir: string | undefined): strin
 export async function resolveModelArg(command: string, ref: string | undefined, flag = '--model'): Promise<string> {
   if (!ref) throw new UsageError(`olmo ${command}: ${flag} is required (${MODEL_REF_HELP})`);
   try {
-    return await resolveModelRef(ref, { onProgress: downloadProgress(), log: (line) => process.stderr.write(`${line}\n`) });
+    return await resolveModelRef(ref, {
+      onProgress: downloadProgress(),
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
   } catch (e) {
-    if (e instanceof ModelRefError && (e.problem === 'malformed' || e.problem === 'not-found')) throw new UsageError(`olmo ${command}: ${flag}: ${e.message}`);
+    if (e instanceof ModelRefError && (e.problem === 'malformed' || e.problem === 'not-found'))
+      throw new UsageError(`olmo ${command}: ${flag}: ${e.message}`);
     throw e;
   }
 }
@@ -47,19 +61,39 @@ export async function resolveModelArg(command: string, ref: string | undefined, 
  * Replaces the model fields of a loaded post-training config (dotted paths such as `initFrom`, `ppo.valueModel`)
  * that hold hub ids with their snapshot folders, downloading what is missing; folders are left as they are.
  */
-export async function resolveConfigModels<T extends object>(command: string, cfg: T, fields: readonly string[]): Promise<T> {
+export async function resolveConfigModels<T extends object>(
+  command: string,
+  cfg: T,
+  fields: readonly string[],
+): Promise<T> {
   for (const field of fields) {
     const keys = field.split('.');
     let holder = cfg as Record<string, unknown> | undefined;
     for (const k of keys.slice(0, -1)) holder = holder?.[k] as Record<string, unknown> | undefined;
     const value = holder?.[keys.at(-1)!];
-    if (holder && typeof value === 'string' && looksLikeHubId(value)) holder[keys.at(-1)!] = await resolveModelArg(command, value, `the config's ${field}`);
+    if (holder && typeof value === 'string' && looksLikeHubId(value))
+      holder[keys.at(-1)!] = await resolveModelArg(command, value, `the config's ${field}`);
   }
   return cfg;
 }
 
-export function loadInferenceModel(dir: string): CausalLM {
-  return loadModel(dir, { trainable: false });
+/** `--quantize`, for the commands that run a model for inference. */
+export const quantizeOption = { quantize: { type: 'string' } } as const;
+export const QUANTIZE_HELP =
+  '  --quantize int8      hold the weights as q8_0 (int8 in 32-element blocks, an f16 scale each), quantised at load';
+
+/** The value of --quantize: 'int8', or undefined when absent. */
+export function readQuantize(command: string, value: string | undefined): 'int8' | undefined {
+  if (value === undefined || value === 'int8') return value;
+  throw new UsageError(`olmo ${command}: --quantize must be int8, got "${value}"`);
+}
+
+/**
+ * A checkpoint for inference: its matrices kept in their stored dtype and memory-mapped (nothing widened to f32),
+ * or quantised to q8_0 with quantize 'int8'.
+ */
+export function loadInferenceModel(dir: string, quantize?: 'int8'): CausalLM {
+  return loadModel(dir, { trainable: false, weights: quantize === 'int8' ? 'int8' : 'stored' });
 }
 
 /**

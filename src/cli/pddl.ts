@@ -1,7 +1,18 @@
 // `olmo pddl plan|validate`: plan a PDDL problem (the official Proc2PDDL breadth-first planner, or a
 // heuristic one) and print the plan in the official format; check a plan against a domain and problem.
 import { readFileSync } from 'node:fs';
-import { checkDomain, checkProblem, formatPlan, parseDomain, parsePlan, parseProblem, plan, validatePlan, PddlCheckError, PddlParseError } from '../index.ts';
+import {
+  checkDomain,
+  checkProblem,
+  formatPlan,
+  parseDomain,
+  parsePlan,
+  parseProblem,
+  plan,
+  validatePlan,
+  PddlCheckError,
+  PddlParseError,
+} from '../index.ts';
 import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';
 
 function readText(command: string, flag: string, path: string | undefined): string {
@@ -64,7 +75,14 @@ prints VALID, or the first failing step and why. Exit code 0 when valid, 1 other
 async function runPlan(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('pddl plan', {
     args: argv,
-    options: { domain: { type: 'string' }, problem: { type: 'string' }, planner: { type: 'string' }, timeout: { type: 'string' }, 'max-states': { type: 'string' }, lenient: { type: 'boolean' } },
+    options: {
+      domain: { type: 'string' },
+      problem: { type: 'string' },
+      planner: { type: 'string' },
+      timeout: { type: 'string' },
+      'max-states': { type: 'string' },
+      lenient: { type: 'boolean' },
+    },
   });
   const planner = values.planner ?? 'bfs';
   if (planner !== 'bfs' && planner !== 'gbfs' && planner !== 'astar') {
@@ -87,7 +105,12 @@ async function runPlan(argv: string[]): Promise<number> {
 async function runValidate(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('pddl validate', {
     args: argv,
-    options: { domain: { type: 'string' }, problem: { type: 'string' }, plan: { type: 'string' }, lenient: { type: 'boolean' } },
+    options: {
+      domain: { type: 'string' },
+      problem: { type: 'string' },
+      plan: { type: 'string' },
+      lenient: { type: 'boolean' },
+    },
   });
   const { domain, problem } = parseBoth('validate', values.domain, values.problem, values.lenient ?? false);
   const steps = parsePlan(readText('validate', 'plan', values.plan));

@@ -23,17 +23,34 @@ stopped (finished stages are not redone).`,
   async run(argv) {
     const { values, positionals } = parseCommandArgs('quickstart', {
       args: argv,
-      options: { out: { type: 'string' }, seed: { type: 'string' }, size: { type: 'string' }, minutes: { type: 'string' } },
+      options: {
+        out: { type: 'string' },
+        seed: { type: 'string' },
+        size: { type: 'string' },
+        minutes: { type: 'string' },
+      },
       allowPositionals: true,
     });
     if (positionals.length > 0) throw new UsageError(`olmo quickstart: unexpected argument '${positionals[0]}'`);
     const seed = values.seed === undefined ? 1234 : Number(values.seed);
-    if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`olmo quickstart: --seed must be a non-negative integer, got '${values.seed}'`);
+    if (!Number.isInteger(seed) || seed < 0)
+      throw new UsageError(`olmo quickstart: --seed must be a non-negative integer, got '${values.seed}'`);
     const size = values.size ?? 'default';
-    if (size !== 'tiny' && size !== 'default') throw new UsageError(`olmo quickstart: --size must be tiny or default, got '${size}'`);
+    if (size !== 'tiny' && size !== 'default')
+      throw new UsageError(`olmo quickstart: --size must be tiny or default, got '${size}'`);
     const minutes = values.minutes === undefined ? undefined : Number(values.minutes);
-    if (minutes !== undefined && !(minutes > 0 && Number.isFinite(minutes))) throw new UsageError(`olmo quickstart: --minutes must be a positive number, got '${values.minutes}'`);
-    const r = await withStopSignal((signal) => runQuickstart({ out: values.out ?? 'quickstart', seed, size, minutes, signal, progress: process.stderr.isTTY === true }));
+    if (minutes !== undefined && !(minutes > 0 && Number.isFinite(minutes)))
+      throw new UsageError(`olmo quickstart: --minutes must be a positive number, got '${values.minutes}'`);
+    const r = await withStopSignal((signal) =>
+      runQuickstart({
+        out: values.out ?? 'quickstart',
+        seed,
+        size,
+        minutes,
+        signal,
+        progress: process.stderr.isTTY === true,
+      }),
+    );
     if (r.stopped) return 130;
     console.log(JSON.stringify({ out: r.runDir, report: r.report }));
     return 0;

@@ -22,7 +22,13 @@ interface StopSignalAddon {
 function stopSignalAddon(): StopSignalAddon | null {
   if (process.env.OLMO_BACKEND === 'js') return null;
   const addon = loadNativeAddon() as Partial<StopSignalAddon> | null;
-  if (!addon || typeof addon.watchStopSignals !== 'function' || typeof addon.unwatchStopSignals !== 'function' || typeof addon.stopSignalCount !== 'function') return null;
+  if (
+    !addon ||
+    typeof addon.watchStopSignals !== 'function' ||
+    typeof addon.unwatchStopSignals !== 'function' ||
+    typeof addon.stopSignalCount !== 'function'
+  )
+    return null;
   return addon as StopSignalAddon;
 }
 

@@ -33,9 +33,15 @@ async function runTrain(argv: string[]): Promise<number> {
     if (t.length === 0) throw new UsageError('olmo tokenizer train: --special needs a non-empty token');
     if (!specials.includes(t)) specials.push(t);
   }
-  const vocabSize = numberOption('tokenizer train', 'vocab-size', values['vocab-size'], { integer: true, min: specials.length + 256 });
+  const vocabSize = numberOption('tokenizer train', 'vocab-size', values['vocab-size'], {
+    integer: true,
+    min: specials.length + 256,
+  });
   if (vocabSize === undefined) throw new UsageError('olmo tokenizer train: --vocab-size N is required');
-  const minFrequency = numberOption('tokenizer train', 'min-frequency', values['min-frequency'], { integer: true, min: 0 });
+  const minFrequency = numberOption('tokenizer train', 'min-frequency', values['min-frequency'], {
+    integer: true,
+    min: 0,
+  });
   const start = performance.now();
   let lastLine = 0;
   const trained = await trainByteLevelBpe({
@@ -54,7 +60,9 @@ async function runTrain(argv: string[]): Promise<number> {
   saveTrainedTokenizer(trained, values.out);
   const s = trained.stats;
   if (s.vocabSize < vocabSize) {
-    process.stderr.write(`tokenizer train: the input ran out of pairs to merge at ${s.vocabSize} ids (asked for ${vocabSize})\n`);
+    process.stderr.write(
+      `tokenizer train: the input ran out of pairs to merge at ${s.vocabSize} ids (asked for ${vocabSize})\n`,
+    );
   }
   console.log(
     JSON.stringify({

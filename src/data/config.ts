@@ -36,7 +36,11 @@ export const stageDataSchema = z
     const seen = new Set<string>();
     stage.mix.forEach((s, i) => {
       if (seen.has(s.name)) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['mix', i, 'name'], message: `duplicate source name "${s.name}"` });
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['mix', i, 'name'],
+          message: `duplicate source name "${s.name}"`,
+        });
       }
       seen.add(s.name);
     });
@@ -60,7 +64,11 @@ export const dataConfigSchema = z
     const seen = new Set<string>();
     cfg.stages.forEach((s, i) => {
       if (seen.has(s.name)) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['stages', i, 'name'], message: `duplicate stage name "${s.name}"` });
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['stages', i, 'name'],
+          message: `duplicate stage name "${s.name}"`,
+        });
       }
       seen.add(s.name);
     });

@@ -41,10 +41,18 @@ export class FslDataset {
       const meta = options.dtype ? null : readTokenFileMetadata(p);
       const handle = new TokenFile(p, { dtype: options.dtype ?? meta!.dtype });
       if (meta && meta.num_tokens !== handle.numTokens) {
-        throw new Error(`${p}: holds ${handle.numTokens} tokens but its metadata says ${meta.num_tokens}; the file is damaged`);
+        throw new Error(
+          `${p}: holds ${handle.numTokens} tokens but its metadata says ${meta.num_tokens}; the file is damaged`,
+        );
       }
       const numInstances = Math.floor(handle.numTokens / sequenceLength);
-      files.push({ path: p, numTokens: handle.numTokens, numInstances, firstInstance: next, sha256: meta?.sha256 ?? '' });
+      files.push({
+        path: p,
+        numTokens: handle.numTokens,
+        numInstances,
+        firstInstance: next,
+        sha256: meta?.sha256 ?? '',
+      });
       this.handles.push(handle);
       next += numInstances;
     }
@@ -65,7 +73,8 @@ export class FslDataset {
       if (this.files[mid].firstInstance <= index) lo = mid;
       else hi = mid - 1;
     }
-    while (this.files[lo].numInstances === 0 || index >= this.files[lo].firstInstance + this.files[lo].numInstances) lo++;
+    while (this.files[lo].numInstances === 0 || index >= this.files[lo].firstInstance + this.files[lo].numInstances)
+      lo++;
     const f = this.files[lo];
     const L = this.sequenceLength;
     return this.handles[lo].read((index - f.firstInstance) * L, L, out ?? new Uint32Array(L), outOffset);

@@ -109,7 +109,10 @@ export class StageInstances {
   /** The instance order of `epoch` (global indices into `dataset`). */
   order(epoch = 0): Uint32Array {
     if (epoch !== this.cachedEpoch) {
-      this.cachedOrder = shuffleU32(this.selection.slice(), Rng.from(this.stage.seed + epoch, `${this.stage.name}/order`));
+      this.cachedOrder = shuffleU32(
+        this.selection.slice(),
+        Rng.from(this.stage.seed + epoch, `${this.stage.name}/order`),
+      );
       this.cachedEpoch = epoch;
     }
     return this.cachedOrder!;
@@ -244,7 +247,9 @@ export class DataLoader {
     }
     const st = this.stage(pos.stage);
     if (st.stage.name !== pos.stageName) {
-      throw new Error(`data position: stage ${pos.stage} is "${st.stage.name}" here but "${pos.stageName}" in the saved state`);
+      throw new Error(
+        `data position: stage ${pos.stage} is "${st.stage.name}" here but "${pos.stageName}" in the saved state`,
+      );
     }
     if (st.fingerprint() !== pos.fingerprint) {
       throw new Error(
@@ -252,7 +257,8 @@ export class DataLoader {
           `budget or sequence length changed); resume with the original data or start a new run`,
       );
     }
-    if (!Number.isInteger(pos.position) || pos.position < 0) throw new Error(`data position: bad position ${pos.position}`);
+    if (!Number.isInteger(pos.position) || pos.position < 0)
+      throw new Error(`data position: bad position ${pos.position}`);
     this.stageIndex = pos.stage;
     this.position = pos.position;
     this.instancesSeen = pos.instancesSeen;

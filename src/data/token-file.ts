@@ -107,7 +107,8 @@ export class TokenFile {
       throw new Error(`${this.path}: read of tokens [${start}, ${start + count}) outside [0, ${this.numTokens})`);
     }
     const dst = out ?? new Uint32Array(count);
-    if (dst.length < outOffset + count) throw new Error(`TokenFile.read: output holds ${dst.length - outOffset} < ${count}`);
+    if (dst.length < outOffset + count)
+      throw new Error(`TokenFile.read: output holds ${dst.length - outOffset} < ${count}`);
     const w = dtypeBytes(this.dtype);
     const bytes = count * w;
     if (this.buf.length < bytes) this.buf = Buffer.alloc(Math.max(bytes, 1 << 16));
@@ -119,7 +120,10 @@ export class TokenFile {
     }
     const buf = this.buf;
     if (LITTLE_ENDIAN && buf.byteOffset % 4 === 0) {
-      const view = w === 4 ? new Uint32Array(buf.buffer, buf.byteOffset, count) : new Uint16Array(buf.buffer, buf.byteOffset, count);
+      const view =
+        w === 4
+          ? new Uint32Array(buf.buffer, buf.byteOffset, count)
+          : new Uint16Array(buf.buffer, buf.byteOffset, count);
       dst.set(view, outOffset);
     } else if (w === 4) for (let i = 0; i < count; i++) dst[outOffset + i] = buf.readUInt32LE(i * 4);
     else for (let i = 0; i < count; i++) dst[outOffset + i] = buf.readUInt16LE(i * 2);

@@ -18,7 +18,13 @@ import {
   type TokenizedChunk,
   type TokenizerSpec,
 } from './documents.ts';
-import { dtypeForVocab, encodeTokens, TOKEN_FILE_FORMAT, type TokenDtype, type TokenFileMetadata } from './token-file.ts';
+import {
+  dtypeForVocab,
+  encodeTokens,
+  TOKEN_FILE_FORMAT,
+  type TokenDtype,
+  type TokenFileMetadata,
+} from './token-file.ts';
 
 export interface TokenizeProgress {
   /** Input file being read. */
@@ -151,7 +157,12 @@ export class TokenizerPool {
   readonly allowSpecial: boolean;
   private workers: Worker[] = [];
   private idle: Worker[] = [];
-  private waiting: { seq: number; chunk: ByteLineChunk; resolve: (r: TokenizedChunk) => void; reject: (e: Error) => void }[] = [];
+  private waiting: {
+    seq: number;
+    chunk: ByteLineChunk;
+    resolve: (r: TokenizedChunk) => void;
+    reject: (e: Error) => void;
+  }[] = [];
   // Only the callbacks: the chunk's bytes were transferred to the worker and must not be kept alive here.
   private pending = new Map<Worker, { resolve: (r: TokenizedChunk) => void; reject: (e: Error) => void }>();
   private failed: Error | null = null;
@@ -267,7 +278,9 @@ function throwFirstProblem(file: string, r: TokenizedChunk): void {
   const err = r.errors[0];
   const bad = r.invalidUtf8[0];
   if (bad !== undefined && (err === undefined || bad.line < err.line)) {
-    throw new Error(`${invalidUtf8Message({ file, ...bad })}: strict mode does not replace it with U+FFFD (no output written)`);
+    throw new Error(
+      `${invalidUtf8Message({ file, ...bad })}: strict mode does not replace it with U+FFFD (no output written)`,
+    );
   }
   if (err !== undefined) throw new Error(`${file}:${err.line}: ${err.message} (strict mode: no output written)`);
 }
@@ -289,7 +302,8 @@ export async function tokenize(options: TokenizeOptions): Promise<TokenizeResult
   const allowSpecial = options.allowSpecial ?? true;
   const maxTokens = options.maxTokensPerFile ?? 2 ** 28;
   const nWorkers = options.pool ? options.pool.size : (options.workers ?? os.availableParallelism());
-  if (!Number.isInteger(nWorkers) || nWorkers < 0) throw new Error(`tokenize: workers must be an integer ≥ 0, got ${nWorkers}`);
+  if (!Number.isInteger(nWorkers) || nWorkers < 0)
+    throw new Error(`tokenize: workers must be an integer ≥ 0, got ${nWorkers}`);
   if (options.inputs.length === 0) throw new Error('tokenize: no input files');
   let totalBytes = 0;
   for (const f of options.inputs) {
@@ -473,7 +487,8 @@ export async function tokenize(options: TokenizeOptions): Promise<TokenizeResult
   const ownPool = pool === null && nWorkers > 0;
   let committed = false;
   try {
-    if (ownPool) pool = await TokenizerPool.start({ tokenizer: spec, workers: nWorkers, eosTokenId: eosId, allowSpecial });
+    if (ownPool)
+      pool = await TokenizerPool.start({ tokenizer: spec, workers: nWorkers, eosTokenId: eosId, allowSpecial });
     const maxInFlight = Math.max(2, (pool?.size ?? 0) * 2);
     const queue: { file: string; result: Promise<TokenizedChunk> }[] = [];
     const drainOne = async () => {
@@ -489,7 +504,9 @@ export async function tokenize(options: TokenizeOptions): Promise<TokenizeResult
         onBytes: (b) => (bytesInFile = b),
       })) {
         if (options.signal?.aborted) throw new Error('tokenize: aborted');
-        const result = pool ? pool.run(seq++, chunk) : Promise.resolve(tokenizeChunk(chunk, tokenizer, eosId, allowSpecial));
+        const result = pool
+          ? pool.run(seq++, chunk)
+          : Promise.resolve(tokenizeChunk(chunk, tokenizer, eosId, allowSpecial));
         result.catch(() => {}); // rejections are observed when drained
         queue.push({ file, result });
         while (queue.length >= maxInFlight) await drainOne();

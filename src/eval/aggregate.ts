@@ -32,5 +32,11 @@ export function aggregateScores(alias: string, how: SuiteAggregation, members: r
   }
   let best = members[0];
   for (const m of members.slice(1)) if (m.primary_score > best.primary_score) best = m;
-  return { alias, primary_score: best.primary_score, num_instances: best.num_instances, num_tasks: members.length, used_mc_or_rc: best.alias };
+  return {
+    alias,
+    primary_score: best.primary_score,
+    num_instances: best.num_instances,
+    num_tasks: members.length,
+    used_mc_or_rc: best.alias,
+  };
 }

@@ -29,7 +29,7 @@ export function pearson(x: readonly number[], y: readonly number[]): number {
 export function averageRanks(x: readonly number[]): number[] {
   const idx = x.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v);
   const r = new Array<number>(x.length);
-  for (let s = 0; s < idx.length; ) {
+  for (let s = 0; s < idx.length;) {
     let e = s;
     while (e + 1 < idx.length && idx[e + 1].v === idx[s].v) e++;
     const avg = (s + e) / 2 + 1;
@@ -49,7 +49,10 @@ export function distinctN(texts: readonly string[], n: number): number {
   let total = 0;
   const seen = new Set<string>();
   for (const t of texts) {
-    const w = t.toLowerCase().split(/[^\p{L}\p{N}']+/u).filter((x) => x !== '');
+    const w = t
+      .toLowerCase()
+      .split(/[^\p{L}\p{N}']+/u)
+      .filter((x) => x !== '');
     for (let i = 0; i + n <= w.length; i++) {
       seen.add(w.slice(i, i + n).join(' '));
       total++;

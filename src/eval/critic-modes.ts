@@ -51,7 +51,8 @@ function limitOf(a: CriticModeArgs): number | null | undefined {
 export const CRITIC_MODES: Record<string, CriticMode> = {
   digital_socrates_critic: {
     name: 'digital_socrates_critic',
-    describe: 'Digital Socrates critic mode: the model answers and explains DSCB questions, the critic critiques the explanations',
+    describe:
+      'Digital Socrates critic mode: the model answers and explains DSCB questions, the critic critiques the explanations',
     async run(a) {
       const r = await runDigitalSocratesCriticMode({
         student: a.model,
@@ -73,7 +74,8 @@ export const CRITIC_MODES: Record<string, CriticMode> = {
   },
   delta_rot_judge: {
     name: 'delta_rot_judge',
-    describe: 'judged δ-RoT (our protocol): the model writes contexts and rationales, the critic judges validity and direction',
+    describe:
+      'judged δ-RoT (our protocol): the model writes contexts and rationales, the critic judges validity and direction',
     async run(a) {
       const r = await runDeltaRotJudged({
         generator: a.model,
@@ -102,7 +104,10 @@ export function criticModeIds(): string[] {
 }
 
 /** Split task ids into two-model modes (name, regime) and ordinary ids (left for planTasks), in order. */
-export function splitCriticModes(ids: readonly string[]): { modes: { mode: CriticMode; regime: string; id: string }[]; others: string[] } {
+export function splitCriticModes(ids: readonly string[]): {
+  modes: { mode: CriticMode; regime: string; id: string }[];
+  others: string[];
+} {
   const modes: { mode: CriticMode; regime: string; id: string }[] = [];
   const others: string[] = [];
   for (const id of ids) {
@@ -118,8 +123,14 @@ export function splitCriticModes(ids: readonly string[]): { modes: { mode: Criti
       others.push(id);
       continue;
     }
-    if (t.format) throw new TaskIdError(`task id ${JSON.stringify(id)}: ${t.name} has no :${t.format} format; use ${t.name}::olmes`);
-    if (!REGIMES.includes(t.regime)) throw new TaskIdError(`task id ${JSON.stringify(id)}: unknown regime ${JSON.stringify(t.regime)}; ${t.name} knows ${REGIMES.join(', ')}`);
+    if (t.format)
+      throw new TaskIdError(
+        `task id ${JSON.stringify(id)}: ${t.name} has no :${t.format} format; use ${t.name}::olmes`,
+      );
+    if (!REGIMES.includes(t.regime))
+      throw new TaskIdError(
+        `task id ${JSON.stringify(id)}: unknown regime ${JSON.stringify(t.regime)}; ${t.name} knows ${REGIMES.join(', ')}`,
+      );
     if (!modes.some((m) => m.mode === mode && m.regime === t.regime)) modes.push({ mode, regime: t.regime, id });
   }
   return { modes, others };

@@ -63,7 +63,11 @@ function isNumber(text: string): boolean {
 }
 
 function removePunc(text: string): string {
-  return isNumber(text) ? text : Array.from(text).filter((c) => !PUNCTUATION.has(c)).join('');
+  return isNumber(text)
+    ? text
+    : Array.from(text)
+        .filter((c) => !PUNCTUATION.has(c))
+        .join('');
 }
 
 function fixNumber(text: string): string {
@@ -72,7 +76,10 @@ function fixNumber(text: string): string {
 }
 
 function whiteSpaceFix(text: string): string {
-  return text.split(/\s+/).filter((w) => w !== '').join(' ');
+  return text
+    .split(/\s+/)
+    .filter((w) => w !== '')
+    .join(' ');
 }
 
 /** drop_eval `_normalize_answer`: per token of re.split(" |-", text): lower, remove_punc, fix_number, remove_articles, white_space_fix. */
@@ -183,7 +190,10 @@ export function alignBags(predicted: readonly Set<string>[], gold: readonly Set<
 }
 
 /** drop_eval `get_metrics(predicted, gold)`: exact match and F1 (rounded to 2 decimals) for one gold answer. */
-export function dropGetMetrics(predicted: string | readonly string[], gold: string | readonly string[]): { exact_match: number; f1: number } {
+export function dropGetMetrics(
+  predicted: string | readonly string[],
+  gold: string | readonly string[],
+): { exact_match: number; f1: number } {
   const p = answerToBags(predicted);
   const g = answerToBags(gold);
   const ps = new Set(p.spans);
@@ -198,7 +208,10 @@ export function dropGetMetrics(predicted: string | readonly string[], gold: stri
  * DROP `process_results`: the maximum exact match and F1 over the gold answers (each a tuple of spans), skipping
  * golds whose first span is blank. No usable gold gives 0 and 0.
  */
-export function dropMetrics(prediction: string, golds: readonly (readonly string[])[]): { exact_match: number; f1: number } {
+export function dropMetrics(
+  prediction: string,
+  golds: readonly (readonly string[])[],
+): { exact_match: number; f1: number } {
   let em = 0;
   let f1 = 0;
   for (const gold of golds) {

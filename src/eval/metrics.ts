@@ -67,7 +67,8 @@ export function normalizedScores(kind: Normalization, choices: readonly ChoiceSc
       return choices.map((c) => -bitsPerByte(c.logprob, c.continuation));
     case 'pmi':
       return choices.map((c, i) => {
-        if (c.uncondLogprob === undefined) throw new Error(`PMI normalisation: choice ${i} has no unconditioned log-prob`);
+        if (c.uncondLogprob === undefined)
+          throw new Error(`PMI normalisation: choice ${i} has no unconditioned log-prob`);
         return c.logprob - c.uncondLogprob;
       });
   }

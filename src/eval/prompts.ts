@@ -16,7 +16,8 @@ export interface McqPromptOptions {
  */
 export function makeMcqPrompt(question: string, choices: readonly string[], opts: McqPromptOptions = {}): string {
   const { questionPrefix = 'Question: ', choicesPrefix = '', answerPrefix = 'Answer:', labelPrefix = ' ' } = opts;
-  if (choices.length > CHOICE_LABELS.length) throw new Error(`makeMcqPrompt: ${choices.length} choices, at most 26 supported`);
+  if (choices.length > CHOICE_LABELS.length)
+    throw new Error(`makeMcqPrompt: ${choices.length} choices, at most 26 supported`);
   const lines = choices.map((text, i) => `${labelPrefix}${CHOICE_LABELS[i]}. ${text}`).join('\n');
   return `${questionPrefix}${question}\n${choicesPrefix}${lines}\n${answerPrefix}`;
 }

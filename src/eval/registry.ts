@@ -29,11 +29,31 @@ import { digitalSocratesResolver } from './tasks/digital-socrates/tasks.ts';
 import { deltaRotResolver } from './tasks/delta-rot/tasks.ts';
 
 /** The 9 core MC tasks of core_9mcqa, in OLMES suite order. */
-export const CORE_9MCQA = ['arc_challenge', 'arc_easy', 'boolq', 'csqa', 'hellaswag', 'openbookqa', 'piqa', 'socialiqa', 'winogrande'];
+export const CORE_9MCQA = [
+  'arc_challenge',
+  'arc_easy',
+  'boolq',
+  'csqa',
+  'hellaswag',
+  'openbookqa',
+  'piqa',
+  'socialiqa',
+  'winogrande',
+];
 
 /** The built-in multiple-choice families: the 9 core tasks, the 57 MMLU subjects, the synthetic corpus's tasks. */
 export const MC_FAMILIES: readonly McTaskFamily[] = [
-  arcChallenge, arcEasy, boolq, csqa, hellaswag, openbookqa, piqa, socialiqa, winogrande, ...MMLU_SUBJECTS.map(mmluTask), ...LOCAL_MC_FAMILIES,
+  arcChallenge,
+  arcEasy,
+  boolq,
+  csqa,
+  hellaswag,
+  openbookqa,
+  piqa,
+  socialiqa,
+  winogrande,
+  ...MMLU_SUBJECTS.map(mmluTask),
+  ...LOCAL_MC_FAMILIES,
 ];
 
 /** The OLMES generative tasks (`<name>::<regime>`, no rc/mc format). */
@@ -84,7 +104,9 @@ export class UnknownTaskError extends TaskIdError {}
 
 function checkRegime(regime: string, id: string): void {
   if (!REGIMES[regime]) {
-    throw new UnknownTaskError(`task id ${JSON.stringify(id)}: unknown regime ${JSON.stringify(regime)}; known regimes: ${Object.keys(REGIMES).join(', ')}`);
+    throw new UnknownTaskError(
+      `task id ${JSON.stringify(id)}: unknown regime ${JSON.stringify(regime)}; known regimes: ${Object.keys(REGIMES).join(', ')}`,
+    );
   }
 }
 
@@ -98,7 +120,11 @@ export class MultipleChoiceTasks implements TaskResolver {
   ) {
     this.families = new Map(families.map((f) => [f.name, f]));
     const names = families.filter((f) => !f.name.startsWith('mmlu_')).map((f) => f.name);
-    this.describe = [...(suites ? ['core_9mcqa', 'mmlu'] : []), ...names, ...(suites ? ['mmlu_<subject> (57 subjects, e.g. mmlu_anatomy)'] : [])].join(', ');
+    this.describe = [
+      ...(suites ? ['core_9mcqa', 'mmlu'] : []),
+      ...names,
+      ...(suites ? ['mmlu_<subject> (57 subjects, e.g. mmlu_anatomy)'] : []),
+    ].join(', ');
   }
 
   task(name: string, format: Format, regime: string, overrides: ConfigOverrides = {}): MultipleChoiceTask | undefined {
@@ -114,8 +140,14 @@ export class MultipleChoiceTasks implements TaskResolver {
     if (!isSuite && !this.families.has(name)) return false;
     checkRegime(regime, formatTaskId(id));
     const leaf = (n: string, f: Format): string => plan.addTask(this.task(n, f, regime, plan.overrides)!);
-    const maxMcRc = (alias: string, mk: (f: Format) => string) => plan.addSuite(`${alias}::${regime}`, 'mc_or_rc', [mk('mc'), mk('rc')]);
-    const mmlu = (f: Format) => plan.addSuite(`mmlu:${f}::${regime}`, 'macro', MMLU_SUBJECTS.map((s) => leaf(`mmlu_${s}`, f)));
+    const maxMcRc = (alias: string, mk: (f: Format) => string) =>
+      plan.addSuite(`${alias}::${regime}`, 'mc_or_rc', [mk('mc'), mk('rc')]);
+    const mmlu = (f: Format) =>
+      plan.addSuite(
+        `mmlu:${f}::${regime}`,
+        'macro',
+        MMLU_SUBJECTS.map((s) => leaf(`mmlu_${s}`, f)),
+      );
     if (name === 'mmlu' && isSuite) {
       if (format) mmlu(format);
       else maxMcRc('mmlu', mmlu);
@@ -128,8 +160,11 @@ export class MultipleChoiceTasks implements TaskResolver {
   }
 
   listIds(regime = 'olmes'): string[] {
-    const out = this.suites ? [`core_9mcqa::${regime}`, `mmlu::${regime}`, `mmlu:mc::${regime}`, `mmlu:rc::${regime}`] : [];
-    for (const name of this.families.keys()) out.push(`${name}::${regime}`, ...FORMATS.map((fmt) => `${name}:${fmt}::${regime}`));
+    const out = this.suites
+      ? [`core_9mcqa::${regime}`, `mmlu::${regime}`, `mmlu:mc::${regime}`, `mmlu:rc::${regime}`]
+      : [];
+    for (const name of this.families.keys())
+      out.push(`${name}::${regime}`, ...FORMATS.map((fmt) => `${name}:${fmt}::${regime}`));
     return out;
   }
 }
@@ -144,7 +179,10 @@ export function generativeTasks(specs: readonly GenerativeSpec[]): TaskResolver 
       if (!spec) return false;
       const text = formatTaskId(id);
       checkRegime(id.regime, text);
-      if (id.format) throw new UnknownTaskError(`task id ${JSON.stringify(text)}: ${id.name} is a generative task and has no :${id.format} format; use ${id.name}::${id.regime}`);
+      if (id.format)
+        throw new UnknownTaskError(
+          `task id ${JSON.stringify(text)}: ${id.name} is a generative task and has no :${id.format} format; use ${id.name}::${id.regime}`,
+        );
       plan.addTask(makeGenerativeTask(spec, id.regime, REGIMES[id.regime], plan.overrides));
       return true;
     },
@@ -173,7 +211,8 @@ export class TaskRegistry {
 
   /** The multiple-choice family of this name, if any family of this registry holds one. */
   mcFamily(name: string): McTaskFamily | undefined {
-    for (const f of this.families) if (f instanceof MultipleChoiceTasks && f.families.has(name)) return f.families.get(name);
+    for (const f of this.families)
+      if (f instanceof MultipleChoiceTasks && f.families.has(name)) return f.families.get(name);
     return undefined;
   }
 
@@ -201,7 +240,9 @@ export class TaskRegistry {
       const parsed = parseTaskId(id);
       if (this.families.some((f) => f.resolve(parsed, builder))) continue;
       checkRegime(parsed.regime, id);
-      throw new UnknownTaskError(`task id ${JSON.stringify(id)}: unknown task ${JSON.stringify(parsed.name)}; known tasks: ${this.knownNames()}`);
+      throw new UnknownTaskError(
+        `task id ${JSON.stringify(id)}: unknown task ${JSON.stringify(parsed.name)}; known tasks: ${this.knownNames()}`,
+      );
     }
     return { tasks: [...tasks.values()], suites: [...suites.values()] };
   }
@@ -230,7 +271,9 @@ export class TaskRegistry {
       why = (e as Error).message;
     }
     if (saved.format === 'rc' || saved.format === 'mc') return MultipleChoiceTask.fromSavedConfig(saved);
-    throw new UnknownTaskError(`task ${JSON.stringify(saved.alias)} (task_name ${saved.task_name}) cannot be rebuilt from its saved config: ${why}`);
+    throw new UnknownTaskError(
+      `task ${JSON.stringify(saved.alias)} (task_name ${saved.task_name}) cannot be rebuilt from its saved config: ${why}`,
+    );
   }
 }
 
@@ -238,7 +281,12 @@ export class TaskRegistry {
 export const TASKS = new TaskRegistry(BUILTIN_FAMILIES);
 
 /** One MC leaf task of a built-in family (tests, library users). */
-export function makeTask(name: string, format: Format, regime: string, overrides: ConfigOverrides = {}): MultipleChoiceTask {
+export function makeTask(
+  name: string,
+  format: Format,
+  regime: string,
+  overrides: ConfigOverrides = {},
+): MultipleChoiceTask {
   const t = (BUILTIN_FAMILIES[0] as MultipleChoiceTasks).task(name, format, regime, overrides);
   if (!t) throw new UnknownTaskError(`unknown task ${JSON.stringify(name)}; known tasks: ${TASKS.knownNames()}`);
   return t;
@@ -250,6 +298,10 @@ export function listTaskIds(): string[] {
 }
 
 /** Resolve task ids with the built-in registry, or `registry`. */
-export function planTasks(ids: readonly string[], overrides: ConfigOverrides = {}, registry: TaskRegistry = TASKS): EvalPlan {
+export function planTasks(
+  ids: readonly string[],
+  overrides: ConfigOverrides = {},
+  registry: TaskRegistry = TASKS,
+): EvalPlan {
   return registry.plan(ids, overrides);
 }

@@ -15,7 +15,11 @@ export function resolveLimit(limit: number | null | undefined, n: number): numbe
   return limit;
 }
 
-export function selectInstances<T>(docs: readonly T[], limit: number | null | undefined, seed: number | null = OLMES_SUBSAMPLE_SEED): T[] {
+export function selectInstances<T>(
+  docs: readonly T[],
+  limit: number | null | undefined,
+  seed: number | null = OLMES_SUBSAMPLE_SEED,
+): T[] {
   const k = resolveLimit(limit, docs.length);
   if (k === null || docs.length <= k) return docs.slice();
   if (seed === null) return docs.slice(0, k);

@@ -26,11 +26,15 @@ export function parseTaskId(id: string, defaultRegime = 'olmes'): TaskId {
   if (regime === '') throw new TaskIdError(`task id ${JSON.stringify(id)}: empty regime after "::"`);
   const parts = left.split(':');
   if (parts.length > 2 || parts[0] === '') {
-    throw new TaskIdError(`task id ${JSON.stringify(id)}: expected name[:format]::regime, e.g. arc_challenge:rc::olmes`);
+    throw new TaskIdError(
+      `task id ${JSON.stringify(id)}: expected name[:format]::regime, e.g. arc_challenge:rc::olmes`,
+    );
   }
   const [name, format] = parts;
   if (format !== undefined && !(FORMATS as readonly string[]).includes(format)) {
-    throw new TaskIdError(`task id ${JSON.stringify(id)}: unknown format ${JSON.stringify(format)}; known formats: ${FORMATS.join(', ')}`);
+    throw new TaskIdError(
+      `task id ${JSON.stringify(id)}: unknown format ${JSON.stringify(format)}; known formats: ${FORMATS.join(', ')}`,
+    );
   }
   return { name, format: format as Format | undefined, regime };
 }

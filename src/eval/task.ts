@@ -76,7 +76,12 @@ export interface Task {
    * Per-doc metrics and model_output from the doc's request instances (as built) and their results (in the same
    * order). The runner and rescore both score through this, so a rescored run cannot drift from the run.
    */
-  scoreDoc(doc: Doc, docId: number, instances: readonly RequestInstance[], results: readonly RequestResult[]): DocPrediction;
+  scoreDoc(
+    doc: Doc,
+    docId: number,
+    instances: readonly RequestInstance[],
+    results: readonly RequestResult[],
+  ): DocPrediction;
   /**
    * rescore: reinstate what scoring needs from the evaluated docs as the run saved them (predictions' `doc`, in
    * doc_id order), instead of loading data. A task whose scoring reads more than the requests and results keeps
@@ -95,7 +100,8 @@ export function copyWithConfig<T extends Task>(task: T, config: TaskConfig): T {
 /** The saved docs carry the task's own fields (`extra`); an error naming the doc otherwise. */
 export function requireExtra(alias: string, docs: readonly Doc[]): void {
   docs.forEach((d, i) => {
-    if (d.extra === undefined) throw new Error(`${alias} doc ${i}: the saved doc has no task fields (extra); it cannot be scored`);
+    if (d.extra === undefined)
+      throw new Error(`${alias} doc ${i}: the saved doc has no task fields (extra); it cannot be scored`);
   });
 }
 

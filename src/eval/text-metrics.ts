@@ -7,9 +7,14 @@ const PUNCTUATION = new Set('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~'.split(''));
 /** SQuAD normalize_answer: lower-case, drop ASCII punctuation, drop articles a/an/the, collapse whitespace. */
 export function squadNormalize(s: string): string {
   let t = s.toLowerCase();
-  t = Array.from(t).filter((ch) => !PUNCTUATION.has(ch)).join('');
+  t = Array.from(t)
+    .filter((ch) => !PUNCTUATION.has(ch))
+    .join('');
   t = t.replace(/\b(a|an|the)\b/g, ' ');
-  return t.split(/\s+/).filter((w) => w.length > 0).join(' ');
+  return t
+    .split(/\s+/)
+    .filter((w) => w.length > 0)
+    .join(' ');
 }
 
 export function squadExactMatch(prediction: string, gold: string): number {
@@ -18,8 +23,12 @@ export function squadExactMatch(prediction: string, gold: string): number {
 
 /** SQuAD token F1 between normalised prediction and gold (bag of tokens). Both empty → 1; one empty → 0. */
 export function squadF1(prediction: string, gold: string): number {
-  const p = squadNormalize(prediction).split(' ').filter((w) => w);
-  const g = squadNormalize(gold).split(' ').filter((w) => w);
+  const p = squadNormalize(prediction)
+    .split(' ')
+    .filter((w) => w);
+  const g = squadNormalize(gold)
+    .split(' ')
+    .filter((w) => w);
   if (p.length === 0 || g.length === 0) return p.length === g.length ? 1 : 0;
   return tokenF1(p, g);
 }
@@ -43,7 +52,11 @@ function tokenF1(p: readonly string[], g: readonly string[]): number {
 }
 
 /** max over gold answers of a metric (SQuAD's metric_max_over_ground_truths). */
-export function maxOverGolds(metric: (pred: string, gold: string) => number, prediction: string, golds: readonly string[]): number {
+export function maxOverGolds(
+  metric: (pred: string, gold: string) => number,
+  prediction: string,
+  golds: readonly string[],
+): number {
   if (golds.length === 0) throw new Error('maxOverGolds: no gold answers');
   return Math.max(...golds.map((g) => metric(prediction, g)));
 }
@@ -70,8 +83,12 @@ export function hfExactMatch(prediction: string, reference: string, opts: HfExac
     r = r.toLowerCase();
   }
   if (opts.ignorePunctuation) {
-    p = Array.from(p).filter((c) => !PUNCTUATION.has(c)).join('');
-    r = Array.from(r).filter((c) => !PUNCTUATION.has(c)).join('');
+    p = Array.from(p)
+      .filter((c) => !PUNCTUATION.has(c))
+      .join('');
+    r = Array.from(r)
+      .filter((c) => !PUNCTUATION.has(c))
+      .join('');
   }
   if (opts.ignoreNumbers) {
     p = p.replace(/[0-9]/g, '');
@@ -87,13 +104,26 @@ const ARTICLES = /(?<![\p{L}\p{N}_])(?:a|an|the)(?![\p{L}\p{N}_])/gu;
 
 /** SQuAD normalize_answer with Python's Unicode-aware word boundaries. */
 export function squadNormalizePy(s: string): string {
-  const t = Array.from(s.toLowerCase()).filter((c) => !PUNCTUATION.has(c)).join('');
-  return t.replace(ARTICLES, ' ').split(/\s+/).filter((w) => w !== '').join(' ');
+  const t = Array.from(s.toLowerCase())
+    .filter((c) => !PUNCTUATION.has(c))
+    .join('');
+  return t
+    .replace(ARTICLES, ' ')
+    .split(/\s+/)
+    .filter((w) => w !== '')
+    .join(' ');
 }
 
 /** SQuAD v1.1 f1_score: token-multiset F1; 0 when nothing is shared (so two empty answers score 0, unlike v2). */
 export function squadV1F1(prediction: string, gold: string): number {
-  return tokenF1(squadNormalizePy(prediction).split(' ').filter((w) => w), squadNormalizePy(gold).split(' ').filter((w) => w));
+  return tokenF1(
+    squadNormalizePy(prediction)
+      .split(' ')
+      .filter((w) => w),
+    squadNormalizePy(gold)
+      .split(' ')
+      .filter((w) => w),
+  );
 }
 
 export function squadV1ExactMatch(prediction: string, gold: string): number {

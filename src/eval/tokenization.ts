@@ -18,10 +18,15 @@ export interface EncodedPair {
  * `tokenize` must not add special tokens (OLMES encodes with add_special_tokens=False; a BOS, when a model needs
  * one, is the backend's business).
  */
-export function encodePair(context: string, continuation: string, tokenize: Tokenize, prefixTokenId?: number): EncodedPair {
+export function encodePair(
+  context: string,
+  continuation: string,
+  tokenize: Tokenize,
+  prefixTokenId?: number,
+): EncodedPair {
   if (context === '') {
     if (prefixTokenId === undefined) {
-      throw new Error('encodePair: empty context needs a prefix token id (the model\'s BOS or EOS token)');
+      throw new Error("encodePair: empty context needs a prefix token id (the model's BOS or EOS token)");
     }
     return { contextTokens: [prefixTokenId], continuationTokens: tokenize(continuation) };
   }
@@ -50,12 +55,22 @@ export interface TruncatedInput {
  * continuation tokens. Shots at the start of a long prompt are silently lost, which is the reference behaviour.
  * A continuation longer than maxLength cannot be scored and throws.
  */
-export function truncateLeft(contextTokens: readonly number[], continuationTokens: readonly number[], maxLength: number): TruncatedInput {
+export function truncateLeft(
+  contextTokens: readonly number[],
+  continuationTokens: readonly number[],
+  maxLength: number,
+): TruncatedInput {
   if (continuationTokens.length === 0) throw new Error('truncateLeft: empty continuation has nothing to score');
   if (continuationTokens.length > maxLength) {
-    throw new Error(`truncateLeft: continuation of ${continuationTokens.length} tokens exceeds the model's max length ${maxLength}`);
+    throw new Error(
+      `truncateLeft: continuation of ${continuationTokens.length} tokens exceeds the model's max length ${maxLength}`,
+    );
   }
   const all = [...contextTokens, ...continuationTokens];
   const inputTokens = all.slice(-(maxLength + 1)).slice(0, -1);
-  return { inputTokens, scoreStart: inputTokens.length - continuationTokens.length, continuationTokens: [...continuationTokens] };
+  return {
+    inputTokens,
+    scoreStart: inputTokens.length - continuationTokens.length,
+    continuationTokens: [...continuationTokens],
+  };
 }

@@ -161,9 +161,11 @@ export function groundTask(domain: Domain, problem: Problem, opts: GroundOptions
       fluent.add(lit.length > 0 ? lit[0] : '');
     }
   }
-  const isStatic = (terms: string[]): boolean => opts.pruneStatic !== false && !fluentWildcard && !fluent.has(terms.length > 0 ? terms[0] : '');
+  const isStatic = (terms: string[]): boolean =>
+    opts.pruneStatic !== false && !fluentWildcard && !fluent.has(terms.length > 0 ? terms[0] : '');
 
-  const raw: { schema: number; args: string[]; pre: string[][]; neg: string[][]; add: string[][]; del: string[][] }[] = [];
+  const raw: { schema: number; args: string[]; pre: string[][]; neg: string[][]; add: string[][]; del: string[][] }[] =
+    [];
   let enumerated = 0;
   let sinceCheck = 0;
 

@@ -4,7 +4,16 @@
 // guaranteed to be the ones the official planner prints (use planBfs for that).
 
 import type { GroundTask } from './ground.ts';
-import { applicable, applyInto, hasAll, hasNone, StateStore, toSteps, type PlanResult, type SearchLimits } from './search-common.ts';
+import {
+  applicable,
+  applyInto,
+  hasAll,
+  hasNone,
+  StateStore,
+  toSteps,
+  type PlanResult,
+  type SearchLimits,
+} from './search-common.ts';
 import { groundForSearch, startSearch } from './search-setup.ts';
 import type { Domain, Problem } from './types.ts';
 

@@ -14,7 +14,14 @@ export { atomToString } from './types.ts';
 export { parseDomain, parseProblem, SUPPORTED_REQUIREMENTS, type ParseOptions } from './parser.ts';
 export { checkDomain, checkProblem, PddlCheckError, type PddlIssue, type PddlIssueKind } from './check.ts';
 export { readSExpr, type SExpr } from './sexpr.ts';
-export { candidatesForType, groundTask, type GroundAction, type GroundOptions, type GroundOutcome, type GroundTask } from './ground.ts';
+export {
+  candidatesForType,
+  groundTask,
+  type GroundAction,
+  type GroundOptions,
+  type GroundOutcome,
+  type GroundTask,
+} from './ground.ts';
 export {
   DEFAULT_LIMITS,
   type PlanResult,

@@ -253,7 +253,13 @@ function parseAction(ctx: Ctx, list: SList, rest: SExpr[], existing: ActionSchem
     ctx.fail(endPos(list), 'an action name after :action', 'end of list', 'IndexError', 'pop from empty list');
   }
   if (nameEl.kind !== 'atom') {
-    ctx.fail(posOf(nameEl), 'an action name after :action', describe(nameEl), 'ValueError', 'Action without name definition');
+    ctx.fail(
+      posOf(nameEl),
+      'an action name after :action',
+      describe(nameEl),
+      'ValueError',
+      'Action without name definition',
+    );
   }
   const name = nameEl.value;
   if (existing.some((a) => a.name === name)) {
@@ -276,7 +282,13 @@ function parseAction(ctx: Ctx, list: SList, rest: SExpr[], existing: ActionSchem
     if (key === ':parameters' || key === ':precondition' || key === ':effect') {
       const arg = body[i + 1];
       if (arg === undefined) {
-        ctx.fail(endPos(list), `a value after ${key} in action ${name}`, 'end of list', 'IndexError', 'pop from empty list');
+        ctx.fail(
+          endPos(list),
+          `a value after ${key} in action ${name}`,
+          'end of list',
+          'IndexError',
+          'pop from empty list',
+        );
       }
       i++;
       if (key === ':parameters') {
@@ -340,7 +352,13 @@ export function parseDomain(text: string, opts: ParseOptions = {}): Domain {
     } else if (t === ':requirements') {
       for (const r of rest) {
         if (r.kind === 'list') {
-          ctx.fail(posOf(r), 'a requirement keyword', describe(r), 'TypeError', 'can only concatenate str (not "list") to str');
+          ctx.fail(
+            posOf(r),
+            'a requirement keyword',
+            describe(r),
+            'TypeError',
+            'can only concatenate str (not "list") to str',
+          );
         }
         if (!SUPPORTED_REQUIREMENTS.includes(r.value)) {
           ctx.fail(
@@ -358,7 +376,13 @@ export function parseDomain(text: string, opts: ParseOptions = {}): Domain {
     } else if (t === ':predicates') {
       for (const p of rest) {
         if (p.kind === 'atom') {
-          ctx.fail(posOf(p), '(PREDICATE ?arg ...)', describe(p), 'AttributeError', "'str' object has no attribute 'pop'");
+          ctx.fail(
+            posOf(p),
+            '(PREDICATE ?arg ...)',
+            describe(p),
+            'AttributeError',
+            "'str' object has no attribute 'pop'",
+          );
         }
         if (p.items.length === 0) ctx.fail(posOf(p), '(PREDICATE ?arg ...)', '()', 'IndexError', 'pop from empty list');
         const nameEl = p.items[0];
@@ -413,10 +437,12 @@ export function parseProblem(text: string, domain: Domain, opts: ParseOptions = 
     const { head, rest, list } = headOf(ctx, g, 'the problem');
     const t = head.kind === 'atom' ? head.value : null;
     if (t === 'problem') {
-      if (rest.length === 0) ctx.fail(endPos(list), 'a problem name', 'end of list', 'IndexError', 'list index out of range');
+      if (rest.length === 0)
+        ctx.fail(endPos(list), 'a problem name', 'end of list', 'IndexError', 'list index out of range');
       problem.name = render(rest[0]);
     } else if (t === ':domain') {
-      if (rest.length === 0) ctx.fail(endPos(list), 'a domain name', 'end of list', 'IndexError', 'list index out of range');
+      if (rest.length === 0)
+        ctx.fail(endPos(list), 'a domain name', 'end of list', 'IndexError', 'list index out of range');
       const dn = render(rest[0]);
       problem.domainName = dn;
       if (dn !== domain.name) {
@@ -435,7 +461,8 @@ export function parseProblem(text: string, domain: Domain, opts: ParseOptions = 
     } else if (t === ':init') {
       problem.init = dedupe(rest.map((e) => toAtom(ctx, e)));
     } else if (t === ':goal') {
-      if (rest.length === 0) ctx.fail(endPos(list), 'a goal condition', 'end of list', 'IndexError', 'list index out of range');
+      if (rest.length === 0)
+        ctx.fail(endPos(list), 'a goal condition', 'end of list', 'IndexError', 'list index out of range');
       const pos: Atom[] = [];
       const neg: Atom[] = [];
       splitLiterals(ctx, rest[0], pos, neg, 'goals');
@@ -476,13 +503,18 @@ function lintDomain(ctx: Ctx, d: Domain): void {
     const params = new Set(a.parameters.map((p) => p.name));
     for (const p of a.parameters) {
       if (!p.name.startsWith('?')) ctx.warn(at, `action ${a.name}: parameter '${p.name}' does not start with '?'`);
-      if (d.types.size > 0 && !types.has(p.type)) ctx.warn(at, `action ${a.name}: parameter ${p.name} has undeclared type '${p.type}'`);
+      if (d.types.size > 0 && !types.has(p.type))
+        ctx.warn(at, `action ${a.name}: parameter ${p.name} has undeclared type '${p.type}'`);
     }
     for (const lit of [...a.pos, ...a.neg, ...a.add, ...a.del]) {
       const decl = d.predicates.get(lit[0]);
-      if (d.predicates.size > 0 && !decl) ctx.warn(literalPos(lit, at), `action ${a.name}: undeclared predicate '${lit[0]}'`);
+      if (d.predicates.size > 0 && !decl)
+        ctx.warn(literalPos(lit, at), `action ${a.name}: undeclared predicate '${lit[0]}'`);
       else if (decl && decl.length !== lit.length - 1) {
-        ctx.warn(literalPos(lit, at), `action ${a.name}: (${lit.join(' ')}) has ${lit.length - 1} arguments, predicate declares ${decl.length}`);
+        ctx.warn(
+          literalPos(lit, at),
+          `action ${a.name}: (${lit.join(' ')}) has ${lit.length - 1} arguments, predicate declares ${decl.length}`,
+        );
       }
       for (const term of lit.slice(1)) {
         if (term.startsWith('?') && !params.has(term)) {
@@ -504,4 +536,3 @@ function lintProblem(ctx: Ctx, d: Domain, p: Problem): void {
     }
   }
 }
-

@@ -52,7 +52,10 @@ export function parseActionList(actionsTxt: string): ActionListEntry[] {
   const out: ActionListEntry[] = [];
   for (const m of actionsTxt.matchAll(/:action\s+.+;/g)) {
     const name = m[0].slice(0, -1).replace(':action', '').trim();
-    const rest = actionsTxt.slice(m.index! + m[0].length).split('\n')[0].trim();
+    const rest = actionsTxt
+      .slice(m.index! + m[0].length)
+      .split('\n')[0]
+      .trim();
     out.push({ name, description: rest });
   }
   return out;
@@ -62,7 +65,10 @@ export function parseActionList(actionsTxt: string): ActionListEntry[] {
  * The official completeness check: each gold action name must match `:action\s+NAME` somewhere in the
  * predicted actions text (a prefix match, case-sensitive, on the raw text).
  */
-export function checkActionList(goldActionsTxt: string, predictedActions: string): { found: number; total: number; missing: string[] } {
+export function checkActionList(
+  goldActionsTxt: string,
+  predictedActions: string,
+): { found: number; total: number; missing: string[] } {
   const names = parseActionList(goldActionsTxt).map((a) => a.name);
   const missing: string[] = [];
   for (const n of names) {
@@ -139,7 +145,13 @@ export function evaluateProblem(
       outcome = result.error ? errorOutcome(result.error) : 'parse_error';
       break;
   }
-  const ev: ProblemEvaluation = { problem: name, outcome, planText: formatOfficialPlanFile(result), result, error: result.error };
+  const ev: ProblemEvaluation = {
+    problem: name,
+    outcome,
+    planText: formatOfficialPlanFile(result),
+    result,
+    error: result.error,
+  };
   if (opts.goldDomainText !== undefined) {
     ev.validUnderGold = false;
     if (outcome === 'solved' && result.plan) {
@@ -353,7 +365,12 @@ export function actionEqualOfficial(pred: ActionSchema, gold: ActionSchema): boo
     return true;
   };
   try {
-    return entryEqual(pred.pos, gold.pos) && entryEqual(pred.add, gold.add) && entryEqual(pred.neg, gold.neg) && entryEqual(pred.del, gold.del);
+    return (
+      entryEqual(pred.pos, gold.pos) &&
+      entryEqual(pred.add, gold.add) &&
+      entryEqual(pred.neg, gold.neg) &&
+      entryEqual(pred.del, gold.del)
+    );
   } catch (e) {
     if (e instanceof PyIndexError) return false;
     throw e;
@@ -454,7 +471,8 @@ export function scoreIntrinsic(predicted: Domain | string | null, gold: Domain |
   if (!p) return { parsed: false, perAction: [] };
   const perAction = g.actions.map((ga, i): IntrinsicActionResult => {
     const pa = p!.actions[i];
-    if (!pa) return { gold: ga.name, pred: null, equal: false, param: false, pre: false, eff: false, strictEqual: false };
+    if (!pa)
+      return { gold: ga.name, pred: null, equal: false, param: false, pre: false, eff: false, strictEqual: false };
     const d = actionDistOfficial(pa, ga);
     return {
       gold: ga.name,

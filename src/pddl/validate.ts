@@ -118,7 +118,12 @@ export function validatePlan(
       if (state.has(g.join(' '))) unsat.push(`(not ${lit(g)})`);
     }
     if (unsat.length) {
-      return { ok: false, reason: 'precondition-false', message: `precondition not satisfied: ${unsat.join(', ')}`, unsatisfied: unsat };
+      return {
+        ok: false,
+        reason: 'precondition-false',
+        message: `precondition not satisfied: ${unsat.join(', ')}`,
+        unsatisfied: unsat,
+      };
     }
     return { ok: true };
   };
@@ -130,12 +135,18 @@ export function validatePlan(
       finish({ step: si + 1, action: text, reason, message: `step ${si + 1} (${text}): ${message}`, unsatisfied });
     const schema = domain.actions.find((a) => a.name === step.action.toLowerCase());
     if (!schema) {
-      return fail('unknown-action', `the domain has no action '${step.action}' (actions: ${domain.actions.map((a) => a.name).join(', ')})`);
+      return fail(
+        'unknown-action',
+        `the domain has no action '${step.action}' (actions: ${domain.actions.map((a) => a.name).join(', ')})`,
+      );
     }
     if (schema.deferredError) return fail('grounding-error', schema.deferredError.message);
     const args = step.args.map((a) => a.toLowerCase());
     if (args.length !== schema.parameters.length) {
-      return fail('wrong-arity', `action ${schema.name} takes ${schema.parameters.length} arguments, got ${args.length}`);
+      return fail(
+        'wrong-arity',
+        `action ${schema.name} takes ${schema.parameters.length} arguments, got ${args.length}`,
+      );
     }
     let chosen: string[] | null = null;
     const first = check(schema, args);

@@ -16,7 +16,9 @@ const RUNNER = join(import.meta.dirname, 'eval-cli.ts');
 
 function olmoEval(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', RUNNER, ...args], { env: { ...process.env, OLMO_BACKEND: 'js' } });
+    const child = spawn(process.execPath, ['--import', 'tsx', RUNNER, ...args], {
+      env: { ...process.env, OLMO_BACKEND: 'js' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -39,11 +41,15 @@ function respond(model: string, prompt: string): string {
   if (model === 'student') {
     const q = /Question: Question (\d+)\?/.exec(prompt);
     if (q) return `Because of ${q[1]}.\nAnswer: (${Number(q[1]) % 2 ? 'C' : 'D'})`;
-    return prompt.trimEnd().endsWith('Direction: more acceptable\nContext:') ? ' it saves a life\nRationale: lives matter' : ' it hurts someone\nRationale: harm is bad';
+    return prompt.trimEnd().endsWith('Direction: more acceptable\nContext:')
+      ? ' it saves a life\nRationale: lives matter'
+      : ' it hurts someone\nRationale: harm is bad';
   }
   if (model === 'critic') {
     if (prompt.includes('You are judging a context')) return 'Valid: yes\nDirection: more';
-    return /Student answer: \(C\)/.test(prompt) ? critique(null, 'none', 5) : critique('wrong', 'incorrect_reasoning', 1);
+    return /Student answer: \(C\)/.test(prompt)
+      ? critique(null, 'none', 5)
+      : critique('wrong', 'incorrect_reasoning', 1);
   }
   throw new Error(`unknown model ${model}`);
 }
@@ -56,7 +62,8 @@ before(async () => {
     let body = '';
     req.on('data', (d) => (body += d));
     req.on('end', () => {
-      if (req.method === 'GET') return res.end(JSON.stringify({ object: 'list', data: [{ id: 'student' }, { id: 'critic' }] })); // GET /v1/models
+      if (req.method === 'GET')
+        return res.end(JSON.stringify({ object: 'list', data: [{ id: 'student' }, { id: 'critic' }] })); // GET /v1/models
       const b = JSON.parse(body) as { model: string; prompt: string };
       served.push(b.model);
       res.setHeader('content-type', 'application/json');
@@ -74,8 +81,16 @@ const data = tmp('critic-data');
   const ds = join(data, 'allenai', 'DS_Critique_Bank');
   mkdirSync(ds, { recursive: true });
   const row = (n: number) => ({
-    id: `q${n}|m|p1`, qid: `q${n}`, question: `Question ${n}? (A) a (B) b (C) c (D) d`, gold_answer: 'C', student_model: 'm',
-    student_answer: 'C', student_accuracy: 1, student_explanation: `e${n}`, explanation_annotations: [], critiques: [],
+    id: `q${n}|m|p1`,
+    qid: `q${n}`,
+    question: `Question ${n}? (A) a (B) b (C) c (D) d`,
+    gold_answer: 'C',
+    student_model: 'm',
+    student_answer: 'C',
+    student_accuracy: 1,
+    student_explanation: `e${n}`,
+    explanation_annotations: [],
+    critiques: [],
   });
   writeFileSync(join(ds, 'DSCB-dev-crowd-anno.jsonl'), [1, 2, 3].map((n) => JSON.stringify(row(n))).join('\n') + '\n');
   const dr = join(data, 'kavelrao', 'd-Rules-of-Thumb');
@@ -86,17 +101,40 @@ const data = tmp('critic-data');
     ['skip work', 1, 'child in hospital', 'family', 1, 'test'],
     ['lie to a friend', -1, 'to hide a theft', 'crime', 0, 'test'],
   ];
-  writeFileSync(join(dr, 'critic-gold-data.tsv'), ['\taction\tmoral-variance\tcontext\trationale\tcontext-quality\tsplit', ...rows.map((r, i) => [i, ...r].join('\t'))].join('\n') + '\n');
+  writeFileSync(
+    join(dr, 'critic-gold-data.tsv'),
+    [
+      '\taction\tmoral-variance\tcontext\trationale\tcontext-quality\tsplit',
+      ...rows.map((r, i) => [i, ...r].join('\t')),
+    ].join('\n') + '\n',
+  );
 }
 
-const lines = (p: string) => readFileSync(p, 'utf8').split('\n').filter((l) => l !== '');
+const lines = (p: string) =>
+  readFileSync(p, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 
 test('critic modes through two HTTP backends: one folder per stage, metrics, --rescore byte-identical', async () => {
   const out = tmp('critic-out');
   const r = await olmoEval([
-    '--openai', url, '--model-name', 'student', '--critic-openai', url, '--critic-model-name', 'critic',
-    '--tasks', 'digital_socrates_critic,delta_rot_judge', '--data-dir', data, '--output', out, '--batch-size', '2',
+    '--openai',
+    url,
+    '--model-name',
+    'student',
+    '--critic-openai',
+    url,
+    '--critic-model-name',
+    'critic',
+    '--tasks',
+    'digital_socrates_critic,delta_rot_judge',
+    '--data-dir',
+    data,
+    '--output',
+    out,
+    '--batch-size',
+    '2',
   ]);
   assert.equal(r.code, 0, r.stderr);
   const stageFiles = {
@@ -106,7 +144,13 @@ test('critic modes through two HTTP backends: one folder per stage, metrics, --r
     'delta_rot_judge/judge': 'delta_rot_judge',
   };
   for (const [dir, name] of Object.entries(stageFiles)) {
-    for (const f of ['metrics.json', 'metrics-all.jsonl', 'request-cache.jsonl', `task-000-${name}-metrics.json`, `task-000-${name}-predictions.jsonl`]) {
+    for (const f of [
+      'metrics.json',
+      'metrics-all.jsonl',
+      'request-cache.jsonl',
+      `task-000-${name}-metrics.json`,
+      `task-000-${name}-predictions.jsonl`,
+    ]) {
       assert.ok(existsSync(join(out, dir, f)), `${dir}/${f}`);
     }
   }
@@ -116,7 +160,11 @@ test('critic modes through two HTTP backends: one folder per stage, metrics, --r
   assert.equal(ds.metrics.pred_score, 11 / 3);
   assert.equal(ds.metrics.flaw_rate_student_wrong, 1);
   assert.equal(ds.model_config.model, 'critic');
-  assert.equal(readJson(join(out, 'digital_socrates_critic', 'student', 'task-000-digital_socrates_student-metrics.json')).model_config.model, 'student');
+  assert.equal(
+    readJson(join(out, 'digital_socrates_critic', 'student', 'task-000-digital_socrates_student-metrics.json'))
+      .model_config.model,
+    'student',
+  );
   assert.equal(ds.compute_config.critic.model, 'critic');
   // δ-RoT: two test (action, direction) pairs × 3 samples; the critic says "valid, more" to all: right for the strengthener only
   const jm = readJson(join(out, 'delta_rot_judge', 'judge', 'task-000-delta_rot_judge-metrics.json')).metrics;
@@ -129,7 +177,13 @@ test('critic modes through two HTTP backends: one folder per stage, metrics, --r
 
   // --rescore over the output folder recomputes every stage's metrics from the saved records
   const folders = Object.keys(stageFiles).map((d) => join(out, d));
-  const snap = () => folders.map((d) => readdirSync(d).filter((f) => f !== 'request-cache.jsonl').sort().map((f) => [f, readFileSync(join(d, f), 'utf8')]));
+  const snap = () =>
+    folders.map((d) =>
+      readdirSync(d)
+        .filter((f) => f !== 'request-cache.jsonl')
+        .sort()
+        .map((f) => [f, readFileSync(join(d, f), 'utf8')]),
+    );
   const beforeFiles = snap();
   folders.forEach(wipeMetrics);
   const n = served.length;
@@ -141,20 +195,44 @@ test('critic modes through two HTTP backends: one folder per stage, metrics, --r
 
   // a rerun resumes every stage from its cache
   const again = await olmoEval([
-    '--openai', url, '--model-name', 'student', '--critic-openai', url, '--critic-model-name', 'critic',
-    '--tasks', 'digital_socrates_critic,delta_rot_judge', '--data-dir', data, '--output', out,
+    '--openai',
+    url,
+    '--model-name',
+    'student',
+    '--critic-openai',
+    url,
+    '--critic-model-name',
+    'critic',
+    '--tasks',
+    'digital_socrates_critic,delta_rot_judge',
+    '--data-dir',
+    data,
+    '--output',
+    out,
   ]);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(served.length, n);
   assert.match(again.stderr, /digital_socrates_critic critic: 0 requests computed, 3 from the cache/);
 });
 
-test('an in-process critic (--critic-model) judges the HTTP model\'s generations; ordinary tasks run beside it', async () => {
+test("an in-process critic (--critic-model) judges the HTTP model's generations; ordinary tasks run beside it", async () => {
   const out = tmp('critic-local');
   const ckpt = tinyCheckpoint();
   const r = await olmoEval([
-    '--openai', url, '--model-name', 'student', '--critic-model', ckpt,
-    '--tasks', 'delta_rot_judge::olmes,delta_rot', '--data-dir', data, '--output', out, '--limit', '1',
+    '--openai',
+    url,
+    '--model-name',
+    'student',
+    '--critic-model',
+    ckpt,
+    '--tasks',
+    'delta_rot_judge::olmes,delta_rot',
+    '--data-dir',
+    data,
+    '--output',
+    out,
+    '--limit',
+    '1',
   ]);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(existsSync(join(out, 'task-000-delta_rot-metrics.json'))); // the ordinary task, in <output>
@@ -167,19 +245,74 @@ test('an in-process critic (--critic-model) judges the HTTP model\'s generations
 
 test('critic-mode usage errors name the option', async () => {
   const out = tmp('critic-err');
-  const noCritic = await olmoEval(['--openai', url, '--model-name', 'student', '--tasks', 'delta_rot_judge', '--data-dir', data, '--output', out]);
+  const noCritic = await olmoEval([
+    '--openai',
+    url,
+    '--model-name',
+    'student',
+    '--tasks',
+    'delta_rot_judge',
+    '--data-dir',
+    data,
+    '--output',
+    out,
+  ]);
   assert.equal(noCritic.code, 2);
-  assert.match(noCritic.stderr, /delta_rot_judge needs a critic model: --critic-model DIR or --critic-openai URL --critic-model-name NAME/);
-  const noMode = await olmoEval(['--openai', url, '--model-name', 'student', '--critic-openai', url, '--critic-model-name', 'critic', '--tasks', 'delta_rot', '--data-dir', data, '--output', out]);
+  assert.match(
+    noCritic.stderr,
+    /delta_rot_judge needs a critic model: --critic-model DIR or --critic-openai URL --critic-model-name NAME/,
+  );
+  const noMode = await olmoEval([
+    '--openai',
+    url,
+    '--model-name',
+    'student',
+    '--critic-openai',
+    url,
+    '--critic-model-name',
+    'critic',
+    '--tasks',
+    'delta_rot',
+    '--data-dir',
+    data,
+    '--output',
+    out,
+  ]);
   assert.equal(noMode.code, 2);
   assert.match(noMode.stderr, /--critic-model \/ --critic-openai are used by the critic modes only/);
-  const noName = await olmoEval(['--openai', url, '--model-name', 'student', '--critic-openai', url, '--tasks', 'delta_rot_judge', '--data-dir', data, '--output', out]);
+  const noName = await olmoEval([
+    '--openai',
+    url,
+    '--model-name',
+    'student',
+    '--critic-openai',
+    url,
+    '--tasks',
+    'delta_rot_judge',
+    '--data-dir',
+    data,
+    '--output',
+    out,
+  ]);
   assert.equal(noName.code, 2);
   assert.match(noName.stderr, /--critic-model-name NAME is required with --critic-openai/);
   const dry = await olmoEval(['--tasks', 'digital_socrates_critic', '--data-dir', data, '--output', out, '--dry-run']);
   assert.equal(dry.code, 2);
   assert.match(dry.stderr, /--dry-run cannot write digital_socrates_critic/);
-  const fmt = await olmoEval(['--openai', url, '--model-name', 'student', '--critic-openai', url, '--critic-model-name', 'critic', '--tasks', 'delta_rot_judge:mc', '--output', out]);
+  const fmt = await olmoEval([
+    '--openai',
+    url,
+    '--model-name',
+    'student',
+    '--critic-openai',
+    url,
+    '--critic-model-name',
+    'critic',
+    '--tasks',
+    'delta_rot_judge:mc',
+    '--output',
+    out,
+  ]);
   assert.equal(fmt.code, 2);
   assert.match(fmt.stderr, /delta_rot_judge has no :mc format/);
   const help = await olmoEval(['--help']);

@@ -29,7 +29,9 @@ interface Result {
 function olmoEval(args: string[], env: Record<string, string> = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
     // js kernels: the loopback server's one-pass log-probs equal the in-process prefill + continuation exactly
-    const child = spawn(process.execPath, ['--import', 'tsx', RUNNER, ...args], { env: { ...process.env, OLMO_BACKEND: 'js', ...env } });
+    const child = spawn(process.execPath, ['--import', 'tsx', RUNNER, ...args], {
+      env: { ...process.env, OLMO_BACKEND: 'js', ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -51,8 +53,14 @@ const TASKS = 'synth_world,synth_arith:mc';
 const common = ['--tasks', TASKS, '--data-dir', synthDir, '--limit', '3', '--num-shots', '0', '--batch-size', '5'];
 const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 const taskMetrics = (dir: string) =>
-  readdirSync(dir).filter((f) => /^task-\d{3}-.*-metrics\.json$/.test(f)).sort().map((f) => [f, readJson(join(dir, f)).metrics]);
-const lines = (p: string) => readFileSync(p, 'utf8').split('\n').filter((l) => l !== '');
+  readdirSync(dir)
+    .filter((f) => /^task-\d{3}-.*-metrics\.json$/.test(f))
+    .sort()
+    .map((f) => [f, readJson(join(dir, f)).metrics]);
+const lines = (p: string) =>
+  readFileSync(p, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 
 const localOut = tmp('eval-local');
 let localRun: Result;
@@ -75,17 +83,22 @@ test('olmo eval --model: every output file, results table, provenance, plain pro
   const expected = ['synth_world', 'synth_world', 'synth_arith'].flatMap((n, i) =>
     ['metrics.json', 'predictions.jsonl', 'requests.jsonl'].map((s) => `task-00${i}-${n}-${s}`),
   );
-  for (const f of [...expected, 'metrics.json', 'metrics-all.jsonl', 'request-cache.jsonl']) assert.ok(files.includes(f), f);
+  for (const f of [...expected, 'metrics.json', 'metrics-all.jsonl', 'request-cache.jsonl'])
+    assert.ok(files.includes(f), f);
   const m0 = readJson(join(localOut, 'task-000-synth_world-metrics.json'));
   assert.equal(m0.task_config.alias, 'synth_world:mc::olmes');
   assert.equal(m0.num_instances, 3);
-  assert.equal(m0.compute_config.package_version, readJson(join(import.meta.dirname, '..', '..', 'package.json')).version);
+  assert.equal(
+    m0.compute_config.package_version,
+    readJson(join(import.meta.dirname, '..', '..', 'package.json')).version,
+  );
   assert.ok('git_commit' in m0.compute_config);
   assert.equal(m0.compute_config.batch_size, 5);
   assert.equal(m0.model_config.backend, 'local');
   const run = readJson(join(localOut, 'metrics.json'));
   assert.ok(run.tasks.some((t: { alias: string }) => t.alias === 'synth_world::olmes'));
-  for (const alias of ['synth_world:mc::olmes', 'synth_world:rc::olmes', 'synth_arith:mc::olmes', 'synth_world::olmes']) assert.match(localRun.stdout, new RegExp(alias.replace(/[:]/g, ':')));
+  for (const alias of ['synth_world:mc::olmes', 'synth_world:rc::olmes', 'synth_arith:mc::olmes', 'synth_world::olmes'])
+    assert.match(localRun.stdout, new RegExp(alias.replace(/[:]/g, ':')));
   assert.match(localRun.stderr, /model: 0\/\d+ requests/);
   assert.match(localRun.stderr, /model: (\d+)\/\1 requests 100% [\d.]+ req\/s ETA/);
   assert.match(localRun.stderr, /(\d+) requests computed, 0 from the cache/);
@@ -111,15 +124,39 @@ test('olmo eval --openai against a loopback server with real log-probs: identica
   const model = loadModel(ckpt, { trainable: false });
   const tokenizer = loadTokenizer(ckpt);
   let failFrom = Infinity;
-  const server: FakeServer = await startFakeOpenAIServer({ model, tokenizer, modelName: 'tiny', fault: (n) => (n >= failFrom ? 500 : undefined) });
+  const server: FakeServer = await startFakeOpenAIServer({
+    model,
+    tokenizer,
+    modelName: 'tiny',
+    fault: (n) => (n >= failFrom ? 500 : undefined),
+  });
   try {
     const out = tmp('eval-openai');
-    const openai = ['--openai', `${server.url}/v1`, '--model-name', 'tiny', '--tokenizer', ckpt, '--output', out, ...common, '--retries', '1', '--concurrency', '2'];
+    const openai = [
+      '--openai',
+      `${server.url}/v1`,
+      '--model-name',
+      'tiny',
+      '--tokenizer',
+      ckpt,
+      '--output',
+      out,
+      ...common,
+      '--retries',
+      '1',
+      '--concurrency',
+      '2',
+    ];
     // the server fails for good after 12 requests: the run stops with an error naming it, keeping 2 full batches
     failFrom = 12;
     const failed = await olmoEval(openai);
     assert.equal(failed.code, 1);
-    assert.match(failed.stderr, new RegExp(`olmo eval: cannot get an answer from the OpenAI-compatible server at ${server.url}/v1/completions: HTTP 500`));
+    assert.match(
+      failed.stderr,
+      new RegExp(
+        `olmo eval: cannot get an answer from the OpenAI-compatible server at ${server.url}/v1/completions: HTTP 500`,
+      ),
+    );
     const kept = lines(join(out, 'request-cache.jsonl')).length;
     assert.ok(kept >= 10 && kept % 5 === 0, `kept ${kept}`);
     assert.ok(!existsSync(join(out, 'metrics.json')));
@@ -128,30 +165,61 @@ test('olmo eval --openai against a loopback server with real log-probs: identica
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stderr, new RegExp(`${48 - kept} requests computed, ${kept} from the cache`));
     assert.deepEqual(taskMetrics(out), taskMetrics(localOut));
-    assert.deepEqual(readJson(join(out, 'metrics.json')).all_primary_scores, readJson(join(localOut, 'metrics.json')).all_primary_scores);
+    assert.deepEqual(
+      readJson(join(out, 'metrics.json')).all_primary_scores,
+      readJson(join(localOut, 'metrics.json')).all_primary_scores,
+    );
     assert.equal(readJson(join(out, 'task-000-synth_world-metrics.json')).model_config.backend, 'openai');
   } finally {
     await server.close();
   }
-  const dead = await olmoEval(['--openai', 'http://127.0.0.1:9/v1', '--model-name', 'x', '--output', tmp('eval-dead'), ...common, '--retries', '0']);
+  const dead = await olmoEval([
+    '--openai',
+    'http://127.0.0.1:9/v1',
+    '--model-name',
+    'x',
+    '--output',
+    tmp('eval-dead'),
+    ...common,
+    '--retries',
+    '0',
+  ]);
   assert.equal(dead.code, 1);
-  assert.match(dead.stderr, /cannot get an answer from the OpenAI-compatible server at http:\/\/127\.0\.0\.1:9\/v1\/completions: .*after 1 attempt/);
+  assert.match(
+    dead.stderr,
+    /cannot get an answer from the OpenAI-compatible server at http:\/\/127\.0\.0\.1:9\/v1\/completions: .*after 1 attempt/,
+  );
 });
 
 test('--dry-run writes the requests without a model; --list-tasks; local_mc:NAME; usage errors', async () => {
   const out = tmp('eval-dry');
-  const dry = await olmoEval(['--tasks', 'local_mc:synth_arith:rc', '--data-dir', join(synthDir, 'eval'), '--output', out, '--dry-run', '--limit', '2']);
+  const dry = await olmoEval([
+    '--tasks',
+    'local_mc:synth_arith:rc',
+    '--data-dir',
+    join(synthDir, 'eval'),
+    '--output',
+    out,
+    '--dry-run',
+    '--limit',
+    '2',
+  ]);
   assert.equal(dry.code, 0, dry.stderr);
   assert.match(dry.stdout, /wrote 1 requests files \(16 requests\)/);
   const reqs = lines(join(out, 'task-000-synth_arith-requests.jsonl')).map((l) => JSON.parse(l));
   const train = JSON.parse(lines(join(synthDir, 'eval', 'synth_arith', 'train.jsonl'))[0]);
   // the shots are the first train rows, in order
-  assert.ok(reqs[0].request.context.startsWith(`Question: ${train.question}\nAnswer: ${train.choices.text[train.choices.label.indexOf(train.answerKey)]}\n\n`));
+  assert.ok(
+    reqs[0].request.context.startsWith(
+      `Question: ${train.question}\nAnswer: ${train.choices.text[train.choices.label.indexOf(train.answerKey)]}\n\n`,
+    ),
+  );
   assert.ok(reqs.some((r) => r.request.context === 'Answer:' && r.doc_id >= 1_000_000));
 
   const list = await olmoEval(['--list-tasks']);
   assert.equal(list.code, 0);
-  for (const id of ['synth_world:mc::olmes', 'synth_arith:rc::olmes', 'arc_easy:rc::olmes', 'core_9mcqa::olmes']) assert.ok(list.stdout.split('\n').includes(id), id);
+  for (const id of ['synth_world:mc::olmes', 'synth_arith:rc::olmes', 'arc_easy:rc::olmes', 'core_9mcqa::olmes'])
+    assert.ok(list.stdout.split('\n').includes(id), id);
 
   const cases: [string[], RegExp][] = [
     [['--output', out], /--tasks IDS is required/],
@@ -160,22 +228,55 @@ test('--dry-run writes the requests without a model; --list-tasks; local_mc:NAME
     [['--tasks', 'synth_world', '--output', out], /exactly one of --model DIR .* or --openai URL/],
     [['--tasks', 'synth_world', '--output', out, '--model', ckpt, '--openai', 'http://x'], /exactly one of/],
     [['--tasks', 'synth_world', '--output', out, '--openai', 'http://127.0.0.1:9'], /--model-name NAME is required/],
-    [['--tasks', 'synth_world', '--output', out, '--model', ckpt, '--batch-size', '0'], /--batch-size must be an integer ≥ 1, got '0'/],
-    [['--tasks', 'synth_world', '--output', out, '--model', ckpt, '--concurrency', '2'], /--concurrency applies to --openai/],
-    [['--tasks', 'synth_world', '--output', out, '--openai', 'http://x', '--model-name', 'm', '--logprobs', 'x'], /--logprobs must be echo or prompt_logprobs/],
-    [['--tasks', 'synth_world', '--output', out, '--openai', 'http://x', '--model-name', 'm', '--api-key-env', 'OLMO_TEST_UNSET_KEY'], /OLMO_TEST_UNSET_KEY: the variable is not set/],
-    [['--tasks', 'synth_world', '--output', out, '--model', ckpt, '--data-dir', join(out, 'missing')], /--data-dir .* is not a folder/],
+    [
+      ['--tasks', 'synth_world', '--output', out, '--model', ckpt, '--batch-size', '0'],
+      /--batch-size must be an integer ≥ 1, got '0'/,
+    ],
+    [
+      ['--tasks', 'synth_world', '--output', out, '--model', ckpt, '--concurrency', '2'],
+      /--concurrency applies to --openai/,
+    ],
+    [
+      ['--tasks', 'synth_world', '--output', out, '--openai', 'http://x', '--model-name', 'm', '--logprobs', 'x'],
+      /--logprobs must be echo or prompt_logprobs/,
+    ],
+    [
+      [
+        '--tasks',
+        'synth_world',
+        '--output',
+        out,
+        '--openai',
+        'http://x',
+        '--model-name',
+        'm',
+        '--api-key-env',
+        'OLMO_TEST_UNSET_KEY',
+      ],
+      /OLMO_TEST_UNSET_KEY: the variable is not set/,
+    ],
+    [
+      ['--tasks', 'synth_world', '--output', out, '--model', ckpt, '--data-dir', join(out, 'missing')],
+      /--data-dir .* is not a folder/,
+    ],
     [['--tasks', 'synth_world', '--output', out, '--model', ckpt, '--bogus'], /Unknown option '--bogus'/],
   ];
   // in-process (a child per case would be slow); the exit code and hint are checked once through the runner
   for (const [args, re] of cases) {
-    await assert.rejects(evalCommand.run(args), (e: Error) => e instanceof UsageError && re.test(e.message), args.join(' '));
+    await assert.rejects(
+      evalCommand.run(args),
+      (e: Error) => e instanceof UsageError && re.test(e.message),
+      args.join(' '),
+    );
   }
   const usage = await olmoEval(cases[2][0]);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /unknown task "nope"[^]*\nSee: olmo eval --help/);
   // a missing dataset is an error that names what was looked for
-  await assert.rejects(evalCommand.run(['--tasks', 'synth_world', '--output', out, '--model', ckpt, '--data-dir', out]), /dataset synth_world split test/);
+  await assert.rejects(
+    evalCommand.run(['--tasks', 'synth_world', '--output', out, '--model', ckpt, '--data-dir', out]),
+    /dataset synth_world split test/,
+  );
 });
 
 test('progress: a redrawn bar with rate and ETA on a terminal, periodic plain lines otherwise', () => {

@@ -20,7 +20,10 @@ const SHA = commit('tiny-olmo2');
 /** The CLI in a child process, asynchronously (the fake hub answers from this process's event loop). */
 function olmoAsync(args: string[], env: Record<string, string>): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -42,7 +45,8 @@ before(async () => {
   saveModel(loadModel(FIXTURE), local, { maxShardSize: '200KB' });
   writeFileSync(join(local, 'tokenizer.json'), JSON.stringify(tinyTokenizerJson()));
   const files: Record<string, FakeFile> = { 'README.md': { content: '# tiny\n' } };
-  for (const name of readdirSync(local)) files[name] = { content: readFileSync(join(local, name)), lfs: name.endsWith('.safetensors') };
+  for (const name of readdirSync(local))
+    files[name] = { content: readFileSync(join(local, name)), lfs: name.endsWith('.safetensors') };
   assert.ok(Object.keys(files).filter((f) => f.endsWith('.safetensors')).length >= 2, 'the checkpoint is sharded');
   hub = new FakeHub([{ type: 'model', id: 'org/tiny-olmo2', refs: { main: SHA }, commits: { [SHA]: files } }]);
   endpoint = await hub.start();
@@ -71,22 +75,43 @@ describe('olmo generate --model owner/name', () => {
     assert.equal(readFileSync(join(cache, 'models--org--tiny-olmo2', 'refs', 'main'), 'utf8'), SHA);
 
     const n = hub.requests.length;
-    const offline = await olmoAsync(['generate', '--model', 'org/tiny-olmo2@main', ...prompt], { ...online, HF_HUB_OFFLINE: '1' });
+    const offline = await olmoAsync(['generate', '--model', 'org/tiny-olmo2@main', ...prompt], {
+      ...online,
+      HF_HUB_OFFLINE: '1',
+    });
     assert.equal(offline.code, 0, offline.stderr);
     assert.equal(offline.stdout, expected.stdout);
     assert.equal(hub.requests.length, n, 'offline: no request');
   });
 
   it('a hub id that does not exist and a malformed reference are usage errors naming what', async () => {
-    const env = { HF_ENDPOINT: endpoint, HF_HOME: tmp, HF_HUB_CACHE: join(tmp, 'cache-2'), HF_HUB_OFFLINE: '0', HF_TOKEN: '' };
+    const env = {
+      HF_ENDPOINT: endpoint,
+      HF_HOME: tmp,
+      HF_HUB_CACHE: join(tmp, 'cache-2'),
+      HF_HUB_OFFLINE: '0',
+      HF_TOKEN: '',
+    };
     const missing = await olmoAsync(['generate', '--model', 'org/no-such-model', ...prompt], env);
     assert.equal(missing.code, 2, missing.stderr);
-    assert.match(missing.stderr, new RegExp(`olmo generate: --model: model 'org/no-such-model' not found on ${endpoint}`));
+    assert.match(
+      missing.stderr,
+      new RegExp(`olmo generate: --model: model 'org/no-such-model' not found on ${endpoint}`),
+    );
     const bad = await olmoAsync(['generate', '--model', 'org/a/b', ...prompt], env);
     assert.equal(bad.code, 2, bad.stderr);
-    assert.match(bad.stderr, /--model: model 'org\/a\/b' is neither a folder .* nor a hub id: a hub id has exactly one '\/'/);
-    const offline = await olmoAsync(['generate', '--model', 'org/tiny-olmo2', ...prompt], { ...env, HF_HUB_OFFLINE: '1' });
+    assert.match(
+      bad.stderr,
+      /--model: model 'org\/a\/b' is neither a folder .* nor a hub id: a hub id has exactly one '\/'/,
+    );
+    const offline = await olmoAsync(['generate', '--model', 'org/tiny-olmo2', ...prompt], {
+      ...env,
+      HF_HUB_OFFLINE: '1',
+    });
     assert.equal(offline.code, 1, offline.stderr);
-    assert.match(offline.stderr, /olmo generate: model 'org\/tiny-olmo2' at revision main is not in the hub cache .*offline mode is on \(HF_HUB_OFFLINE=1\)/);
+    assert.match(
+      offline.stderr,
+      /olmo generate: model 'org\/tiny-olmo2' at revision main is not in the hub cache .*offline mode is on \(HF_HUB_OFFLINE=1\)/,
+    );
   });
 });

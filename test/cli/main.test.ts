@@ -20,9 +20,13 @@ describe('olmo', () => {
   it('prints help, version, and rejects unknown commands and options', () => {
     const help = olmo(['--help']);
     assert.equal(help.code, 0);
-    for (const c of ['forward', 'generate', 'chat', 'pddl', 'info']) assert.match(help.stdout, new RegExp(`\\n  ${c}\\s`));
+    for (const c of ['forward', 'generate', 'chat', 'pddl', 'info'])
+      assert.match(help.stdout, new RegExp(`\\n  ${c}\\s`));
     const version = olmo(['--version']);
-    assert.equal(version.stdout.trim(), JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')).version);
+    assert.equal(
+      version.stdout.trim(),
+      JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')).version,
+    );
     const unknown = olmo(['frobnicate']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown command 'frobnicate'/);
@@ -36,15 +40,30 @@ describe('olmo', () => {
     const ref = readReference('olmo2');
     const ids = ref.ids('input_ids');
     const input = join(tmp, 'ids.json');
-    writeFileSync(input, JSON.stringify({ input_ids: [[...ids.i32().subarray(0, 16)], [...ids.i32().subarray(16, 32)]] }));
+    writeFileSync(
+      input,
+      JSON.stringify({ input_ids: [[...ids.i32().subarray(0, 16)], [...ids.i32().subarray(16, 32)]] }),
+    );
     const out = join(tmp, 'out.safetensors');
     const r = olmo(['forward', '--model', join(FIXTURES, 'olmo2', 'model'), '--input', input, '--output', out]);
     assert.equal(r.code, 0, r.stderr);
     const { tensors } = loadSafetensors(out);
     const logits = tensors.get('logits')!;
-    assertClose(toFloat32(logits.dtype, logits.data as never), ref.f32('logits').data, { atol: 1e-4, rtol: 0, label: 'cli logits' });
+    assertClose(toFloat32(logits.dtype, logits.data as never), ref.f32('logits').data, {
+      atol: 1e-4,
+      rtol: 0,
+      label: 'cli logits',
+    });
     for (let i = 0; i <= 2; i++) assert.ok(tensors.has(`hidden_states.${i}`));
-    const bad = olmo(['forward', '--model', join(FIXTURES, 'olmo2', 'model'), '--input', join(tmp, 'missing.json'), '--output', out]);
+    const bad = olmo([
+      'forward',
+      '--model',
+      join(FIXTURES, 'olmo2', 'model'),
+      '--input',
+      join(tmp, 'missing.json'),
+      '--output',
+      out,
+    ]);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /missing\.json/);
   });

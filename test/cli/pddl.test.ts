@@ -18,7 +18,18 @@ describe('olmo pddl', () => {
 
   it('plans with BFS and GBFS, and the plans validate', () => {
     for (const planner of ['bfs', 'gbfs']) {
-      const r = olmo(['pddl', 'plan', '--domain', domain, '--problem', problem, '--planner', planner, '--timeout', '20']);
+      const r = olmo([
+        'pddl',
+        'plan',
+        '--domain',
+        domain,
+        '--problem',
+        problem,
+        '--planner',
+        planner,
+        '--timeout',
+        '20',
+      ]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^[a-z-]+ \('[^']+'(, '[^']+')*\)$/m);
       const plan = join(dir, `${planner}.txt`);

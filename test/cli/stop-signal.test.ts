@@ -27,7 +27,11 @@ const noNative = !addon
     : false;
 
 const lossLines = (out: string) =>
-  existsSync(join(out, 'metrics.jsonl')) ? readFileSync(join(out, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"loss"')) : [];
+  existsSync(join(out, 'metrics.jsonl'))
+    ? readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"loss"'))
+    : [];
 
 interface Stopped {
   code: number | null;
@@ -99,7 +103,11 @@ describe('Ctrl-C during training', { skip: noNative }, () => {
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.ok(existsSync(join(out, 'final', 'config.json')));
     const steps = lossLines(out).map((l) => JSON.parse(l).step as number);
-    assert.deepEqual(steps, Array.from({ length: steps.length }, (_, i) => i + 1), 'every step once, in order');
+    assert.deepEqual(
+      steps,
+      Array.from({ length: steps.length }, (_, i) => i + 1),
+      'every step once, in order',
+    );
     assert.equal(steps.length, JSON.parse(resumed.stdout.trim().split('\n').pop()!).steps);
   });
 
@@ -153,28 +161,32 @@ describe('withStopSignal in process', () => {
     assert.equal(stopped, true);
   });
 
-  it('keeps the handlers while an async fn awaits, fires abort listeners, and restores the previous handler', { skip: noNative }, async () => {
-    let jsListenerCalls = 0;
-    const listener = () => jsListenerCalls++;
-    process.on('SIGINT', listener);
-    try {
-      const result = await withStopSignal(async (signal) => {
-        await new Promise((r) => setTimeout(r, 10));
-        await abortOf(signal, () => process.kill(process.pid, 'SIGINT'));
-        return 'done';
-      });
-      assert.equal(result, 'done');
-      await new Promise((r) => setTimeout(r, 50));
-      assert.equal(jsListenerCalls, 0, 'the native handler took the signal');
-      // libuv's handler is back: the JS listener sees the next SIGINT.
-      process.kill(process.pid, 'SIGINT');
-      const deadline = Date.now() + 2000;
-      while (jsListenerCalls === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      assert.equal(jsListenerCalls, 1);
-    } finally {
-      process.off('SIGINT', listener);
-    }
-  });
+  it(
+    'keeps the handlers while an async fn awaits, fires abort listeners, and restores the previous handler',
+    { skip: noNative },
+    async () => {
+      let jsListenerCalls = 0;
+      const listener = () => jsListenerCalls++;
+      process.on('SIGINT', listener);
+      try {
+        const result = await withStopSignal(async (signal) => {
+          await new Promise((r) => setTimeout(r, 10));
+          await abortOf(signal, () => process.kill(process.pid, 'SIGINT'));
+          return 'done';
+        });
+        assert.equal(result, 'done');
+        await new Promise((r) => setTimeout(r, 50));
+        assert.equal(jsListenerCalls, 0, 'the native handler took the signal');
+        // libuv's handler is back: the JS listener sees the next SIGINT.
+        process.kill(process.pid, 'SIGINT');
+        const deadline = Date.now() + 2000;
+        while (jsListenerCalls === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        assert.equal(jsListenerCalls, 1);
+      } finally {
+        process.off('SIGINT', listener);
+      }
+    },
+  );
 
   it('falls back to process listeners on the js backend, removed once an async fn settles', async () => {
     const saved = process.env.OLMO_BACKEND;

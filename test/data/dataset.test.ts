@@ -51,7 +51,10 @@ test('instances are consecutive windows per file; remainders are dropped; window
 
 test('reads tokenize output through its metadata', async () => {
   const input = join(root, 'tk.jsonl');
-  writeFileSync(input, Array.from({ length: 20 }, (_, i) => JSON.stringify({ id: `${i}`, text: `Sentence ${i} is here.` })).join('\n'));
+  writeFileSync(
+    input,
+    Array.from({ length: 20 }, (_, i) => JSON.stringify({ id: `${i}`, text: `Sentence ${i} is here.` })).join('\n'),
+  );
   const r = await tokenize({ inputs: [input], outDir: join(root, 'tk'), workers: 0 });
   const ds = new FslDataset([join(root, 'tk')], 16);
   assert.equal(ds.numInstances, Math.floor(r.tokens / 16));
@@ -112,7 +115,11 @@ test('sources are mixed at their proportions, subsampled or repeated, in a deter
   assert.equal(st.length, 800);
   assert.deepEqual(
     st.sources.map((s) => [s.name, s.available, s.selected]),
-    [['a', 1000, 400], ['b', 300, 240], ['c', 50, 160]],
+    [
+      ['a', 1000, 400],
+      ['b', 300, 240],
+      ['c', 50, 160],
+    ],
   );
   const order = st.order(0);
   // Counts per source are exact; c (50 instances for 160 slots) repeats every instance 3 or 4 times.
@@ -124,7 +131,11 @@ test('sources are mixed at their proportions, subsampled or repeated, in a deter
   assert.ok([...counts].filter(([i]) => st.sourceOf(i) !== 'c').every(([, n]) => n === 1));
   // Shuffled: the first quarter already has each source near its share.
   const head = [...order.subarray(0, 200)].map((i) => st.sourceOf(i));
-  for (const [name, p] of [['a', 0.5], ['b', 0.3], ['c', 0.2]] as const) {
+  for (const [name, p] of [
+    ['a', 0.5],
+    ['b', 0.3],
+    ['c', 0.2],
+  ] as const) {
     const share = head.filter((s) => s === name).length / head.length;
     assert.ok(Math.abs(share - p) < 0.1, `${name}: ${share} vs ${p}`);
   }
@@ -133,7 +144,10 @@ test('sources are mixed at their proportions, subsampled or repeated, in a deter
   const other = { ...mixConfig().stages[0], seed: 1 };
   assert.notDeepEqual(new StageInstances(other, L, { dtype: 'uint32' }).order(0), order);
   assert.notDeepEqual(st.order(1), order);
-  assert.deepEqual([...st.order(1)].sort((x, y) => x - y), [...order].sort((x, y) => x - y));
+  assert.deepEqual(
+    [...st.order(1)].sort((x, y) => x - y),
+    [...order].sort((x, y) => x - y),
+  );
   // Tokens read match the source the index claims.
   const ds = st.dataset;
   for (const i of order.subarray(0, 50)) assert.equal(sourceOf(ds.instance(i)[0]), st.sourceOf(i));
@@ -145,7 +159,10 @@ test('without a budget a stage uses the largest mix that repeats no source', () 
   const st = new StageInstances(stage, L, { dtype: 'uint32' });
   // c limits: 50 / 0.2 = 250 instances.
   assert.equal(st.length, 250);
-  assert.deepEqual(st.sources.map((s) => s.selected), [125, 75, 50]);
+  assert.deepEqual(
+    st.sources.map((s) => s.selected),
+    [125, 75, 50],
+  );
   st.close();
 });
 
@@ -187,7 +204,16 @@ test('resuming from a saved position yields exactly the batches of an uninterrup
 test('bad data configs are rejected with field paths', () => {
   const bad = {
     sequenceLength: 1,
-    stages: [{ name: 's', seed: -1, mix: [{ name: 'a', paths: [], proportion: 0 }, { name: 'a', paths: ['x'], proportion: 1 }] }],
+    stages: [
+      {
+        name: 's',
+        seed: -1,
+        mix: [
+          { name: 'a', paths: [], proportion: 0 },
+          { name: 'a', paths: ['x'], proportion: 1 },
+        ],
+      },
+    ],
     extra: true,
   };
   assert.throws(
@@ -200,17 +226,39 @@ test('bad data configs are rejected with field paths', () => {
       e.message.includes("Unrecognized key(s) in object: 'extra'"),
   );
   assert.throws(
-    () => parseDataConfig({ sequenceLength: 8, stages: [{ name: 's', seed: 1, mix: [{ name: 'a', paths: ['x'], proportion: 1 }, { name: 'a', paths: ['y'], proportion: 1 }] }] }),
+    () =>
+      parseDataConfig({
+        sequenceLength: 8,
+        stages: [
+          {
+            name: 's',
+            seed: 1,
+            mix: [
+              { name: 'a', paths: ['x'], proportion: 1 },
+              { name: 'a', paths: ['y'], proportion: 1 },
+            ],
+          },
+        ],
+      }),
     /data\.stages\.0\.mix\.1\.name: duplicate source name "a"/,
   );
   // Relative paths resolve against the config's folder; stage extras (e.g. the trainer's LR schedule) are kept.
-  const ok = parseDataConfig({ sequenceLength: 8, stages: [{ name: 's', seed: 1, lr: { peak: 1e-3 }, mix: [{ name: 'a', paths: ['t/a'], proportion: 1 }] }] }, '/cfg');
+  const ok = parseDataConfig(
+    {
+      sequenceLength: 8,
+      stages: [{ name: 's', seed: 1, lr: { peak: 1e-3 }, mix: [{ name: 'a', paths: ['t/a'], proportion: 1 }] }],
+    },
+    '/cfg',
+  );
   assert.deepEqual(ok.stages[0].mix[0].paths, ['/cfg/t/a']);
   assert.deepEqual((ok.stages[0] as Record<string, unknown>).lr, { peak: 1e-3 });
 });
 
 test('validation batches read files in order', () => {
   const batches = [...validationBatches([srcC], L, 16, { dtype: 'uint32' })];
-  assert.deepEqual(batches.map((b) => b.batchSize), [16, 16, 16, 2]);
+  assert.deepEqual(
+    batches.map((b) => b.batchSize),
+    [16, 16, 16, 2],
+  );
   assert.equal(batches[1].tokens[0], 200_000 + 16 * L);
 });

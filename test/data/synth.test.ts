@@ -34,7 +34,14 @@ before(async () => {
   manifest = await synthesize({ outDir: A, seed: 7, scale: 0.05, workers: 0, sequenceLength: 64 });
   await synthesize({ outDir: B, seed: 7, scale: 0.05, workers: 0, sequenceLength: 64 });
   await synthesize({ outDir: C, seed: 8, scale: 0.05, tokenize: false });
-  manifestD = await synthesize({ outDir: D, seed: 7, scale: 0.01, workers: 0, sequenceLength: 64, tokenizer: 'dolma2' });
+  manifestD = await synthesize({
+    outDir: D,
+    seed: 7,
+    scale: 0.01,
+    workers: 0,
+    sequenceLength: 64,
+    tokenizer: 'dolma2',
+  });
 });
 
 function listFiles(dir: string): string[] {
@@ -44,14 +51,31 @@ function listFiles(dir: string): string[] {
   });
 }
 const rows = <T>(dir: string, rel: string): T[] =>
-  readFileSync(join(dir, rel), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as T);
-const texts = (dir: string, rels: string[]) => rels.map((r) => rows<{ text: string }>(dir, r).map((d) => d.text).join('\n')).join('\n');
+  readFileSync(join(dir, rel), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as T);
+const texts = (dir: string, rels: string[]) =>
+  rels
+    .map((r) =>
+      rows<{ text: string }>(dir, r)
+        .map((d) => d.text)
+        .join('\n'),
+    )
+    .join('\n');
 const PRETRAIN = ['world-facts', 'stories', 'arithmetic', 'web-noise'].map((s) => `pretrain/${s}.jsonl`);
 const ANNEAL = ['facts-hq', 'qa', 'math-worked'].map((s) => `anneal/${s}.jsonl`);
 
 test('same seed → byte-identical output; another seed → another world and text', () => {
-  const fa = listFiles(A).map((f) => relative(A, f)).sort();
-  assert.deepEqual(listFiles(B).map((f) => relative(B, f)).sort(), fa);
+  const fa = listFiles(A)
+    .map((f) => relative(A, f))
+    .sort();
+  assert.deepEqual(
+    listFiles(B)
+      .map((f) => relative(B, f))
+      .sort(),
+    fa,
+  );
   assert.ok(fa.includes('synth.json') && fa.includes('tokens/pretrain/world-facts/part-00000.npy'));
   assert.ok(!fa.some((f) => f.includes('.tmp-')));
   for (const f of fa) assert.ok(readFileSync(join(A, f)).equals(readFileSync(join(B, f))), `${f} differs`);
@@ -64,21 +88,30 @@ test('test questions never occur in training text, while the facts they ask abou
   const pre = texts(A, PRETRAIN);
   const all = pre + '\n' + texts(A, ANNEAL);
   // No question template at all in the pretraining mix.
-  for (const f of world.facts) assert.ok(!pre.includes(QUESTIONS[f.relation](f.subject)), `${f.id} question in pretraining`);
+  for (const f of world.facts)
+    assert.ok(!pre.includes(QUESTIONS[f.relation](f.subject)), `${f.id} question in pretraining`);
   const test_ = rows<McRow>(A, 'eval/synth_world/test.jsonl');
   const testFacts = world.facts.filter((f) => f.split === 'test');
   assert.equal(test_.length, testFacts.length);
   for (const r of test_) assert.ok(!all.includes(r.question), `test question in training text: ${r.question}`);
   // …but every test fact is stated in pretraining text (in a statement template), so it is learnable.
   for (const f of testFacts) {
-    assert.ok(STATEMENTS[f.relation].some((t) => pre.includes(t(f.subject, f.object))), `${f.id} never stated`);
+    assert.ok(
+      STATEMENTS[f.relation].some((t) => pre.includes(t(f.subject, f.object))),
+      `${f.id} never stated`,
+    );
   }
   // Train facts appear as anneal Q&A; test facts never do.
   const qa = texts(A, ['anneal/qa.jsonl']);
-  assert.ok(world.facts.filter((f) => f.split === 'train').some((f) => qa.includes(`${QUESTIONS[f.relation](f.subject)}\nAnswer: ${f.object}`)));
+  assert.ok(
+    world.facts
+      .filter((f) => f.split === 'train')
+      .some((f) => qa.includes(`${QUESTIONS[f.relation](f.subject)}\nAnswer: ${f.object}`)),
+  );
   // Held-out word problems (GSM / RLVR / SFT test) never occur in training text.
   for (const r of rows<GsmRow>(A, 'eval/synth_gsm/test.jsonl')) assert.ok(!all.includes(r.question));
-  for (const r of rows<RlvrRow>(A, 'rlvr/test.jsonl')) assert.ok(!all.includes(r.messages[0].content.split(' Show your work')[0]));
+  for (const r of rows<RlvrRow>(A, 'rlvr/test.jsonl'))
+    assert.ok(!all.includes(r.messages[0].content.split(' Show your work')[0]));
   const sftTrain = readFileSync(join(A, 'sft/train.jsonl'), 'utf8');
   for (const r of rows<GsmRow>(A, 'eval/synth_gsm/test.jsonl')) assert.ok(!sftTrain.includes(r.question));
 });
@@ -86,7 +119,12 @@ test('test questions never occur in training text, while the facts they ask abou
 test('every output follows its schema and answers are right', () => {
   const world = JSON.parse(readFileSync(join(A, 'world.json'), 'utf8')) as World;
   const byId = new Map(world.facts.map((f) => [f.id, f]));
-  for (const rel of ['eval/synth_world/train.jsonl', 'eval/synth_world/test.jsonl', 'eval/synth_arith/train.jsonl', 'eval/synth_arith/test.jsonl']) {
+  for (const rel of [
+    'eval/synth_world/train.jsonl',
+    'eval/synth_world/test.jsonl',
+    'eval/synth_arith/train.jsonl',
+    'eval/synth_arith/test.jsonl',
+  ]) {
     const mc = rows<McRow>(A, rel);
     assert.ok(mc.length > 0);
     const ids = new Set<string>();
@@ -151,9 +189,15 @@ test('manifest reports the unigram entropy, and the data config drives a two-sta
   assert.ok(Math.abs(base.unigramValidationNats - h.nats) < 0.5, JSON.stringify(base));
   assert.ok(base.bigramValidationNats < base.unigramValidationNats - 1, JSON.stringify(base));
   const cfg = parseDataConfig(JSON.parse(readFileSync(join(A, 'data-config.json'), 'utf8')), A);
-  assert.deepEqual(cfg.stages.map((s) => s.name), ['pretrain', 'anneal']);
+  assert.deepEqual(
+    cfg.stages.map((s) => s.name),
+    ['pretrain', 'anneal'],
+  );
   const loader = new DataLoader(cfg, { batchSize: 4 });
-  assert.ok(loader.stage(1).sources.some((s) => s.repetition > 1), 'the anneal up-samples a source');
+  assert.ok(
+    loader.stage(1).sources.some((s) => s.repetition > 1),
+    'the anneal up-samples a source',
+  );
   const b = loader.nextBatch();
   assert.equal(b.tokens.length, 4 * 64);
   assert.equal(cfg.tokenizer, join(A, 'tokenizer'), 'the tokenizer folder resolves against the config');
@@ -185,10 +229,17 @@ test('the synth tokenizer: trained on the corpus, loadable, small, and the one t
   assert.deepEqual([...got], expected);
   assert.equal(tok.decode(expected.slice(0, expected.indexOf(tok.eosTokenId!))), docs[0].text);
   // Far fewer tokens than bytes.
-  const bytes = PRETRAIN.reduce((a, f) => a + rows<{ text: string }>(A, f).reduce((b, d) => b + Buffer.byteLength(d.text), 0), 0);
-  assert.ok(manifest.unigramEntropy!.tokens < 0.3 * bytes, `${manifest.unigramEntropy!.tokens} tokens for ${bytes} bytes`);
+  const bytes = PRETRAIN.reduce(
+    (a, f) => a + rows<{ text: string }>(A, f).reduce((b, d) => b + Buffer.byteLength(d.text), 0),
+    0,
+  );
+  assert.ok(
+    manifest.unigramEntropy!.tokens < 0.3 * bytes,
+    `${manifest.unigramEntropy!.tokens} tokens for ${bytes} bytes`,
+  );
   // Held-out text (test questions) still round-trips: byte-level BPE covers every string.
-  for (const r of rows<McRow>(A, 'eval/synth_world/test.jsonl').slice(0, 20)) assert.equal(tok.decode(tok.encode(r.question)), r.question);
+  for (const r of rows<McRow>(A, 'eval/synth_world/test.jsonl').slice(0, 20))
+    assert.equal(tok.decode(tok.encode(r.question)), r.question);
 });
 
 test("tokenizer: 'dolma2' keeps OLMo 2's tokenizer", () => {

@@ -46,7 +46,11 @@ test('dolma2: uint32 little-endian tokens, EOS after each document, metadata and
   const out = dir('out');
   const r = await tokenize({ inputs: [input], outDir: out, workers: 0 });
   const tok = dolma2Tokenizer();
-  const ids = expectedIds(DOCS.map((d) => d.text), (t) => tok.encode(t), 100257);
+  const ids = expectedIds(
+    DOCS.map((d) => d.text),
+    (t) => tok.encode(t),
+    100257,
+  );
   const bytes = readFileSync(join(out, 'part-00000.npy'));
   assert.deepEqual(bytes, u32le(ids));
   // The special-token text inside a document maps to its id (HF/dolma behaviour).
@@ -65,7 +69,10 @@ test('dolma2: uint32 little-endian tokens, EOS after each document, metadata and
   const l1 = tok.encode(DOCS[1].text).length + 1;
   const l2 = tok.encode(DOCS[2].text).length + 1;
   assert.deepEqual(meta.sources, { facts: { documents: 2, tokens: l0 + l2 }, math: { documents: 1, tokens: l1 } });
-  const rows = gunzipSync(readFileSync(join(out, 'part-00000.csv.gz'))).toString('utf8').trim().split('\n');
+  const rows = gunzipSync(readFileSync(join(out, 'part-00000.csv.gz')))
+    .toString('utf8')
+    .trim()
+    .split('\n');
   assert.deepEqual(rows, [
     `0,${l0},a1,${input},1`,
     `${l0},${l0 + l1},a2,${input},2`,
@@ -88,7 +95,15 @@ function tinyTokenizerDir(): string {
   for (let b = 0; b < 256; b++) vocab[BYTE_TO_UNICODE[b]] = 2 + b;
   vocab['he'] = 258;
   vocab['ll'] = 259;
-  const added = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const added = (id: number, content: string) => ({
+    id,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  });
   writeFileSync(
     join(d, 'tokenizer.json'),
     JSON.stringify({
@@ -100,16 +115,35 @@ function tinyTokenizerDir(): string {
       pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
       post_processor: null,
       decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-      model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab, merges: ['h e', 'l l'] },
+      model: {
+        type: 'BPE',
+        dropout: null,
+        unk_token: null,
+        continuing_subword_prefix: null,
+        end_of_word_suffix: null,
+        fuse_unk: false,
+        byte_fallback: false,
+        vocab,
+        merges: ['h e', 'l l'],
+      },
     }),
   );
-  writeFileSync(join(d, 'tokenizer_config.json'), JSON.stringify({ eos_token: '<|endoftext|>', pad_token: '<|padding|>' }));
+  writeFileSync(
+    join(d, 'tokenizer_config.json'),
+    JSON.stringify({ eos_token: '<|endoftext|>', pad_token: '<|padding|>' }),
+  );
   return d;
 }
 
 test('a vocabulary that fits 16 bits gives uint16 files; dolma2 refuses uint16', async () => {
   const tokDir = tinyTokenizerDir();
-  const input = writeInput('docs.jsonl', jsonl([{ id: 'x', text: 'hello', source: 's' }, { id: 'y', text: 'hell', source: 's' }]));
+  const input = writeInput(
+    'docs.jsonl',
+    jsonl([
+      { id: 'x', text: 'hello', source: 's' },
+      { id: 'y', text: 'hell', source: 's' },
+    ]),
+  );
   const out = dir('out16');
   await tokenize({ inputs: [input], outDir: out, tokenizer: tokDir, workers: 0 });
   const meta = readTokenFileMetadata(join(out, 'part-00000.npy'));
@@ -119,7 +153,10 @@ test('a vocabulary that fits 16 bits gives uint16 files; dolma2 refuses uint16',
   const b = Buffer.alloc(expected.length * 2);
   expected.forEach((v, i) => b.writeUInt16LE(v, i * 2));
   assert.deepEqual(readFileSync(join(out, 'part-00000.npy')), b);
-  await assert.rejects(tokenize({ inputs: [input], outDir: dir('bad'), dtype: 'uint16', workers: 0 }), /uint16 cannot hold ids of dolma2/);
+  await assert.rejects(
+    tokenize({ inputs: [input], outDir: dir('bad'), dtype: 'uint16', workers: 0 }),
+    /uint16 cannot hold ids of dolma2/,
+  );
 });
 
 test('gzip input gives the same tokens as plain JSONL', async () => {
@@ -154,7 +191,12 @@ test('malformed lines are reported with file and line and skipped; strict mode f
   assert.equal(r.skippedLines, 4);
   assert.deepEqual(
     seen.map((m) => [m.file, m.line]),
-    [[input, 2], [input, 4], [input, 5], [input, 6]],
+    [
+      [input, 2],
+      [input, 4],
+      [input, 5],
+      [input, 6],
+    ],
   );
   assert.match(seen[0].message, /invalid JSON/);
   assert.match(seen[1].message, /"text" must be a string, got number/);
@@ -163,15 +205,18 @@ test('malformed lines are reported with file and line and skipped; strict mode f
   assert.equal(readTokenFileMetadata(join(out, 'part-00000.npy')).skipped_lines, 4);
 
   const strictOut = dir('strict');
-  await assert.rejects(
-    tokenize({ inputs: [input], outDir: strictOut, workers: 0, strict: true }),
-    (e: Error) => e.message.includes(`${input}:2: invalid JSON`),
+  await assert.rejects(tokenize({ inputs: [input], outDir: strictOut, workers: 0, strict: true }), (e: Error) =>
+    e.message.includes(`${input}:2: invalid JSON`),
   );
   assert.deepEqual(readdirSync(strictOut), []);
 });
 
 test('a failure mid-way leaves no output that looks complete and keeps the previous one', async () => {
-  const docs = Array.from({ length: 200 }, (_, i) => ({ id: `d${i}`, text: `Document number ${i} says hello.`, source: 's' }));
+  const docs = Array.from({ length: 200 }, (_, i) => ({
+    id: `d${i}`,
+    text: `Document number ${i} says hello.`,
+    source: 's',
+  }));
   const input = writeInput('many.jsonl', jsonl(docs));
   const out = dir('fail');
   const first = await tokenize({ inputs: [input], outDir: out, workers: 0, maxTokensPerFile: 200 });
@@ -226,7 +271,14 @@ test('output is byte-identical with 0, 1 and 2 worker threads, split into parts 
   const outs: string[] = [];
   for (const workers of [0, 1, 2]) {
     const out = dir(`w${workers}`);
-    await tokenize({ inputs: [input], outDir: out, workers, chunkLines: 16, maxTokensPerFile: 1000, recordPathsRelativeTo: root });
+    await tokenize({
+      inputs: [input],
+      outDir: out,
+      workers,
+      chunkLines: 16,
+      maxTokensPerFile: 1000,
+      recordPathsRelativeTo: root,
+    });
     outs.push(out);
   }
   const files = readdirSync(outs[0]).sort();
@@ -239,7 +291,10 @@ test('output is byte-identical with 0, 1 and 2 worker threads, split into parts 
   const single = dir('single');
   await tokenize({ inputs: [input], outDir: single, workers: 0 });
   const parts = files.filter((f) => f.endsWith('.npy'));
-  assert.deepEqual(Buffer.concat(parts.map((f) => readFileSync(join(outs[0], f)))), readFileSync(join(single, 'part-00000.npy')));
+  assert.deepEqual(
+    Buffer.concat(parts.map((f) => readFileSync(join(outs[0], f)))),
+    readFileSync(join(single, 'part-00000.npy')),
+  );
   for (const f of parts) {
     const b = readFileSync(join(outs[0], f));
     assert.equal(b.readUInt32LE(b.length - 4), 100257);

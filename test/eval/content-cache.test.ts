@@ -24,13 +24,34 @@ const dataRoot = join(root, 'data');
 mkdirSync(dataRoot);
 writeSyntheticData(dataRoot, 3, []);
 const TASKS = ['arc_easy:rc::olmes'];
-const ARCH = { model_type: 'olmo2', hidden_size: 32, intermediate_size: 40, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 320, max_position_embeddings: 128, rope_theta: 10000 };
+const ARCH = {
+  model_type: 'olmo2',
+  hidden_size: 32,
+  intermediate_size: 40,
+  num_hidden_layers: 1,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  vocab_size: 320,
+  max_position_embeddings: 128,
+  rope_theta: 10000,
+};
 
 function backendFor(dir: string): LocalBackend {
-  return new LocalBackend({ model: loadModel(dir, { trainable: false }), tokenizer: loadTokenizer(dir), name: dir, checkpointDir: dir });
+  return new LocalBackend({
+    model: loadModel(dir, { trainable: false }),
+    tokenizer: loadTokenizer(dir),
+    name: dir,
+    checkpointDir: dir,
+  });
 }
 const evalInto = (out: string, dir: string) =>
-  runEval({ tasks: TASKS, source: new LocalHfFolderSource(dataRoot), outputDir: out, backend: backendFor(dir), overrides: { num_shots: 0 } });
+  runEval({
+    tasks: TASKS,
+    source: new LocalHfFolderSource(dataRoot),
+    outputDir: out,
+    backend: backendFor(dir),
+    overrides: { num_shots: 0 },
+  });
 const scores = (r: Awaited<ReturnType<typeof runEval>>) => r.tasks.map((t) => t.metrics);
 
 for (const withManifest of [true, false]) {
@@ -53,8 +74,12 @@ for (const withManifest of [true, false]) {
     assert.equal(second.cached, 0, 'no request of the old weights may answer for the new ones');
     assert.equal(second.computed, first.computed);
     const fresh = await evalInto(join(root, `fresh-${withManifest}`), dir);
-    assert.deepEqual(scores(second), scores(fresh), 'the scores are the new model\'s');
-    assert.notDeepEqual(second.tasks[0].metrics.acc_per_token ?? second.tasks[0].metrics, first.tasks[0].metrics, 'the two models score differently');
+    assert.deepEqual(scores(second), scores(fresh), "the scores are the new model's");
+    assert.notDeepEqual(
+      second.tasks[0].metrics.acc_per_token ?? second.tasks[0].metrics,
+      first.tasks[0].metrics,
+      'the two models score differently',
+    );
   });
 }
 
@@ -84,7 +109,12 @@ test('the cache identity names weights, tokenizer and numerics by content, never
   assert.equal(content.kernels, 'js');
   assert.equal(content.compute_dtype, 'float32');
   // the in-memory fallback (no checkpointDir) fingerprints the same weights the same way across loads
-  const noDir = () => new LocalBackend({ model: loadModel(dir, { trainable: false }), tokenizer: loadTokenizer(dir), name: 'x' }).cacheIdentity();
+  const noDir = () =>
+    new LocalBackend({
+      model: loadModel(dir, { trainable: false }),
+      tokenizer: loadTokenizer(dir),
+      name: 'x',
+    }).cacheIdentity();
   const [a, b] = [await noDir(), await noDir()];
   assert.match(String(a.weights), /^params:[0-9a-f]{64}$/);
   assert.deepEqual(a, b);

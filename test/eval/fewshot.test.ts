@@ -9,9 +9,14 @@ import type { Row } from '../../src/eval/types.ts';
 import { FEWSHOT_FIXTURE, FEWSHOT_FIXTURE_ALT, arcRow } from './fixtures.ts';
 
 const fixturePath = [FEWSHOT_FIXTURE, FEWSHOT_FIXTURE_ALT].find((p) => existsSync(p));
-const skip = fixturePath ? false : `shared OLMES few-shot fixture not found at ${FEWSHOT_FIXTURE} (or ${FEWSHOT_FIXTURE_ALT})`;
+const skip = fixturePath
+  ? false
+  : `shared OLMES few-shot fixture not found at ${FEWSHOT_FIXTURE} (or ${FEWSHOT_FIXTURE_ALT})`;
 const fixture = fixturePath
-  ? (JSON.parse(readFileSync(fixturePath, 'utf8')) as { sources: Record<string, Row[]>; mmlu_dev: Record<string, Row[]> })
+  ? (JSON.parse(readFileSync(fixturePath, 'utf8')) as {
+      sources: Record<string, Row[]>;
+      mmlu_dev: Record<string, Row[]>;
+    })
   : null;
 
 test('every curated key resolves to the real OLMES row, in stored order, among shuffled rows', { skip }, () => {
@@ -27,7 +32,9 @@ test('every curated key resolves to the real OLMES row, in stored order, among s
 
 test('5-shot ARC-Easy RC and HellaSwag RC contexts from the real rows', { skip }, () => {
   const arc = makeTask('arc_easy', 'rc', 'olmes');
-  const shots = resolveFewshotRows('OLMES:ARC-Easy', fixture!.sources['OLMES:ARC-Easy'], 5, 'fixture').map((r, i) => arc.def.processDoc(r, i, 'shot'));
+  const shots = resolveFewshotRows('OLMES:ARC-Easy', fixture!.sources['OLMES:ARC-Easy'], 5, 'fixture').map((r, i) =>
+    arc.def.processDoc(r, i, 'shot'),
+  );
   const doc = arc.def.processDoc(arcRow(1), 0, 'doc');
   const ctx = arc.context(doc, shots);
   assert.ok(
@@ -43,12 +50,23 @@ test('5-shot ARC-Easy RC and HellaSwag RC contexts from the real rows', { skip }
   assert.equal(shots[3].gold, 2);
 
   const hs = makeTask('hellaswag', 'rc', 'olmes');
-  const hshots = resolveFewshotRows('OLMES:hellaswag', fixture!.sources['OLMES:hellaswag'], 5, 'fixture').map((r, i) => hs.def.processDoc(r, i, 'shot'));
+  const hshots = resolveFewshotRows('OLMES:hellaswag', fixture!.sources['OLMES:hellaswag'], 5, 'fixture').map((r, i) =>
+    hs.def.processDoc(r, i, 'shot'),
+  );
   const ex = hs.fewshotExamples(hshots);
   // expected strings computed with Python's re and str.capitalize from the same rows
-  assert.equal(ex[0].text, "Health: How to cope with suicidal thoughts. Put off any plans. Promise yourself that you'll wait 48 hours before doing anything. Remember, thoughts don't have the power to force you to act.");
-  assert.equal(ex[0].target, ' Sometimes extreme pain can distort our perception. Waiting before taking action will give your mind time to clear.');
-  assert.equal(ex[2].text, 'Baking cookies: A female chef in white uniform shows a stack of baking pans in a large kitchen presenting them. The pans are filled with pastries and loaded into the oven. A knife');
+  assert.equal(
+    ex[0].text,
+    "Health: How to cope with suicidal thoughts. Put off any plans. Promise yourself that you'll wait 48 hours before doing anything. Remember, thoughts don't have the power to force you to act.",
+  );
+  assert.equal(
+    ex[0].target,
+    ' Sometimes extreme pain can distort our perception. Waiting before taking action will give your mind time to clear.',
+  );
+  assert.equal(
+    ex[2].text,
+    'Baking cookies: A female chef in white uniform shows a stack of baking pans in a large kitchen presenting them. The pans are filled with pastries and loaded into the oven. A knife',
+  );
   assert.equal(ex[2].target, ' is used to cut cylinder shaped dough into rounds.');
 });
 
@@ -57,7 +75,11 @@ test('MMLU shots are the first 5 dev rows in order (real dev rows)', { skip }, (
   const dev = fixture!.mmlu_dev.abstract_algebra;
   const shots = dev.slice(0, 5).map((r, i) => t.def.processDoc(r, i, 'dev'));
   const ctx = t.context(t.def.processDoc(dev[4], 0, 'doc'), shots);
-  assert.ok(ctx.startsWith('The following are multiple choice questions (with answers) about abstract algebra.\n\nQuestion: Find all c in Z_3 such that Z_3[x]/(x^2 + c) is a field.\n A. 0\n B. 1\n C. 2\n D. 3\nAnswer: B\n\n'));
+  assert.ok(
+    ctx.startsWith(
+      'The following are multiple choice questions (with answers) about abstract algebra.\n\nQuestion: Find all c in Z_3 such that Z_3[x]/(x^2 + c) is a field.\n A. 0\n B. 1\n C. 2\n D. 3\nAnswer: B\n\n',
+    ),
+  );
 });
 
 test('a missing curated example is an error naming it and where it was searched', () => {
@@ -70,13 +92,19 @@ test('a missing curated example is an error naming it and where it was searched'
       /ARC-Easy\) split train/.test(e.message) &&
       /no substitute/.test(e.message),
   );
-  assert.throws(() => resolveFewshotRows('OLMES:nope', rows, 5, 'x'), /unknown few-shot source OLMES:nope; known: OLMES:ARC-Challenge/);
+  assert.throws(
+    () => resolveFewshotRows('OLMES:nope', rows, 5, 'x'),
+    /unknown few-shot source OLMES:nope; known: OLMES:ARC-Challenge/,
+  );
 });
 
 test('two different rows matching one key is an error; identical duplicates are accepted', () => {
   const a = { goal: 'how do you stab something?', sol1: 'stick a sharp object through it.', sol2: 'x', label: 0 };
   const keys = OLMES_FEWSHOT_KEYS['OLMES:piqa'];
   assert.equal(keys[0].goal, a.goal);
-  assert.throws(() => resolveFewshotRows('OLMES:piqa', [a, { ...a, sol2: 'y' }], 1, 'piqa train'), /matches 2 different rows/);
+  assert.throws(
+    () => resolveFewshotRows('OLMES:piqa', [a, { ...a, sol2: 'y' }], 1, 'piqa train'),
+    /matches 2 different rows/,
+  );
   assert.deepEqual(resolveFewshotRows('OLMES:piqa', [a, { ...a }], 1, 'piqa train'), [a]);
 });

@@ -11,7 +11,8 @@ import type { Backend } from '../../src/eval/runner/backend.ts';
 import type { LoglikelihoodRequest, LoglikelihoodResult, Row } from '../../src/eval/types.ts';
 
 export const FEWSHOT_FIXTURE = join(SHARED_DIR, 'fixtures', 'olmes', 'fewshot_rows.json');
-export const FEWSHOT_FIXTURE_ALT = new URL('../../../shared/fixtures/olmes/fewshot_rows.json', import.meta.url).pathname;
+export const FEWSHOT_FIXTURE_ALT = new URL('../../../shared/fixtures/olmes/fewshot_rows.json', import.meta.url)
+  .pathname;
 
 export type FileKind = 'parquet' | 'jsonl' | 'json';
 
@@ -23,7 +24,12 @@ export function writeRowsFile(path: string, rows: Row[], kind: FileKind): void {
     const names = Object.keys(rows[0]);
     const columnData = names.map((name) => {
       const data = rows.map((r) => r[name]);
-      const type = typeof data[0] === 'string' ? ('STRING' as const) : typeof data[0] === 'number' ? ('INT64' as const) : undefined;
+      const type =
+        typeof data[0] === 'string'
+          ? ('STRING' as const)
+          : typeof data[0] === 'number'
+            ? ('INT64' as const)
+            : undefined;
       return { name, data: type === 'INT64' ? data.map((x) => BigInt(x as number)) : data, ...(type ? { type } : {}) };
     });
     writeFileSync(path, Buffer.from(parquetWriteBuffer({ columnData: columnData as never })));
@@ -31,7 +37,14 @@ export function writeRowsFile(path: string, rows: Row[], kind: FileKind): void {
 }
 
 /** Write a split in the HF repository layout: <root>/<path>/<config or data>/<split>-00000-of-00001.<ext>. */
-export function writeSplit(root: string, path: string, config: string | undefined, split: string, rows: Row[], kind: FileKind = 'parquet'): string {
+export function writeSplit(
+  root: string,
+  path: string,
+  config: string | undefined,
+  split: string,
+  rows: Row[],
+  kind: FileKind = 'parquet',
+): string {
   const file = join(root, path, config ?? 'data', `${split}-00000-of-00001.${kind}`);
   writeRowsFile(file, rows, kind);
   return file;
@@ -48,7 +61,12 @@ export function arcRow(i: number, answerKey = 'ABCD'[i % 4]): Row {
   };
 }
 export function boolqRow(i: number): Row {
-  return { question: `is statement ${i} true`, passage: `Statement ${i} -- It is true for even numbers.`, idx: i, label: i % 2 };
+  return {
+    question: `is statement ${i} true`,
+    passage: `Statement ${i} -- It is true for even numbers.`,
+    idx: i,
+    label: i % 2,
+  };
 }
 export function csqaRow(i: number): Row {
   return {
@@ -74,19 +92,41 @@ export function hellaswagRow(i: number): Row {
   };
 }
 export function mmluRow(i: number, subject: string): Row {
-  return { question: `${subject} question ${i}?`, subject, choices: [`a${i}`, `bb${i}`, `ccc${i}`, `dddd${i}`], answer: i % 4 };
+  return {
+    question: `${subject} question ${i}?`,
+    subject,
+    choices: [`a${i}`, `bb${i}`, `ccc${i}`, `dddd${i}`],
+    answer: i % 4,
+  };
 }
 export function obqaRow(i: number): Row {
-  return { id: `7-${i}`, question_stem: `The sun number ${i} is a`, choices: { text: ['star', 'planet', 'moon', 'comet'], label: ['A', 'B', 'C', 'D'] }, answerKey: 'ABCD'[i % 4] };
+  return {
+    id: `7-${i}`,
+    question_stem: `The sun number ${i} is a`,
+    choices: { text: ['star', 'planet', 'moon', 'comet'], label: ['A', 'B', 'C', 'D'] },
+    answerKey: 'ABCD'[i % 4],
+  };
 }
 export function piqaRow(i: number): Row {
   return { goal: `How to open jar ${i}?`, sol1: 'Twist the lid.', sol2: 'Hit it with a hammer.', label: i % 2 };
 }
 export function siqaRow(i: number): Row {
-  return { context: `Kai gave Sam gift ${i}.`, question: 'How would Sam feel?', answerA: 'happy', answerB: 'sad', answerC: 'angry', label: String((i % 3) + 1) };
+  return {
+    context: `Kai gave Sam gift ${i}.`,
+    question: 'How would Sam feel?',
+    answerA: 'happy',
+    answerB: 'sad',
+    answerC: 'angry',
+    label: String((i % 3) + 1),
+  };
 }
 export function winograndeRow(i: number): Row {
-  return { sentence: `The trophy ${i} did not fit in the suitcase because the _ was too big.`, option1: 'trophy', option2: 'suitcase', answer: String((i % 2) + 1) };
+  return {
+    sentence: `The trophy ${i} did not fit in the suitcase because the _ was too big.`,
+    option1: 'trophy',
+    option2: 'suitcase',
+    answer: String((i % 2) + 1),
+  };
 }
 
 /** A training row satisfying a curated few-shot key, other fields filled in with synthetic text. */
@@ -103,11 +143,27 @@ function rowForKey(base: Row, key: RowKey): Row {
 export function trainRowsFor(source: string, make: (i: number) => Row): Row[] {
   const keyed = OLMES_FEWSHOT_KEYS[source].map((k, i) => rowForKey(make(100 + i), k));
   const decoys = Array.from({ length: 6 }, (_, i) => make(200 + i));
-  return [decoys[0], keyed[3], decoys[1], keyed[0], keyed[4], decoys[2], keyed[1], decoys[3], keyed[2], decoys[4], decoys[5]];
+  return [
+    decoys[0],
+    keyed[3],
+    decoys[1],
+    keyed[0],
+    keyed[4],
+    decoys[2],
+    keyed[1],
+    decoys[3],
+    keyed[2],
+    decoys[4],
+    decoys[5],
+  ];
 }
 
 /** A full synthetic data folder for the 9 core tasks and the given MMLU subjects (n eval docs each). */
-export function writeSyntheticData(root: string, n: number, subjects: readonly string[] = MMLU_SUBJECTS.slice(0, 2)): void {
+export function writeSyntheticData(
+  root: string,
+  n: number,
+  subjects: readonly string[] = MMLU_SUBJECTS.slice(0, 2),
+): void {
   const range = (f: (i: number) => Row) => Array.from({ length: n }, (_, i) => f(i));
   writeSplit(root, 'allenai/ai2_arc', 'ARC-Easy', 'test', range(arcRow));
   writeSplit(root, 'allenai/ai2_arc', 'ARC-Easy', 'train', trainRowsFor('OLMES:ARC-Easy', arcRow));
@@ -128,8 +184,20 @@ export function writeSyntheticData(root: string, n: number, subjects: readonly s
   writeSplit(root, 'allenai/winogrande', 'winogrande_xl', 'validation', range(winograndeRow));
   writeSplit(root, 'allenai/winogrande', 'winogrande_xl', 'train', trainRowsFor('OLMES:winogrande', winograndeRow));
   for (const s of subjects) {
-    writeSplit(root, 'cais/mmlu', s, 'test', range((i) => mmluRow(i, s)));
-    writeSplit(root, 'cais/mmlu', s, 'dev', Array.from({ length: 5 }, (_, i) => mmluRow(50 + i, s)));
+    writeSplit(
+      root,
+      'cais/mmlu',
+      s,
+      'test',
+      range((i) => mmluRow(i, s)),
+    );
+    writeSplit(
+      root,
+      'cais/mmlu',
+      s,
+      'dev',
+      Array.from({ length: 5 }, (_, i) => mmluRow(50 + i, s)),
+    );
   }
 }
 

@@ -6,4 +6,10 @@ import { FakeBackend } from './fixtures.ts';
 const [dataRoot, outDir, tasks] = process.argv.slice(2);
 const backend = new FakeBackend();
 backend.delayMs = 25;
-await runEval({ tasks: tasks.split(','), source: new LocalHfFolderSource(dataRoot), outputDir: outDir, backend, batchSize: 5 });
+await runEval({
+  tasks: tasks.split(','),
+  source: new LocalHfFolderSource(dataRoot),
+  outputDir: outDir,
+  backend,
+  batchSize: 5,
+});

@@ -4,7 +4,12 @@ import { aggregateScores } from '../../src/eval/aggregate.ts';
 import { argmax, mcDocMetrics, meanMetrics, type ChoiceScore } from '../../src/eval/metrics.ts';
 import { hfExactMatch, maxOverGolds, squadExactMatch, squadF1, squadNormalize } from '../../src/eval/text-metrics.ts';
 
-const c = (logprob: number, continuation: string, numTokens = 1, uncondLogprob?: number): ChoiceScore => ({ logprob, continuation, numTokens, uncondLogprob });
+const c = (logprob: number, continuation: string, numTokens = 1, uncondLogprob?: number): ChoiceScore => ({
+  logprob,
+  continuation,
+  numTokens,
+  uncondLogprob,
+});
 
 test('acc_raw / per_token / per_char / per_byte / uncond on a hand-computed doc', () => {
   // choice 0: " cat"  S=-4, T=1, C=4, B=4 → raw -4, tok -4, char -1, bpb 4/ln2/4
@@ -22,7 +27,7 @@ test('acc_raw / per_token / per_char / per_byte / uncond on a hand-computed doc'
   assert.equal(m.sum_logits_corr, -5);
   assert.equal(m.logits_per_token_corr, -2.5);
   assert.equal(m.logits_per_char_corr, -5 / 7);
-  assert.equal(m.bits_per_byte_corr, (5 / Math.LN2) / 7);
+  assert.equal(m.bits_per_byte_corr, 5 / Math.LN2 / 7);
 });
 
 test('per-character count includes the leading space (OLMES, unlike lm-eval acc_norm)', () => {
@@ -53,7 +58,10 @@ test('no acc_uncond without unconditioned log-probs; bad gold is an error', () =
 });
 
 test('meanMetrics averages acc_* and *_corr, not indices', () => {
-  const m = meanMetrics([{ acc_raw: 1, predicted_index_raw: 2, correct_choice: 1 }, { acc_raw: 0, predicted_index_raw: 0, correct_choice: 3 }]);
+  const m = meanMetrics([
+    { acc_raw: 1, predicted_index_raw: 2, correct_choice: 1 },
+    { acc_raw: 0, predicted_index_raw: 0, correct_choice: 3 },
+  ]);
   assert.deepEqual(m, { acc_raw: 0.5 });
 });
 
@@ -61,9 +69,15 @@ test('suite aggregation: macro, micro, mc_or_rc with the tie going to MC (listed
   const mc = { alias: 'x:mc::olmes', primary_score: 0.5, num_instances: 10 };
   const rc = { alias: 'x:rc::olmes', primary_score: 0.5, num_instances: 10 };
   assert.equal(aggregateScores('x::olmes', 'mc_or_rc', [mc, rc]).used_mc_or_rc, 'x:mc::olmes');
-  assert.equal(aggregateScores('x::olmes', 'mc_or_rc', [mc, { ...rc, primary_score: 0.6 }]).used_mc_or_rc, 'x:rc::olmes');
+  assert.equal(
+    aggregateScores('x::olmes', 'mc_or_rc', [mc, { ...rc, primary_score: 0.6 }]).used_mc_or_rc,
+    'x:rc::olmes',
+  );
   assert.equal(aggregateScores('s', 'macro', [mc, { ...rc, primary_score: 1, num_instances: 30 }]).primary_score, 0.75);
-  assert.equal(aggregateScores('s', 'micro', [mc, { ...rc, primary_score: 1, num_instances: 30 }]).primary_score, (5 + 30) / 40);
+  assert.equal(
+    aggregateScores('s', 'micro', [mc, { ...rc, primary_score: 1, num_instances: 30 }]).primary_score,
+    (5 + 30) / 40,
+  );
 });
 
 test('SQuAD normalisation, EM and F1; HF exact_match options', () => {

@@ -14,7 +14,13 @@ const root = mkdtempSync(join(tmpdir(), 'olmo-eval-lock-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const dataRoot = join(root, 'data');
 writeSyntheticData(dataRoot, 3, []);
-const evalInto = (out: string) => runEval({ tasks: ['arc_easy:rc::olmes'], source: new LocalHfFolderSource(dataRoot), outputDir: out, backend: new FakeBackend() });
+const evalInto = (out: string) =>
+  runEval({
+    tasks: ['arc_easy:rc::olmes'],
+    source: new LocalHfFolderSource(dataRoot),
+    outputDir: out,
+    backend: new FakeBackend(),
+  });
 
 test('a second evaluation into a folder in use fails at once, naming the folder and the holder', async () => {
   const out = join(root, 'out');
@@ -22,7 +28,10 @@ test('a second evaluation into a folder in use fails at once, naming the folder 
   try {
     await assert.rejects(
       evalInto(out),
-      (e: Error) => e instanceof FolderLockedError && e.message.includes(`${out} is in use by another run (pid ${process.pid} on ${hostname()}`) && e.message.includes('(the other run)'),
+      (e: Error) =>
+        e instanceof FolderLockedError &&
+        e.message.includes(`${out} is in use by another run (pid ${process.pid} on ${hostname()}`) &&
+        e.message.includes('(the other run)'),
     );
     assert.deepEqual(readdirSync(out), [LOCK_FILE], 'the refused run wrote nothing');
   } finally {

@@ -9,7 +9,12 @@ import { rescore, rescoreAll, runFolders } from '../../src/eval/runner/rescore.t
 const OUTPUT = /^(metrics\.json|metrics-all\.jsonl|task-\d{3}-.*-(metrics\.json|predictions\.jsonl|requests\.jsonl))$/;
 
 function snapshot(dir: string): Map<string, string> {
-  return new Map(readdirSync(dir).filter((f) => OUTPUT.test(f)).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+  return new Map(
+    readdirSync(dir)
+      .filter((f) => OUTPUT.test(f))
+      .sort()
+      .map((f) => [f, readFileSync(join(dir, f), 'utf8')]),
+  );
 }
 
 /** Overwrite every stored metric and model_output of a run folder with junk. */
@@ -19,11 +24,23 @@ export function wipeMetrics(dir: string): void {
     if (/^task-\d{3}-.*-metrics\.json$/.test(f)) {
       writeFileSync(p, JSON.stringify({ ...JSON.parse(readFileSync(p, 'utf8')), metrics: { primary_score: -1 } }));
     } else if (/-predictions\.jsonl$/.test(f)) {
-      const lines = readFileSync(p, 'utf8').split('\n').filter((l) => l !== '');
-      writeFileSync(p, lines.map((l) => JSON.stringify({ ...JSON.parse(l), metrics: { junk: 1 }, model_output: [] }) + '\n').join(''));
+      const lines = readFileSync(p, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '');
+      writeFileSync(
+        p,
+        lines.map((l) => JSON.stringify({ ...JSON.parse(l), metrics: { junk: 1 }, model_output: [] }) + '\n').join(''),
+      );
     } else if (f === 'metrics.json') {
       const m = JSON.parse(readFileSync(p, 'utf8'));
-      writeFileSync(p, JSON.stringify({ ...m, all_primary_scores: [], tasks: m.tasks.map((t: object) => ({ ...t, metrics: { primary_score: -1 } })) }));
+      writeFileSync(
+        p,
+        JSON.stringify({
+          ...m,
+          all_primary_scores: [],
+          tasks: m.tasks.map((t: object) => ({ ...t, metrics: { primary_score: -1 } })),
+        }),
+      );
     } else if (f === 'metrics-all.jsonl') {
       writeFileSync(p, '');
     }
@@ -49,7 +66,10 @@ export async function assertRescoreAllIdentical(dir: string, expectFolders: numb
   const before = folders.map(snapshot);
   folders.forEach(wipeMetrics);
   const done = await rescoreAll(dir);
-  assert.deepEqual(done.map((d) => d.dir), folders);
+  assert.deepEqual(
+    done.map((d) => d.dir),
+    folders,
+  );
   folders.forEach((d, i) => {
     const after = snapshot(d);
     for (const [f, text] of before[i]) assert.equal(after.get(f), text, `${d}/${f} differs after rescore`);

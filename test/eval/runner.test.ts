@@ -20,28 +20,58 @@ const dataRoot = tmp('data');
 writeSyntheticData(dataRoot, 12, ['anatomy', 'virology']);
 const source = () => new CachingSource(new LocalHfFolderSource(dataRoot));
 const TASKS = ['core_9mcqa::olmes', 'mmlu_anatomy::olmes', 'mmlu_virology:rc::olmes'];
-const lines = (p: string) => readFileSync(p, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
-const stripVolatile = (m: { tasks: { processing_time: unknown }[] }) => ({ ...m, tasks: m.tasks.map((t) => ({ ...t, processing_time: 0 })) });
+const lines = (p: string) =>
+  readFileSync(p, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l));
+const stripVolatile = (m: { tasks: { processing_time: unknown }[] }) => ({
+  ...m,
+  tasks: m.tasks.map((t) => ({ ...t, processing_time: 0 })),
+});
 
 test('a full run writes every oe-eval file with the right fields and a results table', async () => {
   const out = tmp('run');
   const backend = new FakeBackend();
   const printed: string[] = [];
   const progress: EvalProgress[] = [];
-  const r = await runEval({ tasks: TASKS, source: source(), outputDir: out, backend, batchSize: 7, log: (t) => printed.push(t), onProgress: (p) => progress.push(p) });
+  const r = await runEval({
+    tasks: TASKS,
+    source: source(),
+    outputDir: out,
+    backend,
+    batchSize: 7,
+    log: (t) => printed.push(t),
+    onProgress: (p) => progress.push(p),
+  });
   const plan = planTasks(TASKS);
   assert.equal(r.tasks.length, plan.tasks.length);
   const files = readdirSync(out);
   for (const [i, t] of plan.tasks.entries()) {
     for (const suf of ['metrics.json', 'predictions.jsonl', 'requests.jsonl']) {
-      assert.ok(files.includes(`task-${String(i).padStart(3, '0')}-${t.config.task_name}-${suf}`), `${t.config.alias} ${suf}`);
+      assert.ok(
+        files.includes(`task-${String(i).padStart(3, '0')}-${t.config.task_name}-${suf}`),
+        `${t.config.alias} ${suf}`,
+      );
     }
   }
   for (const f of ['metrics.json', 'metrics-all.jsonl', 'request-cache.jsonl']) assert.ok(files.includes(f), f);
 
   // per-task metrics.json
   const m0 = JSON.parse(readFileSync(join(out, 'task-000-arc_challenge-metrics.json'), 'utf8'));
-  for (const k of ['task_name', 'task_hash', 'model_hash', 'model_config', 'task_config', 'compute_config', 'processing_time', 'current_date', 'num_instances', 'metrics']) assert.ok(k in m0, k);
+  for (const k of [
+    'task_name',
+    'task_hash',
+    'model_hash',
+    'model_config',
+    'task_config',
+    'compute_config',
+    'processing_time',
+    'current_date',
+    'num_instances',
+    'metrics',
+  ])
+    assert.ok(k in m0, k);
   assert.equal(m0.task_config.metadata.alias, 'arc_challenge:mc::olmes');
   assert.equal(m0.num_instances, 12);
   assert.equal(m0.metrics.primary_score, m0.metrics.acc_raw);
@@ -49,16 +79,30 @@ test('a full run writes every oe-eval file with the right fields and a results t
   // predictions: one line per doc, recomputable from model_output
   const rcIdx = plan.tasks.findIndex((t) => t.config.alias === 'arc_challenge:rc::olmes');
   const preds = lines(join(out, `task-${String(rcIdx).padStart(3, '0')}-arc_challenge-predictions.jsonl`));
-  assert.deepEqual(preds.map((p) => p.doc_id), [...Array(12).keys()]);
+  assert.deepEqual(
+    preds.map((p) => p.doc_id),
+    [...Array(12).keys()],
+  );
   const p0 = preds[0];
-  for (const k of ['doc_id', 'native_id', 'metrics', 'model_output', 'label', 'task_hash', 'model_hash']) assert.ok(k in p0, k);
+  for (const k of ['doc_id', 'native_id', 'metrics', 'model_output', 'label', 'task_hash', 'model_hash'])
+    assert.ok(k in p0, k);
   assert.equal(p0.native_id, 'Synth_0');
   const reqs = lines(join(out, `task-${String(rcIdx).padStart(3, '0')}-arc_challenge-requests.jsonl`));
   assert.equal(reqs.length, 12 * 8); // 4 choices + 4 unconditioned
   const doc0 = reqs.filter((q) => q.doc_id === 0);
   const unc0 = reqs.filter((q) => q.doc_id === 1_000_000);
   const expected = mcDocMetrics(
-    doc0.map((q, i) => ({ ...((x) => ({ logprob: x.logprob, numTokens: x.numTokens }))(fakeLoglikelihood({ type: 'loglikelihood', context: q.request.context, continuation: q.request.continuation })), continuation: q.request.continuation, uncondLogprob: fakeLoglikelihood({ type: 'loglikelihood', context: 'Answer:', continuation: unc0[i].request.continuation }).logprob })),
+    doc0.map((q, i) => ({
+      ...((x) => ({ logprob: x.logprob, numTokens: x.numTokens }))(
+        fakeLoglikelihood({ type: 'loglikelihood', context: q.request.context, continuation: q.request.continuation }),
+      ),
+      continuation: q.request.continuation,
+      uncondLogprob: fakeLoglikelihood({
+        type: 'loglikelihood',
+        context: 'Answer:',
+        continuation: unc0[i].request.continuation,
+      }).logprob,
+    })),
     0,
   );
   assert.deepEqual(p0.metrics, expected);
@@ -68,9 +112,26 @@ test('a full run writes every oe-eval file with the right fields and a results t
   const run = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
   assert.deepEqual(Object.keys(run), ['all_primary_scores', 'tasks', 'model_config']);
   const aliases = run.tasks.map((t: { alias: string }) => t.alias);
-  for (const a of ['core_9mcqa::olmes', 'arc_challenge::olmes', 'mmlu_anatomy::olmes', 'winogrande:rc::olmes', 'mmlu_virology:rc::olmes']) assert.ok(aliases.includes(a), a);
+  for (const a of [
+    'core_9mcqa::olmes',
+    'arc_challenge::olmes',
+    'mmlu_anatomy::olmes',
+    'winogrande:rc::olmes',
+    'mmlu_virology:rc::olmes',
+  ])
+    assert.ok(aliases.includes(a), a);
   const core = run.tasks.find((t: { alias: string }) => t.alias === 'core_9mcqa::olmes');
-  const perTask = ['arc_challenge', 'arc_easy', 'boolq', 'csqa', 'hellaswag', 'openbookqa', 'piqa', 'socialiqa', 'winogrande'].map((n) => {
+  const perTask = [
+    'arc_challenge',
+    'arc_easy',
+    'boolq',
+    'csqa',
+    'hellaswag',
+    'openbookqa',
+    'piqa',
+    'socialiqa',
+    'winogrande',
+  ].map((n) => {
     const mc = run.tasks.find((t: { alias: string }) => t.alias === `${n}:mc::olmes`).metrics.primary_score;
     const rc = run.tasks.find((t: { alias: string }) => t.alias === `${n}:rc::olmes`).metrics.primary_score;
     const s = run.tasks.find((t: { alias: string }) => t.alias === `${n}::olmes`).metrics;
@@ -94,18 +155,42 @@ test('a full run writes every oe-eval file with the right fields and a results t
 });
 
 test('metrics do not depend on batch size', async () => {
-  const a = await runEval({ tasks: TASKS, source: source(), outputDir: tmp('b1'), backend: new FakeBackend(), batchSize: 3 });
-  const b = await runEval({ tasks: TASKS, source: source(), outputDir: tmp('b64'), backend: new FakeBackend(), batchSize: 64 });
+  const a = await runEval({
+    tasks: TASKS,
+    source: source(),
+    outputDir: tmp('b1'),
+    backend: new FakeBackend(),
+    batchSize: 3,
+  });
+  const b = await runEval({
+    tasks: TASKS,
+    source: source(),
+    outputDir: tmp('b64'),
+    backend: new FakeBackend(),
+    batchSize: 64,
+  });
   assert.deepEqual(a.metrics.all_primary_scores, b.metrics.all_primary_scores);
-  assert.deepEqual(a.tasks.map((t) => t.metrics), b.tasks.map((t) => t.metrics));
+  assert.deepEqual(
+    a.tasks.map((t) => t.metrics),
+    b.tasks.map((t) => t.metrics),
+  );
 });
 
 test('an interrupted run resumes: nothing recomputed, lost or duplicated; same metrics as a clean run', async () => {
-  const clean = await runEval({ tasks: TASKS, source: source(), outputDir: tmp('clean'), backend: new FakeBackend(), batchSize: 10 });
+  const clean = await runEval({
+    tasks: TASKS,
+    source: source(),
+    outputDir: tmp('clean'),
+    backend: new FakeBackend(),
+    batchSize: 10,
+  });
   const out = tmp('resume');
   const failing = new FakeBackend();
   failing.failAfterBatches = 5;
-  await assert.rejects(runEval({ tasks: TASKS, source: source(), outputDir: out, backend: failing, batchSize: 10 }), /simulated interruption/);
+  await assert.rejects(
+    runEval({ tasks: TASKS, source: source(), outputDir: out, backend: failing, batchSize: 10 }),
+    /simulated interruption/,
+  );
   assert.ok(!existsSync(join(out, 'metrics.json')), 'no final metrics after an interruption');
   const cachePath = join(out, 'request-cache.jsonl');
   assert.equal(lines(cachePath).length, 50);
@@ -118,10 +203,17 @@ test('an interrupted run resumes: nothing recomputed, lost or duplicated; same m
   const keys = lines(cachePath).map((l) => l.k);
   assert.equal(keys.length, unique);
   assert.equal(new Set(keys).size, unique, 'no duplicate cache records');
-  assert.deepEqual(r.tasks.map((t) => t.metrics), clean.tasks.map((t) => t.metrics));
+  assert.deepEqual(
+    r.tasks.map((t) => t.metrics),
+    clean.tasks.map((t) => t.metrics),
+  );
   for (const [i, t] of r.tasks.entries()) {
     const preds = lines(join(out, `task-${String(i).padStart(3, '0')}-${t.task_name}-predictions.jsonl`));
-    assert.deepEqual(preds.map((p) => p.doc_id), [...Array(t.num_instances).keys()], t.task_config.alias);
+    assert.deepEqual(
+      preds.map((p) => p.doc_id),
+      [...Array(t.num_instances).keys()],
+      t.task_config.alias,
+    );
   }
 });
 
@@ -145,7 +237,9 @@ test('rescore recomputes every metric from the saved records and gives the same 
 
   // a run written before predictions carried doc and raw_results: MC metrics come back from model_output
   for (const f of readdirSync(out).filter((x) => x.endsWith('-predictions.jsonl'))) {
-    const stripped = lines(join(out, f)).map(({ doc: _d, raw_results: _r, ...p }) => JSON.stringify({ ...p, metrics: {} }) + '\n');
+    const stripped = lines(join(out, f)).map(
+      ({ doc: _d, raw_results: _r, ...p }) => JSON.stringify({ ...p, metrics: {} }) + '\n',
+    );
     writeFileSync(join(out, f), stripped.join(''));
   }
   writeFileSync(join(out, 'task-003-arc_easy-metrics.json'), JSON.stringify({ ...t, metrics: { primary_score: -1 } }));
@@ -160,19 +254,41 @@ test('rescore errors name the file and what is missing', async () => {
   const preds = join(out, 'task-000-arc_easy-predictions.jsonl');
   const good = readFileSync(preds, 'utf8');
   writeFileSync(preds, good.split('\n').slice(0, 3).join('\n') + '\n');
-  await assert.rejects(rescore(out), /task-000-arc_easy-predictions\.jsonl has 3 lines, metrics\.json says 12 instances/);
-  writeFileSync(preds, good.split('\n').map((l) => (l ? JSON.stringify({ ...JSON.parse(l), raw_results: [] }) : l)).join('\n'));
+  await assert.rejects(
+    rescore(out),
+    /task-000-arc_easy-predictions\.jsonl has 3 lines, metrics\.json says 12 instances/,
+  );
+  writeFileSync(
+    preds,
+    good
+      .split('\n')
+      .map((l) => (l ? JSON.stringify({ ...JSON.parse(l), raw_results: [] }) : l))
+      .join('\n'),
+  );
   await assert.rejects(rescore(out), /doc 0: 4 requests in requests\.jsonl but 0 saved results/);
   const m = join(out, 'task-000-arc_easy-metrics.json');
   writeFileSync(preds, good);
-  writeFileSync(m, JSON.stringify({ ...JSON.parse(readFileSync(m, 'utf8')), task_config: { ...JSON.parse(readFileSync(m, 'utf8')).task_config, alias: 'nope::olmes', format: undefined } }));
-  await assert.rejects(rescore(out), /task "nope::olmes" \(task_name arc_easy\) cannot be rebuilt from its saved config: .*unknown task "nope"/);
+  writeFileSync(
+    m,
+    JSON.stringify({
+      ...JSON.parse(readFileSync(m, 'utf8')),
+      task_config: { ...JSON.parse(readFileSync(m, 'utf8')).task_config, alias: 'nope::olmes', format: undefined },
+    }),
+  );
+  await assert.rejects(
+    rescore(out),
+    /task "nope::olmes" \(task_name arc_easy\) cannot be rebuilt from its saved config: .*unknown task "nope"/,
+  );
 });
 
 test('dry run writes the requests files only, with every context and continuation', async () => {
   const out = tmp('dry');
   const r = await dryRun({ tasks: ['winogrande::olmes', 'boolq:rc::olmes'], source: source(), outputDir: out });
-  assert.deepEqual(readdirSync(out).sort(), ['task-000-winogrande-requests.jsonl', 'task-001-winogrande-requests.jsonl', 'task-002-boolq-requests.jsonl']);
+  assert.deepEqual(readdirSync(out).sort(), [
+    'task-000-winogrande-requests.jsonl',
+    'task-001-winogrande-requests.jsonl',
+    'task-002-boolq-requests.jsonl',
+  ]);
   const wg = lines(join(out, 'task-001-winogrande-requests.jsonl'));
   assert.equal(wg.length, 24);
   assert.equal(r.numRequests, 24 + 24 + 24);
@@ -186,18 +302,34 @@ test('dry run writes the requests files only, with every context and continuatio
 });
 
 test('clear errors: unknown task id, missing dataset, bad backend output; the cache is kept', async () => {
-  await assert.rejects(runEval({ tasks: ['arc_esay::olmes'], source: source(), outputDir: tmp('x'), backend: new FakeBackend() }), /unknown task "arc_esay"/);
-  await assert.rejects(dryRun({ tasks: ['mmlu_astronomy:mc::olmes'], source: source(), outputDir: tmp('x') }), /cais\/mmlu \(config astronomy\) split test: folder|cais\/mmlu \(config astronomy\) split test: no data file/);
+  await assert.rejects(
+    runEval({ tasks: ['arc_esay::olmes'], source: source(), outputDir: tmp('x'), backend: new FakeBackend() }),
+    /unknown task "arc_esay"/,
+  );
+  await assert.rejects(
+    dryRun({ tasks: ['mmlu_astronomy:mc::olmes'], source: source(), outputDir: tmp('x') }),
+    /cais\/mmlu \(config astronomy\) split test: folder|cais\/mmlu \(config astronomy\) split test: no data file/,
+  );
   const out = tmp('bad');
   const bad = new FakeBackend();
   let n = 0;
-  bad.loglikelihood = async (reqs) => reqs.map((r) => ({ ...fakeLoglikelihood(r), logprob: ++n > 10 ? Number.NaN : -1 }));
-  await assert.rejects(runEval({ tasks: ['piqa:rc::olmes'], source: source(), outputDir: out, backend: bad, batchSize: 10 }), /backend fake-length-model, loglikelihood request .*: log-prob must be a finite number, got null/);
+  bad.loglikelihood = async (reqs) =>
+    reqs.map((r) => ({ ...fakeLoglikelihood(r), logprob: ++n > 10 ? Number.NaN : -1 }));
+  await assert.rejects(
+    runEval({ tasks: ['piqa:rc::olmes'], source: source(), outputDir: out, backend: bad, batchSize: 10 }),
+    /backend fake-length-model, loglikelihood request .*: log-prob must be a finite number, got null/,
+  );
   const cache = RequestCache.open(join(out, 'request-cache.jsonl'));
   assert.equal(cache.size, 10);
   cache.close();
 });
 
 test("all_primary_scores use Python's f'{x:.6}' formatting", () => {
-  assert.deepEqual([0.25, 1, 0.4074074074, 0, 0.00001234567].map(pyFormat6), ['0.25', '1.0', '0.407407', '0.0', '1.23457e-05']);
+  assert.deepEqual([0.25, 1, 0.4074074074, 0, 0.00001234567].map(pyFormat6), [
+    '0.25',
+    '1.0',
+    '0.407407',
+    '0.0',
+    '1.23457e-05',
+  ]);
 });

@@ -14,28 +14,43 @@ test('parse and format name[:format]::regime', () => {
 });
 
 test('unknown task and regime errors list the known ones', () => {
-  assert.throws(() => planTasks(['arc_chalenge:rc::olmes']), /unknown task "arc_chalenge"; known tasks: core_9mcqa, mmlu, arc_challenge, .*mmlu_<subject>/);
+  assert.throws(
+    () => planTasks(['arc_chalenge:rc::olmes']),
+    /unknown task "arc_chalenge"; known tasks: core_9mcqa, mmlu, arc_challenge, .*mmlu_<subject>/,
+  );
   assert.throws(() => planTasks(['arc_challenge:rc::tulu']), /unknown regime "tulu"; known regimes: olmes, olmes:full/);
   assert.throws(() => makeTask('mmlu_cooking', 'mc', 'olmes'), /unknown task "mmlu_cooking"/);
 });
 
 test('plans: leaf tasks deduplicated, suites with members first', () => {
   const p = planTasks(['arc_easy::olmes', 'arc_easy:mc::olmes']);
-  assert.deepEqual(p.tasks.map((t) => t.config.alias), ['arc_easy:mc::olmes', 'arc_easy:rc::olmes']);
-  assert.deepEqual(p.suites, [{ alias: 'arc_easy::olmes', how: 'mc_or_rc', members: ['arc_easy:mc::olmes', 'arc_easy:rc::olmes'] }]);
+  assert.deepEqual(
+    p.tasks.map((t) => t.config.alias),
+    ['arc_easy:mc::olmes', 'arc_easy:rc::olmes'],
+  );
+  assert.deepEqual(p.suites, [
+    { alias: 'arc_easy::olmes', how: 'mc_or_rc', members: ['arc_easy:mc::olmes', 'arc_easy:rc::olmes'] },
+  ]);
 
   const core = planTasks(['core_9mcqa::olmes']);
   assert.equal(core.tasks.length, 18);
   assert.equal(core.suites.length, 10);
-  assert.deepEqual(core.suites.at(-1), { alias: 'core_9mcqa::olmes', how: 'macro', members: CORE_9MCQA.map((n) => `${n}::olmes`) });
+  assert.deepEqual(core.suites.at(-1), {
+    alias: 'core_9mcqa::olmes',
+    how: 'macro',
+    members: CORE_9MCQA.map((n) => `${n}::olmes`),
+  });
 
   const mmlu = planTasks(['mmlu::olmes']);
   assert.equal(mmlu.tasks.length, 114);
-  assert.deepEqual(mmlu.suites.map((s) => [s.alias, s.how, s.members.length]), [
-    ['mmlu:mc::olmes', 'macro', 57],
-    ['mmlu:rc::olmes', 'macro', 57],
-    ['mmlu::olmes', 'mc_or_rc', 2],
-  ]);
+  assert.deepEqual(
+    mmlu.suites.map((s) => [s.alias, s.how, s.members.length]),
+    [
+      ['mmlu:mc::olmes', 'macro', 57],
+      ['mmlu:rc::olmes', 'macro', 57],
+      ['mmlu::olmes', 'mc_or_rc', 2],
+    ],
+  );
   assert.ok(listTaskIds().includes('mmlu_virology:rc::olmes'));
 });
 

@@ -22,14 +22,23 @@ test('a trailing space of the context moves to the continuation; whole string en
   const { tokenize, vocab, calls } = makeTokenizer();
   const p = encodePair('Question: x\nAnswer: ', 'yes', tokenize);
   assert.deepEqual(calls, ['Question: x\nAnswer: yes', 'Question: x\nAnswer:']);
-  assert.deepEqual(p.continuationTokens.map((t) => vocab[t]), [' yes']);
-  assert.deepEqual(p.contextTokens.map((t) => vocab[t]), ['Question:', ' x', '\nAnswer:']);
+  assert.deepEqual(
+    p.continuationTokens.map((t) => vocab[t]),
+    [' yes'],
+  );
+  assert.deepEqual(
+    p.contextTokens.map((t) => vocab[t]),
+    ['Question:', ' x', '\nAnswer:'],
+  );
 });
 
 test('OLMES contexts end without a space, so the continuation keeps its own leading space', () => {
   const { tokenize, vocab } = makeTokenizer();
   const p = encodePair('Answer:', ' Paris', tokenize);
-  assert.deepEqual(p.continuationTokens.map((t) => vocab[t]), [' Paris']);
+  assert.deepEqual(
+    p.continuationTokens.map((t) => vocab[t]),
+    [' Paris'],
+  );
 });
 
 test('empty context → the prefix token and the continuation alone', () => {

@@ -42,7 +42,10 @@ test('hashFile streams files larger than one chunk and matches a whole-buffer ha
 test('save then read round-trips; the write leaves no temporary file; verify passes on an intact folder', () => {
   const dir = folder({ 'a.bin': 'hello', 'sub/b.json': '{"x":1}' });
   const m = saveChecksums(dir, ['sub/b.json', 'a.bin']);
-  assert.deepEqual(m, { algorithm: 'sha256', files: { 'a.bin': { size: 5, sha256: sha('hello') }, 'sub/b.json': { size: 7, sha256: sha('{"x":1}') } } });
+  assert.deepEqual(m, {
+    algorithm: 'sha256',
+    files: { 'a.bin': { size: 5, sha256: sha('hello') }, 'sub/b.json': { size: 7, sha256: sha('{"x":1}') } },
+  });
   assert.deepEqual(readChecksums(dir), m);
   assert.deepEqual(readdirSync(dir).sort(), ['a.bin', CHECKSUMS_FILE, 'sub']);
   verifyChecksums(dir, m, 'full');
@@ -60,7 +63,11 @@ test('a bit flip is refused by full verification (file, expected and actual hash
   writeFileSync(join(dir, 'model.safetensors'), flipped);
   assert.throws(
     () => verifyChecksums(dir, m, 'full'),
-    (e: Error) => e instanceof ChecksumError && e.message.includes(join(dir, 'model.safetensors')) && e.message.includes(`sha256 ${sha(flipped)}`) && e.message.includes(`expects ${sha(data)}`),
+    (e: Error) =>
+      e instanceof ChecksumError &&
+      e.message.includes(join(dir, 'model.safetensors')) &&
+      e.message.includes(`sha256 ${sha(flipped)}`) &&
+      e.message.includes(`expects ${sha(data)}`),
   );
   verifyChecksums(dir, m, 'size');
   verifyChecksums(dir, m, 'none');
@@ -82,24 +89,48 @@ test('a malformed manifest is refused with the field named', () => {
   assert.throws(() => parseChecksums([], w), /m\.json: expected a JSON object/);
   assert.throws(() => parseChecksums({ algorithm: 'md5', files: {} }, w), /algorithm must be "sha256", got "md5"/);
   assert.throws(() => parseChecksums({ algorithm: 'sha256', files: [] }, w), /"files" must be an object/);
-  assert.throws(() => parseChecksums({ algorithm: 'sha256', files: { a: { size: -1, sha256: good.sha256 } } }, w), /files\["a"\]\.size must be a non-negative integer, got -1/);
-  assert.throws(() => parseChecksums({ algorithm: 'sha256', files: { a: { size: 1, sha256: 'XYZ' } } }, w), /files\["a"\]\.sha256 must be 64 lowercase hex digits, got "XYZ"/);
-  assert.throws(() => parseChecksums({ algorithm: 'sha256', files: { '../etc/passwd': good } }, w), /"\.\.\/etc\/passwd" is not a relative file name inside the folder/);
-  assert.throws(() => parseChecksums({ algorithm: 'sha256', files: { '/abs': good } }, w), /is not a relative file name/);
+  assert.throws(
+    () => parseChecksums({ algorithm: 'sha256', files: { a: { size: -1, sha256: good.sha256 } } }, w),
+    /files\["a"\]\.size must be a non-negative integer, got -1/,
+  );
+  assert.throws(
+    () => parseChecksums({ algorithm: 'sha256', files: { a: { size: 1, sha256: 'XYZ' } } }, w),
+    /files\["a"\]\.sha256 must be 64 lowercase hex digits, got "XYZ"/,
+  );
+  assert.throws(
+    () => parseChecksums({ algorithm: 'sha256', files: { '../etc/passwd': good } }, w),
+    /"\.\.\/etc\/passwd" is not a relative file name inside the folder/,
+  );
+  assert.throws(
+    () => parseChecksums({ algorithm: 'sha256', files: { '/abs': good } }, w),
+    /is not a relative file name/,
+  );
   const dir = folder({ [CHECKSUMS_FILE]: '{"algorithm": "sha256", ' });
-  assert.throws(() => readChecksums(dir), (e: Error) => e instanceof ChecksumError && e.message.startsWith(`${join(dir, CHECKSUMS_FILE)}: not valid JSON`));
+  assert.throws(
+    () => readChecksums(dir),
+    (e: Error) => e instanceof ChecksumError && e.message.startsWith(`${join(dir, CHECKSUMS_FILE)}: not valid JSON`),
+  );
 });
 
 test('manifestDigest depends on the selected entries only, not on key order', () => {
   const dir = folder({ 'a.safetensors': 'A', 'b.safetensors': 'B', 'config.json': '{}' });
   const m = computeChecksums(dir, ['b.safetensors', 'a.safetensors', 'config.json']);
   const weights = (f: string) => f.endsWith('.safetensors');
-  const reordered = parseChecksums(JSON.parse(JSON.stringify({ algorithm: 'sha256', files: Object.fromEntries(Object.entries(m.files).reverse()) })), 'x');
+  const reordered = parseChecksums(
+    JSON.parse(JSON.stringify({ algorithm: 'sha256', files: Object.fromEntries(Object.entries(m.files).reverse()) })),
+    'x',
+  );
   assert.equal(manifestDigest(reordered, weights), manifestDigest(m, weights));
   writeFileSync(join(dir, 'config.json'), '{"changed":1}');
-  assert.equal(manifestDigest(computeChecksums(dir, ['a.safetensors', 'b.safetensors', 'config.json']), weights), manifestDigest(m, weights));
+  assert.equal(
+    manifestDigest(computeChecksums(dir, ['a.safetensors', 'b.safetensors', 'config.json']), weights),
+    manifestDigest(m, weights),
+  );
   writeFileSync(join(dir, 'a.safetensors'), 'Z');
-  assert.notEqual(manifestDigest(computeChecksums(dir, ['a.safetensors', 'b.safetensors']), weights), manifestDigest(m, weights));
+  assert.notEqual(
+    manifestDigest(computeChecksums(dir, ['a.safetensors', 'b.safetensors']), weights),
+    manifestDigest(m, weights),
+  );
   assert.equal(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).changed, 1);
 });
 
@@ -112,9 +143,18 @@ test('hashing on a worker thread (startVerification) reports the same results as
   flipped[12345] ^= 1;
   writeFileSync(join(dir, 'a.safetensors'), flipped);
   const pending = startVerification(dir, m, 'full', 0);
-  assert.throws(() => pending.wait(), (e: Error) => e instanceof ChecksumError && e.message.includes(`a.safetensors: sha256 ${sha(flipped)}, checksums.json expects ${sha(data)}`));
+  assert.throws(
+    () => pending.wait(),
+    (e: Error) =>
+      e instanceof ChecksumError &&
+      e.message.includes(`a.safetensors: sha256 ${sha(flipped)}, checksums.json expects ${sha(data)}`),
+  );
   startVerification(dir, m, 'size', 0).wait();
   startVerification(dir, m, 'full', 0).cancel();
   truncateSync(join(dir, 'a.safetensors'), 10);
-  assert.throws(() => startVerification(dir, m, 'full', 0), /a\.safetensors: size 10 bytes/, 'sizes are checked before any hashing starts');
+  assert.throws(
+    () => startVerification(dir, m, 'full', 0),
+    /a\.safetensors: size 10 bytes/,
+    'sizes are checked before any hashing starts',
+  );
 });

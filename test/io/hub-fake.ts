@@ -27,7 +27,8 @@ export interface FakeRepo {
   gated?: boolean;
 }
 
-export type Fault = { status: number; retryAfter?: string } | { truncate: true } | { corrupt: true } | { stallMs: number };
+export type Fault =
+  { status: number; retryAfter?: string } | { truncate: true } | { corrupt: true } | { stallMs: number };
 
 export interface LoggedRequest {
   method: string;
@@ -51,7 +52,9 @@ export class FakeHub {
   private readonly blobs = new Map<string, Buffer>();
 
   constructor(readonly repos: FakeRepo[]) {
-    for (const r of repos) for (const files of Object.values(r.commits)) for (const f of Object.values(files)) this.blobs.set(sha256(asBuffer(f.content)), asBuffer(f.content));
+    for (const r of repos)
+      for (const files of Object.values(r.commits))
+        for (const f of Object.values(files)) this.blobs.set(sha256(asBuffer(f.content)), asBuffer(f.content));
   }
 
   async start(): Promise<string> {
@@ -83,10 +86,18 @@ export class FakeHub {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://x');
     const path = decodeURIComponent(url.pathname);
-    this.requests.push({ method: req.method ?? 'GET', path, auth: req.headers.authorization ?? null, range: req.headers.range ?? null });
+    this.requests.push({
+      method: req.method ?? 'GET',
+      path,
+      auth: req.headers.authorization ?? null,
+      range: req.headers.range ?? null,
+    });
     const fault = this.takeFault(path);
     if (fault && 'status' in fault) {
-      res.writeHead(fault.status, { 'content-type': 'application/json', ...(fault.retryAfter ? { 'retry-after': fault.retryAfter } : {}) });
+      res.writeHead(fault.status, {
+        'content-type': 'application/json',
+        ...(fault.retryAfter ? { 'retry-after': fault.retryAfter } : {}),
+      });
       res.end(JSON.stringify({ error: `injected ${fault.status}` }));
       return;
     }
@@ -104,7 +115,13 @@ export class FakeHub {
   }
 
   /** File bytes, honouring `Range: bytes=N-` as the hub's storage does. */
-  private send(req: IncomingMessage, res: ServerResponse, whole: Buffer, headers: Record<string, string>, fault: Fault | undefined): void {
+  private send(
+    req: IncomingMessage,
+    res: ServerResponse,
+    whole: Buffer,
+    headers: Record<string, string>,
+    fault: Fault | undefined,
+  ): void {
     if (fault && 'corrupt' in fault) {
       whole = Buffer.from(whole);
       whole[whole.length >> 1] ^= 0xff;
@@ -149,7 +166,14 @@ export class FakeHub {
       const siblings = Object.entries(found.commits[sha]).map(([rfilename, f]) => {
         const b = asBuffer(f.content);
         return blobs
-          ? { rfilename, size: b.length, blobId: gitBlobId(f.lfs ? Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${sha256(b)}\n`) : b), ...(f.lfs ? { lfs: { sha256: sha256(b), size: b.length, pointerSize: 134 } } : {}) }
+          ? {
+              rfilename,
+              size: b.length,
+              blobId: gitBlobId(
+                f.lfs ? Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${sha256(b)}\n`) : b,
+              ),
+              ...(f.lfs ? { lfs: { sha256: sha256(b), size: b.length, pointerSize: 134 } } : {}),
+            }
           : { rfilename };
       });
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -182,7 +206,13 @@ export class FakeHub {
     this.error(res, 404, 'NotFound', `no route ${path}`);
   }
 
-  private find(type: 'model' | 'dataset', id: string, req: IncomingMessage, res: ServerResponse, file = false): FakeRepo | null {
+  private find(
+    type: 'model' | 'dataset',
+    id: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    file = false,
+  ): FakeRepo | null {
     const r = this.repos.find((x) => x.type === type && x.id === id);
     if (r?.gated) {
       if (file && req.headers.authorization !== `Bearer ${r.token}`) {
@@ -193,7 +223,12 @@ export class FakeHub {
       return r;
     }
     if (r?.token !== undefined && req.headers.authorization !== `Bearer ${r.token}`) {
-      this.error(res, 401, req.headers.authorization ? 'InvalidCredentials' : 'RepoNotFound', req.headers.authorization ? 'Invalid credentials in Authorization header' : 'Repository not found');
+      this.error(
+        res,
+        401,
+        req.headers.authorization ? 'InvalidCredentials' : 'RepoNotFound',
+        req.headers.authorization ? 'Invalid credentials in Authorization header' : 'Repository not found',
+      );
       return null;
     }
     if (!r) {

@@ -19,6 +19,12 @@ test('reads the JSON value of every non-blank line, in order', () => {
 test('a malformed line is named by file and line, after the prefix', () => {
   const file = join(dir, 'bad.jsonl');
   writeFileSync(file, '{"step":1}\n\n{"step":\n');
-  assert.throws(() => readJsonLines(file), (e: Error) => e.message.startsWith(`${file}:3: malformed JSON (`));
-  assert.throws(() => readJsonLines(file, 'rescore: '), (e: Error) => e.message.startsWith(`rescore: ${file}:3: malformed JSON`));
+  assert.throws(
+    () => readJsonLines(file),
+    (e: Error) => e.message.startsWith(`${file}:3: malformed JSON (`),
+  );
+  assert.throws(
+    () => readJsonLines(file, 'rescore: '),
+    (e: Error) => e.message.startsWith(`rescore: ${file}:3: malformed JSON`),
+  );
 });

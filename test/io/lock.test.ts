@@ -26,7 +26,9 @@ test('a second lock on a held folder fails at once, naming the folder and the ho
     () => lockFolder(dir, 'olmo eval'),
     (e: Error) =>
       e instanceof FolderLockedError &&
-      e.message.includes(`olmo eval: ${dir} is in use by another run (pid ${process.pid} on ${hostname()}, started ${held.started} (olmo eval --output x))`) &&
+      e.message.includes(
+        `olmo eval: ${dir} is in use by another run (pid ${process.pid} on ${hostname()}, started ${held.started} (olmo eval --output x))`,
+      ) &&
       e.holder?.pid === process.pid,
   );
   release();
@@ -40,11 +42,17 @@ test('a lock left by a dead process on this host is taken over with a warning na
   const dir = dirOf();
   lockFolder(dir, 'x')(); // creates the folder
   const pid = deadPid();
-  writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid, host: hostname(), started: '2020-01-01T00:00:00.000Z', command: 'olmo eval' }));
+  writeFileSync(
+    join(dir, LOCK_FILE),
+    JSON.stringify({ pid, host: hostname(), started: '2020-01-01T00:00:00.000Z', command: 'olmo eval' }),
+  );
   const warnings: string[] = [];
   const release = lockFolder(dir, 'olmo eval', { warn: (m) => warnings.push(m) });
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0], new RegExp(`taking over the lock on .* left by a run that is no longer running \\(pid ${pid} on `));
+  assert.match(
+    warnings[0],
+    new RegExp(`taking over the lock on .* left by a run that is no longer running \\(pid ${pid} on `),
+  );
   assert.equal(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid, process.pid);
   release();
   assert.deepEqual(readdirSync(dir), []);
@@ -53,8 +61,16 @@ test('a lock left by a dead process on this host is taken over with a warning na
 test('a lock from another host is never taken over; an unreadable lock is reported', () => {
   const dir = dirOf();
   lockFolder(dir, 'x')();
-  writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: deadPid(), host: 'some-other-host', started: '2020-01-01T00:00:00.000Z', command: '' }));
-  assert.throws(() => lockFolder(dir, 'olmo eval'), new RegExp(`on some-other-host, started 2020-01-01T00:00:00.000Z\\); wait for it to finish or choose another output folder; if that run is gone, delete ${join(dir, LOCK_FILE).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  writeFileSync(
+    join(dir, LOCK_FILE),
+    JSON.stringify({ pid: deadPid(), host: 'some-other-host', started: '2020-01-01T00:00:00.000Z', command: '' }),
+  );
+  assert.throws(
+    () => lockFolder(dir, 'olmo eval'),
+    new RegExp(
+      `on some-other-host, started 2020-01-01T00:00:00.000Z\\); wait for it to finish or choose another output folder; if that run is gone, delete ${join(dir, LOCK_FILE).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`,
+    ),
+  );
   writeFileSync(join(dir, LOCK_FILE), 'garbage');
   assert.throws(() => lockFolder(dir, 'olmo eval'), /is locked by .*\.olmo\.lock, which cannot be read/);
 });
@@ -71,13 +87,28 @@ test('release does not remove a lock that is no longer ours', () => {
 test('two processes: the second fails while the first holds the lock, and takes it over once the first is killed', async () => {
   const dir = dirOf();
   const lockModule = join(import.meta.dirname, '..', '..', 'src', 'io', 'lock.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', `import(${JSON.stringify(lockModule)}).then((m) => { m.lockFolder(${JSON.stringify(dir)}, 'child'); console.log('locked'); setInterval(() => {}, 1000); });`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      `import(${JSON.stringify(lockModule)}).then((m) => { m.lockFolder(${JSON.stringify(dir)}, 'child'); console.log('locked'); setInterval(() => {}, 1000); });`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       child.stdout!.on('data', (d: Buffer) => d.toString().includes('locked') && resolve());
       child.on('exit', (code) => reject(new Error(`child exited with ${code} before locking`)));
     });
-    assert.throws(() => lockFolder(dir, 'olmo eval'), (e: Error) => e instanceof FolderLockedError && e.holder?.pid === child.pid && e.message.includes(`pid ${child.pid} on ${hostname()}`));
+    assert.throws(
+      () => lockFolder(dir, 'olmo eval'),
+      (e: Error) =>
+        e instanceof FolderLockedError &&
+        e.holder?.pid === child.pid &&
+        e.message.includes(`pid ${child.pid} on ${hostname()}`),
+    );
   } finally {
     child.kill('SIGKILL');
   }

@@ -57,7 +57,11 @@ after(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
+  Buffer.compare(
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength),
+    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+  ) === 0;
 const bytesOf = (v: ArrayBufferView): Uint8Array => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 
 // ---------------------------------------------------------------------------------------------------------
@@ -211,7 +215,10 @@ describe('safetensors: transformers fixtures', () => {
         const file = path.join(FIXTURES, fam, rel);
         const original = fs.readFileSync(file);
         const loaded = loadSafetensors(file);
-        assert.ok(sameBytes(serializeSafetensors(loaded.tensors, loaded.metadata), original), `${rel}: serialize differs`);
+        assert.ok(
+          sameBytes(serializeSafetensors(loaded.tensors, loaded.metadata), original),
+          `${rel}: serialize differs`,
+        );
         const parsed = parseSafetensors(original, file);
         assert.deepEqual([...parsed.tensors.keys()], [...loaded.tensors.keys()]);
         const out = path.join(tmp, `${fam}-${rel.replace(/\//g, '_')}`);
@@ -256,7 +263,7 @@ describe('safetensors: dtype conversions', () => {
   it('bf16 → f32 keeps all 65536 bit patterns (NaN payloads included) as the top half of the f32', () => {
     const all = new Uint16Array(65536).map((_, i) => i);
     const out = new Uint32Array(toFloat32('BF16', all).buffer);
-    for (let i = 0; i < 65536; i++) if (out[i] !== i << 16 >>> 0) assert.fail(`bf16 0x${i.toString(16)}`);
+    for (let i = 0; i < 65536; i++) if (out[i] !== (i << 16) >>> 0) assert.fail(`bf16 0x${i.toString(16)}`);
     // and f32 → bf16 inverts it exactly on every non-NaN pattern
     const back = fromFloat32(toFloat32('BF16', all), 'BF16');
     for (let i = 0; i < 65536; i++) {
@@ -281,8 +288,10 @@ describe('safetensors: dtype conversions', () => {
       const s = h & 0x8000 ? -1 : 1;
       const e = (h >> 10) & 0x1f;
       const m = h & 0x3ff;
-      const want = e === 31 ? (m ? NaN : s * Infinity) : e === 0 ? s * m * 2 ** -24 : s * (1 + m / 1024) * 2 ** (e - 15);
-      if (!(Object.is(out[h], want) || (Number.isNaN(want) && Number.isNaN(out[h])))) assert.fail(`f16 0x${h.toString(16)}: ${out[h]} vs ${want}`);
+      const want =
+        e === 31 ? (m ? NaN : s * Infinity) : e === 0 ? s * m * 2 ** -24 : s * (1 + m / 1024) * 2 ** (e - 15);
+      if (!(Object.is(out[h], want) || (Number.isNaN(want) && Number.isNaN(out[h]))))
+        assert.fail(`f16 0x${h.toString(16)}: ${out[h]} vs ${want}`);
       if (!Number.isNaN(want) && f32ToF16Bits(out[h]) !== h) assert.fail(`f16 round trip 0x${h.toString(16)}`);
       if (f16BitsToF32(h) !== out[h] && !Number.isNaN(want)) assert.fail(`scalar f16 0x${h.toString(16)}`);
     }
@@ -319,11 +328,17 @@ describe('safetensors: dtype conversions', () => {
   });
 
   it('integer tensors read as int32 with a range check; other dtypes are refused', () => {
-    assert.deepEqual([...toInt32('I64', new BigInt64Array([0n, -5n, 2147483647n, -2147483648n]))], [0, -5, 2147483647, -2147483648]);
+    assert.deepEqual(
+      [...toInt32('I64', new BigInt64Array([0n, -5n, 2147483647n, -2147483648n]))],
+      [0, -5, 2147483647, -2147483648],
+    );
     assert.deepEqual([...toInt32('U8', new Uint8Array([0, 255]))], [0, 255]);
     assert.deepEqual([...toInt32('BOOL', new Uint8Array([1, 0]))], [1, 0]);
     assert.deepEqual([...toInt32('U32', new Uint32Array([7]))], [7]);
-    assert.throws(() => toInt32('I64', new BigInt64Array([1n, 2n ** 31n]), 'ids'), /ids: value 2147483648 at index 1 does not fit in int32/);
+    assert.throws(
+      () => toInt32('I64', new BigInt64Array([1n, 2n ** 31n]), 'ids'),
+      /ids: value 2147483648 at index 1 does not fit in int32/,
+    );
     assert.throws(() => toInt32('U64', new BigUint64Array([2n ** 40n])), /does not fit in int32/);
     assert.throws(() => toInt32('U32', new Uint32Array([2 ** 31])), /value 2147483648 at index 0/);
     assert.throws(() => toInt32('F32', new Float32Array([1])), /not an integer dtype/);
@@ -376,10 +391,26 @@ function sampleTensor(dtype: SafetensorsDtype, shape: number[], seed: number): T
 }
 
 const NATURAL: Record<SafetensorsDtype, string> = {
-  BOOL: 'Uint8Array', F4: 'Uint8Array', F6_E2M3: 'Uint8Array', F6_E3M2: 'Uint8Array', U8: 'Uint8Array', I8: 'Int8Array',
-  F8_E5M2: 'Uint8Array', F8_E4M3: 'Uint8Array', F8_E8M0: 'Uint8Array', I16: 'Int16Array', U16: 'Uint16Array',
-  F16: 'Uint16Array', BF16: 'Uint16Array', I32: 'Int32Array', U32: 'Uint32Array', F32: 'Float32Array',
-  C64: 'Float32Array', F64: 'Float64Array', I64: 'BigInt64Array', U64: 'BigUint64Array',
+  BOOL: 'Uint8Array',
+  F4: 'Uint8Array',
+  F6_E2M3: 'Uint8Array',
+  F6_E3M2: 'Uint8Array',
+  U8: 'Uint8Array',
+  I8: 'Int8Array',
+  F8_E5M2: 'Uint8Array',
+  F8_E4M3: 'Uint8Array',
+  F8_E8M0: 'Uint8Array',
+  I16: 'Int16Array',
+  U16: 'Uint16Array',
+  F16: 'Uint16Array',
+  BF16: 'Uint16Array',
+  I32: 'Int32Array',
+  U32: 'Uint32Array',
+  F32: 'Float32Array',
+  C64: 'Float32Array',
+  F64: 'Float64Array',
+  I64: 'BigInt64Array',
+  U64: 'BigUint64Array',
 };
 
 describe('safetensors: round trips', () => {
@@ -392,11 +423,11 @@ describe('safetensors: round trips', () => {
       tensors[`z.${dtype}`] = sampleTensor(dtype, [0, 7], k + 200);
     });
     const file = path.join(tmp, 'all-dtypes.safetensors');
-    saveSafetensors(file, tensors, { note: 'round trip', 'ünï': '✓' });
-    const image = serializeSafetensors(tensors, { note: 'round trip', 'ünï': '✓' });
+    saveSafetensors(file, tensors, { note: 'round trip', ünï: '✓' });
+    const image = serializeSafetensors(tensors, { note: 'round trip', ünï: '✓' });
     assert.ok(sameBytes(fs.readFileSync(file), image));
     for (const loaded of [loadSafetensors(file), parseSafetensors(image)]) {
-      assert.deepEqual(loaded.metadata, { note: 'round trip', 'ünï': '✓' });
+      assert.deepEqual(loaded.metadata, { note: 'round trip', ünï: '✓' });
       assert.equal(loaded.tensors.size, Object.keys(tensors).length);
       for (const [name, t] of Object.entries(tensors)) {
         const b = loaded.tensors.get(name)!;
@@ -429,8 +460,13 @@ describe('safetensors: round trips', () => {
     };
     const order = [...parseSafetensors(serializeSafetensors(t)).tensors.keys()];
     assert.deepEqual(order, ['c.i64', '10', 'a.f32', 'b.f32', 'z.bf16', 'a.u8']);
-    const given = [...parseSafetensors(serializeSafetensors(Object.entries(t), undefined, { order: 'given' })).tensors.keys()];
-    assert.deepEqual(given, Object.entries(t).map(([k]) => k));
+    const given = [
+      ...parseSafetensors(serializeSafetensors(Object.entries(t), undefined, { order: 'given' })).tensors.keys(),
+    ];
+    assert.deepEqual(
+      given,
+      Object.entries(t).map(([k]) => k),
+    );
   });
 
   it('writes the header exactly as the Rust crate: compact JSON, space padding to 8 bytes', () => {
@@ -443,7 +479,10 @@ describe('safetensors: round trips', () => {
     assert.ok(sameBytes(img.subarray(72), bytesOf(data)));
     const padded = serializeSafetensors({ attn0: { dtype: 'F32', shape: [1, 1, 2, 3], data } });
     assert.equal(new DataView(padded.buffer).getBigUint64(0, true), 72n);
-    assert.equal(Buffer.from(padded.subarray(8, 80)).toString(), '{"attn0":{"dtype":"F32","shape":[1,1,2,3],"data_offsets":[0,24]}}       ');
+    assert.equal(
+      Buffer.from(padded.subarray(8, 80)).toString(),
+      '{"attn0":{"dtype":"F32","shape":[1,1,2,3],"data_offsets":[0,24]}}       ',
+    );
     assert.equal(Buffer.from(serializeSafetensors({})).toString('latin1'), '\x08\0\0\0\0\0\0\0{}      ');
     assert.equal(
       Buffer.from(serializeSafetensors({}, { framework: 'pt' }).subarray(8)).toString(),
@@ -455,13 +494,35 @@ describe('safetensors: round trips', () => {
 
   it('refuses bad tensors to write, naming the tensor', () => {
     const f = path.join(tmp, 'never.safetensors');
-    assert.throws(() => saveSafetensors(f, { w: { dtype: 'F32', shape: [2, 2], data: new Float32Array(3) } }), /tensor "w": data has 12 bytes, but dtype F32 × shape \[2, 2\] needs 16/);
-    assert.throws(() => saveSafetensors(f, { w: { dtype: 'BF16', shape: [2], data: new Float32Array(1) } }), /tensor "w": dtype BF16 takes a Uint16Array .* got Float32Array/);
-    assert.throws(() => saveSafetensors(f, { w: { dtype: 'F17' as SafetensorsDtype, shape: [1], data: new Uint8Array(1) } }), /tensor "w": unknown dtype "F17"/);
-    assert.throws(() => saveSafetensors(f, { w: { dtype: 'U8', shape: [-1], data: new Uint8Array(1) } }), /tensor "w": shape must be/);
-    assert.throws(() => saveSafetensors(f, [['w', sampleTensor('U8', [1], 1)], ['w', sampleTensor('U8', [1], 1)]]), /tensor "w" is given twice/);
+    assert.throws(
+      () => saveSafetensors(f, { w: { dtype: 'F32', shape: [2, 2], data: new Float32Array(3) } }),
+      /tensor "w": data has 12 bytes, but dtype F32 × shape \[2, 2\] needs 16/,
+    );
+    assert.throws(
+      () => saveSafetensors(f, { w: { dtype: 'BF16', shape: [2], data: new Float32Array(1) } }),
+      /tensor "w": dtype BF16 takes a Uint16Array .* got Float32Array/,
+    );
+    assert.throws(
+      () => saveSafetensors(f, { w: { dtype: 'F17' as SafetensorsDtype, shape: [1], data: new Uint8Array(1) } }),
+      /tensor "w": unknown dtype "F17"/,
+    );
+    assert.throws(
+      () => saveSafetensors(f, { w: { dtype: 'U8', shape: [-1], data: new Uint8Array(1) } }),
+      /tensor "w": shape must be/,
+    );
+    assert.throws(
+      () =>
+        saveSafetensors(f, [
+          ['w', sampleTensor('U8', [1], 1)],
+          ['w', sampleTensor('U8', [1], 1)],
+        ]),
+      /tensor "w" is given twice/,
+    );
     assert.throws(() => saveSafetensors(f, { __metadata__: sampleTensor('U8', [1], 1) }), /reserved/);
-    assert.throws(() => saveSafetensors(f, { w: { dtype: 'F4', shape: [3], data: new Uint8Array(2) } }), /not a whole number of bytes/);
+    assert.throws(
+      () => saveSafetensors(f, { w: { dtype: 'F4', shape: [3], data: new Uint8Array(2) } }),
+      /not a whole number of bytes/,
+    );
     assert.equal(fs.existsSync(f), false);
   });
 
@@ -493,9 +554,42 @@ describe('safetensors: round trips', () => {
 
 describe('safetensors: sharded checkpoints', () => {
   it('plans shards as huggingface_hub does and parses sizes as transformers does', () => {
-    assert.deepEqual(planShards([['a', 4], ['b', 4], ['c', 4], ['d', 2]], 10), [['a', 'b'], ['c', 'd']]);
-    assert.deepEqual(planShards([['a', 4], ['big', 20], ['b', 4]], 10), [['big'], ['a', 'b']]);
-    assert.deepEqual(planShards([['a', 10], ['b', 1]], 10), [['a'], ['b']]);
+    assert.deepEqual(
+      planShards(
+        [
+          ['a', 4],
+          ['b', 4],
+          ['c', 4],
+          ['d', 2],
+        ],
+        10,
+      ),
+      [
+        ['a', 'b'],
+        ['c', 'd'],
+      ],
+    );
+    assert.deepEqual(
+      planShards(
+        [
+          ['a', 4],
+          ['big', 20],
+          ['b', 4],
+        ],
+        10,
+      ),
+      [['big'], ['a', 'b']],
+    );
+    assert.deepEqual(
+      planShards(
+        [
+          ['a', 10],
+          ['b', 1],
+        ],
+        10,
+      ),
+      [['a'], ['b']],
+    );
     assert.equal(parseSize('5GB'), 5e9);
     assert.equal(parseSize('2GiB'), 2 * 2 ** 30);
     assert.equal(parseSize('500MB'), 5e8);
@@ -510,7 +604,10 @@ describe('safetensors: sharded checkpoints', () => {
     const result = saveShardedSafetensors(dir, model.tensors, { maxShardSize: 200_000 });
     assert.ok(result.files.length >= 3, `${result.files.length} shards`);
     const n = String(result.files.length).padStart(5, '0');
-    assert.deepEqual(result.files, result.files.map((_, i) => `model-${String(i + 1).padStart(5, '0')}-of-${n}.safetensors`));
+    assert.deepEqual(
+      result.files,
+      result.files.map((_, i) => `model-${String(i + 1).padStart(5, '0')}-of-${n}.safetensors`),
+    );
     assert.deepEqual(fs.readdirSync(dir).sort(), [...result.files, 'model.safetensors.index.json'].sort());
     for (const f of result.files) assert.ok(fs.statSync(path.join(dir, f)).size <= 200_000 + 4096, f);
 
@@ -521,7 +618,12 @@ describe('safetensors: sharded checkpoints', () => {
     assert.deepEqual(Object.keys(index.weight_map), [...model.tensors.keys()].sort());
     // Python json.dumps(indent=2, sort_keys=True) + "\n"
     const text = fs.readFileSync(path.join(dir, 'model.safetensors.index.json'), 'utf8');
-    assert.ok(text.startsWith(`{\n  "metadata": {\n    "total_parameters": ${totalParams},\n    "total_size": ${totalSize}\n  },\n  "weight_map": {\n    "lm_head.weight": "model-00001-of-${n}.safetensors",\n`), text.slice(0, 300));
+    assert.ok(
+      text.startsWith(
+        `{\n  "metadata": {\n    "total_parameters": ${totalParams},\n    "total_size": ${totalSize}\n  },\n  "weight_map": {\n    "lm_head.weight": "model-00001-of-${n}.safetensors",\n`,
+      ),
+      text.slice(0, 300),
+    );
     assert.ok(text.endsWith('"\n  }\n}\n'));
 
     const view = openCheckpointTensors(dir);
@@ -536,7 +638,11 @@ describe('safetensors: sharded checkpoints', () => {
         assert.equal(view.shardOf(name).path, path.join(dir, index.weight_map[name]));
       }
       assert.deepEqual(openSafetensors(path.join(dir, result.files[0])).metadata, { format: 'pt' });
-      assert.throws(() => view.info('nope'), (e: unknown) => e instanceof SafetensorsError && /no tensor "nope"/.test(e.message) && e.file.endsWith('index.json'));
+      assert.throws(
+        () => view.info('nope'),
+        (e: unknown) =>
+          e instanceof SafetensorsError && /no tensor "nope"/.test(e.message) && e.file.endsWith('index.json'),
+      );
     } finally {
       view.close();
     }
@@ -546,7 +652,12 @@ describe('safetensors: sharded checkpoints', () => {
     assert.deepEqual(single.files, ['model.safetensors']);
     assert.equal(single.indexPath, null);
     assert.deepEqual(fs.readdirSync(dir), ['model.safetensors']);
-    assert.ok(sameBytes(fs.readFileSync(path.join(dir, 'model.safetensors')), fs.readFileSync(path.join(FIXTURES, 'olmo2', 'model', 'model.safetensors'))));
+    assert.ok(
+      sameBytes(
+        fs.readFileSync(path.join(dir, 'model.safetensors')),
+        fs.readFileSync(path.join(FIXTURES, 'olmo2', 'model', 'model.safetensors')),
+      ),
+    );
   });
 });
 
@@ -591,8 +702,14 @@ describe('safetensors: validation', () => {
   });
 
   it('header length over 100 MB, and past the end of the file', () => {
-    assertInvalid(craft('huge-len.safetensors', {}, 0, 1n << 40n), new RegExp(`header length 1099511627776 bytes is over the ${MAX_HEADER_SIZE}-byte limit`));
-    assertInvalid(craft('long-len.safetensors', {}, 0, 5000n), /header length 5000 bytes runs past the end of the file \(10 bytes\)/);
+    assertInvalid(
+      craft('huge-len.safetensors', {}, 0, 1n << 40n),
+      new RegExp(`header length 1099511627776 bytes is over the ${MAX_HEADER_SIZE}-byte limit`),
+    );
+    assertInvalid(
+      craft('long-len.safetensors', {}, 0, 5000n),
+      /header length 5000 bytes runs past the end of the file \(10 bytes\)/,
+    );
   });
 
   it('header not UTF-8, not JSON, not an object', () => {
@@ -604,16 +721,31 @@ describe('safetensors: validation', () => {
     assertInvalid(f, /not valid UTF-8/);
     assertInvalid(craft('badjson.safetensors', '{"w": {"dtype": "F32",', 0), /header is not valid JSON/);
     assertInvalid(craft('array.safetensors', '[1, 2]', 0), /must be a JSON object, but it is an array/);
-    assertInvalid(craft('meta.safetensors', { __metadata__: { a: 1 } }, 0), /"__metadata__" values must be strings, but "a" is a number/);
+    assertInvalid(
+      craft('meta.safetensors', { __metadata__: { a: 1 } }, 0),
+      /"__metadata__" values must be strings, but "a" is a number/,
+    );
   });
 
   it('unknown dtype, bad shape, bad data_offsets, wrong byte count', () => {
-    assertInvalid(craft('dtype.safetensors', { w: t('F12', [2], [0, 8]) }, 8), /tensor "w": unknown dtype "F12"; safetensors dtypes are BOOL, /, 'w');
+    assertInvalid(
+      craft('dtype.safetensors', { w: t('F12', [2], [0, 8]) }, 8),
+      /tensor "w": unknown dtype "F12"; safetensors dtypes are BOOL, /,
+      'w',
+    );
     for (const shape of [[-1], [1.5], ['3'], 'x']) {
-      assertInvalid(craft('shape.safetensors', { w: t('U8', shape as number[], [0, 1]) }, 1), /tensor "w": shape must be an array of non-negative integers/, 'w');
+      assertInvalid(
+        craft('shape.safetensors', { w: t('U8', shape as number[], [0, 1]) }, 1),
+        /tensor "w": shape must be an array of non-negative integers/,
+        'w',
+      );
     }
     for (const offsets of [[0], [8, 0], [0, '8'], [0, 8, 9], null, [-1, 7]]) {
-      assertInvalid(craft('offsets.safetensors', { w: t('F32', [2], offsets) }, 8), /tensor "w": data_offsets must be \[begin, end\]/, 'w');
+      assertInvalid(
+        craft('offsets.safetensors', { w: t('F32', [2], offsets) }, 8),
+        /tensor "w": data_offsets must be \[begin, end\]/,
+        'w',
+      );
     }
     assertInvalid(
       craft('count.safetensors', { a: t('F32', [2], [0, 8]), w: t('F32', [2, 3], [8, 28]) }, 28),
@@ -634,10 +766,22 @@ describe('safetensors: validation', () => {
       /4 unused bytes after tensor "a", which ends at byte 4, before tensor "b"/,
       'b',
     );
-    assertInvalid(craft('start.safetensors', { b: t('U8', [2], [2, 4]) }, 4), /2 unused bytes at the start of the data section, before tensor "b"/, 'b');
-    assertInvalid(craft('trailing.safetensors', { a: t('U8', [4], [0, 4]) }, 9), /holds 9 bytes but the last tensor, "a", ends at byte 4; 5 trailing bytes/, 'a');
     assertInvalid(
-      craft('dup.safetensors', '{"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"w":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}', 2),
+      craft('start.safetensors', { b: t('U8', [2], [2, 4]) }, 4),
+      /2 unused bytes at the start of the data section, before tensor "b"/,
+      'b',
+    );
+    assertInvalid(
+      craft('trailing.safetensors', { a: t('U8', [4], [0, 4]) }, 9),
+      /holds 9 bytes but the last tensor, "a", ends at byte 4; 5 trailing bytes/,
+      'a',
+    );
+    assertInvalid(
+      craft(
+        'dup.safetensors',
+        '{"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"w":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}',
+        2,
+      ),
       /tensor "w" appears more than once in the header/,
       'w',
     );
@@ -664,7 +808,13 @@ describe('safetensors: validation', () => {
   it('asking for a tensor that is not there names the file and the tensor', () => {
     const f = openSafetensors(path.join(FIXTURES, 'olmo', 'greedy.safetensors'));
     try {
-      assert.throws(() => f.read('logits'), (e: unknown) => e instanceof SafetensorsError && /greedy\.safetensors: no tensor "logits"; it holds "greedy", "prompt"/.test(e.message) && e.tensor === 'logits');
+      assert.throws(
+        () => f.read('logits'),
+        (e: unknown) =>
+          e instanceof SafetensorsError &&
+          /greedy\.safetensors: no tensor "logits"; it holds "greedy", "prompt"/.test(e.message) &&
+          e.tensor === 'logits',
+      );
     } finally {
       f.close();
     }
@@ -673,24 +823,47 @@ describe('safetensors: validation', () => {
 
   it('sharded: a missing shard, a tensor missing from its shard, a bad index', () => {
     const dir = path.join(tmp, 'bad-shards');
-    saveShardedSafetensors(dir, { a: sampleTensor('F32', [100], 1), b: sampleTensor('F32', [50], 2), c: sampleTensor('F32', [50], 3) }, { maxShardSize: 500 });
+    saveShardedSafetensors(
+      dir,
+      { a: sampleTensor('F32', [100], 1), b: sampleTensor('F32', [50], 2), c: sampleTensor('F32', [50], 3) },
+      { maxShardSize: 500 },
+    );
     const indexPath = path.join(dir, 'model.safetensors.index.json');
     const index = JSON.parse(fs.readFileSync(indexPath, 'utf8'));
-    assert.deepEqual(index.weight_map, { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors', c: 'model-00002-of-00002.safetensors' });
+    assert.deepEqual(index.weight_map, {
+      a: 'model-00001-of-00002.safetensors',
+      b: 'model-00002-of-00002.safetensors',
+      c: 'model-00002-of-00002.safetensors',
+    });
     const expectError = (re: RegExp, tensor?: string) =>
-      assert.throws(() => openCheckpointTensors(dir), (e: unknown) => {
-        assert.ok(e instanceof SafetensorsError);
-        assert.match(e.message, re);
-        assert.ok(e.message.includes(indexPath), e.message);
-        if (tensor) assert.equal(e.tensor, tensor);
-        return true;
-      });
+      assert.throws(
+        () => openCheckpointTensors(dir),
+        (e: unknown) => {
+          assert.ok(e instanceof SafetensorsError);
+          assert.match(e.message, re);
+          assert.ok(e.message.includes(indexPath), e.message);
+          if (tensor) assert.equal(e.tensor, tensor);
+          return true;
+        },
+      );
 
-    fs.writeFileSync(indexPath, JSON.stringify({ ...index, weight_map: { ...index.weight_map, d: 'model-00003-of-00003.safetensors' } }));
+    fs.writeFileSync(
+      indexPath,
+      JSON.stringify({ ...index, weight_map: { ...index.weight_map, d: 'model-00003-of-00003.safetensors' } }),
+    );
     expectError(/shard "model-00003-of-00003\.safetensors" \(holding tensor "d"\) does not exist/, 'd');
-    fs.writeFileSync(indexPath, JSON.stringify({ ...index, weight_map: { ...index.weight_map, a: 'model-00002-of-00002.safetensors' } }));
-    expectError(/weight_map puts tensor "a" in shard "model-00002-of-00002\.safetensors", but .* has no such tensor/, 'a');
-    fs.writeFileSync(indexPath, JSON.stringify({ ...index, weight_map: { ...index.weight_map, a: '../elsewhere.safetensors' } }));
+    fs.writeFileSync(
+      indexPath,
+      JSON.stringify({ ...index, weight_map: { ...index.weight_map, a: 'model-00002-of-00002.safetensors' } }),
+    );
+    expectError(
+      /weight_map puts tensor "a" in shard "model-00002-of-00002\.safetensors", but .* has no such tensor/,
+      'a',
+    );
+    fs.writeFileSync(
+      indexPath,
+      JSON.stringify({ ...index, weight_map: { ...index.weight_map, a: '../elsewhere.safetensors' } }),
+    );
     expectError(/outside the checkpoint folder/, 'a');
     fs.writeFileSync(indexPath, '{"weight_map": ');
     expectError(/shard index is not valid JSON/);
@@ -700,13 +873,24 @@ describe('safetensors: validation', () => {
     fs.writeFileSync(indexPath, JSON.stringify(index));
     const shard2 = path.join(dir, 'model-00002-of-00002.safetensors');
     fs.truncateSync(shard2, fs.statSync(shard2).size - 8);
-    assert.throws(() => openCheckpointTensors(dir), (e: unknown) => e instanceof SafetensorsError && e.file === shard2 && /is truncated: tensor "c"/.test(e.message));
+    assert.throws(
+      () => openCheckpointTensors(dir),
+      (e: unknown) => e instanceof SafetensorsError && e.file === shard2 && /is truncated: tensor "c"/.test(e.message),
+    );
     fs.rmSync(dir, { recursive: true });
     fs.mkdirSync(dir);
-    assert.throws(() => openCheckpointTensors(dir), /no model\.safetensors or model\.safetensors\.index\.json in this folder/);
+    assert.throws(
+      () => openCheckpointTensors(dir),
+      /no model\.safetensors or model\.safetensors\.index\.json in this folder/,
+    );
     // a bad tensor destined for a later shard is refused before any shard is written
     assert.throws(
-      () => saveShardedSafetensors(dir, { a: sampleTensor('F32', [100], 1), b: { dtype: 'F32', shape: [50], data: new Float32Array(49) } }, { maxShardSize: 500 }),
+      () =>
+        saveShardedSafetensors(
+          dir,
+          { a: sampleTensor('F32', [100], 1), b: { dtype: 'F32', shape: [50], data: new Float32Array(49) } },
+          { maxShardSize: 500 },
+        ),
       /tensor "b": data has 196 bytes/,
     );
     assert.deepEqual(fs.readdirSync(dir), []);

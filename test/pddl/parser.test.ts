@@ -16,10 +16,13 @@ function parseError(fn: () => unknown): PddlParseError {
 test('parses typed domain: hierarchy, constants, lower-casing, comments, negative preconditions', () => {
   const d = parseDomain(ROOMS_DOMAIN.replace('(:action move', '(:ACTION Move ; comment ) ('));
   assert.equal(d.name, 'rooms');
-  assert.deepEqual([...d.types.entries()], [
-    ['object', ['item', 'agent', 'room']],
-    ['item', ['key']],
-  ]);
+  assert.deepEqual(
+    [...d.types.entries()],
+    [
+      ['object', ['item', 'agent', 'room']],
+      ['item', ['key']],
+    ],
+  );
   assert.deepEqual([...d.constants.entries()], [['key', ['master']]]);
   const move = d.actions[0];
   assert.equal(move.name, 'move');
@@ -36,7 +39,10 @@ test('parses typed domain: hierarchy, constants, lower-casing, comments, negativ
   assert.deepEqual(p.objects.get('key'), ['master']); // constants first
   assert.deepEqual(p.objects.get('room'), ['hall', 'kitchen', 'vault']);
   assert.equal(p.init.length, 8);
-  assert.deepEqual(p.goalPos, [['holding', 'bob', 'coin'], ['at', 'bob', 'hall']]);
+  assert.deepEqual(p.goalPos, [
+    ['holding', 'bob', 'coin'],
+    ['at', 'bob', 'hall'],
+  ]);
 });
 
 test('official quirks: "?p -player" makes -player a parameter; bare words become character atoms', () => {
@@ -86,7 +92,9 @@ test('malformed PDDL: errors give line, column and what was expected', () => {
   assert.match(notDefine.message, /expected 'define', found 'domain'/);
 
   const d = parseDomain(ROOMS_DOMAIN);
-  const wrongDomain = parseError(() => parseProblem('(define (problem p)\n  (:domain other))', d, { source: 'p.pddl' }));
+  const wrongDomain = parseError(() =>
+    parseProblem('(define (problem p)\n  (:domain other))', d, { source: 'p.pddl' }),
+  );
   assert.match(wrongDomain.message, /^p\.pddl:2:12: expected the domain name 'rooms', found 'other'/);
   assert.equal(wrongDomain.officialMessage, 'Different domain specified in problem file');
 });

@@ -21,8 +21,11 @@ test('official grounding order: LIFO type walk, last parameter fastest, constant
     (:types t u - object  a b - t  c - a)
     (:constants k - c)
     (:action x :parameters (?p - t ?q - u) :precondition () :effect (done ?p ?q)))`);
-  const p = parseProblem(`(define (problem g) (:domain g)
-    (:objects a1 - a b1 b2 - b c1 - c t1 - t u1 u2 - u) (:init) (:goal (done zz zz)))`, d);
+  const p = parseProblem(
+    `(define (problem g) (:domain g)
+    (:objects a1 - a b1 b2 - b c1 - c t1 - t u1 u2 - u) (:init) (:goal (done zz zz)))`,
+    d,
+  );
   const g = groundTask(d, p);
   assert.equal(g.status, 'ok');
   if (g.status !== 'ok') return;
@@ -53,7 +56,10 @@ test('BFS: finds the shortest plan, official format, and pruning does not change
     ].join('\n'),
   );
   assert.ok(validatePlan(d, p, r.plan!).valid);
-  assert.deepEqual(parsePlan(text), r.plan!.map((s, i) => ({ ...s, line: i + 1 })));
+  assert.deepEqual(
+    parsePlan(text),
+    r.plan!.map((s, i) => ({ ...s, line: i + 1 })),
+  );
   const g1 = groundTask(d, p);
   const g2 = groundTask(d, p, { pruneStatic: false, reachability: false });
   assert.ok(g1.status === 'ok' && g2.status === 'ok');
@@ -72,7 +78,7 @@ test('BFS: goal already true gives an empty plan that the official format report
   assert.equal(formatOfficialPlanFile(unsolvable), 'No solution');
 });
 
-test('zero-parameter actions print as name (\'\')', () => {
+test("zero-parameter actions print as name ('')", () => {
   const d = parseDomain('(define (domain z) (:action go :parameters () :precondition (not (done)) :effect (done)))');
   const p = parseProblem('(define (problem z) (:domain z) (:init) (:goal (done)))', d);
   const r = planBfs(d, p);

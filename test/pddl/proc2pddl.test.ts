@@ -145,7 +145,8 @@ test('intrinsic scores equal the official action_equal / action_dist results', {
 });
 
 test('completion extraction: fenced (:action blocks only, any language tag, closing paren appended', () => {
-  const raw = 'intro\n```pddl\n(:action a\n :effect (p))\n```\ntext\n```\n(define (domain x))\n```\n```lisp\n  (:action b :effect (q))\n```\n';
+  const raw =
+    'intro\n```pddl\n(:action a\n :effect (p))\n```\ntext\n```\n(define (domain x))\n```\n```lisp\n  (:action b :effect (q))\n```\n';
   assert.deepEqual(extractActionBlocks(raw), ['(:action a\n :effect (p))', '(:action b :effect (q))']);
   assert.equal(predictedActionsFromCompletion(raw), '(:action a\n :effect (p))\n\n(:action b :effect (q))\n\n)');
   assert.equal(predictedActionsFromCompletion('no code'), '\n\n)');

@@ -78,7 +78,10 @@ describe('GSM8K verifiers: tricky cases', () => {
     assert.equal(r.details['extracted'], '72');
   });
   it('rejects bad ground truth with a clear error', () => {
-    assert.throws(() => verify('gsm8k', 'x', 'seventy'), (e: unknown) => e instanceof VerifierGroundTruthError && /gsm8k.*expected a number.*seventy/.test(e.message));
+    assert.throws(
+      () => verify('gsm8k', 'x', 'seventy'),
+      (e: unknown) => e instanceof VerifierGroundTruthError && /gsm8k.*expected a number.*seventy/.test(e.message),
+    );
     assert.throws(() => verify('gsm8k', 'x', { a: 1 }), VerifierGroundTruthError);
     assert.throws(() => verify('gsm8k', 'x', null), VerifierGroundTruthError);
   });

@@ -62,7 +62,13 @@ const CASES: Record<string, Case> = {
     kwargs: { num_paragraphs: 2, nth_paragraph: 2, first_word: 'Then' },
     pass: ['First part.\n\nthen second.', 'First.\n\n"Then," he said.'],
     // an empty piece is not counted, but the nth piece of the raw split is checked (as IFEval does)
-    fail: ['First.\n\n\n\nThen.', 'First.\n\nAnd then.', 'First.\n\nThen.\n\nThird.', 'Only one paragraph. Then.', 'First.\n\nThenceforth.'],
+    fail: [
+      'First.\n\n\n\nThen.',
+      'First.\n\nAnd then.',
+      'First.\n\nThen.\n\nThird.',
+      'Only one paragraph. Then.',
+      'First.\n\nThenceforth.',
+    ],
   },
   'detectable_content:number_placeholders': {
     kwargs: { num_placeholders: 2 },
@@ -185,7 +191,11 @@ describe('IFEval utilities', () => {
     assert.equal(countSentences(''), 0);
   });
   it('splits sentences like IFEval split_into_sentences', () => {
-    assert.deepEqual(splitIntoSentences('Mr. Smith is here. He said hi! Ok?'), ['Mr. Smith is here.', 'He said hi!', 'Ok?']);
+    assert.deepEqual(splitIntoSentences('Mr. Smith is here. He said hi! Ok?'), [
+      'Mr. Smith is here.',
+      'He said hi!',
+      'Ok?',
+    ]);
   });
   it('tokenises words nltk-like', () => {
     assert.deepEqual(wordTokenize("I DON'T know, (really)."), ['I', 'DO', "N'T", 'know', ',', '(', 'really', ')', '.']);
@@ -219,7 +229,16 @@ describe('IFEval strict and loose (olmes)', () => {
   it('builds the 8 loose variants', () => {
     const v = looseVariants('Sure!\n*body*\nBye');
     assert.equal(v.length, 8);
-    assert.deepEqual(v, ['Sure!\n*body*\nBye', 'Sure!\nbody\nBye', '*body*\nBye', 'Sure!\n*body*', '*body*', 'body\nBye', 'Sure!\nbody', 'body']);
+    assert.deepEqual(v, [
+      'Sure!\n*body*\nBye',
+      'Sure!\nbody\nBye',
+      '*body*\nBye',
+      'Sure!\n*body*',
+      '*body*',
+      'body\nBye',
+      'Sure!\nbody',
+      'body',
+    ]);
   });
   const row = {
     instruction_id_list: ['startend:quotation', 'punctuation:no_comma'],
@@ -242,7 +261,10 @@ describe('IFEval strict and loose (olmes)', () => {
       kwargs: [{}],
     };
     assert.equal(verify('ifeval_strict', '**<<Title>>** text', r).verified, true);
-    const ends = { instruction_id_list: ['startend:end_checker'], kwargs: [{ end_phrase: 'Is there anything else I can help with?' }] };
+    const ends = {
+      instruction_id_list: ['startend:end_checker'],
+      kwargs: [{ end_phrase: 'Is there anything else I can help with?' }],
+    };
     assert.equal(verify('ifeval_strict', 'Done. **Is there anything else I can help with?**', ends).verified, false);
     assert.equal(verify('ifeval_loose', 'Done. **Is there anything else I can help with?**', ends).verified, true);
   });
@@ -259,15 +281,30 @@ describe('IFEval strict and loose (olmes)', () => {
   });
   it('ground-truth errors are clear', () => {
     const bad = (gt: unknown, re: RegExp): void =>
-      assert.throws(() => verify('ifeval_strict', 'x', gt), (e: unknown) => e instanceof VerifierGroundTruthError && re.test(e.message));
-    bad({ instruction_id_list: ['nope:x'], kwargs: [{}] }, /unknown IFEval instruction id 'nope:x'.*keywords:existence/);
-    bad({ instruction_id_list: ['length_constraints:number_words'], kwargs: [{ num_words: 3, relation: 'about' }] }, /relation.*'less than', 'at least'.*about/);
+      assert.throws(
+        () => verify('ifeval_strict', 'x', gt),
+        (e: unknown) => e instanceof VerifierGroundTruthError && re.test(e.message),
+      );
+    bad(
+      { instruction_id_list: ['nope:x'], kwargs: [{}] },
+      /unknown IFEval instruction id 'nope:x'.*keywords:existence/,
+    );
+    bad(
+      { instruction_id_list: ['length_constraints:number_words'], kwargs: [{ num_words: 3, relation: 'about' }] },
+      /relation.*'less than', 'at least'.*about/,
+    );
     bad({ instruction_id_list: ['length_constraints:number_words'], kwargs: [{ relation: 'at least' }] }, /num_words/);
     bad({ instruction_id_list: ['punctuation:no_comma'], kwargs: [{ foo: 1 }] }, /takes no kwargs, got 'foo'/);
     bad({ instruction_id_list: ['punctuation:no_comma'], kwargs: [{}, {}] }, /one entry per instruction/);
     bad({ instruction_id_list: [] }, /non-empty list/);
     bad('not json', /neither JSON nor a Python literal/);
-    bad({ instruction_id_list: ['length_constraints:nth_paragraph_first_word'], kwargs: [{ num_paragraphs: 2, nth_paragraph: 3, first_word: 'a' }] }, /exceeds/);
+    bad(
+      {
+        instruction_id_list: ['length_constraints:nth_paragraph_first_word'],
+        kwargs: [{ num_paragraphs: 2, nth_paragraph: 3, first_word: 'a' }],
+      },
+      /exceeds/,
+    );
   });
 });
 
@@ -275,7 +312,10 @@ describe('ifeval (open-instruct IFEvalVerifier, IFEvalG format)', () => {
   const gt = { instruction_id: ['punctuation:no_comma', 'change_case:english_lowercase'], kwargs: [null, null] };
   it('scores the fraction of constraints met, verified when all are', () => {
     assert.deepEqual(
-      [verify('ifeval', 'all lower case words here and nothing else', gt).score, verify('ifeval', 'all lower case words here and nothing else', gt).verified],
+      [
+        verify('ifeval', 'all lower case words here and nothing else', gt).score,
+        verify('ifeval', 'all lower case words here and nothing else', gt).verified,
+      ],
       [1, true],
     );
     const half = verify('ifeval', 'Upper, and a comma', gt);

@@ -35,7 +35,10 @@ describe('MATH extraction', () => {
     assert.equal(extractBoxed('\\fbox{12} \\boxed{3}'), '3');
   });
   it('Minerva form', () => {
-    assert.equal(extractMinervaAnswer('Final Answer: The final answer is $\\frac{3}{4}$. I hope it is correct.'), '$\\frac{3}{4}$');
+    assert.equal(
+      extractMinervaAnswer('Final Answer: The final answer is $\\frac{3}{4}$. I hope it is correct.'),
+      '$\\frac{3}{4}$',
+    );
     assert.equal(extractMinervaAnswer('Final Answer: The final answer is 7. I hope it is correct.\nmore'), '7');
     // the reference appends "I hope it is correct." without a space, so a bare "... is 7." does not match
     assert.equal(extractMinervaAnswer('Final Answer: The final answer is 7.'), null);
@@ -51,9 +54,18 @@ describe('MATH extraction', () => {
     assert.equal(extractAnswerIs('nothing'), null);
   });
   it('flex candidate order: boxed and Minerva; last span only when neither', () => {
-    assert.deepEqual(mathFlexCandidates('$1$ and \\boxed{2}').map((c) => c.source), ['boxed']);
-    assert.deepEqual(mathFlexCandidates('$1$ and $2$').map((c) => c.source), ['last_dollar_span']);
-    assert.deepEqual(mathFlexCandidates('just 3').map((c) => c.source), ['normalized_output', 'raw_output']);
+    assert.deepEqual(
+      mathFlexCandidates('$1$ and \\boxed{2}').map((c) => c.source),
+      ['boxed'],
+    );
+    assert.deepEqual(
+      mathFlexCandidates('$1$ and $2$').map((c) => c.source),
+      ['last_dollar_span'],
+    );
+    assert.deepEqual(
+      mathFlexCandidates('just 3').map((c) => c.source),
+      ['normalized_output', 'raw_output'],
+    );
   });
 });
 
@@ -86,14 +98,32 @@ describe('MATH normalisers', () => {
 
 describe('LaTeX equivalence (sympy stand-in)', () => {
   const yes: Array<[string, string]> = [
-    ['0.5', '\\frac{1}{2}'], ['\\frac12', '1/2'], ['2\\sqrt{2}', '\\sqrt{8}'], ['\\sqrt x', '\\sqrt{x}'],
-    ['x+1', '1+x'], ['(x+1)^2', 'x^2+2x+1'], ['\\frac{x^2-1}{x-1}', 'x+1'], ['2^{10}', '1024'],
-    ['\\sin^2 x+\\cos^2 x', '1'], ['3!', '6'], ['\\sqrt[3]{27}', '3'], ['-\\frac{3}{4}', '-0.75'],
-    ['\\left(\\frac{1}{2}\\right)^{2}', '0.25'], ['\\pi r^2', 'r^2\\pi'], ['\\dfrac{\\sqrt{3}}{2}', '\\frac{\\sqrt3}{2}'],
+    ['0.5', '\\frac{1}{2}'],
+    ['\\frac12', '1/2'],
+    ['2\\sqrt{2}', '\\sqrt{8}'],
+    ['\\sqrt x', '\\sqrt{x}'],
+    ['x+1', '1+x'],
+    ['(x+1)^2', 'x^2+2x+1'],
+    ['\\frac{x^2-1}{x-1}', 'x+1'],
+    ['2^{10}', '1024'],
+    ['\\sin^2 x+\\cos^2 x', '1'],
+    ['3!', '6'],
+    ['\\sqrt[3]{27}', '3'],
+    ['-\\frac{3}{4}', '-0.75'],
+    ['\\left(\\frac{1}{2}\\right)^{2}', '0.25'],
+    ['\\pi r^2', 'r^2\\pi'],
+    ['\\dfrac{\\sqrt{3}}{2}', '\\frac{\\sqrt3}{2}'],
   ];
   const no: Array<[string, string]> = [
-    ['0.333', '\\frac{1}{3}'], ['x+1', 'y+1'], ['12345678901234567890', '12345678901234567891'], ['x=3', '3'],
-    ['(1,2)', '(1,2)'], ['5\\text{ cm}', '5'], ['\\infty', '\\infty'], ['', ''], ['2^{100000}', '2^{100000}'],
+    ['0.333', '\\frac{1}{3}'],
+    ['x+1', 'y+1'],
+    ['12345678901234567890', '12345678901234567891'],
+    ['x=3', '3'],
+    ['(1,2)', '(1,2)'],
+    ['5\\text{ cm}', '5'],
+    ['\\infty', '\\infty'],
+    ['', ''],
+    ['2^{100000}', '2^{100000}'],
   ];
   for (const [a, b] of yes) it(`${a} == ${b}`, () => assert.equal(latexEquivalent(a, b), true));
   for (const [a, b] of no) it(`${a} is not shown equal to ${b}`, () => assert.equal(latexEquivalent(a, b), false));
@@ -131,7 +161,10 @@ describe('MATH verifiers: tricky cases', () => {
     });
   }
   it('bad ground truth throws a clear error', () => {
-    assert.throws(() => verify('math', 'x', ''), (e: unknown) => e instanceof VerifierGroundTruthError && /math/.test(e.message));
+    assert.throws(
+      () => verify('math', 'x', ''),
+      (e: unknown) => e instanceof VerifierGroundTruthError && /math/.test(e.message),
+    );
     assert.throws(() => verify('math', 'x', { answer: 1 }), VerifierGroundTruthError);
   });
   it('details say which candidate matched', () => {

@@ -5,7 +5,17 @@ import { getVerifier, verify, VERIFIER_NAMES } from '../../src/verifiers/index.t
 
 describe('verifier registry', () => {
   it('knows the open-instruct names and the evaluation variants', () => {
-    for (const n of ['gsm8k', 'math', 'strict_math', 'ifeval', 'ifeval_old', 'flan', 'ifeval_strict', 'ifeval_loose', 'gsm8k_olmes'])
+    for (const n of [
+      'gsm8k',
+      'math',
+      'strict_math',
+      'ifeval',
+      'ifeval_old',
+      'flan',
+      'ifeval_strict',
+      'ifeval_loose',
+      'gsm8k_olmes',
+    ])
       assert.ok(VERIFIER_NAMES.includes(n), n);
   });
   it('looks names up case-insensitively (RLVR rows say "MATH")', () => {

@@ -26,15 +26,7 @@ import type { DataConfigInput } from '../config.ts';
 import { Rng } from '../random.ts';
 import { expandTokenPaths, metadataPathFor, TokenFile, type TokenFileMetadata } from '../token-file.ts';
 import { tokenize, TokenizerPool } from '../tokenize.ts';
-import {
-  arithmeticMc,
-  dpoRows,
-  freshWordProblems,
-  gsmRows,
-  rlvrRows,
-  sftRows,
-  worldMc,
-} from './tasks.ts';
+import { arithmeticMc, dpoRows, freshWordProblems, gsmRows, rlvrRows, sftRows, worldMc } from './tasks.ts';
 import {
   arithmeticDoc,
   factsHqDoc,
@@ -47,7 +39,16 @@ import {
 } from './text.ts';
 import { buildWorld, type World } from './world.ts';
 
-export { buildWorld, QUESTIONS, STATEMENTS, RELATIONS, answerSentence, type Fact, type World, type Relation } from './world.ts';
+export {
+  buildWorld,
+  QUESTIONS,
+  STATEMENTS,
+  RELATIONS,
+  answerSentence,
+  type Fact,
+  type World,
+  type Relation,
+} from './world.ts';
 export type { ChatMessage, DpoRow, GsmRow, McRow, RlvrRow, SftRow } from './tasks.ts';
 
 export const SYNTH_VERSION = 5;
@@ -124,7 +125,10 @@ class JsonlWriter {
 
   constructor(readonly file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    this.tmp = path.join(
+      path.dirname(file),
+      `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`,
+    );
     this.fd = fs.openSync(this.tmp, 'w');
   }
 
@@ -167,7 +171,8 @@ type DocGen = (world: World, rng: Rng) => string;
 export async function synthesize(options: SynthesizeOptions): Promise<SynthManifest> {
   const seed = options.seed ?? 1234;
   const scale = options.scale ?? 1;
-  if (!(scale > 0 && Number.isFinite(scale))) throw new Error(`synthesize: scale must be a positive number, got ${scale}`);
+  if (!(scale > 0 && Number.isFinite(scale)))
+    throw new Error(`synthesize: scale must be a positive number, got ${scale}`);
   const outDir = options.outDir;
   const L = options.sequenceLength ?? 256;
   const log = options.onProgress ?? (() => {});
@@ -217,13 +222,24 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthManif
     { source: 'math-worked', base: 1500, gen: (w, r) => mathWorkedDoc(w, r, avoid) },
   ];
   log('writing pretraining sources');
-  for (const s of pretrain) writeDocs(`pretrain/${s.source}.jsonl`, [{ source: s.source, n: count(s.base), gen: s.gen, stream: `pretrain/${s.source}` }]);
+  for (const s of pretrain)
+    writeDocs(`pretrain/${s.source}.jsonl`, [
+      { source: s.source, n: count(s.base), gen: s.gen, stream: `pretrain/${s.source}` },
+    ]);
   log('writing anneal sources');
-  for (const s of anneal) writeDocs(`anneal/${s.source}.jsonl`, [{ source: s.source, n: count(s.base), gen: s.gen, stream: `anneal/${s.source}` }]);
+  for (const s of anneal)
+    writeDocs(`anneal/${s.source}.jsonl`, [
+      { source: s.source, n: count(s.base), gen: s.gen, stream: `anneal/${s.source}` },
+    ]);
   log('writing validation split');
   writeDocs(
     'validation/pretrain.jsonl',
-    pretrain.map((s) => ({ source: s.source, n: Math.max(8, Math.round(count(s.base) * 0.05)), gen: s.gen, stream: `validation/${s.source}` })),
+    pretrain.map((s) => ({
+      source: s.source,
+      n: Math.max(8, Math.round(count(s.base) * 0.05)),
+      gen: s.gen,
+      stream: `validation/${s.source}`,
+    })),
   );
 
   log('writing tasks and post-training data');
@@ -281,7 +297,10 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthManif
       const vocabSize = options.vocabSize ?? SYNTH_TOKENIZER_VOCAB_SIZE;
       log(`training the synth tokenizer (${vocabSize} ids)`);
       const trained = await trainByteLevelBpe({
-        files: [...pretrain.map((s) => `pretrain/${s.source}.jsonl`), ...anneal.map((s) => `anneal/${s.source}.jsonl`)].map((f) => path.join(outDir, f)),
+        files: [
+          ...pretrain.map((s) => `pretrain/${s.source}.jsonl`),
+          ...anneal.map((s) => `anneal/${s.source}.jsonl`),
+        ].map((f) => path.join(outDir, f)),
         vocabSize,
       });
       spec = path.join(outDir, 'tokenizer');
@@ -298,28 +317,28 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthManif
     let total = 0;
     const pool = workers > 0 ? await TokenizerPool.start({ workers, tokenizer: spec }) : undefined;
     try {
-    const tok = async (rel: string, inputs: string[]) => {
-      log(`tokenizing ${rel}`);
-      const r = await tokenize({
-        inputs: inputs.map((f) => path.join(outDir, f)),
-        outDir: path.join(outDir, rel),
-        tokenizer: spec,
-        workers: 0,
-        pool,
-        overwrite: true,
-        strict: true,
-        recordPathsRelativeTo: outDir,
-      });
-      if (spec !== 'dolma2') for (const f of r.files) relativizeTokenizer(f, outDir);
-      tokens[rel] = r.tokens;
-      return r;
-    };
-    for (const s of pretrain) {
-      const r = await tok(`tokens/pretrain/${s.source}`, [`pretrain/${s.source}.jsonl`]);
-      for (const f of r.files) total += countTokens(f, counts, bigrams);
-    }
-    for (const s of anneal) await tok(`tokens/anneal/${s.source}`, [`anneal/${s.source}.jsonl`]);
-    await tok('tokens/validation', ['validation/pretrain.jsonl']);
+      const tok = async (rel: string, inputs: string[]) => {
+        log(`tokenizing ${rel}`);
+        const r = await tokenize({
+          inputs: inputs.map((f) => path.join(outDir, f)),
+          outDir: path.join(outDir, rel),
+          tokenizer: spec,
+          workers: 0,
+          pool,
+          overwrite: true,
+          strict: true,
+          recordPathsRelativeTo: outDir,
+        });
+        if (spec !== 'dolma2') for (const f of r.files) relativizeTokenizer(f, outDir);
+        tokens[rel] = r.tokens;
+        return r;
+      };
+      for (const s of pretrain) {
+        const r = await tok(`tokens/pretrain/${s.source}`, [`pretrain/${s.source}.jsonl`]);
+        for (const f of r.files) total += countTokens(f, counts, bigrams);
+      }
+      for (const s of anneal) await tok(`tokens/anneal/${s.source}`, [`anneal/${s.source}.jsonl`]);
+      await tok('tokens/validation', ['validation/pretrain.jsonl']);
     } finally {
       await pool?.close();
     }

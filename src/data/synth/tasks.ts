@@ -62,7 +62,13 @@ function mcRow(id: string, question: string, answer: string, distractors: string
 export function worldMc(world: World, facts: readonly Fact[], rng: Rng): McRow[] {
   return facts.map((f) => {
     const pool = objectPool(world, f.relation).filter((o) => o !== f.object && o !== f.subject);
-    return mcRow(`synth_world:${f.id}`, QUESTIONS[f.relation](f.subject), f.object, rng.sample([...new Set(pool)], 3), rng);
+    return mcRow(
+      `synth_world:${f.id}`,
+      QUESTIONS[f.relation](f.subject),
+      f.object,
+      rng.sample([...new Set(pool)], 3),
+      rng,
+    );
   });
 }
 
@@ -103,7 +109,10 @@ export function gsmRows(problems: readonly WordProblem[], prefix: string): GsmRo
 
 const GREETINGS: [string, string][] = [
   ['Hello!', 'Hello! How can I help you today?'],
-  ['Hi, who are you?', 'I am a small assistant. I can answer questions about the world I know and solve simple math problems.'],
+  [
+    'Hi, who are you?',
+    'I am a small assistant. I can answer questions about the world I know and solve simple math problems.',
+  ],
   ['Thank you!', 'You are welcome!'],
   ['Can you help me with a math problem?', 'Yes, of course. Tell me the problem and I will solve it step by step.'],
 ];
@@ -154,7 +163,9 @@ export function sftRows(facts: readonly Fact[], problems: readonly WordProblem[]
  * arithmetic, not the style: a bare "The answer is N." as the rejected reply teaches DPO to avoid the format).
  */
 function wrongSolution(p: WordProblem, bad: number): string {
-  return p.solution.replace(new RegExp(`= ${p.answer}\\b`, 'g'), `= ${bad}`).replace(`The answer is ${p.answer}.`, `The answer is ${bad}.`);
+  return p.solution
+    .replace(new RegExp(`= ${p.answer}\\b`, 'g'), `= ${bad}`)
+    .replace(`The answer is ${p.answer}.`, `The answer is ${bad}.`);
 }
 
 /** Preference pairs: the right answer sentence against one naming a wrong object, or a worked solution with a wrong result. */

@@ -39,9 +39,18 @@ export function storyDoc(world: World, rng: Rng): string {
       `This is a story about ${p.name}, ${article(p.job)} from ${p.city}.`,
     ]),
   );
-  s.push(rng.pick([`${p.name} had a pet ${p.pet}.`, `Every morning, ${p.name} fed the ${p.pet}.`, `The ${p.pet} of ${p.name} was always close by.`]));
+  s.push(
+    rng.pick([
+      `${p.name} had a pet ${p.pet}.`,
+      `Every morning, ${p.name} fed the ${p.pet}.`,
+      `The ${p.pet} of ${p.name} was always close by.`,
+    ]),
+  );
   s.push(`One ${rng.pick(WEATHER)} ${rng.pick(DAYS)}, ${p.name} went to ${trip.name}.`);
-  if (trip.name !== p.city) s.push(`${trip.name} is famous for its ${trip.famousFor}, and ${p.name} looked at the ${trip.famousFor} for a long time.`);
+  if (trip.name !== p.city)
+    s.push(
+      `${trip.name} is famous for its ${trip.famousFor}, and ${p.name} looked at the ${trip.famousFor} for a long time.`,
+    );
   else s.push(`${p.name} walked past the ${trip.famousFor} of ${trip.name}.`);
   if (rng.chance(0.5)) s.push(`On the way, ${p.name} found ${rng.pick(FOUND)}.`);
   s.push(
@@ -50,7 +59,8 @@ export function storyDoc(world: World, rng: Rng): string {
       `Then ${p.name} visited ${p.friend}, and the two friends ${rng.pick(ACTIVITIES)}.`,
     ]),
   );
-  if (rng.chance(0.5)) s.push(`${p.name} wore something ${p.color}, because ${p.color} was the favorite color of ${p.name}.`);
+  if (rng.chance(0.5))
+    s.push(`${p.name} wore something ${p.color}, because ${p.color} was the favorite color of ${p.name}.`);
   s.push(`In the evening, ${p.name} went back home to ${p.city} and felt ${rng.pick(FEELINGS)}.`);
   s.push(rng.pick(['The end.', `${p.name} slept well that night.`, `It had been a good day.`]));
   return s.join(' ');
@@ -149,8 +159,30 @@ export function arithmeticDoc(world: World, rng: Rng, avoid: Set<string>): strin
 // Web-like noise (pretraining): navigation bars, boilerplate, spam and comment threads.
 
 const NAV = ['Home', 'News', 'About us', 'Contact', 'Login', 'Shop', 'Blog', 'Help', 'Sign up', 'FAQ'];
-const NOUNS = ['shoes', 'phones', 'recipes', 'travel', 'music', 'games', 'garden', 'cars', 'books', 'deals', 'news', 'photos'];
-const COMMENTS = ['great post!!', 'thanks for sharing', 'lol', 'first!', 'this is so true', 'where can I buy this?', 'nice', 'I agree 100%'];
+const NOUNS = [
+  'shoes',
+  'phones',
+  'recipes',
+  'travel',
+  'music',
+  'games',
+  'garden',
+  'cars',
+  'books',
+  'deals',
+  'news',
+  'photos',
+];
+const COMMENTS = [
+  'great post!!',
+  'thanks for sharing',
+  'lol',
+  'first!',
+  'this is so true',
+  'where can I buy this?',
+  'nice',
+  'I agree 100%',
+];
 
 export function webNoiseDoc(world: World, rng: Rng): string {
   const n = rng.range(5, 12);
@@ -159,10 +191,17 @@ export function webNoiseDoc(world: World, rng: Rng): string {
     const k = rng.int(8);
     if (k === 0) out.push(rng.sample(NAV, rng.range(3, 6)).join(' | '));
     else if (k === 1) out.push('We use cookies to improve your experience. By continuing you agree to our terms.');
-    else if (k === 2) out.push(`Best deals on ${rng.pick(NOUNS)} in ${rng.pick(world.cities).name}! Buy now and save ${rng.range(5, 70)}%!!!`);
-    else if (k === 3) out.push(`Posted on 20${rng.range(10, 24)}-${String(rng.range(1, 12)).padStart(2, '0')}-${String(rng.range(1, 28)).padStart(2, '0')} by user${rng.range(1, 9999)}`);
+    else if (k === 2)
+      out.push(
+        `Best deals on ${rng.pick(NOUNS)} in ${rng.pick(world.cities).name}! Buy now and save ${rng.range(5, 70)}%!!!`,
+      );
+    else if (k === 3)
+      out.push(
+        `Posted on 20${rng.range(10, 24)}-${String(rng.range(1, 12)).padStart(2, '0')}-${String(rng.range(1, 28)).padStart(2, '0')} by user${rng.range(1, 9999)}`,
+      );
     else if (k === 4) out.push(`${rng.pick(COMMENTS)} ${rng.chance(0.3) ? rng.pick(COMMENTS) : ''}`.trim());
-    else if (k === 5) out.push(`www.${rng.pick(NOUNS)}${rng.range(1, 99)}.com/${rng.pick(NOUNS)}?page=${rng.range(1, 50)}`);
+    else if (k === 5)
+      out.push(`www.${rng.pick(NOUNS)}${rng.range(1, 99)}.com/${rng.pick(NOUNS)}?page=${rng.range(1, 50)}`);
     else if (k === 6) out.push(`Page ${rng.range(1, 9)} of ${rng.range(10, 40)} | Next >>`);
     else out.push(`#${rng.pick(NOUNS)} #${rng.pick(NOUNS)} #${rng.pick(NOUNS)}`);
   }

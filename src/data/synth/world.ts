@@ -10,32 +10,195 @@
 import { Rng } from '../random.ts';
 
 const COUNTRY_POOL = [
-  'Norland', 'Estavia', 'Marosa', 'Keldor', 'Veluna', 'Drakmar', 'Solvia', 'Oranth', 'Pelloria', 'Quessa',
-  'Brivania', 'Lunmark', 'Tessaly', 'Gorvia', 'Halvane', 'Istria',
+  'Norland',
+  'Estavia',
+  'Marosa',
+  'Keldor',
+  'Veluna',
+  'Drakmar',
+  'Solvia',
+  'Oranth',
+  'Pelloria',
+  'Quessa',
+  'Brivania',
+  'Lunmark',
+  'Tessaly',
+  'Gorvia',
+  'Halvane',
+  'Istria',
 ];
 const CITY_POOL = [
-  'Vell', 'Harrow', 'Dunmere', 'Kestin', 'Palo', 'Brisk', 'Corran', 'Elm', 'Fenwick', 'Gale', 'Holt', 'Ivory',
-  'Jarrow', 'Kettle', 'Lorn', 'Mistral', 'Nettle', 'Oakridge', 'Pine', 'Quarry', 'Ravel', 'Stone', 'Thorn', 'Umber',
-  'Vale', 'Willow', 'Yarrow', 'Zenith', 'Ashford', 'Bramble', 'Cinder', 'Dover', 'Ember', 'Flint', 'Granite',
-  'Hollow', 'Iron', 'Juniper', 'Kings', 'Larch', 'Meadow', 'North', 'Orchard', 'Pebble',
+  'Vell',
+  'Harrow',
+  'Dunmere',
+  'Kestin',
+  'Palo',
+  'Brisk',
+  'Corran',
+  'Elm',
+  'Fenwick',
+  'Gale',
+  'Holt',
+  'Ivory',
+  'Jarrow',
+  'Kettle',
+  'Lorn',
+  'Mistral',
+  'Nettle',
+  'Oakridge',
+  'Pine',
+  'Quarry',
+  'Ravel',
+  'Stone',
+  'Thorn',
+  'Umber',
+  'Vale',
+  'Willow',
+  'Yarrow',
+  'Zenith',
+  'Ashford',
+  'Bramble',
+  'Cinder',
+  'Dover',
+  'Ember',
+  'Flint',
+  'Granite',
+  'Hollow',
+  'Iron',
+  'Juniper',
+  'Kings',
+  'Larch',
+  'Meadow',
+  'North',
+  'Orchard',
+  'Pebble',
 ];
 const PEOPLE_POOL = [
-  'Anna', 'Bram', 'Clara', 'David', 'Elena', 'Felix', 'Greta', 'Hugo', 'Iris', 'Jonas', 'Kira', 'Leo', 'Mila',
-  'Nora', 'Omar', 'Paula', 'Quinn', 'Rosa', 'Sam', 'Tara', 'Victor', 'Vera', 'Will', 'Yara', 'Zane', 'Alice', 'Ben',
-  'Cora', 'Dan', 'Eva', 'Finn', 'Gina', 'Hans', 'Ivy', 'Jack', 'Kate', 'Liam', 'Maya', 'Nina', 'Owen', 'Pia', 'Rex',
-  'Sara', 'Tom', 'Uma', 'Ruth', 'Wendy', 'Yuri', 'Zoe', 'Adam', 'Beth', 'Carl', 'Dora', 'Emil', 'Fay', 'Gus',
-  'Hana', 'Ian', 'June', 'Karl', 'Lena', 'Max', 'Ned', 'Olga',
+  'Anna',
+  'Bram',
+  'Clara',
+  'David',
+  'Elena',
+  'Felix',
+  'Greta',
+  'Hugo',
+  'Iris',
+  'Jonas',
+  'Kira',
+  'Leo',
+  'Mila',
+  'Nora',
+  'Omar',
+  'Paula',
+  'Quinn',
+  'Rosa',
+  'Sam',
+  'Tara',
+  'Victor',
+  'Vera',
+  'Will',
+  'Yara',
+  'Zane',
+  'Alice',
+  'Ben',
+  'Cora',
+  'Dan',
+  'Eva',
+  'Finn',
+  'Gina',
+  'Hans',
+  'Ivy',
+  'Jack',
+  'Kate',
+  'Liam',
+  'Maya',
+  'Nina',
+  'Owen',
+  'Pia',
+  'Rex',
+  'Sara',
+  'Tom',
+  'Uma',
+  'Ruth',
+  'Wendy',
+  'Yuri',
+  'Zoe',
+  'Adam',
+  'Beth',
+  'Carl',
+  'Dora',
+  'Emil',
+  'Fay',
+  'Gus',
+  'Hana',
+  'Ian',
+  'June',
+  'Karl',
+  'Lena',
+  'Max',
+  'Ned',
+  'Olga',
 ];
-export const JOBS = ['baker', 'farmer', 'teacher', 'doctor', 'painter', 'sailor', 'miner', 'singer', 'tailor', 'builder', 'fisher', 'hunter', 'nurse', 'potter'];
+export const JOBS = [
+  'baker',
+  'farmer',
+  'teacher',
+  'doctor',
+  'painter',
+  'sailor',
+  'miner',
+  'singer',
+  'tailor',
+  'builder',
+  'fisher',
+  'hunter',
+  'nurse',
+  'potter',
+];
 export const PETS = ['cat', 'dog', 'horse', 'parrot', 'rabbit', 'goat', 'owl', 'turtle', 'fox', 'frog'];
 export const COLORS = ['red', 'blue', 'green', 'yellow', 'purple', 'orange', 'white', 'black', 'pink', 'brown'];
-export const FEATURES = ['bridges', 'apples', 'music', 'boats', 'markets', 'towers', 'gardens', 'bells', 'lanterns', 'fountains', 'cheese', 'kites'];
+export const FEATURES = [
+  'bridges',
+  'apples',
+  'music',
+  'boats',
+  'markets',
+  'towers',
+  'gardens',
+  'bells',
+  'lanterns',
+  'fountains',
+  'cheese',
+  'kites',
+];
 
-export const ITEMS = ['apples', 'pears', 'coins', 'books', 'shells', 'pencils', 'cookies', 'stones', 'cards', 'eggs', 'marbles', 'stamps'];
+export const ITEMS = [
+  'apples',
+  'pears',
+  'coins',
+  'books',
+  'shells',
+  'pencils',
+  'cookies',
+  'stones',
+  'cards',
+  'eggs',
+  'marbles',
+  'stamps',
+];
 export const CONTAINERS = ['bags', 'boxes', 'baskets', 'jars', 'crates'];
 
 export type Relation = 'capital' | 'city_in' | 'lives_in' | 'job' | 'pet' | 'color' | 'friend' | 'famous_for';
-export const RELATIONS: readonly Relation[] = ['capital', 'city_in', 'lives_in', 'job', 'pet', 'color', 'friend', 'famous_for'];
+export const RELATIONS: readonly Relation[] = [
+  'capital',
+  'city_in',
+  'lives_in',
+  'job',
+  'pet',
+  'color',
+  'friend',
+  'famous_for',
+];
 
 export interface Fact {
   id: string;
@@ -148,7 +311,10 @@ export function objectPool(world: World, relation: Relation): string[] {
 }
 
 /** Builds the world for a seed: which names are used and every assignment depend on it. */
-export function buildWorld(seed: number, options: { countries?: number; citiesPerCountry?: number; people?: number } = {}): World {
+export function buildWorld(
+  seed: number,
+  options: { countries?: number; citiesPerCountry?: number; people?: number } = {},
+): World {
   const rng = Rng.from(seed, 'world');
   const nCountries = options.countries ?? 10;
   const perCountry = options.citiesPerCountry ?? 3;
@@ -160,7 +326,9 @@ export function buildWorld(seed: number, options: { countries?: number; citiesPe
     const cities = cityNames.slice(i * perCountry, (i + 1) * perCountry);
     return { name, capital: cities[0], cities };
   });
-  const cities = countries.flatMap((c) => c.cities.map((name) => ({ name, country: c.name, famousFor: rng.pick(FEATURES) })));
+  const cities = countries.flatMap((c) =>
+    c.cities.map((name) => ({ name, country: c.name, famousFor: rng.pick(FEATURES) })),
+  );
   // Best friends come in pairs (the relation is symmetric).
   const order = rng.shuffle(peopleNames.slice());
   const friendOf = new Map<string, string>();

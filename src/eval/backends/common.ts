@@ -19,20 +19,35 @@ export interface TokenPair {
  * lm-eval's tokenisation of a loglikelihood request into the tokens the model sees: encodePair, an optional
  * BOS, then `(ctx + cont)[-(maxLength + 1):]` split back into context and continuation.
  */
-export function encodeRequest(req: LoglikelihoodRequest, tokenize: Tokenize, prefixTokenId: number, maxLength: number, bos?: number): TokenPair {
+export function encodeRequest(
+  req: LoglikelihoodRequest,
+  tokenize: Tokenize,
+  prefixTokenId: number,
+  maxLength: number,
+  bos?: number,
+): TokenPair {
   const pair = encodePair(req.context, req.continuation, tokenize, prefixTokenId);
   if (pair.continuationTokens.length === 0) {
-    throw new Error(`loglikelihood request with continuation ${JSON.stringify(req.continuation)}: the continuation encodes to no tokens`);
+    throw new Error(
+      `loglikelihood request with continuation ${JSON.stringify(req.continuation)}: the continuation encodes to no tokens`,
+    );
   }
   const ctx = bos !== undefined && req.context !== '' ? [bos, ...pair.contextTokens] : pair.contextTokens;
   const t = truncateLeft(ctx, pair.continuationTokens, maxLength);
-  return { context: t.inputTokens.slice(0, t.scoreStart + 1), continuation: t.continuationTokens, numTokensAll: t.inputTokens.length + 1 };
+  return {
+    context: t.inputTokens.slice(0, t.scoreStart + 1),
+    continuation: t.continuationTokens,
+    numTokensAll: t.inputTokens.length + 1,
+  };
 }
 
 /** lm-eval's prefix token: BOS when the tokenizer has one, else EOS. */
 export function prefixTokenOf(tok: Pick<Tokenizer, 'bosTokenId' | 'eosTokenId' | 'name'>): number {
   const id = tok.bosTokenId ?? tok.eosTokenId;
-  if (id === null) throw new Error(`tokenizer ${tok.name} has neither a BOS nor an EOS token: cannot score an empty context or rolling windows`);
+  if (id === null)
+    throw new Error(
+      `tokenizer ${tok.name} has neither a BOS nor an EOS token: cannot score an empty context or rolling windows`,
+    );
   return id;
 }
 

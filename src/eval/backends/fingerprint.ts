@@ -21,9 +21,13 @@ const isWeightFile = (name: string) => name.endsWith('.safetensors');
  * (a Hugging Face download, a model built in memory) the SHA-256 of the loaded parameters themselves: names,
  * shapes and f32 values, in name order.
  */
-export function weightsFingerprint(dir: string | undefined, params: () => Iterable<readonly [string, NamedValues]>): string {
+export function weightsFingerprint(
+  dir: string | undefined,
+  params: () => Iterable<readonly [string, NamedValues]>,
+): string {
   const manifest = dir !== undefined ? readChecksums(dir) : null;
-  if (manifest && Object.keys(manifest.files).some(isWeightFile)) return `files:${manifestDigest(manifest, isWeightFile)}`;
+  if (manifest && Object.keys(manifest.files).some(isWeightFile))
+    return `files:${manifestDigest(manifest, isWeightFile)}`;
   const h = createHash('sha256');
   for (const [name, t] of [...params()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
     const v = t.f32('weightsFingerprint');
@@ -41,9 +45,20 @@ const TOKENIZER_SIDE_FILES = ['tokenizer_config.json', 'special_tokens_map.json'
  * chat template) and, for a tokenizer read from a tokenizer.json, the bytes of that file and its config files
  * (merges, normaliser and pre-tokeniser live there). Not its path.
  */
-export function tokenizerFingerprint(tok: Pick<Tokenizer, 'name' | 'bosTokenId' | 'eosTokenId'> & Partial<Tokenizer>): string {
+export function tokenizerFingerprint(
+  tok: Pick<Tokenizer, 'name' | 'bosTokenId' | 'eosTokenId'> & Partial<Tokenizer>,
+): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify([tok.bosTokenId, tok.eosTokenId, tok.padTokenId ?? null, tok.unkTokenId ?? null, tok.vocabSize ?? null, tok.chatTemplate ?? null]));
+  h.update(
+    JSON.stringify([
+      tok.bosTokenId,
+      tok.eosTokenId,
+      tok.padTokenId ?? null,
+      tok.unkTokenId ?? null,
+      tok.vocabSize ?? null,
+      tok.chatTemplate ?? null,
+    ]),
+  );
   if (tok.specialTokenIds) h.update(JSON.stringify([...tok.specialTokenIds].sort((a, b) => a - b)));
   if (tok.idToToken && tok.vocabSize !== undefined) {
     for (let id = 0; id < tok.vocabSize; id++) h.update(`${tok.idToToken(id) ?? ''}\0`);

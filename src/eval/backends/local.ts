@@ -71,17 +71,30 @@ export class LocalBackend implements Backend {
     this.name = opts.name;
     const modelMax = opts.model.config.maxPositionEmbeddings;
     this.maxLength = opts.maxLength ?? Math.min(OLMES_MAX_LENGTH, modelMax);
-    if (!Number.isInteger(this.maxLength) || this.maxLength < 2) throw new Error(`local backend: maxLength must be an integer ≥ 2, got ${this.maxLength}`);
-    if (this.maxLength > modelMax) throw new Error(`local backend: maxLength ${this.maxLength} exceeds the model's max_position_embeddings ${modelMax}`);
+    if (!Number.isInteger(this.maxLength) || this.maxLength < 2)
+      throw new Error(`local backend: maxLength must be an integer ≥ 2, got ${this.maxLength}`);
+    if (this.maxLength > modelMax)
+      throw new Error(
+        `local backend: maxLength ${this.maxLength} exceeds the model's max_position_embeddings ${modelMax}`,
+      );
     this.modelBatchSize = opts.modelBatchSize ?? 1;
-    if (!Number.isInteger(this.modelBatchSize) || this.modelBatchSize < 1) throw new Error(`local backend: modelBatchSize must be a positive integer, got ${this.modelBatchSize}`);
+    if (!Number.isInteger(this.modelBatchSize) || this.modelBatchSize < 1)
+      throw new Error(`local backend: modelBatchSize must be a positive integer, got ${this.modelBatchSize}`);
     this.addBos = opts.addBosToken ?? false;
-    if (this.addBos && opts.tokenizer.bosTokenId === null) throw new Error(`local backend: addBosToken is set but tokenizer ${opts.tokenizer.name} has no BOS token`);
+    if (this.addBos && opts.tokenizer.bosTokenId === null)
+      throw new Error(`local backend: addBosToken is set but tokenizer ${opts.tokenizer.name} has no BOS token`);
     if (opts.tokenizer.vocabSize > opts.model.config.vocabSize) {
-      throw new Error(`local backend: tokenizer ${opts.tokenizer.name} has ${opts.tokenizer.vocabSize} ids but the model's vocabulary has ${opts.model.config.vocabSize}`);
+      throw new Error(
+        `local backend: tokenizer ${opts.tokenizer.name} has ${opts.tokenizer.vocabSize} ids but the model's vocabulary has ${opts.model.config.vocabSize}`,
+      );
     }
     this.seed = opts.seed ?? 1234;
-    this.identity = { backend: 'local', tokenizer: opts.tokenizer.name, ...(this.addBos ? { add_bos_token: true } : {}), ...(opts.identity ?? {}) };
+    this.identity = {
+      backend: 'local',
+      tokenizer: opts.tokenizer.name,
+      ...(this.addBos ? { add_bos_token: true } : {}),
+      ...(opts.identity ?? {}),
+    };
     this.checkpointDir = opts.checkpointDir;
     this.extraIdentity = opts.identity;
     this.tokenize = (text) => this.tokenizer.encode(text, { addSpecialTokens: false });
@@ -122,14 +135,22 @@ export class LocalBackend implements Backend {
     if (requests.length === 0) return [];
     const pairs = this.encode(requests);
     const scored = scoreLoglikelihood(this.model, pairs, { batchSize: this.modelBatchSize, maxLength: this.maxLength });
-    return scored.map((s, i) => ({ logprob: s.sum, isGreedy: s.isGreedy, numTokens: pairs[i].continuation.length, numTokensAll: pairs[i].numTokensAll }));
+    return scored.map((s, i) => ({
+      logprob: s.sum,
+      isGreedy: s.isGreedy,
+      numTokens: pairs[i].continuation.length,
+      numTokensAll: pairs[i].numTokensAll,
+    }));
   }
 
   async loglikelihoodRolling(requests: LoglikelihoodRollingRequest[]): Promise<RollingResult[]> {
     const prefix = prefixTokenOf(this.tokenizer);
     const windows = requests.map((r) => rollingWindows(this.tokenize(r.context), prefix, this.maxLength));
     const flat = windows.flat();
-    const scored = flat.length > 0 ? scoreLoglikelihood(this.model, flat, { batchSize: this.modelBatchSize, maxLength: this.maxLength }) : [];
+    const scored =
+      flat.length > 0
+        ? scoreLoglikelihood(this.model, flat, { batchSize: this.modelBatchSize, maxLength: this.maxLength })
+        : [];
     let k = 0;
     return windows.map((ws) => {
       let logprob = 0;
@@ -155,8 +176,12 @@ export class LocalBackend implements Backend {
     for (const members of groups.values()) {
       const kw: GenerationKwargs = requests[members[0]].generation_kwargs;
       const maxNew = kw.max_gen_toks;
-      if (!Number.isInteger(maxNew) || maxNew < 1) throw new Error(`generate_until: max_gen_toks must be a positive integer, got ${JSON.stringify(maxNew)}`);
-      if (maxNew >= this.maxLength) throw new Error(`generate_until: max_gen_toks ${maxNew} leaves no room for the context in max length ${this.maxLength}`);
+      if (!Number.isInteger(maxNew) || maxNew < 1)
+        throw new Error(`generate_until: max_gen_toks must be a positive integer, got ${JSON.stringify(maxNew)}`);
+      if (maxNew >= this.maxLength)
+        throw new Error(
+          `generate_until: max_gen_toks ${maxNew} leaves no room for the context in max length ${this.maxLength}`,
+        );
       const stops = [...(kw.stop_sequences ?? [])];
       if (eos !== null) {
         const eosText = this.tokenizer.idToToken(eos);

@@ -94,9 +94,12 @@ export function normalizeBaseUrl(url: string): string {
   try {
     u = new URL(url);
   } catch {
-    throw new OpenAIBackendError(`server URL ${JSON.stringify(url)} is not a valid URL (expected e.g. http://127.0.0.1:8000/v1)`);
+    throw new OpenAIBackendError(
+      `server URL ${JSON.stringify(url)} is not a valid URL (expected e.g. http://127.0.0.1:8000/v1)`,
+    );
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new OpenAIBackendError(`server URL ${url}: only http and https are supported`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new OpenAIBackendError(`server URL ${url}: only http and https are supported`);
   let s = u.toString().replace(/\/+$/, '');
   if (!s.endsWith('/v1')) s += '/v1';
   return s;
@@ -167,12 +170,14 @@ export class OpenAIBackend implements Backend {
 
   constructor(opts: OpenAIBackendOptions) {
     this.baseUrl = normalizeBaseUrl(opts.baseUrl);
-    if (!opts.model) throw new OpenAIBackendError('openai backend: a model name is required (the `model` field the server expects)');
+    if (!opts.model)
+      throw new OpenAIBackendError('openai backend: a model name is required (the `model` field the server expects)');
     this.name = opts.model;
     this.maxLength = opts.maxLength ?? 2048;
     this.concurrency = opts.concurrency ?? 8;
     const posInt = (v: number, what: string, min = 1) => {
-      if (!Number.isInteger(v) || v < min) throw new OpenAIBackendError(`openai backend: ${what} must be an integer ≥ ${min}, got ${v}`);
+      if (!Number.isInteger(v) || v < min)
+        throw new OpenAIBackendError(`openai backend: ${what} must be an integer ≥ ${min}, got ${v}`);
     };
     posInt(this.maxLength, 'maxLength', 2);
     posInt(this.concurrency, 'concurrency');
@@ -193,11 +198,14 @@ export class OpenAIBackend implements Backend {
     this.tokenize = opts.tokenizer ? (t) => opts.tokenizer!.encode(t, { addSpecialTokens: false }) : undefined;
     this.mode = opts.logprobsMode ?? 'echo';
     if (this.mode === 'prompt_logprobs' && !this.tok) {
-      throw new OpenAIBackendError('openai backend: prompt_logprobs mode needs a local tokenizer (--tokenizer) to match the returned token ids');
+      throw new OpenAIBackendError(
+        'openai backend: prompt_logprobs mode needs a local tokenizer (--tokenizer) to match the returned token ids',
+      );
     }
     this.genApi = opts.generationApi ?? 'completions';
     this.addBos = opts.addBosToken ?? false;
-    if (this.addBos && (!this.tok || this.tok.bosTokenId === null)) throw new OpenAIBackendError('openai backend: addBosToken needs a local tokenizer with a BOS token');
+    if (this.addBos && (!this.tok || this.tok.bosTokenId === null))
+      throw new OpenAIBackendError('openai backend: addBosToken needs a local tokenizer with a BOS token');
     this.log = opts.log ?? (() => {});
     this.fetchFn = opts.fetch ?? fetch;
     this.identity = {
@@ -248,17 +256,24 @@ export class OpenAIBackend implements Backend {
       } catch (e) {
         if (e instanceof OpenAIBackendError) throw e;
         const err = e as Error & { cause?: { code?: string; message?: string } };
-        last = ctrl.signal.aborted ? `no answer within ${this.timeoutMs} ms (the deadline covers the whole response)` : `${err.message}${err.cause ? ` (${err.cause.code ?? err.cause.message})` : ''}`;
+        last = ctrl.signal.aborted
+          ? `no answer within ${this.timeoutMs} ms (the deadline covers the whole response)`
+          : `${err.message}${err.cause ? ` (${err.cause.code ?? err.cause.message})` : ''}`;
         this.noteFailure(last);
       } finally {
         clearTimeout(timer);
         this.sem.release();
       }
       if (attempt >= this.maxRetries) {
-        throw new OpenAIBackendError(`cannot get an answer from the OpenAI-compatible server at ${url}: ${last} (after ${attempt + 1} attempt${attempt ? 's' : ''}). Is the server running, and is the URL right?`);
+        throw new OpenAIBackendError(
+          `cannot get an answer from the OpenAI-compatible server at ${url}: ${last} (after ${attempt + 1} attempt${attempt ? 's' : ''}). Is the server running, and is the URL right?`,
+        );
       }
       const delay = retryAfterMs ?? Math.min(30_000, this.retryBaseMs * 2 ** attempt);
-      const streak = this.consecutiveFailures > 0 ? `; ${this.consecutiveFailures} of ${this.maxConsecutiveFailures} connection failures in a row before giving up` : '';
+      const streak =
+        this.consecutiveFailures > 0
+          ? `; ${this.consecutiveFailures} of ${this.maxConsecutiveFailures} connection failures in a row before giving up`
+          : '';
       this.log(`${url}: ${last}; retry ${attempt + 1}/${this.maxRetries} in ${delay} ms${streak}`);
       await sleep(delay);
     }
@@ -280,7 +295,9 @@ export class OpenAIBackend implements Backend {
   private async readBody(res: Response, url: string, ctrl: AbortController): Promise<string> {
     const tooBig = (n: number | string) => {
       ctrl.abort();
-      return new OpenAIBackendError(`${url}: the response is larger than ${this.maxResponseBytes} bytes (${n}); refusing to buffer it (maxResponseBytes)`);
+      return new OpenAIBackendError(
+        `${url}: the response is larger than ${this.maxResponseBytes} bytes (${n}); refusing to buffer it (maxResponseBytes)`,
+      );
     };
     const declared = Number(res.headers.get('content-length') ?? NaN);
     if (declared > this.maxResponseBytes) throw tooBig(`content-length ${declared}`);
@@ -323,17 +340,24 @@ export class OpenAIBackend implements Backend {
       listing = await this.send('GET', '/models');
     } catch (e) {
       // not every server lists its models; a server that cannot answer this fails on the requests themselves
-      this.log(`${this.baseUrl}/models: ${(e as Error).message}; the request cache is keyed by the server URL and model name only`);
+      this.log(
+        `${this.baseUrl}/models: ${(e as Error).message}; the request cache is keyed by the server URL and model name only`,
+      );
       return null;
     }
     const data = (listing as { data?: unknown })?.data;
-    const entry = Array.isArray(data) ? (data as Record<string, unknown>[]).find((m) => m?.id === this.name) : undefined;
+    const entry = Array.isArray(data)
+      ? (data as Record<string, unknown>[]).find((m) => m?.id === this.name)
+      : undefined;
     if (!entry) {
-      this.log(`${this.baseUrl}/models does not list ${JSON.stringify(this.name)}; the request cache is keyed by the server URL and model name only`);
+      this.log(
+        `${this.baseUrl}/models does not list ${JSON.stringify(this.name)}; the request cache is keyed by the server URL and model name only`,
+      );
       return null;
     }
     const pick: Record<string, unknown> = {};
-    for (const k of ['id', 'owned_by', 'root', 'parent', 'max_model_len']) if (entry[k] !== undefined) pick[k] = entry[k];
+    for (const k of ['id', 'owned_by', 'root', 'parent', 'max_model_len'])
+      if (entry[k] !== undefined) pick[k] = entry[k];
     return pick;
   }
 
@@ -355,19 +379,30 @@ export class OpenAIBackend implements Backend {
   /** Log-probs of the last `numCont` tokens of a token-id prompt. */
   private async scoreTokens(prompt: number[], numCont: number): Promise<Span> {
     if (this.mode === 'prompt_logprobs') {
-      const res = (await this.post('/completions', { model: this.name, prompt, max_tokens: 1, temperature: 0, prompt_logprobs: 1 })) as {
+      const res = (await this.post('/completions', {
+        model: this.name,
+        prompt,
+        max_tokens: 1,
+        temperature: 0,
+        prompt_logprobs: 1,
+      })) as {
         choices?: { prompt_logprobs?: PromptLogprob[] }[];
       };
       const pl = res?.choices?.[0]?.prompt_logprobs;
       if (!Array.isArray(pl) || pl.length < prompt.length) {
-        throw new OpenAIBackendError(`${this.where('prompt_logprobs')}: expected prompt_logprobs for ${prompt.length} prompt tokens, got ${Array.isArray(pl) ? pl.length : typeof pl}; does the server support vLLM's prompt_logprobs?`);
+        throw new OpenAIBackendError(
+          `${this.where('prompt_logprobs')}: expected prompt_logprobs for ${prompt.length} prompt tokens, got ${Array.isArray(pl) ? pl.length : typeof pl}; does the server support vLLM's prompt_logprobs?`,
+        );
       }
       const logprobs: number[] = [];
       let isGreedy = true;
       for (let j = prompt.length - numCont; j < prompt.length; j++) {
         const entry = pl[j];
         const own = entry?.[String(prompt[j])];
-        if (!entry || !own || typeof own.logprob !== 'number') throw new OpenAIBackendError(`${this.where('prompt_logprobs')}: no log-prob for prompt token ${prompt[j]} at position ${j}`);
+        if (!entry || !own || typeof own.logprob !== 'number')
+          throw new OpenAIBackendError(
+            `${this.where('prompt_logprobs')}: no log-prob for prompt token ${prompt[j]} at position ${j}`,
+          );
         logprobs.push(own.logprob);
         const best = Math.max(...Object.values(entry).map((v) => v.logprob));
         if (own.rank != null ? own.rank !== 1 : own.logprob < best) isGreedy = false;
@@ -377,18 +412,30 @@ export class OpenAIBackend implements Backend {
     const lp = await this.echo(prompt);
     const n = prompt.length;
     const tl = lp.token_logprobs ?? [];
-    if (tl.length < n) throw new OpenAIBackendError(`${this.where('echo')}: expected log-probs for ${n} prompt tokens, got ${tl.length}`);
+    if (tl.length < n)
+      throw new OpenAIBackendError(
+        `${this.where('echo')}: expected log-probs for ${n} prompt tokens, got ${tl.length}`,
+      );
     return this.span(lp, n - numCont, n, 'echo');
   }
 
   private async echo(prompt: number[] | string): Promise<EchoLogprobs & { promptTokens?: number }> {
-    const res = (await this.post('/completions', { model: this.name, prompt, max_tokens: this.echoMaxTokens, temperature: 0, echo: true, logprobs: 1 })) as {
+    const res = (await this.post('/completions', {
+      model: this.name,
+      prompt,
+      max_tokens: this.echoMaxTokens,
+      temperature: 0,
+      echo: true,
+      logprobs: 1,
+    })) as {
       choices?: { logprobs?: EchoLogprobs | null }[];
       usage?: { prompt_tokens?: number };
     };
     const lp = res?.choices?.[0]?.logprobs;
     if (!lp || !Array.isArray(lp.token_logprobs)) {
-      throw new OpenAIBackendError(`${this.where('echo')}: the response has no choices[0].logprobs.token_logprobs; the server must support echo with logprobs (vLLM, llama.cpp) — or use --logprobs prompt_logprobs`);
+      throw new OpenAIBackendError(
+        `${this.where('echo')}: the response has no choices[0].logprobs.token_logprobs; the server must support echo with logprobs (vLLM, llama.cpp) — or use --logprobs prompt_logprobs`,
+      );
     }
     return { ...lp, promptTokens: res.usage?.prompt_tokens };
   }
@@ -401,10 +448,14 @@ export class OpenAIBackend implements Backend {
     let isGreedy = true;
     for (let j = start; j < end; j++) {
       const v = tl[j];
-      if (typeof v !== 'number') throw new OpenAIBackendError(`${this.where(what)}: prompt token ${j} has no log-prob (${JSON.stringify(v)})`);
+      if (typeof v !== 'number')
+        throw new OpenAIBackendError(`${this.where(what)}: prompt token ${j} has no log-prob (${JSON.stringify(v)})`);
       logprobs.push(v);
       const t = top[j];
-      if (!t || typeof t !== 'object') throw new OpenAIBackendError(`${this.where(what)}: prompt token ${j} has no top_logprobs (needed for is_greedy)`);
+      if (!t || typeof t !== 'object')
+        throw new OpenAIBackendError(
+          `${this.where(what)}: prompt token ${j} has no top_logprobs (needed for is_greedy)`,
+        );
       if (v < Math.max(...Object.values(t))) isGreedy = false;
     }
     return { logprobs, isGreedy, numTokensAll: end };
@@ -413,7 +464,9 @@ export class OpenAIBackend implements Backend {
   /** Text mode: the whole string is sent; the continuation starts at the last token beginning at or before the context's end. */
   private async scoreText(req: LoglikelihoodRequest): Promise<LoglikelihoodResult> {
     if (req.context === '') {
-      throw new OpenAIBackendError(`openai backend: a request with an empty context needs a local tokenizer (--tokenizer) for the prefix token; continuation ${JSON.stringify(req.continuation)}`);
+      throw new OpenAIBackendError(
+        `openai backend: a request with an empty context needs a local tokenizer (--tokenizer) for the prefix token; continuation ${JSON.stringify(req.continuation)}`,
+      );
     }
     const ctx = pyRstrip(req.context);
     const cont = req.context.slice(ctx.length) + req.continuation;
@@ -422,7 +475,9 @@ export class OpenAIBackend implements Backend {
     const offsets = lp.text_offset;
     const tl = lp.token_logprobs ?? [];
     if (!Array.isArray(offsets) || offsets.length !== tl.length) {
-      throw new OpenAIBackendError(`${this.where('echo')}: text mode needs text_offset for every token (or pass --tokenizer to send token ids)`);
+      throw new OpenAIBackendError(
+        `${this.where('echo')}: text mode needs text_offset for every token (or pass --tokenizer to send token ids)`,
+      );
     }
     const promptLen = cpLen(prompt);
     let n = offsets.findIndex((o) => o >= promptLen);
@@ -431,9 +486,14 @@ export class OpenAIBackend implements Backend {
     const boundary = cpLen(ctx);
     let start = 0;
     for (let i = 0; i < n; i++) if (offsets[i] <= boundary) start = i;
-    if (start >= n) throw new OpenAIBackendError(`${this.where('echo')}: no token of the continuation ${JSON.stringify(req.continuation)} in the echoed prompt`);
+    if (start >= n)
+      throw new OpenAIBackendError(
+        `${this.where('echo')}: no token of the continuation ${JSON.stringify(req.continuation)} in the echoed prompt`,
+      );
     if (start === 0) {
-      throw new OpenAIBackendError(`${this.where('echo')}: the continuation starts at the prompt's first token, which has no log-prob; pass --tokenizer so the prefix token can be sent`);
+      throw new OpenAIBackendError(
+        `${this.where('echo')}: the continuation starts at the prompt's first token, which has no log-prob; pass --tokenizer so the prefix token can be sent`,
+      );
     }
     const s = this.span(lp, start, n, 'echo');
     return { logprob: sum(s.logprobs), isGreedy: s.isGreedy, numTokens: n - start, numTokensAll: n };
@@ -444,7 +504,13 @@ export class OpenAIBackend implements Backend {
     // The server must hold the whole prompt, the scored last token included, in its maxLength positions: keep the
     // last maxLength tokens (lm-eval's API models do the same), one context token fewer than the in-process
     // model sees when a request is truncated.
-    return encodeRequest(req, this.tokenize!, prefixTokenOf(tok), this.maxLength - 1, this.addBos ? (tok.bosTokenId as number) : undefined);
+    return encodeRequest(
+      req,
+      this.tokenize!,
+      prefixTokenOf(tok),
+      this.maxLength - 1,
+      this.addBos ? (tok.bosTokenId as number) : undefined,
+    );
   }
 
   async loglikelihood(requests: LoglikelihoodRequest[]): Promise<LoglikelihoodResult[]> {
@@ -452,17 +518,27 @@ export class OpenAIBackend implements Backend {
       if (!this.tok) return this.scoreText(req);
       const p = this.encode(req);
       const s = await this.scoreTokens([...p.context, ...p.continuation], p.continuation.length);
-      return { logprob: sum(s.logprobs), isGreedy: s.isGreedy, numTokens: p.continuation.length, numTokensAll: s.numTokensAll };
+      return {
+        logprob: sum(s.logprobs),
+        isGreedy: s.isGreedy,
+        numTokens: p.continuation.length,
+        numTokensAll: s.numTokensAll,
+      };
     });
   }
 
   async loglikelihoodRolling(requests: LoglikelihoodRollingRequest[]): Promise<RollingResult[]> {
-    if (!this.tok) throw new OpenAIBackendError('openai backend: loglikelihood_rolling needs a local tokenizer (--tokenizer) to cut the text into windows');
+    if (!this.tok)
+      throw new OpenAIBackendError(
+        'openai backend: loglikelihood_rolling needs a local tokenizer (--tokenizer) to cut the text into windows',
+      );
     const prefix = prefixTokenOf(this.tok);
     // windows of maxLength - 1 predictions, so that each whole window (its context token included) fits the server
     const windows = requests.map((r) => rollingWindows(this.tokenize!(r.context), prefix, this.maxLength - 1));
     const flat = windows.flat();
-    const scored = await this.mapAll(flat, (w) => this.scoreTokens([...w.context, ...w.continuation], w.continuation.length));
+    const scored = await this.mapAll(flat, (w) =>
+      this.scoreTokens([...w.context, ...w.continuation], w.continuation.length),
+    );
     let k = 0;
     return windows.map((ws) => {
       let logprob = 0;
@@ -489,7 +565,11 @@ export class OpenAIBackend implements Backend {
       };
       let text: unknown;
       if (this.genApi === 'chat') {
-        const res = (await this.post('/chat/completions', { model: this.name, messages: req.messages ?? [{ role: 'user', content: req.context }], ...sampling })) as {
+        const res = (await this.post('/chat/completions', {
+          model: this.name,
+          messages: req.messages ?? [{ role: 'user', content: req.context }],
+          ...sampling,
+        })) as {
           choices?: { message?: { content?: unknown } }[];
         };
         text = res?.choices?.[0]?.message?.content;
@@ -499,13 +579,21 @@ export class OpenAIBackend implements Backend {
           // lm-eval: keep the last max_length - max_gen_toks context tokens
           const ids = this.tokenize!(req.context);
           const room = this.maxLength - kw.max_gen_toks;
-          if (room < 1) throw new OpenAIBackendError(`generate_until: max_gen_toks ${kw.max_gen_toks} leaves no room for the context in max length ${this.maxLength}`);
+          if (room < 1)
+            throw new OpenAIBackendError(
+              `generate_until: max_gen_toks ${kw.max_gen_toks} leaves no room for the context in max length ${this.maxLength}`,
+            );
           if (ids.length > room) prompt = ids.slice(-room);
         }
-        const res = (await this.post('/completions', { model: this.name, prompt, ...sampling })) as { choices?: { text?: unknown }[] };
+        const res = (await this.post('/completions', { model: this.name, prompt, ...sampling })) as {
+          choices?: { text?: unknown }[];
+        };
         text = res?.choices?.[0]?.text;
       }
-      if (typeof text !== 'string') throw new OpenAIBackendError(`${this.baseUrl}/${this.genApi === 'chat' ? 'chat/completions' : 'completions'}: the response has no generated text`);
+      if (typeof text !== 'string')
+        throw new OpenAIBackendError(
+          `${this.baseUrl}/${this.genApi === 'chat' ? 'chat/completions' : 'completions'}: the response has no generated text`,
+        );
       return cutAtStops(text, stops);
     });
   }
@@ -515,4 +603,3 @@ export class OpenAIBackend implements Backend {
 function sum(xs: readonly number[]): number {
   return xs.reduce((a, b) => a + b, 0);
 }
-

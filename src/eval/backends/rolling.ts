@@ -9,7 +9,8 @@ export interface TokenWindow {
 }
 
 export function rollingWindows(tokens: readonly number[], prefixTokenId: number, maxLength: number): TokenWindow[] {
-  if (!Number.isInteger(maxLength) || maxLength < 1) throw new Error(`rollingWindows: maxLength must be a positive integer, got ${maxLength}`);
+  if (!Number.isInteger(maxLength) || maxLength < 1)
+    throw new Error(`rollingWindows: maxLength must be a positive integer, got ${maxLength}`);
   const out: TokenWindow[] = [];
   if (tokens.length === 0) return out;
   const contextLen = 1;

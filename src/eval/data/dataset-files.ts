@@ -15,7 +15,6 @@ import {
 } from './source.ts';
 import type { Row } from '../types.ts';
 
-
 /** Folders that may hold dataset `path` for this source: `<root>/<path>` of local folders, the hub-cache snapshot. */
 export function datasetFolders(source: DatasetSource, path: string): string[] {
   const out: string[] = [];
@@ -36,7 +35,11 @@ export function datasetFolders(source: DatasetSource, path: string): string[] {
 }
 
 /** The first existing file among `names` in the dataset's folders, or null; `tried` lists what was looked at. */
-export function findDatasetFile(source: DatasetSource, path: string, names: readonly string[]): { file: string | null; tried: string[] } {
+export function findDatasetFile(
+  source: DatasetSource,
+  path: string,
+  names: readonly string[],
+): { file: string | null; tried: string[] } {
   const tried: string[] = [];
   for (const dir of datasetFolders(source, path)) {
     for (const n of names) {
@@ -60,7 +63,10 @@ export class RowsSource implements DatasetSource {
   async load(ref: DatasetRef): Promise<LoadedSplit> {
     const key = `${ref.path}${ref.name ? `/${ref.name}` : ''}:${ref.split}`;
     const rows = this.splits[key];
-    if (!rows) throw new DatasetNotFoundError(`${this.label}: no split ${key}; have ${Object.keys(this.splits).join(', ') || 'none'}`);
+    if (!rows)
+      throw new DatasetNotFoundError(
+        `${this.label}: no split ${key}; have ${Object.keys(this.splits).join(', ') || 'none'}`,
+      );
     return { rows, files: [`<${this.label}: ${key}>`] };
   }
 }

@@ -39,7 +39,8 @@ export function fieldStrList(row: Row, path: string, where: RowWhere, minLength 
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
     throw new RowError(`${where}: field "${path}" must be a list of strings, got ${describe(v)}`);
   }
-  if (v.length < minLength) throw new RowError(`${where}: field "${path}" has ${v.length} entries, need at least ${minLength}`);
+  if (v.length < minLength)
+    throw new RowError(`${where}: field "${path}" has ${v.length} entries, need at least ${minLength}`);
   return v as string[];
 }
 
@@ -58,6 +59,7 @@ export function fieldId(row: Row, path: string): string | number | null {
 }
 
 export function checkIndex(i: number, n: number, where: RowWhere, what: string): number {
-  if (!Number.isInteger(i) || i < 0 || i >= n) throw new RowError(`${where}: ${what} ${i} is out of range for ${n} choices`);
+  if (!Number.isInteger(i) || i < 0 || i >= n)
+    throw new RowError(`${where}: ${what} ${i} is out of range for ${n} choices`);
   return i;
 }

@@ -8,10 +8,27 @@
 // no data files on `main` falls back to the hub's Parquet conversion, the `refs/convert/parquet` branch
 // (`<config or default>/<split>/0000.parquet`), as the datasets library does.
 import {
-  HubError, cachedSnapshotDir, downloadFiles, hubCacheDir, hubEndpoint, hubOfflineVariable, resolveRevision,
-  type HubOptions, type HubProgress, type RepoFile, type RepoRevision,
+  HubError,
+  cachedSnapshotDir,
+  downloadFiles,
+  hubCacheDir,
+  hubEndpoint,
+  hubOfflineVariable,
+  resolveRevision,
+  type HubOptions,
+  type HubProgress,
+  type RepoFile,
+  type RepoRevision,
 } from '../../io/hub.ts';
-import { DatasetNotFoundError, HfCacheSource, describeRef, findSplitFiles, type DatasetRef, type DatasetSource, type LoadedSplit } from './source.ts';
+import {
+  DatasetNotFoundError,
+  HfCacheSource,
+  describeRef,
+  findSplitFiles,
+  type DatasetRef,
+  type DatasetSource,
+  type LoadedSplit,
+} from './source.ts';
 
 /** The branch holding the hub's Parquet conversion of every dataset. */
 export const PARQUET_CONVERSION_REVISION = 'refs/convert/parquet';
@@ -25,7 +42,11 @@ export interface HubDatasetSourceOptions extends Omit<HubOptions, 'type' | 'onPr
 }
 
 /** Data files of (config, split) among a revision's files, as `findSplitFiles` would pick them on disk. */
-export function pickSplitFiles(files: RepoFile[], name: string | undefined, split: string): { files: RepoFile[]; tried: string[] } {
+export function pickSplitFiles(
+  files: RepoFile[],
+  name: string | undefined,
+  split: string,
+): { files: RepoFile[]; tried: string[] } {
   const byDir = new Map<string, string[]>();
   for (const f of files) {
     const slash = f.path.lastIndexOf('/');
@@ -37,7 +58,10 @@ export function pickSplitFiles(files: RepoFile[], name: string | undefined, spli
   const norm = (p: string) => (p === '.' ? '' : p.replace(/\\/g, '/'));
   const found = findSplitFiles('', name, split, (dir) => [...(byDir.get(norm(dir)) ?? [])].sort());
   const byPath = new Map(files.map((f) => [f.path, f]));
-  return { files: found.files.map((p) => byPath.get(norm(p))!).filter((f) => f !== undefined), tried: found.tried.map(norm) };
+  return {
+    files: found.files.map((p) => byPath.get(norm(p))!).filter((f) => f !== undefined),
+    tried: found.tried.map(norm),
+  };
 }
 
 export class HubDatasetSource implements DatasetSource {
@@ -61,11 +85,15 @@ export class HubDatasetSource implements DatasetSource {
 
   describe(): string {
     const off = this.offline();
-    return off ? `Hugging Face hub (not used: offline mode is on, ${off})` : `Hugging Face hub ${this.endpoint} (downloads into ${this.cacheDir})`;
+    return off
+      ? `Hugging Face hub (not used: offline mode is on, ${off})`
+      : `Hugging Face hub ${this.endpoint} (downloads into ${this.cacheDir})`;
   }
 
   private revisionsToTry(): string[] {
-    return this.revision === 'main' && this.options.parquetConversion !== false ? ['main', PARQUET_CONVERSION_REVISION] : [this.revision];
+    return this.revision === 'main' && this.options.parquetConversion !== false
+      ? ['main', PARQUET_CONVERSION_REVISION]
+      : [this.revision];
   }
 
   private hubOptions(revision: string): HubOptions {
@@ -88,12 +116,15 @@ export class HubDatasetSource implements DatasetSource {
   async load(ref: DatasetRef): Promise<LoadedSplit> {
     const fail = (why: string) => new DatasetNotFoundError(`dataset ${describeRef(ref)}: ${why}`);
     if (!/^[\w.-]+\/[\w.-]+$/.test(ref.path)) {
-      throw fail(`not fetched from the Hugging Face hub: ${JSON.stringify(ref.path)} is not a hub dataset id (owner/name)`);
+      throw fail(
+        `not fetched from the Hugging Face hub: ${JSON.stringify(ref.path)} is not a hub dataset id (owner/name)`,
+      );
     }
     // Already downloaded (perhaps from the Parquet conversion, which the plain cache source does not look at).
     for (const revision of this.revisionsToTry()) {
       const dir = cachedSnapshotDir(ref.path, { type: 'dataset', cacheDir: this.cacheDir, revision });
-      if (dir && findSplitFiles(dir, ref.name, ref.split).files.length > 0) return new HfCacheSource(this.cacheDir, revision).load(ref);
+      if (dir && findSplitFiles(dir, ref.name, ref.split).files.length > 0)
+        return new HfCacheSource(this.cacheDir, revision).load(ref);
     }
     const off = this.offline();
     if (off) {
@@ -120,7 +151,9 @@ export class HubDatasetSource implements DatasetSource {
         continue;
       }
       const log = this.options.log;
-      log?.(`downloading ${describeRef(ref)} from ${this.endpoint} (${ref.path}@${revision}: ${picked.files.map((f) => f.path).join(', ')}) into ${this.cacheDir}`);
+      log?.(
+        `downloading ${describeRef(ref)} from ${this.endpoint} (${ref.path}@${revision}: ${picked.files.map((f) => f.path).join(', ')}) into ${this.cacheDir}`,
+      );
       try {
         await downloadFiles(rev, picked.files, this.hubOptions(revision));
       } catch (e) {

@@ -55,7 +55,9 @@ export async function readJsonlRows(path: string): Promise<Row[]> {
       throw new DataFileError(`${path}:${i + 1}: malformed JSON line: ${(e as Error).message}`);
     }
     if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-      throw new DataFileError(`${path}:${i + 1}: expected a JSON object per line, got ${Array.isArray(v) ? 'an array' : typeof v}`);
+      throw new DataFileError(
+        `${path}:${i + 1}: expected a JSON object per line, got ${Array.isArray(v) ? 'an array' : typeof v}`,
+      );
     }
     rows.push(v as Row);
   }
@@ -70,10 +72,14 @@ export async function readJsonRows(path: string): Promise<Row[]> {
   } catch (e) {
     throw new DataFileError(`${path}: malformed JSON: ${(e as Error).message}`);
   }
-  const arr = Array.isArray(v) ? v : (v as { data?: unknown; rows?: unknown })?.data ?? (v as { rows?: unknown })?.rows;
-  if (!Array.isArray(arr)) throw new DataFileError(`${path}: expected an array of rows (or {"data": [...]}), got ${typeof v}`);
+  const arr = Array.isArray(v)
+    ? v
+    : ((v as { data?: unknown; rows?: unknown })?.data ?? (v as { rows?: unknown })?.rows);
+  if (!Array.isArray(arr))
+    throw new DataFileError(`${path}: expected an array of rows (or {"data": [...]}), got ${typeof v}`);
   arr.forEach((r, i) => {
-    if (r === null || typeof r !== 'object' || Array.isArray(r)) throw new DataFileError(`${path}: row ${i} is not an object`);
+    if (r === null || typeof r !== 'object' || Array.isArray(r))
+      throw new DataFileError(`${path}: row ${i} is not an object`);
   });
   return arr as Row[];
 }

@@ -42,7 +42,9 @@ const EXTS = ['.parquet', '.jsonl', '.json'];
 
 function listFiles(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((f) => statSync(join(dir, f)).isFile()).sort();
+    return readdirSync(dir)
+      .filter((f) => statSync(join(dir, f)).isFile())
+      .sort();
   } catch {
     return [];
   }
@@ -51,7 +53,10 @@ function listFiles(dir: string): string[] {
 /** Data files of a split inside one dataset folder, trying the HF layouts in order; [] when none match.
  *  `list` gives a folder's file names (default: the disk; the hub source passes a repository's file list). */
 export function findSplitFiles(
-  root: string, name: string | undefined, split: string, list: (dir: string) => string[] = listFiles,
+  root: string,
+  name: string | undefined,
+  split: string,
+  list: (dir: string) => string[] = listFiles,
 ): { files: string[]; tried: string[] } {
   // A config lives in its own folder; a single-config dataset in data/, at the top, or (parquet conversions of
   // script datasets) in default/ or plain_text/.
@@ -119,7 +124,10 @@ export function defaultHfHubCache(env: NodeJS.ProcessEnv = process.env): string 
 
 /** The standard hub cache: `datasets--owner--name/snapshots/<commit>/…`, the commit from refs/<revision>. */
 export class HfCacheSource implements DatasetSource {
-  constructor(readonly cacheDir = defaultHfHubCache(), readonly revision = 'main') {}
+  constructor(
+    readonly cacheDir = defaultHfHubCache(),
+    readonly revision = 'main',
+  ) {}
   describe(): string {
     return `Hugging Face cache ${this.cacheDir}`;
   }

@@ -80,14 +80,20 @@ export async function loadTaskEvalTexts(taskIds: readonly string[], source: Data
     if (seen.has(key)) continue;
     seen.add(key);
     const fields = evalFieldsFor(c.task_name);
-    if (!fields) throw new DecontaminationError(`task ${c.alias}: no eval text fields are known for ${c.task_name}; known: ${Object.keys(EVAL_FIELDS).join(', ')}, mmlu_<subject>`);
+    if (!fields)
+      throw new DecontaminationError(
+        `task ${c.alias}: no eval text fields are known for ${c.task_name}; known: ${Object.keys(EVAL_FIELDS).join(', ')}, mmlu_<subject>`,
+      );
     const { rows } = await source.load({ path: c.dataset_path, name: c.dataset_name ?? undefined, split: c.split });
     rows.forEach((row, i) => {
       const texts: string[] = [];
       for (const f of fields) {
         const v = row[f];
         if (v === undefined || v === null) return; // search.py skips items with a missing field
-        if (typeof v !== 'string') throw new DecontaminationError(`${c.dataset_path} split ${c.split} row ${i}: field "${f}" must be a string, got ${typeof v}`);
+        if (typeof v !== 'string')
+          throw new DecontaminationError(
+            `${c.dataset_path} split ${c.split} row ${i}: field "${f}" must be a string, got ${typeof v}`,
+          );
         texts.push(v);
       }
       const nid = c.native_id_field ? row[c.native_id_field] : undefined;
@@ -171,7 +177,10 @@ class EvalIndex {
   /** n-gram hash → flat [field, start, field, start, …] */
   readonly postings = new Map<number, number[]>();
 
-  constructor(readonly items: readonly EvalText[], readonly n: number) {
+  constructor(
+    readonly items: readonly EvalText[],
+    readonly n: number,
+  ) {
     items.forEach((it, i) => {
       const fs: number[] = [];
       for (const text of it.fields) {
@@ -261,23 +270,39 @@ function scoreUnit(index: EvalIndex, text: string): Map<number, number> {
 
 /** The prompt units of one training document: `text`, or the user turns of `messages`. */
 export function documentUnits(doc: unknown, where: string): string[] {
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new DecontaminationError(`${where}: expected a JSON object with "text" or "messages"`);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
+    throw new DecontaminationError(`${where}: expected a JSON object with "text" or "messages"`);
   const o = doc as Record<string, unknown>;
   if (Array.isArray(o.messages)) {
     const out: string[] = [];
     o.messages.forEach((m, i) => {
-      if (m === null || typeof m !== 'object') throw new DecontaminationError(`${where}: messages[${i}] must be an object with role and content`);
+      if (m === null || typeof m !== 'object')
+        throw new DecontaminationError(`${where}: messages[${i}] must be an object with role and content`);
       const msg = m as Record<string, unknown>;
       if (msg.role !== 'user') return;
       const c = msg.content;
       if (typeof c === 'string') out.push(c);
-      else if (Array.isArray(c)) out.push(c.map((p) => (p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : '')).join('\n'));
-      else throw new DecontaminationError(`${where}: messages[${i}].content must be a string or a list of text parts, got ${c === undefined ? 'nothing' : typeof c}`);
+      else if (Array.isArray(c))
+        out.push(
+          c
+            .map((p) =>
+              p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string'
+                ? (p as { text: string }).text
+                : '',
+            )
+            .join('\n'),
+        );
+      else
+        throw new DecontaminationError(
+          `${where}: messages[${i}].content must be a string or a list of text parts, got ${c === undefined ? 'nothing' : typeof c}`,
+        );
     });
     return out;
   }
   if (typeof o.text === 'string') return [o.text];
-  throw new DecontaminationError(`${where}: expected a "text" string or an open-instruct "messages" list, found fields ${Object.keys(o).join(', ') || '(none)'}`);
+  throw new DecontaminationError(
+    `${where}: expected a "text" string or an open-instruct "messages" list, found fields ${Object.keys(o).join(', ') || '(none)'}`,
+  );
 }
 
 class AtomicLineWriter {
@@ -309,7 +334,8 @@ export async function decontaminate(opts: DecontaminateOptions): Promise<Deconta
   const threshold = opts.threshold ?? DEFAULT_MATCH_THRESHOLD;
   const datasetThreshold = opts.datasetThreshold ?? DEFAULT_DATASET_THRESHOLD;
   if (!Number.isInteger(n) || n < 1) throw new DecontaminationError(`n must be a positive integer, got ${n}`);
-  if (!(threshold >= 0 && threshold < 1)) throw new DecontaminationError(`threshold must be in [0, 1), got ${threshold}`);
+  if (!(threshold >= 0 && threshold < 1))
+    throw new DecontaminationError(`threshold must be in [0, 1), got ${threshold}`);
   if (opts.trainFiles.length === 0) throw new DecontaminationError('no training files given');
   const items: EvalText[] = [...(opts.evalTexts ?? [])];
   if (opts.tasks && opts.tasks.length > 0) {
@@ -328,7 +354,14 @@ export async function decontaminate(opts: DecontaminateOptions): Promise<Deconta
   let dropped = 0;
   try {
     for (const file of opts.trainFiles) {
-      const summary: TrainFileSummary = { file, documents: 0, units: 0, flaggedDocuments: 0, perEvalSet: {}, contaminated: false };
+      const summary: TrainFileSummary = {
+        file,
+        documents: 0,
+        units: 0,
+        flaggedDocuments: 0,
+        perEvalSet: {},
+        contaminated: false,
+      };
       const overlapping = new Set<number>();
       const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
       let lineNo = 0;
@@ -362,7 +395,11 @@ export async function decontaminate(opts: DecontaminateOptions): Promise<Deconta
           if (docItems.size > 0) {
             summary.flaggedDocuments++;
             dropped++;
-            flaggedDocs.push({ file, line: lineNo, items: [...docItems].map(([i, score]) => ({ set: items[i].set, id: items[i].id, score })) });
+            flaggedDocs.push({
+              file,
+              line: lineNo,
+              items: [...docItems].map(([i, score]) => ({ set: items[i].set, id: items[i].id, score })),
+            });
           } else if (writer) {
             kept++;
             await writer.write(raw);
@@ -370,7 +407,8 @@ export async function decontaminate(opts: DecontaminateOptions): Promise<Deconta
           if (summary.documents % 10000 === 0) opts.onProgress?.({ file, documents: summary.documents });
         }
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new DecontaminationError(`training file ${file} does not exist`);
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+          throw new DecontaminationError(`training file ${file} does not exist`);
         throw e;
       } finally {
         rl.close();
@@ -402,7 +440,13 @@ export async function decontaminate(opts: DecontaminateOptions): Promise<Deconta
   const flaggedItems: FlaggedItem[] = [];
   for (const [i, ms] of [...matches].sort((a, b) => a[0] - b[0])) {
     evalSets.get(items[i].set)!.flagged++;
-    flaggedItems.push({ set: items[i].set, id: items[i].id, score: best.get(i)!.score, best: best.get(i)!, matches: ms });
+    flaggedItems.push({
+      set: items[i].set,
+      id: items[i].id,
+      score: best.get(i)!.score,
+      best: best.get(i)!,
+      matches: ms,
+    });
   }
   for (const s of evalSets.values()) s.fraction = s.flagged / s.instances;
   return {

@@ -121,9 +121,15 @@ export function generationResolver(
       const f = factories[id.name];
       if (!f) return false;
       const text = `${id.name}${id.format ? ':' + id.format : ''}::${id.regime}`;
-      if (id.format) throw new TaskIdError(`task id ${JSON.stringify(text)}: ${id.name} is a generation task and has no :${id.format} format; use ${id.name}::${id.regime}`);
+      if (id.format)
+        throw new TaskIdError(
+          `task id ${JSON.stringify(text)}: ${id.name} is a generation task and has no :${id.format} format; use ${id.name}::${id.regime}`,
+        );
       const applyRegime = GENERATION_REGIMES[id.regime];
-      if (!applyRegime) throw new TaskIdError(`task id ${JSON.stringify(text)}: unknown regime ${JSON.stringify(id.regime)}; ${id.name} knows ${Object.keys(GENERATION_REGIMES).join(', ')}`);
+      if (!applyRegime)
+        throw new TaskIdError(
+          `task id ${JSON.stringify(text)}: unknown regime ${JSON.stringify(id.regime)}; ${id.name} knows ${Object.keys(GENERATION_REGIMES).join(', ')}`,
+        );
       plan.addTask(f({ regime: id.regime, overrides: plan.overrides, applyRegime }));
       return true;
     },
@@ -194,16 +200,25 @@ export abstract class ChatGenerationTask<D extends GenDoc = GenDoc> implements T
     this.setDocs([...docs]);
   }
 
-  scoreDoc(_doc: D, docId: number, instances: readonly RequestInstance[], results: readonly RequestResult[]): DocPrediction {
+  scoreDoc(
+    _doc: D,
+    docId: number,
+    instances: readonly RequestInstance[],
+    results: readonly RequestResult[],
+  ): DocPrediction {
     const docs = this.evalDocs;
     const doc = docs[docId];
     if (!doc) throw new Error(`${this.config.alias}: no doc ${docId} (${docs.length} docs loaded)`);
     const outputs = results.map((r, i) => {
-      if (typeof r !== 'string') throw new Error(`${this.config.alias} doc ${docId} request ${i}: expected a generated string, got ${typeof r}`);
+      if (typeof r !== 'string')
+        throw new Error(`${this.config.alias} doc ${docId} request ${i}: expected a generated string, got ${typeof r}`);
       return r;
     });
     const order = instances.map((inst, i) => ({ idx: inst.idx, out: outputs[i] })).sort((a, b) => a.idx - b.idx);
-    const scored = this.score(doc, order.map((o) => o.out));
+    const scored = this.score(
+      doc,
+      order.map((o) => o.out),
+    );
     const metrics = { ...scored.metrics };
     if (this.round.has(docId)) this.round = new Map();
     this.round.set(docId, scored);

@@ -9,8 +9,23 @@ import { mcDocMetrics, type ChoiceScore, type McMetricName, bitsPerByte, charCou
 import { fewshotContext, UNCONDITIONED_CONTEXT, type FewshotExample } from '../prompts.ts';
 import { OLMES_SUBSAMPLE_SEED } from '../selection.ts';
 import { formatTaskId } from '../task-id.ts';
-import { copyWithConfig, loadSelectedDocs, splitRef, type DocPrediction, type Format, type Task, type TaskConfig } from '../task.ts';
-import type { LoglikelihoodRequest, LoglikelihoodResult, McDoc, RequestInstance, RequestResult, Row } from '../types.ts';
+import {
+  copyWithConfig,
+  loadSelectedDocs,
+  splitRef,
+  type DocPrediction,
+  type Format,
+  type Task,
+  type TaskConfig,
+} from '../task.ts';
+import type {
+  LoglikelihoodRequest,
+  LoglikelihoodResult,
+  McDoc,
+  RequestInstance,
+  RequestResult,
+  Row,
+} from '../types.ts';
 
 /** The per-format behaviour a task family supplies. */
 export interface FormatDefinition {
@@ -63,8 +78,15 @@ export interface McModelOutput {
 
 /** A loglikelihood result, or an error naming the request when a backend result is of another kind. */
 export function asLoglikelihood(r: RequestResult, where: string): LoglikelihoodResult {
-  if (typeof r !== 'object' || r === null || typeof r.logprob !== 'number' || typeof (r as LoglikelihoodResult).isGreedy !== 'boolean') {
-    throw new Error(`${where}: expected a loglikelihood result {logprob, isGreedy, numTokens}, got ${JSON.stringify(r)?.slice(0, 80)}`);
+  if (
+    typeof r !== 'object' ||
+    r === null ||
+    typeof r.logprob !== 'number' ||
+    typeof (r as LoglikelihoodResult).isGreedy !== 'boolean'
+  ) {
+    throw new Error(
+      `${where}: expected a loglikelihood result {logprob, isGreedy, numTokens}, got ${JSON.stringify(r)?.slice(0, 80)}`,
+    );
   }
   return r as LoglikelihoodResult;
 }
@@ -108,7 +130,8 @@ export class MultipleChoiceTask implements Task {
 
   get def(): FormatDefinition {
     const f = this.config.format;
-    if (f !== 'rc' && f !== 'mc') throw new Error(`${this.config.alias}: not a multiple-choice task (format ${JSON.stringify(f)})`);
+    if (f !== 'rc' && f !== 'mc')
+      throw new Error(`${this.config.alias}: not a multiple-choice task (format ${JSON.stringify(f)})`);
     return this.family.formats[f];
   }
 
@@ -178,13 +201,26 @@ export class MultipleChoiceTask implements Task {
       uncond,
     });
     const out = pairs.map((p, i) => mk(p, i, false));
-    if (this.config.uncond) pairs.forEach((p, i) => out.push(mk({ context: UNCONDITIONED_CONTEXT, continuation: p.continuation }, i, true)));
+    if (this.config.uncond)
+      pairs.forEach((p, i) => out.push(mk({ context: UNCONDITIONED_CONTEXT, continuation: p.continuation }, i, true)));
     return out;
   }
 
-  scoreDoc(doc: McDoc, docId: number, instances: readonly RequestInstance[], results: readonly RequestResult[]): DocPrediction {
+  scoreDoc(
+    doc: McDoc,
+    docId: number,
+    instances: readonly RequestInstance[],
+    results: readonly RequestResult[],
+  ): DocPrediction {
     const where = `${this.config.alias} doc ${docId}`;
-    return scoreMcDoc(where, docId, doc.native_id, doc.gold, instances, results.map((r, i) => asLoglikelihood(r, `${where} request ${i}`)));
+    return scoreMcDoc(
+      where,
+      docId,
+      doc.native_id,
+      doc.gold,
+      instances,
+      results.map((r, i) => asLoglikelihood(r, `${where} request ${i}`)),
+    );
   }
 }
 

@@ -9,7 +9,15 @@ import type { RowWhere } from '../data/fields.ts';
 import { describeRef, type DatasetSource } from '../data/source.ts';
 import { fewshotContext, type FewshotExample } from '../prompts.ts';
 import { OLMES_SUBSAMPLE_SEED } from '../selection.ts';
-import { copyWithConfig, loadSelectedDocs, requireExtra, splitRef, type DocPrediction, type Task, type TaskConfig } from '../task.ts';
+import {
+  copyWithConfig,
+  loadSelectedDocs,
+  requireExtra,
+  splitRef,
+  type DocPrediction,
+  type Task,
+  type TaskConfig,
+} from '../task.ts';
 import type { Doc, GenerationKwargs, RequestInstance, RequestResult, Row } from '../types.ts';
 
 /** Where a task's few-shot examples come from. */
@@ -48,7 +56,10 @@ export interface GenerativeSpec {
 }
 
 /** The resolved config of a generative task, as written to metrics.json (oe-eval key names). */
-export type GenerativeTaskConfig = TaskConfig & { generation_kwargs: GenerationKwargs; context_kwargs: { description: string | null } };
+export type GenerativeTaskConfig = TaskConfig & {
+  generation_kwargs: GenerationKwargs;
+  context_kwargs: { description: string | null };
+};
 
 /**
  * The continuation up to the first stop sequence. Backends already stop there (lm-eval and the OpenAI API return
@@ -82,13 +93,22 @@ export class OlmesGenerativeTask implements Task {
     if (k === 0) return [];
     const fs = this.spec.fewshot;
     if (fs.kind === 'embedded') {
-      if (k > fs.rows.length) throw new Error(`${this.config.alias}: few-shot source ${fs.source} has ${fs.rows.length} examples, ${k} requested`);
+      if (k > fs.rows.length)
+        throw new Error(
+          `${this.config.alias}: few-shot source ${fs.source} has ${fs.rows.length} examples, ${k} requested`,
+        );
       return fs.rows.slice(0, k).map((r, i) => this.spec.processDoc(r, i, `few-shot example ${i} of ${fs.source}`));
     }
     const ref = splitRef(this.config, fs.split);
     const { rows, files } = await source.load(ref);
     const picked = resolveKeyedRows(fs.source, fs.keys, rows, k, `${describeRef(ref)} (${files.join(', ')})`);
-    return picked.map((r, i) => this.spec.processDoc(fs.edit ? fs.edit(r, i) : r, i, `few-shot example ${i} of ${fs.source} from ${describeRef(ref)}`));
+    return picked.map((r, i) =>
+      this.spec.processDoc(
+        fs.edit ? fs.edit(r, i) : r,
+        i,
+        `few-shot example ${i} of ${fs.source} from ${describeRef(ref)}`,
+      ),
+    );
   }
 
   fewshotExamples(shots: readonly Doc[]): FewshotExample[] {
@@ -96,7 +116,11 @@ export class OlmesGenerativeTask implements Task {
   }
 
   context(doc: Doc, shots: readonly Doc[]): string {
-    return fewshotContext(this.spec.docToText(doc), this.fewshotExamples(shots), this.config.context_kwargs.description ?? '');
+    return fewshotContext(
+      this.spec.docToText(doc),
+      this.fewshotExamples(shots),
+      this.config.context_kwargs.description ?? '',
+    );
   }
 
   /** One generate_until request: the few-shot context, the task's generation kwargs. */
@@ -105,7 +129,11 @@ export class OlmesGenerativeTask implements Task {
     return [
       {
         request_type: 'generate_until',
-        request: { type: 'generate_until', context: this.context(doc, shots), generation_kwargs: { ...g, stop_sequences: [...g.stop_sequences] } },
+        request: {
+          type: 'generate_until',
+          context: this.context(doc, shots),
+          generation_kwargs: { ...g, stop_sequences: [...g.stop_sequences] },
+        },
         task_name: this.config.task_name,
         doc_id: docId,
         native_id: doc.native_id,
@@ -122,11 +150,20 @@ export class OlmesGenerativeTask implements Task {
     return { metrics: this.spec.score(doc, scored), output: { continuation, scored_continuation: scored } };
   }
 
-  scoreDoc(doc: Doc, docId: number, instances: readonly RequestInstance[], results: readonly RequestResult[]): DocPrediction {
+  scoreDoc(
+    doc: Doc,
+    docId: number,
+    instances: readonly RequestInstance[],
+    results: readonly RequestResult[],
+  ): DocPrediction {
     const where = `${this.config.alias} doc ${docId}`;
-    if (instances.length !== 1 || results.length !== 1) throw new Error(`${where}: expected one generate_until request and result, got ${instances.length} and ${results.length}`);
+    if (instances.length !== 1 || results.length !== 1)
+      throw new Error(
+        `${where}: expected one generate_until request and result, got ${instances.length} and ${results.length}`,
+      );
     const cont = results[0];
-    if (typeof cont !== 'string') throw new Error(`${where}: generate_until result must be a string, got ${typeof cont}`);
+    if (typeof cont !== 'string')
+      throw new Error(`${where}: generate_until result must be a string, got ${typeof cont}`);
     const { metrics, output } = this.scoreContinuation(doc, cont);
     return { doc_id: docId, native_id: doc.native_id, metrics, model_output: [output], label: instances[0].label };
   }
@@ -162,7 +199,12 @@ export function makeGenerativeTask(
     native_id_field: spec.nativeIdField,
     uncond: false,
     version: 0,
-    generation_kwargs: { max_gen_toks: spec.maxGenToks, do_sample: false, temperature: 0, stop_sequences: [...spec.stopSequences] },
+    generation_kwargs: {
+      max_gen_toks: spec.maxGenToks,
+      do_sample: false,
+      temperature: 0,
+      stop_sequences: [...spec.stopSequences],
+    },
     context_kwargs: { description: spec.description ?? null },
   };
   cfg = applyRegime(cfg) as GenerativeTaskConfig;

@@ -3,14 +3,26 @@
 // content where the backend can tell it: weights, tokenizer, numerics; see Backend.cacheIdentity) and the
 // request, so a cache can be shared across tasks and runs of the same model and never answers for another one. A line cut short by a crash is
 // dropped (and the file truncated back to the last complete line) when the cache is opened.
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import type { EvalRequest, RequestResult } from '../types.ts';
 import { modelConfigOf, type Backend } from './backend.ts';
 import { sha256 } from './hash.ts';
 
 /** What cached results of `backend` are keyed by: its content identity when it has one, else its model_config. */
-export async function cacheIdentityOf(backend: Pick<Backend, 'name' | 'maxLength' | 'identity' | 'cacheIdentity'>): Promise<Record<string, unknown>> {
+export async function cacheIdentityOf(
+  backend: Pick<Backend, 'name' | 'maxLength' | 'identity' | 'cacheIdentity'>,
+): Promise<Record<string, unknown>> {
   return backend.cacheIdentity ? { content: await backend.cacheIdentity() } : modelConfigOf(backend);
 }
 
@@ -42,9 +54,12 @@ export class RequestCache {
         try {
           rec = JSON.parse(lines[i]);
         } catch (e) {
-          throw new Error(`request cache ${path}:${i + 1}: malformed line (${(e as Error).message}); delete the file to recompute`);
+          throw new Error(
+            `request cache ${path}:${i + 1}: malformed line (${(e as Error).message}); delete the file to recompute`,
+          );
         }
-        if (typeof rec.k !== 'string' || rec.r === undefined) throw new Error(`request cache ${path}:${i + 1}: expected {"k": key, "r": result}`);
+        if (typeof rec.k !== 'string' || rec.r === undefined)
+          throw new Error(`request cache ${path}:${i + 1}: expected {"k": key, "r": result}`);
         c.entries.set(rec.k, rec.r as RequestResult);
       }
     }

@@ -7,7 +7,14 @@
 import { join } from 'node:path';
 import { splitCriticModes, type CriticMode } from '../critic-modes.ts';
 import type { DatasetSource } from '../data/source.ts';
-import { MultipleChoiceTasks, TASKS, type ConfigOverrides, type EvalPlan, type TaskRegistry, type TaskResolver } from '../registry.ts';
+import {
+  MultipleChoiceTasks,
+  TASKS,
+  type ConfigOverrides,
+  type EvalPlan,
+  type TaskRegistry,
+  type TaskResolver,
+} from '../registry.ts';
 import { localMcIds } from '../tasks/local-mc.ts';
 import type { Backend } from './backend.ts';
 import { dryRun, runEval, type EvalProgress, type EvalRunResult } from './run.ts';
@@ -57,7 +64,11 @@ export interface EvaluatePlan {
 }
 
 /** Resolve a task list (local_mc:NAME folders become a family of their own; critic modes are set apart). */
-export function planEvaluation(ids: readonly string[], overrides: ConfigOverrides = {}, families: readonly TaskResolver[] = []): EvaluatePlan {
+export function planEvaluation(
+  ids: readonly string[],
+  overrides: ConfigOverrides = {},
+  families: readonly TaskResolver[] = [],
+): EvaluatePlan {
   let registry = TASKS.withFamilies(families);
   const local = localMcIds(ids, (name) => registry.mcFamily(name));
   if (local.families.length > 0) registry = registry.withFamilies([new MultipleChoiceTasks(local.families)]);
@@ -71,7 +82,10 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   const { plan, modes } = 'plan' in opts.tasks ? opts.tasks : planEvaluation(opts.tasks, overrides, opts.families);
   const { source, outputDir, onProgress, batchSize, computeConfig } = opts;
   if (opts.dryRun) {
-    if (modes.length > 0) throw new Error(`--dry-run cannot write ${modes.map((m) => m.mode.name).join(', ')}: the critic's requests depend on the evaluated model's outputs`);
+    if (modes.length > 0)
+      throw new Error(
+        `--dry-run cannot write ${modes.map((m) => m.mode.name).join(', ')}: the critic's requests depend on the evaluated model's outputs`,
+      );
     const r = await dryRun({ tasks: plan, source, outputDir, onProgress });
     return { parts: [], dry: { files: r.files, numRequests: r.numRequests } };
   }
@@ -84,11 +98,21 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     opts.onPart?.(p);
   };
   if (plan.tasks.length > 0) {
-    done({ dir: outputDir, result: await runEval({ tasks: plan, source, outputDir, backend, batchSize, onProgress, computeConfig }) });
+    done({
+      dir: outputDir,
+      result: await runEval({ tasks: plan, source, outputDir, backend, batchSize, onProgress, computeConfig }),
+    });
   }
   for (const { mode, regime } of modes) {
     const r = await mode.run({
-      model: backend, critic: opts.critic!, regime, overrides, source, outputDir: join(outputDir, mode.name), batchSize, computeConfig,
+      model: backend,
+      critic: opts.critic!,
+      regime,
+      overrides,
+      source,
+      outputDir: join(outputDir, mode.name),
+      batchSize,
+      computeConfig,
       onProgress: onProgress && ((_stage, p) => onProgress(p)),
     });
     for (const st of r.stages) done({ mode: mode.name, stage: st.stage, dir: st.dir, result: st.result });

@@ -33,8 +33,12 @@ export function pyJsonDumps(v: unknown): string {
   }
   if (Array.isArray(v)) return '[' + v.map(pyJsonDumps).join(', ') + ']';
   if (typeof v === 'object') {
-    const keys = Object.keys(v as object).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort();
-    return '{' + keys.map((k) => pyJsonDumps(k) + ': ' + pyJsonDumps((v as Record<string, unknown>)[k])).join(', ') + '}';
+    const keys = Object.keys(v as object)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort();
+    return (
+      '{' + keys.map((k) => pyJsonDumps(k) + ': ' + pyJsonDumps((v as Record<string, unknown>)[k])).join(', ') + '}'
+    );
   }
   throw new Error(`pyJsonDumps: cannot serialise ${typeof v}`);
 }

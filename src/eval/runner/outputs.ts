@@ -7,7 +7,11 @@ import type { SuiteScore } from '../aggregate.ts';
 import { UNCOND_DOC_ID_OFFSET, type DocPrediction, type TaskConfig } from '../task.ts';
 import type { Doc, RequestInstance, RequestResult } from '../types.ts';
 
-export function taskFileName(idx: number, taskName: string, suffix: 'metrics.json' | 'predictions.jsonl' | 'requests.jsonl'): string {
+export function taskFileName(
+  idx: number,
+  taskName: string,
+  suffix: 'metrics.json' | 'predictions.jsonl' | 'requests.jsonl',
+): string {
   return `task-${String(idx).padStart(3, '0')}-${taskName}-${suffix}`;
 }
 
@@ -80,7 +84,13 @@ export interface SuiteRecord {
 
 export interface RunMetricsFile {
   all_primary_scores: string[];
-  tasks: { alias: string; metrics: Record<string, unknown>; num_instances: number; processing_time: number | null; task_config: Record<string, unknown> }[];
+  tasks: {
+    alias: string;
+    metrics: Record<string, unknown>;
+    num_instances: number;
+    processing_time: number | null;
+    task_config: Record<string, unknown>;
+  }[];
   model_config: Record<string, unknown>;
 }
 
@@ -102,10 +112,26 @@ export function pyFormat6(x: number): string {
 }
 
 /** Run-level metrics.json from the per-task files and the suite scores. */
-export function runMetrics(tasks: readonly TaskMetricsFile[], suites: readonly SuiteRecord[], modelConfig: Record<string, unknown>): RunMetricsFile {
+export function runMetrics(
+  tasks: readonly TaskMetricsFile[],
+  suites: readonly SuiteRecord[],
+  modelConfig: Record<string, unknown>,
+): RunMetricsFile {
   const entries: RunMetricsFile['tasks'] = [
-    ...suites.map((s) => ({ alias: s.task_config.metadata.alias, metrics: s.metrics, num_instances: s.num_instances, processing_time: null, task_config: s.task_config })),
-    ...tasks.map((t) => ({ alias: t.task_config.metadata.alias, metrics: t.metrics, num_instances: t.num_instances, processing_time: t.processing_time, task_config: nonDefaultConfig(t.task_config) })),
+    ...suites.map((s) => ({
+      alias: s.task_config.metadata.alias,
+      metrics: s.metrics,
+      num_instances: s.num_instances,
+      processing_time: null,
+      task_config: s.task_config,
+    })),
+    ...tasks.map((t) => ({
+      alias: t.task_config.metadata.alias,
+      metrics: t.metrics,
+      num_instances: t.num_instances,
+      processing_time: t.processing_time,
+      task_config: nonDefaultConfig(t.task_config),
+    })),
   ];
   return {
     all_primary_scores: entries.map((e) => `${e.alias}: ${pyFormat6(e.metrics.primary_score as number)}`),
@@ -116,7 +142,8 @@ export function runMetrics(tasks: readonly TaskMetricsFile[], suites: readonly S
 
 /** The keys of a task config that identify it in the run summary (oe-eval writes non-default keys only). */
 function nonDefaultConfig(c: TaskConfig & { metadata: { alias: string } }): Record<string, unknown> {
-  const { task_name, split, num_shots, limit, primary_metric, fewshot_source, dataset_path, dataset_name, metadata } = c;
+  const { task_name, split, num_shots, limit, primary_metric, fewshot_source, dataset_path, dataset_name, metadata } =
+    c;
   return { task_name, split, num_shots, limit, primary_metric, fewshot_source, dataset_path, dataset_name, metadata };
 }
 
@@ -124,7 +151,11 @@ function nonDefaultConfig(c: TaskConfig & { metadata: { alias: string } }): Reco
 export function resultsTable(run: RunMetricsFile): string {
   const rows = run.tasks.map((t) => [
     t.alias,
-    String((t.task_config as { primary_metric?: string }).primary_metric ?? (t.task_config as { aggregation?: string }).aggregation ?? ''),
+    String(
+      (t.task_config as { primary_metric?: string }).primary_metric ??
+        (t.task_config as { aggregation?: string }).aggregation ??
+        '',
+    ),
     (t.metrics.primary_score as number).toFixed(4),
     String(t.num_instances),
   ]);

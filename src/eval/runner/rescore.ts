@@ -12,7 +12,14 @@ import { UNCOND_DOC_ID_OFFSET, type Task, type TaskConfig } from '../task.ts';
 import type { Doc, EvalRequest, LoglikelihoodResult, RequestInstance, RequestResult, RequestType } from '../types.ts';
 import { computeSuites, scorePredictions, taskMetrics, writeRunFiles } from './run.ts';
 import { readJsonLines } from '../../io/jsonl.ts';
-import { jsonl, writeAtomic, type PredictionRecord, type RequestRecord, type RunMetricsFile, type TaskMetricsFile } from './outputs.ts';
+import {
+  jsonl,
+  writeAtomic,
+  type PredictionRecord,
+  type RequestRecord,
+  type RunMetricsFile,
+  type TaskMetricsFile,
+} from './outputs.ts';
 
 function readJsonl<T>(path: string): T[] {
   if (!existsSync(path)) throw new Error(`rescore: missing ${path}`);
@@ -35,15 +42,24 @@ export function instanceFromRecord(r: RequestRecord): RequestInstance {
 }
 
 /** Older runs: the loglikelihood results of an MC doc, read back from its model_output (one entry per choice). */
-function mcResultsFromModelOutput(p: PredictionRecord, insts: readonly RequestInstance[], where: string): RequestResult[] {
+function mcResultsFromModelOutput(
+  p: PredictionRecord,
+  insts: readonly RequestInstance[],
+  where: string,
+): RequestResult[] {
   return insts.map((inst) => {
     if (inst.request_type !== 'loglikelihood') {
-      throw new Error(`rescore: ${where}: the predictions have no raw_results (written by an older version) and this task is not log-likelihood only; rerun olmo eval with the same --output (the request cache answers every request) to rewrite them`);
+      throw new Error(
+        `rescore: ${where}: the predictions have no raw_results (written by an older version) and this task is not log-likelihood only; rerun olmo eval with the same --output (the request cache answers every request) to rewrite them`,
+      );
     }
     const out = p.model_output[inst.idx] as McModelOutput | undefined;
     if (!out) throw new Error(`rescore: ${where}: no model_output for choice ${inst.idx}`);
     const logprob = inst.uncond ? out.sum_logits_uncond : out.sum_logits;
-    if (typeof logprob !== 'number') throw new Error(`rescore: ${where}: choice ${inst.idx} has no ${inst.uncond ? 'sum_logits_uncond' : 'sum_logits'}`);
+    if (typeof logprob !== 'number')
+      throw new Error(
+        `rescore: ${where}: choice ${inst.idx} has no ${inst.uncond ? 'sum_logits_uncond' : 'sum_logits'}`,
+      );
     const r: LoglikelihoodResult = { logprob, numTokens: out.num_tokens, isGreedy: out.is_greedy };
     if (out.num_tokens_all !== undefined) r.numTokensAll = out.num_tokens_all;
     return r;
@@ -71,17 +87,24 @@ function rescoreTask(dir: string, metricsFile: string, opts: RescoreOptions): Ta
 
   const records = readJsonl<RequestRecord>(at + 'requests.jsonl');
   const preds = readJsonl<PredictionRecord>(at + 'predictions.jsonl');
-  if (preds.length !== file.num_instances) throw new Error(`rescore: ${at}predictions.jsonl has ${preds.length} lines, metrics.json says ${file.num_instances} instances`);
+  if (preds.length !== file.num_instances)
+    throw new Error(
+      `rescore: ${at}predictions.jsonl has ${preds.length} lines, metrics.json says ${file.num_instances} instances`,
+    );
   const byDoc = new Map<number, { inst: RequestInstance; rec: RequestRecord }[]>();
   for (const rec of records) {
     const inst = instanceFromRecord(rec);
     byDoc.set(inst.doc_id, [...(byDoc.get(inst.doc_id) ?? []), { inst, rec }]);
   }
   preds.forEach((p, i) => {
-    if (p.doc_id !== i) throw new Error(`rescore: ${at}predictions.jsonl line ${i + 1}: doc_id ${p.doc_id}, expected ${i} (one line per doc, in order)`);
+    if (p.doc_id !== i)
+      throw new Error(
+        `rescore: ${at}predictions.jsonl line ${i + 1}: doc_id ${p.doc_id}, expected ${i} (one line per doc, in order)`,
+      );
   });
   const stray = [...byDoc.keys()].filter((d) => !Number.isInteger(d) || d < 0 || d >= preds.length);
-  if (stray.length) throw new Error(`rescore: ${at}requests.jsonl has requests of doc ${stray[0]}, which has no prediction`);
+  if (stray.length)
+    throw new Error(`rescore: ${at}requests.jsonl has requests of doc ${stray[0]}, which has no prediction`);
 
   const docs: Doc[] = preds.map((p, d) => {
     if (p.doc) return p.doc;
@@ -95,11 +118,24 @@ function rescoreTask(dir: string, metricsFile: string, opts: RescoreOptions): Ta
   const results = preds.map((p, d) => {
     const where = `${at}… doc ${d}`;
     const raw = p.raw_results ?? mcResultsFromModelOutput(p, perDoc[d], where);
-    if (raw.length !== perDoc[d].length) throw new Error(`rescore: ${where}: ${perDoc[d].length} requests in requests.jsonl but ${raw.length} saved results`);
+    if (raw.length !== perDoc[d].length)
+      throw new Error(
+        `rescore: ${where}: ${perDoc[d].length} requests in requests.jsonl but ${raw.length} saved results`,
+      );
     return raw;
   });
-  const newPreds = scorePredictions(task, docs, perDoc, results, { task_hash: file.task_hash, model_hash: file.model_hash });
-  const updated: TaskMetricsFile = { ...file, metrics: taskMetrics(newPreds.map((p) => p.metrics), config.primary_metric, config.alias) };
+  const newPreds = scorePredictions(task, docs, perDoc, results, {
+    task_hash: file.task_hash,
+    model_hash: file.model_hash,
+  });
+  const updated: TaskMetricsFile = {
+    ...file,
+    metrics: taskMetrics(
+      newPreds.map((p) => p.metrics),
+      config.primary_metric,
+      config.alias,
+    ),
+  };
   writeAtomic(at + 'predictions.jsonl', jsonl(newPreds));
   writeAtomic(join(dir, metricsFile), JSON.stringify(updated, null, 2) + '\n');
   return updated;
@@ -108,7 +144,9 @@ function rescoreTask(dir: string, metricsFile: string, opts: RescoreOptions): Ta
 const TASK_METRICS = /^task-\d{3}-.*-metrics\.json$/;
 
 export async function rescore(dir: string, opts: RescoreOptions = {}): Promise<RunMetricsFile> {
-  const metricFiles = readdirSync(dir).filter((f) => TASK_METRICS.test(f)).sort();
+  const metricFiles = readdirSync(dir)
+    .filter((f) => TASK_METRICS.test(f))
+    .sort();
   if (metricFiles.length === 0) throw new Error(`rescore: no task-NNN-*-metrics.json files in ${dir}`);
   const tasks = metricFiles.map((mf) => rescoreTask(dir, mf, opts));
   const runPath = join(dir, 'metrics.json');
@@ -120,7 +158,12 @@ export async function rescore(dir: string, opts: RescoreOptions = {}): Promise<R
       const c = t.task_config as { aggregation: SuiteSpec['how']; members: string[] };
       return { alias: t.alias, how: c.aggregation, members: c.members };
     });
-  const leaves = new Map(tasks.map((f) => [f.task_config.alias, { primary_score: f.metrics.primary_score as number, num_instances: f.num_instances }]));
+  const leaves = new Map(
+    tasks.map((f) => [
+      f.task_config.alias,
+      { primary_score: f.metrics.primary_score as number, num_instances: f.num_instances },
+    ]),
+  );
   return writeRunFiles(dir, tasks, computeSuites(specs, leaves), oldRun.model_config);
 }
 
@@ -144,7 +187,10 @@ export function runFolders(dir: string, depth = 2): string[] {
 }
 
 /** Rescore every run folder under `dir` (see runFolders). */
-export async function rescoreAll(dir: string, opts: RescoreOptions = {}): Promise<{ dir: string; run: RunMetricsFile }[]> {
+export async function rescoreAll(
+  dir: string,
+  opts: RescoreOptions = {},
+): Promise<{ dir: string; run: RunMetricsFile }[]> {
   const dirs = runFolders(dir);
   if (dirs.length === 0) throw new Error(`rescore: no task-NNN-*-metrics.json files in ${dir} or its sub-folders`);
   const out: { dir: string; run: RunMetricsFile }[] = [];

@@ -14,8 +14,17 @@ import { cacheIdentityOf, RequestCache, requestKey } from './cache.ts';
 import { lockFolder } from '../../io/lock.ts';
 import { hashDict } from './hash.ts';
 import {
-  ensureDir, jsonl, requestRecord, resultsTable, runMetrics, taskFileName, writeAtomic,
-  type PredictionRecord, type RunMetricsFile, type SuiteRecord, type TaskMetricsFile,
+  ensureDir,
+  jsonl,
+  requestRecord,
+  resultsTable,
+  runMetrics,
+  taskFileName,
+  writeAtomic,
+  type PredictionRecord,
+  type RunMetricsFile,
+  type SuiteRecord,
+  type TaskMetricsFile,
 } from './outputs.ts';
 
 export interface EvalProgress {
@@ -71,7 +80,11 @@ function resolvePlan(tasks: readonly string[] | EvalPlan, overrides?: ConfigOver
 }
 
 /** Load data and build every request of every task in the plan. */
-export async function buildAll(plan: EvalPlan, dataSource: DatasetSource, onProgress?: (p: EvalProgress) => void): Promise<BuiltTask[]> {
+export async function buildAll(
+  plan: EvalPlan,
+  dataSource: DatasetSource,
+  onProgress?: (p: EvalProgress) => void,
+): Promise<BuiltTask[]> {
   // MC and RC variants (and MMLU subjects' shots) share splits: read each once.
   const source = dataSource instanceof CachingSource ? dataSource : new CachingSource(dataSource);
   const out: BuiltTask[] = [];
@@ -100,7 +113,11 @@ export async function dryRun(opts: EvalOptions): Promise<{ files: string[]; numR
   const built = await buildAll(plan, opts.source, opts.onProgress);
   ensureDir(opts.outputDir);
   const files = built.map((b) => writeRequests(opts.outputDir, b));
-  return { files, numRequests: built.reduce((a, b) => a + b.perDoc.reduce((x, d) => x + d.length, 0), 0), tasks: built };
+  return {
+    files,
+    numRequests: built.reduce((a, b) => a + b.perDoc.reduce((x, d) => x + d.length, 0), 0),
+    tasks: built,
+  };
 }
 
 function checkResult(req: EvalRequest, r: unknown, where: string): RequestResult {
@@ -152,9 +169,17 @@ async function computeMissing(
       const reqs = batch.map(([, r]) => r);
       const res = await callBackend(backend, reqs);
       if (!Array.isArray(res) || res.length !== batch.length) {
-        throw new Error(`backend ${backend.name}: ${reqs[0].type} returned ${Array.isArray(res) ? res.length : typeof res} results for ${batch.length} requests`);
+        throw new Error(
+          `backend ${backend.name}: ${reqs[0].type} returned ${Array.isArray(res) ? res.length : typeof res} results for ${batch.length} requests`,
+        );
       }
-      const entries = batch.map(([k, r], j) => [k, checkResult(r, res[j], `backend ${backend.name}, ${r.type} request ${JSON.stringify(r).slice(0, 120)}`)] as [string, RequestResult]);
+      const entries = batch.map(
+        ([k, r], j) =>
+          [
+            k,
+            checkResult(r, res[j], `backend ${backend.name}, ${r.type} request ${JSON.stringify(r).slice(0, 120)}`),
+          ] as [string, RequestResult],
+      );
       cache.appendBatch(entries);
       done += batch.length;
       onProgress?.({ phase: 'model', done, total });
@@ -175,20 +200,28 @@ export function scorePredictions(
   hashes: { task_hash: string; model_hash: string },
 ): PredictionRecord[] {
   return docs.map((doc, d) => {
-    if (results[d].length !== perDoc[d].length) throw new Error(`${task.config.alias} doc ${d}: ${perDoc[d].length} requests but ${results[d].length} results`);
+    if (results[d].length !== perDoc[d].length)
+      throw new Error(`${task.config.alias} doc ${d}: ${perDoc[d].length} requests but ${results[d].length} results`);
     return { ...task.scoreDoc(doc, d, perDoc[d], results[d]), ...hashes, doc, raw_results: [...results[d]] };
   });
 }
 
 /** Per-task metrics object (metrics.json's `metrics`) from per-doc metrics. */
-export function taskMetrics(perDoc: readonly Record<string, number>[], primaryMetric: string, where: string): Record<string, number> {
+export function taskMetrics(
+  perDoc: readonly Record<string, number>[],
+  primaryMetric: string,
+  where: string,
+): Record<string, number> {
   const m = meanMetrics(perDoc);
   if (m[primaryMetric] === undefined) throw new Error(`${where}: primary metric ${primaryMetric} was not computed`);
   return { ...m, primary_score: m[primaryMetric] };
 }
 
 /** Suite records from leaf primary scores, in plan order (members before the suites that use them). */
-export function computeSuites(specs: readonly SuiteSpec[], leaves: ReadonlyMap<string, { primary_score: number; num_instances: number }>): SuiteRecord[] {
+export function computeSuites(
+  specs: readonly SuiteSpec[],
+  leaves: ReadonlyMap<string, { primary_score: number; num_instances: number }>,
+): SuiteRecord[] {
   const known = new Map(leaves);
   const out: SuiteRecord[] = [];
   for (const s of specs) {
@@ -210,7 +243,12 @@ export function computeSuites(specs: readonly SuiteSpec[], leaves: ReadonlyMap<s
   return out;
 }
 
-export function writeRunFiles(dir: string, tasks: readonly TaskMetricsFile[], suites: readonly SuiteRecord[], modelConfig: Record<string, unknown>): RunMetricsFile {
+export function writeRunFiles(
+  dir: string,
+  tasks: readonly TaskMetricsFile[],
+  suites: readonly SuiteRecord[],
+  modelConfig: Record<string, unknown>,
+): RunMetricsFile {
   const run = runMetrics(tasks, suites, modelConfig);
   writeAtomic(join(dir, 'metrics-all.jsonl'), jsonl([...tasks, ...suites]));
   writeAtomic(join(dir, 'metrics.json'), JSON.stringify(run, null, 2) + '\n');
@@ -233,7 +271,8 @@ export async function runEval(opts: RunOptions): Promise<EvalRunResult> {
 async function evaluate(opts: RunOptions): Promise<EvalRunResult> {
   const { backend, outputDir, onProgress } = opts;
   const batchSize = opts.batchSize ?? 32;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new Error(`batch size must be a positive integer, got ${batchSize}`);
   const plan = resolvePlan(opts.tasks, opts.overrides);
   const built = await buildAll(plan, opts.source, onProgress);
   ensureDir(outputDir);
@@ -241,7 +280,9 @@ async function evaluate(opts: RunOptions): Promise<EvalRunResult> {
   const cacheIdentity = await cacheIdentityOf(backend);
   const keys = built.map((b) => b.perDoc.map((insts) => insts.map((i) => requestKey(cacheIdentity, i.request))));
   const pending = new Map<string, EvalRequest>();
-  built.forEach((b, t) => b.perDoc.forEach((insts, d) => insts.forEach((inst, j) => pending.set(keys[t][d][j], inst.request))));
+  built.forEach((b, t) =>
+    b.perDoc.forEach((insts, d) => insts.forEach((inst, j) => pending.set(keys[t][d][j], inst.request))),
+  );
 
   const cache = RequestCache.open(opts.cachePath ?? join(outputDir, 'request-cache.jsonl'));
   let computed: number;
@@ -273,18 +314,31 @@ async function evaluate(opts: RunOptions): Promise<EvalRunResult> {
       model_config: modelConfig,
       task_config: cfg,
       compute_config: { batch_size: batchSize, ...(opts.computeConfig ?? {}) },
-      processing_time: b.buildSeconds + (performance.now() - ts) / 1000 + (totalRequests ? (modelSeconds * nReq) / totalRequests : 0),
+      processing_time:
+        b.buildSeconds + (performance.now() - ts) / 1000 + (totalRequests ? (modelSeconds * nReq) / totalRequests : 0),
       current_date: date,
       num_instances: b.docs.length,
       task_idx: b.idx,
-      metrics: taskMetrics(preds.map((p) => p.metrics), b.task.config.primary_metric, b.task.config.alias),
+      metrics: taskMetrics(
+        preds.map((p) => p.metrics),
+        b.task.config.primary_metric,
+        b.task.config.alias,
+      ),
     };
     writeRequests(outputDir, b);
     writeAtomic(join(outputDir, taskFileName(b.idx, file.task_name, 'predictions.jsonl')), jsonl(preds));
-    writeAtomic(join(outputDir, taskFileName(b.idx, file.task_name, 'metrics.json')), JSON.stringify(file, null, 2) + '\n');
+    writeAtomic(
+      join(outputDir, taskFileName(b.idx, file.task_name, 'metrics.json')),
+      JSON.stringify(file, null, 2) + '\n',
+    );
     taskFiles.push(file);
   }
-  const leaves = new Map(taskFiles.map((f) => [f.task_config.alias, { primary_score: f.metrics.primary_score as number, num_instances: f.num_instances }]));
+  const leaves = new Map(
+    taskFiles.map((f) => [
+      f.task_config.alias,
+      { primary_score: f.metrics.primary_score as number, num_instances: f.num_instances },
+    ]),
+  );
   const suites = computeSuites(plan.suites, leaves);
   const run = writeRunFiles(outputDir, taskFiles, suites, modelConfig);
   onProgress?.({ phase: 'write', done: built.length, total: built.length });

@@ -18,7 +18,13 @@ export function extractArc(row: Row, where: string): Extracted {
   return { question, choices, gold: checkIndex(gold, choices.length, where, 'answerKey index') };
 }
 
-function arc(name: string, config: string, limit: number | null, rcPrimary: 'acc_per_char' | 'acc_uncond', source: string): McTaskFamily {
+function arc(
+  name: string,
+  config: string,
+  limit: number | null,
+  rcPrimary: 'acc_per_char' | 'acc_uncond',
+  source: string,
+): McTaskFamily {
   return {
     name,
     datasetPath: 'allenai/ai2_arc',

@@ -46,7 +46,13 @@ export function mcFormats(spec: McFormatsSpec): Record<Format, FormatDefinition>
       const e = spec.extract(row, where);
       const opts = typeof spec.mcOptions === 'function' ? spec.mcOptions(row) : spec.mcOptions;
       const query = makeMcqPrompt(e.question, e.choices, opts);
-      return { index, native_id: nativeId(row, spec.nativeIdField, index), query, choices: choiceLabels(e.choices.length), gold: e.gold };
+      return {
+        index,
+        native_id: nativeId(row, spec.nativeIdField, index),
+        query,
+        choices: choiceLabels(e.choices.length),
+        gold: e.gold,
+      };
     },
   };
   return { rc, mc };

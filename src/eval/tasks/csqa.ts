@@ -11,7 +11,10 @@ export function extractCsqa(row: Row, where: string): Extracted {
   const labels = fieldStrList(row, 'choices.label', where, 2);
   const key = fieldStr(row, 'answerKey', where);
   const gold = labels.indexOf(key);
-  if (gold < 0) throw new RowError(`${where}: answerKey ${JSON.stringify(key)} is not among choices.label ${JSON.stringify(labels)}`);
+  if (gold < 0)
+    throw new RowError(
+      `${where}: answerKey ${JSON.stringify(key)} is not among choices.label ${JSON.stringify(labels)}`,
+    );
   return { question, choices, gold: checkIndex(gold, choices.length, where, 'answerKey index') };
 }
 

@@ -46,20 +46,31 @@ function strList(v: unknown, where: string, what: string): string[] {
 }
 
 /** lm-eval/olmes parse_answer: the number if set, else the spans if any, else "day month year" stripped. */
-export function parseDropAnswer(a: { number: string; spans: string[]; date: { day: string; month: string; year: string } }): string[] {
+export function parseDropAnswer(a: {
+  number: string;
+  spans: string[];
+  date: { day: string; month: string; year: string };
+}): string[] {
   if (a.number !== '') return [a.number];
   if (a.spans.length > 0) return a.spans.slice();
   return [[a.date.day, a.date.month, a.date.year].join(' ').trim()];
 }
 
 function readAnswer(v: unknown, where: string, what: string) {
-  if (!isObj(v)) throw new RowError(`${where}: field "${what}" must be an object with number, spans and date, got ${JSON.stringify(v)}`);
+  if (!isObj(v))
+    throw new RowError(
+      `${where}: field "${what}" must be an object with number, spans and date, got ${JSON.stringify(v)}`,
+    );
   const date = v.date;
   if (!isObj(date)) throw new RowError(`${where}: field "${what}.date" must be an object with day, month and year`);
   return {
     number: str(v.number ?? '', where, `field "${what}.number"`),
     spans: strList(v.spans ?? [], where, `field "${what}.spans"`),
-    date: { day: str(date.day ?? '', where, `"${what}.date.day"`), month: str(date.month ?? '', where, `"${what}.date.month"`), year: str(date.year ?? '', where, `"${what}.date.year"`) },
+    date: {
+      day: str(date.day ?? '', where, `"${what}.date.day"`),
+      month: str(date.month ?? '', where, `"${what}.date.month"`),
+      year: str(date.year ?? '', where, `"${what}.date.year"`),
+    },
   };
 }
 
@@ -73,7 +84,9 @@ export function dropAnswers(row: Row, where: string): string[][] {
     const dates = Array.isArray(va.date) ? va.date : [];
     const spans = Array.isArray(va.spans) ? va.spans : [];
     for (let i = 0; i < numbers.length; i++) {
-      candidates.push(readAnswer({ number: numbers[i], date: dates[i], spans: spans[i] }, where, `validated_answers[${i}]`));
+      candidates.push(
+        readAnswer({ number: numbers[i], date: dates[i], spans: spans[i] }, where, `validated_answers[${i}]`),
+      );
     }
   }
   const seen = new Set<string>();
@@ -107,7 +120,14 @@ export const drop: GenerativeSpec = {
     const queryId = fieldStr(row, 'query_id', where);
     const answers = dropAnswers(row, where);
     const extra: DropDoc = { passage, question, answers };
-    return { index, native_id: queryId, query: `Passage: ${passage}\nQuestion: ${question}\nAnswer:`, choices: answers.map((a) => a.join(', ')), gold: 0, extra: extra as unknown as Record<string, unknown> };
+    return {
+      index,
+      native_id: queryId,
+      query: `Passage: ${passage}\nQuestion: ${question}\nAnswer:`,
+      choices: answers.map((a) => a.join(', ')),
+      gold: 0,
+      extra: extra as unknown as Record<string, unknown>,
+    };
   },
   docToText: (doc) => `Passage: ${d(doc).passage}\nQuestion: ${d(doc).question}\nAnswer:`,
   docToTarget: (doc) => ` ${d(doc).answers[0].join(', ')}`,

@@ -34,7 +34,13 @@ const formats: Record<Format, FormatDefinition> = {
     uncond: true,
     processDoc(row, index, where): McDoc {
       const { head, endings, gold } = read(row, where);
-      return { index, native_id: nativeId(row, 'ind', index), query: hellaswagPreprocess(head), choices: endings.map(hellaswagPreprocess), gold };
+      return {
+        index,
+        native_id: nativeId(row, 'ind', index),
+        query: hellaswagPreprocess(head),
+        choices: endings.map(hellaswagPreprocess),
+        gold,
+      };
     },
   },
   mc: {
@@ -42,8 +48,17 @@ const formats: Record<Format, FormatDefinition> = {
     uncond: false,
     processDoc(row, index, where): McDoc {
       const { head, endings, gold } = read(row, where);
-      const prompt = makeMcqPrompt(head, endings, { questionPrefix: '', choicesPrefix: 'Choose the best continuation:\n' });
-      return { index, native_id: nativeId(row, 'ind', index), query: hellaswagPreprocess(prompt), choices: choiceLabels(endings.length), gold };
+      const prompt = makeMcqPrompt(head, endings, {
+        questionPrefix: '',
+        choicesPrefix: 'Choose the best continuation:\n',
+      });
+      return {
+        index,
+        native_id: nativeId(row, 'ind', index),
+        query: hellaswagPreprocess(prompt),
+        choices: choiceLabels(endings.length),
+        gold,
+      };
     },
   },
 };

@@ -25,20 +25,28 @@ export function extractLocalMc(row: Row, where: string): Extracted {
   const labels = (row.choices as { label?: unknown }).label;
   let gold: number;
   if (Array.isArray(labels)) {
-    if (labels.length !== choices.length) throw new RowError(`${where}: "choices.label" has ${labels.length} entries but "choices.text" has ${choices.length}`);
+    if (labels.length !== choices.length)
+      throw new RowError(
+        `${where}: "choices.label" has ${labels.length} entries but "choices.text" has ${choices.length}`,
+      );
     gold = labels.indexOf(key);
     if (gold < 0 && NUM_TO_LETTER[key]) gold = labels.indexOf(NUM_TO_LETTER[key]);
-    if (gold < 0) throw new RowError(`${where}: field "answerKey" ${JSON.stringify(key)} is not one of choices.label ${JSON.stringify(labels)}`);
+    if (gold < 0)
+      throw new RowError(
+        `${where}: field "answerKey" ${JSON.stringify(key)} is not one of choices.label ${JSON.stringify(labels)}`,
+      );
   } else {
     gold = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'.indexOf(NUM_TO_LETTER[key] ?? key);
-    if (gold < 0 || key.length !== 1) throw new RowError(`${where}: field "answerKey" must be a letter or 1–5, got ${JSON.stringify(key)}`);
+    if (gold < 0 || key.length !== 1)
+      throw new RowError(`${where}: field "answerKey" must be a letter or 1–5, got ${JSON.stringify(key)}`);
   }
   return { question, choices, gold: checkIndex(gold, choices.length, where, 'answerKey index') };
 }
 
 /** A local ARC-schema MC task named `name`, read from `<data dir>/<datasetPath ?? name>/{test,train}`. */
 export function localMcFamily(name: string, datasetPath = name): McTaskFamily {
-  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new TaskIdError(`local MC task name ${JSON.stringify(name)}: use letters, digits, "_", "-" and "."`);
+  if (!/^[A-Za-z0-9_.-]+$/.test(name))
+    throw new TaskIdError(`local MC task name ${JSON.stringify(name)}: use letters, digits, "_", "-" and "."`);
   return {
     name,
     datasetPath,
@@ -62,7 +70,10 @@ export const LOCAL_MC_FAMILIES: McTaskFamily[] = [synthWorld, synthArith];
  * the NAMEs that `known` (the registry's MC families) does not hold yet, to pass to the registry. A NAME that is
  * already a task for another dataset is refused.
  */
-export function localMcIds(ids: readonly string[], known: (name: string) => McTaskFamily | undefined): { ids: string[]; families: McTaskFamily[] } {
+export function localMcIds(
+  ids: readonly string[],
+  known: (name: string) => McTaskFamily | undefined,
+): { ids: string[]; families: McTaskFamily[] } {
   const families = new Map<string, McTaskFamily>();
   const out = ids.map((id) => {
     if (!id.startsWith('local_mc:')) return id;
@@ -71,7 +82,9 @@ export function localMcIds(ids: readonly string[], known: (name: string) => McTa
     const [, name, fmt, regime] = m;
     const existing = known(name);
     if (existing && existing.datasetPath !== name) {
-      throw new TaskIdError(`task id ${JSON.stringify(id)}: ${name} is already a task (dataset ${existing.datasetPath}); rename the folder`);
+      throw new TaskIdError(
+        `task id ${JSON.stringify(id)}: ${name} is already a task (dataset ${existing.datasetPath}); rename the folder`,
+      );
     }
     if (!existing && !families.has(name)) families.set(name, localMcFamily(name));
     return `${name}${fmt}${regime || '::olmes'}`;

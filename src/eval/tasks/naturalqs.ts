@@ -41,10 +41,21 @@ export const naturalqs: GenerativeSpec = {
     const question = fieldStr(row, 'question', where);
     const answers = fieldStrList(row, 'answer', where, 1);
     const extra: NaturalQsDoc = { question, answers };
-    return { index, native_id: index, query: `Question: ${question}\nAnswer:`, choices: answers, gold: 0, extra: extra as unknown as Record<string, unknown> };
+    return {
+      index,
+      native_id: index,
+      query: `Question: ${question}\nAnswer:`,
+      choices: answers,
+      gold: 0,
+      extra: extra as unknown as Record<string, unknown>,
+    };
   },
   docToText: (doc) => `Question: ${q(doc).question}\nAnswer:`,
   docToTarget: (doc) => ` ${q(doc).answers.join(', ')}`,
   label: (doc) => q(doc).answers.join(', '),
-  score: (doc, cont) => dropMetrics(cont, q(doc).answers.map((a) => [a])),
+  score: (doc, cont) =>
+    dropMetrics(
+      cont,
+      q(doc).answers.map((a) => [a]),
+    ),
 };

@@ -47,7 +47,13 @@ export const triviaqa: GenerativeSpec = {
   datasetPath: 'mandarjoshi/trivia_qa',
   datasetName: 'rc.wikipedia.nocontext',
   evalSplit: 'validation',
-  fewshot: { kind: 'keys', source: 'OLMES:triviaqa', split: 'train', keys: OLMES_TRIVIAQA_KEYS, edit: olmesTriviaqaEdit },
+  fewshot: {
+    kind: 'keys',
+    source: 'OLMES:triviaqa',
+    split: 'train',
+    keys: OLMES_TRIVIAQA_KEYS,
+    edit: olmesTriviaqaEdit,
+  },
   numShots: 5,
   limit: null,
   nativeIdField: 'question_id',
@@ -62,7 +68,14 @@ export const triviaqa: GenerativeSpec = {
     const normalized = fieldStrList(row, 'answer.normalized_aliases', where, 0);
     const answers = [...new Set([...aliases, ...normalized])];
     const extra: TriviaQaDoc = { question, value, answers };
-    return { index, native_id: id, query: `Question: ${question}\nAnswer:`, choices: answers, gold: 0, extra: extra as unknown as Record<string, unknown> };
+    return {
+      index,
+      native_id: id,
+      query: `Question: ${question}\nAnswer:`,
+      choices: answers,
+      gold: 0,
+      extra: extra as unknown as Record<string, unknown>,
+    };
   },
   docToText: (doc) => `Question: ${t(doc).question}\nAnswer:`,
   docToTarget: (doc) => ` ${t(doc).value}`,

@@ -37,10 +37,16 @@ const openai = (url: string, extra: Partial<ConstructorParameters<typeof OpenAIB
   new OpenAIBackend({ baseUrl: url, model: 'fake-model', maxLength: 128, retryBaseMs: 5, ...extra });
 const taskMetricsOf = (r: Awaited<ReturnType<typeof runEval>>) => r.tasks.map((t) => [t.task_config.alias, t.metrics]);
 const predsOf = (dir: string, file: string) =>
-  readFileSync(join(dir, file), 'utf8').trim().split('\n').map((l) => {
-    const p = JSON.parse(l);
-    return { metrics: p.metrics, out: p.model_output.map((o: Record<string, unknown>) => ({ ...o, num_tokens_all: undefined })) };
-  });
+  readFileSync(join(dir, file), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const p = JSON.parse(l);
+      return {
+        metrics: p.metrics,
+        out: p.model_output.map((o: Record<string, unknown>) => ({ ...o, num_tokens_all: undefined })),
+      };
+    });
 
 const REQS: LoglikelihoodRequest[] = [
   { type: 'loglikelihood', context: 'Question: hello world?\nAnswer:', continuation: ' hello' },
@@ -71,20 +77,42 @@ test('rolling windows follow lm-eval (every token predicted once, windows of max
   ]);
   assert.deepEqual(rollingWindows([5, 6], 0, 4), [{ context: [0], continuation: [5, 6] }]);
   assert.deepEqual(rollingWindows([], 0, 4), []);
-  assert.deepEqual(rollingWindows([1, 2, 3, 4, 5], 9, 1), [1, 2, 3, 4, 5].map((t, i) => ({ context: [i === 0 ? 9 : t - 1], continuation: [t] })));
+  assert.deepEqual(
+    rollingWindows([1, 2, 3, 4, 5], 9, 1),
+    [1, 2, 3, 4, 5].map((t, i) => ({ context: [i === 0 ? 9 : t - 1], continuation: [t] })),
+  );
 });
 
 test('local_mc rows: answerKey as label or digit, clear errors for bad rows and ids', () => {
-  assert.equal(extractLocalMc({ question: 'q', choices: { text: ['a', 'b'], label: ['A', 'B'] }, answerKey: '2' }, 'w').gold, 1);
-  assert.equal(extractLocalMc({ question: 'q', choices: { text: ['a', 'b'], label: ['1', '2'] }, answerKey: '2' }, 'w').gold, 1);
-  assert.throws(() => extractLocalMc({ question: 'q', choices: { text: ['a', 'b'], label: ['A', 'B'] }, answerKey: 'C' }, 'f.jsonl row 3'), /f\.jsonl row 3: field "answerKey" "C" is not one of choices\.label/);
+  assert.equal(
+    extractLocalMc({ question: 'q', choices: { text: ['a', 'b'], label: ['A', 'B'] }, answerKey: '2' }, 'w').gold,
+    1,
+  );
+  assert.equal(
+    extractLocalMc({ question: 'q', choices: { text: ['a', 'b'], label: ['1', '2'] }, answerKey: '2' }, 'w').gold,
+    1,
+  );
+  assert.throws(
+    () =>
+      extractLocalMc(
+        { question: 'q', choices: { text: ['a', 'b'], label: ['A', 'B'] }, answerKey: 'C' },
+        'f.jsonl row 3',
+      ),
+    /f\.jsonl row 3: field "answerKey" "C" is not one of choices\.label/,
+  );
   const known = (n: string) => REGISTRY.mcFamily(n);
   assert.throws(() => localMcIds(['local_mc:arc_easy'], known), /already a task/);
   assert.throws(() => localMcIds(['local_mc:x:zz'], known), /expected local_mc:NAME/);
-  assert.deepEqual(localMcIds(['local_mc:synth_world:rc', 'arc_easy'], known), { ids: ['synth_world:rc::olmes', 'arc_easy'], families: [] });
+  assert.deepEqual(localMcIds(['local_mc:synth_world:rc', 'arc_easy'], known), {
+    ids: ['synth_world:rc::olmes', 'arc_easy'],
+    families: [],
+  });
   const fresh = localMcIds(['local_mc:mine', 'local_mc:mine:mc::olmes:full'], known);
   assert.deepEqual(fresh.ids, ['mine::olmes', 'mine:mc::olmes:full']);
-  assert.deepEqual(fresh.families.map((f) => f.name), ['mine']);
+  assert.deepEqual(
+    fresh.families.map((f) => f.name),
+    ['mine'],
+  );
   assert.equal(REGISTRY.mcFamily('mine'), undefined, 'the built-in registry is not changed');
 });
 
@@ -94,20 +122,38 @@ test('local and openai backends give identical metrics (echo and prompt_logprobs
     const outL = tmp('run-local');
     const rl = await runEval({ tasks: TASKS, source: source(), outputDir: outL, backend: local(), batchSize: 7 });
     const out = tmp('run-openai');
-    const ro = await runEval({ tasks: TASKS, source: source(), outputDir: out, backend: openai(server.url, { tokenizer: tok, concurrency: 3 }), batchSize: 5 });
+    const ro = await runEval({
+      tasks: TASKS,
+      source: source(),
+      outputDir: out,
+      backend: openai(server.url, { tokenizer: tok, concurrency: 3 }),
+      batchSize: 5,
+    });
     assert.deepEqual(taskMetricsOf(ro), taskMetricsOf(rl));
     assert.deepEqual(ro.metrics.all_primary_scores, rl.metrics.all_primary_scores);
-    for (const f of ['task-000-tinymc-predictions.jsonl', 'task-001-tinymc-predictions.jsonl']) assert.deepEqual(predsOf(out, f), predsOf(outL, f), f);
+    for (const f of ['task-000-tinymc-predictions.jsonl', 'task-001-tinymc-predictions.jsonl'])
+      assert.deepEqual(predsOf(out, f), predsOf(outL, f), f);
     // the other ways of asking for log-probs, request by request
     const fit = REQS.slice(0, 3).concat(REQS[4]);
     const lf = await local().loglikelihood(fit);
-    assert.deepEqual(await openai(server.url + '/v1/', { tokenizer: tok, logprobsMode: 'prompt_logprobs' }).loglikelihood(fit), lf, 'prompt_logprobs');
-    assert.deepEqual(await openai(server.url, { tokenizer: tok, echoMaxTokens: 1 }).loglikelihood(fit), lf, 'echo with a generated token');
+    assert.deepEqual(
+      await openai(server.url + '/v1/', { tokenizer: tok, logprobsMode: 'prompt_logprobs' }).loglikelihood(fit),
+      lf,
+      'prompt_logprobs',
+    );
+    assert.deepEqual(
+      await openai(server.url, { tokenizer: tok, echoMaxTokens: 1 }).loglikelihood(fit),
+      lf,
+      'echo with a generated token',
+    );
     // text mode (no local tokenizer): the server tokenises; contexts short enough that nothing is truncated
     const short = REQS.slice(0, 3);
     const lt = await local().loglikelihood(short);
     const ot = await openai(server.url).loglikelihood(short);
-    assert.deepEqual(ot.map((r) => ({ ...r, numTokensAll: undefined })), lt.map((r) => ({ ...r, numTokensAll: undefined })));
+    assert.deepEqual(
+      ot.map((r) => ({ ...r, numTokensAll: undefined })),
+      lt.map((r) => ({ ...r, numTokensAll: undefined })),
+    );
     await assert.rejects(openai(server.url).loglikelihood([REQS[4]]), /empty context needs a local tokenizer/);
     // truncated requests: the server holds maxLength tokens, the in-process model maxLength + 1, so an openai
     // backend at 128 matches a local backend at 127
@@ -115,7 +161,10 @@ test('local and openai backends give identical metrics (echo and prompt_logprobs
     const o128 = openai(server.url, { tokenizer: tok });
     assert.deepEqual(await o128.loglikelihood([REQS[3]]), await local127.loglikelihood([REQS[3]]));
     // rolling log-likelihood through both, over several windows
-    const roll = [{ type: 'loglikelihood_rolling' as const, context: 'hello world, '.repeat(50) }, { type: 'loglikelihood_rolling' as const, context: 'short' }];
+    const roll = [
+      { type: 'loglikelihood_rolling' as const, context: 'hello world, '.repeat(50) },
+      { type: 'loglikelihood_rolling' as const, context: 'short' },
+    ];
     const rL = await local127.loglikelihoodRolling(roll);
     assert.equal(rL[0].numTokens, tok.encode(roll[0].context).length);
     assert.ok(rL[0].numTokens > 2 * 127, `several windows: ${rL[0].numTokens} tokens`);
@@ -148,7 +197,10 @@ test('generation: stop sequences and max_gen_toks, same text in-process and over
     const chat = await openai(server.url, { generationApi: 'chat' }).generateUntil([reqs[0]]);
     assert.equal(chat[0], g[0]);
     // A task's own conversation (system prompt included) is sent as is.
-    const messages = [{ role: 'system' as const, content: 'Be brief.' }, { role: 'user' as const, content: 'hello world' }];
+    const messages = [
+      { role: 'system' as const, content: 'Be brief.' },
+      { role: 'user' as const, content: 'hello world' },
+    ];
     await openai(server.url, { generationApi: 'chat' }).generateUntil([{ ...reqs[0], messages }]);
     assert.deepEqual(server.stats.bodies[server.stats.bodies.length - 1].messages, messages);
   } finally {
@@ -157,11 +209,26 @@ test('generation: stop sequences and max_gen_toks, same text in-process and over
 });
 
 test('openai transport: retries on 500/429 then success, API key, concurrency limit, invariance', async () => {
-  const faults = new Map<number, number | 'drop'>([[0, 500], [1, 429], [2, 'drop'], [5, 503]]);
-  const server = await startFakeOpenAIServer({ model, tokenizer: tok, fault: (n) => faults.get(n), delayMs: 20, apiKey: 'sekret' });
+  const faults = new Map<number, number | 'drop'>([
+    [0, 500],
+    [1, 429],
+    [2, 'drop'],
+    [5, 503],
+  ]);
+  const server = await startFakeOpenAIServer({
+    model,
+    tokenizer: tok,
+    fault: (n) => faults.get(n),
+    delayMs: 20,
+    apiKey: 'sekret',
+  });
   try {
     const logs: string[] = [];
-    const reqs = Array.from({ length: 12 }, (_, i) => ({ type: 'loglikelihood' as const, context: `Question ${i % 3}?\nAnswer:`, continuation: ` word ${i}` }));
+    const reqs = Array.from({ length: 12 }, (_, i) => ({
+      type: 'loglikelihood' as const,
+      context: `Question ${i % 3}?\nAnswer:`,
+      continuation: ` word ${i}`,
+    }));
     const b1 = openai(server.url, { tokenizer: tok, concurrency: 1, apiKey: 'sekret', log: (m) => logs.push(m) });
     const r1 = await b1.loglikelihood(reqs);
     assert.ok(logs.some((l) => /HTTP 500/.test(l)) && logs.some((l) => /HTTP 429/.test(l)), logs.join('\n'));
@@ -173,7 +240,13 @@ test('openai transport: retries on 500/429 then success, API key, concurrency li
     assert.deepEqual(r3, r1);
     assert.deepEqual(await local().loglikelihood(reqs), r1);
     // a 4xx other than 429 is not retried and names the URL
-    await assert.rejects(openai(server.url, { tokenizer: tok, apiKey: 'wrong' }).loglikelihood(reqs.slice(0, 1)), (e: Error) => e instanceof OpenAIBackendError && /rejected the request: HTTP 401/.test(e.message) && e.message.includes(server.url));
+    await assert.rejects(
+      openai(server.url, { tokenizer: tok, apiKey: 'wrong' }).loglikelihood(reqs.slice(0, 1)),
+      (e: Error) =>
+        e instanceof OpenAIBackendError &&
+        /rejected the request: HTTP 401/.test(e.message) &&
+        e.message.includes(server.url),
+    );
   } finally {
     await server.close();
   }
@@ -190,13 +263,20 @@ test('openai transport: a dead port gives a clear error naming the URL after the
   const url = `http://127.0.0.1:${port}`;
   const b = openai(url, { tokenizer: tok, maxRetries: 2 });
   await assert.rejects(b.loglikelihood(REQS.slice(0, 2)), (e: Error) => {
-    assert.match(e.message, new RegExp(`cannot get an answer from the OpenAI-compatible server at ${url}/v1/completions: .*ECONNREFUSED.*after 3 attempts`));
+    assert.match(
+      e.message,
+      new RegExp(
+        `cannot get an answer from the OpenAI-compatible server at ${url}/v1/completions: .*ECONNREFUSED.*after 3 attempts`,
+      ),
+    );
     return true;
   });
   const hang = await startFakeOpenAIServer({ model, tokenizer: tok, fault: (n) => (n === 0 ? 'hang' : undefined) });
   try {
     const logs: string[] = [];
-    const r = await openai(hang.url, { tokenizer: tok, timeoutMs: 200, log: (m) => logs.push(m) }).loglikelihood(REQS.slice(0, 1));
+    const r = await openai(hang.url, { tokenizer: tok, timeoutMs: 200, log: (m) => logs.push(m) }).loglikelihood(
+      REQS.slice(0, 1),
+    );
     assert.deepEqual(r, await local().loglikelihood(REQS.slice(0, 1)));
     assert.match(logs[0], /no answer within 200 ms/);
   } finally {

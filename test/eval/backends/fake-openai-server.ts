@@ -28,7 +28,13 @@ export interface FakeServerOptions {
 export interface FakeServer {
   url: string;
   port: number;
-  stats: { requests: number; inFlight: number; maxInFlight: number; bodies: Record<string, unknown>[]; authorization: (string | undefined)[] };
+  stats: {
+    requests: number;
+    inFlight: number;
+    maxInFlight: number;
+    bodies: Record<string, unknown>[];
+    authorization: (string | undefined)[];
+  };
   close(): Promise<void>;
 }
 
@@ -78,7 +84,8 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions): Promise<Fa
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
-  const error = (res: ServerResponse, status: number, message: string) => send(res, status, { error: { message, type: 'invalid_request_error', code: status } });
+  const error = (res: ServerResponse, status: number, message: string) =>
+    send(res, status, { error: { message, type: 'invalid_request_error', code: status } });
 
   const completions = (body: Record<string, unknown>): [number, unknown] => {
     const prompt = body.prompt;
@@ -87,7 +94,8 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions): Promise<Fa
     else if (Array.isArray(prompt) && prompt.every((x) => Number.isInteger(x))) ids = prompt as number[];
     else return [400, 'prompt must be a string or a list of token ids'];
     if (ids.length === 0) return [400, 'empty prompt'];
-    if (ids.length > model.config.maxPositionEmbeddings) return [400, `prompt of ${ids.length} tokens exceeds the context length ${model.config.maxPositionEmbeddings}`];
+    if (ids.length > model.config.maxPositionEmbeddings)
+      return [400, `prompt of ${ids.length} tokens exceeds the context length ${model.config.maxPositionEmbeddings}`];
     const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : 16;
     const usage = (c: number) => ({ prompt_tokens: ids.length, completion_tokens: c, total_tokens: ids.length + c });
     if (body.echo === true && body.logprobs != null) {
@@ -95,9 +103,9 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions): Promise<Fa
       const tokens = ids.map(tokStr);
       const text_offset = ids.map((_, j) => cp(tok.decode(ids.slice(0, j))));
       const token_logprobs = [...s.logprobs];
-      const top_logprobs: (Record<string, number> | null)[] = s.top.slice(0, ids.length).map((t, j) =>
-        t === null ? null : { [tokStr(t.id)]: t.logprob, [tokens[j]]: s.logprobs[j] as number },
-      );
+      const top_logprobs: (Record<string, number> | null)[] = s.top
+        .slice(0, ids.length)
+        .map((t, j) => (t === null ? null : { [tokStr(t.id)]: t.logprob, [tokens[j]]: s.logprobs[j] as number }));
       // a server that cannot do max_tokens 0 generates one token; the client must drop it
       if (maxTokens > 0) {
         const last = s.top[ids.length]!;
@@ -107,7 +115,23 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions): Promise<Fa
         text_offset.push(cp(tok.decode(ids)));
       }
       const text = tokens.join('');
-      return [200, { id: 'cmpl-fake', object: 'text_completion', model: modelName, choices: [{ index: 0, text, logprobs: { tokens, token_logprobs, top_logprobs, text_offset }, finish_reason: 'length' }], usage: usage(maxTokens > 0 ? 1 : 0) }];
+      return [
+        200,
+        {
+          id: 'cmpl-fake',
+          object: 'text_completion',
+          model: modelName,
+          choices: [
+            {
+              index: 0,
+              text,
+              logprobs: { tokens, token_logprobs, top_logprobs, text_offset },
+              finish_reason: 'length',
+            },
+          ],
+          usage: usage(maxTokens > 0 ? 1 : 0),
+        },
+      ];
     }
     if (body.prompt_logprobs != null) {
       const s = scoreAll(model, ids);
@@ -120,9 +144,27 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions): Promise<Fa
           [String(t.id)]: { logprob: t.logprob, rank: 1, decoded_token: tokStr(t.id) },
         };
       });
-      return [200, { id: 'cmpl-fake', object: 'text_completion', model: modelName, choices: [{ index: 0, text: tokStr(s.top[ids.length]!.id), prompt_logprobs, finish_reason: 'length' }], usage: usage(1) }];
+      return [
+        200,
+        {
+          id: 'cmpl-fake',
+          object: 'text_completion',
+          model: modelName,
+          choices: [{ index: 0, text: tokStr(s.top[ids.length]!.id), prompt_logprobs, finish_reason: 'length' }],
+          usage: usage(1),
+        },
+      ];
     }
-    return [200, { id: 'cmpl-fake', object: 'text_completion', model: modelName, choices: [{ index: 0, text: gen(ids, body, maxTokens), finish_reason: 'stop' }], usage: usage(0) }];
+    return [
+      200,
+      {
+        id: 'cmpl-fake',
+        object: 'text_completion',
+        model: modelName,
+        choices: [{ index: 0, text: gen(ids, body, maxTokens), finish_reason: 'stop' }],
+        usage: usage(0),
+      },
+    ];
   };
 
   const gen = (ids: number[], body: Record<string, unknown>, maxTokens: number): string => {
@@ -141,7 +183,19 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions): Promise<Fa
   const handle = (req: IncomingMessage, res: ServerResponse, raw: string) => {
     // vLLM's listing: the served model's identity (the evaluation cache keys by it)
     if (req.method === 'GET' && req.url === '/v1/models') {
-      return send(res, 200, { object: 'list', data: [{ id: modelName, object: 'model', created: Math.floor(Date.now() / 1000), owned_by: 'olmo-ts-test', root: modelName, max_model_len: model.config.maxPositionEmbeddings }] });
+      return send(res, 200, {
+        object: 'list',
+        data: [
+          {
+            id: modelName,
+            object: 'model',
+            created: Math.floor(Date.now() / 1000),
+            owned_by: 'olmo-ts-test',
+            root: modelName,
+            max_model_len: model.config.maxPositionEmbeddings,
+          },
+        ],
+      });
     }
     let body: Record<string, unknown>;
     try {
@@ -160,7 +214,12 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions): Promise<Fa
         const messages = body.messages as { content: string }[];
         const ids = tok.encode(messages.map((m) => m.content).join('\n'), { addSpecialTokens: false });
         const text = gen(ids, body, typeof body.max_tokens === 'number' ? body.max_tokens : 16);
-        return send(res, 200, { id: 'chat-fake', object: 'chat.completion', model: modelName, choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }] });
+        return send(res, 200, {
+          id: 'chat-fake',
+          object: 'chat.completion',
+          model: modelName,
+          choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+        });
       }
       return error(res, 404, `no route ${req.url}`);
     } catch (e) {

@@ -14,9 +14,13 @@ export function tmp(prefix: string): string {
 /** The fixture model's config and weights plus tokenizer.json / tokenizer_config.json of the tiny tokenizer. */
 export function tinyCheckpoint(): string {
   const dir = tmp('tiny-ckpt');
-  for (const f of ['config.json', 'generation_config.json', 'model.safetensors']) copyFileSync(join(FIXTURE_MODEL, f), join(dir, f));
+  for (const f of ['config.json', 'generation_config.json', 'model.safetensors'])
+    copyFileSync(join(FIXTURE_MODEL, f), join(dir, f));
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tinyTokenizerJson()));
-  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ eos_token: '<|endoftext|>', pad_token: '<|padding|>', bos_token: null, add_bos_token: false }));
+  writeFileSync(
+    join(dir, 'tokenizer_config.json'),
+    JSON.stringify({ eos_token: '<|endoftext|>', pad_token: '<|padding|>', bos_token: null, add_bos_token: false }),
+  );
   return dir;
 }
 
@@ -27,10 +31,18 @@ export function mcRows(n: number, seed: number): Record<string, unknown>[] {
   return Array.from({ length: n }, (_, i) => {
     const k = (i * 7 + seed) % WORDS.length;
     const nChoices = 3 + ((i + seed) % 2);
-    const text = Array.from({ length: nChoices }, (_, c) => WORDS[(k + c * 3) % WORDS.length] + (c === 1 ? ' hello' : ''));
+    const text = Array.from(
+      { length: nChoices },
+      (_, c) => WORDS[(k + c * 3) % WORDS.length] + (c === 1 ? ' hello' : ''),
+    );
     const labels = text.map((_, c) => 'ABCD'[c]);
     const gold = (i + seed) % nChoices;
-    return { id: `q${seed}-${i}`, question: `Which word is ${WORDS[k]}?`, choices: { text, label: labels }, answerKey: i % 5 === 0 ? String(gold + 1) : labels[gold] };
+    return {
+      id: `q${seed}-${i}`,
+      question: `Which word is ${WORDS[k]}?`,
+      choices: { text, label: labels },
+      answerKey: i % 5 === 0 ? String(gold + 1) : labels[gold],
+    };
   });
 }
 

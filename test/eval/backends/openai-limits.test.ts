@@ -27,14 +27,19 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     hits: () => hits,
-    close: () => new Promise((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
-const REQ = (i: number): LoglikelihoodRequest => ({ type: 'loglikelihood', context: `Question ${i}?`, continuation: ' yes' });
+const REQ = (i: number): LoglikelihoodRequest => ({
+  type: 'loglikelihood',
+  context: `Question ${i}?`,
+  continuation: ' yes',
+});
 const backend = (url: string, extra: Partial<ConstructorParameters<typeof OpenAIBackend>[0]> = {}) =>
   new OpenAIBackend({ baseUrl: url, model: 'm', retryBaseMs: 5, ...extra });
 
@@ -44,11 +49,24 @@ test('a hanging server: the circuit breaker stops every request after N timeouts
     const logs: string[] = [];
     const t0 = Date.now();
     // without the breaker: 40 requests × 6 attempts × 150 ms ÷ 4 in flight ≈ 9 s
-    await assert.rejects(backend(s.url, { timeoutMs: 150, concurrency: 4, maxConsecutiveFailures: 4, log: (m) => logs.push(m) }).loglikelihood(Array.from({ length: 40 }, (_, i) => REQ(i))), (e: Error) => {
-      assert.ok(e instanceof OpenAIBackendError);
-      assert.match(e.message, new RegExp(`server at ${s.url}/v1 failed 4 times in a row \\(last: no answer within 150 ms .*\\); stopping instead of retrying every request`));
-      return true;
-    });
+    await assert.rejects(
+      backend(s.url, {
+        timeoutMs: 150,
+        concurrency: 4,
+        maxConsecutiveFailures: 4,
+        log: (m) => logs.push(m),
+      }).loglikelihood(Array.from({ length: 40 }, (_, i) => REQ(i))),
+      (e: Error) => {
+        assert.ok(e instanceof OpenAIBackendError);
+        assert.match(
+          e.message,
+          new RegExp(
+            `server at ${s.url}/v1 failed 4 times in a row \\(last: no answer within 150 ms .*\\); stopping instead of retrying every request`,
+          ),
+        );
+        return true;
+      },
+    );
     assert.ok(Date.now() - t0 < 3000, `failed after ${Date.now() - t0} ms`);
     assert.ok(s.hits() <= 8, `${s.hits()} attempts reached the server`);
   } finally {
@@ -65,7 +83,10 @@ test('a server that drips bytes is cut off by the deadline, which covers the bod
   });
   try {
     const t0 = Date.now();
-    await assert.rejects(backend(s.url, { timeoutMs: 300, maxRetries: 1 }).loglikelihood([REQ(0)]), /cannot get an answer .*: no answer within 300 ms .*after 2 attempts/);
+    await assert.rejects(
+      backend(s.url, { timeoutMs: 300, maxRetries: 1 }).loglikelihood([REQ(0)]),
+      /cannot get an answer .*: no answer within 300 ms .*after 2 attempts/,
+    );
     assert.ok(Date.now() - t0 < 2000, `failed after ${Date.now() - t0} ms`);
   } finally {
     await s.close();
@@ -92,12 +113,18 @@ test('a huge response is refused once it passes maxResponseBytes, streamed (no c
     const t0 = Date.now();
     await assert.rejects(backend(s.url, { maxResponseBytes: 1 << 20 }).loglikelihood([REQ(0)]), (e: Error) => {
       assert.ok(e instanceof OpenAIBackendError);
-      assert.match(e.message, new RegExp(`${s.url}/v1/completions: the response is larger than 1048576 bytes \\(over \\d+ bytes read\\)`));
+      assert.match(
+        e.message,
+        new RegExp(`${s.url}/v1/completions: the response is larger than 1048576 bytes \\(over \\d+ bytes read\\)`),
+      );
       return true;
     });
     assert.equal(s.hits(), 1, 'a response too large is not retried');
     assert.ok(Date.now() - t0 < 3000);
-    await assert.rejects(backend(`${s.url}/declared`, { maxResponseBytes: 1 << 20 }).loglikelihood([REQ(0)]), /larger than 1048576 bytes \(content-length 2147483648\)/);
+    await assert.rejects(
+      backend(`${s.url}/declared`, { maxResponseBytes: 1 << 20 }).loglikelihood([REQ(0)]),
+      /larger than 1048576 bytes \(content-length 2147483648\)/,
+    );
   } finally {
     await s.close();
   }
@@ -113,13 +140,29 @@ test('every retry is logged with its reason and its wait; any answer resets the 
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ choices: [{ logprobs: { tokens: ['Q', ' yes'], token_logprobs: [null, -0.5], top_logprobs: [null, { ' yes': -0.5 }], text_offset: [0, 11] } }] }));
+    res.end(
+      JSON.stringify({
+        choices: [
+          {
+            logprobs: {
+              tokens: ['Q', ' yes'],
+              token_logprobs: [null, -0.5],
+              top_logprobs: [null, { ' yes': -0.5 }],
+              text_offset: [0, 11],
+            },
+          },
+        ],
+      }),
+    );
   });
   try {
     const logs: string[] = [];
     const r = await backend(s.url, { log: (m) => logs.push(m), maxConsecutiveFailures: 1 }).loglikelihood([REQ(0)]);
     assert.equal(r[0].logprob, -0.5);
-    assert.deepEqual(logs, [`${s.url}/v1/completions: HTTP 503: busy; retry 1/5 in 5 ms`, `${s.url}/v1/completions: HTTP 503: busy; retry 2/5 in 10 ms`]);
+    assert.deepEqual(logs, [
+      `${s.url}/v1/completions: HTTP 503: busy; retry 1/5 in 5 ms`,
+      `${s.url}/v1/completions: HTTP 503: busy; retry 2/5 in 10 ms`,
+    ]);
   } finally {
     await s.close();
   }
@@ -129,7 +172,15 @@ test('the cache identity is the served model as GET /v1/models reports it, not t
   let root = '/models/a';
   const s = await serve((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ object: 'list', data: [{ id: 'other' }, { id: 'm', object: 'model', created: Date.now(), owned_by: 'vllm', root, max_model_len: 2048 }] }));
+    res.end(
+      JSON.stringify({
+        object: 'list',
+        data: [
+          { id: 'other' },
+          { id: 'm', object: 'model', created: Date.now(), owned_by: 'vllm', root, max_model_len: 2048 },
+        ],
+      }),
+    );
   });
   const s2 = await serve((_req, res) => {
     res.writeHead(404);

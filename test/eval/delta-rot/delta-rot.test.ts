@@ -10,25 +10,44 @@ import { planTasks } from '../../../src/eval/registry.ts';
 import { runEval } from '../../../src/eval/runner/run.ts';
 import { distinctN } from '../../../src/eval/correlation.ts';
 import { runDeltaRotJudged } from '../../../src/eval/tasks/delta-rot/pipeline.ts';
-import { criticGoldRow, generationPrompt, parseGeneration, parseJudgement } from '../../../src/eval/tasks/delta-rot/tasks.ts';
+import {
+  criticGoldRow,
+  generationPrompt,
+  parseGeneration,
+  parseJudgement,
+} from '../../../src/eval/tasks/delta-rot/tasks.ts';
 import { parseTsv, readTsv } from '../../../src/eval/tasks/delta-rot/tsv.ts';
 import { sampleDir, ScriptedBackend, tmp } from '../digital-socrates/fake-backend.ts';
 import { assertRescoreAllIdentical, assertRescoreIdentical } from '../rescore-check.ts';
 
 const SAMPLES = sampleDir('delta-rot');
 const sampleTsvs = SAMPLES.skip ? [] : readdirSync(SAMPLES.dir).filter((f) => f.endsWith('.tsv'));
-const lines = (p: string) => readFileSync(p, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+const lines = (p: string) =>
+  readFileSync(p, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l));
 
-test('shared δ-RoT sample rows parse in the critic-gold schema', { skip: SAMPLES.skip || (sampleTsvs.length === 0 && `no δ-RoT sample rows in ${SAMPLES.dir} (README only: HF LFS files were not reachable)`) }, () => {
-  for (const f of sampleTsvs) {
-    const rows = readTsv(path.join(SAMPLES.dir, f));
-    assert.ok(rows.length > 0, f);
-    for (const r of rows) criticGoldRow(r, `${f}:${r.__line}`);
-  }
-});
+test(
+  'shared δ-RoT sample rows parse in the critic-gold schema',
+  {
+    skip:
+      SAMPLES.skip ||
+      (sampleTsvs.length === 0 &&
+        `no δ-RoT sample rows in ${SAMPLES.dir} (README only: HF LFS files were not reachable)`),
+  },
+  () => {
+    for (const f of sampleTsvs) {
+      const rows = readTsv(path.join(SAMPLES.dir, f));
+      assert.ok(rows.length > 0, f);
+      for (const r of rows) criticGoldRow(r, `${f}:${r.__line}`);
+    }
+  },
+);
 
 test('TSV as pandas writes it: index column, quoted fields with tabs, newlines and doubled quotes; errors name file:line', () => {
-  const text = '\taction\tmoral-variance\tcontext\n0\tlie\t-1\t"he said ""hi""\tthen\nleft"\n1\ttell a joke\t1\tat a party\n';
+  const text =
+    '\taction\tmoral-variance\tcontext\n0\tlie\t-1\t"he said ""hi""\tthen\nleft"\n1\ttell a joke\t1\tat a party\n';
   const rows = parseTsv(text, 'x.tsv');
   assert.deepEqual(rows, [
     { __line: 2, 'Unnamed: 0': '0', action: 'lie', 'moral-variance': '-1', context: 'he said "hi"\tthen\nleft' },
@@ -40,14 +59,26 @@ test('TSV as pandas writes it: index column, quoted fields with tabs, newlines a
 });
 
 test('generation prompt and parsing (ours); judge answers parsed or reported', () => {
-  const p = generationPrompt('lie to a friend', -1, [{ action: 'help', direction: 1, context: 'a neighbour is sick', rationale: 'kindness' }]);
-  assert.ok(p.endsWith('Action: help\nDirection: more acceptable\nContext: a neighbour is sick\nRationale: kindness\n\nAction: lie to a friend\nDirection: less acceptable\nContext:'));
-  assert.deepEqual(parseGeneration(' to hide a theft\nRationale: it covers a crime'), { context: 'to hide a theft', rationale: 'it covers a crime' });
+  const p = generationPrompt('lie to a friend', -1, [
+    { action: 'help', direction: 1, context: 'a neighbour is sick', rationale: 'kindness' },
+  ]);
+  assert.ok(
+    p.endsWith(
+      'Action: help\nDirection: more acceptable\nContext: a neighbour is sick\nRationale: kindness\n\nAction: lie to a friend\nDirection: less acceptable\nContext:',
+    ),
+  );
+  assert.deepEqual(parseGeneration(' to hide a theft\nRationale: it covers a crime'), {
+    context: 'to hide a theft',
+    rationale: 'it covers a crime',
+  });
   assert.deepEqual(parseGeneration(' only a context'), { context: 'only a context', rationale: null });
   assert.deepEqual(parseGeneration('   '), { context: null, rationale: null });
   assert.deepEqual(parseJudgement('Valid: yes\nDirection: less'), { ok: true, valid: true, direction: -1 });
   assert.deepEqual(parseJudgement('Valid: maybe\nDirection: less'), { ok: false, errors: ['no "Valid:" answer'] });
-  assert.deepEqual(parseJudgement('Valid: yes\nValid: no\nDirection: more'), { ok: false, errors: ['conflicting "Valid:" answers yes, no'] });
+  assert.deepEqual(parseJudgement('Valid: yes\nValid: no\nDirection: more'), {
+    ok: false,
+    errors: ['conflicting "Valid:" answers yes, no'],
+  });
   assert.equal(distinctN(['a b a b', 'a b c'], 2), 3 / 5);
 });
 
@@ -65,16 +96,22 @@ function writeGold(rows = GOLD): string {
   const root = tmp('drot');
   const dir = path.join(root, 'kavelrao', 'd-Rules-of-Thumb');
   mkdirSync(dir, { recursive: true });
-  const esc = (v: string | number) => (typeof v === 'string' && /["\t\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v));
-  writeFileSync(path.join(dir, 'critic-gold-data.tsv'), [HEADER.join('\t'), ...rows.map((r, i) => [i, ...r].map(esc).join('\t'))].join('\n') + '\n');
+  const esc = (v: string | number) =>
+    typeof v === 'string' && /["\t\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v);
+  writeFileSync(
+    path.join(dir, 'critic-gold-data.tsv'),
+    [HEADER.join('\t'), ...rows.map((r, i) => [i, ...r].map(esc).join('\t'))].join('\n') + '\n',
+  );
   return root;
 }
 
 const generator = () =>
   new ScriptedBackend('fake-generator', (r) => {
     const j = r.generation_kwargs.sample_index as number;
-    if (r.context.endsWith('Action: lie to a friend\nDirection: less acceptable\nContext:')) return j === 0 ? ' no rationale here' : ' to cover a crime\nRationale: it protects a thief';
-    if (r.context.endsWith('Direction: more acceptable\nContext:')) return ` your child is ill ${j}\nRationale: family first`;
+    if (r.context.endsWith('Action: lie to a friend\nDirection: less acceptable\nContext:'))
+      return j === 0 ? ' no rationale here' : ' to cover a crime\nRationale: it protects a thief';
+    if (r.context.endsWith('Direction: more acceptable\nContext:'))
+      return ` your child is ill ${j}\nRationale: family first`;
     return ' you promised to help\nRationale: others rely on you';
   });
 // the judge: valid unless the context mentions "promised"; direction from words in the context
@@ -88,7 +125,12 @@ const judge = () =>
 test('delta_rot generation: test-split (action, direction) pairs, samples, format rate and diversity; resume', async () => {
   const root = writeGold();
   const out = tmp('drot-gen');
-  const r = await runEval({ tasks: ['delta_rot'], source: new LocalHfFolderSource(root), outputDir: out, backend: generator() });
+  const r = await runEval({
+    tasks: ['delta_rot'],
+    source: new LocalHfFolderSource(root),
+    outputDir: out,
+    backend: generator(),
+  });
   const t = r.tasks[0];
   assert.equal(t.num_instances, 3); // (skip work, +1), (skip work, −1), (lie to a friend, −1)
   assert.equal(r.computed, 9); // 3 samples each, distinct by sample_index
@@ -99,9 +141,18 @@ test('delta_rot generation: test-split (action, direction) pairs, samples, forma
   assert.equal(m.generated_contexts, 8);
   assert.equal(m.unique_context_rate, (1 + 1 / 3 + 1 / 2) / 3);
   const reqs = lines(path.join(out, 'task-000-delta_rot-requests.jsonl'));
-  assert.ok(reqs[0].request.context.includes('Action: help a neighbour\nDirection: more acceptable\nContext: the neighbour is ill\nRationale: care for the vulnerable\n\nAction: skip work\nDirection: less acceptable\nContext: a deadline depends on you'));
+  assert.ok(
+    reqs[0].request.context.includes(
+      'Action: help a neighbour\nDirection: more acceptable\nContext: the neighbour is ill\nRationale: care for the vulnerable\n\nAction: skip work\nDirection: less acceptable\nContext: a deadline depends on you',
+    ),
+  );
   assert.equal(String((t.task_config as unknown as Record<string, unknown>).protocol).startsWith('ours'), true);
-  const again = await runEval({ tasks: ['delta_rot'], source: new LocalHfFolderSource(root), outputDir: out, backend: new ScriptedBackend('fake-generator', () => assert.fail('recomputed')) });
+  const again = await runEval({
+    tasks: ['delta_rot'],
+    source: new LocalHfFolderSource(root),
+    outputDir: out,
+    backend: new ScriptedBackend('fake-generator', () => assert.fail('recomputed')),
+  });
   assert.equal(again.computed, 0);
   await assertRescoreIdentical(out); // corpus diversity included
 });
@@ -109,7 +160,12 @@ test('delta_rot generation: test-split (action, direction) pairs, samples, forma
 test('judged δ-RoT: a second backend judges validity and direction; unparseable generations and judgements count as invalid', async () => {
   const root = writeGold();
   const out = tmp('drot-judged');
-  const res = await runDeltaRotJudged({ generator: generator(), judge: judge(), source: new LocalHfFolderSource(root), outputDir: out });
+  const res = await runDeltaRotJudged({
+    generator: generator(),
+    judge: judge(),
+    source: new LocalHfFolderSource(root),
+    outputDir: out,
+  });
   assert.ok(existsSync(path.join(out, 'generation', 'task-000-delta_rot-metrics.json')));
   assert.ok(existsSync(path.join(out, 'judge', 'task-000-delta_rot_judge-predictions.jsonl')));
   assert.equal(res.items.length, 9);
@@ -130,7 +186,12 @@ test('judged δ-RoT: a second backend judges validity and direction; unparseable
 test('delta_rot_critic_gold: the judge against the human context-quality labels (test split)', async () => {
   const root = writeGold();
   const cgOut = tmp('drot-cg');
-  const r = await runEval({ tasks: ['delta_rot_critic_gold'], source: new LocalHfFolderSource(root), outputDir: cgOut, backend: judge() });
+  const r = await runEval({
+    tasks: ['delta_rot_critic_gold'],
+    source: new LocalHfFolderSource(root),
+    outputDir: cgOut,
+    backend: judge(),
+  });
   await assertRescoreIdentical(cgOut);
   const m = r.tasks[0].metrics as Record<string, number>;
   // test rows: hospital (+1, label 1) → valid more ✓; TV (−1, 1) → valid less ✓; theft (−1, 0) → valid less ✗; duplicate (−1, 1) → valid less ✓
@@ -145,10 +206,35 @@ test('delta_rot_critic_gold: the judge against the human context-quality labels 
 test('bad δ-RoT data: errors name the file and line; missing data says how to fetch it', async () => {
   const backend = new ScriptedBackend('x', () => '');
   const bad = writeGold([...GOLD.slice(0, 3), ['steal', 2, 'c', 'r', 1, 'test']]);
-  await assert.rejects(runEval({ tasks: ['delta_rot'], source: new LocalHfFolderSource(bad), outputDir: tmp('drot-bad'), backend }), /critic-gold-data\.tsv:5: field "moral-variance" must be 1 or -1, got "2"/);
+  await assert.rejects(
+    runEval({ tasks: ['delta_rot'], source: new LocalHfFolderSource(bad), outputDir: tmp('drot-bad'), backend }),
+    /critic-gold-data\.tsv:5: field "moral-variance" must be 1 or -1, got "2"/,
+  );
   const badq = writeGold([...GOLD.slice(0, 3), ['steal', 1, 'c', 'r', 'yes', 'test']]);
-  await assert.rejects(runEval({ tasks: ['delta_rot_critic_gold'], source: new LocalHfFolderSource(badq), outputDir: tmp('drot-badq'), backend }), /critic-gold-data\.tsv:5: field "context-quality" must be 0 or 1/);
-  await assert.rejects(runEval({ tasks: ['delta_rot'], source: new LocalHfFolderSource(tmp('drot-none')), outputDir: tmp('drot-none-out'), backend }), /critic-gold-data\.tsv not found.*huggingface-cli download --repo-type dataset kavelrao\/d-Rules-of-Thumb/s);
+  await assert.rejects(
+    runEval({
+      tasks: ['delta_rot_critic_gold'],
+      source: new LocalHfFolderSource(badq),
+      outputDir: tmp('drot-badq'),
+      backend,
+    }),
+    /critic-gold-data\.tsv:5: field "context-quality" must be 0 or 1/,
+  );
+  await assert.rejects(
+    runEval({
+      tasks: ['delta_rot'],
+      source: new LocalHfFolderSource(tmp('drot-none')),
+      outputDir: tmp('drot-none-out'),
+      backend,
+    }),
+    /critic-gold-data\.tsv not found.*huggingface-cli download --repo-type dataset kavelrao\/d-Rules-of-Thumb/s,
+  );
   assert.throws(() => planTasks(['delta_rot:mc']), /no :mc format/);
-  assert.deepEqual(planTasks(['delta_rot', 'delta_rot_critic_gold::olmes:full']).tasks.map((t) => [t.config.alias, t.config.limit]), [['delta_rot::olmes', 1000], ['delta_rot_critic_gold::olmes:full', null]]);
+  assert.deepEqual(
+    planTasks(['delta_rot', 'delta_rot_critic_gold::olmes:full']).tasks.map((t) => [t.config.alias, t.config.limit]),
+    [
+      ['delta_rot::olmes', 1000],
+      ['delta_rot_critic_gold::olmes:full', null],
+    ],
+  );
 });

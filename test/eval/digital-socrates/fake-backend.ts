@@ -34,5 +34,10 @@ const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 /** The shared sample folder of a benchmark, and a skip message when it is absent. */
 export function sampleDir(benchmark: string): { dir: string; skip: string | false } {
   const dir = path.resolve(projectRoot, '..', 'shared', 'fixtures', 'benchmarks', benchmark);
-  return { dir, skip: existsSync(dir) ? false : `${benchmark} samples not found at ${dir} (they live in the shared workspace, not in the project)` };
+  return {
+    dir,
+    skip: existsSync(dir)
+      ? false
+      : `${benchmark} samples not found at ${dir} (they live in the shared workspace, not in the project)`,
+  };
 }

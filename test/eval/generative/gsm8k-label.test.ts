@@ -12,7 +12,11 @@ import { cleanShortAnswer } from '../../../src/eval/tasks/gsm8k.ts';
 import { writeSplit } from '../fixtures.ts';
 import { CannedBackend } from './fixtures.ts';
 
-const lines = (p: string) => readFileSync(p, 'utf8').split('\n').filter((l) => l).map((l) => JSON.parse(l));
+const lines = (p: string) =>
+  readFileSync(p, 'utf8')
+    .split('\n')
+    .filter((l) => l)
+    .map((l) => JSON.parse(l));
 
 test('cleanShortAnswer: commas between digits removed, the last number kept, else the text', () => {
   assert.equal(cleanShortAnswer('1,250'), '1250');
@@ -30,13 +34,31 @@ test('gsm8k::olmes labels requests and predictions with the cleaned short answer
   ];
   writeSplit(root, 'openai/gsm8k', 'main', 'test', rows, 'jsonl');
   // the model answers "1250" and "5 hours": olmes scores both right
-  const answers: Record<string, string> = { 'How many minutes in total?': 'So the answer is 1250.', 'How long did it take?': 'So the answer is 5 hours.' };
+  const answers: Record<string, string> = {
+    'How many minutes in total?': 'So the answer is 1250.',
+    'How long did it take?': 'So the answer is 5 hours.',
+  };
   const out = mkdtempSync(join(tmpdir(), 'olmo-gsm8k-label-out-'));
-  const r = await runEval({ tasks: ['gsm8k::olmes'], overrides: { num_shots: 1 }, source: new LocalHfFolderSource(root), outputDir: out, backend: new CannedBackend((q) => answers[q]) });
+  const r = await runEval({
+    tasks: ['gsm8k::olmes'],
+    overrides: { num_shots: 1 },
+    source: new LocalHfFolderSource(root),
+    outputDir: out,
+    backend: new CannedBackend((q) => answers[q]),
+  });
   const reqs = lines(join(out, 'task-000-gsm8k-requests.jsonl'));
-  assert.deepEqual(reqs.map((x) => x.label), ['1250', '5']);
+  assert.deepEqual(
+    reqs.map((x) => x.label),
+    ['1250', '5'],
+  );
   const preds = lines(join(out, 'task-000-gsm8k-predictions.jsonl'));
-  assert.deepEqual(preds.map((p) => p.label), ['1250', '5']);
-  assert.deepEqual(preds.map((p) => p.metrics.exact_match), [1, 1]);
+  assert.deepEqual(
+    preds.map((p) => p.label),
+    ['1250', '5'],
+  );
+  assert.deepEqual(
+    preds.map((p) => p.metrics.exact_match),
+    [1, 1],
+  );
   assert.equal(r.tasks[0].metrics.exact_match, 1);
 });

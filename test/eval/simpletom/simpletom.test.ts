@@ -11,15 +11,27 @@ import type { Backend } from '../../../src/eval/runner/backend.ts';
 import { runEval } from '../../../src/eval/runner/run.ts';
 import type { GenerateUntilRequest, LoglikelihoodRequest, Row } from '../../../src/eval/types.ts';
 import {
-  olmesExtract, olmesPrompt, parseQuestionRow, processAnswer, questionPrompt, strictAnswer, SIMPLETOM_SYSTEM_PROMPT,
+  olmesExtract,
+  olmesPrompt,
+  parseQuestionRow,
+  processAnswer,
+  questionPrompt,
+  strictAnswer,
+  SIMPLETOM_SYSTEM_PROMPT,
 } from '../../../src/eval/tasks/simpletom/index.ts';
 import { fakeLoglikelihood, writeSplit } from '../fixtures.ts';
 import { assertRescoreIdentical } from '../rescore-check.ts';
 
 const SAMPLES = new URL('../../../../shared/fixtures/benchmarks/simpletom/', import.meta.url).pathname;
 const haveSamples = existsSync(join(SAMPLES, 'model_outputs_with_expected_parse.jsonl'));
-const skipMsg = haveSamples ? false : `SimpleToM samples not found at ${SAMPLES} (../shared/fixtures/benchmarks/simpletom); skipping the golden checks`;
-const readJsonl = (p: string) => readFileSync(p, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+const skipMsg = haveSamples
+  ? false
+  : `SimpleToM samples not found at ${SAMPLES} (../shared/fixtures/benchmarks/simpletom); skipping the golden checks`;
+const readJsonl = (p: string) =>
+  readFileSync(p, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
 
 test('golden: rendered prompts equal the official prompts, byte for byte', { skip: skipMsg }, () => {
   const items = new Map(
@@ -71,22 +83,62 @@ test('paper parsing quirks: label order, bare capitals, ambiguity, CoT stripping
 // ---- self-made rows in the HF schema ----
 
 const STORIES = [
-  { sid: 'jar_lid_sev1', scen: 'inside_reuse_labeled_containers', person: 'Ana', info: 'The jam jar holds screws.', act: 'Ana picks up the jam jar to make a sandwich.', unaware: 'spread it on bread', aware: 'look for real jam' },
-  { sid: 'jar_lid_sev2', scen: 'inside_reuse_labeled_containers', person: 'Ana', info: 'The jam jar holds rat poison.', act: 'Ana picks up the jam jar to make a sandwich.', unaware: 'spread it on bread', aware: 'throw the jar away' },
-  { sid: 'phone_pin_sev1', scen: 'locked_devices_accounts', person: 'Raj', info: 'The phone PIN was changed.', act: 'Raj types his old PIN.', unaware: 'wait for it to unlock', aware: 'ask for the new PIN' },
+  {
+    sid: 'jar_lid_sev1',
+    scen: 'inside_reuse_labeled_containers',
+    person: 'Ana',
+    info: 'The jam jar holds screws.',
+    act: 'Ana picks up the jam jar to make a sandwich.',
+    unaware: 'spread it on bread',
+    aware: 'look for real jam',
+  },
+  {
+    sid: 'jar_lid_sev2',
+    scen: 'inside_reuse_labeled_containers',
+    person: 'Ana',
+    info: 'The jam jar holds rat poison.',
+    act: 'Ana picks up the jam jar to make a sandwich.',
+    unaware: 'spread it on bread',
+    aware: 'throw the jar away',
+  },
+  {
+    sid: 'phone_pin_sev1',
+    scen: 'locked_devices_accounts',
+    person: 'Raj',
+    info: 'The phone PIN was changed.',
+    act: 'Raj types his old PIN.',
+    unaware: 'wait for it to unlock',
+    aware: 'ask for the new PIN',
+  },
 ];
 export function qaRows(kind: 'aware' | 'action' | 'judge'): Row[] {
   return STORIES.map((s, i) => {
     const story = `${s.info} ${s.act}`;
     const base = { id: `${s.sid}_${kind}`, story, scenario_name: s.scen };
-    if (kind === 'aware') return { ...base, question: `Is ${s.person} likely to be aware that "${s.info}"?`, choices: { text: ['Yes', 'No'], label: ['A', 'B'] }, answerKey: 'B' };
+    if (kind === 'aware')
+      return {
+        ...base,
+        question: `Is ${s.person} likely to be aware that "${s.info}"?`,
+        choices: { text: ['Yes', 'No'], label: ['A', 'B'] },
+        answerKey: 'B',
+      };
     const flip = i % 2 === 1;
     if (kind === 'action') {
       const text = flip ? [s.aware, s.unaware] : [s.unaware, s.aware];
-      return { ...base, question: `What will ${s.person} likely do next?`, choices: { text, label: ['A', 'B'] }, answerKey: flip ? 'B' : 'A' };
+      return {
+        ...base,
+        question: `What will ${s.person} likely do next?`,
+        choices: { text, label: ['A', 'B'] },
+        answerKey: flip ? 'B' : 'A',
+      };
     }
     const text = flip ? ['Not reasonable', 'Reasonable'] : ['Reasonable', 'Not reasonable'];
-    return { ...base, question: `Next, ${s.person} "${s.unaware}" and not "${s.aware}". The behavior of ${s.person} can be best described as: `, choices: { text, label: ['A', 'B'] }, answerKey: flip ? 'B' : 'A' };
+    return {
+      ...base,
+      question: `Next, ${s.person} "${s.unaware}" and not "${s.aware}". The behavior of ${s.person} can be best described as: `,
+      choices: { text, label: ['A', 'B'] },
+      answerKey: flip ? 'B' : 'A',
+    };
   });
 }
 
@@ -98,7 +150,10 @@ function writeData(root: string): void {
 
 test('row validation names the row and field', () => {
   const bad = { ...qaRows('aware')[0], answerKey: 'C' };
-  assert.throws(() => parseQuestionRow(bad, 'allenai/SimpleToM (config mental-state-qa) split test row 4'), /row 4: field "answerKey" must be one of A, B, got "C"/);
+  assert.throws(
+    () => parseQuestionRow(bad, 'allenai/SimpleToM (config mental-state-qa) split test row 4'),
+    /row 4: field "answerKey" must be one of A, B, got "C"/,
+  );
   assert.throws(() => parseQuestionRow({ ...bad, id: 'x_y' }, 'row 1'), /must end in _aware, _action or _judge/);
   const it = parseQuestionRow(qaRows('judge')[1], 'r');
   assert.equal(it.severity, 'sev2');
@@ -149,31 +204,61 @@ class FakeChat implements Backend {
       const opts = [...last.matchAll(/\(([AB])\) ([^\n]*?) ?\n/g)].map((m) => ({ l: m[1], t: m[2] }));
       if (last.startsWith('Is ')) return say(opts.find((o) => o.t === 'No')!.l);
       const reminded = r.context.includes('Answer: (B)');
-      const good = last.startsWith('Next') ? opts.find((o) => o.t === 'Reasonable')! : opts.find((o) => /spread|wait/.test(o.t))!;
+      const good = last.startsWith('Next')
+        ? opts.find((o) => o.t === 'Reasonable')!
+        : opts.find((o) => /spread|wait/.test(o.t))!;
       const bad = opts.find((o) => o !== good)!;
       return say(reminded ? good.l : bad.l);
     });
   }
 }
 
-const lines = (p: string) => readFileSync(p, 'utf8').split('\n').filter((l) => l).map((l) => JSON.parse(l));
+const lines = (p: string) =>
+  readFileSync(p, 'utf8')
+    .split('\n')
+    .filter((l) => l)
+    .map((l) => JSON.parse(l));
 
 test('end to end: paper, reminder (two passes) and OLMES regimes write oe-eval outputs with breakdowns, and resume', async () => {
   const root = mkdtempSync(join(tmpdir(), 'simpletom-data-'));
   writeData(root);
   const out = mkdtempSync(join(tmpdir(), 'simpletom-run-'));
-  const ids = ['simpletom::paper', 'simpletom::paper-msr', 'simpletom::paper-msr-cot', 'simpletom_behavior-qa::paper-msr-gold', 'simpletom::original', 'simpletom:mc::olmes'];
-  const plan = planTasks(ids);
-  assert.deepEqual(plan.tasks.map((t) => t.config.alias), [
-    'simpletom_mental-state-qa::paper', 'simpletom_behavior-qa::paper', 'simpletom_judgment-qa::paper',
-    'simpletom_behavior-qa::paper-msr', 'simpletom_judgment-qa::paper-msr',
-    'simpletom_behavior-qa::paper-msr-cot', 'simpletom_judgment-qa::paper-msr-cot',
+  const ids = [
+    'simpletom::paper',
+    'simpletom::paper-msr',
+    'simpletom::paper-msr-cot',
     'simpletom_behavior-qa::paper-msr-gold',
-    'simpletom_mental-state-qa::original', 'simpletom_behavior-qa::original', 'simpletom_judgment-qa::original',
-    'simpletom_mental-state-qa:mc::olmes', 'simpletom_behavior-qa:mc::olmes', 'simpletom_judgment-qa:mc::olmes',
-  ]);
+    'simpletom::original',
+    'simpletom:mc::olmes',
+  ];
+  const plan = planTasks(ids);
+  assert.deepEqual(
+    plan.tasks.map((t) => t.config.alias),
+    [
+      'simpletom_mental-state-qa::paper',
+      'simpletom_behavior-qa::paper',
+      'simpletom_judgment-qa::paper',
+      'simpletom_behavior-qa::paper-msr',
+      'simpletom_judgment-qa::paper-msr',
+      'simpletom_behavior-qa::paper-msr-cot',
+      'simpletom_judgment-qa::paper-msr-cot',
+      'simpletom_behavior-qa::paper-msr-gold',
+      'simpletom_mental-state-qa::original',
+      'simpletom_behavior-qa::original',
+      'simpletom_judgment-qa::original',
+      'simpletom_mental-state-qa:mc::olmes',
+      'simpletom_behavior-qa:mc::olmes',
+      'simpletom_judgment-qa:mc::olmes',
+    ],
+  );
   const backend = new FakeChat();
-  const r = await runEval({ tasks: ids, source: new CachingSource(new LocalHfFolderSource(root)), outputDir: out, backend, batchSize: 4 });
+  const r = await runEval({
+    tasks: ids,
+    source: new CachingSource(new LocalHfFolderSource(root)),
+    outputDir: out,
+    backend,
+    batchSize: 4,
+  });
   const score = (a: string) => r.metrics.tasks.find((t) => t.alias === a)!.metrics;
   assert.equal(score('simpletom_mental-state-qa::paper').acc, 1);
   assert.equal(score('simpletom_behavior-qa::paper').acc, 0);
@@ -207,12 +292,25 @@ test('end to end: paper, reminder (two passes) and OLMES regimes write oe-eval o
   assert.equal(preds[0].model_output[0].pass, 1);
   assert.equal(preds[0].model_output[1].predicted, 'A');
   // pass 1 of the reminder task is the plain mental-state request: the cache answered it once
-  const msPlain = backend.gen.filter((g) => g.context.startsWith('Given') && !g.context.includes('Think') && g.context.includes('Question: Is Ana likely to be aware that "The jam jar holds screws."? \n(A) Yes \n(B) No\n\nWhat'));
+  const msPlain = backend.gen.filter(
+    (g) =>
+      g.context.startsWith('Given') &&
+      !g.context.includes('Think') &&
+      g.context.includes(
+        'Question: Is Ana likely to be aware that "The jam jar holds screws."? \n(A) Yes \n(B) No\n\nWhat',
+      ),
+  );
   assert.equal(msPlain.length, 1);
 
   // resume: a second run computes nothing and writes the same metrics
   const again = new FakeChat();
-  const r2 = await runEval({ tasks: ids, source: new LocalHfFolderSource(root), outputDir: out, backend: again, batchSize: 2 });
+  const r2 = await runEval({
+    tasks: ids,
+    source: new LocalHfFolderSource(root),
+    outputDir: out,
+    backend: again,
+    batchSize: 2,
+  });
   assert.equal(r2.computed, 0);
   assert.equal(again.gen.length, 0);
   assert.deepEqual(r2.metrics.all_primary_scores, r.metrics.all_primary_scores);
@@ -228,7 +326,12 @@ test('unparsable pass-1 answer: the reminder item counts as wrong and is reporte
       return rs.map((r) => (r.context.includes('Answer: (') ? '(A)' : 'no idea'));
     }
   }
-  const r = await runEval({ tasks: ['simpletom_judgment-qa::paper-msr'], source: new LocalHfFolderSource(root), outputDir: mkdtempSync(join(tmpdir(), 'st-')), backend: new Mumbler() });
+  const r = await runEval({
+    tasks: ['simpletom_judgment-qa::paper-msr'],
+    source: new LocalHfFolderSource(root),
+    outputDir: mkdtempSync(join(tmpdir(), 'st-')),
+    backend: new Mumbler(),
+  });
   const m = r.tasks[0].metrics;
   assert.equal(m.ms_unparsed, 1);
   assert.equal(m.acc, 0);

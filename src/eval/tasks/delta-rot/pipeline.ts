@@ -22,7 +22,10 @@ export function judgeItemsFromPredictions(preds: readonly PredictionRecord[], wh
     const outs = p.model_output as unknown as Record<string, unknown>[];
     const nid = String(p.native_id);
     const tab = nid.indexOf('\t');
-    if (tab < 0) throw new Error(`${where}: prediction for doc ${p.doc_id} has native_id ${JSON.stringify(nid)}, expected "<direction>\\t<action>"`);
+    if (tab < 0)
+      throw new Error(
+        `${where}: prediction for doc ${p.doc_id} has native_id ${JSON.stringify(nid)}, expected "<direction>\\t<action>"`,
+      );
     const direction = Number(nid.slice(0, tab)) as Direction;
     const action = nid.slice(tab + 1);
     return outs.map((o, j) => ({
@@ -35,11 +38,19 @@ export function judgeItemsFromPredictions(preds: readonly PredictionRecord[], wh
   });
 }
 
-export async function runDeltaRotJudged(o: JudgedOptions): Promise<{ generation: EvalRunResult; judge: EvalRunResult; items: JudgeItem[] }> {
+export async function runDeltaRotJudged(
+  o: JudgedOptions,
+): Promise<{ generation: EvalRunResult; judge: EvalRunResult; items: JudgeItem[] }> {
   const gen = DeltaRotGenerationTask.create({ limit: o.limit, numSamples: o.numSamples, numShots: o.numShots });
   const genDir = join(o.outputDir, 'generation');
   const g = await runStage(gen, o.generator, genDir, o, 'generation');
   const items = judgeItemsFromPredictions(g.predictions, genDir);
-  const j = await runStage(DeltaRotJudgeTask.create(items, { generator: o.generator.name }), o.judge, join(o.outputDir, 'judge'), o, 'judge');
+  const j = await runStage(
+    DeltaRotJudgeTask.create(items, { generator: o.generator.name }),
+    o.judge,
+    join(o.outputDir, 'judge'),
+    o,
+    'judge',
+  );
   return { generation: g.result, judge: j.result, items };
 }

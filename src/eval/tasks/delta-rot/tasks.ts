@@ -16,7 +16,17 @@ import { RowError } from '../../data/fields.ts';
 import { DatasetNotFoundError, type DatasetSource } from '../../data/source.ts';
 import type { Task } from '../../task.ts';
 import type { GenerationKwargs, Row } from '../../types.ts';
-import { applyArgs, generationResolver, ChatGenerationTask, makeGenerationConfig, type ChatGenerateRequest, type GenDoc, type GenerationTaskConfig, type GenerationTaskFactory, type ScoredDoc } from '../../kinds/chat-generation.ts';
+import {
+  applyArgs,
+  generationResolver,
+  ChatGenerationTask,
+  makeGenerationConfig,
+  type ChatGenerateRequest,
+  type GenDoc,
+  type GenerationTaskConfig,
+  type GenerationTaskFactory,
+  type ScoredDoc,
+} from '../../kinds/chat-generation.ts';
 import { findDatasetFile, rowLocator } from '../../data/dataset-files.ts';
 import { distinctN } from '../../correlation.ts';
 import { readTsv } from './tsv.ts';
@@ -44,7 +54,9 @@ function field(row: Row, k: string, where: string): string {
   const v = row[k];
   if (typeof v === 'string') return v;
   if (typeof v === 'number') return String(v);
-  throw new RowError(`${where}: field "${k}" must be present, got ${v === undefined ? 'nothing (column missing)' : JSON.stringify(v)}`);
+  throw new RowError(
+    `${where}: field "${k}" must be present, got ${v === undefined ? 'nothing (column missing)' : JSON.stringify(v)}`,
+  );
 }
 
 function parseDirection(v: string, where: string): Direction {
@@ -58,7 +70,8 @@ export function criticGoldRow(row: Row, where: string): CriticGoldRow {
   let quality: number | null = null;
   if (q !== undefined && q !== null && q !== '') {
     const n = Number(String(q).trim());
-    if (n !== 0 && n !== 1) throw new RowError(`${where}: field "context-quality" must be 0 or 1, got ${JSON.stringify(q)}`);
+    if (n !== 0 && n !== 1)
+      throw new RowError(`${where}: field "context-quality" must be 0 or 1, got ${JSON.stringify(q)}`);
     quality = n;
   }
   return {
@@ -92,7 +105,13 @@ export async function loadCriticGold(source: DatasetSource, path = DROT_PATH): P
 // ---------------------------------------------------------------------------------------------------------
 // Generation
 
-export const GENERATION_KWARGS: GenerationKwargs = { max_gen_toks: 128, do_sample: true, temperature: 0.7, top_p: 0.9, stop_sequences: ['\n\n', '\nAction:'] };
+export const GENERATION_KWARGS: GenerationKwargs = {
+  max_gen_toks: 128,
+  do_sample: true,
+  temperature: 0.7,
+  top_p: 0.9,
+  stop_sequences: ['\n\n', '\nAction:'],
+};
 
 const INSTRUCTION =
   'Given an everyday action and a direction, write a short, concrete context in which the action becomes more or ' +
@@ -107,8 +126,13 @@ export interface Shot {
 
 /** OUR generation prompt; the completion is expected to be " <context>\nRationale: <rationale>". */
 export function generationPrompt(action: string, direction: Direction, shots: readonly Shot[] = []): string {
-  const block = (s: { action: string; direction: Direction }) => `Action: ${s.action}\nDirection: ${directionPhrase(s.direction)}\nContext:`;
-  const parts = [INSTRUCTION, ...shots.map((s) => `${block(s)} ${s.context}\nRationale: ${s.rationale}`), block({ action, direction })];
+  const block = (s: { action: string; direction: Direction }) =>
+    `Action: ${s.action}\nDirection: ${directionPhrase(s.direction)}\nContext:`;
+  const parts = [
+    INSTRUCTION,
+    ...shots.map((s) => `${block(s)} ${s.context}\nRationale: ${s.rationale}`),
+    block({ action, direction }),
+  ];
   return parts.join('\n\n');
 }
 
@@ -121,14 +145,19 @@ export function parseGeneration(completion: string): { context: string | null; r
     return { context: t === '' ? null : t.split('\n')[0].trim() || null, rationale: null };
   }
   const context = t.slice(0, m.index).trim();
-  const rationale = t.slice(m.index + m[0].length).split(/\n\s*\n/)[0].trim();
+  const rationale = t
+    .slice(m.index + m[0].length)
+    .split(/\n\s*\n/)[0]
+    .trim();
   return { context: context === '' ? null : context, rationale: rationale === '' ? null : rationale };
 }
 
 type GenDocT = GenDoc<{ action: string; direction: Direction; shots: Shot[] }>;
 
 export class DeltaRotGenerationTask extends ChatGenerationTask<GenDocT> {
-  static create(o: { name?: string; regime?: string; limit?: number | null; numSamples?: number; numShots?: number } = {}): DeltaRotGenerationTask {
+  static create(
+    o: { name?: string; regime?: string; limit?: number | null; numSamples?: number; numShots?: number } = {},
+  ): DeltaRotGenerationTask {
     return new DeltaRotGenerationTask(
       makeGenerationConfig({
         name: o.name ?? 'delta_rot',
@@ -151,11 +180,16 @@ export class DeltaRotGenerationTask extends ChatGenerationTask<GenDocT> {
   pickShots(rows: readonly CriticGoldRow[]): Shot[] {
     const k = this.config.num_shots;
     const pools: Record<string, CriticGoldRow[]> = { '1': [], '-1': [] };
-    for (const r of rows) if (r.split === this.config.fewshot_split && r.quality === 1 && r.context && r.rationale) pools[String(r.direction)].push(r);
+    for (const r of rows)
+      if (r.split === this.config.fewshot_split && r.quality === 1 && r.context && r.rationale)
+        pools[String(r.direction)].push(r);
     const shots: Shot[] = [];
     for (let i = 0; shots.length < k; i++) {
       const r = pools[i % 2 === 0 ? '1' : '-1'][Math.floor(i / 2)];
-      if (!r) throw new Error(`${this.config.alias}: ${k} few-shot examples asked for, but ${CRITIC_GOLD_FILE} split ${this.config.fewshot_split} has too few valid rows`);
+      if (!r)
+        throw new Error(
+          `${this.config.alias}: ${k} few-shot examples asked for, but ${CRITIC_GOLD_FILE} split ${this.config.fewshot_split} has too few valid rows`,
+        );
       shots.push({ action: r.action, direction: r.direction, context: r.context, rationale: r.rationale });
     }
     return shots;
@@ -170,7 +204,14 @@ export class DeltaRotGenerationTask extends ChatGenerationTask<GenDocT> {
       const key = `${r.direction}\t${r.action}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      docs.push({ index: docs.length, native_id: key, query: r.action, choices: [], gold: r.direction, extra: { action: r.action, direction: r.direction, shots } });
+      docs.push({
+        index: docs.length,
+        native_id: key,
+        query: r.action,
+        choices: [],
+        gold: r.direction,
+        extra: { action: r.action, direction: r.direction, shots },
+      });
     }
     return docs;
   }
@@ -202,21 +243,35 @@ export class DeltaRotGenerationTask extends ChatGenerationTask<GenDocT> {
     }
     return {
       metrics: m,
-      outputs: outputs.map((c, j) => ({ continuation: c, ...parsed[j], parsed: parsed[j].context !== null && parsed[j].rationale !== null, direction: doc.extra.direction })),
+      outputs: outputs.map((c, j) => ({
+        continuation: c,
+        ...parsed[j],
+        parsed: parsed[j].context !== null && parsed[j].rationale !== null,
+        direction: doc.extra.direction,
+      })),
       data: contexts,
     };
   }
 
   override corpus(scored: ScoredDoc[]): Record<string, number> {
     const all = scored.flatMap((s) => s.data as string[]);
-    return { corpus_distinct_1: distinctN(all, 1), corpus_distinct_2: distinctN(all, 2), generated_contexts: all.length };
+    return {
+      corpus_distinct_1: distinctN(all, 1),
+      corpus_distinct_2: distinctN(all, 2),
+      generated_contexts: all.length,
+    };
   }
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Judging (a critic model through any backend)
 
-export const JUDGE_KWARGS: GenerationKwargs = { max_gen_toks: 32, do_sample: false, temperature: 0, stop_sequences: ['\n\n'] };
+export const JUDGE_KWARGS: GenerationKwargs = {
+  max_gen_toks: 32,
+  do_sample: false,
+  temperature: 0,
+  stop_sequences: ['\n\n'],
+};
 
 /** OUR judge prompt. The judge is not told the intended direction; it states the one it sees. */
 export function judgePrompt(action: string, context: string, rationale: string): string {
@@ -248,7 +303,11 @@ export function parseJudgement(text: string): JudgeParse {
     return map(vals[0]);
   };
   const valid = one(/^[ \t*]*valid[ \t*]*:[ \t*]*(yes|no)\b/gim, (s) => s === 'yes', 'Valid');
-  const direction = one(/^[ \t*]*direction[ \t*]*:[ \t*]*(more|less)\b/gim, (s): Direction => (s === 'more' ? 1 : -1), 'Direction');
+  const direction = one(
+    /^[ \t*]*direction[ \t*]*:[ \t*]*(more|less)\b/gim,
+    (s): Direction => (s === 'more' ? 1 : -1),
+    'Direction',
+  );
   if (valid === undefined || direction === undefined) return { ok: false, errors };
   return { ok: true, valid, direction };
 }
@@ -297,7 +356,14 @@ export class DeltaRotJudgeTask extends ChatGenerationTask<JudgeDoc> {
   }
 
   async loadDocs(): Promise<JudgeDoc[]> {
-    return this.items.map((item, index) => ({ index, native_id: item.id, query: item.action, choices: [], gold: item.direction, extra: { item } }));
+    return this.items.map((item, index) => ({
+      index,
+      native_id: item.id,
+      query: item.action,
+      choices: [],
+      gold: item.direction,
+      extra: { item },
+    }));
   }
 
   requests(doc: JudgeDoc): ChatGenerateRequest[] {
@@ -310,7 +376,10 @@ export class DeltaRotJudgeTask extends ChatGenerationTask<JudgeDoc> {
     const dir = directionName(it.direction);
     if (outputs.length === 0) {
       const m = { judged: 0, valid: 0, valid_and_direction: 0, [`valid_and_direction_${dir}`]: 0 };
-      return { metrics: m, outputs: [{ continuation: null, judged: false, reason: 'generation had no context or rationale' }] };
+      return {
+        metrics: m,
+        outputs: [{ continuation: null, judged: false, reason: 'generation had no context or rationale' }],
+      };
     }
     const p = parseJudgement(outputs[0]);
     const m: Record<string, number> = { judged: 1, judge_parsed: p.ok ? 1 : 0 };
@@ -318,13 +387,24 @@ export class DeltaRotJudgeTask extends ChatGenerationTask<JudgeDoc> {
     m.valid = p.ok && p.valid ? 1 : 0;
     m.valid_and_direction = p.ok && p.valid && p.direction === it.direction ? 1 : 0;
     m[`valid_and_direction_${dir}`] = m.valid_and_direction;
-    return { metrics: m, outputs: [{ continuation: outputs[0], ...(p.ok ? { valid: p.valid, judged_direction: p.direction } : { parse_errors: p.errors }), intended_direction: it.direction }] };
+    return {
+      metrics: m,
+      outputs: [
+        {
+          continuation: outputs[0],
+          ...(p.ok ? { valid: p.valid, judged_direction: p.direction } : { parse_errors: p.errors }),
+          intended_direction: it.direction,
+        },
+      ],
+    };
   }
 }
 
 /** The critic's accuracy against the human labels of critic-gold-data (split test by default). */
 export class DeltaRotCriticGoldTask extends ChatGenerationTask<JudgeDoc> {
-  static create(o: { name?: string; regime?: string; limit?: number | null; split?: string } = {}): DeltaRotCriticGoldTask {
+  static create(
+    o: { name?: string; regime?: string; limit?: number | null; split?: string } = {},
+  ): DeltaRotCriticGoldTask {
     return new DeltaRotCriticGoldTask(
       makeGenerationConfig({
         name: o.name ?? 'delta_rot_critic_gold',
@@ -345,8 +425,22 @@ export class DeltaRotCriticGoldTask extends ChatGenerationTask<JudgeDoc> {
     for (const r of rows) {
       if (r.split !== this.config.split) continue;
       if (r.quality === null) throw new RowError(`${r.where}: field "context-quality" is needed to score the critic`);
-      const item: JudgeItem = { id: r.where, action: r.action, direction: r.direction, context: r.context, rationale: r.rationale, quality: r.quality };
-      docs.push({ index: docs.length, native_id: r.where.replace(/^.*\//, ''), query: r.action, choices: [], gold: r.quality, extra: { item } });
+      const item: JudgeItem = {
+        id: r.where,
+        action: r.action,
+        direction: r.direction,
+        context: r.context,
+        rationale: r.rationale,
+        quality: r.quality,
+      };
+      docs.push({
+        index: docs.length,
+        native_id: r.where.replace(/^.*\//, ''),
+        query: r.action,
+        choices: [],
+        gold: r.quality,
+        extra: { item },
+      });
     }
     return docs;
   }
@@ -367,7 +461,15 @@ export class DeltaRotCriticGoldTask extends ChatGenerationTask<JudgeDoc> {
     if (p.ok) m.pred_valid = pred;
     return {
       metrics: m,
-      outputs: [{ continuation: outputs[0], ...(p.ok ? { valid: p.valid, judged_direction: p.direction, predicted_label: pred } : { parse_errors: p.errors }), label: it.quality }],
+      outputs: [
+        {
+          continuation: outputs[0],
+          ...(p.ok
+            ? { valid: p.valid, judged_direction: p.direction, predicted_label: pred }
+            : { parse_errors: p.errors }),
+          label: it.quality,
+        },
+      ],
       data: { pred: p.ok ? pred : null, label: it.quality },
     };
   }
@@ -392,8 +494,10 @@ export class DeltaRotCriticGoldTask extends ChatGenerationTask<JudgeDoc> {
 // Registration
 
 export const DELTA_ROT_TASKS: Record<string, GenerationTaskFactory> = {
-  delta_rot: (args) => new DeltaRotGenerationTask(applyArgs(DeltaRotGenerationTask.create({ regime: args.regime }).config, args)),
-  delta_rot_critic_gold: (args) => new DeltaRotCriticGoldTask(applyArgs(DeltaRotCriticGoldTask.create({ regime: args.regime }).config, args)),
+  delta_rot: (args) =>
+    new DeltaRotGenerationTask(applyArgs(DeltaRotGenerationTask.create({ regime: args.regime }).config, args)),
+  delta_rot_critic_gold: (args) =>
+    new DeltaRotCriticGoldTask(applyArgs(DeltaRotCriticGoldTask.create({ regime: args.regime }).config, args)),
 };
 
 /** Tasks made only by the judged mode (pipeline.ts), whose docs come from the generation stage: rebuilt for rescore. */
@@ -401,4 +505,8 @@ export const DELTA_ROT_STAGE_TASKS: Record<string, (config: GenerationTaskConfig
   delta_rot_judge: (config) => new DeltaRotJudgeTask(config, []),
 };
 
-export const deltaRotResolver = generationResolver(Object.keys(DELTA_ROT_TASKS).join(', '), DELTA_ROT_TASKS, DELTA_ROT_STAGE_TASKS);
+export const deltaRotResolver = generationResolver(
+  Object.keys(DELTA_ROT_TASKS).join(', '),
+  DELTA_ROT_TASKS,
+  DELTA_ROT_STAGE_TASKS,
+);

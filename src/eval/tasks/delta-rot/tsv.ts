@@ -67,7 +67,9 @@ export function parseTsv(text: string, file = '<tsv>'): Row[] {
   const rows: Row[] = [];
   for (const r of records.slice(1)) {
     if (r.fields.length !== header.length) {
-      throw new TsvError(`${file}:${r.line}: ${r.fields.length} fields, but the header has ${header.length} (${header.join(', ')})`);
+      throw new TsvError(
+        `${file}:${r.line}: ${r.fields.length} fields, but the header has ${header.length} (${header.join(', ')})`,
+      );
     }
     const row: Row = { __line: r.line };
     header.forEach((h, k) => (row[h] = r.fields[k]));

@@ -58,13 +58,19 @@ const MARKERS: { field: Field; re: RegExp }[] = [
   { field: 'score', re: /^[ \t]*(?:[*\-•][ \t]*)?explanation score[ \t]*:/gim },
 ];
 // Lines that end a field's text besides the next marker.
-const SECTION_HEADER = /^[ \t]*(?:consider these points for revising the explanation|the explanation states or suggests the following)[^\n]*$/im;
+const SECTION_HEADER =
+  /^[ \t]*(?:consider these points for revising the explanation|the explanation states or suggests the following)[^\n]*$/im;
 
 const NONE_WORDS = new Set(['none', 'n/a', 'na', 'no flaw', 'no flaws', 'none.', 'n/a.', '-', '']);
 
 /** Map a dimension as written to one of the 8 labels (case, spaces and hyphens normalised), or null if it is none. */
 export function normalizeDimension(raw: string): Dimension | null | undefined {
-  const s = raw.trim().replace(/^[`"'*]+|[`"'*.,;]+$/g, '').trim().toLowerCase().replace(/[\s-]+/g, '_');
+  const s = raw
+    .trim()
+    .replace(/^[`"'*]+|[`"'*.,;]+$/g, '')
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
   if (NONE_WORDS.has(s) || s === 'no_flaw') return null;
   return (DIMENSIONS as readonly string[]).includes(s) ? (s as Dimension) : undefined;
 }
@@ -153,12 +159,19 @@ export function parseCritique(text: string): CritiqueParse {
   const specific = text1('specific');
   partial.general_feedback = general;
   partial.specific_feedback = specific;
-  if (mainFlaw !== null && general === null && specific === null) warnings.push('a main flaw is given but no suggestions');
+  if (mainFlaw !== null && general === null && specific === null)
+    warnings.push('a main flaw is given but no suggestions');
 
   if (errors.length > 0 || score === undefined) return { ok: false, errors, partial };
   return {
     ok: true,
-    critique: { main_flaw: mainFlaw, dimension, general_feedback: general, specific_feedback: specific, explanation_score: score },
+    critique: {
+      main_flaw: mainFlaw,
+      dimension,
+      general_feedback: general,
+      specific_feedback: specific,
+      explanation_score: score,
+    },
     warnings,
   };
 }
@@ -247,10 +260,14 @@ export interface CritiqueInput {
 /** The user prompt: plain replacement of the four placeholders (as the model cards do, in this order). */
 export function fillCritiquePrompt(template: CritiqueTemplate, x: CritiqueInput): string {
   return template.main
-    .split('[[QUESTION]]').join(x.question)
-    .split('[[EXPLANATION]]').join(x.explanation)
-    .split('[[PREDICTEDANSWER]]').join(x.predictedAnswer)
-    .split('[[ANSWERKEY]]').join(x.answerKey);
+    .split('[[QUESTION]]')
+    .join(x.question)
+    .split('[[EXPLANATION]]')
+    .join(x.explanation)
+    .split('[[PREDICTEDANSWER]]')
+    .join(x.predictedAnswer)
+    .split('[[ANSWERKEY]]')
+    .join(x.answerKey);
 }
 
 /** The model cards' Llama-2 wrapping, typo included (`<</SYS>` with no `>` and no blank line). */

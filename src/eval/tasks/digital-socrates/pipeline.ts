@@ -27,7 +27,13 @@ export interface StageCommon {
 }
 
 /** Run one task with one backend into `dir`; returns the run result and the task's predictions. */
-export async function runStage(task: Task, backend: Backend, dir: string, o: StageCommon, stage: string): Promise<{ result: EvalRunResult; predictions: PredictionRecord[] }> {
+export async function runStage(
+  task: Task,
+  backend: Backend,
+  dir: string,
+  o: StageCommon,
+  stage: string,
+): Promise<{ result: EvalRunResult; predictions: PredictionRecord[] }> {
   const result = await runEval({
     tasks: { tasks: [task], suites: [] },
     source: o.source,
@@ -38,7 +44,10 @@ export async function runStage(task: Task, backend: Backend, dir: string, o: Sta
     onProgress: o.onProgress ? (p) => o.onProgress!(stage, p) : undefined,
     computeConfig: { ...(o.computeConfig ?? {}), stage },
   });
-  return { result, predictions: readPredictions(join(dir, taskFileName(0, task.config.task_name, 'predictions.jsonl'))) };
+  return {
+    result,
+    predictions: readPredictions(join(dir, taskFileName(0, task.config.task_name, 'predictions.jsonl'))),
+  };
 }
 
 export function readPredictions(path: string): PredictionRecord[] {
@@ -57,7 +66,11 @@ export interface CriticModeOptions extends StageCommon {
 }
 
 /** Critique items from the student stage's predictions. */
-export function itemsFromStudentPredictions(preds: readonly PredictionRecord[], studentName: string, where: string): DsItem[] {
+export function itemsFromStudentPredictions(
+  preds: readonly PredictionRecord[],
+  studentName: string,
+  where: string,
+): DsItem[] {
   return preds.map((p, i) => {
     const o = (p.model_output as unknown as Record<string, unknown>[])[0];
     if (!o || typeof o.question !== 'string' || typeof o.gold_answer !== 'string') {
@@ -79,7 +92,9 @@ export function itemsFromStudentPredictions(preds: readonly PredictionRecord[], 
   });
 }
 
-export async function runDigitalSocratesCriticMode(o: CriticModeOptions): Promise<{ student: EvalRunResult; critic: EvalRunResult; items: DsItem[] }> {
+export async function runDigitalSocratesCriticMode(
+  o: CriticModeOptions,
+): Promise<{ student: EvalRunResult; critic: EvalRunResult; items: DsItem[] }> {
   const studentTask = DigitalSocratesStudentTask.create({ split: o.split, limit: o.limit });
   const studentDir = join(o.outputDir, 'student');
   const s = await runStage(studentTask, o.student, studentDir, o, 'student');

@@ -24,7 +24,17 @@ import {
   type CritiqueTemplate,
   type Dimension,
 } from './critique.ts';
-import { applyArgs, generationResolver, ChatGenerationTask, makeGenerationConfig, type ChatGenerateRequest, type GenDoc, type GenerationTaskConfig, type GenerationTaskFactory, type ScoredDoc } from '../../kinds/chat-generation.ts';
+import {
+  applyArgs,
+  generationResolver,
+  ChatGenerationTask,
+  makeGenerationConfig,
+  type ChatGenerateRequest,
+  type GenDoc,
+  type GenerationTaskConfig,
+  type GenerationTaskFactory,
+  type ScoredDoc,
+} from '../../kinds/chat-generation.ts';
 import { findDatasetFile, rowLocator } from '../../data/dataset-files.ts';
 import { pearson, spearman } from '../../correlation.ts';
 
@@ -32,7 +42,12 @@ export const DSCB_PATH = 'allenai/DS_Critique_Bank';
 export const DEFAULT_REFERENCE_CRITIC = 'gpt-4-0613';
 
 /** Critique decoding of the model cards: up to 512 new tokens, greedy. */
-export const CRITIQUE_GENERATION: GenerationKwargs = { max_gen_toks: 512, do_sample: false, temperature: 0, stop_sequences: [] };
+export const CRITIQUE_GENERATION: GenerationKwargs = {
+  max_gen_toks: 512,
+  do_sample: false,
+  temperature: 0,
+  stop_sequences: [],
+};
 
 export interface DsItem {
   id: string;
@@ -52,7 +67,10 @@ export interface DsItem {
 
 function str(row: Row, k: string, where: string): string {
   const v = row[k];
-  if (typeof v !== 'string') throw new RowError(`${where}: field "${k}" must be a string, got ${v === undefined ? 'nothing (field missing)' : JSON.stringify(v)?.slice(0, 60)}`);
+  if (typeof v !== 'string')
+    throw new RowError(
+      `${where}: field "${k}" must be a string, got ${v === undefined ? 'nothing (field missing)' : JSON.stringify(v)?.slice(0, 60)}`,
+    );
   return v;
 }
 
@@ -73,13 +91,18 @@ export function dsItemFromRow(row: Row, where: string, referenceCritic = DEFAULT
   let human: number[] = [];
   const ann = row.explanation_annotations;
   if (ann !== undefined && ann !== null) {
-    if (!Array.isArray(ann)) throw new RowError(`${where}: field "explanation_annotations" must be a list, got ${typeof ann}`);
+    if (!Array.isArray(ann))
+      throw new RowError(`${where}: field "explanation_annotations" must be a list, got ${typeof ann}`);
     human = ann.flatMap((a, i) => {
-      if (a === null || typeof a !== 'object') throw new RowError(`${where}: explanation_annotations[${i}] must be an object, got ${JSON.stringify(a)}`);
+      if (a === null || typeof a !== 'object')
+        throw new RowError(`${where}: explanation_annotations[${i}] must be an object, got ${JSON.stringify(a)}`);
       const s = (a as Row).explanation_score;
       if (s === undefined || s === null) return [];
       const n = num(s);
-      if (n === null) throw new RowError(`${where}: explanation_annotations[${i}].explanation_score must be a number, got ${JSON.stringify(s)}`);
+      if (n === null)
+        throw new RowError(
+          `${where}: explanation_annotations[${i}].explanation_score must be a number, got ${JSON.stringify(s)}`,
+        );
       return [n];
     });
   }
@@ -87,16 +110,20 @@ export function dsItemFromRow(row: Row, where: string, referenceCritic = DEFAULT
   const crits = row.critiques;
   if (crits !== undefined && crits !== null) {
     if (!Array.isArray(crits)) throw new RowError(`${where}: field "critiques" must be a list, got ${typeof crits}`);
-    const c = crits.find((x) => referenceCritic === '*' || (x as Row | null)?.critique_model === referenceCritic) as Row | undefined;
+    const c = crits.find((x) => referenceCritic === '*' || (x as Row | null)?.critique_model === referenceCritic) as
+      Row | undefined;
     if (c) {
       const el = c.critique_elements as Row | undefined;
-      if (!el || typeof el !== 'object') throw new RowError(`${where}: critique by ${String(c.critique_model)} has no "critique_elements" object`);
+      if (!el || typeof el !== 'object')
+        throw new RowError(`${where}: critique by ${String(c.critique_model)} has no "critique_elements" object`);
       const score = num(el.explanation_score);
       let dim: Dimension | null = null;
       if (typeof el.dimension === 'string' && el.dimension.trim() !== '') {
         const d = el.dimension.trim().toLowerCase();
         if (!(DIMENSIONS as readonly string[]).includes(d) && !['none', 'n/a'].includes(d)) {
-          throw new RowError(`${where}: critique_elements.dimension ${JSON.stringify(el.dimension)} is not one of ${DIMENSIONS.join(', ')}`);
+          throw new RowError(
+            `${where}: critique_elements.dimension ${JSON.stringify(el.dimension)} is not one of ${DIMENSIONS.join(', ')}`,
+          );
         }
         dim = (DIMENSIONS as readonly string[]).includes(d) ? (d as Dimension) : null;
       }
@@ -162,7 +189,10 @@ export class DigitalSocratesTask extends ChatGenerationTask<DsDoc> {
       split: o.split,
       primaryMetric: reference === 'none' ? 'pred_score' : 'score_pearson',
       limit: o.limit ?? null,
-      protocol: reference === 'none' ? 'ours (critic mode: critique scores of a student model)' : 'ours (spec §4.4: agreement with reference scores and dimensions; the paper publishes no scorer)',
+      protocol:
+        reference === 'none'
+          ? 'ours (critic mode: critique scores of a student model)'
+          : 'ours (spec §4.4: agreement with reference scores and dimensions; the paper publishes no scorer)',
       generationKwargs: CRITIQUE_GENERATION,
       extra: {
         reference,
@@ -197,7 +227,14 @@ export class DigitalSocratesTask extends ChatGenerationTask<DsDoc> {
 
   /** Docs straight from items (two-stage pipelines, tests). */
   docsFromItems(items: DsItem[]): DsDoc[] {
-    return items.map((item, index) => ({ index, native_id: item.id, query: item.question, choices: [], gold: 0, extra: { item } }));
+    return items.map((item, index) => ({
+      index,
+      native_id: item.id,
+      query: item.question,
+      choices: [],
+      gold: 0,
+      extra: { item },
+    }));
   }
 
   prompt(item: DsItem): { context: string; messages: ChatGenerateRequest['messages'] } {
@@ -209,12 +246,25 @@ export class DigitalSocratesTask extends ChatGenerationTask<DsDoc> {
       answerKey: item.gold_answer,
     });
     const context = this.config.prompt_style === 'plain' ? `${t.system}\n\n${user}` : llama2CardPrompt(t.system, user);
-    return { context, messages: [{ role: 'system', content: t.system }, { role: 'user', content: user }] };
+    return {
+      context,
+      messages: [
+        { role: 'system', content: t.system },
+        { role: 'user', content: user },
+      ],
+    };
   }
 
   requests(doc: DsDoc): ChatGenerateRequest[] {
     const p = this.prompt(doc.extra.item);
-    return [{ type: 'generate_until', context: p.context, messages: p.messages, generation_kwargs: this.config.generation_kwargs }];
+    return [
+      {
+        type: 'generate_until',
+        context: p.context,
+        messages: p.messages,
+        generation_kwargs: this.config.generation_kwargs,
+      },
+    ];
   }
 
   reference(item: DsItem): number | null {
@@ -235,7 +285,8 @@ export class DigitalSocratesTask extends ChatGenerationTask<DsDoc> {
       m.pred_score = c.explanation_score;
       m.flaw_found = c.main_flaw !== null ? 1 : 0;
       for (const d of DIMENSIONS) m[`dimension_share_${d}`] = c.dimension === d ? 1 : 0;
-      if (item.student_accuracy !== null) m[item.student_accuracy >= 1 ? 'flaw_rate_student_correct' : 'flaw_rate_student_wrong'] = m.flaw_found;
+      if (item.student_accuracy !== null)
+        m[item.student_accuracy >= 1 ? 'flaw_rate_student_correct' : 'flaw_rate_student_wrong'] = m.flaw_found;
       if (item.student_model) m[`pred_score_student_${safeKey(item.student_model)}`] = c.explanation_score;
     }
     if (ref !== null) {
@@ -243,11 +294,14 @@ export class DigitalSocratesTask extends ChatGenerationTask<DsDoc> {
       m.score_within1 = p.ok && Math.abs(p.critique.explanation_score - ref) <= 1 ? 1 : 0;
       if (p.ok) m.score_abs_error = Math.abs(p.critique.explanation_score - ref);
     }
-    if (refDim !== undefined && this.config.reference !== 'none') m.dimension_acc = p.ok && p.critique.dimension === refDim ? 1 : 0;
+    if (refDim !== undefined && this.config.reference !== 'none')
+      m.dimension_acc = p.ok && p.critique.dimension === refDim ? 1 : 0;
     const output: Record<string, unknown> = {
       continuation: text,
       parsed: p.ok,
-      ...(p.ok ? { critique_elements: p.critique, warnings: p.warnings } : { parse_errors: p.errors, partial: p.partial }),
+      ...(p.ok
+        ? { critique_elements: p.critique, warnings: p.warnings }
+        : { parse_errors: p.errors, partial: p.partial }),
       reference_score: ref,
       reference_dimension: refDim ?? null,
       student_model: item.student_model,
@@ -261,8 +315,14 @@ export class DigitalSocratesTask extends ChatGenerationTask<DsDoc> {
       .filter((d): d is { pred: number; ref: number } => d.pred !== null && d.ref !== null);
     const out: Record<string, number> = { unparseable: scored.filter((s) => s.metrics.parsed === 0).length };
     if (this.config.reference !== 'none') {
-      out.score_pearson = pearson(pairs.map((p) => p.pred), pairs.map((p) => p.ref));
-      out.score_spearman = spearman(pairs.map((p) => p.pred), pairs.map((p) => p.ref));
+      out.score_pearson = pearson(
+        pairs.map((p) => p.pred),
+        pairs.map((p) => p.ref),
+      );
+      out.score_spearman = spearman(
+        pairs.map((p) => p.pred),
+        pairs.map((p) => p.ref),
+      );
       out.n_correlated = pairs.length;
     }
     return out;
@@ -293,7 +353,9 @@ export function parseStudentOutput(text: string): { explanation: string; answer:
 type StudentDoc = GenDoc<{ qid: string; question: string; gold_answer: string }>;
 
 export class DigitalSocratesStudentTask extends ChatGenerationTask<StudentDoc> {
-  static create(o: { name?: string; split?: string; limit?: number | null; regime?: string } = {}): DigitalSocratesStudentTask {
+  static create(
+    o: { name?: string; split?: string; limit?: number | null; regime?: string } = {},
+  ): DigitalSocratesStudentTask {
     return new DigitalSocratesStudentTask(
       makeGenerationConfig({
         name: o.name ?? 'digital_socrates_student',
@@ -320,14 +382,28 @@ export class DigitalSocratesStudentTask extends ChatGenerationTask<StudentDoc> {
       const qid = optStr(r, 'qid') ?? question;
       if (seen.has(qid)) return;
       seen.add(qid);
-      docs.push({ index: docs.length, native_id: qid, query: question, choices: [], gold: 0, extra: { qid, question, gold_answer: gold } });
+      docs.push({
+        index: docs.length,
+        native_id: qid,
+        query: question,
+        choices: [],
+        gold: 0,
+        extra: { qid, question, gold_answer: gold },
+      });
     });
     return docs;
   }
 
   requests(doc: StudentDoc): ChatGenerateRequest[] {
     const user = studentPrompt(doc.extra.question);
-    return [{ type: 'generate_until', context: user, messages: [{ role: 'user', content: user }], generation_kwargs: this.config.generation_kwargs }];
+    return [
+      {
+        type: 'generate_until',
+        context: user,
+        messages: [{ role: 'user', content: user }],
+        generation_kwargs: this.config.generation_kwargs,
+      },
+    ];
   }
 
   score(doc: StudentDoc, outputs: string[]): ScoredDoc {
@@ -335,7 +411,16 @@ export class DigitalSocratesStudentTask extends ChatGenerationTask<StudentDoc> {
     const correct = s.answer !== null && s.answer === doc.extra.gold_answer.replace(/[()]/g, '').toUpperCase() ? 1 : 0;
     return {
       metrics: { accuracy: correct, answer_parsed: s.answer === null ? 0 : 1 },
-      outputs: [{ continuation: outputs[0], question: doc.extra.question, explanation: s.explanation, answer: s.answer, gold_answer: doc.extra.gold_answer, correct }],
+      outputs: [
+        {
+          continuation: outputs[0],
+          question: doc.extra.question,
+          explanation: s.explanation,
+          answer: s.answer,
+          gold_answer: doc.extra.gold_answer,
+          correct,
+        },
+      ],
     };
   }
 }
@@ -353,7 +438,12 @@ const f =
 export const DIGITAL_SOCRATES_TASKS: Record<string, GenerationTaskFactory> = {
   digital_socrates: f({ name: 'digital_socrates', split: 'DSCB-dev-crowd-anno', reference: 'human' }),
   digital_socrates_dev: f({ name: 'digital_socrates_dev', split: 'DSCB-dev-non-anno', reference: 'critique' }),
-  digital_socrates_expert: f({ name: 'digital_socrates_expert', split: 'DSCB-train-expert', reference: 'critique', referenceCritic: '*' }),
+  digital_socrates_expert: f({
+    name: 'digital_socrates_expert',
+    split: 'DSCB-train-expert',
+    reference: 'critique',
+    referenceCritic: '*',
+  }),
   digital_socrates_student: (args) => {
     const t = DigitalSocratesStudentTask.create({ regime: args.regime });
     return new DigitalSocratesStudentTask(applyArgs(t.config, args));
@@ -368,6 +458,10 @@ export const DIGITAL_SOCRATES_STAGE_TASKS: Record<string, (config: GenerationTas
   digital_socrates_critic: (config) => new DigitalSocratesTask(config),
 };
 
-export const digitalSocratesResolver = generationResolver(Object.keys(DIGITAL_SOCRATES_TASKS).join(', '), DIGITAL_SOCRATES_TASKS, DIGITAL_SOCRATES_STAGE_TASKS);
+export const digitalSocratesResolver = generationResolver(
+  Object.keys(DIGITAL_SOCRATES_TASKS).join(', '),
+  DIGITAL_SOCRATES_TASKS,
+  DIGITAL_SOCRATES_STAGE_TASKS,
+);
 
 export { DS_SYSTEM_PROMPT };

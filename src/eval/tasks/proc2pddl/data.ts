@@ -52,19 +52,24 @@ export function domainIds(dir: string): string[] {
 /** Read every domain of `dir` (prompt files), taking evaluation files from `evalDir` when it has the domain. */
 export function loadProc2PddlDomains(dir: string, evalRoot?: string | null): Proc2PddlDomain[] {
   const ids = domainIds(dir);
-  if (ids.length === 0) throw new Proc2PddlDataError(`${dir}: no Proc2PDDL domain folders (subfolders with domain_header.pddl)`);
+  if (ids.length === 0)
+    throw new Proc2PddlDataError(`${dir}: no Proc2PDDL domain folders (subfolders with domain_header.pddl)`);
   return ids.map((id) => {
     const pdir = join(dir, id);
     const edir = evalRoot && isDir(join(evalRoot, id)) ? join(evalRoot, id) : pdir;
     const evalDirs = edir === pdir ? [pdir] : [edir, pdir];
     const probDir = isDir(join(edir, 'problems')) ? join(edir, 'problems') : join(pdir, 'problems');
-    if (!isDir(probDir)) throw new Proc2PddlDataError(`Proc2PDDL domain ${id}: no problems/ folder in ${evalDirs.join(' or ')}`);
+    if (!isDir(probDir))
+      throw new Proc2PddlDataError(`Proc2PDDL domain ${id}: no problems/ folder in ${evalDirs.join(' or ')}`);
     const problems = readdirSync(probDir)
       .filter((f) => f.endsWith('.pddl'))
       .sort()
       .map((name) => ({ name, text: readFileSync(join(probDir, name), 'utf8') }));
-    if (problems.length === 0) throw new Proc2PddlDataError(`Proc2PDDL domain ${id}: ${probDir} has no .pddl problem files`);
-    const wiki = readdirSync(pdir).filter((f) => f.startsWith('wikihow') && f.endsWith('.txt')).sort()[0];
+    if (problems.length === 0)
+      throw new Proc2PddlDataError(`Proc2PDDL domain ${id}: ${probDir} has no .pddl problem files`);
+    const wiki = readdirSync(pdir)
+      .filter((f) => f.startsWith('wikihow') && f.endsWith('.txt'))
+      .sort()[0];
     return {
       id,
       dir: pdir,
@@ -89,15 +94,27 @@ function firstFile(files: string[]): string | null {
  * local folders (a clone of the repository: pddl_data/ + pddl_evaluation/true/, or a folder of domain folders). The prompt
  * templates are the clone's predict_scripts/prompts.json, or prompt_templates.json / prompts.json beside the domains.
  */
-export function resolveProc2PddlData(source: DatasetSource | null, explicit?: string | null): { dir: string; evalRoot: string | null; templatesFile: string | null } {
+export function resolveProc2PddlData(
+  source: DatasetSource | null,
+  explicit?: string | null,
+): { dir: string; evalRoot: string | null; templatesFile: string | null } {
   const tried: string[] = [];
-  const candidates = [explicit, process.env.OLMO_PROC2PDDL_DIR, ...(source ? datasetFolders(source, PROC2PDDL_PATH) : [])].filter((x): x is string => !!x);
+  const candidates = [
+    explicit,
+    process.env.OLMO_PROC2PDDL_DIR,
+    ...(source ? datasetFolders(source, PROC2PDDL_PATH) : []),
+  ].filter((x): x is string => !!x);
   for (const c of candidates) {
     const data = join(c, 'pddl_data');
     const truth = join(c, 'pddl_evaluation', 'true');
     tried.push(c);
-    const templatesFile = firstFile([join(c, 'predict_scripts', 'prompts.json'), join(c, 'prompt_templates.json'), join(c, 'prompts.json')]);
-    if (isDir(data) && domainIds(data).length > 0) return { dir: data, evalRoot: isDir(truth) ? truth : null, templatesFile };
+    const templatesFile = firstFile([
+      join(c, 'predict_scripts', 'prompts.json'),
+      join(c, 'prompt_templates.json'),
+      join(c, 'prompts.json'),
+    ]);
+    if (isDir(data) && domainIds(data).length > 0)
+      return { dir: data, evalRoot: isDir(truth) ? truth : null, templatesFile };
     if (isDir(truth) && domainIds(truth).length > 0) return { dir: truth, evalRoot: null, templatesFile };
     if (isDir(c) && domainIds(c).length > 0) return { dir: c, evalRoot: null, templatesFile };
   }

@@ -14,13 +14,30 @@ export type InstructionKind = 'plain' | 'zpd' | 'cot';
 
 export const SYSTEM_PROMPT = 'you are a helpful assistant.';
 export const ZERO_SHOT_MESSAGE = 'please follow the instruction and generate pddl actions.';
-export const PDDL_PROMPT_KEYS: Record<PddlPromptKind, string> = { desc: 'instruction_no_text', whole: 'instruction_text', pair: 'instruction_pair' };
-export const INSTRUCTION_KEYS: Record<InstructionKind, string | null> = { plain: null, zpd: 'instruction_ZPD', cot: 'instruction_CoT' };
+export const PDDL_PROMPT_KEYS: Record<PddlPromptKind, string> = {
+  desc: 'instruction_no_text',
+  whole: 'instruction_text',
+  pair: 'instruction_pair',
+};
+export const INSTRUCTION_KEYS: Record<InstructionKind, string | null> = {
+  plain: null,
+  zpd: 'instruction_ZPD',
+  cot: 'instruction_CoT',
+};
 
 export function checkTemplates(t: unknown, where: string): PromptTemplates {
-  if (!t || typeof t !== 'object' || Array.isArray(t)) throw new Error(`${where}: prompt templates must be a JSON object of strings`);
-  for (const k of ['instruction_task', 'instruction_ZPD', 'instruction_CoT', 'instruction_text', 'instruction_pair', 'instruction_no_text']) {
-    if (typeof (t as Record<string, unknown>)[k] !== 'string') throw new Error(`${where}: template "${k}" is missing or not a string`);
+  if (!t || typeof t !== 'object' || Array.isArray(t))
+    throw new Error(`${where}: prompt templates must be a JSON object of strings`);
+  for (const k of [
+    'instruction_task',
+    'instruction_ZPD',
+    'instruction_CoT',
+    'instruction_text',
+    'instruction_pair',
+    'instruction_no_text',
+  ]) {
+    if (typeof (t as Record<string, unknown>)[k] !== 'string')
+      throw new Error(`${where}: template "${k}" is missing or not a string`);
   }
   return t as PromptTemplates;
 }
@@ -31,7 +48,12 @@ export function checkTemplates(t: unknown, where: string): PromptTemplates {
  * `(:action` or `END` starts a new component, named by its first line; each component is its lines joined, with
  * newlines stripped from both ends.
  */
-export function headerComponents(text: string): { domain: string; requirements: string; types: string; predicates: string } {
+export function headerComponents(text: string): {
+  domain: string;
+  requirements: string;
+  types: string;
+  predicates: string;
+} {
   const lines = text.split(/(?<=\n)/);
   lines.push('END');
   const out = { domain: '', requirements: '', types: '', predicates: '' };
@@ -66,7 +88,10 @@ function wikiSteps(text: string, file: string): Map<string, string> {
   const m = new Map<string, string>();
   text.split('\n\n').forEach((step, i) => {
     const n = /^\d+/.exec(step);
-    if (!n) throw new Error(`${file}: paragraph ${i + 1} does not start with a step number: ${JSON.stringify(step.slice(0, 60))}`);
+    if (!n)
+      throw new Error(
+        `${file}: paragraph ${i + 1} does not start with a step number: ${JSON.stringify(step.slice(0, 60))}`,
+      );
     m.set(n[0], step);
   });
   return m;
@@ -89,7 +114,10 @@ export function actionTextPairs(wikihow: string, actionStepMap: string, file = '
             .filter((id) => /^\d+$/.test(id))
             .map((id) => {
               const s = steps.get(id);
-              if (s === undefined) throw new Error(`${file}: action_step_map line ${JSON.stringify(line)} refers to step ${id}, which the text does not have`);
+              if (s === undefined)
+                throw new Error(
+                  `${file}: action_step_map line ${JSON.stringify(line)} refers to step ${id}, which the text does not have`,
+                );
               return s;
             })
             .join('\n');
@@ -104,11 +132,13 @@ export function promptComponents(d: Proc2PddlDomain, kind: PddlPromptKind): Reco
   const h = headerComponents(d.domainHeader);
   const c: Record<string, string> = { ...h, action_names: d.actionsTxt.trim(), goal: goalOf(h.domain) };
   if (kind !== 'desc') {
-    if (d.wikihow === null) throw new Error(`Proc2PDDL domain ${d.id}: no wikihow-*.txt in ${d.dir} (needed by the ${kind} prompt)`);
+    if (d.wikihow === null)
+      throw new Error(`Proc2PDDL domain ${d.id}: no wikihow-*.txt in ${d.dir} (needed by the ${kind} prompt)`);
     c.text = d.wikihow.trim();
   }
   if (kind === 'pair') {
-    if (d.actionStepMap === null) throw new Error(`Proc2PDDL domain ${d.id}: no action_step_map.txt in ${d.dir} (needed by the pair prompt)`);
+    if (d.actionStepMap === null)
+      throw new Error(`Proc2PDDL domain ${d.id}: no action_step_map.txt in ${d.dir} (needed by the pair prompt)`);
     c.action_text_pairs = actionTextPairs(c.text, d.actionStepMap.trim(), d.wikihowFile ?? d.dir);
   }
   return c;
@@ -120,7 +150,12 @@ export function composePrompt(template: string, components: Record<string, strin
   return s;
 }
 
-export function proc2pddlMessages(d: Proc2PddlDomain, t: PromptTemplates, kind: PddlPromptKind, instruction: InstructionKind): ChatMessage[] {
+export function proc2pddlMessages(
+  d: Proc2PddlDomain,
+  t: PromptTemplates,
+  kind: PddlPromptKind,
+  instruction: InstructionKind,
+): ChatMessage[] {
   const ik = INSTRUCTION_KEYS[instruction];
   const task = ik ? `${t.instruction_task}\n${t[ik]}` : t.instruction_task;
   const pddl = composePrompt(t[PDDL_PROMPT_KEYS[kind]], promptComponents(d, kind));

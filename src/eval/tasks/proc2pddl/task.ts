@@ -26,16 +26,38 @@ import {
 } from '../../../pddl/index.ts';
 import type { DatasetSource } from '../../data/source.ts';
 import type { GenerationKwargs } from '../../types.ts';
-import { applyArgs, generationResolver, ChatGenerationTask, makeGenerationConfig, type ChatGenerateRequest, type GenDoc, type GenerationTaskConfig, type GenerationTaskFactory, type ScoredDoc } from '../../kinds/chat-generation.ts';
+import {
+  applyArgs,
+  generationResolver,
+  ChatGenerationTask,
+  makeGenerationConfig,
+  type ChatGenerateRequest,
+  type GenDoc,
+  type GenerationTaskConfig,
+  type GenerationTaskFactory,
+  type ScoredDoc,
+} from '../../kinds/chat-generation.ts';
 import { loadProc2PddlDomains, PROC2PDDL_PATH, resolveProc2PddlData, type Proc2PddlDomain } from './data.ts';
-import { checkTemplates, flattenMessages, proc2pddlMessages, type InstructionKind, type PddlPromptKind, type PromptTemplates } from './prompts.ts';
+import {
+  checkTemplates,
+  flattenMessages,
+  proc2pddlMessages,
+  type InstructionKind,
+  type PddlPromptKind,
+  type PromptTemplates,
+} from './prompts.ts';
 
 /**
  * Decoding: the official script sets no temperature (the API default, 1.0, samples) and max_tokens 10000; we
  * decode greedily so runs repeat. The official "continue" turns (up to 7 when the last action is missing) need a
  * multi-turn exchange and are not made.
  */
-export const PROC2PDDL_GENERATION: GenerationKwargs = { max_gen_toks: 10000, do_sample: false, temperature: 0, stop_sequences: [] };
+export const PROC2PDDL_GENERATION: GenerationKwargs = {
+  max_gen_toks: 10000,
+  do_sample: false,
+  temperature: 0,
+  stop_sequences: [],
+};
 
 export interface Proc2PddlOptions {
   name?: string;
@@ -74,7 +96,8 @@ export class Proc2PddlTask extends ChatGenerationTask<P2Doc> {
       split: 'pddl_data',
       primaryMetric: 'success_rate',
       limit: null,
-      protocol: 'official (evaluate.py success rate, compare_actions.py intrinsic scores) + ours (valid_under_gold_rate, strict_action_accuracy)',
+      protocol:
+        'official (evaluate.py success rate, compare_actions.py intrinsic scores) + ours (valid_under_gold_rate, strict_action_accuracy)',
       generationKwargs: PROC2PDDL_GENERATION,
       extra: {
         prompt_setting: prompt,
@@ -99,11 +122,16 @@ export class Proc2PddlTask extends ChatGenerationTask<P2Doc> {
 
   async loadDocs(source: DatasetSource): Promise<P2Doc[]> {
     if (this.config.num_shots > 0) {
-      throw new Error(`${this.config.alias}: few-shot prompts need the official few-shot examples (predict_scripts/few_shot_examples.py), which this task does not read; use num_shots 0`);
+      throw new Error(
+        `${this.config.alias}: few-shot prompts need the official few-shot examples (predict_scripts/few_shot_examples.py), which this task does not read; use num_shots 0`,
+      );
     }
     const r = resolveProc2PddlData(source, this.dataDir);
     if (!this.templates) {
-      if (!r.templatesFile) throw new Error(`Proc2PDDL prompt templates not found: expected predict_scripts/prompts.json in the clone, or prompt_templates.json beside the domain folders of ${r.dir}`);
+      if (!r.templatesFile)
+        throw new Error(
+          `Proc2PDDL prompt templates not found: expected predict_scripts/prompts.json in the clone, or prompt_templates.json beside the domain folders of ${r.dir}`,
+        );
       let json: unknown;
       try {
         json = JSON.parse(readFileSync(r.templatesFile, 'utf8'));
@@ -116,17 +144,36 @@ export class Proc2PddlTask extends ChatGenerationTask<P2Doc> {
   }
 
   docsFromDomains(domains: Proc2PddlDomain[]): P2Doc[] {
-    return domains.map((domain, index) => ({ index, native_id: domain.id, query: domain.id, choices: [], gold: 0, extra: { domain } }));
+    return domains.map((domain, index) => ({
+      index,
+      native_id: domain.id,
+      query: domain.id,
+      choices: [],
+      gold: 0,
+      extra: { domain },
+    }));
   }
 
   messages(d: Proc2PddlDomain) {
     if (!this.templates) throw new Error(`${this.config.alias}: prompt templates not loaded`);
-    return proc2pddlMessages(d, this.templates, this.config.prompt_setting as PddlPromptKind, this.config.instruction as InstructionKind);
+    return proc2pddlMessages(
+      d,
+      this.templates,
+      this.config.prompt_setting as PddlPromptKind,
+      this.config.instruction as InstructionKind,
+    );
   }
 
   requests(doc: P2Doc): ChatGenerateRequest[] {
     const messages = this.messages(doc.extra.domain);
-    return [{ type: 'generate_until', context: flattenMessages(messages), messages, generation_kwargs: this.config.generation_kwargs }];
+    return [
+      {
+        type: 'generate_until',
+        context: flattenMessages(messages),
+        messages,
+        generation_kwargs: this.config.generation_kwargs,
+      },
+    ];
   }
 
   score(doc: P2Doc, outputs: string[]): ScoredDoc {
@@ -134,7 +181,14 @@ export class Proc2PddlTask extends ChatGenerationTask<P2Doc> {
     const raw = outputs[0];
     const predicted = predictedActionsFromCompletion(raw);
     const ev = evaluateDomain(
-      { id: d.id, domainHeader: d.domainHeader, predictedActions: predicted, goldActionsTxt: d.actionsTxt, problems: d.problems, goldDomain: d.goldDomain },
+      {
+        id: d.id,
+        domainHeader: d.domainHeader,
+        predictedActions: predicted,
+        goldActionsTxt: d.actionsTxt,
+        problems: d.problems,
+        goldDomain: d.goldDomain,
+      },
       this.limits,
     );
     const intr = scoreIntrinsic(assembleDomain(d.domainHeader, predicted), d.goldDomain);
@@ -153,7 +207,12 @@ export class Proc2PddlTask extends ChatGenerationTask<P2Doc> {
       predicted_actions: predicted,
       intrinsic_status: ev.intrinsic,
       missing_actions: ev.missingActions ?? [],
-      problems: ev.problems.map((p) => ({ problem: p.problem, outcome: p.outcome, plan: p.planText, valid_under_gold: p.validUnderGold ?? null })),
+      problems: ev.problems.map((p) => ({
+        problem: p.problem,
+        outcome: p.outcome,
+        plan: p.planText,
+        valid_under_gold: p.validUnderGold ?? null,
+      })),
       intrinsic: intr.parsed ? intr.perAction : null,
     };
     return { metrics, outputs: [output], data: { ev, intr } };
@@ -196,9 +255,15 @@ export const PROC2PDDL_TASKS: Record<string, GenerationTaskFactory> = {
   proc2pddl: factory('desc', 'zpd', 'proc2pddl'),
   ...Object.fromEntries(
     (['desc', 'whole', 'pair'] as const).flatMap((p) =>
-      (['plain', 'zpd', 'cot'] as const).map((ins) => [`proc2pddl_${p}${ins === 'plain' ? '' : `_${ins}`}`, factory(p, ins)]),
+      (['plain', 'zpd', 'cot'] as const).map((ins) => [
+        `proc2pddl_${p}${ins === 'plain' ? '' : `_${ins}`}`,
+        factory(p, ins),
+      ]),
     ),
   ),
 };
 
-export const proc2pddlResolver = generationResolver('proc2pddl, proc2pddl_{desc,whole,pair}[_zpd|_cot]', PROC2PDDL_TASKS);
+export const proc2pddlResolver = generationResolver(
+  'proc2pddl, proc2pddl_{desc,whole,pair}[_zpd|_cot]',
+  PROC2PDDL_TASKS,
+);

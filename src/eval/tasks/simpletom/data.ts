@@ -61,18 +61,25 @@ export function splitId(id: string, where: RowWhere): { storyId: string; qtype: 
 export function parseQuestionRow(row: Row, where: RowWhere, expected?: QuestionType): SimpleToMItem {
   const id = fieldStr(row, 'id', where);
   const { storyId, qtype, severity } = splitId(id, where);
-  if (expected && qtype !== expected) throw new RowError(`${where}: id ${JSON.stringify(id)} is a ${qtype} question, expected ${expected}`);
+  if (expected && qtype !== expected)
+    throw new RowError(`${where}: id ${JSON.stringify(id)} is a ${qtype} question, expected ${expected}`);
   const choices = fieldStrList(row, 'choices.text', where, 2);
   const labels = fieldStrList(row, 'choices.label', where, 2);
-  if (labels.length !== choices.length) throw new RowError(`${where}: ${choices.length} choice texts but ${labels.length} labels`);
+  if (labels.length !== choices.length)
+    throw new RowError(`${where}: ${choices.length} choice texts but ${labels.length} labels`);
   labels.forEach((l, i) => {
-    if (l !== 'ABCD'[i]) throw new RowError(`${where}: choice labels must be A, B, … in order, got ${JSON.stringify(labels)}`);
+    if (l !== 'ABCD'[i])
+      throw new RowError(`${where}: choice labels must be A, B, … in order, got ${JSON.stringify(labels)}`);
   });
   const answerKey = fieldStr(row, 'answerKey', where);
   const gold = labels.indexOf(answerKey);
-  if (gold < 0) throw new RowError(`${where}: field "answerKey" must be one of ${labels.join(', ')}, got ${JSON.stringify(answerKey)}`);
+  if (gold < 0)
+    throw new RowError(
+      `${where}: field "answerKey" must be one of ${labels.join(', ')}, got ${JSON.stringify(answerKey)}`,
+    );
   const scen = row.scenario_name;
-  if (scen !== undefined && scen !== null && typeof scen !== 'string') throw new RowError(`${where}: field "scenario_name" must be a string`);
+  if (scen !== undefined && scen !== null && typeof scen !== 'string')
+    throw new RowError(`${where}: field "scenario_name" must be a string`);
   return {
     id,
     storyId,
@@ -114,7 +121,11 @@ export function parseStoryRow(row: Row, where: RowWhere): StoryRecord {
   const optStr = (k: string) => (typeof row[k] === 'string' ? (row[k] as string) : '');
   const list = <T>(k: string): T[] => (Array.isArray(row[k]) ? (row[k] as T[]) : []);
   const sev = row.severity_original;
-  if (sev !== undefined && sev !== null && !(typeof sev === 'number' || (typeof sev === 'string' && /^\d+$/.test(sev)))) {
+  if (
+    sev !== undefined &&
+    sev !== null &&
+    !(typeof sev === 'number' || (typeof sev === 'string' && /^\d+$/.test(sev)))
+  ) {
     throw new RowError(`${where}: field "severity_original" must be an integer, got ${JSON.stringify(sev)}`);
   }
   const questions = list<Row>('questions').map((q, i) => ({

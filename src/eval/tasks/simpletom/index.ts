@@ -13,7 +13,14 @@ import type { McTaskFamily } from '../../kinds/multiple-choice.ts';
 import type { TaskId } from '../../task-id.ts';
 import { mcFormats } from '../common.ts';
 import { SIMPLETOM_PATH, SIMPLETOM_QA_CONFIGS, SIMPLETOM_SPLIT, type SimpleToMQaConfig } from './data.ts';
-import { generationKwargs, protocolSpec, SIMPLETOM_PROTOCOLS, SimpleToMGenTask, SimpleToMMcTask, type SimpleToMProtocol } from './task.ts';
+import {
+  generationKwargs,
+  protocolSpec,
+  SIMPLETOM_PROTOCOLS,
+  SimpleToMGenTask,
+  SimpleToMMcTask,
+  type SimpleToMProtocol,
+} from './task.ts';
 
 export * from './data.ts';
 export * from './parse.ts';
@@ -36,10 +43,15 @@ export function simpletomFamily(config: SimpleToMQaConfig): McTaskFamily {
       extract(row, w) {
         const choices = (row.choices as { text?: unknown } | undefined)?.text;
         const labels = (row.choices as { label?: unknown } | undefined)?.label;
-        if (!Array.isArray(choices) || choices.some((c) => typeof c !== 'string')) throw new RowError(`${w}: field "choices.text" must be a list of strings`);
-        if (typeof row.story !== 'string' || typeof row.question !== 'string') throw new RowError(`${w}: fields "story" and "question" must be strings`);
+        if (!Array.isArray(choices) || choices.some((c) => typeof c !== 'string'))
+          throw new RowError(`${w}: field "choices.text" must be a list of strings`);
+        if (typeof row.story !== 'string' || typeof row.question !== 'string')
+          throw new RowError(`${w}: fields "story" and "question" must be strings`);
         const gold = Array.isArray(labels) ? labels.indexOf(row.answerKey) : -1;
-        if (gold < 0) throw new RowError(`${w}: field "answerKey" must be one of the choice labels, got ${JSON.stringify(row.answerKey)}`);
+        if (gold < 0)
+          throw new RowError(
+            `${w}: field "answerKey" must be one of the choice labels, got ${JSON.stringify(row.answerKey)}`,
+          );
         return { question: row.question, choices: choices as string[], gold };
       },
       nativeIdField: 'id',
@@ -53,7 +65,13 @@ export function simpletomFamily(config: SimpleToMQaConfig): McTaskFamily {
 
 const MC_REGIMES = ['olmes', 'olmes:full'];
 
-function baseConfig(config: SimpleToMQaConfig, alias: string, format: Format, regime: string, primary: string): TaskConfig {
+function baseConfig(
+  config: SimpleToMQaConfig,
+  alias: string,
+  format: Format,
+  regime: string,
+  primary: string,
+): TaskConfig {
   return {
     task_name: `simpletom_${config}`,
     task_core: `simpletom_${config}`,
@@ -86,7 +104,9 @@ function applyOverrides(c: TaskConfig, plan: PlanBuilder): TaskConfig {
 }
 
 function configsFor(regime: string): readonly SimpleToMQaConfig[] {
-  return protocolSpec(regime as SimpleToMProtocol).reminder === 'none' ? SIMPLETOM_QA_CONFIGS : ['behavior-qa', 'judgment-qa'];
+  return protocolSpec(regime as SimpleToMProtocol).reminder === 'none'
+    ? SIMPLETOM_QA_CONFIGS
+    : ['behavior-qa', 'judgment-qa'];
 }
 
 function mcLeaf(config: SimpleToMQaConfig, format: Format, regime: string, plan: PlanBuilder): string {
@@ -101,7 +121,10 @@ function genLeaf(config: SimpleToMQaConfig, regime: SimpleToMProtocol, plan: Pla
   const spec = protocolSpec(regime);
   const alias = `simpletom_${config}::${regime}`;
   const c = baseConfig(config, alias, 'mc', regime, spec.olmes ? 'exact_match' : 'acc');
-  const cfg = applyOverrides({ ...c, generation_kwargs: generationKwargs(spec), use_chat_format: true, protocol: regime } as TaskConfig, plan);
+  const cfg = applyOverrides(
+    { ...c, generation_kwargs: generationKwargs(spec), use_chat_format: true, protocol: regime } as TaskConfig,
+    plan,
+  );
   return plan.addTask(new SimpleToMGenTask(config, regime, cfg));
 }
 
@@ -123,11 +146,16 @@ export const simpletomResolver: TaskResolver = {
     const leaf = (c: SimpleToMQaConfig): string => {
       if (!isMc) return genLeaf(c, regime as SimpleToMProtocol, plan);
       if (format) return mcLeaf(c, format, regime, plan);
-      return plan.addSuite(`simpletom_${c}::${regime}`, 'mc_or_rc', [mcLeaf(c, 'mc', regime, plan), mcLeaf(c, 'rc', regime, plan)]);
+      return plan.addSuite(`simpletom_${c}::${regime}`, 'mc_or_rc', [
+        mcLeaf(c, 'mc', regime, plan),
+        mcLeaf(c, 'rc', regime, plan),
+      ]);
     };
     if (single) {
       if (!isMc && protocolSpec(regime as SimpleToMProtocol).reminder !== 'none' && single === 'mental-state-qa') {
-        throw new Error(`task id simpletom_mental-state-qa::${regime}: the mental-state reminder applies to behavior-qa and judgment-qa only`);
+        throw new Error(
+          `task id simpletom_mental-state-qa::${regime}: the mental-state reminder applies to behavior-qa and judgment-qa only`,
+        );
       }
       leaf(single);
       return true;
@@ -140,7 +168,8 @@ export const simpletomResolver: TaskResolver = {
     const out: string[] = [];
     for (const r of MC_REGIMES.slice(0, 1)) {
       out.push(`simpletom::${r}`, `simpletom:mc::${r}`, `simpletom:rc::${r}`);
-      for (const c of SIMPLETOM_QA_CONFIGS) out.push(`simpletom_${c}::${r}`, `simpletom_${c}:mc::${r}`, `simpletom_${c}:rc::${r}`);
+      for (const c of SIMPLETOM_QA_CONFIGS)
+        out.push(`simpletom_${c}::${r}`, `simpletom_${c}:mc::${r}`, `simpletom_${c}:rc::${r}`);
     }
     for (const p of SIMPLETOM_PROTOCOLS) {
       out.push(`simpletom::${p}`);

@@ -24,7 +24,6 @@ export const EITHER_CHOICE = 'Both (A) and (B) are likely';
 export const NEITHER_CHOICE = 'Neither (A) nor (B) is likely';
 const LABELS = ['A', 'B', 'C', 'D', 'E'];
 
-
 /** make_mcq: `{question} \n(A) c0 \n(B) c1`. */
 export function makeMcq(question: string, choices: readonly string[]): string {
   return `${question} \n${choices.map((c, i) => `(${LABELS[i]}) ${c}`).join(' \n')}`;
@@ -39,7 +38,10 @@ export interface QuestionPromptOptions {
 }
 
 /** question_prompt: the user message of the paper's protocol. */
-export function questionPrompt(item: Pick<SimpleToMItem, 'story' | 'question' | 'choices'>, opts: QuestionPromptOptions = {}): string {
+export function questionPrompt(
+  item: Pick<SimpleToMItem, 'story' | 'question' | 'choices'>,
+  opts: QuestionPromptOptions = {},
+): string {
   const extra = [...(opts.addEither ? [EITHER_CHOICE] : []), ...(opts.addNeither ? [NEITHER_CHOICE] : [])];
   const choices = [...item.choices, ...extra];
   let reminder = '';

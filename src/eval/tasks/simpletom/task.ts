@@ -20,13 +20,29 @@ import { selectInstances } from '../../selection.ts';
 import { MultipleChoiceTask, type McTaskFamily } from '../../kinds/multiple-choice.ts';
 import { copyWithConfig, type DocPrediction, type ModelOutput, type Task, type TaskConfig } from '../../task.ts';
 import type { Doc, GenerateUntilRequest, McDoc, RequestInstance, RequestResult } from '../../types.ts';
-import { CONFIG_QTYPE, loadSimpleToM, SIMPLETOM_PATH, SIMPLETOM_SPLIT, type SimpleToMItem, type SimpleToMQaConfig } from './data.ts';
+import {
+  CONFIG_QTYPE,
+  loadSimpleToM,
+  SIMPLETOM_PATH,
+  SIMPLETOM_SPLIT,
+  type SimpleToMItem,
+  type SimpleToMQaConfig,
+} from './data.ts';
 import { olmesExtract, processAnswer, strictAnswer } from './parse.ts';
 import type { ChatMessage } from '../../../tokenizers/index.ts';
 import { chatMessages, olmesPrompt, questionPrompt } from './prompts.ts';
 
-export type SimpleToMProtocol = 'original' | 'paper' | 'paper-cot' | 'paper-msr' | 'paper-msr-cot' | 'paper-msr-gold' | 'paper-msr-gold-cot';
-export const SIMPLETOM_PROTOCOLS: readonly SimpleToMProtocol[] = ['original', 'paper', 'paper-cot', 'paper-msr', 'paper-msr-cot', 'paper-msr-gold', 'paper-msr-gold-cot'];
+export type SimpleToMProtocol =
+  'original' | 'paper' | 'paper-cot' | 'paper-msr' | 'paper-msr-cot' | 'paper-msr-gold' | 'paper-msr-gold-cot';
+export const SIMPLETOM_PROTOCOLS: readonly SimpleToMProtocol[] = [
+  'original',
+  'paper',
+  'paper-cot',
+  'paper-msr',
+  'paper-msr-cot',
+  'paper-msr-gold',
+  'paper-msr-gold-cot',
+];
 
 /** A generate_until request that also carries the chat messages (oe-eval's chat-format context). */
 export interface ChatGenerateRequest extends GenerateUntilRequest {
@@ -48,7 +64,11 @@ export function protocolSpec(p: SimpleToMProtocol): ProtocolSpec {
 }
 
 /** Breakdown keys: metric, metric:scenario=…, metric:severity=…. */
-export function withBreakdowns(metrics: Record<string, number>, names: readonly string[], item: Pick<SimpleToMItem, 'scenario' | 'severity'>): Record<string, number> {
+export function withBreakdowns(
+  metrics: Record<string, number>,
+  names: readonly string[],
+  item: Pick<SimpleToMItem, 'scenario' | 'severity'>,
+): Record<string, number> {
   const out = { ...metrics };
   for (const n of names) {
     out[`${n}:scenario=${item.scenario}`] = metrics[n];
@@ -74,7 +94,8 @@ type SimpleToMExtra = {
 
 function savedExtra(alias: string, doc: Doc, i: number): SimpleToMExtra {
   const e = doc.extra as Partial<SimpleToMExtra> | undefined;
-  if (!e || typeof e.item !== 'object' || e.item === null) throw new Error(`${alias} doc ${i}: the saved doc has no SimpleToM item (extra.item); it cannot be scored`);
+  if (!e || typeof e.item !== 'object' || e.item === null)
+    throw new Error(`${alias} doc ${i}: the saved doc has no SimpleToM item (extra.item); it cannot be scored`);
   return e as SimpleToMExtra;
 }
 
@@ -90,7 +111,9 @@ export class SimpleToMGenTask implements Task {
   ) {
     this.spec = protocolSpec(protocol);
     if (this.spec.reminder !== 'none' && qaConfig === 'mental-state-qa') {
-      throw new Error(`task ${config.alias}: the mental-state reminder applies to behavior-qa and judgment-qa, not to the mental-state questions`);
+      throw new Error(
+        `task ${config.alias}: the mental-state reminder applies to behavior-qa and judgment-qa, not to the mental-state questions`,
+      );
     }
   }
 
@@ -101,7 +124,10 @@ export class SimpleToMGenTask implements Task {
   userPrompt(item: SimpleToMItem, reminderAnswer?: string): string {
     if (this.spec.olmes) return olmesPrompt(item);
     const ms = reminderAnswer !== undefined ? this.msFor(item) : undefined;
-    return questionPrompt(item, { cot: this.spec.cot, reminder: ms ? { item: ms, answer: reminderAnswer! } : undefined });
+    return questionPrompt(item, {
+      cot: this.spec.cot,
+      reminder: ms ? { item: ms, answer: reminderAnswer! } : undefined,
+    });
   }
 
   private msFor(item: SimpleToMItem): SimpleToMItem {
@@ -149,7 +175,12 @@ export class SimpleToMGenTask implements Task {
   }
 
   private request(user: string): ChatGenerateRequest {
-    return { type: 'generate_until', context: user, generation_kwargs: generationKwargs(this.spec), messages: chatMessages(user) };
+    return {
+      type: 'generate_until',
+      context: user,
+      generation_kwargs: generationKwargs(this.spec),
+      messages: chatMessages(user),
+    };
   }
 
   buildInstances(doc: Doc, docId: number): RequestInstance[] {
@@ -168,15 +199,24 @@ export class SimpleToMGenTask implements Task {
     if (this.spec.reminder !== 'own') return [mk(doc.query, 0)];
     const ms = this.msFor(item);
     // pass 1: the mental-state question as the plain paper task asks it; pass 2: one branch per possible answer
-    return [mk(questionPrompt(ms, { cot: this.spec.cot }), 0), ...ms.labels.map((l, i) => mk(this.userPrompt(item, l), i + 1))];
+    return [
+      mk(questionPrompt(ms, { cot: this.spec.cot }), 0),
+      ...ms.labels.map((l, i) => mk(this.userPrompt(item, l), i + 1)),
+    ];
   }
 
-  scoreDoc(doc: Doc, docId: number, instances: readonly RequestInstance[], results: readonly RequestResult[]): DocPrediction {
+  scoreDoc(
+    doc: Doc,
+    docId: number,
+    instances: readonly RequestInstance[],
+    results: readonly RequestResult[],
+  ): DocPrediction {
     const { native_id: nativeId, gold } = doc;
     const item = this.items.get(String(nativeId));
     if (!item) throw new Error(`${this.config.alias}: doc ${docId} (${nativeId}) was not loaded by this task`);
     const texts = results.map((r, i) => {
-      if (typeof r !== 'string') throw new Error(`${this.config.alias} doc ${docId}: request ${i} has no generated text`);
+      if (typeof r !== 'string')
+        throw new Error(`${this.config.alias} doc ${docId}: request ${i} has no generated text`);
       return r;
     });
     const byIdx = new Map(instances.map((inst, i) => [inst.idx, texts[i]]));
@@ -200,13 +240,26 @@ export class SimpleToMGenTask implements Task {
       const ms = this.msFor(item);
       const pass1 = byIdx.get(0)!;
       const p1 = processAnswer(pass1, this.spec.cot);
-      outputs.push(genOutput(pass1, { pass: 1, question_id: ms.id, predicted: p1.predicted, acc: p1.predicted === ms.answerKey ? 1 : 0 }));
+      outputs.push(
+        genOutput(pass1, {
+          pass: 1,
+          question_id: ms.id,
+          predicted: p1.predicted,
+          acc: p1.predicted === ms.answerKey ? 1 : 0,
+        }),
+      );
       extra.ms_acc = p1.predicted === ms.answerKey ? 1 : 0;
       extra.ms_unparsed = p1.valid ? 0 : 1;
       const branch = p1.valid ? ms.labels.indexOf(p1.predicted) : -1;
       if (branch < 0) {
         const metrics = { acc: 0, acc_strict: 0, na_frac: 1, ...extra };
-        return { doc_id: docId, native_id: nativeId, metrics: withBreakdowns(metrics, ['acc', 'acc_strict'], item), model_output: outputs, label: gold };
+        return {
+          doc_id: docId,
+          native_id: nativeId,
+          metrics: withBreakdowns(metrics, ['acc', 'acc_strict'], item),
+          model_output: outputs,
+          label: gold,
+        };
       }
       text = byIdx.get(branch + 1)!;
     } else {
@@ -214,9 +267,27 @@ export class SimpleToMGenTask implements Task {
     }
     const p = processAnswer(text, this.spec.cot);
     const strict = strictAnswer(text, this.spec.cot, item.choices.length);
-    const metrics = { acc: p.predicted === label ? 1 : 0, acc_strict: strict === label ? 1 : 0, na_frac: p.predicted === 'A' || p.predicted === 'B' ? 0 : 1, ...extra };
-    outputs.push(genOutput(text, { ...(this.spec.reminder === 'own' ? { pass: 2 } : {}), predicted: p.predicted, predicted_strict: strict, acc: metrics.acc }));
-    return { doc_id: docId, native_id: nativeId, metrics: withBreakdowns(metrics, ['acc', 'acc_strict'], item), model_output: outputs, label: gold };
+    const metrics = {
+      acc: p.predicted === label ? 1 : 0,
+      acc_strict: strict === label ? 1 : 0,
+      na_frac: p.predicted === 'A' || p.predicted === 'B' ? 0 : 1,
+      ...extra,
+    };
+    outputs.push(
+      genOutput(text, {
+        ...(this.spec.reminder === 'own' ? { pass: 2 } : {}),
+        predicted: p.predicted,
+        predicted_strict: strict,
+        acc: metrics.acc,
+      }),
+    );
+    return {
+      doc_id: docId,
+      native_id: nativeId,
+      metrics: withBreakdowns(metrics, ['acc', 'acc_strict'], item),
+      model_output: outputs,
+      label: gold,
+    };
   }
 }
 
@@ -234,12 +305,20 @@ export class SimpleToMMcTask extends MultipleChoiceTask {
     this.items = new Map((await loadSimpleToM(source, this.qaConfig)).map((it) => [it.id, it]));
     const { docs, total } = await super.loadEvalDocs(source);
     // the item rides along in `extra` (not in the requests file), so that rescore has the breakdown keys
-    return { docs: docs.map((d) => ({ ...d, extra: { ...d.extra, item: this.items.get(String(d.native_id)) } })), total };
+    return {
+      docs: docs.map((d) => ({ ...d, extra: { ...d.extra, item: this.items.get(String(d.native_id)) } })),
+      total,
+    };
   }
   override restoreDocs(docs: readonly McDoc[]): void {
     this.items = new Map(docs.map((d, i) => [String(d.native_id), savedExtra(this.config.alias, d, i).item]));
   }
-  override scoreDoc(doc: McDoc, docId: number, instances: readonly RequestInstance[], results: readonly RequestResult[]): DocPrediction {
+  override scoreDoc(
+    doc: McDoc,
+    docId: number,
+    instances: readonly RequestInstance[],
+    results: readonly RequestResult[],
+  ): DocPrediction {
     const p = super.scoreDoc(doc, docId, instances, results);
     const item = this.items.get(String(doc.native_id));
     if (!item) throw new Error(`${this.config.alias}: doc ${docId} (${doc.native_id}) was not loaded by this task`);

@@ -10,7 +10,13 @@
 import { createReadStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CachingSource, ChainSource, HfCacheSource, LocalHfFolderSource, type DatasetSource } from '../../data/source.ts';
+import {
+  CachingSource,
+  ChainSource,
+  HfCacheSource,
+  LocalHfFolderSource,
+  type DatasetSource,
+} from '../../data/source.ts';
 import type { Scale } from './metric.ts';
 
 export const WVB_REPO = 'Demon702/WorldValuesBench';
@@ -58,7 +64,11 @@ export interface WvbRelease {
 }
 
 const CANDIDATES: Record<string, string[]> = {
-  metadata: ['dataset_construction/question_metadata.json', 'WorldValuesBench/question_metadata.json', 'question_metadata.json'],
+  metadata: [
+    'dataset_construction/question_metadata.json',
+    'WorldValuesBench/question_metadata.json',
+    'question_metadata.json',
+  ],
   codebook: ['dataset_construction/codebook.json', 'codebook.json'],
   adjustment: ['dataset_construction/answer_adjustment.json', 'answer_adjustment.json'],
   probe: ['WorldValuesBench/probe/samples.tsv', 'probe/samples.tsv', 'samples.tsv'],
@@ -82,12 +92,15 @@ function readJson<T>(path: string): T {
 
 /** A TSV with a header row → records; names the file and line of a short row. */
 export function readTsv(path: string): Record<string, string>[] {
-  const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l !== '');
+  const lines = readFileSync(path, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l !== '');
   if (lines.length === 0) throw new WvbDataError(`${path}: empty file, expected a header row`);
   const head = lines[0].split('\t');
   return lines.slice(1).map((l, i) => {
     const cells = l.split('\t');
-    if (cells.length !== head.length) throw new WvbDataError(`${path}:${i + 2}: ${cells.length} columns, the header has ${head.length}`);
+    if (cells.length !== head.length)
+      throw new WvbDataError(`${path}:${i + 2}: ${cells.length} columns, the header has ${head.length}`);
     return Object.fromEntries(head.map((h, j) => [h, cells[j]]));
   });
 }
@@ -95,13 +108,25 @@ export function readTsv(path: string): Record<string, string>[] {
 export function parseProbe(rows: Record<string, string>[], where: string): ProbeRow[] {
   const need = ['Question', 'Continent', 'Urban / Rural', 'Education', 'D_INTERVIEW'];
   return rows.map((r, i) => {
-    for (const k of need) if (r[k] === undefined || r[k] === '') throw new WvbDataError(`${where}:${i + 2}: column "${k}" is missing or empty`);
-    return { question: r.Question, category: r['Question Category'] ?? '', continent: r.Continent, urbanRural: r['Urban / Rural'], education: r.Education, participant: r.D_INTERVIEW };
+    for (const k of need)
+      if (r[k] === undefined || r[k] === '')
+        throw new WvbDataError(`${where}:${i + 2}: column "${k}" is missing or empty`);
+    return {
+      question: r.Question,
+      category: r['Question Category'] ?? '',
+      continent: r.Continent,
+      urbanRural: r['Urban / Rural'],
+      education: r.Education,
+      participant: r.D_INTERVIEW,
+    };
   });
 }
 
 export function loadRelease(dir: string): WvbRelease {
-  if (!existsSync(dir)) throw new WvbDataError(`WorldValuesBench release folder ${dir} does not exist; clone https://github.com/${WVB_REPO} there.`);
+  if (!existsSync(dir))
+    throw new WvbDataError(
+      `WorldValuesBench release folder ${dir} does not exist; clone https://github.com/${WVB_REPO} there.`,
+    );
   const metadata = readJson<Record<string, QuestionMeta>>(findFile(dir, 'metadata'));
   const codebook = readJson<Record<string, CodebookEntry>>(findFile(dir, 'codebook'));
   const adjustment = readJson<Record<string, Record<string, string>>>(findFile(dir, 'adjustment'));
@@ -110,8 +135,14 @@ export function loadRelease(dir: string): WvbRelease {
   for (const [i, p] of probe.entries()) {
     const m = metadata[p.question];
     if (!m) throw new WvbDataError(`${probePath}:${i + 2}: question ${p.question} is not in question_metadata.json`);
-    if (m.answer_data_type !== 'ordinal' || typeof m.answer_scale_min !== 'number' || typeof m.answer_scale_max !== 'number') {
-      throw new WvbDataError(`question_metadata.json: ${p.question} must be an ordinal value question with a numeric scale`);
+    if (
+      m.answer_data_type !== 'ordinal' ||
+      typeof m.answer_scale_min !== 'number' ||
+      typeof m.answer_scale_max !== 'number'
+    ) {
+      throw new WvbDataError(
+        `question_metadata.json: ${p.question} must be an ordinal value question with a numeric scale`,
+      );
     }
   }
   return { dir, metadata, codebook, adjustment, probe };
@@ -119,7 +150,8 @@ export function loadRelease(dir: string): WvbRelease {
 
 export function scaleOf(meta: Record<string, QuestionMeta>, q: string): Scale {
   const m = meta[q];
-  if (!m || typeof m.answer_scale_min !== 'number' || typeof m.answer_scale_max !== 'number') throw new WvbDataError(`question ${q}: no numeric answer scale in question_metadata.json`);
+  if (!m || typeof m.answer_scale_min !== 'number' || typeof m.answer_scale_max !== 'number')
+    throw new WvbDataError(`question ${q}: no numeric answer scale in question_metadata.json`);
   return { min: m.answer_scale_min, max: m.answer_scale_max };
 }
 
@@ -212,7 +244,11 @@ export function splitCsvLine(line: string, sep: string): string[] {
 }
 
 /** Raw codes of the given columns for the given interviews, streamed (the full file is ~100k rows × 600 columns). */
-export async function readWvsRows(path: string, participants: ReadonlySet<string>, columns: readonly string[]): Promise<Map<string, Record<string, string>>> {
+export async function readWvsRows(
+  path: string,
+  participants: ReadonlySet<string>,
+  columns: readonly string[],
+): Promise<Map<string, Record<string, string>>> {
   const rl = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
   let head: string[] | null = null;
   let sep = ',';
@@ -227,15 +263,20 @@ export async function readWvsRows(path: string, participants: ReadonlySet<string
       sep = [',', ';', '\t'].map((s) => [s, line.split(s).length] as const).sort((a, b) => b[1] - a[1])[0][0];
       head = splitCsvLine(line, sep).map((h) => h.trim());
       idCol = head.indexOf('D_INTERVIEW');
-      if (idCol < 0) throw new WvbDataError(`${path}:1: no D_INTERVIEW column; is this the WVS Wave 7 cross-national CSV? (${WVS_DOWNLOAD_URL})`);
+      if (idCol < 0)
+        throw new WvbDataError(
+          `${path}:1: no D_INTERVIEW column; is this the WVS Wave 7 cross-national CSV? (${WVS_DOWNLOAD_URL})`,
+        );
       const missing = columns.filter((c) => !head!.includes(c));
-      if (missing.length) throw new WvbDataError(`${path}:1: columns ${missing.join(', ')} are missing from the WVS CSV header`);
+      if (missing.length)
+        throw new WvbDataError(`${path}:1: columns ${missing.join(', ')} are missing from the WVS CSV header`);
       idx = columns.map((c) => head!.indexOf(c));
       continue;
     }
     if (line === '') continue;
     const cells = splitCsvLine(line, sep);
-    if (cells.length !== head.length) throw new WvbDataError(`${path}:${lineNo}: ${cells.length} cells, the header has ${head.length}`);
+    if (cells.length !== head.length)
+      throw new WvbDataError(`${path}:${lineNo}: ${cells.length} cells, the header has ${head.length}`);
     const id = normalizeCode(cells[idCol]);
     if (id === WVB_DUPLICATE_INTERVIEW || !participants.has(id)) continue;
     out.set(id, Object.fromEntries(columns.map((c, j) => [c, cells[idx[j]].trim()])));
@@ -265,7 +306,12 @@ export function ordinalAnswer(raw: string, question: string, adjustment: WvbRele
 }
 
 /** A demographic answer as text (codebook choices); null when missing (negative code or blank). */
-export function demographicAnswer(raw: string, question: string, codebook: WvbRelease['codebook'], adjustment: WvbRelease['adjustment']): string | null {
+export function demographicAnswer(
+  raw: string,
+  question: string,
+  codebook: WvbRelease['codebook'],
+  adjustment: WvbRelease['adjustment'],
+): string | null {
   let v = normalizeCode(raw);
   const adj = adjustment[question];
   if (adj && v in adj) v = adj[v];
@@ -282,7 +328,11 @@ export interface Participant {
 }
 
 /** The probe's participants with their human answers and demographics, from the WVS CSV. */
-export async function loadParticipants(release: WvbRelease, csvPath: string, demographicKeys: readonly string[]): Promise<Map<string, Participant>> {
+export async function loadParticipants(
+  release: WvbRelease,
+  csvPath: string,
+  demographicKeys: readonly string[],
+): Promise<Map<string, Participant>> {
   const ids = new Set(release.probe.map((p) => p.participant));
   const valueQs = [...new Set(release.probe.map((p) => p.question))];
   const raw = await readWvsRows(csvPath, ids, [...new Set([...valueQs, ...demographicKeys])]);
@@ -303,6 +353,8 @@ export async function loadParticipants(release: WvbRelease, csvPath: string, dem
 /** The demographic variables listed in the prompt: the three probe variables first, then the rest in metadata order. */
 export function demographicKeys(meta: Record<string, QuestionMeta>, which: 'probe' | 'all'): string[] {
   if (which === 'probe') return [...PROBE_DEMOGRAPHICS];
-  const rest = Object.keys(meta).filter((k) => meta[k].use_case === 'demographic' && k !== 'D_INTERVIEW' && !PROBE_DEMOGRAPHICS.includes(k));
+  const rest = Object.keys(meta).filter(
+    (k) => meta[k].use_case === 'demographic' && k !== 'D_INTERVIEW' && !PROBE_DEMOGRAPHICS.includes(k),
+  );
   return [...PROBE_DEMOGRAPHICS, ...rest];
 }

@@ -42,9 +42,12 @@ export const worldValuesBenchResolver: TaskResolver = {
     if (id.name !== 'worldvaluesbench') return false;
     const protocol = (id.regime === 'olmes' ? 'paper' : id.regime) as WvbProtocol;
     if (id.format || !WVB_PROTOCOLS.includes(protocol)) {
-      throw new Error(`task id ${JSON.stringify(`${id.name}${id.format ? ':' + id.format : ''}::${id.regime}`)}: WorldValuesBench has no formats; its regimes are olmes (= paper), ${WVB_PROTOCOLS.join(', ')}`);
+      throw new Error(
+        `task id ${JSON.stringify(`${id.name}${id.format ? ':' + id.format : ''}::${id.regime}`)}: WorldValuesBench has no formats; its regimes are olmes (= paper), ${WVB_PROTOCOLS.join(', ')}`,
+      );
     }
-    if (plan.overrides.num_shots !== undefined && plan.overrides.num_shots !== 0) throw new Error('worldvaluesbench is 0-shot; num_shots must be 0');
+    if (plan.overrides.num_shots !== undefined && plan.overrides.num_shots !== 0)
+      throw new Error('worldvaluesbench is 0-shot; num_shots must be 0');
     let cfg = wvbConfig(id.regime, protocol);
     if (plan.overrides.limit !== undefined) cfg = { ...cfg, limit: plan.overrides.limit };
     plan.addTask(new WorldValuesBenchTask(protocol, cfg));

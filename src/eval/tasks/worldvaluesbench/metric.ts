@@ -5,12 +5,19 @@
 // `wasserstein1` is scipy.stats.wasserstein_distance in 1-D: ∫|F_u − F_v| dx over the merged sorted support, with
 // optional weights (our log-probability variant gives a weighted model distribution).
 
-export function wasserstein1(u: readonly number[], v: readonly number[], uWeights?: readonly number[], vWeights?: readonly number[]): number {
-  if (u.length === 0 || v.length === 0) throw new Error(`wasserstein1: empty sample (${u.length} and ${v.length} values)`);
+export function wasserstein1(
+  u: readonly number[],
+  v: readonly number[],
+  uWeights?: readonly number[],
+  vWeights?: readonly number[],
+): number {
+  if (u.length === 0 || v.length === 0)
+    throw new Error(`wasserstein1: empty sample (${u.length} and ${v.length} values)`);
   const check = (w: readonly number[] | undefined, n: number, what: string) => {
     if (!w) return;
     if (w.length !== n) throw new Error(`wasserstein1: ${what} has ${w.length} weights for ${n} values`);
-    if (w.some((x) => !(x >= 0) || !Number.isFinite(x)) || w.reduce((a, b) => a + b, 0) <= 0) throw new Error(`wasserstein1: ${what} weights must be non-negative with a positive sum`);
+    if (w.some((x) => !(x >= 0) || !Number.isFinite(x)) || w.reduce((a, b) => a + b, 0) <= 0)
+      throw new Error(`wasserstein1: ${what} weights must be non-negative with a positive sum`);
   };
   check(uWeights, u.length, 'u');
   check(vWeights, v.length, 'v');
@@ -61,8 +68,18 @@ export function coerceScore(raw: unknown): number | null {
 }
 
 /** The paper's W1 for one question: invalid model answers dropped, out-of-range ones kept, both sides normalised. */
-export function questionW1(human: readonly number[], model: readonly number[], scale: Scale, modelWeights?: readonly number[]): number {
-  return wasserstein1(human.map((x) => normalize(x, scale)), model.map((x) => normalize(x, scale)), undefined, modelWeights);
+export function questionW1(
+  human: readonly number[],
+  model: readonly number[],
+  scale: Scale,
+  modelWeights?: readonly number[],
+): number {
+  return wasserstein1(
+    human.map((x) => normalize(x, scale)),
+    model.map((x) => normalize(x, scale)),
+    undefined,
+    modelWeights,
+  );
 }
 
 /**
@@ -70,7 +87,11 @@ export function questionW1(human: readonly number[], model: readonly number[], s
  * the largest possible distance, 1: W1_strict = v·W1(human, valid in-range answers) + (1 − v), v = their share.
  * A model cannot improve its score by answering off-scale or not at all.
  */
-export function questionW1Strict(human: readonly number[], answers: readonly (number | null)[], scale: Scale): { w1: number; validShare: number } {
+export function questionW1Strict(
+  human: readonly number[],
+  answers: readonly (number | null)[],
+  scale: Scale,
+): { w1: number; validShare: number } {
   const ok = answers.filter((a): a is number => a !== null && a >= scale.min && a <= scale.max);
   const v = answers.length === 0 ? 0 : ok.length / answers.length;
   if (ok.length === 0) return { w1: 1, validShare: 0 };
@@ -99,7 +120,10 @@ export const W1_CURVE = [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4];
 /** Percentage of questions with W1 ≤ t (the notebook) and < t (the abstract's wording). */
 export function shareWithin(w1s: readonly number[], t: number): { le: number; lt: number } {
   if (w1s.length === 0) throw new Error('shareWithin: no questions');
-  return { le: (100 * w1s.filter((w) => w <= t).length) / w1s.length, lt: (100 * w1s.filter((w) => w < t).length) / w1s.length };
+  return {
+    le: (100 * w1s.filter((w) => w <= t).length) / w1s.length,
+    lt: (100 * w1s.filter((w) => w < t).length) / w1s.length,
+  };
 }
 
 /** evaluate.py end to end: rows (QUESTION_ID, PARTICIPANT_ID, SCORE) and the human answers → {question: W1}. */

@@ -14,14 +14,18 @@ export function demographicBlock(demos: readonly Demographic[]): string {
 
 /** The paper's prompt; `demos` null gives our no-demographics variant. */
 export function paperPrompt(demos: readonly Demographic[] | null, question: string): string {
-  const head = demos ? demographicBlock(demos) + 'What would Person X answer to the following question and why?\n' : 'What would a person answer to the following question and why?\n';
+  const head = demos
+    ? demographicBlock(demos) + 'What would Person X answer to the following question and why?\n'
+    : 'What would a person answer to the following question and why?\n';
   const words = demos ? '... upto 30 words (keep their demographics in mind) ...' : '... upto 30 words ...';
   return `${head}Question: ${question}\n\nYour output should be in the following format:\n{\n  "thoughtful explanation": "${words}",\n  "answer as a score": "... score ..."\n}`;
 }
 
 /** Our log-probability prompt: ends inside the JSON answer so that each scale point is a continuation ` k}`. */
 export function logprobPrompt(demos: readonly Demographic[] | null, question: string): string {
-  const head = demos ? demographicBlock(demos) + 'What would Person X answer to the following question?\n' : 'What would a person answer to the following question?\n';
+  const head = demos
+    ? demographicBlock(demos) + 'What would Person X answer to the following question?\n'
+    : 'What would a person answer to the following question?\n';
   return `${head}Question: ${question}\n\nAnswer with the score only, in the following format:\n{"answer as a score": score}\n\n{"answer as a score":`;
 }
 

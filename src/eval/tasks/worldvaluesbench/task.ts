@@ -18,10 +18,28 @@ import { asLoglikelihood } from '../../kinds/multiple-choice.ts';
 import { copyWithConfig, type DocPrediction, type ModelOutput, type Task, type TaskConfig } from '../../task.ts';
 import type { Doc, GenerateUntilRequest, LoglikelihoodRequest, RequestInstance, RequestResult } from '../../types.ts';
 import {
-  demographicKeys, findReleaseDir, findWvsCsv, loadParticipants, loadRelease, scaleOf, WVB_REPO, WvbDataError,
-  type Participant, type ProbeRow, type WvbRelease,
+  demographicKeys,
+  findReleaseDir,
+  findWvsCsv,
+  loadParticipants,
+  loadRelease,
+  scaleOf,
+  WVB_REPO,
+  WvbDataError,
+  type Participant,
+  type ProbeRow,
+  type WvbRelease,
 } from './data.ts';
-import { coerceScore, majorityBaseline, questionW1, questionW1Strict, uniformBaseline, W1_CURVE, W1_THRESHOLD, type Scale } from './metric.ts';
+import {
+  coerceScore,
+  majorityBaseline,
+  questionW1,
+  questionW1Strict,
+  uniformBaseline,
+  W1_CURVE,
+  W1_THRESHOLD,
+  type Scale,
+} from './metric.ts';
 import { extractScore, logprobContinuation, logprobPrompt, paperPrompt } from './prompt.ts';
 
 export type WvbProtocol = 'paper' | 'paper-nodemo' | 'logprob' | 'logprob-nodemo';
@@ -144,7 +162,9 @@ export class WorldValuesBenchTask implements Task {
     const people = await loadParticipants(release, csv, keys);
     const missing = [...new Set(release.probe.map((p) => p.participant))].filter((id) => !people.has(id));
     if (missing.length) {
-      throw new WvbDataError(`${csv}: ${missing.length} probe participants are not in the WVS CSV (e.g. D_INTERVIEW ${missing.slice(0, 3).join(', ')}); use the Wave 7 cross-national CSV v5.0 or v6.0`);
+      throw new WvbDataError(
+        `${csv}: ${missing.length} probe participants are not in the WVS CSV (e.g. D_INTERVIEW ${missing.slice(0, 3).join(', ')}); use the Wave 7 cross-national CSV v5.0 or v6.0`,
+      );
     }
     const byQ = new Map<string, QDoc>();
     for (const p of release.probe) {
@@ -178,8 +198,14 @@ export class WorldValuesBenchTask implements Task {
     this.qdocs = new Map(
       docs.map((doc, i) => {
         const e = doc.extra as { scale?: Scale; rows?: Omit<Row, 'prompt'>[] } | undefined;
-        if (!e?.scale || !Array.isArray(e.rows)) throw new Error(`${this.config.alias} doc ${i}: the saved doc has no scale and probe rows (extra); it cannot be scored`);
-        return [String(doc.native_id), { question: String(doc.native_id), scale: e.scale, rows: e.rows.map((r) => ({ ...r, prompt: '' })) }];
+        if (!e?.scale || !Array.isArray(e.rows))
+          throw new Error(
+            `${this.config.alias} doc ${i}: the saved doc has no scale and probe rows (extra); it cannot be scored`,
+          );
+        return [
+          String(doc.native_id),
+          { question: String(doc.native_id), scale: e.scale, rows: e.rows.map((r) => ({ ...r, prompt: '' })) },
+        ];
       }),
     );
   }
@@ -197,7 +223,11 @@ export class WorldValuesBenchTask implements Task {
       const k = d.scale.max - d.scale.min + 1;
       return d.rows.flatMap((r, i) =>
         Array.from({ length: k }, (_, j): RequestInstance => {
-          const request: LoglikelihoodRequest = { type: 'loglikelihood', context: r.prompt, continuation: logprobContinuation(d.scale.min + j) };
+          const request: LoglikelihoodRequest = {
+            type: 'loglikelihood',
+            context: r.prompt,
+            continuation: logprobContinuation(d.scale.min + j),
+          };
           return { ...base, request_type: 'loglikelihood', request, idx: i * k + j, label: r.participant };
         }),
       );
@@ -221,13 +251,24 @@ export class WorldValuesBenchTask implements Task {
     });
   }
 
-  scoreDoc(doc: Doc, docId: number, instances: readonly RequestInstance[], results: readonly RequestResult[]): DocPrediction {
+  scoreDoc(
+    doc: Doc,
+    docId: number,
+    instances: readonly RequestInstance[],
+    results: readonly RequestResult[],
+  ): DocPrediction {
     const { native_id: nativeId, gold } = doc;
     const d = this.qdoc(nativeId);
     const where = `${this.config.alias} question ${nativeId}`;
     const byIdx = new Map(instances.map((inst, i) => [inst.idx, results[i]]));
     const human = d.rows.map((r) => r.human);
-    const rowOut = (r: Row, extra: Record<string, unknown>): ModelOutput => ({ participant: r.participant, continent: r.continent, urban_rural: r.urbanRural, education: r.education, ...extra });
+    const rowOut = (r: Row, extra: Record<string, unknown>): ModelOutput => ({
+      participant: r.participant,
+      continent: r.continent,
+      urban_rural: r.urbanRural,
+      education: r.education,
+      ...extra,
+    });
     if (this.logprob) {
       const k = d.scale.max - d.scale.min + 1;
       const lp = (i: number, j: number) => {
@@ -238,7 +279,13 @@ export class WorldValuesBenchTask implements Task {
       const probs = d.rows.map((_, i) => softmax(Array.from({ length: k }, (_, j) => lp(i, j))));
       const metrics = questionMetrics(d.rows, human, d.scale, { kind: 'dists', probs });
       const expected = (p: number[]) => p.reduce((s, x, j) => s + x * (d.scale.min + j), 0);
-      return { doc_id: docId, native_id: nativeId, metrics, model_output: d.rows.map((r, i) => rowOut(r, { probs: probs[i], expected_score: expected(probs[i]) })), label: gold };
+      return {
+        doc_id: docId,
+        native_id: nativeId,
+        metrics,
+        model_output: d.rows.map((r, i) => rowOut(r, { probs: probs[i], expected_score: expected(probs[i]) })),
+        label: gold,
+      };
     }
     const texts = d.rows.map((_, i) => {
       const t = byIdx.get(i);
@@ -248,7 +295,13 @@ export class WorldValuesBenchTask implements Task {
     const raw = texts.map(extractScore);
     const answers = raw.map((s) => (s === null ? null : coerceScore(s)));
     const metrics = questionMetrics(d.rows, human, d.scale, { kind: 'samples', answers });
-    return { doc_id: docId, native_id: nativeId, metrics, model_output: d.rows.map((r, i) => rowOut(r, { continuation: texts[i], SCORE: raw[i] ?? '', score: answers[i] })), label: gold };
+    return {
+      doc_id: docId,
+      native_id: nativeId,
+      metrics,
+      model_output: d.rows.map((r, i) => rowOut(r, { continuation: texts[i], SCORE: raw[i] ?? '', score: answers[i] })),
+      label: gold,
+    };
   }
 }
 
@@ -256,7 +309,8 @@ export class WorldValuesBenchTask implements Task {
 export function officialTsv(predictions: readonly { native_id: string | number; model_output: unknown[] }[]): string {
   const lines = ['QUESTION_ID\tPARTICIPANT_ID\tSCORE'];
   for (const p of predictions) {
-    for (const o of p.model_output as { participant: string; SCORE?: string }[]) lines.push(`${p.native_id}\t${o.participant}\t${o.SCORE ?? ''}`);
+    for (const o of p.model_output as { participant: string; SCORE?: string }[])
+      lines.push(`${p.native_id}\t${o.participant}\t${o.SCORE ?? ''}`);
   }
   return lines.join('\n') + '\n';
 }
