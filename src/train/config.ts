@@ -172,7 +172,7 @@ export function resolveTrainConfig(value: unknown, baseDir: string, source = 'co
   }
   const initFrom = cfg.initFrom && !isAbsolute(cfg.initFrom) ? join(baseDir, cfg.initFrom) : cfg.initFrom;
   const dataSource = typeof cfg.data === 'string' ? `data config ${isAbsolute(cfg.data) ? cfg.data : join(baseDir, cfg.data)}` : `${source}: data`;
-  const preflight = preflightProblems({ dataConfig, dataSource, model: cfg.model, initFrom, source });
+  const preflight = preflightProblems({ dataConfig, dataSource, model: cfg.model, initFrom, source, microBatchInstances: cfg.microBatchInstances });
   if (preflight.length > 0) throw new TrainConfigError(`${source}: not ready to train:\n${preflight.join('\n')}`);
   return { ...cfg, output: isAbsolute(cfg.output) ? cfg.output : join(baseDir, cfg.output), initFrom, dataConfig, stageSchedules, baseDir, source };
 }

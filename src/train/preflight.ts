@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataConfig } from '../data/index.ts';
-import { parseConfig, type ModelConfig } from '../models/index.ts';
+import { estimateMemory, machineMemory, formatBytes, parseConfig, type ModelConfig } from '../models/index.ts';
 
 export interface PreflightInput {
   dataConfig: DataConfig;
@@ -14,6 +14,8 @@ export interface PreflightInput {
   model?: Record<string, unknown>;
   initFrom?: string;
   source: string;
+  /** Sequences per micro-batch: with the model's config, what one training step holds in memory. */
+  microBatchInstances?: number;
 }
 
 /** The problems found (empty: ready to train). */
@@ -29,6 +31,18 @@ export function preflightProblems(c: PreflightInput): string[] {
   const model = modelConfig(c, problems);
   if (model && d.sequenceLength > model.config.maxPositionEmbeddings) {
     problems.push(`${c.dataSource}: sequenceLength: must be at most the model's max_position_embeddings ${model.config.maxPositionEmbeddings} (${model.where}), got ${d.sequenceLength}`);
+  }
+  if (model && c.microBatchInstances) {
+    const need = estimateMemory(model.config, { batch: c.microBatchInstances, tokens: d.sequenceLength, training: true });
+    const machine = machineMemory();
+    if (need.totalBytes > machine.availableBytes) {
+      problems.push(
+        `${c.source}: microBatchInstances: a training step of ${c.microBatchInstances} × ${d.sequenceLength} tokens on ` +
+          `${model.where} needs ${formatBytes(need.totalBytes)} (weights, gradients, AdamW state and activations), ` +
+          `more than the ${formatBytes(machine.availableBytes)} available (${machine.source}); lower microBatchInstances ` +
+          'or sequenceLength, or set OLMO_MEMORY_LIMIT to override this check',
+      );
+    }
   }
   return problems;
 }

@@ -140,6 +140,18 @@ describe('pre-flight checks', () => {
       () => resolveTrainConfig(shortConfig(out, (c) => (c.model = { ...c.model, max_position_embeddings: 8 })), root, 'train.yaml'),
       (e: Error) => e instanceof TrainConfigError && e.message.includes("train.yaml: data: sequenceLength: must be at most the model's max_position_embeddings 8 (train.yaml: model), got 16"),
     );
+    // A training step that cannot fit in memory is refused before the model is built.
+    const limit = process.env.OLMO_MEMORY_LIMIT;
+    process.env.OLMO_MEMORY_LIMIT = '64KiB';
+    try {
+      assert.throws(
+        () => resolveTrainConfig(shortConfig(out), root, 'train.yaml'),
+        (e: Error) => e instanceof TrainConfigError && /train\.yaml: microBatchInstances: a training step of \d+ × 16 tokens on train\.yaml: model needs .* more than the 64\.0 KiB available/.test(e.message),
+      );
+    } finally {
+      if (limit === undefined) delete process.env.OLMO_MEMORY_LIMIT;
+      else process.env.OLMO_MEMORY_LIMIT = limit;
+    }
     // A data-config file is named as the place of its fields.
     const dataFile = join(root, 'data-config.json');
     const { data } = shortConfig(out) as { data: Record<string, unknown> };
