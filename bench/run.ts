@@ -33,6 +33,7 @@ const registry: Record<string, () => Promise<Benchmark>> = {
   memory: () => import('./memory.ts'),
   train: () => import('./train.ts'),
   eval: () => import('./eval.ts'),
+  llm: () => import('./llm.ts'),
 };
 
 function formatNumber(v: number): string {
