@@ -19,6 +19,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
+import { chunkLine, firstInvalidUtf8, readByteLineChunks } from '../io/byte-lines.ts';
 import { writeFileAtomically } from '../io/safetensors-file.ts';
 import { TULU_CHAT_TEMPLATE } from './chat.ts';
 import { CL100K_PATTERN } from './dolma2.ts';
@@ -62,6 +63,8 @@ export interface TrainBpeOptions {
    * CL100K_HF_PATTERN when `pattern` is CL100K_PATTERN, else `pattern.source` (which must then mean the same in both).
    */
   hfPattern?: string;
+  /** Refuse training files holding invalid UTF-8 (default: decode it as U+FFFD and list it in the stats). */
+  strict?: boolean;
   /** Stop when the best pair occurs fewer times than this (HF `min_frequency`; default 0, i.e. any pair ≥ 1). */
   minFrequency?: number;
   /** tokenizer_config.json entries. Defaults as OLMo 2: eos = bos = `<|endoftext|>`, pad = `<|pad|>` (each must be a special token). */
@@ -88,6 +91,10 @@ export interface TrainBpeStats {
   tokens: number;
   /** Count of the last merge (0 when none). */
   lastMergeCount: number;
+  /** File documents that held invalid UTF-8 and were trained on with U+FFFD in its place (reading not strict). */
+  invalidUtf8Documents: number;
+  /** The first of them (null when none). */
+  firstInvalidUtf8: InvalidUtf8Document | null;
 }
 
 export interface TrainedBpe {
@@ -305,52 +312,101 @@ export async function trainByteLevelBpe(options: TrainBpeOptions): Promise<Train
       add(t);
     }
   }
-  for (const f of options.files ?? []) for await (const t of readTrainingDocuments(f)) add(t);
-  return trainFromWordCounts(counter.counts, counter.documents, o);
+  let invalid = 0;
+  let first: InvalidUtf8Document | null = null;
+  const onInvalidUtf8 = (w: InvalidUtf8Document) => {
+    invalid++;
+    first ??= w;
+  };
+  for (const f of options.files ?? []) {
+    for await (const t of readTrainingDocuments(f, { strict: options.strict, onInvalidUtf8 })) add(t);
+  }
+  const trained = trainFromWordCounts(counter.counts, counter.documents, o);
+  trained.stats.invalidUtf8Documents = invalid;
+  trained.stats.firstInvalidUtf8 = first;
+  return trained;
+}
+
+/** Where a training document holds invalid UTF-8 (decoded as U+FFFD unless reading is strict). */
+export interface InvalidUtf8Document {
+  file: string;
+  /** 1-based line of a JSONL file; 1 for a plain-text file. */
+  line: number;
+  /** Byte offset of the first invalid sequence in the line, and in the (decompressed) file. */
+  lineByte: number;
+  fileByte: number;
+}
+
+export interface TrainingDocumentsOptions {
+  /** Refuse invalid UTF-8 (an error naming file, line and byte) instead of decoding it as U+FFFD. */
+  strict?: boolean;
+  /** Called for each document decoded with invalid UTF-8 when not strict. */
+  onInvalidUtf8?: (where: InvalidUtf8Document) => void;
+}
+
+function invalidUtf8Error(w: InvalidUtf8Document): Error {
+  return new Error(
+    `${w.file}:${w.line}: invalid UTF-8 at byte ${w.lineByte} of the line (byte ${w.fileByte} of the file); ` +
+      'expected UTF-8 text (without strict reading it is decoded as U+FFFD and counted)',
+  );
 }
 
 /**
  * The documents of a training file: the `text` field of each line of a JSONL(.gz) file (a line without a string
- * `text` is an error naming file:line), or the whole content of any other file.
+ * `text` is an error naming file:line), or the whole content of any other file. Lines are read as bytes by the
+ * reader `olmo data tokenize` uses, so a byte order mark at the start is skipped and invalid UTF-8 is refused
+ * (`strict`) or reported through `onInvalidUtf8`, never replaced unnoticed.
  */
-export async function* readTrainingDocuments(file: string): AsyncGenerator<string> {
+export async function* readTrainingDocuments(
+  file: string,
+  options: TrainingDocumentsOptions = {},
+): AsyncGenerator<string> {
   if (!fs.existsSync(file)) throw new Error(`${file}: no such file`);
-  const gz = file.endsWith('.gz');
-  const base = gz ? file.slice(0, -3) : file;
-  const raw = fs.createReadStream(file);
-  const input = gz ? raw.pipe(createGunzip()) : raw;
-  if (input !== raw) raw.on('error', (e) => input.destroy(e));
-  const jsonl = /\.(jsonl|json|ndjson)$/.test(base);
-  const decoder = new TextDecoder('utf-8');
-  if (!jsonl) {
-    let text = '';
-    for await (const chunk of input) text += decoder.decode(chunk as Buffer, { stream: true });
-    yield text + decoder.decode();
+  const base = file.endsWith('.gz') ? file.slice(0, -3) : file;
+  const invalid = (w: InvalidUtf8Document): void => {
+    if (options.strict) throw invalidUtf8Error(w);
+    options.onInvalidUtf8?.(w);
+  };
+  if (!/\.(jsonl|json|ndjson)$/.test(base)) {
+    yield readPlainDocument(file, invalid);
     return;
   }
-  let rest = '';
-  let lineNo = 0;
-  const parse = function* (line: string): Generator<string> {
-    lineNo++;
-    if (line.trim().length === 0) return;
-    let doc: unknown;
-    try {
-      doc = JSON.parse(line);
-    } catch (e) {
-      throw new Error(`${file}:${lineNo}: invalid JSON: ${(e as Error).message}`, { cause: e });
+  for await (const chunk of readByteLineChunks(file)) {
+    const bad = new Map(chunk.invalidUtf8.map((v) => [v.index, v]));
+    for (let i = 0; i < chunk.lineNos.length; i++) {
+      const line = chunk.lineNos[i];
+      const b = bad.get(i);
+      if (b !== undefined) invalid({ file, line, lineByte: b.lineByte, fileByte: b.fileByte });
+      let doc: unknown;
+      try {
+        doc = JSON.parse(chunkLine(chunk, i));
+      } catch (e) {
+        throw new Error(`${file}:${line}: invalid JSON: ${(e as Error).message}`, { cause: e });
+      }
+      const text = (doc as { text?: unknown } | null)?.text;
+      if (typeof text !== 'string') throw new Error(`${file}:${line}: expected an object with a string "text" field`);
+      yield text;
     }
-    const text = (doc as { text?: unknown } | null)?.text;
-    if (typeof text !== 'string') throw new Error(`${file}:${lineNo}: expected an object with a string "text" field`);
-    yield text;
-  };
-  for await (const chunk of input) {
-    rest += decoder.decode(chunk as Buffer, { stream: true });
-    const lines = rest.split('\n');
-    rest = lines.pop()!;
-    for (const line of lines) yield* parse(line);
   }
-  rest += decoder.decode();
-  if (rest.length > 0) yield* parse(rest);
+}
+
+/** A whole plain-text file (`.gz` decompressed) as one document, without a leading byte order mark. */
+async function readPlainDocument(file: string, invalid: (w: InvalidUtf8Document) => void): Promise<string> {
+  const raw = fs.createReadStream(file);
+  const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  if (input !== raw) raw.on('error', (e) => input.destroy(e));
+  const parts: Buffer[] = [];
+  for await (const chunk of input) parts.push(chunk as Buffer);
+  const all = Buffer.concat(parts);
+  const from = all.length >= 3 && all[0] === 0xef && all[1] === 0xbb && all[2] === 0xbf ? 3 : 0;
+  const bytes = all.subarray(from);
+  const at = firstInvalidUtf8(bytes);
+  if (at >= 0) {
+    const line = 1 + bytes.subarray(0, at).reduce((n, c) => n + (c === 10 ? 1 : 0), 0);
+    const lineByte = at - (bytes.lastIndexOf(10, at) + 1);
+    invalid({ file, line, lineByte, fileByte: from + at });
+  }
+  return bytes.toString('utf8');
 }
 
 /** Byte → id of its symbol (after the special tokens), with the 256 symbols sorted by code point as HF does. */
@@ -507,6 +563,8 @@ function trainFromWordCounts(wordCounts: Map<string, number>, documents: number,
     vocabSize: vocab.length,
     tokens,
     lastMergeCount,
+    invalidUtf8Documents: 0,
+    firstInvalidUtf8: null,
   };
   return {
     tokenizerJson: buildTokenizerJson(vocab, merges, o),
