@@ -13,7 +13,8 @@ file as one plain-text document.
   --vocab-size N        total ids: special tokens + 256 bytes + merges
   --out DIR             output folder (created if missing; existing tokenizer files are replaced)
   --special TOKEN       an extra special token (repeatable), after <|endoftext|> (EOS and BOS) and <|pad|>
-  --min-frequency N     stop merging when the best pair occurs fewer than N times (default 0)`;
+  --min-frequency N     stop merging when the best pair occurs fewer than N times (default 0)
+  --strict              refuse invalid UTF-8 in the input (default: train on it as U+FFFD and report the count)`;
 
 async function runTrain(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('tokenizer train', {
@@ -23,6 +24,7 @@ async function runTrain(argv: string[]): Promise<number> {
       out: { type: 'string' },
       special: { type: 'string', multiple: true },
       'min-frequency': { type: 'string' },
+      strict: { type: 'boolean' },
     },
     allowPositionals: true,
   });
@@ -49,6 +51,7 @@ async function runTrain(argv: string[]): Promise<number> {
     vocabSize,
     specialTokens: specials,
     minFrequency,
+    strict: values.strict ?? false,
     onProgress: (p) => {
       const now = performance.now();
       if (p.phase !== 'done' && now - lastLine < 2000) return;
@@ -59,6 +62,13 @@ async function runTrain(argv: string[]): Promise<number> {
   });
   saveTrainedTokenizer(trained, values.out);
   const s = trained.stats;
+  const bad = s.firstInvalidUtf8;
+  if (bad !== null) {
+    process.stderr.write(
+      `tokenizer train: ${s.invalidUtf8Documents} document(s) held invalid UTF-8, trained on as U+FFFD ` +
+        `(first: ${bad.file}:${bad.line}, byte ${bad.lineByte}; --strict refuses them)\n`,
+    );
+  }
   if (s.vocabSize < vocabSize) {
     process.stderr.write(
       `tokenizer train: the input ran out of pairs to merge at ${s.vocabSize} ids (asked for ${vocabSize})\n`,
@@ -70,6 +80,7 @@ async function runTrain(argv: string[]): Promise<number> {
       vocab_size: s.vocabSize,
       merges: s.merges,
       documents: s.documents,
+      invalid_utf8_documents: s.invalidUtf8Documents,
       bytes: s.bytes,
       tokens: s.tokens,
       tokens_per_byte: s.bytes > 0 ? s.tokens / s.bytes : 0,

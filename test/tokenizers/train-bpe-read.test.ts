@@ -92,3 +92,29 @@ test('trainByteLevelBpe counts documents with invalid UTF-8 and refuses them whe
     /train\.jsonl:2: invalid UTF-8 at byte 11/,
   );
 });
+
+test('olmo tokenizer train reports invalid UTF-8 and --strict refuses it', async () => {
+  const { tokenizerCommand } = await import('../../src/cli/tokenizer.ts');
+  const file = write('cli-bad.jsonl', bytes('{"text":"hello world"}\n{"text":"x ', Buffer.from([0xfe]), '"}\n'));
+  const logs: string[] = [];
+  const errs: string[] = [];
+  const [log, stderr] = [console.log, process.stderr.write];
+  console.log = (s: string) => logs.push(s);
+  process.stderr.write = ((s: string) => errs.push(s)) as typeof process.stderr.write;
+  try {
+    const out = join(dir, 'cli-tok');
+    assert.equal(await tokenizerCommand.run(['train', file, '--vocab-size', '270', '--out', out]), 0);
+    await assert.rejects(
+      tokenizerCommand.run(['train', file, '--vocab-size', '270', '--out', out, '--strict']),
+      /cli-bad\.jsonl:2: invalid UTF-8 at byte 11/,
+    );
+  } finally {
+    console.log = log;
+    process.stderr.write = stderr;
+  }
+  assert.equal(JSON.parse(logs[0]).invalid_utf8_documents, 1);
+  assert.ok(
+    errs.some((e) => /1 document\(s\) held invalid UTF-8, .*cli-bad\.jsonl:2, byte 11/.test(e)),
+    errs.join(''),
+  );
+});
