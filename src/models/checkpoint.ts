@@ -12,6 +12,7 @@ import { placeholderInit, type Init } from '../nn/index.ts';
 import { ConfigError, parseConfig, toHfConfig, type ModelConfig } from './config.ts';
 import type { CausalLM } from './decoder.ts';
 import { createModel } from './families.ts';
+import { storedDType } from './memory.ts';
 import { CheckpointError } from './checkpoint-error.ts';
 import { compactParam, MappedTensors, Q8_QUANTIZATION_CONFIG, readQuantization, tensorsToWrite, type WeightMode } from './compact-weights.ts';
 
@@ -101,7 +102,7 @@ export function loadModel(dir: string, opts: LoadOptions = {}): CausalLM {
   if (mode !== 'f32' && opts.trainable === true)
     throw new CheckpointError(`${dir}: weights '${mode}' are for inference and cannot be trainable; load with weights 'f32' to train`);
   const quantized = readQuantization(dir) === 'q8_0';
-  const model = createModel(cfg, placeholderInit);
+  const model = createModel(cfg, placeholderInit, mode === 'int8' ? 'int8' : mode === 'stored' ? storedDType(cfg) : 'f32');
   const checks = startChecks(dir, opts.verify ?? 'full');
   let src: TensorSource;
   try {
