@@ -2,7 +2,7 @@
 // history. Reads one user message per line (so it also works with piped input).
 import { createInterface } from 'node:readline';
 import { generate, applyChatTemplate, type ChatMessage } from '../index.ts';
-import { parseCommandArgs, type Command } from './command.ts';
+import { parseCommandArgs, type Command, optionTable } from './command.ts';
 import { StreamPrinter } from './generate.ts';
 import {
   loadInferenceModel,
@@ -30,9 +30,7 @@ In the conversation: /reset clears the history, /exit (or Ctrl-D) quits.`,
     const { values } = parseCommandArgs('chat', {
       args: argv,
       options: {
-        model: { type: 'string' },
-        system: { type: 'string' },
-        tokenizer: { type: 'string' },
+        ...optionTable(['model', 'system', 'tokenizer']),
         ...quantizeOption,
         ...samplingOptions,
       },

@@ -27,6 +27,17 @@ export function parseCommandArgs<T extends ParseArgsConfig>(
   }
 }
 
+/** The parseArgs option table of a command: each of `strings` takes a value, each of `flags` is a switch. */
+export function optionTable<const S extends string, const F extends string = never>(
+  strings: readonly S[],
+  flags: readonly F[] = [],
+): { [K in S]: { type: 'string' } } & { [K in F]: { type: 'boolean' } } {
+  const table: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const name of strings) table[name] = { type: 'string' };
+  for (const name of flags) table[name] = { type: 'boolean' };
+  return table as { [K in S]: { type: 'string' } } & { [K in F]: { type: 'boolean' } };
+}
+
 /** Parses a numeric option, naming it when the value is not a number in range. */
 export function numberOption(
   command: string,

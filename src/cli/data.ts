@@ -14,7 +14,7 @@ import {
 } from '../index.ts';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
-import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';
+import { numberOption, parseCommandArgs, UsageError, type Command, optionTable } from './command.ts';
 
 const tokenizeUsage = `olmo data tokenize INPUT.jsonl[.gz]... --out DIR [options]
 
@@ -38,12 +38,7 @@ async function runTokenize(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('data tokenize', {
     args: argv,
     options: {
-      out: { type: 'string' },
-      tokenizer: { type: 'string' },
-      dtype: { type: 'string' },
-      workers: { type: 'string' },
-      strict: { type: 'boolean' },
-      overwrite: { type: 'boolean' },
+      ...optionTable(['out', 'tokenizer', 'dtype', 'workers'], ['strict', 'overwrite']),
     },
     allowPositionals: true,
   });
@@ -93,11 +88,7 @@ async function runSynth(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('data synth', {
     args: argv,
     options: {
-      out: { type: 'string' },
-      seed: { type: 'string' },
-      scale: { type: 'string' },
-      'seq-len': { type: 'string' },
-      workers: { type: 'string' },
+      ...optionTable(['out', 'seed', 'scale', 'seq-len', 'workers']),
     },
   });
   if (!values.out) throw new UsageError('olmo data synth: --out DIR is required');

@@ -30,7 +30,7 @@ import {
   type LogprobsMode,
   type Tokenizer,
 } from '../index.ts';
-import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';
+import { numberOption, parseCommandArgs, UsageError, type Command, optionTable } from './command.ts';
 import { EvalProgressPrinter } from './eval-progress.ts';
 import {
   loadInferenceModel,
@@ -114,33 +114,34 @@ function tokenizerFrom(choice: string): Tokenizer {
 }
 
 const OPTIONS = {
-  model: { type: 'string' },
-  openai: { type: 'string' },
-  'model-name': { type: 'string' },
+  ...optionTable(
+    [
+      'model',
+      'openai',
+      'model-name',
+      'output',
+      'data-dir',
+      'limit',
+      'num-shots',
+      'batch-size',
+      'model-batch-size',
+      'quantize',
+      'max-length',
+      'tokenizer',
+      'concurrency',
+      'logprobs',
+      'api-key-env',
+      'timeout',
+      'retries',
+      'rescore',
+      'critic-model',
+      'critic-openai',
+      'critic-model-name',
+      'critic-tokenizer',
+    ],
+    ['chat', 'list-tasks', 'dry-run', 'critic-chat'],
+  ),
   tasks: { type: 'string', multiple: true },
-  output: { type: 'string' },
-  'data-dir': { type: 'string' },
-  limit: { type: 'string' },
-  'num-shots': { type: 'string' },
-  'batch-size': { type: 'string' },
-  'model-batch-size': { type: 'string' },
-  quantize: { type: 'string' },
-  'max-length': { type: 'string' },
-  tokenizer: { type: 'string' },
-  concurrency: { type: 'string' },
-  logprobs: { type: 'string' },
-  chat: { type: 'boolean' },
-  'api-key-env': { type: 'string' },
-  timeout: { type: 'string' },
-  retries: { type: 'string' },
-  'list-tasks': { type: 'boolean' },
-  'dry-run': { type: 'boolean' },
-  rescore: { type: 'string' },
-  'critic-model': { type: 'string' },
-  'critic-openai': { type: 'string' },
-  'critic-model-name': { type: 'string' },
-  'critic-tokenizer': { type: 'string' },
-  'critic-chat': { type: 'boolean' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];

@@ -1,6 +1,6 @@
 // `olmo generate`: continue a prompt (or answer it through the chat template), streaming tokens as they come.
 import { generate, applyChatTemplate } from '../index.ts';
-import { parseCommandArgs, UsageError, type Command } from './command.ts';
+import { parseCommandArgs, UsageError, type Command, optionTable } from './command.ts';
 import {
   loadInferenceModel,
   QUANTIZE_HELP,
@@ -27,11 +27,7 @@ ${samplingHelp}`,
     const { values } = parseCommandArgs('generate', {
       args: argv,
       options: {
-        model: { type: 'string' },
-        prompt: { type: 'string' },
-        chat: { type: 'boolean' },
-        tokenizer: { type: 'string' },
-        'no-stream': { type: 'boolean' },
+        ...optionTable(['model', 'prompt', 'tokenizer'], ['chat', 'no-stream']),
         ...quantizeOption,
         ...samplingOptions,
       },

@@ -16,7 +16,7 @@ import {
   weightBytes,
   type ModelConfig,
 } from '../index.ts';
-import { numberOption, parseCommandArgs, type Command } from './command.ts';
+import { numberOption, parseCommandArgs, type Command, optionTable } from './command.ts';
 import { resolveModelArg } from './model-loading.ts';
 
 /** The memory a model needs for `batch` sequences of `context` tokens, and this machine's, as printed and as JSON. */
@@ -84,10 +84,7 @@ Prints the package version, the active tensor backend (OLMO_BACKEND), the thread
     const { values } = parseCommandArgs('info', {
       args: argv,
       options: {
-        json: { type: 'boolean' },
-        model: { type: 'string' },
-        context: { type: 'string' },
-        batch: { type: 'string' },
+        ...optionTable(['model', 'context', 'batch'], ['json']),
       },
     });
     const context = numberOption('info', 'context', values.context, { integer: true, min: 1 });

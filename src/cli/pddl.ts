@@ -13,7 +13,7 @@ import {
   PddlCheckError,
   PddlParseError,
 } from '../index.ts';
-import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';
+import { numberOption, parseCommandArgs, UsageError, type Command, optionTable } from './command.ts';
 
 function readText(command: string, flag: string, path: string | undefined): string {
   if (!path) throw new UsageError(`olmo pddl ${command}: --${flag} FILE is required`);
@@ -76,12 +76,7 @@ async function runPlan(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('pddl plan', {
     args: argv,
     options: {
-      domain: { type: 'string' },
-      problem: { type: 'string' },
-      planner: { type: 'string' },
-      timeout: { type: 'string' },
-      'max-states': { type: 'string' },
-      lenient: { type: 'boolean' },
+      ...optionTable(['domain', 'problem', 'planner', 'timeout', 'max-states'], ['lenient']),
     },
   });
   const planner = values.planner ?? 'bfs';
@@ -106,10 +101,7 @@ async function runValidate(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('pddl validate', {
     args: argv,
     options: {
-      domain: { type: 'string' },
-      problem: { type: 'string' },
-      plan: { type: 'string' },
-      lenient: { type: 'boolean' },
+      ...optionTable(['domain', 'problem', 'plan'], ['lenient']),
     },
   });
   const { domain, problem } = parseBoth('validate', values.domain, values.problem, values.lenient ?? false);

@@ -1,6 +1,6 @@
 // `olmo quickstart`: the whole OLMo 2 pipeline in miniature, offline (src/quickstart/run.ts).
 import { runQuickstart } from '../index.ts';
-import { parseCommandArgs, UsageError, type Command } from './command.ts';
+import { parseCommandArgs, UsageError, type Command, optionTable } from './command.ts';
 import { withStopSignal } from './stop-signal.ts';
 
 export const quickstartCommand: Command = {
@@ -24,10 +24,7 @@ stopped (finished stages are not redone).`,
     const { values, positionals } = parseCommandArgs('quickstart', {
       args: argv,
       options: {
-        out: { type: 'string' },
-        seed: { type: 'string' },
-        size: { type: 'string' },
-        minutes: { type: 'string' },
+        ...optionTable(['out', 'seed', 'size', 'minutes']),
       },
       allowPositionals: true,
     });

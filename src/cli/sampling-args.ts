@@ -1,12 +1,8 @@
 // Sampling options shared by `olmo generate` and `olmo chat`.
-import { numberOption } from './command.ts';
+import { numberOption, optionTable } from './command.ts';
 
 export const samplingOptions = {
-  'max-new-tokens': { type: 'string' },
-  temperature: { type: 'string' },
-  'top-k': { type: 'string' },
-  'top-p': { type: 'string' },
-  seed: { type: 'string' },
+  ...optionTable(['max-new-tokens', 'temperature', 'top-k', 'top-p', 'seed']),
   stop: { type: 'string', multiple: true },
 } as const;
 
