@@ -1,6 +1,7 @@
 // What the quickstart report shows, gathered from the stage outputs of a run folder (collect.ts) and rendered as
 // report.md and a self-contained report.html (render-markdown.ts, render-html.ts). Every number here is read from
 // a file a stage wrote; nothing is computed by the renderers.
+import type { PairedComparison } from '../stats/paired.ts';
 
 /** One point of a loss curve. */
 export interface CurvePoint {
@@ -45,20 +46,12 @@ export interface EvalRow {
 }
 
 /** Two stages compared item by item on the same held-out items of one measure (src/stats/paired.ts). */
-export interface PairedRow {
+export interface PairedRow extends PairedComparison {
   /** The column key and label of the measure. */
   measure: string;
   label: string;
   from: string;
   to: string;
-  n: number;
-  /** Items the later stage passes and the earlier one failed, and the reverse. */
-  fixed: number;
-  broken: number;
-  before: number;
-  after: number;
-  /** Exact two-sided sign test on fixed vs broken. */
-  pValue: number;
 }
 
 export interface StageSummary {
