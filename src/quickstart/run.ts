@@ -21,7 +21,7 @@ import { clearPool } from '../tensor/index.ts';
 import { loadDpoConfig, DpoTrainer } from '../posttrain/dpo/index.ts';
 import { loadRlvrConfig, runRlvr } from '../posttrain/rlvr/index.ts';
 import { loadSftConfig, SftTrainer } from '../posttrain/sft/index.ts';
-import { loadTrainConfig, soup, Trainer } from '../train/index.ts';
+import { loadTrainConfig, soup, Trainer, type TrainResult } from '../train/index.ts';
 import { collectReport, COLUMNS } from './collect.ts';
 import { formatValue } from './render-markdown.ts';
 import { ANNEAL_SEEDS, writeAnnealIngredientConfig, writeQuickstartConfigs } from './configs.ts';
@@ -89,18 +89,44 @@ export function stageCommands(size: QuickstartSize, seed: number): Record<string
 
 const fmt = (x: number | null | undefined, digits = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits));
 
-export async function runQuickstart(opts: QuickstartOptions): Promise<QuickstartResult> {
-  const runDir = resolve(opts.out);
-  const seed = opts.seed ?? 1234;
-  const size = scaledSize(sizeByName(opts.size ?? 'default'), opts.minutes);
-  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const state: QuickstartState = openState(runDir, seed, size.name, size.synthScale);
-  saveState(runDir, state);
-  const stopped = () => opts.signal?.aborted === true;
-  const commands = stageCommands(size, seed);
-  const trainerOpts = { signal: opts.signal, progress: opts.progress, log };
+/** One stage of the pipeline: `run` returns its summary line, or null when it stopped early (to be resumed). */
+interface Stage {
+  name: string;
+  title: string;
+  run: () => Promise<string | null>;
+}
 
-  type Stage = { name: string; title: string; run: () => Promise<string | null> };
+interface StageContext {
+  runDir: string;
+  seed: number;
+  size: QuickstartSize;
+  log: (line: string) => void;
+  trainerOpts: { signal?: AbortSignal; progress?: boolean; log: (line: string) => void };
+}
+
+/** A training stage on configs/NAME.yaml (written by `writeConfig` when missing), resumed as `olmo train` does. */
+function trainStage(
+  c: StageContext,
+  name: string,
+  title: string,
+  writeConfig: () => void,
+  summary: (r: TrainResult) => string,
+): Stage {
+  return {
+    name,
+    title,
+    run: async () => {
+      const file = join(c.runDir, 'configs', `${name}.yaml`);
+      if (!existsSync(file)) writeConfig();
+      const r = new Trainer(loadTrainConfig(file), { resume: true, ...c.trainerOpts }).train();
+      return r.stopped ? null : summary(r);
+    },
+  };
+}
+
+/** The pipeline's stages in order: data, pretraining and anneals, soup, SFT, DPO, RLVR, each evaluated. */
+function quickstartStages(c: StageContext): Stage[] {
+  const { runDir, seed, size, log, trainerOpts } = c;
   const evalStage = (name: string): Stage => ({
     name: `eval-${name}`,
     title: `evaluate ${name}`,
@@ -109,7 +135,7 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
       return `${name}: ${describeEval(r)}`;
     },
   });
-  const stages: Stage[] = [
+  return [
     {
       name: 'data',
       title: 'generate and tokenize the embedded corpus',
@@ -120,33 +146,24 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
         return `${m.world.facts} facts (${m.world.testFacts} held out), ${tokens.toLocaleString('en-US')} pretraining tokens, unigram entropy ${fmt(m.unigramEntropy?.nats)} nats`;
       },
     },
-    {
-      name: 'pretrain',
-      title: 'pretrain and anneal an OLMo 2 model (olmo train)',
-      run: async () => {
-        const file = join(runDir, 'configs', 'pretrain.yaml');
-        if (!existsSync(file)) writeQuickstartConfigs(runDir, size, seed);
-        const cfg = loadTrainConfig(file);
-        const r = new Trainer(cfg, { resume: true, ...trainerOpts }).train();
-        if (r.stopped) return null;
-        return `${r.steps} steps; validation loss ${fmt(r.stageValLoss.pretrain)} after stage 1, ${fmt(r.stageValLoss.anneal)} after the anneal`;
-      },
-    },
+    trainStage(
+      c,
+      'pretrain',
+      'pretrain and anneal an OLMo 2 model (olmo train)',
+      () => writeQuickstartConfigs(runDir, size, seed),
+      (r) => `${r.steps} steps; validation loss ${fmt(r.stageValLoss.pretrain)} after stage 1, ${fmt(r.stageValLoss.anneal)} after the anneal`,
+    ),
     evalStage('base'),
     evalStage('anneal'),
     ...Array.from({ length: size.annealIngredients - 1 }, (_, i): Stage => {
       const k = i + 2;
-      return {
-        name: `anneal-${k}`,
-        title: `anneal ingredient ${k}: the anneal again from the end of stage 1, data seed ${ANNEAL_SEEDS[k - 1]} (olmo train)`,
-        run: async () => {
-          const file = join(runDir, 'configs', `anneal-${k}.yaml`);
-          if (!existsSync(file)) writeAnnealIngredientConfig(runDir, k, seed, size, stage1FinalLr(runDir));
-          const cfg = loadTrainConfig(file);
-          const r = new Trainer(cfg, { resume: true, ...trainerOpts }).train();
-          return r.stopped ? null : `${r.steps} steps; validation loss ${fmt(r.finalValLoss)}`;
-        },
-      };
+      return trainStage(
+        c,
+        `anneal-${k}`,
+        `anneal ingredient ${k}: the anneal again from the end of stage 1, data seed ${ANNEAL_SEEDS[k - 1]} (olmo train)`,
+        () => writeAnnealIngredientConfig(runDir, k, seed, size, stage1FinalLr(runDir)),
+        (r) => `${r.steps} steps; validation loss ${fmt(r.finalValLoss)}`,
+      );
     }),
     {
       name: 'soup',
@@ -193,6 +210,19 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
     },
     evalStage('rlvr'),
   ];
+}
+
+export async function runQuickstart(opts: QuickstartOptions): Promise<QuickstartResult> {
+  const runDir = resolve(opts.out);
+  const seed = opts.seed ?? 1234;
+  const size = scaledSize(sizeByName(opts.size ?? 'default'), opts.minutes);
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const state: QuickstartState = openState(runDir, seed, size.name, size.synthScale);
+  saveState(runDir, state);
+  const stopped = () => opts.signal?.aborted === true;
+  const commands = stageCommands(size, seed);
+  const trainerOpts = { signal: opts.signal, progress: opts.progress, log };
+  const stages = quickstartStages({ runDir, seed, size, log, trainerOpts });
 
   const total = stages.length;
   for (let i = 0; i < stages.length; i++) {

@@ -328,6 +328,51 @@ class AtomicLineWriter {
   }
 }
 
+/** Per eval set, the share of its items that one training file overlaps, and whether that passes the threshold. */
+function summarizeEvalSets(
+  summary: TrainFileSummary,
+  items: readonly EvalText[],
+  overlapping: ReadonlySet<number>,
+  datasetThreshold: number,
+): void {
+  const sets = new Map<string, number>();
+  for (const it of items) sets.set(it.set, (sets.get(it.set) ?? 0) + 1);
+  for (const [set, total] of sets) {
+    let flagged = 0;
+    for (const i of overlapping) if (items[i].set === set) flagged++;
+    const fraction = flagged / total;
+    summary.perEvalSet[set] = { flagged, fraction, contaminated: fraction > datasetThreshold };
+    if (fraction > datasetThreshold) summary.contaminated = true;
+  }
+}
+
+/** The flagged items in index order with their best and all matches, and each eval set's flagged share. */
+function flaggedEvalItems(
+  items: readonly EvalText[],
+  matches: ReadonlyMap<number, TrainMatch[]>,
+  best: ReadonlyMap<number, TrainMatch>,
+): { evalSets: EvalSetSummary[]; flaggedItems: FlaggedItem[] } {
+  const evalSets = new Map<string, EvalSetSummary>();
+  items.forEach((it) => {
+    const s = evalSets.get(it.set) ?? { set: it.set, instances: 0, flagged: 0, fraction: 0 };
+    s.instances++;
+    evalSets.set(it.set, s);
+  });
+  const flaggedItems: FlaggedItem[] = [];
+  for (const [i, ms] of [...matches].sort((a, b) => a[0] - b[0])) {
+    evalSets.get(items[i].set)!.flagged++;
+    flaggedItems.push({
+      set: items[i].set,
+      id: items[i].id,
+      score: best.get(i)!.score,
+      best: best.get(i)!,
+      matches: ms,
+    });
+  }
+  for (const s of evalSets.values()) s.fraction = s.flagged / s.instances;
+  return { evalSets: [...evalSets.values()], flaggedItems };
+}
+
 /** Find eval items whose prompts overlap training prompts, report them, and optionally write a filtered copy. */
 export async function decontaminate(opts: DecontaminateOptions): Promise<DecontaminationReport> {
   const n = opts.n ?? DEFAULT_NGRAM;
@@ -374,7 +419,7 @@ export async function decontaminate(opts: DecontaminateOptions): Promise<Deconta
           try {
             doc = JSON.parse(raw);
           } catch (e) {
-            throw new DecontaminationError(`${where}: malformed JSON (${(e as Error).message})`);
+            throw new DecontaminationError(`${where}: malformed JSON (${(e as Error).message})`, { cause: e });
           }
           const units = documentUnits(doc, where);
           summary.documents++;
@@ -414,15 +459,7 @@ export async function decontaminate(opts: DecontaminateOptions): Promise<Deconta
         rl.close();
       }
       opts.onProgress?.({ file, documents: summary.documents });
-      const sets = new Map<string, number>();
-      for (const it of items) sets.set(it.set, (sets.get(it.set) ?? 0) + 1);
-      for (const [set, total] of sets) {
-        let flagged = 0;
-        for (const i of overlapping) if (items[i].set === set) flagged++;
-        const fraction = flagged / total;
-        summary.perEvalSet[set] = { flagged, fraction, contaminated: fraction > datasetThreshold };
-        if (fraction > datasetThreshold) summary.contaminated = true;
-      }
+      summarizeEvalSets(summary, items, overlapping, datasetThreshold);
       files.push(summary);
     }
     if (writer) await writer.commit();
@@ -431,30 +468,13 @@ export async function decontaminate(opts: DecontaminateOptions): Promise<Deconta
     throw e;
   }
 
-  const evalSets = new Map<string, EvalSetSummary>();
-  items.forEach((it) => {
-    const s = evalSets.get(it.set) ?? { set: it.set, instances: 0, flagged: 0, fraction: 0 };
-    s.instances++;
-    evalSets.set(it.set, s);
-  });
-  const flaggedItems: FlaggedItem[] = [];
-  for (const [i, ms] of [...matches].sort((a, b) => a[0] - b[0])) {
-    evalSets.get(items[i].set)!.flagged++;
-    flaggedItems.push({
-      set: items[i].set,
-      id: items[i].id,
-      score: best.get(i)!.score,
-      best: best.get(i)!,
-      matches: ms,
-    });
-  }
-  for (const s of evalSets.values()) s.fraction = s.flagged / s.instances;
+  const { evalSets, flaggedItems } = flaggedEvalItems(items, matches, best);
   return {
     n,
     threshold,
     datasetThreshold,
     tokenizer: 'NFKC, lower-case, runs of letters/digits/marks (spaCy en_core_web_lg in open-instruct)',
-    evalSets: [...evalSets.values()],
+    evalSets,
     trainFiles: files,
     flaggedItems,
     flaggedDocuments: flaggedDocs,
