@@ -231,12 +231,12 @@ export class Scheduler {
     this.slots.appended(s.slot, ids);
     s.computed = end;
     if (end < prompt.length) return ids.length;
-    this.prefilling.splice(this.prefilling.indexOf(s), 1);
     if (s.req.promptLogprobs !== null) s.req.onPromptLogprobs?.(s.promptLps);
     if (s.req.maxTokens === 0) {
       this.finish(s, 'length');
       return ids.length;
     }
+    remove(this.prefilling, s);
     // into the decoding block: slot D
     const d = this.decoding.length;
     if (s.slot !== d) this.slots.swap(s.slot, d);
@@ -276,9 +276,9 @@ export class Scheduler {
 
   private finish(s: Sequence, reason: FinishReason, error?: Error): void {
     if (s.state === 'done') return;
-    if (s.state === 'waiting') this.waiting.splice(this.waiting.indexOf(s), 1);
+    if (s.state === 'waiting') remove(this.waiting, s);
     else if (s.state === 'prefill') {
-      this.prefilling.splice(this.prefilling.indexOf(s), 1);
+      remove(this.prefilling, s);
       this.slots.release(s.slot);
     } else {
       // keep the decoding block contiguous: the last decoding sequence takes this one's slot
@@ -291,4 +291,10 @@ export class Scheduler {
     s.state = 'done';
     s.req.onFinish(reason, error);
   }
+}
+
+function remove(list: Sequence[], s: Sequence): void {
+  const i = list.indexOf(s);
+  if (i < 0) throw new Error(`scheduler: a ${s.state} sequence is missing from its list`);
+  list.splice(i, 1);
 }
