@@ -34,6 +34,7 @@ const registry: Record<string, () => Promise<Benchmark>> = {
   train: () => import('./train.ts'),
   eval: () => import('./eval.ts'),
   llm: () => import('./llm.ts'),
+  serve: () => import('./serve.ts'),
 };
 
 function formatNumber(v: number): string {
