@@ -43,9 +43,11 @@ function parseBoth(command: string, domainPath: string | undefined, problemPath:
     return { domain, problem };
   } catch (err) {
     if (err instanceof PddlCheckError) {
-      throw new Error(`${err.message}\n(pass --lenient to accept this as the official Proc2PDDL planner does)`);
+      throw new Error(`${err.message}\n(pass --lenient to accept this as the official Proc2PDDL planner does)`, {
+        cause: err,
+      });
     }
-    if (err instanceof PddlParseError) throw new Error(err.message);
+    if (err instanceof PddlParseError) throw new Error(err.message, { cause: err });
     throw err;
   }
 }

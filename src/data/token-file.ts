@@ -69,7 +69,7 @@ export function readTokenFileMetadata(tokensPath: string): TokenFileMetadata {
   try {
     meta = JSON.parse(fs.readFileSync(metaPath, 'utf8')) as TokenFileMetadata;
   } catch (e) {
-    throw new Error(`${metaPath}: not valid JSON (${(e as Error).message})`);
+    throw new Error(`${metaPath}: not valid JSON (${(e as Error).message})`, { cause: e });
   }
   if (meta.format !== TOKEN_FILE_FORMAT) throw new Error(`${metaPath}: "format" must be "${TOKEN_FILE_FORMAT}"`);
   if (meta.dtype !== 'uint16' && meta.dtype !== 'uint32') {

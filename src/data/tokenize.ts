@@ -218,7 +218,7 @@ export class TokenizerPool {
       await Promise.all(ready);
     } catch (e) {
       await pool.close();
-      throw new Error(`tokenize: a worker thread failed to start: ${(e as Error).message}`);
+      throw new Error(`tokenize: a worker thread failed to start: ${(e as Error).message}`, { cause: e });
     }
     for (const w of pool.workers) {
       w.on('message', (m: { result?: TokenizedChunk; error?: string }) => pool.onResult(w, m));

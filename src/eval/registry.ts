@@ -261,7 +261,7 @@ export class TaskRegistry {
       const t = f.restore?.(saved);
       if (t) return t;
     }
-    let why = '';
+    let why: string;
     try {
       const planned = this.plan([saved.alias]).tasks;
       const t = planned.find((x) => x.config.alias === saved.alias);

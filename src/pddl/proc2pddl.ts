@@ -104,7 +104,7 @@ export interface ProblemEvaluation {
   goldValidation?: ValidationResult;
 }
 
-export interface EvaluateOptions extends SearchLimits {}
+export type EvaluateOptions = SearchLimits;
 
 function errorOutcome(e: PddlParseError): ProblemOutcome {
   return e.pyClass === 'IndexError' ? 'crash' : 'parse_error';

@@ -286,6 +286,7 @@ test('progress: a redrawn bar with rate and ETA on a terminal, periodic plain li
   p.update({ phase: 'model', done: 0, total: 10 });
   now = 2000;
   p.update({ phase: 'model', done: 5, total: 10 });
+  // eslint-disable-next-line no-control-regex -- the bar is redrawn after the ANSI erase-line escape
   assert.match(tty.at(-1)!, /^\r\x1b\[2K\[=+> *\] 5\/10 requests 50% 2\.5 req\/s ETA 0:02 elapsed 0:02$/);
   now = 4000;
   p.update({ phase: 'model', done: 10, total: 10 });

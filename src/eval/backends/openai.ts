@@ -229,7 +229,7 @@ export class OpenAIBackend implements Backend {
     const url = this.baseUrl + path;
     const headers: Record<string, string> = payload !== undefined ? { 'content-type': 'application/json' } : {};
     if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
-    let last = '';
+    let last: string;
     for (let attempt = 0; ; attempt++) {
       let retryAfterMs: number | undefined;
       await this.sem.acquire();

@@ -56,6 +56,7 @@ export class RequestCache {
         } catch (e) {
           throw new Error(
             `request cache ${path}:${i + 1}: malformed line (${(e as Error).message}); delete the file to recompute`,
+            { cause: e },
           );
         }
         if (typeof rec.k !== 'string' || rec.r === undefined)

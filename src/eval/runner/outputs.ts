@@ -3,7 +3,6 @@
 // Every file is written to a temporary name and renamed into place.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SuiteScore } from '../aggregate.ts';
 import { UNCOND_DOC_ID_OFFSET, type DocPrediction, type TaskConfig } from '../task.ts';
 import type { Doc, RequestInstance, RequestResult } from '../types.ts';
 

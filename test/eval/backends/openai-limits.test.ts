@@ -170,7 +170,7 @@ test('every retry is logged with its reason and its wait; any answer resets the 
 
 test('the cache identity is the served model as GET /v1/models reports it, not the URL', async () => {
   let root = '/models/a';
-  const s = await serve((req, res) => {
+  const s = await serve((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(
       JSON.stringify({

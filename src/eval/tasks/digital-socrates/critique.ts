@@ -235,7 +235,7 @@ export function templateFromPromptsJson(json: string, file: string): CritiqueTem
   try {
     v = JSON.parse(json);
   } catch (e) {
-    throw new Error(`${file}: malformed JSON: ${(e as Error).message}`);
+    throw new Error(`${file}: malformed JSON: ${(e as Error).message}`, { cause: e });
   }
   const p = (v as Record<string, unknown> | null)?.[DS_PROMPT_KEY] as { system?: unknown; main?: unknown } | undefined;
   if (!p || typeof p.system !== 'string' || typeof p.main !== 'string') {

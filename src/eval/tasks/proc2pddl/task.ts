@@ -136,7 +136,7 @@ export class Proc2PddlTask extends ChatGenerationTask<P2Doc> {
       try {
         json = JSON.parse(readFileSync(r.templatesFile, 'utf8'));
       } catch (e) {
-        throw new Error(`${r.templatesFile}: malformed JSON: ${(e as Error).message}`);
+        throw new Error(`${r.templatesFile}: malformed JSON: ${(e as Error).message}`, { cause: e });
       }
       this.templates = checkTemplates(json, r.templatesFile);
     }

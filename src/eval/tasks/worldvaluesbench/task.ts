@@ -24,7 +24,6 @@ import {
   loadParticipants,
   loadRelease,
   scaleOf,
-  WVB_REPO,
   WvbDataError,
   type Participant,
   type ProbeRow,
