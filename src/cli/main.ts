@@ -55,7 +55,12 @@ function help(): string {
     '  -h, --help     show help (also: olmo <command> --help)',
     '  -v, --version  show the version',
     '',
-    'Environment: OLMO_BACKEND=js|native (tensor backend), OLMO_NUM_THREADS=N (native threads).',
+    'Environment:',
+    '  OLMO_BACKEND=js|native            tensor backend',
+    '  OLMO_NUM_THREADS=N                threads of the native kernels',
+    '  OLMO_CPU_PATH=avx512|avx2|scalar  force a narrower SIMD path',
+    '  OLMO_MEMORY_LIMIT=16GiB           memory the pre-allocation checks compare against',
+    '  HF_ENDPOINT, HF_HUB_CACHE, HF_TOKEN, HF_HUB_OFFLINE  the Hugging Face hub and its cache',
   ].join('\n');
 }
 
