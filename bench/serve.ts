@@ -16,14 +16,33 @@ import { startServer } from '../src/serve/index.ts';
 import type { BenchOptions, Measurement } from './run.ts';
 
 const SHAPES: Record<string, Record<string, unknown>> = {
-  quickstart: { hidden_size: 64, intermediate_size: 160, num_hidden_layers: 2, num_attention_heads: 2, vocab_size: 1280 },
-  '150M': { hidden_size: 768, intermediate_size: 2048, num_hidden_layers: 12, num_attention_heads: 12, vocab_size: 50304 },
+  quickstart: {
+    hidden_size: 64,
+    intermediate_size: 160,
+    num_hidden_layers: 2,
+    num_attention_heads: 2,
+    vocab_size: 1280,
+  },
+  '150M': {
+    hidden_size: 768,
+    intermediate_size: 2048,
+    num_hidden_layers: 12,
+    num_attention_heads: 12,
+    vocab_size: 50304,
+  },
 };
 const PROMPT = 64;
 const NEW = 32;
 
 function makeModel(raw: Record<string, unknown>): CausalLM {
-  const cfg = parseConfig({ model_type: 'olmo2', max_position_embeddings: PROMPT + NEW, rms_norm_eps: 1e-6, rope_theta: 500000, eos_token_id: 0, ...raw });
+  const cfg = parseConfig({
+    model_type: 'olmo2',
+    max_position_embeddings: PROMPT + NEW,
+    rms_norm_eps: 1e-6,
+    rope_theta: 500000,
+    eos_token_id: 0,
+    ...raw,
+  });
   return initModel(cfg, truncatedNormalInit(new Generator(0), 0.02));
 }
 
@@ -55,8 +74,18 @@ async function load(openai: OpenAI, vocab: number, clients: number, requests: nu
         const sent = performance.now();
         let last = 0;
         try {
-          const body = { model: 'bench', prompt, max_tokens: NEW, temperature: 0, stream: true, logprobs: 0, ignore_eos: true };
-          const stream = (await openai.completions.create(body as never)) as unknown as AsyncIterable<OpenAI.Completions.Completion>;
+          const body = {
+            model: 'bench',
+            prompt,
+            max_tokens: NEW,
+            temperature: 0,
+            stream: true,
+            logprobs: 0,
+            ignore_eos: true,
+          };
+          const stream = (await openai.completions.create(
+            body as never,
+          )) as unknown as AsyncIterable<OpenAI.Completions.Completion>;
           for await (const chunk of stream) {
             const n = chunk.choices[0]?.logprobs?.tokens?.length ?? 0;
             if (n === 0) continue;
@@ -86,13 +115,23 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
   const requests = Number(arg('requests') ?? 4);
   const seconds = Number(arg('seconds') ?? 30);
   const levels = (arg('levels') ?? '1,4,16,64').split(',').map(Number);
-  opts.log(`backend ${backendName()}, ${numThreads()} threads; ${PROMPT} prompt + ${NEW} generated tokens per request, ${requests} requests per client, ${seconds} s per level; loopback, client and server in one process`);
+  opts.log(
+    `backend ${backendName()}, ${numThreads()} threads; ${PROMPT} prompt + ${NEW} generated tokens per request, ${requests} requests per client, ${seconds} s per level; loopback, client and server in one process`,
+  );
   const out: Measurement[] = [];
   for (const name of models) {
     const shape = SHAPES[name];
     if (!shape) throw new Error(`bench serve: unknown model '${name}' (known: ${Object.keys(SHAPES).join(', ')})`);
     const model = makeModel(shape);
-    const server = await startServer({ model, tokenizer: dolma2Tokenizer(), servedModelName: 'bench', port: 0, maxNumSeqs: 64, maxQueue: 1024, log: opts.log });
+    const server = await startServer({
+      model,
+      tokenizer: dolma2Tokenizer(),
+      servedModelName: 'bench',
+      port: 0,
+      maxNumSeqs: 64,
+      maxQueue: 1024,
+      log: opts.log,
+    });
     const openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'none', maxRetries: 0, timeout: 600_000 });
     try {
       await load(openai, model.config.vocabSize, 1, 1, seconds); // warm-up
@@ -110,7 +149,8 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
           { name: `${p} ITL p99`, value: percentile(l.itl, 99), unit: 'ms' },
           { name: `${p} errors`, value: l.errors, unit: `of ${l.done + l.errors}` },
         );
-        if (clients === 16 && Number.isFinite(sequential)) out.push({ name: `${name} throughput 16 clients / sequential`, value: tps / sequential, unit: '×' });
+        if (clients === 16 && Number.isFinite(sequential))
+          out.push({ name: `${name} throughput 16 clients / sequential`, value: tps / sequential, unit: '×' });
       }
     } finally {
       await server.close(1000);

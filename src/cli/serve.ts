@@ -42,7 +42,12 @@ GET /health, GET /metrics. Point any OpenAI client at http://HOST:PORT/v1.`,
         quantize: { type: 'string' },
       },
     });
-    const int = (name: string, min: number, max?: number) => numberOption('serve', name, values[name as keyof typeof values] as string | undefined, { integer: true, min, max });
+    const int = (name: string, min: number, max?: number) =>
+      numberOption('serve', name, values[name as keyof typeof values] as string | undefined, {
+        integer: true,
+        min,
+        max,
+      });
     const port = int('port', 0, 65535) ?? 8000;
     const maxNumSeqs = int('max-num-seqs', 1);
     const maxQueue = int('max-queue', 0);
@@ -50,15 +55,20 @@ GET /health, GET /metrics. Point any OpenAI client at http://HOST:PORT/v1.`,
     const prefillChunk = int('prefill-chunk', 1);
     const grace = numberOption('serve', 'grace-seconds', values['grace-seconds'], { min: 0 }) ?? 30;
     if (values.quantize !== undefined) {
-      if (values.quantize !== 'int8') throw new UsageError(`olmo serve: --quantize takes int8, got '${values.quantize}'`);
-      throw new UsageError('olmo serve: --quantize int8 needs the int8 weights and kernels of issue 16, which this build does not have yet; serve the f32 weights (drop --quantize)');
+      if (values.quantize !== 'int8')
+        throw new UsageError(`olmo serve: --quantize takes int8, got '${values.quantize}'`);
+      throw new UsageError(
+        'olmo serve: --quantize int8 needs the int8 weights and kernels of issue 16, which this build does not have yet; serve the f32 weights (drop --quantize)',
+      );
     }
     if (values['api-key'] === '') throw new UsageError('olmo serve: --api-key must not be empty');
     const dir = await resolveModelArg('serve', values.model);
     const model = loadInferenceModel(dir);
     const tokenizer = resolveTokenizer('serve', dir, model, values.tokenizer);
     if (maxModelLen !== undefined && maxModelLen > model.config.maxPositionEmbeddings) {
-      throw new UsageError(`olmo serve: --max-model-len ${maxModelLen} exceeds the model's max_position_embeddings ${model.config.maxPositionEmbeddings}`);
+      throw new UsageError(
+        `olmo serve: --max-model-len ${maxModelLen} exceeds the model's max_position_embeddings ${model.config.maxPositionEmbeddings}`,
+      );
     }
     const server = await startServer({
       model,
@@ -74,7 +84,9 @@ GET /health, GET /metrics. Point any OpenAI client at http://HOST:PORT/v1.`,
       prefillChunk,
     });
     const s = server.engine.scheduler.opts;
-    console.error(`olmo serve: ${server.engine.name} at ${server.url}/v1 (${s.maxNumSeqs} sequences × ${s.maxModelLen} tokens, queue ${s.maxQueue})`);
+    console.error(
+      `olmo serve: ${server.engine.name} at ${server.url}/v1 (${s.maxNumSeqs} sequences × ${s.maxModelLen} tokens, queue ${s.maxQueue})`,
+    );
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         console.error(`olmo serve: ${signal}: no new requests; running ones have ${grace} s to finish`);

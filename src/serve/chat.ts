@@ -13,7 +13,12 @@ function contentLogprobs(engine: Engine, lps: TokenLogprob[], top: number) {
     const token = engine.tokenText(id);
     return { token, logprob, bytes: [...Buffer.from(token, 'utf8')] };
   };
-  return { content: lps.map((lp) => ({ ...entry(lp.id, lp.logprob), top_logprobs: lp.top.slice(0, top).map((t) => entry(t.id, t.logprob)) })) };
+  return {
+    content: lps.map((lp) => ({
+      ...entry(lp.id, lp.logprob),
+      top_logprobs: lp.top.slice(0, top).map((t) => entry(t.id, t.logprob)),
+    })),
+  };
 }
 
 export async function chatCompletions(engine: Engine, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
@@ -40,10 +45,23 @@ export async function chatCompletions(engine: Engine, request: FastifyRequest, r
       runs,
       '/v1/chat/completions',
       {
-        first: (run) => ({ ...head, choices: [{ index: run.index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }], ...withUsage }),
+        first: (run) => ({
+          ...head,
+          choices: [
+            { index: run.index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null },
+          ],
+          ...withUsage,
+        }),
         chunk: (run, delta, finish, lp) => ({
           ...head,
-          choices: [{ index: run.index, delta: delta === '' && finish ? {} : { content: delta }, logprobs: lp ? contentLogprobs(engine, [lp], top) : null, finish_reason: finish }],
+          choices: [
+            {
+              index: run.index,
+              delta: delta === '' && finish ? {} : { content: delta },
+              logprobs: lp ? contentLogprobs(engine, [lp], top) : null,
+              finish_reason: finish,
+            },
+          ],
           ...withUsage,
         }),
         final: (u) => ({ ...head, choices: [], usage: u }),
@@ -67,6 +85,9 @@ export async function chatCompletions(engine: Engine, request: FastifyRequest, r
       stop_reason: null,
     })),
     usage: usage(runs, ids.length * params.n),
-    prompt_logprobs: base.promptLogprobs !== null && runs[0]?.promptLogprobs ? promptLogprobsOut(engine, runs[0].promptLogprobs, base.promptLogprobs) : null,
+    prompt_logprobs:
+      base.promptLogprobs !== null && runs[0]?.promptLogprobs
+        ? promptLogprobsOut(engine, runs[0].promptLogprobs, base.promptLogprobs)
+        : null,
   };
 }

@@ -17,7 +17,13 @@ interface Prompt {
 function prompts(engine: Engine, body: CompletionBody): Prompt[] {
   const addSpecialTokens = body.add_special_tokens ?? true;
   const fromText = (text: string): Prompt => ({ ids: engine.tok.encode(text, { addSpecialTokens }), text });
-  const fromIds = (ids: number[]): Prompt => ({ ids, text: engine.tok.decode(ids.filter((id) => id < engine.tok.vocabSize), { skipSpecialTokens: false }) });
+  const fromIds = (ids: number[]): Prompt => ({
+    ids,
+    text: engine.tok.decode(
+      ids.filter((id) => id < engine.tok.vocabSize),
+      { skipSpecialTokens: false },
+    ),
+  });
   const p = body.prompt;
   if (typeof p === 'string') return [fromText(p)];
   if (p.every((x) => typeof x === 'string')) return (p as string[]).map(fromText);
@@ -32,14 +38,24 @@ export function promptLogprobsOut(engine: Engine, lps: (TokenLogprob | null)[], 
   return lps.map((lp) => {
     if (!lp) return null;
     const out: Record<string, { logprob: number; rank: number; decoded_token: string }> = {};
-    lp.top.slice(0, top).forEach((t, i) => (out[String(t.id)] = { logprob: t.logprob, rank: i + 1, decoded_token: engine.tokenText(t.id) }));
+    lp.top
+      .slice(0, top)
+      .forEach(
+        (t, i) => (out[String(t.id)] = { logprob: t.logprob, rank: i + 1, decoded_token: engine.tokenText(t.id) }),
+      );
     out[String(lp.id)] = { logprob: lp.logprob, rank: lp.rank, decoded_token: engine.tokenText(lp.id) };
     return out;
   });
 }
 
 /** The legacy logprobs object over (echoed prompt and) generated tokens, offsets counted in characters from `base`. */
-function legacyLogprobs(engine: Engine, entries: (TokenLogprob | null)[], ids: number[], offsets: number[], top: number) {
+function legacyLogprobs(
+  engine: Engine,
+  entries: (TokenLogprob | null)[],
+  ids: number[],
+  offsets: number[],
+  top: number,
+) {
   return {
     tokens: ids.map((id) => engine.tokenText(id)),
     token_logprobs: entries.map((e) => (e ? e.logprob : null)),
@@ -56,10 +72,15 @@ function legacyLogprobs(engine: Engine, entries: (TokenLogprob | null)[], ids: n
 
 function choiceLogprobs(engine: Engine, run: ChoiceRun, prompt: Prompt, echo: boolean, top: number) {
   const gen = run.logprobs.map((l) => l.id);
-  const entries: (TokenLogprob | null)[] = [...(echo ? (run.promptLogprobs ?? prompt.ids.map(() => null)) : []), ...run.logprobs];
+  const entries: (TokenLogprob | null)[] = [
+    ...(echo ? (run.promptLogprobs ?? prompt.ids.map(() => null)) : []),
+    ...run.logprobs,
+  ];
   const ids = [...(echo ? prompt.ids : []), ...gen];
   const offsets: number[] = [];
-  if (echo) for (let j = 0; j < prompt.ids.length; j++) offsets.push(cpLen(engine.tok.decode(prompt.ids.slice(0, j), { skipSpecialTokens: false })));
+  if (echo)
+    for (let j = 0; j < prompt.ids.length; j++)
+      offsets.push(cpLen(engine.tok.decode(prompt.ids.slice(0, j), { skipSpecialTokens: false })));
   let at = echo ? cpLen(prompt.text) : 0;
   for (const id of gen) {
     offsets.push(at);
@@ -81,7 +102,13 @@ export async function completions(engine: Engine, request: FastifyRequest, reply
   const promptLogprobs = echo && logprobs !== null ? Math.max(base.promptLogprobs ?? 0, logprobs) : base.promptLogprobs;
   const params: GenParams = { ...base, maxTokens, promptLogprobs };
   list.forEach((p, i) => engine.checkPrompt(p.ids, list.length > 1 ? `prompt[${i}]` : 'prompt', maxTokens));
-  if (body.stream && echo && logprobs !== null) throw new ApiError(400, 'echo with logprobs is not supported when streaming; send stream: false', 'echo', 'invalid_value');
+  if (body.stream && echo && logprobs !== null)
+    throw new ApiError(
+      400,
+      'echo with logprobs is not supported when streaming; send stream: false',
+      'echo',
+      'invalid_value',
+    );
   const runs = engine.start(
     list.map((p) => p.ids),
     list.map(() => params),
@@ -102,10 +129,24 @@ export async function completions(engine: Engine, request: FastifyRequest, reply
       runs,
       '/v1/completions',
       {
-        first: echo ? (run) => ({ ...head, choices: [{ index: run.index, text: promptOf(run).text, logprobs: null, finish_reason: null }], ...withUsage }) : undefined,
+        first: echo
+          ? (run) => ({
+              ...head,
+              choices: [{ index: run.index, text: promptOf(run).text, logprobs: null, finish_reason: null }],
+              ...withUsage,
+            })
+          : undefined,
         chunk: (run, delta, finish, lp) => ({
           ...head,
-          choices: [{ index: run.index, text: delta, logprobs: lp ? legacyLogprobs(engine, [lp], [lp.id], [0], logprobs ?? 0) : null, finish_reason: finish, stop_reason: null }],
+          choices: [
+            {
+              index: run.index,
+              text: delta,
+              logprobs: lp ? legacyLogprobs(engine, [lp], [lp.id], [0], logprobs ?? 0) : null,
+              finish_reason: finish,
+              stop_reason: null,
+            },
+          ],
           ...withUsage,
         }),
         final: (u) => ({ ...head, choices: [], usage: u }),
@@ -126,7 +167,10 @@ export async function completions(engine: Engine, request: FastifyRequest, reply
         logprobs: logprobs !== null ? choiceLogprobs(engine, run, p, echo, logprobs) : null,
         finish_reason: run.finishReason,
         stop_reason: null,
-        prompt_logprobs: base.promptLogprobs !== null && run.promptLogprobs ? promptLogprobsOut(engine, run.promptLogprobs, base.promptLogprobs) : null,
+        prompt_logprobs:
+          base.promptLogprobs !== null && run.promptLogprobs
+            ? promptLogprobsOut(engine, run.promptLogprobs, base.promptLogprobs)
+            : null,
       };
     }),
     usage: usage(runs, promptTokens * params.n),

@@ -130,7 +130,12 @@ export class Engine {
 
   checkModel(model: string | undefined): void {
     if (model !== undefined && model !== this.name) {
-      throw new ApiError(404, `The model \`${model}\` does not exist; this server serves \`${this.name}\``, 'model', 'model_not_found');
+      throw new ApiError(
+        404,
+        `The model \`${model}\` does not exist; this server serves \`${this.name}\``,
+        'model',
+        'model_not_found',
+      );
     }
   }
 
@@ -140,7 +145,13 @@ export class Engine {
       const c = m.content;
       const text = typeof c === 'string' ? c : Array.isArray(c) ? c.map((p) => p.text ?? '').join('') : '';
       if (c === undefined || c === null) {
-        if (m.role !== 'assistant') throw new ApiError(400, `messages[${i}] (${m.role}) has no content`, `messages[${i}].content`, 'invalid_value');
+        if (m.role !== 'assistant')
+          throw new ApiError(
+            400,
+            `messages[${i}] (${m.role}) has no content`,
+            `messages[${i}].content`,
+            'invalid_value',
+          );
       }
       return { ...m, role: m.role, content: text };
     });
@@ -148,17 +159,29 @@ export class Engine {
     try {
       rendered = applyChatTemplate(this.tok, msgs, { addGenerationPrompt });
     } catch (e) {
-      throw new ApiError(400, `the chat template could not render these messages: ${(e as Error).message}`, 'messages', 'invalid_value');
+      throw new ApiError(
+        400,
+        `the chat template could not render these messages: ${(e as Error).message}`,
+        'messages',
+        'invalid_value',
+      );
     }
     return this.tok.encode(rendered, { addSpecialTokens: false });
   }
 
   /** Refuses token ids outside the model and prompts that do not fit the context with the requested tokens. */
   checkPrompt(ids: number[], where: string, maxTokens: number | null): void {
-    if (ids.length === 0) throw new ApiError(400, `${where} is empty: it must hold at least one token`, where, 'invalid_value');
+    if (ids.length === 0)
+      throw new ApiError(400, `${where} is empty: it must hold at least one token`, where, 'invalid_value');
     const vocab = this.model.config.vocabSize;
     const bad = ids.find((id) => !(id >= 0 && id < vocab));
-    if (bad !== undefined) throw new ApiError(400, `${where} has token id ${bad}, outside the vocabulary [0, ${vocab})`, where, 'invalid_value');
+    if (bad !== undefined)
+      throw new ApiError(
+        400,
+        `${where} has token id ${bad}, outside the vocabulary [0, ${vocab})`,
+        where,
+        'invalid_value',
+      );
     const need = ids.length + (maxTokens ?? 0);
     if (ids.length > this.maxModelLen || need > this.maxModelLen) {
       throw new ApiError(
@@ -171,8 +194,13 @@ export class Engine {
   }
 
   /** Sampling settings from a body; `maxTokens` null: the rest of the context (resolved per prompt). */
-  params(body: CommonBody, maxTokens: number | null, logprobs: number | null): Omit<GenParams, 'maxTokens'> & { maxTokens: number | null } {
-    const stops = body.stop === undefined || body.stop === null ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop;
+  params(
+    body: CommonBody,
+    maxTokens: number | null,
+    logprobs: number | null,
+  ): Omit<GenParams, 'maxTokens'> & { maxTokens: number | null } {
+    const stops =
+      body.stop === undefined || body.stop === null ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop;
     const stopTokenIds = new Set<number>([...(body.ignore_eos ? [] : this.eos), ...(body.stop_token_ids ?? [])]);
     return {
       n: body.n ?? 1,
@@ -210,7 +238,8 @@ export class Engine {
     try {
       seqs = this.scheduler.submit(reqs);
     } catch (e) {
-      if (e instanceof QueueFullError) throw new ApiError(429, `The server is busy: ${e.message}. Retry later.`, null, 'rate_limit_exceeded');
+      if (e instanceof QueueFullError)
+        throw new ApiError(429, `The server is busy: ${e.message}. Retry later.`, null, 'rate_limit_exceeded');
       throw e;
     }
     seqs.forEach((s, i) => (runs[i].seq = s));

@@ -46,16 +46,35 @@ export class ServeMetrics {
   }
 
   render(gauges: { waiting: number; running: number; reusedTokens: number }): string {
-    const lines = ['# HELP olmo_requests_total HTTP requests answered, by route and status.', '# TYPE olmo_requests_total counter'];
+    const lines = [
+      '# HELP olmo_requests_total HTTP requests answered, by route and status.',
+      '# TYPE olmo_requests_total counter',
+    ];
     for (const [labels, n] of [...this.requests].sort()) lines.push(`olmo_requests_total{${labels}} ${n}`);
-    const scalar = (name: string, type: string, help: string, v: number) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${v}`);
+    const scalar = (name: string, type: string, help: string, v: number) =>
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${v}`);
     scalar('olmo_prompt_tokens_total', 'counter', 'Prompt tokens of admitted requests.', this.promptTokens);
     scalar('olmo_generation_tokens_total', 'counter', 'Tokens generated.', this.generationTokens);
-    scalar('olmo_prefix_cache_hit_tokens_total', 'counter', 'Prompt tokens taken from a KV-cache prefix held from an earlier request.', gauges.reusedTokens);
+    scalar(
+      'olmo_prefix_cache_hit_tokens_total',
+      'counter',
+      'Prompt tokens taken from a KV-cache prefix held from an earlier request.',
+      gauges.reusedTokens,
+    );
     scalar('olmo_num_requests_waiting', 'gauge', 'Sequences waiting for a KV-cache slot.', gauges.waiting);
     scalar('olmo_num_requests_running', 'gauge', 'Sequences being prefilled or decoded.', gauges.running);
-    lines.push(...this.ttft.render('olmo_time_to_first_token_seconds', 'Time from a request arriving to its first generated token.'));
-    lines.push(...this.itl.render('olmo_inter_token_latency_seconds', 'Time between consecutive generated tokens of a sequence.'));
+    lines.push(
+      ...this.ttft.render(
+        'olmo_time_to_first_token_seconds',
+        'Time from a request arriving to its first generated token.',
+      ),
+    );
+    lines.push(
+      ...this.itl.render(
+        'olmo_inter_token_latency_seconds',
+        'Time between consecutive generated tokens of a sequence.',
+      ),
+    );
     return lines.join('\n') + '\n';
   }
 }

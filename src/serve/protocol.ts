@@ -32,7 +32,9 @@ export function errorType(status: number): string {
 }
 
 const tokenIds = { type: 'array', items: { type: 'integer' }, minItems: 1 } as const;
-const stop = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 16 }, { type: 'null' }] } as const;
+const stop = {
+  anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 16 }, { type: 'null' }],
+} as const;
 const nullable = <T extends object>(s: T) => ({ anyOf: [s, { type: 'null' }] });
 
 /** Sampling and output fields shared by both endpoints. */
@@ -83,7 +85,14 @@ const content = {
   anyOf: [
     { type: 'string' },
     { type: 'null' },
-    { type: 'array', items: { type: 'object', required: ['type'], properties: { type: { type: 'string', const: 'text' }, text: { type: 'string' } } } },
+    {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['type'],
+        properties: { type: { type: 'string', const: 'text' }, text: { type: 'string' } },
+      },
+    },
   ],
 } as const;
 
@@ -92,7 +101,11 @@ export const chatSchema = {
   required: ['messages'],
   properties: {
     ...common,
-    messages: { type: 'array', minItems: 1, items: { type: 'object', required: ['role'], properties: { role: { type: 'string' }, content } } },
+    messages: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'object', required: ['role'], properties: { role: { type: 'string' }, content } },
+    },
     logprobs: nullable({ type: 'boolean' }),
     top_logprobs: nullable({ type: 'integer', minimum: 0, maximum: 20 }),
     max_completion_tokens: nullable({ type: 'integer', minimum: 0 }),

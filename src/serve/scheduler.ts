@@ -93,13 +93,19 @@ export class Scheduler {
     readonly opts: SchedulerOptions,
   ) {
     for (const [k, v] of Object.entries(opts)) {
-      if (!Number.isSafeInteger(v) || v < (k === 'maxQueue' ? 0 : 1)) throw new Error(`scheduler: ${k} must be a positive integer, got ${v}`);
+      if (!Number.isSafeInteger(v) || v < (k === 'maxQueue' ? 0 : 1))
+        throw new Error(`scheduler: ${k} must be a positive integer, got ${v}`);
     }
     // the cache is allocated once, whole: refuse what cannot fit before trying. Activations: a decode step over
     // every slot, or one prefill chunk, whichever is larger (tokens per slot rounded up covers both).
     assertFits(
       `serving ${opts.maxNumSeqs} sequences of up to ${opts.maxModelLen} tokens (--max-num-seqs × --max-model-len)`,
-      estimateMemory(model.config, { batch: opts.maxNumSeqs, context: opts.maxModelLen, tokens: Math.ceil(opts.prefillChunk / opts.maxNumSeqs), weightsLoaded: true }),
+      estimateMemory(model.config, {
+        batch: opts.maxNumSeqs,
+        context: opts.maxModelLen,
+        tokens: Math.ceil(opts.prefillChunk / opts.maxNumSeqs),
+        weightsLoaded: true,
+      }),
     );
     this.slots = new SlotCache(model, opts.maxNumSeqs, opts.maxModelLen);
   }
@@ -115,12 +121,16 @@ export class Scheduler {
   /** Queues sequences together (all or none: the choices of one request); throws QueueFullError when full. */
   submit(reqs: SequenceRequest[]): Sequence[] {
     if (this.waiting.length + reqs.length > this.opts.maxQueue) {
-      throw new QueueFullError(`the queue holds ${this.waiting.length} waiting sequences (limit ${this.opts.maxQueue}); ${reqs.length} more do not fit`);
+      throw new QueueFullError(
+        `the queue holds ${this.waiting.length} waiting sequences (limit ${this.opts.maxQueue}); ${reqs.length} more do not fit`,
+      );
     }
     for (const r of reqs) {
       if (r.prompt.length === 0) throw new Error('a sequence needs at least one prompt token');
       if (r.prompt.length + r.maxTokens > this.opts.maxModelLen) {
-        throw new Error(`prompt of ${r.prompt.length} tokens + ${r.maxTokens} to generate exceeds max_model_len ${this.opts.maxModelLen}`);
+        throw new Error(
+          `prompt of ${r.prompt.length} tokens + ${r.maxTokens} to generate exceeds max_model_len ${this.opts.maxModelLen}`,
+        );
       }
     }
     const seqs = reqs.map((r) => new Sequence(r));
@@ -251,7 +261,9 @@ export class Scheduler {
     if (d === 0) return;
     const input = this.decoding.map((s) => s.pending);
     const rows = tidy(() => {
-      const { logits } = this.model.forward(tensor(Int32Array.from(input), [d, 1], 'i32'), { cache: this.slots.view(0, d) });
+      const { logits } = this.model.forward(tensor(Int32Array.from(input), [d, 1], 'i32'), {
+        cache: this.slots.view(0, d),
+      });
       const v = logits.shape[2];
       const data = logits.f32();
       return input.map((_, r) => data.slice(r * v, (r + 1) * v));

@@ -7,7 +7,15 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { chatCompletions } from './chat.ts';
 import { completions } from './completions.ts';
 import { Engine, type EngineOptions } from './engine.ts';
-import { ApiError, chatSchema, completionSchema, detokenizeSchema, tokenizeSchema, type DetokenizeBody, type TokenizeBody } from './protocol.ts';
+import {
+  ApiError,
+  chatSchema,
+  completionSchema,
+  detokenizeSchema,
+  tokenizeSchema,
+  type DetokenizeBody,
+  type TokenizeBody,
+} from './protocol.ts';
 
 export interface ServeOptions extends EngineOptions {
   host?: string;
@@ -54,18 +62,81 @@ function toApiError(err: FastifyError | ApiError | Error): ApiError {
     const v = fe.validation[0];
     const path = (v?.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
     const param = path || (v?.params as { missingProperty?: string } | undefined)?.missingProperty || null;
-    return new ApiError(400, `invalid request body: ${param ?? 'body'} ${v?.message ?? fe.message}`, param, 'invalid_value');
+    return new ApiError(
+      400,
+      `invalid request body: ${param ?? 'body'} ${v?.message ?? fe.message}`,
+      param,
+      'invalid_value',
+    );
   }
-  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ApiError(413, `the request body is larger than the server's limit: ${fe.message}`, null, 'body_too_large');
-  if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) return new ApiError(fe.statusCode, fe.message, null, fe.code ?? null);
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return new ApiError(
+      413,
+      `the request body is larger than the server's limit: ${fe.message}`,
+      null,
+      'body_too_large',
+    );
+  if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500)
+    return new ApiError(fe.statusCode, fe.message, null, fe.code ?? null);
   return new ApiError(500, `internal error: ${err.message}`, null, 'server_error');
+}
+
+/** The API: health, metrics, models, completions, chat, tokenize/detokenize. */
+function registerRoutes(app: FastifyInstance, engine: Engine): void {
+  app.get('/health', async () => ({}));
+  app.get('/metrics', async (_req, reply) => {
+    reply.type('text/plain; version=0.0.4; charset=utf-8');
+    const { numWaiting: waiting, numRunning: running, reusedTokens } = engine.scheduler;
+    return engine.metrics.render({ waiting, running, reusedTokens });
+  });
+  app.get('/v1/models', async () => ({
+    object: 'list',
+    data: [
+      {
+        id: engine.name,
+        object: 'model',
+        created: engine.created,
+        owned_by: 'olmo-ts',
+        root: engine.root,
+        parent: null,
+        max_model_len: engine.maxModelLen,
+      },
+    ],
+  }));
+  app.post('/v1/completions', { schema: { body: completionSchema } }, (req, reply) => completions(engine, req, reply));
+  app.post('/v1/chat/completions', { schema: { body: chatSchema } }, (req, reply) =>
+    chatCompletions(engine, req, reply),
+  );
+  app.post('/tokenize', { schema: { body: tokenizeSchema } }, async (req) => {
+    const body = req.body as TokenizeBody;
+    engine.checkModel(body.model);
+    const tokens = body.messages
+      ? engine.renderChat(body.messages, body.add_generation_prompt ?? true)
+      : engine.tok.encode(body.prompt ?? '', { addSpecialTokens: body.add_special_tokens ?? true });
+    return { count: tokens.length, max_model_len: engine.maxModelLen, tokens };
+  });
+  app.post('/detokenize', { schema: { body: detokenizeSchema } }, async (req) => {
+    const body = req.body as DetokenizeBody;
+    engine.checkModel(body.model);
+    const bad = body.tokens.find((t) => t >= engine.tok.vocabSize);
+    if (bad !== undefined)
+      throw new ApiError(
+        400,
+        `token id ${bad} is outside the tokenizer's vocabulary [0, ${engine.tok.vocabSize})`,
+        'tokens',
+        'invalid_value',
+      );
+    return { prompt: engine.tok.decode(body.tokens, { skipSpecialTokens: false }) };
+  });
 }
 
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   if (!isLoopback(host) && opts.apiKey === undefined) {
-    log(`WARNING: olmo serve is listening on ${host}, reachable from other machines, with no API key: anyone who can reach it can use the model. Pass --api-key KEY or bind 127.0.0.1.`);
+    log(
+      `WARNING: olmo serve is listening on ${host}, reachable from other machines, with no API key: anyone who can reach it can use the model. Pass --api-key KEY or bind 127.0.0.1.`,
+    );
   }
   const engine = new Engine(opts);
   const app = Fastify({
@@ -83,7 +154,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
     const open = req.url === '/health' || req.url === '/metrics';
     if (opts.apiKey !== undefined && !open && !keyMatches(req.headers.authorization, opts.apiKey)) {
-      throw new ApiError(401, 'missing or wrong API key: send the header "Authorization: Bearer <key>"', null, 'invalid_api_key');
+      throw new ApiError(
+        401,
+        'missing or wrong API key: send the header "Authorization: Bearer <key>"',
+        null,
+        'invalid_api_key',
+      );
     }
   });
   app.addHook('onResponse', async (req, reply) => {
@@ -99,33 +175,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     return reply.code(404).send(e.body());
   });
 
-  app.get('/health', async () => ({}));
-  app.get('/metrics', async (_req, reply) => {
-    reply.type('text/plain; version=0.0.4; charset=utf-8');
-    const { numWaiting: waiting, numRunning: running, reusedTokens } = engine.scheduler;
-    return engine.metrics.render({ waiting, running, reusedTokens });
-  });
-  app.get('/v1/models', async () => ({
-    object: 'list',
-    data: [{ id: engine.name, object: 'model', created: engine.created, owned_by: 'olmo-ts', root: engine.root, parent: null, max_model_len: engine.maxModelLen }],
-  }));
-  app.post('/v1/completions', { schema: { body: completionSchema } }, (req, reply) => completions(engine, req, reply));
-  app.post('/v1/chat/completions', { schema: { body: chatSchema } }, (req, reply) => chatCompletions(engine, req, reply));
-  app.post('/tokenize', { schema: { body: tokenizeSchema } }, async (req) => {
-    const body = req.body as TokenizeBody;
-    engine.checkModel(body.model);
-    const tokens = body.messages
-      ? engine.renderChat(body.messages, body.add_generation_prompt ?? true)
-      : engine.tok.encode(body.prompt ?? '', { addSpecialTokens: body.add_special_tokens ?? true });
-    return { count: tokens.length, max_model_len: engine.maxModelLen, tokens };
-  });
-  app.post('/detokenize', { schema: { body: detokenizeSchema } }, async (req) => {
-    const body = req.body as DetokenizeBody;
-    engine.checkModel(body.model);
-    const bad = body.tokens.find((t) => t >= engine.tok.vocabSize);
-    if (bad !== undefined) throw new ApiError(400, `token id ${bad} is outside the tokenizer's vocabulary [0, ${engine.tok.vocabSize})`, 'tokens', 'invalid_value');
-    return { prompt: engine.tok.decode(body.tokens, { skipSpecialTokens: false }) };
-  });
+  registerRoutes(app, engine);
 
   await app.listen({ host, port: opts.port ?? 8000 });
   const address = app.server.address();

@@ -47,14 +47,22 @@ export class SlotCache {
    * copied in. Only whole multiples of `align` tokens are reused, so that the prompt's remaining chunks start where
    * they would without reuse. Returns the slot and how many prompt tokens it already holds. Assumes a free slot.
    */
-  claim(owner: { slot: number }, prompt: readonly number[], maxReuse: number, align = 1): { slot: number; reused: number } {
+  claim(
+    owner: { slot: number },
+    prompt: readonly number[],
+    maxReuse: number,
+    align = 1,
+  ): { slot: number; reused: number } {
     let bestFree = -1;
     let bestFreeLen = -1;
     let bestAny = -1;
     let bestAnyLen = 0;
     for (let s = 0; s < this.slots; s++) {
       const common = Math.floor(Math.min(commonPrefix(this.tokens[s], prompt), maxReuse) / align) * align;
-      if (this.owners[s] === null && (common > bestFreeLen || (common === bestFreeLen && this.freedAt[s] < this.freedAt[bestFree]))) {
+      if (
+        this.owners[s] === null &&
+        (common > bestFreeLen || (common === bestFreeLen && this.freedAt[s] < this.freedAt[bestFree]))
+      ) {
         bestFree = s;
         bestFreeLen = common;
       }
@@ -88,7 +96,9 @@ export class SlotCache {
     const t = this.tokens[slot];
     for (const id of ids) t.push(id);
     if (t.length !== this.cache.lengths[slot]) {
-      throw new Error(`SlotCache: slot ${slot} holds ${this.cache.lengths[slot]} positions but ${t.length} tokens are recorded`);
+      throw new Error(
+        `SlotCache: slot ${slot} holds ${this.cache.lengths[slot]} positions but ${t.length} tokens are recorded`,
+      );
     }
   }
 

@@ -15,7 +15,11 @@ export class SseStream {
   ) {
     reply.hijack();
     this.raw = reply.raw;
-    this.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    this.raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
   }
 
   get open(): boolean {
@@ -60,7 +64,15 @@ export interface StreamFormat {
 }
 
 /** Streams every run's deltas and closes the stream once all have ended (usage last if asked). */
-export function streamRuns(engine: Engine, reply: FastifyReply, runs: ChoiceRun[], route: string, format: StreamFormat, promptTokens: number, includeUsage: boolean): void {
+export function streamRuns(
+  engine: Engine,
+  reply: FastifyReply,
+  runs: ChoiceRun[],
+  route: string,
+  format: StreamFormat,
+  promptTokens: number,
+  includeUsage: boolean,
+): void {
   const { first, chunk, final } = format;
   const sse = new SseStream(reply, () => engine.metrics.countRequest(route, 200));
   if (first) for (const run of runs) sse.send(first(run));

@@ -8,7 +8,15 @@ import { setBackend } from '../../src/tensor/index.ts';
 import type { RunningServer } from '../../src/serve/index.ts';
 import { client, MODEL_NAME, serve } from './helpers.ts';
 
-const TARGET = { model: MODEL_NAME, prompt: 'Question: which river is blue and which stone is red?\nAnswer:', max_tokens: 24, temperature: 0.9, top_p: 0.95, seed: 1234, logprobs: 3 };
+const TARGET = {
+  model: MODEL_NAME,
+  prompt: 'Question: which river is blue and which stone is red?\nAnswer:',
+  max_tokens: 24,
+  temperature: 0.9,
+  top_p: 0.95,
+  seed: 1234,
+  logprobs: 3,
+};
 
 async function target(server: RunningServer) {
   const r = await client(server).completions.create(TARGET);
@@ -21,7 +29,13 @@ function others(server: RunningServer): Promise<unknown>[] {
   const openai = client(server);
   return Array.from({ length: 32 }, (_, i) => {
     const prompt = i % 4 === 0 ? TARGET.prompt.slice(0, 20 + i) : `${'stone river cloud '.repeat(1 + (i % 5))}${i}`;
-    const common = { model: MODEL_NAME, prompt, max_tokens: 4 + (i % 9) * 3, temperature: i % 3 === 0 ? 0 : 1, seed: i };
+    const common = {
+      model: MODEL_NAME,
+      prompt,
+      max_tokens: 4 + (i % 9) * 3,
+      temperature: i % 3 === 0 ? 0 : 1,
+      seed: i,
+    };
     if (i % 5 === 0) {
       return (async () => {
         for await (const _ of await openai.completions.create({ ...common, stream: true }));
@@ -39,10 +53,13 @@ async function invariance(backend: 'js' | 'native'): Promise<void> {
     const alone = await target(server);
     assert.equal(alone.logprobs!.tokens!.length, 24);
     const load = others(server);
-    const [busy] = await Promise.all([(async () => {
-      await new Promise((r) => setTimeout(r, 5));
-      return target(server);
-    })(), ...load]);
+    const [busy] = await Promise.all([
+      (async () => {
+        await new Promise((r) => setTimeout(r, 5));
+        return target(server);
+      })(),
+      ...load,
+    ]);
     assert.deepEqual(busy, alone, `${backend}: the seeded request changed under load`);
     // and once more after the load, with the server's slots now full of other prefixes
     assert.deepEqual(await target(server), alone);
@@ -51,9 +68,12 @@ async function invariance(backend: 'js' | 'native'): Promise<void> {
   }
 }
 
-test('batch invariance on the js kernels: a seeded request alone and among 32 others is identical', () => invariance('js'));
+test('batch invariance on the js kernels: a seeded request alone and among 32 others is identical', () =>
+  invariance('js'));
 
-test('batch invariance on the native kernels (batch-invariant GEMM)', { skip: nativeSkipReason() }, () => invariance('native'));
+test('batch invariance on the native kernels (batch-invariant GEMM)', { skip: nativeSkipReason() }, () =>
+  invariance('native'),
+);
 
 async function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
@@ -69,7 +89,10 @@ test('a client disconnecting mid-stream cancels its generation and frees its slo
   try {
     const sched = server.engine.scheduler;
     const ac = new AbortController();
-    const stream = await client(server).completions.create({ model: MODEL_NAME, prompt: 'hello', max_tokens: 120, temperature: 1, seed: 1, stream: true }, { signal: ac.signal });
+    const stream = await client(server).completions.create(
+      { model: MODEL_NAME, prompt: 'hello', max_tokens: 120, temperature: 1, seed: 1, stream: true },
+      { signal: ac.signal },
+    );
     let chunks = 0;
     try {
       for await (const _ of stream) {
@@ -83,11 +106,17 @@ test('a client disconnecting mid-stream cancels its generation and frees its slo
     }
     assert.equal(chunks, 3, 'no chunk after the abort');
     await waitFor(() => sched.numRunning === 0, 'the running count to drop');
-    assert.ok(server.engine.metrics.generationTokens < 100, `generation stopped early (${server.engine.metrics.generationTokens} tokens)`);
+    assert.ok(
+      server.engine.metrics.generationTokens < 100,
+      `generation stopped early (${server.engine.metrics.generationTokens} tokens)`,
+    );
     assert.equal(sched.slots.freeCount, 2);
     // a non-streaming request whose client goes away is cancelled too
     const ac2 = new AbortController();
-    const pending = client(server).completions.create({ model: MODEL_NAME, prompt: 'hello', max_tokens: 120, temperature: 1, seed: 2 }, { signal: ac2.signal });
+    const pending = client(server).completions.create(
+      { model: MODEL_NAME, prompt: 'hello', max_tokens: 120, temperature: 1, seed: 2 },
+      { signal: ac2.signal },
+    );
     await waitFor(() => sched.numRunning === 1, 'the request to start');
     ac2.abort();
     await assert.rejects(pending);
@@ -102,15 +131,23 @@ test("a chat's next turn reuses the previous turn's KV cache and answers as a fr
   setBackend('js');
   const turn1 = [{ role: 'user' as const, content: 'hello world, which river is blue?' }];
   const ask = async (server: RunningServer, messages: { role: 'user' | 'assistant'; content: string }[]) =>
-    (await client(server).chat.completions.create({ model: MODEL_NAME, messages, max_tokens: 10, temperature: 0 })).choices[0].message.content!;
+    (await client(server).chat.completions.create({ model: MODEL_NAME, messages, max_tokens: 10, temperature: 0 }))
+      .choices[0].message.content!;
   const warm = await serve({ prefillChunk: 8 });
   const fresh = await serve({ prefillChunk: 8 });
   try {
     const a1 = await ask(warm, turn1);
-    const turn2 = [...turn1, { role: 'assistant' as const, content: a1 }, { role: 'user' as const, content: 'and which stone?' }];
+    const turn2 = [
+      ...turn1,
+      { role: 'assistant' as const, content: a1 },
+      { role: 'user' as const, content: 'and which stone?' },
+    ];
     const before = warm.engine.scheduler.reusedTokens;
     const a2 = await ask(warm, turn2);
-    assert.ok(warm.engine.scheduler.reusedTokens - before >= 10, `turn 2 reused ${warm.engine.scheduler.reusedTokens - before} tokens`);
+    assert.ok(
+      warm.engine.scheduler.reusedTokens - before >= 10,
+      `turn 2 reused ${warm.engine.scheduler.reusedTokens - before} tokens`,
+    );
     assert.equal(a2, await ask(fresh, turn2));
     assert.equal(fresh.engine.scheduler.reusedTokens, 0);
     assert.match(await (await fetch(warm.url + '/metrics')).text(), /^olmo_prefix_cache_hit_tokens_total [1-9]\d*$/m);

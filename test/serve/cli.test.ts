@@ -12,10 +12,14 @@ import { checkpoint } from './helpers.ts';
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 
 async function startCli(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--model', checkpoint(), '--port', '0', '--served-model-name', 'tiny', ...args], {
-    env: { ...process.env, OLMO_BACKEND: 'js' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', MAIN, 'serve', '--model', checkpoint(), '--port', '0', '--served-model-name', 'tiny', ...args],
+    {
+      env: { ...process.env, OLMO_BACKEND: 'js' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
@@ -29,10 +33,21 @@ async function startCli(args: string[]) {
   return { child, url, exited, stderr: () => stderr };
 }
 
-async function streamAfterSigterm(grace: string): Promise<{ finish: string | null; tokens: number; code: number | null; refused: boolean; stderr: string }> {
+async function streamAfterSigterm(
+  grace: string,
+): Promise<{ finish: string | null; tokens: number; code: number | null; refused: boolean; stderr: string }> {
   const srv = await startCli(['--grace-seconds', grace]);
   const openai = new OpenAI({ baseURL: `${srv.url}/v1`, apiKey: 'none', maxRetries: 0 });
-  const stream = await openai.completions.create({ model: 'tiny', prompt: 'hello', max_tokens: 100, temperature: 1, seed: 3, stream: true, logprobs: 0, ignore_eos: true } as never) as unknown as AsyncIterable<OpenAI.Completions.Completion>;
+  const stream = (await openai.completions.create({
+    model: 'tiny',
+    prompt: 'hello',
+    max_tokens: 100,
+    temperature: 1,
+    seed: 3,
+    stream: true,
+    logprobs: 0,
+    ignore_eos: true,
+  } as never)) as unknown as AsyncIterable<OpenAI.Completions.Completion>;
   let finish: string | null = null;
   let tokens = 0;
   let refused = false;
@@ -42,7 +57,10 @@ async function streamAfterSigterm(grace: string): Promise<{ finish: string | nul
     if (tokens === 2 && !srv.child.killed) {
       srv.child.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 50));
-      refused = await fetch(`${srv.url}/health`).then((r) => r.status === 503, () => true);
+      refused = await fetch(`${srv.url}/health`).then(
+        (r) => r.status === 503,
+        () => true,
+      );
     }
   }
   return { finish, tokens, code: await srv.exited, refused, stderr: srv.stderr() };
@@ -66,7 +84,11 @@ test('SIGTERM with the grace period over aborts the running stream and exits', a
 });
 
 test('olmo serve usage errors: --quantize int8 without the int8 kernels, bad numbers, empty key, too long a context', async () => {
-  const usage = (args: string[], message: RegExp) => assert.rejects(serveCommand.run(['--model', checkpoint(), ...args]), (e: Error) => e instanceof UsageError && message.test(e.message));
+  const usage = (args: string[], message: RegExp) =>
+    assert.rejects(
+      serveCommand.run(['--model', checkpoint(), ...args]),
+      (e: Error) => e instanceof UsageError && message.test(e.message),
+    );
   await usage(['--quantize', 'int8'], /--quantize int8 needs the int8 weights and kernels of issue 16/);
   await usage(['--max-num-seqs', '0'], /--max-num-seqs must be an integer ≥ 1, got '0'/);
   await usage(['--api-key', ''], /--api-key must not be empty/);

@@ -11,15 +11,33 @@ const server = await serve({ apiKey: 'sekret', maxNumSeqs: 2, maxQueue: 2, bodyL
 const openai = client(server, 'sekret');
 after(() => server.close());
 
-async function post(path: string, body: unknown, key: string | null = 'sekret'): Promise<{ status: number; headers: Headers; body: { error: { message: string; type: string; param: string | null; code: string | null } } }> {
+async function post(
+  path: string,
+  body: unknown,
+  key: string | null = 'sekret',
+): Promise<{
+  status: number;
+  headers: Headers;
+  body: { error: { message: string; type: string; param: string | null; code: string | null } };
+}> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (key !== null) headers.authorization = `Bearer ${key}`;
-  const r = await fetch(server.url + path, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const r = await fetch(server.url + path, {
+    method: 'POST',
+    headers,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: r.status, headers: r.headers, body: await r.json() };
 }
 
 test('malformed requests: 400 with the OpenAI error object naming the field; a running stream is undisturbed', async () => {
-  const running = openai.completions.create({ model: MODEL_NAME, prompt: 'hello', max_tokens: 40, temperature: 0, stream: true });
+  const running = openai.completions.create({
+    model: MODEL_NAME,
+    prompt: 'hello',
+    max_tokens: 40,
+    temperature: 0,
+    stream: true,
+  });
   const bad: [unknown, RegExp, string | null][] = [
     [{ model: MODEL_NAME, prompt: 'x', temperature: -1 }, /temperature/, 'temperature'],
     [{ model: MODEL_NAME, prompt: 'x', max_tokens: '5' }, /max_tokens/, 'max_tokens'],
@@ -53,13 +71,29 @@ test('malformed requests: 400 with the OpenAI error object naming the field; a r
 });
 
 test('prompt longer than the context: 400 stating the lengths', async () => {
-  const r = await post('/v1/completions', { model: MODEL_NAME, prompt: Array.from({ length: 120 }, () => 5), max_tokens: 20 });
+  const r = await post('/v1/completions', {
+    model: MODEL_NAME,
+    prompt: Array.from({ length: 120 }, () => 5),
+    max_tokens: 20,
+  });
   assert.equal(r.status, 400);
   assert.equal(r.body.error.code, 'context_length_exceeded');
-  assert.match(r.body.error.message, /maximum context length is 128 tokens\. However, you requested 140 tokens \(120 in the prompt, 20 in the completion\)/);
-  const whole = await post('/v1/completions', { model: MODEL_NAME, prompt: Array.from({ length: 129 }, () => 5), max_tokens: 0, echo: true, logprobs: 1 });
+  assert.match(
+    r.body.error.message,
+    /maximum context length is 128 tokens\. However, you requested 140 tokens \(120 in the prompt, 20 in the completion\)/,
+  );
+  const whole = await post('/v1/completions', {
+    model: MODEL_NAME,
+    prompt: Array.from({ length: 129 }, () => 5),
+    max_tokens: 0,
+    echo: true,
+    logprobs: 1,
+  });
   assert.equal(whole.status, 400);
-  await assert.rejects(openai.chat.completions.create({ model: MODEL_NAME, messages: [{ role: 'user', content: 'hello '.repeat(200) }] }), (e: unknown) => e instanceof OpenAI.BadRequestError && /maximum context length is 128/.test(e.message));
+  await assert.rejects(
+    openai.chat.completions.create({ model: MODEL_NAME, messages: [{ role: 'user', content: 'hello '.repeat(200) }] }),
+    (e: unknown) => e instanceof OpenAI.BadRequestError && /maximum context length is 128/.test(e.message),
+  );
 });
 
 test('API key: missing or wrong → 401 on /v1 routes; /health and /metrics stay open', async () => {
@@ -78,9 +112,11 @@ test('body size limit: 413 with the error object', async () => {
   assert.match(r.body.error.message, /larger than the server's limit/);
 });
 
-test("queue full: 429 with Retry-After, and the queued requests still complete", async () => {
+test('queue full: 429 with Retry-After, and the queued requests still complete', async () => {
   // 2 slots + 2 queue places: six 1-choice requests at once leave two with nowhere to wait
-  const sent = Array.from({ length: 6 }, (_, i) => post('/v1/completions', { model: MODEL_NAME, prompt: `hello ${i}`, max_tokens: 30, temperature: 0 }));
+  const sent = Array.from({ length: 6 }, (_, i) =>
+    post('/v1/completions', { model: MODEL_NAME, prompt: `hello ${i}`, max_tokens: 30, temperature: 0 }),
+  );
   const results = await Promise.all(sent);
   const refused = results.filter((r) => r.status === 429);
   assert.ok(refused.length >= 1, `statuses ${results.map((r) => r.status)}`);

@@ -26,7 +26,13 @@ test('KVCache.rows: a view of contiguous sequences shares keys, values and lengt
   cache.dispose();
 });
 
-function request(prompt: number[], maxTokens: number, log: string[], name: string, extra: Partial<SequenceRequest> = {}): SequenceRequest & { tokens: number[] } {
+function request(
+  prompt: number[],
+  maxTokens: number,
+  log: string[],
+  name: string,
+  extra: Partial<SequenceRequest> = {},
+): SequenceRequest & { tokens: number[] } {
   const tokens: number[] = [];
   return {
     tokens,
@@ -44,7 +50,13 @@ function request(prompt: number[], maxTokens: number, log: string[], name: strin
 }
 
 test('every sequence finishes once: prompt-only ones among prefilling and decoding ones, and cancelled ones', async () => {
-  const sched = new Scheduler(model, { maxNumSeqs: 3, maxModelLen: 128, maxQueue: 64, prefillChunk: 4, vocabLimit: tok.vocabSize });
+  const sched = new Scheduler(model, {
+    maxNumSeqs: 3,
+    maxModelLen: 128,
+    maxQueue: 64,
+    prefillChunk: 4,
+    vocabLimit: tok.vocabSize,
+  });
   const log: string[] = [];
   const prompts = Array.from({ length: 9 }, (_, i) => tok.encode(`stone river ${'cloud '.repeat(i)}`));
   const reqs = prompts.map((p, i) => request(p, i % 3 === 0 ? 0 : 6, log, `s${i}`));
@@ -56,7 +68,12 @@ test('every sequence finishes once: prompt-only ones among prefilling and decodi
   assert.ok(log.includes('s4:abort'));
   reqs.forEach((r, i) => {
     if (i === 4 || i % 3 === 0) return;
-    const want = generate(model, [prompts[i]], { maxNewTokens: 6, temperature: 0, eosTokenIds: [tok.eosTokenId!], vocabLimit: tok.vocabSize });
+    const want = generate(model, [prompts[i]], {
+      maxNewTokens: 6,
+      temperature: 0,
+      eosTokenIds: [tok.eosTokenId!],
+      vocabLimit: tok.vocabSize,
+    });
     assert.deepEqual(r.tokens, want.tokens[0], `s${i}`);
   });
   assert.equal(sched.slots.freeCount, 3);
