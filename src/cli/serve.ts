@@ -2,7 +2,14 @@
 // gracefully: no new requests, running ones finish within the grace period, the rest are aborted.
 import { startServer } from '../index.ts';
 import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';
-import { loadInferenceModel, MODEL_REF_HELP, resolveModelArg, resolveTokenizer } from './model-loading.ts';
+import {
+  loadInferenceModel,
+  MODEL_REF_HELP,
+  QUANTIZE_HELP,
+  readQuantize,
+  resolveModelArg,
+  resolveTokenizer,
+} from './model-loading.ts';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -20,7 +27,7 @@ export const serveCommand: Command = {
   --prefill-chunk N         prompt tokens per prefill step, and the unit of prefix reuse (default 64)
   --grace-seconds S         on SIGTERM, how long running requests may finish (default 30)
   --tokenizer DIR|dolma2    tokenizer to use when the checkpoint has no tokenizer.json
-  --quantize int8           int8 weights (needs the int8 kernels of issue 16; refused until they exist)
+${QUANTIZE_HELP}
 
 Endpoints: GET /v1/models, POST /v1/completions, POST /v1/chat/completions, POST /tokenize, POST /detokenize,
 GET /health, GET /metrics. Point any OpenAI client at http://HOST:PORT/v1.`,
@@ -54,16 +61,10 @@ GET /health, GET /metrics. Point any OpenAI client at http://HOST:PORT/v1.`,
     const maxModelLen = int('max-model-len', 1);
     const prefillChunk = int('prefill-chunk', 1);
     const grace = numberOption('serve', 'grace-seconds', values['grace-seconds'], { min: 0 }) ?? 30;
-    if (values.quantize !== undefined) {
-      if (values.quantize !== 'int8')
-        throw new UsageError(`olmo serve: --quantize takes int8, got '${values.quantize}'`);
-      throw new UsageError(
-        'olmo serve: --quantize int8 needs the int8 weights and kernels of issue 16, which this build does not have yet; serve the f32 weights (drop --quantize)',
-      );
-    }
+    const quantize = readQuantize('serve', values.quantize);
     if (values['api-key'] === '') throw new UsageError('olmo serve: --api-key must not be empty');
     const dir = await resolveModelArg('serve', values.model);
-    const model = loadInferenceModel(dir);
+    const model = loadInferenceModel(dir, quantize);
     const tokenizer = resolveTokenizer('serve', dir, model, values.tokenizer);
     if (maxModelLen !== undefined && maxModelLen > model.config.maxPositionEmbeddings) {
       throw new UsageError(

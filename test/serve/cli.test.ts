@@ -83,13 +83,13 @@ test('SIGTERM with the grace period over aborts the running stream and exits', a
   assert.equal(r.code, 0, r.stderr);
 });
 
-test('olmo serve usage errors: --quantize int8 without the int8 kernels, bad numbers, empty key, too long a context', async () => {
+test('olmo serve usage errors: --quantize other than int8, bad numbers, empty key, too long a context', async () => {
   const usage = (args: string[], message: RegExp) =>
     assert.rejects(
       serveCommand.run(['--model', checkpoint(), ...args]),
       (e: Error) => e instanceof UsageError && message.test(e.message),
     );
-  await usage(['--quantize', 'int8'], /--quantize int8 needs the int8 weights and kernels of issue 16/);
+  await usage(['--quantize', 'int4'], /--quantize must be int8, got "int4"/);
   await usage(['--max-num-seqs', '0'], /--max-num-seqs must be an integer ≥ 1, got '0'/);
   await usage(['--api-key', ''], /--api-key must not be empty/);
   await usage(['--max-model-len', '4096'], /--max-model-len 4096 exceeds the model's max_position_embeddings 128/);
