@@ -1,4 +1,5 @@
-// The official Proc2PDDL breadth-first planner (spec §3.4), reproduced exactly:
+// The official Proc2PDDL breadth-first planner (evaluate_scripts/ of zharry29/proc2pddl,
+// https://github.com/zharry29/proc2pddl), reproduced exactly:
 // - if the initial state satisfies the goal, return the empty plan (before grounding);
 // - ground in the official order; BFS with a visited set seeded with the initial state; pop FIFO; for each
 //   ground action in order that applies, compute the successor; if it is new, test the goal at generation

@@ -1,4 +1,5 @@
-// Grounding with the official order (spec §3.4): actions in domain order; for each parameter the candidate
+// Grounding with the official order (the planner vendored in zharry29/proc2pddl's evaluate_scripts/pddl-parser/,
+// https://github.com/zharry29/proc2pddl): actions in domain order; for each parameter the candidate
 // objects come from a LIFO walk of the type hierarchy starting at the parameter's type; assignments are the
 // Cartesian product in parameter order, last parameter varying fastest; one object may bind several
 // parameters. Substitution replaces every atom element equal to a parameter name by the value bound to the

@@ -1,5 +1,6 @@
 // Domain and problem parsers for the Proc2PDDL subset. Acceptance and rejection follow the official tooling
-// (the pddl-parser vendored by zharry29/proc2pddl, described in shared/specs/seed-benchmarks.md §3.2/§3.4):
+// (pucrs-automated-planning/pddl-parser as vendored in evaluate_scripts/pddl-parser/ of zharry29/proc2pddl,
+// https://github.com/zharry29/proc2pddl):
 // what it accepts we accept with the same meaning (quirks included), what it rejects we reject with an error
 // that names the line and column, what was expected, and which Python exception the official code raises.
 //

@@ -1,4 +1,5 @@
-// Proc2PDDL evaluation (spec shared/specs/seed-benchmarks.md §3.3–§3.5): turning a model completion into a
+// Proc2PDDL evaluation as its official repository does it (zharry29/proc2pddl, https://github.com/zharry29/proc2pddl:
+// predict_scripts/, evaluate_scripts/evaluate.py, compare_actions.py): turning a model completion into a
 // predicted domain, the official success rate (BFS, 30 s per problem file, empty plans count as unsolved),
 // the official intrinsic action scores (bug-for-bug `action_equal` and the second `action_dist`), and two
 // stricter checks of our own: plans that are valid under the gold domain, and action equality up to a real
