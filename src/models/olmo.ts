@@ -1,5 +1,6 @@
 // OLMo 1 (HF `olmo`): a pre-norm block with non-parametric LayerNorm (eps 1e-5) and optional clip_qkv
-// right after the projections (spec §2.1):
+// right after the projections, as transformers' modeling_olmo.py has it (`OlmoDecoderLayer`,
+// https://github.com/huggingface/transformers/blob/main/src/transformers/models/olmo/modeling_olmo.py):
 //   h  = x + Attn(LN(x))
 //   x' = h + down(silu(gate(LN(h))) ⊙ up(LN(h)))
 // then a final LN and the LM head (tied to the embedding in OLMo-1B).

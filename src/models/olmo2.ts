@@ -1,5 +1,6 @@
 // OLMo 2 (HF `olmo2`): the "reordered norm" block, with norms on sublayer outputs and QK-norm over the full
-// projected width (spec §2.2):
+// projected width, as transformers' modeling_olmo2.py has it (`Olmo2DecoderLayer`,
+// https://github.com/huggingface/transformers/blob/main/src/transformers/models/olmo2/modeling_olmo2.py):
 //   q = RMSNorm_q(x Wqᵀ), k = RMSNorm_k(x Wkᵀ), v = x Wvᵀ      (before the head split and RoPE)
 //   h  = x + RMSNorm_post_attention(Attn(x))
 //   x' = h + RMSNorm_post_feedforward(down(silu(gate(h)) ⊙ up(h)))

@@ -1,4 +1,6 @@
-// OLMoE (HF `olmoe`): a pre-norm block with QK-norm and a sparse mixture-of-experts feed-forward (spec §2.3):
+// OLMoE (HF `olmoe`): a pre-norm block with QK-norm and a sparse mixture-of-experts feed-forward, as transformers'
+// modeling_olmoe.py has it (`OlmoeDecoderLayer`, `OlmoeSparseMoeBlock`,
+// https://github.com/huggingface/transformers/blob/main/src/transformers/models/olmoe/modeling_olmoe.py):
 //   u  = RMSNorm_input(x);  q = RMSNorm_q(u Wqᵀ), k = RMSNorm_k(u Wkᵀ), v = u Wvᵀ  (clip_qkv after the norms)
 //   h  = x + Attn(u)
 //   x' = h + MoE(RMSNorm_post_attention(h)),  MoE(z) = Σ_{e ∈ topk(softmax(z Wgᵀ))} p_e · Expert_e(z)

@@ -1,4 +1,5 @@
-// OLMoE's auxiliary training losses as megablocks (the released OLMoE's trainer) defines them (spec §6.3):
+// OLMoE's auxiliary training losses as megablocks defines them (Databricks megablocks, megablocks/layers/moe.py:
+// the trainer of the released OLMoE, https://github.com/allenai/OLMoE):
 //   load balancing  LB = α · (1/L) Σ_ℓ N_E Σ_e f_ℓe · P_ℓe,  f_ℓe = count_ℓe / (T·k) (no gradient), P_ℓe = mean_t p_ℓte
 //   router z-loss   RZ = β · mean over layers and tokens of (logsumexp_e r_ℓte)²
 import { add, crossEntropyRows, mean, mul, scale, softmax, square, sum, tensor, type Tensor } from '../tensor/index.ts';

@@ -1,5 +1,6 @@
 // AdamW (PyTorch's decoupled weight decay, single-tensor update order) and global-norm gradient clipping, as
-// OLMo 2 trains with them (spec §6.1): β = (0.9, 0.95), ε = 1e-8, weight decay 0.1 except on embeddings,
+// OLMo 2 trains with them (allenai/OLMo configs/official-1124/OLMo2-7B-stage1.yaml and olmo/optim.py,
+// https://github.com/allenai/OLMo): β = (0.9, 0.95), ε = 1e-8, weight decay 0.1 except on embeddings,
 // clipping to 1.0.
 import { kernels, type Tensor } from '../tensor/index.ts';
 
