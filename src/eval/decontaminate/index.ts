@@ -1,4 +1,5 @@
-// Tülu 3 decontamination (paper §3.2; open-instruct decontamination/search.py, spec §3.6): 8-gram overlap between
+// Tülu 3 decontamination (Lambert et al., the Tülu 3 paper, https://arxiv.org/abs/2411.15124; open-instruct
+// decontamination/search.py, https://github.com/allenai/open-instruct): 8-gram overlap between
 // evaluation prompts and training prompts.
 //
 // - Training side: each JSONL line is a document; its units are the `text` field, or the user turns of an

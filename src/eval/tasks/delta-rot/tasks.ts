@@ -1,6 +1,8 @@
-// δ-Rules-of-Thumb (spec seed-benchmarks.md §5): defeasible moral reasoning. Given an everyday action and a
+// δ-Rules-of-Thumb (Rao et al., "What Makes it Ok to Set a Fire?", Findings of EMNLP 2023,
+// https://aclanthology.org/2023.findings-emnlp.812; data https://huggingface.co/datasets/kavelrao/d-Rules-of-Thumb):
+// defeasible moral reasoning. Given an everyday action and a
 // direction (+1: make it MORE acceptable, a strengthener; −1: LESS acceptable, a weakener) a model writes a context
-// and a rationale. The paper has no released scorer: everything scored here is OUR PROTOCOL (spec §5.4):
+// and a rationale. The paper has no released scorer: everything scored here is OUR PROTOCOL:
 //
 //   delta_rot              generation: (action, direction) pairs of critic-gold-data split test, `num_samples`
 //                          samples each; format rate and diversity (distinct-n within an action and over the corpus)

@@ -1,5 +1,6 @@
-// Digital Socrates critiques (spec seed-benchmarks.md §4): the 8 flaw dimensions, the critique prompt and the
-// parser of critique outputs.
+// Digital Socrates critiques (Gu, Tafjord, Clark, "Digital Socrates: Evaluating LLMs through Explanation Critiques",
+// https://aclanthology.org/2024.acl-long.302; the model cards at https://huggingface.co/allenai/digital-socrates-13b):
+// the 8 flaw dimensions, the critique prompt and the parser of critique outputs.
 //
 // Canonical critique (model cards):
 //   The explanation states or suggests the following:

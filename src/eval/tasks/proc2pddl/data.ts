@@ -1,6 +1,7 @@
 // Proc2PDDL data (GitHub zharry29/proc2pddl): one folder per wikiHow domain, `pddl_data/<id>/` holding
 // domain.pddl, domain_header.pddl, actions.txt, action_step_map.txt, wikihow-*.txt and problems/*.pddl.
-// The evaluator reads `pddl_evaluation/true/<id>/`, which differs from pddl_data for 4 domains (spec §3.2): when
+// The evaluator reads `pddl_evaluation/true/<id>/`, which differs from pddl_data for 4 domains (114406878,
+// 115030714, 115033247, 115230790: edited goals or renamed actions): when
 // both exist, prompts come from pddl_data and evaluation files from pddl_evaluation/true.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';

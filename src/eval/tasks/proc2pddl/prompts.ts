@@ -1,4 +1,5 @@
-// Proc2PDDL prompts (spec §3.3; predict_scripts/prompts.json, build_prompts.py, pddl_parser.py behaviour).
+// Proc2PDDL prompts (zharry29/proc2pddl, https://github.com/zharry29/proc2pddl: predict_scripts/prompts.json,
+// build_prompts.py, pddl_parser.py behaviour).
 //
 // Messages: system "you are a helpful assistant."; user instruction_task + "\n" + instruction_ZPD|instruction_CoT
 // (nothing after the newline-joined task instruction for the plain setting); user, with no few-shot examples,
