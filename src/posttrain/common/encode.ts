@@ -1,4 +1,5 @@
-// Conversations → (input ids, labels) with open-instruct's SFT masking (spec 3.2): labels are the token ids on
+// Conversations → (input ids, labels) with open-instruct's SFT masking (open_instruct/finetune.py
+// `encode_sft_example`, https://github.com/allenai/open-instruct): labels are the token ids on
 // assistant tokens (content and EOS) and −100 everywhere else (system and user turns, the `<|assistant|>\n`
 // prompt, the newline after a non-final assistant EOS). A conversation longer than the maximum length is
 // dropped by default — never silently truncated; open-instruct's rule (cut at max length, then drop when no

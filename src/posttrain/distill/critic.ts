@@ -1,4 +1,5 @@
-// Critics for iterative self-distillation (δ-RoT, spec seed-benchmarks.md §5): something that rates a candidate
+// Critics for iterative self-distillation (δ-RoT, Rao et al., https://aclanthology.org/2023.findings-emnlp.812):
+// something that rates a candidate
 // (prompt, completion) with a score in [0, 1]; candidates at or above a threshold count as valid. Two built in:
 //   - VerifierCritic: the row's verifier against its ground truth (for the synthetic setup: answers that check out);
 //   - ModelCritic: any causal LM asked a yes/no question through a prompt template; the score is

@@ -1,4 +1,5 @@
-// Iterative self-distillation, the δ-RoT method (spec seed-benchmarks.md §5.2): each round the current student
+// Iterative self-distillation, the δ-RoT method (Rao et al., "What Makes it Ok to Set a Fire?",
+// https://aclanthology.org/2023.findings-emnlp.812): each round the current student
 // generates candidates, a critic rates them, the valid ones (score ≥ threshold) are filtered for diversity
 // (near-duplicates dropped), and the student is fine-tuned on what was kept; the fine-tuned student starts the
 // next round. Every round's yield and critic scores are recorded. This file is the bookkeeping, independent of

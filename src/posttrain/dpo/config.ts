@@ -1,4 +1,5 @@
-// The DPO config (`olmo dpo --config FILE`), YAML or JSON. Defaults are Tülu 3 8B's (spec 3.3): length-normalised
+// The DPO config (`olmo dpo --config FILE`), YAML or JSON. Defaults are Tülu 3 8B's
+// (the Tülu 3 paper, https://arxiv.org/abs/2411.15124; open-instruct tulu3_dpo_8b.yaml): length-normalised
 // DPO with β = 5, LR 5e-7, linear schedule with warmup ratio 0.1, 1 epoch, effective batch 128 pairs, max length
 // 2048, weight decay 0. Small models need a larger LR (see configs/quickstart/dpo.yaml).
 import { z } from 'zod';

@@ -1,6 +1,6 @@
 // The DPO loss (open-instruct `dpo_utils.dpo_loss`). With policy and reference log-probs of the chosen (c) and
 // rejected (r) replies — sums over their label tokens for standard DPO, means for length-normalised DPO
-// ("dpo_norm", Tülu 3; spec 3.3):
+// ("dpo_norm", Tülu 3: Lambert et al., https://arxiv.org/abs/2411.15124):
 //   z = β·[(π(c) − ref(c)) − (π(r) − ref(r))]
 //   loss = −(1 − ε)·log σ(z) − ε·log σ(−z)          (ε: label smoothing, 0 in Tülu 3)
 //   chosen reward = β·(π(c) − ref(c)),  rejected reward = β·(π(r) − ref(r))
@@ -8,7 +8,7 @@ import { add, clamp, log, mul, neg, scale, sigmoid, sub, tensor, type Tensor } f
 
 export type DpoLossType = 'dpo_norm' | 'dpo';
 
-/** β defaults: Tülu 3's dpo_norm uses 5 (spec 3.3); standard DPO uses open-instruct's default 0.1. */
+/** β defaults: 5 for dpo_norm (Tülu 3's tulu3_dpo_8b.yaml), open-instruct's default 0.1 for standard DPO. */
 export function defaultBeta(type: DpoLossType): number {
   return type === 'dpo_norm' ? 5 : 0.1;
 }

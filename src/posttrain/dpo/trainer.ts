@@ -1,4 +1,5 @@
-// Preference tuning with DPO as Tülu 3 runs it (spec 3.3): each side of a pair is a full conversation encoded
+// Preference tuning with DPO as Tülu 3 runs it (Lambert et al., https://arxiv.org/abs/2411.15124):
+// each side of a pair is a full conversation encoded
 // with the SFT masking; reference log-probs are computed once from the reference model (the starting policy by
 // default), with the same length averaging, and cached next to the run (reference_logprobs.json, checked against
 // a fingerprint of the reference weights, the encoded data and the settings); the policy's chosen and rejected

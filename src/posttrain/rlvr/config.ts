@@ -1,6 +1,7 @@
-// The `olmo rlvr` config (YAML/JSON, zod-validated; errors name the field). Defaults follow spec §3.4: GRPO as in
+// The `olmo rlvr` config (YAML/JSON, zod-validated; errors name the field). Defaults follow
+// open-instruct's Tülu 3 commands (docs/tulu3.md, https://github.com/allenai/open-instruct): GRPO as in
 // Tülu 3.1 (16 samples per prompt, β = 0.01 with kl3 in the loss, no-EOS penalty 0, constant LR) and PPO as in
-// Tülu 3 (β = 0.05 with kl1 in the reward, penalty −10, GAE γ = 1 λ = 0.95, vf_coef 0.1, linear LR). The spec's
+// Tülu 3 (β = 0.05 with kl1 in the reward, penalty −10, GAE γ = 1 λ = 0.95, vf_coef 0.1, linear LR). These
 // learning rates (5e-7 / 3e-7) are for 8B models; tiny models need far larger ones (see the quickstart config).
 import { z } from 'zod';
 import { configDir, optimizerSchema, PosttrainConfigError, readConfigFile, resolvePath, validateConfig } from '../common/config.ts';

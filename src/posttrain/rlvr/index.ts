@@ -1,4 +1,5 @@
-// RLVR: reinforcement learning with verifiable rewards (GRPO by default, PPO with a value model), spec §3.4.
+// RLVR: reinforcement learning with verifiable rewards (GRPO by default, PPO with a value model), as Tülu 3 runs it
+// (Lambert et al., https://arxiv.org/abs/2411.15124; open-instruct, https://github.com/allenai/open-instruct).
 export { rlvrConfigSchema, resolveRlvrConfig, loadRlvrConfig, type RlvrConfigInput, type ResolvedRlvrConfig } from './config.ts';
 export { parseRlvrRow, loadRlvrPrompts, encodePrompt, type RlvrRow, type RlvrPrompt, type LoadPromptsOptions } from './data.ts';
 export {

@@ -1,5 +1,5 @@
-// The numerics of RLVR (spec olmes-and-tulu3.md §3.4), each in one small function a reader can check against the
-// open-instruct scripts:
+// The numerics of RLVR as Tülu 3 trains (Lambert et al., https://arxiv.org/abs/2411.15124), each in one small function
+// a reader can check against the open-instruct scripts (https://github.com/allenai/open-instruct):
 //
 //   GRPO (Tülu 3.1, grpo_vllm_thread_ray_gtrl.py @745bf58):  A = (r − mean_group) / (std_group + 1e-8), one
 //       advantage per sequence spread over its tokens; loss = masked_mean(max(−A·ρ, −A·clip(ρ, 1 ± ε)) + β·kl3).

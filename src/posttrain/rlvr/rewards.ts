@@ -1,4 +1,5 @@
-// Verifiable rewards (spec §3.4): α = 10 when the verifier accepts the answer, 0 otherwise; a response that never
+// Verifiable rewards (the Tülu 3 paper, https://arxiv.org/abs/2411.15124):
+// α = 10 when the verifier accepts the answer, 0 otherwise; a response that never
 // emitted EOS has its score *replaced* by the penalty value when the non-stop penalty is on (open-instruct
 // `--non_stop_penalty`, `penalty_reward_value`).
 import { verify } from '../../verifiers/index.ts';

@@ -1,4 +1,4 @@
-// The RLVR loop (spec §3.4). Each step:
+// The RLVR loop, as open-instruct's Tülu 3 scripts run it (https://github.com/allenai/open-instruct). Each step:
 //   1. rollouts: promptsPerStep prompts, samplesPerPrompt samples each, from the policy's own generation
 //      (KV cache, sampling at the configured temperature);
 //   2. rewards: the row's verifier on the decoded response → correct / incorrect, replaced by the penalty value

@@ -1,7 +1,7 @@
 // PPO's value model: a scalar head (AutoModelForSequenceClassification's `score`, one label) on the final hidden
 // state of either the policy itself ('head': shared trunk, the value loss trains it too) or a separate model
 // (Tülu 3 loads it from a reward model; any HF checkpoint folder works here). The head starts from
-// N(0, 1/(d_model + 1)) as the spec's reward-model head does.
+// N(0, 1/(d_model + 1)) as Tülu 3's reward-model head does (the Tülu 3 paper, https://arxiv.org/abs/2411.15124).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSafetensors, saveSafetensors } from '../../io/safetensors.ts';

@@ -1,4 +1,5 @@
-// The SFT config (`olmo sft --config FILE`), YAML or JSON. Defaults are Tülu 3 8B's (spec 3.2): LR 5e-6, linear
+// The SFT config (`olmo sft --config FILE`), YAML or JSON. Defaults are Tülu 3 8B's
+// (the Tülu 3 paper, https://arxiv.org/abs/2411.15124; open-instruct docs/tulu3.md): LR 5e-6, linear
 // schedule with warmup ratio 0.03, 2 epochs, effective batch 128 sequences, max length 4096, weight decay 0,
 // sum loss, seed 123. Small models need a larger LR (see configs/quickstart/sft.yaml).
 import { z } from 'zod';

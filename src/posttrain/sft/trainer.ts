@@ -1,4 +1,5 @@
-// Supervised fine-tuning as Tülu 3 runs it (spec 3.2): conversations rendered with the chat template, loss on
+// Supervised fine-tuning as Tülu 3 runs it (Lambert et al., https://arxiv.org/abs/2411.15124):
+// conversations rendered with the chat template, loss on
 // assistant tokens only, sum (or mean) reduction over the global batch, gradient accumulation over
 // micro-batches (optionally length-packed), AdamW with a linear schedule from a warmup ratio, checkpoints that
 // resume exactly, metrics.jsonl, and held-out assistant loss / exact match before, during and after training.
