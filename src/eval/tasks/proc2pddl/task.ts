@@ -1,5 +1,6 @@
 // Proc2PDDL as an evaluation task (Zhang et al., "PROC2PDDL: Open-Domain Planning Representations from Texts",
-// https://aclanthology.org/2024.nlrse-1.2; code https://github.com/zharry29/proc2pddl): one doc per domain; the model writes the domain's actions from the
+// https://aclanthology.org/2024.nlrse-1.2; code https://github.com/zharry29/proc2pddl): one doc per domain;
+// the model writes the domain's actions from the
 // paper's prompt (generate_until); the completion's fenced `(:action` blocks are appended to domain_header.pddl;
 // then, as task metrics:
 //   success_rate                  OFFICIAL: solved problem files / all problem files (BFS, 30 s per file, an
