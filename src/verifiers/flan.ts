@@ -1,4 +1,5 @@
-// open-instruct `FlanVerifier` (spec §3.4; not in the Tülu 3 RL mix): the text after the last "The answer is: ",
+// open-instruct `FlanVerifier` (ground_truth_utils.py, https://github.com/allenai/open-instruct; not in the Tülu 3 RL
+// mix): the text after the last "The answer is: ",
 // SQuAD-normalised (lower-case, punctuation and articles removed, whitespace collapsed), equal to the normalised
 // ground truth.
 

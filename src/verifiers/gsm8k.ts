@@ -1,7 +1,8 @@
 // GSM8K answer extraction and comparison: the RLVR rule (open-instruct) and the evaluation rules (olmes,
 // lm-eval), side by side.
 //
-// 1. open-instruct `GSM8KVerifier` (spec §3.4, used for Tülu 3 RLVR):
+// 1. open-instruct `GSM8KVerifier` (ground_truth_utils.py, https://github.com/allenai/open-instruct),
+//    used for Tülu 3 RLVR:
 //      response = re.sub(r"(\d),(\d)", r"\1\2", prediction)          # commas between digits
 //      numbers  = re.findall(r"[-+]?\d*\.\d+|\d+", response)         # last number, else the whole text
 //      correct  = str(extracted).lower() == str(label).lower()       # plain string equality
@@ -10,7 +11,8 @@
 //    comparison, and the reference's "18.0" != "18" only punishes a formatting choice. It also reads the sign of
 //    integers: the reference regex attaches `[-+]?` to decimals only, so "-5" extracts as "5" there and negative
 //    integer answers never verify. `details.exactMatch` says what the reference would have decided.
-// 2. olmes `gsm8k::olmes` / `gsm8k::tulu` (spec §1.8): the same extraction (commas between digits removed, last
+// 2. olmes `gsm8k::olmes` / `gsm8k::tulu` (oe_eval/tasks/oe_eval_tasks/gsm8k.py, https://github.com/allenai/olmes):
+//    the same extraction (commas between digits removed, last
 //    number), then HF `exact_match` with ignore_case and regexes_to_ignore `,` `\$` `(?s).*#### ` `\.$` applied
 //    to both prediction and reference. `gsm8k_olmes`.
 // 3. lm-eval `gsm8k-cot` "strict-match": the first "The answer is N." (`The answer is (\-?[0-9\.\,]+).`), and

@@ -1,8 +1,9 @@
-// MATH verifiers, after open-instruct `MathVerifier` ("flex", spec §3.4) and `StrictMathVerifier`.
+// MATH verifiers, after open-instruct `MathVerifier` ("flex") and `StrictMathVerifier` (ground_truth_utils.py and
+// math_utils.py, https://github.com/allenai/open-instruct).
 //
 // `math` (flex) collects candidates in order:
 //   1. the content of the last `\boxed{...}` (brace-matched; `\fbox{...}` too — the reference finds it but its
-//      `remove_boxed` then rejects it, the spec says it is accepted, so it is accepted here);
+//      `remove_boxed` then rejects it; looking for it shows the intent, so it is accepted here);
 //   2. the Minerva answer ("Final Answer: The final answer is X. I hope it is correct."), normalised by
 //      `normalize_final_answer`;
 //   3. only if there is still no candidate: the text between the last two `$`, normalised;

@@ -1,9 +1,10 @@
 // The 25 IFEval-style checks of open-instruct `if_functions.py`, the ground-truth format of Tülu 3 RLVR
-// (`IFEvalVerifierOld`: ground truth `{"func_name": ..., <args>}`), spec §3.4. They are simpler than Google's
-// IFEval checkers (registry.ts) and differ from them on purpose: substring keywords, exact counts, etc.
+// (`IFEvalVerifierOld`: ground truth `{"func_name": ..., <args>}`; https://github.com/allenai/open-instruct).
+// They are simpler than Google's IFEval checkers (registry.ts) and differ from them on purpose: substring keywords,
+// exact counts, etc.
 //
-// Versions: the spec pins open-instruct at the Tülu 3 release (oi@T3). Where oi@T3 and oi@HEAD differ this follows
-// the spec's table, i.e. oi@T3: `validate_choice` passes when the response is a substring of an option,
+// Versions: open-instruct at the Tülu 3 release (oi@T3, commit 5bcd3b259). Where oi@T3 and oi@HEAD differ this
+// follows oi@T3: `validate_choice` passes when the response is a substring of an option,
 // `validate_sections` needs exactly N pieces when split on the splitter (a leading empty piece dropped),
 // `validate_frequency_capital_words` "around" means exactly N. One deliberate exception: oi@T3's
 // `validate_placeholders` returned a tuple, which Python treats as true, so that constraint always earned the

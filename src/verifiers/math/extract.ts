@@ -34,7 +34,8 @@ export function lastBoxedOnlyString(s: string): string | null {
 /**
  * `remove_boxed`: strip `\boxed{` ... `}` (or the `\boxed ` prefix). The reference asserts the `\boxed{` prefix,
  * so an `\fbox{...}` found by `lastBoxedOnlyString` is dropped there; here `\fbox{...}` is unwrapped too (the
- * spec says \fbox is accepted). Null when the string has neither form (the reference's AssertionError).
+ * reference's `last_boxed_only_string` looks for it). Null when the string has neither form (the reference's
+ * AssertionError).
  */
 export function removeBoxed(s: string): string | null {
   if (s.includes('\\boxed ')) return s.startsWith('\\boxed ') ? s.slice('\\boxed '.length) : null;
