@@ -67,6 +67,20 @@ export type GenerativeTaskConfig = TaskConfig & {
  */
 export const cutAtStop = cutAtStops;
 
+/**
+ * A generative task's doc: its prompt as `query`, the gold answers as `choices` (gold 0) and the task's own fields
+ * as `extra`, in the key order requests.jsonl shows.
+ */
+export function generativeDoc(
+  index: number,
+  nativeId: string | number,
+  query: string,
+  answers: string[],
+  extra: object,
+): Doc {
+  return { index, native_id: nativeId, query, choices: answers, gold: 0, extra: extra as Record<string, unknown> };
+}
+
 /** What a generative prediction line holds (oe-eval: model_output = [{continuation, …}]). */
 export type GenerativeOutput = {
   continuation: string;

@@ -1,4 +1,5 @@
-// drop::olmes (olmes drop.py, lm-eval's DROP task; spec §1.8): EleutherAI/drop validation, 1000 docs sampled with
+// drop::olmes (olmes oe_eval/tasks/oe_eval_tasks/drop.py, https://github.com/allenai/olmes, after lm-eval's DROP
+// task): EleutherAI/drop validation, 1000 docs sampled with
 // random.Random(1234), 5-shot OLMES:drop (curated train rows, resolved by query_id), the OLMES description, then
 // "Passage: {passage}\nQuestion: {question}\nAnswer:" with target " " + ", ".join(answers[0]); greedy, max 100
 // tokens, stop "Passage:", "Question:", "\n\n". Metric: the official DROP F1 (drop-metric.ts), max over the gold
@@ -7,7 +8,7 @@ import { fieldStr, RowError } from '../data/fields.ts';
 import type { RowKey } from '../data/fewshot-sources.ts';
 import { dropMetrics } from '../drop-metric.ts';
 import type { Doc, Row } from '../types.ts';
-import type { GenerativeSpec } from '../kinds/olmes-generative.ts';
+import { generativeDoc, type GenerativeSpec } from '../kinds/olmes-generative.ts';
 
 export const DROP_DESCRIPTION =
   'The following are reading comprehension questions, where the answer to each question is either a segment of text from the corresponding passage, a number, or a date (containing any of the date, month, and/or year components). Some questions may require you to pull together information pieces from the passage and reason over them.\n\n';
@@ -120,14 +121,13 @@ export const drop: GenerativeSpec = {
     const queryId = fieldStr(row, 'query_id', where);
     const answers = dropAnswers(row, where);
     const extra: DropDoc = { passage, question, answers };
-    return {
+    return generativeDoc(
       index,
-      native_id: queryId,
-      query: `Passage: ${passage}\nQuestion: ${question}\nAnswer:`,
-      choices: answers.map((a) => a.join(', ')),
-      gold: 0,
-      extra: extra as unknown as Record<string, unknown>,
-    };
+      queryId,
+      `Passage: ${passage}\nQuestion: ${question}\nAnswer:`,
+      answers.map((a) => a.join(', ')),
+      extra,
+    );
   },
   docToText: (doc) => `Passage: ${d(doc).passage}\nQuestion: ${d(doc).question}\nAnswer:`,
   docToTarget: (doc) => ` ${d(doc).answers[0].join(', ')}`,

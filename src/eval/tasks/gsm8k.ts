@@ -1,4 +1,5 @@
-// gsm8k::olmes (olmes gsm8k.py; spec §1.8): openai/gsm8k "main", test split, all 1319 docs, 8-shot CoT from
+// gsm8k::olmes (olmes oe_eval/tasks/oe_eval_tasks/gsm8k.py, https://github.com/allenai/olmes): openai/gsm8k "main",
+// test split, all 1319 docs, 8-shot CoT from
 // STD:GSM8k (Wei et al.'s hand-written exemplars, shipped verbatim below as olmes' fewshot_sources.py stores them),
 // "Question: {q}\nAnswer:" with target " {cot}", greedy, max 512 tokens, stop "Question:", "</s>", "<|im_end|>",
 // "\n\n". Metric exact_match: commas between digits removed, the last number of the output taken (else the whole
@@ -13,7 +14,7 @@ import { pyStrip } from '../../pycompat/pystr.ts';
 import { hfExactMatch } from '../text-metrics.ts';
 import type { Doc, Row } from '../types.ts';
 import { extractAnswerIsStrict, extractFlexible, extractLastNumber } from '../../verifiers/gsm8k.ts';
-import type { GenerativeSpec } from '../kinds/olmes-generative.ts';
+import { generativeDoc, type GenerativeSpec } from '../kinds/olmes-generative.ts';
 
 /** olmes FEWSHOT_SOURCES["STD:GSM8k"] (Wei et al. 2022, chain-of-thought exemplars), in stored order. */
 export const STD_GSM8K: readonly Row[] = [
@@ -127,14 +128,7 @@ export const gsm8k: GenerativeSpec = {
       short = pyStrip(answer.split('####').at(-1)!); // answer.split("####")[-1].strip()
     }
     const extra: Gsm8kDoc = { question, answer, short_answer: short };
-    return {
-      index,
-      native_id: index,
-      query: `Question: ${question}\nAnswer:`,
-      choices: [short],
-      gold: 0,
-      extra: extra as unknown as Record<string, unknown>,
-    };
+    return generativeDoc(index, index, `Question: ${question}\nAnswer:`, [short], extra);
   },
   docToText: (doc) => `Question: ${g(doc).question}\nAnswer:`,
   docToTarget: (doc) => ` ${g(doc).answer}`,

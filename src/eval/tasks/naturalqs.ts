@@ -1,4 +1,5 @@
-// naturalqs::olmes (olmes naturalqs_open.py; spec §1.8): google-research-datasets/nq_open validation, 1000 docs
+// naturalqs::olmes (olmes oe_eval/tasks/oe_eval_tasks/naturalqs_open.py, https://github.com/allenai/olmes):
+// google-research-datasets/nq_open validation, 1000 docs
 // sampled with random.Random(1234), 5-shot OLMES:naturalqs (train questions), "Question: {q}\nAnswer:" with
 // target " " + ", ".join(answers); greedy, max 50 tokens, stop "Question:", "Q:", "\n\n". Metric f1: the DROP F1
 // (drop-metric.ts) with every gold answer a one-span answer, max over the answers; exact_match likewise.
@@ -6,7 +7,7 @@ import { fieldStr, fieldStrList } from '../data/fields.ts';
 import type { RowKey } from '../data/fewshot-sources.ts';
 import { dropMetrics } from '../drop-metric.ts';
 import type { Doc } from '../types.ts';
-import type { GenerativeSpec } from '../kinds/olmes-generative.ts';
+import { generativeDoc, type GenerativeSpec } from '../kinds/olmes-generative.ts';
 
 /** The first 5 of olmes FEWSHOT_SOURCES["OLMES:naturalqs"], by their (train split) question. */
 export const OLMES_NATURALQS_KEYS: RowKey[] = [
@@ -41,14 +42,7 @@ export const naturalqs: GenerativeSpec = {
     const question = fieldStr(row, 'question', where);
     const answers = fieldStrList(row, 'answer', where, 1);
     const extra: NaturalQsDoc = { question, answers };
-    return {
-      index,
-      native_id: index,
-      query: `Question: ${question}\nAnswer:`,
-      choices: answers,
-      gold: 0,
-      extra: extra as unknown as Record<string, unknown>,
-    };
+    return generativeDoc(index, index, `Question: ${question}\nAnswer:`, answers, extra);
   },
   docToText: (doc) => `Question: ${q(doc).question}\nAnswer:`,
   docToTarget: (doc) => ` ${q(doc).answers.join(', ')}`,

@@ -1,4 +1,5 @@
-// triviaqa::olmes (olmes triviaqa.py; spec §1.8): mandarjoshi/trivia_qa "rc.wikipedia.nocontext", validation, all
+// triviaqa::olmes (olmes oe_eval/tasks/oe_eval_tasks/triviaqa.py, https://github.com/allenai/olmes):
+// mandarjoshi/trivia_qa "rc.wikipedia.nocontext", validation, all
 // docs, 5-shot OLMES:triviaqa (train rows, resolved by question_id; OLMES stores shot 4 with answer value "Waldo"
 // where the dataset has "WALDO", an edit reproduced here), "Question: {q}\nAnswer:" with target " " + answer.value;
 // greedy, max 50 tokens, stop "\n\n". Metrics: SQuAD v1.1 exact match and F1, max over aliases ∪ normalized_aliases.
@@ -6,7 +7,7 @@ import { fieldStr, fieldStrList } from '../data/fields.ts';
 import type { RowKey } from '../data/fewshot-sources.ts';
 import type { Doc, Row } from '../types.ts';
 import { squadV1ExactMatch, squadV1F1 } from '../text-metrics.ts';
-import type { GenerativeSpec } from '../kinds/olmes-generative.ts';
+import { generativeDoc, type GenerativeSpec } from '../kinds/olmes-generative.ts';
 
 /** The first 5 of olmes FEWSHOT_SOURCES["OLMES:triviaqa"], by question_id and question. */
 export const OLMES_TRIVIAQA_KEYS: RowKey[] = [
@@ -68,14 +69,7 @@ export const triviaqa: GenerativeSpec = {
     const normalized = fieldStrList(row, 'answer.normalized_aliases', where, 0);
     const answers = [...new Set([...aliases, ...normalized])];
     const extra: TriviaQaDoc = { question, value, answers };
-    return {
-      index,
-      native_id: id,
-      query: `Question: ${question}\nAnswer:`,
-      choices: answers,
-      gold: 0,
-      extra: extra as unknown as Record<string, unknown>,
-    };
+    return generativeDoc(index, id, `Question: ${question}\nAnswer:`, answers, extra);
   },
   docToText: (doc) => `Question: ${t(doc).question}\nAnswer:`,
   docToTarget: (doc) => ` ${t(doc).value}`,
