@@ -1,5 +1,6 @@
 // AVX2/FMA building blocks of the GEMM: the 6×16 register-blocked micro-kernel and the packing routines
-// that feed it (BLIS structure, see shared/specs/cpu-performance.md). Packing turns any storage order
+// that feed it, structured as BLIS does it (BLIS's Zen configuration: a 6×16 f32 micro-kernel on packed A and B
+// panels). Packing turns any storage order
 // (transA/transB) into contiguous, 32-byte-aligned panels, so the micro-kernel never sees a stride:
 //   A panel: MR rows × kc, stored k-major (MR consecutive floats per k),
 //   B panel: kc × NR columns, stored k-major (NR consecutive floats per k).
