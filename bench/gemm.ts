@@ -5,7 +5,8 @@
 // sides alike. The figure reported is the BEST call's GFLOP/s for both sides (the least disturbed run on a
 // shared machine); medians go to the notes.
 // numpy runs in a `python3` subprocess with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its
-// environment (see shared/bench/README.md). `npm run bench -- gemm --train` adds training shapes.
+// environment, so that OpenBLAS picks its kernel and cache sizes from the CPU itself. `npm run bench -- gemm
+// --train` adds training shapes.
 // On a CPU with AVX-512 every shape is measured twice: on the default paths (our AVX-512 kernel against
 // OpenBLAS's own choice), then with our AVX2 path forced (setCpuPath) against numpy held to its AVX2
 // kernel (OPENBLAS_CORETYPE=Haswell), so both paths are compared like for like in one invocation.

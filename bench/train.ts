@@ -1,6 +1,7 @@
 // Training-step benchmark: one OLMo 2 configuration (d 256, 4 layers, 4 heads, vocab 8192, sequence 256,
 // batch 8, f32; SwiGLU 640) trained with full steps — forward, backward, global-norm clipping, AdamW — in
-// olmo-ts and in PyTorch (../shared/bench/torch_olmo2.py, Debian's python3-torch) in the same invocation.
+// olmo-ts and in PyTorch (torch_olmo2.py, a compact PyTorch OLMo 2 of the same shapes that ships beside the repo
+// in ../shared/bench/; run with Debian's python3-torch) in the same invocation.
 // Also the throughput of `olmo data tokenize` (dolma2) on generated documents.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
