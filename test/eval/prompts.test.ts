@@ -1,5 +1,6 @@
-// Exact request strings (context, continuation) for sample rows of every task and format, as the OLMES spec
-// gives them: cloze and MC forms, few-shot assembly, MMLU header, BoolQ passage, HellaSwag cleaning with Python's
+// Exact request strings (context, continuation) for sample rows of every task and format, as the OLMES standard
+// (Gu et al., https://arxiv.org/abs/2406.08446; allenai/olmes, https://github.com/allenai/olmes) gives them:
+// cloze and MC forms, few-shot assembly, MMLU header, BoolQ passage, HellaSwag cleaning with Python's
 // capitalize, WinoGrande partial contexts and the PMI requests.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

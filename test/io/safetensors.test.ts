@@ -80,7 +80,10 @@ interface Config {
   dtype: string;
 }
 
-/** The parameter names and shapes a checkpoint of this config holds (spec §4.2). */
+/**
+ * The parameter names and shapes a checkpoint of this config holds, as transformers' OLMo, OLMo 2 and OLMoE models
+ * name them (https://github.com/huggingface/transformers/tree/main/src/transformers/models).
+ */
 function expectedParams(c: Config): Map<string, number[]> {
   const H = c.hidden_size;
   const I = c.intermediate_size;

@@ -1,4 +1,6 @@
-// Chat templates: the Tülu / OLMo 2 template against the exact strings of spec 5.3, Jinja rendering, and the
+// Chat templates: the Tülu / OLMo 2 template against the exact strings of open-instruct's `CHAT_TEMPLATES["tulu"]`
+// with the OLMo 2-Instruct tokenizer's BOS prefix (https://github.com/allenai/open-instruct,
+// https://huggingface.co/allenai/OLMo-2-1124-7B-Instruct), Jinja rendering, and the
 // assistant-token mask used for SFT loss masking.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,7 +52,10 @@ test('Tülu template: a final assistant turn ends with EOS and no newline; earli
   assert.equal(applyChatTemplate(tok, []), '<|endoftext|>');
 });
 
-/** The rules of spec 5.3 written out directly, to check the Jinja template on random conversations. */
+/**
+ * The Tülu template's rules (open-instruct `CHAT_TEMPLATES["tulu"]`) written out directly, to check the Jinja
+ * template on random conversations.
+ */
 function tuluReference(messages: ChatMessage[], addGenerationPrompt: boolean): string {
   let s = '<|endoftext|>';
   messages.forEach((m, i) => {

