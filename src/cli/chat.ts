@@ -4,14 +4,7 @@ import { createInterface } from 'node:readline';
 import { generate, applyChatTemplate, type ChatMessage } from '../index.ts';
 import { parseCommandArgs, type Command, optionTable } from './command.ts';
 import { StreamPrinter } from './generate.ts';
-import {
-  loadInferenceModel,
-  QUANTIZE_HELP,
-  quantizeOption,
-  readQuantize,
-  resolveModelArg,
-  resolveTokenizer,
-} from './model-loading.ts';
+import { loadModelAndTokenizer, QUANTIZE_HELP, quantizeOption } from './model-loading.ts';
 import { readSampling, samplingHelp, samplingOptions } from './sampling-args.ts';
 
 export const chatCommand: Command = {
@@ -35,10 +28,8 @@ In the conversation: /reset clears the history, /exit (or Ctrl-D) quits.`,
         ...samplingOptions,
       },
     });
-    const dir = await resolveModelArg('chat', values.model);
     const sampling = readSampling('chat', values);
-    const model = loadInferenceModel(dir, readQuantize('chat', values.quantize));
-    const tok = resolveTokenizer('chat', dir, model, values.tokenizer);
+    const { dir, model, tokenizer: tok } = await loadModelAndTokenizer('chat', values);
     const initial: ChatMessage[] = values.system ? [{ role: 'system', content: values.system }] : [];
     let history: ChatMessage[] = [...initial];
     const interactive = process.stdin.isTTY === true;

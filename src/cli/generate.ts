@@ -1,14 +1,7 @@
 // `olmo generate`: continue a prompt (or answer it through the chat template), streaming tokens as they come.
 import { generate, applyChatTemplate } from '../index.ts';
 import { parseCommandArgs, UsageError, type Command, optionTable } from './command.ts';
-import {
-  loadInferenceModel,
-  QUANTIZE_HELP,
-  quantizeOption,
-  readQuantize,
-  resolveModelArg,
-  resolveTokenizer,
-} from './model-loading.ts';
+import { loadModelAndTokenizer, QUANTIZE_HELP, quantizeOption } from './model-loading.ts';
 import { readSampling, samplingHelp, samplingOptions } from './sampling-args.ts';
 
 export const generateCommand: Command = {
@@ -34,9 +27,7 @@ ${samplingHelp}`,
     });
     if (values.prompt === undefined) throw new UsageError('olmo generate: --prompt TEXT is required');
     const sampling = readSampling('generate', values);
-    const dir = await resolveModelArg('generate', values.model);
-    const model = loadInferenceModel(dir, readQuantize('generate', values.quantize));
-    const tok = resolveTokenizer('generate', dir, model, values.tokenizer);
+    const { model, tokenizer: tok } = await loadModelAndTokenizer('generate', values);
     const text = values.chat
       ? applyChatTemplate(tok, [{ role: 'user', content: values.prompt }], { addGenerationPrompt: true })
       : values.prompt;

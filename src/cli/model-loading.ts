@@ -97,6 +97,20 @@ export function loadInferenceModel(dir: string, quantize?: 'int8'): CausalLM {
 }
 
 /**
+ * --model (a folder or hub id) loaded for inference, quantised as --quantize says, and its tokenizer
+ * (--tokenizer, else the checkpoint's own): what `olmo generate` and `olmo chat` run.
+ */
+export async function loadModelAndTokenizer(
+  command: string,
+  values: { model?: string; quantize?: string; tokenizer?: string },
+): Promise<{ dir: string; model: CausalLM; tokenizer: Tokenizer }> {
+  const quantize = readQuantize(command, values.quantize);
+  const dir = await resolveModelArg(command, values.model);
+  const model = loadInferenceModel(dir, quantize);
+  return { dir, model, tokenizer: resolveTokenizer(command, dir, model, values.tokenizer) };
+}
+
+/**
  * The checkpoint's own tokenizer (tokenizer.json), or the built-in dolma2 tokenizer when asked for with
  * `--tokenizer dolma2` or when an OLMo 2 checkpoint ships none.
  */
