@@ -275,10 +275,12 @@ struct Problem {
   float* gk;
   float* gv;
   const int32_t* kv_lens;  // null: all Tk
+  const int32_t* valid_lens;  // forward only; null: every position is real (see ForwardBlock)
   int64_t B, Tq, Tk, Hq, Hkv, D, G;
   float scale;
 
   int64_t len(int64_t b) const { return kv_lens ? kv_lens[b] : Tk; }
+  int64_t valid(int64_t b) const { return valid_lens ? valid_lens[b] : len(b); }
   // First query token of sequence b that sees key j (its position L − Tq + i ≥ j).
   int64_t first_token(int64_t b, int64_t j) const { return std::max<int64_t>(0, j - (len(b) - Tq)); }
   int64_t q_off(int64_t b, int64_t i, int64_t h) const { return ((b * Tq + i) * Hq + h) * D; }
@@ -359,7 +361,7 @@ struct FwdTask {
 
 // Query tokens [i0, i1) (all at positions ≥ 0) of sequence b, with every query head of KV head kvh.
 void ForwardBlock(const Problem& P, const Ops& ops, int64_t b, int64_t kvh, int64_t i0, int64_t i1) {
-  const int64_t G = P.G, D = P.D, L = P.len(b);
+  const int64_t G = P.G, D = P.D, L = P.len(b), V = P.valid(b);
   const int64_t R = (i1 - i0) * G;
   Scratch& sc = tls_scratch;
   sc.reserve(R, D);
@@ -387,7 +389,14 @@ void ForwardBlock(const Problem& P, const Ops& ops, int64_t b, int64_t kvh, int6
       }
     }
     const int64_t rs = std::max<int64_t>(0, P.first_token(b, j0) - i0) * G;  // rows before see no key here
-    ops.scores(sc.qrow.data() + rs, sc.krow.data(), R - rs, nc, D, P.scale, S + rs * kBk, kBk);
+    // Rows [rs, re) hold real tokens (positions below the sequence's valid length), the rest right padding.
+    // Real rows score and sum only the keys this tile would hold if the input ended at the valid length: the
+    // AVX2 scores sum a tile's last nc mod 4 keys in another lane order than the others, so without this a
+    // row's numbers would depend on how much padding follows it. Without valid lengths re = R, nr = nc.
+    const int64_t re = std::clamp<int64_t>((V - (L - P.Tq) - i0) * G, rs, R);
+    const int64_t nr = std::min(nc, V - j0);
+    if (re > rs) ops.scores(sc.qrow.data() + rs, sc.krow.data(), re - rs, nr, D, P.scale, S + rs * kBk, kBk);
+    if (R > re) ops.scores(sc.qrow.data() + re, sc.krow.data(), R - re, nc, D, P.scale, S + re * kBk, kBk);
     for (int64_t r = rs; r < R; ++r) {
       float* srow = S + r * kBk;
       const int64_t lim = std::min(nc, sc.pos[r] - j0 + 1);
@@ -405,7 +414,8 @@ void ForwardBlock(const Problem& P, const Ops& ops, int64_t b, int64_t kvh, int6
       }
       sc.l[r] += psum;
     }
-    ops.accum(sc.accrow.data() + rs, R - rs, S + rs * kBk, kBk, 1, sc.vrow.data(), nc, D);
+    if (re > rs) ops.accum(sc.accrow.data() + rs, re - rs, S + rs * kBk, kBk, 1, sc.vrow.data(), nr, D);
+    if (R > re) ops.accum(sc.accrow.data() + re, R - re, S + re * kBk, kBk, 1, sc.vrow.data(), nc, D);
   }
   for (int64_t i = i0; i < i1; ++i)
     for (int64_t hh = 0; hh < G; ++hh) {
@@ -612,6 +622,22 @@ void ReadSizes(const Args& A, Problem& P) {
                                    " is outside [0, " + std::to_string(P.Tk) + "]");
 }
 
+// The forward's optional shape.validLens (Int32Array [B], each in [0, kvLens[b]]), or null when absent.
+const int32_t* ReadValidLens(const Args& A, const Problem& P) {
+  const Napi::Value v = A.Field("shape", "validLens");
+  if (v.IsUndefined() || v.IsNull()) return nullptr;
+  const Napi::CallbackInfo& info = A.info();
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      static_cast<int64_t>(v.As<Napi::TypedArray>().ElementLength()) < P.B)
+    throw ArgError(info, A.op(), "shape.validLens must be an Int32Array of " + std::to_string(P.B) + " elements");
+  const int32_t* lens = v.As<Napi::Int32Array>().Data();
+  for (int64_t b = 0; b < P.B; ++b)
+    if (lens[b] < 0 || lens[b] > P.len(b))
+      throw ArgError(info, A.op(), "shape.validLens[" + std::to_string(b) + "] = " + std::to_string(lens[b]) +
+                                       " is outside [0, " + std::to_string(P.len(b)) + "]");
+  return lens;
+}
+
 // Element counts of the q-shaped, k/v-shaped and lse arrays (overflow-checked).
 struct Sizes {
   int64_t q, kv, lse;
@@ -638,6 +664,7 @@ Napi::Value Attention(const Napi::CallbackInfo& info) {
   const Sizes n = ReadProblem(A, P);
   P.out = A.F32("out", n.q);
   P.lse = A.F32("lse", n.lse);
+  P.valid_lens = ReadValidLens(A, P);
   Forward(P);
   return info.Env().Undefined();
 }

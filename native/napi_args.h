@@ -167,12 +167,13 @@ class Args {
   // A field of an object argument: a non-negative integer, or any number.
   int64_t FieldSize(const char* name, const char* field) const;
   double FieldNum(const char* name, const char* field) const;
+  // A field of an object argument as it is (undefined when absent), for optional fields a kernel checks itself.
+  Napi::Value Field(const char* name, const char* field) const;
   const Napi::CallbackInfo& info() const { return info_; }
 
  private:
   size_t Find(const char* name) const;
   size_t At(const char* name, Kind kind) const;
-  Napi::Value Field(const char* name, const char* field) const;
 
   const Napi::CallbackInfo& info_;
   const ParsedSignature& sig_;

@@ -23,6 +23,12 @@ export interface ForwardOptions {
   cache?: KVCache;
   /** Also return hidden states: the embeddings, each block's output, and the final norm's output last. */
   outputHiddenStates?: boolean;
+  /**
+   * Real tokens in each row of the input; the rest of a row is right padding. The real tokens' outputs are
+   * then exactly those of the row without its padding, whatever the batch's width (batch invariance; padding
+   * is invisible to them anyway, causally, but a kernel may round differently). Default: no padding.
+   */
+  lengths?: readonly number[];
 }
 
 export interface ForwardOutput {
@@ -87,11 +93,12 @@ export class CausalLM extends Module {
     if (cache && cache.batch !== batch) throw new Error(`forward: cache holds ${cache.batch} sequences, input has ${batch}`);
     const lengths = cache ? cache.lengths : null;
     const positions = lengths ? sequencePositions(lengths, seq) : 0;
+    const validLens = opts.lengths ? validLengths(opts.lengths, lengths, batch, seq) : null;
     let x = embedding(this.body.embedTokens.weight, inputIds, this.config.padTokenId);
     const hiddenStates: Tensor[] = opts.outputHiddenStates ? [x] : [];
     const moe: MoEOutput[] = [];
     this.blocks.forEach((block, i) => {
-      const out = block.forward(x, { cache: cache ? cache.layers[i] : null, lengths, positions });
+      const out = block.forward(x, { cache: cache ? cache.layers[i] : null, lengths, positions, validLens });
       x = out.x;
       if (out.moe) moe.push(out.moe);
       if (opts.outputHiddenStates && i < this.blocks.length - 1) hiddenStates.push(x);
@@ -102,6 +109,15 @@ export class CausalLM extends Module {
     if (cache) cache.advance(seq);
     return { logits, hiddenStates, moe };
   }
+}
+
+/** Real positions per sequence, counting cached tokens: cached + real new tokens of each row. */
+function validLengths(real: readonly number[], cached: Int32Array | null, batch: number, seq: number): Int32Array {
+  if (real.length !== batch) throw new Error(`forward: lengths has ${real.length} entries for a batch of ${batch}`);
+  return Int32Array.from(real, (n, b) => {
+    if (!Number.isInteger(n) || n < 0 || n > seq) throw new Error(`forward: lengths[${b}] = ${n} is outside [0, ${seq}] (the input's width)`);
+    return (cached ? cached[b] : 0) + n;
+  });
 }
 
 /** Absolute positions [B, T]: each sequence continues from its cached length. */

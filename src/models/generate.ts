@@ -73,7 +73,7 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
       let next = tidy(() => {
         const ids = new Int32Array(batch * maxPrompt).fill(pad);
         prompts.forEach((p, b) => ids.set(p, b * maxPrompt));
-        const { logits } = model.forward(tensor(ids, [batch, maxPrompt], 'i32'), { cache });
+        const { logits } = model.forward(tensor(ids, [batch, maxPrompt], 'i32'), { cache, lengths: prompts.map((p) => p.length) });
         const vocab = logits.shape[2];
         const data = logits.f32();
         return prompts.map((p, b) => data.slice((b * maxPrompt + p.length - 1) * vocab, (b * maxPrompt + p.length) * vocab));

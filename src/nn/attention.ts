@@ -30,6 +30,8 @@ export interface AttentionContext {
   lengths: Int32Array | null;
   /** i32 [B, T] absolute positions (for RoPE). */
   positions: Tensor | number;
+  /** Real positions per sequence, cached ones included; the rest is right padding (attention's validLens). */
+  validLens?: Int32Array | null;
 }
 
 export class SelfAttention extends Module {
@@ -73,9 +75,9 @@ export class SelfAttention extends Module {
     if (ctx.cache && ctx.lengths) {
       ctx.cache.write(k, v, ctx.lengths);
       const kvLens = ctx.lengths.map((len) => len + t);
-      out = attention(q, ctx.cache.k, ctx.cache.v, { kvLens });
+      out = attention(q, ctx.cache.k, ctx.cache.v, { kvLens, validLens: ctx.validLens });
     } else {
-      out = attention(q, k, v);
+      out = attention(q, k, v, { validLens: ctx.validLens });
     }
     return this.oProj.forward(reshape(out, [b, t, numHeads * headDim]));
   }

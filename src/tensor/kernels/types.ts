@@ -72,6 +72,12 @@ export interface AttentionShape {
   hkv: number;
   d: number;
   scale: number;
+  /**
+   * Forward only, optional: real positions per sequence (each at most its kvLen); later ones are right padding.
+   * A query at a real position then gets the numbers it would get if the input ended there: padding after
+   * a sequence never changes its rows (batch invariance). Without it, every position counts as real.
+   */
+  validLens?: I32 | null;
 }
 
 export const KERNEL_SIGNATURES = {

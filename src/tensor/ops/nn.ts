@@ -83,6 +83,11 @@ export interface AttentionOptions {
   kvLens?: Int32Array | null;
   /** Score scale; default 1/sqrt(head dim). */
   scale?: number;
+  /**
+   * Real positions per sequence (i32 [batch], each at most its kvLen): what follows is right padding, and the
+   * real positions' outputs are then bit-identical to a call without it (see AttentionShape.validLens).
+   */
+  validLens?: Int32Array | null;
 }
 
 /**
@@ -106,10 +111,18 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
       if (kvLens[b] < 0 || kvLens[b] > tk) throw bad(`kvLens[${b}] = ${kvLens[b]} is outside [0, ${tk}]`);
     }
   }
+  const validLens = opts.validLens ?? null;
+  if (validLens) {
+    if (validLens.length !== batch) throw bad(`validLens has ${validLens.length} entries for batch ${batch}`);
+    for (let b = 0; b < batch; b++) {
+      const len = kvLens ? kvLens[b] : tk;
+      if (!(validLens[b] >= 0 && validLens[b] <= len)) throw bad(`validLens[${b}] = ${validLens[b]} is outside [0, ${len}]`);
+    }
+  }
   const scale = opts.scale ?? 1 / Math.sqrt(d);
   const out = Tensor.empty(q.shape);
   const lse = Tensor.empty([batch, hq, tq]);
-  const shape = { batch, tq, tk, hq, hkv, d, scale };
+  const shape = { batch, tq, tk, hq, hkv, d, scale, validLens };
   kernels().attention(q.f32(), k.f32(), v.f32(), out.f32(), lse.f32(), kvLens, shape);
   record('attention', [q, k, v], [out], ([g]) => {
     const gq = Tensor.empty(q.shape);

@@ -5,7 +5,7 @@
 // (clear, O(Tk) memory per row); the native kernel tiles keys with an online softmax instead.
 import type { AttentionKernels, AttentionShape, F32, I32 } from '../types.ts';
 
-type Dims = Omit<AttentionShape, 'scale'>;
+type Dims = Omit<AttentionShape, 'scale' | 'validLens'>;
 
 function checkDims(op: string, dims: Dims, kvLens: I32 | null, arrays: [string, F32, number][]): void {
   for (const [name, v] of Object.entries(dims)) {
