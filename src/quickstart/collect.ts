@@ -18,12 +18,46 @@ import type { QuickstartState } from './state.ts';
 const EVAL_STAGES = ['base', 'anneal', 'soup', 'sft', 'dpo', 'rlvr'];
 
 export const COLUMNS: (EvalColumn & { key: MeasureKey })[] = [
-  { key: 'val_loss', label: 'val loss', format: 'nats', lowerIsBetter: true, description: 'Cross-entropy (nats/token) on the held-out validation split of the pretraining mix.' },
-  { key: 'world_rc', label: 'world RC', format: 'percent', description: 'OLMES synth_world:rc — questions about held-out facts (a wording never seen in training), answers ranked by log-likelihood, 5-shot.' },
-  { key: 'world_mc', label: 'world MC', format: 'percent', description: 'OLMES synth_world:mc — the same questions with lettered options A–D, 5-shot.' },
-  { key: 'arith_em', label: 'arith EM', format: 'percent', description: 'Exact match of the greedy chat reply (worked solution) on held-out word problems.' },
-  { key: 'pref_acc', label: 'pref acc', format: 'percent', description: "DPO reward accuracy on held-out preference pairs: the implicit reward log π − log π_SFT (per-token means, as Tülu 3's dpo_norm) ranks the chosen reply first; the SFT model itself is 50% by definition." },
-  { key: 'verified', label: 'verified', format: 'percent', description: 'Greedy verified rate on held-out RLVR prompts (GSM8K verifier: the last number of the reply equals the answer).' },
+  {
+    key: 'val_loss',
+    label: 'val loss',
+    format: 'nats',
+    lowerIsBetter: true,
+    description: 'Cross-entropy (nats/token) on the held-out validation split of the pretraining mix.',
+  },
+  {
+    key: 'world_rc',
+    label: 'world RC',
+    format: 'percent',
+    description:
+      'OLMES synth_world:rc — questions about held-out facts (a wording never seen in training), answers ranked by log-likelihood, 5-shot.',
+  },
+  {
+    key: 'world_mc',
+    label: 'world MC',
+    format: 'percent',
+    description: 'OLMES synth_world:mc — the same questions with lettered options A–D, 5-shot.',
+  },
+  {
+    key: 'arith_em',
+    label: 'arith EM',
+    format: 'percent',
+    description: 'Exact match of the greedy chat reply (worked solution) on held-out word problems.',
+  },
+  {
+    key: 'pref_acc',
+    label: 'pref acc',
+    format: 'percent',
+    description:
+      "DPO reward accuracy on held-out preference pairs: the implicit reward log π − log π_SFT (per-token means, as Tülu 3's dpo_norm) ranks the chosen reply first; the SFT model itself is 50% by definition.",
+  },
+  {
+    key: 'verified',
+    label: 'verified',
+    format: 'percent',
+    description:
+      'Greedy verified rate on held-out RLVR prompts (GSM8K verifier: the last number of the reply equals the answer).',
+  },
 ];
 
 /** A run's metrics.jsonl, or nothing when the stage did not write one. */
@@ -37,7 +71,11 @@ const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFi
 function pretrainChart(runDir: string): ReportChart {
   const rows = readJsonl(join(runDir, 'pretrain', 'metrics.jsonl'));
   const tokensAt = new Map<number, number>();
-  const series: Record<string, CurvePoint[]> = { 'stage 1 train loss': [], 'anneal train loss': [], 'validation loss': [] };
+  const series: Record<string, CurvePoint[]> = {
+    'stage 1 train loss': [],
+    'anneal train loss': [],
+    'validation loss': [],
+  };
   for (const r of rows) {
     const step = num(r.step);
     if (step === null) continue;
@@ -58,7 +96,13 @@ function pretrainChart(runDir: string): ReportChart {
       .filter((r) => num(r.loss) !== null && num(r.tokens) !== null && r.skipped !== true)
       .map((r) => ({ step: r.step as number, tokens: offset + (r.tokens as number), value: r.loss as number }));
   }
-  return { id: 'pretrain', title: 'Pretraining and anneal', xLabel: 'tokens seen', yLabel: 'loss (nats/token)', series: Object.entries(series).map(([name, points]) => ({ name, points })) };
+  return {
+    id: 'pretrain',
+    title: 'Pretraining and anneal',
+    xLabel: 'tokens seen',
+    yLabel: 'loss (nats/token)',
+    series: Object.entries(series).map(([name, points]) => ({ name, points })),
+  };
 }
 
 /** Post-training curves against optimizer steps (x = step). */
@@ -97,8 +141,14 @@ function pairedRows(evals: Map<string, StageEval>): PairedRow[] {
       const a = evals.get(from)!.outcomes?.[measure];
       const b = evals.get(to)!.outcomes?.[measure];
       if (!a || !b) continue;
-      if (a.length !== b.length) throw new Error(`evals/${from}.json and evals/${to}.json scored ${a.length} and ${b.length} ${measure} items; rerun the evaluations on the same split`);
-      const cmp = pairedComparison([...a].map((c) => c === '1'), [...b].map((c) => c === '1'));
+      if (a.length !== b.length)
+        throw new Error(
+          `evals/${from}.json and evals/${to}.json scored ${a.length} and ${b.length} ${measure} items; rerun the evaluations on the same split`,
+        );
+      const cmp = pairedComparison(
+        [...a].map((c) => c === '1'),
+        [...b].map((c) => c === '1'),
+      );
       rows.push({ measure, label: COLUMNS.find((c) => c.key === measure)!.label, from, to, ...cmp });
     }
   }
@@ -113,7 +163,12 @@ function modelDescription(runDir: string): string {
   return `OLMo 2, ${(model.numParameters() / 1e6).toFixed(2)}M parameters (d ${c.hiddenSize}, ${c.numLayers} layers, ${c.numHeads} heads, vocab ${c.vocabSize.toLocaleString('en-US')})`;
 }
 
-export function collectReport(runDir: string, state: QuickstartState, size: QuickstartSize, commands: Record<string, string>): ReportData {
+export function collectReport(
+  runDir: string,
+  state: QuickstartState,
+  size: QuickstartSize,
+  commands: Record<string, string>,
+): ReportData {
   const evals = new Map<string, StageEval>();
   for (const s of EVAL_STAGES) {
     const f = join(runDir, 'evals', `${s}.json`);
@@ -121,7 +176,15 @@ export function collectReport(runDir: string, state: QuickstartState, size: Quic
   }
   const manifest = JSON.parse(readFileSync(join(runDir, 'data', 'synth.json'), 'utf8')) as SynthManifest;
   const info = packageInfo();
-  const stageNames = ['data', 'pretrain', ...Object.keys(state.stages).filter((k) => /^anneal-\d+$/.test(k)), 'soup', 'sft', 'dpo', 'rlvr'];
+  const stageNames = [
+    'data',
+    'pretrain',
+    ...Object.keys(state.stages).filter((k) => /^anneal-\d+$/.test(k)),
+    'soup',
+    'sft',
+    'dpo',
+    'rlvr',
+  ];
   const evalSeconds = (name: string) => state.stages[`eval-${name}`]?.seconds ?? 0;
   const stages = stageNames.map((name) => ({
     name,
@@ -132,7 +195,9 @@ export function collectReport(runDir: string, state: QuickstartState, size: Quic
   }));
   stages.push({
     name: 'evaluations',
-    summary: EVAL_STAGES.map((s) => state.stages[`eval-${s}`]?.summary).filter(Boolean).length + ' stage models evaluated (evals/<stage>.json)',
+    summary:
+      EVAL_STAGES.map((s) => state.stages[`eval-${s}`]?.summary).filter(Boolean).length +
+      ' stage models evaluated (evals/<stage>.json)',
     seconds: EVAL_STAGES.reduce((a, s) => a + evalSeconds(s), 0),
     output: 'evals',
     command: commands.eval,

@@ -47,13 +47,24 @@ export function writeStageConfig(
 }
 
 /** The model's vocabulary (padded to a multiple of 64, as OLMo pads its embeddings) and special ids for a tokenizer. */
-export function vocabularyOf(tok: Tokenizer, name: string): { vocab_size: number; eos_token_id: number; pad_token_id: number } {
+export function vocabularyOf(
+  tok: Tokenizer,
+  name: string,
+): { vocab_size: number; eos_token_id: number; pad_token_id: number } {
   if (tok.eosTokenId === null) throw new Error(`${name}: the tokenizer has no EOS token`);
-  return { vocab_size: Math.ceil(tok.vocabSize / 64) * 64, eos_token_id: tok.eosTokenId, pad_token_id: tok.padTokenId ?? tok.eosTokenId };
+  return {
+    vocab_size: Math.ceil(tok.vocabSize / 64) * 64,
+    eos_token_id: tok.eosTokenId,
+    pad_token_id: tok.padTokenId ?? tok.eosTokenId,
+  };
 }
 
 /** All four stage configs of a run. */
-export function writeQuickstartConfigs(runDir: string, size: QuickstartSize, seed: number): Record<ConfigStage, string> {
+export function writeQuickstartConfigs(
+  runDir: string,
+  size: QuickstartSize,
+  seed: number,
+): Record<ConfigStage, string> {
   const tokDir = join(runDir, 'data', 'tokenizer');
   const vocab = vocabularyOf(loadTokenizer(tokDir), tokDir);
   return {
@@ -72,19 +83,39 @@ export function writeQuickstartConfigs(runDir: string, size: QuickstartSize, see
     sft: writeStageConfig(
       runDir,
       'sft',
-      { output: '../sft', initFrom: '../soup', tokenizer: '../data/tokenizer', data: { train: '../data/sft/train.jsonl', test: '../data/sft/test.jsonl' }, seed, ...size.sft },
+      {
+        output: '../sft',
+        initFrom: '../soup',
+        tokenizer: '../data/tokenizer',
+        data: { train: '../data/sft/train.jsonl', test: '../data/sft/test.jsonl' },
+        seed,
+        ...size.sft,
+      },
       'Supervised fine-tuning (Tülu 3) of the souped model.',
     ),
     dpo: writeStageConfig(
       runDir,
       'dpo',
-      { output: '../dpo', initFrom: '../sft/final', data: { train: '../data/dpo/train.jsonl', test: '../data/dpo/test.jsonl' }, seed, ...size.dpo },
+      {
+        output: '../dpo',
+        initFrom: '../sft/final',
+        data: { train: '../data/dpo/train.jsonl', test: '../data/dpo/test.jsonl' },
+        seed,
+        ...size.dpo,
+      },
       'Length-normalised DPO (Tülu 3) of the SFT model.',
     ),
     rlvr: writeStageConfig(
       runDir,
       'rlvr',
-      { output: '../rlvr', model: '../dpo/final', tokenizer: '../data/tokenizer', data: { train: '../data/rlvr/train.jsonl', test: '../data/rlvr/test.jsonl' }, seed, ...size.rlvr },
+      {
+        output: '../rlvr',
+        model: '../dpo/final',
+        tokenizer: '../data/tokenizer',
+        data: { train: '../data/rlvr/train.jsonl', test: '../data/rlvr/test.jsonl' },
+        seed,
+        ...size.rlvr,
+      },
       'RLVR (GRPO) of the DPO model on arithmetic word problems with verifiable answers.',
     ),
   };
@@ -99,12 +130,23 @@ export const ANNEAL_SEEDS = [42, 42069, 666];
  * ANNEAL_SEEDS[K-1]) and configs/anneal-K.yaml. OLMo 2 also restores the AdamW moments; this run starts them
  * fresh (an HF folder carries no optimizer state), which the first steps of a linear decay absorb.
  */
-export function writeAnnealIngredientConfig(runDir: string, k: number, seed: number, size: QuickstartSize, stage1FinalLr: number): string {
-  const dataCfg = JSON.parse(readFileSync(join(runDir, 'data', 'data-config.json'), 'utf8')) as { stages: { name: string; seed?: number }[] };
+export function writeAnnealIngredientConfig(
+  runDir: string,
+  k: number,
+  seed: number,
+  size: QuickstartSize,
+  stage1FinalLr: number,
+): string {
+  const dataCfg = JSON.parse(readFileSync(join(runDir, 'data', 'data-config.json'), 'utf8')) as {
+    stages: { name: string; seed?: number }[];
+  };
   const anneal = dataCfg.stages.find((s) => s.name === 'anneal');
   if (!anneal) throw new Error(`${join(runDir, 'data', 'data-config.json')}: no stage named anneal`);
   const dataFile = `data-config-anneal-${k}.json`;
-  writeTextAtomically(join(runDir, 'data', dataFile), `${JSON.stringify({ ...dataCfg, stages: [{ ...anneal, seed: ANNEAL_SEEDS[k - 1] }] }, null, 2)}\n`);
+  writeTextAtomically(
+    join(runDir, 'data', dataFile),
+    `${JSON.stringify({ ...dataCfg, stages: [{ ...anneal, seed: ANNEAL_SEEDS[k - 1] }] }, null, 2)}\n`,
+  );
   return writeStageConfig(
     runDir,
     'pretrain',

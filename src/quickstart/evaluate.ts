@@ -59,14 +59,24 @@ export async function evaluateStage(modelDir: string, opts: StageEvalOptions): P
   const out: StageEval = { model: modelDir, values: {}, counts: {}, samples: [], seconds: 0 };
   const want = new Set(opts.measures);
   if (want.has('val_loss')) {
-    const v = validationLoss(model, { paths: [join(opts.dataDir, 'tokens', 'validation')], sequenceLength: opts.sequenceLength, batchInstances: 8, maxBatches: opts.validationBatches });
+    const v = validationLoss(model, {
+      paths: [join(opts.dataDir, 'tokens', 'validation')],
+      sequenceLength: opts.sequenceLength,
+      batchInstances: 8,
+      maxBatches: opts.validationBatches,
+    });
     if (v !== null) out.values.val_loss = v;
   }
   const olmes = (['world_rc', 'world_mc'] as const).filter((k) => want.has(k));
   if (olmes.length > 0) {
     const tasks = olmes.map((k) => (k === 'world_rc' ? 'synth_world:rc' : 'synth_world:mc'));
     const source = new ChainSource([new LocalHfFolderSource(join(opts.dataDir, 'eval'))]);
-    const backend = new LocalBackend({ model, tokenizer: tok, name: modelDir, maxLength: model.config.maxPositionEmbeddings });
+    const backend = new LocalBackend({
+      model,
+      tokenizer: tok,
+      name: modelDir,
+      maxLength: model.config.maxPositionEmbeddings,
+    });
     const r = await runEval({ tasks, source, outputDir: opts.outputDir, backend, batchSize: 64 });
     olmes.forEach((k, i) => {
       const t = r.tasks.find((x) => x.task_idx === i); // task files are numbered in the order of `tasks`
@@ -76,7 +86,10 @@ export async function evaluateStage(modelDir: string, opts: StageEvalOptions): P
     });
   }
   if (want.has('arith_em')) {
-    const rows = loadRows(join(opts.dataDir, 'sft', 'test.jsonl'), (v) => ({ ...parseSftRow(v), source: (v as { source?: unknown }).source }));
+    const rows = loadRows(join(opts.dataDir, 'sft', 'test.jsonl'), (v) => ({
+      ...parseSftRow(v),
+      source: (v as { source?: unknown }).source,
+    }));
     const items = rows.rows
       .filter((r) => r.value.source === 'synth_math')
       .slice(0, opts.generativeLimit)
@@ -85,16 +98,25 @@ export async function evaluateStage(modelDir: string, opts: StageEvalOptions): P
     const r = exactMatch(model, tok, items, { maxNewTokens: opts.maxNewTokens, batch: 32 });
     out.values.arith_em = r.exactMatch;
     out.counts.arith_em = r.n;
-    for (const s of r.samples.slice(0, 2)) out.samples.push({ measure: 'arith_em', prompt: s.reference, output: s.generated });
+    for (const s of r.samples.slice(0, 2))
+      out.samples.push({ measure: 'arith_em', prompt: s.reference, output: s.generated });
   }
   if (want.has('pref_acc')) {
     if (!opts.referenceModel) throw new Error('evaluateStage: pref_acc needs the SFT model as referenceModel');
-    const { accuracy, n } = preferenceAccuracy(model, loadModel(opts.referenceModel), tok, join(opts.dataDir, 'dpo', 'test.jsonl'), opts.preferenceLimit);
+    const { accuracy, n } = preferenceAccuracy(
+      model,
+      loadModel(opts.referenceModel),
+      tok,
+      join(opts.dataDir, 'dpo', 'test.jsonl'),
+      opts.preferenceLimit,
+    );
     out.values.pref_acc = accuracy;
     out.counts.pref_acc = n;
   }
   if (want.has('verified')) {
-    const rows = loadRows(join(opts.dataDir, 'rlvr', 'test.jsonl'), (v) => parseDistillRow(v)).rows.map((r) => r.value).slice(0, opts.generativeLimit);
+    const rows = loadRows(join(opts.dataDir, 'rlvr', 'test.jsonl'), (v) => parseDistillRow(v))
+      .rows.map((r) => r.value)
+      .slice(0, opts.generativeLimit);
     const outcomes = verifiedOutcomes(model, tok, rows, opts.maxNewTokens, 64);
     out.values.verified = outcomes.length ? outcomes.filter(Boolean).length / outcomes.length : 0;
     out.counts.verified = outcomes.length;
@@ -109,13 +131,21 @@ export async function evaluateStage(modelDir: string, opts: StageEvalOptions): P
  * implicit reward (π − π_ref) of the chosen reply above the rejected one's, a tie counting ½ (so the reference model
  * itself scores exactly 50%). β only scales both rewards, so it is 1 here.
  */
-function preferenceAccuracy(policy: CausalLM, reference: CausalLM, tok: Tokenizer, file: string, limit: number): { accuracy: number; n: number } {
+function preferenceAccuracy(
+  policy: CausalLM,
+  reference: CausalLM,
+  tok: Tokenizer,
+  file: string,
+  limit: number,
+): { accuracy: number; n: number } {
   const rows = loadRows(file, parsePreferenceRow).rows.slice(0, limit);
   const { pairs } = encodePairs(rows, tok, { maxLength: policy.config.maxPositionEmbeddings, overlong: 'drop' }, file);
   if (pairs.length === 0) return { accuracy: NaN, n: 0 };
   const mean = (sum: number, count: number) => (count > 0 ? sum / count : 0);
   const p = pairLogProbs(policy, pairs, 8, tok.padTokenId ?? undefined);
   const r = pairLogProbs(reference, pairs, 8, tok.padTokenId ?? undefined);
-  const values = p.map((x, i) => dpoLossValues(mean(x[0], x[1]), mean(x[2], x[3]), mean(r[i][0], r[i][1]), mean(r[i][2], r[i][3]), 1));
+  const values = p.map((x, i) =>
+    dpoLossValues(mean(x[0], x[1]), mean(x[2], x[3]), mean(r[i][0], r[i][1]), mean(r[i][2], r[i][3]), 1),
+  );
   return { accuracy: summarizePairs(values).reward_accuracy, n: pairs.length };
 }

@@ -38,13 +38,16 @@ export function chartJsBundle(): string {
   const dist = dirname(createRequire(import.meta.url).resolve('chart.js'));
   const file = ['chart.umd.min.js', 'chart.umd.js'].map((f) => join(dist, f)).find((f) => existsSync(f));
   if (file === undefined) {
-    throw new Error(`Chart.js UMD bundle not found in ${dist}: reinstall the package (npm install) so chart.js v4 is present`);
+    throw new Error(
+      `Chart.js UMD bundle not found in ${dist}: reinstall the package (npm install) so chart.js v4 is present`,
+    );
   }
   chartJsCache = readFileSync(file, 'utf8');
   return chartJsCache;
 }
 
-const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+const CSP =
+  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
 const CSS = `
 :root { color-scheme: light; --ink: #1f2328; --muted: #59636e; --line: #d1d9e0; --soft: #f6f8fa; --accent: #0969da; }
@@ -148,15 +151,26 @@ function evalTable(data: ReportData): string {
   // The best value per column is emphasised (only styling: the cell text stays the formatValue string).
   const best = new Map<string, number>();
   for (const c of data.columns) {
-    const vals = data.rows.map((r) => r.values[c.key]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    const vals = data.rows
+      .map((r) => r.values[c.key])
+      .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
     if (vals.length >= 2) best.set(c.key, c.lowerIsBetter ? Math.min(...vals) : Math.max(...vals));
   }
-  const head = ['<th scope="col">stage</th>', ...data.columns.map((c) => `<th scope="col" class="num" title="${escapeHtml(c.description)}">${escapeHtml(c.label)}</th>`)];
+  const head = [
+    '<th scope="col">stage</th>',
+    ...data.columns.map(
+      (c) => `<th scope="col" class="num" title="${escapeHtml(c.description)}">${escapeHtml(c.label)}</th>`,
+    ),
+  ];
   const body = data.rows.map((r) => {
     const cells = data.columns.map((c) => {
       const v = r.values[c.key];
       const text = formatValue(c, v);
-      const cls = ['num', text === MISSING ? 'missing' : '', v !== null && v !== undefined && best.get(c.key) === v ? 'best' : ''].filter(Boolean);
+      const cls = [
+        'num',
+        text === MISSING ? 'missing' : '',
+        v !== null && v !== undefined && best.get(c.key) === v ? 'best' : '',
+      ].filter(Boolean);
       return `<td class="${cls.join(' ')}">${escapeHtml(text)}</td>`;
     });
     return `<tr><th scope="row">${escapeHtml(r.stage)}</th>${cells.join('')}</tr>`;
@@ -166,7 +180,10 @@ function evalTable(data: ReportData): string {
 
 function evalNotes(data: ReportData): string {
   const items = [
-    ...data.columns.map((c) => `<li><strong>${escapeHtml(c.label)}</strong>: ${escapeHtml(c.description)}${c.lowerIsBetter ? ' Lower is better.' : ''}</li>`),
+    ...data.columns.map(
+      (c) =>
+        `<li><strong>${escapeHtml(c.label)}</strong>: ${escapeHtml(c.description)}${c.lowerIsBetter ? ' Lower is better.' : ''}</li>`,
+    ),
     ...data.paired.map((p) => `<li class="paired">${escapeHtml(pairedSentence(p))}</li>`),
     ...data.notes.map((n) => `<li>${escapeHtml(n)}</li>`),
   ];
@@ -175,22 +192,30 @@ function evalNotes(data: ReportData): string {
 }
 
 function stagesTable(data: ReportData): string {
-  const rows = data.stages.map((s) =>
-    `<tr><th scope="row">${escapeHtml(s.name)}</th><td class="num">${escapeHtml(formatDuration(s.seconds))}</td>` +
-    `<td>${escapeHtml(s.summary)}</td><td><code>${escapeHtml(s.output)}</code></td></tr>`);
-  return `<div class="table-wrap"><table id="stages-table"><thead><tr><th scope="col">stage</th><th scope="col" class="num">time</th>` +
-    `<th scope="col">summary</th><th scope="col">output</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
+  const rows = data.stages.map(
+    (s) =>
+      `<tr><th scope="row">${escapeHtml(s.name)}</th><td class="num">${escapeHtml(formatDuration(s.seconds))}</td>` +
+      `<td>${escapeHtml(s.summary)}</td><td><code>${escapeHtml(s.output)}</code></td></tr>`,
+  );
+  return (
+    `<div class="table-wrap"><table id="stages-table"><thead><tr><th scope="col">stage</th><th scope="col" class="num">time</th>` +
+    `<th scope="col">summary</th><th scope="col">output</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></div>`
+  );
 }
 
 function chartFigures(data: ReportData): string {
   if (data.charts.length === 0) return '<p>No curves were recorded.</p>';
-  const figures = data.charts.map((c) =>
-    `<figure class="chart"><div class="chart-box"><canvas id="chart-${escapeHtml(c.id)}" role="img" aria-label="${escapeHtml(c.title)}"></canvas></div></figure>`);
+  const figures = data.charts.map(
+    (c) =>
+      `<figure class="chart"><div class="chart-box"><canvas id="chart-${escapeHtml(c.id)}" role="img" aria-label="${escapeHtml(c.title)}"></canvas></div></figure>`,
+  );
   return `<div class="charts">${figures.join('')}</div><noscript><p>The charts need JavaScript; report.md has the curves as tables.</p></noscript>`;
 }
 
 function reproduceBlock(data: ReportData): string {
-  const parts = data.stages.map((s) => `<span class="comment"># ${escapeHtml(s.name)}</span>\n${escapeHtml(s.command)}`);
+  const parts = data.stages.map(
+    (s) => `<span class="comment"># ${escapeHtml(s.name)}</span>\n${escapeHtml(s.command)}`,
+  );
   return `<p>Run from the run folder; each command reads the previous stage's output.</p><pre id="reproduce"><code>${parts.join('\n\n')}</code></pre>`;
 }
 

@@ -90,9 +90,21 @@ function tableLines(header: string[], rows: string[][], rightAligned: boolean[])
 function evaluationSection(data: ReportData): string[] {
   const header = ['stage', ...data.columns.map((c) => c.label)];
   const rows = data.rows.map((r) => [r.stage, ...data.columns.map((c) => formatValue(c, r.values[c.key]))]);
-  const out = ['## Evaluation after each stage', '', ...tableLines(header, rows, header.map((_, i) => i > 0)), ''];
+  const out = [
+    '## Evaluation after each stage',
+    '',
+    ...tableLines(
+      header,
+      rows,
+      header.map((_, i) => i > 0),
+    ),
+    '',
+  ];
   const bullets = [
-    ...data.columns.map((c) => `**${escapeMarkdown(c.label)}**: ${escapeMarkdown(c.description)}${c.lowerIsBetter ? ' Lower is better.' : ''}`),
+    ...data.columns.map(
+      (c) =>
+        `**${escapeMarkdown(c.label)}**: ${escapeMarkdown(c.description)}${c.lowerIsBetter ? ' Lower is better.' : ''}`,
+    ),
     ...data.paired.map((p) => escapeMarkdown(pairedSentence(p))),
     ...data.notes.map(escapeMarkdown),
   ];
@@ -125,12 +137,18 @@ function chartSection(chart: ReportChart): string[] {
 function reproduceSection(data: ReportData): string[] {
   const body = data.stages.flatMap((s, i) => [...(i > 0 ? [''] : []), `# ${s.name.replace(/\r?\n/g, ' ')}`, s.command]);
   // A fence longer than any run of backticks in the commands, so a command can never close it early.
-  const longestRun = Math.max(0, ...body.join('\n').match(/`+/g)?.map((r) => r.length) ?? []);
+  const longestRun = Math.max(
+    0,
+    ...(body
+      .join('\n')
+      .match(/`+/g)
+      ?.map((r) => r.length) ?? []),
+  );
   const fence = '`'.repeat(Math.max(3, longestRun + 1));
   return [
     '## Reproduce by hand',
     '',
-    'Run from the run folder; each command reads the previous stage\'s output.',
+    "Run from the run folder; each command reads the previous stage's output.",
     '',
     `${fence}sh`,
     ...body,

@@ -78,7 +78,12 @@ export function stageCommands(size: QuickstartSize, seed: number): Record<string
   return {
     data: `olmo data synth --out data --seed ${seed} --scale ${size.synthScale}`,
     pretrain: 'olmo train --config configs/pretrain.yaml',
-    ...Object.fromEntries(Array.from({ length: size.annealIngredients - 1 }, (_, i) => [`anneal-${i + 2}`, `olmo train --config configs/anneal-${i + 2}.yaml`])),
+    ...Object.fromEntries(
+      Array.from({ length: size.annealIngredients - 1 }, (_, i) => [
+        `anneal-${i + 2}`,
+        `olmo train --config configs/anneal-${i + 2}.yaml`,
+      ]),
+    ),
     soup: `olmo soup ${soupIngredients('.', size).join(' ')} --out soup`,
     sft: 'olmo sft --config configs/sft.yaml',
     dpo: 'olmo dpo --config configs/dpo.yaml',
@@ -87,7 +92,8 @@ export function stageCommands(size: QuickstartSize, seed: number): Record<string
   };
 }
 
-const fmt = (x: number | null | undefined, digits = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits));
+const fmt = (x: number | null | undefined, digits = 3) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits);
 
 /** One stage of the pipeline: `run` returns its summary line, or null when it stopped early (to be resumed). */
 interface Stage {
@@ -140,8 +146,15 @@ function quickstartStages(c: StageContext): Stage[] {
       name: 'data',
       title: 'generate and tokenize the embedded corpus',
       run: async () => {
-        const m = await synthesize({ outDir: join(runDir, 'data'), seed, scale: size.synthScale, onProgress: (l) => log(`  data: ${l}`) });
-        const tokens = Object.entries(m.tokens ?? {}).filter(([k]) => k.startsWith('tokens/pretrain/')).reduce((a, [, v]) => a + v, 0);
+        const m = await synthesize({
+          outDir: join(runDir, 'data'),
+          seed,
+          scale: size.synthScale,
+          onProgress: (l) => log(`  data: ${l}`),
+        });
+        const tokens = Object.entries(m.tokens ?? {})
+          .filter(([k]) => k.startsWith('tokens/pretrain/'))
+          .reduce((a, [, v]) => a + v, 0);
         setAnnealBudget(join(runDir, 'data', 'data-config.json'), tokens, size.annealFraction);
         return `${m.world.facts} facts (${m.world.testFacts} held out), ${tokens.toLocaleString('en-US')} pretraining tokens, unigram entropy ${fmt(m.unigramEntropy?.nats)} nats`;
       },
@@ -151,7 +164,8 @@ function quickstartStages(c: StageContext): Stage[] {
       'pretrain',
       'pretrain and anneal an OLMo 2 model (olmo train)',
       () => writeQuickstartConfigs(runDir, size, seed),
-      (r) => `${r.steps} steps; validation loss ${fmt(r.stageValLoss.pretrain)} after stage 1, ${fmt(r.stageValLoss.anneal)} after the anneal`,
+      (r) =>
+        `${r.steps} steps; validation loss ${fmt(r.stageValLoss.pretrain)} after stage 1, ${fmt(r.stageValLoss.anneal)} after the anneal`,
     ),
     evalStage('base'),
     evalStage('anneal'),
@@ -182,7 +196,8 @@ function quickstartStages(c: StageContext): Stage[] {
         const cfg = loadSftConfig(join(runDir, 'configs', 'sft.yaml'));
         const r = new SftTrainer(cfg, { resume: true, ...trainerOpts }).run();
         if (r.stopped) return null;
-        const loss = r.before && r.after ? `; held-out assistant loss ${fmt(r.before.eval_loss)} → ${fmt(r.after.eval_loss)}` : '';
+        const loss =
+          r.before && r.after ? `; held-out assistant loss ${fmt(r.before.eval_loss)} → ${fmt(r.after.eval_loss)}` : '';
         return `${r.steps} steps on ${r.data.train.kept} conversations${loss}`;
       },
     },
@@ -258,7 +273,10 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
 
 /** Sets the anneal's token budget to `fraction` of stage 1's tokens (a multiple of the sequence length). */
 function setAnnealBudget(file: string, stage1: number, fraction: number): void {
-  const cfg = JSON.parse(readFileSync(file, 'utf8')) as { sequenceLength: number; stages: { name: string; tokens?: number; mix: { paths: string[] }[] }[] };
+  const cfg = JSON.parse(readFileSync(file, 'utf8')) as {
+    sequenceLength: number;
+    stages: { name: string; tokens?: number; mix: { paths: string[] }[] }[];
+  };
   const L = cfg.sequenceLength;
   cfg.stages[1].tokens = Math.max(L * 8, Math.round((stage1 * fraction) / L) * L);
   writeTextAtomically(file, `${JSON.stringify(cfg, null, 2)}\n`);
@@ -266,19 +284,26 @@ function setAnnealBudget(file: string, stage1: number, fraction: number): void {
 
 /** The final models of the anneal ingredients: the pretraining run's anneal, then anneal-2, anneal-3, … */
 export function soupIngredients(runDir: string, size: QuickstartSize): string[] {
-  return [join(runDir, 'pretrain', 'stages', 'anneal'), ...Array.from({ length: size.annealIngredients - 1 }, (_, i) => join(runDir, `anneal-${i + 2}`, 'final'))];
+  return [
+    join(runDir, 'pretrain', 'stages', 'anneal'),
+    ...Array.from({ length: size.annealIngredients - 1 }, (_, i) => join(runDir, `anneal-${i + 2}`, 'final')),
+  ];
 }
 
 /** The LR stage 1 ended at: the first anneal step's LR in the pretraining run's metrics. */
 function stage1FinalLr(runDir: string): number {
   const file = join(runDir, 'pretrain', 'metrics.jsonl');
-  const first = readJsonLines<{ stage?: string; lr?: number }>(file).find((m) => m.stage === 'anneal' && typeof m.lr === 'number');
+  const first = readJsonLines<{ stage?: string; lr?: number }>(file).find(
+    (m) => m.stage === 'anneal' && typeof m.lr === 'number',
+  );
   if (first) return first.lr!;
   throw new Error(`${file}: no anneal step recorded`);
 }
 
 async function evaluateOne(runDir: string, stage: string, size: QuickstartSize): Promise<StageEval> {
-  const dataCfg = JSON.parse(readFileSync(join(runDir, 'data', 'data-config.json'), 'utf8')) as { sequenceLength: number };
+  const dataCfg = JSON.parse(readFileSync(join(runDir, 'data', 'data-config.json'), 'utf8')) as {
+    sequenceLength: number;
+  };
   const r = await evaluateStage(join(runDir, STAGE_MODELS[stage]), {
     dataDir: join(runDir, 'data'),
     outputDir: join(runDir, 'evals', stage),

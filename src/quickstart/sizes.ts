@@ -49,14 +49,27 @@ export const SIZES: Record<QuickstartSize['name'], QuickstartSize> = {
     name: 'tiny',
     synthScale: 0.06,
     nominalMinutes: 1,
-    model: { hidden_size: 64, intermediate_size: 160, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 2, max_position_embeddings: 256 },
+    model: {
+      hidden_size: 64,
+      intermediate_size: 160,
+      num_hidden_layers: 2,
+      num_attention_heads: 2,
+      num_key_value_heads: 2,
+      max_position_embeddings: 256,
+    },
     annealFraction: 0.4,
     validationEvery: 10,
     validationBatches: 2,
     annealIngredients: 2,
     sft: { epochs: 1, eval: { every: 0, atStart: true, exactMatchExamples: 0 } },
     dpo: { epochs: 1, eval: { every: 0, atStart: false } },
-    rlvr: { steps: 2, promptsPerStep: 4, samplesPerPrompt: 4, generation: { maxNewTokens: 16, temperature: 1.0 }, eval: { every: 0, limit: 4, batchSize: 4 } },
+    rlvr: {
+      steps: 2,
+      promptsPerStep: 4,
+      samplesPerPrompt: 4,
+      generation: { maxNewTokens: 16, temperature: 1.0 },
+      eval: { every: 0, limit: 4, batchSize: 4 },
+    },
     eval: { generativeLimit: 8, preferenceLimit: 16, maxNewTokens: 16 },
   },
 };
@@ -69,7 +82,8 @@ export function sizeByName(name: string): QuickstartSize {
 /** The size with its corpus scaled to a time budget (--minutes); the size itself when no budget is given. */
 export function scaledSize(size: QuickstartSize, minutes: number | undefined): QuickstartSize {
   if (minutes === undefined) return size;
-  if (!(minutes > 0 && Number.isFinite(minutes))) throw new Error(`--minutes must be a positive number, got ${minutes}`);
+  if (!(minutes > 0 && Number.isFinite(minutes)))
+    throw new Error(`--minutes must be a positive number, got ${minutes}`);
   const factor = Math.min(4, Math.max(0.1, minutes / size.nominalMinutes));
   return { ...size, synthScale: Math.round(size.synthScale * factor * 1000) / 1000 };
 }

@@ -28,14 +28,18 @@ export const STATE_FILE = 'quickstart.json';
 /** Reads the run's state, or starts a new one; refuses a folder made with other options. */
 export function openState(runDir: string, seed: number, size: string, scale: number): QuickstartState {
   const file = join(runDir, STATE_FILE);
-  if (!existsSync(file)) return { format: 'olmo-quickstart', version: 1, seed, size, scale, created: new Date().toISOString(), stages: {} };
+  if (!existsSync(file))
+    return { format: 'olmo-quickstart', version: 1, seed, size, scale, created: new Date().toISOString(), stages: {} };
   let s: QuickstartState;
   try {
     s = JSON.parse(readFileSync(file, 'utf8')) as QuickstartState;
   } catch (e) {
-    throw new Error(`${file}: not a readable quickstart state (${(e as Error).message}); remove the folder or choose another --out`, {
-      cause: e,
-    });
+    throw new Error(
+      `${file}: not a readable quickstart state (${(e as Error).message}); remove the folder or choose another --out`,
+      {
+        cause: e,
+      },
+    );
   }
   if (s.format !== 'olmo-quickstart' || typeof s.stages !== 'object' || s.stages === null) {
     throw new Error(`${file}: not a quickstart state file; remove the folder or choose another --out`);
