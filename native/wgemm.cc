@@ -13,6 +13,7 @@
 #include <cstring>
 #include <vector>
 
+
 #include "napi_args.h"
 #include "simd.h"
 #include "threadpool.h"
@@ -75,6 +76,7 @@ inline V VLoad(const float* p) {
   std::memcpy(v.a, p, sizeof v.a);
   return v;
 }
+inline void VStore(float* p, V v) { std::memcpy(p, v.a, sizeof v.a); }
 inline V VSet1(float s) {
   V v;
   for (float& x : v.a) x = s;
@@ -108,8 +110,9 @@ inline V WidenI8(const int8_t* p) {
   for (int l = 0; l < 16; ++l) v.a[l] = static_cast<float>(p[l]);
   return v;
 }
+inline float ScaleToFloat(uint16_t h) { return HalfToFloat(h); }
 #include "wgemm_isa.h"
-constexpr int kRM = 1, kRN = 1;
+constexpr int kRM = 1, kRN = 1, kRN1 = 1;
 }  // namespace scalar
 
 #pragma GCC push_options
@@ -121,6 +124,10 @@ struct V {
 };
 inline V VZero() { return V{_mm256_setzero_ps(), _mm256_setzero_ps()}; }
 inline V VLoad(const float* p) { return V{_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8)}; }
+inline void VStore(float* p, V v) {
+  _mm256_storeu_ps(p, v.lo);
+  _mm256_storeu_ps(p + 8, v.hi);
+}
 inline V VSet1(float s) { return V{_mm256_set1_ps(s), _mm256_set1_ps(s)}; }
 inline V VMul(V a, V b) { return V{_mm256_mul_ps(a.lo, b.lo), _mm256_mul_ps(a.hi, b.hi)}; }
 inline V VFma(V a, V b, V c) { return V{_mm256_fmadd_ps(a.lo, b.lo, c.lo), _mm256_fmadd_ps(a.hi, b.hi, c.hi)}; }
@@ -143,8 +150,11 @@ inline __m256 I8x8(const int8_t* p) {
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
 }
 inline V WidenI8(const int8_t* p) { return V{I8x8(p), I8x8(p + 8)}; }
+inline float ScaleToFloat(uint16_t h) { return _cvtsh_ss(h); }  // F16C: exact, subnormals included
 #include "wgemm_isa.h"
-constexpr int kRM = 2, kRN = 2;
+// Two ymm per 16-lane vector: three weight rows for one x row are six FMA chains, which leaves the rest of the
+// 16 registers for widening without spilling accumulators to the stack.
+constexpr int kRM = 2, kRN = 2, kRN1 = 3;
 }  // namespace avx2
 #pragma GCC pop_options
 
@@ -158,6 +168,7 @@ namespace avx512 {
 using V = __m512;
 inline V VZero() { return _mm512_setzero_ps(); }
 inline V VLoad(const float* p) { return _mm512_loadu_ps(p); }
+inline void VStore(float* p, V v) { _mm512_storeu_ps(p, v); }
 inline V VSet1(float s) { return _mm512_set1_ps(s); }
 inline V VMul(V a, V b) { return _mm512_mul_ps(a, b); }
 inline V VFma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
@@ -177,8 +188,9 @@ inline V WidenF16(const uint16_t* p) {
 inline V WidenI8(const int8_t* p) {
   return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
 }
+inline float ScaleToFloat(uint16_t h) { return _cvtsh_ss(h); }
 #include "wgemm_isa.h"
-constexpr int kRM = 4, kRN = 4;
+constexpr int kRM = 4, kRN = 4, kRN1 = 8;  // eight FMA chains for one x row
 }  // namespace avx512
 #pragma GCC diagnostic pop
 #pragma GCC pop_options
@@ -203,12 +215,23 @@ void Run(const float* x, float* out, int64_t m, int64_t n, int64_t k, const floa
   const CpuPath path = ActivePath();
   parallel_for(n, grain, [&](int64_t j0, int64_t j1) {
     if (path == CpuPath::kAvx512)
-      avx512::Columns<avx512::kRM, avx512::kRN>(x, w5, out, m, n, k, j0, j1, tail);
+      avx512::Columns<avx512::kRM, avx512::kRN, avx512::kRN1>(x, w5, out, m, n, k, j0, j1, tail);
     else if (path == CpuPath::kAvx2)
-      avx2::Columns<avx2::kRM, avx2::kRN>(x, w2, out, m, n, k, j0, j1, tail);
+      avx2::Columns<avx2::kRM, avx2::kRN, avx2::kRN1>(x, w2, out, m, n, k, j0, j1, tail);
     else
-      scalar::Columns<scalar::kRM, scalar::kRN>(x, ws, out, m, n, k, j0, j1, tail);
+      scalar::Columns<scalar::kRM, scalar::kRN, scalar::kRN1>(x, ws, out, m, n, k, j0, j1, tail);
   });
+}
+
+Napi::Value LinearF32(const Napi::CallbackInfo& info) {
+  Args a(info);
+  const int64_t m = a.Size("m"), n = a.Size("n"), k = a.Size("k");
+  const float* x = a.F32("x", CheckedMul(info, a.op(), m, k));
+  const float* w = a.F32("w", CheckedMul(info, a.op(), n, k));
+  float* out = a.F32("out", CheckedMul(info, a.op(), m, n));
+  const auto tail = WidenedTails(n, k, [&](int64_t i) { return w[i]; });
+  Run(x, out, m, n, k, tail.data(), scalar::F32Rows{w, k}, avx2::F32Rows{w, k}, avx512::F32Rows{w, k});
+  return info.Env().Undefined();
 }
 
 Napi::Value LinearBf16(const Napi::CallbackInfo& info) {
@@ -283,6 +306,7 @@ Napi::Value QuantizeQ8(const Napi::CallbackInfo& info) {
 }
 
 const KernelDef kKernels[] = {
+    {"linearF32", "x:f32 w:f32 out:f32 m:size n:size k:size", LinearF32},
     {"linearBf16", "x:f32 w:u16 out:f32 m:size n:size k:size", LinearBf16},
     {"linearF16", "x:f32 w:u16 out:f32 m:size n:size k:size", LinearF16},
     {"linearQ8", "x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size", LinearQ8},

@@ -1,33 +1,73 @@
 // The weight-only GEMM's inner tiles for one instruction set, included once per path by wgemm.cc inside a
 // namespace and a target pragma (see there). The includer defines:
 //   V                  a vector of 16 f32 lanes (one zmm, or two ymm);
-//   VZero(), VLoad(p)  (16 floats), VFma(a, b, c) = a·b + c per lane (one rounding), VReduce(v) -> float;
-//   WidenBf16(p), WidenF16(p), WidenI8(p)   16 stored weights -> 16 floats, exact.
+//   VZero(), VLoad(p), VStore(p, v)  (16 floats), VFma(a, b, c) = a·b + c per lane (one rounding), VReduce(v) -> float;
+//   WidenBf16(p), WidenF16(p), WidenI8(p)   16 stored weights -> 16 floats, exact;
+//   ScaleToFloat(h)    an IEEE half (a q8_0 block scale) -> float, exact.
 //
 // Every output element out[i, j] = Σ_k x[i, k]·w[j, k] is computed the same way, whatever the tile it falls in:
 // lane l accumulates x·w over k ≡ l (mod 16) in increasing k with FMA, a zero-padded last step covers k % 16,
 // and VReduce adds the lanes in a fixed tree. So a row's result does not depend on how many rows share the
 // call, where it sits among them, or on the vector width (the scalar path of wgemm.cc does the same sums).
 
-// One weight format: Load(j, kk) gives w[j, kk .. kk+16) as floats.
+// A weight format: Load(s, c, j, kk) gives w[j, kk .. kk+16) as floats, where j = j0 + c is row c of a tile
+// and s is that tile's scratch, filled by Prepare(s, j0, kc, ke) before the loads of each chunk [kc, ke) of
+// k (kChunk long, 16-aligned). Plain formats need no scratch; q8_0 widens its tile rows' block scales there
+// once per chunk, so each 16-weight load multiplies by a scale already in f32.
+constexpr int64_t kChunk = 512;
+struct NoScratch {};
+
+struct F32Rows {
+  const float* w;
+  int64_t k;
+  template <int RN>
+  using Scratch = NoScratch;
+  void Prepare(NoScratch&, int64_t, int64_t, int64_t) const {}
+  V Load(const NoScratch&, int, int64_t j, int64_t kk) const { return VLoad(w + j * k + kk); }
+};
 struct Bf16Rows {
   const uint16_t* w;
   int64_t k;
-  V Load(int64_t j, int64_t kk) const { return WidenBf16(w + j * k + kk); }
+  template <int RN>
+  using Scratch = NoScratch;
+  void Prepare(NoScratch&, int64_t, int64_t, int64_t) const {}
+  V Load(const NoScratch&, int, int64_t j, int64_t kk) const { return WidenBf16(w + j * k + kk); }
 };
 struct F16Rows {
   const uint16_t* w;
   int64_t k;
-  V Load(int64_t j, int64_t kk) const { return WidenF16(w + j * k + kk); }
+  template <int RN>
+  using Scratch = NoScratch;
+  void Prepare(NoScratch&, int64_t, int64_t, int64_t) const {}
+  V Load(const NoScratch&, int, int64_t j, int64_t kk) const { return WidenF16(w + j * k + kk); }
 };
-// q8_0: 32-element blocks of int8 with one f16 scale each; the weight is q·scale rounded to f32.
+// q8_0: 32-element blocks of int8 with one f16 scale each; the weight is q·scale in f32 (exact: at most 8 + 11
+// significant bits).
 struct Q8Rows {
   const int8_t* w;
   const uint16_t* scales;
   int64_t k;
-  V Load(int64_t j, int64_t kk) const {
-    const float s = HalfToFloat(scales[j * (k / 32) + kk / 32]);
-    return VMul(WidenI8(w + j * k + kk), VSet1(s));
+  template <int RN>
+  struct Scratch {
+    alignas(64) float s[RN][kChunk / 32];
+    int64_t kc;
+  };
+  template <int RN>
+  void Prepare(Scratch<RN>& sc, int64_t j0, int64_t kc, int64_t ke) const {
+    sc.kc = kc;
+    const int64_t nb = (ke - kc) / 32;
+    for (int c = 0; c < RN; ++c) {
+      const uint16_t* h = scales + (j0 + c) * (k / 32) + kc / 32;
+      if (nb == 16) {
+        VStore(sc.s[c], WidenF16(h));
+      } else {
+        for (int64_t b = 0; b < nb; ++b) sc.s[c][b] = ScaleToFloat(h[b]);
+      }
+    }
+  }
+  template <class S>
+  V Load(const S& sc, int c, int64_t j, int64_t kk) const {
+    return VMul(WidenI8(w + j * k + kk), VSet1(sc.s[c][(kk - sc.kc) / 32]));
   }
 };
 
@@ -39,12 +79,17 @@ inline void Tile(const float* x, const W& w, float* out, int64_t i0, int64_t j0,
   for (int r = 0; r < RM; ++r)
     for (int c = 0; c < RN; ++c) acc[r][c] = VZero();
   const int64_t k16 = k - k % 16;
-  for (int64_t kk = 0; kk < k16; kk += 16) {
-    V wv[RN];
-    for (int c = 0; c < RN; ++c) wv[c] = w.Load(j0 + c, kk);
-    for (int r = 0; r < RM; ++r) {
-      const V xv = VLoad(x + (i0 + r) * k + kk);
-      for (int c = 0; c < RN; ++c) acc[r][c] = VFma(xv, wv[c], acc[r][c]);
+  typename W::template Scratch<RN> scratch;
+  for (int64_t kc = 0; kc < k16; kc += kChunk) {
+    const int64_t ke = kc + kChunk < k16 ? kc + kChunk : k16;
+    w.Prepare(scratch, j0, kc, ke);
+    for (int64_t kk = kc; kk < ke; kk += 16) {
+      V wv[RN];
+      for (int c = 0; c < RN; ++c) wv[c] = w.Load(scratch, c, j0 + c, kk);
+      for (int r = 0; r < RM; ++r) {
+        const V xv = VLoad(x + (i0 + r) * k + kk);
+        for (int c = 0; c < RN; ++c) acc[r][c] = VFma(xv, wv[c], acc[r][c]);
+      }
     }
   }
   if (k16 < k) {  // the zero-padded last step; wtail holds w[j, k16..k) widened, 16 per row of the tile
@@ -59,8 +104,11 @@ inline void Tile(const float* x, const W& w, float* out, int64_t i0, int64_t j0,
     for (int c = 0; c < RN; ++c) out[(i0 + r) * n + j0 + c] = VReduce(acc[r][c]);
 }
 
-// Output columns [j0, j1) for every row: weight rows in blocks that stay in cache while all x rows pass.
-template <int RM, int RN, class W>
+// Output columns [j0, j1) for every row: weight rows in blocks that stay in cache while all x rows pass. Rows of
+// x left over from the RM-row tiles (all of them when decoding one token) take RN1 weight rows at once: each
+// output element is one FMA chain, so a single x row needs many weight rows in flight to hide the FMA latency
+// and keep enough loads outstanding for the weights to stream at memory bandwidth.
+template <int RM, int RN, int RN1, class W>
 inline void Columns(const float* x, const W& w, float* out, int64_t m, int64_t n, int64_t k, int64_t j0, int64_t j1,
                     const float* wtail) {
   constexpr int64_t kBlock = 32;  // weight rows per cache block
@@ -74,6 +122,7 @@ inline void Columns(const float* x, const W& w, float* out, int64_t m, int64_t n
     }
     for (; i < m; ++i) {
       int64_t j = jb;
+      for (; j + RN1 <= je; j += RN1) Tile<1, RN1>(x, w, out, i, j, n, k, wtail);
       for (; j + RN <= je; j += RN) Tile<1, RN>(x, w, out, i, j, n, k, wtail);
       for (; j < je; ++j) Tile<1, 1>(x, w, out, i, j, n, k, wtail);
     }

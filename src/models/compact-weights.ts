@@ -1,19 +1,34 @@
 // Inference weights in compact form (LoadOptions.weights): 'stored' keeps every matrix in the checkpoint's own
 // dtype (bf16, f16 or f32) as a view of the memory-mapped file, so loading copies nothing and nothing is
-// widened; 'int8' quantises each matrix to q8_0 at load (ops/weight-linear.ts). Vectors (norm weights) are
+// widened; 'int8' quantises each matrix to q8_0 at load (ops/weight-linear.ts). Either way the f32 matrices
+// that remain are marked as inference weights, so they too go through the weight-row-streaming wgemm kernels. Vectors (norm weights) are
 // small and read as f32 either way. A checkpoint saved quantised carries, for each q8_0 matrix NAME, an I8
 // tensor NAME and its f16 block scales NAME_scale, and says so in config.json (quantization_config).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SafetensorsDtype, TensorSource, TensorToWrite } from '../io/safetensors.ts';
-import { isCompactWeight, q8ScalesOf, q8Weight, quantizeWeight, Q8_BLOCK, Tensor, widenRows } from '../tensor/index.ts';
+import {
+  inferenceWeight,
+  isCompactWeight,
+  q8ScalesOf,
+  q8Weight,
+  quantizeWeight,
+  Q8_BLOCK,
+  Tensor,
+  widenRows,
+} from '../tensor/index.ts';
 import { mapFile } from '../tensor/mapped-file.ts';
 import { CheckpointError } from './checkpoint-error.ts';
 
 export type WeightMode = 'f32' | 'stored' | 'int8';
 
 /** config.json's quantization_config for a q8_0 checkpoint saved by olmo-ts. */
-export const Q8_QUANTIZATION_CONFIG = { quant_method: 'olmo-ts', scheme: 'q8_0', block_size: Q8_BLOCK, scale_dtype: 'float16' } as const;
+export const Q8_QUANTIZATION_CONFIG = {
+  quant_method: 'olmo-ts',
+  scheme: 'q8_0',
+  block_size: Q8_BLOCK,
+  scale_dtype: 'float16',
+} as const;
 
 /** The suffix of a q8_0 matrix's block scales beside its quants. */
 export const SCALE_SUFFIX = '_scale';
@@ -27,7 +42,11 @@ export function readQuantization(dir: string): 'q8_0' | null {
   const raw = JSON.parse(readFileSync(path, 'utf8')) as { quantization_config?: Record<string, unknown> };
   const q = raw.quantization_config;
   if (q === undefined || q === null) return null;
-  if (q.quant_method === Q8_QUANTIZATION_CONFIG.quant_method && q.scheme === 'q8_0' && (q.block_size ?? Q8_BLOCK) === Q8_BLOCK)
+  if (
+    q.quant_method === Q8_QUANTIZATION_CONFIG.quant_method &&
+    q.scheme === 'q8_0' &&
+    (q.block_size ?? Q8_BLOCK) === Q8_BLOCK
+  )
     return 'q8_0';
   throw new CheckpointError(
     `${path}: unknown quantization_config ${JSON.stringify(q)}; olmo-ts loads only plain f32/bf16/f16 weights and ` +
@@ -74,7 +93,9 @@ export class MappedTensors {
     const buf = this.maps.get(loc.file)!;
     if (!buf) return { dtype: el.dtype, data: viewOf(el.dtype, this.src.readBytes(name).buffer as ArrayBuffer, 0, n) };
     if (loc.offset + loc.byteLength > buf.byteLength)
-      throw new CheckpointError(`${loc.file}: tensor ${name} ends at byte ${loc.offset + loc.byteLength}, past the end of the file (${buf.byteLength} bytes): truncated`);
+      throw new CheckpointError(
+        `${loc.file}: tensor ${name} ends at byte ${loc.offset + loc.byteLength}, past the end of the file (${buf.byteLength} bytes): truncated`,
+      );
     if (loc.offset % el.bytes === 0) return { dtype: el.dtype, data: viewOf(el.dtype, buf, loc.offset, n) };
     const copy = new Uint8Array(loc.byteLength);
     copy.set(new Uint8Array(buf, loc.offset, loc.byteLength));
@@ -86,7 +107,13 @@ export class MappedTensors {
  * One parameter in compact form, or null when it should be read as f32 (vectors, other dtypes, tensors the
  * checkpoint lacks under this name). `quantized` says the checkpoint holds q8_0 matrices (NAME + NAME_scale).
  */
-export function compactParam(mapped: MappedTensors, name: string, shape: readonly number[], mode: WeightMode, quantized: boolean): Tensor | null {
+export function compactParam(
+  mapped: MappedTensors,
+  name: string,
+  shape: readonly number[],
+  mode: WeightMode,
+  quantized: boolean,
+): Tensor | null {
   if (shape.length !== 2 || !mapped.storable(name)) return null;
   const { dtype, data } = mapped.view(name);
   let t: Tensor;
@@ -103,11 +130,16 @@ export function compactParam(mapped: MappedTensors, name: string, shape: readonl
   t.name = name;
   if (mode === 'f32') return t.dtype === 'f32' ? t : Tensor.fromStorage(shape, 'f32', widenRows(t, 0, shape[0]));
   if (mode === 'int8' && t.dtype !== 'i8' && shape[1] % Q8_BLOCK === 0) return quantizeWeight(t);
-  return t;
+  return t.dtype === 'f32' ? inferenceWeight(t) : t;
 }
 
 /** The safetensors entries that save one parameter (a q8_0 matrix becomes its quants and its scales). */
-export function tensorsToWrite(name: string, t: Tensor, dtype: 'float32' | 'bfloat16', toBf16: (x: Float32Array) => Uint16Array): [string, TensorToWrite][] {
+export function tensorsToWrite(
+  name: string,
+  t: Tensor,
+  dtype: 'float32' | 'bfloat16',
+  toBf16: (x: Float32Array) => Uint16Array,
+): [string, TensorToWrite][] {
   if (t.dtype === 'i8') {
     const scales = q8ScalesOf(t);
     return [
@@ -115,7 +147,15 @@ export function tensorsToWrite(name: string, t: Tensor, dtype: 'float32' | 'bflo
       [name + SCALE_SUFFIX, { dtype: 'F16', shape: [t.shape[0], t.shape[1] / Q8_BLOCK], data: scales }],
     ];
   }
-  if (t.dtype === 'bf16' && dtype === 'bfloat16') return [[name, { dtype: 'BF16', shape: t.shape, data: t.data as Uint16Array }]];
+  if (t.dtype === 'bf16' && dtype === 'bfloat16')
+    return [[name, { dtype: 'BF16', shape: t.shape, data: t.data as Uint16Array }]];
   const f = isCompactWeight(t) ? widenRows(t, 0, t.shape[0]) : t.f32('saveModel');
-  return [[name, dtype === 'bfloat16' ? { dtype: 'BF16', shape: t.shape, data: toBf16(f) } : { dtype: 'F32', shape: t.shape, data: f }]];
+  return [
+    [
+      name,
+      dtype === 'bfloat16'
+        ? { dtype: 'BF16', shape: t.shape, data: toBf16(f) }
+        : { dtype: 'F32', shape: t.shape, data: f },
+    ],
+  ];
 }

@@ -121,7 +121,7 @@ test('a rerun resumes from the cache (nothing recomputed) and --rescore gives th
 });
 
 test('olmo eval --openai against a loopback server with real log-probs: identical metrics; dead server keeps the cache', async () => {
-  const model = loadModel(ckpt, { trainable: false });
+  const model = loadModel(ckpt, { weights: 'stored' }); // as olmo eval --model loads it (inference weights)
   const tokenizer = loadTokenizer(ckpt);
   let failFrom = Infinity;
   const server: FakeServer = await startFakeOpenAIServer({

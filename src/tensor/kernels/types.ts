@@ -251,6 +251,11 @@ export const KERNEL_SIGNATURES = {
      * then + l+4, + l+2, + l+1). So results are bit-identical across batch sizes and paths.
      */
     linearBf16: 'x:f32 w:u16 out:f32 m:size n:size k:size',
+    /**
+     * linearBf16 with W in f32 (an inference model's f32 matrices): reads each weight row contiguously, so a
+     * single x row streams W at memory bandwidth, where the training GEMM's order would transpose W first.
+     */
+    linearF32: 'x:f32 w:f32 out:f32 m:size n:size k:size',
     /** linearBf16 with W stored as IEEE half bits. */
     linearF16: 'x:f32 w:u16 out:f32 m:size n:size k:size',
     /**

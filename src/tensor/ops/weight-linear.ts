@@ -1,7 +1,10 @@
 // Inference weights kept in a compact dtype: a Linear layer's product and an embedding lookup for weights
 // stored as bf16 or f16 bits (as the checkpoint holds them) or as q8_0 (int8 quants in 32-element blocks with
 // one f16 scale each, made at load time with quantizeWeight). Activations stay f32; the weight is widened inside
-// the kernel (kernels/types.ts, family wgemm), so no f32 copy of it ever exists. These ops have no backward:
+// the kernel (kernels/types.ts, family wgemm), so no f32 copy of it ever exists. The f32 matrices of an
+// inference model (an f32 checkpoint loaded as stored) take the same road (inferenceWeight): the wgemm kernels
+// read each weight row contiguously, so decoding one token streams W at memory bandwidth, where the training
+// GEMM (kept for trainable f32 weights) would transpose W on every call. These ops have no backward:
 // training needs f32 master weights (loadModel's default), and trying to differentiate through a compact weight
 // is an error that says so.
 import { needsGrad } from '../autograd.ts';
@@ -17,9 +20,13 @@ export const Q8_BLOCK = 32;
 /** A q8_0 weight [rows, cols] from its quants and block scales (not copied). */
 export function q8Weight(shape: readonly number[], quants: Int8Array, scales: Uint16Array): Tensor {
   if (shape.length !== 2 || shape[1] % Q8_BLOCK !== 0)
-    throw new ShapeError(`q8_0 weight: shape must be [rows, cols] with cols a multiple of ${Q8_BLOCK}, got ${formatShape(shape)}`);
+    throw new ShapeError(
+      `q8_0 weight: shape must be [rows, cols] with cols a multiple of ${Q8_BLOCK}, got ${formatShape(shape)}`,
+    );
   if (scales.length !== sizeOf(shape) / Q8_BLOCK)
-    throw new ShapeError(`q8_0 weight ${formatShape(shape)}: needs ${sizeOf(shape) / Q8_BLOCK} block scales, got ${scales.length}`);
+    throw new ShapeError(
+      `q8_0 weight ${formatShape(shape)}: needs ${sizeOf(shape) / Q8_BLOCK} block scales, got ${scales.length}`,
+    );
   const t = Tensor.fromStorage(shape, 'i8', quants);
   q8Scales.set(t, scales);
   return t;
@@ -28,20 +35,40 @@ export function q8Weight(shape: readonly number[], quants: Int8Array, scales: Ui
 /** The block scales of a q8_0 weight (f16 bits, one per 32 elements of a row). */
 export function q8ScalesOf(t: Tensor): Uint16Array {
   const s = q8Scales.get(t);
-  if (!s) throw new ShapeError(`${t.describe()} is not a q8_0 weight (an i8 tensor made by q8Weight or quantizeWeight)`);
+  if (!s)
+    throw new ShapeError(`${t.describe()} is not a q8_0 weight (an i8 tensor made by q8Weight or quantizeWeight)`);
   return s;
 }
 
-/** Whether a weight is kept compact for inference (bf16, f16 or q8_0) rather than f32. */
+/** The f32 matrices marked by inferenceWeight. */
+const inferenceF32 = new WeakSet<Tensor>();
+
+/**
+ * Marks an f32 matrix [out, in] as an inference weight: linear and embedding then use the wgemm kernels on it
+ * (fixed per-element order, batch-invariant, no backward) instead of the training GEMM. Returns it.
+ */
+export function inferenceWeight(t: Tensor): Tensor {
+  if (t.dtype !== 'f32' || t.rank !== 2)
+    throw new ShapeError(`inferenceWeight: ${t.describe()} must be an f32 matrix [out, in]`);
+  if (t.requiresGrad)
+    throw new ShapeError(`inferenceWeight: ${t.describe()} is trainable; inference weights have no gradient`);
+  inferenceF32.add(t);
+  return t;
+}
+
+/**
+ * Whether a weight is held for inference by the wgemm kernels: kept compact (bf16, f16 or q8_0), or an f32
+ * matrix marked by inferenceWeight.
+ */
 export function isCompactWeight(t: Tensor): boolean {
-  return t.dtype === 'bf16' || t.dtype === 'f16' || t.dtype === 'i8';
+  return t.dtype === 'bf16' || t.dtype === 'f16' || t.dtype === 'i8' || inferenceF32.has(t);
 }
 
 function refuseGrad(op: string, tensors: Tensor[], weight: Tensor): void {
   if (needsGrad(tensors))
     throw new Error(
       `${op}: cannot differentiate through the ${weight.dtype === 'i8' ? 'q8_0' : weight.dtype} weight ${weight.describe()}: ` +
-        `compact weights are for inference; load the checkpoint with f32 weights (loadModel's default) to train`,
+        `inference weights have no backward; load the checkpoint with f32 weights (loadModel's default) to train`,
     );
 }
 
@@ -75,7 +102,8 @@ export function compactLinear(x: Tensor, w: Tensor): Tensor {
   const out = Tensor.empty([...x.shape.slice(0, -1), n]);
   const kern = kernels();
   const xs = x.f32(op);
-  if (w.dtype === 'bf16') kern.linearBf16(xs, w.data as Uint16Array, out.f32(), m, n, k);
+  if (w.dtype === 'f32') kern.linearF32(xs, w.f32(op), out.f32(), m, n, k);
+  else if (w.dtype === 'bf16') kern.linearBf16(xs, w.data as Uint16Array, out.f32(), m, n, k);
   else if (w.dtype === 'f16') kern.linearF16(xs, w.data as Uint16Array, out.f32(), m, n, k);
   else if (w.dtype === 'i8') kern.linearQ8(xs, w.data as Int8Array, q8ScalesOf(w), out.f32(), m, n, k);
   else throw new ShapeError(`${op}: ${w.describe()} is not a compact weight`);
@@ -129,7 +157,9 @@ export function quantizeWeight(w: Tensor): Tensor {
     );
   }
   if (bad > 0)
-    throw new ShapeError(`quantizeWeight: ${w.describe()} has ${bad} block(s) of ${Q8_BLOCK} with non-finite values or a scale beyond f16's range`);
+    throw new ShapeError(
+      `quantizeWeight: ${w.describe()} has ${bad} block(s) of ${Q8_BLOCK} with non-finite values or a scale beyond f16's range`,
+    );
   const t = q8Weight(w.shape, quants, scales);
   t.name = w.name;
   return t;

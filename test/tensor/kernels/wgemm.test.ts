@@ -1,4 +1,4 @@
-// Weight-only GEMM (bf16 / f16 / q8_0 weights, f32 activations): the exact fused multiply-add of the js
+// Weight-only GEMM (f32 / bf16 / f16 / q8_0 weights, f32 activations): the exact fused multiply-add of the js
 // reference, native against js bit for bit on every path (AVX-512, AVX2, scalar), batch invariance (a row alone
 // or among others, at any position: the same bits), q8_0 quantisation against its definition, bad arguments.
 import { test } from 'node:test';
@@ -41,10 +41,12 @@ function products(kern: WgemmKernels, x: Float32Array, m: number, n: number, k: 
   const w = randomF32(n * k, seed, 0.5);
   const out = () => new Float32Array(m * n);
   const bf = out(),
-    f16 = out();
+    f16 = out(),
+    f32 = out();
+  kern.linearF32(x, w, f32, m, n, k);
   kern.linearBf16(x, toBf16(w), bf, m, n, k);
   kern.linearF16(x, toF16(w), f16, m, n, k);
-  const res = { bf16: bf, f16 };
+  const res = { f32, bf16: bf, f16 };
   if (k % 32 !== 0) return res;
   const { q, s } = quantize(jsWgemm, w, n, k);
   const q8 = out();
@@ -80,6 +82,8 @@ test('linear (js): hand-computed products and the q8_0 definition', () => {
 
 for (const [m, n, k] of [
   [1, 7, 64],
+  [1, 29, 1056], // a single row over several weight-row tiles and k chunks (q8_0 scales widened per chunk)
+  [2, 19, 544],
   [5, 9, 96],
   [3, 5, 37],
   [9, 33, 16],
@@ -96,73 +100,118 @@ for (const [m, n, k] of [
   });
 }
 
-test('linear is batch-invariant: a row alone, and in batches of 2..64 at several positions, gives the same bits', { skip: nativeSkipReason() }, () => {
-  const [n, k] = [24, 160];
-  const row = randomF32(k, 99);
-  for (const path of paths()) {
-    withCpuPath(path, () => {
-      const alone = products(native(), row, 1, n, k, 7);
-      for (const m of [2, 3, 5, 8, 17, 64]) {
-        for (const pos of new Set([0, 1, m >> 1, m - 1])) {
-          const x = randomF32(m * k, m * 31 + pos);
-          x.set(row, pos * k);
-          const batch = products(native(), x, m, n, k, 7);
-          for (const fmt of Object.keys(alone) as (keyof typeof alone)[])
-            assert.deepEqual(bits(batch[fmt]!.subarray(pos * n, (pos + 1) * n)), bits(alone[fmt]!), `${fmt}, ${path}, m ${m}, row ${pos}`);
+test(
+  'linear is batch-invariant: a row alone, and in batches of 2..64 at several positions, gives the same bits',
+  { skip: nativeSkipReason() },
+  () => {
+    const [n, k] = [24, 160];
+    const row = randomF32(k, 99);
+    for (const path of paths()) {
+      withCpuPath(path, () => {
+        const alone = products(native(), row, 1, n, k, 7);
+        for (const m of [2, 3, 5, 8, 17, 64]) {
+          for (const pos of new Set([0, 1, m >> 1, m - 1])) {
+            const x = randomF32(m * k, m * 31 + pos);
+            x.set(row, pos * k);
+            const batch = products(native(), x, m, n, k, 7);
+            for (const fmt of Object.keys(alone) as (keyof typeof alone)[])
+              assert.deepEqual(
+                bits(batch[fmt]!.subarray(pos * n, (pos + 1) * n)),
+                bits(alone[fmt]!),
+                `${fmt}, ${path}, m ${m}, row ${pos}`,
+              );
+          }
         }
-      }
-    });
-  }
-});
+      });
+    }
+  },
+);
 
-test('linear: a multithreaded large call equals the single-row calls (threads split weight rows only)', { skip: nativeSkipReason() }, () => {
-  const [m, n, k] = [6, 1000, 512];
-  const x = randomF32(m * k, 3);
-  const w = toBf16(randomF32(n * k, 4, 0.1));
-  const all = new Float32Array(m * n);
-  native().linearBf16(x, w, all, m, n, k);
-  for (let i = 0; i < m; i++) {
-    const one = new Float32Array(n);
-    native().linearBf16(x.subarray(i * k, (i + 1) * k), w, one, 1, n, k);
-    assert.deepEqual(bits(all.subarray(i * n, (i + 1) * n)), bits(one));
-  }
-});
+test(
+  'linear: a multithreaded large call equals the single-row calls (threads split weight rows only)',
+  { skip: nativeSkipReason() },
+  () => {
+    const [m, n, k] = [6, 1000, 512];
+    const x = randomF32(m * k, 3);
+    const w = toBf16(randomF32(n * k, 4, 0.1));
+    const all = new Float32Array(m * n);
+    native().linearBf16(x, w, all, m, n, k);
+    for (let i = 0; i < m; i++) {
+      const one = new Float32Array(n);
+      native().linearBf16(x.subarray(i * k, (i + 1) * k), w, one, 1, n, k);
+      assert.deepEqual(bits(all.subarray(i * n, (i + 1) * n)), bits(one));
+    }
+  },
+);
 
-test('quantizeQ8: native = js; round trip within half a step per block; zero blocks; refusals counted', { skip: nativeSkipReason() }, () => {
-  const [rows, cols] = [7, 96];
-  const w = randomF32(rows * cols, 8, 3);
-  w.fill(0, 32, 64); // an all-zero block: scale 0, quants 0
-  w[100] = 2.5 * (3 / 127); // values on exact half steps round away from zero
-  const a = quantize(jsWgemm, w, rows, cols);
-  const b = quantize(native(), w, rows, cols);
-  assert.deepEqual([...b.q], [...a.q]);
-  assert.deepEqual([...b.s], [...a.s]);
-  assert.deepEqual([...a.q.subarray(32, 64)], new Array(32).fill(0));
-  assert.equal(a.s[1], 0);
-  const scale = new Float32Array(a.s.length);
-  jsConvert.f16ToF32(a.s, scale, a.s.length);
-  for (let i = 0; i < w.length; i++) {
-    const d = scale[i >> 5];
-    // |w − q·d| ≤ d/2 plus the scale's own half rounding (relative 2^-11 of |q·d| ≤ 127·d).
-    assert.ok(Math.abs(w[i] - a.q[i] * d) <= d / 2 + 127 * d * 2 ** -11 + 1e-12, `element ${i}`);
-  }
-  const bad = randomF32(64, 1);
-  bad[3] = NaN;
-  bad[40] = 1e7; // max|w|/127 over the largest half
-  for (const kern of [jsWgemm, native()]) assert.equal(kern.quantizeQ8(bad, new Int8Array(64), new Uint16Array(2), 1, 64), 2);
-});
+test(
+  'quantizeQ8: native = js; round trip within half a step per block; zero blocks; refusals counted',
+  { skip: nativeSkipReason() },
+  () => {
+    const [rows, cols] = [7, 96];
+    const w = randomF32(rows * cols, 8, 3);
+    w.fill(0, 32, 64); // an all-zero block: scale 0, quants 0
+    w[100] = 2.5 * (3 / 127); // values on exact half steps round away from zero
+    const a = quantize(jsWgemm, w, rows, cols);
+    const b = quantize(native(), w, rows, cols);
+    assert.deepEqual([...b.q], [...a.q]);
+    assert.deepEqual([...b.s], [...a.s]);
+    assert.deepEqual([...a.q.subarray(32, 64)], new Array(32).fill(0));
+    assert.equal(a.s[1], 0);
+    const scale = new Float32Array(a.s.length);
+    jsConvert.f16ToF32(a.s, scale, a.s.length);
+    for (let i = 0; i < w.length; i++) {
+      const d = scale[i >> 5];
+      // |w − q·d| ≤ d/2 plus the scale's own half rounding (relative 2^-11 of |q·d| ≤ 127·d).
+      assert.ok(Math.abs(w[i] - a.q[i] * d) <= d / 2 + 127 * d * 2 ** -11 + 1e-12, `element ${i}`);
+    }
+    const bad = randomF32(64, 1);
+    bad[3] = NaN;
+    bad[40] = 1e7; // max|w|/127 over the largest half
+    for (const kern of [jsWgemm, native()])
+      assert.equal(kern.quantizeQ8(bad, new Int8Array(64), new Uint16Array(2), 1, 64), 2);
+  },
+);
 
-test('linear/quantize: bad arguments are errors naming the kernel and the argument', { skip: nativeSkipReason() }, () => {
-  const x = new Float32Array(64);
-  const out = new Float32Array(4);
-  for (const [kern, expect] of [
-    [native(), (op: string, f: () => void, what: RegExp) => expectNativeError(op, f, what)],
-    [jsWgemm, (op: string, f: () => void) => expectJsError(op, f)],
-  ] as const) {
-    expect('linearBf16', () => kern.linearBf16(x, new Uint16Array(10), out, 1, 2, 32), /'w' has 10 elements, needs at least 64/);
-    expect('linearQ8', () => kern.linearQ8(x, new Int8Array(40), new Uint16Array(2), out, 1, 2, 20), /multiple of 32/);
-    expect('linearQ8', () => kern.linearQ8(x, new Int8Array(64), new Uint16Array(1), out, 1, 2, 32), /'scales' has 1 elements/);
-    expect('quantizeQ8', () => kern.quantizeQ8(x, new Int8Array(64), new Uint16Array(2), 1, 48), /multiple of 32/);
-  }
-  assert.throws(() => (native().linearQ8 as (...a: unknown[]) => void)(x, new Uint8Array(64), new Uint16Array(2), out, 1, 2, 32), /'w' must be a Int8Array/);
-});
+test(
+  'linear/quantize: bad arguments are errors naming the kernel and the argument',
+  { skip: nativeSkipReason() },
+  () => {
+    const x = new Float32Array(64);
+    const out = new Float32Array(4);
+    for (const [kern, expect] of [
+      [native(), (op: string, f: () => void, what: RegExp) => expectNativeError(op, f, what)],
+      [jsWgemm, (op: string, f: () => void) => expectJsError(op, f)],
+    ] as const) {
+      expect(
+        'linearBf16',
+        () => kern.linearBf16(x, new Uint16Array(10), out, 1, 2, 32),
+        /'w' has 10 elements, needs at least 64/,
+      );
+      expect(
+        'linearF32',
+        () => kern.linearF32(x, new Float32Array(10), out, 1, 2, 32),
+        /'w' has 10 elements, needs at least 64/,
+      );
+      expect(
+        'linearQ8',
+        () => kern.linearQ8(x, new Int8Array(40), new Uint16Array(2), out, 1, 2, 20),
+        /multiple of 32/,
+      );
+      expect(
+        'linearQ8',
+        () => kern.linearQ8(x, new Int8Array(64), new Uint16Array(1), out, 1, 2, 32),
+        /'scales' has 1 elements/,
+      );
+      expect('quantizeQ8', () => kern.quantizeQ8(x, new Int8Array(64), new Uint16Array(2), 1, 48), /multiple of 32/);
+    }
+    assert.throws(
+      () => (native().linearQ8 as (...a: unknown[]) => void)(x, new Uint8Array(64), new Uint16Array(2), out, 1, 2, 32),
+      /'w' must be a Int8Array/,
+    );
+    assert.throws(
+      () => (native().linearF32 as (...a: unknown[]) => void)(x, new Uint16Array(64), out, 1, 2, 32),
+      /'w' must be a Float32Array/,
+    );
+  },
+);

@@ -19,7 +19,7 @@ export function fma32(a: number, b: number, c: number): number {
   if (e === 0 || r === s || r === 0 || !Number.isFinite(r)) return r;
   // s is not a float: the double rounding only matters when s is exactly halfway between r and its neighbour.
   f32[0] = r;
-  u32[0] += (s > r) === r > 0 ? 1 : -1; // the float on s's other side (r ≠ 0 here, as s ≠ r)
+  u32[0] += s > r === r > 0 ? 1 : -1; // the float on s's other side (r ≠ 0 here, as s ≠ r)
   const other = f32[0];
   if (r + other !== 2 * s) return r;
   // A tie in s that is not a tie in p + c: go the way the error e points.
@@ -72,12 +72,28 @@ function checkLength(op: string, arrays: Record<string, [Typed, number, new (n: 
 }
 
 export const jsWgemm: WgemmKernels = {
+  linearF32(x, w, out, m, n, k) {
+    checkLength('linearF32', {
+      x: [x, m * k, Float32Array],
+      w: [w, n * k, Float32Array],
+      out: [out, m * n, Float32Array],
+    });
+    linear(x, out, m, n, k, (j, c) => w[j * k + c]);
+  },
   linearBf16(x, w, out, m, n, k) {
-    checkLength('linearBf16', { x: [x, m * k, Float32Array], w: [w, n * k, Uint16Array], out: [out, m * n, Float32Array] });
+    checkLength('linearBf16', {
+      x: [x, m * k, Float32Array],
+      w: [w, n * k, Uint16Array],
+      out: [out, m * n, Float32Array],
+    });
     linear(x, out, m, n, k, (j, c) => bf16(w[j * k + c]));
   },
   linearF16(x, w, out, m, n, k) {
-    checkLength('linearF16', { x: [x, m * k, Float32Array], w: [w, n * k, Uint16Array], out: [out, m * n, Float32Array] });
+    checkLength('linearF16', {
+      x: [x, m * k, Float32Array],
+      w: [w, n * k, Uint16Array],
+      out: [out, m * n, Float32Array],
+    });
     const table = new Float32Array(65536).map((_, h) => f16FromBits(h));
     linear(x, out, m, n, k, (j, c) => table[w[j * k + c]]);
   },
