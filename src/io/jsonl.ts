@@ -13,7 +13,7 @@ export function readJsonLines<T = unknown>(path: string, prefix = ''): T[] {
       try {
         out.push(JSON.parse(line) as T);
       } catch (e) {
-        throw new Error(`${prefix}${path}:${i + 1}: malformed JSON (${(e as Error).message})`);
+        throw new Error(`${prefix}${path}:${i + 1}: malformed JSON (${(e as Error).message})`, { cause: e });
       }
     });
   return out;
