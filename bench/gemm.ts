@@ -28,7 +28,14 @@ interface Shape {
   transB: boolean;
 }
 
-const square = (s: number): Shape => ({ label: `sgemm ${s}x${s}x${s}`, m: s, n: s, k: s, transA: false, transB: false });
+const square = (s: number): Shape => ({
+  label: `sgemm ${s}x${s}x${s}`,
+  m: s,
+  n: s,
+  k: s,
+  transA: false,
+  transB: false,
+});
 
 const SHAPES: Shape[] = [
   square(256),
@@ -106,7 +113,9 @@ function pythonEnv(coretype?: string): NodeJS.ProcessEnv {
 /** The CPU's model name (Linux), for the report. */
 function cpuModel(): string {
   try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('model name'));
     return line ? line.split(':')[1].trim() : 'unknown CPU';
   } catch {
     return 'unknown CPU';
@@ -123,10 +132,14 @@ function numpyUnavailable(): string | null {
 
 function timeNumpy(s: Shape, coretype?: string): Timing | string {
   const script = join(dirname(fileURLToPath(import.meta.url)), 'baselines', 'numpy_gemm.py');
-  const r = spawnSync('python3', [script, String(s.m), String(s.n), String(s.k), s.transA ? '1' : '0', s.transB ? '1' : '0', String(MIN_SECONDS)], {
-    env: pythonEnv(coretype),
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    'python3',
+    [script, String(s.m), String(s.n), String(s.k), s.transA ? '1' : '0', s.transB ? '1' : '0', String(MIN_SECONDS)],
+    {
+      env: pythonEnv(coretype),
+      encoding: 'utf8',
+    },
+  );
   if (r.status !== 0) return `numpy run failed: ${(r.stderr || String(r.error)).trim().split('\n').pop()}`;
   const out = JSON.parse(r.stdout.trim()) as { best_gflops: number; median_gflops: number; reps: number };
   return { best: out.best_gflops, median: out.median_gflops, reps: out.reps };
@@ -171,7 +184,9 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
   const shapes = opts.args.includes('--train') ? [...SHAPES, ...TRAIN_SHAPES] : SHAPES;
   const { detected, active } = addon.cpuPath();
   opts.log(`cpu: ${cpuModel()}; SIMD path ${active} (detected ${detected})`);
-  opts.log(`olmo-ts native threads: ${addon.numThreads()}; figures are the best call of ${ROUNDS} alternating rounds of ≥ ${MIN_SECONDS.toFixed(2)} s per side`);
+  opts.log(
+    `olmo-ts native threads: ${addon.numThreads()}; figures are the best call of ${ROUNDS} alternating rounds of ≥ ${MIN_SECONDS.toFixed(2)} s per side`,
+  );
   const noNumpy = numpyUnavailable();
   if (noNumpy) opts.log(`no numpy baseline: ${noNumpy}`);
   const results = measure(opts, gemm, shapes, '');

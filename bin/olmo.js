@@ -6,7 +6,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const entry = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
 if (!existsSync(entry)) {
-  console.error('olmo: the package is not built (dist/cli/main.js is missing). Run `npm run build` in the package folder.');
+  console.error(
+    'olmo: the package is not built (dist/cli/main.js is missing). Run `npm run build` in the package folder.',
+  );
   process.exit(1);
 }
 const { main } = await import(pathToFileURL(entry).href);

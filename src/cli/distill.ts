@@ -23,12 +23,29 @@ Writes OUTPUT/rounds.jsonl (per round: candidates, valid, near-duplicates droppe
 scores, held-out verified rate when data.test is given), OUTPUT/round-K/{candidates,kept}.jsonl,
 OUTPUT/round-K/sft/ (that round's fine-tuning run), OUTPUT/summary.json and OUTPUT/final/ (the last student).`,
   async run(argv) {
-    const { values, positionals } = parseCommandArgs('distill', { args: argv, options: { config: { type: 'string' }, resume: { type: 'boolean' } }, allowPositionals: true });
+    const { values, positionals } = parseCommandArgs('distill', {
+      args: argv,
+      options: { config: { type: 'string' }, resume: { type: 'boolean' } },
+      allowPositionals: true,
+    });
     if (!values.config) throw new UsageError('olmo distill: --config FILE is required');
     if (positionals.length > 0) throw new UsageError(`olmo distill: unexpected argument '${positionals[0]}'`);
     const cfg = await resolveConfigModels('distill', loadDistillConfig(values.config), ['student', 'critic.model']);
     const r = withStopSignal((signal) => runDistill(cfg, { signal, resume: values.resume === true }));
-    console.log(JSON.stringify({ rounds: r.rounds.map((x) => ({ round: x.round, yield: x.yield, kept: x.kept, critic_mean: x.critic_mean, eval: x.eval })), before: r.before, student: r.student, stopped: r.stopped }));
+    console.log(
+      JSON.stringify({
+        rounds: r.rounds.map((x) => ({
+          round: x.round,
+          yield: x.yield,
+          kept: x.kept,
+          critic_mean: x.critic_mean,
+          eval: x.eval,
+        })),
+        before: r.before,
+        student: r.student,
+        stopped: r.stopped,
+      }),
+    );
     return r.stopped ? 130 : 0;
   },
 };

@@ -25,7 +25,16 @@ OUTPUT/eval.json (before / after), OUTPUT/checkpoints/step-N/ and OUTPUT/final/.
     const result: DpoResult = withStopSignal((signal) =>
       new DpoTrainer(cfg, { ...start, signal, progress: process.stderr.isTTY === true }).run(),
     );
-    console.log(JSON.stringify({ steps: result.steps, before: result.before, after: result.after, reference_cache: result.referenceCache, output: result.outputDir, stopped: result.stopped }));
+    console.log(
+      JSON.stringify({
+        steps: result.steps,
+        before: result.before,
+        after: result.after,
+        reference_cache: result.referenceCache,
+        output: result.outputDir,
+        stopped: result.stopped,
+      }),
+    );
     return result.stopped ? 130 : 0;
   },
 };

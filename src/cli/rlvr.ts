@@ -25,7 +25,9 @@ and OUTPUT/final/.`,
   async run(argv) {
     const { config, start } = parseRunArgs('rlvr', argv);
     const cfg = await resolveConfigModels('rlvr', loadRlvrConfig(config), ['model', 'reference', 'ppo.valueModel']);
-    const result = withStopSignal((signal) => runRlvr(cfg, { ...start, signal, progress: process.stderr.isTTY === true }));
+    const result = withStopSignal((signal) =>
+      runRlvr(cfg, { ...start, signal, progress: process.stderr.isTTY === true }),
+    );
     console.log(
       JSON.stringify({
         steps: result.steps,

@@ -19,17 +19,30 @@ export const RUN_FLAGS_USAGE = `  --resume [DIR]  continue from the newest intac
 export function parseRunArgs(command: string, argv: string[]): { config: string; start: RunStartOptions } {
   const { values, positionals } = parseCommandArgs(command, {
     args: argv,
-    options: { config: { type: 'string' }, resume: { type: 'boolean' }, overwrite: { type: 'boolean' }, 'allow-config-change': { type: 'boolean' } },
+    options: {
+      config: { type: 'string' },
+      resume: { type: 'boolean' },
+      overwrite: { type: 'boolean' },
+      'allow-config-change': { type: 'boolean' },
+    },
     allowPositionals: true,
   });
   if (!values.config) throw new UsageError(`olmo ${command}: --config FILE is required`);
   if (positionals.length > 1 || (positionals.length === 1 && !values.resume)) {
     throw new UsageError(`olmo ${command}: unexpected argument '${positionals[positionals.length - 1]}'`);
   }
-  if (values.resume && values.overwrite) throw new UsageError(`olmo ${command}: --resume and --overwrite exclude each other (continue the run, or start over)`);
-  if (values['allow-config-change'] && !values.resume) throw new UsageError(`olmo ${command}: --allow-config-change applies to --resume only`);
+  if (values.resume && values.overwrite)
+    throw new UsageError(
+      `olmo ${command}: --resume and --overwrite exclude each other (continue the run, or start over)`,
+    );
+  if (values['allow-config-change'] && !values.resume)
+    throw new UsageError(`olmo ${command}: --allow-config-change applies to --resume only`);
   return {
     config: values.config,
-    start: { resume: values.resume ? (positionals[0] ?? true) : undefined, overwrite: values.overwrite === true, allowConfigChange: values['allow-config-change'] === true },
+    start: {
+      resume: values.resume ? (positionals[0] ?? true) : undefined,
+      overwrite: values.overwrite === true,
+      allowConfigChange: values['allow-config-change'] === true,
+    },
   };
 }

@@ -24,7 +24,15 @@ OUTPUT/checkpoints/step-N/ and OUTPUT/final/ (HF folder with the tokenizer).`,
     const result: SftResult = withStopSignal((signal) =>
       new SftTrainer(cfg, { ...start, signal, progress: process.stderr.isTTY === true }).run(),
     );
-    console.log(JSON.stringify({ steps: result.steps, before: result.before, after: result.after, output: result.outputDir, stopped: result.stopped }));
+    console.log(
+      JSON.stringify({
+        steps: result.steps,
+        before: result.before,
+        after: result.after,
+        output: result.outputDir,
+        stopped: result.stopped,
+      }),
+    );
     return result.stopped ? 130 : 0;
   },
 };

@@ -18,7 +18,8 @@ OLMo 2's final models average their anneal runs, and writes the result as an HF 
     if (!values.out) throw new UsageError('olmo soup: --out DIR is required');
     if (positionals.length < 1) throw new UsageError('olmo soup: give the checkpoint folders to average');
     const dtype = values.dtype ?? 'float32';
-    if (dtype !== 'float32' && dtype !== 'bfloat16') throw new UsageError(`olmo soup: --dtype must be float32 or bfloat16, got '${dtype}'`);
+    if (dtype !== 'float32' && dtype !== 'bfloat16')
+      throw new UsageError(`olmo soup: --dtype must be float32 or bfloat16, got '${dtype}'`);
     soup(positionals, values.out, { dtype });
     console.log(`averaged ${positionals.length} checkpoints into ${values.out}`);
     return 0;

@@ -19,8 +19,18 @@ OUTPUT/stages/NAME/ (the model at the end of each stage) and OUTPUT/final/.`,
   async run(argv) {
     const { config, start } = parseRunArgs('train', argv);
     const cfg = loadTrainConfig(config);
-    const result: TrainResult = withStopSignal((signal) => new Trainer(cfg, { ...start, signal, progress: process.stderr.isTTY === true }).train());
-    console.log(JSON.stringify({ steps: result.steps, val_loss: result.finalValLoss, stage_val_loss: result.stageValLoss, output: result.outputDir, stopped: result.stopped }));
+    const result: TrainResult = withStopSignal((signal) =>
+      new Trainer(cfg, { ...start, signal, progress: process.stderr.isTTY === true }).train(),
+    );
+    console.log(
+      JSON.stringify({
+        steps: result.steps,
+        val_loss: result.finalValLoss,
+        stage_val_loss: result.stageValLoss,
+        output: result.outputDir,
+        stopped: result.stopped,
+      }),
+    );
     return result.stopped ? 130 : 0;
   },
 };

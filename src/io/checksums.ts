@@ -84,24 +84,40 @@ export function readChecksums(dir: string): ChecksumManifest | null {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new ChecksumError(`${path}: not valid JSON (${(e as Error).message}); delete it to load without verification`);
+    throw new ChecksumError(
+      `${path}: not valid JSON (${(e as Error).message}); delete it to load without verification`,
+    );
   }
   return parseChecksums(raw, path);
 }
 
 /** Validates the shape of a checksums manifest; errors name the file and the field. */
 export function parseChecksums(raw: unknown, where: string): ChecksumManifest {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ChecksumError(`${where}: expected a JSON object {"algorithm": "sha256", "files": {…}}, got ${describe(raw)}`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ChecksumError(
+      `${where}: expected a JSON object {"algorithm": "sha256", "files": {…}}, got ${describe(raw)}`,
+    );
   const o = raw as Record<string, unknown>;
-  if (o.algorithm !== 'sha256') throw new ChecksumError(`${where}: algorithm must be "sha256", got ${JSON.stringify(o.algorithm)}`);
-  if (typeof o.files !== 'object' || o.files === null || Array.isArray(o.files)) throw new ChecksumError(`${where}: "files" must be an object of name → {size, sha256}, got ${describe(o.files)}`);
+  if (o.algorithm !== 'sha256')
+    throw new ChecksumError(`${where}: algorithm must be "sha256", got ${JSON.stringify(o.algorithm)}`);
+  if (typeof o.files !== 'object' || o.files === null || Array.isArray(o.files))
+    throw new ChecksumError(`${where}: "files" must be an object of name → {size, sha256}, got ${describe(o.files)}`);
   const files: Record<string, FileChecksum> = {};
   for (const [name, entry] of Object.entries(o.files as Record<string, unknown>)) {
     checkName(name, `${where}: files`);
     const e = entry as Record<string, unknown> | null;
-    if (typeof e !== 'object' || e === null) throw new ChecksumError(`${where}: files[${JSON.stringify(name)}] must be {size, sha256}, got ${describe(entry)}`);
-    if (!Number.isSafeInteger(e.size) || (e.size as number) < 0) throw new ChecksumError(`${where}: files[${JSON.stringify(name)}].size must be a non-negative integer, got ${JSON.stringify(e.size)}`);
-    if (typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256)) throw new ChecksumError(`${where}: files[${JSON.stringify(name)}].sha256 must be 64 lowercase hex digits, got ${JSON.stringify(e.sha256)}`);
+    if (typeof e !== 'object' || e === null)
+      throw new ChecksumError(
+        `${where}: files[${JSON.stringify(name)}] must be {size, sha256}, got ${describe(entry)}`,
+      );
+    if (!Number.isSafeInteger(e.size) || (e.size as number) < 0)
+      throw new ChecksumError(
+        `${where}: files[${JSON.stringify(name)}].size must be a non-negative integer, got ${JSON.stringify(e.size)}`,
+      );
+    if (typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256))
+      throw new ChecksumError(
+        `${where}: files[${JSON.stringify(name)}].sha256 must be 64 lowercase hex digits, got ${JSON.stringify(e.sha256)}`,
+      );
     files[name] = { size: e.size as number, sha256: e.sha256 };
   }
   return { algorithm: 'sha256', files };
@@ -131,7 +147,12 @@ const BACKGROUND_MIN_BYTES = 64 << 20;
  * worker thread when the files hold at least `backgroundMinBytes`, so that a loader can read and convert tensors
  * on its own thread while the hash runs on another core, else right away. `wait()` reports the result.
  */
-export function startVerification(dir: string, manifest: ChecksumManifest, level: VerifyLevel, backgroundMinBytes = BACKGROUND_MIN_BYTES): PendingVerification {
+export function startVerification(
+  dir: string,
+  manifest: ChecksumManifest,
+  level: VerifyLevel,
+  backgroundMinBytes = BACKGROUND_MIN_BYTES,
+): PendingVerification {
   const done: PendingVerification = { wait: () => {}, cancel: () => {} };
   if (level === 'none') return done;
   const names = Object.keys(manifest.files).sort();
@@ -141,7 +162,10 @@ export function startVerification(dir: string, manifest: ChecksumManifest, level
     if (!existsSync(path)) throw new ChecksumError(`${path}: listed in ${CHECKSUMS_FILE} but missing`);
     const size = statSync(path).size;
     const want = manifest.files[name].size;
-    if (size !== want) throw new ChecksumError(`${path}: size ${size} bytes, ${CHECKSUMS_FILE} expects ${want} (the file is truncated or was replaced); re-save the checkpoint or restore the file`);
+    if (size !== want)
+      throw new ChecksumError(
+        `${path}: size ${size} bytes, ${CHECKSUMS_FILE} expects ${want} (the file is truncated or was replaced); re-save the checkpoint or restore the file`,
+      );
     total += size;
   }
   if (level !== 'full') return done;
@@ -154,7 +178,10 @@ export function startVerification(dir: string, manifest: ChecksumManifest, level
 }
 
 function checkHash(path: string, got: string, want: string): void {
-  if (got !== want) throw new ChecksumError(`${path}: sha256 ${got}, ${CHECKSUMS_FILE} expects ${want} (the file is corrupt or was changed after saving); restore the file, re-save the folder, or delete ${CHECKSUMS_FILE} to accept the change`);
+  if (got !== want)
+    throw new ChecksumError(
+      `${path}: sha256 ${got}, ${CHECKSUMS_FILE} expects ${want} (the file is corrupt or was changed after saving); restore the file, re-save the folder, or delete ${CHECKSUMS_FILE} to accept the change`,
+    );
 }
 
 // The worker is plain JavaScript (eval: true) so it runs without the TypeScript loader; it hashes exactly as
@@ -188,7 +215,11 @@ try {
 function hashInWorker(jobs: { path: string; want: string }[]): PendingVerification {
   const flag = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { jobs, port: port2, flag, chunk: CHUNK }, transferList: [port2] });
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { jobs, port: port2, flag, chunk: CHUNK },
+    transferList: [port2],
+  });
   worker.unref();
   let finished = false;
   return {
@@ -200,7 +231,10 @@ function hashInWorker(jobs: { path: string; want: string }[]): PendingVerificati
       const msg = receiveMessageOnPort(port1)?.message as { hashes?: string[]; error?: string } | undefined;
       port1.close();
       void worker.terminate();
-      if (!msg?.hashes) throw new ChecksumError(`verifying ${jobs.map((j) => j.path).join(', ')}: ${msg?.error ?? 'the hashing thread stopped without a result'}`);
+      if (!msg?.hashes)
+        throw new ChecksumError(
+          `verifying ${jobs.map((j) => j.path).join(', ')}: ${msg?.error ?? 'the hashing thread stopped without a result'}`,
+        );
       msg.hashes.forEach((got, i) => checkHash(jobs[i].path, got, jobs[i].want));
     },
     cancel() {

@@ -19,7 +19,20 @@
 // Files already in the cache are not fetched again: `hfHubDownload` of a cached file makes no request at all (pass
 // `refresh: true` to re-resolve a branch), `downloadSnapshot` asks only for the revision's file list.
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { copyFileSync, createReadStream, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  createReadStream,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { open } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
@@ -157,7 +170,8 @@ export class HubChecksumError extends HubError {
 
 // ---- settings ----
 
-const isTrue = (v: string | undefined): boolean => v !== undefined && ['1', 'ON', 'YES', 'TRUE'].includes(v.trim().toUpperCase());
+const isTrue = (v: string | undefined): boolean =>
+  v !== undefined && ['1', 'ON', 'YES', 'TRUE'].includes(v.trim().toUpperCase());
 
 export function hfHome(env: NodeJS.ProcessEnv = process.env): string {
   return env.HF_HOME || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'huggingface');
@@ -216,7 +230,12 @@ function settings(opts: HubOptions): Settings {
     type,
     revision: opts.revision ?? 'main',
     endpoint: (opts.endpoint ?? hubEndpoint(env)).replace(/\/+$/, ''),
-    token: opts.token === null ? null : opts.token !== undefined ? { token: opts.token, source: 'the token passed in' } : hubToken(env),
+    token:
+      opts.token === null
+        ? null
+        : opts.token !== undefined
+          ? { token: opts.token, source: 'the token passed in' }
+          : hubToken(env),
     cacheDir: opts.cacheDir ?? hubCacheDir(env),
     offline: opts.offline !== undefined ? (opts.offline ? 'offline: true' : null) : hubOfflineVariable(type, env),
     retries: opts.retries ?? 5,
@@ -235,14 +254,21 @@ const COMMIT = /^[0-9a-f]{40}$/;
 
 function checkRepo(repo: string): void {
   if (!REPO_ID.test(repo) || repo.includes('..') || repo.includes('--')) {
-    throw new HubError(`invalid repository id ${JSON.stringify(repo)}: expected "owner/name" (letters, digits, '-', '_', '.')`);
+    throw new HubError(
+      `invalid repository id ${JSON.stringify(repo)}: expected "owner/name" (letters, digits, '-', '_', '.')`,
+    );
   }
 }
 
 /** A repository path must stay inside the snapshot folder. */
 function checkRepoPath(path: string, repo: string): void {
   const parts = path.split('/');
-  if (path === '' || path.startsWith('/') || path.includes('\\') || parts.some((p) => p === '' || p === '.' || p === '..')) {
+  if (
+    path === '' ||
+    path.startsWith('/') ||
+    path.includes('\\') ||
+    parts.some((p) => p === '' || p === '.' || p === '..')
+  ) {
     throw new HubError(`${repo}: refusing the unsafe file path ${JSON.stringify(path)}`);
   }
 }
@@ -257,7 +283,10 @@ export function repoCacheDir(repo: string, opts: Pick<HubOptions, 'type' | 'cach
 }
 
 /** The cached commit of a revision (from refs/, or the revision itself when it is a commit with a snapshot). */
-export function cachedCommit(repo: string, opts: Pick<HubOptions, 'type' | 'cacheDir' | 'env' | 'revision'> = {}): string | null {
+export function cachedCommit(
+  repo: string,
+  opts: Pick<HubOptions, 'type' | 'cacheDir' | 'env' | 'revision'> = {},
+): string | null {
   const root = repoCacheDir(repo, opts);
   const revision = opts.revision ?? 'main';
   try {
@@ -270,7 +299,10 @@ export function cachedCommit(repo: string, opts: Pick<HubOptions, 'type' | 'cach
 }
 
 /** The snapshot folder of a revision in the cache, or null; no network. */
-export function cachedSnapshotDir(repo: string, opts: Pick<HubOptions, 'type' | 'cacheDir' | 'env' | 'revision'> = {}): string | null {
+export function cachedSnapshotDir(
+  repo: string,
+  opts: Pick<HubOptions, 'type' | 'cacheDir' | 'env' | 'revision'> = {},
+): string | null {
   const sha = cachedCommit(repo, opts);
   if (!sha) return null;
   const dir = join(repoCacheDir(repo, opts), 'snapshots', sha);
@@ -278,7 +310,11 @@ export function cachedSnapshotDir(repo: string, opts: Pick<HubOptions, 'type' | 
 }
 
 /** A cached file of a revision, or null; no network. */
-export function cachedFile(repo: string, path: string, opts: Pick<HubOptions, 'type' | 'cacheDir' | 'env' | 'revision'> = {}): string | null {
+export function cachedFile(
+  repo: string,
+  path: string,
+  opts: Pick<HubOptions, 'type' | 'cacheDir' | 'env' | 'revision'> = {},
+): string | null {
   const dir = cachedSnapshotDir(repo, opts);
   if (!dir) return null;
   const file = join(dir, path);
@@ -341,7 +377,12 @@ function retryAfterMs(res: Response): number | null {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs `attempt` with retries and backoff on RetryableError; other errors pass through at once. */
-async function withRetries<T>(s: Settings, what: string, url: string, attempt: (timeout: IdleTimeout) => Promise<T>): Promise<T> {
+async function withRetries<T>(
+  s: Settings,
+  what: string,
+  url: string,
+  attempt: (timeout: IdleTimeout) => Promise<T>,
+): Promise<T> {
   let last: RetryableError | null = null;
   for (let i = 0; i <= s.retries; i++) {
     if (i > 0) {
@@ -362,13 +403,18 @@ async function withRetries<T>(s: Settings, what: string, url: string, attempt: (
   }
   const tries = `${s.retries + 1} attempt${s.retries === 0 ? '' : 's'}`;
   const hint = s.offline === null ? ' Check the connection, or set HF_HUB_OFFLINE=1 to use only the local cache.' : '';
-  throw new HubHttpError(`${what}: ${url} failed after ${tries}: ${last?.message ?? 'unknown error'}.${hint}`, last?.status ?? null);
+  throw new HubHttpError(
+    `${what}: ${url} failed after ${tries}: ${last?.message ?? 'unknown error'}.${hint}`,
+    last?.status ?? null,
+  );
 }
 
 function describeCause(e: unknown): string {
   const err = e as Error & { cause?: unknown };
   const cause = err?.cause as (Error & { code?: string }) | undefined;
-  return cause?.message ? `${err.message} (${cause.code ? `${cause.code}: ` : ''}${cause.message})` : String(err?.message ?? e);
+  return cause?.message
+    ? `${err.message} (${cause.code ? `${cause.code}: ` : ''}${cause.message})`
+    : String(err?.message ?? e);
 }
 
 /** Turns a final (non-redirect) error status into an error; retryable statuses into RetryableError. */
@@ -394,10 +440,12 @@ async function checkStatus(res: Response, s: Settings, what: string, url: string
     throw new HubAuthError(
       s.token
         ? `${what} refused the token from ${s.token.source} (${answered}). ` +
-            (gated ? 'The token has no access: for a gated repository accept its terms on the hub page first.' : 'Check that the token is valid.')
+            (gated
+              ? 'The token has no access: for a gated repository accept its terms on the hub page first.'
+              : 'Check that the token is valid.')
         : `${what} needs a token (${answered}): the repository is private or gated` +
             (code === 'RepoNotFound' ? ', or does not exist' : '') +
-            `. ${TOKEN_HINT}${gated ? ', after accepting the repository\'s terms on its hub page' : ''}.`,
+            `. ${TOKEN_HINT}${gated ? ", after accepting the repository's terms on its hub page" : ''}.`,
       code,
     );
   }
@@ -425,7 +473,12 @@ function authHeaders(s: Settings): Record<string, string> {
 
 interface RevisionJson {
   sha?: unknown;
-  siblings?: { rfilename?: unknown; size?: unknown; blobId?: unknown; lfs?: { sha256?: unknown; size?: unknown } | null }[];
+  siblings?: {
+    rfilename?: unknown;
+    size?: unknown;
+    blobId?: unknown;
+    lfs?: { sha256?: unknown; size?: unknown } | null;
+  }[];
 }
 
 /** GET /api/{models|datasets|spaces}/{repo}/revision/{revision}?blobs=true: the commit and its files. */
@@ -441,7 +494,8 @@ export async function resolveRevision(repo: string, opts: HubOptions = {}): Prom
     return (await res.json()) as RevisionJson;
   });
   const sha = json.sha;
-  if (typeof sha !== 'string' || !COMMIT.test(sha)) throw new HubError(`${url}: the answer has no commit sha (got ${JSON.stringify(sha)})`);
+  if (typeof sha !== 'string' || !COMMIT.test(sha))
+    throw new HubError(`${url}: the answer has no commit sha (got ${JSON.stringify(sha)})`);
   const files: RepoFile[] = [];
   for (const f of json.siblings ?? []) {
     if (typeof f.rfilename !== 'string') continue;
@@ -504,7 +558,10 @@ interface Opened {
 /** GET with redirects followed by hand: the token goes only to the hub's own host; `range` goes to every hop. */
 async function openDownload(s: Settings, t: BlobTarget, offset: number, timeout: IdleTimeout): Promise<Opened> {
   const signal = timeout.controller.signal;
-  const plain: Record<string, string> = { 'accept-encoding': 'identity', ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) };
+  const plain: Record<string, string> = {
+    'accept-encoding': 'identity',
+    ...(offset > 0 ? { range: `bytes=${offset}-` } : {}),
+  };
   const hub = { ...authHeaders(s), ...plain };
   let res = await s.fetch(t.url, { headers: hub, redirect: 'manual', signal });
   let linkedEtag = normEtag(res.headers.get('x-linked-etag'));
@@ -518,7 +575,11 @@ async function openDownload(s: Settings, t: BlobTarget, offset: number, timeout:
     const next = new URL(res.headers.get('location')!, current);
     await res.body?.cancel().catch(() => {});
     current = next.toString();
-    res = await s.fetch(current, { headers: next.host === new URL(s.endpoint).host ? hub : plain, redirect: 'manual', signal });
+    res = await s.fetch(current, {
+      headers: next.host === new URL(s.endpoint).host ? hub : plain,
+      redirect: 'manual',
+      signal,
+    });
     timeout.touch();
   }
   const size = linkedSize !== null ? Number(linkedSize) : NaN;
@@ -561,15 +622,29 @@ class FileHashes {
 }
 
 /** Why the received bytes are not the file the metadata describes, or null when they are. */
-function mismatch(bytes: number, total: number | null, got: { sha256: string; gitSha1: string | null }, want: { sha256: string | null; gitSha1: string | null }): string | null {
+function mismatch(
+  bytes: number,
+  total: number | null,
+  got: { sha256: string; gitSha1: string | null },
+  want: { sha256: string | null; gitSha1: string | null },
+): string | null {
   if (total !== null && bytes !== total) return `size mismatch: expected ${total} bytes, received ${bytes}`;
-  if (want.sha256 && got.sha256 !== want.sha256) return `sha256 mismatch: expected ${want.sha256} (the hub's metadata), got ${got.sha256}`;
-  if (want.gitSha1 && got.gitSha1 && got.gitSha1 !== want.gitSha1) return `git blob id mismatch: expected ${want.gitSha1} (the hub's metadata), got ${got.gitSha1}`;
+  if (want.sha256 && got.sha256 !== want.sha256)
+    return `sha256 mismatch: expected ${want.sha256} (the hub's metadata), got ${got.sha256}`;
+  if (want.gitSha1 && got.gitSha1 && got.gitSha1 !== want.gitSha1)
+    return `git blob id mismatch: expected ${want.gitSha1} (the hub's metadata), got ${got.gitSha1}`;
   return null;
 }
 
 /** Renames a file that failed its checks to {blob}.corrupt, next to the blobs but never one of them. */
-function keepAside(partial: string, blobsDir: string, blob: string | null, what: string, why: string, resumedFrom: number): HubChecksumError {
+function keepAside(
+  partial: string,
+  blobsDir: string,
+  blob: string | null,
+  what: string,
+  why: string,
+  resumedFrom: number,
+): HubChecksumError {
   const corrupt = join(blobsDir, `${blob ?? basename(partial).replace(/\.incomplete$/, '')}.corrupt`);
   renameSync(partial, corrupt);
   return new HubChecksumError(
@@ -604,7 +679,10 @@ async function downloadAttempt(s: Settings, t: BlobTarget, timeout: IdleTimeout)
     if (!range || range.start !== offset) {
       await res.body?.cancel().catch(() => {});
       if (known) rmSync(partialOf(known), { force: true });
-      throw new RetryableError(`${url} answered the range ${res.headers.get('content-range')} to a request from byte ${offset}; starting the file over`, 206);
+      throw new RetryableError(
+        `${url} answered the range ${res.headers.get('content-range')} to a request from byte ${offset}; starting the file over`,
+        206,
+      );
     }
     total ??= range.total;
   } else {
@@ -617,7 +695,9 @@ async function downloadAttempt(s: Settings, t: BlobTarget, timeout: IdleTimeout)
     gitSha1: t.file.lfsSha256 || linkedEtag ? null : (t.file.blobId ?? (etag && GIT_SHA1.test(etag) ? etag : null)),
   };
   mkdirSync(t.blobsDir, { recursive: true });
-  const partial = blob ? partialOf(blob) : join(t.blobsDir, `download.${process.pid}.${randomBytes(4).toString('hex')}.incomplete`);
+  const partial = blob
+    ? partialOf(blob)
+    : join(t.blobsDir, `download.${process.pid}.${randomBytes(4).toString('hex')}.incomplete`);
   const hashes = new FileHashes(total);
   await hashes.updateFromFile(partial, offset);
   const bytes = await appendBody(res, partial, offset, total, hashes, timeout, t.progress);
@@ -635,7 +715,15 @@ async function downloadAttempt(s: Settings, t: BlobTarget, timeout: IdleTimeout)
 }
 
 /** Writes the body after `offset` bytes of `partial` (truncating when offset is 0); returns the bytes it holds. */
-async function appendBody(res: Response, partial: string, offset: number, total: number | null, hashes: FileHashes, timeout: IdleTimeout, progress: FileProgress): Promise<number> {
+async function appendBody(
+  res: Response,
+  partial: string,
+  offset: number,
+  total: number | null,
+  hashes: FileHashes,
+  timeout: IdleTimeout,
+  progress: FileProgress,
+): Promise<number> {
   if (!res.body) throw new RetryableError('empty response body', res.status);
   const fh = await open(partial, offset > 0 ? 'a' : 'w');
   let bytes = offset;
@@ -666,19 +754,35 @@ async function lockBlob(repoDir: string, blob: string, what: string, waitMs: num
       return lockFolder(dir, what);
     } catch (e) {
       if (!(e instanceof FolderLockedError) || e.holder === null) throw e;
-      if (Date.now() - start >= waitMs) throw new HubError(`${what}: gave up after waiting ${Math.round(waitMs / 1000)} s for another download of the same file: ${e.message}`);
+      if (Date.now() - start >= waitMs)
+        throw new HubError(
+          `${what}: gave up after waiting ${Math.round(waitMs / 1000)} s for another download of the same file: ${e.message}`,
+        );
       await sleep(200);
     }
   }
 }
 
 /** Downloads one file of a commit into blobs/ (unless its blob is there); returns the blob name. */
-async function fetchBlob(s: Settings, repo: string, sha: string, file: RepoFile, repoDir: string, progress: FileProgress): Promise<string> {
+async function fetchBlob(
+  s: Settings,
+  repo: string,
+  sha: string,
+  file: RepoFile,
+  repoDir: string,
+  progress: FileProgress,
+): Promise<string> {
   const blobsDir = join(repoDir, 'blobs');
   const known = file.lfsSha256 ?? file.blobId ?? null;
   if (known && existsSync(join(blobsDir, known))) return known;
   const what = describeRepo(s, repo, sha, file.path);
-  const target: BlobTarget = { url: `${s.endpoint}/${URL_PREFIX[s.type]}${repo}/resolve/${sha}/${encodePath(file.path)}`, what, file, blobsDir, progress };
+  const target: BlobTarget = {
+    url: `${s.endpoint}/${URL_PREFIX[s.type]}${repo}/resolve/${sha}/${encodePath(file.path)}`,
+    what,
+    file,
+    blobsDir,
+    progress,
+  };
   const release = known ? await lockBlob(repoDir, known, `downloading ${what}`, s.lockWaitMs) : () => {};
   try {
     if (known && existsSync(join(blobsDir, known))) return known; // finished by the holder we waited for
@@ -729,7 +833,11 @@ function writeRef(repoDir: string, revision: string, sha: string): void {
  * snapshot and writes refs/{revision} (unless `writeRef: false`, for a caller with more files to fetch): a split is
  * never visible half-downloaded. Returns the snapshot folder.
  */
-export async function downloadFiles(rev: RepoRevision, files: RepoFile[], opts: HubOptions & { concurrency?: number; writeRef?: boolean } = {}): Promise<string> {
+export async function downloadFiles(
+  rev: RepoRevision,
+  files: RepoFile[],
+  opts: HubOptions & { concurrency?: number; writeRef?: boolean } = {},
+): Promise<string> {
   checkRepo(rev.repo);
   const s = settings({ ...opts, type: rev.type, revision: rev.revision });
   if (!COMMIT.test(rev.sha)) throw new HubError(`${rev.repo}: ${JSON.stringify(rev.sha)} is not a commit sha`);
@@ -737,7 +845,8 @@ export async function downloadFiles(rev: RepoRevision, files: RepoFile[], opts: 
   const repoDir = repoCacheDir(rev.repo, s);
   const snapshot = join(repoDir, 'snapshots', rev.sha);
   const todo = files.filter((f) => !existsSync(join(snapshot, f.path)));
-  if (todo.length > 0 && s.offline) throw offlineError(s, rev.repo, describeRepo(s, rev.repo, rev.revision, todo[0].path));
+  if (todo.length > 0 && s.offline)
+    throw offlineError(s, rev.repo, describeRepo(s, rev.repo, rev.revision, todo[0].path));
   const blobs = new Map<string, string>();
   let filesDone = files.length - todo.length;
   let next = 0;
@@ -749,7 +858,14 @@ export async function downloadFiles(rev: RepoRevision, files: RepoFile[], opts: 
       );
       blobs.set(f.path, blob);
       filesDone++;
-      s.onProgress?.({ repo: rev.repo, file: f.path, bytes: f.size ?? 0, total: f.size ?? null, filesDone, filesTotal: files.length });
+      s.onProgress?.({
+        repo: rev.repo,
+        file: f.path,
+        bytes: f.size ?? 0,
+        total: f.size ?? null,
+        filesDone,
+        filesTotal: files.length,
+      });
     }
   };
   const concurrency = Math.max(1, Math.min(opts.concurrency ?? 4, todo.length));
@@ -782,7 +898,11 @@ function fnmatchRegex(pattern: string): RegExp {
 }
 
 /** huggingface_hub's filter_repo_objects: keep paths matching any allow pattern and no ignore pattern. */
-export function filterPaths<T extends { path: string }>(files: T[], allow?: string | string[], ignore?: string | string[]): T[] {
+export function filterPaths<T extends { path: string }>(
+  files: T[],
+  allow?: string | string[],
+  ignore?: string | string[],
+): T[] {
   const list = (v?: string | string[]) => (v === undefined ? null : (Array.isArray(v) ? v : [v]).map(fnmatchRegex));
   const a = list(allow);
   const ig = list(ignore);

@@ -5,8 +5,21 @@
 import { existsSync, readFileSync, writeFileSync, readdirSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeDirAtomically } from '../io/atomic.ts';
-import { ChecksumError, readChecksums, saveChecksums, startVerification, type PendingVerification, type VerifyLevel } from '../io/checksums.ts';
-import { openCheckpointTensors, saveShardedSafetensors, fromFloat32, type TensorSource, type TensorToWrite } from '../io/safetensors.ts';
+import {
+  ChecksumError,
+  readChecksums,
+  saveChecksums,
+  startVerification,
+  type PendingVerification,
+  type VerifyLevel,
+} from '../io/checksums.ts';
+import {
+  openCheckpointTensors,
+  saveShardedSafetensors,
+  fromFloat32,
+  type TensorSource,
+  type TensorToWrite,
+} from '../io/safetensors.ts';
 import { Tensor } from '../tensor/index.ts';
 import { placeholderInit, type Init } from '../nn/index.ts';
 import { ConfigError, parseConfig, toHfConfig, type ModelConfig } from './config.ts';
@@ -14,10 +27,24 @@ import type { CausalLM } from './decoder.ts';
 import { createModel } from './families.ts';
 import { storedDType } from './memory.ts';
 import { CheckpointError } from './checkpoint-error.ts';
-import { compactParam, MappedTensors, Q8_QUANTIZATION_CONFIG, readQuantization, tensorsToWrite, type WeightMode } from './compact-weights.ts';
+import {
+  compactParam,
+  MappedTensors,
+  Q8_QUANTIZATION_CONFIG,
+  readQuantization,
+  tensorsToWrite,
+  type WeightMode,
+} from './compact-weights.ts';
 
 /** Files of a checkpoint folder that belong to the tokenizer and are carried over on save. */
-export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json', 'vocab.json', 'merges.txt'];
+export const TOKENIZER_FILES = [
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'generation_config.json',
+  'vocab.json',
+  'merges.txt',
+];
 
 export { CheckpointError } from './checkpoint-error.ts';
 
@@ -100,9 +127,15 @@ export function loadModel(dir: string, opts: LoadOptions = {}): CausalLM {
   const cfg = readConfig(dir);
   const mode = opts.weights ?? 'f32';
   if (mode !== 'f32' && opts.trainable === true)
-    throw new CheckpointError(`${dir}: weights '${mode}' are for inference and cannot be trainable; load with weights 'f32' to train`);
+    throw new CheckpointError(
+      `${dir}: weights '${mode}' are for inference and cannot be trainable; load with weights 'f32' to train`,
+    );
   const quantized = readQuantization(dir) === 'q8_0';
-  const model = createModel(cfg, placeholderInit, mode === 'int8' ? 'int8' : mode === 'stored' ? storedDType(cfg) : 'f32');
+  const model = createModel(
+    cfg,
+    placeholderInit,
+    mode === 'int8' ? 'int8' : mode === 'stored' ? storedDType(cfg) : 'f32',
+  );
   const checks = startChecks(dir, opts.verify ?? 'full');
   let src: TensorSource;
   try {
@@ -116,7 +149,8 @@ export function loadModel(dir: string, opts: LoadOptions = {}): CausalLM {
     const missing: string[] = [];
     const mapped = new MappedTensors(src);
     for (const [name, placeholder] of model.namedParameters()) {
-      let t: Tensor | null = mode === 'f32' && !quantized ? null : compactParam(mapped, name, placeholder.shape, mode, quantized);
+      let t: Tensor | null =
+        mode === 'f32' && !quantized ? null : compactParam(mapped, name, placeholder.shape, mode, quantized);
       if (!t) {
         try {
           t = Tensor.fromStorage(placeholder.shape, 'f32', readParam(src, name, placeholder.shape, dir));
@@ -135,7 +169,9 @@ export function loadModel(dir: string, opts: LoadOptions = {}): CausalLM {
     }
     if (missing.length > 0) {
       const shown = missing.slice(0, 10).join(', ');
-      throw new CheckpointError(`${dir}: missing ${missing.length} tensor(s) for a ${cfg.modelType} model: ${shown}${missing.length > 10 ? ', …' : ''}`);
+      throw new CheckpointError(
+        `${dir}: missing ${missing.length} tensor(s) for a ${cfg.modelType} model: ${shown}${missing.length > 10 ? ', …' : ''}`,
+      );
     }
     loaded = true;
   } finally {

@@ -62,7 +62,9 @@ function field(
     throw new ConfigError(`${source}: missing required field '${name}'`);
   }
   if (typeof v !== 'number' || !Number.isFinite(v) || (kind === 'int' && !Number.isInteger(v))) {
-    throw new ConfigError(`${source}: field '${name}' must be ${kind === 'int' ? 'an integer' : 'a number'}, got ${JSON.stringify(v)}`);
+    throw new ConfigError(
+      `${source}: field '${name}' must be ${kind === 'int' ? 'an integer' : 'a number'}, got ${JSON.stringify(v)}`,
+    );
   }
   if (opts.min !== undefined && v < opts.min) {
     throw new ConfigError(`${source}: field '${name}' must be ≥ ${opts.min}, got ${v}`);
@@ -83,7 +85,8 @@ function tokenId(raw: Json, source: string, name: string): number | null {
 
 /** Parses and validates a config.json object; `source` names the file in error messages. */
 export function parseConfig(raw: unknown, source = 'config.json'): ModelConfig {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${source}: expected a JSON object`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ConfigError(`${source}: expected a JSON object`);
   const r = raw as Json;
   const modelType = r.model_type;
   if (typeof modelType !== 'string' || !(SUPPORTED_MODEL_TYPES as readonly string[]).includes(modelType)) {
@@ -96,11 +99,15 @@ export function parseConfig(raw: unknown, source = 'config.json'): ModelConfig {
   const numHeads = field(r, source, 'num_attention_heads', 'int', { min: 1 })!;
   const numKvHeads = field(r, source, 'num_key_value_heads', 'int', { min: 1, optional: true }) ?? numHeads;
   if (numHeads % numKvHeads !== 0) {
-    throw new ConfigError(`${source}: num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKvHeads})`);
+    throw new ConfigError(
+      `${source}: num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKvHeads})`,
+    );
   }
   const headDim = field(r, source, 'head_dim', 'int', { min: 1, optional: true }) ?? hiddenSize / numHeads;
   if (!Number.isInteger(headDim) || headDim % 2 !== 0) {
-    throw new ConfigError(`${source}: head dimension ${headDim} (hidden_size / num_attention_heads) must be an even integer`);
+    throw new ConfigError(
+      `${source}: head dimension ${headDim} (hidden_size / num_attention_heads) must be an even integer`,
+    );
   }
   const ropeParams = r.rope_parameters as Json | undefined;
   const ropeTheta =
@@ -109,16 +116,24 @@ export function parseConfig(raw: unknown, source = 'config.json'): ModelConfig {
       : undefined) ??
     field(r, source, 'rope_theta', 'number', { positive: true, optional: true }) ??
     10000;
-  const ropeType = ropeParams?.rope_type ?? (r.rope_scaling as Json | null | undefined)?.rope_type ?? (r.rope_scaling as Json | null | undefined)?.type;
+  const ropeType =
+    ropeParams?.rope_type ??
+    (r.rope_scaling as Json | null | undefined)?.rope_type ??
+    (r.rope_scaling as Json | null | undefined)?.type;
   if (ropeType !== undefined && ropeType !== 'default') {
-    throw new ConfigError(`${source}: RoPE scaling type ${JSON.stringify(ropeType)} is not supported (only the default RoPE)`);
+    throw new ConfigError(
+      `${source}: RoPE scaling type ${JSON.stringify(ropeType)} is not supported (only the default RoPE)`,
+    );
   }
   const clip = r.clip_qkv;
   if (clip !== undefined && clip !== null && (typeof clip !== 'number' || !(clip > 0))) {
     throw new ConfigError(`${source}: clip_qkv must be null or a positive number, got ${JSON.stringify(clip)}`);
   }
   const isMoE = type === 'olmoe';
-  const numExperts = isMoE ? (field(r, source, 'num_experts', 'int', { min: 1, optional: true }) ?? field(r, source, 'num_local_experts', 'int', { min: 1 })!) : 0;
+  const numExperts = isMoE
+    ? (field(r, source, 'num_experts', 'int', { min: 1, optional: true }) ??
+      field(r, source, 'num_local_experts', 'int', { min: 1 })!)
+    : 0;
   const numExpertsPerTok = isMoE ? field(r, source, 'num_experts_per_tok', 'int', { min: 1 })! : 0;
   if (isMoE && numExpertsPerTok > numExperts) {
     throw new ConfigError(`${source}: num_experts_per_tok (${numExpertsPerTok}) exceeds num_experts (${numExperts})`);
@@ -134,7 +149,11 @@ export function parseConfig(raw: unknown, source = 'config.json'): ModelConfig {
     vocabSize: field(r, source, 'vocab_size', 'int', { min: 1 })!,
     maxPositionEmbeddings: field(r, source, 'max_position_embeddings', 'int', { min: 1, optional: true }) ?? 4096,
     ropeTheta,
-    normEps: type === 'olmo' ? 1e-5 : (field(r, source, 'rms_norm_eps', 'number', { positive: true, optional: true }) ?? (type === 'olmo2' ? 1e-6 : 1e-5)),
+    normEps:
+      type === 'olmo'
+        ? 1e-5
+        : (field(r, source, 'rms_norm_eps', 'number', { positive: true, optional: true }) ??
+          (type === 'olmo2' ? 1e-6 : 1e-5)),
     tieWordEmbeddings: r.tie_word_embeddings === true,
     clipQkv: typeof clip === 'number' ? clip : null,
     eosTokenId: tokenId(r, source, 'eos_token_id'),

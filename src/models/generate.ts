@@ -55,7 +55,12 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
   // The cache is allocated whole up front: refuse a budget it cannot hold before trying.
   assertFits(
     `generating ${opts.maxNewTokens} tokens after ${batch} prompt(s) of up to ${maxPrompt} tokens`,
-    estimateMemory(model.config, { batch, context: maxPrompt + opts.maxNewTokens, tokens: maxPrompt, weightsLoaded: true }),
+    estimateMemory(model.config, {
+      batch,
+      context: maxPrompt + opts.maxNewTokens,
+      tokens: maxPrompt,
+      weightsLoaded: true,
+    }),
   );
   let cache = model.createCache(batch, maxPrompt + opts.maxNewTokens);
   // The sequence each cache row belongs to: rows of finished sequences are dropped once they are a quarter
@@ -73,15 +78,28 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
       let next = tidy(() => {
         const ids = new Int32Array(batch * maxPrompt).fill(pad);
         prompts.forEach((p, b) => ids.set(p, b * maxPrompt));
-        const { logits } = model.forward(tensor(ids, [batch, maxPrompt], 'i32'), { cache, lengths: prompts.map((p) => p.length) });
+        const { logits } = model.forward(tensor(ids, [batch, maxPrompt], 'i32'), {
+          cache,
+          lengths: prompts.map((p) => p.length),
+        });
         const vocab = logits.shape[2];
         const data = logits.f32();
-        return prompts.map((p, b) => data.slice((b * maxPrompt + p.length - 1) * vocab, (b * maxPrompt + p.length) * vocab));
+        return prompts.map((p, b) =>
+          data.slice((b * maxPrompt + p.length - 1) * vocab, (b * maxPrompt + p.length) * vocab),
+        );
       });
       prompts.forEach((p, b) => (cache.lengths[b] = p.length));
       for (let step = 0; step < opts.maxNewTokens; step++) {
         // next[r] is the logits row of cache row r; sequences draw in sequence order, one uniform each.
-        const chosen = rows.map((b, r) => (finish[b] ? pad : sampleToken(limit !== undefined && limit < next[r].length ? next[r].subarray(0, limit) : next[r], opts, gen)));
+        const chosen = rows.map((b, r) =>
+          finish[b]
+            ? pad
+            : sampleToken(
+                limit !== undefined && limit < next[r].length ? next[r].subarray(0, limit) : next[r],
+                opts,
+                gen,
+              ),
+        );
         rows.forEach((b, r) => {
           if (finish[b]) return;
           const tok = chosen[r];

@@ -1,7 +1,23 @@
-export { parseConfig, toHfConfig, ConfigError, SUPPORTED_MODEL_TYPES, type ModelConfig, type ModelType } from './config.ts';
+export {
+  parseConfig,
+  toHfConfig,
+  ConfigError,
+  SUPPORTED_MODEL_TYPES,
+  type ModelConfig,
+  type ModelType,
+} from './config.ts';
 export { CausalLM, type ForwardOptions, type ForwardOutput, type DecoderBlock, type BlockOutput } from './decoder.ts';
 export { createModel } from './families.ts';
-export { loadModel, saveModel, initModel, readConfig, CheckpointError, TOKENIZER_FILES, type LoadOptions, type SaveModelOptions } from './checkpoint.ts';
+export {
+  loadModel,
+  saveModel,
+  initModel,
+  readConfig,
+  CheckpointError,
+  TOKENIZER_FILES,
+  type LoadOptions,
+  type SaveModelOptions,
+} from './checkpoint.ts';
 export { hfLoadBalancingLoss } from './olmoe.ts';
 export { generate, type GenerateOptions, type GenerateResult, type FinishReason } from './generate.ts';
 export { sampleToken, argmax, type SamplingParams } from './sampling.ts';

@@ -5,7 +5,14 @@
 //   x' = h + down(silu(gate(LN(h))) ⊙ up(LN(h)))
 // then a final LN and the LM head (tied to the embedding in OLMo-1B).
 import { add, type Tensor } from '../tensor/index.ts';
-import { Module, NonParametricLayerNorm, SelfAttention, SwiGLUMLP, type AttentionContext, type Init } from '../nn/index.ts';
+import {
+  Module,
+  NonParametricLayerNorm,
+  SelfAttention,
+  SwiGLUMLP,
+  type AttentionContext,
+  type Init,
+} from '../nn/index.ts';
 import { attentionConfigOf, type ModelConfig } from './config.ts';
 import { CausalLM, type BlockOutput, type DecoderBlock } from './decoder.ts';
 
@@ -18,7 +25,10 @@ export class OlmoBlock extends Module implements DecoderBlock {
     super();
     this.selfAttn = this.child(
       'self_attn',
-      new SelfAttention(attentionConfigOf(cfg, { qkNorm: false, normEps: 1e-5, clipQkv: cfg.clipQkv, clipAfterNorm: false }), init),
+      new SelfAttention(
+        attentionConfigOf(cfg, { qkNorm: false, normEps: 1e-5, clipQkv: cfg.clipQkv, clipAfterNorm: false }),
+        init,
+      ),
     );
     this.mlp = this.child('mlp', new SwiGLUMLP(cfg.hiddenSize, cfg.intermediateSize, init));
   }

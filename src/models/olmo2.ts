@@ -20,11 +20,20 @@ export class Olmo2Block extends Module implements DecoderBlock {
     super();
     this.selfAttn = this.child(
       'self_attn',
-      new SelfAttention(attentionConfigOf(cfg, { qkNorm: true, normEps: cfg.normEps, clipQkv: null, clipAfterNorm: false }), init),
+      new SelfAttention(
+        attentionConfigOf(cfg, { qkNorm: true, normEps: cfg.normEps, clipQkv: null, clipAfterNorm: false }),
+        init,
+      ),
     );
-    this.postAttentionLayernorm = this.child('post_attention_layernorm', new RMSNorm(cfg.hiddenSize, cfg.normEps, init));
+    this.postAttentionLayernorm = this.child(
+      'post_attention_layernorm',
+      new RMSNorm(cfg.hiddenSize, cfg.normEps, init),
+    );
     this.mlp = this.child('mlp', new SwiGLUMLP(cfg.hiddenSize, cfg.intermediateSize, init));
-    this.postFeedforwardLayernorm = this.child('post_feedforward_layernorm', new RMSNorm(cfg.hiddenSize, cfg.normEps, init));
+    this.postFeedforwardLayernorm = this.child(
+      'post_feedforward_layernorm',
+      new RMSNorm(cfg.hiddenSize, cfg.normEps, init),
+    );
   }
 
   forward(x: Tensor, ctx: AttentionContext): BlockOutput {

@@ -6,7 +6,15 @@
 //   x' = h + MoE(RMSNorm_post_attention(h)),  MoE(z) = Σ_{e ∈ topk(softmax(z Wgᵀ))} p_e · Expert_e(z)
 // then a final RMSNorm and the untied LM head. Also HF's load-balancing auxiliary loss.
 import { add, mean, mul, scale, softmax, sum, concat, tensor, type Tensor } from '../tensor/index.ts';
-import { Module, RMSNorm, SelfAttention, SparseMoE, type AttentionContext, type Init, type MoEOutput } from '../nn/index.ts';
+import {
+  Module,
+  RMSNorm,
+  SelfAttention,
+  SparseMoE,
+  type AttentionContext,
+  type Init,
+  type MoEOutput,
+} from '../nn/index.ts';
 import { attentionConfigOf, type ModelConfig } from './config.ts';
 import { CausalLM, type BlockOutput, type DecoderBlock } from './decoder.ts';
 
@@ -21,9 +29,15 @@ export class OlmoeBlock extends Module implements DecoderBlock {
     this.inputLayernorm = this.child('input_layernorm', new RMSNorm(cfg.hiddenSize, cfg.normEps, init));
     this.selfAttn = this.child(
       'self_attn',
-      new SelfAttention(attentionConfigOf(cfg, { qkNorm: true, normEps: cfg.normEps, clipQkv: cfg.clipQkv, clipAfterNorm: true }), init),
+      new SelfAttention(
+        attentionConfigOf(cfg, { qkNorm: true, normEps: cfg.normEps, clipQkv: cfg.clipQkv, clipAfterNorm: true }),
+        init,
+      ),
     );
-    this.postAttentionLayernorm = this.child('post_attention_layernorm', new RMSNorm(cfg.hiddenSize, cfg.normEps, init));
+    this.postAttentionLayernorm = this.child(
+      'post_attention_layernorm',
+      new RMSNorm(cfg.hiddenSize, cfg.normEps, init),
+    );
     this.mlp = this.child(
       'mlp',
       new SparseMoE(
@@ -56,7 +70,10 @@ export function createOlmoe(cfg: ModelConfig, init: Init): CausalLM {
  * top-k slot and P_e the mean router probability. Gradients flow through P only.
  */
 export function hfLoadBalancingLoss(moe: MoEOutput[], numExperts: number, topK: number): Tensor {
-  const logits = concat(moe.map((m) => m.routerLogits), 0);
+  const logits = concat(
+    moe.map((m) => m.routerLogits),
+    0,
+  );
   const tokens = logits.shape[0];
   const probs = softmax(logits);
   const meanProb = mean(probs, 0); // [E]

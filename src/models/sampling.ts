@@ -13,7 +13,8 @@ export interface SamplingParams {
 
 export function validateSampling(p: SamplingParams): void {
   const { temperature = 0, topK = 0, topP = 1 } = p;
-  if (!(temperature >= 0) || !Number.isFinite(temperature)) throw new Error(`temperature must be ≥ 0, got ${temperature}`);
+  if (!(temperature >= 0) || !Number.isFinite(temperature))
+    throw new Error(`temperature must be ≥ 0, got ${temperature}`);
   if (!Number.isInteger(topK) || topK < 0) throw new Error(`top-k must be a non-negative integer, got ${topK}`);
   if (!(topP > 0 && topP <= 1)) throw new Error(`top-p must be in (0, 1], got ${topP}`);
 }

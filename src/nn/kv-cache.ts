@@ -12,7 +12,8 @@ export const MAX_TENSOR_ELEMENTS: number = bufferConstants.MAX_LENGTH;
 /** Refuses cache sizes that are not counts, or whose per-layer K/V tensor no typed array can hold. */
 function checkCacheSize(sizes: Record<string, number>): void {
   for (const [name, v] of Object.entries(sizes)) {
-    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`KV cache: ${name} must be a non-negative integer, got ${v}`);
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new RangeError(`KV cache: ${name} must be a non-negative integer, got ${v}`);
   }
   const { batch, capacity, kvHeads, headDim } = sizes;
   const elements = batch * capacity * kvHeads * headDim;
@@ -55,7 +56,9 @@ export class LayerKVCache {
     const vn = vNew.f32();
     for (let b = 0; b < batch; b++) {
       if (lengths[b] + t > this.capacity) {
-        throw new Error(`KV cache full: sequence ${b} has ${lengths[b]} tokens, adding ${t} exceeds capacity ${this.capacity}`);
+        throw new Error(
+          `KV cache full: sequence ${b} has ${lengths[b]} tokens, adding ${t} exceeds capacity ${this.capacity}`,
+        );
       }
       const dst = (b * this.capacity + lengths[b]) * row;
       kd.set(kn.subarray(b * t * row, (b + 1) * t * row), dst);
@@ -75,9 +78,17 @@ export class KVCache {
   /** Tokens cached so far, per sequence. */
   readonly lengths: Int32Array;
 
-  constructor(numLayers: number, batch: number, capacity: number, kvHeads: number, headDim: number, shared?: { layers: LayerKVCache[]; lengths: Int32Array }) {
+  constructor(
+    numLayers: number,
+    batch: number,
+    capacity: number,
+    kvHeads: number,
+    headDim: number,
+    shared?: { layers: LayerKVCache[]; lengths: Int32Array },
+  ) {
     checkCacheSize({ numLayers, batch, capacity, kvHeads, headDim });
-    this.layers = shared?.layers ?? Array.from({ length: numLayers }, () => new LayerKVCache(batch, capacity, kvHeads, headDim));
+    this.layers =
+      shared?.layers ?? Array.from({ length: numLayers }, () => new LayerKVCache(batch, capacity, kvHeads, headDim));
     this.lengths = shared?.lengths ?? new Int32Array(batch);
   }
 
@@ -87,17 +98,31 @@ export class KVCache {
    * holds as one contiguous block of rows, without copying them out). Disposing the view frees nothing.
    */
   rows(start: number, count: number): KVCache {
-    if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 1 && start + count <= this.batch)) {
+    if (!(
+      Number.isInteger(start) &&
+      Number.isInteger(count) &&
+      start >= 0 &&
+      count >= 1 &&
+      start + count <= this.batch
+    )) {
       throw new Error(`KV cache rows: [${start}, ${start + count}) is not a range of sequences in [0, ${this.batch})`);
     }
     const first = this.layers[0];
     const [kvHeads, headDim] = [first?.kvHeads ?? 0, first?.headDim ?? 0];
     const per = this.capacity * kvHeads * headDim;
     const layers = this.layers.map((l) => {
-      const view = (t: Tensor) => Tensor.fromStorage([count, l.capacity, kvHeads, headDim], 'f32', t.f32().subarray(start * per, (start + count) * per));
+      const view = (t: Tensor) =>
+        Tensor.fromStorage(
+          [count, l.capacity, kvHeads, headDim],
+          'f32',
+          t.f32().subarray(start * per, (start + count) * per),
+        );
       return new LayerKVCache(count, l.capacity, kvHeads, headDim, { k: view(l.k), v: view(l.v) });
     });
-    return new KVCache(this.layers.length, count, this.capacity, kvHeads, headDim, { layers, lengths: this.lengths.subarray(start, start + count) });
+    return new KVCache(this.layers.length, count, this.capacity, kvHeads, headDim, {
+      layers,
+      lengths: this.lengths.subarray(start, start + count),
+    });
   }
 
   get batch(): number {
@@ -142,7 +167,8 @@ export class KVCache {
    */
   select(rows: readonly number[]): KVCache {
     for (const src of rows) {
-      if (!(Number.isInteger(src) && src >= 0 && src < this.batch)) throw new Error(`KV cache select: row ${src} is not in [0, ${this.batch})`);
+      if (!(Number.isInteger(src) && src >= 0 && src < this.batch))
+        throw new Error(`KV cache select: row ${src} is not in [0, ${this.batch})`);
     }
     const first = this.layers[0];
     const out = new KVCache(this.layers.length, rows.length, this.capacity, first?.kvHeads ?? 0, first?.headDim ?? 0);

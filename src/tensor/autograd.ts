@@ -87,10 +87,14 @@ function topoOrder(root: Tensor): GradNode[] {
  */
 export function backward(loss: Tensor, gradOutput?: Tensor): void {
   if (!loss.requiresGrad) {
-    throw new Error(`backward: ${loss.describe()} does not require grad (no parameter contributed to it, or noGrad was on)`);
+    throw new Error(
+      `backward: ${loss.describe()} does not require grad (no parameter contributed to it, or noGrad was on)`,
+    );
   }
   if (gradOutput === undefined && loss.size !== 1) {
-    throw new ShapeError(`backward: loss has shape ${formatShape(loss.shape)}; pass a gradOutput or reduce it to one element`);
+    throw new ShapeError(
+      `backward: loss has shape ${formatShape(loss.shape)}; pass a gradOutput or reduce it to one element`,
+    );
   }
   if (gradOutput !== undefined && gradOutput.shape.join() !== loss.shape.join()) {
     throw new ShapeError(
@@ -117,7 +121,9 @@ export function backward(loss: Tensor, gradOutput?: Tensor): void {
       const g = gIn[j];
       if (!g || !input.requiresGrad) return;
       if (g.shape.join() !== input.shape.join()) {
-        throw new Error(`backward of ${node.op}: gradient ${formatShape(g.shape)} for input ${formatShape(input.shape)}`);
+        throw new Error(
+          `backward of ${node.op}: gradient ${formatShape(g.shape)} for input ${formatShape(input.shape)}`,
+        );
       }
       if (!input.node) {
         addLeafGrad(input, g);

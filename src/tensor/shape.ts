@@ -86,8 +86,7 @@ export function collapseDims(shape: Shape, strideSets: number[][]): { shape: num
   for (let d = 0; d < shape.length; d++) {
     if (shape[d] === 1) continue;
     const last = outShape.length - 1;
-    const mergeable =
-      last >= 0 && strideSets.every((s, k) => outStrides[k][last] === s[d] * shape[d]);
+    const mergeable = last >= 0 && strideSets.every((s, k) => outStrides[k][last] === s[d] * shape[d]);
     if (mergeable) {
       outShape[last] *= shape[d];
       for (let k = 0; k < strideSets.length; k++) outStrides[k][last] = strideSets[k][d];

@@ -87,7 +87,8 @@ export class Tensor {
 
   /** The storage; throws if a scope already released this tensor. */
   get data(): Storage {
-    if (!this.buffer) throw new Error(`tensor ${this.describe()} has no data (released by its scope, or a placeholder never loaded)`);
+    if (!this.buffer)
+      throw new Error(`tensor ${this.describe()} has no data (released by its scope, or a placeholder never loaded)`);
     return this.buffer.data;
   }
 
@@ -110,9 +111,12 @@ export class Tensor {
   viewAs(shape: Shape): Tensor {
     checkShape('reshape', shape);
     if (sizeOf(shape) !== this.size) {
-      throw new ShapeError(`reshape: cannot view ${formatShape(this.shape)} (${this.size} elements) as ${formatShape(shape)}`);
+      throw new ShapeError(
+        `reshape: cannot view ${formatShape(this.shape)} (${this.size} elements) as ${formatShape(shape)}`,
+      );
     }
-    if (!this.buffer) throw new Error(`tensor ${this.describe()} has no data (released by its scope, or a placeholder never loaded)`);
+    if (!this.buffer)
+      throw new Error(`tensor ${this.describe()} has no data (released by its scope, or a placeholder never loaded)`);
     this.buffer.refs++;
     return new Tensor(shape, this.dtype, this.buffer);
   }
@@ -136,7 +140,8 @@ export class Tensor {
 
   /** Values as plain numbers (bf16/f16 decoded). */
   toArray(): number[] {
-    if (this.dtype === 'bf16' || this.dtype === 'f16') return Array.from(decodeHalf(this.dtype, this.data as Uint16Array));
+    if (this.dtype === 'bf16' || this.dtype === 'f16')
+      return Array.from(decodeHalf(this.dtype, this.data as Uint16Array));
     return Array.from(this.data as Float32Array | Int32Array);
   }
 

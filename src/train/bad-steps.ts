@@ -19,7 +19,9 @@ export function failOnNonFinite(lossName: string, hint: string): BadStepPolicy {
   return {
     accept(step, loss, norm) {
       if (Number.isFinite(loss) && Number.isFinite(norm)) return true;
-      throw new TrainingAborted(`step ${step}: the loss or gradient is not finite (${lossName} ${loss}, grad norm ${norm}); ${hint}`);
+      throw new TrainingAborted(
+        `step ${step}: the loss or gradient is not finite (${lossName} ${loss}, grad norm ${norm}); ${hint}`,
+      );
     },
   };
 }
@@ -108,7 +110,8 @@ export class SpikeSkipper implements BadStepPolicy {
 
   load(state: unknown): void {
     const s = state as SpikeState;
-    if (!s || !Number.isInteger(s.skippedSteps) || !s.history) throw new Error('the spike-skipping state is missing or malformed');
+    if (!s || !Number.isInteger(s.skippedSteps) || !s.history)
+      throw new Error('the spike-skipping state is missing or malformed');
     this.s = structuredClone(s);
   }
 }

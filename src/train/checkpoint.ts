@@ -91,7 +91,10 @@ export function saveCheckpoint<S>(runDir: string, c: CheckpointContents<S>, keep
     c.extraFiles?.(tmp);
     writeFileSync(join(tmp, TRAIN_STATE_FILE), `${JSON.stringify(c.state, null, 2)}\n`);
     // Model folders carry their own checksums; these cover the optimizer, train-state and extra files.
-    saveChecksums(tmp, readdirSync(tmp).filter((n) => n !== CHECKSUMS_FILE && statSync(join(tmp, n)).isFile()));
+    saveChecksums(
+      tmp,
+      readdirSync(tmp).filter((n) => n !== CHECKSUMS_FILE && statSync(join(tmp, n)).isFile()),
+    );
   });
   const all = listCheckpoints(runDir);
   for (const old of all.slice(0, Math.max(0, all.length - keepLast))) rmSync(old, { recursive: true, force: true });
@@ -108,7 +111,8 @@ export interface LoadedCheckpoint<S = unknown> {
 /** Reads and checks train_state.json: the format, the stage kind and the step counters. */
 export function readCheckpointState<S>(dir: string, kind: StageKind): CheckpointState<S> {
   const statePath = join(dir, TRAIN_STATE_FILE);
-  if (!existsSync(statePath)) throw new CheckpointCorruptError(`${dir}: incomplete checkpoint (no ${TRAIN_STATE_FILE})`);
+  if (!existsSync(statePath))
+    throw new CheckpointCorruptError(`${dir}: incomplete checkpoint (no ${TRAIN_STATE_FILE})`);
   let state: CheckpointState<S>;
   try {
     state = JSON.parse(readFileSync(statePath, 'utf8')) as CheckpointState<S>;
@@ -117,9 +121,12 @@ export function readCheckpointState<S>(dir: string, kind: StageKind): Checkpoint
   }
   if (state === null || typeof state !== 'object' || state.format !== STATE_FORMAT || state.version !== STATE_VERSION) {
     const v = (state as { version?: unknown } | null)?.version;
-    throw new CheckpointCorruptError(`${statePath}: not an olmo-ts training state of format ${STATE_FORMAT} version ${STATE_VERSION} (version ${JSON.stringify(v)}; a checkpoint of an older olmo-ts cannot be resumed)`);
+    throw new CheckpointCorruptError(
+      `${statePath}: not an olmo-ts training state of format ${STATE_FORMAT} version ${STATE_VERSION} (version ${JSON.stringify(v)}; a checkpoint of an older olmo-ts cannot be resumed)`,
+    );
   }
-  if (state.kind !== kind) throw new CheckpointCorruptError(`${statePath}: a ${state.kind} checkpoint, expected ${kind}`);
+  if (state.kind !== kind)
+    throw new CheckpointCorruptError(`${statePath}: a ${state.kind} checkpoint, expected ${kind}`);
   if (!Number.isInteger(state.step) || !Number.isInteger(state.optimizerStep) || !state.run || !state.loop) {
     throw new CheckpointCorruptError(`${statePath}: step, optimizerStep, run or loop is missing or malformed`);
   }
@@ -167,6 +174,8 @@ function readMoments(path: string, model: CausalLM): Map<string, { m: Float32Arr
     }
     moments.set(name, { m: (m.data as Float32Array).slice(), v: (v.data as Float32Array).slice() });
   }
-  for (const key of tensors.keys()) if (key.startsWith('v.') && !moments.has(key.slice(2))) throw new Error(`moments of ${key.slice(2)} are missing or have the wrong size`);
+  for (const key of tensors.keys())
+    if (key.startsWith('v.') && !moments.has(key.slice(2)))
+      throw new Error(`moments of ${key.slice(2)} are missing or have the wrong size`);
   return moments;
 }

@@ -33,11 +33,15 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function diff(a: unknown, b: unknown, path: string): ConfigChange[] {
-  const containers = (isObject(a) && isObject(b)) || (Array.isArray(a) && Array.isArray(b) && [...a, ...b].some((x) => typeof x === 'object' && x !== null));
-  if (!containers) return JSON.stringify(a) === JSON.stringify(b) ? [] : [{ field: path || '(config)', old: a, new: b }];
+  const containers =
+    (isObject(a) && isObject(b)) ||
+    (Array.isArray(a) && Array.isArray(b) && [...a, ...b].some((x) => typeof x === 'object' && x !== null));
+  if (!containers)
+    return JSON.stringify(a) === JSON.stringify(b) ? [] : [{ field: path || '(config)', old: a, new: b }];
   const keys = new Set([...Object.keys(a as object), ...Object.keys(b as object)]);
   const out: ConfigChange[] = [];
-  for (const k of keys) out.push(...diff((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k));
+  for (const k of keys)
+    out.push(...diff((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k));
   return out;
 }
 
@@ -85,5 +89,9 @@ export function checkConfigChanges(old: unknown, next: unknown, c: ConfigChangeC
 /** Appends the applied changes to OUTPUT/history.jsonl. */
 export function recordConfigChanges(outDir: string, step: number, changes: readonly ConfigChange[]): void {
   const time = new Date().toISOString();
-  for (const x of changes) appendFileSync(join(outDir, HISTORY_FILE), `${JSON.stringify({ time, step, event: 'config-change', field: x.field, old: x.old ?? null, new: x.new ?? null })}\n`);
+  for (const x of changes)
+    appendFileSync(
+      join(outDir, HISTORY_FILE),
+      `${JSON.stringify({ time, step, event: 'config-change', field: x.field, old: x.old ?? null, new: x.new ?? null })}\n`,
+    );
 }

@@ -63,7 +63,10 @@ export const trainConfigSchema = z
       .default({}),
     /** z-loss multiplier on the LM head's log-sum-exp (OLMo 2 configs: 1e-5; 0 disables). */
     zLoss: z.number().min(0).default(1e-5),
-    init: z.object({ std: z.number().positive().default(0.02) }).strict().default({}),
+    init: z
+      .object({ std: z.number().positive().default(0.02) })
+      .strict()
+      .default({}),
     moe: z
       .object({
         /** Load-balancing loss weight (OLMoE: 0.01) and router z-loss weight (0.001), megablocks' definitions. */
@@ -95,16 +98,26 @@ export const trainConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (!c.model && !c.initFrom) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['model'], message: 'give either model (a config) or initFrom (a checkpoint folder)' });
-    if (c.model && c.initFrom) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['initFrom'], message: 'give model or initFrom, not both' });
+    if (!c.model && !c.initFrom)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['model'],
+        message: 'give either model (a config) or initFrom (a checkpoint folder)',
+      });
+    if (c.model && c.initFrom)
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['initFrom'], message: 'give model or initFrom, not both' });
   });
 
 /** An inline data config: the data layer's schema, each stage optionally carrying its LR schedule. */
 const inlineDataSchema = dataConfigSchema.innerType().extend({
-  stages: z.array(dataConfigSchema.innerType().shape.stages.element.and(z.object({ optim: scheduleSchema.optional() }))).min(1),
+  stages: z
+    .array(dataConfigSchema.innerType().shape.stages.element.and(z.object({ optim: scheduleSchema.optional() })))
+    .min(1),
 });
 
-export type TrainConfigInput = Omit<z.input<typeof trainConfigSchema>, 'data'> & { data: string | z.input<typeof inlineDataSchema> };
+export type TrainConfigInput = Omit<z.input<typeof trainConfigSchema>, 'data'> & {
+  data: string | z.input<typeof inlineDataSchema>;
+};
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
 
 export interface ResolvedTrainConfig extends TrainConfig {
@@ -151,16 +164,25 @@ export function resolveTrainConfig(value: unknown, baseDir: string, source = 'co
   const problems: string[] = [];
   const stageSchedules = dataConfig.stages.map((stage, i) => {
     const sched = stageOptims[i] ?? cfg.schedules[stage.name];
-    if (!sched) problems.push(`data.stages.${i}: stage "${stage.name}" has no LR schedule (give it an optim block, or schedules.${stage.name})`);
+    if (!sched)
+      problems.push(
+        `data.stages.${i}: stage "${stage.name}" has no LR schedule (give it an optim block, or schedules.${stage.name})`,
+      );
     return sched!;
   });
   for (const name of Object.keys(cfg.schedules)) {
-    if (!dataConfig.stages.some((s) => s.name === name)) problems.push(`schedules.${name}: no stage of that name (stages: ${dataConfig.stages.map((s) => s.name).join(', ')})`);
+    if (!dataConfig.stages.some((s) => s.name === name))
+      problems.push(
+        `schedules.${name}: no stage of that name (stages: ${dataConfig.stages.map((s) => s.name).join(', ')})`,
+      );
   }
-  if (stageSchedules[0]?.lr === 'previous') problems.push('the first stage has no previous stage to continue from: its lr must be a number');
+  if (stageSchedules[0]?.lr === 'previous')
+    problems.push('the first stage has no previous stage to continue from: its lr must be a number');
   const perMicro = dataConfig.sequenceLength * cfg.microBatchInstances;
   if (cfg.globalBatchTokens % perMicro !== 0) {
-    problems.push(`globalBatchTokens: must be a multiple of sequenceLength × microBatchInstances = ${perMicro}, got ${cfg.globalBatchTokens}`);
+    problems.push(
+      `globalBatchTokens: must be a multiple of sequenceLength × microBatchInstances = ${perMicro}, got ${cfg.globalBatchTokens}`,
+    );
   }
   if (problems.length > 0) throw new TrainConfigError(`${source}: invalid training config:\n${problems.join('\n')}`);
   if (cfg.model) {
@@ -171,10 +193,28 @@ export function resolveTrainConfig(value: unknown, baseDir: string, source = 'co
     }
   }
   const initFrom = cfg.initFrom && !isAbsolute(cfg.initFrom) ? join(baseDir, cfg.initFrom) : cfg.initFrom;
-  const dataSource = typeof cfg.data === 'string' ? `data config ${isAbsolute(cfg.data) ? cfg.data : join(baseDir, cfg.data)}` : `${source}: data`;
-  const preflight = preflightProblems({ dataConfig, dataSource, model: cfg.model, initFrom, source, microBatchInstances: cfg.microBatchInstances });
+  const dataSource =
+    typeof cfg.data === 'string'
+      ? `data config ${isAbsolute(cfg.data) ? cfg.data : join(baseDir, cfg.data)}`
+      : `${source}: data`;
+  const preflight = preflightProblems({
+    dataConfig,
+    dataSource,
+    model: cfg.model,
+    initFrom,
+    source,
+    microBatchInstances: cfg.microBatchInstances,
+  });
   if (preflight.length > 0) throw new TrainConfigError(`${source}: not ready to train:\n${preflight.join('\n')}`);
-  return { ...cfg, output: isAbsolute(cfg.output) ? cfg.output : join(baseDir, cfg.output), initFrom, dataConfig, stageSchedules, baseDir, source };
+  return {
+    ...cfg,
+    output: isAbsolute(cfg.output) ? cfg.output : join(baseDir, cfg.output),
+    initFrom,
+    dataConfig,
+    stageSchedules,
+    baseDir,
+    source,
+  };
 }
 
 /** Reads a YAML or JSON training config file. */
@@ -189,7 +229,9 @@ export function loadTrainConfig(path: string): ResolvedTrainConfig {
   try {
     value = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new TrainConfigError(`${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+    throw new TrainConfigError(
+      `${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
+    );
   }
   return resolveTrainConfig(value, dirname(path), path);
 }

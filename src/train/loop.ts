@@ -7,7 +7,13 @@
 import { join } from 'node:path';
 import { saveModel, type CausalLM } from '../models/index.ts';
 import type { BadStepPolicy } from './bad-steps.ts';
-import { saveCheckpoint, type CheckpointState, type LoadedCheckpoint, type RunInfo, type StageKind } from './checkpoint.ts';
+import {
+  saveCheckpoint,
+  type CheckpointState,
+  type LoadedCheckpoint,
+  type RunInfo,
+  type StageKind,
+} from './checkpoint.ts';
 import type { MetricsLog } from './metrics-log.ts';
 import type { AdamW } from './optim.ts';
 import { Progress } from './progress.ts';
@@ -120,7 +126,14 @@ export function runTrainingLoop<E>(stage: TrainingStage<E>, opts: LoopOptions): 
   };
   if (resumed?.loop.callbacks.badSteps !== undefined) stage.badSteps.load?.(resumed.loop.callbacks.badSteps);
   const progress = opts.progress ? new Progress({ label: stage.label, total: stage.totalSteps, unit: 'steps' }) : null;
-  const callbacks: Callback<E>[] = [stopRequests(), metricsWriter(), evaluator(), ...(stage.callbacks ?? []), checkpointer(), progressReporter(progress)];
+  const callbacks: Callback<E>[] = [
+    stopRequests(),
+    metricsWriter(),
+    evaluator(),
+    ...(stage.callbacks ?? []),
+    checkpointer(),
+    progressReporter(progress),
+  ];
   for (const c of callbacks) c.preTrain?.(ctx);
   const t0 = performance.now();
   while (!ctx.finished) {
@@ -128,7 +141,11 @@ export function runTrainingLoop<E>(stage: TrainingStage<E>, opts: LoopOptions): 
       ctx.stopped = true;
       break;
     }
-    const report = stage.step({ step: ctx.step, stepsThisRun: ctx.stepsThisRun, seconds: () => (performance.now() - t0) / 1000 });
+    const report = stage.step({
+      step: ctx.step,
+      stepsThisRun: ctx.stepsThisRun,
+      seconds: () => (performance.now() - t0) / 1000,
+    });
     ctx.step++;
     ctx.stepsThisRun++;
     for (const c of callbacks) c.postStep?.(ctx, report);
@@ -140,7 +157,8 @@ export function runTrainingLoop<E>(stage: TrainingStage<E>, opts: LoopOptions): 
 /** Stop requests: the abort signal (Ctrl-C) and maxSteps. */
 function stopRequests<E>(): Callback<E> {
   return {
-    stopBeforeStep: (ctx) => ctx.opts.signal?.aborted === true || (ctx.opts.maxSteps !== undefined && ctx.stepsThisRun >= ctx.opts.maxSteps),
+    stopBeforeStep: (ctx) =>
+      ctx.opts.signal?.aborted === true || (ctx.opts.maxSteps !== undefined && ctx.stepsThisRun >= ctx.opts.maxSteps),
   };
 }
 
@@ -161,7 +179,8 @@ function evaluator<E>(): Callback<E> {
     },
     postStep(ctx, report) {
       const every = ctx.opts.eval.every;
-      if ((every > 0 && ctx.step % every === 0) || report.boundary || ctx.finished) ctx.last = evaluate(ctx) ?? ctx.last;
+      if ((every > 0 && ctx.step % every === 0) || report.boundary || ctx.finished)
+        ctx.last = evaluate(ctx) ?? ctx.last;
     },
   };
 }
@@ -181,7 +200,17 @@ function checkpointer<E>(): Callback<E> {
       loop: { before: ctx.before, callbacks: { badSteps: stage.badSteps.state?.() } },
       stage: stage.state(),
     };
-    saveCheckpoint(opts.output, { model: stage.model, opt: stage.opt, state, tokenizerFrom: stage.tokenizerDir, extraFiles: stage.extraFiles?.bind(stage) }, opts.checkpoint.keepLast);
+    saveCheckpoint(
+      opts.output,
+      {
+        model: stage.model,
+        opt: stage.opt,
+        state,
+        tokenizerFrom: stage.tokenizerDir,
+        extraFiles: stage.extraFiles?.bind(stage),
+      },
+      opts.checkpoint.keepLast,
+    );
     ctx.checkpointedAt = ctx.step;
   };
   return {
@@ -190,7 +219,8 @@ function checkpointer<E>(): Callback<E> {
     },
     postTrain(ctx) {
       if (ctx.stopped && ctx.stepsThisRun > 0 && ctx.checkpointedAt !== ctx.step) save(ctx);
-      if (!ctx.stopped && ctx.opts.output) saveModel(ctx.stage.model, join(ctx.opts.output, 'final'), { tokenizerFrom: ctx.stage.tokenizerDir });
+      if (!ctx.stopped && ctx.opts.output)
+        saveModel(ctx.stage.model, join(ctx.opts.output, 'final'), { tokenizerFrom: ctx.stage.tokenizerDir });
     },
   };
 }

@@ -5,7 +5,13 @@
 import { add, crossEntropyRows, mean, mul, scale, softmax, square, sum, tensor, type Tensor } from '../tensor/index.ts';
 import type { MoEOutput } from '../nn/index.ts';
 
-export function moeLosses(moe: MoEOutput[], numExperts: number, topK: number, lbWeight: number, rzWeight: number): { lb: Tensor; rz: Tensor } {
+export function moeLosses(
+  moe: MoEOutput[],
+  numExperts: number,
+  topK: number,
+  lbWeight: number,
+  rzWeight: number,
+): { lb: Tensor; rz: Tensor } {
   if (moe.length === 0) throw new Error('moeLosses: the model returned no router outputs');
   let lb: Tensor | null = null;
   let rz: Tensor | null = null;

@@ -75,7 +75,20 @@ export class AdamW {
       const n = g.param.size;
       let mom = this.moments.get(g.name);
       if (!mom) this.moments.set(g.name, (mom = { m: new Float32Array(n), v: new Float32Array(n) }));
-      k.adamw(g.param.f32(), grad.f32(), mom.m, mom.v, n, lr, this.beta1, this.beta2, this.eps, g.weightDecay ?? this.weightDecay, this.step, gradScale);
+      k.adamw(
+        g.param.f32(),
+        grad.f32(),
+        mom.m,
+        mom.v,
+        n,
+        lr,
+        this.beta1,
+        this.beta2,
+        this.eps,
+        g.weightDecay ?? this.weightDecay,
+        this.step,
+        gradScale,
+      );
     }
   }
 

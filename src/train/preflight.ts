@@ -23,17 +23,28 @@ export function preflightProblems(c: PreflightInput): string[] {
   const problems: string[] = [];
   const d = c.dataConfig;
   (d.validation?.paths ?? []).forEach((p, i) => {
-    if (!existsSync(p)) problems.push(`${c.dataSource}: validation.paths.${i}: ${p} does not exist (expected a token file or a folder of them)`);
+    if (!existsSync(p))
+      problems.push(
+        `${c.dataSource}: validation.paths.${i}: ${p} does not exist (expected a token file or a folder of them)`,
+      );
   });
   if (d.tokenizer !== 'dolma2' && !existsSync(join(d.tokenizer, 'tokenizer.json'))) {
-    problems.push(`${c.dataSource}: tokenizer: expected "dolma2" or a folder with tokenizer.json, got ${d.tokenizer} (${existsSync(d.tokenizer) ? 'it has no tokenizer.json' : 'it does not exist'})`);
+    problems.push(
+      `${c.dataSource}: tokenizer: expected "dolma2" or a folder with tokenizer.json, got ${d.tokenizer} (${existsSync(d.tokenizer) ? 'it has no tokenizer.json' : 'it does not exist'})`,
+    );
   }
   const model = modelConfig(c, problems);
   if (model && d.sequenceLength > model.config.maxPositionEmbeddings) {
-    problems.push(`${c.dataSource}: sequenceLength: must be at most the model's max_position_embeddings ${model.config.maxPositionEmbeddings} (${model.where}), got ${d.sequenceLength}`);
+    problems.push(
+      `${c.dataSource}: sequenceLength: must be at most the model's max_position_embeddings ${model.config.maxPositionEmbeddings} (${model.where}), got ${d.sequenceLength}`,
+    );
   }
   if (model && c.microBatchInstances) {
-    const need = estimateMemory(model.config, { batch: c.microBatchInstances, tokens: d.sequenceLength, training: true });
+    const need = estimateMemory(model.config, {
+      batch: c.microBatchInstances,
+      tokens: d.sequenceLength,
+      training: true,
+    });
     const machine = machineMemory();
     if (need.totalBytes > machine.availableBytes) {
       problems.push(
@@ -54,7 +65,9 @@ function modelConfig(c: PreflightInput, problems: string[]): { config: ModelConf
     if (!c.initFrom) return null;
     const file = join(c.initFrom, 'config.json');
     if (!existsSync(file)) {
-      problems.push(`${c.source}: initFrom: expected an HF checkpoint folder with config.json, got ${c.initFrom} (${existsSync(c.initFrom) ? 'no config.json' : 'it does not exist'})`);
+      problems.push(
+        `${c.source}: initFrom: expected an HF checkpoint folder with config.json, got ${c.initFrom} (${existsSync(c.initFrom) ? 'no config.json' : 'it does not exist'})`,
+      );
       return null;
     }
     return { config: parseConfig(JSON.parse(readFileSync(file, 'utf8')), file), where: file };

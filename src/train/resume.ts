@@ -8,7 +8,15 @@ import { join } from 'node:path';
 import { writeTextAtomically } from '../io/atomic.ts';
 import { packageInfo } from '../io/package-info.ts';
 import { numThreads } from '../tensor/index.ts';
-import { CheckpointCorruptError, listCheckpoints, loadCheckpoint, TRAIN_STATE_FILE, type LoadedCheckpoint, type RunInfo, type StageKind } from './checkpoint.ts';
+import {
+  CheckpointCorruptError,
+  listCheckpoints,
+  loadCheckpoint,
+  TRAIN_STATE_FILE,
+  type LoadedCheckpoint,
+  type RunInfo,
+  type StageKind,
+} from './checkpoint.ts';
 import { checkConfigChanges, recordConfigChanges, type FieldPatterns } from './config-changes.ts';
 import { MetricsLog } from './metrics-log.ts';
 import { claimFreshRunFolder, findRun, removeStaleTemporaries } from './run-folder.ts';
@@ -53,7 +61,8 @@ export function openRun<S>(setup: RunSetup, opts: RunStartOptions): OpenedRun<S>
   const resumed = opts.resume ? findResumeCheckpoint<S>(output, opts.resume, setup.kind, log) : null;
   const movedAside = output && !opts.resume ? claimFreshRunFolder(output, opts.overwrite === true, log) : null;
   // (quickstart resumes every stage: a folder without a run starts fresh without a word)
-  if (opts.resume && !resumed && output && existsSync(output) && findRun(output)) log(`no checkpoint to resume in ${output}: starting from step 0`);
+  if (opts.resume && !resumed && output && existsSync(output) && findRun(output))
+    log(`no checkpoint to resume in ${output}: starting from step 0`);
   if (resumed) {
     const changes = checkConfigChanges(resumed.state.run.config, setup.config, {
       source: setup.source,
@@ -63,7 +72,10 @@ export function openRun<S>(setup: RunSetup, opts: RunStartOptions): OpenedRun<S>
       allow: opts.allowConfigChange === true,
     });
     if (changes.length > 0 && output) recordConfigChanges(output, resumed.state.step, changes);
-    for (const c of changes) log(`config change from step ${resumed.state.step + 1}: ${c.field} ${JSON.stringify(c.old)} → ${JSON.stringify(c.new)}`);
+    for (const c of changes)
+      log(
+        `config change from step ${resumed.state.step + 1}: ${c.field} ${JSON.stringify(c.old)} → ${JSON.stringify(c.new)}`,
+      );
   }
   const info = packageInfo();
   const run: RunInfo = { config: setup.config, version: info.version, commit: info.commit, threads: numThreads() };
@@ -82,13 +94,20 @@ export function openRun<S>(setup: RunSetup, opts: RunStartOptions): OpenedRun<S>
  * The checkpoint to resume from: a named checkpoint folder (refused if corrupt), else the newest intact one of the
  * run folder — each corrupt newer one is renamed `<name>.corrupt` with a warning. null: no checkpoint (start fresh).
  */
-export function findResumeCheckpoint<S>(output: string | null, resume: string | true, kind: StageKind, log: (line: string) => void): LoadedCheckpoint<S> | null {
+export function findResumeCheckpoint<S>(
+  output: string | null,
+  resume: string | true,
+  kind: StageKind,
+  log: (line: string) => void,
+): LoadedCheckpoint<S> | null {
   if (typeof resume === 'string' && existsSync(join(resume, TRAIN_STATE_FILE))) return loadCheckpoint<S>(resume, kind);
   const runDir = typeof resume === 'string' ? resume : output;
-  if (!runDir) throw new Error('resume: give the run or checkpoint folder to resume (this run writes no output folder)');
+  if (!runDir)
+    throw new Error('resume: give the run or checkpoint folder to resume (this run writes no output folder)');
   const all = listCheckpoints(runDir);
   if (all.length === 0) {
-    if (typeof resume === 'string') throw new Error(`--resume ${resume}: no complete checkpoint found (looked in ${join(runDir, 'checkpoints')})`);
+    if (typeof resume === 'string')
+      throw new Error(`--resume ${resume}: no complete checkpoint found (looked in ${join(runDir, 'checkpoints')})`);
     return null;
   }
   const problems: string[] = [];
@@ -103,8 +122,12 @@ export function findResumeCheckpoint<S>(output: string | null, resume: string | 
       const aside = `${all[i]}.corrupt`;
       rmSync(aside, { recursive: true, force: true });
       renameSync(all[i], aside);
-      log(`warning: checkpoint ${all[i]} is corrupt (${err.message}); moved to ${aside}${i > 0 ? `, falling back to ${all[i - 1]}` : ''}`);
+      log(
+        `warning: checkpoint ${all[i]} is corrupt (${err.message}); moved to ${aside}${i > 0 ? `, falling back to ${all[i - 1]}` : ''}`,
+      );
     }
   }
-  throw new CheckpointCorruptError(`no intact checkpoint in ${join(runDir, 'checkpoints')} (each was moved to <name>.corrupt):\n${problems.join('\n')}`);
+  throw new CheckpointCorruptError(
+    `no intact checkpoint in ${join(runDir, 'checkpoints')} (each was moved to <name>.corrupt):\n${problems.join('\n')}`,
+  );
 }

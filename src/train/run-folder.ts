@@ -3,7 +3,17 @@
 // taken for the new run's latest); --overwrite first moves the old run aside in one rename, to the sibling
 // `<dir>.old-<UTC time>`. Temporary files and folders that a killed run left behind (`.<name>.tmp-<pid>-…`, each
 // up to a checkpoint in size) are removed when the next run or resume starts.
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { listCheckpoints } from './checkpoint.ts';
 import { METRICS_FILE } from './metrics-log.ts';
@@ -92,7 +102,8 @@ export function removeStaleTemporaries(dir: string, log: (line: string) => void)
       removed.push(join(d, name));
     }
   }
-  if (removed.length > 0) log(`removed ${removed.length} temporary file(s) left by an interrupted run: ${removed.join(', ')}`);
+  if (removed.length > 0)
+    log(`removed ${removed.length} temporary file(s) left by an interrupted run: ${removed.join(', ')}`);
   return removed;
 }
 

@@ -33,7 +33,7 @@ export function lrAt(s: Schedule, step: number): number {
     case 'wsd': {
       const decayStart = Math.max(s.warmupSteps, s.horizon - s.decaySteps);
       if (step < decayStart) return s.peak;
-      return s.peak - ((s.peak - min) * Math.min(1, (step - decayStart) / Math.max(1, s.horizon - decayStart)));
+      return s.peak - (s.peak - min) * Math.min(1, (step - decayStart) / Math.max(1, s.horizon - decayStart));
     }
   }
 }

@@ -16,11 +16,14 @@ export function soup(checkpoints: string[], out: string, opts: { dtype?: 'float3
       throw new Error(`soup: ${dir} is a ${m.config.modelType} model, ${checkpoints[0]} is ${first.config.modelType}`);
     }
     const names = [...m.namedParameters()].map(([n]) => n);
-    if (names.length !== sums.size) throw new Error(`soup: ${dir} has ${names.length} parameters, ${checkpoints[0]} has ${sums.size}`);
+    if (names.length !== sums.size)
+      throw new Error(`soup: ${dir} has ${names.length} parameters, ${checkpoints[0]} has ${sums.size}`);
     for (const [name, p] of m.namedParameters()) {
       const acc = sums.get(name);
       if (!acc || shapeOf.get(name) !== p.shape.join('×')) {
-        throw new Error(`soup: parameter ${name} of ${dir} has shape [${p.shape}], ${checkpoints[0]} has [${shapeOf.get(name) ?? 'none'}]`);
+        throw new Error(
+          `soup: parameter ${name} of ${dir} has shape [${p.shape}], ${checkpoints[0]} has [${shapeOf.get(name) ?? 'none'}]`,
+        );
       }
       const d = p.f32();
       for (let i = 0; i < d.length; i++) acc[i] += d[i];

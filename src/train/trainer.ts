@@ -62,7 +62,16 @@ export interface PretrainState {
 }
 
 /** Config fields a resumed pretraining run can change (with --allow-config-change). */
-export const PRETRAIN_CHANGEABLE = ['schedules', 'stageSchedules', 'data.stages.*.optim', 'checkpoint', 'validation', 'logEvery', 'spikes', 'optimizer.maxGradNorm'];
+export const PRETRAIN_CHANGEABLE = [
+  'schedules',
+  'stageSchedules',
+  'data.stages.*.optim',
+  'checkpoint',
+  'validation',
+  'logEvery',
+  'spikes',
+  'optimizer.maxGradNorm',
+];
 
 export class Trainer {
   readonly model: CausalLM;
@@ -86,7 +95,14 @@ export class Trainer {
     this.microBatches = this.globalInstances / cfg.microBatchInstances;
     this.badSteps = new SpikeSkipper(cfg.spikes);
     this.opened = openRun<PretrainState>(
-      { kind: 'pretrain', output: cfg.output, config: this.serializableConfig(), source: cfg.source, changeable: PRETRAIN_CHANGEABLE, log: this.log },
+      {
+        kind: 'pretrain',
+        output: cfg.output,
+        config: this.serializableConfig(),
+        source: cfg.source,
+        changeable: PRETRAIN_CHANGEABLE,
+        log: this.log,
+      },
       opts,
     );
     const ckpt = this.opened.resumed;
@@ -95,7 +111,10 @@ export class Trainer {
       this.state = ckpt.state.stage;
       this.opt = this.makeOptimizer();
       this.opt.loadState(ckpt.state.optimizerStep, ckpt.moments);
-      this.loader = new DataLoader(cfg.dataConfig, { batchSize: this.globalInstances, position: ckpt.state.stage.data });
+      this.loader = new DataLoader(cfg.dataConfig, {
+        batchSize: this.globalInstances,
+        position: ckpt.state.stage.data,
+      });
     } else {
       this.model = cfg.initFrom
         ? loadModel(cfg.initFrom)
@@ -163,7 +182,13 @@ export class Trainer {
         }
         if (isMoE) {
           const c = this.model.config;
-          const { lb, rz } = moeLosses(out.moe, c.numExperts, c.numExpertsPerTok, this.cfg.moe.loadBalancing, this.cfg.moe.routerZLoss);
+          const { lb, rz } = moeLosses(
+            out.moe,
+            c.numExperts,
+            c.numExpertsPerTok,
+            this.cfg.moe.loadBalancing,
+            this.cfg.moe.routerZLoss,
+          );
           total = add(total, scale(add(lb, rz), 1 / this.microBatches));
           sums.lb += lb.item() / this.microBatches;
           sums.rz += rz.item() / this.microBatches;
@@ -181,7 +206,12 @@ export class Trainer {
   validationLoss(): number | null {
     const v = this.cfg.dataConfig.validation;
     if (!v) return null;
-    return validationLoss(this.model, { paths: v.paths, sequenceLength: this.seqLen, batchInstances: this.cfg.microBatchInstances, maxBatches: this.cfg.validation.batches });
+    return validationLoss(this.model, {
+      paths: v.paths,
+      sequenceLength: this.seqLen,
+      batchInstances: this.cfg.microBatchInstances,
+      maxBatches: this.cfg.validation.batches,
+    });
   }
 
   /** The tokenizer folder of the data (copied into every saved model), or undefined for the built-in dolma2. */
@@ -233,7 +263,10 @@ export class Trainer {
       callbacks: [
         {
           postStep: (_ctx, report) => {
-            if (report.boundary && current) saveModel(this.model, join(this.cfg.output, 'stages', current.stageName), { tokenizerFrom: this.tokenizerDir() });
+            if (report.boundary && current)
+              saveModel(this.model, join(this.cfg.output, 'stages', current.stageName), {
+                tokenizerFrom: this.tokenizerDir(),
+              });
           },
         },
       ],
@@ -249,7 +282,9 @@ export class Trainer {
       progress: this.opts.progress !== false,
       log: this.log,
     });
-    r.progress?.finish(`trained ${r.steps} steps${finalValLoss !== null ? `, validation loss ${(finalValLoss as number).toFixed(4)}` : ''}`);
+    r.progress?.finish(
+      `trained ${r.steps} steps${finalValLoss !== null ? `, validation loss ${(finalValLoss as number).toFixed(4)}` : ''}`,
+    );
     return { steps: r.steps, finalValLoss, stageValLoss, outputDir: this.cfg.output, stopped: r.stopped };
   }
 

@@ -21,7 +21,9 @@ export function tokenIdsFor(model: CausalLM, batch: Uint32Array): Int32Array {
   const ids = new Int32Array(batch.length);
   for (let i = 0; i < batch.length; i++) {
     if (batch[i] >= vocab) {
-      throw new Error(`token id ${batch[i]} in the data is outside the model's vocabulary (vocab_size ${vocab}); was the data tokenized with another tokenizer?`);
+      throw new Error(
+        `token id ${batch[i]} in the data is outside the model's vocabulary (vocab_size ${vocab}); was the data tokenized with another tokenizer?`,
+      );
     }
     ids[i] = batch[i];
   }
@@ -45,7 +47,9 @@ export function validationLoss(model: CausalLM, opts: ValidationOptions): number
       tidy(() => {
         const ids = tokenIdsFor(model, b.tokens);
         const out = model.forward(tensor(ids, [b.batchSize, L], 'i32'));
-        const ce = crossEntropy(out.logits, tensor(nextTokenTargets(ids, b.batchSize, L), [b.batchSize, L], 'i32'), { reduction: 'sum' });
+        const ce = crossEntropy(out.logits, tensor(nextTokenTargets(ids, b.batchSize, L), [b.batchSize, L], 'i32'), {
+          reduction: 'sum',
+        });
         sum += ce.loss.item();
         count += ce.count;
       });

@@ -18,7 +18,18 @@ describe('olmo --quantize', () => {
   writeFileSync(join(model, 'tokenizer.json'), JSON.stringify(tinyTokenizerJson()));
 
   it('generate --quantize int8 decodes greedily with q8_0 weights, as the library does', () => {
-    const r = olmo(['generate', '--model', model, '--prompt', 'hello world', '--max-new-tokens', '6', '--no-stream', '--quantize', 'int8']);
+    const r = olmo([
+      'generate',
+      '--model',
+      model,
+      '--prompt',
+      'hello world',
+      '--max-new-tokens',
+      '6',
+      '--no-stream',
+      '--quantize',
+      'int8',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const tok = loadTokenizer(model);
     const m = loadModel(model, { weights: 'int8' });

@@ -19,7 +19,10 @@ function copy(name: string): string {
 }
 
 /** Rewrites the header JSON of model.safetensors through `edit` (keeping the data section). */
-function editHeader(dir: string, edit: (h: Record<string, { dtype: string; shape: number[]; data_offsets: number[] }>) => void): void {
+function editHeader(
+  dir: string,
+  edit: (h: Record<string, { dtype: string; shape: number[]; data_offsets: number[] }>) => void,
+): void {
   const path = join(dir, 'model.safetensors');
   const bytes = readFileSync(path);
   const n = Number(bytes.readBigUInt64LE(0));
@@ -61,14 +64,20 @@ describe('bad checkpoints', () => {
     const { tensors } = loadSafetensors(join(dir, 'model.safetensors'));
     tensors.delete('model.layers.1.self_attn.k_norm.weight');
     saveSafetensors(join(dir, 'model.safetensors'), tensors as never);
-    assert.throws(() => loadModel(dir), /missing 1 tensor\(s\) for a olmo2 model: model\.layers\.1\.self_attn\.k_norm\.weight/);
+    assert.throws(
+      () => loadModel(dir),
+      /missing 1 tensor\(s\) for a olmo2 model: model\.layers\.1\.self_attn\.k_norm\.weight/,
+    );
   });
 
   it('wrong shape against the config', () => {
     const dir = copy('shape');
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, intermediate_size: 128 }));
-    assert.throws(() => loadModel(dir), /tensor model\.layers\.0\.mlp\.gate_proj\.weight has shape \[160,64\], the config implies \[128,64\]/);
+    assert.throws(
+      () => loadModel(dir),
+      /tensor model\.layers\.0\.mlp\.gate_proj\.weight has shape \[160,64\], the config implies \[128,64\]/,
+    );
   });
 
   it('broken, unsupported or missing config', () => {
@@ -76,10 +85,16 @@ describe('bad checkpoints', () => {
     writeFileSync(join(a, 'config.json'), '{ not json');
     assert.throws(() => loadModel(a), /config\.json: not valid JSON/);
     const b = copy('config-type');
-    writeFileSync(join(b, 'config.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(FIXTURE, 'config.json'), 'utf8')), model_type: 'llama' }));
+    writeFileSync(
+      join(b, 'config.json'),
+      JSON.stringify({ ...JSON.parse(readFileSync(join(FIXTURE, 'config.json'), 'utf8')), model_type: 'llama' }),
+    );
     assert.throws(() => loadModel(b), /unsupported model_type "llama"; supported: olmo, olmo2, olmoe/);
     const c = copy('config-heads');
-    writeFileSync(join(c, 'config.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(FIXTURE, 'config.json'), 'utf8')), num_key_value_heads: 3 }));
+    writeFileSync(
+      join(c, 'config.json'),
+      JSON.stringify({ ...JSON.parse(readFileSync(join(FIXTURE, 'config.json'), 'utf8')), num_key_value_heads: 3 }),
+    );
     assert.throws(() => loadModel(c), /num_attention_heads \(4\) must be a multiple of num_key_value_heads \(3\)/);
     assert.throws(() => loadModel(join(root, 'nowhere')), /not a checkpoint folder \(config\.json is missing\)/);
   });

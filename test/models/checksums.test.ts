@@ -41,7 +41,9 @@ test('a bit flip in the weights is refused by default, naming file, expected and
   writeFileSync(file, flipped);
   assert.throws(
     () => loadModel(dir),
-    (e: Error) => e instanceof CheckpointError && e.message.includes(`${file}: sha256 ${sha(flipped)}, checksums.json expects ${sha(before)}`),
+    (e: Error) =>
+      e instanceof CheckpointError &&
+      e.message.includes(`${file}: sha256 ${sha(flipped)}, checksums.json expects ${sha(before)}`),
   );
   assert.throws(() => loadModel(dir, { verify: 'full' }), /refusing to load/);
   loadModel(dir, { verify: 'size' });
@@ -54,7 +56,12 @@ test('a truncated weight file is refused by size before its tensors are read', (
   const size = statSync(file).size;
   truncateSync(file, size - 100);
   for (const verify of ['full', 'size'] as const) {
-    assert.throws(() => loadModel(dir, { verify }), (e: Error) => e instanceof CheckpointError && e.message.includes(`${file}: size ${size - 100} bytes, checksums.json expects ${size}`));
+    assert.throws(
+      () => loadModel(dir, { verify }),
+      (e: Error) =>
+        e instanceof CheckpointError &&
+        e.message.includes(`${file}: size ${size - 100} bytes, checksums.json expects ${size}`),
+    );
   }
 });
 
@@ -68,6 +75,10 @@ test('a folder without checksums.json (a Hugging Face download) loads as before'
 test('a malformed checksums.json is refused with its path', () => {
   const dir = saved();
   writeFileSync(join(dir, 'checksums.json'), '{"algorithm":"md5","files":{}}');
-  assert.throws(() => loadModel(dir), (e: Error) => e instanceof CheckpointError && e.message.includes(`${join(dir, 'checksums.json')}: algorithm must be "sha256"`));
+  assert.throws(
+    () => loadModel(dir),
+    (e: Error) =>
+      e instanceof CheckpointError && e.message.includes(`${join(dir, 'checksums.json')}: algorithm must be "sha256"`),
+  );
   loadModel(dir, { verify: 'none' });
 });

@@ -6,7 +6,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { noGrad, tensor, tidy, Generator } from '../../src/tensor/index.ts';
-import { generate, loadModel, saveModel, scoreLoglikelihood, initModel, parseConfig, type CausalLM } from '../../src/models/index.ts';
+import {
+  generate,
+  loadModel,
+  saveModel,
+  scoreLoglikelihood,
+  initModel,
+  parseConfig,
+  type CausalLM,
+} from '../../src/models/index.ts';
 import { truncatedNormalInit } from '../../src/nn/index.ts';
 import { assertClose } from '../helpers.ts';
 import { readReference } from './reference.ts';
@@ -16,13 +24,23 @@ const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 
 function fixtureModels(): [string, () => CausalLM][] {
   return [
-    ...['olmo', 'olmo2', 'olmoe'].map((f): [string, () => CausalLM] => [f, () => loadModel(join(FIXTURES, f, 'model'), { trainable: false })]),
+    ...['olmo', 'olmo2', 'olmoe'].map((f): [string, () => CausalLM] => [
+      f,
+      () => loadModel(join(FIXTURES, f, 'model'), { trainable: false }),
+    ]),
     ...Object.entries(VARIANTS).map(([name, raw]): [string, () => CausalLM] => [name, () => randomModel(raw)]),
   ];
 }
 
 function fullLogits(model: CausalLM, ids: number[]): Float32Array {
-  return noGrad(() => tidy(() => model.forward(tensor(Int32Array.from(ids), [1, ids.length], 'i32')).logits.f32().slice()));
+  return noGrad(() =>
+    tidy(() =>
+      model
+        .forward(tensor(Int32Array.from(ids), [1, ids.length], 'i32'))
+        .logits.f32()
+        .slice(),
+    ),
+  );
 }
 
 describe('decoding with the KV cache', () => {
@@ -30,7 +48,10 @@ describe('decoding with the KV cache', () => {
     it(`${name}: cached decoding gives the logits of full recomputation, batched with different lengths`, () => {
       const model = make();
       const vocab = model.config.vocabSize;
-      const seqs = [[5, 9, 2, 7, 3, 11, 4], [8, 6, 10, 12]];
+      const seqs = [
+        [5, 9, 2, 7, 3, 11, 4],
+        [8, 6, 10, 12],
+      ];
       const prompt = [4, 2];
       const cache = model.createCache(2, 8);
       noGrad(() => {
@@ -41,7 +62,11 @@ describe('decoding with the KV cache', () => {
           const out = model.forward(tensor(ids, [2, 4], 'i32'), { cache }).logits.f32();
           seqs.forEach((s, b) => {
             const full = fullLogits(model, s.slice(0, prompt[b]));
-            assertClose(out.subarray((b * 4 + prompt[b] - 1) * vocab, (b * 4 + prompt[b]) * vocab), full.subarray((prompt[b] - 1) * vocab), { atol: 1e-4, rtol: 0, label: `${name} prefill ${b}` });
+            assertClose(
+              out.subarray((b * 4 + prompt[b] - 1) * vocab, (b * 4 + prompt[b]) * vocab),
+              full.subarray((prompt[b] - 1) * vocab),
+              { atol: 1e-4, rtol: 0, label: `${name} prefill ${b}` },
+            );
           });
         });
         prompt.forEach((p, b) => (cache.lengths[b] = p));
@@ -52,7 +77,11 @@ describe('decoding with the KV cache', () => {
             seqs.forEach((s, b) => {
               const len = prompt[b] + step + 1;
               const full = fullLogits(model, s.slice(0, len));
-              assertClose(out.subarray(b * vocab, (b + 1) * vocab), full.subarray((len - 1) * vocab), { atol: 1e-4, rtol: 0, label: `${name} step ${step} seq ${b}` });
+              assertClose(out.subarray(b * vocab, (b + 1) * vocab), full.subarray((len - 1) * vocab), {
+                atol: 1e-4,
+                rtol: 0,
+                label: `${name} step ${step} seq ${b}`,
+              });
             });
           });
         }
@@ -76,7 +105,9 @@ describe('decoding with the KV cache', () => {
       assert.deepEqual(together.tokens[b], alone[b].tokens[0], `sequence ${b}`);
       assert.equal(together.finishReasons[b], alone[b].finishReasons[0], `sequence ${b}`);
     });
-    const ended = new Set(alone.map((r) => (r.finishReasons[0] === 'eos' ? r.tokens[0].length : -1)).filter((n) => n >= 0));
+    const ended = new Set(
+      alone.map((r) => (r.finishReasons[0] === 'eos' ? r.tokens[0].length : -1)).filter((n) => n >= 0),
+    );
     assert.ok(ended.size >= 2, `sequences end at different steps: ${[...ended]}`);
     assert.equal(batchSizes[0], prompts.length);
     assert.ok(Math.min(...batchSizes) < prompts.length, `decode batches ${batchSizes.join(',')} never shrank`);
@@ -85,7 +116,9 @@ describe('decoding with the KV cache', () => {
   it('a KV cache selection keeps the chosen sequences, in order, and names a row that is not there', () => {
     const model = loadModel(join(FIXTURES, 'olmo2', 'model'), { trainable: false });
     const cache = model.createCache(3, 6);
-    noGrad(() => tidy(() => void model.forward(tensor(Int32Array.from([5, 9, 2, 8, 6, 10, 4, 2, 7]), [3, 3], 'i32'), { cache })));
+    noGrad(() =>
+      tidy(() => void model.forward(tensor(Int32Array.from([5, 9, 2, 8, 6, 10, 4, 2, 7]), [3, 3], 'i32'), { cache })),
+    );
     cache.lengths.set([3, 2, 3]);
     const picked = cache.select([2, 1]);
     assert.deepEqual([...picked.lengths], [3, 2]);
@@ -133,19 +166,29 @@ describe('scoring', () => {
           for (const v of row) m = Math.max(m, v);
           let s = 0;
           for (const v of row) s += Math.exp(v - m);
-          assertClose([batched[i].logprobs[j]], [row[tok] - m - Math.log(s)], { atol: 1e-4, rtol: 0, label: `${name} request ${i} token ${j}` });
+          assertClose([batched[i].logprobs[j]], [row[tok] - m - Math.log(s)], {
+            atol: 1e-4,
+            rtol: 0,
+            label: `${name} request ${i} token ${j}`,
+          });
         });
       });
       for (const batchSize of [1, 2, 3]) {
         const again = scoreLoglikelihood(model, requests, { batchSize });
         again.forEach((res, i) => {
-          assert.ok(Math.abs(res.sum - batched[i].sum) <= 1e-6, `${name}: request ${i} sum ${res.sum} vs ${batched[i].sum} (batch ${batchSize})`);
+          assert.ok(
+            Math.abs(res.sum - batched[i].sum) <= 1e-6,
+            `${name}: request ${i} sum ${res.sum} vs ${batched[i].sum} (batch ${batchSize})`,
+          );
           assert.equal(res.isGreedy, batched[i].isGreedy);
         });
       }
       requests.forEach((r, i) => {
         const [alone] = scoreLoglikelihood(model, [r]);
-        assert.ok(Math.abs(alone.sum - batched[i].sum) <= 1e-6, `${name}: request ${i} alone ${alone.sum} vs batched ${batched[i].sum}`);
+        assert.ok(
+          Math.abs(alone.sum - batched[i].sum) <= 1e-6,
+          `${name}: request ${i} alone ${alone.sum} vs batched ${batched[i].sum}`,
+        );
         assert.equal(alone.isGreedy, batched[i].isGreedy);
       });
     });
@@ -163,7 +206,8 @@ describe('checkpoints', () => {
         const a = new Map(model.namedParameters());
         const b = new Map(again.namedParameters());
         assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort());
-        for (const [n, t] of a) assert.deepEqual(new Uint32Array(b.get(n)!.f32().slice().buffer), new Uint32Array(t.f32().slice().buffer), n);
+        for (const [n, t] of a)
+          assert.deepEqual(new Uint32Array(b.get(n)!.f32().slice().buffer), new Uint32Array(t.f32().slice().buffer), n);
         assert.deepEqual(again.config.raw.model_type, model.config.modelType);
       } finally {
         rmSync(dir, { recursive: true, force: true });

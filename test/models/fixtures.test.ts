@@ -28,14 +28,22 @@ for (const family of ['olmo', 'olmo2', 'olmoe']) {
         assertClose(out.logits.f32(), ref.f32('logits').data, { atol: 1e-4, rtol: 0, label: `${family} logits` });
         assert.equal(out.hiddenStates.length, model.config.numLayers + 1);
         out.hiddenStates.forEach((h, i) =>
-          assertClose(h.f32(), ref.f32(`hidden_states.${i}`).data, { atol: 1e-4, rtol: 0, label: `${family} hidden_states.${i}` }),
+          assertClose(h.f32(), ref.f32(`hidden_states.${i}`).data, {
+            atol: 1e-4,
+            rtol: 0,
+            label: `${family} hidden_states.${i}`,
+          }),
         );
         const { loss } = crossEntropy(out.logits, shiftedTargets(ids));
         assertClose([loss.item()], ref.f32('lm_loss').data, { atol: 1e-5, rtol: 1e-5, label: `${family} lm_loss` });
         let total: Tensor = loss;
         if (family === 'olmoe') {
           out.moe.forEach((m, i) =>
-            assertClose(m.routerLogits.f32(), ref.f32(`router_logits.${i}`).data, { atol: 1e-4, rtol: 0, label: `router_logits.${i}` }),
+            assertClose(m.routerLogits.f32(), ref.f32(`router_logits.${i}`).data, {
+              atol: 1e-4,
+              rtol: 0,
+              label: `router_logits.${i}`,
+            }),
           );
           const aux = hfLoadBalancingLoss(out.moe, model.config.numExperts, model.config.numExpertsPerTok);
           assertClose([aux.item()], ref.f32('aux_loss').data, { atol: 1e-5, rtol: 1e-5, label: 'aux_loss' });

@@ -30,7 +30,6 @@ export function shiftedTargets(ids: Tensor): Tensor {
   return tensor(out, [b, t], 'i32');
 }
 
-
 /**
  * The reference value of parameter `name` stored under `prefix` + name, resolving transformers v5's fused
  * expert tensors (experts.gate_up_proj [E, 2I, H] = gate rows then up rows; experts.down_proj [E, H, I]) for

@@ -71,7 +71,11 @@ describe('sampleToken', () => {
         const [fast, slow] = [new Generator(5), new Generator(5)];
         for (let i = 0; i < 200; i++) {
           const logits = randomLogits(data, 97, ties);
-          assert.equal(sampleToken(logits, s, fast), sortedReference(logits, s, slow), `${JSON.stringify(s)} ties ${ties} draw ${i}`);
+          assert.equal(
+            sampleToken(logits, s, fast),
+            sortedReference(logits, s, slow),
+            `${JSON.stringify(s)} ties ${ties} draw ${i}`,
+          );
         }
       }
     }

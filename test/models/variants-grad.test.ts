@@ -7,7 +7,9 @@ import type { CausalLM } from '../../src/models/index.ts';
 import { VARIANTS, randomModel } from './variants.ts';
 
 function lossOf(model: CausalLM, ids: Int32Array, targets: Int32Array, seq: number): number {
-  return tidy(() => crossEntropy(model.forward(tensor(ids, [2, seq], 'i32')).logits, tensor(targets, [2, seq], 'i32')).loss.item());
+  return tidy(() =>
+    crossEntropy(model.forward(tensor(ids, [2, seq], 'i32')).logits, tensor(targets, [2, seq], 'i32')).loss.item(),
+  );
 }
 
 describe('model gradients beyond the fixtures', () => {
@@ -19,10 +21,18 @@ describe('model gradients beyond the fixtures', () => {
       const vocab = model.config.vocabSize;
       const ids = Int32Array.from({ length: 2 * seq }, () => gen.int(vocab));
       const targets = Int32Array.from({ length: 2 * seq }, () => gen.int(vocab));
-      tidy(() => backward(crossEntropy(model.forward(tensor(ids, [2, seq], 'i32')).logits, tensor(targets, [2, seq], 'i32')).loss));
+      tidy(() =>
+        backward(
+          crossEntropy(model.forward(tensor(ids, [2, seq], 'i32')).logits, tensor(targets, [2, seq], 'i32')).loss,
+        ),
+      );
       const params = [...model.namedParameters()];
       // The embedding rows in use, a projection, a norm weight and (MoE) the router and an expert.
-      const picks = params.filter(([n]) => /embed_tokens|layers\.0\.self_attn\.(q|v)_proj|layers\.1\..*norm|mlp\.gate\.weight|experts\.1\.down_proj|lm_head/.test(n));
+      const picks = params.filter(([n]) =>
+        /embed_tokens|layers\.0\.self_attn\.(q|v)_proj|layers\.1\..*norm|mlp\.gate\.weight|experts\.1\.down_proj|lm_head/.test(
+          n,
+        ),
+      );
       assert.ok(picks.length >= 3, `${name}: parameters to check`);
       // Small steps: a larger one can flip an expert choice or cross a clip_qkv kink, where the loss is not smooth.
       const h = 1e-3;
@@ -33,7 +43,10 @@ describe('model gradients beyond the fixtures', () => {
         for (const g of grad) scale = Math.max(scale, Math.abs(g));
         // Elements with the largest gradients (those that matter) plus a spread of others.
         const order = Array.from(grad.keys()).sort((a, b) => Math.abs(grad[b]) - Math.abs(grad[a]));
-        for (const i of [...order.slice(0, 3), ...order.filter((_, k) => k % Math.max(1, Math.floor(order.length / 3)) === 0).slice(0, 3)]) {
+        for (const i of [
+          ...order.slice(0, 3),
+          ...order.filter((_, k) => k % Math.max(1, Math.floor(order.length / 3)) === 0).slice(0, 3),
+        ]) {
           const orig = data[i];
           data[i] = orig + h;
           const up = noGrad(() => lossOf(model, ids, targets, seq));
@@ -42,7 +55,10 @@ describe('model gradients beyond the fixtures', () => {
           data[i] = orig;
           const numeric = (up - down) / (2 * h);
           const tol = 2e-3 + 3e-2 * Math.max(Math.abs(numeric), scale);
-          assert.ok(Math.abs(numeric - grad[i]) <= tol, `${name} ${pname}[${i}]: analytic ${grad[i]}, numeric ${numeric} (tol ${tol})`);
+          assert.ok(
+            Math.abs(numeric - grad[i]) <= tol,
+            `${name} ${pname}[${i}]: analytic ${grad[i]}, numeric ${numeric} (tol ${tol})`,
+          );
         }
       }
     });

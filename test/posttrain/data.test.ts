@@ -43,7 +43,10 @@ describe('assistant-only labels', () => {
     // (the special <|endoftext|> is one token).
     const rows = ids.map((id, i) => [tokenizer.decode([id]), labels[i] !== IGNORE_INDEX] as const);
     const rendered = rows.map(([t]) => t).join('');
-    assert.equal(rendered, '<|endoftext|><|system|>\nBe brief.\n<|user|>\nHi\n<|assistant|>\nYo<|endoftext|>\n<|user|>\nBye\n<|assistant|>\nOk<|endoftext|>');
+    assert.equal(
+      rendered,
+      '<|endoftext|><|system|>\nBe brief.\n<|user|>\nHi\n<|assistant|>\nYo<|endoftext|>\n<|user|>\nBye\n<|assistant|>\nOk<|endoftext|>',
+    );
     const trained = rows.filter(([, t]) => t).map(([s]) => s);
     assert.deepEqual(trained, ['Y', 'o', '<|endoftext|>', 'O', 'k', '<|endoftext|>']);
     // Labels are the ids themselves where trained.
@@ -53,8 +56,17 @@ describe('assistant-only labels', () => {
     assert.equal(rows[eos1 + 1][0], '\n');
     assert.equal(rows[eos1 + 1][1], false, 'the \\n after a non-final assistant EOS is not trained');
     const yo = rows.findIndex(([s]) => s === 'Y');
-    assert.equal(rows.slice(yo - 14, yo).map(([s]) => s).join(''), '<|assistant|>\n');
-    assert.ok(rows.slice(0, yo).every(([, t]) => !t), 'nothing before the first assistant content is trained');
+    assert.equal(
+      rows
+        .slice(yo - 14, yo)
+        .map(([s]) => s)
+        .join(''),
+      '<|assistant|>\n',
+    );
+    assert.ok(
+      rows.slice(0, yo).every(([, t]) => !t),
+      'nothing before the first assistant content is trained',
+    );
   });
 
   it('shifts labels into next-token targets and pads to the right', () => {
@@ -69,9 +81,24 @@ describe('assistant-only labels', () => {
 
   it('drops (default) or truncates over-long conversations, and reports each with file:line', () => {
     const file = join(root, 'long.jsonl');
-    const long = { messages: [{ role: 'user', content: 'x'.repeat(10) }, { role: 'assistant', content: 'y'.repeat(80) }] };
-    const short = { messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'a' }] };
-    const promptOnlyFits = { messages: [{ role: 'user', content: 'x'.repeat(60) }, { role: 'assistant', content: 'y' }] };
+    const long = {
+      messages: [
+        { role: 'user', content: 'x'.repeat(10) },
+        { role: 'assistant', content: 'y'.repeat(80) },
+      ],
+    };
+    const short = {
+      messages: [
+        { role: 'user', content: 'q' },
+        { role: 'assistant', content: 'a' },
+      ],
+    };
+    const promptOnlyFits = {
+      messages: [
+        { role: 'user', content: 'x'.repeat(60) },
+        { role: 'assistant', content: 'y' },
+      ],
+    };
     writeFileSync(file, [short, long, promptOnlyFits].map((r) => JSON.stringify(r)).join('\n') + '\n');
     const rows = loadRows(file, parseSftRow).rows;
     const dropped = encodeConversations(rows, (r) => r.messages, tokenizer, { maxLength: 64 }, file);
@@ -79,7 +106,13 @@ describe('assistant-only labels', () => {
     assert.equal(dropped.report.droppedTooLong, 2);
     assert.match(dropped.report.examples[0], new RegExp(`long\\.jsonl:2: dropped, \\d+ tokens > max length 64`));
     assert.match(dropped.report.examples[1], /long\.jsonl:3: dropped/);
-    const truncated = encodeConversations(rows, (r) => r.messages, tokenizer, { maxLength: 64, overlong: 'truncate' }, file);
+    const truncated = encodeConversations(
+      rows,
+      (r) => r.messages,
+      tokenizer,
+      { maxLength: 64, overlong: 'truncate' },
+      file,
+    );
     // Line 2 keeps some assistant tokens after the cut; line 3 loses them all and is dropped (open-instruct's rule).
     assert.equal(truncated.examples.length, 2);
     assert.equal(truncated.report.truncated, 1);
@@ -96,28 +129,47 @@ describe('data rows', () => {
     writeFileSync(
       file,
       [
-        JSON.stringify({ messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }] }),
+        JSON.stringify({
+          messages: [
+            { role: 'user', content: 'a' },
+            { role: 'assistant', content: 'b' },
+          ],
+        }),
         '{"messages": [',
         JSON.stringify({ text: 'no messages' }),
         '',
         JSON.stringify({ messages: [{ role: 'robot', content: 'a' }] }),
         JSON.stringify({ messages: [{ role: 'user', content: 'only a user turn' }] }),
-        JSON.stringify({ messages: [{ role: 'user', content: 3 }, { role: 'assistant', content: 'b' }] }),
+        JSON.stringify({
+          messages: [
+            { role: 'user', content: 3 },
+            { role: 'assistant', content: 'b' },
+          ],
+        }),
       ].join('\n'),
     );
     const r = readJsonl(file, parseSftRow);
     assert.equal(r.rows.length, 1);
-    assert.deepEqual(r.problems.map((p) => p.line), [2, 3, 5, 6, 7]);
-    assert.throws(() => loadRows(file, parseSftRow), (e: Error) => {
-      assert.ok(e instanceof DataRowError);
-      assert.match(e.message, /5 bad data rows/);
-      assert.match(e.message, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: not valid JSON`));
-      assert.match(e.message, /bad-sft\.jsonl:3: no "messages" field/);
-      assert.match(e.message, /bad-sft\.jsonl:5: messages\[0\]\.role: expected "system", "user" or "assistant", got "robot"/);
-      assert.match(e.message, /bad-sft\.jsonl:6: messages: no assistant turn/);
-      assert.match(e.message, /bad-sft\.jsonl:7: messages\[0\]\.content: expected a string, got 3/);
-      return true;
-    });
+    assert.deepEqual(
+      r.problems.map((p) => p.line),
+      [2, 3, 5, 6, 7],
+    );
+    assert.throws(
+      () => loadRows(file, parseSftRow),
+      (e: Error) => {
+        assert.ok(e instanceof DataRowError);
+        assert.match(e.message, /5 bad data rows/);
+        assert.match(e.message, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: not valid JSON`));
+        assert.match(e.message, /bad-sft\.jsonl:3: no "messages" field/);
+        assert.match(
+          e.message,
+          /bad-sft\.jsonl:5: messages\[0\]\.role: expected "system", "user" or "assistant", got "robot"/,
+        );
+        assert.match(e.message, /bad-sft\.jsonl:6: messages: no assistant turn/);
+        assert.match(e.message, /bad-sft\.jsonl:7: messages\[0\]\.content: expected a string, got 3/);
+        return true;
+      },
+    );
     const warnings: string[] = [];
     assert.equal(loadRows(file, parseSftRow, 'skip', (l) => warnings.push(l)).rows.length, 1);
     assert.match(warnings.join('\n'), /skipping 5 bad rows/);
@@ -129,7 +181,10 @@ describe('data rows', () => {
     writeFileSync(
       file,
       [
-        JSON.stringify({ chosen: [user, { role: 'assistant', content: 'good' }], rejected: [user, { role: 'assistant', content: 'bad' }] }),
+        JSON.stringify({
+          chosen: [user, { role: 'assistant', content: 'good' }],
+          rejected: [user, { role: 'assistant', content: 'bad' }],
+        }),
         JSON.stringify({ prompt: 'q', chosen: 'good', rejected: 'bad' }),
         JSON.stringify({ chosen: 'good', rejected: 'bad' }),
         JSON.stringify({ chosen: [user, { role: 'assistant', content: 'good' }], rejected: [user] }),

@@ -5,7 +5,16 @@ import { after, before, describe, it } from 'node:test';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultBeta, dpoLoss, dpoLossValues, DpoTrainer, REFERENCE_CACHE_FILE, resolveDpoConfig, summarizePairs, type DpoConfigInput } from '../../src/posttrain/dpo/index.ts';
+import {
+  defaultBeta,
+  dpoLoss,
+  dpoLossValues,
+  DpoTrainer,
+  REFERENCE_CACHE_FILE,
+  resolveDpoConfig,
+  summarizePairs,
+  type DpoConfigInput,
+} from '../../src/posttrain/dpo/index.ts';
 import { PosttrainConfigError } from '../../src/posttrain/common/index.ts';
 import { backward, parameter, sum, tensor } from '../../src/tensor/index.ts';
 import { dpoJsonl, writeTinyModel } from './posttrain-fixture.ts';
@@ -18,7 +27,8 @@ before(() => {
   writeFileSync(join(root, 'test.jsonl'), dpoJsonl(40, 2));
 });
 
-const close = (a: number, b: number, tol = 1e-6) => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} vs ${b}`);
+const close = (a: number, b: number, tol = 1e-6) =>
+  assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} vs ${b}`);
 
 describe('dpo loss', () => {
   it('standard sigmoid DPO on summed log-probs', () => {
@@ -53,7 +63,12 @@ describe('dpo loss', () => {
     const rr = tensor(Float32Array.from([-1.5, -3, 0, -9]), [4]);
     const beta = 0.1;
     const losses = dpoLoss(pc, pr, rc, rr, beta);
-    const expected = [dpoLossValues(-1, -2, -1.5, -1.5, beta), dpoLossValues(-2, -4, -3, -3, beta), dpoLossValues(-1000, 0, 0, 0, beta), dpoLossValues(-7, -9, -7, -9, beta)];
+    const expected = [
+      dpoLossValues(-1, -2, -1.5, -1.5, beta),
+      dpoLossValues(-2, -4, -3, -3, beta),
+      dpoLossValues(-1000, 0, 0, 0, beta),
+      dpoLossValues(-7, -9, -7, -9, beta),
+    ];
     expected.forEach((e, i) => close(losses.f32()[i], e.loss, 1e-5));
     backward(sum(losses));
     const sig = (x: number) => 1 / (1 + Math.exp(-x));
@@ -85,7 +100,10 @@ function config(output: string, extra: Partial<DpoConfigInput> = {}): DpoConfigI
 }
 
 function metrics(output: string): Record<string, number>[] {
-  return readFileSync(join(output, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  return readFileSync(join(output, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
 }
 
 const quiet = { progress: false, log: () => {} };
@@ -100,11 +118,15 @@ describe('dpo training', () => {
     assert.ok(r.before && r.after);
     assert.equal(r.before.reward_accuracy, 0.5, 'policy = reference: every margin is 0, a tie');
     assert.ok(r.after.reward_accuracy >= 0.8, `held-out reward accuracy ${r.after.reward_accuracy}`);
-    assert.ok(r.after.policy_accuracy > r.before.policy_accuracy, `policy accuracy ${r.before.policy_accuracy} → ${r.after.policy_accuracy}`);
+    assert.ok(
+      r.after.policy_accuracy > r.before.policy_accuracy,
+      `policy accuracy ${r.before.policy_accuracy} → ${r.after.policy_accuracy}`,
+    );
     assert.ok(r.after.reward_margin > 0);
     const steps = metrics(out).filter((m) => m.loss !== undefined);
     close(steps[0].loss, Math.log(2), 1e-3); // first step: policy = reference
-    for (const k of ['chosen_reward', 'rejected_reward', 'reward_accuracy', 'reward_margin', 'grad_norm', 'lr']) assert.ok(k in steps[0], k);
+    for (const k of ['chosen_reward', 'rejected_reward', 'reward_accuracy', 'reward_margin', 'grad_norm', 'lr'])
+      assert.ok(k in steps[0], k);
     assert.ok(steps[steps.length - 1].loss < steps[0].loss);
     const cache = JSON.parse(readFileSync(join(out, REFERENCE_CACHE_FILE), 'utf8'));
     assert.equal(cache.train.length, 160);
@@ -112,7 +134,10 @@ describe('dpo training', () => {
     // A second run with the same reference and data reuses the cache.
     // A fresh run refuses the folder of another run; with overwrite it moves that run aside and still reuses
     // the cache (the fingerprint matches).
-    assert.throws(() => new DpoTrainer(resolveDpoConfig(config(out, { epochs: 1 }), root), quiet), /already holds a run with 20 steps[\s\S]*--resume[\s\S]*--overwrite/);
+    assert.throws(
+      () => new DpoTrainer(resolveDpoConfig(config(out, { epochs: 1 }), root), quiet),
+      /already holds a run with 20 steps[\s\S]*--resume[\s\S]*--overwrite/,
+    );
     const again = new DpoTrainer(resolveDpoConfig(config(out, { epochs: 1 }), root), { ...quiet, overwrite: true });
     assert.equal(again.referenceCache, 'loaded');
     assert.deepEqual(again.testRef, cache.test);
@@ -135,14 +160,31 @@ describe('dpo training', () => {
   });
 
   it('holds out a seeded fraction when there is no test file, and names bad fields', () => {
-    const t = new DpoTrainer(resolveDpoConfig(config(join(root, 'split'), { data: { train: join(root, 'train.jsonl'), testFraction: 0.25, maxLength: 64 } }), root), quiet);
+    const t = new DpoTrainer(
+      resolveDpoConfig(
+        config(join(root, 'split'), { data: { train: join(root, 'train.jsonl'), testFraction: 0.25, maxLength: 64 } }),
+        root,
+      ),
+      quiet,
+    );
     assert.equal(t.test.length, 40);
     assert.equal(t.train.length, 120);
     assert.throws(
       () => resolveDpoConfig({ ...config('x'), loss: 'simpo', beta: -1 }, root, 'dpo.yaml'),
-      (e: Error) => e instanceof PosttrainConfigError && /dpo\.yaml: invalid DPO config/.test(e.message) && /loss: Invalid enum value/.test(e.message) && /beta: Number must be greater than 0/.test(e.message),
+      (e: Error) =>
+        e instanceof PosttrainConfigError &&
+        /dpo\.yaml: invalid DPO config/.test(e.message) &&
+        /loss: Invalid enum value/.test(e.message) &&
+        /beta: Number must be greater than 0/.test(e.message),
     );
     writeFileSync(join(root, 'bad.jsonl'), `${dpoJsonl(2, 5)}{"prompt": "q", "chosen": "a"}\n`);
-    assert.throws(() => new DpoTrainer(resolveDpoConfig(config(join(root, 'bad'), { data: { train: join(root, 'bad.jsonl') } }), root), quiet), /bad\.jsonl:3: no "rejected" field/);
+    assert.throws(
+      () =>
+        new DpoTrainer(
+          resolveDpoConfig(config(join(root, 'bad'), { data: { train: join(root, 'bad.jsonl') } }), root),
+          quiet,
+        ),
+      /bad\.jsonl:3: no "rejected" field/,
+    );
   });
 });

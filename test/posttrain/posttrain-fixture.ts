@@ -13,7 +13,10 @@ import { rng } from '../helpers.ts';
 export function writeTinyChatTokenizer(dir: string): string {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tinyTokenizerJson()));
-  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<|endoftext|>', eos_token: '<|endoftext|>', pad_token: '<|padding|>' }));
+  writeFileSync(
+    join(dir, 'tokenizer_config.json'),
+    JSON.stringify({ bos_token: '<|endoftext|>', eos_token: '<|endoftext|>', pad_token: '<|padding|>' }),
+  );
   return dir;
 }
 
@@ -58,7 +61,15 @@ export function sftJsonl(n: number, seed: number): string {
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
     const [w, s] = WORDS[Math.floor(r() * WORDS.length)];
-    lines.push(JSON.stringify({ id: `sft-${seed}-${i}`, messages: [{ role: 'user', content: `${name(r)}: ${w}` }, { role: 'assistant', content: s }] }));
+    lines.push(
+      JSON.stringify({
+        id: `sft-${seed}-${i}`,
+        messages: [
+          { role: 'user', content: `${name(r)}: ${w}` },
+          { role: 'assistant', content: s },
+        ],
+      }),
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -71,10 +82,17 @@ export function dpoJsonl(n: number, seed: number): string {
     const k = Math.floor(r() * WORDS.length);
     const other = (k + 1 + Math.floor(r() * (WORDS.length - 1))) % WORDS.length;
     const prompt = `${name(r)}: ${WORDS[k][0]}`;
-    if (i % 2 === 0) lines.push(JSON.stringify({ id: `dpo-${seed}-${i}`, prompt, chosen: WORDS[k][1], rejected: WORDS[other][1] }));
+    if (i % 2 === 0)
+      lines.push(JSON.stringify({ id: `dpo-${seed}-${i}`, prompt, chosen: WORDS[k][1], rejected: WORDS[other][1] }));
     else {
       const user = { role: 'user', content: prompt };
-      lines.push(JSON.stringify({ id: `dpo-${seed}-${i}`, chosen: [user, { role: 'assistant', content: WORDS[k][1] }], rejected: [user, { role: 'assistant', content: WORDS[other][1] }] }));
+      lines.push(
+        JSON.stringify({
+          id: `dpo-${seed}-${i}`,
+          chosen: [user, { role: 'assistant', content: WORDS[k][1] }],
+          rejected: [user, { role: 'assistant', content: WORDS[other][1] }],
+        }),
+      );
     }
   }
   return `${lines.join('\n')}\n`;

@@ -38,7 +38,10 @@ function config(output: string, extra: Partial<SftConfigInput> = {}): SftConfigI
 }
 
 function metrics(output: string): Record<string, number>[] {
-  return readFileSync(join(output, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  return readFileSync(join(output, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
 }
 
 const quiet = { progress: false, log: () => {} };
@@ -49,7 +52,10 @@ describe('sft', () => {
     const r = new SftTrainer(resolveSftConfig(config(out), root), quiet).run();
     assert.equal(r.steps, 72); // 192 / 16 × 6 epochs
     assert.ok(r.before && r.after);
-    assert.ok(r.after.eval_loss < r.before.eval_loss * 0.5, `held-out loss ${r.before.eval_loss} → ${r.after.eval_loss}`);
+    assert.ok(
+      r.after.eval_loss < r.before.eval_loss * 0.5,
+      `held-out loss ${r.before.eval_loss} → ${r.after.eval_loss}`,
+    );
     assert.equal(r.before.exact_match, 0);
     assert.ok(r.after.exact_match! >= 0.5, `exact match ${r.after.exact_match}`);
     assert.ok(existsSync(join(out, 'final', 'tokenizer.json')), 'the final folder carries the tokenizer');
@@ -67,15 +73,23 @@ describe('sft', () => {
   it('packing groups sequences by length without changing the loss; sum reduction divides by sequences', () => {
     const base = new SftTrainer(resolveSftConfig(config(join(root, 'unpacked'), { epochs: 1 }), root), quiet);
     base.run();
-    const packed = new SftTrainer(resolveSftConfig(config(join(root, 'packed'), { epochs: 1, packing: true, packingTokens: 256 }), root), quiet);
+    const packed = new SftTrainer(
+      resolveSftConfig(config(join(root, 'packed'), { epochs: 1, packing: true, packingTokens: 256 }), root),
+      quiet,
+    );
     packed.run();
     const a = metrics(join(root, 'unpacked')).filter((m) => m.loss !== undefined);
     const b = metrics(join(root, 'packed')).filter((m) => m.loss !== undefined);
     assert.equal(a.length, b.length);
-    a.forEach((m, i) => assert.ok(Math.abs(m.loss - b[i].loss) < 1e-3 * Math.max(1, m.loss), `step ${i + 1}: ${m.loss} vs ${b[i].loss}`));
+    a.forEach((m, i) =>
+      assert.ok(Math.abs(m.loss - b[i].loss) < 1e-3 * Math.max(1, m.loss), `step ${i + 1}: ${m.loss} vs ${b[i].loss}`),
+    );
     const sum = metrics(join(root, 'run')).length; // (sanity: the first run wrote its metrics)
     assert.ok(sum > 0);
-    const s = new SftTrainer(resolveSftConfig(config(join(root, 'sum'), { epochs: 1, reduction: 'sum', lr: 5e-5 }), root), quiet);
+    const s = new SftTrainer(
+      resolveSftConfig(config(join(root, 'sum'), { epochs: 1, reduction: 'sum', lr: 5e-5 }), root),
+      quiet,
+    );
     s.run();
     const m = metrics(join(root, 'sum')).filter((x) => x.loss !== undefined);
     for (const x of m) assert.ok(Math.abs(x.objective - (x.loss * x.label_tokens) / x.sequences) < 1e-6 * x.objective);
@@ -98,8 +112,18 @@ describe('sft', () => {
 
   it('names bad config fields and bad data rows', () => {
     assert.throws(
-      () => resolveSftConfig({ ...config(join(root, 'x')), reduction: 'avg', batchSize: 0, data: { train: 't.jsonl', maxLenght: 5 } }, root, 'sft.yaml'),
-      (e: Error) => e instanceof PosttrainConfigError && /sft\.yaml: invalid SFT config/.test(e.message) && /reduction: Invalid enum value/.test(e.message) && /batchSize: /.test(e.message) && /data: Unrecognized key\(s\) in object: 'maxLenght'/.test(e.message),
+      () =>
+        resolveSftConfig(
+          { ...config(join(root, 'x')), reduction: 'avg', batchSize: 0, data: { train: 't.jsonl', maxLenght: 5 } },
+          root,
+          'sft.yaml',
+        ),
+      (e: Error) =>
+        e instanceof PosttrainConfigError &&
+        /sft\.yaml: invalid SFT config/.test(e.message) &&
+        /reduction: Invalid enum value/.test(e.message) &&
+        /batchSize: /.test(e.message) &&
+        /data: Unrecognized key\(s\) in object: 'maxLenght'/.test(e.message),
     );
     const yaml = join(root, 'cfg.yaml');
     writeFileSync(yaml, `output: out\ninitFrom: base\ndata:\n  train: bad.jsonl\n`);
@@ -108,6 +132,9 @@ describe('sft', () => {
     assert.equal(cfg.initFrom, join(root, 'base'), 'paths resolve against the config folder');
     assert.equal(cfg.reduction, 'sum', 'Tülu 3 default');
     assert.equal(cfg.lr, 5e-6);
-    assert.throws(() => new SftTrainer(cfg, quiet), /bad\.jsonl:3: messages: expected a list of \{role, content\} messages, got "hi"/);
+    assert.throws(
+      () => new SftTrainer(cfg, quiet),
+      /bad\.jsonl:3: messages: expected a list of \{role, content\} messages, got "hi"/,
+    );
   });
 });

@@ -20,7 +20,10 @@ test('random.Random(seed).sample(range(n), k) matches CPython for every fixture 
 
 test('random() floats and shuffle match CPython for seed 1234', () => {
   const r = new PyRandom(1234);
-  assert.deepEqual(fixture.random_floats_seed_1234.map(() => r.random()), fixture.random_floats_seed_1234);
+  assert.deepEqual(
+    fixture.random_floats_seed_1234.map(() => r.random()),
+    fixture.random_floats_seed_1234,
+  );
   const x = Array.from({ length: 20 }, (_, i) => i);
   assert.deepEqual(new PyRandom(1234).shuffle(x), fixture.shuffle_seed_1234_range_20);
 });
@@ -43,7 +46,10 @@ test('sample errors and small cases', () => {
 test('OLMES selection: over the limit → Random(1234).sample in sample order; at or under → all, in order', () => {
   const c = fixture.cases.find((x) => x.n === 1838)!; // PIQA validation size
   const docs = Array.from({ length: 1838 }, (_, i) => ({ i }));
-  assert.deepEqual(selectInstances(docs, 1000).map((d) => d.i), c.sample);
+  assert.deepEqual(
+    selectInstances(docs, 1000).map((d) => d.i),
+    c.sample,
+  );
   const small = Array.from({ length: 1000 }, (_, i) => i);
   assert.deepEqual(selectInstances(small, 1000), small);
   assert.deepEqual(selectInstances(small, null), small);

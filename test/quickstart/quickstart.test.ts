@@ -18,9 +18,15 @@ const root = mkdtempSync(join(tmpdir(), 'olmo-quickstart-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 /** Starts `olmo quickstart --size tiny --out DIR`; `stopWhen` is polled and, once true, the child gets `signal`. */
-function runTiny(out: string, stopWhen?: () => boolean, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function runTiny(
+  out: string,
+  stopWhen?: () => boolean,
+  signal: NodeJS.Signals = 'SIGKILL',
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'quickstart', '--size', 'tiny', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'quickstart', '--size', 'tiny', '--out', out], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     let sent = false;
@@ -38,7 +44,12 @@ function runTiny(out: string, stopWhen?: () => boolean, signal: NodeJS.Signals =
   });
 }
 
-const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).length : 0);
+const lines = (file: string) =>
+  existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim()).length
+    : 0;
 const report = (dir: string) => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as ReportData;
 
 describe('olmo quickstart --size tiny', { timeout: 600_000 }, () => {
@@ -50,15 +61,38 @@ describe('olmo quickstart --size tiny', { timeout: 600_000 }, () => {
 
   it('runs every stage and writes its outputs, configs and the report', () => {
     for (const f of [
-      'data/synth.json', 'data/data-config.json', 'configs/pretrain.yaml', 'configs/sft.yaml', 'configs/dpo.yaml', 'configs/rlvr.yaml',
-      'pretrain/metrics.jsonl', 'pretrain/stages/pretrain/model.safetensors', 'pretrain/stages/anneal/model.safetensors',
-      'configs/anneal-2.yaml', 'anneal-2/final/model.safetensors', 'soup/model.safetensors', 'soup/tokenizer.json', 'sft/final/model.safetensors', 'dpo/final/model.safetensors', 'rlvr/final/model.safetensors',
-      'evals/base.json', 'evals/anneal.json', 'evals/soup.json', 'evals/sft.json', 'evals/dpo.json', 'evals/rlvr.json',
-      'report.md', 'report.html', 'report.json', 'quickstart.json',
+      'data/synth.json',
+      'data/data-config.json',
+      'configs/pretrain.yaml',
+      'configs/sft.yaml',
+      'configs/dpo.yaml',
+      'configs/rlvr.yaml',
+      'pretrain/metrics.jsonl',
+      'pretrain/stages/pretrain/model.safetensors',
+      'pretrain/stages/anneal/model.safetensors',
+      'configs/anneal-2.yaml',
+      'anneal-2/final/model.safetensors',
+      'soup/model.safetensors',
+      'soup/tokenizer.json',
+      'sft/final/model.safetensors',
+      'dpo/final/model.safetensors',
+      'rlvr/final/model.safetensors',
+      'evals/base.json',
+      'evals/anneal.json',
+      'evals/soup.json',
+      'evals/sft.json',
+      'evals/dpo.json',
+      'evals/rlvr.json',
+      'report.md',
+      'report.html',
+      'report.json',
+      'quickstart.json',
     ]) {
       assert.ok(existsSync(join(full, f)), `missing ${f}`);
     }
-    const state = JSON.parse(readFileSync(join(full, 'quickstart.json'), 'utf8')) as { stages: Record<string, { done: boolean }> };
+    const state = JSON.parse(readFileSync(join(full, 'quickstart.json'), 'utf8')) as {
+      stages: Record<string, { done: boolean }>;
+    };
     assert.equal(Object.keys(state.stages).length, 13);
     assert.ok(Object.values(state.stages).every((s) => s.done));
   });
@@ -68,29 +102,53 @@ describe('olmo quickstart --size tiny', { timeout: 600_000 }, () => {
     const table = parseMarkdownTable(md, 'Evaluation after each stage');
     assert.deepEqual(table[0], ['stage', ...COLUMNS.map((c) => c.label)]);
     const stages = ['base', 'anneal', 'soup', 'sft', 'dpo', 'rlvr'];
-    assert.deepEqual(table.slice(1).map((r) => r[0]), stages);
+    assert.deepEqual(
+      table.slice(1).map((r) => r[0]),
+      stages,
+    );
     stages.forEach((stage, i) => {
       const ev = JSON.parse(readFileSync(join(full, 'evals', `${stage}.json`), 'utf8')) as StageEval;
-      COLUMNS.forEach((c, j) => assert.equal(table[i + 1][j + 1], formatValue(c, ev.values[c.key] ?? null), `${stage} ${c.key}`));
+      COLUMNS.forEach((c, j) =>
+        assert.equal(table[i + 1][j + 1], formatValue(c, ev.values[c.key] ?? null), `${stage} ${c.key}`),
+      );
       assert.ok(typeof ev.values.val_loss === 'number' && typeof ev.values.world_rc === 'number', stage);
     });
     // The SFT model is its own reference: its preference accuracy is exactly 50%.
     assert.equal(table[4][COLUMNS.findIndex((c) => c.key === 'pref_acc') + 1], '50.0%');
     // The pretraining curve is the trainer's metrics.jsonl.
-    const metrics = readFileSync(join(full, 'pretrain', 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const metrics = readFileSync(join(full, 'pretrain', 'metrics.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const trainLoss = metrics.filter((m) => m.loss !== undefined && m.skipped !== true).map((m) => m.loss);
     const chart = report(full).charts.find((c) => c.id === 'pretrain')!;
-    const plotted = chart.series.filter((s) => s.name === 'stage 1 train loss' || s.name === 'anneal train loss').flatMap((s) => s.points.map((p) => p.value));
+    const plotted = chart.series
+      .filter((s) => s.name === 'stage 1 train loss' || s.name === 'anneal train loss')
+      .flatMap((s) => s.points.map((p) => p.value));
     assert.deepEqual(plotted, trainLoss);
     assert.ok(readFileSync(join(full, 'report.html'), 'utf8').includes('id="eval-table"'));
     // SFT's summary states the held-out assistant loss before and after, from its eval.json.
-    const sftEval = JSON.parse(readFileSync(join(full, 'sft', 'eval.json'), 'utf8')) as { before: { eval_loss: number }; after: { eval_loss: number } };
+    const sftEval = JSON.parse(readFileSync(join(full, 'sft', 'eval.json'), 'utf8')) as {
+      before: { eval_loss: number };
+      after: { eval_loss: number };
+    };
     const sftSummary = report(full).stages.find((s) => s.name === 'sft')!.summary;
-    assert.ok(sftSummary.endsWith(`held-out assistant loss ${sftEval.before.eval_loss.toFixed(3)} → ${sftEval.after.eval_loss.toFixed(3)}`), sftSummary);
+    assert.ok(
+      sftSummary.endsWith(
+        `held-out assistant loss ${sftEval.before.eval_loss.toFixed(3)} → ${sftEval.after.eval_loss.toFixed(3)}`,
+      ),
+      sftSummary,
+    );
     // The paired comparisons (sft → dpo → rlvr) are counted from the per-prompt outcomes the evaluations wrote.
-    const outcomes = (stage: string) => [...(JSON.parse(readFileSync(join(full, 'evals', `${stage}.json`), 'utf8')) as StageEval).outcomes!.verified!].map((c) => c === '1');
+    const outcomes = (stage: string) =>
+      [
+        ...(JSON.parse(readFileSync(join(full, 'evals', `${stage}.json`), 'utf8')) as StageEval).outcomes!.verified!,
+      ].map((c) => c === '1');
     const paired = report(full).paired;
-    assert.deepEqual(paired.map((p) => `${p.from}>${p.to}`), ['sft>dpo', 'dpo>rlvr']);
+    assert.deepEqual(
+      paired.map((p) => `${p.from}>${p.to}`),
+      ['sft>dpo', 'dpo>rlvr'],
+    );
     for (const p of paired) {
       const [a, b] = [outcomes(p.from), outcomes(p.to)];
       assert.equal(p.n, a.length);
@@ -116,7 +174,10 @@ describe('olmo quickstart --size tiny', { timeout: 600_000 }, () => {
     const b = report(dir);
     assert.deepEqual(b.rows, a.rows);
     assert.deepEqual(b.charts, a.charts);
-    assert.deepEqual(b.stages.map((s) => s.summary), a.stages.map((s) => s.summary));
+    assert.deepEqual(
+      b.stages.map((s) => s.summary),
+      a.stages.map((s) => s.summary),
+    );
   });
 
   it('refuses a run folder made with other options, and bad options', () => {

@@ -9,7 +9,14 @@ import { test } from 'node:test';
 import type { EvalColumn } from '../../src/quickstart/report-data.ts';
 import { embedJson, escapeHtml, escapeInlineScript, renderHtml } from '../../src/quickstart/render-html.ts';
 import {
-  CURVE_TABLE_POINTS, formatCount, formatDate, formatDuration, formatValue, parseMarkdownTable, renderMarkdown, samplePoints,
+  CURVE_TABLE_POINTS,
+  formatCount,
+  formatDate,
+  formatDuration,
+  formatValue,
+  parseMarkdownTable,
+  renderMarkdown,
+  samplePoints,
 } from '../../src/quickstart/render-markdown.ts';
 import { writeReport } from '../../src/quickstart/write-report.ts';
 import { XSS_SUMMARY, reportFixture } from './report-fixture.ts';
@@ -18,7 +25,10 @@ const percent: EvalColumn = { key: 'p', label: 'p', description: '', format: 'pe
 const nats: EvalColumn = { key: 'n', label: 'n', description: '', format: 'nats', lowerIsBetter: true };
 
 function unescapeHtml(s: string): string {
-  return s.replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!);
+  return s.replace(
+    /&(amp|lt|gt|quot|#39);/g,
+    (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!,
+  );
 }
 
 /** The cells' text of the HTML table with `id`, row by row (header row first), tags stripped. */
@@ -26,7 +36,10 @@ function htmlTable(html: string, id: string): string[][] {
   const table = html.match(new RegExp(`<table id="${id}">([\\s\\S]*?)</table>`))?.[1];
   assert.ok(table, `no table #${id} in the HTML`);
   return [...table.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) =>
-    [...row[1].matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((c) => unescapeHtml(c[1].replace(/<[^>]*>/g, '')).trim()));
+    [...row[1].matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((c) =>
+      unescapeHtml(c[1].replace(/<[^>]*>/g, '')).trim(),
+    ),
+  );
 }
 
 /** The page with the inlined Chart.js bundle cut out (its license comment names its home page). */
@@ -77,20 +90,43 @@ test('markdown: header line, evaluation table with formatValue strings and dashe
   const md = renderMarkdown(data);
   assert.ok(md.startsWith('# OLMo 2 quickstart report\n'));
   const meta = md.split('\n')[2];
-  for (const part of ['olmo-ts 0.1.0 (git 09c53c4)', 'on 2025-06-01 12:34 UTC', 'seed 1234', 'size tiny', 'AMD EPYC 7B13, 2 threads', '3.6M parameters', 'total time 31 min 14 s']) {
+  for (const part of [
+    'olmo-ts 0.1.0 (git 09c53c4)',
+    'on 2025-06-01 12:34 UTC',
+    'seed 1234',
+    'size tiny',
+    'AMD EPYC 7B13, 2 threads',
+    '3.6M parameters',
+    'total time 31 min 14 s',
+  ]) {
     assert.ok(meta.includes(part), `meta line lacks ${part}: ${meta}`);
   }
   const table = parseMarkdownTable(md, 'Evaluation after each stage');
-  assert.deepEqual(table[0], ['stage', 'val loss', 'world RC', 'world MC', 'arith EM', 'pref acc', 'verified', 'chat RC']);
+  assert.deepEqual(table[0], [
+    'stage',
+    'val loss',
+    'world RC',
+    'world MC',
+    'arith EM',
+    'pref acc',
+    'verified',
+    'chat RC',
+  ]);
   assert.equal(table.length, 1 + data.rows.length);
   data.rows.forEach((row, i) => {
     assert.deepEqual(table[i + 1], [row.stage, ...data.columns.map((c) => formatValue(c, row.values[c.key]))]);
   });
   assert.deepEqual(table[1], ['base', '1.135', '41.5%', '25.0%', '3.0%', '—', '—', '—']);
   assert.equal(table[5][5], '81.3%');
-  assert.match(md, /^- \*\*val loss\*\*: Cross-entropy per token on the held-out synthetic corpus\. Lower is better\.$/m);
+  assert.match(
+    md,
+    /^- \*\*val loss\*\*: Cross-entropy per token on the held-out synthetic corpus\. Lower is better\.$/m,
+  );
   assert.match(md, /^- Chance is 25% on world MC \(4 options\) and 0% on arith EM\.$/m);
-  assert.match(md, /^- verified, dpo → rlvr, on the same 1,200 held-out items: 14\.0% → 31\.3%; 41 fixed, 21 broken \(exact sign test p = 0\.015\)\.$/m);
+  assert.match(
+    md,
+    /^- verified, dpo → rlvr, on the same 1,200 held-out items: 14\.0% → 31\.3%; 41 fixed, 21 broken \(exact sign test p = 0\.015\)\.$/m,
+  );
   // Numeric columns are right-aligned.
   assert.match(md, /^\| --- \| ---: \| ---: \|/m);
 });
@@ -99,7 +135,10 @@ test('markdown: stages table round-trips text with pipes and markup; curves as t
   const data = reportFixture();
   const md = renderMarkdown(data);
   const stages = parseMarkdownTable(md, 'Stages');
-  assert.deepEqual(stages, [['stage', 'time', 'summary'], ...data.stages.map((s) => [s.name, formatDuration(s.seconds), s.summary])]);
+  assert.deepEqual(stages, [
+    ['stage', 'time', 'summary'],
+    ...data.stages.map((s) => [s.name, formatDuration(s.seconds), s.summary]),
+  ]);
   assert.equal(stages[6][2], XSS_SUMMARY);
   // Raw HTML in a summary cannot become markup when report.md is rendered (GitHub, editors).
   assert.doesNotMatch(md, /(^|[^\\])<script/);
@@ -119,13 +158,19 @@ test('markdown: stages table round-trips text with pipes and markup; curves as t
   const sh = block.match(/```sh\n([\s\S]*?)\n```/)?.[1];
   assert.ok(sh, 'a fenced sh block');
   const lines = sh.split('\n').filter((l) => l !== '');
-  assert.deepEqual(lines, data.stages.flatMap((s) => [`# ${s.name}`, s.command]));
+  assert.deepEqual(
+    lines,
+    data.stages.flatMap((s) => [`# ${s.name}`, s.command]),
+  );
   assert.ok(md.endsWith('```\n'));
 });
 
 test('parseMarkdownTable: unescapes cells and names a missing heading', () => {
   const md = '# t\n\n## A\n\ntext\n\n| x | y |\n| --- | ---: |\n| a \\| b | \\<c\\> \\\\ d |\n\n## B\n\nno table\n';
-  assert.deepEqual(parseMarkdownTable(md, 'A'), [['x', 'y'], ['a | b', '<c> \\ d']]);
+  assert.deepEqual(parseMarkdownTable(md, 'A'), [
+    ['x', 'y'],
+    ['a | b', '<c> \\ d'],
+  ]);
   assert.throws(() => parseMarkdownTable(md, 'C'), /no "## C" heading/);
   assert.throws(() => parseMarkdownTable(md, 'B'), /no table under "## B"/);
 });
@@ -136,12 +181,20 @@ test('html: the evaluation table shows exactly the markdown strings', () => {
   const md = renderMarkdown(data);
   assert.deepEqual(htmlTable(html, 'eval-table'), parseMarkdownTable(md, 'Evaluation after each stage'));
   const stages = htmlTable(html, 'stages-table');
-  assert.deepEqual(stages.map((r) => r.slice(0, 3)), parseMarkdownTable(md, 'Stages'));
+  assert.deepEqual(
+    stages.map((r) => r.slice(0, 3)),
+    parseMarkdownTable(md, 'Stages'),
+  );
   // One canvas per chart, named after its id.
   for (const chart of data.charts) assert.ok(html.includes(`<canvas id="chart-${chart.id}"`));
   // Each stage's command, under its name, in the reproduce block.
-  const pre = unescapeHtml(html.match(/<pre id="reproduce"><code>([\s\S]*?)<\/code><\/pre>/)![1].replace(/<[^>]*>/g, ''));
-  assert.deepEqual(pre.split('\n').filter((l) => l !== ''), data.stages.flatMap((s) => [`# ${s.name}`, s.command]));
+  const pre = unescapeHtml(
+    html.match(/<pre id="reproduce"><code>([\s\S]*?)<\/code><\/pre>/)![1].replace(/<[^>]*>/g, ''),
+  );
+  assert.deepEqual(
+    pre.split('\n').filter((l) => l !== ''),
+    data.stages.flatMap((s) => [`# ${s.name}`, s.command]),
+  );
 });
 
 test('html: the embedded data parses back to the same object', () => {
@@ -157,7 +210,9 @@ test('html: the embedded data parses back to the same object', () => {
 
 test('html: stage text is escaped', () => {
   const html = renderHtml(reportFixture());
-  assert.ok(html.includes('reward 0.21 → 0.48 in 60 steps &amp; &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; | kept'));
+  assert.ok(
+    html.includes('reward 0.21 → 0.48 in 60 steps &amp; &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; | kept'),
+  );
   assert.ok(!html.includes('<script>alert'));
   assert.equal(escapeHtml(`<a href="x">&'`), '&lt;a href=&quot;x&quot;&gt;&amp;&#39;');
   // Exactly three script elements: the data, Chart.js and the drawing script; none loads a file.

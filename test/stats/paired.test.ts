@@ -18,7 +18,10 @@ test('paired comparison counts fixed and broken items and the accuracies', () =>
   const before = [true, true, false, false, false, true];
   const after = [true, false, true, true, false, true];
   const c = pairedComparison(before, after);
-  assert.deepEqual({ n: c.n, fixed: c.fixed, broken: c.broken, before: c.before, after: c.after }, { n: 6, fixed: 2, broken: 1, before: 0.5, after: 4 / 6 });
+  assert.deepEqual(
+    { n: c.n, fixed: c.fixed, broken: c.broken, before: c.before, after: c.after },
+    { n: 6, fixed: 2, broken: 1, before: 0.5, after: 4 / 6 },
+  );
   assert.equal(c.pValue, 1);
   assert.throws(() => pairedComparison([true], [true, false]), /1 outcomes before but 2 after/);
 });

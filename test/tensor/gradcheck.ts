@@ -21,7 +21,12 @@ function lossValue(out: Tensor, r: Float32Array): number {
   return s;
 }
 
-export function gradcheck(label: string, f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: GradcheckOptions = {}): void {
+export function gradcheck(
+  label: string,
+  f: (...xs: Tensor[]) => Tensor,
+  inputs: Tensor[],
+  opts: GradcheckOptions = {},
+): void {
   const { h = 1e-2, atol = 2e-3, rtol = 2e-2, maxChecks = 40, skip = [] } = opts;
   tidy(() => {
     const diff = inputs.map((_, i) => !skip.includes(i));

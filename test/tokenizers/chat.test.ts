@@ -78,7 +78,11 @@ test('Tülu template agrees with the spec rules on random conversations', () => 
       content: randomText(k * 10 + i, Math.floor(r() * 20)),
     }));
     const gen = r() < 0.5;
-    assert.equal(applyChatTemplate(tok, messages, { addGenerationPrompt: gen }), tuluReference(messages, gen), `case ${k}`);
+    assert.equal(
+      applyChatTemplate(tok, messages, { addGenerationPrompt: gen }),
+      tuluReference(messages, gen),
+      `case ${k}`,
+    );
   }
 });
 
@@ -151,7 +155,10 @@ test('encodeChat: a conversation ending in a user turn trains on nothing after t
 test('renderChatTemplate exposes Jinja features; bad templates and messages give clear errors', () => {
   assert.equal(
     renderChatTemplate('{% for m in messages %}{{ loop.index }}:{{ m.content | trim }};{% endfor %}{{ eos_token }}', {
-      messages: [{ role: 'user', content: ' a ' }, { role: 'user', content: 'b' }],
+      messages: [
+        { role: 'user', content: ' a ' },
+        { role: 'user', content: 'b' },
+      ],
       eos_token: '</s>',
     }),
     '1:a;2:b;</s>',
@@ -161,6 +168,14 @@ test('renderChatTemplate exposes Jinja features; bad templates and messages give
     () => renderChatTemplate("{{ raise_exception('roles must alternate') }}", {}),
     /chat template failed to render: .*roles must alternate/,
   );
-  assert.throws(() => applyChatTemplate(tok, [{ content: 'x' } as unknown as ChatMessage]), /chat message 0: expected an object with a string "role"/);
-  assert.equal(applyChatTemplate(tok, [{ role: 'user', content: 'x' }], { template: '{{ bos_token }}|{{ pad_token }}|{{ messages|length }}' }), '<|endoftext|>|<|pad|>|1');
+  assert.throws(
+    () => applyChatTemplate(tok, [{ content: 'x' } as unknown as ChatMessage]),
+    /chat message 0: expected an object with a string "role"/,
+  );
+  assert.equal(
+    applyChatTemplate(tok, [{ role: 'user', content: 'x' }], {
+      template: '{{ bos_token }}|{{ pad_token }}|{{ messages|length }}',
+    }),
+    '<|endoftext|>|<|pad|>|1',
+  );
 });

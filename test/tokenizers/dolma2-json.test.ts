@@ -123,7 +123,11 @@ test('tokenizer.json path and built-in dolma2 give identical ids and text', () =
     assert.equal(loaded.decode(ids), builtin.decode(ids));
   }
   for (const s of texts.slice(0, 3)) {
-    assert.deepEqual(loaded.encode(s, { allowSpecial: false }), builtin.encode(s, { allowSpecial: false }), JSON.stringify(s));
+    assert.deepEqual(
+      loaded.encode(s, { allowSpecial: false }),
+      builtin.encode(s, { allowSpecial: false }),
+      JSON.stringify(s),
+    );
   }
 });
 

@@ -102,7 +102,10 @@ test('special-token text is recognised by default and tokenised as plain text wi
   const ids = tok.encode(text);
   assert.deepEqual(ids, [64, 100257, 65, 100264, 882, 198, 100277, 100275, 100266]);
   const plain = tok.encode(text, { allowSpecial: false });
-  assert.ok(plain.every((id) => id < 100256), `no special ids: ${plain}`);
+  assert.ok(
+    plain.every((id) => id < 100256),
+    `no special ids: ${plain}`,
+  );
   assert.deepEqual(plain, tiktokenIds(text));
   assert.equal(tok.decode(plain), text);
   assert.equal(tok.decode(ids), text);
@@ -171,7 +174,13 @@ test('decode stream emits only complete characters and concatenates to decode()'
   assert.equal(pieces[pieces.length - 1], '🤖');
   // Skipping special tokens while streaming.
   const s2 = tok.decodeStream({ skipSpecialTokens: true });
-  assert.equal(tok.encode('<|endoftext|>ok<|pad|>').map((id) => s2.push(id)).join('') + s2.flush(), 'ok');
+  assert.equal(
+    tok
+      .encode('<|endoftext|>ok<|pad|>')
+      .map((id) => s2.push(id))
+      .join('') + s2.flush(),
+    'ok',
+  );
   // An incomplete character at the end comes out of flush as U+FFFD.
   const s3 = tok.decodeStream();
   assert.equal(s3.push(ids[0]), '');
@@ -189,7 +198,13 @@ test('long pieces: mergeLong equals the linear merge and tiktoken', () => {
     const bin = Buffer.from(s, 'utf8').toString('latin1');
     assert.deepEqual(tok.model.mergeLong(bin), tok.model.mergeLinear(bin), JSON.stringify(s));
   }
-  for (const s of ['a'.repeat(3000), 'x'.repeat(1000) + 'yz'.repeat(700), ' '.repeat(2000) + 'x', '7'.repeat(999), '='.repeat(1500)]) {
+  for (const s of [
+    'a'.repeat(3000),
+    'x'.repeat(1000) + 'yz'.repeat(700),
+    ' '.repeat(2000) + 'x',
+    '7'.repeat(999),
+    '='.repeat(1500),
+  ]) {
     assert.deepEqual(tok.encode(s), tiktokenIds(s), `${s.slice(0, 10)}… (${s.length})`);
   }
 });

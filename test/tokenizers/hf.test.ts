@@ -50,7 +50,10 @@ test('loadTokenizer reads a byte-level BPE tokenizer.json and its tokenizer_conf
   assert.equal(tok.padTokenId, 1);
   assert.equal(tok.bosTokenId, null);
   assert.equal(tok.bosToken, null);
-  assert.deepEqual([...tok.specialTokenIds].sort((a, b) => a - b), [0, 1]);
+  assert.deepEqual(
+    [...tok.specialTokenIds].sort((a, b) => a - b),
+    [0, 1],
+  );
   assert.equal(tok.chatTemplate, CHAT);
   assert.equal(tok.tokenToId('Ġwor'), 264);
   assert.equal(tok.idToToken(261), 'hello');
@@ -105,13 +108,19 @@ test('decode streams: byte-level and generic prefix streaming agree with decode(
   assert.ok(pieces.every((p) => !p.includes('\uFFFD')));
   assert.equal(pieces.join('') + byteStream.flush(), tok.decode(ids));
   const skipping = tok.decodeStream({ skipSpecialTokens: true });
-  assert.equal(ids.map((id) => skipping.push(id)).join('') + skipping.flush(), tok.decode(ids, { skipSpecialTokens: true }));
+  assert.equal(
+    ids.map((id) => skipping.push(id)).join('') + skipping.flush(),
+    tok.decode(ids, { skipSpecialTokens: true }),
+  );
   // The generic algorithm (used for non-byte-level decoders), driven by decode() of both tokenizers.
   for (const t of [tok, dolma2Tokenizer()]) {
     const ids2 = t.encode(randomText(77, 120));
     const generic = new PrefixDecodeStream((x) => t.decode(x));
     const out = ids2.map((id) => generic.push(id));
-    assert.ok(out.every((p) => !p.includes('\uFFFD')), 'no partial characters');
+    assert.ok(
+      out.every((p) => !p.includes('\uFFFD')),
+      'no partial characters',
+    );
     assert.equal(out.join('') + generic.flush(), t.decode(ids2));
   }
 });
@@ -129,7 +138,10 @@ test('chat_template from tokenizer_config.json is rendered with eos_token and ad
 });
 
 test('without a chat_template the Tülu template is used, with no BOS for a NeoX tokenizer', () => {
-  const dir = checkpoint('neox-no-template', { 'tokenizer.json': tinyTokenizerJson(), 'config.json': { eos_token_id: 0, pad_token_id: 1 } });
+  const dir = checkpoint('neox-no-template', {
+    'tokenizer.json': tinyTokenizerJson(),
+    'config.json': { eos_token_id: 0, pad_token_id: 1 },
+  });
   const t = loadTokenizer(dir);
   // No tokenizer_config.json: eos/pad come from config.json.
   assert.equal(t.eosTokenId, 0);
@@ -192,16 +204,26 @@ test('errors name the folder or file and say what is wrong', () => {
     'tokenizer.json': { ...tinyTokenizerJson(), model: { type: 'Mystery', vocab: {} } },
   });
   assert.throws(() => loadTokenizer(badType), /bad-type\/tokenizer\.json: model\.type "Mystery" is not supported/);
-  const badPre = checkpoint('bad-pre', { 'tokenizer.json': { ...tinyTokenizerJson(), pre_tokenizer: { type: 'Bogus' } } });
+  const badPre = checkpoint('bad-pre', {
+    'tokenizer.json': { ...tinyTokenizerJson(), pre_tokenizer: { type: 'Bogus' } },
+  });
   assert.throws(() => loadTokenizer(badPre), /bad-pre\/tokenizer\.json: cannot build the tokenizer: .*Bogus/);
-  const badConfig = checkpoint('bad-config', { 'tokenizer.json': tinyTokenizerJson(), 'tokenizer_config.json': '{oops' });
-  assert.throws(() => loadTokenizer(badConfig), new RegExp(`${escape(join(badConfig, 'tokenizer_config.json'))}: invalid JSON`));
+  const badConfig = checkpoint('bad-config', {
+    'tokenizer.json': tinyTokenizerJson(),
+    'tokenizer_config.json': '{oops',
+  });
+  assert.throws(
+    () => loadTokenizer(badConfig),
+    new RegExp(`${escape(join(badConfig, 'tokenizer_config.json'))}: invalid JSON`),
+  );
   const unknownEos = checkpoint('unknown-eos', {
     'tokenizer.json': tinyTokenizerJson(),
     'tokenizer_config.json': { eos_token: '</s>' },
   });
   assert.throws(() => loadTokenizer(unknownEos), /tokenizer_config\.json eos_token "<\/s>" is not in the vocabulary/);
-  const badAdded = checkpoint('bad-added', { 'tokenizer.json': { ...tinyTokenizerJson(), added_tokens: [{ id: 'x' }] } });
+  const badAdded = checkpoint('bad-added', {
+    'tokenizer.json': { ...tinyTokenizerJson(), added_tokens: [{ id: 'x' }] },
+  });
   assert.throws(() => loadTokenizer(badAdded), /added_tokens\[0\] needs an integer "id"/);
 });
 

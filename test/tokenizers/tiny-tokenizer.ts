@@ -50,4 +50,3 @@ export function tinyTokenizerJson(): Record<string, unknown> {
     },
   };
 }
-

@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { tokenizerCommand } from '../../src/cli/tokenizer.ts';
 import { UsageError } from '../../src/cli/command.ts';
-import { CL100K_PATTERN, HfTokenizer, TULU_CHAT_TEMPLATE, applyChatTemplate, loadTokenizer } from '../../src/tokenizers/index.ts';
+import {
+  CL100K_PATTERN,
+  HfTokenizer,
+  TULU_CHAT_TEMPLATE,
+  applyChatTemplate,
+  loadTokenizer,
+} from '../../src/tokenizers/index.ts';
 import { BYTE_TO_UNICODE } from '../../src/tokenizers/text.ts';
 import {
   BpeWordCounter,
@@ -35,11 +41,18 @@ const B = 2 + 256; // default specials + bytes
 
 test('aaabdaaabac: aa, then ab (tie with aa·a goes to the smaller ids), then aa·ab', () => {
   const t = trainByteLevelBpeSync({ texts: ['aaabdaaabac'], vocabSize: B + 3 });
-  assert.deepEqual(t.merges, [['a', 'a'], ['a', 'b'], ['aa', 'ab']]);
+  assert.deepEqual(t.merges, [
+    ['a', 'a'],
+    ['a', 'b'],
+    ['aa', 'ab'],
+  ]);
   assert.deepEqual(t.vocab.slice(B), ['aa', 'ab', 'aaab']);
   assert.equal(t.stats.tokens, 5); // aaab d aaab a c
   const tok = loadTokenizer(save(t));
-  assert.deepEqual(tok.encode('aaabdaaabac').map((id) => tok.idToToken(id)), ['aaab', 'd', 'aaab', 'a', 'c']);
+  assert.deepEqual(
+    tok.encode('aaabdaaabac').map((id) => tok.idToToken(id)),
+    ['aaab', 'd', 'aaab', 'a', 'c'],
+  );
   // One more merge: every remaining pair occurs once; (a, c) has the smallest ids.
   assert.deepEqual(trainByteLevelBpeSync({ texts: ['aaabdaaabac'], vocabSize: B + 4 }).merges.at(-1), ['a', 'c']);
 });
@@ -47,11 +60,30 @@ test('aaabdaaabac: aa, then ab (tie with aa·a goes to the smaller ids), then aa
 test("HF BpeTrainer's own test case: re, are, is with min_frequency 2", () => {
   // tokenizers/src/models/bpe/trainer.rs `test_train`: one document per word, each pre-tokenised alone.
   const counts: [string, number][] = [
-    ['roses', 1], ['are', 2], ['red', 1], ['voilets', 1], ['blue', 1], ['BERT', 1], ['is', 2], ['big', 1], ['and', 1], ['so', 1],
+    ['roses', 1],
+    ['are', 2],
+    ['red', 1],
+    ['voilets', 1],
+    ['blue', 1],
+    ['BERT', 1],
+    ['is', 2],
+    ['big', 1],
+    ['and', 1],
+    ['so', 1],
   ];
   const texts = counts.flatMap(([w, n]) => Array<string>(n).fill(w));
-  const t = trainByteLevelBpeSync({ texts, vocabSize: 1000, minFrequency: 2, specialTokens: ['<|endoftext|>'], padToken: null });
-  assert.deepEqual(t.merges, [['r', 'e'], ['a', 're'], ['i', 's']]);
+  const t = trainByteLevelBpeSync({
+    texts,
+    vocabSize: 1000,
+    minFrequency: 2,
+    specialTokens: ['<|endoftext|>'],
+    padToken: null,
+  });
+  assert.deepEqual(t.merges, [
+    ['r', 'e'],
+    ['a', 're'],
+    ['i', 's'],
+  ]);
   assert.equal(t.stats.vocabSize, 1 + 256 + 3);
   assert.equal(t.stats.lastMergeCount, 2);
 });
@@ -60,14 +92,29 @@ test('byte symbols: ids after the specials, ordered by the code point of their b
   const t = trainByteLevelBpeSync({ texts: ['hello hello world'], vocabSize: B + 4 });
   assert.deepEqual(t.vocab.slice(0, 2), ['<|endoftext|>', '<|pad|>']);
   const symbols = t.vocab.slice(2, B);
-  assert.deepEqual([...symbols].sort((x, y) => x.charCodeAt(0) - y.charCodeAt(0)), symbols);
+  assert.deepEqual(
+    [...symbols].sort((x, y) => x.charCodeAt(0) - y.charCodeAt(0)),
+    symbols,
+  );
   assert.deepEqual(new Set(symbols), new Set(BYTE_TO_UNICODE));
   assert.equal(symbols[0], '!');
   // " hello" is one piece with its leading space (Ġ); no merge crosses a piece boundary.
   assert.ok(t.vocab.slice(B).every((tok) => !tok.slice(1).includes('Ġ')));
   const counter = new BpeWordCounter(CL100K_PATTERN, []);
   counter.add("It's 12345 ok!\n\n  x");
-  assert.deepEqual([...counter.counts], [['It', 1], ["'s", 1], [' ', 2], ['123', 1], ['45', 1], [' ok', 1], ['!\n\n', 1], [' x', 1]]);
+  assert.deepEqual(
+    [...counter.counts],
+    [
+      ['It', 1],
+      ["'s", 1],
+      [' ', 2],
+      ['123', 1],
+      ['45', 1],
+      [' ok', 1],
+      ['!\n\n', 1],
+      [' x', 1],
+    ],
+  );
 });
 
 /** Reference trainer: recounts every pair of every word before each merge (quadratic, obviously right). */
@@ -84,14 +131,16 @@ function naiveTrain(texts: string[], vocabSize: number, specials: string[]): [st
   const done = new Set<string>();
   while (vocab.length < vocabSize) {
     const counts = new Map<string, number>();
-    for (const w of words) for (let i = 0; i + 1 < w.s.length; i++) {
-      const k = `${w.s[i]},${w.s[i + 1]}`;
-      counts.set(k, (counts.get(k) ?? 0) + w.c);
-    }
+    for (const w of words)
+      for (let i = 0; i + 1 < w.s.length; i++) {
+        const k = `${w.s[i]},${w.s[i + 1]}`;
+        counts.set(k, (counts.get(k) ?? 0) + w.c);
+      }
     let best: [number, number, number] | null = null;
     for (const [k, c] of counts) {
       const [a, b] = k.split(',').map(Number);
-      if (best === null || c > best[0] || (c === best[0] && (a < best[1] || (a === best[1] && b < best[2])))) best = [c, a, b];
+      if (best === null || c > best[0] || (c === best[0] && (a < best[1] || (a === best[1] && b < best[2]))))
+        best = [c, a, b];
     }
     if (best === null) break;
     const [, a, b] = best;
@@ -106,7 +155,7 @@ function naiveTrain(texts: string[], vocabSize: number, specials: string[]): [st
     done.add(`${a},${b}`);
     for (const w of words) {
       const out: number[] = [];
-      for (let i = 0; i < w.s.length; ) {
+      for (let i = 0; i < w.s.length;) {
         if (i + 1 < w.s.length && w.s[i] === a && w.s[i + 1] === b) {
           out.push(r);
           i += 2;
@@ -122,10 +171,16 @@ test('incremental pair counts give exactly the merges of a trainer that recounts
   for (let seed = 1; seed <= 6; seed++) {
     const r = rng(seed);
     const alphabet = ['a', 'b', 'c', 'ab', ' ', 'aa', '1', '2', 'é', '\n', '<|pad|>'];
-    const texts = Array.from({ length: 40 }, () => Array.from({ length: 30 }, () => alphabet[Math.floor(r() * alphabet.length)]).join(''));
+    const texts = Array.from({ length: 40 }, () =>
+      Array.from({ length: 30 }, () => alphabet[Math.floor(r() * alphabet.length)]).join(''),
+    );
     for (const extra of [20, 60, 150]) {
       const t = trainByteLevelBpeSync({ texts, vocabSize: B + extra });
-      assert.deepEqual(t.merges, naiveTrain(texts, B + extra, ['<|endoftext|>', '<|pad|>']), `seed ${seed}, ${extra} merges`);
+      assert.deepEqual(
+        t.merges,
+        naiveTrain(texts, B + extra, ['<|endoftext|>', '<|pad|>']),
+        `seed ${seed}, ${extra} merges`,
+      );
     }
   }
   const mixed = Array.from({ length: 30 }, (_, i) => randomText(100 + i, 60));
@@ -141,11 +196,25 @@ const CORPUS = Array.from({ length: 300 }, (_, i) => {
 });
 
 test('tokenizer.json follows the HF schema and loads through loadTokenizer with the OLMo 2 special tokens', () => {
-  const t = trainByteLevelBpeSync({ texts: CORPUS, vocabSize: 384, specialTokens: ['<|endoftext|>', '<|pad|>', '<|im_start|>'] });
+  const t = trainByteLevelBpeSync({
+    texts: CORPUS,
+    vocabSize: 384,
+    specialTokens: ['<|endoftext|>', '<|pad|>', '<|im_start|>'],
+  });
   assert.equal(t.stats.vocabSize, 384);
   const dir = save(t);
   const json = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8'));
-  assert.deepEqual(Object.keys(json), ['version', 'truncation', 'padding', 'added_tokens', 'normalizer', 'pre_tokenizer', 'post_processor', 'decoder', 'model']);
+  assert.deepEqual(Object.keys(json), [
+    'version',
+    'truncation',
+    'padding',
+    'added_tokens',
+    'normalizer',
+    'pre_tokenizer',
+    'post_processor',
+    'decoder',
+    'model',
+  ]);
   assert.equal(json.model.type, 'BPE');
   assert.equal(Object.keys(json.model.vocab).length, 384);
   assert.equal(json.model.merges.length, 384 - 3 - 256);
@@ -158,15 +227,21 @@ test('tokenizer.json follows the HF schema and loads through loadTokenizer with 
     ],
   });
   assert.equal(json.decoder.type, 'ByteLevel');
-  assert.deepEqual(json.added_tokens.map((a: { id: number; content: string; special: boolean }) => [a.id, a.content, a.special]), [
-    [0, '<|endoftext|>', true],
-    [1, '<|pad|>', true],
-    [2, '<|im_start|>', true],
-  ]);
+  assert.deepEqual(
+    json.added_tokens.map((a: { id: number; content: string; special: boolean }) => [a.id, a.content, a.special]),
+    [
+      [0, '<|endoftext|>', true],
+      [1, '<|pad|>', true],
+      [2, '<|im_start|>', true],
+    ],
+  );
   // The vocabulary is written in id order (JSON.stringify alone would move numeric tokens like "12" first).
   const text = readFileSync(join(dir, 'tokenizer.json'), 'utf8');
   const ids = [...text.slice(text.indexOf('"vocab": {')).matchAll(/^ {6}".*": (\d+),?$/gm)].map((m) => Number(m[1]));
-  assert.deepEqual(ids, Array.from({ length: 384 }, (_, i) => i));
+  assert.deepEqual(
+    ids,
+    Array.from({ length: 384 }, (_, i) => i),
+  );
 
   const config = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8'));
   assert.equal(config.chat_template, TULU_CHAT_TEMPLATE);
@@ -182,7 +257,10 @@ test('tokenizer.json follows the HF schema and loads through loadTokenizer with 
   assert.deepEqual(tok.encode('hi<|endoftext|><|pad|>'), [...tok.encode('hi'), 0, 1]);
   assert.equal(tok.decode(tok.encode('hi<|endoftext|>'), { skipSpecialTokens: true }), 'hi');
   assert.equal(
-    applyChatTemplate(tok, [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }]),
+    applyChatTemplate(tok, [
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content: 'Hello' },
+    ]),
     '<|endoftext|><|user|>\nHi\n<|assistant|>\nHello<|endoftext|>',
   );
   // The same object works without a file.
@@ -213,7 +291,8 @@ test('deterministic: same text → byte-identical files, whatever the document o
   assert.equal(a, b);
   const d1 = save(trainByteLevelBpeSync({ texts: CORPUS, vocabSize: 512 }));
   const d2 = save(trainByteLevelBpeSync({ texts: CORPUS, vocabSize: 512 }));
-  for (const f of ['tokenizer.json', 'tokenizer_config.json']) assert.ok(readFileSync(join(d1, f)).equals(readFileSync(join(d2, f))), f);
+  for (const f of ['tokenizer.json', 'tokenizer_config.json'])
+    assert.ok(readFileSync(join(d1, f)).equals(readFileSync(join(d2, f))), f);
 });
 
 test('special-token text is split out of the training text, never merged', () => {
@@ -226,9 +305,21 @@ test('special-token text is split out of the training text, never merged', () =>
 test('files: Dolma JSONL (plain and gzipped) and plain text; equal to training on the texts', async () => {
   const jsonl = join(root, 'docs.jsonl');
   const half = CORPUS.length / 2;
-  writeFileSync(jsonl, CORPUS.slice(0, half).map((text, i) => JSON.stringify({ id: String(i), text, source: 's' })).join('\n') + '\n');
+  writeFileSync(
+    jsonl,
+    CORPUS.slice(0, half)
+      .map((text, i) => JSON.stringify({ id: String(i), text, source: 's' }))
+      .join('\n') + '\n',
+  );
   const gz = join(root, 'docs2.jsonl.gz');
-  writeFileSync(gz, gzipSync(CORPUS.slice(half).map((text) => JSON.stringify({ text })).join('\n')));
+  writeFileSync(
+    gz,
+    gzipSync(
+      CORPUS.slice(half)
+        .map((text) => JSON.stringify({ text }))
+        .join('\n'),
+    ),
+  );
   const fromFiles = await trainByteLevelBpe({ files: [jsonl, gz], vocabSize: 512 });
   const fromTexts = await trainByteLevelBpe({ texts: CORPUS, vocabSize: 512 });
   assert.deepEqual(fromFiles.merges, fromTexts.merges);
@@ -240,14 +331,30 @@ test('files: Dolma JSONL (plain and gzipped) and plain text; equal to training o
   assert.equal(fromTxt.stats.bytes, fromTexts.stats.bytes);
   const bad = join(root, 'bad.jsonl');
   writeFileSync(bad, '{"text": "ok"}\n{"id": 3}\n');
-  await assert.rejects(trainByteLevelBpe({ files: [bad], vocabSize: 300 }), /bad\.jsonl:2: expected an object with a string "text" field/);
-  await assert.rejects(trainByteLevelBpe({ files: [join(root, 'missing.jsonl')], vocabSize: 300 }), /missing\.jsonl: no such file/);
+  await assert.rejects(
+    trainByteLevelBpe({ files: [bad], vocabSize: 300 }),
+    /bad\.jsonl:2: expected an object with a string "text" field/,
+  );
+  await assert.rejects(
+    trainByteLevelBpe({ files: [join(root, 'missing.jsonl')], vocabSize: 300 }),
+    /missing\.jsonl: no such file/,
+  );
 });
 
 test('bad options are named', () => {
-  assert.throws(() => trainByteLevelBpeSync({ texts: ['x'], vocabSize: 200 }), /vocabSize must be an integer from 258 \(2 special tokens \+ 256 bytes\)/);
-  assert.throws(() => trainByteLevelBpeSync({ texts: ['x'], vocabSize: 300, specialTokens: ['<s>'] }), /eosToken "<\|endoftext\|>" is not among the special tokens/);
-  assert.throws(() => trainByteLevelBpeSync({ texts: ['x'], vocabSize: 300, specialTokens: ['<|endoftext|>', '<|pad|>', '<|pad|>'] }), /given twice/);
+  assert.throws(
+    () => trainByteLevelBpeSync({ texts: ['x'], vocabSize: 200 }),
+    /vocabSize must be an integer from 258 \(2 special tokens \+ 256 bytes\)/,
+  );
+  assert.throws(
+    () => trainByteLevelBpeSync({ texts: ['x'], vocabSize: 300, specialTokens: ['<s>'] }),
+    /eosToken "<\|endoftext\|>" is not among the special tokens/,
+  );
+  assert.throws(
+    () =>
+      trainByteLevelBpeSync({ texts: ['x'], vocabSize: 300, specialTokens: ['<|endoftext|>', '<|pad|>', '<|pad|>'] }),
+    /given twice/,
+  );
 });
 
 test('olmo tokenizer train', async () => {
@@ -260,7 +367,21 @@ test('olmo tokenizer train', async () => {
   const stderr = process.stderr.write;
   process.stderr.write = (() => true) as typeof process.stderr.write;
   try {
-    assert.equal(await tokenizerCommand.run(['train', input, '--vocab-size', '448', '--out', out, '--special', '<|im_start|>', '--special', '<|im_end|>']), 0);
+    assert.equal(
+      await tokenizerCommand.run([
+        'train',
+        input,
+        '--vocab-size',
+        '448',
+        '--out',
+        out,
+        '--special',
+        '<|im_start|>',
+        '--special',
+        '<|im_end|>',
+      ]),
+      0,
+    );
   } finally {
     console.log = log;
     process.stderr.write = stderr;
@@ -270,9 +391,18 @@ test('olmo tokenizer train', async () => {
   assert.equal(summary.documents, CORPUS.length);
   const tok = loadTokenizer(out);
   assert.equal(tok.vocabSize, 448);
-  assert.deepEqual([tok.tokenToId('<|im_start|>'), tok.tokenToId('<|im_end|>'), tok.eosTokenId, tok.padTokenId], [2, 3, 0, 1]);
+  assert.deepEqual(
+    [tok.tokenToId('<|im_start|>'), tok.tokenToId('<|im_end|>'), tok.eosTokenId, tok.padTokenId],
+    [2, 3, 0, 1],
+  );
   assert.equal(tok.decode(tok.encode(CORPUS[5])), CORPUS[5]);
-  await assert.rejects(tokenizerCommand.run(['train', input, '--out', out]), (e) => e instanceof UsageError && /--vocab-size N is required/.test(e.message));
-  await assert.rejects(tokenizerCommand.run(['train', input, '--out', out, '--vocab-size', '100']), (e) => e instanceof UsageError && /--vocab-size must be an integer ≥ 258/.test(e.message));
+  await assert.rejects(
+    tokenizerCommand.run(['train', input, '--out', out]),
+    (e) => e instanceof UsageError && /--vocab-size N is required/.test(e.message),
+  );
+  await assert.rejects(
+    tokenizerCommand.run(['train', input, '--out', out, '--vocab-size', '100']),
+    (e) => e instanceof UsageError && /--vocab-size must be an integer ≥ 258/.test(e.message),
+  );
   await assert.rejects(tokenizerCommand.run(['fit']), UsageError);
 });

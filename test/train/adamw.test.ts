@@ -32,10 +32,14 @@ describe('AdamW update rule', () => {
       const grads = readReference(family);
       const ref = readReference(family, 'adamw.safetensors');
       const params = [...model.namedParameters()];
-      for (const [name, p] of params) p.grad = Tensor.fromStorage(p.shape, 'f32', referenceParam(grads, 'grad.', name).slice());
+      for (const [name, p] of params)
+        p.grad = Tensor.fromStorage(p.shape, 'f32', referenceParam(grads, 'grad.', name).slice());
       const norm = gradNorm(params.map(([, p]) => p));
       assertClose([norm], ref.f32('grad_norm.1').data, { atol: 0, rtol: 1e-6, label: 'grad_norm.1' });
-      const opt = new AdamW(params.map(([name, param]) => ({ name, param })), { lr: 1e-2, betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.1 });
+      const opt = new AdamW(
+        params.map(([name, param]) => ({ name, param })),
+        { lr: 1e-2, betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.1 },
+      );
       opt.update(1e-2, clipFactor(norm, 1.0));
       for (const [name, p] of params) {
         const expected = referenceParam(ref, 'step1.', name);
@@ -52,7 +56,10 @@ for (const family of ['olmo', 'olmo2', 'olmoe']) {
       const ids = readReference(family).ids('input_ids');
       const ref = readReference(family, 'adamw.safetensors');
       const params = [...model.namedParameters()];
-      const opt = new AdamW(params.map(([name, param]) => ({ name, param })), { lr: 1e-2, betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.1 });
+      const opt = new AdamW(
+        params.map(([name, param]) => ({ name, param })),
+        { lr: 1e-2, betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.1 },
+      );
       const illConditioned = new Map<string, Uint8Array>();
       for (let step = 1; step <= 3; step++) {
         zeroGrad(params.map(([, p]) => p));
@@ -67,7 +74,11 @@ for (const family of ['olmo', 'olmo2', 'olmoe']) {
         assertClose([norm], ref.f32(`grad_norm.${step}`).data, { atol: 0, rtol: 1e-4, label: `grad_norm.${step}` });
         const factor = clipFactor(norm, 1.0);
         if (step === 1) {
-          for (const [name, p] of params) illConditioned.set(name, Uint8Array.from(p.grad!.f32(), (g) => (Math.abs(g * factor) < 1e-6 ? 1 : 0)));
+          for (const [name, p] of params)
+            illConditioned.set(
+              name,
+              Uint8Array.from(p.grad!.f32(), (g) => (Math.abs(g * factor) < 1e-6 ? 1 : 0)),
+            );
         }
         opt.update(1e-2, factor);
         if (step !== 1 && step !== 3) continue;
@@ -84,11 +95,17 @@ for (const family of ['olmo', 'olmo2', 'olmoe']) {
             if (diff <= tol) continue;
             outliers++;
             const bound = step === 1 && !mask[i] ? tol : 500 * tol;
-            assert.ok(diff <= bound, `step${step}.${name}[${i}]: got ${actual[i]}, expected ${expected[i]} (|diff| ${diff} > ${bound}${mask[i] ? ', ill-conditioned' : ''})`);
+            assert.ok(
+              diff <= bound,
+              `step${step}.${name}[${i}]: got ${actual[i]}, expected ${expected[i]} (|diff| ${diff} > ${bound}${mask[i] ? ', ill-conditioned' : ''})`,
+            );
           }
         }
         // Outside the ε-sensitive elements and their spread, parameters agree to 1e-5 of the max.
-        assert.ok(outliers / total < (step === 1 ? 0.001 : 0.05), `step ${step}: ${outliers} of ${total} elements beyond 1e-5·max`);
+        assert.ok(
+          outliers / total < (step === 1 ? 0.001 : 0.05),
+          `step ${step}: ${outliers} of ${total} elements beyond 1e-5·max`,
+        );
       }
       assert.equal(opt.step, 3);
     });

@@ -16,12 +16,25 @@ export function metricLines(output: string): Record<string, unknown>[] {
 }
 
 /** Runs `olmo command --config configPath` and kills it (SIGKILL) once `key` appears on `steps` lines of the metrics. */
-export async function killAfterSteps(command: string, configPath: string, output: string, steps: number, key: string): Promise<void> {
+export async function killAfterSteps(
+  command: string,
+  configPath: string,
+  output: string,
+  steps: number,
+  key: string,
+): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, command, '--config', configPath], { stdio: 'ignore' });
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, command, '--config', configPath], {
+      stdio: 'ignore',
+    });
     const poll = setInterval(() => {
       const metrics = join(output, 'metrics.jsonl');
-      if (existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').filter((l) => l.includes(`"${key}"`)).length >= steps) {
+      if (
+        existsSync(metrics) &&
+        readFileSync(metrics, 'utf8')
+          .split('\n')
+          .filter((l) => l.includes(`"${key}"`)).length >= steps
+      ) {
         child.kill('SIGKILL');
         clearInterval(poll);
       }
@@ -36,7 +49,13 @@ export async function killAfterSteps(command: string, configPath: string, output
 }
 
 /** Kills a run as killAfterSteps does, resumes it with --resume, and returns its metrics. */
-export async function killAndResume(command: string, configPath: string, output: string, steps: number, key: string): Promise<Record<string, unknown>[]> {
+export async function killAndResume(
+  command: string,
+  configPath: string,
+  output: string,
+  steps: number,
+  key: string,
+): Promise<Record<string, unknown>[]> {
   await killAfterSteps(command, configPath, output, steps, key);
   const r = olmo([command, '--config', configPath, '--resume']);
   assert.equal(r.code, 0, r.stderr);

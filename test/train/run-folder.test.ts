@@ -5,10 +5,28 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigChangeError, HISTORY_FILE, listCheckpoints, resolveTrainConfig, RunFolderError, Trainer, TrainConfigError, type TrainConfigInput } from '../../src/train/index.ts';
+import {
+  ConfigChangeError,
+  HISTORY_FILE,
+  listCheckpoints,
+  resolveTrainConfig,
+  RunFolderError,
+  Trainer,
+  TrainConfigError,
+  type TrainConfigInput,
+} from '../../src/train/index.ts';
 import { makeTrainFixture, tinyTrainConfig } from './train-fixture.ts';
 import { metricLines } from './kill-resume.ts';
 
@@ -43,7 +61,9 @@ describe('run folders', () => {
       () => new Trainer(cfg, quiet),
       (e: Error) =>
         e instanceof RunFolderError &&
-        e.message.startsWith(`${out} already holds a run with 4 steps in metrics.jsonl, checkpoints step-0000003, step-0000004, last written 20`) &&
+        e.message.startsWith(
+          `${out} already holds a run with 4 steps in metrics.jsonl, checkpoints step-0000003, step-0000004, last written 20`,
+        ) &&
         /--resume/.test(e.message) &&
         /--overwrite/.test(e.message),
     );
@@ -52,9 +72,21 @@ describe('run folders', () => {
     assert.equal(r.steps, 8);
     const aside = readdirSync(root).filter((n) => n.startsWith('splice.old-'));
     assert.equal(aside.length, 1);
-    assert.deepEqual(readFileSync(join(root, aside[0], 'metrics.jsonl')), before, 'the old run is intact beside the new one');
-    assert.deepEqual(metricLines(out).filter((m) => 'loss' in m).map((m) => m.step), [1, 2, 3, 4, 5, 6, 7, 8]);
-    assert.deepEqual(listCheckpoints(out).map((c) => c.slice(-12)), ['step-0000006', 'step-0000008']);
+    assert.deepEqual(
+      readFileSync(join(root, aside[0], 'metrics.jsonl')),
+      before,
+      'the old run is intact beside the new one',
+    );
+    assert.deepEqual(
+      metricLines(out)
+        .filter((m) => 'loss' in m)
+        .map((m) => m.step),
+      [1, 2, 3, 4, 5, 6, 7, 8],
+    );
+    assert.deepEqual(
+      listCheckpoints(out).map((c) => c.slice(-12)),
+      ['step-0000006', 'step-0000008'],
+    );
   });
 
   it('resume refuses config changes that cannot apply, naming each field old → new', () => {
@@ -69,7 +101,11 @@ describe('run folders', () => {
     );
     assert.throws(
       () => new Trainer(changed, { ...quiet, resume: true, allowConfigChange: true }),
-      (e: Error) => e instanceof ConfigChangeError && /model\.hidden_size: 32 → 48/.test(e.message) && /seed: 1 → 9/.test(e.message) && e.message.includes(join(out, 'checkpoints', 'step-0000003')),
+      (e: Error) =>
+        e instanceof ConfigChangeError &&
+        /model\.hidden_size: 32 → 48/.test(e.message) &&
+        /seed: 1 → 9/.test(e.message) &&
+        e.message.includes(join(out, 'checkpoints', 'step-0000003')),
     );
   });
 
@@ -85,15 +121,32 @@ describe('run folders', () => {
     );
     assert.throws(
       () => new Trainer(changed, { ...quiet, resume: true }),
-      (e: Error) => e instanceof ConfigChangeError && /stageSchedules\.0\.lr: 0\.003 → 0\.001/.test(e.message) && /checkpoint\.keepLast: 2 → 3/.test(e.message) && /--allow-config-change/.test(e.message),
+      (e: Error) =>
+        e instanceof ConfigChangeError &&
+        /stageSchedules\.0\.lr: 0\.003 → 0\.001/.test(e.message) &&
+        /checkpoint\.keepLast: 2 → 3/.test(e.message) &&
+        /--allow-config-change/.test(e.message),
     );
     const logs: string[] = [];
-    const r = new Trainer(changed, { progress: false, log: (l) => logs.push(l), resume: true, allowConfigChange: true }).train();
+    const r = new Trainer(changed, {
+      progress: false,
+      log: (l) => logs.push(l),
+      resume: true,
+      allowConfigChange: true,
+    }).train();
     assert.equal(r.steps, 8);
-    const history = readFileSync(join(out, HISTORY_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    assert.ok(history.some((h) => h.step === 3 && h.field === 'stageSchedules.0.lr' && h.old === 3e-3 && h.new === 1e-3), JSON.stringify(history));
+    const history = readFileSync(join(out, HISTORY_FILE), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.ok(
+      history.some((h) => h.step === 3 && h.field === 'stageSchedules.0.lr' && h.old === 3e-3 && h.new === 1e-3),
+      JSON.stringify(history),
+    );
     assert.ok(logs.some((l) => l.includes('config change from step 4: stageSchedules.0.lr 0.003 → 0.001')));
-    const resolved = JSON.parse(readFileSync(join(out, 'config.resolved.json'), 'utf8')) as { config: { stageSchedules: { lr: number }[] } };
+    const resolved = JSON.parse(readFileSync(join(out, 'config.resolved.json'), 'utf8')) as {
+      config: { stageSchedules: { lr: number }[] };
+    };
     assert.equal(resolved.config.stageSchedules[0].lr, 1e-3);
     const lr4 = metricLines(out).find((m) => m.step === 4 && 'lr' in m)!.lr as number;
     assert.ok(lr4 <= 1e-3, `step 4 runs at the new peak: lr ${lr4}`);
@@ -104,9 +157,16 @@ describe('run folders', () => {
     const cfg = resolveTrainConfig(shortConfig(out), root);
     new Trainer(cfg, { ...quiet, maxSteps: 4 }).train();
     // Lines of steps the checkpoint does not cover (a kill after step 5's line) are dropped on resume.
-    writeFileSync(join(out, 'metrics.jsonl'), `${readFileSync(join(out, 'metrics.jsonl'), 'utf8')}{"step":5,"loss":1}\n`);
+    writeFileSync(
+      join(out, 'metrics.jsonl'),
+      `${readFileSync(join(out, 'metrics.jsonl'), 'utf8')}{"step":5,"loss":1}\n`,
+    );
     const pid = deadPid();
-    const stale = [join(out, `.metrics.jsonl.tmp-${pid}-0a1b2c`), join(out, 'checkpoints', `.step-0000006.tmp-${pid}-0a1b2c`), join(out, 'checkpoints', `.tmp-step-0000006-${pid}`)];
+    const stale = [
+      join(out, `.metrics.jsonl.tmp-${pid}-0a1b2c`),
+      join(out, 'checkpoints', `.step-0000006.tmp-${pid}-0a1b2c`),
+      join(out, 'checkpoints', `.tmp-step-0000006-${pid}`),
+    ];
     writeFileSync(stale[0], 'partial');
     mkdirSync(stale[1]);
     writeFileSync(join(stale[1], 'optimizer.safetensors'), 'partial');
@@ -116,11 +176,21 @@ describe('run folders', () => {
     const inode = statSync(join(out, 'metrics.jsonl')).ino;
     const logs: string[] = [];
     new Trainer(cfg, { progress: false, log: (l) => logs.push(l), resume: true, maxSteps: 0 }).train();
-    assert.notEqual(statSync(join(out, 'metrics.jsonl')).ino, inode, 'a new file renamed into place, not the old one rewritten');
-    assert.deepEqual(metricLines(out).map((m) => m.step), [1, 2, 3, 4]);
+    assert.notEqual(
+      statSync(join(out, 'metrics.jsonl')).ino,
+      inode,
+      'a new file renamed into place, not the old one rewritten',
+    );
+    assert.deepEqual(
+      metricLines(out).map((m) => m.step),
+      [1, 2, 3, 4],
+    );
     for (const s of stale) assert.ok(!existsSync(s), `${s} removed`);
     assert.ok(existsSync(live), "a live process's temporary is left alone");
-    assert.ok(logs.some((l) => l.startsWith('removed 3 temporary file(s) left by an interrupted run')), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => l.startsWith('removed 3 temporary file(s) left by an interrupted run')),
+      logs.join('\n'),
+    );
   });
 });
 
@@ -129,16 +199,43 @@ describe('pre-flight checks', () => {
     const out = join(root, 'never');
     const missing = join(root, 'tokens', 'nope');
     assert.throws(
-      () => resolveTrainConfig(shortConfig(out, (c) => (c.data.validation = { paths: [missing] })), root, 'train.yaml'),
-      (e: Error) => e instanceof TrainConfigError && e.message.includes(`train.yaml: data: validation.paths.0: ${missing} does not exist (expected a token file or a folder of them)`),
+      () =>
+        resolveTrainConfig(
+          shortConfig(out, (c) => (c.data.validation = { paths: [missing] })),
+          root,
+          'train.yaml',
+        ),
+      (e: Error) =>
+        e instanceof TrainConfigError &&
+        e.message.includes(
+          `train.yaml: data: validation.paths.0: ${missing} does not exist (expected a token file or a folder of them)`,
+        ),
     );
     assert.throws(
-      () => resolveTrainConfig(shortConfig(out, (c) => (c.data.tokenizer = join(root, 'no-tokenizer'))), root, 'train.yaml'),
-      (e: Error) => e instanceof TrainConfigError && e.message.includes(`train.yaml: data: tokenizer: expected "dolma2" or a folder with tokenizer.json, got ${join(root, 'no-tokenizer')} (it does not exist)`),
+      () =>
+        resolveTrainConfig(
+          shortConfig(out, (c) => (c.data.tokenizer = join(root, 'no-tokenizer'))),
+          root,
+          'train.yaml',
+        ),
+      (e: Error) =>
+        e instanceof TrainConfigError &&
+        e.message.includes(
+          `train.yaml: data: tokenizer: expected "dolma2" or a folder with tokenizer.json, got ${join(root, 'no-tokenizer')} (it does not exist)`,
+        ),
     );
     assert.throws(
-      () => resolveTrainConfig(shortConfig(out, (c) => (c.model = { ...c.model, max_position_embeddings: 8 })), root, 'train.yaml'),
-      (e: Error) => e instanceof TrainConfigError && e.message.includes("train.yaml: data: sequenceLength: must be at most the model's max_position_embeddings 8 (train.yaml: model), got 16"),
+      () =>
+        resolveTrainConfig(
+          shortConfig(out, (c) => (c.model = { ...c.model, max_position_embeddings: 8 })),
+          root,
+          'train.yaml',
+        ),
+      (e: Error) =>
+        e instanceof TrainConfigError &&
+        e.message.includes(
+          "train.yaml: data: sequenceLength: must be at most the model's max_position_embeddings 8 (train.yaml: model), got 16",
+        ),
     );
     // A training step that cannot fit in memory is refused before the model is built.
     const limit = process.env.OLMO_MEMORY_LIMIT;
@@ -146,7 +243,11 @@ describe('pre-flight checks', () => {
     try {
       assert.throws(
         () => resolveTrainConfig(shortConfig(out), root, 'train.yaml'),
-        (e: Error) => e instanceof TrainConfigError && /train\.yaml: microBatchInstances: a training step of \d+ × 16 tokens on train\.yaml: model needs .* more than the 64\.0 KiB available/.test(e.message),
+        (e: Error) =>
+          e instanceof TrainConfigError &&
+          /train\.yaml: microBatchInstances: a training step of \d+ × 16 tokens on train\.yaml: model needs .* more than the 64\.0 KiB available/.test(
+            e.message,
+          ),
       );
     } finally {
       if (limit === undefined) delete process.env.OLMO_MEMORY_LIMIT;
@@ -155,9 +256,21 @@ describe('pre-flight checks', () => {
     // A data-config file is named as the place of its fields.
     const dataFile = join(root, 'data-config.json');
     const { data } = shortConfig(out) as { data: Record<string, unknown> };
-    writeFileSync(dataFile, JSON.stringify({ ...data, stages: (data.stages as Record<string, unknown>[]).map(({ optim: _o, ...s }) => s), validation: { paths: [missing] } }));
+    writeFileSync(
+      dataFile,
+      JSON.stringify({
+        ...data,
+        stages: (data.stages as Record<string, unknown>[]).map(({ optim: _o, ...s }) => s),
+        validation: { paths: [missing] },
+      }),
+    );
     assert.throws(
-      () => resolveTrainConfig({ ...shortConfig(out), data: dataFile, schedules: { pretrain: { lr: 1e-3 }, anneal: { lr: 'previous' } } }, root, 'train.yaml'),
+      () =>
+        resolveTrainConfig(
+          { ...shortConfig(out), data: dataFile, schedules: { pretrain: { lr: 1e-3 }, anneal: { lr: 'previous' } } },
+          root,
+          'train.yaml',
+        ),
       (e: Error) => e.message.includes(`data config ${dataFile}: validation.paths.0: ${missing} does not exist`),
     );
     assert.ok(!existsSync(out));

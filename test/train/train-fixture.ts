@@ -26,7 +26,11 @@ export async function makeTrainFixture(root: string): Promise<string> {
   mkdirSync(tok, { recursive: true });
   writeFileSync(join(tok, 'tokenizer.json'), JSON.stringify(tinyTokenizerJson()));
   writeFileSync(join(tok, 'config.json'), JSON.stringify({ eos_token_id: 0, pad_token_id: 1 }));
-  for (const [name, seed, count] of [['pretrain', 1, 60], ['anneal', 2, 20], ['validation', 3, 10]] as const) {
+  for (const [name, seed, count] of [
+    ['pretrain', 1, 60],
+    ['anneal', 2, 20],
+    ['validation', 3, 10],
+  ] as const) {
     const jsonl = join(root, `${name}.jsonl`);
     writeFileSync(jsonl, documents(seed, count));
     await tokenize({ inputs: [jsonl], outDir: join(root, 'tokens', name), tokenizer: tok, workers: 0 });
@@ -34,16 +38,41 @@ export async function makeTrainFixture(root: string): Promise<string> {
   return tok;
 }
 
-export function tinyTrainConfig(root: string, output: string): TrainConfigInput & { data: Exclude<TrainConfigInput['data'], string> } {
+export function tinyTrainConfig(
+  root: string,
+  output: string,
+): TrainConfigInput & { data: Exclude<TrainConfigInput['data'], string> } {
   return {
     output,
-    model: { model_type: 'olmo2', hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 4, vocab_size: 268, max_position_embeddings: 64, eos_token_id: 0, pad_token_id: 1 },
+    model: {
+      model_type: 'olmo2',
+      hidden_size: 32,
+      intermediate_size: 64,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      vocab_size: 268,
+      max_position_embeddings: 64,
+      eos_token_id: 0,
+      pad_token_id: 1,
+    },
     data: {
       sequenceLength: 16,
       tokenizer: join(root, 'tokenizer'),
       stages: [
-        { name: 'pretrain', seed: 6198, tokens: 64 * 24, mix: [{ name: 'pattern', paths: [join(root, 'tokens', 'pretrain')], proportion: 1 }], optim: { lr: 3e-3, schedule: 'cosine', warmupSteps: 4 } },
-        { name: 'anneal', seed: 42, tokens: 64 * 6, mix: [{ name: 'hq', paths: [join(root, 'tokens', 'anneal')], proportion: 1 }], optim: { lr: 'previous', schedule: 'linear', alphaF: 0 } },
+        {
+          name: 'pretrain',
+          seed: 6198,
+          tokens: 64 * 24,
+          mix: [{ name: 'pattern', paths: [join(root, 'tokens', 'pretrain')], proportion: 1 }],
+          optim: { lr: 3e-3, schedule: 'cosine', warmupSteps: 4 },
+        },
+        {
+          name: 'anneal',
+          seed: 42,
+          tokens: 64 * 6,
+          mix: [{ name: 'hq', paths: [join(root, 'tokens', 'anneal')], proportion: 1 }],
+          optim: { lr: 'previous', schedule: 'linear', alphaF: 0 },
+        },
       ],
       validation: { paths: [join(root, 'tokens', 'validation')] },
     },

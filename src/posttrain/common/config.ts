@@ -23,12 +23,19 @@ export function readConfigFile(path: string): unknown {
   try {
     return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new PosttrainConfigError(`${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+    throw new PosttrainConfigError(
+      `${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
+    );
   }
 }
 
 /** Validates with a zod schema; every bad field is listed with its path. */
-export function validateConfig<S extends z.ZodTypeAny>(schema: S, value: unknown, source: string, what: string): z.infer<S> {
+export function validateConfig<S extends z.ZodTypeAny>(
+  schema: S,
+  value: unknown,
+  source: string,
+  what: string,
+): z.infer<S> {
   const r = schema.safeParse(value);
   if (!r.success) throw new PosttrainConfigError(`${source}: invalid ${what} config:\n${formatIssues(r.error)}`);
   return r.data;
@@ -128,14 +135,23 @@ export const evalTimingFields = {
 export const logEveryField = z.number().int().positive().default(10);
 
 /** microBatchSize must divide batchSize (unless packing regroups the batch). */
-export function checkMicroBatch(c: { batchSize: number; microBatchSize: number; packing?: boolean }, ctx: z.RefinementCtx): void {
+export function checkMicroBatch(
+  c: { batchSize: number; microBatchSize: number; packing?: boolean },
+  ctx: z.RefinementCtx,
+): void {
   if (c.batchSize % c.microBatchSize !== 0 && !c.packing) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['microBatchSize'], message: `must divide batchSize (${c.batchSize})` });
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: ['microBatchSize'],
+      message: `must divide batchSize (${c.batchSize})`,
+    });
   }
 }
 
 /** Resolves the paths every stage has (output, initFrom, tokenizer, data.train, data.test) against baseDir. */
-export function resolveRunPaths<C extends { output: string; initFrom: string; tokenizer?: string; data: { train: string; test?: string } }>(c: C, baseDir: string): C {
+export function resolveRunPaths<
+  C extends { output: string; initFrom: string; tokenizer?: string; data: { train: string; test?: string } },
+>(c: C, baseDir: string): C {
   return {
     ...c,
     output: resolvePath(baseDir, c.output),

@@ -83,7 +83,12 @@ export function readJsonl<T>(file: string, parse: (value: unknown) => T): ReadRo
 export type BadRowPolicy = 'error' | 'skip';
 
 /** readJsonl, then either throws a DataRowError listing the bad rows or reports them through `warn` and keeps the good ones. */
-export function loadRows<T>(file: string, parse: (value: unknown) => T, policy: BadRowPolicy = 'error', warn: (line: string) => void = () => {}): ReadRowsResult<T> {
+export function loadRows<T>(
+  file: string,
+  parse: (value: unknown) => T,
+  policy: BadRowPolicy = 'error',
+  warn: (line: string) => void = () => {},
+): ReadRowsResult<T> {
   const r = readJsonl(file, parse);
   if (r.problems.length > 0) {
     if (policy === 'error') throw new DataRowError(r.problems);
@@ -104,19 +109,24 @@ function describe(v: unknown): string {
 
 /** Checks a list of {role, content} messages (roles system / user / assistant, string content). */
 export function parseMessages(value: unknown, field = 'messages'): ChatMessage[] {
-  if (!Array.isArray(value)) throw new RowError(`${field}: expected a list of {role, content} messages, got ${describe(value)}`);
+  if (!Array.isArray(value))
+    throw new RowError(`${field}: expected a list of {role, content} messages, got ${describe(value)}`);
   if (value.length === 0) throw new RowError(`${field}: the conversation is empty`);
   return value.map((m, i) => {
-    if (m === null || typeof m !== 'object' || Array.isArray(m)) throw new RowError(`${field}[${i}]: expected {role, content}, got ${describe(m)}`);
+    if (m === null || typeof m !== 'object' || Array.isArray(m))
+      throw new RowError(`${field}[${i}]: expected {role, content}, got ${describe(m)}`);
     const { role, content } = m as { role?: unknown; content?: unknown };
-    if (typeof role !== 'string' || !ROLES.has(role)) throw new RowError(`${field}[${i}].role: expected "system", "user" or "assistant", got ${describe(role)}`);
-    if (typeof content !== 'string') throw new RowError(`${field}[${i}].content: expected a string, got ${describe(content)}`);
+    if (typeof role !== 'string' || !ROLES.has(role))
+      throw new RowError(`${field}[${i}].role: expected "system", "user" or "assistant", got ${describe(role)}`);
+    if (typeof content !== 'string')
+      throw new RowError(`${field}[${i}].content: expected a string, got ${describe(content)}`);
     return { role, content };
   });
 }
 
 function objectRow(value: unknown): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new RowError(`expected a JSON object, got ${describe(value)}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new RowError(`expected a JSON object, got ${describe(value)}`);
   return value as Record<string, unknown>;
 }
 
@@ -132,9 +142,13 @@ export interface SftExample {
 /** An SFT row: `messages` with at least one assistant turn (the tokens trained on). */
 export function parseSftRow(value: unknown): SftExample {
   const row = objectRow(value);
-  if (!('messages' in row)) throw new RowError(`no "messages" field (SFT rows are {"messages": [{"role", "content"}, …]}; fields: ${Object.keys(row).join(', ') || 'none'})`);
+  if (!('messages' in row))
+    throw new RowError(
+      `no "messages" field (SFT rows are {"messages": [{"role", "content"}, …]}; fields: ${Object.keys(row).join(', ') || 'none'})`,
+    );
   const messages = parseMessages(row.messages);
-  if (!messages.some((m) => m.role === 'assistant')) throw new RowError('messages: no assistant turn, so nothing to train on');
+  if (!messages.some((m) => m.role === 'assistant'))
+    throw new RowError('messages: no assistant turn, so nothing to train on');
   return { id: rowId(row), messages };
 }
 
@@ -152,17 +166,24 @@ export interface PreferencePair {
 export function parsePreferenceRow(value: unknown): PreferencePair {
   const row = objectRow(value);
   for (const k of ['chosen', 'rejected']) {
-    if (!(k in row)) throw new RowError(`no "${k}" field (preference rows have "chosen" and "rejected" message lists, or a "prompt" with "chosen"/"rejected" strings)`);
+    if (!(k in row))
+      throw new RowError(
+        `no "${k}" field (preference rows have "chosen" and "rejected" message lists, or a "prompt" with "chosen"/"rejected" strings)`,
+      );
   }
   const side = (k: 'chosen' | 'rejected'): ChatMessage[] => {
     const v = row[k];
     if (typeof v === 'string') {
       if (row.prompt === undefined) throw new RowError(`${k}: a reply string needs a "prompt" field`);
-      const prompt = typeof row.prompt === 'string' ? [{ role: 'user', content: row.prompt }] : parseMessages(row.prompt, 'prompt');
+      const prompt =
+        typeof row.prompt === 'string' ? [{ role: 'user', content: row.prompt }] : parseMessages(row.prompt, 'prompt');
       return [...prompt, { role: 'assistant', content: v }];
     }
     const messages = parseMessages(v, k);
-    if (messages[messages.length - 1].role !== 'assistant') throw new RowError(`${k}: the last message must be the assistant reply, got role "${messages[messages.length - 1].role}"`);
+    if (messages[messages.length - 1].role !== 'assistant')
+      throw new RowError(
+        `${k}: the last message must be the assistant reply, got role "${messages[messages.length - 1].role}"`,
+      );
     return messages;
   };
   return { id: rowId(row), chosen: side('chosen'), rejected: side('rejected') };

@@ -28,7 +28,11 @@ export type EncodeOutcome =
   | { ok: false; reason: 'too_long' | 'no_labels'; length: number };
 
 /** Encodes one conversation for training (see the file comment for the masking and the length rule). */
-export function encodeForTraining(tokenizer: Tokenizer, messages: readonly ChatMessage[], opts: EncodeOptions): EncodeOutcome {
+export function encodeForTraining(
+  tokenizer: Tokenizer,
+  messages: readonly ChatMessage[],
+  opts: EncodeOptions,
+): EncodeOutcome {
   const enc = encodeChat(tokenizer, messages, opts.template ? { template: opts.template } : {});
   const length = enc.ids.length;
   let ids = enc.ids;
@@ -70,19 +74,25 @@ export function noteOutcome(report: EncodeReport, outcome: EncodeOutcome, where:
     report.kept++;
     if (outcome.truncated) {
       report.truncated++;
-      if (report.examples.length < 20) report.examples.push(`${where}: truncated from ${outcome.length} to ${maxLength} tokens`);
+      if (report.examples.length < 20)
+        report.examples.push(`${where}: truncated from ${outcome.length} to ${maxLength} tokens`);
     }
     return;
   }
   if (outcome.reason === 'too_long') report.droppedTooLong++;
   else report.droppedNoLabels++;
   if (report.examples.length < 20) {
-    report.examples.push(outcome.reason === 'too_long' ? `${where}: dropped, ${outcome.length} tokens > max length ${maxLength}` : `${where}: dropped, no assistant token to train on`);
+    report.examples.push(
+      outcome.reason === 'too_long'
+        ? `${where}: dropped, ${outcome.length} tokens > max length ${maxLength}`
+        : `${where}: dropped, no assistant token to train on`,
+    );
   }
 }
 
 export function formatEncodeReport(r: EncodeReport): string[] {
-  const head = `${r.file}: ${r.kept}/${r.rows} ${r.unit} kept` +
+  const head =
+    `${r.file}: ${r.kept}/${r.rows} ${r.unit} kept` +
     (r.droppedTooLong ? `, ${r.droppedTooLong} dropped as longer than the max length` : '') +
     (r.droppedNoLabels ? `, ${r.droppedNoLabels} dropped with no assistant tokens` : '') +
     (r.truncated ? `, ${r.truncated} truncated to the max length` : '');

@@ -50,4 +50,13 @@ export {
 } from './config.ts';
 export { EpochPlan, makeOptimizer, mean, microBatches, warmupRatioSchedule } from './loop.ts';
 export { encodeConversations, loadChatTokenizer, loadPolicy } from './setup.ts';
-export { PosttrainRun, POSTTRAIN_CHANGEABLE, openRun, type OpenedRun, type PosttrainOptions, type PosttrainRunConfig, type StepInfo, type TrainingHooks } from './run.ts';
+export {
+  PosttrainRun,
+  POSTTRAIN_CHANGEABLE,
+  openRun,
+  type OpenedRun,
+  type PosttrainOptions,
+  type PosttrainRunConfig,
+  type StepInfo,
+  type TrainingHooks,
+} from './run.ts';

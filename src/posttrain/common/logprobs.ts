@@ -29,12 +29,15 @@ export function padBatch(examples: readonly EncodedExample[], padId: number, voc
   const targets = new Int32Array(batch * length).fill(IGNORE_INDEX);
   const counts: number[] = [];
   examples.forEach((e, b) => {
-    if (e.labels.length !== e.ids.length) throw new Error(`padBatch: sequence ${b} has ${e.ids.length} ids but ${e.labels.length} labels`);
+    if (e.labels.length !== e.ids.length)
+      throw new Error(`padBatch: sequence ${b} has ${e.ids.length} ids but ${e.labels.length} labels`);
     let n = 0;
     for (let t = 0; t < e.ids.length; t++) {
       const id = e.ids[t];
       if (vocabSize !== undefined && (id < 0 || id >= vocabSize)) {
-        throw new Error(`token id ${id} is outside the model's vocabulary (vocab_size ${vocabSize}); was the data tokenized with another tokenizer?`);
+        throw new Error(
+          `token id ${id} is outside the model's vocabulary (vocab_size ${vocabSize}); was the data tokenized with another tokenizer?`,
+        );
       }
       ids[b * length + t] = id;
       if (t + 1 < e.ids.length && e.labels[t + 1] !== IGNORE_INDEX) {
@@ -62,19 +65,37 @@ export interface SequenceLogProbs {
  * Per-sequence log-probabilities of the label tokens, with gradients to the model. `average` divides each sum
  * by its label count (length normalisation). A sequence with no label tokens gets 0.
  */
-export function sequenceLogProbs(model: CausalLM, examples: readonly EncodedExample[], opts: { average?: boolean; padId?: number } = {}): SequenceLogProbs {
+export function sequenceLogProbs(
+  model: CausalLM,
+  examples: readonly EncodedExample[],
+  opts: { average?: boolean; padId?: number } = {},
+): SequenceLogProbs {
   const b = padBatch(examples, padIdOf(model, opts.padId), model.config.vocabSize);
   const { logits } = model.forward(tensor(b.ids, [b.batch, b.length], 'i32'));
   const { loss } = crossEntropyRows(logits, tensor(b.targets, [b.batch, b.length], 'i32'), IGNORE_INDEX);
   let logps = scale(sum(loss, 1), -1);
-  if (opts.average) logps = mul(logps, tensor(Float32Array.from(b.counts, (n) => (n > 0 ? 1 / n : 0)), [b.batch]));
+  if (opts.average)
+    logps = mul(
+      logps,
+      tensor(
+        Float32Array.from(b.counts, (n) => (n > 0 ? 1 / n : 0)),
+        [b.batch],
+      ),
+    );
   return { logps, counts: b.counts };
 }
 
 /** Summed cross-entropy over all label tokens of a batch (the SFT loss before reduction) and the token count. */
-export function labelCrossEntropy(model: CausalLM, examples: readonly EncodedExample[], opts: { padId?: number } = {}): { loss: Tensor; count: number } {
+export function labelCrossEntropy(
+  model: CausalLM,
+  examples: readonly EncodedExample[],
+  opts: { padId?: number } = {},
+): { loss: Tensor; count: number } {
   const b = padBatch(examples, padIdOf(model, opts.padId), model.config.vocabSize);
   const { logits } = model.forward(tensor(b.ids, [b.batch, b.length], 'i32'));
-  const ce = crossEntropy(logits, tensor(b.targets, [b.batch, b.length], 'i32'), { reduction: 'sum', ignoreIndex: IGNORE_INDEX });
+  const ce = crossEntropy(logits, tensor(b.targets, [b.batch, b.length], 'i32'), {
+    reduction: 'sum',
+    ignoreIndex: IGNORE_INDEX,
+  });
   return { loss: ce.loss, count: ce.count };
 }

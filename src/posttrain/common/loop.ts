@@ -12,8 +12,19 @@ export function makeOptimizer(model: CausalLM, o: OptimizerConfig): AdamW {
 }
 
 /** HF's schedules with a warmup ratio: warmup = ceil(ratio × total) steps, then linear (or cosine) decay to 0. */
-export function warmupRatioSchedule(s: { lr: number; schedule: 'linear' | 'cosine' | 'constant'; warmupRatio: number }, totalSteps: number): Schedule {
-  return { kind: s.schedule, peak: s.lr, warmupSteps: Math.ceil(s.warmupRatio * totalSteps), alphaF: 0, horizon: totalSteps, decaySteps: 0, warmupMinLr: 0 };
+export function warmupRatioSchedule(
+  s: { lr: number; schedule: 'linear' | 'cosine' | 'constant'; warmupRatio: number },
+  totalSteps: number,
+): Schedule {
+  return {
+    kind: s.schedule,
+    peak: s.lr,
+    warmupSteps: Math.ceil(s.warmupRatio * totalSteps),
+    alphaF: 0,
+    horizon: totalSteps,
+    decaySteps: 0,
+    warmupMinLr: 0,
+  };
 }
 
 export { lrAt };
@@ -42,8 +53,14 @@ export class EpochPlan {
   batch(step: number): { epoch: number; indices: number[] } {
     const epoch = Math.floor(step / this.batchesPerEpoch);
     const b = step % this.batchesPerEpoch;
-    if (this.cache?.epoch !== epoch) this.cache = { epoch, order: permutation(this.examples, this.seed, `posttrain-epoch-${epoch}`) };
-    return { epoch, indices: Array.from(this.cache.order.subarray(b * this.batchSize, Math.min((b + 1) * this.batchSize, this.examples))) };
+    if (this.cache?.epoch !== epoch)
+      this.cache = { epoch, order: permutation(this.examples, this.seed, `posttrain-epoch-${epoch}`) };
+    return {
+      epoch,
+      indices: Array.from(
+        this.cache.order.subarray(b * this.batchSize, Math.min((b + 1) * this.batchSize, this.examples)),
+      ),
+    };
   }
 }
 
@@ -53,7 +70,11 @@ export class EpochPlan {
  * (rows × longest) stays within `tokenBudget` — one conversation per row, so no cross-document attention, and
  * far less padding. The loss is a sum over tokens, so the grouping changes only the speed, not the gradient.
  */
-export function microBatches(indices: readonly number[], lengths: (i: number) => number, opts: { microBatchSize: number; packing?: boolean; tokenBudget?: number }): number[][] {
+export function microBatches(
+  indices: readonly number[],
+  lengths: (i: number) => number,
+  opts: { microBatchSize: number; packing?: boolean; tokenBudget?: number },
+): number[][] {
   if (!opts.packing) {
     const out: number[][] = [];
     for (let i = 0; i < indices.length; i += opts.microBatchSize) out.push(indices.slice(i, i + opts.microBatchSize));

@@ -5,7 +5,19 @@
 import type { CausalLM } from '../../models/index.ts';
 import { zeroGrad } from '../../tensor/index.ts';
 import type { Tokenizer } from '../../tokenizers/index.ts';
-import { AdamW, clipFactor, failOnNonFinite, gradNorm, lrAt, openRun as openTrainingRun, runTrainingLoop, type OpenedRun as OpenedTrainingRun, type Progress, type RunStartOptions, type Schedule } from '../../train/index.ts';
+import {
+  AdamW,
+  clipFactor,
+  failOnNonFinite,
+  gradNorm,
+  lrAt,
+  openRun as openTrainingRun,
+  runTrainingLoop,
+  type OpenedRun as OpenedTrainingRun,
+  type Progress,
+  type RunStartOptions,
+  type Schedule,
+} from '../../train/index.ts';
 import type { OptimizerConfig } from './config.ts';
 import { EpochPlan, makeOptimizer, warmupRatioSchedule } from './loop.ts';
 import { loadChatTokenizer, loadPolicy } from './setup.ts';
@@ -19,7 +31,17 @@ export interface PosttrainOptions extends RunStartOptions {
 }
 
 /** Config fields a resumed SFT or DPO run can change (with --allow-config-change). */
-export const POSTTRAIN_CHANGEABLE = ['lr', 'schedule', 'warmupRatio', 'epochs', 'checkpoint', 'eval', 'logEvery', 'optimizer.maxGradNorm', 'microBatchSize'];
+export const POSTTRAIN_CHANGEABLE = [
+  'lr',
+  'schedule',
+  'warmupRatio',
+  'epochs',
+  'checkpoint',
+  'eval',
+  'logEvery',
+  'optimizer.maxGradNorm',
+  'microBatchSize',
+];
 
 /** The config fields the shared run skeleton reads. */
 export interface PosttrainRunConfig {
@@ -51,7 +73,12 @@ export interface OpenedRun {
 export function openRun(cfg: PosttrainRunConfig, opts: PosttrainOptions): OpenedRun {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const { tokenizer, dir } = loadChatTokenizer(cfg.initFrom, cfg.tokenizer);
-  return { log, tokenizer, tokenizerDir: dir, encodeOpts: { maxLength: cfg.data.maxLength, overlong: cfg.data.overlong, template: cfg.chatTemplate } };
+  return {
+    log,
+    tokenizer,
+    tokenizerDir: dir,
+    encodeOpts: { maxLength: cfg.data.maxLength, overlong: cfg.data.overlong, template: cfg.chatTemplate },
+  };
 }
 
 /** One optimizer step as the stage's hooks see it. */
@@ -109,7 +136,17 @@ export class PosttrainRun<E> {
     this.plan = new EpochPlan(examples, cfg.batchSize, cfg.epochs, cfg.seed);
     this.schedule = warmupRatioSchedule(cfg, this.plan.totalSteps);
     const config = JSON.parse(JSON.stringify(cfg)) as Record<string, unknown>;
-    this.training = openTrainingRun<null>({ kind, output: cfg.output, config, source: `the ${kind} config of ${cfg.output}`, changeable: POSTTRAIN_CHANGEABLE, log: opened.log }, opts);
+    this.training = openTrainingRun<null>(
+      {
+        kind,
+        output: cfg.output,
+        config,
+        source: `the ${kind} config of ${cfg.output}`,
+        changeable: POSTTRAIN_CHANGEABLE,
+        log: opened.log,
+      },
+      opts,
+    );
     const ckpt = this.training.resumed;
     this.resumeFrom = ckpt?.dir ?? null;
     this.movedAside = this.training.movedAside;
@@ -147,7 +184,14 @@ export class PosttrainRun<E> {
           const maxNorm = cfg.optimizer.maxGradNorm;
           this.opt.update(lr, maxNorm > 0 ? clipFactor(norm, maxNorm) : 1);
           this.step = loop.step + 1;
-          const info: StepInfo = { epoch, lr, norm, indices, stepsThisRun: loop.stepsThisRun + 1, seconds: loop.seconds() };
+          const info: StepInfo = {
+            epoch,
+            lr,
+            norm,
+            indices,
+            stepsThisRun: loop.stepsThisRun + 1,
+            seconds: loop.seconds(),
+          };
           return { record: h.record(res, info), progress: h.progressText(res), logLine: h.logLine(res, info, total) };
         },
         evaluate: () => h.evaluate(),

@@ -79,7 +79,12 @@ export const distillConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.critic.type === 'model' && !c.critic.model) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['critic', 'model'], message: 'a model critic needs the judge model folder' });
+    if (c.critic.type === 'model' && !c.critic.model)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['critic', 'model'],
+        message: 'a model critic needs the judge model folder',
+      });
   });
 
 export type DistillConfigInput = z.input<typeof distillConfigSchema>;
@@ -90,15 +95,23 @@ export interface ResolvedDistillConfig extends Omit<z.infer<typeof distillConfig
 
 export function resolveDistillConfig(value: unknown, baseDir = '.', source = 'config'): ResolvedDistillConfig {
   const c = validateConfig(distillConfigSchema, value, source, 'distill');
-  const list = (p: string | string[] | undefined) => (p === undefined ? [] : (Array.isArray(p) ? p : [p]).map((x) => resolvePath(baseDir, x)));
-  if (c.sft.microBatchSize > c.sft.batchSize) throw new PosttrainConfigError(`${source}: sft.microBatchSize (${c.sft.microBatchSize}) exceeds sft.batchSize (${c.sft.batchSize})`);
+  const list = (p: string | string[] | undefined) =>
+    p === undefined ? [] : (Array.isArray(p) ? p : [p]).map((x) => resolvePath(baseDir, x));
+  if (c.sft.microBatchSize > c.sft.batchSize)
+    throw new PosttrainConfigError(
+      `${source}: sft.microBatchSize (${c.sft.microBatchSize}) exceeds sft.batchSize (${c.sft.batchSize})`,
+    );
   return {
     ...c,
     output: resolvePath(baseDir, c.output),
     student: modelPathOrHubId(baseDir, c.student), // a folder, or a hub id the command resolves
     tokenizer: resolvePath(baseDir, c.tokenizer),
     data: { ...c.data, prompts: list(c.data.prompts), test: list(c.data.test) },
-    critic: { ...c.critic, model: modelPathOrHubId(baseDir, c.critic.model), tokenizer: resolvePath(baseDir, c.critic.tokenizer) },
+    critic: {
+      ...c.critic,
+      model: modelPathOrHubId(baseDir, c.critic.model),
+      tokenizer: resolvePath(baseDir, c.critic.tokenizer),
+    },
   };
 }
 

@@ -31,7 +31,8 @@ export class VerifierCritic implements Critic {
   score(items: readonly CriticItem[]): number[] {
     return items.map((it, i) => {
       const name = it.verifier ?? this.fallbackVerifier;
-      if (!name || it.groundTruth === undefined) throw new Error(`verifier critic: item ${i} has no ${name ? 'ground truth' : 'verifier name'}`);
+      if (!name || it.groundTruth === undefined)
+        throw new Error(`verifier critic: item ${i} has no ${name ? 'ground truth' : 'verifier name'}`);
       return verify(name, it.completion, it.groundTruth).score;
     });
   }
@@ -64,14 +65,18 @@ export class ModelCritic implements Critic {
     const enc = (s: string) => tokenizer.encode(s, { addSpecialTokens: false });
     this.yes = enc(opts.yes ?? ' yes');
     this.no = enc(opts.no ?? ' no');
-    if (this.yes.length === 0 || this.no.length === 0) throw new Error('model critic: the yes / no answers encode to no tokens');
+    if (this.yes.length === 0 || this.no.length === 0)
+      throw new Error('model critic: the yes / no answers encode to no tokens');
   }
 
   /** The judge's context tokens for an item. */
   context(item: CriticItem): number[] {
     const user = [...item.prompt].reverse().find((m) => m.role === 'user')?.content ?? '';
     const question = this.template.replaceAll('{prompt}', user).replaceAll('{completion}', item.completion);
-    const text = this.opts.chat === false ? question : applyChatTemplate(this.tokenizer, [{ role: 'user', content: question }], { addGenerationPrompt: true });
+    const text =
+      this.opts.chat === false
+        ? question
+        : applyChatTemplate(this.tokenizer, [{ role: 'user', content: question }], { addGenerationPrompt: true });
     const ids = this.tokenizer.encode(text, { addSpecialTokens: false, allowSpecial: true });
     return ids.length ? ids : [this.tokenizer.eosTokenId ?? 0];
   }

@@ -100,7 +100,8 @@ export function runDistillLoop(o: DistillLoopOptions, hooks: DistillHooks): Dist
   if (o.resume) before = o.resume.before;
   else {
     before = hooks.evaluate ? hooks.evaluate(0) : null;
-    if (before && o.output) appendFileSync(join(o.output, 'rounds.jsonl'), `${JSON.stringify({ round: 0, eval: before })}\n`);
+    if (before && o.output)
+      appendFileSync(join(o.output, 'rounds.jsonl'), `${JSON.stringify({ round: 0, eval: before })}\n`);
   }
   const records: RoundRecord[] = [...(o.resume?.rounds ?? [])];
   const pool: { messages: ChatMessage[] }[] = [...(o.resume?.pool ?? [])];
@@ -110,15 +111,23 @@ export function runDistillLoop(o: DistillLoopOptions, hooks: DistillHooks): Dist
       return { rounds: records, before, stopped: true };
     }
     const generated = hooks.generate(round, o.prompts);
-    if (generated.length !== o.prompts.length) throw new Error(`distill round ${round}: the generator returned ${generated.length} candidate lists for ${o.prompts.length} prompts`);
-    const candidates: Candidate[] = generated.flatMap((list, p) => list.map((completion) => ({ promptIndex: p, completion, score: 0, valid: false, kept: false })));
+    if (generated.length !== o.prompts.length)
+      throw new Error(
+        `distill round ${round}: the generator returned ${generated.length} candidate lists for ${o.prompts.length} prompts`,
+      );
+    const candidates: Candidate[] = generated.flatMap((list, p) =>
+      list.map((completion) => ({ promptIndex: p, completion, score: 0, valid: false, kept: false })),
+    );
     const scores = o.critic.score(
       candidates.map((c) => {
         const p = o.prompts[c.promptIndex];
         return { prompt: p.messages, completion: c.completion, groundTruth: p.groundTruth, verifier: p.verifier };
       }),
     );
-    if (scores.length !== candidates.length) throw new Error(`distill round ${round}: the critic returned ${scores.length} scores for ${candidates.length} candidates`);
+    if (scores.length !== candidates.length)
+      throw new Error(
+        `distill round ${round}: the critic returned ${scores.length} scores for ${candidates.length} candidates`,
+      );
     candidates.forEach((c, i) => {
       const s = scores[i];
       c.score = Number.isFinite(s) ? s : 0;
@@ -128,10 +137,16 @@ export function runDistillLoop(o: DistillLoopOptions, hooks: DistillHooks): Dist
     const valid = candidates.filter((c) => c.valid);
     const groups = o.diversity.scope === 'prompt' ? groupBy(valid, (c) => c.promptIndex) : [valid];
     for (const g of groups) {
-      for (const i of dedupeByJaccard(g.map((c) => c.completion), o.diversity)) g[i].kept = true;
+      for (const i of dedupeByJaccard(
+        g.map((c) => c.completion),
+        o.diversity,
+      ))
+        g[i].kept = true;
     }
     const kept = candidates.filter((c) => c.kept);
-    const examples = kept.map((c) => ({ messages: [...o.prompts[c.promptIndex].messages, { role: 'assistant', content: c.completion }] }));
+    const examples = kept.map((c) => ({
+      messages: [...o.prompts[c.promptIndex].messages, { role: 'assistant', content: c.completion }],
+    }));
     if (o.trainOn === 'all') pool.push(...examples);
     const trainSet = o.trainOn === 'all' ? pool : examples;
     if (o.output) {
@@ -139,9 +154,22 @@ export function runDistillLoop(o: DistillLoopOptions, hooks: DistillHooks): Dist
       mkdirSync(dir, { recursive: true });
       writeFileSync(
         join(dir, 'candidates.jsonl'),
-        candidates.map((c) => JSON.stringify({ prompt_id: o.prompts[c.promptIndex].id, completion: c.completion, score: c.score, valid: c.valid, kept: c.kept })).join('\n') + (candidates.length ? '\n' : ''),
+        candidates
+          .map((c) =>
+            JSON.stringify({
+              prompt_id: o.prompts[c.promptIndex].id,
+              completion: c.completion,
+              score: c.score,
+              valid: c.valid,
+              kept: c.kept,
+            }),
+          )
+          .join('\n') + (candidates.length ? '\n' : ''),
       );
-      writeFileSync(join(dir, 'kept.jsonl'), trainSet.map((e) => JSON.stringify(e)).join('\n') + (trainSet.length ? '\n' : ''));
+      writeFileSync(
+        join(dir, 'kept.jsonl'),
+        trainSet.map((e) => JSON.stringify(e)).join('\n') + (trainSet.length ? '\n' : ''),
+      );
     }
     const finetune = trainSet.length > 0 ? hooks.finetune(round, trainSet) : undefined;
     const evalResult = hooks.evaluate ? hooks.evaluate(round) : undefined;

@@ -12,21 +12,41 @@ import { resolveSftConfig, SftTrainer } from '../sft/index.ts';
 import { verify } from '../../verifiers/index.ts';
 import type { ResolvedDistillConfig } from './config.ts';
 import { ModelCritic, VerifierCritic, type Critic } from './critic.ts';
-import { runDistillLoop, type DistillPrompt, type DistillResult, type DistillResume, type RoundRecord } from './loop.ts';
+import {
+  runDistillLoop,
+  type DistillPrompt,
+  type DistillResult,
+  type DistillResume,
+  type RoundRecord,
+} from './loop.ts';
 
 export function parseDistillRow(value: unknown, index = 0): DistillPrompt {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new RowError(`expected a JSON object, got ${JSON.stringify(value)}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new RowError(`expected a JSON object, got ${JSON.stringify(value)}`);
   const row = value as Record<string, unknown>;
   let messages = parseMessages(row.messages);
   if (messages[messages.length - 1].role === 'assistant') messages = messages.slice(0, -1);
   if (messages.length === 0) throw new RowError('messages: no prompt left once the final assistant turn is removed');
   const gt = row.ground_truth ?? row.groundTruth;
-  const verifier = typeof row.dataset === 'string' ? row.dataset : typeof row.verifier === 'string' ? row.verifier : undefined;
+  const verifier =
+    typeof row.dataset === 'string' ? row.dataset : typeof row.verifier === 'string' ? row.verifier : undefined;
   const id = typeof row.id === 'string' || typeof row.id === 'number' ? String(row.id) : `row-${index}`;
-  return { id, messages, ...(gt !== undefined && gt !== null ? { groundTruth: gt } : {}), ...(verifier ? { verifier } : {}) };
+  return {
+    id,
+    messages,
+    ...(gt !== undefined && gt !== null ? { groundTruth: gt } : {}),
+    ...(verifier ? { verifier } : {}),
+  };
 }
 
-function loadPrompts(files: readonly string[], tok: Tokenizer, maxPromptTokens: number, badRows: 'error' | 'skip', limit: number | undefined, log: (l: string) => void): DistillPrompt[] {
+function loadPrompts(
+  files: readonly string[],
+  tok: Tokenizer,
+  maxPromptTokens: number,
+  badRows: 'error' | 'skip',
+  limit: number | undefined,
+  log: (l: string) => void,
+): DistillPrompt[] {
   const out: DistillPrompt[] = [];
   let tooLong = 0;
   for (const f of files) {
@@ -80,15 +100,34 @@ export function sampleCompletions(
  * Whether the greedy reply to each row with ground truth and a verifier passes it, in row order (rows without
  * either are left out). Per-prompt outcomes let two models be compared on the same prompts (a paired test).
  */
-export function verifiedOutcomes(model: CausalLM, tok: Tokenizer, rows: readonly DistillPrompt[], maxNewTokens: number, batchSize: number): boolean[] {
+export function verifiedOutcomes(
+  model: CausalLM,
+  tok: Tokenizer,
+  rows: readonly DistillPrompt[],
+  maxNewTokens: number,
+  batchSize: number,
+): boolean[] {
   const usable = rows.filter((r) => r.groundTruth !== undefined && r.verifier);
   if (usable.length === 0) return [];
-  const outs = sampleCompletions(model, tok, usable, 1, { maxNewTokens, temperature: 0, topK: 0, topP: 1, batchSize }, 0);
+  const outs = sampleCompletions(
+    model,
+    tok,
+    usable,
+    1,
+    { maxNewTokens, temperature: 0, topK: 0, topP: 1, batchSize },
+    0,
+  );
   return usable.map((r, i) => verify(r.verifier!, outs[i][0], r.groundTruth).verified);
 }
 
 /** Greedy verified rate of a model on rows with ground truth. */
-export function verifiedRate(model: CausalLM, tok: Tokenizer, rows: readonly DistillPrompt[], maxNewTokens: number, batchSize: number): number {
+export function verifiedRate(
+  model: CausalLM,
+  tok: Tokenizer,
+  rows: readonly DistillPrompt[],
+  maxNewTokens: number,
+  batchSize: number,
+): number {
   const outcomes = verifiedOutcomes(model, tok, rows, maxNewTokens, batchSize);
   return outcomes.length ? outcomes.filter(Boolean).length / outcomes.length : 0;
 }
@@ -107,39 +146,54 @@ export interface RunDistillOptions {
  * The completed rounds of an earlier run in `output`, and where they left the student: rounds.jsonl must hold
  * rounds 1…R in order (a round is written there only once its fine-tuning and evaluation are done).
  */
-export function readDistillResume(output: string, student: string, trainOn: 'round' | 'all'): DistillResume & { student: string } {
+export function readDistillResume(
+  output: string,
+  student: string,
+  trainOn: 'round' | 'all',
+): DistillResume & { student: string } {
   const file = join(output, 'rounds.jsonl');
-  if (!existsSync(file)) throw new Error(`distill --resume: ${file} not found; nothing to resume (run without --resume to start)`);
+  if (!existsSync(file))
+    throw new Error(`distill --resume: ${file} not found; nothing to resume (run without --resume to start)`);
   const lines = readJsonLines<Partial<RoundRecord> & { round?: unknown; eval?: Record<string, unknown> }>(file);
   const before = lines.find((l) => l.round === 0)?.eval ?? null;
   const rounds = lines.filter((l) => l.round !== 0) as RoundRecord[];
   rounds.forEach((r, i) => {
-    if (r.round !== i + 1) throw new Error(`${file}: line for round ${JSON.stringify(r.round)} where round ${i + 1} was expected`);
+    if (r.round !== i + 1)
+      throw new Error(`${file}: line for round ${JSON.stringify(r.round)} where round ${i + 1} was expected`);
   });
   let current = student;
   for (const r of rounds) {
     const dir = r.finetune?.student;
     if (typeof dir === 'string') current = dir;
   }
-  if (!existsSync(join(current, 'config.json'))) throw new Error(`${file}: the student of round ${rounds.length} (${current}) is missing`);
+  if (!existsSync(join(current, 'config.json')))
+    throw new Error(`${file}: the student of round ${rounds.length} (${current}) is missing`);
   const last = rounds.length ? join(output, `round-${rounds.length}`, 'kept.jsonl') : null;
   const pool = trainOn === 'all' && last ? readJsonLines<{ messages: ChatMessage[] }>(last) : [];
   return { rounds, before, pool, student: current };
 }
 
-export function runDistill(cfg: ResolvedDistillConfig, opts: RunDistillOptions = {}): DistillResult & { student: string } {
+export function runDistill(
+  cfg: ResolvedDistillConfig,
+  opts: RunDistillOptions = {},
+): DistillResult & { student: string } {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const tokDir = cfg.tokenizer ?? cfg.student;
-  if (!existsSync(join(tokDir, 'tokenizer.json'))) throw new Error(`no tokenizer.json in ${tokDir}; set "tokenizer" in the config`);
+  if (!existsSync(join(tokDir, 'tokenizer.json')))
+    throw new Error(`no tokenizer.json in ${tokDir}; set "tokenizer" in the config`);
   const tok = loadTokenizer(tokDir);
   if (tok.eosTokenId === null) throw new Error(`${tokDir}: the tokenizer has no EOS token`);
   const prompts = loadPrompts(cfg.data.prompts, tok, cfg.data.maxPromptTokens, cfg.data.badRows, cfg.data.limit, log);
-  const test = cfg.data.test.length ? loadPrompts(cfg.data.test, tok, cfg.data.maxPromptTokens, cfg.data.badRows, cfg.data.testLimit, log) : [];
+  const test = cfg.data.test.length
+    ? loadPrompts(cfg.data.test, tok, cfg.data.maxPromptTokens, cfg.data.badRows, cfg.data.testLimit, log)
+    : [];
   let critic: Critic;
   if (opts.critic) critic = opts.critic;
   else if (cfg.critic.type === 'model') {
     const judgeTokDir = cfg.critic.tokenizer ?? cfg.critic.model!;
-    critic = new ModelCritic(loadModel(cfg.critic.model!, { trainable: false }), loadTokenizer(judgeTokDir), { template: cfg.critic.template });
+    critic = new ModelCritic(loadModel(cfg.critic.model!, { trainable: false }), loadTokenizer(judgeTokDir), {
+      template: cfg.critic.template,
+    });
   } else critic = new VerifierCritic(cfg.critic.verifier);
 
   const resume = opts.resume ? readDistillResume(cfg.output, cfg.student, cfg.trainOn) : undefined;
@@ -147,7 +201,9 @@ export function runDistill(cfg: ResolvedDistillConfig, opts: RunDistillOptions =
   let studentDir = resume?.student ?? cfg.student;
   let student = loadModel(studentDir);
   const g = cfg.generation;
-  log(`distill: ${prompts.length} prompts × ${cfg.candidatesPerPrompt} candidates, ${cfg.rounds} rounds, critic ${critic.name} (threshold ${cfg.critic.threshold})`);
+  log(
+    `distill: ${prompts.length} prompts × ${cfg.candidatesPerPrompt} candidates, ${cfg.rounds} rounds, critic ${critic.name} (threshold ${cfg.critic.threshold})`,
+  );
   const result = runDistillLoop(
     {
       rounds: cfg.rounds,
@@ -162,7 +218,8 @@ export function runDistill(cfg: ResolvedDistillConfig, opts: RunDistillOptions =
       resume,
     },
     {
-      generate: (round, ps) => sampleCompletions(student, tok, ps, cfg.candidatesPerPrompt, g, cfg.seed * 1_000_003 + round * 7919),
+      generate: (round, ps) =>
+        sampleCompletions(student, tok, ps, cfg.candidatesPerPrompt, g, cfg.seed * 1_000_003 + round * 7919),
       finetune: (round, examples) => {
         const dir = join(cfg.output, `round-${round}`);
         // A fine-tuning folder here is left by an interrupted run of this round: the round starts over.
@@ -201,6 +258,9 @@ export function runDistill(cfg: ResolvedDistillConfig, opts: RunDistillOptions =
   );
   if (result.stopped) return { ...result, student: studentDir };
   saveModel(student, join(cfg.output, 'final'), { tokenizerFrom: tokDir });
-  writeFileSync(join(cfg.output, 'summary.json'), `${JSON.stringify({ before: result.before, rounds: result.rounds, student: studentDir }, null, 2)}\n`);
+  writeFileSync(
+    join(cfg.output, 'summary.json'),
+    `${JSON.stringify({ before: result.before, rounds: result.rounds, student: studentDir }, null, 2)}\n`,
+  );
   return { ...result, student: studentDir };
 }

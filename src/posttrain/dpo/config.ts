@@ -3,7 +3,20 @@
 // DPO with β = 5, LR 5e-7, linear schedule with warmup ratio 0.1, 1 epoch, effective batch 128 pairs, max length
 // 2048, weight decay 0. Small models need a larger LR (see configs/quickstart/dpo.yaml).
 import { z } from 'zod';
-import { batchFields, checkMicroBatch, configDir, dataPolicyFields, evalTimingFields, logEveryField, readConfigFile, resolveRunPaths, runTargetFields, tokenizerFields, trainingFields, validateConfig } from '../common/config.ts';
+import {
+  batchFields,
+  checkMicroBatch,
+  configDir,
+  dataPolicyFields,
+  evalTimingFields,
+  logEveryField,
+  readConfigFile,
+  resolveRunPaths,
+  runTargetFields,
+  tokenizerFields,
+  trainingFields,
+  validateConfig,
+} from '../common/config.ts';
 import { defaultBeta } from './loss.ts';
 import { modelPathOrHubId } from '../../io/model-ref.ts';
 
@@ -45,7 +58,12 @@ export const dpoConfigSchema = z
   .strict()
   .superRefine((c, ctx) => {
     checkMicroBatch(c, ctx);
-    if (c.data.test && c.data.testFraction > 0) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['data', 'testFraction'], message: 'give data.test or data.testFraction, not both' });
+    if (c.data.test && c.data.testFraction > 0)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['data', 'testFraction'],
+        message: 'give data.test or data.testFraction, not both',
+      });
   });
 
 export type DpoConfigInput = z.input<typeof dpoConfigSchema>;
@@ -53,7 +71,11 @@ export type DpoConfig = Omit<z.infer<typeof dpoConfigSchema>, 'beta'> & { beta: 
 
 export function resolveDpoConfig(value: unknown, baseDir: string, source = 'config'): DpoConfig {
   const c = validateConfig(dpoConfigSchema, value, source, 'DPO');
-  return { ...resolveRunPaths(c, baseDir), beta: c.beta ?? defaultBeta(c.loss), reference: modelPathOrHubId(baseDir, c.reference) };
+  return {
+    ...resolveRunPaths(c, baseDir),
+    beta: c.beta ?? defaultBeta(c.loss),
+    reference: modelPathOrHubId(baseDir, c.reference),
+  };
 }
 
 export function loadDpoConfig(path: string): DpoConfig {

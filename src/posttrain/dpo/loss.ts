@@ -27,7 +27,10 @@ export function negLogSigmoid(x: Tensor): Tensor {
   const v = x.f32();
   const far = Float32Array.from(v, (z) => (z < -50 ? 1 : 0));
   if (!far.some((f) => f === 1)) return neg(log(sigmoid(x)));
-  const near = tensor(Float32Array.from(far, (f) => 1 - f), x.shape);
+  const near = tensor(
+    Float32Array.from(far, (f) => 1 - f),
+    x.shape,
+  );
   return neg(add(mul(log(sigmoid(clamp(x, -50, Infinity))), near), mul(x, tensor(far, x.shape))));
 }
 
@@ -36,7 +39,14 @@ function negLogSigmoidNumber(x: number): number {
 }
 
 /** Per-pair losses [B] from policy log-probs (differentiable) and reference log-probs (constants). */
-export function dpoLoss(policyChosen: Tensor, policyRejected: Tensor, refChosen: Tensor, refRejected: Tensor, beta: number, labelSmoothing = 0): Tensor {
+export function dpoLoss(
+  policyChosen: Tensor,
+  policyRejected: Tensor,
+  refChosen: Tensor,
+  refRejected: Tensor,
+  beta: number,
+  labelSmoothing = 0,
+): Tensor {
   const z = scale(sub(sub(policyChosen, refChosen), sub(policyRejected, refRejected)), beta);
   const pos = negLogSigmoid(z);
   if (labelSmoothing === 0) return pos;
@@ -50,7 +60,14 @@ export interface DpoPairValues {
 }
 
 /** The same loss on plain numbers, for metrics and for checking by hand. */
-export function dpoLossValues(policyChosen: number, policyRejected: number, refChosen: number, refRejected: number, beta: number, labelSmoothing = 0): DpoPairValues {
+export function dpoLossValues(
+  policyChosen: number,
+  policyRejected: number,
+  refChosen: number,
+  refRejected: number,
+  beta: number,
+  labelSmoothing = 0,
+): DpoPairValues {
   const chosenReward = beta * (policyChosen - refChosen);
   const rejectedReward = beta * (policyRejected - refRejected);
   const z = chosenReward - rejectedReward;
@@ -80,5 +97,12 @@ export function summarizePairs(pairs: readonly DpoPairValues[]): DpoBatchMetrics
     r += p.rejectedReward;
     acc += p.chosenReward > p.rejectedReward ? 1 : p.chosenReward === p.rejectedReward ? 0.5 : 0;
   }
-  return { loss: loss / n, chosen_reward: c / n, rejected_reward: r / n, reward_margin: (c - r) / n, reward_accuracy: acc / n, pairs: n };
+  return {
+    loss: loss / n,
+    chosen_reward: c / n,
+    rejected_reward: r / n,
+    reward_margin: (c - r) / n,
+    reward_accuracy: acc / n,
+    pairs: n,
+  };
 }

@@ -13,12 +13,26 @@ import { backward, noGrad, scale, slice, sum, tensor, tidy } from '../../tensor/
 import type { Tokenizer } from '../../tokenizers/index.ts';
 import type { AdamW } from '../../train/index.ts';
 import { loadRows, parsePreferenceRow, type JsonlRow, type PreferencePair } from '../common/conversations.ts';
-import { encodeForTraining, formatEncodeReport, newEncodeReport, noteOutcome, type EncodeReport, type EncodedExample } from '../common/encode.ts';
+import {
+  encodeForTraining,
+  formatEncodeReport,
+  newEncodeReport,
+  noteOutcome,
+  type EncodeReport,
+  type EncodedExample,
+} from '../common/encode.ts';
 import { sequenceLogProbs } from '../common/logprobs.ts';
 import type { EpochPlan } from '../common/loop.ts';
 import { openRun, PosttrainRun, type PosttrainOptions } from '../common/run.ts';
 import type { DpoConfig } from './config.ts';
-import { averagesLogProbs, dpoLoss, dpoLossValues, summarizePairs, type DpoBatchMetrics, type DpoPairValues } from './loss.ts';
+import {
+  averagesLogProbs,
+  dpoLoss,
+  dpoLossValues,
+  summarizePairs,
+  type DpoBatchMetrics,
+  type DpoPairValues,
+} from './loss.ts';
 
 export interface EncodedPair {
   chosen: EncodedExample;
@@ -52,7 +66,12 @@ export interface DpoResult {
 export const REFERENCE_CACHE_FILE = 'reference_logprobs.json';
 
 /** Encodes preference pairs; a pair is dropped when either side is (too long, or nothing to train on). */
-export function encodePairs(rows: readonly JsonlRow<PreferencePair>[], tokenizer: Tokenizer, opts: { maxLength: number; overlong: 'drop' | 'truncate'; template?: string }, file: string): { pairs: EncodedPair[]; report: EncodeReport } {
+export function encodePairs(
+  rows: readonly JsonlRow<PreferencePair>[],
+  tokenizer: Tokenizer,
+  opts: { maxLength: number; overlong: 'drop' | 'truncate'; template?: string },
+  file: string,
+): { pairs: EncodedPair[]; report: EncodeReport } {
   const report = newEncodeReport(file, 'pairs');
   const pairs: EncodedPair[] = [];
   for (const r of rows) {
@@ -62,7 +81,12 @@ export function encodePairs(rows: readonly JsonlRow<PreferencePair>[], tokenizer
     if (!c.ok) noteOutcome(report, c, `${where} (chosen)`, opts.maxLength);
     else if (!rj.ok) noteOutcome(report, rj, `${where} (rejected)`, opts.maxLength);
     else {
-      noteOutcome(report, { ...c, truncated: c.truncated || rj.truncated, length: Math.max(c.length, rj.length) }, where, opts.maxLength);
+      noteOutcome(
+        report,
+        { ...c, truncated: c.truncated || rj.truncated, length: Math.max(c.length, rj.length) },
+        where,
+        opts.maxLength,
+      );
       pairs.push({ chosen: c.example, rejected: rj.example });
     }
   }
@@ -101,13 +125,20 @@ function pairsDigest(pairs: readonly EncodedPair[]): string {
 }
 
 /** Runs the pairs through a model in groups of `micro` (index order); per pair [Σc, nc, Σr, nr] or means. */
-export function pairLogProbs(model: CausalLM, pairs: readonly EncodedPair[], micro: number, padId?: number): ReferenceLogProbs[] {
+export function pairLogProbs(
+  model: CausalLM,
+  pairs: readonly EncodedPair[],
+  micro: number,
+  padId?: number,
+): ReferenceLogProbs[] {
   const out: ReferenceLogProbs[] = [];
   noGrad(() => {
     for (let i = 0; i < pairs.length; i += micro) {
       tidy(() => {
         const g = pairs.slice(i, i + micro);
-        const { logps, counts } = sequenceLogProbs(model, [...g.map((p) => p.chosen), ...g.map((p) => p.rejected)], { padId });
+        const { logps, counts } = sequenceLogProbs(model, [...g.map((p) => p.chosen), ...g.map((p) => p.rejected)], {
+          padId,
+        });
         const v = logps.f32();
         g.forEach((_, j) => out.push([v[j], counts[j], v[g.length + j], counts[g.length + j]]));
       });
@@ -163,7 +194,8 @@ export class DpoTrainer {
     this.test = test?.pairs ?? [];
     this.reports = { train: train.report, test: test?.report ?? null };
     for (const r of [train.report, test?.report]) if (r) for (const l of formatEncodeReport(r)) this.log(l);
-    if (this.train.length === 0) throw new Error(`${cfg.data.train}: no preference pair left to train on (see the report above)`);
+    if (this.train.length === 0)
+      throw new Error(`${cfg.data.train}: no preference pair left to train on (see the report above)`);
 
     this.training = new PosttrainRun<DpoEval>(cfg, 'dpo', this.train.length, opened, opts);
     ({ model: this.model, opt: this.opt, plan: this.plan } = this.training);
@@ -188,8 +220,16 @@ export class DpoTrainer {
     const source = existsSync(path) ? path : aside && existsSync(aside) ? aside : null;
     if (source) {
       try {
-        const cached = JSON.parse(readFileSync(source, 'utf8')) as { fingerprint: typeof fingerprint; train: ReferenceLogProbs[]; test: ReferenceLogProbs[] };
-        if (JSON.stringify(cached.fingerprint) === JSON.stringify(fingerprint) && cached.train.length === this.train.length && cached.test.length === this.test.length) {
+        const cached = JSON.parse(readFileSync(source, 'utf8')) as {
+          fingerprint: typeof fingerprint;
+          train: ReferenceLogProbs[];
+          test: ReferenceLogProbs[];
+        };
+        if (
+          JSON.stringify(cached.fingerprint) === JSON.stringify(fingerprint) &&
+          cached.train.length === this.train.length &&
+          cached.test.length === this.test.length
+        ) {
           this.trainRef = cached.train;
           this.testRef = cached.test;
           this.referenceCache = 'loaded';
@@ -205,10 +245,19 @@ export class DpoTrainer {
     const t0 = performance.now();
     this.trainRef = pairLogProbs(refModel, this.train, this.cfg.microBatchSize);
     this.testRef = pairLogProbs(refModel, this.test, this.cfg.microBatchSize);
-    const body = JSON.stringify({ format: 'olmo-dpo-reference-logprobs', version: 1, fingerprint, columns: ['chosen_sum', 'chosen_tokens', 'rejected_sum', 'rejected_tokens'], train: this.trainRef, test: this.testRef });
+    const body = JSON.stringify({
+      format: 'olmo-dpo-reference-logprobs',
+      version: 1,
+      fingerprint,
+      columns: ['chosen_sum', 'chosen_tokens', 'rejected_sum', 'rejected_tokens'],
+      train: this.trainRef,
+      test: this.testRef,
+    });
     writeTextAtomically(path, body);
     this.referenceCache = 'computed';
-    this.log(`reference log-probs of ${this.train.length + this.test.length} pairs computed in ${((performance.now() - t0) / 1000).toFixed(1)}s and cached in ${path}`);
+    this.log(
+      `reference log-probs of ${this.train.length + this.test.length} pairs computed in ${((performance.now() - t0) / 1000).toFixed(1)}s and cached in ${path}`,
+    );
   }
 
   private refValues(ref: ReferenceLogProbs): [number, number] {
@@ -228,8 +277,14 @@ export class DpoTrainer {
       values.push(dpoLossValues(pc, pr, rc, rr, this.cfg.beta, this.cfg.labelSmoothing));
       policyAcc += pc > pr ? 1 : pc === pr ? 0.5 : 0;
     });
-    const out: DpoEval = { step: this.training.step, ...summarizePairs(values), policy_accuracy: policyAcc / values.length };
-    this.log(`eval at step ${out.step}: loss ${out.loss.toFixed(4)}, reward accuracy ${(out.reward_accuracy * 100).toFixed(1)}%, margin ${out.reward_margin.toFixed(4)}, policy accuracy ${(out.policy_accuracy * 100).toFixed(1)}% (${out.pairs} pairs)`);
+    const out: DpoEval = {
+      step: this.training.step,
+      ...summarizePairs(values),
+      policy_accuracy: policyAcc / values.length,
+    };
+    this.log(
+      `eval at step ${out.step}: loss ${out.loss.toFixed(4)}, reward accuracy ${(out.reward_accuracy * 100).toFixed(1)}%, margin ${out.reward_margin.toFixed(4)}, policy accuracy ${(out.policy_accuracy * 100).toFixed(1)}% (${out.pairs} pairs)`,
+    );
     return out;
   }
 
@@ -243,11 +298,28 @@ export class DpoTrainer {
         const g = indices.slice(i, i + micro);
         const m = g.length;
         const pairs = g.map((k) => this.train[k]);
-        const { logps } = sequenceLogProbs(this.model, [...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)], { average: this.average });
+        const { logps } = sequenceLogProbs(
+          this.model,
+          [...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)],
+          { average: this.average },
+        );
         const refs = g.map((k) => this.refValues(this.trainRef[k]));
         const pc = slice(logps, 0, 0, m);
         const pr = slice(logps, 0, m, 2 * m);
-        const losses = dpoLoss(pc, pr, tensor(Float32Array.from(refs, (r) => r[0]), [m]), tensor(Float32Array.from(refs, (r) => r[1]), [m]), this.cfg.beta, this.cfg.labelSmoothing);
+        const losses = dpoLoss(
+          pc,
+          pr,
+          tensor(
+            Float32Array.from(refs, (r) => r[0]),
+            [m],
+          ),
+          tensor(
+            Float32Array.from(refs, (r) => r[1]),
+            [m],
+          ),
+          this.cfg.beta,
+          this.cfg.labelSmoothing,
+        );
         backward(scale(sum(losses), 1 / indices.length));
         const v = logps.f32();
         for (let j = 0; j < m; j++) {
@@ -267,7 +339,14 @@ export class DpoTrainer {
       loss: (r) => r.loss,
       lossName: 'loss',
       hint: 'lower the learning rate or β',
-      record: (r, s) => ({ step: this.training.step, epoch: s.epoch, lr: s.lr, ...r, grad_norm: s.norm, pairs_per_s: (s.stepsThisRun * s.indices.length) / s.seconds }),
+      record: (r, s) => ({
+        step: this.training.step,
+        epoch: s.epoch,
+        lr: s.lr,
+        ...r,
+        grad_norm: s.norm,
+        pairs_per_s: (s.stepsThisRun * s.indices.length) / s.seconds,
+      }),
       progressText: (r) => `loss ${r.loss.toFixed(3)} acc ${r.reward_accuracy.toFixed(2)}`,
       logLine: (r, s, total) =>
         `step ${this.training.step}/${total} loss ${r.loss.toFixed(4)} reward acc ${r.reward_accuracy.toFixed(3)} margin ${r.reward_margin.toFixed(4)} lr ${s.lr.toExponential(2)} grad ${s.norm.toFixed(3)}`,
@@ -276,9 +355,22 @@ export class DpoTrainer {
     });
     const before = this.training.before;
     const steps = this.training.step;
-    writeFileSync(join(this.cfg.output, 'eval.json'), `${JSON.stringify({ before, after: last, data: this.reports, loss: this.cfg.loss, beta: this.cfg.beta }, null, 2)}\n`);
-    progress?.finish(`DPO: ${steps} steps${last ? `, held-out reward accuracy ${(last.reward_accuracy * 100).toFixed(1)}%` : ''}`);
-    return { steps, before, after: last, outputDir: this.cfg.output, stopped, data: this.reports, referenceCache: this.referenceCache };
+    writeFileSync(
+      join(this.cfg.output, 'eval.json'),
+      `${JSON.stringify({ before, after: last, data: this.reports, loss: this.cfg.loss, beta: this.cfg.beta }, null, 2)}\n`,
+    );
+    progress?.finish(
+      `DPO: ${steps} steps${last ? `, held-out reward accuracy ${(last.reward_accuracy * 100).toFixed(1)}%` : ''}`,
+    );
+    return {
+      steps,
+      before,
+      after: last,
+      outputDir: this.cfg.output,
+      stopped,
+      data: this.reports,
+      referenceCache: this.referenceCache,
+    };
   }
 }
 

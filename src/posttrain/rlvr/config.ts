@@ -4,7 +4,14 @@
 // Tülu 3 (β = 0.05 with kl1 in the reward, penalty −10, GAE γ = 1 λ = 0.95, vf_coef 0.1, linear LR). These
 // learning rates (5e-7 / 3e-7) are for 8B models; tiny models need far larger ones (see the quickstart config).
 import { z } from 'zod';
-import { configDir, optimizerSchema, PosttrainConfigError, readConfigFile, resolvePath, validateConfig } from '../common/config.ts';
+import {
+  configDir,
+  optimizerSchema,
+  PosttrainConfigError,
+  readConfigFile,
+  resolvePath,
+  validateConfig,
+} from '../common/config.ts';
 import type { KlEstimator, LossAggregation } from './losses.ts';
 import type { RewardConfig } from './rewards.ts';
 import { modelPathOrHubId } from '../../io/model-ref.ts';
@@ -121,7 +128,10 @@ export const rlvrConfigSchema = z
 export type RlvrConfigInput = z.input<typeof rlvrConfigSchema>;
 
 /** The config with the algorithm-dependent defaults filled in and paths resolved. */
-export interface ResolvedRlvrConfig extends Omit<z.infer<typeof rlvrConfigSchema>, 'samplesPerPrompt' | 'lr' | 'schedule' | 'kl' | 'reward' | 'data'> {
+export interface ResolvedRlvrConfig extends Omit<
+  z.infer<typeof rlvrConfigSchema>,
+  'samplesPerPrompt' | 'lr' | 'schedule' | 'kl' | 'reward' | 'data'
+> {
   samplesPerPrompt: number;
   lr: number;
   schedule: 'constant' | 'linear';
@@ -134,14 +144,20 @@ export interface ResolvedRlvrConfig extends Omit<z.infer<typeof rlvrConfigSchema
 export function resolveRlvrConfig(value: unknown, baseDir = '.', source = 'config'): ResolvedRlvrConfig {
   const c = validateConfig(rlvrConfigSchema, value, source, 'RLVR');
   const grpo = c.algorithm === 'grpo';
-  const list = (p: string | string[] | undefined) => (p === undefined ? [] : (Array.isArray(p) ? p : [p]).map((x) => resolvePath(baseDir, x)));
+  const list = (p: string | string[] | undefined) =>
+    p === undefined ? [] : (Array.isArray(p) ? p : [p]).map((x) => resolvePath(baseDir, x));
   const resolved: ResolvedRlvrConfig = {
     ...c,
     output: resolvePath(baseDir, c.output),
     model: modelPathOrHubId(baseDir, c.model), // a folder, or a hub id the command resolves
     reference: modelPathOrHubId(baseDir, c.reference),
     tokenizer: resolvePath(baseDir, c.tokenizer),
-    data: { train: list(c.data.train), test: list(c.data.test), maxPromptTokens: c.data.maxPromptTokens, badRows: c.data.badRows },
+    data: {
+      train: list(c.data.train),
+      test: list(c.data.test),
+      maxPromptTokens: c.data.maxPromptTokens,
+      badRows: c.data.badRows,
+    },
     samplesPerPrompt: c.samplesPerPrompt ?? (grpo ? 16 : 1),
     lr: c.lr ?? (grpo ? 5e-7 : 3e-7),
     schedule: c.schedule ?? (grpo ? 'constant' : 'linear'),
@@ -155,11 +171,15 @@ export function resolveRlvrConfig(value: unknown, baseDir = '.', source = 'confi
     ppo: { ...c.ppo, valueModel: c.ppo.valueModel === 'head' ? 'head' : modelPathOrHubId(baseDir, c.ppo.valueModel) },
   };
   if (grpo && resolved.samplesPerPrompt < 2) {
-    throw new PosttrainConfigError(`${source}: GRPO needs samplesPerPrompt ≥ 2 (advantages are normalised within each prompt's group), got ${resolved.samplesPerPrompt}`);
+    throw new PosttrainConfigError(
+      `${source}: GRPO needs samplesPerPrompt ≥ 2 (advantages are normalised within each prompt's group), got ${resolved.samplesPerPrompt}`,
+    );
   }
   const rollouts = resolved.promptsPerStep * resolved.samplesPerPrompt;
   if (resolved.minibatches > rollouts) {
-    throw new PosttrainConfigError(`${source}: minibatches (${resolved.minibatches}) exceeds the rollouts per step (promptsPerStep × samplesPerPrompt = ${rollouts})`);
+    throw new PosttrainConfigError(
+      `${source}: minibatches (${resolved.minibatches}) exceeds the rollouts per step (promptsPerStep × samplesPerPrompt = ${rollouts})`,
+    );
   }
   return resolved;
 }

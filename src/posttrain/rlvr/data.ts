@@ -24,16 +24,20 @@ export interface RlvrPrompt {
 }
 
 export function parseRlvrRow(value: unknown, index = 0): RlvrRow {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new RowError(`expected a JSON object, got ${JSON.stringify(value)}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new RowError(`expected a JSON object, got ${JSON.stringify(value)}`);
   const row = value as Record<string, unknown>;
-  if (!('messages' in row)) throw new RowError('no "messages" field (RLVR rows are {"messages", "ground_truth", "dataset"})');
+  if (!('messages' in row))
+    throw new RowError('no "messages" field (RLVR rows are {"messages", "ground_truth", "dataset"})');
   let messages = parseMessages(row.messages);
   if (messages[messages.length - 1].role === 'assistant') messages = messages.slice(0, -1);
-  if (messages.length === 0) throw new RowError('messages: nothing is left for the prompt once the final assistant turn is removed');
+  if (messages.length === 0)
+    throw new RowError('messages: nothing is left for the prompt once the final assistant turn is removed');
   const gt = row.ground_truth ?? row.groundTruth;
   if (gt === undefined || gt === null) throw new RowError('no "ground_truth" field');
   const dataset = row.dataset ?? row.verifier;
-  if (typeof dataset !== 'string') throw new RowError(`"dataset" (the verifier name) must be a string, got ${JSON.stringify(dataset)}`);
+  if (typeof dataset !== 'string')
+    throw new RowError(`"dataset" (the verifier name) must be a string, got ${JSON.stringify(dataset)}`);
   try {
     getVerifier(dataset);
   } catch (err) {
@@ -54,7 +58,11 @@ export interface LoadPromptsOptions {
  * Loads and tokenises the RLVR prompts of JSONL files. Prompts longer than maxPromptTokens are dropped (as
  * open-instruct filters them) and counted in `dropped`.
  */
-export function loadRlvrPrompts(files: readonly string[], tokenizer: Tokenizer, opts: LoadPromptsOptions): { prompts: RlvrPrompt[]; dropped: number } {
+export function loadRlvrPrompts(
+  files: readonly string[],
+  tokenizer: Tokenizer,
+  opts: LoadPromptsOptions,
+): { prompts: RlvrPrompt[]; dropped: number } {
   const prompts: RlvrPrompt[] = [];
   let dropped = 0;
   for (const file of files) {
@@ -70,7 +78,8 @@ export function loadRlvrPrompts(files: readonly string[], tokenizer: Tokenizer, 
       prompts.push({ id: value.id, ids, groundTruth: value.groundTruth, verifier: value.verifier });
     }
   }
-  if (dropped > 0) opts.warn?.(`dropped ${dropped} prompt${dropped === 1 ? '' : 's'} longer than ${opts.maxPromptTokens} tokens`);
+  if (dropped > 0)
+    opts.warn?.(`dropped ${dropped} prompt${dropped === 1 ? '' : 's'} longer than ${opts.maxPromptTokens} tokens`);
   return { prompts, dropped };
 }
 

@@ -52,7 +52,11 @@ export interface TokenLogProbs {
 }
 
 /** Log-probs of each response token of a packed batch under `model` (logits / temperature). */
-export function tokenLogProbs(model: CausalLM, batch: RolloutBatch, opts: { temperature?: number; hidden?: boolean } = {}): TokenLogProbs {
+export function tokenLogProbs(
+  model: CausalLM,
+  batch: RolloutBatch,
+  opts: { temperature?: number; hidden?: boolean } = {},
+): TokenLogProbs {
   const { rows, length } = batch;
   const out = model.forward(tensor(batch.ids, [rows, length], 'i32'), { outputHiddenStates: opts.hidden === true });
   let logits = out.logits;

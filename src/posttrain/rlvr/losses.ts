@@ -66,7 +66,8 @@ export function klEstimateTensor(kind: KlEstimator, logp: Tensor, refLogp: Tenso
  * unbiased, as open-instruct's `.std()`); a group of one has std 0 taken as 0.
  */
 export function grpoAdvantages(rewards: readonly number[], groupSize: number, eps = 1e-8): number[] {
-  if (!Number.isInteger(groupSize) || groupSize < 1) throw new Error(`grpoAdvantages: groupSize must be a positive integer, got ${groupSize}`);
+  if (!Number.isInteger(groupSize) || groupSize < 1)
+    throw new Error(`grpoAdvantages: groupSize must be a positive integer, got ${groupSize}`);
   if (rewards.length % groupSize !== 0) {
     throw new Error(`grpoAdvantages: ${rewards.length} rewards do not split into groups of ${groupSize}`);
   }
@@ -96,7 +97,9 @@ export function gae(
 ): { advantages: Float32Array; returns: Float32Array } {
   const n = mask.length;
   if (rows < 1 || n % rows !== 0 || rewards.length !== n || values.length !== n) {
-    throw new Error(`gae: rewards (${rewards.length}), values (${values.length}) and mask (${n}) must be ${rows} equal rows`);
+    throw new Error(
+      `gae: rewards (${rewards.length}), values (${values.length}) and mask (${n}) must be ${rows} equal rows`,
+    );
   }
   const L = n / rows;
   const advantages = new Float32Array(n);
@@ -169,7 +172,12 @@ export function clippedSurrogate(logp: number, oldLogp: number, advantage: numbe
 }
 
 /** The clipped surrogate per token, on tensors; differentiable in logp. */
-export function clippedSurrogateTensor(logp: Tensor, oldLogp: Tensor, advantages: Tensor, clip: number): { loss: Tensor; ratio: Tensor } {
+export function clippedSurrogateTensor(
+  logp: Tensor,
+  oldLogp: Tensor,
+  advantages: Tensor,
+  clip: number,
+): { loss: Tensor; ratio: Tensor } {
   const ratio = exp(sub(logp, oldLogp));
   const negA = neg(advantages);
   const loss = maximum(mul(negA, ratio), mul(negA, clamp(ratio, 1 - clip, 1 + clip)));
@@ -196,7 +204,11 @@ export type LossAggregation = 'token' | 'sequence';
  * tokens (open-instruct's masked_mean over the minibatch); 'sequence' averages each sequence's token mean, then
  * the sequences (the GRPO paper's 1/G Σ_i 1/|o_i| Σ_t). Unmasked positions weigh 0.
  */
-export function lossWeights(mask: Float32Array | readonly number[], rows: number, aggregation: LossAggregation = 'token'): Float32Array {
+export function lossWeights(
+  mask: Float32Array | readonly number[],
+  rows: number,
+  aggregation: LossAggregation = 'token',
+): Float32Array {
   const L = mask.length / rows;
   const weights = new Float32Array(mask.length);
   if (aggregation === 'token') {
@@ -218,6 +230,11 @@ export function lossWeights(mask: Float32Array | readonly number[], rows: number
 }
 
 /** Σ perToken · weights: the masked mean of per-token losses [N, L] (see lossWeights). */
-export function maskedMean(perToken: Tensor, mask: Float32Array, rows: number, aggregation: LossAggregation = 'token'): Tensor {
+export function maskedMean(
+  perToken: Tensor,
+  mask: Float32Array,
+  rows: number,
+  aggregation: LossAggregation = 'token',
+): Tensor {
   return sum(mul(perToken, tensor(lossWeights(mask, rows, aggregation), perToken.shape)));
 }

@@ -30,7 +30,13 @@ export function shapeReward(verified: boolean, stopped: boolean, cfg: RewardConf
 }
 
 /** Verifies a response with the named verifier and shapes its reward. */
-export function verifiableReward(verifier: string, response: string, groundTruth: unknown, stopped: boolean, cfg: RewardConfig): RewardResult {
+export function verifiableReward(
+  verifier: string,
+  response: string,
+  groundTruth: unknown,
+  stopped: boolean,
+  cfg: RewardConfig,
+): RewardResult {
   const verified = verify(verifier, response, groundTruth).verified;
   return { reward: shapeReward(verified, stopped, cfg), verified, stopped };
 }

@@ -25,8 +25,11 @@ export function runRlvr(cfg: ResolvedRlvrConfig, opts: RunRlvrOptions = {}): Rlv
     throw new Error(`no tokenizer.json in ${tokDir}; set "tokenizer" in the config to the tokenizer folder`);
   }
   const tok = loadTokenizer(tokDir);
-  if (tok.eosTokenId === null) throw new Error(`${tokDir}: the tokenizer has no EOS token; RLVR needs one to end responses`);
-  const load = (files: string[]) => loadRlvrPrompts(files, tok, { maxPromptTokens: cfg.data.maxPromptTokens, badRows: cfg.data.badRows, warn: log }).prompts;
+  if (tok.eosTokenId === null)
+    throw new Error(`${tokDir}: the tokenizer has no EOS token; RLVR needs one to end responses`);
+  const load = (files: string[]) =>
+    loadRlvrPrompts(files, tok, { maxPromptTokens: cfg.data.maxPromptTokens, badRows: cfg.data.badRows, warn: log })
+      .prompts;
   const train = load(cfg.data.train);
   const test = cfg.data.test.length ? load(cfg.data.test) : [];
   const policy = loadModel(cfg.model);
@@ -36,7 +39,9 @@ export function runRlvr(cfg: ResolvedRlvrConfig, opts: RunRlvrOptions = {}): Rlv
     const backbone = loadModel(cfg.ppo.valueModel);
     value = new ValueModel(backbone, backbone.config.hiddenSize, cfg.seed);
   }
-  log(`rlvr (${cfg.algorithm}): ${train.length} training prompts, ${test.length} held-out; ${cfg.promptsPerStep} prompts × ${cfg.samplesPerPrompt} samples per step, ${cfg.steps} steps`);
+  log(
+    `rlvr (${cfg.algorithm}): ${train.length} training prompts, ${test.length} held-out; ${cfg.promptsPerStep} prompts × ${cfg.samplesPerPrompt} samples per step, ${cfg.steps} steps`,
+  );
   const trainer = new RlvrTrainer(cfg, {
     policy,
     reference,
@@ -57,7 +62,9 @@ export function runRlvr(cfg: ResolvedRlvrConfig, opts: RunRlvrOptions = {}): Rlv
   const result = trainer.train({ maxSteps: opts.maxSteps, signal: opts.signal });
   const paired = heldoutPaired(result);
   if (paired) {
-    log(`held-out, the same ${paired.n} prompts before and after: ${paired.fixed} fixed, ${paired.broken} broken (exact sign test p = ${paired.pValue.toFixed(3)})`);
+    log(
+      `held-out, the same ${paired.n} prompts before and after: ${paired.fixed} fixed, ${paired.broken} broken (exact sign test p = ${paired.pValue.toFixed(3)})`,
+    );
   }
   const rates = (r: RlvrResult['before']) => (r ? { ...r, outcomes: undefined } : null);
   writeFileSync(

@@ -14,7 +14,18 @@ import { join } from 'node:path';
 import { Rng } from '../../data/random.ts';
 import { generate, type CausalLM } from '../../models/index.ts';
 import { add, backward, noGrad, scale, sum, mul, tensor, tidy, zeroGrad, type Tensor } from '../../tensor/index.ts';
-import { AdamW, clipFactor, gradNorm, lrAt, openRun, runTrainingLoop, skipNonFinite, type BadStepPolicy, type OpenedRun, type RunStartOptions } from '../../train/index.ts';
+import {
+  AdamW,
+  clipFactor,
+  gradNorm,
+  lrAt,
+  openRun,
+  runTrainingLoop,
+  skipNonFinite,
+  type BadStepPolicy,
+  type OpenedRun,
+  type RunStartOptions,
+} from '../../train/index.ts';
 import type { ResolvedRlvrConfig } from './config.ts';
 import type { RlvrPrompt } from './data.ts';
 import {
@@ -33,7 +44,11 @@ import { verifiableReward } from './rewards.ts';
 import { VALUE_HEAD_FILE, ValueModel } from './value.ts';
 
 /** Overrides the verifier-based reward (tests, custom tasks): the response text and whether it stopped. */
-export type RewardFn = (prompt: RlvrPrompt, response: string, stopped: boolean) => { reward: number; verified: boolean };
+export type RewardFn = (
+  prompt: RlvrPrompt,
+  response: string,
+  stopped: boolean,
+) => { reward: number; verified: boolean };
 
 export interface RlvrTrainerOptions extends RunStartOptions {
   policy: CausalLM;
@@ -58,7 +73,16 @@ export interface RlvrTrainerOptions extends RunStartOptions {
 }
 
 /** Config fields a resumed RLVR run can change (with --allow-config-change). */
-export const RLVR_CHANGEABLE = ['lr', 'schedule', 'warmupRatio', 'steps', 'checkpoint', 'eval', 'logEvery', 'optimizer.maxGradNorm'];
+export const RLVR_CHANGEABLE = [
+  'lr',
+  'schedule',
+  'warmupRatio',
+  'steps',
+  'checkpoint',
+  'eval',
+  'logEvery',
+  'optimizer.maxGradNorm',
+];
 
 export interface Rollout {
   promptIndex: number;
@@ -142,18 +166,31 @@ export class RlvrTrainer {
     this.output = opts.output === undefined ? cfg.output : opts.output;
     this.reference = opts.reference;
     const config = JSON.parse(JSON.stringify(cfg)) as Record<string, unknown>;
-    this.opened = openRun<null>({ kind: 'rlvr', output: this.output, config, source: `the RLVR config of ${cfg.output}`, changeable: RLVR_CHANGEABLE, log: this.log }, opts);
+    this.opened = openRun<null>(
+      {
+        kind: 'rlvr',
+        output: this.output,
+        config,
+        source: `the RLVR config of ${cfg.output}`,
+        changeable: RLVR_CHANGEABLE,
+        log: this.log,
+      },
+      opts,
+    );
     const resumed = this.opened.resumed;
     const policy = resumed?.model ?? opts.policy;
     let value = opts.value ?? null;
-    if (resumed && existsSync(join(resumed.dir, VALUE_HEAD_FILE))) value = ValueModel.load(resumed.dir, policy.config.hiddenSize, cfg.seed);
+    if (resumed && existsSync(join(resumed.dir, VALUE_HEAD_FILE)))
+      value = ValueModel.load(resumed.dir, policy.config.hiddenSize, cfg.seed);
     if (cfg.algorithm === 'ppo' && !value) value = new ValueModel(null, policy.config.hiddenSize, cfg.seed);
     this.stepCount = resumed?.state.step ?? 0;
     this.policy = policy;
     this.value = cfg.algorithm === 'ppo' ? value : null;
     this.padId = opts.padId ?? policy.config.padTokenId ?? opts.eosTokenIds[0] ?? 0;
     for (const p of this.reference.parameters()) p.requiresGrad = false;
-    const groups = [...policy.namedParameters(), ...(this.value ? [...this.value.namedParameters()] : [])].map(([name, param]) => ({ name, param }));
+    const groups = [...policy.namedParameters(), ...(this.value ? [...this.value.namedParameters()] : [])].map(
+      ([name, param]) => ({ name, param }),
+    );
     this.params = groups.map((g) => g.param);
     const o = cfg.optimizer;
     this.opt = new AdamW(groups, { lr: cfg.lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay });
@@ -167,7 +204,15 @@ export class RlvrTrainer {
   private lr(update: number): number {
     const total = this.cfg.steps * this.updatesPerStep();
     return lrAt(
-      { kind: this.cfg.schedule, peak: this.cfg.lr, warmupSteps: Math.ceil(this.cfg.warmupRatio * total), alphaF: 0, horizon: total, decaySteps: 0, warmupMinLr: 0 },
+      {
+        kind: this.cfg.schedule,
+        peak: this.cfg.lr,
+        warmupSteps: Math.ceil(this.cfg.warmupRatio * total),
+        alphaF: 0,
+        horizon: total,
+        decaySteps: 0,
+        warmupMinLr: 0,
+      },
       update,
     );
   }
@@ -196,7 +241,14 @@ export class RlvrTrainer {
   }
 
   /** Samples `samples` responses for each prompt (consecutive groups) and scores them. */
-  rollouts(promptIdx: readonly number[], samples: number, seed: number, temperature: number, maxNewTokens: number, prompts = this.opts.train): Rollout[] {
+  rollouts(
+    promptIdx: readonly number[],
+    samples: number,
+    seed: number,
+    temperature: number,
+    maxNewTokens: number,
+    prompts = this.opts.train,
+  ): Rollout[] {
     const list: RlvrPrompt[] = [];
     const index: number[] = [];
     for (const i of promptIdx) {
@@ -206,15 +258,19 @@ export class RlvrTrainer {
       }
     }
     const g = this.cfg.generation;
-    const res = generate(this.policy, list.map((p) => p.ids), {
-      maxNewTokens,
-      temperature,
-      topK: g.topK,
-      topP: g.topP,
-      seed,
-      eosTokenIds: this.opts.eosTokenIds,
-      vocabLimit: this.opts.vocabLimit,
-    });
+    const res = generate(
+      this.policy,
+      list.map((p) => p.ids),
+      {
+        maxNewTokens,
+        temperature,
+        topK: g.topK,
+        topP: g.topP,
+        seed,
+        eosTokenIds: this.opts.eosTokenIds,
+        vocabLimit: this.opts.vocabLimit,
+      },
+    );
     const eos = this.opts.eosTokenIds[0];
     return list.map((prompt, b) => {
       const stopped = res.finishReasons[b] === 'eos';
@@ -236,7 +292,14 @@ export class RlvrTrainer {
     let length = 0;
     for (let i = 0; i < use.length; i += e.batchSize) {
       const idx = Array.from({ length: Math.min(e.batchSize, use.length - i) }, (_, j) => i + j);
-      const rs = this.rollouts(idx, 1, this.cfg.seed + 7919 * i, e.temperature, e.maxNewTokens ?? this.cfg.generation.maxNewTokens, use);
+      const rs = this.rollouts(
+        idx,
+        1,
+        this.cfg.seed + 7919 * i,
+        e.temperature,
+        e.maxNewTokens ?? this.cfg.generation.maxNewTokens,
+        use,
+      );
       for (const r of rs) {
         outcomes.push(r.verified);
         verified += r.verified ? 1 : 0;
@@ -246,17 +309,28 @@ export class RlvrTrainer {
       }
     }
     const n = Math.max(use.length, 1);
-    return { verified_rate: verified / n, mean_reward: reward / n, stop_rate: stopped / n, response_length: length / n, n: use.length, outcomes };
+    return {
+      verified_rate: verified / n,
+      mean_reward: reward / n,
+      stop_rate: stopped / n,
+      response_length: length / n,
+      n: use.length,
+      outcomes,
+    };
   }
 
   /** Sequences of rollouts [start, end) as a packed batch. */
   private pack(rollouts: readonly Rollout[]): RolloutBatch {
-    return packRollouts(rollouts.map((r) => ({ prompt: r.prompt.ids, response: r.response })), this.padId);
+    return packRollouts(
+      rollouts.map((r) => ({ prompt: r.prompt.ids, response: r.response })),
+      this.padId,
+    );
   }
 
   private microChunks(indices: readonly number[]): number[][] {
     const out: number[][] = [];
-    for (let i = 0; i < indices.length; i += this.cfg.microBatchSize) out.push(indices.slice(i, i + this.cfg.microBatchSize));
+    for (let i = 0; i < indices.length; i += this.cfg.microBatchSize)
+      out.push(indices.slice(i, i + this.cfg.microBatchSize));
     return out;
   }
 
@@ -268,7 +342,11 @@ export class RlvrTrainer {
     });
   }
 
-  private static flatten(batch: RolloutBatch, rollouts: readonly Rollout[], per: readonly Float32Array[]): Float32Array {
+  private static flatten(
+    batch: RolloutBatch,
+    rollouts: readonly Rollout[],
+    per: readonly Float32Array[],
+  ): Float32Array {
     const flat = new Float32Array(batch.rows * batch.length);
     rollouts.forEach((r, b) => flat.set(per[b], b * batch.length + r.prompt.ids.length - 1));
     return flat;
@@ -287,7 +365,11 @@ export class RlvrTrainer {
    * Reference log-probs of every rollout, and the old-policy log-probs (and old values) unless the step is on-policy
    * (then oldLogp is filled by the update), computed in micro-batches without gradients.
    */
-  private scoreRollouts(rollouts: readonly Rollout[]): { oldLogp: Float32Array[]; refLogp: Float32Array[]; oldValues: Float32Array[] | null } {
+  private scoreRollouts(rollouts: readonly Rollout[]): {
+    oldLogp: Float32Array[];
+    refLogp: Float32Array[];
+    oldValues: Float32Array[] | null;
+  } {
     const oldLogp: Float32Array[] = [];
     const refLogp: Float32Array[] = [];
     const oldValues: Float32Array[] | null = this.value ? [] : null;
@@ -301,7 +383,8 @@ export class RlvrTrainer {
           tidy(() => {
             const pol = tokenLogProbs(this.policy, batch, { temperature, hidden: this.value?.shared === true });
             oldLogp.push(...RlvrTrainer.unflatten(batch, rs, pol.logprobs.f32()));
-            if (this.value && oldValues) oldValues.push(...RlvrTrainer.unflatten(batch, rs, this.value.values(batch, pol.hidden).f32()));
+            if (this.value && oldValues)
+              oldValues.push(...RlvrTrainer.unflatten(batch, rs, this.value.values(batch, pol.hidden).f32()));
           });
         }
         tidy(() => {
@@ -335,7 +418,11 @@ export class RlvrTrainer {
     let advantages: Float32Array[];
     let returns: Float32Array[] | null = null;
     if (this.cfg.algorithm === 'grpo') {
-      const adv = grpoAdvantages(rollouts.map((r) => r.reward), this.cfg.samplesPerPrompt, this.cfg.grpo.stdEps);
+      const adv = grpoAdvantages(
+        rollouts.map((r) => r.reward),
+        this.cfg.samplesPerPrompt,
+        this.cfg.grpo.stdEps,
+      );
       advantages = rollouts.map((r, i) => new Float32Array(r.response.length).fill(adv[i]));
     } else {
       // PPO: advantages over the whole batch (one packed layout of plain arrays; no tensors).
@@ -344,7 +431,13 @@ export class RlvrTrainer {
       const flatOld = RlvrTrainer.flatten(batch, rollouts, oldLogp);
       const flatRef = RlvrTrainer.flatten(batch, rollouts, refLogp);
       for (let i = 0; i < kl.length; i++) if (batch.mask[i]) kl[i] = klEstimate(estimator, flatOld[i], flatRef[i]);
-      const rewards = ppoTokenRewards(kl, batch.mask, batch.rows, rollouts.map((r) => r.reward), beta);
+      const rewards = ppoTokenRewards(
+        kl,
+        batch.mask,
+        batch.rows,
+        rollouts.map((r) => r.reward),
+        beta,
+      );
       const values = RlvrTrainer.flatten(batch, rollouts, oldValues!);
       const g = gae(rewards, values, batch.mask, batch.rows, this.cfg.ppo.gamma, this.cfg.ppo.lambda);
       const adv = this.cfg.ppo.whitenAdvantages ? maskedWhiten(g.advantages, batch.mask) : g.advantages;
@@ -367,7 +460,11 @@ export class RlvrTrainer {
   }
 
   /** One minibatch: forward/backward in micro-batches, then a clipped AdamW update. */
-  private update(prep: Prepared, indices: readonly number[], lr: number): { loss: number; pg: number; vf: number; clipfrac: number; gradNorm: number } {
+  private update(
+    prep: Prepared,
+    indices: readonly number[],
+    lr: number,
+  ): { loss: number; pg: number; vf: number; clipfrac: number; gradNorm: number } {
     zeroGrad(this.params);
     const rs = indices.map((i) => prep.rollouts[i]);
     // Loss weights over the whole minibatch (so micro-batching does not change the result).
@@ -392,7 +489,10 @@ export class RlvrTrainer {
       const shape = [batch.rows, batch.length];
       const flat = (per: readonly Float32Array[]) => tensor(RlvrTrainer.flatten(batch, crs, per), shape);
       tidy(() => {
-        const { logprobs, hidden } = tokenLogProbs(this.policy, batch, { temperature, hidden: this.value?.shared === true });
+        const { logprobs, hidden } = tokenLogProbs(this.policy, batch, {
+          temperature,
+          hidden: this.value?.shared === true,
+        });
         if (onPolicy) {
           // This forward is the old policy: its values (without gradient) are the ratio's denominator.
           const values = RlvrTrainer.unflatten(batch, crs, logprobs.f32());
@@ -403,13 +503,22 @@ export class RlvrTrainer {
         const w = flat(pick(weightsAll));
         const { loss: pgTok, ratio } = clippedSurrogateTensor(logprobs, old, adv, clip);
         let perToken = pgTok;
-        if (this.cfg.algorithm === 'grpo' && beta > 0) perToken = add(perToken, scale(klEstimateTensor(estimator, logprobs, flat(picked.map((i) => prep.refLogp[i]))), beta));
+        if (this.cfg.algorithm === 'grpo' && beta > 0)
+          perToken = add(
+            perToken,
+            scale(klEstimateTensor(estimator, logprobs, flat(picked.map((i) => prep.refLogp[i]))), beta),
+          );
         let total = sum(mul(perToken, w));
         const pgPart = sum(mul(pgTok, w)).item();
         pgSum += pgPart;
         if (this.value) {
           const values = this.value.values(batch, hidden);
-          const vl = clippedValueLossTensor(values, flat(picked.map((i) => prep.oldValues![i])), flat(picked.map((i) => prep.returns![i])), this.cfg.ppo.valueClip);
+          const vl = clippedValueLossTensor(
+            values,
+            flat(picked.map((i) => prep.oldValues![i])),
+            flat(picked.map((i) => prep.returns![i])),
+            this.cfg.ppo.valueClip,
+          );
           const vTerm = sum(mul(vl, flat(pick(tokenWeightsAll))));
           vfSum += vTerm.item();
           total = add(total, scale(vTerm, this.cfg.ppo.vfCoef));
@@ -431,7 +540,10 @@ export class RlvrTrainer {
   }
 
   /** epochsPerBatch × minibatches clipped updates over a prepared batch (the minibatch order depends on the step). */
-  private optimise(prep: Prepared, step: number): { last: { loss: number; pg: number; vf: number; clipfrac: number; gradNorm: number }; lr: number } {
+  private optimise(
+    prep: Prepared,
+    step: number,
+  ): { last: { loss: number; pg: number; vf: number; clipfrac: number; gradNorm: number }; lr: number } {
     const rng = Rng.from(this.cfg.seed, `rlvr-minibatch-${step}`);
     let last = { loss: 0, pg: 0, vf: 0, clipfrac: 0, gradNorm: 0 };
     let lr = 0;
@@ -465,7 +577,13 @@ export class RlvrTrainer {
     const t0 = performance.now();
     const idx = this.promptIndices(step);
     const g = this.cfg.generation;
-    const rollouts = this.rollouts(idx, this.cfg.samplesPerPrompt, this.cfg.seed * 1_000_003 + step, g.temperature, g.maxNewTokens);
+    const rollouts = this.rollouts(
+      idx,
+      this.cfg.samplesPerPrompt,
+      this.cfg.seed * 1_000_003 + step,
+      g.temperature,
+      g.maxNewTokens,
+    );
     const { prep, advStd } = this.prepare(rollouts);
     const t1 = performance.now();
     const { last, lr } = this.optimise(prep, step);
@@ -517,7 +635,9 @@ export class RlvrTrainer {
         evaluate: () => {
           if (!hasTest) return null;
           const e = this.evaluate();
-          this.log(`eval at step ${this.stepCount}: verified rate ${e.verified_rate.toFixed(3)} over ${e.n} held-out prompts`);
+          this.log(
+            `eval at step ${this.stepCount}: verified rate ${e.verified_rate.toFixed(3)} over ${e.n} held-out prompts`,
+          );
           return e;
         },
         evalRecord: (e, step) => ({ step, ...prefixed('eval_', e) }),
@@ -537,7 +657,9 @@ export class RlvrTrainer {
       },
     );
     const after = r.last;
-    r.progress?.finish(`${this.stepCount} steps${after ? `, held-out verified rate ${after.verified_rate.toFixed(3)}` : ''}`);
+    r.progress?.finish(
+      `${this.stepCount} steps${after ? `, held-out verified rate ${after.verified_rate.toFixed(3)}` : ''}`,
+    );
     return { steps: this.stepCount, before: r.before, after, history, outputDir: this.output };
   }
 }
@@ -550,4 +672,3 @@ function prefixed(prefix: string, r: EvalResult): Record<string, number> {
   const { outcomes: _perPrompt, ...rates } = r;
   return Object.fromEntries(Object.entries(rates).map(([k, v]) => [`${prefix}${k}`, v]));
 }
-

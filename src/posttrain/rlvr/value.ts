@@ -16,7 +16,10 @@ class ValueHead extends Module {
   readonly score: Linear;
   constructor(hidden: number, seed: number) {
     super();
-    this.score = this.child('score', new Linear(hidden, 1, truncatedNormalInit(new TensorGenerator(seed), 1 / Math.sqrt(hidden + 1))));
+    this.score = this.child(
+      'score',
+      new Linear(hidden, 1, truncatedNormalInit(new TensorGenerator(seed), 1 / Math.sqrt(hidden + 1))),
+    );
   }
 }
 
@@ -46,7 +49,9 @@ export class ValueModel {
   values(batch: RolloutBatch, policyHidden: Tensor | null): Tensor {
     let hidden = policyHidden;
     if (this.backbone) {
-      const out = this.backbone.forward(tensor(batch.ids, [batch.rows, batch.length], 'i32'), { outputHiddenStates: true });
+      const out = this.backbone.forward(tensor(batch.ids, [batch.rows, batch.length], 'i32'), {
+        outputHiddenStates: true,
+      });
       hidden = out.hiddenStates[out.hiddenStates.length - 1];
     }
     if (!hidden) throw new Error('ValueModel.values: a value head on the policy needs the policy hidden states');
@@ -56,7 +61,11 @@ export class ValueModel {
   /** Writes the head (and a separate backbone as an HF folder `value_model/`) into a checkpoint folder. */
   save(dir: string): void {
     const w = this.head.score.weight;
-    saveSafetensors(join(dir, VALUE_HEAD_FILE), { 'score.weight': { dtype: 'F32', shape: [...w.shape], data: w.f32() } }, { format: 'olmo-ts-value-head' });
+    saveSafetensors(
+      join(dir, VALUE_HEAD_FILE),
+      { 'score.weight': { dtype: 'F32', shape: [...w.shape], data: w.f32() } },
+      { format: 'olmo-ts-value-head' },
+    );
     if (this.backbone) saveModel(this.backbone, join(dir, 'value_model'));
   }
 
@@ -66,7 +75,10 @@ export class ValueModel {
     const vm = new ValueModel(backbone, backbone ? backbone.config.hiddenSize : policyHidden, seed);
     const t = loadSafetensors(join(dir, VALUE_HEAD_FILE)).tensors.get('score.weight');
     const w = vm.head.score.weight;
-    if (!t || t.data.length !== w.size) throw new Error(`${join(dir, VALUE_HEAD_FILE)}: score.weight is missing or has the wrong size (expected ${w.size})`);
+    if (!t || t.data.length !== w.size)
+      throw new Error(
+        `${join(dir, VALUE_HEAD_FILE)}: score.weight is missing or has the wrong size (expected ${w.size})`,
+      );
     w.f32().set(t.data as Float32Array);
     return vm;
   }

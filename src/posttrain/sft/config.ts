@@ -3,7 +3,20 @@
 // schedule with warmup ratio 0.03, 2 epochs, effective batch 128 sequences, max length 4096, weight decay 0,
 // sum loss, seed 123. Small models need a larger LR (see configs/quickstart/sft.yaml).
 import { z } from 'zod';
-import { batchFields, checkMicroBatch, configDir, dataPolicyFields, evalTimingFields, logEveryField, readConfigFile, resolveRunPaths, runTargetFields, tokenizerFields, trainingFields, validateConfig } from '../common/config.ts';
+import {
+  batchFields,
+  checkMicroBatch,
+  configDir,
+  dataPolicyFields,
+  evalTimingFields,
+  logEveryField,
+  readConfigFile,
+  resolveRunPaths,
+  runTargetFields,
+  tokenizerFields,
+  trainingFields,
+  validateConfig,
+} from '../common/config.ts';
 
 export const sftConfigSchema = z
   .object({
@@ -48,9 +61,18 @@ export const sftConfigSchema = z
   .strict()
   .superRefine((c, ctx) => {
     checkMicroBatch(c, ctx);
-    if (c.microBatchSize > c.batchSize) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['microBatchSize'], message: `must be at most batchSize (${c.batchSize})` });
+    if (c.microBatchSize > c.batchSize)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['microBatchSize'],
+        message: `must be at most batchSize (${c.batchSize})`,
+      });
     if (c.packingTokens !== undefined && c.packingTokens < c.data.maxLength) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['packingTokens'], message: `must be at least data.maxLength (${c.data.maxLength}) so every conversation fits` });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['packingTokens'],
+        message: `must be at least data.maxLength (${c.data.maxLength}) so every conversation fits`,
+      });
     }
   });
 

@@ -8,7 +8,11 @@ import type { EncodedExample } from '../common/encode.ts';
 import { labelCrossEntropy } from '../common/logprobs.ts';
 
 /** Mean cross-entropy per label token over the examples (micro-batches of `batch` sequences), and the token count. */
-export function assistantLoss(model: CausalLM, examples: readonly EncodedExample[], batch = 8): { loss: number; tokens: number } {
+export function assistantLoss(
+  model: CausalLM,
+  examples: readonly EncodedExample[],
+  batch = 8,
+): { loss: number; tokens: number } {
   let sum = 0;
   let tokens = 0;
   // Sorting by length keeps padding small; the result does not depend on the grouping.
@@ -16,7 +20,10 @@ export function assistantLoss(model: CausalLM, examples: readonly EncodedExample
   noGrad(() => {
     for (let i = 0; i < order.length; i += batch) {
       tidy(() => {
-        const r = labelCrossEntropy(model, order.slice(i, i + batch).map((j) => examples[j]));
+        const r = labelCrossEntropy(
+          model,
+          order.slice(i, i + batch).map((j) => examples[j]),
+        );
         sum += r.loss.item();
         tokens += r.count;
       });
@@ -31,7 +38,11 @@ export interface ExactMatchItem {
 }
 
 /** Prompt ids (conversation before the last assistant turn + generation prompt) and the reference reply. */
-export function exactMatchItem(tokenizer: Tokenizer, messages: readonly ChatMessage[], template?: string): ExactMatchItem | null {
+export function exactMatchItem(
+  tokenizer: Tokenizer,
+  messages: readonly ChatMessage[],
+  template?: string,
+): ExactMatchItem | null {
   const last = messages[messages.length - 1];
   if (!last || last.role !== 'assistant' || messages.length < 2) return null;
   const text = applyChatTemplate(tokenizer, messages.slice(0, -1), { addGenerationPrompt: true, template });
@@ -45,19 +56,28 @@ export interface ExactMatchResult {
   samples: { reference: string; generated: string }[];
 }
 
-export function exactMatch(model: CausalLM, tokenizer: Tokenizer, items: readonly ExactMatchItem[], opts: { maxNewTokens: number; batch: number }): ExactMatchResult {
+export function exactMatch(
+  model: CausalLM,
+  tokenizer: Tokenizer,
+  items: readonly ExactMatchItem[],
+  opts: { maxNewTokens: number; batch: number },
+): ExactMatchResult {
   let hits = 0;
   const samples: { reference: string; generated: string }[] = [];
   const eos = [tokenizer.eosTokenId!];
   for (let i = 0; i < items.length; i += opts.batch) {
     const chunk = items.slice(i, i + opts.batch);
-    const r = generate(model, chunk.map((c) => c.prompt), {
-      maxNewTokens: opts.maxNewTokens,
-      temperature: 0,
-      eosTokenIds: eos,
-      vocabLimit: tokenizer.vocabSize,
-      decode: (ids) => tokenizer.decode(ids, { skipSpecialTokens: true }),
-    });
+    const r = generate(
+      model,
+      chunk.map((c) => c.prompt),
+      {
+        maxNewTokens: opts.maxNewTokens,
+        temperature: 0,
+        eosTokenIds: eos,
+        vocabLimit: tokenizer.vocabSize,
+        decode: (ids) => tokenizer.decode(ids, { skipSpecialTokens: true }),
+      },
+    );
     chunk.forEach((c, j) => {
       const generated = r.texts[j];
       if (generated.trim() === c.reference.trim()) hits++;

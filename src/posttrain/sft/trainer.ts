@@ -91,7 +91,8 @@ export class SftTrainer {
     }
     this.reports = { train: train.report, test: testReport };
     for (const r of [train.report, testReport]) if (r) for (const l of formatEncodeReport(r)) this.log(l);
-    if (this.train.length === 0) throw new Error(`${cfg.data.train}: no conversation left to train on (see the report above)`);
+    if (this.train.length === 0)
+      throw new Error(`${cfg.data.train}: no conversation left to train on (see the report above)`);
 
     this.training = new PosttrainRun<SftEval>(cfg, 'sft', this.train.length, opened, opts);
     ({ model: this.model, opt: this.opt, plan: this.plan } = this.training);
@@ -103,12 +104,18 @@ export class SftTrainer {
     const { loss, tokens } = assistantLoss(this.model, this.test, Math.max(this.cfg.microBatchSize, 8));
     const out: SftEval = { step: this.training.step, eval_loss: loss, eval_tokens: tokens };
     if (this.exactMatchItems.length > 0) {
-      const em = exactMatch(this.model, this.tokenizer, this.exactMatchItems, { maxNewTokens: this.cfg.eval.maxNewTokens, batch: this.cfg.eval.generationBatch });
+      const em = exactMatch(this.model, this.tokenizer, this.exactMatchItems, {
+        maxNewTokens: this.cfg.eval.maxNewTokens,
+        batch: this.cfg.eval.generationBatch,
+      });
       out.exact_match = em.exactMatch;
       out.exact_match_n = em.n;
-      for (const s of em.samples.slice(0, 1)) this.log(`  sample: reference ${JSON.stringify(s.reference)} · generated ${JSON.stringify(s.generated)}`);
+      for (const s of em.samples.slice(0, 1))
+        this.log(`  sample: reference ${JSON.stringify(s.reference)} · generated ${JSON.stringify(s.generated)}`);
     }
-    this.log(`eval at step ${out.step}: assistant loss ${loss.toFixed(4)} over ${tokens} tokens${out.exact_match !== undefined ? `, exact match ${(out.exact_match * 100).toFixed(1)}% of ${out.exact_match_n}` : ''}`);
+    this.log(
+      `eval at step ${out.step}: assistant loss ${loss.toFixed(4)} over ${tokens} tokens${out.exact_match !== undefined ? `, exact match ${(out.exact_match * 100).toFixed(1)}% of ${out.exact_match_n}` : ''}`,
+    );
     return out;
   }
 
@@ -121,12 +128,19 @@ export class SftTrainer {
     const groups = microBatches(
       examples.map((_, i) => i),
       (i) => examples[i].ids.length,
-      { microBatchSize: this.cfg.packing ? Infinity : this.cfg.microBatchSize, packing: this.cfg.packing, tokenBudget: this.cfg.packingTokens ?? this.cfg.microBatchSize * this.cfg.data.maxLength },
+      {
+        microBatchSize: this.cfg.packing ? Infinity : this.cfg.microBatchSize,
+        packing: this.cfg.packing,
+        tokenBudget: this.cfg.packingTokens ?? this.cfg.microBatchSize * this.cfg.data.maxLength,
+      },
     );
     let sum = 0;
     for (const g of groups) {
       tidy(() => {
-        const r = labelCrossEntropy(this.model, g.map((i) => examples[i]));
+        const r = labelCrossEntropy(
+          this.model,
+          g.map((i) => examples[i]),
+        );
         sum += r.loss.item();
         backward(scale(r.loss, 1 / divisor));
       });
@@ -171,7 +185,10 @@ export class SftTrainer {
     const before = this.training.before;
     const steps = this.training.step;
     const result: SftResult = { steps, before, after: last, outputDir: this.cfg.output, stopped, data: this.reports };
-    writeFileSync(join(this.cfg.output, 'eval.json'), `${JSON.stringify({ before, after: last, data: this.reports }, null, 2)}\n`);
+    writeFileSync(
+      join(this.cfg.output, 'eval.json'),
+      `${JSON.stringify({ before, after: last, data: this.reports }, null, 2)}\n`,
+    );
     progress?.finish(`SFT: ${steps} steps${last ? `, held-out assistant loss ${last.eval_loss.toFixed(4)}` : ''}`);
     return result;
   }

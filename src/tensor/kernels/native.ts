@@ -19,6 +19,8 @@ export function createNativeKernels(addon: NativeAddon): Kernels {
     else out[name] = fn;
   }
   if (problems.length > 0)
-    throw new Error(`native addon does not match this olmo-ts (rebuild it: npm run build:native): ${problems.join('; ')}`);
+    throw new Error(
+      `native addon does not match this olmo-ts (rebuild it: npm run build:native): ${problems.join('; ')}`,
+    );
   return Object.freeze(out) as unknown as Kernels;
 }

@@ -7,5 +7,15 @@ export * from './indexing.ts';
 export * from './nn.ts';
 export * from './losses.ts';
 export * from './cast.ts';
-export { compactLinear, compactEmbedding, inferenceWeight, isCompactWeight, q8Weight, q8ScalesOf, quantizeWeight, widenRows, Q8_BLOCK } from './weight-linear.ts';
+export {
+  compactLinear,
+  compactEmbedding,
+  inferenceWeight,
+  isCompactWeight,
+  q8Weight,
+  q8ScalesOf,
+  quantizeWeight,
+  widenRows,
+  Q8_BLOCK,
+} from './weight-linear.ts';
 export { ropeInvFreq } from './rope-freq.ts';

@@ -17,18 +17,35 @@ function lastAxis(op: string, x: Tensor): { rows: number; cols: number } {
 export function rmsNorm(x: Tensor, weight: Tensor | null, eps: number): Tensor {
   const { rows, cols } = lastAxis('rmsNorm', x);
   if (weight && (weight.rank !== 1 || weight.shape[0] !== cols)) {
-    throw new ShapeError(`rmsNorm: weight ${formatShape(weight.shape)} does not match the last axis of ${formatShape(x.shape)}`);
+    throw new ShapeError(
+      `rmsNorm: weight ${formatShape(weight.shape)} does not match the last axis of ${formatShape(x.shape)}`,
+    );
   }
   const out = Tensor.empty(x.shape);
   const rstd = Tensor.empty([rows]);
   kernels().rmsNorm(x.f32(), weight ? weight.f32('rmsNorm') : null, out.f32(), rstd.f32(), rows, cols, eps);
   const inputs = weight ? [x, weight] : [x];
-  record('rmsNorm', inputs, [out], ([g]) => {
-    const gx = Tensor.empty(x.shape);
-    const gw = weight ? Tensor.empty(weight.shape) : null;
-    kernels().rmsNormBackward(x.f32(), weight ? weight.f32() : null, rstd.f32(), g!.f32(), gx.f32(), gw ? gw.f32() : null, rows, cols);
-    return weight ? [gx, gw] : [gx];
-  }, [rstd]);
+  record(
+    'rmsNorm',
+    inputs,
+    [out],
+    ([g]) => {
+      const gx = Tensor.empty(x.shape);
+      const gw = weight ? Tensor.empty(weight.shape) : null;
+      kernels().rmsNormBackward(
+        x.f32(),
+        weight ? weight.f32() : null,
+        rstd.f32(),
+        g!.f32(),
+        gx.f32(),
+        gw ? gw.f32() : null,
+        rows,
+        cols,
+      );
+      return weight ? [gx, gw] : [gx];
+    },
+    [rstd],
+  );
   return out;
 }
 
@@ -39,11 +56,17 @@ export function layerNorm(x: Tensor, eps: number): Tensor {
   const mean = Tensor.empty([rows]);
   const rstd = Tensor.empty([rows]);
   kernels().layerNorm(x.f32(), out.f32(), mean.f32(), rstd.f32(), rows, cols, eps);
-  record('layerNorm', [x], [out], ([g]) => {
-    const gx = Tensor.empty(x.shape);
-    kernels().layerNormBackward(x.f32(), mean.f32(), rstd.f32(), g!.f32(), gx.f32(), rows, cols);
-    return [gx];
-  }, [mean, rstd]);
+  record(
+    'layerNorm',
+    [x],
+    [out],
+    ([g]) => {
+      const gx = Tensor.empty(x.shape);
+      kernels().layerNormBackward(x.f32(), mean.f32(), rstd.f32(), g!.f32(), gx.f32(), rows, cols);
+      return [gx];
+    },
+    [mean, rstd],
+  );
   return out;
 }
 
@@ -53,7 +76,8 @@ export function layerNorm(x: Tensor, eps: number): Tensor {
  * `frequencies` is theta, or the dim/2 inverse frequencies themselves (see rope-freq.ts).
  */
 export function rope(x: Tensor, positions: Tensor | number, frequencies: number | Float32Array): Tensor {
-  if (x.dtype !== 'f32' || x.rank !== 4) throw new ShapeError(`rope: expected f32 [batch, seq, heads, dim], got ${x.dtype}${formatShape(x.shape)}`);
+  if (x.dtype !== 'f32' || x.rank !== 4)
+    throw new ShapeError(`rope: expected f32 [batch, seq, heads, dim], got ${x.dtype}${formatShape(x.shape)}`);
   const [batch, seq, heads, dim] = x.shape;
   if (dim % 2 !== 0) throw new ShapeError(`rope: head dimension ${dim} must be even`);
   let pos: Int32Array;
@@ -62,12 +86,15 @@ export function rope(x: Tensor, positions: Tensor | number, frequencies: number 
     for (let b = 0; b < batch; b++) for (let t = 0; t < seq; t++) pos[b * seq + t] = positions + t;
   } else {
     if (positions.dtype !== 'i32' || positions.size !== batch * seq) {
-      throw new ShapeError(`rope: positions must be i32 [${batch}, ${seq}], got ${positions.dtype}${formatShape(positions.shape)}`);
+      throw new ShapeError(
+        `rope: positions must be i32 [${batch}, ${seq}], got ${positions.dtype}${formatShape(positions.shape)}`,
+      );
     }
     pos = positions.i32();
   }
   const invFreq = typeof frequencies === 'number' ? ropeInvFreq(frequencies, dim) : frequencies;
-  if (invFreq.length !== dim / 2) throw new ShapeError(`rope: ${invFreq.length} frequencies for head dimension ${dim} (needs ${dim / 2})`);
+  if (invFreq.length !== dim / 2)
+    throw new ShapeError(`rope: ${invFreq.length} frequencies for head dimension ${dim} (needs ${dim / 2})`);
   const out = Tensor.empty(x.shape);
   kernels().rope(x.f32(), out.f32(), pos, batch, seq, heads, dim, invFreq, false);
   record('rope', [x], [out], ([g]) => {
@@ -96,7 +123,9 @@ export interface AttentionOptions {
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
   const bad = (why: string) =>
-    new ShapeError(`attention: q ${formatShape(q.shape)}, k ${formatShape(k.shape)}, v ${formatShape(v.shape)}: ${why}`);
+    new ShapeError(
+      `attention: q ${formatShape(q.shape)}, k ${formatShape(k.shape)}, v ${formatShape(v.shape)}: ${why}`,
+    );
   if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) throw bad('expected [batch, seq, heads, headDim] tensors');
   if (q.dtype !== 'f32' || k.dtype !== 'f32' || v.dtype !== 'f32') throw bad('expected f32 tensors');
   const [batch, tq, hq, d] = q.shape;
@@ -116,7 +145,8 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     if (validLens.length !== batch) throw bad(`validLens has ${validLens.length} entries for batch ${batch}`);
     for (let b = 0; b < batch; b++) {
       const len = kvLens ? kvLens[b] : tk;
-      if (!(validLens[b] >= 0 && validLens[b] <= len)) throw bad(`validLens[${b}] = ${validLens[b]} is outside [0, ${len}]`);
+      if (!(validLens[b] >= 0 && validLens[b] <= len))
+        throw bad(`validLens[${b}] = ${validLens[b]} is outside [0, ${len}]`);
     }
   }
   const scale = opts.scale ?? 1 / Math.sqrt(d);
@@ -124,13 +154,31 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const lse = Tensor.empty([batch, hq, tq]);
   const shape = { batch, tq, tk, hq, hkv, d, scale, validLens };
   kernels().attention(q.f32(), k.f32(), v.f32(), out.f32(), lse.f32(), kvLens, shape);
-  record('attention', [q, k, v], [out], ([g]) => {
-    const gq = Tensor.empty(q.shape);
-    const gk = Tensor.empty(k.shape);
-    const gv = Tensor.empty(v.shape);
-    kernels().attentionBackward(q.f32(), k.f32(), v.f32(), out.f32(), lse.f32(), g!.f32(), gq.f32(), gk.f32(), gv.f32(), kvLens, shape);
-    return [gq, gk, gv];
-  }, [lse]);
+  record(
+    'attention',
+    [q, k, v],
+    [out],
+    ([g]) => {
+      const gq = Tensor.empty(q.shape);
+      const gk = Tensor.empty(k.shape);
+      const gv = Tensor.empty(v.shape);
+      kernels().attentionBackward(
+        q.f32(),
+        k.f32(),
+        v.f32(),
+        out.f32(),
+        lse.f32(),
+        g!.f32(),
+        gq.f32(),
+        gk.f32(),
+        gv.f32(),
+        kvLens,
+        shape,
+      );
+      return [gq, gk, gv];
+    },
+    [lse],
+  );
   return out;
 }
 

@@ -17,7 +17,13 @@ interface AxisView {
 function axisView(op: string, x: Tensor, axis: number | undefined, keepDims: boolean): AxisView {
   if (x.dtype !== 'f32') throw new ShapeError(`${op}: expected f32, got ${x.dtype}${formatShape(x.shape)}`);
   if (axis === undefined) {
-    return { outer: 1, len: x.size, inner: 1, keptShape: x.shape.map(() => 1), outShape: keepDims ? x.shape.map(() => 1) : [] };
+    return {
+      outer: 1,
+      len: x.size,
+      inner: 1,
+      keptShape: x.shape.map(() => 1),
+      outShape: keepDims ? x.shape.map(() => 1) : [],
+    };
   }
   const a = normalizeAxis(op, axis, x.rank);
   const keptShape = [...x.shape];
@@ -63,18 +69,24 @@ export function max(x: Tensor, axis: number, keepDims = false): { values: Tensor
   const values = Tensor.empty(v.outShape);
   const indices = Tensor.empty(v.outShape, 'i32');
   kernels().reduceMax(x.f32(), values.f32(), indices.i32(), v.outer, v.len, v.inner);
-  record('max', [x], [values], ([g]) => {
-    const gx = Tensor.empty(x.shape, 'f32', true);
-    const gd = gx.f32();
-    const gv = g!.f32();
-    const idx = indices.i32();
-    for (let o = 0; o < v.outer; o++) {
-      for (let i = 0; i < v.inner; i++) {
-        const r = o * v.inner + i;
-        gd[(o * v.len + idx[r]) * v.inner + i] = gv[r];
+  record(
+    'max',
+    [x],
+    [values],
+    ([g]) => {
+      const gx = Tensor.empty(x.shape, 'f32', true);
+      const gd = gx.f32();
+      const gv = g!.f32();
+      const idx = indices.i32();
+      for (let o = 0; o < v.outer; o++) {
+        for (let i = 0; i < v.inner; i++) {
+          const r = o * v.inner + i;
+          gd[(o * v.len + idx[r]) * v.inner + i] = gv[r];
+        }
       }
-    }
-    return [gx];
-  }, [indices]);
+      return [gx];
+    },
+    [indices],
+  );
   return { values, indices };
 }

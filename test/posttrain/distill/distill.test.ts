@@ -58,7 +58,15 @@ describe('distillation rounds (fake generator and critic)', () => {
     };
     let evals = 0;
     const r = runDistillLoop(
-      { rounds: 3, prompts, critic, threshold: 0.5, diversity: { n: 3, threshold: 0.7, scope: 'prompt' }, trainOn: 'round', output: out },
+      {
+        rounds: 3,
+        prompts,
+        critic,
+        threshold: 0.5,
+        diversity: { n: 3, threshold: 0.7, scope: 'prompt' },
+        trainOn: 'round',
+        output: out,
+      },
       {
         generate: (round) => gens[round],
         finetune: (round, examples) => {
@@ -71,7 +79,13 @@ describe('distillation rounds (fake generator and critic)', () => {
     assert.equal(r.rounds.length, 3);
     const [r1, r2, r3] = r.rounds;
     assert.deepEqual(
-      { candidates: r1.candidates, valid: r1.valid, duplicates: r1.duplicates, kept: r1.kept, trained_on: r1.trained_on },
+      {
+        candidates: r1.candidates,
+        valid: r1.valid,
+        duplicates: r1.duplicates,
+        kept: r1.kept,
+        trained_on: r1.trained_on,
+      },
       { candidates: 5, valid: 3, duplicates: 1, kept: 2, trained_on: 2 },
     );
     assert.equal(r1.yield, 2 / 5);
@@ -79,13 +93,32 @@ describe('distillation rounds (fake generator and critic)', () => {
     assert.ok(Math.abs(r1.critic_mean - (0.9 * 3 + 0.1 * 2) / 5) < 1e-12);
     assert.ok(Math.abs(r1.critic_mean_kept - 0.9) < 1e-12);
     assert.deepEqual(r1.finetune, { student: 'student-1' });
-    assert.deepEqual({ kept: r2.kept, yield: r2.yield, trained_on: r2.trained_on, finetune: r2.finetune }, { kept: 0, yield: 0, trained_on: 0, finetune: undefined });
-    assert.deepEqual({ kept: r3.kept, yield: r3.yield, duplicates: r3.duplicates }, { kept: 3, yield: 1, duplicates: 0 });
+    assert.deepEqual(
+      { kept: r2.kept, yield: r2.yield, trained_on: r2.trained_on, finetune: r2.finetune },
+      { kept: 0, yield: 0, trained_on: 0, finetune: undefined },
+    );
+    assert.deepEqual(
+      { kept: r3.kept, yield: r3.yield, duplicates: r3.duplicates },
+      { kept: 3, yield: 1, duplicates: 0 },
+    );
     // Fine-tuning saw exactly the kept conversations (prompt + assistant completion), rounds 1 and 3 only.
-    assert.deepEqual(trained.map((t) => t.round), [1, 3]);
+    assert.deepEqual(
+      trained.map((t) => t.round),
+      [1, 3],
+    );
     assert.deepEqual(trained[0].examples, [
-      { messages: [{ role: 'user', content: 'prompt A' }, { role: 'assistant', content: 'a good answer about cats and dogs' }] },
-      { messages: [{ role: 'user', content: 'prompt B' }, { role: 'assistant', content: 'good reply for B here' }] },
+      {
+        messages: [
+          { role: 'user', content: 'prompt A' },
+          { role: 'assistant', content: 'a good answer about cats and dogs' },
+        ],
+      },
+      {
+        messages: [
+          { role: 'user', content: 'prompt B' },
+          { role: 'assistant', content: 'good reply for B here' },
+        ],
+      },
     ]);
     // The critic saw every candidate with its prompt.
     assert.equal(critic.seen[0].length, 5);
@@ -94,11 +127,29 @@ describe('distillation rounds (fake generator and critic)', () => {
     assert.deepEqual(r.before, { score: 0, calls: 1 });
     assert.deepEqual(r3.eval, { score: 30, calls: 4 });
     // Files: rounds.jsonl (round 0 eval + 3 rounds), candidates with scores and flags, kept rows.
-    const lines = readFileSync(join(out, 'rounds.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { round: number; yield?: number });
-    assert.deepEqual(lines.map((l) => l.round), [0, 1, 2, 3]);
+    const lines = readFileSync(join(out, 'rounds.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { round: number; yield?: number });
+    assert.deepEqual(
+      lines.map((l) => l.round),
+      [0, 1, 2, 3],
+    );
     assert.equal(lines[1].yield, 0.4);
-    const cands = readFileSync(join(out, 'round-1', 'candidates.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kept: boolean; valid: boolean; score: number });
-    assert.deepEqual(cands.map((c) => [c.valid, c.kept]), [[true, true], [true, false], [false, false], [true, true], [false, false]]);
+    const cands = readFileSync(join(out, 'round-1', 'candidates.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kept: boolean; valid: boolean; score: number });
+    assert.deepEqual(
+      cands.map((c) => [c.valid, c.kept]),
+      [
+        [true, true],
+        [true, false],
+        [false, false],
+        [true, true],
+        [false, false],
+      ],
+    );
     assert.equal(readFileSync(join(out, 'round-2', 'kept.jsonl'), 'utf8'), '');
   });
 
@@ -106,7 +157,15 @@ describe('distillation rounds (fake generator and critic)', () => {
     const trained: number[] = [];
     const same = 'good identical text for both prompts';
     runDistillLoop(
-      { rounds: 2, prompts, critic: new FakeCritic(), threshold: 0.5, diversity: { n: 3, threshold: 0.7, scope: 'global' }, trainOn: 'all', output: null },
+      {
+        rounds: 2,
+        prompts,
+        critic: new FakeCritic(),
+        threshold: 0.5,
+        diversity: { n: 3, threshold: 0.7, scope: 'global' },
+        trainOn: 'all',
+        output: null,
+      },
       {
         generate: (round) => (round === 1 ? [[same], [same]] : [['good new one'], ['bad']]),
         finetune: (_round, examples) => (trained.push(examples.length), {}),
@@ -117,15 +176,31 @@ describe('distillation rounds (fake generator and critic)', () => {
   });
 
   it('stops between rounds and, resumed, ends with the records of an uninterrupted run', () => {
-    const gens: Record<number, string[][]> = { 1: [['good a1'], ['good b1']], 2: [['good a2', 'bad'], ['nope']], 3: [['good a3'], ['good b3 other']] };
-    const options = (output: string) => ({ rounds: 3, prompts, critic: new FakeCritic(), threshold: 0.5, diversity: { n: 3, threshold: 0.7, scope: 'prompt' as const }, trainOn: 'all' as const, output });
+    const gens: Record<number, string[][]> = {
+      1: [['good a1'], ['good b1']],
+      2: [['good a2', 'bad'], ['nope']],
+      3: [['good a3'], ['good b3 other']],
+    };
+    const options = (output: string) => ({
+      rounds: 3,
+      prompts,
+      critic: new FakeCritic(),
+      threshold: 0.5,
+      diversity: { n: 3, threshold: 0.7, scope: 'prompt' as const },
+      trainOn: 'all' as const,
+      output,
+    });
     const run = (output: string, hooksExtra: { onFinetune?: (round: number) => void } = {}, more: object = {}) => {
       const trained: number[] = [];
       const r = runDistillLoop(
         { ...options(output), ...more },
         {
           generate: (round) => gens[round],
-          finetune: (round, examples) => (trained.push(examples.length), hooksExtra.onFinetune?.(round), { student: `student-${round}` }),
+          finetune: (round, examples) => (
+            trained.push(examples.length),
+            hooksExtra.onFinetune?.(round),
+            { student: `student-${round}` }
+          ),
           evaluate: (round) => ({ score: round }),
         },
       );
@@ -137,8 +212,15 @@ describe('distillation rounds (fake generator and critic)', () => {
     const stop = new AbortController();
     const first = run(parts, { onFinetune: (round) => round === 2 && stop.abort() }, { signal: stop.signal });
     assert.equal(first.r.stopped, true);
-    assert.deepEqual(first.r.rounds.map((x) => x.round), [1, 2], 'the round in progress is finished, the next one not started');
-    const pool = readFileSync(join(parts, 'round-2', 'kept.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { messages: ChatMessage[] });
+    assert.deepEqual(
+      first.r.rounds.map((x) => x.round),
+      [1, 2],
+      'the round in progress is finished, the next one not started',
+    );
+    const pool = readFileSync(join(parts, 'round-2', 'kept.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { messages: ChatMessage[] });
     const second = run(parts, {}, { resume: { rounds: first.r.rounds, before: first.r.before, pool } });
     assert.equal(second.r.stopped, false);
     assert.deepEqual(second.r, uninterrupted.r);
@@ -148,23 +230,69 @@ describe('distillation rounds (fake generator and critic)', () => {
 
   it('a resume reads the completed rounds back and names what is missing or out of order', () => {
     const out = mkdtempSync(join(tmpdir(), 'distill-resume-'));
-    assert.throws(() => readDistillResume(out, join(out, 'student'), 'round'), /rounds\.jsonl not found; nothing to resume/);
+    assert.throws(
+      () => readDistillResume(out, join(out, 'student'), 'round'),
+      /rounds\.jsonl not found; nothing to resume/,
+    );
     const student = join(out, 'round-1', 'sft', 'final');
     mkdirSync(student, { recursive: true });
     writeFileSync(join(student, 'config.json'), '{}');
-    writeFileSync(join(out, 'round-1', 'kept.jsonl'), `${JSON.stringify({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'a' }] })}\n`);
-    writeFileSync(join(out, 'rounds.jsonl'), [{ round: 0, eval: { score: 0 } }, { round: 1, kept: 1, finetune: { student } }].map((l) => JSON.stringify(l)).join('\n') + '\n');
+    writeFileSync(
+      join(out, 'round-1', 'kept.jsonl'),
+      `${JSON.stringify({
+        messages: [
+          { role: 'user', content: 'q' },
+          { role: 'assistant', content: 'a' },
+        ],
+      })}\n`,
+    );
+    writeFileSync(
+      join(out, 'rounds.jsonl'),
+      [
+        { round: 0, eval: { score: 0 } },
+        { round: 1, kept: 1, finetune: { student } },
+      ]
+        .map((l) => JSON.stringify(l))
+        .join('\n') + '\n',
+    );
     const r = readDistillResume(out, join(out, 'student'), 'all');
-    assert.deepEqual({ rounds: r.rounds.length, before: r.before, student: r.student, pool: r.pool.length }, { rounds: 1, before: { score: 0 }, student, pool: 1 });
-    writeFileSync(join(out, 'rounds.jsonl'), [{ round: 1, finetune: { student } }, { round: 3 }].map((l) => JSON.stringify(l)).join('\n') + '\n');
-    assert.throws(() => readDistillResume(out, join(out, 'student'), 'round'), /line for round 3 where round 2 was expected/);
-    writeFileSync(join(out, 'rounds.jsonl'), `${JSON.stringify({ round: 1, finetune: { student: join(out, 'gone') } })}\n`);
-    assert.throws(() => readDistillResume(out, join(out, 'student'), 'round'), /the student of round 1 \(.*gone\) is missing/);
+    assert.deepEqual(
+      { rounds: r.rounds.length, before: r.before, student: r.student, pool: r.pool.length },
+      { rounds: 1, before: { score: 0 }, student, pool: 1 },
+    );
+    writeFileSync(
+      join(out, 'rounds.jsonl'),
+      [{ round: 1, finetune: { student } }, { round: 3 }].map((l) => JSON.stringify(l)).join('\n') + '\n',
+    );
+    assert.throws(
+      () => readDistillResume(out, join(out, 'student'), 'round'),
+      /line for round 3 where round 2 was expected/,
+    );
+    writeFileSync(
+      join(out, 'rounds.jsonl'),
+      `${JSON.stringify({ round: 1, finetune: { student: join(out, 'gone') } })}\n`,
+    );
+    assert.throws(
+      () => readDistillResume(out, join(out, 'student'), 'round'),
+      /the student of round 1 \(.*gone\) is missing/,
+    );
   });
 
   it('rejects a generator or critic that returns the wrong number of items', () => {
     assert.throws(
-      () => runDistillLoop({ rounds: 1, prompts, critic: new FakeCritic(), threshold: 0.5, diversity: { n: 3, threshold: 0.7, scope: 'prompt' }, trainOn: 'round', output: null }, { generate: () => [['x']], finetune: () => ({}) }),
+      () =>
+        runDistillLoop(
+          {
+            rounds: 1,
+            prompts,
+            critic: new FakeCritic(),
+            threshold: 0.5,
+            diversity: { n: 3, threshold: 0.7, scope: 'prompt' },
+            trainOn: 'round',
+            output: null,
+          },
+          { generate: () => [['x']], finetune: () => ({}) },
+        ),
       /returned 1 candidate lists for 2 prompts/,
     );
   });
@@ -179,7 +307,12 @@ describe('diversity filter', () => {
     assert.equal(jaccard(new Set(), new Set()), 1);
   });
   it('keeps the first of near-duplicates, in order', () => {
-    const texts = ['the quick brown fox jumps', 'the quick brown fox jumps!', 'a completely different sentence here', 'THE QUICK BROWN FOX JUMPS'];
+    const texts = [
+      'the quick brown fox jumps',
+      'the quick brown fox jumps!',
+      'a completely different sentence here',
+      'THE QUICK BROWN FOX JUMPS',
+    ];
     assert.deepEqual(dedupeByJaccard(texts, { n: 2, threshold: 0.7 }), [0, 2]);
     // Threshold 1: only exact n-gram-set duplicates (case-insensitive) are dropped.
     assert.deepEqual(dedupeByJaccard(texts, { n: 2, threshold: 1 }), [0, 1, 2]);
@@ -206,11 +339,32 @@ describe('olmo distill end to end (tiny model)', () => {
     const tokDir = join(root, 'tok');
     mkdirSync(tokDir);
     writeFileSync(join(tokDir, 'tokenizer.json'), JSON.stringify(tinyTokenizerJson()));
-    writeFileSync(join(tokDir, 'tokenizer_config.json'), JSON.stringify({ eos_token: '<|endoftext|>', pad_token: '<|padding|>' }));
-    const cfg = parseConfig({ model_type: 'olmo2', hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1, num_attention_heads: 2, vocab_size: 268, max_position_embeddings: 128, eos_token_id: 0, pad_token_id: 1 }, 'tiny');
+    writeFileSync(
+      join(tokDir, 'tokenizer_config.json'),
+      JSON.stringify({ eos_token: '<|endoftext|>', pad_token: '<|padding|>' }),
+    );
+    const cfg = parseConfig(
+      {
+        model_type: 'olmo2',
+        hidden_size: 16,
+        intermediate_size: 32,
+        num_hidden_layers: 1,
+        num_attention_heads: 2,
+        vocab_size: 268,
+        max_position_embeddings: 128,
+        eos_token_id: 0,
+        pad_token_id: 1,
+      },
+      'tiny',
+    );
     const model = initModel(cfg, truncatedNormalInit(new Generator(1), 0.02));
     saveModel(model, join(root, 'student'), { tokenizerFrom: tokDir });
-    writeFileSync(join(root, 'prompts.jsonl'), ['hello', 'world'].map((w) => JSON.stringify({ messages: [{ role: 'user', content: w }], ground_truth: '4', dataset: 'gsm8k' })).join('\n'));
+    writeFileSync(
+      join(root, 'prompts.jsonl'),
+      ['hello', 'world']
+        .map((w) => JSON.stringify({ messages: [{ role: 'user', content: w }], ground_truth: '4', dataset: 'gsm8k' }))
+        .join('\n'),
+    );
     const dcfg = resolveDistillConfig(
       {
         output: 'run',
@@ -244,12 +398,16 @@ describe('olmo distill end to end (tiny model)', () => {
     const twoRounds = (output: string) => ({ ...dcfg, rounds: 2, output: join(root, output) });
     const whole = runDistill(twoRounds('whole'), { log: () => {} });
     const stop = new AbortController();
-    const first = runDistill(twoRounds('parts'), { log: (l) => l.startsWith('round 1/') && stop.abort(), signal: stop.signal });
+    const first = runDistill(twoRounds('parts'), {
+      log: (l) => l.startsWith('round 1/') && stop.abort(),
+      signal: stop.signal,
+    });
     assert.equal(first.stopped, true);
     assert.ok(!existsSync(join(root, 'parts', 'final')), 'a stopped run writes no final student');
     const resumed = runDistill(twoRounds('parts'), { log: () => {}, resume: true });
     assert.equal(resumed.stopped, false);
-    const strip = (rs: typeof whole.rounds) => rs.map(({ finetune, ...rest }) => ({ ...rest, sft_steps: finetune?.sft_steps }));
+    const strip = (rs: typeof whole.rounds) =>
+      rs.map(({ finetune, ...rest }) => ({ ...rest, sft_steps: finetune?.sft_steps }));
     assert.deepEqual(strip(resumed.rounds), strip(whole.rounds));
     assert.equal(resumed.student, join(root, 'parts', 'round-2', 'sft', 'final'));
     assert.ok(existsSync(join(root, 'parts', 'final', 'config.json')));

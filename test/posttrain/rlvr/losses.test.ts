@@ -52,8 +52,18 @@ describe('clipped surrogate', () => {
     const ratios = [1.5, 1.5, 0.5, 0.5, 1.1];
     const advs = [1, -1, 1, -1, 2];
     const old = [-1, -2, -0.5, -3, -1];
-    const logp = parameter(tensor(Float32Array.from(ratios, (r, i) => Math.log(r) + old[i]), [1, 5]));
-    const { loss, ratio } = clippedSurrogateTensor(logp, tensor(Float32Array.from(old), [1, 5]), tensor(Float32Array.from(advs), [1, 5]), 0.2);
+    const logp = parameter(
+      tensor(
+        Float32Array.from(ratios, (r, i) => Math.log(r) + old[i]),
+        [1, 5],
+      ),
+    );
+    const { loss, ratio } = clippedSurrogateTensor(
+      logp,
+      tensor(Float32Array.from(old), [1, 5]),
+      tensor(Float32Array.from(advs), [1, 5]),
+      0.2,
+    );
     close(loss.f32(), [-1.2, 1.5, -0.5, 0.8, -2.2], 1e-5, 'loss');
     close(ratio.f32(), ratios, 1e-5, 'ratio');
     backward(sum(loss));
@@ -84,7 +94,13 @@ describe('GAE', () => {
 
 describe('PPO rewards and value loss', () => {
   it('puts −β·kl on every response token and the score on the last', () => {
-    const r = ppoTokenRewards(Float32Array.from([7, 0.1, 0.2, 0.3, 0, 0.4, 7, 7]), Float32Array.from([0, 1, 1, 1, 0, 1, 0, 0]), 2, [10, -10], 0.05);
+    const r = ppoTokenRewards(
+      Float32Array.from([7, 0.1, 0.2, 0.3, 0, 0.4, 7, 7]),
+      Float32Array.from([0, 1, 1, 1, 0, 1, 0, 0]),
+      2,
+      [10, -10],
+      0.05,
+    );
     close(r, [0, -0.005, -0.01, 9.985, 0, -10.02, 0, 0], 1e-5, 'rewards');
   });
   it('takes the larger of the unclipped and clipped squared errors', () => {
@@ -93,7 +109,12 @@ describe('PPO rewards and value loss', () => {
     // Within the clip range both agree: 0.5·(1 − 0)² = 0.5.
     assert.ok(Math.abs(clippedValueLoss(1.0, 0.9, 0, 0.2) - 0.5) < 1e-12);
     const v = parameter(tensor(Float32Array.from([1.0, 1.0]), [1, 2]));
-    const vl = clippedValueLossTensor(v, tensor(Float32Array.from([0.5, 0.9]), [1, 2]), tensor(Float32Array.from([2, 0]), [1, 2]), 0.2);
+    const vl = clippedValueLossTensor(
+      v,
+      tensor(Float32Array.from([0.5, 0.9]), [1, 2]),
+      tensor(Float32Array.from([2, 0]), [1, 2]),
+      0.2,
+    );
     close(vl.f32(), [0.845, 0.5], 1e-6, 'tensor');
     backward(sum(vl));
     // First: the clipped branch wins, constant in V → 0. Second: d/dV 0.5(V − R)² = V − R = 1.
@@ -115,7 +136,12 @@ describe('KL estimators', () => {
     const logp = parameter(tensor(Float32Array.from([-1, -2, -0.5]), [1, 3]));
     const ref = tensor(Float32Array.from([-2, -1, -0.5]), [1, 3]);
     for (const kind of ['kl1', 'kl2', 'kl3'] as const) {
-      close(klEstimateTensor(kind, logp, ref).f32(), [-1, -2, -0.5].map((l, i) => klEstimate(kind, l, [-2, -1, -0.5][i])), 1e-6, kind);
+      close(
+        klEstimateTensor(kind, logp, ref).f32(),
+        [-1, -2, -0.5].map((l, i) => klEstimate(kind, l, [-2, -1, -0.5][i])),
+        1e-6,
+        kind,
+      );
     }
     backward(sum(klEstimateTensor('kl3', logp, ref)));
     close(logp.grad!.f32(), [1 - Math.exp(-1), 1 - Math.exp(1), 0], 1e-5, 'grad');
@@ -142,8 +168,20 @@ describe('reward shaping', () => {
     assert.equal(shapeReward(true, false, { ...DEFAULT_REWARDS, penaltyValue: 0 }), 0);
   });
   it('runs the named verifier', () => {
-    assert.deepEqual(verifiableReward('gsm8k', 'So 2 + 2 = 4. The answer is 4.', '4', true, DEFAULT_REWARDS), { reward: 10, verified: true, stopped: true });
-    assert.deepEqual(verifiableReward('gsm8k', 'The answer is 5.', '4', true, DEFAULT_REWARDS), { reward: 0, verified: false, stopped: true });
-    assert.deepEqual(verifiableReward('gsm8k', 'The answer is 4', '4', false, DEFAULT_REWARDS), { reward: -10, verified: true, stopped: false });
+    assert.deepEqual(verifiableReward('gsm8k', 'So 2 + 2 = 4. The answer is 4.', '4', true, DEFAULT_REWARDS), {
+      reward: 10,
+      verified: true,
+      stopped: true,
+    });
+    assert.deepEqual(verifiableReward('gsm8k', 'The answer is 5.', '4', true, DEFAULT_REWARDS), {
+      reward: 0,
+      verified: false,
+      stopped: true,
+    });
+    assert.deepEqual(verifiableReward('gsm8k', 'The answer is 4', '4', false, DEFAULT_REWARDS), {
+      reward: -10,
+      verified: true,
+      stopped: false,
+    });
   });
 });

@@ -6,11 +6,25 @@ import { Generator } from '../../../src/tensor/index.ts';
 import { resolveRlvrConfig, type RlvrConfigInput, type RlvrPrompt } from '../../../src/posttrain/rlvr/index.ts';
 
 export const TINY_VOCAB = 12;
-export const decodeDigits = (ids: number[]): string => ids.filter((i) => i >= 2).map((i) => String(i - 2)).join('');
+export const decodeDigits = (ids: number[]): string =>
+  ids
+    .filter((i) => i >= 2)
+    .map((i) => String(i - 2))
+    .join('');
 
 export function tinyModel(seed = 3): CausalLM {
   const cfg = parseConfig(
-    { model_type: 'olmo2', hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1, num_attention_heads: 2, vocab_size: TINY_VOCAB, max_position_embeddings: 32, eos_token_id: 0, pad_token_id: 1 },
+    {
+      model_type: 'olmo2',
+      hidden_size: 16,
+      intermediate_size: 32,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      vocab_size: TINY_VOCAB,
+      max_position_embeddings: 32,
+      eos_token_id: 0,
+      pad_token_id: 1,
+    },
     'tiny',
   );
   return initModel(cfg, truncatedNormalInit(new Generator(seed), 0.02));

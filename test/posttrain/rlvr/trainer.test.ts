@@ -7,7 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scoreLoglikelihood } from '../../../src/models/index.ts';
 import { noGrad } from '../../../src/tensor/index.ts';
-import { loadRlvrPrompts, packRollouts, resolveRlvrConfig, RlvrTrainer, tokenLogProbs } from '../../../src/posttrain/rlvr/index.ts';
+import {
+  loadRlvrPrompts,
+  packRollouts,
+  resolveRlvrConfig,
+  RlvrTrainer,
+  tokenLogProbs,
+} from '../../../src/posttrain/rlvr/index.ts';
 import { loadTokenizer } from '../../../src/tokenizers/index.ts';
 import { decodeDigits, fourPrompts, tinyModel, tinyRlvrConfig } from './tiny.ts';
 import { tinyTokenizerJson } from '../../tokenizers/tiny-tokenizer.ts';
@@ -32,16 +38,24 @@ describe('RLVR direction (tiny model, fixed seed: always answer "4")', () => {
     const r = trainer(tinyRlvrConfig({ steps: 16 })).train();
     assert.ok(r.before && r.after);
     assert.ok(r.before.verified_rate < 0.1, `before ${r.before.verified_rate}`);
-    assert.ok(r.after.verified_rate > r.before.verified_rate + 0.4, `GRPO: before ${r.before.verified_rate}, after ${r.after.verified_rate}`);
+    assert.ok(
+      r.after.verified_rate > r.before.verified_rate + 0.4,
+      `GRPO: before ${r.before.verified_rate}, after ${r.after.verified_rate}`,
+    );
     assert.equal(r.history.length, 16);
-    for (const m of r.history) for (const k of ['mean_reward', 'verified_rate', 'kl', 'response_length', 'grad_norm'] as const) assert.ok(Number.isFinite(m[k]), k);
+    for (const m of r.history)
+      for (const k of ['mean_reward', 'verified_rate', 'kl', 'response_length', 'grad_norm'] as const)
+        assert.ok(Number.isFinite(m[k]), k);
     // The policy moved away from the reference.
     assert.ok(r.history[r.history.length - 1].kl > 0, 'KL to the reference is positive after training');
   });
   it('PPO with a value head raises the held-out verified rate', () => {
     const r = trainer(tinyRlvrConfig({ algorithm: 'ppo', steps: 20, lr: 0.03, ppo: { vfCoef: 0.5 } })).train();
     assert.ok(r.before && r.after);
-    assert.ok(r.after.verified_rate > r.before.verified_rate + 0.2, `PPO: before ${r.before.verified_rate}, after ${r.after.verified_rate}`);
+    assert.ok(
+      r.after.verified_rate > r.before.verified_rate + 0.2,
+      `PPO: before ${r.before.verified_rate}, after ${r.after.verified_rate}`,
+    );
     assert.ok(r.history.every((m) => m.value_loss !== undefined && Number.isFinite(m.value_loss)));
   });
 });
@@ -56,10 +70,17 @@ describe('RLVR pieces', () => {
     ];
     const batch = packRollouts(rollouts, 1);
     const lp = noGrad(() => tokenLogProbs(model, batch).logprobs.f32());
-    const ref = scoreLoglikelihood(model, rollouts.map((r) => ({ context: r.prompt, continuation: r.response })));
+    const ref = scoreLoglikelihood(
+      model,
+      rollouts.map((r) => ({ context: r.prompt, continuation: r.response })),
+    );
     rollouts.forEach((r, b) => {
-      const got = Array.from(lp.slice(b * batch.length + r.prompt.length - 1, b * batch.length + r.prompt.length - 1 + r.response.length));
-      got.forEach((x, j) => assert.ok(Math.abs(x - ref[b].logprobs[j]) < 1e-4, `rollout ${b} token ${j}: ${x} vs ${ref[b].logprobs[j]}`));
+      const got = Array.from(
+        lp.slice(b * batch.length + r.prompt.length - 1, b * batch.length + r.prompt.length - 1 + r.response.length),
+      );
+      got.forEach((x, j) =>
+        assert.ok(Math.abs(x - ref[b].logprobs[j]) < 1e-4, `rollout ${b} token ${j}: ${x} vs ${ref[b].logprobs[j]}`),
+      );
       let masked = 0;
       for (let t = 0; t < batch.length; t++) masked += batch.mask[b * batch.length + t];
       assert.equal(masked, r.response.length);
@@ -77,19 +98,36 @@ describe('RLVR pieces', () => {
   });
   it('writes metrics, checkpoints and the final model, and resumes where it stopped', () => {
     const out = mkdtempSync(join(tmpdir(), 'rlvr-run-'));
-    const cfg = tinyRlvrConfig({ steps: 4, checkpoint: { every: 2, keepLast: 2 }, eval: { limit: 16, temperature: 1, every: 2 } });
+    const cfg = tinyRlvrConfig({
+      steps: 4,
+      checkpoint: { every: 2, keepLast: 2 },
+      eval: { limit: 16, temperature: 1, every: 2 },
+    });
     const first = trainer(cfg, out).train({ maxSteps: 2 });
     assert.equal(first.steps, 2);
     const ckpt = listCheckpoints(out).at(-1);
     assert.ok(ckpt && ckpt.endsWith('step-0000002'), String(ckpt));
-    for (const f of ['model/config.json', 'model/model.safetensors', 'optimizer.safetensors', 'train_state.json', 'checksums.json']) assert.ok(existsSync(join(ckpt, f)), f);
+    for (const f of [
+      'model/config.json',
+      'model/model.safetensors',
+      'optimizer.safetensors',
+      'train_state.json',
+      'checksums.json',
+    ])
+      assert.ok(existsSync(join(ckpt, f)), f);
     const resumed = trainer(cfg, out, ckpt);
     assert.equal(resumed.stepCount, 2);
     const second = resumed.train();
     assert.equal(second.steps, 4);
     assert.ok(existsSync(join(out, 'final', 'config.json')));
-    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
-    assert.deepEqual(lines.filter((l) => 'mean_reward' in l).map((l) => l.step), [1, 2, 3, 4]);
+    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>);
+    assert.deepEqual(
+      lines.filter((l) => 'mean_reward' in l).map((l) => l.step),
+      [1, 2, 3, 4],
+    );
     assert.ok(lines.some((l) => 'eval_verified_rate' in l && l.step === 0));
     assert.ok(lines.some((l) => 'eval_verified_rate' in l && l.step === 4));
   });
@@ -98,14 +136,37 @@ describe('RLVR pieces', () => {
 describe('RLVR config and data', () => {
   it('fills the algorithm defaults from the spec', () => {
     const g = resolveRlvrConfig({ output: 'o', model: 'm', data: { train: 't.jsonl' }, steps: 1 });
-    assert.deepEqual([g.samplesPerPrompt, g.kl.beta, g.kl.estimator, g.reward.penaltyValue, g.lr, g.schedule], [16, 0.01, 'kl3', 0, 5e-7, 'constant']);
+    assert.deepEqual(
+      [g.samplesPerPrompt, g.kl.beta, g.kl.estimator, g.reward.penaltyValue, g.lr, g.schedule],
+      [16, 0.01, 'kl3', 0, 5e-7, 'constant'],
+    );
     const p = resolveRlvrConfig({ output: 'o', model: 'm', data: { train: 't.jsonl' }, steps: 1, algorithm: 'ppo' });
-    assert.deepEqual([p.samplesPerPrompt, p.kl.beta, p.kl.estimator, p.reward.penaltyValue, p.lr, p.schedule, p.ppo.gamma, p.ppo.lambda, p.ppo.vfCoef], [1, 0.05, 'kl1', -10, 3e-7, 'linear', 1, 0.95, 0.1]);
+    assert.deepEqual(
+      [
+        p.samplesPerPrompt,
+        p.kl.beta,
+        p.kl.estimator,
+        p.reward.penaltyValue,
+        p.lr,
+        p.schedule,
+        p.ppo.gamma,
+        p.ppo.lambda,
+        p.ppo.vfCoef,
+      ],
+      [1, 0.05, 'kl1', -10, 3e-7, 'linear', 1, 0.95, 0.1],
+    );
   });
   it('names the bad field', () => {
     assert.throws(() => resolveRlvrConfig({ output: 'o', model: 'm', data: { train: 't.jsonl' }, steps: 0 }), /steps/);
-    assert.throws(() => resolveRlvrConfig({ output: 'o', model: 'm', data: { train: 't.jsonl' }, steps: 1, kl: { estimator: 'kl9' } }), /kl\.estimator/);
-    assert.throws(() => resolveRlvrConfig({ output: 'o', model: 'm', data: { train: 't.jsonl' }, steps: 1, samplesPerPrompt: 1 }), /GRPO needs samplesPerPrompt ≥ 2/);
+    assert.throws(
+      () =>
+        resolveRlvrConfig({ output: 'o', model: 'm', data: { train: 't.jsonl' }, steps: 1, kl: { estimator: 'kl9' } }),
+      /kl\.estimator/,
+    );
+    assert.throws(
+      () => resolveRlvrConfig({ output: 'o', model: 'm', data: { train: 't.jsonl' }, steps: 1, samplesPerPrompt: 1 }),
+      /GRPO needs samplesPerPrompt ≥ 2/,
+    );
   });
   it('reports bad rows with file and line, and renders prompts with the generation prompt', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rlvr-data-'));
@@ -113,8 +174,22 @@ describe('RLVR config and data', () => {
     const tok = loadTokenizer(dir);
     const file = join(dir, 'rlvr.jsonl');
     const good = { messages: [{ role: 'user', content: 'hello' }], ground_truth: '4', dataset: 'gsm8k' };
-    writeFileSync(file, [JSON.stringify(good), '{not json', JSON.stringify({ ...good, dataset: 'nope' }), JSON.stringify({ messages: good.messages, dataset: 'gsm8k' })].join('\n'));
-    assert.throws(() => loadRlvrPrompts([file], tok, { maxPromptTokens: 100 }), (e: Error) => /rlvr\.jsonl:2: not valid JSON/.test(e.message) && /rlvr\.jsonl:3: dataset: unknown verifier "nope"/.test(e.message) && /rlvr\.jsonl:4: no "ground_truth"/.test(e.message));
+    writeFileSync(
+      file,
+      [
+        JSON.stringify(good),
+        '{not json',
+        JSON.stringify({ ...good, dataset: 'nope' }),
+        JSON.stringify({ messages: good.messages, dataset: 'gsm8k' }),
+      ].join('\n'),
+    );
+    assert.throws(
+      () => loadRlvrPrompts([file], tok, { maxPromptTokens: 100 }),
+      (e: Error) =>
+        /rlvr\.jsonl:2: not valid JSON/.test(e.message) &&
+        /rlvr\.jsonl:3: dataset: unknown verifier "nope"/.test(e.message) &&
+        /rlvr\.jsonl:4: no "ground_truth"/.test(e.message),
+    );
     const { prompts } = loadRlvrPrompts([file], tok, { maxPromptTokens: 100, badRows: 'skip' });
     assert.equal(prompts.length, 1);
     // The tiny tokenizer has no BOS token, so the template's bos_token renders as nothing.

@@ -239,7 +239,10 @@ test('js attention validates its arguments', () => {
   const lse = new Float32Array(4);
   const shape = { batch: 1, tq: 2, tk: 2, hq: 2, hkv: 1, d: 2, scale: 1 };
   assert.throws(() => jsAttention.attention(x.q, x.k, x.v, out, lse, Int32Array.of(3), shape), /attention.*kvLens/);
-  assert.throws(() => jsAttention.attention(x.q, x.k, x.v, out, lse, null, { ...shape, hq: 3, hkv: 2 }), /attention.*multiple/);
+  assert.throws(
+    () => jsAttention.attention(x.q, x.k, x.v, out, lse, null, { ...shape, hq: 3, hkv: 2 }),
+    /attention.*multiple/,
+  );
   assert.throws(() => jsAttention.attention(x.q, x.k, x.v, out.subarray(1), lse, null, shape), /attention.*out/);
 });
 
@@ -316,7 +319,14 @@ test('native decode over a KV cache agrees with the full-sequence pass and ignor
   vc.set(x.v);
   for (const tq of [1, 3]) {
     const dc: Case = { batch: 1, tq, tk: cap, hq: 4, hkv: 2, d: 16, kvLens: [t] };
-    const dx: Inputs = { ...x, q: x.q.slice((t - tq) * 4 * 16), k: kc, v: vc, gOut: randn(tq * 4 * 16, 3), kvLens: Int32Array.of(t) };
+    const dx: Inputs = {
+      ...x,
+      q: x.q.slice((t - tq) * 4 * 16),
+      k: kc,
+      v: vc,
+      gOut: randn(tq * 4 * 16, 3),
+      kvLens: Int32Array.of(t),
+    };
     const r = run(native!, dc, dx);
     assertNear(r.out, full.out.subarray((t - tq) * 4 * 16), 1e-5, `decode out tq=${tq}`);
     for (let h = 0; h < 4; h++)
@@ -324,8 +334,14 @@ test('native decode over a KV cache agrees with the full-sequence pass and ignor
         assert.ok(Math.abs(r.lse[h * tq + i] - full.lse[h * t + t - tq + i]) < 1e-5, 'decode lse');
       }
     assert.ok(r.gq.every(Number.isFinite) && r.gk.every(Number.isFinite), 'NaN cache rows leaked');
-    assert.ok(r.gk.subarray(t * 2 * 16).every((y) => y === 0), 'gk rows past kvLens are zero');
-    assert.ok(r.gv.subarray(t * 2 * 16).every((y) => y === 0), 'gv rows past kvLens are zero');
+    assert.ok(
+      r.gk.subarray(t * 2 * 16).every((y) => y === 0),
+      'gk rows past kvLens are zero',
+    );
+    assert.ok(
+      r.gv.subarray(t * 2 * 16).every((y) => y === 0),
+      'gv rows past kvLens are zero',
+    );
   }
 });
 
@@ -338,7 +354,22 @@ test('native attention validates every argument', { skip }, () => {
   const lse = new Float32Array(4);
   const g = new Float32Array(8);
   const fwd = (over: Partial<Record<string, unknown>>) => () => {
-    const a = { q, k, v, out, lse, kvLens: null as unknown, batch: 1, tq: 2, tk: 2, hq: 2, hkv: 1, d: 2, scale: 1, ...over };
+    const a = {
+      q,
+      k,
+      v,
+      out,
+      lse,
+      kvLens: null as unknown,
+      batch: 1,
+      tq: 2,
+      tk: 2,
+      hq: 2,
+      hkv: 1,
+      d: 2,
+      scale: 1,
+      ...over,
+    };
     const shape = { batch: a.batch, tq: a.tq, tk: a.tk, hq: a.hq, hkv: a.hkv, d: a.d, scale: a.scale };
     (n.attention as (...args: unknown[]) => void)(a.q, a.k, a.v, a.out, a.lse, a.kvLens, shape);
   };
@@ -360,9 +391,32 @@ test('native attention validates every argument', { skip }, () => {
   assert.throws(fwd({ kvLens: Float32Array.of(2) }), /attention.*kvLens.*Int32Array/);
   assert.throws(fwd({ batch: 2 ** 40, tq: 2 ** 40 }), /attention/);
   const bwd = (over: Partial<Record<string, unknown>>) => () => {
-    const a = { q, k, v, out, lse, gOut: g, gq: g.slice(), gk: k.slice(), gv: v.slice(), kvLens: null as unknown, ...over };
-    (n.attentionBackward as (...args: unknown[]) => void)(a.q, a.k, a.v, a.out, a.lse, a.gOut, a.gq, a.gk, a.gv,
-      a.kvLens, { batch: 1, tq: 2, tk: 2, hq: 2, hkv: 1, d: 2, scale: 1 });
+    const a = {
+      q,
+      k,
+      v,
+      out,
+      lse,
+      gOut: g,
+      gq: g.slice(),
+      gk: k.slice(),
+      gv: v.slice(),
+      kvLens: null as unknown,
+      ...over,
+    };
+    (n.attentionBackward as (...args: unknown[]) => void)(
+      a.q,
+      a.k,
+      a.v,
+      a.out,
+      a.lse,
+      a.gOut,
+      a.gq,
+      a.gk,
+      a.gv,
+      a.kvLens,
+      { batch: 1, tq: 2, tk: 2, hq: 2, hkv: 1, d: 2, scale: 1 },
+    );
   };
   assert.doesNotThrow(bwd({}));
   for (const name of ['q', 'k', 'v', 'out', 'lse', 'gOut', 'gq', 'gk', 'gv']) {
@@ -370,7 +424,16 @@ test('native attention validates every argument', { skip }, () => {
     assert.throws(bwd({ [name]: new Int32Array(8) }), new RegExp(`attentionBackward.*'${name}'`));
   }
   assert.throws(bwd({ kvLens: Int32Array.of(5) }), /attentionBackward.*kvLens/);
-  assert.throws(() => (addon!.attentionBackward as (...args: unknown[]) => void)(q, k, v), /attentionBackward.*arguments/);
-  assert.throws(() => (addon!.attention as (...args: unknown[]) => void)(q, k, v, out, lse, null, 7), /attention: argument 'shape' must be an object/);
-  assert.throws(() => (addon!.attention as (...args: unknown[]) => void)(q, k, v, out, lse, null, {}), /attention: argument 'shape.batch'/);
+  assert.throws(
+    () => (addon!.attentionBackward as (...args: unknown[]) => void)(q, k, v),
+    /attentionBackward.*arguments/,
+  );
+  assert.throws(
+    () => (addon!.attention as (...args: unknown[]) => void)(q, k, v, out, lse, null, 7),
+    /attention: argument 'shape' must be an object/,
+  );
+  assert.throws(
+    () => (addon!.attention as (...args: unknown[]) => void)(q, k, v, out, lse, null, {}),
+    /attention: argument 'shape.batch'/,
+  );
 });

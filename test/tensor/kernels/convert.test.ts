@@ -60,7 +60,10 @@ test('f32ToBf16 (js): hand-checked patterns', () => {
     [0xff812345, 0xffc1], // negative NaN keeps sign and top payload bits
   ];
   assert.deepEqual(
-    toBf16(jsConvert, cases.map((c) => c[0])).map(hex),
+    toBf16(
+      jsConvert,
+      cases.map((c) => c[0]),
+    ).map(hex),
     cases.map((c) => hex(c[1])),
   );
 });
@@ -94,7 +97,10 @@ test('f32ToF16 (js): hand-checked patterns', () => {
     [0xff812345, 0xfe09], // sign and the top payload bits kept
   ];
   assert.deepEqual(
-    toF16(jsConvert, cases.map((c) => c[0])).map(hex),
+    toF16(
+      jsConvert,
+      cases.map((c) => c[0]),
+    ).map(hex),
     cases.map((c) => hex(c[1])),
   );
 });
@@ -167,8 +173,10 @@ function randomBits(n: number, seed: number): Float32Array {
   const u = new Uint32Array(n);
   for (let i = 0; i < n; i++) u[i] = Math.floor(r() * 4294967296) >>> 0;
   // Sprinkle patterns near the interesting boundaries: ties, NaN, Inf, subnormals, the half range edges.
-  const special = [0x3f808000, 0x3f818000, 0x7f7f8000, 0x7f800001, 0xffc00001, 0x477ff000, 0x477fefff,
-    0x33000000, 0x33400000, 0x387fc000, 0x38800000, 0x00000001, 0x80000000, 0x7f800000, 0x3f801000, 0x3f803000];
+  const special = [
+    0x3f808000, 0x3f818000, 0x7f7f8000, 0x7f800001, 0xffc00001, 0x477ff000, 0x477fefff, 0x33000000, 0x33400000,
+    0x387fc000, 0x38800000, 0x00000001, 0x80000000, 0x7f800000, 0x3f801000, 0x3f803000,
+  ];
   for (let i = 0; i < n; i += 7) u[i] = special[(i / 7) % special.length] >>> 0;
   return new Float32Array(u.buffer);
 }
@@ -197,7 +205,8 @@ testBothPaths('native matches js bit for bit', '_convertForceScalar', () => {
       a(src, x, n);
       b(src, y, n);
       for (let i = 0; i <= n; i++) {
-        if (x[i] !== y[i]) assert.fail(`${name} n=${n} i=${i}: src ${hex(bitsOf(src)[i])} native ${hex(x[i])} js ${hex(y[i])}`);
+        if (x[i] !== y[i])
+          assert.fail(`${name} n=${n} i=${i}: src ${hex(bitsOf(src)[i])} native ${hex(x[i])} js ${hex(y[i])}`);
       }
     }
   }

@@ -5,7 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { jsElementwise as js } from '../../../src/tensor/kernels/js/elementwise.ts';
 import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
-import { BinaryOp, UnaryOp, type BinaryOpCode, type ElementwiseKernels, type UnaryOpCode } from '../../../src/tensor/kernels/types.ts';
+import {
+  BinaryOp,
+  UnaryOp,
+  type BinaryOpCode,
+  type ElementwiseKernels,
+  type UnaryOpCode,
+} from '../../../src/tensor/kernels/types.ts';
 import { assertClose, nativeAddonOrNull, nativeSkipReason, randn, rng } from '../../helpers.ts';
 import { testBothPaths } from './kernel-test-utils.ts';
 
@@ -23,15 +29,21 @@ function ulp(x: number): number {
  * |a − e| ≤ k ulp of the larger magnitude, or ≤ floor(i) (NaN matches NaN, infinities must match exactly).
  * The default floor, 1e-40, covers results below the normal range, where float32 keeps only a few bits.
  */
-function assertUlp(actual: ArrayLike<number>, expected: ArrayLike<number>, k: number, label: string,
-  floor: (i: number) => number = () => 1e-40): void {
+function assertUlp(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  k: number,
+  label: string,
+  floor: (i: number) => number = () => 1e-40,
+): void {
   assert.equal(actual.length, expected.length, `${label}: length`);
   for (let i = 0; i < actual.length; i++) {
     const a = actual[i];
     const e = expected[i];
     if (Object.is(a, e) || (Number.isNaN(a) && Number.isNaN(e)) || a === e) continue;
     const tol = Math.max(k * ulp(Math.max(Math.abs(a), Math.abs(e))), floor(i));
-    if (!(Math.abs(a - e) <= tol)) assert.fail(`${label}: index ${i}: got ${a}, expected ${e} (${Math.abs(a - e) / ulp(e)} ulp)`);
+    if (!(Math.abs(a - e) <= tol))
+      assert.fail(`${label}: index ${i}: got ${a}, expected ${e} (${Math.abs(a - e) / ulp(e)} ulp)`);
   }
 }
 
@@ -52,7 +64,8 @@ function mixed(n: number, seed: number, specials = true): Float32Array {
   const r = rng(seed + 99);
   for (let i = 0; i < n; i++) {
     const u = r();
-    if (u < 0.1) x[i] = Math.round(x[i]); // many equal values and zeros between a and b
+    if (u < 0.1)
+      x[i] = Math.round(x[i]); // many equal values and zeros between a and b
     else if (specials && u < 0.12) x[i] = [NaN, Infinity, -Infinity, -0, 0][Math.floor(r() * 5)];
   }
   return x;
@@ -62,8 +75,14 @@ function mixed(n: number, seed: number, specials = true): Float32Array {
 // binary
 
 /** Naive broadcast: out index → multi-index by division, then offsets; values computed in float64. */
-function naiveBinary(f: (a: number, b: number) => number, a: Float32Array, as: number[], b: Float32Array, bs: number[],
-  shape: number[]): Float32Array {
+function naiveBinary(
+  f: (a: number, b: number) => number,
+  a: Float32Array,
+  as: number[],
+  b: Float32Array,
+  bs: number[],
+  shape: number[],
+): Float32Array {
   const total = shape.reduce((p, s) => p * s, 1);
   const out = new Float32Array(total);
   for (let i = 0; i < total; i++) {
@@ -86,8 +105,10 @@ const BIN_F: Record<number, (a: number, b: number) => number> = {
   [BinaryOp.sub]: (a, b) => a - b,
   [BinaryOp.mul]: (a, b) => a * b,
   [BinaryOp.div]: (a, b) => a / b,
-  [BinaryOp.maximum]: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : a > b ? a : b < a ? b : a === b ? (Object.is(a, -0) ? b : a) : b),
-  [BinaryOp.minimum]: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : a < b ? a : b < a ? b : Object.is(a, -0) ? a : b),
+  [BinaryOp.maximum]: (a, b) =>
+    Number.isNaN(a) || Number.isNaN(b) ? NaN : a > b ? a : b < a ? b : a === b ? (Object.is(a, -0) ? b : a) : b,
+  [BinaryOp.minimum]: (a, b) =>
+    Number.isNaN(a) || Number.isNaN(b) ? NaN : a < b ? a : b < a ? b : Object.is(a, -0) ? a : b,
 };
 
 interface Layout {
@@ -106,7 +127,13 @@ function layouts(): Layout[] {
     L.push({ name: `b scalar ${n}`, shape: [n], as: [1], bs: [0], alen: n, blen: 1 });
     L.push({ name: `a scalar ${n}`, shape: [n], as: [0], bs: [1], alen: 1, blen: n });
   }
-  for (const [r, c] of [[3, 5], [7, 9], [33, 31], [300, 1000], [1000, 3]]) {
+  for (const [r, c] of [
+    [3, 5],
+    [7, 9],
+    [33, 31],
+    [300, 1000],
+    [1000, 3],
+  ]) {
     L.push({ name: `row ${r}x${c}`, shape: [r, c], as: [c, 1], bs: [0, 1], alen: r * c, blen: c });
     L.push({ name: `row on a ${r}x${c}`, shape: [r, c], as: [0, 1], bs: [c, 1], alen: c, blen: r * c });
     L.push({ name: `column ${r}x${c}`, shape: [r, c], as: [c, 1], bs: [1, 0], alen: r * c, blen: r });
@@ -114,7 +141,14 @@ function layouts(): Layout[] {
     L.push({ name: `outer ${r}x${c}`, shape: [r, c], as: [1, 0], bs: [0, 1], alen: r, blen: c });
   }
   L.push({ name: 'middle axis 4x5x6', shape: [4, 5, 6], as: [30, 6, 1], bs: [6, 0, 1], alen: 120, blen: 24 });
-  L.push({ name: 'middle axis 64x33x40', shape: [64, 33, 40], as: [1320, 40, 1], bs: [40, 0, 1], alen: 84480, blen: 2560 });
+  L.push({
+    name: 'middle axis 64x33x40',
+    shape: [64, 33, 40],
+    as: [1320, 40, 1],
+    bs: [40, 0, 1],
+    alen: 84480,
+    blen: 2560,
+  });
   L.push({ name: 'rank 0', shape: [], as: [], bs: [], alen: 1, blen: 1 });
   L.push({ name: 'rank 4 mixed', shape: [2, 3, 4, 5], as: [60, 20, 5, 1], bs: [0, 5, 0, 1], alen: 120, blen: 15 });
   L.push({ name: 'rank 4 permuted', shape: [3, 2, 5, 4], as: [20, 60, 1, 5], bs: [0, 1, 0, 0], alen: 120, blen: 2 });
@@ -190,13 +224,19 @@ test('binary: native validates strides, lengths and op', { skip: nativeSkipReaso
   assert.throws(() => k.binary(0, a, I(3, -1), a, I(3, 1), out, I(2, 3)), /binary.*aStrides\[1\].*negative/);
   assert.throws(() => k.binary(0, a, I(3, 1), a, I(-3, 1), out, I(2, 3)), /binary.*bStrides\[0\].*negative/);
   assert.throws(() => k.binary(0, a, I(3, 1), a, I(3), out, I(2, 3)), /binary.*same length/);
-  assert.throws(() => k.binary(0, a, I(4, 1), a, I(3, 1), out, I(2, 3)), /binary.*'a' has 6 elements, needs at least 7/);
+  assert.throws(
+    () => k.binary(0, a, I(4, 1), a, I(3, 1), out, I(2, 3)),
+    /binary.*'a' has 6 elements, needs at least 7/,
+  );
   assert.throws(() => k.binary(0, a, I(3, 1), new Float32Array(5), I(3, 1), out, I(2, 3)), /binary.*'b'/);
   assert.throws(() => k.binary(0, a, I(0, 0), a, I(0, 0), new Float32Array(5), I(2, 3)), /binary.*'out'/);
   assert.throws(() => k.binary(0, a, I(3, 1), a, I(3, 1), out, I(-2, 3)), /binary.*shape\[0\]/);
   assert.throws(() => k.binary(6 as BinaryOpCode, a, I(3, 1), a, I(3, 1), out, I(2, 3)), /binary.*op code/);
   assert.throws(() => bad.binary(0, a, [3, 1], a, I(3, 1), out, I(2, 3)), /binary.*aStrides.*Int32Array/);
-  assert.throws(() => bad.binary(0, new Float64Array(6), I(3, 1), a, I(3, 1), out, I(2, 3)), /binary.*'a'.*Float32Array/);
+  assert.throws(
+    () => bad.binary(0, new Float64Array(6), I(3, 1), a, I(3, 1), out, I(2, 3)),
+    /binary.*'a'.*Float32Array/,
+  );
   // Stride 0 over a one-element array is fine; an empty shape reads nothing.
   k.binary(0, Float32Array.of(1), I(0, 0), Float32Array.of(2), I(0, 0), out, I(2, 3));
   assert.deepEqual([...out], [3, 3, 3, 3, 3, 3]);
@@ -231,20 +271,50 @@ const UCASES: UCase[] = [
   { op: UnaryOp.log, name: 'log', p0: 0, p1: 0, domain: posX, f: Math.log, ulps: 2, bwUlps: 0 },
   { op: UnaryOp.sigmoid, name: 'sigmoid', p0: 0, p1: 0, domain: anyX, f: sig, ulps: 3, bwUlps: 3 },
   { op: UnaryOp.silu, name: 'silu', p0: 0, p1: 0, domain: anyX, f: (x) => x * sig(x), ulps: 4, bwUlps: 8 },
-  { op: UnaryOp.clamp, name: 'clamp', p0: -0.7, p1: 1.3, domain: (n, s) => anyX(n, s).map((v) => (Math.abs(v + 0.7) < 0.01 || Math.abs(v - 1.3) < 0.01 ? v + 0.05 : v)), f: (x) => Math.min(Math.max(x, f32(-0.7)), f32(1.3)), ulps: 0, bwUlps: 0 },
+  {
+    op: UnaryOp.clamp,
+    name: 'clamp',
+    p0: -0.7,
+    p1: 1.3,
+    domain: (n, s) => anyX(n, s).map((v) => (Math.abs(v + 0.7) < 0.01 || Math.abs(v - 1.3) < 0.01 ? v + 0.05 : v)),
+    f: (x) => Math.min(Math.max(x, f32(-0.7)), f32(1.3)),
+    ulps: 0,
+    bwUlps: 0,
+  },
   { op: UnaryOp.scale, name: 'scale', p0: 1 / 3, p1: 0, domain: anyX, f: (x) => x * f32(1 / 3), ulps: 0, bwUlps: 0 },
-  { op: UnaryOp.addScalar, name: 'addScalar', p0: 0.1, p1: 0, domain: anyX, f: (x) => x + f32(0.1), ulps: 0, bwUlps: 0 },
+  {
+    op: UnaryOp.addScalar,
+    name: 'addScalar',
+    p0: 0.1,
+    p1: 0,
+    domain: anyX,
+    f: (x) => x + f32(0.1),
+    ulps: 0,
+    bwUlps: 0,
+  },
   { op: UnaryOp.sqrt, name: 'sqrt', p0: 0, p1: 0, domain: posX, f: Math.sqrt, ulps: 0, bwUlps: 0 },
   { op: UnaryOp.rsqrt, name: 'rsqrt', p0: 0, p1: 0, domain: posX, f: (x) => 1 / Math.sqrt(x), ulps: 1, bwUlps: 3 },
   { op: UnaryOp.square, name: 'square', p0: 0, p1: 0, domain: anyX, f: (x) => x * x, ulps: 0, bwUlps: 0 },
   { op: UnaryOp.tanh, name: 'tanh', p0: 0, p1: 0, domain: anyX, f: Math.tanh, ulps: 2, bwUlps: 3 },
   { op: UnaryOp.abs, name: 'abs', p0: 0, p1: 0, domain: awayFromZero, f: Math.abs, ulps: 0, bwUlps: 0 },
   { op: UnaryOp.relu, name: 'relu', p0: 0, p1: 0, domain: awayFromZero, f: (x) => Math.max(x, 0), ulps: 0, bwUlps: 0 },
-  { op: UnaryOp.powScalar, name: 'powScalar', p0: 1.7, p1: 0, domain: posX, f: (x) => Math.pow(x, f32(1.7)), ulps: 1, bwUlps: 1 },
+  {
+    op: UnaryOp.powScalar,
+    name: 'powScalar',
+    p0: 1.7,
+    p1: 0,
+    domain: posX,
+    f: (x) => Math.pow(x, f32(1.7)),
+    ulps: 1,
+    bwUlps: 1,
+  },
 ];
 
 test('unary op codes: every code has a case here', () => {
-  assert.deepEqual(UCASES.map((c) => c.op).sort((a, b) => a - b), Object.values(UnaryOp).sort((a, b) => a - b));
+  assert.deepEqual(
+    UCASES.map((c) => c.op).sort((a, b) => a - b),
+    Object.values(UnaryOp).sort((a, b) => a - b),
+  );
 });
 
 test('unary (js): hand-computed values', () => {
@@ -256,7 +326,12 @@ test('unary (js): hand-computed values', () => {
   };
   assert.deepEqual(run(UnaryOp.neg), [-0, -1, 2, -4]);
   assert.deepEqual(run(UnaryOp.exp), [1, f32(Math.E), f32(Math.exp(-2)), f32(Math.exp(4))]);
-  assert.deepEqual(run(UnaryOp.sigmoid), [0.5, f32(0.7310585786300049), f32(0.11920292202211755), f32(0.9820137900379085)]);
+  assert.deepEqual(run(UnaryOp.sigmoid), [
+    0.5,
+    f32(0.7310585786300049),
+    f32(0.11920292202211755),
+    f32(0.9820137900379085),
+  ]);
   assert.deepEqual(run(UnaryOp.silu), [0, f32(0.7310585786300049), f32(-0.2384058440442351), f32(3.928055160151634)]);
   assert.deepEqual(run(UnaryOp.clamp, -1, 2), [0, 1, -1, 2]);
   assert.deepEqual(run(UnaryOp.scale, 0.5), [0, 0.5, -1, 2]);
@@ -316,7 +391,8 @@ function wideInputs(c: UCase, n: number, seed: number): Float32Array {
   const positive = c.domain === posX;
   for (let i = 0; i < n; i++) {
     const u = r();
-    if (u < 0.03) x[i] = (positive ? 1 : Math.sign(r() - 0.5)) * (50 + 100 * r()); // exp over/underflow lanes
+    if (u < 0.03)
+      x[i] = (positive ? 1 : Math.sign(r() - 0.5)) * (50 + 100 * r()); // exp over/underflow lanes
     else if (u < 0.035) x[i] = [NaN, Infinity, positive ? 0 : -Infinity, 0][Math.floor(r() * 4)];
     else if (u < 0.05) x[i] = (positive ? 1 : -1) * 1e-30 * r();
   }
@@ -338,7 +414,24 @@ testBothPaths('unary: native matches js for every op and size', '_elementwiseFor
     }
   }
   // Extremes of sigmoid/silu/exp exactly at the vector range edges and beyond.
-  const edge = Float32Array.of(-88.5, -87.5, -87, -86.9, 87, 87.5, 88, 88.5, 88.7, 89, -104, -150, 1e-40, -1e-40, 0, -0);
+  const edge = Float32Array.of(
+    -88.5,
+    -87.5,
+    -87,
+    -86.9,
+    87,
+    87.5,
+    88,
+    88.5,
+    88.7,
+    89,
+    -104,
+    -150,
+    1e-40,
+    -1e-40,
+    0,
+    -0,
+  );
   for (const op of [UnaryOp.exp, UnaryOp.sigmoid, UnaryOp.silu]) {
     const a = new Float32Array(edge.length);
     const b = new Float32Array(edge.length);
@@ -474,23 +567,73 @@ interface View {
 
 function views(): View[] {
   const V: View[] = [];
-  for (const [r, c] of [[1, 1], [3, 5], [8, 8], [33, 31], [64, 100], [257, 129], [1000, 3]]) {
+  for (const [r, c] of [
+    [1, 1],
+    [3, 5],
+    [8, 8],
+    [33, 31],
+    [64, 100],
+    [257, 129],
+    [1000, 3],
+  ]) {
     V.push({ name: `transpose ${r}x${c}`, xlen: r * c, offset: 0, strides: [1, c], shape: [c, r], injective: true });
   }
   V.push({ name: 'contiguous', xlen: 100000, offset: 0, strides: [1], shape: [100000], injective: true });
-  V.push({ name: 'batched transpose 4x33x17', xlen: 4 * 33 * 17, offset: 0, strides: [561, 1, 17], shape: [4, 17, 33], injective: true });
-  V.push({ name: 'permute [B,T,H,D]→[B,H,T,D]', xlen: 2 * 9 * 4 * 16, offset: 0, strides: [576, 16, 64, 1], shape: [2, 4, 9, 16], injective: true });
-  V.push({ name: 'permute 0,3,1,2', xlen: 3 * 5 * 7 * 9, offset: 0, strides: [315, 1, 63, 9], shape: [3, 9, 5, 7], injective: true });
-  V.push({ name: 'slice rows 2..7, cols 3..10 of 10x12', xlen: 120, offset: 27, strides: [12, 1], shape: [5, 7], injective: true });
+  V.push({
+    name: 'batched transpose 4x33x17',
+    xlen: 4 * 33 * 17,
+    offset: 0,
+    strides: [561, 1, 17],
+    shape: [4, 17, 33],
+    injective: true,
+  });
+  V.push({
+    name: 'permute [B,T,H,D]→[B,H,T,D]',
+    xlen: 2 * 9 * 4 * 16,
+    offset: 0,
+    strides: [576, 16, 64, 1],
+    shape: [2, 4, 9, 16],
+    injective: true,
+  });
+  V.push({
+    name: 'permute 0,3,1,2',
+    xlen: 3 * 5 * 7 * 9,
+    offset: 0,
+    strides: [315, 1, 63, 9],
+    shape: [3, 9, 5, 7],
+    injective: true,
+  });
+  V.push({
+    name: 'slice rows 2..7, cols 3..10 of 10x12',
+    xlen: 120,
+    offset: 27,
+    strides: [12, 1],
+    shape: [5, 7],
+    injective: true,
+  });
   V.push({ name: 'step-2 slice', xlen: 1000, offset: 1, strides: [2], shape: [499], injective: true });
   V.push({ name: 'flip (negative stride)', xlen: 50, offset: 49, strides: [-1], shape: [50], injective: true });
   V.push({ name: 'expand row 6→[40,6]', xlen: 6, offset: 0, strides: [0, 1], shape: [40, 6], injective: false });
-  V.push({ name: 'expand column 7→[7,50000]', xlen: 7, offset: 0, strides: [1, 0], shape: [7, 50000], injective: false });
+  V.push({
+    name: 'expand column 7→[7,50000]',
+    xlen: 7,
+    offset: 0,
+    strides: [1, 0],
+    shape: [7, 50000],
+    injective: false,
+  });
   V.push({ name: 'expand middle', xlen: 24, offset: 0, strides: [6, 0, 1], shape: [4, 300, 6], injective: false });
   V.push({ name: 'overlapping windows', xlen: 20, offset: 0, strides: [1, 1], shape: [15, 6], injective: false });
   V.push({ name: 'rank 0 at offset', xlen: 10, offset: 7, strides: [], shape: [], injective: true });
   V.push({ name: 'empty', xlen: 0, offset: 0, strides: [5, 1], shape: [0, 5], injective: true });
-  V.push({ name: 'large permute', xlen: 64 * 128 * 24, offset: 0, strides: [24, 1, 1536], shape: [128, 24, 64], injective: true });
+  V.push({
+    name: 'large permute',
+    xlen: 64 * 128 * 24,
+    offset: 0,
+    strides: [24, 1, 1536],
+    shape: [128, 24, 64],
+    injective: true,
+  });
   return V;
 }
 
@@ -596,7 +739,10 @@ test('copyStrided / scatterStrided: native validates arguments', { skip: nativeS
   assert.throws(() => bad.copyStrided(x, 0, [1], out, I(2)), /copyStrided.*'strides'.*Int32Array/);
   assert.throws(() => k.scatterStrided(x, out, 0, I(0, 1), I(2, 4), false), /scatterStrided.*strides\[0\] is 0/);
   assert.throws(() => k.scatterStrided(new Float32Array(7), out, 0, I(4, 1), I(2, 4), true), /scatterStrided.*'x'/);
-  assert.throws(() => k.scatterStrided(x, new Float32Array(10), 0, I(4, 1), I(3, 4), true), /scatterStrided.*outside 'out'/);
+  assert.throws(
+    () => k.scatterStrided(x, new Float32Array(10), 0, I(4, 1), I(3, 4), true),
+    /scatterStrided.*outside 'out'/,
+  );
   assert.throws(() => bad.scatterStrided(x, out, 0, I(1), I(2), 1), /scatterStrided.*'accumulate'/);
   k.scatterStrided(x, out, 0, I(0, 1), I(1, 4), false); // a stride over a size-1 axis is harmless
   k.copyStrided(new Float32Array(0), 5, I(1), new Float32Array(0), I(0)); // empty: nothing is read

@@ -40,12 +40,18 @@ test('scatterAddRows is the adjoint of gatherRows (js): ⟨gather(x), y⟩ = ⟨
 function checkIndexErrors(k: IndexingKernels, prefix: RegExp): void {
   const src = new Float32Array(6);
   const out = new Float32Array(6).fill(7);
-  assert.throws(() => k.gatherRows(src, Int32Array.of(0, 3, 1), out, 3, 2, 3), (e: Error) => {
-    return prefix.test(e.message) && /gatherRows/.test(e.message) && /idx\[1\] = 3/.test(e.message);
-  });
-  assert.throws(() => k.scatterAddRows(src, Int32Array.of(0, 1, -1), out, 3, 2, 3), (e: Error) => {
-    return /scatterAddRows/.test(e.message) && /idx\[2\] = -1/.test(e.message);
-  });
+  assert.throws(
+    () => k.gatherRows(src, Int32Array.of(0, 3, 1), out, 3, 2, 3),
+    (e: Error) => {
+      return prefix.test(e.message) && /gatherRows/.test(e.message) && /idx\[1\] = 3/.test(e.message);
+    },
+  );
+  assert.throws(
+    () => k.scatterAddRows(src, Int32Array.of(0, 1, -1), out, 3, 2, 3),
+    (e: Error) => {
+      return /scatterAddRows/.test(e.message) && /idx\[2\] = -1/.test(e.message);
+    },
+  );
   assert.deepEqual([...out], [7, 7, 7, 7, 7, 7], 'a rejected call writes nothing');
 }
 
@@ -58,8 +64,16 @@ testBothPaths('native matches js bit for bit', '_indexingForceScalar', () => {
   // (n, rowSize, rows): empty, tiny, odd widths, narrow rows with many indices (row-range threading),
   // wide rows (column-block threading), many repeats into few rows.
   const cases: [number, number, number][] = [
-    [0, 4, 3], [1, 1, 1], [7, 7, 5], [9, 8, 9], [33, 31, 4], [1000, 9, 50], [100000, 3, 1000],
-    [300, 1000, 17], [2000, 64, 3], [5, 0, 2],
+    [0, 4, 3],
+    [1, 1, 1],
+    [7, 7, 5],
+    [9, 8, 9],
+    [33, 31, 4],
+    [1000, 9, 50],
+    [100000, 3, 1000],
+    [300, 1000, 17],
+    [2000, 64, 3],
+    [5, 0, 2],
   ];
   for (const [n, rs, rows] of cases) {
     const table = randn(rows * rs, n + rs);

@@ -95,7 +95,10 @@ describe('js cross-entropy reference', () => {
       () => jsLosses.crossEntropyBackward(x, Int32Array.from([-1, 0, 0]), out, out, null, x, 3, 4, IGNORE),
       (e: Error) => /js crossEntropyBackward: targets\[0\] = -1/.test(e.message),
     );
-    assert.throws(() => jsLosses.crossEntropy(x, new Int32Array(2), out, out, 3, 4, IGNORE), /js crossEntropy: .*'targets'/);
+    assert.throws(
+      () => jsLosses.crossEntropy(x, new Int32Array(2), out, out, 3, 4, IGNORE),
+      /js crossEntropy: .*'targets'/,
+    );
   });
 });
 
@@ -204,15 +207,35 @@ describe('native cross-entropy vs js', { skip }, () => {
     const o = new Float32Array(3);
     const t = new Int32Array(3);
     expectNativeError('crossEntropy', () => nat.crossEntropy(x.subarray(1), t, o, o, 3, 4, IGNORE), /'logits'/);
-    expectNativeError('crossEntropy', () => nat.crossEntropy(x, new Float32Array(3) as never, o, o, 3, 4, IGNORE), /'targets'.*Int32Array/);
+    expectNativeError(
+      'crossEntropy',
+      () => nat.crossEntropy(x, new Float32Array(3) as never, o, o, 3, 4, IGNORE),
+      /'targets'.*Int32Array/,
+    );
     expectNativeError('crossEntropy', () => nat.crossEntropy(x, t.subarray(1), o, o, 3, 4, IGNORE), /'targets'/);
     expectNativeError('crossEntropy', () => nat.crossEntropy(x, t, o.subarray(1), o, 3, 4, IGNORE), /'loss'/);
     expectNativeError('crossEntropy', () => nat.crossEntropy(x, t, o, o.subarray(1), 3, 4, IGNORE), /'lse'/);
     expectNativeError('crossEntropy', () => nat.crossEntropy(x, t, o, o, 3, 4, 0.5), /'ignoreIndex'/);
     expectNativeError('crossEntropy', () => nat.crossEntropy(x, t, o, o, -3, 4, IGNORE), /'rows'/);
-    expectNativeError('crossEntropyBackward', () => nat.crossEntropyBackward(x, t, o, o.subarray(2), null, x, 3, 4, IGNORE), /'gLoss'/);
-    expectNativeError('crossEntropyBackward', () => nat.crossEntropyBackward(x, t, o, o, o.subarray(2), x, 3, 4, IGNORE), /'gLse'/);
-    expectNativeError('crossEntropyBackward', () => nat.crossEntropyBackward(x, t, o, o, null, x.subarray(1), 3, 4, IGNORE), /'gLogits'/);
-    expectNativeError('crossEntropyBackward', () => nat.crossEntropyBackward(x, t, o, o, null, x, 3, 4.5, IGNORE), /'vocab'/);
+    expectNativeError(
+      'crossEntropyBackward',
+      () => nat.crossEntropyBackward(x, t, o, o.subarray(2), null, x, 3, 4, IGNORE),
+      /'gLoss'/,
+    );
+    expectNativeError(
+      'crossEntropyBackward',
+      () => nat.crossEntropyBackward(x, t, o, o, o.subarray(2), x, 3, 4, IGNORE),
+      /'gLse'/,
+    );
+    expectNativeError(
+      'crossEntropyBackward',
+      () => nat.crossEntropyBackward(x, t, o, o, null, x.subarray(1), 3, 4, IGNORE),
+      /'gLogits'/,
+    );
+    expectNativeError(
+      'crossEntropyBackward',
+      () => nat.crossEntropyBackward(x, t, o, o, null, x, 3, 4.5, IGNORE),
+      /'vocab'/,
+    );
   });
 });

@@ -271,7 +271,11 @@ describe('native norms vs js', { skip }, () => {
     expectNativeError('rmsNorm', () => nat.rmsNorm(x, w, x, r, 3, 4, -1), /'eps'/);
     expectNativeError('rmsNormBackward', () => nat.rmsNormBackward(x, w, r, x.subarray(4), x, w, 3, 4), /'gy'/);
     expectNativeError('rmsNormBackward', () => nat.rmsNormBackward(x, w, r, x, x, w.subarray(2), 3, 4), /'gw'/);
-    expectNativeError('rmsNormBackward', () => nat.rmsNormBackward(x, w, r, x, new Int32Array(12) as never, w, 3, 4), /'gx'/);
+    expectNativeError(
+      'rmsNormBackward',
+      () => nat.rmsNormBackward(x, w, r, x, new Int32Array(12) as never, w, 3, 4),
+      /'gx'/,
+    );
     expectNativeError('rmsNormBackward', () => nat.rmsNormBackward(x, w, r, x, x, w, 3.5, 4), /'rows'/);
     expectNativeError('layerNorm', () => nat.layerNorm(x, x, r.subarray(1), r, 3, 4, 1e-5), /'mean'/);
     expectNativeError('layerNorm', () => nat.layerNorm(x, x, r, r, 4, 4, 1e-5), /'x'/);

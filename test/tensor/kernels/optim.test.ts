@@ -111,10 +111,16 @@ test('adamw: native validates its arguments', { skip: nativeSkipReason() }, () =
   const f = () => new Float32Array(8);
   const bad = nat as unknown as Record<string, (...a: unknown[]) => void>;
   assert.throws(() => nat.adamw(f(), f(), f(), new Float32Array(7), 8, 1e-3, 0.9, 0.99, 1e-8, 0, 1, 1), /adamw.*'v'/);
-  assert.throws(() => nat.adamw(new Float32Array(3), f(), f(), f(), 8, 1e-3, 0.9, 0.99, 1e-8, 0, 1, 1), /adamw.*'param'/);
+  assert.throws(
+    () => nat.adamw(new Float32Array(3), f(), f(), f(), 8, 1e-3, 0.9, 0.99, 1e-8, 0, 1, 1),
+    /adamw.*'param'/,
+  );
   assert.throws(() => nat.adamw(f(), f(), f(), f(), -1, 1e-3, 0.9, 0.99, 1e-8, 0, 1, 1), /adamw.*'n'/);
   assert.throws(() => nat.adamw(f(), f(), f(), f(), 8, 1e-3, 0.9, 0.99, 1e-8, 0, 0, 1), /adamw.*'step'/);
   assert.throws(() => nat.adamw(f(), f(), f(), f(), 8, 1e-3, 1, 0.99, 1e-8, 0, 1, 1), /adamw.*'beta1'/);
-  assert.throws(() => bad.adamw(f(), new Float64Array(8), f(), f(), 8, 1e-3, 0.9, 0.99, 1e-8, 0, 1, 1), /adamw.*'grad'/);
+  assert.throws(
+    () => bad.adamw(f(), new Float64Array(8), f(), f(), 8, 1e-3, 0.9, 0.99, 1e-8, 0, 1, 1),
+    /adamw.*'grad'/,
+  );
   assert.throws(() => bad.adamw(f(), f(), f(), f(), 8, '1e-3', 0.9, 0.99, 1e-8, 0, 1, 1), /adamw.*'lr'/);
 });

@@ -9,8 +9,15 @@ import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
 import { assertClose, maxAbsDiff, nativeAddonOrNull, nativeSkipReason, randInts, randn } from '../../helpers.ts';
 
 /** Textbook half-split RoPE in float64: pair (i, i + dim/2) rotated by pos·theta^(−2i/dim). */
-function naiveRope(x: Float32Array, positions: Int32Array, batch: number, seq: number, heads: number, dim: number,
-  theta: number): Float64Array {
+function naiveRope(
+  x: Float32Array,
+  positions: Int32Array,
+  batch: number,
+  seq: number,
+  heads: number,
+  dim: number,
+  theta: number,
+): Float64Array {
   const half = dim / 2;
   const out = new Float64Array(x.length);
   for (let row = 0; row < batch * seq; row++)
@@ -54,7 +61,11 @@ test('js rope matches the textbook rotation', () => {
     const out = new Float32Array(x.length);
     jsRope.rope(x, out, positions, batch, seq, heads, dim, ropeInvFreq(theta, dim), false);
     // float32 angles of positions < 600 are off by ≤ 600·2^−24 rad, the rest is float32 rounding.
-    assertClose(out, naiveRope(x, positions, batch, seq, heads, dim, theta), { atol: 2e-4, rtol: 1e-4, label: `D${dim}` });
+    assertClose(out, naiveRope(x, positions, batch, seq, heads, dim, theta), {
+      atol: 2e-4,
+      rtol: 1e-4,
+      label: `D${dim}`,
+    });
   }
 });
 
@@ -95,7 +106,17 @@ test('js rope: an offset sequence equals the matching rows of a longer one', () 
   const [heads, dim, offset, seq] = [2, 8, 11, 4];
   const full = randn((offset + seq) * heads * dim, 9);
   const fullOut = new Float32Array(full.length);
-  jsRope.rope(full, fullOut, seqPositions(1, offset + seq, [0]), 1, offset + seq, heads, dim, ropeInvFreq(10000, dim), false);
+  jsRope.rope(
+    full,
+    fullOut,
+    seqPositions(1, offset + seq, [0]),
+    1,
+    offset + seq,
+    heads,
+    dim,
+    ropeInvFreq(10000, dim),
+    false,
+  );
   const tail = full.slice(offset * heads * dim);
   const tailOut = new Float32Array(tail.length);
   jsRope.rope(tail, tailOut, seqPositions(1, seq, [offset]), 1, seq, heads, dim, ropeInvFreq(10000, dim), false);
@@ -108,7 +129,10 @@ test('js rope validates its arguments', () => {
   assert.throws(() => jsRope.rope(x, x, new Int32Array(2), 1, 2, 2, 3, inv, false), /rope.*even/);
   assert.throws(() => jsRope.rope(x, x, new Int32Array(1), 1, 2, 1, 6, inv, false), /rope.*positions/);
   assert.throws(() => jsRope.rope(x, x, new Int32Array(2), 1, 2, 1, 6, new Float32Array(2), false), /rope.*invFreq/);
-  assert.throws(() => jsRope.rope(x, x, new Int32Array(2), 1, 2, 1, 6, Float32Array.of(1, NaN, 1), false), /rope.*invFreq\[1\]/);
+  assert.throws(
+    () => jsRope.rope(x, x, new Int32Array(2), 1, 2, 1, 6, Float32Array.of(1, NaN, 1), false),
+    /rope.*invFreq\[1\]/,
+  );
   assert.throws(() => ropeInvFreq(0, 6), /theta/);
 });
 
@@ -135,7 +159,11 @@ test('native rope matches js on many shapes, forward and inverse', { skip }, () 
   ];
   shapes.forEach(([batch, seq, heads, dim, theta], n) => {
     const x = randn(batch * seq * heads * dim, 40 + n);
-    const positions = seqPositions(batch, seq, Array.from({ length: batch }, (_, b) => 37 * b));
+    const positions = seqPositions(
+      batch,
+      seq,
+      Array.from({ length: batch }, (_, b) => 37 * b),
+    );
     for (const inverse of [false, true]) {
       const want = new Float32Array(x.length);
       const got = new Float32Array(x.length).fill(NaN);
@@ -179,9 +207,29 @@ test('native rope validates every argument', { skip }, () => {
   const x = new Float32Array(16);
   const p = new Int32Array(2);
   const call = (over: Partial<Record<string, unknown>>) => () => {
-    const a = { x, out: x, positions: p, batch: 1, seq: 2, heads: 2, dim: 4, invFreq: ropeInvFreq(10000, 4), inverse: false, ...over };
-    (addon!.rope as (...args: unknown[]) => void)(a.x, a.out, a.positions, a.batch, a.seq, a.heads, a.dim, a.invFreq,
-      a.inverse);
+    const a = {
+      x,
+      out: x,
+      positions: p,
+      batch: 1,
+      seq: 2,
+      heads: 2,
+      dim: 4,
+      invFreq: ropeInvFreq(10000, 4),
+      inverse: false,
+      ...over,
+    };
+    (addon!.rope as (...args: unknown[]) => void)(
+      a.x,
+      a.out,
+      a.positions,
+      a.batch,
+      a.seq,
+      a.heads,
+      a.dim,
+      a.invFreq,
+      a.inverse,
+    );
   };
   assert.doesNotThrow(call({}));
   assert.throws(call({ x: new Float64Array(16) }), /rope.*'x'.*Float32Array/);

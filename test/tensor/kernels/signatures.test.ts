@@ -12,7 +12,10 @@ const KINDS = /^(f32\??|i32\??|u16|i8|size|int|num|bool|unaryOp|binaryOp|[A-Z]\w
 const entries = Object.entries(kernelSignatures) as [KernelName, string][];
 
 function argsOf(sig: string): string[][] {
-  return sig.split(' -> ')[0].split(' ').map((t) => t.split(':'));
+  return sig
+    .split(' -> ')[0]
+    .split(' ')
+    .map((t) => t.split(':'));
 }
 
 test('every signature is well formed: name:kind pairs with known kinds and distinct names', () => {

@@ -18,7 +18,8 @@ function checkDims(op: string, dims: Dims, kvLens: I32 | null, arrays: [string, 
     if (arr.length < need) throw new Error(`js ${op}: ${name} has ${arr.length} elements, needs ${need}`);
   }
   if (kvLens) {
-    if (kvLens.length < dims.batch) throw new Error(`js ${op}: kvLens has ${kvLens.length} elements, needs ${dims.batch}`);
+    if (kvLens.length < dims.batch)
+      throw new Error(`js ${op}: kvLens has ${kvLens.length} elements, needs ${dims.batch}`);
     for (let b = 0; b < dims.batch; b++) {
       if (kvLens[b] < 0 || kvLens[b] > dims.tk) {
         throw new Error(`js ${op}: kvLens[${b}] = ${kvLens[b]} is outside [0, ${dims.tk}]`);

@@ -7,17 +7,27 @@ function need(batch: number, stride: number, rows: number, cols: number): number
 }
 
 function checkSize(name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 0) throw new TypeError(`js gemm: argument '${name}' must be a non-negative integer, got ${v}`);
+  if (!Number.isInteger(v) || v < 0)
+    throw new TypeError(`js gemm: argument '${name}' must be a non-negative integer, got ${v}`);
 }
 
 function checkArray(name: string, arr: F32, n: number): void {
   if (!(arr instanceof Float32Array)) throw new TypeError(`js gemm: argument '${name}' must be a Float32Array`);
-  if (arr.length < n) throw new TypeError(`js gemm: argument '${name}' has ${arr.length} elements, needs at least ${n}`);
+  if (arr.length < n)
+    throw new TypeError(`js gemm: argument '${name}' has ${arr.length} elements, needs at least ${n}`);
 }
 
 export const jsGemm: GemmKernels = {
   gemm(a, b, c, batch, m, n, k, transA, transB, strideA, strideB, strideC, accumulate) {
-    for (const [name, v] of [['batch', batch], ['m', m], ['n', n], ['k', k], ['strideA', strideA], ['strideB', strideB], ['strideC', strideC]] as const)
+    for (const [name, v] of [
+      ['batch', batch],
+      ['m', m],
+      ['n', n],
+      ['k', k],
+      ['strideA', strideA],
+      ['strideB', strideB],
+      ['strideC', strideC],
+    ] as const)
       checkSize(name, v);
     checkArray('a', a, need(batch, strideA, m, k));
     checkArray('b', b, need(batch, strideB, k, n));

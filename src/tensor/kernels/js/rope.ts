@@ -14,8 +14,22 @@ import type { F32, I32, RopeKernels } from '../types.ts';
 
 const f = Math.fround;
 
-function check(x: F32, out: F32, positions: I32, batch: number, seq: number, heads: number, dim: number, invFreq: F32): void {
-  for (const [name, v] of [['batch', batch], ['seq', seq], ['heads', heads], ['dim', dim]] as const) {
+function check(
+  x: F32,
+  out: F32,
+  positions: I32,
+  batch: number,
+  seq: number,
+  heads: number,
+  dim: number,
+  invFreq: F32,
+): void {
+  for (const [name, v] of [
+    ['batch', batch],
+    ['seq', seq],
+    ['heads', heads],
+    ['dim', dim],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0) throw new Error(`js rope: ${name} must be a non-negative integer, got ${v}`);
   }
   if (dim % 2 !== 0) throw new Error(`js rope: dim must be even, got ${dim}`);
@@ -26,7 +40,8 @@ function check(x: F32, out: F32, positions: I32, batch: number, seq: number, hea
   const n = batch * seq * heads * dim;
   if (x.length < n) throw new Error(`js rope: x has ${x.length} elements, needs ${n}`);
   if (out.length < n) throw new Error(`js rope: out has ${out.length} elements, needs ${n}`);
-  if (positions.length < batch * seq) throw new Error(`js rope: positions has ${positions.length} elements, needs ${batch * seq}`);
+  if (positions.length < batch * seq)
+    throw new Error(`js rope: positions has ${positions.length} elements, needs ${batch * seq}`);
 }
 
 export const jsRope: RopeKernels = {
