@@ -25,7 +25,8 @@ function assertBitEqual(a: Float32Array, b: Float32Array, what: string): void {
   assert.equal(a.length, b.length, `${what}: lengths`);
   const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
   const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) assert.fail(`${what}: element ${i} differs: ${a[i]} vs ${b[i]}`);
+  for (let i = 0; i < x.length; i++)
+    if (x[i] !== y[i]) assert.fail(`${what}: element ${i} differs: ${a[i]} vs ${b[i]}`);
 }
 
 /** Logits [B·T·vocab] of a batch of token rows, each right-padded to `width` (forward's `lengths`). */
@@ -33,7 +34,14 @@ function batchLogits(model: CausalLM, rows: readonly (readonly number[])[], widt
   const ids = new Int32Array(rows.length * width).fill(model.config.padTokenId ?? 0);
   rows.forEach((r, b) => ids.set(r, b * width));
   const lengths = rows.some((r) => r.length < width) ? rows.map((r) => r.length) : undefined;
-  return noGrad(() => tidy(() => model.forward(tensor(ids, [rows.length, width], 'i32'), { lengths }).logits.f32().slice()));
+  return noGrad(() =>
+    tidy(() =>
+      model
+        .forward(tensor(ids, [rows.length, width], 'i32'), { lengths })
+        .logits.f32()
+        .slice(),
+    ),
+  );
 }
 
 function randomRow(len: number, vocab: number, seed: number): number[] {
@@ -52,8 +60,12 @@ function decodeLogits(model: CausalLM, prompts: number[][], feed: number[][]): F
       tidy(() => {
         const ids = new Int32Array(prompts.length * width).fill(model.config.padTokenId ?? 0);
         prompts.forEach((p, b) => ids.set(p, b * width));
-        const logits = model.forward(tensor(ids, [prompts.length, width], 'i32'), { cache, lengths: prompts.map((p) => p.length) }).logits.f32();
-        prompts.forEach((p, b) => out[b].push(logits.slice((b * width + p.length - 1) * vocab, (b * width + p.length) * vocab)));
+        const logits = model
+          .forward(tensor(ids, [prompts.length, width], 'i32'), { cache, lengths: prompts.map((p) => p.length) })
+          .logits.f32();
+        prompts.forEach((p, b) =>
+          out[b].push(logits.slice((b * width + p.length - 1) * vocab, (b * width + p.length) * vocab)),
+        );
       });
       prompts.forEach((p, b) => (cache.lengths[b] = p.length));
       for (let s = 0; s < steps; s++)
@@ -102,9 +114,15 @@ for (const family of ['olmo', 'olmo2', 'olmoe'])
                 [3, 1],
                 [6, 5],
               ]) {
-                const rows = Array.from({ length: b }, (_, i) => (i === at ? seq : randomRow(width, vocab, 7 * width + i)));
+                const rows = Array.from({ length: b }, (_, i) =>
+                  i === at ? seq : randomRow(width, vocab, 7 * width + i),
+                );
                 const out = batchLogits(model, rows, width);
-                assertBitEqual(out.subarray(at * width * vocab, (at * width + LEN) * vocab), alone, `padded to ${width}, batch ${b} at ${at}`);
+                assertBitEqual(
+                  out.subarray(at * width * vocab, (at * width + LEN) * vocab),
+                  alone,
+                  `padded to ${width}, batch ${b} at ${at}`,
+                );
               }
           });
         });
@@ -121,7 +139,9 @@ for (const family of ['olmo', 'olmo2', 'olmoe'])
             // generate(): greedy tokens of each prompt alone and in one batch (prefill padded, rows dropped as they end).
             const gen = { maxNewTokens: 10, eosTokenIds: [] as number[] };
             const batch = generate(model, prompts, gen).tokens;
-            prompts.forEach((p, b) => assert.deepEqual(batch[b], generate(model, [p], gen).tokens[0], `generate: sequence ${b}`));
+            prompts.forEach((p, b) =>
+              assert.deepEqual(batch[b], generate(model, [p], gen).tokens[0], `generate: sequence ${b}`),
+            );
           });
         });
       }
@@ -131,24 +151,53 @@ describe('padding lengths: bad input', () => {
   const model = loadModel(join(FIXTURES, 'olmo2', 'model'), { trainable: false });
   const ids = () => tensor(Int32Array.from([5, 9, 2, 8, 6, 10]), [2, 3], 'i32');
   it('forward names a lengths list of the wrong size or a length outside the width', () => {
-    assert.throws(() => noGrad(() => tidy(() => void model.forward(ids(), { lengths: [3] }))), /forward: lengths has 1 entries for a batch of 2/);
-    assert.throws(() => noGrad(() => tidy(() => void model.forward(ids(), { lengths: [3, 4] }))), /forward: lengths\[1\] = 4 is outside \[0, 3\]/);
-    assert.throws(() => noGrad(() => tidy(() => void model.forward(ids(), { lengths: [1.5, 3] }))), /forward: lengths\[0\] = 1.5/);
+    assert.throws(
+      () => noGrad(() => tidy(() => void model.forward(ids(), { lengths: [3] }))),
+      /forward: lengths has 1 entries for a batch of 2/,
+    );
+    assert.throws(
+      () => noGrad(() => tidy(() => void model.forward(ids(), { lengths: [3, 4] }))),
+      /forward: lengths\[1\] = 4 is outside \[0, 3\]/,
+    );
+    assert.throws(
+      () => noGrad(() => tidy(() => void model.forward(ids(), { lengths: [1.5, 3] }))),
+      /forward: lengths\[0\] = 1.5/,
+    );
   });
   it('attention names validLens of the wrong size or beyond a sequence', () => {
     const q = tensor(new Float32Array(2 * 3 * 2 * 4), [2, 3, 2, 4]);
-    assert.throws(() => attention(q, q, q, { validLens: Int32Array.from([3]) }), /attention: .*validLens has 1 entries for batch 2/);
-    assert.throws(() => attention(q, q, q, { validLens: Int32Array.from([3, 4]) }), /attention: .*validLens\[1\] = 4 is outside \[0, 3\]/);
-    assert.throws(() => attention(q, q, q, { kvLens: Int32Array.from([2, 3]), validLens: Int32Array.from([3, 3]) }), /validLens\[0\] = 3 is outside \[0, 2\]/);
+    assert.throws(
+      () => attention(q, q, q, { validLens: Int32Array.from([3]) }),
+      /attention: .*validLens has 1 entries for batch 2/,
+    );
+    assert.throws(
+      () => attention(q, q, q, { validLens: Int32Array.from([3, 4]) }),
+      /attention: .*validLens\[1\] = 4 is outside \[0, 3\]/,
+    );
+    assert.throws(
+      () => attention(q, q, q, { kvLens: Int32Array.from([2, 3]), validLens: Int32Array.from([3, 3]) }),
+      /validLens\[0\] = 3 is outside \[0, 2\]/,
+    );
   });
-  it('the native kernel refuses a validLens that is not an Int32Array of batch entries, or out of range', { skip: nativeAddonOrNull() ? false : 'native addon not built' }, () => {
-    const k = createNativeKernels(nativeAddonOrNull()!);
-    const z = () => new Float32Array(2 * 3 * 2 * 4);
-    const shape = { batch: 2, tq: 3, tk: 3, hq: 2, hkv: 2, d: 4, scale: 0.5 };
-    const call = (validLens: unknown) => k.attention(z(), z(), z(), z(), new Float32Array(12), null, { ...shape, validLens: validLens as Int32Array });
-    call(Int32Array.from([1, 3]));
-    assert.throws(() => call(Int32Array.from([1])), /native attention: shape.validLens must be an Int32Array of 2 elements/);
-    assert.throws(() => call([1, 3]), /shape.validLens must be an Int32Array/);
-    assert.throws(() => call(Int32Array.from([1, 4])), /native attention: shape.validLens\[1\] = 4 is outside \[0, 3\]/);
-  });
+  it(
+    'the native kernel refuses a validLens that is not an Int32Array of batch entries, or out of range',
+    { skip: nativeAddonOrNull() ? false : 'native addon not built' },
+    () => {
+      const k = createNativeKernels(nativeAddonOrNull()!);
+      const z = () => new Float32Array(2 * 3 * 2 * 4);
+      const shape = { batch: 2, tq: 3, tk: 3, hq: 2, hkv: 2, d: 4, scale: 0.5 };
+      const call = (validLens: unknown) =>
+        k.attention(z(), z(), z(), z(), new Float32Array(12), null, { ...shape, validLens: validLens as Int32Array });
+      call(Int32Array.from([1, 3]));
+      assert.throws(
+        () => call(Int32Array.from([1])),
+        /native attention: shape.validLens must be an Int32Array of 2 elements/,
+      );
+      assert.throws(() => call([1, 3]), /shape.validLens must be an Int32Array/);
+      assert.throws(
+        () => call(Int32Array.from([1, 4])),
+        /native attention: shape.validLens\[1\] = 4 is outside \[0, 3\]/,
+      );
+    },
+  );
 });

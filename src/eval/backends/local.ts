@@ -1,14 +1,15 @@
 // The in-process backend: an olmo-ts model and its tokenizer answer the evaluation's requests.
 //
 // - loglikelihood: lm-eval's pair encoding (encodePair) and left truncation (truncateLeft), then
-//   scoreLoglikelihood, which runs each distinct context once (KV cache) and forks it for all its continuations.
+//   scoreLoglikelihood, which runs each distinct context once (KV cache) and forks it for all its continuations,
+//   several contexts and continuations per forward pass (scoreBatchSize).
 // - loglikelihood_rolling: lm-eval's rolling windows (./rolling.ts) scored the same way, summed per text.
 // - generate_until: the context cut from the left to leave room for max_gen_toks, then `generate` with the stop
 //   sequences (and the EOS token); the text is cut before the first stop sequence.
 //
 // Batch invariance: the runner may hand us any slice of the requests, and a result must not depend on it.
-// encodePair/truncateLeft depend only on the request, and scoreLoglikelihood prefills each context on its own and
-// runs each continuation on its own fork of it, so a request's numbers never depend on its batch-mates.
+// encodePair/truncateLeft depend only on the request, and scoreLoglikelihood's batches are invariant (a request
+// scored among others gets the numbers it gets alone, bit for bit), so a result never depends on its batch-mates.
 import { generate, scoreLoglikelihood, type CausalLM } from '../../models/index.ts';
 import { backendName } from '../../tensor/index.ts';
 import type { Tokenizer } from '../../tokenizers/index.ts';
@@ -41,8 +42,10 @@ export interface LocalBackendOptions {
   checkpointDir?: string;
   /** context length; default min(2048, the model's max_position_embeddings) */
   maxLength?: number;
-  /** scoreLoglikelihood's batchSize (context groups between progress callbacks; results never depend on it) */
+  /** prompts generated together (generate_until) */
   modelBatchSize?: number;
+  /** requests scored together in one forward pass (loglikelihood, rolling); default 16; results never depend on it */
+  scoreBatchSize?: number;
   /** put the BOS token before every context (OLMES: only for models that need it, e.g. Gemma) */
   addBosToken?: boolean;
   /** extra identity for the cache key and model_config (revision, dtype…) */
@@ -58,6 +61,7 @@ export class LocalBackend implements Backend {
   readonly model: CausalLM;
   readonly tokenizer: Tokenizer;
   readonly modelBatchSize: number;
+  readonly scoreBatchSize: number;
   private readonly addBos: boolean;
   private readonly seed: number;
   private readonly checkpointDir: string | undefined;
@@ -80,6 +84,9 @@ export class LocalBackend implements Backend {
     this.modelBatchSize = opts.modelBatchSize ?? 1;
     if (!Number.isInteger(this.modelBatchSize) || this.modelBatchSize < 1)
       throw new Error(`local backend: modelBatchSize must be a positive integer, got ${this.modelBatchSize}`);
+    this.scoreBatchSize = opts.scoreBatchSize ?? 16;
+    if (!Number.isInteger(this.scoreBatchSize) || this.scoreBatchSize < 1)
+      throw new Error(`local backend: scoreBatchSize must be a positive integer, got ${this.scoreBatchSize}`);
     this.addBos = opts.addBosToken ?? false;
     if (this.addBos && opts.tokenizer.bosTokenId === null)
       throw new Error(`local backend: addBosToken is set but tokenizer ${opts.tokenizer.name} has no BOS token`);
@@ -134,7 +141,7 @@ export class LocalBackend implements Backend {
   async loglikelihood(requests: LoglikelihoodRequest[]): Promise<LoglikelihoodResult[]> {
     if (requests.length === 0) return [];
     const pairs = this.encode(requests);
-    const scored = scoreLoglikelihood(this.model, pairs, { batchSize: this.modelBatchSize, maxLength: this.maxLength });
+    const scored = scoreLoglikelihood(this.model, pairs, { batchSize: this.scoreBatchSize, maxLength: this.maxLength });
     return scored.map((s, i) => ({
       logprob: s.sum,
       isGreedy: s.isGreedy,
@@ -149,7 +156,7 @@ export class LocalBackend implements Backend {
     const flat = windows.flat();
     const scored =
       flat.length > 0
-        ? scoreLoglikelihood(this.model, flat, { batchSize: this.modelBatchSize, maxLength: this.maxLength })
+        ? scoreLoglikelihood(this.model, flat, { batchSize: this.scoreBatchSize, maxLength: this.maxLength })
         : [];
     let k = 0;
     return windows.map((ws) => {
