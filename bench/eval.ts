@@ -2,10 +2,13 @@
 // path) on a random-weight OLMo 2 of about 30M parameters (d 384, 8 layers, 6 heads, vocab 20480), for an
 // OLMES-shaped workload: docs with a few-shot context of CONTEXT tokens and 4 answer continuations of 2–8 tokens.
 //
-//   shared:   all requests in one backend call; each distinct context is prefilled once and forked for its
-//             continuations (model batch 1, the CLI default, and model batch 8)
-//   unshared: each request scored alone (its context recomputed every time) — the baseline
-// The ratio is shared / unshared. Args: --docs N (default 12), --context T (default 192 tokens).
+//   alone:     each request scored alone (its context recomputed every time)
+//   one at a time: all requests in one backend call, each distinct context prefilled once and forked for its
+//             continuations, one context or continuation per forward pass (score batch 1: the scoring before
+//             batching) — the baseline of the batched rows
+//   batched:   the same with score batch 16 (the default) and 64: several contexts, then several continuations,
+//             per forward pass (right-padded); the run checks that every result equals one at a time bit for bit
+// Args: --docs N (default 12), --context T (default 192 tokens).
 import { LocalBackend } from '../src/eval/backends/local.ts';
 import type { LoglikelihoodRequest } from '../src/eval/types.ts';
 import { initModel, parseConfig, type CausalLM } from '../src/models/index.ts';
@@ -99,29 +102,40 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
   opts.log(
     `eval bench: ${(params / 1e6).toFixed(1)}M-parameter OLMo 2, ${backendName()} backend, ${numThreads()} threads; ${docs} docs × 4 choices, contexts of ${context} tokens`,
   );
-  const b1 = new LocalBackend({ model, tokenizer: tok, name: 'bench' });
-  const b8 = new LocalBackend({ model, tokenizer: tok, name: 'bench', modelBatchSize: 8 });
-  await b1.loglikelihood(reqs.slice(0, 4)); // warm-up
-  const shared1 = await rate(() => b1.loglikelihood(reqs), reqs.length);
-  const shared8 = await rate(() => b8.loglikelihood(reqs), reqs.length);
-  const unshared = await rate(async () => {
-    for (const r of reqs) await b1.loglikelihood([r]);
+  const backend = (scoreBatchSize: number) =>
+    new LocalBackend({ model, tokenizer: tok, name: 'bench', scoreBatchSize });
+  const one = backend(1);
+  await one.loglikelihood(reqs.slice(0, 4)); // warm-up
+  let reference: Awaited<ReturnType<LocalBackend['loglikelihood']>> = [];
+  const oneAtATime = await rate(async () => (reference = await one.loglikelihood(reqs)), reqs.length);
+  const batched: Measurement[] = [];
+  for (const size of [16, 64]) {
+    let got: typeof reference = [];
+    const value = await rate(async () => (got = await backend(size).loglikelihood(reqs)), reqs.length);
+    const same = got.every(
+      (r, i) => Object.is(r.logprob, reference[i].logprob) && r.isGreedy === reference[i].isGreedy,
+    );
+    if (!same) throw new Error(`eval bench: score batch ${size} changed a result (batch invariance broken)`);
+    batched.push({
+      name: `loglikelihood, score batch ${size}${size === 16 ? ' (default)' : ''}, results identical`,
+      value,
+      unit: 'req/s',
+      baseline: oneAtATime,
+      ratio: value / oneAtATime,
+    });
+  }
+  const alone = await rate(async () => {
+    for (const r of reqs) await one.loglikelihood([r]);
   }, reqs.length);
   return [
-    { name: 'loglikelihood, each request alone', value: unshared, unit: 'req/s' },
+    { name: 'loglikelihood, each request alone', value: alone, unit: 'req/s' },
     {
-      name: 'loglikelihood, shared contexts (model batch 1)',
-      value: shared1,
+      name: 'loglikelihood, shared contexts, one at a time (score batch 1)',
+      value: oneAtATime,
       unit: 'req/s',
-      baseline: unshared,
-      ratio: shared1 / unshared,
+      baseline: alone,
+      ratio: oneAtATime / alone,
     },
-    {
-      name: 'loglikelihood, shared contexts (model batch 8)',
-      value: shared8,
-      unit: 'req/s',
-      baseline: unshared,
-      ratio: shared8 / unshared,
-    },
+    ...batched,
   ];
 }

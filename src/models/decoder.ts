@@ -1,7 +1,7 @@
 // The decoder-only skeleton every OLMo family shares: token embedding, a stack of blocks, a final norm and
 // the LM head (tied to the embedding or not), under Hugging Face's parameter names (model.embed_tokens,
 // model.layers.i, model.norm, lm_head). Each family supplies its block and final norm.
-import { embedding, linear, tensor, type Tensor } from '../tensor/index.ts';
+import { embedding, gatherRows, linear, reshape, tensor, type Tensor } from '../tensor/index.ts';
 import { Embedding, KVCache, Linear, Module, type AttentionContext, type Init, type MoEOutput } from '../nn/index.ts';
 import type { ModelConfig } from './config.ts';
 
@@ -29,6 +29,12 @@ export interface ForwardOptions {
    * is invisible to them anyway, causally, but a kernel may round differently). Default: no padding.
    */
   lengths?: readonly number[];
+  /**
+   * Logits at one position per row only (an index into the input's width): logits are then [B, 1, vocab].
+   * A prefill needs only its last token's, and the LM head is the largest matmul of a small model; each row's
+   * numbers are those of the full logits (the head treats rows independently).
+   */
+  logitsAt?: readonly number[];
 }
 
 export interface ForwardOutput {
@@ -105,6 +111,7 @@ export class CausalLM extends Module {
     });
     x = this.body.norm.forward(x);
     if (opts.outputHiddenStates) hiddenStates.push(x);
+    if (opts.logitsAt) x = gatherRows(reshape(x, [batch * seq, x.shape[2]]), logitRows(opts.logitsAt, batch, seq));
     const logits = linear(x, this.lmHead ? this.lmHead.weight : this.body.embedTokens.weight);
     if (cache) cache.advance(seq);
     return { logits, hiddenStates, moe };
@@ -118,6 +125,19 @@ function validLengths(real: readonly number[], cached: Int32Array | null, batch:
     if (!Number.isInteger(n) || n < 0 || n > seq) throw new Error(`forward: lengths[${b}] = ${n} is outside [0, ${seq}] (the input's width)`);
     return (cached ? cached[b] : 0) + n;
   });
+}
+
+/** Flat row indices [B, 1] of one position per sequence. */
+function logitRows(at: readonly number[], batch: number, seq: number): Tensor {
+  if (at.length !== batch) throw new Error(`forward: logitsAt has ${at.length} entries for a batch of ${batch}`);
+  return tensor(
+    Int32Array.from(at, (t, b) => {
+      if (!Number.isInteger(t) || t < 0 || t >= seq) throw new Error(`forward: logitsAt[${b}] = ${t} is outside [0, ${seq})`);
+      return b * seq + t;
+    }),
+    [batch, 1],
+    'i32',
+  );
 }
 
 /** Absolute positions [B, T]: each sequence continues from its cached length. */

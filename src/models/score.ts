@@ -142,7 +142,7 @@ function scoreContextBatch(
       model,
       cache,
       chunk.map((g) => g.context),
-      (len) => [len - 1],
+      true,
     );
     cache.lengths.set(chunk.map((g) => g.context.length));
     const rowOf = new Map<number, number>();
@@ -160,7 +160,7 @@ function scoreContextBatch(
           model,
           forked,
           members.map((m) => requests[m].continuation.slice(0, -1)),
-          (len) => Array.from({ length: len }, (_, j) => j),
+          false,
         );
         members.forEach(
           (m, i) => (results[m] = scoreRows([lastRows[rowOf.get(m)!][0], ...rows[i]], requests[m].continuation)),
@@ -176,13 +176,14 @@ function scoreContextBatch(
 
 /**
  * One forward of token rows right-padded to the longest (forward's `lengths` keeps the padding out of the real
- * tokens' numbers) after what `cache` holds; returns the logit rows `pick` names for each input row.
+ * tokens' numbers) after what `cache` holds; returns each input row's logit rows: all its tokens', or only its
+ * last token's when `lastOnly` (forward's logitsAt: the LM head runs on those rows alone).
  */
 function forwardRows(
   model: CausalLM,
   cache: KVCache,
   inputs: readonly (readonly number[])[],
-  pick: (len: number) => number[],
+  lastOnly: boolean,
 ): Float32Array[][] {
   const width = Math.max(...inputs.map((r) => r.length));
   const ids = new Int32Array(inputs.length * width).fill(model.config.padTokenId ?? 0);
@@ -191,10 +192,12 @@ function forwardRows(
     const { logits } = model.forward(tensor(ids, [inputs.length, width], 'i32'), {
       cache,
       lengths: inputs.map((r) => r.length),
+      logitsAt: lastOnly ? inputs.map((r) => r.length - 1) : undefined,
     });
-    const v = logits.shape[2];
+    const [t, v] = [logits.shape[1], logits.shape[2]];
     const d = logits.f32();
-    return inputs.map((r, b) => pick(r.length).map((t) => d.slice((b * width + t) * v, (b * width + t + 1) * v)));
+    const row = (b: number, j: number) => d.slice((b * t + j) * v, (b * t + j + 1) * v);
+    return inputs.map((r, b) => (lastOnly ? [row(b, 0)] : Array.from({ length: r.length }, (_, j) => row(b, j))));
   });
 }
 

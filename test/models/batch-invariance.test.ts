@@ -164,6 +164,33 @@ describe('padding lengths: bad input', () => {
       /forward: lengths\[0\] = 1.5/,
     );
   });
+  it("logitsAt gives the full logits' rows bit for bit, and names a bad position", () => {
+    for (const [, folder, opts] of WEIGHTS) {
+      const m = loadModel(join(FIXTURES, 'olmoe', folder), opts);
+      const vocab = m.config.vocabSize;
+      const full = noGrad(() =>
+        tidy(() =>
+          m
+            .forward(ids(), { lengths: [3, 2] })
+            .logits.f32()
+            .slice(),
+        ),
+      );
+      const picked = noGrad(() => tidy(() => m.forward(ids(), { lengths: [3, 2], logitsAt: [2, 1] }).logits));
+      assert.deepEqual(picked.shape, [2, 1, vocab]);
+      const got = picked.f32();
+      assertBitEqual(got.subarray(0, vocab), full.subarray(2 * vocab, 3 * vocab), `${folder} row 0`);
+      assertBitEqual(got.subarray(vocab), full.subarray(4 * vocab, 5 * vocab), `${folder} row 1`);
+    }
+    assert.throws(
+      () => noGrad(() => tidy(() => void model.forward(ids(), { logitsAt: [0] }))),
+      /forward: logitsAt has 1 entries for a batch of 2/,
+    );
+    assert.throws(
+      () => noGrad(() => tidy(() => void model.forward(ids(), { logitsAt: [0, 3] }))),
+      /forward: logitsAt\[1\] = 3 is outside \[0, 3\)/,
+    );
+  });
   it('attention names validLens of the wrong size or beyond a sequence', () => {
     const q = tensor(new Float32Array(2 * 3 * 2 * 4), [2, 3, 2, 4]);
     assert.throws(
