@@ -1,21 +1,23 @@
 // Real-size LLM benchmark: load time, prefill and decode tokens/s and peak resident memory of an
-// OLMo-2-0425-1B-shaped model (or OLMoE-1B-7B-shaped with --shape olmoe, or a real checkpoint with --model DIR)
-// with f32, bf16 (kept as stored, memory-mapped) and int8 (q8_0) weights, beside a STREAM-like copy that
-// measures the memory bandwidth in the same run, so that decode at batch 1 reads as a share of its limit
-// (weight bytes read per token ÷ bandwidth).
+// OLMo-2-0425-1B-shaped model (or OLMoE-1B-7B-shaped with --shape olmoe, a 190M-parameter OLMo 2 for quick
+// iteration with --shape small, or a real checkpoint with --model DIR) with f32, bf16 (kept as stored,
+// memory-mapped) and int8 (q8_0) weights, beside a STREAM-like copy that measures the memory bandwidth in the
+// same run, so that decode at batch 1 reads as a share of its limit (weight bytes read per token ÷ bandwidth).
+// Modes: f32 is an f32 checkpoint loaded as stored (inference weights: the wgemm kernels); f32-gemm is the bf16
+// checkpoint widened to f32 master weights (loadModel's default, the training GEMM), for comparison.
 //
-// Random bf16 weights are written once into .bench-cache/ (gitignored). Each weight mode runs in its own child
-// process, so the load is from the page cache, not from memory the previous mode left behind, and peak RSS is
-// that mode's own.
+// Random bf16 weights are written once into .bench-cache/ (gitignored), and an f32 copy of them when the f32
+// mode first runs. Each weight mode runs in its own child process, so the load is from the page cache, not
+// from memory the previous mode left behind, and peak RSS is that mode's own.
 //
-//   npm run bench -- llm [--shape 1b|olmoe] [--model DIR] [--modes f32,bf16,int8] [--decode-tokens N]
+//   npm run bench -- llm [--shape 1b|olmoe|small] [--model DIR] [--modes f32,bf16,int8,f32-gemm] [--decode-tokens N]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { noGrad, numThreads, tensor, tidy } from '../src/tensor/index.ts';
-import { loadModel, parseConfig, toHfConfig, type CausalLM } from '../src/models/index.ts';
+import { loadModel, parseConfig, saveModel, toHfConfig, type CausalLM, type LoadOptions } from '../src/models/index.ts';
 import { saveShardedSafetensors, type TensorToWrite } from '../src/io/safetensors.ts';
 import { writeFileSync } from 'node:fs';
 import { createModel } from '../src/models/families.ts';
@@ -32,6 +34,20 @@ const SHAPES: Record<string, Record<string, unknown>> = {
     num_attention_heads: 16,
     num_key_value_heads: 16,
     vocab_size: 100352,
+    max_position_embeddings: 4096,
+    rope_theta: 500000,
+    rms_norm_eps: 1e-6,
+    tie_word_embeddings: false,
+  },
+  // OLMo 2 layers at GPT-2-small width: 190M parameters (85M of them in the untied embeddings and head).
+  small: {
+    model_type: 'olmo2',
+    hidden_size: 768,
+    intermediate_size: 3072,
+    num_hidden_layers: 12,
+    num_attention_heads: 12,
+    num_key_value_heads: 12,
+    vocab_size: 50304,
     max_position_embeddings: 4096,
     rope_theta: 500000,
     rms_norm_eps: 1e-6,
@@ -79,7 +95,7 @@ function ensureCheckpoint(shape: string, log: (m: string) => void): string {
         s ^= s >>> 17;
         s ^= s << 5;
         // Sum of two uniforms: a cheap bell shape with standard deviation ≈ 0.02.
-        f32[0] = (((s >>> 0) / 2 ** 32 + ((s * 2654435761) >>> 0) / 2 ** 32 - 1) * 0.049);
+        f32[0] = ((s >>> 0) / 2 ** 32 + ((s * 2654435761) >>> 0) / 2 ** 32 - 1) * 0.049;
         data[i] = u32[0] >>> 16;
       }
     tensors.push([name, { dtype: 'BF16', shape: t.shape, data }]);
@@ -90,8 +106,19 @@ function ensureCheckpoint(shape: string, log: (m: string) => void): string {
   return dir;
 }
 
+/** An f32 copy of a bf16 checkpoint folder (the same values, widened exactly), written once beside it. */
+function ensureF32Checkpoint(bf16Dir: string, log: (m: string) => void): string {
+  const dir = bf16Dir.replace(/-bf16$/, '-f32');
+  if (existsSync(join(dir, 'config.json'))) return dir;
+  log(`writing an f32 copy of ${bf16Dir} into ${dir} (once)`);
+  saveModel(loadModel(bf16Dir, { trainable: false, verify: 'size' }), dir, { dtype: 'float32', maxShardSize: '5GB' });
+  return dir;
+}
+
 function weightFileBytes(dir: string): number {
-  return readdirSync(dir).filter((f) => f.endsWith('.safetensors')).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.safetensors'))
+    .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
 }
 
 /** Bytes of weights one decoded token reads: every matrix but the embedding table, of which one row. */
@@ -127,16 +154,20 @@ function decodeTps(model: CausalLM, batch: number, tokens: number): { tps: numbe
   noGrad(() => tidy(() => void model.forward(tensor(ids, [batch, 16], 'i32'), { cache })));
   ids = randomIds(batch, vocab, 9);
   const t0 = performance.now();
-  for (let i = 0; i < tokens; i++) noGrad(() => tidy(() => void model.forward(tensor(ids, [batch, 1], 'i32'), { cache })));
+  for (let i = 0; i < tokens; i++)
+    noGrad(() => tidy(() => void model.forward(tensor(ids, [batch, 1], 'i32'), { cache })));
   const kvBytes = cache.layers.reduce((n, l) => n + l.k.data.byteLength + l.v.data.byteLength, 0);
   return { tps: (batch * tokens) / ((performance.now() - t0) / 1000), kvBytes };
 }
 
+type Mode = 'f32' | 'bf16' | 'int8' | 'f32-gemm';
+const MODES: readonly Mode[] = ['f32', 'bf16', 'int8', 'f32-gemm'];
+const LOAD: Record<Mode, LoadOptions['weights']> = { f32: 'stored', bf16: 'stored', int8: 'int8', 'f32-gemm': 'f32' };
+
 /** One weight mode, in this (child) process. */
-function runMode(dir: string, mode: 'f32' | 'bf16' | 'int8', decodeTokens: number): ChildResult {
+function runMode(dir: string, mode: Mode, decodeTokens: number): ChildResult {
   const t0 = performance.now();
-  const weights = mode === 'f32' ? 'f32' : mode === 'bf16' ? 'stored' : 'int8';
-  const model = loadModel(dir, { trainable: false, weights, verify: 'size' });
+  const model = loadModel(dir, { trainable: false, weights: LOAD[mode], verify: 'size' });
   const loadSeconds = (performance.now() - t0) / 1000;
   const rssAfterLoad = process.memoryUsage().rss;
   const ids = randomIds(PROMPT, model.config.vocabSize, 3);
@@ -183,19 +214,29 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
     return i >= 0 ? opts.args[i + 1] : undefined;
   };
   const shape = arg('--shape') ?? '1b';
-  if (!SHAPES[shape]) throw new Error(`bench llm: --shape must be one of ${Object.keys(SHAPES).join(', ')}, got ${shape}`);
-  const modes = (arg('--modes') ?? 'f32,bf16,int8').split(',') as ('f32' | 'bf16' | 'int8')[];
+  if (!SHAPES[shape])
+    throw new Error(`bench llm: --shape must be one of ${Object.keys(SHAPES).join(', ')}, got ${shape}`);
+  const modes = (arg('--modes') ?? 'f32,bf16,int8').split(',') as Mode[];
+  const unknown = modes.filter((m) => !MODES.includes(m));
+  if (unknown.length > 0) throw new Error(`bench llm: --modes takes ${MODES.join(', ')}; got ${unknown.join(', ')}`);
   const decodeTokens = Number(arg('--decode-tokens') ?? 16);
   const dir = arg('--model') ?? ensureCheckpoint(shape, opts.log);
   const fileBytes = weightFileBytes(dir);
   const bandwidth = await copyBandwidth(numThreads());
-  opts.log(`${dir}: ${(fileBytes / 2 ** 30).toFixed(2)} GiB of weights; ${numThreads()} threads; copy bandwidth ${(bandwidth / 1e9).toFixed(1)} GB/s`);
+  opts.log(
+    `${dir}: ${(fileBytes / 2 ** 30).toFixed(2)} GiB of weights; ${numThreads()} threads; copy bandwidth ${(bandwidth / 1e9).toFixed(1)} GB/s`,
+  );
   const out: Measurement[] = [{ name: 'memory bandwidth (copy, read+write)', value: bandwidth / 1e9, unit: 'GB/s' }];
   for (const mode of modes) {
-    const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', dir, mode, String(decodeTokens)], {
-      encoding: 'utf8',
-      maxBuffer: 1 << 20,
-    });
+    const modeDir = mode === 'f32' && !arg('--model') ? ensureF32Checkpoint(dir, opts.log) : dir;
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', modeDir, mode, String(decodeTokens)],
+      {
+        encoding: 'utf8',
+        maxBuffer: 1 << 20,
+      },
+    );
     if (child.status !== 0) {
       opts.log(`${mode}: failed (${child.stderr.trim().split('\n').slice(-3).join(' | ')})`);
       continue;
@@ -211,7 +252,11 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
       { name: `${mode} weight bytes per token`, value: r.bytesPerToken / 2 ** 30, unit: 'GiB' },
       { name: `${mode} decode batch 1 / bandwidth limit`, value: (100 * r.decode1Tps) / limit, unit: '%' },
       { name: `${mode} peak RSS`, value: r.peakRss / 2 ** 30, unit: 'GiB' },
-      { name: `${mode} peak RSS / (file + KV cache)`, value: r.peakRss / (fileBytes + r.kvBytes), unit: '×' },
+      {
+        name: `${mode} peak RSS / (file + KV cache)`,
+        value: r.peakRss / (weightFileBytes(modeDir) + r.kvBytes),
+        unit: '×',
+      },
     );
   }
   return out;
@@ -219,5 +264,5 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
 
 if (process.argv[2] === '--child') {
   const [dir, mode, tokens] = process.argv.slice(3);
-  process.stdout.write(`${JSON.stringify(runMode(dir, mode as 'f32' | 'bf16' | 'int8', Number(tokens)))}\n`);
+  process.stdout.write(`${JSON.stringify(runMode(dir, mode as Mode, Number(tokens)))}\n`);
 }

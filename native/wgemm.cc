@@ -8,6 +8,8 @@
 #include <immintrin.h>
 #include <napi.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -111,6 +113,23 @@ inline V WidenI8(const int8_t* p) {
   return v;
 }
 inline float ScaleToFloat(uint16_t h) { return HalfToFloat(h); }
+inline float VAbsMax(V a, V b) {
+  float m = 0.f;
+  for (int l = 0; l < 16; ++l) m = std::fmax(m, std::fmax(std::fabs(a.a[l]), std::fabs(b.a[l])));
+  return m;
+}
+inline bool VAllFinite(V a, V b) {
+  bool ok = true;
+  for (int l = 0; l < 16; ++l) ok = ok && std::isfinite(a.a[l]) && std::isfinite(b.a[l]);
+  return ok;
+}
+inline void VQuantize(V v, float id, int8_t* out) {
+  for (int l = 0; l < 16; ++l) {
+    const float x = v.a[l] * id, a = std::fabs(x), t = std::trunc(a);
+    const float r = std::fmin(a - t >= 0.5f ? t + 1.f : t, 127.f);
+    out[l] = static_cast<int8_t>(static_cast<int>(x < 0.f ? -r : r));
+  }
+}
 #include "wgemm_isa.h"
 constexpr int kRM = 1, kRN = 1, kRN1 = 1;
 }  // namespace scalar
@@ -151,6 +170,32 @@ inline __m256 I8x8(const int8_t* p) {
 }
 inline V WidenI8(const int8_t* p) { return V{I8x8(p), I8x8(p + 8)}; }
 inline float ScaleToFloat(uint16_t h) { return _cvtsh_ss(h); }  // F16C: exact, subnormals included
+inline __m256 Abs8(__m256 x) { return _mm256_andnot_ps(_mm256_set1_ps(-0.f), x); }
+inline float VAbsMax(V a, V b) {
+  const __m256 m = _mm256_max_ps(_mm256_max_ps(Abs8(a.lo), Abs8(a.hi)), _mm256_max_ps(Abs8(b.lo), Abs8(b.hi)));
+  __m128 t = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+  t = _mm_max_ps(t, _mm_movehl_ps(t, t));
+  return _mm_cvtss_f32(_mm_max_ss(t, _mm_shuffle_ps(t, t, 1)));
+}
+inline bool VAllFinite(V a, V b) {  // w - w is 0 for finite w, NaN otherwise
+  const __m256 z = _mm256_add_ps(_mm256_add_ps(_mm256_sub_ps(a.lo, a.lo), _mm256_sub_ps(a.hi, a.hi)),
+                                 _mm256_add_ps(_mm256_sub_ps(b.lo, b.lo), _mm256_sub_ps(b.hi, b.hi)));
+  return _mm256_movemask_ps(_mm256_cmp_ps(z, _mm256_setzero_ps(), _CMP_EQ_OQ)) == 0xff;
+}
+inline __m256i Quant8(__m256 w, __m256 id) {
+  const __m256 v = _mm256_mul_ps(w, id), a = Abs8(v);
+  const __m256 t = _mm256_round_ps(a, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  const __m256 up = _mm256_cmp_ps(_mm256_sub_ps(a, t), _mm256_set1_ps(0.5f), _CMP_GE_OQ);
+  const __m256 r = _mm256_min_ps(_mm256_add_ps(t, _mm256_and_ps(up, _mm256_set1_ps(1.f))), _mm256_set1_ps(127.f));
+  return _mm256_cvttps_epi32(_mm256_or_ps(r, _mm256_and_ps(v, _mm256_set1_ps(-0.f))));
+}
+inline void VQuantize(V v, float id, int8_t* out) {
+  const __m256 s = _mm256_set1_ps(id);
+  // packs works within 128-bit lanes: reorder the 64-bit quarters back to lanes 0..15 before the last pack.
+  const __m256i p16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(Quant8(v.lo, s), Quant8(v.hi, s)), 0xd8);
+  const __m128i p8 = _mm_packs_epi16(_mm256_castsi256_si128(p16), _mm256_extracti128_si256(p16, 1));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), p8);
+}
 #include "wgemm_isa.h"
 // Two ymm per 16-lane vector: three weight rows for one x row are six FMA chains, which leaves the rest of the
 // 16 registers for widening without spilling accumulators to the stack.
@@ -189,6 +234,20 @@ inline V WidenI8(const int8_t* p) {
   return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
 }
 inline float ScaleToFloat(uint16_t h) { return _cvtsh_ss(h); }
+inline float VAbsMax(V a, V b) { return _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(a), _mm512_abs_ps(b))); }
+inline bool VAllFinite(V a, V b) {  // w - w is 0 for finite w, NaN otherwise
+  const __m512 z = _mm512_add_ps(_mm512_sub_ps(a, a), _mm512_sub_ps(b, b));
+  return _mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_EQ_OQ) == 0xffff;
+}
+inline void VQuantize(V w, float id, int8_t* out) {
+  const __m512 v = _mm512_mul_ps(w, _mm512_set1_ps(id)), a = _mm512_abs_ps(v);
+  const __m512 t = _mm512_roundscale_ps(a, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  const __mmask16 up = _mm512_cmp_ps_mask(_mm512_sub_ps(a, t), _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+  const __m512 r = _mm512_min_ps(_mm512_mask_add_ps(t, up, t, _mm512_set1_ps(1.f)), _mm512_set1_ps(127.f));
+  const __m512 signed_r = _mm512_castsi512_ps(_mm512_or_si512(
+      _mm512_castps_si512(r), _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(INT32_MIN))));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(signed_r)));
+}
 #include "wgemm_isa.h"
 constexpr int kRM = 4, kRN = 4, kRN1 = 8;  // eight FMA chains for one x row
 }  // namespace avx512
@@ -207,19 +266,34 @@ std::vector<float> WidenedTails(int64_t n, int64_t k, Widen widen) {
   return t;
 }
 
-// Runs the path in use over column ranges on the thread pool. MakeRows(ns) builds the weight view of a path.
+// Runs the path in use over output columns on the thread pool. Threads take chunks of weight rows from a shared
+// counter rather than a fixed half each: when another process holds one core for a while (a shared machine),
+// the other thread goes on taking chunks instead of waiting at the end of the call for the stalled one. Which
+// thread computes a column never changes its sum, so results stay the same bits.
 template <class Scalar, class Avx2, class Avx512>
 void Run(const float* x, float* out, int64_t m, int64_t n, int64_t k, const float* tail, const Scalar& ws,
          const Avx2& w2, const Avx512& w5) {
-  const int64_t grain = std::max<int64_t>(4, 262144 / std::max<int64_t>(1, m * k));
   const CpuPath path = ActivePath();
-  parallel_for(n, grain, [&](int64_t j0, int64_t j1) {
+  auto columns = [&](int64_t j0, int64_t j1) {
     if (path == CpuPath::kAvx512)
       avx512::Columns<avx512::kRM, avx512::kRN, avx512::kRN1>(x, w5, out, m, n, k, j0, j1, tail);
     else if (path == CpuPath::kAvx2)
       avx2::Columns<avx2::kRM, avx2::kRN, avx2::kRN1>(x, w2, out, m, n, k, j0, j1, tail);
     else
       scalar::Columns<scalar::kRM, scalar::kRN, scalar::kRN1>(x, ws, out, m, n, k, j0, j1, tail);
+  };
+  // Small products run on the calling thread: waking a worker costs more than they take.
+  const int64_t grain = std::max<int64_t>(4, 262144 / std::max<int64_t>(1, m * k));
+  const int nt = static_cast<int>(std::min<int64_t>(num_threads(), (n + grain - 1) / grain));
+  if (nt <= 1) {
+    columns(0, n);
+    return;
+  }
+  constexpr int64_t kRowsPerChunk = 32;  // a multiple of the AVX-512 and prefill tile widths
+  std::atomic<int64_t> next{0};
+  parallel_run(nt, [&](int, int) {
+    for (int64_t j0; (j0 = next.fetch_add(kRowsPerChunk, std::memory_order_relaxed)) < n;)
+      columns(j0, std::min(j0 + kRowsPerChunk, n));
   });
 }
 
@@ -268,41 +342,65 @@ Napi::Value LinearQ8(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// q8_0 quantisation of f32 rows: per 32-element block, d = max|w| / 127, q = round(w / d) (half away from
-// zero, as llama.cpp's quantize_row_q8_0), the scale stored as half(d). Returns the number of blocks whose
-// scale is not a finite half (non-finite weights, or max|w| ≥ 127·65520): the caller refuses those.
-Napi::Value QuantizeQ8(const Napi::CallbackInfo& info) {
-  Args a(info);
-  const int64_t rows = a.Size("rows"), cols = a.Size("cols");
-  if (cols % 32 != 0)
-    throw ArgError(info, a.op(), "cols must be a multiple of 32 (q8_0 blocks), got " + std::to_string(cols));
-  const float* w = a.F32("w", CheckedMul(info, a.op(), rows, cols));
-  int8_t* q = a.I8("q", CheckedMul(info, a.op(), rows, cols));
-  uint16_t* scales = a.U16("scales", CheckedMul(info, a.op(), rows, cols / 32));
-  const int64_t blocks = rows * (cols / 32);
-  std::vector<int64_t> bad(static_cast<size_t>(num_threads()) + 1, 0);
-  parallel_run(num_threads(), [&](int t, int nt) {
-    for (int64_t b = blocks * t / nt; b < blocks * (t + 1) / nt; ++b) {
-      const float* src = w + b * 32;
-      float amax = 0.f;
-      bool finite = true;
-      for (int i = 0; i < 32; ++i) {
-        amax = std::fmax(amax, std::fabs(src[i]));
-        finite = finite && std::isfinite(src[i]);
-      }
-      const float d = amax / 127.f, id = d != 0.f ? 1.f / d : 0.f;
-      const uint16_t h = FloatToHalf(d);
-      if (!finite || (h & 0x7c00u) == 0x7c00u) ++bad[t];
-      scales[b] = h;
-      for (int i = 0; i < 32; ++i) {
-        const float v = std::round(src[i] * id);
-        q[b * 32 + i] = static_cast<int8_t>(v > 127.f ? 127.f : v < -127.f ? -127.f : v);
-      }
-    }
+// q8_0 quantisation of rows stored as f32, bf16 or f16, read in place (a memory-mapped checkpoint is quantised
+// without an f32 copy): QuantizeBlocks in wgemm_isa.h, on the path in use, blocks split between the threads.
+template <class S0, class S2, class S5>
+int64_t QuantizeOnPath(const S0& s0, const S2& s2, const S5& s5, int8_t* q, uint16_t* scales, int64_t blocks) {
+  const CpuPath path = ActivePath();
+  const int nt = static_cast<int>(std::min<int64_t>(num_threads(), std::max<int64_t>(1, blocks / 4096)));
+  std::vector<int64_t> bad(static_cast<size_t>(nt), 0);
+  parallel_run(nt, [&](int t, int n) {
+    const int64_t b0 = blocks * t / n, b1 = blocks * (t + 1) / n;
+    if (path == CpuPath::kAvx512)
+      bad[t] = avx512::QuantizeBlocks(s5, q, scales, b0, b1);
+    else if (path == CpuPath::kAvx2)
+      bad[t] = avx2::QuantizeBlocks(s2, q, scales, b0, b1);
+    else
+      bad[t] = scalar::QuantizeBlocks(s0, q, scales, b0, b1);
   });
   int64_t total = 0;
   for (int64_t c : bad) total += c;
-  return Napi::Number::New(info.Env(), static_cast<double>(total));
+  return total;
+}
+
+// The shared arguments of the quantisers; returns the block count after checking cols.
+int64_t QuantizeArgs(const Napi::CallbackInfo& info, Args& a, int8_t*& q, uint16_t*& scales) {
+  const int64_t rows = a.Size("rows"), cols = a.Size("cols");
+  if (cols % 32 != 0)
+    throw ArgError(info, a.op(), "cols must be a multiple of 32 (q8_0 blocks), got " + std::to_string(cols));
+  q = a.I8("q", CheckedMul(info, a.op(), rows, cols));
+  scales = a.U16("scales", CheckedMul(info, a.op(), rows, cols / 32));
+  return rows * (cols / 32);
+}
+
+Napi::Value QuantizeQ8(const Napi::CallbackInfo& info) {
+  Args a(info);
+  int8_t* q;
+  uint16_t* scales;
+  const int64_t blocks = QuantizeArgs(info, a, q, scales);
+  const float* w = a.F32("w", blocks * 32);
+  const int64_t bad = QuantizeOnPath(scalar::F32Source{w}, avx2::F32Source{w}, avx512::F32Source{w}, q, scales, blocks);
+  return Napi::Number::New(info.Env(), static_cast<double>(bad));
+}
+
+Napi::Value QuantizeQ8Bf16(const Napi::CallbackInfo& info) {
+  Args a(info);
+  int8_t* q;
+  uint16_t* scales;
+  const int64_t blocks = QuantizeArgs(info, a, q, scales);
+  const uint16_t* w = a.U16("w", blocks * 32);
+  const int64_t bad = QuantizeOnPath(scalar::Bf16Source{w}, avx2::Bf16Source{w}, avx512::Bf16Source{w}, q, scales, blocks);
+  return Napi::Number::New(info.Env(), static_cast<double>(bad));
+}
+
+Napi::Value QuantizeQ8F16(const Napi::CallbackInfo& info) {
+  Args a(info);
+  int8_t* q;
+  uint16_t* scales;
+  const int64_t blocks = QuantizeArgs(info, a, q, scales);
+  const uint16_t* w = a.U16("w", blocks * 32);
+  const int64_t bad = QuantizeOnPath(scalar::F16Source{w}, avx2::F16Source{w}, avx512::F16Source{w}, q, scales, blocks);
+  return Napi::Number::New(info.Env(), static_cast<double>(bad));
 }
 
 const KernelDef kKernels[] = {
@@ -311,6 +409,8 @@ const KernelDef kKernels[] = {
     {"linearF16", "x:f32 w:u16 out:f32 m:size n:size k:size", LinearF16},
     {"linearQ8", "x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size", LinearQ8},
     {"quantizeQ8", "w:f32 q:i8 scales:u16 rows:size cols:size -> size", QuantizeQ8},
+    {"quantizeQ8Bf16", "w:u16 q:i8 scales:u16 rows:size cols:size -> size", QuantizeQ8Bf16},
+    {"quantizeQ8F16", "w:u16 q:i8 scales:u16 rows:size cols:size -> size", QuantizeQ8F16},
 };
 
 }  // namespace

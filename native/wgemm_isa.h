@@ -128,3 +128,51 @@ inline void Columns(const float* x, const W& w, float* out, int64_t m, int64_t n
     }
   }
 }
+
+// ---- q8_0 quantisation (weights as stored -> int8 quants and f16 block scales) ----
+// The includer also defines VAbsMax(a, b) (the largest |lane| of two vectors), VAllFinite(a, b), and
+// VQuantize(v, id, out): 16 int8 quants round(v·id), half away from zero, clamped to ±127.
+// A source format: Block(b, lo, hi) widens weights [32·b, 32·b + 32) to floats, exactly.
+struct F32Source {
+  const float* w;
+  void Block(int64_t b, V& lo, V& hi) const {
+    lo = VLoad(w + 32 * b);
+    hi = VLoad(w + 32 * b + 16);
+  }
+};
+struct Bf16Source {
+  const uint16_t* w;
+  void Block(int64_t b, V& lo, V& hi) const {
+    lo = WidenBf16(w + 32 * b);
+    hi = WidenBf16(w + 32 * b + 16);
+  }
+};
+struct F16Source {
+  const uint16_t* w;
+  void Block(int64_t b, V& lo, V& hi) const {
+    lo = WidenF16(w + 32 * b);
+    hi = WidenF16(w + 32 * b + 16);
+  }
+};
+
+// Blocks [b0, b1): d = max|w| / 127, q = round(w · (1/d)) half away from zero, clamped to ±127 (0 when d = 0),
+// the scale stored as half(d). Besides the f32 quotients and products of the definition every step is exact
+// (max, trunc, the remainder's comparison with 1/2), so every path gives the same bits. Returns the number of
+// blocks whose scale is not a finite half (non-finite weights, or max|w| ≥ 127·65520); their quants and scales
+// are unspecified, as the caller refuses the matrix.
+template <class Src>
+inline int64_t QuantizeBlocks(const Src& src, int8_t* q, uint16_t* scales, int64_t b0, int64_t b1) {
+  int64_t bad = 0;
+  for (int64_t b = b0; b < b1; ++b) {
+    V lo, hi;
+    src.Block(b, lo, hi);
+    const float amax = VAbsMax(lo, hi);
+    const float d = amax / 127.f, id = d != 0.f ? 1.f / d : 0.f;
+    const uint16_t h = FloatToHalf(d);
+    if (!VAllFinite(lo, hi) || (h & 0x7c00u) == 0x7c00u) ++bad;
+    scales[b] = h;
+    VQuantize(lo, id, q + 32 * b);
+    VQuantize(hi, id, q + 32 * b + 16);
+  }
+  return bad;
+}

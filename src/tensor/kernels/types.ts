@@ -269,6 +269,10 @@ export const KERNEL_SIGNATURES = {
      * whose scale is not a finite half (non-finite weights, or too large): callers refuse those.
      */
     quantizeQ8: 'w:f32 q:i8 scales:u16 rows:size cols:size -> size',
+    /** quantizeQ8 of w stored as bf16 bits, read in place (no f32 copy). */
+    quantizeQ8Bf16: 'w:u16 q:i8 scales:u16 rows:size cols:size -> size',
+    /** quantizeQ8 of w stored as IEEE half bits, read in place (no f32 copy). */
+    quantizeQ8F16: 'w:u16 q:i8 scales:u16 rows:size cols:size -> size',
   },
   convert: {
     /** float32 → bfloat16 bits, round to nearest even; NaN stays NaN (quiet), ±Inf and ±0 exact. */

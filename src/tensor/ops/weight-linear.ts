@@ -128,14 +128,10 @@ export function compactEmbedding(w: Tensor, ids: Tensor): Tensor {
   return out;
 }
 
-/** Rows per chunk when quantising, so the f32 staging buffer stays near 16 MiB whatever the matrix. */
-function chunkRows(cols: number): number {
-  return Math.max(1, Math.floor((4 << 20) / cols));
-}
-
 /**
- * A 2-D f32/bf16/f16 weight as q8_0 (cols a multiple of 32), staged through f32 a chunk of rows at a time.
- * Refuses weights with non-finite values or blocks whose scale overflows f16, naming the tensor.
+ * A 2-D f32/bf16/f16 weight as q8_0 (cols a multiple of 32), read in place: a memory-mapped bf16 checkpoint is
+ * quantised straight from the mapping, with no f32 copy of the matrix. Refuses weights with non-finite values
+ * or blocks whose scale overflows f16, naming the tensor.
  */
 export function quantizeWeight(w: Tensor): Tensor {
   if (w.rank !== 2 || w.shape[1] % Q8_BLOCK !== 0)
@@ -143,19 +139,12 @@ export function quantizeWeight(w: Tensor): Tensor {
   const [rows, cols] = w.shape;
   const quants = new Int8Array(rows * cols);
   const scales = new Uint16Array((rows * cols) / Q8_BLOCK);
-  const step = chunkRows(cols);
-  let bad = 0;
-  for (let r0 = 0; r0 < rows; r0 += step) {
-    const r1 = Math.min(rows, r0 + step);
-    const f = widenRows(w, r0, r1);
-    bad += kernels().quantizeQ8(
-      f,
-      quants.subarray(r0 * cols, r1 * cols),
-      scales.subarray((r0 * cols) / Q8_BLOCK, (r1 * cols) / Q8_BLOCK),
-      r1 - r0,
-      cols,
-    );
-  }
+  const k = kernels();
+  let bad: number;
+  if (w.dtype === 'f32') bad = k.quantizeQ8(w.f32('quantizeWeight'), quants, scales, rows, cols);
+  else if (w.dtype === 'bf16') bad = k.quantizeQ8Bf16(w.data as Uint16Array, quants, scales, rows, cols);
+  else if (w.dtype === 'f16') bad = k.quantizeQ8F16(w.data as Uint16Array, quants, scales, rows, cols);
+  else throw new ShapeError(`quantizeWeight: ${w.describe()} is not an f32, bf16 or f16 weight`);
   if (bad > 0)
     throw new ShapeError(
       `quantizeWeight: ${w.describe()} has ${bad} block(s) of ${Q8_BLOCK} with non-finite values or a scale beyond f16's range`,

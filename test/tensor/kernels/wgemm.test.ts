@@ -153,9 +153,11 @@ test(
     w.fill(0, 32, 64); // an all-zero block: scale 0, quants 0
     w[100] = 2.5 * (3 / 127); // values on exact half steps round away from zero
     const a = quantize(jsWgemm, w, rows, cols);
-    const b = quantize(native(), w, rows, cols);
-    assert.deepEqual([...b.q], [...a.q]);
-    assert.deepEqual([...b.s], [...a.s]);
+    for (const path of paths()) {
+      const b = withCpuPath(path, () => quantize(native(), w, rows, cols));
+      assert.deepEqual([...b.q], [...a.q], `quants on the ${path} path`);
+      assert.deepEqual([...b.s], [...a.s], `scales on the ${path} path`);
+    }
     assert.deepEqual([...a.q.subarray(32, 64)], new Array(32).fill(0));
     assert.equal(a.s[1], 0);
     const scale = new Float32Array(a.s.length);
@@ -170,6 +172,48 @@ test(
     bad[40] = 1e7; // max|w|/127 over the largest half
     for (const kern of [jsWgemm, native()])
       assert.equal(kern.quantizeQ8(bad, new Int8Array(64), new Uint16Array(2), 1, 64), 2);
+  },
+);
+
+test(
+  'quantizeQ8Bf16 / quantizeQ8F16 read the stored bits in place: the quants of quantizeQ8 on the widened weights, every path',
+  { skip: nativeSkipReason() },
+  () => {
+    const [rows, cols] = [9, 224];
+    const w = randomF32(rows * cols, 21, 2);
+    w.fill(0, 64, 96);
+    w[300] = -w[301]; // a block whose largest |w| appears with both signs
+    const stored = { bf16: toBf16(w), f16: toF16(w) };
+    const widened = (bits: Uint16Array, conv: 'bf16ToF32' | 'f16ToF32') => {
+      const f = new Float32Array(bits.length);
+      jsConvert[conv](bits, f, f.length);
+      return f;
+    };
+    const want = {
+      bf16: quantize(jsWgemm, widened(stored.bf16, 'bf16ToF32'), rows, cols),
+      f16: quantize(jsWgemm, widened(stored.f16, 'f16ToF32'), rows, cols),
+    };
+    const check = (kern: WgemmKernels, where: string) => {
+      for (const fmt of ['bf16', 'f16'] as const) {
+        const q = new Int8Array(rows * cols);
+        const s = new Uint16Array((rows * cols) / 32);
+        const bad =
+          fmt === 'bf16'
+            ? kern.quantizeQ8Bf16(stored.bf16, q, s, rows, cols)
+            : kern.quantizeQ8F16(stored.f16, q, s, rows, cols);
+        assert.equal(bad, 0);
+        assert.deepEqual([...q], [...want[fmt].q], `${fmt} quants, ${where}`);
+        assert.deepEqual([...s], [...want[fmt].s], `${fmt} scales, ${where}`);
+      }
+    };
+    check(jsWgemm, 'js');
+    for (const path of paths()) withCpuPath(path, () => check(native(), path));
+    // Non-finite stored values are counted as bad blocks.
+    const badBits = stored.bf16.slice(0, 64);
+    badBits[5] = 0x7fc0; // bf16 NaN
+    badBits[40] = 0xff80; // bf16 -Inf
+    for (const kern of [jsWgemm, native()])
+      assert.equal(kern.quantizeQ8Bf16(badBits, new Int8Array(64), new Uint16Array(2), 1, 64), 2);
   },
 );
 
@@ -204,6 +248,16 @@ test(
         /'scales' has 1 elements/,
       );
       expect('quantizeQ8', () => kern.quantizeQ8(x, new Int8Array(64), new Uint16Array(2), 1, 48), /multiple of 32/);
+      expect(
+        'quantizeQ8Bf16',
+        () => kern.quantizeQ8Bf16(new Uint16Array(64), new Int8Array(64), new Uint16Array(2), 1, 48),
+        /multiple of 32/,
+      );
+      expect(
+        'quantizeQ8F16',
+        () => kern.quantizeQ8F16(new Uint16Array(10), new Int8Array(64), new Uint16Array(2), 1, 64),
+        /'w' has 10 elements/,
+      );
     }
     assert.throws(
       () => (native().linearQ8 as (...a: unknown[]) => void)(x, new Uint8Array(64), new Uint16Array(2), out, 1, 2, 32),

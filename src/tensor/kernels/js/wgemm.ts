@@ -71,6 +71,39 @@ function checkLength(op: string, arrays: Record<string, [Typed, number, new (n: 
   }
 }
 
+/** q8_0 quantisation of rows read through w(i) (the weight at flat index i, widened); returns the bad blocks. */
+function quantize(
+  op: string,
+  w: (i: number) => number,
+  q: Int8Array,
+  scales: Uint16Array,
+  rows: number,
+  cols: number,
+): number {
+  checkBlocks(op, 'cols', cols);
+  checkLength(op, { q: [q, rows * cols, Int8Array], scales: [scales, (rows * cols) / 32, Uint16Array] });
+  let bad = 0;
+  const block = new Float32Array(32);
+  for (let b = 0; b < (rows * cols) / 32; b++) {
+    let amax = 0;
+    for (let i = 0; i < 32; i++) {
+      block[i] = w(b * 32 + i);
+      amax = Math.max(amax, Math.abs(block[i]));
+    }
+    const d = Math.fround(amax / 127);
+    const id = d !== 0 ? Math.fround(1 / d) : 0;
+    f32[0] = d;
+    const h = f32BitsToF16(u32[0]);
+    if (!Number.isFinite(amax) || (h & 0x7c00) === 0x7c00) bad++;
+    scales[b] = h;
+    for (let i = 0; i < 32; i++) {
+      const v = Math.fround(block[i] * id);
+      q[b * 32 + i] = Math.max(-127, Math.min(127, Math.sign(v) * Math.round(Math.abs(v))));
+    }
+  }
+  return bad;
+}
+
 export const jsWgemm: WgemmKernels = {
   linearF32(x, w, out, m, n, k) {
     checkLength('linearF32', {
@@ -109,28 +142,16 @@ export const jsWgemm: WgemmKernels = {
     linear(x, out, m, n, k, (j, c) => Math.fround(w[j * k + c] * f16FromBits(scales[j * bpr + (c >> 5)])));
   },
   quantizeQ8(w, q, scales, rows, cols) {
-    checkBlocks('quantizeQ8', 'cols', cols);
-    checkLength('quantizeQ8', {
-      w: [w, rows * cols, Float32Array],
-      q: [q, rows * cols, Int8Array],
-      scales: [scales, (rows * cols) / 32, Uint16Array],
-    });
-    let bad = 0;
-    for (let b = 0; b < (rows * cols) / 32; b++) {
-      let amax = 0;
-      for (let i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(w[b * 32 + i]));
-      const d = Math.fround(amax / 127);
-      const id = d !== 0 ? Math.fround(1 / d) : 0;
-      f32[0] = d;
-      const h = f32BitsToF16(u32[0]);
-      if (!Number.isFinite(amax) || (h & 0x7c00) === 0x7c00) bad++;
-      scales[b] = h;
-      for (let i = 0; i < 32; i++) {
-        const v = Math.fround(w[b * 32 + i] * id);
-        q[b * 32 + i] = Math.max(-127, Math.min(127, Math.sign(v) * Math.round(Math.abs(v))));
-      }
-    }
-    return bad;
+    checkLength('quantizeQ8', { w: [w, rows * cols, Float32Array] });
+    return quantize('quantizeQ8', (i) => w[i], q, scales, rows, cols);
+  },
+  quantizeQ8Bf16(w, q, scales, rows, cols) {
+    checkLength('quantizeQ8Bf16', { w: [w, rows * cols, Uint16Array] });
+    return quantize('quantizeQ8Bf16', (i) => bf16(w[i]), q, scales, rows, cols);
+  },
+  quantizeQ8F16(w, q, scales, rows, cols) {
+    checkLength('quantizeQ8F16', { w: [w, rows * cols, Uint16Array] });
+    return quantize('quantizeQ8F16', (i) => f16FromBits(w[i]), q, scales, rows, cols);
   },
 };
 
