@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readReference } from './reference.ts';
-import { linear, tidy, Tensor } from '../../src/tensor/index.ts';
+import { inferenceWeight, linear, tidy, Tensor } from '../../src/tensor/index.ts';
 import { loadModel, saveModel, type CausalLM } from '../../src/models/index.ts';
 import { MappedTensors } from '../../src/models/compact-weights.ts';
 import { openSafetensors } from '../../src/io/safetensors.ts';
@@ -143,6 +143,11 @@ describe('compact weights: bad input and limits', () => {
       .namedParameters()
       .next().value![1];
     assert.throws(() => tidy(() => linear(x, f32w)), /linear: cannot differentiate through the f32 weight/);
+    // Only f32 matrices without a gradient can be marked as inference weights.
+    assert.throws(() => inferenceWeight(w), /inferenceWeight: .* must be an f32 matrix \[out, in\]/);
+    const trainable = Tensor.fromStorage([2, 2], 'f32', new Float32Array(4));
+    trainable.requiresGrad = true;
+    assert.throws(() => inferenceWeight(trainable), /inferenceWeight: .* is trainable/);
   });
 
   it('a tensor at an offset not aligned to its element size is copied, with the right values', () => {
