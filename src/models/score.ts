@@ -31,8 +31,9 @@ export interface ScoreOptions {
   /** Contexts, and continuations, run together in one forward pass (default 16); results never depend on it. */
   batchSize?: number;
   /**
-   * Most padded tokens in one forward pass (default 2048), so a batch of long inputs holds no more logits than
-   * one input of that length; an input longer than this runs alone.
+   * Most padded tokens in one forward pass (default 512): batching pays for short inputs, whose forward passes
+   * are too small to keep the cores busy; long ones already are, and a bigger batch only spills the caches.
+   * An input longer than this runs alone.
    */
   batchTokens?: number;
   /** Context length of the model (default: max_position_embeddings); longer inputs lose context tokens from the left. */
@@ -54,7 +55,7 @@ export function scoreLoglikelihood(
   const batchSize = opts.batchSize ?? 16;
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
-  const batchTokens = opts.batchTokens ?? 2048;
+  const batchTokens = opts.batchTokens ?? 512;
   if (!Number.isInteger(batchTokens) || batchTokens < 1)
     throw new Error(`batchTokens must be a positive integer, got ${batchTokens}`);
   const maxLength = opts.maxLength ?? model.config.maxPositionEmbeddings;
