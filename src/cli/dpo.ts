@@ -1,9 +1,16 @@
 // `olmo dpo`: preference tuning with DPO (length-normalised as Tülu 3, or standard) from a YAML/JSON config.
 import { DpoTrainer, loadDpoConfig, type DpoResult } from '../index.ts';
 import type { Command } from './command.ts';
-import { parseRunArgs, RUN_FLAGS_USAGE } from './run-args.ts';
-import { withStopSignal } from './stop-signal.ts';
+import { parseRunArgs, RUN_FLAGS_USAGE, runStageCommand } from './run-args.ts';
 import { resolveConfigModels } from './model-loading.ts';
+
+/** The fields of the summary line besides steps and stopped. */
+const dpoSummary = (result: DpoResult) => ({
+  before: result.before,
+  after: result.after,
+  reference_cache: result.referenceCache,
+  output: result.outputDir,
+});
 
 export const dpoCommand: Command = {
   name: 'dpo',
@@ -22,19 +29,6 @@ OUTPUT/eval.json (before / after), OUTPUT/checkpoints/step-N/ and OUTPUT/final/.
   async run(argv) {
     const { config, start } = parseRunArgs('dpo', argv);
     const cfg = await resolveConfigModels('dpo', loadDpoConfig(config), ['initFrom', 'reference']);
-    const result: DpoResult = withStopSignal((signal) =>
-      new DpoTrainer(cfg, { ...start, signal, progress: process.stderr.isTTY === true }).run(),
-    );
-    console.log(
-      JSON.stringify({
-        steps: result.steps,
-        before: result.before,
-        after: result.after,
-        reference_cache: result.referenceCache,
-        output: result.outputDir,
-        stopped: result.stopped,
-      }),
-    );
-    return result.stopped ? 130 : 0;
+    return runStageCommand(start, (options) => new DpoTrainer(cfg, options).run(), dpoSummary);
   },
 };

@@ -1,18 +1,7 @@
 // `olmo pddl plan|validate`: plan a PDDL problem (the official Proc2PDDL breadth-first planner, or a
 // heuristic one) and print the plan in the official format; check a plan against a domain and problem.
 import { readFileSync } from 'node:fs';
-import {
-  checkDomain,
-  checkProblem,
-  formatPlan,
-  parseDomain,
-  parsePlan,
-  parseProblem,
-  plan,
-  validatePlan,
-  PddlCheckError,
-  PddlParseError,
-} from '../index.ts';
+import { pddl } from '../index.ts';
 import { numberOption, parseCommandArgs, UsageError, type Command, optionTable } from './command.ts';
 
 function readText(command: string, flag: string, path: string | undefined): string {
@@ -33,21 +22,21 @@ function parseBoth(command: string, domainPath: string | undefined, problemPath:
   const domainText = readText(command, 'domain', domainPath);
   const problemText = readText(command, 'problem', problemPath);
   try {
-    const domain = parseDomain(domainText, { source: domainPath, strict: !lenient });
-    const problem = parseProblem(problemText, domain, { source: problemPath, strict: !lenient });
+    const domain = pddl.parseDomain(domainText, { source: domainPath, strict: !lenient });
+    const problem = pddl.parseProblem(problemText, domain, { source: problemPath, strict: !lenient });
     if (lenient) {
-      for (const issue of [...checkDomain(domain), ...checkProblem(domain, problem)]) {
+      for (const issue of [...pddl.checkDomain(domain), ...pddl.checkProblem(domain, problem)]) {
         process.stderr.write(`warning: ${issue.message}\n`);
       }
     }
     return { domain, problem };
   } catch (err) {
-    if (err instanceof PddlCheckError) {
+    if (err instanceof pddl.PddlCheckError) {
       throw new Error(`${err.message}\n(pass --lenient to accept this as the official Proc2PDDL planner does)`, {
         cause: err,
       });
     }
-    if (err instanceof PddlParseError) throw new Error(err.message, { cause: err });
+    if (err instanceof pddl.PddlParseError) throw new Error(err.message, { cause: err });
     throw err;
   }
 }
@@ -88,9 +77,9 @@ async function runPlan(argv: string[]): Promise<number> {
   const timeout = numberOption('pddl plan', 'timeout', values.timeout, { min: 0 }) ?? 30;
   const maxStates = numberOption('pddl plan', 'max-states', values['max-states'], { integer: true, min: 1 });
   const { domain, problem } = parseBoth('plan', values.domain, values.problem, values.lenient ?? false);
-  const result = plan(domain, problem, { planner, timeLimitMs: timeout * 1000, maxStates });
+  const result = pddl.plan(domain, problem, { planner, timeLimitMs: timeout * 1000, maxStates });
   if (result.status === 'solved' || result.status === 'goal-already-satisfied') {
-    const text = formatPlan(result.plan ?? []);
+    const text = pddl.formatPlan(result.plan ?? []);
     process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
     process.stderr.write(`[${result.plan?.length ?? 0} steps, ${result.stats.expanded} states expanded]\n`);
     return 0;
@@ -107,8 +96,8 @@ async function runValidate(argv: string[]): Promise<number> {
     },
   });
   const { domain, problem } = parseBoth('validate', values.domain, values.problem, values.lenient ?? false);
-  const steps = parsePlan(readText('validate', 'plan', values.plan));
-  const result = validatePlan(domain, problem, steps);
+  const steps = pddl.parsePlan(readText('validate', 'plan', values.plan));
+  const result = pddl.validatePlan(domain, problem, steps);
   if (result.valid) {
     console.log(`VALID (${result.stepsApplied} steps)`);
     return 0;

@@ -2,6 +2,7 @@
 // used — resume, overwrite, or apply config changes on resume.
 import type { RunStartOptions } from '../index.ts';
 import { parseCommandArgs, UsageError } from './command.ts';
+import { withStopSignal } from './stop-signal.ts';
 
 export const RUN_FLAGS_USAGE = `  --resume [DIR]  continue from the newest intact checkpoint of the run (the config's output folder by default,
                   or DIR: a run or checkpoint folder); later steps are bit-identical to an uninterrupted run
@@ -45,4 +46,21 @@ export function parseRunArgs(command: string, argv: string[]): { config: string;
       allowConfigChange: values['allow-config-change'] === true,
     },
   };
+}
+
+/** What a training command hands its trainer: the run-folder options, the stop signal and whether to draw progress. */
+export type StageRunOptions = RunStartOptions & { signal: AbortSignal; progress: boolean };
+
+/**
+ * Runs one training stage (train, sft, dpo) with SIGINT / SIGTERM as its stop signal, prints its summary as one
+ * JSON line (`steps` first, `stopped` last) and returns the exit status: 130 when a signal stopped it, as a shell reports Ctrl-C.
+ */
+export function runStageCommand<R extends { steps: number; stopped: boolean }>(
+  start: RunStartOptions,
+  run: (options: StageRunOptions) => R,
+  summary: (result: R) => Record<string, unknown>,
+): number {
+  const result = withStopSignal((signal) => run({ ...start, signal, progress: process.stderr.isTTY === true }));
+  console.log(JSON.stringify({ steps: result.steps, ...summary(result), stopped: result.stopped }));
+  return result.stopped ? 130 : 0;
 }

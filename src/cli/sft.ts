@@ -1,9 +1,15 @@
 // `olmo sft`: supervised fine-tuning (Tülu 3 recipe) from a YAML/JSON config; `--resume` continues a run exactly.
 import { loadSftConfig, SftTrainer, type SftResult } from '../index.ts';
-import { withStopSignal } from './stop-signal.ts';
 import { resolveConfigModels } from './model-loading.ts';
 import type { Command } from './command.ts';
-import { parseRunArgs, RUN_FLAGS_USAGE } from './run-args.ts';
+import { parseRunArgs, RUN_FLAGS_USAGE, runStageCommand } from './run-args.ts';
+
+/** The fields of the summary line besides steps and stopped. */
+const sftSummary = (result: SftResult) => ({
+  before: result.before,
+  after: result.after,
+  output: result.outputDir,
+});
 
 export const sftCommand: Command = {
   name: 'sft',
@@ -21,18 +27,6 @@ OUTPUT/checkpoints/step-N/ and OUTPUT/final/ (HF folder with the tokenizer).`,
   async run(argv) {
     const { config, start } = parseRunArgs('sft', argv);
     const cfg = await resolveConfigModels('sft', loadSftConfig(config), ['initFrom']);
-    const result: SftResult = withStopSignal((signal) =>
-      new SftTrainer(cfg, { ...start, signal, progress: process.stderr.isTTY === true }).run(),
-    );
-    console.log(
-      JSON.stringify({
-        steps: result.steps,
-        before: result.before,
-        after: result.after,
-        output: result.outputDir,
-        stopped: result.stopped,
-      }),
-    );
-    return result.stopped ? 130 : 0;
+    return runStageCommand(start, (options) => new SftTrainer(cfg, options).run(), sftSummary);
   },
 };

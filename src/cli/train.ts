@@ -1,8 +1,14 @@
 // `olmo train`: pretraining (and annealing) from a YAML/JSON config; `--resume` continues a run exactly.
 import { loadTrainConfig, Trainer, type TrainResult } from '../index.ts';
 import type { Command } from './command.ts';
-import { parseRunArgs, RUN_FLAGS_USAGE } from './run-args.ts';
-import { withStopSignal } from './stop-signal.ts';
+import { parseRunArgs, RUN_FLAGS_USAGE, runStageCommand } from './run-args.ts';
+
+/** The fields of the summary line besides steps and stopped. */
+const trainSummary = (result: TrainResult) => ({
+  val_loss: result.finalValLoss,
+  stage_val_loss: result.stageValLoss,
+  output: result.outputDir,
+});
 
 export const trainCommand: Command = {
   name: 'train',
@@ -19,18 +25,6 @@ OUTPUT/stages/NAME/ (the model at the end of each stage) and OUTPUT/final/.`,
   async run(argv) {
     const { config, start } = parseRunArgs('train', argv);
     const cfg = loadTrainConfig(config);
-    const result: TrainResult = withStopSignal((signal) =>
-      new Trainer(cfg, { ...start, signal, progress: process.stderr.isTTY === true }).train(),
-    );
-    console.log(
-      JSON.stringify({
-        steps: result.steps,
-        val_loss: result.finalValLoss,
-        stage_val_loss: result.stageValLoss,
-        output: result.outputDir,
-        stopped: result.stopped,
-      }),
-    );
-    return result.stopped ? 130 : 0;
+    return runStageCommand(start, (options) => new Trainer(cfg, options).train(), trainSummary);
   },
 };

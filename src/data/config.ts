@@ -4,6 +4,21 @@
 import path from 'node:path';
 import { z } from 'zod';
 
+/** Adds an issue at `field`[i].name for every name that an earlier item already has. */
+function checkUniqueNames(items: readonly { name: string }[], field: string, what: string, ctx: z.RefinementCtx) {
+  const seen = new Set<string>();
+  items.forEach((s, i) => {
+    if (seen.has(s.name)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: [field, i, 'name'],
+        message: `duplicate ${what} name "${s.name}"`,
+      });
+    }
+    seen.add(s.name);
+  });
+}
+
 export const mixSourceSchema = z
   .object({
     /** Source name (reported in metrics and in the instance list). */
@@ -32,19 +47,7 @@ export const stageDataSchema = z
     mix: z.array(mixSourceSchema).min(1),
   })
   .passthrough()
-  .superRefine((stage, ctx) => {
-    const seen = new Set<string>();
-    stage.mix.forEach((s, i) => {
-      if (seen.has(s.name)) {
-        ctx.addIssue({
-          code: z.ZodIssueCode.custom,
-          path: ['mix', i, 'name'],
-          message: `duplicate source name "${s.name}"`,
-        });
-      }
-      seen.add(s.name);
-    });
-  });
+  .superRefine((stage, ctx) => checkUniqueNames(stage.mix, 'mix', 'source', ctx));
 
 export const dataConfigSchema = z
   .object({
@@ -60,19 +63,7 @@ export const dataConfigSchema = z
       .optional(),
   })
   .strict()
-  .superRefine((cfg, ctx) => {
-    const seen = new Set<string>();
-    cfg.stages.forEach((s, i) => {
-      if (seen.has(s.name)) {
-        ctx.addIssue({
-          code: z.ZodIssueCode.custom,
-          path: ['stages', i, 'name'],
-          message: `duplicate stage name "${s.name}"`,
-        });
-      }
-      seen.add(s.name);
-    });
-  });
+  .superRefine((cfg, ctx) => checkUniqueNames(cfg.stages, 'stages', 'stage', ctx));
 
 export type MixSource = z.infer<typeof mixSourceSchema>;
 export type StageData = z.infer<typeof stageDataSchema>;

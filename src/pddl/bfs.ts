@@ -6,16 +6,8 @@
 //   time and return at the first hit, otherwise mark it visited and enqueue it.
 // Limits: wall-clock time (grounding included), stored states, estimated bytes.
 
-import {
-  applicable,
-  applyInto,
-  hasAll,
-  hasNone,
-  StateStore,
-  toSteps,
-  type PlanResult,
-  type SearchLimits,
-} from './search-common.ts';
+import { applicable, applyInto, hasAll, hasNone, StateStore, toSteps } from './search-common.ts';
+import type { PlanResult, SearchLimits } from './search-common.ts';
 import { groundForSearch, startSearch } from './search-setup.ts';
 import type { Atom, Domain, Problem } from './types.ts';
 

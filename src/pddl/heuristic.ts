@@ -4,16 +4,8 @@
 // guaranteed to be the ones the official planner prints (use planBfs for that).
 
 import type { GroundTask } from './ground.ts';
-import {
-  applicable,
-  applyInto,
-  hasAll,
-  hasNone,
-  StateStore,
-  toSteps,
-  type PlanResult,
-  type SearchLimits,
-} from './search-common.ts';
+import { applicable, applyInto, hasAll, hasNone, StateStore, toSteps } from './search-common.ts';
+import type { PlanResult, SearchLimits } from './search-common.ts';
 import { groundForSearch, startSearch } from './search-setup.ts';
 import type { Domain, Problem } from './types.ts';
 

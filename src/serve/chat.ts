@@ -37,8 +37,6 @@ export async function chatCompletions(engine: Engine, request: FastifyRequest, r
   const created = Math.floor(Date.now() / 1000);
   if (body.stream) {
     const head = { id, object: 'chat.completion.chunk', created, model: engine.name };
-    const includeUsage = body.stream_options?.include_usage ?? false;
-    const withUsage = includeUsage ? { usage: null } : {};
     streamRuns(
       engine,
       reply,
@@ -50,7 +48,6 @@ export async function chatCompletions(engine: Engine, request: FastifyRequest, r
           choices: [
             { index: run.index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null },
           ],
-          ...withUsage,
         }),
         chunk: (run, delta, finish, lp) => ({
           ...head,
@@ -62,12 +59,11 @@ export async function chatCompletions(engine: Engine, request: FastifyRequest, r
               finish_reason: finish,
             },
           ],
-          ...withUsage,
         }),
         final: (u) => ({ ...head, choices: [], usage: u }),
       },
       ids.length * params.n,
-      includeUsage,
+      body.stream_options?.include_usage,
     );
     return reply;
   }

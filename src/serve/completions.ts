@@ -121,8 +121,6 @@ export async function completions(engine: Engine, request: FastifyRequest, reply
   const promptOf = (run: ChoiceRun) => list[Math.floor(run.index / params.n)];
   const promptTokens = list.reduce((n, p) => n + p.ids.length, 0);
   if (body.stream) {
-    const includeUsage = body.stream_options?.include_usage ?? false;
-    const withUsage = includeUsage ? { usage: null } : {};
     streamRuns(
       engine,
       reply,
@@ -133,7 +131,6 @@ export async function completions(engine: Engine, request: FastifyRequest, reply
           ? (run) => ({
               ...head,
               choices: [{ index: run.index, text: promptOf(run).text, logprobs: null, finish_reason: null }],
-              ...withUsage,
             })
           : undefined,
         chunk: (run, delta, finish, lp) => ({
@@ -147,12 +144,11 @@ export async function completions(engine: Engine, request: FastifyRequest, reply
               stop_reason: null,
             },
           ],
-          ...withUsage,
         }),
         final: (u) => ({ ...head, choices: [], usage: u }),
       },
       promptTokens * params.n,
-      includeUsage,
+      body.stream_options?.include_usage,
     );
     return reply;
   }

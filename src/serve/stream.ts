@@ -55,10 +55,14 @@ export function usage(runs: ChoiceRun[], promptTokens: number) {
   return { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion };
 }
 
+/**
+ * The chunks of a stream; with stream_options.include_usage, streamRuns ends each chunk of `first` and `chunk` with
+ * `usage: null`, as the OpenAI API does.
+ */
 export interface StreamFormat {
   /** Sent for each run before its tokens (the chat API's role chunk, an echoed prompt). */
-  first?: (run: ChoiceRun) => unknown;
-  chunk: (run: ChoiceRun, delta: string, finish: string | null, lp: TokenLogprob | null) => unknown;
+  first?: (run: ChoiceRun) => object;
+  chunk: (run: ChoiceRun, delta: string, finish: string | null, lp: TokenLogprob | null) => object;
   /** The last chunk, with usage (stream_options.include_usage). */
   final: (u: ReturnType<typeof usage>) => unknown;
 }
@@ -71,11 +75,14 @@ export function streamRuns(
   route: string,
   format: StreamFormat,
   promptTokens: number,
-  includeUsage: boolean,
+  includeUsage: boolean | null | undefined,
 ): void {
-  const { first, chunk, final } = format;
+  const { first, final } = format;
+  const chunk: StreamFormat['chunk'] = includeUsage
+    ? (...args) => ({ ...format.chunk(...args), usage: null })
+    : format.chunk;
   const sse = new SseStream(reply, () => engine.metrics.countRequest(route, 200));
-  if (first) for (const run of runs) sse.send(first(run));
+  if (first) for (const run of runs) sse.send(includeUsage ? { ...first(run), usage: null } : first(run));
   let open = runs.length;
   for (const run of runs) {
     run.onDelta = (delta, lp) => {

@@ -217,22 +217,27 @@ export function resolveTrainConfig(value: unknown, baseDir: string, source = 'co
   };
 }
 
-/** Reads a YAML or JSON training config file. */
-export function loadTrainConfig(path: string): ResolvedTrainConfig {
+/**
+ * Reads a YAML (or .json) config file of any training stage; a file that cannot be read or parsed throws the
+ * stage's config error (`makeError`) naming the file.
+ */
+export function readConfigValue(path: string, makeError: (message: string) => Error): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new TrainConfigError(`cannot read the config ${path}: ${(err as Error).message}`);
+    throw makeError(`cannot read the config ${path}: ${(err as Error).message}`);
   }
-  let value: unknown;
   try {
-    value = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new TrainConfigError(
-      `${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
-    );
+    throw makeError(`${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
   }
+}
+
+/** Reads a YAML or JSON training config file. */
+export function loadTrainConfig(path: string): ResolvedTrainConfig {
+  const value = readConfigValue(path, (message) => new TrainConfigError(message));
   return resolveTrainConfig(value, dirname(path), path);
 }
 

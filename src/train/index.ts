@@ -2,6 +2,7 @@ export { AdamW, clipFactor, gradNorm, type AdamWOptions, type ParamGroup } from 
 export { lrAt, type Schedule, type ScheduleKind } from './schedule.ts';
 export {
   loadTrainConfig,
+  readConfigValue,
   resolveTrainConfig,
   trainConfigSchema,
   TrainConfigError,

@@ -1,13 +1,7 @@
 // The model side of an evaluation, as the runner sees it. A backend (in-process model, OpenAI-compatible server,
 // a fake in tests) answers batches of requests; it owns tokenisation (see ../tokenization.ts: encodePair for the
 // context/continuation split, truncateLeft for cutting long inputs from the left at maxLength).
-import type {
-  GenerateUntilRequest,
-  LoglikelihoodRequest,
-  LoglikelihoodResult,
-  LoglikelihoodRollingRequest,
-  RollingResult,
-} from '../types.ts';
+import type * as req from '../types.ts';
 
 export interface Backend {
   /** model identity, e.g. "allenai/OLMo-2-0425-1B" or a checkpoint path; part of the request-cache key */
@@ -23,9 +17,9 @@ export interface Backend {
    */
   cacheIdentity?(): Promise<Record<string, unknown>>;
   /** One result per request, in order. Must not depend on how requests are batched. */
-  loglikelihood(requests: LoglikelihoodRequest[]): Promise<LoglikelihoodResult[]>;
-  loglikelihoodRolling(requests: LoglikelihoodRollingRequest[]): Promise<RollingResult[]>;
-  generateUntil(requests: GenerateUntilRequest[]): Promise<string[]>;
+  loglikelihood(requests: req.LoglikelihoodRequest[]): Promise<req.LoglikelihoodResult[]>;
+  loglikelihoodRolling(requests: req.LoglikelihoodRollingRequest[]): Promise<req.RollingResult[]>;
+  generateUntil(requests: req.GenerateUntilRequest[]): Promise<string[]>;
 }
 
 /** The model_config written to metrics.json. */

@@ -1,11 +1,10 @@
 // Config pieces shared by the post-training stages: reading a YAML/JSON file, validating it with a zod schema
 // (errors name the field path), resolving relative paths against the config's folder, and the optimizer /
 // schedule / checkpoint blocks every stage has.
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { formatIssues } from '../../data/index.ts';
+import { readConfigValue } from '../../train/index.ts';
 import { modelPathOrHubId } from '../../io/model-ref.ts';
 
 export class PosttrainConfigError extends Error {
@@ -14,19 +13,7 @@ export class PosttrainConfigError extends Error {
 
 /** Reads a YAML (or .json) config file; throws a PosttrainConfigError naming the file. */
 export function readConfigFile(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new PosttrainConfigError(`cannot read the config ${path}: ${(err as Error).message}`);
-  }
-  try {
-    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (err) {
-    throw new PosttrainConfigError(
-      `${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
-    );
-  }
+  return readConfigValue(path, (message) => new PosttrainConfigError(message));
 }
 
 /** Validates with a zod schema; every bad field is listed with its path. */

@@ -3,29 +3,16 @@
 // DPO with β = 5, LR 5e-7, linear schedule with warmup ratio 0.1, 1 epoch, effective batch 128 pairs, max length
 // 2048, weight decay 0. Small models need a larger LR (see configs/quickstart/dpo.yaml).
 import { z } from 'zod';
-import {
-  batchFields,
-  checkMicroBatch,
-  configDir,
-  dataPolicyFields,
-  evalTimingFields,
-  logEveryField,
-  readConfigFile,
-  resolveRunPaths,
-  runTargetFields,
-  tokenizerFields,
-  trainingFields,
-  validateConfig,
-} from '../common/config.ts';
+import * as common from '../common/config.ts';
 import { defaultBeta } from './loss.ts';
 import { modelPathOrHubId } from '../../io/model-ref.ts';
 
 export const dpoConfigSchema = z
   .object({
-    ...runTargetFields,
+    ...common.runTargetFields,
     /** The reference model (default: initFrom, i.e. the starting policy). */
     reference: z.string().min(1).optional(),
-    ...tokenizerFields,
+    ...common.tokenizerFields,
     data: z
       .object({
         /** Preference JSONL: {"chosen": messages, "rejected": messages} or {"prompt", "chosen": str, "rejected": str}. */
@@ -35,7 +22,7 @@ export const dpoConfigSchema = z
         /** … or this fraction of `train` held out (a seeded split) when there is no test file. */
         testFraction: z.number().min(0).lt(1).default(0),
         maxLength: z.number().int().min(2).default(2048),
-        ...dataPolicyFields,
+        ...common.dataPolicyFields,
       })
       .strict(),
     /** 'dpo_norm' (Tülu 3: per-token mean log-probs) or 'dpo' (standard sigmoid DPO on sums). */
@@ -45,19 +32,19 @@ export const dpoConfigSchema = z
     labelSmoothing: z.number().min(0).lt(0.5).default(0),
     // batchSize counts preference pairs; microBatchSize pairs go through one forward (chosen and rejected
     // together: 2 × this many rows).
-    ...batchFields(1),
-    ...trainingFields({ lr: 5e-7, warmupRatio: 0.1 }),
+    ...common.batchFields(1),
+    ...common.trainingFields({ lr: 5e-7, warmupRatio: 0.1 }),
     eval: z
       .object({
-        ...evalTimingFields,
+        ...common.evalTimingFields,
       })
       .strict()
       .default({}),
-    logEvery: logEveryField,
+    logEvery: common.logEveryField,
   })
   .strict()
   .superRefine((c, ctx) => {
-    checkMicroBatch(c, ctx);
+    common.checkMicroBatch(c, ctx);
     if (c.data.test && c.data.testFraction > 0)
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
@@ -70,14 +57,14 @@ export type DpoConfigInput = z.input<typeof dpoConfigSchema>;
 export type DpoConfig = Omit<z.infer<typeof dpoConfigSchema>, 'beta'> & { beta: number };
 
 export function resolveDpoConfig(value: unknown, baseDir: string, source = 'config'): DpoConfig {
-  const c = validateConfig(dpoConfigSchema, value, source, 'DPO');
+  const c = common.validateConfig(dpoConfigSchema, value, source, 'DPO');
   return {
-    ...resolveRunPaths(c, baseDir),
+    ...common.resolveRunPaths(c, baseDir),
     beta: c.beta ?? defaultBeta(c.loss),
     reference: modelPathOrHubId(baseDir, c.reference),
   };
 }
 
 export function loadDpoConfig(path: string): DpoConfig {
-  return resolveDpoConfig(readConfigFile(path), configDir(path), path);
+  return resolveDpoConfig(common.readConfigFile(path), common.configDir(path), path);
 }

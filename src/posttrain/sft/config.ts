@@ -3,25 +3,12 @@
 // schedule with warmup ratio 0.03, 2 epochs, effective batch 128 sequences, max length 4096, weight decay 0,
 // sum loss, seed 123. Small models need a larger LR (see configs/quickstart/sft.yaml).
 import { z } from 'zod';
-import {
-  batchFields,
-  checkMicroBatch,
-  configDir,
-  dataPolicyFields,
-  evalTimingFields,
-  logEveryField,
-  readConfigFile,
-  resolveRunPaths,
-  runTargetFields,
-  tokenizerFields,
-  trainingFields,
-  validateConfig,
-} from '../common/config.ts';
+import * as common from '../common/config.ts';
 
 export const sftConfigSchema = z
   .object({
-    ...runTargetFields,
-    ...tokenizerFields,
+    ...common.runTargetFields,
+    ...common.tokenizerFields,
     data: z
       .object({
         /** open-instruct SFT JSONL: {"messages": [{"role", "content"}, …]} per line. */
@@ -29,10 +16,10 @@ export const sftConfigSchema = z
         /** Held-out conversations for the assistant loss and exact-match evaluation. */
         test: z.string().min(1).optional(),
         maxLength: z.number().int().min(2).default(4096),
-        ...dataPolicyFields,
+        ...common.dataPolicyFields,
       })
       .strict(),
-    ...batchFields(2),
+    ...common.batchFields(2),
     /**
      * Group sequences of similar length into micro-batches of at most packingTokens padded tokens (one
      * conversation per row: no cross-document attention). Changes speed, not the loss.
@@ -44,10 +31,10 @@ export const sftConfigSchema = z
      * is tuned for it. 'mean': Σ token losses ÷ label tokens in the batch.
      */
     reduction: z.enum(['sum', 'mean']).default('sum'),
-    ...trainingFields({ lr: 5e-6, warmupRatio: 0.03 }),
+    ...common.trainingFields({ lr: 5e-6, warmupRatio: 0.03 }),
     eval: z
       .object({
-        ...evalTimingFields,
+        ...common.evalTimingFields,
         /** Held-out conversations used for exact match (greedy generation); 0 disables it. */
         exactMatchExamples: z.number().int().nonnegative().default(64),
         maxNewTokens: z.number().int().positive().default(128),
@@ -56,11 +43,11 @@ export const sftConfigSchema = z
       })
       .strict()
       .default({}),
-    logEvery: logEveryField,
+    logEvery: common.logEveryField,
   })
   .strict()
   .superRefine((c, ctx) => {
-    checkMicroBatch(c, ctx);
+    common.checkMicroBatch(c, ctx);
     if (c.microBatchSize > c.batchSize)
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
@@ -81,10 +68,10 @@ export type SftConfig = z.infer<typeof sftConfigSchema>;
 
 /** Validates an SFT config object; relative paths resolve against baseDir. */
 export function resolveSftConfig(value: unknown, baseDir: string, source = 'config'): SftConfig {
-  const c = validateConfig(sftConfigSchema, value, source, 'SFT');
-  return resolveRunPaths(c, baseDir);
+  const c = common.validateConfig(sftConfigSchema, value, source, 'SFT');
+  return common.resolveRunPaths(c, baseDir);
 }
 
 export function loadSftConfig(path: string): SftConfig {
-  return resolveSftConfig(readConfigFile(path), configDir(path), path);
+  return resolveSftConfig(common.readConfigFile(path), common.configDir(path), path);
 }

@@ -63,3 +63,22 @@ export function relation(kwargs: Kwargs, name: string): Relation {
 export function compare(actual: number, rel: Relation, threshold: number): boolean {
   return rel === 'less than' ? actual < threshold : actual >= threshold;
 }
+
+/**
+ * The instruction "count(response) is less than / at least N": N is kwarg `countArg`, the relation kwarg
+ * `relationArg` (both read when the instruction is built, so a bad kwarg fails before any response is checked).
+ */
+export function countRelation(
+  countArg: string,
+  relationArg: string,
+  count: (value: string) => number,
+): InstructionSpec {
+  return {
+    args: [countArg, relationArg],
+    build: (kw) => {
+      const n = int(kw, countArg);
+      const rel = relation(kw, relationArg);
+      return (value) => compare(count(value), rel, n);
+    },
+  };
+}

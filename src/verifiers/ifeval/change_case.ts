@@ -3,7 +3,7 @@
 // following, as in IFEval.
 
 import { pyIsLower, pyIsUpper } from '../py.ts';
-import { compare, int, relation, type InstructionSpec } from './args.ts';
+import { countRelation, type InstructionSpec } from './args.ts';
 import { detectLanguage, wordTokenize } from './util.ts';
 
 function isEnglishOrUndetectable(value: string): boolean {
@@ -13,14 +13,11 @@ function isEnglishOrUndetectable(value: string): boolean {
 
 export const CHANGE_CASE_INSTRUCTIONS: Record<string, InstructionSpec> = {
   /** Words in all capitals (nltk-style tokens that are `isupper()`) appear less than / at least N times. */
-  'change_case:capital_word_frequency': {
-    args: ['capital_frequency', 'capital_relation'],
-    build: (kw) => {
-      const n = int(kw, 'capital_frequency');
-      const rel = relation(kw, 'capital_relation');
-      return (value) => compare(wordTokenize(value).filter(pyIsUpper).length, rel, n);
-    },
-  },
+  'change_case:capital_word_frequency': countRelation(
+    'capital_frequency',
+    'capital_relation',
+    (value) => wordTokenize(value).filter(pyIsUpper).length,
+  ),
   /** All capital letters (`isupper()`), and English. */
   'change_case:english_capital': {
     args: [],

@@ -2,20 +2,13 @@
 // ParagraphFirstWordCheck). Sentence counting is Punkt-like, not Punkt (see util.ts).
 
 import { PY_S, pySplit, pyStrip, pyStripChars } from '../py.ts';
-import { compare, IfEvalArgError, int, relation, str, type InstructionSpec } from './args.ts';
+import { countRelation, IfEvalArgError, int, str, type InstructionSpec } from './args.ts';
 import { countSentences, countWords } from './util.ts';
 
 const PARAGRAPH_DIVIDER = new RegExp(`${PY_S}?\\*\\*\\*${PY_S}?`, 'u');
 
 export const LENGTH_INSTRUCTIONS: Record<string, InstructionSpec> = {
-  'length_constraints:number_sentences': {
-    args: ['num_sentences', 'relation'],
-    build: (kw) => {
-      const n = int(kw, 'num_sentences');
-      const rel = relation(kw, 'relation');
-      return (value) => compare(countSentences(value), rel, n);
-    },
-  },
+  'length_constraints:number_sentences': countRelation('num_sentences', 'relation', countSentences),
   /** Exactly N paragraphs separated by the markdown divider `***`; empty paragraphs only at either end. */
   'length_constraints:number_paragraphs': {
     args: ['num_paragraphs'],
@@ -34,14 +27,7 @@ export const LENGTH_INSTRUCTIONS: Record<string, InstructionSpec> = {
       };
     },
   },
-  'length_constraints:number_words': {
-    args: ['num_words', 'relation'],
-    build: (kw) => {
-      const n = int(kw, 'num_words');
-      const rel = relation(kw, 'relation');
-      return (value) => compare(countWords(value), rel, n);
-    },
-  },
+  'length_constraints:number_words': countRelation('num_words', 'relation', countWords),
   /** N paragraphs separated by "\n\n"; paragraph `nth_paragraph` (1-based) starts with `first_word`. */
   'length_constraints:nth_paragraph_first_word': {
     args: ['num_paragraphs', 'nth_paragraph', 'first_word'],

@@ -18,17 +18,7 @@ import { RowError } from '../../data/fields.ts';
 import { DatasetNotFoundError, type DatasetSource } from '../../data/source.ts';
 import type { Task } from '../../task.ts';
 import type { GenerationKwargs, Row } from '../../types.ts';
-import {
-  applyArgs,
-  generationResolver,
-  ChatGenerationTask,
-  makeGenerationConfig,
-  type ChatGenerateRequest,
-  type GenDoc,
-  type GenerationTaskConfig,
-  type GenerationTaskFactory,
-  type ScoredDoc,
-} from '../../kinds/chat-generation.ts';
+import * as chatGen from '../../kinds/chat-generation.ts';
 import { findDatasetFile, rowLocator } from '../../data/dataset-files.ts';
 import { distinctN } from '../../correlation.ts';
 import { readTsv } from './tsv.ts';
@@ -154,14 +144,14 @@ export function parseGeneration(completion: string): { context: string | null; r
   return { context: context === '' ? null : context, rationale: rationale === '' ? null : rationale };
 }
 
-type GenDocT = GenDoc<{ action: string; direction: Direction; shots: Shot[] }>;
+type GenDocT = chatGen.GenDoc<{ action: string; direction: Direction; shots: Shot[] }>;
 
-export class DeltaRotGenerationTask extends ChatGenerationTask<GenDocT> {
+export class DeltaRotGenerationTask extends chatGen.ChatGenerationTask<GenDocT> {
   static create(
     o: { name?: string; regime?: string; limit?: number | null; numSamples?: number; numShots?: number } = {},
   ): DeltaRotGenerationTask {
     return new DeltaRotGenerationTask(
-      makeGenerationConfig({
+      chatGen.makeGenerationConfig({
         name: o.name ?? 'delta_rot',
         regime: o.regime ?? 'olmes',
         datasetPath: DROT_PATH,
@@ -222,7 +212,7 @@ export class DeltaRotGenerationTask extends ChatGenerationTask<GenDocT> {
     return this.docsFromRows(await loadCriticGold(source, this.config.dataset_path));
   }
 
-  requests(doc: GenDocT): ChatGenerateRequest[] {
+  requests(doc: GenDocT): chatGen.ChatGenerateRequest[] {
     const context = generationPrompt(doc.extra.action, doc.extra.direction, doc.extra.shots);
     return Array.from({ length: this.config.num_samples }, (_, j) => ({
       type: 'generate_until' as const,
@@ -232,7 +222,7 @@ export class DeltaRotGenerationTask extends ChatGenerationTask<GenDocT> {
     }));
   }
 
-  score(doc: GenDocT, outputs: string[]): ScoredDoc {
+  score(doc: GenDocT, outputs: string[]): chatGen.ScoredDoc {
     const parsed = outputs.map(parseGeneration);
     const ok = parsed.filter((p) => p.context !== null && p.rationale !== null);
     const contexts = ok.map((p) => p.context!);
@@ -255,7 +245,7 @@ export class DeltaRotGenerationTask extends ChatGenerationTask<GenDocT> {
     };
   }
 
-  override corpus(scored: ScoredDoc[]): Record<string, number> {
+  override corpus(scored: chatGen.ScoredDoc[]): Record<string, number> {
     const all = scored.flatMap((s) => s.data as string[]);
     return {
       corpus_distinct_1: distinctN(all, 1),
@@ -324,17 +314,17 @@ export interface JudgeItem {
   quality?: number | null;
 }
 
-type JudgeDoc = GenDoc<{ item: JudgeItem }>;
+type JudgeDoc = chatGen.GenDoc<{ item: JudgeItem }>;
 
-function judgeRequest(item: JudgeItem, kwargs: GenerationKwargs): ChatGenerateRequest {
+function judgeRequest(item: JudgeItem, kwargs: GenerationKwargs): chatGen.ChatGenerateRequest {
   const context = judgePrompt(item.action, item.context ?? '', item.rationale ?? '');
   return { type: 'generate_until', context, messages: [{ role: 'user', content: context }], generation_kwargs: kwargs };
 }
 
 /** The judged stage: every generated sample is a doc; unparseable generations are not sent and count as invalid. */
-export class DeltaRotJudgeTask extends ChatGenerationTask<JudgeDoc> {
+export class DeltaRotJudgeTask extends chatGen.ChatGenerationTask<JudgeDoc> {
   constructor(
-    config: GenerationTaskConfig,
+    config: chatGen.GenerationTaskConfig,
     readonly items: JudgeItem[],
   ) {
     super(config);
@@ -342,7 +332,7 @@ export class DeltaRotJudgeTask extends ChatGenerationTask<JudgeDoc> {
 
   static create(items: JudgeItem[], o: { name?: string; generator?: string } = {}): DeltaRotJudgeTask {
     return new DeltaRotJudgeTask(
-      makeGenerationConfig({
+      chatGen.makeGenerationConfig({
         name: o.name ?? 'delta_rot_judge',
         regime: 'olmes',
         datasetPath: DROT_PATH,
@@ -368,12 +358,12 @@ export class DeltaRotJudgeTask extends ChatGenerationTask<JudgeDoc> {
     }));
   }
 
-  requests(doc: JudgeDoc): ChatGenerateRequest[] {
+  requests(doc: JudgeDoc): chatGen.ChatGenerateRequest[] {
     const it = doc.extra.item;
     return it.context === null || it.rationale === null ? [] : [judgeRequest(it, this.config.generation_kwargs)];
   }
 
-  score(doc: JudgeDoc, outputs: string[]): ScoredDoc {
+  score(doc: JudgeDoc, outputs: string[]): chatGen.ScoredDoc {
     const it = doc.extra.item;
     const dir = directionName(it.direction);
     if (outputs.length === 0) {
@@ -403,12 +393,12 @@ export class DeltaRotJudgeTask extends ChatGenerationTask<JudgeDoc> {
 }
 
 /** The critic's accuracy against the human labels of critic-gold-data (split test by default). */
-export class DeltaRotCriticGoldTask extends ChatGenerationTask<JudgeDoc> {
+export class DeltaRotCriticGoldTask extends chatGen.ChatGenerationTask<JudgeDoc> {
   static create(
     o: { name?: string; regime?: string; limit?: number | null; split?: string } = {},
   ): DeltaRotCriticGoldTask {
     return new DeltaRotCriticGoldTask(
-      makeGenerationConfig({
+      chatGen.makeGenerationConfig({
         name: o.name ?? 'delta_rot_critic_gold',
         regime: o.regime ?? 'olmes',
         datasetPath: DROT_PATH,
@@ -451,11 +441,11 @@ export class DeltaRotCriticGoldTask extends ChatGenerationTask<JudgeDoc> {
     return this.docsFromRows(await loadCriticGold(source, this.config.dataset_path));
   }
 
-  requests(doc: JudgeDoc): ChatGenerateRequest[] {
+  requests(doc: JudgeDoc): chatGen.ChatGenerateRequest[] {
     return [judgeRequest(doc.extra.item, this.config.generation_kwargs)];
   }
 
-  score(doc: JudgeDoc, outputs: string[]): ScoredDoc {
+  score(doc: JudgeDoc, outputs: string[]): chatGen.ScoredDoc {
     const it = doc.extra.item;
     const p = parseJudgement(outputs[0]);
     const pred = p.ok && p.valid && p.direction === it.direction ? 1 : 0;
@@ -476,7 +466,7 @@ export class DeltaRotCriticGoldTask extends ChatGenerationTask<JudgeDoc> {
     };
   }
 
-  override corpus(scored: ScoredDoc[]): Record<string, number> {
+  override corpus(scored: chatGen.ScoredDoc[]): Record<string, number> {
     const d = scored.map((s) => s.data as { pred: number | null; label: number });
     const tp = d.filter((x) => x.pred === 1 && x.label === 1).length;
     const fp = d.filter((x) => x.pred === 1 && x.label === 0).length;
@@ -495,19 +485,19 @@ export class DeltaRotCriticGoldTask extends ChatGenerationTask<JudgeDoc> {
 // ---------------------------------------------------------------------------------------------------------
 // Registration
 
-export const DELTA_ROT_TASKS: Record<string, GenerationTaskFactory> = {
+export const DELTA_ROT_TASKS: Record<string, chatGen.GenerationTaskFactory> = {
   delta_rot: (args) =>
-    new DeltaRotGenerationTask(applyArgs(DeltaRotGenerationTask.create({ regime: args.regime }).config, args)),
+    new DeltaRotGenerationTask(chatGen.applyArgs(DeltaRotGenerationTask.create({ regime: args.regime }).config, args)),
   delta_rot_critic_gold: (args) =>
-    new DeltaRotCriticGoldTask(applyArgs(DeltaRotCriticGoldTask.create({ regime: args.regime }).config, args)),
+    new DeltaRotCriticGoldTask(chatGen.applyArgs(DeltaRotCriticGoldTask.create({ regime: args.regime }).config, args)),
 };
 
 /** Tasks made only by the judged mode (pipeline.ts), whose docs come from the generation stage: rebuilt for rescore. */
-export const DELTA_ROT_STAGE_TASKS: Record<string, (config: GenerationTaskConfig) => Task> = {
+export const DELTA_ROT_STAGE_TASKS: Record<string, (config: chatGen.GenerationTaskConfig) => Task> = {
   delta_rot_judge: (config) => new DeltaRotJudgeTask(config, []),
 };
 
-export const deltaRotResolver = generationResolver(
+export const deltaRotResolver = chatGen.generationResolver(
   Object.keys(DELTA_ROT_TASKS).join(', '),
   DELTA_ROT_TASKS,
   DELTA_ROT_STAGE_TASKS,

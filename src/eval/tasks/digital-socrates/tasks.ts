@@ -24,17 +24,7 @@ import {
   type CritiqueTemplate,
   type Dimension,
 } from './critique.ts';
-import {
-  applyArgs,
-  generationResolver,
-  ChatGenerationTask,
-  makeGenerationConfig,
-  type ChatGenerateRequest,
-  type GenDoc,
-  type GenerationTaskConfig,
-  type GenerationTaskFactory,
-  type ScoredDoc,
-} from '../../kinds/chat-generation.ts';
+import * as chatGen from '../../kinds/chat-generation.ts';
 import { findDatasetFile, rowLocator } from '../../data/dataset-files.ts';
 import { pearson, spearman } from '../../correlation.ts';
 
@@ -166,15 +156,15 @@ export interface DigitalSocratesOptions {
   datasetPath?: string;
 }
 
-type DsDoc = GenDoc<{ item: DsItem }>;
+type DsDoc = chatGen.GenDoc<{ item: DsItem }>;
 
 /** The evaluated model writes one critique per DSCB record; scored against the chosen reference. */
-export class DigitalSocratesTask extends ChatGenerationTask<DsDoc> {
+export class DigitalSocratesTask extends chatGen.ChatGenerationTask<DsDoc> {
   template: CritiqueTemplate | null;
   /** critique these items instead of loading the split (the critic stage of pipeline.ts) */
   items: DsItem[] | null;
 
-  constructor(config: GenerationTaskConfig, template?: CritiqueTemplate, items?: DsItem[]) {
+  constructor(config: chatGen.GenerationTaskConfig, template?: CritiqueTemplate, items?: DsItem[]) {
     super(config);
     this.template = template ?? null;
     this.items = items ?? null;
@@ -182,7 +172,7 @@ export class DigitalSocratesTask extends ChatGenerationTask<DsDoc> {
 
   static create(o: DigitalSocratesOptions & { items?: DsItem[] }): DigitalSocratesTask {
     const reference = o.reference;
-    const cfg = makeGenerationConfig({
+    const cfg = chatGen.makeGenerationConfig({
       name: o.name,
       regime: o.regime ?? 'olmes',
       datasetPath: o.datasetPath ?? DSCB_PATH,
@@ -209,7 +199,7 @@ export class DigitalSocratesTask extends ChatGenerationTask<DsDoc> {
     if (this.template) return this.template;
     const { file } = findDatasetFile(source, this.config.dataset_path, ['DSCB-prompts.json']);
     this.template = file ? templateFromPromptsJson(readFileSync(file, 'utf8'), file) : OURS_TEMPLATE;
-    (this.config as GenerationTaskConfig).prompt_source = this.template.source;
+    (this.config as chatGen.GenerationTaskConfig).prompt_source = this.template.source;
     return this.template;
   }
 
@@ -237,7 +227,7 @@ export class DigitalSocratesTask extends ChatGenerationTask<DsDoc> {
     }));
   }
 
-  prompt(item: DsItem): { context: string; messages: ChatGenerateRequest['messages'] } {
+  prompt(item: DsItem): { context: string; messages: chatGen.ChatGenerateRequest['messages'] } {
     const t = this.template ?? OURS_TEMPLATE;
     const user = fillCritiquePrompt(t, {
       question: item.question,
@@ -255,7 +245,7 @@ export class DigitalSocratesTask extends ChatGenerationTask<DsDoc> {
     };
   }
 
-  requests(doc: DsDoc): ChatGenerateRequest[] {
+  requests(doc: DsDoc): chatGen.ChatGenerateRequest[] {
     const p = this.prompt(doc.extra.item);
     return [
       {
@@ -273,7 +263,7 @@ export class DigitalSocratesTask extends ChatGenerationTask<DsDoc> {
     return null;
   }
 
-  score(doc: DsDoc, outputs: string[]): ScoredDoc {
+  score(doc: DsDoc, outputs: string[]): chatGen.ScoredDoc {
     const item = doc.extra.item;
     const text = outputs[0];
     const p = parseCritique(text);
@@ -309,7 +299,7 @@ export class DigitalSocratesTask extends ChatGenerationTask<DsDoc> {
     return { metrics: m, outputs: [output], data: { pred: p.ok ? p.critique.explanation_score : null, ref } };
   }
 
-  override corpus(scored: ScoredDoc[]): Record<string, number> {
+  override corpus(scored: chatGen.ScoredDoc[]): Record<string, number> {
     const pairs = scored
       .map((s) => s.data as { pred: number | null; ref: number | null })
       .filter((d): d is { pred: number; ref: number } => d.pred !== null && d.ref !== null);
@@ -350,14 +340,14 @@ export function parseStudentOutput(text: string): { explanation: string; answer:
   return { explanation: text.slice(0, last.index).trim(), answer: last[1].toUpperCase() };
 }
 
-type StudentDoc = GenDoc<{ qid: string; question: string; gold_answer: string }>;
+type StudentDoc = chatGen.GenDoc<{ qid: string; question: string; gold_answer: string }>;
 
-export class DigitalSocratesStudentTask extends ChatGenerationTask<StudentDoc> {
+export class DigitalSocratesStudentTask extends chatGen.ChatGenerationTask<StudentDoc> {
   static create(
     o: { name?: string; split?: string; limit?: number | null; regime?: string } = {},
   ): DigitalSocratesStudentTask {
     return new DigitalSocratesStudentTask(
-      makeGenerationConfig({
+      chatGen.makeGenerationConfig({
         name: o.name ?? 'digital_socrates_student',
         regime: o.regime ?? 'olmes',
         datasetPath: DSCB_PATH,
@@ -394,7 +384,7 @@ export class DigitalSocratesStudentTask extends ChatGenerationTask<StudentDoc> {
     return docs;
   }
 
-  requests(doc: StudentDoc): ChatGenerateRequest[] {
+  requests(doc: StudentDoc): chatGen.ChatGenerateRequest[] {
     const user = studentPrompt(doc.extra.question);
     return [
       {
@@ -406,7 +396,7 @@ export class DigitalSocratesStudentTask extends ChatGenerationTask<StudentDoc> {
     ];
   }
 
-  score(doc: StudentDoc, outputs: string[]): ScoredDoc {
+  score(doc: StudentDoc, outputs: string[]): chatGen.ScoredDoc {
     const s = parseStudentOutput(outputs[0]);
     const correct = s.answer !== null && s.answer === doc.extra.gold_answer.replace(/[()]/g, '').toUpperCase() ? 1 : 0;
     return {
@@ -429,13 +419,13 @@ export class DigitalSocratesStudentTask extends ChatGenerationTask<StudentDoc> {
 // Registration
 
 const f =
-  (o: Omit<DigitalSocratesOptions, 'limit' | 'regime'>): GenerationTaskFactory =>
+  (o: Omit<DigitalSocratesOptions, 'limit' | 'regime'>): chatGen.GenerationTaskFactory =>
   (args) => {
     const t = DigitalSocratesTask.create({ ...o, regime: args.regime });
-    return new DigitalSocratesTask(applyArgs(t.config, args));
+    return new DigitalSocratesTask(chatGen.applyArgs(t.config, args));
   };
 
-export const DIGITAL_SOCRATES_TASKS: Record<string, GenerationTaskFactory> = {
+export const DIGITAL_SOCRATES_TASKS: Record<string, chatGen.GenerationTaskFactory> = {
   digital_socrates: f({ name: 'digital_socrates', split: 'DSCB-dev-crowd-anno', reference: 'human' }),
   digital_socrates_dev: f({ name: 'digital_socrates_dev', split: 'DSCB-dev-non-anno', reference: 'critique' }),
   digital_socrates_expert: f({
@@ -446,7 +436,7 @@ export const DIGITAL_SOCRATES_TASKS: Record<string, GenerationTaskFactory> = {
   }),
   digital_socrates_student: (args) => {
     const t = DigitalSocratesStudentTask.create({ regime: args.regime });
-    return new DigitalSocratesStudentTask(applyArgs(t.config, args));
+    return new DigitalSocratesStudentTask(chatGen.applyArgs(t.config, args));
   },
 };
 
@@ -454,11 +444,11 @@ export const DIGITAL_SOCRATES_TASKS: Record<string, GenerationTaskFactory> = {
  * Tasks made only by the critic mode (pipeline.ts), whose docs come from the student stage: rebuilt from a saved
  * task_config (rescore), by task_name.
  */
-export const DIGITAL_SOCRATES_STAGE_TASKS: Record<string, (config: GenerationTaskConfig) => Task> = {
+export const DIGITAL_SOCRATES_STAGE_TASKS: Record<string, (config: chatGen.GenerationTaskConfig) => Task> = {
   digital_socrates_critic: (config) => new DigitalSocratesTask(config),
 };
 
-export const digitalSocratesResolver = generationResolver(
+export const digitalSocratesResolver = chatGen.generationResolver(
   Object.keys(DIGITAL_SOCRATES_TASKS).join(', '),
   DIGITAL_SOCRATES_TASKS,
   DIGITAL_SOCRATES_STAGE_TASKS,

@@ -28,17 +28,7 @@ import {
 } from '../../../pddl/index.ts';
 import type { DatasetSource } from '../../data/source.ts';
 import type { GenerationKwargs } from '../../types.ts';
-import {
-  applyArgs,
-  generationResolver,
-  ChatGenerationTask,
-  makeGenerationConfig,
-  type ChatGenerateRequest,
-  type GenDoc,
-  type GenerationTaskConfig,
-  type GenerationTaskFactory,
-  type ScoredDoc,
-} from '../../kinds/chat-generation.ts';
+import * as chatGen from '../../kinds/chat-generation.ts';
 import { loadProc2PddlDomains, PROC2PDDL_PATH, resolveProc2PddlData, type Proc2PddlDomain } from './data.ts';
 import {
   checkTemplates,
@@ -76,11 +66,11 @@ export interface Proc2PddlOptions {
   maxBytes?: number;
 }
 
-type P2Doc = GenDoc<{ domain: Proc2PddlDomain }>;
+type P2Doc = chatGen.GenDoc<{ domain: Proc2PddlDomain }>;
 
-export class Proc2PddlTask extends ChatGenerationTask<P2Doc> {
+export class Proc2PddlTask extends chatGen.ChatGenerationTask<P2Doc> {
   constructor(
-    config: GenerationTaskConfig,
+    config: chatGen.GenerationTaskConfig,
     public templates: PromptTemplates | null = null,
     readonly dataDir: string | null = null,
   ) {
@@ -91,7 +81,7 @@ export class Proc2PddlTask extends ChatGenerationTask<P2Doc> {
     const prompt = o.prompt ?? 'desc';
     const instruction = o.instruction ?? 'zpd';
     const name = o.name ?? `proc2pddl_${prompt}${instruction === 'plain' ? '' : `_${instruction}`}`;
-    const cfg = makeGenerationConfig({
+    const cfg = chatGen.makeGenerationConfig({
       name,
       regime: o.regime ?? 'olmes',
       datasetPath: PROC2PDDL_PATH,
@@ -166,7 +156,7 @@ export class Proc2PddlTask extends ChatGenerationTask<P2Doc> {
     );
   }
 
-  requests(doc: P2Doc): ChatGenerateRequest[] {
+  requests(doc: P2Doc): chatGen.ChatGenerateRequest[] {
     const messages = this.messages(doc.extra.domain);
     return [
       {
@@ -178,7 +168,7 @@ export class Proc2PddlTask extends ChatGenerationTask<P2Doc> {
     ];
   }
 
-  score(doc: P2Doc, outputs: string[]): ScoredDoc {
+  score(doc: P2Doc, outputs: string[]): chatGen.ScoredDoc {
     const d = doc.extra.domain;
     const raw = outputs[0];
     const predicted = predictedActionsFromCompletion(raw);
@@ -220,7 +210,7 @@ export class Proc2PddlTask extends ChatGenerationTask<P2Doc> {
     return { metrics, outputs: [output], data: { ev, intr } };
   }
 
-  override corpus(scored: ScoredDoc[]): Record<string, number> {
+  override corpus(scored: chatGen.ScoredDoc[]): Record<string, number> {
     const evs = scored.map((s) => (s.data as { ev: DomainEvaluation }).ev);
     const intrs = scored.map((s) => (s.data as { intr: IntrinsicDomainResult }).intr);
     const s = summarizeSuccess(evs);
@@ -247,13 +237,13 @@ export class Proc2PddlTask extends ChatGenerationTask<P2Doc> {
 }
 
 const factory =
-  (prompt: PddlPromptKind, instruction: InstructionKind, name?: string): GenerationTaskFactory =>
+  (prompt: PddlPromptKind, instruction: InstructionKind, name?: string): chatGen.GenerationTaskFactory =>
   (args) => {
     const t = Proc2PddlTask.create({ prompt, instruction, name, regime: args.regime });
-    return new Proc2PddlTask(applyArgs(t.config, args));
+    return new Proc2PddlTask(chatGen.applyArgs(t.config, args));
   };
 
-export const PROC2PDDL_TASKS: Record<string, GenerationTaskFactory> = {
+export const PROC2PDDL_TASKS: Record<string, chatGen.GenerationTaskFactory> = {
   proc2pddl: factory('desc', 'zpd', 'proc2pddl'),
   ...Object.fromEntries(
     (['desc', 'whole', 'pair'] as const).flatMap((p) =>
@@ -265,7 +255,7 @@ export const PROC2PDDL_TASKS: Record<string, GenerationTaskFactory> = {
   ),
 };
 
-export const proc2pddlResolver = generationResolver(
+export const proc2pddlResolver = chatGen.generationResolver(
   'proc2pddl, proc2pddl_{desc,whole,pair}[_zpd|_cot]',
   PROC2PDDL_TASKS,
 );

@@ -221,17 +221,22 @@ export class SimpleToMGenTask implements Task {
     });
     const byIdx = new Map(instances.map((inst, i) => [inst.idx, texts[i]]));
     const label = item.answerKey;
+    const prediction = (metrics: Record<string, number>, primary: string[], outputs: ModelOutput[]) => ({
+      doc_id: docId,
+      native_id: nativeId,
+      metrics: withBreakdowns(metrics, primary, item),
+      model_output: outputs,
+      label: gold,
+    });
     if (this.spec.olmes) {
       const text = byIdx.get(0)!;
       const e = olmesExtract(text);
       const metrics = { exact_match: e.answer === label ? 1 : 0, exact_match_flex: e.flex === label ? 1 : 0 };
-      return {
-        doc_id: docId,
-        native_id: nativeId,
-        metrics: withBreakdowns(metrics, ['exact_match'], item),
-        model_output: [genOutput(text, { model_answer: e.answer, model_answer_flex: e.flex })],
-        label: gold,
-      };
+      return prediction(
+        metrics,
+        ['exact_match'],
+        [genOutput(text, { model_answer: e.answer, model_answer_flex: e.flex })],
+      );
     }
     const outputs: ModelOutput[] = [];
     let text: string;
@@ -253,13 +258,7 @@ export class SimpleToMGenTask implements Task {
       const branch = p1.valid ? ms.labels.indexOf(p1.predicted) : -1;
       if (branch < 0) {
         const metrics = { acc: 0, acc_strict: 0, na_frac: 1, ...extra };
-        return {
-          doc_id: docId,
-          native_id: nativeId,
-          metrics: withBreakdowns(metrics, ['acc', 'acc_strict'], item),
-          model_output: outputs,
-          label: gold,
-        };
+        return prediction(metrics, ['acc', 'acc_strict'], outputs);
       }
       text = byIdx.get(branch + 1)!;
     } else {
@@ -281,13 +280,7 @@ export class SimpleToMGenTask implements Task {
         acc: metrics.acc,
       }),
     );
-    return {
-      doc_id: docId,
-      native_id: nativeId,
-      metrics: withBreakdowns(metrics, ['acc', 'acc_strict'], item),
-      model_output: outputs,
-      label: gold,
-    };
+    return prediction(metrics, ['acc', 'acc_strict'], outputs);
   }
 }
 

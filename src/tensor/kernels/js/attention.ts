@@ -28,6 +28,32 @@ function checkDims(op: string, dims: Dims, kvLens: I32 | null, arrays: [string, 
   }
 }
 
+/**
+ * Checks the shape and the arrays every attention kernel takes (q, k, v, out, lse), then `more`, each sized like
+ * q or like k; returns the dimensions.
+ */
+function checkAttention(
+  op: string,
+  shape: AttentionShape,
+  kvLens: I32 | null,
+  [q, k, v, out, lse]: [F32, F32, F32, F32, F32],
+  more: [string, F32, 'q' | 'k'][] = [],
+): Dims {
+  const { batch, tq, tk, hq, hkv, d } = shape;
+  const dims = { batch, tq, tk, hq, hkv, d };
+  const nq = batch * tq * hq * d;
+  const nk = batch * tk * hkv * d;
+  checkDims(op, dims, kvLens, [
+    ['q', q, nq],
+    ['k', k, nk],
+    ['v', v, nk],
+    ['out', out, nq],
+    ['lse', lse, batch * hq * tq],
+    ...more.map(([name, arr, like]): [string, F32, number] => [name, arr, like === 'q' ? nq : nk]),
+  ]);
+  return dims;
+}
+
 /** Scaled scores of query row (b, i, h) against keys 0..n−1, in float64. */
 function scores(q: F32, k: F32, dims: Dims, b: number, i: number, h: number, n: number, scale: number): Float64Array {
   const { tq, tk, hq, hkv, d } = dims;
@@ -45,17 +71,8 @@ function scores(q: F32, k: F32, dims: Dims, b: number, i: number, h: number, n: 
 
 export const jsAttention: AttentionKernels = {
   attention(q, k, v, out, lse, kvLens, shape) {
+    const dims = checkAttention('attention', shape, kvLens, [q, k, v, out, lse]);
     const { batch, tq, tk, hq, hkv, d, scale } = shape;
-    const dims = { batch, tq, tk, hq, hkv, d };
-    const nq = batch * tq * hq * d;
-    const nk = batch * tk * hkv * d;
-    checkDims('attention', dims, kvLens, [
-      ['q', q, nq],
-      ['k', k, nk],
-      ['v', v, nk],
-      ['out', out, nq],
-      ['lse', lse, batch * hq * tq],
-    ]);
     const group = hq / hkv;
     for (let b = 0; b < batch; b++) {
       const len = kvLens ? kvLens[b] : tk;
@@ -91,21 +108,20 @@ export const jsAttention: AttentionKernels = {
   },
 
   attentionBackward(q, k, v, out, lse, gOut, gq, gk, gv, kvLens, shape) {
+    const dims = checkAttention(
+      'attentionBackward',
+      shape,
+      kvLens,
+      [q, k, v, out, lse],
+      [
+        ['gOut', gOut, 'q'],
+        ['gq', gq, 'q'],
+        ['gk', gk, 'k'],
+        ['gv', gv, 'k'],
+      ],
+    );
     const { batch, tq, tk, hq, hkv, d, scale } = shape;
-    const dims = { batch, tq, tk, hq, hkv, d };
-    const nq = batch * tq * hq * d;
     const nk = batch * tk * hkv * d;
-    checkDims('attentionBackward', dims, kvLens, [
-      ['q', q, nq],
-      ['k', k, nk],
-      ['v', v, nk],
-      ['out', out, nq],
-      ['lse', lse, batch * hq * tq],
-      ['gOut', gOut, nq],
-      ['gq', gq, nq],
-      ['gk', gk, nk],
-      ['gv', gv, nk],
-    ]);
     const group = hq / hkv;
     // gk and gv sum over the query heads sharing a KV head: accumulate in float64, write once at the end.
     const gk64 = new Float64Array(nk);

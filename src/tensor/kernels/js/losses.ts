@@ -31,13 +31,18 @@ function logSumExp(x: F32, b: number, vocab: number): number {
   return m + Math.log(s);
 }
 
+/** The sizes, the logits [rows, vocab] and the targets [rows] both cross-entropy kernels take. */
+function checkLogitsAndTargets(k: string, logits: F32, targets: I32, rows: number, vocab: number): void {
+  checkSize(k, 'rows', rows);
+  checkSize(k, 'vocab', vocab);
+  checkArray(k, 'logits', logits, rows * vocab);
+  checkArray(k, 'targets', targets, rows, true);
+}
+
 export const jsLosses: LossKernels = {
   crossEntropy(logits, targets, loss, lse, rows, vocab, ignoreIndex) {
     const k = 'crossEntropy';
-    checkSize(k, 'rows', rows);
-    checkSize(k, 'vocab', vocab);
-    checkArray(k, 'logits', logits, rows * vocab);
-    checkArray(k, 'targets', targets, rows, true);
+    checkLogitsAndTargets(k, logits, targets, rows, vocab);
     checkArray(k, 'loss', loss, rows);
     checkArray(k, 'lse', lse, rows);
     checkTargets(k, targets, rows, vocab, ignoreIndex);
@@ -50,10 +55,7 @@ export const jsLosses: LossKernels = {
 
   crossEntropyBackward(logits, targets, lse, gLoss, gLse, gLogits, rows, vocab, ignoreIndex) {
     const k = 'crossEntropyBackward';
-    checkSize(k, 'rows', rows);
-    checkSize(k, 'vocab', vocab);
-    checkArray(k, 'logits', logits, rows * vocab);
-    checkArray(k, 'targets', targets, rows, true);
+    checkLogitsAndTargets(k, logits, targets, rows, vocab);
     checkArray(k, 'lse', lse, rows);
     checkArray(k, 'gLoss', gLoss, rows);
     if (gLse !== null) checkArray(k, 'gLse', gLse, rows);

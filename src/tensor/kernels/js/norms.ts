@@ -1,5 +1,5 @@
 // Reference RMSNorm and LayerNorm, forward and backward: plain loops with float64 accumulation.
-import type { NormKernels } from '../types.ts';
+import type { F32, NormKernels } from '../types.ts';
 import { checkF32, checkSize, fail } from './check.ts';
 
 function checkEps(kernel: string, eps: number): void {
@@ -7,13 +7,18 @@ function checkEps(kernel: string, eps: number): void {
     fail(kernel, `argument 'eps' must be a finite non-negative number, got ${String(eps)}`);
 }
 
+/** The sizes, the input x [rows, cols] and (forward only: `eps` not null) the epsilon every norm kernel takes. */
+function checkInput(kernel: string, x: F32, rows: number, cols: number, eps: number | null): void {
+  checkSize(kernel, 'rows', rows);
+  checkSize(kernel, 'cols', cols);
+  if (eps !== null) checkEps(kernel, eps);
+  checkF32(kernel, 'x', x, rows * cols);
+}
+
 export const jsNorms: NormKernels = {
   rmsNorm(x, w, out, rstd, rows, cols, eps) {
     const k = 'rmsNorm';
-    checkSize(k, 'rows', rows);
-    checkSize(k, 'cols', cols);
-    checkEps(k, eps);
-    checkF32(k, 'x', x, rows * cols);
+    checkInput(k, x, rows, cols, eps);
     if (w !== null) checkF32(k, 'w', w, cols);
     checkF32(k, 'out', out, rows * cols);
     checkF32(k, 'rstd', rstd, rows);
@@ -33,9 +38,7 @@ export const jsNorms: NormKernels = {
 
   rmsNormBackward(x, w, rstd, gy, gx, gw, rows, cols) {
     const k = 'rmsNormBackward';
-    checkSize(k, 'rows', rows);
-    checkSize(k, 'cols', cols);
-    checkF32(k, 'x', x, rows * cols);
+    checkInput(k, x, rows, cols, null);
     if (w !== null) checkF32(k, 'w', w, cols);
     checkF32(k, 'rstd', rstd, rows);
     checkF32(k, 'gy', gy, rows * cols);
@@ -62,10 +65,7 @@ export const jsNorms: NormKernels = {
 
   layerNorm(x, out, mean, rstd, rows, cols, eps) {
     const k = 'layerNorm';
-    checkSize(k, 'rows', rows);
-    checkSize(k, 'cols', cols);
-    checkEps(k, eps);
-    checkF32(k, 'x', x, rows * cols);
+    checkInput(k, x, rows, cols, eps);
     checkF32(k, 'out', out, rows * cols);
     checkF32(k, 'mean', mean, rows);
     checkF32(k, 'rstd', rstd, rows);
@@ -85,9 +85,7 @@ export const jsNorms: NormKernels = {
 
   layerNormBackward(x, mean, rstd, gy, gx, rows, cols) {
     const k = 'layerNormBackward';
-    checkSize(k, 'rows', rows);
-    checkSize(k, 'cols', cols);
-    checkF32(k, 'x', x, rows * cols);
+    checkInput(k, x, rows, cols, null);
     checkF32(k, 'mean', mean, rows);
     checkF32(k, 'rstd', rstd, rows);
     checkF32(k, 'gy', gy, rows * cols);
