@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createGzip, type Gzip } from 'node:zlib';
 import { writeFileAtomically } from '../io/safetensors-file.ts';
+import type { Tokenizer } from '../tokenizers/index.ts';
 import {
   readByteLineChunks,
   resolveTokenizer,
@@ -285,9 +286,23 @@ function throwFirstProblem(file: string, r: TokenizedChunk): void {
   if (err !== undefined) throw new Error(`${file}:${err.line}: ${err.message} (strict mode: no output written)`);
 }
 
-/** Tokenizes Dolma JSONL documents into OLMo token files. See the file comment for the format and guarantees. */
-export async function tokenize(options: TokenizeOptions): Promise<TokenizeResult> {
-  const start = performance.now();
+/** What tokenize resolves from its options before it reads anything. */
+interface TokenizeSetup {
+  prefix: string;
+  spec: TokenizerSpec;
+  tokenizer: Tokenizer;
+  eosId: number;
+  dtype: TokenDtype;
+  allowSpecial: boolean;
+  maxTokens: number;
+  nWorkers: number;
+  totalBytes: number;
+  /** Whether a file name in the output folder is one of this prefix's outputs. */
+  isOurs: (f: string) => boolean;
+}
+
+/** Checks the options, the inputs and the output folder (created here), and resolves the defaults. */
+function resolveSetup(options: TokenizeOptions): TokenizeSetup {
   const prefix = options.prefix ?? 'part';
   const spec = options.tokenizer ?? 'dolma2';
   const tokenizer = resolveTokenizer(spec);
@@ -320,48 +335,35 @@ export async function tokenize(options: TokenizeOptions): Promise<TokenizeResult
         `choose another folder or prefix, or pass overwrite`,
     );
   }
+  return { prefix, spec, tokenizer, eosId, dtype, allowSpecial, maxTokens, nWorkers, totalBytes, isOurs };
+}
 
-  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const parts: PartState[] = [];
-  const finished: { part: PartState; meta: TokenFileMetadata }[] = [];
-  let current: PartState | null = null;
-  let documents = 0;
-  let tokens = 0;
-  let skipped = 0;
-  let skippedSincePart = 0; // malformed lines not yet attributed to a part
-  let invalidUtf8Documents = 0;
-  const malformed: MalformedLine[] = [];
-  let bytesBefore = 0; // bytes of fully read files
-  let bytesInFile = 0;
-  let currentFile = options.inputs[0];
-  let lastProgress = -Infinity;
-  const interval = options.progressIntervalMs ?? 500;
+/**
+ * Writes tokenized chunks into parts (temporary files until commit), counting documents, tokens and skipped lines;
+ * commit puts the finished parts in place, discard removes every temporary file.
+ */
+class PartWriter {
+  readonly parts: PartState[] = [];
+  readonly finished: { part: PartState; meta: TokenFileMetadata }[] = [];
+  readonly malformed: MalformedLine[] = [];
+  documents = 0;
+  tokens = 0;
+  skipped = 0;
+  invalidUtf8Documents = 0;
+  private current: PartState | null = null;
+  private skippedSincePart = 0; // malformed lines not yet attributed to a part
+  private readonly tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
 
-  const progress = (done: boolean) => {
-    if (!options.onProgress) return;
-    const now = performance.now();
-    if (!done && now - lastProgress < interval) return;
-    lastProgress = now;
-    const elapsedSec = (now - start) / 1000;
-    options.onProgress({
-      file: currentFile,
-      documents,
-      tokens,
-      skippedLines: skipped,
-      bytesRead: bytesBefore + bytesInFile,
-      totalBytes,
-      elapsedSec,
-      documentsPerSec: elapsedSec > 0 ? documents / elapsedSec : 0,
-      tokensPerSec: elapsedSec > 0 ? tokens / elapsedSec : 0,
-      done,
-    });
-  };
+  constructor(
+    private readonly options: TokenizeOptions,
+    private readonly setup: TokenizeSetup,
+  ) {}
 
-  const openPart = (): PartState => {
-    const index = parts.length;
-    const base = path.join(options.outDir, `.${prefix}-${pad5(index)}`);
-    const tokensTmp = `${base}.npy.tmp-${tag}`;
-    const csvTmp = `${base}.csv.gz.tmp-${tag}`;
+  private openPart(): PartState {
+    const index = this.parts.length;
+    const base = path.join(this.options.outDir, `.${this.setup.prefix}-${pad5(index)}`);
+    const tokensTmp = `${base}.npy.tmp-${this.tag}`;
+    const csvTmp = `${base}.csv.gz.tmp-${this.tag}`;
     const fd = fs.openSync(tokensTmp, 'wx');
     const gzip = createGzip();
     const out = fs.createWriteStream(csvTmp, { flags: 'wx' });
@@ -387,18 +389,19 @@ export async function tokenize(options: TokenizeOptions): Promise<TokenizeResult
       inputs: new Set(),
       skipped: 0,
     };
-    parts.push(part);
+    this.parts.push(part);
     return part;
-  };
+  }
 
-  const closePart = async (part: PartState) => {
+  private async closePart(part: PartState): Promise<void> {
     fs.fsyncSync(part.fd);
     fs.closeSync(part.fd);
     part.fd = -1;
     part.gzip.end();
     await part.gzipDone;
+    const { prefix, dtype, tokenizer, eosId } = this.setup;
     const finalName = `${prefix}-${pad5(part.index)}`;
-    finished.push({
+    this.finished.push({
       part,
       meta: {
         format: TOKEN_FILE_FORMAT,
@@ -418,39 +421,48 @@ export async function tokenize(options: TokenizeOptions): Promise<TokenizeResult
         sha256: part.hash.digest('hex'),
       },
     });
-  };
+  }
 
-  const recorded = (file: string) =>
-    options.recordPathsRelativeTo === undefined
-      ? file
-      : path.relative(options.recordPathsRelativeTo, file).split(path.sep).join('/');
-  const consume = async (inputFile: string, r: TokenizedChunk) => {
-    const file = recorded(inputFile);
+  private recorded(file: string): string {
+    const rel = this.options.recordPathsRelativeTo;
+    return rel === undefined ? file : path.relative(rel, file).split(path.sep).join('/');
+  }
+
+  /** Counts a chunk's invalid UTF-8 documents and malformed lines (strict: throws at the first). */
+  private countProblems(inputFile: string, r: TokenizedChunk): void {
+    const { options } = this;
     if (options.strict) throwFirstProblem(inputFile, r);
     for (const bad of r.invalidUtf8) {
-      invalidUtf8Documents++;
+      this.invalidUtf8Documents++;
       options.onInvalidUtf8?.({ file: inputFile, ...bad });
     }
     for (const err of r.errors) {
       const m: MalformedLine = { file: inputFile, line: err.line, message: err.message };
-      skipped++;
-      skippedSincePart++;
-      if (malformed.length < 1000) malformed.push(m);
+      this.skipped++;
+      this.skippedSincePart++;
+      if (this.malformed.length < 1000) this.malformed.push(m);
       options.onMalformed?.(m);
     }
+  }
+
+  /** Appends a tokenized chunk of `inputFile`, opening a new part whenever the current one would overflow. */
+  async consume(inputFile: string, r: TokenizedChunk): Promise<void> {
+    const file = this.recorded(inputFile);
+    this.countProblems(inputFile, r);
+    const { maxTokens, dtype } = this.setup;
     // Runs of documents that go to the same part are written with one write and one gzip call.
     const csvFile = csvField(file);
     let offset = 0;
     let d = 0;
     while (d < r.docLengths.length) {
       const first = r.docLengths[d];
-      if (current === null || (current.tokens > 0 && current.tokens + first > maxTokens)) {
-        if (current) await closePart(current);
-        current = openPart();
+      if (this.current === null || (this.current.tokens > 0 && this.current.tokens + first > maxTokens)) {
+        if (this.current) await this.closePart(this.current);
+        this.current = this.openPart();
       }
-      current.skipped += skippedSincePart;
-      skippedSincePart = 0;
-      const part = current;
+      const part = this.current;
+      part.skipped += this.skippedSincePart;
+      this.skippedSincePart = 0;
       const runStart = offset;
       let rows = '';
       do {
@@ -462,8 +474,8 @@ export async function tokenize(options: TokenizeOptions): Promise<TokenizeResult
         const src = (part.sources[r.sources[d]] ??= { documents: 0, tokens: 0 });
         src.documents++;
         src.tokens += len;
-        documents++;
-        tokens += len;
+        this.documents++;
+        this.tokens += len;
         offset += len;
         d++;
       } while (d < r.docLengths.length);
@@ -474,16 +486,107 @@ export async function tokenize(options: TokenizeOptions): Promise<TokenizeResult
       part.hash.update(bytes);
       if (!part.gzip.write(rows)) await new Promise<void>((res) => part.gzip.once('drain', () => res()));
     }
-    progress(false);
-  };
+  }
 
-  let pool: TokenizerPool | null = options.pool ?? null;
+  /** Closes the last part (an empty one when there were no documents at all). */
+  async finish(): Promise<void> {
+    if (this.current === null) this.current = this.openPart();
+    this.current.skipped += this.skippedSincePart;
+    await this.closePart(this.current);
+  }
+
+  /** Removes replaced outputs (metadata first), renames the data files into place, then writes the metadata. */
+  commit(): void {
+    const { outDir } = this.options;
+    const { isOurs } = this.setup;
+    for (const f of fs.readdirSync(outDir).filter((f) => isOurs(f) && f.endsWith('.json'))) {
+      fs.rmSync(path.join(outDir, f));
+    }
+    for (const f of fs.readdirSync(outDir).filter(isOurs)) fs.rmSync(path.join(outDir, f));
+    for (const { part, meta } of this.finished) {
+      fs.renameSync(part.tokensTmp, path.join(outDir, meta.tokens_file));
+      fs.renameSync(part.csvTmp, path.join(outDir, meta.boundaries_file));
+    }
+    for (const { meta } of this.finished) {
+      const metaPath = path.join(outDir, meta.tokens_file.replace(/\.npy$/, '.json'));
+      const body = Buffer.from(JSON.stringify(meta, null, 2) + '\n');
+      writeFileAtomically(metaPath, (fd) => fs.writeSync(fd, body));
+    }
+  }
+
+  /** Closes and removes every temporary file of a run that did not commit. */
+  discard(): void {
+    for (const p of this.parts) {
+      if (p.fd >= 0) {
+        try {
+          fs.closeSync(p.fd);
+        } catch {
+          /* already closed */
+        }
+      }
+      p.gzip.destroy();
+      p.out.destroy();
+      fs.rmSync(p.tokensTmp, { force: true });
+      fs.rmSync(p.csvTmp, { force: true });
+    }
+  }
+}
+
+/** Reports progress through options.onProgress, at most once per interval unless done. */
+function progressReporter(
+  options: TokenizeOptions,
+  start: number,
+  totalBytes: number,
+  writer: PartWriter,
+  read: { file: string; bytesBefore: number; bytesInFile: number },
+): (done: boolean) => void {
+  let lastProgress = -Infinity;
+  const interval = options.progressIntervalMs ?? 500;
+  return (done) => {
+    if (!options.onProgress) return;
+    const now = performance.now();
+    if (!done && now - lastProgress < interval) return;
+    lastProgress = now;
+    const elapsedSec = (now - start) / 1000;
+    const { documents, tokens } = writer;
+    options.onProgress({
+      file: read.file,
+      documents,
+      tokens,
+      skippedLines: writer.skipped,
+      bytesRead: read.bytesBefore + read.bytesInFile,
+      totalBytes,
+      elapsedSec,
+      documentsPerSec: elapsedSec > 0 ? documents / elapsedSec : 0,
+      tokensPerSec: elapsedSec > 0 ? tokens / elapsedSec : 0,
+      done,
+    });
+  };
+}
+
+/** The pool to tokenize with: options.pool (checked to match this call), one of its own, or none (workers 0). */
+function checkPool(options: TokenizeOptions, setup: TokenizeSetup): TokenizerPool | null {
+  const pool = options.pool ?? null;
+  const { spec, eosId, allowSpecial } = setup;
   if (pool && (pool.spec !== spec || pool.eosId !== eosId || pool.allowSpecial !== allowSpecial)) {
     throw new Error(
       `tokenize: the given pool tokenizes with ${pool.spec} (eos ${pool.eosId}, allowSpecial ${pool.allowSpecial}), ` +
         `this call asks for ${spec} (eos ${eosId}, allowSpecial ${allowSpecial})`,
     );
   }
+  return pool;
+}
+
+/** Tokenizes Dolma JSONL documents into OLMo token files. See the file comment for the format and guarantees. */
+export async function tokenize(options: TokenizeOptions): Promise<TokenizeResult> {
+  const start = performance.now();
+  const setup = resolveSetup(options);
+  const { spec, tokenizer, eosId, allowSpecial, nWorkers, totalBytes } = setup;
+  const writer = new PartWriter(options, setup);
+  const read = { file: options.inputs[0], bytesBefore: 0, bytesInFile: 0 };
+  const progress = progressReporter(options, start, totalBytes, writer, read);
+
+  let pool = checkPool(options, setup);
   const ownPool = pool === null && nWorkers > 0;
   let committed = false;
   try {
@@ -493,15 +596,16 @@ export async function tokenize(options: TokenizeOptions): Promise<TokenizeResult
     const queue: { file: string; result: Promise<TokenizedChunk> }[] = [];
     const drainOne = async () => {
       const q = queue.shift()!;
-      await consume(q.file, await q.result);
+      await writer.consume(q.file, await q.result);
+      progress(false);
     };
     let seq = 0;
     for (const file of options.inputs) {
-      currentFile = file;
-      bytesInFile = 0;
+      read.file = file;
+      read.bytesInFile = 0;
       for await (const chunk of readByteLineChunks(file, {
         maxLines: options.chunkLines ?? 256,
-        onBytes: (b) => (bytesInFile = b),
+        onBytes: (b) => (read.bytesInFile = b),
       })) {
         if (options.signal?.aborted) throw new Error('tokenize: aborted');
         const result = pool
@@ -511,59 +615,30 @@ export async function tokenize(options: TokenizeOptions): Promise<TokenizeResult
         queue.push({ file, result });
         while (queue.length >= maxInFlight) await drainOne();
       }
-      bytesBefore += fs.statSync(file).size;
-      bytesInFile = 0;
+      read.bytesBefore += fs.statSync(file).size;
+      read.bytesInFile = 0;
     }
     while (queue.length > 0) await drainOne();
     if (options.signal?.aborted) throw new Error('tokenize: aborted');
-    if (current === null) current = openPart(); // no documents at all: one empty part
-    current.skipped += skippedSincePart;
-    await closePart(current);
-
-    // Commit: remove replaced outputs (metadata first), rename data files, then write metadata.
-    for (const f of fs.readdirSync(options.outDir).filter((f) => isOurs(f) && f.endsWith('.json'))) {
-      fs.rmSync(path.join(options.outDir, f));
-    }
-    for (const f of fs.readdirSync(options.outDir).filter(isOurs)) fs.rmSync(path.join(options.outDir, f));
-    for (const { part, meta } of finished) {
-      fs.renameSync(part.tokensTmp, path.join(options.outDir, meta.tokens_file));
-      fs.renameSync(part.csvTmp, path.join(options.outDir, meta.boundaries_file));
-    }
-    for (const { meta } of finished) {
-      const metaPath = path.join(options.outDir, meta.tokens_file.replace(/\.npy$/, '.json'));
-      const body = Buffer.from(JSON.stringify(meta, null, 2) + '\n');
-      writeFileAtomically(metaPath, (fd) => fs.writeSync(fd, body));
-    }
+    await writer.finish();
+    writer.commit();
     committed = true;
   } finally {
     if (ownPool && pool) await pool.close();
-    if (!committed) {
-      for (const p of parts) {
-        if (p.fd >= 0) {
-          try {
-            fs.closeSync(p.fd);
-          } catch {
-            /* already closed */
-          }
-        }
-        p.gzip.destroy();
-        p.out.destroy();
-        fs.rmSync(p.tokensTmp, { force: true });
-        fs.rmSync(p.csvTmp, { force: true });
-      }
-    }
+    if (!committed) writer.discard();
   }
-  bytesBefore = totalBytes;
+  read.bytesBefore = totalBytes;
   progress(true);
   const elapsedSec = (performance.now() - start) / 1000;
+  const { finished, documents, tokens } = writer;
   return {
     files: finished.map(({ meta }) => path.join(options.outDir, meta.tokens_file)),
     metadata: finished.map(({ meta }) => meta),
     documents,
     tokens,
-    skippedLines: skipped,
-    malformed,
-    invalidUtf8Documents,
+    skippedLines: writer.skipped,
+    malformed: writer.malformed,
+    invalidUtf8Documents: writer.invalidUtf8Documents,
     elapsedSec,
     tokensPerSec: elapsedSec > 0 ? tokens / elapsedSec : 0,
   };
