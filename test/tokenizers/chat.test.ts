@@ -24,7 +24,7 @@ const A1 = 'The answer is 4.';
 const U2 = 'And 3 × 3? 🤔';
 const A2 = 'It is 9.';
 
-test('Tülu template: system/user/assistant multi-turn with generation prompt equals the spec string', () => {
+test('Tülu template: system/user/assistant multi-turn with generation prompt equals the Tülu 3 chat format written out by hand', () => {
   const messages: ChatMessage[] = [
     { role: 'system', content: SYS },
     { role: 'user', content: U1 },
@@ -68,7 +68,7 @@ function tuluReference(messages: ChatMessage[], addGenerationPrompt: boolean): s
   return s;
 }
 
-test('Tülu template agrees with the spec rules on random conversations', () => {
+test('Tülu template agrees with a hand-written renderer of its rules on random conversations', () => {
   const r = rng(5);
   const roles = ['system', 'user', 'assistant'];
   for (let k = 0; k < 100; k++) {

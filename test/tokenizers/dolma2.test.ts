@@ -38,7 +38,7 @@ const SAMPLES = [
   "'ſx don'ſt 'S 'LL",
 ];
 
-test('dolma2 special tokens, ids and vocabulary size are those of spec 5.2', () => {
+test('dolma2 special tokens, ids and vocabulary size are those of allenai/OLMo-2-1124-7B (vocab 100278, eos 100257, pad 100277)', () => {
   assert.equal(DOLMA2_VOCAB_SIZE, 100278);
   assert.equal(tok.vocabSize, 100278);
   assert.equal(tok.eosTokenId, 100257);

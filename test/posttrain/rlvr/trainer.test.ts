@@ -134,7 +134,7 @@ describe('RLVR pieces', () => {
 });
 
 describe('RLVR config and data', () => {
-  it('fills the algorithm defaults from the spec', () => {
+  it('fills the GRPO and PPO defaults (samples per prompt, KL, reward penalty, lr, schedule)', () => {
     const g = resolveRlvrConfig({ output: 'o', model: 'm', data: { train: 't.jsonl' }, steps: 1 });
     assert.deepEqual(
       [g.samplesPerPrompt, g.kl.beta, g.kl.estimator, g.reward.penaltyValue, g.lr, g.schedule],

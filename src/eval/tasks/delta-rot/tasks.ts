@@ -25,7 +25,7 @@ import { readTsv } from './tsv.ts';
 
 export const DROT_PATH = 'kavelrao/d-Rules-of-Thumb';
 export const CRITIC_GOLD_FILE = 'critic-gold-data.tsv';
-export const OUR_PROTOCOL = 'ours (the δ-RoT paper releases no scorer; spec §5.4)';
+export const OUR_PROTOCOL = 'ours (the δ-RoT paper releases no scorer)';
 
 export type Direction = 1 | -1;
 export const directionName = (d: Direction) => (d === 1 ? 'strengthener' : 'weakener');

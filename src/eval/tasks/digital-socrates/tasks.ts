@@ -182,7 +182,7 @@ export class DigitalSocratesTask extends chatGen.ChatGenerationTask<DsDoc> {
       protocol:
         reference === 'none'
           ? 'ours (critic mode: critique scores of a student model)'
-          : 'ours (spec §4.4: agreement with reference scores and dimensions; the paper publishes no scorer)',
+          : 'ours (agreement with reference scores and dimensions; the paper publishes no scorer)',
       generationKwargs: CRITIQUE_GENERATION,
       extra: {
         reference,
