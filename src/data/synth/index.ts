@@ -167,238 +167,372 @@ class JsonlWriter {
 
 type DocGen = (world: World, rng: Rng) => string;
 
+/** One Dolma source: its name, its document count at scale 1 and its generator. */
+interface DocSource {
+  source: string;
+  base: number;
+  gen: DocGen;
+}
+
+/** What every step of `synthesize` shares: the options resolved, the world and the manifest's file table. */
+interface SynthRun {
+  seed: number;
+  scale: number;
+  outDir: string;
+  log: (message: string) => void;
+  world: World;
+  trainFacts: World['facts'];
+  testFacts: World['facts'];
+  files: SynthManifest['files'];
+  /** Word-problem questions that occur in training text (so that held-out problems stay fresh). */
+  avoid: Set<string>;
+}
+
 /** Writes the corpus; see the file comment for the layout. Returns the manifest (also written to synth.json). */
 export async function synthesize(options: SynthesizeOptions): Promise<SynthManifest> {
+  const run = startRun(options);
+  const { pretrain, anneal } = docSources(run);
+  writeTextSources(run, pretrain, anneal);
+  writeTaskData(run);
+  const worldBody = Buffer.from(JSON.stringify(run.world, null, 1) + '\n');
+  writeFileAtomically(path.join(run.outDir, 'world.json'), (fd) => fs.writeSync(fd, worldBody));
+
+  const manifest = baseManifest(run);
+  const tokenizerName = options.tokenizer ?? 'synth';
+  if (tokenizerName !== 'synth' && tokenizerName !== 'dolma2') {
+    throw new Error(`synthesize: tokenizer must be 'synth' or 'dolma2', got ${JSON.stringify(tokenizerName)}`);
+  }
+  if (options.tokenize ?? true) await tokenizeCorpus(run, options, tokenizerName, manifest, pretrain, anneal);
+
+  const body = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
+  writeFileAtomically(path.join(run.outDir, 'synth.json'), (fd) => fs.writeSync(fd, body));
+  run.log('done');
+  return manifest;
+}
+
+/** Checks the options, clears an old manifest (the output is incomplete until it is rewritten) and builds the world. */
+function startRun(options: SynthesizeOptions): SynthRun {
   const seed = options.seed ?? 1234;
   const scale = options.scale ?? 1;
   if (!(scale > 0 && Number.isFinite(scale)))
     throw new Error(`synthesize: scale must be a positive number, got ${scale}`);
   const outDir = options.outDir;
-  const L = options.sequenceLength ?? 256;
-  const log = options.onProgress ?? (() => {});
   fs.mkdirSync(outDir, { recursive: true });
-  fs.rmSync(path.join(outDir, 'synth.json'), { force: true }); // incomplete until rewritten at the end
-
+  fs.rmSync(path.join(outDir, 'synth.json'), { force: true });
   const world = buildWorld(seed);
-  const trainFacts = world.facts.filter((f) => f.split === 'train');
-  const testFacts = world.facts.filter((f) => f.split === 'test');
-  const files: SynthManifest['files'] = {};
-  const avoid = new Set<string>(); // word-problem questions that occur in training text
-  const count = (base: number) => Math.max(4, Math.round(base * scale));
+  return {
+    seed,
+    scale,
+    outDir,
+    log: options.onProgress ?? (() => {}),
+    world,
+    trainFacts: world.facts.filter((f) => f.split === 'train'),
+    testFacts: world.facts.filter((f) => f.split === 'test'),
+    files: {},
+    avoid: new Set<string>(),
+  };
+}
 
-  const writeDocs = (rel: string, gens: { source: string; n: number; gen: DocGen; stream: string }[]) => {
-    const w = new JsonlWriter(path.join(outDir, rel));
-    try {
-      for (const g of gens) {
-        const rng = Rng.from(seed, g.stream);
-        for (let i = 0; i < g.n; i++) {
-          w.write({ id: `${g.source}-${String(i).padStart(6, '0')}`, text: g.gen(world, rng), source: g.source });
-        }
+/** The pretraining and anneal sources (the anneal's Q&A is over train facts only). */
+function docSources(run: SynthRun): { pretrain: DocSource[]; anneal: DocSource[] } {
+  const { trainFacts, avoid } = run;
+  return {
+    pretrain: [
+      { source: 'world-facts', base: 6000, gen: worldFactsDoc },
+      { source: 'stories', base: 3000, gen: storyDoc },
+      { source: 'arithmetic', base: 2000, gen: (w, r) => arithmeticDoc(w, r, avoid) },
+      { source: 'web-noise', base: 1200, gen: webNoiseDoc },
+      { source: 'forum-qa', base: 500, gen: (w, r) => forumQaDoc(w, trainFacts, r, avoid) },
+    ],
+    anneal: [
+      { source: 'facts-hq', base: 2000, gen: factsHqDoc },
+      { source: 'qa', base: 1500, gen: (_w, r) => qaDoc(trainFacts, r) },
+      { source: 'math-worked', base: 1500, gen: (w, r) => mathWorkedDoc(w, r, avoid) },
+    ],
+  };
+}
+
+/** Documents of a source at the run's scale (at least 4). */
+const docCount = (run: SynthRun, base: number) => Math.max(4, Math.round(base * run.scale));
+
+/** Writes one JSONL file of Dolma documents, each generator drawing from its own random stream. */
+function writeDocs(run: SynthRun, rel: string, gens: { source: string; n: number; gen: DocGen; stream: string }[]) {
+  const w = new JsonlWriter(path.join(run.outDir, rel));
+  try {
+    for (const g of gens) {
+      const rng = Rng.from(run.seed, g.stream);
+      for (let i = 0; i < g.n; i++) {
+        w.write({ id: `${g.source}-${String(i).padStart(6, '0')}`, text: g.gen(run.world, rng), source: g.source });
       }
-      w.commit();
-    } catch (e) {
-      w.abort();
-      throw e;
     }
-    files[rel] = { rows: w.rows, bytes: w.bytes };
-  };
-  const writeRows = (rel: string, rows: readonly unknown[]) => {
-    const w = new JsonlWriter(path.join(outDir, rel));
-    for (const r of rows) w.write(r);
     w.commit();
-    files[rel] = { rows: w.rows, bytes: w.bytes };
-  };
+  } catch (e) {
+    w.abort();
+    throw e;
+  }
+  run.files[rel] = { rows: w.rows, bytes: w.bytes };
+}
 
-  const pretrain: { source: string; base: number; gen: DocGen }[] = [
-    { source: 'world-facts', base: 6000, gen: worldFactsDoc },
-    { source: 'stories', base: 3000, gen: storyDoc },
-    { source: 'arithmetic', base: 2000, gen: (w, r) => arithmeticDoc(w, r, avoid) },
-    { source: 'web-noise', base: 1200, gen: webNoiseDoc },
-    { source: 'forum-qa', base: 500, gen: (w, r) => forumQaDoc(w, trainFacts, r, avoid) },
-  ];
-  const anneal: { source: string; base: number; gen: DocGen }[] = [
-    { source: 'facts-hq', base: 2000, gen: factsHqDoc },
-    { source: 'qa', base: 1500, gen: (_w, r) => qaDoc(trainFacts, r) },
-    { source: 'math-worked', base: 1500, gen: (w, r) => mathWorkedDoc(w, r, avoid) },
-  ];
-  log('writing pretraining sources');
+function writeRows(run: SynthRun, rel: string, rows: readonly unknown[]): void {
+  const w = new JsonlWriter(path.join(run.outDir, rel));
+  for (const r of rows) w.write(r);
+  w.commit();
+  run.files[rel] = { rows: w.rows, bytes: w.bytes };
+}
+
+/** The pretraining and anneal sources, one file each, and the validation split drawn from the pretraining ones. */
+function writeTextSources(run: SynthRun, pretrain: DocSource[], anneal: DocSource[]): void {
+  run.log('writing pretraining sources');
   for (const s of pretrain)
-    writeDocs(`pretrain/${s.source}.jsonl`, [
-      { source: s.source, n: count(s.base), gen: s.gen, stream: `pretrain/${s.source}` },
+    writeDocs(run, `pretrain/${s.source}.jsonl`, [
+      { source: s.source, n: docCount(run, s.base), gen: s.gen, stream: `pretrain/${s.source}` },
     ]);
-  log('writing anneal sources');
+  run.log('writing anneal sources');
   for (const s of anneal)
-    writeDocs(`anneal/${s.source}.jsonl`, [
-      { source: s.source, n: count(s.base), gen: s.gen, stream: `anneal/${s.source}` },
+    writeDocs(run, `anneal/${s.source}.jsonl`, [
+      { source: s.source, n: docCount(run, s.base), gen: s.gen, stream: `anneal/${s.source}` },
     ]);
-  log('writing validation split');
+  run.log('writing validation split');
   writeDocs(
+    run,
     'validation/pretrain.jsonl',
     pretrain.map((s) => ({
       source: s.source,
-      n: Math.max(8, Math.round(count(s.base) * 0.05)),
+      n: Math.max(8, Math.round(docCount(run, s.base) * 0.05)),
       gen: s.gen,
       stream: `validation/${s.source}`,
     })),
   );
+}
 
-  log('writing tasks and post-training data');
-  const taskRng = (name: string) => Rng.from(seed, `tasks/${name}`);
-  writeRows('eval/synth_world/train.jsonl', worldMc(world, trainFacts, taskRng('world-train')));
-  writeRows('eval/synth_world/test.jsonl', worldMc(world, testFacts, taskRng('world-test')));
-  writeRows('eval/synth_arith/train.jsonl', arithmeticMc(50, taskRng('arith-train'), 'synth_arith:train'));
-  writeRows('eval/synth_arith/test.jsonl', arithmeticMc(200, taskRng('arith-test'), 'synth_arith:test'));
+/**
+ * The evaluation tasks and the post-training data. Runs after the text sources: the word problems must be fresh
+ * against every question that the training text (and the sets drawn before them) contains.
+ */
+function writeTaskData(run: SynthRun): void {
+  const { world, trainFacts, testFacts, avoid } = run;
+  run.log('writing tasks and post-training data');
+  const taskRng = (name: string) => Rng.from(run.seed, `tasks/${name}`);
+  const rows = (rel: string, data: readonly unknown[]) => writeRows(run, rel, data);
+  rows('eval/synth_world/train.jsonl', worldMc(world, trainFacts, taskRng('world-train')));
+  rows('eval/synth_world/test.jsonl', worldMc(world, testFacts, taskRng('world-test')));
+  rows('eval/synth_arith/train.jsonl', arithmeticMc(50, taskRng('arith-train'), 'synth_arith:train'));
+  rows('eval/synth_arith/test.jsonl', arithmeticMc(200, taskRng('arith-test'), 'synth_arith:test'));
   // Test word problems first (fresh against all training text), then train ones (fresh against those too).
-  const gsmTest = freshWordProblems(world, 200, taskRng('gsm-test'), avoid);
+  const fresh = (n: number, stream: string) => freshWordProblems(world, n, taskRng(stream), avoid);
+  const gsmTest = fresh(200, 'gsm-test');
   // 1,200 held-out RLVR prompts: RLVR moves the verified rate by a few points, which 200 items cannot resolve (the
   // quickstart report compares the stages on them item by item). The second 600 are drawn last (below).
-  const rlvrTest = freshWordProblems(world, 600, taskRng('rlvr-test'), avoid);
-  const sftTestMath = freshWordProblems(world, 100, taskRng('sft-test'), avoid);
-  const gsmTrain = freshWordProblems(world, 50, taskRng('gsm-train'), avoid);
-  const sftMath = freshWordProblems(world, 600, taskRng('sft-train'), avoid);
-  const dpoMath = freshWordProblems(world, 400, taskRng('dpo-train'), avoid);
-  const rlvrTrain = freshWordProblems(world, 1000, taskRng('rlvr-train'), avoid);
-  const dpoTestMath = freshWordProblems(world, 60, taskRng('dpo-test'), avoid); // drawn late: the sets above stay as they were
-  rlvrTest.push(...freshWordProblems(world, 600, taskRng('rlvr-test-2'), avoid)); // drawn last, for the same reason
-  writeRows('eval/synth_gsm/train.jsonl', gsmRows(gsmTrain, 'synth_gsm:train'));
-  writeRows('eval/synth_gsm/test.jsonl', gsmRows(gsmTest, 'synth_gsm:test'));
-  writeRows('sft/train.jsonl', sftRows(trainFacts, sftMath, taskRng('sft'), 'synth_sft:train'));
-  writeRows('sft/test.jsonl', sftRows(testFacts, sftTestMath, taskRng('sft-t'), 'synth_sft:test'));
-  writeRows('dpo/train.jsonl', dpoRows(world, trainFacts, dpoMath, taskRng('dpo')));
-  writeRows('dpo/test.jsonl', dpoRows(world, testFacts, dpoTestMath, taskRng('dpo-test')));
-  writeRows('rlvr/train.jsonl', rlvrRows(rlvrTrain, 'synth_rlvr:train'));
-  writeRows('rlvr/test.jsonl', rlvrRows(rlvrTest, 'synth_rlvr:test'));
-  const worldBody = Buffer.from(JSON.stringify(world, null, 1) + '\n');
-  writeFileAtomically(path.join(outDir, 'world.json'), (fd) => fs.writeSync(fd, worldBody));
+  const rlvrTest = fresh(600, 'rlvr-test');
+  const sftTestMath = fresh(100, 'sft-test');
+  const gsmTrain = fresh(50, 'gsm-train');
+  const sftMath = fresh(600, 'sft-train');
+  const dpoMath = fresh(400, 'dpo-train');
+  const rlvrTrain = fresh(1000, 'rlvr-train');
+  const dpoTestMath = fresh(60, 'dpo-test'); // drawn late: the sets above stay as they were
+  rlvrTest.push(...fresh(600, 'rlvr-test-2')); // drawn last, for the same reason
+  rows('eval/synth_gsm/train.jsonl', gsmRows(gsmTrain, 'synth_gsm:train'));
+  rows('eval/synth_gsm/test.jsonl', gsmRows(gsmTest, 'synth_gsm:test'));
+  rows('sft/train.jsonl', sftRows(trainFacts, sftMath, taskRng('sft'), 'synth_sft:train'));
+  rows('sft/test.jsonl', sftRows(testFacts, sftTestMath, taskRng('sft-t'), 'synth_sft:test'));
+  rows('dpo/train.jsonl', dpoRows(world, trainFacts, dpoMath, taskRng('dpo')));
+  rows('dpo/test.jsonl', dpoRows(world, testFacts, dpoTestMath, taskRng('dpo-test')));
+  rows('rlvr/train.jsonl', rlvrRows(rlvrTrain, 'synth_rlvr:train'));
+  rows('rlvr/test.jsonl', rlvrRows(rlvrTest, 'synth_rlvr:test'));
+}
 
-  const manifest: SynthManifest = {
+function baseManifest(run: SynthRun): SynthManifest {
+  const { world } = run;
+  return {
     format: 'olmo-synth',
     version: SYNTH_VERSION,
-    seed,
-    scale,
+    seed: run.seed,
+    scale: run.scale,
     world: {
       countries: world.countries.length,
       cities: world.cities.length,
       people: world.people.length,
       facts: world.facts.length,
-      trainFacts: trainFacts.length,
-      testFacts: testFacts.length,
+      trainFacts: run.trainFacts.length,
+      testFacts: run.testFacts.length,
     },
-    files,
+    files: run.files,
   };
+}
 
-  const tokenizerName = options.tokenizer ?? 'synth';
-  if (tokenizerName !== 'synth' && tokenizerName !== 'dolma2') {
-    throw new Error(`synthesize: tokenizer must be 'synth' or 'dolma2', got ${JSON.stringify(tokenizerName)}`);
+/**
+ * Tokenizes the text sources (training the synth tokenizer first when asked) and fills the manifest's tokenizer,
+ * token counts, baselines and entropy; writes the data config.
+ */
+async function tokenizeCorpus(
+  run: SynthRun,
+  options: SynthesizeOptions,
+  tokenizerName: 'synth' | 'dolma2',
+  manifest: SynthManifest,
+  pretrain: DocSource[],
+  anneal: DocSource[],
+): Promise<void> {
+  const spec = await prepareTokenizer(run, options, tokenizerName, manifest, pretrain, anneal);
+  const stats = await tokenizeSources(run, spec, options.workers ?? os.availableParallelism(), pretrain, anneal);
+  const { counts, bigrams, total } = stats;
+  const entropy = unigramEntropy(counts, total);
+  manifest.tokens = stats.tokens;
+  manifest.baselines = countBaselines(
+    path.join(run.outDir, 'tokens/validation'),
+    counts,
+    bigrams,
+    total,
+    entropy.distinctTokens,
+  );
+  manifest.unigramEntropy = entropy;
+
+  const config = dataConfig(
+    options.sequenceLength ?? 256,
+    manifest.tokenizer?.path ?? 'dolma2',
+    pretrain,
+    stats.tokens,
+  );
+  const body = Buffer.from(JSON.stringify(config, null, 2) + '\n');
+  writeFileAtomically(path.join(run.outDir, 'data-config.json'), (fd) => fs.writeSync(fd, body));
+  manifest.dataConfig = 'data-config.json';
+}
+
+/**
+ * Trains and saves the synth tokenizer on the pretraining + anneal text, or picks dolma2; records it in the
+ * manifest. Returns the tokenizer spec to tokenize with.
+ */
+async function prepareTokenizer(
+  run: SynthRun,
+  options: SynthesizeOptions,
+  tokenizerName: 'synth' | 'dolma2',
+  manifest: SynthManifest,
+  pretrain: DocSource[],
+  anneal: DocSource[],
+): Promise<string> {
+  if (tokenizerName === 'dolma2') {
+    fs.rmSync(path.join(run.outDir, 'tokenizer'), { recursive: true, force: true }); // from an earlier 'synth' run
+    manifest.tokenizer = { name: 'dolma2', vocabSize: DOLMA2_VOCAB_SIZE };
+    return 'dolma2';
   }
-  if (options.tokenize ?? true) {
-    let spec = 'dolma2';
-    if (tokenizerName === 'synth') {
-      const vocabSize = options.vocabSize ?? SYNTH_TOKENIZER_VOCAB_SIZE;
-      log(`training the synth tokenizer (${vocabSize} ids)`);
-      const trained = await trainByteLevelBpe({
-        files: [
-          ...pretrain.map((s) => `pretrain/${s.source}.jsonl`),
-          ...anneal.map((s) => `anneal/${s.source}.jsonl`),
-        ].map((f) => path.join(outDir, f)),
-        vocabSize,
+  const vocabSize = options.vocabSize ?? SYNTH_TOKENIZER_VOCAB_SIZE;
+  run.log(`training the synth tokenizer (${vocabSize} ids)`);
+  const trained = await trainByteLevelBpe({
+    files: [...pretrain.map((s) => `pretrain/${s.source}.jsonl`), ...anneal.map((s) => `anneal/${s.source}.jsonl`)].map(
+      (f) => path.join(run.outDir, f),
+    ),
+    vocabSize,
+  });
+  const spec = path.join(run.outDir, 'tokenizer');
+  saveTrainedTokenizer(trained, spec);
+  manifest.tokenizer = { name: 'synth', path: 'tokenizer', vocabSize: trained.stats.vocabSize };
+  return spec;
+}
+
+interface TokenStats {
+  /** Tokens per tokenized folder (relative to outDir). */
+  tokens: Record<string, number>;
+  /** Unigram and bigram counts of the pretraining mix, and its token count. */
+  counts: Float64Array;
+  bigrams: Map<number, number>;
+  total: number;
+}
+
+/** Tokenizes the pretraining, anneal and validation text into token files, counting the pretraining mix's tokens. */
+async function tokenizeSources(
+  run: SynthRun,
+  spec: string,
+  workers: number,
+  pretrain: DocSource[],
+  anneal: DocSource[],
+): Promise<TokenStats> {
+  const { outDir } = run;
+  const stats: TokenStats = { tokens: {}, counts: new Float64Array(1 << 17), bigrams: new Map(), total: 0 };
+  const pool = workers > 0 ? await TokenizerPool.start({ workers, tokenizer: spec }) : undefined;
+  try {
+    const tok = async (rel: string, inputs: string[]) => {
+      run.log(`tokenizing ${rel}`);
+      const r = await tokenize({
+        inputs: inputs.map((f) => path.join(outDir, f)),
+        outDir: path.join(outDir, rel),
+        tokenizer: spec,
+        workers: 0,
+        pool,
+        overwrite: true,
+        strict: true,
+        recordPathsRelativeTo: outDir,
       });
-      spec = path.join(outDir, 'tokenizer');
-      saveTrainedTokenizer(trained, spec);
-      manifest.tokenizer = { name: 'synth', path: 'tokenizer', vocabSize: trained.stats.vocabSize };
-    } else {
-      fs.rmSync(path.join(outDir, 'tokenizer'), { recursive: true, force: true }); // from an earlier 'synth' run
-      manifest.tokenizer = { name: 'dolma2', vocabSize: DOLMA2_VOCAB_SIZE };
-    }
-    const tokens: Record<string, number> = {};
-    const workers = options.workers ?? os.availableParallelism();
-    const counts = new Float64Array(1 << 17);
-    const bigrams = new Map<number, number>();
-    let total = 0;
-    const pool = workers > 0 ? await TokenizerPool.start({ workers, tokenizer: spec }) : undefined;
-    try {
-      const tok = async (rel: string, inputs: string[]) => {
-        log(`tokenizing ${rel}`);
-        const r = await tokenize({
-          inputs: inputs.map((f) => path.join(outDir, f)),
-          outDir: path.join(outDir, rel),
-          tokenizer: spec,
-          workers: 0,
-          pool,
-          overwrite: true,
-          strict: true,
-          recordPathsRelativeTo: outDir,
-        });
-        if (spec !== 'dolma2') for (const f of r.files) relativizeTokenizer(f, outDir);
-        tokens[rel] = r.tokens;
-        return r;
-      };
-      for (const s of pretrain) {
-        const r = await tok(`tokens/pretrain/${s.source}`, [`pretrain/${s.source}.jsonl`]);
-        for (const f of r.files) total += countTokens(f, counts, bigrams);
-      }
-      for (const s of anneal) await tok(`tokens/anneal/${s.source}`, [`anneal/${s.source}.jsonl`]);
-      await tok('tokens/validation', ['validation/pretrain.jsonl']);
-    } finally {
-      await pool?.close();
-    }
-    let h = 0;
-    let distinct = 0;
-    for (const c of counts) {
-      if (c > 0) {
-        const p = c / total;
-        h -= p * Math.log(p);
-        distinct++;
-      }
-    }
-    manifest.tokens = tokens;
-    manifest.baselines = countBaselines(path.join(outDir, 'tokens/validation'), counts, bigrams, total, distinct);
-    manifest.unigramEntropy = { nats: h, bits: h / Math.LN2, tokens: total, distinctTokens: distinct };
-
-    // Stage 1: the pretraining sources at their natural token shares, one pass. Stage 2 (anneal, as Dolmino):
-    // high-quality sources up-sampled, with half pretraining replay, over a budget of half of stage 1.
-    const pretrainTokens = pretrain.reduce((a, s) => a + tokens[`tokens/pretrain/${s.source}`], 0);
-    const config: DataConfigInput = {
-      sequenceLength: L,
-      tokenizer: manifest.tokenizer.path ?? 'dolma2',
-      stages: [
-        {
-          name: 'pretrain',
-          seed: 6198,
-          mix: pretrain.map((s) => ({
-            name: s.source,
-            paths: [`tokens/pretrain/${s.source}`],
-            proportion: round6(tokens[`tokens/pretrain/${s.source}`] / pretrainTokens),
-          })),
-        },
-        {
-          name: 'anneal',
-          seed: 42,
-          tokens: Math.max(L * 8, Math.round((pretrainTokens * 0.5) / L) * L),
-          // Half replay of the pretraining sources: the anneal's linear decay to 0 then lowers the loss on the
-          // pretraining distribution too, while the high-quality sources are up-sampled (Dolmino keeps ~50% web).
-          mix: [
-            { name: 'facts-hq', paths: ['tokens/anneal/facts-hq'], proportion: 0.25 },
-            { name: 'qa', paths: ['tokens/anneal/qa'], proportion: 0.15 },
-            { name: 'math-worked', paths: ['tokens/anneal/math-worked'], proportion: 0.1 },
-            { name: 'world-facts', paths: ['tokens/pretrain/world-facts'], proportion: 0.2 },
-            { name: 'stories', paths: ['tokens/pretrain/stories'], proportion: 0.12 },
-            { name: 'arithmetic', paths: ['tokens/pretrain/arithmetic'], proportion: 0.13 },
-            { name: 'web-noise', paths: ['tokens/pretrain/web-noise'], proportion: 0.05 },
-          ],
-        },
-      ],
-      validation: { paths: ['tokens/validation'] },
+      if (spec !== 'dolma2') for (const f of r.files) relativizeTokenizer(f, outDir);
+      stats.tokens[rel] = r.tokens;
+      return r;
     };
-    const body = Buffer.from(JSON.stringify(config, null, 2) + '\n');
-    writeFileAtomically(path.join(outDir, 'data-config.json'), (fd) => fs.writeSync(fd, body));
-    manifest.dataConfig = 'data-config.json';
+    for (const s of pretrain) {
+      const r = await tok(`tokens/pretrain/${s.source}`, [`pretrain/${s.source}.jsonl`]);
+      for (const f of r.files) stats.total += countTokens(f, stats.counts, stats.bigrams);
+    }
+    for (const s of anneal) await tok(`tokens/anneal/${s.source}`, [`anneal/${s.source}.jsonl`]);
+    await tok('tokens/validation', ['validation/pretrain.jsonl']);
+  } finally {
+    await pool?.close();
   }
+  return stats;
+}
 
-  const body = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
-  writeFileAtomically(path.join(outDir, 'synth.json'), (fd) => fs.writeSync(fd, body));
-  log('done');
-  return manifest;
+function unigramEntropy(counts: Float64Array, total: number): NonNullable<SynthManifest['unigramEntropy']> {
+  let h = 0;
+  let distinct = 0;
+  for (const c of counts) {
+    if (c > 0) {
+      const p = c / total;
+      h -= p * Math.log(p);
+      distinct++;
+    }
+  }
+  return { nats: h, bits: h / Math.LN2, tokens: total, distinctTokens: distinct };
+}
+
+/**
+ * Stage 1: the pretraining sources at their natural token shares, one pass. Stage 2 (anneal, as Dolmino):
+ * high-quality sources up-sampled, with half pretraining replay, over a budget of half of stage 1.
+ */
+function dataConfig(
+  L: number,
+  tokenizer: string,
+  pretrain: DocSource[],
+  tokens: Record<string, number>,
+): DataConfigInput {
+  const pretrainTokens = pretrain.reduce((a, s) => a + tokens[`tokens/pretrain/${s.source}`], 0);
+  return {
+    sequenceLength: L,
+    tokenizer,
+    stages: [
+      {
+        name: 'pretrain',
+        seed: 6198,
+        mix: pretrain.map((s) => ({
+          name: s.source,
+          paths: [`tokens/pretrain/${s.source}`],
+          proportion: round6(tokens[`tokens/pretrain/${s.source}`] / pretrainTokens),
+        })),
+      },
+      {
+        name: 'anneal',
+        seed: 42,
+        tokens: Math.max(L * 8, Math.round((pretrainTokens * 0.5) / L) * L),
+        // Half replay of the pretraining sources: the anneal's linear decay to 0 then lowers the loss on the
+        // pretraining distribution too, while the high-quality sources are up-sampled (Dolmino keeps ~50% web).
+        mix: [
+          { name: 'facts-hq', paths: ['tokens/anneal/facts-hq'], proportion: 0.25 },
+          { name: 'qa', paths: ['tokens/anneal/qa'], proportion: 0.15 },
+          { name: 'math-worked', paths: ['tokens/anneal/math-worked'], proportion: 0.1 },
+          { name: 'world-facts', paths: ['tokens/pretrain/world-facts'], proportion: 0.2 },
+          { name: 'stories', paths: ['tokens/pretrain/stories'], proportion: 0.12 },
+          { name: 'arithmetic', paths: ['tokens/pretrain/arithmetic'], proportion: 0.13 },
+          { name: 'web-noise', paths: ['tokens/pretrain/web-noise'], proportion: 0.05 },
+        ],
+      },
+    ],
+    validation: { paths: ['tokens/validation'] },
+  };
 }
 
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
