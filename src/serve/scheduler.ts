@@ -268,7 +268,7 @@ export class Scheduler {
       const data = logits.f32();
       return input.map((_, r) => data.slice(r * v, (r + 1) * v));
     });
-    this.decoding.forEach((s, r) => this.slots.appended(r, [input[r]]));
+    this.decoding.forEach((_s, r) => this.slots.appended(r, [input[r]]));
     for (const [r, s] of [...this.decoding].entries()) this.choose(s, rows[r]);
   }
 
@@ -297,7 +297,7 @@ export class Scheduler {
       const last = this.decoding.length - 1;
       if (s.slot !== last) this.slots.swap(s.slot, last);
       this.decoding.pop();
-      this.decoding.forEach((x, i) => (this.decoding[i] = this.slots.owners[i] as Sequence));
+      this.decoding.forEach((_x, i) => (this.decoding[i] = this.slots.owners[i] as Sequence));
       this.slots.release(last);
     }
     s.state = 'done';

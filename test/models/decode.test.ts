@@ -5,17 +5,14 @@ import { describe, it } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { noGrad, tensor, tidy, Generator } from '../../src/tensor/index.ts';
+import { noGrad, tensor, tidy } from '../../src/tensor/index.ts';
 import {
   generate,
   loadModel,
   saveModel,
   scoreLoglikelihood,
-  initModel,
-  parseConfig,
   type CausalLM,
 } from '../../src/models/index.ts';
-import { truncatedNormalInit } from '../../src/nn/index.ts';
 import { assertClose } from '../helpers.ts';
 import { readReference } from './reference.ts';
 import { VARIANTS, randomModel } from './variants.ts';

@@ -155,7 +155,7 @@ describe('batched scoring', () => {
     const model = loadModel(ckpt, { trainable: false });
     const tokenizer = loadTokenizer(ckpt);
     const words = ['the cat', ' sat on', ' a mat', ' of red wool', ' and', ' slept there for a while'];
-    const requests = words.flatMap((c, i) =>
+    const requests = words.flatMap((_c, i) =>
       words.map((x, j) => ({
         type: 'loglikelihood' as const,
         context: words.slice(0, i + 1).join(''),

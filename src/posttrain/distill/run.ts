@@ -220,7 +220,7 @@ export function runDistill(
     {
       generate: (round, ps) =>
         sampleCompletions(student, tok, ps, cfg.candidatesPerPrompt, g, cfg.seed * 1_000_003 + round * 7919),
-      finetune: (round, examples) => {
+      finetune: (round) => {
         const dir = join(cfg.output, `round-${round}`);
         // A fine-tuning folder here is left by an interrupted run of this round: the round starts over.
         rmSync(join(dir, 'sft'), { recursive: true, force: true });

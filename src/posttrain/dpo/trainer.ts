@@ -169,7 +169,7 @@ export class DpoTrainer {
 
   constructor(
     readonly cfg: DpoConfig,
-    private readonly opts: DpoOptions = {},
+    opts: DpoOptions = {},
   ) {
     const opened = openRun(cfg, opts);
     const { tokenizer, encodeOpts } = opened;

@@ -66,7 +66,7 @@ export class SftTrainer {
 
   constructor(
     readonly cfg: SftConfig,
-    private readonly opts: SftOptions = {},
+    opts: SftOptions = {},
   ) {
     const opened = openRun(cfg, opts);
     const { tokenizer, encodeOpts } = opened;
