@@ -55,7 +55,7 @@ export function readJsonl<T>(file: string, parse: (value: unknown) => T): ReadRo
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`);
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
   const rows: JsonlRow<T>[] = [];
   const problems: RowProblem[] = [];

@@ -128,7 +128,11 @@ export function gae(
 export function maskedWhiten(x: Float32Array, mask: Float32Array | readonly number[]): Float32Array {
   let count = 0;
   let s = 0;
-  for (let i = 0; i < x.length; i++) if (mask[i]) (count++, (s += x[i]));
+  for (let i = 0; i < x.length; i++) {
+    if (!mask[i]) continue;
+    count++;
+    s += x[i];
+  }
   const out = new Float32Array(x.length);
   if (count === 0) return out;
   const mean = s / count;
