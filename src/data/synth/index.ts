@@ -174,6 +174,11 @@ interface DocSource {
   gen: DocGen;
 }
 
+interface TextSources {
+  pretrain: DocSource[];
+  anneal: DocSource[];
+}
+
 /** What every step of `synthesize` shares: the options resolved, the world and the manifest's file table. */
 interface SynthRun {
   seed: number;
@@ -191,21 +196,19 @@ interface SynthRun {
 /** Writes the corpus; see the file comment for the layout. Returns the manifest (also written to synth.json). */
 export async function synthesize(options: SynthesizeOptions): Promise<SynthManifest> {
   const run = startRun(options);
-  const { pretrain, anneal } = docSources(run);
-  writeTextSources(run, pretrain, anneal);
+  const sources = docSources(run);
+  writeTextSources(run, sources);
   writeTaskData(run);
-  const worldBody = Buffer.from(JSON.stringify(run.world, null, 1) + '\n');
-  writeFileAtomically(path.join(run.outDir, 'world.json'), (fd) => fs.writeSync(fd, worldBody));
+  writeJson(path.join(run.outDir, 'world.json'), run.world, 1);
 
   const manifest = baseManifest(run);
   const tokenizerName = options.tokenizer ?? 'synth';
   if (tokenizerName !== 'synth' && tokenizerName !== 'dolma2') {
     throw new Error(`synthesize: tokenizer must be 'synth' or 'dolma2', got ${JSON.stringify(tokenizerName)}`);
   }
-  if (options.tokenize ?? true) await tokenizeCorpus(run, options, tokenizerName, manifest, pretrain, anneal);
+  if (options.tokenize ?? true) await tokenizeCorpus(run, options, manifest, sources);
 
-  const body = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
-  writeFileAtomically(path.join(run.outDir, 'synth.json'), (fd) => fs.writeSync(fd, body));
+  writeJson(path.join(run.outDir, 'synth.json'), manifest);
   run.log('done');
   return manifest;
 }
@@ -234,7 +237,7 @@ function startRun(options: SynthesizeOptions): SynthRun {
 }
 
 /** The pretraining and anneal sources (the anneal's Q&A is over train facts only). */
-function docSources(run: SynthRun): { pretrain: DocSource[]; anneal: DocSource[] } {
+function docSources(run: SynthRun): TextSources {
   const { trainFacts, avoid } = run;
   return {
     pretrain: [
@@ -281,7 +284,7 @@ function writeRows(run: SynthRun, rel: string, rows: readonly unknown[]): void {
 }
 
 /** The pretraining and anneal sources, one file each, and the validation split drawn from the pretraining ones. */
-function writeTextSources(run: SynthRun, pretrain: DocSource[], anneal: DocSource[]): void {
+function writeTextSources(run: SynthRun, { pretrain, anneal }: TextSources): void {
   run.log('writing pretraining sources');
   for (const s of pretrain)
     writeDocs(run, `pretrain/${s.source}.jsonl`, [
@@ -367,13 +370,11 @@ function baseManifest(run: SynthRun): SynthManifest {
 async function tokenizeCorpus(
   run: SynthRun,
   options: SynthesizeOptions,
-  tokenizerName: 'synth' | 'dolma2',
   manifest: SynthManifest,
-  pretrain: DocSource[],
-  anneal: DocSource[],
+  sources: TextSources,
 ): Promise<void> {
-  const spec = await prepareTokenizer(run, options, tokenizerName, manifest, pretrain, anneal);
-  const stats = await tokenizeSources(run, spec, options.workers ?? os.availableParallelism(), pretrain, anneal);
+  const spec = await prepareTokenizer(run, options, manifest, sources);
+  const stats = await tokenizeSources(run, spec, options.workers ?? os.availableParallelism(), sources);
   const { counts, bigrams, total } = stats;
   const entropy = unigramEntropy(counts, total);
   manifest.tokens = stats.tokens;
@@ -389,11 +390,10 @@ async function tokenizeCorpus(
   const config = dataConfig(
     options.sequenceLength ?? 256,
     manifest.tokenizer?.path ?? 'dolma2',
-    pretrain,
+    sources.pretrain,
     stats.tokens,
   );
-  const body = Buffer.from(JSON.stringify(config, null, 2) + '\n');
-  writeFileAtomically(path.join(run.outDir, 'data-config.json'), (fd) => fs.writeSync(fd, body));
+  writeJson(path.join(run.outDir, 'data-config.json'), config);
   manifest.dataConfig = 'data-config.json';
 }
 
@@ -404,12 +404,10 @@ async function tokenizeCorpus(
 async function prepareTokenizer(
   run: SynthRun,
   options: SynthesizeOptions,
-  tokenizerName: 'synth' | 'dolma2',
   manifest: SynthManifest,
-  pretrain: DocSource[],
-  anneal: DocSource[],
+  { pretrain, anneal }: TextSources,
 ): Promise<string> {
-  if (tokenizerName === 'dolma2') {
+  if (options.tokenizer === 'dolma2') {
     fs.rmSync(path.join(run.outDir, 'tokenizer'), { recursive: true, force: true }); // from an earlier 'synth' run
     manifest.tokenizer = { name: 'dolma2', vocabSize: DOLMA2_VOCAB_SIZE };
     return 'dolma2';
@@ -442,8 +440,7 @@ async function tokenizeSources(
   run: SynthRun,
   spec: string,
   workers: number,
-  pretrain: DocSource[],
-  anneal: DocSource[],
+  { pretrain, anneal }: TextSources,
 ): Promise<TokenStats> {
   const { outDir } = run;
   const stats: TokenStats = { tokens: {}, counts: new Float64Array(1 << 17), bigrams: new Map(), total: 0 };
@@ -535,6 +532,12 @@ function dataConfig(
   };
 }
 
+/** Writes `value` as indented JSON with a final newline, atomically. */
+function writeJson(file: string, value: unknown, indent = 2): void {
+  const body = Buffer.from(JSON.stringify(value, null, indent) + '\n');
+  writeFileAtomically(file, (fd) => fs.writeSync(fd, body));
+}
+
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
 /**
@@ -546,8 +549,7 @@ function relativizeTokenizer(tokensFile: string, outDir: string): void {
   const meta = JSON.parse(fs.readFileSync(metaPath, 'utf8')) as TokenFileMetadata;
   if (!path.isAbsolute(meta.tokenizer)) return;
   meta.tokenizer = path.relative(outDir, meta.tokenizer).split(path.sep).join('/');
-  const body = Buffer.from(JSON.stringify(meta, null, 2) + '\n');
-  writeFileAtomically(metaPath, (fd) => fs.writeSync(fd, body));
+  writeJson(metaPath, meta);
 }
 
 const BIGRAM_KEY = 1 << 17; // ids < 2^17, so prev·2^17 + cur is an exact integer key
