@@ -76,7 +76,9 @@ export class CausalLM extends Module {
   ) {
     super();
     this.body = this.child('model', new DecoderBody(config, init, makeBlock, finalNorm));
-    this.lmHead = config.tieWordEmbeddings ? null : this.child('lm_head', new Linear(config.hiddenSize, config.vocabSize, init));
+    this.lmHead = config.tieWordEmbeddings
+      ? null
+      : this.child('lm_head', new Linear(config.hiddenSize, config.vocabSize, init));
   }
 
   get blocks(): DecoderBlock[] {
@@ -96,7 +98,8 @@ export class CausalLM extends Module {
     }
     const [batch, seq] = inputIds.shape;
     const cache = opts.cache ?? null;
-    if (cache && cache.batch !== batch) throw new Error(`forward: cache holds ${cache.batch} sequences, input has ${batch}`);
+    if (cache && cache.batch !== batch)
+      throw new Error(`forward: cache holds ${cache.batch} sequences, input has ${batch}`);
     const lengths = cache ? cache.lengths : null;
     const positions = lengths ? sequencePositions(lengths, seq) : 0;
     const validLens = opts.lengths ? validLengths(opts.lengths, lengths, batch, seq) : null;
@@ -122,7 +125,8 @@ export class CausalLM extends Module {
 function validLengths(real: readonly number[], cached: Int32Array | null, batch: number, seq: number): Int32Array {
   if (real.length !== batch) throw new Error(`forward: lengths has ${real.length} entries for a batch of ${batch}`);
   return Int32Array.from(real, (n, b) => {
-    if (!Number.isInteger(n) || n < 0 || n > seq) throw new Error(`forward: lengths[${b}] = ${n} is outside [0, ${seq}] (the input's width)`);
+    if (!Number.isInteger(n) || n < 0 || n > seq)
+      throw new Error(`forward: lengths[${b}] = ${n} is outside [0, ${seq}] (the input's width)`);
     return (cached ? cached[b] : 0) + n;
   });
 }
@@ -132,7 +136,8 @@ function logitRows(at: readonly number[], batch: number, seq: number): Tensor {
   if (at.length !== batch) throw new Error(`forward: logitsAt has ${at.length} entries for a batch of ${batch}`);
   return tensor(
     Int32Array.from(at, (t, b) => {
-      if (!Number.isInteger(t) || t < 0 || t >= seq) throw new Error(`forward: logitsAt[${b}] = ${t} is outside [0, ${seq})`);
+      if (!Number.isInteger(t) || t < 0 || t >= seq)
+        throw new Error(`forward: logitsAt[${b}] = ${t} is outside [0, ${seq})`);
       return b * seq + t;
     }),
     [batch, 1],

@@ -6,13 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { noGrad, tensor, tidy } from '../../src/tensor/index.ts';
-import {
-  generate,
-  loadModel,
-  saveModel,
-  scoreLoglikelihood,
-  type CausalLM,
-} from '../../src/models/index.ts';
+import { generate, loadModel, saveModel, scoreLoglikelihood, type CausalLM } from '../../src/models/index.ts';
 import { assertClose } from '../helpers.ts';
 import { readReference } from './reference.ts';
 import { VARIANTS, randomModel } from './variants.ts';

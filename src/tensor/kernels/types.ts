@@ -90,7 +90,7 @@ export const KERNEL_SIGNATURES = {
      * shares one matrix across the batch. Any of M, N, K, batch may be 0 (K = 0 gives C = 0, or C unchanged
      * when accumulating).
      */
-    gemm: "a:f32 b:f32 c:f32 batch:size m:size n:size k:size transA:bool transB:bool strideA:size strideB:size strideC:size accumulate:bool",
+    gemm: 'a:f32 b:f32 c:f32 batch:size m:size n:size k:size transA:bool transB:bool strideA:size strideB:size strideC:size accumulate:bool',
   },
   elementwise: {
     /**
@@ -98,59 +98,57 @@ export const KERNEL_SIGNATURES = {
      * are ia(i) = Σ_d idx_d·aStrides[d] (likewise b); a stride of 0 broadcasts. `shape`, `aStrides`,
      * `bStrides` have the same length (rank ≥ 0; rank 0 is one element).
      */
-    binary:
-      "op:binaryOp a:f32 aStrides:i32 b:f32 bStrides:i32 out:f32 shape:i32",
+    binary: 'op:binaryOp a:f32 aStrides:i32 b:f32 bStrides:i32 out:f32 shape:i32',
     /** out[i] = f(x[i]) for i < n (UnaryOp codes). out may be x (in place). */
-    unary: "op:unaryOp x:f32 out:f32 n:size p0:num p1:num",
+    unary: 'op:unaryOp x:f32 out:f32 n:size p0:num p1:num',
     /**
      * gx[i] = gy[i] · f'(x[i]) for i < n, for the same op codes as `unary` (y = f(x) is passed too since
      * some derivatives are cheapest from it). clamp's derivative is 1 inside [p0, p1] inclusive, else 0;
      * abs'(0) = 0; relu'(0) = 0.
      */
-    unaryBackward: "op:unaryOp x:f32 y:f32 gy:f32 gx:f32 n:size p0:num p1:num",
+    unaryBackward: 'op:unaryOp x:f32 y:f32 gy:f32 gx:f32 n:size p0:num p1:num',
     /** y[i] += alpha·x[i] for i < n. */
-    axpy: "x:f32 y:f32 n:size alpha:num",
+    axpy: 'x:f32 y:f32 n:size alpha:num',
     /**
      * Strided gather: out (contiguous over `shape`)[i] = x[offset + Σ_d idx_d·strides[d]]. Serves transpose,
      * permute, slice and broadcast-expand.
      */
-    copyStrided: "x:f32 offset:int strides:i32 out:f32 shape:i32",
+    copyStrided: 'x:f32 offset:int strides:i32 out:f32 shape:i32',
     /**
      * Strided scatter, the adjoint of copyStrided: out[offset + Σ_d idx_d·strides[d]] (+)= x[i] for x contiguous
      * over `shape`. With accumulate=false it overwrites. (Strides may be 0 only when accumulating.)
      */
-    scatterStrided:
-      "x:f32 out:f32 offset:int strides:i32 shape:i32 accumulate:bool",
+    scatterStrided: 'x:f32 out:f32 offset:int strides:i32 shape:i32 accumulate:bool',
     /**
      * SwiGLU's fused product: out[i] = silu(gate[i]) · up[i].
      */
-    swiglu: "gate:f32 up:f32 out:f32 n:size",
+    swiglu: 'gate:f32 up:f32 out:f32 n:size',
     /** Backward of swiglu: gGate[i] = gOut[i]·up[i]·silu'(gate[i]); gUp[i] = gOut[i]·silu(gate[i]). */
-    swigluBackward: "gate:f32 up:f32 gOut:f32 gGate:f32 gUp:f32 n:size",
+    swigluBackward: 'gate:f32 up:f32 gOut:f32 gGate:f32 gUp:f32 n:size',
   },
   reduce: {
     /** x viewed as [outer, len, inner]: out[o, i] = Σ_l x[o, l, i]. Sums in float64 for accuracy. */
-    reduceSum: "x:f32 out:f32 outer:size len:size inner:size",
+    reduceSum: 'x:f32 out:f32 outer:size len:size inner:size',
     /**
      * x viewed as [outer, len, inner]: out[o, i] = max_l x[o, l, i], argmax[o, i] its first index (lowest l
      * on ties). len ≥ 1. NaN propagates (a NaN is the max, its index is taken).
      */
-    reduceMax: "x:f32 out:f32 argmax:i32 outer:size len:size inner:size",
+    reduceMax: 'x:f32 out:f32 argmax:i32 outer:size len:size inner:size',
     /** Σ x[i]² over i < n, accumulated in float64 (gradient norms). */
-    sumSquares: "x:f32 n:size -> num",
+    sumSquares: 'x:f32 n:size -> num',
     /** Row softmax over the last axis: x, out are [rows, cols]. Subtracts the row max; stable on ±1e4. */
-    softmax: "x:f32 out:f32 rows:size cols:size",
+    softmax: 'x:f32 out:f32 rows:size cols:size',
     /** gx = y ⊙ (gy − Σ_j gy_j·y_j) per row, y the softmax output. */
-    softmaxBackward: "y:f32 gy:f32 gx:f32 rows:size cols:size",
+    softmaxBackward: 'y:f32 gy:f32 gx:f32 rows:size cols:size',
     /** Row log-softmax: out = x − max − log Σ exp(x − max). */
-    logSoftmax: "x:f32 out:f32 rows:size cols:size",
+    logSoftmax: 'x:f32 out:f32 rows:size cols:size',
     /** gx = gy − exp(y)·Σ_j gy_j per row, y the log-softmax output. */
-    logSoftmaxBackward: "y:f32 gy:f32 gx:f32 rows:size cols:size",
+    logSoftmaxBackward: 'y:f32 gy:f32 gx:f32 rows:size cols:size',
     /**
      * Top-k along the last axis of x [rows, cols]: values/indices [rows, k], largest first; equal values keep
      * ascending index order. 1 ≤ k ≤ cols.
      */
-    topk: "x:f32 values:f32 indices:i32 rows:size cols:size k:size",
+    topk: 'x:f32 values:f32 indices:i32 rows:size cols:size k:size',
   },
   norms: {
     /**
@@ -158,21 +156,19 @@ export const KERNEL_SIGNATURES = {
      * out[r,j] = x[r,j]·rstd[r]·w[j] (w null: no weight). Mean of squares in float32 as transformers does
      * (the reference may use float64 accumulation; the two agree to float32 rounding).
      */
-    rmsNorm: "x:f32 w:f32? out:f32 rstd:f32 rows:size cols:size eps:num",
+    rmsNorm: 'x:f32 w:f32? out:f32 rstd:f32 rows:size cols:size eps:num',
     /**
      * Backward of rmsNorm. gx written; gw (when w is non-null) written as Σ_r gy[r,j]·x[r,j]·rstd[r].
      * With xhat = x·rstd and g = gy·w: gx = rstd·(g − xhat·mean_j(g·xhat)).
      */
-    rmsNormBackward:
-      "x:f32 w:f32? rstd:f32 gy:f32 gx:f32 gw:f32? rows:size cols:size",
+    rmsNormBackward: 'x:f32 w:f32? rstd:f32 gy:f32 gx:f32 gw:f32? rows:size cols:size',
     /**
      * Non-parametric LayerNorm (OLMo 1) over the last axis: mean[r], rstd[r] = 1/sqrt(var + eps) with the
      * biased variance; out = (x − mean)·rstd.
      */
-    layerNorm: "x:f32 out:f32 mean:f32 rstd:f32 rows:size cols:size eps:num",
+    layerNorm: 'x:f32 out:f32 mean:f32 rstd:f32 rows:size cols:size eps:num',
     /** Backward: with xhat = (x − mean)·rstd, gx = rstd·(gy − mean_j(gy) − xhat·mean_j(gy·xhat)). */
-    layerNormBackward:
-      "x:f32 mean:f32 rstd:f32 gy:f32 gx:f32 rows:size cols:size",
+    layerNormBackward: 'x:f32 mean:f32 rstd:f32 gy:f32 gx:f32 rows:size cols:size',
   },
   rope: {
     /**
@@ -183,7 +179,7 @@ export const KERNEL_SIGNATURES = {
      * out[…, i] = x_i·cos − x_{i+dim/2}·sin and out[…, i+dim/2] = x_{i+dim/2}·cos + x_i·sin.
      * With inverse = true it rotates by −angle (the exact adjoint: the backward pass). out may be x.
      */
-    rope: "x:f32 out:f32 positions:i32 batch:size seq:size heads:size dim:size invFreq:f32 inverse:bool",
+    rope: 'x:f32 out:f32 positions:i32 batch:size seq:size heads:size dim:size invFreq:f32 inverse:bool',
   },
   attention: {
     /**
@@ -196,14 +192,13 @@ export const KERNEL_SIGNATURES = {
      * A query that sees no key (p < 0) outputs zeros and lse = −Infinity.
      * scale multiplies q·k (usually 1/sqrt(D)).
      */
-    attention:
-      "q:f32 k:f32 v:f32 out:f32 lse:f32 kvLens:i32? shape:AttentionShape",
+    attention: 'q:f32 k:f32 v:f32 out:f32 lse:f32 kvLens:i32? shape:AttentionShape',
     /**
      * Backward of `attention` from its saved out and lse: writes gq, gk, gv (same shapes as q, k, v; gk and
      * gv are fully overwritten, including rows beyond kvLens, which get 0). Recomputes scores per tile.
      */
     attentionBackward:
-      "q:f32 k:f32 v:f32 out:f32 lse:f32 gOut:f32 gq:f32 gk:f32 gv:f32 kvLens:i32? shape:AttentionShape",
+      'q:f32 k:f32 v:f32 out:f32 lse:f32 gOut:f32 gq:f32 gk:f32 gv:f32 kvLens:i32? shape:AttentionShape',
   },
   losses: {
     /**
@@ -211,26 +206,25 @@ export const KERNEL_SIGNATURES = {
      * loss[r] = lse[r] − logits[r, targets[r]]. Rows whose target equals ignoreIndex get loss 0 (lse is still
      * computed). A target outside [0, vocab) that is not ignoreIndex is an error (native throws; js throws).
      */
-    crossEntropy:
-      "logits:f32 targets:i32 loss:f32 lse:f32 rows:size vocab:size ignoreIndex:int",
+    crossEntropy: 'logits:f32 targets:i32 loss:f32 lse:f32 rows:size vocab:size ignoreIndex:int',
     /**
      * Backward: with p = exp(logits − lse[r]), gLogits[r,j] = p·(gLoss[r] + gLse[r]) − [j = target]·gLoss[r];
      * for ignored rows the gLoss terms are dropped (only gLse flows). gLse null means zeros.
      */
     crossEntropyBackward:
-      "logits:f32 targets:i32 lse:f32 gLoss:f32 gLse:f32? gLogits:f32 rows:size vocab:size ignoreIndex:int",
+      'logits:f32 targets:i32 lse:f32 gLoss:f32 gLse:f32? gLogits:f32 rows:size vocab:size ignoreIndex:int',
   },
   indexing: {
     /**
      * out[i, :] = src[idx[i], :] for i < n; src is [srcRows, rowSize]. An index outside [0, srcRows) is an
      * error naming the position and value. Embedding lookup and MoE dispatch.
      */
-    gatherRows: "src:f32 idx:i32 out:f32 n:size rowSize:size srcRows:size",
+    gatherRows: 'src:f32 idx:i32 out:f32 n:size rowSize:size srcRows:size',
     /**
      * out[idx[i], :] += src[i, :] for i < n; out is [outRows, rowSize]. Repeated indices accumulate.
      * Embedding backward and MoE combine. Out-of-range indices are an error.
      */
-    scatterAddRows: "src:f32 idx:i32 out:f32 n:size rowSize:size outRows:size",
+    scatterAddRows: 'src:f32 idx:i32 out:f32 n:size rowSize:size outRows:size',
   },
   optim: {
     /**
@@ -240,7 +234,7 @@ export const KERNEL_SIGNATURES = {
      * step counts from 1.
      */
     adamw:
-      "param:f32 grad:f32 m:f32 v:f32 n:size lr:num beta1:num beta2:num eps:num weightDecay:num step:size gradScale:num",
+      'param:f32 grad:f32 m:f32 v:f32 n:size lr:num beta1:num beta2:num eps:num weightDecay:num step:size gradScale:num',
   },
   wgemm: {
     /**
@@ -276,22 +270,22 @@ export const KERNEL_SIGNATURES = {
   },
   convert: {
     /** float32 → bfloat16 bits, round to nearest even; NaN stays NaN (quiet), ±Inf and ±0 exact. */
-    f32ToBf16: "src:f32 dst:u16 n:size",
+    f32ToBf16: 'src:f32 dst:u16 n:size',
     /** bfloat16 bits → float32 (exact). */
-    bf16ToF32: "src:u16 dst:f32 n:size",
+    bf16ToF32: 'src:u16 dst:f32 n:size',
     /** float32 → IEEE half bits, round to nearest even, overflow to ±Inf, subnormals kept. */
-    f32ToF16: "src:f32 dst:u16 n:size",
+    f32ToF16: 'src:f32 dst:u16 n:size',
     /** IEEE half bits → float32 (exact, subnormals included). */
-    f16ToF32: "src:u16 dst:f32 n:size",
+    f16ToF32: 'src:u16 dst:f32 n:size',
   },
 } as const;
 
 /** The TypeScript type of each kind. */
 interface KindTypes {
   f32: F32;
-  "f32?": F32 | null;
+  'f32?': F32 | null;
   i32: I32;
-  "i32?": I32 | null;
+  'i32?': I32 | null;
   u16: Uint16Array;
   i8: Int8Array;
   size: number;
@@ -305,12 +299,11 @@ interface KindTypes {
 export type ArgKind = keyof KindTypes;
 
 type KindType<K extends string> = K extends ArgKind ? KindTypes[K] : never;
-type ParseArgs<S extends string> =
-  S extends `${string}:${infer K} ${infer Rest}`
-    ? [KindType<K>, ...ParseArgs<Rest>]
-    : S extends `${string}:${infer K}`
-      ? [KindType<K>]
-      : [];
+type ParseArgs<S extends string> = S extends `${string}:${infer K} ${infer Rest}`
+  ? [KindType<K>, ...ParseArgs<Rest>]
+  : S extends `${string}:${infer K}`
+    ? [KindType<K>]
+    : [];
 /** The function type a signature string declares. */
 export type KernelFn<S extends string> = S extends `${infer A} -> ${infer R}`
   ? (...args: ParseArgs<A>) => KindType<R>
@@ -323,17 +316,17 @@ export type KernelFamily<F extends FamilyName> = {
   -readonly [K in keyof Families[F]]: KernelFn<Families[F][K] & string>;
 };
 
-export type GemmKernels = KernelFamily<"gemm">;
-export type ElementwiseKernels = KernelFamily<"elementwise">;
-export type ReduceKernels = KernelFamily<"reduce">;
-export type NormKernels = KernelFamily<"norms">;
-export type RopeKernels = KernelFamily<"rope">;
-export type AttentionKernels = KernelFamily<"attention">;
-export type LossKernels = KernelFamily<"losses">;
-export type IndexingKernels = KernelFamily<"indexing">;
-export type OptimKernels = KernelFamily<"optim">;
-export type ConvertKernels = KernelFamily<"convert">;
-export type WgemmKernels = KernelFamily<"wgemm">;
+export type GemmKernels = KernelFamily<'gemm'>;
+export type ElementwiseKernels = KernelFamily<'elementwise'>;
+export type ReduceKernels = KernelFamily<'reduce'>;
+export type NormKernels = KernelFamily<'norms'>;
+export type RopeKernels = KernelFamily<'rope'>;
+export type AttentionKernels = KernelFamily<'attention'>;
+export type LossKernels = KernelFamily<'losses'>;
+export type IndexingKernels = KernelFamily<'indexing'>;
+export type OptimKernels = KernelFamily<'optim'>;
+export type ConvertKernels = KernelFamily<'convert'>;
+export type WgemmKernels = KernelFamily<'wgemm'>;
 
 export interface Kernels
   extends
@@ -348,15 +341,11 @@ export interface Kernels
     OptimKernels,
     ConvertKernels,
     WgemmKernels {
-  readonly name: "js" | "native";
+  readonly name: 'js' | 'native';
 }
-export type KernelName = Exclude<keyof Kernels, "name">;
+export type KernelName = Exclude<keyof Kernels, 'name'>;
 
 /** Every kernel's signature string, by kernel name. */
-export const kernelSignatures: Readonly<Record<KernelName, string>> =
-  Object.freeze(
-    Object.assign({}, ...Object.values(KERNEL_SIGNATURES)) as Record<
-      KernelName,
-      string
-    >,
-  );
+export const kernelSignatures: Readonly<Record<KernelName, string>> = Object.freeze(
+  Object.assign({}, ...Object.values(KERNEL_SIGNATURES)) as Record<KernelName, string>,
+);
