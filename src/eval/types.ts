@@ -106,3 +106,7 @@ export interface RollingResult {
 }
 
 export type RequestResult = LoglikelihoodResult | RollingResult | string;
+
+/** One doc's requests and their results, in the same order: what a task's scoreDoc receives. */
+export type DocRequests = readonly RequestInstance[];
+export type DocResults = readonly RequestResult[];

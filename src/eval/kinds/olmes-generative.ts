@@ -18,7 +18,7 @@ import {
   type Task,
   type TaskConfig,
 } from '../task.ts';
-import type { Doc, GenerationKwargs, RequestInstance, RequestResult, Row } from '../types.ts';
+import type { Doc, DocRequests, DocResults, GenerationKwargs, RequestInstance, Row } from '../types.ts';
 
 /** Where a task's few-shot examples come from. */
 export type FewshotSpec =
@@ -164,12 +164,7 @@ export class OlmesGenerativeTask implements Task {
     return { metrics: this.spec.score(doc, scored), output: { continuation, scored_continuation: scored } };
   }
 
-  scoreDoc(
-    doc: Doc,
-    docId: number,
-    instances: readonly RequestInstance[],
-    results: readonly RequestResult[],
-  ): DocPrediction {
+  scoreDoc(doc: Doc, docId: number, instances: DocRequests, results: DocResults): DocPrediction {
     const where = `${this.config.alias} doc ${docId}`;
     if (instances.length !== 1 || results.length !== 1)
       throw new Error(

@@ -19,7 +19,7 @@ import { byteCount } from '../../metrics.ts';
 import { selectInstances } from '../../selection.ts';
 import { MultipleChoiceTask, type McTaskFamily } from '../../kinds/multiple-choice.ts';
 import { copyWithConfig, type DocPrediction, type ModelOutput, type Task, type TaskConfig } from '../../task.ts';
-import type { Doc, GenerateUntilRequest, McDoc, RequestInstance, RequestResult } from '../../types.ts';
+import type { Doc, DocRequests, DocResults, GenerateUntilRequest, McDoc, RequestInstance } from '../../types.ts';
 import {
   CONFIG_QTYPE,
   loadSimpleToM,
@@ -205,12 +205,7 @@ export class SimpleToMGenTask implements Task {
     ];
   }
 
-  scoreDoc(
-    doc: Doc,
-    docId: number,
-    instances: readonly RequestInstance[],
-    results: readonly RequestResult[],
-  ): DocPrediction {
+  scoreDoc(doc: Doc, docId: number, instances: DocRequests, results: DocResults): DocPrediction {
     const { native_id: nativeId, gold } = doc;
     const item = this.items.get(String(nativeId));
     if (!item) throw new Error(`${this.config.alias}: doc ${docId} (${nativeId}) was not loaded by this task`);
@@ -306,12 +301,7 @@ export class SimpleToMMcTask extends MultipleChoiceTask {
   override restoreDocs(docs: readonly McDoc[]): void {
     this.items = new Map(docs.map((d, i) => [String(d.native_id), savedExtra(this.config.alias, d, i).item]));
   }
-  override scoreDoc(
-    doc: McDoc,
-    docId: number,
-    instances: readonly RequestInstance[],
-    results: readonly RequestResult[],
-  ): DocPrediction {
+  override scoreDoc(doc: McDoc, docId: number, instances: DocRequests, results: DocResults): DocPrediction {
     const p = super.scoreDoc(doc, docId, instances, results);
     const item = this.items.get(String(doc.native_id));
     if (!item) throw new Error(`${this.config.alias}: doc ${docId} (${doc.native_id}) was not loaded by this task`);

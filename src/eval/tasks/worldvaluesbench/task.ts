@@ -16,7 +16,14 @@ import type { DatasetSource } from '../../data/source.ts';
 import { selectInstances } from '../../selection.ts';
 import { asLoglikelihood } from '../../kinds/multiple-choice.ts';
 import { copyWithConfig, type DocPrediction, type ModelOutput, type Task, type TaskConfig } from '../../task.ts';
-import type { Doc, GenerateUntilRequest, LoglikelihoodRequest, RequestInstance, RequestResult } from '../../types.ts';
+import type {
+  Doc,
+  DocRequests,
+  DocResults,
+  GenerateUntilRequest,
+  LoglikelihoodRequest,
+  RequestInstance,
+} from '../../types.ts';
 import {
   demographicKeys,
   findReleaseDir,
@@ -250,12 +257,7 @@ export class WorldValuesBenchTask implements Task {
     });
   }
 
-  scoreDoc(
-    doc: Doc,
-    docId: number,
-    instances: readonly RequestInstance[],
-    results: readonly RequestResult[],
-  ): DocPrediction {
+  scoreDoc(doc: Doc, docId: number, instances: DocRequests, results: DocResults): DocPrediction {
     const { native_id: nativeId, gold } = doc;
     const d = this.qdoc(nativeId);
     const where = `${this.config.alias} question ${nativeId}`;
