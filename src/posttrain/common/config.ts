@@ -121,6 +121,13 @@ export const evalTimingFields = {
 
 export const logEveryField = z.number().int().positive().default(10);
 
+/** The eval block (its timing plus the stage's own fields) and logEvery: the last fields of every SFT/DPO config. */
+export function evalAndLogFields<E extends z.ZodRawShape>(evalFields: E) {
+  const block = z.object({ ...evalTimingFields, ...evalFields }).strict();
+  // The stages give every eval field a default, so an absent block parses as {} (zod cannot see that through E).
+  return { eval: block.default({} as z.input<typeof block>), logEvery: logEveryField };
+}
+
 /** microBatchSize must divide batchSize (unless packing regroups the batch). */
 export function checkMicroBatch(
   c: { batchSize: number; microBatchSize: number; packing?: boolean },
@@ -133,6 +140,19 @@ export function checkMicroBatch(
       message: `must divide batchSize (${c.batchSize})`,
     });
   }
+}
+
+/**
+ * A stage schema's refinement: checkMicroBatch, then the stage's own cross-field checks, which report a problem
+ * through `issue(path, message)`.
+ */
+export function stageChecks<C extends { batchSize: number; microBatchSize: number; packing?: boolean }>(
+  more: (c: C, issue: (path: (string | number)[], message: string) => void) => void,
+): (c: C, ctx: z.RefinementCtx) => void {
+  return (c, ctx) => {
+    checkMicroBatch(c, ctx);
+    more(c, (path, message) => ctx.addIssue({ code: z.ZodIssueCode.custom, path, message }));
+  };
 }
 
 /** Resolves the paths every stage has (output, initFrom, tokenizer, data.train, data.test) against baseDir. */

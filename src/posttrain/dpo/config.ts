@@ -34,24 +34,15 @@ export const dpoConfigSchema = z
     // together: 2 × this many rows).
     ...common.batchFields(1),
     ...common.trainingFields({ lr: 5e-7, warmupRatio: 0.1 }),
-    eval: z
-      .object({
-        ...common.evalTimingFields,
-      })
-      .strict()
-      .default({}),
-    logEvery: common.logEveryField,
+    ...common.evalAndLogFields({}),
   })
   .strict()
-  .superRefine((c, ctx) => {
-    common.checkMicroBatch(c, ctx);
-    if (c.data.test && c.data.testFraction > 0)
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: ['data', 'testFraction'],
-        message: 'give data.test or data.testFraction, not both',
-      });
-  });
+  .superRefine(
+    common.stageChecks((c, issue) => {
+      if (c.data.test && c.data.testFraction > 0)
+        issue(['data', 'testFraction'], 'give data.test or data.testFraction, not both');
+    }),
+  );
 
 export type DpoConfigInput = z.input<typeof dpoConfigSchema>;
 export type DpoConfig = Omit<z.infer<typeof dpoConfigSchema>, 'beta'> & { beta: number };

@@ -32,36 +32,22 @@ export const sftConfigSchema = z
      */
     reduction: z.enum(['sum', 'mean']).default('sum'),
     ...common.trainingFields({ lr: 5e-6, warmupRatio: 0.03 }),
-    eval: z
-      .object({
-        ...common.evalTimingFields,
-        /** Held-out conversations used for exact match (greedy generation); 0 disables it. */
-        exactMatchExamples: z.number().int().nonnegative().default(64),
-        maxNewTokens: z.number().int().positive().default(128),
-        /** Prompts per generation batch. */
-        generationBatch: z.number().int().positive().default(16),
-      })
-      .strict()
-      .default({}),
-    logEvery: common.logEveryField,
+    ...common.evalAndLogFields({
+      /** Held-out conversations used for exact match (greedy generation); 0 disables it. */
+      exactMatchExamples: z.number().int().nonnegative().default(64),
+      maxNewTokens: z.number().int().positive().default(128),
+      /** Prompts per generation batch. */
+      generationBatch: z.number().int().positive().default(16),
+    }),
   })
   .strict()
-  .superRefine((c, ctx) => {
-    common.checkMicroBatch(c, ctx);
-    if (c.microBatchSize > c.batchSize)
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: ['microBatchSize'],
-        message: `must be at most batchSize (${c.batchSize})`,
-      });
-    if (c.packingTokens !== undefined && c.packingTokens < c.data.maxLength) {
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: ['packingTokens'],
-        message: `must be at least data.maxLength (${c.data.maxLength}) so every conversation fits`,
-      });
-    }
-  });
+  .superRefine(
+    common.stageChecks((c, issue) => {
+      if (c.microBatchSize > c.batchSize) issue(['microBatchSize'], `must be at most batchSize (${c.batchSize})`);
+      if (c.packingTokens !== undefined && c.packingTokens < c.data.maxLength)
+        issue(['packingTokens'], `must be at least data.maxLength (${c.data.maxLength}) so every conversation fits`);
+    }),
+  );
 
 export type SftConfigInput = z.input<typeof sftConfigSchema>;
 export type SftConfig = z.infer<typeof sftConfigSchema>;
