@@ -4,6 +4,7 @@ import { record } from '../autograd.ts';
 import { kernels } from '../backend.ts';
 import { formatShape, ShapeError, sizeOf } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
+import { recordPick } from './pick-grad.ts';
 import { compactEmbedding, isCompactWeight } from './weight-linear.ts';
 
 function checkIndices(op: string, idx: Tensor): Int32Array {
@@ -106,19 +107,7 @@ export function takeAlongLastAxis(x: Tensor, idx: Tensor): Tensor {
       od[r * k + j] = xd[r * cols + c];
     }
   }
-  record(
-    'takeAlongLastAxis',
-    [x],
-    [out],
-    ([g]) => {
-      const gx = Tensor.empty(x.shape, 'f32', true);
-      const gd = gx.f32();
-      const gv = g!.f32();
-      for (let r = 0; r < rows; r++) for (let j = 0; j < k; j++) gd[r * cols + ids[r * k + j]] += gv[r * k + j];
-      return [gx];
-    },
-    [idx],
-  );
+  recordPick('takeAlongLastAxis', x, out, idx, { outer: rows, len: cols, k, inner: 1 });
   return out;
 }
 
@@ -133,19 +122,6 @@ export function topk(x: Tensor, k: number): { values: Tensor; indices: Tensor } 
   const values = Tensor.empty(shape);
   const indices = Tensor.empty(shape, 'i32');
   kernels().topk(x.f32('topk'), values.f32(), indices.i32(), rows, cols, k);
-  record(
-    'topk',
-    [x],
-    [values],
-    ([g]) => {
-      const gx = Tensor.empty(x.shape, 'f32', true);
-      const gd = gx.f32();
-      const gv = g!.f32();
-      const id = indices.i32();
-      for (let r = 0; r < rows; r++) for (let j = 0; j < k; j++) gd[r * cols + id[r * k + j]] += gv[r * k + j];
-      return [gx];
-    },
-    [indices],
-  );
+  recordPick('topk', x, values, indices, { outer: rows, len: cols, k, inner: 1 });
   return { values, indices };
 }

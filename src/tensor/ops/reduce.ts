@@ -5,6 +5,7 @@ import { UnaryOp } from '../kernels/types.ts';
 import { normalizeAxis, sizeOf, formatShape, ShapeError } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
 import { expandRaw } from './elementwise.ts';
+import { recordPick } from './pick-grad.ts';
 
 interface AxisView {
   outer: number;
@@ -69,24 +70,6 @@ export function max(x: Tensor, axis: number, keepDims = false): { values: Tensor
   const values = Tensor.empty(v.outShape);
   const indices = Tensor.empty(v.outShape, 'i32');
   kernels().reduceMax(x.f32(), values.f32(), indices.i32(), v.outer, v.len, v.inner);
-  record(
-    'max',
-    [x],
-    [values],
-    ([g]) => {
-      const gx = Tensor.empty(x.shape, 'f32', true);
-      const gd = gx.f32();
-      const gv = g!.f32();
-      const idx = indices.i32();
-      for (let o = 0; o < v.outer; o++) {
-        for (let i = 0; i < v.inner; i++) {
-          const r = o * v.inner + i;
-          gd[(o * v.len + idx[r]) * v.inner + i] = gv[r];
-        }
-      }
-      return [gx];
-    },
-    [indices],
-  );
+  recordPick('max', x, values, indices, { outer: v.outer, len: v.len, k: 1, inner: v.inner });
   return { values, indices };
 }
