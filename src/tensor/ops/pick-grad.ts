@@ -19,25 +19,20 @@ export interface PickLayout {
  */
 export function recordPick(op: string, x: Tensor, out: Tensor, indices: Tensor, layout: PickLayout): void {
   const { outer, len, k, inner } = layout;
-  record(
-    op,
-    [x],
-    [out],
-    ([g]) => {
-      const gx = Tensor.empty(x.shape, 'f32', true);
-      const gd = gx.f32();
-      const gv = g!.f32();
-      const id = indices.i32();
-      for (let o = 0; o < outer; o++) {
-        for (let j = 0; j < k; j++) {
-          for (let i = 0; i < inner; i++) {
-            const r = (o * k + j) * inner + i;
-            gd[(o * len + id[r]) * inner + i] += gv[r];
-          }
+  const backward = ([g]: (Tensor | null)[]): Tensor[] => {
+    const gx = Tensor.empty(x.shape, 'f32', true);
+    const gd = gx.f32();
+    const gv = g!.f32();
+    const id = indices.i32();
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < k; j++) {
+        for (let i = 0; i < inner; i++) {
+          const r = (o * k + j) * inner + i;
+          gd[(o * len + id[r]) * inner + i] += gv[r];
         }
       }
-      return [gx];
-    },
-    [indices],
-  );
+    }
+    return [gx];
+  };
+  record(op, [x], [out], backward, [indices]);
 }
