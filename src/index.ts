@@ -74,5 +74,5 @@ export {
   type EvaluatePlan,
   type EvaluateResult,
 } from './eval/index.ts';
-export { LocalBackend, OpenAIBackend, type LogprobsMode } from './eval/backends/index.ts';
+export { LocalBackend, OpenAIBackend, OpenAIPool, type LogprobsMode } from './eval/backends/index.ts';
 export { startServer, isLoopback, type ServeOptions, type RunningServer } from './serve/index.ts';

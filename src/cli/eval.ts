@@ -11,6 +11,7 @@ import {
   LocalBackend,
   LocalHfFolderSource,
   OpenAIBackend,
+  OpenAIPool,
   TaskIdError,
   criticModeIds,
   dolma2Tokenizer,
@@ -47,7 +48,9 @@ olmo eval --tasks IDS --output DIR --dry-run [--data-dir DIR]
 olmo eval --rescore DIR
 
   --model DIR|ID        checkpoint folder or hub id owner/name[@revision], evaluated in-process
-  --openai URL          an OpenAI-compatible server (vLLM, SGLang, llama.cpp, olmo serve), e.g. http://127.0.0.1:8000/v1
+  --openai URL          an OpenAI-compatible server (vLLM, SGLang, llama.cpp, olmo serve), e.g. http://127.0.0.1:8000/v1;
+                        repeat it for replicas of one model: requests are spread over them (--concurrency each) and
+                        move to the others when one stops answering
   --model-name NAME     the model name the server serves (required with --openai)
   --tasks IDS           comma-separated task ids name[:mc|:rc][::regime], e.g. arc_easy::olmes,mmlu:mc::olmes,
                         core_9mcqa::olmes, synth_world:rc (the synthetic corpus), local_mc:NAME (see below)
@@ -63,7 +66,7 @@ olmo eval --rescore DIR
   --max-length N        context length, inputs cut from the left (default min(2048, the model's); --openai: 2048)
   --tokenizer DIR|dolma2  in-process: when the checkpoint has no tokenizer.json; --openai: tokenise locally
                         (exact lm-eval token counts, token-id prompts) instead of using the server's counts
-  --concurrency N       --openai: HTTP requests in flight (default 8)
+  --concurrency N       --openai: HTTP requests in flight per endpoint (default 8)
   --logprobs MODE       --openai: echo (completions with echo+logprobs, default) or prompt_logprobs (vLLM)
   --chat                --openai: generate through /v1/chat/completions instead of /v1/completions
   --api-key-env NAME    --openai: read the API key from this variable (default OPENAI_API_KEY)
@@ -117,7 +120,6 @@ const OPTIONS = {
   ...optionTable(
     [
       'model',
-      'openai',
       'model-name',
       'output',
       'data-dir',
@@ -142,6 +144,7 @@ const OPTIONS = {
     ['chat', 'list-tasks', 'dry-run', 'critic-chat'],
   ),
   tasks: { type: 'string', multiple: true },
+  openai: { type: 'string', multiple: true },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
@@ -293,15 +296,19 @@ function modelBackend(values: Values, computeConfig: Record<string, unknown>, lo
     throw new UsageError('olmo eval: --logprobs prompt_logprobs needs --tokenizer DIR|dolma2');
   const h = httpOptions(values, log);
   Object.assign(computeConfig, { backend: 'openai', concurrency: h.concurrency, logprobs: mode });
-  return new OpenAIBackend({
-    baseUrl: parseUrl('openai', values.openai!),
+  const urls = values.openai!.map((u) => parseUrl('openai', u));
+  if (urls.length > 1) computeConfig.endpoints = urls.length;
+  const common = {
     model: values['model-name'],
     maxLength,
     tokenizer: values.tokenizer !== undefined ? tokenizerFrom(values.tokenizer) : undefined,
     logprobsMode: mode as LogprobsMode,
-    generationApi: values.chat ? 'chat' : 'completions',
+    generationApi: values.chat ? ('chat' as const) : ('completions' as const),
     ...h,
-  });
+  };
+  return urls.length > 1
+    ? new OpenAIPool({ ...common, baseUrls: urls })
+    : new OpenAIBackend({ ...common, baseUrl: urls[0] });
 }
 
 /** The critic of the two-model modes from --critic-model or --critic-openai, or undefined. */

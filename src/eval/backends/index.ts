@@ -10,5 +10,6 @@ export {
   type LogprobsMode,
   type GenerationApi,
 } from './openai.ts';
+export { OpenAIPool, type OpenAIPoolOptions } from './openai-pool.ts';
 export { encodeRequest, prefixTokenOf, cutAtStops, type BackendTokenizer, type TokenPair } from './common.ts';
 export { rollingWindows, type TokenWindow } from './rolling.ts';

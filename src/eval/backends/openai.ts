@@ -86,6 +86,12 @@ export interface OpenAIBackendOptions {
 /** The server could not answer (after the retries) or answered something unusable. */
 export class OpenAIBackendError extends Error {
   override name = 'OpenAIBackendError';
+  /** true when the server gave no usable answer after the retries (or the circuit breaker is open): a pool fails over */
+  readonly unreachable: boolean;
+  constructor(message: string, opts: { unreachable?: boolean } = {}) {
+    super(message);
+    this.unreachable = opts.unreachable ?? false;
+  }
 }
 
 /** `http://h:p`, `http://h:p/`, `http://h:p/v1/` → `http://h:p/v1`. */
@@ -267,6 +273,7 @@ export class OpenAIBackend implements Backend {
       if (attempt >= this.maxRetries) {
         throw new OpenAIBackendError(
           `cannot get an answer from the OpenAI-compatible server at ${url}: ${last} (after ${attempt + 1} attempt${attempt ? 's' : ''}). Is the server running, and is the URL right?`,
+          { unreachable: true },
         );
       }
       const delay = retryAfterMs ?? Math.min(30_000, this.retryBaseMs * 2 ** attempt);
@@ -286,6 +293,7 @@ export class OpenAIBackend implements Backend {
       this.broken = new OpenAIBackendError(
         `the OpenAI-compatible server at ${this.baseUrl} failed ${this.consecutiveFailures} times in a row (last: ${reason}); stopping instead of retrying every request. ` +
           'Is the server running and answering? (--timeout sets the deadline per attempt, --retries the retries)',
+        { unreachable: true },
       );
     }
     if (this.broken) throw this.broken;
