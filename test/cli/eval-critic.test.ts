@@ -56,6 +56,17 @@ function respond(model: string, prompt: string): string {
 
 let server: Server;
 let url: string;
+/** The student and the critic, both served by the scripted server. */
+const studentAndCritic = () => [
+  '--openai',
+  url,
+  '--model-name',
+  'student',
+  '--critic-openai',
+  url,
+  '--critic-model-name',
+  'critic',
+];
 const served: string[] = [];
 before(async () => {
   server = createServer((req, res) => {
@@ -119,14 +130,7 @@ const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 test('critic modes through two HTTP backends: one folder per stage, metrics, --rescore byte-identical', async () => {
   const out = tmp('critic-out');
   const r = await olmoEval([
-    '--openai',
-    url,
-    '--model-name',
-    'student',
-    '--critic-openai',
-    url,
-    '--critic-model-name',
-    'critic',
+    ...studentAndCritic(),
     '--tasks',
     'digital_socrates_critic,delta_rot_judge',
     '--data-dir',
@@ -195,14 +199,7 @@ test('critic modes through two HTTP backends: one folder per stage, metrics, --r
 
   // a rerun resumes every stage from its cache
   const again = await olmoEval([
-    '--openai',
-    url,
-    '--model-name',
-    'student',
-    '--critic-openai',
-    url,
-    '--critic-model-name',
-    'critic',
+    ...studentAndCritic(),
     '--tasks',
     'digital_socrates_critic,delta_rot_judge',
     '--data-dir',
@@ -262,22 +259,7 @@ test('critic-mode usage errors name the option', async () => {
     noCritic.stderr,
     /delta_rot_judge needs a critic model: --critic-model DIR or --critic-openai URL --critic-model-name NAME/,
   );
-  const noMode = await olmoEval([
-    '--openai',
-    url,
-    '--model-name',
-    'student',
-    '--critic-openai',
-    url,
-    '--critic-model-name',
-    'critic',
-    '--tasks',
-    'delta_rot',
-    '--data-dir',
-    data,
-    '--output',
-    out,
-  ]);
+  const noMode = await olmoEval([...studentAndCritic(), '--tasks', 'delta_rot', '--data-dir', data, '--output', out]);
   assert.equal(noMode.code, 2);
   assert.match(noMode.stderr, /--critic-model \/ --critic-openai are used by the critic modes only/);
   const noName = await olmoEval([
@@ -299,20 +281,7 @@ test('critic-mode usage errors name the option', async () => {
   const dry = await olmoEval(['--tasks', 'digital_socrates_critic', '--data-dir', data, '--output', out, '--dry-run']);
   assert.equal(dry.code, 2);
   assert.match(dry.stderr, /--dry-run cannot write digital_socrates_critic/);
-  const fmt = await olmoEval([
-    '--openai',
-    url,
-    '--model-name',
-    'student',
-    '--critic-openai',
-    url,
-    '--critic-model-name',
-    'critic',
-    '--tasks',
-    'delta_rot_judge:mc',
-    '--output',
-    out,
-  ]);
+  const fmt = await olmoEval([...studentAndCritic(), '--tasks', 'delta_rot_judge:mc', '--output', out]);
   assert.equal(fmt.code, 2);
   assert.match(fmt.stderr, /delta_rot_judge has no :mc format/);
   const help = await olmoEval(['--help']);
