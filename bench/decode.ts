@@ -4,8 +4,8 @@
 // Prefill: a 128-token prompt per sequence. Decode: 32 greedy tokens per sequence after it. Each figure is
 // the best of 3 runs (after a warm-up run) on the native backend.
 import { Generator, backendName, noGrad, numThreads, tensor, tidy } from '../src/tensor/index.ts';
-import { initModel, parseConfig, type CausalLM } from '../src/models/index.ts';
-import { truncatedNormalInit } from '../src/nn/index.ts';
+import type { CausalLM } from '../src/models/index.ts';
+import { randomOlmo2 } from './random-model.ts';
 import type { BenchOptions, Measurement } from './run.ts';
 
 const MODELS: Record<string, Record<string, unknown>> = {
@@ -24,16 +24,7 @@ const MODELS: Record<string, Record<string, unknown>> = {
 const PROMPT = 128;
 const NEW = 32;
 
-function makeModel(raw: Record<string, unknown>): CausalLM {
-  const cfg = parseConfig({
-    model_type: 'olmo2',
-    max_position_embeddings: 4096,
-    rms_norm_eps: 1e-6,
-    rope_theta: 500000,
-    ...raw,
-  });
-  return initModel(cfg, truncatedNormalInit(new Generator(0), 0.02));
-}
+const makeModel = (raw: Record<string, unknown>): CausalLM => randomOlmo2({ max_position_embeddings: 4096, ...raw });
 
 function timeRun(model: CausalLM, batch: number): { prefillSeconds: number; decodeSeconds: number } {
   const vocab = model.config.vocabSize;

@@ -11,28 +11,23 @@
 // Args: --docs N (default 12), --context T (default 192 tokens).
 import { LocalBackend } from '../src/eval/backends/local.ts';
 import type { LoglikelihoodRequest } from '../src/eval/types.ts';
-import { initModel, parseConfig, type CausalLM } from '../src/models/index.ts';
-import { truncatedNormalInit } from '../src/nn/index.ts';
+import type { CausalLM } from '../src/models/index.ts';
 import { Generator, backendName, numThreads } from '../src/tensor/index.ts';
 import type { Tokenizer } from '../src/tokenizers/index.ts';
+import { randomOlmo2 } from './random-model.ts';
 import type { BenchOptions, Measurement } from './run.ts';
 
-function makeModel(): CausalLM {
-  const cfg = parseConfig({
-    model_type: 'olmo2',
+const makeModel = (): CausalLM =>
+  randomOlmo2({
     hidden_size: 384,
     intermediate_size: 1024,
     num_hidden_layers: 8,
     num_attention_heads: 6,
     vocab_size: 20480,
     max_position_embeddings: 2048,
-    rms_norm_eps: 1e-6,
-    rope_theta: 500000,
     eos_token_id: 0,
     pad_token_id: 1,
   });
-  return initModel(cfg, truncatedNormalInit(new Generator(0), 0.02));
-}
 
 /** A byte-level tokenizer (id = 2 + byte): one token per character of ASCII text, enough for timing. */
 function byteTokenizer(): Tokenizer {

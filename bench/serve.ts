@@ -9,10 +9,10 @@
 // --levels 1,4,16,64.
 import OpenAI from 'openai';
 import { Generator, backendName, numThreads } from '../src/tensor/index.ts';
-import { initModel, parseConfig, type CausalLM } from '../src/models/index.ts';
-import { truncatedNormalInit } from '../src/nn/index.ts';
+import type { CausalLM } from '../src/models/index.ts';
 import { dolma2Tokenizer } from '../src/tokenizers/index.ts';
 import { startServer } from '../src/serve/index.ts';
+import { randomOlmo2 } from './random-model.ts';
 import type { BenchOptions, Measurement } from './run.ts';
 
 const SHAPES: Record<string, Record<string, unknown>> = {
@@ -34,17 +34,8 @@ const SHAPES: Record<string, Record<string, unknown>> = {
 const PROMPT = 64;
 const NEW = 32;
 
-function makeModel(raw: Record<string, unknown>): CausalLM {
-  const cfg = parseConfig({
-    model_type: 'olmo2',
-    max_position_embeddings: PROMPT + NEW,
-    rms_norm_eps: 1e-6,
-    rope_theta: 500000,
-    eos_token_id: 0,
-    ...raw,
-  });
-  return initModel(cfg, truncatedNormalInit(new Generator(0), 0.02));
-}
+const makeModel = (raw: Record<string, unknown>): CausalLM =>
+  randomOlmo2({ max_position_embeddings: PROMPT + NEW, eos_token_id: 0, ...raw });
 
 function percentile(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;

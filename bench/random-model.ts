@@ -1,0 +1,10 @@
+// The random-weight OLMo 2 models the benchmarks run: OLMo 2's norm epsilon and RoPE base, the initialiser's
+// std 0.02, seed 0, and the fields each benchmark sets (sizes, context, special ids) over them.
+import { initModel, parseConfig, type CausalLM } from '../src/models/index.ts';
+import { truncatedNormalInit } from '../src/nn/index.ts';
+import { Generator } from '../src/tensor/index.ts';
+
+export function randomOlmo2(fields: Record<string, unknown>): CausalLM {
+  const cfg = parseConfig({ model_type: 'olmo2', rms_norm_eps: 1e-6, rope_theta: 500000, ...fields });
+  return initModel(cfg, truncatedNormalInit(new Generator(0), 0.02));
+}
