@@ -19,7 +19,7 @@ import { createNativeKernels } from '../src/tensor/kernels/native.ts';
 import type { Kernels } from '../src/tensor/kernels/types.ts';
 import type { BenchOptions, Measurement } from './run.ts';
 
-interface Shape {
+export interface Shape {
   label: string;
   m: number;
   n: number;
@@ -28,7 +28,7 @@ interface Shape {
   transB: boolean;
 }
 
-const square = (s: number): Shape => ({
+export const square = (s: number): Shape => ({
   label: `sgemm ${s}x${s}x${s}`,
   m: s,
   n: s,
@@ -68,7 +68,7 @@ function randomArray(n: number, seed: number): Float32Array {
   return out;
 }
 
-interface Timing {
+export interface Timing {
   best: number;
   median: number;
   reps: number;
@@ -84,7 +84,7 @@ function bestOf(ts: Timing[]): Timing {
   };
 }
 
-function timeOurs(gemm: Kernels['gemm'], s: Shape): Timing {
+export function timeOurs(gemm: Kernels['gemm'], s: Shape): Timing {
   const a = randomArray(s.m * s.k, 1);
   const b = randomArray(s.k * s.n, 2);
   const c = new Float32Array(s.m * s.n);
@@ -111,7 +111,7 @@ function pythonEnv(coretype?: string): NodeJS.ProcessEnv {
 }
 
 /** The CPU's model name (Linux), for the report. */
-function cpuModel(): string {
+export function cpuModel(): string {
   try {
     const line = readFileSync('/proc/cpuinfo', 'utf8')
       .split('\n')

@@ -1,0 +1,145 @@
+// llama.cpp, through node-llama-cpp's prebuilt CPU binary, as the reference the GGUF parity tests compare
+// olmo-ts against: next-token log-probabilities at every position of a prompt fed as token ids (so tokenisation
+// is not in question), greedy continuations with llama.cpp's own sampler, and its tokenizer.
+// node-llama-cpp: https://node-llama-cpp.withcat.ai (LlamaContextSequence.controlledEvaluate returns the raw
+// logits of every position asked for; evaluate() with temperature 0 is llama.cpp's greedy sampler).
+import {
+  getLlama,
+  LlamaLogLevel,
+  NoBinaryFoundError,
+  type Llama,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaModel,
+  type Token,
+} from 'node-llama-cpp';
+import { noGrad, tensor, tidy } from '../../src/tensor/index.ts';
+import type { CausalLM } from '../../src/models/index.ts';
+
+/**
+ * The llama.cpp binding, or why it cannot run here. Only a binary that cannot load on this machine (node-llama-cpp
+ * finds no prebuilt binary it can load, and we never build from source) is a reason to skip; any other failure is
+ * thrown, so that a broken file or API change fails the test instead of skipping it.
+ */
+export async function loadLlama(): Promise<Llama | string> {
+  try {
+    return await getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: LlamaLogLevel.error });
+  } catch (err) {
+    if (err instanceof NoBinaryFoundError)
+      return `node-llama-cpp's prebuilt llama.cpp binary does not load on this machine: ${err.message}`;
+    throw err;
+  }
+}
+
+export interface LlamaRunnerOptions {
+  /** Tokens one prompt plus its continuation may take. */
+  contextSize: number;
+  /**
+   * KV cache element type. llama.cpp ships with f16; the f32 parity test stores K and V in f32 as olmo-ts does,
+   * so that only the arithmetic, not a rounding of the cache, is compared.
+   */
+  kvType?: 'F16' | 'F32';
+}
+
+/** One GGUF file loaded in llama.cpp (CPU only, 2 threads), with one sequence reused prompt after prompt. */
+export class LlamaRunner {
+  private constructor(
+    readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+    readonly sequence: LlamaContextSequence,
+  ) {}
+
+  static async open(llama: Llama, modelPath: string, opts: LlamaRunnerOptions): Promise<LlamaRunner> {
+    const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
+    const kv = opts.kvType ?? 'F16';
+    const context = await model.createContext({
+      contextSize: opts.contextSize,
+      threads: 2,
+      experimentalKvCacheKeyType: kv,
+      experimentalKvCacheValueType: kv,
+    });
+    return new LlamaRunner(model, context, context.getSequence());
+  }
+
+  /**
+   * Log-softmax of llama.cpp's logits after each prefix of `ids` ([position][token], length ids.length): row t is
+   * the distribution of the token after ids[0..t].
+   */
+  async logProbs(ids: readonly number[]): Promise<Float64Array[]> {
+    await this.sequence.clearHistory();
+    const out = await this.sequence.controlledEvaluate(
+      ids.map((id) => [id as Token, { generateNext: { logits: true } }]),
+    );
+    return out.map((r, t) => {
+      const logits = r?.next.logits;
+      if (!logits) throw new Error(`llama.cpp returned no logits at position ${t} of ${ids.length}`);
+      const row = new Float64Array(logits.size);
+      for (const [token, value] of logits) row[token] = value;
+      return logSoftmax(row);
+    });
+  }
+
+  /** llama.cpp's greedy continuation (its sampler at temperature 0) of `n` tokens; EOS does not stop it. */
+  async greedy(ids: readonly number[], n: number): Promise<number[]> {
+    await this.sequence.clearHistory();
+    const out: number[] = [];
+    if (n === 0) return out;
+    for await (const token of this.sequence.evaluate(ids as Token[], { temperature: 0, yieldEogToken: true })) {
+      out.push(token);
+      if (out.length === n) break;
+    }
+    return out;
+  }
+
+  /** llama.cpp's tokenisation of `text`, special-token strings parsed as special tokens. */
+  tokenize(text: string): number[] {
+    return this.model.tokenize(text, true);
+  }
+
+  async dispose(): Promise<void> {
+    await this.context.dispose();
+    await this.model.dispose();
+  }
+}
+
+export function logSoftmax(row: ArrayLike<number>): Float64Array {
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) max = Math.max(max, row[i]);
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i] - max);
+  const lse = max + Math.log(sum);
+  return Float64Array.from(row, (v) => v - lse);
+}
+
+/** olmo-ts's log-softmax of the logits after each prefix of `ids`, over the first `vocab` entries. */
+export function olmoLogProbs(model: CausalLM, ids: readonly number[], vocab: number): Float64Array[] {
+  const logits = noGrad(() =>
+    tidy(() =>
+      model
+        .forward(tensor(Int32Array.from(ids), [1, ids.length], 'i32'))
+        .logits.f32()
+        .slice(),
+    ),
+  );
+  const width = model.config.vocabSize;
+  return ids.map((_, t) => logSoftmax(logits.subarray(t * width, t * width + vocab)));
+}
+
+/** The largest |a − b| over every position and token, and where it is. */
+export function maxLogProbDiff(
+  ours: Float64Array[],
+  theirs: Float64Array[],
+): { diff: number; position: number; token: number } {
+  if (ours.length !== theirs.length)
+    throw new Error(`log-prob rows: olmo-ts has ${ours.length} positions, llama.cpp ${theirs.length}`);
+  let worst = { diff: 0, position: -1, token: -1 };
+  ours.forEach((row, t) => {
+    if (row.length !== theirs[t].length)
+      throw new Error(`position ${t}: olmo-ts has ${row.length} tokens, llama.cpp ${theirs[t].length}`);
+    for (let i = 0; i < row.length; i++) {
+      const d = Math.abs(row[i] - theirs[t][i]);
+      if (!(d <= worst.diff)) worst = { diff: d, position: t, token: i };
+    }
+  });
+  return worst;
+}
