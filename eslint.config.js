@@ -13,6 +13,24 @@ const NODE_GLOBALS = Object.fromEntries(
     'readonly',
   ]),
 );
+// The dashboard's web app (web/) runs in the browser, bundled by scripts/build-dashboard.mjs.
+const BROWSER_GLOBALS = Object.fromEntries(
+  [
+    'window',
+    'document',
+    'location',
+    'history',
+    'fetch',
+    'EventSource',
+    'AbortController',
+    'TextDecoder',
+    'URLSearchParams',
+    'HTMLElement',
+    'console',
+    'setTimeout',
+    'clearTimeout',
+  ].map((g) => [g, 'readonly']),
+);
 const MODEL_CODE = ['**/models/*', '**/nn/*', '**/tensor/*', '**/train/*', '**/posttrain/**'];
 
 export default defineConfig([
@@ -55,6 +73,24 @@ export default defineConfig([
         {
           patterns: [
             { group: ['../**', '!../index.ts'], message: 'src/cli imports the library only through ../index.ts.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The web app is browser code: of src/ it imports only the API's types, which the server shares with it.
+    files: ['web/**/*.ts'],
+    languageOptions: { globals: BROWSER_GLOBALS },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: String.raw`^(\.\./)+src/(?!dashboard/api-types\.ts$)`,
+              message: 'web/ imports from src/ only src/dashboard/api-types.ts (the browser cannot run the rest).',
+            },
           ],
         },
       ],
