@@ -14,12 +14,14 @@ import {
   ModelRefError,
   looksLikeHubId,
   type ModelDownloadProgress,
+  isGgufPath,
+  loadGgufTokenizer,
 } from '../index.ts';
 import { UsageError } from './command.ts';
 
 /** What `--model` takes, for usage texts. */
 export const MODEL_REF_HELP =
-  'a checkpoint folder, or a hub id owner/name[@revision] (downloaded into the Hugging Face cache)';
+  'a checkpoint folder, a .gguf file, or a hub id owner/name[@revision] (downloaded into the Hugging Face cache)';
 
 /** A bar on a terminal (plain lines every 10 s elsewhere) over the bytes of the weights being downloaded. */
 function downloadProgress(): (p: ModelDownloadProgress) => void {
@@ -111,12 +113,20 @@ export async function loadModelAndTokenizer(
 }
 
 /**
- * The checkpoint's own tokenizer (tokenizer.json), or the built-in dolma2 tokenizer when asked for with
- * `--tokenizer dolma2` or when an OLMo 2 checkpoint ships none.
+ * The checkpoint's own tokenizer (tokenizer.json, or a GGUF file's tokenizer keys), or the built-in dolma2
+ * tokenizer when asked for with `--tokenizer dolma2` or when an OLMo 2 checkpoint ships none.
  */
 export function resolveTokenizer(command: string, dir: string, model: CausalLM, choice?: string): Tokenizer {
   if (choice === 'dolma2') return dolma2Tokenizer();
   if (choice) return loadTokenizer(choice);
+  if (isGgufPath(dir)) {
+    const own = loadGgufTokenizer(dir);
+    if (own) return own;
+    if (model.config.modelType === 'olmo2' && model.config.vocabSize >= 100278) return dolma2Tokenizer();
+    throw new UsageError(
+      `olmo ${command}: ${dir} carries no tokenizer (no tokenizer.ggml.model key); pass --tokenizer DIR (a folder with tokenizer.json) or --tokenizer dolma2`,
+    );
+  }
   if (existsSync(join(dir, 'tokenizer.json'))) return loadTokenizer(dir);
   if (model.config.modelType === 'olmo2' && model.config.vocabSize >= 100278) return dolma2Tokenizer();
   throw new UsageError(

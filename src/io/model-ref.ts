@@ -6,7 +6,8 @@
 //   const dir = await resolveModelRef('allenai/OLMo-2-0425-1B@main');   // → ~/.cache/huggingface/hub/models--…/snapshots/<sha>
 //   const dir = await resolveModelRef('./runs/sft/final');                // → the folder itself
 //
-// A reference that names an existing folder is that folder; otherwise one that has the shape owner/name[@revision]
+// A reference that names an existing folder is that folder, one that names an existing .gguf file is that file
+// (a GGUF model, models/gguf-load.ts); otherwise one that has the shape owner/name[@revision]
 // is a hub id. Settings (HF_ENDPOINT, HF_TOKEN, HF_HUB_CACHE, HF_HOME, HF_HUB_OFFLINE) are read as `hub.ts` reads them.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -33,7 +34,11 @@ import {
 } from './hub.ts';
 import { SAFETENSORS_INDEX_NAME, SAFETENSORS_WEIGHTS_NAME } from './safetensors-sharded.ts';
 
-export type ModelRef = { kind: 'folder'; path: string } | { kind: 'hub'; repo: string; revision: string };
+export type ModelRef =
+  { kind: 'folder'; path: string } | { kind: 'gguf'; path: string } | { kind: 'hub'; repo: string; revision: string };
+
+/** A GGUF model file (llama.cpp's format) is named by its extension. */
+const GGUF_FILE = /\.gguf$/i;
 
 /** What went wrong, for callers that answer differently (a usage error for `malformed` and `not-found`). */
 export type ModelRefProblem = 'malformed' | 'not-found' | 'auth' | 'offline' | 'incomplete' | 'checksum' | 'network';
@@ -112,13 +117,16 @@ export function parseModelRef(ref: string, cwd = process.cwd()): ModelRef {
     );
   const local = resolve(cwd, ref);
   if (existsSync(local)) {
-    if (!statSync(local).isDirectory())
+    const isDir = statSync(local).isDirectory();
+    if (!isDir && GGUF_FILE.test(local)) return { kind: 'gguf', path: local };
+    if (!isDir)
       throw new ModelRefError(
-        `model ${ref}: ${local} is a file; a model is a checkpoint folder (config.json + safetensors) or a hub id owner/name[@revision]`,
+        `model ${ref}: ${local} is a file; a model is a checkpoint folder (config.json + safetensors), a .gguf file or a hub id owner/name[@revision]`,
         'malformed',
       );
     return { kind: 'folder', path: local };
   }
+  if (GGUF_FILE.test(ref)) throw new ModelRefError(`GGUF model file ${local} does not exist`, 'not-found');
   if (pathLike(ref)) {
     throw new ModelRefError(
       `model folder ${local} does not exist` +
@@ -338,7 +346,7 @@ async function download(c: HubContext, rev: RepoRevision, hub: HubOptions, opts:
 export async function resolveModelRef(ref: string, opts: ModelRefOptions = {}): Promise<string> {
   const cwd = opts.cwd ?? process.cwd();
   const parsed = parseModelRef(ref, cwd);
-  if (parsed.kind === 'folder') return parsed.path;
+  if (parsed.kind !== 'hub') return parsed.path;
   const env = opts.env ?? process.env;
   const c: HubContext = {
     ...parsed,

@@ -35,6 +35,7 @@ import {
   tensorsToWrite,
   type WeightMode,
 } from './compact-weights.ts';
+import { isGgufPath, loadGgufModel, readGgufConfig } from './gguf-load.ts';
 
 /** Files of a checkpoint folder that belong to the tokenizer and are carried over on save. */
 export const TOKENIZER_FILES = [
@@ -49,6 +50,7 @@ export const TOKENIZER_FILES = [
 export { CheckpointError } from './checkpoint-error.ts';
 
 export function readConfig(dir: string): ModelConfig {
+  if (isGgufPath(dir)) return readGgufConfig(dir);
   const path = join(dir, 'config.json');
   if (!existsSync(path)) throw new CheckpointError(`${dir}: not a checkpoint folder (config.json is missing)`);
   let raw: unknown;
@@ -120,10 +122,11 @@ function startChecks(dir: string, level: VerifyLevel): PendingVerification | nul
 }
 
 /**
- * Loads an HF checkpoint folder: f32 weights by default (bf16 widened exactly), or compact inference weights
- * (opts.weights).
+ * Loads an HF checkpoint folder (or a GGUF file, gguf-load.ts): f32 weights by default (bf16 widened exactly), or
+ * compact inference weights (opts.weights).
  */
 export function loadModel(dir: string, opts: LoadOptions = {}): CausalLM {
+  if (isGgufPath(dir)) return loadGgufModel(dir, opts);
   const cfg = readConfig(dir);
   const mode = opts.weights ?? 'f32';
   if (mode !== 'f32' && opts.trainable === true)

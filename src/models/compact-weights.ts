@@ -128,6 +128,12 @@ export function compactParam(
     t = Tensor.fromStorage(shape, dtype, data);
   }
   t.name = name;
+  return inWeightMode(t, mode);
+}
+
+/** A matrix as `mode` holds it: widened to f32, kept as it is (f32 marked for inference), or quantised to q8_0. */
+export function inWeightMode(t: Tensor, mode: WeightMode): Tensor {
+  const shape = t.shape;
   if (mode === 'f32') return t.dtype === 'f32' ? t : Tensor.fromStorage(shape, 'f32', widenRows(t, 0, shape[0]));
   if (mode === 'int8' && t.dtype !== 'i8' && shape[1] % Q8_BLOCK === 0) return quantizeWeight(t);
   return t.dtype === 'f32' ? inferenceWeight(t) : t;

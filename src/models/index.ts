@@ -18,6 +18,8 @@ export {
   type LoadOptions,
   type SaveModelOptions,
 } from './checkpoint.ts';
+export { isGgufPath, loadGguf, loadGgufModel, loadGgufTokenizer, readGgufConfig } from './gguf-load.ts';
+export { GgufError } from '../io/gguf/reader.ts';
 export { hfLoadBalancingLoss } from './olmoe.ts';
 export { generate, type GenerateOptions, type GenerateResult, type FinishReason } from './generate.ts';
 export { sampleToken, argmax, type SamplingParams } from './sampling.ts';
