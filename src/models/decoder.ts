@@ -1,7 +1,7 @@
 // The decoder-only skeleton every OLMo family shares: token embedding, a stack of blocks, a final norm and
 // the LM head (tied to the embedding or not), under Hugging Face's parameter names (model.embed_tokens,
 // model.layers.i, model.norm, lm_head). Each family supplies its block and final norm.
-import { embedding, gatherRows, linear, reshape, tensor, type Tensor } from '../tensor/index.ts';
+import { embedding, gatherRows, isGradEnabled, linear, reshape, tensor, tidy, type Tensor } from '../tensor/index.ts';
 import { Embedding, KVCache, Linear, Module, type AttentionContext, type Init, type MoEOutput } from '../nn/index.ts';
 import type { ModelConfig } from './config.ts';
 
@@ -106,8 +106,15 @@ export class CausalLM extends Module {
     let x = embedding(this.body.embedTokens.weight, inputIds, this.config.padTokenId);
     const hiddenStates: Tensor[] = opts.outputHiddenStates ? [x] : [];
     const moe: MoEOutput[] = [];
+    // Without a tape nothing needs a block's intermediates once it has returned: each block runs in its own
+    // scope, so its buffers go back to the pool for the next block and a forward holds one block's activations
+    // at a time, not every layer's until the caller's scope ends. (With a tape, backward needs them.)
+    const scoped = !isGradEnabled();
     this.blocks.forEach((block, i) => {
-      const out = block.forward(x, { cache: cache ? cache.layers[i] : null, lengths, positions, validLens });
+      const run = () => block.forward(x, { cache: cache ? cache.layers[i] : null, lengths, positions, validLens });
+      const out = scoped ? tidy(run) : run();
+      // The block's input is garbage now too, unless it is returned as a hidden state.
+      if (scoped && !opts.outputHiddenStates && out.x !== x) x.dispose();
       x = out.x;
       if (out.moe) moe.push(out.moe);
       if (opts.outputHiddenStates && i < this.blocks.length - 1) hiddenStates.push(x);

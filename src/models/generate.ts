@@ -1,6 +1,6 @@
 // Text generation with the KV cache: one prefill of every prompt (a batch of different lengths), then one
 // token at a time per sequence, until EOS, a stop string or the token budget.
-import { Generator, noGrad, tensor, tidy } from '../tensor/index.ts';
+import { Generator, noGrad, tensor, tidy, type Tensor } from '../tensor/index.ts';
 import type { CausalLM } from './decoder.ts';
 import { assertFits, estimateMemory } from './memory.ts';
 import { sampleToken, validateSampling, type SamplingParams } from './sampling.ts';
@@ -78,15 +78,14 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
       let next = tidy(() => {
         const ids = new Int32Array(batch * maxPrompt).fill(pad);
         prompts.forEach((p, b) => ids.set(p, b * maxPrompt));
+        // Only each prompt's last position needs logits: [batch, 1, vocab] instead of [batch, maxPrompt, vocab]
+        // (at a 100k vocabulary the full prefill logits outweigh every other activation).
         const { logits } = model.forward(tensor(ids, [batch, maxPrompt], 'i32'), {
           cache,
           lengths: prompts.map((p) => p.length),
+          logitsAt: prompts.map((p) => p.length - 1),
         });
-        const vocab = logits.shape[2];
-        const data = logits.f32();
-        return prompts.map((p, b) =>
-          data.slice((b * maxPrompt + p.length - 1) * vocab, (b * maxPrompt + p.length) * vocab),
-        );
+        return rowsOf(logits);
       });
       prompts.forEach((p, b) => (cache.lengths[b] = p.length));
       for (let step = 0; step < opts.maxNewTokens; step++) {
@@ -130,9 +129,7 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
         }
         next = tidy(() => {
           const { logits } = model.forward(tensor(Int32Array.from(input), [input.length, 1], 'i32'), { cache });
-          const vocab = logits.shape[2];
-          const data = logits.f32();
-          return input.map((_, r) => data.slice(r * vocab, (r + 1) * vocab));
+          return rowsOf(logits);
         });
       }
     });
@@ -146,6 +143,13 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
     });
   }
   return { tokens, texts, finishReasons };
+}
+
+/** Copies of each row of [B, 1, vocab] logits (they outlive the tensor's scope). */
+function rowsOf(logits: Tensor): Float32Array[] {
+  const [batch, , vocab] = logits.shape;
+  const data = logits.f32();
+  return Array.from({ length: batch }, (_, r) => data.slice(r * vocab, (r + 1) * vocab));
 }
 
 function firstStop(text: string, stops: string[]): number {
