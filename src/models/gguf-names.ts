@@ -7,7 +7,7 @@
 // conversion (Q/K permutation for OLMo 1, experts stacked for OLMoE) in convert_hf_to_gguf.py:
 // https://github.com/ggml-org/llama.cpp (files named above).
 
-import type { ModelType } from './config.ts';
+import type { ModelConfig, ModelType } from './config.ts';
 
 /** llama.cpp's architecture names equal our model_type names for the three families. */
 export type GgufArch = ModelType;
@@ -144,6 +144,8 @@ export interface ConfigKey {
   archs?: readonly GgufArch[];
   /** A reader may do without it (llama.cpp treats it as optional). */
   optional?: boolean;
+  /** The value a writer stores, from the parsed config (null: not written). */
+  get: (c: ModelConfig) => number | null;
 }
 
 /**
@@ -152,20 +154,40 @@ export interface ConfigKey {
  * OLMo 2 and OLMoE graphs never read. head_dim travels as key_length and value_length.
  */
 export const CONFIG_KEYS: readonly ConfigKey[] = [
-  { hf: 'max_position_embeddings', key: 'context_length', type: 'u32' },
-  { hf: 'hidden_size', key: 'embedding_length', type: 'u32' },
-  { hf: 'num_hidden_layers', key: 'block_count', type: 'u32' },
-  { hf: 'intermediate_size', key: 'feed_forward_length', type: 'u32' },
-  { hf: 'num_attention_heads', key: 'attention.head_count', type: 'u32' },
-  { hf: 'num_key_value_heads', key: 'attention.head_count_kv', type: 'u32' },
-  { hf: 'head_dim', key: 'attention.key_length', type: 'u32', optional: true },
-  { hf: 'head_dim', key: 'attention.value_length', type: 'u32', optional: true },
-  { hf: 'rope_theta', key: 'rope.freq_base', type: 'f32' },
-  { hf: 'rms_norm_eps', key: 'attention.layer_norm_rms_epsilon', type: 'f32', archs: ['olmo2', 'olmoe'] },
-  { hf: 'layer_norm_eps', key: 'attention.layer_norm_epsilon', type: 'f32', archs: ['olmo'] },
-  { hf: 'clip_qkv', key: 'attention.clamp_kqv', type: 'f32', archs: ['olmo'], optional: true },
-  { hf: 'num_experts', key: 'expert_count', type: 'u32', archs: ['olmoe'] },
-  { hf: 'num_experts_per_tok', key: 'expert_used_count', type: 'u32', archs: ['olmoe'] },
+  { hf: 'max_position_embeddings', key: 'context_length', type: 'u32', get: (c) => c.maxPositionEmbeddings },
+  { hf: 'hidden_size', key: 'embedding_length', type: 'u32', get: (c) => c.hiddenSize },
+  { hf: 'num_hidden_layers', key: 'block_count', type: 'u32', get: (c) => c.numLayers },
+  { hf: 'intermediate_size', key: 'feed_forward_length', type: 'u32', get: (c) => c.intermediateSize },
+  { hf: 'num_attention_heads', key: 'attention.head_count', type: 'u32', get: (c) => c.numHeads },
+  { hf: 'num_key_value_heads', key: 'attention.head_count_kv', type: 'u32', get: (c) => c.numKvHeads },
+  { hf: 'head_dim', key: 'attention.key_length', type: 'u32', optional: true, get: (c) => c.headDim },
+  { hf: 'head_dim', key: 'attention.value_length', type: 'u32', optional: true, get: (c) => c.headDim },
+  { hf: 'rope_theta', key: 'rope.freq_base', type: 'f32', get: (c) => c.ropeTheta },
+  {
+    hf: 'rms_norm_eps',
+    key: 'attention.layer_norm_rms_epsilon',
+    type: 'f32',
+    archs: ['olmo2', 'olmoe'],
+    get: (c) => c.normEps,
+  },
+  // HF's OLMo LayerNorm has a fixed eps of 1e-5 (and no config field for it)
+  { hf: 'layer_norm_eps', key: 'attention.layer_norm_epsilon', type: 'f32', archs: ['olmo'], get: () => 1e-5 },
+  {
+    hf: 'clip_qkv',
+    key: 'attention.clamp_kqv',
+    type: 'f32',
+    archs: ['olmo'],
+    optional: true,
+    get: (c) => c.clipQkv,
+  },
+  { hf: 'num_experts', key: 'expert_count', type: 'u32', archs: ['olmoe'], get: (c) => c.numExperts },
+  {
+    hf: 'num_experts_per_tok',
+    key: 'expert_used_count',
+    type: 'u32',
+    archs: ['olmoe'],
+    get: (c) => c.numExpertsPerTok,
+  },
 ];
 
 export function configKeysFor(arch: GgufArch): readonly ConfigKey[] {
