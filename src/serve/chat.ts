@@ -57,6 +57,7 @@ export async function chatCompletions(engine: Engine, request: FastifyRequest, r
               delta: delta === '' && finish ? {} : { content: delta },
               logprobs: lp ? contentLogprobs(engine, [lp], top) : null,
               finish_reason: finish,
+              stop_reason: finish === null ? null : engine.stopReason(run),
             },
           ],
         }),
@@ -78,7 +79,7 @@ export async function chatCompletions(engine: Engine, request: FastifyRequest, r
       message: { role: 'assistant', content: run.text.text },
       logprobs: body.logprobs ? contentLogprobs(engine, run.logprobs, top) : null,
       finish_reason: run.finishReason,
-      stop_reason: null,
+      stop_reason: engine.stopReason(run),
     })),
     usage: usage(runs, ids.length * params.n),
     prompt_logprobs:

@@ -5,8 +5,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChoiceRun, Engine, GenParams } from './engine.ts';
 import type { TokenLogprob } from './logprobs.ts';
-import { ApiError, type CompletionBody } from './protocol.ts';
-import { cancelOnDisconnect, settle, streamRuns, usage } from './stream.ts';
+import type { CompletionBody } from './protocol.ts';
+import { cancelOnDisconnect, settle, streamRuns, usage, type StreamFormat } from './stream.ts';
 
 interface Prompt {
   ids: number[];
@@ -70,23 +70,75 @@ function legacyLogprobs(
   };
 }
 
+/** The echoed prompt's part of a legacy logprobs object: its tokens, their log-probs and character offsets. */
+function echoed(engine: Engine, run: ChoiceRun, prompt: Prompt) {
+  const entries = run.promptLogprobs ?? prompt.ids.map(() => null);
+  const offsets = prompt.ids.map((_, j) =>
+    cpLen(engine.tok.decode(prompt.ids.slice(0, j), { skipSpecialTokens: false })),
+  );
+  return { entries, ids: prompt.ids, offsets };
+}
+
 function choiceLogprobs(engine: Engine, run: ChoiceRun, prompt: Prompt, echo: boolean, top: number) {
+  const head = echo ? echoed(engine, run, prompt) : { entries: [], ids: [], offsets: [] };
   const gen = run.logprobs.map((l) => l.id);
-  const entries: (TokenLogprob | null)[] = [
-    ...(echo ? (run.promptLogprobs ?? prompt.ids.map(() => null)) : []),
-    ...run.logprobs,
-  ];
-  const ids = [...(echo ? prompt.ids : []), ...gen];
-  const offsets: number[] = [];
-  if (echo)
-    for (let j = 0; j < prompt.ids.length; j++)
-      offsets.push(cpLen(engine.tok.decode(prompt.ids.slice(0, j), { skipSpecialTokens: false })));
+  const offsets = [...head.offsets];
   let at = echo ? cpLen(prompt.text) : 0;
   for (const id of gen) {
     offsets.push(at);
     at += cpLen(engine.tokenText(id));
   }
-  return legacyLogprobs(engine, entries, ids, offsets, top);
+  return legacyLogprobs(engine, [...head.entries, ...run.logprobs], [...head.ids, ...gen], offsets, top);
+}
+
+/**
+ * Streamed chunks as vLLM sends them: with echo, a choice's first chunk carries the prompt's text (and its
+ * log-probs) before its first token's; each token's text_offset counts the characters streamed before it
+ * (https://github.com/vllm-project/vllm/blob/main/vllm/entrypoints/openai/completion/serving.py,
+ * completion_stream_generator).
+ */
+function streamFormat(
+  engine: Engine,
+  head: object,
+  promptOf: (run: ChoiceRun) => Prompt,
+  echo: boolean,
+  logprobs: number | null,
+): StreamFormat {
+  const sent = new Map<number, number>();
+  const pendingEcho = (run: ChoiceRun) => echo && !sent.has(run.index);
+  return {
+    eager: pendingEcho,
+    chunk: (run, delta, finish, lp) => {
+      const before = sent.get(run.index) ?? 0;
+      let text = delta;
+      let part = { entries: [] as (TokenLogprob | null)[], ids: [] as number[], offsets: [] as number[] };
+      if (pendingEcho(run)) {
+        const p = promptOf(run);
+        part = echoed(engine, run, p);
+        text = p.text + delta;
+      }
+      if (lp) {
+        part.entries = [...part.entries, lp];
+        part.ids = [...part.ids, lp.id];
+        part.offsets = [...part.offsets, before + cpLen(text) - cpLen(delta)];
+      }
+      sent.set(run.index, before + cpLen(text));
+      const withLps = logprobs !== null && part.ids.length > 0;
+      return {
+        ...head,
+        choices: [
+          {
+            index: run.index,
+            text,
+            logprobs: withLps ? legacyLogprobs(engine, part.entries, part.ids, part.offsets, logprobs) : null,
+            finish_reason: finish,
+            stop_reason: finish === null ? null : engine.stopReason(run),
+          },
+        ],
+      };
+    },
+    final: (u) => ({ ...head, choices: [], usage: u }),
+  };
 }
 
 export async function completions(engine: Engine, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
@@ -102,13 +154,6 @@ export async function completions(engine: Engine, request: FastifyRequest, reply
   const promptLogprobs = echo && logprobs !== null ? Math.max(base.promptLogprobs ?? 0, logprobs) : base.promptLogprobs;
   const params: GenParams = { ...base, maxTokens, promptLogprobs };
   list.forEach((p, i) => engine.checkPrompt(p.ids, list.length > 1 ? `prompt[${i}]` : 'prompt', maxTokens));
-  if (body.stream && echo && logprobs !== null)
-    throw new ApiError(
-      400,
-      'echo with logprobs is not supported when streaming; send stream: false',
-      'echo',
-      'invalid_value',
-    );
   const runs = engine.start(
     list.map((p) => p.ids),
     list.map(() => params),
@@ -126,27 +171,7 @@ export async function completions(engine: Engine, request: FastifyRequest, reply
       reply,
       runs,
       '/v1/completions',
-      {
-        first: echo
-          ? (run) => ({
-              ...head,
-              choices: [{ index: run.index, text: promptOf(run).text, logprobs: null, finish_reason: null }],
-            })
-          : undefined,
-        chunk: (run, delta, finish, lp) => ({
-          ...head,
-          choices: [
-            {
-              index: run.index,
-              text: delta,
-              logprobs: lp ? legacyLogprobs(engine, [lp], [lp.id], [0], logprobs ?? 0) : null,
-              finish_reason: finish,
-              stop_reason: null,
-            },
-          ],
-        }),
-        final: (u) => ({ ...head, choices: [], usage: u }),
-      },
+      streamFormat(engine, head, promptOf, echo, logprobs),
       promptTokens * params.n,
       body.stream_options?.include_usage,
     );
@@ -162,7 +187,7 @@ export async function completions(engine: Engine, request: FastifyRequest, reply
         text: (echo ? p.text : '') + run.text.text,
         logprobs: logprobs !== null ? choiceLogprobs(engine, run, p, echo, logprobs) : null,
         finish_reason: run.finishReason,
-        stop_reason: null,
+        stop_reason: engine.stopReason(run),
         prompt_logprobs:
           base.promptLogprobs !== null && run.promptLogprobs
             ? promptLogprobsOut(engine, run.promptLogprobs, base.promptLogprobs)

@@ -20,7 +20,7 @@ export interface EngineOptions {
   maxQueue?: number;
   /** Default: the model's max_position_embeddings. */
   maxModelLen?: number;
-  /** Prompt tokens per prefill forward, and the unit of prefix reuse (default 64). */
+  /** Prompt tokens per prefill forward (default 64; prefixes are reused in multiples of 4 tokens when it is one). */
   prefillChunk?: number;
 }
 
@@ -47,6 +47,8 @@ export class ChoiceRun {
   readonly logprobs: TokenLogprob[] = [];
   promptLogprobs: (TokenLogprob | null)[] | null = null;
   finishReason: FinishReason | null = null;
+  /** The stop token that ended the choice (EOS or a stop_token_id), null when none did. */
+  stopTokenId: number | null = null;
   error: Error | null = null;
   seq: Sequence | null = null;
   private lastTokenAt = 0;
@@ -63,9 +65,13 @@ export class ChoiceRun {
     this.done = new Promise((r) => (this.resolveDone = r));
   }
 
-  /** Hooks a stream sets: each released piece of text with the token's log-prob, and the end. */
+  /**
+   * Hooks a stream sets: each released piece of text with the token's log-prob, and the end with the text still
+   * held back and the log-prob of the stop token that ended the choice (vLLM sends it in the last chunk).
+   */
   onDelta: ((delta: string, lp: TokenLogprob | null) => void) | null = null;
-  onEnd: ((delta: string) => void) | null = null;
+  onEnd: ((delta: string, lp: TokenLogprob | null) => void) | null = null;
+  private stopLogprob: TokenLogprob | null = null;
 
   sequenceRequest(params: GenParams, seed: number, metrics: ServeMetrics, startedAt: number): SequenceRequest {
     return {
@@ -77,13 +83,22 @@ export class ChoiceRun {
       logprobs: params.logprobs,
       promptLogprobs: params.promptLogprobs,
       onPromptLogprobs: (lps) => (this.promptLogprobs = lps),
-      onToken: (id, lp) => {
+      onToken: (id, lp, stop) => {
         const now = performance.now();
         if (this.lastTokenAt === 0) metrics.ttft.observe((now - startedAt) / 1000);
         else metrics.itl.observe((now - this.lastTokenAt) / 1000);
         this.lastTokenAt = now;
         metrics.generationTokens++;
         if (lp) this.logprobs.push(lp);
+        if (stop) {
+          // As vLLM's detokenizer does, the stop token is a generated token (counted, with its log-prob) whose
+          // text is left out unless include_stop_str_in_output asks for it
+          // (https://github.com/vllm-project/vllm/blob/main/vllm/v1/engine/detokenizer.py, update()).
+          this.stopTokenId = id;
+          this.stopLogprob = lp;
+          if (params.includeStop) this.text.push(id);
+          return false;
+        }
         const delta = this.text.push(id);
         this.onDelta?.(delta, lp);
         return !this.text.stopped;
@@ -92,7 +107,7 @@ export class ChoiceRun {
         this.finishReason = reason;
         this.error = error ?? null;
         const rest = this.text.finish();
-        this.onEnd?.(rest);
+        this.onEnd?.(rest, this.stopLogprob);
         this.resolveDone();
       },
     };
@@ -245,6 +260,12 @@ export class Engine {
     seqs.forEach((s, i) => (runs[i].seq = s));
     for (const p of prompts) this.metrics.promptTokens += p.length * (params[0]?.n ?? 1);
     return runs;
+  }
+
+  /** vLLM's stop_reason: the stop string or stop_token_id that ended a choice; null for EOS and the length limit. */
+  stopReason(run: ChoiceRun): string | number | null {
+    if (run.text.stopString !== null) return run.text.stopString;
+    return run.stopTokenId !== null && !this.eos.includes(run.stopTokenId) ? run.stopTokenId : null;
   }
 
   /** The text of a token as logprobs report it. */

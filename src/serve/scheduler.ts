@@ -6,9 +6,18 @@
 // yields to the event loop (setImmediate) so that HTTP keeps flowing.
 //
 // Batch invariance: a sequence's numbers come from kernels whose per-row results do not depend on the other rows
-// (the batch-invariant GEMM, row-wise norms and attention), its prompt is cut into chunks at multiples of the
-// chunk size whatever prefix is reused (reuse is in whole chunks), and every sequence samples from its own seeded generator, one uniform per draw. So a seeded
-// request gets the same tokens and log-probs whatever else runs.
+// (the batch-invariant GEMM, row-wise norms and attention), a reused prefix holds exactly the keys and values a
+// fresh prefill would compute (below), and every sequence samples from its own seeded generator, one uniform per
+// draw. So a seeded request gets the same tokens and log-probs whatever else runs.
+//
+// Which prefixes are exact: a prefill split at any token offset is bit-identical to the unsplit one on the js
+// kernels, but not on the native ones. Native attention (native/attention.cc, ScoresAvx2) scores a key tile in
+// groups of 4 keys, reduced by HSum4, and scores the tile's last (width mod 4) keys one by one with HSum, which adds
+// the 8 lanes in another order; a tile ends at the last position of the query block, so the rounding of a query's
+// score against a key depends on where its prefill chunk ended. Chunks that end at a multiple of 4 tokens (or at the
+// prompt's end, as every prefill does) round alike, so prefixes are reused in multiples of 4 tokens (of the chunk
+// size when it is not a multiple of 4), only where a prefill wrote them: a decode step ends its one-row block at
+// its own position, so generated tokens' keys and values are not reused.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Generator, noGrad, tensor, tidy } from '../tensor/index.ts';
 import { assertFits, estimateMemory, sampleToken, type CausalLM, type SamplingParams } from '../models/index.ts';
@@ -23,14 +32,18 @@ export interface SequenceRequest {
   maxTokens: number;
   sampling: SamplingParams;
   seed: number;
-  /** Token ids that end the sequence (not reported as tokens). */
+  /** Token ids that end the sequence (reported to onToken with `stop` true, never fed back to the model). */
   stopTokenIds: ReadonlySet<number>;
   /** Report each generated token's log-prob with this many alternatives (null: none). */
   logprobs: number | null;
   /** Report each prompt position's log-prob with this many alternatives (null: none); disables prefix reuse. */
   promptLogprobs: number | null;
-  /** Called with each generated token; returning false ends the sequence (a stop string was reached). */
-  onToken(id: number, logprob: TokenLogprob | null): boolean;
+  /**
+   * Called with each generated token; returning false ends the sequence (a stop string was reached). The stop
+   * token that ends a sequence (EOS, a stop_token_id) comes too, with `stop` true: it is a generated token with a
+   * log-prob, counted in usage, as vLLM counts it (its text is the route's business).
+   */
+  onToken(id: number, logprob: TokenLogprob | null, stop: boolean): boolean;
   /** Called once prefill is done, with one entry per prompt position (null for the first). */
   onPromptLogprobs?(logprobs: (TokenLogprob | null)[]): void;
   onFinish(reason: FinishReason, error?: Error): void;
@@ -86,6 +99,8 @@ export class Scheduler {
   private loopRunning = false;
   /** Prompt tokens whose keys/values came from a held prefix instead of a prefill (a counter for /metrics). */
   reusedTokens = 0;
+  /** Prefixes are reused, and counted exact, in multiples of this many tokens (see the top of the file). */
+  readonly reuseAlign: number;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -108,6 +123,7 @@ export class Scheduler {
       }),
     );
     this.slots = new SlotCache(model, opts.maxNumSeqs, opts.maxModelLen);
+    this.reuseAlign = opts.prefillChunk % 4 === 0 ? 4 : opts.prefillChunk;
   }
 
   get numWaiting(): number {
@@ -198,9 +214,7 @@ export class Scheduler {
       const s = this.waiting.shift()!;
       // at least the last prompt token is computed (its logits choose the first token); prompt log-probs need all
       const maxReuse = s.req.promptLogprobs !== null ? 0 : s.req.prompt.length - 1;
-      // reuse in whole chunks: the prompt is then cut into the same chunks whatever was held, so its numbers never
-      // depend on which prefixes other requests left behind (even where a kernel's rounding depends on the rows)
-      const { reused } = this.slots.claim(s, s.req.prompt, maxReuse, this.opts.prefillChunk);
+      const { reused } = this.slots.claim(s, s.req.prompt, maxReuse, this.reuseAlign);
       s.computed = reused;
       this.reusedTokens += reused;
       s.state = 'prefill';
@@ -238,7 +252,7 @@ export class Scheduler {
       }
       return data.slice((ids.length - 1) * v, ids.length * v);
     });
-    this.slots.appended(s.slot, ids);
+    this.slots.appended(s.slot, ids, Math.floor(end / this.reuseAlign) * this.reuseAlign);
     s.computed = end;
     if (end < prompt.length) return ids.length;
     if (s.req.promptLogprobs !== null) s.req.onPromptLogprobs?.(s.promptLps);
@@ -278,10 +292,10 @@ export class Scheduler {
     const { req } = s;
     const limit = this.opts.vocabLimit;
     const id = sampleToken(limit < row.length ? row.subarray(0, limit) : row, req.sampling, s.gen);
-    if (req.stopTokenIds.has(id)) return this.finish(s, 'stop');
     s.generated++;
     const lp = req.logprobs !== null ? tokenLogprob(logSoftmaxRow(row), id, req.logprobs, limit) : null;
-    if (!req.onToken(id, lp)) return this.finish(s, 'stop');
+    const stopToken = req.stopTokenIds.has(id);
+    if (!req.onToken(id, lp, stopToken) || stopToken) return this.finish(s, 'stop');
     if (s.generated >= req.maxTokens) return this.finish(s, 'length');
     s.pending = id;
   }

@@ -60,9 +60,15 @@ export function usage(runs: ChoiceRun[], promptTokens: number) {
  * `usage: null`, as the OpenAI API does.
  */
 export interface StreamFormat {
-  /** Sent for each run before its tokens (the chat API's role chunk, an echoed prompt). */
+  /** Sent for each run before its tokens (the chat API's role chunk). */
   first?: (run: ChoiceRun) => object;
+  /**
+   * A run's next piece of text with its token's log-prob, or its end (finish set; the log-prob is the stop token's,
+   * if any). Called for a token with no text to release only when it has a log-prob or `eager(run)` holds.
+   */
   chunk: (run: ChoiceRun, delta: string, finish: string | null, lp: TokenLogprob | null) => object;
+  /** Whether a run's next chunk goes out even with no text (an echoed prompt waiting to be sent). */
+  eager?: (run: ChoiceRun) => boolean;
   /** The last chunk, with usage (stream_options.include_usage). */
   final: (u: ReturnType<typeof usage>) => unknown;
 }
@@ -77,7 +83,7 @@ export function streamRuns(
   promptTokens: number,
   includeUsage: boolean | null | undefined,
 ): void {
-  const { first, final } = format;
+  const { first, final, eager } = format;
   const chunk: StreamFormat['chunk'] = includeUsage
     ? (...args) => ({ ...format.chunk(...args), usage: null })
     : format.chunk;
@@ -86,10 +92,10 @@ export function streamRuns(
   let open = runs.length;
   for (const run of runs) {
     run.onDelta = (delta, lp) => {
-      if (delta !== '' || lp) sse.send(chunk(run, delta, null, lp));
+      if (delta !== '' || lp || eager?.(run)) sse.send(chunk(run, delta, null, lp));
     };
-    run.onEnd = (rest) => {
-      sse.send(chunk(run, rest, run.finishReason === 'abort' ? 'abort' : run.finishReason, null));
+    run.onEnd = (rest, lp) => {
+      sse.send(chunk(run, rest, run.finishReason, lp));
       if (--open === 0) {
         if (includeUsage) sse.send(final(usage(runs, promptTokens)));
         sse.end();

@@ -6,6 +6,8 @@ export class ChoiceText {
   /** The text released so far (what a stream has sent). */
   private released = '';
   private final: string | null = null;
+  /** The stop string that ended the text (vLLM's stop_reason), null while none has. */
+  stopString: string | null = null;
 
   constructor(
     private readonly decode: (ids: number[]) => string,
@@ -25,6 +27,7 @@ export class ChoiceText {
     const text = this.decode(this.ids);
     const cut = firstStop(text, this.stops);
     if (cut) {
+      this.stopString = cut.stop;
       this.final = text.slice(0, cut.index + (this.includeStop ? cut.stop.length : 0));
       return this.release(this.final);
     }
