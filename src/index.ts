@@ -5,6 +5,16 @@ export * as io from './io/safetensors.ts';
 export * from './tokenizers/index.ts';
 export * from './nn/index.ts';
 export * from './models/index.ts';
+export {
+  exportGguf,
+  writeModelGguf,
+  checkRepresentable,
+  ExportRefusal,
+  GGUF_DTYPES,
+  type GgufDType,
+  type ExportGgufOptions,
+  type ExportGgufResult,
+} from './models/gguf-export.ts';
 export * as data from './data/index.ts';
 export * as train from './train/index.ts';
 export * as evaluation from './eval/index.ts';
@@ -76,3 +86,9 @@ export {
 } from './eval/index.ts';
 export { LocalBackend, OpenAIBackend, OpenAIPool, type LogprobsMode } from './eval/backends/index.ts';
 export { startServer, isLoopback, type ServeOptions, type RunningServer } from './serve/index.ts';
+export {
+  startDashboard,
+  type DashboardOptions,
+  type RunningDashboard,
+  type ChatOption as DashboardChatOption,
+} from './dashboard/index.ts';

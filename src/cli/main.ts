@@ -2,10 +2,12 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chatCommand } from './chat.ts';
+import { dashboardCommand } from './dashboard.ts';
 import { dataCommand } from './data.ts';
 import { decontaminateCommand } from './decontaminate.ts';
 import { dpoCommand } from './dpo.ts';
 import { evalCommand } from './eval.ts';
+import { exportCommand } from './export.ts';
 import { forwardCommand } from './forward.ts';
 import { generateCommand } from './generate.ts';
 import { infoCommand } from './info.ts';
@@ -31,10 +33,12 @@ const commands: Command[] = [
   rlvrCommand,
   distillCommand,
   soupCommand,
+  exportCommand,
   forwardCommand,
   generateCommand,
   chatCommand,
   serveCommand,
+  dashboardCommand,
   evalCommand,
   pddlCommand,
   decontaminateCommand,

@@ -37,7 +37,12 @@ const EVAL_TASKS_EXTRA = ['pddl', 'verifiers'];
 const EVAL_LOCAL_BACKEND = 'src/eval/backends/local.ts';
 const LIBRARY = Object.keys(DIRECT);
 // The end-to-end pipeline uses every library layer, like the CLI (but may import them directly).
-const APPLICATIONS: Record<string, readonly string[]> = { quickstart: LIBRARY, index: [...LIBRARY, 'quickstart'] };
+const APPLICATIONS: Record<string, readonly string[]> = {
+  quickstart: LIBRARY,
+  // The web dashboard reads what the library writes (runs, eval outputs, checkpoints) and relays to olmo serve.
+  dashboard: ['train', 'eval', 'models', 'serve', 'io', 'stats', 'tokenizers', 'quickstart'],
+  index: [...LIBRARY, 'quickstart', 'dashboard'],
+};
 
 function closure(layers: readonly string[]): Set<string> {
   const out = new Set<string>();
