@@ -10,7 +10,7 @@ import { packQ8_0 } from '../io/gguf/q8_0.ts';
 import { kv, writeGguf, type GgufKv, type GgufTensorToWrite } from '../io/gguf/writer.ts';
 import { arrayBytes, fromFloat32 } from '../io/dtypes.ts';
 import { q8ScalesOf, quantizeWeight, Q8_BLOCK, Tensor, widenRows } from '../tensor/index.ts';
-import { loadModel } from './checkpoint.ts';
+import { loadModel, readConfig } from './checkpoint.ts';
 import type { ModelConfig } from './config.ts';
 import type { CausalLM } from './decoder.ts';
 import {
@@ -63,6 +63,7 @@ export interface ExportGgufResult {
 
 /** Exports a checkpoint folder to GGUF, reading its weights as stored (memory-mapped, nothing widened). */
 export async function exportGguf(opts: ExportGgufOptions): Promise<ExportGgufResult> {
+  checkRepresentable(readConfig(opts.model)); // before reading any weight
   const model = loadModel(opts.model, { weights: 'stored', verify: 'size' });
   const tokenizer =
     opts.tokenizer !== undefined ? opts.tokenizer : existsSync(join(opts.model, 'tokenizer.json')) ? opts.model : null;

@@ -53,7 +53,7 @@ describe('writeGguf', () => {
     const { metadata, tensorInfos, tensorDataOffset } = await gguf(file, { allowLocalFile: true });
     assert.equal(metadata.version, 3);
     assert.equal(metadata['general.architecture'], 'olmo2');
-    assert.equal(metadata['general.alignment'], GGUF_DEFAULT_ALIGNMENT);
+    assert.equal((metadata as unknown as Record<string, unknown>)['general.alignment'], GGUF_DEFAULT_ALIGNMENT);
     const m = metadata as unknown as Record<string, unknown>;
     assert.equal(m['t.u8'], 7);
     assert.equal(m['t.i32'], -3);
