@@ -3,17 +3,18 @@
 //   V                  a vector of 16 f32 lanes (one zmm, or two ymm);
 //   VZero(), VLoad(p), VStore(p, v)  (16 floats), VFma(a, b, c) = a·b + c per lane (one rounding), VReduce(v) -> float;
 //   WidenBf16(p), WidenF16(p), WidenI8(p)   16 stored weights -> 16 floats, exact;
-//   ScaleToFloat(h)    an IEEE half (a q8_0 block scale) -> float, exact.
+//   ScaleToFloat(h)    an IEEE half (a q8_0 block scale) -> float, exact;
+//   VMul(a, b) per lane, VSet1(s) -> s in every lane.
 //
 // Every output element out[i, j] = Σ_k x[i, k]·w[j, k] is computed the same way, whatever the tile it falls in:
 // lane l accumulates x·w over k ≡ l (mod 16) in increasing k with FMA, a zero-padded last step covers k % 16,
 // and VReduce adds the lanes in a fixed tree. So a row's result does not depend on how many rows share the
 // call, where it sits among them, or on the vector width (the scalar path of wgemm.cc does the same sums).
+// q8_0 weights have their own fixed order (their Tile below), with the same properties.
 
 // A weight format: Load(s, c, j, kk) gives w[j, kk .. kk+16) as floats, where j = j0 + c is row c of a tile
 // and s is that tile's scratch, filled by Prepare(s, j0, kc, ke) before the loads of each chunk [kc, ke) of
-// k (kChunk long, 16-aligned). Plain formats need no scratch; q8_0 widens its tile rows' block scales there
-// once per chunk, so each 16-weight load multiplies by a scale already in f32.
+// k (kChunk long, 16-aligned). The plain formats need no scratch.
 constexpr int64_t kChunk = 512;
 struct NoScratch {};
 
@@ -41,36 +42,6 @@ struct F16Rows {
   void Prepare(NoScratch&, int64_t, int64_t, int64_t) const {}
   V Load(const NoScratch&, int, int64_t j, int64_t kk) const { return WidenF16(w + j * k + kk); }
 };
-// q8_0: 32-element blocks of int8 with one f16 scale each; the weight is q·scale in f32 (exact: at most 8 + 11
-// significant bits).
-struct Q8Rows {
-  const int8_t* w;
-  const uint16_t* scales;
-  int64_t k;
-  template <int RN>
-  struct Scratch {
-    alignas(64) float s[RN][kChunk / 32];
-    int64_t kc;
-  };
-  template <int RN>
-  void Prepare(Scratch<RN>& sc, int64_t j0, int64_t kc, int64_t ke) const {
-    sc.kc = kc;
-    const int64_t nb = (ke - kc) / 32;
-    for (int c = 0; c < RN; ++c) {
-      const uint16_t* h = scales + (j0 + c) * (k / 32) + kc / 32;
-      if (nb == 16) {
-        VStore(sc.s[c], WidenF16(h));
-      } else {
-        for (int64_t b = 0; b < nb; ++b) sc.s[c][b] = ScaleToFloat(h[b]);
-      }
-    }
-  }
-  template <class S>
-  V Load(const S& sc, int c, int64_t j, int64_t kk) const {
-    return VMul(WidenI8(w + j * k + kk), VSet1(sc.s[c][(kk - sc.kc) / 32]));
-  }
-};
-
 // out[i0..i0+RM, j0..j0+RN) for x rows of length k (row stride k) and out's row stride n.
 template <int RM, int RN, class W>
 inline void Tile(const float* x, const W& w, float* out, int64_t i0, int64_t j0, int64_t n, int64_t k,
@@ -98,6 +69,60 @@ inline void Tile(const float* x, const W& w, float* out, int64_t i0, int64_t j0,
       for (int l = 0; l < 16; ++l) xt[l] = k16 + l < k ? x[(i0 + r) * k + k16 + l] : 0.f;
       const V xv = VLoad(xt);
       for (int c = 0; c < RN; ++c) acc[r][c] = VFma(xv, VLoad(wtail + 16 * (j0 + c)), acc[r][c]);
+    }
+  }
+  for (int r = 0; r < RM; ++r)
+    for (int c = 0; c < RN; ++c) out[(i0 + r) * n + j0 + c] = VReduce(acc[r][c]);
+}
+
+// ---- q8_0 weights: 32-element blocks of int8 quants with one f16 scale each ----
+// Widening each weight to q·scale in f32 before its product costs a multiply per weight, which made decoding
+// compute-bound. Instead the scale multiplies a block's partial sum once: for every output element, lane l of 16
+// computes per block (32 weights from k = 32b, in increasing b)
+//   t = x[32b + l]·q[32b + l], t = fma(x[32b + 16 + l], q[32b + 16 + l], t), acc = fma(t, scale_b, acc)
+// and the lanes are added in VReduce's tree, on every path and in every tile.
+struct Q8Rows {
+  const int8_t* w;
+  const uint16_t* scales;
+  int64_t k;  // a multiple of 32
+};
+
+// out[i0..i0+RM, j0..j0+RN) for q8_0 weights, in the order above; the block scales of each kChunk of the tile's
+// rows are widened to f32 once. (Chosen over the generic Tile by overload resolution; wtail is unused.)
+template <int RM, int RN>
+inline void Tile(const float* x, const Q8Rows& w, float* out, int64_t i0, int64_t j0, int64_t n, int64_t k,
+                 const float*) {
+  V acc[RM][RN];
+  for (int r = 0; r < RM; ++r)
+    for (int c = 0; c < RN; ++c) acc[r][c] = VZero();
+  alignas(64) float s[RN][kChunk / 32];
+  // A single x row (decoding) streams the weights once, with little work per byte, so the loads alone keep too
+  // few cache misses in flight, and the hardware prefetcher starts over on every row. Each load prefetches: for
+  // rows up to 4 KiB, the same place RN rows on (the next tile's rows); for longer rows, 2 KiB ahead in the row.
+  const int64_t ahead = k <= 4096 ? RN * k : 2048;
+  for (int64_t kc = 0; kc < k; kc += kChunk) {
+    const int64_t ke = kc + kChunk < k ? kc + kChunk : k, nb = (ke - kc) / 32;
+    for (int c = 0; c < RN; ++c) {
+      const uint16_t* h = w.scales + (j0 + c) * (k / 32) + kc / 32;
+      if (nb == kChunk / 32) {
+        VStore(s[c], WidenF16(h));
+      } else {
+        for (int64_t b = 0; b < nb; ++b) s[c][b] = ScaleToFloat(h[b]);
+      }
+    }
+    for (int64_t kk = kc; kk < ke; kk += 32) {
+      // Fully unrolled, so that acc stays in registers (GCC keeps a loop this long rolled, acc on the stack).
+#pragma GCC unroll 16
+      for (int c = 0; c < RN; ++c) {
+        const int8_t* p = w.w + (j0 + c) * k + kk;
+        if (RM == 1) __builtin_prefetch(p + ahead, 0, 3);
+        const V q0 = WidenI8(p), q1 = WidenI8(p + 16), sv = VSet1(s[c][(kk - kc) / 32]);
+#pragma GCC unroll 16
+        for (int r = 0; r < RM; ++r) {
+          const float* xr = x + (i0 + r) * k + kk;
+          acc[r][c] = VFma(VFma(VLoad(xr + 16), q1, VMul(VLoad(xr), q0)), sv, acc[r][c]);
+        }
+      }
     }
   }
   for (int r = 0; r < RM; ++r)

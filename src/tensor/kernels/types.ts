@@ -254,7 +254,10 @@ export const KERNEL_SIGNATURES = {
     linearF16: 'x:f32 w:u16 out:f32 m:size n:size k:size',
     /**
      * linearBf16 with W in q8_0: w [n, k] int8, scales [n, k/32] half bits (one per 32-element block, k a
-     * multiple of 32); each weight is w·scale rounded to f32, then summed in linearBf16's order.
+     * multiple of 32). Its own fixed order, the same for any m, row position or SIMD width: per block b (in
+     * increasing b), lane l (0..15) computes t = x·q at k = 32b + l, t = fma(x, q, t) at 32b + 16 + l, then
+     * acc_l = fma(t, scale_b, acc_l); the lanes are added as in linearBf16. (A block's scale multiplies its
+     * partial sum once instead of every weight, which keeps decoding memory-bound.)
      */
     linearQ8: 'x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size',
     /**

@@ -40,6 +40,28 @@ function dot(x: F32, xo: number, k: number, w: (c: number) => number): number {
       acc[l] = c < k ? fma32(x[xo + c], w(c), acc[l]) : fma32(0, 0, acc[l]);
     }
   }
+  return reduceLanes(acc);
+}
+
+/**
+ * Σ_c x[xo + c]·q[wo + c]·s[c / 32] in linearQ8's order: per 32-weight block b, lane l (0..15) computes
+ * t = x·q at 32b + l, t = fma(x, q, t) at 32b + 16 + l, then acc = fma(t, s[b], acc); the lanes are added as
+ * in dot.
+ */
+function dotQ8(x: F32, xo: number, q: Int8Array, wo: number, s: Float32Array, k: number): number {
+  const acc = new Array<number>(LANES).fill(0);
+  for (let c0 = 0; c0 < k; c0 += 32) {
+    for (let l = 0; l < LANES; l++) {
+      const c = c0 + l;
+      const t = fma32(x[xo + c + 16], q[wo + c + 16], Math.fround(x[xo + c] * q[wo + c]));
+      acc[l] = fma32(t, s[c0 >> 5], acc[l]);
+    }
+  }
+  return reduceLanes(acc);
+}
+
+/** The lanes added as a tree: l + l+8, then + l+4, + l+2, + l+1 (VReduce in native/wgemm.cc). */
+function reduceLanes(acc: number[]): number {
   for (let width = LANES / 2; width >= 1; width /= 2) {
     for (let l = 0; l < width; l++) acc[l] = Math.fround(acc[l] + acc[l + width]);
   }
@@ -138,8 +160,10 @@ export const jsWgemm: WgemmKernels = {
       scales: [scales, (n * k) / 32, Uint16Array],
       out: [out, m * n, Float32Array],
     });
-    const bpr = k / 32;
-    linear(x, out, m, n, k, (j, c) => Math.fround(w[j * k + c] * f16FromBits(scales[j * bpr + (c >> 5)])));
+    for (let j = 0; j < n; j++) {
+      const s = Float32Array.from(scales.subarray((j * k) / 32, ((j + 1) * k) / 32), f16FromBits);
+      for (let i = 0; i < m; i++) out[i * n + j] = dotQ8(x, i * k, w, j * k, s, k);
+    }
   },
   quantizeQ8(w, q, scales, rows, cols) {
     checkLength('quantizeQ8', { w: [w, rows * cols, Float32Array] });
