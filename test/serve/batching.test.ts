@@ -155,3 +155,42 @@ test("a chat's next turn reuses the previous turn's KV cache and answers as a fr
     await Promise.all([warm.close(), fresh.close()]);
   }
 });
+
+async function prefixReuse(backend: 'js' | 'native'): Promise<void> {
+  setBackend(backend);
+  const warm = await serve();
+  const fresh = await serve();
+  const tok = warm.engine.tok;
+  // the fresh server is asked for prompt log-probs, which rules out reuse there: every prompt prefilled from 0
+  const ask = async (server: RunningServer, prompt: number[]) => {
+    const promptLogprobs = server === fresh ? { prompt_logprobs: 0 } : {};
+    const r = await client(server).completions.create({ ...TARGET, prompt, max_tokens: 6, ...promptLogprobs });
+    return { text: r.choices[0].text, logprobs: r.choices[0].logprobs };
+  };
+  const reused = async (prompt: number[]) => {
+    const before = warm.engine.scheduler.reusedTokens;
+    const answer = await ask(warm, prompt);
+    assert.deepEqual(answer, await ask(fresh, prompt), `${backend}: a reused prefix changed the answer`);
+    return warm.engine.scheduler.reusedTokens - before;
+  };
+  try {
+    const a = tok.encode(TARGET.prompt);
+    assert.ok(a.length >= 24 && a.length % 4 !== 0, `prompt of ${a.length} tokens`);
+    assert.equal(await reused(a), 0);
+    // the whole prompt and the tokens generated after it: only the prefilled part, in multiples of 4
+    const held = warm.engine.scheduler.slots.tokens.find((t) => t.length > a.length && t[a.length - 1] === a.at(-1));
+    assert.ok(held, 'a slot holds the prompt and its generated tokens');
+    assert.equal(await reused([...held, 7, 8]), Math.floor(a.length / 4) * 4);
+    // 23 shared tokens: 20 reused (not a whole 64-token prefill chunk)
+    const other = a[23] === 5 ? 6 : 5;
+    assert.equal(await reused([...a.slice(0, 23), other, 7, 8, 9, 10, 11]), 20);
+    assert.equal(fresh.engine.scheduler.reusedTokens, 0);
+  } finally {
+    await Promise.all([warm.close(), fresh.close()]);
+  }
+}
+
+test('a shared prefix is reused in multiples of 4 prefilled tokens and answers as a fresh server does (js)', () =>
+  prefixReuse('js'));
+
+test('the same on the native kernels', { skip: nativeSkipReason() }, () => prefixReuse('native'));
