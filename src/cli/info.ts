@@ -22,8 +22,9 @@ import { resolveModelArg } from './model-loading.ts';
 /** The memory a model needs for `batch` sequences of `context` tokens, and this machine's, as printed and as JSON. */
 export function modelMemoryReport(cfg: ModelConfig, context: number, batch: number) {
   const stored = storedDType(cfg);
-  // Generation allocates the cache for batch × context and prefills up to context tokens at once.
-  const need = estimateMemory(cfg, { batch, context, tokens: context });
+  // Generation holds the weights as stored, allocates the cache for batch × context and prefills up to context
+  // tokens at once, with logits at each sequence's last position only.
+  const need = estimateMemory(cfg, { weightDtype: stored, batch, context, tokens: context, logitsPerSequence: 1 });
   const machine = machineMemory();
   return {
     modelType: cfg.modelType,

@@ -59,6 +59,7 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
       batch,
       context: maxPrompt + opts.maxNewTokens,
       tokens: maxPrompt,
+      logitsPerSequence: 1,
       weightsLoaded: true,
     }),
   );

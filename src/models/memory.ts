@@ -70,15 +70,17 @@ export function kvCacheTensorElements(cfg: ModelConfig, batch: number, capacity:
 
 /**
  * Bytes of the activations of a forward pass over `batch` × `tokens` tokens: for inference the tensors of one
- * block alive at once plus the logits ([batch, tokens, vocab], usually the largest); for training every block's
- * saved tensors plus the logits and their gradient. Attention never holds [tokens × tokens] scores (the kernel
- * keeps one log-sum-exp per query). An estimate of the largest tensors, not of the allocator's slack.
+ * block alive at once (a forward without a tape releases each block's buffers before the next block runs) plus
+ * the logits ([batch, tokens, vocab], usually the largest, or [batch, logitsPerSequence, vocab] when only some
+ * positions' logits are computed, as generation's prefill does); for training every block's saved tensors plus
+ * the logits and their gradient. Attention never holds [tokens × tokens] scores (the kernel keeps one
+ * log-sum-exp per query). An estimate of the largest tensors, not of the allocator's slack.
  */
 export function activationBytes(
   cfg: ModelConfig,
   batch: number,
   tokens: number,
-  opts: { training?: boolean; hiddenStates?: boolean } = {},
+  opts: { training?: boolean; hiddenStates?: boolean; logitsPerSequence?: number } = {},
 ): number {
   const h = cfg.hiddenSize;
   const q = cfg.numHeads * cfg.headDim;
@@ -92,7 +94,8 @@ export function activationBytes(
   }
   const live = 4 * h + 2 * q + 3 * kv + 3 * width + cfg.numHeads;
   const hidden = opts.hiddenStates ? (cfg.numLayers + 1) * h : 0;
-  return F32 * n * (live + hidden + cfg.vocabSize);
+  const logitRows = batch * Math.min(tokens, opts.logitsPerSequence ?? tokens);
+  return F32 * (n * (live + hidden) + logitRows * cfg.vocabSize);
 }
 
 export interface MemoryPlan {
@@ -107,6 +110,8 @@ export interface MemoryPlan {
   training?: boolean;
   /** The forward also returns every block's hidden states (`olmo forward`). */
   hiddenStates?: boolean;
+  /** Logits are computed at this many positions per sequence only (generation's prefill: 1); default all. */
+  logitsPerSequence?: number;
   /** The weights are already in memory: count only what is still to be allocated. */
   weightsLoaded?: boolean;
 }
@@ -138,7 +143,7 @@ export function estimateMemory(cfg: ModelConfig, plan: MemoryPlan = {}): MemoryE
   const largestTensor = Math.max(
     params.largestTensor,
     kvCacheTensorElements(cfg, batch, context),
-    batch * tokens * cfg.vocabSize,
+    batch * Math.min(tokens, plan.logitsPerSequence ?? tokens) * cfg.vocabSize,
   );
   return {
     parameters: params.total,

@@ -90,6 +90,8 @@ test('activations grow with tokens and batch; training adds saved tensors, gradi
   // The logits alone are [tokens, vocab] f32.
   assert.ok(one > 10 * cfg.vocabSize * 4);
   assert.ok(activationBytes(cfg, 1, 10, { hiddenStates: true }) > one);
+  // Generation's prefill computes logits at each sequence's last position only: 9 of 10 rows of logits fewer.
+  assert.equal(activationBytes(cfg, 2, 10, { logitsPerSequence: 1 }), 2 * one - 2 * 9 * cfg.vocabSize * 4);
   const train = estimateMemory(cfg, { tokens: 10, training: true });
   const infer = estimateMemory(cfg, { tokens: 10 });
   assert.equal(train.trainingStateBytes, 3 * 4 * parameterCount(cfg).total);
