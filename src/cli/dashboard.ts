@@ -55,20 +55,16 @@ found under each DIR (default: the current folder). It only reads them.
     console.log(
       `olmo dashboard: ${dashboard.url}/ (reading ${(positionals.length > 0 ? positionals : ['.']).join(', ')})`,
     );
+    // close() is idempotent: a second signal while closing waits for the same close
     await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        process.off('SIGTERM', onTerm);
-        process.off('SIGINT', onInt);
+      const stop = (signal: NodeJS.Signals) => {
         console.error(`olmo dashboard: ${signal}: closing`);
-        dashboard.close().then(resolve, (e) => {
-          console.error(`olmo dashboard: closing failed: ${(e as Error).message}`);
+        dashboard.close().then(resolve, (e: Error) => {
+          console.error(`olmo dashboard: closing failed: ${e.message}`);
           resolve();
         });
       };
-      const onTerm = () => stop('SIGTERM');
-      const onInt = () => stop('SIGINT');
-      process.on('SIGTERM', onTerm);
-      process.on('SIGINT', onInt);
+      process.once('SIGTERM', stop).once('SIGINT', stop);
     });
     return 0;
   },
