@@ -83,39 +83,19 @@ function rebuildTokenizerJson(meta: ReadonlyMap<string, GgufValue>, where: strin
     if (type === TOKEN_TYPE.unused) return;
     vocab[content] = id;
     if (type === TOKEN_TYPE.control || type === TOKEN_TYPE.userDefined)
-      added.push({
-        id,
-        content,
-        single_word: false,
-        lstrip: false,
-        rstrip: false,
-        normalized: false,
-        special: type === TOKEN_TYPE.control,
-      });
+      added.push({ id, content, normalized: false, special: type === TOKEN_TYPE.control });
   });
   const tokenAt = (key: string) => {
     const id = optionalId(meta, key, tokens.length, where);
     return id === null ? null : tokens[id];
   };
+  // only what differs from tokenizer.json's defaults (no unk token, no byte fallback, no subword affixes)
   const json: Json = {
-    version: '1.0',
     added_tokens: added,
     normalizer: preTok.normalizer,
     pre_tokenizer: preTok.preTokenizer,
-    post_processor: null,
-    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: preTok.ignoreMerges,
-      vocab,
-      merges,
-    },
+    decoder: { ...BYTE_LEVEL, use_regex: true },
+    model: { type: 'BPE', ignore_merges: preTok.ignoreMerges, vocab, merges },
   };
   const config: Json = {
     bos_token: tokenAt('tokenizer.ggml.bos_token_id'),
