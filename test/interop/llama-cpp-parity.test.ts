@@ -1,0 +1,109 @@
+// llama.cpp computes what olmo-ts computes from the GGUF files olmo-ts writes: the OLMo 2 and OLMoE fixtures are
+// exported (f32 and q8_0), loaded in llama.cpp (node-llama-cpp's prebuilt CPU binary) and fed the same token ids;
+// next-token log-probabilities agree at every position over the whole vocabulary, and greedy continuations are
+// the same tokens.
+//
+// llama.cpp runs with attention in f32 (KV cache f32, flash attention off; see LlamaRunnerOptions.f32Attention),
+// so that what is compared is the model's arithmetic. f32: within F32_BOUND (the issue asks for 1e-3; with f32
+// attention only the order of summation differs, so the bound is ten times tighter). q8_0: llama.cpp's q8_0 file
+// against olmo-ts's int8 weights, the same q8_0 numbers, within Q8_BOUND. The weights are identical, but
+// llama.cpp's q8_0 matmul (ggml's vec_dot_q8_0_q8_0) also quantises each activation row to q8_0, 32 values per
+// f16 scale, before its integer dot products, while olmo-ts keeps activations in f32: that rounding, up to half a
+// step of amax/127 on every input of every matrix, is the difference the bound allows, with a margin of about
+// three over the worst seen on many random prompts. Greedy continuations on these random-weight fixtures are
+// compared at f32 only: their next-token distributions are nearly flat, so q8_0's activation rounding can swap
+// near-tied tokens.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { exportGguf, type GgufDType } from '../../src/models/gguf-export.ts';
+import { generate, loadModel, type CausalLM } from '../../src/models/index.ts';
+import { saveTrainedTokenizer, trainByteLevelBpeSync } from '../../src/tokenizers/train-bpe.ts';
+import { randInts } from '../helpers.ts';
+import { LlamaRunner, loadLlama, maxLogProbDiff, olmoLogProbs } from './llama-cpp.ts';
+
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
+const F32_BOUND = 1e-4;
+const Q8_BOUND = 0.05;
+const GREEDY_TOKENS = 24;
+
+const dir = mkdtempSync(join(tmpdir(), 'olmo-llama-parity-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+// The fixtures have no tokenizer, and llama.cpp (through node-llama-cpp) cannot load a GGUF without one: a byte-level
+// BPE of 300 tokens (2 specials, 256 bytes, 42 merges) fits their 320-row embeddings; the exporter pads the rest.
+const tokenizerDir = join(dir, 'tokenizer');
+saveTrainedTokenizer(
+  trainByteLevelBpeSync({ texts: ['the cat sat on the mat; the dog sat on the log. '.repeat(4)], vocabSize: 300 }),
+  tokenizerDir,
+);
+
+const llama = await loadLlama();
+const skip = typeof llama === 'string' ? llama : false;
+
+/** Seeded prompts of a few lengths, ids anywhere in the vocabulary. */
+function prompts(vocab: number): number[][] {
+  return [5, 17, 40].map((n, i) => Array.from(randInts(n, 0, vocab, 100 + i)));
+}
+
+async function exported(name: string, dtype: GgufDType): Promise<string> {
+  const out = join(dir, `${name}-${dtype}.gguf`);
+  await exportGguf({ model: join(FIXTURES, name, 'model'), out, dtype, tokenizer: tokenizerDir });
+  return out;
+}
+
+/** Log-prob parity over every prompt; returns the worst difference seen (for the failure message). */
+async function compareLogProbs(model: CausalLM, runner: LlamaRunner, bound: number, label: string): Promise<number> {
+  let worst = 0;
+  for (const ids of prompts(model.config.vocabSize)) {
+    const theirs = await runner.logProbs(ids);
+    const ours = olmoLogProbs(model, ids, theirs[0].length);
+    const d = maxLogProbDiff(ours, theirs);
+    assert.ok(
+      d.diff <= bound,
+      `${label}: prompt of ${ids.length}: log-prob of token ${d.token} after position ${d.position} differs by ${d.diff} > ${bound}`,
+    );
+    worst = Math.max(worst, d.diff);
+  }
+  return worst;
+}
+
+for (const name of ['olmo2', 'olmoe']) {
+  describe(`llama.cpp parity: ${name} fixture exported to GGUF`, { skip }, () => {
+    it(`f32: next-token log-probs within ${F32_BOUND} at every position; greedy ${GREEDY_TOKENS} tokens equal`, async () => {
+      const runner = await LlamaRunner.open(llama as Exclude<typeof llama, string>, await exported(name, 'f32'), {
+        contextSize: 128,
+        f32Attention: true,
+      });
+      try {
+        const model = loadModel(join(FIXTURES, name, 'model'), { trainable: false });
+        await compareLogProbs(model, runner, F32_BOUND, `${name} f32`);
+        for (const ids of prompts(model.config.vocabSize)) {
+          const ours = generate(model, [ids], { maxNewTokens: GREEDY_TOKENS, temperature: 0, eosTokenIds: [] });
+          assert.deepEqual(
+            await runner.greedy(ids, GREEDY_TOKENS),
+            ours.tokens[0],
+            `greedy after ${ids.length} tokens`,
+          );
+        }
+      } finally {
+        await runner.dispose();
+      }
+    });
+
+    it(`q8_0: next-token log-probs within ${Q8_BOUND} of olmo-ts's int8 weights`, async () => {
+      const runner = await LlamaRunner.open(llama as Exclude<typeof llama, string>, await exported(name, 'q8_0'), {
+        contextSize: 128,
+        f32Attention: true,
+      });
+      try {
+        const model = loadModel(join(FIXTURES, name, 'model'), { trainable: false, weights: 'int8' });
+        await compareLogProbs(model, runner, Q8_BOUND, `${name} q8_0`);
+      } finally {
+        await runner.dispose();
+      }
+    });
+  });
+}
