@@ -10,6 +10,7 @@ import { gguf } from '@huggingface/gguf';
 import { GgufValueType } from '../../src/io/gguf/constants.ts';
 import { readGguf } from '../../src/io/gguf/reader.ts';
 import { kv, writeGguf, type GgufKv } from '../../src/io/gguf/writer.ts';
+import { parseModelRef, resolveModelRef } from '../../src/io/model-ref.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'olmo-gguf-read-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -164,5 +165,23 @@ describe('readGguf', () => {
 
   it('refuses a missing file with its path', () => {
     assert.throws(() => readGguf(join(root, 'absent.gguf')), /absent\.gguf: cannot open/);
+  });
+});
+
+describe('a .gguf model reference', () => {
+  it('an existing .gguf file is a GGUF reference, resolved to itself; a missing one is not-found, not a hub id', async () => {
+    const path = sample(join(root, 'Model.GGUF'));
+    assert.deepEqual(parseModelRef('Model.GGUF', root), { kind: 'gguf', path });
+    assert.equal(await resolveModelRef(path), path);
+    assert.throws(
+      () => parseModelRef('owner/missing.gguf', root),
+      (e: Error & { problem?: string }) =>
+        e.problem === 'not-found' && /GGUF model file .*missing\.gguf does not exist/.test(e.message),
+    );
+    writeFileSync(join(root, 'weights.bin'), 'x');
+    assert.throws(
+      () => parseModelRef('weights.bin', root),
+      /is a file; a model is a checkpoint folder .*, a \.gguf file or a hub id/,
+    );
   });
 });
