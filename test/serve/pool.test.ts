@@ -98,6 +98,74 @@ test('one server killed mid-run: its requests move to the other, results identic
   assert.ok((counts.get(c.url) ?? 0) > (counts.get(d.url) ?? 0));
 });
 
+test('a server that stops and restarts on the same port is probed, re-admitted and used again; results identical', async () => {
+  const [c, d] = [await start(), await start()];
+  let closed = false;
+  let restarted: RunningServer | null = null;
+  const { f } = countingFetch((origin, n) => {
+    if (!closed && origin === d.url && (n.get(origin) ?? 0) === 4)
+      setImmediate(() => {
+        d.app.server.close(() => (closed = true));
+        d.app.server.closeAllConnections();
+      });
+  });
+  // the other endpoint answers slowly, so that the run is still going when the restarted server is back
+  const slowC: typeof fetch = async (input, init) => {
+    if (new URL(String(input)).origin === c.url) await new Promise((r) => setTimeout(r, 40));
+    return f(input, init);
+  };
+  const logs: string[] = [];
+  const log = (m: string) => {
+    logs.push(m);
+    if (m.startsWith(`${d.url}/v1: taken out of the pool`))
+      void (async () => {
+        while (!closed) await new Promise((r) => setTimeout(r, 5));
+        restarted = await start({ port: d.port });
+      })();
+  };
+  const r = await evalWith(pool([c.url, d.url], { fetch: slowC, log, reprobeMs: 20 }));
+  assert.deepEqual(r, single);
+  assert.ok(restarted, logs.join('\n'));
+  assert.ok(
+    logs.some((l) => l === `${d.url}/v1: answers again with the same model; back in the pool`),
+    logs.join('\n'),
+  );
+  const served = (restarted as RunningServer).engine.metrics.requestCount('/v1/completions', 200);
+  assert.ok(served > 0, `the restarted server answered ${served} requests`);
+});
+
+test('a downed endpoint that comes back serving another model stays out', async () => {
+  const [c, d] = [await start(), await start()];
+  let down = false;
+  const f: typeof fetch = (input, init) => {
+    const url = new URL(String(input));
+    if (url.origin === d.url && down && !url.pathname.endsWith('/models'))
+      return Promise.reject(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNRESET' } }));
+    return fetch(input, init);
+  };
+  const logs: string[] = [];
+  const p = pool([c.url, d.url], { fetch: f, log: (m) => logs.push(m), reprobeMs: 10 });
+  await p.cacheIdentity();
+  down = true;
+  // d now lists another model (a restart with other weights under the same name)
+  Object.assign(d.engine, { root: 'other-weights' });
+  const reqs = Array.from({ length: 8 }, (_, i) => ({
+    type: 'loglikelihood' as const,
+    context: `q ${i}`,
+    continuation: ' yes',
+  }));
+  const got = await p.loglikelihood(reqs);
+  assert.equal(got.length, 8);
+  const until = Date.now() + 2000;
+  while (!logs.some((l) => l.includes('stays out of the pool')) && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 10));
+  assert.ok(
+    logs.some((l) => l.startsWith(`${d.url}/v1: answers again but reports another model`)),
+    logs.join('\n'),
+  );
+  assert.ok(!logs.some((l) => l.includes('back in the pool')), logs.join('\n'));
+});
+
 test('every endpoint down: a clear error naming each', async () => {
   let dead = false;
   const f: typeof fetch = (input, init) => {

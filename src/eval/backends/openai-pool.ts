@@ -3,8 +3,10 @@
 // endpoint, through one OpenAIBackend per endpoint (its retries, deadline, size cap and circuit breaker).
 //
 // Failover: when an endpoint gives no usable answer after its retries, or its circuit breaker opens, it is taken
-// out for the rest of the run and the request goes to another endpoint; the evaluation fails only when every
-// endpoint is out. Other errors (a request the server rejects, an answer that cannot be read) fail the run as with
+// out and the request goes to another endpoint; the evaluation fails only when every endpoint is out. A downed
+// endpoint is probed again (GET /v1/models) after a back-off that doubles up to a minute, and re-admitted, with a
+// fresh backend (its circuit breaker closed), once it answers and reports the same served model (a replica that
+// restarted); one that answers with another model stays out. Other errors (a request the server rejects, an answer that cannot be read) fail the run as with
 // one endpoint: another replica of the same model would answer the same.
 //
 // Results are identical to one endpoint: every request is scored whole by one replica and results are returned in
@@ -17,7 +19,11 @@ import { OpenAIBackend, OpenAIBackendError, type OpenAIBackendOptions } from './
 export interface OpenAIPoolOptions extends Omit<OpenAIBackendOptions, 'baseUrl'> {
   /** one base URL per endpoint (at least one); `concurrency` applies to each */
   baseUrls: string[];
+  /** wait before the first probe of a downed endpoint, in ms (default 1000; doubled after each failed probe) */
+  reprobeMs?: number;
 }
+
+const MAX_REPROBE_MS = 60_000;
 
 interface Endpoint {
   backend: OpenAIBackend;
@@ -30,25 +36,35 @@ export class OpenAIPool implements Backend {
   readonly name: string;
   readonly maxLength: number;
   readonly identity: Record<string, unknown>;
-  readonly endpoints: readonly OpenAIBackend[];
   private readonly eps: Endpoint[];
+  private readonly backendOpts: Omit<OpenAIBackendOptions, 'baseUrl'>;
+  private readonly reprobeMs: number;
   private readonly waiting: (() => void)[] = [];
   private readonly log: (m: string) => void;
   private verified: Promise<Record<string, unknown>> | undefined;
 
   constructor(opts: OpenAIPoolOptions) {
-    const { baseUrls, ...rest } = opts;
+    const { baseUrls, reprobeMs, ...rest } = opts;
     if (baseUrls.length === 0) throw new OpenAIBackendError('openai pool: at least one endpoint URL is required');
-    this.endpoints = baseUrls.map((baseUrl) => new OpenAIBackend({ ...rest, baseUrl }));
-    const urls = this.endpoints.map((b) => b.baseUrl);
+    this.backendOpts = rest;
+    this.reprobeMs = reprobeMs ?? 1000;
+    if (!(this.reprobeMs > 0))
+      throw new OpenAIBackendError(`openai pool: reprobeMs must be a positive number of ms, got ${reprobeMs}`);
+    const backends = baseUrls.map((baseUrl) => new OpenAIBackend({ ...rest, baseUrl }));
+    const urls = backends.map((b) => b.baseUrl);
     const dup = urls.find((u, i) => urls.indexOf(u) !== i);
     if (dup !== undefined) throw new OpenAIBackendError(`openai pool: endpoint ${dup} is given more than once`);
-    this.eps = this.endpoints.map((backend) => ({ backend, inFlight: 0, down: null }));
-    const first = this.endpoints[0];
+    this.eps = backends.map((backend) => ({ backend, inFlight: 0, down: null }));
+    const first = backends[0];
     this.name = first.name;
     this.maxLength = first.maxLength;
     this.identity = first.identity;
     this.log = opts.log ?? (() => {});
+  }
+
+  /** One backend per endpoint (a re-admitted endpoint's is a new one). */
+  get endpoints(): readonly OpenAIBackend[] {
+    return this.eps.map((e) => e.backend);
   }
 
   /** The endpoints' common cache identity; refuses endpoints that report different served models. */
@@ -84,6 +100,43 @@ export class OpenAIPool implements Backend {
     }
   }
 
+  /** Probes a downed endpoint after `waitMs`; re-admits it when it is back with the same model, else waits longer. */
+  private probeLater(ep: Endpoint, waitMs: number): void {
+    const timer = setTimeout(() => {
+      this.probe(ep).then(
+        (verdict) => {
+          if (verdict === 'back') {
+            ep.down = null;
+            this.log(`${ep.backend.baseUrl}: answers again with the same model; back in the pool`);
+            for (const wake of this.waiting.splice(0)) wake();
+          } else if (verdict === 'down') this.probeLater(ep, Math.min(MAX_REPROBE_MS, waitMs * 2));
+          else this.log(`${ep.backend.baseUrl}: answers again but ${verdict}; it stays out of the pool`);
+        },
+        () => this.probeLater(ep, Math.min(MAX_REPROBE_MS, waitMs * 2)),
+      );
+    }, waitMs);
+    timer.unref(); // a pending probe never keeps the process alive
+  }
+
+  /** 'back' (the endpoint's backend replaced by a fresh one), 'down', or why it answers but may not come back. */
+  private async probe(ep: Endpoint): Promise<string> {
+    const url = ep.backend.baseUrl;
+    const apiKey = this.backendOpts.apiKey ?? process.env.OPENAI_API_KEY;
+    const headers: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
+    const res = await (this.backendOpts.fetch ?? fetch)(`${url}/models`, {
+      headers,
+      signal: AbortSignal.timeout(Math.min(this.backendOpts.timeoutMs ?? 10_000, 10_000)),
+    });
+    await res.arrayBuffer();
+    if (!res.ok) return 'down';
+    const fresh = new OpenAIBackend({ ...this.backendOpts, baseUrl: url });
+    const [want, got] = await Promise.all([this.cacheIdentity(), fresh.cacheIdentity()]);
+    if (JSON.stringify(got) !== JSON.stringify(want))
+      return `reports another model in GET /v1/models (${JSON.stringify(got.server)})`;
+    ep.backend = fresh;
+    return 'back';
+  }
+
   private release(ep: Endpoint): void {
     ep.inFlight--;
     // every waiter re-checks: a freed slot or an endpoint taken out (all out → they fail) concerns them all
@@ -94,14 +147,17 @@ export class OpenAIPool implements Backend {
   private async one<R>(fn: (b: OpenAIBackend) => Promise<R>): Promise<R> {
     for (;;) {
       const ep = await this.acquire();
+      const backend = ep.backend;
       try {
-        return await fn(ep.backend);
+        return await fn(backend);
       } catch (e) {
         if (!(e instanceof OpenAIBackendError && e.unreachable)) throw e;
-        if (ep.down === null) {
+        // a request begun before the endpoint went down and came back does not take the new backend out
+        if (ep.down === null && ep.backend === backend) {
           ep.down = e.message;
           const left = this.eps.filter((x) => x.down === null).length;
           this.log(`${ep.backend.baseUrl}: taken out of the pool (${e.message}); ${left} endpoint(s) left`);
+          this.probeLater(ep, this.reprobeMs);
         }
       } finally {
         this.release(ep);
