@@ -79,16 +79,20 @@ class HeaderBytes {
     return at;
   }
   u8(v: number): void {
-    this.view.setUint8(this.room(1), v);
+    const at = this.room(1); // first: room() may replace this.view
+    this.view.setUint8(at, v);
   }
   u32(v: number): void {
-    this.view.setUint32(this.room(4), v, true);
+    const at = this.room(4);
+    this.view.setUint32(at, v, true);
   }
   u64(v: number | bigint): void {
-    this.view.setBigUint64(this.room(8), BigInt(v), true);
+    const at = this.room(8);
+    this.view.setBigUint64(at, BigInt(v), true);
   }
   bytes(b: Uint8Array): void {
-    this.buf.set(b, this.room(b.length));
+    const at = this.room(b.length); // first: room() may replace this.buf
+    this.buf.set(b, at);
   }
   str(s: string): void {
     const b = Buffer.from(s, 'utf8');
