@@ -97,6 +97,27 @@ async function load(openai: OpenAI, vocab: number, clients: number, requests: nu
   return level;
 }
 
+/** One model's levels as the README table: clients, output tok/s, TTFT and ITL p50/p99, errors of requests. */
+function levelTable(name: string, rows: [number, Level][]): string {
+  const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
+  const cells = [
+    ['clients', 'output tok/s', 'TTFT p50 ms', 'TTFT p99 ms', 'ITL p50 ms', 'ITL p99 ms', 'errors'],
+    ...rows.map(([c, l]) => [
+      String(c),
+      (l.tokens / l.seconds).toFixed(1),
+      ms(percentile(l.ttft, 50)),
+      ms(percentile(l.ttft, 99)),
+      ms(percentile(l.itl, 50)),
+      ms(percentile(l.itl, 99)),
+      `${l.errors} of ${l.done + l.errors}`,
+    ]),
+  ];
+  const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  const line = (r: string[]) => `| ${r.map((x, i) => x.padStart(widths[i])).join(' | ')} |`;
+  const rule = `|${widths.map((w) => '-'.repeat(w + 1) + ':').join('|')}|`;
+  return [`${name}:`, line(cells[0]), rule, ...cells.slice(1).map(line)].join('\n');
+}
+
 export async function run(opts: BenchOptions): Promise<Measurement[]> {
   const arg = (name: string) => {
     const i = opts.args.indexOf(`--${name}`);
@@ -127,8 +148,10 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
     try {
       await load(openai, model.config.vocabSize, 1, 1, seconds); // warm-up
       let sequential = NaN;
+      const rows: [number, Level][] = [];
       for (const clients of levels) {
         const l = await load(openai, model.config.vocabSize, clients, requests, seconds);
+        rows.push([clients, l]);
         const tps = l.tokens / l.seconds;
         if (clients === 1) sequential = tps;
         const p = `${name} c=${clients}`;
@@ -143,6 +166,9 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
         if (clients === 16 && Number.isFinite(sequential))
           out.push({ name: `${name} throughput 16 clients / sequential`, value: tps / sequential, unit: '×' });
       }
+      opts.log(levelTable(name, rows));
+      const ratio = out.find((m) => m.name === `${name} throughput 16 clients / sequential`);
+      if (ratio) opts.log(`${name}: throughput at 16 clients ÷ sequential = ${ratio.value.toFixed(2)}×`);
     } finally {
       await server.close(1000);
     }
