@@ -1,34 +1,11 @@
 // What the dashboard browser test runs against: a real `olmo quickstart --size tiny` folder (runs of every stage,
 // oe-eval folders, checkpoints, a report), a second root with a run the test appends to and a malformed run, the web
-// app bundled by scripts/build-dashboard.mjs, and Debian's Chromium with a fresh profile.
+// app bundled by scripts/build-dashboard.mjs.
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
 
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
-
-export const CHROMIUM = process.env.OLMO_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-/** A fresh profile per run, so nothing cached or configured from an earlier session takes part. */
-export function launchChromium(profile: string): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: ARGS,
-    headless: true,
-    viewport: { width: 1366, height: 860 },
-  });
-}
 
 /** Runs `olmo quickstart --size tiny --out DIR` from source; rejects with its stderr on failure. */
 export function runTinyQuickstart(out: string): Promise<void> {

@@ -20,19 +20,22 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { buildDashboard } from '../../scripts/build-dashboard.mjs';
-import type { EvalsResponse, RunsResponse } from '../../src/dashboard/api-types.ts';
+import type {
+  CompareResponse,
+  EvalsResponse,
+  ModelsResponse,
+  QuickstartsResponse,
+  RunsResponse,
+} from '../../src/dashboard/api-types.ts';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/server.ts';
+import { loadModel } from '../../src/models/index.ts';
 import type { RunningServer } from '../../src/serve/index.ts';
+import { loadTokenizer } from '../../src/tokenizers/index.ts';
 import { serve } from '../serve/helpers.ts';
-import {
-  CHROMIUM,
-  countMetric,
-  jsonLines,
-  launchChromium,
-  makeExtraRoot,
-  runTinyQuickstart,
-} from './browser-fixtures.ts';
+import { CHROMIUM, launchChromium } from '../chromium.ts';
+import { countMetric, jsonLines, makeExtraRoot, runTinyQuickstart } from './browser-fixtures.ts';
 
+type ChartAxis = { options: { scales: { x: { title: { text: string } } } } };
 type ChartData = { data: { datasets: { label: string; data: { x: number; y: number }[] }[] } };
 
 /** The datasets of the chart on canvas #chart-ID: label → number of points. */
@@ -64,6 +67,9 @@ describe('olmo dashboard in Chromium', { skip, timeout: 600_000 }, () => {
   let context: BrowserContext;
   let page: Page;
   let base: string;
+  /** The loopback origins of the dashboards this test starts; any other request is refused and reported. */
+  const origins: string[] = [];
+  const local = (url: string) => url.startsWith('data:') || origins.some((o) => url.startsWith(`${o}/`));
   const requests: string[] = [];
   const errors: string[] = [];
 
@@ -86,12 +92,13 @@ describe('olmo dashboard in Chromium', { skip, timeout: 600_000 }, () => {
       log: () => {},
     });
     base = dash.url;
-    context = await launchChromium(join(dir, 'profile'));
+    origins.push(base);
+    context = await launchChromium(join(dir, 'profile'), { width: 1366, height: 860 });
     // Every request the page makes is recorded; one that is not for the dashboard's own loopback origin is refused.
     await context.route('**/*', (route) => {
       const url = route.request().url();
       requests.push(url);
-      return url.startsWith(`${base}/`) || url.startsWith('data:') ? route.continue() : route.abort();
+      return local(url) ? route.continue() : route.abort();
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('console', (m) => {
@@ -142,6 +149,23 @@ describe('olmo dashboard in Chromium', { skip, timeout: 600_000 }, () => {
       'the pretrain → anneal boundary is listed',
     );
     await page.screenshot({ path: join(shots, 'dashboard-runs.png'), fullPage: false });
+
+    // Against tokens: the same points, x = each line's token count.
+    await page.check('input[name="x-axis"][value="tokens"]');
+    await page.waitForFunction(() => {
+      const Chart = (window as unknown as { Chart: { getChart(c: Element): ChartAxis | undefined } }).Chart;
+      const canvas = document.getElementById('chart-loss');
+      return canvas !== null && Chart.getChart(canvas)?.options.scales.x.title.text === 'tokens';
+    });
+    const xs = await page.evaluate(() => {
+      const Chart = (window as unknown as { Chart: { getChart(c: Element): ChartData | undefined } }).Chart;
+      return Chart.getChart(document.getElementById('chart-loss')!)!.data.datasets[0].data.map((p) => p.x);
+    });
+    const lossLines = jsonLines(file).filter((r) => typeof r.loss === 'number');
+    assert.deepEqual(
+      xs,
+      lossLines.map((r) => r.tokens),
+    );
   });
 
   it('appends a line written to metrics.jsonl to the chart without a reload', async () => {
@@ -205,6 +229,32 @@ describe('olmo dashboard in Chromium', { skip, timeout: 600_000 }, () => {
     await page.screenshot({ path: join(shots, 'dashboard-evals.png'), fullPage: false });
   });
 
+  it('compares two evaluations with fixed/broken as the API counts them', async () => {
+    const { evals } = await api<EvalsResponse>('/api/evals');
+    const [a, b] = ['evals/base', 'evals/anneal'].map((p) => evals.find((e) => e.path === p)!.id);
+    await open(page, `${base}/#/evals`, 'evals');
+    await page.check(`tr[data-eval="${a}"] input[type=checkbox]`);
+    await page.check(`tr[data-eval="${b}"] input[type=checkbox]`);
+    await page.click('#compare-evals');
+    await page.waitForSelector('main[data-ready="compare"]');
+    const cmp = await api<CompareResponse>(`/api/compare?ids=${a},${b}`);
+    const cells = await page.$$eval('#compare-table td[data-pair]', (tds) => tds.map((td) => td.textContent ?? ''));
+    assert.equal(cells.length, cmp.tasks.length);
+    cmp.tasks.forEach((t, i) =>
+      assert.ok(cells[i].startsWith(`+${t.pairs[0].fixed} / −${t.pairs[0].broken}`), cells[i]),
+    );
+  });
+
+  it('lists the models and opens a quickstart folder on its report', async () => {
+    await open(page, `${base}/#/models`, 'models');
+    const { models } = await api<ModelsResponse>('/api/models');
+    assert.equal(await page.locator('#models-table tbody tr').count(), models.length);
+    const { quickstarts } = await api<QuickstartsResponse>('/api/quickstarts');
+    await open(page, `${base}/#/quickstarts/${quickstarts[0].id}`, 'quickstart');
+    const frame = page.frameLocator('iframe.report');
+    await frame.locator('#eval-table').waitFor({ timeout: 15_000 });
+  });
+
   it('streams a chat reply token by token from a loopback olmo serve', async () => {
     await open(page, `${base}/#/chat`, 'chat');
     await page.fill('#chat-max-tokens', '12');
@@ -230,12 +280,48 @@ describe('olmo dashboard in Chromium', { skip, timeout: 600_000 }, () => {
       'every token carries its log-prob',
     );
     assert.ok(new Set(updates.filter((n) => n > 0)).size >= 3, `several DOM updates before completion: ${updates}`);
-    await page.screenshot({ path: join(shots, 'dashboard-chat.png'), fullPage: false });
+    // Keyboard: Shift+Tab from the message box lands on the reply's last token, which tells its log-prob.
+    await page.focus('#chat-input');
+    await page.keyboard.press('Shift+Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('tok')), true);
+    assert.match((await page.textContent('#token-info')) ?? '', /log-prob -?\d/);
+  });
+
+  it("chats with the quickstart's own model (the README screenshot)", async () => {
+    const model = join(qs, 'sft', 'final');
+    const own = await serve({
+      model: loadModel(model, { trainable: false }),
+      tokenizer: loadTokenizer(model),
+      servedModelName: 'quickstart-sft',
+    });
+    const second = await startDashboard({
+      roots: [qs],
+      port: 0,
+      assetsDir: join(dir, 'assets'),
+      chat: { openai: `${own.url}/v1` },
+      log: () => {},
+    });
+    origins.push(second.url);
+    try {
+      await open(page, `${second.url}/#/chat`, 'chat');
+      await page.fill('#chat-max-tokens', '40');
+      await page.fill('#chat-temperature', '0.8');
+      await page.fill('#chat-seed', '7');
+      await page.fill('#chat-input', 'Adam has 8 jars with 3 shells in each. How many shells does Adam have in total?');
+      await page.press('#chat-input', 'Enter');
+      await page.waitForSelector('.reply[data-done]', { timeout: 30_000 });
+      assert.ok((await page.locator('.reply .tok').count()) > 0);
+      await page.focus('.reply .tok >> nth=1');
+      await page.screenshot({ path: join(shots, 'dashboard-chat.png'), fullPage: false });
+    } finally {
+      await second.close();
+      await own.close();
+    }
   });
 
   it('made no request outside the loopback origin and logged no error', () => {
     assert.deepEqual(
-      requests.filter((u) => !u.startsWith(`${base}/`) && !u.startsWith('data:')),
+      requests.filter((u) => !local(u)),
       [],
     );
     assert.ok(

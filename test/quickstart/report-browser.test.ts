@@ -9,21 +9,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../chromium.ts';
 import { parseMarkdownTable } from '../../src/quickstart/render-markdown.ts';
 import { writeReport } from '../../src/quickstart/write-report.ts';
 import { reportFixture } from './report-fixture.ts';
-
-const CHROMIUM = process.env.OLMO_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 test(
   'report.html in Chromium: charts drawn, table as in report.md, no network, no errors',
@@ -37,7 +26,7 @@ test(
     // A fresh profile per run, so nothing cached or configured from an earlier session takes part.
     const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: CHROMIUM,
-      args: ARGS,
+      args: CHROMIUM_ARGS,
       headless: true,
       viewport: { width: 1280, height: 900 },
     });

@@ -2,7 +2,7 @@
 // A failed request becomes an Error naming the route, the status and the server's message, for errorPanel().
 
 /** The server's error body, whichever shape it uses: {error: "..."}, {error: {message}} or {message}. */
-function errorMessage(body: unknown): string | null {
+export function errorMessage(body: unknown): string | null {
   if (typeof body !== 'object' || body === null) return null;
   const b = body as { error?: unknown; message?: unknown };
   if (typeof b.error === 'string') return b.error;
@@ -11,11 +11,16 @@ function errorMessage(body: unknown): string | null {
   return typeof b.message === 'string' ? b.message : null;
 }
 
+/** The Error for a failed request: method, path, status and the server's message. */
+export function httpError(method: string, path: string, status: number, body: unknown): Error {
+  const message = errorMessage(body);
+  return new Error(`${method} ${path}: HTTP ${status}${message ? ` — ${message}` : ''}`);
+}
+
 export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
   const res = await fetch(path, { headers: { accept: 'application/json' }, signal });
   const body: unknown = await res.json().catch(() => null);
-  if (!res.ok)
-    throw new Error(`GET ${path}: HTTP ${res.status}${errorMessage(body) ? ` — ${errorMessage(body)}` : ''}`);
+  if (!res.ok) throw httpError('GET', path, res.status, body);
   return body as T;
 }
 
@@ -27,8 +32,7 @@ export async function postJson<T>(path: string, payload: unknown, signal?: Abort
     signal,
   });
   const body: unknown = await res.json().catch(() => null);
-  if (!res.ok)
-    throw new Error(`POST ${path}: HTTP ${res.status}${errorMessage(body) ? ` — ${errorMessage(body)}` : ''}`);
+  if (!res.ok) throw httpError('POST', path, res.status, body);
   return body as T;
 }
 
@@ -36,5 +40,3 @@ export async function postJson<T>(path: string, payload: unknown, signal?: Abort
 export function apiPath(...parts: string[]): string {
   return `/api/${parts.map(encodeURIComponent).join('/')}`;
 }
-
-export { errorMessage };

@@ -1,11 +1,18 @@
 // #/evals: every oe-eval output folder with its primary score per task (one column per task), checkboxes to compare
 // two or more side by side. #/evals/ID: one folder's metrics table, every metric of a task on demand, and links to
 // the instance browser.
-import type { EvalDetail, EvalsResponse, EvalTaskDetail, JsonValue } from '../../../src/dashboard/api-types.ts';
-import { apiPath, getJson } from '../api.ts';
-import { button, errorPanel, facts, h, link, loading, problemBadge, problemList, replace } from '../dom.ts';
+import type {
+  EvalDetail,
+  EvalsResponse,
+  EvalSummary,
+  EvalTaskDetail,
+  JsonValue,
+} from '../../../src/dashboard/api-types.ts';
+import { apiPath } from '../api.ts';
+import { button, facts, h, link, problemBadge, problemList } from '../dom.ts';
 import { formatNumber, formatTime } from '../format.ts';
 import { href } from '../router.ts';
+import { compareToolbar, loadView } from './load.ts';
 import { problemText } from './runs.ts';
 
 /** A score cell: formatted for reading, the exact value in data-value and the tooltip. */
@@ -17,78 +24,50 @@ export function scoreCell(value: number | null): HTMLTableCellElement {
   );
 }
 
-export function evalsView(main: HTMLElement): () => void {
-  const controller = new AbortController();
-  replace(main, h('h1', {}, 'Evaluations'), loading('evaluations'));
-  getJson<EvalsResponse>('/api/evals', controller.signal).then(
-    (res) => {
-      const tasks = [...new Set(res.evals.flatMap((e) => e.tasks.map((t) => t.alias)))];
-      const selected = new Set<string>();
-      const rows = res.evals.map((e) => {
-        const byAlias = new Map(e.tasks.map((t) => [t.alias, t]));
-        return h(
-          'tr',
-          { 'data-eval': e.id },
-          h(
-            'td',
-            {},
-            h('input', {
-              type: 'checkbox',
-              'aria-label': `compare ${e.name}`,
-              onchange: (ev: Event) =>
-                (ev.target as HTMLInputElement).checked ? selected.add(e.id) : selected.delete(e.id),
-            }),
-          ),
-          h('th', { scope: 'row' }, link(href(['evals', e.id]), e.name)),
-          h('td', {}, e.model ?? '—'),
-          ...tasks.map((alias) => scoreCell(byAlias.get(alias)?.score ?? null)),
-          h('td', {}, ...e.problems.map((p) => problemBadge(problemText(p)))),
-        );
-      });
-      const compare = () => {
-        if (selected.size >= 2) location.hash = href(['compare'], { ids: [...selected].join(',') });
-      };
-      replace(
-        main,
-        h('h1', {}, 'Evaluations'),
-        h(
-          'p',
-          { class: 'toolbar' },
-          button('Compare selected', compare, { id: 'compare-evals' }),
-          h('span', { class: 'muted' }, ' Pick two or more; the first is the baseline. Cells: primary score.'),
-        ),
-        res.evals.length === 0
-          ? h('p', { class: 'muted' }, 'No evaluation folders (with metrics.json) under the roots.')
-          : h(
-              'div',
-              { class: 'table-wrap' },
-              h(
-                'table',
-                { class: 'data', id: 'evals-table' },
-                h(
-                  'thead',
-                  {},
-                  h(
-                    'tr',
-                    {},
-                    h('th', {}, ''),
-                    h('th', { scope: 'col' }, 'Folder'),
-                    h('th', { scope: 'col' }, 'Model'),
-                    ...tasks.map((t) => h('th', { scope: 'col' }, t)),
-                    h('th', { scope: 'col' }, 'Problems'),
-                  ),
-                ),
-                h('tbody', {}, ...rows),
-              ),
-            ),
-      );
-      main.setAttribute('data-ready', 'evals');
-    },
-    (err) => {
-      if (!controller.signal.aborted) replace(main, h('h1', {}, 'Evaluations'), errorPanel('the evaluations', err));
-    },
+function evalRow(e: EvalSummary, tasks: string[], selected: Set<string>): HTMLTableRowElement {
+  const byAlias = new Map(e.tasks.map((t) => [t.alias, t]));
+  const box = h('input', {
+    type: 'checkbox',
+    'aria-label': `compare ${e.name}`,
+    onchange: (ev: Event) => ((ev.target as HTMLInputElement).checked ? selected.add(e.id) : selected.delete(e.id)),
+  });
+  return h(
+    'tr',
+    { 'data-eval': e.id },
+    h('td', {}, box),
+    h('th', { scope: 'row' }, link(href(['evals', e.id]), e.name)),
+    h('td', {}, e.model ?? '—'),
+    ...tasks.map((alias) => scoreCell(byAlias.get(alias)?.score ?? null)),
+    h('td', {}, ...e.problems.map((p) => problemBadge(problemText(p)))),
   );
-  return () => controller.abort();
+}
+
+export function evalsView(main: HTMLElement): () => void {
+  const spec = { title: 'Evaluations', what: 'the evaluations', url: '/api/evals', ready: 'evals' };
+  return loadView<EvalsResponse>(main, spec, (res) => {
+    const tasks = [...new Set(res.evals.flatMap((e) => e.tasks.map((t) => t.alias)))];
+    const selected = new Set<string>();
+    const compare = () => {
+      if (selected.size >= 2) location.hash = href(['compare'], { ids: [...selected].join(',') });
+    };
+    const head = ['', 'Folder', 'Model', ...tasks, 'Problems'];
+    return [
+      h('h1', {}, 'Evaluations'),
+      compareToolbar('compare-evals', compare, 'Pick two or more; the first is the baseline. Cells: primary score.'),
+      res.evals.length === 0
+        ? h('p', { class: 'muted' }, 'No evaluation folders (with metrics.json) under the roots.')
+        : h(
+            'div',
+            { class: 'table-wrap' },
+            h(
+              'table',
+              { class: 'data', id: 'evals-table' },
+              h('thead', {}, h('tr', {}, ...head.map((c) => h('th', { scope: 'col' }, c)))),
+              h('tbody', {}, ...res.evals.map((e) => evalRow(e, tasks, selected))),
+            ),
+          ),
+    ];
+  });
 }
 
 function metricValue(v: JsonValue): string {
@@ -137,51 +116,34 @@ function taskRows(id: string, t: EvalTaskDetail): HTMLTableRowElement[] {
 }
 
 export function evalView(main: HTMLElement, id: string): () => void {
-  const controller = new AbortController();
-  replace(main, loading('the evaluation'));
-  getJson<EvalDetail>(apiPath('evals', id), controller.signal).then(
-    (res) => {
-      const s = res.summary;
-      const model = res.modelConfig;
-      replace(
-        main,
-        h('h1', {}, s.name),
-        problemList(s.problems.map(problemText)),
-        facts([
-          ['Model', s.model ?? '—'],
-          ['Tasks', res.tasks.length],
-          ['Modified', formatTime(s.modified)],
-          ['Folder', s.path || '.'],
-        ]),
-        h('h2', {}, 'Metrics'),
-        h(
-          'table',
-          { class: 'data', id: 'eval-table' },
-          h(
-            'thead',
+  const spec = { title: 'Evaluation', what: `evaluation ${id}`, url: apiPath('evals', id), ready: 'eval' };
+  return loadView<EvalDetail>(main, spec, (res) => {
+    const s = res.summary;
+    const head = ['Task', 'Primary metric', 'Score', 'Instances', '', ''];
+    return [
+      h('h1', {}, s.name),
+      problemList(s.problems.map(problemText)),
+      facts([
+        ['Model', s.model ?? '—'],
+        ['Tasks', res.tasks.length],
+        ['Modified', formatTime(s.modified)],
+        ['Folder', s.path || '.'],
+      ]),
+      h('h2', {}, 'Metrics'),
+      h(
+        'table',
+        { class: 'data', id: 'eval-table' },
+        h('thead', {}, h('tr', {}, ...head.map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', {}, ...res.tasks.flatMap((t) => taskRows(id, t))),
+      ),
+      Object.keys(res.modelConfig).length === 0
+        ? null
+        : h(
+            'details',
             {},
-            h(
-              'tr',
-              {},
-              ...['Task', 'Primary metric', 'Score', 'Instances', '', ''].map((c) => h('th', { scope: 'col' }, c)),
-            ),
+            h('summary', {}, 'Model config'),
+            h('pre', { class: 'json' }, JSON.stringify(res.modelConfig, null, 2)),
           ),
-          h('tbody', {}, ...res.tasks.flatMap((t) => taskRows(id, t))),
-        ),
-        Object.keys(model).length === 0
-          ? null
-          : h(
-              'details',
-              {},
-              h('summary', {}, 'Model config'),
-              h('pre', { class: 'json' }, JSON.stringify(model, null, 2)),
-            ),
-      );
-      main.setAttribute('data-ready', 'eval');
-    },
-    (err) => {
-      if (!controller.signal.aborted) replace(main, h('h1', {}, 'Evaluation'), errorPanel(`evaluation ${id}`, err));
-    },
-  );
-  return () => controller.abort();
+    ];
+  });
 }

@@ -2,10 +2,11 @@
 // as scored (the context in a <pre>, whitespace kept, then each choice's continuation), each choice's
 // log-likelihood and normalised scores, the prediction, the gold answer and whether it was right.
 import type { Instance, InstanceChoice, InstancesResponse } from '../../../src/dashboard/api-types.ts';
-import { apiPath, getJson } from '../api.ts';
-import { errorPanel, h, link, loading, pill, problemList, replace } from '../dom.ts';
+import { apiPath } from '../api.ts';
+import { button, h, link, pill, problemList } from '../dom.ts';
 import { formatNumber } from '../format.ts';
 import { href, type Route } from '../router.ts';
+import { loadView } from './load.ts';
 import { problemText } from './runs.ts';
 
 const PAGE = 10;
@@ -99,78 +100,47 @@ function instanceCard(inst: Instance): HTMLElement {
   );
 }
 
+function pager(res: InstancesResponse, go: (offset: number) => void): HTMLElement {
+  const last = Math.min(res.offset + res.instances.length, res.total);
+  const prev = button('← Previous', () => go(Math.max(0, res.offset - PAGE)), { disabled: res.offset === 0 });
+  const next = button('Next →', () => go(res.offset + PAGE), { disabled: last >= res.total });
+  const range = ` ${res.total === 0 ? 0 : res.offset + 1}–${last} of ${res.total} `;
+  return h('nav', { class: 'pager', 'aria-label': 'pages' }, prev, h('span', { 'data-range': '' }, range), next);
+}
+
 export function instancesView(main: HTMLElement, route: Route, id: string): () => void {
-  const controller = new AbortController();
   const task = route.query.get('task') ?? '';
   const wrong = route.query.get('wrong') === '1';
   const offset = Math.max(0, Number(route.query.get('offset') ?? 0) || 0);
   const go = (next: { wrong?: boolean; offset?: number }) => {
-    location.hash = href(['evals', id, 'instances'], {
-      task,
-      wrong: (next.wrong ?? wrong) ? 1 : undefined,
-      offset: next.offset ?? offset,
-    });
+    const w = next.wrong ?? wrong;
+    location.hash = href(['evals', id, 'instances'], { task, wrong: w ? 1 : undefined, offset: next.offset ?? offset });
   };
-  const title = h('h1', {}, 'Instances · ', task);
-  replace(main, title, loading('instances'));
   const params = new URLSearchParams({ task, offset: String(offset), limit: String(PAGE) });
   if (wrong) params.set('wrong', '1');
-  getJson<InstancesResponse>(`${apiPath('evals', id, 'instances')}?${params}`, controller.signal).then(
-    (res) => {
-      const last = Math.min(res.offset + res.instances.length, res.total);
-      const pager = h(
-        'nav',
-        { class: 'pager', 'aria-label': 'pages' },
-        h(
-          'button',
-          {
-            type: 'button',
-            disabled: res.offset === 0,
-            onclick: () => go({ offset: Math.max(0, res.offset - PAGE) }),
-          },
-          '← Previous',
-        ),
-        h('span', { 'data-range': '' }, ` ${res.total === 0 ? 0 : res.offset + 1}–${last} of ${res.total} `),
-        h(
-          'button',
-          {
-            type: 'button',
-            disabled: last >= res.total,
-            onclick: () => go({ offset: res.offset + PAGE }),
-          },
-          'Next →',
-        ),
-      );
-      replace(
-        main,
-        title,
-        h('p', {}, link(href(['evals', id]), '← metrics table')),
-        problemList(res.problems.map(problemText)),
-        h(
-          'div',
-          { class: 'toolbar' },
-          h(
-            'label',
-            {},
-            h('input', {
-              type: 'checkbox',
-              id: 'wrong-only',
-              checked: wrong,
-              onchange: (e: Event) => go({ wrong: (e.target as HTMLInputElement).checked, offset: 0 }),
-            }),
-            ` only wrong answers (${wrong ? res.total : '…'} of ${res.totalAll})`,
-          ),
-          pager,
-        ),
-        res.instances.length === 0
-          ? h('p', { class: 'muted' }, 'No instances match.')
-          : h('div', { class: 'instances' }, ...res.instances.map(instanceCard)),
-      );
-      main.setAttribute('data-ready', 'instances');
-    },
-    (err) => {
-      if (!controller.signal.aborted) replace(main, title, errorPanel(`the instances of ${task}`, err));
-    },
-  );
-  return () => controller.abort();
+  const url = `${apiPath('evals', id, 'instances')}?${params}`;
+  const spec = { title: `Instances · ${task}`, what: `the instances of ${task}`, url, ready: 'instances' };
+  return loadView<InstancesResponse>(main, spec, (res) => {
+    const filter = h('input', {
+      type: 'checkbox',
+      id: 'wrong-only',
+      checked: wrong,
+      onchange: (e: Event) => go({ wrong: (e.target as HTMLInputElement).checked, offset: 0 }),
+    });
+    const count = ` only wrong answers (${wrong ? res.total : '…'} of ${res.totalAll})`;
+    return [
+      h('h1', {}, `Instances · ${task}`),
+      h('p', {}, link(href(['evals', id]), '← metrics table')),
+      problemList(res.problems.map(problemText)),
+      h(
+        'div',
+        { class: 'toolbar' },
+        h('label', {}, filter, count),
+        pager(res, (o) => go({ offset: o })),
+      ),
+      res.instances.length === 0
+        ? h('p', { class: 'muted' }, 'No instances match.')
+        : h('div', { class: 'instances' }, ...res.instances.map(instanceCard)),
+    ];
+  });
 }

@@ -1,10 +1,10 @@
 // #/models: the checkpoint folders found (config.json + safetensors): architecture, size, dtype, bytes on disk and
 // the memory a single-sequence inference needs, with links to the run they came from and to the chat playground.
 import type { ModelsResponse, ModelSummary } from '../../../src/dashboard/api-types.ts';
-import { getJson } from '../api.ts';
-import { errorPanel, h, link, loading, problemBadge, replace, table } from '../dom.ts';
+import { h, link, problemBadge, table } from '../dom.ts';
 import { formatBytes, formatNumber } from '../format.ts';
 import { href, type Route } from '../router.ts';
+import { loadView } from './load.ts';
 import { problemText } from './runs.ts';
 
 function shape(m: ModelSummary): string {
@@ -24,7 +24,7 @@ function shape(m: ModelSummary): string {
 
 function modelRow(m: ModelSummary) {
   return [
-    h('span', { id: `model-${m.id}` }, m.name),
+    h('span', { 'data-model': m.id }, m.name),
     m.modelType ?? '—',
     shape(m),
     m.parameters === null ? '—' : formatNumber(m.parameters),
@@ -46,49 +46,27 @@ function modelRow(m: ModelSummary) {
 }
 
 export function modelsView(main: HTMLElement, route: Route): () => void {
-  const controller = new AbortController();
-  replace(main, h('h1', {}, 'Models'), loading('models'));
-  getJson<ModelsResponse>('/api/models', controller.signal).then(
-    (res) => {
-      replace(
-        main,
-        h('h1', {}, 'Models'),
-        h(
-          'p',
-          { class: 'muted' },
-          'Checkpoint folders under the roots. ',
-          link('#/chat', 'Chat with the served model →'),
-        ),
-        res.models.length === 0
-          ? h('p', { class: 'muted' }, 'No checkpoint folders (config.json + safetensors) under the roots.')
-          : h(
-              'div',
-              { class: 'table-wrap' },
-              table(
-                [
-                  'Model',
-                  'Type',
-                  'Shape',
-                  'Parameters',
-                  'Dtype',
-                  'On disk',
-                  'Inference memory',
-                  'Tokenizer',
-                  'Run',
-                  'Problems',
-                ],
-                res.models.map(modelRow),
-                { class: 'data', id: 'models-table' },
-              ),
-            ),
-      );
-      const focus = route.query.get('focus');
-      if (focus !== null) document.getElementById(`model-${focus}`)?.closest('tr')?.classList.add('highlight');
-      main.setAttribute('data-ready', 'models');
-    },
-    (err) => {
-      if (!controller.signal.aborted) replace(main, h('h1', {}, 'Models'), errorPanel('the models', err));
-    },
-  );
-  return () => controller.abort();
+  const spec = { title: 'Models', what: 'the models', url: '/api/models', ready: 'models' };
+  return loadView<ModelsResponse>(main, spec, (res) => {
+    const focus = route.query.get('focus');
+    const head = ['Model', 'Type', 'Shape', 'Parameters', 'Dtype', 'On disk', 'Inference memory', 'Tokenizer', 'Run'];
+    const rows = table([...head, 'Problems'], res.models.map(modelRow), { class: 'data', id: 'models-table' });
+    if (focus !== null)
+      rows
+        .querySelector(`[data-model="${CSS.escape(focus)}"]`)
+        ?.closest('tr')
+        ?.classList.add('highlight');
+    return [
+      h('h1', {}, 'Models'),
+      h(
+        'p',
+        { class: 'muted' },
+        'Checkpoint folders under the roots. ',
+        link('#/chat', 'Chat with the served model →'),
+      ),
+      res.models.length === 0
+        ? h('p', { class: 'muted' }, 'No checkpoint folders (config.json + safetensors) under the roots.')
+        : h('div', { class: 'table-wrap' }, rows),
+    ];
+  });
 }

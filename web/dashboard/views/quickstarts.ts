@@ -1,62 +1,42 @@
 // #/quickstarts: the `olmo quickstart` output folders; #/quickstarts/ID opens one on its report (report.html,
 // served read-only under /files/) with links to the runs and evaluations inside it.
 import type { QuickstartsResponse, QuickstartSummary } from '../../../src/dashboard/api-types.ts';
-import { getJson } from '../api.ts';
-import { errorPanel, h, link, loading, problemList, replace } from '../dom.ts';
+import { errorPanel, h, link, problemList } from '../dom.ts';
 import { formatTime } from '../format.ts';
 import { href } from '../router.ts';
+import { loadView } from './load.ts';
 import { problemText } from './runs.ts';
 
-function load(main: HTMLElement, title: string, then: (q: QuickstartSummary[]) => void): () => void {
-  const controller = new AbortController();
-  replace(main, h('h1', {}, title), loading('quickstart folders'));
-  getJson<QuickstartsResponse>('/api/quickstarts', controller.signal).then(
-    (res) => then(res.quickstarts),
-    (err) => {
-      if (!controller.signal.aborted) replace(main, h('h1', {}, title), errorPanel('the quickstart folders', err));
-    },
+const SPEC = { what: 'the quickstart folders', url: '/api/quickstarts' };
+
+function card(q: QuickstartSummary): HTMLElement {
+  return h(
+    'li',
+    {},
+    link(href(['quickstarts', q.id]), q.name),
+    h(
+      'span',
+      { class: 'muted' },
+      ` · ${q.runs.length} runs · ${q.evals.length} evaluations · ${formatTime(q.modified)}`,
+    ),
+    problemList(q.problems.map(problemText)),
   );
-  return () => controller.abort();
 }
 
 export function quickstartsView(main: HTMLElement): () => void {
-  return load(main, 'Quickstarts', (list) => {
-    replace(
-      main,
-      h('h1', {}, 'Quickstarts'),
-      list.length === 0
-        ? h('p', { class: 'muted' }, 'No quickstart folders (with report.html) under the roots.')
-        : h(
-            'ul',
-            { class: 'cards' },
-            ...list.map((q) =>
-              h(
-                'li',
-                {},
-                link(href(['quickstarts', q.id]), q.name),
-                h(
-                  'span',
-                  { class: 'muted' },
-                  ` · ${q.runs.length} runs · ${q.evals.length} evaluations · ${formatTime(q.modified)}`,
-                ),
-                problemList(q.problems.map(problemText)),
-              ),
-            ),
-          ),
-    );
-    main.setAttribute('data-ready', 'quickstarts');
-  });
+  return loadView<QuickstartsResponse>(main, { ...SPEC, title: 'Quickstarts', ready: 'quickstarts' }, (res) => [
+    h('h1', {}, 'Quickstarts'),
+    res.quickstarts.length === 0
+      ? h('p', { class: 'muted' }, 'No quickstart folders (with report.html) under the roots.')
+      : h('ul', { class: 'cards' }, ...res.quickstarts.map(card)),
+  ]);
 }
 
 export function quickstartView(main: HTMLElement, id: string): () => void {
-  return load(main, 'Quickstart', (list) => {
-    const q = list.find((x) => x.id === id);
-    if (!q) {
-      replace(main, h('h1', {}, 'Quickstart'), errorPanel(`quickstart ${id}`, 'no such quickstart folder'));
-      return;
-    }
-    replace(
-      main,
+  return loadView<QuickstartsResponse>(main, { ...SPEC, title: 'Quickstart', ready: 'quickstart' }, (res) => {
+    const q = res.quickstarts.find((x) => x.id === id);
+    if (!q) return [h('h1', {}, 'Quickstart'), errorPanel(`quickstart ${id}`, 'no such quickstart folder')];
+    return [
       h('h1', {}, q.name),
       problemList(q.problems.map(problemText)),
       h(
@@ -69,7 +49,6 @@ export function quickstartView(main: HTMLElement, id: string): () => void {
         link('#/evals', 'evaluations'),
       ),
       h('iframe', { class: 'report', src: q.reportUrl, title: `${q.name} report` }),
-    );
-    main.setAttribute('data-ready', 'quickstart');
+    ];
   });
 }

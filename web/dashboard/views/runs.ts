@@ -1,10 +1,10 @@
 // #/runs: every training run found under the roots, with its kind, status, progress and problems. Checkboxes pick
 // runs to overlay on one run page's charts.
 import type { Problem, RunsResponse, RunSummary } from '../../../src/dashboard/api-types.ts';
-import { getJson } from '../api.ts';
-import { button, errorPanel, h, link, loading, pill, problemBadge, replace, table } from '../dom.ts';
+import { h, link, pill, problemBadge, table } from '../dom.ts';
 import { formatNumber, formatTime } from '../format.ts';
 import { href } from '../router.ts';
+import { compareToolbar, loadView } from './load.ts';
 
 /** A problem as one line: file, line and message. */
 export function problemText(p: Problem): string {
@@ -38,40 +38,22 @@ function runRow(run: RunSummary, selected: Set<string>) {
 }
 
 export function runsView(main: HTMLElement): () => void {
-  const controller = new AbortController();
-  replace(main, h('h1', {}, 'Runs'), loading('runs'));
-  getJson<RunsResponse>('/api/runs', controller.signal).then(
-    (res) => {
-      const selected = new Set<string>();
-      const compare = () => {
-        const [first, ...rest] = [...selected];
-        if (first === undefined) return;
-        location.hash = href(['runs', first], { compare: rest.join(',') });
-      };
-      const body =
-        res.runs.length === 0
-          ? h('p', { class: 'muted' }, 'No training runs (folders with metrics.jsonl) under the roots.')
-          : table(
-              ['', 'Run', 'Kind', 'Status', 'Step', 'Checkpoints', 'Modified', 'Problems'],
-              res.runs.map((r) => runRow(r, selected)),
-              { id: 'runs-table', class: 'data' },
-            );
-      replace(
-        main,
-        h('h1', {}, 'Runs'),
-        h(
-          'p',
-          { class: 'toolbar' },
-          button('Compare selected', compare, { id: 'compare-runs' }),
-          h('span', { class: 'muted' }, ` Running = metrics written in the last ${res.runningWindowSeconds} s.`),
-        ),
-        body,
-      );
-      main.setAttribute('data-ready', 'runs');
-    },
-    (err) => {
-      if (!controller.signal.aborted) replace(main, h('h1', {}, 'Runs'), errorPanel('the runs', err));
-    },
-  );
-  return () => controller.abort();
+  return loadView<RunsResponse>(main, { title: 'Runs', what: 'the runs', url: '/api/runs', ready: 'runs' }, (res) => {
+    const selected = new Set<string>();
+    const compare = () => {
+      const [first, ...rest] = [...selected];
+      if (first !== undefined) location.hash = href(['runs', first], { compare: rest.join(',') });
+    };
+    return [
+      h('h1', {}, 'Runs'),
+      compareToolbar('compare-runs', compare, `Running = metrics written in the last ${res.runningWindowSeconds} s.`),
+      res.runs.length === 0
+        ? h('p', { class: 'muted' }, 'No training runs (folders with metrics.jsonl) under the roots.')
+        : table(
+            ['', 'Run', 'Kind', 'Status', 'Step', 'Checkpoints', 'Modified', 'Problems'],
+            res.runs.map((r) => runRow(r, selected)),
+            { id: 'runs-table', class: 'data' },
+          ),
+    ];
+  });
 }
