@@ -42,7 +42,11 @@ export function ggufPreTokenizer(tokenizerJson: Json): string | null {
   if (!Array.isArray(steps) || steps.length !== 2) return null;
   const [split, bytes] = steps as unknown[];
   if (!isObject(split) || split.type !== 'Split' || !isObject(split.pattern)) return null;
-  const cl100k = split.pattern.Regex === CL100K_HF_PATTERN && split.behavior === 'Isolated' && split.invert !== true;
+  // cl100k's split comes in two spellings with the same pieces (the regex matches every character): Isolated, and
+  // Removed + invert (allenai_dolma2.json, OLMo 2's tokenizer.json, has the latter).
+  const isolated = split.behavior === 'Isolated' && split.invert !== true;
+  const removedInverted = split.behavior === 'Removed' && split.invert === true;
+  const cl100k = split.pattern.Regex === CL100K_HF_PATTERN && (isolated || removedInverted);
   return cl100k && isByteLevel(bytes, false) ? 'dbrx' : null;
 }
 

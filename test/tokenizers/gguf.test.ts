@@ -81,11 +81,8 @@ describe('GGUF tokenizer', () => {
   it('dolma2 (OLMo 2) encodes as the built-in dolma2 tokenizer', () => {
     const dir = join(root, 'dolma2');
     mkdirSync(dir);
+    // dolma2TokenizerJson spells cl100k's split as allenai_dolma2.json does: behavior Removed + invert
     const json = dolma2TokenizerJson();
-    // allenai_dolma2.json splits with behavior Removed + invert, the same pieces as Isolated (the regex covers
-    // every character); the GGUF writer recognises cl100k's split in its Isolated spelling
-    const steps = (json.pre_tokenizer as { pretokenizers: Record<string, unknown>[] }).pretokenizers;
-    steps[0] = { ...steps[0], behavior: 'Isolated', invert: false };
     writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
     const config = { bos_token: '<|endoftext|>', eos_token: '<|endoftext|>', pad_token: '<|pad|>' };
     writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ ...config, chat_template: TULU_CHAT_TEMPLATE }));
