@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { promptLogprobsOut } from './completions.ts';
 import type { Engine, GenParams } from './engine.ts';
 import type { TokenLogprob } from './logprobs.ts';
-import type { ChatBody } from './protocol.ts';
+import { ApiError, type ChatBody } from './protocol.ts';
 import { cancelOnDisconnect, settle, streamRuns, usage } from './stream.ts';
 
 function contentLogprobs(engine: Engine, lps: TokenLogprob[], top: number) {
@@ -28,6 +28,14 @@ export async function chatCompletions(engine: Engine, request: FastifyRequest, r
   const ids = engine.renderChat(body.messages, body.add_generation_prompt ?? true);
   const asked = body.max_completion_tokens ?? body.max_tokens ?? null;
   engine.checkPrompt(ids, 'messages', asked);
+  if (body.top_logprobs !== undefined && body.top_logprobs !== null && !body.logprobs)
+    // as vLLM refuses it: top_logprobs alone would silently return no log-probs
+    throw new ApiError(
+      400,
+      `top_logprobs (${body.top_logprobs}) needs "logprobs": true`,
+      'top_logprobs',
+      'invalid_value',
+    );
   const top = body.top_logprobs ?? 0;
   const base = engine.params(body, asked, body.logprobs ? top : null);
   const params: GenParams = { ...base, maxTokens: asked ?? engine.maxModelLen - ids.length };
@@ -63,7 +71,7 @@ export async function chatCompletions(engine: Engine, request: FastifyRequest, r
         }),
         final: (u) => ({ ...head, choices: [], usage: u }),
       },
-      ids.length * params.n,
+      ids.length,
       body.stream_options?.include_usage,
     );
     return reply;
@@ -81,7 +89,7 @@ export async function chatCompletions(engine: Engine, request: FastifyRequest, r
       finish_reason: run.finishReason,
       stop_reason: engine.stopReason(run),
     })),
-    usage: usage(runs, ids.length * params.n),
+    usage: usage(runs, ids.length),
     prompt_logprobs:
       base.promptLogprobs !== null && runs[0]?.promptLogprobs
         ? promptLogprobsOut(engine, runs[0].promptLogprobs, base.promptLogprobs)

@@ -164,6 +164,7 @@ export async function completions(engine: Engine, request: FastifyRequest, reply
   const created = Math.floor(Date.now() / 1000);
   const head = { id, object: 'text_completion', created, model: engine.name };
   const promptOf = (run: ChoiceRun) => list[Math.floor(run.index / params.n)];
+  // each prompt counts once whatever n is, as in vLLM's and OpenAI's usage
   const promptTokens = list.reduce((n, p) => n + p.ids.length, 0);
   if (body.stream) {
     streamRuns(
@@ -172,7 +173,7 @@ export async function completions(engine: Engine, request: FastifyRequest, reply
       runs,
       '/v1/completions',
       streamFormat(engine, head, promptOf, echo, logprobs),
-      promptTokens * params.n,
+      promptTokens,
       body.stream_options?.include_usage,
     );
     return reply;
@@ -194,6 +195,6 @@ export async function completions(engine: Engine, request: FastifyRequest, reply
             : null,
       };
     }),
-    usage: usage(runs, promptTokens * params.n),
+    usage: usage(runs, promptTokens),
   };
 }

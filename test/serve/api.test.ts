@@ -143,6 +143,9 @@ test('stop strings cut the text (include_stop_str_in_output keeps them); n > 1 w
     b.choices.map((c) => c.text),
   );
   assert.equal(new Set(a.choices.map((c) => c.text)).size, 3, 'the choices differ from each other');
+  // usage: the prompt counted once, the tokens of every choice
+  assert.equal(a.usage!.prompt_tokens, tok.encode('hello').length);
+  assert.equal(a.usage!.completion_tokens, 3 * 8);
   const one = await openai.completions.create({
     model: MODEL_NAME,
     prompt: 'hello',

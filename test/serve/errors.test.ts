@@ -4,6 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { setBackend } from '../../src/tensor/index.ts';
+import { isLoopback } from '../../src/serve/index.ts';
 import { client, MODEL_NAME, serve } from './helpers.ts';
 
 setBackend('js');
@@ -57,6 +58,17 @@ test('malformed requests: 400 with the OpenAI error object naming the field; a r
   const chat = await post('/v1/chat/completions', { model: MODEL_NAME, messages: [] });
   assert.equal(chat.status, 400);
   assert.match(chat.body.error.message, /messages/);
+  const topAlone = await post('/v1/chat/completions', {
+    model: MODEL_NAME,
+    messages: [{ role: 'user', content: 'hi' }],
+    top_logprobs: 2,
+  });
+  assert.equal(topAlone.status, 400);
+  assert.equal(topAlone.body.error.param, 'top_logprobs');
+  assert.match(topAlone.body.error.message, /top_logprobs \(2\) needs "logprobs": true/);
+  const tooMany = await post('/v1/completions', { model: MODEL_NAME, prompt: 'x', logprobs: 21 });
+  assert.equal(tooMany.status, 400);
+  assert.equal(tooMany.body.error.param, 'logprobs');
   const wrongModel = await post('/v1/completions', { model: 'gpt-4', prompt: 'x' });
   assert.equal(wrongModel.status, 404);
   assert.equal(wrongModel.body.error.code, 'model_not_found');
@@ -128,4 +140,25 @@ test('queue full: 429 with Retry-After, and the queued requests still complete',
   assert.ok(results.filter((r) => r.status === 200).length >= 2);
   const metrics = await (await fetch(server.url + '/metrics')).text();
   assert.match(metrics, /olmo_requests_total\{route="\/v1\/completions",status="429"\} [1-9]/);
+});
+
+test('a non-loopback address without an API key prints a loud warning; with a key, or on loopback, none', async () => {
+  assert.ok(isLoopback('127.0.0.1') && isLoopback('127.0.0.2') && isLoopback('::1') && isLoopback('localhost'));
+  assert.ok(!isLoopback('0.0.0.0') && !isLoopback('192.168.1.5') && !isLoopback('::'));
+  for (const [host, apiKey, warns] of [
+    ['0.0.0.0', undefined, true],
+    ['0.0.0.0', 'k', false],
+    ['127.0.0.1', undefined, false],
+  ] as const) {
+    const lines: string[] = [];
+    const s = await serve({ host, apiKey, log: (l) => lines.push(l) });
+    await s.close();
+    assert.equal(
+      lines.some((l) =>
+        /^WARNING: olmo serve is listening on 0\.0\.0\.0, reachable from other machines, with no API key/.test(l),
+      ),
+      warns,
+      `${host} ${apiKey ?? 'no key'}: ${lines.join(' | ')}`,
+    );
+  }
 });
