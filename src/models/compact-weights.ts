@@ -79,6 +79,15 @@ export class MappedTensors {
     return this.src.has(name) && ELEMENT[this.src.info(name).dtype] !== undefined;
   }
 
+  /** Refuses a tensor whose stored shape is not the one the config implies, naming its file. */
+  checkShape(name: string, shape: readonly number[]): void {
+    const stored = this.src.info(name).shape;
+    if (stored.join() !== shape.join())
+      throw new CheckpointError(
+        `${this.src.locate(name).file}: tensor ${name} has shape [${stored}], the config implies [${shape}]`,
+      );
+  }
+
   /**
    * The tensor's data in its stored dtype: a view of the mapping when its offset is aligned to its element
    * size (safetensors does not promise that), else a copy; read from disk when there is no addon to map with.
@@ -115,6 +124,7 @@ export function compactParam(
   quantized: boolean,
 ): Tensor | null {
   if (shape.length !== 2 || !mapped.storable(name)) return null;
+  mapped.checkShape(name, shape);
   const { dtype, data } = mapped.view(name);
   let t: Tensor;
   if (dtype === 'i8') {

@@ -74,10 +74,12 @@ describe('bad checkpoints', () => {
     const dir = copy('shape');
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, intermediate_size: 128 }));
-    assert.throws(
-      () => loadModel(dir),
-      /tensor model\.layers\.0\.mlp\.gate_proj\.weight has shape \[160,64\], the config implies \[128,64\]/,
-    );
+    for (const weights of ['f32', 'stored', 'int8'] as const)
+      assert.throws(
+        () => loadModel(dir, { weights, trainable: false }),
+        /(shape|model\.safetensors): tensor model\.layers\.0\.mlp\.gate_proj\.weight has shape \[160,64\], the config implies \[128,64\]/,
+        weights,
+      );
   });
 
   it('broken, unsupported or missing config', () => {
