@@ -77,7 +77,7 @@ function intParam(v: unknown, name: string, dflt: number, max: number): number {
   return n;
 }
 
-function openEvents(reply: FastifyReply): (event: string, data: unknown) => void {
+function openEvents(reply: FastifyReply): (event: string, data: { lines: number }) => void {
   reply.hijack();
   reply.raw.writeHead(200, {
     'content-type': 'text/event-stream',
@@ -85,8 +85,9 @@ function openEvents(reply: FastifyReply): (event: string, data: unknown) => void
     connection: 'keep-alive',
   });
   reply.raw.write(': connected\n\n');
+  // the id is the count of lines sent: EventSource sends it back as Last-Event-ID when it reconnects
   return (event, data) => {
-    if (!reply.raw.destroyed) reply.raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    if (!reply.raw.destroyed) reply.raw.write(`event: ${event}\nid: ${data.lines}\ndata: ${JSON.stringify(data)}\n\n`);
   };
 }
 
@@ -112,7 +113,9 @@ function registerApi(app: FastifyInstance, data: DashboardData, chat: ChatBacken
   });
   app.get<{ Params: { id: string }; Querystring: { from?: string } }>('/api/runs/:id/events', (req, reply) => {
     const { abs } = data.folder(req.params.id, 'runs');
-    const from = req.query.from === undefined ? null : intParam(req.query.from, 'from', 0, Number.MAX_SAFE_INTEGER);
+    // a reconnecting EventSource resumes after the last event it received, not at the `from` of its first request
+    const resume = req.headers['last-event-id'] ?? req.query.from;
+    const from = resume === undefined ? null : intParam(resume, 'from', 0, Number.MAX_SAFE_INTEGER);
     const send = openEvents(reply);
     const follower = new MetricsFollower(historyFile(abs), (e: FollowEvent) => send(e.event, e.data), {
       fromLines: from,

@@ -147,6 +147,19 @@ describe('runs', () => {
     }
   });
 
+  test('events: each event carries the line count as its id; a reconnect resumes from Last-Event-ID', async () => {
+    const id = await runId('runs/broken');
+    const sse = new SseReader(`${dash.url}/api/runs/${id}/events?from=0`, { headers: { 'last-event-id': '1' } });
+    try {
+      const e = await sse.next(2000);
+      assert.equal(e.event, 'rows');
+      assert.deepEqual(JSON.parse(e.data).rows, [{ step: 3, loss: 6.9 }], 'lines 2 and 3 only (2 is malformed)');
+      assert.equal(e.id, '3');
+    } finally {
+      sse.close();
+    }
+  });
+
   test('events: a client that has more lines than the file gets the whole file as a reset', async () => {
     const id = await runId('runs/broken');
     const sse = new SseReader(`${dash.url}/api/runs/${id}/events?from=99`);

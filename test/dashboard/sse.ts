@@ -4,6 +4,7 @@ import { request } from 'node:http';
 export interface SseEvent {
   event: string;
   data: string;
+  id: string | null;
 }
 
 /** Reads an event stream; `next()` waits for the next event (rejecting after `timeoutMs`). */
@@ -36,13 +37,15 @@ export class SseReader {
       const block = this.buffer.slice(0, end);
       this.buffer = this.buffer.slice(end + 2);
       let event = 'message';
+      let id: string | null = null;
       const data: string[] = [];
       for (const line of block.split('\n')) {
         if (line.startsWith('event: ')) event = line.slice(7);
+        else if (line.startsWith('id: ')) id = line.slice(4);
         else if (line.startsWith('data: ')) data.push(line.slice(6));
       }
       if (data.length === 0) continue; // a comment (keep-alive)
-      const e = { event, data: data.join('\n') };
+      const e = { event, data: data.join('\n'), id };
       const w = this.waiters.shift();
       if (w) w(e);
       else this.queue.push(e);
