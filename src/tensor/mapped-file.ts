@@ -1,12 +1,32 @@
 // Read-only views of whole files through the native addon's mmap (native/mmap.cc): checkpoint weights become
 // typed-array views of the page cache, so loading costs no copy and the OS shares the pages between processes.
+// And large zeroed buffers on huge pages, for weights made at load time (q8_0 quants) and streamed every token.
 import { loadNativeAddon } from './native-addon.ts';
 
-type MapFile = (path: string) => ArrayBuffer;
+type MapFile = (path: string, populate?: boolean) => ArrayBuffer;
+type AllocLarge = (bytes: number) => ArrayBuffer;
 
-/** The file mapped copy-on-write as an ArrayBuffer, or null when the native addon is not available. */
-export function mapFile(path: string): ArrayBuffer | null {
+/**
+ * The file mapped copy-on-write as an ArrayBuffer, or null when the native addon is not available. The kernel is
+ * asked to read the file ahead and to use huge pages where it can; `populate` maps every page now (MAP_POPULATE),
+ * so that the first forward pass does not fault the weights in one by one.
+ */
+export function mapFile(path: string, populate = false): ArrayBuffer | null {
   const addon = loadNativeAddon();
   const fn = addon?.mapFile as MapFile | undefined;
-  return typeof fn === 'function' ? fn(path) : null;
+  return typeof fn === 'function' ? fn(path, populate) : null;
+}
+
+/** Below this a buffer cannot fill one huge page: the JS heap's allocator serves it as well. */
+const HUGE_PAGE = 2 * 1024 * 1024;
+
+/**
+ * A zeroed ArrayBuffer of `bytes`, aligned to 2 MiB and advised for transparent huge pages when the native addon
+ * is available and the buffer is at least one huge page; an ordinary ArrayBuffer otherwise.
+ */
+export function allocLarge(bytes: number): ArrayBuffer {
+  if (!Number.isSafeInteger(bytes) || bytes < 0)
+    throw new RangeError(`allocLarge: bytes must be a non-negative integer, got ${bytes}`);
+  const fn = bytes >= HUGE_PAGE ? (loadNativeAddon()?.allocLarge as AllocLarge | undefined) : undefined;
+  return typeof fn === 'function' ? fn(bytes) : new ArrayBuffer(bytes);
 }

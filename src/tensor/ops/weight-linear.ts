@@ -9,6 +9,7 @@
 // is an error that says so.
 import { needsGrad } from '../autograd.ts';
 import { kernels } from '../backend.ts';
+import { allocLarge } from '../mapped-file.ts';
 import { formatShape, ShapeError, sizeOf } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
 
@@ -90,6 +91,40 @@ export function widenRows(w: Tensor, r0: number, r1: number): Float32Array {
   return out;
 }
 
+let bf16Fast: boolean | undefined;
+let fastFallbackSaid = false;
+
+/**
+ * Whether bf16 weights multiply in the fast mode (kernels/types.ts, linearBf16Fast: x rounded to bf16, AVX512_BF16
+ * dot products; within 2^-8·Σ|x·w| of the exact mode, batch-invariant, not bit-identical across CPUs): the
+ * OLMO_BF16_FAST environment variable ("1" on, "0" or unset off) unless setBf16Fast said otherwise.
+ */
+export function bf16FastMode(): boolean {
+  if (bf16Fast === undefined) {
+    const v = process.env.OLMO_BF16_FAST ?? '';
+    if (v !== '' && v !== '0' && v !== '1') throw new Error(`OLMO_BF16_FAST must be "1" or "0", got "${v}"`);
+    bf16Fast = v === '1';
+  }
+  return bf16Fast;
+}
+
+/** Turns the bf16 fast mode on or off for the rest of the process (over OLMO_BF16_FAST); undefined: as it says. */
+export function setBf16Fast(on: boolean | undefined): void {
+  bf16Fast = on;
+}
+
+function linearBf16(x: Float32Array, w: Tensor, out: Float32Array, m: number, n: number, k: number): void {
+  const kern = kernels();
+  const bits = w.data as Uint16Array;
+  if (!bf16FastMode()) return kern.linearBf16(x, bits, out, m, n, k);
+  if (kern.linearBf16Fast(x, bits, out, m, n, k) || fastFallbackSaid) return;
+  fastFallbackSaid = true;
+  process.stderr.write(
+    `olmo-ts: the bf16 fast mode needs AVX512_BF16 on the native backend's AVX-512 path, which this process ` +
+      `does not have (CPU, OLMO_CPU_PATH or OLMO_BACKEND); bf16 weights use the exact kernel\n`,
+  );
+}
+
 /** x [..., k] · Wᵀ for a compact W [n, k]: [..., n] in f32. */
 export function compactLinear(x: Tensor, w: Tensor): Tensor {
   const op = 'linear';
@@ -103,7 +138,7 @@ export function compactLinear(x: Tensor, w: Tensor): Tensor {
   const kern = kernels();
   const xs = x.f32(op);
   if (w.dtype === 'f32') kern.linearF32(xs, w.f32(op), out.f32(), m, n, k);
-  else if (w.dtype === 'bf16') kern.linearBf16(xs, w.data as Uint16Array, out.f32(), m, n, k);
+  else if (w.dtype === 'bf16') linearBf16(xs, w, out.f32(), m, n, k);
   else if (w.dtype === 'f16') kern.linearF16(xs, w.data as Uint16Array, out.f32(), m, n, k);
   else if (w.dtype === 'i8') kern.linearQ8(xs, w.data as Int8Array, q8ScalesOf(w), out.f32(), m, n, k);
   else throw new ShapeError(`${op}: ${w.describe()} is not a compact weight`);
@@ -137,7 +172,8 @@ export function quantizeWeight(w: Tensor): Tensor {
   if (w.rank !== 2 || w.shape[1] % Q8_BLOCK !== 0)
     throw new ShapeError(`quantizeWeight: ${w.describe()} must be [rows, cols] with cols a multiple of ${Q8_BLOCK}`);
   const [rows, cols] = w.shape;
-  const quants = new Int8Array(rows * cols);
+  // On huge pages: the quants are made once and streamed on every token (mapped-file.ts).
+  const quants = new Int8Array(allocLarge(rows * cols));
   const scales = new Uint16Array((rows * cols) / Q8_BLOCK);
   const k = kernels();
   let bad: number;

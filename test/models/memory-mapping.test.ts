@@ -1,0 +1,96 @@
+// The memory behind inference weights: mapFile (native/mmap.cc) gives the file's bytes whether or not every page is
+// mapped up front (MAP_POPULATE), and allocLarge gives zeroed, writable buffers of the size asked (on 2 MiB-aligned
+// huge-page memory from the addon when the buffer spans a huge page; q8_0 quants live there).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  closeSync,
+  ftruncateSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Tensor, nativeAvailable, quantizeWeight, q8ScalesOf } from '../../src/tensor/index.ts';
+import { allocLarge, mapFile } from '../../src/tensor/mapped-file.ts';
+
+test('mapFile: the same bytes as reading the file, populated up front or faulted in', (t) => {
+  if (!nativeAvailable()) return t.skip('native addon not built');
+  const dir = mkdtempSync(join(tmpdir(), 'olmo-map-'));
+  try {
+    const path = join(dir, 'w.bin');
+    const bytes = Uint8Array.from({ length: 3 * 1024 * 1024 + 123 }, (_, i) => (i * 31 + (i >> 12)) & 255);
+    writeFileSync(path, bytes);
+    const expected = readFileSync(path);
+    for (const populate of [false, true]) {
+      const buf = mapFile(path, populate);
+      assert.ok(buf, 'mapped');
+      assert.equal(buf.byteLength, bytes.length);
+      assert.ok(Buffer.from(buf).equals(expected), `populate ${populate}: bytes differ`);
+    }
+    assert.throws(() => mapFile(join(dir, 'missing.bin')), /cannot map .*missing\.bin: open: No such file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('mapFile maps a file past 4 GiB (a 5 GB safetensors shard; N-API alone aborted the process on it)', (t) => {
+  if (!nativeAvailable()) return t.skip('native addon not built');
+  const dir = mkdtempSync(join(tmpdir(), 'olmo-map-big-'));
+  try {
+    // Sparse: only the two marked pages take disk space.
+    const path = join(dir, 'shard.safetensors');
+    const size = 4.5 * 2 ** 30;
+    const fd = openSync(path, 'w');
+    writeSync(fd, Uint8Array.of(1, 2, 3), 0, 3, 10);
+    writeSync(fd, Uint8Array.of(7, 8, 9), 0, 3, size - 3);
+    ftruncateSync(fd, size);
+    closeSync(fd);
+    const buf = mapFile(path);
+    assert.ok(buf);
+    assert.equal(buf.byteLength, size);
+    assert.deepEqual([...new Uint8Array(buf, 10, 3)], [1, 2, 3]);
+    assert.deepEqual([...new Uint8Array(buf, size - 4, 4)], [0, 7, 8, 9]);
+    assert.deepEqual([...new Uint16Array(buf, 2 ** 32 + 4096, 2)], [0, 0]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('allocLarge: zeroed, writable, exactly the bytes asked; bad sizes refused', () => {
+  for (const n of [0, 100, 2 * 1024 * 1024, 5 * 1024 * 1024 + 7]) {
+    const buf = allocLarge(n);
+    assert.equal(buf.byteLength, n);
+    const u8 = new Uint8Array(buf);
+    assert.ok(
+      u8.every((v) => v === 0),
+      `${n} bytes: not zeroed`,
+    );
+    if (n > 0) {
+      u8[n - 1] = 7;
+      u8[0] = 9;
+      assert.deepEqual([u8[0], u8[n - 1]], [9, 7]);
+    }
+  }
+  assert.throws(() => allocLarge(-1), /allocLarge: bytes must be a non-negative integer, got -1/);
+  assert.throws(() => allocLarge(1.5), /allocLarge: bytes must be a non-negative integer, got 1.5/);
+});
+
+test('quantizeWeight on a huge-page buffer gives the quants and scales of ordinary buffers', () => {
+  const rows = 512;
+  const cols = 4096; // 2 MiB of quants: the allocLarge path; 8 rows (128 KiB) take the JS heap's
+  const w = new Float32Array(rows * cols).map((_, i) => Math.sin(i * 0.37) * (1 + (i % 97) / 10));
+  const whole = quantizeWeight(Tensor.fromStorage([rows, cols], 'f32', w));
+  assert.equal(whole.dtype, 'i8');
+  assert.equal(whole.data.byteLength, rows * cols);
+  for (let r = 0; r < rows; r += 8) {
+    const part = quantizeWeight(Tensor.fromStorage([8, cols], 'f32', w.slice(r * cols, (r + 8) * cols)));
+    assert.deepEqual(part.data, (whole.data as Int8Array).subarray(r * cols, (r + 8) * cols), `quants of rows ${r}..`);
+    const bpr = cols / 32;
+    assert.deepEqual(q8ScalesOf(part), q8ScalesOf(whole).subarray(r * bpr, (r + 8) * bpr), `scales of rows ${r}..`);
+  }
+});
