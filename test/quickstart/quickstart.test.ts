@@ -12,6 +12,8 @@ import { COLUMNS } from '../../src/quickstart/collect.ts';
 import type { ReportData } from '../../src/quickstart/report-data.ts';
 import { formatValue, pairedSentence, parseMarkdownTable } from '../../src/quickstart/render-markdown.ts';
 import { olmo } from '../cli/cli-helpers.ts';
+import { loadLlama } from '../interop/llama-cpp.ts';
+import { assertQuickstartParity } from '../interop/quickstart-parity.ts';
 
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 const root = mkdtempSync(join(tmpdir(), 'olmo-quickstart-'));
@@ -156,6 +158,12 @@ describe('olmo quickstart --size tiny', { timeout: 600_000 }, () => {
       assert.equal(p.broken, a.filter((ok, i) => ok && !b[i]).length);
       assert.ok(md.includes(pairedSentence(p)), 'report.md states the comparison');
     }
+  });
+
+  it('exports the final model to GGUF: llama.cpp gives its log-probs (f32) and chats like the int8 path (q8_0)', async (t) => {
+    const llama = await loadLlama();
+    if (typeof llama === 'string') return t.skip(llama);
+    await assertQuickstartParity(llama, join(full, 'rlvr', 'final'), root);
   });
 
   it('resumes after Ctrl-C and after SIGKILL to the same report as an uninterrupted run', async () => {
