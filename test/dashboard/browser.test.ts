@@ -148,7 +148,6 @@ describe('olmo dashboard in Chromium', { skip, timeout: 600_000 }, () => {
       /anneal from step \d+/,
       'the pretrain → anneal boundary is listed',
     );
-    await page.screenshot({ path: join(shots, 'dashboard-runs.png'), fullPage: false });
 
     // Against tokens: the same points, x = each line's token count.
     await page.check('input[name="x-axis"][value="tokens"]');
@@ -166,6 +165,10 @@ describe('olmo dashboard in Chromium', { skip, timeout: 600_000 }, () => {
       xs,
       lossLines.map((r) => r.tokens),
     );
+    // The README screenshot: the pretraining run (pretrain → anneal) with the second anneal run overlaid.
+    await open(page, `${base}/#/runs/${id}?compare=${await runId('anneal-2')}`, 'run');
+    await page.evaluate(() => document.querySelector('#metric-problems')!.closest('section')!.scrollIntoView());
+    await page.screenshot({ path: join(shots, 'dashboard-runs.png'), fullPage: false });
   });
 
   it('appends a line written to metrics.jsonl to the chart without a reload', async () => {

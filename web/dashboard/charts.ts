@@ -93,7 +93,7 @@ export class RunCharts {
       for (const s of fresh) {
         const ds = chart.data.datasets.find((d) => d.label === s.label);
         if (ds) ds.data.push(...s.points);
-        else chart.data.datasets.push(this.dataset(s, chart.data.datasets.length));
+        else chart.data.datasets.push(this.dataset(s, this.keysOf(group)));
       }
       chart.update('none');
     }
@@ -139,9 +139,18 @@ export class RunCharts {
     return out;
   }
 
-  private dataset(s: Series, index: number): ChartDataset<'line', Point[]> {
-    const color = PALETTE[index % PALETTE.length];
-    const validation = /^(val_|eval_)/.test(s.key);
+  /**
+   * One series' line. Overlaid runs keep one colour each across every chart (the fields of a run differ by their
+   * dash); a single run gives each field its own colour. Validation fields are dashed either way.
+   */
+  private dataset(s: Series, keys: readonly string[]): ChartDataset<'line', Point[]> {
+    const keyIndex = Math.max(0, keys.indexOf(s.key));
+    const runIndex = Math.max(
+      0,
+      this.runs.findIndex((r) => r.id === s.runId),
+    );
+    const color = PALETTE[(this.runs.length > 1 ? runIndex : keyIndex) % PALETTE.length];
+    const validation = /^(val_|eval_)/.test(s.key) || (this.runs.length > 1 && keyIndex > 0);
     return {
       label: s.label,
       data: s.points,
@@ -156,10 +165,20 @@ export class RunCharts {
     };
   }
 
+  /** The fields of a group in legend order (MoE: the experts, from the series themselves). */
+  private keysOf(group: ChartGroup): string[] {
+    if (group.id !== 'expert_load') return group.keys;
+    return [...new Set(this.seriesOf(group, this.runs).map((s) => s.key))];
+  }
+
+  /** A line where each later stage starts (the first stage starts with the run: no line there). */
   private stageLines(): StageLine[] {
     const lines: StageLine[] = [];
     for (const run of this.runs) {
+      const steps = run.rows.map((r) => r.step).filter((s): s is number => typeof s === 'number');
+      const first = steps.length === 0 ? -Infinity : Math.min(...steps);
       for (const b of run.stages) {
+        if (b.step <= first) continue;
         const x = this.axis === 'step' ? b.step : b.tokens;
         if (x !== null) lines.push({ x, label: this.runs.length > 1 ? `${run.name}: ${b.stage}` : b.stage });
       }
@@ -193,7 +212,9 @@ export class RunCharts {
   }
 
   private makeChart(canvas: HTMLCanvasElement, group: ChartGroup): Chart<'line', Point[]> {
-    const datasets = this.seriesOf(group, this.runs).map((s, i) => this.dataset(s, i));
+    const series = this.seriesOf(group, this.runs);
+    const keys = this.keysOf(group);
+    const datasets = series.map((s) => this.dataset(s, keys));
     return new Chart<'line', Point[]>(canvas, {
       type: 'line',
       data: { datasets },
