@@ -254,6 +254,8 @@ constexpr int kRM = 4, kRN = 4, kRN1 = 8;  // eight FMA chains for one x row
 #pragma GCC diagnostic pop
 #pragma GCC pop_options
 
+#include "wgemm_bf16dot.h"
+
 // The last k % 16 weights of every row, widened and zero-padded to 16 (empty when k % 16 == 0).
 template <class Widen>
 std::vector<float> WidenedTails(int64_t n, int64_t k, Widen widen) {
@@ -266,22 +268,12 @@ std::vector<float> WidenedTails(int64_t n, int64_t k, Widen widen) {
   return t;
 }
 
-// Runs the path in use over output columns on the thread pool. Threads take chunks of weight rows from a shared
-// counter rather than a fixed half each: when another process holds one core for a while (a shared machine),
-// the other thread goes on taking chunks instead of waiting at the end of the call for the stalled one. Which
-// thread computes a column never changes its sum, so results stay the same bits.
-template <class Scalar, class Avx2, class Avx512>
-void Run(const float* x, float* out, int64_t m, int64_t n, int64_t k, const float* tail, const Scalar& ws,
-         const Avx2& w2, const Avx512& w5) {
-  const CpuPath path = ActivePath();
-  auto columns = [&](int64_t j0, int64_t j1) {
-    if (path == CpuPath::kAvx512)
-      avx512::Columns<avx512::kRM, avx512::kRN, avx512::kRN1>(x, w5, out, m, n, k, j0, j1, tail);
-    else if (path == CpuPath::kAvx2)
-      avx2::Columns<avx2::kRM, avx2::kRN, avx2::kRN1>(x, w2, out, m, n, k, j0, j1, tail);
-    else
-      scalar::Columns<scalar::kRM, scalar::kRN, scalar::kRN1>(x, ws, out, m, n, k, j0, j1, tail);
-  };
+// Runs columns(j0, j1) over the output columns [0, n) on the thread pool. Threads take chunks of weight rows from
+// a shared counter rather than a fixed half each: when another process holds one core for a while (a shared
+// machine), the other thread goes on taking chunks instead of waiting at the end of the call for the stalled one.
+// Which thread computes a column never changes its sum, so results stay the same bits.
+template <class Columns>
+void ParallelColumns(int64_t m, int64_t n, int64_t k, const Columns& columns) {
   // Small products run on the calling thread: waking a worker costs more than they take.
   const int64_t grain = std::max<int64_t>(4, 262144 / std::max<int64_t>(1, m * k));
   const int nt = static_cast<int>(std::min<int64_t>(num_threads(), (n + grain - 1) / grain));
@@ -294,6 +286,21 @@ void Run(const float* x, float* out, int64_t m, int64_t n, int64_t k, const floa
   parallel_run(nt, [&](int, int) {
     for (int64_t j0; (j0 = next.fetch_add(kRowsPerChunk, std::memory_order_relaxed)) < n;)
       columns(j0, std::min(j0 + kRowsPerChunk, n));
+  });
+}
+
+// The exact kernels on the path in use.
+template <class Scalar, class Avx2, class Avx512>
+void Run(const float* x, float* out, int64_t m, int64_t n, int64_t k, const float* tail, const Scalar& ws,
+         const Avx2& w2, const Avx512& w5) {
+  const CpuPath path = ActivePath();
+  ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
+    if (path == CpuPath::kAvx512)
+      avx512::Columns<avx512::kRM, avx512::kRN, avx512::kRN1>(x, w5, out, m, n, k, j0, j1, tail);
+    else if (path == CpuPath::kAvx2)
+      avx2::Columns<avx2::kRM, avx2::kRN, avx2::kRN1>(x, w2, out, m, n, k, j0, j1, tail);
+    else
+      scalar::Columns<scalar::kRM, scalar::kRN, scalar::kRN1>(x, ws, out, m, n, k, j0, j1, tail);
   });
 }
 
@@ -328,6 +335,45 @@ Napi::Value LinearF16(const Napi::CallbackInfo& info) {
   const auto tail = WidenedTails(n, k, [&](int64_t i) { return HalfToFloat(w[i]); });
   Run(x, out, m, n, k, tail.data(), scalar::F16Rows{w, k}, avx2::F16Rows{w, k}, avx512::F16Rows{w, k});
   return info.Env().Undefined();
+}
+
+// f32 -> bf16 bits, round to nearest even (NaN kept quiet): x for the bf16 fast mode.
+inline uint16_t FloatToBf16(float f) {
+  const uint32_t u = Bits(f);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40u);
+  return static_cast<uint16_t>((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+bool HasAvx512Bf16() {
+  static const bool ok = [] {
+    __builtin_cpu_init();
+    return has_avx512() && __builtin_cpu_supports("avx512bf16");
+  }();
+  return ok;
+}
+
+// linearBf16 in the bf16 fast mode (wgemm_bf16dot.h) where the CPU has AVX512_BF16 and the AVX-512 path is in
+// use; elsewhere the exact linearBf16. Returns whether the fast mode ran.
+Napi::Value LinearBf16Fast(const Napi::CallbackInfo& info) {
+  if (!HasAvx512Bf16() || ActivePath() != CpuPath::kAvx512) {
+    LinearBf16(info);
+    return Napi::Boolean::New(info.Env(), false);
+  }
+  Args a(info);
+  const int64_t m = a.Size("m"), n = a.Size("n"), k = a.Size("k");
+  const float* x = a.F32("x", CheckedMul(info, a.op(), m, k));
+  const uint16_t* w = a.U16("w", CheckedMul(info, a.op(), n, k));
+  float* out = a.F32("out", CheckedMul(info, a.op(), m, n));
+  const int64_t kx = (k + 31) / 32 * 32;
+  std::vector<uint16_t> xb(static_cast<size_t>(m * kx), 0);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t c = 0; c < k; ++c) xb[i * kx + c] = FloatToBf16(x[i * k + c]);
+  const avx512bf16::Bf16DotRows rows{w, kx};
+  ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
+    avx512bf16::Columns<avx512bf16::kRM, avx512bf16::kRN, avx512bf16::kRN1>(xb.data(), rows, out, m, n, k, j0, j1,
+                                                                            nullptr);
+  });
+  return Napi::Boolean::New(info.Env(), true);
 }
 
 Napi::Value LinearQ8(const Napi::CallbackInfo& info) {
@@ -407,6 +453,7 @@ const KernelDef kKernels[] = {
     {"linearF32", "x:f32 w:f32 out:f32 m:size n:size k:size", LinearF32},
     {"linearBf16", "x:f32 w:u16 out:f32 m:size n:size k:size", LinearBf16},
     {"linearF16", "x:f32 w:u16 out:f32 m:size n:size k:size", LinearF16},
+    {"linearBf16Fast", "x:f32 w:u16 out:f32 m:size n:size k:size -> bool", LinearBf16Fast},
     {"linearQ8", "x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size", LinearQ8},
     {"quantizeQ8", "w:f32 q:i8 scales:u16 rows:size cols:size -> size", QuantizeQ8},
     {"quantizeQ8Bf16", "w:u16 q:i8 scales:u16 rows:size cols:size -> size", QuantizeQ8Bf16},

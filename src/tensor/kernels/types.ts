@@ -250,6 +250,14 @@ export const KERNEL_SIGNATURES = {
      * single x row streams W at memory bandwidth, where the training GEMM's order would transpose W first.
      */
     linearF32: 'x:f32 w:f32 out:f32 m:size n:size k:size',
+    /**
+     * linearBf16's bf16 fast mode (opt-in, OLMO_BF16_FAST=1): x rounded to bf16 (nearest even), products summed
+     * with AVX512_BF16 dot products (native/wgemm_bf16dot.h). Batch-invariant on one machine, but its rounding is
+     * the CPU's, so it is outside the cross-path bit identity; each output is within 2^-8·Σ|x·w| (plus f32
+     * summation error) of linearBf16's. Returns true when the fast mode ran; false when it ran the exact
+     * linearBf16 instead (no AVX512_BF16, a narrower path forced, or the js backend).
+     */
+    linearBf16Fast: 'x:f32 w:u16 out:f32 m:size n:size k:size -> bool',
     /** linearBf16 with W stored as IEEE half bits. */
     linearF16: 'x:f32 w:u16 out:f32 m:size n:size k:size',
     /**

@@ -8,33 +8,19 @@ import { jsConvert } from '../../../src/tensor/kernels/js/convert.ts';
 import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
 import type { WgemmKernels } from '../../../src/tensor/kernels/types.ts';
 import type { CpuPathName } from '../../../src/tensor/native-addon.ts';
-import { nativeAddonOrNull, nativeSkipReason, rng } from '../../helpers.ts';
+import { nativeAddonOrNull, nativeSkipReason } from '../../helpers.ts';
 import { expectJsError, expectNativeError, simdPaths, withCpuPath } from './kernel-test-utils.ts';
+import { bits, randomF32, toBf16, toF16 } from './wgemm-test-utils.ts';
 
 const native = (): WgemmKernels => createNativeKernels(nativeAddonOrNull()!);
 const paths = (): CpuPathName[] => [...simdPaths(), 'scalar'];
 
-function randomF32(n: number, seed: number, scale = 1): Float32Array {
-  const r = rng(seed);
-  return Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);
-}
-function toBf16(x: Float32Array): Uint16Array {
-  const out = new Uint16Array(x.length);
-  jsConvert.f32ToBf16(x, out, x.length);
-  return out;
-}
-function toF16(x: Float32Array): Uint16Array {
-  const out = new Uint16Array(x.length);
-  jsConvert.f32ToF16(x, out, x.length);
-  return out;
-}
 function quantize(k: WgemmKernels, w: Float32Array, rows: number, cols: number): { q: Int8Array; s: Uint16Array } {
   const q = new Int8Array(rows * cols);
   const s = new Uint16Array((rows * cols) / 32);
   assert.equal(k.quantizeQ8(w, q, s, rows, cols), 0);
   return { q, s };
 }
-const bits = (a: Float32Array) => [...new Uint32Array(a.buffer, a.byteOffset, a.length)];
 
 /** The three formats' products of x [m, k] by the same random weights [n, k], on kernels `kern`. */
 function products(kern: WgemmKernels, x: Float32Array, m: number, n: number, k: number, seed: number) {

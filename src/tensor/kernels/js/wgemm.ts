@@ -126,6 +126,11 @@ function quantize(
   return bad;
 }
 
+function linearBf16(op: string, x: F32, w: Uint16Array, out: F32, m: number, n: number, k: number): void {
+  checkLength(op, { x: [x, m * k, Float32Array], w: [w, n * k, Uint16Array], out: [out, m * n, Float32Array] });
+  linear(x, out, m, n, k, (j, c) => bf16(w[j * k + c]));
+}
+
 export const jsWgemm: WgemmKernels = {
   linearF32(x, w, out, m, n, k) {
     checkLength('linearF32', {
@@ -136,12 +141,11 @@ export const jsWgemm: WgemmKernels = {
     linear(x, out, m, n, k, (j, c) => w[j * k + c]);
   },
   linearBf16(x, w, out, m, n, k) {
-    checkLength('linearBf16', {
-      x: [x, m * k, Float32Array],
-      w: [w, n * k, Uint16Array],
-      out: [out, m * n, Float32Array],
-    });
-    linear(x, out, m, n, k, (j, c) => bf16(w[j * k + c]));
+    linearBf16('linearBf16', x, w, out, m, n, k);
+  },
+  linearBf16Fast(x, w, out, m, n, k) {
+    linearBf16('linearBf16Fast', x, w, out, m, n, k); // no bf16 dot products in js: the exact mode, as allowed
+    return false;
   },
   linearF16(x, w, out, m, n, k) {
     checkLength('linearF16', {
