@@ -50,10 +50,31 @@ export class DashboardData {
     return { ref, abs };
   }
 
+  /**
+   * `fn` over every folder of a kind, skipping one that vanished or became unreadable since the scan (a run moved
+   * aside by --overwrite, a checkpoint pruned): a list must not fail because one folder changed under it.
+   */
+  each<T>(kind: FolderKind, fn: (ref: FolderRef, abs: string) => T): T[] {
+    const out: T[] = [];
+    for (const ref of this.found()[kind]) {
+      try {
+        out.push(fn(ref, resolveInside(this.roots[ref.root], ref.rel, kind)));
+      } catch (err) {
+        if (!(err instanceof HttpError) && !isFsError(err)) throw err;
+      }
+    }
+    return out;
+  }
+
   /** A display name: the path relative to the root, or the root's own name. */
   name(ref: FolderRef): string {
     if (ref.rel !== '') return ref.rel;
     const root = this.roots[ref.root];
     return root.slice(root.lastIndexOf('/') + 1) || root;
   }
+}
+
+function isFsError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR' || code === 'EPERM';
 }

@@ -90,7 +90,7 @@ function readEval(data: DashboardData, ref: FolderRef, abs: string): EvalDetail 
 }
 
 export function listEvals(data: DashboardData): EvalSummary[] {
-  return data.found().evals.map((ref) => readEval(data, ref, data.folder(data.id(ref), 'evals').abs).summary);
+  return data.each('evals', (ref, abs) => readEval(data, ref, abs).summary);
 }
 
 export function evalDetail(data: DashboardData, id: string): EvalDetail {

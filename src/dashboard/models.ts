@@ -88,7 +88,7 @@ function modelSummary(data: DashboardData, ref: FolderRef, abs: string): ModelSu
 }
 
 export function listModels(data: DashboardData): ModelSummary[] {
-  return data.found().models.map((ref) => modelSummary(data, ref, data.folder(data.id(ref), 'models').abs));
+  return data.each('models', (ref, abs) => modelSummary(data, ref, abs));
 }
 
 function quickstartSummary(data: DashboardData, ref: FolderRef, abs: string): QuickstartSummary {
@@ -119,7 +119,5 @@ function quickstartSummary(data: DashboardData, ref: FolderRef, abs: string): Qu
 }
 
 export function listQuickstarts(data: DashboardData): QuickstartSummary[] {
-  return data
-    .found()
-    .quickstarts.map((ref) => quickstartSummary(data, ref, data.folder(data.id(ref), 'quickstarts').abs));
+  return data.each('quickstarts', (ref, abs) => quickstartSummary(data, ref, abs));
 }

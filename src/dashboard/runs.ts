@@ -197,7 +197,7 @@ function readRun(data: DashboardData, ref: FolderRef, abs: string): RunParts {
 }
 
 export function listRuns(data: DashboardData): RunSummary[] {
-  return data.found().runs.map((ref) => readRun(data, ref, data.folder(data.id(ref), 'runs').abs).summary);
+  return data.each('runs', (ref, abs) => readRun(data, ref, abs).summary);
 }
 
 /** First step of each stage, from the rows' `stage` field (pretrain → anneal). */

@@ -2,7 +2,7 @@
 // failures, path traversal refused, the live metrics stream, and chat relayed from a loopback `olmo serve`.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type {
@@ -144,6 +144,32 @@ describe('runs', () => {
       assert.deepEqual(body.rows, [{ step: 1, loss: 9 }]);
     } finally {
       sse.close();
+    }
+  });
+
+  test('a folder that vanishes after the scan drops out of the lists instead of failing them', async () => {
+    const other = makeFixture();
+    const d = await startDashboard({ roots: [other.root], port: 0, rescanMs: 60_000, log: () => {} });
+    try {
+      const list = async (what: string) => {
+        const res = await fetch(`${d.url}/api/${what}`);
+        assert.equal(res.status, 200, what);
+        return (await res.json()) as Record<string, { path: string }[]>;
+      };
+      assert.equal((await list('runs')).runs.length, 2);
+      rmSync(join(other.root, 'runs', 'pre'), { recursive: true });
+      rmSync(join(other.root, 'evals', 'a'), { recursive: true });
+      assert.deepEqual(
+        (await list('runs')).runs.map((r) => r.path),
+        ['runs/broken'],
+      );
+      assert.deepEqual((await list('evals')).evals.map((e) => e.path).sort(), ['evals/b', 'evals/bad']);
+      assert.deepEqual(
+        (await list('models')).models.map((m) => m.path),
+        ['models/tiny'],
+      );
+    } finally {
+      await d.close();
     }
   });
 
