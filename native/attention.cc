@@ -150,7 +150,10 @@ OLMO_AVX2 inline void DotBlock(const float* const* a, const float* const* b, int
       const __m128 s = HSum4(acc[r][0], acc[r][1], acc[r][2], acc[r][3]);
       _mm_storeu_ps(S + r * lds, _mm_mul_ps(s, _mm_set1_ps(scale)));
     } else {
-      for (int c = 0; c < NC; ++c) S[r * lds + c] = HSum(acc[r][c]) * scale;
+      // The same lane order as HSum4 (a key's score must not depend on whether it fell in a group of four, which
+      // depends on where the query block ends: a prefill split at any token then gives bit-identical scores).
+      const __m256 z = _mm256_setzero_ps();
+      for (int c = 0; c < NC; ++c) S[r * lds + c] = _mm_cvtss_f32(HSum4(acc[r][c], z, z, z)) * scale;
     }
   }
 }

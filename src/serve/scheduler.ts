@@ -10,14 +10,12 @@
 // fresh prefill would compute (below), and every sequence samples from its own seeded generator, one uniform per
 // draw. So a seeded request gets the same tokens and log-probs whatever else runs.
 //
-// Which prefixes are exact: a prefill split at any token offset is bit-identical to the unsplit one on the js
-// kernels, but not on the native ones. Native attention (native/attention.cc, ScoresAvx2) scores a key tile in
-// groups of 4 keys, reduced by HSum4, and scores the tile's last (width mod 4) keys one by one with HSum, which adds
-// the 8 lanes in another order; a tile ends at the last position of the query block, so the rounding of a query's
-// score against a key depends on where its prefill chunk ended. Chunks that end at a multiple of 4 tokens (or at the
-// prompt's end, as every prefill does) round alike, so prefixes are reused in multiples of 4 tokens (of the chunk
-// size when it is not a multiple of 4), only where a prefill wrote them: a decode step ends its one-row block at
-// its own position, so generated tokens' keys and values are not reused.
+// Which prefixes are exact: all of them. A prefill split at any token offset, or extended one token at a time by
+// decode steps, gives keys and values bit-identical to one unsplit prefill on every kernel path
+// (test/models/prefill-split.test.ts; native attention sums each score's lanes in one order wherever its key tile
+// ends), so a held prefix is reused at token granularity, generated tokens included (a chat's next turn reuses
+// the previous reply). SlotCache still tracks how much of each slot is exact, so a future kernel that loses this
+// property can narrow reuse (reuseAlign) instead of silently breaking batch invariance.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Generator, noGrad, tensor, tidy } from '../tensor/index.ts';
 import { assertFits, estimateMemory, sampleToken, type CausalLM, type SamplingParams } from '../models/index.ts';
@@ -123,7 +121,7 @@ export class Scheduler {
       }),
     );
     this.slots = new SlotCache(model, opts.maxNumSeqs, opts.maxModelLen);
-    this.reuseAlign = opts.prefillChunk % 4 === 0 ? 4 : opts.prefillChunk;
+    this.reuseAlign = 1;
   }
 
   get numWaiting(): number {
@@ -282,7 +280,7 @@ export class Scheduler {
       const data = logits.f32();
       return input.map((_, r) => data.slice(r * v, (r + 1) * v));
     });
-    this.decoding.forEach((_s, r) => this.slots.appended(r, [input[r]]));
+    this.decoding.forEach((_s, r) => this.slots.appended(r, [input[r]], this.slots.length(r)));
     for (const [r, s] of [...this.decoding].entries()) this.choose(s, rows[r]);
   }
 

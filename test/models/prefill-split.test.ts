@@ -1,8 +1,8 @@
 // A prompt prefilled into the KV cache in pieces gives the logits and keys/values of the unsplit prefill, bit for
-// bit, where olmo serve relies on it to reuse a held prefix (src/serve/scheduler.ts): at any split on the js
-// kernels; on the native ones at splits that are multiples of 4 tokens. At other splits native attention rounds a
-// query's score against the last (tile width mod 4) keys of its key tile another way (native/attention.cc,
-// ScoresAvx2: HSum versus HSum4), so those splits are checked as a known difference (todo), not a promise.
+// bit, at any split (one token at a time included) on every kernel path: olmo serve relies on it to reuse a held
+// prefix at token granularity (src/serve/scheduler.ts). Native attention used to score a key tile's last (width
+// mod 4) keys with another lane order than the groups of 4 (native/attention.cc, DotBlock), which broke this at
+// splits off multiples of 4; this test keeps that from coming back.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -80,7 +80,6 @@ for (const backend of backends)
         );
         it(
           'at any token, one token at a time included',
-          backend === 'native' ? { todo: 'native attention: HSum and HSum4 add the lanes in different orders' } : {},
           on(() => assertSplitsExact(model, ids, ANY)),
         );
       });
