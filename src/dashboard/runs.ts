@@ -34,6 +34,14 @@ export function historyFile(abs: string): string {
     : join(abs, METRICS_FILE);
 }
 
+/** Distillation's rounds have no `step`: its round stands for one, so that every history charts against step. */
+export function rowSteps(file: string): (rows: MetricRow[]) => void {
+  if (basename(file) !== ROUNDS_FILE) return () => {};
+  return (rows) => {
+    for (const r of rows) if (r.step === undefined) r.step = r.round ?? null;
+  };
+}
+
 const parsedCache = new Map<string, { mtimeMs: number; size: number; parsed: ParsedLines }>();
 
 /** Every complete line of a run's history file (cached until the file changes); null when it has none. */
@@ -50,7 +58,7 @@ export function readHistory(file: string): ParsedLines | null {
   const hit = parsedCache.get(file);
   if (hit && hit.size === size && hit.mtimeMs === mtime) return hit.parsed;
   const parsed = parseMetricLines(readFileSync(file), 1);
-  if (basename(file) === ROUNDS_FILE) for (const r of parsed.rows) if (r.step === undefined) r.step = r.round ?? null;
+  rowSteps(file)(parsed.rows);
   parsedCache.set(file, { mtimeMs: mtime, size, parsed });
   return parsed;
 }

@@ -15,7 +15,7 @@ import { compareEvals, evalInstances } from './instances.ts';
 import { numericKeys } from './metrics-lines.ts';
 import { listModels, listQuickstarts } from './models.ts';
 import { decodeId, HttpError, resolveInside } from './paths.ts';
-import { historyFile, listRuns, readHistory, runDetail } from './runs.ts';
+import { historyFile, listRuns, readHistory, rowSteps, runDetail } from './runs.ts';
 import { isDirectory } from './scan.ts';
 import { MetricsFollower, type FollowEvent } from './watch.ts';
 
@@ -117,9 +117,11 @@ function registerApi(app: FastifyInstance, data: DashboardData, chat: ChatBacken
     const resume = req.headers['last-event-id'] ?? req.query.from;
     const from = resume === undefined ? null : intParam(resume, 'from', 0, Number.MAX_SAFE_INTEGER);
     const send = openEvents(reply);
-    const follower = new MetricsFollower(historyFile(abs), (e: FollowEvent) => send(e.event, e.data), {
+    const file = historyFile(abs);
+    const follower = new MetricsFollower(file, (e: FollowEvent) => send(e.event, e.data), {
       fromLines: from,
       pollMs: opts.pollMs,
+      fixRows: rowSteps(file),
     });
     const keepAlive = setInterval(() => reply.raw.write(': keep-alive\n\n'), 15_000);
     reply.raw.on('close', () => {

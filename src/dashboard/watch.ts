@@ -4,7 +4,7 @@
 // src/train/metrics-log.ts): a new inode, a shorter file or a removed one is sent as a reset with the whole content.
 import { closeSync, fstatSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { MetricsAppendEvent, MetricsResetEvent } from './api-types.ts';
+import type { MetricRow, MetricsAppendEvent, MetricsResetEvent } from './api-types.ts';
 import { offsetAfterLines, parseMetricLines } from './metrics-lines.ts';
 
 export type FollowEvent = { event: 'rows'; data: MetricsAppendEvent } | { event: 'reset'; data: MetricsResetEvent };
@@ -14,6 +14,8 @@ export interface FollowOptions {
   fromLines: number | null;
   /** Poll period in milliseconds (default 500). */
   pollMs?: number;
+  /** Completes the rows before they are sent (distillation's rounds get a step). */
+  fixRows?: (rows: MetricRow[]) => void;
 }
 
 function readRange(file: string, start: number): { buf: Buffer; ino: number } | null {
@@ -112,6 +114,7 @@ export class MetricsFollower {
   private appendFrom(buf: Buffer): void {
     const p = parseMetricLines(buf, this.lines + 1);
     if (p.lines === 0) return;
+    this.opts.fixRows?.(p.rows);
     this.advance(this.offset + p.bytes, this.lines + p.lines, this.ino);
     this.emit({ event: 'rows', data: { rows: p.rows, problems: p.problems, lines: this.lines } });
   }
@@ -123,6 +126,7 @@ export class MetricsFollower {
 
   private reset(reason: 'replaced' | 'truncated', buf: Buffer, ino: number): void {
     const p = parseMetricLines(buf, 1);
+    this.opts.fixRows?.(p.rows);
     this.advance(p.bytes, p.lines, ino);
     this.emit({ event: 'reset', data: { reason, rows: p.rows, problems: p.problems, lines: p.lines } });
   }

@@ -9,10 +9,13 @@ import { join } from 'node:path';
 import { MetricsLog } from '../../src/train/index.ts';
 import { decodeId, encodeId, HttpError, resolveInside } from '../../src/dashboard/paths.ts';
 import { MetricsFollower, type FollowEvent } from '../../src/dashboard/watch.ts';
+import type { MetricRow } from '../../src/dashboard/api-types.ts';
+import { DashboardData } from '../../src/dashboard/context.ts';
+import { listRuns, rowSteps } from '../../src/dashboard/runs.ts';
 
-function collect(file: string, fromLines: number | null) {
+function collect(file: string, fromLines: number | null, fixRows?: (rows: MetricRow[]) => void) {
   const events: FollowEvent[] = [];
-  const f = new MetricsFollower(file, (e) => events.push(e), { fromLines, pollMs: 50 });
+  const f = new MetricsFollower(file, (e) => events.push(e), { fromLines, pollMs: 50, fixRows });
   return { events, f };
 }
 
@@ -114,4 +117,27 @@ test('ids round-trip; decodeId and resolveInside refuse every way out of the roo
     status(() => resolveInside(root, 'in/missing.txt', 't')),
     404,
   );
+});
+
+test('a distillation folder (rounds.jsonl) is a distill run whose rounds chart as steps, also when followed', () => {
+  const root = mkdtempSync(join(tmpdir(), 'olmo-distill-'));
+  const dir = join(root, 'distill');
+  mkdirSync(dir);
+  const file = join(dir, 'rounds.jsonl');
+  writeFileSync(
+    file,
+    `${JSON.stringify({ round: 0, eval: { accuracy: 0.2 } })}\n${JSON.stringify({ round: 1, kept: 5 })}\n`,
+  );
+  const data = new DashboardData([root]);
+  const [run] = listRuns(data);
+  assert.deepEqual([run.path, run.kind, run.lastStep], ['distill', 'distill', 1]);
+  const { events, f } = collect(file, null, rowSteps(file));
+  f.start();
+  try {
+    appendFileSync(file, `${JSON.stringify({ round: 2, kept: 7 })}\n`);
+    f.check();
+    assert.deepEqual(events.pop()?.data.rows, [{ round: 2, kept: 7, step: 2 }]);
+  } finally {
+    f.close();
+  }
 });
