@@ -228,6 +228,18 @@ describe('olmo dashboard in Chromium', { skip, timeout: 600_000 }, () => {
     const pre = await page.$eval('article.instance pre.request-text', (p) => p.textContent);
     assert.equal(pre, request.request.context);
 
+    // Only wrong answers, by keyboard: every instance shown is marked wrong; Next pages on.
+    await page.focus('#wrong-only');
+    await page.keyboard.press('Space');
+    await page.waitForSelector('main[data-ready="instances"][data-hash*="wrong=1"]');
+    const verdicts = await page.$$eval('article.instance header .pill', (ps) => ps.map((p) => p.textContent));
+    assert.ok(verdicts.length > 0 && verdicts.every((v) => v === 'wrong'), `verdicts: ${verdicts}`);
+    const range = () => page.textContent('[data-range]');
+    assert.match((await range()) ?? '', /^\s*1–10 of \d+/);
+    await page.click('text=Next →');
+    await page.waitForSelector('main[data-ready="instances"][data-hash*="offset=10"]');
+    assert.match((await range()) ?? '', /^\s*11–\d+ of \d+/);
+
     await open(page, `${base}/#/evals`, 'evals');
     await page.screenshot({ path: join(shots, 'dashboard-evals.png'), fullPage: false });
   });

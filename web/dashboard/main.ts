@@ -56,6 +56,8 @@ function render(roots: RootsResponse): void {
   if (dispose) dispose();
   main.replaceChildren();
   main.removeAttribute('data-ready');
+  // Which route the page shows: with data-ready, a script can tell a finished render of this route from the last.
+  main.setAttribute('data-hash', location.hash);
   dispose = view(main, route, roots);
   // Keyboard users land on the new content, not on the link they came from (only when the page changed, not the query).
   const path = route.segments.join('/');

@@ -178,6 +178,9 @@ export function runView(main: HTMLElement, route: Route, _roots: RootsResponse, 
         main,
         h('h1', {}, s.name, ' ', pill(s.kind), ' ', status),
         problemList(s.problems.map(problemText)),
+        s.quickstart === null
+          ? null
+          : h('p', {}, 'Part of a quickstart: ', link(href(['quickstarts', s.quickstart]), 'open its report')),
         stateSection(own.detail),
         h('section', {}, h('h2', {}, 'Charts'), chartToolbar(id, route, axis, all), problemsBox, charts.element),
         checkpointsSection(own.detail),
