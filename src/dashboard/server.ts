@@ -2,7 +2,7 @@
 // roots, the live metrics stream, the chat relay, read-only file serving with strict path checks, and the bundled
 // web app. It never writes into the folders. Every error is an ApiErrorBody with a status; a malformed file is a
 // problem inside a 200 answer, never a 500.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { isLoopback } from '../serve/index.ts';
@@ -54,12 +54,15 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json; charset=utf-8',
 };
 
-function sendFile(reply: FastifyReply, abs: string): FastifyReply {
-  if (!statSync(abs).isFile()) throw new HttpError(404, 'not a file');
+/** Streams a file (checkpoints can be large); `shown` is the path the 404 names. */
+function sendFile(reply: FastifyReply, abs: string, shown: string): FastifyReply {
+  const st = statSync(abs);
+  if (!st.isFile()) throw new HttpError(404, `${shown} is a folder, not a file`);
   return reply
     .type(TYPES[extname(abs).toLowerCase()] ?? 'application/octet-stream')
+    .header('content-length', st.size)
     .header('x-content-type-options', 'nosniff')
-    .send(readFileSync(abs));
+    .send(createReadStream(abs));
 }
 
 const MISSING_BUNDLE = (dir: string) =>
@@ -183,16 +186,16 @@ function registerFiles(app: FastifyInstance, data: DashboardData, assetsDir: str
   app.get<{ Params: { id: string; '*': string } }>('/files/:id/*', async (req, reply) => {
     const ref = decodeId(req.params.id, data.roots.length);
     const rel = [ref.rel, req.params['*']].filter((s) => s !== '').join('/');
-    return sendFile(reply, resolveInside(data.roots[ref.root], rel, `file ${req.params['*']}`));
+    return sendFile(reply, resolveInside(data.roots[ref.root], rel, `file ${req.params['*']}`), rel);
   });
   app.get<{ Params: { '*': string } }>('/assets/*', async (req, reply) => {
     if (!existsSync(assetsDir))
       throw new HttpError(404, `the web app is not built (no ${assetsDir}): run npm run build`);
-    return sendFile(reply, resolveInside(assetsDir, req.params['*'], 'asset'));
+    return sendFile(reply, resolveInside(assetsDir, req.params['*'], 'asset'), req.params['*']);
   });
   app.get('/', async (_req, reply) => {
     const index = join(assetsDir, 'index.html');
-    if (existsSync(index)) return sendFile(reply, index);
+    if (existsSync(index)) return sendFile(reply, index, 'index.html');
     return reply.type('text/html; charset=utf-8').send(MISSING_BUNDLE(assetsDir));
   });
 }

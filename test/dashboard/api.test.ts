@@ -276,6 +276,14 @@ describe('models and quickstarts', () => {
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/html/);
     assert.match(await res.text(), /quickstart report/);
+    const { models } = await get<ModelsResponse>('/api/models');
+    const tiny = models.find((m) => m.path === 'models/tiny')!;
+    const weights = await fetch(`${dash.url}/files/${tiny.id}/model.safetensors`);
+    assert.equal(weights.status, 200);
+    assert.equal(Number(weights.headers.get('content-length')), (await weights.arrayBuffer()).byteLength);
+    const folder = await rawGet(dash.url, `/files/${await runId('runs/pre')}/checkpoints`);
+    assert.equal(folder.status, 404);
+    assert.match(JSON.parse(folder.body).error.message, /runs\/pre\/checkpoints is a folder, not a file/);
   });
 
   test('the app page says to build when the bundle is missing, and serves it when present', async () => {
