@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatNumber, formatP } from '../../web/dashboard/format.ts';
+import { heatColor } from '../../web/dashboard/heat.ts';
 import { chartGroups, expertLoadSeries, noteTokens, seriesPoints } from '../../web/dashboard/metrics.ts';
 import { href, parseHash } from '../../web/dashboard/router.ts';
 import { parseSse, readSse, type SseEvent } from '../../web/dashboard/sse.ts';
@@ -124,4 +125,11 @@ test('numbers read the same everywhere: integers grouped, 4 significant digits, 
   assert.equal(formatNumber(null), '—');
   assert.equal(formatP(0.0001), '< 0.001');
   assert.equal(formatP(0.5), '0.500');
+});
+
+test('the heat map is linear in the log-prob: green at 0, yellow at -4, red at -8 and below', () => {
+  assert.equal(heatColor(0), 'hsl(120, 85%, 85%)');
+  assert.equal(heatColor(-4), 'hsl(60, 85%, 85%)');
+  assert.equal(heatColor(-8), 'hsl(0, 85%, 85%)');
+  assert.equal(heatColor(-100), 'hsl(0, 85%, 85%)');
 });

@@ -25,24 +25,35 @@ export function tokenInfo(t: TokenLogprob): string {
 /** A focusable token of the reply; hovering or focusing it writes its details into `info`. */
 export function tokenSpan(t: TokenLogprob, info: HTMLElement): HTMLElement {
   const describe = () => (info.textContent = tokenInfo(t));
-  return h(
-    'span',
-    {
-      class: 'tok',
-      tabindex: 0,
-      'data-logprob': String(t.logprob),
-      title: tokenInfo(t),
-      style: `background:${heatColor(t.logprob)}`,
-      onmouseenter: describe,
-      onfocus: describe,
-    },
-    t.token,
+  return tinted(
+    h(
+      'span',
+      {
+        class: 'tok',
+        tabindex: 0,
+        'data-logprob': String(t.logprob),
+        title: tokenInfo(t),
+        onmouseenter: describe,
+        onfocus: describe,
+      },
+      t.token,
+    ),
+    t.logprob,
   );
+}
+
+/**
+ * Sets the background through the CSSOM rather than a style attribute, which a Content Security Policy without
+ * 'unsafe-inline' in style-src would refuse.
+ */
+function tinted(el: HTMLElement, logprob: number): HTMLElement {
+  el.style.background = heatColor(logprob);
+  return el;
 }
 
 /** The colour key: three swatches along the scale. */
 export function heatLegend(): HTMLElement {
-  const swatch = (lp: number) => h('span', { class: 'tok', style: `background:${heatColor(lp)}` }, `log-prob ${lp}`);
+  const swatch = (lp: number) => tinted(h('span', { class: 'tok' }, `log-prob ${lp}`), lp);
   return h(
     'p',
     { class: 'legend small' },
