@@ -6,6 +6,8 @@
 // allocLarge(bytes): zeroed anonymous memory as an external ArrayBuffer, aligned to 2 MiB and advised for
 // transparent huge pages, for buffers made once and then streamed on every token (quantised weights): one page
 // fault and one TLB entry per 2 MiB instead of 512 of each.
+//
+// releasePages(buffer, offset, length): drops pages of a mapFile buffer from the resident set (see ReleasePages).
 #include <fcntl.h>
 #include <napi.h>
 #include <sys/mman.h>
@@ -16,7 +18,9 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace olmo {
@@ -26,7 +30,17 @@ constexpr size_t kHugePage = size_t{2} << 20;
 // node::Buffer::kMaxLength in Node 18 to 20 (see ExternalBuffer).
 constexpr size_t kNapiMaxBytes = size_t{1} << 32;
 
+// The file mappings alive (start -> length): releasePages acts only inside one of them, where dropping a page is
+// harmless (a private mapping never written re-reads it from the page cache). On anonymous memory the same
+// advice would zero the page.
+std::mutex mappings_mutex;
+std::map<uintptr_t, size_t> mappings;
+
 void Unmap(Napi::Env, void* data, size_t* len) {
+  {
+    std::lock_guard<std::mutex> lock(mappings_mutex);
+    mappings.erase(reinterpret_cast<uintptr_t>(data));
+  }
   munmap(data, *len);
   delete len;
 }
@@ -40,6 +54,10 @@ Napi::Value ExternalBuffer(Napi::Env env, void* p, size_t bytes, size_t len) {
   if (bytes <= kNapiMaxBytes) return Napi::ArrayBuffer::New(env, p, bytes, Unmap, new size_t(len));
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   const auto unmap = [](void* data, size_t, void* mapped) {
+    {
+      std::lock_guard<std::mutex> lock(mappings_mutex);
+      mappings.erase(reinterpret_cast<uintptr_t>(data));
+    }
     munmap(data, *static_cast<size_t*>(mapped));
     delete static_cast<size_t*>(mapped);
   };
@@ -95,6 +113,10 @@ Napi::Value MapFile(const Napi::CallbackInfo& info) {
     throw fail("mmap");
   }
   Advise(p, size, populate);
+  {
+    std::lock_guard<std::mutex> lock(mappings_mutex);
+    mappings[reinterpret_cast<uintptr_t>(p)] = size;
+  }
   return ExternalBuffer(env, p, size, size);
 }
 
@@ -127,11 +149,42 @@ Napi::Value AllocLarge(const Napi::CallbackInfo& info) {
   return ExternalBuffer(env, p, bytes, len);
 }
 
+// releasePages(buffer, offset, length): the whole pages of [offset, offset + length) of a buffer made by mapFile
+// are unmapped from this process (MADV_DONTNEED) but stay readable: the next read faults them in again from the
+// page cache. For weights read once at load (a bf16 matrix quantised to q8_0), so they stop counting as resident.
+// Returns the bytes released; 0 for a buffer that mapFile did not make.
+Napi::Value ReleasePages(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsArrayBuffer() || !info[1].IsNumber() || !info[2].IsNumber())
+    throw Napi::TypeError::New(env, "olmo native releasePages: arguments must be (ArrayBuffer, offset, length)");
+  Napi::ArrayBuffer buffer = info[0].As<Napi::ArrayBuffer>();
+  const double offset = info[1].As<Napi::Number>().DoubleValue();
+  const double length = info[2].As<Napi::Number>().DoubleValue();
+  const double size = static_cast<double>(buffer.ByteLength());
+  if (!(offset >= 0 && length >= 0 && offset + length <= size))
+    throw Napi::RangeError::New(env, "olmo native releasePages: [" + std::to_string(offset) + ", " +
+                                         std::to_string(offset + length) + ") is outside the buffer of " +
+                                         std::to_string(size) + " bytes");
+  const uintptr_t base = reinterpret_cast<uintptr_t>(buffer.Data());
+  {
+    std::lock_guard<std::mutex> lock(mappings_mutex);
+    const auto it = mappings.find(base);
+    if (it == mappings.end()) return Napi::Number::New(env, 0);
+  }
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t start = (base + static_cast<uintptr_t>(offset) + page - 1) & ~(page - 1);
+  const uintptr_t end = (base + static_cast<uintptr_t>(offset + length)) & ~(page - 1);
+  if (end <= start) return Napi::Number::New(env, 0);
+  if (madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED) != 0) return Napi::Number::New(env, 0);
+  return Napi::Number::New(env, static_cast<double>(end - start));
+}
+
 }  // namespace
 
 void RegisterMmap(Napi::Env env, Napi::Object exports) {
   exports.Set("mapFile", Napi::Function::New(env, MapFile));
   exports.Set("allocLarge", Napi::Function::New(env, AllocLarge));
+  exports.Set("releasePages", Napi::Function::New(env, ReleasePages));
 }
 
 }  // namespace olmo

@@ -17,7 +17,7 @@ import {
   Tensor,
   widenRows,
 } from '../tensor/index.ts';
-import { mapFile } from '../tensor/mapped-file.ts';
+import { mapFile, releasePages } from '../tensor/mapped-file.ts';
 import { CheckpointError } from './checkpoint-error.ts';
 
 export type WeightMode = 'f32' | 'stored' | 'int8';
@@ -73,6 +73,16 @@ function viewOf(dtype: 'bf16' | 'f16' | 'f32' | 'i8', buf: ArrayBuffer, offset: 
 export class MappedTensors {
   private readonly maps = new Map<string, ArrayBuffer | null>();
   constructor(private readonly src: TensorSource) {}
+
+  /**
+   * Takes `name`'s pages of the mapping out of this process's resident memory once it has been copied (quantised):
+   * the mapped bf16 matrix and its q8_0 copy would otherwise both count.
+   */
+  release(name: string): void {
+    const loc = this.src.locate(name);
+    const buf = this.maps.get(loc.file);
+    if (buf) releasePages(buf, loc.offset, loc.byteLength);
+  }
 
   /** Whether `name` can be taken as it is stored (a dtype with a compact or f32 typed array). */
   storable(name: string): boolean {
@@ -138,7 +148,10 @@ export function compactParam(
     t = Tensor.fromStorage(shape, dtype, data);
   }
   t.name = name;
-  return inWeightMode(t, mode);
+  const held = inWeightMode(t, mode);
+  // A quantised copy replaces the mapped matrix: its pages need not stay resident beside it.
+  if (held.dtype === 'i8' && dtype !== 'i8') mapped.release(name);
+  return held;
 }
 
 /** A matrix as `mode` holds it: widened to f32, kept as it is (f32 marked for inference), or quantised to q8_0. */

@@ -5,6 +5,7 @@ import { loadNativeAddon } from './native-addon.ts';
 
 type MapFile = (path: string, populate?: boolean) => ArrayBuffer;
 type AllocLarge = (bytes: number) => ArrayBuffer;
+type ReleasePages = (buffer: ArrayBuffer, offset: number, length: number) => number;
 
 /**
  * The file mapped copy-on-write as an ArrayBuffer, or null when the native addon is not available. The kernel is
@@ -15,6 +16,17 @@ export function mapFile(path: string, populate = false): ArrayBuffer | null {
   const addon = loadNativeAddon();
   const fn = addon?.mapFile as MapFile | undefined;
   return typeof fn === 'function' ? fn(path, populate) : null;
+}
+
+/**
+ * Takes the whole pages of bytes [offset, offset + length) of a buffer made by mapFile out of this process's
+ * resident memory; they stay readable (the next read faults them in again from the page cache). For weights read
+ * once at load, such as a bf16 matrix quantised to q8_0. Returns the bytes released: 0 for a buffer mapFile did
+ * not make, or without the native addon.
+ */
+export function releasePages(buffer: ArrayBuffer, offset: number, length: number): number {
+  const fn = loadNativeAddon()?.releasePages as ReleasePages | undefined;
+  return typeof fn === 'function' ? fn(buffer, offset, length) : 0;
 }
 
 /** Below this a buffer cannot fill one huge page: the JS heap's allocator serves it as well. */

@@ -1,6 +1,7 @@
 // The memory behind inference weights: mapFile (native/mmap.cc) gives the file's bytes whether or not every page is
-// mapped up front (MAP_POPULATE), and allocLarge gives zeroed, writable buffers of the size asked (on 2 MiB-aligned
-// huge-page memory from the addon when the buffer spans a huge page; q8_0 quants live there).
+// mapped up front (MAP_POPULATE), past 4 GiB too; releasePages takes a mapping's pages out of the resident set
+// (int8 loading, once a matrix is quantised); allocLarge gives zeroed, writable buffers of the size asked (on
+// 2 MiB-aligned huge-page memory from the addon when the buffer spans a huge page; q8_0 quants live there).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -16,7 +17,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tensor, nativeAvailable, quantizeWeight, q8ScalesOf } from '../../src/tensor/index.ts';
-import { allocLarge, mapFile } from '../../src/tensor/mapped-file.ts';
+import { allocLarge, mapFile, releasePages } from '../../src/tensor/mapped-file.ts';
 
 test('mapFile: the same bytes as reading the file, populated up front or faulted in', (t) => {
   if (!nativeAvailable()) return t.skip('native addon not built');
@@ -56,6 +57,42 @@ test('mapFile maps a file past 4 GiB (a 5 GB safetensors shard; N-API alone abor
     assert.deepEqual([...new Uint8Array(buf, 10, 3)], [1, 2, 3]);
     assert.deepEqual([...new Uint8Array(buf, size - 4, 4)], [0, 7, 8, 9]);
     assert.deepEqual([...new Uint16Array(buf, 2 ** 32 + 4096, 2)], [0, 0]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** This process's resident file-backed memory (Linux), in bytes. */
+function rssFile(): number {
+  return Number(/RssFile:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) * 1024;
+}
+
+test('releasePages: pages of a mapping leave the resident set and stay readable; other buffers untouched', (t) => {
+  if (!nativeAvailable()) return t.skip('native addon not built');
+  const dir = mkdtempSync(join(tmpdir(), 'olmo-release-'));
+  try {
+    const path = join(dir, 'w.bin');
+    const size = 64 * 1024 * 1024;
+    const bytes = new Uint8Array(size).map((_, i) => (i * 7 + (i >> 16)) & 255);
+    writeFileSync(path, bytes);
+    const buf = mapFile(path)!;
+    const view = new Uint8Array(buf);
+    let sum = 0;
+    for (let i = 0; i < size; i += 4096) sum += view[i];
+    const before = rssFile();
+    // Whole pages only: the unaligned ends of the range stay.
+    assert.equal(releasePages(buf, 100, size - 200), size - 2 * 4096);
+    const after = rssFile();
+    assert.ok(before - after >= size / 2, `RssFile ${before} -> ${after}: the pages were not released`);
+    assert.ok(Buffer.from(buf).equals(bytes), 'contents changed after release');
+    let again = 0;
+    for (let i = 0; i < size; i += 4096) again += view[i];
+    assert.equal(again, sum);
+    // A buffer mapFile did not make (the JS heap's) is left alone.
+    const heap = new Uint8Array(1 << 20).fill(5);
+    assert.equal(releasePages(heap.buffer, 0, heap.length), 0);
+    assert.ok(heap.every((v) => v === 5));
+    assert.throws(() => releasePages(buf, size - 10, 20), /releasePages: .* is outside the buffer/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
