@@ -65,6 +65,8 @@ inline void Tile(const uint16_t* xb, const Bf16DotRows& w, float* out, int64_t i
 }
 
 #include "wgemm_columns.h"
-constexpr int kRM = 4, kRN = 4, kRN1 = 8;
+// Prefill tiles of 6 x rows by 4 weight rows (24 accumulators, 4 weight vectors and one x vector in the 32 zmm
+// registers) reuse each load more than 4 by 4; one x row (decoding) takes 8 weight rows, as the exact kernels.
+constexpr int kRM = 6, kRN = 4, kRN1 = 8;
 }  // namespace avx512bf16
 #pragma GCC pop_options
