@@ -48,6 +48,18 @@ export class ChatBackend {
     return (this.model = id);
   }
 
+  /** The model name for a request: a backend that cannot say is a 502 naming it. */
+  private async servedModel(): Promise<string> {
+    try {
+      return await this.modelName();
+    } catch (err) {
+      throw new HttpError(
+        502,
+        `the chat backend ${this.baseUrl} did not name its model (GET /models): ${(err as Error).message}`,
+      );
+    }
+  }
+
   /** Streams the completion to `reply` as server-sent events; stops the upstream request when the page goes away. */
   async relay(body: ChatRequest, reply: FastifyReply): Promise<void> {
     if (this.kind === 'none' || this.baseUrl === null)
@@ -56,7 +68,7 @@ export class ChatBackend {
     reply.raw.on('close', () => abort.abort());
     const upstream = await this.post(
       '/chat/completions',
-      this.completionBody(body, await this.modelName()),
+      this.completionBody(body, await this.servedModel()),
       abort.signal,
     );
     reply.hijack();

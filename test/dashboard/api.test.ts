@@ -411,5 +411,18 @@ describe('chat', () => {
     const none = await post(dash.url, { messages: [{ role: 'user', content: 'x' }] });
     assert.equal(none.status, 409);
     assert.match((await none.json()).error.message, /--model DIR or --openai URL/);
+    const down = await startDashboard({
+      roots: [fx.root],
+      port: 0,
+      chat: { openai: 'http://127.0.0.1:9/v1' },
+      log: () => {},
+    });
+    try {
+      const res = await post(down.url, { messages: [{ role: 'user', content: 'x' }] });
+      assert.equal(res.status, 502);
+      assert.match((await res.json()).error.message, /127\.0\.0\.1:9\/v1 did not name its model/);
+    } finally {
+      await down.close();
+    }
   });
 });
