@@ -3,8 +3,8 @@
 // is from the page cache and its peak RSS is its own. Settings are llama.cpp's defaults but for the thread
 // count (2, as olmo-ts): memory-mapped weights, KV cache f16, batch size 512, flash attention as it chooses.
 // Prefill is one 512-token prompt; decode runs llama.cpp's greedy sampler token by token after a 16-token
-// prompt, on one sequence (batch 1) and on 8 sequences of one context decoded together (node-llama-cpp gathers
-// the 8 sequences' next tokens into one llama_decode call per step).
+// prompt, on one sequence (batch 1) and on 8 sequences of one context decoded together (one llama_decode call of
+// 8 tokens per step).
 //
 //   node --import tsx bench/llama-cpp.ts --child FILE.gguf PROMPT DECODE_TOKENS  → one JSON line (LlamaResult)
 import { fileURLToPath } from 'node:url';
@@ -37,7 +37,11 @@ async function prefillTps(model: LlamaModel, prompt: number, vocab: number): Pro
   return tps;
 }
 
-/** `tokens` greedy steps on each of `batch` sequences decoded together; tokens/s over all of them. */
+/**
+ * `tokens` greedy steps on each of `batch` sequences decoded together; tokens/s over all of them. Each step asks
+ * every sequence for its next token at once (controlledEvaluate, llama.cpp's greedy sampler), so node-llama-cpp
+ * gathers the `batch` tokens into one llama_decode call, as llama.cpp's own parallel decoding does.
+ */
 async function decodeTps(model: LlamaModel, batch: number, tokens: number, vocab: number): Promise<number> {
   const context = await model.createContext({
     contextSize: DECODE_PROMPT + tokens + 1,
@@ -45,18 +49,23 @@ async function decodeTps(model: LlamaModel, batch: number, tokens: number, vocab
     threads: THREADS,
   });
   const sequences = Array.from({ length: batch }, () => context.getSequence());
-  // Each sequence's prompt is evaluated before the clock starts; the clock then runs over `tokens` steps.
-  const gens = sequences.map((seq, b) =>
-    seq.evaluate(randomIds(DECODE_PROMPT, vocab, 7 + b) as Token[], { temperature: 0, yieldEogToken: true }),
-  );
-  await Promise.all(gens.map((g) => g.next()));
-  const t0 = performance.now();
   await Promise.all(
-    gens.map(async (g) => {
-      for (let i = 0; i < tokens; i++) if ((await g.next()).done) throw new Error('llama.cpp stopped decoding early');
-      await g.return(undefined);
-    }),
+    sequences.map((seq, b) =>
+      seq.evaluateWithoutGeneratingNewTokens(randomIds(DECODE_PROMPT, vocab, 7 + b) as Token[]),
+    ),
   );
+  let next = randomIds(batch, vocab, 9) as Token[];
+  const t0 = performance.now();
+  for (let i = 0; i < tokens; i++) {
+    const out = await Promise.all(
+      sequences.map((seq, b) => seq.controlledEvaluate([[next[b], { generateNext: { token: true } }]])),
+    );
+    next = out.map((r, b) => {
+      const token = r[0]?.next.token;
+      if (token === undefined || token === null) throw new Error(`llama.cpp gave no token for sequence ${b}`);
+      return token;
+    });
+  }
   const tps = (batch * tokens) / ((performance.now() - t0) / 1000);
   await context.dispose();
   return tps;

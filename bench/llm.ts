@@ -1,28 +1,50 @@
 // Real-size LLM benchmark: load time, prefill and decode tokens/s and peak resident memory of an
 // OLMo-2-0425-1B-shaped model (or OLMoE-1B-7B-shaped with --shape olmoe, a 190M-parameter OLMo 2 for quick
 // iteration with --shape small, or a real checkpoint with --model DIR) with f32, bf16 (kept as stored,
-// memory-mapped) and int8 (q8_0) weights, beside a STREAM-like copy that measures the memory bandwidth in the
-// same run, so that decode at batch 1 reads as a share of its limit (weight bytes read per token ÷ bandwidth).
-// Modes: f32 is an f32 checkpoint loaded as stored (inference weights: the wgemm kernels); f32-gemm is the bf16
-// checkpoint widened to f32 master weights (loadModel's default, the training GEMM), for comparison.
+// memory-mapped) and int8 (q8_0) weights, beside llama.cpp on the same weights: each checkpoint is exported to
+// GGUF once (f32, bf16, q8_0) and run by llama.cpp (bench/llama-cpp.ts) right after the olmo-ts mode it is
+// compared with, in the same invocation. Also in the same run: a STREAM-like copy that measures the memory
+// bandwidth, so that decode at batch 1 reads as a share of its limit (weight bytes read per token ÷ bandwidth),
+// and `bench gemm`'s square-SGEMM rate, against which prefill's matmul rate is set.
+// Modes: f32 is an f32 checkpoint loaded as stored (inference weights: the wgemm kernels); int8 quantises the
+// bf16 checkpoint at load; int8-gguf loads the very q8_0 GGUF file llama.cpp runs (so its load time compares
+// like for like); f32-gemm is the bf16 checkpoint widened to f32 master weights (loadModel's default, the training
+// GEMM), for comparison (no llama.cpp row).
 //
 // Random bf16 weights are written once into .bench-cache/ (gitignored), and an f32 copy of them when the f32
-// mode first runs. Each weight mode runs in its own child process, so the load is from the page cache, not
-// from memory the previous mode left behind, and peak RSS is that mode's own.
+// mode first runs. Each weight mode, and each llama.cpp run, is a child process of its own, so the load is from
+// the page cache, not from memory the previous mode left behind, and peak RSS is that run's own.
 //
-//   npm run bench -- llm [--shape 1b|olmoe|small] [--model DIR] [--modes f32,bf16,int8,f32-gemm] [--decode-tokens N]
+//   npm run bench -- llm [--shape 1b|olmoe|small] [--model DIR] [--modes f32,bf16,int8,int8-gguf,f32-gemm]
+//                        [--decode-tokens N (128)] [--rounds N (1: ours then llama.cpp, per mode)]
+//                        [--baseline llama.cpp|none]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { noGrad, numThreads, tensor, tidy } from '../src/tensor/index.ts';
-import { loadModel, parseConfig, saveModel, toHfConfig, type CausalLM, type LoadOptions } from '../src/models/index.ts';
+import { cpuPaths, noGrad, numThreads, tensor, tidy } from '../src/tensor/index.ts';
+import { loadNativeAddon, nativeLoadError } from '../src/tensor/native-addon.ts';
+import { createNativeKernels } from '../src/tensor/kernels/native.ts';
+import {
+  loadModel,
+  parseConfig,
+  readConfig,
+  saveModel,
+  toHfConfig,
+  type CausalLM,
+  type LoadOptions,
+  type ModelConfig,
+} from '../src/models/index.ts';
+import { exportGguf, type GgufDType } from '../src/models/gguf-export.ts';
+import { saveTrainedTokenizer, trainByteLevelBpeSync } from '../src/tokenizers/train-bpe.ts';
 import { saveShardedSafetensors, type TensorToWrite } from '../src/io/safetensors.ts';
 import { writeFileSync } from 'node:fs';
 import { createModel } from '../src/models/families.ts';
 import { placeholderInit } from '../src/nn/index.ts';
 import type { BenchOptions, Measurement } from './run.ts';
+import { cpuModel, square, timeOurs } from './gemm.ts';
+import type { LlamaResult } from './llama-cpp.ts';
 
 const SHAPES: Record<string, Record<string, unknown>> = {
   // allenai/OLMo-2-0425-1B's config.json: 1.48B parameters, untied embeddings.
@@ -73,7 +95,8 @@ const SHAPES: Record<string, Record<string, unknown>> = {
 };
 
 const PROMPT = 512;
-const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..');
 
 /** Random bf16 weights of the shape (≈ N(0, 0.02²) from a xorshift stream; norms 1), written once. */
 function ensureCheckpoint(shape: string, log: (m: string) => void): string {
@@ -115,7 +138,9 @@ function ensureF32Checkpoint(bf16Dir: string, log: (m: string) => void): string 
   return dir;
 }
 
+/** Bytes of a checkpoint's weight files (a folder's safetensors, or one .gguf file). */
 function weightFileBytes(dir: string): number {
+  if (statSync(dir).isFile()) return statSync(dir).size;
   return readdirSync(dir)
     .filter((f) => f.endsWith('.safetensors'))
     .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
@@ -160,9 +185,15 @@ function decodeTps(model: CausalLM, batch: number, tokens: number): { tps: numbe
   return { tps: (batch * tokens) / ((performance.now() - t0) / 1000), kvBytes };
 }
 
-type Mode = 'f32' | 'bf16' | 'int8' | 'f32-gemm';
-const MODES: readonly Mode[] = ['f32', 'bf16', 'int8', 'f32-gemm'];
-const LOAD: Record<Mode, LoadOptions['weights']> = { f32: 'stored', bf16: 'stored', int8: 'int8', 'f32-gemm': 'f32' };
+type Mode = 'f32' | 'bf16' | 'int8' | 'int8-gguf' | 'f32-gemm';
+const MODES: readonly Mode[] = ['f32', 'bf16', 'int8', 'int8-gguf', 'f32-gemm'];
+const LOAD: Record<Mode, LoadOptions['weights']> = {
+  f32: 'stored',
+  bf16: 'stored',
+  int8: 'int8',
+  'int8-gguf': 'int8',
+  'f32-gemm': 'f32',
+};
 
 /** One weight mode, in this (child) process. */
 function runMode(dir: string, mode: Mode, decodeTokens: number): ChildResult {
@@ -173,7 +204,8 @@ function runMode(dir: string, mode: Mode, decodeTokens: number): ChildResult {
   const ids = randomIds(PROMPT, model.config.vocabSize, 3);
   const cache = model.createCache(1, PROMPT);
   const p0 = performance.now();
-  noGrad(() => tidy(() => void model.forward(tensor(ids, [1, PROMPT], 'i32'), { cache })));
+  // The last position's logits only, as generation asks for them (and as llama.cpp computes them).
+  noGrad(() => tidy(() => void model.forward(tensor(ids, [1, PROMPT], 'i32'), { cache, logitsAt: [PROMPT - 1] })));
   const prefillTps = PROMPT / ((performance.now() - p0) / 1000);
   const d1 = decodeTps(model, 1, decodeTokens);
   const d8 = decodeTps(model, 8, Math.max(2, decodeTokens >> 1));
@@ -208,53 +240,200 @@ async function copyBandwidth(threads: number): Promise<number> {
   return best;
 }
 
-export async function run(opts: BenchOptions): Promise<Measurement[]> {
+/** The GGUF type llama.cpp runs beside each of our modes (none for f32-gemm, the training GEMM). */
+const GGUF_DTYPE: Record<Mode, GgufDType | null> = {
+  f32: 'f32',
+  bf16: 'bf16',
+  int8: 'q8_0',
+  'int8-gguf': 'q8_0',
+  'f32-gemm': null,
+};
+
+/**
+ * A byte-level BPE of 300 tokens for GGUF files of checkpoints without a tokenizer (the random ones): llama.cpp
+ * cannot load a GGUF without one (node-llama-cpp aborts in llama_vocab), and the exporter pads the token list to
+ * the embedding rows. Which tokens they are does not change the speed of a forward pass.
+ */
+function ensureTokenizer(): string {
+  const dir = join(ROOT, '.bench-cache', 'llm-tokenizer');
+  if (!existsSync(join(dir, 'tokenizer.json')))
+    saveTrainedTokenizer(trainByteLevelBpeSync({ texts: ['the cat sat on the mat. '.repeat(8)], vocabSize: 300 }), dir);
+  return dir;
+}
+
+/** The checkpoint exported to GGUF once into .bench-cache/, beside the checkpoint's own cache folder. */
+async function ensureGguf(dir: string, dtype: GgufDType, log: (m: string) => void): Promise<string> {
+  const path = join(ROOT, '.bench-cache', `${basename(dir).replace(/-(bf16|f32)$/, '')}-${dtype}.gguf`);
+  if (existsSync(path)) return path;
+  log(`exporting ${dir} to ${path} (once)`);
+  const tokenizer = existsSync(join(dir, 'tokenizer.json')) ? dir : ensureTokenizer();
+  await exportGguf({ model: dir, out: path, dtype, tokenizer });
+  return path;
+}
+
+/** Runs a child (ours: this file; llama.cpp: bench/llama-cpp.ts) and parses its last stdout line. */
+function child<T>(script: string, args: string[]): T | string {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(HERE, script), '--child', ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  if (r.status !== 0) return (r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' | ');
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as T;
+}
+
+/** The best of each quantity over the rounds: highest rates, lowest load time and memory. */
+function best<T extends object>(runs: T[], lowerIsBetter: readonly (keyof T)[]): T {
+  const out = { ...runs[0] };
+  for (const r of runs.slice(1))
+    for (const k of Object.keys(r) as (keyof T)[]) {
+      const [a, b] = [out[k] as number, r[k] as number];
+      out[k] = (lowerIsBetter.includes(k) ? Math.min(a, b) : Math.max(a, b)) as T[keyof T];
+    }
+  return out;
+}
+
+const LOWER_IS_BETTER = ['loadSeconds', 'rssAfterLoad', 'peakRss'] as const;
+
+/** A row with llama.cpp's figure as baseline; `ratio` > 1 means olmo-ts is better (rates ours÷theirs, else theirs÷ours). */
+function versus(name: string, unit: string, ours: number, theirs: number | undefined, lower = false): Measurement {
+  const m: Measurement = { name, value: ours, unit };
+  if (theirs === undefined) return m;
+  return { ...m, baseline: theirs, ratio: lower ? theirs / ours : ours / theirs };
+}
+
+/**
+ * FLOPs of a prefill of `tokens` tokens, last position's logits only (as generation runs it): every matrix a token
+ * passes through (for OLMoE the router and its top-k experts), times 2, plus causal attention's two products.
+ */
+function prefillFlops(cfg: ModelConfig, tokens: number): number {
+  const d = cfg.hiddenSize;
+  const qkvo = d * cfg.numHeads * cfg.headDim * 2 + d * cfg.numKvHeads * cfg.headDim * 2;
+  const mlp =
+    cfg.modelType === 'olmoe'
+      ? d * cfg.numExperts + 3 * d * cfg.intermediateSize * cfg.numExpertsPerTok
+      : 3 * d * cfg.intermediateSize;
+  const attention = 2 * 2 * cfg.numHeads * cfg.headDim * ((tokens + 1) / 2);
+  return tokens * (2 * cfg.numLayers * (qkvo + mlp) + cfg.numLayers * attention) + 2 * d * cfg.vocabSize;
+}
+
+/** The square-GEMM rate `npm run bench -- gemm` reports (its own measurement code), best over 1024³ and 2048³. */
+function squareGemmRate(): number {
+  const addon = loadNativeAddon();
+  if (!addon) throw new Error(`bench llm: the native addon does not load: ${nativeLoadError()}`);
+  const { gemm } = createNativeKernels(addon);
+  return Math.max(...[1024, 2048].flatMap((s) => [1, 2, 3].map(() => timeOurs(gemm, square(s)).best)));
+}
+
+interface RunArgs {
+  shape: string;
+  modes: Mode[];
+  decodeTokens: number;
+  rounds: number;
+  model: string | undefined;
+  baseline: boolean;
+}
+
+function parseArgs(args: string[]): RunArgs {
   const arg = (name: string) => {
-    const i = opts.args.indexOf(name);
-    return i >= 0 ? opts.args[i + 1] : undefined;
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
   };
   const shape = arg('--shape') ?? '1b';
   if (!SHAPES[shape])
     throw new Error(`bench llm: --shape must be one of ${Object.keys(SHAPES).join(', ')}, got ${shape}`);
-  const modes = (arg('--modes') ?? 'f32,bf16,int8').split(',') as Mode[];
+  // OLMoE's f32 copy would be 27 GB, more than the machines this runs on hold: bf16 and int8 only by default.
+  const modes = (arg('--modes') ?? (shape === 'olmoe' ? 'bf16,int8,int8-gguf' : 'f32,bf16,int8,int8-gguf')).split(
+    ',',
+  ) as Mode[];
   const unknown = modes.filter((m) => !MODES.includes(m));
   if (unknown.length > 0) throw new Error(`bench llm: --modes takes ${MODES.join(', ')}; got ${unknown.join(', ')}`);
-  const decodeTokens = Number(arg('--decode-tokens') ?? 16);
-  const dir = arg('--model') ?? ensureCheckpoint(shape, opts.log);
+  const count = (name: string, fallback: number) => {
+    const v = Number(arg(name) ?? fallback);
+    if (!Number.isInteger(v) || v < 1)
+      throw new Error(`bench llm: ${name} must be a positive integer, got ${arg(name)}`);
+    return v;
+  };
+  const baseline = arg('--baseline') ?? 'llama.cpp';
+  if (baseline !== 'llama.cpp' && baseline !== 'none')
+    throw new Error(`bench llm: --baseline must be llama.cpp or none, got ${baseline}`);
+  return {
+    shape,
+    modes,
+    decodeTokens: count('--decode-tokens', 128),
+    rounds: count('--rounds', 1),
+    model: arg('--model'),
+    baseline: baseline === 'llama.cpp',
+  };
+}
+
+export async function run(opts: BenchOptions): Promise<Measurement[]> {
+  const a = parseArgs(opts.args);
+  const dir = a.model ?? ensureCheckpoint(a.shape, opts.log);
+  const cfg = readConfig(dir);
   const fileBytes = weightFileBytes(dir);
   const bandwidth = await copyBandwidth(numThreads());
+  const paths = cpuPaths();
   opts.log(
-    `${dir}: ${(fileBytes / 2 ** 30).toFixed(2)} GiB of weights; ${numThreads()} threads; copy bandwidth ${(bandwidth / 1e9).toFixed(1)} GB/s`,
+    `cpu: ${cpuModel()}; kernel paths ${paths ? `${paths.active} (detected ${paths.detected}; gemm ${paths.gemm}, other ${paths.other})` : 'js backend'}; ${numThreads()} threads`,
   );
-  const out: Measurement[] = [{ name: 'memory bandwidth (copy, read+write)', value: bandwidth / 1e9, unit: 'GB/s' }];
-  for (const mode of modes) {
-    const modeDir = mode === 'f32' && !arg('--model') ? ensureF32Checkpoint(dir, opts.log) : dir;
-    const child = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', modeDir, mode, String(decodeTokens)],
-      {
-        encoding: 'utf8',
-        maxBuffer: 1 << 20,
-      },
+  opts.log(
+    `${dir}: ${(fileBytes / 2 ** 30).toFixed(2)} GiB of weights; copy bandwidth ${(bandwidth / 1e9).toFixed(1)} GB/s`,
+  );
+  const sgemm = squareGemmRate();
+  opts.log(`square SGEMM (bench gemm's measurement, best of 1024³ and 2048³): ${sgemm.toFixed(1)} GFLOP/s`);
+  if (a.baseline)
+    opts.log(
+      'llama.cpp baseline (node-llama-cpp, 2 threads, defaults, KV f16): f32 vs its f32, bf16 vs bf16, int8 and int8-gguf vs q8_0; load and RSS ratios are llama.cpp ÷ ours, rates ours ÷ llama.cpp',
     );
-    if (child.status !== 0) {
-      opts.log(`${mode}: failed (${child.stderr.trim().split('\n').slice(-3).join(' | ')})`);
-      continue;
+  const out: Measurement[] = [
+    { name: 'memory bandwidth (copy, read+write)', value: bandwidth / 1e9, unit: 'GB/s' },
+    { name: 'square SGEMM (bench gemm)', value: sgemm, unit: 'GFLOP/s' },
+  ];
+  let llamaOk = a.baseline;
+  for (const mode of a.modes) {
+    const ggufType = GGUF_DTYPE[mode];
+    const gguf = ggufType && (llamaOk || mode === 'int8-gguf') ? await ensureGguf(dir, ggufType, opts.log) : null;
+    const modeDir =
+      mode === 'int8-gguf' ? gguf! : mode === 'f32' && !a.model ? ensureF32Checkpoint(dir, opts.log) : dir;
+    const ours: ChildResult[] = [];
+    const theirs: LlamaResult[] = [];
+    for (let r = 0; r < a.rounds; r++) {
+      const o = child<ChildResult>('llm.ts', [modeDir, mode, String(a.decodeTokens)]);
+      if (typeof o === 'string') opts.log(`${mode}: olmo-ts failed (${o})`);
+      else ours.push(o);
+      if (!gguf || !llamaOk) continue;
+      const t = child<LlamaResult>('llama-cpp.ts', [gguf, String(PROMPT), String(a.decodeTokens)]);
+      if (typeof t !== 'string') theirs.push(t);
+      else {
+        opts.log(`${mode}: llama.cpp failed on ${gguf} (${t})`);
+        // A binary that does not load will not load for the next mode either.
+        if (/NoBinaryFoundError/.test(t)) llamaOk = false;
+      }
     }
-    const r = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as ChildResult;
-    const limit = bandwidth / r.bytesPerToken;
+    if (ours.length === 0) continue;
+    const o = best(ours, LOWER_IS_BETTER);
+    const t = theirs.length > 0 ? best(theirs, LOWER_IS_BETTER) : undefined;
+    const limit = bandwidth / o.bytesPerToken;
+    const rate = prefillFlops(cfg, PROMPT) / (PROMPT / o.prefillTps) / 1e9;
     out.push(
-      { name: `${mode} load`, value: r.loadSeconds, unit: 's' },
-      { name: `${mode} RSS after load`, value: r.rssAfterLoad / 2 ** 30, unit: 'GiB' },
-      { name: `${mode} prefill ${PROMPT} tokens`, value: r.prefillTps, unit: 'tok/s' },
-      { name: `${mode} decode batch 1`, value: r.decode1Tps, unit: 'tok/s' },
-      { name: `${mode} decode batch 8`, value: r.decode8Tps, unit: 'tok/s' },
-      { name: `${mode} weight bytes per token`, value: r.bytesPerToken / 2 ** 30, unit: 'GiB' },
-      { name: `${mode} decode batch 1 / bandwidth limit`, value: (100 * r.decode1Tps) / limit, unit: '%' },
-      { name: `${mode} peak RSS`, value: r.peakRss / 2 ** 30, unit: 'GiB' },
+      versus(`${mode} load`, 's', o.loadSeconds, t?.loadSeconds, true),
+      versus(`${mode} RSS after load`, 'GiB', o.rssAfterLoad / 2 ** 30, t && t.rssAfterLoad / 2 ** 30, true),
+      versus(`${mode} prefill ${PROMPT} tokens`, 'tok/s', o.prefillTps, t?.prefillTps),
+      {
+        name: `${mode} prefill matmul rate vs square SGEMM`,
+        value: rate,
+        unit: 'GFLOP/s',
+        baseline: sgemm,
+        ratio: rate / sgemm,
+      },
+      versus(`${mode} decode batch 1`, 'tok/s', o.decode1Tps, t?.decode1Tps),
+      versus(`${mode} decode batch 8`, 'tok/s', o.decode8Tps, t?.decode8Tps),
+      { name: `${mode} weight bytes per token`, value: o.bytesPerToken / 2 ** 30, unit: 'GiB' },
+      { name: `${mode} decode batch 1 / bandwidth limit`, value: (100 * o.decode1Tps) / limit, unit: '%' },
+      versus(`${mode} peak RSS`, 'GiB', o.peakRss / 2 ** 30, t && t.peakRss / 2 ** 30, true),
       {
         name: `${mode} peak RSS / (file + KV cache)`,
-        value: r.peakRss / (weightFileBytes(modeDir) + r.kvBytes),
+        value: o.peakRss / (weightFileBytes(modeDir) + o.kvBytes),
         unit: '×',
       },
     );
