@@ -9,6 +9,7 @@
 //   node --import tsx bench/llama-cpp.ts --child FILE.gguf PROMPT DECODE_TOKENS  → one JSON line (LlamaResult)
 import { fileURLToPath } from 'node:url';
 import { getLlama, LlamaLogLevel, type Llama, type LlamaModel, type Token } from 'node-llama-cpp';
+import { randomIds } from './token-ids.ts';
 
 export interface LlamaResult {
   loadSeconds: number;
@@ -21,11 +22,6 @@ export interface LlamaResult {
 
 const THREADS = 2;
 const DECODE_PROMPT = 16;
-
-export function randomIds(n: number, vocab: number, seed: number): number[] {
-  let s = seed;
-  return Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) >>> 0), s % vocab));
-}
 
 async function prefillTps(model: LlamaModel, prompt: number, vocab: number): Promise<number> {
   const context = await model.createContext({ contextSize: prompt + 1, threads: THREADS });

@@ -45,6 +45,7 @@ import { placeholderInit } from '../src/nn/index.ts';
 import type { BenchOptions, Measurement } from './run.ts';
 import { cpuModel, square, timeOurs } from './gemm.ts';
 import type { LlamaResult } from './llama-cpp.ts';
+import { randomIds as randomIdList } from './token-ids.ts';
 
 const SHAPES: Record<string, Record<string, unknown>> = {
   // allenai/OLMo-2-0425-1B's config.json: 1.48B parameters, untied embeddings.
@@ -156,21 +157,13 @@ function bytesPerToken(model: CausalLM): number {
   return n;
 }
 
-interface ChildResult {
-  loadSeconds: number;
-  rssAfterLoad: number;
-  prefillTps: number;
-  decode1Tps: number;
-  decode8Tps: number;
-  peakRss: number;
+/** An olmo-ts mode's figures: llama.cpp's, and what only olmo-ts reports. */
+interface ChildResult extends LlamaResult {
   bytesPerToken: number;
   kvBytes: number;
 }
 
-function randomIds(n: number, vocab: number, seed: number): Int32Array {
-  let s = seed;
-  return Int32Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) >>> 0), s % vocab));
-}
+const randomIds = (n: number, vocab: number, seed: number) => Int32Array.from(randomIdList(n, vocab, seed));
 
 function decodeTps(model: CausalLM, batch: number, tokens: number): { tps: number; kvBytes: number } {
   const vocab = model.config.vocabSize;
