@@ -19,6 +19,17 @@ export const CHAT_PROMPTS = [
   'Olga has 7 bags with 6 shells in each. How many shells does Olga have in total?',
 ];
 const REPLY_TOKENS = 32;
+// Text that exercises the pre-tokenizer (runs of spaces, digits, non-Latin letters and emoji, line breaks,
+// contractions, special-token strings) beside the rendered prompts.
+const TOKENIZER_TEXTS = [
+  '  two  spaces   ',
+  'numbers 1234567 and 3.14',
+  'Ünïcödé ß 東京 🙂',
+  'line\n\nbreaks\r\n end',
+  "don't I'll WE'RE they've",
+  'tabs\tand   \n  mixed',
+  '<|endoftext|>hi<|user|>',
+];
 
 /** Greedy reply of olmo-ts: up to EOS, or (eos null) REPLY_TOKENS tokens whatever they are. */
 function ourReply(model: CausalLM, tok: Tokenizer, ids: number[], eos: number | null): number[] {
@@ -33,7 +44,7 @@ function ourReply(model: CausalLM, tok: Tokenizer, ids: number[], eos: number | 
 /**
  * Exports `modelDir` into `workDir` (f32 and q8_0) and checks, for each prompt rendered with the file's chat
  * template (the same template as the checkpoint's, checked first): llama.cpp tokenises the whole rendered text
- * exactly as olmo-ts does; at f32 the 32-token greedy continuations (past EOS: more positions than the tiny
+ * exactly as olmo-ts does (and TOKENIZER_TEXTS); at f32 the 32-token greedy continuations (past EOS: more positions than the tiny
  * model's short replies) are equal and the log-probs over prompt and continuation agree; at q8_0 llama.cpp's greedy
  * reply (its sampler, up to EOS) equals olmo-ts's int8 greedy reply token for token and detokenises to the same
  * text. (Past EOS the tiny model alternates between near-tied tokens, which q8_0's activation rounding can swap.)
@@ -79,6 +90,8 @@ export async function assertQuickstartParity(llama: Llama, modelDir: string, wor
   const q8 = await open('q8_0');
   try {
     assert.equal(q8.model.fileInfo.metadata.tokenizer?.chat_template, tok.chatTemplate, 'the GGUF chat template');
+    for (const text of TOKENIZER_TEXTS)
+      assert.deepEqual(q8.tokenize(text), tok.encode(text, { addSpecialTokens: false }), JSON.stringify(text));
     const model = loadModel(modelDir, { trainable: false, weights: 'int8' });
     for (const [i, ids] of prompts.entries()) {
       const what = JSON.stringify(CHAT_PROMPTS[i]);
