@@ -1,6 +1,6 @@
 // Builds the dashboard's web app into one folder the dashboard server serves as static files: index.html, app.js
 // (web/dashboard/main.ts and Chart.js bundled by esbuild, so the page loads nothing from a CDN and works offline)
-// and app.css. Run by `npm run build`; `node scripts/build-dashboard.mjs [OUT_DIR]` writes to dist/dashboard by
+// and app.css. Run by `npm run build`; `node scripts/build-dashboard.mjs [OUT_DIR]` writes to dist/dashboard-app by
 // default. Exported as buildDashboard(outDir) for the browser tests, which build into a temporary folder.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -37,7 +37,7 @@ export async function buildDashboard(outDir) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  const outDir = process.argv[2] ?? join(ROOT, 'dist', 'dashboard');
+  const outDir = process.argv[2] ?? join(ROOT, 'dist', 'dashboard-app');
   buildDashboard(outDir).then(
     ({ files }) => console.log(`dashboard built: ${files.join(', ')}`),
     (err) => {

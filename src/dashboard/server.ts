@@ -25,7 +25,7 @@ export interface DashboardOptions extends DataOptions {
   host?: string;
   /** 0 picks a free port (default 8100). */
   port?: number;
-  /** The bundled web app (default <package root>/dist/dashboard). */
+  /** The bundled web app (default <package root>/dist/dashboard-app; dist/dashboard holds the compiled server). */
   assetsDir?: string;
   chat?: ChatOption;
   /** Poll period of the live metrics stream in milliseconds (default 500). */
@@ -218,7 +218,7 @@ export async function startDashboard(opts: DashboardOptions = {}): Promise<Runni
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody(404, `no route ${req.method} ${req.url}`)));
   registerApi(app, data, chat, opts);
-  registerFiles(app, data, opts.assetsDir ?? join(packageRoot(), 'dist', 'dashboard'));
+  registerFiles(app, data, opts.assetsDir ?? join(packageRoot(), 'dist', 'dashboard-app'));
   await app.listen({ host, port: opts.port ?? 8100 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (opts.port ?? 8100);
