@@ -182,3 +182,15 @@ export async function assertLogProbsClose(
     );
   }
 }
+
+// Text that exercises the pre-tokenizer (runs of spaces, digits, non-Latin letters and emoji, line breaks,
+// contractions, special-token strings) for the tokenizer parity checks.
+export const TOKENIZER_TEXTS = [
+  '  two  spaces   ',
+  'numbers 1234567 and 3.14',
+  'Ünïcödé ß 東京 🙂',
+  'line\n\nbreaks\r\n end',
+  "don't I'll WE'RE they've",
+  'tabs\tand   \n  mixed',
+  '<|endoftext|>hi<|user|>',
+];

@@ -10,7 +10,7 @@ import type { Llama } from 'node-llama-cpp';
 import { exportGguf } from '../../src/models/gguf-export.ts';
 import { generate, loadModel, type CausalLM } from '../../src/models/index.ts';
 import { applyChatTemplate, loadTokenizer, type Tokenizer } from '../../src/tokenizers/index.ts';
-import { assertLogProbsClose, F32_BOUND, LlamaRunner, Q8_BOUND } from './llama-cpp.ts';
+import { assertLogProbsClose, F32_BOUND, LlamaRunner, Q8_BOUND, TOKENIZER_TEXTS } from './llama-cpp.ts';
 
 // Questions of the kinds the quickstart's SFT data holds (its synthetic world at the default seed).
 export const CHAT_PROMPTS = [
@@ -19,17 +19,6 @@ export const CHAT_PROMPTS = [
   'Olga has 7 bags with 6 shells in each. How many shells does Olga have in total?',
 ];
 const REPLY_TOKENS = 32;
-// Text that exercises the pre-tokenizer (runs of spaces, digits, non-Latin letters and emoji, line breaks,
-// contractions, special-token strings) beside the rendered prompts.
-const TOKENIZER_TEXTS = [
-  '  two  spaces   ',
-  'numbers 1234567 and 3.14',
-  'Ünïcödé ß 東京 🙂',
-  'line\n\nbreaks\r\n end',
-  "don't I'll WE'RE they've",
-  'tabs\tand   \n  mixed',
-  '<|endoftext|>hi<|user|>',
-];
 
 /** Greedy reply of olmo-ts: up to EOS, or (eos null) REPLY_TOKENS tokens whatever they are. */
 function ourReply(model: CausalLM, tok: Tokenizer, ids: number[], eos: number | null): number[] {
