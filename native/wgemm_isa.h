@@ -12,35 +12,21 @@
 // call, where it sits among them, or on the vector width (the scalar path of wgemm.cc does the same sums).
 // q8_0 weights have their own fixed order (their Tile below), with the same properties.
 
-// A weight format: Load(s, c, j, kk) gives w[j, kk .. kk+16) as floats, where j = j0 + c is row c of a tile
-// and s is that tile's scratch, filled by Prepare(s, j0, kc, ke) before the loads of each chunk [kc, ke) of
-// k (kChunk long, 16-aligned). The plain formats need no scratch.
-constexpr int64_t kChunk = 512;
-struct NoScratch {};
-
+// A weight format: Load(j, kk) gives w[j, kk .. kk+16) as floats.
 struct F32Rows {
   const float* w;
   int64_t k;
-  template <int RN>
-  using Scratch = NoScratch;
-  void Prepare(NoScratch&, int64_t, int64_t, int64_t) const {}
-  V Load(const NoScratch&, int, int64_t j, int64_t kk) const { return VLoad(w + j * k + kk); }
+  V Load(int64_t j, int64_t kk) const { return VLoad(w + j * k + kk); }
 };
 struct Bf16Rows {
   const uint16_t* w;
   int64_t k;
-  template <int RN>
-  using Scratch = NoScratch;
-  void Prepare(NoScratch&, int64_t, int64_t, int64_t) const {}
-  V Load(const NoScratch&, int, int64_t j, int64_t kk) const { return WidenBf16(w + j * k + kk); }
+  V Load(int64_t j, int64_t kk) const { return WidenBf16(w + j * k + kk); }
 };
 struct F16Rows {
   const uint16_t* w;
   int64_t k;
-  template <int RN>
-  using Scratch = NoScratch;
-  void Prepare(NoScratch&, int64_t, int64_t, int64_t) const {}
-  V Load(const NoScratch&, int, int64_t j, int64_t kk) const { return WidenF16(w + j * k + kk); }
+  V Load(int64_t j, int64_t kk) const { return WidenF16(w + j * k + kk); }
 };
 // out[i0..i0+RM, j0..j0+RN) for x rows of length k (row stride k) and out's row stride n.
 template <int RM, int RN, class W>
@@ -50,17 +36,12 @@ inline void Tile(const float* x, const W& w, float* out, int64_t i0, int64_t j0,
   for (int r = 0; r < RM; ++r)
     for (int c = 0; c < RN; ++c) acc[r][c] = VZero();
   const int64_t k16 = k - k % 16;
-  typename W::template Scratch<RN> scratch;
-  for (int64_t kc = 0; kc < k16; kc += kChunk) {
-    const int64_t ke = kc + kChunk < k16 ? kc + kChunk : k16;
-    w.Prepare(scratch, j0, kc, ke);
-    for (int64_t kk = kc; kk < ke; kk += 16) {
-      V wv[RN];
-      for (int c = 0; c < RN; ++c) wv[c] = w.Load(scratch, c, j0 + c, kk);
-      for (int r = 0; r < RM; ++r) {
-        const V xv = VLoad(x + (i0 + r) * k + kk);
-        for (int c = 0; c < RN; ++c) acc[r][c] = VFma(xv, wv[c], acc[r][c]);
-      }
+  for (int64_t kk = 0; kk < k16; kk += 16) {
+    V wv[RN];
+    for (int c = 0; c < RN; ++c) wv[c] = w.Load(j0 + c, kk);
+    for (int r = 0; r < RM; ++r) {
+      const V xv = VLoad(x + (i0 + r) * k + kk);
+      for (int c = 0; c < RN; ++c) acc[r][c] = VFma(xv, wv[c], acc[r][c]);
     }
   }
   if (k16 < k) {  // the zero-padded last step; wtail holds w[j, k16..k) widened, 16 per row of the tile
@@ -95,6 +76,7 @@ inline void Tile(const float* x, const Q8Rows& w, float* out, int64_t i0, int64_
   V acc[RM][RN];
   for (int r = 0; r < RM; ++r)
     for (int c = 0; c < RN; ++c) acc[r][c] = VZero();
+  constexpr int64_t kChunk = 512;  // block scales widened per chunk of k
   alignas(64) float s[RN][kChunk / 32];
   // A single x row (decoding) streams the weights once, with little work per byte, so the loads alone keep too
   // few cache misses in flight, and the hardware prefetcher starts over on every row. Each load prefetches: for
