@@ -4,7 +4,8 @@
 // threads on disjoint weight rows) and prefill (tiles of x rows share each widened weight vector).
 //
 // Each output element's sum has one fixed order (wgemm_isa.h), the same on the AVX-512, AVX2 and scalar paths
-// and for any m, so results are bit-identical across batch sizes, batch positions and machines.
+// and for any m, so results are bit-identical across batch sizes, batch positions and machines. The opt-in bf16
+// fast mode (linearBf16Fast, wgemm_bf16dot.h) keeps the first two but not the last: its rounding is the CPU's.
 #include <immintrin.h>
 #include <napi.h>
 
