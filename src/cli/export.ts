@@ -16,7 +16,8 @@ olmo2, OLMoE's norm_topk_prob, q8_0 for a matrix whose rows are not multiples of
   --model X        ${MODEL_REF_HELP}
   --out FILE       the .gguf to write (atomically: nothing is left there if the export fails)
   --dtype D        f32, f16, bf16 or q8_0 (ggml's 8-bit blocks); default the checkpoint's own
-  --tokenizer DIR  folder with tokenizer.json (default: the model folder's); 'none' writes no tokenizer`,
+  --tokenizer DIR  folder with tokenizer.json (default: the model folder's); 'none' writes no tokenizer
+                   (for olmo-ts only: llama.cpp cannot load such a file)`,
   async run(argv) {
     const [format, ...rest] = argv;
     if (format !== 'gguf')
@@ -40,6 +41,10 @@ olmo2, OLMoE's norm_topk_prob, q8_0 for a matrix whose rows are not multiples of
     const tokenizer = values.tokenizer === 'none' ? null : values.tokenizer;
     try {
       const r = await exportGguf({ model, out: values.out, dtype: dtype as GgufDType | undefined, tokenizer });
+      if (tokenizer === null)
+        console.error(
+          `olmo export gguf: warning: ${r.out} has no tokenizer; llama.cpp (and Ollama) cannot load it, olmo-ts can (with --tokenizer)`,
+        );
       const mb = (r.bytes / 1e6).toFixed(1);
       console.log(
         `wrote ${r.out}: ${r.arch}, ${r.dtype}, ${r.tensors} tensors, ${mb} MB, ` +

@@ -65,8 +65,15 @@ export interface ExportGgufResult {
 export async function exportGguf(opts: ExportGgufOptions): Promise<ExportGgufResult> {
   checkRepresentable(readConfig(opts.model)); // before reading any weight
   const model = loadModel(opts.model, { weights: 'stored', verify: 'size' });
-  const tokenizer =
-    opts.tokenizer !== undefined ? opts.tokenizer : existsSync(join(opts.model, 'tokenizer.json')) ? opts.model : null;
+  const own = existsSync(join(opts.model, 'tokenizer.json')) ? opts.model : null;
+  // llama.cpp aborts the process (an assertion, not an error) when it loads a GGUF without a tokenizer, so one is
+  // written only when asked for explicitly (tokenizer: null)
+  if (opts.tokenizer === undefined && own === null)
+    throw new ExportRefusal(
+      `${opts.model} has no tokenizer.json, and llama.cpp cannot load a GGUF without a tokenizer; ` +
+        `name a folder with tokenizer.json (--tokenizer DIR), or --tokenizer none to write the file for olmo-ts only`,
+    );
+  const tokenizer = opts.tokenizer !== undefined ? opts.tokenizer : own;
   return writeModelGguf(model, opts.out, {
     dtype: opts.dtype,
     tokenizer,

@@ -14,8 +14,20 @@ const fixture = (name: string) => join(import.meta.dirname, '..', 'fixtures', na
 describe('olmo export gguf', () => {
   it('writes a GGUF and reports architecture, dtype and tensor count', () => {
     const out = join(tmp, 'olmoe.gguf');
-    const r = olmo(['export', 'gguf', '--model', fixture('olmoe'), '--out', out, '--dtype', 'bf16']);
+    const r = olmo([
+      'export',
+      'gguf',
+      '--model',
+      fixture('olmoe'),
+      '--out',
+      out,
+      '--dtype',
+      'bf16',
+      '--tokenizer',
+      'none',
+    ]);
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /warning: .*olmoe\.gguf has no tokenizer; llama\.cpp .* cannot load it/);
     assert.match(r.stdout, /wrote .*olmoe\.gguf: olmoe, bf16, 27 tensors, .* MB, no tokenizer/);
     assert.ok(existsSync(out));
   });
@@ -29,11 +41,15 @@ describe('olmo export gguf', () => {
       ],
       [['export', 'gguf', '--model', fixture('olmo2')], /--out FILE\.gguf is required/],
       [
+        ['export', 'gguf', '--model', fixture('olmo2'), '--out', out],
+        /has no tokenizer\.json, and llama\.cpp cannot load a GGUF without a tokenizer; name a folder .*--tokenizer none/,
+      ],
+      [
         ['export', 'gguf', '--model', fixture('olmo2'), '--out', out, '--dtype', 'q4_0'],
         /--dtype must be one of f32, f16, bf16, q8_0, got 'q4_0'/,
       ],
       [
-        ['export', 'gguf', '--model', fixture('olmo'), '--out', out, '--dtype', 'q8_0'],
+        ['export', 'gguf', '--model', fixture('olmo'), '--out', out, '--dtype', 'q8_0', '--tokenizer', 'none'],
         /cannot export .*ffn_down\.weight \[64, 176\]: q8_0 needs rows/,
       ],
     ];

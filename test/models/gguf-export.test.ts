@@ -74,7 +74,7 @@ describe('exportGguf', () => {
 
   it('olmoe: experts stacked as ffn_*_exps [n_expert, …], router and norms f32 under q8_0', async () => {
     const out = path.join(tmp, 'olmoe.gguf');
-    await exportGguf({ model: path.join(FIXTURES, 'olmoe', 'model'), out, dtype: 'q8_0' });
+    await exportGguf({ tokenizer: null, model: path.join(FIXTURES, 'olmoe', 'model'), out, dtype: 'q8_0' });
     const { meta, tensors, data } = await read(out);
     assert.equal(meta['olmoe.expert_count'], 8);
     assert.equal(meta['olmoe.expert_used_count'], 2);
@@ -109,7 +109,7 @@ describe('exportGguf', () => {
 
   it('olmo: Q/K rows permuted from HF half-split to llama.cpp adjacent pairs; V unchanged', async () => {
     const out = path.join(tmp, 'olmo.gguf');
-    await exportGguf({ model: path.join(FIXTURES, 'olmo', 'model'), out, dtype: 'f32' });
+    await exportGguf({ tokenizer: null, model: path.join(FIXTURES, 'olmo', 'model'), out, dtype: 'f32' });
     const { meta, tensors, data } = await read(out);
     assert.equal(meta['olmo.attention.layer_norm_epsilon'], Math.fround(1e-5));
     assert.ok(!tensors.some((t) => t.name === 'output_norm.weight'));
@@ -131,27 +131,53 @@ describe('exportGguf', () => {
   const refusals: [string, () => Promise<unknown>, RegExp][] = [
     [
       'clip_qkv on olmo2',
-      () => exportGguf({ model: variant('olmo2', (c) => (c.clip_qkv = 8)), out: path.join(tmp, 'r.gguf') }),
+      () =>
+        exportGguf({
+          tokenizer: null,
+          model: variant('olmo2', (c) => (c.clip_qkv = 8)),
+          out: path.join(tmp, 'r.gguf'),
+        }),
       /clip_qkv = 8: llama.cpp's olmo2 graph does not clamp/,
     ],
     [
       'norm_topk_prob on olmoe',
-      () => exportGguf({ model: variant('olmoe', (c) => (c.norm_topk_prob = true)), out: path.join(tmp, 'r.gguf') }),
+      () =>
+        exportGguf({
+          tokenizer: null,
+          model: variant('olmoe', (c) => (c.norm_topk_prob = true)),
+          out: path.join(tmp, 'r.gguf'),
+        }),
       /norm_topk_prob = true/,
     ],
     [
       'grouped KV heads on olmoe',
-      () => exportGguf({ model: variant('olmoe', (c) => (c.num_key_value_heads = 2)), out: path.join(tmp, 'r.gguf') }),
+      () =>
+        exportGguf({
+          tokenizer: null,
+          model: variant('olmoe', (c) => (c.num_key_value_heads = 2)),
+          out: path.join(tmp, 'r.gguf'),
+        }),
       /num_key_value_heads 2 ≠ num_attention_heads 4/,
     ],
     [
       'a head_dim other than hidden/heads',
-      () => exportGguf({ model: variant('olmo2', (c) => (c.head_dim = 32)), out: path.join(tmp, 'r.gguf') }),
+      () =>
+        exportGguf({
+          tokenizer: null,
+          model: variant('olmo2', (c) => (c.head_dim = 32)),
+          out: path.join(tmp, 'r.gguf'),
+        }),
       /head_dim 32 × num_attention_heads 4 ≠ hidden_size 64/,
     ],
     [
       'q8_0 of a matrix whose rows are 176 long',
-      () => exportGguf({ model: path.join(FIXTURES, 'olmo', 'model'), out: path.join(tmp, 'r.gguf'), dtype: 'q8_0' }),
+      () =>
+        exportGguf({
+          tokenizer: null,
+          model: path.join(FIXTURES, 'olmo', 'model'),
+          out: path.join(tmp, 'r.gguf'),
+          dtype: 'q8_0',
+        }),
       /model\.layers\.0\.mlp\.down_proj\.weight → blk\.0\.ffn_down\.weight \[64, 176\]: q8_0 needs rows whose length is a multiple of 32/,
     ],
     [
