@@ -105,7 +105,8 @@ function ensureCheckpoint(shape: string, log: (m: string) => void): string {
   if (existsSync(join(dir, 'config.json'))) return dir;
   log(`writing random ${shape} weights (bf16) into ${dir} (once)`);
   const cfg = parseConfig(SHAPES[shape]);
-  const model = createModel(cfg, placeholderInit);
+  // placeholders sized as the bf16 file will be, so the memory check does not refuse OLMoE at its f32 size
+  const model = createModel(cfg, placeholderInit, 'bf16');
   let s = 0x9e3779b9;
   const tensors: [string, TensorToWrite][] = [];
   const u32 = new Uint32Array(1);
