@@ -4,6 +4,11 @@
 // With CI set (CI=true, as .ci/run does), a run cannot pass by skipping: it fails at once when the native addon
 // does not load, and after the tests when any test skipped, except a skip for the shared workspace's fixtures
 // when ../shared is absent, or one listed in ALLOWED_CI_SKIPS with the reason it cannot run anywhere.
+//
+// Files run one after another (node --test on 2 cores). Those in RUN_FIRST run before the rest and may leave
+// outputs in OLMO_TEST_SHARED_DIR (a folder made for this run and removed after it) for later files to copy:
+// the quickstart test leaves its tiny quickstart folder, which the dashboard's browser test would otherwise make
+// again. A file run alone makes what it needs itself.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -19,6 +24,9 @@ export const ALLOWED_CI_SKIPS = [
     why: "../shared/fixtures/benchmarks/delta-rot holds only a README (the dataset's LFS files were not reachable)",
   },
 ];
+
+/** Files that run first, in this order, because later ones reuse what they leave in OLMO_TEST_SHARED_DIR. */
+const RUN_FIRST = ['test/quickstart/quickstart.test.ts'];
 
 function findTests(dir) {
   const out = [];
@@ -76,7 +84,7 @@ function main() {
   const filters = process.argv.slice(2);
   const files = findTests('test')
     .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
-    .sort();
+    .sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
   if (files.length === 0) {
     console.error(`no test files match ${filters.join(' ')}`);
     process.exit(1);
@@ -93,11 +101,13 @@ function main() {
         `--test-reporter-destination=${tapFile}`,
       ]
     : ['--test-reporter=spec'];
+  const sharedDir = mkdtempSync(join(tmpdir(), 'olmo-test-shared-'));
   // Tests never touch the network: the hub client refuses to fetch in offline mode.
   const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...reporters, ...files], {
     stdio: 'inherit',
-    env: { ...process.env, HF_HUB_OFFLINE: '1', HF_DATASETS_OFFLINE: '1' },
+    env: { ...process.env, HF_HUB_OFFLINE: '1', HF_DATASETS_OFFLINE: '1', OLMO_TEST_SHARED_DIR: sharedDir },
   });
+  rmSync(sharedDir, { recursive: true, force: true });
   let status = result.status ?? 1;
   if (tapFile) {
     const sharedPresent = existsSync(resolve(ROOT, '..', 'shared'));
@@ -112,6 +122,11 @@ function main() {
     }
   }
   process.exit(status);
+}
+
+function rank(file) {
+  const i = RUN_FIRST.indexOf(file.split('\\').join('/'));
+  return i < 0 ? RUN_FIRST.length : i;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

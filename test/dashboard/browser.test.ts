@@ -34,6 +34,7 @@ import { loadTokenizer } from '../../src/tokenizers/index.ts';
 import { serve } from '../serve/helpers.ts';
 import { CHROMIUM, launchChromium } from '../chromium.ts';
 import { countMetric, jsonLines, makeExtraRoot, runTinyQuickstart } from './browser-fixtures.ts';
+import { sharedTinyQuickstart } from '../shared-quickstart.ts';
 
 type ChartAxis = { options: { scales: { x: { title: { text: string } } } } };
 type ChartData = { data: { datasets: { label: string; data: { x: number; y: number }[] }[] } };
@@ -77,8 +78,8 @@ describe('olmo dashboard in Chromium', { skip, timeout: 600_000 }, () => {
     mkdirSync(shots, { recursive: true });
     const assets = join(dir, 'assets');
     // OLMO_DASHBOARD_QUICKSTART=DIR: a copy of an earlier tiny quickstart output instead of a fresh run (faster when
-    // working on the dashboard; the folder given is only read).
-    const given = process.env.OLMO_DASHBOARD_QUICKSTART;
+    // working on the dashboard; the folder given is only read); in `npm test`, the quickstart test's (run first).
+    const given = process.env.OLMO_DASHBOARD_QUICKSTART ?? sharedTinyQuickstart();
     const made = given ? Promise.resolve(cpSync(given, qs, { recursive: true })) : runTinyQuickstart(qs);
     await Promise.all([made, buildDashboard(assets)]);
     extra = makeExtraRoot(join(dir, 'extra'), qs);

@@ -14,6 +14,7 @@ import { formatValue, pairedSentence, parseMarkdownTable } from '../../src/quick
 import { olmo } from '../cli/cli-helpers.ts';
 import { loadLlama } from '../interop/llama-cpp.ts';
 import { assertQuickstartParity } from '../interop/quickstart-parity.ts';
+import { shareTinyQuickstart } from '../shared-quickstart.ts';
 
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 const root = mkdtempSync(join(tmpdir(), 'olmo-quickstart-'));
@@ -59,6 +60,7 @@ describe('olmo quickstart --size tiny', { timeout: 600_000 }, () => {
   before(async () => {
     const r = await runTiny(full);
     assert.equal(r.code, 0, r.stderr);
+    shareTinyQuickstart(full);
   });
 
   it('runs every stage and writes its outputs, configs and the report', () => {
