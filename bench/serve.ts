@@ -4,7 +4,8 @@
 // (p50/p99), errors, and the throughput at 16 clients over sequential requests (continuous batching's gain).
 //
 // Models: a quickstart-size OLMo 2 (2 layers, d 64, vocab 1280) and the 150M shape of bench/decode.ts, with random
-// weights and the built-in dolma2 tokenizer (ids past the model's vocabulary are never sampled).
+// weights held as olmo serve holds a loaded checkpoint (f32 inference weights: the wgemm kernels), and the built-in
+// dolma2 tokenizer (ids past the model's vocabulary are never sampled).
 // Options: --models quickstart,150M  --requests N (per client, default 4)  --seconds S (per level, default 30)
 // --levels 1,4,16,64.
 import OpenAI from 'openai';
@@ -12,7 +13,7 @@ import { Generator, backendName, numThreads } from '../src/tensor/index.ts';
 import type { CausalLM } from '../src/models/index.ts';
 import { dolma2Tokenizer } from '../src/tokenizers/index.ts';
 import { startServer } from '../src/serve/index.ts';
-import { randomOlmo2 } from './random-model.ts';
+import { forInference, randomOlmo2 } from './random-model.ts';
 import type { BenchOptions, Measurement } from './run.ts';
 
 const SHAPES: Record<string, Record<string, unknown>> = {
@@ -34,8 +35,9 @@ const SHAPES: Record<string, Record<string, unknown>> = {
 const PROMPT = 64;
 const NEW = 32;
 
+// held as olmo serve holds a loaded checkpoint (inference weights), not as a model being trained
 const makeModel = (raw: Record<string, unknown>): CausalLM =>
-  randomOlmo2({ max_position_embeddings: PROMPT + NEW, eos_token_id: 0, ...raw });
+  forInference(randomOlmo2({ max_position_embeddings: PROMPT + NEW, eos_token_id: 0, ...raw }));
 
 function percentile(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;
