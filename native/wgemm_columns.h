@@ -11,24 +11,15 @@ template <int RM, int RN, int RN1, class X, class W>
 inline void Columns(const X* x, const W& w, float* out, int64_t m, int64_t n, int64_t k, int64_t j0, int64_t j1,
                     const float* wtail) {
   constexpr int64_t kBlock = 32;  // weight rows per cache block
-  // x rows per pass, so that the rows every weight block meets stay in L2 (about 512 KiB of them) instead of
-  // streaming all of x from L3 or memory once per weight block; a multiple of RM
-  const int64_t mBlock = ((524288 / (k > 0 ? k * 4 : 1)) / RM + 1) * RM;
-  const int64_t mFull = m - m % RM;
-  for (int64_t ib = 0; ib < mFull; ib += mBlock) {
-    const int64_t ie = ib + mBlock < mFull ? ib + mBlock : mFull;
-    for (int64_t jb = j0; jb < j1; jb += kBlock) {
-      const int64_t je = jb + kBlock < j1 ? jb + kBlock : j1;
-      for (int64_t i = ib; i < ie; i += RM) {
-        int64_t j = jb;
-        for (; j + RN <= je; j += RN) Tile<RM, RN>(x, w, out, i, j, n, k, wtail);
-        for (; j < je; ++j) Tile<RM, 1>(x, w, out, i, j, n, k, wtail);
-      }
-    }
-  }
   for (int64_t jb = j0; jb < j1; jb += kBlock) {
     const int64_t je = jb + kBlock < j1 ? jb + kBlock : j1;
-    for (int64_t i = mFull; i < m; ++i) {
+    int64_t i = 0;
+    for (; i + RM <= m; i += RM) {
+      int64_t j = jb;
+      for (; j + RN <= je; j += RN) Tile<RM, RN>(x, w, out, i, j, n, k, wtail);
+      for (; j < je; ++j) Tile<RM, 1>(x, w, out, i, j, n, k, wtail);
+    }
+    for (; i < m; ++i) {
       int64_t j = jb;
       for (; j + RN1 <= je; j += RN1) Tile<1, RN1>(x, w, out, i, j, n, k, wtail);
       for (; j + RN <= je; j += RN) Tile<1, RN>(x, w, out, i, j, n, k, wtail);
