@@ -286,8 +286,26 @@ describe('olmo dashboard in Chromium', { skip, timeout: 600_000 }, () => {
         if (reply?.hasAttribute('data-streaming')) w.updates.push(reply.querySelectorAll('.tok').length);
       }).observe(log, { childList: true, subtree: true, attributes: true });
     });
-    await page.press('#chat-input', 'Enter');
-    await page.waitForSelector('.reply[data-done]', { timeout: 30_000 });
+    // The fixture model answers 12 tokens in a few milliseconds, and the browser may read the whole stream at once;
+    // a throttled download (DevTools' network emulation) makes the chunks arrive over a couple of seconds, so the
+    // page's token-by-token rendering is observable every time rather than by luck.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    const throttle = (bytesPerSecond: number) =>
+      cdp.send('Network.emulateNetworkConditions', {
+        offline: false,
+        latency: 0,
+        downloadThroughput: bytesPerSecond,
+        uploadThroughput: -1,
+      });
+    await throttle(2048);
+    try {
+      await page.press('#chat-input', 'Enter');
+      await page.waitForSelector('.reply[data-done]', { timeout: 30_000 });
+    } finally {
+      await throttle(-1);
+      await cdp.detach();
+    }
     const updates = await page.evaluate(() => (window as unknown as { updates: number[] }).updates);
     const tokens = await page.$$eval('.reply .tok', (ts) => ts.map((t) => Number(t.getAttribute('data-logprob'))));
     assert.ok(tokens.length >= 3, `${tokens.length} tokens`);
