@@ -5,20 +5,13 @@
 // the best of 3 runs (after a warm-up run) on the native backend.
 import { Generator, backendName, noGrad, numThreads, tensor, tidy } from '../src/tensor/index.ts';
 import type { CausalLM } from '../src/models/index.ts';
-import { randomOlmo2 } from './random-model.ts';
+import { OLMO2_150M, randomOlmo2 } from './random-model.ts';
 import type { BenchOptions, Measurement } from './run.ts';
 
 const MODELS: Record<string, Record<string, unknown>> = {
   // 8 layers, d 384, vocab 20480 (untied): ≈ 30M parameters.
   '30M': { hidden_size: 384, intermediate_size: 1024, num_hidden_layers: 8, num_attention_heads: 6, vocab_size: 20480 },
-  // 12 layers, d 768, vocab 50304 (untied): ≈ 162M parameters.
-  '150M': {
-    hidden_size: 768,
-    intermediate_size: 2048,
-    num_hidden_layers: 12,
-    num_attention_heads: 12,
-    vocab_size: 50304,
-  },
+  '150M': OLMO2_150M,
 };
 
 const PROMPT = 128;

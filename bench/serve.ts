@@ -3,7 +3,7 @@
 // greedy, EOS ignored) within a time limit. Reports output tokens/s, time to first token and inter-token latency
 // (p50/p99), errors, and the throughput at 16 clients over sequential requests (continuous batching's gain).
 //
-// Models: a quickstart-size OLMo 2 (2 layers, d 64, vocab 1280) and the 150M shape of bench/decode.ts, with random
+// Models: a quickstart-size OLMo 2 (2 layers, d 64, vocab 1280) and the 150M shape (OLMO2_150M), with random
 // weights held as olmo serve holds a loaded checkpoint (f32 inference weights: the wgemm kernels), and the built-in
 // dolma2 tokenizer (ids past the model's vocabulary are never sampled).
 // Options: --models quickstart,150M  --requests N (per client, default 4)  --seconds S (per level, default 30)
@@ -13,7 +13,7 @@ import { Generator, backendName, numThreads } from '../src/tensor/index.ts';
 import type { CausalLM } from '../src/models/index.ts';
 import { dolma2Tokenizer } from '../src/tokenizers/index.ts';
 import { startServer } from '../src/serve/index.ts';
-import { forInference, randomOlmo2 } from './random-model.ts';
+import { forInference, OLMO2_150M, randomOlmo2 } from './random-model.ts';
 import type { BenchOptions, Measurement } from './run.ts';
 
 const SHAPES: Record<string, Record<string, unknown>> = {
@@ -24,13 +24,7 @@ const SHAPES: Record<string, Record<string, unknown>> = {
     num_attention_heads: 2,
     vocab_size: 1280,
   },
-  '150M': {
-    hidden_size: 768,
-    intermediate_size: 2048,
-    num_hidden_layers: 12,
-    num_attention_heads: 12,
-    vocab_size: 50304,
-  },
+  '150M': OLMO2_150M,
 };
 const PROMPT = 64;
 const NEW = 32;

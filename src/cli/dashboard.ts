@@ -1,7 +1,7 @@
 // `olmo dashboard`: the web dashboard over the run, eval, model and quickstart folders under DIR (see
 // src/dashboard). Read-only over the folders. SIGTERM / SIGINT close it.
 import { startDashboard, type DashboardChatOption } from '../index.ts';
-import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';
+import { numberOption, optionTable, parseCommandArgs, UsageError, type Command } from './command.ts';
 import { loadInferenceModel, MODEL_REF_HELP, resolveModelArg, resolveTokenizer } from './model-loading.ts';
 
 async function chatOption(model: string | undefined, openai: string | undefined): Promise<DashboardChatOption> {
@@ -37,12 +37,7 @@ found under each DIR (default: the current folder). It only reads them.
     const { values, positionals } = parseCommandArgs('dashboard', {
       args: argv,
       allowPositionals: true,
-      options: {
-        host: { type: 'string' },
-        port: { type: 'string' },
-        model: { type: 'string' },
-        openai: { type: 'string' },
-      },
+      options: optionTable(['host', 'port', 'model', 'openai']),
     });
     const port = numberOption('dashboard', 'port', values.port, { integer: true, min: 0, max: 65535 }) ?? 8100;
     const chat = await chatOption(values.model, values.openai);

@@ -1,6 +1,6 @@
 // `olmo export gguf`: a checkpoint as a GGUF file for llama.cpp (and Ollama, LM Studio, …).
 import { exportGguf, ExportRefusal, GGUF_DTYPES, type GgufDType } from '../index.ts';
-import { parseCommandArgs, UsageError, type Command } from './command.ts';
+import { optionTable, parseCommandArgs, UsageError, type Command } from './command.ts';
 import { MODEL_REF_HELP, resolveModelArg } from './model-loading.ts';
 
 export const exportCommand: Command = {
@@ -26,12 +26,7 @@ olmo2, OLMoE's norm_topk_prob, q8_0 for a matrix whose rows are not multiples of
       );
     const { values } = parseCommandArgs('export', {
       args: rest,
-      options: {
-        model: { type: 'string' },
-        out: { type: 'string' },
-        dtype: { type: 'string' },
-        tokenizer: { type: 'string' },
-      },
+      options: optionTable(['model', 'out', 'dtype', 'tokenizer']),
     });
     if (!values.out) throw new UsageError('olmo export gguf: --out FILE.gguf is required');
     const dtype = values.dtype;

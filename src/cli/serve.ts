@@ -1,7 +1,7 @@
 // `olmo serve`: an OpenAI-compatible HTTP server for a checkpoint (see src/serve). SIGTERM / SIGINT stop it
 // gracefully: no new requests, running ones finish within the grace period, the rest are aborted.
 import { startServer } from '../index.ts';
-import { numberOption, parseCommandArgs, UsageError, type Command } from './command.ts';
+import { numberOption, optionTable, parseCommandArgs, UsageError, type Command } from './command.ts';
 import {
   loadInferenceModel,
   MODEL_REF_HELP,
@@ -34,20 +34,20 @@ GET /health, GET /metrics. Point any OpenAI client at http://HOST:PORT/v1.`,
   async run(argv) {
     const { values } = parseCommandArgs('serve', {
       args: argv,
-      options: {
-        model: { type: 'string' },
-        host: { type: 'string' },
-        port: { type: 'string' },
-        'api-key': { type: 'string' },
-        'served-model-name': { type: 'string' },
-        'max-num-seqs': { type: 'string' },
-        'max-queue': { type: 'string' },
-        'max-model-len': { type: 'string' },
-        'prefill-chunk': { type: 'string' },
-        'grace-seconds': { type: 'string' },
-        tokenizer: { type: 'string' },
-        quantize: { type: 'string' },
-      },
+      options: optionTable([
+        'model',
+        'host',
+        'port',
+        'api-key',
+        'served-model-name',
+        'max-num-seqs',
+        'max-queue',
+        'max-model-len',
+        'prefill-chunk',
+        'grace-seconds',
+        'tokenizer',
+        'quantize',
+      ]),
     });
     const int = (name: string, min: number, max?: number) =>
       numberOption('serve', name, values[name as keyof typeof values] as string | undefined, {
