@@ -420,34 +420,29 @@ int64_t QuantizeArgs(const Napi::CallbackInfo& info, Args& a, int8_t*& q, uint16
   return rows * (cols / 32);
 }
 
-Napi::Value QuantizeQ8(const Napi::CallbackInfo& info) {
+// A quantiser entry point: the shared arguments, the weights w read as T by `read`, and the quantisation on the
+// path in use, each path reading w through its own source type S0 (scalar), S2 (AVX2) or S5 (AVX-512).
+template <class S0, class S2, class S5, class T>
+Napi::Value QuantizeFrom(const Napi::CallbackInfo& info, T* (Args::*read)(const char*, int64_t) const) {
   Args a(info);
   int8_t* q;
   uint16_t* scales;
   const int64_t blocks = QuantizeArgs(info, a, q, scales);
-  const float* w = a.F32("w", blocks * 32);
-  const int64_t bad = QuantizeOnPath(scalar::F32Source{w}, avx2::F32Source{w}, avx512::F32Source{w}, q, scales, blocks);
+  const T* w = (a.*read)("w", blocks * 32);
+  const int64_t bad = QuantizeOnPath(S0{w}, S2{w}, S5{w}, q, scales, blocks);
   return Napi::Number::New(info.Env(), static_cast<double>(bad));
+}
+
+Napi::Value QuantizeQ8(const Napi::CallbackInfo& info) {
+  return QuantizeFrom<scalar::F32Source, avx2::F32Source, avx512::F32Source>(info, &Args::F32);
 }
 
 Napi::Value QuantizeQ8Bf16(const Napi::CallbackInfo& info) {
-  Args a(info);
-  int8_t* q;
-  uint16_t* scales;
-  const int64_t blocks = QuantizeArgs(info, a, q, scales);
-  const uint16_t* w = a.U16("w", blocks * 32);
-  const int64_t bad = QuantizeOnPath(scalar::Bf16Source{w}, avx2::Bf16Source{w}, avx512::Bf16Source{w}, q, scales, blocks);
-  return Napi::Number::New(info.Env(), static_cast<double>(bad));
+  return QuantizeFrom<scalar::Bf16Source, avx2::Bf16Source, avx512::Bf16Source>(info, &Args::U16);
 }
 
 Napi::Value QuantizeQ8F16(const Napi::CallbackInfo& info) {
-  Args a(info);
-  int8_t* q;
-  uint16_t* scales;
-  const int64_t blocks = QuantizeArgs(info, a, q, scales);
-  const uint16_t* w = a.U16("w", blocks * 32);
-  const int64_t bad = QuantizeOnPath(scalar::F16Source{w}, avx2::F16Source{w}, avx512::F16Source{w}, q, scales, blocks);
-  return Napi::Number::New(info.Env(), static_cast<double>(bad));
+  return QuantizeFrom<scalar::F16Source, avx2::F16Source, avx512::F16Source>(info, &Args::U16);
 }
 
 const KernelDef kKernels[] = {
