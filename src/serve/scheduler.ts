@@ -14,8 +14,7 @@
 // decode steps, gives keys and values bit-identical to one unsplit prefill on every kernel path
 // (test/models/prefill-split.test.ts; native attention sums each score's lanes in one order wherever its key tile
 // ends), so a held prefix is reused at token granularity, generated tokens included (a chat's next turn reuses
-// the previous reply). SlotCache still tracks how much of each slot is exact, so a future kernel that loses this
-// property can narrow reuse (reuseAlign) instead of silently breaking batch invariance.
+// the previous reply). A kernel that lost this property would break batch invariance here; that test guards it.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Generator, noGrad, tensor, tidy } from '../tensor/index.ts';
 import { assertFits, estimateMemory, sampleToken, type CausalLM, type SamplingParams } from '../models/index.ts';
@@ -97,8 +96,6 @@ export class Scheduler {
   private loopRunning = false;
   /** Prompt tokens whose keys/values came from a held prefix instead of a prefill (a counter for /metrics). */
   reusedTokens = 0;
-  /** Prefixes are reused, and counted exact, in multiples of this many tokens (see the top of the file). */
-  readonly reuseAlign: number;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -121,7 +118,6 @@ export class Scheduler {
       }),
     );
     this.slots = new SlotCache(model, opts.maxNumSeqs, opts.maxModelLen);
-    this.reuseAlign = 1;
   }
 
   get numWaiting(): number {
@@ -212,7 +208,7 @@ export class Scheduler {
       const s = this.waiting.shift()!;
       // at least the last prompt token is computed (its logits choose the first token); prompt log-probs need all
       const maxReuse = s.req.promptLogprobs !== null ? 0 : s.req.prompt.length - 1;
-      const { reused } = this.slots.claim(s, s.req.prompt, maxReuse, this.reuseAlign);
+      const { reused } = this.slots.claim(s, s.req.prompt, maxReuse);
       s.computed = reused;
       this.reusedTokens += reused;
       s.state = 'prefill';
@@ -250,7 +246,7 @@ export class Scheduler {
       }
       return data.slice((ids.length - 1) * v, ids.length * v);
     });
-    this.slots.appended(s.slot, ids, Math.floor(end / this.reuseAlign) * this.reuseAlign);
+    this.slots.appended(s.slot, ids);
     s.computed = end;
     if (end < prompt.length) return ids.length;
     if (s.req.promptLogprobs !== null) s.req.onPromptLogprobs?.(s.promptLps);
@@ -280,7 +276,7 @@ export class Scheduler {
       const data = logits.f32();
       return input.map((_, r) => data.slice(r * v, (r + 1) * v));
     });
-    this.decoding.forEach((_s, r) => this.slots.appended(r, [input[r]], this.slots.length(r)));
+    this.decoding.forEach((_s, r) => this.slots.appended(r, [input[r]]));
     for (const [r, s] of [...this.decoding].entries()) this.choose(s, rows[r]);
   }
 

@@ -5,8 +5,8 @@
 // decoded in slots [0, D) so that one forward over a contiguous view of the cache decodes them all; `swap` moves a
 // sequence between slots to keep that block contiguous.
 //
-// Only keys and values that a fresh prefill of the new prompt would compute bit for bit are reused: each slot
-// records how many of its leading positions are such (`exact`); the scheduler decides which are (see scheduler.ts).
+// Reused keys and values are those a fresh prefill of the new prompt would compute bit for bit: the kernels give
+// the same bits however a sequence's positions were split between forwards (see scheduler.ts).
 import type { KVCache } from '../nn/index.ts';
 import type { CausalLM } from '../models/index.ts';
 
@@ -14,8 +14,6 @@ export class SlotCache {
   readonly cache: KVCache;
   /** The tokens whose keys/values each slot holds (cache.lengths[slot] of them). */
   readonly tokens: number[][];
-  /** Leading positions of each slot whose keys/values any prefill of those tokens reproduces bit for bit. */
-  readonly exact: number[];
   /** Owner of each slot (null: free, its contents kept for reuse). */
   readonly owners: ({ slot: number } | null)[];
   /** When each slot was last freed (least recently freed slots are reused first). */
@@ -29,7 +27,6 @@ export class SlotCache {
   ) {
     this.cache = model.createCache(slots, capacity);
     this.tokens = Array.from({ length: slots }, () => []);
-    this.exact = new Array(slots).fill(0);
     this.owners = new Array(slots).fill(null);
     this.freedAt = new Array(slots).fill(0);
   }
@@ -49,24 +46,16 @@ export class SlotCache {
 
   /**
    * A free slot for `prompt`, holding the longest prefix of it that any slot (free or owned) has, at most
-   * `maxReuse` tokens and only among a slot's exact positions: a free slot's own contents are cut back to the
-   * shared prefix; a prefix held elsewhere is copied in. Only whole multiples of `align` tokens are reused (the
-   * scheduler's reason: the chunk ends that follow stay where its kernels round alike). Returns the slot and how
-   * many prompt tokens it already holds. Assumes a free slot.
+   * `maxReuse` tokens: a free slot's own contents are cut back to the shared prefix; a prefix held elsewhere is
+   * copied in. Returns the slot and how many prompt tokens it already holds. Assumes a free slot.
    */
-  claim(
-    owner: { slot: number },
-    prompt: readonly number[],
-    maxReuse: number,
-    align = 1,
-  ): { slot: number; reused: number } {
+  claim(owner: { slot: number }, prompt: readonly number[], maxReuse: number): { slot: number; reused: number } {
     let bestFree = -1;
     let bestFreeLen = -1;
     let bestAny = -1;
     let bestAnyLen = 0;
     for (let s = 0; s < this.slots; s++) {
-      const held = Math.min(commonPrefix(this.tokens[s], prompt), maxReuse, this.exact[s]);
-      const common = Math.floor(held / align) * align;
+      const common = Math.min(commonPrefix(this.tokens[s], prompt), maxReuse);
       if (
         this.owners[s] === null &&
         (common > bestFreeLen || (common === bestFreeLen && this.freedAt[s] < this.freedAt[bestFree]))
@@ -99,11 +88,8 @@ export class SlotCache {
     this.freedAt[slot] = ++this.clock;
   }
 
-  /**
-   * Records tokens just written into a slot by a forward through a view (the cache lengths moved already); the
-   * slot's first `exactUpTo` positions are then exact (default: as many as before).
-   */
-  appended(slot: number, ids: readonly number[], exactUpTo?: number): void {
+  /** Records tokens just written into a slot by a forward through a view (the cache lengths moved already). */
+  appended(slot: number, ids: readonly number[]): void {
     const t = this.tokens[slot];
     for (const id of ids) t.push(id);
     if (t.length !== this.cache.lengths[slot]) {
@@ -111,7 +97,6 @@ export class SlotCache {
         `SlotCache: slot ${slot} holds ${this.cache.lengths[slot]} positions but ${t.length} tokens are recorded`,
       );
     }
-    if (exactUpTo !== undefined) this.exact[slot] = Math.min(exactUpTo, t.length);
   }
 
   /** Exchanges two slots' contents, lengths, tokens and owners (the owners learn their new slot). */
@@ -131,7 +116,6 @@ export class SlotCache {
     }
     [lens[a], lens[b]] = [lens[b], lens[a]];
     [this.tokens[a], this.tokens[b]] = [this.tokens[b], this.tokens[a]];
-    [this.exact[a], this.exact[b]] = [this.exact[b], this.exact[a]];
     [this.owners[a], this.owners[b]] = [this.owners[b], this.owners[a]];
     [this.freedAt[a], this.freedAt[b]] = [this.freedAt[b], this.freedAt[a]];
     if (this.owners[a]) this.owners[a]!.slot = a;
@@ -159,13 +143,11 @@ export class SlotCache {
       }
     }
     this.tokens[to] = this.tokens[from].slice(0, len);
-    this.exact[to] = len;
     this.cache.lengths[to] = len;
   }
 
   private truncate(slot: number, len: number): void {
     this.tokens[slot].length = len;
-    this.exact[slot] = Math.min(this.exact[slot], len);
     this.cache.lengths[slot] = len;
   }
 }
