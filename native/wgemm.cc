@@ -305,37 +305,30 @@ void Run(const float* x, float* out, int64_t m, int64_t n, int64_t k, const floa
   });
 }
 
-Napi::Value LinearF32(const Napi::CallbackInfo& info) {
+// A weight-format entry point: x, w (read as T by `read`) and out, the widened row tails, and the product on the
+// path in use, each path reading w through its own rows type R0 (scalar), R2 (AVX2) or R5 (AVX-512).
+template <class R0, class R2, class R5, class T, class Widen>
+Napi::Value LinearFrom(const Napi::CallbackInfo& info, T* (Args::*read)(const char*, int64_t) const, Widen widen) {
   Args a(info);
   const int64_t m = a.Size("m"), n = a.Size("n"), k = a.Size("k");
   const float* x = a.F32("x", CheckedMul(info, a.op(), m, k));
-  const float* w = a.F32("w", CheckedMul(info, a.op(), n, k));
+  const T* w = (a.*read)("w", CheckedMul(info, a.op(), n, k));
   float* out = a.F32("out", CheckedMul(info, a.op(), m, n));
-  const auto tail = WidenedTails(n, k, [&](int64_t i) { return w[i]; });
-  Run(x, out, m, n, k, tail.data(), scalar::F32Rows{w, k}, avx2::F32Rows{w, k}, avx512::F32Rows{w, k});
+  const auto tail = WidenedTails(n, k, [&](int64_t i) { return widen(w[i]); });
+  Run(x, out, m, n, k, tail.data(), R0{w, k}, R2{w, k}, R5{w, k});
   return info.Env().Undefined();
+}
+
+Napi::Value LinearF32(const Napi::CallbackInfo& info) {
+  return LinearFrom<scalar::F32Rows, avx2::F32Rows, avx512::F32Rows>(info, &Args::F32, [](float v) { return v; });
 }
 
 Napi::Value LinearBf16(const Napi::CallbackInfo& info) {
-  Args a(info);
-  const int64_t m = a.Size("m"), n = a.Size("n"), k = a.Size("k");
-  const float* x = a.F32("x", CheckedMul(info, a.op(), m, k));
-  const uint16_t* w = a.U16("w", CheckedMul(info, a.op(), n, k));
-  float* out = a.F32("out", CheckedMul(info, a.op(), m, n));
-  const auto tail = WidenedTails(n, k, [&](int64_t i) { return Bf16ToFloat(w[i]); });
-  Run(x, out, m, n, k, tail.data(), scalar::Bf16Rows{w, k}, avx2::Bf16Rows{w, k}, avx512::Bf16Rows{w, k});
-  return info.Env().Undefined();
+  return LinearFrom<scalar::Bf16Rows, avx2::Bf16Rows, avx512::Bf16Rows>(info, &Args::U16, Bf16ToFloat);
 }
 
 Napi::Value LinearF16(const Napi::CallbackInfo& info) {
-  Args a(info);
-  const int64_t m = a.Size("m"), n = a.Size("n"), k = a.Size("k");
-  const float* x = a.F32("x", CheckedMul(info, a.op(), m, k));
-  const uint16_t* w = a.U16("w", CheckedMul(info, a.op(), n, k));
-  float* out = a.F32("out", CheckedMul(info, a.op(), m, n));
-  const auto tail = WidenedTails(n, k, [&](int64_t i) { return HalfToFloat(w[i]); });
-  Run(x, out, m, n, k, tail.data(), scalar::F16Rows{w, k}, avx2::F16Rows{w, k}, avx512::F16Rows{w, k});
-  return info.Env().Undefined();
+  return LinearFrom<scalar::F16Rows, avx2::F16Rows, avx512::F16Rows>(info, &Args::U16, HalfToFloat);
 }
 
 // f32 -> bf16 bits, round to nearest even (NaN kept quiet): x for the bf16 fast mode.
