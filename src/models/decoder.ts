@@ -2,7 +2,17 @@
 // the LM head (tied to the embedding or not), under Hugging Face's parameter names (model.embed_tokens,
 // model.layers.i, model.norm, lm_head). Each family supplies its block and final norm.
 import { embedding, gatherRows, isGradEnabled, linear, reshape, tensor, tidy, type Tensor } from '../tensor/index.ts';
-import { Embedding, KVCache, Linear, Module, type AttentionContext, type Init, type MoEOutput } from '../nn/index.ts';
+import {
+  checkPackedRows,
+  Embedding,
+  KVCache,
+  Linear,
+  Module,
+  type AttentionContext,
+  type Init,
+  type MoEOutput,
+  type PackedRows,
+} from '../nn/index.ts';
 import type { ModelConfig } from './config.ts';
 
 export interface BlockOutput {
@@ -34,6 +44,18 @@ export interface ForwardOptions {
    * A prefill needs only its last token's, and the LM head is the largest matmul of a small model; each row's
    * numbers are those of the full logits (the head treats rows independently).
    */
+  logitsAt?: readonly number[];
+  /**
+   * Several sequences' new tokens packed into the input's one row (ids [1, T]), each continuing its own row of
+   * `cache` (required) at that row's length: a server step that decodes some sequences and prefills others in
+   * one forward, so every matrix multiplies all their tokens at once. Each token's outputs are those of a forward
+   * of its sequence alone. Not with `lengths` or `logitsAt`.
+   */
+  packed?: PackedInput;
+}
+
+export interface PackedInput extends PackedRows {
+  /** Positions in the packed row whose logits to compute, in this order (default all): logits [1, R, vocab]. */
   logitsAt?: readonly number[];
 }
 
@@ -98,10 +120,12 @@ export class CausalLM extends Module {
     }
     const [batch, seq] = inputIds.shape;
     const cache = opts.cache ?? null;
-    if (cache && cache.batch !== batch)
+    const packed = opts.packed ?? null;
+    if (packed) checkPacked(opts, cache, batch, seq);
+    else if (cache && cache.batch !== batch)
       throw new Error(`forward: cache holds ${cache.batch} sequences, input has ${batch}`);
     const lengths = cache ? cache.lengths : null;
-    const positions = lengths ? sequencePositions(lengths, seq) : 0;
+    const positions = packed ? packedPositions(packed, lengths!, seq) : lengths ? sequencePositions(lengths, seq) : 0;
     const validLens = opts.lengths ? validLengths(opts.lengths, lengths, batch, seq) : null;
     let x = embedding(this.body.embedTokens.weight, inputIds, this.config.padTokenId);
     const hiddenStates: Tensor[] = opts.outputHiddenStates ? [x] : [];
@@ -111,7 +135,8 @@ export class CausalLM extends Module {
     // at a time, not every layer's until the caller's scope ends. (With a tape, backward needs them.)
     const scoped = !isGradEnabled();
     this.blocks.forEach((block, i) => {
-      const run = () => block.forward(x, { cache: cache ? cache.layers[i] : null, lengths, positions, validLens });
+      const ctx = { cache: cache ? cache.layers[i] : null, lengths, positions, validLens, packed };
+      const run = () => block.forward(x, ctx);
       const out = scoped ? tidy(run) : run();
       // The block's input is garbage now too, unless it is returned as a hidden state.
       if (scoped && !opts.outputHiddenStates && out.x !== x) x.dispose();
@@ -122,8 +147,10 @@ export class CausalLM extends Module {
     x = this.body.norm.forward(x);
     if (opts.outputHiddenStates) hiddenStates.push(x);
     if (opts.logitsAt) x = gatherRows(reshape(x, [batch * seq, x.shape[2]]), logitRows(opts.logitsAt, batch, seq));
+    if (packed?.logitsAt) x = gatherRows(reshape(x, [seq, x.shape[2]]), packedLogitRows(packed.logitsAt, seq));
     const logits = linear(x, this.lmHead ? this.lmHead.weight : this.body.embedTokens.weight);
-    if (cache) cache.advance(seq);
+    if (packed) cache!.advancePacked(packed);
+    else if (cache) cache.advance(seq);
     return { logits, hiddenStates, moe };
   }
 }
@@ -159,4 +186,35 @@ function sequencePositions(lengths: Int32Array, seq: number): Tensor {
     for (let t = 0; t < seq; t++) pos[b * seq + t] = len + t;
   });
   return tensor(pos, [lengths.length, seq], 'i32');
+}
+
+function checkPacked(opts: ForwardOptions, cache: KVCache | null, batch: number, seq: number): void {
+  if (!cache) throw new Error('forward: a packed input needs a cache (its rows are where the sequences continue)');
+  if (batch !== 1) throw new Error(`forward: a packed input is one row of tokens [1, T], got ${batch} rows`);
+  if (opts.lengths || opts.logitsAt)
+    throw new Error('forward: a packed input takes neither lengths nor logitsAt (packed.logitsAt picks its rows)');
+  checkPackedRows(opts.packed!, cache.batch, seq);
+}
+
+/** Positions [1, T] of a packed row: each sequence's tokens continue from its cache row's length. */
+function packedPositions(packed: PackedRows, lengths: Int32Array, seq: number): Tensor {
+  const pos = new Int32Array(seq);
+  let at = 0;
+  packed.slots.forEach((slot, i) => {
+    for (let t = 0; t < packed.counts[i]; t++) pos[at++] = lengths[slot] + t;
+  });
+  return tensor(pos, [1, seq], 'i32');
+}
+
+/** Row indices [1, R] into a packed row of `seq` tokens. */
+function packedLogitRows(at: readonly number[], seq: number): Tensor {
+  return tensor(
+    Int32Array.from(at, (t, i) => {
+      if (!Number.isInteger(t) || t < 0 || t >= seq)
+        throw new Error(`forward: packed.logitsAt[${i}] = ${t} is outside [0, ${seq})`);
+      return t;
+    }),
+    [1, at.length],
+    'i32',
+  );
 }

@@ -6,7 +6,14 @@ export {
   type ModelConfig,
   type ModelType,
 } from './config.ts';
-export { CausalLM, type ForwardOptions, type ForwardOutput, type DecoderBlock, type BlockOutput } from './decoder.ts';
+export {
+  CausalLM,
+  type ForwardOptions,
+  type ForwardOutput,
+  type DecoderBlock,
+  type BlockOutput,
+  type PackedInput,
+} from './decoder.ts';
 export { createModel } from './families.ts';
 export {
   loadModel,

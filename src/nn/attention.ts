@@ -2,9 +2,10 @@
 // (OLMo 2, OLMoE), optional clip_qkv (OLMo 1, OLMoE), RoPE, and a KV cache for decoding.
 import { attention, clamp, reshape, rope, ropeInvFreq, type Tensor } from '../tensor/index.ts';
 import type { Init } from './init.ts';
-import type { LayerKVCache } from './kv-cache.ts';
+import type { LayerKVCache, PackedRows } from './kv-cache.ts';
 import { Linear, RMSNorm } from './layers.ts';
 import { Module } from './module.ts';
+import { packedAttention } from './packed-attention.ts';
 
 export interface AttentionConfig {
   hiddenSize: number;
@@ -32,6 +33,8 @@ export interface AttentionContext {
   positions: Tensor | number;
   /** Real positions per sequence, cached ones included; the rest is right padding (attention's validLens). */
   validLens?: Int32Array | null;
+  /** A packed batch (B = 1): which cache rows its tokens continue; cache and lengths are then the whole cache's. */
+  packed?: PackedRows | null;
 }
 
 export class SelfAttention extends Module {
@@ -72,7 +75,9 @@ export class SelfAttention extends Module {
     k = rope(reshape(k, [b, t, numKvHeads, headDim]), ctx.positions, this.invFreq);
     v = reshape(v, [b, t, numKvHeads, headDim]);
     let out: Tensor;
-    if (ctx.cache && ctx.lengths) {
+    if (ctx.packed && ctx.cache && ctx.lengths) {
+      out = packedAttention(q, k, v, ctx.cache, ctx.lengths, ctx.packed);
+    } else if (ctx.cache && ctx.lengths) {
       ctx.cache.write(k, v, ctx.lengths);
       const kvLens = ctx.lengths.map((len) => len + t);
       out = attention(q, ctx.cache.k, ctx.cache.v, { kvLens, validLens: ctx.validLens });

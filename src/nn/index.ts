@@ -4,4 +4,4 @@ export { type Init, truncatedNormalInit, placeholderInit } from './init.ts';
 export { SelfAttention, type AttentionConfig, type AttentionContext } from './attention.ts';
 export { SwiGLUMLP } from './mlp.ts';
 export { SparseMoE, type MoEConfig, type MoEOutput } from './moe.ts';
-export { KVCache, LayerKVCache } from './kv-cache.ts';
+export { KVCache, LayerKVCache, checkPackedRows, type PackedRows } from './kv-cache.ts';

@@ -66,10 +66,67 @@ export class LayerKVCache {
     }
   }
 
+  /** Sequences [start, start + count) as a layer cache of their own over this one's memory (nothing copied). */
+  rows(start: number, count: number): LayerKVCache {
+    if (!(
+      Number.isInteger(start) &&
+      Number.isInteger(count) &&
+      start >= 0 &&
+      count >= 1 &&
+      start + count <= this.batch
+    ))
+      throw new Error(`KV cache rows: [${start}, ${start + count}) is not a range of sequences in [0, ${this.batch})`);
+    const per = this.capacity * this.kvHeads * this.headDim;
+    const view = (t: Tensor) =>
+      Tensor.fromStorage(
+        [count, this.capacity, this.kvHeads, this.headDim],
+        'f32',
+        t.f32().subarray(start * per, (start + count) * per),
+      );
+    return new LayerKVCache(count, this.capacity, this.kvHeads, this.headDim, { k: view(this.k), v: view(this.v) });
+  }
+
+  /** Sequence `b` alone (a view made once and kept: a packed forward visits several rows every step). */
+  row(b: number): LayerKVCache {
+    this.rowViews ??= [];
+    return (this.rowViews[b] ??= this.rows(b, 1));
+  }
+
+  private rowViews: LayerKVCache[] | undefined;
+
   dispose(): void {
     this.k.dispose();
     this.v.dispose();
   }
+}
+
+/**
+ * Where the tokens of a packed batch go: the input's one row holds several sequences' new tokens back to back,
+ * sequence i's `counts[i]` tokens continuing cache row `slots[i]` (a server step: some sequences' next token, other
+ * sequences' prompt chunks, in one forward).
+ */
+export interface PackedRows {
+  readonly slots: readonly number[];
+  readonly counts: readonly number[];
+}
+
+/** Refuses a packing that does not cover `tokens` exactly or names a cache row twice or outside [0, batch). */
+export function checkPackedRows(packed: PackedRows, batch: number, tokens: number): void {
+  const { slots, counts } = packed;
+  if (slots.length !== counts.length || slots.length === 0)
+    throw new Error(`packed rows: ${slots.length} slots and ${counts.length} counts (expected equal, at least one)`);
+  const seen = new Set<number>();
+  let total = 0;
+  slots.forEach((slot, i) => {
+    if (!(Number.isInteger(slot) && slot >= 0 && slot < batch))
+      throw new Error(`packed rows: slots[${i}] = ${slot} is not a cache row in [0, ${batch})`);
+    if (seen.has(slot)) throw new Error(`packed rows: cache row ${slot} appears twice`);
+    seen.add(slot);
+    if (!(Number.isInteger(counts[i]) && counts[i] >= 1))
+      throw new Error(`packed rows: counts[${i}] = ${counts[i]} is not a positive integer`);
+    total += counts[i];
+  });
+  if (total !== tokens) throw new Error(`packed rows: counts add up to ${total} tokens, the input has ${tokens}`);
 }
 
 /** The whole model's cache: one LayerKVCache per layer plus the shared per-sequence lengths. */
@@ -108,19 +165,8 @@ export class KVCache {
       throw new Error(`KV cache rows: [${start}, ${start + count}) is not a range of sequences in [0, ${this.batch})`);
     }
     const first = this.layers[0];
-    const [kvHeads, headDim] = [first?.kvHeads ?? 0, first?.headDim ?? 0];
-    const per = this.capacity * kvHeads * headDim;
-    const layers = this.layers.map((l) => {
-      const view = (t: Tensor) =>
-        Tensor.fromStorage(
-          [count, l.capacity, kvHeads, headDim],
-          'f32',
-          t.f32().subarray(start * per, (start + count) * per),
-        );
-      return new LayerKVCache(count, l.capacity, kvHeads, headDim, { k: view(l.k), v: view(l.v) });
-    });
-    return new KVCache(this.layers.length, count, this.capacity, kvHeads, headDim, {
-      layers,
+    return new KVCache(this.layers.length, count, this.capacity, first?.kvHeads ?? 0, first?.headDim ?? 0, {
+      layers: this.layers.map((l) => l.rows(start, count)),
       lengths: this.lengths.subarray(start, start + count),
     });
   }
@@ -136,6 +182,11 @@ export class KVCache {
   /** Moves every sequence forward by `count` tokens (or by per-sequence counts). */
   advance(count: number | Int32Array): void {
     for (let b = 0; b < this.lengths.length; b++) this.lengths[b] += typeof count === 'number' ? count : count[b];
+  }
+
+  /** Moves the rows of a packed batch forward by their token counts. */
+  advancePacked(packed: PackedRows): void {
+    packed.slots.forEach((slot, i) => (this.lengths[slot] += packed.counts[i]));
   }
 
   /**
