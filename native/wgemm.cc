@@ -14,15 +14,24 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 
+#include "gemm_scratch.h"
 #include "napi_args.h"
 #include "simd.h"
 #include "threadpool.h"
 
 namespace olmo {
 namespace {
+
+// The panel path's per-thread buffers (wgemm_panel.h): 0 the widened weights, 1 the carried lane sums; and on
+// the calling thread, 2 the packed x.
+gemm::Scratch& PanelScratch(int i) {
+  static thread_local gemm::Scratch s[3];
+  return s[i];
+}
 
 inline uint32_t Bits(float f) {
   uint32_t u;
@@ -132,7 +141,8 @@ inline void VQuantize(V v, float id, int8_t* out) {
   }
 }
 #include "wgemm_isa.h"
-constexpr int kRM = 1, kRN = 1, kRN1 = 1;
+#include "wgemm_panel.h"
+constexpr int kRM = 1, kRN = 1, kRN1 = 1, kPM = 1, kPN = 1;
 }  // namespace scalar
 
 #pragma GCC push_options
@@ -198,9 +208,10 @@ inline void VQuantize(V v, float id, int8_t* out) {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(out), p8);
 }
 #include "wgemm_isa.h"
+#include "wgemm_panel.h"
 // Two ymm per 16-lane vector: three weight rows for one x row are six FMA chains, which leaves the rest of the
 // 16 registers for widening without spilling accumulators to the stack.
-constexpr int kRM = 2, kRN = 2, kRN1 = 3;
+constexpr int kRM = 2, kRN = 2, kRN1 = 3, kPM = 3, kPN = 2;
 }  // namespace avx2
 #pragma GCC pop_options
 
@@ -250,7 +261,9 @@ inline void VQuantize(V w, float id, int8_t* out) {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(signed_r)));
 }
 #include "wgemm_isa.h"
+#include "wgemm_panel.h"
 constexpr int kRM = 4, kRN = 4, kRN1 = 8;  // eight FMA chains for one x row
+constexpr int kPM = 6, kPN = 4;            // the prefill panel's tile: 24 accumulators of 32 registers
 }  // namespace avx512
 #pragma GCC diagnostic pop
 #pragma GCC pop_options
@@ -290,11 +303,33 @@ void ParallelColumns(int64_t m, int64_t n, int64_t k, const Columns& columns) {
   });
 }
 
-// The exact kernels on the path in use.
+// The panel path (wgemm_panel.h) serves f32 weights from this many x rows on. It pays for f32 weights, which
+// Tile streams from L2 at twice bf16's bytes; with bf16, f16 and q8_0 weights Tile's own widening, from fewer
+// bytes, measured as fast or faster (`bench llm`).
+constexpr int64_t kPanelMinRows = 32;
+
+// The exact kernels on the path in use: Columns, or for f32 weights and many x rows the panel path
+// (wgemm_panel.h) on x packed once for all threads.
 template <class Scalar, class Avx2, class Avx512>
 void Run(const float* x, float* out, int64_t m, int64_t n, int64_t k, const float* tail, const Scalar& ws,
          const Avx2& w2, const Avx512& w5) {
   const CpuPath path = ActivePath();
+  if constexpr (std::is_same<Avx512, avx512::F32Rows>::value) {
+    if (m >= kPanelMinRows) {
+      const int rm = path == CpuPath::kAvx512 ? avx512::kPM : path == CpuPath::kAvx2 ? avx2::kPM : scalar::kPM;
+      float* xp = PanelScratch(2).get((m + rm - 1) / rm * rm * ((k + 15) / 16) * 16);
+      scalar::PackX(x, m, k, rm, xp);
+      ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
+        if (path == CpuPath::kAvx512)
+          avx512::PanelColumns<avx512::kPM, avx512::kPN>(xp, w5, out, m, n, k, j0, j1, tail);
+        else if (path == CpuPath::kAvx2)
+          avx2::PanelColumns<avx2::kPM, avx2::kPN>(xp, w2, out, m, n, k, j0, j1, tail);
+        else
+          scalar::PanelColumns<scalar::kPM, scalar::kPN>(xp, ws, out, m, n, k, j0, j1, tail);
+      });
+      return;
+    }
+  }
   ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
     if (path == CpuPath::kAvx512)
       avx512::Columns<avx512::kRM, avx512::kRN, avx512::kRN1>(x, w5, out, m, n, k, j0, j1, tail);

@@ -74,6 +74,8 @@ for (const [m, n, k] of [
   [3, 5, 37],
   [9, 33, 16],
   [2, 3, 0],
+  [37, 45, 100], // from 32 rows f32 weights take the panel path: a narrow last tile and a k tail
+  [33, 70, 4100], // the panel path over several k blocks, with a tail
 ] as const) {
   test(`linear native = js bit for bit on every path (m ${m}, n ${n}, k ${k})`, { skip: nativeSkipReason() }, () => {
     const x = randomF32(m * k, 11 + m);
