@@ -20,7 +20,7 @@ export interface EngineOptions {
   maxQueue?: number;
   /** Default: the model's max_position_embeddings. */
   maxModelLen?: number;
-  /** Prompt tokens per prefill forward (default 64; prefixes are reused in multiples of 4 tokens when it is one). */
+  /** Prompt tokens per step at most, run in one forward with the decode rows (default 64). */
   prefillChunk?: number;
 }
 

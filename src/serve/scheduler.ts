@@ -1,12 +1,16 @@
 // Continuous batching: one scheduler owns the model and runs it one step at a time. Each step drops cancelled
 // sequences, admits waiting ones into free KV-cache slots (reusing a cached prompt prefix where a slot holds one),
-// prefills prompts in chunks of a fixed size (a long prompt takes several steps, so it never stalls the running
-// streams for long), then decodes every running sequence in one batched forward over the contiguous block of
-// slots they hold, and retires the finished ones. The model runs synchronously; between steps the scheduler
-// yields to the event loop (setImmediate) so that HTTP keeps flowing.
+// then runs one forward over every decoding sequence's next token together with up to `prefillChunk` prompt
+// tokens of the prefilling ones (chunked prefill, as vLLM mixes prefill and decode rows in one batch: a long
+// prompt takes several steps, so it never stalls the running streams for long, and every matrix multiplies the
+// decode and prompt rows at once instead of streaming its weights once per forward), and retires the finished
+// ones. That forward is a packed one (CausalLM.forward's `packed`): each sequence's tokens continue its own slot,
+// so slots need not be contiguous, and logits are computed only at the rows read (decode rows, a prompt's last
+// row, every row of a request asking for prompt log-probs). The model runs synchronously; between steps the
+// scheduler yields to the event loop (setImmediate) so that HTTP keeps flowing.
 //
 // Batch invariance: a sequence's numbers come from kernels whose per-row results do not depend on the other rows
-// (the batch-invariant GEMM, row-wise norms and attention), a reused prefix holds exactly the keys and values a
+// (the batch-invariant GEMM, row-wise norms, attention per sequence), a reused prefix holds exactly the keys and values a
 // fresh prefill would compute (below), and every sequence samples from its own seeded generator, one uniform per
 // draw. So a seeded request gets the same tokens and log-probs whatever else runs.
 //
@@ -53,10 +57,20 @@ export interface SchedulerOptions {
   maxModelLen: number;
   /** Sequences waiting for a slot beyond which submit() refuses. */
   maxQueue: number;
-  /** Prompt tokens per prefill forward (fixed, so results do not depend on load). */
+  /** Prompt tokens per step at most (results do not depend on it: a prompt may be split anywhere). */
   prefillChunk: number;
   /** Ids sampling may choose (the tokenizer's vocabulary; checkpoints pad their embeddings past it). */
   vocabLimit: number;
+}
+
+/** A step's packed forward: the token ids, which cache row each piece continues, and whose logits are read. */
+interface Batch {
+  ids: number[];
+  slots: number[];
+  counts: number[];
+  logitsAt: number[];
+  /** Each sequence's piece: where its tokens start in `ids`, how many, and its first logits row. */
+  pieces: { s: Sequence; at: number; count: number; row: number }[];
 }
 
 export class QueueFullError extends Error {
@@ -91,7 +105,7 @@ export class Scheduler {
   readonly slots: SlotCache;
   private readonly waiting: Sequence[] = [];
   private readonly prefilling: Sequence[] = [];
-  /** Sequences being decoded; sequence i sits in slot i. */
+  /** Sequences being decoded, each in its own slot. */
   private readonly decoding: Sequence[] = [];
   private loopRunning = false;
   /** Prompt tokens whose keys/values came from a held prefix instead of a prefill (a counter for /metrics). */
@@ -106,14 +120,14 @@ export class Scheduler {
       if (!Number.isSafeInteger(v) || v < (k === 'maxQueue' ? 0 : 1))
         throw new Error(`scheduler: ${k} must be a positive integer, got ${v}`);
     }
-    // the cache is allocated once, whole: refuse what cannot fit before trying. Activations: a decode step over
-    // every slot, or one prefill chunk, whichever is larger (tokens per slot rounded up covers both).
+    // the cache is allocated once, whole: refuse what cannot fit before trying. Activations: a step's forward,
+    // every slot's next token and a prefill chunk (tokens per slot rounded up covers them).
     assertFits(
       `serving ${opts.maxNumSeqs} sequences of up to ${opts.maxModelLen} tokens (--max-num-seqs × --max-model-len)`,
       estimateMemory(model.config, {
         batch: opts.maxNumSeqs,
         context: opts.maxModelLen,
-        tokens: Math.ceil(opts.prefillChunk / opts.maxNumSeqs),
+        tokens: Math.ceil((opts.maxNumSeqs + opts.prefillChunk) / opts.maxNumSeqs),
         weightsLoaded: true,
       }),
     );
@@ -194,8 +208,7 @@ export class Scheduler {
   private step(): void {
     this.dropCancelled();
     this.admit();
-    this.prefillSome();
-    this.decodeAll();
+    this.runBatch();
   }
 
   private dropCancelled(): void {
@@ -216,68 +229,76 @@ export class Scheduler {
     }
   }
 
-  /** Whole chunks of waiting prompts, in arrival order, until a chunk's worth of tokens has run this step. */
-  private prefillSome(): void {
-    let budget = this.opts.prefillChunk;
-    for (const s of [...this.prefilling]) {
-      if (budget <= 0) break;
-      budget -= this.prefillChunk(s);
+  /**
+   * One packed forward over every decoding sequence's pending token and up to `prefillChunk` prompt tokens of the
+   * prefilling ones, in arrival order (a prompt is cut wherever the budget ends), with logits only at the rows
+   * someone reads; then each sequence takes its rows.
+   */
+  private runBatch(): void {
+    const batch = this.planBatch();
+    if (batch.pieces.length === 0) return;
+    const { slots, counts } = batch;
+    const logits = tidy(() => {
+      const input = tensor(Int32Array.from(batch.ids), [1, batch.ids.length], 'i32');
+      const packed = { slots, counts, logitsAt: batch.logitsAt };
+      return this.model.forward(input, { cache: this.slots.cache, packed }).logits.f32().slice();
+    });
+    const v = this.model.config.vocabSize;
+    const row = (r: number) => logits.subarray(r * v, (r + 1) * v);
+    for (const p of batch.pieces) this.slots.appended(p.s.slot, batch.ids.slice(p.at, p.at + p.count));
+    for (const p of batch.pieces) {
+      if (p.s.state === 'decode') this.choose(p.s, row(p.row));
+      else this.prefilled(p.s, p.count, p.row, row);
     }
   }
 
-  private prefillChunk(s: Sequence): number {
+  private planBatch(): Batch {
+    const batch: Batch = { ids: [], slots: [], counts: [], logitsAt: [], pieces: [] };
+    const add = (s: Sequence, ids: readonly number[], rows: number[]) => {
+      batch.pieces.push({ s, at: batch.ids.length, count: ids.length, row: batch.logitsAt.length });
+      batch.logitsAt.push(...rows.map((j) => batch.ids.length + j));
+      batch.slots.push(s.slot);
+      batch.counts.push(ids.length);
+      batch.ids.push(...ids);
+    };
+    for (const s of this.decoding) add(s, [s.pending], [0]);
+    let budget = this.opts.prefillChunk;
+    for (const s of this.prefilling) {
+      if (budget === 0) break;
+      const { prompt } = s.req;
+      const ids = prompt.slice(s.computed, s.computed + budget);
+      budget -= ids.length;
+      // prompt log-probs read every row; otherwise only the prompt's last row (it chooses the first token)
+      const rows = Array.from({ length: ids.length }, (_, j) => j);
+      const last = s.computed + ids.length === prompt.length;
+      add(s, ids, s.req.promptLogprobs !== null ? rows : last ? [ids.length - 1] : []);
+    }
+    return batch;
+  }
+
+  /** A prefilling sequence's `count` prompt tokens went through; its logits rows start at `first`. */
+  private prefilled(s: Sequence, count: number, first: number, row: (r: number) => Float32Array): void {
     const { prompt } = s.req;
     const start = s.computed;
-    const end = Math.min(prompt.length, start + this.opts.prefillChunk);
-    const ids = prompt.slice(start, end);
-    const view = this.slots.view(s.slot, 1);
-    const last = tidy(() => {
-      const { logits } = this.model.forward(tensor(Int32Array.from(ids), [1, ids.length], 'i32'), { cache: view });
-      const v = logits.shape[2];
-      const data = logits.f32();
-      const wantLps = s.req.promptLogprobs;
-      if (wantLps !== null) {
-        if (start === 0) s.promptLps.push(null);
-        // row j predicts prompt position start + j + 1
-        for (let j = 0; j < ids.length && start + j + 1 < prompt.length; j++) {
-          const lsm = logSoftmaxRow(data.subarray(j * v, (j + 1) * v));
-          s.promptLps.push(tokenLogprob(lsm, prompt[start + j + 1], wantLps, this.opts.vocabLimit));
-        }
+    const end = start + count;
+    const wantLps = s.req.promptLogprobs;
+    if (wantLps !== null) {
+      if (start === 0) s.promptLps.push(null);
+      // row j predicts prompt position start + j + 1
+      for (let j = 0; j < count && start + j + 1 < prompt.length; j++) {
+        const lsm = logSoftmaxRow(row(first + j));
+        s.promptLps.push(tokenLogprob(lsm, prompt[start + j + 1], wantLps, this.opts.vocabLimit));
       }
-      return data.slice((ids.length - 1) * v, ids.length * v);
-    });
-    this.slots.appended(s.slot, ids);
-    s.computed = end;
-    if (end < prompt.length) return ids.length;
-    if (s.req.promptLogprobs !== null) s.req.onPromptLogprobs?.(s.promptLps);
-    if (s.req.maxTokens === 0) {
-      this.finish(s, 'length');
-      return ids.length;
     }
+    s.computed = end;
+    if (end < prompt.length) return;
+    if (wantLps !== null) s.req.onPromptLogprobs?.(s.promptLps);
+    if (s.req.maxTokens === 0) return this.finish(s, 'length');
     remove(this.prefilling, s);
-    // into the decoding block: slot D
-    const d = this.decoding.length;
-    if (s.slot !== d) this.slots.swap(s.slot, d);
     s.state = 'decode';
     this.decoding.push(s);
-    this.choose(s, last);
-    return ids.length;
-  }
-
-  private decodeAll(): void {
-    const d = this.decoding.length;
-    if (d === 0) return;
-    const input = this.decoding.map((s) => s.pending);
-    const rows = tidy(() => {
-      const { logits } = this.model.forward(tensor(Int32Array.from(input), [d, 1], 'i32'), {
-        cache: this.slots.view(0, d),
-      });
-      const v = logits.shape[2];
-      const data = logits.f32();
-      return input.map((_, r) => data.slice(r * v, (r + 1) * v));
-    });
-    this.decoding.forEach((_s, r) => this.slots.appended(r, [input[r]]));
-    for (const [r, s] of [...this.decoding].entries()) this.choose(s, rows[r]);
+    // the prompt's last row is the piece's last logits row (its only one without prompt log-probs)
+    this.choose(s, row(wantLps !== null ? first + count - 1 : first));
   }
 
   /** Samples a sequence's next token from its logits row and hands it to the request; finishes when it ends. */
@@ -301,12 +322,8 @@ export class Scheduler {
       remove(this.prefilling, s);
       this.slots.release(s.slot);
     } else {
-      // keep the decoding block contiguous: the last decoding sequence takes this one's slot
-      const last = this.decoding.length - 1;
-      if (s.slot !== last) this.slots.swap(s.slot, last);
-      this.decoding.pop();
-      this.decoding.forEach((_x, i) => (this.decoding[i] = this.slots.owners[i] as Sequence));
-      this.slots.release(last);
+      remove(this.decoding, s);
+      this.slots.release(s.slot);
     }
     s.state = 'done';
     s.req.onFinish(reason, error);

@@ -1,9 +1,8 @@
 // The server's KV cache: one allocation of `slots` sequences × `capacity` tokens made at start-up, each slot
 // holding one sequence's keys and values and remembering which tokens they belong to. Slots keep their contents
 // after their sequence ends, so a later prompt that starts the same way (the next turn of a chat, the other
-// choices of an n > 1 request) reuses them instead of recomputing. The scheduler keeps the sequences being
-// decoded in slots [0, D) so that one forward over a contiguous view of the cache decodes them all; `swap` moves a
-// sequence between slots to keep that block contiguous.
+// choices of an n > 1 request) reuses them instead of recomputing. A step's packed forward names each sequence's
+// slot, so a sequence keeps its slot from admission to the end.
 //
 // Reused keys and values are those a fresh prefill of the new prompt would compute bit for bit: the kernels give
 // the same bits however a sequence's positions were split between forwards (see scheduler.ts).
@@ -33,11 +32,6 @@ export class SlotCache {
 
   get freeCount(): number {
     return this.owners.reduce((n, o) => n + (o === null ? 1 : 0), 0);
-  }
-
-  /** Slots [start, start + count) as a cache of their own (shared memory). */
-  view(start: number, count: number): KVCache {
-    return this.cache.rows(start, count);
   }
 
   length(slot: number): number {
@@ -97,29 +91,6 @@ export class SlotCache {
         `SlotCache: slot ${slot} holds ${this.cache.lengths[slot]} positions but ${t.length} tokens are recorded`,
       );
     }
-  }
-
-  /** Exchanges two slots' contents, lengths, tokens and owners (the owners learn their new slot). */
-  swap(a: number, b: number): void {
-    if (a === b) return;
-    const lens = this.cache.lengths;
-    const used = Math.max(lens[a], lens[b]);
-    for (const layer of this.cache.layers) {
-      const row = layer.kvHeads * layer.headDim;
-      for (const t of [layer.k.f32(), layer.v.f32()]) {
-        const pa = a * layer.capacity * row;
-        const pb = b * layer.capacity * row;
-        const tmp = t.slice(pa, pa + used * row);
-        t.copyWithin(pa, pb, pb + used * row);
-        t.set(tmp, pb);
-      }
-    }
-    [lens[a], lens[b]] = [lens[b], lens[a]];
-    [this.tokens[a], this.tokens[b]] = [this.tokens[b], this.tokens[a]];
-    [this.owners[a], this.owners[b]] = [this.owners[b], this.owners[a]];
-    [this.freedAt[a], this.freedAt[b]] = [this.freedAt[b], this.freedAt[a]];
-    if (this.owners[a]) this.owners[a]!.slot = a;
-    if (this.owners[b]) this.owners[b]!.slot = b;
   }
 
   dispose(): void {
