@@ -10,9 +10,10 @@
 // scheduler yields to the event loop (setImmediate) so that HTTP keeps flowing.
 //
 // Batch invariance: a sequence's numbers come from kernels whose per-row results do not depend on the other rows
-// (the batch-invariant GEMM, row-wise norms, attention per sequence), a reused prefix holds exactly the keys and values a
-// fresh prefill would compute (below), and every sequence samples from its own seeded generator, one uniform per
-// draw. So a seeded request gets the same tokens and log-probs whatever else runs.
+// (the batch-invariant GEMM, row-wise norms, attention per sequence), a reused prefix holds exactly the keys and
+// values a fresh prefill would compute (below), and every sequence samples from its own seeded generator, one
+// uniform per draw. So a seeded request gets the same tokens and log-probs whatever else runs, and wherever its
+// prompt is cut between steps.
 //
 // Which prefixes are exact: all of them. A prefill split at any token offset, or extended one token at a time by
 // decode steps, gives keys and values bit-identical to one unsplit prefill on every kernel path
