@@ -6,7 +6,9 @@
 // compared with, in the same invocation. Also in the same run: a STREAM-like copy that measures the memory
 // bandwidth, so that decode at batch 1 reads as a share of its limit (weight bytes read per token ÷ bandwidth),
 // and `bench gemm`'s square-SGEMM rate, against which prefill's matmul rate is set.
-// Modes: f32 is an f32 checkpoint loaded as stored (inference weights: the wgemm kernels); int8 quantises the
+// Modes: f32 is an f32 checkpoint loaded as stored (inference weights: the wgemm kernels); bf16-fast is bf16 in
+// the fast mode (activations rounded to bf16, AVX512_BF16 dot products: what llama.cpp's bf16 does, so the like-
+// for-like row beside it; the exact bf16 mode widens the weights instead); int8 quantises the
 // bf16 checkpoint at load; int8-gguf loads the very q8_0 GGUF file llama.cpp runs (so its load time compares
 // like for like); f32-gemm is the bf16 checkpoint widened to f32 master weights (loadModel's default, the training
 // GEMM), for comparison (no llama.cpp row).
@@ -15,15 +17,15 @@
 // mode first runs. Each weight mode, and each llama.cpp run, is a child process of its own, so the load is from
 // the page cache, not from memory the previous mode left behind, and peak RSS is that run's own.
 //
-//   npm run bench -- llm [--shape 1b|olmoe|small] [--model DIR] [--modes f32,bf16,int8,int8-gguf,f32-gemm]
+//   npm run bench -- llm [--shape 1b|olmoe|small] [--model DIR] [--modes f32,bf16,bf16-fast,int8,int8-gguf,f32-gemm]
 //                        [--decode-tokens N (128)] [--rounds N (1: ours then llama.cpp, per mode)]
 //                        [--baseline llama.cpp|none]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { cpuPaths, noGrad, numThreads, tensor, tidy } from '../src/tensor/index.ts';
+import { cpuPaths, noGrad, numThreads, setBf16Fast, tensor, tidy } from '../src/tensor/index.ts';
 import { loadNativeAddon, nativeLoadError } from '../src/tensor/native-addon.ts';
 import { createNativeKernels } from '../src/tensor/kernels/native.ts';
 import {
@@ -179,18 +181,30 @@ function decodeTps(model: CausalLM, batch: number, tokens: number): { tps: numbe
   return { tps: (batch * tokens) / ((performance.now() - t0) / 1000), kvBytes };
 }
 
-type Mode = 'f32' | 'bf16' | 'int8' | 'int8-gguf' | 'f32-gemm';
-const MODES: readonly Mode[] = ['f32', 'bf16', 'int8', 'int8-gguf', 'f32-gemm'];
+type Mode = 'f32' | 'bf16' | 'bf16-fast' | 'int8' | 'int8-gguf' | 'f32-gemm';
+const MODES: readonly Mode[] = ['f32', 'bf16', 'bf16-fast', 'int8', 'int8-gguf', 'f32-gemm'];
 const LOAD: Record<Mode, LoadOptions['weights']> = {
   f32: 'stored',
   bf16: 'stored',
+  'bf16-fast': 'stored',
   int8: 'int8',
   'int8-gguf': 'int8',
   'f32-gemm': 'f32',
 };
 
+/** Whether the bf16 fast mode runs here: AVX512_BF16 in the CPU's flags and the AVX-512 path in use. */
+function bf16FastAvailable(): boolean {
+  const flags = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  return /\bavx512_bf16\b/.test(flags) && cpuPaths()?.active === 'avx512';
+}
+
 /** One weight mode, in this (child) process. */
 function runMode(dir: string, mode: Mode, decodeTokens: number): ChildResult {
+  if (mode === 'bf16-fast') {
+    if (!bf16FastAvailable())
+      throw new Error('bench llm: bf16-fast needs AVX512_BF16 and the AVX-512 path; this CPU or path has neither');
+    setBf16Fast(true);
+  }
   const t0 = performance.now();
   const model = loadModel(dir, { trainable: false, weights: LOAD[mode], verify: 'size' });
   const loadSeconds = (performance.now() - t0) / 1000;
@@ -238,6 +252,7 @@ async function copyBandwidth(threads: number): Promise<number> {
 const GGUF_DTYPE: Record<Mode, GgufDType | null> = {
   f32: 'f32',
   bf16: 'bf16',
+  'bf16-fast': 'bf16',
   int8: 'q8_0',
   'int8-gguf': 'q8_0',
   'f32-gemm': null,
@@ -336,9 +351,9 @@ function parseArgs(args: string[]): RunArgs {
   if (!SHAPES[shape])
     throw new Error(`bench llm: --shape must be one of ${Object.keys(SHAPES).join(', ')}, got ${shape}`);
   // OLMoE's f32 copy would be 27 GB, more than the machines this runs on hold: bf16 and int8 only by default.
-  const modes = (arg('--modes') ?? (shape === 'olmoe' ? 'bf16,int8,int8-gguf' : 'f32,bf16,int8,int8-gguf')).split(
-    ',',
-  ) as Mode[];
+  const modes = (
+    arg('--modes') ?? (shape === 'olmoe' ? 'bf16,int8,int8-gguf' : 'f32,bf16,bf16-fast,int8,int8-gguf')
+  ).split(',') as Mode[];
   const unknown = modes.filter((m) => !MODES.includes(m));
   if (unknown.length > 0) throw new Error(`bench llm: --modes takes ${MODES.join(', ')}; got ${unknown.join(', ')}`);
   const count = (name: string, fallback: number) => {
@@ -377,7 +392,7 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
   opts.log(`square SGEMM (bench gemm's measurement, best of 1024³ and 2048³): ${sgemm.toFixed(1)} GFLOP/s`);
   if (a.baseline)
     opts.log(
-      'llama.cpp baseline (node-llama-cpp, 2 threads, defaults, KV f16): f32 vs its f32, bf16 vs bf16, int8 and int8-gguf vs q8_0; load and RSS ratios are llama.cpp ÷ ours, rates ours ÷ llama.cpp',
+      'llama.cpp baseline (node-llama-cpp, 2 threads, defaults, KV f16): f32 vs its f32, bf16 and bf16-fast vs bf16, int8 and int8-gguf vs q8_0; load and RSS ratios are llama.cpp ÷ ours, rates ours ÷ llama.cpp',
     );
   const out: Measurement[] = [
     { name: 'memory bandwidth (copy, read+write)', value: bandwidth / 1e9, unit: 'GB/s' },

@@ -17,5 +17,7 @@ export {
   quantizeWeight,
   widenRows,
   Q8_BLOCK,
+  bf16FastMode,
+  setBf16Fast,
 } from './weight-linear.ts';
 export { ropeInvFreq } from './rope-freq.ts';
