@@ -17,14 +17,23 @@ import {
   type ModelConfig,
 } from '../index.ts';
 import { numberOption, parseCommandArgs, type Command, optionTable } from './command.ts';
-import { resolveModelArg } from './model-loading.ts';
+import { quantizeOption, readQuantize, resolveModelArg } from './model-loading.ts';
 
-/** The memory a model needs for `batch` sequences of `context` tokens, and this machine's, as printed and as JSON. */
-export function modelMemoryReport(cfg: ModelConfig, context: number, batch: number) {
+/**
+ * The memory a model needs for `batch` sequences of `context` tokens, its weights as stored or quantised to int8,
+ * and this machine's, as printed and as JSON.
+ */
+export function modelMemoryReport(cfg: ModelConfig, context: number, batch: number, quantize?: 'int8') {
   const stored = storedDType(cfg);
-  // Generation holds the weights as stored, allocates the cache for batch × context and prefills up to context
-  // tokens at once, with logits at each sequence's last position only.
-  const need = estimateMemory(cfg, { weightDtype: stored, batch, context, tokens: context, logitsPerSequence: 1 });
+  // Generation holds the weights as stored (or as q8_0 with --quantize int8), allocates the cache for
+  // batch × context and prefills up to context tokens at once, with logits at each sequence's last position only.
+  const need = estimateMemory(cfg, {
+    weightDtype: quantize ?? stored,
+    batch,
+    context,
+    tokens: context,
+    logitsPerSequence: 1,
+  });
   const machine = machineMemory();
   return {
     modelType: cfg.modelType,
@@ -69,7 +78,7 @@ function printModelReport(dir: string, r: ReturnType<typeof modelMemoryReport>):
 export const infoCommand: Command = {
   name: 'info',
   summary: 'show the tensor backend, thread count and CPU features; with --model, the memory a model needs',
-  usage: `olmo info [--model DIR|ID [--context N] [--batch B]] [--json]
+  usage: `olmo info [--model DIR|ID [--context N] [--batch B] [--quantize int8]] [--json]
 
 Prints the package version, the active tensor backend (OLMO_BACKEND), the thread count
 (OLMO_NUM_THREADS) and the CPU features the native kernels use.
@@ -80,21 +89,25 @@ Prints the package version, the active tensor backend (OLMO_BACKEND), the thread
                   OLMO_MEMORY_LIMIT); computed from config.json, nothing is loaded
   --context N     tokens per sequence (default: the model's max_position_embeddings)
   --batch B       sequences decoded together (default 1)
+  --quantize int8 count the weights as q8_0 (int8 in 32-element blocks, an f16 scale each), as
+                  --quantize int8 holds them in generate, chat, eval and serve
   --json          one JSON object instead of text`,
   async run(argv) {
     const { values } = parseCommandArgs('info', {
       args: argv,
       options: {
         ...optionTable(['model', 'context', 'batch'], ['json']),
+        ...quantizeOption,
       },
     });
+    const quantize = readQuantize('info', values.quantize);
     const context = numberOption('info', 'context', values.context, { integer: true, min: 1 });
     const batch = numberOption('info', 'batch', values.batch, { integer: true, min: 1 }) ?? 1;
     let model: { dir: string; report: ReturnType<typeof modelMemoryReport> } | undefined;
-    if (values.model !== undefined || values.context !== undefined || values.batch !== undefined) {
+    if (values.model !== undefined || [values.context, values.batch, quantize].some((v) => v !== undefined)) {
       const dir = await resolveModelArg('info', values.model);
       const cfg = readConfig(dir);
-      model = { dir, report: modelMemoryReport(cfg, context ?? cfg.maxPositionEmbeddings, batch) };
+      model = { dir, report: modelMemoryReport(cfg, context ?? cfg.maxPositionEmbeddings, batch, quantize) };
     }
     const addon = loadNativeAddon();
     const info = {

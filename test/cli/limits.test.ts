@@ -43,9 +43,20 @@ describe('olmo within limits', () => {
     assert.match(text.stdout, new RegExp(`KV cache: [\\d.]+ KiB for 1 × ${bf16.maxPositionEmbeddings} tokens`));
     assert.match(text.stdout, /total: .*; available 1000 B of 1000 B \(OLMO_MEMORY_LIMIT\): does NOT fit/);
 
+    // --quantize int8: the weights counted as q8_0 (a byte and 2/32 of a scale per matrix weight).
+    const q = olmo(['info', '--model', OLMO2, '--context', '64', '--quantize', 'int8', '--json']);
+    assert.equal(q.code, 0, q.stderr);
+    const qm = JSON.parse(q.stdout).model;
+    assert.deepEqual([qm.storedDtype, qm.loadedDtype], ['f32', 'int8']);
+    assert.equal(qm.loadedWeightBytes, weightBytes(cfg, 'int8'));
+    assert.ok(qm.loadedWeightBytes < qm.storedWeightBytes / 3, `${qm.loadedWeightBytes} vs ${qm.storedWeightBytes}`);
+
     const bad = olmo(['info', '--model', OLMO2, '--context', '0']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--context/);
+    const badQuant = olmo(['info', '--model', OLMO2, '--quantize', 'int4']);
+    assert.equal(badQuant.code, 2);
+    assert.match(badQuant.stderr, /--quantize must be int8, got "int4"/);
   });
 
   it('generate caps --max-new-tokens at the context and refuses a prompt that fills it', () => {
