@@ -13,7 +13,7 @@ const WEIGHTS: [string, string, LoadOptions][] = [
   ['f32', 'model', { trainable: false }],
   ['bf16', 'model-bf16', { weights: 'stored' }],
 ];
-const LENS = [23, 11, 17];
+const LENS = [24, 12, 17];
 const CAPACITY = 32;
 
 function bitsEqual(a: Float32Array, b: Float32Array): boolean {
@@ -41,28 +41,18 @@ function alone(model: CausalLM, ids: number[]): { logits: Float32Array; kv: Floa
 }
 
 /**
- * Steps of a server: each step a list of [sequence, tokens] pieces packed into one forward (sequence s in cache row
- * SLOTS[s]); pieces of one sequence come in order.
+ * Steps of a server: each step pieces "s:n" (sequence s's next n tokens) packed into one forward, sequence s in
+ * cache row SLOTS[s].
  */
 const SLOTS = [3, 0, 2];
 const STEPS: [number, number][][] = [
-  [[0, 10]], // a prompt chunk alone
-  [
-    [0, 5],
-    [1, 9],
-  ], // two prefills side by side
-  [
-    [1, 1],
-    [0, 1],
-    [2, 12],
-  ], // two decode rows and a prefill
-  [
-    [2, 5],
-    [0, 1],
-    [1, 1],
-  ],
-  [[0, 6]],
-];
+  '0:10', // a prompt chunk alone
+  '0:5 1:9', // two prefills side by side
+  '1:1 0:1 2:12', // two decode rows and a prefill
+  '2:5 0:1 1:1',
+  '1:1 0:1', // decode rows alone
+  '0:6',
+].map((step) => step.split(' ').map((p) => p.split(':').map(Number) as [number, number]));
 
 function packedRun(model: CausalLM, seqs: number[][]): { logits: Float32Array[]; kv: Float32Array[][] } {
   const vocab = model.config.vocabSize;
@@ -199,6 +189,14 @@ describe('a packed forward refuses malformed packings', () => {
       /packed.logitsAt\[0\] = 2 is outside \[0, 2\)/,
     ],
   ];
+  it('with gradients on', () => {
+    const ids = tensor(Int32Array.of(5, 6), [1, 2], 'i32');
+    assert.throws(
+      () => tidy(() => model.forward(ids, { cache, packed: { slots: [0], counts: [2] } })),
+      /inference only/,
+    );
+    cache.lengths.fill(0);
+  });
   for (const [what, ids, opts, message] of cases)
     it(what, () => {
       assert.throws(() => run(ids, opts), message);
