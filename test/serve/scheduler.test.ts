@@ -1,11 +1,12 @@
 // The scheduler and its cache without HTTP: KVCache.rows views share the cache's memory; every submitted sequence
 // finishes exactly once (prompt-only sequences among prefilling and decoding ones, cancellations), and decoded
-// tokens equal generate()'s.
+// tokens equal generate()'s; a sequence prefilled in steps that also decode others (one packed forward each) gets
+// the tokens and log-probs it gets alone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KVCache } from '../../src/nn/index.ts';
-import { generate } from '../../src/models/index.ts';
-import { setBackend } from '../../src/tensor/index.ts';
+import { generate, type ForwardOptions } from '../../src/models/index.ts';
+import { setBackend, type Tensor } from '../../src/tensor/index.ts';
 import { Scheduler, type SequenceRequest } from '../../src/serve/index.ts';
 import { tinyModel } from './helpers.ts';
 
@@ -80,4 +81,51 @@ test('every sequence finishes once: prompt-only ones among prefilling and decodi
   assert.throws(() => sched.submit([request([], 1, log, 'empty')]), /at least one prompt token/);
   assert.throws(() => sched.submit([request(prompts[0], 200, log, 'long')]), /exceeds max_model_len 128/);
   sched.dispose();
+});
+
+test('a prompt prefilled in the same forwards as other sequences decode gets the tokens and log-probs it gets alone', async () => {
+  const opts = { maxNumSeqs: 4, maxModelLen: 128, maxQueue: 8, prefillChunk: 5, vocabLimit: tok.vocabSize };
+  // what each step's forward packed: [tokens per sequence]
+  const steps: number[][] = [];
+  const forward = model.forward.bind(model);
+  model.forward = (ids: Tensor, o?: ForwardOptions) => (steps.push([...(o?.packed?.counts ?? [])]), forward(ids, o));
+  const sampled = { sampling: { temperature: 0.9, topP: 0.95 }, seed: 77, logprobs: 3 };
+  const targetPrompt = tok.encode('which river is blue and which stone is red, said the cloud to the stone');
+  const run = async (withOthers: boolean) => {
+    const sched = new Scheduler(model, opts);
+    const log: string[] = [];
+    const lps: unknown[] = [];
+    const target = request(targetPrompt, 8, log, 'target', {
+      ...sampled,
+      promptLogprobs: 2,
+      onPromptLogprobs: (p) => lps.push(p),
+      onToken: (id, lp) => (target.tokens.push(id), lps.push(lp), true),
+    });
+    if (withOthers) {
+      // two sequences decoding (and one more prefilling) while the target's prompt goes through in chunks of 5
+      sched.submit([request(tok.encode('stone'), 12, log, 'a', sampled), request(tok.encode('cloud'), 12, log, 'b')]);
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
+      sched.submit([request(tok.encode('river river stone'), 6, log, 'c')]);
+    }
+    steps.length = 0;
+    sched.submit([target]);
+    await sched.idle();
+    sched.dispose();
+    assert.ok(log.includes('target:length'), log.join(' '));
+    return { tokens: target.tokens, lps };
+  };
+  try {
+    const alone = await run(false);
+    const busy = await run(true);
+    assert.ok(
+      steps.some((counts) => counts.length >= 3 && counts.includes(1) && counts.some((n) => n > 1)),
+      `some step decoded and prefilled together: ${JSON.stringify(steps)}`,
+    );
+    assert.equal(alone.tokens.length, 8);
+    assert.deepEqual(busy.tokens, alone.tokens);
+    assert.deepEqual(busy.lps, alone.lps, 'prompt and sampled log-probs, bit for bit');
+  } finally {
+    model.forward = forward;
+  }
 });
