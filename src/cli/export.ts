@@ -16,8 +16,9 @@ olmo2, OLMoE's norm_topk_prob, q8_0 for a matrix whose rows are not multiples of
   --model X        ${MODEL_REF_HELP}
   --out FILE       the .gguf to write (atomically: nothing is left there if the export fails)
   --dtype D        f32, f16, bf16 or q8_0 (ggml's 8-bit blocks); default the checkpoint's own
-  --tokenizer DIR  folder with tokenizer.json (default: the model folder's); 'none' writes no tokenizer
-                   (for olmo-ts only: llama.cpp cannot load such a file)`,
+  --tokenizer DIR  folder with tokenizer.json (default: the model folder's, or a .gguf model's own
+                   tokenizer keys as they are); 'none' writes no tokenizer (for olmo-ts only: llama.cpp
+                   cannot load such a file)`,
   async run(argv) {
     const [format, ...rest] = argv;
     if (format !== 'gguf')

@@ -23,7 +23,8 @@ import {
   type GgufArch,
 } from './gguf-names.ts';
 import { ExportRefusal } from './gguf-refusal.ts';
-import { ggufVocab } from './gguf-vocab.ts';
+import { isGgufPath, openGguf } from './gguf-load.ts';
+import { ggufVocab, ggufVocabOf } from './gguf-vocab.ts';
 
 export { ExportRefusal } from './gguf-refusal.ts';
 
@@ -39,13 +40,13 @@ const FILE_TYPE: Record<GgufDType, number> = {
 };
 
 export interface ExportGgufOptions {
-  /** The checkpoint folder. */
+  /** The checkpoint folder, or a .gguf file (re-exported with its own tokenizer unless `tokenizer` says otherwise). */
   model: string;
   /** The .gguf file to write (atomically: nothing appears there unless the export succeeds). */
   out: string;
   /** The matrices' type; default the checkpoint's own (f32, bf16, f16, or q8_0 for an olmo-ts q8_0 checkpoint). */
   dtype?: GgufDType;
-  /** Folder with tokenizer.json; default the model folder when it has one; null writes no tokenizer. */
+  /** Folder with tokenizer.json; default the model folder's (or a GGUF model's own); null writes no tokenizer. */
   tokenizer?: string | null;
   /** general.name; default the model folder's name. */
   name?: string;
@@ -61,11 +62,17 @@ export interface ExportGgufResult {
   preTokenizer: string | null;
 }
 
-/** Exports a checkpoint folder to GGUF, reading its weights as stored (memory-mapped, nothing widened). */
+/** Exports a checkpoint folder (or GGUF file) to GGUF, reading its weights as stored (mapped, nothing widened). */
 export async function exportGguf(opts: ExportGgufOptions): Promise<ExportGgufResult> {
   checkRepresentable(readConfig(opts.model)); // before reading any weight
   const model = loadModel(opts.model, { weights: 'stored', verify: 'size' });
-  const own = existsSync(join(opts.model, 'tokenizer.json')) ? opts.model : null;
+  const gguf = isGgufPath(opts.model);
+  const own = !gguf && existsSync(join(opts.model, 'tokenizer.json')) ? opts.model : null;
+  const source = gguf ? openGguf(opts.model) : null;
+  const carried = source && opts.tokenizer === undefined ? ggufVocabOf(source) : null;
+  const sourceName = source?.metadata.get('general.name');
+  const name = opts.name ?? (typeof sourceName === 'string' ? sourceName : basename(resolve(opts.model)));
+  if (carried) return writeModelGguf(model, opts.out, { dtype: opts.dtype, vocab: carried, name });
   // llama.cpp aborts the process (an assertion, not an error) when it loads a GGUF without a tokenizer, so one is
   // written only when asked for explicitly (tokenizer: null)
   if (opts.tokenizer === undefined && own === null)
@@ -77,7 +84,7 @@ export async function exportGguf(opts: ExportGgufOptions): Promise<ExportGgufRes
   return writeModelGguf(model, opts.out, {
     dtype: opts.dtype,
     tokenizer,
-    name: opts.name ?? basename(resolve(opts.model)),
+    name,
   });
 }
 
@@ -91,7 +98,13 @@ function ownDType(model: CausalLM): GgufDType {
 export function writeModelGguf(
   model: CausalLM,
   out: string,
-  opts: { dtype?: GgufDType; tokenizer?: string | null; name?: string } = {},
+  opts: {
+    dtype?: GgufDType;
+    tokenizer?: string | null;
+    /** The tokenizer's keys as they are (from another GGUF file: ggufVocabOf), instead of `tokenizer`. */
+    vocab?: { entries: [string, GgufKv][]; pre: string };
+    name?: string;
+  } = {},
 ): ExportGgufResult {
   const cfg = model.config;
   const arch = cfg.modelType;
@@ -100,7 +113,7 @@ export function writeModelGguf(
     throw new ExportRefusal(`dtype '${String(dtype)}' is not one of ${GGUF_DTYPES.join(', ')}`);
   checkRepresentable(cfg);
   const tensors = planTensors(model, arch, dtype);
-  const vocab = opts.tokenizer ? ggufVocab(opts.tokenizer, cfg.vocabSize) : null;
+  const vocab = opts.vocab ?? (opts.tokenizer ? ggufVocab(opts.tokenizer, cfg.vocabSize) : null);
   const metadata: [string, GgufKv][] = [
     ['general.architecture', kv.str(arch)],
     ['general.name', kv.str(opts.name ?? `olmo-ts ${arch}`)],

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GgufTokenType, GgufValueType } from '../io/gguf/constants.ts';
+import type { GgufFile, GgufScalar } from '../io/gguf/reader.ts';
 import { kv, type GgufKv } from '../io/gguf/writer.ts';
 import { loadTokenizer } from '../tokenizers/hf.ts';
 import { CL100K_HF_PATTERN } from '../tokenizers/train-bpe.ts';
@@ -146,4 +147,26 @@ export function ggufVocab(dir: string, rows: number): { entries: [string, GgufKv
   entries.push(['tokenizer.ggml.add_bos_token', kv.bool(bos)], ['tokenizer.ggml.add_eos_token', kv.bool(eos)]);
   if (tk.chatTemplate) entries.push(['tokenizer.chat_template', kv.str(tk.chatTemplate)]);
   return { entries, pre };
+}
+
+/**
+ * The tokenizer of a GGUF file (its tokenizer.* keys, with their stored types) to write into another GGUF of the
+ * same model, as a re-export (to another dtype) carries it over; null when the file has none.
+ */
+export function ggufVocabOf(file: GgufFile): { entries: [string, GgufKv][]; pre: string } | null {
+  if (!file.metadata.has('tokenizer.ggml.model')) return null;
+  const entries: [string, GgufKv][] = [];
+  for (const [key, value] of file.metadata) {
+    if (!key.startsWith('tokenizer.')) continue;
+    const t = file.metadataTypes.get(key)!;
+    if (t.type !== GgufValueType.ARRAY) {
+      entries.push([key, { type: t.type, value } as GgufKv]);
+    } else if (t.itemType !== GgufValueType.ARRAY && Array.isArray(value)) {
+      entries.push([key, kv.array(t.itemType as Parameters<typeof kv.array>[0], value as GgufScalar[])]);
+    } else {
+      throw new ExportRefusal(`${file.path}: ${key} is an array of arrays, which no GGUF tokenizer key holds`);
+    }
+  }
+  const pre = file.metadata.get('tokenizer.ggml.pre');
+  return { entries, pre: typeof pre === 'string' ? pre : 'default' };
 }

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gguf } from '@huggingface/gguf';
 import { unpackQ8_0 } from '../../src/io/gguf/q8_0.ts';
+import { readGguf } from '../../src/io/gguf/reader.ts';
 import { exportGguf, ExportRefusal, writeModelGguf } from '../../src/models/gguf-export.ts';
 import { ggufPreTokenizer } from '../../src/models/gguf-vocab.ts';
 import { loadModel } from '../../src/models/index.ts';
@@ -70,6 +71,28 @@ describe('exportGguf', () => {
     assert.deepEqual(byName.get('blk.1.post_ffw_norm.weight')!.shape.map(Number), [64]);
     assert.ok(byName.has('blk.1.post_attention_norm.weight') && byName.has('output.weight'));
     for (const t of tensors) assert.equal(Number(t.offset) % 32, 0, `${t.name} is aligned`);
+  });
+
+  it('a GGUF re-exported (to q8_0) keeps its tokenizer keys, their types and its name', async () => {
+    const first = path.join(tmp, 'olmo2-first.gguf');
+    await exportGguf({ model: variant('olmo2'), out: first, name: 'tiny olmo2' });
+    const again = path.join(tmp, 'olmo2-again.gguf');
+    const r = await exportGguf({ model: first, out: again, dtype: 'q8_0' });
+    assert.deepEqual([r.dtype, r.preTokenizer], ['q8_0', 'olmo']);
+    const [a, b] = [readGguf(first), readGguf(again)];
+    const tokenizerKeys = (f: ReturnType<typeof readGguf>) =>
+      [...f.metadata.keys()].filter((k) => k.startsWith('tokenizer.'));
+    assert.ok(tokenizerKeys(a).length >= 8, tokenizerKeys(a).join(', '));
+    assert.deepEqual(tokenizerKeys(b), tokenizerKeys(a));
+    for (const k of tokenizerKeys(a)) {
+      assert.deepEqual(b.metadata.get(k), a.metadata.get(k), k);
+      assert.deepEqual(b.metadataTypes.get(k), a.metadataTypes.get(k), `${k}'s type`);
+    }
+    assert.equal(b.metadata.get('general.name'), 'tiny olmo2');
+    // --tokenizer none still writes none
+    const bare = path.join(tmp, 'olmo2-bare.gguf');
+    assert.equal((await exportGguf({ model: first, out: bare, tokenizer: null })).preTokenizer, null);
+    assert.ok(!readGguf(bare).metadata.has('tokenizer.ggml.tokens'));
   });
 
   it('olmoe: experts stacked as ffn_*_exps [n_expert, …], router and norms f32 under q8_0', async () => {

@@ -35,11 +35,19 @@ export interface GgufTensorInfo {
   byteLength: number;
 }
 
+/** A metadata value's stored type: the value type, and for an array its items' type. */
+export interface GgufValueTypeOf {
+  type: number;
+  itemType?: number;
+}
+
 export interface GgufFile {
   path: string;
   version: number;
   /** Every key in file order, values as stored (64-bit integers as bigint only when beyond 2^53). */
   metadata: Map<string, GgufValue>;
+  /** Each key's stored type (so a value can be written back as it was: `general.alignment` u32, not i32). */
+  metadataTypes: Map<string, GgufValueTypeOf>;
   tensors: Map<string, GgufTensorInfo>;
   /** Where the data section starts. */
   dataOffset: number;
@@ -130,10 +138,13 @@ class Cursor {
     return read[1](b, i);
   }
 
-  value(what: string): GgufValue {
+  /** A value, and its stored type in `types` (when given). */
+  value(what: string, types?: GgufValueTypeOf): GgufValue {
     const type = this.u32(`${what} (value type)`);
+    if (types) types.type = type;
     if (type !== GgufValueType.ARRAY) return this.scalar(type, what);
     const itemType = this.u32(`${what} (array item type)`);
+    if (types) types.itemType = itemType;
     const n = this.u64(`${what} (array length)`);
     if (n > this.size) throw new GgufError(`${this.path}: ${what} claims ${n} items, more than the file holds`);
     const out: GgufValue[] = new Array<GgufValue>(n);
@@ -220,9 +231,12 @@ export function readGguf(path: string): GgufFile {
     const tensorCount = c.u64('the tensor count');
     const kvCount = c.u64('the key count');
     const metadata = new Map<string, GgufValue>();
+    const metadataTypes = new Map<string, GgufValueTypeOf>();
     for (let i = 0; i < kvCount; i++) {
       const key = c.string(`key ${i}'s name`);
-      metadata.set(key, c.value(`key ${key}`));
+      const types: GgufValueTypeOf = { type: -1 };
+      metadata.set(key, c.value(`key ${key}`, types));
+      metadataTypes.set(key, types);
     }
     const infos = Array.from({ length: tensorCount }, (_, i) => readTensorInfo(c, i));
     const alignment = metadata.get('general.alignment') ?? GGUF_DEFAULT_ALIGNMENT;
@@ -234,7 +248,7 @@ export function readGguf(path: string): GgufFile {
       if (tensors.has(t.name)) throw new GgufError(`${path}: tensor ${t.name} appears twice in the tensor table`);
       tensors.set(t.name, placeTensor({ path, fileSize }, t, dataOffset, alignment));
     }
-    return { path, version, metadata, tensors, dataOffset, fileSize };
+    return { path, version, metadata, metadataTypes, tensors, dataOffset, fileSize };
   } finally {
     closeSync(fd);
   }
