@@ -17,8 +17,10 @@ export interface TokenLogprob {
   top: TopEntry[];
 }
 
-export function logSoftmaxRow(row: Float32Array): Float32Array {
-  const out = new Float32Array(row.length);
+/** The log-softmax of a logits row, into `out` when given (a scratch row reused from step to step). */
+export function logSoftmaxRow(row: Float32Array, out: Float32Array = new Float32Array(row.length)): Float32Array {
+  if (out.length !== row.length)
+    throw new Error(`logSoftmaxRow: output holds ${out.length} values for a row of ${row.length}`);
   kernels().logSoftmax(row, out, 1, row.length);
   return out;
 }

@@ -112,6 +112,8 @@ export class Scheduler {
   /** Prompt tokens whose keys/values came from a held prefix instead of a prefill (a counter for /metrics). */
   reusedTokens = 0;
   private idleWaiters: (() => void)[] = [];
+  /** Scratch for one row's log-softmax (read at once, never kept). */
+  private readonly lsmRow: Float32Array;
 
   constructor(
     readonly model: CausalLM,
@@ -133,6 +135,7 @@ export class Scheduler {
       }),
     );
     this.slots = new SlotCache(model, opts.maxNumSeqs, opts.maxModelLen);
+    this.lsmRow = new Float32Array(model.config.vocabSize);
   }
 
   get numWaiting(): number {
@@ -239,18 +242,19 @@ export class Scheduler {
     const batch = this.planBatch();
     if (batch.pieces.length === 0) return;
     const { slots, counts } = batch;
-    const logits = tidy(() => {
+    // the rows are read before the scope ends, so the logits are not copied out
+    tidy(() => {
       const input = tensor(Int32Array.from(batch.ids), [1, batch.ids.length], 'i32');
       const packed = { slots, counts, logitsAt: batch.logitsAt };
-      return this.model.forward(input, { cache: this.slots.cache, packed }).logits.f32().slice();
+      const logits = this.model.forward(input, { cache: this.slots.cache, packed }).logits.f32();
+      const v = this.model.config.vocabSize;
+      const row = (r: number) => logits.subarray(r * v, (r + 1) * v);
+      for (const p of batch.pieces) this.slots.appended(p.s.slot, batch.ids.slice(p.at, p.at + p.count));
+      for (const p of batch.pieces) {
+        if (p.s.state === 'decode') this.choose(p.s, row(p.row));
+        else this.prefilled(p.s, p.count, p.row, row);
+      }
     });
-    const v = this.model.config.vocabSize;
-    const row = (r: number) => logits.subarray(r * v, (r + 1) * v);
-    for (const p of batch.pieces) this.slots.appended(p.s.slot, batch.ids.slice(p.at, p.at + p.count));
-    for (const p of batch.pieces) {
-      if (p.s.state === 'decode') this.choose(p.s, row(p.row));
-      else this.prefilled(p.s, p.count, p.row, row);
-    }
   }
 
   private planBatch(): Batch {
@@ -287,7 +291,7 @@ export class Scheduler {
       if (start === 0) s.promptLps.push(null);
       // row j predicts prompt position start + j + 1
       for (let j = 0; j < count && start + j + 1 < prompt.length; j++) {
-        const lsm = logSoftmaxRow(row(first + j));
+        const lsm = logSoftmaxRow(row(first + j), this.lsmRow);
         s.promptLps.push(tokenLogprob(lsm, prompt[start + j + 1], wantLps, this.opts.vocabLimit));
       }
     }
@@ -309,7 +313,7 @@ export class Scheduler {
     const limit = this.opts.vocabLimit;
     const id = sampleToken(limit < row.length ? row.subarray(0, limit) : row, req.sampling, s.gen);
     s.generated++;
-    const lp = req.logprobs !== null ? tokenLogprob(logSoftmaxRow(row), id, req.logprobs, limit) : null;
+    const lp = req.logprobs !== null ? tokenLogprob(logSoftmaxRow(row, this.lsmRow), id, req.logprobs, limit) : null;
     const stopToken = req.stopTokenIds.has(id);
     if (!req.onToken(id, lp, stopToken) || stopToken) return this.finish(s, 'stop');
     if (s.generated >= req.maxTokens) return this.finish(s, 'length');

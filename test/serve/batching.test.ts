@@ -1,5 +1,5 @@
 // Continuous batching: a seeded request gets the same tokens and log-probs alone and among 32 concurrent others
-// (prefills chunked, prefixes reused, slots swapped under it); a client that disconnects mid-stream frees its
+// (prefills chunked and packed with other sequences' decode steps, prefixes reused); a client that disconnects mid-stream frees its
 // sequence; a chat's next turn reuses the KV cache of the previous one and answers as a fresh server would.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,7 +47,7 @@ function others(server: RunningServer): Promise<unknown>[] {
 
 async function invariance(backend: 'js' | 'native'): Promise<void> {
   setBackend(backend);
-  // small slots and chunks, so the target is prefilled in several chunks, queued, swapped between slots
+  // small slots and chunks, so the target is prefilled in several chunks and queued
   const server = await serve({ maxNumSeqs: 6, prefillChunk: 8 });
   try {
     const alone = await target(server);

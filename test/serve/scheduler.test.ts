@@ -8,6 +8,7 @@ import { KVCache } from '../../src/nn/index.ts';
 import { generate, type ForwardOptions } from '../../src/models/index.ts';
 import { setBackend, type Tensor } from '../../src/tensor/index.ts';
 import { Scheduler, type SequenceRequest } from '../../src/serve/index.ts';
+import { logSoftmaxRow } from '../../src/serve/logprobs.ts';
 import { tinyModel } from './helpers.ts';
 
 setBackend('js');
@@ -128,4 +129,12 @@ test('a prompt prefilled in the same forwards as other sequences decode gets the
   } finally {
     model.forward = forward;
   }
+});
+
+test('logSoftmaxRow writes into a scratch row the values it returns fresh, and refuses a scratch of another size', () => {
+  const row = Float32Array.from({ length: 37 }, (_, i) => Math.sin(i) * 4);
+  const scratch = new Float32Array(37).fill(9);
+  assert.equal(logSoftmaxRow(row, scratch), scratch);
+  assert.deepEqual(scratch, logSoftmaxRow(row));
+  assert.throws(() => logSoftmaxRow(row, new Float32Array(36)), /output holds 36 values for a row of 37/);
 });
