@@ -1,6 +1,7 @@
 // Continuous batching: a seeded request gets the same tokens and log-probs alone and among 32 concurrent others
-// (prefills chunked and packed with other sequences' decode steps, prefixes reused); a client that disconnects mid-stream frees its
-// sequence; a chat's next turn reuses the KV cache of the previous one and answers as a fresh server would.
+// (prefills chunked and packed with other sequences' decode steps, prefixes reused); a client that disconnects
+// mid-stream frees its sequence; a chat's next turn reuses the KV cache of the previous one and answers as a fresh
+// server would.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nativeSkipReason } from '../helpers.ts';
