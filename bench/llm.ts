@@ -150,12 +150,16 @@ function weightFileBytes(dir: string): number {
     .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
 }
 
-/** Bytes of weights one decoded token reads: every matrix but the embedding table, of which one row. */
+/** Bytes of weights one decoded token reads: every matrix (of an MoE layer, its top-k experts) but the embedding table, of which one row. */
 function bytesPerToken(model: CausalLM): number {
+  const cfg = model.config;
+  // An MoE token reads its top-k experts of each layer, not all of them (expert tensors: mlp.experts.*).
+  const expertShare = cfg.modelType === 'olmoe' ? cfg.numExpertsPerTok / cfg.numExperts : 1;
   let n = 0;
   for (const [name, t] of model.namedParameters()) {
     const bytes = t.data.byteLength * (t.dtype === 'i8' ? 1 + 2 / 32 : 1);
-    n += name.endsWith('embed_tokens.weight') ? bytes / t.shape[0] : bytes;
+    if (name.endsWith('embed_tokens.weight')) n += bytes / t.shape[0];
+    else n += name.includes('.experts.') ? bytes * expertShare : bytes;
   }
   return n;
 }
