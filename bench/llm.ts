@@ -15,13 +15,14 @@
 //
 // Random bf16 weights are written once into .bench-cache/ (gitignored), and an f32 copy of them when the f32
 // mode first runs. Each weight mode, and each llama.cpp run, is a child process of its own, so the load is from
-// the page cache, not from memory the previous mode left behind, and peak RSS is that run's own.
+// the page cache (each side's files are read through once just before it runs), not from memory the previous mode
+// left behind, and peak RSS is that run's own.
 //
 //   npm run bench -- llm [--shape 1b|olmoe|small] [--model DIR] [--modes f32,bf16,bf16-fast,int8,int8-gguf,f32-gemm]
 //                        [--decode-tokens N (128)] [--rounds N (1: ours then llama.cpp, per mode)]
 //                        [--baseline llama.cpp|none]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
@@ -143,11 +144,32 @@ function ensureF32Checkpoint(bf16Dir: string, log: (m: string) => void): string 
 }
 
 /** Bytes of a checkpoint's weight files (a folder's safetensors, or one .gguf file). */
-function weightFileBytes(dir: string): number {
-  if (statSync(dir).isFile()) return statSync(dir).size;
+/** The weight files of a checkpoint folder (its .safetensors), or the file itself (a GGUF). */
+function weightFiles(dir: string): string[] {
+  if (statSync(dir).isFile()) return [dir];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.safetensors'))
-    .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+    .map((f) => join(dir, f));
+}
+
+function weightFileBytes(dir: string): number {
+  return weightFiles(dir).reduce((n, f) => n + statSync(f).size, 0);
+}
+
+/**
+ * Reads the weight files once, so that the run after it finds them in the page cache as far as memory allows:
+ * both sides start warm, rather than one reading from disk what the previous run (or an export) evicted.
+ */
+function warmPageCache(dir: string): void {
+  const buf = Buffer.allocUnsafe(1 << 24);
+  for (const f of weightFiles(dir)) {
+    const fd = openSync(f, 'r');
+    try {
+      while (readSync(fd, buf, 0, buf.length, null) > 0);
+    } finally {
+      closeSync(fd);
+    }
+  }
 }
 
 /** Bytes of weights one decoded token reads: every matrix (of an MoE layer, its top-k experts) but the embedding table, of which one row. */
@@ -411,10 +433,12 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
     const ours: ChildResult[] = [];
     const theirs: LlamaResult[] = [];
     for (let r = 0; r < a.rounds; r++) {
+      warmPageCache(modeDir);
       const o = child<ChildResult>('llm.ts', [modeDir, mode, String(a.decodeTokens)]);
       if (typeof o === 'string') opts.log(`${mode}: olmo-ts failed (${o})`);
       else ours.push(o);
       if (!gguf || !llamaOk) continue;
+      warmPageCache(gguf);
       const t = child<LlamaResult>('llama-cpp.ts', [gguf, String(PROMPT), String(a.decodeTokens)]);
       if (typeof t !== 'string') theirs.push(t);
       else {
