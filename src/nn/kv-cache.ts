@@ -25,6 +25,11 @@ function checkCacheSize(sizes: Record<string, number>): void {
   }
 }
 
+function checkRowRange(start: number, count: number, batch: number): void {
+  if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 1 && start + count <= batch))
+    throw new Error(`KV cache rows: [${start}, ${start + count}) is not a range of sequences in [0, ${batch})`);
+}
+
 export class LayerKVCache {
   readonly k: Tensor;
   readonly v: Tensor;
@@ -68,14 +73,7 @@ export class LayerKVCache {
 
   /** Sequences [start, start + count) as a layer cache of their own over this one's memory (nothing copied). */
   rows(start: number, count: number): LayerKVCache {
-    if (!(
-      Number.isInteger(start) &&
-      Number.isInteger(count) &&
-      start >= 0 &&
-      count >= 1 &&
-      start + count <= this.batch
-    ))
-      throw new Error(`KV cache rows: [${start}, ${start + count}) is not a range of sequences in [0, ${this.batch})`);
+    checkRowRange(start, count, this.batch);
     const per = this.capacity * this.kvHeads * this.headDim;
     const view = (t: Tensor) =>
       Tensor.fromStorage(
@@ -151,19 +149,11 @@ export class KVCache {
 
   /**
    * Sequences [start, start + count) of this cache as a cache of their own that shares its memory: a forward
-   * through the view writes keys, values and lengths straight into these rows (a server decodes the sequences it
-   * holds as one contiguous block of rows, without copying them out). Disposing the view frees nothing.
+   * through the view writes keys, values and lengths straight into these rows, without copying them out.
+   * Disposing the view frees nothing.
    */
   rows(start: number, count: number): KVCache {
-    if (!(
-      Number.isInteger(start) &&
-      Number.isInteger(count) &&
-      start >= 0 &&
-      count >= 1 &&
-      start + count <= this.batch
-    )) {
-      throw new Error(`KV cache rows: [${start}, ${start + count}) is not a range of sequences in [0, ${this.batch})`);
-    }
+    checkRowRange(start, count, this.batch);
     const first = this.layers[0];
     return new KVCache(this.layers.length, count, this.capacity, first?.kvHeads ?? 0, first?.headDim ?? 0, {
       layers: this.layers.map((l) => l.rows(start, count)),

@@ -3,7 +3,7 @@
 // of its sequence alone, bit for bit, on every kernel path; and malformed packings are refused.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { backendName, noGrad, setBackend, tensor, tidy } from '../../src/tensor/index.ts';
 import { loadModel, type CausalLM, type ForwardOptions, type LoadOptions } from '../../src/models/index.ts';
 import { nativeAddonOrNull, randInts } from '../helpers.ts';
@@ -95,50 +95,38 @@ for (const backend of backends)
       describe(`${family} ${weights} on ${backend}: a packed forward`, () => {
         const model = loadModel(join(FIXTURES, family, folder), opts);
         const seqs = LENS.map((n, i) => [...randInts(n, 2, model.config.vocabSize, 10 + i)]);
-        const on = (fn: () => void) => () => {
-          const before = backendName();
-          setBackend(backend);
-          try {
-            fn();
-          } finally {
-            setBackend(before as typeof backend);
-          }
-        };
-        it(
-          "gives each token its sequence's logits and keys/values alone",
-          on(() => {
-            const got = packedRun(model, seqs);
-            seqs.forEach((ids, s) => {
-              const want = alone(model, ids);
-              assert.ok(bitsEqual(got.logits[s], want.logits), `sequence ${s}: logits differ`);
-              want.kv.forEach((t, i) => assert.ok(bitsEqual(got.kv[s][i], t), `sequence ${s}: cache tensor ${i}`));
-            });
-          }),
-        );
-        it(
-          'computes only the logits rows packed.logitsAt asks for',
-          on(() => {
-            const vocab = model.config.vocabSize;
-            const cache = model.createCache(2, CAPACITY);
-            const ids = [...seqs[0].slice(0, 7), ...seqs[1].slice(0, 4)];
-            const packed = { slots: [1, 0], counts: [7, 4] };
-            const rows = noGrad(() =>
-              tidy(() => {
-                const out = model.forward(tensor(Int32Array.from(ids), [1, 11], 'i32'), {
-                  cache,
-                  packed: { ...packed, logitsAt: [10, 6] },
-                });
-                assert.deepEqual(out.logits.shape, [1, 2, vocab]);
-                return out.logits.f32().slice();
-              }),
-            );
-            cache.dispose();
-            const a = alone(model, seqs[0].slice(0, 7)).logits;
-            const b = alone(model, seqs[1].slice(0, 4)).logits;
-            assert.ok(bitsEqual(rows.subarray(0, vocab), b.subarray(3 * vocab, 4 * vocab)), 'row of position 10');
-            assert.ok(bitsEqual(rows.subarray(vocab), a.subarray(6 * vocab, 7 * vocab)), 'row of position 6');
-          }),
-        );
+        let previous = backendName();
+        before(() => ((previous = backendName()), setBackend(backend)));
+        after(() => setBackend(previous as typeof backend));
+        it("gives each token its sequence's logits and keys/values alone", () => {
+          const got = packedRun(model, seqs);
+          seqs.forEach((ids, s) => {
+            const want = alone(model, ids);
+            assert.ok(bitsEqual(got.logits[s], want.logits), `sequence ${s}: logits differ`);
+            want.kv.forEach((t, i) => assert.ok(bitsEqual(got.kv[s][i], t), `sequence ${s}: cache tensor ${i}`));
+          });
+        });
+        it('computes only the logits rows packed.logitsAt asks for', () => {
+          const vocab = model.config.vocabSize;
+          const cache = model.createCache(2, CAPACITY);
+          const ids = [...seqs[0].slice(0, 7), ...seqs[1].slice(0, 4)];
+          const packed = { slots: [1, 0], counts: [7, 4] };
+          const rows = noGrad(() =>
+            tidy(() => {
+              const out = model.forward(tensor(Int32Array.from(ids), [1, 11], 'i32'), {
+                cache,
+                packed: { ...packed, logitsAt: [10, 6] },
+              });
+              assert.deepEqual(out.logits.shape, [1, 2, vocab]);
+              return out.logits.f32().slice();
+            }),
+          );
+          cache.dispose();
+          const a = alone(model, seqs[0].slice(0, 7)).logits;
+          const b = alone(model, seqs[1].slice(0, 4)).logits;
+          assert.ok(bitsEqual(rows.subarray(0, vocab), b.subarray(3 * vocab, 4 * vocab)), 'row of position 10');
+          assert.ok(bitsEqual(rows.subarray(vocab), a.subarray(6 * vocab, 7 * vocab)), 'row of position 6');
+        });
       });
 
 describe('a packed forward refuses malformed packings', () => {
