@@ -17,7 +17,7 @@ import {
   Tensor,
   widenRows,
 } from '../tensor/index.ts';
-import { mapFile, releasePages } from '../tensor/mapped-file.ts';
+import { mapFile, populatePages, releasePages } from '../tensor/mapped-file.ts';
 import { CheckpointError } from './checkpoint-error.ts';
 
 export type WeightMode = 'f32' | 'stored' | 'int8';
@@ -84,6 +84,13 @@ export class MappedTensors {
     if (buf) releasePages(buf, loc.offset, loc.byteLength);
   }
 
+  /** Maps `name`'s pages now, in one pass, before it is read whole (quantised): see populatePages. */
+  populate(name: string): void {
+    const loc = this.src.locate(name);
+    const buf = this.maps.get(loc.file);
+    if (buf) populatePages(buf, loc.offset, loc.byteLength);
+  }
+
   /** Whether `name` can be taken as it is stored (a dtype with a compact or f32 typed array). */
   storable(name: string): boolean {
     return this.src.has(name) && ELEMENT[this.src.info(name).dtype] !== undefined;
@@ -148,6 +155,7 @@ export function compactParam(
     t = Tensor.fromStorage(shape, dtype, data);
   }
   t.name = name;
+  if (mode === 'int8' && dtype !== 'i8') mapped.populate(name);
   const held = inWeightMode(t, mode);
   // A quantised copy replaces the mapped matrix: its pages need not stay resident beside it.
   if (held.dtype === 'i8' && dtype !== 'i8') mapped.release(name);

@@ -5,7 +5,7 @@ import { loadNativeAddon } from './native-addon.ts';
 
 type MapFile = (path: string, populate?: boolean) => ArrayBuffer;
 type AllocLarge = (bytes: number) => ArrayBuffer;
-type ReleasePages = (buffer: ArrayBuffer, offset: number, length: number) => number;
+type PageAdvice = (buffer: ArrayBuffer, offset: number, length: number) => number;
 
 /**
  * The file mapped copy-on-write as an ArrayBuffer, or null when the native addon is not available. The kernel is
@@ -25,7 +25,18 @@ export function mapFile(path: string, populate = false): ArrayBuffer | null {
  * not make, or without the native addon.
  */
 export function releasePages(buffer: ArrayBuffer, offset: number, length: number): number {
-  const fn = loadNativeAddon()?.releasePages as ReleasePages | undefined;
+  const fn = loadNativeAddon()?.releasePages as PageAdvice | undefined;
+  return typeof fn === 'function' ? fn(buffer, offset, length) : 0;
+}
+
+/**
+ * Maps every page of bytes [offset, offset + length) of a buffer made by mapFile now, in one pass of the kernel,
+ * rather than one page fault per page as the first read goes through them: for a matrix about to be read whole
+ * (quantised at load). Returns the bytes mapped: 0 where the kernel lacks MADV_POPULATE_READ, for a buffer mapFile
+ * did not make, or without the native addon (reading then faults the pages in as usual).
+ */
+export function populatePages(buffer: ArrayBuffer, offset: number, length: number): number {
+  const fn = loadNativeAddon()?.populatePages as PageAdvice | undefined;
   return typeof fn === 'function' ? fn(buffer, offset, length) : 0;
 }
 

@@ -1,6 +1,7 @@
 // The memory behind inference weights: mapFile (native/mmap.cc) gives the file's bytes whether or not every page is
 // mapped up front (MAP_POPULATE), past 4 GiB too; releasePages takes a mapping's pages out of the resident set
-// (int8 loading, once a matrix is quantised); allocLarge gives zeroed, writable buffers of the size asked (on
+// (int8 loading, once a matrix is quantised) and populatePages maps a range in one pass (before it is quantised);
+// allocLarge gives zeroed, writable buffers of the size asked (on
 // 2 MiB-aligned huge-page memory from the addon when the buffer spans a huge page; q8_0 quants live there).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tensor, nativeAvailable, quantizeWeight, q8ScalesOf } from '../../src/tensor/index.ts';
-import { allocLarge, mapFile, releasePages } from '../../src/tensor/mapped-file.ts';
+import { allocLarge, mapFile, populatePages, releasePages } from '../../src/tensor/mapped-file.ts';
 
 test('mapFile: the same bytes as reading the file, populated up front or faulted in', (t) => {
   if (!nativeAvailable()) return t.skip('native addon not built');
@@ -93,6 +94,31 @@ test('releasePages: pages of a mapping leave the resident set and stay readable;
     assert.equal(releasePages(heap.buffer, 0, heap.length), 0);
     assert.ok(heap.every((v) => v === 5));
     assert.throws(() => releasePages(buf, size - 10, 20), /releasePages: .* is outside the buffer/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('populatePages: a range of a mapping becomes resident in one call, every page it touches; contents unchanged', (t) => {
+  if (!nativeAvailable()) return t.skip('native addon not built');
+  const dir = mkdtempSync(join(tmpdir(), 'olmo-populate-'));
+  try {
+    const path = join(dir, 'w.bin');
+    const size = 32 * 1024 * 1024;
+    const bytes = new Uint8Array(size).map((_, i) => (i * 13 + (i >> 14)) & 255);
+    writeFileSync(path, bytes);
+    const buf = mapFile(path)!;
+    releasePages(buf, 0, size); // nothing of it resident, whatever the read-ahead did
+    const before = rssFile();
+    const mapped = populatePages(buf, 100, size / 2);
+    if (mapped === 0) return t.skip('this kernel has no MADV_POPULATE_READ (Linux 5.14)');
+    assert.equal(mapped, size / 2 + 4096, 'every page the range touches, the partial last one included');
+    const after = rssFile();
+    assert.ok(after - before >= size / 4, `RssFile ${before} -> ${after}: the pages were not mapped`);
+    assert.ok(Buffer.from(buf).equals(bytes), 'contents changed');
+    const heap = new Uint8Array(1 << 20).fill(3);
+    assert.equal(populatePages(heap.buffer, 0, heap.length), 0, 'a buffer mapFile did not make is left alone');
+    assert.throws(() => populatePages(buf, -1, 10), /populatePages: .* is outside the buffer/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
