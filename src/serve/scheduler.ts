@@ -251,8 +251,9 @@ export class Scheduler {
       const row = (r: number) => logits.subarray(r * v, (r + 1) * v);
       for (const p of batch.pieces) this.slots.appended(p.s.slot, batch.ids.slice(p.at, p.at + p.count));
       for (const p of batch.pieces) {
+        // (a callback may have ended a sequence since: abortAll from a request handler)
         if (p.s.state === 'decode') this.choose(p.s, row(p.row));
-        else this.prefilled(p.s, p.count, p.row, row);
+        else if (p.s.state === 'prefill') this.prefilled(p.s, p.count, p.row, row);
       }
     });
   }
