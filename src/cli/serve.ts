@@ -24,7 +24,7 @@ export const serveCommand: Command = {
   --max-num-seqs N          sequences decoded together, the KV cache's slots (default 16)
   --max-queue N             requests waiting for a slot before 429 Too Many Requests (default 256)
   --max-model-len N         tokens per sequence, prompt and completion (default: the model's max_position_embeddings)
-  --prefill-chunk N         prompt tokens per prefill step (default 64)
+  --prefill-chunk N         prompt tokens per step, run in one forward with the decode rows (default 64)
   --grace-seconds S         on SIGTERM, how long running requests may finish (default 30)
   --tokenizer DIR|dolma2    tokenizer to use when the checkpoint has no tokenizer.json
 ${QUANTIZE_HELP}
