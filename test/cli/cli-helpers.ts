@@ -1,8 +1,6 @@
-// Runs the `olmo` command from source (through tsx) and captures its output.
+// Runs the `olmo` command (built or from source: olmo-command.ts) and captures its output.
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+import { OLMO_NODE_ARGS } from '../olmo-command.ts';
 
 export interface CliResult {
   code: number;
@@ -11,7 +9,7 @@ export interface CliResult {
 }
 
 export function olmo(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): CliResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+  const r = spawnSync(process.execPath, [...OLMO_NODE_ARGS, ...args], {
     input: opts.input ?? '',
     encoding: 'utf8',
     env: { ...process.env, ...opts.env },

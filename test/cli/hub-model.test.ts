@@ -11,8 +11,8 @@ import { loadModel, saveModel } from '../../src/models/index.ts';
 import { FakeHub, commit, type FakeFile } from '../io/hub-fake.ts';
 import { tinyTokenizerJson } from '../tokenizers/tiny-tokenizer.ts';
 import type { CliResult } from './cli-helpers.ts';
+import { OLMO_NODE_ARGS } from '../olmo-command.ts';
 
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'olmo2', 'model');
 const tmp = mkdtempSync(join(tmpdir(), 'olmo-cli-hub-'));
 const SHA = commit('tiny-olmo2');
@@ -20,7 +20,7 @@ const SHA = commit('tiny-olmo2');
 /** The CLI in a child process, asynchronously (the fake hub answers from this process's event loop). */
 function olmoAsync(args: string[], env: Record<string, string>): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    const child = spawn(process.execPath, [...OLMO_NODE_ARGS, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -14,8 +14,8 @@ import { loadNativeAddon, nativeLoadError } from '../../src/tensor/native-addon.
 import { makeTrainFixture, tinyTrainConfig } from '../train/train-fixture.ts';
 import { sftJsonl, writeTinyModel } from '../posttrain/posttrain-fixture.ts';
 import { olmo } from './cli-helpers.ts';
+import { OLMO_NODE_ARGS } from '../olmo-command.ts';
 
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 const root = mkdtempSync(join(tmpdir(), 'olmo-stop-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -45,7 +45,7 @@ interface Stopped {
 /** Runs `olmo ARGS`, sends SIGINT once `out`/metrics.jsonl has a step line, and waits for the exit. */
 function interruptAfterFirstStep(args: string[], out: string): Promise<Stopped> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...OLMO_NODE_ARGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

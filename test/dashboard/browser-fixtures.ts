@@ -4,13 +4,12 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+import { OLMO_NODE_ARGS } from '../olmo-command.ts';
 
 /** Runs `olmo quickstart --size tiny --out DIR` from source; rejects with its stderr on failure. */
 export function runTinyQuickstart(out: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'quickstart', '--size', 'tiny', '--out', out], {
+    const child = spawn(process.execPath, [...OLMO_NODE_ARGS, 'quickstart', '--size', 'tiny', '--out', out], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';

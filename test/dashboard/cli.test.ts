@@ -4,21 +4,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import type { ChatChunk, ChatRenderResponse, RootsResponse, RunsResponse } from '../../src/dashboard/api-types.ts';
 import { startDashboard } from '../../src/dashboard/server.ts';
 import { olmo } from '../cli/cli-helpers.ts';
 import { checkpoint } from '../serve/helpers.ts';
 import { makeFixture } from './api-fixtures.ts';
 import { SseReader } from './sse.ts';
-
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+import { OLMO_NODE_ARGS } from '../olmo-command.ts';
 
 test('olmo dashboard DIR --port 0 --model X: URL printed, API and in-process chat served, SIGTERM closes it', async () => {
   const { root } = makeFixture();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', MAIN, 'dashboard', root, '--port', '0', '--model', checkpoint()],
+    [...OLMO_NODE_ARGS, 'dashboard', root, '--port', '0', '--model', checkpoint()],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },

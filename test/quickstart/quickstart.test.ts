@@ -15,8 +15,8 @@ import { olmo } from '../cli/cli-helpers.ts';
 import { loadLlama } from '../interop/llama-cpp.ts';
 import { assertQuickstartParity } from '../interop/quickstart-parity.ts';
 import { shareTinyQuickstart } from '../shared-quickstart.ts';
+import { OLMO_NODE_ARGS } from '../olmo-command.ts';
 
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 const root = mkdtempSync(join(tmpdir(), 'olmo-quickstart-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -27,7 +27,7 @@ function runTiny(
   signal: NodeJS.Signals = 'SIGKILL',
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'quickstart', '--size', 'tiny', '--out', out], {
+    const child = spawn(process.execPath, [...OLMO_NODE_ARGS, 'quickstart', '--size', 'tiny', '--out', out], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';

@@ -3,18 +3,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import { UsageError } from '../../src/cli/command.ts';
 import { serveCommand } from '../../src/cli/serve.ts';
 import { checkpoint } from './helpers.ts';
-
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+import { OLMO_NODE_ARGS } from '../olmo-command.ts';
 
 async function startCli(args: string[]) {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', MAIN, 'serve', '--model', checkpoint(), '--port', '0', '--served-model-name', 'tiny', ...args],
+    [...OLMO_NODE_ARGS, 'serve', '--model', checkpoint(), '--port', '0', '--served-model-name', 'tiny', ...args],
     {
       env: { ...process.env, OLMO_BACKEND: 'js' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,8 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { olmo } from '../cli/cli-helpers.ts';
-
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+import { OLMO_NODE_ARGS } from '../olmo-command.ts';
 
 export function metricLines(output: string): Record<string, unknown>[] {
   return readFileSync(join(output, 'metrics.jsonl'), 'utf8')
@@ -24,7 +23,7 @@ export async function killAfterSteps(
   key: string,
 ): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, command, '--config', configPath], {
+    const child = spawn(process.execPath, [...OLMO_NODE_ARGS, command, '--config', configPath], {
       stdio: 'ignore',
     });
     const poll = setInterval(() => {
