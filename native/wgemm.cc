@@ -283,10 +283,13 @@ void ParallelColumns(int64_t m, int64_t n, int64_t k, const Columns& columns) {
     return;
   }
   constexpr int64_t kRowsPerChunk = 32;  // a multiple of the AVX-512 and prefill tile widths
+  // One x row (decoding) streams W once, and the q8_0 tiles prefetch the next tile's rows as they go: in chunks of
+  // 32 rows, every chunk's first tile would start cold (the rows before it were another thread's). A decoding
+  // thread takes about n / (4·nt) rows at a time instead, still four chunks per thread for a stalled core.
+  const int64_t rows = m == 1 ? std::max(kRowsPerChunk, (n / (4 * nt) + 31) / 32 * 32) : kRowsPerChunk;
   std::atomic<int64_t> next{0};
   parallel_run(nt, [&](int, int) {
-    for (int64_t j0; (j0 = next.fetch_add(kRowsPerChunk, std::memory_order_relaxed)) < n;)
-      columns(j0, std::min(j0 + kRowsPerChunk, n));
+    for (int64_t j0; (j0 = next.fetch_add(rows, std::memory_order_relaxed)) < n;) columns(j0, std::min(j0 + rows, n));
   });
 }
 
