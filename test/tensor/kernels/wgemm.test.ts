@@ -76,6 +76,7 @@ for (const [m, n, k] of [
   [2, 3, 0],
   [37, 45, 100], // from 32 rows f32 weights take the panel path: a narrow last tile and a k tail
   [33, 70, 4100], // the panel path over several k blocks, with a tail
+  [1, 5000, 64], // one row over both threads: q8_0 decoding hands out wide chunks of weight rows
 ] as const) {
   test(`linear native = js bit for bit on every path (m ${m}, n ${n}, k ${k})`, { skip: nativeSkipReason() }, () => {
     const x = randomF32(m * k, 11 + m);
