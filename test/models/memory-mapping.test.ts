@@ -68,15 +68,19 @@ function rssFile(): number {
   return Number(/RssFile:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) * 1024;
 }
 
+/** A file of `size` bytes (byte i = byteAt(i)) in a new temporary folder, and its mapping. */
+function mappedFile(prefix: string, size: number, byteAt: (i: number) => number) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const bytes = new Uint8Array(size).map((_, i) => byteAt(i));
+  writeFileSync(join(dir, 'w.bin'), bytes);
+  return { dir, bytes, buf: mapFile(join(dir, 'w.bin'))! };
+}
+
 test('releasePages: pages of a mapping leave the resident set and stay readable; other buffers untouched', (t) => {
   if (!nativeAvailable()) return t.skip('native addon not built');
-  const dir = mkdtempSync(join(tmpdir(), 'olmo-release-'));
+  const size = 64 * 1024 * 1024;
+  const { dir, bytes, buf } = mappedFile('olmo-release-', size, (i) => (i * 7 + (i >> 16)) & 255);
   try {
-    const path = join(dir, 'w.bin');
-    const size = 64 * 1024 * 1024;
-    const bytes = new Uint8Array(size).map((_, i) => (i * 7 + (i >> 16)) & 255);
-    writeFileSync(path, bytes);
-    const buf = mapFile(path)!;
     const view = new Uint8Array(buf);
     let sum = 0;
     for (let i = 0; i < size; i += 4096) sum += view[i];
@@ -101,13 +105,9 @@ test('releasePages: pages of a mapping leave the resident set and stay readable;
 
 test('populatePages: a range of a mapping becomes resident in one call, every page it touches; contents unchanged', (t) => {
   if (!nativeAvailable()) return t.skip('native addon not built');
-  const dir = mkdtempSync(join(tmpdir(), 'olmo-populate-'));
+  const size = 32 * 1024 * 1024;
+  const { dir, bytes, buf } = mappedFile('olmo-populate-', size, (i) => (i * 13 + (i >> 14)) & 255);
   try {
-    const path = join(dir, 'w.bin');
-    const size = 32 * 1024 * 1024;
-    const bytes = new Uint8Array(size).map((_, i) => (i * 13 + (i >> 14)) & 255);
-    writeFileSync(path, bytes);
-    const buf = mapFile(path)!;
     releasePages(buf, 0, size); // nothing of it resident, whatever the read-ahead did
     const before = rssFile();
     const mapped = populatePages(buf, 100, size / 2);
