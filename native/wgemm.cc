@@ -311,7 +311,8 @@ void ParallelColumns(int64_t m, int64_t n, int64_t k, const Columns& columns, bo
 
 // The panel path (wgemm_panel.h) serves f32 weights from this many x rows on. It pays for f32 weights, which
 // Tile streams from L2 at twice bf16's bytes; with bf16, f16 and q8_0 weights Tile's own widening, from fewer
-// bytes, measured as fast or faster (`bench llm`).
+// bytes, measured as fast or faster than a panel of the same weights (kernel by kernel), and below 32 rows so
+// did Tile with f32 weights.
 constexpr int64_t kPanelMinRows = 32;
 
 // The exact kernels on the path in use: Columns, or for f32 weights and many x rows the panel path

@@ -1,12 +1,12 @@
-// The weight-only GEMM's prefill loop: many x rows against the same weights. Included once per path by wgemm.cc
-// inside its namespace, after wgemm_isa.h (V, the weight formats and their Tiles); needs PanelScratch().
+// The weight-only GEMM's prefill loop for f32 weights: many x rows against the same weights. Included once per
+// path by wgemm.cc inside its namespace, after wgemm_isa.h (V and the weight formats); needs PanelScratch().
 //
 // Each output element gets exactly the sums Tile computes (wgemm_isa.h): lane l accumulates k ≡ l (mod 16) in
-// increasing k with FMA, and q8_0 its block-wise order. Only where the operands come from changes:
+// increasing k with FMA. Only where the operands come from changes:
 //  - x is copied once per call into groups of RM rows laid out step by step ([group][step][r][16], zero rows
 //    after the last and zeros after k), so a tile reads its x rows as one sequential stream;
-//  - a group of weight rows is widened once into an f32 panel and reused by every x group, instead of every
-//    tile widening its own weight rows (for f32 weights the copy only makes the rows one stream);
+//  - a block of weight rows is copied into a panel laid out in the order the tiles read it, and reused by every
+//    x group from L2;
 //  - k runs in chunks, so that an x group's chunk stays in L1 while it meets every tile of the panel: a tile's
 //    partial lane sums wait in a small per-thread buffer between chunks, stored and reloaded exactly (a float
 //    store and load round nothing), so chunking leaves every bit as Tile's single pass gives it.
@@ -14,7 +14,7 @@
 
 // The panel's layout: k in chunks of kPanelChunk vector steps (16 weights each); within a chunk, weight rows in
 // tiles of RN rows (the last one may be narrower: `width` rows), and within a tile, for each step, its rows' 16
-// widened weights: [chunk][tile][step][c][16]. What one x group meets in one chunk is one contiguous stream.
+// weights: [chunk][tile][step][c][16]. What one x group meets in one chunk is one contiguous stream.
 constexpr int64_t kPanelChunk = 32;
 
 // Offset of step s of the tile whose first row is t0 (of nj rows in all; `steps` over the whole of k).
@@ -40,44 +40,30 @@ inline void PackX(const float* x, int64_t m, int64_t k, int rm, float* xp) {
     }
 }
 
-// How a weight format (F32Rows, Bf16Rows, F16Rows) fills and multiplies a panel.
+// Copies rows [j0, j0 + nj), weights [k0, k0 + kn) (kn a multiple of 16 that may run past k: the zero-padded
+// tail, from wtail) of w into `panel` in PanelAt's layout. (w.Load widens, so any weight format would do; wgemm.cc
+// uses the panel for f32 only.)
 template <class W>
-struct PlainPanel {
-  // Widens rows [j0, j0 + nj), weights [k0, k0 + kn) (kn a multiple of 16 that may run past k: the zero-padded
-  // tail) of w into `panel` in PanelAt's layout.
-  static void Fill(const W& w, int64_t j0, int64_t nj, int64_t k0, int64_t kn, int64_t k, int rn, const float* wtail,
-                   float* panel) {
-    const int64_t steps = kn / 16, k16 = k - k % 16;
-    for (int64_t t0 = 0; t0 < nj; t0 += rn) {
-      const int64_t width = nj - t0 < rn ? nj - t0 : rn;
-      for (int64_t c = 0; c < width; ++c)
-        for (int64_t s = 0; s < steps; ++s) {
-          float* dst = panel + PanelAt(s, steps, nj, t0, width) + c * 16;
-          if (k0 + s * 16 < k16)
-            VStore(dst, w.Load(j0 + t0 + c, k0 + s * 16));
-          else
-            VStore(dst, VLoad(wtail + 16 * (j0 + t0 + c)));
-        }
-    }
-  }
-  // acc[r][c] += `count` steps of the x group xg ([step][r][16]) against the tile's panel p (ps floats a step),
-  // both at the first step.
-  template <int RM, int RN>
-  static inline void Tile(const float* xg, const float* p, int64_t ps, int64_t count, V (&acc)[RM][RN]) {
-    for (int64_t s = 0; s < count; ++s) {
-      V wv[RN];
-      for (int c = 0; c < RN; ++c) wv[c] = VLoad(p + s * ps + c * 16);
-      for (int r = 0; r < RM; ++r) {
-        const V xv = VLoad(xg + (s * RM + r) * 16);
-        for (int c = 0; c < RN; ++c) acc[r][c] = VFma(xv, wv[c], acc[r][c]);
+void FillPanel(const W& w, int64_t j0, int64_t nj, int64_t k0, int64_t kn, int64_t k, int rn, const float* wtail,
+               float* panel) {
+  const int64_t steps = kn / 16, k16 = k - k % 16;
+  for (int64_t t0 = 0; t0 < nj; t0 += rn) {
+    const int64_t width = nj - t0 < rn ? nj - t0 : rn;
+    for (int64_t c = 0; c < width; ++c)
+      for (int64_t s = 0; s < steps; ++s) {
+        float* dst = panel + PanelAt(s, steps, nj, t0, width) + c * 16;
+        if (k0 + s * 16 < k16)
+          VStore(dst, w.Load(j0 + t0 + c, k0 + s * 16));
+        else
+          VStore(dst, VLoad(wtail + 16 * (j0 + t0 + c)));
       }
-    }
   }
-};
+}
 
-// One tile of RM x rows by RN panel rows over `count` steps of the current chunk (pointers at its first step),
-// its lane sums carried in `carry` ([r][c][16] floats, row stride rn·16) between chunks: zero before the first.
-template <class P, int RM, int RN>
+// One tile of RM x rows by RN panel rows over `count` steps of the current chunk: the x group xg ([step][r][16])
+// against the tile's panel p (ps floats a step), both at the chunk's first step. Its lane sums are carried in
+// `carry` ([r][c][16] floats, row stride rn·16) between chunks: zero before the first.
+template <int RM, int RN>
 inline void CarriedTile(const float* xg, const float* p, int64_t ps, int64_t count, bool first, float* carry,
                         int64_t rn) {
   V acc[RM][RN];
@@ -88,19 +74,25 @@ inline void CarriedTile(const float* xg, const float* p, int64_t ps, int64_t cou
     for (int r = 0; r < RM; ++r)
       for (int c = 0; c < RN; ++c) acc[r][c] = VLoad(carry + (r * rn + c) * 16);
   }
-  P::template Tile<RM, RN>(xg, p, ps, count, acc);
+  for (int64_t s = 0; s < count; ++s) {
+    V wv[RN];
+    for (int c = 0; c < RN; ++c) wv[c] = VLoad(p + s * ps + c * 16);
+    for (int r = 0; r < RM; ++r) {
+      const V xv = VLoad(xg + (s * RM + r) * 16);
+      for (int c = 0; c < RN; ++c) acc[r][c] = VFma(xv, wv[c], acc[r][c]);
+    }
+  }
   for (int r = 0; r < RM; ++r)
     for (int c = 0; c < RN; ++c) VStore(carry + (r * rn + c) * 16, acc[r][c]);
 }
 
 // Output columns [j0, j1) for all m rows of x, packed by PackX into xp, on the panel path. Weight rows go in
-// groups of up to kPanelRows, k in blocks whose widened panel fits in L2 (a group of rows meets every x row in
+// groups of up to kPanelRows, k in blocks whose panel fits in L2 (a group of rows meets every x row in
 // each block, so x streams from memory once per block and group); within a block, x goes RM rows at a time and k
 // a chunk at a time. The lane sums of every x row and weight row of the group wait in `carry` between chunks.
 template <int RM, int RN, class W>
 void PanelColumns(const float* xp, const W& w, float* out, int64_t m, int64_t n, int64_t k, int64_t j0,
                   int64_t j1, const float* wtail) {
-  using P = PlainPanel<W>;
   constexpr int64_t kPanelRows = 32, kPanelFloats = 65536;
   constexpr int64_t kBlock = kPanelFloats / (kPanelRows * 16) / kPanelChunk * kPanelChunk;  // steps per k block
   static_assert(kBlock >= kPanelChunk, "a k block holds whole chunks");
@@ -111,7 +103,7 @@ void PanelColumns(const float* xp, const W& w, float* out, int64_t m, int64_t n,
     const int64_t nj = jb + kPanelRows < j1 ? kPanelRows : j1 - jb;
     for (int64_t sb = 0; sb < steps; sb += kBlock) {
       const int64_t bsteps = sb + kBlock < steps ? kBlock : steps - sb;
-      P::Fill(w, jb, nj, sb * 16, bsteps * 16, k, RN, wtail, panel);
+      FillPanel(w, jb, nj, sb * 16, bsteps * 16, k, RN, wtail, panel);
       for (int64_t g = 0; g < groups; ++g) {
         const float* xg = xp + (g * steps + sb) * RM * 16;
         float* cg = carry + g * RM * nj * 16;
@@ -123,10 +115,10 @@ void PanelColumns(const float* xp, const W& w, float* out, int64_t m, int64_t n,
             const int64_t width = nj - t0 < RN ? nj - t0 : RN, ps = width * 16;
             const float* p = panel + PanelAt(s, bsteps, nj, t0, width);
             if (width == RN) {
-              CarriedTile<P, RM, RN>(xs, p, ps, count, first, cg + t0 * 16, nj);
+              CarriedTile<RM, RN>(xs, p, ps, count, first, cg + t0 * 16, nj);
             } else {
               for (int64_t c = 0; c < width; ++c)  // the last, narrower tile: one weight row at a time
-                CarriedTile<P, RM, 1>(xs, p + c * 16, ps, count, first, cg + (t0 + c) * 16, nj);
+                CarriedTile<RM, 1>(xs, p + c * 16, ps, count, first, cg + (t0 + c) * 16, nj);
             }
           }
         }
