@@ -7,7 +7,8 @@
 // transparent huge pages, for buffers made once and then streamed on every token (quantised weights): one page
 // fault and one TLB entry per 2 MiB instead of 512 of each.
 //
-// releasePages(buffer, offset, length): drops pages of a mapFile buffer from the resident set (see ReleasePages).
+// releasePages(buffer, offset, length) and populatePages(buffer, offset, length): drop a range of a mapFile buffer
+// from the resident set, or map it in one pass (see ReleasePages, PopulatePages).
 #include <fcntl.h>
 #include <napi.h>
 #include <sys/mman.h>
@@ -36,7 +37,8 @@ constexpr size_t kNapiMaxBytes = size_t{1} << 32;
 std::mutex mappings_mutex;
 std::map<uintptr_t, size_t> mappings;
 
-void Unmap(Napi::Env, void* data, size_t* len) {
+// Finalizer of the buffers below: forgets the mapping (if it was a file's) and unmaps [data, data + *len).
+void Unmap(void* data, size_t* len) {
   {
     std::lock_guard<std::mutex> lock(mappings_mutex);
     mappings.erase(reinterpret_cast<uintptr_t>(data));
@@ -51,16 +53,11 @@ void Unmap(Napi::Env, void* data, size_t* len) {
 // ArrayBuffer has no such limit, so larger mappings are handed to V8 directly. The v8::Local -> napi_value cast is
 // the one Node's N-API uses itself (js_native_api_v8.h, JsValueFromV8LocalValue).
 Napi::Value ExternalBuffer(Napi::Env env, void* p, size_t bytes, size_t len) {
-  if (bytes <= kNapiMaxBytes) return Napi::ArrayBuffer::New(env, p, bytes, Unmap, new size_t(len));
+  if (bytes <= kNapiMaxBytes)
+    return Napi::ArrayBuffer::New(env, p, bytes, [](Napi::Env, void* data, size_t* len) { Unmap(data, len); },
+                                  new size_t(len));
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
-  const auto unmap = [](void* data, size_t, void* mapped) {
-    {
-      std::lock_guard<std::mutex> lock(mappings_mutex);
-      mappings.erase(reinterpret_cast<uintptr_t>(data));
-    }
-    munmap(data, *static_cast<size_t*>(mapped));
-    delete static_cast<size_t*>(mapped);
-  };
+  const auto unmap = [](void* data, size_t, void* len) { Unmap(data, static_cast<size_t*>(len)); };
   std::unique_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(p, bytes, unmap, new size_t(len));
   v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate, std::move(store));
   return Napi::Value(env, reinterpret_cast<napi_value>(*buffer));
