@@ -79,16 +79,19 @@ export class MappedTensors {
    * the mapped bf16 matrix and its q8_0 copy would otherwise both count.
    */
   release(name: string): void {
-    const loc = this.src.locate(name);
-    const buf = this.maps.get(loc.file);
-    if (buf) releasePages(buf, loc.offset, loc.byteLength);
+    this.advise(name, releasePages);
   }
 
   /** Maps `name`'s pages now, in one pass, before it is read whole (quantised): see populatePages. */
   populate(name: string): void {
+    this.advise(name, populatePages);
+  }
+
+  /** Gives `name`'s bytes of its file's mapping to a page advice (nothing when the file is not mapped). */
+  private advise(name: string, advice: (buffer: ArrayBuffer, offset: number, length: number) => number): void {
     const loc = this.src.locate(name);
     const buf = this.maps.get(loc.file);
-    if (buf) populatePages(buf, loc.offset, loc.byteLength);
+    if (buf) advice(buf, loc.offset, loc.byteLength);
   }
 
   /** Whether `name` can be taken as it is stored (a dtype with a compact or f32 typed array). */
@@ -155,18 +158,25 @@ export function compactParam(
     t = Tensor.fromStorage(shape, dtype, data);
   }
   t.name = name;
-  if (mode === 'int8' && dtype !== 'i8') mapped.populate(name);
-  const held = inWeightMode(t, mode);
-  // A quantised copy replaces the mapped matrix: its pages need not stay resident beside it.
-  if (held.dtype === 'i8' && dtype !== 'i8') mapped.release(name);
+  if (!quantizedAtLoad(t, mode)) return inWeightMode(t, mode);
+  // Read whole once: mapped in one pass first; then the quantised copy replaces it, so its pages need not stay
+  // resident beside it.
+  mapped.populate(name);
+  const held = quantizeWeight(t);
+  mapped.release(name);
   return held;
+}
+
+/** Whether `mode` holds the matrix `t` as a q8_0 copy made at load (int8 mode, a float matrix of whole blocks). */
+function quantizedAtLoad(t: Tensor, mode: WeightMode): boolean {
+  return mode === 'int8' && t.dtype !== 'i8' && t.shape[1] % Q8_BLOCK === 0;
 }
 
 /** A matrix as `mode` holds it: widened to f32, kept as it is (f32 marked for inference), or quantised to q8_0. */
 export function inWeightMode(t: Tensor, mode: WeightMode): Tensor {
   const shape = t.shape;
   if (mode === 'f32') return t.dtype === 'f32' ? t : Tensor.fromStorage(shape, 'f32', widenRows(t, 0, shape[0]));
-  if (mode === 'int8' && t.dtype !== 'i8' && shape[1] % Q8_BLOCK === 0) return quantizeWeight(t);
+  if (quantizedAtLoad(t, mode)) return quantizeWeight(t);
   return t.dtype === 'f32' ? inferenceWeight(t) : t;
 }
 
