@@ -22,13 +22,14 @@
 //                        [--decode-tokens N (128)] [--rounds N (1: ours then llama.cpp, per mode)]
 //                        [--baseline llama.cpp|none]
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { cpuPaths, noGrad, numThreads, setBf16Fast, tensor, tidy } from '../src/tensor/index.ts';
 import { loadNativeAddon, nativeLoadError } from '../src/tensor/native-addon.ts';
 import { createNativeKernels } from '../src/tensor/kernels/native.ts';
+import { kernels } from '../src/tensor/backend.ts';
 import {
   loadModel,
   parseConfig,
@@ -218,10 +219,12 @@ const LOAD: Record<Mode, LoadOptions['weights']> = {
   'f32-gemm': 'f32',
 };
 
-/** Whether the bf16 fast mode runs here: AVX512_BF16 in the CPU's flags and the AVX-512 path in use. */
+/**
+ * Whether the bf16 fast mode runs here: the backend's kernel says so (it needs the native backend, AVX512_BF16 and
+ * the AVX-512 path, as OLMO_BACKEND and OLMO_CPU_PATH leave them).
+ */
 function bf16FastAvailable(): boolean {
-  const flags = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
-  return /\bavx512_bf16\b/.test(flags) && cpuPaths()?.active === 'avx512';
+  return kernels().linearBf16Fast(new Float32Array(32), new Uint16Array(32), new Float32Array(1), 1, 1, 32);
 }
 
 /** One weight mode, in this (child) process. */
