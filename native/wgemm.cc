@@ -263,6 +263,11 @@ inline void VQuantize(V w, float id, int8_t* out) {
 #include "wgemm_isa.h"
 #include "wgemm_panel.h"
 constexpr int kRM = 4, kRN = 4, kRN1 = 8;  // eight FMA chains for one x row
+// bf16 and f16 weights are widened in the tile (two instructions per 16 weights): 6 x rows per tile (24
+// accumulators, 4 weight vectors and an x vector in the 32 registers) widen each weight for more products.
+// f32 and q8_0 keep 4 (q8_0's block sums need registers of their own).
+template <class W>
+constexpr int kRowsFor = std::is_same_v<W, Bf16Rows> || std::is_same_v<W, F16Rows> ? 6 : kRM;
 constexpr int kPM = 6, kPN = 4;            // the prefill panel's tile: 24 accumulators of 32 registers
 }  // namespace avx512
 #pragma GCC diagnostic pop
@@ -339,7 +344,7 @@ void Run(const float* x, float* out, int64_t m, int64_t n, int64_t k, const floa
   }
   ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
     if (path == CpuPath::kAvx512)
-      avx512::Columns<avx512::kRM, avx512::kRN, avx512::kRN1>(x, w5, out, m, n, k, j0, j1, tail);
+      avx512::Columns<avx512::kRowsFor<Avx512>, avx512::kRN, avx512::kRN1>(x, w5, out, m, n, k, j0, j1, tail);
     else if (path == CpuPath::kAvx2)
       avx2::Columns<avx2::kRM, avx2::kRN, avx2::kRN1>(x, w2, out, m, n, k, j0, j1, tail);
     else

@@ -93,7 +93,7 @@ test(
   'linear is batch-invariant: a row alone, and in batches of 2..64 at several positions, gives the same bits',
   { skip: nativeSkipReason() },
   () => {
-    const [n, k] = [24, 160];
+    const [n, k] = [27, 160]; // 27: the tiles of 4 and 8 weight rows leave rows over
     const row = randomF32(k, 99);
     for (const path of paths()) {
       withCpuPath(path, () => {
