@@ -263,11 +263,10 @@ inline void VQuantize(V w, float id, int8_t* out) {
 #include "wgemm_isa.h"
 #include "wgemm_panel.h"
 constexpr int kRM = 4, kRN = 4, kRN1 = 8;  // eight FMA chains for one x row
-// bf16 and f16 weights are widened in the tile (two instructions per 16 weights): 6 x rows per tile (24
-// accumulators, 4 weight vectors and an x vector in the 32 registers) widen each weight for more products.
-// f32 and q8_0 keep 4 (q8_0's block sums need registers of their own).
+// Tiles of 6 x rows (24 accumulators, 4 weight vectors and an x vector in the 32 registers) load, and for bf16 and
+// f16 widen, each weight vector for more products than 4; q8_0 keeps 4 (its block sums need registers of their own).
 template <class W>
-constexpr int kRowsFor = std::is_same_v<W, Bf16Rows> || std::is_same_v<W, F16Rows> ? 6 : kRM;
+constexpr int kRowsFor = std::is_same_v<W, Q8Rows> ? kRM : 6;
 constexpr int kPM = 6, kPN = 4;            // the prefill panel's tile: 24 accumulators of 32 registers
 }  // namespace avx512
 #pragma GCC diagnostic pop
@@ -316,9 +315,9 @@ void ParallelColumns(int64_t m, int64_t n, int64_t k, const Columns& columns, bo
 
 // The panel path (wgemm_panel.h) serves f32 weights from this many x rows on. It pays for f32 weights, which
 // Tile streams from L2 at twice bf16's bytes; with bf16, f16 and q8_0 weights Tile's own widening, from fewer
-// bytes, measured as fast or faster than a panel of the same weights (kernel by kernel), and below 32 rows so
+// bytes, measured as fast or faster than a panel of the same weights (kernel by kernel), and below 40 rows so
 // did Tile with f32 weights.
-constexpr int64_t kPanelMinRows = 32;
+constexpr int64_t kPanelMinRows = 40;
 
 // The exact kernels on the path in use: Columns, or for f32 weights and many x rows the panel path
 // (wgemm_panel.h) on x packed once for all threads.

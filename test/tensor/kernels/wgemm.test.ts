@@ -74,8 +74,9 @@ for (const [m, n, k] of [
   [3, 5, 37],
   [9, 33, 16],
   [2, 3, 0],
-  [37, 45, 100], // from 32 rows f32 weights take the panel path: a narrow last tile and a k tail
-  [33, 70, 4100], // the panel path over several k blocks, with a tail
+  [41, 45, 100], // from 40 rows f32 weights take the panel path: a narrow last tile and a k tail
+  [40, 70, 4100], // the panel path over several k blocks, with a tail
+  [37, 45, 100], // just below the panel path: balanced groups of 5 and 6 rows
   [1, 5000, 64], // one row over both threads: q8_0 decoding hands out wide chunks of weight rows
 ] as const) {
   test(`linear native = js bit for bit on every path (m ${m}, n ${n}, k ${k})`, { skip: nativeSkipReason() }, () => {
