@@ -26,8 +26,11 @@ const DECODE_PROMPT = 16;
 async function prefillTps(model: LlamaModel, prompt: number, vocab: number): Promise<number> {
   const context = await model.createContext({ contextSize: prompt + 1, threads: THREADS });
   const ids = randomIds(prompt, vocab, 3) as Token[];
+  const sequence = context.getSequence();
+  await sequence.evaluateWithoutGeneratingNewTokens(ids); // warm-up, as llama-bench's (and bench/llm.ts's own)
+  await sequence.clearHistory();
   const t0 = performance.now();
-  await context.getSequence().evaluateWithoutGeneratingNewTokens(ids);
+  await sequence.evaluateWithoutGeneratingNewTokens(ids);
   const tps = prompt / ((performance.now() - t0) / 1000);
   await context.dispose();
   return tps;
