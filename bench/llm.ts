@@ -5,7 +5,8 @@
 // GGUF once (f32, bf16, q8_0) and run by llama.cpp (bench/llama-cpp.ts) right after the olmo-ts mode it is
 // compared with, in the same invocation. Also in the same run: a STREAM-like copy that measures the memory
 // bandwidth, so that decode at batch 1 reads as a share of its limit (weight bytes read per token ÷ bandwidth),
-// and `bench gemm`'s square-SGEMM rate, against which prefill's matmul rate is set.
+// and `bench gemm`'s square-SGEMM rate, against which prefill's matmul rate is set (over the whole prefill), and the
+// weight products' own rate at prefill's shapes (layer 0's matrices alone).
 // Modes: f32 is an f32 checkpoint loaded as stored (inference weights: the wgemm kernels); bf16-fast is bf16 in
 // the fast mode (activations rounded to bf16, AVX512_BF16 dot products: what llama.cpp's bf16 does, so the like-
 // for-like row beside it; the exact bf16 mode widens the weights instead); int8 quantises the
@@ -28,7 +29,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, readdir
 import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { cpuPaths, noGrad, numThreads, setBf16Fast, tensor, tidy } from '../src/tensor/index.ts';
+import { cpuPaths, linear, noGrad, numThreads, setBf16Fast, tensor, tidy, type Tensor } from '../src/tensor/index.ts';
 import { loadNativeAddon, nativeLoadError } from '../src/tensor/native-addon.ts';
 import { createNativeKernels } from '../src/tensor/kernels/native.ts';
 import { kernels } from '../src/tensor/backend.ts';
@@ -193,6 +194,39 @@ function bytesPerToken(model: CausalLM): number {
 interface ChildResult extends LlamaResult {
   bytesPerToken: number;
   kvBytes: number;
+  /** GFLOP/s of the weight products alone at prefill's shapes (prefillGemmRate). */
+  prefillGemmGflops: number;
+}
+
+/**
+ * The weight products' own rate at prefill's shapes, without the rest of the forward pass (attention, norms,
+ * RoPE, the step's allocations): every matrix of layer 0 through the op generation uses (`linear`, so the weight
+ * mode's kernel and the bf16 fast mode as set), on `tokens` random rows; for OLMoE's experts, expert 0 on the rows
+ * an expert gets on average (tokens · top-k / experts). Best of three passes, GFLOP/s.
+ */
+function prefillGemmRate(model: CausalLM, tokens: number): number {
+  const cfg = model.config;
+  const expertRows = Math.max(1, Math.round((tokens * cfg.numExpertsPerTok) / Math.max(1, cfg.numExperts)));
+  const products: { x: Tensor; w: Tensor }[] = [];
+  let flops = 0;
+  for (const [name, w] of model.namedParameters()) {
+    if (!/(^|\.)layers\.0\./.test(name) || w.rank !== 2) continue;
+    if (name.includes('.experts.') && !name.includes('.experts.0.')) continue;
+    const [n, k] = w.shape;
+    const m = name.includes('.experts.') ? expertRows : tokens;
+    const x = new Float32Array(m * k);
+    for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.37);
+    products.push({ x: tensor(x, [m, k]), w });
+    flops += 2 * m * n * k;
+  }
+  if (products.length === 0) throw new Error('bench llm: found no matrices of layer 0 to time');
+  let best = Infinity;
+  for (let pass = 0; pass < 3; pass++) {
+    const t0 = performance.now();
+    noGrad(() => tidy(() => products.forEach(({ x, w }) => void linear(x, w))));
+    best = Math.min(best, (performance.now() - t0) / 1000);
+  }
+  return flops / best / 1e9;
 }
 
 const randomIds = (n: number, vocab: number, seed: number) => Int32Array.from(randomIdList(n, vocab, seed));
@@ -264,6 +298,7 @@ function runMode(dir: string, mode: Mode, decodeTokens: number): ChildResult {
     peakRss: process.resourceUsage().maxRSS * 1024,
     bytesPerToken: bytesPerToken(model),
     kvBytes: d1.kvBytes,
+    prefillGemmGflops: prefillGemmRate(model, PROMPT),
   };
 }
 
@@ -474,6 +509,13 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
         unit: 'GFLOP/s',
         baseline: sgemm,
         ratio: rate / sgemm,
+      },
+      {
+        name: `${mode} prefill weight products alone vs square SGEMM`,
+        value: o.prefillGemmGflops,
+        unit: 'GFLOP/s',
+        baseline: sgemm,
+        ratio: o.prefillGemmGflops / sgemm,
       },
       versus(`${mode} decode batch 1`, 'tok/s', o.decode1Tps, t?.decode1Tps),
       versus(`${mode} decode batch 8`, 'tok/s', o.decode8Tps, t?.decode8Tps),
