@@ -65,15 +65,22 @@ Napi::Value ExternalBuffer(Napi::Env env, void* p, size_t bytes, size_t len) {
 
 // Advice only: a kernel without the feature (or a file system whose page cache cannot be mapped with huge pages)
 // returns an error, and the mapping works as before.
-void Advise(void* p, size_t size, bool populated) {
-  // Start reading the whole file now (no-op for pages already cached): a cold load then streams the file instead of
-  // faulting it in 4 KiB at a time. Pointless when MAP_POPULATE has already read it.
-  if (!populated) madvise(p, size, MADV_WILLNEED);
+void Advise(void* p, size_t size, bool populate) {
 #ifdef MADV_HUGEPAGE
   // Lets the kernel map the page cache's large folios with huge pages where it can (fewer TLB misses when decoding
   // streams every weight once per token).
   madvise(p, size, MADV_HUGEPAGE);
 #endif
+  // Populating maps every page now, in one pass through the page cache (reading what is not cached), rather than
+  // one fault per page in the first forward pass. It must be MADV_POPULATE_READ (Linux 5.14), not MAP_POPULATE:
+  // on this private writable mapping MAP_POPULATE populates for writing, which breaks copy-on-write and gives the
+  // process a private anonymous copy of every page of the file.
+#ifdef MADV_POPULATE_READ
+  if (populate && madvise(p, size, MADV_POPULATE_READ) == 0) return;
+#endif
+  // Otherwise start reading the whole file now (no-op for pages already cached): a cold load then streams the file
+  // instead of faulting it in 4 KiB at a time.
+  madvise(p, size, MADV_WILLNEED);
 }
 
 Napi::Value MapFile(const Napi::CallbackInfo& info) {
@@ -100,9 +107,7 @@ Napi::Value MapFile(const Napi::CallbackInfo& info) {
     close(fd);
     return Napi::ArrayBuffer::New(env, 0);
   }
-  // MAP_POPULATE: every page mapped now, in one pass through the page cache, rather than faulted in by the first
-  // forward pass (load takes longer, the first tokens shorter).
-  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | (populate ? MAP_POPULATE : 0), fd, 0);
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   const int map_errno = errno;
   close(fd);  // the mapping keeps the file open
   if (p == MAP_FAILED) {

@@ -9,8 +9,9 @@ type PageAdvice = (buffer: ArrayBuffer, offset: number, length: number) => numbe
 
 /**
  * The file mapped copy-on-write as an ArrayBuffer, or null when the native addon is not available. The kernel is
- * asked to read the file ahead and to use huge pages where it can; `populate` maps every page now (MAP_POPULATE),
- * so that the first forward pass does not fault the weights in one by one.
+ * asked to read the file ahead and to use huge pages where it can; `populate` maps every page now
+ * (MADV_POPULATE_READ: still shared with the page cache, no private copies), so that the first forward pass does not
+ * fault the weights in one by one.
  */
 export function mapFile(path: string, populate = false): ArrayBuffer | null {
   const addon = loadNativeAddon();

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   closeSync,
+  existsSync,
   ftruncateSync,
   mkdtempSync,
   openSync,
@@ -35,6 +36,38 @@ test('mapFile: the same bytes as reading the file, populated up front or faulted
       assert.ok(Buffer.from(buf).equals(expected), `populate ${populate}: bytes differ`);
     }
     assert.throws(() => mapFile(join(dir, 'missing.bin')), /cannot map .*missing\.bin: open: No such file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Kilobytes of a field of /proc/self/smaps_rollup (Linux), or null where there is none. */
+function rollupKb(field: 'Rss' | 'Anonymous'): number | null {
+  if (!existsSync('/proc/self/smaps_rollup')) return null;
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/smaps_rollup', 'utf8'));
+  return m ? Number(m[1]) : null;
+}
+
+test('mapFile(path, true) maps the pages of the page cache, not private copies of them', (t) => {
+  if (!nativeAvailable()) return t.skip('native addon not built');
+  if (rollupKb('Anonymous') === null) return t.skip('no /proc/self/smaps_rollup on this system');
+  const dir = mkdtempSync(join(tmpdir(), 'olmo-map-populate-'));
+  try {
+    const path = join(dir, 'w.bin');
+    const mib = 64;
+    const fd = openSync(path, 'w'); // a MiB at a time: no large JS buffer to be collected while RSS is read
+    const chunk = Buffer.alloc(1 << 20, 7);
+    for (let i = 0; i < mib; i++) writeSync(fd, chunk);
+    closeSync(fd);
+    const probe = mapFile(path)!;
+    if (populatePages(probe, 0, 4096) === 0) return t.skip('the kernel has no MADV_POPULATE_READ');
+    const [rss0, anon0] = [rollupKb('Rss')!, rollupKb('Anonymous')!];
+    const buf = mapFile(path, true);
+    const [rss1, anon1] = [rollupKb('Rss')!, rollupKb('Anonymous')!];
+    assert.ok(buf && new Uint8Array(buf)[(mib << 20) - 1] === 7);
+    // populating for writing (MAP_POPULATE on this private writable mapping) made every page a private copy
+    assert.ok(anon1 - anon0 < (mib << 10) / 4, `anonymous memory grew by ${anon1 - anon0} kB for a ${mib} MiB file`);
+    assert.ok(rss1 - rss0 > ((mib << 10) * 3) / 4, `resident grew by only ${rss1 - rss0} kB: not populated`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
