@@ -1,5 +1,5 @@
 // The memory behind inference weights: mapFile (native/mmap.cc) gives the file's bytes whether or not every page is
-// mapped up front (MAP_POPULATE), past 4 GiB too; releasePages takes a mapping's pages out of the resident set
+// mapped up front (MADV_POPULATE_READ, shared with the page cache), past 4 GiB too; releasePages takes a mapping's pages out of the resident set
 // (int8 loading, once a matrix is quantised) and populatePages maps a range in one pass (before it is quantised);
 // allocLarge gives zeroed, writable buffers of the size asked (on
 // 2 MiB-aligned huge-page memory from the addon when the buffer spans a huge page; q8_0 quants live there).
@@ -7,7 +7,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   closeSync,
-  existsSync,
   ftruncateSync,
   mkdtempSync,
   openSync,
@@ -41,16 +40,13 @@ test('mapFile: the same bytes as reading the file, populated up front or faulted
   }
 });
 
-/** Kilobytes of a field of /proc/self/smaps_rollup (Linux), or null where there is none. */
-function rollupKb(field: 'Rss' | 'Anonymous'): number | null {
-  if (!existsSync('/proc/self/smaps_rollup')) return null;
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/smaps_rollup', 'utf8'));
-  return m ? Number(m[1]) : null;
+/** This process's resident file-backed (RssFile) or anonymous (RssAnon) memory (Linux), in bytes. */
+function resident(field: 'RssFile' | 'RssAnon'): number {
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'))![1]) * 1024;
 }
 
 test('mapFile(path, true) maps the pages of the page cache, not private copies of them', (t) => {
   if (!nativeAvailable()) return t.skip('native addon not built');
-  if (rollupKb('Anonymous') === null) return t.skip('no /proc/self/smaps_rollup on this system');
   const dir = mkdtempSync(join(tmpdir(), 'olmo-map-populate-'));
   try {
     const path = join(dir, 'w.bin');
@@ -61,13 +57,20 @@ test('mapFile(path, true) maps the pages of the page cache, not private copies o
     closeSync(fd);
     const probe = mapFile(path)!;
     if (populatePages(probe, 0, 4096) === 0) return t.skip('the kernel has no MADV_POPULATE_READ');
-    const [rss0, anon0] = [rollupKb('Rss')!, rollupKb('Anonymous')!];
+    const [file0, anon0] = [resident('RssFile'), resident('RssAnon')];
     const buf = mapFile(path, true);
-    const [rss1, anon1] = [rollupKb('Rss')!, rollupKb('Anonymous')!];
+    const [file1, anon1] = [resident('RssFile'), resident('RssAnon')];
     assert.ok(buf && new Uint8Array(buf)[(mib << 20) - 1] === 7);
     // populating for writing (MAP_POPULATE on this private writable mapping) made every page a private copy
-    assert.ok(anon1 - anon0 < (mib << 10) / 4, `anonymous memory grew by ${anon1 - anon0} kB for a ${mib} MiB file`);
-    assert.ok(rss1 - rss0 > ((mib << 10) * 3) / 4, `resident grew by only ${rss1 - rss0} kB: not populated`);
+    const kb = (bytes: number) => Math.round(bytes / 1024);
+    assert.ok(
+      anon1 - anon0 < (mib << 20) / 4,
+      `anonymous memory grew by ${kb(anon1 - anon0)} kB for a ${mib} MiB file`,
+    );
+    assert.ok(
+      file1 - file0 > ((mib << 20) * 3) / 4,
+      `file-backed memory grew by only ${kb(file1 - file0)} kB: not populated`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -96,11 +99,6 @@ test('mapFile maps a file past 4 GiB (a 5 GB safetensors shard; N-API alone abor
   }
 });
 
-/** This process's resident file-backed memory (Linux), in bytes. */
-function rssFile(): number {
-  return Number(/RssFile:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) * 1024;
-}
-
 /** A file of `size` bytes (byte i = byteAt(i)) in a new temporary folder, and its mapping. */
 function mappedFile(prefix: string, size: number, byteAt: (i: number) => number) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -117,10 +115,10 @@ test('releasePages: pages of a mapping leave the resident set and stay readable;
     const view = new Uint8Array(buf);
     let sum = 0;
     for (let i = 0; i < size; i += 4096) sum += view[i];
-    const before = rssFile();
+    const before = resident('RssFile');
     // Whole pages only: the unaligned ends of the range stay.
     assert.equal(releasePages(buf, 100, size - 200), size - 2 * 4096);
-    const after = rssFile();
+    const after = resident('RssFile');
     assert.ok(before - after >= size / 2, `RssFile ${before} -> ${after}: the pages were not released`);
     assert.ok(Buffer.from(buf).equals(bytes), 'contents changed after release');
     let again = 0;
@@ -142,11 +140,11 @@ test('populatePages: a range of a mapping becomes resident in one call, every pa
   const { dir, bytes, buf } = mappedFile('olmo-populate-', size, (i) => (i * 13 + (i >> 14)) & 255);
   try {
     releasePages(buf, 0, size); // nothing of it resident, whatever the read-ahead did
-    const before = rssFile();
+    const before = resident('RssFile');
     const mapped = populatePages(buf, 100, size / 2);
     if (mapped === 0) return t.skip('this kernel has no MADV_POPULATE_READ (Linux 5.14)');
     assert.equal(mapped, size / 2 + 4096, 'every page the range touches, the partial last one included');
-    const after = rssFile();
+    const after = resident('RssFile');
     assert.ok(after - before >= size / 4, `RssFile ${before} -> ${after}: the pages were not mapped`);
     assert.ok(Buffer.from(buf).equals(bytes), 'contents changed');
     const heap = new Uint8Array(1 << 20).fill(3);
