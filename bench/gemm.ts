@@ -58,7 +58,8 @@ const TRAIN_SHAPES: Shape[] = [
 const ROUNDS = 3;
 const MIN_SECONDS = 1 / ROUNDS; // per round and side
 
-function randomArray(n: number, seed: number): Float32Array {
+/** n values uniform in [-0.5, 0.5) from a seeded linear congruential generator. */
+export function randomArray(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
   let s = seed >>> 0;
   for (let i = 0; i < n; i++) {

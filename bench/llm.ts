@@ -50,7 +50,7 @@ import { writeFileSync } from 'node:fs';
 import { createModel } from '../src/models/families.ts';
 import { placeholderInit } from '../src/nn/index.ts';
 import type { BenchOptions, Measurement } from './run.ts';
-import { cpuModel, square, timeOurs } from './gemm.ts';
+import { cpuModel, randomArray, square, timeOurs } from './gemm.ts';
 import type { LlamaResult } from './llama-cpp.ts';
 import { randomIds as randomIdList } from './token-ids.ts';
 
@@ -147,7 +147,6 @@ function ensureF32Checkpoint(bf16Dir: string, log: (m: string) => void): string 
   return dir;
 }
 
-/** Bytes of a checkpoint's weight files (a folder's safetensors, or one .gguf file). */
 /** The weight files of a checkpoint folder (its .safetensors), or the file itself (a GGUF). */
 function weightFiles(dir: string): string[] {
   if (statSync(dir).isFile()) return [dir];
@@ -156,6 +155,7 @@ function weightFiles(dir: string): string[] {
     .map((f) => join(dir, f));
 }
 
+/** Bytes of a checkpoint's weight files (a folder's safetensors, or one .gguf file). */
 function weightFileBytes(dir: string): number {
   return weightFiles(dir).reduce((n, f) => n + statSync(f).size, 0);
 }
@@ -214,9 +214,7 @@ function prefillGemmRate(model: CausalLM, tokens: number): number {
     if (name.includes('.experts.') && !name.includes('.experts.0.')) continue;
     const [n, k] = w.shape;
     const m = name.includes('.experts.') ? expertRows : tokens;
-    const x = new Float32Array(m * k);
-    for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.37);
-    products.push({ x: tensor(x, [m, k]), w });
+    products.push({ x: tensor(randomArray(m * k, 1), [m, k]), w });
     flops += 2 * m * n * k;
   }
   if (products.length === 0) throw new Error('bench llm: found no matrices of layer 0 to time');
