@@ -7,6 +7,14 @@
 // transparent huge pages, for buffers made once and then streamed on every token (quantised weights): one page
 // fault and one TLB entry per 2 MiB instead of 512 of each.
 //
+// allocAligned(bytes): zeroed memory starting on a 64-byte boundary as an ArrayBuffer, for the tensors the kernels
+// stream: an AVX-512 load from an address that is not a multiple of 64 touches two cache lines, and the JS heap's
+// allocator (malloc) aligns to 16 only, so without this every 64-byte load of an f32 matrix or activation is split
+// across two lines (the multi-row weight-only GEMMs, which load both operands from L1 and L2, slow down most).
+//
+// addressAlignment(buffer, offset): the largest power of two, up to 4096, that divides the address of byte `offset`
+// of an ArrayBuffer (a diagnostic: where the kernels' loads of a tensor fall against cache lines).
+//
 // releasePages(buffer, offset, length) and populatePages(buffer, offset, length): drop a range of a mapFile buffer
 // from the resident set, or map it in one pass (see ReleasePages, PopulatePages).
 #include <fcntl.h>
@@ -17,6 +25,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -122,15 +131,56 @@ Napi::Value MapFile(const Napi::CallbackInfo& info) {
   return ExternalBuffer(env, p, size, size);
 }
 
-Napi::Value AllocLarge(const Napi::CallbackInfo& info) {
+// The byte count argument of allocLarge and allocAligned.
+size_t ByteCount(const Napi::CallbackInfo& info, const char* op) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsNumber())
-    throw Napi::TypeError::New(env, "olmo native allocLarge: argument 'bytes' must be a number");
+    throw Napi::TypeError::New(env, std::string("olmo native ") + op + ": argument 'bytes' must be a number");
   const double requested = info[0].As<Napi::Number>().DoubleValue();
   if (!(requested >= 0) || requested != static_cast<double>(static_cast<int64_t>(requested)) || requested > 0x1p52)
-    throw Napi::RangeError::New(env, "olmo native allocLarge: 'bytes' must be a non-negative integer, got " +
-                                         std::to_string(requested));
-  const size_t bytes = static_cast<size_t>(requested);
+    throw Napi::RangeError::New(env, std::string("olmo native ") + op +
+                                         ": 'bytes' must be a non-negative integer, got " + std::to_string(requested));
+  return static_cast<size_t>(requested);
+}
+
+Napi::Value AllocAligned(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const size_t bytes = ByteCount(info, "allocAligned");
+  if (bytes == 0) return Napi::ArrayBuffer::New(env, 0);
+  // calloc, not aligned_alloc + memset: for large sizes calloc takes fresh pages from the kernel, which are zero
+  // already, and skips the memset. One line more than asked, to start the buffer on the next 64-byte boundary.
+  constexpr uintptr_t kLine = 64;
+  void* raw = std::calloc(1, bytes + kLine);
+  if (raw == nullptr)
+    throw Napi::Error::New(env, "olmo native allocAligned: cannot allocate " + std::to_string(bytes) + " bytes");
+  void* p = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(raw) + kLine - 1) & ~(kLine - 1));
+  // A V8 backing store (as ExternalBuffer's large path): V8 counts its bytes as external memory for the garbage
+  // collector's pacing, and frees it with the ArrayBuffer.
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  std::unique_ptr<v8::BackingStore> store =
+      v8::ArrayBuffer::NewBackingStore(p, bytes, [](void*, size_t, void* raw) { std::free(raw); }, raw);
+  v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate, std::move(store));
+  return Napi::Value(env, reinterpret_cast<napi_value>(*buffer));
+}
+
+Napi::Value AddressAlignment(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsArrayBuffer() || !info[1].IsNumber())
+    throw Napi::TypeError::New(env, "olmo native addressAlignment: arguments must be (ArrayBuffer, offset)");
+  Napi::ArrayBuffer buffer = info[0].As<Napi::ArrayBuffer>();
+  const double offset = info[1].As<Napi::Number>().DoubleValue();
+  if (!(offset >= 0) || offset > static_cast<double>(buffer.ByteLength()) || offset != static_cast<int64_t>(offset))
+    throw Napi::RangeError::New(env, "olmo native addressAlignment: offset " + std::to_string(offset) +
+                                         " is outside the buffer's " + std::to_string(buffer.ByteLength()) + " bytes");
+  const uintptr_t address = reinterpret_cast<uintptr_t>(buffer.Data()) + static_cast<uintptr_t>(offset);
+  uintptr_t a = 1;
+  while (a < 4096 && address % (2 * a) == 0) a *= 2;
+  return Napi::Number::New(env, static_cast<double>(a));
+}
+
+Napi::Value AllocLarge(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const size_t bytes = ByteCount(info, "allocLarge");
   if (bytes == 0) return Napi::ArrayBuffer::New(env, 0);
   // Over-allocate by one huge page, then trim both ends so that the buffer starts on a 2 MiB boundary.
   const size_t len = (bytes + 4095) & ~size_t{4095};
@@ -212,6 +262,8 @@ Napi::Value PopulatePages(const Napi::CallbackInfo& info) {
 void RegisterMmap(Napi::Env env, Napi::Object exports) {
   exports.Set("mapFile", Napi::Function::New(env, MapFile));
   exports.Set("allocLarge", Napi::Function::New(env, AllocLarge));
+  exports.Set("allocAligned", Napi::Function::New(env, AllocAligned));
+  exports.Set("addressAlignment", Napi::Function::New(env, AddressAlignment));
   exports.Set("releasePages", Napi::Function::New(env, ReleasePages));
   exports.Set("populatePages", Napi::Function::New(env, PopulatePages));
 }

@@ -282,8 +282,8 @@ export function safetensorsWriteOrder<T extends { readonly dtype: SafetensorsDty
 }
 
 /**
- * Builds a header — the 8-byte length prefix and the JSON, padded with spaces to a multiple of 8 bytes —
- * for tensors laid out in the order given. The JSON is byte-identical to what serde_json writes in the Rust
+ * Builds a header — the 8-byte length prefix and the JSON, padded with spaces so that the whole header is a
+ * multiple of `dataAlignment` bytes (8 by default, as the Rust writer) — for tensors laid out in the order given. The JSON is byte-identical to what serde_json writes in the Rust
  * crate: compact, `__metadata__` first, then the tensors in data order, fields dtype, shape, data_offsets.
  */
 export function buildHeader(
@@ -294,7 +294,10 @@ export function buildHeader(
     readonly byteLength: number;
   }[],
   metadata: Readonly<Record<string, string>> | undefined,
+  dataAlignment = N_LEN,
 ): { header: Uint8Array; dataLength: number } {
+  if (!Number.isSafeInteger(dataAlignment) || dataAlignment < N_LEN || (dataAlignment & (dataAlignment - 1)) !== 0)
+    throw new Error(`safetensors dataAlignment must be a power of two of at least 8, got ${dataAlignment}`);
   const parts: string[] = [];
   if (metadata !== undefined) {
     parts.push(
@@ -311,7 +314,7 @@ export function buildHeader(
     offset += e.byteLength;
   }
   const json = Buffer.from(`{${parts.join(',')}}`, 'utf8');
-  const padded = Math.ceil(json.length / N_LEN) * N_LEN;
+  const padded = Math.ceil((N_LEN + json.length) / dataAlignment) * dataAlignment - N_LEN;
   if (padded > MAX_HEADER_SIZE) {
     throw new Error(
       `safetensors header would be ${padded} bytes, over the ${MAX_HEADER_SIZE}-byte limit readers enforce`,

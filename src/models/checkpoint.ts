@@ -217,7 +217,12 @@ export function saveModel(model: CausalLM, dir: string, opts: SaveModelOptions =
       quantized ||= t.dtype === 'i8';
       tensors.push(...tensorsToWrite(name, t, dtype, (f) => fromFloat32(f, 'BF16') as Uint16Array));
     }
-    saveShardedSafetensors(tmp, tensors, { maxShardSize: opts.maxShardSize ?? '5GB', metadata: { format: 'pt' } });
+    // data on 64-byte boundaries: a mapped checkpoint's tensors then start on cache lines (see dataAlignment)
+    saveShardedSafetensors(tmp, tensors, {
+      maxShardSize: opts.maxShardSize ?? '5GB',
+      metadata: { format: 'pt' },
+      dataAlignment: 64,
+    });
     const hfConfig = toHfConfig(model.config, dtype);
     delete hfConfig.quantization_config; // carried over from a loaded config: true only when this save is q8_0
     if (quantized) hfConfig.quantization_config = { ...Q8_QUANTIZATION_CONFIG };

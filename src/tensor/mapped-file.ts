@@ -5,6 +5,7 @@ import { loadNativeAddon } from './native-addon.ts';
 
 type MapFile = (path: string, populate?: boolean) => ArrayBuffer;
 type AllocLarge = (bytes: number) => ArrayBuffer;
+type AllocAligned = AllocLarge;
 type PageAdvice = (buffer: ArrayBuffer, offset: number, length: number) => number;
 
 /**
@@ -46,11 +47,35 @@ const HUGE_PAGE = 2 * 1024 * 1024;
 
 /**
  * A zeroed ArrayBuffer of `bytes`, aligned to 2 MiB and advised for transparent huge pages when the native addon
- * is available and the buffer is at least one huge page; an ordinary ArrayBuffer otherwise.
+ * is available and the buffer is at least one huge page; allocAligned's buffer otherwise.
  */
 export function allocLarge(bytes: number): ArrayBuffer {
   if (!Number.isSafeInteger(bytes) || bytes < 0)
     throw new RangeError(`allocLarge: bytes must be a non-negative integer, got ${bytes}`);
   const fn = bytes >= HUGE_PAGE ? (loadNativeAddon()?.allocLarge as AllocLarge | undefined) : undefined;
+  return typeof fn === 'function' ? fn(bytes) : allocAligned(bytes);
+}
+
+/** Below this a buffer is not worth a call into the addon (small tensors are not what the kernels stream). */
+const ALIGNED_MIN = 4096;
+
+/**
+ * A zeroed ArrayBuffer of `bytes` starting on a 64-byte boundary (a cache line: an AVX-512 load from anywhere else
+ * touches two lines) when the native addon is available and the buffer is at least 4 KiB; an ordinary ArrayBuffer
+ * (16-byte aligned) otherwise. Tensor storage comes from here (dtype.ts allocStorage).
+ */
+export function allocAligned(bytes: number): ArrayBuffer {
+  if (!Number.isSafeInteger(bytes) || bytes < 0)
+    throw new RangeError(`allocAligned: bytes must be a non-negative integer, got ${bytes}`);
+  const fn = bytes >= ALIGNED_MIN ? (loadNativeAddon()?.allocAligned as AllocAligned | undefined) : undefined;
   return typeof fn === 'function' ? fn(bytes) : new ArrayBuffer(bytes);
+}
+
+/**
+ * The largest power of two, up to 4096, dividing the address of byte `offset` of `buffer` (where a tensor's loads
+ * fall against 64-byte cache lines); null without the native addon.
+ */
+export function addressAlignment(buffer: ArrayBufferLike, offset = 0): number | null {
+  const fn = loadNativeAddon()?.addressAlignment as ((b: ArrayBufferLike, o: number) => number) | undefined;
+  return typeof fn === 'function' ? fn(buffer, offset) : null;
 }

@@ -495,6 +495,31 @@ describe('safetensors: round trips', () => {
     assert.deepEqual(parseSafetensors(serializeSafetensors({}, {})).metadata, {});
   });
 
+  it('dataAlignment pads the header so the data starts at that multiple of the file; bad values refused', () => {
+    const data = new Float32Array([0, 1, 2, 3, 4, 5]);
+    const tensors = { attn0: { dtype: 'F32' as const, shape: [1, 1, 2, 3], data } };
+    for (const a of [8, 64, 4096]) {
+      const img = serializeSafetensors(tensors, { format: 'pt' }, { dataAlignment: a });
+      const n = Number(new DataView(img.buffer).getBigUint64(0, true));
+      assert.equal((8 + n) % a, 0, `alignment ${a}: data at ${8 + n}`);
+      const json = Buffer.from(img.subarray(8, 8 + n)).toString();
+      assert.ok(
+        n - json.trimEnd().length < a,
+        `alignment ${a}: more padding than needed (${n} for ${json.trimEnd().length})`,
+      );
+      assert.ok(sameBytes(img.subarray(8 + n), bytesOf(data)));
+      const back = parseSafetensors(img);
+      assert.deepEqual(Array.from(back.tensors.get('attn0')!.data as Float32Array), Array.from(data));
+      assert.deepEqual(back.metadata, { format: 'pt' });
+    }
+    assert.ok(sameBytes(serializeSafetensors(tensors, undefined, { dataAlignment: 8 }), serializeSafetensors(tensors)));
+    for (const bad of [0, 4, 12, 63.5])
+      assert.throws(
+        () => serializeSafetensors(tensors, undefined, { dataAlignment: bad }),
+        new RegExp(`dataAlignment must be a power of two of at least 8, got ${bad}`),
+      );
+  });
+
   it('refuses bad tensors to write, naming the tensor', () => {
     const f = path.join(tmp, 'never.safetensors');
     assert.throws(

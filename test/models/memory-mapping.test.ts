@@ -2,7 +2,8 @@
 // mapped up front (MADV_POPULATE_READ, shared with the page cache), past 4 GiB too; releasePages takes a mapping's pages out of the resident set
 // (int8 loading, once a matrix is quantised) and populatePages maps a range in one pass (before it is quantised);
 // allocLarge gives zeroed, writable buffers of the size asked (on
-// 2 MiB-aligned huge-page memory from the addon when the buffer spans a huge page; q8_0 quants live there).
+// 2 MiB-aligned huge-page memory from the addon when the buffer spans a huge page; q8_0 quants live there);
+// tensor storage of 4 KiB and more starts on a 64-byte boundary (allocAligned), zeroed, with the bytes asked.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -18,7 +19,15 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tensor, nativeAvailable, quantizeWeight, q8ScalesOf } from '../../src/tensor/index.ts';
-import { allocLarge, mapFile, populatePages, releasePages } from '../../src/tensor/mapped-file.ts';
+import { allocStorage, DTYPES } from '../../src/tensor/dtype.ts';
+import {
+  addressAlignment,
+  allocAligned,
+  allocLarge,
+  mapFile,
+  populatePages,
+  releasePages,
+} from '../../src/tensor/mapped-file.ts';
 
 test('mapFile: the same bytes as reading the file, populated up front or faulted in', (t) => {
   if (!nativeAvailable()) return t.skip('native addon not built');
@@ -172,6 +181,38 @@ test('allocLarge: zeroed, writable, exactly the bytes asked; bad sizes refused',
   }
   assert.throws(() => allocLarge(-1), /allocLarge: bytes must be a non-negative integer, got -1/);
   assert.throws(() => allocLarge(1.5), /allocLarge: bytes must be a non-negative integer, got 1.5/);
+});
+
+test('allocAligned and tensor storage: zeroed, exactly the size asked, on a 64-byte boundary from 4 KiB', (t) => {
+  if (!nativeAvailable()) return t.skip('native addon not built');
+  // the JS heap aligns to 16 only: a plain buffer of this size starts elsewhere than a cache line boundary at least
+  // some of the time, so the check below can fail
+  const plain = Array.from({ length: 16 }, () => addressAlignment(new ArrayBuffer(8192))!);
+  assert.ok(Math.min(...plain) < 64, `plain ArrayBuffers all 64-aligned (${plain}): the test proves nothing here`);
+  for (const n of [4096, 4100, 100_003, 3 << 20]) {
+    const buf = allocAligned(n);
+    assert.equal(buf.byteLength, n);
+    assert.ok(addressAlignment(buf)! >= 64, `${n} bytes at alignment ${addressAlignment(buf)}`);
+    const u8 = new Uint8Array(buf);
+    assert.ok(
+      u8.every((v) => v === 0),
+      `${n} bytes: not zeroed`,
+    );
+    u8[n - 1] = 5;
+    assert.equal(u8[n - 1], 5);
+  }
+  for (const dtype of DTYPES) {
+    const s = allocStorage(dtype, 5000); // 5000 bytes and up: over the 4 KiB below which the JS heap serves
+    assert.equal(s.length, 5000);
+    assert.equal(s.byteOffset, 0);
+    assert.ok(addressAlignment(s.buffer)! >= 64, `${dtype} storage at alignment ${addressAlignment(s.buffer)}`);
+  }
+  assert.equal(addressAlignment(allocAligned(8192), 16)! % 64, 16, 'byte 16 of an aligned buffer');
+  assert.throws(() => allocAligned(-1), /allocAligned: bytes must be a non-negative integer, got -1/);
+  assert.throws(
+    () => addressAlignment(allocAligned(64), 65),
+    /addressAlignment: offset 65.* outside the buffer's 64 bytes/,
+  );
 });
 
 test('quantizeWeight on a huge-page buffer gives the quants and scales of ordinary buffers', () => {
