@@ -313,11 +313,13 @@ void ParallelColumns(int64_t m, int64_t n, int64_t k, const Columns& columns, bo
   });
 }
 
-// The panel path (wgemm_panel.h) serves f32 weights from this many x rows on. It pays for f32 weights, which
-// Tile streams from L2 at twice bf16's bytes; with bf16, f16 and q8_0 weights Tile's own widening, from fewer
-// bytes, measured as fast or faster than a panel of the same weights (kernel by kernel), and below 40 rows so
-// did Tile with f32 weights.
-constexpr int64_t kPanelMinRows = 40;
+// The panel path (wgemm_panel.h) serves f32 weights from kPanelMinRows x rows on, where rows are longer than
+// kPanelMaxTileK. Tile reads an x group of RM rows whole for every block of weight rows: up to about 1024 floats a
+// row (6 rows of 4 KiB, half of a 48 KiB L1) the group stays in L1 and Tile is faster than a panel at any number of
+// rows (it copies nothing); longer rows spill to L2, and there the panel's k chunks, which keep a group's chunk in
+// L1, pay for their copy of the weights from about 96 rows on. (With bf16, f16 and q8_0 weights Tile's own
+// widening, from fewer bytes, measured as fast or faster than a panel of the same weights.)
+constexpr int64_t kPanelMinRows = 96, kPanelMaxTileK = 1024;
 
 // The exact kernels on the path in use: Columns, or for f32 weights and many x rows the panel path
 // (wgemm_panel.h) on x packed once for all threads.
@@ -326,7 +328,7 @@ void Run(const float* x, float* out, int64_t m, int64_t n, int64_t k, const floa
          const Avx2& w2, const Avx512& w5) {
   const CpuPath path = ActivePath();
   if constexpr (std::is_same<Avx512, avx512::F32Rows>::value) {
-    if (m >= kPanelMinRows) {
+    if (m >= kPanelMinRows && k > kPanelMaxTileK) {
       const int rm = path == CpuPath::kAvx512 ? avx512::kPM : path == CpuPath::kAvx2 ? avx2::kPM : scalar::kPM;
       float* xp = PanelScratch(2).get((m + rm - 1) / rm * rm * ((k + 15) / 16) * 16);
       scalar::PackX(x, m, k, rm, xp);

@@ -74,9 +74,11 @@ for (const [m, n, k] of [
   [3, 5, 37],
   [9, 33, 16],
   [2, 3, 0],
-  [41, 45, 100], // from 40 rows f32 weights take the panel path: a narrow last tile and a k tail
-  [40, 70, 4100], // the panel path over several k blocks, with a tail
-  [37, 45, 100], // just below the panel path: balanced groups of 5 and 6 rows
+  [96, 45, 1030], // from 96 rows of over 1024, f32 weights take the panel path: a narrow last tile and a k tail
+  [96, 70, 4100], // the panel path over several k blocks, with a tail
+  [95, 45, 1030], // just below the panel path by rows: balanced groups of 5 and 6 rows
+  [100, 9, 1024], // and by the length of a row
+  [37, 45, 100], // balanced groups of 5 and 6 rows
   [1, 5000, 64], // one row over both threads: q8_0 decoding hands out wide chunks of weight rows
 ] as const) {
   test(`linear native = js bit for bit on every path (m ${m}, n ${n}, k ${k})`, { skip: nativeSkipReason() }, () => {
@@ -94,25 +96,31 @@ test(
   'linear is batch-invariant: a row alone, and in batches of 2..64 at several positions, gives the same bits',
   { skip: nativeSkipReason() },
   () => {
-    const [n, k] = [27, 160]; // 27: the tiles of 4 and 8 weight rows leave rows over
-    const row = randomF32(k, 99);
-    for (const path of paths()) {
-      withCpuPath(path, () => {
-        const alone = products(native(), row, 1, n, k, 7);
-        for (const m of [2, 3, 5, 8, 17, 64]) {
-          for (const pos of new Set([0, 1, m >> 1, m - 1])) {
-            const x = randomF32(m * k, m * 31 + pos);
-            x.set(row, pos * k);
-            const batch = products(native(), x, m, n, k, 7);
-            for (const fmt of Object.keys(alone) as (keyof typeof alone)[])
-              assert.deepEqual(
-                bits(batch[fmt]!.subarray(pos * n, (pos + 1) * n)),
-                bits(alone[fmt]!),
-                `${fmt}, ${path}, m ${m}, row ${pos}`,
-              );
+    // 27: the tiles of 4 and 8 weight rows leave rows over; rows of 1040 in batches of 96 and more take the f32
+    // panel path, the same row alone takes Tile
+    for (const [n, k, sizes] of [
+      [27, 160, [2, 3, 5, 8, 17, 64]],
+      [27, 1040, [96, 100]],
+    ] as const) {
+      const row = randomF32(k, 99);
+      for (const path of paths()) {
+        withCpuPath(path, () => {
+          const alone = products(native(), row, 1, n, k, 7);
+          for (const m of sizes) {
+            for (const pos of new Set([0, 1, m >> 1, m - 1])) {
+              const x = randomF32(m * k, m * 31 + pos);
+              x.set(row, pos * k);
+              const batch = products(native(), x, m, n, k, 7);
+              for (const fmt of Object.keys(alone) as (keyof typeof alone)[])
+                assert.deepEqual(
+                  bits(batch[fmt]!.subarray(pos * n, (pos + 1) * n)),
+                  bits(alone[fmt]!),
+                  `${fmt}, ${path}, m ${m}, k ${k}, row ${pos}`,
+                );
+            }
           }
-        }
-      });
+        });
+      }
     }
   },
 );
