@@ -278,17 +278,30 @@ struct Problem {
   float* gk;
   float* gv;
   const int32_t* kv_lens;  // null: all Tk
+  // Forward only, a packed batch (packedAttention): sequence b's queries are tokens [q_starts[b], q_starts[b + 1])
+  // of q and out ([tokens, Hq, D]), its keys and values row kv_rows[b] of k and v. Null: q is [B, Tq, Hq, D] and
+  // sequence b reads row b.
+  const int32_t* q_starts;
+  const int32_t* kv_rows;
   const int32_t* valid_lens;  // forward only; null: every position is real (see ForwardBlock)
   int64_t B, Tq, Tk, Hq, Hkv, D, G;
   float scale;
 
   int64_t len(int64_t b) const { return kv_lens ? kv_lens[b] : Tk; }
   int64_t valid(int64_t b) const { return valid_lens ? valid_lens[b] : len(b); }
+  // Query tokens of sequence b.
+  int64_t tq(int64_t b) const { return q_starts ? q_starts[b + 1] - q_starts[b] : Tq; }
   // First query token of sequence b that sees key j (its position L − Tq + i ≥ j).
-  int64_t first_token(int64_t b, int64_t j) const { return std::max<int64_t>(0, j - (len(b) - Tq)); }
-  int64_t q_off(int64_t b, int64_t i, int64_t h) const { return ((b * Tq + i) * Hq + h) * D; }
-  int64_t kv_off(int64_t b, int64_t j, int64_t kvh) const { return ((b * Tk + j) * Hkv + kvh) * D; }
-  int64_t lse_off(int64_t b, int64_t i, int64_t h) const { return (b * Hq + h) * Tq + i; }
+  int64_t first_token(int64_t b, int64_t j) const { return std::max<int64_t>(0, j - (len(b) - tq(b))); }
+  int64_t q_off(int64_t b, int64_t i, int64_t h) const {
+    return ((q_starts ? q_starts[b] + i : b * Tq + i) * Hq + h) * D;
+  }
+  int64_t kv_off(int64_t b, int64_t j, int64_t kvh) const {
+    return (((kv_rows ? kv_rows[b] : b) * Tk + j) * Hkv + kvh) * D;
+  }
+  int64_t lse_off(int64_t b, int64_t i, int64_t h) const {
+    return q_starts ? (q_starts[b] + i) * Hq + h : (b * Hq + h) * Tq + i;
+  }
   // Query tokens per block, so that a block holds about kRowsTarget rows of the group.
   int64_t tokens_per_block() const { return std::max<int64_t>(1, kRowsTarget / std::max<int64_t>(G, 1)); }
 };
@@ -373,7 +386,7 @@ void ForwardBlock(const Problem& P, const Ops& ops, int64_t b, int64_t kvh, int6
       const int64_t r = (i - i0) * G + hh;
       sc.qrow[r] = PackRow(P.q + P.q_off(b, i, kvh * G + hh), sc.pack.data() + (2 * kBk + r) * D, D);
       sc.accrow[r] = sc.acc.data() + r * D;
-      sc.pos[r] = L - P.Tq + i;
+      sc.pos[r] = L - P.tq(b) + i;
       sc.m[r] = kNegInf;
       sc.l[r] = 0;
     }
@@ -396,7 +409,7 @@ void ForwardBlock(const Problem& P, const Ops& ops, int64_t b, int64_t kvh, int6
     // Real rows score and sum only the keys this tile would hold if the input ended at the valid length: the
     // AVX2 scores sum a tile's last nc mod 4 keys in another lane order than the others, so without this a
     // row's numbers would depend on how much padding follows it. Without valid lengths re = R, nr = nc.
-    const int64_t re = std::clamp<int64_t>((V - (L - P.Tq) - i0) * G, rs, R);
+    const int64_t re = std::clamp<int64_t>((V - (L - P.tq(b)) - i0) * G, rs, R);
     const int64_t nr = std::min(nc, V - j0);
     if (re > rs) ops.scores(sc.qrow.data() + rs, sc.krow.data(), re - rs, nr, D, P.scale, S + rs * kBk, kBk);
     if (R > re) ops.scores(sc.qrow.data() + re, sc.krow.data(), R - re, nc, D, P.scale, S + re * kBk, kBk);
@@ -438,16 +451,17 @@ void Forward(const Problem& P) {
   const int64_t tb = P.tokens_per_block();
   for (int64_t b = 0; b < P.B; ++b) {
     const int64_t L = P.len(b);
-    const int64_t start = std::max<int64_t>(0, P.Tq - L);  // earlier queries have negative positions
+    const int64_t Tq = P.tq(b);
+    const int64_t start = std::max<int64_t>(0, Tq - L);  // earlier queries have negative positions
     for (int64_t i = 0; i < start; ++i)
       for (int64_t h = 0; h < P.Hq; ++h) {
         std::fill_n(P.out + P.q_off(b, i, h), P.D, 0.0f);
         P.lse[P.lse_off(b, i, h)] = kNegInf;
       }
     if (P.G == 0) continue;
-    for (int64_t i0 = start; i0 < P.Tq; i0 += tb) {
-      const int64_t i1 = std::min(P.Tq, i0 + tb);
-      const int64_t keys = L - P.Tq + i1;  // keys seen by the block's last token
+    for (int64_t i0 = start; i0 < Tq; i0 += tb) {
+      const int64_t i1 = std::min(Tq, i0 + tb);
+      const int64_t keys = L - Tq + i1;  // keys seen by the block's last token
       const int64_t cost = keys * (i1 - i0) * P.G * (P.D + 1);
       for (int64_t kvh = 0; kvh < P.Hkv; ++kvh) tasks.push_back({b, kvh, i0, i1, cost});
       work += cost * P.Hkv;
@@ -672,6 +686,54 @@ Napi::Value Attention(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Attention over a packed batch (a serving step: several sequences' new tokens back to back, each continuing its
+// own row of the KV cache) in one call: sequence p's queries are tokens [starts[p], starts[p + 1]) of q and out
+// ([tokens, hq, d]), its keys and values the first kvLens[p] positions of row slots[p] of k and v ([rows, tk,
+// hkv, d]), the queries being its last positions. Every query gets the numbers a call for its sequence alone
+// gives (the same ForwardBlock), and the call spreads all sequences' heads over the threads at once.
+Napi::Value PackedAttention(const Napi::CallbackInfo& info) {
+  const Args A(info);
+  const char* op = A.op();
+  Problem P{};
+  P.B = A.Size("pieces");
+  P.Tk = A.Size("tk");
+  P.Hq = A.Size("hq");
+  P.Hkv = A.Size("hkv");
+  P.D = A.Size("d");
+  P.scale = static_cast<float>(A.Num("scale"));
+  if (P.Hkv == 0 || P.Hq % P.Hkv != 0)
+    throw ArgError(info, op, "hq (" + std::to_string(P.Hq) + ") must be a positive multiple of hkv (" +
+                                 std::to_string(P.Hkv) + ")");
+  P.G = P.Hq / P.Hkv;
+  P.q_starts = A.I32("starts", P.B + 1);
+  P.kv_rows = A.I32("slots", P.B);
+  P.kv_lens = A.I32("kvLens", P.B);
+  if (P.q_starts[0] != 0) throw ArgError(info, op, "starts[0] must be 0, got " + std::to_string(P.q_starts[0]));
+  int64_t rows = 0;
+  for (int64_t b = 0; b < P.B; ++b) {
+    const std::string at = "[" + std::to_string(b) + "]";
+    if (P.q_starts[b + 1] < P.q_starts[b])
+      throw ArgError(info, op, "starts must not decrease: starts" + at + " = " + std::to_string(P.q_starts[b]) +
+                                   ", the next " + std::to_string(P.q_starts[b + 1]));
+    if (P.kv_rows[b] < 0) throw ArgError(info, op, "slots" + at + " = " + std::to_string(P.kv_rows[b]) + " < 0");
+    if (P.kv_lens[b] < P.tq(b) || P.kv_lens[b] > P.Tk)
+      throw ArgError(info, op, "kvLens" + at + " = " + std::to_string(P.kv_lens[b]) + " is outside [" +
+                                   std::to_string(P.tq(b)) + ", " + std::to_string(P.Tk) + "] (its tokens, tk)");
+    rows = std::max<int64_t>(rows, P.kv_rows[b] + 1);
+  }
+  const int64_t tokens = P.q_starts[P.B];
+  const int64_t nq = CheckedMul(info, op, CheckedMul(info, op, tokens, P.Hq), P.D);
+  const int64_t nkv = CheckedMul(info, op, CheckedMul(info, op, CheckedMul(info, op, rows, P.Tk), P.Hkv), P.D);
+  P.q = A.F32("q", nq);
+  P.k = A.F32("k", nkv);
+  P.v = A.F32("v", nkv);
+  P.out = A.F32("out", nq);
+  std::vector<float> lse(static_cast<size_t>(tokens * P.Hq));  // written, not needed: inference has no backward
+  P.lse = lse.data();
+  Forward(P);
+  return info.Env().Undefined();
+}
+
 Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   const Args A(info);
   Problem P{};
@@ -692,6 +754,7 @@ void RegisterAttention(Napi::Env env, Napi::Object exports) {
   static const KernelDef kKernels[] = {
       {"attention", "q:f32 k:f32 v:f32 out:f32 lse:f32 kvLens:i32? shape:AttentionShape", Attention},
       {"attentionBackward", "q:f32 k:f32 v:f32 out:f32 lse:f32 gOut:f32 gq:f32 gk:f32 gv:f32 kvLens:i32? shape:AttentionShape", AttentionBackward},
+      {"packedAttention", "q:f32 k:f32 v:f32 out:f32 slots:i32 starts:i32 kvLens:i32 pieces:size tk:size hq:size hkv:size d:size scale:num", PackedAttention},
   };
   RegisterKernels(env, exports, kKernels);
   g_paths.RegisterHook(env, exports);

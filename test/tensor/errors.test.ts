@@ -32,6 +32,25 @@ describe('op errors', () => {
       () => T.attention(f([1, 2, 4, 8]), f([1, 2, 3, 8]), f([1, 2, 3, 8])),
       /attention: .*query heads 4 are not a multiple of KV heads 3/,
     );
+    const rows = (slot: number, kvLen: number) => ({
+      slots: Int32Array.of(slot),
+      starts: Int32Array.of(0, 2),
+      kvLens: Int32Array.of(kvLen),
+    });
+    const cache = f([3, 5, 2, 8]);
+    assert.doesNotThrow(() => T.packedAttention(f([1, 2, 4, 8]), cache, cache, rows(2, 5)));
+    assert.throws(
+      () => T.packedAttention(f([1, 2, 4, 8]), cache, cache, rows(3, 5)),
+      /packedAttention: .*slots\[0\] = 3 is not a row of the cache/,
+    );
+    assert.throws(
+      () => T.packedAttention(f([1, 2, 4, 8]), cache, cache, rows(0, 1)),
+      /packedAttention: .*kvLens\[0\] = 1 is outside \[2, 5\]/,
+    );
+    assert.throws(
+      () => T.packedAttention(f([1, 3, 4, 8]), cache, cache, rows(0, 4)),
+      /packedAttention: .*starts must run from 0 to 3, got 0\.\.2/,
+    );
     assert.throws(
       () => T.crossEntropy(f([2, 5]), tensor([1, 2, 3], [3], 'i32')),
       /crossEntropy: targets must be i32 \[2\] for logits \[2, 5\], got i32\[3\]/,

@@ -199,6 +199,15 @@ export const KERNEL_SIGNATURES = {
      */
     attentionBackward:
       'q:f32 k:f32 v:f32 out:f32 lse:f32 gOut:f32 gq:f32 gk:f32 gv:f32 kvLens:i32? shape:AttentionShape',
+    /**
+     * Forward attention over a packed batch (inference: no lse, no backward), as `attention` for each sequence
+     * alone, in one call. Sequence p's queries are tokens starts[p] .. starts[p + 1] − 1 of q and out
+     * ([tokens, hq, d], tokens = starts[pieces]); its keys and values are positions 0 .. kvLens[p] − 1 of row
+     * slots[p] of k and v ([rows, tk, hkv, d]), its queries the last of them (kvLens[p] ≥ its tokens). starts has
+     * pieces + 1 entries from 0, not decreasing.
+     */
+    packedAttention:
+      'q:f32 k:f32 v:f32 out:f32 slots:i32 starts:i32 kvLens:i32 pieces:size tk:size hq:size hkv:size d:size scale:num',
   },
   losses: {
     /**

@@ -105,6 +105,58 @@ export function rope(x: Tensor, positions: Tensor | number, frequencies: number 
   return out;
 }
 
+/** Which cache rows a packed batch's sequences continue (see packedAttention). */
+export interface PackedAttentionRows {
+  /** Cache row (of k and v's first axis) of each sequence. */
+  slots: Int32Array;
+  /** Where each sequence's tokens start in q, then the total: pieces + 1 entries from 0. */
+  starts: Int32Array;
+  /** Keys of each sequence once its new tokens are in the cache (its tokens are its last positions). */
+  kvLens: Int32Array;
+  /** Score scale; default 1/sqrt(head dim). */
+  scale?: number;
+}
+
+/**
+ * Attention over a packed batch, inference only: q [1, tokens, heads, headDim] holds several sequences' new
+ * tokens back to back; k and v [rows, capacity, kvHeads, headDim] are the whole KV cache, each sequence's keys and
+ * values already written into its row. Each token's output is bit-identical to what `attention` gives its
+ * sequence alone ([1, its tokens] against its row, kvLens its length), in one kernel call for all of them.
+ */
+export function packedAttention(q: Tensor, k: Tensor, v: Tensor, rows: PackedAttentionRows): Tensor {
+  const bad = (why: string) =>
+    new ShapeError(
+      `packedAttention: q ${formatShape(q.shape)}, k ${formatShape(k.shape)}, v ${formatShape(v.shape)}: ${why}`,
+    );
+  if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) throw bad('expected [batch, seq, heads, headDim] tensors');
+  if (q.dtype !== 'f32' || k.dtype !== 'f32' || v.dtype !== 'f32') throw bad('expected f32 tensors');
+  if (q.requiresGrad || k.requiresGrad || v.requiresGrad) throw bad('inference only (no gradient flows through it)');
+  const [one, tokens, hq, d] = q.shape;
+  const [cacheRows, tk, hkv, kd] = k.shape;
+  if (one !== 1) throw bad('q must hold one packed row');
+  if (k.shape.join() !== v.shape.join()) throw bad('k and v shapes differ');
+  if (kd !== d) throw bad('head dimension differs');
+  if (hkv === 0 || hq % hkv !== 0) throw bad(`query heads ${hq} are not a multiple of KV heads ${hkv}`);
+  const { slots, starts, kvLens } = rows;
+  const pieces = slots.length;
+  if (starts.length !== pieces + 1 || kvLens.length !== pieces)
+    throw bad(
+      `${pieces} slots need ${pieces + 1} starts and ${pieces} kvLens, got ${starts.length} and ${kvLens.length}`,
+    );
+  if (starts[0] !== 0 || starts[pieces] !== tokens)
+    throw bad(`starts must run from 0 to ${tokens}, got ${starts[0]}..${starts[pieces]}`);
+  for (let p = 0; p < pieces; p++) {
+    const n = starts[p + 1] - starts[p];
+    if (n < 0) throw bad(`starts decrease at ${p}`);
+    if (!(slots[p] >= 0 && slots[p] < cacheRows)) throw bad(`slots[${p}] = ${slots[p]} is not a row of the cache`);
+    if (!(kvLens[p] >= n && kvLens[p] <= tk)) throw bad(`kvLens[${p}] = ${kvLens[p]} is outside [${n}, ${tk}]`);
+  }
+  const out = Tensor.empty(q.shape);
+  const scale = rows.scale ?? 1 / Math.sqrt(d);
+  kernels().packedAttention(q.f32(), k.f32(), v.f32(), out.f32(), slots, starts, kvLens, pieces, tk, hq, hkv, d, scale);
+  return out;
+}
+
 export interface AttentionOptions {
   /** Valid keys per sequence (i32 [batch]); default: all of k's length. */
   kvLens?: Int32Array | null;

@@ -437,3 +437,111 @@ test('native attention validates every argument', { skip }, () => {
     /attention: argument 'shape.batch'/,
   );
 });
+
+// packedAttention: several sequences' new tokens back to back, each against its own row of a KV cache, in one call.
+// Each sequence's numbers must be the ones `attention` gives it alone (bit for bit, on each backend and path).
+function packedCase(seed: number) {
+  const [rows, tk, hq, hkv, d] = [5, 40, 6, 2, 24];
+  // pieces: (cache row, new tokens, keys once they are in): decode rows, prompt chunks, a row seen twice is fine
+  const pieces: [number, number, number][] = [
+    [3, 1, 17],
+    [0, 9, 9],
+    [4, 1, 40],
+    [1, 6, 23],
+    [2, 1, 1],
+  ];
+  const tokens = pieces.reduce((a, [, n]) => a + n, 0);
+  const starts = new Int32Array(pieces.length + 1);
+  pieces.forEach(([, n], i) => (starts[i + 1] = starts[i] + n));
+  return {
+    dims: { tk, hq, hkv, d, scale: 1 / Math.sqrt(d) },
+    q: randn(tokens * hq * d, seed),
+    k: randn(rows * tk * hkv * d, seed + 1),
+    v: randn(rows * tk * hkv * d, seed + 2),
+    slots: Int32Array.from(pieces, ([s]) => s),
+    starts,
+    kvLens: Int32Array.from(pieces, ([, , l]) => l),
+    tokens,
+  };
+}
+
+function packedOut(kern: AttentionKernels, c: ReturnType<typeof packedCase>): Float32Array {
+  const { tk, hq, hkv, d, scale } = c.dims;
+  const out = new Float32Array(c.tokens * hq * d);
+  kern.packedAttention(c.q, c.k, c.v, out, c.slots, c.starts, c.kvLens, c.slots.length, tk, hq, hkv, d, scale);
+  return out;
+}
+
+/** Each sequence alone through `attention` ([1, its tokens] against its cache row), outputs back to back. */
+function alonePieces(kern: AttentionKernels, c: ReturnType<typeof packedCase>): Float32Array {
+  const { tk, hq, hkv, d, scale } = c.dims;
+  const out = new Float32Array(c.tokens * hq * d);
+  const row = tk * hkv * d;
+  c.slots.forEach((slot, p) => {
+    const n = c.starts[p + 1] - c.starts[p];
+    const o = new Float32Array(n * hq * d);
+    const kv = [c.k, c.v].map((a) => a.subarray(slot * row, (slot + 1) * row));
+    const shape = { batch: 1, tq: n, tk, hq, hkv, d, scale };
+    const q = c.q.subarray(c.starts[p] * hq * d, c.starts[p + 1] * hq * d);
+    kern.attention(q, kv[0], kv[1], o, new Float32Array(hq * n), c.kvLens.subarray(p, p + 1), shape);
+    out.set(o, c.starts[p] * hq * d);
+  });
+  return out;
+}
+
+test('js packedAttention gives each sequence exactly what attention gives it alone', () => {
+  const c = packedCase(900);
+  assert.deepEqual(packedOut(jsAttention, c), alonePieces(jsAttention, c));
+});
+
+for (const path of ['SIMD', 'scalar'] as const) {
+  test(`native packedAttention = native attention per sequence, bit for bit, and ≈ js (${path} path)`, { skip }, () => {
+    withScalarPaths(
+      '_attentionForceScalar',
+      () => {
+        const c = packedCase(910);
+        const got = packedOut(native!, c);
+        assert.deepEqual(got, alonePieces(native!, c));
+        assertNear(got, packedOut(jsAttention, c), 2e-5, 'native packedAttention vs js');
+      },
+      path === 'scalar',
+    );
+  });
+}
+
+for (const [name, kern] of [
+  ['js', jsAttention],
+  ['native', native],
+] as const) {
+  test(`${name} packedAttention refuses bad pieces, naming the argument`, { skip: kern ? undefined : skip }, () => {
+    const c = packedCase(920);
+    const { tk, hq, hkv, d, scale } = c.dims;
+    const call =
+      (over: Partial<typeof c>, pieces = c.slots.length, heads = hq) =>
+      () =>
+        kern!.packedAttention(
+          over.q ?? c.q,
+          c.k,
+          c.v,
+          new Float32Array(c.tokens * hq * d),
+          over.slots ?? c.slots,
+          over.starts ?? c.starts,
+          over.kvLens ?? c.kvLens,
+          pieces,
+          tk,
+          heads,
+          hkv,
+          d,
+          scale,
+        );
+    assert.doesNotThrow(call({}));
+    assert.throws(call({ kvLens: Int32Array.from([17, 8, 40, 23, 1]) }), /kvLens\[1\] = 8 is outside \[9, 40\]/);
+    assert.throws(call({ kvLens: Int32Array.from([17, 9, 41, 23, 1]) }), /kvLens\[2\] = 41 is outside \[1, 40\]/);
+    assert.throws(call({ starts: Int32Array.from([1, 2, 11, 12, 18, 19]) }), /starts\[0\] must be 0, got 1/);
+    assert.throws(call({ starts: Int32Array.from([0, 9, 1, 12, 18, 19]) }), /starts must not decrease: starts\[1\]/);
+    assert.throws(call({ slots: Int32Array.from([3, 0, -1, 1, 2]) }), /slots\[2\] = -1 < 0/);
+    assert.throws(call({ slots: Int32Array.from([3, 0, 9, 1, 2]) }), /'k'|k has/);
+    assert.throws(call({}, 5, 5), /hq \(5\) must be a positive multiple of hkv \(2\)/);
+    assert.throws(call({ starts: Int32Array.from([0, 1]) }), /starts/);
+  });
+}

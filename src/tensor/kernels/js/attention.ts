@@ -107,6 +107,40 @@ export const jsAttention: AttentionKernels = {
     }
   },
 
+  packedAttention(q, k, v, out, slots, starts, kvLens, pieces, tk, hq, hkv, d, scale) {
+    const op = 'js packedAttention';
+    if (hkv === 0 || hq % hkv !== 0) throw new Error(`${op}: hq (${hq}) must be a positive multiple of hkv (${hkv})`);
+    for (const [name, arr, need] of [
+      ['slots', slots, pieces],
+      ['starts', starts, pieces + 1],
+      ['kvLens', kvLens, pieces],
+    ] as const) {
+      if (arr.length < need) throw new Error(`${op}: ${name} has ${arr.length} elements, needs ${need}`);
+    }
+    if (starts[0] !== 0) throw new Error(`${op}: starts[0] must be 0, got ${starts[0]}`);
+    const row = tk * hkv * d;
+    for (let p = 0; p < pieces; p++) {
+      const n = starts[p + 1] - starts[p];
+      if (n < 0)
+        throw new Error(`${op}: starts must not decrease: starts[${p}] = ${starts[p]}, the next ${starts[p + 1]}`);
+      if (slots[p] < 0) throw new Error(`${op}: slots[${p}] = ${slots[p]} < 0`);
+      if (kvLens[p] < n || kvLens[p] > tk)
+        throw new Error(`${op}: kvLens[${p}] = ${kvLens[p]} is outside [${n}, ${tk}] (its tokens, tk)`);
+      const kv = [k, v].map((a) => a.subarray(slots[p] * row, (slots[p] + 1) * row));
+      const span = (a: F32) => a.subarray(starts[p] * hq * d, starts[p + 1] * hq * d);
+      const shape = { batch: 1, tq: n, tk, hq, hkv, d, scale };
+      jsAttention.attention(
+        span(q),
+        kv[0],
+        kv[1],
+        span(out),
+        new Float32Array(hq * n),
+        kvLens.subarray(p, p + 1),
+        shape,
+      );
+    }
+  },
+
   attentionBackward(q, k, v, out, lse, gOut, gq, gk, gv, kvLens, shape) {
     const dims = checkAttention(
       'attentionBackward',
