@@ -6,8 +6,13 @@
 // Models: a quickstart-size OLMo 2 (2 layers, d 64, vocab 1280) and the 150M shape (OLMO2_150M), with random
 // weights held as olmo serve holds a loaded checkpoint (f32 inference weights: the wgemm kernels), and the built-in
 // dolma2 tokenizer (ids past the model's vocabulary are never sampled).
-// Options: --models quickstart,150M  --requests N (per client, default 4)  --seconds S (per level, default 30)
+// Options: --models quickstart,150M  --requests N (per client, default 8)  --seconds S (per level, default 30)
 // --levels 1,4,16,64.
+// Eight requests per client, not fewer: a level starts with its clients' first prompts prefilled one chunk a step
+// with little decoding to batch them with, and ends with the last streams decoding alone. That ramp is the same
+// length whatever the number of requests, so with few of them it weighs on the level's throughput instead of
+// the steady state the level is meant to measure (at 4 requests a client it took about a third of the
+// 16-client level on the 150M shape).
 import OpenAI from 'openai';
 import { Generator, backendName, numThreads } from '../src/tensor/index.ts';
 import type { CausalLM } from '../src/models/index.ts';
@@ -120,7 +125,7 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
     return i >= 0 ? opts.args[i + 1] : undefined;
   };
   const models = (arg('models') ?? 'quickstart,150M').split(',');
-  const requests = Number(arg('requests') ?? 4);
+  const requests = Number(arg('requests') ?? 8);
   const seconds = Number(arg('seconds') ?? 30);
   const levels = (arg('levels') ?? '1,4,16,64').split(',').map(Number);
   opts.log(
