@@ -396,22 +396,19 @@ void ForwardBlock(const Problem& P, const Ops& ops, int64_t b, int64_t kvh, int6
   for (int64_t j0 = 0; j0 < kend; j0 += kBk) {
     const int64_t nc = std::min(kBk, kend - j0);
     const bool pack = R >= 4;  // decoding reads each key row for a handful of queries: no reuse to win
-    if (!pack) {
-      // Decoding reads each key and value row once, H·D floats after the previous position's: a stride the
-      // hardware prefetcher follows poorly, so the tile's rows are asked for up front, all misses in flight at once.
-      for (int64_t c = 0; c < nc; ++c) {
-        const char* kr = reinterpret_cast<const char*>(P.k + P.kv_off(b, j0 + c, kvh));
-        const char* vr = reinterpret_cast<const char*>(P.v + P.kv_off(b, j0 + c, kvh));
-        for (int64_t off = 0; off < D * 4; off += 64) __builtin_prefetch(kr + off, 0, 3);
-        for (int64_t off = 0; off < D * 4; off += 64) __builtin_prefetch(vr + off, 0, 3);
-      }
-    }
     for (int64_t c = 0; c < nc; ++c) {
       sc.krow[c] = P.k + P.kv_off(b, j0 + c, kvh);
       sc.vrow[c] = P.v + P.kv_off(b, j0 + c, kvh);
       if (pack) {
         sc.krow[c] = PackRow(sc.krow[c], sc.pack.data() + c * D, D);
         sc.vrow[c] = PackRow(sc.vrow[c], sc.pack.data() + (kBk + c) * D, D);
+      } else {
+        // Decoding reads each key and value row once, H·D floats after the previous position's: a stride the
+        // hardware prefetcher follows poorly, so the tile's rows are asked for before scoring, all in flight at once.
+        for (int64_t off = 0; off < D * 4; off += 64) {
+          __builtin_prefetch(reinterpret_cast<const char*>(sc.krow[c]) + off, 0, 3);
+          __builtin_prefetch(reinterpret_cast<const char*>(sc.vrow[c]) + off, 0, 3);
+        }
       }
     }
     const int64_t rs = std::max<int64_t>(0, P.first_token(b, j0) - i0) * G;  // rows before see no key here

@@ -420,9 +420,9 @@ export function serializeSafetensors(
 
 /**
  * Saves tensors as a safetensors file at `file`, written to a temporary file and renamed into place. The header
- * is padded with spaces to a multiple of 8 bytes (or options.dataAlignment) and, by default, tensors are laid out as the Rust writer does
- * (see `SaveOptions.order`). `metadata` becomes `__metadata__` (transformers writes `{format: "pt"}`); omitted,
- * the header has no `__metadata__` key.
+ * is padded with spaces so that the data starts at a multiple of 8 bytes (or of `SaveOptions.dataAlignment`) and,
+ * by default, tensors are laid out as the Rust writer does (see `SaveOptions.order`). `metadata` becomes
+ * `__metadata__` (transformers writes `{format: "pt"}`); omitted, the header has no `__metadata__` key.
  */
 export function saveSafetensors(
   file: string,

@@ -283,8 +283,9 @@ export function safetensorsWriteOrder<T extends { readonly dtype: SafetensorsDty
 
 /**
  * Builds a header — the 8-byte length prefix and the JSON, padded with spaces so that the whole header is a
- * multiple of `dataAlignment` bytes (8 by default, as the Rust writer) — for tensors laid out in the order given. The JSON is byte-identical to what serde_json writes in the Rust
- * crate: compact, `__metadata__` first, then the tensors in data order, fields dtype, shape, data_offsets.
+ * multiple of `dataAlignment` bytes (8 by default, as the Rust writer) — for tensors laid out in the order given.
+ * The JSON is byte-identical to what serde_json writes in the Rust crate: compact, `__metadata__` first, then
+ * the tensors in data order, fields dtype, shape, data_offsets.
  */
 export function buildHeader(
   entries: readonly {

@@ -4,8 +4,7 @@
 import { loadNativeAddon } from './native-addon.ts';
 
 type MapFile = (path: string, populate?: boolean) => ArrayBuffer;
-type AllocLarge = (bytes: number) => ArrayBuffer;
-type AllocAligned = AllocLarge;
+type Alloc = (bytes: number) => ArrayBuffer;
 type PageAdvice = (buffer: ArrayBuffer, offset: number, length: number) => number;
 
 /**
@@ -42,6 +41,11 @@ export function populatePages(buffer: ArrayBuffer, offset: number, length: numbe
   return typeof fn === 'function' ? fn(buffer, offset, length) : 0;
 }
 
+function checkBytes(op: string, bytes: number): void {
+  if (!Number.isSafeInteger(bytes) || bytes < 0)
+    throw new RangeError(`${op}: bytes must be a non-negative integer, got ${bytes}`);
+}
+
 /** Below this a buffer cannot fill one huge page: the JS heap's allocator serves it as well. */
 const HUGE_PAGE = 2 * 1024 * 1024;
 
@@ -50,9 +54,8 @@ const HUGE_PAGE = 2 * 1024 * 1024;
  * is available and the buffer is at least one huge page; allocAligned's buffer otherwise.
  */
 export function allocLarge(bytes: number): ArrayBuffer {
-  if (!Number.isSafeInteger(bytes) || bytes < 0)
-    throw new RangeError(`allocLarge: bytes must be a non-negative integer, got ${bytes}`);
-  const fn = bytes >= HUGE_PAGE ? (loadNativeAddon()?.allocLarge as AllocLarge | undefined) : undefined;
+  checkBytes('allocLarge', bytes);
+  const fn = bytes >= HUGE_PAGE ? (loadNativeAddon()?.allocLarge as Alloc | undefined) : undefined;
   return typeof fn === 'function' ? fn(bytes) : allocAligned(bytes);
 }
 
@@ -65,9 +68,8 @@ const ALIGNED_MIN = 4096;
  * (16-byte aligned) otherwise. Tensor storage comes from here (dtype.ts allocStorage).
  */
 export function allocAligned(bytes: number): ArrayBuffer {
-  if (!Number.isSafeInteger(bytes) || bytes < 0)
-    throw new RangeError(`allocAligned: bytes must be a non-negative integer, got ${bytes}`);
-  const fn = bytes >= ALIGNED_MIN ? (loadNativeAddon()?.allocAligned as AllocAligned | undefined) : undefined;
+  checkBytes('allocAligned', bytes);
+  const fn = bytes >= ALIGNED_MIN ? (loadNativeAddon()?.allocAligned as Alloc | undefined) : undefined;
   return typeof fn === 'function' ? fn(bytes) : new ArrayBuffer(bytes);
 }
 
