@@ -27,7 +27,7 @@ namespace olmo {
 namespace {
 
 // The panel path's per-thread buffers (wgemm_panel.h): 0 the widened weights, 1 the carried lane sums; and on
-// the calling thread, 2 the packed x.
+// the calling thread, 2 the packed x (or, for bf16 weights, x de-interleaved: PairX).
 gemm::Scratch& PanelScratch(int i) {
   static thread_local gemm::Scratch s[3];
   return s[i];
@@ -112,6 +112,16 @@ inline V WidenBf16(const uint16_t* p) {
   for (int l = 0; l < 16; ++l) v.a[l] = Bf16ToFloat(p[l]);
   return v;
 }
+inline V Bf16Even(const uint16_t* p) {
+  V v;
+  for (int l = 0; l < 16; ++l) v.a[l] = Bf16ToFloat(p[2 * l]);
+  return v;
+}
+inline V Bf16Odd(const uint16_t* p) {
+  V v;
+  for (int l = 0; l < 16; ++l) v.a[l] = Bf16ToFloat(p[2 * l + 1]);
+  return v;
+}
 inline V WidenF16(const uint16_t* p) {
   V v;
   for (int l = 0; l < 16; ++l) v.a[l] = HalfToFloat(p[l]);
@@ -172,6 +182,15 @@ inline __m256 Bf16x8(const uint16_t* p) {
   return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
 }
 inline V WidenBf16(const uint16_t* p) { return V{Bf16x8(p), Bf16x8(p + 8)}; }
+inline __m256 EvenX8(const uint16_t* p) {
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), 16));
+}
+inline __m256 OddX8(const uint16_t* p) {
+  return _mm256_castsi256_ps(
+      _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), _mm256_set1_epi32(-65536)));
+}
+inline V Bf16Even(const uint16_t* p) { return V{EvenX8(p), EvenX8(p + 16)}; }
+inline V Bf16Odd(const uint16_t* p) { return V{OddX8(p), OddX8(p + 16)}; }
 inline V WidenF16(const uint16_t* p) {
   return V{_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))),
            _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 8)))};
@@ -238,6 +257,10 @@ inline float VReduce(V v) {
 inline V WidenBf16(const uint16_t* p) {
   const __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
+}
+inline V Bf16Even(const uint16_t* p) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_loadu_si512(p), 16)); }
+inline V Bf16Odd(const uint16_t* p) {
+  return _mm512_castsi512_ps(_mm512_and_si512(_mm512_loadu_si512(p), _mm512_set1_epi32(-65536)));
 }
 inline V WidenF16(const uint16_t* p) {
   return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
@@ -371,8 +394,46 @@ Napi::Value LinearF32(const Napi::CallbackInfo& info) {
   return LinearFrom<scalar::F32Rows, avx2::F32Rows, avx512::F32Rows>(info, &Args::F32, [](float v) { return v; });
 }
 
+// x [m, k] de-interleaved for the bf16 pair order (wgemm_isa.h) into xp: rows of kx = k rounded up to 32, each
+// block of 32 as its 16 values at even offsets, then its 16 at odd offsets, zeros past k. Long inputs (prefill)
+// are split between the threads by rows.
+void PairX(const float* x, int64_t m, int64_t k, float* xp) {
+  const int64_t kx = (k + 31) / 32 * 32;
+  const auto rows = [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const float* src = x + i * k;
+      float* dst = xp + i * kx;
+      int64_t c = 0;
+      for (; c + 32 <= k; c += 32)
+        for (int l = 0; l < 16; ++l) {
+          dst[c + l] = src[c + 2 * l];
+          dst[c + 16 + l] = src[c + 2 * l + 1];
+        }
+      for (int64_t e = c; e < kx; ++e) dst[c + (e - c) % 2 * 16 + (e - c) / 2] = e < k ? src[e] : 0.f;
+    }
+  };
+  const int nt = m * k >= (int64_t{1} << 18) ? static_cast<int>(std::min<int64_t>(num_threads(), m)) : 1;
+  if (nt <= 1) return rows(0, m);
+  parallel_run(nt, [&](int t, int parts) { rows(m * t / parts, m * (t + 1) / parts); });
+}
+
 Napi::Value LinearBf16(const Napi::CallbackInfo& info) {
-  return LinearFrom<scalar::Bf16Rows, avx2::Bf16Rows, avx512::Bf16Rows>(info, &Args::U16, Bf16ToFloat);
+  Args a(info);
+  const int64_t m = a.Size("m"), n = a.Size("n"), k = a.Size("k");
+  const float* x = a.F32("x", CheckedMul(info, a.op(), m, k));
+  const uint16_t* w = a.U16("w", CheckedMul(info, a.op(), n, k));
+  float* out = a.F32("out", CheckedMul(info, a.op(), m, n));
+  const int64_t kx = (k + 31) / 32 * 32, k32 = k - k % 32;
+  float* xp = PanelScratch(2).get(m * kx);
+  PairX(x, m, k, xp);
+  std::vector<float> tail;  // each row's last k % 32 weights, widened and de-interleaved as x
+  if (k32 < k) {
+    tail.assign(static_cast<size_t>(n * 32), 0.f);
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t c = k32; c < k; ++c) tail[j * 32 + (c - k32) % 2 * 16 + (c - k32) / 2] = Bf16ToFloat(w[j * k + c]);
+  }
+  Run(xp, out, m, n, k, tail.data(), scalar::Bf16Rows{w, k}, avx2::Bf16Rows{w, k}, avx512::Bf16Rows{w, k});
+  return info.Env().Undefined();
 }
 
 Napi::Value LinearF16(const Napi::CallbackInfo& info) {

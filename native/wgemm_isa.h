@@ -3,6 +3,7 @@
 //   V                  a vector of 16 f32 lanes (one zmm, or two ymm);
 //   VZero(), VLoad(p), VStore(p, v)  (16 floats), VFma(a, b, c) = a·b + c per lane (one rounding), VReduce(v) -> float;
 //   WidenBf16(p), WidenF16(p), WidenI8(p)   16 stored weights -> 16 floats, exact;
+//   Bf16Even(p), Bf16Odd(p)   32 stored bf16 weights -> the 16 at even (odd) offsets as floats, exact;
 //   ScaleToFloat(h)    an IEEE half (a q8_0 block scale) -> float, exact;
 //   VMul(a, b) per lane, VSet1(s) -> s in every lane.
 //
@@ -10,18 +11,13 @@
 // lane l accumulates x·w over k ≡ l (mod 16) in increasing k with FMA, a zero-padded last step covers k % 16,
 // and VReduce adds the lanes in a fixed tree. So a row's result does not depend on how many rows share the
 // call, where it sits among them, or on the vector width (the scalar path of wgemm.cc does the same sums).
-// q8_0 weights have their own fixed order (their Tile below), with the same properties.
+// bf16 and q8_0 weights have orders of their own (their Tiles below), with the same properties.
 
 // A weight format: Load(j, kk) gives w[j, kk .. kk+16) as floats.
 struct F32Rows {
   const float* w;
   int64_t k;
   V Load(int64_t j, int64_t kk) const { return VLoad(w + j * k + kk); }
-};
-struct Bf16Rows {
-  const uint16_t* w;
-  int64_t k;
-  V Load(int64_t j, int64_t kk) const { return WidenBf16(w + j * k + kk); }
 };
 struct F16Rows {
   const uint16_t* w;
@@ -50,6 +46,63 @@ inline void Tile(const float* x, const W& w, float* out, int64_t i0, int64_t j0,
       for (int l = 0; l < 16; ++l) xt[l] = k16 + l < k ? x[(i0 + r) * k + k16 + l] : 0.f;
       const V xv = VLoad(xt);
       for (int c = 0; c < RN; ++c) acc[r][c] = VFma(xv, VLoad(wtail + 16 * (j0 + c)), acc[r][c]);
+    }
+  }
+  for (int r = 0; r < RM; ++r)
+    for (int c = 0; c < RN; ++c) out[(i0 + r) * n + j0 + c] = VReduce(acc[r][c]);
+}
+
+// ---- bf16 weights: pairs ----
+// A bf16 weight widens to f32 by a 16-bit shift, and a 32-bit lane holds two of them: the one at the odd
+// offset (high half) needs only its low half cleared, the one at the even offset a shift. So 32 weights widen
+// with two instructions, each reading the 64 bytes from memory itself, where widening 16 to their own lanes
+// takes a cross-lane zero-extension and a shift (twice the instructions per weight; a single decoding row,
+// which has nothing to amortise them over, then kept fewer loads in flight and read the weights more slowly).
+// The order this gives every output element: per 32-weight block b, in increasing b, lane l (0..15)
+//   acc = fma(x[32b + 2l], w[32b + 2l], acc), then acc = fma(x[32b + 2l + 1], w[32b + 2l + 1], acc),
+// the last block zero-padded; then VReduce's tree. x comes de-interleaved to match (PairX in wgemm.cc: per
+// block, its 16 even-offset values, then its 16 odd ones), rows of kx = k rounded up to 32, zero-padded.
+struct Bf16Rows {
+  const uint16_t* w;
+  int64_t k;
+};
+
+// out[i0..i0+RM, j0..j0+RN) for bf16 weights in the pair order; xp is x de-interleaved, wtail holds each row's
+// last k % 32 weights widened, zero-padded and de-interleaved as x (32 floats a row).
+template <int RM, int RN>
+inline void Tile(const float* xp, const Bf16Rows& w, float* out, int64_t i0, int64_t j0, int64_t n, int64_t k,
+                 const float* wtail) {
+  V acc[RM][RN];
+  for (int r = 0; r < RM; ++r)
+    for (int c = 0; c < RN; ++c) acc[r][c] = VZero();
+  const int64_t kx = (k + 31) / 32 * 32, k32 = k - k % 32;
+  // The even halves of the block for every row of the tile, then the odd halves: RN weight vectors live at a
+  // time (6 x 4 tiles: 24 accumulators, 4 weights and an x vector in 32 registers). Fully unrolled, so that acc
+  // stays in registers.
+  for (int64_t kk = 0; kk < k32; kk += 32) {
+    V wv[RN];
+#pragma GCC unroll 16
+    for (int c = 0; c < RN; ++c) wv[c] = Bf16Even(w.w + (j0 + c) * k + kk);
+#pragma GCC unroll 16
+    for (int r = 0; r < RM; ++r) {
+      const V xv = VLoad(xp + (i0 + r) * kx + kk);
+#pragma GCC unroll 16
+      for (int c = 0; c < RN; ++c) acc[r][c] = VFma(xv, wv[c], acc[r][c]);
+    }
+#pragma GCC unroll 16
+    for (int c = 0; c < RN; ++c) wv[c] = Bf16Odd(w.w + (j0 + c) * k + kk);
+#pragma GCC unroll 16
+    for (int r = 0; r < RM; ++r) {
+      const V xv = VLoad(xp + (i0 + r) * kx + kk + 16);
+#pragma GCC unroll 16
+      for (int c = 0; c < RN; ++c) acc[r][c] = VFma(xv, wv[c], acc[r][c]);
+    }
+  }
+  if (k32 < k) {
+    for (int r = 0; r < RM; ++r) {
+      const V xe = VLoad(xp + (i0 + r) * kx + k32), xo = VLoad(xp + (i0 + r) * kx + k32 + 16);
+      for (int c = 0; c < RN; ++c)
+        acc[r][c] = VFma(xo, VLoad(wtail + 32 * (j0 + c) + 16), VFma(xe, VLoad(wtail + 32 * (j0 + c)), acc[r][c]));
     }
   }
   for (int r = 0; r < RM; ++r)

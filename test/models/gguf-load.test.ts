@@ -69,7 +69,13 @@ for (const family of ['olmo', 'olmo2', 'olmoe']) {
       const mats = [...model.namedParameters()].filter(([, t]) => t.rank === 2);
       for (const [name, t] of mats) assert.equal(t.dtype, name.endsWith('.mlp.gate.weight') ? 'f32' : 'bf16', name);
       const want = logits(loadModel(join(FIXTURES, family, 'model-bf16'), { weights: 'stored' }), ids);
-      assert.deepEqual(logits(model, ids), want);
+      const got = logits(model, ids);
+      if (family !== 'olmoe') return assert.deepEqual(got, want);
+      // The f32 router sums its products in linearF32's order, the bf16 one in linearBf16's (pairs): the same
+      // values, rounded differently, so OLMoE's logits agree to rounding rather than bit for bit.
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+      assert.ok(worst < 1e-5, `max |Δlogit| ${worst}`);
     });
   });
 }

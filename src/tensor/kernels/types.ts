@@ -249,14 +249,17 @@ export const KERNEL_SIGNATURES = {
     /**
      * Weight-only GEMM for inference: out[m, n] = x[m, k] · Wᵀ with W [n, k] stored as bf16 bits, widened
      * exactly inside the kernel, f32 accumulation. Every out[i, j] sums in one fixed order, whatever m, the
-     * row's position or the SIMD width: lane l (0..15) accumulates x·w over k ≡ l (mod 16) in increasing k with
-     * fused multiply-adds (the last partial step zero-padded), then the lanes are added as a tree (l + l+8,
-     * then + l+4, + l+2, + l+1). So results are bit-identical across batch sizes and paths.
+     * row's position or the SIMD width: per 32-weight block (in increasing k), lane l (0..15) adds with fused
+     * multiply-adds the product at offset 2l, then the one at 2l + 1 (the last block zero-padded), then the
+     * lanes are added as a tree (l + l+8, then + l+4, + l+2, + l+1). So results are bit-identical across batch
+     * sizes and paths. (Pairs, because a 32-bit lane widens two bf16 weights with one instruction each.)
      */
     linearBf16: 'x:f32 w:u16 out:f32 m:size n:size k:size',
     /**
      * linearBf16 with W in f32 (an inference model's f32 matrices): reads each weight row contiguously, so a
      * single x row streams W at memory bandwidth, where the training GEMM's order would transpose W first.
+     * Its order: lane l (0..15) accumulates x·w over k ≡ l (mod 16) in increasing k with fused multiply-adds
+     * (the last partial step zero-padded), then linearBf16's lane tree.
      */
     linearF32: 'x:f32 w:f32 out:f32 m:size n:size k:size',
     /**
@@ -267,7 +270,7 @@ export const KERNEL_SIGNATURES = {
      * linearBf16 instead (no AVX512_BF16, a narrower path forced, or the js backend).
      */
     linearBf16Fast: 'x:f32 w:u16 out:f32 m:size n:size k:size -> bool',
-    /** linearBf16 with W stored as IEEE half bits. */
+    /** linearF32 with W stored as IEEE half bits, widened exactly: linearF32's order. */
     linearF16: 'x:f32 w:u16 out:f32 m:size n:size k:size',
     /**
      * linearBf16 with W in q8_0: w [n, k] int8, scales [n, k/32] half bits (one per 32-element block, k a

@@ -1,5 +1,6 @@
-// The weight-only GEMM, reference: the same per-element summation order as native/wgemm.cc (16 lanes over
-// k mod 16, fused multiply-adds, a fixed lane tree), so the native kernels match it bit for bit. JavaScript
+// The weight-only GEMM, reference: the same per-element summation orders as native/wgemm.cc (16 lanes, fused
+// multiply-adds, a fixed lane tree; each weight format's own order of k over the lanes), so the native kernels
+// match it bit for bit. JavaScript
 // has no fused multiply-add: fma32 computes one exactly (the product of two floats is exact in a double;
 // the double sum's rounding error is recovered and used to break float ties).
 import type { F32, WgemmKernels } from '../types.ts';
@@ -44,6 +45,21 @@ function dot(x: F32, xo: number, k: number, w: (c: number) => number): number {
 }
 
 /**
+ * Σ_k x[xo + k]·w(k) in linearBf16's pair order: per 32-weight block b, lane l (0..15) adds the product at
+ * 32b + 2l, then the one at 32b + 2l + 1 (zero past k); the lanes are added as in dot.
+ */
+function dotPairs(x: F32, xo: number, k: number, w: (c: number) => number): number {
+  const acc = new Array<number>(LANES).fill(0);
+  for (let c0 = 0; c0 < k; c0 += 2 * LANES) {
+    for (let l = 0; l < LANES; l++) {
+      for (let c = c0 + 2 * l; c < c0 + 2 * l + 2; c++)
+        acc[l] = c < k ? fma32(x[xo + c], w(c), acc[l]) : fma32(0, 0, acc[l]);
+    }
+  }
+  return reduceLanes(acc);
+}
+
+/**
  * Σ_c x[xo + c]·q[wo + c]·s[c / 32] in linearQ8's order: per 32-weight block b, lane l (0..15) computes
  * t = x·q at 32b + l, t = fma(x, q, t) at 32b + 16 + l, then acc = fma(t, s[b], acc); the lanes are added as
  * in dot.
@@ -68,9 +84,17 @@ function reduceLanes(acc: number[]): number {
   return acc[0];
 }
 
-function linear(x: F32, out: F32, m: number, n: number, k: number, weight: (j: number, c: number) => number): void {
+function linear(
+  x: F32,
+  out: F32,
+  m: number,
+  n: number,
+  k: number,
+  weight: (j: number, c: number) => number,
+  order = dot,
+): void {
   for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) out[i * n + j] = dot(x, i * k, k, (c) => weight(j, c));
+    for (let j = 0; j < n; j++) out[i * n + j] = order(x, i * k, k, (c) => weight(j, c));
   }
 }
 
@@ -128,7 +152,7 @@ function quantize(
 
 function linearBf16(op: string, x: F32, w: Uint16Array, out: F32, m: number, n: number, k: number): void {
   checkLength(op, { x: [x, m * k, Float32Array], w: [w, n * k, Uint16Array], out: [out, m * n, Float32Array] });
-  linear(x, out, m, n, k, (j, c) => bf16(w[j * k + c]));
+  linear(x, out, m, n, k, (j, c) => bf16(w[j * k + c]), dotPairs);
 }
 
 export const jsWgemm: WgemmKernels = {
