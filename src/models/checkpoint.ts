@@ -109,6 +109,14 @@ export interface LoadOptions {
    * to q8_0 at load; a q8_0 checkpoint loads as it is). Compact weights cannot be trainable.
    */
   weights?: WeightMode;
+  /**
+   * With weights 'stored': copy each float matrix whose data does not start on a 64-byte boundary into aligned
+   * memory (default true). Hugging Face's writer aligns tensors to 8 bytes only, and the weight kernels' 64-byte
+   * loads then straddle cache lines, which slows decoding markedly; the copy costs one pass over those weights at
+   * load and no more resident memory (the mapping's pages are released). false keeps every matrix a view of the
+   * mapped file (nothing copied, pages shared with other processes). Checkpoints olmo-ts saves are aligned already.
+   */
+  alignWeights?: boolean;
 }
 
 /** Starts checking DIR against its checksums.json (sizes now, hashes in the background for 'full'). */
@@ -153,7 +161,9 @@ export function loadModel(dir: string, opts: LoadOptions = {}): CausalLM {
     const mapped = new MappedTensors(src);
     for (const [name, placeholder] of model.namedParameters()) {
       let t: Tensor | null =
-        mode === 'f32' && !quantized ? null : compactParam(mapped, name, placeholder.shape, mode, quantized);
+        mode === 'f32' && !quantized
+          ? null
+          : compactParam(mapped, name, placeholder.shape, mode, quantized, opts.alignWeights ?? true);
       if (!t) {
         try {
           t = Tensor.fromStorage(placeholder.shape, 'f32', readParam(src, name, placeholder.shape, dir));

@@ -17,7 +17,7 @@ import {
   Tensor,
   widenRows,
 } from '../tensor/index.ts';
-import { mapFile, populatePages, releasePages } from '../tensor/mapped-file.ts';
+import { lineAlignedBytes, mapFile, populatePages, releasePages } from '../tensor/mapped-file.ts';
 import { CheckpointError } from './checkpoint-error.ts';
 
 export type WeightMode = 'f32' | 'stored' | 'int8';
@@ -94,6 +94,11 @@ export class MappedTensors {
     if (buf) advice(buf, loc.offset, loc.byteLength);
   }
 
+  /** Whether `name` is stored as a float matrix (f32, f16 or bf16; not q8_0 quants). */
+  floating(name: string): boolean {
+    return ELEMENT[this.src.info(name).dtype]?.dtype !== 'i8';
+  }
+
   /** Whether `name` can be taken as it is stored (a dtype with a compact or f32 typed array). */
   storable(name: string): boolean {
     return this.src.has(name) && ELEMENT[this.src.info(name).dtype] !== undefined;
@@ -111,8 +116,9 @@ export class MappedTensors {
   /**
    * The tensor's data in its stored dtype: a view of the mapping when its offset is aligned to its element
    * size (safetensors does not promise that), else a copy; read from disk when there is no addon to map with.
+   * `lineAligned`: a copy also when the data does not start on a 64-byte boundary (lineAlignedBytes).
    */
-  view(name: string): { dtype: 'bf16' | 'f16' | 'f32' | 'i8'; data: View } {
+  view(name: string, lineAligned = false): { dtype: 'bf16' | 'f16' | 'f32' | 'i8'; data: View } {
     const info = this.src.info(name);
     const el = ELEMENT[info.dtype];
     if (!el) throw new CheckpointError(`tensor ${name}: dtype ${info.dtype} cannot be kept as stored`);
@@ -125,6 +131,10 @@ export class MappedTensors {
       throw new CheckpointError(
         `${loc.file}: tensor ${name} ends at byte ${loc.offset + loc.byteLength}, past the end of the file (${buf.byteLength} bytes): truncated`,
       );
+    if (lineAligned) {
+      const bytes = lineAlignedBytes(buf, loc.offset, loc.byteLength);
+      return { dtype: el.dtype, data: viewOf(el.dtype, bytes.buffer as ArrayBuffer, bytes.byteOffset, n) };
+    }
     if (loc.offset % el.bytes === 0) return { dtype: el.dtype, data: viewOf(el.dtype, buf, loc.offset, n) };
     const copy = new Uint8Array(loc.byteLength);
     copy.set(new Uint8Array(buf, loc.offset, loc.byteLength));
@@ -142,10 +152,13 @@ export function compactParam(
   shape: readonly number[],
   mode: WeightMode,
   quantized: boolean,
+  alignWeights = true,
 ): Tensor | null {
   if (shape.length !== 2 || !mapped.storable(name)) return null;
   mapped.checkShape(name, shape);
-  const { dtype, data } = mapped.view(name);
+  // Float matrices kept as stored are streamed by the weight kernels: on cache lines (LoadOptions.alignWeights).
+  const kept = mode === 'stored' && mapped.floating(name);
+  const { dtype, data } = mapped.view(name, kept && alignWeights);
   let t: Tensor;
   if (dtype === 'i8') {
     if (!quantized) throw new CheckpointError(`tensor ${name} is I8 but config.json declares no quantization_config`);

@@ -10,7 +10,7 @@ import { unpackQ8_0 } from '../io/gguf/q8_0.ts';
 import { GgufError, readGguf, type GgufFile, type GgufTensorInfo, type GgufValue } from '../io/gguf/reader.ts';
 import { placeholderInit } from '../nn/index.ts';
 import { Tensor, q8Weight } from '../tensor/index.ts';
-import { mapFile } from '../tensor/mapped-file.ts';
+import { lineAlignedBytes, mapFile } from '../tensor/mapped-file.ts';
 import { ggufTokenizer } from '../tokenizers/gguf.ts';
 import type { HfTokenizer } from '../tokenizers/hf.ts';
 import { CheckpointError } from './checkpoint-error.ts';
@@ -158,10 +158,17 @@ interface Slot {
   expert: number | null;
 }
 
-/** Element type of a matrix held as stored: the typed array over `bytes` (copied when misaligned). */
-function storedMatrix(type: 'F32' | 'F16' | 'BF16', shape: number[], bytes: Uint8Array): Tensor {
+/**
+ * Element type of a matrix held as stored: the typed array over `bytes` (copied when misaligned for its element;
+ * with `lineAligned`, also when it does not start on a cache line: GGUF aligns tensors to 32 bytes by default).
+ */
+function storedMatrix(type: 'F32' | 'F16' | 'BF16', shape: number[], bytes: Uint8Array, lineAligned: boolean): Tensor {
   const elem = type === 'F32' ? 4 : 2;
-  const b = bytes.byteOffset % elem === 0 ? bytes : bytes.slice();
+  const b = lineAligned
+    ? lineAlignedBytes(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength)
+    : bytes.byteOffset % elem === 0
+      ? bytes
+      : bytes.slice();
   const n = b.byteLength / elem;
   if (type === 'F32') return Tensor.fromStorage(shape, 'f32', new Float32Array(b.buffer, b.byteOffset, n));
   return Tensor.fromStorage(shape, type === 'F16' ? 'f16' : 'bf16', new Uint16Array(b.buffer, b.byteOffset, n));
@@ -194,7 +201,7 @@ function permutedHeads(arch: GgufArch, cfg: ModelConfig, hfName: string): number
 }
 
 /** One matrix parameter from its slot, as stored (f32/f16/bf16 view, q8_0 split), un-permuted where needed. */
-function readMatrix(bytes: TensorBytes, slot: Slot, shape: number[], heads: number): Tensor {
+function readMatrix(bytes: TensorBytes, slot: Slot, shape: number[], heads: number, lineAligned: boolean): Tensor {
   const type = ggmlTypeName(slot.info.type);
   const per = slot.expert === null ? slot.info.byteLength : slot.info.byteLength / slot.info.shape[0];
   const raw = bytes.get(slot.info, (slot.expert ?? 0) * per, per);
@@ -204,7 +211,7 @@ function readMatrix(bytes: TensorBytes, slot: Slot, shape: number[], heads: numb
     const s = heads ? unpermuteRows(scales, shape[0], heads) : scales;
     return q8Weight(shape, q, s);
   }
-  const t = storedMatrix(type as 'F32' | 'F16' | 'BF16', shape, raw);
+  const t = storedMatrix(type as 'F32' | 'F16' | 'BF16', shape, raw, lineAligned);
   if (!heads) return t;
   return Tensor.fromStorage(shape, t.dtype, unpermuteRows(t.data as Uint16Array | Float32Array, shape[0], heads));
 }
@@ -281,7 +288,8 @@ export function loadGgufModel(path: string, opts: LoadOptions = {}): CausalLM {
     const shape = [...placeholder.shape];
     let t: Tensor;
     if (shape.length === 2) {
-      t = inWeightMode(readMatrix(bytes, slot, shape, permutedHeads(arch, cfg, name)), mode);
+      const aligned = mode === 'stored' && (opts.alignWeights ?? true);
+      t = inWeightMode(readMatrix(bytes, slot, shape, permutedHeads(arch, cfg, name), aligned), mode);
       // an f32 view of the mapping is not to be trained in place: copy it
       if (mode === 'f32' && t.dtype === 'f32' && slot.info.type === GgmlType.F32)
         t = Tensor.fromStorage(shape, 'f32', t.f32('loadGgufModel').slice());

@@ -1,6 +1,7 @@
 // Read-only views of whole files through the native addon's mmap (native/mmap.cc): checkpoint weights become
 // typed-array views of the page cache, so loading costs no copy and the OS shares the pages between processes.
-// And large zeroed buffers on huge pages, for weights made at load time (q8_0 quants) and streamed every token.
+// And large zeroed buffers on huge pages, for weights made at load time (q8_0 quants, realigned copies) and streamed
+// every token.
 import { loadNativeAddon } from './native-addon.ts';
 
 type MapFile = (path: string, populate?: boolean) => ArrayBuffer;
@@ -80,4 +81,25 @@ export function allocAligned(bytes: number): ArrayBuffer {
 export function addressAlignment(buffer: ArrayBufferLike, offset = 0): number | null {
   const fn = loadNativeAddon()?.addressAlignment as ((b: ArrayBufferLike, o: number) => number) | undefined;
   return typeof fn === 'function' ? fn(buffer, offset) : null;
+}
+
+/** The weight kernels' load width, a cache line. */
+const LINE = 64;
+
+/**
+ * Bytes [offset, offset + length) of `buffer` starting on a 64-byte boundary: a view of the buffer when they do
+ * (or without the native addon, which alone can tell), else a copy in line-aligned memory (huge pages from 2 MiB),
+ * after which a mapping's pages leave this process's resident memory (releasePages). Hugging Face's safetensors
+ * writer pads its header to 8 bytes only, so a checkpoint's matrices start wherever the header's length puts them:
+ * every 64-byte load of the weight kernels then straddles two lines, and decoding, which streams each weight once
+ * per token, runs markedly slower (README, "Real checkpoints"). Copying costs one pass over the weights at load.
+ */
+export function lineAlignedBytes(buffer: ArrayBuffer, offset: number, length: number): Uint8Array {
+  const alignment = addressAlignment(buffer, offset);
+  if (alignment === null || alignment >= LINE || length === 0) return new Uint8Array(buffer, offset, length);
+  populatePages(buffer, offset, length);
+  const copy = new Uint8Array(allocLarge(length));
+  copy.set(new Uint8Array(buffer, offset, length));
+  releasePages(buffer, offset, length);
+  return copy;
 }

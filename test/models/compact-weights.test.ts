@@ -13,6 +13,7 @@ import { loadModel, saveModel, type CausalLM } from '../../src/models/index.ts';
 import { MappedTensors } from '../../src/models/compact-weights.ts';
 import { openSafetensors } from '../../src/io/safetensors.ts';
 import { addressAlignment } from '../../src/tensor/mapped-file.ts';
+import { writeModelGguf } from '../../src/models/gguf-export.ts';
 import { assertClose, maxAbsDiff } from '../helpers.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
@@ -97,13 +98,87 @@ describe('compact weights: saved checkpoints map onto cache lines', () => {
     saveModel(loadModel(join(FIXTURES, 'olmo2', 'model-bf16'), { weights: 'stored' }), dir, { dtype: 'bfloat16' });
     const file = readFileSync(join(dir, 'model.safetensors'));
     assert.equal((8 + Number(file.readBigUInt64LE(0))) % 64, 0, 'data start');
-    const model = loadModel(dir, { weights: 'stored' });
+    const model = loadModel(dir, { weights: 'stored', alignWeights: false }); // views of the mapping, as saved
     if (addressAlignment(new ArrayBuffer(8)) === null)
       return t.skip('native addon not built: weights are read, not mapped');
     for (const [name, w] of model.namedParameters()) {
       if (w.rank !== 2 || w.data.byteLength % 64 !== 0) continue;
       assert.ok(addressAlignment(w.data.buffer, w.data.byteOffset)! >= 64, `${name} at ${w.data.byteOffset}`);
     }
+  });
+});
+
+describe('compact weights: matrices of a checkpoint off the cache lines are realigned at load', () => {
+  // The fixture checkpoints come from Hugging Face's writer (data aligned to 8 bytes). Copies whose data starts 16
+  // bytes past a line (a metadata entry pads the header) and 64 (on a line), for both file formats.
+  const at = (pad: number) => {
+    const dir = join(root, `olmo2-pad${pad}`);
+    const src = loadModel(join(FIXTURES, 'olmo2', 'model-bf16'), { weights: 'stored' });
+    saveModel(src, dir, { dtype: 'bfloat16' });
+    const file = readFileSync(join(dir, 'model.safetensors'));
+    const headerLength = Number(file.readBigUInt64LE(0));
+    // Rewrite the header with spaces after the JSON (safetensors allows trailing spaces) to move the data start.
+    const dataStart = 8 + headerLength;
+    const newLength = headerLength + ((pad - (dataStart % 64) + 64) % 64);
+    const header = Buffer.alloc(newLength, 0x20);
+    file.copy(header, 0, 8, dataStart);
+    const lengthBytes = Buffer.alloc(8);
+    lengthBytes.writeBigUInt64LE(BigInt(newLength));
+    writeFileSync(join(dir, 'model.safetensors'), Buffer.concat([lengthBytes, header, file.subarray(dataStart)]));
+    rmSync(join(dir, 'checksums.json'), { force: true });
+    return dir;
+  };
+  const alignments = (model: CausalLM) =>
+    [...model.namedParameters()]
+      .filter(([, w]) => w.rank === 2 && w.data.byteLength >= 64)
+      .map(([name, w]) => [name, addressAlignment(w.data.buffer, w.data.byteOffset)!] as const);
+
+  it('16 bytes past a line: every float matrix copied onto a line, the same logits as views of the mapping', (t) => {
+    if (addressAlignment(new ArrayBuffer(8)) === null)
+      return t.skip('native addon not built: weights are read, not mapped');
+    const dir = at(16);
+    const ids = readReference('olmo2').ids('input_ids');
+    const views = loadModel(dir, { weights: 'stored', alignWeights: false });
+    assert.ok(
+      alignments(views).every(([, a]) => a === 16),
+      'as mapped, the matrices start 16 bytes past a line',
+    );
+    const aligned = loadModel(dir, { weights: 'stored' });
+    for (const [name, a] of alignments(aligned)) assert.ok(a >= 64, `${name} at alignment ${a}`);
+    assert.deepEqual(logits(aligned, ids), logits(views, ids));
+  });
+
+  it('on a line already: the matrices stay views of the mapping (nothing copied)', (t) => {
+    if (addressAlignment(new ArrayBuffer(8)) === null)
+      return t.skip('native addon not built: weights are read, not mapped');
+    const model = loadModel(at(0), { weights: 'stored' });
+    const buffers = new Set([...model.namedParameters()].filter(([, w]) => w.rank === 2).map(([, w]) => w.data.buffer));
+    assert.equal(buffers.size, 1, 'one mapped file, every matrix a view of it');
+  });
+
+  it('a GGUF file (tensors aligned to 32 bytes): bf16 matrices realigned, the same logits', (t) => {
+    if (addressAlignment(new ArrayBuffer(8)) === null)
+      return t.skip('native addon not built: weights are read, not mapped');
+    // The data section starts at the next multiple of 32 after the header: a name 32 bytes longer moves it by 32,
+    // so one of the two files has its matrices off the lines.
+    const src = loadModel(join(FIXTURES, 'olmo2', 'model-bf16'), { weights: 'stored' });
+    const files = ['a', 'a'.repeat(33)].map((name, i) => {
+      const out = join(root, `olmo2-bf16-${i}.gguf`);
+      writeModelGguf(src, out, { dtype: 'bf16', tokenizer: null, name });
+      return out;
+    });
+    const out = files.find((f) =>
+      alignments(loadModel(f, { weights: 'stored', alignWeights: false })).some(([, a]) => a < 64),
+    )!;
+    const ids = readReference('olmo2').ids('input_ids');
+    const views = loadModel(out, { weights: 'stored', alignWeights: false });
+    assert.ok(
+      alignments(views).some(([, a]) => a < 64),
+      'some matrices off a line as mapped',
+    );
+    const aligned = loadModel(out, { weights: 'stored' });
+    for (const [name, a] of alignments(aligned)) assert.ok(a >= 64, `${name} at alignment ${a}`);
+    assert.deepEqual(logits(aligned, ids), logits(views, ids));
   });
 });
 
