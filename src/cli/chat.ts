@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { generate, applyChatTemplate, type ChatMessage } from '../index.ts';
 import { parseCommandArgs, type Command, optionTable } from './command.ts';
 import { StreamPrinter } from './generate.ts';
-import { loadModelAndTokenizer, QUANTIZE_HELP, quantizeOption } from './model-loading.ts';
+import { ALIGN_HELP, alignOption, loadModelAndTokenizer, QUANTIZE_HELP, quantizeOption } from './model-loading.ts';
 import { readSampling, samplingHelp, samplingOptions } from './sampling-args.ts';
 
 export const chatCommand: Command = {
@@ -16,6 +16,7 @@ export const chatCommand: Command = {
   --system TEXT        a system message at the start of the conversation
   --tokenizer DIR|dolma2  tokenizer to use when the checkpoint has no tokenizer.json
 ${QUANTIZE_HELP}
+${ALIGN_HELP}
 ${samplingHelp}
 
 In the conversation: /reset clears the history, /exit (or Ctrl-D) quits.`,
@@ -25,6 +26,7 @@ In the conversation: /reset clears the history, /exit (or Ctrl-D) quits.`,
       options: {
         ...optionTable(['model', 'system', 'tokenizer']),
         ...quantizeOption,
+        ...alignOption,
         ...samplingOptions,
       },
     });

@@ -1,7 +1,7 @@
 // `olmo generate`: continue a prompt (or answer it through the chat template), streaming tokens as they come.
 import { generate, applyChatTemplate } from '../index.ts';
 import { parseCommandArgs, UsageError, type Command, optionTable } from './command.ts';
-import { loadModelAndTokenizer, QUANTIZE_HELP, quantizeOption } from './model-loading.ts';
+import { ALIGN_HELP, alignOption, loadModelAndTokenizer, QUANTIZE_HELP, quantizeOption } from './model-loading.ts';
 import { readSampling, samplingHelp, samplingOptions } from './sampling-args.ts';
 
 export const generateCommand: Command = {
@@ -15,6 +15,7 @@ export const generateCommand: Command = {
   --tokenizer DIR|dolma2  tokenizer to use when the checkpoint has no tokenizer.json
   --no-stream          print the text only when it is complete
 ${QUANTIZE_HELP}
+${ALIGN_HELP}
 ${samplingHelp}`,
   async run(argv) {
     const { values } = parseCommandArgs('generate', {
@@ -22,6 +23,7 @@ ${samplingHelp}`,
       options: {
         ...optionTable(['model', 'prompt', 'tokenizer'], ['chat', 'no-stream']),
         ...quantizeOption,
+        ...alignOption,
         ...samplingOptions,
       },
     });

@@ -90,12 +90,18 @@ export function readQuantize(command: string, value: string | undefined): 'int8'
   throw new UsageError(`olmo ${command}: --quantize must be int8, got "${value}"`);
 }
 
+/** `--align-weights`, for the commands that decode (generate, chat, serve). */
+export const alignOption = { 'align-weights': { type: 'boolean' } } as const;
+export const ALIGN_HELP =
+  '  --align-weights      copy matrices that do not start on a 64-byte cache line (Hugging Face files align to 8\n' +
+  '                       bytes) into aligned memory at load: faster decoding, for one pass over them at load';
+
 /**
  * A checkpoint for inference: its matrices kept in their stored dtype and memory-mapped (nothing widened to f32),
- * or quantised to q8_0 with quantize 'int8'.
+ * or quantised to q8_0 with quantize 'int8'; alignWeights: see LoadOptions.
  */
-export function loadInferenceModel(dir: string, quantize?: 'int8'): CausalLM {
-  return loadModel(dir, { trainable: false, weights: quantize === 'int8' ? 'int8' : 'stored' });
+export function loadInferenceModel(dir: string, quantize?: 'int8', alignWeights = false): CausalLM {
+  return loadModel(dir, { trainable: false, weights: quantize === 'int8' ? 'int8' : 'stored', alignWeights });
 }
 
 /**
@@ -104,11 +110,11 @@ export function loadInferenceModel(dir: string, quantize?: 'int8'): CausalLM {
  */
 export async function loadModelAndTokenizer(
   command: string,
-  values: { model?: string; quantize?: string; tokenizer?: string },
+  values: { model?: string; quantize?: string; tokenizer?: string; 'align-weights'?: boolean },
 ): Promise<{ dir: string; model: CausalLM; tokenizer: Tokenizer }> {
   const quantize = readQuantize(command, values.quantize);
   const dir = await resolveModelArg(command, values.model);
-  const model = loadInferenceModel(dir, quantize);
+  const model = loadInferenceModel(dir, quantize, values['align-weights'] ?? false);
   return { dir, model, tokenizer: resolveTokenizer(command, dir, model, values.tokenizer) };
 }
 

@@ -3,6 +3,7 @@
 import { startServer } from '../index.ts';
 import { numberOption, optionTable, parseCommandArgs, UsageError, type Command } from './command.ts';
 import {
+  ALIGN_HELP,
   loadInferenceModel,
   MODEL_REF_HELP,
   QUANTIZE_HELP,
@@ -28,26 +29,30 @@ export const serveCommand: Command = {
   --grace-seconds S         on SIGTERM, how long running requests may finish (default 30)
   --tokenizer DIR|dolma2    tokenizer to use when the checkpoint has no tokenizer.json
 ${QUANTIZE_HELP}
+${ALIGN_HELP}
 
 Endpoints: GET /v1/models, POST /v1/completions, POST /v1/chat/completions, POST /tokenize, POST /detokenize,
 GET /health, GET /metrics. Point any OpenAI client at http://HOST:PORT/v1.`,
   async run(argv) {
     const { values } = parseCommandArgs('serve', {
       args: argv,
-      options: optionTable([
-        'model',
-        'host',
-        'port',
-        'api-key',
-        'served-model-name',
-        'max-num-seqs',
-        'max-queue',
-        'max-model-len',
-        'prefill-chunk',
-        'grace-seconds',
-        'tokenizer',
-        'quantize',
-      ]),
+      options: optionTable(
+        [
+          'model',
+          'host',
+          'port',
+          'api-key',
+          'served-model-name',
+          'max-num-seqs',
+          'max-queue',
+          'max-model-len',
+          'prefill-chunk',
+          'grace-seconds',
+          'tokenizer',
+          'quantize',
+        ],
+        ['align-weights'],
+      ),
     });
     const int = (name: string, min: number, max?: number) =>
       numberOption('serve', name, values[name as keyof typeof values] as string | undefined, {
@@ -64,7 +69,7 @@ GET /health, GET /metrics. Point any OpenAI client at http://HOST:PORT/v1.`,
     const quantize = readQuantize('serve', values.quantize);
     if (values['api-key'] === '') throw new UsageError('olmo serve: --api-key must not be empty');
     const dir = await resolveModelArg('serve', values.model);
-    const model = loadInferenceModel(dir, quantize);
+    const model = loadInferenceModel(dir, quantize, values['align-weights'] ?? false);
     const tokenizer = resolveTokenizer('serve', dir, model, values.tokenizer);
     if (maxModelLen !== undefined && maxModelLen > model.config.maxPositionEmbeddings) {
       throw new UsageError(

@@ -111,10 +111,11 @@ export interface LoadOptions {
   weights?: WeightMode;
   /**
    * With weights 'stored': copy each float matrix whose data does not start on a 64-byte boundary into aligned
-   * memory (default true). Hugging Face's writer aligns tensors to 8 bytes only, and the weight kernels' 64-byte
-   * loads then straddle cache lines, which slows decoding markedly; the copy costs one pass over those weights at
-   * load and no more resident memory (the mapping's pages are released). false keeps every matrix a view of the
-   * mapped file (nothing copied, pages shared with other processes). Checkpoints olmo-ts saves are aligned already.
+   * memory (default false). Hugging Face's writer aligns tensors to 8 bytes only and GGUF to 32, and the weight
+   * kernels' 64-byte loads then straddle cache lines, which slows decoding markedly. The copy costs a pass over
+   * those weights and fresh memory to write them to (no more resident memory: the mapping's pages are released),
+   * which on some virtual machines takes seconds per GiB; so by default every matrix stays a view of the mapped
+   * file (nothing copied, pages shared with other processes). Checkpoints olmo-ts saves are aligned already.
    */
   alignWeights?: boolean;
 }
@@ -163,7 +164,7 @@ export function loadModel(dir: string, opts: LoadOptions = {}): CausalLM {
       let t: Tensor | null =
         mode === 'f32' && !quantized
           ? null
-          : compactParam(mapped, name, placeholder.shape, mode, quantized, opts.alignWeights ?? true);
+          : compactParam(mapped, name, placeholder.shape, mode, quantized, opts.alignWeights ?? false);
       if (!t) {
         try {
           t = Tensor.fromStorage(placeholder.shape, 'f32', readParam(src, name, placeholder.shape, dir));

@@ -152,7 +152,7 @@ export function compactParam(
   shape: readonly number[],
   mode: WeightMode,
   quantized: boolean,
-  alignWeights = true,
+  alignWeights = false,
 ): Tensor | null {
   if (shape.length !== 2 || !mapped.storable(name)) return null;
   mapped.checkShape(name, shape);

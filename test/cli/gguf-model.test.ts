@@ -1,4 +1,4 @@
-// `--model FILE.gguf` on the commands: generate (as stored and with --quantize int8) prints what it prints for
+// `--model FILE.gguf` on the commands: generate (as stored, with --quantize int8, with --align-weights) prints what it prints for
 // the checkpoint folder the file was exported from, using the tokenizer inside the file; info reports the same
 // model; a .gguf path that does not exist is a usage error naming it.
 import assert from 'node:assert/strict';
@@ -22,7 +22,7 @@ describe('olmo --model FILE.gguf', () => {
   writeModelGguf(loadModel(folder, { weights: 'stored' }), file, { tokenizer: folder });
   const generateArgs = ['--prompt', 'hello world', '--max-new-tokens', '6', '--no-stream'];
 
-  for (const quantize of [[], ['--quantize', 'int8']]) {
+  for (const quantize of [[], ['--quantize', 'int8'], ['--align-weights']]) {
     it(`generate ${quantize.join(' ') || '(as stored)'} prints the folder's text, with the file's tokenizer`, () => {
       const want = olmo(['generate', '--model', folder, ...generateArgs, ...quantize]);
       assert.equal(want.code, 0, want.stderr);

@@ -108,7 +108,7 @@ describe('compact weights: saved checkpoints map onto cache lines', () => {
   });
 });
 
-describe('compact weights: matrices of a checkpoint off the cache lines are realigned at load', () => {
+describe('compact weights: alignWeights copies matrices off the cache lines onto them at load', () => {
   // The fixture checkpoints come from Hugging Face's writer (data aligned to 8 bytes). Copies whose data starts 16
   // bytes past a line (a metadata entry pads the header) and 64 (on a line), for both file formats.
   const at = (pad: number) => {
@@ -133,17 +133,17 @@ describe('compact weights: matrices of a checkpoint off the cache lines are real
       .filter(([, w]) => w.rank === 2 && w.data.byteLength >= 64)
       .map(([name, w]) => [name, addressAlignment(w.data.buffer, w.data.byteOffset)!] as const);
 
-  it('16 bytes past a line: every float matrix copied onto a line, the same logits as views of the mapping', (t) => {
+  it('16 bytes past a line: by default views of the mapping; with alignWeights every float matrix on a line, the same logits', (t) => {
     if (addressAlignment(new ArrayBuffer(8)) === null)
       return t.skip('native addon not built: weights are read, not mapped');
     const dir = at(16);
     const ids = readReference('olmo2').ids('input_ids');
-    const views = loadModel(dir, { weights: 'stored', alignWeights: false });
+    const views = loadModel(dir, { weights: 'stored' });
     assert.ok(
       alignments(views).every(([, a]) => a === 16),
       'as mapped, the matrices start 16 bytes past a line',
     );
-    const aligned = loadModel(dir, { weights: 'stored' });
+    const aligned = loadModel(dir, { weights: 'stored', alignWeights: true });
     for (const [name, a] of alignments(aligned)) assert.ok(a >= 64, `${name} at alignment ${a}`);
     assert.deepEqual(logits(aligned, ids), logits(views, ids));
   });
@@ -151,7 +151,7 @@ describe('compact weights: matrices of a checkpoint off the cache lines are real
   it('on a line already: the matrices stay views of the mapping (nothing copied)', (t) => {
     if (addressAlignment(new ArrayBuffer(8)) === null)
       return t.skip('native addon not built: weights are read, not mapped');
-    const model = loadModel(at(0), { weights: 'stored' });
+    const model = loadModel(at(0), { weights: 'stored', alignWeights: true });
     const buffers = new Set([...model.namedParameters()].filter(([, w]) => w.rank === 2).map(([, w]) => w.data.buffer));
     assert.equal(buffers.size, 1, 'one mapped file, every matrix a view of it');
   });
@@ -176,7 +176,7 @@ describe('compact weights: matrices of a checkpoint off the cache lines are real
       alignments(views).some(([, a]) => a < 64),
       'some matrices off a line as mapped',
     );
-    const aligned = loadModel(out, { weights: 'stored' });
+    const aligned = loadModel(out, { weights: 'stored', alignWeights: true });
     for (const [name, a] of alignments(aligned)) assert.ok(a >= 64, `${name} at alignment ${a}`);
     assert.deepEqual(logits(aligned, ids), logits(views, ids));
   });
