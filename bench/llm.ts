@@ -23,7 +23,10 @@
 //
 //   npm run bench -- llm [--shape 1b|olmoe|small] [--model DIR] [--modes f32,bf16,bf16-fast,int8,int8-gguf,f32-gemm]
 //                        [--decode-tokens N (128)] [--rounds N (1: ours then llama.cpp, per mode)]
-//                        [--baseline llama.cpp|none]
+//                        [--baseline llama.cpp|none] [--align-weights]
+// --align-weights loads as `olmo generate --align-weights` does (LoadOptions.alignWeights: stored float matrices
+// that do not start on a 64-byte line copied onto one at load; the benchmark's checkpoints are Hugging Face-style,
+// their data 16 bytes past a line).
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -262,14 +265,14 @@ function bf16FastAvailable(): boolean {
 }
 
 /** One weight mode, in this (child) process. */
-function runMode(dir: string, mode: Mode, decodeTokens: number): ChildResult {
+function runMode(dir: string, mode: Mode, decodeTokens: number, alignWeights: boolean): ChildResult {
   if (mode === 'bf16-fast') {
     if (!bf16FastAvailable())
       throw new Error('bench llm: bf16-fast needs AVX512_BF16 and the AVX-512 path; this CPU or path has neither');
     setBf16Fast(true);
   }
   const t0 = performance.now();
-  const model = loadModel(dir, { trainable: false, weights: LOAD[mode], verify: 'size' });
+  const model = loadModel(dir, { trainable: false, weights: LOAD[mode], verify: 'size', alignWeights });
   const loadSeconds = (performance.now() - t0) / 1000;
   const rssAfterLoad = process.memoryUsage().rss;
   const ids = randomIds(PROMPT, model.config.vocabSize, 3);
@@ -411,6 +414,7 @@ interface RunArgs {
   rounds: number;
   model: string | undefined;
   baseline: boolean;
+  alignWeights: boolean;
 }
 
 function parseArgs(args: string[]): RunArgs {
@@ -443,6 +447,7 @@ function parseArgs(args: string[]): RunArgs {
     rounds: count('--rounds', 1),
     model: arg('--model'),
     baseline: baseline === 'llama.cpp',
+    alignWeights: args.includes('--align-weights'),
   };
 }
 
@@ -456,6 +461,7 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
   opts.log(
     `cpu: ${cpuModel()}; kernel paths ${paths ? `${paths.active} (detected ${paths.detected}; gemm ${paths.gemm}, other ${paths.other})` : 'js backend'}; ${numThreads()} threads`,
   );
+  if (a.alignWeights) opts.log('--align-weights: float matrices off a 64-byte line are copied onto one at load');
   opts.log(
     `${dir}: ${(fileBytes / 2 ** 30).toFixed(2)} GiB of weights; copy bandwidth ${(bandwidth / 1e9).toFixed(1)} GB/s`,
   );
@@ -479,7 +485,7 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
     const theirs: LlamaResult[] = [];
     for (let r = 0; r < a.rounds; r++) {
       warmPageCache(modeDir);
-      const o = child<ChildResult>('llm.ts', [modeDir, mode, String(a.decodeTokens)]);
+      const o = child<ChildResult>('llm.ts', [modeDir, mode, String(a.decodeTokens), String(a.alignWeights)]);
       if (typeof o === 'string') opts.log(`${mode}: olmo-ts failed (${o})`);
       else ours.push(o);
       if (!gguf || !llamaOk) continue;
@@ -531,6 +537,6 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
 }
 
 if (process.argv[2] === '--child') {
-  const [dir, mode, tokens] = process.argv.slice(3);
-  process.stdout.write(`${JSON.stringify(runMode(dir, mode as Mode, Number(tokens)))}\n`);
+  const [dir, mode, tokens, align] = process.argv.slice(3);
+  process.stdout.write(`${JSON.stringify(runMode(dir, mode as Mode, Number(tokens), align === 'true'))}\n`);
 }
