@@ -18,6 +18,7 @@ import {
 } from '../index.ts';
 import { numberOption, parseCommandArgs, type Command, optionTable } from './command.ts';
 import { quantizeOption, readQuantize, resolveModelArg } from './model-loading.ts';
+import { weightAlignment, type WeightAlignment } from '../models/weight-alignment.ts';
 
 /**
  * The memory a model needs for `batch` sequences of `context` tokens, its weights as stored or quantised to int8,
@@ -84,7 +85,8 @@ Prints the package version, the active tensor backend (OLMO_BACKEND), the thread
 (OLMO_NUM_THREADS) and the CPU features the native kernels use.
 
   --model DIR|ID  also print the model's parameters, bytes of weights (as stored and in memory), the KV
-                  cache and activations for --batch sequences of --context tokens, and whether that fits
+                  cache and activations for --batch sequences of --context tokens, and whether that fits;
+                  and how many of its float matrices start off a 64-byte cache line (see --align-weights)
                   in this machine's available memory (free memory, capped by a cgroup limit, or
                   OLMO_MEMORY_LIMIT); computed from config.json, nothing is loaded
   --context N     tokens per sequence (default: the model's max_position_embeddings)
@@ -103,11 +105,12 @@ Prints the package version, the active tensor backend (OLMO_BACKEND), the thread
     const quantize = readQuantize('info', values.quantize);
     const context = numberOption('info', 'context', values.context, { integer: true, min: 1 });
     const batch = numberOption('info', 'batch', values.batch, { integer: true, min: 1 }) ?? 1;
-    let model: { dir: string; report: ReturnType<typeof modelMemoryReport> } | undefined;
+    let model: { dir: string; report: ReturnType<typeof modelMemoryReport>; alignment: WeightAlignment } | undefined;
     if (values.model !== undefined || [values.context, values.batch, quantize].some((v) => v !== undefined)) {
       const dir = await resolveModelArg('info', values.model);
       const cfg = readConfig(dir);
-      model = { dir, report: modelMemoryReport(cfg, context ?? cfg.maxPositionEmbeddings, batch, quantize) };
+      const report = modelMemoryReport(cfg, context ?? cfg.maxPositionEmbeddings, batch, quantize);
+      model = { dir, report, alignment: weightAlignment(dir) };
     }
     const addon = loadNativeAddon();
     const info = {
@@ -119,7 +122,7 @@ Prints the package version, the active tensor backend (OLMO_BACKEND), the thread
       threads: numThreads(),
       cpu: addon ? addon.cpuFeatures() : undefined,
       cpuPaths: cpuPaths() ?? undefined,
-      model: model ? { path: model.dir, ...model.report } : undefined,
+      model: model ? { path: model.dir, ...model.report, alignment: model.alignment } : undefined,
     };
     if (values.json) {
       console.log(JSON.stringify(info));
@@ -132,7 +135,16 @@ Prints the package version, the active tensor backend (OLMO_BACKEND), the thread
         console.log(
           `cpu paths: ${info.cpuPaths.active} (detected ${info.cpuPaths.detected}; gemm ${info.cpuPaths.gemm}, other kernels ${info.cpuPaths.other}; OLMO_CPU_PATH=avx2|scalar narrows)`,
         );
-      if (model) printModelReport(model.dir, model.report);
+      if (model) {
+        printModelReport(model.dir, model.report);
+        const { matrices, offLine } = model.alignment;
+        console.log(
+          `weight alignment: ${offLine} of ${matrices} float matrices start off a 64-byte cache line` +
+            (offLine > 0 && quantize === undefined
+              ? '; decoding is faster with --align-weights (generate, chat, serve), which copies them onto lines at load'
+              : ''),
+        );
+      }
     }
     return 0;
   },

@@ -1,0 +1,37 @@
+// Where a checkpoint's float matrices fall against 64-byte cache lines once the file is memory-mapped (a mapping
+// starts on a page, so a tensor's address modulo 64 is its file offset modulo 64), read from the file headers
+// alone: `olmo info` reports it, since matrices off the lines decode markedly slower unless loaded with
+// alignWeights (checkpoint.ts LoadOptions), which copies them onto lines.
+import { ggmlTypeName } from '../io/gguf/constants.ts';
+import { openCheckpointTensors } from '../io/safetensors-sharded.ts';
+import { isGgufPath, openGguf } from './gguf-load.ts';
+
+export interface WeightAlignment {
+  /** Float (f32, f16, bf16) matrices in the checkpoint. */
+  matrices: number;
+  /** Those whose data does not start on a 64-byte boundary. */
+  offLine: number;
+}
+
+const LINE = 64;
+
+/** The float matrices of a checkpoint folder or GGUF file, and how many of them start off a cache line. */
+export function weightAlignment(ref: string): WeightAlignment {
+  const offsets: number[] = [];
+  if (isGgufPath(ref)) {
+    for (const t of openGguf(ref).tensors.values())
+      if (t.shape.length >= 2 && ['F32', 'F16', 'BF16'].includes(ggmlTypeName(t.type) ?? '')) offsets.push(t.offset);
+  } else {
+    const src = openCheckpointTensors(ref);
+    try {
+      for (const name of src.names()) {
+        const info = src.info(name);
+        if (info.shape.length === 2 && ['F32', 'F16', 'BF16'].includes(info.dtype))
+          offsets.push(src.locate(name).offset);
+      }
+    } finally {
+      src.close();
+    }
+  }
+  return { matrices: offsets.length, offLine: offsets.filter((o) => o % LINE !== 0).length };
+}
