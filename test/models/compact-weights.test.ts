@@ -14,6 +14,7 @@ import { MappedTensors } from '../../src/models/compact-weights.ts';
 import { openSafetensors } from '../../src/io/safetensors.ts';
 import { addressAlignment } from '../../src/tensor/mapped-file.ts';
 import { writeModelGguf } from '../../src/models/gguf-export.ts';
+import { weightAlignment } from '../../src/models/weight-alignment.ts';
 import { assertClose, maxAbsDiff } from '../helpers.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
@@ -138,6 +139,9 @@ describe('compact weights: alignWeights copies matrices off the cache lines onto
       return t.skip('native addon not built: weights are read, not mapped');
     const dir = at(16);
     const ids = readReference('olmo2').ids('input_ids');
+    const report = weightAlignment(dir); // what olmo info says, from the header alone
+    assert.ok(report.matrices > 0);
+    assert.equal(report.offLine, report.matrices);
     const views = loadModel(dir, { weights: 'stored' });
     assert.ok(
       alignments(views).every(([, a]) => a === 16),
@@ -151,7 +155,9 @@ describe('compact weights: alignWeights copies matrices off the cache lines onto
   it('on a line already: the matrices stay views of the mapping (nothing copied)', (t) => {
     if (addressAlignment(new ArrayBuffer(8)) === null)
       return t.skip('native addon not built: weights are read, not mapped');
-    const model = loadModel(at(0), { weights: 'stored', alignWeights: true });
+    const dir = at(0);
+    assert.equal(weightAlignment(dir).offLine, 0);
+    const model = loadModel(dir, { weights: 'stored', alignWeights: true });
     const buffers = new Set([...model.namedParameters()].filter(([, w]) => w.rank === 2).map(([, w]) => w.data.buffer));
     assert.equal(buffers.size, 1, 'one mapped file, every matrix a view of it');
   });
@@ -170,6 +176,8 @@ describe('compact weights: alignWeights copies matrices off the cache lines onto
     const out = files.find((f) =>
       alignments(loadModel(f, { weights: 'stored', alignWeights: false })).some(([, a]) => a < 64),
     )!;
+    assert.ok(out, 'one of the two files has matrices off the lines');
+    assert.ok(weightAlignment(out).offLine > 0);
     const ids = readReference('olmo2').ids('input_ids');
     const views = loadModel(out, { weights: 'stored', alignWeights: false });
     assert.ok(
