@@ -15,10 +15,11 @@ import {
   storedDType,
   weightBytes,
   type ModelConfig,
+  weightAlignment,
+  type WeightAlignment,
 } from '../index.ts';
 import { numberOption, parseCommandArgs, type Command, optionTable } from './command.ts';
 import { quantizeOption, readQuantize, resolveModelArg } from './model-loading.ts';
-import { weightAlignment, type WeightAlignment } from '../models/weight-alignment.ts';
 
 /**
  * The memory a model needs for `batch` sequences of `context` tokens, its weights as stored or quantised to int8,

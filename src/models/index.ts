@@ -26,6 +26,7 @@ export {
   type SaveModelOptions,
 } from './checkpoint.ts';
 export { isGgufPath, loadGguf, loadGgufModel, loadGgufTokenizer, readGgufConfig } from './gguf-load.ts';
+export { weightAlignment, type WeightAlignment } from './weight-alignment.ts';
 export { GgufError } from '../io/gguf/reader.ts';
 export { hfLoadBalancingLoss } from './olmoe.ts';
 export { generate, type GenerateOptions, type GenerateResult, type FinishReason } from './generate.ts';
