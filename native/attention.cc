@@ -272,7 +272,7 @@ struct Problem {
   const float* v;
   const float* out_in;  // backward: the saved output
   float* out;           // forward output
-  float* lse;           // forward output / backward input (read only there)
+  float* lse;           // forward output (null: not wanted, as in packedAttention) / backward input
   const float* gout;
   float* gq;
   float* gk;
@@ -447,7 +447,7 @@ void ForwardBlock(const Problem& P, const Ops& ops, int64_t b, int64_t kvh, int6
       float* o = P.out + P.q_off(b, i, h);
       const float* a = sc.accrow[r];
       for (int64_t x = 0; x < D; ++x) o[x] = a[x] * inv;
-      P.lse[P.lse_off(b, i, h)] = sc.m[r] + std::log(sc.l[r]);
+      if (P.lse) P.lse[P.lse_off(b, i, h)] = sc.m[r] + std::log(sc.l[r]);
     }
 }
 
@@ -463,7 +463,7 @@ void Forward(const Problem& P) {
     for (int64_t i = 0; i < start; ++i)
       for (int64_t h = 0; h < P.Hq; ++h) {
         std::fill_n(P.out + P.q_off(b, i, h), P.D, 0.0f);
-        P.lse[P.lse_off(b, i, h)] = kNegInf;
+        if (P.lse) P.lse[P.lse_off(b, i, h)] = kNegInf;
       }
     if (P.G == 0) continue;
     for (int64_t i0 = start; i0 < Tq; i0 += tb) {
@@ -735,8 +735,7 @@ Napi::Value PackedAttention(const Napi::CallbackInfo& info) {
   P.k = A.F32("k", nkv);
   P.v = A.F32("v", nkv);
   P.out = A.F32("out", nq);
-  std::vector<float> lse(static_cast<size_t>(tokens * P.Hq));  // written, not needed: inference has no backward
-  P.lse = lse.data();
+  P.lse = nullptr;  // inference has no backward
   Forward(P);
   return info.Env().Undefined();
 }

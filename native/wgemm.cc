@@ -394,6 +394,10 @@ Napi::Value LinearF32(const Napi::CallbackInfo& info) {
   return LinearFrom<scalar::F32Rows, avx2::F32Rows, avx512::F32Rows>(info, &Args::F32, [](float v) { return v; });
 }
 
+// Where element i (0..31) of a 32-element block goes in the bf16 pair order's de-interleaved block: the even
+// offsets first, then the odd ones.
+inline int64_t PairSlot(int64_t i) { return i % 2 * 16 + i / 2; }
+
 // x [m, k] de-interleaved for the bf16 pair order (wgemm_isa.h) into xp: rows of kx = k rounded up to 32, each
 // block of 32 as its 16 values at even offsets, then its 16 at odd offsets, zeros past k. Long inputs (prefill)
 // are split between the threads by rows.
@@ -409,7 +413,7 @@ void PairX(const float* x, int64_t m, int64_t k, float* xp) {
           dst[c + l] = src[c + 2 * l];
           dst[c + 16 + l] = src[c + 2 * l + 1];
         }
-      for (int64_t e = c; e < kx; ++e) dst[c + (e - c) % 2 * 16 + (e - c) / 2] = e < k ? src[e] : 0.f;
+      for (int64_t e = c; e < kx; ++e) dst[c + PairSlot(e - c)] = e < k ? src[e] : 0.f;
     }
   };
   const int nt = m * k >= (int64_t{1} << 18) ? static_cast<int>(std::min<int64_t>(num_threads(), m)) : 1;
@@ -430,7 +434,7 @@ Napi::Value LinearBf16(const Napi::CallbackInfo& info) {
   if (k32 < k) {
     tail.assign(static_cast<size_t>(n * 32), 0.f);
     for (int64_t j = 0; j < n; ++j)
-      for (int64_t c = k32; c < k; ++c) tail[j * 32 + (c - k32) % 2 * 16 + (c - k32) / 2] = Bf16ToFloat(w[j * k + c]);
+      for (int64_t c = k32; c < k; ++c) tail[j * 32 + PairSlot(c - k32)] = Bf16ToFloat(w[j * k + c]);
   }
   Run(xp, out, m, n, k, tail.data(), scalar::Bf16Rows{w, k}, avx2::Bf16Rows{w, k}, avx512::Bf16Rows{w, k});
   return info.Env().Undefined();

@@ -94,11 +94,6 @@ export class MappedTensors {
     if (buf) advice(buf, loc.offset, loc.byteLength);
   }
 
-  /** Whether `name` is stored as a float matrix (f32, f16 or bf16; not q8_0 quants). */
-  floating(name: string): boolean {
-    return ELEMENT[this.src.info(name).dtype]?.dtype !== 'i8';
-  }
-
   /** Whether `name` can be taken as it is stored (a dtype with a compact or f32 typed array). */
   storable(name: string): boolean {
     return this.src.has(name) && ELEMENT[this.src.info(name).dtype] !== undefined;
@@ -116,7 +111,8 @@ export class MappedTensors {
   /**
    * The tensor's data in its stored dtype: a view of the mapping when its offset is aligned to its element
    * size (safetensors does not promise that), else a copy; read from disk when there is no addon to map with.
-   * `lineAligned`: a copy also when the data does not start on a 64-byte boundary (lineAlignedBytes).
+   * `lineAligned`: float data (not q8_0 quants) is also copied when it does not start on a 64-byte boundary
+   * (lineAlignedBytes).
    */
   view(name: string, lineAligned = false): { dtype: 'bf16' | 'f16' | 'f32' | 'i8'; data: View } {
     const info = this.src.info(name);
@@ -131,7 +127,7 @@ export class MappedTensors {
       throw new CheckpointError(
         `${loc.file}: tensor ${name} ends at byte ${loc.offset + loc.byteLength}, past the end of the file (${buf.byteLength} bytes): truncated`,
       );
-    if (lineAligned) {
+    if (lineAligned && el.dtype !== 'i8') {
       const bytes = lineAlignedBytes(buf, loc.offset, loc.byteLength);
       return { dtype: el.dtype, data: viewOf(el.dtype, bytes.buffer as ArrayBuffer, bytes.byteOffset, n) };
     }
@@ -157,8 +153,7 @@ export function compactParam(
   if (shape.length !== 2 || !mapped.storable(name)) return null;
   mapped.checkShape(name, shape);
   // Float matrices kept as stored are streamed by the weight kernels: on cache lines (LoadOptions.alignWeights).
-  const kept = mode === 'stored' && mapped.floating(name);
-  const { dtype, data } = mapped.view(name, kept && alignWeights);
+  const { dtype, data } = mapped.view(name, mode === 'stored' && alignWeights);
   let t: Tensor;
   if (dtype === 'i8') {
     if (!quantized) throw new CheckpointError(`tensor ${name} is I8 but config.json declares no quantization_config`);

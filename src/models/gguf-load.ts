@@ -283,12 +283,12 @@ export function loadGgufModel(path: string, opts: LoadOptions = {}): CausalLM {
   const params = [...model.namedParameters()];
   const slots = slotsOf(file, arch, params);
   const bytes = new TensorBytes(file);
+  const aligned = mode === 'stored' && (opts.alignWeights ?? false); // stored float matrices onto cache lines
   for (const [name, placeholder] of params) {
     const slot = slots.get(name)!;
     const shape = [...placeholder.shape];
     let t: Tensor;
     if (shape.length === 2) {
-      const aligned = mode === 'stored' && (opts.alignWeights ?? false);
       t = inWeightMode(readMatrix(bytes, slot, shape, permutedHeads(arch, cfg, name), aligned), mode);
       // an f32 view of the mapping is not to be trained in place: copy it
       if (mode === 'f32' && t.dtype === 'f32' && slot.info.type === GgmlType.F32)

@@ -4,6 +4,7 @@
 // alignWeights (checkpoint.ts LoadOptions), which copies them onto lines.
 import { ggmlTypeName } from '../io/gguf/constants.ts';
 import { openCheckpointTensors } from '../io/safetensors-sharded.ts';
+import { CACHE_LINE } from '../tensor/mapped-file.ts';
 import { isGgufPath, openGguf } from './gguf-load.ts';
 
 export interface WeightAlignment {
@@ -13,25 +14,25 @@ export interface WeightAlignment {
   offLine: number;
 }
 
-const LINE = 64;
+/** The dtypes the weight kernels stream as stored (GGUF and safetensors spell them alike). */
+const FLOAT_TYPES = ['F32', 'F16', 'BF16'];
 
 /** The float matrices of a checkpoint folder or GGUF file, and how many of them start off a cache line. */
 export function weightAlignment(ref: string): WeightAlignment {
   const offsets: number[] = [];
   if (isGgufPath(ref)) {
     for (const t of openGguf(ref).tensors.values())
-      if (t.shape.length >= 2 && ['F32', 'F16', 'BF16'].includes(ggmlTypeName(t.type) ?? '')) offsets.push(t.offset);
+      if (t.shape.length >= 2 && FLOAT_TYPES.includes(ggmlTypeName(t.type) ?? '')) offsets.push(t.offset);
   } else {
     const src = openCheckpointTensors(ref);
     try {
       for (const name of src.names()) {
         const info = src.info(name);
-        if (info.shape.length === 2 && ['F32', 'F16', 'BF16'].includes(info.dtype))
-          offsets.push(src.locate(name).offset);
+        if (info.shape.length === 2 && FLOAT_TYPES.includes(info.dtype)) offsets.push(src.locate(name).offset);
       }
     } finally {
       src.close();
     }
   }
-  return { matrices: offsets.length, offLine: offsets.filter((o) => o % LINE !== 0).length };
+  return { matrices: offsets.length, offLine: offsets.filter((o) => o % CACHE_LINE !== 0).length };
 }

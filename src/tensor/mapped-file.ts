@@ -84,7 +84,7 @@ export function addressAlignment(buffer: ArrayBufferLike, offset = 0): number | 
 }
 
 /** The weight kernels' load width, a cache line. */
-const LINE = 64;
+export const CACHE_LINE = 64;
 
 /**
  * Bytes [offset, offset + length) of `buffer` starting on a 64-byte boundary: a view of the buffer when they do
@@ -96,7 +96,7 @@ const LINE = 64;
  */
 export function lineAlignedBytes(buffer: ArrayBuffer, offset: number, length: number): Uint8Array {
   const alignment = addressAlignment(buffer, offset);
-  if (alignment === null || alignment >= LINE || length === 0) return new Uint8Array(buffer, offset, length);
+  if (alignment === null || alignment >= CACHE_LINE || length === 0) return new Uint8Array(buffer, offset, length);
   populatePages(buffer, offset, length);
   const copy = new Uint8Array(allocLarge(length));
   copy.set(new Uint8Array(buffer, offset, length));
