@@ -296,6 +296,7 @@ constexpr int kPM = 6, kPN = 4;            // the prefill panel's tile: 24 accum
 #pragma GCC pop_options
 
 #include "wgemm_bf16dot.h"
+#include "wgemm_q8dot.h"
 
 // The last k % 16 weights of every row, widened and zero-padded to 16 (empty when k % 16 == 0).
 template <class Widen>
@@ -495,6 +496,104 @@ Napi::Value LinearQ8(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// x [m, k] quantised for the int8 fast mode, per row and 32-element block as the weights are (QuantizeBlocks:
+// d = max|x| / 127, q = round(x · (1/d)) half away from zero), but with d kept in f32: xq in rows of kq = nbp · 32
+// bytes, dx and sx (each block's Σ q) in rows of nbp, zeros past k (the caller zero-fills them). A block holding
+// a non-finite value gets d = NaN and zero quants, so its row's outputs are NaN. Every step is exact or one f32
+// operation, so the paths agree; long inputs (prefill) are split between the threads by rows.
+void QuantizeX(const float* x, int64_t m, int64_t k, int64_t nbp, int8_t* xq, float* dx, int32_t* sx) {
+  const CpuPath path = ActivePath();
+  const auto rows = [&](int64_t i0, int64_t i1) {
+    if (path == CpuPath::kAvx512)
+      avx512::QuantizeXRows(x, k, nbp, xq, dx, sx, i0, i1);
+    else if (path == CpuPath::kAvx2)
+      avx2::QuantizeXRows(x, k, nbp, xq, dx, sx, i0, i1);
+    else
+      scalar::QuantizeXRows(x, k, nbp, xq, dx, sx, i0, i1);
+  };
+  const int nt = m * k >= (int64_t{1} << 16) ? static_cast<int>(std::min<int64_t>(num_threads(), m)) : 1;
+  if (nt <= 1) return rows(0, m);
+  parallel_run(nt, [&](int t, int parts) { rows(m * t / parts, m * (t + 1) / parts); });
+}
+
+bool HasAvx512Vnni() {
+  static const bool ok = [] {
+    __builtin_cpu_init();
+    return has_avx512() && __builtin_cpu_supports("avx512vnni");
+  }();
+  return ok;
+}
+
+// From this many x rows on, the VNNI kernel packs the weights (PackedColumns) rather than reducing across lanes.
+constexpr int64_t kQ8PackMinRows = 16;
+
+// linearQ8 in the int8 fast mode (wgemm_isa.h's Q8DotRows order): x quantised to q8_0 once per call, then
+// AVX512-VNNI integer dot products where the CPU has them and the AVX-512 path is in use, elsewhere the
+// reference tile of the path in use (the same bits, more slowly).
+Napi::Value LinearQ8Fast(const Napi::CallbackInfo& info) {
+  Args a(info);
+  const int64_t m = a.Size("m"), n = a.Size("n"), k = a.Size("k");
+  if (k % 32 != 0) throw ArgError(info, a.op(), "k must be a multiple of 32 (q8_0 blocks), got " + std::to_string(k));
+  const float* x = a.F32("x", CheckedMul(info, a.op(), m, k));
+  const int8_t* w = a.I8("w", CheckedMul(info, a.op(), n, k));
+  const uint16_t* s = a.U16("scales", CheckedMul(info, a.op(), n, k / 32));
+  float* out = a.F32("out", CheckedMul(info, a.op(), m, n));
+  const int64_t nbp = (k / 32 + 15) / 16 * 16, kq = nbp * 32;
+  std::vector<int8_t> xq(static_cast<size_t>(m * kq), 0);
+  std::vector<float> dx(static_cast<size_t>(m * nbp), 0.f);
+  std::vector<int32_t> sx(static_cast<size_t>(m * nbp), 0);
+  QuantizeX(x, m, k, nbp, xq.data(), dx.data(), sx.data());
+  const CpuPath path = ActivePath();
+  if (path == CpuPath::kAvx512 && HasAvx512Vnni()) {
+    const avx512::Q8DotRows rows{w, s, k, dx.data(), kq, nbp};
+    if (m >= kQ8PackMinRows) {
+      const int64_t chunks = (n + avx512vnni::kPackCols - 1) / avx512vnni::kPackCols;
+      const int nt = static_cast<int>(std::min<int64_t>(num_threads(), chunks));
+      std::atomic<int64_t> next{0};
+      const auto work = [&](int, int) {
+        // Each thread packs into its own buffers, one chunk of kPackCols weight rows after another.
+        float* buf = PanelScratch(0).get(k / 4 * avx512vnni::kPackCols + k / 32 * avx512vnni::kPackCols);
+        uint32_t* pw = reinterpret_cast<uint32_t*>(buf);
+        float* pd = buf + k / 4 * avx512vnni::kPackCols;
+        for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
+          const int64_t j0 = c * avx512vnni::kPackCols;
+          avx512vnni::PackedColumns(xq.data(), sx.data(), rows, out, m, n, j0, j0 + avx512vnni::kPackCols, pw, pd);
+        }
+      };
+      if (nt <= 1)
+        work(0, 1);
+      else
+        parallel_run(nt, work);
+    } else {
+      std::vector<float> dxp(dx.size());
+      std::vector<int32_t> sxp(sx.size());
+      for (size_t b = 0; b < dx.size(); ++b) {  // within each 16 blocks, Tile's lane order
+        const size_t from = b / 16 * 16 + static_cast<size_t>(avx512vnni::kPerm[b % 16]);
+        dxp[b] = dx[from];
+        sxp[b] = sx[from];
+      }
+      const avx512vnni::VnniRows vr{rows, dxp.data(), sxp.data()};
+      ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
+        avx512vnni::Columns<avx512vnni::kRM, avx512vnni::kRN, avx512vnni::kRN1>(xq.data(), vr, out, m, n, k, j0, j1,
+                                                                                nullptr);
+      }, true);
+    }
+    return info.Env().Undefined();
+  }
+  ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
+    if (path == CpuPath::kAvx512)
+      avx512::Columns<avx512::kRM, avx512::kRN, avx512::kRN1>(
+          xq.data(), avx512::Q8DotRows{w, s, k, dx.data(), kq, nbp}, out, m, n, k, j0, j1, nullptr);
+    else if (path == CpuPath::kAvx2)
+      avx2::Columns<avx2::kRM, avx2::kRN, avx2::kRN1>(xq.data(), avx2::Q8DotRows{w, s, k, dx.data(), kq, nbp}, out,
+                                                      m, n, k, j0, j1, nullptr);
+    else
+      scalar::Columns<scalar::kRM, scalar::kRN, scalar::kRN1>(
+          xq.data(), scalar::Q8DotRows{w, s, k, dx.data(), kq, nbp}, out, m, n, k, j0, j1, nullptr);
+  });
+  return info.Env().Undefined();
+}
+
 // q8_0 quantisation of rows stored as f32, bf16 or f16, read in place (a memory-mapped checkpoint is quantised
 // without an f32 copy): QuantizeBlocks in wgemm_isa.h, on the path in use, blocks split between the threads.
 template <class S0, class S2, class S5>
@@ -557,6 +656,7 @@ const KernelDef kKernels[] = {
     {"linearF16", "x:f32 w:u16 out:f32 m:size n:size k:size", LinearF16},
     {"linearBf16Fast", "x:f32 w:u16 out:f32 m:size n:size k:size -> bool", LinearBf16Fast},
     {"linearQ8", "x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size", LinearQ8},
+    {"linearQ8Fast", "x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size", LinearQ8Fast},
     {"quantizeQ8", "w:f32 q:i8 scales:u16 rows:size cols:size -> size", QuantizeQ8},
     {"quantizeQ8Bf16", "w:u16 q:i8 scales:u16 rows:size cols:size -> size", QuantizeQ8Bf16},
     {"quantizeQ8F16", "w:u16 q:i8 scales:u16 rows:size cols:size -> size", QuantizeQ8F16},

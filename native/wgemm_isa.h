@@ -168,6 +168,49 @@ inline void Tile(const float* x, const Q8Rows& w, float* out, int64_t i0, int64_
     for (int c = 0; c < RN; ++c) out[(i0 + r) * n + j0 + c] = VReduce(acc[r][c]);
 }
 
+// ---- the int8 fast mode: q8_0 weights times x quantised to q8_0 as well (linearQ8Fast) ----
+// x comes quantised per row and 32-element block (QuantizeX in wgemm.cc): int8 quants xq and an f32 scale dx.
+// Every output element sums in one fixed order: with isum_b = Σ xq·q over block b (an exact integer) and
+// s_b = dx_b · dw_b (one f32 product; dw_b the weight block's f16 scale, widened exactly), lane t (0..15) adds
+//   acc_t = fma(float(isum_b), s_b, acc_t)   for the blocks b ≡ t (mod 16), in increasing b,
+// then VReduce's tree adds the lanes. The integer sums are exact whatever instructions form them, so this tile
+// (every path) and the AVX512-VNNI kernels (wgemm_q8dot.h) give the same bits for any batch and row position.
+struct Q8DotRows {
+  const int8_t* w;
+  const uint16_t* scales;
+  int64_t k;        // a multiple of 32
+  const float* dx;  // x's block scales, rows of nbp (zeros past k / 32)
+  int64_t kq, nbp;  // xq's row stride (nbp · 32) and its blocks per row, k / 32 rounded up to 16
+};
+
+// out[i0..i0+RM, j0..j0+RN) in the order above, one element at a time (the integer sums left to the compiler's
+// vectoriser): the reference every path can run. (Overload resolution picks it for int8 x; wtail is unused.)
+template <int RM, int RN>
+inline void Tile(const int8_t* xq, const Q8DotRows& w, float* out, int64_t i0, int64_t j0, int64_t n, int64_t k,
+                 const float*) {
+  const int64_t nb = k / 32;
+  for (int r = 0; r < RM; ++r)
+    for (int c = 0; c < RN; ++c) {
+      const int8_t* xr = xq + (i0 + r) * w.kq;
+      const int8_t* wr = w.w + (j0 + c) * k;
+      V acc = VZero();
+      for (int64_t b0 = 0; b0 < nb; b0 += 16) {
+        alignas(64) float f[16], s[16];
+        for (int t = 0; t < 16; ++t) {
+          const int64_t b = b0 + t;
+          f[t] = s[t] = 0.f;  // past the last block: fma(0, 0, acc) leaves acc as it is
+          if (b >= nb) continue;
+          int32_t sum = 0;
+          for (int e = 0; e < 32; ++e) sum += xr[32 * b + e] * wr[32 * b + e];
+          f[t] = static_cast<float>(sum);  // |sum| <= 32·127·127 < 2^24: exact
+          s[t] = w.dx[(i0 + r) * w.nbp + b] * ScaleToFloat(w.scales[(j0 + c) * nb + b]);
+        }
+        acc = VFma(VLoad(f), VLoad(s), acc);
+      }
+      out[(i0 + r) * n + j0 + c] = VReduce(acc);
+    }
+}
+
 #include "wgemm_columns.h"
 
 // ---- q8_0 quantisation (weights as stored -> int8 quants and f16 block scales) ----
@@ -227,4 +270,26 @@ inline int64_t QuantizeBlocks(const Src& src, int8_t* q, uint16_t* scales, int64
     VQuantize(hi, id, q + 32 * b + 16);
   }
   return bad;
+}
+
+// x rows [i0, i1) of length k quantised for the int8 fast mode (QuantizeX in wgemm.cc, which documents the
+// layout): each block as QuantizeBlocks quantises weights, its scale kept in f32, and the sum of its quants.
+inline void QuantizeXRows(const float* x, int64_t k, int64_t nbp, int8_t* xq, float* dx, int32_t* sx, int64_t i0,
+                          int64_t i1) {
+  for (int64_t i = i0; i < i1; ++i)
+    for (int64_t b = 0; b < k / 32; ++b) {
+      const V lo = VLoad(x + i * k + 32 * b), hi = VLoad(x + i * k + 32 * b + 16);
+      if (!VAllFinite(lo, hi)) {
+        dx[i * nbp + b] = std::nanf("");  // the quants and their sum stay zero
+        continue;
+      }
+      const float d = VAbsMax(lo, hi) / 127.f, id = d != 0.f ? 1.f / d : 0.f;
+      int8_t* q = xq + i * nbp * 32 + 32 * b;
+      VQuantize(lo, id, q);
+      VQuantize(hi, id, q + 16);
+      int32_t sum = 0;
+      for (int e = 0; e < 32; ++e) sum += q[e];
+      dx[i * nbp + b] = d;
+      sx[i * nbp + b] = sum;
+    }
 }

@@ -281,6 +281,17 @@ export const KERNEL_SIGNATURES = {
      */
     linearQ8: 'x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size',
     /**
+     * linearQ8 in the int8 fast mode (opt-in, OLMO_INT8_FAST=1): x is quantised to q8_0 as well (per row and
+     * 32-element block: dx = max|x|/127 in f32, xq = round(x/dx) half away from zero), as llama.cpp does for its
+     * q8_0 matrices, so blocks multiply as integers (AVX512-VNNI where the CPU has it). Its fixed order, the same
+     * on every path and for any m or row position (bit-identical everywhere): isum_b = Σ xq·q over block b
+     * (exact), s_b = dx_b·scale_b (one f32 product); lane t (0..15) adds acc_t = fma(isum_b, s_b, acc_t) over
+     * b ≡ t (mod 16) in increasing b; the lanes are added as in linearBf16. A block of x holding a non-finite
+     * value makes its row's outputs NaN. Against linearQ8: |fast − exact| ≤ Σ_b (dx_b/2)·Σ_{k∈b}|w_k| plus
+     * both orders' f32 summation errors (rounding x moves each value by at most dx_b/2).
+     */
+    linearQ8Fast: 'x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size',
+    /**
      * q8_0 quantisation of w [rows, cols] (cols a multiple of 32): per block d = max|w|/127,
      * q = round(w·(1/d)) half away from zero (0 when d = 0), scales = half(d). Returns the number of blocks
      * whose scale is not a finite half (non-finite weights, or too large): callers refuse those.

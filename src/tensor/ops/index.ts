@@ -19,5 +19,7 @@ export {
   Q8_BLOCK,
   bf16FastMode,
   setBf16Fast,
+  int8FastMode,
+  setInt8Fast,
 } from './weight-linear.ts';
 export { ropeInvFreq } from './rope-freq.ts';

@@ -125,6 +125,28 @@ function linearBf16(x: Float32Array, w: Tensor, out: Float32Array, m: number, n:
   );
 }
 
+let int8Fast: boolean | undefined;
+
+/**
+ * Whether q8_0 weights multiply in the int8 fast mode (kernels/types.ts, linearQ8Fast: x quantised to q8_0 per
+ * 32-element block, as llama.cpp does, and multiplied as integers; bit-identical on every path and batch size,
+ * within Σ_b (dx_b/2)·Σ|w| of the exact mode): the OLMO_INT8_FAST environment variable ("1" on, "0" or unset
+ * off) unless setInt8Fast said otherwise.
+ */
+export function int8FastMode(): boolean {
+  if (int8Fast === undefined) {
+    const v = process.env.OLMO_INT8_FAST ?? '';
+    if (v !== '' && v !== '0' && v !== '1') throw new Error(`OLMO_INT8_FAST must be "1" or "0", got "${v}"`);
+    int8Fast = v === '1';
+  }
+  return int8Fast;
+}
+
+/** Turns the int8 fast mode on or off for the rest of the process (over OLMO_INT8_FAST); undefined: as it says. */
+export function setInt8Fast(on: boolean | undefined): void {
+  int8Fast = on;
+}
+
 /** x [..., k] · Wᵀ for a compact W [n, k]: [..., n] in f32. */
 export function compactLinear(x: Tensor, w: Tensor): Tensor {
   const op = 'linear';
@@ -140,7 +162,10 @@ export function compactLinear(x: Tensor, w: Tensor): Tensor {
   if (w.dtype === 'f32') kern.linearF32(xs, w.f32(op), out.f32(), m, n, k);
   else if (w.dtype === 'bf16') linearBf16(xs, w, out.f32(), m, n, k);
   else if (w.dtype === 'f16') kern.linearF16(xs, w.data as Uint16Array, out.f32(), m, n, k);
-  else if (w.dtype === 'i8') kern.linearQ8(xs, w.data as Int8Array, q8ScalesOf(w), out.f32(), m, n, k);
+  else if (w.dtype === 'i8') {
+    const linearQ8 = int8FastMode() ? kern.linearQ8Fast : kern.linearQ8;
+    linearQ8(xs, w.data as Int8Array, q8ScalesOf(w), out.f32(), m, n, k);
+  }
   else throw new ShapeError(`${op}: ${w.describe()} is not a compact weight`);
   return out;
 }

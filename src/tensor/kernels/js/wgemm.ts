@@ -150,6 +150,41 @@ function quantize(
   return bad;
 }
 
+/**
+ * One row's 32-element block of x quantised for linearQ8Fast (QuantizeX in native/wgemm.cc): d = max|x| / 127,
+ * q = round(x·(1/d)) half away from zero into q[0..32); d is NaN (and q zeros) when the block holds a non-finite
+ * value. Returns d.
+ */
+function quantizeXBlock(x: F32, xo: number, q: Int8Array): number {
+  let amax = 0;
+  for (let e = 0; e < 32; e++) amax = Math.max(amax, Math.abs(x[xo + e])); // NaN if any is NaN
+  if (!Number.isFinite(amax)) {
+    q.fill(0);
+    return NaN;
+  }
+  const d = Math.fround(amax / 127);
+  const id = d !== 0 ? Math.fround(1 / d) : 0;
+  for (let e = 0; e < 32; e++) {
+    const v = Math.fround(x[xo + e] * id);
+    q[e] = Math.min(127, Math.round(Math.abs(v))) * (v < 0 ? -1 : 1);
+  }
+  return d;
+}
+
+/**
+ * linearQ8Fast's order for one output: per block b, isum = Σ xq·q (exact), s = dx_b·dw_b (one rounding);
+ * lane b mod 16 adds fma(isum, s, lane); the lanes are added as in dot.
+ */
+function dotQ8Fast(xq: Int8Array, dx: Float32Array, w: Int8Array, wo: number, dw: Float32Array, k: number): number {
+  const acc = new Array<number>(LANES).fill(0);
+  for (let b = 0; b < k / 32; b++) {
+    let isum = 0;
+    for (let e = 0; e < 32; e++) isum += xq[32 * b + e] * w[wo + 32 * b + e];
+    acc[b % LANES] = fma32(isum, Math.fround(dx[b] * dw[b]), acc[b % LANES]);
+  }
+  return reduceLanes(acc);
+}
+
 function linearBf16(op: string, x: F32, w: Uint16Array, out: F32, m: number, n: number, k: number): void {
   checkLength(op, { x: [x, m * k, Float32Array], w: [w, n * k, Uint16Array], out: [out, m * n, Float32Array] });
   linear(x, out, m, n, k, (j, c) => bf16(w[j * k + c]), dotPairs);
@@ -191,6 +226,24 @@ export const jsWgemm: WgemmKernels = {
     for (let j = 0; j < n; j++) {
       const s = Float32Array.from(scales.subarray((j * k) / 32, ((j + 1) * k) / 32), f16FromBits);
       for (let i = 0; i < m; i++) out[i * n + j] = dotQ8(x, i * k, w, j * k, s, k);
+    }
+  },
+  linearQ8Fast(x, w, scales, out, m, n, k) {
+    checkBlocks('linearQ8Fast', 'k', k);
+    checkLength('linearQ8Fast', {
+      x: [x, m * k, Float32Array],
+      w: [w, n * k, Int8Array],
+      scales: [scales, (n * k) / 32, Uint16Array],
+      out: [out, m * n, Float32Array],
+    });
+    const dw = Float32Array.from(scales.subarray(0, (n * k) / 32), f16FromBits);
+    const xq = new Int8Array(k);
+    const dx = new Float32Array(k / 32);
+    for (let i = 0; i < m; i++) {
+      for (let b = 0; b < k / 32; b++) dx[b] = quantizeXBlock(x, i * k + 32 * b, xq.subarray(32 * b, 32 * b + 32));
+      for (let j = 0; j < n; j++) {
+        out[i * n + j] = dotQ8Fast(xq, dx, w, j * k, dw.subarray((j * k) / 32, ((j + 1) * k) / 32), k);
+      }
     }
   },
   quantizeQ8(w, q, scales, rows, cols) {

@@ -1,0 +1,281 @@
+// The int8 fast mode (linearQ8Fast: x quantised to q8_0 per 32-element block, integer block sums): its definition
+// on hand-made inputs, native against the js reference bit for bit on every path (the VNNI kernels' reduction
+// across lanes for a few rows, their packed weights from 16 rows on, the reference tile elsewhere), batch
+// invariance across that switch, the stated error bound against the exact linearQ8, non-finite inputs, the
+// OLMO_INT8_FAST switch, a fixture model's logits, bad arguments.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { jsWgemm } from '../../../src/tensor/kernels/js/wgemm.ts';
+import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
+import type { WgemmKernels } from '../../../src/tensor/kernels/types.ts';
+import { compactLinear, int8FastMode, q8Weight, setInt8Fast } from '../../../src/tensor/ops/weight-linear.ts';
+import { noGrad, Tensor, tidy } from '../../../src/tensor/index.ts';
+import { loadModel } from '../../../src/models/index.ts';
+import type { CpuPathName } from '../../../src/tensor/native-addon.ts';
+import { nativeAddonOrNull, nativeSkipReason } from '../../helpers.ts';
+import { expectJsError, expectNativeError, simdPaths, withCpuPath } from './kernel-test-utils.ts';
+import { bits, randomF32 } from './wgemm-test-utils.ts';
+
+const native = (): WgemmKernels => createNativeKernels(nativeAddonOrNull()!);
+const paths = (): CpuPathName[] => [...simdPaths(), 'scalar'];
+
+function quantized(w: Float32Array, rows: number, cols: number): { q: Int8Array; s: Uint16Array } {
+  const q = new Int8Array(rows * cols);
+  const s = new Uint16Array((rows * cols) / 32);
+  assert.equal(jsWgemm.quantizeQ8(w, q, s, rows, cols), 0);
+  return { q, s };
+}
+
+function run(
+  kern: WgemmKernels,
+  fast: boolean,
+  x: Float32Array,
+  q: Int8Array,
+  s: Uint16Array,
+  m: number,
+  n: number,
+  k: number,
+) {
+  const out = new Float32Array(m * n);
+  (fast ? kern.linearQ8Fast : kern.linearQ8)(x, q, s, out, m, n, k);
+  return out;
+}
+
+test('linearQ8Fast (js): x quantised as q8_0 and the blocks summed as integers, by hand', () => {
+  // Block 0 of x: amax 127 → dx = 1, quants exactly x; block 1: amax 2.54 → dx = 0.02, x = ±0.01 rounds half away.
+  const x = new Float32Array(64);
+  for (let e = 0; e < 32; e++) x[e] = e % 2 ? 127 : -3;
+  for (let e = 32; e < 64; e++) x[e] = e === 32 ? 2.54 : e % 2 ? 0.01 : -0.01;
+  const q = new Int8Array(64).fill(1);
+  const s = Uint16Array.of(0x3c00, 0x4000); // weight scales 1 and 2
+  const out = new Float32Array(1);
+  jsWgemm.linearQ8Fast(x, q, s, out, 1, 1, 64);
+  const dx1 = Math.fround(2.54 / 127);
+  const xq1 = Math.round(Math.fround(0.01 * Math.fround(1 / dx1))); // 0.5 rounds away from zero: ±1
+  assert.equal(xq1, 1);
+  const block0 = 16 * 127 + 16 * -3; // dx 1 · dw 1
+  const block1 = 127 + 16 * xq1 - 15 * xq1; // 2.54 → 127; odd offsets 33..63 (+0.01), even 34..62 (−0.01)
+  assert.equal(out[0], Math.fround(block0 + block1 * Math.fround(dx1 * 2)));
+});
+
+for (const [m, n, k] of [
+  [1, 7, 64],
+  [1, 29, 1056], // 33 blocks: two steps of 16 and a last one of 1
+  [3, 19, 544],
+  [5, 9, 96],
+  [15, 50, 512], // the last row count before the packed kernel
+  [16, 50, 544], // the first with it: a narrow last pack of 48 weight rows
+  [17, 97, 1024], // a group of one row after four groups of four
+  [33, 48, 32], // one block: fifteen lanes never used
+  [2, 3, 0],
+] as const) {
+  test(
+    `linearQ8Fast: native equals js bit for bit on every path (m ${m}, n ${n}, k ${k})`,
+    { skip: nativeSkipReason() },
+    () => {
+      const x = randomF32(m * k, 10 + m, 2);
+      const { q, s } = quantized(randomF32(n * k, 20 + n, 0.5), n, k);
+      const want = run(jsWgemm, true, x, q, s, m, n, k);
+      for (const path of paths())
+        withCpuPath(path, () => assert.deepEqual(bits(run(native(), true, x, q, s, m, n, k)), bits(want), path));
+    },
+  );
+}
+
+test(
+  'linearQ8Fast is batch-invariant: a row alone, and in batches of 2..64 at several positions, gives the same bits',
+  { skip: nativeSkipReason() },
+  () => {
+    const [n, k] = [53, 1088];
+    const row = randomF32(k, 99, 3);
+    const { q, s } = quantized(randomF32(n * k, 7, 0.1), n, k);
+    const alone = run(native(), true, row, q, s, 1, n, k);
+    for (const m of [2, 3, 5, 8, 15, 16, 17, 33, 64]) {
+      for (const pos of new Set([0, 1, m >> 1, m - 1])) {
+        const x = randomF32(m * k, m * 31 + pos, 3);
+        x.set(row, pos * k);
+        const out = run(native(), true, x, q, s, m, n, k);
+        assert.deepEqual(bits(out.subarray(pos * n, (pos + 1) * n)), bits(alone), `m ${m}, row ${pos}`);
+      }
+    }
+  },
+);
+
+/**
+ * The stated bound of one output against linearQ8: rounding x to its block's grid moves each value by at most
+ * dx_b/2 (so a product by at most dx_b/2·|w|), with dx_b = max|x over b|/127 (one rounding, allowed for by the
+ * factor 1.001); each order's f32 sum errs by at most k·2^-24 of Σ|x·w| (a generous count of its roundings).
+ */
+function bound(x: Float32Array, xo: number, q: Int8Array, s: Uint16Array, wo: number, k: number): number {
+  let quant = 0;
+  let sum = 0;
+  for (let b = 0; b < k / 32; b++) {
+    let amax = 0;
+    let wsum = 0;
+    const dw = f16(s[(wo + 32 * b) / 32]);
+    for (let e = 0; e < 32; e++) {
+      const c = 32 * b + e;
+      amax = Math.max(amax, Math.abs(x[xo + c]));
+      wsum += Math.abs(q[wo + c] * dw);
+      sum += Math.abs(x[xo + c] * q[wo + c] * dw);
+    }
+    quant += ((1.001 * amax) / 127 / 2) * wsum;
+  }
+  return quant + 4 * k * 2 ** -24 * sum;
+}
+
+function f16(h: number): number {
+  const e = (h >> 10) & 31;
+  const mant = h & 1023;
+  const v = e === 0 ? mant * 2 ** -24 : (1 + mant / 1024) * 2 ** (e - 15);
+  return h & 0x8000 ? -v : v;
+}
+
+test('linearQ8Fast: within the stated bound of linearQ8, and not equal to it', { skip: nativeSkipReason() }, () => {
+  let worst = 0;
+  let differs = false;
+  for (const [m, n, k, scale] of [
+    [1, 37, 2048, 1],
+    [20, 19, 96, 1e3],
+    [4, 8, 64, 1e-3],
+    [6, 40, 512, 1],
+  ] as const) {
+    const x = randomF32(m * k, 3 + k, scale);
+    const { q, s } = quantized(randomF32(n * k, 4 + k, 0.5), n, k);
+    const fast = run(native(), true, x, q, s, m, n, k);
+    const exact = run(native(), false, x, q, s, m, n, k);
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        const err = Math.abs(fast[i * n + j] - exact[i * n + j]);
+        const b = bound(x, i * k, q, s, j * k, k);
+        assert.ok(err <= b, `out[${i}, ${j}] (m ${m}, n ${n}, k ${k}): |fast - exact| = ${err} over the bound ${b}`);
+        worst = Math.max(worst, err / b);
+        differs ||= fast[i * n + j] !== exact[i * n + j];
+      }
+  }
+  assert.ok(differs, 'the fast mode gave exactly the exact results: x was not quantised');
+  if (process.env.OLMO_TEST_VERBOSE) console.log(`int8 fast worst error ${worst} of the bound`);
+});
+
+test(
+  'linearQ8Fast: a non-finite value makes its own row NaN and leaves the others as they were',
+  { skip: nativeSkipReason() },
+  () => {
+    const [m, n, k] = [18, 5, 64]; // 18 rows: the packed kernel; row 1 alone: the few-rows kernel
+    const x = randomF32(m * k, 5);
+    const { q, s } = quantized(randomF32(n * k, 6, 0.2), n, k);
+    const clean = run(native(), true, x, q, s, m, n, k);
+    x[3 * k + 40] = Infinity;
+    x[7 * k + 2] = NaN;
+    for (const kern of [native(), jsWgemm]) {
+      const out = run(kern, true, x, q, s, m, n, k);
+      for (let i = 0; i < m; i++) {
+        const row = out.subarray(i * n, (i + 1) * n);
+        if (i === 3 || i === 7) assert.ok(row.every(Number.isNaN), `row ${i}: ${row}`);
+        else assert.deepEqual(bits(row), bits(clean.subarray(i * n, (i + 1) * n)), `row ${i}`);
+      }
+      const one = run(kern, true, x.subarray(3 * k, 4 * k), q, s, 1, n, k);
+      assert.ok(one.every(Number.isNaN));
+    }
+  },
+);
+
+test('OLMO_INT8_FAST: "1" on, "0" or unset off, anything else refused by name; compactLinear follows it', () => {
+  const before = process.env.OLMO_INT8_FAST;
+  try {
+    for (const [value, on] of [
+      ['1', true],
+      ['0', false],
+      ['', false],
+    ] as const) {
+      process.env.OLMO_INT8_FAST = value;
+      setInt8Fast(undefined);
+      assert.equal(int8FastMode(), on, `OLMO_INT8_FAST="${value}"`);
+    }
+    process.env.OLMO_INT8_FAST = 'yes';
+    setInt8Fast(undefined);
+    assert.throws(() => int8FastMode(), /OLMO_INT8_FAST must be "1" or "0", got "yes"/);
+  } finally {
+    if (before === undefined) delete process.env.OLMO_INT8_FAST;
+    else process.env.OLMO_INT8_FAST = before;
+    setInt8Fast(undefined);
+  }
+  const [m, n, k] = [3, 6, 64];
+  const x = randomF32(m * k, 1);
+  const { q, s } = quantized(randomF32(n * k, 2, 0.3), n, k);
+  const w = q8Weight([n, k], q, s);
+  const xt = Tensor.fromStorage([m, k], 'f32', x);
+  try {
+    for (const fast of [false, true]) {
+      setInt8Fast(fast);
+      const got = compactLinear(xt, w).f32().slice();
+      const kern = nativeAddonOrNull() ? native() : jsWgemm;
+      assert.deepEqual(bits(got), bits(run(kern, fast, x, q, s, m, n, k)), `fast ${fast}`);
+    }
+  } finally {
+    setInt8Fast(undefined);
+  }
+});
+
+const FIXTURE = join(import.meta.dirname, '..', '..', 'fixtures', 'olmo2', 'model-bf16');
+// The stated logit bound of the int8 fast mode on the fixture model (int8 weights): within 2% of the largest
+// |logit| of the exact int8 mode, as for the bf16 fast mode (each linear is within its bound above; through the
+// layers these add up, and the logits of these tiny random-weight models are small, so the bound is loose).
+const FAST_LOGIT_BOUND = 0.02;
+
+test(
+  `int8 fast mode: fixture logits within ${FAST_LOGIT_BOUND} of max|logit| of the exact int8 mode`,
+  { skip: nativeSkipReason() },
+  () => {
+    const model = loadModel(FIXTURE, { weights: 'int8' });
+    const ids = Tensor.fromStorage([2, 6], 'i32', Int32Array.from([1, 5, 9, 42, 7, 3, 8, 8, 2, 100, 4, 6]));
+    const logits = (fast: boolean) => {
+      setInt8Fast(fast);
+      try {
+        return noGrad(() => tidy(() => model.forward(ids).logits.f32().slice()));
+      } finally {
+        setInt8Fast(undefined);
+      }
+    };
+    const exact = logits(false);
+    const fast = logits(true);
+    const maxAbs = exact.reduce((mx, v) => Math.max(mx, Math.abs(v)), 0);
+    let err = 0;
+    for (let i = 0; i < exact.length; i++) err = Math.max(err, Math.abs(fast[i] - exact[i]));
+    assert.ok(err > 0, 'the fast mode changed no logit: it did not run');
+    assert.ok(err <= FAST_LOGIT_BOUND * maxAbs, `fast-mode logits off by ${err}, over ${FAST_LOGIT_BOUND}·${maxAbs}`);
+    if (process.env.OLMO_TEST_VERBOSE) console.log(`int8 fast max error ${err} (max|logit| ${maxAbs})`);
+  },
+);
+
+test('linearQ8Fast: bad arguments are errors naming the kernel and the argument', { skip: nativeSkipReason() }, () => {
+  const x = new Float32Array(64);
+  const out = new Float32Array(4);
+  for (const [kern, expect] of [
+    [native(), (op: string, f: () => void, what: RegExp) => expectNativeError(op, f, what)],
+    [jsWgemm, (op: string, f: () => void) => expectJsError(op, f)],
+  ] as const) {
+    expect(
+      'linearQ8Fast',
+      () => kern.linearQ8Fast(x, new Int8Array(40), new Uint16Array(2), out, 1, 2, 20),
+      /multiple of 32/,
+    );
+    expect(
+      'linearQ8Fast',
+      () => kern.linearQ8Fast(x, new Int8Array(64), new Uint16Array(1), out, 1, 2, 32),
+      /'scales' has 1 elements, needs at least 2/,
+    );
+    expect(
+      'linearQ8Fast',
+      () => kern.linearQ8Fast(x, new Int8Array(64), new Uint16Array(2), out, 3, 2, 32),
+      /'x' has 64 elements, needs at least 96/,
+    );
+  }
+  expectNativeError(
+    'linearQ8Fast',
+    () =>
+      (native().linearQ8Fast as (...a: unknown[]) => void)(x, new Uint8Array(64), new Uint16Array(2), out, 1, 2, 32),
+    /'w' must be a Int8Array/,
+  );
+});
