@@ -165,8 +165,7 @@ export function compactLinear(x: Tensor, w: Tensor): Tensor {
   else if (w.dtype === 'i8') {
     const linearQ8 = int8FastMode() ? kern.linearQ8Fast : kern.linearQ8;
     linearQ8(xs, w.data as Int8Array, q8ScalesOf(w), out.f32(), m, n, k);
-  }
-  else throw new ShapeError(`${op}: ${w.describe()} is not a compact weight`);
+  } else throw new ShapeError(`${op}: ${w.describe()} is not a compact weight`);
   return out;
 }
 
