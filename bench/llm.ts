@@ -10,7 +10,8 @@
 // Modes: f32 is an f32 checkpoint loaded as stored (inference weights: the wgemm kernels); bf16-fast is bf16 in
 // the fast mode (activations rounded to bf16, AVX512_BF16 dot products: what llama.cpp's bf16 does, so the like-
 // for-like row beside it; the exact bf16 mode widens the weights instead); int8 quantises the
-// bf16 checkpoint at load; int8-gguf loads the very q8_0 GGUF file llama.cpp runs (so its load time compares
+// bf16 checkpoint at load; int8-fast is int8 in the int8 fast mode (activations quantised to q8_0 too, integer
+// block sums: what llama.cpp's q8_0 does, so the like-for-like row beside it); int8-gguf loads the very q8_0 GGUF file llama.cpp runs (so its load time compares
 // like for like); f32-gemm is the bf16 checkpoint widened to f32 master weights (loadModel's default, the training
 // GEMM), for comparison (no llama.cpp row).
 //
@@ -21,7 +22,8 @@
 // warm-up run, on both sides (as llama-bench does by default): the first pass over freshly mapped weights also
 // pays the page-table work of first touches, which is load cost, not prefill speed.
 //
-//   npm run bench -- llm [--shape 1b|olmoe|small] [--model DIR] [--modes f32,bf16,bf16-fast,int8,int8-gguf,f32-gemm]
+//   npm run bench -- llm [--shape 1b|olmoe|small] [--model DIR]
+//                        [--modes f32,bf16,bf16-fast,int8,int8-fast,int8-gguf,f32-gemm]
 //                        [--decode-tokens N (128)] [--rounds N (1: ours then llama.cpp, per mode)]
 //                        [--baseline llama.cpp|none] [--align-weights]
 // --align-weights loads as `olmo generate --align-weights` does (LoadOptions.alignWeights: stored float matrices
@@ -32,7 +34,17 @@ import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, readdir
 import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { cpuPaths, linear, noGrad, numThreads, setBf16Fast, tensor, tidy, type Tensor } from '../src/tensor/index.ts';
+import {
+  cpuPaths,
+  linear,
+  noGrad,
+  numThreads,
+  setBf16Fast,
+  setInt8Fast,
+  tensor,
+  tidy,
+  type Tensor,
+} from '../src/tensor/index.ts';
 import { loadNativeAddon, nativeLoadError } from '../src/tensor/native-addon.ts';
 import { createNativeKernels } from '../src/tensor/kernels/native.ts';
 import { kernels } from '../src/tensor/backend.ts';
@@ -245,13 +257,14 @@ function decodeTps(model: CausalLM, batch: number, tokens: number): { tps: numbe
   return { tps: (batch * tokens) / ((performance.now() - t0) / 1000), kvBytes };
 }
 
-type Mode = 'f32' | 'bf16' | 'bf16-fast' | 'int8' | 'int8-gguf' | 'f32-gemm';
-const MODES: readonly Mode[] = ['f32', 'bf16', 'bf16-fast', 'int8', 'int8-gguf', 'f32-gemm'];
+type Mode = 'f32' | 'bf16' | 'bf16-fast' | 'int8' | 'int8-fast' | 'int8-gguf' | 'f32-gemm';
+const MODES: readonly Mode[] = ['f32', 'bf16', 'bf16-fast', 'int8', 'int8-fast', 'int8-gguf', 'f32-gemm'];
 const LOAD: Record<Mode, LoadOptions['weights']> = {
   f32: 'stored',
   bf16: 'stored',
   'bf16-fast': 'stored',
   int8: 'int8',
+  'int8-fast': 'int8',
   'int8-gguf': 'int8',
   'f32-gemm': 'f32',
 };
@@ -271,6 +284,7 @@ function runMode(dir: string, mode: Mode, decodeTokens: number, alignWeights: bo
       throw new Error('bench llm: bf16-fast needs AVX512_BF16 and the AVX-512 path; this CPU or path has neither');
     setBf16Fast(true);
   }
+  if (mode === 'int8-fast') setInt8Fast(true);
   const t0 = performance.now();
   const model = loadModel(dir, { trainable: false, weights: LOAD[mode], verify: 'size', alignWeights });
   const loadSeconds = (performance.now() - t0) / 1000;
@@ -328,6 +342,7 @@ const GGUF_DTYPE: Record<Mode, GgufDType | null> = {
   bf16: 'bf16',
   'bf16-fast': 'bf16',
   int8: 'q8_0',
+  'int8-fast': 'q8_0',
   'int8-gguf': 'q8_0',
   'f32-gemm': null,
 };
@@ -427,7 +442,8 @@ function parseArgs(args: string[]): RunArgs {
     throw new Error(`bench llm: --shape must be one of ${Object.keys(SHAPES).join(', ')}, got ${shape}`);
   // OLMoE's f32 copy would be 27 GB, more than the machines this runs on hold: bf16 and int8 only by default.
   const modes = (
-    arg('--modes') ?? (shape === 'olmoe' ? 'bf16,int8,int8-gguf' : 'f32,bf16,bf16-fast,int8,int8-gguf')
+    arg('--modes') ??
+    (shape === 'olmoe' ? 'bf16,int8,int8-fast,int8-gguf' : 'f32,bf16,bf16-fast,int8,int8-fast,int8-gguf')
   ).split(',') as Mode[];
   const unknown = modes.filter((m) => !MODES.includes(m));
   if (unknown.length > 0) throw new Error(`bench llm: --modes takes ${MODES.join(', ')}; got ${unknown.join(', ')}`);
@@ -469,7 +485,7 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
   opts.log(`square SGEMM (bench gemm's measurement, best of 1024³ and 2048³): ${sgemm.toFixed(1)} GFLOP/s`);
   if (a.baseline)
     opts.log(
-      'llama.cpp baseline (node-llama-cpp, 2 threads, defaults, KV f16): f32 vs its f32, bf16 and bf16-fast vs bf16, int8 and int8-gguf vs q8_0; load and RSS ratios are llama.cpp ÷ ours, rates ours ÷ llama.cpp',
+      'llama.cpp baseline (node-llama-cpp, 2 threads, defaults, KV f16): f32 vs its f32, bf16 and bf16-fast vs bf16, int8, int8-fast and int8-gguf vs q8_0; load and RSS ratios are llama.cpp ÷ ours, rates ours ÷ llama.cpp',
     );
   const out: Measurement[] = [
     { name: 'memory bandwidth (copy, read+write)', value: bandwidth / 1e9, unit: 'GB/s' },

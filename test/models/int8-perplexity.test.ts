@@ -2,7 +2,7 @@
 // it was made from, on a model that has learnt something: a quickstart-tiny-shaped OLMo 2 trained for a few hundred
 // steps (AdamW, cross-entropy, the library's own) on text of the quickstart corpus (src/data/synth), tokenized
 // with a BPE trained on that text as `olmo data synth` does. Perplexity on held-out documents of the same
-// generators must be within 1% of bf16's. A random model would make the comparison vacuous (its perplexity is the
+// generators must be within 1% of bf16's, with activations kept in f32 and in the int8 fast mode (quantised too). A random model would make the comparison vacuous (its perplexity is the
 // vocabulary size whatever the rounding), so the test first checks that training took perplexity far below that.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +14,16 @@ import { buildWorld, type World } from '../../src/data/synth/index.ts';
 import { storyDoc, worldFactsDoc } from '../../src/data/synth/text.ts';
 import { initModel, loadModel, parseConfig, saveModel, type CausalLM } from '../../src/models/index.ts';
 import { truncatedNormalInit } from '../../src/nn/index.ts';
-import { Generator, backward, crossEntropy, noGrad, tensor, tidy, zeroGrad } from '../../src/tensor/index.ts';
+import {
+  Generator,
+  backward,
+  crossEntropy,
+  noGrad,
+  setInt8Fast,
+  tensor,
+  tidy,
+  zeroGrad,
+} from '../../src/tensor/index.ts';
 import { loadTokenizer, saveTrainedTokenizer, trainByteLevelBpeSync } from '../../src/tokenizers/index.ts';
 import { AdamW, clipFactor, gradNorm } from '../../src/train/optim.ts';
 
@@ -119,11 +128,22 @@ test('int8 (q8_0) perplexity on held-out quickstart-corpus text is within 1% of 
 
     const pBf16 = perplexity(bf16, heldOut);
     const pInt8 = perplexity(int8, heldOut);
-    const summary = `untrained ${untrained.toFixed(1)}, bf16 ${pBf16.toFixed(4)}, int8 ${pInt8.toFixed(4)}`;
+    setInt8Fast(true); // activations quantised to q8_0 as well (the int8 fast mode)
+    let pInt8Fast: number;
+    try {
+      pInt8Fast = perplexity(int8, heldOut);
+    } finally {
+      setInt8Fast(undefined);
+    }
+    const summary =
+      `untrained ${untrained.toFixed(1)}, bf16 ${pBf16.toFixed(4)}, int8 ${pInt8.toFixed(4)}, ` +
+      `int8 fast mode ${pInt8Fast.toFixed(4)}`;
     t.diagnostic(summary);
     assert.ok(untrained > VOCAB / 2, `untrained perplexity near the vocabulary size: ${summary}`);
     assert.ok(pBf16 < untrained / 20, `training must have taught the model the corpus: ${summary}`);
     assert.ok(Math.abs(pInt8 / pBf16 - 1) <= 0.01, `int8 perplexity within 1% of bf16: ${summary}`);
+    assert.ok(Math.abs(pInt8Fast / pBf16 - 1) <= 0.01, `int8 fast-mode perplexity within 1% of bf16: ${summary}`);
+    assert.notEqual(pInt8Fast, pInt8, `the fast mode must change the numbers: ${summary}`);
     // q8_0 rounds every matrix: the numbers do change (the comparison is not of two identical models).
     assert.notEqual(pInt8, pBf16, summary);
   } finally {
