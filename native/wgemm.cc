@@ -498,7 +498,7 @@ Napi::Value LinearQ8(const Napi::CallbackInfo& info) {
 
 // x [m, k] quantised for the int8 fast mode, per row and 32-element block as the weights are (QuantizeBlocks:
 // d = max|x| / 127, q = round(x · (1/d)) half away from zero), but with d kept in f32: xq in rows of kq = nbp · 32
-// bytes, dx and sx (each block's Σ q) in rows of nbp, zeros past k (the caller zero-fills them). A block holding
+// bytes, dx and sx (each block's Σ q) in rows of nbp, zeros past k. A block holding
 // a non-finite value gets d = NaN and zero quants, so its row's outputs are NaN. Every step is exact or one f32
 // operation, so the paths agree; long inputs (prefill) are split between the threads by rows.
 void QuantizeX(const float* x, int64_t m, int64_t k, int64_t nbp, int8_t* xq, float* dx, int32_t* sx) {
@@ -539,13 +539,15 @@ Napi::Value LinearQ8Fast(const Napi::CallbackInfo& info) {
   const uint16_t* s = a.U16("scales", CheckedMul(info, a.op(), n, k / 32));
   float* out = a.F32("out", CheckedMul(info, a.op(), m, n));
   const int64_t nbp = (k / 32 + 15) / 16 * 16, kq = nbp * 32;
-  std::vector<int8_t> xq(static_cast<size_t>(m * kq), 0);
-  std::vector<float> dx(static_cast<size_t>(m * nbp), 0.f);
-  std::vector<int32_t> sx(static_cast<size_t>(m * nbp), 0);
-  QuantizeX(x, m, k, nbp, xq.data(), dx.data(), sx.data());
+  // On the calling thread's reused buffers: fresh memory for every call would be fresh pages to fault in.
+  static thread_local gemm::Scratch buffers[3];
+  int8_t* xq = reinterpret_cast<int8_t*>(buffers[0].get((m * kq + 3) / 4));
+  float* dx = buffers[1].get(m * nbp);
+  int32_t* sx = reinterpret_cast<int32_t*>(buffers[2].get(m * nbp));
+  QuantizeX(x, m, k, nbp, xq, dx, sx);
   const CpuPath path = ActivePath();
   if (path == CpuPath::kAvx512 && HasAvx512Vnni()) {
-    const avx512::Q8DotRows rows{w, s, k, dx.data(), kq, nbp};
+    const avx512::Q8DotRows rows{w, s, k, dx, kq, nbp};
     if (m >= kQ8PackMinRows) {
       const int64_t chunks = (n + avx512vnni::kPackCols - 1) / avx512vnni::kPackCols;
       const int nt = static_cast<int>(std::min<int64_t>(num_threads(), chunks));
@@ -557,7 +559,7 @@ Napi::Value LinearQ8Fast(const Napi::CallbackInfo& info) {
         float* pd = buf + k / 4 * avx512vnni::kPackCols;
         for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
           const int64_t j0 = c * avx512vnni::kPackCols;
-          avx512vnni::PackedColumns(xq.data(), sx.data(), rows, out, m, n, j0, j0 + avx512vnni::kPackCols, pw, pd);
+          avx512vnni::PackedColumns(xq, sx, rows, out, m, n, j0, j0 + avx512vnni::kPackCols, pw, pd);
         }
       };
       if (nt <= 1)
@@ -565,17 +567,16 @@ Napi::Value LinearQ8Fast(const Napi::CallbackInfo& info) {
       else
         parallel_run(nt, work);
     } else {
-      std::vector<float> dxp(dx.size());
-      std::vector<int32_t> sxp(sx.size());
-      for (size_t b = 0; b < dx.size(); ++b) {  // within each 16 blocks, Tile's lane order
+      std::vector<float> dxp(static_cast<size_t>(m * nbp));
+      std::vector<int32_t> sxp(dxp.size());
+      for (size_t b = 0; b < dxp.size(); ++b) {  // within each 16 blocks, Tile's lane order
         const size_t from = b / 16 * 16 + static_cast<size_t>(avx512vnni::kPerm[b % 16]);
         dxp[b] = dx[from];
         sxp[b] = sx[from];
       }
       const avx512vnni::VnniRows vr{rows, dxp.data(), sxp.data()};
       ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
-        avx512vnni::Columns<avx512vnni::kRM, avx512vnni::kRN, avx512vnni::kRN1>(xq.data(), vr, out, m, n, k, j0, j1,
-                                                                                nullptr);
+        avx512vnni::Columns<avx512vnni::kRM, avx512vnni::kRN, avx512vnni::kRN1>(xq, vr, out, m, n, k, j0, j1, nullptr);
       }, true);
     }
     return info.Env().Undefined();
@@ -583,13 +584,13 @@ Napi::Value LinearQ8Fast(const Napi::CallbackInfo& info) {
   ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
     if (path == CpuPath::kAvx512)
       avx512::Columns<avx512::kRM, avx512::kRN, avx512::kRN1>(
-          xq.data(), avx512::Q8DotRows{w, s, k, dx.data(), kq, nbp}, out, m, n, k, j0, j1, nullptr);
+          xq, avx512::Q8DotRows{w, s, k, dx, kq, nbp}, out, m, n, k, j0, j1, nullptr);
     else if (path == CpuPath::kAvx2)
-      avx2::Columns<avx2::kRM, avx2::kRN, avx2::kRN1>(xq.data(), avx2::Q8DotRows{w, s, k, dx.data(), kq, nbp}, out,
-                                                      m, n, k, j0, j1, nullptr);
+      avx2::Columns<avx2::kRM, avx2::kRN, avx2::kRN1>(xq, avx2::Q8DotRows{w, s, k, dx, kq, nbp}, out, m, n, k, j0,
+                                                      j1, nullptr);
     else
       scalar::Columns<scalar::kRM, scalar::kRN, scalar::kRN1>(
-          xq.data(), scalar::Q8DotRows{w, s, k, dx.data(), kq, nbp}, out, m, n, k, j0, j1, nullptr);
+          xq, scalar::Q8DotRows{w, s, k, dx, kq, nbp}, out, m, n, k, j0, j1, nullptr);
   });
   return info.Env().Undefined();
 }

@@ -279,12 +279,14 @@ inline void QuantizeXRows(const float* x, int64_t k, int64_t nbp, int8_t* xq, fl
   for (int64_t i = i0; i < i1; ++i)
     for (int64_t b = 0; b < k / 32; ++b) {
       const V lo = VLoad(x + i * k + 32 * b), hi = VLoad(x + i * k + 32 * b + 16);
+      int8_t* q = xq + i * nbp * 32 + 32 * b;
       if (!VAllFinite(lo, hi)) {
-        dx[i * nbp + b] = std::nanf("");  // the quants and their sum stay zero
+        std::memset(q, 0, 32);
+        dx[i * nbp + b] = std::nanf("");
+        sx[i * nbp + b] = 0;
         continue;
       }
       const float d = VAbsMax(lo, hi) / 127.f, id = d != 0.f ? 1.f / d : 0.f;
-      int8_t* q = xq + i * nbp * 32 + 32 * b;
       VQuantize(lo, id, q);
       VQuantize(hi, id, q + 16);
       int32_t sum = 0;
@@ -292,4 +294,11 @@ inline void QuantizeXRows(const float* x, int64_t k, int64_t nbp, int8_t* xq, fl
       dx[i * nbp + b] = d;
       sx[i * nbp + b] = sum;
     }
+  for (int64_t i = i0; i < i1 && nbp * 32 > k; ++i) {  // past k: zeros
+    std::memset(xq + i * nbp * 32 + k, 0, static_cast<size_t>(nbp * 32 - k));
+    for (int64_t b = k / 32; b < nbp; ++b) {
+      dx[i * nbp + b] = 0.f;
+      sx[i * nbp + b] = 0;
+    }
+  }
 }

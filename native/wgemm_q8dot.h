@@ -110,25 +110,55 @@ constexpr int kRM = 4, kRN = 2, kRN1 = 4;
 constexpr int64_t kPackCols = 48;  // weight rows per pack: three vectors of 16 outputs
 constexpr int kPackRM = 4;         // x rows per tile: 12 integer and 12 float accumulators
 
+// The 16 x 16 transpose of 32-bit elements: r[i] holds row i, o[c] receives column c. Unpacks pair the rows
+// within 128-bit lanes (two levels), then lane shuffles gather each column's four lanes.
+inline void Transpose16(const __m512i (&r)[16], __m512i (&o)[16]) {
+  __m512i t[16], u[16];
+  for (int a = 0; a < 8; ++a) {
+    t[2 * a] = _mm512_unpacklo_epi32(r[2 * a], r[2 * a + 1]);
+    t[2 * a + 1] = _mm512_unpackhi_epi32(r[2 * a], r[2 * a + 1]);
+  }
+  for (int b = 0; b < 4; ++b) {  // u[4b + j], lane L: column 4L + j of rows 4b .. 4b + 3
+    u[4 * b] = _mm512_unpacklo_epi64(t[4 * b], t[4 * b + 2]);
+    u[4 * b + 1] = _mm512_unpackhi_epi64(t[4 * b], t[4 * b + 2]);
+    u[4 * b + 2] = _mm512_unpacklo_epi64(t[4 * b + 1], t[4 * b + 3]);
+    u[4 * b + 3] = _mm512_unpackhi_epi64(t[4 * b + 1], t[4 * b + 3]);
+  }
+  for (int j = 0; j < 4; ++j) {
+    const __m512i p0 = _mm512_shuffle_i32x4(u[j], u[4 + j], _MM_SHUFFLE(2, 0, 2, 0));
+    const __m512i p1 = _mm512_shuffle_i32x4(u[j], u[4 + j], _MM_SHUFFLE(3, 1, 3, 1));
+    const __m512i q0 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], _MM_SHUFFLE(2, 0, 2, 0));
+    const __m512i q1 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], _MM_SHUFFLE(3, 1, 3, 1));
+    o[j] = _mm512_shuffle_i32x4(p0, q0, _MM_SHUFFLE(2, 0, 2, 0));
+    o[8 + j] = _mm512_shuffle_i32x4(p0, q0, _MM_SHUFFLE(3, 1, 3, 1));
+    o[4 + j] = _mm512_shuffle_i32x4(p1, q1, _MM_SHUFFLE(2, 0, 2, 0));
+    o[12 + j] = _mm512_shuffle_i32x4(p1, q1, _MM_SHUFFLE(3, 1, 3, 1));
+  }
+}
+
 // Packs weight rows [j0, j0 + kPackCols) (rows past n as zeros, which give zero sums) into pw: for each 4-byte
 // group q of k (q = 8b + g for block b), the rows' 4 bytes [4q, 4q + 4), sign bits flipped, row after row
-// (u32 index q·kPackCols + row); and pd: per block, the rows' scales as f32 (index b·kPackCols + row).
+// (u32 index q·kPackCols + row); and pd: per block, the rows' scales as f32 (index b·kPackCols + row). Sixteen
+// rows by 64 bytes at a time, transposed in registers.
 inline void Pack(const Q8DotRows& w, int64_t n, int64_t j0, uint32_t* pw, float* pd) {
   const int64_t k = w.k, nb = k / 32, groups = k / 4;
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  for (int64_t v = 0; v < kPackCols / 16; ++v)
+    for (int64_t q0 = 0; q0 < groups; q0 += 16) {
+      const int64_t left = std::min<int64_t>(16, groups - q0);  // 16, or 8 at the end of a row
+      const __mmask16 mask = static_cast<__mmask16>((1u << left) - 1);
+      __m512i r[16], o[16];
+      for (int i = 0; i < 16; ++i) {
+        const int64_t j = j0 + 16 * v + i;
+        r[i] = j < n ? _mm512_maskz_loadu_epi32(mask, w.w + j * k + 4 * q0) : _mm512_setzero_si512();
+      }
+      Transpose16(r, o);
+      for (int64_t c = 0; c < left; ++c)
+        _mm512_storeu_si512(pw + (q0 + c) * kPackCols + 16 * v, _mm512_xor_si512(o[c], flip));
+    }
   for (int64_t c = 0; c < kPackCols; ++c) {
     const int64_t j = j0 + c;
-    if (j >= n) {
-      for (int64_t q = 0; q < groups; ++q) pw[q * kPackCols + c] = 0x80808080u;
-      for (int64_t b = 0; b < nb; ++b) pd[b * kPackCols + c] = 0.f;
-      continue;
-    }
-    const int8_t* row = w.w + j * k;
-    for (int64_t q = 0; q < groups; ++q) {
-      uint32_t v;
-      std::memcpy(&v, row + 4 * q, 4);
-      pw[q * kPackCols + c] = v ^ 0x80808080u;
-    }
-    for (int64_t b = 0; b < nb; ++b) pd[b * kPackCols + c] = _cvtsh_ss(w.scales[j * nb + b]);
+    for (int64_t b = 0; b < nb; ++b) pd[b * kPackCols + c] = j < n ? _cvtsh_ss(w.scales[j * nb + b]) : 0.f;
   }
 }
 
