@@ -131,16 +131,15 @@ inline void Tile(const float* x, const Q8Rows& w, float* out, int64_t i0, int64_
     for (int c = 0; c < RN; ++c) acc[r][c] = VZero();
   constexpr int64_t kChunk = 512;  // block scales widened per chunk of k
   alignas(64) float s[RN][kChunk / 32];
-  // A single x row (decoding) streams the weights once, with little work per byte, so the loads alone keep too
-  // few cache misses in flight, and the hardware prefetcher starts over on every row. Each load prefetches: for
+  // Decoding (one x row, or a batch of a few) streams the weights with little work per byte, so the loads alone
+  // keep too few cache misses in flight, and the hardware prefetcher starts over on every row. Each load prefetches: for
   // rows up to 4 KiB, the same place RN rows on (the next tile's rows); for longer rows, 2 KiB ahead in the row.
   // The block scales are a stream of their own (one f16 per 32 weights): each chunk of k prefetches the next
   // tile's scales for the same chunk, so that they are in cache when that tile widens them.
   const int64_t ahead = k <= 4096 ? RN * k : 2048;
   for (int64_t kc = 0; kc < k; kc += kChunk) {
     const int64_t ke = kc + kChunk < k ? kc + kChunk : k, nb = (ke - kc) / 32;
-    if (RM == 1)
-      for (int c = 0; c < RN; ++c) __builtin_prefetch(w.scales + (j0 + RN + c) * (k / 32) + kc / 32, 0, 3);
+    for (int c = 0; c < RN; ++c) __builtin_prefetch(w.scales + (j0 + RN + c) * (k / 32) + kc / 32, 0, 3);
     for (int c = 0; c < RN; ++c) {
       const uint16_t* h = w.scales + (j0 + c) * (k / 32) + kc / 32;
       if (nb == kChunk / 32) {
@@ -154,7 +153,7 @@ inline void Tile(const float* x, const Q8Rows& w, float* out, int64_t i0, int64_
 #pragma GCC unroll 16
       for (int c = 0; c < RN; ++c) {
         const int8_t* p = w.w + (j0 + c) * k + kk;
-        if (RM == 1) __builtin_prefetch(p + ahead, 0, 3);
+        __builtin_prefetch(p + ahead, 0, 3);
         const V q0 = WidenI8(p), q1 = WidenI8(p + 16), sv = VSet1(s[c][(kk - kc) / 32]);
 #pragma GCC unroll 16
         for (int r = 0; r < RM; ++r) {

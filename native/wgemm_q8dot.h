@@ -63,7 +63,7 @@ inline void Tile(const int8_t* xq, const VnniRows& vr, float* out, int64_t i0, i
   __m512 acc[RM][RN];
   for (int r = 0; r < RM; ++r)
     for (int c = 0; c < RN; ++c) acc[r][c] = _mm512_setzero_ps();
-  // As the exact q8_0 tile: a single x row streams the weights, so each load prefetches the next tile's rows.
+  // As the exact q8_0 tile: decoding streams the weights, so each load prefetches the next tile's rows.
   const int64_t ahead = k <= 4096 ? RN * k : 2048;
   for (int64_t b0 = 0; b0 < nb; b0 += 16) {
     const int64_t left = nb - b0;  // blocks in this step, 16 but for the last
@@ -78,7 +78,7 @@ inline void Tile(const int8_t* xq, const VnniRows& vr, float* out, int64_t i0, i
 #pragma GCC unroll 8
       for (int p = 0; p < 8; ++p) {
         const int64_t bytes = 32 * left - 64 * p;  // of this row's step left from p's vector on
-        if (RM == 1) __builtin_prefetch(wp + 64 * p + ahead, 0, 3);
+        __builtin_prefetch(wp + 64 * p + ahead, 0, 3);
         const __m512i raw = bytes >= 64   ? _mm512_loadu_si512(wp + 64 * p)
                             : bytes <= 0 ? _mm512_setzero_si512()
                                          : _mm512_maskz_loadu_epi8(0xffffffffull, wp + 64 * p);  // one block
@@ -104,7 +104,7 @@ inline void Tile(const int8_t* xq, const VnniRows& vr, float* out, int64_t i0, i
 }
 
 #include "wgemm_columns.h"
-constexpr int kRM = 4, kRN = 2, kRN1 = 4;
+constexpr int kRM = 4, kRN = 2, kRN1 = 8;  // eight weight rows in flight for one x row, as the exact q8_0 tiles
 
 // ---- many x rows: packed weights ----
 constexpr int64_t kPackCols = 48;  // weight rows per pack: three vectors of 16 outputs
@@ -150,7 +150,12 @@ inline void Pack(const Q8DotRows& w, int64_t n, int64_t j0, uint32_t* pw, float*
       __m512i r[16], o[16];
       for (int i = 0; i < 16; ++i) {
         const int64_t j = j0 + 16 * v + i;
-        r[i] = j < n ? _mm512_maskz_loadu_epi32(mask, w.w + j * k + 4 * q0) : _mm512_setzero_si512();
+        const int8_t* p = w.w + j * k + 4 * q0;
+        if (j >= n) {
+          r[i] = _mm512_setzero_si512();
+          continue;
+        }
+        r[i] = left == 16 ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi32(mask, p);
       }
       Transpose16(r, o);
       for (int64_t c = 0; c < left; ++c)
