@@ -27,7 +27,7 @@ namespace olmo {
 namespace {
 
 // The panel path's per-thread buffers (wgemm_panel.h): 0 the widened weights, 1 the carried lane sums; and on
-// the calling thread, 2 the packed x (or, for bf16 weights, x de-interleaved: PairX).
+// the calling thread, 2 the packed x (or, for bf16 weights, x de-interleaved: PairX; in the bf16 fast mode, x as bf16).
 gemm::Scratch& PanelScratch(int i) {
   static thread_local gemm::Scratch s[3];
   return s[i];
@@ -473,13 +473,23 @@ Napi::Value LinearBf16Fast(const Napi::CallbackInfo& info) {
   const uint16_t* w = a.U16("w", CheckedMul(info, a.op(), n, k));
   float* out = a.F32("out", CheckedMul(info, a.op(), m, n));
   const int64_t kx = (k + 31) / 32 * 32;
-  std::vector<uint16_t> xb(static_cast<size_t>(m * kx), 0);
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t c = 0; c < k; ++c) xb[i * kx + c] = FloatToBf16(x[i * k + c]);
+  // x as bf16 in the calling thread's reused buffer (fresh memory per call would be fresh pages to fault in),
+  // rows zero-padded to kx; long inputs (prefill) are split between the threads by rows.
+  uint16_t* xb = reinterpret_cast<uint16_t*>(PanelScratch(2).get((m * kx + 1) / 2));
+  const auto rows_to_bf16 = [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      for (int64_t c = 0; c < k; ++c) xb[i * kx + c] = FloatToBf16(x[i * k + c]);
+      for (int64_t c = k; c < kx; ++c) xb[i * kx + c] = 0;
+    }
+  };
+  const int nt = m * k >= (int64_t{1} << 16) ? static_cast<int>(std::min<int64_t>(num_threads(), m)) : 1;
+  if (nt <= 1)
+    rows_to_bf16(0, m);
+  else
+    parallel_run(nt, [&](int t, int parts) { rows_to_bf16(m * t / parts, m * (t + 1) / parts); });
   const avx512bf16::Bf16DotRows rows{w, kx};
   ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
-    avx512bf16::Columns<avx512bf16::kRM, avx512bf16::kRN, avx512bf16::kRN1>(xb.data(), rows, out, m, n, k, j0, j1,
-                                                                            nullptr);
+    avx512bf16::Columns<avx512bf16::kRM, avx512bf16::kRN, avx512bf16::kRN1>(xb, rows, out, m, n, k, j0, j1, nullptr);
   });
   return Napi::Boolean::New(info.Env(), true);
 }
