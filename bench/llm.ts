@@ -475,7 +475,7 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
   const bandwidth = await copyBandwidth(numThreads());
   const paths = cpuPaths();
   opts.log(
-    `cpu: ${cpuModel()}; kernel paths ${paths ? `${paths.active} (detected ${paths.detected}; gemm ${paths.gemm}, other ${paths.other})` : 'js backend'}; ${numThreads()} threads`,
+    `cpu: ${cpuModel()}; kernel paths ${paths ? `${paths.active} (detected ${paths.detected}; gemm ${paths.gemm}, other ${paths.other}; bf16-fast ${paths.fastModes.bf16}, int8-fast ${paths.fastModes.int8})` : 'js backend'}; ${numThreads()} threads`,
   );
   if (a.alignWeights) opts.log('--align-weights: float matrices off a 64-byte line are copied onto one at load');
   opts.log(

@@ -539,7 +539,7 @@ constexpr int64_t kQ8PackMinRows = 16;
 
 // linearQ8 in the int8 fast mode (wgemm_isa.h's Q8DotRows order): x quantised to q8_0 once per call, then
 // AVX512-VNNI integer dot products where the CPU has them and the AVX-512 path is in use, elsewhere the
-// reference tile of the path in use (the same bits, more slowly).
+// reference tile of the path in use (the same bits, more slowly). Returns whether the VNNI kernels ran.
 Napi::Value LinearQ8Fast(const Napi::CallbackInfo& info) {
   Args a(info);
   const int64_t m = a.Size("m"), n = a.Size("n"), k = a.Size("k");
@@ -589,7 +589,7 @@ Napi::Value LinearQ8Fast(const Napi::CallbackInfo& info) {
         avx512vnni::Columns<avx512vnni::kRM, avx512vnni::kRN, avx512vnni::kRN1>(xq, vr, out, m, n, k, j0, j1, nullptr);
       }, true);
     }
-    return info.Env().Undefined();
+    return Napi::Boolean::New(info.Env(), true);
   }
   ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
     if (path == CpuPath::kAvx512)
@@ -602,7 +602,7 @@ Napi::Value LinearQ8Fast(const Napi::CallbackInfo& info) {
       scalar::Columns<scalar::kRM, scalar::kRN, scalar::kRN1>(
           xq, scalar::Q8DotRows{w, s, k, dx, kq, nbp}, out, m, n, k, j0, j1, nullptr);
   });
-  return info.Env().Undefined();
+  return Napi::Boolean::New(info.Env(), false);
 }
 
 // q8_0 quantisation of rows stored as f32, bf16 or f16, read in place (a memory-mapped checkpoint is quantised
@@ -667,7 +667,7 @@ const KernelDef kKernels[] = {
     {"linearF16", "x:f32 w:u16 out:f32 m:size n:size k:size", LinearF16},
     {"linearBf16Fast", "x:f32 w:u16 out:f32 m:size n:size k:size -> bool", LinearBf16Fast},
     {"linearQ8", "x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size", LinearQ8},
-    {"linearQ8Fast", "x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size", LinearQ8Fast},
+    {"linearQ8Fast", "x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size -> bool", LinearQ8Fast},
     {"quantizeQ8", "w:f32 q:i8 scales:u16 rows:size cols:size -> size", QuantizeQ8},
     {"quantizeQ8Bf16", "w:u16 q:i8 scales:u16 rows:size cols:size -> size", QuantizeQ8Bf16},
     {"quantizeQ8F16", "w:u16 q:i8 scales:u16 rows:size cols:size -> size", QuantizeQ8F16},

@@ -136,6 +136,13 @@ Prints the package version, the active tensor backend (OLMO_BACKEND), the thread
         console.log(
           `cpu paths: ${info.cpuPaths.active} (detected ${info.cpuPaths.detected}; gemm ${info.cpuPaths.gemm}, other kernels ${info.cpuPaths.other}; OLMO_CPU_PATH=avx2|scalar narrows)`,
         );
+      if (info.cpuPaths) {
+        const { bf16, int8 } = info.cpuPaths.fastModes;
+        console.log(
+          `fast modes (opt-in): OLMO_BF16_FAST=1 ${bf16 === 'exact' ? 'unavailable here (no AVX512_BF16 on the path in use: the exact kernel runs)' : 'AVX512_BF16 dot products'}; ` +
+            `OLMO_INT8_FAST=1 ${int8 === 'avx512-vnni' ? 'AVX512-VNNI integer dot products' : 'reference loop (no AVX512-VNNI on the path in use: same results, slower)'}`,
+        );
+      }
       if (model) {
         printModelReport(model.dir, model.report);
         const { matrices, offLine } = model.alignment;

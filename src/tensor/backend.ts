@@ -93,6 +93,12 @@ export interface CpuPaths {
   gemm: CpuPathName;
   /** Every other kernel family (elementwise, reductions, norms, attention, losses…): AVX2 at most. */
   other: CpuPathName;
+  /**
+   * What the opt-in fast modes of the weight-only kernels run here: bf16 (OLMO_BF16_FAST) AVX512_BF16 dot products,
+   * or the exact kernel where it cannot; int8 (OLMO_INT8_FAST) AVX512-VNNI integer dot products, or its reference
+   * loop (the same results, slower).
+   */
+  fastModes: { bf16: 'avx512-bf16' | 'exact'; int8: 'avx512-vnni' | 'reference' };
 }
 
 /** The native kernels' SIMD paths, or null when the native addon is not available. */
@@ -100,7 +106,18 @@ export function cpuPaths(): CpuPaths | null {
   const addon = native() ? loadNativeAddon() : null;
   if (!addon) return null;
   const { detected, active } = addon.cpuPath();
-  return { detected, active, gemm: active, other: active === 'avx512' ? 'avx2' : active };
+  // Each fast kernel says which way it ran: ask both on the smallest input.
+  const k = kernels();
+  const out = new Float32Array(1);
+  const bf16 = k.linearBf16Fast(new Float32Array(32), new Uint16Array(32), out, 1, 1, 32);
+  const int8 = k.linearQ8Fast(new Float32Array(32), new Int8Array(32), new Uint16Array(1), out, 1, 1, 32);
+  return {
+    detected,
+    active,
+    gemm: active,
+    other: active === 'avx512' ? 'avx2' : active,
+    fastModes: { bf16: bf16 ? 'avx512-bf16' : 'exact', int8: int8 ? 'avx512-vnni' : 'reference' },
+  };
 }
 
 /** Runs the native kernels on at most `path` from now on (tests force each path this way). */

@@ -97,6 +97,13 @@ describe('olmo', () => {
     assert.equal(r.code, 0);
     const info = JSON.parse(r.stdout);
     assert.ok(['js', 'native'].includes(info.backend));
+    if (info.backend === 'native') {
+      // The fast modes' kernels as this CPU runs them; forcing the AVX2 path leaves both without their instructions.
+      assert.ok(['avx512-bf16', 'exact'].includes(info.cpuPaths.fastModes.bf16), JSON.stringify(info.cpuPaths));
+      assert.ok(['avx512-vnni', 'reference'].includes(info.cpuPaths.fastModes.int8), JSON.stringify(info.cpuPaths));
+      const avx2 = olmo(['info'], { env: { OLMO_CPU_PATH: 'avx2' } });
+      assert.match(avx2.stdout, /OLMO_BF16_FAST=1 unavailable here .*OLMO_INT8_FAST=1 reference loop/);
+    }
     const js = olmo(['info', '--json'], { env: { OLMO_BACKEND: 'js' } });
     assert.equal(JSON.parse(js.stdout).backend, 'js');
     const bad = olmo(['info'], { env: { OLMO_BACKEND: 'cuda' } });

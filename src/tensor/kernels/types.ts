@@ -288,9 +288,10 @@ export const KERNEL_SIGNATURES = {
      * (exact), s_b = dx_b·scale_b (one f32 product); lane t (0..15) adds acc_t = fma(isum_b, s_b, acc_t) over
      * b ≡ t (mod 16) in increasing b; the lanes are added as in linearBf16. A block of x holding a non-finite
      * value makes its row's outputs NaN. Against linearQ8: |fast − exact| ≤ Σ_b (dx_b/2)·Σ_{k∈b}|w_k| plus
-     * both orders' f32 summation errors (rounding x moves each value by at most dx_b/2).
+     * both orders' f32 summation errors (rounding x moves each value by at most dx_b/2). Returns true when the
+     * AVX512-VNNI kernels ran, false for the reference loop (other paths, the js backend): the same results.
      */
-    linearQ8Fast: 'x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size',
+    linearQ8Fast: 'x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size -> bool',
     /**
      * q8_0 quantisation of w [rows, cols] (cols a multiple of 32): per block d = max|w|/127,
      * q = round(w·(1/d)) half away from zero (0 when d = 0), scales = half(d). Returns the number of blocks

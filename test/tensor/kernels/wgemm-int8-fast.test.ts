@@ -5,6 +5,7 @@
 // OLMO_INT8_FAST switch, a fixture model's logits, bad arguments.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jsWgemm } from '../../../src/tensor/kernels/js/wgemm.ts';
 import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
@@ -82,6 +83,24 @@ for (const [m, n, k] of [
     },
   );
 }
+
+/** Whether /proc/cpuinfo (Linux) lists AVX512_VNNI beside the AVX-512 path. */
+function cpuHasVnni(): boolean {
+  if (!existsSync('/proc/cpuinfo') || !simdPaths().includes('avx512')) return false;
+  return /\bavx512_vnni\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
+}
+
+test(
+  'linearQ8Fast says whether the AVX512-VNNI kernels ran: on the AVX-512 path of a VNNI CPU only',
+  { skip: nativeSkipReason() },
+  () => {
+    const call = (kern: WgemmKernels) =>
+      kern.linearQ8Fast(new Float32Array(64), new Int8Array(64), new Uint16Array(2), new Float32Array(1), 1, 1, 64);
+    assert.equal(call(jsWgemm), false);
+    for (const path of paths())
+      withCpuPath(path, () => assert.equal(call(native()), path === 'avx512' && cpuHasVnni(), path));
+  },
+);
 
 test(
   'linearQ8Fast is batch-invariant: a row alone, and in batches of 2..64 at several positions, gives the same bits',

@@ -245,6 +245,7 @@ export const jsWgemm: WgemmKernels = {
         out[i * n + j] = dotQ8Fast(xq, dx, w, j * k, dw.subarray((j * k) / 32, ((j + 1) * k) / 32), k);
       }
     }
+    return false; // the reference loop, not VNNI
   },
   quantizeQ8(w, q, scales, rows, cols) {
     checkLength('quantizeQ8', { w: [w, rows * cols, Float32Array] });
