@@ -23,6 +23,7 @@ template <int RM, int RN, int RN1, class X, class W>
 inline void Columns(const X* x, const W& w, float* out, int64_t m, int64_t n, int64_t k, int64_t j0, int64_t j1,
                     const float* wtail) {
   constexpr int64_t kBlock = 32;  // weight rows per cache block
+  if (m == 0) return;              // no x rows: no groups (and no division by their count)
   const int64_t groups = (m + RM - 1) / RM, small = m / groups, large = m % groups;  // `large` groups of small+1
   for (int64_t jb = j0; jb < j1; jb += kBlock) {
     const int64_t je = jb + kBlock < j1 ? jb + kBlock : j1;

@@ -70,6 +70,7 @@ for (const [m, n, k] of [
   [17, 97, 1024], // a group of one row after four groups of four
   [33, 48, 32], // one block: fifteen lanes never used
   [2, 3, 0],
+  [0, 5, 64], // no x rows: nothing to do, and no crash
 ] as const) {
   test(
     `linearQ8Fast: native equals js bit for bit on every path (m ${m}, n ${n}, k ${k})`,

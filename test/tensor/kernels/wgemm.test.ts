@@ -74,6 +74,7 @@ for (const [m, n, k] of [
   [3, 5, 37],
   [9, 33, 16],
   [2, 3, 0],
+  [0, 5, 64], // no x rows (an expert no token was routed to): nothing to do, and no crash
   [96, 45, 1030], // from 96 rows of over 1024, f32 weights take the panel path: a narrow last tile and a k tail
   [96, 70, 4100], // the panel path over several k blocks, with a tail
   [95, 45, 1030], // just below the panel path by rows: balanced groups of 5 and 6 rows
