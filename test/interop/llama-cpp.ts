@@ -176,6 +176,7 @@ export async function assertLogProbsClose(
   for (const ids of prompts) {
     const theirs = await runner.logProbs(ids);
     const d = maxLogProbDiff(olmoLogProbs(model, ids, theirs[0].length), theirs);
+    if (process.env.OLMO_TEST_VERBOSE) console.log(`${label}: prompt of ${ids.length}: max |Δ log-prob| ${d.diff}`);
     assert.ok(
       d.diff <= bound,
       `${label}: prompt of ${ids.length}: log-prob of token ${d.token} after position ${d.position} differs by ${d.diff} > ${bound}`,
