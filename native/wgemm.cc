@@ -550,7 +550,7 @@ Napi::Value LinearQ8Fast(const Napi::CallbackInfo& info) {
   float* out = a.F32("out", CheckedMul(info, a.op(), m, n));
   const int64_t nbp = (k / 32 + 15) / 16 * 16, kq = nbp * 32;
   // On the calling thread's reused buffers: fresh memory for every call would be fresh pages to fault in.
-  static thread_local gemm::Scratch buffers[3];
+  static thread_local gemm::Scratch buffers[5];
   int8_t* xq = reinterpret_cast<int8_t*>(buffers[0].get((m * kq + 3) / 4));
   float* dx = buffers[1].get(m * nbp);
   int32_t* sx = reinterpret_cast<int32_t*>(buffers[2].get(m * nbp));
@@ -577,14 +577,14 @@ Napi::Value LinearQ8Fast(const Napi::CallbackInfo& info) {
       else
         parallel_run(nt, work);
     } else {
-      std::vector<float> dxp(static_cast<size_t>(m * nbp));
-      std::vector<int32_t> sxp(dxp.size());
-      for (size_t b = 0; b < dxp.size(); ++b) {  // within each 16 blocks, Tile's lane order
-        const size_t from = b / 16 * 16 + static_cast<size_t>(avx512vnni::kPerm[b % 16]);
+      float* dxp = buffers[3].get(m * nbp);
+      int32_t* sxp = reinterpret_cast<int32_t*>(buffers[4].get(m * nbp));
+      for (int64_t b = 0; b < m * nbp; ++b) {  // within each 16 blocks, Tile's lane order
+        const int64_t from = b / 16 * 16 + avx512vnni::kPerm[b % 16];
         dxp[b] = dx[from];
         sxp[b] = sx[from];
       }
-      const avx512vnni::VnniRows vr{rows, dxp.data(), sxp.data()};
+      const avx512vnni::VnniRows vr{rows, dxp, sxp};
       ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
         avx512vnni::Columns<avx512vnni::kRM, avx512vnni::kRN, avx512vnni::kRN1>(xq, vr, out, m, n, k, j0, j1, nullptr);
       }, true);
