@@ -494,14 +494,29 @@ Napi::Value LinearBf16Fast(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), true);
 }
 
-Napi::Value LinearQ8(const Napi::CallbackInfo& info) {
-  Args a(info);
+// The arguments of linearQ8 and linearQ8Fast: x [m, k], w [n, k] int8, scales [n, k / 32] f16 bits, out [m, n].
+struct Q8Call {
+  int64_t m, n, k;
+  const float* x;
+  const int8_t* w;
+  const uint16_t* s;
+  float* out;
+};
+
+Q8Call ReadQ8Call(const Napi::CallbackInfo& info, const Args& a) {
   const int64_t m = a.Size("m"), n = a.Size("n"), k = a.Size("k");
   if (k % 32 != 0) throw ArgError(info, a.op(), "k must be a multiple of 32 (q8_0 blocks), got " + std::to_string(k));
-  const float* x = a.F32("x", CheckedMul(info, a.op(), m, k));
-  const int8_t* w = a.I8("w", CheckedMul(info, a.op(), n, k));
-  const uint16_t* s = a.U16("scales", CheckedMul(info, a.op(), n, k / 32));
-  float* out = a.F32("out", CheckedMul(info, a.op(), m, n));
+  return {m,
+          n,
+          k,
+          a.F32("x", CheckedMul(info, a.op(), m, k)),
+          a.I8("w", CheckedMul(info, a.op(), n, k)),
+          a.U16("scales", CheckedMul(info, a.op(), n, k / 32)),
+          a.F32("out", CheckedMul(info, a.op(), m, n))};
+}
+
+Napi::Value LinearQ8(const Napi::CallbackInfo& info) {
+  const auto [m, n, k, x, w, s, out] = ReadQ8Call(info, Args(info));
   Run(x, out, m, n, k, nullptr, scalar::Q8Rows{w, s, k}, avx2::Q8Rows{w, s, k}, avx512::Q8Rows{w, s, k});
   return info.Env().Undefined();
 }
@@ -541,13 +556,13 @@ constexpr int64_t kQ8PackMinRows = 16;
 // AVX512-VNNI integer dot products where the CPU has them and the AVX-512 path is in use, elsewhere the
 // reference tile of the path in use (the same bits, more slowly). Returns whether the VNNI kernels ran.
 Napi::Value LinearQ8Fast(const Napi::CallbackInfo& info) {
-  Args a(info);
-  const int64_t m = a.Size("m"), n = a.Size("n"), k = a.Size("k");
-  if (k % 32 != 0) throw ArgError(info, a.op(), "k must be a multiple of 32 (q8_0 blocks), got " + std::to_string(k));
-  const float* x = a.F32("x", CheckedMul(info, a.op(), m, k));
-  const int8_t* w = a.I8("w", CheckedMul(info, a.op(), n, k));
-  const uint16_t* s = a.U16("scales", CheckedMul(info, a.op(), n, k / 32));
-  float* out = a.F32("out", CheckedMul(info, a.op(), m, n));
+  const Q8Call call = ReadQ8Call(info, Args(info));
+  // Named once more: lambdas cannot capture structured bindings in C++17.
+  const int64_t m = call.m, n = call.n, k = call.k;
+  const float* x = call.x;
+  const int8_t* w = call.w;
+  const uint16_t* s = call.s;
+  float* out = call.out;
   const int64_t nbp = (k / 32 + 15) / 16 * 16, kq = nbp * 32;
   // On the calling thread's reused buffers: fresh memory for every call would be fresh pages to fault in.
   static thread_local gemm::Scratch buffers[5];

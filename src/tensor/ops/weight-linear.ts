@@ -91,7 +91,27 @@ export function widenRows(w: Tensor, r0: number, r1: number): Float32Array {
   return out;
 }
 
-let bf16Fast: boolean | undefined;
+/**
+ * An opt-in switch of the weight kernels: the environment variable `name` ("1" on, "0" or unset off, anything else
+ * refused by name), read once, unless set() said otherwise for the rest of the process (undefined: as it says).
+ */
+class EnvSwitch {
+  private value: boolean | undefined;
+  constructor(private readonly name: string) {}
+  get(): boolean {
+    if (this.value === undefined) {
+      const v = process.env[this.name] ?? '';
+      if (v !== '' && v !== '0' && v !== '1') throw new Error(`${this.name} must be "1" or "0", got "${v}"`);
+      this.value = v === '1';
+    }
+    return this.value;
+  }
+  set(on: boolean | undefined): void {
+    this.value = on;
+  }
+}
+
+const bf16Fast = new EnvSwitch('OLMO_BF16_FAST');
 let fastFallbackSaid = false;
 
 /**
@@ -100,17 +120,12 @@ let fastFallbackSaid = false;
  * OLMO_BF16_FAST environment variable ("1" on, "0" or unset off) unless setBf16Fast said otherwise.
  */
 export function bf16FastMode(): boolean {
-  if (bf16Fast === undefined) {
-    const v = process.env.OLMO_BF16_FAST ?? '';
-    if (v !== '' && v !== '0' && v !== '1') throw new Error(`OLMO_BF16_FAST must be "1" or "0", got "${v}"`);
-    bf16Fast = v === '1';
-  }
-  return bf16Fast;
+  return bf16Fast.get();
 }
 
 /** Turns the bf16 fast mode on or off for the rest of the process (over OLMO_BF16_FAST); undefined: as it says. */
 export function setBf16Fast(on: boolean | undefined): void {
-  bf16Fast = on;
+  bf16Fast.set(on);
 }
 
 function linearBf16(x: Float32Array, w: Tensor, out: Float32Array, m: number, n: number, k: number): void {
@@ -125,7 +140,7 @@ function linearBf16(x: Float32Array, w: Tensor, out: Float32Array, m: number, n:
   );
 }
 
-let int8Fast: boolean | undefined;
+const int8Fast = new EnvSwitch('OLMO_INT8_FAST');
 
 /**
  * Whether q8_0 weights multiply in the int8 fast mode (kernels/types.ts, linearQ8Fast: x quantised to q8_0 per
@@ -134,17 +149,12 @@ let int8Fast: boolean | undefined;
  * off) unless setInt8Fast said otherwise.
  */
 export function int8FastMode(): boolean {
-  if (int8Fast === undefined) {
-    const v = process.env.OLMO_INT8_FAST ?? '';
-    if (v !== '' && v !== '0' && v !== '1') throw new Error(`OLMO_INT8_FAST must be "1" or "0", got "${v}"`);
-    int8Fast = v === '1';
-  }
-  return int8Fast;
+  return int8Fast.get();
 }
 
 /** Turns the int8 fast mode on or off for the rest of the process (over OLMO_INT8_FAST); undefined: as it says. */
 export function setInt8Fast(on: boolean | undefined): void {
-  int8Fast = on;
+  int8Fast.set(on);
 }
 
 /** x [..., k] · Wᵀ for a compact W [n, k]: [..., n] in f32. */

@@ -11,11 +11,11 @@ import { jsConvert } from '../../../src/tensor/kernels/js/convert.ts';
 import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
 import type { WgemmKernels } from '../../../src/tensor/kernels/types.ts';
 import { bf16FastMode, compactLinear, setBf16Fast } from '../../../src/tensor/ops/weight-linear.ts';
-import { noGrad, setCpuPath, Tensor, tidy } from '../../../src/tensor/index.ts';
+import { setCpuPath, Tensor } from '../../../src/tensor/index.ts';
 import { loadModel } from '../../../src/models/index.ts';
 import { nativeAddonOrNull, nativeSkipReason } from '../../helpers.ts';
 import { expectJsError, expectNativeError, simdPaths, withCpuPath } from './kernel-test-utils.ts';
-import { bits, randomF32, toBf16 } from './wgemm-test-utils.ts';
+import { bits, checkEnvSwitch, fixtureFastModeError, randomF32, toBf16 } from './wgemm-test-utils.ts';
 
 /** Whether /proc/cpuinfo (Linux) lists AVX512_BF16 beside the AVX-512 path. */
 function cpuHasBf16Dot(): boolean {
@@ -176,46 +176,14 @@ test(
   `bf16 fast mode (OLMO_BF16_FAST): fixture logits within ${FAST_LOGIT_BOUND} of max|logit| of the exact mode`,
   { skip: nativeSkipReason() },
   () => {
-    const model = loadModel(FIXTURE, { weights: 'stored' });
-    const ids = Tensor.fromStorage([2, 6], 'i32', Int32Array.from([1, 5, 9, 42, 7, 3, 8, 8, 2, 100, 4, 6]));
-    const logits = (fast: boolean) => {
-      setBf16Fast(fast);
-      try {
-        return noGrad(() => tidy(() => model.forward(ids).logits.f32().slice()));
-      } finally {
-        setBf16Fast(undefined);
-      }
-    };
-    const exact = logits(false);
-    const fast = logits(true);
-    const maxAbs = exact.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    let err = 0;
-    for (let i = 0; i < exact.length; i++) err = Math.max(err, Math.abs(fast[i] - exact[i]));
+    const { err, maxAbs } = fixtureFastModeError('stored', setBf16Fast);
     assert.ok(err <= FAST_LOGIT_BOUND * maxAbs, `fast-mode logits off by ${err}, over ${FAST_LOGIT_BOUND}·${maxAbs}`);
     if (process.env.OLMO_TEST_VERBOSE) console.log(`bf16 fast max error ${err} (max|logit| ${maxAbs})`);
   },
 );
 
 test('OLMO_BF16_FAST: "1" on, "0" or unset off, anything else refused by name', () => {
-  const before = process.env.OLMO_BF16_FAST;
-  try {
-    for (const [value, on] of [
-      ['1', true],
-      ['0', false],
-      ['', false],
-    ] as const) {
-      process.env.OLMO_BF16_FAST = value;
-      setBf16Fast(undefined);
-      assert.equal(bf16FastMode(), on, `OLMO_BF16_FAST="${value}"`);
-    }
-    process.env.OLMO_BF16_FAST = 'yes';
-    setBf16Fast(undefined);
-    assert.throws(() => bf16FastMode(), /OLMO_BF16_FAST must be "1" or "0", got "yes"/);
-  } finally {
-    if (before === undefined) delete process.env.OLMO_BF16_FAST;
-    else process.env.OLMO_BF16_FAST = before;
-    setBf16Fast(undefined);
-  }
+  checkEnvSwitch('OLMO_BF16_FAST', bf16FastMode, setBf16Fast);
 });
 
 test(

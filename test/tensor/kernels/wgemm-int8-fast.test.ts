@@ -2,21 +2,19 @@
 // on hand-made inputs, native against the js reference bit for bit on every path (the VNNI kernels' reduction
 // across lanes for a few rows, their packed weights from 16 rows on, the reference tile elsewhere), batch
 // invariance across that switch, the stated error bound against the exact linearQ8, non-finite inputs, the
-// OLMO_INT8_FAST switch, a fixture model's logits, bad arguments.
+// OLMO_INT8_FAST switch, a fixture model's logits. (Its bad arguments are checked with linearQ8's, in wgemm.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { jsWgemm } from '../../../src/tensor/kernels/js/wgemm.ts';
 import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
 import type { WgemmKernels } from '../../../src/tensor/kernels/types.ts';
 import { compactLinear, int8FastMode, q8Weight, setInt8Fast } from '../../../src/tensor/ops/weight-linear.ts';
-import { noGrad, Tensor, tidy } from '../../../src/tensor/index.ts';
-import { loadModel } from '../../../src/models/index.ts';
+import { Tensor } from '../../../src/tensor/index.ts';
 import type { CpuPathName } from '../../../src/tensor/native-addon.ts';
 import { nativeAddonOrNull, nativeSkipReason } from '../../helpers.ts';
-import { expectJsError, expectNativeError, simdPaths, withCpuPath } from './kernel-test-utils.ts';
-import { bits, randomF32 } from './wgemm-test-utils.ts';
+import { simdPaths, withCpuPath } from './kernel-test-utils.ts';
+import { bits, checkEnvSwitch, fixtureFastModeError, randomF32 } from './wgemm-test-utils.ts';
 
 const native = (): WgemmKernels => createNativeKernels(nativeAddonOrNull()!);
 const paths = (): CpuPathName[] => [...simdPaths(), 'scalar'];
@@ -202,25 +200,7 @@ test(
 );
 
 test('OLMO_INT8_FAST: "1" on, "0" or unset off, anything else refused by name; compactLinear follows it', () => {
-  const before = process.env.OLMO_INT8_FAST;
-  try {
-    for (const [value, on] of [
-      ['1', true],
-      ['0', false],
-      ['', false],
-    ] as const) {
-      process.env.OLMO_INT8_FAST = value;
-      setInt8Fast(undefined);
-      assert.equal(int8FastMode(), on, `OLMO_INT8_FAST="${value}"`);
-    }
-    process.env.OLMO_INT8_FAST = 'yes';
-    setInt8Fast(undefined);
-    assert.throws(() => int8FastMode(), /OLMO_INT8_FAST must be "1" or "0", got "yes"/);
-  } finally {
-    if (before === undefined) delete process.env.OLMO_INT8_FAST;
-    else process.env.OLMO_INT8_FAST = before;
-    setInt8Fast(undefined);
-  }
+  checkEnvSwitch('OLMO_INT8_FAST', int8FastMode, setInt8Fast);
   const [m, n, k] = [3, 6, 64];
   const x = randomF32(m * k, 1);
   const { q, s } = quantized(randomF32(n * k, 2, 0.3), n, k);
@@ -238,7 +218,6 @@ test('OLMO_INT8_FAST: "1" on, "0" or unset off, anything else refused by name; c
   }
 });
 
-const FIXTURE = join(import.meta.dirname, '..', '..', 'fixtures', 'olmo2', 'model-bf16');
 // The stated logit bound of the int8 fast mode on the fixture model (int8 weights): within 2% of the largest
 // |logit| of the exact int8 mode, as for the bf16 fast mode (each linear is within its bound above; through the
 // layers these add up, and the logits of these tiny random-weight models are small, so the bound is loose).
@@ -248,54 +227,9 @@ test(
   `int8 fast mode: fixture logits within ${FAST_LOGIT_BOUND} of max|logit| of the exact int8 mode`,
   { skip: nativeSkipReason() },
   () => {
-    const model = loadModel(FIXTURE, { weights: 'int8' });
-    const ids = Tensor.fromStorage([2, 6], 'i32', Int32Array.from([1, 5, 9, 42, 7, 3, 8, 8, 2, 100, 4, 6]));
-    const logits = (fast: boolean) => {
-      setInt8Fast(fast);
-      try {
-        return noGrad(() => tidy(() => model.forward(ids).logits.f32().slice()));
-      } finally {
-        setInt8Fast(undefined);
-      }
-    };
-    const exact = logits(false);
-    const fast = logits(true);
-    const maxAbs = exact.reduce((mx, v) => Math.max(mx, Math.abs(v)), 0);
-    let err = 0;
-    for (let i = 0; i < exact.length; i++) err = Math.max(err, Math.abs(fast[i] - exact[i]));
+    const { err, maxAbs } = fixtureFastModeError('int8', setInt8Fast);
     assert.ok(err > 0, 'the fast mode changed no logit: it did not run');
     assert.ok(err <= FAST_LOGIT_BOUND * maxAbs, `fast-mode logits off by ${err}, over ${FAST_LOGIT_BOUND}·${maxAbs}`);
     if (process.env.OLMO_TEST_VERBOSE) console.log(`int8 fast max error ${err} (max|logit| ${maxAbs})`);
   },
 );
-
-test('linearQ8Fast: bad arguments are errors naming the kernel and the argument', { skip: nativeSkipReason() }, () => {
-  const x = new Float32Array(64);
-  const out = new Float32Array(4);
-  for (const [kern, expect] of [
-    [native(), (op: string, f: () => void, what: RegExp) => expectNativeError(op, f, what)],
-    [jsWgemm, (op: string, f: () => void) => expectJsError(op, f)],
-  ] as const) {
-    expect(
-      'linearQ8Fast',
-      () => kern.linearQ8Fast(x, new Int8Array(40), new Uint16Array(2), out, 1, 2, 20),
-      /multiple of 32/,
-    );
-    expect(
-      'linearQ8Fast',
-      () => kern.linearQ8Fast(x, new Int8Array(64), new Uint16Array(1), out, 1, 2, 32),
-      /'scales' has 1 elements, needs at least 2/,
-    );
-    expect(
-      'linearQ8Fast',
-      () => kern.linearQ8Fast(x, new Int8Array(64), new Uint16Array(2), out, 3, 2, 32),
-      /'x' has 64 elements, needs at least 96/,
-    );
-  }
-  expectNativeError(
-    'linearQ8Fast',
-    () =>
-      (native().linearQ8Fast as (...a: unknown[]) => void)(x, new Uint8Array(64), new Uint16Array(2), out, 1, 2, 32),
-    /'w' must be a Int8Array/,
-  );
-});

@@ -1,5 +1,9 @@
 // Shared inputs of the weight-only GEMM tests (wgemm.test.ts, wgemm-bf16-fast.test.ts).
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { jsConvert } from '../../../src/tensor/kernels/js/convert.ts';
+import { loadModel, type LoadOptions } from '../../../src/models/index.ts';
+import { noGrad, Tensor, tidy } from '../../../src/tensor/index.ts';
 import { rng } from '../../helpers.ts';
 
 export function randomF32(n: number, seed: number, scale = 1): Float32Array {
@@ -18,3 +22,55 @@ export function toF16(x: Float32Array): Uint16Array {
 }
 /** The bit patterns of a Float32Array, to compare results exactly (NaN payloads and signed zeros included). */
 export const bits = (a: Float32Array): number[] => [...new Uint32Array(a.buffer, a.byteOffset, a.length)];
+
+/**
+ * An opt-in switch read from the environment variable `name` (OLMO_BF16_FAST, OLMO_INT8_FAST): "1" on, "0" or unset
+ * off, anything else refused by name. `mode` reads it, `set(undefined)` makes it read the variable again; the
+ * variable and the switch are restored after.
+ */
+export function checkEnvSwitch(name: string, mode: () => boolean, set: (on: boolean | undefined) => void): void {
+  const before = process.env[name];
+  try {
+    for (const [value, on] of [
+      ['1', true],
+      ['0', false],
+      ['', false],
+    ] as const) {
+      process.env[name] = value;
+      set(undefined);
+      assert.equal(mode(), on, `${name}="${value}"`);
+    }
+    process.env[name] = 'yes';
+    set(undefined);
+    assert.throws(() => mode(), new RegExp(`${name} must be "1" or "0", got "yes"`));
+  } finally {
+    if (before === undefined) delete process.env[name];
+    else process.env[name] = before;
+    set(undefined);
+  }
+}
+
+/**
+ * The fixture model (OLMo 2, bf16 weights) loaded with `weights`, run on two rows of ids with its fast mode off and
+ * then on (`set`): the largest |fast − exact| logit and the largest |exact| logit.
+ */
+export function fixtureFastModeError(
+  weights: LoadOptions['weights'],
+  set: (on: boolean | undefined) => void,
+): { err: number; maxAbs: number } {
+  const model = loadModel(join(import.meta.dirname, '..', '..', 'fixtures', 'olmo2', 'model-bf16'), { weights });
+  const ids = Tensor.fromStorage([2, 6], 'i32', Int32Array.from([1, 5, 9, 42, 7, 3, 8, 8, 2, 100, 4, 6]));
+  const logits = (fast: boolean) => {
+    set(fast);
+    try {
+      return noGrad(() => tidy(() => model.forward(ids).logits.f32().slice()));
+    } finally {
+      set(undefined);
+    }
+  };
+  const exact = logits(false);
+  const fast = logits(true);
+  let err = 0;
+  for (let i = 0; i < exact.length; i++) err = Math.max(err, Math.abs(fast[i] - exact[i]));
+  return { err, maxAbs: exact.reduce((m, v) => Math.max(m, Math.abs(v)), 0) };
+}

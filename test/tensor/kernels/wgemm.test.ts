@@ -236,16 +236,12 @@ test(
         () => kern.linearF32(x, new Float32Array(10), out, 1, 2, 32),
         /'w' has 10 elements, needs at least 64/,
       );
-      expect(
-        'linearQ8',
-        () => kern.linearQ8(x, new Int8Array(40), new Uint16Array(2), out, 1, 2, 20),
-        /multiple of 32/,
-      );
-      expect(
-        'linearQ8',
-        () => kern.linearQ8(x, new Int8Array(64), new Uint16Array(1), out, 1, 2, 32),
-        /'scales' has 1 elements/,
-      );
+      for (const op of ['linearQ8', 'linearQ8Fast'] as const) {
+        const q8 = kern[op];
+        expect(op, () => q8(x, new Int8Array(40), new Uint16Array(2), out, 1, 2, 20), /multiple of 32/);
+        expect(op, () => q8(x, new Int8Array(64), new Uint16Array(1), out, 1, 2, 32), /'scales' has 1 elements/);
+        expect(op, () => q8(x, new Int8Array(64), new Uint16Array(2), out, 3, 2, 32), /'x' has 64 elements, needs/);
+      }
       expect('quantizeQ8', () => kern.quantizeQ8(x, new Int8Array(64), new Uint16Array(2), 1, 48), /multiple of 32/);
       expect(
         'quantizeQ8Bf16',
@@ -258,10 +254,11 @@ test(
         /'w' has 10 elements/,
       );
     }
-    assert.throws(
-      () => (native().linearQ8 as (...a: unknown[]) => void)(x, new Uint8Array(64), new Uint16Array(2), out, 1, 2, 32),
-      /'w' must be a Int8Array/,
-    );
+    for (const op of ['linearQ8', 'linearQ8Fast'] as const)
+      assert.throws(
+        () => (native()[op] as (...a: unknown[]) => void)(x, new Uint8Array(64), new Uint16Array(2), out, 1, 2, 32),
+        /'w' must be a Int8Array/,
+      );
     assert.throws(
       () => (native().linearF32 as (...a: unknown[]) => void)(x, new Uint16Array(64), out, 1, 2, 32),
       /'w' must be a Float32Array/,

@@ -117,6 +117,17 @@ function checkLength(op: string, arrays: Record<string, [Typed, number, new (n: 
   }
 }
 
+/** The arguments of linearQ8 and linearQ8Fast, checked as the addon checks them. */
+function checkQ8Call(op: string, x: F32, w: Int8Array, scales: Uint16Array, out: F32, m: number, n: number, k: number) {
+  checkBlocks(op, 'k', k);
+  checkLength(op, {
+    x: [x, m * k, Float32Array],
+    w: [w, n * k, Int8Array],
+    scales: [scales, (n * k) / 32, Uint16Array],
+    out: [out, m * n, Float32Array],
+  });
+}
+
 /** q8_0 quantisation of rows read through w(i) (the weight at flat index i, widened); returns the bad blocks. */
 function quantize(
   op: string,
@@ -216,26 +227,14 @@ export const jsWgemm: WgemmKernels = {
     linear(x, out, m, n, k, (j, c) => table[w[j * k + c]]);
   },
   linearQ8(x, w, scales, out, m, n, k) {
-    checkBlocks('linearQ8', 'k', k);
-    checkLength('linearQ8', {
-      x: [x, m * k, Float32Array],
-      w: [w, n * k, Int8Array],
-      scales: [scales, (n * k) / 32, Uint16Array],
-      out: [out, m * n, Float32Array],
-    });
+    checkQ8Call('linearQ8', x, w, scales, out, m, n, k);
     for (let j = 0; j < n; j++) {
       const s = Float32Array.from(scales.subarray((j * k) / 32, ((j + 1) * k) / 32), f16FromBits);
       for (let i = 0; i < m; i++) out[i * n + j] = dotQ8(x, i * k, w, j * k, s, k);
     }
   },
   linearQ8Fast(x, w, scales, out, m, n, k) {
-    checkBlocks('linearQ8Fast', 'k', k);
-    checkLength('linearQ8Fast', {
-      x: [x, m * k, Float32Array],
-      w: [w, n * k, Int8Array],
-      scales: [scales, (n * k) / 32, Uint16Array],
-      out: [out, m * n, Float32Array],
-    });
+    checkQ8Call('linearQ8Fast', x, w, scales, out, m, n, k);
     const dw = Float32Array.from(scales.subarray(0, (n * k) / 32), f16FromBits);
     const xq = new Int8Array(k);
     const dx = new Float32Array(k / 32);
