@@ -94,9 +94,11 @@ export function widenRows(w: Tensor, r0: number, r1: number): Float32Array {
 /**
  * An opt-in switch of the weight kernels: the environment variable `name` ("1" on, "0" or unset off, anything else
  * refused by name), read once, unless set() said otherwise for the rest of the process (undefined: as it says).
+ * It also says once on stderr when the mode cannot run as intended here (notice); each set() may say it again.
  */
 class EnvSwitch {
   private value: boolean | undefined;
+  private said = false;
   constructor(private readonly name: string) {}
   get(): boolean {
     if (this.value === undefined) {
@@ -108,11 +110,16 @@ class EnvSwitch {
   }
   set(on: boolean | undefined): void {
     this.value = on;
+    this.said = false;
+  }
+  notice(text: string): void {
+    if (this.said) return;
+    this.said = true;
+    process.stderr.write(`olmo-ts: ${text}\n`);
   }
 }
 
 const bf16Fast = new EnvSwitch('OLMO_BF16_FAST');
-let fastFallbackSaid = false;
 
 /**
  * Whether bf16 weights multiply in the fast mode (kernels/types.ts, linearBf16Fast: x rounded to bf16, AVX512_BF16
@@ -132,11 +139,10 @@ function linearBf16(x: Float32Array, w: Tensor, out: Float32Array, m: number, n:
   const kern = kernels();
   const bits = w.data as Uint16Array;
   if (!bf16FastMode()) return kern.linearBf16(x, bits, out, m, n, k);
-  if (kern.linearBf16Fast(x, bits, out, m, n, k) || fastFallbackSaid) return;
-  fastFallbackSaid = true;
-  process.stderr.write(
-    `olmo-ts: the bf16 fast mode needs AVX512_BF16 on the native backend's AVX-512 path, which this process ` +
-      `does not have (CPU, OLMO_CPU_PATH or OLMO_BACKEND); bf16 weights use the exact kernel\n`,
+  if (kern.linearBf16Fast(x, bits, out, m, n, k)) return;
+  bf16Fast.notice(
+    `the bf16 fast mode needs AVX512_BF16 on the native backend's AVX-512 path, which this process does not have ` +
+      `(CPU, OLMO_CPU_PATH or OLMO_BACKEND); bf16 weights use the exact kernel`,
   );
 }
 
@@ -157,6 +163,17 @@ export function setInt8Fast(on: boolean | undefined): void {
   int8Fast.set(on);
 }
 
+function linearQ8(x: Float32Array, w: Tensor, out: Float32Array, m: number, n: number, k: number): void {
+  const kern = kernels();
+  const quants = w.data as Int8Array;
+  if (!int8FastMode()) return kern.linearQ8(x, quants, q8ScalesOf(w), out, m, n, k);
+  if (kern.linearQ8Fast(x, quants, q8ScalesOf(w), out, m, n, k)) return;
+  int8Fast.notice(
+    `the int8 fast mode has AVX512-VNNI kernels only, which this process does not run (CPU, OLMO_CPU_PATH or ` +
+      `OLMO_BACKEND); its reference loop gives the same results, more slowly than the exact int8 kernels`,
+  );
+}
+
 /** x [..., k] · Wᵀ for a compact W [n, k]: [..., n] in f32. */
 export function compactLinear(x: Tensor, w: Tensor): Tensor {
   const op = 'linear';
@@ -172,10 +189,8 @@ export function compactLinear(x: Tensor, w: Tensor): Tensor {
   if (w.dtype === 'f32') kern.linearF32(xs, w.f32(op), out.f32(), m, n, k);
   else if (w.dtype === 'bf16') linearBf16(xs, w, out.f32(), m, n, k);
   else if (w.dtype === 'f16') kern.linearF16(xs, w.data as Uint16Array, out.f32(), m, n, k);
-  else if (w.dtype === 'i8') {
-    const linearQ8 = int8FastMode() ? kern.linearQ8Fast : kern.linearQ8;
-    linearQ8(xs, w.data as Int8Array, q8ScalesOf(w), out.f32(), m, n, k);
-  } else throw new ShapeError(`${op}: ${w.describe()} is not a compact weight`);
+  else if (w.dtype === 'i8') linearQ8(xs, w, out.f32(), m, n, k);
+  else throw new ShapeError(`${op}: ${w.describe()} is not a compact weight`);
   return out;
 }
 

@@ -233,3 +233,30 @@ test(
     if (process.env.OLMO_TEST_VERBOSE) console.log(`int8 fast max error ${err} (max|logit| ${maxAbs})`);
   },
 );
+
+test(
+  'int8 fast mode without its VNNI kernels: the same results, and a notice on stderr once',
+  { skip: nativeSkipReason() },
+  () => {
+    const [m, n, k] = [3, 6, 64];
+    const x = Tensor.fromStorage([m, k], 'f32', randomF32(m * k, 4));
+    const { q, s } = quantized(randomF32(n * k, 5, 0.3), n, k);
+    const w = q8Weight([n, k], q, s);
+    const written: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((text: string) => written.push(String(text)) > 0) as typeof process.stderr.write;
+    setInt8Fast(true);
+    try {
+      const wide = compactLinear(x, w).f32().slice();
+      withCpuPath('scalar', () => {
+        for (let i = 0; i < 2; i++) assert.deepEqual(bits(compactLinear(x, w).f32().slice()), bits(wide));
+      });
+    } finally {
+      process.stderr.write = write;
+      setInt8Fast(undefined);
+    }
+    const notices = written.filter((t) => t.includes('int8 fast mode'));
+    assert.equal(notices.length, 1, `notices: ${JSON.stringify(written)}`);
+    assert.match(notices[0], /AVX512-VNNI.*reference loop gives the same results/);
+  },
+);
