@@ -112,10 +112,12 @@ class EnvSwitch {
     this.value = on;
     this.said = false;
   }
-  notice(text: string): void {
-    if (this.said) return;
+  /** exact() when off; fast() when on, saying `unavailable` once when fast() reports it did not run as intended. */
+  choose(exact: () => void, fast: () => boolean, unavailable: string): void {
+    if (!this.get()) return exact();
+    if (fast() || this.said) return;
     this.said = true;
-    process.stderr.write(`olmo-ts: ${text}\n`);
+    process.stderr.write(`olmo-ts: ${unavailable}\n`);
   }
 }
 
@@ -126,25 +128,13 @@ const bf16Fast = new EnvSwitch('OLMO_BF16_FAST');
  * dot products; within 2^-8·Σ|x·w| of the exact mode, batch-invariant, not bit-identical across CPUs): the
  * OLMO_BF16_FAST environment variable ("1" on, "0" or unset off) unless setBf16Fast said otherwise.
  */
-export function bf16FastMode(): boolean {
-  return bf16Fast.get();
-}
-
+export const bf16FastMode = (): boolean => bf16Fast.get();
 /** Turns the bf16 fast mode on or off for the rest of the process (over OLMO_BF16_FAST); undefined: as it says. */
-export function setBf16Fast(on: boolean | undefined): void {
-  bf16Fast.set(on);
-}
+export const setBf16Fast = (on: boolean | undefined): void => bf16Fast.set(on);
 
-function linearBf16(x: Float32Array, w: Tensor, out: Float32Array, m: number, n: number, k: number): void {
-  const kern = kernels();
-  const bits = w.data as Uint16Array;
-  if (!bf16FastMode()) return kern.linearBf16(x, bits, out, m, n, k);
-  if (kern.linearBf16Fast(x, bits, out, m, n, k)) return;
-  bf16Fast.notice(
-    `the bf16 fast mode needs AVX512_BF16 on the native backend's AVX-512 path, which this process does not have ` +
-      `(CPU, OLMO_CPU_PATH or OLMO_BACKEND); bf16 weights use the exact kernel`,
-  );
-}
+const BF16_FAST_UNAVAILABLE =
+  `the bf16 fast mode needs AVX512_BF16 on the native backend's AVX-512 path, which this process does not have ` +
+  `(CPU, OLMO_CPU_PATH or OLMO_BACKEND); bf16 weights use the exact kernel`;
 
 const int8Fast = new EnvSwitch('OLMO_INT8_FAST');
 
@@ -154,25 +144,13 @@ const int8Fast = new EnvSwitch('OLMO_INT8_FAST');
  * within Σ_b (dx_b/2)·Σ|w| of the exact mode): the OLMO_INT8_FAST environment variable ("1" on, "0" or unset
  * off) unless setInt8Fast said otherwise.
  */
-export function int8FastMode(): boolean {
-  return int8Fast.get();
-}
-
+export const int8FastMode = (): boolean => int8Fast.get();
 /** Turns the int8 fast mode on or off for the rest of the process (over OLMO_INT8_FAST); undefined: as it says. */
-export function setInt8Fast(on: boolean | undefined): void {
-  int8Fast.set(on);
-}
+export const setInt8Fast = (on: boolean | undefined): void => int8Fast.set(on);
 
-function linearQ8(x: Float32Array, w: Tensor, out: Float32Array, m: number, n: number, k: number): void {
-  const kern = kernels();
-  const quants = w.data as Int8Array;
-  if (!int8FastMode()) return kern.linearQ8(x, quants, q8ScalesOf(w), out, m, n, k);
-  if (kern.linearQ8Fast(x, quants, q8ScalesOf(w), out, m, n, k)) return;
-  int8Fast.notice(
-    `the int8 fast mode has AVX512-VNNI kernels only, which this process does not run (CPU, OLMO_CPU_PATH or ` +
-      `OLMO_BACKEND); its reference loop gives the same results, more slowly than the exact int8 kernels`,
-  );
-}
+const INT8_FAST_UNAVAILABLE =
+  `the int8 fast mode has AVX512-VNNI kernels only, which this process does not run (CPU, OLMO_CPU_PATH or ` +
+  `OLMO_BACKEND); its reference loop gives the same results, more slowly than the exact int8 kernels`;
 
 /** x [..., k] · Wᵀ for a compact W [n, k]: [..., n] in f32. */
 export function compactLinear(x: Tensor, w: Tensor): Tensor {
@@ -187,10 +165,22 @@ export function compactLinear(x: Tensor, w: Tensor): Tensor {
   const kern = kernels();
   const xs = x.f32(op);
   if (w.dtype === 'f32') kern.linearF32(xs, w.f32(op), out.f32(), m, n, k);
-  else if (w.dtype === 'bf16') linearBf16(xs, w, out.f32(), m, n, k);
-  else if (w.dtype === 'f16') kern.linearF16(xs, w.data as Uint16Array, out.f32(), m, n, k);
-  else if (w.dtype === 'i8') linearQ8(xs, w, out.f32(), m, n, k);
-  else throw new ShapeError(`${op}: ${w.describe()} is not a compact weight`);
+  else if (w.dtype === 'bf16') {
+    const bits = w.data as Uint16Array;
+    bf16Fast.choose(
+      () => kern.linearBf16(xs, bits, out.f32(), m, n, k),
+      () => kern.linearBf16Fast(xs, bits, out.f32(), m, n, k),
+      BF16_FAST_UNAVAILABLE,
+    );
+  } else if (w.dtype === 'f16') kern.linearF16(xs, w.data as Uint16Array, out.f32(), m, n, k);
+  else if (w.dtype === 'i8') {
+    const [quants, scales] = [w.data as Int8Array, q8ScalesOf(w)];
+    int8Fast.choose(
+      () => kern.linearQ8(xs, quants, scales, out.f32(), m, n, k),
+      () => kern.linearQ8Fast(xs, quants, scales, out.f32(), m, n, k),
+      INT8_FAST_UNAVAILABLE,
+    );
+  } else throw new ShapeError(`${op}: ${w.describe()} is not a compact weight`);
   return out;
 }
 
