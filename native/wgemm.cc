@@ -20,6 +20,7 @@
 
 #include "gemm_scratch.h"
 #include "napi_args.h"
+#include "row_parallel.h"
 #include "simd.h"
 #include "threadpool.h"
 
@@ -27,7 +28,8 @@ namespace olmo {
 namespace {
 
 // The panel path's per-thread buffers (wgemm_panel.h): 0 the widened weights, 1 the carried lane sums; and on
-// the calling thread, 2 the packed x (or, for bf16 weights, x de-interleaved: PairX; in the bf16 fast mode, x as bf16).
+// the calling thread, 2 the packed x (or, for bf16 weights, x de-interleaved: PairX; in the bf16 fast mode, x as
+// bf16).
 gemm::Scratch& PanelScratch(int i) {
   static thread_local gemm::Scratch s[3];
   return s[i];
@@ -401,10 +403,10 @@ inline int64_t PairSlot(int64_t i) { return i % 2 * 16 + i / 2; }
 
 // x [m, k] de-interleaved for the bf16 pair order (wgemm_isa.h) into xp: rows of kx = k rounded up to 32, each
 // block of 32 as its 16 values at even offsets, then its 16 at odd offsets, zeros past k. Long inputs (prefill)
-// are split between the threads by rows.
+// are split between the threads by rows (ForRows).
 void PairX(const float* x, int64_t m, int64_t k, float* xp) {
   const int64_t kx = (k + 31) / 32 * 32;
-  const auto rows = [&](int64_t i0, int64_t i1) {
+  ForRows(m, k, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
       const float* src = x + i * k;
       float* dst = xp + i * kx;
@@ -416,10 +418,7 @@ void PairX(const float* x, int64_t m, int64_t k, float* xp) {
         }
       for (int64_t e = c; e < kx; ++e) dst[c + PairSlot(e - c)] = e < k ? src[e] : 0.f;
     }
-  };
-  const int nt = m * k >= (int64_t{1} << 18) ? static_cast<int>(std::min<int64_t>(num_threads(), m)) : 1;
-  if (nt <= 1) return rows(0, m);
-  parallel_run(nt, [&](int t, int parts) { rows(m * t / parts, m * (t + 1) / parts); });
+  });
 }
 
 Napi::Value LinearBf16(const Napi::CallbackInfo& info) {
@@ -476,17 +475,12 @@ Napi::Value LinearBf16Fast(const Napi::CallbackInfo& info) {
   // x as bf16 in the calling thread's reused buffer (fresh memory per call would be fresh pages to fault in),
   // rows zero-padded to kx; long inputs (prefill) are split between the threads by rows.
   uint16_t* xb = reinterpret_cast<uint16_t*>(PanelScratch(2).get((m * kx + 1) / 2));
-  const auto rows_to_bf16 = [&](int64_t i0, int64_t i1) {
+  ForRows(m, k, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
       for (int64_t c = 0; c < k; ++c) xb[i * kx + c] = FloatToBf16(x[i * k + c]);
       for (int64_t c = k; c < kx; ++c) xb[i * kx + c] = 0;
     }
-  };
-  const int nt = m * k >= (int64_t{1} << 16) ? static_cast<int>(std::min<int64_t>(num_threads(), m)) : 1;
-  if (nt <= 1)
-    rows_to_bf16(0, m);
-  else
-    parallel_run(nt, [&](int t, int parts) { rows_to_bf16(m * t / parts, m * (t + 1) / parts); });
+  });
   const avx512bf16::Bf16DotRows rows{w, kx};
   ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
     avx512bf16::Columns<avx512bf16::kRM, avx512bf16::kRN, avx512bf16::kRN1>(xb, rows, out, m, n, k, j0, j1, nullptr);
@@ -528,17 +522,14 @@ Napi::Value LinearQ8(const Napi::CallbackInfo& info) {
 // operation, so the paths agree; long inputs (prefill) are split between the threads by rows.
 void QuantizeX(const float* x, int64_t m, int64_t k, int64_t nbp, int8_t* xq, float* dx, int32_t* sx) {
   const CpuPath path = ActivePath();
-  const auto rows = [&](int64_t i0, int64_t i1) {
+  ForRows(m, k, [&](int64_t i0, int64_t i1) {
     if (path == CpuPath::kAvx512)
       avx512::QuantizeXRows(x, k, nbp, xq, dx, sx, i0, i1);
     else if (path == CpuPath::kAvx2)
       avx2::QuantizeXRows(x, k, nbp, xq, dx, sx, i0, i1);
     else
       scalar::QuantizeXRows(x, k, nbp, xq, dx, sx, i0, i1);
-  };
-  const int nt = m * k >= (int64_t{1} << 16) ? static_cast<int>(std::min<int64_t>(num_threads(), m)) : 1;
-  if (nt <= 1) return rows(0, m);
-  parallel_run(nt, [&](int t, int parts) { rows(m * t / parts, m * (t + 1) / parts); });
+  });
 }
 
 bool HasAvx512Vnni() {

@@ -132,8 +132,9 @@ inline void Tile(const float* x, const Q8Rows& w, float* out, int64_t i0, int64_
   constexpr int64_t kChunk = 512;  // block scales widened per chunk of k
   alignas(64) float s[RN][kChunk / 32];
   // Decoding (one x row, or a batch of a few) streams the weights with little work per byte, so the loads alone
-  // keep too few cache misses in flight, and the hardware prefetcher starts over on every row. Each load prefetches: for
-  // rows up to 4 KiB, the same place RN rows on (the next tile's rows); for longer rows, 2 KiB ahead in the row.
+  // keep too few cache misses in flight, and the hardware prefetcher starts over on every row. Each load
+  // prefetches: for rows up to 4 KiB, the same place RN rows on (the next tile's rows); for longer rows, 2 KiB
+  // ahead in the row.
   // The block scales are a stream of their own (one f16 per 32 weights): each chunk of k prefetches the next
   // tile's scales for the same chunk, so that they are in cache when that tile widens them.
   const int64_t ahead = k <= 4096 ? RN * k : 2048;

@@ -89,7 +89,8 @@ inline void Tile(const int8_t* xq, const VnniRows& vr, float* out, int64_t i0, i
         const int8_t* xp = xq + (i0 + r) * w.kq + 32 * b0;
         __m512i v[8];
 #pragma GCC unroll 8
-        for (int p = 0; p < 8; ++p) v[p] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wv[p], _mm512_loadu_si512(xp + 64 * p));
+        for (int p = 0; p < 8; ++p)
+          v[p] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wv[p], _mm512_loadu_si512(xp + 64 * p));
         const int64_t xo = (i0 + r) * w.nbp + b0;
         const __m512i isum = _mm512_sub_epi32(Reduce8(v), _mm512_slli_epi32(_mm512_loadu_si512(vr.sxp + xo), 7));
         const __m512 s = _mm512_mul_ps(_mm512_loadu_ps(vr.dxp + xo), dw);
