@@ -142,42 +142,28 @@ function quantize(
   let bad = 0;
   const block = new Float32Array(32);
   for (let b = 0; b < (rows * cols) / 32; b++) {
-    let amax = 0;
-    for (let i = 0; i < 32; i++) {
-      block[i] = w(b * 32 + i);
-      amax = Math.max(amax, Math.abs(block[i]));
-    }
-    const d = Math.fround(amax / 127);
-    const id = d !== 0 ? Math.fround(1 / d) : 0;
-    f32[0] = d;
+    for (let i = 0; i < 32; i++) block[i] = w(b * 32 + i);
+    f32[0] = quantizeBlock(block, 0, q, b * 32);
     const h = f32BitsToF16(u32[0]);
-    if (!Number.isFinite(amax) || (h & 0x7c00) === 0x7c00) bad++;
+    if (!Number.isFinite(f32[0]) || (h & 0x7c00) === 0x7c00) bad++;
     scales[b] = h;
-    for (let i = 0; i < 32; i++) {
-      const v = Math.fround(block[i] * id);
-      q[b * 32 + i] = Math.max(-127, Math.min(127, Math.sign(v) * Math.round(Math.abs(v))));
-    }
   }
   return bad;
 }
 
 /**
- * One row's 32-element block of x quantised for linearQ8Fast (QuantizeX in native/wgemm.cc): d = max|x| / 127,
- * q = round(x·(1/d)) half away from zero into q[0..32); d is NaN (and q zeros) when the block holds a non-finite
- * value. Returns d.
+ * q8_0 quants of the 32 floats v[vo..vo+32) into q[qo..qo+32): d = max|v| / 127, q = round(v·(1/d)) half away
+ * from zero, clamped to ±127 (0 when d = 0). Returns d, which is not finite when a value is not (the quants are
+ * then meaningless). Weights and, in the int8 fast mode, activations are quantised alike.
  */
-function quantizeXBlock(x: F32, xo: number, q: Int8Array): number {
+function quantizeBlock(v: Float32Array, vo: number, q: Int8Array, qo: number): number {
   let amax = 0;
-  for (let e = 0; e < 32; e++) amax = Math.max(amax, Math.abs(x[xo + e])); // NaN if any is NaN
-  if (!Number.isFinite(amax)) {
-    q.fill(0);
-    return NaN;
-  }
+  for (let e = 0; e < 32; e++) amax = Math.max(amax, Math.abs(v[vo + e]));
   const d = Math.fround(amax / 127);
   const id = d !== 0 ? Math.fround(1 / d) : 0;
   for (let e = 0; e < 32; e++) {
-    const v = Math.fround(x[xo + e] * id);
-    q[e] = Math.min(127, Math.round(Math.abs(v))) * (v < 0 ? -1 : 1);
+    const t = Math.fround(v[vo + e] * id);
+    q[qo + e] = Math.max(-127, Math.min(127, Math.sign(t) * Math.round(Math.abs(t))));
   }
   return d;
 }
@@ -239,7 +225,13 @@ export const jsWgemm: WgemmKernels = {
     const xq = new Int8Array(k);
     const dx = new Float32Array(k / 32);
     for (let i = 0; i < m; i++) {
-      for (let b = 0; b < k / 32; b++) dx[b] = quantizeXBlock(x, i * k + 32 * b, xq.subarray(32 * b, 32 * b + 32));
+      // As QuantizeX in native/wgemm.cc: a block holding a non-finite value gets dx NaN and zero quants.
+      for (let b = 0; b < k / 32; b++) {
+        dx[b] = quantizeBlock(x, i * k + 32 * b, xq, 32 * b);
+        if (Number.isFinite(dx[b])) continue;
+        dx[b] = NaN;
+        xq.fill(0, 32 * b, 32 * b + 32);
+      }
       for (let j = 0; j < n; j++) {
         out[i * n + j] = dotQ8Fast(xq, dx, w, j * k, dw.subarray((j * k) / 32, ((j + 1) * k) / 32), k);
       }
