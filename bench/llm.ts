@@ -11,8 +11,8 @@
 // the fast mode (activations rounded to bf16, AVX512_BF16 dot products: what llama.cpp's bf16 does, so the like-
 // for-like row beside it; the exact bf16 mode widens the weights instead); int8 quantises the
 // bf16 checkpoint at load; int8-fast is int8 in the int8 fast mode (activations quantised to q8_0 too, integer
-// block sums: what llama.cpp's q8_0 does, so the like-for-like row beside it); int8-gguf loads the very q8_0 GGUF file llama.cpp runs (so its load time compares
-// like for like); f32-gemm is the bf16 checkpoint widened to f32 master weights (loadModel's default, the training
+// block sums: what llama.cpp's q8_0 does, so the like-for-like row beside it); int8-gguf loads the very q8_0 GGUF
+// file llama.cpp runs (so its load time compares like for like); f32-gemm is the bf16 checkpoint widened to f32 master weights (loadModel's default, the training
 // GEMM), for comparison (no llama.cpp row).
 //
 // Random bf16 weights are written once into .bench-cache/ (gitignored), and an f32 copy of them when the f32
@@ -47,7 +47,6 @@ import {
 } from '../src/tensor/index.ts';
 import { loadNativeAddon, nativeLoadError } from '../src/tensor/native-addon.ts';
 import { createNativeKernels } from '../src/tensor/kernels/native.ts';
-import { kernels } from '../src/tensor/backend.ts';
 import {
   loadModel,
   parseConfig,
@@ -269,18 +268,10 @@ const LOAD: Record<Mode, LoadOptions['weights']> = {
   'f32-gemm': 'f32',
 };
 
-/**
- * Whether the bf16 fast mode runs here: the backend's kernel says so (it needs the native backend, AVX512_BF16 and
- * the AVX-512 path, as OLMO_BACKEND and OLMO_CPU_PATH leave them).
- */
-function bf16FastAvailable(): boolean {
-  return kernels().linearBf16Fast(new Float32Array(32), new Uint16Array(32), new Float32Array(1), 1, 1, 32);
-}
-
 /** One weight mode, in this (child) process. */
 function runMode(dir: string, mode: Mode, decodeTokens: number, alignWeights: boolean): ChildResult {
   if (mode === 'bf16-fast') {
-    if (!bf16FastAvailable())
+    if (cpuPaths()?.fastModes.bf16 !== 'avx512-bf16')
       throw new Error('bench llm: bf16-fast needs AVX512_BF16 and the AVX-512 path; this CPU or path has neither');
     setBf16Fast(true);
   }

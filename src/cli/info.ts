@@ -86,10 +86,10 @@ Prints the package version, the active tensor backend (OLMO_BACKEND), the thread
 (OLMO_NUM_THREADS) and the CPU features the native kernels use.
 
   --model DIR|ID  also print the model's parameters, bytes of weights (as stored and in memory), the KV
-                  cache and activations for --batch sequences of --context tokens, and whether that fits;
-                  and how many of its float matrices start off a 64-byte cache line (see --align-weights)
+                  cache and activations for --batch sequences of --context tokens, and whether that fits
                   in this machine's available memory (free memory, capped by a cgroup limit, or
-                  OLMO_MEMORY_LIMIT); computed from config.json, nothing is loaded
+                  OLMO_MEMORY_LIMIT), computed from config.json; and how many of its float matrices start
+                  off a 64-byte cache line (see --align-weights), from the file headers; nothing is loaded
   --context N     tokens per sequence (default: the model's max_position_embeddings)
   --batch B       sequences decoded together (default 1)
   --quantize int8 count the weights as q8_0 (int8 in 32-element blocks, an f16 scale each), as

@@ -127,14 +127,12 @@ export class MappedTensors {
       throw new CheckpointError(
         `${loc.file}: tensor ${name} ends at byte ${loc.offset + loc.byteLength}, past the end of the file (${buf.byteLength} bytes): truncated`,
       );
-    if (lineAligned && el.dtype !== 'i8') {
-      const bytes = lineAlignedBytes(buf, loc.offset, loc.byteLength);
-      return { dtype: el.dtype, data: viewOf(el.dtype, bytes.buffer as ArrayBuffer, bytes.byteOffset, n) };
-    }
-    if (loc.offset % el.bytes === 0) return { dtype: el.dtype, data: viewOf(el.dtype, buf, loc.offset, n) };
-    const copy = new Uint8Array(loc.byteLength);
-    copy.set(new Uint8Array(buf, loc.offset, loc.byteLength));
-    return { dtype: el.dtype, data: viewOf(el.dtype, copy.buffer, 0, n) };
+    const lined =
+      lineAligned && el.dtype !== 'i8'
+        ? lineAlignedBytes(buf, loc.offset, loc.byteLength)
+        : new Uint8Array(buf, loc.offset, loc.byteLength);
+    const bytes = lined.byteOffset % el.bytes === 0 ? lined : lined.slice();
+    return { dtype: el.dtype, data: viewOf(el.dtype, bytes.buffer as ArrayBuffer, bytes.byteOffset, n) };
   }
 }
 

@@ -164,11 +164,8 @@ interface Slot {
  */
 function storedMatrix(type: 'F32' | 'F16' | 'BF16', shape: number[], bytes: Uint8Array, lineAligned: boolean): Tensor {
   const elem = type === 'F32' ? 4 : 2;
-  const b = lineAligned
-    ? lineAlignedBytes(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength)
-    : bytes.byteOffset % elem === 0
-      ? bytes
-      : bytes.slice();
+  const lined = lineAligned ? lineAlignedBytes(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength) : bytes;
+  const b = lined.byteOffset % elem === 0 ? lined : lined.slice();
   const n = b.byteLength / elem;
   if (type === 'F32') return Tensor.fromStorage(shape, 'f32', new Float32Array(b.buffer, b.byteOffset, n));
   return Tensor.fromStorage(shape, type === 'F16' ? 'f16' : 'bf16', new Uint16Array(b.buffer, b.byteOffset, n));
