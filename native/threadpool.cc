@@ -1,6 +1,7 @@
 #include "threadpool.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -9,6 +10,9 @@
 
 namespace olmo {
 namespace {
+
+// How long an idle worker polls for the next job before it sleeps (see Pool::loop).
+constexpr std::chrono::microseconds kSpin{1000};
 
 class Pool {
  public:
@@ -74,11 +78,15 @@ class Pool {
 
   void loop(int index, uint64_t seen) {
     for (;;) {
-      // Spin a little before sleeping: consecutive kernels arrive within microseconds.
+      // Spin for up to kSpin before sleeping. Decoding a token runs about a hundred kernels with a little
+      // JavaScript between them, tens to hundreds of microseconds each; a worker asleep in between must be woken
+      // by a futex, which on a virtualised host takes tens of microseconds more, and the caller does the first
+      // part of every kernel alone meanwhile. (The clock is read every 256 polls: a poll is one cached load.)
       uint64_t g = seen;
-      for (int i = 0; i < 20000; ++i) {
+      const auto spin_start = std::chrono::steady_clock::now();
+      for (int i = 1;; ++i) {
         g = generation_.load(std::memory_order_acquire);
-        if (g != seen) break;
+        if (g != seen || (i % 256 == 0 && std::chrono::steady_clock::now() - spin_start > kSpin)) break;
       }
       if (g == seen) {
         std::unique_lock<std::mutex> lock(mu_);

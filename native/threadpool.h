@@ -1,7 +1,7 @@
 // A persistent pool of worker threads shared by every kernel.
 //
 // Starting threads per op costs more than most ops take on a small machine, so workers live for the
-// process, spin briefly after finishing a job (the next op usually follows at once) and then sleep.
+// process, spin for up to a millisecond after finishing a job (the next op usually follows soon) and then sleep.
 #pragma once
 #include <cstdint>
 #include <functional>

@@ -316,9 +316,8 @@ std::vector<float> WidenedTails(int64_t n, int64_t k, Widen widen) {
 // a shared counter rather than a fixed half each: when another process holds one core for a while (a shared
 // machine), the other thread goes on taking chunks instead of waiting at the end of the call for the stalled one.
 // Which thread computes a column never changes its sum, so results stay the same bits.
-// wide_decode: see below (the q8_0 kernels, whose decoding tiles prefetch the rows after them).
 template <class Columns>
-void ParallelColumns(int64_t m, int64_t n, int64_t k, const Columns& columns, bool wide_decode = false) {
+void ParallelColumns(int64_t m, int64_t n, int64_t k, const Columns& columns) {
   // Small products run on the calling thread: waking a worker costs more than they take.
   const int64_t grain = std::max<int64_t>(4, 262144 / std::max<int64_t>(1, m * k));
   const int nt = static_cast<int>(std::min<int64_t>(num_threads(), (n + grain - 1) / grain));
@@ -327,15 +326,26 @@ void ParallelColumns(int64_t m, int64_t n, int64_t k, const Columns& columns, bo
     return;
   }
   constexpr int64_t kRowsPerChunk = 32;  // a multiple of the AVX-512 and prefill tile widths
-  // One x row (decoding) streams W once, and the q8_0 tiles prefetch the next tile's rows as they go: in chunks of
-  // 32 rows, every chunk's first tile would start cold (the rows before it were another thread's). A q8_0
-  // decoding thread takes about n / (4·nt) rows at a time instead, still four chunks per thread for a stalled
-  // core. (The other formats keep 32: they leave streaming to the hardware prefetcher, which gains nothing.)
-  const int64_t rows =
-      wide_decode && m == 1 ? std::max(kRowsPerChunk, (n / (4 * nt) + 31) / 32 * 32) : kRowsPerChunk;
   std::atomic<int64_t> next{0};
+  if (m > 1) {
+    parallel_run(nt, [&](int, int) {
+      for (int64_t j0; (j0 = next.fetch_add(kRowsPerChunk, std::memory_order_relaxed)) < n;)
+        columns(j0, std::min(j0 + kRowsPerChunk, n));
+    });
+    return;
+  }
+  // One x row (decoding) streams W once, and the start of every chunk is a cold start for the load streams the
+  // hardware prefetcher follows (and for the q8_0 tiles' prefetch of the rows after them; bf16's strided tiles,
+  // Columns, want long chunks too). So a decoding thread takes (rows left) / (2·nt) at a time, rounded up to 32:
+  // long chunks first, shorter ones towards the end, where they keep both threads busy until the last rows.
   parallel_run(nt, [&](int, int) {
-    for (int64_t j0; (j0 = next.fetch_add(rows, std::memory_order_relaxed)) < n;) columns(j0, std::min(j0 + rows, n));
+    int64_t j0 = next.load(std::memory_order_relaxed);
+    while (j0 < n) {
+      const int64_t rows = std::max(kRowsPerChunk, ((n - j0) / (2 * nt) + 31) / 32 * 32);
+      if (!next.compare_exchange_weak(j0, j0 + rows, std::memory_order_relaxed)) continue;  // j0 reloaded
+      columns(j0, std::min(j0 + rows, n));
+      j0 = next.load(std::memory_order_relaxed);
+    }
   });
 }
 
@@ -376,7 +386,7 @@ void Run(const float* x, float* out, int64_t m, int64_t n, int64_t k, const floa
       avx2::Columns<avx2::kRM, avx2::kRN, avx2::kRN1>(x, w2, out, m, n, k, j0, j1, tail);
     else
       scalar::Columns<scalar::kRM, scalar::kRN, scalar::kRN1>(x, ws, out, m, n, k, j0, j1, tail);
-  }, std::is_same_v<Scalar, scalar::Q8Rows>);  // q8_0 decoding takes wide chunks (ParallelColumns)
+  });
 }
 
 // A weight-format entry point: x, w (read as T by `read`) and out, the widened row tails, and the product on the
@@ -593,7 +603,7 @@ Napi::Value LinearQ8Fast(const Napi::CallbackInfo& info) {
       const avx512vnni::VnniRows vr{rows, dxp, sxp};
       ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
         avx512vnni::Columns<avx512vnni::kRM, avx512vnni::kRN, avx512vnni::kRN1>(xq, vr, out, m, n, k, j0, j1, nullptr);
-      }, true);
+      });
     }
     return Napi::Boolean::New(info.Env(), true);
   }

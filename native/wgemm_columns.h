@@ -3,6 +3,31 @@
 // a Tile fixes each output element's order of summation by itself, so how this loop cuts the output into tiles
 // never changes a result.
 
+// W::kDecodeStride where the weight format declares one (with a `step` member its tiles follow), else 1.
+template <class W, class = void>
+constexpr int64_t kDecodeStrideOf = 1;
+template <class W>
+constexpr int64_t kDecodeStrideOf<W, std::void_t<decltype(W::kDecodeStride)>> = W::kDecodeStride;
+
+// Output columns [j0, j1) for one x row, for weight formats with a decode stride S: tiles of RN1 weight rows S
+// apart, S consecutive tiles covering RN1·S rows (tile t takes rows j + t + c·S). Each of the tile's RN1 load
+// streams then runs on through S consecutive rows, where adjacent rows would start RN1 new streams every tile.
+// The exact bf16 kernel, which spends more instructions per weight byte than the others, streams faster so; f32,
+// f16, q8_0 and the bf16 fast mode did not, and keep adjacent rows (bench llm measures decoding). S shrinks for
+// the last rows of the range; the few rows left below RN1 take one-row tiles.
+template <int RN1, class X, class W>
+inline void StridedDecodeColumns(const X* x, const W& w, float* out, int64_t n, int64_t k, int64_t j0, int64_t j1,
+                                 const float* wtail) {
+  int64_t j = j0;
+  while (j1 - j >= RN1) {
+    W strided = w;
+    strided.step = std::min(kDecodeStrideOf<W>, (j1 - j) / RN1);
+    for (int64_t t = 0; t < strided.step; ++t) Tile<1, RN1>(x, strided, out, 0, j + t, n, k, wtail);
+    j += RN1 * strided.step;
+  }
+  for (; j < j1; ++j) Tile<1, 1>(x, w, out, 0, j, n, k, wtail);
+}
+
 // Tile<g, RN> for a group of g x rows, 1 <= g <= RM, with g known only at run time.
 template <int RM, int RN, class X, class W>
 inline void GroupTile(int g, const X* x, const W& w, float* out, int64_t i0, int64_t j0, int64_t n, int64_t k,
@@ -18,12 +43,15 @@ inline void GroupTile(int g, const X* x, const W& w, float* out, int64_t i0, int
 // groups of 4), since every group widens and loads the block's weights once more. A group of one row (decoding
 // one token) takes RN1 weight rows at once: each output element is one FMA chain, so a single x row needs many
 // weight rows in flight to hide the FMA latency and keep enough loads outstanding for the weights to stream at
-// memory bandwidth.
+// memory bandwidth (for formats with a decode stride, in StridedDecodeColumns' order).
 template <int RM, int RN, int RN1, class X, class W>
 inline void Columns(const X* x, const W& w, float* out, int64_t m, int64_t n, int64_t k, int64_t j0, int64_t j1,
                     const float* wtail) {
   constexpr int64_t kBlock = 32;  // weight rows per cache block
   if (m == 0) return;              // no x rows: no groups (and no division by their count)
+  if constexpr (kDecodeStrideOf<W> > 1) {
+    if (m == 1) return StridedDecodeColumns<RN1>(x, w, out, n, k, j0, j1, wtail);
+  }
   const int64_t groups = (m + RM - 1) / RM, small = m / groups, large = m % groups;  // `large` groups of small+1
   for (int64_t jb = j0; jb < j1; jb += kBlock) {
     const int64_t je = jb + kBlock < j1 ? jb + kBlock : j1;

@@ -62,13 +62,18 @@ inline void Tile(const float* x, const W& w, float* out, int64_t i0, int64_t j0,
 //   acc = fma(x[32b + 2l], w[32b + 2l], acc), then acc = fma(x[32b + 2l + 1], w[32b + 2l + 1], acc),
 // the last block zero-padded; then VReduce's tree. x comes de-interleaved to match (PairX in wgemm.cc: per
 // block, its 16 even-offset values, then its 16 odd ones), rows of kx = k rounded up to 32, zero-padded.
+//
+// Decoding (one x row) streams the weights once, and reads bf16 weights faster with a tile's rows far apart
+// (StridedDecodeColumns, wgemm_columns.h): the weight rows of a tile are j0, j0 + step, ..., j0 + (RN-1)·step.
 struct Bf16Rows {
   const uint16_t* w;
   int64_t k;
+  int64_t step = 1;                             // rows between a tile's consecutive weight rows
+  static constexpr int64_t kDecodeStride = 32;  // the step for one x row (StridedDecodeColumns)
 };
 
-// out[i0..i0+RM, j0..j0+RN) for bf16 weights in the pair order; xp is x de-interleaved, wtail holds each row's
-// last k % 32 weights widened, zero-padded and de-interleaved as x (32 floats a row).
+// out[i0..i0+RM) × weight rows j0 + c·step (c < RN) for bf16 weights in the pair order; xp is x de-interleaved,
+// wtail holds each row's last k % 32 weights widened, zero-padded and de-interleaved as x (32 floats a row).
 template <int RM, int RN>
 inline void Tile(const float* xp, const Bf16Rows& w, float* out, int64_t i0, int64_t j0, int64_t n, int64_t k,
                  const float* wtail) {
@@ -76,13 +81,15 @@ inline void Tile(const float* xp, const Bf16Rows& w, float* out, int64_t i0, int
   for (int r = 0; r < RM; ++r)
     for (int c = 0; c < RN; ++c) acc[r][c] = VZero();
   const int64_t kx = (k + 31) / 32 * 32, k32 = k - k % 32;
+  const uint16_t* row[RN];  // the tile's weight rows
+  for (int c = 0; c < RN; ++c) row[c] = w.w + (j0 + c * w.step) * k;
   // The even halves of the block for every row of the tile, then the odd halves: RN weight vectors live at a
   // time (6 x 4 tiles: 24 accumulators, 4 weights and an x vector in 32 registers). Fully unrolled, so that acc
   // stays in registers.
   for (int64_t kk = 0; kk < k32; kk += 32) {
     V wv[RN];
 #pragma GCC unroll 16
-    for (int c = 0; c < RN; ++c) wv[c] = Bf16Even(w.w + (j0 + c) * k + kk);
+    for (int c = 0; c < RN; ++c) wv[c] = Bf16Even(row[c] + kk);
 #pragma GCC unroll 16
     for (int r = 0; r < RM; ++r) {
       const V xv = VLoad(xp + (i0 + r) * kx + kk);
@@ -90,7 +97,7 @@ inline void Tile(const float* xp, const Bf16Rows& w, float* out, int64_t i0, int
       for (int c = 0; c < RN; ++c) acc[r][c] = VFma(xv, wv[c], acc[r][c]);
     }
 #pragma GCC unroll 16
-    for (int c = 0; c < RN; ++c) wv[c] = Bf16Odd(w.w + (j0 + c) * k + kk);
+    for (int c = 0; c < RN; ++c) wv[c] = Bf16Odd(row[c] + kk);
 #pragma GCC unroll 16
     for (int r = 0; r < RM; ++r) {
       const V xv = VLoad(xp + (i0 + r) * kx + kk + 16);
@@ -101,12 +108,14 @@ inline void Tile(const float* xp, const Bf16Rows& w, float* out, int64_t i0, int
   if (k32 < k) {
     for (int r = 0; r < RM; ++r) {
       const V xe = VLoad(xp + (i0 + r) * kx + k32), xo = VLoad(xp + (i0 + r) * kx + k32 + 16);
-      for (int c = 0; c < RN; ++c)
-        acc[r][c] = VFma(xo, VLoad(wtail + 32 * (j0 + c) + 16), VFma(xe, VLoad(wtail + 32 * (j0 + c)), acc[r][c]));
+      for (int c = 0; c < RN; ++c) {
+        const float* t = wtail + 32 * (j0 + c * w.step);
+        acc[r][c] = VFma(xo, VLoad(t + 16), VFma(xe, VLoad(t), acc[r][c]));
+      }
     }
   }
   for (int r = 0; r < RM; ++r)
-    for (int c = 0; c < RN; ++c) out[(i0 + r) * n + j0 + c] = VReduce(acc[r][c]);
+    for (int c = 0; c < RN; ++c) out[(i0 + r) * n + j0 + c * w.step] = VReduce(acc[r][c]);
 }
 
 // ---- q8_0 weights: 32-element blocks of int8 quants with one f16 scale each ----

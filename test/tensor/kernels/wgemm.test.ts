@@ -69,6 +69,7 @@ test('linear (js): hand-computed products and the q8_0 definition', () => {
 for (const [m, n, k] of [
   [1, 7, 64],
   [1, 29, 1056], // a single row over several weight-row tiles and k chunks (q8_0 scales widened per chunk)
+  [1, 45, 37], // a single row: bf16's strided tiles (rows 5 apart) with a k tail, then single rows
   [2, 19, 544],
   [5, 9, 96],
   [3, 5, 37],
@@ -80,7 +81,7 @@ for (const [m, n, k] of [
   [95, 45, 1030], // just below the panel path by rows: balanced groups of 5 and 6 rows
   [100, 9, 1024], // and by the length of a row
   [37, 45, 100], // balanced groups of 5 and 6 rows
-  [1, 5000, 64], // one row over both threads: q8_0 decoding hands out wide chunks of weight rows
+  [1, 5000, 64], // one row over both threads: decoding hands out wide chunks of weight rows
 ] as const) {
   test(`linear native = js bit for bit on every path (m ${m}, n ${n}, k ${k})`, { skip: nativeSkipReason() }, () => {
     const x = randomF32(m * k, 11 + m);
