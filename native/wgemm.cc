@@ -152,6 +152,11 @@ inline void VQuantize(V v, float id, int8_t* out) {
     out[l] = static_cast<int8_t>(static_cast<int>(x < 0.f ? -r : r));
   }
 }
+// No aligned-load bf16 decoding tile on this path (the AVX-512 one: wgemm_bf16lines.h).
+template <int RN>
+inline bool AlignedBf16Tile(const float*, const uint16_t* const*, int64_t, V*) {
+  return false;
+}
 #include "wgemm_isa.h"
 #include "wgemm_panel.h"
 constexpr int kRM = 1, kRN = 1, kRN1 = 1, kPM = 1, kPN = 1;
@@ -228,6 +233,11 @@ inline void VQuantize(V v, float id, int8_t* out) {
   const __m128i p8 = _mm_packs_epi16(_mm256_castsi256_si128(p16), _mm256_extracti128_si256(p16, 1));
   _mm_storeu_si128(reinterpret_cast<__m128i*>(out), p8);
 }
+// No aligned-load bf16 decoding tile on this path (the AVX-512 one: wgemm_bf16lines.h).
+template <int RN>
+inline bool AlignedBf16Tile(const float*, const uint16_t* const*, int64_t, V*) {
+  return false;
+}
 #include "wgemm_isa.h"
 #include "wgemm_panel.h"
 // Two ymm per 16-lane vector: three weight rows for one x row are six FMA chains, which leaves the rest of the
@@ -285,6 +295,7 @@ inline void VQuantize(V w, float id, int8_t* out) {
       _mm512_castps_si512(r), _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(INT32_MIN))));
   _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(signed_r)));
 }
+#include "wgemm_bf16lines.h"
 #include "wgemm_isa.h"
 #include "wgemm_panel.h"
 constexpr int kRM = 4, kRN = 4, kRN1 = 8;  // eight FMA chains for one x row

@@ -4,6 +4,8 @@
 //   VZero(), VLoad(p), VStore(p, v)  (16 floats), VFma(a, b, c) = a·b + c per lane (one rounding), VReduce(v) -> float;
 //   WidenBf16(p), WidenF16(p), WidenI8(p)   16 stored weights -> 16 floats, exact;
 //   Bf16Even(p), Bf16Odd(p)   32 stored bf16 weights -> the 16 at even (odd) offsets as floats, exact;
+//   AlignedBf16Tile<RN>(xp, rows, k, acc)   one x row's bf16 tile from aligned loads, or false where the path
+//                      has none or the rows do not need one (wgemm_bf16lines.h);
 //   ScaleToFloat(h)    an IEEE half (a q8_0 block scale) -> float, exact;
 //   VMul(a, b) per lane, VSet1(s) -> s in every lane.
 //
@@ -83,10 +85,14 @@ inline void Tile(const float* xp, const Bf16Rows& w, float* out, int64_t i0, int
   const int64_t kx = (k + 31) / 32 * 32, k32 = k - k % 32;
   const uint16_t* row[RN];  // the tile's weight rows
   for (int c = 0; c < RN; ++c) row[c] = w.w + (j0 + c * w.step) * k;
+  // One x row (decoding) on rows off their cache lines: the path's aligned-load tile, where it has one (AVX-512:
+  // wgemm_bf16lines.h), with the same products in the same order. It takes only rows of whole blocks.
+  bool done = false;
+  if constexpr (RM == 1) done = AlignedBf16Tile<RN>(xp + i0 * kx, row, k, acc[0]);
   // The even halves of the block for every row of the tile, then the odd halves: RN weight vectors live at a
   // time (6 x 4 tiles: 24 accumulators, 4 weights and an x vector in 32 registers). Fully unrolled, so that acc
   // stays in registers.
-  for (int64_t kk = 0; kk < k32; kk += 32) {
+  for (int64_t kk = 0; !done && kk < k32; kk += 32) {
     V wv[RN];
 #pragma GCC unroll 16
     for (int c = 0; c < RN; ++c) wv[c] = Bf16Even(row[c] + kk);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { fma32, jsWgemm } from '../../../src/tensor/kernels/js/wgemm.ts';
 import { jsConvert } from '../../../src/tensor/kernels/js/convert.ts';
 import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
+import { allocAligned } from '../../../src/tensor/mapped-file.ts';
 import type { WgemmKernels } from '../../../src/tensor/kernels/types.ts';
 import type { CpuPathName } from '../../../src/tensor/native-addon.ts';
 import { nativeAddonOrNull, nativeSkipReason } from '../../helpers.ts';
@@ -123,6 +124,35 @@ test(
           }
         });
       }
+    }
+  },
+);
+
+test(
+  'linear: bf16 weight rows off their 64-byte lines (a mapped checkpoint) give the same bits, one row and batched',
+  { skip: nativeSkipReason() },
+  () => {
+    // A single x row on AVX-512 reads such rows with aligned loads (wgemm_bf16lines.h): rows 2 bytes off a 4-byte
+    // boundary take the word permute, the others the dword one; 45 rows: strided tiles of 8, then single rows.
+    const [n, k] = [45, 96];
+    const w = toBf16(randomF32(n * k, 21, 0.3));
+    const x = randomF32(3 * k, 22);
+    const want = new Float32Array(3 * n);
+    jsWgemm.linearBf16(x, w, want, 3, n, k);
+    for (const skew of [2, 4, 16, 34, 62]) {
+      const storage = new Uint16Array(allocAligned(n * k * 2 + 64), skew, n * k); // `skew` bytes past a line
+      storage.set(w);
+      for (const path of paths())
+        withCpuPath(path, () => {
+          const batch = new Float32Array(3 * n);
+          native().linearBf16(x, storage, batch, 3, n, k);
+          assert.deepEqual(bits(batch), bits(want), `batch of 3, ${path}, ${skew} bytes off`);
+          for (let i = 0; i < 3; i++) {
+            const one = new Float32Array(n);
+            native().linearBf16(x.subarray(i * k, (i + 1) * k), storage, one, 1, n, k);
+            assert.deepEqual(bits(one), bits(want.subarray(i * n, (i + 1) * n)), `row ${i}, ${path}, ${skew} bytes off`);
+          }
+        });
     }
   },
 );
