@@ -27,9 +27,9 @@
 namespace olmo {
 namespace {
 
-// The panel path's per-thread buffers (wgemm_panel.h): 0 the widened weights, 1 the carried lane sums; and on
-// the calling thread, 2 the packed x (or, for bf16 weights, x de-interleaved: PairX; in the bf16 fast mode, x as
-// bf16).
+// Per-thread buffers: 0 the panel path's widened weights (wgemm_panel.h), or bf16 rows staged onto cache lines
+// (Run); 1 the panel path's carried lane sums; and on the calling thread, 2 the packed x (or, for bf16 weights, x
+// de-interleaved: PairX; in the bf16 fast mode, x as bf16).
 gemm::Scratch& PanelScratch(int i) {
   static thread_local gemm::Scratch s[3];
   return s[i];
@@ -368,8 +368,27 @@ void ParallelColumns(int64_t m, int64_t n, int64_t k, const Columns& columns) {
 // widening, from fewer bytes, measured as fast or faster than a panel of the same weights.)
 constexpr int64_t kPanelMinRows = 96, kPanelMaxTileK = 1024;
 
+
+// Columns on the path in use, each path reading w through its own rows type.
+template <class Scalar, class Avx2, class Avx512>
+void PathColumns(CpuPath path, const float* x, const Scalar& ws, const Avx2& w2, const Avx512& w5, float* out,
+                 int64_t m, int64_t n, int64_t k, int64_t j0, int64_t j1, const float* tail) {
+  if (path == CpuPath::kAvx512)
+    avx512::Columns<avx512::kRowsFor<Avx512>, avx512::kRN, avx512::kRN1>(x, w5, out, m, n, k, j0, j1, tail);
+  else if (path == CpuPath::kAvx2)
+    avx2::Columns<avx2::kRM, avx2::kRN, avx2::kRN1>(x, w2, out, m, n, k, j0, j1, tail);
+  else
+    scalar::Columns<scalar::kRM, scalar::kRN, scalar::kRN1>(x, ws, out, m, n, k, j0, j1, tail);
+}
+
+// bf16 weight rows that start off a 64-byte line (a mapped checkpoint's tensors usually do) make every vector
+// load of them span two lines. One x row reads them with aligned loads (wgemm_bf16lines.h); from two x rows on,
+// each thread copies its chunk of rows onto lines first (the tiles then read the copy, from cache, once per group
+// of x rows), which batched decoding and prefill measured faster than reading the rows in place.
+constexpr int64_t kBf16StageMinRows = 2;
+
 // The exact kernels on the path in use: Columns, or for f32 weights and many x rows the panel path
-// (wgemm_panel.h) on x packed once for all threads.
+// (wgemm_panel.h) on x packed once for all threads, or for bf16 rows off their lines Columns on staged copies.
 template <class Scalar, class Avx2, class Avx512>
 void Run(const float* x, float* out, int64_t m, int64_t n, int64_t k, const float* tail, const Scalar& ws,
          const Avx2& w2, const Avx512& w5) {
@@ -390,14 +409,22 @@ void Run(const float* x, float* out, int64_t m, int64_t n, int64_t k, const floa
       return;
     }
   }
-  ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
-    if (path == CpuPath::kAvx512)
-      avx512::Columns<avx512::kRowsFor<Avx512>, avx512::kRN, avx512::kRN1>(x, w5, out, m, n, k, j0, j1, tail);
-    else if (path == CpuPath::kAvx2)
-      avx2::Columns<avx2::kRM, avx2::kRN, avx2::kRN1>(x, w2, out, m, n, k, j0, j1, tail);
-    else
-      scalar::Columns<scalar::kRM, scalar::kRN, scalar::kRN1>(x, ws, out, m, n, k, j0, j1, tail);
-  });
+  if constexpr (std::is_same<Avx512, avx512::Bf16Rows>::value) {
+    // k % 32 == 0: rows of whole blocks, so every row of the copy starts on a line too (and no tails).
+    if (m >= kBf16StageMinRows && k % 32 == 0 && reinterpret_cast<uintptr_t>(w5.w) % 64 != 0) {
+      ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
+        const int64_t count = (j1 - j0) * k;
+        auto* staged = reinterpret_cast<uint16_t*>(PanelScratch(0).get((count + 1) / 2));
+        std::memcpy(staged, w5.w + j0 * k, static_cast<size_t>(count) * sizeof(uint16_t));
+        // The copy's row r is weight row j0 + r: output columns from j0 on.
+        PathColumns(path, x, Scalar{staged, k}, Avx2{staged, k}, Avx512{staged, k}, out + j0, m, n, k, 0, j1 - j0,
+                    nullptr);
+      });
+      return;
+    }
+  }
+  ParallelColumns(m, n, k,
+                  [&](int64_t j0, int64_t j1) { PathColumns(path, x, ws, w2, w5, out, m, n, k, j0, j1, tail); });
 }
 
 // A weight-format entry point: x, w (read as T by `read`) and out, the widened row tails, and the product on the

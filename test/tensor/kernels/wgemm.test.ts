@@ -150,7 +150,11 @@ test(
           for (let i = 0; i < 3; i++) {
             const one = new Float32Array(n);
             native().linearBf16(x.subarray(i * k, (i + 1) * k), storage, one, 1, n, k);
-            assert.deepEqual(bits(one), bits(want.subarray(i * n, (i + 1) * n)), `row ${i}, ${path}, ${skew} bytes off`);
+            assert.deepEqual(
+              bits(one),
+              bits(want.subarray(i * n, (i + 1) * n)),
+              `row ${i}, ${path}, ${skew} bytes off`,
+            );
           }
         });
     }
