@@ -387,6 +387,15 @@ void PathColumns(CpuPath path, const float* x, const Scalar& ws, const Avx2& w2,
 // of x rows), which batched decoding and prefill measured faster than reading the rows in place.
 constexpr int64_t kBf16StageMinRows = 2;
 
+// Weight rows [j0, j1) of length k copied into the calling thread's scratch (PanelScratch(0)), which starts on a
+// line: with k % 32 == 0 every copied row does.
+const uint16_t* StageRows(const uint16_t* w, int64_t k, int64_t j0, int64_t j1) {
+  const int64_t count = (j1 - j0) * k;
+  auto* staged = reinterpret_cast<uint16_t*>(PanelScratch(0).get((count + 1) / 2));
+  std::memcpy(staged, w + j0 * k, static_cast<size_t>(count) * sizeof(uint16_t));
+  return staged;
+}
+
 // The exact kernels on the path in use: Columns, or for f32 weights and many x rows the panel path
 // (wgemm_panel.h) on x packed once for all threads, or for bf16 rows off their lines Columns on staged copies.
 template <class Scalar, class Avx2, class Avx512>
@@ -413,9 +422,7 @@ void Run(const float* x, float* out, int64_t m, int64_t n, int64_t k, const floa
     // k % 32 == 0: rows of whole blocks, so every row of the copy starts on a line too (and no tails).
     if (m >= kBf16StageMinRows && k % 32 == 0 && reinterpret_cast<uintptr_t>(w5.w) % 64 != 0) {
       ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
-        const int64_t count = (j1 - j0) * k;
-        auto* staged = reinterpret_cast<uint16_t*>(PanelScratch(0).get((count + 1) / 2));
-        std::memcpy(staged, w5.w + j0 * k, static_cast<size_t>(count) * sizeof(uint16_t));
+        const uint16_t* staged = StageRows(w5.w, k, j0, j1);
         // The copy's row r is weight row j0 + r: output columns from j0 on.
         PathColumns(path, x, Scalar{staged, k}, Avx2{staged, k}, Avx512{staged, k}, out + j0, m, n, k, 0, j1 - j0,
                     nullptr);
@@ -529,9 +536,13 @@ Napi::Value LinearBf16Fast(const Napi::CallbackInfo& info) {
       for (int64_t c = k; c < kx; ++c) xb[i * kx + c] = 0;
     }
   });
-  const avx512bf16::Bf16DotRows rows{w, kx};
+  // Rows off their cache lines: staged onto lines from two x rows on, as in Run (one x row: wgemm_bf16dot.h's Tile).
+  const bool stage = m >= kBf16StageMinRows && k % 32 == 0 && reinterpret_cast<uintptr_t>(w) % 64 != 0;
+  using avx512bf16::Bf16DotRows, avx512bf16::kRM, avx512bf16::kRN, avx512bf16::kRN1;
   ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
-    avx512bf16::Columns<avx512bf16::kRM, avx512bf16::kRN, avx512bf16::kRN1>(xb, rows, out, m, n, k, j0, j1, nullptr);
+    if (!stage) return avx512bf16::Columns<kRM, kRN, kRN1>(xb, Bf16DotRows{w, kx}, out, m, n, k, j0, j1, nullptr);
+    const uint16_t* staged = StageRows(w, k, j0, j1);
+    avx512bf16::Columns<kRM, kRN, kRN1>(xb, Bf16DotRows{staged, kx}, out + j0, m, n, k, 0, j1 - j0, nullptr);
   });
   return Napi::Boolean::New(info.Env(), true);
 }

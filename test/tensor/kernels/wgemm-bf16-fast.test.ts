@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { jsWgemm } from '../../../src/tensor/kernels/js/wgemm.ts';
 import { jsConvert } from '../../../src/tensor/kernels/js/convert.ts';
 import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
+import { allocAligned } from '../../../src/tensor/mapped-file.ts';
 import type { WgemmKernels } from '../../../src/tensor/kernels/types.ts';
 import { bf16FastMode, compactLinear, setBf16Fast } from '../../../src/tensor/ops/weight-linear.ts';
 import { setCpuPath, Tensor } from '../../../src/tensor/index.ts';
@@ -139,6 +140,34 @@ test(
         const out = new Float32Array(m * n);
         native().linearBf16Fast(x, w, out, m, n, k);
         assert.deepEqual(bits(out.subarray(pos * n, (pos + 1) * n)), bits(alone), `m ${m}, row ${pos}`);
+      }
+    }
+  },
+);
+
+test(
+  'linearBf16Fast: weight rows off their 64-byte lines (a mapped checkpoint) give the bits of the same rows on lines',
+  { skip: nativeSkipReason() },
+  () => {
+    // A batch copies such rows onto lines first (Run and LinearBf16Fast in wgemm.cc), one x row reads them where
+    // they lie: both must multiply the very weights the rows on lines hold, in the same order.
+    const [n, k] = [45, 96];
+    const w = toBf16(randomF32(n * k, 23, 0.3));
+    const x = randomF32(3 * k, 24);
+    const onLines = new Uint16Array(allocAligned(n * k * 2));
+    onLines.set(w);
+    const want = new Float32Array(3 * n);
+    native().linearBf16Fast(x, onLines, want, 3, n, k);
+    for (const skew of [2, 4, 16, 34, 62]) {
+      const storage = new Uint16Array(allocAligned(n * k * 2 + 64), skew, n * k); // `skew` bytes past a line
+      storage.set(w);
+      const batch = new Float32Array(3 * n);
+      native().linearBf16Fast(x, storage, batch, 3, n, k);
+      assert.deepEqual(bits(batch), bits(want), `batch of 3, ${skew} bytes off`);
+      for (let i = 0; i < 3; i++) {
+        const one = new Float32Array(n);
+        native().linearBf16Fast(x.subarray(i * k, (i + 1) * k), storage, one, 1, n, k);
+        assert.deepEqual(bits(one), bits(want.subarray(i * n, (i + 1) * n)), `row ${i}, ${skew} bytes off`);
       }
     }
   },
