@@ -94,7 +94,8 @@ export function readQuantize(command: string, value: string | undefined): 'int8'
 export const alignOption = { 'align-weights': { type: 'boolean' } } as const;
 export const ALIGN_HELP =
   '  --align-weights      copy matrices that do not start on a 64-byte cache line (Hugging Face files align to 8\n' +
-  '                       bytes) into aligned memory at load: faster decoding, for one pass over them at load';
+  '                       bytes) into aligned memory at load: faster decoding of f32 and f16 weights (and of bf16\n' +
+  '                       off the AVX-512 path, whose kernels align bf16 rows themselves), for one pass at load';
 
 /**
  * A checkpoint for inference: its matrices kept in their stored dtype and memory-mapped (nothing widened to f32),

@@ -6,6 +6,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { estimateMemory, parameterCount, readConfig, weightBytes } from '../../src/models/index.ts';
+import { cpuPaths } from '../../src/tensor/index.ts';
 import { tinyTokenizerJson } from '../tokenizers/tiny-tokenizer.ts';
 import { olmo } from './cli-helpers.ts';
 
@@ -42,6 +43,16 @@ describe('olmo within limits', () => {
     assert.match(text.stdout, /weights: ([\d.]+) KiB stored \(bf16\); \1 KiB in memory \(bf16\)/);
     assert.match(text.stdout, new RegExp(`KV cache: [\\d.]+ KiB for 1 × ${bf16.maxPositionEmbeddings} tokens`));
     assert.match(text.stdout, /total: .*; available 1000 B of 1000 B \(OLMO_MEMORY_LIMIT\): does NOT fit/);
+    // Its matrices start off a 64-byte line (transformers' writer): the AVX-512 kernels read bf16 rows from aligned
+    // loads, so info advises --align-weights only for other paths (forced here) and other dtypes (the f32 model).
+    const advice = /weight alignment: (\d+) of \1 float matrices .*faster with --align-weights/;
+    if (cpuPaths()?.active === 'avx512')
+      assert.match(text.stdout, /weight alignment: (\d+) of \1 float matrices .*--align-weights gains nothing here/);
+    assert.match(
+      olmo(['info', '--model', join(FIXTURES, 'olmo2', 'model-bf16')], { env: { OLMO_CPU_PATH: 'avx2' } }).stdout,
+      advice,
+    );
+    assert.match(olmo(['info', '--model', OLMO2]).stdout, advice);
 
     // --quantize int8: the weights counted as q8_0 (a byte and 2/32 of a scale per matrix weight).
     const q = olmo(['info', '--model', OLMO2, '--context', '64', '--quantize', 'int8', '--json']);

@@ -143,6 +143,8 @@ describe('compact weights: alignWeights copies matrices off the cache lines onto
     assert.ok(report.matrices > 0);
     assert.equal(report.offLine, report.matrices);
     const views = loadModel(dir, { weights: 'stored' });
+    const bf16 = [...views.namedParameters()].filter(([, w]) => w.rank === 2 && w.dtype === 'bf16').length;
+    assert.equal(report.offLineBf16, bf16, 'the off-line bf16 matrices counted apart');
     assert.ok(
       alignments(views).every(([, a]) => a === 16),
       'as mapped, the matrices start 16 bytes past a line',

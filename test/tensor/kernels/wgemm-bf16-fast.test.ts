@@ -16,7 +16,14 @@ import { setCpuPath, Tensor } from '../../../src/tensor/index.ts';
 import { loadModel } from '../../../src/models/index.ts';
 import { nativeAddonOrNull, nativeSkipReason } from '../../helpers.ts';
 import { expectJsError, expectNativeError, simdPaths, withCpuPath } from './kernel-test-utils.ts';
-import { bits, checkEnvSwitch, fixtureFastModeError, randomF32, toBf16 } from './wgemm-test-utils.ts';
+import {
+  bits,
+  checkOffLineWeights,
+  checkEnvSwitch,
+  fixtureFastModeError,
+  randomF32,
+  toBf16,
+} from './wgemm-test-utils.ts';
 
 /** Whether /proc/cpuinfo (Linux) lists AVX512_BF16 beside the AVX-512 path. */
 function cpuHasBf16Dot(): boolean {
@@ -151,25 +158,13 @@ test(
   () => {
     // A batch copies such rows onto lines first (Run and LinearBf16Fast in wgemm.cc), one x row reads them where
     // they lie: both must multiply the very weights the rows on lines hold, in the same order.
-    const [n, k] = [45, 96];
-    const w = toBf16(randomF32(n * k, 23, 0.3));
-    const x = randomF32(3 * k, 24);
-    const onLines = new Uint16Array(allocAligned(n * k * 2));
+    const w = toBf16(randomF32(45 * 96, 23, 0.3)); // 45 rows of 96
+    const onLines = new Uint16Array(allocAligned(w.length * 2));
     onLines.set(w);
-    const want = new Float32Array(3 * n);
-    native().linearBf16Fast(x, onLines, want, 3, n, k);
-    for (const skew of [2, 4, 16, 34, 62]) {
-      const storage = new Uint16Array(allocAligned(n * k * 2 + 64), skew, n * k); // `skew` bytes past a line
-      storage.set(w);
-      const batch = new Float32Array(3 * n);
-      native().linearBf16Fast(x, storage, batch, 3, n, k);
-      assert.deepEqual(bits(batch), bits(want), `batch of 3, ${skew} bytes off`);
-      for (let i = 0; i < 3; i++) {
-        const one = new Float32Array(n);
-        native().linearBf16Fast(x.subarray(i * k, (i + 1) * k), storage, one, 1, n, k);
-        assert.deepEqual(bits(one), bits(want.subarray(i * n, (i + 1) * n)), `row ${i}, ${skew} bytes off`);
-      }
-    }
+    const x = randomF32(3 * 96, 24);
+    const want = new Float32Array(3 * 45);
+    native().linearBf16Fast(x, onLines, want, 3, 45, 96);
+    checkOffLineWeights((...a) => native().linearBf16Fast(...a), x, w, want, 96, 'avx512');
   },
 );
 

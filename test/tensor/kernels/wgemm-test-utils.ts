@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { jsConvert } from '../../../src/tensor/kernels/js/convert.ts';
 import { loadModel, type LoadOptions } from '../../../src/models/index.ts';
 import { noGrad, Tensor, tidy } from '../../../src/tensor/index.ts';
+import { allocAligned } from '../../../src/tensor/mapped-file.ts';
 import { rng } from '../../helpers.ts';
 
 export function randomF32(n: number, seed: number, scale = 1): Float32Array {
@@ -21,6 +22,36 @@ export function toF16(x: Float32Array): Uint16Array {
   return out;
 }
 /** The bit patterns of a Float32Array, to compare results exactly (NaN payloads and signed zeros included). */
+type Bf16Linear = (x: Float32Array, w: Uint16Array, out: Float32Array, m: number, n: number, k: number) => unknown;
+
+/**
+ * `linear` of x [rows, k] by copies of the bf16 weights w [n, k] that start 2, 4, 16, 34 and 62 bytes past a 64-byte
+ * line, as a mapped checkpoint's do: the whole batch and each row alone must give `want`'s bits.
+ */
+export function checkOffLineWeights(
+  linear: Bf16Linear,
+  x: Float32Array,
+  w: Uint16Array,
+  want: Float32Array,
+  k: number,
+  label: string,
+): void {
+  const rows = x.length / k,
+    n = w.length / k;
+  for (const skew of [2, 4, 16, 34, 62]) {
+    const storage = new Uint16Array(allocAligned(w.length * 2 + 64), skew, w.length);
+    storage.set(w);
+    const batch = new Float32Array(rows * n);
+    linear(x, storage, batch, rows, n, k);
+    assert.deepEqual(bits(batch), bits(want), `batch of ${rows}, ${label}, ${skew} bytes off`);
+    for (let i = 0; i < rows; i++) {
+      const one = new Float32Array(n);
+      linear(x.subarray(i * k, (i + 1) * k), storage, one, 1, n, k);
+      assert.deepEqual(bits(one), bits(want.subarray(i * n, (i + 1) * n)), `row ${i}, ${label}, ${skew} bytes off`);
+    }
+  }
+}
+
 export const bits = (a: Float32Array): number[] => [...new Uint32Array(a.buffer, a.byteOffset, a.length)];
 
 /**
