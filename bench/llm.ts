@@ -12,8 +12,8 @@
 // for-like row beside it; the exact bf16 mode widens the weights instead); int8 quantises the
 // bf16 checkpoint at load; int8-fast is int8 in the int8 fast mode (activations quantised to q8_0 too, integer
 // block sums: what llama.cpp's q8_0 does, so the like-for-like row beside it); int8-gguf loads the very q8_0 GGUF
-// file llama.cpp runs (so its load time compares like for like); f32-gemm is the bf16 checkpoint widened to f32 master weights (loadModel's default, the training
-// GEMM), for comparison (no llama.cpp row).
+// file llama.cpp runs (so its load time compares like for like); f32-gemm is the bf16 checkpoint widened to f32
+// master weights (loadModel's default, the training GEMM), for comparison (no llama.cpp row).
 //
 // Random bf16 weights are written once into .bench-cache/ (gitignored), and an f32 copy of them when the f32
 // mode first runs. Each weight mode, and each llama.cpp run, is a child process of its own, so the load is from

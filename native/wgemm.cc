@@ -368,7 +368,6 @@ void ParallelColumns(int64_t m, int64_t n, int64_t k, const Columns& columns) {
 // widening, from fewer bytes, measured as fast or faster than a panel of the same weights.)
 constexpr int64_t kPanelMinRows = 96, kPanelMaxTileK = 1024;
 
-
 // Columns on the path in use, each path reading w through its own rows type.
 template <class Scalar, class Avx2, class Avx512>
 void PathColumns(CpuPath path, const float* x, const Scalar& ws, const Avx2& w2, const Avx512& w5, float* out,
@@ -386,6 +385,12 @@ void PathColumns(CpuPath path, const float* x, const Scalar& ws, const Avx2& w2,
 // each thread copies its chunk of rows onto lines first (the tiles then read the copy, from cache, once per group
 // of x rows), which batched decoding and prefill measured faster than reading the rows in place.
 constexpr int64_t kBf16StageMinRows = 2;
+
+// Whether a product of m x rows by bf16 weights w [n, k] reads staged copies of the rows (StageRows): rows off
+// their lines, of whole blocks (k % 32 == 0: then every row of the copy starts on a line too, and none has a tail).
+bool StagesBf16Rows(const uint16_t* w, int64_t m, int64_t k) {
+  return m >= kBf16StageMinRows && k % 32 == 0 && reinterpret_cast<uintptr_t>(w) % 64 != 0;
+}
 
 // Weight rows [j0, j1) of length k copied into the calling thread's scratch (PanelScratch(0)), which starts on a
 // line: with k % 32 == 0 every copied row does.
@@ -419,8 +424,7 @@ void Run(const float* x, float* out, int64_t m, int64_t n, int64_t k, const floa
     }
   }
   if constexpr (std::is_same<Avx512, avx512::Bf16Rows>::value) {
-    // k % 32 == 0: rows of whole blocks, so every row of the copy starts on a line too (and no tails).
-    if (m >= kBf16StageMinRows && k % 32 == 0 && reinterpret_cast<uintptr_t>(w5.w) % 64 != 0) {
+    if (StagesBf16Rows(w5.w, m, k)) {
       ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
         const uint16_t* staged = StageRows(w5.w, k, j0, j1);
         // The copy's row r is weight row j0 + r: output columns from j0 on.
@@ -536,8 +540,8 @@ Napi::Value LinearBf16Fast(const Napi::CallbackInfo& info) {
       for (int64_t c = k; c < kx; ++c) xb[i * kx + c] = 0;
     }
   });
-  // Rows off their cache lines: staged onto lines from two x rows on, as in Run (one x row: wgemm_bf16dot.h's Tile).
-  const bool stage = m >= kBf16StageMinRows && k % 32 == 0 && reinterpret_cast<uintptr_t>(w) % 64 != 0;
+  // Rows off their cache lines: staged onto lines from two x rows on, as in Run (one x row reads them in place).
+  const bool stage = StagesBf16Rows(w, m, k);
   using avx512bf16::Bf16DotRows, avx512bf16::kRM, avx512bf16::kRN, avx512bf16::kRN1;
   ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
     if (!stage) return avx512bf16::Columns<kRM, kRN, kRN1>(xb, Bf16DotRows{w, kx}, out, m, n, k, j0, j1, nullptr);

@@ -15,11 +15,10 @@
 // after the last one starts inside that line). Memory is mapped by pages, and a line never crosses a page.
 #pragma once
 
-// Walks RN rows of k bf16 weights (k % 32 == 0) that start the same `skew` bytes past a line (0 < skew < 64,
-// even), a block of 32 weights of every row at a time, each block put together from two aligned loads:
-// use(kk, block) for kk = 0, 32, ..., k - 32, block[c] holding row c's weights kk .. kk + 31 as stored.
-template <int RN, bool Words, class Use>
-inline void ForAlignedBlocksWith(const uint16_t* const* row, int64_t k, int skew, Use use) {
+// acc[c] += row c's products, in the bf16 pair order of wgemm_isa.h, for RN rows of k weights (k % 32 == 0) that
+// start the same `skew` bytes past a line (0 < skew < 64, even); xp is x de-interleaved (PairX).
+template <int RN, bool Words>
+inline void AlignedBf16Rows(const float* xp, const uint16_t* const* row, int64_t k, int skew, V* acc) {
   // Element i of a block comes from element i + shift of the two lines (prev, next) read as one.
   alignas(64) int32_t idx[16];
   if (Words) {
@@ -35,7 +34,7 @@ inline void ForAlignedBlocksWith(const uint16_t* const* row, int64_t k, int skew
     prev[c] = _mm512_load_si512(line[c]);
   }
   for (int64_t kk = 0; kk < k; kk += 32) {
-    __m512i block[RN];
+    __m512i block[RN];  // row c's weights kk .. kk + 31 as stored
 #pragma GCC unroll 16
     for (int c = 0; c < RN; ++c) {
       const __m512i next = _mm512_load_si512(line[c] + kk + 32);
@@ -43,40 +42,25 @@ inline void ForAlignedBlocksWith(const uint16_t* const* row, int64_t k, int skew
                        : _mm512_permutex2var_epi32(prev[c], index, next);
       prev[c] = next;
     }
-    use(kk, block);
-  }
-}
-
-// The rows' skew where ForAlignedBlocks applies to them (rows of whole blocks, so that every row of the matrix
-// starts equally far past its line, starting off a line), else 0.
-inline int AlignedBlocksSkew(const uint16_t* row0, int64_t k) {
-  const int skew = static_cast<int>(reinterpret_cast<uintptr_t>(row0) & 63);
-  return k % 32 == 0 ? skew : 0;
-}
-
-// ForAlignedBlocks with the word or the dword permute, as the skew needs.
-template <int RN, class Use>
-inline void ForAlignedBlocks(const uint16_t* const* row, int64_t k, int skew, Use use) {
-  if (skew % 4 == 0)
-    ForAlignedBlocksWith<RN, false>(row, k, skew, use);
-  else
-    ForAlignedBlocksWith<RN, true>(row, k, skew, use);
-}
-
-// One x row's exact tile (acc[c] += row c's products, in the bf16 pair order of wgemm_isa.h; xp is x
-// de-interleaved, PairX) from aligned loads, where ForAlignedBlocks applies. Returns false otherwise, and the
-// Tile loads the rows as they are.
-template <int RN>
-inline bool AlignedBf16Tile(const float* xp, const uint16_t* const* row, int64_t k, V* acc) {
-  const int skew = AlignedBlocksSkew(row[0], k);
-  if (skew == 0) return false;
-  ForAlignedBlocks<RN>(row, k, skew, [&](int64_t kk, const __m512i (&block)[RN]) {
     const V xe = VLoad(xp + kk), xo = VLoad(xp + kk + 16);
 #pragma GCC unroll 16
     for (int c = 0; c < RN; ++c) acc[c] = VFma(xe, _mm512_castsi512_ps(_mm512_slli_epi32(block[c], 16)), acc[c]);
 #pragma GCC unroll 16
     for (int c = 0; c < RN; ++c)
       acc[c] = VFma(xo, _mm512_castsi512_ps(_mm512_and_si512(block[c], _mm512_set1_epi32(-65536))), acc[c]);
-  });
+  }
+}
+
+// One x row's tile from aligned loads where that applies: rows of whole blocks (k % 32 == 0, so that every row of
+// the matrix starts equally far past its line) that start off a line, with the word or the dword permute as the
+// skew needs. Returns false otherwise, and the Tile loads the rows as they are.
+template <int RN>
+inline bool AlignedBf16Tile(const float* xp, const uint16_t* const* row, int64_t k, V* acc) {
+  const int skew = static_cast<int>(reinterpret_cast<uintptr_t>(row[0]) & 63);
+  if (k % 32 != 0 || skew == 0) return false;
+  if (skew % 4 == 0)
+    AlignedBf16Rows<RN, false>(xp, row, k, skew, acc);
+  else
+    AlignedBf16Rows<RN, true>(xp, row, k, skew, acc);
   return true;
 }

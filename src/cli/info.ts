@@ -148,13 +148,14 @@ Prints the package version, the active tensor backend (OLMO_BACKEND), the thread
         const { matrices, offLine, offLineBf16 } = model.alignment;
         // bf16 rows off their lines cost the AVX-512 kernels nothing (aligned loads, or copies onto lines per chunk).
         const helped = info.cpuPaths?.active === 'avx512' ? offLine - offLineBf16 : offLine;
-        console.log(
-          `weight alignment: ${offLine} of ${matrices} float matrices start off a 64-byte cache line` +
-            (helped > 0 && quantize === undefined
+        const advice =
+          offLine === 0 || quantize !== undefined
+            ? ''
+            : helped > 0
               ? '; decoding is faster with --align-weights (generate, chat, serve), which copies them onto lines at load'
-              : offLine > 0 && quantize === undefined
-                ? ' (bf16: the AVX-512 kernels read them from aligned loads; --align-weights gains nothing here)'
-                : ''),
+              : ' (bf16: the AVX-512 kernels read them from aligned loads; --align-weights gains nothing here)';
+        console.log(
+          `weight alignment: ${offLine} of ${matrices} float matrices start off a 64-byte cache line${advice}`,
         );
       }
     }
