@@ -21,12 +21,13 @@ inline void RequireArgs(const Napi::CallbackInfo& info, const char* op, size_t n
     throw ArgError(info, op, "expected " + std::to_string(n) + " arguments, got " + std::to_string(info.Length()));
 }
 
+// A typed array of `type` with at least `need` elements, read from any value (an argument, or an element of an
+// object argument's array); `name` is how errors call it.
 template <typename T>
-inline T* TypedArg(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name,
-                   napi_typedarray_type type, const char* type_name, int64_t need) {
-  if (i >= info.Length() || !info[i].IsTypedArray())
-    throw ArgError(info, op, std::string("argument '") + name + "' must be a " + type_name);
-  auto arr = info[i].As<Napi::TypedArray>();
+inline T* TypedValue(const Napi::CallbackInfo& info, const Napi::Value& v, const char* op, const char* name,
+                     napi_typedarray_type type, const char* type_name, int64_t need) {
+  if (!v.IsTypedArray()) throw ArgError(info, op, std::string("argument '") + name + "' must be a " + type_name);
+  auto arr = v.As<Napi::TypedArray>();
   if (arr.TypedArrayType() != type)
     throw ArgError(info, op, std::string("argument '") + name + "' must be a " + type_name);
   if (need < 0) throw ArgError(info, op, std::string("negative size for '") + name + "'");
@@ -35,6 +36,13 @@ inline T* TypedArg(const Napi::CallbackInfo& info, size_t i, const char* op, con
                                  " elements, needs at least " + std::to_string(need));
   auto* base = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
   return reinterpret_cast<T*>(base);
+}
+
+template <typename T>
+inline T* TypedArg(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name,
+                   napi_typedarray_type type, const char* type_name, int64_t need) {
+  if (i >= info.Length()) throw ArgError(info, op, std::string("argument '") + name + "' must be a " + type_name);
+  return TypedValue<T>(info, info[i], op, name, type, type_name, need);
 }
 
 inline float* F32Arg(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t need) {

@@ -323,17 +323,32 @@ std::vector<float> WidenedTails(int64_t n, int64_t k, Widen widen) {
   return t;
 }
 
-// Runs columns(j0, j1) over the output columns [0, n) on the thread pool. Threads take chunks of weight rows from
-// a shared counter rather than a fixed half each: when another process holds one core for a while (a shared
-// machine), the other thread goes on taking chunks instead of waiting at the end of the call for the stalled one.
-// Which thread computes a column never changes its sum, so results stay the same bits.
+// Runs columns(p, j0, j1) over the output columns [0, ns[p]) of every part p of a product (weight matrices that
+// multiply the same x: one, or a model's q/k/v or gate/up projections) on the thread pool, as one job: the parts'
+// rows are dealt out as one range, so a decoding step pays for one wake-up and one ragged end, not one per matrix.
+// Threads take chunks of weight rows from a shared counter rather than a fixed half each: when another process
+// holds one core for a while (a shared machine), the other thread goes on taking chunks instead of waiting at the
+// end of the call for the stalled one. Which thread computes a column never changes its sum, so results stay the
+// same bits, whatever the parts.
 template <class Columns>
-void ParallelColumns(int64_t m, int64_t n, int64_t k, const Columns& columns) {
+void ParallelParts(int64_t m, int64_t k, const std::vector<int64_t>& ns, const Columns& columns) {
+  std::vector<int64_t> starts(ns.size() + 1, 0);  // part p's rows are [starts[p], starts[p + 1]) of the range
+  for (size_t p = 0; p < ns.size(); ++p) starts[p + 1] = starts[p] + ns[p];
+  const int64_t n = starts.back();
+  // Calls columns for the range's rows [j0, j1), part by part.
+  const auto span = [&](int64_t j0, int64_t j1) {
+    for (size_t p = 0; p < ns.size() && j0 < j1; ++p) {
+      if (j0 >= starts[p + 1]) continue;
+      const int64_t e = std::min(j1, starts[p + 1]);
+      columns(p, j0 - starts[p], e - starts[p]);
+      j0 = e;
+    }
+  };
   // Small products run on the calling thread: waking a worker costs more than they take.
   const int64_t grain = std::max<int64_t>(4, 262144 / std::max<int64_t>(1, m * k));
   const int nt = static_cast<int>(std::min<int64_t>(num_threads(), (n + grain - 1) / grain));
   if (nt <= 1) {
-    columns(0, n);
+    span(0, n);
     return;
   }
   constexpr int64_t kRowsPerChunk = 32;  // a multiple of the AVX-512 and prefill tile widths
@@ -341,23 +356,32 @@ void ParallelColumns(int64_t m, int64_t n, int64_t k, const Columns& columns) {
   if (m > 1) {
     parallel_run(nt, [&](int, int) {
       for (int64_t j0; (j0 = next.fetch_add(kRowsPerChunk, std::memory_order_relaxed)) < n;)
-        columns(j0, std::min(j0 + kRowsPerChunk, n));
+        span(j0, std::min(j0 + kRowsPerChunk, n));
     });
     return;
   }
   // One x row (decoding) streams W once, and the start of every chunk is a cold start for the load streams the
   // hardware prefetcher follows (and for the q8_0 tiles' prefetch of the rows after them; bf16's strided tiles,
-  // Columns, want long chunks too). So a decoding thread takes (rows left) / (2·nt) at a time, rounded up to 32:
-  // long chunks first, shorter ones towards the end, where they keep both threads busy until the last rows.
+  // Columns, want long chunks too). So a decoding thread takes (rows left) / (2·nt) at a time, rounded up to 32,
+  // within one part: long chunks first, shorter ones towards the end, where they keep both threads busy until the
+  // last rows.
   parallel_run(nt, [&](int, int) {
     int64_t j0 = next.load(std::memory_order_relaxed);
     while (j0 < n) {
+      const int64_t part_end = *std::upper_bound(starts.begin(), starts.end(), j0);
       const int64_t rows = std::max(kRowsPerChunk, ((n - j0) / (2 * nt) + 31) / 32 * 32);
-      if (!next.compare_exchange_weak(j0, j0 + rows, std::memory_order_relaxed)) continue;  // j0 reloaded
-      columns(j0, std::min(j0 + rows, n));
+      const int64_t j1 = std::min(j0 + rows, part_end);
+      if (!next.compare_exchange_weak(j0, j1, std::memory_order_relaxed)) continue;  // j0 reloaded
+      span(j0, j1);
       j0 = next.load(std::memory_order_relaxed);
     }
   });
+}
+
+// ParallelParts for a product of one weight matrix: columns(j0, j1) over [0, n).
+template <class Columns>
+void ParallelColumns(int64_t m, int64_t n, int64_t k, const Columns& columns) {
+  ParallelParts(m, k, {n}, [&](size_t, int64_t j0, int64_t j1) { columns(j0, j1); });
 }
 
 // The panel path (wgemm_panel.h) serves f32 weights from kPanelMinRows x rows on, where rows are longer than
@@ -401,60 +425,115 @@ const uint16_t* StageRows(const uint16_t* w, int64_t k, int64_t j0, int64_t j1) 
   return staged;
 }
 
-// The exact kernels on the path in use: Columns, or for f32 weights and many x rows the panel path
-// (wgemm_panel.h) on x packed once for all threads, or for bf16 rows off their lines Columns on staged copies.
+// One weight matrix of a product, read on every path through its rows types (scalar, AVX2, AVX-512), its output
+// out [m, n], and its rows' widened tails (null when none).
 template <class Scalar, class Avx2, class Avx512>
-void Run(const float* x, float* out, int64_t m, int64_t n, int64_t k, const float* tail, const Scalar& ws,
-         const Avx2& w2, const Avx512& w5) {
+struct RowsPart {
+  Scalar ws;
+  Avx2 w2;
+  Avx512 w5;
+  float* out;
+  int64_t n;
+  const float* tail;
+};
+
+template <class Part>
+std::vector<int64_t> RowCounts(const std::vector<Part>& parts) {
+  std::vector<int64_t> ns;
+  for (const Part& p : parts) ns.push_back(p.n);
+  return ns;
+}
+
+// The exact kernels on the path in use, for every part of a product at once: Columns, or for f32 weights and many
+// x rows the panel path (wgemm_panel.h) on x packed once for all threads, or for bf16 rows off their lines Columns
+// on staged copies.
+template <class Scalar, class Avx2, class Avx512>
+void Run(const float* x, int64_t m, int64_t k, const std::vector<RowsPart<Scalar, Avx2, Avx512>>& parts) {
   const CpuPath path = ActivePath();
+  const std::vector<int64_t> ns = RowCounts(parts);
   if constexpr (std::is_same<Avx512, avx512::F32Rows>::value) {
     if (m >= kPanelMinRows && k > kPanelMaxTileK) {
       const int rm = path == CpuPath::kAvx512 ? avx512::kPM : path == CpuPath::kAvx2 ? avx2::kPM : scalar::kPM;
       float* xp = PanelScratch(2).get((m + rm - 1) / rm * rm * ((k + 15) / 16) * 16);
       scalar::PackX(x, m, k, rm, xp);
-      ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
+      ParallelParts(m, k, ns, [&](size_t p, int64_t j0, int64_t j1) {
+        const auto& P = parts[p];
         if (path == CpuPath::kAvx512)
-          avx512::PanelColumns<avx512::kPM, avx512::kPN>(xp, w5, out, m, n, k, j0, j1, tail);
+          avx512::PanelColumns<avx512::kPM, avx512::kPN>(xp, P.w5, P.out, m, P.n, k, j0, j1, P.tail);
         else if (path == CpuPath::kAvx2)
-          avx2::PanelColumns<avx2::kPM, avx2::kPN>(xp, w2, out, m, n, k, j0, j1, tail);
+          avx2::PanelColumns<avx2::kPM, avx2::kPN>(xp, P.w2, P.out, m, P.n, k, j0, j1, P.tail);
         else
-          scalar::PanelColumns<scalar::kPM, scalar::kPN>(xp, ws, out, m, n, k, j0, j1, tail);
+          scalar::PanelColumns<scalar::kPM, scalar::kPN>(xp, P.ws, P.out, m, P.n, k, j0, j1, P.tail);
       });
       return;
     }
   }
-  if constexpr (std::is_same<Avx512, avx512::Bf16Rows>::value) {
-    if (StagesBf16Rows(w5.w, m, k)) {
-      ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
-        const uint16_t* staged = StageRows(w5.w, k, j0, j1);
+  ParallelParts(m, k, ns, [&](size_t p, int64_t j0, int64_t j1) {
+    const auto& P = parts[p];
+    if constexpr (std::is_same<Avx512, avx512::Bf16Rows>::value) {
+      if (StagesBf16Rows(P.w5.w, m, k)) {
+        const uint16_t* staged = StageRows(P.w5.w, k, j0, j1);
         // The copy's row r is weight row j0 + r: output columns from j0 on.
-        PathColumns(path, x, Scalar{staged, k}, Avx2{staged, k}, Avx512{staged, k}, out + j0, m, n, k, 0, j1 - j0,
-                    nullptr);
-      });
-      return;
+        PathColumns(path, x, Scalar{staged, k}, Avx2{staged, k}, Avx512{staged, k}, P.out + j0, m, P.n, k, 0,
+                    j1 - j0, nullptr);
+        return;
+      }
     }
-  }
-  ParallelColumns(m, n, k,
-                  [&](int64_t j0, int64_t j1) { PathColumns(path, x, ws, w2, w5, out, m, n, k, j0, j1, tail); });
+    PathColumns(path, x, P.ws, P.w2, P.w5, P.out, m, P.n, k, j0, j1, P.tail);
+  });
 }
 
-// A weight-format entry point: x, w (read as T by `read`) and out, the widened row tails, and the product on the
-// path in use, each path reading w through its own rows type R0 (scalar), R2 (AVX2) or R5 (AVX-512).
+// One weight matrix of a product as the caller gives it: w [n, k] (q8_0: int8, with its f16 block scales
+// [n, k / 32]) and its output out [m, n]. linearGroup takes several that share x; the other linear kernels, one.
+struct WeightPart {
+  const void* w;
+  const uint16_t* scales;
+  float* out;
+  int64_t n;
+};
+
+// The product of x [m, k] and every part's weights stored as T (f32 or f16), each path reading them through its
+// rows type R0, R2 or R5, the rows' last k % 16 weights widened by `widen`.
 template <class R0, class R2, class R5, class T, class Widen>
-Napi::Value LinearFrom(const Napi::CallbackInfo& info, T* (Args::*read)(const char*, int64_t) const, Widen widen) {
+void FloatProduct(const float* x, int64_t m, int64_t k, const std::vector<WeightPart>& parts, Widen widen) {
+  std::vector<std::vector<float>> tails(parts.size());
+  std::vector<RowsPart<R0, R2, R5>> rows;
+  for (size_t p = 0; p < parts.size(); ++p) {
+    const T* w = static_cast<const T*>(parts[p].w);
+    tails[p] = WidenedTails(parts[p].n, k, [&](int64_t i) { return widen(w[i]); });
+    rows.push_back({R0{w, k}, R2{w, k}, R5{w, k}, parts[p].out, parts[p].n, tails[p].data()});
+  }
+  Run(x, m, k, rows);
+}
+
+void F32Product(const float* x, int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
+  FloatProduct<scalar::F32Rows, avx2::F32Rows, avx512::F32Rows, float>(x, m, k, parts, [](float v) { return v; });
+}
+
+void F16Product(const float* x, int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
+  FloatProduct<scalar::F16Rows, avx2::F16Rows, avx512::F16Rows, uint16_t>(x, m, k, parts, HalfToFloat);
+}
+
+// The arguments every single-matrix linear kernel shares: x [m, k], w [n, k] (read as T by `read`), out [m, n].
+template <class T>
+WeightPart ReadPart(const Napi::CallbackInfo& info, const Args& a, T* (Args::*read)(const char*, int64_t) const,
+                    int64_t m, int64_t n, int64_t k) {
+  const T* w = (a.*read)("w", CheckedMul(info, a.op(), n, k));
+  return {w, nullptr, a.F32("out", CheckedMul(info, a.op(), m, n)), n};
+}
+
+// A single-matrix entry point: x, w read as T by `read`, out, and the product by `product`.
+template <class T, class Product>
+Napi::Value LinearOne(const Napi::CallbackInfo& info, T* (Args::*read)(const char*, int64_t) const,
+                      Product product) {
   Args a(info);
   const int64_t m = a.Size("m"), n = a.Size("n"), k = a.Size("k");
   const float* x = a.F32("x", CheckedMul(info, a.op(), m, k));
-  const T* w = (a.*read)("w", CheckedMul(info, a.op(), n, k));
-  float* out = a.F32("out", CheckedMul(info, a.op(), m, n));
-  const auto tail = WidenedTails(n, k, [&](int64_t i) { return widen(w[i]); });
-  Run(x, out, m, n, k, tail.data(), R0{w, k}, R2{w, k}, R5{w, k});
+  product(x, m, k, std::vector<WeightPart>{ReadPart(info, a, read, m, n, k)});
   return info.Env().Undefined();
 }
 
-Napi::Value LinearF32(const Napi::CallbackInfo& info) {
-  return LinearFrom<scalar::F32Rows, avx2::F32Rows, avx512::F32Rows>(info, &Args::F32, [](float v) { return v; });
-}
+Napi::Value LinearF32(const Napi::CallbackInfo& info) { return LinearOne(info, &Args::F32, F32Product); }
 
 // Where element i (0..31) of a 32-element block goes in the bf16 pair order's de-interleaved block: the even
 // offsets first, then the odd ones.
@@ -480,28 +559,28 @@ void PairX(const float* x, int64_t m, int64_t k, float* xp) {
   });
 }
 
-Napi::Value LinearBf16(const Napi::CallbackInfo& info) {
-  Args a(info);
-  const int64_t m = a.Size("m"), n = a.Size("n"), k = a.Size("k");
-  const float* x = a.F32("x", CheckedMul(info, a.op(), m, k));
-  const uint16_t* w = a.U16("w", CheckedMul(info, a.op(), n, k));
-  float* out = a.F32("out", CheckedMul(info, a.op(), m, n));
+void Bf16Product(const float* x, int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
   const int64_t kx = (k + 31) / 32 * 32, k32 = k - k % 32;
   float* xp = PanelScratch(2).get(m * kx);
   PairX(x, m, k, xp);
-  std::vector<float> tail;  // each row's last k % 32 weights, widened and de-interleaved as x
-  if (k32 < k) {
-    tail.assign(static_cast<size_t>(n * 32), 0.f);
-    for (int64_t j = 0; j < n; ++j)
-      for (int64_t c = k32; c < k; ++c) tail[j * 32 + PairSlot(c - k32)] = Bf16ToFloat(w[j * k + c]);
+  std::vector<std::vector<float>> tails(parts.size());  // each row's last k % 32 weights, widened and de-interleaved as x
+  std::vector<RowsPart<scalar::Bf16Rows, avx2::Bf16Rows, avx512::Bf16Rows>> rows;
+  for (size_t p = 0; p < parts.size(); ++p) {
+    const auto* w = static_cast<const uint16_t*>(parts[p].w);
+    const int64_t n = parts[p].n;
+    if (k32 < k) {
+      tails[p].assign(static_cast<size_t>(n * 32), 0.f);
+      for (int64_t j = 0; j < n; ++j)
+        for (int64_t c = k32; c < k; ++c) tails[p][j * 32 + PairSlot(c - k32)] = Bf16ToFloat(w[j * k + c]);
+    }
+    rows.push_back({{w, k}, {w, k}, {w, k}, parts[p].out, n, tails[p].data()});
   }
-  Run(xp, out, m, n, k, tail.data(), scalar::Bf16Rows{w, k}, avx2::Bf16Rows{w, k}, avx512::Bf16Rows{w, k});
-  return info.Env().Undefined();
+  Run(xp, m, k, rows);
 }
 
-Napi::Value LinearF16(const Napi::CallbackInfo& info) {
-  return LinearFrom<scalar::F16Rows, avx2::F16Rows, avx512::F16Rows>(info, &Args::U16, HalfToFloat);
-}
+Napi::Value LinearBf16(const Napi::CallbackInfo& info) { return LinearOne(info, &Args::U16, Bf16Product); }
+
+Napi::Value LinearF16(const Napi::CallbackInfo& info) { return LinearOne(info, &Args::U16, F16Product); }
 
 // f32 -> bf16 bits, round to nearest even (NaN kept quiet): x for the bf16 fast mode.
 inline uint16_t FloatToBf16(float f) {
@@ -518,18 +597,13 @@ bool HasAvx512Bf16() {
   return ok;
 }
 
-// linearBf16 in the bf16 fast mode (wgemm_bf16dot.h) where the CPU has AVX512_BF16 and the AVX-512 path is in
-// use; elsewhere the exact linearBf16. Returns whether the fast mode ran.
-Napi::Value LinearBf16Fast(const Napi::CallbackInfo& info) {
+// The product in the bf16 fast mode (wgemm_bf16dot.h) where the CPU has AVX512_BF16 and the AVX-512 path is in
+// use; elsewhere the exact Bf16Product. Returns whether the fast mode ran.
+bool Bf16FastProduct(const float* x, int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
   if (!HasAvx512Bf16() || ActivePath() != CpuPath::kAvx512) {
-    LinearBf16(info);
-    return Napi::Boolean::New(info.Env(), false);
+    Bf16Product(x, m, k, parts);
+    return false;
   }
-  Args a(info);
-  const int64_t m = a.Size("m"), n = a.Size("n"), k = a.Size("k");
-  const float* x = a.F32("x", CheckedMul(info, a.op(), m, k));
-  const uint16_t* w = a.U16("w", CheckedMul(info, a.op(), n, k));
-  float* out = a.F32("out", CheckedMul(info, a.op(), m, n));
   const int64_t kx = (k + 31) / 32 * 32;
   // x as bf16 in the calling thread's reused buffer (fresh memory per call would be fresh pages to fault in),
   // rows zero-padded to kx; long inputs (prefill) are split between the threads by rows.
@@ -540,41 +614,54 @@ Napi::Value LinearBf16Fast(const Napi::CallbackInfo& info) {
       for (int64_t c = k; c < kx; ++c) xb[i * kx + c] = 0;
     }
   });
-  // Rows off their cache lines: staged onto lines from two x rows on, as in Run (one x row reads them in place).
-  const bool stage = StagesBf16Rows(w, m, k);
   using avx512bf16::Bf16DotRows, avx512bf16::kRM, avx512bf16::kRN, avx512bf16::kRN1;
-  ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
-    if (!stage) return avx512bf16::Columns<kRM, kRN, kRN1>(xb, Bf16DotRows{w, kx}, out, m, n, k, j0, j1, nullptr);
+  ParallelParts(m, k, RowCounts(parts), [&](size_t p, int64_t j0, int64_t j1) {
+    const auto* w = static_cast<const uint16_t*>(parts[p].w);
+    float* out = parts[p].out;
+    const int64_t n = parts[p].n;
+    // Rows off their cache lines: staged onto lines from two x rows on, as in Run (one x row reads them in place).
+    if (!StagesBf16Rows(w, m, k))
+      return avx512bf16::Columns<kRM, kRN, kRN1>(xb, Bf16DotRows{w, kx}, out, m, n, k, j0, j1, nullptr);
     const uint16_t* staged = StageRows(w, k, j0, j1);
     avx512bf16::Columns<kRM, kRN, kRN1>(xb, Bf16DotRows{staged, kx}, out + j0, m, n, k, 0, j1 - j0, nullptr);
   });
-  return Napi::Boolean::New(info.Env(), true);
+  return true;
 }
 
-// The arguments of linearQ8 and linearQ8Fast: x [m, k], w [n, k] int8, scales [n, k / 32] f16 bits, out [m, n].
-struct Q8Call {
-  int64_t m, n, k;
-  const float* x;
-  const int8_t* w;
-  const uint16_t* s;
-  float* out;
-};
+// linearBf16 in the bf16 fast mode: Bf16FastProduct of one matrix.
+Napi::Value LinearBf16Fast(const Napi::CallbackInfo& info) {
+  bool fast = false;
+  LinearOne(info, &Args::U16, [&](const float* x, int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
+    fast = Bf16FastProduct(x, m, k, parts);
+  });
+  return Napi::Boolean::New(info.Env(), fast);
+}
 
-Q8Call ReadQ8Call(const Napi::CallbackInfo& info, const Args& a) {
+// The arguments of linearQ8 and linearQ8Fast: x [m, k], w [n, k] int8, scales [n, k / 32] f16 bits, out [m, n],
+// read by `product`.
+template <class Product>
+void ReadQ8Call(const Napi::CallbackInfo& info, Product product) {
+  Args a(info);
   const int64_t m = a.Size("m"), n = a.Size("n"), k = a.Size("k");
   if (k % 32 != 0) throw ArgError(info, a.op(), "k must be a multiple of 32 (q8_0 blocks), got " + std::to_string(k));
-  return {m,
-          n,
-          k,
-          a.F32("x", CheckedMul(info, a.op(), m, k)),
-          a.I8("w", CheckedMul(info, a.op(), n, k)),
-          a.U16("scales", CheckedMul(info, a.op(), n, k / 32)),
-          a.F32("out", CheckedMul(info, a.op(), m, n))};
+  const float* x = a.F32("x", CheckedMul(info, a.op(), m, k));
+  const int8_t* w = a.I8("w", CheckedMul(info, a.op(), n, k));
+  const uint16_t* s = a.U16("scales", CheckedMul(info, a.op(), n, k / 32));
+  float* out = a.F32("out", CheckedMul(info, a.op(), m, n));
+  product(x, m, k, std::vector<WeightPart>{{w, s, out, n}});
+}
+
+void Q8Product(const float* x, int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
+  std::vector<RowsPart<scalar::Q8Rows, avx2::Q8Rows, avx512::Q8Rows>> rows;
+  for (const WeightPart& p : parts) {
+    const auto* w = static_cast<const int8_t*>(p.w);
+    rows.push_back({{w, p.scales, k}, {w, p.scales, k}, {w, p.scales, k}, p.out, p.n, nullptr});
+  }
+  Run(x, m, k, rows);
 }
 
 Napi::Value LinearQ8(const Napi::CallbackInfo& info) {
-  const auto [m, n, k, x, w, s, out] = ReadQ8Call(info, Args(info));
-  Run(x, out, m, n, k, nullptr, scalar::Q8Rows{w, s, k}, avx2::Q8Rows{w, s, k}, avx512::Q8Rows{w, s, k});
+  ReadQ8Call(info, Q8Product);
   return info.Env().Undefined();
 }
 
@@ -606,17 +693,10 @@ bool HasAvx512Vnni() {
 // From this many x rows on, the VNNI kernel packs the weights (PackedColumns) rather than reducing across lanes.
 constexpr int64_t kQ8PackMinRows = 16;
 
-// linearQ8 in the int8 fast mode (wgemm_isa.h's Q8DotRows order): x quantised to q8_0 once per call, then
+// The product in the int8 fast mode (wgemm_isa.h's Q8DotRows order): x quantised to q8_0 once per call, then
 // AVX512-VNNI integer dot products where the CPU has them and the AVX-512 path is in use, elsewhere the
 // reference tile of the path in use (the same bits, more slowly). Returns whether the VNNI kernels ran.
-Napi::Value LinearQ8Fast(const Napi::CallbackInfo& info) {
-  const Q8Call call = ReadQ8Call(info, Args(info));
-  // Named once more: lambdas cannot capture structured bindings in C++17.
-  const int64_t m = call.m, n = call.n, k = call.k;
-  const float* x = call.x;
-  const int8_t* w = call.w;
-  const uint16_t* s = call.s;
-  float* out = call.out;
+bool Q8FastProduct(const float* x, int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
   const int64_t nbp = (k / 32 + 15) / 16 * 16, kq = nbp * 32;
   // On the calling thread's reused buffers: fresh memory for every call would be fresh pages to fault in.
   static thread_local gemm::Scratch buffers[5];
@@ -625,20 +705,26 @@ Napi::Value LinearQ8Fast(const Napi::CallbackInfo& info) {
   int32_t* sx = reinterpret_cast<int32_t*>(buffers[2].get(m * nbp));
   QuantizeX(x, m, k, nbp, xq, dx, sx);
   const CpuPath path = ActivePath();
+  const auto weights = [&](size_t p) { return static_cast<const int8_t*>(parts[p].w); };
   if (path == CpuPath::kAvx512 && HasAvx512Vnni()) {
-    const avx512::Q8DotRows rows{w, s, k, dx, kq, nbp};
     if (m >= kQ8PackMinRows) {
-      const int64_t chunks = (n + avx512vnni::kPackCols - 1) / avx512vnni::kPackCols;
-      const int nt = static_cast<int>(std::min<int64_t>(num_threads(), chunks));
+      // Chunks of kPackCols weight rows, part after part: chunk c is rows [j0, j0 + kPackCols) of part p.
+      constexpr int64_t kCols = avx512vnni::kPackCols;
+      std::vector<std::pair<size_t, int64_t>> chunks;
+      for (size_t p = 0; p < parts.size(); ++p)
+        for (int64_t j0 = 0; j0 < parts[p].n; j0 += kCols) chunks.emplace_back(p, j0);
+      const int64_t count = static_cast<int64_t>(chunks.size());
+      const int nt = static_cast<int>(std::min<int64_t>(num_threads(), count));
       std::atomic<int64_t> next{0};
       const auto work = [&](int, int) {
         // Each thread packs into its own buffers, one chunk of kPackCols weight rows after another.
-        float* buf = PanelScratch(0).get(k / 4 * avx512vnni::kPackCols + k / 32 * avx512vnni::kPackCols);
+        float* buf = PanelScratch(0).get(k / 4 * kCols + k / 32 * kCols);
         uint32_t* pw = reinterpret_cast<uint32_t*>(buf);
-        float* pd = buf + k / 4 * avx512vnni::kPackCols;
-        for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
-          const int64_t j0 = c * avx512vnni::kPackCols;
-          avx512vnni::PackedColumns(xq, sx, rows, out, m, n, j0, j0 + avx512vnni::kPackCols, pw, pd);
+        float* pd = buf + k / 4 * kCols;
+        for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < count;) {
+          const auto [p, j0] = chunks[c];
+          const avx512::Q8DotRows rows{weights(p), parts[p].scales, k, dx, kq, nbp};
+          avx512vnni::PackedColumns(xq, sx, rows, parts[p].out, m, parts[p].n, j0, j0 + kCols, pw, pd);
         }
       };
       if (nt <= 1)
@@ -653,14 +739,19 @@ Napi::Value LinearQ8Fast(const Napi::CallbackInfo& info) {
         dxp[b] = dx[from];
         sxp[b] = sx[from];
       }
-      const avx512vnni::VnniRows vr{rows, dxp, sxp};
-      ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
-        avx512vnni::Columns<avx512vnni::kRM, avx512vnni::kRN, avx512vnni::kRN1>(xq, vr, out, m, n, k, j0, j1, nullptr);
+      ParallelParts(m, k, RowCounts(parts), [&](size_t p, int64_t j0, int64_t j1) {
+        const avx512vnni::VnniRows vr{{weights(p), parts[p].scales, k, dx, kq, nbp}, dxp, sxp};
+        avx512vnni::Columns<avx512vnni::kRM, avx512vnni::kRN, avx512vnni::kRN1>(xq, vr, parts[p].out, m, parts[p].n,
+                                                                                  k, j0, j1, nullptr);
       });
     }
-    return Napi::Boolean::New(info.Env(), true);
+    return true;
   }
-  ParallelColumns(m, n, k, [&](int64_t j0, int64_t j1) {
+  ParallelParts(m, k, RowCounts(parts), [&](size_t p, int64_t j0, int64_t j1) {
+    const int8_t* w = weights(p);
+    const uint16_t* s = parts[p].scales;
+    float* out = parts[p].out;
+    const int64_t n = parts[p].n;
     if (path == CpuPath::kAvx512)
       avx512::Columns<avx512::kRM, avx512::kRN, avx512::kRN1>(
           xq, avx512::Q8DotRows{w, s, k, dx, kq, nbp}, out, m, n, k, j0, j1, nullptr);
@@ -671,7 +762,16 @@ Napi::Value LinearQ8Fast(const Napi::CallbackInfo& info) {
       scalar::Columns<scalar::kRM, scalar::kRN, scalar::kRN1>(
           xq, scalar::Q8DotRows{w, s, k, dx, kq, nbp}, out, m, n, k, j0, j1, nullptr);
   });
-  return Napi::Boolean::New(info.Env(), false);
+  return false;
+}
+
+// linearQ8 in the int8 fast mode: Q8FastProduct of one matrix.
+Napi::Value LinearQ8Fast(const Napi::CallbackInfo& info) {
+  bool fast = false;
+  ReadQ8Call(info, [&](const float* x, int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
+    fast = Q8FastProduct(x, m, k, parts);
+  });
+  return Napi::Boolean::New(info.Env(), fast);
 }
 
 // q8_0 quantisation of rows stored as f32, bf16 or f16, read in place (a memory-mapped checkpoint is quantised
@@ -730,6 +830,81 @@ Napi::Value QuantizeQ8F16(const Napi::CallbackInfo& info) {
   return QuantizeFrom<scalar::F16Source, avx2::F16Source, avx512::F16Source>(info, &Args::U16);
 }
 
+// linearGroup's weight formats (WeightFormat in src/tensor/kernels/types.ts), and how many matrices a group holds.
+constexpr int64_t kFormatF32 = 0, kFormatBf16 = 1, kFormatF16 = 2, kFormatQ8 = 3;
+constexpr size_t kMaxGroupParts = 8;
+
+// x [m, k] times every matrix of `group` (WeightGroup in src/tensor/kernels/types.ts: one format, up to
+// kMaxGroupParts matrices with k columns each) in one job: each output is the bits its own single-matrix kernel
+// gives. Returns whether a fast mode ran (group.fast asks for it; f32 and f16 have none).
+Napi::Value LinearGroup(const Napi::CallbackInfo& info) {
+  Args a(info);
+  const char* op = a.op();
+  const int64_t m = a.Size("m"), k = a.Size("k");
+  const int64_t format = a.FieldSize("group", "format");
+  if (format > kFormatQ8)
+    throw ArgError(info, op, "group.format must be 0 (f32), 1 (bf16), 2 (f16) or 3 (q8_0), got " + std::to_string(format));
+  const Napi::Value fast_value = a.Field("group", "fast");
+  if (!fast_value.IsBoolean()) throw ArgError(info, op, "argument 'group.fast' must be a boolean");
+  const bool fast = fast_value.As<Napi::Boolean>().Value();
+  if (format == kFormatQ8 && k % 32 != 0)
+    throw ArgError(info, op, "k must be a multiple of 32 (q8_0 blocks), got " + std::to_string(k));
+  const float* x = a.F32("x", CheckedMul(info, op, m, k));
+  const auto list = [&](const char* field) {
+    const Napi::Value v = a.Field("group", field);
+    if (!v.IsArray()) throw ArgError(info, op, std::string("argument 'group.") + field + "' must be an array");
+    return v.As<Napi::Array>();
+  };
+  const Napi::Array weights = list("weights"), outs = list("outs"), rows = list("rows");
+  const Napi::Array scales = format == kFormatQ8 ? list("scales") : weights;
+  const size_t count = weights.Length();
+  if (count == 0 || count > kMaxGroupParts)
+    throw ArgError(info, op, "group.weights must hold 1 to " + std::to_string(kMaxGroupParts) + " matrices, got " +
+                                 std::to_string(count));
+  if (outs.Length() != count || rows.Length() != count || scales.Length() != count)
+    throw ArgError(info, op, "group.outs, group.rows (and for q8_0 group.scales) must have one entry per matrix (" +
+                                 std::to_string(count) + ")");
+  std::vector<WeightPart> parts;
+  for (uint32_t p = 0; p < count; ++p) {
+    const std::string at = "[" + std::to_string(p) + "]";
+    const Napi::Value nv = rows.Get(p);
+    const double nd = nv.IsNumber() ? nv.As<Napi::Number>().DoubleValue() : -1;
+    if (!(nd >= 0) || nd != std::floor(nd) || nd > 9007199254740991.0)
+      throw ArgError(info, op, "argument 'group.rows" + at + "' must be a non-negative integer");
+    const int64_t n = static_cast<int64_t>(nd), nk = CheckedMul(info, op, n, k);
+    const std::string w_name = "group.weights" + at, s_name = "group.scales" + at, o_name = "group.outs" + at;
+    const Napi::Value wv = weights.Get(p);
+    const void* w =
+        format == kFormatF32 ? static_cast<const void*>(TypedValue<float>(info, wv, op, w_name.c_str(),
+                                                                           napi_float32_array, "Float32Array", nk))
+        : format == kFormatQ8
+            ? static_cast<const void*>(
+                  TypedValue<int8_t>(info, wv, op, w_name.c_str(), napi_int8_array, "Int8Array", nk))
+            : static_cast<const void*>(
+                  TypedValue<uint16_t>(info, wv, op, w_name.c_str(), napi_uint16_array, "Uint16Array", nk));
+    const uint16_t* s = format == kFormatQ8 ? TypedValue<uint16_t>(info, scales.Get(p), op, s_name.c_str(),
+                                                                   napi_uint16_array, "Uint16Array", nk / 32)
+                                            : nullptr;
+    float* out = TypedValue<float>(info, outs.Get(p), op, o_name.c_str(), napi_float32_array, "Float32Array",
+                                   CheckedMul(info, op, m, n));
+    parts.push_back({w, s, out, n});
+  }
+  bool ran_fast = false;
+  if (format == kFormatF32)
+    F32Product(x, m, k, parts);
+  else if (format == kFormatF16)
+    F16Product(x, m, k, parts);
+  else if (format == kFormatBf16 && fast)
+    ran_fast = Bf16FastProduct(x, m, k, parts);
+  else if (format == kFormatBf16)
+    Bf16Product(x, m, k, parts);
+  else if (fast)
+    ran_fast = Q8FastProduct(x, m, k, parts);
+  else
+    Q8Product(x, m, k, parts);
+  return Napi::Boolean::New(info.Env(), ran_fast);
+}
+
 const KernelDef kKernels[] = {
     {"linearF32", "x:f32 w:f32 out:f32 m:size n:size k:size", LinearF32},
     {"linearBf16", "x:f32 w:u16 out:f32 m:size n:size k:size", LinearBf16},
@@ -737,6 +912,7 @@ const KernelDef kKernels[] = {
     {"linearBf16Fast", "x:f32 w:u16 out:f32 m:size n:size k:size -> bool", LinearBf16Fast},
     {"linearQ8", "x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size", LinearQ8},
     {"linearQ8Fast", "x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size -> bool", LinearQ8Fast},
+    {"linearGroup", "x:f32 group:WeightGroup m:size k:size -> bool", LinearGroup},
     {"quantizeQ8", "w:f32 q:i8 scales:u16 rows:size cols:size -> size", QuantizeQ8},
     {"quantizeQ8Bf16", "w:u16 q:i8 scales:u16 rows:size cols:size -> size", QuantizeQ8Bf16},
     {"quantizeQ8F16", "w:u16 q:i8 scales:u16 rows:size cols:size -> size", QuantizeQ8F16},

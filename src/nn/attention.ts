@@ -1,6 +1,6 @@
 // Multi-head causal self-attention with grouped KV heads, optional QK-norm over the full projected width
 // (OLMo 2, OLMoE), optional clip_qkv (OLMo 1, OLMoE), RoPE, and a KV cache for decoding.
-import { attention, clamp, reshape, rope, ropeInvFreq, type Tensor } from '../tensor/index.ts';
+import { attention, clamp, linearGroup, reshape, rope, ropeInvFreq, type Tensor } from '../tensor/index.ts';
 import type { Init } from './init.ts';
 import type { LayerKVCache, PackedRows } from './kv-cache.ts';
 import { Linear, RMSNorm } from './layers.ts';
@@ -65,9 +65,8 @@ export class SelfAttention extends Module {
     const { numHeads, numKvHeads, headDim, clipQkv, clipAfterNorm } = this.cfg;
     const [b, t] = x.shape;
     const clip = (z: Tensor) => (clipQkv === null ? z : clamp(z, -clipQkv, clipQkv));
-    let q = this.qProj.forward(x);
-    let k = this.kProj.forward(x);
-    let v = this.vProj.forward(x);
+    // One call for the three projections (linearGroup: one kernel call for compact inference weights).
+    let [q, k, v] = linearGroup(x, [this.qProj.weight, this.kProj.weight, this.vProj.weight]);
     if (!clipAfterNorm) [q, k, v] = [clip(q), clip(k), clip(v)];
     if (this.qNorm && this.kNorm) [q, k] = [this.qNorm.forward(q), this.kNorm.forward(k)];
     if (clipAfterNorm) [q, k, v] = [clip(q), clip(k), clip(v)];

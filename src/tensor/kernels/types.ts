@@ -10,7 +10,7 @@
 // name through it (native/napi_args.h) and exports the table (kernelSignatures()), which the native
 // backend compares with this one when it loads (kernels/native.ts): a kernel's layout cannot drift.
 // Kinds: f32, i32, u16 (typed arrays; `?` allows null), size (non-negative integer), int, num, bool,
-// unaryOp / binaryOp (op codes below), and object kinds named by their interface (AttentionShape).
+// unaryOp / binaryOp (op codes below), and object kinds named by their interface (AttentionShape, WeightGroup).
 //
 // Conventions, for every kernel:
 // - Arrays are dense row-major; sizes are element counts, never bytes.
@@ -78,6 +78,25 @@ export interface AttentionShape {
    * a sequence never changes its rows (batch invariance). Without it, every position counts as real.
    */
   validLens?: I32 | null;
+}
+
+/** Weight formats of linearGroup (shared with C++: native/wgemm.cc). */
+export const WeightFormat = { f32: 0, bf16: 1, f16: 2, q8: 3 } as const;
+export type WeightFormatCode = (typeof WeightFormat)[keyof typeof WeightFormat];
+
+/**
+ * Weight matrices of one format that multiply the same x (linearGroup): weights[i] [rows[i], k] (for q8_0 with
+ * scales[i] [rows[i], k/32]; scales is ignored otherwise), each product written to outs[i] [m, rows[i]]. 1 to 8
+ * matrices. `fast` asks for the format's fast mode (bf16: linearBf16Fast, q8_0: linearQ8Fast; f32 and f16 have
+ * none).
+ */
+export interface WeightGroup {
+  format: WeightFormatCode;
+  fast: boolean;
+  weights: readonly (F32 | Uint16Array | Int8Array)[];
+  scales: readonly Uint16Array[];
+  outs: readonly F32[];
+  rows: readonly number[];
 }
 
 export const KERNEL_SIGNATURES = {
@@ -293,6 +312,13 @@ export const KERNEL_SIGNATURES = {
      */
     linearQ8Fast: 'x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size -> bool',
     /**
+     * Several weight matrices times the same x in one call (a layer's q/k/v or gate/up projections while
+     * decoding): each outs[i] gets exactly the bits its own kernel above (linearF32, linearBf16, linearF16,
+     * linearQ8 or their fast modes) gives, but the matrices' rows are shared out between the threads as one job,
+     * and x is prepared (de-interleaved, rounded or quantised) once. Returns whether a fast mode ran.
+     */
+    linearGroup: 'x:f32 group:WeightGroup m:size k:size -> bool',
+    /**
      * q8_0 quantisation of w [rows, cols] (cols a multiple of 32): per block d = max|w|/127,
      * q = round(w·(1/d)) half away from zero (0 when d = 0), scales = half(d). Returns the number of blocks
      * whose scale is not a finite half (non-finite weights, or too large): callers refuse those.
@@ -330,6 +356,7 @@ interface KindTypes {
   unaryOp: UnaryOpCode;
   binaryOp: BinaryOpCode;
   AttentionShape: AttentionShape;
+  WeightGroup: WeightGroup;
 }
 export type ArgKind = keyof KindTypes;
 

@@ -9,6 +9,7 @@ export * from './losses.ts';
 export * from './cast.ts';
 export {
   compactLinear,
+  compactLinearGroup,
   compactEmbedding,
   inferenceWeight,
   isCompactWeight,

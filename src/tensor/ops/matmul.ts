@@ -4,7 +4,7 @@ import { record } from '../autograd.ts';
 import { kernels } from '../backend.ts';
 import { formatShape, ShapeError, sizeOf } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
-import { compactLinear, isCompactWeight } from './weight-linear.ts';
+import { compactLinear, compactLinearGroup, isCompactWeight, MAX_GROUP_WEIGHTS } from './weight-linear.ts';
 
 export interface MatmulOptions {
   /** Treat b's last two axes as [N, K] (multiply by bᵀ). */
@@ -139,4 +139,20 @@ export function linear(x: Tensor, weight: Tensor): Tensor {
   if (isCompactWeight(weight)) return compactLinear(x, weight); // bf16 / f16 / q8_0 inference weights
   if (weight.rank !== 2) throw new ShapeError(`linear: weight must be [out, in], got ${formatShape(weight.shape)}`);
   return matmul(x, weight, { transposeB: true });
+}
+
+/**
+ * x · Wᵢᵀ for several weights at once (a layer's q/k/v or gate/up projections): linear's result for each.
+ * Compact inference weights of one dtype and width multiply in one kernel call (compactLinearGroup: the threads
+ * share the matrices' rows as one job, and x is prepared once); any other mix runs linear on each.
+ */
+export function linearGroup(x: Tensor, weights: readonly Tensor[]): Tensor[] {
+  const [first] = weights;
+  const grouped =
+    weights.length > 1 &&
+    weights.length <= MAX_GROUP_WEIGHTS &&
+    weights.every(
+      (w) => isCompactWeight(w) && w.dtype === first.dtype && w.rank === 2 && w.shape[1] === first.shape[1],
+    );
+  return grouped ? compactLinearGroup(x, weights) : weights.map((w) => linear(x, w));
 }

@@ -9,6 +9,7 @@
 // is an error that says so.
 import { needsGrad } from '../autograd.ts';
 import { kernels } from '../backend.ts';
+import { WeightFormat, type WeightFormatCode } from '../kernels/types.ts';
 import { allocLarge } from '../mapped-file.ts';
 import { formatShape, ShapeError, sizeOf } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
@@ -152,13 +153,20 @@ const INT8_FAST_UNAVAILABLE =
   `the int8 fast mode has AVX512-VNNI kernels only, which this process does not run (CPU, OLMO_CPU_PATH or ` +
   `OLMO_BACKEND); its reference loop gives the same results, more slowly than the exact int8 kernels`;
 
+/** The inner width k of x [..., k] · Wᵀ for a compact W [n, k], after checking both. */
+function innerWidth(op: string, x: Tensor, w: Tensor): number {
+  if (w.rank !== 2) throw new ShapeError(`${op}: weight must be [out, in], got ${formatShape(w.shape)}`);
+  const k = w.shape[1];
+  if (x.rank < 1 || x.shape[x.rank - 1] !== k)
+    throw new ShapeError(`${op}: cannot multiply ${formatShape(x.shape)} by ${w.describe()}ᵀ: inner dimensions differ`);
+  return k;
+}
+
 /** x [..., k] · Wᵀ for a compact W [n, k]: [..., n] in f32. */
 export function compactLinear(x: Tensor, w: Tensor): Tensor {
   const op = 'linear';
-  if (w.rank !== 2) throw new ShapeError(`${op}: weight must be [out, in], got ${formatShape(w.shape)}`);
-  const [n, k] = w.shape;
-  if (x.rank < 1 || x.shape[x.rank - 1] !== k)
-    throw new ShapeError(`${op}: cannot multiply ${formatShape(x.shape)} by ${w.describe()}ᵀ: inner dimensions differ`);
+  const k = innerWidth(op, x, w);
+  const n = w.shape[0];
   refuseGrad(op, [x, w], w);
   const m = x.size / k;
   const out = Tensor.empty([...x.shape.slice(0, -1), n]);
@@ -182,6 +190,63 @@ export function compactLinear(x: Tensor, w: Tensor): Tensor {
     );
   } else throw new ShapeError(`${op}: ${w.describe()} is not a compact weight`);
   return out;
+}
+
+/** The most weights compactLinearGroup multiplies in one call (the kernel's limit). */
+export const MAX_GROUP_WEIGHTS = 8;
+
+const GROUP_FORMAT: Partial<Record<Tensor['dtype'], WeightFormatCode>> = {
+  f32: WeightFormat.f32,
+  bf16: WeightFormat.bf16,
+  f16: WeightFormat.f16,
+  i8: WeightFormat.q8,
+};
+
+/**
+ * x [..., k] · Wᵢᵀ for compact weights Wᵢ [nᵢ, k] of one dtype (up to MAX_GROUP_WEIGHTS), in one kernel call
+ * (linearGroup): each result is compactLinear's, bit for bit, but the threads share all the matrices' rows as
+ * one job and x is prepared once, which is what a decoding step's q/k/v and gate/up projections want.
+ */
+export function compactLinearGroup(x: Tensor, ws: readonly Tensor[]): Tensor[] {
+  const op = 'linear';
+  if (ws.length === 0 || ws.length > MAX_GROUP_WEIGHTS)
+    throw new ShapeError(`${op}: a group takes 1 to ${MAX_GROUP_WEIGHTS} weights, got ${ws.length}`);
+  const k = innerWidth(op, x, ws[0]);
+  for (const w of ws) {
+    innerWidth(op, x, w);
+    if (w.dtype !== ws[0].dtype || !isCompactWeight(w))
+      throw new ShapeError(
+        `${op}: a group's weights must be compact and of one dtype: ${ws.map((t) => t.describe()).join(', ')}`,
+      );
+  }
+  const format = GROUP_FORMAT[ws[0].dtype]!;
+  refuseGrad(op, [x, ...ws], ws[0]);
+  const m = x.size / k;
+  const outs = ws.map((w) => Tensor.empty([...x.shape.slice(0, -1), w.shape[0]]));
+  const group = {
+    format,
+    weights: ws.map((w) => (w.dtype === 'f32' ? w.f32(op) : (w.data as Uint16Array | Int8Array))),
+    scales: format === WeightFormat.q8 ? ws.map(q8ScalesOf) : [],
+    outs: outs.map((o) => o.f32()),
+    rows: ws.map((w) => w.shape[0]),
+  };
+  const kern = kernels();
+  const xs = x.f32(op);
+  const run = (fast: boolean) => kern.linearGroup(xs, { ...group, fast }, m, k);
+  if (format === WeightFormat.bf16)
+    bf16Fast.choose(
+      () => void run(false),
+      () => run(true),
+      BF16_FAST_UNAVAILABLE,
+    );
+  else if (format === WeightFormat.q8)
+    int8Fast.choose(
+      () => void run(false),
+      () => run(true),
+      INT8_FAST_UNAVAILABLE,
+    );
+  else run(false);
+  return outs;
 }
 
 /** Embedding lookup in a compact table [vocab, dim]: [...ids.shape, dim] in f32. */

@@ -3,7 +3,7 @@
 // match it bit for bit. JavaScript
 // has no fused multiply-add: fma32 computes one exactly (the product of two floats is exact in a double;
 // the double sum's rounding error is recovered and used to break float ties).
-import type { F32, WgemmKernels } from '../types.ts';
+import { WeightFormat, type F32, type WeightGroup, type WgemmKernels } from '../types.ts';
 import { f16BitsToF32, f32BitsToF16 } from './convert.ts';
 import { fail } from './check.ts';
 
@@ -128,6 +128,30 @@ function checkQ8Call(op: string, x: F32, w: Int8Array, scales: Uint16Array, out:
   });
 }
 
+const MAX_GROUP_PARTS = 8;
+
+/** A linearGroup group's fields, checked as the addon checks them (the arrays' lengths are checked per part). */
+function checkGroup(group: WeightGroup, k: number): WeightGroup {
+  const op = 'linearGroup';
+  const { format, fast } = group;
+  if (!Number.isInteger(format) || format < 0) fail(op, `argument 'group.format' must be a non-negative integer`);
+  if (format > WeightFormat.q8) fail(op, `group.format must be 0 (f32), 1 (bf16), 2 (f16) or 3 (q8_0), got ${format}`);
+  if (typeof fast !== 'boolean') fail(op, `argument 'group.fast' must be a boolean`);
+  if (format === WeightFormat.q8) checkBlocks(op, 'k', k);
+  const fields: ('weights' | 'outs' | 'rows' | 'scales')[] = ['weights', 'outs', 'rows'];
+  if (format === WeightFormat.q8) fields.push('scales');
+  for (const f of fields) if (!Array.isArray(group[f])) fail(op, `argument 'group.${f}' must be an array`);
+  const count = group.weights.length;
+  if (count === 0 || count > MAX_GROUP_PARTS)
+    fail(op, `group.weights must hold 1 to ${MAX_GROUP_PARTS} matrices, got ${count}`);
+  if (fields.some((f) => group[f].length !== count))
+    fail(op, `group.outs, group.rows (and for q8_0 group.scales) must have one entry per matrix (${count})`);
+  group.rows.forEach((n, i) => {
+    if (!Number.isInteger(n) || n < 0) fail(op, `argument 'group.rows[${i}]' must be a non-negative integer`);
+  });
+  return group;
+}
+
 /** q8_0 quantisation of rows read through w(i) (the weight at flat index i, widened); returns the bad blocks. */
 function quantize(
   op: string,
@@ -237,6 +261,32 @@ export const jsWgemm: WgemmKernels = {
       }
     }
     return false; // the reference loop, not VNNI
+  },
+  linearGroup(x, group, m, k) {
+    const op = 'linearGroup';
+    const { weights, outs, rows, scales, format } = checkGroup(group, k);
+    checkLength(op, { x: [x, m * k, Float32Array] });
+    weights.forEach((w, i) => {
+      const n = rows[i];
+      const name = (field: string) => `${field}[${i}]`;
+      const type = format === WeightFormat.f32 ? Float32Array : format === WeightFormat.q8 ? Int8Array : Uint16Array;
+      checkLength(op, {
+        [name('group.weights')]: [w, n * k, type],
+        [name('group.outs')]: [outs[i], m * n, Float32Array],
+      });
+      if (format === WeightFormat.q8)
+        checkLength(op, { [name('group.scales')]: [scales[i], (n * k) / 32, Uint16Array] });
+    });
+    // Each part is its own kernel's product: the native addon shares the work out differently, not the sums.
+    weights.forEach((w, i) => {
+      const n = rows[i];
+      if (format === WeightFormat.f32) jsWgemm.linearF32(x, w as F32, outs[i], m, n, k);
+      else if (format === WeightFormat.bf16) jsWgemm.linearBf16(x, w as Uint16Array, outs[i], m, n, k);
+      else if (format === WeightFormat.f16) jsWgemm.linearF16(x, w as Uint16Array, outs[i], m, n, k);
+      else if (group.fast) jsWgemm.linearQ8Fast(x, w as Int8Array, scales[i], outs[i], m, n, k);
+      else jsWgemm.linearQ8(x, w as Int8Array, scales[i], outs[i], m, n, k);
+    });
+    return false; // no fast mode in js (the bf16 one runs exact; the int8 one's reference loop is not "fast")
   },
   quantizeQ8(w, q, scales, rows, cols) {
     checkLength('quantizeQ8', { w: [w, rows * cols, Float32Array] });
