@@ -832,7 +832,7 @@ Napi::Value QuantizeQ8F16(const Napi::CallbackInfo& info) {
 
 // linearGroup's weight formats (WeightFormat in src/tensor/kernels/types.ts), and how many matrices a group holds.
 constexpr int64_t kFormatF32 = 0, kFormatBf16 = 1, kFormatF16 = 2, kFormatQ8 = 3;
-constexpr size_t kMaxGroupParts = 8;
+constexpr size_t kMaxGroupParts = 64;
 
 // x [m, k] times every matrix of `group` (WeightGroup in src/tensor/kernels/types.ts: one format, up to
 // kMaxGroupParts matrices with k columns each) in one job: each output is the bits its own single-matrix kernel

@@ -5,6 +5,7 @@ import {
   concat,
   div,
   gatherRows,
+  linearGroup,
   reshape,
   scatterAddRows,
   softmax,
@@ -81,6 +82,18 @@ export class SparseMoE extends Module {
     const expertLoad = Int32Array.from(byExpert.map((slots) => slots.length));
 
     const flatWeights = reshape(weights, [tokens * topK, 1]);
+    const experts = this.expertList.experts;
+    // One token (decoding one sequence): every routed expert takes that same row, so their gate and up
+    // projections all go through one linearGroup call (one kernel call for compact inference weights), with the
+    // bits of each expert's own forward.
+    const routed = byExpert.flatMap((slots, e) => (slots.length > 0 ? [e] : []));
+    const gateUp =
+      tokens === 1
+        ? linearGroup(
+            flat,
+            routed.flatMap((e) => [experts[e].gateProj.weight, experts[e].upProj.weight]),
+          )
+        : null;
     const outputs: Tensor[] = [];
     const destTokens: number[] = [];
     byExpert.forEach((slots, e) => {
@@ -91,7 +104,10 @@ export class SparseMoE extends Module {
         'i32',
       );
       const slotIds = tensor(Int32Array.from(slots), [slots.length], 'i32');
-      const y = this.expertList.experts[e].forward(gatherRows(flat, tokenIds));
+      const at = 2 * routed.indexOf(e);
+      const y = gateUp
+        ? experts[e].fromGateUp(gateUp[at], gateUp[at + 1])
+        : experts[e].forward(gatherRows(flat, tokenIds));
       outputs.push(mul(y, gatherRows(flatWeights, slotIds)));
       for (const s of slots) destTokens.push(Math.floor(s / topK));
     });

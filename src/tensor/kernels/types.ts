@@ -86,7 +86,7 @@ export type WeightFormatCode = (typeof WeightFormat)[keyof typeof WeightFormat];
 
 /**
  * Weight matrices of one format that multiply the same x (linearGroup): weights[i] [rows[i], k] (for q8_0 with
- * scales[i] [rows[i], k/32]; scales is ignored otherwise), each product written to outs[i] [m, rows[i]]. 1 to 8
+ * scales[i] [rows[i], k/32]; scales is ignored otherwise), each product written to outs[i] [m, rows[i]]. 1 to 64
  * matrices. `fast` asks for the format's fast mode (bf16: linearBf16Fast, q8_0: linearQ8Fast; f32 and f16 have
  * none).
  */

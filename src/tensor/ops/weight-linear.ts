@@ -193,7 +193,7 @@ export function compactLinear(x: Tensor, w: Tensor): Tensor {
 }
 
 /** The most weights compactLinearGroup multiplies in one call (the kernel's limit). */
-export const MAX_GROUP_WEIGHTS = 8;
+export const MAX_GROUP_WEIGHTS = 64;
 
 const GROUP_FORMAT: Partial<Record<Tensor['dtype'], WeightFormatCode>> = {
   f32: WeightFormat.f32,

@@ -142,10 +142,10 @@ test('linearGroup: bad groups are errors naming the kernel and the field', { ski
     rows: [2, 2],
   });
   const bad: [Partial<Record<keyof WeightGroup, unknown>>, RegExp, number?][] = [
-    [{ weights: [], outs: [], rows: [] }, /group.weights must hold 1 to 8 matrices, got 0/],
+    [{ weights: [], outs: [], rows: [] }, /group.weights must hold 1 to 64 matrices, got 0/],
     [
-      { weights: Array.from({ length: 9 }, w), outs: Array.from({ length: 9 }, out), rows: Array(9).fill(2) },
-      /1 to 8 matrices, got 9/,
+      { weights: Array.from({ length: 65 }, w), outs: Array.from({ length: 65 }, out), rows: Array(65).fill(2) },
+      /1 to 64 matrices, got 65/,
     ],
     [{ outs: [out()] }, /one entry per matrix \(2\)/],
     [{ rows: [2, -1] }, /'group.rows\[1\]' must be a non-negative integer/],
@@ -221,7 +221,7 @@ test('linearGroup (op): linear on each weight, in one call for compact weights o
       () => compactLinearGroup(x, [f32(5, 2), trainable]),
       /a group's weights must be compact and of one dtype/,
     );
-    assert.throws(() => compactLinearGroup(x, []), /a group takes 1 to 8 weights, got 0/);
+    assert.throws(() => compactLinearGroup(x, []), /a group takes 1 to 64 weights, got 0/);
     assert.throws(
       () => compactLinearGroup(tensor(new Float32Array(3), [1, 3]), [f32(5, 2)]),
       /inner dimensions differ/,

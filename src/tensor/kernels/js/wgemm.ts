@@ -128,7 +128,7 @@ function checkQ8Call(op: string, x: F32, w: Int8Array, scales: Uint16Array, out:
   });
 }
 
-const MAX_GROUP_PARTS = 8;
+const MAX_GROUP_PARTS = 64;
 
 /** A linearGroup group's fields, checked as the addon checks them (the arrays' lengths are checked per part). */
 function checkGroup(group: WeightGroup, k: number): WeightGroup {
