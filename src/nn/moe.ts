@@ -98,16 +98,17 @@ export class SparseMoE extends Module {
     const destTokens: number[] = [];
     byExpert.forEach((slots, e) => {
       if (slots.length === 0) return;
-      const tokenIds = tensor(
-        Int32Array.from(slots, (s) => Math.floor(s / topK)),
-        [slots.length],
-        'i32',
-      );
       const slotIds = tensor(Int32Array.from(slots), [slots.length], 'i32');
       const at = 2 * routed.indexOf(e);
+      const tokenIds = () =>
+        tensor(
+          Int32Array.from(slots, (s) => Math.floor(s / topK)),
+          [slots.length],
+          'i32',
+        );
       const y = gateUp
         ? experts[e].fromGateUp(gateUp[at], gateUp[at + 1])
-        : experts[e].forward(gatherRows(flat, tokenIds));
+        : experts[e].forward(gatherRows(flat, tokenIds()));
       outputs.push(mul(y, gatherRows(flatWeights, slotIds)));
       for (const s of slots) destTokens.push(Math.floor(s / topK));
     });
