@@ -32,17 +32,19 @@ function weightsOf(format: Format, rows: readonly number[], k: number, seed: num
   });
 }
 
+/** One product to run: x [m, k] times each of the parts' weights, in `format` (its fast mode when `fast`). */
+interface Product {
+  format: Format;
+  fast: boolean;
+  x: Float32Array;
+  parts: ReturnType<typeof weightsOf>;
+  rows: readonly number[];
+  m: number;
+  k: number;
+}
+
 /** Each part by its own kernel: [outputs, whether a fast mode ran]. */
-function oneByOne(
-  kern: WgemmKernels,
-  format: Format,
-  fast: boolean,
-  x: Float32Array,
-  parts: ReturnType<typeof weightsOf>,
-  rows: readonly number[],
-  m: number,
-  k: number,
-): [Float32Array[], boolean] {
+function oneByOne(kern: WgemmKernels, { format, fast, x, parts, rows, m, k }: Product): [Float32Array[], boolean] {
   let ran = false;
   const outs = parts.map(({ w, s }, i) => {
     const n = rows[i];
@@ -58,16 +60,8 @@ function oneByOne(
   return [outs, ran];
 }
 
-function grouped(
-  kern: WgemmKernels,
-  format: Format,
-  fast: boolean,
-  x: Float32Array,
-  parts: ReturnType<typeof weightsOf>,
-  rows: readonly number[],
-  m: number,
-  k: number,
-): [Float32Array[], boolean] {
+/** All parts in one linearGroup call: [outputs, whether a fast mode ran]. */
+function grouped(kern: WgemmKernels, { format, fast, x, parts, rows, m, k }: Product): [Float32Array[], boolean] {
   const outs = rows.map((n) => new Float32Array(m * n).fill(NaN));
   const group: WeightGroup = {
     format: WeightFormat[format],
@@ -103,8 +97,9 @@ for (const [m, rows, k] of CASES)
           for (const format of FORMATS)
             for (const fast of format === 'bf16' || format === 'q8' ? [false, true] : [false]) {
               const parts = weightsOf(format, rows, k, 11);
-              const [want, wantFast] = oneByOne(kern, format, fast, x, parts, rows, m, k);
-              const [got, gotFast] = grouped(kern, format, fast, x, parts, rows, m, k);
+              const product = { format, fast, x, parts, rows, m, k };
+              const [want, wantFast] = oneByOne(kern, product);
+              const [got, gotFast] = grouped(kern, product);
               const at = `${path} ${format}${fast ? ' fast' : ''}`;
               assert.equal(gotFast, wantFast, `${at}: whether the fast mode ran`);
               got.forEach((g, i) => assert.deepEqual(bits(g), bits(want[i]), `${at}: part ${i}`));
@@ -119,12 +114,12 @@ test("linearGroup js = each part's own js kernel; native = js", () => {
   for (const format of FORMATS)
     for (const fast of [false, true]) {
       const parts = weightsOf(format, rows, k, 21);
-      const [want] = oneByOne(jsWgemm, format, fast, x, parts, rows, m, k);
-      const [got, ran] = grouped(jsWgemm, format, fast, x, parts, rows, m, k);
+      const [want] = oneByOne(jsWgemm, { format, fast, x, parts, rows, m, k });
+      const [got, ran] = grouped(jsWgemm, { format, fast, x, parts, rows, m, k });
       assert.equal(ran, false, 'js has no fast kernels');
       got.forEach((g, i) => assert.deepEqual(bits(g), bits(want[i]), `${format} part ${i}`));
       if (nativeSkipReason() || fast) continue; // the fast modes' native bits are the CPU's (bf16) or tested above
-      const [nat] = grouped(native(), format, false, x, parts, rows, m, k);
+      const [nat] = grouped(native(), { format, fast: false, x, parts, rows, m, k });
       nat.forEach((g, i) => assert.deepEqual(bits(g), bits(want[i]), `${format} part ${i}: native`));
     }
 });
