@@ -426,7 +426,7 @@ const uint16_t* StageRows(const uint16_t* w, int64_t k, int64_t j0, int64_t j1) 
 }
 
 // One weight matrix of a product, read on every path through its rows types (scalar, AVX2, AVX-512), its output
-// out [m, n], and its rows' widened tails (null when none).
+// out [m, n], its rows' widened tails (null when none) and its input x [m, k].
 template <class Scalar, class Avx2, class Avx512>
 struct RowsPart {
   Scalar ws;
@@ -435,7 +435,22 @@ struct RowsPart {
   float* out;
   int64_t n;
   const float* tail;
+  const float* x;  // the part's input, as the tiles read it
 };
+
+// The inputs of a product's parts: one x that every part multiplies (prepared once for all of them), or each
+// part its own (linearGroup's inputs). Part p's input is the of(p)-th.
+struct Inputs {
+  size_t count;
+  size_t of(size_t p) const { return count == 1 ? 0 : p; }
+};
+
+template <class Part>
+Inputs InputsOf(const std::vector<Part>& parts) {
+  for (const Part& p : parts)
+    if (p.x != parts[0].x) return {parts.size()};
+  return {1};
+}
 
 template <class Part>
 std::vector<int64_t> RowCounts(const std::vector<Part>& parts) {
@@ -448,22 +463,25 @@ std::vector<int64_t> RowCounts(const std::vector<Part>& parts) {
 // x rows the panel path (wgemm_panel.h) on x packed once for all threads, or for bf16 rows off their lines Columns
 // on staged copies.
 template <class Scalar, class Avx2, class Avx512>
-void Run(const float* x, int64_t m, int64_t k, const std::vector<RowsPart<Scalar, Avx2, Avx512>>& parts) {
+void Run(int64_t m, int64_t k, const std::vector<RowsPart<Scalar, Avx2, Avx512>>& parts) {
   const CpuPath path = ActivePath();
   const std::vector<int64_t> ns = RowCounts(parts);
   if constexpr (std::is_same<Avx512, avx512::F32Rows>::value) {
     if (m >= kPanelMinRows && k > kPanelMaxTileK) {
       const int rm = path == CpuPath::kAvx512 ? avx512::kPM : path == CpuPath::kAvx2 ? avx2::kPM : scalar::kPM;
-      float* xp = PanelScratch(2).get((m + rm - 1) / rm * rm * ((k + 15) / 16) * 16);
-      scalar::PackX(x, m, k, rm, xp);
+      const int64_t size = (m + rm - 1) / rm * rm * ((k + 15) / 16) * 16;  // of one packed input
+      const Inputs in = InputsOf(parts);
+      float* xp = PanelScratch(2).get(static_cast<int64_t>(in.count) * size);
+      for (size_t i = 0; i < in.count; ++i) scalar::PackX(parts[i].x, m, k, rm, xp + i * size);
       ParallelParts(m, k, ns, [&](size_t p, int64_t j0, int64_t j1) {
         const auto& P = parts[p];
+        const float* xp_p = xp + in.of(p) * size;
         if (path == CpuPath::kAvx512)
-          avx512::PanelColumns<avx512::kPM, avx512::kPN>(xp, P.w5, P.out, m, P.n, k, j0, j1, P.tail);
+          avx512::PanelColumns<avx512::kPM, avx512::kPN>(xp_p, P.w5, P.out, m, P.n, k, j0, j1, P.tail);
         else if (path == CpuPath::kAvx2)
-          avx2::PanelColumns<avx2::kPM, avx2::kPN>(xp, P.w2, P.out, m, P.n, k, j0, j1, P.tail);
+          avx2::PanelColumns<avx2::kPM, avx2::kPN>(xp_p, P.w2, P.out, m, P.n, k, j0, j1, P.tail);
         else
-          scalar::PanelColumns<scalar::kPM, scalar::kPN>(xp, P.ws, P.out, m, P.n, k, j0, j1, P.tail);
+          scalar::PanelColumns<scalar::kPM, scalar::kPN>(xp_p, P.ws, P.out, m, P.n, k, j0, j1, P.tail);
       });
       return;
     }
@@ -474,52 +492,54 @@ void Run(const float* x, int64_t m, int64_t k, const std::vector<RowsPart<Scalar
       if (StagesBf16Rows(P.w5.w, m, k)) {
         const uint16_t* staged = StageRows(P.w5.w, k, j0, j1);
         // The copy's row r is weight row j0 + r: output columns from j0 on.
-        PathColumns(path, x, Scalar{staged, k}, Avx2{staged, k}, Avx512{staged, k}, P.out + j0, m, P.n, k, 0,
+        PathColumns(path, P.x, Scalar{staged, k}, Avx2{staged, k}, Avx512{staged, k}, P.out + j0, m, P.n, k, 0,
                     j1 - j0, nullptr);
         return;
       }
     }
-    PathColumns(path, x, P.ws, P.w2, P.w5, P.out, m, P.n, k, j0, j1, P.tail);
+    PathColumns(path, P.x, P.ws, P.w2, P.w5, P.out, m, P.n, k, j0, j1, P.tail);
   });
 }
 
 // One weight matrix of a product as the caller gives it: w [n, k] (q8_0: int8, with its f16 block scales
-// [n, k / 32]) and its output out [m, n]. linearGroup takes several that share x; the other linear kernels, one.
+// [n, k / 32]), its output out [m, n] and its input x [m, k]. linearGroup takes several, which share one x or
+// each have their own; the other linear kernels, one.
 struct WeightPart {
   const void* w;
   const uint16_t* scales;
   float* out;
   int64_t n;
+  const float* x;
 };
 
 // The product of x [m, k] and every part's weights stored as T (f32 or f16), each path reading them through its
 // rows type R0, R2 or R5, the rows' last k % 16 weights widened by `widen`.
 template <class R0, class R2, class R5, class T, class Widen>
-void FloatProduct(const float* x, int64_t m, int64_t k, const std::vector<WeightPart>& parts, Widen widen) {
+void FloatProduct(int64_t m, int64_t k, const std::vector<WeightPart>& parts, Widen widen) {
   std::vector<std::vector<float>> tails(parts.size());
   std::vector<RowsPart<R0, R2, R5>> rows;
   for (size_t p = 0; p < parts.size(); ++p) {
     const T* w = static_cast<const T*>(parts[p].w);
     tails[p] = WidenedTails(parts[p].n, k, [&](int64_t i) { return widen(w[i]); });
-    rows.push_back({R0{w, k}, R2{w, k}, R5{w, k}, parts[p].out, parts[p].n, tails[p].data()});
+    rows.push_back({R0{w, k}, R2{w, k}, R5{w, k}, parts[p].out, parts[p].n, tails[p].data(), parts[p].x});
   }
-  Run(x, m, k, rows);
+  Run(m, k, rows);
 }
 
-void F32Product(const float* x, int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
-  FloatProduct<scalar::F32Rows, avx2::F32Rows, avx512::F32Rows, float>(x, m, k, parts, [](float v) { return v; });
+void F32Product(int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
+  FloatProduct<scalar::F32Rows, avx2::F32Rows, avx512::F32Rows, float>(m, k, parts, [](float v) { return v; });
 }
 
-void F16Product(const float* x, int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
-  FloatProduct<scalar::F16Rows, avx2::F16Rows, avx512::F16Rows, uint16_t>(x, m, k, parts, HalfToFloat);
+void F16Product(int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
+  FloatProduct<scalar::F16Rows, avx2::F16Rows, avx512::F16Rows, uint16_t>(m, k, parts, HalfToFloat);
 }
 
 // The arguments every single-matrix linear kernel shares: x [m, k], w [n, k] (read as T by `read`), out [m, n].
 template <class T>
 WeightPart ReadPart(const Napi::CallbackInfo& info, const Args& a, T* (Args::*read)(const char*, int64_t) const,
-                    int64_t m, int64_t n, int64_t k) {
+                    const float* x, int64_t m, int64_t n, int64_t k) {
   const T* w = (a.*read)("w", CheckedMul(info, a.op(), n, k));
-  return {w, nullptr, a.F32("out", CheckedMul(info, a.op(), m, n)), n};
+  return {w, nullptr, a.F32("out", CheckedMul(info, a.op(), m, n)), n, x};
 }
 
 // A single-matrix entry point: x, w read as T by `read`, out, and the product by `product`.
@@ -529,7 +549,7 @@ Napi::Value LinearOne(const Napi::CallbackInfo& info, T* (Args::*read)(const cha
   Args a(info);
   const int64_t m = a.Size("m"), n = a.Size("n"), k = a.Size("k");
   const float* x = a.F32("x", CheckedMul(info, a.op(), m, k));
-  product(x, m, k, std::vector<WeightPart>{ReadPart(info, a, read, m, n, k)});
+  product(m, k, std::vector<WeightPart>{ReadPart(info, a, read, x, m, n, k)});
   return info.Env().Undefined();
 }
 
@@ -559,10 +579,11 @@ void PairX(const float* x, int64_t m, int64_t k, float* xp) {
   });
 }
 
-void Bf16Product(const float* x, int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
+void Bf16Product(int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
   const int64_t kx = (k + 31) / 32 * 32, k32 = k - k % 32;
-  float* xp = PanelScratch(2).get(m * kx);
-  PairX(x, m, k, xp);
+  const Inputs in = InputsOf(parts);
+  float* xp = PanelScratch(2).get(static_cast<int64_t>(in.count) * m * kx);
+  for (size_t i = 0; i < in.count; ++i) PairX(parts[i].x, m, k, xp + i * m * kx);
   std::vector<std::vector<float>> tails(parts.size());  // each row's last k % 32 weights, widened and de-interleaved as x
   std::vector<RowsPart<scalar::Bf16Rows, avx2::Bf16Rows, avx512::Bf16Rows>> rows;
   for (size_t p = 0; p < parts.size(); ++p) {
@@ -573,9 +594,9 @@ void Bf16Product(const float* x, int64_t m, int64_t k, const std::vector<WeightP
       for (int64_t j = 0; j < n; ++j)
         for (int64_t c = k32; c < k; ++c) tails[p][j * 32 + PairSlot(c - k32)] = Bf16ToFloat(w[j * k + c]);
     }
-    rows.push_back({{w, k}, {w, k}, {w, k}, parts[p].out, n, tails[p].data()});
+    rows.push_back({{w, k}, {w, k}, {w, k}, parts[p].out, n, tails[p].data(), xp + in.of(p) * m * kx});
   }
-  Run(xp, m, k, rows);
+  Run(m, k, rows);
 }
 
 Napi::Value LinearBf16(const Napi::CallbackInfo& info) { return LinearOne(info, &Args::U16, Bf16Product); }
@@ -599,24 +620,30 @@ bool HasAvx512Bf16() {
 
 // The product in the bf16 fast mode (wgemm_bf16dot.h) where the CPU has AVX512_BF16 and the AVX-512 path is in
 // use; elsewhere the exact Bf16Product. Returns whether the fast mode ran.
-bool Bf16FastProduct(const float* x, int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
+bool Bf16FastProduct(int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
   if (!HasAvx512Bf16() || ActivePath() != CpuPath::kAvx512) {
-    Bf16Product(x, m, k, parts);
+    Bf16Product(m, k, parts);
     return false;
   }
   const int64_t kx = (k + 31) / 32 * 32;
+  const Inputs in = InputsOf(parts);
   // x as bf16 in the calling thread's reused buffer (fresh memory per call would be fresh pages to fault in),
   // rows zero-padded to kx; long inputs (prefill) are split between the threads by rows.
-  uint16_t* xb = reinterpret_cast<uint16_t*>(PanelScratch(2).get((m * kx + 1) / 2));
-  ForRows(m, k, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      for (int64_t c = 0; c < k; ++c) xb[i * kx + c] = FloatToBf16(x[i * k + c]);
-      for (int64_t c = k; c < kx; ++c) xb[i * kx + c] = 0;
-    }
-  });
+  uint16_t* xbs = reinterpret_cast<uint16_t*>(PanelScratch(2).get((static_cast<int64_t>(in.count) * m * kx + 1) / 2));
+  for (size_t input = 0; input < in.count; ++input) {
+    const float* x = parts[input].x;
+    uint16_t* xb = xbs + input * m * kx;
+    ForRows(m, k, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        for (int64_t c = 0; c < k; ++c) xb[i * kx + c] = FloatToBf16(x[i * k + c]);
+        for (int64_t c = k; c < kx; ++c) xb[i * kx + c] = 0;
+      }
+    });
+  }
   using avx512bf16::Bf16DotRows, avx512bf16::kRM, avx512bf16::kRN, avx512bf16::kRN1;
   ParallelParts(m, k, RowCounts(parts), [&](size_t p, int64_t j0, int64_t j1) {
     const auto* w = static_cast<const uint16_t*>(parts[p].w);
+    const uint16_t* xb = xbs + in.of(p) * m * kx;
     float* out = parts[p].out;
     const int64_t n = parts[p].n;
     // Rows off their cache lines: staged onto lines from two x rows on, as in Run (one x row reads them in place).
@@ -631,8 +658,8 @@ bool Bf16FastProduct(const float* x, int64_t m, int64_t k, const std::vector<Wei
 // linearBf16 in the bf16 fast mode: Bf16FastProduct of one matrix.
 Napi::Value LinearBf16Fast(const Napi::CallbackInfo& info) {
   bool fast = false;
-  LinearOne(info, &Args::U16, [&](const float* x, int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
-    fast = Bf16FastProduct(x, m, k, parts);
+  LinearOne(info, &Args::U16, [&](int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
+    fast = Bf16FastProduct(m, k, parts);
   });
   return Napi::Boolean::New(info.Env(), fast);
 }
@@ -648,16 +675,16 @@ void ReadQ8Call(const Napi::CallbackInfo& info, Product product) {
   const int8_t* w = a.I8("w", CheckedMul(info, a.op(), n, k));
   const uint16_t* s = a.U16("scales", CheckedMul(info, a.op(), n, k / 32));
   float* out = a.F32("out", CheckedMul(info, a.op(), m, n));
-  product(x, m, k, std::vector<WeightPart>{{w, s, out, n}});
+  product(m, k, std::vector<WeightPart>{{w, s, out, n, x}});
 }
 
-void Q8Product(const float* x, int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
+void Q8Product(int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
   std::vector<RowsPart<scalar::Q8Rows, avx2::Q8Rows, avx512::Q8Rows>> rows;
   for (const WeightPart& p : parts) {
     const auto* w = static_cast<const int8_t*>(p.w);
-    rows.push_back({{w, p.scales, k}, {w, p.scales, k}, {w, p.scales, k}, p.out, p.n, nullptr});
+    rows.push_back({{w, p.scales, k}, {w, p.scales, k}, {w, p.scales, k}, p.out, p.n, nullptr, p.x});
   }
-  Run(x, m, k, rows);
+  Run(m, k, rows);
 }
 
 Napi::Value LinearQ8(const Napi::CallbackInfo& info) {
@@ -696,14 +723,20 @@ constexpr int64_t kQ8PackMinRows = 16;
 // The product in the int8 fast mode (wgemm_isa.h's Q8DotRows order): x quantised to q8_0 once per call, then
 // AVX512-VNNI integer dot products where the CPU has them and the AVX-512 path is in use, elsewhere the
 // reference tile of the path in use (the same bits, more slowly). Returns whether the VNNI kernels ran.
-bool Q8FastProduct(const float* x, int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
+bool Q8FastProduct(int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
   const int64_t nbp = (k / 32 + 15) / 16 * 16, kq = nbp * 32;
-  // On the calling thread's reused buffers: fresh memory for every call would be fresh pages to fault in.
+  const Inputs in = InputsOf(parts);
+  const int64_t inputs = static_cast<int64_t>(in.count);
+  // On the calling thread's reused buffers: fresh memory for every call would be fresh pages to fault in. Input i's
+  // quants, scales and sums start at i·m·kq, i·m·nbp and i·m·nbp.
   static thread_local gemm::Scratch buffers[5];
-  int8_t* xq = reinterpret_cast<int8_t*>(buffers[0].get((m * kq + 3) / 4));
-  float* dx = buffers[1].get(m * nbp);
-  int32_t* sx = reinterpret_cast<int32_t*>(buffers[2].get(m * nbp));
-  QuantizeX(x, m, k, nbp, xq, dx, sx);
+  int8_t* xqs = reinterpret_cast<int8_t*>(buffers[0].get((inputs * m * kq + 3) / 4));
+  float* dxs = buffers[1].get(inputs * m * nbp);
+  int32_t* sxs = reinterpret_cast<int32_t*>(buffers[2].get(inputs * m * nbp));
+  for (int64_t i = 0; i < inputs; ++i)
+    QuantizeX(parts[i].x, m, k, nbp, xqs + i * m * kq, dxs + i * m * nbp, sxs + i * m * nbp);
+  const auto xq_of = [&](size_t p) { return xqs + in.of(p) * m * kq; };
+  const auto dx_of = [&](size_t p) { return dxs + in.of(p) * m * nbp; };
   const CpuPath path = ActivePath();
   const auto weights = [&](size_t p) { return static_cast<const int8_t*>(parts[p].w); };
   if (path == CpuPath::kAvx512 && HasAvx512Vnni()) {
@@ -723,8 +756,9 @@ bool Q8FastProduct(const float* x, int64_t m, int64_t k, const std::vector<Weigh
         float* pd = buf + k / 4 * kCols;
         for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < count;) {
           const auto [p, j0] = chunks[c];
-          const avx512::Q8DotRows rows{weights(p), parts[p].scales, k, dx, kq, nbp};
-          avx512vnni::PackedColumns(xq, sx, rows, parts[p].out, m, parts[p].n, j0, j0 + kCols, pw, pd);
+          const avx512::Q8DotRows rows{weights(p), parts[p].scales, k, dx_of(p), kq, nbp};
+          avx512vnni::PackedColumns(xq_of(p), sxs + in.of(p) * m * nbp, rows, parts[p].out, m, parts[p].n, j0,
+                                    j0 + kCols, pw, pd);
         }
       };
       if (nt <= 1)
@@ -732,23 +766,26 @@ bool Q8FastProduct(const float* x, int64_t m, int64_t k, const std::vector<Weigh
       else
         parallel_run(nt, work);
     } else {
-      float* dxp = buffers[3].get(m * nbp);
-      int32_t* sxp = reinterpret_cast<int32_t*>(buffers[4].get(m * nbp));
-      for (int64_t b = 0; b < m * nbp; ++b) {  // within each 16 blocks, Tile's lane order
+      float* dxp = buffers[3].get(inputs * m * nbp);
+      int32_t* sxp = reinterpret_cast<int32_t*>(buffers[4].get(inputs * m * nbp));
+      for (int64_t b = 0; b < inputs * m * nbp; ++b) {  // within each 16 blocks, Tile's lane order
         const int64_t from = b / 16 * 16 + avx512vnni::kPerm[b % 16];
-        dxp[b] = dx[from];
-        sxp[b] = sx[from];
+        dxp[b] = dxs[from];
+        sxp[b] = sxs[from];
       }
       ParallelParts(m, k, RowCounts(parts), [&](size_t p, int64_t j0, int64_t j1) {
-        const avx512vnni::VnniRows vr{{weights(p), parts[p].scales, k, dx, kq, nbp}, dxp, sxp};
-        avx512vnni::Columns<avx512vnni::kRM, avx512vnni::kRN, avx512vnni::kRN1>(xq, vr, parts[p].out, m, parts[p].n,
-                                                                                  k, j0, j1, nullptr);
+        const int64_t at = in.of(p) * m * nbp;
+        const avx512vnni::VnniRows vr{{weights(p), parts[p].scales, k, dx_of(p), kq, nbp}, dxp + at, sxp + at};
+        avx512vnni::Columns<avx512vnni::kRM, avx512vnni::kRN, avx512vnni::kRN1>(xq_of(p), vr, parts[p].out, m,
+                                                                                  parts[p].n, k, j0, j1, nullptr);
       });
     }
     return true;
   }
   ParallelParts(m, k, RowCounts(parts), [&](size_t p, int64_t j0, int64_t j1) {
     const int8_t* w = weights(p);
+    const int8_t* xq = xq_of(p);
+    const float* dx = dx_of(p);
     const uint16_t* s = parts[p].scales;
     float* out = parts[p].out;
     const int64_t n = parts[p].n;
@@ -768,8 +805,8 @@ bool Q8FastProduct(const float* x, int64_t m, int64_t k, const std::vector<Weigh
 // linearQ8 in the int8 fast mode: Q8FastProduct of one matrix.
 Napi::Value LinearQ8Fast(const Napi::CallbackInfo& info) {
   bool fast = false;
-  ReadQ8Call(info, [&](const float* x, int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
-    fast = Q8FastProduct(x, m, k, parts);
+  ReadQ8Call(info, [&](int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
+    fast = Q8FastProduct(m, k, parts);
   });
   return Napi::Boolean::New(info.Env(), fast);
 }
@@ -857,13 +894,20 @@ Napi::Value LinearGroup(const Napi::CallbackInfo& info) {
   };
   const Napi::Array weights = list("weights"), outs = list("outs"), rows = list("rows");
   const Napi::Array scales = format == kFormatQ8 ? list("scales") : weights;
+  // Optional: one input per matrix instead of x (an empty array or none: every matrix multiplies x).
+  const Napi::Value inputs_value = a.Field("group", "inputs");
+  const bool own_inputs = !inputs_value.IsUndefined() && inputs_value.IsArray() &&
+                          inputs_value.As<Napi::Array>().Length() > 0;
+  if (!inputs_value.IsUndefined() && !inputs_value.IsArray())
+    throw ArgError(info, op, "argument 'group.inputs' must be an array");
   const size_t count = weights.Length();
   if (count == 0 || count > kMaxGroupParts)
     throw ArgError(info, op, "group.weights must hold 1 to " + std::to_string(kMaxGroupParts) + " matrices, got " +
                                  std::to_string(count));
-  if (outs.Length() != count || rows.Length() != count || scales.Length() != count)
-    throw ArgError(info, op, "group.outs, group.rows (and for q8_0 group.scales) must have one entry per matrix (" +
-                                 std::to_string(count) + ")");
+  if (outs.Length() != count || rows.Length() != count || scales.Length() != count ||
+      (own_inputs && inputs_value.As<Napi::Array>().Length() != count))
+    throw ArgError(info, op, "group.outs, group.rows (and for q8_0 group.scales, and group.inputs when given) must have "
+                             "one entry per matrix (" + std::to_string(count) + ")");
   std::vector<WeightPart> parts;
   for (uint32_t p = 0; p < count; ++p) {
     const std::string at = "[" + std::to_string(p) + "]";
@@ -872,7 +916,8 @@ Napi::Value LinearGroup(const Napi::CallbackInfo& info) {
     if (!(nd >= 0) || nd != std::floor(nd) || nd > 9007199254740991.0)
       throw ArgError(info, op, "argument 'group.rows" + at + "' must be a non-negative integer");
     const int64_t n = static_cast<int64_t>(nd), nk = CheckedMul(info, op, n, k);
-    const std::string w_name = "group.weights" + at, s_name = "group.scales" + at, o_name = "group.outs" + at;
+    const std::string w_name = "group.weights" + at, s_name = "group.scales" + at, o_name = "group.outs" + at,
+                      i_name = "group.inputs" + at;
     const Napi::Value wv = weights.Get(p);
     const void* w =
         format == kFormatF32 ? static_cast<const void*>(TypedValue<float>(info, wv, op, w_name.c_str(),
@@ -887,21 +932,24 @@ Napi::Value LinearGroup(const Napi::CallbackInfo& info) {
                                             : nullptr;
     float* out = TypedValue<float>(info, outs.Get(p), op, o_name.c_str(), napi_float32_array, "Float32Array",
                                    CheckedMul(info, op, m, n));
-    parts.push_back({w, s, out, n});
+    const float* input = own_inputs ? TypedValue<float>(info, inputs_value.As<Napi::Array>().Get(p), op, i_name.c_str(),
+                                                        napi_float32_array, "Float32Array", CheckedMul(info, op, m, k))
+                                    : x;
+    parts.push_back({w, s, out, n, input});
   }
   bool ran_fast = false;
   if (format == kFormatF32)
-    F32Product(x, m, k, parts);
+    F32Product(m, k, parts);
   else if (format == kFormatF16)
-    F16Product(x, m, k, parts);
+    F16Product(m, k, parts);
   else if (format == kFormatBf16 && fast)
-    ran_fast = Bf16FastProduct(x, m, k, parts);
+    ran_fast = Bf16FastProduct(m, k, parts);
   else if (format == kFormatBf16)
-    Bf16Product(x, m, k, parts);
+    Bf16Product(m, k, parts);
   else if (fast)
-    ran_fast = Q8FastProduct(x, m, k, parts);
+    ran_fast = Q8FastProduct(m, k, parts);
   else
-    Q8Product(x, m, k, parts);
+    Q8Product(m, k, parts);
   return Napi::Boolean::New(info.Env(), ran_fast);
 }
 

@@ -19,11 +19,6 @@ export class SwiGLUMLP extends Module {
   forward(x: Tensor): Tensor {
     // gate and up in one call (linearGroup: one kernel call for compact inference weights).
     const [gate, up] = linearGroup(x, [this.gateProj.weight, this.upProj.weight]);
-    return this.fromGateUp(gate, up);
-  }
-
-  /** The MLP's output from its gate and up projections of x (which a caller may have computed with others'). */
-  fromGateUp(gate: Tensor, up: Tensor): Tensor {
     return this.downProj.forward(swiglu(gate, up));
   }
 }

@@ -9,6 +9,7 @@ import {
   reshape,
   scatterAddRows,
   softmax,
+  swiglu,
   sum,
   tensor,
   topk,
@@ -83,32 +84,20 @@ export class SparseMoE extends Module {
 
     const flatWeights = reshape(weights, [tokens * topK, 1]);
     const experts = this.expertList.experts;
-    // One token (decoding one sequence): every routed expert takes that same row, so their gate and up
-    // projections all go through one linearGroup call (one kernel call for compact inference weights), with the
-    // bits of each expert's own forward.
     const routed = byExpert.flatMap((slots, e) => (slots.length > 0 ? [e] : []));
-    const gateUp =
-      tokens === 1
-        ? linearGroup(
-            flat,
-            routed.flatMap((e) => [experts[e].gateProj.weight, experts[e].upProj.weight]),
-          )
-        : null;
+    const expertOut = tokens === 1 ? this.oneTokenExperts(flat, routed) : null;
     const outputs: Tensor[] = [];
     const destTokens: number[] = [];
     byExpert.forEach((slots, e) => {
       if (slots.length === 0) return;
       const slotIds = tensor(Int32Array.from(slots), [slots.length], 'i32');
-      const at = 2 * routed.indexOf(e);
       const tokenIds = () =>
         tensor(
           Int32Array.from(slots, (s) => Math.floor(s / topK)),
           [slots.length],
           'i32',
         );
-      const y = gateUp
-        ? experts[e].fromGateUp(gateUp[at], gateUp[at + 1])
-        : experts[e].forward(gatherRows(flat, tokenIds()));
+      const y = expertOut ? expertOut[routed.indexOf(e)] : experts[e].forward(gatherRows(flat, tokenIds()));
       outputs.push(mul(y, gatherRows(flatWeights, slotIds)));
       for (const s of slots) destTokens.push(Math.floor(s / topK));
     });
@@ -118,5 +107,24 @@ export class SparseMoE extends Module {
       tokens,
     );
     return { out: reshape(combined, x.shape), routerLogits, expertIndices: indices, expertLoad };
+  }
+
+  /**
+   * The routed experts' outputs for one token (decoding one sequence), in `routed` order: every expert takes that
+   * same row, so their gate and up projections go through one linearGroup call, and their down projections, each on
+   * its own expert's activations, through another (one kernel call each for compact inference weights), with the
+   * bits of each expert's own forward.
+   */
+  private oneTokenExperts(x: Tensor, routed: readonly number[]): Tensor[] {
+    const experts = routed.map((e) => this.expertList.experts[e]);
+    const gateUp = linearGroup(
+      x,
+      experts.flatMap((m) => [m.gateProj.weight, m.upProj.weight]),
+    );
+    const hidden = experts.map((_, i) => swiglu(gateUp[2 * i], gateUp[2 * i + 1]));
+    return linearGroup(
+      hidden,
+      experts.map((m) => m.downProj.weight),
+    );
   }
 }

@@ -88,7 +88,8 @@ export type WeightFormatCode = (typeof WeightFormat)[keyof typeof WeightFormat];
  * Weight matrices of one format that multiply the same x (linearGroup): weights[i] [rows[i], k] (for q8_0 with
  * scales[i] [rows[i], k/32]; scales is ignored otherwise), each product written to outs[i] [m, rows[i]]. 1 to 64
  * matrices. `fast` asks for the format's fast mode (bf16: linearBf16Fast, q8_0: linearQ8Fast; f32 and f16 have
- * none).
+ * none). `inputs`, when given and not empty, holds one input [m, k] per matrix, which it multiplies instead of x
+ * (an OLMoE token's experts' down projections, each on its own expert's activations).
  */
 export interface WeightGroup {
   format: WeightFormatCode;
@@ -97,6 +98,7 @@ export interface WeightGroup {
   scales: readonly Uint16Array[];
   outs: readonly F32[];
   rows: readonly number[];
+  inputs?: readonly F32[];
 }
 
 export const KERNEL_SIGNATURES = {

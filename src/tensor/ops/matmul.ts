@@ -142,17 +142,23 @@ export function linear(x: Tensor, weight: Tensor): Tensor {
 }
 
 /**
- * x · Wᵢᵀ for several weights at once (a layer's q/k/v or gate/up projections): linear's result for each.
- * Compact inference weights of one dtype and width multiply in one kernel call (compactLinearGroup: the threads
- * share the matrices' rows as one job, and x is prepared once); any other mix runs linear on each.
+ * x · Wᵢᵀ for several weights at once (a layer's q/k/v or gate/up projections): linear's result for each; with an
+ * array for x, xᵢ · Wᵢᵀ (one input per weight, all of one shape). Compact inference weights of one dtype and width
+ * multiply in one kernel call (compactLinearGroup: the threads share the matrices' rows as one job, and a shared x
+ * is prepared once); any other mix runs linear on each.
  */
-export function linearGroup(x: Tensor, weights: readonly Tensor[]): Tensor[] {
+export function linearGroup(x: Tensor | readonly Tensor[], weights: readonly Tensor[]): Tensor[] {
   const [first] = weights;
+  const inputs = Array.isArray(x) ? (x as readonly Tensor[]) : null;
+  if (inputs && inputs.length !== weights.length)
+    throw new ShapeError(`linear: ${inputs.length} inputs for ${weights.length} weights (one input per weight)`);
   const grouped =
     weights.length > 1 &&
     weights.length <= MAX_GROUP_WEIGHTS &&
+    (!inputs || (inputs.length === weights.length && inputs.every((t) => t.shape.join() === inputs[0].shape.join()))) &&
     weights.every(
       (w) => isCompactWeight(w) && w.dtype === first.dtype && w.rank === 2 && w.shape[1] === first.shape[1],
     );
-  return grouped ? compactLinearGroup(x, weights) : weights.map((w) => linear(x, w));
+  if (grouped) return compactLinearGroup(x, weights);
+  return weights.map((w, i) => linear(inputs ? inputs[i] : (x as Tensor), w));
 }

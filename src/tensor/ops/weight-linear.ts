@@ -205,33 +205,41 @@ const GROUP_FORMAT: Partial<Record<Tensor['dtype'], WeightFormatCode>> = {
 /**
  * x [..., k] · Wᵢᵀ for compact weights Wᵢ [nᵢ, k] of one dtype (up to MAX_GROUP_WEIGHTS), in one kernel call
  * (linearGroup): each result is compactLinear's, bit for bit, but the threads share all the matrices' rows as
- * one job and x is prepared once, which is what a decoding step's q/k/v and gate/up projections want.
+ * one job and x is prepared once, which is what a decoding step's q/k/v and gate/up projections want. With an
+ * array for x, input i (all of one shape) multiplies weight i: an OLMoE token's experts' down projections.
  */
-export function compactLinearGroup(x: Tensor, ws: readonly Tensor[]): Tensor[] {
+export function compactLinearGroup(x: Tensor | readonly Tensor[], ws: readonly Tensor[]): Tensor[] {
   const op = 'linear';
   if (ws.length === 0 || ws.length > MAX_GROUP_WEIGHTS)
     throw new ShapeError(`${op}: a group takes 1 to ${MAX_GROUP_WEIGHTS} weights, got ${ws.length}`);
-  const k = innerWidth(op, x, ws[0]);
+  const inputs = Array.isArray(x) ? (x as readonly Tensor[]) : [];
+  const first = Array.isArray(x) ? inputs[0] : (x as Tensor);
+  if (Array.isArray(x) && (inputs.length !== ws.length || inputs.some((t) => t.shape.join() !== first.shape.join())))
+    throw new ShapeError(
+      `${op}: a group's inputs must be one per weight and of one shape: ${inputs.map((t) => t.describe()).join(', ')}`,
+    );
+  const k = innerWidth(op, first, ws[0]);
   for (const w of ws) {
-    innerWidth(op, x, w);
+    innerWidth(op, first, w);
     if (w.dtype !== ws[0].dtype || !isCompactWeight(w))
       throw new ShapeError(
         `${op}: a group's weights must be compact and of one dtype: ${ws.map((t) => t.describe()).join(', ')}`,
       );
   }
   const format = GROUP_FORMAT[ws[0].dtype]!;
-  refuseGrad(op, [x, ...ws], ws[0]);
-  const m = x.size / k;
-  const outs = ws.map((w) => Tensor.empty([...x.shape.slice(0, -1), w.shape[0]]));
+  refuseGrad(op, [first, ...inputs, ...ws], ws[0]);
+  const m = first.size / k;
+  const outs = ws.map((w) => Tensor.empty([...first.shape.slice(0, -1), w.shape[0]]));
   const group = {
     format,
     weights: ws.map((w) => (w.dtype === 'f32' ? w.f32(op) : (w.data as Uint16Array | Int8Array))),
     scales: format === WeightFormat.q8 ? ws.map(q8ScalesOf) : [],
     outs: outs.map((o) => o.f32()),
     rows: ws.map((w) => w.shape[0]),
+    inputs: inputs.map((t) => t.f32(op)),
   };
   const kern = kernels();
-  const xs = x.f32(op);
+  const xs = first.f32(op);
   const run = (fast: boolean) => kern.linearGroup(xs, { ...group, fast }, m, k);
   if (format === WeightFormat.bf16)
     bf16Fast.choose(

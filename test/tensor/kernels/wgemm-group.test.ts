@@ -32,11 +32,15 @@ function weightsOf(format: Format, rows: readonly number[], k: number, seed: num
   });
 }
 
-/** One product to run: x [m, k] times each of the parts' weights, in `format` (its fast mode when `fast`). */
+/**
+ * One product to run: x [m, k] (or, with `inputs`, inputs[i]) times each part's weights, in `format` (its fast mode
+ * when `fast`).
+ */
 interface Product {
   format: Format;
   fast: boolean;
   x: Float32Array;
+  inputs?: Float32Array[];
   parts: ReturnType<typeof weightsOf>;
   rows: readonly number[];
   m: number;
@@ -44,10 +48,12 @@ interface Product {
 }
 
 /** Each part by its own kernel: [outputs, whether a fast mode ran]. */
-function oneByOne(kern: WgemmKernels, { format, fast, x, parts, rows, m, k }: Product): [Float32Array[], boolean] {
+function oneByOne(kern: WgemmKernels, product: Product): [Float32Array[], boolean] {
+  const { format, fast, parts, rows, m, k } = product;
   let ran = false;
   const outs = parts.map(({ w, s }, i) => {
     const n = rows[i];
+    const x = product.inputs?.[i] ?? product.x;
     const out = new Float32Array(m * n);
     if (format === 'f32') kern.linearF32(x, w as Float32Array, out, m, n, k);
     else if (format === 'f16') kern.linearF16(x, w as Uint16Array, out, m, n, k);
@@ -61,7 +67,10 @@ function oneByOne(kern: WgemmKernels, { format, fast, x, parts, rows, m, k }: Pr
 }
 
 /** All parts in one linearGroup call: [outputs, whether a fast mode ran]. */
-function grouped(kern: WgemmKernels, { format, fast, x, parts, rows, m, k }: Product): [Float32Array[], boolean] {
+function grouped(
+  kern: WgemmKernels,
+  { format, fast, x, inputs, parts, rows, m, k }: Product,
+): [Float32Array[], boolean] {
   const outs = rows.map((n) => new Float32Array(m * n).fill(NaN));
   const group: WeightGroup = {
     format: WeightFormat[format],
@@ -70,6 +79,7 @@ function grouped(kern: WgemmKernels, { format, fast, x, parts, rows, m, k }: Pro
     scales: parts.map((p) => p.s),
     outs,
     rows,
+    inputs,
   };
   return [outs, kern.linearGroup(x, group, m, k)];
 }
@@ -97,12 +107,16 @@ for (const [m, rows, k] of CASES)
           for (const format of FORMATS)
             for (const fast of format === 'bf16' || format === 'q8' ? [false, true] : [false]) {
               const parts = weightsOf(format, rows, k, 11);
-              const product = { format, fast, x, parts, rows, m, k };
-              const [want, wantFast] = oneByOne(kern, product);
-              const [got, gotFast] = grouped(kern, product);
-              const at = `${path} ${format}${fast ? ' fast' : ''}`;
-              assert.equal(gotFast, wantFast, `${at}: whether the fast mode ran`);
-              got.forEach((g, i) => assert.deepEqual(bits(g), bits(want[i]), `${at}: part ${i}`));
+              // The parts on x, then each on an input of its own.
+              const own = rows.map((_, i) => randomF32(m * k, 31 * m + i));
+              for (const inputs of [undefined, own]) {
+                const product = { format, fast, x, inputs, parts, rows, m, k };
+                const [want, wantFast] = oneByOne(kern, product);
+                const [got, gotFast] = grouped(kern, product);
+                const at = `${path} ${format}${fast ? ' fast' : ''}${inputs ? ', own inputs' : ''}`;
+                assert.equal(gotFast, wantFast, `${at}: whether the fast mode ran`);
+                got.forEach((g, i) => assert.deepEqual(bits(g), bits(want[i]), `${at}: part ${i}`));
+              }
             }
         });
     },
@@ -150,6 +164,10 @@ test('linearGroup: bad groups are errors naming the kernel and the field', { ski
     [{ format: 7 as never }, /group.format must be 0 \(f32\), 1 \(bf16\), 2 \(f16\) or 3 \(q8_0\), got 7/],
     [{ fast: 1 as never }, /'group.fast' must be a boolean/],
     [{ weights: 'w' as never }, /'group.weights' must be an array/],
+    [{ inputs: [new Float32Array(32)] }, /one entry per matrix \(2\)/],
+    [{ inputs: [new Float32Array(32), new Float32Array(8)] }, /'group.inputs\[1\]' has 8 elements, needs at least 32/],
+    [{ inputs: [new Float32Array(32), new Uint16Array(32)] }, /'group.inputs\[1\]' must be a Float32Array/],
+    [{ inputs: 'x' as never }, /'group.inputs' must be an array/],
     [
       { format: WeightFormat.q8, weights: [new Int8Array(64), new Int8Array(64)], scales: [new Uint16Array(2)] },
       /one entry per matrix \(2\)/,
@@ -217,6 +235,21 @@ test('linearGroup (op): linear on each weight, in one call for compact weights o
       /a group's weights must be compact and of one dtype/,
     );
     assert.throws(() => compactLinearGroup(x, []), /a group takes 1 to 64 weights, got 0/);
+    // One input per weight: weight i multiplies input i, grouped or not.
+    const x2 = tensor(randomF32(2 * k, 2), [1, 2, k]);
+    for (const ws of [
+      [f32(5, 2), f32(3, 3)],
+      [q8(4, 1), q8(6, 2)],
+      [f32(5, 2), trainable],
+    ]) {
+      const got = linearGroup([x, x2], ws);
+      got.forEach((g, i) => assert.deepEqual(bits(g.f32()), bits(linear([x, x2][i], ws[i]).f32())));
+    }
+    assert.throws(() => linearGroup([x], [f32(5, 2), f32(3, 3)]), /1 inputs for 2 weights/);
+    assert.throws(
+      () => compactLinearGroup([x, tensor(randomF32(k, 3), [1, k])], [f32(5, 2), f32(3, 3)]),
+      /inputs must be one per weight and of one shape/,
+    );
     assert.throws(
       () => compactLinearGroup(tensor(new Float32Array(3), [1, 3]), [f32(5, 2)]),
       /inner dimensions differ/,

@@ -138,14 +138,19 @@ function checkGroup(group: WeightGroup, k: number): WeightGroup {
   if (format > WeightFormat.q8) fail(op, `group.format must be 0 (f32), 1 (bf16), 2 (f16) or 3 (q8_0), got ${format}`);
   if (typeof fast !== 'boolean') fail(op, `argument 'group.fast' must be a boolean`);
   if (format === WeightFormat.q8) checkBlocks(op, 'k', k);
-  const fields: ('weights' | 'outs' | 'rows' | 'scales')[] = ['weights', 'outs', 'rows'];
+  if (group.inputs !== undefined && !Array.isArray(group.inputs)) fail(op, `argument 'group.inputs' must be an array`);
+  const fields: ('weights' | 'outs' | 'rows' | 'scales' | 'inputs')[] = ['weights', 'outs', 'rows'];
   if (format === WeightFormat.q8) fields.push('scales');
+  if ((group.inputs ?? []).length > 0) fields.push('inputs');
   for (const f of fields) if (!Array.isArray(group[f])) fail(op, `argument 'group.${f}' must be an array`);
   const count = group.weights.length;
   if (count === 0 || count > MAX_GROUP_PARTS)
     fail(op, `group.weights must hold 1 to ${MAX_GROUP_PARTS} matrices, got ${count}`);
-  if (fields.some((f) => group[f].length !== count))
-    fail(op, `group.outs, group.rows (and for q8_0 group.scales) must have one entry per matrix (${count})`);
+  if (fields.some((f) => group[f]!.length !== count))
+    fail(
+      op,
+      `group.outs, group.rows (and for q8_0 group.scales, and group.inputs when given) must have one entry per matrix (${count})`,
+    );
   group.rows.forEach((n, i) => {
     if (!Number.isInteger(n) || n < 0) fail(op, `argument 'group.rows[${i}]' must be a non-negative integer`);
   });
@@ -262,10 +267,11 @@ export const jsWgemm: WgemmKernels = {
     }
     return false; // the reference loop, not VNNI
   },
-  linearGroup(x, group, m, k) {
+  linearGroup(xs, group, m, k) {
     const op = 'linearGroup';
     const { weights, outs, rows, scales, format } = checkGroup(group, k);
-    checkLength(op, { x: [x, m * k, Float32Array] });
+    checkLength(op, { x: [xs, m * k, Float32Array] });
+    const inputs = group.inputs ?? [];
     weights.forEach((w, i) => {
       const n = rows[i];
       const name = (field: string) => `${field}[${i}]`;
@@ -276,10 +282,12 @@ export const jsWgemm: WgemmKernels = {
       });
       if (format === WeightFormat.q8)
         checkLength(op, { [name('group.scales')]: [scales[i], (n * k) / 32, Uint16Array] });
+      if (inputs.length > 0) checkLength(op, { [name('group.inputs')]: [inputs[i], m * k, Float32Array] });
     });
     // Each part is its own kernel's product: the native addon shares the work out differently, not the sums.
     weights.forEach((w, i) => {
       const n = rows[i];
+      const x = inputs.length > 0 ? inputs[i] : xs;
       if (format === WeightFormat.f32) jsWgemm.linearF32(x, w as F32, outs[i], m, n, k);
       else if (format === WeightFormat.bf16) jsWgemm.linearBf16(x, w as Uint16Array, outs[i], m, n, k);
       else if (format === WeightFormat.f16) jsWgemm.linearF16(x, w as Uint16Array, outs[i], m, n, k);
