@@ -83,29 +83,29 @@ export class SparseMoE extends Module {
     const expertLoad = Int32Array.from(byExpert.map((slots) => slots.length));
 
     const flatWeights = reshape(weights, [tokens * topK, 1]);
-    const experts = this.expertList.experts;
-    const routed = byExpert.flatMap((slots, e) => (slots.length > 0 ? [e] : []));
-    const expertOut = tokens === 1 ? this.oneTokenExperts(flat, routed) : null;
-    const outputs: Tensor[] = [];
+    // Each routed (token, slot)'s expert output times its weight, expert by expert, and the tokens they add into.
+    let weighted: Tensor;
     const destTokens: number[] = [];
-    byExpert.forEach((slots, e) => {
-      if (slots.length === 0) return;
+    if (tokens === 1) {
+      // One token: its experts' outputs stacked in expert order and weighted by one multiply (the same products as
+      // one multiply per expert).
+      const routed = byExpert.flatMap((slots, e) => (slots.length > 0 ? [e] : []));
+      const slots = routed.map((e) => byExpert[e][0]);
       const slotIds = tensor(Int32Array.from(slots), [slots.length], 'i32');
-      const tokenIds = () =>
-        tensor(
-          Int32Array.from(slots, (s) => Math.floor(s / topK)),
-          [slots.length],
-          'i32',
-        );
-      const y = expertOut ? expertOut[routed.indexOf(e)] : experts[e].forward(gatherRows(flat, tokenIds()));
-      outputs.push(mul(y, gatherRows(flatWeights, slotIds)));
-      for (const s of slots) destTokens.push(Math.floor(s / topK));
-    });
-    const combined = scatterAddRows(
-      concat(outputs, 0),
-      tensor(Int32Array.from(destTokens), [destTokens.length], 'i32'),
-      tokens,
-    );
+      weighted = mul(concat(this.oneTokenExperts(flat, routed), 0), gatherRows(flatWeights, slotIds));
+      destTokens.push(...slots.map(() => 0));
+    } else {
+      const outputs: Tensor[] = [];
+      byExpert.forEach((slots, e) => {
+        if (slots.length === 0) return;
+        const tokenIds = Int32Array.from(slots, (s) => Math.floor(s / topK));
+        const y = this.expertList.experts[e].forward(gatherRows(flat, tensor(tokenIds, [slots.length], 'i32')));
+        outputs.push(mul(y, gatherRows(flatWeights, tensor(Int32Array.from(slots), [slots.length], 'i32'))));
+        destTokens.push(...tokenIds);
+      });
+      weighted = concat(outputs, 0);
+    }
+    const combined = scatterAddRows(weighted, tensor(Int32Array.from(destTokens), [destTokens.length], 'i32'), tokens);
     return { out: reshape(combined, x.shape), routerLogits, expertIndices: indices, expertLoad };
   }
 
