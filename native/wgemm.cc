@@ -871,9 +871,10 @@ Napi::Value QuantizeQ8F16(const Napi::CallbackInfo& info) {
 constexpr int64_t kFormatF32 = 0, kFormatBf16 = 1, kFormatF16 = 2, kFormatQ8 = 3;
 constexpr size_t kMaxGroupParts = 64;
 
-// x [m, k] times every matrix of `group` (WeightGroup in src/tensor/kernels/types.ts: one format, up to
-// kMaxGroupParts matrices with k columns each) in one job: each output is the bits its own single-matrix kernel
-// gives. Returns whether a fast mode ran (group.fast asks for it; f32 and f16 have none).
+// x [m, k] (or, with group.inputs, each matrix's own input [m, k]; x is then still read but unused) times every
+// matrix of `group` (WeightGroup in src/tensor/kernels/types.ts: one format, up to kMaxGroupParts matrices with k
+// columns each) in one job: each output is the bits its own single-matrix kernel gives. Returns whether a fast
+// mode ran (group.fast asks for it; f32 and f16 have none).
 Napi::Value LinearGroup(const Napi::CallbackInfo& info) {
   Args a(info);
   const char* op = a.op();

@@ -315,9 +315,10 @@ export const KERNEL_SIGNATURES = {
     linearQ8Fast: 'x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size -> bool',
     /**
      * Several weight matrices times the same x in one call (a layer's q/k/v or gate/up projections while
-     * decoding): each outs[i] gets exactly the bits its own kernel above (linearF32, linearBf16, linearF16,
-     * linearQ8 or their fast modes) gives, but the matrices' rows are shared out between the threads as one job,
-     * and x is prepared (de-interleaved, rounded or quantised) once. Returns whether a fast mode ran.
+     * decoding), or each times its own input (group.inputs; x must still hold m·k values, and is not used): each
+     * outs[i] gets exactly the bits its own kernel above (linearF32, linearBf16, linearF16, linearQ8 or their fast
+     * modes) gives, but the matrices' rows are shared out between the threads as one job, and a shared x is
+     * prepared (de-interleaved, rounded or quantised) once. Returns whether a fast mode ran.
      */
     linearGroup: 'x:f32 group:WeightGroup m:size k:size -> bool',
     /**
