@@ -155,7 +155,7 @@ export function linearGroup(x: Tensor | readonly Tensor[], weights: readonly Ten
   const grouped =
     weights.length > 1 &&
     weights.length <= MAX_GROUP_WEIGHTS &&
-    (!inputs || (inputs.length === weights.length && inputs.every((t) => t.shape.join() === inputs[0].shape.join()))) &&
+    (!inputs || inputs.every((t) => t.shape.join() === inputs[0].shape.join())) &&
     weights.every(
       (w) => isCompactWeight(w) && w.dtype === first.dtype && w.rank === 2 && w.shape[1] === first.shape[1],
     );

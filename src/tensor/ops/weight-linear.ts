@@ -227,7 +227,7 @@ export function compactLinearGroup(x: Tensor | readonly Tensor[], ws: readonly T
       );
   }
   const format = GROUP_FORMAT[ws[0].dtype]!;
-  refuseGrad(op, [first, ...inputs, ...ws], ws[0]);
+  refuseGrad(op, [...(inputs.length > 0 ? inputs : [first]), ...ws], ws[0]);
   const m = first.size / k;
   const outs = ws.map((w) => Tensor.empty([...first.shape.slice(0, -1), w.shape[0]]));
   const group = {
