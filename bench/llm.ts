@@ -4,9 +4,10 @@
 // memory-mapped) and int8 (q8_0) weights, beside llama.cpp on the same weights: each checkpoint is exported to
 // GGUF once (f32, bf16, q8_0) and run by llama.cpp (bench/llama-cpp.ts) right after the olmo-ts mode it is
 // compared with, in the same invocation. Also in the same run: a STREAM-like copy that measures the memory
-// bandwidth, so that decode at batch 1 reads as a share of its limit (weight bytes read per token ÷ bandwidth),
-// and `bench gemm`'s square-SGEMM rate, against which prefill's matmul rate is set (over the whole prefill), and the
-// weight products' own rate at prefill's shapes (layer 0's matrices alone).
+// bandwidth, once at the start and again beside each block of batch-1 decoding (the host's bandwidth drifts within
+// minutes), so that decode at batch 1 reads as a share of its limit (weight bytes read per token ÷ the bandwidth
+// measured beside it), and `bench gemm`'s square-SGEMM rate, against which prefill's matmul rate is set (over the
+// whole prefill), and the weight products' own rate at prefill's shapes (layer 0's matrices alone).
 // Modes: f32 is an f32 checkpoint loaded as stored (inference weights: the wgemm kernels); bf16-fast is bf16 in
 // the fast mode (activations rounded to bf16, AVX512_BF16 dot products: what llama.cpp's bf16 does, so the like-
 // for-like row beside it; the exact bf16 mode widens the weights instead); int8 quantises the
@@ -62,7 +63,7 @@ import { saveTrainedTokenizer, trainByteLevelBpeSync } from '../src/tokenizers/t
 import { saveShardedSafetensors, type TensorToWrite } from '../src/io/safetensors.ts';
 import { writeFileSync } from 'node:fs';
 import { createModel } from '../src/models/families.ts';
-import { placeholderInit } from '../src/nn/index.ts';
+import { placeholderInit, type KVCache } from '../src/nn/index.ts';
 import type { BenchOptions, Measurement } from './run.ts';
 import { cpuModel, randomArray, square, timeOurs } from './gemm.ts';
 import type { LlamaResult } from './llama-cpp.ts';
@@ -117,6 +118,8 @@ const SHAPES: Record<string, Record<string, unknown>> = {
 };
 
 const PROMPT = 512;
+/** Blocks of decoding at batch 1, each between two copy-bandwidth measurements (decodeBesideCopies). */
+const DECODE_BLOCKS = 3;
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
 
@@ -207,7 +210,12 @@ function bytesPerToken(model: CausalLM): number {
 /** An olmo-ts mode's figures: llama.cpp's, and what only olmo-ts reports. */
 interface ChildResult extends LlamaResult {
   bytesPerToken: number;
+  /** The largest KV cache the run held (prefill's, or batch-8 decoding's). */
   kvBytes: number;
+  /** Decoding at batch 1 as a share of its bandwidth limit, against copies measured beside it (decodeBesideCopies). */
+  decode1Share: number;
+  /** The copy bandwidth measured beside decoding at batch 1 (the median of its measurements), bytes/s. */
+  bandwidthBeside: number;
   /** GFLOP/s of the weight products alone at prefill's shapes (prefillGemmRate). */
   prefillGemmGflops: number;
 }
@@ -243,6 +251,8 @@ function prefillGemmRate(model: CausalLM, tokens: number): number {
 
 const randomIds = (n: number, vocab: number, seed: number) => Int32Array.from(randomIdList(n, vocab, seed));
 
+const cacheBytes = (cache: KVCache) => cache.layers.reduce((n, l) => n + l.k.data.byteLength + l.v.data.byteLength, 0);
+
 function decodeTps(model: CausalLM, batch: number, tokens: number): { tps: number; kvBytes: number } {
   const vocab = model.config.vocabSize;
   const cache = model.createCache(batch, 16 + tokens);
@@ -252,9 +262,40 @@ function decodeTps(model: CausalLM, batch: number, tokens: number): { tps: numbe
   const t0 = performance.now();
   for (let i = 0; i < tokens; i++)
     noGrad(() => tidy(() => void model.forward(tensor(ids, [batch, 1], 'i32'), { cache })));
-  const kvBytes = cache.layers.reduce((n, l) => n + l.k.data.byteLength + l.v.data.byteLength, 0);
-  return { tps: (batch * tokens) / ((performance.now() - t0) / 1000), kvBytes };
+  return { tps: (batch * tokens) / ((performance.now() - t0) / 1000), kvBytes: cacheBytes(cache) };
 }
+
+/**
+ * Decoding at batch 1 in `blocks` blocks of `tokens` tokens, with the copy bandwidth measured before each block and
+ * after the last. The host's bandwidth moves by 10–30% within minutes, so a block is set against the mean of the
+ * two copies beside it, not against one measured minutes earlier: its share of the limit is tok/s ÷ (bandwidth ÷
+ * weight bytes per token). Returns the median block's rate and the median share.
+ */
+async function decodeBesideCopies(
+  model: CausalLM,
+  tokens: number,
+  blocks: number,
+): Promise<{ tps: number; share: number; bandwidth: number }> {
+  const bytes = bytesPerToken(model);
+  const copies = [await copyBandwidth(numThreads())];
+  const runs: { tps: number }[] = [];
+  for (let b = 0; b < blocks; b++) {
+    runs.push(decodeTps(model, 1, tokens));
+    copies.push(await copyBandwidth(numThreads()));
+  }
+  const shares = runs.map((r, b) => (r.tps * bytes) / ((copies[b] + copies[b + 1]) / 2));
+  return {
+    tps: median(runs.map((r) => r.tps)),
+    share: median(shares),
+    bandwidth: median(copies),
+  };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
 
 type Mode = 'f32' | 'bf16' | 'bf16-fast' | 'int8' | 'int8-fast' | 'int8-gguf' | 'f32-gemm';
 const MODES: readonly Mode[] = ['f32', 'bf16', 'bf16-fast', 'int8', 'int8-fast', 'int8-gguf', 'f32-gemm'];
@@ -269,7 +310,7 @@ const LOAD: Record<Mode, LoadOptions['weights']> = {
 };
 
 /** One weight mode, in this (child) process. */
-function runMode(dir: string, mode: Mode, decodeTokens: number, alignWeights: boolean): ChildResult {
+async function runMode(dir: string, mode: Mode, decodeTokens: number, alignWeights: boolean): Promise<ChildResult> {
   if (mode === 'bf16-fast') {
     if (cpuPaths()?.fastModes.bf16 !== 'avx512-bf16')
       throw new Error('bench llm: bf16-fast needs AVX512_BF16 and the AVX-512 path; this CPU or path has neither');
@@ -282,28 +323,34 @@ function runMode(dir: string, mode: Mode, decodeTokens: number, alignWeights: bo
   const rssAfterLoad = process.memoryUsage().rss;
   const ids = randomIds(PROMPT, model.config.vocabSize, 3);
   // The last position's logits only, as generation asks for them (and as llama.cpp computes them).
+  let prefillKvBytes = 0;
   const prefill = () =>
     noGrad(() =>
       tidy(() => {
         const cache = model.createCache(1, PROMPT);
         model.forward(tensor(ids, [1, PROMPT], 'i32'), { cache, logitsAt: [PROMPT - 1] });
+        prefillKvBytes = cacheBytes(cache);
       }),
     );
   prefill(); // the warm-up run llama-bench makes too: first touches of weights and buffers are not prefill speed
   const p0 = performance.now();
   prefill();
   const prefillTps = PROMPT / ((performance.now() - p0) / 1000);
-  const d1 = decodeTps(model, 1, decodeTokens);
   const d8 = decodeTps(model, 8, Math.max(2, decodeTokens >> 1));
+  // Before the copies beside batch-1 decoding, whose buffers are the benchmark's, not the model's.
+  const peakRss = process.resourceUsage().maxRSS * 1024;
+  const d1 = await decodeBesideCopies(model, decodeTokens, DECODE_BLOCKS);
   return {
     loadSeconds,
     rssAfterLoad,
     prefillTps,
     decode1Tps: d1.tps,
+    decode1Share: d1.share,
+    bandwidthBeside: d1.bandwidth,
     decode8Tps: d8.tps,
-    peakRss: process.resourceUsage().maxRSS * 1024,
+    peakRss,
     bytesPerToken: bytesPerToken(model),
-    kvBytes: d1.kvBytes,
+    kvBytes: Math.max(prefillKvBytes, d8.kvBytes),
     prefillGemmGflops: prefillGemmRate(model, PROMPT),
   };
 }
@@ -508,7 +555,6 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
     if (ours.length === 0) continue;
     const o = best(ours, LOWER_IS_BETTER);
     const t = theirs.length > 0 ? best(theirs, LOWER_IS_BETTER) : undefined;
-    const limit = bandwidth / o.bytesPerToken;
     const rate = prefillFlops(cfg, PROMPT) / (PROMPT / o.prefillTps) / 1e9;
     out.push(
       versus(`${mode} load`, 's', o.loadSeconds, t?.loadSeconds, true),
@@ -531,7 +577,8 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
       versus(`${mode} decode batch 1`, 'tok/s', o.decode1Tps, t?.decode1Tps),
       versus(`${mode} decode batch 8`, 'tok/s', o.decode8Tps, t?.decode8Tps),
       { name: `${mode} weight bytes per token`, value: o.bytesPerToken / 2 ** 30, unit: 'GiB' },
-      { name: `${mode} decode batch 1 / bandwidth limit`, value: (100 * o.decode1Tps) / limit, unit: '%' },
+      { name: `${mode} copy bandwidth beside decode batch 1`, value: o.bandwidthBeside / 1e9, unit: 'GB/s' },
+      { name: `${mode} decode batch 1 / bandwidth limit`, value: 100 * o.decode1Share, unit: '%' },
       versus(`${mode} peak RSS`, 'GiB', o.peakRss / 2 ** 30, t && t.peakRss / 2 ** 30, true),
       {
         name: `${mode} peak RSS / (file + KV cache)`,
@@ -545,5 +592,5 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
 
 if (process.argv[2] === '--child') {
   const [dir, mode, tokens, align] = process.argv.slice(3);
-  process.stdout.write(`${JSON.stringify(runMode(dir, mode as Mode, Number(tokens), align === 'true'))}\n`);
+  process.stdout.write(`${JSON.stringify(await runMode(dir, mode as Mode, Number(tokens), align === 'true'))}\n`);
 }
