@@ -3,27 +3,30 @@
 // a Tile fixes each output element's order of summation by itself, so how this loop cuts the output into tiles
 // never changes a result.
 
-// W::kDecodeStride where the weight format declares one (with a `step` member its tiles follow), else 1.
+// W::kDecodeStride where the weight format declares one (with a `step` member its tiles follow, and
+// kDecodeRows, the weight rows of its decoding tile), else 1.
 template <class W, class = void>
 constexpr int64_t kDecodeStrideOf = 1;
 template <class W>
 constexpr int64_t kDecodeStrideOf<W, std::void_t<decltype(W::kDecodeStride)>> = W::kDecodeStride;
 
-// Output columns [j0, j1) for one x row, for weight formats with a decode stride S: tiles of RN1 weight rows S
-// apart, S consecutive tiles covering RN1·S rows (tile t takes rows j + t + c·S). Each of the tile's RN1 load
-// streams then runs on through S consecutive rows, where adjacent rows would start RN1 new streams every tile.
-// The exact bf16 kernel, which spends more instructions per weight byte than the others, streams faster so; f32,
-// f16, q8_0 and the bf16 fast mode did not, and keep adjacent rows (bench llm measures decoding). S shrinks for
-// the last rows of the range; the few rows left below RN1 take one-row tiles.
+// Output columns [j0, j1) for one x row, for weight formats with a decode stride S: tiles of R weight rows S
+// apart, S consecutive tiles covering R·S rows (tile t takes rows j + t + c·S). Each of the tile's R load streams
+// then runs on through S consecutive rows, where adjacent rows would start R new streams every tile. A core reads
+// a few long sequential streams much faster than many short ones (8 rows of 4 KiB at a time read markedly slower
+// than 4), so R is the format's kDecodeRows, four: enough FMA chains to hide their latency at this rate, where
+// the path's RN1 would be eight (R is at most RN1, so narrower paths keep their own). S shrinks for the last rows
+// of the range; the few rows left below R take one-row tiles. bench llm measures decoding.
 template <int RN1, class X, class W>
 inline void StridedDecodeColumns(const X* x, const W& w, float* out, int64_t n, int64_t k, int64_t j0, int64_t j1,
                                  const float* wtail) {
+  constexpr int R = RN1 < W::kDecodeRows ? RN1 : W::kDecodeRows;
   int64_t j = j0;
-  while (j1 - j >= RN1) {
+  while (j1 - j >= R) {
     W strided = w;
-    strided.step = std::min(kDecodeStrideOf<W>, (j1 - j) / RN1);
-    for (int64_t t = 0; t < strided.step; ++t) Tile<1, RN1>(x, strided, out, 0, j + t, n, k, wtail);
-    j += RN1 * strided.step;
+    strided.step = std::min(kDecodeStrideOf<W>, (j1 - j) / R);
+    for (int64_t t = 0; t < strided.step; ++t) Tile<1, R>(x, strided, out, 0, j + t, n, k, wtail);
+    j += R * strided.step;
   }
   for (; j < j1; ++j) Tile<1, 1>(x, w, out, 0, j, n, k, wtail);
 }

@@ -65,13 +65,14 @@ inline void Tile(const float* x, const W& w, float* out, int64_t i0, int64_t j0,
 // the last block zero-padded; then VReduce's tree. x comes de-interleaved to match (PairX in wgemm.cc: per
 // block, its 16 even-offset values, then its 16 odd ones), rows of kx = k rounded up to 32, zero-padded.
 //
-// Decoding (one x row) streams the weights once, and reads bf16 weights faster with a tile's rows far apart
+// Decoding (one x row) streams the weights once, and reads them faster with a tile's rows far apart
 // (StridedDecodeColumns, wgemm_columns.h): the weight rows of a tile are j0, j0 + step, ..., j0 + (RN-1)·step.
 struct Bf16Rows {
   const uint16_t* w;
   int64_t k;
   int64_t step = 1;                             // rows between a tile's consecutive weight rows
-  static constexpr int64_t kDecodeStride = 32;  // the step for one x row (StridedDecodeColumns)
+  static constexpr int64_t kDecodeStride = 32;  // the step for one x row (StridedDecodeColumns): 128 KiB at k 2048
+  static constexpr int kDecodeRows = 4;         // a decoding tile's weight rows
 };
 
 // out[i0..i0+RM) × weight rows j0 + c·step (c < RN) for bf16 weights in the pair order; xp is x de-interleaved,
@@ -130,10 +131,14 @@ inline void Tile(const float* xp, const Bf16Rows& w, float* out, int64_t i0, int
 // computes per block (32 weights from k = 32b, in increasing b)
 //   t = x[32b + l]·q[32b + l], t = fma(x[32b + 16 + l], q[32b + 16 + l], t), acc = fma(t, scale_b, acc)
 // and the lanes are added in VReduce's tree, on every path and in every tile.
+// Decoding takes tiles of rows far apart, as for bf16 weights (Bf16Rows).
 struct Q8Rows {
   const int8_t* w;
   const uint16_t* scales;
-  int64_t k;  // a multiple of 32
+  int64_t k;                                    // a multiple of 32
+  int64_t step = 1;                             // rows between a tile's consecutive weight rows
+  static constexpr int64_t kDecodeStride = 64;  // as many bytes of a stream as bf16's 32 rows
+  static constexpr int kDecodeRows = 4;
 };
 
 // out[i0..i0+RM, j0..j0+RN) for q8_0 weights, in the order above; the block scales of each kChunk of the tile's
@@ -148,16 +153,17 @@ inline void Tile(const float* x, const Q8Rows& w, float* out, int64_t i0, int64_
   alignas(64) float s[RN][kChunk / 32];
   // Decoding (one x row, or a batch of a few) streams the weights with little work per byte, so the loads alone
   // keep too few cache misses in flight, and the hardware prefetcher starts over on every row. Each load
-  // prefetches: for rows up to 4 KiB, the same place RN rows on (the next tile's rows); for longer rows, 2 KiB
-  // ahead in the row.
+  // prefetches: for rows up to 4 KiB, the same place in the next tile's rows (RN rows on, or with rows far apart,
+  // decoding's strided tiles, the row after); for longer rows, 2 KiB ahead in the row.
   // The block scales are a stream of their own (one f16 per 32 weights): each chunk of k prefetches the next
   // tile's scales for the same chunk, so that they are in cache when that tile widens them.
-  const int64_t ahead = k <= 4096 ? RN * k : 2048;
+  const int64_t next = w.step > 1 ? 1 : RN, ahead = k <= 4096 ? next * k : 2048;
   for (int64_t kc = 0; kc < k; kc += kChunk) {
     const int64_t ke = kc + kChunk < k ? kc + kChunk : k, nb = (ke - kc) / 32;
-    for (int c = 0; c < RN; ++c) __builtin_prefetch(w.scales + (j0 + RN + c) * (k / 32) + kc / 32, 0, 3);
+    for (int c = 0; c < RN; ++c)
+      __builtin_prefetch(w.scales + (j0 + next + c * w.step) * (k / 32) + kc / 32, 0, 3);
     for (int c = 0; c < RN; ++c) {
-      const uint16_t* h = w.scales + (j0 + c) * (k / 32) + kc / 32;
+      const uint16_t* h = w.scales + (j0 + c * w.step) * (k / 32) + kc / 32;
       if (nb == kChunk / 32) {
         VStore(s[c], WidenF16(h));
       } else {
@@ -168,7 +174,7 @@ inline void Tile(const float* x, const Q8Rows& w, float* out, int64_t i0, int64_
       // Fully unrolled, so that acc stays in registers (GCC keeps a loop this long rolled, acc on the stack).
 #pragma GCC unroll 16
       for (int c = 0; c < RN; ++c) {
-        const int8_t* p = w.w + (j0 + c) * k + kk;
+        const int8_t* p = w.w + (j0 + c * w.step) * k + kk;
         __builtin_prefetch(p + ahead, 0, 3);
         const V q0 = WidenI8(p), q1 = WidenI8(p + 16), sv = VSet1(s[c][(kk - kc) / 32]);
 #pragma GCC unroll 16
@@ -180,7 +186,7 @@ inline void Tile(const float* x, const Q8Rows& w, float* out, int64_t i0, int64_
     }
   }
   for (int r = 0; r < RM; ++r)
-    for (int c = 0; c < RN; ++c) out[(i0 + r) * n + j0 + c] = VReduce(acc[r][c]);
+    for (int c = 0; c < RN; ++c) out[(i0 + r) * n + j0 + c * w.step] = VReduce(acc[r][c]);
 }
 
 // ---- the int8 fast mode: q8_0 weights times x quantised to q8_0 as well (linearQ8Fast) ----

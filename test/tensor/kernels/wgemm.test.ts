@@ -68,8 +68,8 @@ test('linear (js): hand-computed products and the q8_0 definition', () => {
 
 for (const [m, n, k] of [
   [1, 7, 64],
-  [1, 29, 1056], // a single row over several weight-row tiles and k chunks (q8_0 scales widened per chunk)
-  [1, 45, 37], // a single row: bf16's strided tiles (rows 5 apart) with a k tail, then single rows
+  [1, 29, 1056], // one row: strided tiles (4 rows, 7 apart) over several k chunks (q8_0 scales widened per chunk)
+  [1, 45, 37], // a single row: bf16's strided tiles (4 rows, 11 apart) with a k tail, then a single row
   [2, 19, 544],
   [5, 9, 96],
   [3, 5, 37],
@@ -132,7 +132,7 @@ test(
   { skip: nativeSkipReason() },
   () => {
     // A single x row on AVX-512 reads such rows with aligned loads (wgemm_bf16lines.h): rows 2 bytes off a 4-byte
-    // boundary take the word permute, the others the dword one; 45 rows: strided tiles of 8, then single rows.
+    // boundary take the word permute, the others the dword one; 45 rows: strided tiles of 4, then a single row.
     const [n, k] = [45, 96];
     const w = toBf16(randomF32(n * k, 21, 0.3));
     const x = randomF32(3 * k, 22);
