@@ -30,9 +30,11 @@ constexpr int64_t kGwBlocks = 16;  // fixed row blocks for the gw reduction
 
 // ---------------------------------------------------------------------------------------------------
 // RMSNorm forward: rstd = 1/sqrt(mean(x²) + eps) with the mean of squares in float32 (as transformers);
-// out = (x·rstd)·w.
+// out = (x·rstd)·w, or with a residual (residualRmsNorm) out = res + (x·rstd)·w: the same products, then the add
+// rmsNorm's caller would make, so the bits of the two ops.
 
-OLMO_AVX2 void RmsRowAvx2(const float* x, const float* w, float* out, float* rstd, int64_t n, float eps) {
+OLMO_AVX2 void RmsRowAvx2(const float* x, const float* w, const float* res, float* out, float* rstd, int64_t n,
+                          float eps) {
   __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
   int64_t j = 0;
   for (; j + 32 <= n; j += 32) {
@@ -54,21 +56,29 @@ OLMO_AVX2 void RmsRowAvx2(const float* x, const float* w, float* out, float* rst
   const __m256 vr = _mm256_set1_ps(r);
   j = 0;
   if (w != nullptr) {
-    for (; j + 8 <= n; j += 8)
-      _mm256_storeu_ps(out + j, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j), vr), _mm256_loadu_ps(w + j)));
-    for (; j < n; ++j) out[j] = (x[j] * r) * w[j];
+    for (; j + 8 <= n; j += 8) {
+      const __m256 y = _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j), vr), _mm256_loadu_ps(w + j));
+      _mm256_storeu_ps(out + j, res != nullptr ? _mm256_add_ps(_mm256_loadu_ps(res + j), y) : y);
+    }
+    for (; j < n; ++j) out[j] = res != nullptr ? res[j] + (x[j] * r) * w[j] : (x[j] * r) * w[j];
   } else {
-    for (; j + 8 <= n; j += 8) _mm256_storeu_ps(out + j, _mm256_mul_ps(_mm256_loadu_ps(x + j), vr));
-    for (; j < n; ++j) out[j] = x[j] * r;
+    for (; j + 8 <= n; j += 8) {
+      const __m256 y = _mm256_mul_ps(_mm256_loadu_ps(x + j), vr);
+      _mm256_storeu_ps(out + j, res != nullptr ? _mm256_add_ps(_mm256_loadu_ps(res + j), y) : y);
+    }
+    for (; j < n; ++j) out[j] = res != nullptr ? res[j] + x[j] * r : x[j] * r;
   }
 }
 
-void RmsRowScalar(const float* x, const float* w, float* out, float* rstd, int64_t n, float eps) {
+void RmsRowScalar(const float* x, const float* w, const float* res, float* out, float* rstd, int64_t n, float eps) {
   float ss = 0;
   for (int64_t j = 0; j < n; ++j) ss += x[j] * x[j];
   const float r = 1.0f / std::sqrt(ss / static_cast<float>(n) + eps);
   *rstd = r;
-  for (int64_t j = 0; j < n; ++j) out[j] = w != nullptr ? (x[j] * r) * w[j] : x[j] * r;
+  for (int64_t j = 0; j < n; ++j) {
+    const float y = w != nullptr ? (x[j] * r) * w[j] : x[j] * r;
+    out[j] = res != nullptr ? res[j] + y : y;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -248,25 +258,30 @@ double EpsArg(const Args& A) {
   return eps;
 }
 
-Napi::Value RmsNorm(const Napi::CallbackInfo& info) {
-  const char* op = "rmsNorm";
+// rmsNorm, and residualRmsNorm (with `res`): the same rows, plus the residual.
+Napi::Value RmsNormRows(const Napi::CallbackInfo& info, const char* op, bool residual) {
   const Args A(info);
   int64_t rows = A.Size("rows"), cols = A.Size("cols");
   const float eps = static_cast<float>(EpsArg(A));
   int64_t n = CheckedMul(info, op, rows, cols);
+  const float* res = residual ? A.F32("res", n) : nullptr;
   const float* x = A.F32("x", n);
   const float* w = A.OptF32("w", cols);
   float* out = A.F32("out", n);
   float* rstd = A.F32("rstd", rows);
   const bool avx = g_paths.UseAvx2();
   ForEachRow(rows, cols, [&](int64_t r) {
+    const float* rr = res != nullptr ? res + r * cols : nullptr;
     if (avx)
-      RmsRowAvx2(x + r * cols, w, out + r * cols, rstd + r, cols, eps);
+      RmsRowAvx2(x + r * cols, w, rr, out + r * cols, rstd + r, cols, eps);
     else
-      RmsRowScalar(x + r * cols, w, out + r * cols, rstd + r, cols, eps);
+      RmsRowScalar(x + r * cols, w, rr, out + r * cols, rstd + r, cols, eps);
   });
   return info.Env().Undefined();
 }
+
+Napi::Value RmsNorm(const Napi::CallbackInfo& info) { return RmsNormRows(info, "rmsNorm", false); }
+Napi::Value ResidualRmsNorm(const Napi::CallbackInfo& info) { return RmsNormRows(info, "residualRmsNorm", true); }
 
 Napi::Value RmsNormBackward(const Napi::CallbackInfo& info) {
   const char* op = "rmsNormBackward";
@@ -357,6 +372,7 @@ Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
 void RegisterNorms(Napi::Env env, Napi::Object exports) {
   static const KernelDef kKernels[] = {
       {"rmsNorm", "x:f32 w:f32? out:f32 rstd:f32 rows:size cols:size eps:num", RmsNorm},
+      {"residualRmsNorm", "res:f32 x:f32 w:f32? out:f32 rstd:f32 rows:size cols:size eps:num", ResidualRmsNorm},
       {"rmsNormBackward", "x:f32 w:f32? rstd:f32 gy:f32 gx:f32 gw:f32? rows:size cols:size", RmsNormBackward},
       {"layerNorm", "x:f32 out:f32 mean:f32 rstd:f32 rows:size cols:size eps:num", LayerNorm},
       {"layerNormBackward", "x:f32 mean:f32 rstd:f32 gy:f32 gx:f32 rows:size cols:size", LayerNormBackward},

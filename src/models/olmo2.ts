@@ -5,7 +5,7 @@
 //   h  = x + RMSNorm_post_attention(Attn(x))
 //   x' = h + RMSNorm_post_feedforward(down(silu(gate(h)) ⊙ up(h)))
 // then a final RMSNorm and the (untied) LM head. There is no norm on a block's input.
-import { add, type Tensor } from '../tensor/index.ts';
+import type { Tensor } from '../tensor/index.ts';
 import { Module, RMSNorm, SelfAttention, SwiGLUMLP, type AttentionContext, type Init } from '../nn/index.ts';
 import { attentionConfigOf, type ModelConfig } from './config.ts';
 import { CausalLM, type BlockOutput, type DecoderBlock } from './decoder.ts';
@@ -37,8 +37,8 @@ export class Olmo2Block extends Module implements DecoderBlock {
   }
 
   forward(x: Tensor, ctx: AttentionContext): BlockOutput {
-    const h = add(x, this.postAttentionLayernorm.forward(this.selfAttn.forward(x, ctx)));
-    return { x: add(h, this.postFeedforwardLayernorm.forward(this.mlp.forward(h))) };
+    const h = this.postAttentionLayernorm.addTo(x, this.selfAttn.forward(x, ctx));
+    return { x: this.postFeedforwardLayernorm.addTo(h, this.mlp.forward(h)) };
   }
 }
 

@@ -1,5 +1,5 @@
 // The basic layers: Linear (bias-free, as in every OLMo), Embedding, RMSNorm, non-parametric LayerNorm.
-import { embedding, layerNorm, linear, rmsNorm, type Tensor } from '../tensor/index.ts';
+import { embedding, layerNorm, linear, residualRmsNorm, rmsNorm, type Tensor } from '../tensor/index.ts';
 import { Module } from './module.ts';
 import type { Init } from './init.ts';
 
@@ -51,6 +51,10 @@ export class RMSNorm extends Module {
   }
   forward(x: Tensor): Tensor {
     return rmsNorm(x, this.weight, this.eps);
+  }
+  /** residual + this norm of x (a post-norm residual), in one kernel (residualRmsNorm). */
+  addTo(residual: Tensor, x: Tensor): Tensor {
+    return residualRmsNorm(residual, x, this.weight, this.eps);
   }
 }
 

@@ -29,6 +29,14 @@ describe('op errors', () => {
       /rmsNorm: weight \[3\] does not match the last axis of \[2, 4\]/,
     );
     assert.throws(
+      () => T.residualRmsNorm(f([2, 3]), f([2, 4]), f([4]), 1e-6),
+      /residualRmsNorm: residual f32\[2, 3\] does not match x f32\[2, 4\]/,
+    );
+    assert.throws(
+      () => T.residualRmsNorm(f([2, 4]), f([2, 4]), f([3]), 1e-6),
+      /residualRmsNorm: weight \[3\] does not match the last axis of \[2, 4\]/,
+    );
+    assert.throws(
       () => T.attention(f([1, 2, 4, 8]), f([1, 2, 3, 8]), f([1, 2, 3, 8])),
       /attention: .*query heads 4 are not a multiple of KV heads 3/,
     );

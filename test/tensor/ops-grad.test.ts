@@ -149,6 +149,11 @@ for (const backend of backends) {
         const x = r([2, 3, 8], 37);
         gradcheck('rmsNorm weighted', (t, w) => T.rmsNorm(t, w, 1e-6), [x, r([8], 38)]);
         gradcheck('rmsNorm plain', (t) => T.rmsNorm(t, null, 1e-6), [x]);
+        gradcheck('residualRmsNorm', (res, t, w) => T.residualRmsNorm(res, t, w, 1e-6), [
+          r([2, 3, 8], 44),
+          x,
+          r([8], 38),
+        ]);
         gradcheck('layerNorm', (t) => T.layerNorm(t, 1e-5), [x]);
         gradcheck('rope', (t) => T.rope(t, 3, 10000), [r([2, 3, 2, 8], 39)]);
         gradcheck('swiglu', T.swiglu, [r([3, 5], 40), r([3, 5], 41)]);

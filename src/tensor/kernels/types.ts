@@ -179,6 +179,11 @@ export const KERNEL_SIGNATURES = {
      */
     rmsNorm: 'x:f32 w:f32? out:f32 rstd:f32 rows:size cols:size eps:num',
     /**
+     * res + rmsNorm(x) in one pass (a post-norm residual, OLMo 2's): out[r,j] = res[r,j] + x[r,j]·rstd[r]·w[j],
+     * rstd as rmsNorm's. The bits of rmsNorm followed by an f32 add on the same backend.
+     */
+    residualRmsNorm: 'res:f32 x:f32 w:f32? out:f32 rstd:f32 rows:size cols:size eps:num',
+    /**
      * Backward of rmsNorm. gx written; gw (when w is non-null) written as Σ_r gy[r,j]·x[r,j]·rstd[r].
      * With xhat = x·rstd and g = gy·w: gx = rstd·(g − xhat·mean_j(g·xhat)).
      */

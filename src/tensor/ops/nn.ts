@@ -2,7 +2,7 @@
 // Each is one forward kernel and one backward kernel.
 import { record } from '../autograd.ts';
 import { kernels } from '../backend.ts';
-import { formatShape, ShapeError } from '../shape.ts';
+import { formatShape, sameShape, ShapeError } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
 import { ropeInvFreq } from './rope-freq.ts';
 
@@ -13,37 +13,63 @@ function lastAxis(op: string, x: Tensor): { rows: number; cols: number } {
   return { rows: cols === 0 ? 0 : x.size / cols, cols };
 }
 
+function checkNormWeight(op: string, x: Tensor, weight: Tensor | null, cols: number): void {
+  if (weight && (weight.rank !== 1 || weight.shape[0] !== cols)) {
+    throw new ShapeError(
+      `${op}: weight ${formatShape(weight.shape)} does not match the last axis of ${formatShape(x.shape)}`,
+    );
+  }
+}
+
+/** rmsNorm's gradients for x and (when it has one) its weight, from the output's gradient g. */
+function rmsNormGrads(x: Tensor, weight: Tensor | null, rstd: Tensor, g: Tensor, rows: number, cols: number) {
+  const gx = Tensor.empty(x.shape);
+  const gw = weight ? Tensor.empty(weight.shape) : null;
+  kernels().rmsNormBackward(
+    x.f32(),
+    weight ? weight.f32() : null,
+    rstd.f32(),
+    g.f32(),
+    gx.f32(),
+    gw ? gw.f32() : null,
+    rows,
+    cols,
+  );
+  return weight ? [gx, gw] : [gx];
+}
+
 /** RMSNorm over the last axis, with an optional weight of the last axis's size. */
 export function rmsNorm(x: Tensor, weight: Tensor | null, eps: number): Tensor {
   const { rows, cols } = lastAxis('rmsNorm', x);
-  if (weight && (weight.rank !== 1 || weight.shape[0] !== cols)) {
-    throw new ShapeError(
-      `rmsNorm: weight ${formatShape(weight.shape)} does not match the last axis of ${formatShape(x.shape)}`,
-    );
-  }
+  checkNormWeight('rmsNorm', x, weight, cols);
   const out = Tensor.empty(x.shape);
   const rstd = Tensor.empty([rows]);
   kernels().rmsNorm(x.f32(), weight ? weight.f32('rmsNorm') : null, out.f32(), rstd.f32(), rows, cols, eps);
-  const inputs = weight ? [x, weight] : [x];
+  record('rmsNorm', weight ? [x, weight] : [x], [out], ([g]) => rmsNormGrads(x, weight, rstd, g!, rows, cols), [rstd]);
+  return out;
+}
+
+/**
+ * residual + rmsNorm(x, weight, eps), OLMo 2's post-norm residual, in one kernel: one pass where a norm and an add
+ * would make two ops and two calls per sublayer, with the same bits. residual and x have the same shape.
+ */
+export function residualRmsNorm(residual: Tensor, x: Tensor, weight: Tensor | null, eps: number): Tensor {
+  const { rows, cols } = lastAxis('residualRmsNorm', x);
+  if (residual.dtype !== 'f32' || !sameShape(residual.shape, x.shape)) {
+    throw new ShapeError(
+      `residualRmsNorm: residual ${residual.dtype}${formatShape(residual.shape)} does not match x f32${formatShape(x.shape)}`,
+    );
+  }
+  checkNormWeight('residualRmsNorm', x, weight, cols);
+  const out = Tensor.empty(x.shape);
+  const rstd = Tensor.empty([rows]);
+  const w = weight ? weight.f32('residualRmsNorm') : null;
+  kernels().residualRmsNorm(residual.f32(), x.f32(), w, out.f32(), rstd.f32(), rows, cols, eps);
   record(
-    'rmsNorm',
-    inputs,
+    'residualRmsNorm',
+    weight ? [residual, x, weight] : [residual, x],
     [out],
-    ([g]) => {
-      const gx = Tensor.empty(x.shape);
-      const gw = weight ? Tensor.empty(weight.shape) : null;
-      kernels().rmsNormBackward(
-        x.f32(),
-        weight ? weight.f32() : null,
-        rstd.f32(),
-        g!.f32(),
-        gx.f32(),
-        gw ? gw.f32() : null,
-        rows,
-        cols,
-      );
-      return weight ? [gx, gw] : [gx];
-    },
+    ([g]) => [g!, ...rmsNormGrads(x, weight, rstd, g!, rows, cols)],
     [rstd],
   );
   return out;

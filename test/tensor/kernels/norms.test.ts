@@ -1,6 +1,6 @@
 // Norm kernels: the js reference against hand-computed values and float64 formulas, backward kernels
 // against float64 finite differences, native against js on awkward sizes (AVX2 and scalar paths),
-// deterministic gw under threads, validation.
+// deterministic gw under threads, residualRmsNorm as rmsNorm then an add (bits), validation.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { jsNorms } from '../../../src/tensor/kernels/js/norms.ts';
@@ -281,6 +281,58 @@ describe('native norms vs js', { skip }, () => {
     expectNativeError('layerNorm', () => nat.layerNorm(x, x, r, r, 4, 4, 1e-5), /'x'/);
     expectNativeError('layerNormBackward', () => nat.layerNormBackward(x, r, r.subarray(2), x, x, 3, 4), /'rstd'/);
     expectNativeError('layerNormBackward', () => nat.layerNormBackward(x, r, r, x, [] as never, 3, 4), /'gx'/);
+  });
+});
+
+/** rmsNorm then an f32 add of the residual, on kernels `k`: what residualRmsNorm must equal bit for bit. */
+function normThenAdd(
+  k: NormKernels,
+  res: Float32Array,
+  x: Float32Array,
+  w: Float32Array | null,
+  rows: number,
+  cols: number,
+) {
+  const out = new Float32Array(rows * cols);
+  const rstd = new Float32Array(rows);
+  k.rmsNorm(x, w, out, rstd, rows, cols, 1e-6);
+  for (let i = 0; i < out.length; i++) out[i] = res[i] + out[i];
+  return { out, rstd };
+}
+
+function checkResidual(k: NormKernels, label: string): void {
+  let seed = 400;
+  for (const cols of [1, 7, 8, 9, 17, 100, 2048])
+    for (const rows of [0, 1, 3, 70]) {
+      const n = rows * cols;
+      const [res, x, w] = [randn(n, (seed += 3), 3), randn(n, seed + 1, 2), randn(cols, seed + 2)];
+      for (const wt of [w, null]) {
+        const want = normThenAdd(k, res, x, wt, rows, cols);
+        const out = new Float32Array(n);
+        const rstd = new Float32Array(rows);
+        k.residualRmsNorm(res, x, wt, out, rstd, rows, cols, 1e-6);
+        const tag = `${label} rows=${rows} cols=${cols} w=${wt !== null}`;
+        assert.deepEqual(new Uint32Array(out.buffer), new Uint32Array(want.out.buffer), tag);
+        assert.deepEqual(rstd, want.rstd, tag);
+      }
+    }
+}
+
+describe('residualRmsNorm', () => {
+  it('is rmsNorm then the residual add, bit for bit (js)', () => checkResidual(jsNorms, 'js'));
+
+  it('is rmsNorm then the residual add, bit for bit (native: AVX2 and scalar paths)', { skip }, () => {
+    checkResidual(nat, 'native avx2');
+    withScalarPaths('_normsForceScalar', () => checkResidual(nat, 'native scalar'));
+  });
+
+  it('validates the residual, naming the kernel', () => {
+    const x = new Float32Array(12);
+    const r = new Float32Array(3);
+    expectJsError('residualRmsNorm', () => jsNorms.residualRmsNorm(x.subarray(1), x, null, x, r, 3, 4, 1e-6));
+    if (!nat) return;
+    expectNativeError('residualRmsNorm', () => nat.residualRmsNorm(x.subarray(1), x, null, x, r, 3, 4, 1e-6), /'res'/);
+    expectNativeError('residualRmsNorm', () => nat.residualRmsNorm(x, x, null, x, r, 3, 4, -1), /'eps'/);
   });
 });
 

@@ -15,25 +15,45 @@ function checkInput(kernel: string, x: F32, rows: number, cols: number, eps: num
   checkF32(kernel, 'x', x, rows * cols);
 }
 
+/** rmsNorm, and with `res` (residualRmsNorm) res + rmsNorm: the norm's value rounded to f32, then the add. */
+function rmsRows(
+  k: string,
+  res: F32 | null,
+  x: F32,
+  w: F32 | null,
+  out: F32,
+  rstd: F32,
+  rows: number,
+  cols: number,
+  eps: number,
+): void {
+  checkInput(k, x, rows, cols, eps);
+  if (res !== null) checkF32(k, 'res', res, rows * cols);
+  if (w !== null) checkF32(k, 'w', w, cols);
+  checkF32(k, 'out', out, rows * cols);
+  checkF32(k, 'rstd', rstd, rows);
+  for (let r = 0; r < rows; r++) {
+    const b = r * cols;
+    let ss = 0;
+    for (let j = 0; j < cols; j++) ss += x[b + j] * x[b + j];
+    // rstd is a float32 value, as transformers computes it; out rounds x·rstd before the weight as it does.
+    const rs = Math.fround(1 / Math.sqrt(ss / cols + eps));
+    rstd[r] = rs;
+    for (let j = 0; j < cols; j++) {
+      const xh = Math.fround(x[b + j] * rs);
+      const y = w === null ? xh : Math.fround(xh * w[j]);
+      out[b + j] = res === null ? y : res[b + j] + y;
+    }
+  }
+}
+
 export const jsNorms: NormKernels = {
   rmsNorm(x, w, out, rstd, rows, cols, eps) {
-    const k = 'rmsNorm';
-    checkInput(k, x, rows, cols, eps);
-    if (w !== null) checkF32(k, 'w', w, cols);
-    checkF32(k, 'out', out, rows * cols);
-    checkF32(k, 'rstd', rstd, rows);
-    for (let r = 0; r < rows; r++) {
-      const b = r * cols;
-      let ss = 0;
-      for (let j = 0; j < cols; j++) ss += x[b + j] * x[b + j];
-      // rstd is a float32 value, as transformers computes it; out rounds x·rstd before the weight as it does.
-      const rs = Math.fround(1 / Math.sqrt(ss / cols + eps));
-      rstd[r] = rs;
-      for (let j = 0; j < cols; j++) {
-        const xh = Math.fround(x[b + j] * rs);
-        out[b + j] = w === null ? xh : xh * w[j];
-      }
-    }
+    rmsRows('rmsNorm', null, x, w, out, rstd, rows, cols, eps);
+  },
+
+  residualRmsNorm(res, x, w, out, rstd, rows, cols, eps) {
+    rmsRows('residualRmsNorm', res, x, w, out, rstd, rows, cols, eps);
   },
 
   rmsNormBackward(x, w, rstd, gy, gx, gw, rows, cols) {
