@@ -21,10 +21,14 @@ namespace avx512bf16 {
 // from memory and so keeps them on the stack through the whole loop over k.
 __attribute__((noinline)) float Reduce(__m512 v) { return avx512::VReduce(v); }
 
-// W [n, k] as stored (bf16 bits); x as bf16 in rows of kx (k rounded up to 32, zero-padded).
+// W [n, k] as stored (bf16 bits); x as bf16 in rows of kx (k rounded up to 32, zero-padded). Decoding takes tiles
+// of rows far apart, as the exact kernels (StridedDecodeColumns, wgemm_columns.h).
 struct Bf16DotRows {
   const uint16_t* w;
   int64_t kx;
+  int64_t step = 1;                             // rows between a tile's consecutive weight rows
+  static constexpr int64_t kDecodeStride = 32;  // as the exact bf16 kernel's
+  static constexpr int kDecodeRows = 4;
 };
 
 inline __m512bh Bh(__m512i v) {  // the same 32 bf16, typed for vdpbf16ps
@@ -42,7 +46,7 @@ inline void DotStep(const uint16_t* xb, const Bf16DotRows& w, int64_t i0, int64_
   // Fully unrolled, so that acc stays in registers (rolled, GCC keeps acc on the stack).
 #pragma GCC unroll 16
   for (int c = 0; c < RN; ++c) {
-    const uint16_t* p = w.w + (j0 + c) * k + kk;
+    const uint16_t* p = w.w + (j0 + c * w.step) * k + kk;
     wv[c] = Masked ? _mm512_maskz_loadu_epi16(mask, p) : _mm512_loadu_si512(p);
   }
 #pragma GCC unroll 16
@@ -61,12 +65,13 @@ inline void Tile(const uint16_t* xb, const Bf16DotRows& w, float* out, int64_t i
   for (int64_t kk = 0; kk < k32; kk += 32) DotStep<RM, RN, false>(xb, w, i0, j0, k, kk, 0, acc);
   if (k32 < k) DotStep<RM, RN, true>(xb, w, i0, j0, k, k32, static_cast<__mmask32>((1u << (k - k32)) - 1), acc);
   for (int r = 0; r < RM; ++r)
-    for (int c = 0; c < RN; ++c) out[(i0 + r) * n + j0 + c] = Reduce(acc[r][c]);
+    for (int c = 0; c < RN; ++c) out[(i0 + r) * n + j0 + c * w.step] = Reduce(acc[r][c]);
 }
 
 #include "wgemm_columns.h"
 // Prefill tiles of 6 x rows by 4 weight rows (24 accumulators, 4 weight vectors and one x vector in the 32 zmm
-// registers) reuse each load more than 4 by 4; one x row (decoding) takes 8 weight rows, as the exact kernels.
+// registers) reuse each load more than 4 by 4; one x row (decoding) takes strided tiles of 4 weight rows, as the
+// exact kernels.
 constexpr int kRM = 6, kRN = 4, kRN1 = 8;
 }  // namespace avx512bf16
 #pragma GCC pop_options

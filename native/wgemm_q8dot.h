@@ -37,6 +37,9 @@ struct VnniRows {
   Q8DotRows rows;
   const float* dxp;
   const int32_t* sxp;
+  int64_t step = 1;                             // rows between a tile's consecutive weight rows
+  static constexpr int64_t kDecodeStride = 64;  // decoding's strided tiles, as the exact q8_0 kernel's
+  static constexpr int kDecodeRows = 4;
 };
 
 // v[p] holds in lanes 0-7 the partial sums of block 2p (four products each), in lanes 8-15 those of block 2p + 1.
@@ -63,17 +66,18 @@ inline void Tile(const int8_t* xq, const VnniRows& vr, float* out, int64_t i0, i
   __m512 acc[RM][RN];
   for (int r = 0; r < RM; ++r)
     for (int c = 0; c < RN; ++c) acc[r][c] = _mm512_setzero_ps();
-  // As the exact q8_0 tile: decoding streams the weights, so each load prefetches the next tile's rows.
-  const int64_t ahead = k <= 4096 ? RN * k : 2048;
+  // As the exact q8_0 tile: decoding streams the weights, so each load prefetches the next tile's rows (with rows
+  // far apart, decoding's strided tiles, each row's next).
+  const int64_t ahead = k <= 4096 ? (vr.step > 1 ? 1 : RN) * k : 2048;
   for (int64_t b0 = 0; b0 < nb; b0 += 16) {
     const int64_t left = nb - b0;  // blocks in this step, 16 but for the last
 #pragma GCC unroll 8
     for (int c = 0; c < RN; ++c) {
-      const uint16_t* h = w.scales + (j0 + c) * nb + b0;
+      const uint16_t* h = w.scales + (j0 + c * vr.step) * nb + b0;
       const __m256i hv = left >= 16 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(h))
                                     : _mm256_maskz_loadu_epi16(static_cast<__mmask16>((1u << left) - 1), h);
       const __m512 dw = _mm512_permutexvar_ps(perm, _mm512_cvtph_ps(hv));  // zeros past the last block
-      const int8_t* wp = w.w + (j0 + c) * k + 32 * b0;
+      const int8_t* wp = w.w + (j0 + c * vr.step) * k + 32 * b0;
       __m512i wv[8];
 #pragma GCC unroll 8
       for (int p = 0; p < 8; ++p) {
@@ -101,11 +105,11 @@ inline void Tile(const int8_t* xq, const VnniRows& vr, float* out, int64_t i0, i
   const __m512i unperm = _mm512_load_si512(kUnperm);
   for (int r = 0; r < RM; ++r)
     for (int c = 0; c < RN; ++c)
-      out[(i0 + r) * n + j0 + c] = avx512::VReduce(_mm512_permutexvar_ps(unperm, acc[r][c]));
+      out[(i0 + r) * n + j0 + c * vr.step] = avx512::VReduce(_mm512_permutexvar_ps(unperm, acc[r][c]));
 }
 
 #include "wgemm_columns.h"
-constexpr int kRM = 4, kRN = 2, kRN1 = 8;  // eight weight rows in flight for one x row, as the exact q8_0 tiles
+constexpr int kRM = 4, kRN = 2, kRN1 = 8;  // one x row: strided tiles of VnniRows::kDecodeRows
 
 // ---- many x rows: packed weights ----
 constexpr int64_t kPackCols = 48;  // weight rows per pack: three vectors of 16 outputs

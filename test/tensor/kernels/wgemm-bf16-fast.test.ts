@@ -92,7 +92,8 @@ test('linearBf16Fast: within the stated bound of linearBf16 on random data', { s
   let ranSomewhere = false;
   let differs = false;
   for (const [m, n, k, scale] of [
-    [1, 37, 2048, 1],
+    [1, 37, 2048, 1], // decoding's strided tiles: 4 rows 9 apart, then a single row
+    [1, 300, 64, 1], // a full stride (4 rows 32 apart) and shorter ones
     [5, 19, 96, 1],
     [4, 8, 77, 1e3], // k % 32 != 0: the masked last step
     [9, 33, 16, 1e-3], // shorter than one step

@@ -60,7 +60,8 @@ test('linearQ8Fast (js): x quantised as q8_0 and the blocks summed as integers, 
 
 for (const [m, n, k] of [
   [1, 7, 64],
-  [1, 29, 1056], // 33 blocks: two steps of 16 and a last one of 1
+  [1, 29, 1056], // 33 blocks: two steps of 16 and a last one of 1; decoding's strided tiles, 4 rows 7 apart
+  [1, 600, 64], // one row over both threads: strided tiles 64 rows apart, then shorter strides
   [3, 19, 544],
   [5, 9, 96],
   [15, 50, 512], // the last row count before the packed kernel
