@@ -31,7 +31,7 @@
 // that do not start on a 64-byte line copied onto one at load; the benchmark's checkpoints are Hugging Face-style,
 // their data 16 bytes past a line).
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +47,7 @@ import {
   type Tensor,
 } from '../src/tensor/index.ts';
 import { loadNativeAddon, nativeLoadError } from '../src/tensor/native-addon.ts';
+import { mapFile, releasePages } from '../src/tensor/mapped-file.ts';
 import { createNativeKernels } from '../src/tensor/kernels/native.ts';
 import {
   loadModel,
@@ -179,17 +180,35 @@ function weightFileBytes(dir: string): number {
 
 /**
  * Reads the weight files once, so that the run after it finds them in the page cache as far as memory allows:
- * both sides start warm, rather than one reading from disk what the previous run (or an export) evicted.
+ * both sides start warm, rather than one reading from disk what the previous run (or an export) evicted. They are
+ * read as olmo-ts's loader reads a file it maps (mapFile: MADV_HUGEPAGE, then MADV_POPULATE_READ), so pages the host
+ * reclaimed since the last run come back in the large folios a first load gives them; read() brings them back in
+ * small ones, which a mapping cannot map with 2 MiB pages (each run reports the share it could: `huge-page mapped`).
  */
 function warmPageCache(dir: string): void {
   const buf = Buffer.allocUnsafe(1 << 24);
   for (const f of weightFiles(dir)) {
+    const mapped = mapFile(f, true);
+    if (mapped) {
+      releasePages(mapped, 0, mapped.byteLength); // the pages stay cached; this process need not map them
+      continue;
+    }
     const fd = openSync(f, 'r');
     try {
       while (readSync(fd, buf, 0, buf.length, null) > 0);
     } finally {
       closeSync(fd);
     }
+  }
+}
+
+/** Bytes of this process's file mappings mapped with 2 MiB pages (FilePmdMapped), or null where Linux does not say. */
+function filePmdMappedBytes(): number | null {
+  try {
+    const m = /^FilePmdMapped:\s+(\d+) kB/m.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
   }
 }
 
@@ -216,6 +235,8 @@ interface ChildResult extends LlamaResult {
   decode1Share: number;
   /** The copy bandwidth measured beside decoding at batch 1 (the median of its measurements), bytes/s. */
   bandwidthBeside: number;
+  /** Share of the weight files mapped with 2 MiB pages after the first forward pass, or null (not Linux, or not mapped). */
+  hugeMapped: number | null;
   /** GFLOP/s of the weight products alone at prefill's shapes (prefillGemmRate). */
   prefillGemmGflops: number;
 }
@@ -333,6 +354,8 @@ async function runMode(dir: string, mode: Mode, decodeTokens: number, alignWeigh
       }),
     );
   prefill(); // the warm-up run llama-bench makes too: first touches of weights and buffers are not prefill speed
+  const pmd = filePmdMappedBytes();
+  const hugeMapped = pmd === null || LOAD[mode] !== 'stored' ? null : pmd / weightFileBytes(dir);
   const p0 = performance.now();
   prefill();
   const prefillTps = PROMPT / ((performance.now() - p0) / 1000);
@@ -347,6 +370,7 @@ async function runMode(dir: string, mode: Mode, decodeTokens: number, alignWeigh
     decode1Tps: d1.tps,
     decode1Share: d1.share,
     bandwidthBeside: d1.bandwidth,
+    hugeMapped,
     decode8Tps: d8.tps,
     peakRss,
     bytesPerToken: bytesPerToken(model),
@@ -417,12 +441,13 @@ function child<T>(script: string, args: string[]): T | string {
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as T;
 }
 
-/** The best of each quantity over the rounds: highest rates, lowest load time and memory. */
+/** The best of each quantity over the rounds: highest rates, lowest load time and memory (null: the first round's). */
 function best<T extends object>(runs: T[], lowerIsBetter: readonly (keyof T)[]): T {
   const out = { ...runs[0] };
   for (const r of runs.slice(1))
     for (const k of Object.keys(r) as (keyof T)[]) {
       const [a, b] = [out[k] as number, r[k] as number];
+      if (typeof a !== 'number' || typeof b !== 'number') continue; // null: not measured
       out[k] = (lowerIsBetter.includes(k) ? Math.min(a, b) : Math.max(a, b)) as T[keyof T];
     }
   return out;
@@ -579,6 +604,9 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
       { name: `${mode} weight bytes per token`, value: o.bytesPerToken / 2 ** 30, unit: 'GiB' },
       { name: `${mode} copy bandwidth beside decode batch 1`, value: o.bandwidthBeside / 1e9, unit: 'GB/s' },
       { name: `${mode} decode batch 1 / bandwidth limit`, value: 100 * o.decode1Share, unit: '%' },
+      ...(o.hugeMapped === null
+        ? []
+        : [{ name: `${mode} weights huge-page mapped`, value: 100 * o.hugeMapped, unit: '%' }]),
       versus(`${mode} peak RSS`, 'GiB', o.peakRss / 2 ** 30, t && t.peakRss / 2 ** 30, true),
       {
         name: `${mode} peak RSS / (file + KV cache)`,
