@@ -35,6 +35,11 @@ gemm::Scratch& PanelScratch(int i) {
   return s[i];
 }
 
+// How far ahead of itself, in weights, each load of a decoding tile's bf16 row prefetches (1.5 KiB): with few long
+// streams (StridedDecodeColumns) the hardware prefetcher alone starts each 4 KiB page late, and prefetching the next
+// row instead arrived too early. Decoding only (one x row); bench llm measures it.
+constexpr int64_t kBf16DecodeAhead = 768;
+
 inline uint32_t Bits(float f) {
   uint32_t u;
   std::memcpy(&u, &f, 4);

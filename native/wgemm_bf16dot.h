@@ -47,6 +47,7 @@ inline void DotStep(const uint16_t* xb, const Bf16DotRows& w, int64_t i0, int64_
 #pragma GCC unroll 16
   for (int c = 0; c < RN; ++c) {
     const uint16_t* p = w.w + (j0 + c * w.step) * k + kk;
+    if constexpr (RM == 1) __builtin_prefetch(p + kBf16DecodeAhead, 0, 3);  // decoding, as the exact kernels
     wv[c] = Masked ? _mm512_maskz_loadu_epi16(mask, p) : _mm512_loadu_si512(p);
   }
 #pragma GCC unroll 16

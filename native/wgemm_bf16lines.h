@@ -37,6 +37,7 @@ inline void AlignedBf16Rows(const float* xp, const uint16_t* const* row, int64_t
     __m512i block[RN];  // row c's weights kk .. kk + 31 as stored
 #pragma GCC unroll 16
     for (int c = 0; c < RN; ++c) {
+      __builtin_prefetch(line[c] + kk + 32 + kBf16DecodeAhead, 0, 3);
       const __m512i next = _mm512_load_si512(line[c] + kk + 32);
       block[c] = Words ? _mm512_permutex2var_epi16(prev[c], index, next)
                        : _mm512_permutex2var_epi32(prev[c], index, next);

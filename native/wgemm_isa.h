@@ -96,7 +96,10 @@ inline void Tile(const float* xp, const Bf16Rows& w, float* out, int64_t i0, int
   for (int64_t kk = 0; !done && kk < k32; kk += 32) {
     V wv[RN];
 #pragma GCC unroll 16
-    for (int c = 0; c < RN; ++c) wv[c] = Bf16Even(row[c] + kk);
+    for (int c = 0; c < RN; ++c) {
+      if constexpr (RM == 1) __builtin_prefetch(row[c] + kk + kBf16DecodeAhead, 0, 3);  // decoding: see there
+      wv[c] = Bf16Even(row[c] + kk);
+    }
 #pragma GCC unroll 16
     for (int r = 0; r < RM; ++r) {
       const V xv = VLoad(xp + (i0 + r) * kx + kk);
