@@ -97,7 +97,7 @@ inline void Tile(const float* xp, const Bf16Rows& w, float* out, int64_t i0, int
     V wv[RN];
 #pragma GCC unroll 16
     for (int c = 0; c < RN; ++c) {
-      if constexpr (RM == 1) __builtin_prefetch(row[c] + kk + kBf16DecodeAhead, 0, 3);  // decoding: see there
+      if constexpr (RM == 1) __builtin_prefetch(row[c] + kk + kBf16DecodeAhead, 0, 3);  // decoding (kBf16DecodeAhead)
       wv[c] = Bf16Even(row[c] + kk);
     }
 #pragma GCC unroll 16
