@@ -186,13 +186,14 @@ function weightFileBytes(dir: string): number {
  * small ones, which a mapping cannot map with 2 MiB pages (each run reports the share it could: `huge-page mapped`).
  */
 function warmPageCache(dir: string): void {
-  const buf = Buffer.allocUnsafe(1 << 24);
+  let buf: Buffer | undefined; // for read(), without the native addon
   for (const f of weightFiles(dir)) {
     const mapped = mapFile(f, true);
     if (mapped) {
       releasePages(mapped, 0, mapped.byteLength); // the pages stay cached; this process need not map them
       continue;
     }
+    buf ??= Buffer.allocUnsafe(1 << 24);
     const fd = openSync(f, 'r');
     try {
       while (readSync(fd, buf, 0, buf.length, null) > 0);
@@ -294,22 +295,18 @@ function decodeTps(model: CausalLM, batch: number, tokens: number): { tps: numbe
  */
 async function decodeBesideCopies(
   model: CausalLM,
+  bytesPerToken: number,
   tokens: number,
   blocks: number,
 ): Promise<{ tps: number; share: number; bandwidth: number }> {
-  const bytes = bytesPerToken(model);
   const copies = [await copyBandwidth(numThreads())];
-  const runs: { tps: number }[] = [];
+  const rates: number[] = [];
   for (let b = 0; b < blocks; b++) {
-    runs.push(decodeTps(model, 1, tokens));
+    rates.push(decodeTps(model, 1, tokens).tps);
     copies.push(await copyBandwidth(numThreads()));
   }
-  const shares = runs.map((r, b) => (r.tps * bytes) / ((copies[b] + copies[b + 1]) / 2));
-  return {
-    tps: median(runs.map((r) => r.tps)),
-    share: median(shares),
-    bandwidth: median(copies),
-  };
+  const shares = rates.map((tps, b) => (tps * bytesPerToken) / ((copies[b] + copies[b + 1]) / 2));
+  return { tps: median(rates), share: median(shares), bandwidth: median(copies) };
 }
 
 const median = (values: number[]) => {
@@ -362,7 +359,8 @@ async function runMode(dir: string, mode: Mode, decodeTokens: number, alignWeigh
   const d8 = decodeTps(model, 8, Math.max(2, decodeTokens >> 1));
   // Before the copies beside batch-1 decoding, whose buffers are the benchmark's, not the model's.
   const peakRss = process.resourceUsage().maxRSS * 1024;
-  const d1 = await decodeBesideCopies(model, decodeTokens, DECODE_BLOCKS);
+  const bytes = bytesPerToken(model);
+  const d1 = await decodeBesideCopies(model, bytes, decodeTokens, DECODE_BLOCKS);
   return {
     loadSeconds,
     rssAfterLoad,
@@ -373,7 +371,7 @@ async function runMode(dir: string, mode: Mode, decodeTokens: number, alignWeigh
     hugeMapped,
     decode8Tps: d8.tps,
     peakRss,
-    bytesPerToken: bytesPerToken(model),
+    bytesPerToken: bytes,
     kvBytes: Math.max(prefillKvBytes, d8.kvBytes),
     prefillGemmGflops: prefillGemmRate(model, PROMPT),
   };

@@ -60,13 +60,19 @@ OLMO_AVX2 void RmsRowAvx2(const float* x, const float* w, const float* res, floa
       const __m256 y = _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j), vr), _mm256_loadu_ps(w + j));
       _mm256_storeu_ps(out + j, res != nullptr ? _mm256_add_ps(_mm256_loadu_ps(res + j), y) : y);
     }
-    for (; j < n; ++j) out[j] = res != nullptr ? res[j] + (x[j] * r) * w[j] : (x[j] * r) * w[j];
+    for (; j < n; ++j) {
+      const float y = (x[j] * r) * w[j];
+      out[j] = res != nullptr ? res[j] + y : y;
+    }
   } else {
     for (; j + 8 <= n; j += 8) {
       const __m256 y = _mm256_mul_ps(_mm256_loadu_ps(x + j), vr);
       _mm256_storeu_ps(out + j, res != nullptr ? _mm256_add_ps(_mm256_loadu_ps(res + j), y) : y);
     }
-    for (; j < n; ++j) out[j] = res != nullptr ? res[j] + x[j] * r : x[j] * r;
+    for (; j < n; ++j) {
+      const float y = x[j] * r;
+      out[j] = res != nullptr ? res[j] + y : y;
+    }
   }
 }
 
