@@ -304,10 +304,9 @@ inline void VQuantize(V w, float id, int8_t* out) {
 #include "wgemm_isa.h"
 #include "wgemm_panel.h"
 constexpr int kRM = 4, kRN = 4, kRN1 = 8;  // eight FMA chains for one x row
-// Tiles of 6 x rows (24 accumulators, 4 weight vectors and an x vector in the 32 registers) load, and for bf16 and
-// f16 widen, each weight vector for more products than 4; q8_0 keeps 4 (its block sums need registers of their own).
-template <class W>
-constexpr int kRowsFor = std::is_same_v<W, Q8Rows> ? kRM : 6;
+// Tiles of 6 x rows (24 accumulators, 4 weight vectors and an x vector in the 32 registers) load, and for bf16,
+// f16 and q8_0 widen, each weight vector for more products than 4.
+constexpr int kWideRM = 6;
 constexpr int kPM = 6, kPN = 4;            // the prefill panel's tile: 24 accumulators of 32 registers
 }  // namespace avx512
 #pragma GCC diagnostic pop
@@ -393,16 +392,21 @@ void ParallelColumns(int64_t m, int64_t n, int64_t k, const Columns& columns) {
 // kPanelMaxTileK. Tile reads an x group of RM rows whole for every block of weight rows: up to about 1024 floats a
 // row (6 rows of 4 KiB, half of a 48 KiB L1) the group stays in L1 and Tile is faster than a panel at any number of
 // rows (it copies nothing); longer rows spill to L2, and there the panel's k chunks, which keep a group's chunk in
-// L1, pay for their copy of the weights from about 96 rows on. (With bf16, f16 and q8_0 weights Tile's own
-// widening, from fewer bytes, measured as fast or faster than a panel of the same weights.)
+// L1, pay for their copy of the weights from about 96 rows on. q8_0 weights take the panel from 96 rows on at any
+// k: Tile would widen and scale every weight again for each group of x rows, the panel once. (With bf16 and f16
+// weights Tile's own widening, from fewer bytes, measured as fast or faster than a panel of the same weights.)
 constexpr int64_t kPanelMinRows = 96, kPanelMaxTileK = 1024;
+
+// The weight formats the panel path serves (their rows types have Load, and share F32Rows' order).
+template <class Avx512>
+constexpr bool kPanelFormat = std::is_same_v<Avx512, avx512::F32Rows> || std::is_same_v<Avx512, avx512::Q8Rows>;
 
 // Columns on the path in use, each path reading w through its own rows type.
 template <class Scalar, class Avx2, class Avx512>
 void PathColumns(CpuPath path, const float* x, const Scalar& ws, const Avx2& w2, const Avx512& w5, float* out,
                  int64_t m, int64_t n, int64_t k, int64_t j0, int64_t j1, const float* tail) {
   if (path == CpuPath::kAvx512)
-    avx512::Columns<avx512::kRowsFor<Avx512>, avx512::kRN, avx512::kRN1>(x, w5, out, m, n, k, j0, j1, tail);
+    avx512::Columns<avx512::kWideRM, avx512::kRN, avx512::kRN1>(x, w5, out, m, n, k, j0, j1, tail);
   else if (path == CpuPath::kAvx2)
     avx2::Columns<avx2::kRM, avx2::kRN, avx2::kRN1>(x, w2, out, m, n, k, j0, j1, tail);
   else
@@ -471,8 +475,8 @@ template <class Scalar, class Avx2, class Avx512>
 void Run(int64_t m, int64_t k, const std::vector<RowsPart<Scalar, Avx2, Avx512>>& parts) {
   const CpuPath path = ActivePath();
   const std::vector<int64_t> ns = RowCounts(parts);
-  if constexpr (std::is_same<Avx512, avx512::F32Rows>::value) {
-    if (m >= kPanelMinRows && k > kPanelMaxTileK) {
+  if constexpr (kPanelFormat<Avx512>) {
+    if (m >= kPanelMinRows && (k > kPanelMaxTileK || std::is_same<Avx512, avx512::Q8Rows>::value)) {
       const int rm = path == CpuPath::kAvx512 ? avx512::kPM : path == CpuPath::kAvx2 ? avx2::kPM : scalar::kPM;
       const int64_t size = (m + rm - 1) / rm * rm * ((k + 15) / 16) * 16;  // of one packed input
       const Inputs in = InputsOf(parts);

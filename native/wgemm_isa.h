@@ -129,12 +129,14 @@ inline void Tile(const float* xp, const Bf16Rows& w, float* out, int64_t i0, int
 }
 
 // ---- q8_0 weights: 32-element blocks of int8 quants with one f16 scale each ----
-// Widening each weight to q·scale in f32 before its product costs a multiply per weight, which made decoding
-// compute-bound. Instead the scale multiplies a block's partial sum once: for every output element, lane l of 16
-// computes per block (32 weights from k = 32b, in increasing b)
-//   t = x[32b + l]·q[32b + l], t = fma(x[32b + 16 + l], q[32b + 16 + l], t), acc = fma(t, scale_b, acc)
-// and the lanes are added in VReduce's tree, on every path and in every tile.
-// Decoding takes tiles of rows far apart, as for bf16 weights (Bf16Rows).
+// A weight widens to q·scale in f32, and that product is exact (an int8 times a half has at most 8 + 11
+// significant bits, and no product leaves f32's range), so the weights then sum as f32 weights do: F32Rows'
+// order above, lane l accumulating fma(x, q·scale) over k ≡ l (mod 16). linearQ8 thus gives the bits linearF32
+// gives on the dequantised matrix, and prefill runs the f32 panel path (wgemm_panel.h, which widens each weight
+// once per panel through Load). Decoding takes tiles of rows far apart, as for bf16 weights (Bf16Rows).
+// (An earlier order multiplied each block's partial sum by its scale instead of every weight: one operation
+// fewer per 16 weights in decoding, but 3 operations per 2 products in every tile, which capped prefill at
+// two thirds of the f32 rate.)
 struct Q8Rows {
   const int8_t* w;
   const uint16_t* scales;
@@ -142,10 +144,14 @@ struct Q8Rows {
   int64_t step = 1;                             // rows between a tile's consecutive weight rows
   static constexpr int64_t kDecodeStride = 64;  // as many bytes of a stream as bf16's 32 rows
   static constexpr int kDecodeRows = 4;
+  V Load(int64_t j, int64_t kk) const {
+    return VMul(WidenI8(w + j * k + kk), VSet1(ScaleToFloat(scales[j * (k / 32) + kk / 32])));
+  }
 };
 
-// out[i0..i0+RM, j0..j0+RN) for q8_0 weights, in the order above; the block scales of each kChunk of the tile's
-// rows are widened to f32 once. (Chosen over the generic Tile by overload resolution; wtail is unused.)
+// out[i0..i0+RM, j0..j0+RN) for q8_0 weights in F32Rows' order (the generic Tile's sums); the block scales of each
+// kChunk of the tile's rows are widened to f32 once, and the loads prefetch. (Chosen over the generic Tile by
+// overload resolution; wtail is unused.)
 template <int RM, int RN>
 inline void Tile(const float* x, const Q8Rows& w, float* out, int64_t i0, int64_t j0, int64_t n, int64_t k,
                  const float*) {
@@ -179,11 +185,12 @@ inline void Tile(const float* x, const Q8Rows& w, float* out, int64_t i0, int64_
       for (int c = 0; c < RN; ++c) {
         const int8_t* p = w.w + (j0 + c * w.step) * k + kk;
         __builtin_prefetch(p + ahead, 0, 3);
-        const V q0 = WidenI8(p), q1 = WidenI8(p + 16), sv = VSet1(s[c][(kk - kc) / 32]);
+        const V sv = VSet1(s[c][(kk - kc) / 32]);
+        const V w0 = VMul(WidenI8(p), sv), w1 = VMul(WidenI8(p + 16), sv);
 #pragma GCC unroll 16
         for (int r = 0; r < RM; ++r) {
           const float* xr = x + (i0 + r) * k + kk;
-          acc[r][c] = VFma(VFma(VLoad(xr + 16), q1, VMul(VLoad(xr), q0)), sv, acc[r][c]);
+          acc[r][c] = VFma(VLoad(xr + 16), w1, VFma(VLoad(xr), w0, acc[r][c]));
         }
       }
     }

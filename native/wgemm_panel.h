@@ -1,4 +1,4 @@
-// The weight-only GEMM's prefill loop for f32 weights: many x rows against the same weights. Included once per
+// The weight-only GEMM's prefill loop for f32 and q8_0 weights: many x rows against the same weights. Included once per
 // path by wgemm.cc inside its namespace, after wgemm_isa.h (V and the weight formats); needs PanelScratch().
 //
 // Each output element gets exactly the sums Tile computes (wgemm_isa.h): lane l accumulates k ≡ l (mod 16) in
@@ -41,8 +41,8 @@ inline void PackX(const float* x, int64_t m, int64_t k, int rm, float* xp) {
 }
 
 // Copies rows [j0, j0 + nj), weights [k0, k0 + kn) (kn a multiple of 16 that may run past k: the zero-padded
-// tail, from wtail) of w into `panel` in PanelAt's layout. (w.Load widens, so any weight format would do; wgemm.cc
-// uses the panel for f32 only.)
+// tail, from wtail) of w into `panel` in PanelAt's layout. (w.Load widens: q8_0's multiplies by the block's
+// scale, once per panel rather than once per group of x rows.)
 template <class W>
 void FillPanel(const W& w, int64_t j0, int64_t nj, int64_t k0, int64_t kn, int64_t k, int rn, const float* wtail,
                float* panel) {

@@ -299,11 +299,10 @@ export const KERNEL_SIGNATURES = {
     /** linearF32 with W stored as IEEE half bits, widened exactly: linearF32's order. */
     linearF16: 'x:f32 w:u16 out:f32 m:size n:size k:size',
     /**
-     * linearBf16 with W in q8_0: w [n, k] int8, scales [n, k/32] half bits (one per 32-element block, k a
-     * multiple of 32). Its own fixed order, the same for any m, row position or SIMD width: per block b (in
-     * increasing b), lane l (0..15) computes t = x·q at k = 32b + l, t = fma(x, q, t) at 32b + 16 + l, then
-     * acc_l = fma(t, scale_b, acc_l); the lanes are added as in linearBf16. (A block's scale multiplies its
-     * partial sum once instead of every weight, which keeps decoding memory-bound.)
+     * linearF32 with W in q8_0: w [n, k] int8, scales [n, k/32] half bits (one per 32-element block, k a
+     * multiple of 32). Each weight widens to q·scale_b, which is exact in f32, and the products sum in linearF32's
+     * order: so the result is bit for bit linearF32's on the dequantised matrix, for any m, row position or SIMD
+     * width.
      */
     linearQ8: 'x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size',
     /**

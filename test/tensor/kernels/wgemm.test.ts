@@ -66,6 +66,19 @@ test('linear (js): hand-computed products and the q8_0 definition', () => {
   assert.ok(Math.abs(out[0] + 16) < 0.02 && Math.abs(out[1] - want1) < 0.05);
 });
 
+test('linearQ8 gives the bits linearF32 gives on the dequantised matrix (q·scale is exact in f32)', () => {
+  const [m, n, k] = [3, 5, 96];
+  const x = randomF32(m * k, 41);
+  const { q, s } = quantize(jsWgemm, randomF32(n * k, 42, 3), n, k);
+  const scale = new Float32Array(s.length);
+  jsConvert.f16ToF32(s, scale, s.length);
+  const dequantised = Float32Array.from(q, (v, i) => v * scale[i >> 5]);
+  const [viaQ8, viaF32] = [new Float32Array(m * n), new Float32Array(m * n)];
+  jsWgemm.linearQ8(x, q, s, viaQ8, m, n, k);
+  jsWgemm.linearF32(x, dequantised, viaF32, m, n, k);
+  assert.deepEqual(bits(viaQ8), bits(viaF32));
+});
+
 for (const [m, n, k] of [
   [1, 7, 64],
   [1, 29, 1056], // one row: strided tiles (4 rows, 7 apart) over several k chunks (q8_0 scales widened per chunk)
@@ -79,7 +92,9 @@ for (const [m, n, k] of [
   [96, 45, 1030], // from 96 rows of over 1024, f32 weights take the panel path: a narrow last tile and a k tail
   [96, 70, 4100], // the panel path over several k blocks, with a tail
   [95, 45, 1030], // just below the panel path by rows: balanced groups of 5 and 6 rows
-  [100, 9, 1024], // and by the length of a row
+  [100, 9, 1024], // and by the length of a row (q8_0 weights take the panel path at any k)
+  [96, 45, 512], // q8_0 on the panel path with short rows: a narrow last tile
+  [97, 33, 4128], // q8_0 on the panel path over several k blocks, a last group of one x row
   [37, 45, 100], // balanced groups of 5 and 6 rows
   [1, 5000, 64], // one row over both threads: decoding hands out wide chunks of weight rows
 ] as const) {
@@ -99,10 +114,11 @@ test(
   { skip: nativeSkipReason() },
   () => {
     // 27: the tiles of 4 and 8 weight rows leave rows over; rows of 1040 in batches of 96 and more take the f32
-    // panel path, the same row alone takes Tile
+    // panel path (q8_0 weights at 1056), the same row alone takes Tile
     for (const [n, k, sizes] of [
       [27, 160, [2, 3, 5, 8, 17, 64]],
       [27, 1040, [96, 100]],
+      [27, 1056, [96, 100]], // q8_0 too (k a multiple of 32): its panel path in the batch, Tile alone
     ] as const) {
       const row = randomF32(k, 99);
       for (const path of paths()) {

@@ -59,23 +59,6 @@ function dotPairs(x: F32, xo: number, k: number, w: (c: number) => number): numb
   return reduceLanes(acc);
 }
 
-/**
- * Σ_c x[xo + c]·q[wo + c]·s[c / 32] in linearQ8's order: per 32-weight block b, lane l (0..15) computes
- * t = x·q at 32b + l, t = fma(x, q, t) at 32b + 16 + l, then acc = fma(t, s[b], acc); the lanes are added as
- * in dot.
- */
-function dotQ8(x: F32, xo: number, q: Int8Array, wo: number, s: Float32Array, k: number): number {
-  const acc = new Array<number>(LANES).fill(0);
-  for (let c0 = 0; c0 < k; c0 += 32) {
-    for (let l = 0; l < LANES; l++) {
-      const c = c0 + l;
-      const t = fma32(x[xo + c + 16], q[wo + c + 16], Math.fround(x[xo + c] * q[wo + c]));
-      acc[l] = fma32(t, s[c0 >> 5], acc[l]);
-    }
-  }
-  return reduceLanes(acc);
-}
-
 /** The lanes added as a tree: l + l+8, then + l+4, + l+2, + l+1 (VReduce in native/wgemm.cc). */
 function reduceLanes(acc: number[]): number {
   for (let width = LANES / 2; width >= 1; width /= 2) {
@@ -243,10 +226,9 @@ export const jsWgemm: WgemmKernels = {
   },
   linearQ8(x, w, scales, out, m, n, k) {
     checkQ8Call('linearQ8', x, w, scales, out, m, n, k);
-    for (let j = 0; j < n; j++) {
-      const s = Float32Array.from(scales.subarray((j * k) / 32, ((j + 1) * k) / 32), f16FromBits);
-      for (let i = 0; i < m; i++) out[i * n + j] = dotQ8(x, i * k, w, j * k, s, k);
-    }
+    // Each weight dequantised to q·scale, exact in f32 (8 + 11 significant bits at most), then linearF32's order.
+    const s = Float32Array.from(scales.subarray(0, (n * k) / 32), f16FromBits);
+    linear(x, out, m, n, k, (j, c) => w[j * k + c] * s[(j * k + c) >> 5]);
   },
   linearQ8Fast(x, w, scales, out, m, n, k) {
     checkQ8Call('linearQ8Fast', x, w, scales, out, m, n, k);
