@@ -114,6 +114,10 @@ inline float VReduce(V v) {
     for (int l = 0; l < w; ++l) v.a[l] += v.a[l + w];
   return v.a[0];
 }
+// VReduce of the 16 vectors at v, v + 16, ..., v + 240, into out[0..16).
+inline void VReduce16(const float* v, float* out) {
+  for (int j = 0; j < 16; ++j) out[j] = VReduce(VLoad(v + 16 * j));
+}
 inline V WidenBf16(const uint16_t* p) {
   V v;
   for (int l = 0; l < 16; ++l) v.a[l] = Bf16ToFloat(p[l]);
@@ -188,6 +192,10 @@ inline float VReduce(V v) {
   const __m128 t = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));  // + l+4
   const __m128 u = _mm_add_ps(t, _mm_movehl_ps(t, t));  // + l+2
   return _mm_cvtss_f32(_mm_add_ss(u, _mm_shuffle_ps(u, u, 1)));
+}
+// VReduce of the 16 vectors at v, v + 16, ..., v + 240, into out[0..16).
+inline void VReduce16(const float* v, float* out) {
+  for (int j = 0; j < 16; ++j) out[j] = VReduce(VLoad(v + 16 * j));
 }
 inline __m256 Bf16x8(const uint16_t* p) {
   const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
@@ -270,6 +278,29 @@ inline float VReduce(V v) {
   const __m128 t = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
   const __m128 u = _mm_add_ps(t, _mm_movehl_ps(t, t));
   return _mm_cvtss_f32(_mm_add_ss(u, _mm_shuffle_ps(u, u, 1)));
+}
+// VReduce of the 16 vectors at v, v + 16, ..., v + 240, into out[0..16): the same adds of the same lanes as VReduce
+// (l + l+8, then + l+4, + l+2, + l+1) for each vector, but each level pairs up vectors so that one add serves two
+// (then four, eight, sixteen) of them. Lane 4r + s of the last level holds vector 4s + r's sum.
+inline void VReduce16(const float* v, float* out) {
+  __m512 b[8], c[4], d[2];
+  for (int p = 0; p < 8; ++p) {  // + l+8: vector 2p's eight sums in lanes 0-7, vector 2p + 1's in lanes 8-15
+    const __m512 a0 = _mm512_loadu_ps(v + 32 * p), a1 = _mm512_loadu_ps(v + 32 * p + 16);
+    b[p] = _mm512_add_ps(_mm512_shuffle_f32x4(a0, a1, _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_f32x4(a0, a1, _MM_SHUFFLE(3, 2, 3, 2)));
+  }
+  for (int q = 0; q < 4; ++q)  // + l+4: 128-bit quarter r holds vector 4q + r's four sums
+    c[q] = _mm512_add_ps(_mm512_shuffle_f32x4(b[2 * q], b[2 * q + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm512_shuffle_f32x4(b[2 * q], b[2 * q + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+  for (int h = 0; h < 2; ++h) {  // + l+2: quarter r, lanes 0-1: vector 8h + r's two sums; lanes 2-3: vector 8h + 4 + r's
+    const __m512d c0 = _mm512_castps_pd(c[2 * h]), c1 = _mm512_castps_pd(c[2 * h + 1]);
+    d[h] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(c0, c1)), _mm512_castpd_ps(_mm512_unpackhi_pd(c0, c1)));
+  }
+  // + l+1: quarter r, lane s holds vector 4s + r's sum; the permutation puts vector j in lane j.
+  const __m512 e = _mm512_add_ps(_mm512_shuffle_ps(d[0], d[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                 _mm512_shuffle_ps(d[0], d[1], _MM_SHUFFLE(3, 1, 3, 1)));
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  _mm512_storeu_ps(out, _mm512_permutexvar_ps(order, e));
 }
 inline V WidenBf16(const uint16_t* p) {
   const __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
@@ -481,7 +512,10 @@ void Run(int64_t m, int64_t k, const std::vector<RowsPart<Scalar, Avx2, Avx512>>
       const int64_t size = (m + rm - 1) / rm * rm * ((k + 15) / 16) * 16;  // of one packed input
       const Inputs in = InputsOf(parts);
       float* xp = PanelScratch(2).get(static_cast<int64_t>(in.count) * size);
-      for (size_t i = 0; i < in.count; ++i) scalar::PackX(parts[i].x, m, k, rm, xp + i * size);
+      for (size_t i = 0; i < in.count; ++i)  // by groups of rm rows, split between the threads
+        ForRows((m + rm - 1) / rm, rm * k, [&](int64_t g0, int64_t g1) {
+          scalar::PackX(parts[i].x, m, k, rm, xp + i * size, g0, g1);
+        });
       ParallelParts(m, k, ns, [&](size_t p, int64_t j0, int64_t j1) {
         const auto& P = parts[p];
         const float* xp_p = xp + in.of(p) * size;

@@ -24,10 +24,10 @@ inline int64_t PanelAt(int64_t s, int64_t steps, int64_t nj, int64_t t0, int64_t
 }
 
 // Copies x (m rows of k) into `xp` as groups of rm rows, [group][step][r][16], zero-padded to whole groups and
-// whole steps: (m + rm - 1) / rm · steps · rm · 16 floats.
-inline void PackX(const float* x, int64_t m, int64_t k, int rm, float* xp) {
-  const int64_t steps = (k + 15) / 16, groups = (m + rm - 1) / rm;
-  for (int64_t g = 0; g < groups; ++g)
+// whole steps: (m + rm - 1) / rm · steps · rm · 16 floats. Fills groups [g0, g1) (a thread's share).
+inline void PackX(const float* x, int64_t m, int64_t k, int rm, float* xp, int64_t g0, int64_t g1) {
+  const int64_t steps = (k + 15) / 16;
+  for (int64_t g = g0; g < g1; ++g)
     for (int r = 0; r < rm; ++r) {
       const int64_t i = g * rm + r;
       float* dst = xp + g * steps * rm * 16 + r * 16;
@@ -89,7 +89,8 @@ inline void CarriedTile(const float* xg, const float* p, int64_t ps, int64_t cou
 // Output columns [j0, j1) for all m rows of x, packed by PackX into xp, on the panel path. Weight rows go in
 // groups of up to kPanelRows, k in blocks whose panel fits in L2 (a group of rows meets every x row in
 // each block, so x streams from memory once per block and group); within a block, x goes RM rows at a time and k
-// a chunk at a time. The lane sums of every x row and weight row of the group wait in `carry` between chunks.
+// a chunk at a time. The lane sums of every x row and weight row of the group wait in `carry` between chunks; after
+// an x group's last chunk its sums are added up (VReduce16: sixteen outputs at once) while its carry is in L1.
 template <int RM, int RN, class W>
 void PanelColumns(const float* xp, const W& w, float* out, int64_t m, int64_t n, int64_t k, int64_t j0,
                   int64_t j1, const float* wtail) {
@@ -122,9 +123,16 @@ void PanelColumns(const float* xp, const W& w, float* out, int64_t m, int64_t n,
             }
           }
         }
+        if (sb + bsteps < steps) continue;
+        // The group's last chunk is done: its rows' sums, from its carry while that is still in L1.
+        for (int64_t r = 0; r < RM && g * RM + r < m; ++r) {
+          const float* cr = cg + r * nj * 16;
+          float* o = out + (g * RM + r) * n + jb;
+          int64_t c = 0;
+          for (; c + 16 <= nj; c += 16) VReduce16(cr + c * 16, o + c);
+          for (; c < nj; ++c) o[c] = VReduce(VLoad(cr + c * 16));
+        }
       }
     }
-    for (int64_t i = 0; i < m; ++i)  // row i's sums: group i / RM, row i % RM, so at i · nj
-      for (int64_t c = 0; c < nj; ++c) out[i * n + jb + c] = VReduce(VLoad(carry + (i * nj + c) * 16));
   }
 }
