@@ -35,6 +35,12 @@ gemm::Scratch& PanelScratch(int i) {
   return s[i];
 }
 
+// The panel path's shape (wgemm_panel.h): weight rows per panel, which is also the rows a thread takes at a time
+// on that path (ParallelParts), and k steps (16 weights) per chunk and per panel block. Longer chunks carry
+// the lane sums out and back in less often; wider panels stream x through the cache once per more weight rows.
+// A chunk's x group (24 KiB) stays in L1 and a block's panel (512 KiB) in L2. bench llm measures the path.
+constexpr int64_t kPanelRows = 64, kPanelChunk = 64, kPanelBlock = 128;
+
 // How far ahead of itself, in weights, each load of a decoding tile's bf16 row prefetches (1.5 KiB): with few long
 // streams (StridedDecodeColumns) the hardware prefetcher alone starts each 4 KiB page late, and prefetching the next
 // row instead arrived too early. Decoding only (one x row); bench llm measures it.
@@ -364,9 +370,11 @@ std::vector<float> WidenedTails(int64_t n, int64_t k, Widen widen) {
 // Threads take chunks of weight rows from a shared counter rather than a fixed half each: when another process
 // holds one core for a while (a shared machine), the other thread goes on taking chunks instead of waiting at the
 // end of the call for the stalled one. Which thread computes a column never changes its sum, so results stay the
-// same bits, whatever the parts.
+// same bits, whatever the parts. With several x rows a thread takes rows_per_chunk rows at a time (a multiple of
+// the tile widths: the panel path's kPanelRows, else 32).
 template <class Columns>
-void ParallelParts(int64_t m, int64_t k, const std::vector<int64_t>& ns, const Columns& columns) {
+void ParallelParts(int64_t m, int64_t k, const std::vector<int64_t>& ns, const Columns& columns,
+                   int64_t rows_per_chunk = 32) {
   std::vector<int64_t> starts(ns.size() + 1, 0);  // part p's rows are [starts[p], starts[p + 1]) of the range
   for (size_t p = 0; p < ns.size(); ++p) starts[p + 1] = starts[p] + ns[p];
   const int64_t n = starts.back();
@@ -390,8 +398,8 @@ void ParallelParts(int64_t m, int64_t k, const std::vector<int64_t>& ns, const C
   std::atomic<int64_t> next{0};
   if (m > 1) {
     parallel_run(nt, [&](int, int) {
-      for (int64_t j0; (j0 = next.fetch_add(kRowsPerChunk, std::memory_order_relaxed)) < n;)
-        span(j0, std::min(j0 + kRowsPerChunk, n));
+      for (int64_t j0; (j0 = next.fetch_add(rows_per_chunk, std::memory_order_relaxed)) < n;)
+        span(j0, std::min(j0 + rows_per_chunk, n));
     });
     return;
   }
@@ -525,7 +533,7 @@ void Run(int64_t m, int64_t k, const std::vector<RowsPart<Scalar, Avx2, Avx512>>
           avx2::PanelColumns<avx2::kPM, avx2::kPN>(xp_p, P.w2, P.out, m, P.n, k, j0, j1, P.tail);
         else
           scalar::PanelColumns<scalar::kPM, scalar::kPN>(xp_p, P.ws, P.out, m, P.n, k, j0, j1, P.tail);
-      });
+      }, kPanelRows);
       return;
     }
   }

@@ -14,8 +14,8 @@
 
 // The panel's layout: k in chunks of kPanelChunk vector steps (16 weights each); within a chunk, weight rows in
 // tiles of RN rows (the last one may be narrower: `width` rows), and within a tile, for each step, its rows' 16
-// weights: [chunk][tile][step][c][16]. What one x group meets in one chunk is one contiguous stream.
-constexpr int64_t kPanelChunk = 32;
+// weights: [chunk][tile][step][c][16]. What one x group meets in one chunk is one contiguous stream. (kPanelRows,
+// kPanelChunk and kPanelBlock come from wgemm.cc.)
 
 // Offset of step s of the tile whose first row is t0 (of nj rows in all; `steps` over the whole of k).
 inline int64_t PanelAt(int64_t s, int64_t steps, int64_t nj, int64_t t0, int64_t width) {
@@ -94,9 +94,8 @@ inline void CarriedTile(const float* xg, const float* p, int64_t ps, int64_t cou
 template <int RM, int RN, class W>
 void PanelColumns(const float* xp, const W& w, float* out, int64_t m, int64_t n, int64_t k, int64_t j0,
                   int64_t j1, const float* wtail) {
-  constexpr int64_t kPanelRows = 32, kPanelFloats = 65536;
-  constexpr int64_t kBlock = kPanelFloats / (kPanelRows * 16) / kPanelChunk * kPanelChunk;  // steps per k block
-  static_assert(kBlock >= kPanelChunk, "a k block holds whole chunks");
+  constexpr int64_t kBlock = kPanelBlock;  // steps per k block
+  static_assert(kBlock % kPanelChunk == 0, "a k block holds whole chunks");
   const int64_t steps = (k + 15) / 16, groups = (m + RM - 1) / RM;
   float* panel = PanelScratch(0).get(kPanelRows * kBlock * 16);
   float* carry = PanelScratch(1).get(groups * RM * kPanelRows * 16);
