@@ -16,17 +16,24 @@
 // bf16 and q8_0 weights have orders of their own (their Tiles below), with the same properties.
 
 // A weight format: Load(j, kk) gives w[j, kk .. kk+16) as floats.
+// f32 rows decode as bf16 rows do (Bf16Rows below): tiles of rows far apart (`step`, StridedDecodeColumns in
+// wgemm_columns.h), each load prefetching kDecodeAhead weights (1.5 KiB) further along its row.
 struct F32Rows {
   const float* w;
   int64_t k;
+  int64_t step = 1;                             // rows between a tile's consecutive weight rows
+  static constexpr int64_t kDecodeStride = 16;  // as many bytes of a stream as bf16's 32 rows
+  static constexpr int kDecodeRows = 4;
+  static constexpr int64_t kDecodeAhead = 384;
   V Load(int64_t j, int64_t kk) const { return VLoad(w + j * k + kk); }
 };
 struct F16Rows {
   const uint16_t* w;
   int64_t k;
+  int64_t step = 1;  // always 1: f16 rows decode in adjacent tiles
   V Load(int64_t j, int64_t kk) const { return WidenF16(w + j * k + kk); }
 };
-// out[i0..i0+RM, j0..j0+RN) for x rows of length k (row stride k) and out's row stride n.
+// out[i0..i0+RM) × weight rows j0 + c·step (c < RN) for x rows of length k (row stride k) and out's row stride n.
 template <int RM, int RN, class W>
 inline void Tile(const float* x, const W& w, float* out, int64_t i0, int64_t j0, int64_t n, int64_t k,
                  const float* wtail) {
@@ -36,7 +43,11 @@ inline void Tile(const float* x, const W& w, float* out, int64_t i0, int64_t j0,
   const int64_t k16 = k - k % 16;
   for (int64_t kk = 0; kk < k16; kk += 16) {
     V wv[RN];
-    for (int c = 0; c < RN; ++c) wv[c] = w.Load(j0 + c, kk);
+    for (int c = 0; c < RN; ++c) {
+      if constexpr (RM == 1 && std::is_same_v<W, F32Rows>)  // decoding f32 rows (F32Rows)
+        __builtin_prefetch(w.w + (j0 + c * w.step) * k + kk + F32Rows::kDecodeAhead, 0, 3);
+      wv[c] = w.Load(j0 + c * w.step, kk);
+    }
     for (int r = 0; r < RM; ++r) {
       const V xv = VLoad(x + (i0 + r) * k + kk);
       for (int c = 0; c < RN; ++c) acc[r][c] = VFma(xv, wv[c], acc[r][c]);
@@ -47,11 +58,11 @@ inline void Tile(const float* x, const W& w, float* out, int64_t i0, int64_t j0,
     for (int r = 0; r < RM; ++r) {
       for (int l = 0; l < 16; ++l) xt[l] = k16 + l < k ? x[(i0 + r) * k + k16 + l] : 0.f;
       const V xv = VLoad(xt);
-      for (int c = 0; c < RN; ++c) acc[r][c] = VFma(xv, VLoad(wtail + 16 * (j0 + c)), acc[r][c]);
+      for (int c = 0; c < RN; ++c) acc[r][c] = VFma(xv, VLoad(wtail + 16 * (j0 + c * w.step)), acc[r][c]);
     }
   }
   for (int r = 0; r < RM; ++r)
-    for (int c = 0; c < RN; ++c) out[(i0 + r) * n + j0 + c] = VReduce(acc[r][c]);
+    for (int c = 0; c < RN; ++c) out[(i0 + r) * n + j0 + c * w.step] = VReduce(acc[r][c]);
 }
 
 // ---- bf16 weights: pairs ----
