@@ -298,7 +298,8 @@ inline void VReduce16(const float* v, float* out) {
   for (int q = 0; q < 4; ++q)  // + l+4: 128-bit quarter r holds vector 4q + r's four sums
     c[q] = _mm512_add_ps(_mm512_shuffle_f32x4(b[2 * q], b[2 * q + 1], _MM_SHUFFLE(2, 0, 2, 0)),
                          _mm512_shuffle_f32x4(b[2 * q], b[2 * q + 1], _MM_SHUFFLE(3, 1, 3, 1)));
-  for (int h = 0; h < 2; ++h) {  // + l+2: quarter r, lanes 0-1: vector 8h + r's two sums; lanes 2-3: vector 8h + 4 + r's
+  // + l+2: quarter r, lanes 0-1: vector 8h + r's two sums; lanes 2-3: vector 8h + 4 + r's
+  for (int h = 0; h < 2; ++h) {
     const __m512d c0 = _mm512_castps_pd(c[2 * h]), c1 = _mm512_castps_pd(c[2 * h + 1]);
     d[h] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(c0, c1)), _mm512_castpd_ps(_mm512_unpackhi_pd(c0, c1)));
   }
