@@ -228,7 +228,7 @@ export const jsWgemm: WgemmKernels = {
     checkQ8Call('linearQ8', x, w, scales, out, m, n, k);
     // Each weight dequantised to q·scale, exact in f32 (8 + 11 significant bits at most), then linearF32's order.
     const s = Float32Array.from(scales.subarray(0, (n * k) / 32), f16FromBits);
-    linear(x, out, m, n, k, (j, c) => w[j * k + c] * s[(j * k + c) >> 5]);
+    linear(x, out, m, n, k, (j, c) => w[j * k + c] * s[j * (k / 32) + (c >> 5)]);
   },
   linearQ8Fast(x, w, scales, out, m, n, k) {
     checkQ8Call('linearQ8Fast', x, w, scales, out, m, n, k);
