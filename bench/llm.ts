@@ -7,7 +7,9 @@
 // bandwidth, once at the start and again beside each block of batch-1 decoding (the host's bandwidth drifts within
 // minutes), so that decode at batch 1 reads as a share of its limit (weight bytes read per token ÷ the bandwidth
 // measured beside it), and `bench gemm`'s square-SGEMM rate, against which prefill's matmul rate is set (over the
-// whole prefill), and the weight products' own rate at prefill's shapes (layer 0's matrices alone).
+// whole prefill), and the weight products' own rate at prefill's shapes (layer 0's matrices alone). With both bf16
+// and int8 among the modes, a last child loads both and decodes at batch 1 in alternating blocks (runPair): int8 ÷
+// bf16 measured under the same host conditions, which two children minutes apart are not.
 // Modes: f32 is an f32 checkpoint loaded as stored (inference weights: the wgemm kernels); bf16-fast is bf16 in
 // the fast mode (activations rounded to bf16, AVX512_BF16 dot products: what llama.cpp's bf16 does, so the like-
 // for-like row beside it; the exact bf16 mode widens the weights instead); int8 quantises the
@@ -33,6 +35,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { totalmem } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import {
@@ -121,6 +124,8 @@ const SHAPES: Record<string, Record<string, unknown>> = {
 const PROMPT = 512;
 /** Blocks of decoding at batch 1, each between two copy-bandwidth measurements (decodeBesideCopies). */
 const DECODE_BLOCKS = 3;
+/** Pairs of batch-1 decoding blocks, int8 then bf16 or the other way round, in the int8 ÷ bf16 child (runPair). */
+const PAIR_BLOCKS = 6;
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
 
@@ -377,6 +382,35 @@ async function runMode(dir: string, mode: Mode, decodeTokens: number, alignWeigh
   };
 }
 
+/** The int8 ÷ bf16 child's figures: each block's batch-1 decoding rate, tokens/s, in the order run. */
+interface PairResult {
+  bf16: number[];
+  int8: number[];
+}
+
+/**
+ * int8 against exact bf16 at batch 1, both models loaded in one process and decoding in alternating blocks (the
+ * first of each pair alternates too), so that both see the same host: the host's memory bandwidth moves by 10–30%
+ * within minutes, which, between two modes measured in children minutes apart, moves their ratio as much. One
+ * untimed block each first.
+ */
+function runPair(dir: string, decodeTokens: number, alignWeights: boolean): PairResult {
+  const load = (weights: LoadOptions['weights']) =>
+    loadModel(dir, { trainable: false, weights, verify: 'size', alignWeights });
+  const models = { bf16: load('stored'), int8: load('int8') };
+  const out: PairResult = { bf16: [], int8: [] };
+  for (const m of ['bf16', 'int8'] as const) decodeTps(models[m], 1, decodeTokens);
+  for (let b = 0; b < PAIR_BLOCKS; b++)
+    for (const m of b % 2 === 0 ? (['int8', 'bf16'] as const) : (['bf16', 'int8'] as const))
+      out[m].push(decodeTps(models[m], 1, decodeTokens).tps);
+  return out;
+}
+
+/** Whether a bf16 checkpoint of `fileBytes` and its int8 copy fit in this machine's memory together (runPair). */
+function pairFits(fileBytes: number): boolean {
+  return fileBytes * (1 + 1.0625 / 2) < 0.6 * totalmem();
+}
+
 /** STREAM-like copy on every kernel thread at once: bytes read + written per second, best of 5. */
 async function copyBandwidth(threads: number): Promise<number> {
   const code = `const { parentPort } = require('node:worker_threads');
@@ -613,10 +647,49 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
       },
     );
   }
+  if (a.modes.includes('bf16') && a.modes.includes('int8')) out.push(...pairRows(dir, a, fileBytes, opts.log));
   return out;
+}
+
+/** The child mode that runs runPair. */
+const PAIR = 'int8/bf16';
+
+/** int8 ÷ exact bf16 at batch 1 from runPair's alternating blocks, when both fit in memory at once. */
+function pairRows(dir: string, a: RunArgs, fileBytes: number, log: (m: string) => void): Measurement[] {
+  if (!pairFits(fileBytes)) {
+    log(
+      `int8 ÷ bf16 alternating blocks: skipped (${(fileBytes / 2 ** 30).toFixed(1)} GiB of bf16 weights and their int8 copy do not fit in this machine's memory together)`,
+    );
+    return [];
+  }
+  warmPageCache(dir);
+  const r = child<PairResult>('llm.ts', [dir, PAIR, String(a.decodeTokens), String(a.alignWeights)]);
+  if (typeof r === 'string') {
+    log(`int8 ÷ bf16 alternating blocks: failed (${r})`);
+    return [];
+  }
+  const ratios = r.int8.map((t, b) => t / r.bf16[b]);
+  return [
+    {
+      name: `bf16 decode batch 1, alternating with int8 (median of ${PAIR_BLOCKS} blocks)`,
+      value: median(r.bf16),
+      unit: 'tok/s',
+    },
+    {
+      name: `int8 decode batch 1, alternating with bf16 (median of ${PAIR_BLOCKS} blocks)`,
+      value: median(r.int8),
+      unit: 'tok/s',
+    },
+    { name: 'int8 ÷ bf16 decode batch 1, alternating blocks (median of pairs)', value: median(ratios), unit: '×' },
+    { name: 'int8 ÷ bf16 decode batch 1, alternating blocks (lowest pair)', value: Math.min(...ratios), unit: '×' },
+  ];
 }
 
 if (process.argv[2] === '--child') {
   const [dir, mode, tokens, align] = process.argv.slice(3);
-  process.stdout.write(`${JSON.stringify(await runMode(dir, mode as Mode, Number(tokens), align === 'true'))}\n`);
+  const result =
+    mode === PAIR
+      ? runPair(dir, Number(tokens), align === 'true')
+      : await runMode(dir, mode as Mode, Number(tokens), align === 'true');
+  process.stdout.write(`${JSON.stringify(result)}\n`);
 }
