@@ -6,7 +6,9 @@
 // Forward (flash-attention style): a task owns a block of query tokens for one KV head and all the query
 // heads that share it (so each K/V tile is loaded once for the whole group), walks key tiles of kBk keys
 // and keeps, per query row, a running max m, a running sum l and an unnormalised output accumulator: the
-// Tq×Tk score matrix never exists. lse = m + log l is saved for backward.
+// Tq×Tk score matrix never exists. lse = m + log l is saved for backward. A block of a few query rows
+// (decoding) takes several KV heads, which meet each key tile in turn: the cache holds a position's rows of all
+// heads side by side, so the task then reads it in runs of several heads' rows instead of one row per position.
 //
 // Backward (flash-attention 2 style): a task owns a tile of keys of one KV head, so its gk/gv rows are
 // private and need no synchronisation; it walks the query rows that can see those keys, recomputes
@@ -16,8 +18,8 @@
 // one group are spread over threads that each accumulate gq into a private buffer summed at the end.
 //
 // The inner loops are two small GEMM-like microkernels on row-pointer lists (so strided heads and grouped
-// rows need no copies): Scores (S = scale·A·Bᵀ, 2 rows × 4 keys of 8-wide FMA accumulators) and Accum
-// (C += A·B, 2 rows × 32 columns), plus a vectorised exp (vmath.h's ExpClampedDeg6). A plain scalar path
+// rows need no copies): Scores (S = scale·A·Bᵀ, 2 rows × 4 keys of 8-wide FMA accumulators; one row × 8 keys)
+// and Accum (C += A·B, 2 rows × 32 columns; one row × 64 columns), plus a vectorised exp (vmath.h's ExpClampedDeg6). A plain scalar path
 // stands in without AVX2 and can be forced for tests (_attentionForceScalar).
 #include <immintrin.h>
 #include <napi.h>
@@ -146,9 +148,11 @@ OLMO_AVX2 inline void DotBlock(const float* const* a, const float* const* b, int
     }
   }
   for (int r = 0; r < NR; ++r) {
-    if constexpr (NC == 4) {
-      const __m128 s = HSum4(acc[r][0], acc[r][1], acc[r][2], acc[r][3]);
-      _mm_storeu_ps(S + r * lds, _mm_mul_ps(s, _mm_set1_ps(scale)));
+    if constexpr (NC % 4 == 0) {
+      for (int c = 0; c < NC; c += 4) {
+        const __m128 s = HSum4(acc[r][c], acc[r][c + 1], acc[r][c + 2], acc[r][c + 3]);
+        _mm_storeu_ps(S + r * lds + c, _mm_mul_ps(s, _mm_set1_ps(scale)));
+      }
     } else {
       // The same lane order as HSum4 (a key's score must not depend on whether it fell in a group of four, which
       // depends on where the query block ends: a prefill split at any token then gives bit-identical scores).
@@ -167,7 +171,9 @@ OLMO_AVX2 void ScoresAvx2(const float* const* a, const float* const* b, int64_t 
     for (; c < nc; ++c) DotBlock<2, 1>(a + r, b + c, D, scale, S + r * lds + c, lds);
   }
   for (; r < nr; ++r) {
+    // One row (decoding): eight keys at a time, eight FMA chains in flight (each key's sum as in fours).
     int64_t c = 0;
+    for (; c + 8 <= nc; c += 8) DotBlock<1, 8>(a + r, b + c, D, scale, S + r * lds + c, lds);
     for (; c + 4 <= nc; c += 4) DotBlock<1, 4>(a + r, b + c, D, scale, S + r * lds + c, lds);
     for (; c < nc; ++c) DotBlock<1, 1>(a + r, b + c, D, scale, S + r * lds + c, lds);
   }
@@ -205,6 +211,9 @@ OLMO_AVX2 inline void AccRows(float* const* c, const float* A, int64_t ar, int64
                               int64_t ns, int64_t D) {
   const __m256i none = _mm256_setzero_si256();
   int64_t x = 0;
+  // One row (decoding): 64 columns at a time, eight FMA chains in flight (each column's sum is the same).
+  if constexpr (NR == 1)
+    for (; x + 64 <= D; x += 64) AccBlock<NR, 8, false>(c, A, ar, as, b, ns, x, none);
   for (; x + 32 <= D; x += 32) AccBlock<NR, 4, false>(c, A, ar, as, b, ns, x, none);
   for (; x + 8 <= D; x += 8) AccBlock<NR, 1, false>(c, A, ar, as, b, ns, x, none);
   if (x < D) AccBlock<NR, 1, true>(c, A, ar, as, b, ns, x, TailMask(D - x));
@@ -314,6 +323,8 @@ inline const float* PackRow(const float* src, float* dst, int64_t D) {
   return dst;
 }
 
+struct HeadRows;
+
 // Per-thread scratch, grown on demand and kept across calls.
 struct Scratch {
   std::vector<float> s, dp, acc, m, l, dkv, pack;
@@ -321,6 +332,7 @@ struct Scratch {
   std::vector<float*> accrow, dqrow, dkrow, dvrow;
   std::vector<int64_t> pos;
   std::vector<float> row_lse, row_d;
+  std::vector<HeadRows> heads;
 
   void reserve(int64_t rows, int64_t D) {
     auto grow = [](auto& vec, int64_t n) {
@@ -372,83 +384,116 @@ int ThreadsFor(int64_t work) { return work < kMinParallelWork ? 1 : num_threads(
 // Forward.
 
 struct FwdTask {
-  int64_t b, kvh, i0, i1, cost;
+  int64_t b, kvh0, kvh1, i0, i1, cost;  // KV heads [kvh0, kvh1)
 };
 
-// Query tokens [i0, i1) (all at positions ≥ 0) of sequence b, with every query head of KV head kvh.
-void ForwardBlock(const Problem& P, const Ops& ops, int64_t b, int64_t kvh, int64_t i0, int64_t i1) {
-  const int64_t G = P.G, D = P.D, L = P.len(b), V = P.valid(b);
-  const int64_t R = (i1 - i0) * G;
-  Scratch& sc = tls_scratch;
-  sc.reserve(R, D);
-  for (int64_t i = i0; i < i1; ++i)
+// The query rows of one KV head in a forward task: tokens [i0, i1) of sequence b with every query head of KV head
+// kvh, as rows r0 .. r0 + R of the thread's scratch (rows ordered by position, so the last sees the most keys).
+struct HeadRows {
+  int64_t b, kvh, i0, i1, r0, R;
+};
+
+// Packs the rows' queries and starts their running max, sum and accumulator.
+void BeginRows(const Problem& P, Scratch& sc, const HeadRows& h) {
+  const int64_t G = P.G, D = P.D, L = P.len(h.b);
+  for (int64_t i = h.i0; i < h.i1; ++i)
     for (int64_t hh = 0; hh < G; ++hh) {
-      const int64_t r = (i - i0) * G + hh;
-      sc.qrow[r] = PackRow(P.q + P.q_off(b, i, kvh * G + hh), sc.pack.data() + (2 * kBk + r) * D, D);
+      const int64_t r = h.r0 + (i - h.i0) * G + hh;
+      sc.qrow[r] = PackRow(P.q + P.q_off(h.b, i, h.kvh * G + hh), sc.pack.data() + (2 * kBk + r) * D, D);
       sc.accrow[r] = sc.acc.data() + r * D;
-      sc.pos[r] = L - P.tq(b) + i;
+      sc.pos[r] = L - P.tq(h.b) + i;
       sc.m[r] = kNegInf;
       sc.l[r] = 0;
     }
-  std::fill(sc.acc.begin(), sc.acc.begin() + R * D, 0.0f);
+  std::fill(sc.acc.begin() + h.r0 * D, sc.acc.begin() + (h.r0 + h.R) * D, 0.0f);
+}
+
+// Keys [j0, j0 + kBk) (those below kend) for the rows: scores, the online softmax's update, the weighted values.
+void StepRows(const Problem& P, const Ops& ops, Scratch& sc, const HeadRows& h, int64_t j0, int64_t kend) {
+  const int64_t G = P.G, D = P.D, L = P.len(h.b), V = P.valid(h.b), R = h.R, i0 = h.i0;
   float* S = sc.s.data();
-  const int64_t kend = sc.pos[R - 1] + 1;  // rows are ordered by position: the last sees the most keys
-  for (int64_t j0 = 0; j0 < kend; j0 += kBk) {
-    const int64_t nc = std::min(kBk, kend - j0);
-    const bool pack = R >= 4;  // decoding reads each key row for a handful of queries: no reuse to win
-    for (int64_t c = 0; c < nc; ++c) {
-      sc.krow[c] = P.k + P.kv_off(b, j0 + c, kvh);
-      sc.vrow[c] = P.v + P.kv_off(b, j0 + c, kvh);
-      if (pack) {
-        sc.krow[c] = PackRow(sc.krow[c], sc.pack.data() + c * D, D);
-        sc.vrow[c] = PackRow(sc.vrow[c], sc.pack.data() + (kBk + c) * D, D);
-      } else {
-        // Decoding reads each key and value row once, H·D floats after the previous position's: a stride the
-        // hardware prefetcher follows poorly, so the tile's rows are asked for before scoring, all in flight at once.
-        for (int64_t off = 0; off < D * 4; off += 64) {
-          __builtin_prefetch(reinterpret_cast<const char*>(sc.krow[c]) + off, 0, 3);
-          __builtin_prefetch(reinterpret_cast<const char*>(sc.vrow[c]) + off, 0, 3);
-        }
+  const int64_t nc = std::min(kBk, kend - j0);
+  const bool pack = R >= 4;  // decoding reads each key row for a handful of queries: no reuse to win
+  for (int64_t c = 0; c < nc; ++c) {
+    sc.krow[c] = P.k + P.kv_off(h.b, j0 + c, h.kvh);
+    sc.vrow[c] = P.v + P.kv_off(h.b, j0 + c, h.kvh);
+    if (pack) {
+      sc.krow[c] = PackRow(sc.krow[c], sc.pack.data() + c * D, D);
+      sc.vrow[c] = PackRow(sc.vrow[c], sc.pack.data() + (kBk + c) * D, D);
+    } else {
+      // Decoding reads each key and value row once, H·D floats after the previous position's: a stride the
+      // hardware prefetcher follows poorly, so the tile's rows are asked for before scoring, all in flight at once.
+      for (int64_t off = 0; off < D * 4; off += 64) {
+        __builtin_prefetch(reinterpret_cast<const char*>(sc.krow[c]) + off, 0, 3);
+        __builtin_prefetch(reinterpret_cast<const char*>(sc.vrow[c]) + off, 0, 3);
       }
     }
-    const int64_t rs = std::max<int64_t>(0, P.first_token(b, j0) - i0) * G;  // rows before see no key here
-    // Rows [rs, re) hold real tokens (positions below the sequence's valid length), the rest right padding.
-    // Real rows score and sum only the keys this tile would hold if the input ended at the valid length: the
-    // AVX2 scores sum a tile's last nc mod 4 keys in another lane order than the others, so without this a
-    // row's numbers would depend on how much padding follows it. Without valid lengths re = R, nr = nc.
-    const int64_t re = std::clamp<int64_t>((V - (L - P.tq(b)) - i0) * G, rs, R);
-    const int64_t nr = std::min(nc, V - j0);
-    if (re > rs) ops.scores(sc.qrow.data() + rs, sc.krow.data(), re - rs, nr, D, P.scale, S + rs * kBk, kBk);
-    if (R > re) ops.scores(sc.qrow.data() + re, sc.krow.data(), R - re, nc, D, P.scale, S + re * kBk, kBk);
-    for (int64_t r = rs; r < R; ++r) {
-      float* srow = S + r * kBk;
-      const int64_t lim = std::min(nc, sc.pos[r] - j0 + 1);
-      const float m_new = std::max(sc.m[r], ops.row_max(srow, lim));
-      const float psum = ops.exp_row(srow, lim, nc, m_new);
-      if (m_new != sc.m[r]) {
-        // Rescale what was accumulated against the old max (nothing yet when the old max was −inf).
-        const float alpha = sc.m[r] == kNegInf ? 0.0f : std::exp(sc.m[r] - m_new);
-        if (sc.l[r] != 0) {
-          float* a = sc.accrow[r];
-          for (int64_t x = 0; x < D; ++x) a[x] *= alpha;
-        }
-        sc.l[r] *= alpha;
-        sc.m[r] = m_new;
-      }
-      sc.l[r] += psum;
-    }
-    if (re > rs) ops.accum(sc.accrow.data() + rs, re - rs, S + rs * kBk, kBk, 1, sc.vrow.data(), nr, D);
-    if (R > re) ops.accum(sc.accrow.data() + re, R - re, S + re * kBk, kBk, 1, sc.vrow.data(), nc, D);
   }
-  for (int64_t i = i0; i < i1; ++i)
+  float** acc = sc.accrow.data() + h.r0;
+  const float* const* q = sc.qrow.data() + h.r0;
+  const int64_t* pos = sc.pos.data() + h.r0;
+  float* m = sc.m.data() + h.r0;
+  float* l = sc.l.data() + h.r0;
+  const int64_t rs = std::max<int64_t>(0, P.first_token(h.b, j0) - i0) * G;  // rows before see no key here
+  // Rows [rs, re) hold real tokens (positions below the sequence's valid length), the rest right padding.
+  // Real rows score and sum only the keys this tile would hold if the input ended at the valid length: the
+  // AVX2 scores sum a tile's last nc mod 4 keys in another lane order than the others, so without this a
+  // row's numbers would depend on how much padding follows it. Without valid lengths re = R, nr = nc.
+  const int64_t re = std::clamp<int64_t>((V - (L - P.tq(h.b)) - i0) * G, rs, R);
+  const int64_t nr = std::min(nc, V - j0);
+  if (re > rs) ops.scores(q + rs, sc.krow.data(), re - rs, nr, D, P.scale, S + rs * kBk, kBk);
+  if (R > re) ops.scores(q + re, sc.krow.data(), R - re, nc, D, P.scale, S + re * kBk, kBk);
+  for (int64_t r = rs; r < R; ++r) {
+    float* srow = S + r * kBk;
+    const int64_t lim = std::min(nc, pos[r] - j0 + 1);
+    const float m_new = std::max(m[r], ops.row_max(srow, lim));
+    const float psum = ops.exp_row(srow, lim, nc, m_new);
+    if (m_new != m[r]) {
+      // Rescale what was accumulated against the old max (nothing yet when the old max was −inf).
+      const float alpha = m[r] == kNegInf ? 0.0f : std::exp(m[r] - m_new);
+      if (l[r] != 0) {
+        float* a = acc[r];
+        for (int64_t x = 0; x < D; ++x) a[x] *= alpha;
+      }
+      l[r] *= alpha;
+      m[r] = m_new;
+    }
+    l[r] += psum;
+  }
+  if (re > rs) ops.accum(acc + rs, re - rs, S + rs * kBk, kBk, 1, sc.vrow.data(), nr, D);
+  if (R > re) ops.accum(acc + re, R - re, S + re * kBk, kBk, 1, sc.vrow.data(), nc, D);
+}
+
+// Writes the rows' outputs (and log-sum-exps).
+void EndRows(const Problem& P, Scratch& sc, const HeadRows& h) {
+  const int64_t G = P.G, D = P.D;
+  for (int64_t i = h.i0; i < h.i1; ++i)
     for (int64_t hh = 0; hh < G; ++hh) {
-      const int64_t r = (i - i0) * G + hh, h = kvh * G + hh;
+      const int64_t r = h.r0 + (i - h.i0) * G + hh, head = h.kvh * G + hh;
       const float inv = 1.0f / sc.l[r];
-      float* o = P.out + P.q_off(b, i, h);
+      float* o = P.out + P.q_off(h.b, i, head);
       const float* a = sc.accrow[r];
       for (int64_t x = 0; x < D; ++x) o[x] = a[x] * inv;
-      if (P.lse) P.lse[P.lse_off(b, i, h)] = sc.m[r] + std::log(sc.l[r]);
+      if (P.lse) P.lse[P.lse_off(h.b, i, head)] = sc.m[r] + std::log(sc.l[r]);
     }
+}
+
+// Query tokens [i0, i1) (all at positions ≥ 0) of sequence b, with every query head of KV heads [kvh0, kvh1).
+// Each head's rows meet the keys tile by tile in increasing order, whatever the range: the heads of a range take
+// each tile in turn (so that decoding, whose key rows of all heads at a position lie side by side, reads the cache
+// in long runs rather than one head's rows at a stride), and a head's numbers are those it gets alone.
+void ForwardBlock(const Problem& P, const Ops& ops, int64_t b, int64_t kvh0, int64_t kvh1, int64_t i0, int64_t i1) {
+  const int64_t R = (i1 - i0) * P.G, heads = kvh1 - kvh0;
+  Scratch& sc = tls_scratch;
+  sc.reserve(R * heads, P.D);
+  std::vector<HeadRows>& rows = sc.heads;
+  rows.clear();
+  for (int64_t kvh = kvh0; kvh < kvh1; ++kvh) rows.push_back({b, kvh, i0, i1, (kvh - kvh0) * R, R});
+  for (const HeadRows& h : rows) BeginRows(P, sc, h);
+  const int64_t kend = P.len(b) - P.tq(b) + i1;  // keys seen by the block's last token
+  for (int64_t j0 = 0; j0 < kend; j0 += kBk)
+    for (const HeadRows& h : rows) StepRows(P, ops, sc, h, j0, kend);
+  for (const HeadRows& h : rows) EndRows(P, sc, h);
 }
 
 void Forward(const Problem& P) {
@@ -470,14 +515,19 @@ void Forward(const Problem& P) {
       const int64_t i1 = std::min(Tq, i0 + tb);
       const int64_t keys = L - Tq + i1;  // keys seen by the block's last token
       const int64_t cost = keys * (i1 - i0) * P.G * (P.D + 1);
-      for (int64_t kvh = 0; kvh < P.Hkv; ++kvh) tasks.push_back({b, kvh, i0, i1, cost});
+      // A block of a few query rows (decoding) takes several KV heads at once, as many as still leave a task per
+      // thread (ForwardBlock); larger blocks one head each.
+      const int64_t splits = (2 * num_threads() + P.B - 1) / P.B;  // at least two tasks per thread in all
+      const int64_t per = (i1 - i0) * P.G >= 4 ? 1 : (P.Hkv + splits - 1) / splits;
+      for (int64_t kvh = 0; kvh < P.Hkv; kvh += per)
+        tasks.push_back({b, kvh, std::min(P.Hkv, kvh + per), i0, i1, cost * (std::min(P.Hkv, kvh + per) - kvh)});
       work += cost * P.Hkv;
     }
   }
   std::stable_sort(tasks.begin(), tasks.end(), [](const FwdTask& a, const FwdTask& b) { return a.cost > b.cost; });
   RunTasks(static_cast<int64_t>(tasks.size()), ThreadsFor(work), [&](int64_t t, int) {
     const FwdTask& task = tasks[t];
-    ForwardBlock(P, ops, task.b, task.kvh, task.i0, task.i1);
+    ForwardBlock(P, ops, task.b, task.kvh0, task.kvh1, task.i0, task.i1);
   });
 }
 
