@@ -1,4 +1,5 @@
-// Real-size LLM benchmark: load time, prefill and decode tokens/s and peak resident memory of an
+// Real-size LLM benchmark: load time, prefill and decode tokens/s (decoding at batch 1 also after a 1024-token
+// prompt, where attention reads the KV cache) and peak resident memory of an
 // OLMo-2-0425-1B-shaped model (or OLMoE-1B-7B-shaped with --shape olmoe, a 190M-parameter OLMo 2 for quick
 // iteration with --shape small, or a real checkpoint with --model DIR) with f32, bf16 (kept as stored,
 // memory-mapped) and int8 (q8_0) weights, beside llama.cpp on the same weights: each checkpoint is exported to
@@ -237,6 +238,8 @@ interface ChildResult extends LlamaResult {
   bytesPerToken: number;
   /** The largest KV cache the run held (prefill's, or batch-8 decoding's). */
   kvBytes: number;
+  /** Decoding at batch 1 after LONG_CONTEXT tokens (decodeAtContext), tokens/s. */
+  decodeLongTps: number;
   /** Decoding at batch 1 as a share of its bandwidth limit, against copies measured beside it (decodeBesideCopies). */
   decode1Share: number;
   /** The copy bandwidth measured beside decoding at batch 1 (the median of its measurements), bytes/s. */
@@ -290,6 +293,30 @@ function decodeTps(model: CausalLM, batch: number, tokens: number): { tps: numbe
   for (let i = 0; i < tokens; i++)
     noGrad(() => tidy(() => void model.forward(tensor(ids, [batch, 1], 'i32'), { cache })));
   return { tps: (batch * tokens) / ((performance.now() - t0) / 1000), kvBytes: cacheBytes(cache) };
+}
+
+/** Tokens in the cache before the long-context decoding figure (decodeAtContext). */
+const LONG_CONTEXT = 1024;
+
+/**
+ * Decoding at batch 1 after a prompt of `context` tokens (prefilled in chunks of PROMPT), tokens/s: each token then
+ * also reads the whole KV cache (f32: 16 KiB per position and layer at the 1B shape), which the short-prompt figures
+ * hardly touch.
+ */
+function decodeAtContext(model: CausalLM, context: number, tokens: number): number {
+  const cache = model.createCache(1, context + 1 + tokens);
+  const prompt = randomIds(context, model.config.vocabSize, 11);
+  for (let p = 0; p < context; p += PROMPT) {
+    const n = Math.min(PROMPT, context - p);
+    noGrad(() =>
+      tidy(() => void model.forward(tensor(prompt.subarray(p, p + n), [1, n], 'i32'), { cache, logitsAt: [n - 1] })),
+    );
+  }
+  const step = () => noGrad(() => tidy(() => void model.forward(tensor(Int32Array.of(5), [1, 1], 'i32'), { cache })));
+  step(); // first touches of this cache's pages
+  const t0 = performance.now();
+  for (let i = 0; i < tokens; i++) step();
+  return tokens / ((performance.now() - t0) / 1000);
 }
 
 /**
@@ -366,11 +393,13 @@ async function runMode(dir: string, mode: Mode, decodeTokens: number, alignWeigh
   const peakRss = process.resourceUsage().maxRSS * 1024;
   const bytes = bytesPerToken(model);
   const d1 = await decodeBesideCopies(model, bytes, decodeTokens, DECODE_BLOCKS);
+  const decodeLongTps = decodeAtContext(model, LONG_CONTEXT, Math.max(2, decodeTokens >> 1));
   return {
     loadSeconds,
     rssAfterLoad,
     prefillTps,
     decode1Tps: d1.tps,
+    decodeLongTps,
     decode1Share: d1.share,
     bandwidthBeside: d1.bandwidth,
     hugeMapped,
@@ -633,6 +662,7 @@ export async function run(opts: BenchOptions): Promise<Measurement[]> {
       },
       versus(`${mode} decode batch 1`, 'tok/s', o.decode1Tps, t?.decode1Tps),
       versus(`${mode} decode batch 8`, 'tok/s', o.decode8Tps, t?.decode8Tps),
+      { name: `${mode} decode batch 1 after ${LONG_CONTEXT} tokens`, value: o.decodeLongTps, unit: 'tok/s' },
       { name: `${mode} weight bytes per token`, value: o.bytesPerToken / 2 ** 30, unit: 'GiB' },
       { name: `${mode} copy bandwidth beside decode batch 1`, value: o.bandwidthBeside / 1e9, unit: 'GB/s' },
       { name: `${mode} decode batch 1 / bandwidth limit`, value: 100 * o.decode1Share, unit: '%' },
