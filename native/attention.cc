@@ -19,8 +19,8 @@
 //
 // The inner loops are two small GEMM-like microkernels on row-pointer lists (so strided heads and grouped
 // rows need no copies): Scores (S = scale·A·Bᵀ, 2 rows × 4 keys of 8-wide FMA accumulators; one row × 8 keys)
-// and Accum (C += A·B, 2 rows × 32 columns; one row × 64 columns), plus a vectorised exp (vmath.h's ExpClampedDeg6). A plain scalar path
-// stands in without AVX2 and can be forced for tests (_attentionForceScalar).
+// and Accum (C += A·B, 2 rows × 32 columns; one row × 64 columns), plus a vectorised exp (vmath.h's
+// ExpClampedDeg6). A plain scalar path stands in without AVX2 and can be forced for tests (_attentionForceScalar).
 #include <immintrin.h>
 #include <napi.h>
 
@@ -323,8 +323,6 @@ inline const float* PackRow(const float* src, float* dst, int64_t D) {
   return dst;
 }
 
-struct HeadRows;
-
 // Per-thread scratch, grown on demand and kept across calls.
 struct Scratch {
   std::vector<float> s, dp, acc, m, l, dkv, pack;
@@ -332,7 +330,6 @@ struct Scratch {
   std::vector<float*> accrow, dqrow, dkrow, dvrow;
   std::vector<int64_t> pos;
   std::vector<float> row_lse, row_d;
-  std::vector<HeadRows> heads;
 
   void reserve(int64_t rows, int64_t D) {
     auto grow = [](auto& vec, int64_t n) {
@@ -483,17 +480,15 @@ void EndRows(const Problem& P, Scratch& sc, const HeadRows& h) {
 // each tile in turn (so that decoding, whose key rows of all heads at a position lie side by side, reads the cache
 // in long runs rather than one head's rows at a stride), and a head's numbers are those it gets alone.
 void ForwardBlock(const Problem& P, const Ops& ops, int64_t b, int64_t kvh0, int64_t kvh1, int64_t i0, int64_t i1) {
-  const int64_t R = (i1 - i0) * P.G, heads = kvh1 - kvh0;
+  const int64_t R = (i1 - i0) * P.G;
   Scratch& sc = tls_scratch;
-  sc.reserve(R * heads, P.D);
-  std::vector<HeadRows>& rows = sc.heads;
-  rows.clear();
-  for (int64_t kvh = kvh0; kvh < kvh1; ++kvh) rows.push_back({b, kvh, i0, i1, (kvh - kvh0) * R, R});
-  for (const HeadRows& h : rows) BeginRows(P, sc, h);
+  sc.reserve(R * (kvh1 - kvh0), P.D);
+  const auto rows = [&](int64_t kvh) { return HeadRows{b, kvh, i0, i1, (kvh - kvh0) * R, R}; };
+  for (int64_t kvh = kvh0; kvh < kvh1; ++kvh) BeginRows(P, sc, rows(kvh));
   const int64_t kend = P.len(b) - P.tq(b) + i1;  // keys seen by the block's last token
   for (int64_t j0 = 0; j0 < kend; j0 += kBk)
-    for (const HeadRows& h : rows) StepRows(P, ops, sc, h, j0, kend);
-  for (const HeadRows& h : rows) EndRows(P, sc, h);
+    for (int64_t kvh = kvh0; kvh < kvh1; ++kvh) StepRows(P, ops, sc, rows(kvh), j0, kend);
+  for (int64_t kvh = kvh0; kvh < kvh1; ++kvh) EndRows(P, sc, rows(kvh));
 }
 
 void Forward(const Problem& P) {
