@@ -238,7 +238,7 @@ interface ChildResult extends LlamaResult {
   bytesPerToken: number;
   /** The largest KV cache the run held (prefill's, or batch-8 decoding's). */
   kvBytes: number;
-  /** Decoding at batch 1 after LONG_CONTEXT tokens (decodeAtContext), tokens/s. */
+  /** Decoding at batch 1 after LONG_CONTEXT tokens (decodeTps with a context), tokens/s. */
   decodeLongTps: number;
   /** Decoding at batch 1 as a share of its bandwidth limit, against copies measured beside it (decodeBesideCopies). */
   decode1Share: number;
@@ -283,41 +283,29 @@ const randomIds = (n: number, vocab: number, seed: number) => Int32Array.from(ra
 
 const cacheBytes = (cache: KVCache) => cache.layers.reduce((n, l) => n + l.k.data.byteLength + l.v.data.byteLength, 0);
 
-function decodeTps(model: CausalLM, batch: number, tokens: number): { tps: number; kvBytes: number } {
+/**
+ * Decoding `tokens` tokens at a batch of `batch` after a prompt of `context` tokens (prefilled in chunks of PROMPT,
+ * the last position's logits only), tokens/s. A long context makes each token also read the whole KV cache (f32:
+ * 16 KiB per position and layer at the 1B shape), which the 16-token prompt of the other figures hardly touches.
+ */
+function decodeTps(model: CausalLM, batch: number, tokens: number, context = 16): { tps: number; kvBytes: number } {
   const vocab = model.config.vocabSize;
-  const cache = model.createCache(batch, 16 + tokens);
-  let ids = randomIds(batch * 16, vocab, 7);
-  noGrad(() => tidy(() => void model.forward(tensor(ids, [batch, 16], 'i32'), { cache })));
-  ids = randomIds(batch, vocab, 9);
+  const cache = model.createCache(batch, context + tokens);
+  for (let p = 0; p < context; p += PROMPT) {
+    const n = Math.min(PROMPT, context - p);
+    const prompt = randomIds(batch * n, vocab, 7 + p);
+    const logitsAt = new Array<number>(batch).fill(n - 1);
+    noGrad(() => tidy(() => void model.forward(tensor(prompt, [batch, n], 'i32'), { cache, logitsAt })));
+  }
+  const ids = randomIds(batch, vocab, 9);
   const t0 = performance.now();
   for (let i = 0; i < tokens; i++)
     noGrad(() => tidy(() => void model.forward(tensor(ids, [batch, 1], 'i32'), { cache })));
   return { tps: (batch * tokens) / ((performance.now() - t0) / 1000), kvBytes: cacheBytes(cache) };
 }
 
-/** Tokens in the cache before the long-context decoding figure (decodeAtContext). */
+/** Tokens in the cache before the long-context decoding figure (decodeTps with a context). */
 const LONG_CONTEXT = 1024;
-
-/**
- * Decoding at batch 1 after a prompt of `context` tokens (prefilled in chunks of PROMPT), tokens/s: each token then
- * also reads the whole KV cache (f32: 16 KiB per position and layer at the 1B shape), which the short-prompt figures
- * hardly touch.
- */
-function decodeAtContext(model: CausalLM, context: number, tokens: number): number {
-  const cache = model.createCache(1, context + 1 + tokens);
-  const prompt = randomIds(context, model.config.vocabSize, 11);
-  for (let p = 0; p < context; p += PROMPT) {
-    const n = Math.min(PROMPT, context - p);
-    noGrad(() =>
-      tidy(() => void model.forward(tensor(prompt.subarray(p, p + n), [1, n], 'i32'), { cache, logitsAt: [n - 1] })),
-    );
-  }
-  const step = () => noGrad(() => tidy(() => void model.forward(tensor(Int32Array.of(5), [1, 1], 'i32'), { cache })));
-  step(); // first touches of this cache's pages
-  const t0 = performance.now();
-  for (let i = 0; i < tokens; i++) step();
-  return tokens / ((performance.now() - t0) / 1000);
-}
 
 /**
  * Decoding at batch 1 in `blocks` blocks of `tokens` tokens, with the copy bandwidth measured before each block and
@@ -393,7 +381,7 @@ async function runMode(dir: string, mode: Mode, decodeTokens: number, alignWeigh
   const peakRss = process.resourceUsage().maxRSS * 1024;
   const bytes = bytesPerToken(model);
   const d1 = await decodeBesideCopies(model, bytes, decodeTokens, DECODE_BLOCKS);
-  const decodeLongTps = decodeAtContext(model, LONG_CONTEXT, Math.max(2, decodeTokens >> 1));
+  const decodeLongTps = decodeTps(model, 1, Math.max(2, decodeTokens >> 1), LONG_CONTEXT).tps;
   return {
     loadSeconds,
     rssAfterLoad,
