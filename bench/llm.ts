@@ -226,7 +226,7 @@ function bytesPerToken(model: CausalLM): number {
   const expertShare = cfg.modelType === 'olmoe' ? cfg.numExpertsPerTok / cfg.numExperts : 1;
   let n = 0;
   for (const [name, t] of model.namedParameters()) {
-    const bytes = t.data.byteLength * (t.dtype === 'i8' ? 1 + 2 / 32 : 1);
+    const bytes = t.data.byteLength; // q8_0: each row's quants and its block scales
     if (name.endsWith('embed_tokens.weight')) n += bytes / t.shape[0];
     else n += name.includes('.experts.') ? bytes * expertShare : bytes;
   }

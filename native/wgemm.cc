@@ -88,6 +88,16 @@ inline uint16_t FloatToHalf(float f) {
   return static_cast<uint16_t>(o | (sign >> 16));
 }
 
+// q8_0 weights as rows: row j of a matrix [n, k] is its k int8 quants followed by its k / 32 block scales (f16
+// bits), Q8RowBytes(k) bytes, so that decoding streams each row's scales with its quants, one stream per row
+// (a separate array of scales was a second stream per row, which decoding read markedly slower on a fast host).
+// k is a multiple of 32, so every row, and every row's scales, starts on an even byte.
+constexpr int64_t Q8RowBytes(int64_t k) { return k + k / 16; }
+inline const int8_t* Q8Row(const int8_t* w, int64_t k, int64_t j) { return w + j * Q8RowBytes(k); }
+inline const uint16_t* Q8RowScales(const int8_t* w, int64_t k, int64_t j) {
+  return reinterpret_cast<const uint16_t*>(Q8Row(w, k, j) + k);
+}
+
 inline float Bf16ToFloat(uint16_t b) { return FromBits(static_cast<uint32_t>(b) << 16); }
 
 // ---- scalar path: 16 lanes in an array, std::fma (one rounding, as the SIMD paths) ----
@@ -553,12 +563,11 @@ void Run(int64_t m, int64_t k, const std::vector<RowsPart<Scalar, Avx2, Avx512>>
   });
 }
 
-// One weight matrix of a product as the caller gives it: w [n, k] (q8_0: int8, with its f16 block scales
-// [n, k / 32]), its output out [m, n] and its input x [m, k]. linearGroup takes several, which share one x or
-// each have their own; the other linear kernels, one.
+// One weight matrix of a product as the caller gives it: w [n, k] (q8_0: n rows of Q8RowBytes(k) bytes, each its
+// quants and then its f16 block scales), its output out [m, n] and its input x [m, k]. linearGroup takes several,
+// which share one x or each have their own; the other linear kernels, one.
 struct WeightPart {
   const void* w;
-  const uint16_t* scales;
   float* out;
   int64_t n;
   const float* x;
@@ -591,7 +600,7 @@ template <class T>
 WeightPart ReadPart(const Napi::CallbackInfo& info, const Args& a, T* (Args::*read)(const char*, int64_t) const,
                     const float* x, int64_t m, int64_t n, int64_t k) {
   const T* w = (a.*read)("w", CheckedMul(info, a.op(), n, k));
-  return {w, nullptr, a.F32("out", CheckedMul(info, a.op(), m, n)), n, x};
+  return {w, a.F32("out", CheckedMul(info, a.op(), m, n)), n, x};
 }
 
 // A single-matrix entry point: x, w read as T by `read`, out, and the product by `product`.
@@ -716,25 +725,23 @@ Napi::Value LinearBf16Fast(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), fast);
 }
 
-// The arguments of linearQ8 and linearQ8Fast: x [m, k], w [n, k] int8, scales [n, k / 32] f16 bits, out [m, n],
-// read by `product`.
+// The arguments of linearQ8 and linearQ8Fast: x [m, k], w [n, k] as q8_0 rows, out [m, n], read by `product`.
 template <class Product>
 void ReadQ8Call(const Napi::CallbackInfo& info, Product product) {
   Args a(info);
   const int64_t m = a.Size("m"), n = a.Size("n"), k = a.Size("k");
   if (k % 32 != 0) throw ArgError(info, a.op(), "k must be a multiple of 32 (q8_0 blocks), got " + std::to_string(k));
   const float* x = a.F32("x", CheckedMul(info, a.op(), m, k));
-  const int8_t* w = a.I8("w", CheckedMul(info, a.op(), n, k));
-  const uint16_t* s = a.U16("scales", CheckedMul(info, a.op(), n, k / 32));
+  const int8_t* w = a.I8("w", CheckedMul(info, a.op(), n, Q8RowBytes(k)));
   float* out = a.F32("out", CheckedMul(info, a.op(), m, n));
-  product(m, k, std::vector<WeightPart>{{w, s, out, n, x}});
+  product(m, k, std::vector<WeightPart>{{w, out, n, x}});
 }
 
 void Q8Product(int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
   std::vector<RowsPart<scalar::Q8Rows, avx2::Q8Rows, avx512::Q8Rows>> rows;
   for (const WeightPart& p : parts) {
     const auto* w = static_cast<const int8_t*>(p.w);
-    rows.push_back({{w, p.scales, k}, {w, p.scales, k}, {w, p.scales, k}, p.out, p.n, nullptr, p.x});
+    rows.push_back({{w, k}, {w, k}, {w, k}, p.out, p.n, nullptr, p.x});
   }
   Run(m, k, rows);
 }
@@ -808,7 +815,7 @@ bool Q8FastProduct(int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
         float* pd = buf + k / 4 * kCols;
         for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < count;) {
           const auto [p, j0] = chunks[c];
-          const avx512::Q8DotRows rows{weights(p), parts[p].scales, k, dx_of(p), kq, nbp};
+          const avx512::Q8DotRows rows{weights(p), k, dx_of(p), kq, nbp};
           avx512vnni::PackedColumns(xq_of(p), sxs + in.of(p) * m * nbp, rows, parts[p].out, m, parts[p].n, j0,
                                     j0 + kCols, pw, pd);
         }
@@ -827,7 +834,7 @@ bool Q8FastProduct(int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
       }
       ParallelParts(m, k, RowCounts(parts), [&](size_t p, int64_t j0, int64_t j1) {
         const int64_t at = in.of(p) * m * nbp;
-        const avx512vnni::VnniRows vr{{weights(p), parts[p].scales, k, dx_of(p), kq, nbp}, dxp + at, sxp + at};
+        const avx512vnni::VnniRows vr{{weights(p), k, dx_of(p), kq, nbp}, dxp + at, sxp + at};
         avx512vnni::Columns<avx512vnni::kRM, avx512vnni::kRN, avx512vnni::kRN1>(xq_of(p), vr, parts[p].out, m,
                                                                                   parts[p].n, k, j0, j1, nullptr);
       });
@@ -838,18 +845,17 @@ bool Q8FastProduct(int64_t m, int64_t k, const std::vector<WeightPart>& parts) {
     const int8_t* w = weights(p);
     const int8_t* xq = xq_of(p);
     const float* dx = dx_of(p);
-    const uint16_t* s = parts[p].scales;
     float* out = parts[p].out;
     const int64_t n = parts[p].n;
     if (path == CpuPath::kAvx512)
       avx512::Columns<avx512::kRM, avx512::kRN, avx512::kRN1>(
-          xq, avx512::Q8DotRows{w, s, k, dx, kq, nbp}, out, m, n, k, j0, j1, nullptr);
+          xq, avx512::Q8DotRows{w, k, dx, kq, nbp}, out, m, n, k, j0, j1, nullptr);
     else if (path == CpuPath::kAvx2)
-      avx2::Columns<avx2::kRM, avx2::kRN, avx2::kRN1>(xq, avx2::Q8DotRows{w, s, k, dx, kq, nbp}, out, m, n, k, j0,
+      avx2::Columns<avx2::kRM, avx2::kRN, avx2::kRN1>(xq, avx2::Q8DotRows{w, k, dx, kq, nbp}, out, m, n, k, j0,
                                                       j1, nullptr);
     else
       scalar::Columns<scalar::kRM, scalar::kRN, scalar::kRN1>(
-          xq, scalar::Q8DotRows{w, s, k, dx, kq, nbp}, out, m, n, k, j0, j1, nullptr);
+          xq, scalar::Q8DotRows{w, k, dx, kq, nbp}, out, m, n, k, j0, j1, nullptr);
   });
   return false;
 }
@@ -864,34 +870,37 @@ Napi::Value LinearQ8Fast(const Napi::CallbackInfo& info) {
 }
 
 // q8_0 quantisation of rows stored as f32, bf16 or f16, read in place (a memory-mapped checkpoint is quantised
-// without an f32 copy): QuantizeBlocks in wgemm_isa.h, on the path in use, blocks split between the threads.
+// without an f32 copy) into q8_0 rows: QuantizeBlocks in wgemm_isa.h row by row, on the path in use, rows split
+// between the threads.
 template <class S0, class S2, class S5>
-int64_t QuantizeOnPath(const S0& s0, const S2& s2, const S5& s5, int8_t* q, uint16_t* scales, int64_t blocks) {
+int64_t QuantizeOnPath(const S0& s0, const S2& s2, const S5& s5, int8_t* q, int64_t rows, int64_t cols) {
   const CpuPath path = ActivePath();
-  const int nt = static_cast<int>(std::min<int64_t>(num_threads(), std::max<int64_t>(1, blocks / 4096)));
+  const int64_t nb = cols / 32;
+  const int nt = static_cast<int>(std::min<int64_t>(num_threads(), std::max<int64_t>(1, rows * nb / 4096)));
   std::vector<int64_t> bad(static_cast<size_t>(nt), 0);
   parallel_run(nt, [&](int t, int n) {
-    const int64_t b0 = blocks * t / n, b1 = blocks * (t + 1) / n;
-    if (path == CpuPath::kAvx512)
-      bad[t] = avx512::QuantizeBlocks(s5, q, scales, b0, b1);
-    else if (path == CpuPath::kAvx2)
-      bad[t] = avx2::QuantizeBlocks(s2, q, scales, b0, b1);
-    else
-      bad[t] = scalar::QuantizeBlocks(s0, q, scales, b0, b1);
+    for (int64_t r = rows * t / n; r < rows * (t + 1) / n; ++r) {
+      int8_t* row = q + r * Q8RowBytes(cols);
+      auto* scales = reinterpret_cast<uint16_t*>(row + cols);
+      if (path == CpuPath::kAvx512)
+        bad[t] += avx512::QuantizeBlocks(s5, row, scales, r * nb, (r + 1) * nb);
+      else if (path == CpuPath::kAvx2)
+        bad[t] += avx2::QuantizeBlocks(s2, row, scales, r * nb, (r + 1) * nb);
+      else
+        bad[t] += scalar::QuantizeBlocks(s0, row, scales, r * nb, (r + 1) * nb);
+    }
   });
   int64_t total = 0;
   for (int64_t c : bad) total += c;
   return total;
 }
 
-// The shared arguments of the quantisers; returns the block count after checking cols.
-int64_t QuantizeArgs(const Napi::CallbackInfo& info, Args& a, int8_t*& q, uint16_t*& scales) {
-  const int64_t rows = a.Size("rows"), cols = a.Size("cols");
+// The shared arguments of the quantisers (q: the q8_0 rows written), after checking cols.
+void QuantizeArgs(const Napi::CallbackInfo& info, Args& a, int8_t*& q, int64_t& rows, int64_t& cols) {
+  rows = a.Size("rows"), cols = a.Size("cols");
   if (cols % 32 != 0)
     throw ArgError(info, a.op(), "cols must be a multiple of 32 (q8_0 blocks), got " + std::to_string(cols));
-  q = a.I8("q", CheckedMul(info, a.op(), rows, cols));
-  scales = a.U16("scales", CheckedMul(info, a.op(), rows, cols / 32));
-  return rows * (cols / 32);
+  q = a.I8("q", CheckedMul(info, a.op(), rows, Q8RowBytes(cols)));
 }
 
 // A quantiser entry point: the shared arguments, the weights w read as T by `read`, and the quantisation on the
@@ -900,10 +909,10 @@ template <class S0, class S2, class S5, class T>
 Napi::Value QuantizeFrom(const Napi::CallbackInfo& info, T* (Args::*read)(const char*, int64_t) const) {
   Args a(info);
   int8_t* q;
-  uint16_t* scales;
-  const int64_t blocks = QuantizeArgs(info, a, q, scales);
-  const T* w = (a.*read)("w", blocks * 32);
-  const int64_t bad = QuantizeOnPath(S0{w}, S2{w}, S5{w}, q, scales, blocks);
+  int64_t rows, cols;
+  QuantizeArgs(info, a, q, rows, cols);
+  const T* w = (a.*read)("w", CheckedMul(info, a.op(), rows, cols));
+  const int64_t bad = QuantizeOnPath(S0{w}, S2{w}, S5{w}, q, rows, cols);
   return Napi::Number::New(info.Env(), static_cast<double>(bad));
 }
 
@@ -946,7 +955,6 @@ Napi::Value LinearGroup(const Napi::CallbackInfo& info) {
     return v.As<Napi::Array>();
   };
   const Napi::Array weights = list("weights"), outs = list("outs"), rows = list("rows");
-  const Napi::Array scales = format == kFormatQ8 ? list("scales") : weights;
   // Optional: one input per matrix instead of x (an empty array or none: every matrix multiplies x).
   const Napi::Value inputs_value = a.Field("group", "inputs");
   const bool own_inputs = !inputs_value.IsUndefined() && inputs_value.IsArray() &&
@@ -957,10 +965,10 @@ Napi::Value LinearGroup(const Napi::CallbackInfo& info) {
   if (count == 0 || count > kMaxGroupParts)
     throw ArgError(info, op, "group.weights must hold 1 to " + std::to_string(kMaxGroupParts) + " matrices, got " +
                                  std::to_string(count));
-  if (outs.Length() != count || rows.Length() != count || scales.Length() != count ||
+  if (outs.Length() != count || rows.Length() != count ||
       (own_inputs && inputs_value.As<Napi::Array>().Length() != count))
-    throw ArgError(info, op, "group.outs, group.rows (and for q8_0 group.scales, and group.inputs when given) must have "
-                             "one entry per matrix (" + std::to_string(count) + ")");
+    throw ArgError(info, op, "group.outs, group.rows (and group.inputs when given) must have one entry per matrix (" +
+                                 std::to_string(count) + ")");
   std::vector<WeightPart> parts;
   for (uint32_t p = 0; p < count; ++p) {
     const std::string at = "[" + std::to_string(p) + "]";
@@ -969,7 +977,7 @@ Napi::Value LinearGroup(const Napi::CallbackInfo& info) {
     if (!(nd >= 0) || nd != std::floor(nd) || nd > 9007199254740991.0)
       throw ArgError(info, op, "argument 'group.rows" + at + "' must be a non-negative integer");
     const int64_t n = static_cast<int64_t>(nd), nk = CheckedMul(info, op, n, k);
-    const std::string w_name = "group.weights" + at, s_name = "group.scales" + at, o_name = "group.outs" + at,
+    const std::string w_name = "group.weights" + at, o_name = "group.outs" + at,
                       i_name = "group.inputs" + at;
     const Napi::Value wv = weights.Get(p);
     const void* w =
@@ -977,18 +985,16 @@ Napi::Value LinearGroup(const Napi::CallbackInfo& info) {
                                                                            napi_float32_array, "Float32Array", nk))
         : format == kFormatQ8
             ? static_cast<const void*>(
-                  TypedValue<int8_t>(info, wv, op, w_name.c_str(), napi_int8_array, "Int8Array", nk))
+                  TypedValue<int8_t>(info, wv, op, w_name.c_str(), napi_int8_array, "Int8Array",
+                                     CheckedMul(info, op, n, Q8RowBytes(k))))
             : static_cast<const void*>(
                   TypedValue<uint16_t>(info, wv, op, w_name.c_str(), napi_uint16_array, "Uint16Array", nk));
-    const uint16_t* s = format == kFormatQ8 ? TypedValue<uint16_t>(info, scales.Get(p), op, s_name.c_str(),
-                                                                   napi_uint16_array, "Uint16Array", nk / 32)
-                                            : nullptr;
     float* out = TypedValue<float>(info, outs.Get(p), op, o_name.c_str(), napi_float32_array, "Float32Array",
                                    CheckedMul(info, op, m, n));
     const float* input = own_inputs ? TypedValue<float>(info, inputs_value.As<Napi::Array>().Get(p), op, i_name.c_str(),
                                                         napi_float32_array, "Float32Array", CheckedMul(info, op, m, k))
                                     : x;
-    parts.push_back({w, s, out, n, input});
+    parts.push_back({w, out, n, input});
   }
   bool ran_fast = false;
   if (format == kFormatF32)
@@ -1011,12 +1017,12 @@ const KernelDef kKernels[] = {
     {"linearBf16", "x:f32 w:u16 out:f32 m:size n:size k:size", LinearBf16},
     {"linearF16", "x:f32 w:u16 out:f32 m:size n:size k:size", LinearF16},
     {"linearBf16Fast", "x:f32 w:u16 out:f32 m:size n:size k:size -> bool", LinearBf16Fast},
-    {"linearQ8", "x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size", LinearQ8},
-    {"linearQ8Fast", "x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size -> bool", LinearQ8Fast},
+    {"linearQ8", "x:f32 w:i8 out:f32 m:size n:size k:size", LinearQ8},
+    {"linearQ8Fast", "x:f32 w:i8 out:f32 m:size n:size k:size -> bool", LinearQ8Fast},
     {"linearGroup", "x:f32 group:WeightGroup m:size k:size -> bool", LinearGroup},
-    {"quantizeQ8", "w:f32 q:i8 scales:u16 rows:size cols:size -> size", QuantizeQ8},
-    {"quantizeQ8Bf16", "w:u16 q:i8 scales:u16 rows:size cols:size -> size", QuantizeQ8Bf16},
-    {"quantizeQ8F16", "w:u16 q:i8 scales:u16 rows:size cols:size -> size", QuantizeQ8F16},
+    {"quantizeQ8", "w:f32 q:i8 rows:size cols:size -> size", QuantizeQ8},
+    {"quantizeQ8Bf16", "w:u16 q:i8 rows:size cols:size -> size", QuantizeQ8Bf16},
+    {"quantizeQ8F16", "w:u16 q:i8 rows:size cols:size -> size", QuantizeQ8F16},
 };
 
 }  // namespace

@@ -149,14 +149,13 @@ inline void Tile(const float* xp, const Bf16Rows& w, float* out, int64_t i0, int
 // fewer per 16 weights in decoding, but 3 operations per 2 products in every tile, which capped prefill at
 // two thirds of the f32 rate.)
 struct Q8Rows {
-  const int8_t* w;
-  const uint16_t* scales;
+  const int8_t* w;                              // q8_0 rows (Q8RowBytes(k) bytes each)
   int64_t k;                                    // a multiple of 32
   int64_t step = 1;                             // rows between a tile's consecutive weight rows
   static constexpr int64_t kDecodeStride = 64;  // as many bytes of a stream as bf16's 32 rows
   static constexpr int kDecodeRows = 4;
   V Load(int64_t j, int64_t kk) const {
-    return VMul(WidenI8(w + j * k + kk), VSet1(ScaleToFloat(scales[j * (k / 32) + kk / 32])));
+    return VMul(WidenI8(Q8Row(w, k, j) + kk), VSet1(ScaleToFloat(Q8RowScales(w, k, j)[kk / 32])));
   }
 };
 
@@ -177,13 +176,13 @@ inline void Tile(const float* x, const Q8Rows& w, float* out, int64_t i0, int64_
   // decoding's strided tiles, the row after); for longer rows, 2 KiB ahead in the row.
   // The block scales are a stream of their own (one f16 per 32 weights): each chunk of k prefetches the next
   // tile's scales for the same chunk, so that they are in cache when that tile widens them.
-  const int64_t next = w.step > 1 ? 1 : RN, ahead = k <= 4096 ? next * k : 2048;
+  const int64_t next = w.step > 1 ? 1 : RN, ahead = k <= 4096 ? next * Q8RowBytes(k) : 2048;
   for (int64_t kc = 0; kc < k; kc += kChunk) {
     const int64_t ke = kc + kChunk < k ? kc + kChunk : k, nb = (ke - kc) / 32;
     for (int c = 0; c < RN; ++c)
-      __builtin_prefetch(w.scales + (j0 + next + c * w.step) * (k / 32) + kc / 32, 0, 3);
+      __builtin_prefetch(Q8RowScales(w.w, k, j0 + next + c * w.step) + kc / 32, 0, 3);
     for (int c = 0; c < RN; ++c) {
-      const uint16_t* h = w.scales + (j0 + c * w.step) * (k / 32) + kc / 32;
+      const uint16_t* h = Q8RowScales(w.w, k, j0 + c * w.step) + kc / 32;
       if (nb == kChunk / 32) {
         VStore(s[c], WidenF16(h));
       } else {
@@ -194,7 +193,7 @@ inline void Tile(const float* x, const Q8Rows& w, float* out, int64_t i0, int64_
       // Fully unrolled, so that acc stays in registers (GCC keeps a loop this long rolled, acc on the stack).
 #pragma GCC unroll 16
       for (int c = 0; c < RN; ++c) {
-        const int8_t* p = w.w + (j0 + c * w.step) * k + kk;
+        const int8_t* p = Q8Row(w.w, k, j0 + c * w.step) + kk;
         __builtin_prefetch(p + ahead, 0, 3);
         const V sv = VSet1(s[c][(kk - kc) / 32]);
         const V w0 = VMul(WidenI8(p), sv), w1 = VMul(WidenI8(p + 16), sv);
@@ -218,8 +217,7 @@ inline void Tile(const float* x, const Q8Rows& w, float* out, int64_t i0, int64_
 // then VReduce's tree adds the lanes. The integer sums are exact whatever instructions form them, so this tile
 // (every path) and the AVX512-VNNI kernels (wgemm_q8dot.h) give the same bits for any batch and row position.
 struct Q8DotRows {
-  const int8_t* w;
-  const uint16_t* scales;
+  const int8_t* w;  // q8_0 rows (Q8RowBytes(k) bytes each)
   int64_t k;        // a multiple of 32
   const float* dx;  // x's block scales, rows of nbp (zeros past k / 32)
   int64_t kq, nbp;  // xq's row stride (nbp · 32) and its blocks per row, k / 32 rounded up to 16
@@ -234,7 +232,7 @@ inline void Tile(const int8_t* xq, const Q8DotRows& w, float* out, int64_t i0, i
   for (int r = 0; r < RM; ++r)
     for (int c = 0; c < RN; ++c) {
       const int8_t* xr = xq + (i0 + r) * w.kq;
-      const int8_t* wr = w.w + (j0 + c) * k;
+      const int8_t* wr = Q8Row(w.w, k, j0 + c);
       V acc = VZero();
       for (int64_t b0 = 0; b0 < nb; b0 += 16) {
         alignas(64) float f[16], s[16];
@@ -245,7 +243,7 @@ inline void Tile(const int8_t* xq, const Q8DotRows& w, float* out, int64_t i0, i
           int32_t sum = 0;
           for (int e = 0; e < 32; ++e) sum += xr[32 * b + e] * wr[32 * b + e];
           f[t] = static_cast<float>(sum);  // |sum| <= 32·127·127 < 2^24: exact
-          s[t] = w.dx[(i0 + r) * w.nbp + b] * ScaleToFloat(w.scales[(j0 + c) * nb + b]);
+          s[t] = w.dx[(i0 + r) * w.nbp + b] * ScaleToFloat(Q8RowScales(w.w, k, j0 + c)[b]);
         }
         acc = VFma(VLoad(f), VLoad(s), acc);
       }
@@ -288,7 +286,7 @@ struct F16Source {
   }
 };
 
-// Blocks [b0, b1): d = max|w| / 127, q = round(w · (1/d)) half away from zero, clamped to ±127 (0 when d = 0),
+// Blocks [b0, b1) of the source into q (block b0's quants at q) and scales (block b0's at scales): d = max|w| / 127, q = round(w · (1/d)) half away from zero, clamped to ±127 (0 when d = 0),
 // the scale stored as half(d). Besides the f32 quotients and products of the definition every step is exact
 // (max, trunc, the remainder's comparison with 1/2), so every path gives the same bits. Returns the number of
 // blocks whose scale is not a finite half (non-finite weights, or max|w| ≥ 127·65520); their quants and scales
@@ -307,9 +305,9 @@ inline int64_t QuantizeBlocks(const Src& src, int8_t* q, uint16_t* scales, int64
     const float d = amax / 127.f, id = d != 0.f ? 1.f / d : 0.f;
     const uint16_t h = FloatToHalf(d);
     if (!VAllFinite(lo, hi) || (h & 0x7c00u) == 0x7c00u) ++bad;
-    scales[b] = h;
-    VQuantize(lo, id, q + 32 * b);
-    VQuantize(hi, id, q + 32 * b + 16);
+    scales[b - b0] = h;
+    VQuantize(lo, id, q + 32 * (b - b0));
+    VQuantize(hi, id, q + 32 * (b - b0) + 16);
   }
   return bad;
 }

@@ -68,16 +68,16 @@ inline void Tile(const int8_t* xq, const VnniRows& vr, float* out, int64_t i0, i
     for (int c = 0; c < RN; ++c) acc[r][c] = _mm512_setzero_ps();
   // As the exact q8_0 tile: decoding streams the weights, so each load prefetches the next tile's rows (with rows
   // far apart, decoding's strided tiles, each row's next).
-  const int64_t ahead = k <= 4096 ? (vr.step > 1 ? 1 : RN) * k : 2048;
+  const int64_t ahead = k <= 4096 ? (vr.step > 1 ? 1 : RN) * Q8RowBytes(k) : 2048;
   for (int64_t b0 = 0; b0 < nb; b0 += 16) {
     const int64_t left = nb - b0;  // blocks in this step, 16 but for the last
 #pragma GCC unroll 8
     for (int c = 0; c < RN; ++c) {
-      const uint16_t* h = w.scales + (j0 + c * vr.step) * nb + b0;
+      const uint16_t* h = Q8RowScales(w.w, k, j0 + c * vr.step) + b0;
       const __m256i hv = left >= 16 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(h))
                                     : _mm256_maskz_loadu_epi16(static_cast<__mmask16>((1u << left) - 1), h);
       const __m512 dw = _mm512_permutexvar_ps(perm, _mm512_cvtph_ps(hv));  // zeros past the last block
-      const int8_t* wp = w.w + (j0 + c * vr.step) * k + 32 * b0;
+      const int8_t* wp = Q8Row(w.w, k, j0 + c * vr.step) + 32 * b0;
       __m512i wv[8];
 #pragma GCC unroll 8
       for (int p = 0; p < 8; ++p) {
@@ -155,7 +155,7 @@ inline void Pack(const Q8DotRows& w, int64_t n, int64_t j0, uint32_t* pw, float*
       __m512i r[16], o[16];
       for (int i = 0; i < 16; ++i) {
         const int64_t j = j0 + 16 * v + i;
-        const int8_t* p = w.w + j * k + 4 * q0;
+        const int8_t* p = Q8Row(w.w, k, j) + 4 * q0;
         if (j >= n) {
           r[i] = _mm512_setzero_si512();
           continue;
@@ -168,7 +168,7 @@ inline void Pack(const Q8DotRows& w, int64_t n, int64_t j0, uint32_t* pw, float*
     }
   for (int64_t c = 0; c < kPackCols; ++c) {
     const int64_t j = j0 + c;
-    for (int64_t b = 0; b < nb; ++b) pd[b * kPackCols + c] = j < n ? _cvtsh_ss(w.scales[j * nb + b]) : 0.f;
+    for (int64_t b = 0; b < nb; ++b) pd[b * kPackCols + c] = j < n ? _cvtsh_ss(Q8RowScales(w.w, k, j)[b]) : 0.f;
   }
 }
 

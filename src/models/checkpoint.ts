@@ -225,7 +225,7 @@ export function saveModel(model: CausalLM, dir: string, opts: SaveModelOptions =
     const tensors: [string, TensorToWrite][] = [];
     let quantized = false;
     for (const [name, t] of model.namedParameters()) {
-      quantized ||= t.dtype === 'i8';
+      quantized ||= t.dtype === 'q8_0';
       tensors.push(...tensorsToWrite(name, t, dtype, (f) => fromFloat32(f, 'BF16') as Uint16Array));
     }
     // data on 64-byte boundaries: a mapped checkpoint's tensors then start on cache lines (see dataAlignment)

@@ -10,7 +10,7 @@ import type { SafetensorsDtype, TensorSource, TensorToWrite } from '../io/safete
 import {
   inferenceWeight,
   isCompactWeight,
-  q8ScalesOf,
+  q8Parts,
   q8Weight,
   quantizeWeight,
   Q8_BLOCK,
@@ -175,7 +175,7 @@ export function compactParam(
 
 /** Whether `mode` holds the matrix `t` as a q8_0 copy made at load (int8 mode, a float matrix of whole blocks). */
 function quantizedAtLoad(t: Tensor, mode: WeightMode): boolean {
-  return mode === 'int8' && t.dtype !== 'i8' && t.shape[1] % Q8_BLOCK === 0;
+  return mode === 'int8' && t.dtype !== 'q8_0' && t.shape[1] % Q8_BLOCK === 0;
 }
 
 /** A matrix as `mode` holds it: widened to f32, kept as it is (f32 marked for inference), or quantised to q8_0. */
@@ -193,10 +193,10 @@ export function tensorsToWrite(
   dtype: 'float32' | 'bfloat16',
   toBf16: (x: Float32Array) => Uint16Array,
 ): [string, TensorToWrite][] {
-  if (t.dtype === 'i8') {
-    const scales = q8ScalesOf(t);
+  if (t.dtype === 'q8_0') {
+    const { quants, scales } = q8Parts(t);
     return [
-      [name, { dtype: 'I8', shape: t.shape, data: t.data as Int8Array }],
+      [name, { dtype: 'I8', shape: t.shape, data: quants }],
       [name + SCALE_SUFFIX, { dtype: 'F16', shape: [t.shape[0], t.shape[1] / Q8_BLOCK], data: scales }],
     ];
   }

@@ -9,7 +9,7 @@ import { GGML_QUANT_VERSION, LlamaFileType, type GgmlTypeName } from '../io/gguf
 import { packQ8_0 } from '../io/gguf/q8_0.ts';
 import { kv, writeGguf, type GgufKv, type GgufTensorToWrite } from '../io/gguf/writer.ts';
 import { arrayBytes, fromFloat32 } from '../io/dtypes.ts';
-import { q8ScalesOf, quantizeWeight, Q8_BLOCK, Tensor, widenRows } from '../tensor/index.ts';
+import { q8Parts, quantizeWeight, Q8_BLOCK, Tensor, widenRows } from '../tensor/index.ts';
 import { loadModel, readConfig } from './checkpoint.ts';
 import type { ModelConfig } from './config.ts';
 import type { CausalLM } from './decoder.ts';
@@ -91,7 +91,7 @@ export async function exportGguf(opts: ExportGgufOptions): Promise<ExportGgufRes
 /** The checkpoint's own matrix type: that of its embedding. */
 function ownDType(model: CausalLM): GgufDType {
   const d = [...model.namedParameters()].find(([n]) => n === 'model.embed_tokens.weight')?.[1].dtype;
-  return d === 'i8' ? 'q8_0' : d === 'bf16' ? 'bf16' : d === 'f16' ? 'f16' : 'f32';
+  return d === 'q8_0' ? 'q8_0' : d === 'bf16' ? 'bf16' : d === 'f16' ? 'f16' : 'f32';
 }
 
 /** Writes a loaded model (any weight mode) as GGUF; see ExportGgufOptions. */
@@ -252,9 +252,9 @@ function encodeRows(t: Tensor, a: number, b: number, type: GgmlTypeName, name: s
   const cols = t.shape[1];
   const raw = (): Uint8Array => arrayBytes((t.data as Uint16Array).subarray(a * cols, b * cols));
   if (type === 'Q8_0') {
-    if (t.dtype === 'i8') {
-      const quants = (t.data as Int8Array).subarray(a * cols, b * cols);
-      return packQ8_0(quants, q8ScalesOf(t).subarray((a * cols) / Q8_BLOCK, (b * cols) / Q8_BLOCK));
+    if (t.dtype === 'q8_0') {
+      const { quants, scales } = q8Parts(t, a, b);
+      return packQ8_0(quants, scales);
     }
     const view = Tensor.fromStorage([b - a, cols], t.dtype, (t.data as Float32Array).subarray(a * cols, b * cols));
     let q: Tensor;
@@ -263,7 +263,8 @@ function encodeRows(t: Tensor, a: number, b: number, type: GgmlTypeName, name: s
     } catch (e) {
       throw new ExportRefusal(`${name}, rows ${a}..${b - 1}: cannot be q8_0: ${(e as Error).message}`);
     }
-    return packQ8_0(q.data as Int8Array, q8ScalesOf(q));
+    const { quants, scales } = q8Parts(q);
+    return packQ8_0(quants, scales);
   }
   if ((type === 'BF16' && t.dtype === 'bf16') || (type === 'F16' && t.dtype === 'f16')) return raw();
   const f = widenRows(t, a, b);

@@ -110,7 +110,7 @@ export function cpuPaths(): CpuPaths | null {
   const k = kernels();
   const out = new Float32Array(1);
   const bf16 = k.linearBf16Fast(new Float32Array(32), new Uint16Array(32), out, 1, 1, 32);
-  const int8 = k.linearQ8Fast(new Float32Array(32), new Int8Array(32), new Uint16Array(1), out, 1, 1, 32);
+  const int8 = k.linearQ8Fast(new Float32Array(32), new Int8Array(34), out, 1, 1, 32);
   return {
     detected,
     active,

@@ -3,7 +3,7 @@
 import { kernels } from './backend.ts';
 import { acquire, release } from './pool.ts';
 import { trackTensor } from './scope.ts';
-import { type DType, type Storage, storageMatches } from './dtype.ts';
+import { type DType, type Storage, storageLength, storageMatches } from './dtype.ts';
 import { checkShape, formatShape, ShapeError, sizeOf, type Shape } from './shape.ts';
 import type { GradNode } from './autograd.ts';
 
@@ -48,8 +48,9 @@ export class Tensor {
     if (!storageMatches(dtype, data)) {
       throw new ShapeError(`tensor: dtype ${dtype} cannot be stored in a ${data.constructor.name}`);
     }
-    if (data.length !== sizeOf(shape)) {
-      throw new ShapeError(`tensor: shape ${formatShape(shape)} needs ${sizeOf(shape)} elements, got ${data.length}`);
+    const need = storageLength(dtype, shape);
+    if (data.length !== need) {
+      throw new ShapeError(`tensor: ${dtype} ${formatShape(shape)} needs ${need} elements, got ${data.length}`);
     }
     return new Tensor(shape, dtype, new Buffer(data, false));
   }
@@ -110,6 +111,8 @@ export class Tensor {
   /** A view with another shape of the same size, sharing storage (no gradient tracking: see ops.reshape). */
   viewAs(shape: Shape): Tensor {
     checkShape('reshape', shape);
+    if (this.dtype === 'q8_0' && shape.join() !== this.shape.join())
+      throw new ShapeError(`reshape: a q8_0 matrix ${this.describe()} is stored by rows and keeps its shape`);
     if (sizeOf(shape) !== this.size) {
       throw new ShapeError(
         `reshape: cannot view ${formatShape(this.shape)} (${this.size} elements) as ${formatShape(shape)}`,
@@ -140,6 +143,8 @@ export class Tensor {
 
   /** Values as plain numbers (bf16/f16 decoded). */
   toArray(): number[] {
+    if (this.dtype === 'q8_0')
+      throw new ShapeError(`${this.describe()}: a q8_0 matrix's values come from widenRows (ops/weight-linear.ts)`);
     if (this.dtype === 'bf16' || this.dtype === 'f16')
       return Array.from(decodeHalf(this.dtype, this.data as Uint16Array));
     return Array.from(this.data as Float32Array | Int32Array);

@@ -14,7 +14,7 @@ import { f16BitsToF32, f32ToF16Bits } from '../../src/io/dtypes.ts';
 import {
   backendName,
   nativeAvailable,
-  q8ScalesOf,
+  q8Parts,
   quantizeWeight,
   setBackend,
   Tensor,
@@ -164,12 +164,13 @@ describe('q8_0', () => {
         const w = Float32Array.from([...ties, ...zero, ...negMax]);
         const q = quantizeWeight(Tensor.fromStorage([1, 96], 'f32', w));
         const blocks = [ties, zero, negMax].map(ggmlBlock);
+        const { quants, scales } = q8Parts(q);
         assert.deepEqual(
-          [...q8ScalesOf(q)],
+          [...scales],
           blocks.map((b) => b.d),
         );
         assert.deepEqual(
-          [...(q.data as Int8Array)],
+          [...quants],
           blocks.flatMap((b) => b.q),
         );
         assert.equal(blocks[2].q[7], -127, 'the value whose magnitude is amax maps to ±127');

@@ -12,7 +12,7 @@ import { readGguf } from '../../src/io/gguf/reader.ts';
 import { exportGguf, ExportRefusal, writeModelGguf } from '../../src/models/gguf-export.ts';
 import { ggufPreTokenizer } from '../../src/models/gguf-vocab.ts';
 import { loadModel } from '../../src/models/index.ts';
-import { q8ScalesOf, type Tensor } from '../../src/tensor/index.ts';
+import { q8Parts, type Tensor } from '../../src/tensor/index.ts';
 import { tinyTokenizerJson } from '../tokenizers/tiny-tokenizer.ts';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures');
@@ -114,8 +114,7 @@ describe('exportGguf', () => {
     const per = (32 * 64 * 34) / 32;
     const at = data + Number(byName.get('blk.0.ffn_up_exps.weight')!.offset) + 3 * per;
     const got = unpackQ8_0(raw.subarray(at, at + per));
-    assert.deepEqual(got.quants, up3.data);
-    assert.deepEqual(got.scales, q8ScalesOf(up3));
+    assert.deepEqual(got, q8Parts(up3));
   });
 
   it('int8-loaded weights are written as they are (no requantisation)', async () => {
@@ -127,7 +126,7 @@ describe('exportGguf', () => {
     const w = param(m, 'model.layers.1.mlp.down_proj.weight');
     const raw = fs.readFileSync(out);
     const at = data + Number(q.offset);
-    assert.deepEqual(unpackQ8_0(raw.subarray(at, at + (64 * 160 * 34) / 32)).quants, w.data);
+    assert.deepEqual(unpackQ8_0(raw.subarray(at, at + (64 * 160 * 34) / 32)), q8Parts(w));
   });
 
   it('olmo: Q/K rows permuted from HF half-split to llama.cpp adjacent pairs; V unchanged', async () => {

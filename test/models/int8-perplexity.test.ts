@@ -124,7 +124,7 @@ test('int8 (q8_0) perplexity on held-out quickstart-corpus text is within 1% of 
     const matrixDtypes = (m: CausalLM) =>
       new Set([...m.namedParameters()].filter(([, t]) => t.rank === 2).map(([, t]) => t.dtype));
     assert.deepEqual(matrixDtypes(bf16), new Set(['bf16']));
-    assert.deepEqual(matrixDtypes(int8), new Set(['i8']));
+    assert.deepEqual(matrixDtypes(int8), new Set(['q8_0']));
 
     const pBf16 = perplexity(bf16, heldOut);
     const pInt8 = perplexity(int8, heldOut);

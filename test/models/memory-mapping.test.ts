@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Tensor, nativeAvailable, quantizeWeight, q8ScalesOf } from '../../src/tensor/index.ts';
+import { Tensor, nativeAvailable, quantizeWeight } from '../../src/tensor/index.ts';
 import { allocStorage, DTYPES } from '../../src/tensor/dtype.ts';
 import {
   addressAlignment,
@@ -201,12 +201,14 @@ test('allocAligned and tensor storage: zeroed, exactly the size asked, on a 64-b
     u8[n - 1] = 5;
     assert.equal(u8[n - 1], 5);
   }
-  for (const dtype of DTYPES) {
+  for (const dtype of DTYPES.filter((d) => d !== 'q8_0')) {
     const s = allocStorage(dtype, 5000); // 5000 bytes and up: over the 4 KiB below which the JS heap serves
     assert.equal(s.length, 5000);
     assert.equal(s.byteOffset, 0);
     assert.ok(addressAlignment(s.buffer)! >= 64, `${dtype} storage at alignment ${addressAlignment(s.buffer)}`);
   }
+  // q8_0 matrices are stored by rows (quants, then scales), made by quantizeWeight or q8Weight, never empty.
+  assert.throws(() => allocStorage('q8_0', 5000), /q8_0 storage is made by quantizeWeight or q8Weight/);
   assert.equal(addressAlignment(allocAligned(8192), 16)! % 64, 16, 'byte 16 of an aligned buffer');
   assert.throws(() => allocAligned(-1), /allocAligned: bytes must be a non-negative integer, got -1/);
   assert.throws(
@@ -215,17 +217,16 @@ test('allocAligned and tensor storage: zeroed, exactly the size asked, on a 64-b
   );
 });
 
-test('quantizeWeight on a huge-page buffer gives the quants and scales of ordinary buffers', () => {
+test('quantizeWeight on a huge-page buffer gives the q8_0 rows of ordinary buffers', () => {
   const rows = 512;
-  const cols = 4096; // 2 MiB of quants: the allocLarge path; 8 rows (128 KiB) take the JS heap's
+  const cols = 4096; // over 2 MiB of q8_0 rows: the allocLarge path; 8 rows (136 KiB) take the JS heap's
   const w = new Float32Array(rows * cols).map((_, i) => Math.sin(i * 0.37) * (1 + (i % 97) / 10));
   const whole = quantizeWeight(Tensor.fromStorage([rows, cols], 'f32', w));
-  assert.equal(whole.dtype, 'i8');
-  assert.equal(whole.data.byteLength, rows * cols);
+  assert.equal(whole.dtype, 'q8_0');
+  const stride = cols + cols / 16; // each row's quants, then its block scales
+  assert.equal(whole.data.byteLength, rows * stride);
   for (let r = 0; r < rows; r += 8) {
     const part = quantizeWeight(Tensor.fromStorage([8, cols], 'f32', w.slice(r * cols, (r + 8) * cols)));
-    assert.deepEqual(part.data, (whole.data as Int8Array).subarray(r * cols, (r + 8) * cols), `quants of rows ${r}..`);
-    const bpr = cols / 32;
-    assert.deepEqual(q8ScalesOf(part), q8ScalesOf(whole).subarray(r * bpr, (r + 8) * bpr), `scales of rows ${r}..`);
+    assert.deepEqual(part.data, (whole.data as Int8Array).subarray(r * stride, (r + 8) * stride), `rows ${r}..`);
   }
 });

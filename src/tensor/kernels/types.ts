@@ -80,13 +80,20 @@ export interface AttentionShape {
   validLens?: I32 | null;
 }
 
+/**
+ * Bytes of one q8_0 row of k weights (k a multiple of 32): its k int8 quants, then its k/32 block scales as f16
+ * bits (little-endian), so that a decoding kernel reads each row's scales in the same stream as its quants. The
+ * q8_0 kernels below take a matrix [n, k] as n such rows (native/wgemm.cc, Q8RowBytes).
+ */
+export const q8RowBytes = (k: number): number => k + k / 16;
+
 /** Weight formats of linearGroup (shared with C++: native/wgemm.cc). */
 export const WeightFormat = { f32: 0, bf16: 1, f16: 2, q8: 3 } as const;
 export type WeightFormatCode = (typeof WeightFormat)[keyof typeof WeightFormat];
 
 /**
- * Weight matrices of one format that multiply the same x (linearGroup): weights[i] [rows[i], k] (for q8_0 with
- * scales[i] [rows[i], k/32]; scales is ignored otherwise), each product written to outs[i] [m, rows[i]]. 1 to 64
+ * Weight matrices of one format that multiply the same x (linearGroup): weights[i] [rows[i], k] (q8_0: rows[i]
+ * q8_0 rows, q8RowBytes(k) bytes each), each product written to outs[i] [m, rows[i]]. 1 to 64
  * matrices. `fast` asks for the format's fast mode (bf16: linearBf16Fast, q8_0: linearQ8Fast; f32 and f16 have
  * none). `inputs`, when given and not empty, holds one input [m, k] per matrix, which it multiplies instead of x
  * (an OLMoE token's experts' down projections, each on its own expert's activations).
@@ -95,7 +102,6 @@ export interface WeightGroup {
   format: WeightFormatCode;
   fast: boolean;
   weights: readonly (F32 | Uint16Array | Int8Array)[];
-  scales: readonly Uint16Array[];
   outs: readonly F32[];
   rows: readonly number[];
   inputs?: readonly F32[];
@@ -299,12 +305,12 @@ export const KERNEL_SIGNATURES = {
     /** linearF32 with W stored as IEEE half bits, widened exactly: linearF32's order. */
     linearF16: 'x:f32 w:u16 out:f32 m:size n:size k:size',
     /**
-     * linearF32 with W in q8_0: w [n, k] int8, scales [n, k/32] half bits (one per 32-element block, k a
-     * multiple of 32). Each weight widens to q·scale_b, which is exact in f32, and the products sum in linearF32's
+     * linearF32 with W in q8_0: w holds n q8_0 rows (q8RowBytes: k int8 quants, then one half-bits scale per
+     * 32-element block; k a multiple of 32). Each weight widens to q·scale_b, which is exact in f32, and the products sum in linearF32's
      * order: so the result is bit for bit linearF32's on the dequantised matrix, for any m, row position or SIMD
      * width.
      */
-    linearQ8: 'x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size',
+    linearQ8: 'x:f32 w:i8 out:f32 m:size n:size k:size',
     /**
      * linearQ8 in the int8 fast mode (opt-in, OLMO_INT8_FAST=1): x is quantised to q8_0 as well (per row and
      * 32-element block: dx = max|x|/127 in f32, xq = round(x/dx) half away from zero), as llama.cpp does for its
@@ -316,7 +322,7 @@ export const KERNEL_SIGNATURES = {
      * both orders' f32 summation errors (rounding x moves each value by at most dx_b/2). Returns true when the
      * AVX512-VNNI kernels ran, false for the reference loop (other paths, the js backend): the same results.
      */
-    linearQ8Fast: 'x:f32 w:i8 scales:u16 out:f32 m:size n:size k:size -> bool',
+    linearQ8Fast: 'x:f32 w:i8 out:f32 m:size n:size k:size -> bool',
     /**
      * Several weight matrices times the same x in one call (a layer's q/k/v or gate/up projections while
      * decoding), or each times its own input (group.inputs; x must still hold m·k values, and is not used): each
@@ -326,15 +332,15 @@ export const KERNEL_SIGNATURES = {
      */
     linearGroup: 'x:f32 group:WeightGroup m:size k:size -> bool',
     /**
-     * q8_0 quantisation of w [rows, cols] (cols a multiple of 32): per block d = max|w|/127,
-     * q = round(w·(1/d)) half away from zero (0 when d = 0), scales = half(d). Returns the number of blocks
+     * q8_0 quantisation of w [rows, cols] (cols a multiple of 32) into q, rows q8_0 rows (q8RowBytes): per block
+     * d = max|w|/127, q = round(w·(1/d)) half away from zero (0 when d = 0), scale = half(d). Returns the number of blocks
      * whose scale is not a finite half (non-finite weights, or too large): callers refuse those.
      */
-    quantizeQ8: 'w:f32 q:i8 scales:u16 rows:size cols:size -> size',
+    quantizeQ8: 'w:f32 q:i8 rows:size cols:size -> size',
     /** quantizeQ8 of w stored as bf16 bits, read in place (no f32 copy). */
-    quantizeQ8Bf16: 'w:u16 q:i8 scales:u16 rows:size cols:size -> size',
+    quantizeQ8Bf16: 'w:u16 q:i8 rows:size cols:size -> size',
     /** quantizeQ8 of w stored as IEEE half bits, read in place (no f32 copy). */
-    quantizeQ8F16: 'w:u16 q:i8 scales:u16 rows:size cols:size -> size',
+    quantizeQ8F16: 'w:u16 q:i8 rows:size cols:size -> size',
   },
   convert: {
     /** float32 → bfloat16 bits, round to nearest even; NaN stays NaN (quiet), ±Inf and ±0 exact. */

@@ -14,7 +14,7 @@ export {
   inferenceWeight,
   isCompactWeight,
   q8Weight,
-  q8ScalesOf,
+  q8Parts,
   quantizeWeight,
   widenRows,
   Q8_BLOCK,

@@ -9,37 +9,60 @@
 // is an error that says so.
 import { needsGrad } from '../autograd.ts';
 import { kernels } from '../backend.ts';
-import { WeightFormat, type WeightFormatCode } from '../kernels/types.ts';
+import { q8RowBytes, WeightFormat, type WeightFormatCode } from '../kernels/types.ts';
 import { allocLarge } from '../mapped-file.ts';
-import { formatShape, ShapeError, sizeOf } from '../shape.ts';
+import { formatShape, ShapeError } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
-
-/** The block scales (f16 bits, [rows, cols/32]) of each q8_0 weight, keyed by its i8 tensor of quants. */
-const q8Scales = new WeakMap<Tensor, Uint16Array>();
 
 export const Q8_BLOCK = 32;
 
-/** A q8_0 weight [rows, cols] from its quants and block scales (not copied). */
-export function q8Weight(shape: readonly number[], quants: Int8Array, scales: Uint16Array): Tensor {
+/** Checks that `shape` can hold q8_0 weights ([rows, cols], cols a multiple of Q8_BLOCK); returns [rows, cols]. */
+function q8Shape(op: string, shape: readonly number[]): [number, number] {
   if (shape.length !== 2 || shape[1] % Q8_BLOCK !== 0)
     throw new ShapeError(
-      `q8_0 weight: shape must be [rows, cols] with cols a multiple of ${Q8_BLOCK}, got ${formatShape(shape)}`,
+      `${op}: a q8_0 weight's shape must be [rows, cols] with cols a multiple of ${Q8_BLOCK}, got ${formatShape(shape)}`,
     );
-  if (scales.length !== sizeOf(shape) / Q8_BLOCK)
-    throw new ShapeError(
-      `q8_0 weight ${formatShape(shape)}: needs ${sizeOf(shape) / Q8_BLOCK} block scales, got ${scales.length}`,
-    );
-  const t = Tensor.fromStorage(shape, 'i8', quants);
-  q8Scales.set(t, scales);
-  return t;
+  return [shape[0], shape[1]];
 }
 
-/** The block scales of a q8_0 weight (f16 bits, one per 32 elements of a row). */
-export function q8ScalesOf(t: Tensor): Uint16Array {
-  const s = q8Scales.get(t);
-  if (!s)
-    throw new ShapeError(`${t.describe()} is not a q8_0 weight (an i8 tensor made by q8Weight or quantizeWeight)`);
-  return s;
+/**
+ * A q8_0 weight [rows, cols] from its quants ([rows, cols] int8) and block scales ([rows, cols/32] f16 bits), as a
+ * checkpoint or a GGUF file holds them apart: copied into q8_0 rows (each row's quants, then its scales;
+ * kernels/types.ts q8RowBytes), on huge pages, as quantizeWeight makes them.
+ */
+export function q8Weight(shape: readonly number[], quants: Int8Array, scales: Uint16Array): Tensor {
+  const [rows, cols] = q8Shape('q8Weight', shape);
+  if (quants.length !== rows * cols)
+    throw new ShapeError(`q8_0 weight ${formatShape(shape)}: needs ${rows * cols} quants, got ${quants.length}`);
+  if (scales.length !== (rows * cols) / Q8_BLOCK)
+    throw new ShapeError(
+      `q8_0 weight ${formatShape(shape)}: needs ${(rows * cols) / Q8_BLOCK} block scales, got ${scales.length}`,
+    );
+  const stride = q8RowBytes(cols);
+  const data = new Int8Array(allocLarge(rows * stride));
+  const scaleBytes = new Int8Array(scales.buffer, scales.byteOffset, scales.byteLength);
+  for (let r = 0; r < rows; r++) {
+    data.set(quants.subarray(r * cols, (r + 1) * cols), r * stride);
+    data.set(scaleBytes.subarray((r * cols) / 16, ((r + 1) * cols) / 16), r * stride + cols);
+  }
+  return Tensor.fromStorage(shape, 'q8_0', data);
+}
+
+/**
+ * Rows [r0, r1) of a q8_0 weight as its quants ([r1 - r0, cols] int8) and block scales ([r1 - r0, cols/32] f16
+ * bits), copied apart (for the formats that store them so: safetensors, GGUF).
+ */
+export function q8Parts(t: Tensor, r0 = 0, r1 = t.shape[0]): { quants: Int8Array; scales: Uint16Array } {
+  if (t.dtype !== 'q8_0') throw new ShapeError(`${t.describe()} is not a q8_0 weight`);
+  const cols = t.shape[1], stride = q8RowBytes(cols), data = t.data as Int8Array;
+  const quants = new Int8Array((r1 - r0) * cols);
+  const scales = new Uint16Array(((r1 - r0) * cols) / Q8_BLOCK);
+  const scaleBytes = new Int8Array(scales.buffer);
+  for (let r = r0; r < r1; r++) {
+    quants.set(data.subarray(r * stride, r * stride + cols), (r - r0) * cols);
+    scaleBytes.set(data.subarray(r * stride + cols, (r + 1) * stride), ((r - r0) * cols) / 16);
+  }
+  return { quants, scales };
 }
 
 /** The f32 matrices marked by inferenceWeight. */
@@ -63,13 +86,13 @@ export function inferenceWeight(t: Tensor): Tensor {
  * matrix marked by inferenceWeight.
  */
 export function isCompactWeight(t: Tensor): boolean {
-  return t.dtype === 'bf16' || t.dtype === 'f16' || t.dtype === 'i8' || inferenceF32.has(t);
+  return t.dtype === 'bf16' || t.dtype === 'f16' || t.dtype === 'q8_0' || inferenceF32.has(t);
 }
 
 function refuseGrad(op: string, tensors: Tensor[], weight: Tensor): void {
   if (needsGrad(tensors))
     throw new Error(
-      `${op}: cannot differentiate through the ${weight.dtype === 'i8' ? 'q8_0' : weight.dtype} weight ${weight.describe()}: ` +
+      `${op}: cannot differentiate through the ${weight.dtype} weight ${weight.describe()}: ` +
         `inference weights have no backward; load the checkpoint with f32 weights (loadModel's default) to train`,
     );
 }
@@ -82,12 +105,11 @@ export function widenRows(w: Tensor, r0: number, r1: number): Float32Array {
   if (w.dtype === 'f32') out.set(w.f32().subarray(r0 * cols, r1 * cols));
   else if (w.dtype === 'bf16') k.bf16ToF32((w.data as Uint16Array).subarray(r0 * cols, r1 * cols), out, out.length);
   else if (w.dtype === 'f16') k.f16ToF32((w.data as Uint16Array).subarray(r0 * cols, r1 * cols), out, out.length);
-  else if (w.dtype === 'i8') {
-    const q = w.data as Int8Array;
-    const bpr = cols / Q8_BLOCK;
-    const scales = new Float32Array((r1 - r0) * bpr);
-    k.f16ToF32(q8ScalesOf(w).subarray(r0 * bpr, r1 * bpr), scales, scales.length);
-    for (let i = 0; i < out.length; i++) out[i] = q[r0 * cols + i] * scales[i >> 5];
+  else if (w.dtype === 'q8_0') {
+    const { quants, scales: bits } = q8Parts(w, r0, r1);
+    const scales = new Float32Array(bits.length);
+    k.f16ToF32(bits, scales, scales.length);
+    for (let i = 0; i < out.length; i++) out[i] = quants[i] * scales[i >> 5];
   } else throw new ShapeError(`widenRows: ${w.describe()} is not a floating weight`);
   return out;
 }
@@ -181,11 +203,11 @@ export function compactLinear(x: Tensor, w: Tensor): Tensor {
       BF16_FAST_UNAVAILABLE,
     );
   } else if (w.dtype === 'f16') kern.linearF16(xs, w.data as Uint16Array, out.f32(), m, n, k);
-  else if (w.dtype === 'i8') {
-    const [quants, scales] = [w.data as Int8Array, q8ScalesOf(w)];
+  else if (w.dtype === 'q8_0') {
+    const rows = w.data as Int8Array;
     int8Fast.choose(
-      () => kern.linearQ8(xs, quants, scales, out.f32(), m, n, k),
-      () => kern.linearQ8Fast(xs, quants, scales, out.f32(), m, n, k),
+      () => kern.linearQ8(xs, rows, out.f32(), m, n, k),
+      () => kern.linearQ8Fast(xs, rows, out.f32(), m, n, k),
       INT8_FAST_UNAVAILABLE,
     );
   } else throw new ShapeError(`${op}: ${w.describe()} is not a compact weight`);
@@ -199,7 +221,7 @@ const GROUP_FORMAT: Partial<Record<Tensor['dtype'], WeightFormatCode>> = {
   f32: WeightFormat.f32,
   bf16: WeightFormat.bf16,
   f16: WeightFormat.f16,
-  i8: WeightFormat.q8,
+  q8_0: WeightFormat.q8,
 };
 
 /**
@@ -233,7 +255,6 @@ export function compactLinearGroup(x: Tensor | readonly Tensor[], ws: readonly T
   const group = {
     format,
     weights: ws.map((w) => (w.dtype === 'f32' ? w.f32(op) : (w.data as Uint16Array | Int8Array))),
-    scales: format === WeightFormat.q8 ? ws.map(q8ScalesOf) : [],
     outs: outs.map((o) => o.f32()),
     rows: ws.map((w) => w.shape[0]),
     inputs: inputs.map((t) => t.f32(op)),
@@ -284,20 +305,19 @@ export function quantizeWeight(w: Tensor): Tensor {
   if (w.rank !== 2 || w.shape[1] % Q8_BLOCK !== 0)
     throw new ShapeError(`quantizeWeight: ${w.describe()} must be [rows, cols] with cols a multiple of ${Q8_BLOCK}`);
   const [rows, cols] = w.shape;
-  // On huge pages: the quants are made once and streamed on every token (mapped-file.ts).
-  const quants = new Int8Array(allocLarge(rows * cols));
-  const scales = new Uint16Array((rows * cols) / Q8_BLOCK);
+  // On huge pages: the rows are made once and streamed on every token (mapped-file.ts).
+  const q = new Int8Array(allocLarge(rows * q8RowBytes(cols)));
   const k = kernels();
   let bad: number;
-  if (w.dtype === 'f32') bad = k.quantizeQ8(w.f32('quantizeWeight'), quants, scales, rows, cols);
-  else if (w.dtype === 'bf16') bad = k.quantizeQ8Bf16(w.data as Uint16Array, quants, scales, rows, cols);
-  else if (w.dtype === 'f16') bad = k.quantizeQ8F16(w.data as Uint16Array, quants, scales, rows, cols);
+  if (w.dtype === 'f32') bad = k.quantizeQ8(w.f32('quantizeWeight'), q, rows, cols);
+  else if (w.dtype === 'bf16') bad = k.quantizeQ8Bf16(w.data as Uint16Array, q, rows, cols);
+  else if (w.dtype === 'f16') bad = k.quantizeQ8F16(w.data as Uint16Array, q, rows, cols);
   else throw new ShapeError(`quantizeWeight: ${w.describe()} is not an f32, bf16 or f16 weight`);
   if (bad > 0)
     throw new ShapeError(
       `quantizeWeight: ${w.describe()} has ${bad} block(s) of ${Q8_BLOCK} with non-finite values or a scale beyond f16's range`,
     );
-  const t = q8Weight(w.shape, quants, scales);
+  const t = Tensor.fromStorage(w.shape, 'q8_0', q);
   t.name = w.name;
   return t;
 }

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { jsWgemm } from '../../../src/tensor/kernels/js/wgemm.ts';
 import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
-import { WeightFormat, type WeightGroup, type WgemmKernels } from '../../../src/tensor/kernels/types.ts';
+import { q8RowBytes, WeightFormat, type WeightGroup, type WgemmKernels } from '../../../src/tensor/kernels/types.ts';
 import { linear, linearGroup, compactLinearGroup, noGrad, q8Weight, tensor } from '../../../src/tensor/index.ts';
 import { inferenceWeight } from '../../../src/tensor/ops/weight-linear.ts';
 import { nativeAddonOrNull, nativeSkipReason } from '../../helpers.ts';
@@ -22,13 +22,12 @@ const FORMATS: readonly Format[] = ['f32', 'bf16', 'f16', 'q8'];
 function weightsOf(format: Format, rows: readonly number[], k: number, seed: number) {
   return rows.map((n, i) => {
     const w = randomF32(n * k, seed + i, 0.5);
-    if (format === 'f32') return { w, s: new Uint16Array(0) };
-    if (format === 'bf16') return { w: toBf16(w), s: new Uint16Array(0) };
-    if (format === 'f16') return { w: toF16(w), s: new Uint16Array(0) };
-    const q = new Int8Array(n * k);
-    const s = new Uint16Array((n * k) / 32);
-    jsWgemm.quantizeQ8(w, q, s, n, k);
-    return { w: q, s };
+    if (format === 'f32') return w;
+    if (format === 'bf16') return toBf16(w);
+    if (format === 'f16') return toF16(w);
+    const q = new Int8Array(n * q8RowBytes(k));
+    jsWgemm.quantizeQ8(w, q, n, k);
+    return q;
   });
 }
 
@@ -51,7 +50,7 @@ interface Product {
 function oneByOne(kern: WgemmKernels, product: Product): [Float32Array[], boolean] {
   const { format, fast, parts, rows, m, k } = product;
   let ran = false;
-  const outs = parts.map(({ w, s }, i) => {
+  const outs = parts.map((w, i) => {
     const n = rows[i];
     const x = product.inputs?.[i] ?? product.x;
     const out = new Float32Array(m * n);
@@ -59,8 +58,8 @@ function oneByOne(kern: WgemmKernels, product: Product): [Float32Array[], boolea
     else if (format === 'f16') kern.linearF16(x, w as Uint16Array, out, m, n, k);
     else if (format === 'bf16' && fast) ran = kern.linearBf16Fast(x, w as Uint16Array, out, m, n, k);
     else if (format === 'bf16') kern.linearBf16(x, w as Uint16Array, out, m, n, k);
-    else if (fast) ran = kern.linearQ8Fast(x, w as Int8Array, s, out, m, n, k);
-    else kern.linearQ8(x, w as Int8Array, s, out, m, n, k);
+    else if (fast) ran = kern.linearQ8Fast(x, w as Int8Array, out, m, n, k);
+    else kern.linearQ8(x, w as Int8Array, out, m, n, k);
     return out;
   });
   return [outs, ran];
@@ -75,8 +74,7 @@ function grouped(
   const group: WeightGroup = {
     format: WeightFormat[format],
     fast,
-    weights: parts.map((p) => p.w),
-    scales: parts.map((p) => p.s),
+    weights: parts,
     outs,
     rows,
     inputs,
@@ -146,7 +144,6 @@ test('linearGroup: bad groups are errors naming the kernel and the field', { ski
     format: WeightFormat.bf16,
     fast: false,
     weights: [w(), w()],
-    scales: [],
     outs: [out(), out()],
     rows: [2, 2],
   });
@@ -169,26 +166,11 @@ test('linearGroup: bad groups are errors naming the kernel and the field', { ski
     [{ inputs: [new Float32Array(32), new Uint16Array(32)] }, /'group.inputs\[1\]' must be a Float32Array/],
     [{ inputs: 'x' as never }, /'group.inputs' must be an array/],
     [
-      { format: WeightFormat.q8, weights: [new Int8Array(64), new Int8Array(64)], scales: [new Uint16Array(2)] },
-      /one entry per matrix \(2\)/,
+      // q8_0 rows of 32 weights are 34 bytes (the quants and their scale): 64 bytes are short of two rows.
+      { format: WeightFormat.q8, weights: [new Int8Array(68), new Int8Array(64)] },
+      /'group.weights\[1\]' has 64 elements, needs at least 68/,
     ],
-    [
-      {
-        format: WeightFormat.q8,
-        weights: [new Int8Array(64), new Int8Array(64)],
-        scales: [new Uint16Array(2), new Uint16Array(1)],
-      },
-      /'group.scales\[1\]' has 1 elements, needs at least 2/,
-    ],
-    [
-      {
-        format: WeightFormat.q8,
-        weights: [new Int8Array(48), new Int8Array(48)],
-        scales: [new Uint16Array(2), new Uint16Array(2)],
-      },
-      /k must be a multiple of 32/,
-      24,
-    ],
+    [{ format: WeightFormat.q8, weights: [new Int8Array(48), new Int8Array(48)] }, /k must be a multiple of 32/, 24],
   ];
   for (const [change, what, k = 32] of bad) {
     const group = { ...good(), ...change } as WeightGroup;

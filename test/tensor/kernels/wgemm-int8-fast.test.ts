@@ -8,22 +8,22 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { jsWgemm } from '../../../src/tensor/kernels/js/wgemm.ts';
 import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
-import type { WgemmKernels } from '../../../src/tensor/kernels/types.ts';
+import { q8RowBytes, type WgemmKernels } from '../../../src/tensor/kernels/types.ts';
 import { compactLinear, int8FastMode, q8Weight, setInt8Fast } from '../../../src/tensor/ops/weight-linear.ts';
 import { Tensor } from '../../../src/tensor/index.ts';
 import type { CpuPathName } from '../../../src/tensor/native-addon.ts';
 import { nativeAddonOrNull, nativeSkipReason } from '../../helpers.ts';
 import { simdPaths, withCpuPath } from './kernel-test-utils.ts';
-import { bits, checkEnvSwitch, fixtureFastModeError, randomF32 } from './wgemm-test-utils.ts';
+import { bits, checkEnvSwitch, fixtureFastModeError, q8Rows, q8Split, randomF32 } from './wgemm-test-utils.ts';
 
 const native = (): WgemmKernels => createNativeKernels(nativeAddonOrNull()!);
 const paths = (): CpuPathName[] => [...simdPaths(), 'scalar'];
 
+/** The quants and scales (apart) of w quantised by the js reference. */
 function quantized(w: Float32Array, rows: number, cols: number): { q: Int8Array; s: Uint16Array } {
-  const q = new Int8Array(rows * cols);
-  const s = new Uint16Array((rows * cols) / 32);
-  assert.equal(jsWgemm.quantizeQ8(w, q, s, rows, cols), 0);
-  return { q, s };
+  const r = new Int8Array(rows * q8RowBytes(cols));
+  assert.equal(jsWgemm.quantizeQ8(w, r, rows, cols), 0);
+  return q8Split(r, rows, cols);
 }
 
 function run(
@@ -37,7 +37,7 @@ function run(
   k: number,
 ) {
   const out = new Float32Array(m * n);
-  (fast ? kern.linearQ8Fast : kern.linearQ8)(x, q, s, out, m, n, k);
+  (fast ? kern.linearQ8Fast : kern.linearQ8)(x, q8Rows(q, s, n, k), out, m, n, k);
   return out;
 }
 
@@ -49,7 +49,7 @@ test('linearQ8Fast (js): x quantised as q8_0 and the blocks summed as integers, 
   const q = new Int8Array(64).fill(1);
   const s = Uint16Array.of(0x3c00, 0x4000); // weight scales 1 and 2
   const out = new Float32Array(1);
-  jsWgemm.linearQ8Fast(x, q, s, out, 1, 1, 64);
+  jsWgemm.linearQ8Fast(x, q8Rows(q, s, 1, 64), out, 1, 1, 64);
   const dx1 = Math.fround(2.54 / 127);
   const xq1 = Math.round(Math.fround(0.01 * Math.fround(1 / dx1))); // 0.5 rounds away from zero: ±1
   assert.equal(xq1, 1);
@@ -95,7 +95,7 @@ test(
   { skip: nativeSkipReason() },
   () => {
     const call = (kern: WgemmKernels) =>
-      kern.linearQ8Fast(new Float32Array(64), new Int8Array(64), new Uint16Array(2), new Float32Array(1), 1, 1, 64);
+      kern.linearQ8Fast(new Float32Array(64), new Int8Array(68), new Float32Array(1), 1, 1, 64);
     assert.equal(call(jsWgemm), false);
     for (const path of paths())
       withCpuPath(path, () => assert.equal(call(native()), path === 'avx512' && cpuHasVnni(), path));

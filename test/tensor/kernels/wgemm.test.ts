@@ -6,20 +6,20 @@ import assert from 'node:assert/strict';
 import { fma32, jsWgemm } from '../../../src/tensor/kernels/js/wgemm.ts';
 import { jsConvert } from '../../../src/tensor/kernels/js/convert.ts';
 import { createNativeKernels } from '../../../src/tensor/kernels/native.ts';
-import type { WgemmKernels } from '../../../src/tensor/kernels/types.ts';
+import { q8RowBytes, type WgemmKernels } from '../../../src/tensor/kernels/types.ts';
 import type { CpuPathName } from '../../../src/tensor/native-addon.ts';
 import { nativeAddonOrNull, nativeSkipReason } from '../../helpers.ts';
 import { expectJsError, expectNativeError, simdPaths, withCpuPath } from './kernel-test-utils.ts';
-import { bits, checkOffLineWeights, randomF32, toBf16, toF16 } from './wgemm-test-utils.ts';
+import { bits, checkOffLineWeights, q8Split, randomF32, toBf16, toF16 } from './wgemm-test-utils.ts';
 
 const native = (): WgemmKernels => createNativeKernels(nativeAddonOrNull()!);
 const paths = (): CpuPathName[] => [...simdPaths(), 'scalar'];
 
-function quantize(k: WgemmKernels, w: Float32Array, rows: number, cols: number): { q: Int8Array; s: Uint16Array } {
-  const q = new Int8Array(rows * cols);
-  const s = new Uint16Array((rows * cols) / 32);
-  assert.equal(k.quantizeQ8(w, q, s, rows, cols), 0);
-  return { q, s };
+/** q8_0 rows of w by kernels `k` (r), and their quants (q) and scales (s) apart. */
+function quantize(k: WgemmKernels, w: Float32Array, rows: number, cols: number) {
+  const r = new Int8Array(rows * q8RowBytes(cols));
+  assert.equal(k.quantizeQ8(w, r, rows, cols), 0);
+  return { r, ...q8Split(r, rows, cols) };
 }
 
 /** The three formats' products of x [m, k] by the same random weights [n, k], on kernels `kern`. */
@@ -34,9 +34,9 @@ function products(kern: WgemmKernels, x: Float32Array, m: number, n: number, k: 
   kern.linearF16(x, toF16(w), f16, m, n, k);
   const res = { f32, bf16: bf, f16 };
   if (k % 32 !== 0) return res;
-  const { q, s } = quantize(jsWgemm, w, n, k);
+  const { r } = quantize(jsWgemm, w, n, k);
   const q8 = out();
-  kern.linearQ8(x, q, s, q8, m, n, k);
+  kern.linearQ8(x, r, q8, m, n, k);
   return { ...res, q8 };
 }
 
@@ -59,22 +59,23 @@ test('linear (js): hand-computed products and the q8_0 definition', () => {
   let want1 = 0;
   for (let i = 0; i < 32; i++) want1 += (i - 16) * (i % 2 ? 0.5 : -0.25);
   assert.deepEqual([...out], [-16, want1]);
-  const { q, s } = quantize(jsWgemm, w, 2, 32);
+  const { q, r } = quantize(jsWgemm, w, 2, 32);
   assert.deepEqual([...q.subarray(0, 4)], [127, 127, 127, 127]);
   assert.deepEqual([...q.subarray(32, 36)], [-64, 127, -64, 127]); // -0.25 / (0.5/127) = -63.5 → -64 (half away)
-  jsWgemm.linearQ8(x, q, s, out, 1, 2, 32);
+  assert.deepEqual([...r.subarray(34, 38)], [-64, 127, -64, 127]); // row 1 starts after row 0's 32 quants and scale
+  jsWgemm.linearQ8(x, r, out, 1, 2, 32);
   assert.ok(Math.abs(out[0] + 16) < 0.02 && Math.abs(out[1] - want1) < 0.05);
 });
 
 test('linearQ8 gives the bits linearF32 gives on the dequantised matrix (q·scale is exact in f32)', () => {
   const [m, n, k] = [3, 5, 96];
   const x = randomF32(m * k, 41);
-  const { q, s } = quantize(jsWgemm, randomF32(n * k, 42, 3), n, k);
+  const { q, s, r } = quantize(jsWgemm, randomF32(n * k, 42, 3), n, k);
   const scale = new Float32Array(s.length);
   jsConvert.f16ToF32(s, scale, s.length);
   const dequantised = Float32Array.from(q, (v, i) => v * scale[i >> 5]);
   const [viaQ8, viaF32] = [new Float32Array(m * n), new Float32Array(m * n)];
-  jsWgemm.linearQ8(x, q, s, viaQ8, m, n, k);
+  jsWgemm.linearQ8(x, r, viaQ8, m, n, k);
   jsWgemm.linearF32(x, dequantised, viaF32, m, n, k);
   assert.deepEqual(bits(viaQ8), bits(viaF32));
 });
@@ -187,8 +188,7 @@ test(
     const a = quantize(jsWgemm, w, rows, cols);
     for (const path of paths()) {
       const b = withCpuPath(path, () => quantize(native(), w, rows, cols));
-      assert.deepEqual([...b.q], [...a.q], `quants on the ${path} path`);
-      assert.deepEqual([...b.s], [...a.s], `scales on the ${path} path`);
+      assert.deepEqual([...b.r], [...a.r], `q8_0 rows on the ${path} path`);
     }
     assert.deepEqual([...a.q.subarray(32, 64)], new Array(32).fill(0));
     assert.equal(a.s[1], 0);
@@ -203,7 +203,7 @@ test(
     bad[3] = NaN;
     bad[40] = 1e7; // max|w|/127 over the largest half
     for (const kern of [jsWgemm, native()])
-      assert.equal(kern.quantizeQ8(bad, new Int8Array(64), new Uint16Array(2), 1, 64), 2);
+      assert.equal(kern.quantizeQ8(bad, new Int8Array(68), 1, 64), 2);
   },
 );
 
@@ -227,15 +227,11 @@ test(
     };
     const check = (kern: WgemmKernels, where: string) => {
       for (const fmt of ['bf16', 'f16'] as const) {
-        const q = new Int8Array(rows * cols);
-        const s = new Uint16Array((rows * cols) / 32);
+        const r = new Int8Array(rows * q8RowBytes(cols));
         const bad =
-          fmt === 'bf16'
-            ? kern.quantizeQ8Bf16(stored.bf16, q, s, rows, cols)
-            : kern.quantizeQ8F16(stored.f16, q, s, rows, cols);
+          fmt === 'bf16' ? kern.quantizeQ8Bf16(stored.bf16, r, rows, cols) : kern.quantizeQ8F16(stored.f16, r, rows, cols);
         assert.equal(bad, 0);
-        assert.deepEqual([...q], [...want[fmt].q], `${fmt} quants, ${where}`);
-        assert.deepEqual([...s], [...want[fmt].s], `${fmt} scales, ${where}`);
+        assert.deepEqual([...r], [...want[fmt].r], `${fmt} q8_0 rows, ${where}`);
       }
     };
     check(jsWgemm, 'js');
@@ -245,7 +241,7 @@ test(
     badBits[5] = 0x7fc0; // bf16 NaN
     badBits[40] = 0xff80; // bf16 -Inf
     for (const kern of [jsWgemm, native()])
-      assert.equal(kern.quantizeQ8Bf16(badBits, new Int8Array(64), new Uint16Array(2), 1, 64), 2);
+      assert.equal(kern.quantizeQ8Bf16(badBits, new Int8Array(68), 1, 64), 2);
   },
 );
 
@@ -271,25 +267,23 @@ test(
       );
       for (const op of ['linearQ8', 'linearQ8Fast'] as const) {
         const q8 = kern[op];
-        expect(op, () => q8(x, new Int8Array(40), new Uint16Array(2), out, 1, 2, 20), /multiple of 32/);
-        expect(op, () => q8(x, new Int8Array(64), new Uint16Array(1), out, 1, 2, 32), /'scales' has 1 elements/);
-        expect(op, () => q8(x, new Int8Array(64), new Uint16Array(2), out, 3, 2, 32), /'x' has 64 elements, needs/);
+        expect(op, () => q8(x, new Int8Array(40), out, 1, 2, 20), /multiple of 32/);
+        // Two rows of 32 weights are 2 × 34 bytes (each row's quants and its scale): 64 quants alone are short.
+        expect(op, () => q8(x, new Int8Array(64), out, 1, 2, 32), /'w' has 64 elements, needs at least 68/);
+        expect(op, () => q8(x, new Int8Array(68), out, 3, 2, 32), /'x' has 64 elements, needs/);
       }
-      expect('quantizeQ8', () => kern.quantizeQ8(x, new Int8Array(64), new Uint16Array(2), 1, 48), /multiple of 32/);
-      expect(
-        'quantizeQ8Bf16',
-        () => kern.quantizeQ8Bf16(new Uint16Array(64), new Int8Array(64), new Uint16Array(2), 1, 48),
-        /multiple of 32/,
-      );
+      expect('quantizeQ8', () => kern.quantizeQ8(x, new Int8Array(64), 1, 48), /multiple of 32/);
+      expect('quantizeQ8', () => kern.quantizeQ8(x, new Int8Array(64), 1, 64), /'q' has 64 elements, needs at least 68/);
+      expect('quantizeQ8Bf16', () => kern.quantizeQ8Bf16(new Uint16Array(64), new Int8Array(64), 1, 48), /multiple of 32/);
       expect(
         'quantizeQ8F16',
-        () => kern.quantizeQ8F16(new Uint16Array(10), new Int8Array(64), new Uint16Array(2), 1, 64),
+        () => kern.quantizeQ8F16(new Uint16Array(10), new Int8Array(68), 1, 64),
         /'w' has 10 elements/,
       );
     }
     for (const op of ['linearQ8', 'linearQ8Fast'] as const)
       assert.throws(
-        () => (native()[op] as (...a: unknown[]) => void)(x, new Uint8Array(64), new Uint16Array(2), out, 1, 2, 32),
+        () => (native()[op] as (...a: unknown[]) => void)(x, new Uint8Array(68), out, 1, 2, 32),
         /'w' must be a Int8Array/,
       );
     assert.throws(

@@ -3,7 +3,7 @@
 // match it bit for bit. JavaScript
 // has no fused multiply-add: fma32 computes one exactly (the product of two floats is exact in a double;
 // the double sum's rounding error is recovered and used to break float ties).
-import { WeightFormat, type F32, type WeightGroup, type WgemmKernels } from '../types.ts';
+import { q8RowBytes, WeightFormat, type F32, type WeightGroup, type WgemmKernels } from '../types.ts';
 import { f16BitsToF32, f32BitsToF16 } from './convert.ts';
 import { fail } from './check.ts';
 
@@ -101,14 +101,24 @@ function checkLength(op: string, arrays: Record<string, [Typed, number, new (n: 
 }
 
 /** The arguments of linearQ8 and linearQ8Fast, checked as the addon checks them. */
-function checkQ8Call(op: string, x: F32, w: Int8Array, scales: Uint16Array, out: F32, m: number, n: number, k: number) {
+function checkQ8Call(op: string, x: F32, w: Int8Array, out: F32, m: number, n: number, k: number) {
   checkBlocks(op, 'k', k);
   checkLength(op, {
     x: [x, m * k, Float32Array],
-    w: [w, n * k, Int8Array],
-    scales: [scales, (n * k) / 32, Uint16Array],
+    w: [w, n * q8RowBytes(k), Int8Array],
     out: [out, m * n, Float32Array],
   });
+}
+
+/** The block scales of q8_0 rows [0, n) of w (q8RowBytes(k) bytes each) as f32: row j's at [j·k/32, (j+1)·k/32). */
+function q8Scales(w: Int8Array, n: number, k: number): Float32Array {
+  const s = new Float32Array((n * k) / 32);
+  for (let j = 0; j < n; j++)
+    for (let b = 0; b < k / 32; b++) {
+      const at = j * q8RowBytes(k) + k + 2 * b;
+      s[(j * k) / 32 + b] = f16FromBits((w[at] & 0xff) | ((w[at + 1] & 0xff) << 8));
+    }
+  return s;
 }
 
 const MAX_GROUP_PARTS = 64;
@@ -122,8 +132,7 @@ function checkGroup(group: WeightGroup, k: number): WeightGroup {
   if (typeof fast !== 'boolean') fail(op, `argument 'group.fast' must be a boolean`);
   if (format === WeightFormat.q8) checkBlocks(op, 'k', k);
   if (group.inputs !== undefined && !Array.isArray(group.inputs)) fail(op, `argument 'group.inputs' must be an array`);
-  const fields: ('weights' | 'outs' | 'rows' | 'scales' | 'inputs')[] = ['weights', 'outs', 'rows'];
-  if (format === WeightFormat.q8) fields.push('scales');
+  const fields: ('weights' | 'outs' | 'rows' | 'inputs')[] = ['weights', 'outs', 'rows'];
   if ((group.inputs ?? []).length > 0) fields.push('inputs');
   for (const f of fields) if (!Array.isArray(group[f])) fail(op, `argument 'group.${f}' must be an array`);
   const count = group.weights.length;
@@ -132,7 +141,7 @@ function checkGroup(group: WeightGroup, k: number): WeightGroup {
   if (fields.some((f) => group[f]!.length !== count))
     fail(
       op,
-      `group.outs, group.rows (and for q8_0 group.scales, and group.inputs when given) must have one entry per matrix (${count})`,
+      `group.outs, group.rows (and group.inputs when given) must have one entry per matrix (${count})`,
     );
   group.rows.forEach((n, i) => {
     if (!Number.isInteger(n) || n < 0) fail(op, `argument 'group.rows[${i}]' must be a non-negative integer`);
@@ -140,26 +149,21 @@ function checkGroup(group: WeightGroup, k: number): WeightGroup {
   return group;
 }
 
-/** q8_0 quantisation of rows read through w(i) (the weight at flat index i, widened); returns the bad blocks. */
-function quantize(
-  op: string,
-  w: (i: number) => number,
-  q: Int8Array,
-  scales: Uint16Array,
-  rows: number,
-  cols: number,
-): number {
+/** q8_0 quantisation into q8_0 rows of rows read through w(i) (the weight at flat index i, widened); returns the bad blocks. */
+function quantize(op: string, w: (i: number) => number, q: Int8Array, rows: number, cols: number): number {
   checkBlocks(op, 'cols', cols);
-  checkLength(op, { q: [q, rows * cols, Int8Array], scales: [scales, (rows * cols) / 32, Uint16Array] });
+  checkLength(op, { q: [q, rows * q8RowBytes(cols), Int8Array] });
   let bad = 0;
   const block = new Float32Array(32);
-  for (let b = 0; b < (rows * cols) / 32; b++) {
-    for (let i = 0; i < 32; i++) block[i] = w(b * 32 + i);
-    f32[0] = quantizeBlock(block, 0, q, b * 32);
-    const h = f32BitsToF16(u32[0]);
-    if (!Number.isFinite(f32[0]) || (h & 0x7c00) === 0x7c00) bad++;
-    scales[b] = h;
-  }
+  for (let r = 0; r < rows; r++)
+    for (let b = 0; b < cols / 32; b++) {
+      for (let i = 0; i < 32; i++) block[i] = w(r * cols + b * 32 + i);
+      f32[0] = quantizeBlock(block, 0, q, r * q8RowBytes(cols) + b * 32);
+      const h = f32BitsToF16(u32[0]);
+      if (!Number.isFinite(f32[0]) || (h & 0x7c00) === 0x7c00) bad++;
+      const at = r * q8RowBytes(cols) + cols + 2 * b;
+      [q[at], q[at + 1]] = [(h << 24) >> 24, (h << 16) >> 24]; // little-endian f16 bits, as Int8Array bytes
+    }
   return bad;
 }
 
@@ -224,15 +228,15 @@ export const jsWgemm: WgemmKernels = {
     const table = new Float32Array(65536).map((_, h) => f16FromBits(h));
     linear(x, out, m, n, k, (j, c) => table[w[j * k + c]]);
   },
-  linearQ8(x, w, scales, out, m, n, k) {
-    checkQ8Call('linearQ8', x, w, scales, out, m, n, k);
+  linearQ8(x, w, out, m, n, k) {
+    checkQ8Call('linearQ8', x, w, out, m, n, k);
     // Each weight dequantised to q·scale, exact in f32 (8 + 11 significant bits at most), then linearF32's order.
-    const s = Float32Array.from(scales.subarray(0, (n * k) / 32), f16FromBits);
-    linear(x, out, m, n, k, (j, c) => w[j * k + c] * s[j * (k / 32) + (c >> 5)]);
+    const s = q8Scales(w, n, k);
+    linear(x, out, m, n, k, (j, c) => w[j * q8RowBytes(k) + c] * s[j * (k / 32) + (c >> 5)]);
   },
-  linearQ8Fast(x, w, scales, out, m, n, k) {
-    checkQ8Call('linearQ8Fast', x, w, scales, out, m, n, k);
-    const dw = Float32Array.from(scales.subarray(0, (n * k) / 32), f16FromBits);
+  linearQ8Fast(x, w, out, m, n, k) {
+    checkQ8Call('linearQ8Fast', x, w, out, m, n, k);
+    const dw = q8Scales(w, n, k);
     const xq = new Int8Array(k);
     const dx = new Float32Array(k / 32);
     for (let i = 0; i < m; i++) {
@@ -244,14 +248,14 @@ export const jsWgemm: WgemmKernels = {
         xq.fill(0, 32 * b, 32 * b + 32);
       }
       for (let j = 0; j < n; j++) {
-        out[i * n + j] = dotQ8Fast(xq, dx, w, j * k, dw.subarray((j * k) / 32, ((j + 1) * k) / 32), k);
+        out[i * n + j] = dotQ8Fast(xq, dx, w, j * q8RowBytes(k), dw.subarray((j * k) / 32, ((j + 1) * k) / 32), k);
       }
     }
     return false; // the reference loop, not VNNI
   },
   linearGroup(xs, group, m, k) {
     const op = 'linearGroup';
-    const { weights, outs, rows, scales, format } = checkGroup(group, k);
+    const { weights, outs, rows, format } = checkGroup(group, k);
     checkLength(op, { x: [xs, m * k, Float32Array] });
     const inputs = group.inputs ?? [];
     weights.forEach((w, i) => {
@@ -259,11 +263,9 @@ export const jsWgemm: WgemmKernels = {
       const name = (field: string) => `${field}[${i}]`;
       const type = format === WeightFormat.f32 ? Float32Array : format === WeightFormat.q8 ? Int8Array : Uint16Array;
       checkLength(op, {
-        [name('group.weights')]: [w, n * k, type],
+        [name('group.weights')]: [w, format === WeightFormat.q8 ? n * q8RowBytes(k) : n * k, type],
         [name('group.outs')]: [outs[i], m * n, Float32Array],
       });
-      if (format === WeightFormat.q8)
-        checkLength(op, { [name('group.scales')]: [scales[i], (n * k) / 32, Uint16Array] });
       if (inputs.length > 0) checkLength(op, { [name('group.inputs')]: [inputs[i], m * k, Float32Array] });
     });
     // Each part is its own kernel's product: the native addon shares the work out differently, not the sums.
@@ -273,22 +275,22 @@ export const jsWgemm: WgemmKernels = {
       if (format === WeightFormat.f32) jsWgemm.linearF32(x, w as F32, outs[i], m, n, k);
       else if (format === WeightFormat.bf16) jsWgemm.linearBf16(x, w as Uint16Array, outs[i], m, n, k);
       else if (format === WeightFormat.f16) jsWgemm.linearF16(x, w as Uint16Array, outs[i], m, n, k);
-      else if (group.fast) jsWgemm.linearQ8Fast(x, w as Int8Array, scales[i], outs[i], m, n, k);
-      else jsWgemm.linearQ8(x, w as Int8Array, scales[i], outs[i], m, n, k);
+      else if (group.fast) jsWgemm.linearQ8Fast(x, w as Int8Array, outs[i], m, n, k);
+      else jsWgemm.linearQ8(x, w as Int8Array, outs[i], m, n, k);
     });
     return false; // no fast mode in js (the bf16 one runs exact; the int8 one's reference loop is not "fast")
   },
-  quantizeQ8(w, q, scales, rows, cols) {
+  quantizeQ8(w, q, rows, cols) {
     checkLength('quantizeQ8', { w: [w, rows * cols, Float32Array] });
-    return quantize('quantizeQ8', (i) => w[i], q, scales, rows, cols);
+    return quantize('quantizeQ8', (i) => w[i], q, rows, cols);
   },
-  quantizeQ8Bf16(w, q, scales, rows, cols) {
+  quantizeQ8Bf16(w, q, rows, cols) {
     checkLength('quantizeQ8Bf16', { w: [w, rows * cols, Uint16Array] });
-    return quantize('quantizeQ8Bf16', (i) => bf16(w[i]), q, scales, rows, cols);
+    return quantize('quantizeQ8Bf16', (i) => bf16(w[i]), q, rows, cols);
   },
-  quantizeQ8F16(w, q, scales, rows, cols) {
+  quantizeQ8F16(w, q, rows, cols) {
     checkLength('quantizeQ8F16', { w: [w, rows * cols, Uint16Array] });
-    return quantize('quantizeQ8F16', (i) => f16FromBits(w[i]), q, scales, rows, cols);
+    return quantize('quantizeQ8F16', (i) => f16FromBits(w[i]), q, rows, cols);
   },
 };
 
