@@ -25,7 +25,9 @@ export function bytesPerElement(dtype: Exclude<DType, 'q8_0'>): number {
 export function storageLength(dtype: DType, shape: readonly number[]): number {
   if (dtype !== 'q8_0') return sizeOf(shape);
   if (shape.length !== 2 || shape[1] % 32 !== 0)
-    throw new ShapeError(`a q8_0 tensor is a matrix [rows, cols] with cols a multiple of 32, got ${formatShape(shape)}`);
+    throw new ShapeError(
+      `a q8_0 tensor is a matrix [rows, cols] with cols a multiple of 32, got ${formatShape(shape)}`,
+    );
   return shape[0] * q8RowBytes(shape[1]);
 }
 

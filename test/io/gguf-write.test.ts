@@ -11,14 +11,7 @@ import { GGUF_DEFAULT_ALIGNMENT, GgufValueType } from '../../src/io/gguf/constan
 import { packQ8_0, unpackQ8_0 } from '../../src/io/gguf/q8_0.ts';
 import { kv, writeGguf, GgufWriteError } from '../../src/io/gguf/writer.ts';
 import { f16BitsToF32, f32ToF16Bits } from '../../src/io/dtypes.ts';
-import {
-  backendName,
-  nativeAvailable,
-  q8Parts,
-  quantizeWeight,
-  setBackend,
-  Tensor,
-} from '../../src/tensor/index.ts';
+import { backendName, nativeAvailable, q8Parts, quantizeWeight, setBackend, Tensor } from '../../src/tensor/index.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'olmo-gguf-write-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));

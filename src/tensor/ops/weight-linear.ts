@@ -54,7 +54,9 @@ export function q8Weight(shape: readonly number[], quants: Int8Array, scales: Ui
  */
 export function q8Parts(t: Tensor, r0 = 0, r1 = t.shape[0]): { quants: Int8Array; scales: Uint16Array } {
   if (t.dtype !== 'q8_0') throw new ShapeError(`${t.describe()} is not a q8_0 weight`);
-  const cols = t.shape[1], stride = q8RowBytes(cols), data = t.data as Int8Array;
+  const cols = t.shape[1],
+    stride = q8RowBytes(cols),
+    data = t.data as Int8Array;
   const quants = new Int8Array((r1 - r0) * cols);
   const scales = new Uint16Array(((r1 - r0) * cols) / Q8_BLOCK);
   const scaleBytes = new Int8Array(scales.buffer);

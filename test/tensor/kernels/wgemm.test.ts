@@ -202,8 +202,7 @@ test(
     const bad = randomF32(64, 1);
     bad[3] = NaN;
     bad[40] = 1e7; // max|w|/127 over the largest half
-    for (const kern of [jsWgemm, native()])
-      assert.equal(kern.quantizeQ8(bad, new Int8Array(68), 1, 64), 2);
+    for (const kern of [jsWgemm, native()]) assert.equal(kern.quantizeQ8(bad, new Int8Array(68), 1, 64), 2);
   },
 );
 
@@ -229,7 +228,9 @@ test(
       for (const fmt of ['bf16', 'f16'] as const) {
         const r = new Int8Array(rows * q8RowBytes(cols));
         const bad =
-          fmt === 'bf16' ? kern.quantizeQ8Bf16(stored.bf16, r, rows, cols) : kern.quantizeQ8F16(stored.f16, r, rows, cols);
+          fmt === 'bf16'
+            ? kern.quantizeQ8Bf16(stored.bf16, r, rows, cols)
+            : kern.quantizeQ8F16(stored.f16, r, rows, cols);
         assert.equal(bad, 0);
         assert.deepEqual([...r], [...want[fmt].r], `${fmt} q8_0 rows, ${where}`);
       }
@@ -240,8 +241,7 @@ test(
     const badBits = stored.bf16.slice(0, 64);
     badBits[5] = 0x7fc0; // bf16 NaN
     badBits[40] = 0xff80; // bf16 -Inf
-    for (const kern of [jsWgemm, native()])
-      assert.equal(kern.quantizeQ8Bf16(badBits, new Int8Array(68), 1, 64), 2);
+    for (const kern of [jsWgemm, native()]) assert.equal(kern.quantizeQ8Bf16(badBits, new Int8Array(68), 1, 64), 2);
   },
 );
 
@@ -273,8 +273,16 @@ test(
         expect(op, () => q8(x, new Int8Array(68), out, 3, 2, 32), /'x' has 64 elements, needs/);
       }
       expect('quantizeQ8', () => kern.quantizeQ8(x, new Int8Array(64), 1, 48), /multiple of 32/);
-      expect('quantizeQ8', () => kern.quantizeQ8(x, new Int8Array(64), 1, 64), /'q' has 64 elements, needs at least 68/);
-      expect('quantizeQ8Bf16', () => kern.quantizeQ8Bf16(new Uint16Array(64), new Int8Array(64), 1, 48), /multiple of 32/);
+      expect(
+        'quantizeQ8',
+        () => kern.quantizeQ8(x, new Int8Array(64), 1, 64),
+        /'q' has 64 elements, needs at least 68/,
+      );
+      expect(
+        'quantizeQ8Bf16',
+        () => kern.quantizeQ8Bf16(new Uint16Array(64), new Int8Array(64), 1, 48),
+        /multiple of 32/,
+      );
       expect(
         'quantizeQ8F16',
         () => kern.quantizeQ8F16(new Uint16Array(10), new Int8Array(68), 1, 64),

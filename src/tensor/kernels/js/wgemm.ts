@@ -139,10 +139,7 @@ function checkGroup(group: WeightGroup, k: number): WeightGroup {
   if (count === 0 || count > MAX_GROUP_PARTS)
     fail(op, `group.weights must hold 1 to ${MAX_GROUP_PARTS} matrices, got ${count}`);
   if (fields.some((f) => group[f]!.length !== count))
-    fail(
-      op,
-      `group.outs, group.rows (and group.inputs when given) must have one entry per matrix (${count})`,
-    );
+    fail(op, `group.outs, group.rows (and group.inputs when given) must have one entry per matrix (${count})`);
   group.rows.forEach((n, i) => {
     if (!Number.isInteger(n) || n < 0) fail(op, `argument 'group.rows[${i}]' must be a non-negative integer`);
   });
