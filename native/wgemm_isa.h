@@ -140,6 +140,7 @@ inline void Tile(const float* xp, const Bf16Rows& w, float* out, int64_t i0, int
 }
 
 // ---- q8_0 weights: 32-element blocks of int8 quants with one f16 scale each ----
+// A matrix is stored as q8_0 rows (Q8Row, Q8RowScales in wgemm.cc: each row's quants, then its scales).
 // A weight widens to q·scale in f32, and that product is exact (an int8 times a half has at most 8 + 11
 // significant bits, and no product leaves f32's range), so the weights then sum as f32 weights do: F32Rows'
 // order above, lane l accumulating fma(x, q·scale) over k ≡ l (mod 16). linearQ8 thus gives the bits linearF32
@@ -174,8 +175,9 @@ inline void Tile(const float* x, const Q8Rows& w, float* out, int64_t i0, int64_
   // keep too few cache misses in flight, and the hardware prefetcher starts over on every row. Each load
   // prefetches: for rows up to 4 KiB, the same place in the next tile's rows (RN rows on, or with rows far apart,
   // decoding's strided tiles, the row after); for longer rows, 2 KiB ahead in the row.
-  // The block scales are a stream of their own (one f16 per 32 weights): each chunk of k prefetches the next
-  // tile's scales for the same chunk, so that they are in cache when that tile widens them.
+  // A row's block scales (one f16 per 32 weights) follow its quants, outside the span the loads' prefetches cover:
+  // each chunk of k prefetches the next tile's scales for the same chunk, so that they are in cache when that
+  // tile widens them.
   const int64_t next = w.step > 1 ? 1 : RN, ahead = k <= 4096 ? next * Q8RowBytes(k) : 2048;
   for (int64_t kc = 0; kc < k; kc += kChunk) {
     const int64_t ke = kc + kChunk < k ? kc + kChunk : k, nb = (ke - kc) / 32;
