@@ -2,9 +2,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { jsConvert } from '../../../src/tensor/kernels/js/convert.ts';
-import { q8RowBytes } from '../../../src/tensor/kernels/types.ts';
 import { loadModel, type LoadOptions } from '../../../src/models/index.ts';
-import { noGrad, Tensor, tidy } from '../../../src/tensor/index.ts';
+import { noGrad, q8Parts, q8Weight, Tensor, tidy } from '../../../src/tensor/index.ts';
 import { allocAligned } from '../../../src/tensor/mapped-file.ts';
 import { rng } from '../../helpers.ts';
 
@@ -109,25 +108,11 @@ export function fixtureFastModeError(
 
 /** q8_0 rows (kernels/types.ts q8RowBytes: each row's quants, then its block scales) of quants [rows, cols] and scales [rows, cols/32]. */
 export function q8Rows(q: Int8Array, s: Uint16Array, rows: number, cols: number): Int8Array {
-  const stride = q8RowBytes(cols);
-  const out = new Int8Array(rows * stride);
-  const sb = new Int8Array(s.buffer, s.byteOffset, s.byteLength);
-  for (let r = 0; r < rows; r++) {
-    out.set(q.subarray(r * cols, (r + 1) * cols), r * stride);
-    out.set(sb.subarray((r * cols) / 16, ((r + 1) * cols) / 16), r * stride + cols);
-  }
-  return out;
+  return q8Weight([rows, cols], q, s).data as Int8Array;
 }
 
 /** The quants [rows, cols] and block scales [rows, cols/32] of q8_0 rows. */
 export function q8Split(rowsData: Int8Array, rows: number, cols: number): { q: Int8Array; s: Uint16Array } {
-  const stride = q8RowBytes(cols);
-  const q = new Int8Array(rows * cols);
-  const s = new Uint16Array((rows * cols) / 32);
-  const sb = new Int8Array(s.buffer);
-  for (let r = 0; r < rows; r++) {
-    q.set(rowsData.subarray(r * stride, r * stride + cols), r * cols);
-    sb.set(rowsData.subarray(r * stride + cols, (r + 1) * stride), (r * cols) / 16);
-  }
-  return { q, s };
+  const { quants, scales } = q8Parts(Tensor.fromStorage([rows, cols], 'q8_0', rowsData));
+  return { q: quants, s: scales };
 }
