@@ -879,15 +879,16 @@ int64_t QuantizeOnPath(const S0& s0, const S2& s2, const S5& s5, int8_t* q, int6
   const int nt = static_cast<int>(std::min<int64_t>(num_threads(), std::max<int64_t>(1, rows * nb / 4096)));
   std::vector<int64_t> bad(static_cast<size_t>(nt), 0);
   parallel_run(nt, [&](int t, int n) {
-    for (int64_t r = rows * t / n; r < rows * (t + 1) / n; ++r) {
+    const int64_t r1 = rows * (t + 1) / n, end = r1 * nb;
+    for (int64_t r = rows * t / n; r < r1; ++r) {
       int8_t* row = q + r * Q8RowBytes(cols);
       auto* scales = reinterpret_cast<uint16_t*>(row + cols);
       if (path == CpuPath::kAvx512)
-        bad[t] += avx512::QuantizeBlocks(s5, row, scales, r * nb, (r + 1) * nb);
+        bad[t] += avx512::QuantizeBlocks(s5, row, scales, r * nb, (r + 1) * nb, end);
       else if (path == CpuPath::kAvx2)
-        bad[t] += avx2::QuantizeBlocks(s2, row, scales, r * nb, (r + 1) * nb);
+        bad[t] += avx2::QuantizeBlocks(s2, row, scales, r * nb, (r + 1) * nb, end);
       else
-        bad[t] += scalar::QuantizeBlocks(s0, row, scales, r * nb, (r + 1) * nb);
+        bad[t] += scalar::QuantizeBlocks(s0, row, scales, r * nb, (r + 1) * nb, end);
     }
   });
   int64_t total = 0;

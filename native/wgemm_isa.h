@@ -288,19 +288,22 @@ struct F16Source {
   }
 };
 
-// Blocks [b0, b1) of the source into q (block b0's quants at q) and scales (block b0's at scales): d = max|w| / 127, q = round(w · (1/d)) half away from zero, clamped to ±127 (0 when d = 0),
+// Blocks [b0, b1) of the source (one q8_0 row's) into q (block b0's quants at q) and scales (block b0's at
+// scales): d = max|w| / 127, q = round(w · (1/d)) half away from zero, clamped to ±127 (0 when d = 0),
 // the scale stored as half(d). Besides the f32 quotients and products of the definition every step is exact
 // (max, trunc, the remainder's comparison with 1/2), so every path gives the same bits. Returns the number of
 // blocks whose scale is not a finite half (non-finite weights, or max|w| ≥ 127·65520); their quants and scales
 // are unspecified, as the caller refuses the matrix.
 template <class Src>
-inline int64_t QuantizeBlocks(const Src& src, int8_t* q, uint16_t* scales, int64_t b0, int64_t b1) {
+inline int64_t QuantizeBlocks(const Src& src, int8_t* q, uint16_t* scales, int64_t b0, int64_t b1,
+                              int64_t source_end) {
   int64_t bad = 0;
   // The source is read once, straight from a mapped checkpoint: the hardware prefetcher stops at every 4 KiB page,
-  // so each block asks for the one kPrefetchBlocks on.
+  // so each block asks for the one kPrefetchBlocks on (into the next rows, up to source_end, the caller's last
+  // block + 1).
   constexpr int64_t kPrefetchBlocks = 64;
   for (int64_t b = b0; b < b1; ++b) {
-    if (b + kPrefetchBlocks < b1) src.Prefetch(b + kPrefetchBlocks);
+    if (b + kPrefetchBlocks < source_end) src.Prefetch(b + kPrefetchBlocks);
     V lo, hi;
     src.Block(b, lo, hi);
     const float amax = VAbsMax(lo, hi);
