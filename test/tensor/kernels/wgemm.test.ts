@@ -11,6 +11,7 @@ import type { CpuPathName } from '../../../src/tensor/native-addon.ts';
 import { nativeAddonOrNull, nativeSkipReason } from '../../helpers.ts';
 import { expectJsError, expectNativeError, simdPaths, withCpuPath } from './kernel-test-utils.ts';
 import { bits, checkOffLineWeights, q8Split, randomF32, toBf16, toF16 } from './wgemm-test-utils.ts';
+import { q8Parts, q8Weight, Tensor } from '../../../src/tensor/index.ts';
 
 const native = (): WgemmKernels => createNativeKernels(nativeAddonOrNull()!);
 const paths = (): CpuPathName[] => [...simdPaths(), 'scalar'];
@@ -300,3 +301,29 @@ test(
     );
   },
 );
+
+test('q8_0 tensors: q8Weight and q8Parts round-trip the quants and scales; bad shapes and lengths are errors naming them', () => {
+  const [rows, cols] = [3, 64];
+  const q = Int8Array.from({ length: rows * cols }, (_, i) => (i % 255) - 127);
+  const s = Uint16Array.from({ length: (rows * cols) / 32 }, (_, i) => 0x3c00 + i);
+  const t = q8Weight([rows, cols], q, s);
+  assert.equal(t.dtype, 'q8_0');
+  assert.equal(t.data.length, rows * q8RowBytes(cols));
+  // Row 1 holds its 64 quants, then its two scales (little-endian bits).
+  const row1 = (t.data as Int8Array).subarray(q8RowBytes(cols), 2 * q8RowBytes(cols));
+  assert.deepEqual([...row1.subarray(0, cols)], [...q.subarray(cols, 2 * cols)]);
+  assert.deepEqual([...new Uint16Array(Uint8Array.from(row1.subarray(cols)).buffer)], [s[2], s[3]]);
+  assert.deepEqual(q8Parts(t), { quants: q, scales: s });
+  assert.deepEqual(q8Parts(t, 1, 2), { quants: q.subarray(cols, 2 * cols), scales: s.subarray(2, 4) });
+  assert.throws(
+    () => q8Weight([rows, 48], q, s),
+    /q8Weight: a q8_0 weight's shape must be \[rows, cols\] with cols a multiple of 32, got \[3, 48\]/,
+  );
+  assert.throws(() => q8Weight([rows, cols], q.subarray(1), s), /needs 192 quants, got 191/);
+  assert.throws(() => q8Weight([rows, cols], q, s.subarray(1)), /needs 6 block scales, got 5/);
+  assert.throws(() => Tensor.fromStorage([rows, cols], 'q8_0', q), /q8_0 \[3, 64\] needs 204 elements, got 192/);
+  assert.throws(() => Tensor.fromStorage([rows * cols], 'q8_0', q), /a q8_0 tensor is a matrix \[rows, cols\]/);
+  assert.throws(() => t.viewAs([cols, rows]), /a q8_0 matrix .* is stored by rows and keeps its shape/);
+  assert.throws(() => t.toArray(), /a q8_0 matrix's values come from widenRows/);
+  assert.throws(() => q8Parts(Tensor.fromStorage([2], 'f32', new Float32Array(2))), /is not a q8_0 weight/);
+});
