@@ -929,6 +929,29 @@ Napi::Value QuantizeQ8F16(const Napi::CallbackInfo& info) {
   return QuantizeFrom<scalar::F16Source, avx2::F16Source, avx512::F16Source>(info, &Args::U16);
 }
 
+// ggml's q8_0 blocks (block_q8_0 in llama.cpp's ggml/src/ggml-common.h: 34 bytes, the f16 scale then 32 int8
+// quants), rows · cols / 32 of them in row order, as q8_0 rows: each row's quants, then its scales (Q8Row).
+Napi::Value Q8FromBlocks(const Napi::CallbackInfo& info) {
+  Args a(info);
+  const int64_t rows = a.Size("rows"), cols = a.Size("cols");
+  if (cols % 32 != 0)
+    throw ArgError(info, a.op(), "cols must be a multiple of 32 (q8_0 blocks), got " + std::to_string(cols));
+  const int64_t nb = cols / 32;
+  const int8_t* blocks = a.I8("blocks", CheckedMul(info, a.op(), CheckedMul(info, a.op(), rows, nb), 34));
+  int8_t* q = a.I8("q", CheckedMul(info, a.op(), rows, Q8RowBytes(cols)));
+  ForRows(rows, cols, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      int8_t* row = q + r * Q8RowBytes(cols);
+      for (int64_t b = 0; b < nb; ++b) {
+        const int8_t* block = blocks + (r * nb + b) * 34;
+        std::memcpy(row + 32 * b, block + 2, 32);
+        std::memcpy(row + cols + 2 * b, block, 2);
+      }
+    }
+  });
+  return info.Env().Undefined();
+}
+
 // linearGroup's weight formats (WeightFormat in src/tensor/kernels/types.ts), and how many matrices a group holds.
 constexpr int64_t kFormatF32 = 0, kFormatBf16 = 1, kFormatF16 = 2, kFormatQ8 = 3;
 constexpr size_t kMaxGroupParts = 64;
@@ -1024,6 +1047,7 @@ const KernelDef kKernels[] = {
     {"quantizeQ8", "w:f32 q:i8 rows:size cols:size -> size", QuantizeQ8},
     {"quantizeQ8Bf16", "w:u16 q:i8 rows:size cols:size -> size", QuantizeQ8Bf16},
     {"quantizeQ8F16", "w:u16 q:i8 rows:size cols:size -> size", QuantizeQ8F16},
+    {"q8FromBlocks", "blocks:i8 q:i8 rows:size cols:size", Q8FromBlocks},
 };
 
 }  // namespace

@@ -6,10 +6,9 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { toFloat32 } from '../io/dtypes.ts';
 import { GgmlType, LlamaFileType, ggmlTypeName } from '../io/gguf/constants.ts';
-import { unpackQ8_0 } from '../io/gguf/q8_0.ts';
 import { GgufError, readGguf, type GgufFile, type GgufTensorInfo, type GgufValue } from '../io/gguf/reader.ts';
 import { placeholderInit } from '../nn/index.ts';
-import { Tensor, q8Weight } from '../tensor/index.ts';
+import { Tensor, q8FromBlocks } from '../tensor/index.ts';
 import { lineAlignedBytes, mapFile } from '../tensor/mapped-file.ts';
 import { ggufTokenizer } from '../tokenizers/gguf.ts';
 import type { HfTokenizer } from '../tokenizers/hf.ts';
@@ -203,10 +202,8 @@ function readMatrix(bytes: TensorBytes, slot: Slot, shape: number[], heads: numb
   const per = slot.expert === null ? slot.info.byteLength : slot.info.byteLength / slot.info.shape[0];
   const raw = bytes.get(slot.info, (slot.expert ?? 0) * per, per);
   if (type === 'Q8_0') {
-    const { quants, scales } = unpackQ8_0(raw);
-    const q = heads ? unpermuteRows(quants, shape[0], heads) : quants;
-    const s = heads ? unpermuteRows(scales, shape[0], heads) : scales;
-    return q8Weight(shape, q, s);
+    const t = q8FromBlocks(shape, raw);
+    return heads ? Tensor.fromStorage(shape, 'q8_0', unpermuteRows(t.data as Int8Array, shape[0], heads)) : t;
   }
   const t = storedMatrix(type as 'F32' | 'F16' | 'BF16', shape, raw, lineAligned);
   if (!heads) return t;

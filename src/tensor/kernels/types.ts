@@ -341,6 +341,11 @@ export const KERNEL_SIGNATURES = {
     quantizeQ8Bf16: 'w:u16 q:i8 rows:size cols:size -> size',
     /** quantizeQ8 of w stored as IEEE half bits, read in place (no f32 copy). */
     quantizeQ8F16: 'w:u16 q:i8 rows:size cols:size -> size',
+    /**
+     * ggml's q8_0 blocks (34 bytes each: the f16 scale, then 32 int8 quants), rows·cols/32 of them in row order,
+     * into q, rows q8_0 rows (q8RowBytes); cols a multiple of 32. A copy: the values are not looked at.
+     */
+    q8FromBlocks: 'blocks:i8 q:i8 rows:size cols:size',
   },
   convert: {
     /** float32 → bfloat16 bits, round to nearest even; NaN stays NaN (quiet), ±Inf and ±0 exact. */

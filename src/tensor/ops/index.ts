@@ -15,6 +15,7 @@ export {
   isCompactWeight,
   q8Weight,
   q8Parts,
+  q8FromBlocks,
   quantizeWeight,
   widenRows,
   Q8_BLOCK,

@@ -49,6 +49,20 @@ export function q8Weight(shape: readonly number[], quants: Int8Array, scales: Ui
 }
 
 /**
+ * A q8_0 weight [rows, cols] from ggml's q8_0 blocks (a GGUF file's: 34 bytes each, the f16 scale then 32 int8
+ * quants, in row order), rearranged into q8_0 rows by the kernel q8FromBlocks, on huge pages.
+ */
+export function q8FromBlocks(shape: readonly number[], blocks: Uint8Array): Tensor {
+  const [rows, cols] = q8Shape('q8FromBlocks', shape);
+  const need = (rows * cols * 34) / Q8_BLOCK;
+  if (blocks.length !== need)
+    throw new ShapeError(`q8FromBlocks: ${formatShape(shape)} needs ${need} bytes of q8_0 blocks, got ${blocks.length}`);
+  const data = new Int8Array(allocLarge(rows * q8RowBytes(cols)));
+  kernels().q8FromBlocks(new Int8Array(blocks.buffer, blocks.byteOffset, blocks.length), data, rows, cols);
+  return Tensor.fromStorage(shape, 'q8_0', data);
+}
+
+/**
  * Rows [r0, r1) of a q8_0 weight as its quants ([r1 - r0, cols] int8) and block scales ([r1 - r0, cols/32] f16
  * bits), copied apart (for the formats that store them so: safetensors, GGUF).
  */

@@ -11,7 +11,8 @@ import type { CpuPathName } from '../../../src/tensor/native-addon.ts';
 import { nativeAddonOrNull, nativeSkipReason } from '../../helpers.ts';
 import { expectJsError, expectNativeError, simdPaths, withCpuPath } from './kernel-test-utils.ts';
 import { bits, checkOffLineWeights, q8Split, randomF32, toBf16, toF16 } from './wgemm-test-utils.ts';
-import { q8Parts, q8Weight, Tensor } from '../../../src/tensor/index.ts';
+import { q8FromBlocks, q8Parts, q8Weight, Tensor } from '../../../src/tensor/index.ts';
+import { packQ8_0 } from '../../../src/io/gguf/q8_0.ts';
 
 const native = (): WgemmKernels => createNativeKernels(nativeAddonOrNull()!);
 const paths = (): CpuPathName[] => [...simdPaths(), 'scalar'];
@@ -326,4 +327,29 @@ test('q8_0 tensors: q8Weight and q8Parts round-trip the quants and scales; bad s
   assert.throws(() => t.viewAs([cols, rows]), /a q8_0 matrix .* is stored by rows and keeps its shape/);
   assert.throws(() => t.toArray(), /a q8_0 matrix's values come from widenRows/);
   assert.throws(() => q8Parts(Tensor.fromStorage([2], 'f32', new Float32Array(2))), /is not a q8_0 weight/);
+});
+
+test('q8FromBlocks: ggml q8_0 blocks into q8_0 rows, native = js = packQ8_0 inverted; bad arguments named', () => {
+  const [rows, cols] = [5, 96];
+  const quants = Int8Array.from({ length: rows * cols }, (_, i) => ((i * 7) % 255) - 127);
+  const scales = Uint16Array.from({ length: (rows * cols) / 32 }, (_, i) => 0x2c00 + 37 * i);
+  const blocks = packQ8_0(quants, scales);
+  const want = q8Weight([rows, cols], quants, scales);
+  assert.deepEqual(q8FromBlocks([rows, cols], blocks).data, want.data);
+  const i8 = new Int8Array(blocks.buffer);
+  const kerns: [string, WgemmKernels][] = [['js', jsWgemm]];
+  if (!nativeSkipReason()) kerns.push(['native', native()]);
+  for (const [name, kern] of kerns) {
+    const q = new Int8Array(rows * q8RowBytes(cols));
+    kern.q8FromBlocks(i8, q, rows, cols);
+    assert.deepEqual(q, want.data, name);
+  }
+  assert.throws(() => q8FromBlocks([rows, cols], blocks.subarray(1)), /needs 510 bytes of q8_0 blocks, got 509/);
+  assert.throws(() => q8FromBlocks([rows, 40], blocks), /cols a multiple of 32, got \[5, 40\]/);
+  if (!nativeSkipReason()) {
+    const q = new Int8Array(rows * q8RowBytes(cols));
+    expectNativeError('q8FromBlocks', () => native().q8FromBlocks(i8.subarray(2), q, rows, cols), /'blocks' has 508/);
+    expectNativeError('q8FromBlocks', () => native().q8FromBlocks(i8, q, rows, 48), /multiple of 32/);
+  }
+  expectJsError('q8FromBlocks', () => jsWgemm.q8FromBlocks(i8, new Int8Array(10), rows, cols));
 });

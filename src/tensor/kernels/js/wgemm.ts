@@ -277,6 +277,19 @@ export const jsWgemm: WgemmKernels = {
     });
     return false; // no fast mode in js (the bf16 one runs exact; the int8 one's reference loop is not "fast")
   },
+  q8FromBlocks(blocks, q, rows, cols) {
+    const op = 'q8FromBlocks';
+    checkBlocks(op, 'cols', cols);
+    checkLength(op, { blocks: [blocks, (rows * cols * 34) / 32, Int8Array], q: [q, rows * q8RowBytes(cols), Int8Array] });
+    const nb = cols / 32;
+    for (let r = 0; r < rows; r++)
+      for (let b = 0; b < nb; b++) {
+        const from = (r * nb + b) * 34;
+        const row = r * q8RowBytes(cols);
+        q.set(blocks.subarray(from + 2, from + 34), row + 32 * b);
+        q.set(blocks.subarray(from, from + 2), row + cols + 2 * b);
+      }
+  },
   quantizeQ8(w, q, rows, cols) {
     checkLength('quantizeQ8', { w: [w, rows * cols, Float32Array] });
     return quantize('quantizeQ8', (i) => w[i], q, rows, cols);
