@@ -56,7 +56,9 @@ export function q8FromBlocks(shape: readonly number[], blocks: Uint8Array): Tens
   const [rows, cols] = q8Shape('q8FromBlocks', shape);
   const need = (rows * cols * 34) / Q8_BLOCK;
   if (blocks.length !== need)
-    throw new ShapeError(`q8FromBlocks: ${formatShape(shape)} needs ${need} bytes of q8_0 blocks, got ${blocks.length}`);
+    throw new ShapeError(
+      `q8FromBlocks: ${formatShape(shape)} needs ${need} bytes of q8_0 blocks, got ${blocks.length}`,
+    );
   const data = new Int8Array(allocLarge(rows * q8RowBytes(cols)));
   kernels().q8FromBlocks(new Int8Array(blocks.buffer, blocks.byteOffset, blocks.length), data, rows, cols);
   return Tensor.fromStorage(shape, 'q8_0', data);

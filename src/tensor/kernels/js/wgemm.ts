@@ -280,7 +280,10 @@ export const jsWgemm: WgemmKernels = {
   q8FromBlocks(blocks, q, rows, cols) {
     const op = 'q8FromBlocks';
     checkBlocks(op, 'cols', cols);
-    checkLength(op, { blocks: [blocks, (rows * cols * 34) / 32, Int8Array], q: [q, rows * q8RowBytes(cols), Int8Array] });
+    checkLength(op, {
+      blocks: [blocks, (rows * cols * 34) / 32, Int8Array],
+      q: [q, rows * q8RowBytes(cols), Int8Array],
+    });
     const nb = cols / 32;
     for (let r = 0; r < rows; r++)
       for (let b = 0; b < nb; b++) {
