@@ -9,7 +9,7 @@ import { GgmlType, LlamaFileType, ggmlTypeName } from '../io/gguf/constants.ts';
 import { GgufError, readGguf, type GgufFile, type GgufTensorInfo, type GgufValue } from '../io/gguf/reader.ts';
 import { placeholderInit } from '../nn/index.ts';
 import { Tensor, q8FromBlocks } from '../tensor/index.ts';
-import { lineAlignedBytes, mapFile } from '../tensor/mapped-file.ts';
+import { lineAlignedBytes, mapFile, populatePages, releasePages } from '../tensor/mapped-file.ts';
 import { ggufTokenizer } from '../tokenizers/gguf.ts';
 import type { HfTokenizer } from '../tokenizers/hf.ts';
 import { CheckpointError } from './checkpoint-error.ts';
@@ -149,6 +149,18 @@ class TensorBytes {
     }
     return out;
   }
+
+  /**
+   * For bytes read once into a copy (q8_0 blocks into rows): maps their pages in one pass before (populate) and
+   * takes them out of this process's resident memory after (release), as loading a checkpoint with --quantize
+   * int8 does; nothing when the file was read rather than mapped.
+   */
+  populate(info: GgufTensorInfo, from: number, length: number): void {
+    if (this.map) populatePages(this.map, info.offset + from, length);
+  }
+  release(info: GgufTensorInfo, from: number, length: number): void {
+    if (this.map) releasePages(this.map, info.offset + from, length);
+  }
 }
 
 /** Where one parameter comes from: a whole GGUF tensor, or one expert's slice of a stacked one. */
@@ -196,13 +208,16 @@ function permutedHeads(arch: GgufArch, cfg: ModelConfig, hfName: string): number
   return 0;
 }
 
-/** One matrix parameter from its slot, as stored (f32/f16/bf16 view, q8_0 split), un-permuted where needed. */
+/** One matrix parameter from its slot, as stored (f32/f16/bf16 view, q8_0 copied into rows), un-permuted where needed. */
 function readMatrix(bytes: TensorBytes, slot: Slot, shape: number[], heads: number, lineAligned: boolean): Tensor {
   const type = ggmlTypeName(slot.info.type);
   const per = slot.expert === null ? slot.info.byteLength : slot.info.byteLength / slot.info.shape[0];
-  const raw = bytes.get(slot.info, (slot.expert ?? 0) * per, per);
+  const from = (slot.expert ?? 0) * per;
+  const raw = bytes.get(slot.info, from, per);
   if (type === 'Q8_0') {
+    bytes.populate(slot.info, from, per);
     const t = q8FromBlocks(shape, raw);
+    bytes.release(slot.info, from, per);
     return heads ? Tensor.fromStorage(shape, 'q8_0', unpermuteRows(t.data as Int8Array, shape[0], heads)) : t;
   }
   const t = storedMatrix(type as 'F32' | 'F16' | 'BF16', shape, raw, lineAligned);
