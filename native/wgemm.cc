@@ -932,18 +932,19 @@ Napi::Value QuantizeQ8F16(const Napi::CallbackInfo& info) {
 // ggml's q8_0 blocks (block_q8_0 in llama.cpp's ggml/src/ggml-common.h: 34 bytes, the f16 scale then 32 int8
 // quants), rows · cols / 32 of them in row order, as q8_0 rows: each row's quants, then its scales (Q8Row).
 Napi::Value Q8FromBlocks(const Napi::CallbackInfo& info) {
+  constexpr int64_t kBlockBytes = 34;
   Args a(info);
   const int64_t rows = a.Size("rows"), cols = a.Size("cols");
   if (cols % 32 != 0)
     throw ArgError(info, a.op(), "cols must be a multiple of 32 (q8_0 blocks), got " + std::to_string(cols));
   const int64_t nb = cols / 32;
-  const int8_t* blocks = a.I8("blocks", CheckedMul(info, a.op(), CheckedMul(info, a.op(), rows, nb), 34));
+  const int8_t* blocks = a.I8("blocks", CheckedMul(info, a.op(), CheckedMul(info, a.op(), rows, nb), kBlockBytes));
   int8_t* q = a.I8("q", CheckedMul(info, a.op(), rows, Q8RowBytes(cols)));
   ForRows(rows, cols, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       int8_t* row = q + r * Q8RowBytes(cols);
       for (int64_t b = 0; b < nb; ++b) {
-        const int8_t* block = blocks + (r * nb + b) * 34;
+        const int8_t* block = blocks + (r * nb + b) * kBlockBytes;
         std::memcpy(row + 32 * b, block + 2, 32);
         std::memcpy(row + cols + 2 * b, block, 2);
       }

@@ -1,7 +1,8 @@
 // ggml's q8_0 block layout: each run of 32 values of a row is one 34-byte block, an f16 scale d followed by 32
 // int8 quants q, the values being d·q (block_q8_0 in ggml/src/ggml-common.h,
-// https://github.com/ggml-org/llama.cpp/blob/master/ggml/src/ggml-common.h). olmo-ts holds the same numbers as two
-// arrays (all quants, all scales: ops/weight-linear.ts q8Weight); these interleave and split them. The
+// https://github.com/ggml-org/llama.cpp/blob/master/ggml/src/ggml-common.h). A safetensors checkpoint holds the same
+// numbers as two arrays (all quants, all scales: ops/weight-linear.ts q8Parts and q8Weight); these interleave and
+// split them (olmo-ts's own q8_0 rows are made from the blocks by the tensor kernel q8FromBlocks). The
 // quantisation itself (d = amax/127, q = round(x/d)) is the tensor kernels' quantizeQ8, which follows ggml's
 // quantize_row_q8_0_ref.
 import { Q8_0_BLOCK, Q8_0_BLOCK_BYTES } from './constants.ts';

@@ -87,6 +87,12 @@ export interface AttentionShape {
  */
 export const q8RowBytes = (k: number): number => k + k / 16;
 
+/**
+ * Bytes of one of ggml's q8_0 blocks (a GGUF file's: the f16 scale, then 32 int8 quants), which q8FromBlocks reads.
+ * (src/io/gguf/constants.ts has the same figure for the GGUF reader and writer, which this layer does not import.)
+ */
+export const GGML_Q8_BLOCK_BYTES = 34;
+
 /** Weight formats of linearGroup (shared with C++: native/wgemm.cc). */
 export const WeightFormat = { f32: 0, bf16: 1, f16: 2, q8: 3 } as const;
 export type WeightFormatCode = (typeof WeightFormat)[keyof typeof WeightFormat];

@@ -9,7 +9,7 @@
 // is an error that says so.
 import { needsGrad } from '../autograd.ts';
 import { kernels } from '../backend.ts';
-import { q8RowBytes, WeightFormat, type WeightFormatCode } from '../kernels/types.ts';
+import { GGML_Q8_BLOCK_BYTES, q8RowBytes, WeightFormat, type WeightFormatCode } from '../kernels/types.ts';
 import { allocLarge } from '../mapped-file.ts';
 import { formatShape, ShapeError } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
@@ -54,7 +54,7 @@ export function q8Weight(shape: readonly number[], quants: Int8Array, scales: Ui
  */
 export function q8FromBlocks(shape: readonly number[], blocks: Uint8Array): Tensor {
   const [rows, cols] = q8Shape('q8FromBlocks', shape);
-  const need = (rows * cols * 34) / Q8_BLOCK;
+  const need = (rows * cols * GGML_Q8_BLOCK_BYTES) / Q8_BLOCK;
   if (blocks.length !== need)
     throw new ShapeError(
       `q8FromBlocks: ${formatShape(shape)} needs ${need} bytes of q8_0 blocks, got ${blocks.length}`,

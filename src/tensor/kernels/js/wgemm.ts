@@ -3,7 +3,14 @@
 // match it bit for bit. JavaScript
 // has no fused multiply-add: fma32 computes one exactly (the product of two floats is exact in a double;
 // the double sum's rounding error is recovered and used to break float ties).
-import { q8RowBytes, WeightFormat, type F32, type WeightGroup, type WgemmKernels } from '../types.ts';
+import {
+  GGML_Q8_BLOCK_BYTES,
+  q8RowBytes,
+  WeightFormat,
+  type F32,
+  type WeightGroup,
+  type WgemmKernels,
+} from '../types.ts';
 import { f16BitsToF32, f32BitsToF16 } from './convert.ts';
 import { fail } from './check.ts';
 
@@ -281,15 +288,15 @@ export const jsWgemm: WgemmKernels = {
     const op = 'q8FromBlocks';
     checkBlocks(op, 'cols', cols);
     checkLength(op, {
-      blocks: [blocks, (rows * cols * 34) / 32, Int8Array],
+      blocks: [blocks, (rows * cols * GGML_Q8_BLOCK_BYTES) / 32, Int8Array],
       q: [q, rows * q8RowBytes(cols), Int8Array],
     });
     const nb = cols / 32;
     for (let r = 0; r < rows; r++)
       for (let b = 0; b < nb; b++) {
-        const from = (r * nb + b) * 34;
+        const from = (r * nb + b) * GGML_Q8_BLOCK_BYTES;
         const row = r * q8RowBytes(cols);
-        q.set(blocks.subarray(from + 2, from + 34), row + 32 * b);
+        q.set(blocks.subarray(from + 2, from + GGML_Q8_BLOCK_BYTES), row + 32 * b);
         q.set(blocks.subarray(from, from + 2), row + cols + 2 * b);
       }
   },
